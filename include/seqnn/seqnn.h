@@ -1,0 +1,141 @@
+/* seqnn public API: plugin registry and backend selection, contexts (one open
+ * device), buffers, and one dispatch function per kernel of the catalogue.
+ *
+ * Errors: every function returns a seqnn_status; seqnn_last_error() gives the
+ * message of the last failure on the calling thread (contexts also keep their
+ * own, seqnn_context_error()). The library never exits the process and never
+ * writes to stdout; diagnostics go to stderr as SEQNN_LOG allows.
+ *
+ * Threading: a registry or a context is used by one thread at a time;
+ * different contexts may be used from different threads at once.
+ */
+#ifndef SEQNN_SEQNN_H
+#define SEQNN_SEQNN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "seqnn/kernels.h"
+#include "seqnn/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SEQNN_VERSION "0.1.0"
+
+/* Message of the last failing call on this thread ("" if none). */
+const char *seqnn_last_error(void);
+
+/* Name of kernel id ("gemm", ...) or NULL; id of a name or -1. */
+const char *seqnn_kernel_name(seqnn_kernel_id id);
+int seqnn_kernel_find(const char *name);
+
+/* ------------------------------------------------------------ registry ---
+ * Discovery (DESIGN section 5): directories of SEQNN_PLUGIN_PATH first, then
+ * the install plugin directory, then the build tree next to the running
+ * executable. Every file that looks like a plugin (libseqnn-*.so) is tried and
+ * kept with its outcome, loaded or rejected with the reason. */
+typedef struct seqnn_registry seqnn_registry;
+
+typedef struct seqnn_plugin_record {
+    const char *path;                    /* file */
+    const char *name;                    /* plugin's name, or NULL if rejected before knowing it */
+    int loaded;                          /* 1 loaded, 0 rejected */
+    const char *reason;                  /* why rejected, or "" */
+    unsigned abi_major, abi_minor;       /* as the plugin declared (0 if unknown) */
+    int kernels_present;                 /* vtable slots present and non-NULL */
+} seqnn_plugin_record;
+
+typedef struct seqnn_device_record {
+    int64_t plugin;                      /* index of its plugin record */
+    const char *plugin_name;
+    int64_t index;                       /* index within the plugin */
+    const char *name;
+    int kind;                            /* seqnn_device_kind */
+    int score;
+    const char *reason;
+    uint64_t memory_bytes;
+} seqnn_device_record;
+
+/* Scans the search path. Always succeeds unless out of memory: problems are
+ * recorded per file. */
+seqnn_status seqnn_registry_open(seqnn_registry **reg);
+/* An empty registry; add files with seqnn_registry_add_file. */
+seqnn_status seqnn_registry_open_empty(seqnn_registry **reg);
+/* Loads one plugin file explicitly; its outcome is recorded either way.
+ * Returns the failure reason's status when it is rejected. */
+seqnn_status seqnn_registry_add_file(seqnn_registry *reg, const char *path);
+void seqnn_registry_close(seqnn_registry *reg);
+
+int64_t seqnn_registry_plugin_count(const seqnn_registry *reg);
+seqnn_status seqnn_registry_plugin(const seqnn_registry *reg, int64_t i, seqnn_plugin_record *out);
+int64_t seqnn_registry_device_count(const seqnn_registry *reg);
+seqnn_status seqnn_registry_device(const seqnn_registry *reg, int64_t i, seqnn_device_record *out);
+
+/* Chooses a device. spec is SEQNN_BACKEND's syntax: "ref", "avx2", "opencl",
+ * a plugin path, each optionally followed by ":DEVICE-SUBSTRING"; NULL reads
+ * SEQNN_BACKEND, and when that is unset too, the best score wins. An explicit
+ * request that cannot be met fails with the reason (never falls back).
+ * why (may be NULL) receives one line saying why this device. */
+seqnn_status seqnn_registry_select(seqnn_registry *reg, const char *spec, int64_t *device,
+                                   char *why, size_t why_size);
+
+/* ------------------------------------------------------------ contexts --- */
+typedef struct seqnn_context seqnn_context;
+
+/* Opens device `device` (a registry index). The registry must outlive it. */
+seqnn_status seqnn_context_open(seqnn_registry *reg, int64_t device, seqnn_context **ctx);
+/* Scans, selects with spec (NULL: SEQNN_BACKEND or best) and opens; the
+ * context owns its registry. */
+seqnn_status seqnn_context_create(const char *spec, seqnn_context **ctx);
+void seqnn_context_destroy(seqnn_context *ctx);
+const char *seqnn_context_error(const seqnn_context *ctx);
+/* The device record and the plugin name of this context. */
+seqnn_status seqnn_context_device(const seqnn_context *ctx, seqnn_device_record *out);
+/* Completes all work enqueued on the device. */
+seqnn_status seqnn_sync(seqnn_context *ctx);
+
+/* ------------------------------------------------------------- buffers ---
+ * count elements of dtype (F32 or I32); offsets and counts in elements. */
+seqnn_status seqnn_buffer_alloc(seqnn_context *ctx, seqnn_dtype dtype, int64_t count,
+                                seqnn_buffer **out);
+void seqnn_buffer_free(seqnn_context *ctx, seqnn_buffer *buf);
+seqnn_status seqnn_buffer_write(seqnn_context *ctx, seqnn_buffer *buf, int64_t offset,
+                                const void *src, int64_t count);
+seqnn_status seqnn_buffer_read(seqnn_context *ctx, seqnn_buffer *buf, int64_t offset,
+                               void *dst, int64_t count);
+seqnn_status seqnn_buffer_copy(seqnn_context *ctx, seqnn_buffer *dst, int64_t dst_offset,
+                               seqnn_buffer *src, int64_t src_offset, int64_t count);
+/* Sets count elements to value (converted to the buffer's type). */
+seqnn_status seqnn_buffer_fill(seqnn_context *ctx, seqnn_buffer *buf, int64_t offset,
+                               int64_t count, double value);
+/* A tensor reference to element `off` of buf. */
+static inline seqnn_tref seqnn_at(seqnn_buffer *buf, int64_t off)
+{
+    seqnn_tref r;
+    r.buf = buf;
+    r.off = off;
+    return r;
+}
+
+/* ------------------------------------------------------------- kernels ---
+ * seqnn_gemm(ctx, &args), ... one per catalogue entry. Arguments are checked
+ * first (shapes, extents against buffer sizes, buffers of this context, flags);
+ * a bad argument fails with SEQNN_ERR_INVALID_ARG naming it and nothing is
+ * written. A kernel the plugin lacks fails with SEQNN_ERR_UNSUPPORTED. */
+#define SEQNN_KERNEL(name, args, doc) seqnn_status seqnn_##name(seqnn_context *ctx, const args *a);
+#include "seqnn/kernels.def"
+#undef SEQNN_KERNEL
+
+/* The same through a kernel id (args points to that kernel's struct). */
+seqnn_status seqnn_kernel_run(seqnn_context *ctx, seqnn_kernel_id id, const void *args);
+/* Checks a kernel's arguments without running it (msg receives the reason). */
+seqnn_status seqnn_kernel_check(seqnn_kernel_id id, const void *args, char *msg, size_t msg_size);
+/* 1 if the context's plugin has kernel id. */
+int seqnn_kernel_available(const seqnn_context *ctx, seqnn_kernel_id id);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SEQNN_SEQNN_H */
