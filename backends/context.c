@@ -1,0 +1,331 @@
+/* Contexts (one open device of one plugin), buffers, and kernel dispatch:
+ * every seqnn_<kernel>() checks its arguments (check_*.c), then calls the
+ * plugin's slot, or answers SEQNN_ERR_UNSUPPORTED when the slot is empty. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "internal.h"
+
+static const char *const kernel_names[] = {
+#define SEQNN_KERNEL(name, args, doc) #name,
+#include "seqnn/kernels.def"
+#undef SEQNN_KERNEL
+};
+
+const char *seqnn_kernel_name(seqnn_kernel_id id)
+{
+    if ((int)id < 0 || id >= SEQNN_KERNEL_COUNT)
+        return NULL;
+    return kernel_names[id];
+}
+
+int seqnn_kernel_find(const char *name)
+{
+    for (int i = 0; name && i < SEQNN_KERNEL_COUNT; i++)
+        if (!strcmp(kernel_names[i], name))
+            return i;
+    return -1;
+}
+
+seqnn_status seqnn_context_open(seqnn_registry *reg, int64_t device, seqnn_context **out)
+{
+    if (!reg || !out)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_context_open: NULL argument");
+    *out = NULL;
+    if (device < 0 || device >= reg->n_devices)
+        return seqnn_set_error(NULL, SEQNN_ERR_NOT_FOUND, "seqnn_context_open: no device %lld", (long long)device);
+    const seqnn_device_entry *d = &reg->devices[device];
+    seqnn_plugin_entry *p = &reg->plugins[d->plugin];
+    if (d->info.score <= 0)
+        return seqnn_set_error(NULL, SEQNN_ERR_UNSUPPORTED, "device '%s' cannot run here: %s", d->info.name,
+                               d->info.reason);
+    seqnn_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
+    ctx->reg = reg;
+    ctx->device = device;
+    ctx->api = &p->api;
+    char msg[512] = "";
+    seqnn_status s = p->api.device_open(p->state, d->index, &ctx->dev, msg, sizeof msg);
+    if (s != SEQNN_OK) {
+        free(ctx);
+        return seqnn_set_error(NULL, s, "%s: cannot open device '%s': %s", p->name, d->info.name,
+                               msg[0] ? msg : seqnn_status_name(s));
+    }
+    *out = ctx;
+    return SEQNN_OK;
+}
+
+seqnn_status seqnn_context_create(const char *spec, seqnn_context **out)
+{
+    if (!out)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_context_create: NULL argument");
+    *out = NULL;
+    seqnn_registry *reg;
+    seqnn_status s = seqnn_registry_open(&reg);
+    if (s != SEQNN_OK)
+        return s;
+    int64_t device;
+    s = seqnn_registry_select(reg, spec, &device, NULL, 0);
+    if (s == SEQNN_OK)
+        s = seqnn_context_open(reg, device, out);
+    if (s != SEQNN_OK) {
+        seqnn_registry_close(reg);
+        return s;
+    }
+    (*out)->owns_registry = 1;
+    return SEQNN_OK;
+}
+
+void seqnn_context_destroy(seqnn_context *ctx)
+{
+    if (!ctx)
+        return;
+    if (ctx->api && ctx->dev)
+        ctx->api->device_close(ctx->dev);
+    if (ctx->owns_registry)
+        seqnn_registry_close(ctx->reg);
+    free(ctx);
+}
+
+const char *seqnn_context_error(const seqnn_context *ctx)
+{
+    return ctx ? ctx->error : "no context";
+}
+
+seqnn_status seqnn_context_device(const seqnn_context *ctx, seqnn_device_record *out)
+{
+    if (!ctx || !out)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_context_device: NULL argument");
+    return seqnn_registry_device(ctx->reg, ctx->device, out);
+}
+
+/* A seqnn_call for ctx whose message lands in ctx->error. */
+static seqnn_call make_call(seqnn_context *ctx)
+{
+    seqnn_call call;
+    call.device = ctx->dev;
+    call.msg = ctx->error;
+    call.msg_size = sizeof ctx->error;
+    ctx->error[0] = '\0';
+    return call;
+}
+
+/* After a failing plugin call: make the plugin's message the last error. */
+static seqnn_status plugin_failed(seqnn_context *ctx, seqnn_status s, const char *what)
+{
+    char msg[SEQNN_MSG_SIZE];
+    snprintf(msg, sizeof msg, "%s", ctx->error[0] ? ctx->error : seqnn_status_name(s));
+    return seqnn_set_error(ctx, s, "%s: %s: %s", ctx->reg->plugins[ctx->reg->devices[ctx->device].plugin].name,
+                           what, msg);
+}
+
+seqnn_status seqnn_sync(seqnn_context *ctx)
+{
+    if (!ctx)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_sync: NULL context");
+    seqnn_call call = make_call(ctx);
+    seqnn_status s = ctx->api->sync(&call);
+    return s == SEQNN_OK ? s : plugin_failed(ctx, s, "sync");
+}
+
+static size_t dtype_size(seqnn_dtype t)
+{
+    return t == SEQNN_F64 ? 8 : 4;
+}
+
+/* Checks that buf is a live buffer of ctx and [offset, offset+count) lies in it. */
+static seqnn_status check_range(seqnn_context *ctx, const char *fn, const char *name, const seqnn_buffer *buf,
+                                int64_t offset, int64_t count)
+{
+    if (!buf)
+        return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG, "%s: %s is NULL", fn, name);
+    if (buf->magic != SEQNN_BUFFER_MAGIC)
+        return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG, "%s: %s is not a live seqnn buffer", fn, name);
+    if (buf->owner != ctx)
+        return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG, "%s: %s belongs to another context", fn, name);
+    if (offset < 0 || count < 0 || offset > buf->count || count > buf->count - offset)
+        return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG,
+                               "%s: %s: range [%lld, %lld) is outside the buffer's %lld elements", fn, name,
+                               (long long)offset, (long long)offset + (long long)count, (long long)buf->count);
+    return SEQNN_OK;
+}
+
+seqnn_status seqnn_buffer_alloc(seqnn_context *ctx, seqnn_dtype dtype, int64_t count, seqnn_buffer **out)
+{
+    if (!ctx || !out)
+        return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG, "seqnn_buffer_alloc: NULL argument");
+    *out = NULL;
+    if (dtype != SEQNN_F32 && dtype != SEQNN_I32)
+        return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG, "seqnn_buffer_alloc: dtype must be SEQNN_F32 or SEQNN_I32");
+    if (count < 0 || (uint64_t)count > SIZE_MAX / 8)
+        return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG, "seqnn_buffer_alloc: bad count %lld", (long long)count);
+    seqnn_buffer *b = calloc(1, sizeof *b);
+    if (!b)
+        return seqnn_set_error(ctx, SEQNN_ERR_NO_MEMORY, "out of memory");
+    seqnn_call call = make_call(ctx);
+    size_t bytes = (size_t)count * dtype_size(dtype);
+    seqnn_status s = ctx->api->buffer_alloc(&call, bytes, &b->handle);
+    if (s != SEQNN_OK) {
+        free(b);
+        return plugin_failed(ctx, s, "buffer_alloc");
+    }
+    b->count = count;
+    b->dtype = dtype;
+    b->magic = SEQNN_BUFFER_MAGIC;
+    b->owner = ctx;
+    *out = b;
+    return SEQNN_OK;
+}
+
+void seqnn_buffer_free(seqnn_context *ctx, seqnn_buffer *buf)
+{
+    if (!ctx || !buf || buf->magic != SEQNN_BUFFER_MAGIC || buf->owner != ctx)
+        return;
+    ctx->api->buffer_free(ctx->dev, buf->handle);
+    buf->magic = 0;
+    free(buf);
+}
+
+seqnn_status seqnn_buffer_write(seqnn_context *ctx, seqnn_buffer *buf, int64_t offset, const void *src,
+                                int64_t count)
+{
+    if (!ctx)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_buffer_write: NULL context");
+    seqnn_status s = check_range(ctx, "seqnn_buffer_write", "buf", buf, offset, count);
+    if (s != SEQNN_OK)
+        return s;
+    if (!src && count)
+        return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG, "seqnn_buffer_write: src is NULL");
+    size_t es = dtype_size(buf->dtype);
+    seqnn_call call = make_call(ctx);
+    s = ctx->api->buffer_write(&call, buf->handle, (size_t)offset * es, src, (size_t)count * es);
+    return s == SEQNN_OK ? s : plugin_failed(ctx, s, "buffer_write");
+}
+
+seqnn_status seqnn_buffer_read(seqnn_context *ctx, seqnn_buffer *buf, int64_t offset, void *dst, int64_t count)
+{
+    if (!ctx)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_buffer_read: NULL context");
+    seqnn_status s = check_range(ctx, "seqnn_buffer_read", "buf", buf, offset, count);
+    if (s != SEQNN_OK)
+        return s;
+    if (!dst && count)
+        return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG, "seqnn_buffer_read: dst is NULL");
+    size_t es = dtype_size(buf->dtype);
+    seqnn_call call = make_call(ctx);
+    s = ctx->api->buffer_read(&call, buf->handle, (size_t)offset * es, dst, (size_t)count * es);
+    return s == SEQNN_OK ? s : plugin_failed(ctx, s, "buffer_read");
+}
+
+seqnn_status seqnn_buffer_copy(seqnn_context *ctx, seqnn_buffer *dst, int64_t dst_offset, seqnn_buffer *src,
+                               int64_t src_offset, int64_t count)
+{
+    if (!ctx)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_buffer_copy: NULL context");
+    seqnn_status s = check_range(ctx, "seqnn_buffer_copy", "dst", dst, dst_offset, count);
+    if (s == SEQNN_OK)
+        s = check_range(ctx, "seqnn_buffer_copy", "src", src, src_offset, count);
+    if (s != SEQNN_OK)
+        return s;
+    if (dst->dtype != src->dtype)
+        return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG, "seqnn_buffer_copy: dst and src hold different types");
+    size_t es = dtype_size(dst->dtype);
+    seqnn_call call = make_call(ctx);
+    s = ctx->api->buffer_copy(&call, dst->handle, (size_t)dst_offset * es, src->handle, (size_t)src_offset * es,
+                              (size_t)count * es);
+    return s == SEQNN_OK ? s : plugin_failed(ctx, s, "buffer_copy");
+}
+
+seqnn_status seqnn_buffer_fill(seqnn_context *ctx, seqnn_buffer *buf, int64_t offset, int64_t count, double value)
+{
+    if (!ctx)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_buffer_fill: NULL context");
+    seqnn_status s = check_range(ctx, "seqnn_buffer_fill", "buf", buf, offset, count);
+    if (s != SEQNN_OK)
+        return s;
+    uint32_t pattern;
+    if (buf->dtype == SEQNN_I32) {
+        int32_t v = (int32_t)value;
+        memcpy(&pattern, &v, 4);
+    } else {
+        float v = (float)value;
+        memcpy(&pattern, &v, 4);
+    }
+    seqnn_call call = make_call(ctx);
+    s = ctx->api->buffer_fill(&call, buf->handle, (size_t)offset * 4, (size_t)count * 4, pattern);
+    return s == SEQNN_OK ? s : plugin_failed(ctx, s, "buffer_fill");
+}
+
+seqnn_status seqnn_kernel_check(seqnn_kernel_id id, const void *args, char *msg, size_t msg_size)
+{
+    char scratch[8];
+    if (!msg) { msg = scratch; msg_size = sizeof scratch; }
+    seqnn_checker c = {seqnn_kernel_name(id), msg, msg_size, NULL};
+    if (!c.kernel) {
+        snprintf(msg, msg_size, "unknown kernel id %d", (int)id);
+        return SEQNN_ERR_INVALID_ARG;
+    }
+    if (!args) {
+        snprintf(msg, msg_size, "%s: args is NULL", c.kernel);
+        return SEQNN_ERR_INVALID_ARG;
+    }
+    switch (id) {
+#define SEQNN_KERNEL(name, type, doc) case SEQNN_KERNEL_##name: return seqnn_check_##name(&c, (const type *)args);
+#include "seqnn/kernels.def"
+#undef SEQNN_KERNEL
+    case SEQNN_KERNEL_COUNT: break;
+    }
+    return SEQNN_ERR_INVALID_ARG;
+}
+
+int seqnn_kernel_available(const seqnn_context *ctx, seqnn_kernel_id id)
+{
+    if (!ctx)
+        return 0;
+    switch (id) {
+#define SEQNN_KERNEL(name, type, doc) case SEQNN_KERNEL_##name: return ctx->api->name != NULL;
+#include "seqnn/kernels.def"
+#undef SEQNN_KERNEL
+    case SEQNN_KERNEL_COUNT: break;
+    }
+    return 0;
+}
+
+seqnn_status seqnn_kernel_run(seqnn_context *ctx, seqnn_kernel_id id, const void *args)
+{
+    const char *name = seqnn_kernel_name(id);
+    if (!name)
+        return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG, "unknown kernel id %d", (int)id);
+    if (!ctx)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "%s: NULL context", name);
+    if (!args)
+        return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG, "%s: args is NULL", name);
+    char msg[SEQNN_MSG_SIZE];
+    seqnn_checker c = {name, msg, sizeof msg, ctx};
+    seqnn_call call;
+    seqnn_status s = SEQNN_ERR_INVALID_ARG;
+    switch (id) {
+#define SEQNN_KERNEL(kname, type, doc)                                                       \
+    case SEQNN_KERNEL_##kname:                                                               \
+        s = seqnn_check_##kname(&c, (const type *)args);                                    \
+        if (s != SEQNN_OK)                                                                   \
+            return seqnn_set_error(ctx, s, "%s", msg);                                      \
+        if (!ctx->api->kname)                                                                \
+            return seqnn_set_error(ctx, SEQNN_ERR_UNSUPPORTED, "%s: plugin '%s' does not implement it", \
+                                   name, ctx->reg->plugins[ctx->reg->devices[ctx->device].plugin].name); \
+        call = make_call(ctx);                                                               \
+        s = ctx->api->kname(&call, (const type *)args);                                     \
+        break;
+#include "seqnn/kernels.def"
+#undef SEQNN_KERNEL
+    case SEQNN_KERNEL_COUNT: break;
+    }
+    return s == SEQNN_OK ? s : plugin_failed(ctx, s, name);
+}
+
+#define SEQNN_KERNEL(name, type, doc) \
+    seqnn_status seqnn_##name(seqnn_context *ctx, const type *a) { return seqnn_kernel_run(ctx, SEQNN_KERNEL_##name, a); }
+#include "seqnn/kernels.def"
+#undef SEQNN_KERNEL

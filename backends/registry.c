@@ -1,0 +1,534 @@
+/* Plugin discovery, loading and device selection (DESIGN section 5).
+ *
+ * Search order: each directory of SEQNN_PLUGIN_PATH (colon-separated, read
+ * with secure_getenv), then the install plugin directory, then lib/seqnn next
+ * to libseqnn itself and next to the running executable (../lib/seqnn: the
+ * build tree). Files named libseqnn-*.so are tried in name order; every one is
+ * recorded, loaded or rejected with the reason (dlerror, missing entry symbol,
+ * ABI major version, init failure, shadowed by an earlier plugin of the same
+ * name, writable by others). Nothing from the current directory is loaded
+ * unless a path names it. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "internal.h"
+
+#ifndef SEQNN_INSTALL_PLUGIN_DIR
+#define SEQNN_INSTALL_PLUGIN_DIR "/usr/local/lib/seqnn"
+#endif
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static seqnn_plugin_entry *add_entry(seqnn_registry *reg, const char *path)
+{
+    if (reg->n_plugins == reg->cap_plugins) {
+        int64_t cap = reg->cap_plugins ? 2 * reg->cap_plugins : 8;
+        seqnn_plugin_entry *p = realloc(reg->plugins, (size_t)cap * sizeof *p);
+        if (!p)
+            return NULL;
+        reg->plugins = p;
+        reg->cap_plugins = cap;
+    }
+    seqnn_plugin_entry *e = &reg->plugins[reg->n_plugins];
+    memset(e, 0, sizeof *e);
+    e->path = dup_str(path);
+    char resolved[PATH_MAX];
+    e->real_path = dup_str(realpath(path, resolved) ? resolved : path);
+    if (!e->path || !e->real_path) {
+        free(e->path);
+        free(e->real_path);
+        return NULL;
+    }
+    reg->n_plugins++;
+    return e;
+}
+
+static seqnn_status add_device(seqnn_registry *reg, int64_t plugin, int64_t index,
+                               const seqnn_device_info *info)
+{
+    if (reg->n_devices == reg->cap_devices) {
+        int64_t cap = reg->cap_devices ? 2 * reg->cap_devices : 8;
+        seqnn_device_entry *d = realloc(reg->devices, (size_t)cap * sizeof *d);
+        if (!d)
+            return SEQNN_ERR_NO_MEMORY;
+        reg->devices = d;
+        reg->cap_devices = cap;
+    }
+    seqnn_device_entry *d = &reg->devices[reg->n_devices++];
+    d->plugin = plugin;
+    d->index = index;
+    d->info = *info;
+    d->info.name[sizeof d->info.name - 1] = '\0';
+    d->info.reason[sizeof d->info.reason - 1] = '\0';
+    return SEQNN_OK;
+}
+
+/* Marks e rejected with a reason and the status that goes with it. */
+static seqnn_status reject(seqnn_plugin_entry *e, seqnn_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static seqnn_status reject(seqnn_plugin_entry *e, seqnn_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->reason, sizeof e->reason, fmt, ap);
+    va_end(ap);
+    e->loaded = 0;
+    seqnn_log(SEQNN_LOG_INFO, "plugin %s rejected: %s", e->path, e->reason);
+    return status;
+}
+
+/* The fixed members every plugin must have: everything before the kernels. */
+#define SEQNN_API_HEADER_SIZE offsetof(seqnn_plugin_api, gemm)
+
+static seqnn_status load_entry(seqnn_registry *reg, int64_t idx)
+{
+    seqnn_plugin_entry *e = &reg->plugins[idx];
+    struct stat st;
+    if (stat(e->path, &st) != 0)
+        return reject(e, SEQNN_ERR_NOT_FOUND, "cannot stat: %s", strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return reject(e, SEQNN_ERR_NOT_FOUND, "not a regular file");
+    if (st.st_mode & S_IWOTH)
+        return reject(e, SEQNN_ERR_ABI, "refused: the file is writable by others (chmod o-w)");
+
+    for (int64_t i = 0; i < reg->n_plugins; i++) {
+        if (i != idx && reg->plugins[i].loaded && !strcmp(reg->plugins[i].real_path, e->real_path))
+            return reject(e, SEQNN_ERR_INVALID_ARG, "the same file is already loaded as %s",
+                          reg->plugins[i].path);
+    }
+
+    dlerror();
+    e->dl = dlopen(e->path, RTLD_NOW | RTLD_LOCAL);
+    if (!e->dl) {
+        const char *err = dlerror();
+        return reject(e, SEQNN_ERR_ABI, "dlopen failed: %s", err ? err : "unknown error");
+    }
+    seqnn_plugin_entry_fn entry;
+    void *sym = dlsym(e->dl, SEQNN_PLUGIN_ENTRY_SYMBOL);
+    if (!sym) {
+        dlclose(e->dl);
+        e->dl = NULL;
+        return reject(e, SEQNN_ERR_ABI, "not a seqnn plugin: no symbol %s", SEQNN_PLUGIN_ENTRY_SYMBOL);
+    }
+    memcpy(&entry, &sym, sizeof entry);
+    const seqnn_plugin_api *api = entry();
+    seqnn_status st_code = SEQNN_OK;
+    if (!api)
+        st_code = reject(e, SEQNN_ERR_ABI, "%s returned NULL", SEQNN_PLUGIN_ENTRY_SYMBOL);
+    else if (api->abi_major != SEQNN_ABI_MAJOR)
+        st_code = reject(e, SEQNN_ERR_ABI, "plugin ABI version %u.%u, this seqnn needs major version %u (%u.%u)",
+                         api->abi_major, api->abi_minor, SEQNN_ABI_MAJOR, SEQNN_ABI_MAJOR, SEQNN_ABI_MINOR);
+    else if (api->struct_size < SEQNN_API_HEADER_SIZE)
+        st_code = reject(e, SEQNN_ERR_ABI, "vtable of %llu bytes is shorter than the fixed part (%zu bytes)",
+                         (unsigned long long)api->struct_size, (size_t)SEQNN_API_HEADER_SIZE);
+    else if (!api->name || !api->init || !api->device_count || !api->device_info || !api->device_open ||
+             !api->device_close || !api->buffer_alloc || !api->buffer_free || !api->buffer_write ||
+             !api->buffer_read || !api->buffer_copy || !api->buffer_fill || !api->sync)
+        st_code = reject(e, SEQNN_ERR_ABI, "vtable lacks a required member (name, init, device or buffer functions)");
+    if (st_code != SEQNN_OK) {
+        dlclose(e->dl);
+        e->dl = NULL;
+        return st_code;
+    }
+    e->abi_major = api->abi_major;
+    e->abi_minor = api->abi_minor;
+    e->name = dup_str(api->name);
+    if (!e->name) {
+        dlclose(e->dl);
+        e->dl = NULL;
+        return reject(e, SEQNN_ERR_NO_MEMORY, "out of memory");
+    }
+    for (int64_t i = 0; i < reg->n_plugins; i++) {
+        if (i != idx && reg->plugins[i].loaded && reg->plugins[i].name &&
+            !strcmp(reg->plugins[i].name, e->name)) {
+            dlclose(e->dl);
+            e->dl = NULL;
+            return reject(e, SEQNN_ERR_INVALID_ARG, "shadowed by %s, an earlier plugin named '%s'",
+                          reg->plugins[i].path, e->name);
+        }
+    }
+    /* Copy what the plugin has; slots beyond its struct_size stay NULL. */
+    memset(&e->api, 0, sizeof e->api);
+    size_t n = api->struct_size < sizeof e->api ? (size_t)api->struct_size : sizeof e->api;
+    memcpy(&e->api, api, n);
+    e->kernels_present = 0;
+#define SEQNN_KERNEL(kname, args, doc) e->kernels_present += e->api.kname != NULL;
+#include "seqnn/kernels.def"
+#undef SEQNN_KERNEL
+
+    char msg[512] = "";
+    seqnn_status s = e->api.init(&e->state, msg, sizeof msg);
+    if (s != SEQNN_OK) {
+        dlclose(e->dl);
+        e->dl = NULL;
+        return reject(e, s, "init failed: %s (%s)", msg[0] ? msg : "no message", seqnn_status_name(s));
+    }
+    e->loaded = 1;
+    e->reason[0] = '\0';
+    int64_t count = e->api.device_count(e->state);
+    for (int64_t d = 0; d < count; d++) {
+        seqnn_device_info info;
+        memset(&info, 0, sizeof info);
+        if (e->api.device_info(e->state, d, &info) != SEQNN_OK) {
+            snprintf(info.name, sizeof info.name, "device %lld", (long long)d);
+            snprintf(info.reason, sizeof info.reason, "device_info failed");
+            info.score = 0;
+        }
+        if (info.score < 0)
+            info.score = 0;
+        if (add_device(reg, idx, d, &info) != SEQNN_OK)
+            return SEQNN_ERR_NO_MEMORY;
+    }
+    seqnn_log(SEQNN_LOG_DEBUG, "plugin %s loaded from %s (%lld devices)", e->name, e->path, (long long)count);
+    return SEQNN_OK;
+}
+
+seqnn_status seqnn_registry_add_file(seqnn_registry *reg, const char *path)
+{
+    if (!reg || !path)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_registry_add_file: NULL argument");
+    seqnn_plugin_entry *e = add_entry(reg, path);
+    if (!e)
+        return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
+    int64_t idx = e - reg->plugins;
+    seqnn_status s = load_entry(reg, idx);
+    if (s != SEQNN_OK)
+        return seqnn_set_error(NULL, s, "%s: %s", path, reg->plugins[idx].reason);
+    return SEQNN_OK;
+}
+
+static int is_plugin_file_name(const char *name)
+{
+    size_t n = strlen(name);
+    return strncmp(name, "libseqnn-", 9) == 0 && n > 12 && strcmp(name + n - 3, ".so") == 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void note_searched(seqnn_registry *reg, const char *dir)
+{
+    size_t used = strlen(reg->searched);
+    snprintf(reg->searched + used, sizeof reg->searched - used, "%s%s", used ? ":" : "", dir);
+}
+
+/* Scans one directory (once, by real path). */
+static seqnn_status scan_dir(seqnn_registry *reg, const char *dir, char (*seen)[PATH_MAX], int *n_seen)
+{
+    char resolved[PATH_MAX];
+    if (!realpath(dir, resolved))
+        return SEQNN_OK;                 /* a missing directory is not an error */
+    for (int i = 0; i < *n_seen; i++)
+        if (!strcmp(seen[i], resolved))
+            return SEQNN_OK;
+    if (*n_seen < 16)
+        strcpy(seen[(*n_seen)++], resolved);
+    note_searched(reg, dir);
+    struct stat st;
+    if (stat(resolved, &st) == 0 && (st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
+        seqnn_log(SEQNN_LOG_WARN, "plugin directory %s is writable by others: not searched", dir);
+        return SEQNN_OK;
+    }
+    DIR *d = opendir(resolved);
+    if (!d)
+        return SEQNN_OK;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    seqnn_status s = SEQNN_OK;
+    while ((de = readdir(d)) != NULL) {
+        if (!is_plugin_file_name(de->d_name))
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 8;
+            char **nn = realloc(names, cap * sizeof *nn);
+            if (!nn) { s = SEQNN_ERR_NO_MEMORY; break; }
+            names = nn;
+        }
+        if (!(names[n] = dup_str(de->d_name))) { s = SEQNN_ERR_NO_MEMORY; break; }
+        n++;
+    }
+    closedir(d);
+    if (s == SEQNN_OK)
+        qsort(names, n, sizeof *names, cmp_names);
+    for (size_t i = 0; i < n; i++) {
+        if (s == SEQNN_OK) {
+            char path[PATH_MAX];
+            snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+            seqnn_plugin_entry *e = add_entry(reg, path);
+            if (!e)
+                s = SEQNN_ERR_NO_MEMORY;
+            else if (load_entry(reg, e - reg->plugins) == SEQNN_ERR_NO_MEMORY)
+                s = SEQNN_ERR_NO_MEMORY;
+        }
+        free(names[i]);
+    }
+    free(names);
+    return s;
+}
+
+seqnn_status seqnn_registry_open_empty(seqnn_registry **out)
+{
+    if (!out)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_registry_open: NULL argument");
+    *out = calloc(1, sizeof **out);
+    if (!*out)
+        return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
+    return SEQNN_OK;
+}
+
+seqnn_status seqnn_registry_open(seqnn_registry **out)
+{
+    seqnn_status s = seqnn_registry_open_empty(out);
+    if (s != SEQNN_OK)
+        return s;
+    seqnn_registry *reg = *out;
+    char seen[16][PATH_MAX];
+    int n_seen = 0;
+
+    const char *env = secure_getenv("SEQNN_PLUGIN_PATH");
+    if (env && *env) {
+        char *copy = dup_str(env), *save = NULL;
+        if (!copy)
+            s = SEQNN_ERR_NO_MEMORY;
+        for (char *dir = copy ? strtok_r(copy, ":", &save) : NULL; dir && s == SEQNN_OK;
+             dir = strtok_r(NULL, ":", &save))
+            s = scan_dir(reg, dir, seen, &n_seen);
+        free(copy);
+    }
+    if (s == SEQNN_OK)
+        s = scan_dir(reg, SEQNN_INSTALL_PLUGIN_DIR, seen, &n_seen);
+    /* next to libseqnn.so: <libdir>/seqnn */
+    Dl_info info;
+    if (s == SEQNN_OK && dladdr((void *)seqnn_registry_open, &info) && info.dli_fname) {
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s", info.dli_fname);
+        char *slash = strrchr(dir, '/');
+        if (slash) {
+            snprintf(slash, sizeof dir - (size_t)(slash - dir), "/seqnn");
+            s = scan_dir(reg, dir, seen, &n_seen);
+        }
+    }
+    /* the running executable's tree: <exe dir>/../lib/seqnn */
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (s == SEQNN_OK && len > 0) {
+        exe[len] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            char dir[PATH_MAX + 16];
+            snprintf(dir, sizeof dir, "%s/../lib/seqnn", exe);
+            s = scan_dir(reg, dir, seen, &n_seen);
+        }
+    }
+    if (s != SEQNN_OK) {
+        seqnn_registry_close(reg);
+        *out = NULL;
+        return seqnn_set_error(NULL, s, "out of memory while scanning for plugins");
+    }
+    return SEQNN_OK;
+}
+
+void seqnn_registry_close(seqnn_registry *reg)
+{
+    if (!reg)
+        return;
+    for (int64_t i = 0; i < reg->n_plugins; i++) {
+        seqnn_plugin_entry *e = &reg->plugins[i];
+        if (e->loaded && e->api.fini)
+            e->api.fini(e->state);
+        if (e->dl)
+            dlclose(e->dl);
+        free(e->path);
+        free(e->real_path);
+        free(e->name);
+    }
+    free(reg->plugins);
+    free(reg->devices);
+    free(reg);
+}
+
+int64_t seqnn_registry_plugin_count(const seqnn_registry *reg)
+{
+    return reg ? reg->n_plugins : 0;
+}
+
+seqnn_status seqnn_registry_plugin(const seqnn_registry *reg, int64_t i, seqnn_plugin_record *out)
+{
+    if (!reg || !out || i < 0 || i >= reg->n_plugins)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_registry_plugin: bad index %lld", (long long)i);
+    const seqnn_plugin_entry *e = &reg->plugins[i];
+    out->path = e->path;
+    out->name = e->name;
+    out->loaded = e->loaded;
+    out->reason = e->reason;
+    out->abi_major = e->abi_major;
+    out->abi_minor = e->abi_minor;
+    out->kernels_present = e->kernels_present;
+    return SEQNN_OK;
+}
+
+int64_t seqnn_registry_device_count(const seqnn_registry *reg)
+{
+    return reg ? reg->n_devices : 0;
+}
+
+seqnn_status seqnn_registry_device(const seqnn_registry *reg, int64_t i, seqnn_device_record *out)
+{
+    if (!reg || !out || i < 0 || i >= reg->n_devices)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_registry_device: bad index %lld", (long long)i);
+    const seqnn_device_entry *d = &reg->devices[i];
+    out->plugin = d->plugin;
+    out->plugin_name = reg->plugins[d->plugin].name;
+    out->index = d->index;
+    out->name = d->info.name;
+    out->kind = (int)d->info.kind;
+    out->score = d->info.score;
+    out->reason = d->info.reason;
+    out->memory_bytes = d->info.memory_bytes;
+    return SEQNN_OK;
+}
+
+static int looks_like_path(const char *s)
+{
+    size_t n = strlen(s);
+    return strchr(s, '/') != NULL || (n > 3 && !strcmp(s + n - 3, ".so"));
+}
+
+/* Chooses the best-scored device among plugin `plugin` (-1: any) whose name
+ * contains `sub` (NULL: any). */
+static int64_t best_device(const seqnn_registry *reg, int64_t plugin, const char *sub, int *any_match)
+{
+    int64_t best = -1;
+    *any_match = 0;
+    for (int64_t i = 0; i < reg->n_devices; i++) {
+        const seqnn_device_entry *d = &reg->devices[i];
+        if (plugin >= 0 && d->plugin != plugin)
+            continue;
+        if (sub && !strstr(d->info.name, sub))
+            continue;
+        *any_match = 1;
+        if (d->info.score > 0 && (best < 0 || d->info.score > reg->devices[best].info.score))
+            best = i;
+    }
+    return best;
+}
+
+seqnn_status seqnn_registry_select(seqnn_registry *reg, const char *spec, int64_t *device,
+                                   char *why, size_t why_size)
+{
+    char scratch[8];
+    if (!why) { why = scratch; why_size = sizeof scratch; }
+    why[0] = '\0';
+    if (!reg || !device)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_registry_select: NULL argument");
+    const char *source = "request";
+    if (!spec) {
+        spec = secure_getenv("SEQNN_BACKEND");
+        source = "SEQNN_BACKEND";
+    }
+    if (!spec || !*spec) {
+        int any;
+        int64_t best = best_device(reg, -1, NULL, &any);
+        if (best < 0)
+            return seqnn_set_error(NULL, SEQNN_ERR_NOT_FOUND,
+                                   "no usable device: %lld plugins found in %s, none with a device that can run here (see `seqnn info`)",
+                                   (long long)reg->n_plugins, reg->searched[0] ? reg->searched : "(no directory)");
+        const seqnn_device_entry *d = &reg->devices[best];
+        snprintf(why, why_size, "best score %d of %lld devices: %s (%s)", d->info.score,
+                 (long long)reg->n_devices, d->info.name, d->info.reason);
+        seqnn_log(SEQNN_LOG_INFO, "selected %s: %s, %s", reg->plugins[d->plugin].name, d->info.name, why);
+        *device = best;
+        return SEQNN_OK;
+    }
+
+    /* NAME-or-PATH[:DEVICE]; for a path only a ':' after the last '/' separates */
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof buf, "%s", spec);
+    char *sub = NULL;
+    char *slash = strrchr(buf, '/');
+    char *colon = strchr(slash ? slash : buf, ':');
+    if (colon) {
+        *colon = '\0';
+        sub = colon + 1;
+        if (!*sub)
+            sub = NULL;
+    }
+    int64_t plugin = -1;
+    if (looks_like_path(buf)) {
+        char resolved[PATH_MAX];
+        const char *rp = realpath(buf, resolved);
+        for (int64_t i = 0; rp && i < reg->n_plugins; i++)
+            if (reg->plugins[i].loaded && !strcmp(reg->plugins[i].real_path, rp))
+                plugin = i;
+        if (plugin < 0) {
+            seqnn_status s = seqnn_registry_add_file(reg, buf);
+            if (s != SEQNN_OK)
+                return seqnn_set_error(NULL, s, "%s=%s: plugin %s rejected: %s", source, spec, buf,
+                                       reg->plugins[reg->n_plugins - 1].reason);
+            plugin = reg->n_plugins - 1;
+        }
+    } else {
+        const char *rejected = NULL;
+        for (int64_t i = 0; i < reg->n_plugins; i++) {
+            const seqnn_plugin_entry *e = &reg->plugins[i];
+            if (e->loaded && e->name && !strcmp(e->name, buf))
+                plugin = i;
+            else if (!e->loaded) {
+                /* a rejected file whose name says it is this plugin: libseqnn-NAME.so */
+                const char *base = strrchr(e->path, '/');
+                base = base ? base + 1 : e->path;
+                if (!strncmp(base, "libseqnn-", 9) && !strncmp(base + 9, buf, strlen(buf)) &&
+                    !strcmp(base + 9 + strlen(buf), ".so"))
+                    rejected = e->reason;
+            }
+        }
+        if (plugin < 0) {
+            if (rejected)
+                return seqnn_set_error(NULL, SEQNN_ERR_NOT_FOUND, "%s=%s: plugin '%s' was found but rejected: %s",
+                                       source, spec, buf, rejected);
+            return seqnn_set_error(NULL, SEQNN_ERR_NOT_FOUND,
+                                   "%s=%s: no plugin named '%s' (searched %s; see `seqnn info`)", source, spec,
+                                   buf, reg->searched[0] ? reg->searched : "no directory");
+        }
+    }
+    int any;
+    int64_t best = best_device(reg, plugin, sub, &any);
+    if (best < 0) {
+        if (!any)
+            return seqnn_set_error(NULL, SEQNN_ERR_NOT_FOUND, "%s=%s: plugin '%s' has no device%s%s%s", source,
+                                   spec, reg->plugins[plugin].name, sub ? " whose name contains '" : "",
+                                   sub ? sub : "", sub ? "'" : "");
+        /* a matching device that cannot run here: say why */
+        for (int64_t i = 0; i < reg->n_devices; i++) {
+            const seqnn_device_entry *d = &reg->devices[i];
+            if (d->plugin == plugin && (!sub || strstr(d->info.name, sub)))
+                return seqnn_set_error(NULL, SEQNN_ERR_UNSUPPORTED, "%s=%s: device '%s' cannot run here: %s",
+                                       source, spec, d->info.name, d->info.reason);
+        }
+    }
+    const seqnn_device_entry *d = &reg->devices[best];
+    snprintf(why, why_size, "requested by %s=%s (score %d: %s)", source, spec, d->info.score, d->info.reason);
+    seqnn_log(SEQNN_LOG_INFO, "selected %s: %s, %s", reg->plugins[d->plugin].name, d->info.name, why);
+    *device = best;
+    return SEQNN_OK;
+}

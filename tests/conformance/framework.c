@@ -1,0 +1,624 @@
+/* The conformance framework (conformance.h): tensors held three times (float64
+ * oracle, float32 reference, plugin buffer), calls run on all three sides,
+ * poisoned and guarded outputs, normwise error budgets, and finite-difference
+ * gradient checks on the oracle. The runner (runner.c) drives it. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "framework.h"
+#include "ref_kernels.h"
+
+#define GUARD 16                         /* guard elements on each side of every tensor */
+#define GUARD_F32 0x7fc0beefu            /* a NaN with a payload: reading it poisons results */
+#define GUARD_I32 0x5e9b5e9b
+#define POISON_F32 0x7fc00000u           /* quiet NaN */
+
+enum side { SIDE_ORACLE, SIDE_REF32, SIDE_PLUGIN };
+enum role { ROLE_IN, ROLE_OUT, ROLE_INOUT, ROLE_SCRATCH };
+
+struct cf_tensor {
+    char name[48];
+    enum role role;
+    int is_int;
+    int64_t count, total;                /* total = count + 2*GUARD */
+    double k;                            /* < 0: use cf_compare's k */
+    seqnn_buffer view;                   /* what cf_ref points to; handle swapped per side */
+    double *orc;                         /* float tensors: oracle storage */
+    float *r32;                          /* float tensors: float32 reference storage */
+    int32_t *iorc, *ir32;                /* int tensors */
+    float *init32;                       /* what was uploaded (inputs: checked unchanged) */
+    int32_t *initi;
+    seqnn_buffer *dev;                   /* plugin storage */
+    cf_tensor *next;
+};
+
+/* ---------------------------------------------------------------- random */
+static uint64_t splitmix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+double cf_uniform(cf_run *r, double lo, double hi)
+{
+    double u = (double)(splitmix(&r->rng) >> 11) * 0x1.0p-53;
+    return lo + (hi - lo) * u;
+}
+
+int64_t cf_randint(cf_run *r, int64_t lo, int64_t hi)
+{
+    if (hi <= lo)
+        return lo;
+    return lo + (int64_t)(splitmix(&r->rng) % (uint64_t)(hi - lo + 1));
+}
+
+/* --------------------------------------------------------------- results */
+void cf_fail(cf_run *r, const char *fmt, ...)
+{
+    if (r->check_failed)
+        return;
+    r->check_failed = 1;
+    r->failed_checks++;
+    if (r->first_failure[0])
+        return;                          /* keep the first failure of the kernel */
+    int n = snprintf(r->first_failure, sizeof r->first_failure, "[%s] ", r->check_name);
+    if (n < 0 || (size_t)n >= sizeof r->first_failure)
+        n = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->first_failure + n, sizeof r->first_failure - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+int cf_failed(const cf_run *r)
+{
+    return r->check_failed;
+}
+
+seqnn_context *cf_context(cf_run *r)
+{
+    return r->ctx;
+}
+
+/* --------------------------------------------------------------- checks */
+void cf_begin(cf_run *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->check_name, sizeof r->check_name, fmt, ap);
+    va_end(ap);
+    r->check_failed = 0;
+    r->in_check = 1;
+    r->checks++;
+    if (r->verbose)
+        fprintf(stderr, "  check %s\n", r->check_name);
+}
+
+static void tensor_free(cf_run *r, cf_tensor *t)
+{
+    free(t->orc);
+    free(t->r32);
+    free(t->iorc);
+    free(t->ir32);
+    free(t->init32);
+    free(t->initi);
+    if (t->dev)
+        seqnn_buffer_free(r->ctx, t->dev);
+    free(t);
+}
+
+void cf_end(cf_run *r)
+{
+    while (r->tensors) {
+        cf_tensor *t = r->tensors;
+        r->tensors = t->next;
+        tensor_free(r, t);
+    }
+    r->in_check = 0;
+}
+
+/* ------------------------------------------------------------- tensors */
+static float bits_f32(uint32_t b)
+{
+    float f;
+    memcpy(&f, &b, 4);
+    return f;
+}
+
+static uint32_t f32_bits(float f)
+{
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    return b;
+}
+
+/* Creates a tensor with storage on all sides; values (count, may be NULL)
+ * become the content on every side. */
+static cf_tensor *tensor_new(cf_run *r, const char *name, int64_t count, enum role role, int is_int)
+{
+    if (!r->in_check) {
+        fprintf(stderr, "conformance: tensor %s created outside cf_begin/cf_end\n", name);
+        abort();
+    }
+    if (count < 0)
+        count = 0;
+    cf_tensor *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->role = role;
+    t->is_int = is_int;
+    t->count = count;
+    t->total = count + 2 * GUARD;
+    t->k = -1;
+    size_t n = (size_t)t->total;
+    int ok;
+    if (is_int) {
+        t->iorc = calloc(n, 4);
+        t->ir32 = calloc(n, 4);
+        t->initi = calloc(n, 4);
+        ok = t->iorc && t->ir32 && t->initi;
+    } else {
+        t->orc = calloc(n, 8);
+        t->r32 = calloc(n, 4);
+        t->init32 = calloc(n, 4);
+        ok = t->orc && t->r32 && t->init32;
+    }
+    if (ok && seqnn_buffer_alloc(r->ctx, is_int ? SEQNN_I32 : SEQNN_F32, t->total, &t->dev) != SEQNN_OK) {
+        cf_fail(r, "plugin cannot allocate %s (%lld elements): %s", name, (long long)t->total, seqnn_last_error());
+        ok = 0;
+    }
+    if (!ok) {
+        tensor_free(r, t);
+        return NULL;
+    }
+    /* guards on every side */
+    for (int64_t i = 0; i < GUARD; i++) {
+        int64_t idx[2] = {i, t->total - 1 - i};
+        for (int j = 0; j < 2; j++) {
+            if (is_int) {
+                t->initi[idx[j]] = GUARD_I32;
+            } else {
+                t->init32[idx[j]] = bits_f32(GUARD_F32);
+            }
+        }
+    }
+    t->view = *t->dev;
+    t->next = r->tensors;
+    r->tensors = t;
+    return t;
+}
+
+/* Copies init32/initi to every side's storage and uploads to the plugin. */
+static void tensor_publish(cf_run *r, cf_tensor *t)
+{
+    for (int64_t i = 0; i < t->total; i++) {
+        if (t->is_int) {
+            t->iorc[i] = t->initi[i];
+            t->ir32[i] = t->initi[i];
+        } else {
+            t->orc[i] = (double)t->init32[i];
+            t->r32[i] = t->init32[i];
+        }
+    }
+    seqnn_status s = seqnn_buffer_write(r->ctx, t->dev, 0, t->is_int ? (const void *)t->initi : (const void *)t->init32,
+                                        t->total);
+    if (s != SEQNN_OK)
+        cf_fail(r, "plugin cannot write %s: %s", t->name, seqnn_last_error());
+}
+
+/* A placeholder when a tensor cannot be made: the check has failed; later
+ * calls are skipped, so cf_ref of it is never dereferenced by a kernel. */
+static cf_tensor cf_dead_tensor;
+
+static cf_tensor *float_tensor(cf_run *r, const char *name, int64_t count, enum role role,
+                               const double *values, double lo, double hi, int poison)
+{
+    cf_tensor *t = tensor_new(r, name, count, role, 0);
+    if (!t)
+        return &cf_dead_tensor;
+    for (int64_t i = 0; i < t->count; i++) {
+        float v;
+        if (poison)
+            v = bits_f32(POISON_F32);
+        else if (values)
+            v = (float)values[i];
+        else
+            v = (float)cf_uniform(r, lo, hi);
+        t->init32[GUARD + i] = v;
+    }
+    tensor_publish(r, t);
+    if (poison) {
+        /* the oracle and the float32 reference start from the same NaNs */
+    }
+    return t;
+}
+
+cf_tensor *cf_in(cf_run *r, const char *name, int64_t count, double lo, double hi)
+{
+    return float_tensor(r, name, count, ROLE_IN, NULL, lo, hi, 0);
+}
+
+cf_tensor *cf_in_values(cf_run *r, const char *name, int64_t count, const double *values)
+{
+    return float_tensor(r, name, count, ROLE_IN, values, 0, 0, 0);
+}
+
+cf_tensor *cf_out(cf_run *r, const char *name, int64_t count)
+{
+    return float_tensor(r, name, count, ROLE_OUT, NULL, 0, 0, 1);
+}
+
+cf_tensor *cf_inout(cf_run *r, const char *name, int64_t count, double lo, double hi)
+{
+    return float_tensor(r, name, count, ROLE_INOUT, NULL, lo, hi, 0);
+}
+
+cf_tensor *cf_scratch(cf_run *r, const char *name, int64_t count)
+{
+    return float_tensor(r, name, count, ROLE_SCRATCH, NULL, 0, 0, 1);
+}
+
+static cf_tensor *int_tensor(cf_run *r, const char *name, int64_t count, enum role role, const int32_t *values,
+                             int32_t lo, int32_t hi, int poison)
+{
+    cf_tensor *t = tensor_new(r, name, count, role, 1);
+    if (!t)
+        return &cf_dead_tensor;
+    for (int64_t i = 0; i < t->count; i++)
+        t->initi[GUARD + i] = poison ? INT32_MIN : values ? values[i] : (int32_t)cf_randint(r, lo, hi);
+    tensor_publish(r, t);
+    return t;
+}
+
+cf_tensor *cf_in_int(cf_run *r, const char *name, int64_t count, int32_t lo, int32_t hi)
+{
+    return int_tensor(r, name, count, ROLE_IN, NULL, lo, hi, 0);
+}
+
+cf_tensor *cf_in_ints(cf_run *r, const char *name, int64_t count, const int32_t *values)
+{
+    return int_tensor(r, name, count, ROLE_IN, values, 0, 0, 0);
+}
+
+cf_tensor *cf_out_int(cf_run *r, const char *name, int64_t count)
+{
+    return int_tensor(r, name, count, ROLE_OUT, NULL, 0, 0, 1);
+}
+
+void cf_set_k(cf_tensor *t, double k)
+{
+    t->k = k;
+}
+
+seqnn_tref cf_ref(cf_tensor *t)
+{
+    seqnn_tref ref;
+    if (t == &cf_dead_tensor || !t) {
+        ref.buf = NULL;
+        ref.off = 0;
+        return ref;
+    }
+    ref.buf = &t->view;
+    ref.off = GUARD;
+    return ref;
+}
+
+double *cf_values(cf_tensor *t)
+{
+    return t && t->orc ? t->orc + GUARD : NULL;
+}
+
+int32_t *cf_ints(cf_tensor *t)
+{
+    return t && t->iorc ? t->iorc + GUARD : NULL;
+}
+
+int64_t cf_count(const cf_tensor *t)
+{
+    return t ? t->count : 0;
+}
+
+/* Points every tensor's view at one side's storage. */
+static void set_side(cf_run *r, enum side side)
+{
+    for (cf_tensor *t = r->tensors; t; t = t->next) {
+        t->view = *t->dev;
+        if (side == SIDE_PLUGIN)
+            continue;
+        if (t->is_int) {
+            t->view.handle = side == SIDE_ORACLE ? t->iorc : t->ir32;
+        } else {
+            t->view.handle = side == SIDE_ORACLE ? (void *)t->orc : (void *)t->r32;
+            t->view.dtype = side == SIDE_ORACLE ? SEQNN_F64 : SEQNN_F32;
+        }
+    }
+}
+
+/* --------------------------------------------------------------- calls */
+typedef seqnn_status (*cf_kernel_fn)(const seqnn_call *, const void *);
+
+#define SEQNN_KERNEL(name, type, doc)                                                     \
+    static seqnn_status oracle_##name(const seqnn_call *c, const void *a)               \
+    { return seqnn_ref_f64_##name(c, (const type *)a); }                                 \
+    static seqnn_status ref32_##name(const seqnn_call *c, const void *a)                \
+    { return seqnn_ref_f32_##name(c, (const type *)a); }
+#include "seqnn/kernels.def"
+#undef SEQNN_KERNEL
+
+static const cf_kernel_fn oracle_table[] = {
+#define SEQNN_KERNEL(name, type, doc) oracle_##name,
+#include "seqnn/kernels.def"
+#undef SEQNN_KERNEL
+};
+static const cf_kernel_fn ref32_table[] = {
+#define SEQNN_KERNEL(name, type, doc) ref32_##name,
+#include "seqnn/kernels.def"
+#undef SEQNN_KERNEL
+};
+
+/* Runs a reference kernel on one of the host sides. */
+static seqnn_status run_host(cf_run *r, enum side side, seqnn_kernel_id id, const void *args, char *msg,
+                             size_t msg_size)
+{
+    seqnn_call call = {NULL, msg, msg_size};
+    msg[0] = '\0';
+    set_side(r, side);
+    seqnn_status s = (side == SIDE_ORACLE ? oracle_table : ref32_table)[id](&call, args);
+    set_side(r, SIDE_PLUGIN);
+    return s;
+}
+
+void cf_call(cf_run *r, seqnn_kernel_id id, const void *args)
+{
+    if (r->check_failed)
+        return;
+    const char *name = seqnn_kernel_name(id);
+    char msg[1024];
+    /* the plugin's argument check first: a test must only make valid calls */
+    if (seqnn_kernel_check(id, args, msg, sizeof msg) != SEQNN_OK) {
+        cf_fail(r, "test bug: invalid arguments for %s: %s", name, msg);
+        return;
+    }
+    seqnn_status s = run_host(r, SIDE_ORACLE, id, args, msg, sizeof msg);
+    if (s != SEQNN_OK) {
+        cf_fail(r, "oracle %s failed: %s: %s", name, seqnn_status_name(s), msg);
+        return;
+    }
+    s = run_host(r, SIDE_REF32, id, args, msg, sizeof msg);
+    if (s != SEQNN_OK) {
+        cf_fail(r, "float32 reference %s failed: %s: %s", name, seqnn_status_name(s), msg);
+        return;
+    }
+    s = seqnn_kernel_run(r->ctx, id, args);
+    if (s == SEQNN_ERR_UNSUPPORTED)
+        r->unsupported = 1;
+    if (s != SEQNN_OK)
+        cf_fail(r, "plugin %s failed: %s: %s", name, seqnn_status_name(s), seqnn_last_error());
+}
+
+/* Normwise error of got against the oracle over n elements. */
+static double normwise(const double *oracle, const double *got, int64_t n, int64_t *worst)
+{
+    double scale = 0, err = 0;
+    *worst = 0;
+    for (int64_t i = 0; i < n; i++)
+        scale = fmax(scale, fabs(oracle[i]));
+    if (scale == 0)
+        scale = 1;
+    for (int64_t i = 0; i < n; i++) {
+        double e = fabs(got[i] - oracle[i]);
+        if (isnan(got[i]) || isnan(e)) {
+            *worst = i;
+            return INFINITY;
+        }
+        if (e > err) {
+            err = e;
+            *worst = i;
+        }
+    }
+    return err / scale;
+}
+
+static double budget_base(double k)
+{
+    return CF_BUDGET_C * ceil(log2(k < 1 ? 2 : k + 1)) * CF_EPS_F32;
+}
+
+static void compare_tensor(cf_run *r, cf_tensor *t, double k, float *got32, int32_t *goti, double *tmp_a,
+                           double *tmp_b)
+{
+    if (t->is_int) {
+        if (seqnn_buffer_read(r->ctx, t->dev, 0, goti, t->total) != SEQNN_OK) {
+            cf_fail(r, "cannot read %s back: %s", t->name, seqnn_last_error());
+            return;
+        }
+        for (int64_t i = 0; i < t->total; i++) {
+            int guard = i < GUARD || i >= t->total - GUARD;
+            int32_t want = guard || t->role == ROLE_IN ? t->initi[i] : t->iorc[i];
+            if (t->role == ROLE_SCRATCH && !guard)
+                continue;
+            if (goti[i] != want) {
+                cf_fail(r, "%s[%lld]%s: got %d, expected %d", t->name, (long long)(i - GUARD),
+                        guard ? " (guard: written out of bounds)" : t->role == ROLE_IN ? " (input modified)" : "",
+                        goti[i], want);
+                return;
+            }
+        }
+        return;
+    }
+    if (seqnn_buffer_read(r->ctx, t->dev, 0, got32, t->total) != SEQNN_OK) {
+        cf_fail(r, "cannot read %s back: %s", t->name, seqnn_last_error());
+        return;
+    }
+    for (int64_t i = 0; i < t->total; i++) {
+        int guard = i < GUARD || i >= t->total - GUARD;
+        if ((guard || t->role == ROLE_IN) && f32_bits(got32[i]) != f32_bits(t->init32[i])) {
+            cf_fail(r, "%s[%lld]: %s (got %g)", t->name, (long long)(i - GUARD),
+                    guard ? "guard overwritten: the plugin wrote out of bounds" : "input modified by the plugin",
+                    (double)got32[i]);
+            return;
+        }
+    }
+    if (t->role == ROLE_IN || t->role == ROLE_SCRATCH || t->count == 0)
+        return;
+    const double *o = t->orc + GUARD;
+    for (int64_t i = 0; i < t->count; i++) {
+        if (isnan(o[i])) {
+            cf_fail(r, "test bug: oracle left %s[%lld] NaN", t->name, (long long)i);
+            return;
+        }
+        tmp_a[i] = (double)got32[GUARD + i];
+        tmp_b[i] = (double)t->r32[GUARD + i];
+    }
+    int64_t worst, worst32;
+    double err = normwise(o, tmp_a, t->count, &worst);
+    double err32 = normwise(o, tmp_b, t->count, &worst32);
+    double kk = t->k >= 0 ? t->k : k;
+    double base = budget_base(kk);
+    double budget = fmax(base, isfinite(err32) ? 4 * err32 : 0);
+    double ratio = err / budget;
+    if (ratio > r->worst_ratio)
+        r->worst_ratio = ratio;
+    if (!(err <= budget)) {
+        if (isnan(tmp_a[worst]))
+            cf_fail(r, "%s[%lld] is NaN (%s), oracle %.9g", t->name, (long long)worst,
+                    f32_bits(got32[GUARD + worst]) == POISON_F32 ? "never written" : "computed",
+                    o[worst]);
+        else
+            cf_fail(r, "%s: normwise error %.3g exceeds budget %.3g (k=%g; float32 reference's own error %.3g); "
+                       "worst at [%lld]: got %.9g, oracle %.9g",
+                    t->name, err, budget, kk, err32, (long long)worst, tmp_a[worst], o[worst]);
+    }
+}
+
+void cf_compare(cf_run *r, double k)
+{
+    if (r->check_failed)
+        return;
+    int64_t max_total = 0;
+    for (cf_tensor *t = r->tensors; t; t = t->next)
+        if (t->total > max_total)
+            max_total = t->total;
+    float *got32 = malloc((size_t)max_total * 4 + 4);
+    int32_t *goti = malloc((size_t)max_total * 4 + 4);
+    double *a = malloc((size_t)max_total * 8 + 8), *b = malloc((size_t)max_total * 8 + 8);
+    if (!got32 || !goti || !a || !b) {
+        cf_fail(r, "out of host memory");
+    } else {
+        for (cf_tensor *t = r->tensors; t && !r->check_failed; t = t->next)
+            compare_tensor(r, t, k, got32, goti, a, b);
+    }
+    free(got32);
+    free(goti);
+    free(a);
+    free(b);
+}
+
+void cf_check(cf_run *r, seqnn_kernel_id id, const void *args, double k)
+{
+    cf_call(r, id, args);
+    cf_compare(r, k);
+}
+
+void cf_expect(cf_run *r, const char *what, const float *got, const double *expected, int64_t n, double k)
+{
+    if (r->check_failed)
+        return;
+    double *g = malloc((size_t)(n > 0 ? n : 1) * sizeof *g);
+    if (!g) {
+        cf_fail(r, "out of host memory");
+        return;
+    }
+    for (int64_t i = 0; i < n; i++)
+        g[i] = (double)got[i];
+    int64_t worst;
+    double err = normwise(expected, g, n, &worst);
+    double budget = budget_base(k);
+    if (err / budget > r->worst_ratio)
+        r->worst_ratio = err / budget;
+    if (!(err <= budget))
+        cf_fail(r, "%s: normwise error %.3g against expected exceeds budget %.3g (k=%g); worst at [%lld]: got %.9g, "
+                   "expected %.9g",
+                what, err, budget, k, (long long)worst, n ? g[worst] : 0.0, n ? expected[worst] : 0.0);
+    free(g);
+}
+
+/* ----------------------------------------------------- finite differences */
+static double oracle_objective(cf_run *r, seqnn_kernel_id fwd, const void *args, int n_out,
+                               cf_tensor *const *out, cf_tensor *const *dout, int *ok)
+{
+    char msg[1024];
+    if (run_host(r, SIDE_ORACLE, fwd, args, msg, sizeof msg) != SEQNN_OK) {
+        cf_fail(r, "gradcheck: oracle %s failed: %s", seqnn_kernel_name(fwd), msg);
+        *ok = 0;
+        return 0;
+    }
+    double L = 0;
+    for (int j = 0; j < n_out; j++)
+        for (int64_t i = 0; i < out[j]->count; i++)
+            L += (dout[j] ? dout[j]->orc[GUARD + i] : 1.0) * out[j]->orc[GUARD + i];
+    return L;
+}
+
+void cf_gradcheck(cf_run *r, seqnn_kernel_id fwd, seqnn_kernel_id bwd, const void *args, int n_in,
+                  cf_tensor *const *inputs, cf_tensor *const *grads, int n_out, cf_tensor *const *out,
+                  cf_tensor *const *dout)
+{
+    if (r->check_failed)
+        return;
+    for (int i = 0; i < n_in; i++)
+        if (inputs[i] == &cf_dead_tensor || grads[i] == &cf_dead_tensor || inputs[i]->is_int)
+            return cf_fail(r, "gradcheck: bad tensor %d", i);
+    int ok = 1;
+    oracle_objective(r, fwd, args, n_out, out, dout, &ok);
+    if (!ok)
+        return;
+    for (int i = 0; i < n_in; i++)
+        for (int64_t e = 0; e < grads[i]->count; e++)
+            grads[i]->orc[GUARD + e] = 0;
+    char msg[1024];
+    if (run_host(r, SIDE_ORACLE, bwd, args, msg, sizeof msg) != SEQNN_OK)
+        return cf_fail(r, "gradcheck: oracle %s failed: %s", seqnn_kernel_name(bwd), msg);
+    for (int i = 0; i < n_in; i++) {
+        cf_tensor *x = inputs[i], *g = grads[i];
+        if (g->count != x->count)
+            return cf_fail(r, "gradcheck: %s and %s differ in size", x->name, g->name);
+        double *analytic = malloc((size_t)(g->count > 0 ? g->count : 1) * sizeof *analytic);
+        if (!analytic)
+            return cf_fail(r, "out of host memory");
+        double gscale = 0;
+        for (int64_t e = 0; e < g->count; e++) {
+            analytic[e] = g->orc[GUARD + e];
+            gscale = fmax(gscale, fabs(analytic[e]));
+        }
+        int64_t probes = x->count < 8 ? x->count : 8;
+        for (int64_t p = 0; p < probes && ok; p++) {
+            int64_t e = x->count <= 8 ? p : cf_randint(r, 0, x->count - 1);
+            double saved = x->orc[GUARD + e];
+            double h = 1e-6 * fmax(1.0, fabs(saved));
+            x->orc[GUARD + e] = saved + h;
+            double lp = oracle_objective(r, fwd, args, n_out, out, dout, &ok);
+            x->orc[GUARD + e] = saved - h;
+            double lm = oracle_objective(r, fwd, args, n_out, out, dout, &ok);
+            x->orc[GUARD + e] = saved;
+            double numeric = (lp - lm) / (2 * h);
+            double tol = 1e-5 * (fabs(numeric) + fabs(analytic[e]) + gscale) + 1e-9;
+            if (ok && !(fabs(numeric - analytic[e]) <= tol)) {
+                cf_fail(r, "gradcheck: d/d %s[%lld]: backward %.12g, finite difference %.12g", x->name,
+                        (long long)e, analytic[e], numeric);
+                ok = 0;
+            }
+        }
+        free(analytic);
+        if (!ok)
+            return;
+    }
+    /* leave the oracle side as a plain forward would */
+    oracle_objective(r, fwd, args, n_out, out, dout, &ok);
+}

@@ -1,0 +1,22 @@
+/* Internals of the conformance framework shared by framework.c and runner.c:
+ * the state of one kernel test on one plugin (cf_run). */
+#ifndef SEQNN_CONFORMANCE_FRAMEWORK_H
+#define SEQNN_CONFORMANCE_FRAMEWORK_H
+
+#include "conformance.h"
+
+struct cf_run {
+    seqnn_context *ctx;                  /* plugin under test */
+    uint64_t rng;                        /* random state, from the seed and the kernel */
+    int verbose;
+    /* current check */
+    char check_name[256];
+    int in_check, check_failed;
+    cf_tensor *tensors;
+    /* totals for the kernel */
+    int checks, failed_checks, unsupported;
+    double worst_ratio;                  /* worst error / budget seen */
+    char first_failure[1536];
+};
+
+#endif
