@@ -1,0 +1,224 @@
+/* Conformance cases of the BLAS family: gemm (every transpose, alpha/beta,
+ * beta == 0 with C unread, k == 0, m/n == 1 and 0, batches with strides,
+ * leading dimensions past dense, the recurrent layers' shapes), bias_add and
+ * bias_backward (accumulate and overwrite, padded rows, finite differences).
+ * Budgets and their basis: docs/kernels/blas.md. */
+#include "conformance.h"
+
+/* Elements to allocate for a tensor that needs `count`: at least one, so that
+ * a kernel that must touch nothing still has something to spoil. */
+static int64_t blas_alloc_count(int64_t count)
+{
+    return count > 0 ? count : 1;
+}
+
+/* One gemm check. pad is added to every leading dimension and to every batch
+ * stride beyond dense; shared_a sets stride_a = 0 (one A for the whole batch). */
+typedef struct blas_gemm_shape {
+    int ta, tb;
+    int64_t m, n, k, batch, pad;
+    double alpha, beta;
+    int shared_a;
+} blas_gemm_shape;
+
+static void blas_gemm_check(cf_run *r, const blas_gemm_shape *s)
+{
+    const int64_t a_rows = s->ta ? s->k : s->m, a_cols = s->ta ? s->m : s->k;
+    const int64_t b_rows = s->tb ? s->n : s->k, b_cols = s->tb ? s->k : s->n;
+    seqnn_gemm_args g = {0};
+    cf_tensor *A, *B, *C;
+    int c_dense;
+
+    cf_begin(r, "ta=%d tb=%d m=%lld n=%lld k=%lld batch=%lld pad=%lld alpha=%g beta=%g%s",
+             s->ta, s->tb, (long long)s->m, (long long)s->n, (long long)s->k,
+             (long long)s->batch, (long long)s->pad, s->alpha, s->beta,
+             s->shared_a ? " stride_a=0" : "");
+    g.trans_a = s->ta;
+    g.trans_b = s->tb;
+    g.m = s->m;
+    g.n = s->n;
+    g.k = s->k;
+    g.alpha = s->alpha;
+    g.beta = s->beta;
+    g.batch = s->batch;
+    g.lda = a_cols + s->pad;
+    g.ldb = b_cols + s->pad;
+    g.ldc = s->n + s->pad;
+    g.stride_a = s->shared_a ? 0 : a_rows * g.lda + s->pad;
+    g.stride_b = b_rows * g.ldb + s->pad;
+    g.stride_c = s->m * g.ldc + s->pad;
+
+    A = cf_in(r, "a", blas_alloc_count(s->shared_a ? a_rows * g.lda
+                                                   : s->batch * g.stride_a), -1, 1);
+    B = cf_in(r, "b", blas_alloc_count(s->batch * g.stride_b), -1, 1);
+    /* A dense C that beta == 0 must overwrite starts as NaN (cf_out): reading
+     * it would spread NaN. Otherwise C keeps random values, and elements
+     * between rows and matrices must come back unchanged. */
+    c_dense = s->pad == 0 && s->m > 0 && s->n > 0;
+    if (s->beta == 0 && c_dense)
+        C = cf_out(r, "c", s->batch * g.stride_c);
+    else
+        C = cf_inout(r, "c", blas_alloc_count(s->batch * g.stride_c), -1, 1);
+    g.a = cf_ref(A);
+    g.b = cf_ref(B);
+    g.c = cf_ref(C);
+    /* each C element: k products summed, then alpha*sum + beta*c */
+    cf_check(r, SEQNN_KERNEL_gemm, &g, (double)s->k + 1);
+    cf_end(r);
+}
+
+void cf_test_gemm(cf_run *r)
+{
+    /* m, n, k: ones, primes, zeros, non-multiples of 8/16, a blocked size */
+    static const int64_t shapes[][3] = {
+        {1, 1, 1}, {1, 17, 5}, {13, 1, 7}, {7, 5, 0}, {3, 8, 16}, {17, 31, 23},
+        {16, 300, 9}, {67, 129, 70}, {0, 5, 3}, {5, 0, 3}, {1, 1, 300}, {33, 2, 64},
+    };
+    static const double alpha_beta[][2] = {
+        {1, 0}, {1, 1}, {-0.5, 2}, {0.75, 0}, {2, -1.5}, {1, 0.5},
+    };
+    const int n_shapes = (int)(sizeof shapes / sizeof shapes[0]);
+    const int n_ab = (int)(sizeof alpha_beta / sizeof alpha_beta[0]);
+    static const int64_t hidden[] = {64, 96, 256};
+    int t, i;
+
+    for (t = 0; t < 4; t++) {
+        blas_gemm_shape s = {0};
+        s.ta = t >> 1;
+        s.tb = t & 1;
+        /* every transpose meets every alpha/beta pair, padded leading
+         * dimensions and batches */
+        for (i = 0; i < n_shapes; i++) {
+            s.m = shapes[i][0];
+            s.n = shapes[i][1];
+            s.k = shapes[i][2];
+            s.alpha = alpha_beta[(i + t) % n_ab][0];
+            s.beta = alpha_beta[(i + t) % n_ab][1];
+            s.pad = i % 3 == 1 ? 3 : 0;
+            s.batch = i % 4 == 2 ? 3 : 1;
+            s.shared_a = 0;
+            blas_gemm_check(r, &s);
+        }
+        /* beta == 0 over a NaN C, batched; then k == 0 with beta == 0 (C = 0)
+         * and with beta != 0 (C = beta*C); a batch sharing one A; padding and
+         * a batch together */
+        s.m = 9; s.n = 11; s.k = 13; s.alpha = 1.5; s.beta = 0; s.batch = 2; s.pad = 0;
+        blas_gemm_check(r, &s);
+        s.k = 0; s.batch = 1;
+        blas_gemm_check(r, &s);
+        s.beta = -2; s.pad = 2;
+        blas_gemm_check(r, &s);
+        s.m = 6; s.n = 19; s.k = 21; s.alpha = -1; s.beta = 1; s.batch = 4; s.pad = 0;
+        s.shared_a = 1;
+        blas_gemm_check(r, &s);
+        s.shared_a = 0; s.pad = 5; s.beta = 0;
+        blas_gemm_check(r, &s);
+    }
+
+    /* Recurrent layers, hidden size H over 64 rows (T*B): gates
+     * [64, 4H] = x [64, H] W^T (W [4H, H], trans_b) accumulated onto the
+     * bias-initialised gates (beta = 1); weight gradient dW [4H, H] (+)=
+     * dG^T [4H, 64] x (trans_a); input gradient dx [64, H] = dG [64, 4H] W.
+     * The largest H runs the forward shape only, to keep the suite fast. */
+    for (i = 0; i < (int)(sizeof hidden / sizeof hidden[0]); i++) {
+        const int64_t H = hidden[i];
+        blas_gemm_shape s = {0};
+        s.batch = 1;
+        s.alpha = 1;
+        s.beta = 1;
+        s.ta = 0; s.tb = 1; s.m = 64; s.n = 4 * H; s.k = H;
+        blas_gemm_check(r, &s);
+        if (H > 128)
+            continue;
+        s.ta = 1; s.tb = 0; s.m = 4 * H; s.n = H; s.k = 64;
+        blas_gemm_check(r, &s);
+        s.ta = 0; s.tb = 0; s.m = 64; s.n = H; s.k = 4 * H; s.beta = 0;
+        blas_gemm_check(r, &s);
+    }
+}
+
+/* rows, cols of the bias checks; odd rows get a padded row stride */
+static const int64_t blas_bias_shapes[][2] = {
+    {1, 1}, {0, 5}, {3, 7}, {17, 64}, {33, 300}, {64, 17}, {5, 0}, {2, 1000},
+};
+#define BLAS_BIAS_SHAPES ((int)(sizeof blas_bias_shapes / sizeof blas_bias_shapes[0]))
+
+static int64_t blas_bias_ldy(int i)
+{
+    return blas_bias_shapes[i][1] + (i % 2 ? 5 : 0);
+}
+
+void cf_test_bias_add(cf_run *r)
+{
+    int i;
+    for (i = 0; i < BLAS_BIAS_SHAPES; i++) {
+        const int64_t rows = blas_bias_shapes[i][0], cols = blas_bias_shapes[i][1];
+        seqnn_bias_args b = {0};
+        cf_tensor *y, *bias;
+        cf_begin(r, "rows=%lld cols=%lld ldy=%lld", (long long)rows, (long long)cols,
+                 (long long)blas_bias_ldy(i));
+        b.rows = rows;
+        b.cols = cols;
+        b.ldy = blas_bias_ldy(i);
+        y = cf_inout(r, "y", blas_alloc_count(rows * b.ldy), -1, 1);
+        bias = cf_in(r, "b", blas_alloc_count(cols), -1, 1);
+        b.y = cf_ref(y);
+        b.b = cf_ref(bias);
+        cf_check(r, SEQNN_KERNEL_bias_add, &b, 1);   /* one addition per element */
+        cf_end(r);
+    }
+}
+
+void cf_test_bias_backward(cf_run *r)
+{
+    int i, overwrite;
+    for (i = 0; i < BLAS_BIAS_SHAPES; i++) {
+        const int64_t rows = blas_bias_shapes[i][0], cols = blas_bias_shapes[i][1];
+        for (overwrite = 0; overwrite <= 1; overwrite++) {
+            seqnn_bias_args b = {0};
+            cf_tensor *y, *bias, *dy, *db;
+            cf_begin(r, "rows=%lld cols=%lld ldy=%lld %s", (long long)rows, (long long)cols,
+                     (long long)blas_bias_ldy(i), overwrite ? "overwrite" : "accumulate");
+            b.rows = rows;
+            b.cols = cols;
+            b.ldy = blas_bias_ldy(i);
+            b.flags = overwrite ? SEQNN_FLAG_OVERWRITE : 0;
+            y = cf_inout(r, "y", blas_alloc_count(rows * b.ldy), -1, 1);
+            bias = cf_in(r, "b", blas_alloc_count(cols), -1, 1);
+            dy = cf_in(r, "dy", blas_alloc_count(rows * b.ldy), -1, 1);
+            /* overwritten db starts as NaN: the old value must not be read */
+            db = overwrite && cols > 0 ? cf_out(r, "db", cols)
+                                       : cf_inout(r, "db", blas_alloc_count(cols), -1, 1);
+            b.y = cf_ref(y);
+            b.b = cf_ref(bias);
+            b.dy = cf_ref(dy);
+            b.db = cf_ref(db);
+            cf_call(r, SEQNN_KERNEL_bias_add, &b);
+            cf_call(r, SEQNN_KERNEL_bias_backward, &b);
+            /* db[c]: rows terms plus the old value */
+            cf_compare(r, (double)rows + 1);
+            cf_end(r);
+        }
+    }
+    /* finite differences of L = <dy, bias_add(y, b)> with respect to b */
+    for (overwrite = 0; overwrite <= 1; overwrite++) {
+        seqnn_bias_args b = {0};
+        cf_tensor *y, *bias, *dy, *db;
+        cf_begin(r, "gradcheck rows=7 cols=13 ldy=16 %s", overwrite ? "overwrite" : "accumulate");
+        b.rows = 7;
+        b.cols = 13;
+        b.ldy = 16;
+        b.flags = overwrite ? SEQNN_FLAG_OVERWRITE : 0;
+        y = cf_inout(r, "y", 7 * 16, -1, 1);
+        bias = cf_in(r, "b", 13, -1, 1);
+        dy = cf_in(r, "dy", 7 * 16, -1, 1);
+        db = cf_inout(r, "db", 13, -1, 1);
+        b.y = cf_ref(y);
+        b.b = cf_ref(bias);
+        b.dy = cf_ref(dy);
+        b.db = cf_ref(db);
+        cf_gradcheck(r, SEQNN_KERNEL_bias_add, SEQNN_KERNEL_bias_backward, &b,
+                     1, &bias, &db, 1, &y, &dy);
+        cf_end(r);
+    }
+}

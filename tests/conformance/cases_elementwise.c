@@ -1,0 +1,483 @@
+/* Conformance cases of the element-wise family: the six activations (forward,
+ * backward, special points, in place, finite differences), add / mul / scale
+ * (aliasing, beta == 0 with z unread), softmax and log-softmax (large inputs,
+ * in place, backward, finite differences) and dropout (Philox known answer,
+ * counters across 2^32, kept fraction, in place, backward, finite
+ * differences). Budgets and their basis: docs/kernels/elementwise.md. */
+#include <math.h>
+#include "conformance.h"
+#include "seqnn/philox.h"
+
+/* at least one element, so that a kernel told n == 0 has something to spoil */
+static int64_t elementwise_alloc_count(int64_t count)
+{
+    return count > 0 ? count : 1;
+}
+
+static const char *const elementwise_act_names[SEQNN_ACT_COUNT] = {
+    "sigmoid", "tanh", "hardtanh", "relu", "leaky_relu", "swish",
+};
+
+/* The activations' special points: 0 and -0 (relu/leaky kinks), +-1
+ * (hardtanh's ends), tiny and large magnitudes (sigmoid's overflow side). */
+static const double elementwise_special[] = {
+    0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 1e-3, -1e-3, 3.0, -3.0, 20.0, -20.0, 90.0, -90.0,
+    0.999, -1.001,
+};
+#define ELEMENTWISE_N_SPECIAL ((int64_t)(sizeof elementwise_special / sizeof elementwise_special[0]))
+
+/* Elements of an activation check: size 0 stands for the special points. */
+static int64_t elementwise_act_count(int64_t size)
+{
+    return size ? size : ELEMENTWISE_N_SPECIAL;
+}
+
+/* x: the special points when size == 0, else random in [-4, 4) */
+static cf_tensor *elementwise_act_input(cf_run *r, const char *name, int64_t size, int inout)
+{
+    if (size == 0)
+        return cf_in_values(r, name, ELEMENTWISE_N_SPECIAL, elementwise_special);
+    return inout ? cf_inout(r, name, size, -4, 4) : cf_in(r, name, size, -4, 4);
+}
+
+static const int64_t elementwise_act_sizes[] = {0 /* special points */, 1, 7, 17, 64, 255, 1000};
+#define ELEMENTWISE_ACT_SIZES ((int)(sizeof elementwise_act_sizes / sizeof elementwise_act_sizes[0]))
+
+void cf_test_act_forward(cf_run *r)
+{
+    int kind, i, in_place;
+    for (kind = 0; kind < SEQNN_ACT_COUNT; kind++) {
+        for (i = 0; i < ELEMENTWISE_ACT_SIZES; i++) {
+            /* in place (y = x, one in-out tensor) on every other random size */
+            for (in_place = 0; in_place <= (i % 2); in_place++) {
+                const int64_t size = elementwise_act_sizes[i];
+                seqnn_act_args a = {0};
+                cf_tensor *x, *y;
+                cf_begin(r, "%s n=%lld%s%s", elementwise_act_names[kind],
+                         (long long)elementwise_act_count(size), size ? "" : " special",
+                         in_place ? " in-place" : "");
+                a.kind = (seqnn_act)kind;
+                a.alpha = i % 2 ? 0.01 : 0.3;
+                a.n = elementwise_act_count(size);
+                x = elementwise_act_input(r, in_place ? "x=y" : "x", size, in_place);
+                y = in_place ? x : cf_out(r, "y", a.n);
+                a.x = cf_ref(x);
+                a.y = cf_ref(y);
+                cf_check(r, SEQNN_KERNEL_act_forward, &a, 1);   /* one function value */
+                cf_end(r);
+            }
+        }
+    }
+}
+
+void cf_test_act_backward(cf_run *r)
+{
+    int kind, i, mode;
+    for (kind = 0; kind < SEQNN_ACT_COUNT; kind++) {
+        /* mode 0 accumulate, 1 overwrite, 2 overwrite in place (dx = dy) */
+        for (i = 0; i < ELEMENTWISE_ACT_SIZES; i++) {
+            for (mode = 0; mode <= 2; mode++) {
+                const int64_t size = elementwise_act_sizes[i];
+                seqnn_act_args a = {0};
+                cf_tensor *x, *y, *dy, *dx;
+                cf_begin(r, "%s n=%lld%s %s", elementwise_act_names[kind],
+                         (long long)elementwise_act_count(size), size ? "" : " special",
+                         mode == 0 ? "accumulate" : mode == 1 ? "overwrite" : "overwrite dx=dy");
+                a.kind = (seqnn_act)kind;
+                a.alpha = i % 2 ? 0.01 : 0.3;
+                a.n = elementwise_act_count(size);
+                x = elementwise_act_input(r, "x", size, 0);
+                a.flags = mode ? SEQNN_FLAG_OVERWRITE : 0;
+                y = cf_out(r, "y", a.n);
+                if (mode == 2) {
+                    dy = cf_inout(r, "dy=dx", a.n, -1, 1);
+                    dx = dy;
+                } else {
+                    dy = cf_in(r, "dy", a.n, -1, 1);
+                    /* an overwritten dx starts as NaN: it must not be read */
+                    dx = mode ? cf_out(r, "dx", a.n) : cf_inout(r, "dx", a.n, -1, 1);
+                }
+                a.x = cf_ref(x);
+                a.y = cf_ref(y);
+                a.dy = cf_ref(dy);
+                a.dx = cf_ref(dx);
+                cf_call(r, SEQNN_KERNEL_act_forward, &a);
+                cf_call(r, SEQNN_KERNEL_act_backward, &a);
+                cf_compare(r, 2);   /* dy * f'(x), plus the old dx */
+                cf_end(r);
+            }
+        }
+        /* finite differences of L = <dy, f(x)>, accumulate and overwrite */
+        for (mode = 0; mode <= 1; mode++) {
+            seqnn_act_args a = {0};
+            cf_tensor *x, *y, *dy, *dx;
+            cf_begin(r, "gradcheck %s n=61 %s", elementwise_act_names[kind],
+                     mode ? "overwrite" : "accumulate");
+            a.kind = (seqnn_act)kind;
+            a.alpha = 0.2;
+            a.n = 61;
+            a.flags = mode ? SEQNN_FLAG_OVERWRITE : 0;
+            x = cf_in(r, "x", a.n, -4, 4);
+            y = cf_out(r, "y", a.n);
+            dy = cf_in(r, "dy", a.n, -1, 1);
+            dx = cf_inout(r, "dx", a.n, -1, 1);
+            a.x = cf_ref(x);
+            a.y = cf_ref(y);
+            a.dy = cf_ref(dy);
+            a.dx = cf_ref(dx);
+            cf_gradcheck(r, SEQNN_KERNEL_act_forward, SEQNN_KERNEL_act_backward, &a,
+                         1, &x, &dx, 1, &y, &dy);
+            cf_end(r);
+        }
+    }
+}
+
+/* ------------------------------------------------------ add, mul, scale */
+
+enum { EW_ADD, EW_MUL, EW_SCALE };
+/* z's role: a fresh output, or the same tensor as x or as y */
+enum { EW_Z_OWN, EW_Z_IS_X, EW_Z_IS_Y };
+
+/* One add/mul/scale check of n elements. */
+static void elementwise_ew_check(cf_run *r, int op, int64_t n, double alpha, double beta,
+                                 int z_role)
+{
+    static const char *const op_names[] = {"add", "mul", "scale"};
+    static const char *const role_names[] = {"", " z=x", " z=y"};
+    static const seqnn_kernel_id ids[] = {SEQNN_KERNEL_add, SEQNN_KERNEL_mul, SEQNN_KERNEL_scale};
+    const int64_t count = elementwise_alloc_count(n);
+    seqnn_ew_args e = {0};
+    cf_tensor *x, *y = NULL, *z;
+    /* z is read by mul with beta != 0 and by any aliased call: then it has
+     * values; a z that must only be written starts as NaN (cf_out) */
+    const int z_written_only = n > 0 && !(op == EW_MUL && beta != 0);
+
+    cf_begin(r, "%s n=%lld alpha=%g beta=%g%s", op_names[op], (long long)n, alpha, beta,
+             role_names[z_role]);
+    e.n = n;
+    e.alpha = alpha;
+    e.beta = beta;
+    x = z_role == EW_Z_IS_X ? cf_inout(r, "x=z", count, -2, 2) : cf_in(r, "x", count, -2, 2);
+    if (op != EW_SCALE)     /* scale leaves y absent: it must not be used */
+        y = z_role == EW_Z_IS_Y ? cf_inout(r, "y=z", count, -2, 2) : cf_in(r, "y", count, -2, 2);
+    if (z_role == EW_Z_IS_X)
+        z = x;
+    else if (z_role == EW_Z_IS_Y)
+        z = y;
+    else
+        z = z_written_only ? cf_out(r, "z", n) : cf_inout(r, "z", count, -2, 2);
+    e.x = cf_ref(x);
+    if (y)
+        e.y = cf_ref(y);
+    e.z = cf_ref(z);
+    cf_check(r, ids[op], &e, 2);   /* at most two rounded terms per element */
+    cf_end(r);
+}
+
+static const int64_t elementwise_ew_sizes[] = {0, 1, 7, 17, 64, 300, 1000};
+static const double elementwise_ew_coef[][2] = {{1, 1}, {0.5, -2}, {-1.5, 0}, {2, 0.25}};
+#define ELEMENTWISE_EW_SIZES ((int)(sizeof elementwise_ew_sizes / sizeof elementwise_ew_sizes[0]))
+#define ELEMENTWISE_EW_COEFS ((int)(sizeof elementwise_ew_coef / sizeof elementwise_ew_coef[0]))
+
+/* Every size with every coefficient pair, then z aliasing x and y. */
+static void elementwise_ew_test(cf_run *r, int op)
+{
+    int i, c;
+    for (i = 0; i < ELEMENTWISE_EW_SIZES; i++)
+        for (c = 0; c < ELEMENTWISE_EW_COEFS; c++)
+            elementwise_ew_check(r, op, elementwise_ew_sizes[i], elementwise_ew_coef[c][0],
+                                 elementwise_ew_coef[c][1], EW_Z_OWN);
+    for (c = 0; c < ELEMENTWISE_EW_COEFS; c++) {
+        elementwise_ew_check(r, op, 257, elementwise_ew_coef[c][0], elementwise_ew_coef[c][1],
+                             EW_Z_IS_X);
+        if (op != EW_SCALE)
+            elementwise_ew_check(r, op, 257, elementwise_ew_coef[c][0],
+                                 elementwise_ew_coef[c][1], EW_Z_IS_Y);
+    }
+}
+
+void cf_test_add(cf_run *r)
+{
+    elementwise_ew_test(r, EW_ADD);
+}
+
+void cf_test_mul(cf_run *r)
+{
+    elementwise_ew_test(r, EW_MUL);
+}
+
+void cf_test_scale(cf_run *r)
+{
+    elementwise_ew_test(r, EW_SCALE);
+}
+
+/* ------------------------------------------------------------- softmax */
+
+/* rows, cols, and the input range (the last rows: large values, where a
+ * softmax without the max subtraction overflows float32) */
+static const struct {
+    int64_t rows, cols;
+    double lo, hi;
+} elementwise_softmax_shapes[] = {
+    {1, 1, -5, 5}, {3, 2, -5, 5}, {5, 17, -5, 5}, {8, 64, -5, 5}, {4, 300, -5, 5},
+    {2, 1000, -5, 5}, {0, 5, -5, 5}, {7, 37, 50, 100}, {3, 33, -100, -50},
+};
+#define ELEMENTWISE_SOFTMAX_SHAPES \
+    ((int)(sizeof elementwise_softmax_shapes / sizeof elementwise_softmax_shapes[0]))
+
+void cf_test_softmax_forward(cf_run *r)
+{
+    int log, i, in_place;
+    for (log = 0; log <= 1; log++) {
+        for (i = 0; i < ELEMENTWISE_SOFTMAX_SHAPES; i++) {
+            for (in_place = 0; in_place <= 1; in_place++) {
+                const int64_t rows = elementwise_softmax_shapes[i].rows;
+                const int64_t cols = elementwise_softmax_shapes[i].cols;
+                const double lo = elementwise_softmax_shapes[i].lo;
+                const double hi = elementwise_softmax_shapes[i].hi;
+                const int64_t count = elementwise_alloc_count(rows * cols);
+                seqnn_softmax_args s = {0};
+                cf_tensor *x, *y;
+                cf_begin(r, "%s rows=%lld cols=%lld x in [%g, %g)%s",
+                         log ? "log_softmax" : "softmax", (long long)rows, (long long)cols,
+                         lo, hi, in_place ? " in-place" : "");
+                s.log = log;
+                s.rows = rows;
+                s.cols = cols;
+                if (in_place) {
+                    x = y = cf_inout(r, "x=y", count, lo, hi);
+                } else {
+                    x = cf_in(r, "x", count, lo, hi);
+                    y = rows > 0 ? cf_out(r, "y", count) : cf_inout(r, "y", count, -1, 1);
+                }
+                s.x = cf_ref(x);
+                s.y = cf_ref(y);
+                cf_check(r, SEQNN_KERNEL_softmax_forward, &s, (double)cols);   /* the row sum */
+                cf_end(r);
+            }
+        }
+    }
+}
+
+void cf_test_softmax_backward(cf_run *r)
+{
+    int log, i, overwrite;
+    for (log = 0; log <= 1; log++) {
+        for (i = 0; i < ELEMENTWISE_SOFTMAX_SHAPES; i++) {
+            for (overwrite = 0; overwrite <= 1; overwrite++) {
+                const int64_t rows = elementwise_softmax_shapes[i].rows;
+                const int64_t cols = elementwise_softmax_shapes[i].cols;
+                const int64_t count = elementwise_alloc_count(rows * cols);
+                seqnn_softmax_args s = {0};
+                cf_tensor *x, *y, *dy, *dx;
+                cf_begin(r, "%s rows=%lld cols=%lld %s", log ? "log_softmax" : "softmax",
+                         (long long)rows, (long long)cols,
+                         overwrite ? "overwrite" : "accumulate");
+                s.log = log;
+                s.rows = rows;
+                s.cols = cols;
+                s.flags = overwrite ? SEQNN_FLAG_OVERWRITE : 0;
+                x = cf_in(r, "x", count, elementwise_softmax_shapes[i].lo,
+                          elementwise_softmax_shapes[i].hi);
+                y = rows > 0 ? cf_out(r, "y", count) : cf_inout(r, "y", count, -1, 1);
+                dy = cf_in(r, "dy", count, -1, 1);
+                dx = overwrite && rows > 0 ? cf_out(r, "dx", count)
+                                           : cf_inout(r, "dx", count, -1, 1);
+                s.x = cf_ref(x);
+                s.y = cf_ref(y);
+                s.dy = cf_ref(dy);
+                s.dx = cf_ref(dx);
+                cf_call(r, SEQNN_KERNEL_softmax_forward, &s);
+                cf_call(r, SEQNN_KERNEL_softmax_backward, &s);
+                /* the row sum of dy (times y), then one more term and the old dx */
+                cf_compare(r, (double)cols + 2);
+                cf_end(r);
+            }
+        }
+        /* finite differences of L = <dy, softmax(x)> */
+        for (overwrite = 0; overwrite <= 1; overwrite++) {
+            seqnn_softmax_args s = {0};
+            cf_tensor *x, *y, *dy, *dx;
+            cf_begin(r, "gradcheck %s rows=4 cols=13 %s", log ? "log_softmax" : "softmax",
+                     overwrite ? "overwrite" : "accumulate");
+            s.log = log;
+            s.rows = 4;
+            s.cols = 13;
+            s.flags = overwrite ? SEQNN_FLAG_OVERWRITE : 0;
+            x = cf_in(r, "x", 52, -3, 3);
+            y = cf_out(r, "y", 52);
+            dy = cf_in(r, "dy", 52, -1, 1);
+            dx = cf_inout(r, "dx", 52, -1, 1);
+            s.x = cf_ref(x);
+            s.y = cf_ref(y);
+            s.dy = cf_ref(dy);
+            s.dx = cf_ref(dx);
+            cf_gradcheck(r, SEQNN_KERNEL_softmax_forward, SEQNN_KERNEL_softmax_backward, &s,
+                         1, &x, &dx, 1, &y, &dy);
+            cf_end(r);
+        }
+    }
+}
+
+/* ------------------------------------------------------------- dropout */
+
+/* A random 64-bit Philox key */
+static uint64_t elementwise_seed(cf_run *r)
+{
+    return ((uint64_t)cf_randint(r, 0, 0xFFFFFFFF) << 32) | (uint64_t)cf_randint(r, 0, 0xFFFFFFFF);
+}
+
+/* Random123's known answer for philox4x32_10, counter 0 and key 0: checks
+ * include/seqnn/philox.h, which every plugin's mask must reproduce. */
+static void elementwise_philox_known_answer(cf_run *r)
+{
+    static const uint32_t expected[4] = {0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u};
+    uint32_t out[4];
+    int i;
+    cf_begin(r, "philox4x32_10 known answer (counter 0, key 0)");
+    seqnn_philox4x32_10(0, 0, out);
+    for (i = 0; i < 4; i++)
+        if (out[i] != expected[i])
+            cf_fail(r, "philox4x32_10(0, 0) word %d = %08lx, Random123 says %08lx", i,
+                    (unsigned long)out[i], (unsigned long)expected[i]);
+    cf_end(r);
+}
+
+/* Over n = 2^17 elements the kept fraction of the oracle's mask must be
+ * within 5 standard deviations of 1 - threshold/2^24 (a binomial draw); the
+ * plugin's mask must match the oracle's (cf_check). */
+static void elementwise_dropout_fraction(cf_run *r, double p)
+{
+    const int64_t n = (int64_t)1 << 17;
+    const double keep = 1.0 - seqnn_dropout_threshold(p) / 16777216.0;
+    const double tolerance = 5.0 * sqrt(keep * (1.0 - keep) / (double)n);
+    seqnn_dropout_args d = {0};
+    cf_tensor *x, *y;
+    const double *yv;
+    int64_t i, kept = 0;
+    cf_begin(r, "kept fraction p=%g n=%lld", p, (long long)n);
+    d.n = n;
+    d.p = p;
+    d.seed = elementwise_seed(r);
+    d.offset = (uint64_t)cf_randint(r, 0, 1 << 30);
+    x = cf_in(r, "x", n, 1, 2);   /* nonzero: y != 0 exactly where kept */
+    y = cf_out(r, "y", n);
+    d.x = cf_ref(x);
+    d.y = cf_ref(y);
+    cf_check(r, SEQNN_KERNEL_dropout_forward, &d, 1);
+    yv = cf_values(y);
+    for (i = 0; i < n; i++)
+        kept += yv[i] != 0;
+    if (fabs((double)kept / (double)n - keep) > tolerance)
+        cf_fail(r, "kept %lld of %lld (%.5f), expected %.5f +- %.5f", (long long)kept,
+                (long long)n, (double)kept / (double)n, keep, tolerance);
+    cf_end(r);
+}
+
+static const int64_t elementwise_dropout_sizes[] = {1, 7, 64, 257, 1000};
+static const double elementwise_dropout_p[] = {0, 0.1, 0.5, 0.9};
+#define ELEMENTWISE_DROPOUT_SIZES \
+    ((int)(sizeof elementwise_dropout_sizes / sizeof elementwise_dropout_sizes[0]))
+#define ELEMENTWISE_DROPOUT_PS ((int)(sizeof elementwise_dropout_p / sizeof elementwise_dropout_p[0]))
+
+/* Counter offsets: 0, random, and one that makes offset + i cross 2^32 (the
+ * counter's second word). */
+static uint64_t elementwise_dropout_offset(cf_run *r, int which)
+{
+    switch (which % 3) {
+    case 0:  return 0;
+    case 1:  return (uint64_t)cf_randint(r, 0, INT64_MAX);
+    default: return 0xFFFFFFF0u;
+    }
+}
+
+void cf_test_dropout_forward(cf_run *r)
+{
+    int i, j, in_place;
+    elementwise_philox_known_answer(r);
+    for (i = 0; i < ELEMENTWISE_DROPOUT_SIZES; i++) {
+        for (j = 0; j < ELEMENTWISE_DROPOUT_PS; j++) {
+            for (in_place = 0; in_place <= 1; in_place++) {
+                const int64_t n = elementwise_dropout_sizes[i];
+                seqnn_dropout_args d = {0};
+                cf_tensor *x, *y;
+                d.n = n;
+                d.p = elementwise_dropout_p[j];
+                d.seed = elementwise_seed(r);
+                d.offset = elementwise_dropout_offset(r, i + j + in_place);
+                cf_begin(r, "n=%lld p=%g seed=%llu offset=%llu%s", (long long)n, d.p,
+                         (unsigned long long)d.seed, (unsigned long long)d.offset,
+                         in_place ? " in-place" : "");
+                if (in_place) {
+                    x = y = cf_inout(r, "x=y", n, -1, 1);
+                } else {
+                    x = cf_in(r, "x", n, -1, 1);
+                    y = cf_out(r, "y", n);
+                }
+                d.x = cf_ref(x);
+                d.y = cf_ref(y);
+                cf_check(r, SEQNN_KERNEL_dropout_forward, &d, 1);   /* one division */
+                cf_end(r);
+            }
+        }
+    }
+    elementwise_dropout_fraction(r, 0.1);
+    elementwise_dropout_fraction(r, 0.5);
+}
+
+void cf_test_dropout_backward(cf_run *r)
+{
+    int i, j, overwrite;
+    for (i = 0; i < ELEMENTWISE_DROPOUT_SIZES; i++) {
+        for (j = 0; j < ELEMENTWISE_DROPOUT_PS; j++) {
+            for (overwrite = 0; overwrite <= 1; overwrite++) {
+                const int64_t n = elementwise_dropout_sizes[i];
+                seqnn_dropout_args d = {0};
+                cf_tensor *x, *y, *dy, *dx;
+                d.n = n;
+                d.p = elementwise_dropout_p[j];
+                d.seed = elementwise_seed(r);
+                d.offset = elementwise_dropout_offset(r, i + j + overwrite);
+                d.flags = overwrite ? SEQNN_FLAG_OVERWRITE : 0;
+                cf_begin(r, "n=%lld p=%g seed=%llu offset=%llu %s", (long long)n, d.p,
+                         (unsigned long long)d.seed, (unsigned long long)d.offset,
+                         overwrite ? "overwrite" : "accumulate");
+                x = cf_in(r, "x", n, -1, 1);
+                y = cf_out(r, "y", n);
+                dy = cf_in(r, "dy", n, -1, 1);
+                dx = overwrite ? cf_out(r, "dx", n) : cf_inout(r, "dx", n, -1, 1);
+                d.x = cf_ref(x);
+                d.y = cf_ref(y);
+                d.dy = cf_ref(dy);
+                d.dx = cf_ref(dx);
+                cf_call(r, SEQNN_KERNEL_dropout_forward, &d);
+                cf_call(r, SEQNN_KERNEL_dropout_backward, &d);
+                cf_compare(r, 2);   /* one division, plus the old dx */
+                cf_end(r);
+            }
+        }
+    }
+    /* finite differences of L = <dy, dropout(x)>: the backward mask must be
+     * the forward's */
+    for (j = 0; j < ELEMENTWISE_DROPOUT_PS; j++) {
+        seqnn_dropout_args d = {0};
+        cf_tensor *x, *y, *dy, *dx;
+        d.n = 97;
+        d.p = elementwise_dropout_p[j];
+        d.seed = elementwise_seed(r);
+        d.offset = elementwise_dropout_offset(r, j);
+        cf_begin(r, "gradcheck n=97 p=%g seed=%llu offset=%llu", d.p,
+                 (unsigned long long)d.seed, (unsigned long long)d.offset);
+        x = cf_in(r, "x", d.n, -1, 1);
+        y = cf_out(r, "y", d.n);
+        dy = cf_in(r, "dy", d.n, -1, 1);
+        dx = cf_inout(r, "dx", d.n, -1, 1);
+        d.x = cf_ref(x);
+        d.y = cf_ref(y);
+        d.dy = cf_ref(dy);
+        d.dx = cf_ref(dx);
+        cf_gradcheck(r, SEQNN_KERNEL_dropout_forward, SEQNN_KERNEL_dropout_backward, &d,
+                     1, &x, &dx, 1, &y, &dy);
+        cf_end(r);
+    }
+}

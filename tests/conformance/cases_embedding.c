@@ -1,0 +1,290 @@
+/* Conformance cases of the embedding family: gather and scatter-add with
+ * repeated indices, a padding index (copied forward, no gradient backward),
+ * padded output rows, n == 0, finite differences, and indices outside
+ * [0, vocab) (an error before anything is written; a plugin that cannot see
+ * them leaves zero rows). Budgets and their basis: docs/kernels/embedding.md. */
+#include <stdlib.h>
+#include <string.h>
+#include "conformance.h"
+
+/* n, vocab, dim of the checks (n > vocab forces repeated indices) */
+static const int64_t embedding_shapes[][3] = {
+    {1, 1, 1}, {7, 5, 3}, {64, 50, 17}, {300, 11, 64}, {5, 100, 300}, {0, 4, 3}, {33, 2, 8},
+};
+#define EMBEDDING_SHAPES ((int)(sizeof embedding_shapes / sizeof embedding_shapes[0]))
+
+/* The padding index of check i: none, the first row, the last row, in turn. */
+static int32_t embedding_padding(int i, int64_t vocab)
+{
+    switch (i % 3) {
+    case 0:  return -1;
+    case 1:  return 0;
+    default: return (int32_t)(vocab - 1);
+    }
+}
+
+/* Random indices in [0, vocab) with idx[0] = padding (when there is one) and
+ * the last index repeating the first; *max_repeat receives the largest
+ * number of times one index occurs. The caller frees the array. */
+static int32_t *embedding_indices(cf_run *r, int64_t n, int64_t vocab, int32_t padding,
+                                  int64_t *max_repeat)
+{
+    int32_t *idx = malloc((size_t)(n > 0 ? n : 1) * sizeof *idx);
+    int64_t *seen = calloc((size_t)vocab, sizeof *seen);
+    int64_t i;
+    *max_repeat = 0;
+    if (!idx || !seen) {
+        free(idx);
+        free(seen);
+        cf_fail(r, "out of memory");
+        return NULL;
+    }
+    for (i = 0; i < n; i++)
+        idx[i] = (int32_t)cf_randint(r, 0, vocab - 1);
+    if (n > 0 && padding >= 0)
+        idx[0] = padding;
+    if (n > 1)
+        idx[n - 1] = idx[0];
+    for (i = 0; i < n; i++)
+        if (++seen[idx[i]] > *max_repeat)
+            *max_repeat = seen[idx[i]];
+    free(seen);
+    return idx;
+}
+
+/* The tensors of one check: idx, weight, y (padded rows keep their values:
+ * an in-out tensor; dense rows must all be written: NaN-poisoned), and for
+ * backward dy and dweight. Fills *a; returns 0 when out of memory. */
+typedef struct embedding_case {
+    seqnn_embedding_args a;
+    cf_tensor *idx, *weight, *y, *dy, *dweight;
+    int64_t max_repeat;
+} embedding_case;
+
+static int embedding_setup(cf_run *r, int i, int64_t ldy_pad, int backward,
+                           embedding_case *e)
+{
+    const int64_t n = embedding_shapes[i][0], vocab = embedding_shapes[i][1];
+    const int64_t dim = embedding_shapes[i][2];
+    const int64_t ldy = dim + ldy_pad, rows_count = n > 0 ? n * ldy : 1;
+    int32_t *idx;
+    memset(e, 0, sizeof *e);
+    e->a.n = n;
+    e->a.vocab = vocab;
+    e->a.dim = dim;
+    e->a.ldy = ldy;
+    e->a.padding_idx = embedding_padding(i, vocab);
+    idx = embedding_indices(r, n, vocab, e->a.padding_idx, &e->max_repeat);
+    if (!idx)
+        return 0;
+    e->idx = cf_in_ints(r, "idx", n > 0 ? n : 1, idx);
+    free(idx);
+    e->weight = cf_in(r, "weight", vocab * dim, -1, 1);
+    e->y = ldy_pad == 0 && n > 0 ? cf_out(r, "y", rows_count)
+                                 : cf_inout(r, "y", rows_count, -1, 1);
+    e->a.idx = cf_ref(e->idx);
+    e->a.weight = cf_ref(e->weight);
+    e->a.y = cf_ref(e->y);
+    if (backward) {
+        e->dy = cf_in(r, "dy", rows_count, -1, 1);
+        e->dweight = cf_inout(r, "dweight", vocab * dim, -1, 1);
+        e->a.dy = cf_ref(e->dy);
+        e->a.dweight = cf_ref(e->dweight);
+    }
+    return 1;
+}
+
+/* ---- indices outside [0, vocab), through the plugin's own buffers */
+
+/* Buffers of the out-of-range check, in the plugin under test. */
+typedef struct embedding_bad_bufs {
+    seqnn_buffer *idx;
+    seqnn_buffer *src;                   /* weight (forward) or dy (backward) */
+    seqnn_buffer *out;                   /* y (forward) or dweight (backward) */
+} embedding_bad_bufs;
+
+#define EMBEDDING_BAD_N 6
+#define EMBEDDING_BAD_VOCAB 3
+#define EMBEDDING_BAD_DIM 5
+#define EMBEDDING_SENTINEL 7.0f
+
+/* What `out` must hold after a plugin that does not detect bad indices
+ * returned OK: forward, the rows of valid indices and zero rows; backward,
+ * the sentinel plus the rows of valid indices. */
+static void embedding_bad_expected(int backward, const int32_t *idx, const float *w,
+                                   const float *dy, float *expected)
+{
+    int64_t i, d;
+    const int64_t out_count = backward ? EMBEDDING_BAD_VOCAB * EMBEDDING_BAD_DIM
+                                       : EMBEDDING_BAD_N * EMBEDDING_BAD_DIM;
+    for (i = 0; i < out_count; i++)
+        expected[i] = backward ? EMBEDDING_SENTINEL : 0.0f;
+    for (i = 0; i < EMBEDDING_BAD_N; i++) {
+        if (idx[i] < 0 || idx[i] >= EMBEDDING_BAD_VOCAB)
+            continue;
+        for (d = 0; d < EMBEDDING_BAD_DIM; d++) {
+            if (backward)
+                expected[idx[i] * EMBEDDING_BAD_DIM + d] += dy[i * EMBEDDING_BAD_DIM + d];
+            else
+                expected[i * EMBEDDING_BAD_DIM + d] = w[idx[i] * EMBEDDING_BAD_DIM + d];
+        }
+    }
+}
+
+/* idx holds `bad` in its LAST position, so a kernel that writes while it
+ * scans has already written the earlier rows when it finds it. The ref
+ * plugin must fail with SEQNN_ERR_INVALID_ARG and write nothing; another
+ * plugin may instead return OK with the contract's zero rows. */
+static void embedding_bad_index(cf_run *r, int backward, int32_t bad)
+{
+    const int32_t idx[EMBEDDING_BAD_N] = {0, 2, 1, 2, 0, bad};
+    float w[EMBEDDING_BAD_VOCAB * EMBEDDING_BAD_DIM], dy[EMBEDDING_BAD_N * EMBEDDING_BAD_DIM];
+    float got[EMBEDDING_BAD_N * EMBEDDING_BAD_DIM], expected[EMBEDDING_BAD_N * EMBEDDING_BAD_DIM];
+    const int64_t out_count = backward ? EMBEDDING_BAD_VOCAB * EMBEDDING_BAD_DIM
+                                       : EMBEDDING_BAD_N * EMBEDDING_BAD_DIM;
+    const int64_t src_count = backward ? EMBEDDING_BAD_N * EMBEDDING_BAD_DIM
+                                       : EMBEDDING_BAD_VOCAB * EMBEDDING_BAD_DIM;
+    seqnn_context *ctx = cf_context(r);
+    seqnn_device_record dev;
+    embedding_bad_bufs b = {0};
+    seqnn_embedding_args a = {0};
+    seqnn_status st;
+    int64_t i;
+    int is_ref;
+
+    cf_begin(r, "%s idx[%d] = %ld outside [0, %d)", backward ? "backward" : "forward",
+             EMBEDDING_BAD_N - 1, (long)bad, EMBEDDING_BAD_VOCAB);
+    for (i = 0; i < EMBEDDING_BAD_VOCAB * EMBEDDING_BAD_DIM; i++)
+        w[i] = (float)(i + 1);
+    for (i = 0; i < EMBEDDING_BAD_N * EMBEDDING_BAD_DIM; i++)
+        dy[i] = (float)(i % 7) - 3.0f;
+    if (seqnn_context_device(ctx, &dev) != SEQNN_OK ||
+        seqnn_buffer_alloc(ctx, SEQNN_I32, EMBEDDING_BAD_N, &b.idx) != SEQNN_OK ||
+        seqnn_buffer_alloc(ctx, SEQNN_F32, src_count, &b.src) != SEQNN_OK ||
+        seqnn_buffer_alloc(ctx, SEQNN_F32, out_count, &b.out) != SEQNN_OK ||
+        seqnn_buffer_write(ctx, b.idx, 0, idx, EMBEDDING_BAD_N) != SEQNN_OK ||
+        seqnn_buffer_write(ctx, b.src, 0, backward ? dy : w, src_count) != SEQNN_OK ||
+        seqnn_buffer_fill(ctx, b.out, 0, out_count, EMBEDDING_SENTINEL) != SEQNN_OK) {
+        cf_fail(r, "setting up buffers: %s", seqnn_context_error(ctx));
+        goto done;
+    }
+    is_ref = dev.plugin_name && strcmp(dev.plugin_name, "ref") == 0;
+    a.n = EMBEDDING_BAD_N;
+    a.vocab = EMBEDDING_BAD_VOCAB;
+    a.dim = EMBEDDING_BAD_DIM;
+    a.ldy = EMBEDDING_BAD_DIM;
+    a.padding_idx = -1;
+    a.idx = seqnn_at(b.idx, 0);
+    if (backward) {
+        a.dy = seqnn_at(b.src, 0);
+        a.dweight = seqnn_at(b.out, 0);
+        st = seqnn_embedding_backward(ctx, &a);
+    } else {
+        a.weight = seqnn_at(b.src, 0);
+        a.y = seqnn_at(b.out, 0);
+        st = seqnn_embedding_forward(ctx, &a);
+    }
+    if (seqnn_buffer_read(ctx, b.out, 0, got, out_count) != SEQNN_OK) {
+        cf_fail(r, "reading back: %s", seqnn_context_error(ctx));
+        goto done;
+    }
+    if (st == SEQNN_ERR_INVALID_ARG) {
+        for (i = 0; i < out_count; i++)
+            if (got[i] != EMBEDDING_SENTINEL) {
+                cf_fail(r, "failed as it should, but element %lld was written (%g)",
+                        (long long)i, (double)got[i]);
+                break;
+            }
+    } else if (st == SEQNN_OK && !is_ref) {
+        embedding_bad_expected(backward, idx, w, dy, expected);
+        for (i = 0; i < out_count; i++)
+            if (got[i] != expected[i]) {
+                cf_fail(r, "returned OK, but element %lld is %g, not %g (contract: rows "
+                        "of bad indices are zeros)", (long long)i, (double)got[i],
+                        (double)expected[i]);
+                break;
+            }
+    } else {
+        cf_fail(r, "returned %s; expected SEQNN_ERR_INVALID_ARG%s", seqnn_status_name(st),
+                is_ref ? "" : " or SEQNN_OK with zero rows");
+    }
+done:
+    if (b.idx)
+        seqnn_buffer_free(ctx, b.idx);
+    if (b.src)
+        seqnn_buffer_free(ctx, b.src);
+    if (b.out)
+        seqnn_buffer_free(ctx, b.out);
+    cf_end(r);
+}
+
+void cf_test_embedding_forward(cf_run *r)
+{
+    int i, pad;
+    for (i = 0; i < EMBEDDING_SHAPES; i++) {
+        for (pad = 0; pad <= 3; pad += 3) {
+            embedding_case e;
+            cf_begin(r, "n=%lld vocab=%lld dim=%lld ldy=%lld padding_idx=%ld",
+                     (long long)embedding_shapes[i][0], (long long)embedding_shapes[i][1],
+                     (long long)embedding_shapes[i][2], (long long)(embedding_shapes[i][2] + pad),
+                     (long)embedding_padding(i, embedding_shapes[i][1]));
+            if (embedding_setup(r, i, pad, 0, &e))
+                cf_check(r, SEQNN_KERNEL_embedding_forward, &e.a, 1);   /* a copy */
+            cf_end(r);
+        }
+    }
+    embedding_bad_index(r, 0, EMBEDDING_BAD_VOCAB);
+    embedding_bad_index(r, 0, -1);
+}
+
+void cf_test_embedding_backward(cf_run *r)
+{
+    int i, pad;
+    for (i = 0; i < EMBEDDING_SHAPES; i++) {
+        for (pad = 0; pad <= 3; pad += 3) {
+            embedding_case e;
+            double *before = NULL;
+            const int64_t vocab = embedding_shapes[i][1], dim = embedding_shapes[i][2];
+            cf_begin(r, "n=%lld vocab=%lld dim=%lld ldy=%lld padding_idx=%ld",
+                     (long long)embedding_shapes[i][0], (long long)vocab, (long long)dim,
+                     (long long)(dim + pad), (long)embedding_padding(i, vocab));
+            if (!embedding_setup(r, i, pad, 1, &e)) {
+                cf_end(r);
+                continue;
+            }
+            /* the oracle's padding row must come back unchanged */
+            if (e.a.padding_idx >= 0) {
+                before = malloc((size_t)dim * sizeof *before);
+                if (before)
+                    memcpy(before, cf_values(e.dweight) + (int64_t)e.a.padding_idx * dim,
+                           (size_t)dim * sizeof *before);
+            }
+            cf_call(r, SEQNN_KERNEL_embedding_forward, &e.a);
+            cf_call(r, SEQNN_KERNEL_embedding_backward, &e.a);
+            /* a row of dweight: its old value plus one dy row per occurrence */
+            cf_compare(r, (double)e.max_repeat + 1);
+            if (before && !cf_failed(r) &&
+                memcmp(before, cf_values(e.dweight) + (int64_t)e.a.padding_idx * dim,
+                       (size_t)dim * sizeof *before) != 0)
+                cf_fail(r, "the oracle changed the gradient of padding row %ld",
+                        (long)e.a.padding_idx);
+            free(before);
+            cf_end(r);
+        }
+    }
+    /* finite differences of L = <dy, W[idx]> (no padding index: the padding
+     * row's gradient is zero by definition, not by differentiation) */
+    for (i = 1; i <= 3; i++) {
+        embedding_case e;
+        cf_begin(r, "gradcheck n=%lld vocab=%lld dim=%lld", (long long)embedding_shapes[i][0],
+                 (long long)embedding_shapes[i][1], (long long)embedding_shapes[i][2]);
+        if (embedding_setup(r, i, 2, 1, &e)) {
+            e.a.padding_idx = -1;
+            cf_gradcheck(r, SEQNN_KERNEL_embedding_forward, SEQNN_KERNEL_embedding_backward,
+                         &e.a, 1, &e.weight, &e.dweight, 1, &e.y, &e.dy);
+        }
+        cf_end(r);
+    }
+    embedding_bad_index(r, 1, EMBEDDING_BAD_VOCAB);
+    embedding_bad_index(r, 1, -1);
+}
