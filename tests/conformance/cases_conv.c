@@ -1,0 +1,432 @@
+/* Conformance tests of the conv family: conv1d_forward, conv1d_backward,
+ * maxpool_forward, maxpool_backward (plugin against the float64 oracle, and
+ * finite differences for the backward kernels). Shapes are Kim (2014) CNN
+ * banks scaled down plus edge cases; docs/kernels/conv.md lists what is
+ * covered and the budgets' basis. */
+#include <stdlib.h>
+#include "conformance.h"
+
+/* ------------------------------------------------------------ layouts --- */
+
+/* Layouts of a [B, C, L] tensor (element (b, c, l) at b*sb + c*sc + l*sl). */
+enum {
+    CONV_BCL,       /* [B, C, L] dense (PyTorch's Conv1d layout) */
+    CONV_BLC,       /* [B, L, C] dense (batch-first sequences) */
+    CONV_LBC,       /* [L, B, C] dense (time-major sequences) */
+    CONV_PADDED,    /* [B, C, L] with gaps between rows and batches */
+    CONV_LAYOUTS
+};
+static const char *const conv_layout_name[CONV_LAYOUTS] = {"BCL", "BLC", "LBC", "padded"};
+
+typedef struct conv_layout {
+    int64_t sb, sc, sl;    /* strides */
+    int64_t count;         /* extent: elements the tensor needs */
+    int dense;             /* 1: every element of [0, count) belongs to the box */
+} conv_layout;
+
+static conv_layout conv_make_layout(int kind, int64_t B, int64_t C, int64_t L)
+{
+    conv_layout s;
+    s.dense = 1;
+    switch (kind) {
+    case CONV_BLC:    s.sb = L * C; s.sc = 1; s.sl = C; break;
+    case CONV_LBC:    s.sb = C; s.sc = 1; s.sl = B * C; break;
+    case CONV_PADDED: s.sl = 1; s.sc = L + 3; s.sb = C * (L + 3) + 5; s.dense = 0; break;
+    default:          s.sb = C * L; s.sc = L; s.sl = 1; break;
+    }
+    s.count = (B - 1) * s.sb + (C - 1) * s.sc + (L - 1) * s.sl + 1;
+    return s;
+}
+
+/* A written tensor of layout s: NaN-poisoned when every element is written
+ * (dense forward outputs, dense gradients under OVERWRITE), so an unwritten
+ * element or a read of old contents fails; otherwise random in-out values,
+ * which the gaps and accumulation must keep. */
+static cf_tensor *conv_written(cf_run *r, const char *name, int64_t count, int fully_written)
+{
+    return fully_written ? cf_out(r, name, count) : cf_inout(r, name, count, -1, 1);
+}
+
+/* count float inputs without near-ties (finite differences on a max need a
+ * gap wider than the step): the values -1 + (2i+1)/count, i = 0..count-1, in
+ * random order. */
+static cf_tensor *conv_in_distinct(cf_run *r, const char *name, int64_t count)
+{
+    double *v = malloc((size_t)count * sizeof *v);
+    cf_tensor *t;
+    int64_t i;
+    if (!v) {
+        cf_fail(r, "out of memory");
+        return cf_in(r, name, count, -1, 1);
+    }
+    for (i = 0; i < count; i++)
+        v[i] = -1 + (2.0 * (double)i + 1) / (double)count;
+    for (i = count - 1; i > 0; i--) {   /* Fisher-Yates */
+        const int64_t j = cf_randint(r, 0, i);
+        const double tmp = v[i];
+        v[i] = v[j];
+        v[j] = tmp;
+    }
+    t = cf_in_values(r, name, count, v);
+    free(v);
+    return t;
+}
+
+/* count float inputs from the 7 values {-0.75, -0.5, ..., 0.75}: many ties,
+ * so "the first maximum" decides argmax. */
+static cf_tensor *conv_in_ties(cf_run *r, const char *name, int64_t count)
+{
+    double *v = malloc((size_t)count * sizeof *v);
+    cf_tensor *t;
+    int64_t i;
+    if (!v) {
+        cf_fail(r, "out of memory");
+        return cf_in(r, name, count, -1, 1);
+    }
+    for (i = 0; i < count; i++)
+        v[i] = 0.25 * (double)cf_randint(r, -3, 3);
+    t = cf_in_values(r, name, count, v);
+    free(v);
+    return t;
+}
+
+/* ------------------------------------------------------------- conv1d --- */
+
+typedef struct conv_shape {
+    int64_t batch, cin, cout, len, k, stride, pad, dil;
+} conv_shape;
+
+static const conv_shape conv_shapes[] = {
+    {1, 1, 1, 1, 1, 1, 0, 1},      /* every size 1 */
+    {1, 1, 1, 1, 5, 1, 2, 1},      /* padding around a single element: out_len 1 */
+    {2, 3, 5, 7, 3, 1, 1, 1},      /* "same" convolution */
+    {3, 16, 8, 17, 2, 1, 0, 1},    /* even kernel */
+    {2, 50, 10, 37, 3, 1, 0, 1},   /* Kim CNN banks: 50-d embeddings, widths 3, 4, 5 */
+    {2, 50, 10, 37, 4, 1, 0, 1},
+    {2, 50, 10, 37, 5, 1, 0, 1},
+    {1, 7, 13, 64, 4, 3, 0, 2},    /* stride and dilation */
+    {2, 33, 17, 100, 5, 2, 3, 2},
+    {1, 9, 4, 300, 3, 5, 1, 3},    /* long input, stride larger than the kernel */
+    {4, 5, 3, 11, 5, 1, 4, 1},     /* full padding: out_len > in_len */
+};
+#define CONV_NSHAPES ((int)(sizeof conv_shapes / sizeof conv_shapes[0]))
+
+static int64_t conv_out_len(const conv_shape *s)
+{
+    return (s->len + 2 * s->pad - s->dil * (s->k - 1) - 1) / s->stride + 1;
+}
+
+/* The tensors of one conv1d check. */
+typedef struct conv_case {
+    conv_layout xl, yl;
+    int64_t out_len;
+    cf_tensor *x, *w, *bias, *y;
+    seqnn_conv1d_args args;      /* forward arguments, backward fields unset */
+} conv_case;
+
+/* Creates x, weight, bias (when with_bias) and y of shape s in layouts
+ * xk (x, dx) and yk (y, dy), and the forward arguments. */
+static void conv_case_make(cf_run *r, conv_case *cc, const conv_shape *s, int xk, int yk, int with_bias)
+{
+    seqnn_conv1d_args *a = &cc->args;
+    cc->out_len = conv_out_len(s);
+    cc->xl = conv_make_layout(xk, s->batch, s->cin, s->len);
+    cc->yl = conv_make_layout(yk, s->batch, s->cout, cc->out_len);
+    cc->x = cf_in(r, "x", cc->xl.count, -1, 1);
+    cc->w = cf_in(r, "weight", s->cout * s->cin * s->k, -1, 1);
+    cc->bias = with_bias ? cf_in(r, "bias", s->cout, -1, 1) : NULL;
+    cc->y = conv_written(r, "y", cc->yl.count, cc->yl.dense);
+    *a = (seqnn_conv1d_args){0};
+    a->batch = s->batch; a->in_channels = s->cin; a->out_channels = s->cout;
+    a->in_len = s->len; a->kernel_size = s->k;
+    a->stride = s->stride; a->padding = s->pad; a->dilation = s->dil;
+    a->x = cf_ref(cc->x); a->x_sb = cc->xl.sb; a->x_sc = cc->xl.sc; a->x_sl = cc->xl.sl;
+    a->weight = cf_ref(cc->w);
+    if (with_bias)
+        a->bias = cf_ref(cc->bias);
+    a->y = cf_ref(cc->y); a->y_sb = cc->yl.sb; a->y_sc = cc->yl.sc; a->y_sl = cc->yl.sl;
+}
+
+/* y = conv1d(x): every shape in every x layout, with and without bias, y in
+ * another layout. k = C_in*K products + the bias. */
+void cf_test_conv1d_forward(cf_run *r)
+{
+    int i, xk, with_bias;
+    for (i = 0; i < CONV_NSHAPES; i++) {
+        const conv_shape *s = &conv_shapes[i];
+        for (xk = 0; xk < CONV_LAYOUTS; xk++) {
+            for (with_bias = 0; with_bias <= 1; with_bias++) {
+                const int yk = (xk + i + with_bias) % CONV_LAYOUTS;
+                conv_case cc;
+                cf_begin(r, "B=%lld Cin=%lld Cout=%lld L=%lld K=%lld stride=%lld pad=%lld dil=%lld "
+                         "x=%s y=%s bias=%d",
+                         (long long)s->batch, (long long)s->cin, (long long)s->cout, (long long)s->len,
+                         (long long)s->k, (long long)s->stride, (long long)s->pad, (long long)s->dil,
+                         conv_layout_name[xk], conv_layout_name[yk], with_bias);
+                conv_case_make(r, &cc, s, xk, yk, with_bias);
+                cf_check(r, SEQNN_KERNEL_conv1d_forward, &cc.args, (double)(s->cin * s->k + 1));
+                cf_end(r);
+            }
+        }
+    }
+}
+
+/* Which gradients a backward check asks for, and how. */
+typedef struct conv_grads {
+    int dx, dweight, dbias, overwrite;
+} conv_grads;
+
+static const conv_grads conv_grad_variants[] = {
+    {1, 1, 1, 0},     /* all, accumulating */
+    {1, 1, 1, 1},     /* all, overwriting */
+    {0, 1, 1, 0},     /* no dx (weight absent too: only dx needs it) */
+    {1, 0, 0, 1},     /* dx only (x absent too: only dweight needs it) */
+};
+#define CONV_NGRADS ((int)(sizeof conv_grad_variants / sizeof conv_grad_variants[0]))
+
+/* Adds dy and the gradients g asks for to the forward arguments of cc:
+ * *bwd receives the backward arguments (x absent without dweight, weight
+ * absent without dx). Budgets: dx sums C_out*K products, dweight and dbias
+ * B*L_out, each plus the accumulated old value. */
+static void conv_add_grads(cf_run *r, conv_case *cc, const conv_grads *g, seqnn_conv1d_args *bwd,
+                           cf_tensor **dy, cf_tensor **dx, cf_tensor **dw, cf_tensor **db)
+{
+    const seqnn_conv1d_args *a = &cc->args;
+    const double acc = g->overwrite ? 0 : 1;
+    *dy = cf_in(r, "dy", cc->yl.count, -1, 1);
+    *bwd = *a;
+    bwd->dy = cf_ref(*dy);
+    bwd->flags = g->overwrite ? SEQNN_FLAG_OVERWRITE : 0;
+    *dx = *dw = *db = NULL;
+    if (g->dx) {
+        *dx = conv_written(r, "dx", cc->xl.count, g->overwrite && cc->xl.dense);
+        cf_set_k(*dx, (double)(a->out_channels * a->kernel_size) + acc);
+        bwd->dx = cf_ref(*dx);
+    } else {
+        bwd->weight = (seqnn_tref){0};
+    }
+    if (g->dweight) {
+        *dw = conv_written(r, "dweight", a->out_channels * a->in_channels * a->kernel_size, g->overwrite);
+        cf_set_k(*dw, (double)(a->batch * cc->out_len) + acc);
+        bwd->dweight = cf_ref(*dw);
+    } else {
+        bwd->x = (seqnn_tref){0};
+    }
+    if (g->dbias) {
+        *db = conv_written(r, "dbias", a->out_channels, g->overwrite);
+        cf_set_k(*db, (double)(a->batch * cc->out_len) + acc);
+        bwd->dbias = cf_ref(*db);
+    }
+}
+
+static void conv_gradchecks(cf_run *r);
+
+/* Plugin against oracle: forward then backward, every shape, every gradient
+ * variant, layouts rotating; then finite differences (conv_gradchecks). */
+void cf_test_conv1d_backward(cf_run *r)
+{
+    int i, v;
+    for (i = 0; i < CONV_NSHAPES; i++) {
+        const conv_shape *s = &conv_shapes[i];
+        for (v = 0; v < CONV_NGRADS; v++) {
+            const conv_grads *g = &conv_grad_variants[v];
+            const int xk = (i + v) % CONV_LAYOUTS, yk = (i + 2 * v + 1) % CONV_LAYOUTS;
+            conv_case cc;
+            seqnn_conv1d_args bwd;
+            cf_tensor *dy, *dx, *dw, *db;
+            cf_begin(r, "B=%lld Cin=%lld Cout=%lld L=%lld K=%lld stride=%lld pad=%lld dil=%lld "
+                     "x=%s y=%s dx=%d dweight=%d dbias=%d overwrite=%d",
+                     (long long)s->batch, (long long)s->cin, (long long)s->cout, (long long)s->len,
+                     (long long)s->k, (long long)s->stride, (long long)s->pad, (long long)s->dil,
+                     conv_layout_name[xk], conv_layout_name[yk], g->dx, g->dweight, g->dbias,
+                     g->overwrite);
+            conv_case_make(r, &cc, s, xk, yk, 1);
+            conv_add_grads(r, &cc, g, &bwd, &dy, &dx, &dw, &db);
+            cf_call(r, SEQNN_KERNEL_conv1d_forward, &cc.args);
+            cf_call(r, SEQNN_KERNEL_conv1d_backward, &bwd);
+            cf_compare(r, (double)(s->cin * s->k + 1));
+            cf_end(r);
+        }
+    }
+    conv_gradchecks(r);
+}
+
+/* Finite differences of conv1d on the oracle for the shapes small enough,
+ * each with its stride, padding and dilation, layouts rotating, bias present
+ * or absent, accumulating or overwriting. */
+static void conv_gradchecks(cf_run *r)
+{
+    int i;
+    for (i = 0; i < CONV_NSHAPES; i++) {
+        const conv_shape *s = &conv_shapes[i];
+        const int xk = i % CONV_LAYOUTS, yk = (i + 1) % CONV_LAYOUTS, with_bias = i % 3 != 1;
+        const conv_grads g = {1, 1, with_bias, i % 2};
+        conv_case cc;
+        seqnn_conv1d_args bwd;
+        cf_tensor *dx, *dw, *db, *dy;
+        if (s->len * s->cin > 2000)
+            continue;      /* the large shapes add nothing to finite differences */
+        cf_begin(r, "gradcheck B=%lld Cin=%lld Cout=%lld L=%lld K=%lld stride=%lld pad=%lld dil=%lld "
+                 "x=%s y=%s bias=%d overwrite=%d",
+                 (long long)s->batch, (long long)s->cin, (long long)s->cout, (long long)s->len,
+                 (long long)s->k, (long long)s->stride, (long long)s->pad, (long long)s->dil,
+                 conv_layout_name[xk], conv_layout_name[yk], with_bias, g.overwrite);
+        conv_case_make(r, &cc, s, xk, yk, with_bias);
+        conv_add_grads(r, &cc, &g, &bwd, &dy, &dx, &dw, &db);
+        {
+            cf_tensor *const inputs[3] = {cc.x, cc.w, cc.bias};
+            cf_tensor *const grads[3] = {dx, dw, db};
+            cf_tensor *const outs[1] = {cc.y}, *const douts[1] = {dy};
+            cf_gradcheck(r, SEQNN_KERNEL_conv1d_forward, SEQNN_KERNEL_conv1d_backward, &bwd,
+                         with_bias ? 3 : 2, inputs, grads, 1, outs, douts);
+        }
+        cf_end(r);
+    }
+}
+
+/* ------------------------------------------------------------ maxpool --- */
+
+typedef struct conv_pool_shape {
+    int64_t batch, channels, len;
+} conv_pool_shape;
+
+static const conv_pool_shape conv_pool_shapes[] = {
+    {1, 1, 1}, {4, 8, 1}, {2, 3, 7}, {3, 10, 37}, {2, 16, 64}, {5, 13, 129}, {1, 100, 300},
+};
+#define CONV_NPOOL ((int)(sizeof conv_pool_shapes / sizeof conv_pool_shapes[0]))
+
+/* Inputs of the pooled values. */
+enum { CONV_VALUES_RANDOM, CONV_VALUES_TIES, CONV_VALUES_DISTINCT };
+
+/* The tensors of one maxpool check. y is either a dense [B, C] (NaN-poisoned)
+ * or, when concat, the slice of columns [3, 3 + C) of a concatenated
+ * [B, C + 7] row of several banks: the other columns must stay untouched. */
+typedef struct conv_pool_case {
+    conv_layout xl;
+    cf_tensor *x, *y, *argmax;
+    seqnn_maxpool_args args;
+} conv_pool_case;
+
+static void conv_pool_make(cf_run *r, conv_pool_case *pc, const conv_pool_shape *s, int xk,
+                           int concat, int values)
+{
+    seqnn_maxpool_args *a = &pc->args;
+    const int64_t B = s->batch, C = s->channels;
+    pc->xl = conv_make_layout(xk, B, C, s->len);
+    if (values == CONV_VALUES_TIES)
+        pc->x = conv_in_ties(r, "x", pc->xl.count);
+    else if (values == CONV_VALUES_DISTINCT)
+        pc->x = conv_in_distinct(r, "x", pc->xl.count);
+    else
+        pc->x = cf_in(r, "x", pc->xl.count, -1, 1);
+    pc->y = concat ? cf_inout(r, "y", B * (C + 7), -1, 1) : cf_out(r, "y", B * C);
+    pc->argmax = cf_out_int(r, "argmax", B * C);
+    *a = (seqnn_maxpool_args){0};
+    a->batch = B; a->channels = C; a->len = s->len;
+    a->x = cf_ref(pc->x); a->x_sb = pc->xl.sb; a->x_sc = pc->xl.sc; a->x_sl = pc->xl.sl;
+    a->y = cf_ref(pc->y);
+    if (concat) {
+        a->y.off += 3;
+        a->y_sb = C + 7;
+    } else {
+        a->y_sb = C;
+    }
+    a->y_sc = 1;
+    a->argmax = cf_ref(pc->argmax);
+}
+
+/* y = max over time, argmax = first maximum: every shape and x layout, y
+ * dense or a slice of a concatenated row, values random or with many ties.
+ * A max is exact, so k = 1. */
+void cf_test_maxpool_forward(cf_run *r)
+{
+    int i, xk, ties;
+    for (i = 0; i < CONV_NPOOL; i++) {
+        const conv_pool_shape *s = &conv_pool_shapes[i];
+        for (xk = 0; xk < CONV_LAYOUTS; xk++) {
+            for (ties = 0; ties <= 1; ties++) {
+                const int concat = (xk + ties) % 2;
+                conv_pool_case pc;
+                cf_begin(r, "B=%lld C=%lld L=%lld x=%s y=%s values=%s", (long long)s->batch,
+                         (long long)s->channels, (long long)s->len, conv_layout_name[xk],
+                         concat ? "concat-slice" : "dense", ties ? "ties" : "random");
+                conv_pool_make(r, &pc, s, xk, concat, ties ? CONV_VALUES_TIES : CONV_VALUES_RANDOM);
+                cf_check(r, SEQNN_KERNEL_maxpool_forward, &pc.args, 1);
+                cf_end(r);
+            }
+        }
+    }
+}
+
+/* Adds dy (y's strides) and dx (x's layout) to pc: *bwd gets the backward
+ * arguments. Each dx element receives at most one dy: k = 1 (+ the old value). */
+static void conv_pool_add_grads(cf_run *r, conv_pool_case *pc, int overwrite,
+                                seqnn_maxpool_args *bwd, cf_tensor **dy, cf_tensor **dx)
+{
+    *dy = cf_in(r, "dy", cf_count(pc->y), -1, 1);
+    *dx = conv_written(r, "dx", pc->xl.count, overwrite && pc->xl.dense);
+    *bwd = pc->args;
+    bwd->dy = cf_ref(*dy);
+    bwd->dy.off += pc->args.y.off - cf_ref(pc->y).off;   /* the same slice as y */
+    bwd->dx = cf_ref(*dx);
+    bwd->flags = overwrite ? SEQNN_FLAG_OVERWRITE : 0;
+}
+
+static void conv_pool_gradchecks(cf_run *r);
+
+/* Plugin against oracle (forward, then backward from the plugin's own
+ * argmax) for every shape, layout, both modes, with ties; then finite
+ * differences on inputs without near-ties. */
+void cf_test_maxpool_backward(cf_run *r)
+{
+    int i, xk, overwrite;
+    for (i = 0; i < CONV_NPOOL; i++) {
+        const conv_pool_shape *s = &conv_pool_shapes[i];
+        for (xk = 0; xk < CONV_LAYOUTS; xk++) {
+            for (overwrite = 0; overwrite <= 1; overwrite++) {
+                const int concat = (xk + overwrite + i) % 2, ties = xk % 2;
+                conv_pool_case pc;
+                seqnn_maxpool_args bwd;
+                cf_tensor *dy, *dx;
+                cf_begin(r, "B=%lld C=%lld L=%lld x=%s y=%s values=%s overwrite=%d",
+                         (long long)s->batch, (long long)s->channels, (long long)s->len,
+                         conv_layout_name[xk], concat ? "concat-slice" : "dense",
+                         ties ? "ties" : "random", overwrite);
+                conv_pool_make(r, &pc, s, xk, concat, ties ? CONV_VALUES_TIES : CONV_VALUES_RANDOM);
+                conv_pool_add_grads(r, &pc, overwrite, &bwd, &dy, &dx);
+                cf_call(r, SEQNN_KERNEL_maxpool_forward, &pc.args);
+                cf_call(r, SEQNN_KERNEL_maxpool_backward, &bwd);
+                cf_compare(r, 1);
+                cf_end(r);
+            }
+        }
+    }
+    conv_pool_gradchecks(r);
+}
+
+/* Finite differences of maxpool on inputs without near-ties. */
+static void conv_pool_gradchecks(cf_run *r)
+{
+    int i;
+    for (i = 0; i < CONV_NPOOL; i++) {
+        const conv_pool_shape *s = &conv_pool_shapes[i];
+        const int xk = i % CONV_LAYOUTS, concat = i % 2, overwrite = (i / 2) % 2;
+        conv_pool_case pc;
+        seqnn_maxpool_args bwd;
+        cf_tensor *dy, *dx;
+        if (s->batch * s->channels * s->len > 5000)
+            continue;
+        cf_begin(r, "gradcheck B=%lld C=%lld L=%lld x=%s y=%s overwrite=%d", (long long)s->batch,
+                 (long long)s->channels, (long long)s->len, conv_layout_name[xk],
+                 concat ? "concat-slice" : "dense", overwrite);
+        conv_pool_make(r, &pc, s, xk, concat, CONV_VALUES_DISTINCT);
+        conv_pool_add_grads(r, &pc, overwrite, &bwd, &dy, &dx);
+        {
+            cf_tensor *const inputs[1] = {pc.x}, *const grads[1] = {dx};
+            cf_tensor *const outs[1] = {pc.y}, *const douts[1] = {dy};
+            cf_gradcheck(r, SEQNN_KERNEL_maxpool_forward, SEQNN_KERNEL_maxpool_backward, &bwd,
+                         1, inputs, grads, 1, outs, douts);
+        }
+        cf_end(r);
+    }
+}
