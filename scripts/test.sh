@@ -1,0 +1,14 @@
+#!/bin/sh
+# The whole test suite, as CI runs it: installs dependencies, builds with
+# warnings as errors and runs every CTest test (the conformance suite on every
+# plugin built here included), then again under AddressSanitizer and
+# UndefinedBehaviorSanitizer.
+set -eu
+cd "$(dirname "$0")/.."
+sh scripts/install-deps.sh
+BUILD_DIR=build sh scripts/build.sh
+(cd build && ctest --output-on-failure -j 2)
+echo "== again under ASan + UBSan"
+BUILD_DIR=build-asan sh scripts/build.sh -DSEQNN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --output-on-failure -j 2)
