@@ -1,0 +1,56 @@
+/* Kernels of the SIMD plugins that are not vectorised yet: each delegates to
+ * the float reference kernel (seqnn_ref_f32_<kernel>, plugins/ref), so the
+ * vtable has no NULL slot and results are the reference's. docs/avx2.md lists
+ * them; simd_delegated_kernels names them at run time. */
+#include <stddef.h>
+#include "ref_kernels.h"
+#include "simd_kernels.h"
+
+#define SIMD_DELEGATED_LIST(X) \
+    X(embedding_forward, seqnn_embedding_args) \
+    X(embedding_backward, seqnn_embedding_args) \
+    X(dropout_forward, seqnn_dropout_args) \
+    X(dropout_backward, seqnn_dropout_args) \
+    X(conv1d_forward, seqnn_conv1d_args) \
+    X(conv1d_backward, seqnn_conv1d_args) \
+    X(maxpool_forward, seqnn_maxpool_args) \
+    X(maxpool_backward, seqnn_maxpool_args) \
+    X(attention_forward, seqnn_attention_args) \
+    X(attention_backward, seqnn_attention_args) \
+    X(bias_add, seqnn_bias_args) \
+    X(bias_backward, seqnn_bias_args) \
+    X(act_forward, seqnn_act_args) \
+    X(act_backward, seqnn_act_args) \
+    X(add, seqnn_ew_args) \
+    X(mul, seqnn_ew_args) \
+    X(scale, seqnn_ew_args) \
+    X(softmax_forward, seqnn_softmax_args) \
+    X(softmax_backward, seqnn_softmax_args) \
+    X(xent_forward, seqnn_xent_args) \
+    X(xent_backward, seqnn_xent_args) \
+    X(mse_forward, seqnn_loss_args) \
+    X(mse_backward, seqnn_loss_args) \
+    X(bce_forward, seqnn_loss_args) \
+    X(bce_backward, seqnn_loss_args) \
+    X(rnn_forward, seqnn_rnn_args) \
+    X(rnn_backward, seqnn_rnn_args) \
+    X(cell_forward, seqnn_rnn_args) \
+    X(cell_backward, seqnn_rnn_args) \
+    X(sgd_step, seqnn_sgd_args) \
+    X(rmsprop_step, seqnn_rmsprop_args) \
+    X(adam_step, seqnn_adam_args) \
+    X(adagrad_step, seqnn_adagrad_args) \
+    X(sumsq, seqnn_sumsq_args) \
+    X(clip_scale, seqnn_clip_args)
+
+#define SIMD_DELEGATE(name, args) \
+    seqnn_status simd_##name(const seqnn_call *call, const args *a) \
+    { \
+        return seqnn_ref_f32_##name(call, a); \
+    }
+SIMD_DELEGATED_LIST(SIMD_DELEGATE)
+#undef SIMD_DELEGATE
+
+#define SIMD_DELEGATE_NAME(name, args) #name,
+const char *const simd_delegated_kernels[] = { SIMD_DELEGATED_LIST(SIMD_DELEGATE_NAME) NULL };
+#undef SIMD_DELEGATE_NAME

@@ -1,0 +1,325 @@
+/* SGEMM of the SIMD plugins (see simd_gemm.h) and the gemm kernel.
+ *
+ * Loops (BLIS's order): for each NC block of columns (jc) B is packed for all
+ * of K into NR-wide panels (threaded); then tasks over (MC row block, column
+ * chunk) each loop over KC blocks (pc): pack the MC x KC block of A into
+ * MR-row panels in per-thread scratch (L2-resident), then sweep the chunk's
+ * NR panels of B (each KC x NR, L1-resident) with the micro-kernel. Each C
+ * element is always accumulated over the same pc blocks in the same order, so
+ * the result does not depend on the partition or the thread count. */
+#include <string.h>
+#include "simd_gemm.h"
+#include "simd_kernels.h"
+#include "threads.h"
+#include "vec.h"
+
+#define MR SIMD_GEMM_MR
+#define NR (2 * VW)
+#define KC SIMD_GEMM_KC
+#define MC SIMD_GEMM_MC
+#define NC SIMD_GEMM_NC
+
+static inline int64_t gemm_min(int64_t a, int64_t b) { return a < b ? a : b; }
+static inline int64_t gemm_ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/* ------------------------------------------------------------- packing --- */
+
+/* op(A) rows [i0, i0+mr) x cols [p0, p0+kc) into one MR-row panel:
+ * dst[p*MR + r], rows >= mr zero. */
+static void gemm_pack_a_panel(int ta, const float *a, int64_t lda, int64_t i0, int64_t mr,
+                              int64_t p0, int64_t kc, float *restrict dst)
+{
+    if (!ta) {
+        const float *rows[MR];
+        for (int r = 0; r < MR; r++)
+            rows[r] = a + (i0 + (r < mr ? r : 0)) * lda + p0;
+        if (mr == MR) {
+            for (int64_t p = 0; p < kc; p++)
+                for (int r = 0; r < MR; r++)
+                    dst[p * MR + r] = rows[r][p];
+        } else {
+            for (int64_t p = 0; p < kc; p++)
+                for (int r = 0; r < MR; r++)
+                    dst[p * MR + r] = r < mr ? rows[r][p] : 0.0f;
+        }
+    } else {
+        for (int64_t p = 0; p < kc; p++) {
+            const float *src = a + (p0 + p) * lda + i0;
+            for (int r = 0; r < MR; r++)
+                dst[p * MR + r] = r < mr ? src[r] : 0.0f;
+        }
+    }
+}
+
+/* op(B) rows [p0, p0+kc) x cols [j0, j0+nr) into one NR-wide panel:
+ * dst[p*NR + c], columns >= nr zero. */
+static void gemm_pack_b_panel(int tb, const float *b, int64_t ldb, int64_t p0, int64_t kc,
+                              int64_t j0, int64_t nr, float *restrict dst)
+{
+    if (!tb) {
+        const float *src = b + p0 * ldb + j0;
+        if (nr == NR) {
+            for (int64_t p = 0; p < kc; p++, src += ldb, dst += NR) {
+                vf_store(dst, vf_load(src));
+                vf_store(dst + VW, vf_load(src + VW));
+            }
+        } else {
+            int64_t n0 = gemm_min(nr, VW), n1 = nr > VW ? nr - VW : 0;
+            for (int64_t p = 0; p < kc; p++, src += ldb, dst += NR) {
+                vf_store(dst, vf_load_n(src, n0));
+                vf_store(dst + VW, vf_load_n(src + VW, n1));
+            }
+        }
+    } else {
+        for (int c = 0; c < NR; c++) {
+            if (c < nr) {
+                const float *src = b + (j0 + c) * ldb + p0;
+                for (int64_t p = 0; p < kc; p++)
+                    dst[p * NR + c] = src[p];
+            } else {
+                for (int64_t p = 0; p < kc; p++)
+                    dst[p * NR + c] = 0.0f;
+            }
+        }
+    }
+}
+
+/* -------------------------------------------------------- micro-kernel --- */
+
+/* C[mr, nr] = alpha * Ap * Bp + beta * C  (beta == 0: C not read), where Ap is
+ * an MR-row panel and Bp an NR-wide panel of depth kc. */
+static inline void gemm_micro(int64_t kc, const float *restrict ap, const float *restrict bp,
+                              float *c, int64_t ldc, int64_t mr, int64_t nr, float alpha, float beta)
+{
+    vf acc[MR][2];
+#pragma GCC unroll 32
+    for (int r = 0; r < MR; r++)
+        acc[r][0] = acc[r][1] = vf_zero();
+    for (int64_t p = 0; p < kc; p++) {
+        vf b0 = vf_load(bp), b1 = vf_load(bp + VW);
+#pragma GCC unroll 32
+        for (int r = 0; r < MR; r++) {
+            vf ar = vf_bcast(ap + r);
+            acc[r][0] = vf_fmadd(ar, b0, acc[r][0]);
+            acc[r][1] = vf_fmadd(ar, b1, acc[r][1]);
+        }
+        ap += MR;
+        bp += NR;
+    }
+    const vf va = vf_set1(alpha), vb = vf_set1(beta);
+    if (mr == MR && nr == NR) {
+#pragma GCC unroll 32
+        for (int r = 0; r < MR; r++) {
+            float *cr = c + r * ldc;
+            if (beta == 0.0f) {
+                vf_store(cr, vf_mul(acc[r][0], va));
+                vf_store(cr + VW, vf_mul(acc[r][1], va));
+            } else if (beta == 1.0f) {
+                vf_store(cr, vf_fmadd(acc[r][0], va, vf_load(cr)));
+                vf_store(cr + VW, vf_fmadd(acc[r][1], va, vf_load(cr + VW)));
+            } else {
+                vf_store(cr, vf_fmadd(acc[r][0], va, vf_mul(vb, vf_load(cr))));
+                vf_store(cr + VW, vf_fmadd(acc[r][1], va, vf_mul(vb, vf_load(cr + VW))));
+            }
+        }
+    } else {
+        int64_t n0 = gemm_min(nr, VW), n1 = nr > VW ? nr - VW : 0;
+        for (int r = 0; r < MR; r++) {
+            if (r >= mr)
+                break;
+            float *cr = c + r * ldc;
+            vf c0 = vf_mul(acc[r][0], va), c1 = vf_mul(acc[r][1], va);
+            if (beta != 0.0f) {
+                c0 = vf_fmadd(vf_load_n(cr, n0), vb, c0);
+                c1 = vf_fmadd(vf_load_n(cr + VW, n1), vb, c1);
+            }
+            vf_store_n(cr, c0, n0);
+            vf_store_n(cr + VW, c1, n1);
+        }
+    }
+}
+
+/* --------------------------------------------------------------- driver --- */
+
+typedef struct gemm_job {
+    int ta, tb;
+    int64_t m, n, k;
+    float alpha, beta;
+    const float *a; int64_t lda;
+    const float *b; int64_t ldb;
+    float *c; int64_t ldc;
+    /* current column block [jc, jc + nc) and its packed B: the panel of
+     * columns [jc + j*NR, ...) and rows [pc, pc + kc) is at
+     * bpack + pc * bstride + j * NR * kc */
+    int64_t jc, nc;
+    const float *bpack; int64_t bstride;
+    float *bpack_dst;                    /* packing target (general path) */
+    int64_t chunk;                       /* columns per compute task (multiple of NR) */
+    float *apack;                        /* per-thread MC x KC panels */
+} gemm_job;
+
+/* packing tasks: one per group of 4 panels, all pc blocks */
+#define GEMM_PACK_GROUP 4
+
+static void gemm_pack_b_task(void *ctx, int64_t task, int tid)
+{
+    const gemm_job *g = ctx;
+    int64_t npanels = gemm_ceil_div(g->nc, NR);
+    (void)tid;
+    for (int64_t j = task * GEMM_PACK_GROUP; j < gemm_min(npanels, (task + 1) * GEMM_PACK_GROUP); j++)
+        for (int64_t pc = 0; pc < g->k; pc += KC) {
+            int64_t kc = gemm_min(KC, g->k - pc);
+            gemm_pack_b_panel(g->tb, g->b, g->ldb, pc, kc, g->jc + j * NR, gemm_min(NR, g->nc - j * NR),
+                              g->bpack_dst + pc * g->bstride + j * NR * kc);
+        }
+}
+
+static void gemm_compute_task(void *ctx, int64_t task, int tid)
+{
+    const gemm_job *g = ctx;
+    int64_t nchunks = gemm_ceil_div(g->nc, g->chunk);
+    int64_t i0 = (task / nchunks) * MC, j0 = (task % nchunks) * g->chunk;
+    int64_t mc = gemm_min(MC, g->m - i0), ncc = gemm_min(g->chunk, g->nc - j0);
+    float *ap = g->apack + (size_t)tid * MC * KC;
+    for (int64_t pc = 0; pc < g->k; pc += KC) {
+        int64_t kc = gemm_min(KC, g->k - pc);
+        float beta = pc == 0 ? g->beta : 1.0f;
+        for (int64_t i = 0; i < mc; i += MR)
+            gemm_pack_a_panel(g->ta, g->a, g->lda, i0 + i, gemm_min(MR, mc - i), pc, kc, ap + i * kc);
+        for (int64_t j = 0; j < ncc; j += NR) {
+            const float *bp = g->bpack + pc * g->bstride + (j0 + j) * kc;
+            int64_t nr = gemm_min(NR, ncc - j);
+            for (int64_t i = 0; i < mc; i += MR)
+                gemm_micro(kc, ap + i * kc, bp, g->c + (i0 + i) * g->ldc + g->jc + j0 + j, g->ldc,
+                           gemm_min(MR, mc - i), nr, g->alpha, beta);
+        }
+    }
+}
+
+/* C = beta*C over [m, n] (k == 0) */
+static void gemm_scale_c(int64_t m, int64_t n, float beta, float *c, int64_t ldc)
+{
+    const vf vb = vf_set1(beta);
+    for (int64_t i = 0; i < m; i++) {
+        float *cr = c + i * ldc;
+        int64_t j = 0;
+        for (; j + VW <= n; j += VW)
+            vf_store(cr + j, beta == 0.0f ? vf_zero() : vf_mul(vb, vf_load(cr + j)));
+        if (j < n)
+            vf_store_n(cr + j, beta == 0.0f ? vf_zero() : vf_mul(vb, vf_load_n(cr + j, n - j)), n - j);
+    }
+}
+
+/* Runs the compute tasks of column block g->jc (B already packed). */
+static void gemm_run_block(gemm_job *g)
+{
+    int64_t mblocks = gemm_ceil_div(g->m, MC);
+    int threads = simd_threads_count();
+    /* enough tasks for the threads: split the columns when rows are few
+     * (any split gives the same results) */
+    int64_t want = 4 * (int64_t)threads, panels = gemm_ceil_div(g->nc, NR);
+    int64_t per = panels;
+    if (mblocks < want) {
+        int64_t nch = gemm_ceil_div(want, mblocks);
+        per = gemm_ceil_div(panels, nch);
+        if (per < 4)
+            per = 4;                     /* at least 4 panels per task */
+    }
+    g->chunk = per * NR;
+    simd_parallel_for(mblocks * gemm_ceil_div(g->nc, g->chunk), gemm_compute_task, g);
+}
+
+static float *gemm_apack(simd_device *dev)
+{
+    return simd_scratch(dev, SIMD_SCRATCH_GEMM_A, (size_t)simd_threads_count() * MC * KC);
+}
+
+int simd_sgemm(simd_device *dev, int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
+               const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+               int64_t ldc)
+{
+    if (m <= 0 || n <= 0)
+        return 0;
+    if (k <= 0) {
+        gemm_scale_c(m, n, beta, c, ldc);
+        return 0;
+    }
+    gemm_job g = {
+        .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta,
+        .a = a, .lda = lda, .b = b, .ldb = ldb, .c = c, .ldc = ldc,
+    };
+    /* NC block: about KC*NC floats of packed B whatever K is */
+    int64_t nc_max = (int64_t)KC * NC / k / NR * NR;
+    if (nc_max < 4 * NR)
+        nc_max = 4 * NR;
+    int64_t nc_alloc = gemm_min(nc_max, gemm_ceil_div(n, NR) * NR);
+    float *bpack = simd_scratch(dev, SIMD_SCRATCH_GEMM_B, (size_t)nc_alloc * k);
+    g.apack = gemm_apack(dev);
+    if (!bpack || !g.apack)
+        return -1;
+    for (int64_t jc = 0; jc < n; jc += nc_max) {
+        g.jc = jc;
+        g.nc = gemm_min(nc_max, n - jc);
+        g.bstride = gemm_ceil_div(g.nc, NR) * NR;
+        g.bpack_dst = bpack;
+        g.bpack = bpack;
+        simd_parallel_for(gemm_ceil_div(gemm_ceil_div(g.nc, NR), GEMM_PACK_GROUP), gemm_pack_b_task, &g);
+        gemm_run_block(&g);
+    }
+    return 0;
+}
+
+size_t simd_gemm_packed_b_count(int64_t k, int64_t n)
+{
+    return (size_t)(gemm_ceil_div(n, NR) * NR) * (size_t)(k > 0 ? k : 1);
+}
+
+void simd_gemm_pack_b(int tb, int64_t k, int64_t n, const float *b, int64_t ldb, float *packed)
+{
+    gemm_job g = { .tb = tb, .n = n, .k = k, .b = b, .ldb = ldb, .jc = 0, .nc = n,
+                   .bstride = gemm_ceil_div(n, NR) * NR, .bpack_dst = packed };
+    if (n > 0 && k > 0)
+        simd_parallel_for(gemm_ceil_div(gemm_ceil_div(n, NR), GEMM_PACK_GROUP), gemm_pack_b_task, &g);
+}
+
+int simd_sgemm_packed(simd_device *dev, int ta, int64_t m, int64_t n, int64_t k, float alpha,
+                      const float *a, int64_t lda, const float *packed_b, float beta, float *c,
+                      int64_t ldc)
+{
+    if (m <= 0 || n <= 0)
+        return 0;
+    if (k <= 0) {
+        gemm_scale_c(m, n, beta, c, ldc);
+        return 0;
+    }
+    gemm_job g = {
+        .ta = ta, .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta,
+        .a = a, .lda = lda, .c = c, .ldc = ldc, .jc = 0, .nc = n,
+        .bpack = packed_b, .bstride = gemm_ceil_div(n, NR) * NR,
+    };
+    g.apack = gemm_apack(dev);
+    if (!g.apack)
+        return -1;
+    gemm_run_block(&g);
+    return 0;
+}
+
+/* ------------------------------------------------------------- kernel --- */
+
+seqnn_status simd_gemm(const seqnn_call *call, const seqnn_gemm_args *a)
+{
+    float *base_c = (float *)a->c.buf->handle + a->c.off;
+    const float *base_a = (const float *)a->a.buf->handle + a->a.off;
+    const float *base_b = (const float *)a->b.buf->handle + a->b.off;
+    for (int64_t bi = 0; bi < a->batch; bi++) {
+        /* A [m, k] or [k, m]; B [k, n] or [n, k]; C [m, n]. Batch strides of A
+         * and B only matter when there is something to read (k > 0). */
+        const float *A = base_a + (a->k > 0 ? bi * a->stride_a : 0);
+        const float *B = base_b + (a->k > 0 ? bi * a->stride_b : 0);
+        float *C = base_c + bi * a->stride_c;
+        if (simd_sgemm(simd_dev(call), a->trans_a, a->trans_b, a->m, a->n, a->k, (float)a->alpha, A,
+                       a->lda, B, a->ldb, (float)a->beta, C, a->ldc) != 0)
+            return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "gemm: no memory for packing buffers");
+    }
+    return SEQNN_OK;
+}

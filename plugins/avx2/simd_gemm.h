@@ -1,0 +1,27 @@
+/* The SIMD plugins' own SGEMM (no BLAS): packed panels, an MR x 2*VW
+ * register-blocked FMA micro-kernel, MC/KC/NC cache blocking, every
+ * transpose, odd sizes, threads over (row block, column chunk) tiles so that
+ * every C element is computed the same way for any thread count.
+ * C = alpha*op(A)*op(B) + beta*C; beta == 0: C is not read. Row-major. */
+#ifndef SEQNN_SIMD_GEMM_H
+#define SEQNN_SIMD_GEMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "simd_device.h"
+
+/* Returns 0, or -1 when scratch memory cannot be had. */
+int simd_sgemm(simd_device *dev, int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
+               const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+               int64_t ldc);
+
+/* B packed once and reused by many GEMMs with the same B (recurrent weights
+ * across time steps): simd_gemm_packed_b_count(k, n) floats, filled by
+ * simd_gemm_pack_b (threaded). */
+size_t simd_gemm_packed_b_count(int64_t k, int64_t n);
+void simd_gemm_pack_b(int tb, int64_t k, int64_t n, const float *b, int64_t ldb, float *packed);
+int simd_sgemm_packed(simd_device *dev, int ta, int64_t m, int64_t n, int64_t k, float alpha,
+                      const float *a, int64_t lda, const float *packed_b, float beta, float *c,
+                      int64_t ldc);
+
+#endif

@@ -1,0 +1,17 @@
+/* The SIMD plugins' kernels: simd_<kernel> for every catalogue entry, either
+ * vectorised (kernels/<family>.c) or delegating to the float reference
+ * (kernels/delegate.c); plugin.c puts them in the vtable. */
+#ifndef SEQNN_SIMD_KERNELS_H
+#define SEQNN_SIMD_KERNELS_H
+
+#include "seqnn/plugin.h"
+
+#define SEQNN_KERNEL(name, args, doc) seqnn_status simd_##name(const seqnn_call *call, const args *a);
+#include "seqnn/kernels.def"
+#undef SEQNN_KERNEL
+
+/* Names of the kernels that delegate to the float reference (NULL-terminated),
+ * for `seqnn info`-style listings and the docs. */
+extern const char *const simd_delegated_kernels[];
+
+#endif
