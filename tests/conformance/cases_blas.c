@@ -3,6 +3,7 @@
  * leading dimensions past dense, the recurrent layers' shapes), bias_add and
  * bias_backward (accumulate and overwrite, padded rows, finite differences).
  * Budgets and their basis: docs/kernels/blas.md. */
+#include <math.h>
 #include "conformance.h"
 
 /* Elements to allocate for a tensor that needs `count`: at least one, so that
@@ -10,6 +11,15 @@
 static int64_t blas_alloc_count(int64_t count)
 {
     return count > 0 ? count : 1;
+}
+
+/* The argument check must refuse `args` (what: the defect, for the message). */
+static void blas_expect_rejected(cf_run *r, seqnn_kernel_id id, const void *args,
+                                 const char *what)
+{
+    char msg[512];
+    if (seqnn_kernel_check(id, args, msg, sizeof msg) != SEQNN_ERR_INVALID_ARG)
+        cf_fail(r, "%s: argument check accepted %s", seqnn_kernel_name(id), what);
 }
 
 /* One gemm check. pad is added to every leading dimension and to every batch
@@ -64,6 +74,45 @@ static void blas_gemm_check(cf_run *r, const blas_gemm_shape *s)
     g.c = cf_ref(C);
     /* each C element: k products summed, then alpha*sum + beta*c */
     cf_check(r, SEQNN_KERNEL_gemm, &g, (double)s->k + 1);
+    cf_end(r);
+}
+
+/* Bad gemm arguments, each one defect away from a valid call (m=4 n=5 k=6). */
+static void blas_gemm_rejects(cf_run *r)
+{
+    seqnn_gemm_args g = {0}, bad;
+    cf_tensor *A, *B, *C, *I;
+    cf_begin(r, "argument checks");
+    A = cf_in(r, "a", 2 * 24, -1, 1);
+    B = cf_in(r, "b", 2 * 30, -1, 1);
+    C = cf_inout(r, "c", 2 * 20, -1, 1);
+    I = cf_in_int(r, "i", 2 * 24, 0, 1);
+    g.m = 4; g.n = 5; g.k = 6; g.alpha = 1; g.beta = 1; g.batch = 2;
+    g.lda = 6; g.ldb = 5; g.ldc = 5; g.stride_a = 24; g.stride_b = 30; g.stride_c = 20;
+    g.a = cf_ref(A); g.b = cf_ref(B); g.c = cf_ref(C);
+    cf_call(r, SEQNN_KERNEL_gemm, &g);   /* the valid call itself */
+    bad = g; bad.flags = 1;           blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "flags = 1");
+    bad = g; bad.trans_a = 2;         blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "trans_a = 2");
+    bad = g; bad.trans_b = -1;        blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "trans_b = -1");
+    bad = g; bad.m = -1;              blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "m = -1");
+    bad = g; bad.k = -1;              blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "k = -1");
+    bad = g; bad.batch = 0;           blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "batch = 0");
+    bad = g; bad.lda = 5;             blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "lda < k");
+    /* (extents past the end by more than the framework's 16 guard elements) */
+    bad = g; bad.lda = 20;            blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "a past its buffer");
+    bad = g; bad.trans_a = 1; bad.lda = 10;
+    blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "trans_a = 1: a [k, m] past its buffer");
+    bad = g; bad.ldb = 4;             blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "ldb < n");
+    bad = g; bad.ldc = 4;             blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "ldc < n");
+    bad = g; bad.ldb = 20;            blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "b past its buffer");
+    bad = g; bad.stride_c = 19;       blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "overlapping C matrices");
+    bad = g; bad.stride_a = -24;      blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "stride_a < 0");
+    bad = g; bad.batch = 3;           blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "batch past the buffers");
+    bad = g; bad.alpha = NAN;         blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "alpha = NaN");
+    bad = g; bad.beta = INFINITY;     blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "beta = inf");
+    bad = g; bad.c.buf = NULL;        blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "a missing c");
+    bad = g; bad.a = cf_ref(I);       blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "an int32 a");
+    bad = g; bad.c = bad.a;           blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "c = a");
     cf_end(r);
 }
 
@@ -135,6 +184,7 @@ void cf_test_gemm(cf_run *r)
         s.ta = 0; s.tb = 0; s.m = 64; s.n = H; s.k = 4 * H; s.beta = 0;
         blas_gemm_check(r, &s);
     }
+    blas_gemm_rejects(r);
 }
 
 /* rows, cols of the bias checks; odd rows get a padded row stride */
@@ -146,6 +196,38 @@ static const int64_t blas_bias_shapes[][2] = {
 static int64_t blas_bias_ldy(int i)
 {
     return blas_bias_shapes[i][1] + (i % 2 ? 5 : 0);
+}
+
+/* Bad bias arguments, each one defect away from a valid call (rows=3 cols=4). */
+static void blas_bias_rejects(cf_run *r, seqnn_kernel_id id)
+{
+    const int backward = id == SEQNN_KERNEL_bias_backward;
+    seqnn_bias_args b = {0}, bad;
+    cf_tensor *y, *bias, *dy, *db;
+    cf_begin(r, "argument checks");
+    y = cf_inout(r, "y", 12, -1, 1);
+    bias = cf_in(r, "b", 4, -1, 1);
+    dy = cf_in(r, "dy", 12, -1, 1);
+    db = cf_inout(r, "db", 4, -1, 1);
+    b.rows = 3; b.cols = 4; b.ldy = 4;
+    b.y = cf_ref(y); b.b = cf_ref(bias); b.dy = cf_ref(dy); b.db = cf_ref(db);
+    cf_call(r, id, &b);   /* the valid call itself */
+    bad = b; bad.flags = backward ? 2 : SEQNN_FLAG_OVERWRITE;
+    blas_expect_rejected(r, id, &bad, "flags");
+    bad = b; bad.rows = -1;  blas_expect_rejected(r, id, &bad, "rows = -1");
+    bad = b; bad.ldy = 3;    blas_expect_rejected(r, id, &bad, "ldy < cols");
+    /* (extents past the end by more than the framework's 16 guard elements) */
+    bad = b; bad.ldy = 40;   blas_expect_rejected(r, id, &bad, "rows past the buffer");
+    bad = b; bad.cols = 30; bad.ldy = 30;
+    blas_expect_rejected(r, id, &bad, "cols past the buffers");
+    if (backward) {
+        bad = b; bad.db.buf = NULL; blas_expect_rejected(r, id, &bad, "a missing db");
+        bad = b; bad.dy.buf = NULL; blas_expect_rejected(r, id, &bad, "a missing dy");
+    } else {
+        bad = b; bad.b.buf = NULL;  blas_expect_rejected(r, id, &bad, "a missing b");
+        bad = b; bad.y.buf = NULL;  blas_expect_rejected(r, id, &bad, "a missing y");
+    }
+    cf_end(r);
 }
 
 void cf_test_bias_add(cf_run *r)
@@ -167,6 +249,7 @@ void cf_test_bias_add(cf_run *r)
         cf_check(r, SEQNN_KERNEL_bias_add, &b, 1);   /* one addition per element */
         cf_end(r);
     }
+    blas_bias_rejects(r, SEQNN_KERNEL_bias_add);
 }
 
 void cf_test_bias_backward(cf_run *r)
@@ -182,7 +265,6 @@ void cf_test_bias_backward(cf_run *r)
             b.rows = rows;
             b.cols = cols;
             b.ldy = blas_bias_ldy(i);
-            b.flags = overwrite ? SEQNN_FLAG_OVERWRITE : 0;
             y = cf_inout(r, "y", blas_alloc_count(rows * b.ldy), -1, 1);
             bias = cf_in(r, "b", blas_alloc_count(cols), -1, 1);
             dy = cf_in(r, "dy", blas_alloc_count(rows * b.ldy), -1, 1);
@@ -193,7 +275,8 @@ void cf_test_bias_backward(cf_run *r)
             b.b = cf_ref(bias);
             b.dy = cf_ref(dy);
             b.db = cf_ref(db);
-            cf_call(r, SEQNN_KERNEL_bias_add, &b);
+            cf_call(r, SEQNN_KERNEL_bias_add, &b);   /* forward: flags 0 */
+            b.flags = overwrite ? SEQNN_FLAG_OVERWRITE : 0;
             cf_call(r, SEQNN_KERNEL_bias_backward, &b);
             /* db[c]: rows terms plus the old value */
             cf_compare(r, (double)rows + 1);
@@ -221,4 +304,5 @@ void cf_test_bias_backward(cf_run *r)
                      1, &bias, &db, 1, &y, &dy);
         cf_end(r);
     }
+    blas_bias_rejects(r, SEQNN_KERNEL_bias_backward);
 }

@@ -14,6 +14,15 @@ static int64_t elementwise_alloc_count(int64_t count)
     return count > 0 ? count : 1;
 }
 
+/* The argument check must refuse `args` (what: the defect, for the message). */
+static void elementwise_expect_rejected(cf_run *r, seqnn_kernel_id id, const void *args,
+                                        const char *what)
+{
+    char msg[512];
+    if (seqnn_kernel_check(id, args, msg, sizeof msg) != SEQNN_ERR_INVALID_ARG)
+        cf_fail(r, "%s: argument check accepted %s", seqnn_kernel_name(id), what);
+}
+
 static const char *const elementwise_act_names[SEQNN_ACT_COUNT] = {
     "sigmoid", "tanh", "hardtanh", "relu", "leaky_relu", "swish",
 };
@@ -43,6 +52,38 @@ static cf_tensor *elementwise_act_input(cf_run *r, const char *name, int64_t siz
 static const int64_t elementwise_act_sizes[] = {0 /* special points */, 1, 7, 17, 64, 255, 1000};
 #define ELEMENTWISE_ACT_SIZES ((int)(sizeof elementwise_act_sizes / sizeof elementwise_act_sizes[0]))
 
+/* Bad activation arguments, each one defect away from a valid call (n=8;
+ * extents past the end by more than the framework's 16 guard elements). */
+static void elementwise_act_rejects(cf_run *r, seqnn_kernel_id id)
+{
+    const int backward = id == SEQNN_KERNEL_act_backward;
+    seqnn_act_args a = {0}, bad;
+    cf_tensor *x, *y, *dy, *dx;
+    cf_begin(r, "argument checks");
+    x = cf_in(r, "x", 8, -1, 1);
+    y = cf_out(r, "y", 8);
+    dy = cf_inout(r, "dy", 8, -1, 1);
+    dx = cf_inout(r, "dx", 8, -1, 1);
+    a.kind = SEQNN_ACT_LEAKY_RELU; a.alpha = 0.1; a.n = 8;
+    a.x = cf_ref(x); a.y = cf_ref(y); a.dy = cf_ref(dy); a.dx = cf_ref(dx);
+    cf_call(r, id, &a);   /* the valid call itself */
+    bad = a; bad.flags = backward ? 2 : SEQNN_FLAG_OVERWRITE;
+    elementwise_expect_rejected(r, id, &bad, "flags");
+    bad = a; bad.kind = SEQNN_ACT_COUNT;  elementwise_expect_rejected(r, id, &bad, "kind = COUNT");
+    bad = a; bad.kind = (seqnn_act)-1;    elementwise_expect_rejected(r, id, &bad, "kind = -1");
+    bad = a; bad.alpha = NAN;             elementwise_expect_rejected(r, id, &bad, "alpha = NaN");
+    bad = a; bad.n = -1;                  elementwise_expect_rejected(r, id, &bad, "n = -1");
+    bad = a; bad.n = 30;                  elementwise_expect_rejected(r, id, &bad, "n past the buffers");
+    bad = a; bad.y.buf = NULL;            elementwise_expect_rejected(r, id, &bad, "a missing y");
+    bad = a; bad.x.buf = NULL;            elementwise_expect_rejected(r, id, &bad, "a missing x");
+    if (backward) {
+        bad = a; bad.dx.buf = NULL;       elementwise_expect_rejected(r, id, &bad, "a missing dx");
+        bad = a; bad.dy.buf = NULL;       elementwise_expect_rejected(r, id, &bad, "a missing dy");
+        bad = a; bad.dx = bad.dy;         elementwise_expect_rejected(r, id, &bad, "dx = dy when accumulating");
+    }
+    cf_end(r);
+}
+
 void cf_test_act_forward(cf_run *r)
 {
     int kind, i, in_place;
@@ -68,6 +109,7 @@ void cf_test_act_forward(cf_run *r)
             }
         }
     }
+    elementwise_act_rejects(r, SEQNN_KERNEL_act_forward);
 }
 
 void cf_test_act_backward(cf_run *r)
@@ -87,7 +129,6 @@ void cf_test_act_backward(cf_run *r)
                 a.alpha = i % 2 ? 0.01 : 0.3;
                 a.n = elementwise_act_count(size);
                 x = elementwise_act_input(r, "x", size, 0);
-                a.flags = mode ? SEQNN_FLAG_OVERWRITE : 0;
                 y = cf_out(r, "y", a.n);
                 if (mode == 2) {
                     dy = cf_inout(r, "dy=dx", a.n, -1, 1);
@@ -101,7 +142,8 @@ void cf_test_act_backward(cf_run *r)
                 a.y = cf_ref(y);
                 a.dy = cf_ref(dy);
                 a.dx = cf_ref(dx);
-                cf_call(r, SEQNN_KERNEL_act_forward, &a);
+                cf_call(r, SEQNN_KERNEL_act_forward, &a);   /* forward: flags 0 */
+                a.flags = mode ? SEQNN_FLAG_OVERWRITE : 0;
                 cf_call(r, SEQNN_KERNEL_act_backward, &a);
                 cf_compare(r, 2);   /* dy * f'(x), plus the old dx */
                 cf_end(r);
@@ -130,6 +172,7 @@ void cf_test_act_backward(cf_run *r)
             cf_end(r);
         }
     }
+    elementwise_act_rejects(r, SEQNN_KERNEL_act_backward);
 }
 
 /* ------------------------------------------------------ add, mul, scale */
@@ -179,9 +222,36 @@ static const double elementwise_ew_coef[][2] = {{1, 1}, {0.5, -2}, {-1.5, 0}, {2
 #define ELEMENTWISE_EW_SIZES ((int)(sizeof elementwise_ew_sizes / sizeof elementwise_ew_sizes[0]))
 #define ELEMENTWISE_EW_COEFS ((int)(sizeof elementwise_ew_coef / sizeof elementwise_ew_coef[0]))
 
+/* Bad add/mul/scale arguments, each one defect away from a valid call (n=8;
+ * extents past the end by more than the framework's 16 guard elements). */
+static void elementwise_ew_rejects(cf_run *r, seqnn_kernel_id id)
+{
+    seqnn_ew_args e = {0}, bad;
+    cf_tensor *x, *y, *z;
+    cf_begin(r, "argument checks");
+    x = cf_in(r, "x", 8, -1, 1);
+    y = cf_in(r, "y", 8, -1, 1);
+    z = cf_inout(r, "z", 8, -1, 1);
+    e.n = 8; e.alpha = 1; e.beta = 1;
+    e.x = cf_ref(x); e.y = cf_ref(y); e.z = cf_ref(z);
+    cf_call(r, id, &e);   /* the valid call itself */
+    bad = e; bad.flags = SEQNN_FLAG_OVERWRITE;  elementwise_expect_rejected(r, id, &bad, "flags");
+    bad = e; bad.n = -1;           elementwise_expect_rejected(r, id, &bad, "n = -1");
+    bad = e; bad.n = 30;           elementwise_expect_rejected(r, id, &bad, "n past the buffers");
+    bad = e; bad.alpha = INFINITY; elementwise_expect_rejected(r, id, &bad, "alpha = inf");
+    bad = e; bad.x.buf = NULL;     elementwise_expect_rejected(r, id, &bad, "a missing x");
+    bad = e; bad.z.buf = NULL;     elementwise_expect_rejected(r, id, &bad, "a missing z");
+    if (id != SEQNN_KERNEL_scale) {
+        bad = e; bad.beta = NAN;   elementwise_expect_rejected(r, id, &bad, "beta = NaN");
+        bad = e; bad.y.buf = NULL; elementwise_expect_rejected(r, id, &bad, "a missing y");
+    }
+    cf_end(r);
+}
+
 /* Every size with every coefficient pair, then z aliasing x and y. */
 static void elementwise_ew_test(cf_run *r, int op)
 {
+    static const seqnn_kernel_id ids[] = {SEQNN_KERNEL_add, SEQNN_KERNEL_mul, SEQNN_KERNEL_scale};
     int i, c;
     for (i = 0; i < ELEMENTWISE_EW_SIZES; i++)
         for (c = 0; c < ELEMENTWISE_EW_COEFS; c++)
@@ -194,6 +264,7 @@ static void elementwise_ew_test(cf_run *r, int op)
             elementwise_ew_check(r, op, 257, elementwise_ew_coef[c][0],
                                  elementwise_ew_coef[c][1], EW_Z_IS_Y);
     }
+    elementwise_ew_rejects(r, ids[op]);
 }
 
 void cf_test_add(cf_run *r)
@@ -224,6 +295,37 @@ static const struct {
 };
 #define ELEMENTWISE_SOFTMAX_SHAPES \
     ((int)(sizeof elementwise_softmax_shapes / sizeof elementwise_softmax_shapes[0]))
+
+/* Bad softmax arguments, each one defect away from a valid call (3 x 4;
+ * extents past the end by more than the framework's 16 guard elements). */
+static void elementwise_softmax_rejects(cf_run *r, seqnn_kernel_id id)
+{
+    const int backward = id == SEQNN_KERNEL_softmax_backward;
+    seqnn_softmax_args s = {0}, bad;
+    cf_tensor *x, *y, *dy, *dx;
+    cf_begin(r, "argument checks");
+    x = cf_in(r, "x", 12, -1, 1);
+    y = cf_inout(r, "y", 12, 0, 1);
+    dy = cf_in(r, "dy", 12, -1, 1);
+    dx = cf_inout(r, "dx", 12, -1, 1);
+    s.rows = 3; s.cols = 4;
+    s.x = cf_ref(x); s.y = cf_ref(y); s.dy = cf_ref(dy); s.dx = cf_ref(dx);
+    cf_call(r, id, &s);   /* the valid call itself */
+    bad = s; bad.flags = backward ? 2 : SEQNN_FLAG_OVERWRITE;
+    elementwise_expect_rejected(r, id, &bad, "flags");
+    bad = s; bad.log = 2;        elementwise_expect_rejected(r, id, &bad, "log = 2");
+    bad = s; bad.cols = 0;       elementwise_expect_rejected(r, id, &bad, "cols = 0");
+    bad = s; bad.rows = -1;      elementwise_expect_rejected(r, id, &bad, "rows = -1");
+    bad = s; bad.rows = 10;      elementwise_expect_rejected(r, id, &bad, "rows past the buffers");
+    bad = s; bad.y.buf = NULL;   elementwise_expect_rejected(r, id, &bad, "a missing y");
+    if (backward) {
+        bad = s; bad.dy.buf = NULL;  elementwise_expect_rejected(r, id, &bad, "a missing dy");
+        bad = s; bad.dx.buf = NULL;  elementwise_expect_rejected(r, id, &bad, "a missing dx");
+    } else {
+        bad = s; bad.x.buf = NULL;   elementwise_expect_rejected(r, id, &bad, "a missing x");
+    }
+    cf_end(r);
+}
 
 void cf_test_softmax_forward(cf_run *r)
 {
@@ -257,6 +359,7 @@ void cf_test_softmax_forward(cf_run *r)
             }
         }
     }
+    elementwise_softmax_rejects(r, SEQNN_KERNEL_softmax_forward);
 }
 
 void cf_test_softmax_backward(cf_run *r)
@@ -276,7 +379,6 @@ void cf_test_softmax_backward(cf_run *r)
                 s.log = log;
                 s.rows = rows;
                 s.cols = cols;
-                s.flags = overwrite ? SEQNN_FLAG_OVERWRITE : 0;
                 x = cf_in(r, "x", count, elementwise_softmax_shapes[i].lo,
                           elementwise_softmax_shapes[i].hi);
                 y = rows > 0 ? cf_out(r, "y", count) : cf_inout(r, "y", count, -1, 1);
@@ -287,7 +389,8 @@ void cf_test_softmax_backward(cf_run *r)
                 s.y = cf_ref(y);
                 s.dy = cf_ref(dy);
                 s.dx = cf_ref(dx);
-                cf_call(r, SEQNN_KERNEL_softmax_forward, &s);
+                cf_call(r, SEQNN_KERNEL_softmax_forward, &s);   /* forward: flags 0 */
+                s.flags = overwrite ? SEQNN_FLAG_OVERWRITE : 0;
                 cf_call(r, SEQNN_KERNEL_softmax_backward, &s);
                 /* the row sum of dy (times y), then one more term and the old dx */
                 cf_compare(r, (double)cols + 2);
@@ -317,6 +420,7 @@ void cf_test_softmax_backward(cf_run *r)
             cf_end(r);
         }
     }
+    elementwise_softmax_rejects(r, SEQNN_KERNEL_softmax_backward);
 }
 
 /* ------------------------------------------------------------- dropout */
@@ -391,6 +495,38 @@ static uint64_t elementwise_dropout_offset(cf_run *r, int which)
     }
 }
 
+/* Bad dropout arguments, each one defect away from a valid call (n=8;
+ * extents past the end by more than the framework's 16 guard elements). */
+static void elementwise_dropout_rejects(cf_run *r, seqnn_kernel_id id)
+{
+    const int backward = id == SEQNN_KERNEL_dropout_backward;
+    seqnn_dropout_args d = {0}, bad;
+    cf_tensor *x, *y, *dy, *dx;
+    cf_begin(r, "argument checks");
+    x = cf_in(r, "x", 8, -1, 1);
+    y = cf_out(r, "y", 8);
+    dy = cf_in(r, "dy", 8, -1, 1);
+    dx = cf_inout(r, "dx", 8, -1, 1);
+    d.n = 8; d.p = 0.5;
+    d.x = cf_ref(x); d.y = cf_ref(y); d.dy = cf_ref(dy); d.dx = cf_ref(dx);
+    cf_call(r, id, &d);   /* the valid call itself */
+    bad = d; bad.flags = backward ? 2 : SEQNN_FLAG_OVERWRITE;
+    elementwise_expect_rejected(r, id, &bad, "flags");
+    bad = d; bad.p = 1;          elementwise_expect_rejected(r, id, &bad, "p = 1");
+    bad = d; bad.p = -0.1;       elementwise_expect_rejected(r, id, &bad, "p = -0.1");
+    bad = d; bad.p = NAN;        elementwise_expect_rejected(r, id, &bad, "p = NaN");
+    bad = d; bad.n = -1;         elementwise_expect_rejected(r, id, &bad, "n = -1");
+    bad = d; bad.n = 30;         elementwise_expect_rejected(r, id, &bad, "n past the buffers");
+    if (backward) {
+        bad = d; bad.dy.buf = NULL;  elementwise_expect_rejected(r, id, &bad, "a missing dy");
+        bad = d; bad.dx.buf = NULL;  elementwise_expect_rejected(r, id, &bad, "a missing dx");
+    } else {
+        bad = d; bad.x.buf = NULL;   elementwise_expect_rejected(r, id, &bad, "a missing x");
+        bad = d; bad.y.buf = NULL;   elementwise_expect_rejected(r, id, &bad, "a missing y");
+    }
+    cf_end(r);
+}
+
 void cf_test_dropout_forward(cf_run *r)
 {
     int i, j, in_place;
@@ -423,6 +559,7 @@ void cf_test_dropout_forward(cf_run *r)
     }
     elementwise_dropout_fraction(r, 0.1);
     elementwise_dropout_fraction(r, 0.5);
+    elementwise_dropout_rejects(r, SEQNN_KERNEL_dropout_forward);
 }
 
 void cf_test_dropout_backward(cf_run *r)
@@ -438,7 +575,6 @@ void cf_test_dropout_backward(cf_run *r)
                 d.p = elementwise_dropout_p[j];
                 d.seed = elementwise_seed(r);
                 d.offset = elementwise_dropout_offset(r, i + j + overwrite);
-                d.flags = overwrite ? SEQNN_FLAG_OVERWRITE : 0;
                 cf_begin(r, "n=%lld p=%g seed=%llu offset=%llu %s", (long long)n, d.p,
                          (unsigned long long)d.seed, (unsigned long long)d.offset,
                          overwrite ? "overwrite" : "accumulate");
@@ -450,7 +586,8 @@ void cf_test_dropout_backward(cf_run *r)
                 d.y = cf_ref(y);
                 d.dy = cf_ref(dy);
                 d.dx = cf_ref(dx);
-                cf_call(r, SEQNN_KERNEL_dropout_forward, &d);
+                cf_call(r, SEQNN_KERNEL_dropout_forward, &d);   /* forward: flags 0 */
+                d.flags = overwrite ? SEQNN_FLAG_OVERWRITE : 0;
                 cf_call(r, SEQNN_KERNEL_dropout_backward, &d);
                 cf_compare(r, 2);   /* one division, plus the old dx */
                 cf_end(r);
@@ -480,4 +617,5 @@ void cf_test_dropout_backward(cf_run *r)
                      1, &x, &dx, 1, &y, &dy);
         cf_end(r);
     }
+    elementwise_dropout_rejects(r, SEQNN_KERNEL_dropout_backward);
 }

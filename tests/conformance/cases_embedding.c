@@ -7,6 +7,15 @@
 #include <string.h>
 #include "conformance.h"
 
+/* The argument check must refuse `args` (what: the defect, for the message). */
+static void embedding_expect_rejected(cf_run *r, seqnn_kernel_id id, const void *args,
+                                      const char *what)
+{
+    char msg[512];
+    if (seqnn_kernel_check(id, args, msg, sizeof msg) != SEQNN_ERR_INVALID_ARG)
+        cf_fail(r, "%s: argument check accepted %s", seqnn_kernel_name(id), what);
+}
+
 /* n, vocab, dim of the checks (n > vocab forces repeated indices) */
 static const int64_t embedding_shapes[][3] = {
     {1, 1, 1}, {7, 5, 3}, {64, 50, 17}, {300, 11, 64}, {5, 100, 300}, {0, 4, 3}, {33, 2, 8},
@@ -29,7 +38,7 @@ static int32_t embedding_padding(int i, int64_t vocab)
 static int32_t *embedding_indices(cf_run *r, int64_t n, int64_t vocab, int32_t padding,
                                   int64_t *max_repeat)
 {
-    int32_t *idx = malloc((size_t)(n > 0 ? n : 1) * sizeof *idx);
+    int32_t *idx = calloc((size_t)(n > 0 ? n : 1), sizeof *idx);
     int64_t *seen = calloc((size_t)vocab, sizeof *seen);
     int64_t i;
     *max_repeat = 0;
@@ -218,6 +227,46 @@ done:
     cf_end(r);
 }
 
+/* Bad embedding arguments, each one defect away from a valid call (n=4
+ * vocab=3 dim=5; extents past the end by more than the framework's 16 guard
+ * elements). */
+static void embedding_rejects(cf_run *r, seqnn_kernel_id id)
+{
+    const int backward = id == SEQNN_KERNEL_embedding_backward;
+    static const int32_t idx_values[4] = {0, 2, 2, 1};
+    seqnn_embedding_args a = {0}, bad;
+    cf_tensor *idx, *w, *y, *dy, *dw;
+    cf_begin(r, "argument checks");
+    idx = cf_in_ints(r, "idx", 4, idx_values);
+    w = cf_in(r, "weight", 15, -1, 1);
+    y = cf_out(r, "y", 20);
+    dy = cf_in(r, "dy", 20, -1, 1);
+    dw = cf_inout(r, "dweight", 15, -1, 1);
+    a.n = 4; a.vocab = 3; a.dim = 5; a.ldy = 5; a.padding_idx = 2;
+    a.idx = cf_ref(idx); a.weight = cf_ref(w); a.y = cf_ref(y);
+    a.dy = cf_ref(dy); a.dweight = cf_ref(dw);
+    cf_call(r, id, &a);   /* the valid call itself */
+    bad = a; bad.flags = SEQNN_FLAG_OVERWRITE;
+    embedding_expect_rejected(r, id, &bad, "flags = OVERWRITE");
+    bad = a; bad.padding_idx = 3;   embedding_expect_rejected(r, id, &bad, "padding_idx = vocab");
+    bad = a; bad.padding_idx = -2;  embedding_expect_rejected(r, id, &bad, "padding_idx = -2");
+    bad = a; bad.n = -1;            embedding_expect_rejected(r, id, &bad, "n = -1");
+    bad = a; bad.ldy = 4;           embedding_expect_rejected(r, id, &bad, "ldy < dim");
+    bad = a; bad.ldy = 20;          embedding_expect_rejected(r, id, &bad, "rows past the buffers");
+    bad = a; bad.vocab = 10;        embedding_expect_rejected(r, id, &bad, "vocab past the weights");
+    bad = a; bad.n = 30;            embedding_expect_rejected(r, id, &bad, "n past idx");
+    bad = a; bad.idx = bad.weight;  embedding_expect_rejected(r, id, &bad, "a float32 idx");
+    bad = a; bad.idx.buf = NULL;    embedding_expect_rejected(r, id, &bad, "a missing idx");
+    if (backward) {
+        bad = a; bad.dweight.buf = NULL; embedding_expect_rejected(r, id, &bad, "a missing dweight");
+        bad = a; bad.dy.buf = NULL;      embedding_expect_rejected(r, id, &bad, "a missing dy");
+    } else {
+        bad = a; bad.weight.buf = NULL;  embedding_expect_rejected(r, id, &bad, "a missing weight");
+        bad = a; bad.y.buf = NULL;       embedding_expect_rejected(r, id, &bad, "a missing y");
+    }
+    cf_end(r);
+}
+
 void cf_test_embedding_forward(cf_run *r)
 {
     int i, pad;
@@ -235,6 +284,7 @@ void cf_test_embedding_forward(cf_run *r)
     }
     embedding_bad_index(r, 0, EMBEDDING_BAD_VOCAB);
     embedding_bad_index(r, 0, -1);
+    embedding_rejects(r, SEQNN_KERNEL_embedding_forward);
 }
 
 void cf_test_embedding_backward(cf_run *r)
@@ -287,4 +337,5 @@ void cf_test_embedding_backward(cf_run *r)
     }
     embedding_bad_index(r, 1, EMBEDDING_BAD_VOCAB);
     embedding_bad_index(r, 1, -1);
+    embedding_rejects(r, SEQNN_KERNEL_embedding_backward);
 }
