@@ -1,0 +1,560 @@
+/* Conformance cases of the recurrent family: rnn_forward, rnn_backward,
+ * cell_forward, cell_backward, for every cell (RNN tanh/relu, LSTM, GRU,
+ * GRU classic) in both directions, with lengths NULL and variable (unsorted,
+ * including 0), optional biases, h0/c0, y, h_n/c_n and reserve, padded row
+ * strides, both halves of a bidirectional output, accumulate and overwrite,
+ * every gradient optional, a long rollout (T = 200), and finite-difference
+ * checks of every gradient. Budgets and their basis: docs/kernels/rnn.md. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "conformance.h"
+
+#define RNN_MAX_BATCH 8
+
+/* Options of one check. */
+typedef struct rnn_case {
+    seqnn_cell cell;
+    int64_t T, B, I, H;
+    int reverse;
+    int varlen;                          /* lengths (unsorted, with 0 and T) instead of NULL */
+    int64_t pad_x, pad_y;                /* ldx = I + pad_x, ldy = H + pad_y */
+    int bias, state0;                    /* b_ih/b_hh, h0 (and c0) present */
+    int y, state_n;                      /* y, h_n (and c_n) present */
+    int reserve;                         /* forward keeps the reserve */
+    /* backward only */
+    int dy, dstate_n;                    /* dy, dh_n (and dc_n) present */
+    int grads;                           /* RNN_G_* bits: gradients present */
+    int overwrite;                       /* SEQNN_FLAG_OVERWRITE */
+} rnn_case;
+
+enum {
+    RNN_G_DX = 1, RNN_G_DW_IH = 2, RNN_G_DW_HH = 4, RNN_G_DB_IH = 8, RNN_G_DB_HH = 16,
+    RNN_G_DH0 = 32,                      /* dh0 (and dc0 for LSTM) */
+    RNN_G_ALL = 63
+};
+
+/* The tensors and arguments of one check; absent tensors are NULL. */
+typedef struct rnn_problem {
+    seqnn_rnn_args a;
+    int32_t lengths[RNN_MAX_BATCH];
+    cf_tensor *x, *w_ih, *w_hh, *b_ih, *b_hh, *h0, *c0;
+    cf_tensor *y, *h_n, *c_n, *reserve;
+    cf_tensor *dy, *dh_n, *dc_n;
+    cf_tensor *dx, *dw_ih, *dw_hh, *db_ih, *db_hh, *dh0, *dc0;
+} rnn_problem;
+
+static const char *const rnn_cell_names[SEQNN_CELL_COUNT] = {
+    "rnn_tanh", "rnn_relu", "lstm", "gru", "gru_classic",
+};
+
+/* At least one element, so that a kernel that must touch nothing still has
+ * something to spoil. */
+static int64_t rnn_alloc_count(int64_t count)
+{
+    return count > 0 ? count : 1;
+}
+
+static seqnn_tref rnn_ref(cf_tensor *t)
+{
+    seqnn_tref none = {NULL, 0};
+    return t ? cf_ref(t) : none;
+}
+
+/* Budget bases (docs/kernels/rnn.md): every gate is a sum of I + H products
+ * (plus the biases), chained over T steps; backward adds the G*H-long sums of
+ * W_hh^T dgates per step, and the weight gradients sum over all T*B (t, b). */
+static double rnn_k_forward(const rnn_case *c)
+{
+    double k = (double)c->T * (double)(c->I + c->H + 2);
+    return k > 1 ? k : 1;
+}
+
+static double rnn_k_backward(const rnn_case *c)
+{
+    const double G = (double)seqnn_cell_gates(c->cell);
+    double k = (double)c->T * (double)c->B * ((double)(c->I + c->H + 2) + G * (double)c->H);
+    return k > 1 ? k : 1;
+}
+
+/* Lengths of a variable-length check: unsorted, with a 0 and a full T
+ * (T/2, T, 0, then random); a single sequence runs T-1 steps. */
+static void rnn_make_lengths(cf_run *r, const rnn_case *c, int32_t *len)
+{
+    int64_t b;
+    for (b = 0; b < c->B; b++) {
+        if (c->B == 1)
+            len[b] = (int32_t)(c->T > 0 ? c->T - 1 : 0);
+        else if (b == 0)
+            len[b] = (int32_t)(c->T / 2);
+        else if (b == 1)
+            len[b] = (int32_t)c->T;
+        else if (b == 2)
+            len[b] = 0;
+        else
+            len[b] = (int32_t)cf_randint(r, 0, c->T);
+    }
+}
+
+/* A gradient output: NaN-poisoned when overwritten densely (the old value
+ * must not be read), random when accumulated or when it has gaps that must
+ * come back unchanged. */
+static cf_tensor *rnn_grad(cf_run *r, const rnn_case *c, const char *name, int64_t count, int dense)
+{
+    if (c->overwrite && dense && count > 0)
+        return cf_out(r, name, count);
+    return cf_inout(r, name, rnn_alloc_count(count), -1, 1);
+}
+
+/* Creates the tensors of a check and fills p->a. backward: also the output
+ * gradients and the gradients the case asks for. */
+static void rnn_build(cf_run *r, const rnn_case *c, rnn_problem *p, int backward)
+{
+    const int64_t G = seqnn_cell_gates(c->cell);
+    const int64_t T = c->T, B = c->B, I = c->I, H = c->H;
+    const int64_t ldx = I + c->pad_x, ldy = H + c->pad_y;
+    const int lstm = c->cell == SEQNN_CELL_LSTM;
+    const double wk = 1 / sqrt((double)H);   /* PyTorch's initialisation range */
+    seqnn_rnn_args *a = &p->a;
+
+    memset(p, 0, sizeof *p);
+    a->cell = c->cell;
+    a->seq_len = T;
+    a->batch = B;
+    a->input_size = I;
+    a->hidden_size = H;
+    a->reverse = c->reverse;
+    if (c->varlen) {
+        rnn_make_lengths(r, c, p->lengths);
+        a->lengths = p->lengths;
+    }
+    a->ldx = ldx;
+    a->ldy = ldy;
+    a->flags = backward && c->overwrite ? SEQNN_FLAG_OVERWRITE : 0;
+
+    p->x = cf_in(r, "x", rnn_alloc_count(T * B * ldx), -1, 1);
+    p->w_ih = cf_in(r, "w_ih", rnn_alloc_count(G * H * I), -wk, wk);
+    p->w_hh = cf_in(r, "w_hh", G * H * H, -wk, wk);
+    if (c->bias) {
+        p->b_ih = cf_in(r, "b_ih", G * H, -wk, wk);
+        p->b_hh = cf_in(r, "b_hh", G * H, -wk, wk);
+    }
+    if (c->state0) {
+        p->h0 = cf_in(r, "h0", rnn_alloc_count(B * H), -1, 1);
+        if (lstm)
+            p->c0 = cf_in(r, "c0", rnn_alloc_count(B * H), -1, 1);
+    }
+    /* y with gaps between rows keeps random values there, which must come
+     * back unchanged; a dense y starts as NaN and must be written whole
+     * (zeros past each sequence's length) */
+    if (c->y)
+        p->y = c->pad_y || T * B == 0 ? cf_inout(r, "y", rnn_alloc_count(T * B * ldy), -1, 1)
+                                      : cf_out(r, "y", T * B * ldy);
+    if (c->state_n) {
+        p->h_n = B > 0 ? cf_out(r, "h_n", B * H) : cf_inout(r, "h_n", 1, -1, 1);
+        if (lstm)
+            p->c_n = B > 0 ? cf_out(r, "c_n", B * H) : cf_inout(r, "c_n", 1, -1, 1);
+    }
+    if (c->reserve || backward)
+        p->reserve = cf_scratch(r, "reserve", rnn_alloc_count(seqnn_rnn_reserve_count(c->cell, T, B, H)));
+    if (backward) {
+        if (c->dy)
+            p->dy = cf_in(r, "dy", rnn_alloc_count(T * B * ldy), -1, 1);
+        if (c->dstate_n) {
+            p->dh_n = cf_in(r, "dh_n", rnn_alloc_count(B * H), -1, 1);
+            if (lstm)
+                p->dc_n = cf_in(r, "dc_n", rnn_alloc_count(B * H), -1, 1);
+        }
+        if (c->grads & RNN_G_DX)
+            p->dx = rnn_grad(r, c, "dx", T * B * ldx, c->pad_x == 0);
+        if (c->grads & RNN_G_DW_IH)
+            p->dw_ih = rnn_grad(r, c, "dw_ih", G * H * I, 1);
+        if (c->grads & RNN_G_DW_HH)
+            p->dw_hh = rnn_grad(r, c, "dw_hh", G * H * H, 1);
+        if (c->grads & RNN_G_DB_IH)
+            p->db_ih = rnn_grad(r, c, "db_ih", G * H, 1);
+        if (c->grads & RNN_G_DB_HH)
+            p->db_hh = rnn_grad(r, c, "db_hh", G * H, 1);
+        if (c->grads & RNN_G_DH0) {
+            p->dh0 = rnn_grad(r, c, "dh0", B * H, 1);
+            if (lstm)
+                p->dc0 = rnn_grad(r, c, "dc0", B * H, 1);
+        }
+    }
+    a->x = rnn_ref(p->x);
+    a->w_ih = rnn_ref(p->w_ih);
+    a->w_hh = rnn_ref(p->w_hh);
+    a->b_ih = rnn_ref(p->b_ih);
+    a->b_hh = rnn_ref(p->b_hh);
+    a->h0 = rnn_ref(p->h0);
+    a->c0 = rnn_ref(p->c0);
+    a->y = rnn_ref(p->y);
+    a->h_n = rnn_ref(p->h_n);
+    a->c_n = rnn_ref(p->c_n);
+    a->reserve = rnn_ref(p->reserve);
+    a->dy = rnn_ref(p->dy);
+    a->dh_n = rnn_ref(p->dh_n);
+    a->dc_n = rnn_ref(p->dc_n);
+    a->dx = rnn_ref(p->dx);
+    a->dw_ih = rnn_ref(p->dw_ih);
+    a->dw_hh = rnn_ref(p->dw_hh);
+    a->db_ih = rnn_ref(p->db_ih);
+    a->db_hh = rnn_ref(p->db_hh);
+    a->dh0 = rnn_ref(p->dh0);
+    a->dc0 = rnn_ref(p->dc0);
+}
+
+/* Starts a check named after its case. */
+static void rnn_begin(cf_run *r, const char *what, const rnn_case *c)
+{
+    cf_begin(r, "%s %s T=%lld B=%lld I=%lld H=%lld %s lengths=%s ldx=+%lld ldy=+%lld bias=%d "
+                "state0=%d y=%d state_n=%d reserve=%d dy=%d dstate_n=%d grads=0x%x %s",
+             what, rnn_cell_names[c->cell], (long long)c->T, (long long)c->B, (long long)c->I,
+             (long long)c->H, c->reverse ? "reverse" : "forward", c->varlen ? "var" : "NULL",
+             (long long)c->pad_x, (long long)c->pad_y, c->bias, c->state0, c->y, c->state_n,
+             c->reserve, c->dy, c->dstate_n, (unsigned)c->grads,
+             c->overwrite ? "overwrite" : "accumulate");
+}
+
+/* Plugin against the oracle: forward, or forward then backward. */
+static void rnn_check_case(cf_run *r, const rnn_case *c, seqnn_kernel_id fwd, seqnn_kernel_id bwd,
+                           int backward)
+{
+    rnn_problem p;
+    rnn_begin(r, backward ? "compare-backward" : "compare-forward", c);
+    rnn_build(r, c, &p, backward);
+    if (!backward) {
+        cf_check(r, fwd, &p.a, rnn_k_forward(c));
+    } else {
+        /* the forward outputs keep the forward's basis */
+        if (p.y)
+            cf_set_k(p.y, rnn_k_forward(c));
+        if (p.h_n)
+            cf_set_k(p.h_n, rnn_k_forward(c));
+        if (p.c_n)
+            cf_set_k(p.c_n, rnn_k_forward(c));
+        /* forward kernels take no flags: the forward runs on a copy */
+        seqnn_rnn_args f = p.a;
+        f.flags = 0;
+        cf_call(r, fwd, &f);
+        cf_call(r, bwd, &p.a);
+        cf_compare(r, rnn_k_backward(c));
+    }
+    cf_end(r);
+}
+
+/* Finite differences of L = <dy, y> + <dh_n, h_n> + <dc_n, c_n> on the
+ * oracle, with respect to x, w_ih, w_hh, b_ih, b_hh, h0 (and c0): every
+ * input is present and every gradient asked for. */
+static void rnn_gradcheck_case(cf_run *r, rnn_case c, seqnn_kernel_id fwd, seqnn_kernel_id bwd)
+{
+    rnn_problem p;
+    cf_tensor *in[7], *grad[7], *out[3], *dout[3];
+    int n_in = 0, n_out = 0;
+    c.bias = c.state0 = c.y = c.state_n = c.reserve = 1;
+    c.dy = c.dstate_n = 1;
+    c.grads = RNN_G_ALL;
+    rnn_begin(r, "gradcheck", &c);
+    rnn_build(r, &c, &p, 1);
+#define RNN_PAIR(t, g) do { in[n_in] = p.t; grad[n_in] = p.g; n_in++; } while (0)
+    RNN_PAIR(x, dx);
+    RNN_PAIR(w_ih, dw_ih);
+    RNN_PAIR(w_hh, dw_hh);
+    RNN_PAIR(b_ih, db_ih);
+    RNN_PAIR(b_hh, db_hh);
+    RNN_PAIR(h0, dh0);
+    if (c.cell == SEQNN_CELL_LSTM)
+        RNN_PAIR(c0, dc0);
+#undef RNN_PAIR
+    out[n_out] = p.y;
+    dout[n_out++] = p.dy;
+    out[n_out] = p.h_n;
+    dout[n_out++] = p.dh_n;
+    if (c.cell == SEQNN_CELL_LSTM) {
+        out[n_out] = p.c_n;
+        dout[n_out++] = p.dc_n;
+    }
+    cf_gradcheck(r, fwd, bwd, &p.a, n_in, in, grad, n_out, out, dout);
+    cf_end(r);
+}
+
+/* Overwrite, then accumulate the same gradients again: every gradient must
+ * end at exactly twice the overwritten value (x + x is exact), on the oracle
+ * (checked here: finite differences zero the gradients first and cannot see
+ * accumulation) and on the plugin (cf_compare). */
+static void rnn_accumulate_check(cf_run *r, seqnn_cell cell, seqnn_kernel_id fwd, seqnn_kernel_id bwd,
+                                 int64_t T, int64_t B)
+{
+    rnn_problem p;
+    rnn_case c = {0};
+    seqnn_rnn_args f, acc;
+    cf_tensor *g[8];
+    double *first[8] = {NULL};
+    int i, n = 0;
+    c.cell = cell;
+    c.T = T;
+    c.B = B;
+    c.I = 5;
+    c.H = 6;
+    c.varlen = T > 1;
+    c.reverse = cell % 2;
+    c.bias = c.state0 = c.y = c.state_n = c.reserve = c.dy = c.dstate_n = 1;
+    c.grads = RNN_G_ALL;
+    c.overwrite = 1;
+    rnn_begin(r, "overwrite-then-accumulate", &c);
+    rnn_build(r, &c, &p, 1);
+    g[n++] = p.dx; g[n++] = p.dw_ih; g[n++] = p.dw_hh; g[n++] = p.db_ih; g[n++] = p.db_hh;
+    g[n++] = p.dh0;
+    if (p.dc0)
+        g[n++] = p.dc0;
+    f = p.a;
+    f.flags = 0;
+    acc = p.a;
+    acc.flags = 0;
+    cf_call(r, fwd, &f);
+    cf_call(r, bwd, &p.a);
+    for (i = 0; i < n && !cf_failed(r); i++) {
+        const int64_t count = cf_count(g[i]);
+        first[i] = malloc((size_t)count * sizeof(double));
+        if (!first[i]) {
+            cf_fail(r, "out of host memory");
+            break;
+        }
+        memcpy(first[i], cf_values(g[i]), (size_t)count * sizeof(double));
+    }
+    cf_call(r, bwd, &acc);
+    for (i = 0; i < n && !cf_failed(r); i++) {
+        const double *v = cf_values(g[i]);
+        int64_t e;
+        for (e = 0; e < cf_count(g[i]); e++)
+            if (!(v[e] == 2 * first[i][e])) {
+                cf_fail(r, "oracle: gradient %d element %lld is %.17g after accumulating twice, expected %.17g",
+                        i, (long long)e, v[e], 2 * first[i][e]);
+                break;
+            }
+    }
+    for (i = 0; i < n; i++)
+        free(first[i]);
+    cf_compare(r, 2 * rnn_k_backward(&c));
+    cf_end(r);
+}
+
+/* Sequence shapes {T, B, I, H, pad_x, pad_y}: ones, primes, sizes around 64,
+ * T in {1, 2, 7, 50}, T = 0 (h_n = h0), and the long rollout T = 200 (last). */
+static const int64_t rnn_seq_shapes[][6] = {
+    {1, 1, 1, 1, 0, 0},
+    {2, 3, 5, 7, 0, 3},
+    {7, 8, 13, 11, 3, 0},
+    {7, 8, 65, 64, 0, 0},
+    {50, 3, 64, 63, 1, 0},
+    {50, 1, 17, 31, 0, 0},
+    {0, 3, 4, 5, 0, 0},
+    {200, 3, 5, 8, 0, 0},
+};
+#define RNN_SEQ_SHAPES ((int)(sizeof rnn_seq_shapes / sizeof rnn_seq_shapes[0]))
+
+/* Cell shapes {B, I, H, pad_x, pad_y}. */
+static const int64_t rnn_cell_shapes[][5] = {
+    {1, 1, 1, 0, 0},
+    {3, 5, 7, 2, 0},
+    {8, 13, 11, 0, 4},
+    {8, 65, 64, 0, 0},
+    {3, 64, 63, 0, 0},
+    {1, 127, 33, 1, 1},
+};
+#define RNN_CELL_SHAPES ((int)(sizeof rnn_cell_shapes / sizeof rnn_cell_shapes[0]))
+
+/* Optional forward tensors for the n-th check of a cell, so that each cell
+ * meets each of them present and absent; y or h_n is always there. */
+static void rnn_cycle_forward_options(rnn_case *c, int n)
+{
+    c->bias = n % 2 == 0;
+    c->state0 = n / 2 % 2 == 0;
+    c->reserve = n % 3 != 2;
+    c->y = n % 4 != 3;
+    c->state_n = n % 5 != 4 || !c->y;
+}
+
+/* Optional backward tensors for the n-th check of a cell: mostly every
+ * gradient, sometimes a few missing, the output gradients each on and off,
+ * accumulate and overwrite. */
+static void rnn_cycle_backward_options(rnn_case *c, int n)
+{
+    static const int grads[] = {
+        RNN_G_ALL, RNN_G_ALL, RNN_G_DX | RNN_G_DH0, RNN_G_ALL, RNN_G_DW_IH | RNN_G_DB_HH,
+        RNN_G_DW_HH | RNN_G_DB_IH | RNN_G_DX,
+    };
+    rnn_cycle_forward_options(c, n);
+    c->reserve = 1;
+    c->dy = n % 3 != 1;
+    c->dstate_n = n % 3 != 2;
+    c->grads = grads[n % (int)(sizeof grads / sizeof grads[0])];
+    c->overwrite = n % 2 == 1;
+}
+
+/* Every cell x direction x lengths over the sequence shapes. */
+static void rnn_sweep(cf_run *r, seqnn_kernel_id fwd, seqnn_kernel_id bwd, int backward)
+{
+    int s, cell, rev, varlen;
+    for (cell = 0; cell < (int)SEQNN_CELL_COUNT; cell++) {
+        int n = 0;
+        for (s = 0; s < RNN_SEQ_SHAPES; s++)
+            for (rev = 0; rev <= 1; rev++)
+                for (varlen = 0; varlen <= 1; varlen++) {
+                    rnn_case c = {0};
+                    c.cell = (seqnn_cell)cell;
+                    c.T = rnn_seq_shapes[s][0];
+                    c.B = rnn_seq_shapes[s][1];
+                    c.I = rnn_seq_shapes[s][2];
+                    c.H = rnn_seq_shapes[s][3];
+                    c.pad_x = rnn_seq_shapes[s][4];
+                    c.pad_y = rnn_seq_shapes[s][5];
+                    c.reverse = rev;
+                    c.varlen = varlen;
+                    if (backward)
+                        rnn_cycle_backward_options(&c, n + cell);
+                    else
+                        rnn_cycle_forward_options(&c, n + cell);
+                    n++;
+                    rnn_check_case(r, &c, fwd, bwd, backward);
+                }
+    }
+}
+
+/* Both directions of a bidirectional layer into one y [T, B, 2H]: the
+ * forward direction writes columns [0, H), the reverse one [H, 2H) (ldy =
+ * 2H, offset H); neither may touch the other's half. */
+static void rnn_bidirectional_check(cf_run *r, seqnn_cell cell)
+{
+    const int64_t T = 7, B = 3, I = 5, H = 6, G = seqnn_cell_gates(cell);
+    const double wk = 1 / sqrt((double)H);
+    int32_t lengths[3] = {4, 7, 0};
+    seqnn_rnn_args d[2];
+    cf_tensor *x, *y;
+    int dir;
+    cf_begin(r, "bidirectional halves %s T=7 B=3 I=5 H=6 lengths=4,7,0 ldx=8 ldy=12", rnn_cell_names[cell]);
+    x = cf_in(r, "x", T * B * 8, -1, 1);
+    y = cf_inout(r, "y", T * B * 2 * H, -1, 1);
+    for (dir = 0; dir < 2; dir++) {
+        seqnn_rnn_args *a = &d[dir];
+        memset(a, 0, sizeof *a);
+        a->cell = cell;
+        a->seq_len = T;
+        a->batch = B;
+        a->input_size = I;
+        a->hidden_size = H;
+        a->reverse = dir;
+        a->lengths = lengths;
+        a->x = cf_ref(x);
+        a->ldx = 8;
+        a->w_ih = cf_ref(cf_in(r, dir ? "w_ih_reverse" : "w_ih", G * H * I, -wk, wk));
+        a->w_hh = cf_ref(cf_in(r, dir ? "w_hh_reverse" : "w_hh", G * H * H, -wk, wk));
+        a->b_ih = cf_ref(cf_in(r, dir ? "b_ih_reverse" : "b_ih", G * H, -wk, wk));
+        a->b_hh = cf_ref(cf_in(r, dir ? "b_hh_reverse" : "b_hh", G * H, -wk, wk));
+        a->y = cf_ref(y);
+        a->y.off += dir * H;
+        a->ldy = 2 * H;
+        a->h_n = cf_ref(cf_out(r, dir ? "h_n_reverse" : "h_n", B * H));
+    }
+    cf_call(r, SEQNN_KERNEL_rnn_forward, &d[0]);
+    cf_call(r, SEQNN_KERNEL_rnn_forward, &d[1]);
+    cf_compare(r, (double)T * (double)(I + H + 2));
+    cf_end(r);
+}
+
+void cf_test_rnn_forward(cf_run *r)
+{
+    int cell;
+    rnn_sweep(r, SEQNN_KERNEL_rnn_forward, SEQNN_KERNEL_rnn_backward, 0);
+    for (cell = 0; cell < (int)SEQNN_CELL_COUNT; cell++)
+        rnn_bidirectional_check(r, (seqnn_cell)cell);
+}
+
+void cf_test_rnn_backward(cf_run *r)
+{
+    /* gradcheck shapes {T, B, I, H, pad_x, pad_y}: a single step, a short
+     * batch with an unsorted length 0 and padded rows, a 50-step rollout */
+    static const int64_t shapes[][6] = {
+        {1, 1, 1, 1, 0, 0}, {5, 3, 4, 5, 2, 3}, {50, 3, 3, 4, 0, 0},
+    };
+    int cell, rev, varlen, s, n = 0;
+    rnn_sweep(r, SEQNN_KERNEL_rnn_forward, SEQNN_KERNEL_rnn_backward, 1);
+    for (cell = 0; cell < (int)SEQNN_CELL_COUNT; cell++)
+        rnn_accumulate_check(r, (seqnn_cell)cell, SEQNN_KERNEL_rnn_forward, SEQNN_KERNEL_rnn_backward, 7, 3);
+    for (cell = 0; cell < (int)SEQNN_CELL_COUNT; cell++)
+        for (s = 0; s < (int)(sizeof shapes / sizeof shapes[0]); s++)
+            for (rev = 0; rev <= 1; rev++)
+                for (varlen = 0; varlen <= 1; varlen++) {
+                    rnn_case c = {0};
+                    /* the single step runs once per direction */
+                    if (s == 0 && varlen)
+                        continue;
+                    c.cell = (seqnn_cell)cell;
+                    c.T = shapes[s][0];
+                    c.B = shapes[s][1];
+                    c.I = shapes[s][2];
+                    c.H = shapes[s][3];
+                    c.pad_x = shapes[s][4];
+                    c.pad_y = shapes[s][5];
+                    c.reverse = rev;
+                    c.varlen = varlen;
+                    c.overwrite = n++ % 2;
+                    rnn_gradcheck_case(r, c, SEQNN_KERNEL_rnn_forward, SEQNN_KERNEL_rnn_backward);
+                }
+}
+
+/* The cell kernels: seq_len 1, lengths NULL, over the cell shapes; reverse
+ * is legal (and the same step) and is met once per shape. */
+static void rnn_cell_sweep(cf_run *r, int backward)
+{
+    int s, cell;
+    for (cell = 0; cell < (int)SEQNN_CELL_COUNT; cell++)
+        for (s = 0; s < RNN_CELL_SHAPES; s++) {
+            int v;
+            for (v = 0; v < 2; v++) {
+                rnn_case c = {0};
+                const int n = 2 * s + v + cell;
+                c.cell = (seqnn_cell)cell;
+                c.T = 1;
+                c.B = rnn_cell_shapes[s][0];
+                c.I = rnn_cell_shapes[s][1];
+                c.H = rnn_cell_shapes[s][2];
+                c.pad_x = rnn_cell_shapes[s][3];
+                c.pad_y = rnn_cell_shapes[s][4];
+                c.reverse = v == 1 && s % 2 == 1;
+                if (backward)
+                    rnn_cycle_backward_options(&c, n);
+                else
+                    rnn_cycle_forward_options(&c, n);
+                rnn_check_case(r, &c, SEQNN_KERNEL_cell_forward, SEQNN_KERNEL_cell_backward, backward);
+            }
+        }
+}
+
+void cf_test_cell_forward(cf_run *r)
+{
+    rnn_cell_sweep(r, 0);
+}
+
+void cf_test_cell_backward(cf_run *r)
+{
+    /* {B, I, H, pad_x, pad_y} */
+    static const int64_t shapes[][5] = {{1, 1, 1, 0, 0}, {3, 4, 5, 1, 2}, {2, 9, 7, 0, 0}};
+    int cell, s, n = 0;
+    rnn_cell_sweep(r, 1);
+    for (cell = 0; cell < (int)SEQNN_CELL_COUNT; cell++)
+        rnn_accumulate_check(r, (seqnn_cell)cell, SEQNN_KERNEL_cell_forward, SEQNN_KERNEL_cell_backward, 1, 3);
+    for (cell = 0; cell < (int)SEQNN_CELL_COUNT; cell++)
+        for (s = 0; s < (int)(sizeof shapes / sizeof shapes[0]); s++) {
+            rnn_case c = {0};
+            c.cell = (seqnn_cell)cell;
+            c.T = 1;
+            c.B = shapes[s][0];
+            c.I = shapes[s][1];
+            c.H = shapes[s][2];
+            c.pad_x = shapes[s][3];
+            c.pad_y = shapes[s][4];
+            c.overwrite = n++ % 2;
+            rnn_gradcheck_case(r, c, SEQNN_KERNEL_cell_forward, SEQNN_KERNEL_cell_backward);
+        }
+}
