@@ -1,0 +1,125 @@
+/* conv.cl: 1-D cross-correlation (stride, padding, dilation) with its three
+ * backward parts, and max-over-time pooling. One item per output element;
+ * sums run in a fixed order. */
+
+__kernel void conv1d_forward(__global const float *x, long x_off, long x_sb, long x_sc, long x_sl,
+                             __global const float *w, long w_off, __global const float *bias, long b_off,
+                             __global float *y, long y_off, long y_sb, long y_sc, long y_sl,
+                             long batch, long cin, long cout, long in_len, long out_len, long ks,
+                             long stride, long pad, long dil)
+{
+    long g = GID();
+    if (g >= batch * cout * out_len)
+        return;
+    long b = g / (cout * out_len), o = (g / out_len) % cout, l = g % out_len;
+    float s = HAS(b_off) ? bias[b_off + o] : 0.0f;
+    for (long c = 0; c < cin; c++)
+        for (long k = 0; k < ks; k++) {
+            long p = l * stride - pad + k * dil;
+            if (p >= 0 && p < in_len)
+                s += w[w_off + (o * cin + c) * ks + k] * x[x_off + b * x_sb + c * x_sc + p * x_sl];
+        }
+    y[y_off + b * y_sb + o * y_sc + l * y_sl] = s;
+}
+
+/* dx[b, c, p] (+)= sum_{o,k: p = l*stride - pad + k*dil} w[o, c, k] dy[b, o, l] */
+__kernel void conv1d_backward_x(__global const float *dy, long dy_off, long y_sb, long y_sc, long y_sl,
+                                __global const float *w, long w_off,
+                                __global float *dx, long dx_off, long x_sb, long x_sc, long x_sl,
+                                long batch, long cin, long cout, long in_len, long out_len, long ks,
+                                long stride, long pad, long dil, int acc)
+{
+    long g = GID();
+    if (g >= batch * cin * in_len)
+        return;
+    long b = g / (cin * in_len), c = (g / in_len) % cin, p = g % in_len;
+    float s = 0.0f;
+    for (long o = 0; o < cout; o++)
+        for (long k = 0; k < ks; k++) {
+            long q = p + pad - k * dil;
+            if (q < 0 || q % stride != 0)
+                continue;
+            long l = q / stride;
+            if (l < out_len)
+                s += w[w_off + (o * cin + c) * ks + k] * dy[dy_off + b * y_sb + o * y_sc + l * y_sl];
+        }
+    __global float *d = dx + dx_off + b * x_sb + c * x_sc + p * x_sl;
+    *d = acc_f(acc, *d, s);
+}
+
+/* dw[o, c, k] (+)= sum_{b,l} x[b, c, l*stride - pad + k*dil] dy[b, o, l] */
+__kernel void conv1d_backward_w(__global const float *x, long x_off, long x_sb, long x_sc, long x_sl,
+                                __global const float *dy, long dy_off, long y_sb, long y_sc, long y_sl,
+                                __global float *dw, long dw_off,
+                                long batch, long cin, long cout, long in_len, long out_len, long ks,
+                                long stride, long pad, long dil, int acc)
+{
+    long g = GID();
+    if (g >= cout * cin * ks)
+        return;
+    long o = g / (cin * ks), c = (g / ks) % cin, k = g % ks;
+    float s = 0.0f;
+    for (long b = 0; b < batch; b++)
+        for (long l = 0; l < out_len; l++) {
+            long p = l * stride - pad + k * dil;
+            if (p >= 0 && p < in_len)
+                s += x[x_off + b * x_sb + c * x_sc + p * x_sl] * dy[dy_off + b * y_sb + o * y_sc + l * y_sl];
+        }
+    dw[dw_off + g] = acc_f(acc, dw[dw_off + g], s);
+}
+
+/* db[o] (+)= sum_{b,l} dy[b, o, l] */
+__kernel void conv1d_backward_b(__global const float *dy, long dy_off, long y_sb, long y_sc, long y_sl,
+                                __global float *db, long db_off, long batch, long cout, long out_len, int acc)
+{
+    long o = GID();
+    if (o >= cout)
+        return;
+    float s = 0.0f;
+    for (long b = 0; b < batch; b++)
+        for (long l = 0; l < out_len; l++)
+            s += dy[dy_off + b * y_sb + o * y_sc + l * y_sl];
+    db[db_off + o] = acc_f(acc, db[db_off + o], s);
+}
+
+/* y[b, c] = max_l x[b, c, l], argmax = first l attaining it */
+__kernel void maxpool_forward(__global const float *x, long x_off, long x_sb, long x_sc, long x_sl,
+                              __global float *y, long y_off, long y_sb, long y_sc,
+                              __global int *am, long am_off, long batch, long ch, long len)
+{
+    long g = GID();
+    if (g >= batch * ch)
+        return;
+    long b = g / ch, c = g % ch;
+    __global const float *xr = x + x_off + b * x_sb + c * x_sc;
+    float m = xr[0];
+    int best = 0;
+    for (long l = 1; l < len; l++) {
+        float v = xr[l * x_sl];
+        if (v > m) {
+            m = v;
+            best = (int)l;
+        }
+    }
+    y[y_off + b * y_sb + c * y_sc] = m;
+    am[am_off + g] = best;
+}
+
+/* dx[b, c, argmax] += dy[b, c]; with overwrite the rest of the row is zeroed */
+__kernel void maxpool_backward(__global const float *dy, long dy_off, long y_sb, long y_sc,
+                               __global const int *am, long am_off,
+                               __global float *dx, long dx_off, long x_sb, long x_sc, long x_sl,
+                               long batch, long ch, long len, int acc)
+{
+    long g = GID();
+    if (g >= batch * ch)
+        return;
+    long b = g / ch, c = g % ch;
+    __global float *dr = dx + dx_off + b * x_sb + c * x_sc;
+    if (!acc)
+        for (long l = 0; l < len; l++)
+            dr[l * x_sl] = 0.0f;
+    int a = am[am_off + g];
+    if (a >= 0 && a < len)
+        dr[a * x_sl] += dy[dy_off + b * y_sb + c * y_sc];
+}

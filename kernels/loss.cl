@@ -1,0 +1,139 @@
+/* loss.cl: deterministic sum reductions (partial sums per work-group, then
+ * one group), the losses built on them (MSE, BCE with logits, softmax
+ * cross-entropy) and their backward passes. */
+
+/* term of mode: 0 a^2, 1 (a-b)^2, 2 bce(a, b), 3 a */
+inline float reduce_term(int mode, float a, float b)
+{
+    switch (mode) {
+    case 0: return a * a;
+    case 1: return (a - b) * (a - b);
+    case 2: return fmax(a, 0.0f) - a * b + log1p(exp(-fabs(a)));
+    default: return a;
+    }
+}
+
+/* partial[group] = sum of term over the items' strided elements (each item
+ * sums its elements in order with compensation, then the group's tree) */
+__kernel void reduce_partial(int mode, __global const float *a, long a_off, __global const float *b,
+                             long b_off, long n, __global float *partial, long partial_off,
+                             __local float *s)
+{
+    long stride = (long)get_global_size(0);
+    float sum = 0.0f, comp = 0.0f;
+    for (long i = GID(); i < n; i += stride) {
+        float t = reduce_term(mode, a[a_off + i], HAS(b_off) ? b[b_off + i] : 0.0f) - comp;
+        float u = sum + t;
+        comp = (u - sum) - t;
+        sum = u;
+    }
+    sum = group_sum(s, sum);
+    if (get_local_id(0) == 0)
+        partial[partial_off + get_group_id(0)] = sum;
+}
+
+/* out[0] = (acc ? out[0] : 0) + sum(partial) / divisor; one work-group */
+__kernel void reduce_final(__global const float *partial, long partial_off, long groups,
+                           __global float *out, long out_off, float divisor, int acc,
+                           __local float *s)
+{
+    float sum = 0.0f;
+    for (long g = get_local_id(0); g < groups; g += get_local_size(0))
+        sum += partial[partial_off + g];
+    sum = group_sum(s, sum);
+    if (get_local_id(0) == 0)
+        out[out_off] = acc_f(acc, out[out_off], sum / divisor);
+}
+
+/* out[0] = mean ? (count > 0 ? sum / count : 0) : sum, from two partial sets
+ * (loss sums and counted rows); one work-group */
+__kernel void reduce_final_mean(__global const float *p1, long p1_off, long g1,
+                                __global const float *p2, long p2_off, long g2,
+                                __global float *out, long out_off, int mean, __local float *s)
+{
+    float a = 0.0f, c = 0.0f;
+    for (long g = get_local_id(0); g < g1; g += get_local_size(0))
+        a += p1[p1_off + g];
+    a = group_sum(s, a);
+    for (long g = get_local_id(0); g < g2; g += get_local_size(0))
+        c += p2[p2_off + g];
+    c = group_sum(s, c);
+    if (get_local_id(0) == 0)
+        out[out_off] = mean ? (c > 0.0f ? a / c : 0.0f) : a;
+}
+
+/* One work-group per row: rowloss[r] = logsumexp - logit[target] (0 if
+ * ignored; NaN for a target out of range), rowcnt[r] = 1 if counted. */
+__kernel void xent_rows(__global const float *logits, long l_off, __global const int *target, long t_off,
+                        int ignore_index, long cols, __global float *rowloss, long rl_off,
+                        __global float *rowcnt, long rc_off, __local float *s)
+{
+    long r = get_group_id(0);
+    uint l = get_local_id(0), nl = get_local_size(0);
+    __global const float *x = logits + l_off + r * cols;
+    int t = target[t_off + r];
+    if (t == ignore_index) {
+        if (l == 0) {
+            rowloss[rl_off + r] = 0.0f;
+            rowcnt[rc_off + r] = 0.0f;
+        }
+        return;                          /* uniform per group: no barrier is skipped by part of it */
+    }
+    float m = -INFINITY;
+    for (long j = l; j < cols; j += nl)
+        m = fmax(m, x[j]);
+    m = group_max(s, m);
+    float sum = 0.0f;
+    for (long j = l; j < cols; j += nl)
+        sum += exp(x[j] - m);
+    sum = group_sum(s, sum);
+    if (l == 0) {
+        rowloss[rl_off + r] = (t >= 0 && t < cols) ? log(sum) + m - x[t] : NAN;
+        rowcnt[rc_off + r] = 1.0f;
+    }
+}
+
+/* dlogits[r] (+)= scale * (softmax(logits[r]) - onehot(target[r])), scale =
+ * dloss / count (count read from the device: counted rows for MEAN) */
+__kernel void xent_backward(__global const float *logits, long l_off, __global const int *target, long t_off,
+                            int ignore_index, long cols, __global const float *count, long count_off,
+                            float dloss, __global float *dlogits, long d_off, int acc, __local float *s)
+{
+    long r = get_group_id(0);
+    uint l = get_local_id(0), nl = get_local_size(0);
+    __global const float *x = logits + l_off + r * cols;
+    __global float *d = dlogits + d_off + r * cols;
+    int t = target[t_off + r];
+    if (t == ignore_index) {
+        for (long j = l; j < cols; j += nl)
+            d[j] = acc_f(acc, d[j], 0.0f);
+        return;
+    }
+    float cnt = HAS(count_off) ? count[count_off] : 1.0f;
+    float scale = dloss / (cnt > 0.0f ? cnt : 1.0f);
+    float m = -INFINITY;
+    for (long j = l; j < cols; j += nl)
+        m = fmax(m, x[j]);
+    m = group_max(s, m);
+    float sum = 0.0f;
+    for (long j = l; j < cols; j += nl)
+        sum += exp(x[j] - m);
+    sum = group_sum(s, sum);
+    float bad = (t >= 0 && t < cols) ? 0.0f : NAN;
+    for (long j = l; j < cols; j += nl) {
+        float g = scale * (exp(x[j] - m) / sum - (j == t ? 1.0f : 0.0f)) + bad;
+        d[j] = acc_f(acc, d[j], g);
+    }
+}
+
+/* mode 1 (mse): dx (+)= coef * 2 (x - t); mode 2 (bce): dx (+)= coef * (sigmoid(x) - t) */
+__kernel void loss_backward(int mode, __global const float *x, long x_off, __global const float *t, long t_off,
+                            __global float *dx, long dx_off, long n, float coef, int acc)
+{
+    long i = GID();
+    if (i >= n)
+        return;
+    float xv = x[x_off + i], tv = t[t_off + i];
+    float g = mode == 1 ? coef * 2.0f * (xv - tv) : coef * (sigmoid_f(xv) - tv);
+    dx[dx_off + i] = acc_f(acc, dx[dx_off + i], g);
+}

@@ -1,0 +1,197 @@
+/* Internal interface of the OpenCL plugin: the open-device record, buffers,
+ * error translation, the embedded program and its disk cache, the kernel
+ * launch helpers and the GEMM wrapper shared by every kernel family
+ * (ocl_<family>.c). Nothing here is exported from the plugin. */
+#ifndef SEQNN_OCL_H
+#define SEQNN_OCL_H
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+#include <stdint.h>
+#include "seqnn/plugin.h"
+
+/* Every kernel function of the kernels/ .cl files, created once per opened device. */
+#define OCL_KERNEL_LIST(X) \
+    X(gemm_scale_c) X(bias_add) X(bias_backward) X(act_forward) X(act_backward) \
+    X(ew_add) X(ew_mul) X(ew_scale) X(acc_copy) \
+    X(softmax_forward) X(softmax_backward) \
+    X(reduce_partial) X(reduce_final) X(reduce_final_mean) \
+    X(xent_rows) X(xent_backward) X(loss_backward) \
+    X(embedding_forward) X(embedding_backward) X(dropout_forward) X(dropout_backward) \
+    X(rnn_fwd_step) X(rnn_classic_rz) X(rnn_bwd_step) X(rnn_classic_bwd_n) \
+    X(conv1d_forward) X(conv1d_backward_x) X(conv1d_backward_w) X(conv1d_backward_b) \
+    X(maxpool_forward) X(maxpool_backward) \
+    X(attn_project) X(attn_scores) X(attn_contract) X(attn_outer) X(attn_ds) \
+    X(attn_additive_du) X(attn_additive_dk) X(attn_additive_dwv) \
+    X(sgd_step) X(rmsprop_step) X(adam_step) X(adagrad_step) X(clip_scale)
+
+typedef enum ocl_kernel_id {
+#define OCL_KID(name) OCL_K_##name,
+    OCL_KERNEL_LIST(OCL_KID)
+#undef OCL_KID
+    OCL_K_COUNT
+} ocl_kernel_id;
+
+/* Scratch buffers kept per open device and grown on demand; a kernel uses
+ * distinct slots for what it needs at the same time. The queue is in order,
+ * so a later call reusing a slot runs after the earlier call's work. */
+typedef enum ocl_scratch_slot {
+    OCL_S_A, OCL_S_B, OCL_S_C, OCL_S_D, OCL_S_E, OCL_S_F, OCL_S_G, OCL_S_H,
+    OCL_S_LENGTHS, OCL_S_COUNT
+} ocl_scratch_slot;
+
+typedef struct ocl_device {
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context context;
+    cl_command_queue queue;
+    cl_program program;
+    cl_kernel kernels[OCL_K_COUNT];
+    size_t wg[OCL_K_COUNT];              /* local size per kernel: power of two, from its limits */
+    size_t max_alloc, global_mem;        /* CL_DEVICE_MAX_MEM_ALLOC_SIZE, CL_DEVICE_GLOBAL_MEM_SIZE */
+    cl_uint compute_units;
+    cl_mem dummy;                        /* bound where an optional tensor is absent */
+    cl_mem scratch[OCL_S_COUNT];
+    size_t scratch_bytes[OCL_S_COUNT];
+    double program_seconds;              /* time spent getting the program (build or cache) */
+    int program_from_cache;
+    char name[256];
+} ocl_device;
+
+/* A buffer: the seqnn_buffer handle of this plugin. */
+typedef struct ocl_buffer {
+    cl_mem mem;
+    size_t bytes;
+} ocl_buffer;
+
+/* A device tensor as kernels see it: memory and element offset (off < 0: absent). */
+typedef struct ocl_ref {
+    cl_mem mem;
+    int64_t off;
+} ocl_ref;
+
+static inline ocl_ref ocl_tref(seqnn_tref t)
+{
+    ocl_ref r;
+    r.mem = t.buf ? ((ocl_buffer *)t.buf->handle)->mem : NULL;
+    r.off = t.buf ? t.off : -1;
+    return r;
+}
+
+static inline ocl_ref ocl_at(ocl_ref r, int64_t delta)
+{
+    r.off += delta;
+    return r;
+}
+
+static inline ocl_device *ocl_dev(const seqnn_call *call)
+{
+    return (ocl_device *)call->device;
+}
+
+/* ---- errors (ocl_errors.c) */
+const char *ocl_error_name(cl_int err);
+/* Fails the call with "<what>: <CL error name> (<code>)"; allocation errors
+ * become SEQNN_ERR_NO_MEMORY, the rest SEQNN_ERR_DEVICE. */
+seqnn_status ocl_fail(const seqnn_call *call, const char *what, cl_int err);
+/* The same into a plain message buffer (device_open, init). */
+seqnn_status ocl_fail_msg(char *msg, size_t msg_size, const char *what, cl_int err);
+
+/* ---- devices and buffers (ocl_device.c) */
+seqnn_status ocl_open(cl_platform_id platform, cl_device_id device, ocl_device **out,
+                      char *msg, size_t msg_size);
+void ocl_close(ocl_device *dev);
+/* Scratch memory of at least `bytes` for a slot, as a tensor at offset 0. */
+seqnn_status ocl_scratch(const seqnn_call *call, ocl_scratch_slot slot, size_t bytes, ocl_ref *out);
+/* Fills count floats (or int32s) of r with a 32-bit pattern (0: zeros). */
+seqnn_status ocl_fill(const seqnn_call *call, ocl_ref r, int64_t count, uint32_t pattern);
+/* Copies count elements (4 bytes each). */
+seqnn_status ocl_copy(const seqnn_call *call, ocl_ref dst, ocl_ref src, int64_t count);
+seqnn_status ocl_buffer_alloc(const seqnn_call *call, size_t bytes, void **handle);
+void ocl_buffer_free(void *device, void *handle);
+seqnn_status ocl_buffer_write(const seqnn_call *call, void *handle, size_t offset,
+                              const void *src, size_t bytes);
+seqnn_status ocl_buffer_read(const seqnn_call *call, void *handle, size_t offset,
+                             void *dst, size_t bytes);
+seqnn_status ocl_buffer_copy(const seqnn_call *call, void *dst, size_t dst_offset,
+                             void *src, size_t src_offset, size_t bytes);
+seqnn_status ocl_buffer_fill(const seqnn_call *call, void *handle, size_t offset,
+                             size_t bytes, uint32_t pattern);
+seqnn_status ocl_sync(const seqnn_call *call);
+
+/* ---- the program: embedded sources, disk cache (ocl_program.c) */
+/* Builds (or loads from the cache) the program of every the kernels/ .cl files for dev. */
+seqnn_status ocl_program_get(ocl_device *dev, char *msg, size_t msg_size);
+/* The cache directory ($XDG_CACHE_HOME/seqnn or ~/.cache/seqnn) into buf; 0 if none. */
+int ocl_cache_dir(char *buf, size_t size);
+
+/* ---- launching our kernels (ocl_launch.c) */
+typedef struct ocl_launch {
+    const seqnn_call *call;
+    ocl_device *dev;
+    ocl_kernel_id id;
+    cl_uint next;                        /* next argument index */
+    cl_int err;                          /* first clSetKernelArg failure */
+} ocl_launch;
+
+ocl_launch ocl_begin(const seqnn_call *call, ocl_kernel_id id);
+/* A tensor: two arguments, the memory and the element offset (long, -1 when absent). */
+void ocl_arg_ref(ocl_launch *L, ocl_ref r);
+void ocl_arg_t(ocl_launch *L, seqnn_tref t);
+void ocl_arg_long(ocl_launch *L, int64_t v);
+/* A bare buffer (no offset argument). */
+void ocl_arg_mem(ocl_launch *L, cl_mem m);
+void ocl_arg_int(ocl_launch *L, int v);
+void ocl_arg_uint(ocl_launch *L, uint32_t v);
+void ocl_arg_ulong(ocl_launch *L, uint64_t v);
+void ocl_arg_float(ocl_launch *L, double v);
+/* Sets argument `index` again (a step counter in a loop of launches). */
+void ocl_arg_set_long(ocl_launch *L, cl_uint index, int64_t v);
+/* __local float[n] where n is the launch's local size */
+void ocl_arg_local(ocl_launch *L);
+/* n work-items over a flat range (rounded up to the kernel's local size;
+ * kernels check their bound). n == 0 launches nothing. */
+seqnn_status ocl_run(ocl_launch *L, int64_t n);
+/* groups work-groups of `local` items each (local: ocl_group_size). */
+seqnn_status ocl_run_groups(ocl_launch *L, int64_t groups, size_t local);
+/* Local size for a group reduction over `len` elements: a power of two no
+ * larger than the kernel's limit nor than needed. */
+size_t ocl_group_size(const ocl_device *dev, ocl_kernel_id id, int64_t len);
+
+/* ---- shared numeric helpers (ocl_blas.c, ocl_loss.c) */
+/* Row-major batched C = alpha op(A) op(B) + beta C through CLBlast (k == 0
+ * and beta == 0 handled: C is then not read). */
+seqnn_status ocl_gemm(const seqnn_call *call, int ta, int tb, int64_t m, int64_t n, int64_t k,
+                      double alpha, ocl_ref a, int64_t lda, ocl_ref b, int64_t ldb,
+                      double beta, ocl_ref c, int64_t ldc,
+                      int64_t batch, int64_t sa, int64_t sb, int64_t sc);
+/* db (+)= column sums of dy [rows, cols] (row stride ld). */
+seqnn_status ocl_colsum(const seqnn_call *call, int64_t rows, int64_t cols, ocl_ref dy,
+                        int64_t ld, ocl_ref db, int accumulate);
+/* dst (+)= src over n elements. */
+seqnn_status ocl_acc_copy(const seqnn_call *call, ocl_ref dst, ocl_ref src, int64_t n, int accumulate);
+/* Reduction modes of reduce_partial (kernels/reduce.cl). */
+enum { OCL_RED_SQUARE = 0, OCL_RED_MSE = 1, OCL_RED_BCE = 2, OCL_RED_PLAIN = 3 };
+/* Deterministic sum over n elements of mode(a, b) into partial sums in `slot`;
+ * *groups receives their number. */
+seqnn_status ocl_reduce_partial(const seqnn_call *call, int mode, ocl_ref a, ocl_ref b, int64_t n,
+                                ocl_scratch_slot slot, ocl_ref *partial, int64_t *groups);
+/* out[0] = (accumulate ? out[0] : 0) + (sum of the partials) / divisor */
+seqnn_status ocl_reduce_final(const seqnn_call *call, ocl_ref partial, int64_t groups,
+                              ocl_ref out, double divisor, int accumulate);
+/* Uploads a host int32 array into a scratch slot. */
+seqnn_status ocl_upload_ints(const seqnn_call *call, ocl_scratch_slot slot, const int32_t *v,
+                             int64_t n, ocl_ref *out);
+
+/* ---- kernel families: one function per catalogue entry */
+#define SEQNN_KERNEL(name, args, doc) seqnn_status ocl_k_##name(const seqnn_call *call, const args *a);
+#include "seqnn/kernels.def"
+#undef SEQNN_KERNEL
+
+#define OCL_TRY(expr) do { seqnn_status s_ = (expr); if (s_ != SEQNN_OK) return s_; } while (0)
+#define OCL_ACC(args) (((args)->flags & SEQNN_FLAG_OVERWRITE) == 0)
+#define OCL_HAS(t) ((t).buf != NULL)
+
+#endif /* SEQNN_OCL_H */
