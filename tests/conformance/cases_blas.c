@@ -283,7 +283,10 @@ void cf_test_bias_backward(cf_run *r)
             cf_end(r);
         }
     }
-    /* finite differences of L = <dy, bias_add(y, b)> with respect to b */
+    /* finite differences of L = <dy, bias_add(y, b)> with respect to b.
+     * bias_add updates y in place, so this needs cf_gradcheck to start every
+     * forward from y's initial values (in-out tensors that are not perturbed
+     * inputs restored before each evaluation). */
     for (overwrite = 0; overwrite <= 1; overwrite++) {
         seqnn_bias_args b = {0};
         cf_tensor *y, *bias, *dy, *db;
