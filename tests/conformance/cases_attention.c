@@ -35,7 +35,7 @@ static attention_layout attention_make_layout(int kind, int64_t B, int64_t H, in
     case ATTENTION_PADDED: s.st = H * D + 3; s.sb = T * (H * D + 3) + 2; s.sh = D; s.dense = 0; break;
     default:               s.sb = H * T * D; s.sh = T * D; s.st = D; break;
     }
-    s.count = (B - 1) * s.sb + (H - 1) * s.sh + (T - 1) * s.st + D;
+    s.count = B == 0 || T == 0 ? 0 : (B - 1) * s.sb + (H - 1) * s.sh + (T - 1) * s.st + D;
     return s;
 }
 
@@ -61,6 +61,9 @@ static const attention_shape attention_shapes[] = {
     {2, 4, 16, 16, 16, 9, 16, 8},     /* self-attention sizes, 4 heads */
     {1, 3, 3, 67, 32, 17, 24, 16},    /* long keys, few queries */
     {2, 2, 33, 29, 24, 13, 19, 10},   /* odd sizes */
+    {2, 2, 3, 0, 5, 3, 4, 2},         /* no keys: every row fully masked, out = 0 */
+    {3, 1, 0, 4, 5, 3, 4, 2},         /* no queries: nothing is written */
+    {0, 2, 3, 4, 5, 3, 4, 2},         /* empty batch */
 };
 #define ATTENTION_NSHAPES ((int)(sizeof attention_shapes / sizeof attention_shapes[0]))
 
@@ -168,12 +171,13 @@ static void attention_case_make(cf_run *r, attention_case *ac, const attention_s
 static void attention_begin(cf_run *r, const char *what, const attention_shape *s, seqnn_score score,
                             int mask, int layout, double scale, const char *extra)
 {
+    const int dot = score == SEQNN_SCORE_DOT || score == SEQNN_SCORE_SCALED_DOT;
     cf_begin(r, "%sB=%lld heads=%lld Tq=%lld Tk=%lld Dq=%lld Dk=%lld Dv=%lld A=%lld score=%s "
              "scale=%g mask=%s layout=%s %s",
-             what, (long long)s->batch, (long long)s->heads, (long long)s->q_len, (long long)s->k_len,
-             (long long)s->q_dim, (long long)s->k_dim, (long long)s->v_dim, (long long)s->attn_dim,
-             attention_score_name[score], scale, attention_mask_name[mask],
-             attention_layout_name[layout % ATTENTION_LAYOUTS], extra);
+             what, (long long)s->batch, (long long)(dot ? s->heads : 1), (long long)s->q_len,
+             (long long)s->k_len, (long long)s->q_dim, (long long)(dot ? s->q_dim : s->k_dim),
+             (long long)s->v_dim, (long long)s->attn_dim, attention_score_name[score], scale,
+             attention_mask_name[mask], attention_layout_name[layout % ATTENTION_LAYOUTS], extra);
 }
 
 /* Every shape x score x mask; layouts rotate; weights written or not;

@@ -34,7 +34,7 @@ static conv_layout conv_make_layout(int kind, int64_t B, int64_t C, int64_t L)
     case CONV_PADDED: s.sl = 1; s.sc = L + 3; s.sb = C * (L + 3) + 5; s.dense = 0; break;
     default:          s.sb = C * L; s.sc = L; s.sl = 1; break;
     }
-    s.count = (B - 1) * s.sb + (C - 1) * s.sc + (L - 1) * s.sl + 1;
+    s.count = B == 0 ? 0 : (B - 1) * s.sb + (C - 1) * s.sc + (L - 1) * s.sl + 1;
     return s;
 }
 
@@ -108,6 +108,7 @@ static const conv_shape conv_shapes[] = {
     {2, 33, 17, 100, 5, 2, 3, 2},
     {1, 9, 4, 300, 3, 5, 1, 3},    /* long input, stride larger than the kernel */
     {4, 5, 3, 11, 5, 1, 4, 1},     /* full padding: out_len > in_len */
+    {0, 3, 2, 5, 3, 1, 1, 1},      /* empty batch: nothing is read or written */
 };
 #define CONV_NSHAPES ((int)(sizeof conv_shapes / sizeof conv_shapes[0]))
 
@@ -292,6 +293,7 @@ typedef struct conv_pool_shape {
 
 static const conv_pool_shape conv_pool_shapes[] = {
     {1, 1, 1}, {4, 8, 1}, {2, 3, 7}, {3, 10, 37}, {2, 16, 64}, {5, 13, 129}, {1, 100, 300},
+    {0, 3, 5},                     /* empty batch */
 };
 #define CONV_NPOOL ((int)(sizeof conv_pool_shapes / sizeof conv_pool_shapes[0]))
 
