@@ -21,6 +21,63 @@ static int64_t rnn_seq_extent(const seqnn_rnn_args *a, int64_t cols, int64_t ld)
     return seqnn_extent_2d(seqnn_mul_sat(a->seq_len, a->batch), cols, ld);
 }
 
+/* seqnn_rnn_reserve_count(), saturating instead of overflowing. */
+static int64_t rnn_reserve_extent(const seqnn_rnn_args *a)
+{
+    const int64_t BH = seqnn_mul_sat(a->batch, a->hidden_size);
+    return seqnn_mul_sat(seqnn_mul_sat(a->seq_len, BH), seqnn_cell_gates(a->cell) + 2);
+}
+
+/* A tensor a kernel touches, for the overlap check: [off, off + extent). */
+typedef struct rnn_span {
+    const char *name;
+    seqnn_tref t;
+    int64_t extent;
+    int output;
+} rnn_span;
+
+/* No output may share an element range with an input or another output
+ * (kernels.h: outputs never alias inputs). Ranges are whole extents, so a
+ * tensor placed in the gaps of a strided one counts as overlapping. */
+static seqnn_status rnn_check_disjoint(const seqnn_checker *c, const rnn_span *s, int n)
+{
+    int i, j;
+    for (i = 0; i < n; i++)
+        for (j = i + 1; j < n; j++) {
+            const rnn_span *p = &s[i], *q = &s[j];
+            if (!(p->output || q->output) || p->t.buf == NULL || p->t.buf != q->t.buf ||
+                p->extent <= 0 || q->extent <= 0)
+                continue;
+            if (p->t.off < q->t.off + q->extent && q->t.off < p->t.off + p->extent)
+                return seqnn_check_fail(c, "%s overlaps %s (elements [%lld, %lld) and [%lld, %lld) "
+                                        "of one buffer)", p->output ? p->name : q->name,
+                                        p->output ? q->name : p->name,
+                                        (long long)p->t.off, (long long)(p->t.off + p->extent),
+                                        (long long)q->t.off, (long long)(q->t.off + q->extent));
+        }
+    return SEQNN_OK;
+}
+
+/* Appends a span to the array s of n entries (in the functions below). */
+#define RNN_SPAN(nm, ref, ext, out) \
+    do { s[n].name = nm; s[n].t = ref; s[n].extent = ext; s[n].output = out; n++; } while (0)
+
+/* The inputs every kernel of the family reads: n entries into s. */
+static int rnn_input_spans(const seqnn_rnn_args *a, rnn_span *s)
+{
+    const int64_t GH = seqnn_mul_sat(seqnn_cell_gates(a->cell), a->hidden_size);
+    const int64_t BH = seqnn_mul_sat(a->batch, a->hidden_size);
+    int n = 0;
+    RNN_SPAN("x", a->x, rnn_seq_extent(a, a->input_size, a->ldx), 0);
+    RNN_SPAN("w_ih", a->w_ih, seqnn_mul_sat(GH, a->input_size), 0);
+    RNN_SPAN("w_hh", a->w_hh, seqnn_mul_sat(GH, a->hidden_size), 0);
+    RNN_SPAN("b_ih", a->b_ih, GH, 0);
+    RNN_SPAN("b_hh", a->b_hh, GH, 0);
+    RNN_SPAN("h0", a->h0, BH, 0);
+    RNN_SPAN("c0", a->c0, BH, 0);
+    return n;
+}
+
 /* What forward and backward share: cell, sizes, direction, lengths, the
  * inputs x, weights, biases, h0, c0, and the reserve (required by backward,
  * which reads it). `cell_step`: the cell kernels (seq_len 1, no lengths). */
@@ -63,8 +120,7 @@ static seqnn_status rnn_check_common(const seqnn_checker *c, const seqnn_rnn_arg
     SEQNN_CHECK(seqnn_check_tensor(c, "h0", a->h0, SEQNN_F32, BH, 0));
     SEQNN_CHECK(rnn_check_lstm_only(c, a, "c0", a->c0));
     SEQNN_CHECK(seqnn_check_tensor(c, "c0", a->c0, SEQNN_F32, BH, 0));
-    SEQNN_CHECK(seqnn_check_tensor(c, "reserve", a->reserve, SEQNN_F32,
-                                   seqnn_mul_sat(seqnn_mul_sat(a->seq_len, BH), G + 2), backward));
+    SEQNN_CHECK(seqnn_check_tensor(c, "reserve", a->reserve, SEQNN_F32, rnn_reserve_extent(a), backward));
     return SEQNN_OK;
 }
 
@@ -81,6 +137,15 @@ static seqnn_status rnn_check_forward(const seqnn_checker *c, const seqnn_rnn_ar
     SEQNN_CHECK(seqnn_check_tensor(c, "h_n", a->h_n, SEQNN_F32, BH, 0));
     SEQNN_CHECK(rnn_check_lstm_only(c, a, "c_n", a->c_n));
     SEQNN_CHECK(seqnn_check_tensor(c, "c_n", a->c_n, SEQNN_F32, BH, 0));
+    {
+        rnn_span s[11];
+        int n = rnn_input_spans(a, s);
+        RNN_SPAN("y", a->y, rnn_seq_extent(a, a->hidden_size, a->ldy), 1);
+        RNN_SPAN("h_n", a->h_n, BH, 1);
+        RNN_SPAN("c_n", a->c_n, BH, 1);
+        RNN_SPAN("reserve", a->reserve, rnn_reserve_extent(a), 1);
+        SEQNN_CHECK(rnn_check_disjoint(c, s, n));
+    }
     return SEQNN_OK;
 }
 
@@ -108,8 +173,25 @@ static seqnn_status rnn_check_backward(const seqnn_checker *c, const seqnn_rnn_a
     SEQNN_CHECK(seqnn_check_tensor(c, "dh0", a->dh0, SEQNN_F32, BH, 0));
     SEQNN_CHECK(rnn_check_lstm_only(c, a, "dc0", a->dc0));
     SEQNN_CHECK(seqnn_check_tensor(c, "dc0", a->dc0, SEQNN_F32, BH, 0));
+    {
+        rnn_span s[18];
+        int n = rnn_input_spans(a, s);
+        RNN_SPAN("reserve", a->reserve, rnn_reserve_extent(a), 0);
+        RNN_SPAN("dy", a->dy, rnn_seq_extent(a, a->hidden_size, a->ldy), 0);
+        RNN_SPAN("dh_n", a->dh_n, BH, 0);
+        RNN_SPAN("dc_n", a->dc_n, BH, 0);
+        RNN_SPAN("dx", a->dx, rnn_seq_extent(a, a->input_size, a->ldx), 1);
+        RNN_SPAN("dw_ih", a->dw_ih, seqnn_mul_sat(GH, a->input_size), 1);
+        RNN_SPAN("dw_hh", a->dw_hh, seqnn_mul_sat(GH, a->hidden_size), 1);
+        RNN_SPAN("db_ih", a->db_ih, GH, 1);
+        RNN_SPAN("db_hh", a->db_hh, GH, 1);
+        RNN_SPAN("dh0", a->dh0, BH, 1);
+        RNN_SPAN("dc0", a->dc0, BH, 1);
+        SEQNN_CHECK(rnn_check_disjoint(c, s, n));
+    }
     return SEQNN_OK;
 }
+#undef RNN_SPAN
 
 seqnn_status seqnn_check_rnn_forward(const seqnn_checker *c, const seqnn_rnn_args *a)
 {

@@ -278,6 +278,92 @@ static void rnn_gradcheck_case(cf_run *r, rnn_case c, seqnn_kernel_id fwd, seqnn
     cf_end(r);
 }
 
+/* The argument check must refuse `args` (what: the defect, for the message). */
+static void rnn_expect_rejected(cf_run *r, seqnn_kernel_id id, const seqnn_rnn_args *args,
+                                const char *what)
+{
+    char msg[512];
+    if (seqnn_kernel_check(id, args, msg, sizeof msg) != SEQNN_ERR_INVALID_ARG)
+        cf_fail(r, "%s: argument check accepted %s", seqnn_kernel_name(id), what);
+}
+
+/* Bad arguments, each one defect away from a valid call (run first): GRU for
+ * the sequence kernels (T=4 B=3 I=5 H=6), LSTM for the cell kernels. */
+static void rnn_rejects(cf_run *r, seqnn_kernel_id fwd, seqnn_kernel_id bwd, int backward)
+{
+    const int cell_kernel = fwd == SEQNN_KERNEL_cell_forward;
+    const seqnn_kernel_id id = backward ? bwd : fwd;
+    rnn_case c = {0};
+    rnn_problem p;
+    seqnn_rnn_args bad, f;
+    int32_t lengths[3] = {4, 0, 2};
+    cf_tensor *ints;
+    c.cell = cell_kernel ? SEQNN_CELL_LSTM : SEQNN_CELL_GRU;
+    c.T = cell_kernel ? 1 : 4;
+    c.B = 3;
+    c.I = 5;
+    c.H = 6;
+    c.varlen = !cell_kernel;
+    c.bias = c.state0 = c.y = c.state_n = c.reserve = c.dy = c.dstate_n = 1;
+    c.grads = RNN_G_ALL;
+    c.overwrite = backward;
+    rnn_begin(r, "argument checks", &c);
+    rnn_build(r, &c, &p, backward);
+    ints = cf_in_int(r, "ints", c.T * c.B * c.I, 0, 1);
+    f = p.a;
+    f.flags = 0;
+    cf_call(r, fwd, &f);                 /* the valid calls themselves */
+    if (backward)
+        cf_call(r, bwd, &p.a);
+    bad = p.a; bad.flags = backward ? 2 : 1;  rnn_expect_rejected(r, id, &bad, "unknown flags");
+    bad = p.a; bad.cell = SEQNN_CELL_COUNT;    rnn_expect_rejected(r, id, &bad, "cell = SEQNN_CELL_COUNT");
+    bad = p.a; bad.cell = (seqnn_cell)-1;      rnn_expect_rejected(r, id, &bad, "cell = -1");
+    bad = p.a; bad.seq_len = -1;               rnn_expect_rejected(r, id, &bad, "seq_len = -1");
+    bad = p.a; bad.batch = -1;                 rnn_expect_rejected(r, id, &bad, "batch = -1");
+    bad = p.a; bad.input_size = -1;            rnn_expect_rejected(r, id, &bad, "input_size = -1");
+    bad = p.a; bad.hidden_size = 0;            rnn_expect_rejected(r, id, &bad, "hidden_size = 0");
+    bad = p.a; bad.ldx = c.I - 1;              rnn_expect_rejected(r, id, &bad, "ldx < input_size");
+    bad = p.a; bad.ldy = c.H - 1;              rnn_expect_rejected(r, id, &bad, "ldy < hidden_size");
+    bad = p.a; bad.reverse = 2;                rnn_expect_rejected(r, id, &bad, "reverse = 2");
+    /* (extents past the end by more than the framework's 16 guard elements) */
+    bad = p.a; bad.ldx = c.I + 20;             rnn_expect_rejected(r, id, &bad, "x past its buffer");
+    bad = p.a; bad.hidden_size = c.H + 4;      rnn_expect_rejected(r, id, &bad, "weights past their buffers");
+    bad = p.a; bad.x.buf = NULL;               rnn_expect_rejected(r, id, &bad, "a missing x");
+    bad = p.a; bad.w_hh.buf = NULL;            rnn_expect_rejected(r, id, &bad, "a missing w_hh");
+    bad = p.a; bad.x = cf_ref(ints);           rnn_expect_rejected(r, id, &bad, "an int32 x");
+    bad = p.a; bad.b_hh.off += 40;             rnn_expect_rejected(r, id, &bad, "b_hh past its buffer");
+    if (cell_kernel) {
+        bad = p.a; bad.seq_len = 2;            rnn_expect_rejected(r, id, &bad, "seq_len = 2 for a cell");
+        bad = p.a; bad.lengths = lengths;      rnn_expect_rejected(r, id, &bad, "lengths for a cell");
+    } else {
+        bad = p.a; lengths[2] = (int32_t)c.T + 1; bad.lengths = lengths;
+        rnn_expect_rejected(r, id, &bad, "lengths[2] = T + 1");
+        lengths[2] = -1;
+        rnn_expect_rejected(r, id, &bad, "lengths[2] = -1");
+        bad = p.a; bad.c0 = bad.h0;            rnn_expect_rejected(r, id, &bad, "c0 for a GRU");
+    }
+    if (!backward) {
+        bad = p.a; bad.y.off += 20;            rnn_expect_rejected(r, id, &bad, "y past its buffer");
+        bad = p.a; bad.h_n = bad.x;            rnn_expect_rejected(r, id, &bad, "h_n = x");
+        bad = p.a; bad.y = bad.w_hh;           rnn_expect_rejected(r, id, &bad, "y over w_hh");
+        bad = p.a; bad.reserve.off += 20;      rnn_expect_rejected(r, id, &bad, "reserve past its buffer");
+        if (!cell_kernel) {
+            bad = p.a; bad.h_n = bad.y;        rnn_expect_rejected(r, id, &bad, "h_n over y");
+        }
+    } else {
+        bad = p.a; bad.reserve.buf = NULL;     rnn_expect_rejected(r, id, &bad, "backward without a reserve");
+        bad = p.a; bad.dy.off += 20;           rnn_expect_rejected(r, id, &bad, "dy past its buffer");
+        bad = p.a; bad.dx = bad.x;             rnn_expect_rejected(r, id, &bad, "dx = x");
+        bad = p.a; bad.dw_hh = bad.dw_ih;      rnn_expect_rejected(r, id, &bad, "dw_hh over dw_ih");
+        bad = p.a; bad.dh0 = bad.dh_n;         rnn_expect_rejected(r, id, &bad, "dh0 = dh_n");
+        bad = p.a; bad.db_ih = bad.reserve;    rnn_expect_rejected(r, id, &bad, "db_ih over the reserve");
+        if (!cell_kernel) {
+            bad = p.a; bad.dc0 = bad.dh0;      rnn_expect_rejected(r, id, &bad, "dc0 for a GRU");
+        }
+    }
+    cf_end(r);
+}
+
 /* Overwrite, then accumulate the same gradients again: every gradient must
  * end at exactly twice the overwritten value (x + x is exact), on the oracle
  * (checked here: finite differences zero the gradients first and cannot see
@@ -465,6 +551,7 @@ static void rnn_bidirectional_check(cf_run *r, seqnn_cell cell)
 void cf_test_rnn_forward(cf_run *r)
 {
     int cell;
+    rnn_rejects(r, SEQNN_KERNEL_rnn_forward, SEQNN_KERNEL_rnn_backward, 0);
     rnn_sweep(r, SEQNN_KERNEL_rnn_forward, SEQNN_KERNEL_rnn_backward, 0);
     for (cell = 0; cell < (int)SEQNN_CELL_COUNT; cell++)
         rnn_bidirectional_check(r, (seqnn_cell)cell);
@@ -478,6 +565,7 @@ void cf_test_rnn_backward(cf_run *r)
         {1, 1, 1, 1, 0, 0}, {5, 3, 4, 5, 2, 3}, {50, 3, 3, 4, 0, 0},
     };
     int cell, rev, varlen, s, n = 0;
+    rnn_rejects(r, SEQNN_KERNEL_rnn_forward, SEQNN_KERNEL_rnn_backward, 1);
     rnn_sweep(r, SEQNN_KERNEL_rnn_forward, SEQNN_KERNEL_rnn_backward, 1);
     for (cell = 0; cell < (int)SEQNN_CELL_COUNT; cell++)
         rnn_accumulate_check(r, (seqnn_cell)cell, SEQNN_KERNEL_rnn_forward, SEQNN_KERNEL_rnn_backward, 7, 3);
@@ -533,6 +621,7 @@ static void rnn_cell_sweep(cf_run *r, int backward)
 
 void cf_test_cell_forward(cf_run *r)
 {
+    rnn_rejects(r, SEQNN_KERNEL_cell_forward, SEQNN_KERNEL_cell_backward, 0);
     rnn_cell_sweep(r, 0);
 }
 
@@ -541,6 +630,7 @@ void cf_test_cell_backward(cf_run *r)
     /* {B, I, H, pad_x, pad_y} */
     static const int64_t shapes[][5] = {{1, 1, 1, 0, 0}, {3, 4, 5, 1, 2}, {2, 9, 7, 0, 0}};
     int cell, s, n = 0;
+    rnn_rejects(r, SEQNN_KERNEL_cell_forward, SEQNN_KERNEL_cell_backward, 1);
     rnn_cell_sweep(r, 1);
     for (cell = 0; cell < (int)SEQNN_CELL_COUNT; cell++)
         rnn_accumulate_check(r, (seqnn_cell)cell, SEQNN_KERNEL_cell_forward, SEQNN_KERNEL_cell_backward, 1, 3);
