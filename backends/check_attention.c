@@ -1,7 +1,7 @@
 /* Argument checks of the attention family (attention_forward,
  * attention_backward), run by the core before any plugin.
  * The rules are those of include/seqnn/kernels.h; docs/kernels/attention.md. */
-#include <float.h>
+#include <math.h>
 #include <stdint.h>
 #include "check.h"
 
@@ -48,8 +48,8 @@ static seqnn_status attention_check_common(const seqnn_checker *c, const seqnn_a
     if (!bilinear && !additive && a->q_dim != a->k_dim)
         return seqnn_check_fail(c, "q_dim = %lld and k_dim = %lld must be equal for a dot score",
                                 (long long)a->q_dim, (long long)a->k_dim);
-    if (a->score == SEQNN_SCORE_SCALED_DOT)
-        SEQNN_CHECK(seqnn_check_range(c, "scale", a->scale, -DBL_MAX, DBL_MAX));
+    if (a->score == SEQNN_SCORE_SCALED_DOT && !isfinite(a->scale))
+        return seqnn_check_fail(c, "scale = %g, must be finite (0 means 1/sqrt(q_dim))", a->scale);
     if ((bilinear || additive) && a->heads != 1)
         return seqnn_check_fail(c, "heads = %lld, the bilinear and additive scores need heads == 1",
                                 (long long)a->heads);
