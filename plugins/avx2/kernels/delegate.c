@@ -17,8 +17,6 @@
     X(maxpool_backward, seqnn_maxpool_args) \
     X(attention_forward, seqnn_attention_args) \
     X(attention_backward, seqnn_attention_args) \
-    X(bias_add, seqnn_bias_args) \
-    X(bias_backward, seqnn_bias_args) \
     X(act_forward, seqnn_act_args) \
     X(act_backward, seqnn_act_args) \
     X(add, seqnn_ew_args) \
@@ -32,10 +30,6 @@
     X(mse_backward, seqnn_loss_args) \
     X(bce_forward, seqnn_loss_args) \
     X(bce_backward, seqnn_loss_args) \
-    X(rnn_forward, seqnn_rnn_args) \
-    X(rnn_backward, seqnn_rnn_args) \
-    X(cell_forward, seqnn_rnn_args) \
-    X(cell_backward, seqnn_rnn_args) \
     X(sgd_step, seqnn_sgd_args) \
     X(rmsprop_step, seqnn_rmsprop_args) \
     X(adam_step, seqnn_adam_args) \

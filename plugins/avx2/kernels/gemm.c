@@ -86,24 +86,31 @@ static void gemm_pack_b_panel(int tb, const float *b, int64_t ldb, int64_t p0, i
 
 /* -------------------------------------------------------- micro-kernel --- */
 
-/* C[mr, nr] = alpha * Ap * Bp + beta * C  (beta == 0: C not read), where Ap is
- * an MR-row panel and Bp an NR-wide panel of depth kc. */
-static inline void gemm_micro(int64_t kc, const float *restrict ap, const float *restrict bp,
-                              float *c, int64_t ldc, int64_t mr, int64_t nr, float alpha, float beta)
+/* C[mr, nr] = alpha * A * Bp + beta * C  (beta == 0: C not read), where Bp
+ * is an NR-wide packed panel of depth kc and A's element (r, p) is at
+ * a[r*rs + p*cs]: an MR-row packed panel (rs 1, cs MR) or rows of a row-major
+ * matrix read in place (rs lda, cs 1). Rows >= mload are not read (row 0 is
+ * read instead and its results dropped). */
+static inline __attribute__((always_inline)) void
+gemm_micro_any(int64_t kc, const float *a, int64_t rs, int64_t cs, int64_t mload,
+               const float *restrict bp, float *c, int64_t ldc, int64_t mr, int64_t nr,
+               float alpha, float beta)
 {
+    const float *ar[MR];
     vf acc[MR][2];
 #pragma GCC unroll 32
-    for (int r = 0; r < MR; r++)
+    for (int r = 0; r < MR; r++) {
+        ar[r] = a + (r < mload ? r : 0) * rs;
         acc[r][0] = acc[r][1] = vf_zero();
+    }
     for (int64_t p = 0; p < kc; p++) {
         vf b0 = vf_load(bp), b1 = vf_load(bp + VW);
 #pragma GCC unroll 32
         for (int r = 0; r < MR; r++) {
-            vf ar = vf_bcast(ap + r);
-            acc[r][0] = vf_fmadd(ar, b0, acc[r][0]);
-            acc[r][1] = vf_fmadd(ar, b1, acc[r][1]);
+            vf av = vf_bcast(ar[r] + p * cs);
+            acc[r][0] = vf_fmadd(av, b0, acc[r][0]);
+            acc[r][1] = vf_fmadd(av, b1, acc[r][1]);
         }
-        ap += MR;
         bp += NR;
     }
     const vf va = vf_set1(alpha), vb = vf_set1(beta);
@@ -137,6 +144,20 @@ static inline void gemm_micro(int64_t kc, const float *restrict ap, const float 
             vf_store_n(cr + VW, c1, n1);
         }
     }
+}
+
+/* A from a packed MR-row panel */
+static void gemm_micro(int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc,
+                       int64_t mr, int64_t nr, float alpha, float beta)
+{
+    gemm_micro_any(kc, ap, 1, MR, MR, bp, c, ldc, mr, nr, alpha, beta);
+}
+
+/* A read in place: mr rows of a row-major matrix with row stride lda */
+static void gemm_micro_rows(int64_t kc, const float *a, int64_t lda, const float *bp, float *c,
+                            int64_t ldc, int64_t mr, int64_t nr, float alpha, float beta)
+{
+    gemm_micro_any(kc, a, lda, 1, mr, bp, c, ldc, mr, nr, alpha, beta);
 }
 
 /* --------------------------------------------------------------- driver --- */
@@ -302,6 +323,35 @@ int simd_sgemm_packed(simd_device *dev, int ta, int64_t m, int64_t n, int64_t k,
         return -1;
     gemm_run_block(&g);
     return 0;
+}
+
+int simd_gemm_nr(void)
+{
+    return NR;
+}
+
+void simd_gemm_tile_rows(int64_t m, int64_t k, float alpha, const float *a, int64_t lda,
+                         const float *packed_b, int64_t n, int64_t j0, int64_t nc, float beta,
+                         float *c, int64_t ldc)
+{
+    const int64_t bstride = gemm_ceil_div(n, NR) * NR;
+    if (m <= 0 || nc <= 0)
+        return;
+    if (k <= 0) {
+        gemm_scale_c(m, nc, beta, c + j0, ldc);
+        return;
+    }
+    for (int64_t pc = 0; pc < k; pc += KC) {
+        int64_t kc = gemm_min(KC, k - pc);
+        float bt = pc == 0 ? beta : 1.0f;
+        for (int64_t j = j0; j < j0 + nc; j += NR) {
+            const float *bp = packed_b + pc * bstride + j * kc;
+            int64_t nr = gemm_min(NR, j0 + nc - j);
+            for (int64_t i = 0; i < m; i += MR)
+                gemm_micro_rows(kc, a + i * lda + pc, lda, bp, c + i * ldc + j, ldc, gemm_min(MR, m - i), nr,
+                                alpha, bt);
+        }
+    }
 }
 
 /* ------------------------------------------------------------- kernel --- */

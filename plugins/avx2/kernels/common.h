@@ -1,0 +1,46 @@
+/* Helpers shared by the SIMD kernel sources (compiled with ISA flags):
+ * tensor element pointers, vector loads/stores of possibly short runs, and
+ * the deterministic column sums used by bias_backward and the recurrent
+ * backward. */
+#ifndef SEQNN_SIMD_KERNELS_COMMON_H
+#define SEQNN_SIMD_KERNELS_COMMON_H
+
+#include <stdint.h>
+#include "seqnn/plugin.h"
+#include "simd_device.h"
+#include "vec.h"
+
+/* float / int32 element pointer of a tensor reference (host memory) */
+#define SP(ref) ((float *)(ref).buf->handle + (ref).off)
+#define SIP(ref) ((int32_t *)(ref).buf->handle + (ref).off)
+#define SHAS(ref) ((ref).buf != NULL)
+/* backward kernels: 1 when gradients accumulate, 0 when OVERWRITE */
+#define SACC(args) (((args)->flags & SEQNN_FLAG_OVERWRITE) == 0)
+
+/* n lanes (1..VW) at p: a full vector or a masked tail */
+static inline vf vld(const float *p, int64_t n) { return n >= VW ? vf_load(p) : vf_load_n(p, n); }
+static inline void vst(float *p, vf v, int64_t n)
+{
+    if (n >= VW)
+        vf_store(p, v);
+    else
+        vf_store_n(p, v, n);
+}
+/* gradient store: dst = dst + v (accumulate) or v */
+static inline void vst_grad(float *p, vf v, int64_t n, int accumulate)
+{
+    vst(p, accumulate ? vf_add(vld(p, n), v) : v, n);
+}
+
+static inline int64_t simd_min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static inline int64_t simd_ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/* dst[c] (+)= sum_r src[r*ld + c] for c < cols: threaded over column chunks,
+ * each column summed over the rows in order (independent of threads). */
+void simd_colsum(int64_t rows, int64_t cols, const float *src, int64_t ld, float *dst, int accumulate);
+
+/* Elements per task of the element-wise kernels, and the threshold below
+ * which they run on the calling thread alone. */
+#define SIMD_EW_CHUNK 16384
+
+#endif
