@@ -501,6 +501,11 @@ static void rnn_sweep(cf_run *r, seqnn_kernel_id fwd, seqnn_kernel_id bwd, int b
                         rnn_cycle_backward_options(&c, n + cell);
                     else
                         rnn_cycle_forward_options(&c, n + cell);
+                    /* over a long rollout a gradient that enters only at
+                     * dh_n vanishes below float32's range (0.5^200) by the
+                     * time it reaches dh0: feed dy there */
+                    if (c.T >= 100)
+                        c.dy = 1;
                     n++;
                     rnn_check_case(r, &c, fwd, bwd, backward);
                 }
