@@ -550,10 +550,51 @@ void cf_expect(cf_run *r, const char *what, const float *got, const double *expe
 }
 
 /* ----------------------------------------------------- finite differences */
+/* In-place forward kernels (bias_add: y += b) change their in-out tensors, so
+ * every forward evaluation of a gradient check starts from the values the
+ * check began with: snapshot() saves the oracle side of every in-out tensor
+ * other than the perturbed inputs and their gradients, restore() puts it back. */
+static double **snapshot(cf_run *r, int n_in, cf_tensor *const *inputs, cf_tensor *const *grads)
+{
+    int n = 0;
+    for (cf_tensor *t = r->tensors; t; t = t->next)
+        n++;
+    double **saved = calloc((size_t)n + 1, sizeof *saved);
+    int i = 0;
+    for (cf_tensor *t = r->tensors; saved && t; t = t->next, i++) {
+        int perturbed = 0;
+        for (int j = 0; j < n_in; j++)
+            perturbed |= inputs[j] == t || grads[j] == t;
+        if (t->role != ROLE_INOUT || t->is_int || perturbed)
+            continue;
+        saved[i] = malloc((size_t)t->total * sizeof(double));
+        if (saved[i])
+            memcpy(saved[i], t->orc, (size_t)t->total * sizeof(double));
+    }
+    return saved;
+}
+
+static void restore(cf_run *r, double **saved)
+{
+    int i = 0;
+    for (cf_tensor *t = r->tensors; saved && t; t = t->next, i++)
+        if (saved[i])
+            memcpy(t->orc, saved[i], (size_t)t->total * sizeof(double));
+}
+
+static void snapshot_free(cf_run *r, double **saved)
+{
+    int i = 0;
+    for (cf_tensor *t = r->tensors; saved && t; t = t->next, i++)
+        free(saved[i]);
+    free(saved);
+}
+
 static double oracle_objective(cf_run *r, seqnn_kernel_id fwd, const void *args, int n_out,
-                               cf_tensor *const *out, cf_tensor *const *dout, int *ok)
+                               cf_tensor *const *out, cf_tensor *const *dout, double **saved, int *ok)
 {
     char msg[1024];
+    restore(r, saved);
     if (run_host(r, SIDE_ORACLE, fwd, args, msg, sizeof msg) != SEQNN_OK) {
         cf_fail(r, "gradcheck: oracle %s failed: %s", seqnn_kernel_name(fwd), msg);
         *ok = 0;
@@ -566,6 +607,10 @@ static double oracle_objective(cf_run *r, seqnn_kernel_id fwd, const void *args,
     return L;
 }
 
+static void gradcheck_inputs(cf_run *r, seqnn_kernel_id fwd, seqnn_kernel_id bwd, const void *args, int n_in,
+                             cf_tensor *const *inputs, cf_tensor *const *grads, int n_out, cf_tensor *const *out,
+                             cf_tensor *const *dout, double **saved);
+
 void cf_gradcheck(cf_run *r, seqnn_kernel_id fwd, seqnn_kernel_id bwd, const void *args, int n_in,
                   cf_tensor *const *inputs, cf_tensor *const *grads, int n_out, cf_tensor *const *out,
                   cf_tensor *const *dout)
@@ -575,8 +620,19 @@ void cf_gradcheck(cf_run *r, seqnn_kernel_id fwd, seqnn_kernel_id bwd, const voi
     for (int i = 0; i < n_in; i++)
         if (inputs[i] == &cf_dead_tensor || grads[i] == &cf_dead_tensor || inputs[i]->is_int)
             return cf_fail(r, "gradcheck: bad tensor %d", i);
+    double **saved = snapshot(r, n_in, inputs, grads);
+    if (!saved)
+        return cf_fail(r, "out of host memory");
+    gradcheck_inputs(r, fwd, bwd, args, n_in, inputs, grads, n_out, out, dout, saved);
+    snapshot_free(r, saved);
+}
+
+static void gradcheck_inputs(cf_run *r, seqnn_kernel_id fwd, seqnn_kernel_id bwd, const void *args, int n_in,
+                             cf_tensor *const *inputs, cf_tensor *const *grads, int n_out, cf_tensor *const *out,
+                             cf_tensor *const *dout, double **saved)
+{
     int ok = 1;
-    oracle_objective(r, fwd, args, n_out, out, dout, &ok);
+    oracle_objective(r, fwd, args, n_out, out, dout, saved, &ok);
     if (!ok)
         return;
     for (int i = 0; i < n_in; i++)
@@ -600,13 +656,13 @@ void cf_gradcheck(cf_run *r, seqnn_kernel_id fwd, seqnn_kernel_id bwd, const voi
         int64_t probes = x->count < 8 ? x->count : 8;
         for (int64_t p = 0; p < probes && ok; p++) {
             int64_t e = x->count <= 8 ? p : cf_randint(r, 0, x->count - 1);
-            double saved = x->orc[GUARD + e];
-            double h = 1e-6 * fmax(1.0, fabs(saved));
-            x->orc[GUARD + e] = saved + h;
-            double lp = oracle_objective(r, fwd, args, n_out, out, dout, &ok);
-            x->orc[GUARD + e] = saved - h;
-            double lm = oracle_objective(r, fwd, args, n_out, out, dout, &ok);
-            x->orc[GUARD + e] = saved;
+            double orig = x->orc[GUARD + e];
+            double h = 1e-6 * fmax(1.0, fabs(orig));
+            x->orc[GUARD + e] = orig + h;
+            double lp = oracle_objective(r, fwd, args, n_out, out, dout, saved, &ok);
+            x->orc[GUARD + e] = orig - h;
+            double lm = oracle_objective(r, fwd, args, n_out, out, dout, saved, &ok);
+            x->orc[GUARD + e] = orig;
             double numeric = (lp - lm) / (2 * h);
             double tol = 1e-5 * (fabs(numeric) + fabs(analytic[e]) + gscale) + 1e-9;
             if (ok && !(fabs(numeric - analytic[e]) <= tol)) {
@@ -620,5 +676,5 @@ void cf_gradcheck(cf_run *r, seqnn_kernel_id fwd, seqnn_kernel_id bwd, const voi
             return;
     }
     /* leave the oracle side as a plain forward would */
-    oracle_objective(r, fwd, args, n_out, out, dout, &ok);
+    oracle_objective(r, fwd, args, n_out, out, dout, saved, &ok);
 }
