@@ -17,25 +17,12 @@
     X(maxpool_backward, seqnn_maxpool_args) \
     X(attention_forward, seqnn_attention_args) \
     X(attention_backward, seqnn_attention_args) \
-    X(act_forward, seqnn_act_args) \
-    X(act_backward, seqnn_act_args) \
-    X(add, seqnn_ew_args) \
-    X(mul, seqnn_ew_args) \
-    X(scale, seqnn_ew_args) \
-    X(softmax_forward, seqnn_softmax_args) \
-    X(softmax_backward, seqnn_softmax_args) \
     X(xent_forward, seqnn_xent_args) \
     X(xent_backward, seqnn_xent_args) \
     X(mse_forward, seqnn_loss_args) \
     X(mse_backward, seqnn_loss_args) \
     X(bce_forward, seqnn_loss_args) \
-    X(bce_backward, seqnn_loss_args) \
-    X(sgd_step, seqnn_sgd_args) \
-    X(rmsprop_step, seqnn_rmsprop_args) \
-    X(adam_step, seqnn_adam_args) \
-    X(adagrad_step, seqnn_adagrad_args) \
-    X(sumsq, seqnn_sumsq_args) \
-    X(clip_scale, seqnn_clip_args)
+    X(bce_backward, seqnn_loss_args)
 
 #define SIMD_DELEGATE(name, args) \
     seqnn_status simd_##name(const seqnn_call *call, const args *a) \
