@@ -4,7 +4,46 @@
  * strided layouts, key-length masks (length 0 included) and the causal mask
  * with q_len below, equal to and above k_len. docs/kernels/attention.md lists
  * what is covered and the budgets' basis. */
+#include <math.h>
 #include "conformance.h"
+
+/* The argument check must refuse `args` (what: the defect, for the message). */
+static void attention_expect_rejected(cf_run *r, seqnn_kernel_id id, const void *args, const char *what)
+{
+    char msg[512];
+    if (seqnn_kernel_check(id, args, msg, sizeof msg) != SEQNN_ERR_INVALID_ARG)
+        cf_fail(r, "%s: argument check accepted %s", seqnn_kernel_name(id), what);
+}
+
+/* The argument check must accept the tensor *field (inside args, a valid
+ * call) in a plugin buffer of exactly `extent` elements, and refuse it in one
+ * of extent - 1: the check's extent is exact. *field is restored. */
+static void attention_expect_extent(cf_run *r, seqnn_kernel_id id, const void *args, seqnn_tref *field,
+                               seqnn_dtype dtype, int64_t extent, const char *name)
+{
+    seqnn_context *ctx = cf_context(r);
+    const seqnn_tref saved = *field;
+    seqnn_buffer *exact = NULL, *shorter = NULL;
+    char msg[512];
+    if (seqnn_buffer_alloc(ctx, dtype, extent, &exact) != SEQNN_OK ||
+        seqnn_buffer_alloc(ctx, dtype, extent - 1, &shorter) != SEQNN_OK) {
+        cf_fail(r, "cannot allocate %s buffers: %s", name, seqnn_last_error());
+    } else {
+        *field = seqnn_at(exact, 0);
+        if (seqnn_kernel_check(id, args, msg, sizeof msg) != SEQNN_OK)
+            cf_fail(r, "%s: argument check refused %s in a buffer of exactly %lld elements: %s",
+                    seqnn_kernel_name(id), name, (long long)extent, msg);
+        *field = seqnn_at(shorter, 0);
+        if (seqnn_kernel_check(id, args, msg, sizeof msg) != SEQNN_ERR_INVALID_ARG)
+            cf_fail(r, "%s: argument check accepted %s in a buffer of %lld elements (it needs %lld)",
+                    seqnn_kernel_name(id), name, (long long)(extent - 1), (long long)extent);
+    }
+    *field = saved;
+    if (exact)
+        seqnn_buffer_free(ctx, exact);
+    if (shorter)
+        seqnn_buffer_free(ctx, shorter);
+}
 
 /* ------------------------------------------------------------ layouts --- */
 
@@ -180,28 +219,6 @@ static void attention_begin(cf_run *r, const char *what, const attention_shape *
              attention_mask_name[mask], attention_layout_name[layout % ATTENTION_LAYOUTS], extra);
 }
 
-/* Every shape x score x mask; layouts rotate; weights written or not;
- * SCALED_DOT alternates scale 0 (1/sqrt(q_dim)) and an explicit 0.37. */
-void cf_test_attention_forward(cf_run *r)
-{
-    int i, sc, mask;
-    for (i = 0; i < ATTENTION_NSHAPES; i++) {
-        for (sc = 0; sc < SEQNN_SCORE_COUNT; sc++) {
-            for (mask = 0; mask < ATTENTION_MASKS; mask++) {
-                const attention_shape *s = &attention_shapes[i];
-                const int layout = i + sc + mask, with_weights = (i + mask) % 3 != 2;
-                const double scale = sc == SEQNN_SCORE_SCALED_DOT && (i + mask) % 2 ? 0.37 : 0;
-                attention_case ac;
-                attention_begin(r, "", s, (seqnn_score)sc, mask, layout, scale,
-                                with_weights ? "weights=1" : "weights=0");
-                attention_case_make(r, &ac, s, (seqnn_score)sc, mask, layout, with_weights, scale);
-                cf_check(r, SEQNN_KERNEL_attention_forward, &ac.args, ac.k_fwd);
-                cf_end(r);
-            }
-        }
-    }
-}
-
 /* Which gradients a backward check asks for, and how. */
 typedef struct attention_grads {
     int dq, dk, dv, dparams, overwrite;
@@ -275,36 +292,108 @@ static void attention_add_grads(cf_run *r, attention_case *ac, const attention_g
     }
 }
 
-static void attention_gradchecks(cf_run *r);
+/* Bad attention arguments, each one defect away from a valid call. */
+static void attention_rejects(cf_run *r, int backward)
+{
+    static const attention_shape s = {2, 2, 5, 6, 4, 3, 3, 2};
+    const seqnn_kernel_id id = backward ? SEQNN_KERNEL_attention_backward : SEQNN_KERNEL_attention_forward;
+    const attention_grads g = {1, 1, 1, 1, 0};
+    const int64_t n_weights = s.batch * s.heads * s.q_len * s.k_len;
+    attention_case dot, bil, add;
+    attention_grad_tensors gt;
+    seqnn_attention_args a, b2, a3, bad;
+    cf_begin(r, "argument checks");
+    /* a dot call with 2 heads and key lengths, a bilinear and an additive one */
+    attention_case_make(r, &dot, &s, SEQNN_SCORE_SCALED_DOT, ATTENTION_MASK_BOTH, 0, 1, 0);
+    attention_case_make(r, &bil, &s, SEQNN_SCORE_BILINEAR, ATTENTION_MASK_NONE, 1, 1, 0);
+    attention_case_make(r, &add, &s, SEQNN_SCORE_ADDITIVE, ATTENTION_MASK_CAUSAL, 2, 1, 0);
+    a = dot.args; b2 = bil.args; a3 = add.args;
+    if (backward) {
+        attention_add_grads(r, &dot, &g, &a, &gt);
+        attention_add_grads(r, &bil, &g, &b2, &gt);
+        attention_add_grads(r, &add, &g, &a3, &gt);
+        cf_call(r, SEQNN_KERNEL_attention_forward, &dot.args);
+        cf_call(r, SEQNN_KERNEL_attention_forward, &bil.args);
+        cf_call(r, SEQNN_KERNEL_attention_forward, &add.args);
+    }
+    cf_call(r, id, &a);                  /* the valid calls themselves */
+    cf_call(r, id, &b2);
+    cf_call(r, id, &a3);
+    bad = a; bad.flags = backward ? 2u : 1u;   attention_expect_rejected(r, id, &bad, "unknown flags");
+    bad = a; bad.score = SEQNN_SCORE_COUNT;    attention_expect_rejected(r, id, &bad, "score = COUNT");
+    bad = a; bad.score = (seqnn_score)-1;      attention_expect_rejected(r, id, &bad, "score = -1");
+    bad = a; bad.batch = -1;       attention_expect_rejected(r, id, &bad, "batch = -1");
+    bad = a; bad.heads = 0;        attention_expect_rejected(r, id, &bad, "heads = 0");
+    bad = a; bad.q_len = -1;       attention_expect_rejected(r, id, &bad, "q_len = -1");
+    bad = a; bad.k_len = -1;       attention_expect_rejected(r, id, &bad, "k_len = -1");
+    bad = a; bad.v_dim = 0;        attention_expect_rejected(r, id, &bad, "v_dim = 0");
+    bad = a; bad.k_dim = 3;        attention_expect_rejected(r, id, &bad, "q_dim != k_dim for a dot score");
+    bad = a; bad.scale = NAN;      attention_expect_rejected(r, id, &bad, "scale = NaN");
+    bad = a; bad.causal = 2;       attention_expect_rejected(r, id, &bad, "causal = 2");
+    dot.lengths[0] = 7;            /* k_len + 1 */
+    bad = a;                       attention_expect_rejected(r, id, &bad, "key_lengths[0] = k_len + 1");
+    dot.lengths[0] = -1;
+    bad = a;                       attention_expect_rejected(r, id, &bad, "key_lengths[0] = -1");
+    dot.lengths[0] = 0;
+    bad = a; bad.k_sb = -1;        attention_expect_rejected(r, id, &bad, "a negative k stride");
+    bad = a; attention_expect_extent(r, id, &bad, &bad.q, SEQNN_F32, dot.ql.count, "q");
+    bad = a; attention_expect_extent(r, id, &bad, &bad.k, SEQNN_F32, dot.kl.count, "k");
+    bad = a; attention_expect_extent(r, id, &bad, &bad.v, SEQNN_F32, dot.vl.count, "v");
+    bad = a; bad.q.buf = NULL;     attention_expect_rejected(r, id, &bad, "a missing q");
+    bad = a; bad.w = b2.w;         attention_expect_rejected(r, id, &bad, "w with a dot score");
+    bad = a; bad.w_v = a3.w_v;     attention_expect_rejected(r, id, &bad, "w_v with a dot score");
+    bad = b2; bad.heads = 2;       attention_expect_rejected(r, id, &bad, "bilinear with 2 heads");
+    bad = b2; bad.w.buf = NULL;    attention_expect_rejected(r, id, &bad, "bilinear without w");
+    bad = b2; attention_expect_extent(r, id, &bad, &bad.w, SEQNN_F32, s.q_dim * s.k_dim, "w");
+    bad = a3; bad.attn_dim = 0;    attention_expect_rejected(r, id, &bad, "attn_dim = 0");
+    bad = a3; bad.w_k.buf = NULL;  attention_expect_rejected(r, id, &bad, "additive without w_k");
+    bad = a3; attention_expect_extent(r, id, &bad, &bad.w_q, SEQNN_F32, s.attn_dim * s.q_dim, "w_q");
+    bad = a3; attention_expect_extent(r, id, &bad, &bad.w_k, SEQNN_F32, s.attn_dim * s.k_dim, "w_k");
+    bad = a3; attention_expect_extent(r, id, &bad, &bad.w_v, SEQNN_F32, s.attn_dim, "w_v");
+    bad = a3; bad.w = b2.w;        attention_expect_rejected(r, id, &bad, "w with the additive score");
+    if (!backward) {
+        bad = a; bad.out.buf = NULL;   attention_expect_rejected(r, id, &bad, "a missing out");
+        bad = a; attention_expect_extent(r, id, &bad, &bad.out, SEQNN_F32, dot.ol.count, "out");
+        bad = a; attention_expect_extent(r, id, &bad, &bad.weights, SEQNN_F32, n_weights, "weights");
+    } else {
+        bad = a; bad.weights.buf = NULL; attention_expect_rejected(r, id, &bad, "backward without weights");
+        bad = a; bad.dout.buf = NULL;  attention_expect_rejected(r, id, &bad, "a missing dout");
+        bad = a; attention_expect_extent(r, id, &bad, &bad.weights, SEQNN_F32, n_weights, "weights");
+        bad = a; attention_expect_extent(r, id, &bad, &bad.dout, SEQNN_F32, dot.ol.count, "dout");
+        bad = a; attention_expect_extent(r, id, &bad, &bad.dq, SEQNN_F32, dot.ql.count, "dq");
+        bad = a; attention_expect_extent(r, id, &bad, &bad.dk, SEQNN_F32, dot.kl.count, "dk");
+        bad = a; attention_expect_extent(r, id, &bad, &bad.dv, SEQNN_F32, dot.vl.count, "dv");
+        bad = b2; attention_expect_extent(r, id, &bad, &bad.dw, SEQNN_F32, s.q_dim * s.k_dim, "dw");
+        bad = a3; attention_expect_extent(r, id, &bad, &bad.dw_q, SEQNN_F32, s.attn_dim * s.q_dim, "dw_q");
+        bad = a3; attention_expect_extent(r, id, &bad, &bad.dw_k, SEQNN_F32, s.attn_dim * s.k_dim, "dw_k");
+        bad = a; bad.dw = b2.dw;       attention_expect_rejected(r, id, &bad, "dw with a dot score");
+        bad = b2; bad.dw_q = a3.dw_q;  attention_expect_rejected(r, id, &bad, "dw_q with a bilinear score");
+        bad = a3; attention_expect_extent(r, id, &bad, &bad.dw_v, SEQNN_F32, s.attn_dim, "dw_v");
+    }
+    cf_end(r);
+}
 
-/* Plugin against oracle: forward (writing the weights), then backward,
- * every shape x score x mask, each mask with its own gradient variant;
- * then finite differences (attention_gradchecks). */
-void cf_test_attention_backward(cf_run *r)
+/* Every shape x score x mask; layouts rotate; weights written or not;
+ * SCALED_DOT alternates scale 0 (1/sqrt(q_dim)) and an explicit 0.37. */
+void cf_test_attention_forward(cf_run *r)
 {
     int i, sc, mask;
+    attention_rejects(r, 0);
     for (i = 0; i < ATTENTION_NSHAPES; i++) {
         for (sc = 0; sc < SEQNN_SCORE_COUNT; sc++) {
             for (mask = 0; mask < ATTENTION_MASKS; mask++) {
                 const attention_shape *s = &attention_shapes[i];
-                const attention_grads *g = &attention_grad_variants[mask];
-                const int layout = i + 2 * sc + mask;
-                const double scale = sc == SEQNN_SCORE_SCALED_DOT && (i + mask) % 2 ? -0.8 : 0;
+                const int layout = i + sc + mask, with_weights = (i + mask) % 3 != 2;
+                const double scale = sc == SEQNN_SCORE_SCALED_DOT && (i + mask) % 2 ? 0.37 : 0;
                 attention_case ac;
-                attention_grad_tensors gt;
-                seqnn_attention_args bwd;
                 attention_begin(r, "", s, (seqnn_score)sc, mask, layout, scale,
-                                g->overwrite ? "overwrite=1" : "overwrite=0");
-                attention_case_make(r, &ac, s, (seqnn_score)sc, mask, layout, 1, scale);
-                attention_add_grads(r, &ac, g, &bwd, &gt);
-                cf_call(r, SEQNN_KERNEL_attention_forward, &ac.args);
-                cf_call(r, SEQNN_KERNEL_attention_backward, &bwd);
-                cf_compare(r, ac.k_fwd);
+                                with_weights ? "weights=1" : "weights=0");
+                attention_case_make(r, &ac, s, (seqnn_score)sc, mask, layout, with_weights, scale);
+                cf_check(r, SEQNN_KERNEL_attention_forward, &ac.args, ac.k_fwd);
                 cf_end(r);
             }
         }
     }
-    attention_gradchecks(r);
 }
 
 /* Finite differences on the oracle: every score kind, without masks and
@@ -353,4 +442,35 @@ static void attention_gradchecks(cf_run *r)
             cf_end(r);
         }
     }
+}
+
+/* Plugin against oracle: forward (writing the weights), then backward,
+ * every shape x score x mask, each mask with its own gradient variant;
+ * then finite differences (attention_gradchecks). */
+void cf_test_attention_backward(cf_run *r)
+{
+    int i, sc, mask;
+    for (i = 0; i < ATTENTION_NSHAPES; i++) {
+        for (sc = 0; sc < SEQNN_SCORE_COUNT; sc++) {
+            for (mask = 0; mask < ATTENTION_MASKS; mask++) {
+                const attention_shape *s = &attention_shapes[i];
+                const attention_grads *g = &attention_grad_variants[mask];
+                const int layout = i + 2 * sc + mask;
+                const double scale = sc == SEQNN_SCORE_SCALED_DOT && (i + mask) % 2 ? -0.8 : 0;
+                attention_case ac;
+                attention_grad_tensors gt;
+                seqnn_attention_args bwd;
+                attention_begin(r, "", s, (seqnn_score)sc, mask, layout, scale,
+                                g->overwrite ? "overwrite=1" : "overwrite=0");
+                attention_case_make(r, &ac, s, (seqnn_score)sc, mask, layout, 1, scale);
+                attention_add_grads(r, &ac, g, &bwd, &gt);
+                cf_call(r, SEQNN_KERNEL_attention_forward, &ac.args);
+                cf_call(r, SEQNN_KERNEL_attention_backward, &bwd);
+                cf_compare(r, ac.k_fwd);
+                cf_end(r);
+            }
+        }
+    }
+    attention_gradchecks(r);
+    attention_rejects(r, 1);
 }

@@ -3,8 +3,48 @@
  * finite differences for the backward kernels). Shapes are Kim (2014) CNN
  * banks scaled down plus edge cases; docs/kernels/conv.md lists what is
  * covered and the budgets' basis. */
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include "conformance.h"
+
+/* The argument check must refuse `args` (what: the defect, for the message). */
+static void conv_expect_rejected(cf_run *r, seqnn_kernel_id id, const void *args, const char *what)
+{
+    char msg[512];
+    if (seqnn_kernel_check(id, args, msg, sizeof msg) != SEQNN_ERR_INVALID_ARG)
+        cf_fail(r, "%s: argument check accepted %s", seqnn_kernel_name(id), what);
+}
+
+/* The argument check must accept the tensor *field (inside args, a valid
+ * call) in a plugin buffer of exactly `extent` elements, and refuse it in one
+ * of extent - 1: the check's extent is exact. *field is restored. */
+static void conv_expect_extent(cf_run *r, seqnn_kernel_id id, const void *args, seqnn_tref *field,
+                               seqnn_dtype dtype, int64_t extent, const char *name)
+{
+    seqnn_context *ctx = cf_context(r);
+    const seqnn_tref saved = *field;
+    seqnn_buffer *exact = NULL, *shorter = NULL;
+    char msg[512];
+    if (seqnn_buffer_alloc(ctx, dtype, extent, &exact) != SEQNN_OK ||
+        seqnn_buffer_alloc(ctx, dtype, extent - 1, &shorter) != SEQNN_OK) {
+        cf_fail(r, "cannot allocate %s buffers: %s", name, seqnn_last_error());
+    } else {
+        *field = seqnn_at(exact, 0);
+        if (seqnn_kernel_check(id, args, msg, sizeof msg) != SEQNN_OK)
+            cf_fail(r, "%s: argument check refused %s in a buffer of exactly %lld elements: %s",
+                    seqnn_kernel_name(id), name, (long long)extent, msg);
+        *field = seqnn_at(shorter, 0);
+        if (seqnn_kernel_check(id, args, msg, sizeof msg) != SEQNN_ERR_INVALID_ARG)
+            cf_fail(r, "%s: argument check accepted %s in a buffer of %lld elements (it needs %lld)",
+                    seqnn_kernel_name(id), name, (long long)(extent - 1), (long long)extent);
+    }
+    *field = saved;
+    if (exact)
+        seqnn_buffer_free(ctx, exact);
+    if (shorter)
+        seqnn_buffer_free(ctx, shorter);
+}
 
 /* ------------------------------------------------------------ layouts --- */
 
@@ -148,30 +188,6 @@ static void conv_case_make(cf_run *r, conv_case *cc, const conv_shape *s, int xk
     a->y = cf_ref(cc->y); a->y_sb = cc->yl.sb; a->y_sc = cc->yl.sc; a->y_sl = cc->yl.sl;
 }
 
-/* y = conv1d(x): every shape in every x layout, with and without bias, y in
- * another layout. k = C_in*K products + the bias. */
-void cf_test_conv1d_forward(cf_run *r)
-{
-    int i, xk, with_bias;
-    for (i = 0; i < CONV_NSHAPES; i++) {
-        const conv_shape *s = &conv_shapes[i];
-        for (xk = 0; xk < CONV_LAYOUTS; xk++) {
-            for (with_bias = 0; with_bias <= 1; with_bias++) {
-                const int yk = (xk + i + with_bias) % CONV_LAYOUTS;
-                conv_case cc;
-                cf_begin(r, "B=%lld Cin=%lld Cout=%lld L=%lld K=%lld stride=%lld pad=%lld dil=%lld "
-                         "x=%s y=%s bias=%d",
-                         (long long)s->batch, (long long)s->cin, (long long)s->cout, (long long)s->len,
-                         (long long)s->k, (long long)s->stride, (long long)s->pad, (long long)s->dil,
-                         conv_layout_name[xk], conv_layout_name[yk], with_bias);
-                conv_case_make(r, &cc, s, xk, yk, with_bias);
-                cf_check(r, SEQNN_KERNEL_conv1d_forward, &cc.args, (double)(s->cin * s->k + 1));
-                cf_end(r);
-            }
-        }
-    }
-}
-
 /* Which gradients a backward check asks for, and how. */
 typedef struct conv_grads {
     int dx, dweight, dbias, overwrite;
@@ -220,36 +236,84 @@ static void conv_add_grads(cf_run *r, conv_case *cc, const conv_grads *g, seqnn_
     }
 }
 
-static void conv_gradchecks(cf_run *r);
-
-/* Plugin against oracle: forward then backward, every shape, every gradient
- * variant, layouts rotating; then finite differences (conv_gradchecks). */
-void cf_test_conv1d_backward(cf_run *r)
+/* Bad conv1d arguments, each one defect away from a valid call (B=2 Cin=3
+ * Cout=4 L=10 K=3 stride 2 padding 2 dilation 2, out_len 5, x padded and y
+ * time-major), and every tensor's exact extent. */
+static void conv_rejects(cf_run *r, int backward)
 {
-    int i, v;
+    static const conv_shape s = {2, 3, 4, 10, 3, 2, 2, 2};
+    const seqnn_kernel_id id = backward ? SEQNN_KERNEL_conv1d_backward : SEQNN_KERNEL_conv1d_forward;
+    const int64_t wcount = s.cout * s.cin * s.k;
+    conv_case cc;
+    seqnn_conv1d_args a, bad;
+    cf_tensor *ints;
+    cf_begin(r, "argument checks");
+    conv_case_make(r, &cc, &s, CONV_PADDED, CONV_LBC, 1);
+    ints = cf_in_int(r, "ints", cc.xl.count, 0, 1);
+    a = cc.args;
+    if (backward) {
+        const conv_grads g = {1, 1, 1, 1};
+        cf_tensor *dy, *dx, *dw, *db;
+        conv_add_grads(r, &cc, &g, &a, &dy, &dx, &dw, &db);
+    }
+    cf_call(r, id, &a);                  /* the valid call itself */
+    bad = a; bad.flags = backward ? 2u : 1u;   conv_expect_rejected(r, id, &bad, "unknown flags");
+    bad = a; bad.batch = -1;         conv_expect_rejected(r, id, &bad, "batch = -1");
+    bad = a; bad.in_channels = 0;    conv_expect_rejected(r, id, &bad, "in_channels = 0");
+    bad = a; bad.out_channels = 0;   conv_expect_rejected(r, id, &bad, "out_channels = 0");
+    bad = a; bad.in_len = 0;         conv_expect_rejected(r, id, &bad, "in_len = 0");
+    bad = a; bad.kernel_size = 0;    conv_expect_rejected(r, id, &bad, "kernel_size = 0");
+    bad = a; bad.stride = 0;         conv_expect_rejected(r, id, &bad, "stride = 0");
+    bad = a; bad.padding = -1;       conv_expect_rejected(r, id, &bad, "padding = -1");
+    bad = a; bad.dilation = 0;       conv_expect_rejected(r, id, &bad, "dilation = 0");
+    bad = a; bad.dilation = 8; bad.padding = 0; conv_expect_rejected(r, id, &bad, "a span of 17 over 10 inputs");
+    bad = a; bad.padding = INT64_MAX / 2; conv_expect_rejected(r, id, &bad, "padding overflowing");
+    bad = a; bad.x_sl = -1;          conv_expect_rejected(r, id, &bad, "a negative x stride");
+    bad = a; bad.y_sc = -1;          conv_expect_rejected(r, id, &bad, "a negative y stride");
+    bad = a; bad.x = cf_ref(ints);   conv_expect_rejected(r, id, &bad, "an int32 x");
+    bad = a; conv_expect_extent(r, id, &bad, &bad.weight, SEQNN_F32, wcount, "weight");
+    bad = a; conv_expect_extent(r, id, &bad, &bad.x, SEQNN_F32, cc.xl.count, "x");
+    if (!backward) {
+        bad = a; bad.y.buf = NULL;   conv_expect_rejected(r, id, &bad, "a missing y");
+        bad = a; bad.x.buf = NULL;   conv_expect_rejected(r, id, &bad, "a missing x");
+        bad = a; bad.weight.buf = NULL; conv_expect_rejected(r, id, &bad, "a missing weight");
+        bad = a; conv_expect_extent(r, id, &bad, &bad.bias, SEQNN_F32, s.cout, "bias");
+        bad = a; conv_expect_extent(r, id, &bad, &bad.y, SEQNN_F32, cc.yl.count, "y");
+    } else {
+        bad = a; bad.dy.buf = NULL;  conv_expect_rejected(r, id, &bad, "a missing dy");
+        bad = a; bad.x.buf = NULL;   conv_expect_rejected(r, id, &bad, "a missing x with dweight");
+        bad = a; bad.weight.buf = NULL; conv_expect_rejected(r, id, &bad, "a missing weight with dx");
+        bad = a; conv_expect_extent(r, id, &bad, &bad.dy, SEQNN_F32, cc.yl.count, "dy");
+        bad = a; conv_expect_extent(r, id, &bad, &bad.dx, SEQNN_F32, cc.xl.count, "dx");
+        bad = a; conv_expect_extent(r, id, &bad, &bad.dweight, SEQNN_F32, wcount, "dweight");
+        bad = a; conv_expect_extent(r, id, &bad, &bad.dbias, SEQNN_F32, s.cout, "dbias");
+    }
+    cf_end(r);
+}
+
+/* y = conv1d(x): every shape in every x layout, with and without bias, y in
+ * another layout. k = C_in*K products + the bias. */
+void cf_test_conv1d_forward(cf_run *r)
+{
+    int i, xk, with_bias;
+    conv_rejects(r, 0);
     for (i = 0; i < CONV_NSHAPES; i++) {
         const conv_shape *s = &conv_shapes[i];
-        for (v = 0; v < CONV_NGRADS; v++) {
-            const conv_grads *g = &conv_grad_variants[v];
-            const int xk = (i + v) % CONV_LAYOUTS, yk = (i + 2 * v + 1) % CONV_LAYOUTS;
-            conv_case cc;
-            seqnn_conv1d_args bwd;
-            cf_tensor *dy, *dx, *dw, *db;
-            cf_begin(r, "B=%lld Cin=%lld Cout=%lld L=%lld K=%lld stride=%lld pad=%lld dil=%lld "
-                     "x=%s y=%s dx=%d dweight=%d dbias=%d overwrite=%d",
-                     (long long)s->batch, (long long)s->cin, (long long)s->cout, (long long)s->len,
-                     (long long)s->k, (long long)s->stride, (long long)s->pad, (long long)s->dil,
-                     conv_layout_name[xk], conv_layout_name[yk], g->dx, g->dweight, g->dbias,
-                     g->overwrite);
-            conv_case_make(r, &cc, s, xk, yk, 1);
-            conv_add_grads(r, &cc, g, &bwd, &dy, &dx, &dw, &db);
-            cf_call(r, SEQNN_KERNEL_conv1d_forward, &cc.args);
-            cf_call(r, SEQNN_KERNEL_conv1d_backward, &bwd);
-            cf_compare(r, (double)(s->cin * s->k + 1));
-            cf_end(r);
+        for (xk = 0; xk < CONV_LAYOUTS; xk++) {
+            for (with_bias = 0; with_bias <= 1; with_bias++) {
+                const int yk = (xk + i + with_bias) % CONV_LAYOUTS;
+                conv_case cc;
+                cf_begin(r, "B=%lld Cin=%lld Cout=%lld L=%lld K=%lld stride=%lld pad=%lld dil=%lld "
+                         "x=%s y=%s bias=%d",
+                         (long long)s->batch, (long long)s->cin, (long long)s->cout, (long long)s->len,
+                         (long long)s->k, (long long)s->stride, (long long)s->pad, (long long)s->dil,
+                         conv_layout_name[xk], conv_layout_name[yk], with_bias);
+                conv_case_make(r, &cc, s, xk, yk, with_bias);
+                cf_check(r, SEQNN_KERNEL_conv1d_forward, &cc.args, (double)(s->cin * s->k + 1));
+                cf_end(r);
+            }
         }
     }
-    conv_gradchecks(r);
 }
 
 /* Finite differences of conv1d on the oracle for the shapes small enough,
@@ -283,6 +347,37 @@ static void conv_gradchecks(cf_run *r)
         }
         cf_end(r);
     }
+}
+
+/* Plugin against oracle: forward then backward, every shape, every gradient
+ * variant, layouts rotating; then finite differences (conv_gradchecks). */
+void cf_test_conv1d_backward(cf_run *r)
+{
+    int i, v;
+    for (i = 0; i < CONV_NSHAPES; i++) {
+        const conv_shape *s = &conv_shapes[i];
+        for (v = 0; v < CONV_NGRADS; v++) {
+            const conv_grads *g = &conv_grad_variants[v];
+            const int xk = (i + v) % CONV_LAYOUTS, yk = (i + 2 * v + 1) % CONV_LAYOUTS;
+            conv_case cc;
+            seqnn_conv1d_args bwd;
+            cf_tensor *dy, *dx, *dw, *db;
+            cf_begin(r, "B=%lld Cin=%lld Cout=%lld L=%lld K=%lld stride=%lld pad=%lld dil=%lld "
+                     "x=%s y=%s dx=%d dweight=%d dbias=%d overwrite=%d",
+                     (long long)s->batch, (long long)s->cin, (long long)s->cout, (long long)s->len,
+                     (long long)s->k, (long long)s->stride, (long long)s->pad, (long long)s->dil,
+                     conv_layout_name[xk], conv_layout_name[yk], g->dx, g->dweight, g->dbias,
+                     g->overwrite);
+            conv_case_make(r, &cc, s, xk, yk, 1);
+            conv_add_grads(r, &cc, g, &bwd, &dy, &dx, &dw, &db);
+            cf_call(r, SEQNN_KERNEL_conv1d_forward, &cc.args);
+            cf_call(r, SEQNN_KERNEL_conv1d_backward, &bwd);
+            cf_compare(r, (double)(s->cin * s->k + 1));
+            cf_end(r);
+        }
+    }
+    conv_gradchecks(r);
+    conv_rejects(r, 1);
 }
 
 /* ------------------------------------------------------------ maxpool --- */
@@ -337,12 +432,103 @@ static void conv_pool_make(cf_run *r, conv_pool_case *pc, const conv_pool_shape 
     a->argmax = cf_ref(pc->argmax);
 }
 
+/* Adds dy (y's strides) and dx (x's layout) to pc: *bwd gets the backward
+ * arguments. Each dx element receives at most one dy: k = 1 (+ the old value). */
+static void conv_pool_add_grads(cf_run *r, conv_pool_case *pc, int overwrite,
+                                seqnn_maxpool_args *bwd, cf_tensor **dy, cf_tensor **dx)
+{
+    *dy = cf_in(r, "dy", cf_count(pc->y), -1, 1);
+    *dx = conv_written(r, "dx", pc->xl.count, overwrite && pc->xl.dense);
+    *bwd = pc->args;
+    bwd->dy = cf_ref(*dy);
+    bwd->dy.off += pc->args.y.off - cf_ref(pc->y).off;   /* the same slice as y */
+    bwd->dx = cf_ref(*dx);
+    bwd->flags = overwrite ? SEQNN_FLAG_OVERWRITE : 0;
+}
+
+/* Bad maxpool arguments, each one defect away from a valid call (B=2 C=3
+ * L=10, x time-major, y a slice of a concatenated row), and every tensor's
+ * exact extent. */
+static void conv_pool_rejects(cf_run *r, int backward)
+{
+    static const conv_pool_shape s = {2, 3, 10};
+    const seqnn_kernel_id id = backward ? SEQNN_KERNEL_maxpool_backward : SEQNN_KERNEL_maxpool_forward;
+    const int64_t y_extent = (s.batch - 1) * (s.channels + 7) + s.channels;
+    conv_pool_case pc;
+    seqnn_maxpool_args a, bad;
+    cf_tensor *dy, *dx;
+    cf_begin(r, "argument checks");
+    conv_pool_make(r, &pc, &s, CONV_LBC, 1, CONV_VALUES_RANDOM);
+    conv_pool_add_grads(r, &pc, 1, &a, &dy, &dx);
+    if (backward)
+        cf_call(r, SEQNN_KERNEL_maxpool_forward, &pc.args);
+    else
+        a = pc.args;
+    cf_call(r, id, &a);                  /* the valid call itself */
+    bad = a; bad.flags = backward ? 2u : 1u;  conv_expect_rejected(r, id, &bad, "unknown flags");
+    bad = a; bad.batch = -1;         conv_expect_rejected(r, id, &bad, "batch = -1");
+    bad = a; bad.channels = 0;       conv_expect_rejected(r, id, &bad, "channels = 0");
+    bad = a; bad.len = 0;            conv_expect_rejected(r, id, &bad, "len = 0");
+    bad = a; bad.len = (int64_t)INT32_MAX + 1; conv_expect_rejected(r, id, &bad, "len past int32");
+    bad = a; bad.argmax = a.dx;      conv_expect_rejected(r, id, &bad, "a float32 argmax");
+    bad = a; bad.argmax.buf = NULL;  conv_expect_rejected(r, id, &bad, "a missing argmax");
+    bad = a; bad.x_sb = -1;          conv_expect_rejected(r, id, &bad, "a negative x stride");
+    bad = a; bad.y_sc = -1;          conv_expect_rejected(r, id, &bad, "a negative y stride");
+    bad = a; conv_expect_extent(r, id, &bad, &bad.argmax, SEQNN_I32, s.batch * s.channels, "argmax");
+    if (!backward) {
+        bad = a; bad.x.buf = NULL;   conv_expect_rejected(r, id, &bad, "a missing x");
+        bad = a; bad.y.buf = NULL;   conv_expect_rejected(r, id, &bad, "a missing y");
+        bad = a; conv_expect_extent(r, id, &bad, &bad.x, SEQNN_F32, pc.xl.count, "x");
+        bad = a; conv_expect_extent(r, id, &bad, &bad.y, SEQNN_F32, y_extent, "y");
+    } else {
+        bad = a; bad.dy.buf = NULL;  conv_expect_rejected(r, id, &bad, "a missing dy");
+        bad = a; bad.dx.buf = NULL;  conv_expect_rejected(r, id, &bad, "a missing dx");
+        bad = a; conv_expect_extent(r, id, &bad, &bad.dx, SEQNN_F32, pc.xl.count, "dx");
+        bad = a; conv_expect_extent(r, id, &bad, &bad.dy, SEQNN_F32, y_extent, "dy");
+    }
+    cf_end(r);
+}
+
+/* An argmax outside [0, len) (in the last position, so that a kernel that
+ * writes while it scans has written before it finds it): the ref plugin must
+ * fail with SEQNN_ERR_INVALID_ARG and leave dx as it was. Other plugins may
+ * return OK instead (the result is then undefined: not compared). */
+static void conv_pool_bad_argmax(cf_run *r, int32_t bad_value)
+{
+    int32_t argmax[6] = {0, 4, 1, 3, 2, 0};
+    seqnn_maxpool_args a = {0};
+    seqnn_device_record dev;
+    seqnn_status st;
+    cf_tensor *dx;
+    cf_begin(r, "argmax[5] = %ld outside [0, 5)", (long)bad_value);
+    argmax[5] = bad_value;
+    a.batch = 2; a.channels = 3; a.len = 5;
+    a.argmax = cf_ref(cf_in_ints(r, "argmax", 6, argmax));
+    a.dy = cf_ref(cf_in(r, "dy", 6, -1, 1));
+    a.y_sb = 3; a.y_sc = 1;
+    dx = cf_inout(r, "dx", 30, -1, 1);
+    a.dx = cf_ref(dx);
+    a.x_sb = 15; a.x_sc = 5; a.x_sl = 1;
+    if (cf_failed(r) || seqnn_context_device(cf_context(r), &dev) != SEQNN_OK) {
+        cf_fail(r, "setting up: %s", seqnn_last_error());
+        cf_end(r);
+        return;
+    }
+    st = seqnn_kernel_run(cf_context(r), SEQNN_KERNEL_maxpool_backward, &a);
+    if (st == SEQNN_ERR_INVALID_ARG)
+        cf_compare(r, 1);                /* nothing ran on the oracle: dx must be unchanged */
+    else if (st != SEQNN_OK || (dev.plugin_name && strcmp(dev.plugin_name, "ref") == 0))
+        cf_fail(r, "returned %s; expected SEQNN_ERR_INVALID_ARG", seqnn_status_name(st));
+    cf_end(r);
+}
+
 /* y = max over time, argmax = first maximum: every shape and x layout, y
  * dense or a slice of a concatenated row, values random or with many ties.
  * A max is exact, so k = 1. */
 void cf_test_maxpool_forward(cf_run *r)
 {
     int i, xk, ties;
+    conv_pool_rejects(r, 0);
     for (i = 0; i < CONV_NPOOL; i++) {
         const conv_pool_shape *s = &conv_pool_shapes[i];
         for (xk = 0; xk < CONV_LAYOUTS; xk++) {
@@ -360,21 +546,32 @@ void cf_test_maxpool_forward(cf_run *r)
     }
 }
 
-/* Adds dy (y's strides) and dx (x's layout) to pc: *bwd gets the backward
- * arguments. Each dx element receives at most one dy: k = 1 (+ the old value). */
-static void conv_pool_add_grads(cf_run *r, conv_pool_case *pc, int overwrite,
-                                seqnn_maxpool_args *bwd, cf_tensor **dy, cf_tensor **dx)
+/* Finite differences of maxpool on inputs without near-ties. */
+static void conv_pool_gradchecks(cf_run *r)
 {
-    *dy = cf_in(r, "dy", cf_count(pc->y), -1, 1);
-    *dx = conv_written(r, "dx", pc->xl.count, overwrite && pc->xl.dense);
-    *bwd = pc->args;
-    bwd->dy = cf_ref(*dy);
-    bwd->dy.off += pc->args.y.off - cf_ref(pc->y).off;   /* the same slice as y */
-    bwd->dx = cf_ref(*dx);
-    bwd->flags = overwrite ? SEQNN_FLAG_OVERWRITE : 0;
+    int i;
+    for (i = 0; i < CONV_NPOOL; i++) {
+        const conv_pool_shape *s = &conv_pool_shapes[i];
+        const int xk = i % CONV_LAYOUTS, concat = i % 2, overwrite = (i / 2) % 2;
+        conv_pool_case pc;
+        seqnn_maxpool_args bwd;
+        cf_tensor *dy, *dx;
+        if (s->batch * s->channels * s->len > 5000)
+            continue;
+        cf_begin(r, "gradcheck B=%lld C=%lld L=%lld x=%s y=%s overwrite=%d", (long long)s->batch,
+                 (long long)s->channels, (long long)s->len, conv_layout_name[xk],
+                 concat ? "concat-slice" : "dense", overwrite);
+        conv_pool_make(r, &pc, s, xk, concat, CONV_VALUES_DISTINCT);
+        conv_pool_add_grads(r, &pc, overwrite, &bwd, &dy, &dx);
+        {
+            cf_tensor *const inputs[1] = {pc.x}, *const grads[1] = {dx};
+            cf_tensor *const outs[1] = {pc.y}, *const douts[1] = {dy};
+            cf_gradcheck(r, SEQNN_KERNEL_maxpool_forward, SEQNN_KERNEL_maxpool_backward, &bwd,
+                         1, inputs, grads, 1, outs, douts);
+        }
+        cf_end(r);
+    }
 }
-
-static void conv_pool_gradchecks(cf_run *r);
 
 /* Plugin against oracle (forward, then backward from the plugin's own
  * argmax) for every shape, layout, both modes, with ties; then finite
@@ -404,31 +601,7 @@ void cf_test_maxpool_backward(cf_run *r)
         }
     }
     conv_pool_gradchecks(r);
-}
-
-/* Finite differences of maxpool on inputs without near-ties. */
-static void conv_pool_gradchecks(cf_run *r)
-{
-    int i;
-    for (i = 0; i < CONV_NPOOL; i++) {
-        const conv_pool_shape *s = &conv_pool_shapes[i];
-        const int xk = i % CONV_LAYOUTS, concat = i % 2, overwrite = (i / 2) % 2;
-        conv_pool_case pc;
-        seqnn_maxpool_args bwd;
-        cf_tensor *dy, *dx;
-        if (s->batch * s->channels * s->len > 5000)
-            continue;
-        cf_begin(r, "gradcheck B=%lld C=%lld L=%lld x=%s y=%s overwrite=%d", (long long)s->batch,
-                 (long long)s->channels, (long long)s->len, conv_layout_name[xk],
-                 concat ? "concat-slice" : "dense", overwrite);
-        conv_pool_make(r, &pc, s, xk, concat, CONV_VALUES_DISTINCT);
-        conv_pool_add_grads(r, &pc, overwrite, &bwd, &dy, &dx);
-        {
-            cf_tensor *const inputs[1] = {pc.x}, *const grads[1] = {dx};
-            cf_tensor *const outs[1] = {pc.y}, *const douts[1] = {dy};
-            cf_gradcheck(r, SEQNN_KERNEL_maxpool_forward, SEQNN_KERNEL_maxpool_backward, &bwd,
-                         1, inputs, grads, 1, outs, douts);
-        }
-        cf_end(r);
-    }
+    conv_pool_rejects(r, 1);
+    conv_pool_bad_argmax(r, 5);
+    conv_pool_bad_argmax(r, -1);
 }
