@@ -75,7 +75,7 @@ static int embedding_setup(cf_run *r, int i, int64_t ldy_pad, int backward,
 {
     const int64_t n = embedding_shapes[i][0], vocab = embedding_shapes[i][1];
     const int64_t dim = embedding_shapes[i][2];
-    const int64_t ldy = dim + ldy_pad, rows_count = n > 0 ? n * ldy : 1;
+    const int64_t ldy = dim + ldy_pad, rows_count = n * ldy;
     int32_t *idx;
     memset(e, 0, sizeof *e);
     e->a.n = n;
@@ -86,10 +86,10 @@ static int embedding_setup(cf_run *r, int i, int64_t ldy_pad, int backward,
     idx = embedding_indices(r, n, vocab, e->a.padding_idx, &e->max_repeat);
     if (!idx)
         return 0;
-    e->idx = cf_in_ints(r, "idx", n > 0 ? n : 1, idx);
+    e->idx = cf_in_ints(r, "idx", n, idx);
     free(idx);
     e->weight = cf_in(r, "weight", vocab * dim, -1, 1);
-    e->y = ldy_pad == 0 && n > 0 ? cf_out(r, "y", rows_count)
+    e->y = ldy_pad == 0 ? cf_out(r, "y", rows_count)
                                  : cf_inout(r, "y", rows_count, -1, 1);
     e->a.idx = cf_ref(e->idx);
     e->a.weight = cf_ref(e->weight);
