@@ -418,7 +418,7 @@ void cf_test_softmax_backward(cf_run *r)
 /* ------------------------------------------------------------- dropout */
 
 /* A random 64-bit value (a Philox key or counter offset) */
-static uint64_t elementwise_seed(cf_run *r)
+static uint64_t elementwise_random_u64(cf_run *r)
 {
     return ((uint64_t)cf_randint(r, 0, 0xFFFFFFFF) << 32) | (uint64_t)cf_randint(r, 0, 0xFFFFFFFF);
 }
@@ -454,7 +454,7 @@ static void elementwise_dropout_fraction(cf_run *r, double p)
     cf_begin(r, "kept fraction p=%g n=%lld", p, (long long)n);
     d.n = n;
     d.p = p;
-    d.seed = elementwise_seed(r);
+    d.seed = elementwise_random_u64(r);
     d.offset = (uint64_t)cf_randint(r, 0, 1 << 30);
     x = cf_in(r, "x", n, 1, 2);   /* nonzero: y != 0 exactly where kept */
     y = cf_out(r, "y", n);
@@ -482,7 +482,7 @@ static uint64_t elementwise_dropout_offset(cf_run *r, int which)
 {
     switch (which % 3) {
     case 0:  return 0;
-    case 1:  return elementwise_seed(r);   /* any 64-bit value */
+    case 1:  return elementwise_random_u64(r);   /* any 64-bit value */
     default: return 0xFFFFFFF0u;
     }
 }
@@ -531,7 +531,7 @@ void cf_test_dropout_forward(cf_run *r)
                 cf_tensor *x, *y;
                 d.n = n;
                 d.p = elementwise_dropout_p[j];
-                d.seed = elementwise_seed(r);
+                d.seed = elementwise_random_u64(r);
                 d.offset = elementwise_dropout_offset(r, i + j + in_place);
                 cf_begin(r, "n=%lld p=%g seed=%llu offset=%llu%s", (long long)n, d.p,
                          (unsigned long long)d.seed, (unsigned long long)d.offset,
@@ -565,7 +565,7 @@ void cf_test_dropout_backward(cf_run *r)
                 cf_tensor *x, *y, *dy, *dx;
                 d.n = n;
                 d.p = elementwise_dropout_p[j];
-                d.seed = elementwise_seed(r);
+                d.seed = elementwise_random_u64(r);
                 d.offset = elementwise_dropout_offset(r, i + j + overwrite);
                 cf_begin(r, "n=%lld p=%g seed=%llu offset=%llu %s", (long long)n, d.p,
                          (unsigned long long)d.seed, (unsigned long long)d.offset,
@@ -593,7 +593,7 @@ void cf_test_dropout_backward(cf_run *r)
         cf_tensor *x, *y, *dy, *dx;
         d.n = 97;
         d.p = elementwise_dropout_p[j];
-        d.seed = elementwise_seed(r);
+        d.seed = elementwise_random_u64(r);
         d.offset = elementwise_dropout_offset(r, j);
         cf_begin(r, "gradcheck n=97 p=%g seed=%llu offset=%llu", d.p,
                  (unsigned long long)d.seed, (unsigned long long)d.offset);
