@@ -1,0 +1,156 @@
+/* A plugin built for an older ABI minor version, with a vtable shorter than
+ * this seqnn's (tests/plugins/old_minor_plugin.c: it ends before sgd_step),
+ * through the public API only: it loads; its record reports the kernels it
+ * has; those run; every kernel past its struct_size is not available and
+ * answers SEQNN_ERR_UNSUPPORTED (with a message naming the kernel) without
+ * the plugin being called, and writes nothing.
+ * usage: test_old_minor PATH/libseqnn-oldminor.so */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "seqnn/seqnn.h"
+
+#define N 4
+
+static int failures;
+
+static void expect(int ok, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static void expect(int ok, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("%s ", ok ? "ok  " : "FAIL");
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+    failures += !ok;
+}
+
+/* A missing kernel, called with valid arguments: UNSUPPORTED, the message
+ * names it, and the plugin's stand-in ("called beyond struct_size") did not run. */
+static void expect_unsupported(seqnn_context *ctx, seqnn_kernel_id id, const void *args)
+{
+    const char *name = seqnn_kernel_name(id);
+    seqnn_status s = seqnn_kernel_run(ctx, id, args);
+    const char *msg = seqnn_context_error(ctx);
+    expect(s == SEQNN_ERR_UNSUPPORTED && strstr(msg, name) && !strstr(msg, "beyond struct_size"),
+           "%s past struct_size answers SEQNN_ERR_UNSUPPORTED without a call (got %s: %s)", name,
+           seqnn_status_name(s), msg);
+}
+
+/* true when buffer buf still holds N copies of v */
+static int holds(seqnn_context *ctx, seqnn_buffer *buf, float v)
+{
+    float got[N];
+    if (seqnn_buffer_read(ctx, buf, 0, got, N) != SEQNN_OK)
+        return 0;
+    for (int i = 0; i < N; i++)
+        if (got[i] != v)
+            return 0;
+    return 1;
+}
+
+/* The kernels it has run: C [2, 2] = A [2, 2] * B [2, 2]. */
+static void check_gemm(seqnn_context *ctx, seqnn_buffer *a, seqnn_buffer *b, seqnn_buffer *c)
+{
+    const float av[N] = {1, 2, 3, 4}, bv[N] = {5, 6, 7, 8}, want[N] = {19, 22, 43, 50};
+    float got[N] = {0};
+    seqnn_buffer_write(ctx, a, 0, av, N);
+    seqnn_buffer_write(ctx, b, 0, bv, N);
+    seqnn_gemm_args g;
+    memset(&g, 0, sizeof g);
+    g.m = g.n = g.k = 2;
+    g.alpha = 1;
+    g.a = seqnn_at(a, 0);
+    g.b = seqnn_at(b, 0);
+    g.c = seqnn_at(c, 0);
+    g.lda = g.ldb = g.ldc = 2;
+    g.batch = 1;
+    seqnn_status s = seqnn_gemm(ctx, &g);
+    seqnn_buffer_read(ctx, c, 0, got, N);
+    expect(s == SEQNN_OK && !memcmp(got, want, sizeof want), "gemm (inside struct_size) runs and is right (%s)",
+           seqnn_status_name(s));
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: test_old_minor PATH/libseqnn-oldminor.so\n");
+        return 2;
+    }
+    const char *path = argv[1];
+    seqnn_registry *reg = NULL;
+    seqnn_context *ctx = NULL;
+    seqnn_plugin_record rec;
+    int64_t dev = -1;
+    char why[512] = "";
+
+    if (seqnn_registry_open_empty(&reg) != SEQNN_OK) {
+        printf("FAIL cannot open a registry: %s\n", seqnn_last_error());
+        return 1;
+    }
+    seqnn_status s = seqnn_registry_add_file(reg, path);
+    expect(s == SEQNN_OK, "a plugin with a shorter vtable loads (%s: %s)", seqnn_status_name(s), seqnn_last_error());
+    memset(&rec, 0, sizeof rec);
+    seqnn_registry_plugin(reg, 0, &rec);
+    expect(rec.loaded && rec.abi_major == 1, "its record: loaded %d, ABI %u.%u, reason '%s'", rec.loaded,
+           rec.abi_major, rec.abi_minor, rec.reason ? rec.reason : "");
+    expect(rec.kernels_present == SEQNN_KERNEL_sgd_step, "it reports %d kernels present (want %d of %d)",
+           rec.kernels_present, (int)SEQNN_KERNEL_sgd_step, (int)SEQNN_KERNEL_COUNT);
+    if (s != SEQNN_OK || seqnn_registry_select(reg, path, &dev, why, sizeof why) != SEQNN_OK ||
+        seqnn_context_open(reg, dev, &ctx) != SEQNN_OK) {
+        printf("FAIL cannot open its device: %s\n", seqnn_last_error());
+        seqnn_registry_close(reg);
+        return 1;
+    }
+
+    int wrong = 0;
+    for (int id = 0; id < SEQNN_KERNEL_COUNT; id++)
+        wrong += seqnn_kernel_available(ctx, (seqnn_kernel_id)id) != (id < SEQNN_KERNEL_sgd_step);
+    expect(wrong == 0, "seqnn_kernel_available: exactly the kernels before sgd_step (%d wrong)", wrong);
+
+    enum { P, G, S1, S2, S3, SCALAR, NBUF };
+    seqnn_buffer *buf[NBUF] = {NULL};
+    for (int i = 0; i < NBUF; i++)
+        if (seqnn_buffer_alloc(ctx, SEQNN_F32, N, &buf[i]) != SEQNN_OK ||
+            seqnn_buffer_fill(ctx, buf[i], 0, N, 1.0) != SEQNN_OK) {
+            printf("FAIL buffer: %s\n", seqnn_context_error(ctx));
+            return 1;
+        }
+    check_gemm(ctx, buf[S1], buf[S2], buf[S3]);
+    for (int i = 0; i < NBUF; i++)
+        seqnn_buffer_fill(ctx, buf[i], 0, N, 1.0);
+
+    seqnn_sgd_args sgd = {.n = N, .param = seqnn_at(buf[P], 0), .grad = seqnn_at(buf[G], 0), .lr = 0.5, .step = 1};
+    expect_unsupported(ctx, SEQNN_KERNEL_sgd_step, &sgd);
+    seqnn_rmsprop_args rms = {.n = N, .param = seqnn_at(buf[P], 0), .grad = seqnn_at(buf[G], 0),
+                              .square_avg = seqnn_at(buf[S1], 0), .lr = 0.5, .alpha = 0.9, .eps = 1e-8};
+    expect_unsupported(ctx, SEQNN_KERNEL_rmsprop_step, &rms);
+    seqnn_adam_args adam = {.n = N, .param = seqnn_at(buf[P], 0), .grad = seqnn_at(buf[G], 0),
+                            .exp_avg = seqnn_at(buf[S1], 0), .exp_avg_sq = seqnn_at(buf[S2], 0),
+                            .lr = 0.5, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .step = 1};
+    expect_unsupported(ctx, SEQNN_KERNEL_adam_step, &adam);
+    seqnn_adagrad_args ada = {.n = N, .param = seqnn_at(buf[P], 0), .grad = seqnn_at(buf[G], 0),
+                              .sum = seqnn_at(buf[S1], 0), .lr = 0.5, .eps = 1e-10, .step = 1};
+    expect_unsupported(ctx, SEQNN_KERNEL_adagrad_step, &ada);
+    seqnn_sumsq_args sq = {.n = N, .x = seqnn_at(buf[G], 0), .result = seqnn_at(buf[SCALAR], 0),
+                           .flags = SEQNN_FLAG_OVERWRITE};
+    expect_unsupported(ctx, SEQNN_KERNEL_sumsq, &sq);
+    seqnn_clip_args clip = {.n = N, .x = seqnn_at(buf[P], 0), .sumsq = seqnn_at(buf[SCALAR], 0), .max_norm = 0.5};
+    expect_unsupported(ctx, SEQNN_KERNEL_clip_scale, &clip);
+    int untouched = 1;
+    for (int i = 0; i < NBUF; i++)
+        untouched &= holds(ctx, buf[i], 1.0f);
+    expect(untouched, "nothing was written by the missing kernels");
+
+    for (int i = 0; i < NBUF; i++)
+        seqnn_buffer_free(ctx, buf[i]);
+    seqnn_context_destroy(ctx);
+    seqnn_registry_close(reg);
+    printf("%d failed\n", failures);
+    return failures ? 1 : 0;
+}
