@@ -389,7 +389,11 @@ static void rnn_accumulate_check(cf_run *r, seqnn_cell cell, seqnn_kernel_id fwd
     c.overwrite = 1;
     rnn_begin(r, "overwrite-then-accumulate", &c);
     rnn_build(r, &c, &p, 1);
-    g[n++] = p.dx; g[n++] = p.dw_ih; g[n++] = p.dw_hh; g[n++] = p.db_ih; g[n++] = p.db_hh;
+    g[n++] = p.dx;
+    g[n++] = p.dw_ih;
+    g[n++] = p.dw_hh;
+    g[n++] = p.db_ih;
+    g[n++] = p.db_hh;
     g[n++] = p.dh0;
     if (p.dc0)
         g[n++] = p.dc0;
