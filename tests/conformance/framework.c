@@ -12,8 +12,10 @@
 #include "ref_kernels.h"
 
 #define GUARD 16                         /* guard elements on each side of every tensor */
-#define GUARD_F32 0x7fc0beefu            /* a NaN with a payload: reading it poisons results */
-#define GUARD_I32 0x5e9b5e9b
+/* Guards: NaNs (reading one poisons results) whose payload differs per tensor,
+ * so that a kernel copying one tensor's guard into another's is caught. */
+#define GUARD_F32(id) (0x7fe00000u | ((uint32_t)(id) & 0x1fffffu))
+#define GUARD_I32(id) (0x5e9b0000 + (int32_t)((id) & 0xffff))
 #define POISON_F32 0x7fc00000u           /* quiet NaN */
 
 enum side { SIDE_ORACLE, SIDE_REF32, SIDE_PLUGIN };
@@ -54,7 +56,9 @@ int64_t cf_randint(cf_run *r, int64_t lo, int64_t hi)
 {
     if (hi <= lo)
         return lo;
-    return lo + (int64_t)(splitmix(&r->rng) % (uint64_t)(hi - lo + 1));
+    uint64_t span = (uint64_t)hi - (uint64_t)lo + 1;   /* 0 when the range is all of int64 */
+    uint64_t u = splitmix(&r->rng);
+    return (int64_t)((uint64_t)lo + (span ? u % span : u));
 }
 
 /* --------------------------------------------------------------- results */
@@ -182,12 +186,13 @@ static cf_tensor *tensor_new(cf_run *r, const char *name, int64_t count, enum ro
         int64_t idx[2] = {i, t->total - 1 - i};
         for (int j = 0; j < 2; j++) {
             if (is_int) {
-                t->initi[idx[j]] = GUARD_I32;
+                t->initi[idx[j]] = GUARD_I32(r->tensor_serial);
             } else {
-                t->init32[idx[j]] = bits_f32(GUARD_F32);
+                t->init32[idx[j]] = bits_f32(GUARD_F32(r->tensor_serial));
             }
         }
     }
+    r->tensor_serial++;
     t->view = *t->dev;
     t->next = r->tensors;
     r->tensors = t;

@@ -13,6 +13,7 @@ struct cf_run {
     char check_name[256];
     int in_check, check_failed;
     cf_tensor *tensors;
+    int tensor_serial;                   /* numbers tensors: each has its own guard payload */
     /* totals for the kernel */
     int checks, failed_checks, unsupported;
     double worst_ratio;                  /* worst error / budget seen */
