@@ -100,53 +100,6 @@ static void loss_xent_setup(cf_run *r, loss_xent_case *c, const loss_xent_shape 
     c->a.target = cf_ref(c->target);
 }
 
-void cf_test_xent_forward(cf_run *r)
-{
-    for (int i = 0; i < LOSS_N_XENT_SHAPES; i++)
-        for (int red = 0; red <= SEQNN_REDUCE_SUM; red++)
-            for (int mode = 0; mode < LOSS_IGNORE_MODES; mode++) {
-                const loss_xent_shape *s = &loss_xent_shapes[i];
-                loss_xent_case c;
-                loss_xent_setup(r, &c, s, (seqnn_reduction)red, (enum loss_ignore_mode)mode, "");
-                c.loss = cf_out(r, "loss", 1);
-                c.a.loss = cf_ref(c.loss);
-                /* the loss sums rows * cols exponentials */
-                cf_check(r, SEQNN_KERNEL_xent_forward, &c.a, (double)(s->rows * s->cols));
-                cf_end(r);
-            }
-
-    /* the core refuses what the contract forbids */
-    cf_begin(r, "argument checks");
-    {
-        loss_xent_case c;
-        loss_xent_setup(r, &c, &loss_xent_shapes[2], SEQNN_REDUCE_MEAN, LOSS_IGNORE_NONE, "");
-        c.loss = cf_out(r, "loss", 1);
-        c.a.loss = cf_ref(c.loss);
-        seqnn_xent_args bad = c.a;
-        bad.flags = SEQNN_FLAG_OVERWRITE;
-        loss_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "flags = OVERWRITE");
-        bad = c.a;
-        bad.reduction = (seqnn_reduction)2;
-        loss_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "reduction = 2");
-        bad = c.a;
-        bad.cols = 0;
-        loss_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "cols = 0");
-        bad = c.a;
-        bad.loss.buf = NULL;
-        loss_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "a missing loss");
-        bad = c.a;
-        bad.rows = c.a.rows + 100;
-        loss_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "rows past the buffers");
-        bad = c.a;
-        bad.target = c.a.logits;
-        loss_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "a float32 target");
-        bad = c.a;
-        bad.loss = c.a.logits;
-        loss_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "loss inside logits");
-    }
-    cf_end(r);
-}
-
 /* A target outside [0, cols) that is not ignore_index: the plugin either
  * fails with SEQNN_ERR_INVALID_ARG having written nothing, or (forward)
  * yields a NaN loss (kernels.h). Runs on the plugin alone (the reference
@@ -219,6 +172,56 @@ done:
     cf_end(r);
 }
 
+void cf_test_xent_forward(cf_run *r)
+{
+    for (int i = 0; i < LOSS_N_XENT_SHAPES; i++)
+        for (int red = 0; red <= SEQNN_REDUCE_SUM; red++)
+            for (int mode = 0; mode < LOSS_IGNORE_MODES; mode++) {
+                const loss_xent_shape *s = &loss_xent_shapes[i];
+                loss_xent_case c;
+                loss_xent_setup(r, &c, s, (seqnn_reduction)red, (enum loss_ignore_mode)mode, "");
+                c.loss = cf_out(r, "loss", 1);
+                c.a.loss = cf_ref(c.loss);
+                /* the loss sums rows * cols exponentials */
+                cf_check(r, SEQNN_KERNEL_xent_forward, &c.a, (double)(s->rows * s->cols));
+                cf_end(r);
+            }
+
+    loss_xent_bad_target(r, 0, 4);
+    loss_xent_bad_target(r, 0, -1);
+
+    /* the core refuses what the contract forbids */
+    cf_begin(r, "argument checks");
+    {
+        loss_xent_case c;
+        loss_xent_setup(r, &c, &loss_xent_shapes[2], SEQNN_REDUCE_MEAN, LOSS_IGNORE_NONE, "");
+        c.loss = cf_out(r, "loss", 1);
+        c.a.loss = cf_ref(c.loss);
+        seqnn_xent_args bad = c.a;
+        bad.flags = SEQNN_FLAG_OVERWRITE;
+        loss_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "flags = OVERWRITE");
+        bad = c.a;
+        bad.reduction = (seqnn_reduction)2;
+        loss_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "reduction = 2");
+        bad = c.a;
+        bad.cols = 0;
+        loss_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "cols = 0");
+        bad = c.a;
+        bad.loss.buf = NULL;
+        loss_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "a missing loss");
+        bad = c.a;
+        bad.rows = c.a.rows + 100;
+        loss_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "rows past the buffers");
+        bad = c.a;
+        bad.target = c.a.logits;
+        loss_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "a float32 target");
+        bad = c.a;
+        bad.loss = c.a.logits;
+        loss_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "loss inside logits");
+    }
+    cf_end(r);
+}
+
 void cf_test_xent_backward(cf_run *r)
 {
     int check = 0;
@@ -262,8 +265,6 @@ void cf_test_xent_backward(cf_run *r)
                 cf_end(r);
             }
 
-    loss_xent_bad_target(r, 0, 4);
-    loss_xent_bad_target(r, 0, -1);
     loss_xent_bad_target(r, 1, 4);
     loss_xent_bad_target(r, 1, -7);
 
@@ -300,10 +301,12 @@ typedef struct loss_pointwise {
     const char *name;
     seqnn_kernel_id fwd, bwd;
     int bce;                             /* targets in [0, 1], some hard 0/1 */
+    int terms;                           /* terms summed per element of the forward */
 } loss_pointwise;
 
-static const loss_pointwise loss_mse = {"mse", SEQNN_KERNEL_mse_forward, SEQNN_KERNEL_mse_backward, 0};
-static const loss_pointwise loss_bce = {"bce", SEQNN_KERNEL_bce_forward, SEQNN_KERNEL_bce_backward, 1};
+/* mse: one square per element; bce: max(x, 0) - x t + log(1 + exp(-|x|)), three terms */
+static const loss_pointwise loss_mse = {"mse", SEQNN_KERNEL_mse_forward, SEQNN_KERNEL_mse_backward, 0, 1};
+static const loss_pointwise loss_bce = {"bce", SEQNN_KERNEL_bce_forward, SEQNN_KERNEL_bce_backward, 1, 3};
 
 /* n: zero, one, primes, non-multiples of 8/16, long; x range: moderate and,
  * for bce, logits whose exp overflows float */
@@ -367,8 +370,8 @@ static void loss_pointwise_forward_tests(cf_run *r, const loss_pointwise *k)
                 loss_pointwise_setup(r, &c, k, n, scales[sc], (seqnn_reduction)red, "");
                 c.loss = cf_out(r, "loss", 1);
                 c.a.loss = cf_ref(c.loss);
-                /* the loss sums n terms */
-                cf_check(r, k->fwd, &c.a, (double)n);
+                /* the loss sums n elements' terms */
+                cf_check(r, k->fwd, &c.a, (double)(n * k->terms));
                 cf_end(r);
             }
 
