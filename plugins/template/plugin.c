@@ -89,8 +89,10 @@ static seqnn_status tpl_device_open(void *state, int64_t index, void **device, c
 
 static void tpl_device_close(void *device)
 {
-    /* VENDOR: wait for pending work, then destroy the queue and context. The
-     * core frees every buffer of the device before closing it. */
+    /* VENDOR: wait for pending work, then destroy the queue and context.
+     * Buffers the application never freed may still be live here (the core
+     * calls device_close without freeing them first): release them with the
+     * device if you track them. The template only counts them. */
     free(device);
 }
 
