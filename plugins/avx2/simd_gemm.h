@@ -27,14 +27,18 @@ int simd_sgemm_packed(simd_device *dev, int ta, int64_t m, int64_t n, int64_t k,
 /* Width of the packed B panels (columns): tile column starts are multiples of it. */
 int simd_gemm_nr(void);
 
-/* One tile of a GEMM with a prepacked B (k x n, from simd_gemm_pack_b) and A
- * read in place (row-major [m, k], row stride lda, no packing: for the small
- * M of recurrent steps): columns [j0, j0 + nc) of C (c points at column 0,
- * element (i, j) at c[i*ldc + j]) = alpha * A * B[:, j0:j0+nc] + beta * C.
- * j0 is a multiple of simd_gemm_nr(). Single-threaded: callers run tiles as
- * tasks. */
-void simd_gemm_tile_rows(int64_t m, int64_t k, float alpha, const float *a, int64_t lda,
-                         const float *packed_b, int64_t n, int64_t j0, int64_t nc, float beta,
-                         float *c, int64_t ldc);
+/* A packed once (MR-row panels for every KC block: the recurrent state of a
+ * step, shared by all of the step's tiles): simd_gemm_packed_a_count(m, k)
+ * floats, filled by simd_gemm_pack_a (single-threaded, op(A) is [m, k]). */
+size_t simd_gemm_packed_a_count(int64_t m, int64_t k);
+void simd_gemm_pack_a(int ta, int64_t m, int64_t k, const float *a, int64_t lda, float *packed);
+
+/* One tile of a GEMM with both operands packed (A [m, k] by
+ * simd_gemm_pack_a, B [k, n] by simd_gemm_pack_b): columns [j0, j0 + nc) of C
+ * (c points at column 0, element (i, j) at c[i*ldc + j]) = alpha * A *
+ * B[:, j0:j0+nc] + beta * C. j0 is a multiple of simd_gemm_nr().
+ * Single-threaded: callers run tiles as tasks. */
+void simd_gemm_tile(int64_t m, int64_t k, float alpha, const float *packed_a, const float *packed_b,
+                    int64_t n, int64_t j0, int64_t nc, float beta, float *c, int64_t ldc);
 
 #endif

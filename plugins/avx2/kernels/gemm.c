@@ -153,13 +153,6 @@ static void gemm_micro(int64_t kc, const float *ap, const float *bp, float *c, i
     gemm_micro_any(kc, ap, 1, MR, MR, bp, c, ldc, mr, nr, alpha, beta);
 }
 
-/* A read in place: mr rows of a row-major matrix with row stride lda */
-static void gemm_micro_rows(int64_t kc, const float *a, int64_t lda, const float *bp, float *c,
-                            int64_t ldc, int64_t mr, int64_t nr, float alpha, float beta)
-{
-    gemm_micro_any(kc, a, lda, 1, mr, bp, c, ldc, mr, nr, alpha, beta);
-}
-
 /* --------------------------------------------------------------- driver --- */
 
 typedef struct gemm_job {
@@ -179,20 +172,34 @@ typedef struct gemm_job {
     float *apack;                        /* per-thread MC x KC panels */
 } gemm_job;
 
-/* packing tasks: one per group of 4 panels, all pc blocks */
-#define GEMM_PACK_GROUP 4
+/* packing tasks: one per group of panels, all pc blocks */
+#define GEMM_PACK_GROUP 8
 
 static void gemm_pack_b_task(void *ctx, int64_t task, int tid)
 {
     const gemm_job *g = ctx;
-    int64_t npanels = gemm_ceil_div(g->nc, NR);
+    const int64_t npanels = gemm_ceil_div(g->nc, NR);
+    const int64_t j0 = task * GEMM_PACK_GROUP, j1 = gemm_min(npanels, j0 + GEMM_PACK_GROUP);
     (void)tid;
-    for (int64_t j = task * GEMM_PACK_GROUP; j < gemm_min(npanels, (task + 1) * GEMM_PACK_GROUP); j++)
-        for (int64_t pc = 0; pc < g->k; pc += KC) {
-            int64_t kc = gemm_min(KC, g->k - pc);
-            gemm_pack_b_panel(g->tb, g->b, g->ldb, pc, kc, g->jc + j * NR, gemm_min(NR, g->nc - j * NR),
-                              g->bpack_dst + pc * g->bstride + j * NR * kc);
+    for (int64_t pc = 0; pc < g->k; pc += KC) {
+        int64_t kc = gemm_min(KC, g->k - pc);
+        float *dst = g->bpack_dst + pc * g->bstride;
+        if (!g->tb && j1 * NR <= g->nc) {
+            /* whole panels of a row-major B: read each row of the group once,
+             * contiguously, and deal it out to the panels */
+            const float *src = g->b + pc * g->ldb + g->jc;
+            for (int64_t p = 0; p < kc; p++, src += g->ldb)
+                for (int64_t j = j0; j < j1; j++) {
+                    float *d = dst + j * NR * kc + p * NR;
+                    vf_store(d, vf_load(src + j * NR));
+                    vf_store(d + VW, vf_load(src + j * NR + VW));
+                }
+        } else {
+            for (int64_t j = j0; j < j1; j++)
+                gemm_pack_b_panel(g->tb, g->b, g->ldb, pc, kc, g->jc + j * NR, gemm_min(NR, g->nc - j * NR),
+                                  dst + j * NR * kc);
         }
+    }
 }
 
 static void gemm_compute_task(void *ctx, int64_t task, int tid)
@@ -330,11 +337,25 @@ int simd_gemm_nr(void)
     return NR;
 }
 
-void simd_gemm_tile_rows(int64_t m, int64_t k, float alpha, const float *a, int64_t lda,
-                         const float *packed_b, int64_t n, int64_t j0, int64_t nc, float beta,
-                         float *c, int64_t ldc)
+size_t simd_gemm_packed_a_count(int64_t m, int64_t k)
 {
-    const int64_t bstride = gemm_ceil_div(n, NR) * NR;
+    return (size_t)(gemm_ceil_div(m, MR) * MR) * (size_t)(k > 0 ? k : 1);
+}
+
+void simd_gemm_pack_a(int ta, int64_t m, int64_t k, const float *a, int64_t lda, float *packed)
+{
+    const int64_t mpad = gemm_ceil_div(m, MR) * MR;
+    for (int64_t pc = 0; pc < k; pc += KC) {
+        int64_t kc = gemm_min(KC, k - pc);
+        for (int64_t i = 0; i < m; i += MR)
+            gemm_pack_a_panel(ta, a, lda, i, gemm_min(MR, m - i), pc, kc, packed + pc * mpad + i * kc);
+    }
+}
+
+void simd_gemm_tile(int64_t m, int64_t k, float alpha, const float *packed_a, const float *packed_b,
+                    int64_t n, int64_t j0, int64_t nc, float beta, float *c, int64_t ldc)
+{
+    const int64_t bstride = gemm_ceil_div(n, NR) * NR, mpad = gemm_ceil_div(m, MR) * MR;
     if (m <= 0 || nc <= 0)
         return;
     if (k <= 0) {
@@ -348,8 +369,8 @@ void simd_gemm_tile_rows(int64_t m, int64_t k, float alpha, const float *a, int6
             const float *bp = packed_b + pc * bstride + j * kc;
             int64_t nr = gemm_min(NR, j0 + nc - j);
             for (int64_t i = 0; i < m; i += MR)
-                gemm_micro_rows(kc, a + i * lda + pc, lda, bp, c + i * ldc + j, ldc, gemm_min(MR, m - i), nr,
-                                alpha, bt);
+                gemm_micro(kc, packed_a + pc * mpad + i * kc, bp, c + i * ldc + j, ldc, gemm_min(MR, m - i), nr,
+                           alpha, bt);
         }
     }
 }

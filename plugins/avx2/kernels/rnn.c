@@ -41,6 +41,7 @@ typedef struct rnn_plan {
     const float *b_hn;                   /* GRU: [H] b_hn, or NULL */
     float *wpack;                        /* packed recurrent weights */
     size_t wpack_stride;                 /* floats per packed block */
+    float *apack, *apack2;               /* the step's packed A operands (states, gate gradients) */
     /* the current step: time t, the times of the previous and next step in
      * the direction's order, first / last step flags */
     int64_t t, t_prev, t_next;
@@ -122,12 +123,11 @@ static void rnn_bias_sum(rnn_plan *p, const seqnn_rnn_args *a)
 /* ------------------------------------------------------------ forward --- */
 
 /* GEMM tiles of gate g for units [j0, j0+nu) of all rows:
- * C(:, g*H + j) += A * W_g^T with W_g packed at block g. */
-static void rnn_fwd_tile(const rnn_plan *p, int64_t g, const float *a_rows, float *c, int64_t ldc,
-                         float beta, int64_t j0, int64_t nu)
+ * C(:, g*H + j) (+)= A * W_g^T, A = the step's packed state (p->apack), W_g
+ * packed at block g. */
+static void rnn_fwd_tile(const rnn_plan *p, int64_t g, float *c, int64_t ldc, float beta, int64_t j0, int64_t nu)
 {
-    simd_gemm_tile_rows(p->B, p->H, 1.0f, a_rows, p->H, p->wpack + (size_t)g * p->wpack_stride, p->H, j0, nu,
-                        beta, c, ldc);
+    simd_gemm_tile(p->B, p->H, 1.0f, p->apack, p->wpack + (size_t)g * p->wpack_stride, p->H, j0, nu, beta, c, ldc);
 }
 
 /* Fused cell math of one row b over units [j0, j1) after the GEMM tiles. */
@@ -218,20 +218,19 @@ static void rnn_fwd_task(void *ctx, int64_t u, int tid, int phase)
     const rnn_plan *p = ctx;
     const int64_t H = p->H, B = p->B, t = p->t;
     const int64_t j0 = u * p->unit, nu = simd_min64(p->unit, H - j0);
-    const float *hp = p->hprev + t * B * H;
     float *gt = p->gates + t * B * p->GH;
     (void)tid;
     if (p->classic && phase == 1) {
         /* n rows: W_hn (r * h), A = the aux rows written in phase 0 */
-        rnn_fwd_tile(p, 2, p->aux + t * B * H, gt + 2 * H, p->GH, 1.0f, j0, nu);
+        rnn_fwd_tile(p, 2, gt + 2 * H, p->GH, 1.0f, j0, nu);
     } else {
         for (int64_t g = 0; g < p->G; g++) {
             if (p->classic && g == 2)
                 break;                   /* phase 1 */
             if (p->gru && g == 2)        /* W_hn h kept apart, in aux */
-                rnn_fwd_tile(p, g, hp, p->aux + t * B * H, H, 0.0f, j0, nu);
+                rnn_fwd_tile(p, g, p->aux + t * B * H, H, 0.0f, j0, nu);
             else
-                rnn_fwd_tile(p, g, hp, gt + g * H, p->GH, 1.0f, j0, nu);
+                rnn_fwd_tile(p, g, gt + g * H, p->GH, 1.0f, j0, nu);
         }
     }
     for (int64_t b = 0; b < B; b++)
@@ -254,9 +253,10 @@ static seqnn_status rnn_forward_run(const seqnn_call *call, const seqnn_rnn_args
     float *small = simd_scratch(dev, SIMD_SCRATCH_K2, (size_t)(2 * BH + GH));
     p.wpack_stride = simd_gemm_packed_b_count(H, H);
     p.wpack = simd_scratch(dev, SIMD_SCRATCH_K3, p.wpack_stride * (size_t)p.G);
+    p.apack = simd_scratch(dev, SIMD_SCRATCH_K4, simd_gemm_packed_a_count(B, H));
     float *regions = SHAS(a->reserve) ? SP(a->reserve)
                                       : simd_scratch(dev, SIMD_SCRATCH_K0, (size_t)(T * BH * (p.G + 2)));
-    if (!small || !p.wpack || !regions)
+    if (!small || !p.wpack || !p.apack || !regions)
         return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "rnn_forward: out of memory for workspaces");
     p.hfin = small;
     float *zeros = small + BH;
@@ -279,9 +279,12 @@ static seqnn_status rnn_forward_run(const seqnn_call *call, const seqnn_rnn_args
         memcpy(p.hprev + rnn_time_of(&p, 0) * BH, p.h0, (size_t)BH * sizeof(float));
         for (int64_t s = 0; s < T; s++) {
             rnn_set_step(&p, s);
+            simd_gemm_pack_a(0, B, H, p.hprev + p.t * BH, H, p.apack);
             simd_parallel_for(p.ntasks, rnn_fwd_task0, &p);
-            if (p.classic)
+            if (p.classic) {
+                simd_gemm_pack_a(0, B, H, p.aux + p.t * BH, H, p.apack);
                 simd_parallel_for(p.ntasks, rnn_fwd_task1, &p);
+            }
         }
     } else {
         memcpy(p.hfin, p.h0, (size_t)BH * sizeof(float));
@@ -404,8 +407,7 @@ static void rnn_bwd_task_classic(void *ctx, int64_t u, int tid)
     const rnn_plan *p = ctx;
     const int64_t H = p->H, j0 = u * p->unit, nu = simd_min64(p->unit, H - j0);
     (void)tid;
-    simd_gemm_tile_rows(p->B, H, 1.0f, p->dg + p->t * p->B * p->GH + 2 * H, p->GH,
-                        p->wpack + RNN_WB_N * p->wpack_stride, H, j0, nu, 0.0f, p->work, H);
+    simd_gemm_tile(p->B, H, 1.0f, p->apack2, p->wpack + RNN_WB_N * p->wpack_stride, H, j0, nu, 0.0f, p->work, H);
     for (int64_t b = 0; b < p->B; b++)
         rnn_bwd_classic_row(p, b, j0, j0 + nu);
 }
@@ -415,18 +417,12 @@ static void rnn_bwd_task_gemm(void *ctx, int64_t u, int tid)
 {
     const rnn_plan *p = ctx;
     const int64_t H = p->H, j0 = u * p->unit, nu = simd_min64(p->unit, H - j0);
-    const float *dgt = p->dg + p->t * p->B * p->GH;
     (void)tid;
-    if (p->gru || p->classic) {
-        simd_gemm_tile_rows(p->B, 2 * H, 1.0f, dgt, p->GH, p->wpack + RNN_WB_ALL * p->wpack_stride, H, j0, nu,
-                            1.0f, p->dh_next, H);
-        if (p->gru)
-            simd_gemm_tile_rows(p->B, H, 1.0f, p->dghn + p->t * p->B * H, H,
-                                p->wpack + RNN_WB_N * p->wpack_stride, H, j0, nu, 1.0f, p->dh_next, H);
-    } else {
-        simd_gemm_tile_rows(p->B, p->GH, 1.0f, dgt, p->GH, p->wpack + RNN_WB_ALL * p->wpack_stride, H, j0, nu,
-                            1.0f, p->dh_next, H);
-    }
+    simd_gemm_tile(p->B, p->gru || p->classic ? 2 * H : p->GH, 1.0f, p->apack,
+                   p->wpack + RNN_WB_ALL * p->wpack_stride, H, j0, nu, 1.0f, p->dh_next, H);
+    if (p->gru)
+        simd_gemm_tile(p->B, H, 1.0f, p->apack2, p->wpack + RNN_WB_N * p->wpack_stride, H, j0, nu, 1.0f,
+                       p->dh_next, H);
 }
 
 /* dst (+)= src over n floats */
@@ -454,7 +450,10 @@ static seqnn_status rnn_backward_run(const seqnn_call *call, const seqnn_rnn_arg
     p.dghn = p.gru ? simd_scratch(dev, SIMD_SCRATCH_K1, (size_t)(TB * H)) : NULL;
     p.wpack_stride = simd_gemm_packed_b_count(p.gru || p.classic ? 2 * H : GH, H);
     p.wpack = simd_scratch(dev, SIMD_SCRATCH_K3, p.wpack_stride * 2);
-    if (!small || !p.dg || (p.gru && !p.dghn) || !p.wpack)
+    size_t apack_count = simd_gemm_packed_a_count(B, GH);
+    p.apack = simd_scratch(dev, SIMD_SCRATCH_K4, apack_count + simd_gemm_packed_a_count(B, H));
+    p.apack2 = p.apack ? p.apack + apack_count : NULL;
+    if (!small || !p.dg || (p.gru && !p.dghn) || !p.wpack || !p.apack)
         return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "rnn_backward: out of memory for workspaces");
     p.dh_cur = small;
     p.dh_next = small + BH;
@@ -486,10 +485,16 @@ static seqnn_status rnn_backward_run(const seqnn_call *call, const seqnn_rnn_arg
         }
         /* BPTT: steps in the reverse of the forward's order */
         for (int64_t s = T - 1; s >= 0; s--) {
+            const float *dgt = p.dg + rnn_time_of(&p, s) * B * GH;
             rnn_set_step(&p, s);
             simd_parallel_for(p.ntasks, rnn_bwd_task0, &p);
-            if (p.classic)
+            if (p.classic) {
+                simd_gemm_pack_a(0, B, H, dgt + 2 * H, GH, p.apack2);
                 simd_parallel_for(p.ntasks, rnn_bwd_task_classic, &p);
+            }
+            simd_gemm_pack_a(0, B, p.gru || p.classic ? 2 * H : GH, dgt, GH, p.apack);
+            if (p.gru)
+                simd_gemm_pack_a(0, B, H, p.dghn + p.t * BH, H, p.apack2);
             simd_parallel_for(p.ntasks, rnn_bwd_task_gemm, &p);
             float *tmp = p.dh_cur;
             p.dh_cur = p.dh_next;

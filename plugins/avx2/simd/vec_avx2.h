@@ -18,7 +18,7 @@ typedef __m256i vi;                      /* VW int32 */
  * (16 ymm registers: 12 + 2 B vectors + 1 broadcast). */
 #define SIMD_GEMM_MR 6
 #define SIMD_GEMM_MC 120                 /* rows of A per L2-resident block (multiple of MR) */
-#define SIMD_GEMM_KC 256                 /* depth per packed block */
+#define SIMD_GEMM_KC 384                 /* depth per packed block */
 #define SIMD_GEMM_NC 3072                /* columns of B per L3-resident block */
 
 static inline vf vf_zero(void) { return _mm256_setzero_ps(); }

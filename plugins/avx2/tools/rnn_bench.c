@@ -1,0 +1,141 @@
+/* Timing of the SIMD plugins' recurrent kernels (kernels/rnn.c, linked
+ * directly, no core): one layer, one direction, time-major, B=64 T=50
+ * input=H by default; inference (forward without reserve) and training
+ * (forward with reserve + backward with every gradient), median of `reps`
+ * runs, and the fraction of the FMA peak the GEMM flops would take at
+ * `peak` GFLOP/s. Compare with tools/rnn_torch_bench.py (PyTorch, same
+ * shapes). Usage: avx2_rnn_bench [lstm|gru|rnn] [H] [reps] [peak_gflops]
+ * Threads: SEQNN_NUM_THREADS; SEQNN_BENCH_CPU: CPU time (see bench_now);
+ * SEQNN_BENCH_INFER_ONLY: one training run only (for profiling inference). */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "simd_device.h"
+#include "simd_kernels.h"
+#include "threads.h"
+
+/* Seconds of CPU time of this process (all its threads) when SEQNN_BENCH_CPU
+ * is set, which is what to compare on a machine shared with other work (for
+ * 1 thread it is the time the work itself took); wall-clock time otherwise. */
+static double bench_now(void)
+{
+    static int cpu = -1;
+    struct timespec ts;
+    if (cpu < 0)
+        cpu = getenv("SEQNN_BENCH_CPU") != NULL;
+    clock_gettime(cpu ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int bench_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static seqnn_buffer *bench_buf(int64_t count, unsigned *seed)
+{
+    seqnn_buffer *b = calloc(1, sizeof *b);
+    float *p = aligned_alloc(64, (size_t)((count * 4 + 63) / 64 * 64));
+    for (int64_t i = 0; i < count; i++) {
+        *seed = *seed * 1664525u + 1013904223u;
+        p[i] = (float)(((*seed >> 8) * (1.0 / 16777216.0) - 0.5) * 0.2);
+    }
+    b->handle = p;
+    b->count = count;
+    b->dtype = SEQNN_F32;
+    b->magic = SEQNN_BUFFER_MAGIC;
+    return b;
+}
+
+static seqnn_tref bench_ref(seqnn_buffer *b)
+{
+    seqnn_tref r = { b, 0 };
+    return r;
+}
+
+static double bench_median(double *t, int n)
+{
+    qsort(t, n, sizeof *t, bench_cmp);
+    return t[n / 2];
+}
+
+int main(int argc, char **argv)
+{
+    const char *kind = argc > 1 ? argv[1] : "lstm";
+    int64_t H = argc > 2 ? atoll(argv[2]) : 512, T = 50, B = 64, I = H;
+    int reps = argc > 3 ? atoi(argv[3]) : 5;
+    double peak = argc > 4 ? atof(argv[4]) : 127.0;
+    seqnn_cell cell = strcmp(kind, "gru") == 0 ? SEQNN_CELL_GRU : strcmp(kind, "rnn") == 0 ? SEQNN_CELL_RNN_TANH
+                                                                                              : SEQNN_CELL_LSTM;
+    int64_t G = seqnn_cell_gates(cell);
+    unsigned seed = 3;
+    simd_device dev;
+    memset(&dev, 0, sizeof dev);
+    simd_threads_start();
+    seqnn_call call = { &dev, NULL, 0 };
+    if (reps < 1)
+        reps = 1;
+
+    seqnn_rnn_args a;
+    memset(&a, 0, sizeof a);
+    a.cell = cell;
+    a.seq_len = T;
+    a.batch = B;
+    a.input_size = I;
+    a.hidden_size = H;
+    a.x = bench_ref(bench_buf(T * B * I, &seed));
+    a.ldx = I;
+    a.w_ih = bench_ref(bench_buf(G * H * I, &seed));
+    a.w_hh = bench_ref(bench_buf(G * H * H, &seed));
+    a.b_ih = bench_ref(bench_buf(G * H, &seed));
+    a.b_hh = bench_ref(bench_buf(G * H, &seed));
+    a.h0 = bench_ref(bench_buf(B * H, &seed));
+    if (cell == SEQNN_CELL_LSTM)
+        a.c0 = bench_ref(bench_buf(B * H, &seed));
+    a.y = bench_ref(bench_buf(T * B * H, &seed));
+    a.ldy = H;
+    a.h_n = bench_ref(bench_buf(B * H, &seed));
+    seqnn_tref reserve = bench_ref(bench_buf(seqnn_rnn_reserve_count(cell, T, B, H), &seed));
+
+    /* GEMM flops: forward 2*T*B*G*H*(I+H); backward twice that (dx/dh and dW) */
+    double fwd_flop = 2.0 * T * B * G * H * (I + H);
+    double *t1 = malloc(sizeof(double) * reps), *t2 = malloc(sizeof(double) * reps);
+    simd_rnn_forward(&call, &a);                       /* warm-up */
+    for (int r = 0; r < reps; r++) {
+        double t0 = bench_now();
+        simd_rnn_forward(&call, &a);
+        t1[r] = bench_now() - t0;
+    }
+    seqnn_rnn_args tr = a;
+    tr.reserve = reserve;
+    tr.dy = bench_ref(bench_buf(T * B * H, &seed));
+    tr.dh_n = bench_ref(bench_buf(B * H, &seed));
+    tr.dx = bench_ref(bench_buf(T * B * I, &seed));
+    tr.dw_ih = bench_ref(bench_buf(G * H * I, &seed));
+    tr.dw_hh = bench_ref(bench_buf(G * H * H, &seed));
+    tr.db_ih = bench_ref(bench_buf(G * H, &seed));
+    tr.db_hh = bench_ref(bench_buf(G * H, &seed));
+    tr.dh0 = bench_ref(bench_buf(B * H, &seed));
+    tr.flags = SEQNN_FLAG_OVERWRITE;
+    int train_reps = getenv("SEQNN_BENCH_INFER_ONLY") ? 1 : reps;
+    simd_rnn_forward(&call, &tr);
+    simd_rnn_backward(&call, &tr);
+    for (int r = 0; r < train_reps; r++) {
+        double t0 = bench_now();
+        simd_rnn_forward(&call, &tr);
+        simd_rnn_backward(&call, &tr);
+        t2[r] = bench_now() - t0;
+    }
+    double m1 = bench_median(t1, reps), m2 = bench_median(t2, train_reps);
+    printf("%s H=%lld B=%lld T=%lld I=%lld threads=%d: inference %.2f ms (%.1f GFLOP/s, %.0f%% of %.0f), "
+           "training %.2f ms (%.1f GFLOP/s, %.0f%% of %.0f)\n",
+           kind, (long long)H, (long long)B, (long long)T, (long long)I, simd_threads_count(), m1 * 1e3,
+           fwd_flop / m1 * 1e-9, 100 * fwd_flop / m1 * 1e-9 / (peak * simd_threads_count()), peak,
+           m2 * 1e3, 3 * fwd_flop / m2 * 1e-9, 100 * 3 * fwd_flop / m2 * 1e-9 / (peak * simd_threads_count()),
+           peak);
+    simd_threads_stop();
+    return 0;
+}
