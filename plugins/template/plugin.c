@@ -186,7 +186,8 @@ const seqnn_plugin_api *seqnn_plugin_entry(void)
     api->struct_size = sizeof *api;
     api->name = TPL_NAME;
     api->version = TPL_VERSION;
-    api->description = "vendor template: every kernel in plain C loops (copy me)"; /* VENDOR */
+    /* VENDOR: one line shown by seqnn info */
+    api->description = "vendor template: every kernel in plain C loops (copy me)";
 
     api->init = tpl_init;
     api->fini = tpl_fini;
