@@ -170,6 +170,8 @@ typedef struct gemm_job {
     float *bpack_dst;                    /* packing target (general path) */
     int64_t chunk;                       /* columns per compute task (multiple of NR) */
     float *apack;                        /* per-thread MC x KC panels */
+    float *bjit;                         /* per-thread KC x NR panel: B packed just in time
+                                          * (one row block: each panel is used by one task) */
 } gemm_job;
 
 /* packing tasks: one per group of panels, all pc blocks */
@@ -215,8 +217,15 @@ static void gemm_compute_task(void *ctx, int64_t task, int tid)
         for (int64_t i = 0; i < mc; i += MR)
             gemm_pack_a_panel(g->ta, g->a, g->lda, i0 + i, gemm_min(MR, mc - i), pc, kc, ap + i * kc);
         for (int64_t j = 0; j < ncc; j += NR) {
-            const float *bp = g->bpack + pc * g->bstride + (j0 + j) * kc;
             int64_t nr = gemm_min(NR, ncc - j);
+            const float *bp;
+            if (g->bjit) {
+                float *bb = g->bjit + (size_t)tid * KC * NR;
+                gemm_pack_b_panel(g->tb, g->b, g->ldb, pc, kc, g->jc + j0 + j, nr, bb);
+                bp = bb;
+            } else {
+                bp = g->bpack + pc * g->bstride + (j0 + j) * kc;
+            }
             for (int64_t i = 0; i < mc; i += MR)
                 gemm_micro(kc, ap + i * kc, bp, g->c + (i0 + i) * g->ldc + g->jc + j0 + j, g->ldc,
                            gemm_min(MR, mc - i), nr, g->alpha, beta);
@@ -281,17 +290,22 @@ int simd_sgemm(simd_device *dev, int ta, int tb, int64_t m, int64_t n, int64_t k
     if (nc_max < 4 * NR)
         nc_max = 4 * NR;
     int64_t nc_alloc = gemm_min(nc_max, gemm_ceil_div(n, NR) * NR);
-    float *bpack = simd_scratch(dev, SIMD_SCRATCH_GEMM_B, (size_t)nc_alloc * k);
+    /* one row block: pack each B panel right before its only use (L1-hot) */
+    const int jit = m <= MC;
+    float *bpack = jit ? simd_scratch(dev, SIMD_SCRATCH_GEMM_B, (size_t)simd_threads_count() * KC * NR)
+                       : simd_scratch(dev, SIMD_SCRATCH_GEMM_B, (size_t)nc_alloc * k);
     g.apack = gemm_apack(dev);
     if (!bpack || !g.apack)
         return -1;
+    g.bjit = jit ? bpack : NULL;
     for (int64_t jc = 0; jc < n; jc += nc_max) {
         g.jc = jc;
         g.nc = gemm_min(nc_max, n - jc);
         g.bstride = gemm_ceil_div(g.nc, NR) * NR;
         g.bpack_dst = bpack;
         g.bpack = bpack;
-        simd_parallel_for(gemm_ceil_div(gemm_ceil_div(g.nc, NR), GEMM_PACK_GROUP), gemm_pack_b_task, &g);
+        if (!jit)
+            simd_parallel_for(gemm_ceil_div(gemm_ceil_div(g.nc, NR), GEMM_PACK_GROUP), gemm_pack_b_task, &g);
         gemm_run_block(&g);
     }
     return 0;
