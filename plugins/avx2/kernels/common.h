@@ -35,6 +35,36 @@ static inline void vst_grad(float *p, vf v, int64_t n, int accumulate)
 static inline int64_t simd_min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static inline int64_t simd_ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+/* Row maximum of x [cols] (cols >= 1; lanes past the end never win) */
+static inline float simd_row_max(const float *x, int64_t cols)
+{
+    vf vmax = vf_set1(-__builtin_inff());
+    for (int64_t j = 0; j < cols; j += VW) {
+        int64_t n = simd_min64(VW, cols - j);
+        vf v = vld(x + j, n);
+        if (n < VW)
+            v = vf_select(vm_first(n), v, vf_set1(-__builtin_inff()));
+        vmax = vf_max(vmax, v);
+    }
+    return vf_hmax(vmax);
+}
+
+/* sum_j exp(x_j - m) over x [cols]; when out != NULL the terms are stored
+ * there (out may be x) */
+static inline float simd_row_expsum(const float *x, int64_t cols, float m, float *out)
+{
+    const vf mv = vf_set1(m);
+    vf vsum = vf_zero();
+    for (int64_t j = 0; j < cols; j += VW) {
+        int64_t n = simd_min64(VW, cols - j);
+        vf e = vf_mask_zero(vm_first(n), vf_exp(vf_sub(vld(x + j, n), mv)));
+        vsum = vf_add(vsum, e);
+        if (out)
+            vst(out + j, e, n);
+    }
+    return vf_hsum(vsum);
+}
+
 /* dst[c] (+)= sum_r src[r*ld + c] for c < cols: threaded over column chunks,
  * each column summed over the rows in order (independent of threads). */
 void simd_colsum(int64_t rows, int64_t cols, const float *src, int64_t ld, float *dst, int accumulate);

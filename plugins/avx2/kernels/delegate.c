@@ -16,13 +16,7 @@
     X(maxpool_forward, seqnn_maxpool_args) \
     X(maxpool_backward, seqnn_maxpool_args) \
     X(attention_forward, seqnn_attention_args) \
-    X(attention_backward, seqnn_attention_args) \
-    X(xent_forward, seqnn_xent_args) \
-    X(xent_backward, seqnn_xent_args) \
-    X(mse_forward, seqnn_loss_args) \
-    X(mse_backward, seqnn_loss_args) \
-    X(bce_forward, seqnn_loss_args) \
-    X(bce_backward, seqnn_loss_args)
+    X(attention_backward, seqnn_attention_args)
 
 #define SIMD_DELEGATE(name, args) \
     seqnn_status simd_##name(const seqnn_call *call, const args *a) \

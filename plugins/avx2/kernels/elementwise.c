@@ -174,39 +174,20 @@ seqnn_status simd_scale(const seqnn_call *call, const seqnn_ew_args *a)
 
 /* -------------------------------------------------------------- softmax --- */
 
-/* sum of v over a row, vector accumulator then a fixed-order horizontal sum */
+/* one row of softmax / log-softmax (y may be x) */
 static void softmax_forward_row(int log_out, int64_t cols, const float *x, float *y)
 {
-    vf vmax = vf_set1(-__builtin_inff());
-    for (int64_t j = 0; j < cols; j += VW) {
-        int64_t n = simd_min64(VW, cols - j);
-        vf v = vld(x + j, n);
-        /* tails: lanes >= n hold -inf so they do not win */
-        if (n < VW)
-            v = vf_select(vm_first(n), v, vf_set1(-__builtin_inff()));
-        vmax = vf_max(vmax, v);
-    }
-    const float mx = vf_hmax(vmax);
+    const float mx = simd_row_max(x, cols);
     const vf m = vf_set1(mx);
-    vf vsum = vf_zero();
     if (log_out) {
-        for (int64_t j = 0; j < cols; j += VW) {
-            int64_t n = simd_min64(VW, cols - j);
-            vsum = vf_add(vsum, vf_mask_zero(vm_first(n), vf_exp(vf_sub(vld(x + j, n), m))));
-        }
-        const vf ls = vf_set1(logf(vf_hsum(vsum)));
+        const vf ls = vf_set1(logf(simd_row_expsum(x, cols, mx, NULL)));
         for (int64_t j = 0; j < cols; j += VW) {
             int64_t n = simd_min64(VW, cols - j);
             vst(y + j, vf_sub(vf_sub(vld(x + j, n), m), ls), n);
         }
     } else {
-        for (int64_t j = 0; j < cols; j += VW) {
-            int64_t n = simd_min64(VW, cols - j);
-            vf e = vf_mask_zero(vm_first(n), vf_exp(vf_sub(vld(x + j, n), m)));
-            vsum = vf_add(vsum, e);
-            vst(y + j, e, n);           /* y may be x: x is not read again */
-        }
-        const vf inv = vf_set1(1.0f / vf_hsum(vsum));
+        /* y = exp(x - max) first (x is not read again), then scaled */
+        const vf inv = vf_set1(1.0f / simd_row_expsum(x, cols, mx, y));
         for (int64_t j = 0; j < cols; j += VW) {
             int64_t n = simd_min64(VW, cols - j);
             vst(y + j, vf_mul(vld(y + j, n), inv), n);

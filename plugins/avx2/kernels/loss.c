@@ -1,0 +1,228 @@
+/* Loss family of the SIMD plugins: softmax cross-entropy with ignore index,
+ * MSE and BCE-with-logits, forward and backward. Forward reductions are
+ * deterministic: per-row losses (xent) or per-chunk partial sums (mse, bce)
+ * computed in parallel, then added in order in double. Targets of xent are
+ * validated before anything is written, as the reference does. */
+#include <math.h>
+#include "common.h"
+#include "simd_kernels.h"
+#include "threads.h"
+
+static int64_t loss_divisor(seqnn_reduction reduction, int64_t count)
+{
+    return reduction == SEQNN_REDUCE_MEAN ? count : 1;
+}
+
+/* every target is ignore_index or in [0, cols); *count = the counted rows */
+static seqnn_status loss_xent_targets(const seqnn_call *call, const seqnn_xent_args *a, int64_t *count)
+{
+    const int32_t *target = SIP(a->target);        /* [rows] */
+    int64_t n = 0;
+    for (int64_t r = 0; r < a->rows; r++) {
+        if (target[r] == a->ignore_index)
+            continue;
+        if (target[r] < 0 || target[r] >= a->cols)
+            return seqnn_plugin_fail(call, SEQNN_ERR_INVALID_ARG,
+                                     "xent: target[%lld] = %ld is outside [0, %lld) and is not ignore_index %ld",
+                                     (long long)r, (long)target[r], (long long)a->cols, (long)a->ignore_index);
+        n++;
+    }
+    *count = n;
+    return SEQNN_OK;
+}
+
+typedef struct loss_job {
+    const void *args;
+    int64_t per_task;                    /* rows or elements per task */
+    float *out;                          /* per-row losses or per-chunk partial sums */
+    float scale;                         /* backward */
+} loss_job;
+
+static void xent_forward_task(void *ctx, int64_t task, int tid)
+{
+    const loss_job *j = ctx;
+    const seqnn_xent_args *a = j->args;
+    const int32_t *target = SIP(a->target);
+    int64_t r0 = task * j->per_task, r1 = simd_min64(a->rows, r0 + j->per_task);
+    (void)tid;
+    for (int64_t r = r0; r < r1; r++) {
+        const float *x = SP(a->logits) + r * a->cols;   /* row r of [rows, cols] */
+        if (target[r] == a->ignore_index) {
+            j->out[r] = 0.0f;
+            continue;
+        }
+        float m = simd_row_max(x, a->cols);
+        j->out[r] = logf(simd_row_expsum(x, a->cols, m, NULL)) - (x[target[r]] - m);
+    }
+}
+
+seqnn_status simd_xent_forward(const seqnn_call *call, const seqnn_xent_args *a)
+{
+    int64_t count = 0;
+    seqnn_status st = loss_xent_targets(call, a, &count);
+    if (st != SEQNN_OK)
+        return st;
+    float *loss = SP(a->loss);
+    if (count == 0) {
+        loss[0] = 0.0f;
+        return SEQNN_OK;
+    }
+    loss_job j = { a, simd_ceil_div(SIMD_EW_CHUNK, a->cols), simd_scratch(simd_dev(call), SIMD_SCRATCH_K0, (size_t)a->rows), 0 };
+    if (!j.out)
+        return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "xent_forward: out of memory");
+    simd_parallel_for(simd_ceil_div(a->rows, j.per_task), xent_forward_task, &j);
+    double total = 0;
+    for (int64_t r = 0; r < a->rows; r++)
+        total += j.out[r];
+    loss[0] = (float)(total / (double)loss_divisor(a->reduction, count));
+    return SEQNN_OK;
+}
+
+static void xent_backward_task(void *ctx, int64_t task, int tid)
+{
+    const loss_job *j = ctx;
+    const seqnn_xent_args *a = j->args;
+    const int32_t *target = SIP(a->target);
+    const int acc = SACC(a);
+    const int64_t cols = a->cols, r0 = task * j->per_task, r1 = simd_min64(a->rows, r0 + j->per_task);
+    (void)tid;
+    for (int64_t r = r0; r < r1; r++) {
+        const float *x = SP(a->logits) + r * cols;
+        float *dx = SP(a->dlogits) + r * cols;
+        if (target[r] == a->ignore_index) {
+            if (!acc)
+                for (int64_t c = 0; c < cols; c += VW)
+                    vst(dx + c, vf_zero(), simd_min64(VW, cols - c));
+            continue;
+        }
+        float m = simd_row_max(x, cols);
+        const vf mv = vf_set1(m), k = vf_set1(j->scale / simd_row_expsum(x, cols, m, NULL));
+        const vf s = vf_set1(j->scale);
+        for (int64_t c = 0; c < cols; c += VW) {
+            int64_t n = simd_min64(VW, cols - c);
+            vf g = vf_mul(k, vf_exp(vf_sub(vld(x + c, n), mv)));
+            /* minus scale at the target column */
+            int64_t tc = target[r] - c;
+            if (tc >= 0 && tc < n)
+                g = vf_sub(g, vf_mask_zero(vm_andnot(vm_first(tc), vm_first(tc + 1)), s));
+            vst_grad(dx + c, g, n, acc);
+        }
+    }
+}
+
+seqnn_status simd_xent_backward(const seqnn_call *call, const seqnn_xent_args *a)
+{
+    int64_t count = 0;
+    seqnn_status st = loss_xent_targets(call, a, &count);
+    if (st != SEQNN_OK)
+        return st;
+    loss_job j = { a, simd_ceil_div(SIMD_EW_CHUNK, a->cols), NULL,
+                   count > 0 ? (float)(a->dloss / (double)loss_divisor(a->reduction, count)) : 0.0f };
+    if (a->rows > 0)
+        simd_parallel_for(simd_ceil_div(a->rows, j.per_task), xent_backward_task, &j);
+    return SEQNN_OK;
+}
+
+/* ------------------------------------------------------ mse and bce --- */
+
+/* bce term max(x,0) - x t + log(1 + exp(-|x|)) */
+static inline vf loss_bce_term(vf x, vf t)
+{
+    return vf_add(vf_fnmadd(x, t, vf_max(vf_zero(), x)), vf_log1p_pos(vf_exp(vf_neg(vf_abs(x)))));
+}
+
+static inline vf loss_mse_term(vf x, vf t)
+{
+    vf d = vf_sub(x, t);
+    return vf_mul(d, d);
+}
+
+static void pointwise_forward_task(void *ctx, int64_t task, int tid, int bce)
+{
+    const loss_job *j = ctx;
+    const seqnn_loss_args *a = j->args;
+    const float *x = SP(a->x), *t = SP(a->target);   /* [n] each */
+    int64_t i0 = task * j->per_task, i1 = simd_min64(a->n, i0 + j->per_task);
+    vf s = vf_zero();
+    (void)tid;
+    for (int64_t i = i0; i < i1; i += VW) {
+        int64_t n = simd_min64(VW, i1 - i);
+        vf term = bce ? loss_bce_term(vld(x + i, n), vld(t + i, n)) : loss_mse_term(vld(x + i, n), vld(t + i, n));
+        s = vf_add(s, vf_mask_zero(vm_first(n), term));
+    }
+    j->out[task] = vf_hsum(s);
+}
+
+static void mse_forward_task(void *ctx, int64_t task, int tid) { pointwise_forward_task(ctx, task, tid, 0); }
+static void bce_forward_task(void *ctx, int64_t task, int tid) { pointwise_forward_task(ctx, task, tid, 1); }
+
+static seqnn_status pointwise_forward(const seqnn_call *call, const seqnn_loss_args *a, simd_task_fn fn)
+{
+    float *loss = SP(a->loss);
+    if (a->n == 0) {
+        loss[0] = 0.0f;
+        return SEQNN_OK;
+    }
+    int64_t ntasks = simd_ceil_div(a->n, SIMD_EW_CHUNK);
+    loss_job j = { a, SIMD_EW_CHUNK, simd_scratch(simd_dev(call), SIMD_SCRATCH_K0, (size_t)ntasks), 0 };
+    if (!j.out)
+        return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "loss: out of memory");
+    simd_parallel_for(ntasks, fn, &j);
+    double total = 0;
+    for (int64_t c = 0; c < ntasks; c++)
+        total += j.out[c];
+    loss[0] = (float)(total / (double)loss_divisor(a->reduction, a->n));
+    return SEQNN_OK;
+}
+
+static void pointwise_backward_task(void *ctx, int64_t task, int tid, int bce)
+{
+    const loss_job *j = ctx;
+    const seqnn_loss_args *a = j->args;
+    const float *x = SP(a->x), *t = SP(a->target);
+    float *dx = SP(a->dx);
+    const int acc = SACC(a);
+    const vf scale = vf_set1(j->scale);
+    int64_t i0 = task * j->per_task, i1 = simd_min64(a->n, i0 + j->per_task);
+    (void)tid;
+    for (int64_t i = i0; i < i1; i += VW) {
+        int64_t n = simd_min64(VW, i1 - i);
+        vf xv = vld(x + i, n), tv = vld(t + i, n);
+        vf d = bce ? vf_sub(vf_sigmoid(xv), tv) : vf_sub(xv, tv);
+        vst_grad(dx + i, vf_mul(scale, d), n, acc);
+    }
+}
+
+static void mse_backward_task(void *ctx, int64_t task, int tid) { pointwise_backward_task(ctx, task, tid, 0); }
+static void bce_backward_task(void *ctx, int64_t task, int tid) { pointwise_backward_task(ctx, task, tid, 1); }
+
+static seqnn_status pointwise_backward(const seqnn_loss_args *a, simd_task_fn fn, double factor)
+{
+    if (a->n == 0)
+        return SEQNN_OK;
+    loss_job j = { a, SIMD_EW_CHUNK, NULL, (float)(factor * a->dloss / (double)loss_divisor(a->reduction, a->n)) };
+    simd_parallel_for(simd_ceil_div(a->n, SIMD_EW_CHUNK), fn, &j);
+    return SEQNN_OK;
+}
+
+seqnn_status simd_mse_forward(const seqnn_call *call, const seqnn_loss_args *a)
+{
+    return pointwise_forward(call, a, mse_forward_task);
+}
+
+seqnn_status simd_mse_backward(const seqnn_call *call, const seqnn_loss_args *a)
+{
+    (void)call;
+    return pointwise_backward(a, mse_backward_task, 2.0);
+}
+
+seqnn_status simd_bce_forward(const seqnn_call *call, const seqnn_loss_args *a)
+{
+    return pointwise_forward(call, a, bce_forward_task);
+}
+
+seqnn_status simd_bce_backward(const seqnn_call *call, const seqnn_loss_args *a)
+{
+    (void)call;
+    return pointwise_backward(a, bce_backward_task, 1.0);
+}
