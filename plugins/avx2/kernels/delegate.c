@@ -11,8 +11,6 @@
     X(embedding_backward, seqnn_embedding_args) \
     X(dropout_forward, seqnn_dropout_args) \
     X(dropout_backward, seqnn_dropout_args) \
-    X(conv1d_forward, seqnn_conv1d_args) \
-    X(conv1d_backward, seqnn_conv1d_args) \
     X(maxpool_forward, seqnn_maxpool_args) \
     X(maxpool_backward, seqnn_maxpool_args) \
     X(attention_forward, seqnn_attention_args) \

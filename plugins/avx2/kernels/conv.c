@@ -1,0 +1,186 @@
+/* Conv family of the SIMD plugins: conv1d forward and backward through the
+ * own SGEMM (im2col: the [C_in*K, L_out] matrix of input taps of one batch
+ * item, then GEMMs). Forward: the weight is packed once, batch items run as
+ * tasks (im2col, pack, GEMM tiles, bias). Backward: per batch item, in batch
+ * order (so sums do not depend on threads), dW += dy_b col_b^T and
+ * dcol = W^T dy_b scattered back into dx (col2im); dbias as ordered sums.
+ * Max-over-time pooling is delegated (kernels/delegate.c). */
+#include <string.h>
+#include "common.h"
+#include "simd_gemm.h"
+#include "simd_kernels.h"
+#include "threads.h"
+
+/* col[(c*K + k) * L_out + l] = x[b, c, l*stride - padding + k*dilation] (0 outside) */
+static void conv_im2col(const seqnn_conv1d_args *a, int64_t b, int64_t out_len, float *col)
+{
+    const float *x = SP(a->x) + b * a->x_sb;       /* x [B, C_in, L_in], strides x_s* */
+    const int64_t K = a->kernel_size;
+    for (int64_t c = 0; c < a->in_channels; c++)
+        for (int64_t k = 0; k < K; k++) {
+            float *dst = col + (c * K + k) * out_len;
+            const float *src = x + c * a->x_sc;
+            int64_t off = k * a->dilation - a->padding;
+            for (int64_t l = 0; l < out_len; l++) {
+                int64_t p = l * a->stride + off;
+                dst[l] = p >= 0 && p < a->in_len ? src[p * a->x_sl] : 0.0f;
+            }
+        }
+}
+
+/* dx[b, c, p] += dcol[(c*K + k) * L_out + l] for every tap inside the input,
+ * taps in (k, l) order for each (c, p) */
+static void conv_col2im(const seqnn_conv1d_args *a, int64_t b, int64_t out_len, const float *dcol)
+{
+    float *dx = SP(a->dx) + b * a->x_sb;
+    const int64_t K = a->kernel_size;
+    for (int64_t c = 0; c < a->in_channels; c++)
+        for (int64_t k = 0; k < K; k++) {
+            const float *src = dcol + (c * K + k) * out_len;
+            float *dst = dx + c * a->x_sc;
+            int64_t off = k * a->dilation - a->padding;
+            for (int64_t l = 0; l < out_len; l++) {
+                int64_t p = l * a->stride + off;
+                if (p >= 0 && p < a->in_len)
+                    dst[p * a->x_sl] += src[l];
+            }
+        }
+}
+
+typedef struct conv_job {
+    const seqnn_conv1d_args *a;
+    int64_t out_len, ck;
+    const float *wpack;                  /* weight packed as the A operand [C_out, C_in*K] */
+    float *work;                         /* per thread: col, packed col, output tile */
+    size_t work_stride;
+    size_t col_count, bpack_count;
+} conv_job;
+
+static void conv_forward_task(void *ctx, int64_t b, int tid)
+{
+    const conv_job *j = ctx;
+    const seqnn_conv1d_args *a = j->a;
+    const int64_t L = j->out_len, O = a->out_channels;
+    float *col = j->work + (size_t)tid * j->work_stride;
+    float *bpack = col + j->col_count;
+    float *tile = bpack + j->bpack_count;
+    float *y = SP(a->y) + b * a->y_sb;                       /* y [B, C_out, L_out], strides y_s* */
+    const float *bias = SHAS(a->bias) ? SP(a->bias) : NULL;
+    const int direct = a->y_sl == 1;
+    conv_im2col(a, b, L, col);
+    simd_gemm_pack_b(0, j->ck, L, col, L, bpack);
+    float *out = direct ? y : tile;
+    int64_t ldo = direct ? a->y_sc : L;
+    simd_gemm_tile(O, j->ck, 1.0f, j->wpack, bpack, L, 0, L, 0.0f, out, ldo);
+    for (int64_t o = 0; o < O; o++) {
+        float bo = bias ? bias[o] : 0.0f;
+        float *src = out + o * ldo;
+        if (direct) {
+            if (bias)
+                for (int64_t l = 0; l < L; l += VW) {
+                    int64_t n = simd_min64(VW, L - l);
+                    vst(src + l, vf_add(vld(src + l, n), vf_set1(bo)), n);
+                }
+        } else {
+            for (int64_t l = 0; l < L; l++)
+                y[o * a->y_sc + l * a->y_sl] = src[l] + bo;
+        }
+    }
+}
+
+seqnn_status simd_conv1d_forward(const seqnn_call *call, const seqnn_conv1d_args *a)
+{
+    simd_device *dev = simd_dev(call);
+    conv_job j = { .a = a, .out_len = seqnn_conv1d_out_len(a), .ck = a->in_channels * a->kernel_size };
+    if (a->batch <= 0 || a->out_channels <= 0 || j.out_len <= 0)
+        return SEQNN_OK;
+    j.col_count = (size_t)(j.ck * j.out_len);
+    j.bpack_count = simd_gemm_packed_b_count(j.ck, j.out_len);
+    j.work_stride = j.col_count + j.bpack_count + (size_t)(a->out_channels * j.out_len);
+    float *wpack = simd_scratch(dev, SIMD_SCRATCH_K3, simd_gemm_packed_a_count(a->out_channels, j.ck));
+    j.work = simd_scratch(dev, SIMD_SCRATCH_K0, j.work_stride * (size_t)simd_threads_count());
+    if (!wpack || !j.work)
+        return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "conv1d_forward: out of memory for workspaces");
+    simd_gemm_pack_a(0, a->out_channels, j.ck, SP(a->weight), j.ck, wpack);
+    j.wpack = wpack;
+    simd_parallel_for(a->batch, conv_forward_task, &j);
+    return SEQNN_OK;
+}
+
+typedef struct conv_db_job {
+    const seqnn_conv1d_args *a;
+    int64_t out_len;
+} conv_db_job;
+
+/* dbias[o] (+)= sum over b, then l, of dy[b, o, l] */
+static void conv_dbias_task(void *ctx, int64_t o, int tid)
+{
+    const conv_db_job *j = ctx;
+    const seqnn_conv1d_args *a = j->a;
+    const float *dy = SP(a->dy);
+    float s = 0.0f;
+    (void)tid;
+    for (int64_t b = 0; b < a->batch; b++)
+        for (int64_t l = 0; l < j->out_len; l++)
+            s += dy[b * a->y_sb + o * a->y_sc + l * a->y_sl];
+    float *db = SP(a->dbias);
+    db[o] = SACC(a) ? db[o] + s : s;
+}
+
+seqnn_status simd_conv1d_backward(const seqnn_call *call, const seqnn_conv1d_args *a)
+{
+    simd_device *dev = simd_dev(call);
+    const int64_t L = seqnn_conv1d_out_len(a), O = a->out_channels, C = a->in_channels;
+    const int64_t CK = C * a->kernel_size;
+    const int acc = SACC(a);
+    float *dx = SHAS(a->dx) ? SP(a->dx) : NULL;
+    float *dw = SHAS(a->dweight) ? SP(a->dweight) : NULL;
+
+    /* OVERWRITE: clear what is accumulated below (old contents never read) */
+    if (!acc && dx)
+        for (int64_t b = 0; b < a->batch; b++)
+            for (int64_t c = 0; c < C; c++)
+                for (int64_t l = 0; l < a->in_len; l++)
+                    dx[b * a->x_sb + c * a->x_sc + l * a->x_sl] = 0.0f;
+    if (SHAS(a->dbias)) {
+        conv_db_job j = { a, L > 0 ? L : 0 };
+        simd_parallel_for(O, conv_dbias_task, &j);
+    }
+    if (!dx && !dw)
+        return SEQNN_OK;
+    if (L <= 0 || a->batch <= 0) {
+        if (dw && !acc)
+            memset(dw, 0, (size_t)(O * CK) * sizeof(float));
+        return SEQNN_OK;
+    }
+    /* col [CK, L], dy_b gathered [O, L] when y is not l-contiguous, dcol [CK, L] */
+    float *work = simd_scratch(dev, SIMD_SCRATCH_K0, (size_t)(2 * CK * L + O * L));
+    if (!work)
+        return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "conv1d_backward: out of memory for workspaces");
+    float *col = work, *dcol = col + CK * L, *dyg = dcol + CK * L;
+    int rc = 0;
+    for (int64_t b = 0; b < a->batch; b++) {
+        const float *dyb = SP(a->dy) + b * a->y_sb;           /* dy [C_out, L_out] of item b */
+        int64_t lddy = a->y_sc;
+        if (a->y_sl != 1) {
+            for (int64_t o = 0; o < O; o++)
+                for (int64_t l = 0; l < L; l++)
+                    dyg[o * L + l] = dyb[o * a->y_sc + l * a->y_sl];
+            dyb = dyg;
+            lddy = L;
+        }
+        if (dw) {
+            /* dW [O, CK] (+)= dy_b [O, L] col_b^T */
+            conv_im2col(a, b, L, col);
+            rc |= simd_sgemm(dev, 0, 1, O, CK, L, 1.0f, dyb, lddy, col, L, (b == 0 && !acc) ? 0.0f : 1.0f, dw, CK);
+        }
+        if (dx) {
+            /* dcol [CK, L] = W^T dy_b, then col2im */
+            rc |= simd_sgemm(dev, 1, 0, CK, L, O, 1.0f, SP(a->weight), CK, dyb, lddy, 0.0f, dcol, L);
+            conv_col2im(a, b, L, dcol);
+        }
+    }
+    if (rc)
+        return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "conv1d_backward: out of memory in a GEMM");
+    return SEQNN_OK;
+}
