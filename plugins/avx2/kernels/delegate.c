@@ -7,8 +7,6 @@
 #include "simd_kernels.h"
 
 #define SIMD_DELEGATED_LIST(X) \
-    X(embedding_forward, seqnn_embedding_args) \
-    X(embedding_backward, seqnn_embedding_args) \
     X(dropout_forward, seqnn_dropout_args) \
     X(dropout_backward, seqnn_dropout_args) \
     X(maxpool_forward, seqnn_maxpool_args) \
