@@ -4,7 +4,8 @@
  * tasks (im2col, pack, GEMM tiles, bias). Backward: per batch item, in batch
  * order (so sums do not depend on threads), dW += dy_b col_b^T and
  * dcol = W^T dy_b scattered back into dx (col2im); dbias as ordered sums.
- * Max-over-time pooling is delegated (kernels/delegate.c). */
+ * Max-over-time pooling forward: one vector pass for the maximum and its
+ * first position; its backward is delegated (kernels/delegate.c). */
 #include <string.h>
 #include "common.h"
 #include "simd_gemm.h"
@@ -182,5 +183,75 @@ seqnn_status simd_conv1d_backward(const seqnn_call *call, const seqnn_conv1d_arg
     }
     if (rc)
         return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "conv1d_backward: out of memory in a GEMM");
+    return SEQNN_OK;
+}
+
+/* ---------------------------------------------------- max-over-time pool --- */
+
+typedef struct maxpool_job {
+    const seqnn_maxpool_args *a;
+} maxpool_job;
+
+/* first index of the maximum of row [len] (stride sl); a NaN is the maximum
+ * and the first NaN wins (the reference's rule, PyTorch's propagation) */
+static int64_t maxpool_argmax(const float *row, int64_t len, int64_t sl)
+{
+    if (sl == 1) {
+        const vf ninf = vf_set1(-__builtin_inff());
+        vf vmax = ninf;
+        vm nan = vf_lt(ninf, ninf);                /* all false */
+        for (int64_t l = 0; l < len; l += VW) {
+            int64_t n = simd_min64(VW, len - l);
+            vf v = vld(row + l, n);
+            if (n < VW)
+                v = vf_select(vm_first(n), v, ninf);
+            nan = vm_or(nan, vm_andnot(vf_eq(v, v), vm_first(n)));
+            vmax = vf_max(vmax, v);
+        }
+        if (!vm_any(nan)) {
+            const float m = vf_hmax(vmax);
+            for (int64_t l = 0; l < len; l++)
+                if (row[l] == m)
+                    return l;
+        }
+        for (int64_t l = 0; l < len; l++)
+            if (row[l] != row[l])
+                return l;
+        return 0;                                  /* not reached */
+    }
+    float best = row[0];
+    int64_t arg = 0;
+    for (int64_t l = 1; l < len && best == best; l++) {
+        float v = row[l * sl];
+        if (v > best || v != v) {
+            best = v;
+            arg = l;
+        }
+    }
+    return arg;
+}
+
+static void maxpool_forward_task(void *ctx, int64_t b, int tid)
+{
+    const maxpool_job *j = ctx;
+    const seqnn_maxpool_args *a = j->a;
+    const float *x = SP(a->x) + b * a->x_sb;       /* x [B, C, len], strides x_s* */
+    float *y = SP(a->y) + b * a->y_sb;             /* y [B, C], strides y_sb, y_sc */
+    int32_t *argmax = SIP(a->argmax) + b * a->channels;
+    (void)tid;
+    for (int64_t c = 0; c < a->channels; c++) {
+        const float *row = x + c * a->x_sc;
+        int64_t arg = maxpool_argmax(row, a->len, a->x_sl);
+        y[c * a->y_sc] = row[arg * a->x_sl];
+        argmax[c] = (int32_t)arg;
+    }
+}
+
+/* y[b, c] = max_l x[b, c, l], argmax = its first position */
+seqnn_status simd_maxpool_forward(const seqnn_call *call, const seqnn_maxpool_args *a)
+{
+    maxpool_job j = { a };
+    (void)call;
+    simd_parallel_for(a->batch, maxpool_forward_task, &j);
     return SEQNN_OK;
 }
