@@ -7,8 +7,6 @@
 #include "simd_kernels.h"
 
 #define SIMD_DELEGATED_LIST(X) \
-    X(dropout_forward, seqnn_dropout_args) \
-    X(dropout_backward, seqnn_dropout_args) \
     X(maxpool_backward, seqnn_maxpool_args) \
     X(attention_forward, seqnn_attention_args) \
     X(attention_backward, seqnn_attention_args)

@@ -115,6 +115,21 @@ static inline vi vi_load_n(const int32_t *p, int64_t n)
 static inline vi vi_set1(int32_t x) { return _mm256_set1_epi32(x); }
 static inline vm vi_eq(vi a, vi b) { return _mm256_castsi256_ps(_mm256_cmpeq_epi32(a, b)); }
 
+static inline vi vi_add(vi a, vi b) { return _mm256_add_epi32(a, b); }
+static inline vi vi_xor(vi a, vi b) { return _mm256_xor_si256(a, b); }
+static inline vi vi_srli(vi a, int n) { return _mm256_srli_epi32(a, n); }
+static inline vi vi_iota(void) { return _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7); }
+/* a > b, signed 32-bit lanes */
+static inline vm vi_gt(vi a, vi b) { return _mm256_castsi256_ps(_mm256_cmpgt_epi32(a, b)); }
+/* lane-wise 32x32 -> 64-bit unsigned products: low halves returned, high in *hi */
+static inline vi vi_mul_u32(vi a, vi b, vi *hi)
+{
+    __m256i even = _mm256_mul_epu32(a, b);
+    __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(b, 32));
+    *hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+    return _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+}
+
 static inline void vf_prefetch(const void *p) { _mm_prefetch((const char *)p, _MM_HINT_T0); }
 
 #endif
