@@ -79,8 +79,10 @@ void cf_check(cf_run *r, seqnn_kernel_id id, const void *args, double k);
 
 /* ---- finite differences on the float64 oracle
  * Runs fwd on args, then bwd with the output gradients dout[j] (of outputs
- * out[j]) set to random values (NULL: the output is a scalar loss whose
- * gradient the args carry, e.g. dloss = 1), gradient outputs zeroed first; then
+ * out[j]; the tensors' current values, e.g. from cf_in; NULL: the output is a
+ * scalar loss whose gradient the args carry, e.g. dloss = 1), gradient outputs
+ * zeroed first; in-out tensors that are not perturbed (an in-place forward's
+ * output) are restored before every forward evaluation; then
  * compares grads[i] (the gradient of inputs[i]) at a few random coordinates
  * with central differences of L = sum_j <dout_j, out_j>. Gradients are
  * accumulated or overwritten as args say; they are zeroed before either. */
