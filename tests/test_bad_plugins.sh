@@ -35,6 +35,8 @@ check "SEQNN_BACKEND naming a wrong-ABI plugin fails with the reason" 1 "ABI ver
     env SEQNN_BACKEND="$dir/libseqnn-bad-abi.so" "$seqnn" info
 check "a score-0 plugin requested explicitly fails with its reason" 1 "cannot run here: simulated" -- \
     env SEQNN_BACKEND="$dir/libseqnn-bad-score0.so" "$seqnn" info
+check "the suite skips a plugin that cannot run here, with its reason" 77 "SKIP .*simulated: cannot run here" -- \
+    "$seqnn" conformance --plugin "$dir/libseqnn-bad-score0.so"
 check "a failing init is reported" 1 "init failed: simulated init failure" -- \
     env SEQNN_BACKEND="$dir/libseqnn-bad-init.so" "$seqnn" info
 check "a shared object without the entry symbol is rejected" 1 "no symbol seqnn_plugin_entry" -- \
