@@ -63,7 +63,8 @@ __kernel void reduce_final_mean(__global const float *p1, long p1_off, long g1,
 }
 
 /* One work-group per row: rowloss[r] = logsumexp - logit[target] (0 if
- * ignored; NaN for a target out of range), rowcnt[r] = 1 if counted. */
+ * ignored; NaN for a target out of range), rowcnt[r] = 1 if counted. Every
+ * item of a group reaches every barrier (no early return). */
 __kernel void xent_rows(__global const float *logits, long l_off, __global const int *target, long t_off,
                         int ignore_index, long cols, __global float *rowloss, long rl_off,
                         __global float *rowcnt, long rc_off, __local float *s)
@@ -72,24 +73,26 @@ __kernel void xent_rows(__global const float *logits, long l_off, __global const
     uint l = get_local_id(0), nl = get_local_size(0);
     __global const float *x = logits + l_off + r * cols;
     int t = target[t_off + r];
-    if (t == ignore_index) {
-        if (l == 0) {
-            rowloss[rl_off + r] = 0.0f;
-            rowcnt[rc_off + r] = 0.0f;
-        }
-        return;                          /* uniform per group: no barrier is skipped by part of it */
-    }
     float m = -INFINITY;
     for (long j = l; j < cols; j += nl)
         m = fmax(m, x[j]);
     m = group_max(s, m);
-    float sum = 0.0f;
-    for (long j = l; j < cols; j += nl)
-        sum += exp(x[j] - m);
-    sum = group_sum(s, sum);
+    /* logsumexp - m = log1p(ties - 1 + rest): the maxima contribute exactly 1
+     * each, so that a loss near 0 keeps its relative accuracy */
+    float rest = 0.0f, ties = 0.0f;
+    for (long j = l; j < cols; j += nl) {
+        if (x[j] == m)
+            ties += 1.0f;
+        else
+            rest += exp(x[j] - m);
+    }
+    rest = group_sum(s, rest);
+    ties = group_sum(s, ties);
     if (l == 0) {
-        rowloss[rl_off + r] = (t >= 0 && t < cols) ? log(sum) + m - x[t] : NAN;
-        rowcnt[rc_off + r] = 1.0f;
+        int counted = t != ignore_index;
+        float lse_m = log1p((ties - 1.0f) + rest);
+        rowloss[rl_off + r] = !counted ? 0.0f : (t >= 0 && t < cols) ? lse_m + (m - x[t]) : NAN;
+        rowcnt[rc_off + r] = counted ? 1.0f : 0.0f;
     }
 }
 
@@ -104,11 +107,7 @@ __kernel void xent_backward(__global const float *logits, long l_off, __global c
     __global const float *x = logits + l_off + r * cols;
     __global float *d = dlogits + d_off + r * cols;
     int t = target[t_off + r];
-    if (t == ignore_index) {
-        for (long j = l; j < cols; j += nl)
-            d[j] = acc_f(acc, d[j], 0.0f);
-        return;
-    }
+    int counted = t != ignore_index;
     float cnt = HAS(count_off) ? count[count_off] : 1.0f;
     float scale = dloss / (cnt > 0.0f ? cnt : 1.0f);
     float m = -INFINITY;
@@ -121,7 +120,7 @@ __kernel void xent_backward(__global const float *logits, long l_off, __global c
     sum = group_sum(s, sum);
     float bad = (t >= 0 && t < cols) ? 0.0f : NAN;
     for (long j = l; j < cols; j += nl) {
-        float g = scale * (exp(x[j] - m) / sum - (j == t ? 1.0f : 0.0f)) + bad;
+        float g = counted ? scale * (exp(x[j] - m) / sum - (j == t ? 1.0f : 0.0f)) + bad : 0.0f;
         d[j] = acc_f(acc, d[j], g);
     }
 }
