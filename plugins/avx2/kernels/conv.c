@@ -4,8 +4,8 @@
  * tasks (im2col, pack, GEMM tiles, bias). Backward: per batch item, in batch
  * order (so sums do not depend on threads), dW += dy_b col_b^T and
  * dcol = W^T dy_b scattered back into dx (col2im); dbias as ordered sums.
- * Max-over-time pooling forward: one vector pass for the maximum and its
- * first position; its backward is delegated (kernels/delegate.c). */
+ * Max-over-time pooling: forward in one vector pass for the maximum and its
+ * first position, backward per batch item (clear, then scatter). */
 #include <string.h>
 #include "common.h"
 #include "simd_gemm.h"
@@ -253,5 +253,47 @@ seqnn_status simd_maxpool_forward(const seqnn_call *call, const seqnn_maxpool_ar
     maxpool_job j = { a };
     (void)call;
     simd_parallel_for(a->batch, maxpool_forward_task, &j);
+    return SEQNN_OK;
+}
+
+typedef struct maxpool_bwd_job {
+    const seqnn_maxpool_args *a;
+} maxpool_bwd_job;
+
+/* batch item b: with OVERWRITE its [C, len] box is cleared first, then
+ * dx[b, c, argmax] += dy[b, c] */
+static void maxpool_backward_task(void *ctx, int64_t b, int tid)
+{
+    const maxpool_bwd_job *j = ctx;
+    const seqnn_maxpool_args *a = j->a;
+    const int32_t *argmax = SIP(a->argmax) + b * a->channels;   /* int32 [B*C] */
+    const float *dy = SP(a->dy) + b * a->y_sb;                 /* dy [B, C], y's strides */
+    float *dx = SP(a->dx) + b * a->x_sb;                       /* dx [B, C, len], x's strides */
+    (void)tid;
+    if (!SACC(a))
+        for (int64_t c = 0; c < a->channels; c++) {
+            float *row = dx + c * a->x_sc;
+            if (a->x_sl == 1)
+                for (int64_t l = 0; l < a->len; l += VW)
+                    vst(row + l, vf_zero(), simd_min64(VW, a->len - l));
+            else
+                for (int64_t l = 0; l < a->len; l++)
+                    row[l * a->x_sl] = 0.0f;
+        }
+    for (int64_t c = 0; c < a->channels; c++)
+        dx[c * a->x_sc + argmax[c] * a->x_sl] += dy[c * a->y_sc];
+}
+
+/* dx[b, c, argmax[b*C + c]] (+)= dy[b, c]; every argmax is checked first */
+seqnn_status simd_maxpool_backward(const seqnn_call *call, const seqnn_maxpool_args *a)
+{
+    const int32_t *argmax = SIP(a->argmax);
+    for (int64_t i = 0; i < a->batch * a->channels; i++)
+        if (argmax[i] < 0 || argmax[i] >= a->len)
+            return seqnn_plugin_fail(call, SEQNN_ERR_INVALID_ARG,
+                                     "maxpool_backward: argmax[%lld] = %ld is outside [0, %lld)", (long long)i,
+                                     (long)argmax[i], (long long)a->len);
+    maxpool_bwd_job j = { a };
+    simd_parallel_for(a->batch, maxpool_backward_task, &j);
     return SEQNN_OK;
 }

@@ -7,7 +7,6 @@
 #include "simd_kernels.h"
 
 #define SIMD_DELEGATED_LIST(X) \
-    X(maxpool_backward, seqnn_maxpool_args) \
     X(attention_forward, seqnn_attention_args) \
     X(attention_backward, seqnn_attention_args)
 
