@@ -4,7 +4,7 @@
 
 __kernel void sgd_step(__global float *p, long p_off, __global const float *gr, long g_off,
                        __global float *buf, long buf_off, long n, float lr, float momentum,
-                       float dampening, float wd, int nesterov, int first)
+                       float one_m_damp, float wd, int nesterov, int first)
 {
     long i = GID();
     if (i >= n)
@@ -14,7 +14,7 @@ __kernel void sgd_step(__global float *p, long p_off, __global const float *gr, 
     if (wd != 0.0f)
         g += wd * pv;
     if (momentum != 0.0f) {
-        float b = first ? g : momentum * buf[buf_off + i] + (1.0f - dampening) * g;
+        float b = first ? g : momentum * buf[buf_off + i] + one_m_damp * g;
         buf[buf_off + i] = b;
         g = nesterov ? g + momentum * b : b;
     }
@@ -24,7 +24,7 @@ __kernel void sgd_step(__global float *p, long p_off, __global const float *gr, 
 __kernel void rmsprop_step(__global float *p, long p_off, __global const float *gr, long g_off,
                            __global float *sq, long sq_off, __global float *buf, long buf_off,
                            __global float *ga, long ga_off, long n, float lr, float alpha,
-                           float eps, float wd, float momentum, int centered)
+                           float one_m_alpha, float eps, float wd, float momentum, int centered)
 {
     long i = GID();
     if (i >= n)
@@ -33,11 +33,11 @@ __kernel void rmsprop_step(__global float *p, long p_off, __global const float *
     float g = gr[g_off + i];
     if (wd != 0.0f)
         g += wd * pv;
-    float s = alpha * sq[sq_off + i] + (1.0f - alpha) * g * g;
+    float s = alpha * sq[sq_off + i] + one_m_alpha * g * g;
     sq[sq_off + i] = s;
     float avg;
     if (centered) {
-        float a = alpha * ga[ga_off + i] + (1.0f - alpha) * g;
+        float a = alpha * ga[ga_off + i] + one_m_alpha * g;
         ga[ga_off + i] = a;
         avg = sqrt(s - a * a) + eps;
     } else {
@@ -52,11 +52,12 @@ __kernel void rmsprop_step(__global float *p, long p_off, __global const float *
     }
 }
 
-/* step_size = lr / (1 - b1^step), bc2_sqrt = sqrt(1 - b2^step) */
+/* step_size = lr / (1 - b1^step), bc2_sqrt = sqrt(1 - b2^step); one_m_* = 1 - beta in
+ * double on the host (1 - 0.999f would be off by 1e-5 relative) */
 __kernel void adam_step(__global float *p, long p_off, __global const float *gr, long g_off,
                         __global float *m, long m_off, __global float *v, long v_off,
                         __global float *vmax, long vmax_off, long n, float lr, float beta1,
-                        float beta2, float eps, float wd, int decoupled, int amsgrad,
+                        float beta2, float one_m_b1, float one_m_b2, float eps, float wd, int decoupled, int amsgrad,
                         float step_size, float bc2_sqrt)
 {
     long i = GID();
@@ -68,8 +69,8 @@ __kernel void adam_step(__global float *p, long p_off, __global const float *gr,
         pv *= 1.0f - lr * wd;
     else if (wd != 0.0f)
         g += wd * pv;
-    float mv = beta1 * m[m_off + i] + (1.0f - beta1) * g;
-    float vv = beta2 * v[v_off + i] + (1.0f - beta2) * g * g;
+    float mv = beta1 * m[m_off + i] + one_m_b1 * g;
+    float vv = beta2 * v[v_off + i] + one_m_b2 * g * g;
     m[m_off + i] = mv;
     v[v_off + i] = vv;
     float use = vv;

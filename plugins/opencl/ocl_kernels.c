@@ -388,7 +388,7 @@ seqnn_status ocl_k_sgd_step(const seqnn_call *call, const seqnn_sgd_args *a)
     ocl_arg_long(&L, a->n);
     ocl_arg_float(&L, a->lr);
     ocl_arg_float(&L, a->momentum);
-    ocl_arg_float(&L, a->dampening);
+    ocl_arg_float(&L, 1.0 - a->dampening);
     ocl_arg_float(&L, a->weight_decay);
     ocl_arg_int(&L, a->nesterov);
     ocl_arg_int(&L, a->step <= 1);
@@ -406,6 +406,7 @@ seqnn_status ocl_k_rmsprop_step(const seqnn_call *call, const seqnn_rmsprop_args
     ocl_arg_long(&L, a->n);
     ocl_arg_float(&L, a->lr);
     ocl_arg_float(&L, a->alpha);
+    ocl_arg_float(&L, 1.0 - a->alpha);
     ocl_arg_float(&L, a->eps);
     ocl_arg_float(&L, a->weight_decay);
     ocl_arg_float(&L, a->momentum);
@@ -427,6 +428,8 @@ seqnn_status ocl_k_adam_step(const seqnn_call *call, const seqnn_adam_args *a)
     ocl_arg_float(&L, a->lr);
     ocl_arg_float(&L, a->beta1);
     ocl_arg_float(&L, a->beta2);
+    ocl_arg_float(&L, 1.0 - a->beta1);
+    ocl_arg_float(&L, 1.0 - a->beta2);
     ocl_arg_float(&L, a->eps);
     ocl_arg_float(&L, a->weight_decay);
     ocl_arg_int(&L, a->decoupled);
