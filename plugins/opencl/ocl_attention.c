@@ -189,7 +189,7 @@ seqnn_status ocl_k_attention_backward(const seqnn_call *call, const seqnn_attent
         ocl_arg_ref(&K, wts);
         ocl_arg_s4(&K, dout);
         ocl_arg_s4(&K, ocl_s4(a->v, a->v_sb, a->v_sh, a->v_st));
-        ocl_arg_ref(&K, ds);
+        ocl_arg_mem(&K, ds.mem);
         ocl_arg_long(&K, B);
         ocl_arg_long(&K, NH);
         ocl_arg_long(&K, Lq);
