@@ -71,14 +71,24 @@ static void gemm_pack_b_panel(int tb, const float *b, int64_t ldb, int64_t p0, i
             }
         }
     } else {
-        for (int c = 0; c < NR; c++) {
-            if (c < nr) {
-                const float *src = b + (j0 + c) * ldb + p0;
-                for (int64_t p = 0; p < kc; p++)
-                    dst[p * NR + c] = src[p];
-            } else {
-                for (int64_t p = 0; p < kc; p++)
-                    dst[p * NR + c] = 0.0f;
+        /* whole VW x VW blocks by register transposes, the rest element-wise */
+        int64_t pfull = kc - kc % VW;
+        for (int c0 = 0; c0 < NR; c0 += VW) {
+            int64_t pdone = 0;
+            if (c0 + VW <= nr) {
+                for (int64_t p = 0; p < pfull; p += VW)
+                    vf_transpose_block(b + (j0 + c0) * ldb + p0 + p, ldb, dst + p * NR + c0, NR);
+                pdone = pfull;
+            }
+            for (int c = c0; c < c0 + VW; c++) {
+                if (c < nr) {
+                    const float *src = b + (j0 + c) * ldb + p0;
+                    for (int64_t p = pdone; p < kc; p++)
+                        dst[p * NR + c] = src[p];
+                } else {
+                    for (int64_t p = pdone; p < kc; p++)
+                        dst[p * NR + c] = 0.0f;
+                }
             }
         }
     }
