@@ -1,4 +1,4 @@
-/* Kernels of the SIMD plugins that are not vectorised yet: each delegates to
+/* Kernels of the SIMD plugins that are not vectorised (none at present): each delegates to
  * the float reference kernel (seqnn_ref_f32_<kernel>, plugins/ref), so the
  * vtable has no NULL slot and results are the reference's. docs/avx2.md lists
  * them; simd_delegated_kernels names them at run time. */
