@@ -3,9 +3,10 @@
  * matrix unless weights are requested), then a max-subtracted softmax and
  * out = sum_j w_j v_j, all over vectors of the feature dimension; bilinear
  * scores use q^T W once per query, additive ones W_k k once per key.
- * Backward: dot and scaled-dot scores vectorised (dq, dk, dv); bilinear and
- * additive scores, whose parameter gradients sum over the whole batch, are
- * delegated to the float reference. Threads take batch items when their
+ * Backward: dq, dk, dv per batch item; the bilinear/additive parameter
+ * gradients per item into partial blocks summed in item order (the float
+ * reference takes over only when gradient slices of different items may
+ * overlap, or the batch is empty). Threads take batch items when their
  * output slices are disjoint, heads and queries in order inside a task, so
  * every sum is formed in the same order for any thread count. */
 #include <math.h>
@@ -55,14 +56,37 @@ static void attention_axpy(float *y, float alpha, const float *x, int64_t n)
     }
 }
 
-/* 1 when the [heads, len, dim] slices of different batch items cannot overlap */
+/* 1 when no two elements of the strided [B, heads, len, dim] box share an
+ * address (sufficient test: with the dims of size > 1 sorted by stride, each
+ * stride is at least the previous stride times its size), so batch items
+ * can be written in parallel; any layout, time-major included. */
 static int attention_disjoint(const seqnn_attention_args *a, int64_t len, int64_t dim, int64_t sb, int64_t sh,
                               int64_t st)
 {
-    if (a->batch <= 1)
-        return 1;
-    int64_t extent = (a->heads - 1) * sh + (len - 1) * st + dim;
-    return sb >= extent && sh >= 0 && st >= 0;
+    int64_t size[4] = { a->batch, a->heads, len, dim }, stride[4] = { sb, sh, st, 1 };
+    int n = 0;
+    int64_t zs[4], zt[4];
+    for (int i = 0; i < 4; i++)
+        if (size[i] == 0)
+            return 1;                    /* an empty box */
+    for (int i = 0; i < 4; i++)
+        if (size[i] > 1) {
+            if (stride[i] <= 0)
+                return 0;
+            /* insertion by stride */
+            int p = n++;
+            while (p > 0 && zt[p - 1] > stride[i]) {
+                zs[p] = zs[p - 1];
+                zt[p] = zt[p - 1];
+                p--;
+            }
+            zs[p] = size[i];
+            zt[p] = stride[i];
+        }
+    for (int i = 1; i < n; i++)
+        if (zt[i] < zt[i - 1] * zs[i - 1])
+            return 0;
+    return 1;
 }
 
 typedef struct attention_job {
@@ -264,20 +288,188 @@ static void attention_backward_task(void *ctx, int64_t b, int tid)
     attention_backward_item(j, b, j->work + (size_t)tid * j->work_stride, !SACC(j->a));
 }
 
+/* Bilinear and additive scores (heads == 1): dq, dk, dv of item b directly,
+ * the parameter gradients of item b into its own partial block `part`
+ * (bilinear: dW [q_dim, k_dim]; additive: dw_q [A, q_dim], dw_k [A, k_dim],
+ * dw_v [A]), summed over items in order afterwards. */
+static void attention_backward_param_item(const attention_job *job, int64_t b, float *work, float *part)
+{
+    const seqnn_attention_args *a = job->a;
+    const float *q = SP(a->q), *k = SP(a->k), *v = SP(a->v);
+    const float *weights = SP(a->weights), *dout = SP(a->dout);
+    float *dq = SHAS(a->dq) ? SP(a->dq) : NULL;
+    float *dk = SHAS(a->dk) ? SP(a->dk) : NULL;
+    float *dv = SHAS(a->dv) ? SP(a->dv) : NULL;
+    const int64_t A = a->attn_dim, KL = a->k_len, W = a->k_dim > A ? a->k_dim : A;
+    const int bilinear = a->score == SEQNN_SCORE_BILINEAR;
+    float *g = work, *tmp = g + KL, *acc = tmp + W, *pk = acc + W, *gk = pk + KL * A;
+    if (!SACC(a)) {
+        if (dq)
+            attention_zero_slice(dq, a, b, a->q_len, a->q_dim, a->q_sb, a->q_sh, a->q_st);
+        if (dk)
+            attention_zero_slice(dk, a, b, KL, a->k_dim, a->k_sb, a->k_sh, a->k_st);
+        if (dv)
+            attention_zero_slice(dv, a, b, KL, a->v_dim, a->v_sb, a->v_sh, a->v_st);
+    }
+    const float *wmat = bilinear ? SP(a->w) : NULL;            /* w [q_dim, k_dim] */
+    const float *wq = bilinear ? NULL : SP(a->w_q);            /* w_q [A, q_dim] */
+    const float *wk = bilinear ? NULL : SP(a->w_k);            /* w_k [A, k_dim] */
+    const float *wv = bilinear ? NULL : SP(a->w_v);            /* w_v [A] */
+    float *pdw = part, *pdwq = part, *pdwk = part + A * a->q_dim, *pdwv = pdwk + A * a->k_dim;
+    if (!bilinear) {
+        for (int64_t j = 0; j < KL; j++) {
+            const float *kj = k + attention_at(a->k_sb, a->k_sh, a->k_st, b, 0, j);
+            for (int64_t u = 0; u < A; u++)
+                pk[j * A + u] = attention_dot(wk + u * a->k_dim, kj, a->k_dim);
+        }
+        memset(gk, 0, (size_t)(KL * A) * sizeof(float));
+    }
+    for (int64_t i = 0; i < a->q_len; i++) {
+        const int64_t qoff = attention_at(a->q_sb, a->q_sh, a->q_st, b, 0, i);
+        const float *qi = q + qoff;
+        const float *doi = dout + attention_at(a->o_sb, a->o_sh, a->o_st, b, 0, i);
+        const float *wi = weights + (b * a->q_len + i) * KL;
+        float c = 0.0f;
+        for (int64_t j = 0; j < KL; j++)
+            if (!attention_masked(a, b, i, j)) {
+                g[j] = attention_dot(doi, v + attention_at(a->v_sb, a->v_sh, a->v_st, b, 0, j), a->v_dim);
+                c += wi[j] * g[j];
+            }
+        /* tmp: q^T W (bilinear) or W_q q (additive); acc: sum_j ds_j k_j or sum_j dpre_j */
+        if (bilinear) {
+            memset(tmp, 0, (size_t)a->k_dim * sizeof(float));
+            for (int64_t r = 0; r < a->q_dim; r++)
+                attention_axpy(tmp, qi[r], wmat + r * a->k_dim, a->k_dim);
+            memset(acc, 0, (size_t)a->k_dim * sizeof(float));
+        } else {
+            for (int64_t u = 0; u < A; u++)
+                tmp[u] = attention_dot(wq + u * a->q_dim, qi, a->q_dim);
+            memset(acc, 0, (size_t)A * sizeof(float));
+        }
+        for (int64_t j = 0; j < KL; j++) {
+            if (attention_masked(a, b, i, j))
+                continue;
+            const int64_t koff = attention_at(a->k_sb, a->k_sh, a->k_st, b, 0, j);
+            if (dv)
+                attention_axpy(dv + attention_at(a->v_sb, a->v_sh, a->v_st, b, 0, j), wi[j], doi, a->v_dim);
+            const float ds = wi[j] * (g[j] - c);
+            if (bilinear) {
+                if (dk)
+                    attention_axpy(dk + koff, ds, tmp, a->k_dim);
+                attention_axpy(acc, ds, k + koff, a->k_dim);
+            } else {
+                const vf dsv = vf_set1(ds), one = vf_set1(1.0f);
+                for (int64_t u = 0; u < A; u += VW) {
+                    int64_t m = simd_min64(VW, A - u);
+                    vf t = vf_tanh(vf_add(vld(tmp + u, m), vld(pk + j * A + u, m)));
+                    vf dpre = vf_mul(vf_mul(dsv, vld(wv + u, m)), vf_fnmadd(t, t, one));
+                    vst(pdwv + u, vf_fmadd(dsv, t, vld(pdwv + u, m)), m);
+                    vst(acc + u, vf_add(vld(acc + u, m), dpre), m);
+                    vst(gk + j * A + u, vf_add(vld(gk + j * A + u, m), dpre), m);
+                }
+            }
+        }
+        if (bilinear) {
+            /* dq_i += W acc;  dW += q_i acc^T */
+            for (int64_t r = 0; r < a->q_dim; r++) {
+                if (dq)
+                    dq[qoff + r] += attention_dot(wmat + r * a->k_dim, acc, a->k_dim);
+                attention_axpy(pdw + r * a->k_dim, qi[r], acc, a->k_dim);
+            }
+        } else {
+            /* dq_i += W_q^T acc;  dw_q += acc q_i^T */
+            for (int64_t u = 0; u < A; u++) {
+                if (dq)
+                    attention_axpy(dq + qoff, acc[u], wq + u * a->q_dim, a->q_dim);
+                attention_axpy(pdwq + u * a->q_dim, acc[u], qi, a->q_dim);
+            }
+        }
+    }
+    if (!bilinear)
+        /* dk_j += W_k^T gk_j;  dw_k += gk_j k_j^T */
+        for (int64_t j = 0; j < KL; j++) {
+            const int64_t koff = attention_at(a->k_sb, a->k_sh, a->k_st, b, 0, j);
+            for (int64_t u = 0; u < A; u++) {
+                if (dk)
+                    attention_axpy(dk + koff, gk[j * A + u], wk + u * a->k_dim, a->k_dim);
+                attention_axpy(pdwk + u * a->k_dim, gk[j * A + u], k + koff, a->k_dim);
+            }
+        }
+}
+
+typedef struct attention_param_job {
+    attention_job base;
+    float *parts;                        /* [B, pcount] */
+    int64_t pcount;
+} attention_param_job;
+
+static void attention_backward_param_task(void *ctx, int64_t b, int tid)
+{
+    const attention_param_job *j = ctx;
+    float *part = j->parts + b * j->pcount;
+    memset(part, 0, (size_t)j->pcount * sizeof(float));
+    attention_backward_param_item(&j->base, b, j->base.work + (size_t)tid * j->base.work_stride, part);
+}
+
+/* dst (+)= sum over b of parts[b] (in b order) */
+static void attention_sum_parts(float *dst, const float *parts, int64_t batch, int64_t pcount, int64_t off,
+                                int64_t n, int accumulate)
+{
+    for (int64_t x = 0; x < n; x += VW) {
+        int64_t m = simd_min64(VW, n - x);
+        vf s = vld(parts + off + x, m);
+        for (int64_t b = 1; b < batch; b++)
+            s = vf_add(s, vld(parts + b * pcount + off + x, m));
+        vst_grad(dst + x, s, m, accumulate);
+    }
+}
+
+static seqnn_status attention_backward_param(const seqnn_call *call, const seqnn_attention_args *a)
+{
+    simd_device *dev = simd_dev(call);
+    const int64_t A = a->attn_dim, KL = a->k_len, W = a->k_dim > A ? a->k_dim : A;
+    const int bilinear = a->score == SEQNN_SCORE_BILINEAR;
+    attention_param_job j = { { a, 1.0f, NULL, (size_t)(KL + 2 * W + 2 * KL * A + 16) }, NULL,
+                              bilinear ? a->q_dim * a->k_dim : A * (a->q_dim + a->k_dim + 1) };
+    j.base.work = simd_scratch(dev, SIMD_SCRATCH_K0, j.base.work_stride * (size_t)simd_threads_count());
+    j.parts = simd_scratch(dev, SIMD_SCRATCH_K1, (size_t)(a->batch * j.pcount));
+    if (!j.base.work || !j.parts)
+        return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "attention_backward: out of memory");
+    simd_parallel_for(a->batch, attention_backward_param_task, &j);
+    const int acc = SACC(a);
+    if (bilinear) {
+        if (SHAS(a->dw))
+            attention_sum_parts(SP(a->dw), j.parts, a->batch, j.pcount, 0, j.pcount, acc);
+    } else {
+        if (SHAS(a->dw_q))
+            attention_sum_parts(SP(a->dw_q), j.parts, a->batch, j.pcount, 0, A * a->q_dim, acc);
+        if (SHAS(a->dw_k))
+            attention_sum_parts(SP(a->dw_k), j.parts, a->batch, j.pcount, A * a->q_dim, A * a->k_dim, acc);
+        if (SHAS(a->dw_v))
+            attention_sum_parts(SP(a->dw_v), j.parts, a->batch, j.pcount, A * (a->q_dim + a->k_dim), A, acc);
+    }
+    return SEQNN_OK;
+}
+
 seqnn_status simd_attention_backward(const seqnn_call *call, const seqnn_attention_args *a)
 {
-    if (a->score == SEQNN_SCORE_BILINEAR || a->score == SEQNN_SCORE_ADDITIVE)
-        return seqnn_ref_f32_attention_backward(call, a);   /* see the header comment */
+    int disjoint = (!SHAS(a->dq) || attention_disjoint(a, a->q_len, a->q_dim, a->q_sb, a->q_sh, a->q_st)) &&
+                   (!SHAS(a->dk) || attention_disjoint(a, a->k_len, a->k_dim, a->k_sb, a->k_sh, a->k_st)) &&
+                   (!SHAS(a->dv) || attention_disjoint(a, a->k_len, a->v_dim, a->v_sb, a->v_sh, a->v_st));
+    if (a->score == SEQNN_SCORE_BILINEAR || a->score == SEQNN_SCORE_ADDITIVE) {
+        if (a->batch <= 0)
+            return seqnn_ref_f32_attention_backward(call, a);   /* clears the parameter grads */
+        if (!disjoint)
+            return seqnn_ref_f32_attention_backward(call, a);   /* overlapping slices: serial reference */
+        return attention_backward_param(call, a);
+    }
     attention_job j = { a, attention_dot_factor(a), NULL, (size_t)a->k_len + 16 };
     if (a->batch <= 0 || a->heads <= 0)
         return SEQNN_OK;
     j.work = simd_scratch(simd_dev(call), SIMD_SCRATCH_K0, j.work_stride * (size_t)simd_threads_count());
     if (!j.work)
         return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "attention_backward: out of memory");
-    int parallel = (!SHAS(a->dq) || attention_disjoint(a, a->q_len, a->q_dim, a->q_sb, a->q_sh, a->q_st)) &&
-                   (!SHAS(a->dk) || attention_disjoint(a, a->k_len, a->k_dim, a->k_sb, a->k_sh, a->k_st)) &&
-                   (!SHAS(a->dv) || attention_disjoint(a, a->k_len, a->v_dim, a->v_sb, a->v_sh, a->v_st));
-    if (parallel) {
+    if (disjoint) {
         simd_parallel_for(a->batch, attention_backward_task, &j);
     } else {
         /* slices may overlap: clear everything first, then accumulate in order */
