@@ -1,5 +1,5 @@
 /* common.cl: helpers shared by every kernel file. The plugin builds all
- * kernels/*.cl as one OpenCL C 1.2 program, this file first.
+ * the kernels/ .cl files as one OpenCL C 1.2 program, this file first.
  *
  * Conventions: a tensor is passed as (pointer, long element offset); an
  * offset below 0 marks an optional tensor that is absent. Kernels run over a

@@ -122,7 +122,7 @@ seqnn_status ocl_buffer_fill(const seqnn_call *call, void *handle, size_t offset
 seqnn_status ocl_sync(const seqnn_call *call);
 
 /* ---- the program: embedded sources, disk cache (ocl_program.c) */
-/* Builds (or loads from the cache) the program of every the kernels/ .cl files for dev. */
+/* Builds (or loads from the cache) the program of all the kernels/ .cl files for dev. */
 seqnn_status ocl_program_get(ocl_device *dev, char *msg, size_t msg_size);
 /* The cache directory ($XDG_CACHE_HOME/seqnn or ~/.cache/seqnn) into buf; 0 if none. */
 int ocl_cache_dir(char *buf, size_t size);

@@ -1,9 +1,9 @@
 /* GEMM through CLBlast on the device's queue, and the small shared helpers
  * built on our kernels: column sums, accumulate-copy, deterministic
  * reductions. */
+#include "ocl.h"
 #include <clblast_c.h>
 #include <stdio.h>
-#include "ocl.h"
 
 seqnn_status ocl_gemm(const seqnn_call *call, int ta, int tb, int64_t m, int64_t n, int64_t k,
                       double alpha, ocl_ref a, int64_t lda, ocl_ref b, int64_t ldb,

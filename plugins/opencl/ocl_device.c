@@ -225,9 +225,20 @@ seqnn_status ocl_buffer_copy(const seqnn_call *call, void *dst, size_t dst_offse
 {
     if (!bytes)
         return SEQNN_OK;
-    cl_int err = clEnqueueCopyBuffer(ocl_dev(call)->queue, ((ocl_buffer *)src)->mem,
-                                     ((ocl_buffer *)dst)->mem, src_offset, dst_offset, bytes,
-                                     0, NULL, NULL);
+    cl_command_queue q = ocl_dev(call)->queue;
+    cl_mem s = ((ocl_buffer *)src)->mem, d = ((ocl_buffer *)dst)->mem;
+    cl_int err;
+    if (s == d && src_offset < dst_offset + bytes && dst_offset < src_offset + bytes) {
+        /* overlapping ranges (memmove semantics): OpenCL refuses them, so
+         * go through scratch memory */
+        ocl_ref tmp;
+        OCL_TRY(ocl_scratch(call, OCL_S_H, bytes, &tmp));
+        err = clEnqueueCopyBuffer(q, s, tmp.mem, src_offset, 0, bytes, 0, NULL, NULL);
+        if (err == CL_SUCCESS)
+            err = clEnqueueCopyBuffer(q, tmp.mem, d, 0, dst_offset, bytes, 0, NULL, NULL);
+    } else {
+        err = clEnqueueCopyBuffer(q, s, d, src_offset, dst_offset, bytes, 0, NULL, NULL);
+    }
     return err == CL_SUCCESS ? SEQNN_OK : ocl_fail(call, "clEnqueueCopyBuffer", err);
 }
 

@@ -206,8 +206,15 @@ static void ocl_cache_write(const char *dir, const char *path, const char *key,
 static seqnn_status ocl_build(ocl_device *dev, const char *what, char *msg, size_t msg_size)
 {
     cl_int err = clBuildProgram(dev->program, 1, &dev->device, OCL_BUILD_OPTIONS, NULL, NULL);
-    if (err == CL_SUCCESS)
+    if (err == CL_SUCCESS) {
+        if (ocl_log_debug()) {           /* warnings of a successful build */
+            char log[8192] = "";
+            clGetProgramBuildInfo(dev->program, dev->device, CL_PROGRAM_BUILD_LOG, sizeof log - 1, log, NULL);
+            if (strspn(log, " \n\r\t") < strlen(log))
+                fprintf(stderr, "seqnn opencl: %s: build log of %s:\n%s\n", dev->name, what, log);
+        }
         return SEQNN_OK;
+    }
     seqnn_status st = ocl_fail_msg(msg, msg_size, what, err);
     size_t used = strlen(msg), log_size = 0;
     clGetProgramBuildInfo(dev->program, dev->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &log_size);
@@ -269,7 +276,7 @@ seqnn_status ocl_program_get(ocl_device *dev, char *msg, size_t msg_size)
             st = ocl_fail_msg(msg, msg_size, "clCreateProgramWithSource", err);
             goto out;
         }
-        if ((st = ocl_build(dev, "clBuildProgram (the kernels/ .cl files)", msg, msg_size)) != SEQNN_OK)
+        if ((st = ocl_build(dev, "clBuildProgram (kernels/<family>.cl)", msg, msg_size)) != SEQNN_OK)
             goto out;
         size_t size = 0;
         if (have_dir &&
