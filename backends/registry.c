@@ -241,7 +241,7 @@ static seqnn_status scan_dir(seqnn_registry *reg, const char *dir, char (*seen)[
             return SEQNN_OK;
     if (*n_seen < 16)
         strcpy(seen[(*n_seen)++], resolved);
-    note_searched(reg, dir);
+    note_searched(reg, resolved);
     struct stat st;
     if (stat(resolved, &st) == 0 && (st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
         seqnn_log(SEQNN_LOG_WARN, "plugin directory %s is writable by others: not searched", dir);
@@ -271,8 +271,8 @@ static seqnn_status scan_dir(seqnn_registry *reg, const char *dir, char (*seen)[
         qsort(names, n, sizeof *names, cmp_names);
     for (size_t i = 0; i < n; i++) {
         if (s == SEQNN_OK) {
-            char path[PATH_MAX];
-            snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+            char path[2 * PATH_MAX + 2];
+            snprintf(path, sizeof path, "%s/%s", resolved, names[i]);
             seqnn_plugin_entry *e = add_entry(reg, path);
             if (!e)
                 s = SEQNN_ERR_NO_MEMORY;
