@@ -95,7 +95,9 @@ static seqnn_status ocl_init(void **state, char *msg, size_t msg_size)
             e->device = devs[d];
             char dname[128] = "";
             clGetDeviceInfo(devs[d], CL_DEVICE_NAME, sizeof dname - 1, dname, NULL);
-            snprintf(e->info.name, sizeof e->info.name, "%s: %s", pname, dname);
+            /* "platform: device", cut to the record's size (names are short in practice) */
+            size_t used = (size_t)snprintf(e->info.name, sizeof e->info.name, "%.120s: ", pname);
+            snprintf(e->info.name + used, sizeof e->info.name - used, "%.127s", dname);
             ocl_rate(e);
         }
         free(devs);
