@@ -9,7 +9,8 @@
  *    fused, vectorised cell math on those tiles while they are in cache;
  *  - backward runs BPTT with one GEMM per step for dL/dh_{t-1}, keeps
  *    dL/d(pre-activations) of every step, and forms dx, dW_ih, dW_hh with one
- *    GEMM each over all steps, the biases with column sums.
+ *    GEMM each over all steps; the bias gradients are summed during BPTT
+ *    (per unit chunk, in step order) instead of another pass over dG.
  * Variable lengths: rows whose sequence is over (t >= len[b]) carry their
  * state unchanged (no copies of x or y), in either direction.
  *
@@ -52,6 +53,7 @@ typedef struct rnn_plan {
     float *dg;                           /* [T, B, G*H] dL/d(pre-activations), input side */
     float *dghn;                         /* GRU: [T, B, H] dL/d(W_hn h + b_hn) */
     float *dh_cur, *dh_next, *dc, *work; /* [B, H] each */
+    float *dbias;                        /* [G*H] sum of dg over all steps, then [H] of dghn (GRU) */
     const float *dy; int64_t ldy_d;
 } rnn_plan;
 
@@ -392,6 +394,33 @@ static void rnn_bwd_classic_row(const rnn_plan *p, int64_t b, int64_t j0, int64_
 #define RNN_WB_ALL 0                     /* rows 0 .. G*H (LSTM, RNN) or 0 .. 2H (GRUs) */
 #define RNN_WB_N 1                       /* GRUs: rows 2H .. 3H */
 
+/* dbias[g*H + j] += dg[t, b, g*H + j] for gates [g0, g1), units [j0, j1), rows
+ * in order (GRU: the n rows of dghn too): the bias gradients without another
+ * pass over dg; each column always belongs to the same unit chunk, so the
+ * sums are formed in the same order for any thread count. */
+static void rnn_bwd_bias_acc(const rnn_plan *p, int64_t g0, int64_t g1, int64_t j0, int64_t j1, int with_dghn)
+{
+    const int64_t H = p->H, q0 = p->t * p->B;
+    for (int64_t g = g0; g < g1; g++)
+        for (int64_t j = j0; j < j1; j += VW) {
+            int64_t n = simd_min64(VW, j1 - j);
+            float *acc = p->dbias + g * H + j;
+            vf s = vld(acc, n);
+            for (int64_t b = 0; b < p->B; b++)
+                s = vf_add(s, vld(p->dg + (q0 + b) * p->GH + g * H + j, n));
+            vst(acc, s, n);
+        }
+    if (with_dghn)
+        for (int64_t j = j0; j < j1; j += VW) {
+            int64_t n = simd_min64(VW, j1 - j);
+            float *acc = p->dbias + p->GH + j;
+            vf s = vld(acc, n);
+            for (int64_t b = 0; b < p->B; b++)
+                s = vf_add(s, vld(p->dghn + (q0 + b) * H + j, n));
+            vst(acc, s, n);
+        }
+}
+
 static void rnn_bwd_task0(void *ctx, int64_t u, int tid)
 {
     const rnn_plan *p = ctx;
@@ -399,6 +428,8 @@ static void rnn_bwd_task0(void *ctx, int64_t u, int tid)
     (void)tid;
     for (int64_t b = 0; b < p->B; b++)
         rnn_bwd_cell_row(p, b, j0, j1);
+    if (p->dbias)                        /* classic GRU: dr comes in the next phase */
+        rnn_bwd_bias_acc(p, p->classic ? 1 : 0, p->G, j0, j1, p->gru);
 }
 
 /* classic GRU: work[:, units] = dn * W_hn, then dr and dh_next */
@@ -410,6 +441,8 @@ static void rnn_bwd_task_classic(void *ctx, int64_t u, int tid)
     simd_gemm_tile(p->B, H, 1.0f, p->apack2, p->wpack + RNN_WB_N * p->wpack_stride, H, j0, nu, 0.0f, p->work, H);
     for (int64_t b = 0; b < p->B; b++)
         rnn_bwd_classic_row(p, b, j0, j0 + nu);
+    if (p->dbias)
+        rnn_bwd_bias_acc(p, 0, 1, j0, j0 + nu, 0);
 }
 
 /* dh_next[:, units] += dG_t * W_hh[:, units] */
@@ -445,7 +478,7 @@ static seqnn_status rnn_backward_run(const seqnn_call *call, const seqnn_rnn_arg
     if (B == 0)
         return SEQNN_OK;
 
-    float *small = simd_scratch(dev, SIMD_SCRATCH_K2, (size_t)(5 * BH));
+    float *small = simd_scratch(dev, SIMD_SCRATCH_K2, (size_t)(5 * BH + GH + H));
     p.dg = simd_scratch(dev, SIMD_SCRATCH_K0, (size_t)(TB * GH));
     p.dghn = p.gru ? simd_scratch(dev, SIMD_SCRATCH_K1, (size_t)(TB * H)) : NULL;
     p.wpack_stride = simd_gemm_packed_b_count(p.gru || p.classic ? 2 * H : GH, H);
@@ -463,6 +496,10 @@ static seqnn_status rnn_backward_run(const seqnn_call *call, const seqnn_rnn_arg
     memset(zeros, 0, (size_t)BH * sizeof(float));
     p.h0 = SHAS(a->h0) ? SP(a->h0) : zeros;
     p.c0 = SHAS(a->c0) ? SP(a->c0) : zeros;
+    if (SHAS(a->db_ih) || SHAS(a->db_hh)) {
+        p.dbias = small + 5 * BH;
+        memset(p.dbias, 0, (size_t)(GH + H) * sizeof(float));
+    }
     p.dy = SHAS(a->dy) ? SP(a->dy) : NULL;
     p.ldy_d = a->ldy;
     rnn_plan_regions(&p, SP(a->reserve));
@@ -528,7 +565,7 @@ static seqnn_status rnn_backward_run(const seqnn_call *call, const seqnn_rnn_arg
     if (SHAS(a->dw_ih))
         rc |= simd_sgemm(dev, 1, 0, GH, I, TB, 1.0f, p.dg, GH, SP(a->x), a->ldx, beta, SP(a->dw_ih), I);
     if (SHAS(a->db_ih))
-        simd_colsum(TB, GH, p.dg, GH, SP(a->db_ih), acc);
+        rnn_store_state(SP(a->db_ih), p.dbias, GH, acc);
     /* dW_hh = dGh^T Hprev (GRU n rows: dghn; classic n rows: against r*h) */
     if (SHAS(a->dw_hh)) {
         float *dw = SP(a->dw_hh);
@@ -545,10 +582,10 @@ static seqnn_status rnn_backward_run(const seqnn_call *call, const seqnn_rnn_arg
     if (SHAS(a->db_hh)) {
         float *db = SP(a->db_hh);
         if (p.gru) {
-            simd_colsum(TB, 2 * H, p.dg, GH, db, acc);
-            simd_colsum(TB, H, p.dghn, H, db + 2 * H, acc);
+            rnn_store_state(db, p.dbias, 2 * H, acc);
+            rnn_store_state(db + 2 * H, p.dbias + GH, H, acc);
         } else {
-            simd_colsum(TB, GH, p.dg, GH, db, acc);
+            rnn_store_state(db, p.dbias, GH, acc);
         }
     }
     if (rc)
