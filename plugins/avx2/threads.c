@@ -1,6 +1,11 @@
 /* A small pthread pool for the SIMD plugins (see threads.h): workers sleep on
- * a condition variable, take task indices from an atomic counter, and the
- * caller joins in. One job at a time; a second caller runs serially. */
+ * a condition variable; a job hands out task indices through one atomic
+ * ticket that carries the job's generation, so a worker that wakes late can
+ * never take a task of a later job, and the caller waits only for the tasks
+ * to be done, never for idle workers to check in (on a loaded machine a
+ * descheduled worker does not hold up a job it took no part in). The caller
+ * runs tasks too. One job at a time; a nested or concurrent call runs its
+ * tasks serially in its own thread. */
 #define _GNU_SOURCE
 #include "threads.h"
 
@@ -13,36 +18,53 @@
 #define THREADS_MAX 256
 
 static struct {
-    pthread_mutex_t lock;                /* guards everything below but `next` */
-    pthread_cond_t wake, done;
+    pthread_mutex_t lock;                /* guards the job description and the conditions */
+    pthread_cond_t wake, done_cv;
     pthread_mutex_t job_lock;            /* held by the one caller running a job */
     pthread_t workers[THREADS_MAX];
     int nworkers;                        /* threads besides the caller */
     int started, stop;
-    uint64_t generation;                 /* bumped for each job */
-    uint64_t start_generation;           /* generation when the workers were created */
-    int running;                         /* workers still in the current job */
+    uint32_t generation;                 /* bumped for each job */
+    uint32_t start_generation;           /* generation when the workers were created */
     simd_task_fn fn;
     void *ctx;
     int64_t ntasks;
-    atomic_llong next;                   /* next task index to hand out */
+    atomic_ullong ticket;                /* (generation << 32) | next task index */
+    atomic_llong done;                   /* tasks of the current job finished */
 } threads_pool = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .wake = PTHREAD_COND_INITIALIZER,
-    .done = PTHREAD_COND_INITIALIZER,
+    .done_cv = PTHREAD_COND_INITIALIZER,
     .job_lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
 /* index of the calling thread: 0 for any thread outside the pool */
 static _Thread_local int threads_self;
 
-static void threads_run_tasks(simd_task_fn fn, void *ctx, int64_t ntasks)
+/* the next task of job `gen`, or -1 when it has none left (or is over) */
+static int64_t threads_claim(uint32_t gen, int64_t ntasks)
+{
+    unsigned long long cur = atomic_load(&threads_pool.ticket);
+    for (;;) {
+        if ((uint32_t)(cur >> 32) != gen || (int64_t)(cur & 0xffffffffu) >= ntasks)
+            return -1;
+        if (atomic_compare_exchange_weak(&threads_pool.ticket, &cur, cur + 1))
+            return (int64_t)(cur & 0xffffffffu);
+    }
+}
+
+static void threads_run_tasks(uint32_t gen, simd_task_fn fn, void *ctx, int64_t ntasks)
 {
     for (;;) {
-        int64_t t = atomic_fetch_add(&threads_pool.next, 1);
-        if (t >= ntasks)
+        int64_t t = threads_claim(gen, ntasks);
+        if (t < 0)
             break;
         fn(ctx, t, threads_self);
+        if (atomic_fetch_add(&threads_pool.done, 1) + 1 == ntasks) {
+            pthread_mutex_lock(&threads_pool.lock);
+            pthread_cond_signal(&threads_pool.done_cv);
+            pthread_mutex_unlock(&threads_pool.lock);
+        }
     }
 }
 
@@ -54,10 +76,9 @@ static void threads_run_serial(simd_task_fn fn, void *ctx, int64_t ntasks)
 
 static void *threads_worker(void *arg)
 {
-    uint64_t seen = 0;
     threads_self = (int)(intptr_t)arg;
     pthread_mutex_lock(&threads_pool.lock);
-    seen = threads_pool.start_generation; /* jobs before the pool started are not its own */
+    uint32_t seen = threads_pool.start_generation; /* jobs before the pool started are not its own */
     for (;;) {
         while (!threads_pool.stop && threads_pool.generation == seen)
             pthread_cond_wait(&threads_pool.wake, &threads_pool.lock);
@@ -68,10 +89,8 @@ static void *threads_worker(void *arg)
         void *ctx = threads_pool.ctx;
         int64_t ntasks = threads_pool.ntasks;
         pthread_mutex_unlock(&threads_pool.lock);
-        threads_run_tasks(fn, ctx, ntasks);
+        threads_run_tasks(seen, fn, ctx, ntasks);
         pthread_mutex_lock(&threads_pool.lock);
-        if (--threads_pool.running == 0)
-            pthread_cond_signal(&threads_pool.done);
     }
     pthread_mutex_unlock(&threads_pool.lock);
     return NULL;
@@ -144,7 +163,7 @@ void simd_parallel_for(int64_t ntasks, simd_task_fn fn, void *ctx)
 {
     if (ntasks <= 0)
         return;
-    if (ntasks == 1 || pthread_mutex_trylock(&threads_pool.job_lock) != 0) {
+    if (ntasks == 1 || ntasks > 0xffffffffLL || pthread_mutex_trylock(&threads_pool.job_lock) != 0) {
         threads_run_serial(fn, ctx, ntasks);
         return;
     }
@@ -154,20 +173,20 @@ void simd_parallel_for(int64_t ntasks, simd_task_fn fn, void *ctx)
         return;
     }
     pthread_mutex_lock(&threads_pool.lock);
+    uint32_t gen = ++threads_pool.generation;
     threads_pool.fn = fn;
     threads_pool.ctx = ctx;
     threads_pool.ntasks = ntasks;
-    atomic_store(&threads_pool.next, 0);
-    threads_pool.running = threads_pool.nworkers;
-    threads_pool.generation++;
+    atomic_store(&threads_pool.done, 0);
+    atomic_store(&threads_pool.ticket, (unsigned long long)gen << 32);
     pthread_cond_broadcast(&threads_pool.wake);
     pthread_mutex_unlock(&threads_pool.lock);
 
-    threads_run_tasks(fn, ctx, ntasks);
+    threads_run_tasks(gen, fn, ctx, ntasks);
 
     pthread_mutex_lock(&threads_pool.lock);
-    while (threads_pool.running > 0)
-        pthread_cond_wait(&threads_pool.done, &threads_pool.lock);
+    while (atomic_load(&threads_pool.done) < ntasks)
+        pthread_cond_wait(&threads_pool.done_cv, &threads_pool.lock);
     pthread_mutex_unlock(&threads_pool.lock);
     pthread_mutex_unlock(&threads_pool.job_lock);
 }
