@@ -180,9 +180,15 @@ typedef struct gemm_job {
     float *bpack_dst;                    /* packing target (general path) */
     int64_t chunk;                       /* columns per compute task (multiple of NR) */
     float *apack;                        /* per-thread MC x KC panels */
-    float *bjit;                         /* per-thread KC x NR panel: B packed just in time
+    float *bjit;                         /* per-thread KC x GEMM_JIT_COLS: B packed just in time
                                           * (one row block: each panel is used by one task) */
+    int jit_chunk;                       /* 1: a task's whole chunk per depth block, row by row
+                                          * (rows of B far apart); 0: each panel right before use */
 } gemm_job;
+
+/* columns of B a task packs just in time per depth block (8 panels: with the
+ * A block, within L2) */
+#define GEMM_JIT_COLS (12 * NR)
 
 /* packing tasks: one per group of panels, all pc blocks */
 #define GEMM_PACK_GROUP 8
@@ -226,15 +232,33 @@ static void gemm_compute_task(void *ctx, int64_t task, int tid)
         float beta = pc == 0 ? g->beta : 1.0f;
         for (int64_t i = 0; i < mc; i += MR)
             gemm_pack_a_panel(g->ta, g->a, g->lda, i0 + i, gemm_min(MR, mc - i), pc, kc, ap + i * kc);
+        float *bb = g->bjit ? g->bjit + (size_t)tid * KC * GEMM_JIT_COLS : NULL;
+        if (bb && g->jit_chunk) {
+            /* this task's panels for this depth block, L2-resident; whole panels of
+             * a row-major B row by row (contiguous reads), the rest panel by panel */
+            int64_t full = ncc / NR * NR;
+            if (!g->tb && full > 0) {
+                const float *src = g->b + pc * g->ldb + g->jc + j0;
+                for (int64_t p = 0; p < kc; p++, src += g->ldb)
+                    for (int64_t j = 0; j < full; j += NR) {
+                        float *d = bb + j * kc + p * NR;
+                        vf_store(d, vf_load(src + j));
+                        vf_store(d + VW, vf_load(src + j + VW));
+                    }
+            } else {
+                full = 0;
+            }
+            for (int64_t j = full; j < ncc; j += NR)
+                gemm_pack_b_panel(g->tb, g->b, g->ldb, pc, kc, g->jc + j0 + j, gemm_min(NR, ncc - j), bb + j * kc);
+        }
         for (int64_t j = 0; j < ncc; j += NR) {
             int64_t nr = gemm_min(NR, ncc - j);
             const float *bp;
-            if (g->bjit) {
-                float *bb = g->bjit + (size_t)tid * KC * NR;
-                gemm_pack_b_panel(g->tb, g->b, g->ldb, pc, kc, g->jc + j0 + j, nr, bb);
+            if (bb && !g->jit_chunk) {
+                gemm_pack_b_panel(g->tb, g->b, g->ldb, pc, kc, g->jc + j0 + j, nr, bb);   /* L1-hot */
                 bp = bb;
             } else {
-                bp = g->bpack + pc * g->bstride + (j0 + j) * kc;
+                bp = bb ? bb + j * kc : g->bpack + pc * g->bstride + (j0 + j) * kc;
             }
             for (int64_t i = 0; i < mc; i += MR)
                 gemm_micro(kc, ap + i * kc, bp, g->c + (i0 + i) * g->ldc + g->jc + j0 + j, g->ldc,
@@ -272,6 +296,8 @@ static void gemm_run_block(gemm_job *g)
         if (per < 4)
             per = 4;                     /* at least 4 panels per task */
     }
+    if (g->bjit && g->jit_chunk && per * NR > GEMM_JIT_COLS)
+        per = GEMM_JIT_COLS / NR;
     g->chunk = per * NR;
     simd_parallel_for(mblocks * gemm_ceil_div(g->nc, g->chunk), gemm_compute_task, g);
 }
@@ -302,12 +328,15 @@ int simd_sgemm(simd_device *dev, int ta, int tb, int64_t m, int64_t n, int64_t k
     int64_t nc_alloc = gemm_min(nc_max, gemm_ceil_div(n, NR) * NR);
     /* one row block: pack each B panel right before its only use (L1-hot) */
     const int jit = m <= MC;
-    float *bpack = jit ? simd_scratch(dev, SIMD_SCRATCH_GEMM_B, (size_t)simd_threads_count() * KC * NR)
+    float *bpack = jit ? simd_scratch(dev, SIMD_SCRATCH_GEMM_B, (size_t)simd_threads_count() * KC * GEMM_JIT_COLS)
                        : simd_scratch(dev, SIMD_SCRATCH_GEMM_B, (size_t)nc_alloc * k);
     g.apack = gemm_apack(dev);
     if (!bpack || !g.apack)
         return -1;
     g.bjit = jit ? bpack : NULL;
+    /* rows of B 16 KiB or more apart: a panel's rows are on different pages and
+     * its per-panel packing is slow; pack the task's chunk row by row instead */
+    g.jit_chunk = !tb && ldb >= 4096;
     for (int64_t jc = 0; jc < n; jc += nc_max) {
         g.jc = jc;
         g.nc = gemm_min(nc_max, n - jc);
