@@ -7,44 +7,6 @@
 #include <math.h>
 #include "conformance.h"
 
-/* The argument check must refuse `args` (what: the defect, for the message). */
-static void attention_expect_rejected(cf_run *r, seqnn_kernel_id id, const void *args, const char *what)
-{
-    char msg[512];
-    if (seqnn_kernel_check(id, args, msg, sizeof msg) != SEQNN_ERR_INVALID_ARG)
-        cf_fail(r, "%s: argument check accepted %s", seqnn_kernel_name(id), what);
-}
-
-/* The argument check must accept the tensor *field (inside args, a valid
- * call) in a plugin buffer of exactly `extent` elements, and refuse it in one
- * of extent - 1: the check's extent is exact. *field is restored. */
-static void attention_expect_extent(cf_run *r, seqnn_kernel_id id, const void *args, seqnn_tref *field,
-                               seqnn_dtype dtype, int64_t extent, const char *name)
-{
-    seqnn_context *ctx = cf_context(r);
-    const seqnn_tref saved = *field;
-    seqnn_buffer *exact = NULL, *shorter = NULL;
-    char msg[512];
-    if (seqnn_buffer_alloc(ctx, dtype, extent, &exact) != SEQNN_OK ||
-        seqnn_buffer_alloc(ctx, dtype, extent - 1, &shorter) != SEQNN_OK) {
-        cf_fail(r, "cannot allocate %s buffers: %s", name, seqnn_last_error());
-    } else {
-        *field = seqnn_at(exact, 0);
-        if (seqnn_kernel_check(id, args, msg, sizeof msg) != SEQNN_OK)
-            cf_fail(r, "%s: argument check refused %s in a buffer of exactly %lld elements: %s",
-                    seqnn_kernel_name(id), name, (long long)extent, msg);
-        *field = seqnn_at(shorter, 0);
-        if (seqnn_kernel_check(id, args, msg, sizeof msg) != SEQNN_ERR_INVALID_ARG)
-            cf_fail(r, "%s: argument check accepted %s in a buffer of %lld elements (it needs %lld)",
-                    seqnn_kernel_name(id), name, (long long)(extent - 1), (long long)extent);
-    }
-    *field = saved;
-    if (exact)
-        seqnn_buffer_free(ctx, exact);
-    if (shorter)
-        seqnn_buffer_free(ctx, shorter);
-}
-
 /* ------------------------------------------------------------ layouts --- */
 
 /* Layouts of a [B, heads, T, D] tensor (element (b, h, t, d) at
@@ -319,56 +281,56 @@ static void attention_rejects(cf_run *r, int backward)
     cf_call(r, id, &a);                  /* the valid calls themselves */
     cf_call(r, id, &b2);
     cf_call(r, id, &a3);
-    bad = a; bad.flags = backward ? 2u : 1u;   attention_expect_rejected(r, id, &bad, "unknown flags");
-    bad = a; bad.score = SEQNN_SCORE_COUNT;    attention_expect_rejected(r, id, &bad, "score = COUNT");
-    bad = a; bad.score = (seqnn_score)-1;      attention_expect_rejected(r, id, &bad, "score = -1");
-    bad = a; bad.batch = -1;       attention_expect_rejected(r, id, &bad, "batch = -1");
-    bad = a; bad.heads = 0;        attention_expect_rejected(r, id, &bad, "heads = 0");
-    bad = a; bad.q_len = -1;       attention_expect_rejected(r, id, &bad, "q_len = -1");
-    bad = a; bad.k_len = -1;       attention_expect_rejected(r, id, &bad, "k_len = -1");
-    bad = a; bad.v_dim = 0;        attention_expect_rejected(r, id, &bad, "v_dim = 0");
-    bad = a; bad.k_dim = 3;        attention_expect_rejected(r, id, &bad, "q_dim != k_dim for a dot score");
-    bad = a; bad.scale = NAN;      attention_expect_rejected(r, id, &bad, "scale = NaN");
-    bad = a; bad.causal = 2;       attention_expect_rejected(r, id, &bad, "causal = 2");
+    bad = a; bad.flags = backward ? 2u : 1u;   cf_expect_rejected(r, id, &bad, "unknown flags");
+    bad = a; bad.score = SEQNN_SCORE_COUNT;    cf_expect_rejected(r, id, &bad, "score = COUNT");
+    bad = a; bad.score = (seqnn_score)-1;      cf_expect_rejected(r, id, &bad, "score = -1");
+    bad = a; bad.batch = -1;       cf_expect_rejected(r, id, &bad, "batch = -1");
+    bad = a; bad.heads = 0;        cf_expect_rejected(r, id, &bad, "heads = 0");
+    bad = a; bad.q_len = -1;       cf_expect_rejected(r, id, &bad, "q_len = -1");
+    bad = a; bad.k_len = -1;       cf_expect_rejected(r, id, &bad, "k_len = -1");
+    bad = a; bad.v_dim = 0;        cf_expect_rejected(r, id, &bad, "v_dim = 0");
+    bad = a; bad.k_dim = 3;        cf_expect_rejected(r, id, &bad, "q_dim != k_dim for a dot score");
+    bad = a; bad.scale = NAN;      cf_expect_rejected(r, id, &bad, "scale = NaN");
+    bad = a; bad.causal = 2;       cf_expect_rejected(r, id, &bad, "causal = 2");
     dot.lengths[0] = 7;            /* k_len + 1 */
-    bad = a;                       attention_expect_rejected(r, id, &bad, "key_lengths[0] = k_len + 1");
+    bad = a;                       cf_expect_rejected(r, id, &bad, "key_lengths[0] = k_len + 1");
     dot.lengths[0] = -1;
-    bad = a;                       attention_expect_rejected(r, id, &bad, "key_lengths[0] = -1");
+    bad = a;                       cf_expect_rejected(r, id, &bad, "key_lengths[0] = -1");
     dot.lengths[0] = 0;
-    bad = a; bad.k_sb = -1;        attention_expect_rejected(r, id, &bad, "a negative k stride");
-    bad = a; attention_expect_extent(r, id, &bad, &bad.q, SEQNN_F32, dot.ql.count, "q");
-    bad = a; attention_expect_extent(r, id, &bad, &bad.k, SEQNN_F32, dot.kl.count, "k");
-    bad = a; attention_expect_extent(r, id, &bad, &bad.v, SEQNN_F32, dot.vl.count, "v");
-    bad = a; bad.q.buf = NULL;     attention_expect_rejected(r, id, &bad, "a missing q");
-    bad = a; bad.w = b2.w;         attention_expect_rejected(r, id, &bad, "w with a dot score");
-    bad = a; bad.w_v = a3.w_v;     attention_expect_rejected(r, id, &bad, "w_v with a dot score");
-    bad = b2; bad.heads = 2;       attention_expect_rejected(r, id, &bad, "bilinear with 2 heads");
-    bad = b2; bad.w.buf = NULL;    attention_expect_rejected(r, id, &bad, "bilinear without w");
-    bad = b2; attention_expect_extent(r, id, &bad, &bad.w, SEQNN_F32, s.q_dim * s.k_dim, "w");
-    bad = a3; bad.attn_dim = 0;    attention_expect_rejected(r, id, &bad, "attn_dim = 0");
-    bad = a3; bad.w_k.buf = NULL;  attention_expect_rejected(r, id, &bad, "additive without w_k");
-    bad = a3; attention_expect_extent(r, id, &bad, &bad.w_q, SEQNN_F32, s.attn_dim * s.q_dim, "w_q");
-    bad = a3; attention_expect_extent(r, id, &bad, &bad.w_k, SEQNN_F32, s.attn_dim * s.k_dim, "w_k");
-    bad = a3; attention_expect_extent(r, id, &bad, &bad.w_v, SEQNN_F32, s.attn_dim, "w_v");
-    bad = a3; bad.w = b2.w;        attention_expect_rejected(r, id, &bad, "w with the additive score");
+    bad = a; bad.k_sb = -1;        cf_expect_rejected(r, id, &bad, "a negative k stride");
+    bad = a; cf_expect_extent(r, id, &bad, &bad.q, SEQNN_F32, dot.ql.count, "q");
+    bad = a; cf_expect_extent(r, id, &bad, &bad.k, SEQNN_F32, dot.kl.count, "k");
+    bad = a; cf_expect_extent(r, id, &bad, &bad.v, SEQNN_F32, dot.vl.count, "v");
+    bad = a; bad.q.buf = NULL;     cf_expect_rejected(r, id, &bad, "a missing q");
+    bad = a; bad.w = b2.w;         cf_expect_rejected(r, id, &bad, "w with a dot score");
+    bad = a; bad.w_v = a3.w_v;     cf_expect_rejected(r, id, &bad, "w_v with a dot score");
+    bad = b2; bad.heads = 2;       cf_expect_rejected(r, id, &bad, "bilinear with 2 heads");
+    bad = b2; bad.w.buf = NULL;    cf_expect_rejected(r, id, &bad, "bilinear without w");
+    bad = b2; cf_expect_extent(r, id, &bad, &bad.w, SEQNN_F32, s.q_dim * s.k_dim, "w");
+    bad = a3; bad.attn_dim = 0;    cf_expect_rejected(r, id, &bad, "attn_dim = 0");
+    bad = a3; bad.w_k.buf = NULL;  cf_expect_rejected(r, id, &bad, "additive without w_k");
+    bad = a3; cf_expect_extent(r, id, &bad, &bad.w_q, SEQNN_F32, s.attn_dim * s.q_dim, "w_q");
+    bad = a3; cf_expect_extent(r, id, &bad, &bad.w_k, SEQNN_F32, s.attn_dim * s.k_dim, "w_k");
+    bad = a3; cf_expect_extent(r, id, &bad, &bad.w_v, SEQNN_F32, s.attn_dim, "w_v");
+    bad = a3; bad.w = b2.w;        cf_expect_rejected(r, id, &bad, "w with the additive score");
     if (!backward) {
-        bad = a; bad.out.buf = NULL;   attention_expect_rejected(r, id, &bad, "a missing out");
-        bad = a; attention_expect_extent(r, id, &bad, &bad.out, SEQNN_F32, dot.ol.count, "out");
-        bad = a; attention_expect_extent(r, id, &bad, &bad.weights, SEQNN_F32, n_weights, "weights");
+        bad = a; bad.out.buf = NULL;   cf_expect_rejected(r, id, &bad, "a missing out");
+        bad = a; cf_expect_extent(r, id, &bad, &bad.out, SEQNN_F32, dot.ol.count, "out");
+        bad = a; cf_expect_extent(r, id, &bad, &bad.weights, SEQNN_F32, n_weights, "weights");
     } else {
-        bad = a; bad.weights.buf = NULL; attention_expect_rejected(r, id, &bad, "backward without weights");
-        bad = a; bad.dout.buf = NULL;  attention_expect_rejected(r, id, &bad, "a missing dout");
-        bad = a; attention_expect_extent(r, id, &bad, &bad.weights, SEQNN_F32, n_weights, "weights");
-        bad = a; attention_expect_extent(r, id, &bad, &bad.dout, SEQNN_F32, dot.ol.count, "dout");
-        bad = a; attention_expect_extent(r, id, &bad, &bad.dq, SEQNN_F32, dot.ql.count, "dq");
-        bad = a; attention_expect_extent(r, id, &bad, &bad.dk, SEQNN_F32, dot.kl.count, "dk");
-        bad = a; attention_expect_extent(r, id, &bad, &bad.dv, SEQNN_F32, dot.vl.count, "dv");
-        bad = b2; attention_expect_extent(r, id, &bad, &bad.dw, SEQNN_F32, s.q_dim * s.k_dim, "dw");
-        bad = a3; attention_expect_extent(r, id, &bad, &bad.dw_q, SEQNN_F32, s.attn_dim * s.q_dim, "dw_q");
-        bad = a3; attention_expect_extent(r, id, &bad, &bad.dw_k, SEQNN_F32, s.attn_dim * s.k_dim, "dw_k");
-        bad = a; bad.dw = b2.dw;       attention_expect_rejected(r, id, &bad, "dw with a dot score");
-        bad = b2; bad.dw_q = a3.dw_q;  attention_expect_rejected(r, id, &bad, "dw_q with a bilinear score");
-        bad = a3; attention_expect_extent(r, id, &bad, &bad.dw_v, SEQNN_F32, s.attn_dim, "dw_v");
+        bad = a; bad.weights.buf = NULL; cf_expect_rejected(r, id, &bad, "backward without weights");
+        bad = a; bad.dout.buf = NULL;  cf_expect_rejected(r, id, &bad, "a missing dout");
+        bad = a; cf_expect_extent(r, id, &bad, &bad.weights, SEQNN_F32, n_weights, "weights");
+        bad = a; cf_expect_extent(r, id, &bad, &bad.dout, SEQNN_F32, dot.ol.count, "dout");
+        bad = a; cf_expect_extent(r, id, &bad, &bad.dq, SEQNN_F32, dot.ql.count, "dq");
+        bad = a; cf_expect_extent(r, id, &bad, &bad.dk, SEQNN_F32, dot.kl.count, "dk");
+        bad = a; cf_expect_extent(r, id, &bad, &bad.dv, SEQNN_F32, dot.vl.count, "dv");
+        bad = b2; cf_expect_extent(r, id, &bad, &bad.dw, SEQNN_F32, s.q_dim * s.k_dim, "dw");
+        bad = a3; cf_expect_extent(r, id, &bad, &bad.dw_q, SEQNN_F32, s.attn_dim * s.q_dim, "dw_q");
+        bad = a3; cf_expect_extent(r, id, &bad, &bad.dw_k, SEQNN_F32, s.attn_dim * s.k_dim, "dw_k");
+        bad = a; bad.dw = b2.dw;       cf_expect_rejected(r, id, &bad, "dw with a dot score");
+        bad = b2; bad.dw_q = a3.dw_q;  cf_expect_rejected(r, id, &bad, "dw_q with a bilinear score");
+        bad = a3; cf_expect_extent(r, id, &bad, &bad.dw_v, SEQNN_F32, s.attn_dim, "dw_v");
     }
     cf_end(r);
 }

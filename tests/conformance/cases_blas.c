@@ -6,15 +6,6 @@
 #include <math.h>
 #include "conformance.h"
 
-/* The argument check must refuse `args` (what: the defect, for the message). */
-static void blas_expect_rejected(cf_run *r, seqnn_kernel_id id, const void *args,
-                                 const char *what)
-{
-    char msg[512];
-    if (seqnn_kernel_check(id, args, msg, sizeof msg) != SEQNN_ERR_INVALID_ARG)
-        cf_fail(r, "%s: argument check accepted %s", seqnn_kernel_name(id), what);
-}
-
 /* One gemm check. pad is added to every leading dimension and to every batch
  * stride beyond dense; shared_a sets stride_a = 0 (one A for the whole batch). */
 typedef struct blas_gemm_shape {
@@ -82,28 +73,28 @@ static void blas_gemm_rejects(cf_run *r)
     g.lda = 6; g.ldb = 5; g.ldc = 5; g.stride_a = 24; g.stride_b = 30; g.stride_c = 20;
     g.a = cf_ref(A); g.b = cf_ref(B); g.c = cf_ref(C);
     cf_call(r, SEQNN_KERNEL_gemm, &g);   /* the valid call itself */
-    bad = g; bad.flags = 1;           blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "flags = 1");
-    bad = g; bad.trans_a = 2;         blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "trans_a = 2");
-    bad = g; bad.trans_b = -1;        blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "trans_b = -1");
-    bad = g; bad.m = -1;              blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "m = -1");
-    bad = g; bad.k = -1;              blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "k = -1");
-    bad = g; bad.batch = 0;           blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "batch = 0");
-    bad = g; bad.lda = 5;             blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "lda < k");
+    bad = g; bad.flags = 1;           cf_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "flags = 1");
+    bad = g; bad.trans_a = 2;         cf_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "trans_a = 2");
+    bad = g; bad.trans_b = -1;        cf_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "trans_b = -1");
+    bad = g; bad.m = -1;              cf_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "m = -1");
+    bad = g; bad.k = -1;              cf_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "k = -1");
+    bad = g; bad.batch = 0;           cf_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "batch = 0");
+    bad = g; bad.lda = 5;             cf_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "lda < k");
     /* (extents past the end by more than the framework's 16 guard elements) */
-    bad = g; bad.lda = 20;            blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "a past its buffer");
+    bad = g; bad.lda = 20;            cf_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "a past its buffer");
     bad = g; bad.trans_a = 1; bad.lda = 10;
-    blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "trans_a = 1: a [k, m] past its buffer");
-    bad = g; bad.ldb = 4;             blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "ldb < n");
-    bad = g; bad.ldc = 4;             blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "ldc < n");
-    bad = g; bad.ldb = 20;            blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "b past its buffer");
-    bad = g; bad.stride_c = 19;       blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "overlapping C matrices");
-    bad = g; bad.stride_a = -24;      blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "stride_a < 0");
-    bad = g; bad.batch = 3;           blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "batch past the buffers");
-    bad = g; bad.alpha = NAN;         blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "alpha = NaN");
-    bad = g; bad.beta = INFINITY;     blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "beta = inf");
-    bad = g; bad.c.buf = NULL;        blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "a missing c");
-    bad = g; bad.a = cf_ref(I);       blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "an int32 a");
-    bad = g; bad.c = bad.a;           blas_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "c = a");
+    cf_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "trans_a = 1: a [k, m] past its buffer");
+    bad = g; bad.ldb = 4;             cf_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "ldb < n");
+    bad = g; bad.ldc = 4;             cf_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "ldc < n");
+    bad = g; bad.ldb = 20;            cf_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "b past its buffer");
+    bad = g; bad.stride_c = 19;       cf_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "overlapping C matrices");
+    bad = g; bad.stride_a = -24;      cf_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "stride_a < 0");
+    bad = g; bad.batch = 3;           cf_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "batch past the buffers");
+    bad = g; bad.alpha = NAN;         cf_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "alpha = NaN");
+    bad = g; bad.beta = INFINITY;     cf_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "beta = inf");
+    bad = g; bad.c.buf = NULL;        cf_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "a missing c");
+    bad = g; bad.a = cf_ref(I);       cf_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "an int32 a");
+    bad = g; bad.c = bad.a;           cf_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "c = a");
     cf_end(r);
 }
 
@@ -204,19 +195,19 @@ static void blas_bias_rejects(cf_run *r, seqnn_kernel_id id)
     b.y = cf_ref(y); b.b = cf_ref(bias); b.dy = cf_ref(dy); b.db = cf_ref(db);
     cf_call(r, id, &b);   /* the valid call itself */
     bad = b; bad.flags = backward ? 2 : SEQNN_FLAG_OVERWRITE;
-    blas_expect_rejected(r, id, &bad, "flags");
-    bad = b; bad.rows = -1;  blas_expect_rejected(r, id, &bad, "rows = -1");
-    bad = b; bad.ldy = 3;    blas_expect_rejected(r, id, &bad, "ldy < cols");
+    cf_expect_rejected(r, id, &bad, "flags");
+    bad = b; bad.rows = -1;  cf_expect_rejected(r, id, &bad, "rows = -1");
+    bad = b; bad.ldy = 3;    cf_expect_rejected(r, id, &bad, "ldy < cols");
     /* (extents past the end by more than the framework's 16 guard elements) */
-    bad = b; bad.ldy = 40;   blas_expect_rejected(r, id, &bad, "rows past the buffer");
+    bad = b; bad.ldy = 40;   cf_expect_rejected(r, id, &bad, "rows past the buffer");
     bad = b; bad.cols = 30; bad.ldy = 30;
-    blas_expect_rejected(r, id, &bad, "cols past the buffers");
+    cf_expect_rejected(r, id, &bad, "cols past the buffers");
     if (backward) {
-        bad = b; bad.db.buf = NULL; blas_expect_rejected(r, id, &bad, "a missing db");
-        bad = b; bad.dy.buf = NULL; blas_expect_rejected(r, id, &bad, "a missing dy");
+        bad = b; bad.db.buf = NULL; cf_expect_rejected(r, id, &bad, "a missing db");
+        bad = b; bad.dy.buf = NULL; cf_expect_rejected(r, id, &bad, "a missing dy");
     } else {
-        bad = b; bad.b.buf = NULL;  blas_expect_rejected(r, id, &bad, "a missing b");
-        bad = b; bad.y.buf = NULL;  blas_expect_rejected(r, id, &bad, "a missing y");
+        bad = b; bad.b.buf = NULL;  cf_expect_rejected(r, id, &bad, "a missing b");
+        bad = b; bad.y.buf = NULL;  cf_expect_rejected(r, id, &bad, "a missing y");
     }
     cf_end(r);
 }

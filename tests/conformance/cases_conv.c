@@ -8,44 +8,6 @@
 #include <string.h>
 #include "conformance.h"
 
-/* The argument check must refuse `args` (what: the defect, for the message). */
-static void conv_expect_rejected(cf_run *r, seqnn_kernel_id id, const void *args, const char *what)
-{
-    char msg[512];
-    if (seqnn_kernel_check(id, args, msg, sizeof msg) != SEQNN_ERR_INVALID_ARG)
-        cf_fail(r, "%s: argument check accepted %s", seqnn_kernel_name(id), what);
-}
-
-/* The argument check must accept the tensor *field (inside args, a valid
- * call) in a plugin buffer of exactly `extent` elements, and refuse it in one
- * of extent - 1: the check's extent is exact. *field is restored. */
-static void conv_expect_extent(cf_run *r, seqnn_kernel_id id, const void *args, seqnn_tref *field,
-                               seqnn_dtype dtype, int64_t extent, const char *name)
-{
-    seqnn_context *ctx = cf_context(r);
-    const seqnn_tref saved = *field;
-    seqnn_buffer *exact = NULL, *shorter = NULL;
-    char msg[512];
-    if (seqnn_buffer_alloc(ctx, dtype, extent, &exact) != SEQNN_OK ||
-        seqnn_buffer_alloc(ctx, dtype, extent - 1, &shorter) != SEQNN_OK) {
-        cf_fail(r, "cannot allocate %s buffers: %s", name, seqnn_last_error());
-    } else {
-        *field = seqnn_at(exact, 0);
-        if (seqnn_kernel_check(id, args, msg, sizeof msg) != SEQNN_OK)
-            cf_fail(r, "%s: argument check refused %s in a buffer of exactly %lld elements: %s",
-                    seqnn_kernel_name(id), name, (long long)extent, msg);
-        *field = seqnn_at(shorter, 0);
-        if (seqnn_kernel_check(id, args, msg, sizeof msg) != SEQNN_ERR_INVALID_ARG)
-            cf_fail(r, "%s: argument check accepted %s in a buffer of %lld elements (it needs %lld)",
-                    seqnn_kernel_name(id), name, (long long)(extent - 1), (long long)extent);
-    }
-    *field = saved;
-    if (exact)
-        seqnn_buffer_free(ctx, exact);
-    if (shorter)
-        seqnn_buffer_free(ctx, shorter);
-}
-
 /* ------------------------------------------------------------ layouts --- */
 
 /* Layouts of a [B, C, L] tensor (element (b, c, l) at b*sb + c*sc + l*sl). */
@@ -257,36 +219,36 @@ static void conv_rejects(cf_run *r, int backward)
         conv_add_grads(r, &cc, &g, &a, &dy, &dx, &dw, &db);
     }
     cf_call(r, id, &a);                  /* the valid call itself */
-    bad = a; bad.flags = backward ? 2u : 1u;   conv_expect_rejected(r, id, &bad, "unknown flags");
-    bad = a; bad.batch = -1;         conv_expect_rejected(r, id, &bad, "batch = -1");
-    bad = a; bad.in_channels = 0;    conv_expect_rejected(r, id, &bad, "in_channels = 0");
-    bad = a; bad.out_channels = 0;   conv_expect_rejected(r, id, &bad, "out_channels = 0");
-    bad = a; bad.in_len = 0;         conv_expect_rejected(r, id, &bad, "in_len = 0");
-    bad = a; bad.kernel_size = 0;    conv_expect_rejected(r, id, &bad, "kernel_size = 0");
-    bad = a; bad.stride = 0;         conv_expect_rejected(r, id, &bad, "stride = 0");
-    bad = a; bad.padding = -1;       conv_expect_rejected(r, id, &bad, "padding = -1");
-    bad = a; bad.dilation = 0;       conv_expect_rejected(r, id, &bad, "dilation = 0");
-    bad = a; bad.dilation = 8; bad.padding = 0; conv_expect_rejected(r, id, &bad, "a span of 17 over 10 inputs");
-    bad = a; bad.padding = INT64_MAX / 2; conv_expect_rejected(r, id, &bad, "padding overflowing");
-    bad = a; bad.x_sl = -1;          conv_expect_rejected(r, id, &bad, "a negative x stride");
-    bad = a; bad.y_sc = -1;          conv_expect_rejected(r, id, &bad, "a negative y stride");
-    bad = a; bad.x = cf_ref(ints);   conv_expect_rejected(r, id, &bad, "an int32 x");
-    bad = a; conv_expect_extent(r, id, &bad, &bad.weight, SEQNN_F32, wcount, "weight");
-    bad = a; conv_expect_extent(r, id, &bad, &bad.x, SEQNN_F32, cc.xl.count, "x");
+    bad = a; bad.flags = backward ? 2u : 1u;   cf_expect_rejected(r, id, &bad, "unknown flags");
+    bad = a; bad.batch = -1;         cf_expect_rejected(r, id, &bad, "batch = -1");
+    bad = a; bad.in_channels = 0;    cf_expect_rejected(r, id, &bad, "in_channels = 0");
+    bad = a; bad.out_channels = 0;   cf_expect_rejected(r, id, &bad, "out_channels = 0");
+    bad = a; bad.in_len = 0;         cf_expect_rejected(r, id, &bad, "in_len = 0");
+    bad = a; bad.kernel_size = 0;    cf_expect_rejected(r, id, &bad, "kernel_size = 0");
+    bad = a; bad.stride = 0;         cf_expect_rejected(r, id, &bad, "stride = 0");
+    bad = a; bad.padding = -1;       cf_expect_rejected(r, id, &bad, "padding = -1");
+    bad = a; bad.dilation = 0;       cf_expect_rejected(r, id, &bad, "dilation = 0");
+    bad = a; bad.dilation = 8; bad.padding = 0; cf_expect_rejected(r, id, &bad, "a span of 17 over 10 inputs");
+    bad = a; bad.padding = INT64_MAX / 2; cf_expect_rejected(r, id, &bad, "padding overflowing");
+    bad = a; bad.x_sl = -1;          cf_expect_rejected(r, id, &bad, "a negative x stride");
+    bad = a; bad.y_sc = -1;          cf_expect_rejected(r, id, &bad, "a negative y stride");
+    bad = a; bad.x = cf_ref(ints);   cf_expect_rejected(r, id, &bad, "an int32 x");
+    bad = a; cf_expect_extent(r, id, &bad, &bad.weight, SEQNN_F32, wcount, "weight");
+    bad = a; cf_expect_extent(r, id, &bad, &bad.x, SEQNN_F32, cc.xl.count, "x");
     if (!backward) {
-        bad = a; bad.y.buf = NULL;   conv_expect_rejected(r, id, &bad, "a missing y");
-        bad = a; bad.x.buf = NULL;   conv_expect_rejected(r, id, &bad, "a missing x");
-        bad = a; bad.weight.buf = NULL; conv_expect_rejected(r, id, &bad, "a missing weight");
-        bad = a; conv_expect_extent(r, id, &bad, &bad.bias, SEQNN_F32, s.cout, "bias");
-        bad = a; conv_expect_extent(r, id, &bad, &bad.y, SEQNN_F32, cc.yl.count, "y");
+        bad = a; bad.y.buf = NULL;   cf_expect_rejected(r, id, &bad, "a missing y");
+        bad = a; bad.x.buf = NULL;   cf_expect_rejected(r, id, &bad, "a missing x");
+        bad = a; bad.weight.buf = NULL; cf_expect_rejected(r, id, &bad, "a missing weight");
+        bad = a; cf_expect_extent(r, id, &bad, &bad.bias, SEQNN_F32, s.cout, "bias");
+        bad = a; cf_expect_extent(r, id, &bad, &bad.y, SEQNN_F32, cc.yl.count, "y");
     } else {
-        bad = a; bad.dy.buf = NULL;  conv_expect_rejected(r, id, &bad, "a missing dy");
-        bad = a; bad.x.buf = NULL;   conv_expect_rejected(r, id, &bad, "a missing x with dweight");
-        bad = a; bad.weight.buf = NULL; conv_expect_rejected(r, id, &bad, "a missing weight with dx");
-        bad = a; conv_expect_extent(r, id, &bad, &bad.dy, SEQNN_F32, cc.yl.count, "dy");
-        bad = a; conv_expect_extent(r, id, &bad, &bad.dx, SEQNN_F32, cc.xl.count, "dx");
-        bad = a; conv_expect_extent(r, id, &bad, &bad.dweight, SEQNN_F32, wcount, "dweight");
-        bad = a; conv_expect_extent(r, id, &bad, &bad.dbias, SEQNN_F32, s.cout, "dbias");
+        bad = a; bad.dy.buf = NULL;  cf_expect_rejected(r, id, &bad, "a missing dy");
+        bad = a; bad.x.buf = NULL;   cf_expect_rejected(r, id, &bad, "a missing x with dweight");
+        bad = a; bad.weight.buf = NULL; cf_expect_rejected(r, id, &bad, "a missing weight with dx");
+        bad = a; cf_expect_extent(r, id, &bad, &bad.dy, SEQNN_F32, cc.yl.count, "dy");
+        bad = a; cf_expect_extent(r, id, &bad, &bad.dx, SEQNN_F32, cc.xl.count, "dx");
+        bad = a; cf_expect_extent(r, id, &bad, &bad.dweight, SEQNN_F32, wcount, "dweight");
+        bad = a; cf_expect_extent(r, id, &bad, &bad.dbias, SEQNN_F32, s.cout, "dbias");
     }
     cf_end(r);
 }
@@ -465,26 +427,26 @@ static void conv_pool_rejects(cf_run *r, int backward)
     else
         a = pc.args;
     cf_call(r, id, &a);                  /* the valid call itself */
-    bad = a; bad.flags = backward ? 2u : 1u;  conv_expect_rejected(r, id, &bad, "unknown flags");
-    bad = a; bad.batch = -1;         conv_expect_rejected(r, id, &bad, "batch = -1");
-    bad = a; bad.channels = 0;       conv_expect_rejected(r, id, &bad, "channels = 0");
-    bad = a; bad.len = 0;            conv_expect_rejected(r, id, &bad, "len = 0");
-    bad = a; bad.len = (int64_t)INT32_MAX + 1; conv_expect_rejected(r, id, &bad, "len past int32");
-    bad = a; bad.argmax = a.dx;      conv_expect_rejected(r, id, &bad, "a float32 argmax");
-    bad = a; bad.argmax.buf = NULL;  conv_expect_rejected(r, id, &bad, "a missing argmax");
-    bad = a; bad.x_sb = -1;          conv_expect_rejected(r, id, &bad, "a negative x stride");
-    bad = a; bad.y_sc = -1;          conv_expect_rejected(r, id, &bad, "a negative y stride");
-    bad = a; conv_expect_extent(r, id, &bad, &bad.argmax, SEQNN_I32, s.batch * s.channels, "argmax");
+    bad = a; bad.flags = backward ? 2u : 1u;  cf_expect_rejected(r, id, &bad, "unknown flags");
+    bad = a; bad.batch = -1;         cf_expect_rejected(r, id, &bad, "batch = -1");
+    bad = a; bad.channels = 0;       cf_expect_rejected(r, id, &bad, "channels = 0");
+    bad = a; bad.len = 0;            cf_expect_rejected(r, id, &bad, "len = 0");
+    bad = a; bad.len = (int64_t)INT32_MAX + 1; cf_expect_rejected(r, id, &bad, "len past int32");
+    bad = a; bad.argmax = a.dx;      cf_expect_rejected(r, id, &bad, "a float32 argmax");
+    bad = a; bad.argmax.buf = NULL;  cf_expect_rejected(r, id, &bad, "a missing argmax");
+    bad = a; bad.x_sb = -1;          cf_expect_rejected(r, id, &bad, "a negative x stride");
+    bad = a; bad.y_sc = -1;          cf_expect_rejected(r, id, &bad, "a negative y stride");
+    bad = a; cf_expect_extent(r, id, &bad, &bad.argmax, SEQNN_I32, s.batch * s.channels, "argmax");
     if (!backward) {
-        bad = a; bad.x.buf = NULL;   conv_expect_rejected(r, id, &bad, "a missing x");
-        bad = a; bad.y.buf = NULL;   conv_expect_rejected(r, id, &bad, "a missing y");
-        bad = a; conv_expect_extent(r, id, &bad, &bad.x, SEQNN_F32, pc.xl.count, "x");
-        bad = a; conv_expect_extent(r, id, &bad, &bad.y, SEQNN_F32, y_extent, "y");
+        bad = a; bad.x.buf = NULL;   cf_expect_rejected(r, id, &bad, "a missing x");
+        bad = a; bad.y.buf = NULL;   cf_expect_rejected(r, id, &bad, "a missing y");
+        bad = a; cf_expect_extent(r, id, &bad, &bad.x, SEQNN_F32, pc.xl.count, "x");
+        bad = a; cf_expect_extent(r, id, &bad, &bad.y, SEQNN_F32, y_extent, "y");
     } else {
-        bad = a; bad.dy.buf = NULL;  conv_expect_rejected(r, id, &bad, "a missing dy");
-        bad = a; bad.dx.buf = NULL;  conv_expect_rejected(r, id, &bad, "a missing dx");
-        bad = a; conv_expect_extent(r, id, &bad, &bad.dx, SEQNN_F32, pc.xl.count, "dx");
-        bad = a; conv_expect_extent(r, id, &bad, &bad.dy, SEQNN_F32, y_extent, "dy");
+        bad = a; bad.dy.buf = NULL;  cf_expect_rejected(r, id, &bad, "a missing dy");
+        bad = a; bad.dx.buf = NULL;  cf_expect_rejected(r, id, &bad, "a missing dx");
+        bad = a; cf_expect_extent(r, id, &bad, &bad.dx, SEQNN_F32, pc.xl.count, "dx");
+        bad = a; cf_expect_extent(r, id, &bad, &bad.dy, SEQNN_F32, y_extent, "dy");
     }
     cf_end(r);
 }

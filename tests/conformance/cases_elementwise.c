@@ -8,15 +8,6 @@
 #include "conformance.h"
 #include "seqnn/philox.h"
 
-/* The argument check must refuse `args` (what: the defect, for the message). */
-static void elementwise_expect_rejected(cf_run *r, seqnn_kernel_id id, const void *args,
-                                        const char *what)
-{
-    char msg[512];
-    if (seqnn_kernel_check(id, args, msg, sizeof msg) != SEQNN_ERR_INVALID_ARG)
-        cf_fail(r, "%s: argument check accepted %s", seqnn_kernel_name(id), what);
-}
-
 static const char *const elementwise_act_names[SEQNN_ACT_COUNT] = {
     "sigmoid", "tanh", "hardtanh", "relu", "leaky_relu", "swish",
 };
@@ -62,18 +53,18 @@ static void elementwise_act_rejects(cf_run *r, seqnn_kernel_id id)
     a.x = cf_ref(x); a.y = cf_ref(y); a.dy = cf_ref(dy); a.dx = cf_ref(dx);
     cf_call(r, id, &a);   /* the valid call itself */
     bad = a; bad.flags = backward ? 2 : SEQNN_FLAG_OVERWRITE;
-    elementwise_expect_rejected(r, id, &bad, "flags");
-    bad = a; bad.kind = SEQNN_ACT_COUNT;  elementwise_expect_rejected(r, id, &bad, "kind = COUNT");
-    bad = a; bad.kind = (seqnn_act)-1;    elementwise_expect_rejected(r, id, &bad, "kind = -1");
-    bad = a; bad.alpha = NAN;             elementwise_expect_rejected(r, id, &bad, "alpha = NaN");
-    bad = a; bad.n = -1;                  elementwise_expect_rejected(r, id, &bad, "n = -1");
-    bad = a; bad.n = 30;                  elementwise_expect_rejected(r, id, &bad, "n past the buffers");
-    bad = a; bad.y.buf = NULL;            elementwise_expect_rejected(r, id, &bad, "a missing y");
-    bad = a; bad.x.buf = NULL;            elementwise_expect_rejected(r, id, &bad, "a missing x");
+    cf_expect_rejected(r, id, &bad, "flags");
+    bad = a; bad.kind = SEQNN_ACT_COUNT;  cf_expect_rejected(r, id, &bad, "kind = COUNT");
+    bad = a; bad.kind = (seqnn_act)-1;    cf_expect_rejected(r, id, &bad, "kind = -1");
+    bad = a; bad.alpha = NAN;             cf_expect_rejected(r, id, &bad, "alpha = NaN");
+    bad = a; bad.n = -1;                  cf_expect_rejected(r, id, &bad, "n = -1");
+    bad = a; bad.n = 30;                  cf_expect_rejected(r, id, &bad, "n past the buffers");
+    bad = a; bad.y.buf = NULL;            cf_expect_rejected(r, id, &bad, "a missing y");
+    bad = a; bad.x.buf = NULL;            cf_expect_rejected(r, id, &bad, "a missing x");
     if (backward) {
-        bad = a; bad.dx.buf = NULL;       elementwise_expect_rejected(r, id, &bad, "a missing dx");
-        bad = a; bad.dy.buf = NULL;       elementwise_expect_rejected(r, id, &bad, "a missing dy");
-        bad = a; bad.dx = bad.dy;         elementwise_expect_rejected(r, id, &bad, "dx = dy when accumulating");
+        bad = a; bad.dx.buf = NULL;       cf_expect_rejected(r, id, &bad, "a missing dx");
+        bad = a; bad.dy.buf = NULL;       cf_expect_rejected(r, id, &bad, "a missing dy");
+        bad = a; bad.dx = bad.dy;         cf_expect_rejected(r, id, &bad, "dx = dy when accumulating");
     }
     cf_end(r);
 }
@@ -228,15 +219,15 @@ static void elementwise_ew_rejects(cf_run *r, seqnn_kernel_id id)
     e.n = 8; e.alpha = 1; e.beta = 1;
     e.x = cf_ref(x); e.y = cf_ref(y); e.z = cf_ref(z);
     cf_call(r, id, &e);   /* the valid call itself */
-    bad = e; bad.flags = SEQNN_FLAG_OVERWRITE;  elementwise_expect_rejected(r, id, &bad, "flags");
-    bad = e; bad.n = -1;           elementwise_expect_rejected(r, id, &bad, "n = -1");
-    bad = e; bad.n = 30;           elementwise_expect_rejected(r, id, &bad, "n past the buffers");
-    bad = e; bad.alpha = INFINITY; elementwise_expect_rejected(r, id, &bad, "alpha = inf");
-    bad = e; bad.x.buf = NULL;     elementwise_expect_rejected(r, id, &bad, "a missing x");
-    bad = e; bad.z.buf = NULL;     elementwise_expect_rejected(r, id, &bad, "a missing z");
+    bad = e; bad.flags = SEQNN_FLAG_OVERWRITE;  cf_expect_rejected(r, id, &bad, "flags");
+    bad = e; bad.n = -1;           cf_expect_rejected(r, id, &bad, "n = -1");
+    bad = e; bad.n = 30;           cf_expect_rejected(r, id, &bad, "n past the buffers");
+    bad = e; bad.alpha = INFINITY; cf_expect_rejected(r, id, &bad, "alpha = inf");
+    bad = e; bad.x.buf = NULL;     cf_expect_rejected(r, id, &bad, "a missing x");
+    bad = e; bad.z.buf = NULL;     cf_expect_rejected(r, id, &bad, "a missing z");
     if (id != SEQNN_KERNEL_scale) {
-        bad = e; bad.beta = NAN;   elementwise_expect_rejected(r, id, &bad, "beta = NaN");
-        bad = e; bad.y.buf = NULL; elementwise_expect_rejected(r, id, &bad, "a missing y");
+        bad = e; bad.beta = NAN;   cf_expect_rejected(r, id, &bad, "beta = NaN");
+        bad = e; bad.y.buf = NULL; cf_expect_rejected(r, id, &bad, "a missing y");
     }
     cf_end(r);
 }
@@ -305,17 +296,17 @@ static void elementwise_softmax_rejects(cf_run *r, seqnn_kernel_id id)
     s.x = cf_ref(x); s.y = cf_ref(y); s.dy = cf_ref(dy); s.dx = cf_ref(dx);
     cf_call(r, id, &s);   /* the valid call itself */
     bad = s; bad.flags = backward ? 2 : SEQNN_FLAG_OVERWRITE;
-    elementwise_expect_rejected(r, id, &bad, "flags");
-    bad = s; bad.log = 2;        elementwise_expect_rejected(r, id, &bad, "log = 2");
-    bad = s; bad.cols = 0;       elementwise_expect_rejected(r, id, &bad, "cols = 0");
-    bad = s; bad.rows = -1;      elementwise_expect_rejected(r, id, &bad, "rows = -1");
-    bad = s; bad.rows = 10;      elementwise_expect_rejected(r, id, &bad, "rows past the buffers");
-    bad = s; bad.y.buf = NULL;   elementwise_expect_rejected(r, id, &bad, "a missing y");
+    cf_expect_rejected(r, id, &bad, "flags");
+    bad = s; bad.log = 2;        cf_expect_rejected(r, id, &bad, "log = 2");
+    bad = s; bad.cols = 0;       cf_expect_rejected(r, id, &bad, "cols = 0");
+    bad = s; bad.rows = -1;      cf_expect_rejected(r, id, &bad, "rows = -1");
+    bad = s; bad.rows = 10;      cf_expect_rejected(r, id, &bad, "rows past the buffers");
+    bad = s; bad.y.buf = NULL;   cf_expect_rejected(r, id, &bad, "a missing y");
     if (backward) {
-        bad = s; bad.dy.buf = NULL;  elementwise_expect_rejected(r, id, &bad, "a missing dy");
-        bad = s; bad.dx.buf = NULL;  elementwise_expect_rejected(r, id, &bad, "a missing dx");
+        bad = s; bad.dy.buf = NULL;  cf_expect_rejected(r, id, &bad, "a missing dy");
+        bad = s; bad.dx.buf = NULL;  cf_expect_rejected(r, id, &bad, "a missing dx");
     } else {
-        bad = s; bad.x.buf = NULL;   elementwise_expect_rejected(r, id, &bad, "a missing x");
+        bad = s; bad.x.buf = NULL;   cf_expect_rejected(r, id, &bad, "a missing x");
     }
     cf_end(r);
 }
@@ -503,18 +494,18 @@ static void elementwise_dropout_rejects(cf_run *r, seqnn_kernel_id id)
     d.x = cf_ref(x); d.y = cf_ref(y); d.dy = cf_ref(dy); d.dx = cf_ref(dx);
     cf_call(r, id, &d);   /* the valid call itself */
     bad = d; bad.flags = backward ? 2 : SEQNN_FLAG_OVERWRITE;
-    elementwise_expect_rejected(r, id, &bad, "flags");
-    bad = d; bad.p = 1;          elementwise_expect_rejected(r, id, &bad, "p = 1");
-    bad = d; bad.p = -0.1;       elementwise_expect_rejected(r, id, &bad, "p = -0.1");
-    bad = d; bad.p = NAN;        elementwise_expect_rejected(r, id, &bad, "p = NaN");
-    bad = d; bad.n = -1;         elementwise_expect_rejected(r, id, &bad, "n = -1");
-    bad = d; bad.n = 30;         elementwise_expect_rejected(r, id, &bad, "n past the buffers");
+    cf_expect_rejected(r, id, &bad, "flags");
+    bad = d; bad.p = 1;          cf_expect_rejected(r, id, &bad, "p = 1");
+    bad = d; bad.p = -0.1;       cf_expect_rejected(r, id, &bad, "p = -0.1");
+    bad = d; bad.p = NAN;        cf_expect_rejected(r, id, &bad, "p = NaN");
+    bad = d; bad.n = -1;         cf_expect_rejected(r, id, &bad, "n = -1");
+    bad = d; bad.n = 30;         cf_expect_rejected(r, id, &bad, "n past the buffers");
     if (backward) {
-        bad = d; bad.dy.buf = NULL;  elementwise_expect_rejected(r, id, &bad, "a missing dy");
-        bad = d; bad.dx.buf = NULL;  elementwise_expect_rejected(r, id, &bad, "a missing dx");
+        bad = d; bad.dy.buf = NULL;  cf_expect_rejected(r, id, &bad, "a missing dy");
+        bad = d; bad.dx.buf = NULL;  cf_expect_rejected(r, id, &bad, "a missing dx");
     } else {
-        bad = d; bad.x.buf = NULL;   elementwise_expect_rejected(r, id, &bad, "a missing x");
-        bad = d; bad.y.buf = NULL;   elementwise_expect_rejected(r, id, &bad, "a missing y");
+        bad = d; bad.x.buf = NULL;   cf_expect_rejected(r, id, &bad, "a missing x");
+        bad = d; bad.y.buf = NULL;   cf_expect_rejected(r, id, &bad, "a missing y");
     }
     cf_end(r);
 }

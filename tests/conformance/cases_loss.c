@@ -20,16 +20,6 @@ static const char *loss_reduction_name(seqnn_reduction red)
 static const double loss_dloss_values[] = {1.0, -0.75, 3.5, 0.125};
 #define LOSS_N_DLOSS ((int)(sizeof loss_dloss_values / sizeof loss_dloss_values[0]))
 
-/* Fails the current check unless the core rejects args (a test that the
- * argument checks of this family refuse what the contract forbids). */
-static void loss_expect_rejected(cf_run *r, seqnn_kernel_id id, const void *args,
-                                 const char *what)
-{
-    char msg[512];
-    if (seqnn_kernel_check(id, args, msg, sizeof msg) != SEQNN_ERR_INVALID_ARG)
-        cf_fail(r, "%s: argument check accepted %s", seqnn_kernel_name(id), what);
-}
-
 /* ------------------------------------------------------------------ xent */
 
 /* How targets meet ignore_index. */
@@ -199,25 +189,25 @@ void cf_test_xent_forward(cf_run *r)
         c.a.loss = cf_ref(c.loss);
         seqnn_xent_args bad = c.a;
         bad.flags = SEQNN_FLAG_OVERWRITE;
-        loss_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "flags = OVERWRITE");
+        cf_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "flags = OVERWRITE");
         bad = c.a;
         bad.reduction = (seqnn_reduction)2;
-        loss_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "reduction = 2");
+        cf_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "reduction = 2");
         bad = c.a;
         bad.cols = 0;
-        loss_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "cols = 0");
+        cf_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "cols = 0");
         bad = c.a;
         bad.loss.buf = NULL;
-        loss_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "a missing loss");
+        cf_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "a missing loss");
         bad = c.a;
         bad.rows = c.a.rows + 100;
-        loss_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "rows past the buffers");
+        cf_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "rows past the buffers");
         bad = c.a;
         bad.target = c.a.logits;
-        loss_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "a float32 target");
+        cf_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "a float32 target");
         bad = c.a;
         bad.loss = c.a.logits;
-        loss_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "loss inside logits");
+        cf_expect_rejected(r, SEQNN_KERNEL_xent_forward, &bad, "loss inside logits");
     }
     cf_end(r);
 }
@@ -277,19 +267,19 @@ void cf_test_xent_backward(cf_run *r)
         c.a.dloss = 1;
         seqnn_xent_args bad = c.a;
         bad.flags = 2;
-        loss_expect_rejected(r, SEQNN_KERNEL_xent_backward, &bad, "flags = 2");
+        cf_expect_rejected(r, SEQNN_KERNEL_xent_backward, &bad, "flags = 2");
         bad = c.a;
         bad.dloss = NAN;
-        loss_expect_rejected(r, SEQNN_KERNEL_xent_backward, &bad, "dloss = NaN");
+        cf_expect_rejected(r, SEQNN_KERNEL_xent_backward, &bad, "dloss = NaN");
         bad = c.a;
         bad.dlogits = c.a.logits;
-        loss_expect_rejected(r, SEQNN_KERNEL_xent_backward, &bad, "dlogits = logits");
+        cf_expect_rejected(r, SEQNN_KERNEL_xent_backward, &bad, "dlogits = logits");
         bad = c.a;
         bad.dlogits.buf = NULL;
-        loss_expect_rejected(r, SEQNN_KERNEL_xent_backward, &bad, "a missing dlogits");
+        cf_expect_rejected(r, SEQNN_KERNEL_xent_backward, &bad, "a missing dlogits");
         bad = c.a;
         bad.rows = -1;
-        loss_expect_rejected(r, SEQNN_KERNEL_xent_backward, &bad, "rows = -1");
+        cf_expect_rejected(r, SEQNN_KERNEL_xent_backward, &bad, "rows = -1");
     }
     cf_end(r);
 }
@@ -383,19 +373,19 @@ static void loss_pointwise_forward_tests(cf_run *r, const loss_pointwise *k)
         c.a.loss = cf_ref(c.loss);
         seqnn_loss_args bad = c.a;
         bad.flags = SEQNN_FLAG_OVERWRITE;
-        loss_expect_rejected(r, k->fwd, &bad, "flags = OVERWRITE");
+        cf_expect_rejected(r, k->fwd, &bad, "flags = OVERWRITE");
         bad = c.a;
         bad.reduction = (seqnn_reduction)-1;
-        loss_expect_rejected(r, k->fwd, &bad, "reduction = -1");
+        cf_expect_rejected(r, k->fwd, &bad, "reduction = -1");
         bad = c.a;
         bad.n = 7 + 100;
-        loss_expect_rejected(r, k->fwd, &bad, "n past the buffers");
+        cf_expect_rejected(r, k->fwd, &bad, "n past the buffers");
         bad = c.a;
         bad.target.buf = NULL;
-        loss_expect_rejected(r, k->fwd, &bad, "a missing target");
+        cf_expect_rejected(r, k->fwd, &bad, "a missing target");
         bad = c.a;
         bad.loss = c.a.target;
-        loss_expect_rejected(r, k->fwd, &bad, "loss inside target");
+        cf_expect_rejected(r, k->fwd, &bad, "loss inside target");
     }
     cf_end(r);
 }
@@ -451,16 +441,16 @@ static void loss_pointwise_backward_tests(cf_run *r, const loss_pointwise *k)
         c.a.dloss = 1;
         seqnn_loss_args bad = c.a;
         bad.flags = 4;
-        loss_expect_rejected(r, k->bwd, &bad, "flags = 4");
+        cf_expect_rejected(r, k->bwd, &bad, "flags = 4");
         bad = c.a;
         bad.dloss = INFINITY;
-        loss_expect_rejected(r, k->bwd, &bad, "dloss = inf");
+        cf_expect_rejected(r, k->bwd, &bad, "dloss = inf");
         bad = c.a;
         bad.dx = c.a.x;
-        loss_expect_rejected(r, k->bwd, &bad, "dx = x");
+        cf_expect_rejected(r, k->bwd, &bad, "dx = x");
         bad = c.a;
         bad.n = -1;
-        loss_expect_rejected(r, k->bwd, &bad, "n = -1");
+        cf_expect_rejected(r, k->bwd, &bad, "n = -1");
     }
     cf_end(r);
 }

@@ -22,15 +22,6 @@
 static const int64_t optim_sizes[] = {1, 7, 1000, 4099};
 #define OPTIM_N_SIZES ((int)(sizeof optim_sizes / sizeof optim_sizes[0]))
 
-/* Fails the current check unless the core rejects args. */
-static void optim_expect_rejected(cf_run *r, seqnn_kernel_id id, const void *args,
-                                  const char *what)
-{
-    char msg[512];
-    if (seqnn_kernel_check(id, args, msg, sizeof msg) != SEQNN_ERR_INVALID_ARG)
-        cf_fail(r, "%s: argument check accepted %s", seqnn_kernel_name(id), what);
-}
-
 /* Runs OPTIM_STEPS steps of an optimizer whose arguments are `args`: before
  * each, a fresh gradient [n] (uniform, its scale cycling through 2, 0.5, 1)
  * goes into *grad and, when step is given, first_step + s into *step; then
@@ -121,37 +112,37 @@ void cf_test_sgd_step(cf_run *r)
         a.momentum_buf = cf_ref(cf_out(r, "momentum_buf", 7));
         bad = a;
         bad.momentum_buf.buf = NULL;
-        optim_expect_rejected(r, SEQNN_KERNEL_sgd_step, &bad, "momentum without momentum_buf");
+        cf_expect_rejected(r, SEQNN_KERNEL_sgd_step, &bad, "momentum without momentum_buf");
         bad = a;
         bad.dampening = 0.1;
-        optim_expect_rejected(r, SEQNN_KERNEL_sgd_step, &bad, "nesterov with dampening");
+        cf_expect_rejected(r, SEQNN_KERNEL_sgd_step, &bad, "nesterov with dampening");
         bad = a;
         bad.momentum = 0;
-        optim_expect_rejected(r, SEQNN_KERNEL_sgd_step, &bad, "nesterov without momentum");
+        cf_expect_rejected(r, SEQNN_KERNEL_sgd_step, &bad, "nesterov without momentum");
         bad = a;
         bad.nesterov = 2;
-        optim_expect_rejected(r, SEQNN_KERNEL_sgd_step, &bad, "nesterov = 2");
+        cf_expect_rejected(r, SEQNN_KERNEL_sgd_step, &bad, "nesterov = 2");
         bad = a;
         bad.lr = -0.1;
-        optim_expect_rejected(r, SEQNN_KERNEL_sgd_step, &bad, "lr < 0");
+        cf_expect_rejected(r, SEQNN_KERNEL_sgd_step, &bad, "lr < 0");
         bad = a;
         bad.lr = NAN;
-        optim_expect_rejected(r, SEQNN_KERNEL_sgd_step, &bad, "lr = NaN");
+        cf_expect_rejected(r, SEQNN_KERNEL_sgd_step, &bad, "lr = NaN");
         bad = a;
         bad.weight_decay = -1;
-        optim_expect_rejected(r, SEQNN_KERNEL_sgd_step, &bad, "weight_decay < 0");
+        cf_expect_rejected(r, SEQNN_KERNEL_sgd_step, &bad, "weight_decay < 0");
         bad = a;
         bad.step = 0;
-        optim_expect_rejected(r, SEQNN_KERNEL_sgd_step, &bad, "step = 0");
+        cf_expect_rejected(r, SEQNN_KERNEL_sgd_step, &bad, "step = 0");
         bad = a;
         bad.flags = SEQNN_FLAG_OVERWRITE;
-        optim_expect_rejected(r, SEQNN_KERNEL_sgd_step, &bad, "flags = OVERWRITE");
+        cf_expect_rejected(r, SEQNN_KERNEL_sgd_step, &bad, "flags = OVERWRITE");
         bad = a;
         bad.grad = a.param;
-        optim_expect_rejected(r, SEQNN_KERNEL_sgd_step, &bad, "grad = param");
+        cf_expect_rejected(r, SEQNN_KERNEL_sgd_step, &bad, "grad = param");
         bad = a;
         bad.n = 7 + 100;
-        optim_expect_rejected(r, SEQNN_KERNEL_sgd_step, &bad, "n past the buffers");
+        cf_expect_rejected(r, SEQNN_KERNEL_sgd_step, &bad, "n past the buffers");
     }
     cf_end(r);
 }
@@ -218,28 +209,28 @@ void cf_test_rmsprop_step(cf_run *r)
         a.grad_avg = cf_ref(cf_inout(r, "grad_avg", 7, -0.5, 0.5));
         bad = a;
         bad.grad_avg.buf = NULL;
-        optim_expect_rejected(r, SEQNN_KERNEL_rmsprop_step, &bad, "centered without grad_avg");
+        cf_expect_rejected(r, SEQNN_KERNEL_rmsprop_step, &bad, "centered without grad_avg");
         bad = a;
         bad.momentum_buf.buf = NULL;
-        optim_expect_rejected(r, SEQNN_KERNEL_rmsprop_step, &bad, "momentum without momentum_buf");
+        cf_expect_rejected(r, SEQNN_KERNEL_rmsprop_step, &bad, "momentum without momentum_buf");
         bad = a;
         bad.square_avg.buf = NULL;
-        optim_expect_rejected(r, SEQNN_KERNEL_rmsprop_step, &bad, "a missing square_avg");
+        cf_expect_rejected(r, SEQNN_KERNEL_rmsprop_step, &bad, "a missing square_avg");
         bad = a;
         bad.alpha = -0.1;
-        optim_expect_rejected(r, SEQNN_KERNEL_rmsprop_step, &bad, "alpha < 0");
+        cf_expect_rejected(r, SEQNN_KERNEL_rmsprop_step, &bad, "alpha < 0");
         bad = a;
         bad.eps = INFINITY;
-        optim_expect_rejected(r, SEQNN_KERNEL_rmsprop_step, &bad, "eps = inf");
+        cf_expect_rejected(r, SEQNN_KERNEL_rmsprop_step, &bad, "eps = inf");
         bad = a;
         bad.momentum = -0.5;
-        optim_expect_rejected(r, SEQNN_KERNEL_rmsprop_step, &bad, "momentum < 0");
+        cf_expect_rejected(r, SEQNN_KERNEL_rmsprop_step, &bad, "momentum < 0");
         bad = a;
         bad.centered = 3;
-        optim_expect_rejected(r, SEQNN_KERNEL_rmsprop_step, &bad, "centered = 3");
+        cf_expect_rejected(r, SEQNN_KERNEL_rmsprop_step, &bad, "centered = 3");
         bad = a;
         bad.grad_avg = a.square_avg;
-        optim_expect_rejected(r, SEQNN_KERNEL_rmsprop_step, &bad, "grad_avg = square_avg");
+        cf_expect_rejected(r, SEQNN_KERNEL_rmsprop_step, &bad, "grad_avg = square_avg");
     }
     cf_end(r);
 }
@@ -310,28 +301,28 @@ void cf_test_adam_step(cf_run *r)
         a.max_exp_avg_sq = cf_ref(cf_inout(r, "max_exp_avg_sq", 7, 0, 0));
         bad = a;
         bad.max_exp_avg_sq.buf = NULL;
-        optim_expect_rejected(r, SEQNN_KERNEL_adam_step, &bad, "amsgrad without max_exp_avg_sq");
+        cf_expect_rejected(r, SEQNN_KERNEL_adam_step, &bad, "amsgrad without max_exp_avg_sq");
         bad = a;
         bad.beta1 = 1;
-        optim_expect_rejected(r, SEQNN_KERNEL_adam_step, &bad, "beta1 = 1");
+        cf_expect_rejected(r, SEQNN_KERNEL_adam_step, &bad, "beta1 = 1");
         bad = a;
         bad.beta2 = -0.1;
-        optim_expect_rejected(r, SEQNN_KERNEL_adam_step, &bad, "beta2 < 0");
+        cf_expect_rejected(r, SEQNN_KERNEL_adam_step, &bad, "beta2 < 0");
         bad = a;
         bad.eps = -1e-8;
-        optim_expect_rejected(r, SEQNN_KERNEL_adam_step, &bad, "eps < 0");
+        cf_expect_rejected(r, SEQNN_KERNEL_adam_step, &bad, "eps < 0");
         bad = a;
         bad.step = 0;
-        optim_expect_rejected(r, SEQNN_KERNEL_adam_step, &bad, "step = 0");
+        cf_expect_rejected(r, SEQNN_KERNEL_adam_step, &bad, "step = 0");
         bad = a;
         bad.decoupled = 2;
-        optim_expect_rejected(r, SEQNN_KERNEL_adam_step, &bad, "decoupled = 2");
+        cf_expect_rejected(r, SEQNN_KERNEL_adam_step, &bad, "decoupled = 2");
         bad = a;
         bad.exp_avg_sq = a.exp_avg;
-        optim_expect_rejected(r, SEQNN_KERNEL_adam_step, &bad, "exp_avg_sq = exp_avg");
+        cf_expect_rejected(r, SEQNN_KERNEL_adam_step, &bad, "exp_avg_sq = exp_avg");
         bad = a;
         bad.exp_avg.buf = NULL;
-        optim_expect_rejected(r, SEQNN_KERNEL_adam_step, &bad, "a missing exp_avg");
+        cf_expect_rejected(r, SEQNN_KERNEL_adam_step, &bad, "a missing exp_avg");
     }
     cf_end(r);
 }
@@ -383,19 +374,19 @@ void cf_test_adagrad_step(cf_run *r)
         a.sum = cf_ref(cf_inout(r, "sum", 7, 0, 0));
         bad = a;
         bad.lr_decay = -1;
-        optim_expect_rejected(r, SEQNN_KERNEL_adagrad_step, &bad, "lr_decay < 0");
+        cf_expect_rejected(r, SEQNN_KERNEL_adagrad_step, &bad, "lr_decay < 0");
         bad = a;
         bad.step = 0;
-        optim_expect_rejected(r, SEQNN_KERNEL_adagrad_step, &bad, "step = 0");
+        cf_expect_rejected(r, SEQNN_KERNEL_adagrad_step, &bad, "step = 0");
         bad = a;
         bad.sum.buf = NULL;
-        optim_expect_rejected(r, SEQNN_KERNEL_adagrad_step, &bad, "a missing sum");
+        cf_expect_rejected(r, SEQNN_KERNEL_adagrad_step, &bad, "a missing sum");
         bad = a;
         bad.sum = a.grad;
-        optim_expect_rejected(r, SEQNN_KERNEL_adagrad_step, &bad, "sum = grad");
+        cf_expect_rejected(r, SEQNN_KERNEL_adagrad_step, &bad, "sum = grad");
         bad = a;
         bad.flags = 1;
-        optim_expect_rejected(r, SEQNN_KERNEL_adagrad_step, &bad, "flags = 1");
+        cf_expect_rejected(r, SEQNN_KERNEL_adagrad_step, &bad, "flags = 1");
     }
     cf_end(r);
 }
@@ -448,17 +439,17 @@ void cf_test_sumsq(cf_run *r)
         a.result = cf_ref(cf_out(r, "result", 1));
         bad = a;
         bad.flags = 2;
-        optim_expect_rejected(r, SEQNN_KERNEL_sumsq, &bad, "flags = 2");
+        cf_expect_rejected(r, SEQNN_KERNEL_sumsq, &bad, "flags = 2");
         bad = a;
         bad.result = cf_ref(x);
         bad.result.off += 3;
-        optim_expect_rejected(r, SEQNN_KERNEL_sumsq, &bad, "result inside x");
+        cf_expect_rejected(r, SEQNN_KERNEL_sumsq, &bad, "result inside x");
         bad = a;
         bad.result.buf = NULL;
-        optim_expect_rejected(r, SEQNN_KERNEL_sumsq, &bad, "a missing result");
+        cf_expect_rejected(r, SEQNN_KERNEL_sumsq, &bad, "a missing result");
         bad = a;
         bad.n = -1;
-        optim_expect_rejected(r, SEQNN_KERNEL_sumsq, &bad, "n = -1");
+        cf_expect_rejected(r, SEQNN_KERNEL_sumsq, &bad, "n = -1");
     }
     cf_end(r);
 }
@@ -545,22 +536,22 @@ void cf_test_clip_scale(cf_run *r)
         a.max_norm = 1;
         bad = a;
         bad.max_norm = 0;
-        optim_expect_rejected(r, SEQNN_KERNEL_clip_scale, &bad, "max_norm = 0");
+        cf_expect_rejected(r, SEQNN_KERNEL_clip_scale, &bad, "max_norm = 0");
         bad = a;
         bad.max_norm = -1;
-        optim_expect_rejected(r, SEQNN_KERNEL_clip_scale, &bad, "max_norm < 0");
+        cf_expect_rejected(r, SEQNN_KERNEL_clip_scale, &bad, "max_norm < 0");
         bad = a;
         bad.max_norm = NAN;
-        optim_expect_rejected(r, SEQNN_KERNEL_clip_scale, &bad, "max_norm = NaN");
+        cf_expect_rejected(r, SEQNN_KERNEL_clip_scale, &bad, "max_norm = NaN");
         bad = a;
         bad.flags = SEQNN_FLAG_OVERWRITE;
-        optim_expect_rejected(r, SEQNN_KERNEL_clip_scale, &bad, "flags = OVERWRITE");
+        cf_expect_rejected(r, SEQNN_KERNEL_clip_scale, &bad, "flags = OVERWRITE");
         bad = a;
         bad.sumsq = cf_ref(x);
-        optim_expect_rejected(r, SEQNN_KERNEL_clip_scale, &bad, "sumsq inside x");
+        cf_expect_rejected(r, SEQNN_KERNEL_clip_scale, &bad, "sumsq inside x");
         bad = a;
         bad.sumsq.buf = NULL;
-        optim_expect_rejected(r, SEQNN_KERNEL_clip_scale, &bad, "a missing sumsq");
+        cf_expect_rejected(r, SEQNN_KERNEL_clip_scale, &bad, "a missing sumsq");
     }
     cf_end(r);
 }

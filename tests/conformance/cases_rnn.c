@@ -278,15 +278,6 @@ static void rnn_gradcheck_case(cf_run *r, rnn_case c, seqnn_kernel_id fwd, seqnn
     cf_end(r);
 }
 
-/* The argument check must refuse `args` (what: the defect, for the message). */
-static void rnn_expect_rejected(cf_run *r, seqnn_kernel_id id, const seqnn_rnn_args *args,
-                                const char *what)
-{
-    char msg[512];
-    if (seqnn_kernel_check(id, args, msg, sizeof msg) != SEQNN_ERR_INVALID_ARG)
-        cf_fail(r, "%s: argument check accepted %s", seqnn_kernel_name(id), what);
-}
-
 /* Bad arguments, each one defect away from a valid call (run first): GRU for
  * the sequence kernels (T=4 B=3 I=5 H=6), LSTM for the cell kernels. */
 static void rnn_rejects(cf_run *r, seqnn_kernel_id fwd, seqnn_kernel_id bwd, int backward)
@@ -315,50 +306,50 @@ static void rnn_rejects(cf_run *r, seqnn_kernel_id fwd, seqnn_kernel_id bwd, int
     cf_call(r, fwd, &f);                 /* the valid calls themselves */
     if (backward)
         cf_call(r, bwd, &p.a);
-    bad = p.a; bad.flags = backward ? 2 : 1;  rnn_expect_rejected(r, id, &bad, "unknown flags");
-    bad = p.a; bad.cell = SEQNN_CELL_COUNT;    rnn_expect_rejected(r, id, &bad, "cell = SEQNN_CELL_COUNT");
-    bad = p.a; bad.cell = (seqnn_cell)-1;      rnn_expect_rejected(r, id, &bad, "cell = -1");
-    bad = p.a; bad.seq_len = -1;               rnn_expect_rejected(r, id, &bad, "seq_len = -1");
-    bad = p.a; bad.batch = -1;                 rnn_expect_rejected(r, id, &bad, "batch = -1");
-    bad = p.a; bad.input_size = -1;            rnn_expect_rejected(r, id, &bad, "input_size = -1");
-    bad = p.a; bad.hidden_size = 0;            rnn_expect_rejected(r, id, &bad, "hidden_size = 0");
-    bad = p.a; bad.ldx = c.I - 1;              rnn_expect_rejected(r, id, &bad, "ldx < input_size");
-    bad = p.a; bad.ldy = c.H - 1;              rnn_expect_rejected(r, id, &bad, "ldy < hidden_size");
-    bad = p.a; bad.reverse = 2;                rnn_expect_rejected(r, id, &bad, "reverse = 2");
+    bad = p.a; bad.flags = backward ? 2 : 1;  cf_expect_rejected(r, id, &bad, "unknown flags");
+    bad = p.a; bad.cell = SEQNN_CELL_COUNT;    cf_expect_rejected(r, id, &bad, "cell = SEQNN_CELL_COUNT");
+    bad = p.a; bad.cell = (seqnn_cell)-1;      cf_expect_rejected(r, id, &bad, "cell = -1");
+    bad = p.a; bad.seq_len = -1;               cf_expect_rejected(r, id, &bad, "seq_len = -1");
+    bad = p.a; bad.batch = -1;                 cf_expect_rejected(r, id, &bad, "batch = -1");
+    bad = p.a; bad.input_size = -1;            cf_expect_rejected(r, id, &bad, "input_size = -1");
+    bad = p.a; bad.hidden_size = 0;            cf_expect_rejected(r, id, &bad, "hidden_size = 0");
+    bad = p.a; bad.ldx = c.I - 1;              cf_expect_rejected(r, id, &bad, "ldx < input_size");
+    bad = p.a; bad.ldy = c.H - 1;              cf_expect_rejected(r, id, &bad, "ldy < hidden_size");
+    bad = p.a; bad.reverse = 2;                cf_expect_rejected(r, id, &bad, "reverse = 2");
     /* (extents past the end by more than the framework's 16 guard elements) */
-    bad = p.a; bad.ldx = c.I + 20;             rnn_expect_rejected(r, id, &bad, "x past its buffer");
-    bad = p.a; bad.hidden_size = c.H + 4;      rnn_expect_rejected(r, id, &bad, "weights past their buffers");
-    bad = p.a; bad.x.buf = NULL;               rnn_expect_rejected(r, id, &bad, "a missing x");
-    bad = p.a; bad.w_hh.buf = NULL;            rnn_expect_rejected(r, id, &bad, "a missing w_hh");
-    bad = p.a; bad.x = cf_ref(ints);           rnn_expect_rejected(r, id, &bad, "an int32 x");
-    bad = p.a; bad.b_hh.off += 40;             rnn_expect_rejected(r, id, &bad, "b_hh past its buffer");
+    bad = p.a; bad.ldx = c.I + 20;             cf_expect_rejected(r, id, &bad, "x past its buffer");
+    bad = p.a; bad.hidden_size = c.H + 4;      cf_expect_rejected(r, id, &bad, "weights past their buffers");
+    bad = p.a; bad.x.buf = NULL;               cf_expect_rejected(r, id, &bad, "a missing x");
+    bad = p.a; bad.w_hh.buf = NULL;            cf_expect_rejected(r, id, &bad, "a missing w_hh");
+    bad = p.a; bad.x = cf_ref(ints);           cf_expect_rejected(r, id, &bad, "an int32 x");
+    bad = p.a; bad.b_hh.off += 40;             cf_expect_rejected(r, id, &bad, "b_hh past its buffer");
     if (cell_kernel) {
-        bad = p.a; bad.seq_len = 2;            rnn_expect_rejected(r, id, &bad, "seq_len = 2 for a cell");
-        bad = p.a; bad.lengths = lengths;      rnn_expect_rejected(r, id, &bad, "lengths for a cell");
+        bad = p.a; bad.seq_len = 2;            cf_expect_rejected(r, id, &bad, "seq_len = 2 for a cell");
+        bad = p.a; bad.lengths = lengths;      cf_expect_rejected(r, id, &bad, "lengths for a cell");
     } else {
         bad = p.a; lengths[2] = (int32_t)c.T + 1; bad.lengths = lengths;
-        rnn_expect_rejected(r, id, &bad, "lengths[2] = T + 1");
+        cf_expect_rejected(r, id, &bad, "lengths[2] = T + 1");
         lengths[2] = -1;
-        rnn_expect_rejected(r, id, &bad, "lengths[2] = -1");
-        bad = p.a; bad.c0 = bad.h0;            rnn_expect_rejected(r, id, &bad, "c0 for a GRU");
+        cf_expect_rejected(r, id, &bad, "lengths[2] = -1");
+        bad = p.a; bad.c0 = bad.h0;            cf_expect_rejected(r, id, &bad, "c0 for a GRU");
     }
     if (!backward) {
-        bad = p.a; bad.y.off += 20;            rnn_expect_rejected(r, id, &bad, "y past its buffer");
-        bad = p.a; bad.h_n = bad.x;            rnn_expect_rejected(r, id, &bad, "h_n = x");
-        bad = p.a; bad.y = bad.w_hh;           rnn_expect_rejected(r, id, &bad, "y over w_hh");
-        bad = p.a; bad.reserve.off += 20;      rnn_expect_rejected(r, id, &bad, "reserve past its buffer");
+        bad = p.a; bad.y.off += 20;            cf_expect_rejected(r, id, &bad, "y past its buffer");
+        bad = p.a; bad.h_n = bad.x;            cf_expect_rejected(r, id, &bad, "h_n = x");
+        bad = p.a; bad.y = bad.w_hh;           cf_expect_rejected(r, id, &bad, "y over w_hh");
+        bad = p.a; bad.reserve.off += 20;      cf_expect_rejected(r, id, &bad, "reserve past its buffer");
         if (!cell_kernel) {
-            bad = p.a; bad.h_n = bad.y;        rnn_expect_rejected(r, id, &bad, "h_n over y");
+            bad = p.a; bad.h_n = bad.y;        cf_expect_rejected(r, id, &bad, "h_n over y");
         }
     } else {
-        bad = p.a; bad.reserve.buf = NULL;     rnn_expect_rejected(r, id, &bad, "backward without a reserve");
-        bad = p.a; bad.dy.off += 20;           rnn_expect_rejected(r, id, &bad, "dy past its buffer");
-        bad = p.a; bad.dx = bad.x;             rnn_expect_rejected(r, id, &bad, "dx = x");
-        bad = p.a; bad.dw_hh = bad.dw_ih;      rnn_expect_rejected(r, id, &bad, "dw_hh over dw_ih");
-        bad = p.a; bad.dh0 = bad.dh_n;         rnn_expect_rejected(r, id, &bad, "dh0 = dh_n");
-        bad = p.a; bad.db_ih = bad.reserve;    rnn_expect_rejected(r, id, &bad, "db_ih over the reserve");
+        bad = p.a; bad.reserve.buf = NULL;     cf_expect_rejected(r, id, &bad, "backward without a reserve");
+        bad = p.a; bad.dy.off += 20;           cf_expect_rejected(r, id, &bad, "dy past its buffer");
+        bad = p.a; bad.dx = bad.x;             cf_expect_rejected(r, id, &bad, "dx = x");
+        bad = p.a; bad.dw_hh = bad.dw_ih;      cf_expect_rejected(r, id, &bad, "dw_hh over dw_ih");
+        bad = p.a; bad.dh0 = bad.dh_n;         cf_expect_rejected(r, id, &bad, "dh0 = dh_n");
+        bad = p.a; bad.db_ih = bad.reserve;    cf_expect_rejected(r, id, &bad, "db_ih over the reserve");
         if (!cell_kernel) {
-            bad = p.a; bad.dc0 = bad.dh0;      rnn_expect_rejected(r, id, &bad, "dc0 for a GRU");
+            bad = p.a; bad.dc0 = bad.dh0;      cf_expect_rejected(r, id, &bad, "dc0 for a GRU");
         }
     }
     cf_end(r);

@@ -100,6 +100,16 @@ void cf_expect(cf_run *r, const char *what, const float *got, const double *expe
 /* Records a failure of the current check with a message. */
 void cf_fail(cf_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* ---- argument checks of the core
+ * Records a failure when the core's check accepts args (a call the kernel's
+ * contract forbids; what: the defect, for the message). */
+void cf_expect_rejected(cf_run *r, seqnn_kernel_id id, const void *args, const char *what);
+/* The check must accept the tensor *field (inside args, a valid call) in a
+ * plugin buffer of exactly `extent` elements and refuse it in one of
+ * extent - 1: the check's extent is exact. *field is restored. */
+void cf_expect_extent(cf_run *r, seqnn_kernel_id id, const void *args, seqnn_tref *field, seqnn_dtype dtype,
+                      int64_t extent, const char *name);
+
 /* ---- golden checks (tests/conformance/golden.c), run as lines of their own */
 int cf_golden_count(void);
 const char *cf_golden_name(int i);                 /* e.g. "golden/lstm_bidir" */

@@ -89,6 +89,39 @@ seqnn_context *cf_context(cf_run *r)
     return r->ctx;
 }
 
+/* ------------------------------------------------- the core's arg checks */
+void cf_expect_rejected(cf_run *r, seqnn_kernel_id id, const void *args, const char *what)
+{
+    char msg[512];
+    if (seqnn_kernel_check(id, args, msg, sizeof msg) != SEQNN_ERR_INVALID_ARG)
+        cf_fail(r, "%s: argument check accepted %s", seqnn_kernel_name(id), what);
+}
+
+void cf_expect_extent(cf_run *r, seqnn_kernel_id id, const void *args, seqnn_tref *field, seqnn_dtype dtype,
+                      int64_t extent, const char *name)
+{
+    seqnn_context *ctx = r->ctx;
+    const seqnn_tref saved = *field;
+    seqnn_buffer *exact = NULL, *shorter = NULL;
+    char msg[512];
+    if (seqnn_buffer_alloc(ctx, dtype, extent, &exact) != SEQNN_OK ||
+        seqnn_buffer_alloc(ctx, dtype, extent - 1, &shorter) != SEQNN_OK) {
+        cf_fail(r, "cannot allocate %s buffers: %s", name, seqnn_last_error());
+    } else {
+        *field = seqnn_at(exact, 0);
+        if (seqnn_kernel_check(id, args, msg, sizeof msg) != SEQNN_OK)
+            cf_fail(r, "%s: argument check refused %s in a buffer of exactly %lld elements: %s",
+                    seqnn_kernel_name(id), name, (long long)extent, msg);
+        *field = seqnn_at(shorter, 0);
+        if (seqnn_kernel_check(id, args, msg, sizeof msg) != SEQNN_ERR_INVALID_ARG)
+            cf_fail(r, "%s: argument check accepted %s in a buffer of %lld elements (it needs %lld)",
+                    seqnn_kernel_name(id), name, (long long)(extent - 1), (long long)extent);
+    }
+    *field = saved;
+    seqnn_buffer_free(ctx, exact);
+    seqnn_buffer_free(ctx, shorter);
+}
+
 /* --------------------------------------------------------------- checks */
 void cf_begin(cf_run *r, const char *fmt, ...)
 {
