@@ -53,6 +53,17 @@ seqnn_status seqnn_check_tensor(const seqnn_checker *c, const char *name, seqnn_
     return SEQNN_OK;
 }
 
+seqnn_status seqnn_check_disjoint(const seqnn_checker *c, const char *name_a, seqnn_tref a, int64_t extent_a,
+                                  const char *name_b, seqnn_tref b, int64_t extent_b)
+{
+    if (a.buf && a.buf == b.buf && extent_a > 0 && extent_b > 0 && a.off < b.off + extent_b &&
+        b.off < a.off + extent_a)
+        return seqnn_check_fail(c, "%s overlaps %s (elements [%lld, %lld) and [%lld, %lld) of one buffer)", name_a,
+                                name_b, (long long)a.off, (long long)(a.off + extent_a), (long long)b.off,
+                                (long long)(b.off + extent_b));
+    return SEQNN_OK;
+}
+
 seqnn_status seqnn_check_min(const seqnn_checker *c, const char *name, int64_t value, int64_t min)
 {
     if (value < min)

@@ -30,6 +30,11 @@ seqnn_status seqnn_check_fail(const seqnn_checker *c, const char *fmt, ...)
  * extent 0 touches nothing (still checks the buffer when present). */
 seqnn_status seqnn_check_tensor(const seqnn_checker *c, const char *name, seqnn_tref t,
                                 seqnn_dtype dtype, int64_t extent, int required);
+/* The element ranges [a.off, a.off + extent_a) and [b.off, b.off + extent_b)
+ * do not share an element (trivially so in different buffers or when either
+ * is absent or empty); fails with "<name_a> overlaps <name_b> (...)". */
+seqnn_status seqnn_check_disjoint(const seqnn_checker *c, const char *name_a, seqnn_tref a, int64_t extent_a,
+                                  const char *name_b, seqnn_tref b, int64_t extent_b);
 /* value >= min */
 seqnn_status seqnn_check_min(const seqnn_checker *c, const char *name, int64_t value, int64_t min);
 /* only bits of `allowed` in flags */

@@ -30,20 +30,6 @@ static seqnn_status blas_check_operand(const seqnn_checker *c, const char *name,
     return seqnn_check_tensor(c, name, t, SEQNN_F32, *extent, 1);
 }
 
-/* C must share no element range with an operand (kernels.h: no overlap). */
-static seqnn_status blas_check_disjoint(const seqnn_checker *c, const char *name,
-                                        seqnn_tref t, int64_t extent, seqnn_tref ct,
-                                        int64_t c_extent)
-{
-    if (t.buf == ct.buf && extent > 0 && c_extent > 0 && t.off < ct.off + c_extent &&
-        ct.off < t.off + extent)
-        return seqnn_check_fail(c, "c overlaps %s (elements [%lld, %lld) and [%lld, %lld) "
-                                "of one buffer)", name, (long long)ct.off,
-                                (long long)(ct.off + c_extent), (long long)t.off,
-                                (long long)(t.off + extent));
-    return SEQNN_OK;
-}
-
 seqnn_status seqnn_check_gemm(const seqnn_checker *c, const seqnn_gemm_args *a)
 {
     int touched, reads_ab;
@@ -75,8 +61,8 @@ seqnn_status seqnn_check_gemm(const seqnn_checker *c, const seqnn_gemm_args *a)
                                     seqnn_extent_2d(a->m, a->n, a->ldc)));
     SEQNN_CHECK(blas_check_operand(c, "c", "ldc", "stride_c", a->c, a->m, a->n, a->ldc,
                                    a->batch, a->stride_c, touched, &ext_c));
-    SEQNN_CHECK(blas_check_disjoint(c, "a", a->a, ext_a, a->c, ext_c));
-    return blas_check_disjoint(c, "b", a->b, ext_b, a->c, ext_c);
+    SEQNN_CHECK(seqnn_check_disjoint(c, "c", a->c, ext_c, "a", a->a, ext_a));
+    return seqnn_check_disjoint(c, "c", a->c, ext_c, "b", a->b, ext_b);
 }
 
 /* rows, cols >= 0, ldy >= cols, b [cols] (both kernels' shared part) */

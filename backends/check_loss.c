@@ -16,20 +16,6 @@ static seqnn_status loss_check_reduction(const seqnn_checker *c, seqnn_reduction
     return SEQNN_OK;
 }
 
-/* Output `out` ([out_extent] elements) shares no element with input `in`. */
-static seqnn_status loss_check_disjoint(const seqnn_checker *c, const char *out_name,
-                                        seqnn_tref out, int64_t out_extent,
-                                        const char *in_name, seqnn_tref in, int64_t in_extent)
-{
-    if (out.buf == in.buf && out_extent > 0 && in_extent > 0 &&
-        out.off < in.off + in_extent && in.off < out.off + out_extent)
-        return seqnn_check_fail(c, "%s overlaps %s (elements [%lld, %lld) and [%lld, %lld) "
-                                "of one buffer)", out_name, in_name, (long long)out.off,
-                                (long long)(out.off + out_extent), (long long)in.off,
-                                (long long)(in.off + in_extent));
-    return SEQNN_OK;
-}
-
 /* xent, both directions: rows >= 0, cols >= 1, the reduction, logits
  * [rows, cols] and int32 target [rows]; *extent = rows * cols. */
 static seqnn_status loss_check_xent_inputs(const seqnn_checker *c, const seqnn_xent_args *a,
@@ -49,8 +35,8 @@ seqnn_status seqnn_check_xent_forward(const seqnn_checker *c, const seqnn_xent_a
     SEQNN_CHECK(seqnn_check_flags(c, a->flags, 0));
     SEQNN_CHECK(loss_check_xent_inputs(c, a, &extent));
     SEQNN_CHECK(seqnn_check_tensor(c, "loss", a->loss, SEQNN_F32, 1, 1));
-    SEQNN_CHECK(loss_check_disjoint(c, "loss", a->loss, 1, "logits", a->logits, extent));
-    return loss_check_disjoint(c, "loss", a->loss, 1, "target", a->target, a->rows);
+    SEQNN_CHECK(seqnn_check_disjoint(c, "loss", a->loss, 1, "logits", a->logits, extent));
+    return seqnn_check_disjoint(c, "loss", a->loss, 1, "target", a->target, a->rows);
 }
 
 seqnn_status seqnn_check_xent_backward(const seqnn_checker *c, const seqnn_xent_args *a)
@@ -60,9 +46,9 @@ seqnn_status seqnn_check_xent_backward(const seqnn_checker *c, const seqnn_xent_
     SEQNN_CHECK(loss_check_xent_inputs(c, a, &extent));
     SEQNN_CHECK(seqnn_check_range(c, "dloss", a->dloss, -DBL_MAX, DBL_MAX));
     SEQNN_CHECK(seqnn_check_tensor(c, "dlogits", a->dlogits, SEQNN_F32, extent, 1));
-    SEQNN_CHECK(loss_check_disjoint(c, "dlogits", a->dlogits, extent, "logits", a->logits,
+    SEQNN_CHECK(seqnn_check_disjoint(c, "dlogits", a->dlogits, extent, "logits", a->logits,
                                     extent));
-    return loss_check_disjoint(c, "dlogits", a->dlogits, extent, "target", a->target, a->rows);
+    return seqnn_check_disjoint(c, "dlogits", a->dlogits, extent, "target", a->target, a->rows);
 }
 
 /* mse and bce, both directions: n >= 0, the reduction, x and target [n]. */
@@ -80,8 +66,8 @@ static seqnn_status loss_check_pointwise_forward(const seqnn_checker *c, const s
     SEQNN_CHECK(seqnn_check_flags(c, a->flags, 0));
     SEQNN_CHECK(loss_check_pointwise_inputs(c, a));
     SEQNN_CHECK(seqnn_check_tensor(c, "loss", a->loss, SEQNN_F32, 1, 1));
-    SEQNN_CHECK(loss_check_disjoint(c, "loss", a->loss, 1, "x", a->x, a->n));
-    return loss_check_disjoint(c, "loss", a->loss, 1, "target", a->target, a->n);
+    SEQNN_CHECK(seqnn_check_disjoint(c, "loss", a->loss, 1, "x", a->x, a->n));
+    return seqnn_check_disjoint(c, "loss", a->loss, 1, "target", a->target, a->n);
 }
 
 /* backward: flags OVERWRITE, finite dloss, dx [n] apart from x and target */
@@ -91,8 +77,8 @@ static seqnn_status loss_check_pointwise_backward(const seqnn_checker *c, const 
     SEQNN_CHECK(loss_check_pointwise_inputs(c, a));
     SEQNN_CHECK(seqnn_check_range(c, "dloss", a->dloss, -DBL_MAX, DBL_MAX));
     SEQNN_CHECK(seqnn_check_tensor(c, "dx", a->dx, SEQNN_F32, a->n, 1));
-    SEQNN_CHECK(loss_check_disjoint(c, "dx", a->dx, a->n, "x", a->x, a->n));
-    return loss_check_disjoint(c, "dx", a->dx, a->n, "target", a->target, a->n);
+    SEQNN_CHECK(seqnn_check_disjoint(c, "dx", a->dx, a->n, "x", a->x, a->n));
+    return seqnn_check_disjoint(c, "dx", a->dx, a->n, "target", a->target, a->n);
 }
 
 seqnn_status seqnn_check_mse_forward(const seqnn_checker *c, const seqnn_loss_args *a)

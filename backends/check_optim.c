@@ -47,12 +47,7 @@ static seqnn_status optim_check_tensors(const seqnn_checker *c, int64_t n,
         SEQNN_CHECK(seqnn_check_tensor(c, ts[i].name, ts[i].t, SEQNN_F32, n, ts[i].required));
     for (i = 0; i < count; i++)
         for (j = i + 1; j < count; j++) {
-            seqnn_tref a = ts[i].t, b = ts[j].t;
-            if (n > 0 && a.buf && a.buf == b.buf && a.off < b.off + n && b.off < a.off + n)
-                return seqnn_check_fail(c, "%s and %s overlap (elements [%lld, %lld) and "
-                                        "[%lld, %lld) of one buffer)", ts[i].name, ts[j].name,
-                                        (long long)a.off, (long long)(a.off + n),
-                                        (long long)b.off, (long long)(b.off + n));
+            SEQNN_CHECK(seqnn_check_disjoint(c, ts[i].name, ts[i].t, n, ts[j].name, ts[j].t, n));
         }
     return SEQNN_OK;
 }

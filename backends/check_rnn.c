@@ -45,15 +45,14 @@ static seqnn_status rnn_check_disjoint(const seqnn_checker *c, const rnn_span *s
     for (i = 0; i < n; i++)
         for (j = i + 1; j < n; j++) {
             const rnn_span *p = &s[i], *q = &s[j];
-            if (!(p->output || q->output) || p->t.buf == NULL || p->t.buf != q->t.buf ||
-                p->extent <= 0 || q->extent <= 0)
+            if (!(p->output || q->output))
                 continue;
-            if (p->t.off < q->t.off + q->extent && q->t.off < p->t.off + p->extent)
-                return seqnn_check_fail(c, "%s overlaps %s (elements [%lld, %lld) and [%lld, %lld) "
-                                        "of one buffer)", p->output ? p->name : q->name,
-                                        p->output ? q->name : p->name,
-                                        (long long)p->t.off, (long long)(p->t.off + p->extent),
-                                        (long long)q->t.off, (long long)(q->t.off + q->extent));
+            if (!p->output) {                /* name the output first */
+                const rnn_span *tmp = p;
+                p = q;
+                q = tmp;
+            }
+            SEQNN_CHECK(seqnn_check_disjoint(c, p->name, p->t, p->extent, q->name, q->t, q->extent));
         }
     return SEQNN_OK;
 }
