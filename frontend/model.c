@@ -1,0 +1,637 @@
+/* Models: the description (inputs, layers, loss), building (shape inference,
+ * parameter allocation and initialisation), device tensors, and the layer
+ * pipeline's forward and backward passes. Training and inference entry
+ * points are in train.c, checkpoints in checkpoint.c. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fe.h"
+
+/* ------------------------------------------------------------- tensors --- */
+static seqnn_status tensor_ensure(seqnn_model *m, fe_tensor *t, int64_t rows, int64_t cols,
+                                  seqnn_dtype dtype)
+{
+    if (rows < 0 || cols < 0 || (cols > 0 && rows > INT64_MAX / cols))
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "tensor of %lld x %lld elements is too large",
+                               (long long)rows, (long long)cols);
+    int64_t need = rows * cols;
+    if (need < 1)
+        need = 1;
+    if (t->buf && t->dtype != dtype)
+        fe_tensor_free(m, t);
+    if (!t->buf || t->cap < need) {
+        seqnn_buffer *nb = NULL;
+        int64_t cap = t->cap > 0 ? t->cap : 0;
+        if (cap < need)
+            cap = need + need / 4;       /* a little room: lengths vary batch to batch */
+        FE_TRY(seqnn_buffer_alloc(m->ctx, dtype, cap, &nb));
+        fe_tensor_free(m, t);
+        t->buf = nb;
+        t->cap = cap;
+        t->dtype = dtype;
+    }
+    t->rows = rows;
+    t->cols = cols;
+    return SEQNN_OK;
+}
+
+seqnn_status fe_tensor_ensure(seqnn_model *m, fe_tensor *t, int64_t rows, int64_t cols)
+{
+    return tensor_ensure(m, t, rows, cols, SEQNN_F32);
+}
+
+seqnn_status fe_tensor_ensure_i32(seqnn_model *m, fe_tensor *t, int64_t rows, int64_t cols)
+{
+    return tensor_ensure(m, t, rows, cols, SEQNN_I32);
+}
+
+seqnn_status fe_tensor_zero(seqnn_model *m, fe_tensor *t)
+{
+    if (t->rows * t->cols == 0)
+        return SEQNN_OK;
+    return seqnn_buffer_fill(m->ctx, t->buf, 0, t->rows * t->cols, 0.0);
+}
+
+void fe_tensor_free(seqnn_model *m, fe_tensor *t)
+{
+    if (t->buf)
+        seqnn_buffer_free(m->ctx, t->buf);
+    t->buf = NULL;
+    t->cap = 0;
+    t->rows = t->cols = 0;
+}
+
+/* ---------------------------------------------------------- describing --- */
+seqnn_status seqnn_model_create(seqnn_model **out)
+{
+    if (!out)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_create: out is NULL");
+    *out = NULL;
+    seqnn_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "seqnn_model_create: out of memory");
+    m->decoder_start = -1;
+    m->loss = SEQNN_LOSS_XENT;
+    m->optim = seqnn_optim_defaults(SEQNN_OPTIM_ADAM);
+    *out = m;
+    return SEQNN_OK;
+}
+
+void seqnn_model_destroy(seqnn_model *m)
+{
+    if (!m)
+        return;
+    for (int i = 0; i < m->n_layers; i++) {
+        fe_layer *L = &m->layers[i];
+        if (L->ops->destroy && m->ctx)
+            L->ops->destroy(m, L);
+        if (m->ctx) {
+            fe_tensor_free(m, &L->y);
+            fe_tensor_free(m, &L->dy);
+        }
+    }
+    if (m->ctx) {
+        fe_tensor *ts[] = {&m->in_tokens, &m->in_features, &m->dec_tokens,
+                           &m->targets,   &m->values,      &m->scalars};
+        for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
+            fe_tensor_free(m, ts[i]);
+        for (int i = 0; i < m->n_slots; i++)
+            if (m->slots[i].buf)
+                seqnn_buffer_free(m->ctx, m->slots[i].buf);
+        if (m->pbuf)
+            seqnn_buffer_free(m->ctx, m->pbuf);
+        if (m->gbuf)
+            seqnn_buffer_free(m->ctx, m->gbuf);
+    }
+    free(m->layers);
+    free(m->params);
+    free(m->lengths);
+    free(m->dec_lengths);
+    free(m);
+}
+
+static seqnn_status check_open(seqnn_model *m, const char *fn)
+{
+    if (!m)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "%s: model is NULL", fn);
+    if (m->built)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "%s: the model is already built", fn);
+    return SEQNN_OK;
+}
+
+seqnn_status seqnn_model_input_tokens(seqnn_model *m, int64_t vocab)
+{
+    FE_TRY(check_open(m, "seqnn_model_input_tokens"));
+    if (m->has_input)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "the model already has an input");
+    if (vocab < 1 || vocab > INT32_MAX)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                               "input tokens: vocab %lld must be in [1, 2^31)", (long long)vocab);
+    m->input.seq = 1;
+    m->input.tokens = 1;
+    m->input.n = vocab;
+    m->has_input = 1;
+    return SEQNN_OK;
+}
+
+seqnn_status seqnn_model_input_features(seqnn_model *m, int64_t dim)
+{
+    FE_TRY(check_open(m, "seqnn_model_input_features"));
+    if (m->has_input)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "the model already has an input");
+    if (dim < 1 || dim > (1 << 24))
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                               "input features: dim %lld must be in [1, 2^24]", (long long)dim);
+    m->input.seq = 1;
+    m->input.n = dim;
+    m->has_input = 1;
+    return SEQNN_OK;
+}
+
+static int name_valid(const char *s)
+{
+    if (!*s || strlen(s) >= FE_NAME - 40)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_' || *s == '.'))
+            return 0;
+    return 1;
+}
+
+static int name_taken(const seqnn_model *m, const char *name)
+{
+    for (int i = 0; i < m->n_layers; i++)
+        if (!strcmp(m->layers[i].name, name))
+            return 1;
+    return 0;
+}
+
+/* Appends a layer of kind ops named name (or an automatic name from base). */
+static seqnn_status add_layer(seqnn_model *m, const fe_layer_ops *ops, const char *name,
+                              const char *base, fe_layer **out)
+{
+    FE_TRY(check_open(m, ops->kind));
+    if (!m->has_input)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                               "%s: declare the input (tokens or features) before any layer", ops->kind);
+    char auto_name[FE_NAME];
+    if (name) {
+        if (!name_valid(name))
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                                   "%s: invalid layer name '%s' (use [A-Za-z0-9_.], under 56 characters)",
+                                   ops->kind, name);
+        if (name_taken(m, name))
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "%s: layer name '%s' is used twice",
+                                   ops->kind, name);
+    } else {
+        snprintf(auto_name, sizeof auto_name, "%s", base);
+        for (int k = 1; name_taken(m, auto_name); k++)
+            snprintf(auto_name, sizeof auto_name, "%s%d", base, k);
+        name = auto_name;
+    }
+    if (m->n_layers == m->cap_layers) {
+        int cap = m->cap_layers ? 2 * m->cap_layers : 8;
+        fe_layer *nl = realloc(m->layers, (size_t)cap * sizeof *nl);
+        if (!nl)
+            return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory adding a layer");
+        m->layers = nl;
+        m->cap_layers = cap;
+    }
+    fe_layer *L = &m->layers[m->n_layers];
+    memset(L, 0, sizeof *L);
+    L->ops = ops;
+    snprintf(L->name, sizeof L->name, "%s", name);
+    L->decoder = m->decoder_start >= 0;
+    L->padding_idx = -1;
+    *out = L;
+    return SEQNN_OK;
+}
+
+/* The layer added last becomes part of the model (after its own checks). */
+static seqnn_status commit_layer(seqnn_model *m)
+{
+    m->n_layers++;
+    return SEQNN_OK;
+}
+
+seqnn_status seqnn_model_add_embedding(seqnn_model *m, const char *name, int64_t dim,
+                                       int32_t padding_idx)
+{
+    fe_layer *L;
+    FE_TRY(add_layer(m, &fe_embedding_ops, name, "embedding", &L));
+    if (dim < 1 || dim > (1 << 24))
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "embedding '%s': dim %lld must be in [1, 2^24]",
+                               L->name, (long long)dim);
+    if (padding_idx < -1)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                               "embedding '%s': padding index %d must be -1 (none) or a token id",
+                               L->name, (int)padding_idx);
+    L->n = dim;
+    L->padding_idx = padding_idx;
+    return commit_layer(m);
+}
+
+seqnn_status seqnn_model_add_dense(seqnn_model *m, const char *name, int64_t out)
+{
+    fe_layer *L;
+    FE_TRY(add_layer(m, &fe_dense_ops, name, "fc", &L));
+    if (out < 1 || out > (1 << 24))
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "dense '%s': out %lld must be in [1, 2^24]",
+                               L->name, (long long)out);
+    L->n = out;
+    return commit_layer(m);
+}
+
+seqnn_status seqnn_model_add_activation(seqnn_model *m, seqnn_act act, double alpha)
+{
+    fe_layer *L;
+    FE_TRY(add_layer(m, &fe_activation_ops, NULL, "act", &L));
+    if ((int)act < 0 || act >= SEQNN_ACT_COUNT)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "activation: unknown kind %d", (int)act);
+    if (!isfinite(alpha))
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "activation: alpha must be finite");
+    L->act = act;
+    L->alpha = alpha;
+    return commit_layer(m);
+}
+
+seqnn_status seqnn_model_add_dropout(seqnn_model *m, double p)
+{
+    fe_layer *L;
+    FE_TRY(add_layer(m, &fe_dropout_ops, NULL, "dropout", &L));
+    if (!(p >= 0.0 && p < 1.0))
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "dropout: p = %g must be in [0, 1)", p);
+    L->p = p;
+    return commit_layer(m);
+}
+
+seqnn_status seqnn_model_add_recurrent(seqnn_model *m, const char *name, const seqnn_recurrent_desc *d)
+{
+    static const char *bases[] = {"rnn", "rnn", "lstm", "gru", "gru"};
+    if (!d)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "recurrent layer: description is NULL");
+    if ((int)d->cell < 0 || d->cell >= SEQNN_CELL_COUNT)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "recurrent layer: unknown cell %d", (int)d->cell);
+    fe_layer *L;
+    FE_TRY(add_layer(m, &fe_recurrent_ops, name, bases[d->cell], &L));
+    if (d->hidden < 1 || d->hidden > (1 << 20))
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "%s '%s': hidden %lld must be in [1, 2^20]",
+                               bases[d->cell], L->name, (long long)d->hidden);
+    if (d->layers < 1 || d->layers > 16)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "%s '%s': layers %lld must be in [1, 16]",
+                               bases[d->cell], L->name, (long long)d->layers);
+    if (!(d->dropout >= 0.0 && d->dropout < 1.0))
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "%s '%s': dropout %g must be in [0, 1)",
+                               bases[d->cell], L->name, d->dropout);
+    if ((int)d->init < 0 || d->init >= SEQNN_INIT_COUNT)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "%s '%s': unknown init %d", bases[d->cell],
+                               L->name, (int)d->init);
+    if (d->bidirectional != 0 && d->bidirectional != 1)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "%s '%s': bidirectional must be 0 or 1",
+                               bases[d->cell], L->name);
+    if (d->last != 0 && d->last != 1)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "%s '%s': last must be 0 or 1", bases[d->cell],
+                               L->name);
+    L->rnn = *d;
+    return commit_layer(m);
+}
+
+seqnn_status seqnn_model_add_conv1d_bank(seqnn_model *m, const char *name, int64_t filters,
+                                         int n_widths, const int64_t *widths, seqnn_act act)
+{
+    fe_layer *L;
+    FE_TRY(add_layer(m, &fe_conv1d_bank_ops, name, "convs", &L));
+    if (filters < 1 || filters > (1 << 20))
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "conv1d bank '%s': filters %lld must be in [1, 2^20]",
+                               L->name, (long long)filters);
+    if (n_widths < 1 || n_widths > 8 || !widths)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "conv1d bank '%s': 1 to 8 widths are needed",
+                               L->name);
+    for (int i = 0; i < n_widths; i++) {
+        if (widths[i] < 1 || widths[i] > 1024)
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "conv1d bank '%s': width %lld must be in [1, 1024]",
+                                   L->name, (long long)widths[i]);
+        L->widths[i] = widths[i];
+    }
+    if ((int)act < 0 || act >= SEQNN_ACT_COUNT)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "conv1d bank '%s': unknown activation %d",
+                               L->name, (int)act);
+    L->n = filters;
+    L->n_widths = n_widths;
+    L->act = act;
+    return commit_layer(m);
+}
+
+seqnn_status seqnn_model_add_attention(seqnn_model *m, const char *name, const seqnn_attention_desc *d)
+{
+    if (!d)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "attention: description is NULL");
+    fe_layer *L;
+    FE_TRY(add_layer(m, &fe_attention_ops, name, "attn", &L));
+    if ((int)d->score < 0 || d->score >= SEQNN_SCORE_COUNT)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "attention '%s': unknown score %d", L->name,
+                               (int)d->score);
+    if (d->heads < 1 || d->heads > 1024)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "attention '%s': heads %lld must be in [1, 1024]",
+                               L->name, (long long)d->heads);
+    if (d->encoder && m->decoder_start < 0)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                               "attention '%s': encoder attention belongs in a decoder (after begin_decoder)",
+                               L->name);
+    if (d->encoder && d->causal)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                               "attention '%s': causal masking applies to self-attention only", L->name);
+    if ((d->score == SEQNN_SCORE_BILINEAR || d->score == SEQNN_SCORE_ADDITIVE) && d->heads != 1)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                               "attention '%s': bilinear and additive scores need heads = 1", L->name);
+    if (d->attn_dim < 0 || d->attn_dim > (1 << 20))
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "attention '%s': attn_dim out of range", L->name);
+    L->att = *d;
+    return commit_layer(m);
+}
+
+seqnn_status seqnn_model_begin_decoder(seqnn_model *m, int64_t vocab)
+{
+    FE_TRY(check_open(m, "seqnn_model_begin_decoder"));
+    if (m->decoder_start >= 0)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "the model already has a decoder");
+    if (m->n_layers == 0)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "a decoder needs an encoder: add its layers first");
+    if (vocab < 1 || vocab > INT32_MAX)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "decoder: vocab %lld must be in [1, 2^31)",
+                               (long long)vocab);
+    m->decoder_start = m->n_layers;
+    m->dec_vocab = vocab;
+    return SEQNN_OK;
+}
+
+seqnn_status seqnn_model_set_loss(seqnn_model *m, seqnn_loss_kind loss)
+{
+    FE_TRY(check_open(m, "seqnn_model_set_loss"));
+    if ((int)loss < 0 || loss >= SEQNN_LOSS_COUNT)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "unknown loss %d", (int)loss);
+    m->loss = loss;
+    return SEQNN_OK;
+}
+
+/* ------------------------------------------------------------ building --- */
+int64_t fe_param_add(seqnn_model *m, fe_layer *L, const char *suffix, int ndim, const int64_t *shape,
+                     fe_init init, double a)
+{
+    if (m->n_params == m->cap_params) {
+        int64_t cap = m->cap_params ? 2 * m->cap_params : 16;
+        fe_param *np = realloc(m->params, (size_t)cap * sizeof *np);
+        if (!np)
+            return -1;
+        m->params = np;
+        m->cap_params = cap;
+    }
+    fe_param *p = &m->params[m->n_params];
+    memset(p, 0, sizeof *p);
+    int len = snprintf(p->name, sizeof p->name, "%s.%s", L->name, suffix);
+    if (len < 0 || (size_t)len >= sizeof p->name)
+        return -1;
+    p->ndim = ndim;
+    p->count = 1;
+    for (int i = 0; i < ndim; i++) {
+        p->shape[i] = shape[i];
+        p->count *= shape[i];
+    }
+    p->init = init;
+    p->a = a;
+    p->zero_row = -1;
+    /* 16-element alignment keeps every tensor on a 64-byte boundary. */
+    p->off = (m->total + 15) / 16 * 16;
+    m->total = p->off + p->count;
+    if (L->nparams == 0)
+        L->param0 = m->n_params;
+    L->nparams++;
+    return m->n_params++;
+}
+
+fe_layer *fe_encoder_output(seqnn_model *m)
+{
+    return m->decoder_start > 0 ? &m->layers[m->decoder_start - 1] : NULL;
+}
+
+static seqnn_status init_params(seqnn_model *m)
+{
+    int64_t biggest = 1;
+    for (int64_t i = 0; i < m->n_params; i++)
+        if (m->params[i].count > biggest)
+            biggest = m->params[i].count;
+    float *host = malloc((size_t)biggest * sizeof *host);
+    if (!host)
+        return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory initialising parameters");
+    seqnn_status s = SEQNN_OK;
+    for (int64_t i = 0; i < m->n_params && s == SEQNN_OK; i++) {
+        fe_init_values(&m->params[i], m->seed, i, host);
+        s = seqnn_buffer_write(m->ctx, m->pbuf, m->params[i].off, host, m->params[i].count);
+    }
+    free(host);
+    return s;
+}
+
+seqnn_status seqnn_model_build(seqnn_model *m, seqnn_context *ctx, uint64_t seed)
+{
+    FE_TRY(check_open(m, "seqnn_model_build"));
+    if (!ctx)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_build: context is NULL");
+    if (!m->has_input)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "the model has no input");
+    if (m->n_layers == 0 || m->decoder_start == m->n_layers)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "the model has no layers%s",
+                               m->decoder_start >= 0 ? " in its decoder" : "");
+    m->ctx = ctx;
+    m->seed = seed;
+    seqnn_status s = SEQNN_OK;
+    fe_shape cur = m->input;
+    for (int i = 0; i < m->n_layers && s == SEQNN_OK; i++) {
+        fe_layer *L = &m->layers[i];
+        if (i == m->decoder_start) {
+            cur.seq = 1;
+            cur.tokens = 1;
+            cur.n = m->dec_vocab;
+        }
+        L->in = cur;
+        s = L->ops->build(m, L);
+        if (s != SEQNN_OK) {
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", seqnn_last_error());
+            s = seqnn_set_error(NULL, s, "layer %d (%s '%s'): %s", i + 1, L->ops->kind, L->name, msg);
+        }
+        cur = L->out;
+    }
+    if (s == SEQNN_OK && cur.tokens)
+        s = seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "the model's output is token ids: add layers after the input");
+    if (s == SEQNN_OK && m->loss == SEQNN_LOSS_XENT && cur.n < 2)
+        s = seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                            "cross-entropy needs at least 2 output classes (the last layer has %lld)",
+                            (long long)cur.n);
+    if (s == SEQNN_OK && m->decoder_start >= 0 && !cur.seq)
+        s = seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "a decoder must output a sequence");
+    if (s == SEQNN_OK && m->total > 0) {
+        s = seqnn_buffer_alloc(ctx, SEQNN_F32, m->total, &m->pbuf);
+        if (s == SEQNN_OK)
+            s = seqnn_buffer_alloc(ctx, SEQNN_F32, m->total, &m->gbuf);
+        if (s == SEQNN_OK)
+            s = seqnn_buffer_fill(ctx, m->pbuf, 0, m->total, 0.0);
+        if (s == SEQNN_OK)
+            s = seqnn_buffer_fill(ctx, m->gbuf, 0, m->total, 0.0);
+        if (s == SEQNN_OK)
+            s = init_params(m);
+    }
+    if (s == SEQNN_OK)
+        s = fe_tensor_ensure(m, &m->scalars, 1, 4);
+    if (s == SEQNN_OK)
+        s = seqnn_model_set_optimizer(m, &m->optim);
+    if (s != SEQNN_OK) {
+        /* Back to a description: free what was allocated. */
+        for (int i = 0; i < m->n_layers; i++) {
+            fe_layer *L = &m->layers[i];
+            if (L->ops->destroy)
+                L->ops->destroy(m, L);
+            fe_tensor_free(m, &L->y);
+            fe_tensor_free(m, &L->dy);
+            L->nparams = 0;
+        }
+        fe_tensor_free(m, &m->scalars);
+        for (int i = 0; i < m->n_slots; i++)
+            if (m->slots[i].buf)
+                seqnn_buffer_free(ctx, m->slots[i].buf);
+        m->n_slots = 0;
+        if (m->pbuf)
+            seqnn_buffer_free(ctx, m->pbuf);
+        if (m->gbuf)
+            seqnn_buffer_free(ctx, m->gbuf);
+        m->pbuf = m->gbuf = NULL;
+        m->n_params = 0;
+        m->total = 0;
+        m->ctx = NULL;
+        return s;
+    }
+    m->built = 1;
+    return SEQNN_OK;
+}
+
+seqnn_status seqnn_model_output_shape(const seqnn_model *m, int *sequence, int64_t *n)
+{
+    if (!m || !m->built)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_output_shape: model not built");
+    const fe_layer *L = &m->layers[m->n_layers - 1];
+    if (sequence)
+        *sequence = L->out.seq;
+    if (n)
+        *n = L->out.n;
+    return SEQNN_OK;
+}
+
+seqnn_status seqnn_model_summary(const seqnn_model *m, char *out, size_t size)
+{
+    if (!m || !out || size == 0)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_summary: bad argument");
+    size_t used = 0;
+    out[0] = 0;
+    for (int i = 0; i < m->n_layers && used < size; i++) {
+        const fe_layer *L = &m->layers[i];
+        int64_t np = 0;
+        for (int64_t k = 0; k < L->nparams; k++)
+            np += m->params[L->param0 + k].count;
+        char shape[64];
+        if (!m->built)
+            snprintf(shape, sizeof shape, "?");
+        else if (L->out.seq)
+            snprintf(shape, sizeof shape, "[T, B, %lld]", (long long)L->out.n);
+        else
+            snprintf(shape, sizeof shape, "[B, %lld]", (long long)L->out.n);
+        int k = snprintf(out + used, size - used, "%s%-16s %-12s %-16s %10lld params\n",
+                         i == m->decoder_start ? "decoder:\n" : "", L->name, L->ops->kind, shape,
+                         (long long)np);
+        if (k < 0)
+            break;
+        used += (size_t)k;
+    }
+    if (used < size)
+        snprintf(out + used, size - used, "total %lld parameters\n", (long long)seqnn_model_param_total(m));
+    return SEQNN_OK;
+}
+
+/* ---------------------------------------------------------- parameters --- */
+int64_t seqnn_model_param_count(const seqnn_model *m)
+{
+    return m && m->built ? m->n_params : 0;
+}
+
+int64_t seqnn_model_param_total(const seqnn_model *m)
+{
+    if (!m || !m->built)
+        return 0;
+    int64_t t = 0;
+    for (int64_t i = 0; i < m->n_params; i++)
+        t += m->params[i].count;
+    return t;
+}
+
+static seqnn_status check_param(const seqnn_model *m, int64_t i, const char *fn)
+{
+    if (!m || !m->built)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "%s: model not built", fn);
+    if (i < 0 || i >= m->n_params)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "%s: parameter %lld out of range [0, %lld)", fn,
+                               (long long)i, (long long)m->n_params);
+    return SEQNN_OK;
+}
+
+seqnn_status seqnn_model_param(const seqnn_model *m, int64_t i, seqnn_param_info *out)
+{
+    FE_TRY(check_param(m, i, "seqnn_model_param"));
+    if (!out)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_param: out is NULL");
+    const fe_param *p = &m->params[i];
+    out->name = p->name;
+    out->ndim = p->ndim;
+    for (int k = 0; k < 4; k++)
+        out->shape[k] = k < p->ndim ? p->shape[k] : 0;
+    out->count = p->count;
+    return SEQNN_OK;
+}
+
+seqnn_status seqnn_model_param_read(seqnn_model *m, int64_t i, float *dst, int64_t count)
+{
+    FE_TRY(check_param(m, i, "seqnn_model_param_read"));
+    if (!dst || count != m->params[i].count)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_param_read: '%s' has %lld elements, not %lld",
+                               m->params[i].name, (long long)m->params[i].count, (long long)count);
+    return seqnn_buffer_read(m->ctx, m->pbuf, m->params[i].off, dst, count);
+}
+
+seqnn_status seqnn_model_param_write(seqnn_model *m, int64_t i, const float *src, int64_t count)
+{
+    FE_TRY(check_param(m, i, "seqnn_model_param_write"));
+    if (!src || count != m->params[i].count)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_param_write: '%s' has %lld elements, not %lld",
+                               m->params[i].name, (long long)m->params[i].count, (long long)count);
+    return seqnn_buffer_write(m->ctx, m->pbuf, m->params[i].off, src, count);
+}
+
+seqnn_status fe_param_new(seqnn_model *m, fe_layer *L, const char *suffix, int ndim, const int64_t *shape,
+                          fe_init init, double a, int64_t *idx)
+{
+    int64_t i = fe_param_add(m, L, suffix, ndim, shape, init, a);
+    if (i < 0)
+        return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory declaring parameter '%s.%s'",
+                               L->name, suffix);
+    if (idx)
+        *idx = i;
+    return SEQNN_OK;
+}
+
+seqnn_status fe_need_floats(const fe_layer *L)
+{
+    if (L->in.tokens)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                               "%s needs float inputs, not token ids: put an embedding before it", L->ops->kind);
+    return SEQNN_OK;
+}

@@ -1,0 +1,302 @@
+/* Recurrent layers: nn.RNN / nn.LSTM / nn.GRU with several layers, both
+ * directions, dropout between layers, variable lengths, a many-to-one mode
+ * (the top layer's final states), and state carried across batches for
+ * truncated BPTT. One rnn_forward / rnn_backward kernel call per layer and
+ * direction; the directions write their halves of one [T, B, 2H] output in
+ * place (row stride 2H), so nothing is copied. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "fe.h"
+
+/* One layer and direction. */
+typedef struct rnn_unit {
+    fe_tensor reserve;                   /* the forward's saved gates and states */
+    fe_tensor hn, cn;                    /* final state (not stateful) */
+    fe_tensor st_h[2], st_c[2];          /* carried state, double-buffered (stateful) */
+    fe_tensor dhn;                       /* many-to-one: gradient of the final state */
+    int used_h0;                         /* the last forward started from st_*[used] */
+    int final_idx;                       /* ... and wrote its final state to st_*[final_idx] */
+} rnn_unit;
+
+/* One layer (both directions). */
+typedef struct rnn_level {
+    fe_tensor out, dout;                 /* [T*B, dirs*H] (the top layer uses L->y / L->dy) */
+    fe_tensor drop, ddrop;               /* dropout of out, the next layer's input (training) */
+    uint64_t drop_off;
+} rnn_level;
+
+typedef struct rnn_priv {
+    int64_t nl, nd;
+    rnn_unit *units;                     /* [nl * nd] */
+    rnn_level *levels;                   /* [nl] */
+    fe_tensor iota;                      /* int32 0..B-1: gathers final states into [B, dirs*H] */
+    int cur, have_state;
+    int dropped;                         /* the last forward applied inter-layer dropout */
+} rnn_priv;
+
+static void recurrent_destroy(seqnn_model *m, fe_layer *L)
+{
+    rnn_priv *p = L->priv;
+    if (!p)
+        return;
+    for (int64_t u = 0; u < p->nl * p->nd && p->units; u++) {
+        rnn_unit *U = &p->units[u];
+        fe_tensor *ts[] = {&U->reserve, &U->hn, &U->cn, &U->st_h[0], &U->st_h[1], &U->st_c[0], &U->st_c[1], &U->dhn};
+        for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
+            fe_tensor_free(m, ts[i]);
+    }
+    for (int64_t l = 0; l < p->nl && p->levels; l++) {
+        fe_tensor_free(m, &p->levels[l].out);
+        fe_tensor_free(m, &p->levels[l].dout);
+        fe_tensor_free(m, &p->levels[l].drop);
+        fe_tensor_free(m, &p->levels[l].ddrop);
+    }
+    fe_tensor_free(m, &p->iota);
+    free(p->units);
+    free(p->levels);
+    free(p);
+    L->priv = NULL;
+}
+
+static seqnn_status recurrent_build(seqnn_model *m, fe_layer *L)
+{
+    FE_TRY(fe_need_floats(L));
+    if (!L->in.seq)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "a recurrent layer reads a sequence, its input is [B, %lld]",
+                               (long long)L->in.n);
+    const seqnn_recurrent_desc *d = &L->rnn;
+    rnn_priv *p = calloc(1, sizeof *p);
+    if (!p)
+        return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
+    L->priv = p;
+    p->nl = d->layers;
+    p->nd = d->bidirectional ? 2 : 1;
+    p->units = calloc((size_t)(p->nl * p->nd), sizeof *p->units);
+    p->levels = calloc((size_t)p->nl, sizeof *p->levels);
+    if (!p->units || !p->levels)
+        return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
+    int64_t H = d->hidden, G = seqnn_cell_gates(d->cell);
+    for (int64_t l = 0; l < p->nl; l++) {
+        int64_t I = l == 0 ? L->in.n : p->nd * H;
+        for (int64_t dir = 0; dir < p->nd; dir++) {
+            const char *sfx = dir ? "_reverse" : "";
+            char name[64];
+            int64_t wih[2] = {G * H, I}, whh[2] = {G * H, H}, b[1] = {G * H};
+            double def = 1.0 / sqrt((double)H);   /* PyTorch's default for every tensor */
+            fe_init wi = FE_INIT_UNIFORM, wh = FE_INIT_UNIFORM, bi = FE_INIT_UNIFORM;
+            double ai = def, ah = def, ab = def;
+            switch (d->init) {
+            case SEQNN_INIT_XAVIER:      /* Glorot per gate block */
+                ai = sqrt(6.0 / (double)(I + H));
+                ah = sqrt(6.0 / (double)(2 * H));
+                bi = FE_INIT_ZERO;
+                break;
+            case SEQNN_INIT_ORTHOGONAL:
+                ai = sqrt(6.0 / (double)(I + H));
+                wh = FE_INIT_ORTHOGONAL;
+                ah = 1.0;
+                bi = FE_INIT_ZERO;
+                break;
+            case SEQNN_INIT_IDENTITY:    /* IRNN: W_hh = I, small input weights */
+                wi = FE_INIT_NORMAL;
+                ai = 0.001;
+                wh = FE_INIT_IDENTITY;
+                ah = 1.0;
+                bi = FE_INIT_ZERO;
+                break;
+            default:
+                break;
+            }
+            snprintf(name, sizeof name, "weight_ih_l%lld%s", (long long)l, sfx);
+            FE_TRY(fe_param_new(m, L, name, 2, wih, wi, ai, NULL));
+            snprintf(name, sizeof name, "weight_hh_l%lld%s", (long long)l, sfx);
+            FE_TRY(fe_param_new(m, L, name, 2, whh, wh, ah, NULL));
+            snprintf(name, sizeof name, "bias_ih_l%lld%s", (long long)l, sfx);
+            FE_TRY(fe_param_new(m, L, name, 1, b, bi, ab, NULL));
+            snprintf(name, sizeof name, "bias_hh_l%lld%s", (long long)l, sfx);
+            FE_TRY(fe_param_new(m, L, name, 1, b, bi, ab, NULL));
+        }
+    }
+    L->out.seq = !d->last;
+    L->out.tokens = 0;
+    L->out.n = p->nd * H;
+    return SEQNN_OK;
+}
+
+static seqnn_status recurrent_reset(seqnn_model *m, fe_layer *L)
+{
+    (void)m;
+    rnn_priv *p = L->priv;
+    p->have_state = 0;
+    return SEQNN_OK;
+}
+
+/* The arguments of unit (l, dir) for the current batch, as forward used them. */
+static seqnn_rnn_args unit_args(seqnn_model *m, fe_layer *L, int64_t l, int64_t dir, const fe_tensor *x,
+                                int64_t ldx, fe_tensor *y)
+{
+    rnn_priv *p = L->priv;
+    rnn_unit *U = &p->units[l * p->nd + dir];
+    int64_t H = L->rnn.hidden, k = L->param0 + 4 * (l * p->nd + dir);
+    int lstm = L->rnn.cell == SEQNN_CELL_LSTM;
+    seqnn_rnn_args a = {.cell = L->rnn.cell, .seq_len = fe_steps(m, L), .batch = m->B,
+                        .input_size = l == 0 ? L->in.n : p->nd * H, .hidden_size = H,
+                        .reverse = (int)dir, .lengths = fe_lengths(m, L), .x = fe_at(x, 0), .ldx = ldx,
+                        .w_ih = fe_param_ref(m, k), .w_hh = fe_param_ref(m, k + 1),
+                        .b_ih = fe_param_ref(m, k + 2), .b_hh = fe_param_ref(m, k + 3)};
+    if (y) {
+        a.y = fe_at(y, dir * H);
+        a.ldy = p->nd * H;
+    }
+    if (m->stateful) {
+        if (U->used_h0 >= 0) {
+            a.h0 = fe_at(&U->st_h[U->used_h0], 0);
+            if (lstm)
+                a.c0 = fe_at(&U->st_c[U->used_h0], 0);
+        }
+        a.h_n = fe_at(&U->st_h[U->final_idx], 0);
+        if (lstm)
+            a.c_n = fe_at(&U->st_c[U->final_idx], 0);
+    } else if (L->rnn.last && l == p->nl - 1) {
+        a.h_n = fe_at(&U->hn, 0);
+    }
+    a.reserve = fe_at(&U->reserve, 0);
+    return a;
+}
+
+/* The tensor holding unit (l, dir)'s final hidden state after a forward. */
+static fe_tensor *final_state(fe_layer *L, int64_t l, int64_t dir, int stateful)
+{
+    rnn_priv *p = L->priv;
+    rnn_unit *U = &p->units[l * p->nd + dir];
+    return stateful ? &U->st_h[U->final_idx] : &U->hn;
+}
+
+static seqnn_status recurrent_forward(seqnn_model *m, fe_layer *L, const fe_tensor *x, int train)
+{
+    rnn_priv *p = L->priv;
+    int64_t T = fe_steps(m, L), B = m->B, H = L->rnn.hidden, nd = p->nd, nl = p->nl;
+    int lstm = L->rnn.cell == SEQNN_CELL_LSTM, last = L->rnn.last;
+    int carry = m->stateful && p->have_state;
+    p->dropped = train && L->rnn.dropout > 0 && nl > 1;
+    for (int64_t u = 0; u < nl * nd; u++) {
+        rnn_unit *U = &p->units[u];
+        U->used_h0 = carry ? p->cur : -1;
+        U->final_idx = carry ? 1 - p->cur : 0;
+        if (m->stateful) {
+            FE_TRY(fe_tensor_ensure(m, &U->st_h[U->final_idx], B, H));
+            if (lstm)
+                FE_TRY(fe_tensor_ensure(m, &U->st_c[U->final_idx], B, H));
+        } else if (last && u / nd == nl - 1) {
+            FE_TRY(fe_tensor_ensure(m, &U->hn, B, H));
+        }
+        FE_TRY(fe_tensor_ensure(m, &U->reserve, seqnn_rnn_reserve_count(L->rnn.cell, T, B, H), 1));
+    }
+    (void)train;
+    const fe_tensor *xin = x;
+    int64_t ldx = L->in.n;
+    for (int64_t l = 0; l < nl; l++) {
+        rnn_level *V = &p->levels[l];
+        int top = l == nl - 1;
+        fe_tensor *y = top ? (last ? NULL : &L->y) : &V->out;
+        if (y)
+            FE_TRY(fe_tensor_ensure(m, y, T * B, nd * H));
+        for (int64_t dir = 0; dir < nd; dir++) {
+            seqnn_rnn_args a = unit_args(m, L, l, dir, xin, ldx, y);
+            FE_TRY(seqnn_rnn_forward(m->ctx, &a));
+        }
+        if (!top) {
+            xin = &V->out;
+            if (p->dropped) {
+                FE_TRY(fe_tensor_ensure(m, &V->drop, T * B, nd * H));
+                V->drop_off = m->dropout_counter;
+                m->dropout_counter += (uint64_t)(T * B * nd * H);
+                seqnn_dropout_args d = {.n = T * B * nd * H, .p = L->rnn.dropout, .seed = fe_dropout_seed(m),
+                                        .offset = V->drop_off, .x = fe_at(&V->out, 0), .y = fe_at(&V->drop, 0)};
+                FE_TRY(seqnn_dropout_forward(m->ctx, &d));
+                xin = &V->drop;
+            }
+            ldx = nd * H;
+        }
+    }
+    if (last) {                          /* y[b, dir*H + j] = h_n(dir)[b, j] */
+        FE_TRY(fe_tensor_ensure(m, &L->y, B, nd * H));
+        FE_TRY(fe_tensor_ensure_i32(m, &p->iota, B, 1));
+        int32_t *ids = malloc((size_t)B * sizeof *ids);
+        if (!ids)
+            return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
+        for (int64_t b = 0; b < B; b++)
+            ids[b] = (int32_t)b;
+        seqnn_status s = seqnn_buffer_write(m->ctx, p->iota.buf, 0, ids, B);
+        free(ids);
+        FE_TRY(s);
+        for (int64_t dir = 0; dir < nd; dir++) {
+            seqnn_embedding_args g = {.n = B, .vocab = B, .dim = H, .idx = fe_at(&p->iota, 0), .padding_idx = -1,
+                                      .weight = fe_at(final_state(L, nl - 1, dir, m->stateful), 0),
+                                      .y = fe_at(&L->y, dir * H), .ldy = nd * H};
+            FE_TRY(seqnn_embedding_forward(m->ctx, &g));
+        }
+    }
+    if (m->stateful) {
+        p->cur = p->units[0].final_idx;
+        p->have_state = 1;
+    }
+    return SEQNN_OK;
+}
+
+static seqnn_status recurrent_backward(seqnn_model *m, fe_layer *L, const fe_tensor *x, fe_tensor *dx)
+{
+    rnn_priv *p = L->priv;
+    int64_t T = fe_steps(m, L), B = m->B, H = L->rnn.hidden, nd = p->nd, nl = p->nl;
+    int last = L->rnn.last;
+    for (int64_t l = nl - 1; l >= 0; l--) {
+        int top = l == nl - 1;
+        const fe_tensor *xin = l == 0 ? x : (p->dropped ? &p->levels[l - 1].drop : &p->levels[l - 1].out);
+        int64_t ldx = l == 0 ? L->in.n : nd * H;
+        fe_tensor *y = top ? (last ? NULL : &L->y) : &p->levels[l].out;
+        fe_tensor *dy = top ? (last ? NULL : &L->dy) : &p->levels[l].dout;
+        fe_tensor *dxl = l == 0 ? dx : (p->dropped ? &p->levels[l - 1].ddrop : &p->levels[l - 1].dout);
+        if (dxl) {
+            FE_TRY(fe_tensor_ensure(m, dxl, T * B, l == 0 ? L->in.n : nd * H));
+            FE_TRY(fe_tensor_zero(m, dxl));
+        }
+        for (int64_t dir = 0; dir < nd; dir++) {
+            rnn_unit *U = &p->units[l * nd + dir];
+            seqnn_rnn_args a = unit_args(m, L, l, dir, xin, ldx, y);
+            int64_t k = L->param0 + 4 * (l * nd + dir);
+            if (dy)
+                a.dy = fe_at(dy, dir * H);
+            if (top && last) {           /* gradient of the gathered final state */
+                FE_TRY(fe_tensor_ensure(m, &U->dhn, B, H));
+                FE_TRY(fe_tensor_zero(m, &U->dhn));
+                seqnn_embedding_args g = {.n = B, .vocab = B, .dim = H, .idx = fe_at(&p->iota, 0),
+                                          .padding_idx = -1,
+                                          .weight = fe_at(final_state(L, l, dir, m->stateful), 0),
+                                          .dy = fe_at(&L->dy, dir * H), .ldy = nd * H,
+                                          .dweight = fe_at(&U->dhn, 0)};
+                FE_TRY(seqnn_embedding_backward(m->ctx, &g));
+                a.dh_n = fe_at(&U->dhn, 0);
+            }
+            if (dxl)
+                a.dx = fe_at(dxl, 0);
+            a.dw_ih = fe_grad_ref(m, k);
+            a.dw_hh = fe_grad_ref(m, k + 1);
+            a.db_ih = fe_grad_ref(m, k + 2);
+            a.db_hh = fe_grad_ref(m, k + 3);
+            FE_TRY(seqnn_rnn_backward(m->ctx, &a));
+        }
+        if (l > 0 && p->dropped) {       /* through the dropout between layers */
+            rnn_level *V = &p->levels[l - 1];
+            FE_TRY(fe_tensor_ensure(m, &V->dout, T * B, nd * H));
+            seqnn_dropout_args d = {.n = T * B * nd * H, .p = L->rnn.dropout, .seed = fe_dropout_seed(m),
+                                    .offset = V->drop_off, .dy = fe_at(&V->ddrop, 0), .dx = fe_at(&V->dout, 0),
+                                    .flags = SEQNN_FLAG_OVERWRITE};
+            FE_TRY(seqnn_dropout_backward(m->ctx, &d));
+        }
+    }
+    return SEQNN_OK;
+}
+
+const fe_layer_ops fe_recurrent_ops = {"recurrent", recurrent_build, recurrent_forward, recurrent_backward,
+                                       recurrent_destroy, recurrent_reset};

@@ -1,0 +1,561 @@
+/* Training and inference: batches to the device, the forward and backward
+ * passes over the layers, losses, gradient clipping, optimizers, truncated
+ * BPTT state, and sampling from language models. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fe.h"
+
+#define IGNORE_INDEX (-100)
+
+/* ----------------------------------------------------------- optimizers --- */
+seqnn_optim_desc seqnn_optim_defaults(seqnn_optim_kind kind)
+{
+    seqnn_optim_desc o;
+    memset(&o, 0, sizeof o);
+    o.kind = kind;
+    switch (kind) {
+    case SEQNN_OPTIM_SGD: o.lr = 0.01; break;
+    case SEQNN_OPTIM_RMSPROP: o.lr = 0.01; o.alpha = 0.99; o.eps = 1e-8; break;
+    case SEQNN_OPTIM_ADAM: o.lr = 0.001; o.beta1 = 0.9; o.beta2 = 0.999; o.eps = 1e-8; break;
+    case SEQNN_OPTIM_ADAGRAD: o.lr = 0.01; o.eps = 1e-10; break;
+    default: break;
+    }
+    return o;
+}
+
+static seqnn_status optim_check(const seqnn_optim_desc *o)
+{
+    if ((int)o->kind < 0 || o->kind >= SEQNN_OPTIM_COUNT)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "optimizer: unknown kind %d", (int)o->kind);
+    const double v[] = {o->lr, o->momentum, o->dampening, o->alpha, o->beta1, o->beta2, o->lr_decay,
+                        o->eps, o->weight_decay, o->clip_norm};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        if (!isfinite(v[i]) || v[i] < 0)
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                                   "optimizer: every hyperparameter must be finite and >= 0");
+    if (!(o->lr > 0))
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "optimizer: lr must be > 0");
+    if (o->kind == SEQNN_OPTIM_ADAM && (o->beta1 >= 1 || o->beta2 >= 1))
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "optimizer: Adam's betas must be in [0, 1)");
+    if (o->kind == SEQNN_OPTIM_RMSPROP && o->alpha > 1)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "optimizer: RMSprop's alpha must be in [0, 1]");
+    if (o->kind == SEQNN_OPTIM_SGD && o->nesterov && (o->momentum <= 0 || o->dampening != 0))
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                               "optimizer: Nesterov momentum needs momentum > 0 and dampening 0");
+    return SEQNN_OK;
+}
+
+seqnn_status seqnn_model_set_optimizer(seqnn_model *m, const seqnn_optim_desc *o)
+{
+    if (!m || !o)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_set_optimizer: NULL argument");
+    FE_TRY(optim_check(o));
+    seqnn_optim_desc desc = *o;
+    if (!m->built && !m->ctx) {          /* a description: kept for build */
+        m->optim = desc;
+        return SEQNN_OK;
+    }
+    const char *names[3] = {NULL, NULL, NULL};
+    int n = 0;
+    switch (desc.kind) {
+    case SEQNN_OPTIM_SGD:
+        if (desc.momentum > 0)
+            names[n++] = "momentum_buffer";
+        break;
+    case SEQNN_OPTIM_RMSPROP:
+        names[n++] = "square_avg";
+        if (desc.momentum > 0)
+            names[n++] = "momentum_buffer";
+        if (desc.centered)
+            names[n++] = "grad_avg";
+        break;
+    case SEQNN_OPTIM_ADAM:
+        names[n++] = "exp_avg";
+        names[n++] = "exp_avg_sq";
+        if (desc.amsgrad)
+            names[n++] = "max_exp_avg_sq";
+        break;
+    case SEQNN_OPTIM_ADAGRAD: names[n++] = "sum"; break;
+    default: break;
+    }
+    fe_optim_slot slots[3];
+    memset(slots, 0, sizeof slots);
+    seqnn_status s = SEQNN_OK;
+    for (int i = 0; i < n && s == SEQNN_OK && m->total > 0; i++) {
+        slots[i].name = names[i];
+        s = seqnn_buffer_alloc(m->ctx, SEQNN_F32, m->total, &slots[i].buf);
+        if (s == SEQNN_OK)
+            s = seqnn_buffer_fill(m->ctx, slots[i].buf, 0, m->total, 0.0);
+    }
+    if (s != SEQNN_OK) {
+        for (int i = 0; i < n; i++)
+            if (slots[i].buf)
+                seqnn_buffer_free(m->ctx, slots[i].buf);
+        return s;
+    }
+    for (int i = 0; i < m->n_slots; i++)
+        if (m->slots[i].buf)
+            seqnn_buffer_free(m->ctx, m->slots[i].buf);
+    memcpy(m->slots, slots, sizeof slots);
+    m->n_slots = m->total > 0 ? n : 0;
+    m->optim = desc;
+    m->step = 0;
+    return SEQNN_OK;
+}
+
+static seqnn_buffer *slot(const seqnn_model *m, const char *name)
+{
+    for (int i = 0; i < m->n_slots; i++)
+        if (!strcmp(m->slots[i].name, name))
+            return m->slots[i].buf;
+    return NULL;
+}
+
+static seqnn_tref whole(seqnn_buffer *b)
+{
+    return seqnn_at(b, 0);
+}
+
+static seqnn_status optim_step(seqnn_model *m, int64_t step)
+{
+    const seqnn_optim_desc *o = &m->optim;
+    seqnn_tref p = whole(m->pbuf), g = whole(m->gbuf);
+    seqnn_tref none = {NULL, 0};
+    switch (o->kind) {
+    case SEQNN_OPTIM_SGD: {
+        seqnn_sgd_args a = {.n = m->total, .param = p, .grad = g,
+                            .momentum_buf = o->momentum > 0 ? whole(slot(m, "momentum_buffer")) : none,
+                            .lr = o->lr, .momentum = o->momentum, .dampening = o->dampening,
+                            .weight_decay = o->weight_decay, .nesterov = o->nesterov, .step = step};
+        return seqnn_sgd_step(m->ctx, &a);
+    }
+    case SEQNN_OPTIM_RMSPROP: {
+        seqnn_rmsprop_args a = {.n = m->total, .param = p, .grad = g, .square_avg = whole(slot(m, "square_avg")),
+                                .momentum_buf = o->momentum > 0 ? whole(slot(m, "momentum_buffer")) : none,
+                                .grad_avg = o->centered ? whole(slot(m, "grad_avg")) : none,
+                                .lr = o->lr, .alpha = o->alpha, .eps = o->eps, .weight_decay = o->weight_decay,
+                                .momentum = o->momentum, .centered = o->centered};
+        return seqnn_rmsprop_step(m->ctx, &a);
+    }
+    case SEQNN_OPTIM_ADAM: {
+        seqnn_adam_args a = {.n = m->total, .param = p, .grad = g, .exp_avg = whole(slot(m, "exp_avg")),
+                             .exp_avg_sq = whole(slot(m, "exp_avg_sq")),
+                             .max_exp_avg_sq = o->amsgrad ? whole(slot(m, "max_exp_avg_sq")) : none,
+                             .lr = o->lr, .beta1 = o->beta1, .beta2 = o->beta2, .eps = o->eps,
+                             .weight_decay = o->weight_decay, .decoupled = o->decoupled,
+                             .amsgrad = o->amsgrad, .step = step};
+        return seqnn_adam_step(m->ctx, &a);
+    }
+    case SEQNN_OPTIM_ADAGRAD: {
+        seqnn_adagrad_args a = {.n = m->total, .param = p, .grad = g, .sum = whole(slot(m, "sum")),
+                                .lr = o->lr, .lr_decay = o->lr_decay, .weight_decay = o->weight_decay,
+                                .eps = o->eps, .step = step};
+        return seqnn_adagrad_step(m->ctx, &a);
+    }
+    default:
+        return seqnn_set_error(NULL, SEQNN_ERR_INTERNAL, "unknown optimizer");
+    }
+}
+
+int64_t seqnn_model_step_count(const seqnn_model *m)
+{
+    return m ? m->step : 0;
+}
+
+/* -------------------------------------------------------------- batches --- */
+static const fe_layer *last_layer(const seqnn_model *m)
+{
+    return &m->layers[m->n_layers - 1];
+}
+
+static seqnn_status check_ids(const int32_t *ids, int64_t n, int64_t vocab, const char *what)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (ids[i] < 0 || ids[i] >= vocab)
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch: %s[%lld] = %d is outside [0, %lld)", what,
+                                   (long long)i, (int)ids[i], (long long)vocab);
+    return SEQNN_OK;
+}
+
+static seqnn_status copy_lengths(int32_t **dst, const int32_t *src, int64_t B, int64_t T, const char *what)
+{
+    free(*dst);
+    *dst = NULL;
+    if (!src)
+        return SEQNN_OK;
+    for (int64_t b = 0; b < B; b++)
+        if (src[b] < 0 || src[b] > T)
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch: %s[%lld] = %d is outside [0, %lld]", what,
+                                   (long long)b, (int)src[b], (long long)T);
+    *dst = malloc((size_t)B * sizeof **dst);
+    if (!*dst)
+        return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "batch: out of memory");
+    memcpy(*dst, src, (size_t)B * sizeof **dst);
+    return SEQNN_OK;
+}
+
+/* Uploads a batch; with targets, the loss targets too (positions past a
+ * sequence's length are ignored). *counted receives the targets counted. */
+static seqnn_status set_batch(seqnn_model *m, const seqnn_batch *b, int targets, int64_t *counted)
+{
+    if (!m || !m->built)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "model not built");
+    if (!b)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch is NULL");
+    int64_t T = b->seq_len, B = b->batch;
+    if (T < 1 || B < 1 || T > (1 << 24) || B > (1 << 24) || T * B > (1 << 28))
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch: seq_len %lld and batch %lld must be >= 1 (and T*B <= 2^28)",
+                               (long long)T, (long long)B);
+    if (m->stateful && m->state_batch && m->state_batch != B)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                               "batch: a stateful model keeps its batch size (%lld, not %lld); reset the state first",
+                               (long long)m->state_batch, (long long)B);
+    if (m->input.tokens) {
+        if (!b->tokens)
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch: the model reads tokens and batch.tokens is NULL");
+        FE_TRY(check_ids(b->tokens, T * B, m->input.n, "tokens"));
+    } else if (!b->features) {
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch: the model reads features and batch.features is NULL");
+    }
+    int64_t Td = 0;
+    if (m->decoder_start >= 0) {
+        Td = b->dec_len;
+        if (Td < 1 || Td > (1 << 24) || Td * B > (1 << 28) || !b->dec_tokens)
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch: an encoder-decoder model needs dec_len >= 1 and dec_tokens");
+        FE_TRY(check_ids(b->dec_tokens, Td * B, m->dec_vocab, "dec_tokens"));
+    }
+    const fe_layer *out = last_layer(m);
+    int64_t Tout = m->decoder_start >= 0 ? Td : T;
+    int64_t rows = out->out.seq ? Tout * B : B;
+    const int32_t *out_len = m->decoder_start >= 0 ? b->dec_lengths : b->lengths;
+    if (targets) {
+        if (m->loss == SEQNN_LOSS_XENT && !b->targets)
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch: targets are NULL");
+        if (m->loss != SEQNN_LOSS_XENT && !b->values)
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch: values (regression targets) are NULL");
+        if (m->loss == SEQNN_LOSS_XENT)
+            for (int64_t r = 0; r < rows; r++)
+                if (b->targets[r] != IGNORE_INDEX && (b->targets[r] < 0 || b->targets[r] >= out->out.n))
+                    return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                                           "batch: targets[%lld] = %d is outside [0, %lld) (and not -100)",
+                                           (long long)r, (int)b->targets[r], (long long)out->out.n);
+    }
+    /* Everything checked: now change the batch state. */
+    FE_TRY(copy_lengths(&m->lengths, b->lengths, B, T, "lengths"));
+    FE_TRY(copy_lengths(&m->dec_lengths, m->decoder_start >= 0 ? b->dec_lengths : NULL, B, Td, "dec_lengths"));
+    m->T = T;
+    m->B = B;
+    m->Tdec = Td;
+    if (m->input.tokens) {
+        FE_TRY(fe_tensor_ensure_i32(m, &m->in_tokens, T * B, 1));
+        FE_TRY(seqnn_buffer_write(m->ctx, m->in_tokens.buf, 0, b->tokens, T * B));
+    } else {
+        FE_TRY(fe_tensor_ensure(m, &m->in_features, T * B, m->input.n));
+        FE_TRY(seqnn_buffer_write(m->ctx, m->in_features.buf, 0, b->features, T * B * m->input.n));
+    }
+    if (m->decoder_start >= 0) {
+        FE_TRY(fe_tensor_ensure_i32(m, &m->dec_tokens, Td * B, 1));
+        FE_TRY(seqnn_buffer_write(m->ctx, m->dec_tokens.buf, 0, b->dec_tokens, Td * B));
+    }
+    if (!targets)
+        return SEQNN_OK;
+    if (m->loss == SEQNN_LOSS_XENT) {
+        int32_t *t = malloc((size_t)rows * sizeof *t);
+        if (!t)
+            return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "batch: out of memory");
+        int64_t n = 0;
+        for (int64_t r = 0; r < rows; r++) {
+            int32_t v = b->targets[r];
+            if (out->out.seq && out_len && r / B >= out_len[r % B])
+                v = IGNORE_INDEX;
+            t[r] = v;
+            n += v != IGNORE_INDEX;
+        }
+        seqnn_status s = fe_tensor_ensure_i32(m, &m->targets, rows, 1);
+        if (s == SEQNN_OK)
+            s = seqnn_buffer_write(m->ctx, m->targets.buf, 0, t, rows);
+        free(t);
+        FE_TRY(s);
+        *counted = n;
+    } else {
+        FE_TRY(fe_tensor_ensure(m, &m->values, rows, out->out.n));
+        FE_TRY(seqnn_buffer_write(m->ctx, m->values.buf, 0, b->values, rows * out->out.n));
+        *counted = rows * out->out.n;
+    }
+    return SEQNN_OK;
+}
+
+/* ------------------------------------------------------- forward, loss --- */
+static const fe_tensor *layer_input(const seqnn_model *m, int i)
+{
+    if (i == 0)
+        return m->input.tokens ? &m->in_tokens : &m->in_features;
+    if (i == m->decoder_start)
+        return &m->dec_tokens;
+    return &m->layers[i - 1].y;
+}
+
+static seqnn_status layer_error(const fe_layer *L, int i, seqnn_status s, const char *pass)
+{
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", seqnn_last_error());
+    return seqnn_set_error(NULL, s, "%s of layer %d (%s '%s'): %s", pass, i + 1, L->ops->kind, L->name, msg);
+}
+
+static seqnn_status forward(seqnn_model *m, int train)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        fe_layer *L = &m->layers[i];
+        seqnn_status s = L->ops->forward(m, L, layer_input(m, i), train);
+        if (s != SEQNN_OK)
+            return layer_error(L, i, s, "forward");
+    }
+    if (m->stateful)
+        m->state_batch = m->B;
+    return SEQNN_OK;
+}
+
+static seqnn_status loss_forward(seqnn_model *m, double *loss)
+{
+    fe_layer *L = &m->layers[m->n_layers - 1];
+    seqnn_tref lo = fe_at(&m->scalars, 0);
+    if (m->loss == SEQNN_LOSS_XENT) {
+        seqnn_xent_args a = {.rows = L->y.rows, .cols = L->y.cols, .logits = fe_at(&L->y, 0),
+                             .target = fe_at(&m->targets, 0), .ignore_index = IGNORE_INDEX,
+                             .reduction = SEQNN_REDUCE_MEAN, .loss = lo};
+        FE_TRY(seqnn_xent_forward(m->ctx, &a));
+    } else {
+        seqnn_loss_args a = {.n = L->y.rows * L->y.cols, .x = fe_at(&L->y, 0), .target = fe_at(&m->values, 0),
+                             .reduction = SEQNN_REDUCE_MEAN, .loss = lo};
+        FE_TRY(m->loss == SEQNN_LOSS_MSE ? seqnn_mse_forward(m->ctx, &a) : seqnn_bce_forward(m->ctx, &a));
+    }
+    float v;
+    FE_TRY(seqnn_buffer_read(m->ctx, m->scalars.buf, 0, &v, 1));
+    *loss = v;
+    return SEQNN_OK;
+}
+
+static seqnn_status backward(seqnn_model *m)
+{
+    fe_layer *top = &m->layers[m->n_layers - 1];
+    FE_TRY(fe_tensor_ensure(m, &top->dy, top->y.rows, top->y.cols));
+    if (m->loss == SEQNN_LOSS_XENT) {
+        seqnn_xent_args a = {.rows = top->y.rows, .cols = top->y.cols, .logits = fe_at(&top->y, 0),
+                             .target = fe_at(&m->targets, 0), .ignore_index = IGNORE_INDEX,
+                             .reduction = SEQNN_REDUCE_MEAN, .dloss = 1.0, .dlogits = fe_at(&top->dy, 0),
+                             .flags = SEQNN_FLAG_OVERWRITE};
+        FE_TRY(seqnn_xent_backward(m->ctx, &a));
+    } else {
+        seqnn_loss_args a = {.n = top->y.rows * top->y.cols, .x = fe_at(&top->y, 0),
+                             .target = fe_at(&m->values, 0), .reduction = SEQNN_REDUCE_MEAN, .dloss = 1.0,
+                             .dx = fe_at(&top->dy, 0), .flags = SEQNN_FLAG_OVERWRITE};
+        FE_TRY(m->loss == SEQNN_LOSS_MSE ? seqnn_mse_backward(m->ctx, &a) : seqnn_bce_backward(m->ctx, &a));
+    }
+    if (m->total > 0)
+        FE_TRY(seqnn_buffer_fill(m->ctx, m->gbuf, 0, m->total, 0.0));
+    fe_layer *enc = fe_encoder_output(m);
+    if (enc) {                           /* decoder attention accumulates into it */
+        FE_TRY(fe_tensor_ensure(m, &enc->dy, enc->y.rows, enc->y.cols));
+        FE_TRY(fe_tensor_zero(m, &enc->dy));
+    }
+    for (int i = m->n_layers - 1; i >= 0; i--) {
+        fe_layer *L = &m->layers[i];
+        fe_tensor *dx = NULL;
+        if (i > 0 && i != m->decoder_start) {
+            fe_layer *P = &m->layers[i - 1];
+            dx = &P->dy;
+            FE_TRY(fe_tensor_ensure(m, dx, P->y.rows, P->y.cols));
+        }
+        seqnn_status s = L->ops->backward(m, L, layer_input(m, i), dx);
+        if (s != SEQNN_OK)
+            return layer_error(L, i, s, "backward");
+    }
+    return SEQNN_OK;
+}
+
+/* Argmax matches of the output rows against the targets (XENT). */
+static seqnn_status count_correct(seqnn_model *m, int64_t *correct)
+{
+    fe_layer *L = &m->layers[m->n_layers - 1];
+    int64_t rows = L->y.rows, cols = L->y.cols;
+    float *y = malloc((size_t)(rows * cols) * sizeof *y);
+    int32_t *t = malloc((size_t)rows * sizeof *t);
+    seqnn_status s = (y && t) ? SEQNN_OK : seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
+    if (s == SEQNN_OK)
+        s = seqnn_buffer_read(m->ctx, L->y.buf, 0, y, rows * cols);
+    if (s == SEQNN_OK)
+        s = seqnn_buffer_read(m->ctx, m->targets.buf, 0, t, rows);
+    int64_t c = 0;
+    for (int64_t r = 0; s == SEQNN_OK && r < rows; r++) {
+        if (t[r] == IGNORE_INDEX)
+            continue;
+        int64_t best = 0;
+        for (int64_t j = 1; j < cols; j++)
+            if (y[r * cols + j] > y[r * cols + best])
+                best = j;
+        c += best == t[r];
+    }
+    free(y);
+    free(t);
+    *correct = c;
+    return s;
+}
+
+/* ------------------------------------------------------------ entry points --- */
+seqnn_status seqnn_model_train_step(seqnn_model *m, const seqnn_batch *b, seqnn_step_result *r)
+{
+    seqnn_step_result res = {0, 0, 0, 0};
+    FE_TRY(set_batch(m, b, 1, &res.count));
+    FE_TRY(forward(m, 1));
+    FE_TRY(loss_forward(m, &res.loss));
+    if (!isfinite(res.loss))
+        return seqnn_set_error(NULL, SEQNN_ERR_NUMERIC,
+                               "training step %lld: the loss is %g; parameters and optimizer state unchanged",
+                               (long long)m->step + 1, res.loss);
+    FE_TRY(backward(m));
+    if (m->total > 0) {
+        seqnn_sumsq_args sq = {.n = m->total, .x = whole(m->gbuf), .result = fe_at(&m->scalars, 1),
+                               .flags = SEQNN_FLAG_OVERWRITE};
+        FE_TRY(seqnn_sumsq(m->ctx, &sq));
+        float ss;
+        FE_TRY(seqnn_buffer_read(m->ctx, m->scalars.buf, 1, &ss, 1));
+        res.grad_norm = sqrt((double)ss);
+        if (!isfinite(res.grad_norm))
+            return seqnn_set_error(NULL, SEQNN_ERR_NUMERIC,
+                                   "training step %lld: the gradient norm is %g; parameters and optimizer state unchanged",
+                                   (long long)m->step + 1, res.grad_norm);
+        if (m->optim.clip_norm > 0) {
+            seqnn_clip_args c = {.n = m->total, .x = whole(m->gbuf), .sumsq = fe_at(&m->scalars, 1),
+                                 .max_norm = m->optim.clip_norm};
+            FE_TRY(seqnn_clip_scale(m->ctx, &c));
+        }
+        FE_TRY(optim_step(m, m->step + 1));
+    }
+    m->step++;
+    if (r)
+        *r = res;
+    return SEQNN_OK;
+}
+
+seqnn_status seqnn_model_evaluate(seqnn_model *m, const seqnn_batch *b, seqnn_step_result *r)
+{
+    seqnn_step_result res = {0, 0, 0, 0};
+    FE_TRY(set_batch(m, b, 1, &res.count));
+    FE_TRY(forward(m, 0));
+    FE_TRY(loss_forward(m, &res.loss));
+    if (m->loss == SEQNN_LOSS_XENT)
+        FE_TRY(count_correct(m, &res.correct));
+    if (r)
+        *r = res;
+    return SEQNN_OK;
+}
+
+seqnn_status seqnn_model_predict(seqnn_model *m, const seqnn_batch *b, float *out, int64_t count)
+{
+    int64_t unused = 0;
+    FE_TRY(set_batch(m, b, 0, &unused));
+    FE_TRY(forward(m, 0));
+    const fe_layer *L = last_layer(m);
+    if (!out || count != L->y.rows * L->y.cols)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_predict: the output has %lld elements, not %lld",
+                               (long long)(L->y.rows * L->y.cols), (long long)count);
+    return seqnn_buffer_read(m->ctx, L->y.buf, 0, out, count);
+}
+
+seqnn_status seqnn_model_set_stateful(seqnn_model *m, int stateful)
+{
+    if (!m || !m->built)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_set_stateful: model not built");
+    if (stateful && m->decoder_start >= 0)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "an encoder-decoder model cannot carry state");
+    m->stateful = stateful != 0;
+    return seqnn_model_reset_state(m);
+}
+
+seqnn_status seqnn_model_reset_state(seqnn_model *m)
+{
+    if (!m || !m->built)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_reset_state: model not built");
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->layers[i].ops->reset_state)
+            FE_TRY(m->layers[i].ops->reset_state(m, &m->layers[i]));
+    m->state_batch = 0;
+    return SEQNN_OK;
+}
+
+/* --------------------------------------------------------------- sampling --- */
+static int32_t sample(const float *logits, int64_t n, double temperature, uint64_t seed, uint64_t counter)
+{
+    int64_t best = 0;
+    for (int64_t j = 1; j < n; j++)
+        if (logits[j] > logits[best])
+            best = j;
+    if (temperature <= 0)
+        return (int32_t)best;
+    double total = 0;
+    for (int64_t j = 0; j < n; j++)
+        total += exp(((double)logits[j] - logits[best]) / temperature);
+    double u = fe_uniform(seed, counter) * total, acc = 0;
+    for (int64_t j = 0; j < n; j++) {
+        acc += exp(((double)logits[j] - logits[best]) / temperature);
+        if (u < acc)
+            return (int32_t)j;
+    }
+    return (int32_t)best;
+}
+
+static seqnn_status generate(seqnn_model *m, const int32_t *prime, int64_t n_prime, int64_t n,
+                             double temperature, uint64_t seed, int32_t *out, float *logits)
+{
+    int64_t V = last_layer(m)->out.n;
+    seqnn_batch b;
+    memset(&b, 0, sizeof b);
+    b.seq_len = n_prime;
+    b.batch = 1;
+    b.tokens = prime;
+    FE_TRY(set_batch(m, &b, 0, &(int64_t){0}));
+    FE_TRY(forward(m, 0));
+    const fe_layer *L = last_layer(m);
+    FE_TRY(seqnn_buffer_read(m->ctx, L->y.buf, (n_prime - 1) * V, logits, V));
+    for (int64_t i = 0; i < n; i++) {
+        int32_t tok = sample(logits, V, temperature, seed, (uint64_t)i);
+        out[i] = tok;
+        if (i + 1 == n)
+            break;
+        b.seq_len = 1;
+        b.tokens = &out[i];
+        FE_TRY(set_batch(m, &b, 0, &(int64_t){0}));
+        FE_TRY(forward(m, 0));
+        FE_TRY(seqnn_buffer_read(m->ctx, L->y.buf, 0, logits, V));
+    }
+    return SEQNN_OK;
+}
+
+seqnn_status seqnn_model_generate(seqnn_model *m, const int32_t *prime, int64_t n_prime, int64_t n,
+                                  double temperature, uint64_t seed, int32_t *out)
+{
+    if (!m || !m->built)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_generate: model not built");
+    const fe_layer *L = last_layer(m);
+    if (!m->input.tokens || m->decoder_start >= 0 || !L->out.seq || m->loss != SEQNN_LOSS_XENT ||
+        L->out.n != m->input.n)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                               "generate needs a language model: tokens in, a sequence of logits over the same vocabulary out");
+    if (!prime || n_prime < 1 || n < 0 || (n > 0 && !out) || !isfinite(temperature) || temperature < 0)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                               "generate: needs at least one prime token, n >= 0, temperature >= 0");
+    if (n == 0)
+        return SEQNN_OK;
+    float *logits = malloc((size_t)L->out.n * sizeof *logits);
+    if (!logits)
+        return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "generate: out of memory");
+    int was = m->stateful;
+    seqnn_status s = seqnn_model_set_stateful(m, 1);
+    if (s == SEQNN_OK)
+        s = generate(m, prime, n_prime, n, temperature, seed, out, logits);
+    seqnn_status s2 = seqnn_model_set_stateful(m, was);
+    free(logits);
+    return s != SEQNN_OK ? s : s2;
+}
