@@ -173,6 +173,10 @@ static inline int64_t fe_rows(const seqnn_model *m, const fe_layer *L, fe_shape 
 /* The encoder's last layer (encoder-decoder models), or NULL. */
 fe_layer *fe_encoder_output(seqnn_model *m);
 
+/* ---- train.c */
+/* Forward, loss and backward of a batch (gradients in m->gbuf, no update). */
+seqnn_status fe_loss_and_grad(seqnn_model *m, const seqnn_batch *b, int train, double *loss);
+
 /* ---- layer kinds (one file each) */
 extern const fe_layer_ops fe_embedding_ops, fe_dense_ops, fe_activation_ops, fe_dropout_ops;
 extern const fe_layer_ops fe_recurrent_ops, fe_conv1d_bank_ops, fe_attention_ops;

@@ -559,3 +559,14 @@ seqnn_status seqnn_model_generate(seqnn_model *m, const int32_t *prime, int64_t 
     free(logits);
     return s != SEQNN_OK ? s : s2;
 }
+
+/* Loss and gradients (into the flat gradient buffer) of a batch without any
+ * update: what the gradient-check tests compare with finite differences. */
+seqnn_status fe_loss_and_grad(seqnn_model *m, const seqnn_batch *b, int train, double *loss)
+{
+    int64_t counted = 0;
+    FE_TRY(set_batch(m, b, 1, &counted));
+    FE_TRY(forward(m, train));
+    FE_TRY(loss_forward(m, loss));
+    return backward(m);
+}
