@@ -1,0 +1,79 @@
+/* Data sets of the seqnn CLI: reading a data file of one of the formats,
+ * vocabularies (kept in checkpoints so eval and generate need nothing else),
+ * the train/validation split, and batches for seqnn_model_train_step.
+ *
+ * Formats (docs/cli.md has the long form):
+ *   text       raw text; a character-level language model (stateful streams)
+ *   classify   "LABEL<TAB>TEXT" per line; many-to-one classification
+ *   tag        "TOK TOK ...<TAB>TAG TAG ..." per line; one tag per token
+ *   translate  "SOURCE<TAB>TARGET" per line; encoder-decoder (characters)
+ *   regress    "x,x x,x ...<TAB>VALUE" per line; feature sequences -> one value
+ * Token ids of the line formats: 0 <pad>, 1 <unk>, then the tokens sorted;
+ * translate targets add 2 <bos> and 3 <eos>. */
+#ifndef SEQNN_CLI_DATA_H
+#define SEQNN_CLI_DATA_H
+
+#include <stdint.h>
+#include "seqnn/model.h"
+#include "seqnn/modelfile.h"
+
+#define CLI_PAD 0
+#define CLI_UNK 1
+#define CLI_BOS 2
+#define CLI_EOS 3
+
+/* A vocabulary: id -> token (bytes, not NUL-terminated for characters). */
+typedef struct cli_vocab {
+    int64_t n;
+    char **tok;                          /* n strings */
+    int chars;                           /* 1: one byte per token */
+} cli_vocab;
+
+typedef struct cli_data cli_data;
+struct cli_data {
+    const char *format;                  /* "text", "classify", ... */
+    cli_vocab src, tgt;                  /* tgt: translate targets; classify labels; tag tags */
+    int stateful;                        /* batches continue each other (language models) */
+    int words;                           /* line formats: tokens are words (else characters) */
+    int64_t n_train, n_val;              /* examples (text: characters) per split */
+    /* Starts a pass over split (0 train, 1 validation); the training split is
+     * shuffled with seed (line formats). */
+    seqnn_status (*begin)(cli_data *d, int split, uint64_t seed);
+    /* The next batch of the pass: 1 and *b filled (valid until the next call),
+     * 0 at its end. */
+    int (*next)(cli_data *d, int split, const seqnn_train_config *cfg, seqnn_batch *b);
+    /* Batches in a pass (for progress and ETA). */
+    int64_t (*count)(cli_data *d, int split, const seqnn_train_config *cfg);
+    void (*destroy)(cli_data *d);
+    void *impl;
+};
+
+/* Reads path as format; words selects word tokens for line formats. The
+ * validation split is the last cfg->val_fraction of the examples after a
+ * shuffle by cfg->seed (text: the last part of the file). vocab, if not
+ * NULL, is the vocabulary to use (from a checkpoint) instead of building one. */
+seqnn_status cli_data_open(const char *format, const char *path, int words, const seqnn_train_config *cfg,
+                           const cli_vocab *vocab, const cli_vocab *tgt_vocab, cli_data **out);
+void cli_data_close(cli_data *d);
+
+/* The $vars a model file may use: vocab, classes, src_vocab, tgt_vocab. */
+int cli_data_vars(const cli_data *d, seqnn_modelfile_var *vars, int max);
+
+/* Vocabularies in checkpoint metadata (one string; tokens escaped). */
+char *cli_vocab_serialize(const cli_vocab *v);
+seqnn_status cli_vocab_parse(const char *s, cli_vocab *v);
+void cli_vocab_free(cli_vocab *v);
+/* Id of a token (length len), or CLI_UNK / -1 for a character vocabulary. */
+int64_t cli_vocab_find(const cli_vocab *v, const char *tok, size_t len);
+
+/* Format implementations (one file each). */
+seqnn_status cli_data_open_text(const char *path, const seqnn_train_config *cfg, const cli_vocab *vocab,
+                                cli_data **out);
+seqnn_status cli_data_open_lines(const char *format, const char *path, int words,
+                                 const seqnn_train_config *cfg, const cli_vocab *vocab,
+                                 const cli_vocab *tgt_vocab, cli_data **out);
+
+/* Reads a whole file (refusing directories and files over max bytes); NUL-terminated. */
+seqnn_status cli_read_file(const char *path, size_t max, char **out, size_t *size);
+
+#endif /* SEQNN_CLI_DATA_H */
