@@ -41,7 +41,8 @@ typedef struct seqnn_modelfile_var {
 /* Reads a model file: builds the description into a new model (not yet built
  * on a context) and fills cfg (defaults first, then the file's lines). On
  * error *out is NULL, cfg is untouched, and seqnn_last_error() reads
- * "PATH:LINE: what is wrong". */
+ * "PATH:LINE: what is wrong". cfg may be NULL. Files over 1 MiB, and text
+ * with NUL or other control bytes, are refused (SEQNN_ERR_FORMAT). */
 seqnn_status seqnn_modelfile_load(const char *path, const seqnn_modelfile_var *vars, int n_vars,
                                   seqnn_model **out, seqnn_train_config *cfg);
 /* The same from text in memory; name is used in messages. */

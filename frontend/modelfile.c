@@ -1,0 +1,997 @@
+/* seqnn model files (include/seqnn/modelfile.h, docs/model-files.md): a
+ * line-oriented text format read statement by statement into calls of the
+ * public model-description API (seqnn_model_input_*, seqnn_model_add_*, ...)
+ * and a seqnn_train_config. Each statement is checked against a table of its
+ * keys (type, range, default, which variant it applies to); every error,
+ * including those of the model API, reads "PATH:LINE: message". */
+#define _POSIX_C_SOURCE 200809L
+#include "seqnn/modelfile.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../backends/internal.h"
+
+#define MF_MAX_BYTES (1L << 20)          /* larger files are refused */
+#define MF_MAX_TOKENS 32                 /* words on one line */
+#define MF_MAX_WIDTHS 16                 /* conv1d_bank widths */
+#define MF_MAX_KEYS 16                   /* keys of one statement */
+#define MF_SHOW 40                       /* characters of a word quoted in a message */
+#define MF_SIZE_MAX ((int64_t)INT32_MAX) /* upper bound of vocabularies and layer sizes */
+
+seqnn_train_config seqnn_train_config_defaults(void)
+{
+    seqnn_train_config c;
+    memset(&c, 0, sizeof c);
+    c.batch = 32;
+    c.seq_len = 100;
+    c.epochs = 1;
+    c.max_steps = 0;
+    c.time_limit = 0;
+    c.eval_every = 0;
+    c.patience = 0;
+    c.val_fraction = 0.1;
+    c.seed = 1;
+    c.optim = seqnn_optim_defaults(SEQNN_OPTIM_ADAM);
+    return c;
+}
+
+/* ------------------------------------------------------------ the tables --- */
+typedef enum mf_type {
+    MF_INT,                              /* int64 in [imin, imax]; $var allowed */
+    MF_U64,                              /* uint64 (seed); $var allowed */
+    MF_REAL,                             /* finite double in [dmin, dmax] (dmax excluded if open); $var allowed */
+    MF_BOOL,                             /* 0 or 1 */
+    MF_NAME,                             /* a layer name, passed to the model API */
+    MF_WORD,                             /* one of words[] (the value is its index) */
+    MF_LIST                              /* comma-separated MF_INTs */
+} mf_type;
+
+typedef struct mf_key {
+    const char *key;
+    mf_type type;
+    int required;                        /* (when it applies, see only) */
+    int64_t imin, imax;
+    double dmin, dmax;
+    int open;                            /* MF_REAL: OPEN_MAX / OPEN_MIN: that bound itself excluded */
+    const char *const *words;            /* MF_WORD: NULL-terminated */
+    unsigned only;                       /* bit i: applies with positional word i only (0: always) */
+} mf_key;
+
+typedef struct mf_value {
+    int given;
+    int64_t i;                           /* MF_INT, MF_BOOL, MF_WORD (index) */
+    uint64_t u;                          /* MF_U64 */
+    double d;                            /* MF_REAL */
+    const char *s;                       /* MF_NAME */
+    int64_t list[MF_MAX_WIDTHS];         /* MF_LIST */
+    int n;
+} mf_value;
+
+typedef enum mf_stmt_id {
+    ST_SEQNN, ST_INPUT, ST_EMBEDDING, ST_DENSE, ST_ACTIVATION, ST_DROPOUT, ST_LSTM, ST_GRU, ST_RNN,
+    ST_CONV1D_BANK, ST_ATTENTION, ST_DECODER, ST_LOSS, ST_OPTIMIZER, ST_TRAIN, ST_COUNT
+} mf_stmt_id;
+
+typedef struct mf_stmt {
+    const char *name;
+    const char *const *positional;       /* the words the second token must be one of, or NULL */
+    const mf_key *keys;
+    int n_keys;
+    int layer;                           /* adds a layer */
+} mf_stmt;
+
+#define INF HUGE_VAL
+#define OPEN_MAX 1
+#define OPEN_MIN 2
+#define SIZE_KEY(k, req) {k, MF_INT, req, 1, MF_SIZE_MAX, 0, 0, 0, NULL, 0}
+#define NAME_KEY {"name", MF_NAME, 0, 0, 0, 0, 0, 0, NULL, 0}
+#define BOOL_KEY(k, only) {k, MF_BOOL, 0, 0, 1, 0, 0, 0, NULL, only}
+#define REAL_KEY(k, req, lo, hi, open, only) {k, MF_REAL, req, 0, 0, lo, hi, open, NULL, only}
+#define WORD_KEY(k, words, only) {k, MF_WORD, 0, 0, 0, 0, 0, 0, words, only}
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static const char *const w_version[] = {"1", NULL};
+static const char *const w_input[] = {"tokens", "features", NULL};
+/* In seqnn_act order. */
+static const char *const w_act[] = {"sigmoid", "tanh", "hardtanh", "relu", "leaky_relu", "swish", NULL};
+static const char *const w_bank_act[] = {"sigmoid", "tanh", "hardtanh", "relu", "swish", NULL};
+static const seqnn_act bank_acts[] = {SEQNN_ACT_SIGMOID, SEQNN_ACT_TANH, SEQNN_ACT_HARDTANH,
+                                      SEQNN_ACT_RELU, SEQNN_ACT_SWISH};
+/* In seqnn_init order. */
+static const char *const w_init[] = {"default", "xavier", "orthogonal", "identity", NULL};
+static const char *const w_rnn_act[] = {"tanh", "relu", NULL};
+/* In seqnn_score order. */
+static const char *const w_score[] = {"dot", "scaled_dot", "bilinear", "additive", NULL};
+/* In seqnn_loss_kind order. */
+static const char *const w_loss[] = {"xent", "mse", "bce", NULL};
+static const char *const w_optim[] = {"sgd", "rmsprop", "adam", "adamw", "adagrad", NULL};
+enum { OP_SGD = 1u << 0, OP_RMSPROP = 1u << 1, OP_ADAM = 1u << 2, OP_ADAMW = 1u << 3, OP_ADAGRAD = 1u << 4 };
+static const seqnn_optim_kind optim_kinds[] = {SEQNN_OPTIM_SGD, SEQNN_OPTIM_RMSPROP, SEQNN_OPTIM_ADAM,
+                                               SEQNN_OPTIM_ADAM, SEQNN_OPTIM_ADAGRAD};
+
+/* Key indices below follow each array's order. */
+static const mf_key k_input[] = {
+    {"vocab", MF_INT, 1, 1, MF_SIZE_MAX, 0, 0, 0, NULL, 1u << 0},
+    {"dim", MF_INT, 1, 1, MF_SIZE_MAX, 0, 0, 0, NULL, 1u << 1},
+};
+static const mf_key k_embedding[] = {
+    NAME_KEY, SIZE_KEY("dim", 1),
+    {"padding", MF_INT, 0, 0, MF_SIZE_MAX - 1, 0, 0, 0, NULL, 0},
+};
+static const mf_key k_dense[] = {NAME_KEY, SIZE_KEY("out", 1)};
+static const mf_key k_activation[] = {REAL_KEY("alpha", 0, -INF, INF, 0, 1u << SEQNN_ACT_LEAKY_RELU)};
+static const mf_key k_dropout[] = {REAL_KEY("p", 1, 0, 1, OPEN_MAX, 0)};
+#define RECURRENT_KEYS                                                       \
+    NAME_KEY, SIZE_KEY("hidden", 1), {"layers", MF_INT, 0, 1, 1024, 0, 0, 0, NULL, 0}, \
+    REAL_KEY("dropout", 0, 0, 1, OPEN_MAX, 0), BOOL_KEY("bidirectional", 0), BOOL_KEY("last", 0), \
+    WORD_KEY("init", w_init, 0)
+enum { RK_NAME, RK_HIDDEN, RK_LAYERS, RK_DROPOUT, RK_BIDIR, RK_LAST, RK_INIT, RK_EXTRA };
+static const mf_key k_lstm[] = {RECURRENT_KEYS};
+static const mf_key k_gru[] = {RECURRENT_KEYS, BOOL_KEY("classic", 0)};
+static const mf_key k_rnn[] = {RECURRENT_KEYS, WORD_KEY("act", w_rnn_act, 0)};
+static const mf_key k_conv1d_bank[] = {
+    NAME_KEY, SIZE_KEY("filters", 1),
+    {"widths", MF_LIST, 1, 1, 4096, 0, 0, 0, NULL, 0},
+    WORD_KEY("act", w_bank_act, 0),
+};
+static const mf_key k_attention[] = {
+    NAME_KEY, WORD_KEY("score", w_score, 0),
+    {"heads", MF_INT, 0, 1, 4096, 0, 0, 0, NULL, 0},
+    BOOL_KEY("causal", 0), BOOL_KEY("encoder", 0),
+    {"attn_dim", MF_INT, 0, 0, MF_SIZE_MAX, 0, 0, 0, NULL, 0},
+};
+static const mf_key k_decoder[] = {SIZE_KEY("vocab", 1)};
+static const mf_key k_optimizer[] = {
+    REAL_KEY("lr", 0, 0, INF, OPEN_MIN, 0),
+    REAL_KEY("momentum", 0, 0, INF, 0, OP_SGD | OP_RMSPROP),
+    REAL_KEY("dampening", 0, 0, 1, 0, OP_SGD),
+    BOOL_KEY("nesterov", OP_SGD),
+    REAL_KEY("alpha", 0, 0, 1, 0, OP_RMSPROP),
+    BOOL_KEY("centered", OP_RMSPROP),
+    REAL_KEY("beta1", 0, 0, 1, OPEN_MAX, OP_ADAM | OP_ADAMW),
+    REAL_KEY("beta2", 0, 0, 1, OPEN_MAX, OP_ADAM | OP_ADAMW),
+    BOOL_KEY("amsgrad", OP_ADAM | OP_ADAMW),
+    REAL_KEY("lr_decay", 0, 0, INF, 0, OP_ADAGRAD),
+    REAL_KEY("eps", 0, 0, INF, 0, OP_RMSPROP | OP_ADAM | OP_ADAMW | OP_ADAGRAD),
+    REAL_KEY("weight_decay", 0, 0, INF, 0, 0),
+    REAL_KEY("clip", 0, 0, INF, 0, 0),
+};
+enum { OK_LR, OK_MOMENTUM, OK_DAMPENING, OK_NESTEROV, OK_ALPHA, OK_CENTERED, OK_BETA1, OK_BETA2,
+       OK_AMSGRAD, OK_LR_DECAY, OK_EPS, OK_WEIGHT_DECAY, OK_CLIP };
+static const mf_key k_train[] = {
+    SIZE_KEY("batch", 0),
+    {"seq_len", MF_INT, 0, 0, MF_SIZE_MAX, 0, 0, 0, NULL, 0},
+    SIZE_KEY("epochs", 0),
+    {"steps", MF_INT, 0, 0, INT64_MAX, 0, 0, 0, NULL, 0},
+    REAL_KEY("time", 0, 0, INF, 0, 0),
+    {"eval_every", MF_INT, 0, 0, INT64_MAX, 0, 0, 0, NULL, 0},
+    {"patience", MF_INT, 0, 0, INT64_MAX, 0, 0, 0, NULL, 0},
+    REAL_KEY("val", 0, 0, 1, OPEN_MAX, 0),
+    {"seed", MF_U64, 0, 0, 0, 0, 0, 0, NULL, 0},
+};
+enum { TK_BATCH, TK_SEQ_LEN, TK_EPOCHS, TK_STEPS, TK_TIME, TK_EVAL_EVERY, TK_PATIENCE, TK_VAL, TK_SEED };
+
+static const mf_stmt mf_stmts[ST_COUNT] = {
+    [ST_SEQNN] = {"seqnn", w_version, NULL, 0, 0},
+    [ST_INPUT] = {"input", w_input, k_input, COUNT(k_input), 0},
+    [ST_EMBEDDING] = {"embedding", NULL, k_embedding, COUNT(k_embedding), 1},
+    [ST_DENSE] = {"dense", NULL, k_dense, COUNT(k_dense), 1},
+    [ST_ACTIVATION] = {"activation", w_act, k_activation, COUNT(k_activation), 1},
+    [ST_DROPOUT] = {"dropout", NULL, k_dropout, COUNT(k_dropout), 1},
+    [ST_LSTM] = {"lstm", NULL, k_lstm, COUNT(k_lstm), 1},
+    [ST_GRU] = {"gru", NULL, k_gru, COUNT(k_gru), 1},
+    [ST_RNN] = {"rnn", NULL, k_rnn, COUNT(k_rnn), 1},
+    [ST_CONV1D_BANK] = {"conv1d_bank", NULL, k_conv1d_bank, COUNT(k_conv1d_bank), 1},
+    [ST_ATTENTION] = {"attention", NULL, k_attention, COUNT(k_attention), 1},
+    [ST_DECODER] = {"decoder", NULL, k_decoder, COUNT(k_decoder), 0},
+    [ST_LOSS] = {"loss", w_loss, NULL, 0, 0},
+    [ST_OPTIMIZER] = {"optimizer", w_optim, k_optimizer, COUNT(k_optimizer), 0},
+    [ST_TRAIN] = {"train", NULL, k_train, COUNT(k_train), 0},
+};
+
+/* ---------------------------------------------------------------- parser --- */
+typedef struct mf_parser {
+    const char *name;                    /* for messages */
+    int line;                            /* current line (1-based) */
+    const seqnn_modelfile_var *vars;
+    int n_vars;
+    locale_t c_locale;                   /* for strtod, or (locale_t)0 */
+    seqnn_model *model;
+    seqnn_train_config cfg;
+    int first_line[ST_COUNT];            /* line of each statement's first use (0: none yet) */
+    int64_t stage_vocab;                 /* vocabulary of the current stage's token input (0: features) */
+    int stage_tokens;                    /* the stage's input is still token ids (no layer yet) */
+    int layers;                          /* layers so far */
+    int stage_layers;                    /* layers since the input or the decoder */
+} mf_parser;
+
+static seqnn_status mf_fail(const mf_parser *p, seqnn_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static seqnn_status mf_fail(const mf_parser *p, seqnn_status status, const char *fmt, ...)
+{
+    char msg[SEQNN_MSG_SIZE];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (p->line > 0)
+        return seqnn_set_error(NULL, status, "%s:%d: %s", p->name, p->line, msg);
+    return seqnn_set_error(NULL, status, "%s: %s", p->name, msg);
+}
+
+/* s quoted for a message, cut at MF_SHOW characters. */
+static const char *mf_show(const char *s, char buf[MF_SHOW + 4])
+{
+    size_t n = strlen(s);
+    if (n <= MF_SHOW)
+        return s;
+    memcpy(buf, s, MF_SHOW);
+    memcpy(buf + MF_SHOW, "...", 4);
+    return buf;
+}
+
+/* Levenshtein distance of two short words (large for long ones). */
+static int mf_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 32 || lb > 32)
+        return 99;
+    int row[33];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int up = row[j];
+            int best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* " (did you mean 'x'?)" for the nearest of names[0..n) (of the NULL-
+ * terminated list when n < 0), else " (what: a, b, ...)", written to buf. */
+static const char *mf_hint(const char *got, const char *const *names, int n, const char *what,
+                           char *buf, size_t size)
+{
+    const char *best = NULL;
+    int best_d = 3;
+    if (n < 0)
+        for (n = 0; names[n]; n++) {}
+    for (int i = 0; i < n; i++) {
+        const char *c = names[i];
+        int d = mf_distance(got, c);
+        int limit = strlen(c) <= 4 ? 1 : 2;
+        if (d <= limit && d < best_d) {
+            best = c;
+            best_d = d;
+        }
+    }
+    if (best) {
+        snprintf(buf, size, " (did you mean '%s'?)", best);
+        return buf;
+    }
+    size_t len = (size_t)snprintf(buf, size, " (%s: ", what);
+    for (int i = 0; i < n && len < size; i++) {
+        const char *c = names[i];
+        len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "", c);
+    }
+    if (len < size)
+        snprintf(buf + len, size - len, ")");
+    return buf;
+}
+
+/* Names of the positional words in mask, for "applies to" messages. */
+static void mf_mask_words(const char *const *words, unsigned mask, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; words[i] && len < size; i++)
+        if (mask & (1u << i))
+            len += (size_t)snprintf(buf + len, size - len, "%s%s", len ? ", " : "", words[i]);
+}
+
+/* The value of $name. */
+static seqnn_status mf_var(const mf_parser *p, const char *stmt, const char *key, const char *ref,
+                           int64_t *out)
+{
+    char b1[MF_SHOW + 4];
+    const char *name = ref + 1;
+    int ok = (*name == '_' || (*name >= 'A' && *name <= 'Z') || (*name >= 'a' && *name <= 'z'));
+    for (const char *c = name; ok && *c; c++)
+        ok = *c == '_' || (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9');
+    if (!ok)
+        return mf_fail(p, SEQNN_ERR_FORMAT, "%s: %s=%s: a variable is '$' and a name of [A-Za-z0-9_]",
+                       stmt, key, mf_show(ref, b1));
+    for (int i = 0; i < p->n_vars; i++)
+        if (!strcmp(p->vars[i].name, name)) {
+            *out = p->vars[i].value;
+            return SEQNN_OK;
+        }
+    if (p->n_vars == 0)
+        return mf_fail(p, SEQNN_ERR_FORMAT,
+                       "%s: %s=%s: $%s is not defined (no variables are; the seqnn CLI defines "
+                       "vocab, classes, src_vocab and tgt_vocab from the data)",
+                       stmt, key, mf_show(ref, b1), mf_show(name, b1));
+    char defined[512];
+    size_t len = 0;
+    defined[0] = '\0';
+    for (int i = 0; i < p->n_vars && len < sizeof defined; i++)
+        len += (size_t)snprintf(defined + len, sizeof defined - len, "%s$%s", i ? ", " : "", p->vars[i].name);
+    char b2[MF_SHOW + 4];
+    return mf_fail(p, SEQNN_ERR_FORMAT, "%s: %s=%s: $%s is not defined (defined: %s)", stmt, key,
+                   mf_show(ref, b1), mf_show(name, b2), defined);
+}
+
+/* An integer: decimal digits with an optional '-', or $var; range-checked. */
+static seqnn_status mf_int(const mf_parser *p, const char *stmt, const mf_key *k, const char *text,
+                           int64_t *out)
+{
+    char b1[MF_SHOW + 4];
+    int64_t v;
+    if (text[0] == '$') {
+        seqnn_status s = mf_var(p, stmt, k->key, text, &v);
+        if (s != SEQNN_OK)
+            return s;
+    } else {
+        const char *c = text + (text[0] == '-');
+        int digits = *c != '\0';
+        for (; *c; c++)
+            digits &= *c >= '0' && *c <= '9';
+        if (!digits)
+            return mf_fail(p, SEQNN_ERR_FORMAT, "%s: %s=%s: not an integer", stmt, k->key,
+                           mf_show(text, b1));
+        errno = 0;
+        char *end;
+        long long ll = strtoll(text, &end, 10);
+        if (errno == ERANGE)
+            return mf_fail(p, SEQNN_ERR_FORMAT, "%s: %s=%s: out of range (overflows 64 bits)", stmt,
+                           k->key, mf_show(text, b1));
+        if (*end != '\0')
+            return mf_fail(p, SEQNN_ERR_FORMAT, "%s: %s=%s: not an integer", stmt, k->key,
+                           mf_show(text, b1));
+        v = (int64_t)ll;
+    }
+    if (v < k->imin || v > k->imax) {
+        char val[64] = "";
+        if (text[0] == '$')
+            snprintf(val, sizeof val, " (= %lld)", (long long)v);
+        if (k->imax == INT64_MAX)
+            return mf_fail(p, SEQNN_ERR_FORMAT, "%s: %s=%s%s: must be at least %lld", stmt, k->key,
+                           mf_show(text, b1), val, (long long)k->imin);
+        return mf_fail(p, SEQNN_ERR_FORMAT, "%s: %s=%s%s: must be between %lld and %lld", stmt,
+                       k->key, mf_show(text, b1), val, (long long)k->imin, (long long)k->imax);
+    }
+    *out = v;
+    return SEQNN_OK;
+}
+
+static seqnn_status mf_u64(const mf_parser *p, const char *stmt, const mf_key *k, const char *text,
+                           uint64_t *out)
+{
+    char b1[MF_SHOW + 4];
+    if (text[0] == '$') {
+        int64_t v;
+        seqnn_status s = mf_var(p, stmt, k->key, text, &v);
+        if (s != SEQNN_OK)
+            return s;
+        if (v < 0)
+            return mf_fail(p, SEQNN_ERR_FORMAT, "%s: %s=%s (= %lld): must not be negative", stmt,
+                           k->key, mf_show(text, b1), (long long)v);
+        *out = (uint64_t)v;
+        return SEQNN_OK;
+    }
+    int digits = text[0] != '\0';
+    for (const char *c = text; *c; c++)
+        digits &= *c >= '0' && *c <= '9';
+    if (!digits)
+        return mf_fail(p, SEQNN_ERR_FORMAT, "%s: %s=%s: not an unsigned integer", stmt, k->key,
+                       mf_show(text, b1));
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno == ERANGE || *end != '\0')
+        return mf_fail(p, SEQNN_ERR_FORMAT, "%s: %s=%s: out of range (overflows 64 bits)", stmt,
+                       k->key, mf_show(text, b1));
+    *out = (uint64_t)v;
+    return SEQNN_OK;
+}
+
+/* A real number: [-+]digits[.digits][e[-+]digits] (either side of the point
+ * may be empty, not both), or $var; finite and range-checked. Read in the C
+ * locale whatever the caller's LC_NUMERIC. */
+static seqnn_status mf_real(const mf_parser *p, const char *stmt, const mf_key *k, const char *text,
+                            double *out)
+{
+    char b1[MF_SHOW + 4];
+    double v;
+    if (text[0] == '$') {
+        int64_t iv;
+        seqnn_status s = mf_var(p, stmt, k->key, text, &iv);
+        if (s != SEQNN_OK)
+            return s;
+        v = (double)iv;
+    } else {
+        const char *c = text;
+        if (*c == '-' || *c == '+')
+            c++;
+        int mant = 0;
+        while (*c >= '0' && *c <= '9') { c++; mant++; }
+        if (*c == '.') {
+            c++;
+            while (*c >= '0' && *c <= '9') { c++; mant++; }
+        }
+        int ok = mant > 0;
+        if (ok && (*c == 'e' || *c == 'E')) {
+            c++;
+            if (*c == '-' || *c == '+')
+                c++;
+            int exp = 0;
+            while (*c >= '0' && *c <= '9') { c++; exp++; }
+            ok = exp > 0;
+        }
+        if (!ok || *c != '\0')
+            return mf_fail(p, SEQNN_ERR_FORMAT, "%s: %s=%s: not a number", stmt, k->key,
+                           mf_show(text, b1));
+        locale_t old = p->c_locale ? uselocale(p->c_locale) : (locale_t)0;
+        errno = 0;
+        char *end;
+        v = strtod(text, &end);
+        int err = errno;
+        if (old)
+            uselocale(old);
+        if (*end != '\0')
+            return mf_fail(p, SEQNN_ERR_FORMAT, "%s: %s=%s: not a number", stmt, k->key,
+                           mf_show(text, b1));
+        if (!isfinite(v) || (err == ERANGE && fabs(v) > 1.0))
+            return mf_fail(p, SEQNN_ERR_FORMAT, "%s: %s=%s: out of range (overflows a double)",
+                           stmt, k->key, mf_show(text, b1));
+    }
+    if (v < k->dmin || v > k->dmax || ((k->open & OPEN_MAX) && v == k->dmax) ||
+        ((k->open & OPEN_MIN) && v == k->dmin)) {
+        char lo[32], hi[32];
+        snprintf(lo, sizeof lo, "%g", k->dmin);
+        snprintf(hi, sizeof hi, "%g", k->dmax);
+        if (k->dmin == -INF)
+            return mf_fail(p, SEQNN_ERR_FORMAT, "%s: %s=%s: must be finite", stmt, k->key,
+                           mf_show(text, b1));
+        if (k->dmax == INF)
+            return mf_fail(p, SEQNN_ERR_FORMAT, "%s: %s=%s: must be %s %s", stmt, k->key,
+                           mf_show(text, b1), k->open & OPEN_MIN ? "greater than" : "at least", lo);
+        return mf_fail(p, SEQNN_ERR_FORMAT, "%s: %s=%s: must be in %c%s, %s%c", stmt, k->key,
+                       mf_show(text, b1), k->open & OPEN_MIN ? '(' : '[', lo, hi,
+                       k->open & OPEN_MAX ? ')' : ']');
+    }
+    *out = v;
+    return SEQNN_OK;
+}
+
+static seqnn_status mf_word(const mf_parser *p, const char *stmt, const char *key,
+                            const char *const *words, const char *text, int64_t *out)
+{
+    for (int i = 0; words[i]; i++)
+        if (!strcmp(words[i], text)) {
+            *out = i;
+            return SEQNN_OK;
+        }
+    char b1[MF_SHOW + 4], hint[512];
+    mf_hint(text, words, -1, "one of", hint, sizeof hint);
+    if (key)
+        return mf_fail(p, SEQNN_ERR_FORMAT, "%s: %s=%s: unknown value%s", stmt, key, mf_show(text, b1), hint);
+    return mf_fail(p, SEQNN_ERR_FORMAT, "%s: unknown kind '%s'%s", stmt, mf_show(text, b1), hint);
+}
+
+static seqnn_status mf_value_parse(const mf_parser *p, const char *stmt, const mf_key *k,
+                                   char *text, mf_value *v)
+{
+    char b1[MF_SHOW + 4];
+    switch (k->type) {
+    case MF_INT:
+        return mf_int(p, stmt, k, text, &v->i);
+    case MF_U64:
+        return mf_u64(p, stmt, k, text, &v->u);
+    case MF_REAL:
+        return mf_real(p, stmt, k, text, &v->d);
+    case MF_BOOL:
+        if (strcmp(text, "0") && strcmp(text, "1"))
+            return mf_fail(p, SEQNN_ERR_FORMAT, "%s: %s=%s: must be 0 or 1", stmt, k->key,
+                           mf_show(text, b1));
+        v->i = text[0] == '1';
+        return SEQNN_OK;
+    case MF_NAME:
+        v->s = text;
+        return SEQNN_OK;
+    case MF_WORD:
+        return mf_word(p, stmt, k->key, k->words, text, &v->i);
+    case MF_LIST:
+        v->n = 0;
+        for (char *item = text;;) {
+            char *comma = strchr(item, ',');
+            if (comma)
+                *comma = '\0';
+            if (!*item)
+                return mf_fail(p, SEQNN_ERR_FORMAT, "%s: %s: empty item in the list (write e.g. %s=3,4,5)",
+                               stmt, k->key, k->key);
+            if (v->n == MF_MAX_WIDTHS)
+                return mf_fail(p, SEQNN_ERR_FORMAT, "%s: %s: more than %d items", stmt, k->key,
+                               MF_MAX_WIDTHS);
+            seqnn_status s = mf_int(p, stmt, k, item, &v->list[v->n]);
+            if (s != SEQNN_OK)
+                return s;
+            v->n++;
+            if (!comma)
+                return SEQNN_OK;
+            item = comma + 1;
+        }
+    }
+    return mf_fail(p, SEQNN_ERR_INTERNAL, "%s: %s: bad key type", stmt, k->key);
+}
+
+/* A failed model-API call: its message, prefixed with PATH:LINE and the statement. */
+static seqnn_status mf_api(const mf_parser *p, const char *stmt, seqnn_status s)
+{
+    if (s == SEQNN_OK)
+        return s;
+    char msg[SEQNN_MSG_SIZE];
+    snprintf(msg, sizeof msg, "%s", seqnn_last_error());
+    if (!msg[0])
+        snprintf(msg, sizeof msg, "rejected (%s)", seqnn_status_name(s));
+    seqnn_status out = s == SEQNN_ERR_NO_MEMORY || s == SEQNN_ERR_INTERNAL ? s : SEQNN_ERR_FORMAT;
+    size_t n = strlen(stmt);
+    if (!strncmp(msg, stmt, n) && (msg[n] == ':' || msg[n] == ' '))
+        return mf_fail(p, out, "%s", msg);   /* the message names the statement already */
+    return mf_fail(p, out, "%s: %s", stmt, msg);
+}
+
+/* Where a statement may appear: 'seqnn 1' first, some statements once, layers
+ * after the input, embeddings on token ids only. */
+static seqnn_status mf_order(const mf_parser *p, mf_stmt_id id)
+{
+    const mf_stmt *st = &mf_stmts[id];
+    const char *sn = st->name;
+    if (id != ST_SEQNN && !p->first_line[ST_SEQNN])
+        return mf_fail(p, SEQNN_ERR_FORMAT,
+                       "expected 'seqnn 1' (the format version) as the first statement, got '%s'", sn);
+    int once = id == ST_SEQNN || id == ST_INPUT || id == ST_DECODER || id == ST_LOSS ||
+               id == ST_OPTIMIZER || id == ST_TRAIN;
+    if (once && p->first_line[id])
+        return mf_fail(p, SEQNN_ERR_FORMAT, "a second '%s' statement (the first is at line %d)", sn,
+                       p->first_line[id]);
+    if ((st->layer || id == ST_DECODER) && !p->first_line[ST_INPUT])
+        return mf_fail(p, SEQNN_ERR_FORMAT, "'%s' before the input statement (begin with 'input tokens "
+                       "vocab=N' or 'input features dim=N')", sn);
+    if (st->layer) {
+        if (id == ST_EMBEDDING && !p->stage_tokens)
+            return mf_fail(p, SEQNN_ERR_FORMAT, "'embedding' turns token ids into vectors, but %s",
+                           p->stage_vocab ? "its input here is already vectors (one embedding per input)"
+                                          : "the input is features (input features dim=N)");
+        if (id != ST_EMBEDDING && p->stage_tokens)
+            return mf_fail(p, SEQNN_ERR_FORMAT, "'%s' needs vectors but gets token ids here: put an "
+                           "'embedding dim=N' line before it", sn);
+    }
+    return SEQNN_OK;
+}
+
+/* The model-API call (or configuration) of one statement whose keys are parsed. */
+static seqnn_status mf_apply(mf_parser *p, mf_stmt_id id, int pos, const mf_value *v)
+{
+    const mf_stmt *st = &mf_stmts[id];
+    const char *sn = st->name;
+    seqnn_status s = SEQNN_OK;
+    switch (id) {
+    case ST_SEQNN:
+        break;
+    case ST_INPUT:
+        if (pos == 0) {
+            s = mf_api(p, sn, seqnn_model_input_tokens(p->model, v[0].i));
+            p->stage_vocab = v[0].i;
+            p->stage_tokens = 1;
+        } else {
+            s = mf_api(p, sn, seqnn_model_input_features(p->model, v[1].i));
+        }
+        break;
+    case ST_EMBEDDING: {
+        int64_t padding = v[2].given ? v[2].i : -1;
+        if (padding >= p->stage_vocab)
+            return mf_fail(p, SEQNN_ERR_FORMAT, "embedding: padding=%lld: must be below the vocabulary "
+                           "size %lld", (long long)padding, (long long)p->stage_vocab);
+        s = mf_api(p, sn, seqnn_model_add_embedding(p->model, v[0].s, v[1].i, (int32_t)padding));
+        break;
+    }
+    case ST_DENSE:
+        s = mf_api(p, sn, seqnn_model_add_dense(p->model, v[0].s, v[1].i));
+        break;
+    case ST_ACTIVATION:
+        s = mf_api(p, sn, seqnn_model_add_activation(p->model, (seqnn_act)pos, v[0].given ? v[0].d : 0.01));
+        break;
+    case ST_DROPOUT:
+        s = mf_api(p, sn, seqnn_model_add_dropout(p->model, v[0].d));
+        break;
+    case ST_LSTM:
+    case ST_GRU:
+    case ST_RNN: {
+        seqnn_recurrent_desc d;
+        memset(&d, 0, sizeof d);
+        d.cell = id == ST_LSTM ? SEQNN_CELL_LSTM
+               : id == ST_GRU ? (v[RK_EXTRA].given && v[RK_EXTRA].i ? SEQNN_CELL_GRU_CLASSIC : SEQNN_CELL_GRU)
+               : (v[RK_EXTRA].given && v[RK_EXTRA].i == 1 ? SEQNN_CELL_RNN_RELU : SEQNN_CELL_RNN_TANH);
+        d.hidden = v[RK_HIDDEN].i;
+        d.layers = v[RK_LAYERS].given ? v[RK_LAYERS].i : 1;
+        d.dropout = v[RK_DROPOUT].given ? v[RK_DROPOUT].d : 0;
+        d.bidirectional = v[RK_BIDIR].given ? (int)v[RK_BIDIR].i : 0;
+        d.last = v[RK_LAST].given ? (int)v[RK_LAST].i : 0;
+        d.init = v[RK_INIT].given ? (seqnn_init)v[RK_INIT].i : SEQNN_INIT_DEFAULT;
+        if (d.dropout > 0 && d.layers == 1)
+            return mf_fail(p, SEQNN_ERR_FORMAT, "%s: dropout=%g acts between stacked layers and "
+                           "layers=1 has none: add a 'dropout p=%g' line after it instead", sn,
+                           d.dropout, d.dropout);
+        s = mf_api(p, sn, seqnn_model_add_recurrent(p->model, v[RK_NAME].s, &d));
+        break;
+    }
+    case ST_CONV1D_BANK: {
+        seqnn_act act = v[3].given ? bank_acts[v[3].i] : SEQNN_ACT_RELU;
+        s = mf_api(p, sn, seqnn_model_add_conv1d_bank(p->model, v[0].s, v[1].i, v[2].n, v[2].list, act));
+        break;
+    }
+    case ST_ATTENTION: {
+        seqnn_attention_desc d;
+        memset(&d, 0, sizeof d);
+        d.score = v[1].given ? (seqnn_score)v[1].i : SEQNN_SCORE_SCALED_DOT;
+        d.heads = v[2].given ? v[2].i : 1;
+        d.causal = v[3].given ? (int)v[3].i : 0;
+        d.encoder = v[4].given ? (int)v[4].i : 0;
+        d.attn_dim = v[5].given ? v[5].i : 0;
+        if (d.encoder && !p->first_line[ST_DECODER])
+            return mf_fail(p, SEQNN_ERR_FORMAT, "attention: encoder=1 attends over the encoder's outputs "
+                           "from a decoder: it belongs after the 'decoder' line");
+        if (d.encoder && d.causal)
+            return mf_fail(p, SEQNN_ERR_FORMAT, "attention: causal=1 is for self-attention (encoder=0)");
+        if (v[5].given && d.score != SEQNN_SCORE_ADDITIVE)
+            return mf_fail(p, SEQNN_ERR_FORMAT, "attention: attn_dim applies to score=additive only");
+        s = mf_api(p, sn, seqnn_model_add_attention(p->model, v[0].s, &d));
+        break;
+    }
+    case ST_DECODER:
+        if (!p->layers)
+            return mf_fail(p, SEQNN_ERR_FORMAT, "decoder: the encoder has no layers (add them between "
+                           "'input' and 'decoder')");
+        s = mf_api(p, sn, seqnn_model_begin_decoder(p->model, v[0].i));
+        if (s == SEQNN_OK) {
+            p->stage_vocab = v[0].i;
+            p->stage_tokens = 1;
+            p->stage_layers = 0;
+        }
+        break;
+    case ST_LOSS:
+        s = mf_api(p, sn, seqnn_model_set_loss(p->model, (seqnn_loss_kind)pos));
+        break;
+    case ST_OPTIMIZER: {
+        seqnn_optim_desc o = seqnn_optim_defaults(optim_kinds[pos]);
+        if (pos == 3) {                  /* adamw: torch.optim.AdamW */
+            o.decoupled = 1;
+            o.weight_decay = 0.01;
+        }
+        if (v[OK_LR].given) o.lr = v[OK_LR].d;
+        if (v[OK_MOMENTUM].given) o.momentum = v[OK_MOMENTUM].d;
+        if (v[OK_DAMPENING].given) o.dampening = v[OK_DAMPENING].d;
+        if (v[OK_NESTEROV].given) o.nesterov = (int)v[OK_NESTEROV].i;
+        if (v[OK_ALPHA].given) o.alpha = v[OK_ALPHA].d;
+        if (v[OK_CENTERED].given) o.centered = (int)v[OK_CENTERED].i;
+        if (v[OK_BETA1].given) o.beta1 = v[OK_BETA1].d;
+        if (v[OK_BETA2].given) o.beta2 = v[OK_BETA2].d;
+        if (v[OK_AMSGRAD].given) o.amsgrad = (int)v[OK_AMSGRAD].i;
+        if (v[OK_LR_DECAY].given) o.lr_decay = v[OK_LR_DECAY].d;
+        if (v[OK_EPS].given) o.eps = v[OK_EPS].d;
+        if (v[OK_WEIGHT_DECAY].given) o.weight_decay = v[OK_WEIGHT_DECAY].d;
+        if (v[OK_CLIP].given) o.clip_norm = v[OK_CLIP].d;
+        if (o.nesterov && (o.momentum <= 0 || o.dampening != 0))
+            return mf_fail(p, SEQNN_ERR_FORMAT, "optimizer: nesterov=1 needs momentum > 0 and dampening=0 "
+                           "(as torch.optim.SGD)");
+        s = mf_api(p, sn, seqnn_model_set_optimizer(p->model, &o));
+        if (s == SEQNN_OK)
+            p->cfg.optim = o;
+        break;
+    }
+    case ST_TRAIN:
+        if (v[TK_BATCH].given) p->cfg.batch = v[TK_BATCH].i;
+        if (v[TK_SEQ_LEN].given) p->cfg.seq_len = v[TK_SEQ_LEN].i;
+        if (v[TK_EPOCHS].given) p->cfg.epochs = v[TK_EPOCHS].i;
+        if (v[TK_STEPS].given) p->cfg.max_steps = v[TK_STEPS].i;
+        if (v[TK_TIME].given) p->cfg.time_limit = v[TK_TIME].d;
+        if (v[TK_EVAL_EVERY].given) p->cfg.eval_every = v[TK_EVAL_EVERY].i;
+        if (v[TK_PATIENCE].given) p->cfg.patience = v[TK_PATIENCE].i;
+        if (v[TK_VAL].given) p->cfg.val_fraction = v[TK_VAL].d;
+        if (v[TK_SEED].given) p->cfg.seed = v[TK_SEED].u;
+        break;
+    case ST_COUNT:
+        break;
+    }
+    if (s != SEQNN_OK)
+        return s;
+    if (!p->first_line[id])
+        p->first_line[id] = p->line;
+    if (st->layer) {
+        p->layers++;
+        p->stage_layers++;
+        p->stage_tokens = 0;
+    }
+    return SEQNN_OK;
+}
+
+/* One line's words (already split, comments removed). */
+static seqnn_status mf_statement(mf_parser *p, char **tok, int n)
+{
+    char b1[MF_SHOW + 4], hint[512];
+    int id = -1;
+    for (int i = 0; i < ST_COUNT; i++)
+        if (!strcmp(tok[0], mf_stmts[i].name))
+            id = i;
+    if (id < 0) {
+        const char *names[ST_COUNT];
+        for (int i = 0; i < ST_COUNT; i++)
+            names[i] = mf_stmts[i].name;
+        mf_hint(tok[0], names, ST_COUNT, "statements", hint, sizeof hint);
+        return mf_fail(p, SEQNN_ERR_FORMAT, "unknown statement '%s'%s", mf_show(tok[0], b1), hint);
+    }
+    const mf_stmt *st = &mf_stmts[id];
+    seqnn_status s = mf_order(p, (mf_stmt_id)id);
+    if (s != SEQNN_OK)
+        return s;
+    int first = 1, pos = -1;
+    if (st->positional) {
+        if (n < 2 && id == ST_SEQNN)
+            return mf_fail(p, SEQNN_ERR_FORMAT, "seqnn: expected the format version ('seqnn 1')");
+        if (n < 2 || strchr(tok[1], '=')) {
+            mf_mask_words(st->positional, ~0u, hint, sizeof hint);
+            return mf_fail(p, SEQNN_ERR_FORMAT, "%s: expected one of %s after '%s'", st->name, hint,
+                           st->name);
+        }
+        if (id == ST_SEQNN && strcmp(tok[1], "1"))
+            return mf_fail(p, SEQNN_ERR_FORMAT, "seqnn %s: unsupported format version (this library "
+                           "reads version 1)", mf_show(tok[1], b1));
+        int64_t w = 0;
+        s = mf_word(p, st->name, NULL, st->positional, tok[1], &w);
+        if (s != SEQNN_OK)
+            return s;
+        pos = (int)w;
+        first = 2;
+    }
+    mf_value v[MF_MAX_KEYS];
+    memset(v, 0, sizeof v);
+    for (int t = first; t < n; t++) {
+        char *eq = strchr(tok[t], '=');
+        if (!eq || eq == tok[t]) {
+            if (st->n_keys == 0)
+                return mf_fail(p, SEQNN_ERR_FORMAT, "%s: unexpected '%s' (%s takes nothing more)",
+                               st->name, mf_show(tok[t], b1), st->name);
+            return mf_fail(p, SEQNN_ERR_FORMAT, "%s: expected key=value, got '%s'", st->name,
+                           mf_show(tok[t], b1));
+        }
+        *eq = '\0';
+        char *val = eq + 1;
+        int k = -1;
+        for (int i = 0; i < st->n_keys; i++)
+            if (!strcmp(st->keys[i].key, tok[t]))
+                k = i;
+        if (k < 0) {
+            if (st->n_keys == 0)
+                return mf_fail(p, SEQNN_ERR_FORMAT, "%s: unknown key '%s' (%s takes no keys)", st->name,
+                               mf_show(tok[t], b1), st->name);
+            const char *names[MF_MAX_KEYS];
+            for (int i = 0; i < st->n_keys; i++)
+                names[i] = st->keys[i].key;
+            mf_hint(tok[t], names, st->n_keys, "keys", hint, sizeof hint);
+            return mf_fail(p, SEQNN_ERR_FORMAT, "%s: unknown key '%s'%s", st->name, mf_show(tok[t], b1), hint);
+        }
+        const mf_key *key = &st->keys[k];
+        if (key->only && (pos < 0 || !(key->only & (1u << pos)))) {
+            mf_mask_words(st->positional, key->only, hint, sizeof hint);
+            return mf_fail(p, SEQNN_ERR_FORMAT, "%s %s: '%s' does not apply here (only to %s)", st->name,
+                           st->positional[pos], key->key, hint);
+        }
+        if (v[k].given)
+            return mf_fail(p, SEQNN_ERR_FORMAT, "%s: '%s' given twice", st->name, key->key);
+        if (!*val)
+            return mf_fail(p, SEQNN_ERR_FORMAT, "%s: %s= has no value", st->name, key->key);
+        s = mf_value_parse(p, st->name, key, val, &v[k]);
+        if (s != SEQNN_OK)
+            return s;
+        v[k].given = 1;
+    }
+    for (int k = 0; k < st->n_keys; k++) {
+        const mf_key *key = &st->keys[k];
+        if (key->required && !v[k].given && (!key->only || (pos >= 0 && (key->only & (1u << pos))))) {
+            if (pos >= 0)
+                return mf_fail(p, SEQNN_ERR_FORMAT, "%s %s: missing %s=", st->name, st->positional[pos],
+                               key->key);
+            return mf_fail(p, SEQNN_ERR_FORMAT, "%s: missing %s=", st->name, key->key);
+        }
+    }
+    return mf_apply(p, (mf_stmt_id)id, pos, v);
+}
+
+/* The first control byte of text (NUL included; tab, CR and LF excepted), its line. */
+static seqnn_status mf_check_text(mf_parser *p, const char *text, size_t size)
+{
+    int line = 1;
+    for (size_t i = 0; i < size; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c == '\n') {
+            line++;
+            continue;
+        }
+        if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f) {
+            p->line = line;
+            if (c == 0)
+                return mf_fail(p, SEQNN_ERR_FORMAT, "binary data (a NUL byte at offset %zu): a model "
+                               "file is text", i);
+            return mf_fail(p, SEQNN_ERR_FORMAT, "control character 0x%02x at offset %zu (binary "
+                           "data?): a model file is text", c, i);
+        }
+    }
+    return SEQNN_OK;
+}
+
+static seqnn_status mf_parse(mf_parser *p, char *buf, size_t size)
+{
+    seqnn_status s = mf_check_text(p, buf, size);
+    if (s != SEQNN_OK)
+        return s;
+    int last_stmt = 0;
+    char *end = buf + size;
+    for (char *line = buf; line < end;) {
+        char *nl = memchr(line, '\n', (size_t)(end - line));
+        char *stop = nl ? nl : end;
+        *stop = '\0';                    /* buf has a spare byte past size */
+        p->line++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *tok[MF_MAX_TOKENS];
+        int n = 0;
+        for (char *c = line; *c;) {
+            while (*c == ' ' || *c == '\t' || *c == '\r')
+                *c++ = '\0';
+            if (!*c)
+                break;
+            if (n == MF_MAX_TOKENS)
+                return mf_fail(p, SEQNN_ERR_FORMAT, "more than %d words on one line", MF_MAX_TOKENS);
+            tok[n++] = c;
+            while (*c && *c != ' ' && *c != '\t' && *c != '\r')
+                c++;
+        }
+        if (n > 0) {
+            s = mf_statement(p, tok, n);
+            if (s != SEQNN_OK)
+                return s;
+            last_stmt = p->line;
+        }
+        line = stop + 1;
+    }
+    if (!last_stmt) {
+        p->line = 1;
+        return mf_fail(p, SEQNN_ERR_FORMAT, "empty model file (no statements; it begins with 'seqnn 1')");
+    }
+    p->line = last_stmt;
+    if (!p->first_line[ST_INPUT])
+        return mf_fail(p, SEQNN_ERR_FORMAT, "no input statement ('input tokens vocab=N' or 'input "
+                       "features dim=N')");
+    if (!p->layers)
+        return mf_fail(p, SEQNN_ERR_FORMAT, "the model has no layers");
+    if (p->first_line[ST_DECODER] && !p->stage_layers) {
+        p->line = p->first_line[ST_DECODER];
+        return mf_fail(p, SEQNN_ERR_FORMAT, "decoder: no layers after it (the decoder needs at least "
+                       "an embedding and an output layer)");
+    }
+    return SEQNN_OK;
+}
+
+seqnn_status seqnn_modelfile_parse(const char *text, size_t size, const char *name,
+                                   const seqnn_modelfile_var *vars, int n_vars,
+                                   seqnn_model **out, seqnn_train_config *cfg)
+{
+    mf_parser p;
+    memset(&p, 0, sizeof p);
+    p.name = name ? name : "<memory>";
+    if (out)
+        *out = NULL;
+    if (!out || (!text && size))
+        return mf_fail(&p, SEQNN_ERR_INVALID_ARG, "%s is NULL", out ? "text" : "out");
+    if (n_vars < 0 || (n_vars > 0 && !vars))
+        return mf_fail(&p, SEQNN_ERR_INVALID_ARG, "bad variables (n_vars %d, vars %s)", n_vars,
+                       vars ? "given" : "NULL");
+    for (int i = 0; i < n_vars; i++) {
+        if (!vars[i].name)
+            return mf_fail(&p, SEQNN_ERR_INVALID_ARG, "variable %d has no name", i);
+        for (int j = 0; j < i; j++)
+            if (!strcmp(vars[i].name, vars[j].name))
+                return mf_fail(&p, SEQNN_ERR_INVALID_ARG, "variable '%s' given twice", vars[i].name);
+    }
+    if (size > (size_t)MF_MAX_BYTES)
+        return mf_fail(&p, SEQNN_ERR_FORMAT, "%zu bytes: too large for a model file (limit %ld bytes)",
+                       size, MF_MAX_BYTES);
+    p.vars = vars;
+    p.n_vars = n_vars;
+    p.cfg = seqnn_train_config_defaults();
+    char *buf = malloc(size + 1);
+    if (!buf)
+        return mf_fail(&p, SEQNN_ERR_NO_MEMORY, "out of memory");
+    if (size)
+        memcpy(buf, text, size);
+    buf[size] = '\0';
+    seqnn_status s = seqnn_model_create(&p.model);
+    if (s != SEQNN_OK) {
+        free(buf);
+        return mf_api(&p, "model", s);
+    }
+    p.c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    s = mf_parse(&p, buf, size);
+    if (p.c_locale)
+        freelocale(p.c_locale);
+    free(buf);
+    if (s != SEQNN_OK) {
+        seqnn_model_destroy(p.model);
+        return s;
+    }
+    *out = p.model;
+    if (cfg)
+        *cfg = p.cfg;
+    return SEQNN_OK;
+}
+
+seqnn_status seqnn_modelfile_load(const char *path, const seqnn_modelfile_var *vars, int n_vars,
+                                  seqnn_model **out, seqnn_train_config *cfg)
+{
+    mf_parser p;
+    memset(&p, 0, sizeof p);
+    p.name = path ? path : "<null>";
+    if (out)
+        *out = NULL;
+    if (!path || !out)
+        return mf_fail(&p, SEQNN_ERR_INVALID_ARG, "%s is NULL", out ? "path" : "out");
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return mf_fail(&p, errno == ENOENT ? SEQNN_ERR_NOT_FOUND : SEQNN_ERR_IO, "cannot open: %s",
+                       strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        return mf_fail(&p, SEQNN_ERR_IO, "not a regular file");
+    }
+    if (sb.st_size > MF_MAX_BYTES) {
+        fclose(f);
+        return mf_fail(&p, SEQNN_ERR_FORMAT, "%lld bytes: too large for a model file (limit %ld bytes)",
+                       (long long)sb.st_size, MF_MAX_BYTES);
+    }
+    /* Read to the limit + 1 whatever fstat said, in case the file grows. */
+    char *buf = malloc((size_t)MF_MAX_BYTES + 1);
+    if (!buf) {
+        fclose(f);
+        return mf_fail(&p, SEQNN_ERR_NO_MEMORY, "out of memory");
+    }
+    size_t got = fread(buf, 1, (size_t)MF_MAX_BYTES + 1, f);
+    int err = ferror(f);
+    fclose(f);
+    seqnn_status s;
+    if (err)
+        s = mf_fail(&p, SEQNN_ERR_IO, "read error");
+    else if (got > (size_t)MF_MAX_BYTES)
+        s = mf_fail(&p, SEQNN_ERR_FORMAT, "too large for a model file (limit %ld bytes)", MF_MAX_BYTES);
+    else
+        s = seqnn_modelfile_parse(buf, got, path, vars, n_vars, out, cfg);
+    free(buf);
+    return s;
+}
