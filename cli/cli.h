@@ -2,4 +2,9 @@
 #ifndef SEQNN_CLI_H
 #define SEQNN_CLI_H
 int seqnn_cli_info(int argc, char **argv);
+int seqnn_cli_train(int argc, char **argv);
+int seqnn_cli_eval(int argc, char **argv);
+int seqnn_cli_generate(int argc, char **argv);
+int seqnn_cli_plot(int argc, char **argv);
+int seqnn_cli_bench(int argc, char **argv);
 #endif

@@ -1,0 +1,48 @@
+#!/bin/sh
+# Smoke test of `seqnn bench` (CTest, tests/bench.cmake): tiny shapes, checks
+# that it runs and the format of what it prints (rows, ratio lines, CSV), never
+# timings. Peers may be missing: then their "not available" line is checked.
+# usage: smoke_test.sh SEQNN_PROGRAM WORK_DIR
+set -u
+seqnn=$1
+work=$2
+mkdir -p "$work"
+fail=0
+check() { # description, grep -E pattern, file
+    if ! grep -Eq "$2" "$3"; then
+        echo "FAIL: $1 (no line matching /$2/ in $3):"
+        cat "$3"
+        fail=1
+    fi
+}
+
+out=$work/bench_adam.txt
+"$seqnn" bench adam --params 4096 --reps 3 --warmup 1 --threads 1 --plugin ref --peers triad \
+    --csv "$work/bench_adam.csv" >"$out" 2>&1 || { echo "FAIL: seqnn bench adam exited $?"; cat "$out"; fail=1; }
+check "ref row" '^  ref +[0-9]+\.[0-9]{3} +[0-9]+\.[0-9]{3} +[0-9]+\.[0-9]{3} +[0-9]+\.[0-9]% +[0-9]+\.[0-9] GB/s' "$out"
+check "triad row" '^  triad +[0-9]+\.[0-9]{3} ' "$out"
+check "ratio line" '^ratio ref/triad = [0-9]+\.[0-9]{2}x \(adam N=4096, 1 thread; target >= 0\.80: (met|MISSED)\)$' "$out"
+check "csv header" '^case,threads,impl,isa,median_ms,min_ms,max_ms,reps,rate,unit,peak_pct,vs,ratio,target$' "$work/bench_adam.csv"
+check "csv ratio row" '^"adam N=4096",1,"ref",,,,,,,,,"triad",[0-9]+\.[0-9]{4},0\.80$' "$work/bench_adam.csv"
+
+out=$work/bench_lstm.txt
+"$seqnn" bench lstm --hidden 8 --batch 2 --seq 3 --both --reps 1 --threads 1,2 --plugin ref \
+    >"$out" 2>&1 || { echo "FAIL: seqnn bench lstm exited $?"; cat "$out"; fail=1; }
+check "training case, 2 threads" '^== lstm H=8 B=2 T=3 I=8 training \| 2 threads \| wall clock' "$out"
+check "measured peak" '^  FMA peak measured now: [0-9]+\.[0-9] GFLOP/s with 1 thread$' "$out"
+check "ref row" '^  ref +[0-9]+\.[0-9]{3} .* GFLOP/s ' "$out"
+for peer in onednn onednn-avx2 torch; do
+    check "$peer row or its reason" "^(  $peer +[0-9]+\.[0-9]{3} |  peer $peer: not available \(.+\)$)" "$out"
+done
+if grep -q "plugin ref: not available" "$out"; then
+    echo "FAIL: the reference plugin did not run"
+    cat "$out"
+    fail=1
+fi
+
+"$seqnn" bench nonsense >"$work/bench_bad.txt" 2>&1
+rc=$?
+[ "$rc" = 2 ] || { echo "FAIL: an unknown case should exit 2, not $rc"; fail=1; }
+
+[ "$fail" = 0 ] && echo "seqnn bench smoke test: ok"
+exit "$fail"
