@@ -25,8 +25,9 @@
 /* A vocabulary: id -> token (bytes, not NUL-terminated for characters). */
 typedef struct cli_vocab {
     int64_t n;
-    char **tok;                          /* n strings */
-    int chars;                           /* 1: one byte per token */
+    char **tok;                          /* n NUL-terminated strings */
+    int chars;                           /* 1: character tokens (decoded text joins them without spaces) */
+    int64_t *order;                      /* ids sorted by token, for cli_vocab_find (cli_vocab_finish) */
 } cli_vocab;
 
 typedef struct cli_data cli_data;
@@ -63,7 +64,11 @@ int cli_data_vars(const cli_data *d, seqnn_modelfile_var *vars, int max);
 char *cli_vocab_serialize(const cli_vocab *v);
 seqnn_status cli_vocab_parse(const char *s, cli_vocab *v);
 void cli_vocab_free(cli_vocab *v);
-/* Id of a token (length len), or CLI_UNK / -1 for a character vocabulary. */
+/* Adds a copy of token (len bytes) as the next id; then, once all are in,
+ * cli_vocab_finish builds the lookup index. */
+seqnn_status cli_vocab_add(cli_vocab *v, const char *tok, size_t len);
+seqnn_status cli_vocab_finish(cli_vocab *v);
+/* Id of a token (len bytes), or -1 when absent (O(log n)). */
 int64_t cli_vocab_find(const cli_vocab *v, const char *tok, size_t len);
 
 /* Format implementations (one file each). */

@@ -376,6 +376,11 @@ seqnn_status seqnn_model_set_loss(seqnn_model *m, seqnn_loss_kind loss)
     return SEQNN_OK;
 }
 
+seqnn_loss_kind seqnn_model_loss(const seqnn_model *m)
+{
+    return m ? m->loss : SEQNN_LOSS_XENT;
+}
+
 /* ------------------------------------------------------------ building --- */
 int64_t fe_param_add(seqnn_model *m, fe_layer *L, const char *suffix, int ndim, const int64_t *shape,
                      fe_init init, double a)

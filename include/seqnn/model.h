@@ -122,6 +122,7 @@ typedef enum seqnn_loss_kind {
     SEQNN_LOSS_COUNT
 } seqnn_loss_kind;
 seqnn_status seqnn_model_set_loss(seqnn_model *m, seqnn_loss_kind loss);
+seqnn_loss_kind seqnn_model_loss(const seqnn_model *m);
 
 /* Checks and infers every shape, allocates and initialises the parameters on
  * ctx (which must outlive the model) from seed. Nothing can be added after. */

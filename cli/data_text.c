@@ -1,0 +1,194 @@
+/* The "text" data format: a raw text file for a character-level language
+ * model. The vocabulary is the set of bytes seen (sorted); the last
+ * val_fraction of the file is the validation split. Batches cut the split into
+ * B contiguous streams read seq_len characters at a time, so a stateful model
+ * carries its state from one batch to the next (truncated BPTT). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "data.h"
+
+seqnn_status seqnn_set_error(void *ctx, seqnn_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define TEXT_MAX ((size_t)1 << 30)
+
+typedef struct text_data {
+    int32_t *ids;                        /* the whole file as token ids */
+    int64_t n, n_train;                  /* ids; the first n_train are the training split */
+    int64_t pos[2];                      /* position within each stream of the pass */
+    int32_t *tokens, *targets;           /* the current batch */
+    int64_t cap;
+} text_data;
+
+static void split_range(const cli_data *d, int split, int64_t *begin, int64_t *len)
+{
+    const text_data *t = d->impl;
+    *begin = split ? t->n_train : 0;
+    *len = split ? t->n - t->n_train : t->n_train;
+}
+
+/* Streams of a pass: B, or fewer when the split is short (validation). */
+static int64_t streams(const cli_data *d, int split, const seqnn_train_config *cfg)
+{
+    int64_t begin, len;
+    split_range(d, split, &begin, &len);
+    int64_t b = cfg->batch;
+    while (b > 1 && len / b < 2)
+        b--;
+    return b;
+}
+
+static seqnn_status text_begin(cli_data *d, int split, uint64_t seed)
+{
+    (void)seed;
+    text_data *t = d->impl;
+    t->pos[split] = 0;
+    return SEQNN_OK;
+}
+
+static int64_t text_count(cli_data *d, int split, const seqnn_train_config *cfg)
+{
+    int64_t begin, len, B = streams(d, split, cfg), T = cfg->seq_len > 0 ? cfg->seq_len : 100;
+    split_range(d, split, &begin, &len);
+    int64_t per = len / B - 1;           /* each stream predicts per characters */
+    return per <= 0 ? 0 : (per + T - 1) / T;
+}
+
+static int text_next(cli_data *d, int split, const seqnn_train_config *cfg, seqnn_batch *b)
+{
+    text_data *t = d->impl;
+    int64_t begin, len, B = streams(d, split, cfg), T = cfg->seq_len > 0 ? cfg->seq_len : 100;
+    split_range(d, split, &begin, &len);
+    int64_t stream_len = len / B, pos = t->pos[split];
+    int64_t steps = stream_len - 1 - pos;
+    if (steps <= 0)
+        return 0;
+    if (steps > T)
+        steps = T;
+    if (steps * B > t->cap) {
+        free(t->tokens);
+        free(t->targets);
+        t->cap = steps * B;
+        t->tokens = malloc((size_t)t->cap * sizeof *t->tokens);
+        t->targets = malloc((size_t)t->cap * sizeof *t->targets);
+        if (!t->tokens || !t->targets) {
+            t->cap = 0;
+            return 0;
+        }
+    }
+    for (int64_t s = 0; s < steps; s++)
+        for (int64_t k = 0; k < B; k++) {
+            int64_t at = begin + k * stream_len + pos + s;
+            t->tokens[s * B + k] = t->ids[at];
+            t->targets[s * B + k] = t->ids[at + 1];
+        }
+    t->pos[split] = pos + steps;
+    memset(b, 0, sizeof *b);
+    b->seq_len = steps;
+    b->batch = B;
+    b->tokens = t->tokens;
+    b->targets = t->targets;
+    return 1;
+}
+
+static void text_destroy(cli_data *d)
+{
+    text_data *t = d->impl;
+    if (t) {
+        free(t->ids);
+        free(t->tokens);
+        free(t->targets);
+        free(t);
+    }
+    cli_vocab_free(&d->src);
+    cli_vocab_free(&d->tgt);
+    free(d);
+}
+
+seqnn_status cli_data_open_text(const char *path, const seqnn_train_config *cfg, const cli_vocab *vocab,
+                                cli_data **out)
+{
+    *out = NULL;
+    char *buf;
+    size_t size;
+    seqnn_status s = cli_read_file(path, TEXT_MAX, &buf, &size);
+    if (s != SEQNN_OK)
+        return s;
+    if (size == 0) {
+        free(buf);
+        return seqnn_set_error(NULL, SEQNN_ERR_FORMAT, "%s: the file is empty", path);
+    }
+    if (memchr(buf, 0, size)) {
+        free(buf);
+        return seqnn_set_error(NULL, SEQNN_ERR_FORMAT, "%s: contains NUL bytes: binary data, not text", path);
+    }
+    cli_data *d = calloc(1, sizeof *d);
+    text_data *t = calloc(1, sizeof *t);
+    if (!d || !t) {
+        free(buf);
+        free(d);
+        free(t);
+        return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "%s: out of memory", path);
+    }
+    d->impl = t;
+    d->format = "text";
+    d->stateful = 1;
+    d->begin = text_begin;
+    d->next = text_next;
+    d->count = text_count;
+    d->destroy = text_destroy;
+    d->src.chars = 1;
+    /* The vocabulary: given, or every byte that occurs, in byte order. */
+    int64_t id_of[256];
+    for (int c = 0; c < 256; c++)
+        id_of[c] = -1;
+    if (vocab) {
+        for (int64_t i = 0; i < vocab->n && s == SEQNN_OK; i++) {
+            s = cli_vocab_add(&d->src, vocab->tok[i], strlen(vocab->tok[i]));
+            if (strlen(vocab->tok[i]) == 1)
+                id_of[(unsigned char)vocab->tok[i][0]] = i;
+        }
+    } else {
+        int seen[256] = {0};
+        for (size_t i = 0; i < size; i++)
+            seen[(unsigned char)buf[i]] = 1;
+        for (int c = 1; c < 256 && s == SEQNN_OK; c++)
+            if (seen[c]) {
+                char ch = (char)c;
+                id_of[c] = d->src.n;
+                s = cli_vocab_add(&d->src, &ch, 1);
+            }
+    }
+    if (s == SEQNN_OK)
+        s = cli_vocab_finish(&d->src);
+    t->ids = s == SEQNN_OK ? malloc(size * sizeof *t->ids) : NULL;
+    if (s == SEQNN_OK && !t->ids)
+        s = seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "%s: out of memory", path);
+    int64_t skipped = 0;
+    for (size_t i = 0; s == SEQNN_OK && i < size; i++) {
+        int64_t id = id_of[(unsigned char)buf[i]];
+        if (id < 0)
+            skipped++;                   /* a character the checkpoint's vocabulary lacks */
+        else
+            t->ids[t->n++] = (int32_t)id;
+    }
+    free(buf);
+    if (s == SEQNN_OK && skipped > 0)
+        fprintf(stderr, "seqnn: %s: %lld characters outside the model's vocabulary skipped\n", path,
+                (long long)skipped);
+    double val = cfg->val_fraction;
+    t->n_train = (int64_t)((double)t->n * (1.0 - val));
+    if (s == SEQNN_OK && (t->n_train < 2 * cfg->batch || (val > 0 && t->n - t->n_train < 2)))
+        s = seqnn_set_error(NULL, SEQNN_ERR_FORMAT,
+                            "%s: %lld characters are too few for batch %lld and a %.0f%% validation split",
+                            path, (long long)t->n, (long long)cfg->batch, 100 * val);
+    d->n_train = t->n_train;
+    d->n_val = t->n - t->n_train;
+    if (s != SEQNN_OK) {
+        text_destroy(d);
+        return s;
+    }
+    *out = d;
+    return SEQNN_OK;
+}

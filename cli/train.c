@@ -1,0 +1,710 @@
+/* The CLI's model commands: `seqnn train` (train a model file on a data file,
+ * validate, stop early, keep the best checkpoint, log the loss curve),
+ * `seqnn eval` (a checkpoint on data), `seqnn generate` (sample text from a
+ * language model, or translate with an encoder-decoder). A checkpoint carries
+ * its model file and vocabularies, so eval and generate need nothing else. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli.h"
+#include "data.h"
+#include "seqnn/model.h"
+#include "seqnn/modelfile.h"
+#include "seqnn/safetensors.h"
+
+/* ------------------------------------------------------------ helpers --- */
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int fail(const char *what)
+{
+    fprintf(stderr, "seqnn: %s%s%s\n", what ? what : "", what ? ": " : "", seqnn_last_error());
+    return 1;
+}
+
+static int parse_i64(const char *opt, const char *v, int64_t lo, int64_t *out)
+{
+    char *end;
+    long long x = v ? strtoll(v, &end, 10) : 0;
+    if (!v || !*v || *end || x < lo) {
+        fprintf(stderr, "seqnn: %s needs an integer >= %lld\n", opt, (long long)lo);
+        return 0;
+    }
+    *out = x;
+    return 1;
+}
+
+static int parse_f64(const char *opt, const char *v, double lo, double *out)
+{
+    char *end;
+    double x = v ? strtod(v, &end) : 0;
+    if (!v || !*v || *end || !isfinite(x) || x < lo) {
+        fprintf(stderr, "seqnn: %s needs a number >= %g\n", opt, lo);
+        return 0;
+    }
+    *out = x;
+    return 1;
+}
+
+static void fmt_time(double s, char *buf, size_t size)
+{
+    if (s < 0 || !isfinite(s))
+        snprintf(buf, size, "?");
+    else if (s < 60)
+        snprintf(buf, size, "%.0fs", s);
+    else if (s < 3600)
+        snprintf(buf, size, "%dm%02ds", (int)s / 60, (int)s % 60);
+    else
+        snprintf(buf, size, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
+}
+
+/* Progress: a bar rewritten in place on a terminal, a line every 10% (or 30
+ * seconds) otherwise. */
+typedef struct progress {
+    int tty;
+    double start, last_line;
+    int last_decile;
+} progress;
+
+static void progress_show(progress *p, int64_t step, int64_t total, double frac, double loss, double tok_s)
+{
+    double t = now(), el = t - p->start;
+    char eta[32];
+    fmt_time(frac > 0 ? el * (1 - frac) / frac : -1, eta, sizeof eta);
+    if (p->tty) {
+        char bar[31];
+        int fill = (int)(frac * 30);
+        for (int i = 0; i < 30; i++)
+            bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
+        bar[30] = 0;
+        fprintf(stderr, "\r[%s] %3.0f%% step %lld/%lld loss %.4f %.0f tok/s ETA %s  ", bar, 100 * frac,
+                (long long)step, (long long)total, loss, tok_s, eta);
+        fflush(stderr);
+        return;
+    }
+    int decile = (int)(frac * 10);
+    if (decile > p->last_decile || t - p->last_line >= 30) {
+        fprintf(stderr, "step %lld/%lld (%.0f%%) loss %.4f %.0f tok/s ETA %s\n", (long long)step,
+                (long long)total, 100 * frac, loss, tok_s, eta);
+        p->last_decile = decile;
+        p->last_line = t;
+    }
+}
+
+static void progress_end(progress *p)
+{
+    if (p->tty)
+        fputc('\n', stderr);
+}
+
+/* ------------------------------------------------- model from checkpoint --- */
+typedef struct loaded {
+    seqnn_context *ctx;
+    seqnn_model *model;
+    seqnn_train_config cfg;
+    cli_vocab src, tgt;
+    char format[32];
+    int words;
+} loaded;
+
+static void loaded_free(loaded *l)
+{
+    seqnn_model_destroy(l->model);
+    seqnn_context_destroy(l->ctx);
+    cli_vocab_free(&l->src);
+    cli_vocab_free(&l->tgt);
+}
+
+static int vocab_vars(const cli_vocab *src, const cli_vocab *tgt, seqnn_modelfile_var *vars)
+{
+    int n = 0;
+    if (src->n > 0) {
+        vars[n++] = (seqnn_modelfile_var){"vocab", src->n};
+        vars[n++] = (seqnn_modelfile_var){"src_vocab", src->n};
+    }
+    if (tgt->n > 0) {
+        vars[n++] = (seqnn_modelfile_var){"classes", tgt->n};
+        vars[n++] = (seqnn_modelfile_var){"tgt_vocab", tgt->n};
+    }
+    return n;
+}
+
+/* Rebuilds the model a checkpoint was trained as (its model file and
+ * vocabularies are in its metadata) and loads its parameters. */
+static int load_checkpoint(const char *path, const char *backend, loaded *l)
+{
+    memset(l, 0, sizeof *l);
+    seqnn_safetensors *st = NULL;
+    if (seqnn_safetensors_open(path, &st) != SEQNN_OK)
+        return fail(NULL);
+    const char *mf = seqnn_safetensors_metadata(st, "seqnn.modelfile");
+    const char *fmt = seqnn_safetensors_metadata(st, "seqnn.format");
+    const char *words = seqnn_safetensors_metadata(st, "seqnn.words");
+    const char *tv = seqnn_safetensors_metadata(st, "seqnn.tgt_vocab");
+    if (!mf || !fmt) {
+        seqnn_safetensors_close(st);
+        fprintf(stderr, "seqnn: %s: not a checkpoint written by `seqnn train` (no model file in its metadata)\n",
+                path);
+        return 1;
+    }
+    snprintf(l->format, sizeof l->format, "%s", fmt);
+    l->words = words && !strcmp(words, "1");
+    int rc = 0;
+    if (cli_vocab_parse(seqnn_safetensors_metadata(st, "seqnn.vocab"), &l->src) != SEQNN_OK ||
+        (tv && *tv && cli_vocab_parse(tv, &l->tgt) != SEQNN_OK))
+        rc = fail(path);
+    seqnn_modelfile_var vars[4];
+    int nv = vocab_vars(&l->src, &l->tgt, vars);
+    char name[1024];
+    snprintf(name, sizeof name, "%s (its model file)", path);
+    if (!rc && seqnn_modelfile_parse(mf, strlen(mf), name, vars, nv, &l->model, &l->cfg) != SEQNN_OK)
+        rc = fail(NULL);
+    seqnn_safetensors_close(st);
+    if (!rc && seqnn_context_create(backend, &l->ctx) != SEQNN_OK)
+        rc = fail("backend");
+    if (!rc && seqnn_model_build(l->model, l->ctx, l->cfg.seed) != SEQNN_OK)
+        rc = fail("model");
+    if (!rc && seqnn_model_set_optimizer(l->model, &l->cfg.optim) != SEQNN_OK)
+        rc = fail("optimizer");
+    if (!rc && seqnn_model_load(l->model, path) != SEQNN_OK)
+        rc = fail(NULL);
+    if (rc)
+        loaded_free(l);
+    return rc;
+}
+
+/* ------------------------------------------------------------ evaluation --- */
+typedef struct eval_result {
+    double loss;                         /* mean per target */
+    double accuracy;                     /* XENT: per target */
+    int64_t count;
+} eval_result;
+
+static int evaluate(seqnn_model *m, cli_data *d, const seqnn_train_config *cfg, int split, eval_result *out)
+{
+    double total = 0;
+    int64_t count = 0, correct = 0;
+    if (d->stateful && seqnn_model_reset_state(m) != SEQNN_OK)
+        return 0;
+    if (d->begin(d, split, cfg->seed) != SEQNN_OK)
+        return 0;
+    seqnn_batch b;
+    while (d->next(d, split, cfg, &b)) {
+        seqnn_step_result r;
+        if (seqnn_model_evaluate(m, &b, &r) != SEQNN_OK)
+            return 0;
+        total += r.loss * (double)r.count;
+        count += r.count;
+        correct += r.correct;
+    }
+    if (d->stateful && seqnn_model_reset_state(m) != SEQNN_OK)
+        return 0;
+    out->count = count;
+    out->loss = count ? total / (double)count : NAN;
+    out->accuracy = count ? (double)correct / (double)count : NAN;
+    return 1;
+}
+
+static void print_eval(FILE *f, const char *what, const cli_data *d, const eval_result *e, seqnn_loss_kind loss)
+{
+    if (!strcmp(d->format, "text"))
+        fprintf(f, "%s: loss %.4f nats/char, %.4f bits per character, accuracy %.2f%% (%lld characters)\n", what,
+                e->loss, e->loss / log(2.0), 100 * e->accuracy, (long long)e->count);
+    else if (loss == SEQNN_LOSS_XENT)
+        fprintf(f, "%s: loss %.4f, accuracy %.2f%% (%lld targets)\n", what, e->loss, 100 * e->accuracy,
+                (long long)e->count);
+    else
+        fprintf(f, "%s: loss %.6f (%lld values)\n", what, e->loss, (long long)e->count);
+}
+
+/* Text of a token sequence in a vocabulary (characters joined, words spaced). */
+static void print_tokens(FILE *f, const cli_vocab *v, const int32_t *ids, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        if (ids[i] < 0 || ids[i] >= v->n)
+            continue;
+        if (!v->chars && i)
+            fputc(' ', f);
+        fputs(v->tok[ids[i]], f);
+    }
+}
+
+/* Samples n characters from a language model primed with prime (its first
+ * character if prime is NULL or unusable). */
+static int sample_text(seqnn_model *m, const cli_vocab *v, const char *prime, int64_t n, double temperature,
+                       uint64_t seed, FILE *f)
+{
+    size_t plen = prime ? strlen(prime) : 0;
+    int32_t *ids = malloc((plen + 1) * sizeof *ids), *out = malloc((size_t)(n > 0 ? n : 1) * sizeof *out);
+    if (!ids || !out) {
+        free(ids);
+        free(out);
+        fprintf(stderr, "seqnn: out of memory\n");
+        return 1;
+    }
+    int64_t np = 0;
+    for (size_t i = 0; i < plen; i++) {
+        int64_t id = cli_vocab_find(v, prime + i, 1);
+        if (id >= 0)
+            ids[np++] = (int32_t)id;
+    }
+    if (np == 0) {                       /* start after a newline when the vocabulary has one */
+        int64_t nl = cli_vocab_find(v, "\n", 1);
+        ids[np++] = (int32_t)(nl >= 0 ? nl : 0);
+    } else {
+        print_tokens(f, v, ids, np);
+    }
+    int rc = 0;
+    if (seqnn_model_generate(m, ids, np, n, temperature, seed, out) != SEQNN_OK)
+        rc = fail("generate");
+    else
+        print_tokens(f, v, out, n);
+    fputc('\n', f);
+    free(ids);
+    free(out);
+    return rc;
+}
+
+/* ----------------------------------------------------------------- train --- */
+static void train_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: seqnn train MODEL_FILE --data FILE [options]\n"
+            "  --format F        text (default), classify, tag, translate, regress (docs/cli.md)\n"
+            "  --words           line formats: word tokens (default: characters)\n"
+            "  --out PATH        best checkpoint (default: model.safetensors)\n"
+            "  --log PATH        loss curve, CSV (step, epoch, train_loss, val_loss, val_accuracy, ...)\n"
+            "  --backend SPEC    as SEQNN_BACKEND: ref, avx2, opencl[:DEVICE], ... (default: best)\n"
+            "  --resume PATH     continue from a checkpoint (parameters, optimizer state, step)\n"
+            "  --steps N --epochs N --time SECONDS --batch N --seq-len N --lr X --seed N\n"
+            "  --eval-every N --patience N --val FRACTION --clip X   override the model file's lines\n"
+            "  --sample N        language models: characters sampled at the end (default 300)\n"
+            "  --temperature T   for that sample (default 0.8)\n");
+}
+
+typedef struct train_opts {
+    const char *model_file, *data, *format, *out, *log, *backend, *resume;
+    int words;
+    int64_t sample;
+    double temperature;
+} train_opts;
+
+/* Options that override the model file's train and optimizer lines. */
+static int train_override(const char *opt, const char *v, seqnn_train_config *cfg, int apply)
+{
+    seqnn_train_config c = *cfg;
+    int ok;
+    if (!strcmp(opt, "--steps")) ok = parse_i64(opt, v, 0, &c.max_steps);
+    else if (!strcmp(opt, "--epochs")) ok = parse_i64(opt, v, 1, &c.epochs);
+    else if (!strcmp(opt, "--time")) ok = parse_f64(opt, v, 0, &c.time_limit);
+    else if (!strcmp(opt, "--batch")) ok = parse_i64(opt, v, 1, &c.batch);
+    else if (!strcmp(opt, "--seq-len")) ok = parse_i64(opt, v, 0, &c.seq_len);
+    else if (!strcmp(opt, "--lr")) ok = parse_f64(opt, v, 1e-12, &c.optim.lr);
+    else if (!strcmp(opt, "--eval-every")) ok = parse_i64(opt, v, 0, &c.eval_every);
+    else if (!strcmp(opt, "--patience")) ok = parse_i64(opt, v, 0, &c.patience);
+    else if (!strcmp(opt, "--val")) ok = parse_f64(opt, v, 0, &c.val_fraction) && c.val_fraction < 1;
+    else if (!strcmp(opt, "--clip")) ok = parse_f64(opt, v, 0, &c.optim.clip_norm);
+    else if (!strcmp(opt, "--seed")) {
+        int64_t s;
+        ok = parse_i64(opt, v, 0, &s);
+        c.seed = (uint64_t)s;
+    } else
+        return -1;
+    if (ok && apply)
+        *cfg = c;
+    return ok;
+}
+
+static int is_override(const char *opt)
+{
+    seqnn_train_config c = seqnn_train_config_defaults();
+    return train_override(opt, NULL, &c, 0) != -1;
+}
+
+static int apply_overrides(int argc, char **argv, seqnn_train_config *cfg)
+{
+    for (int i = 1; i < argc; i++)
+        if (is_override(argv[i])) {
+            if (train_override(argv[i], argv[i + 1], cfg, 1) != 1)
+                return 0;
+            i++;
+        }
+    return 1;
+}
+
+static int write_checkpoint(seqnn_model *m, const char *path, const char *model_text, const cli_data *d,
+                            int words, int64_t epoch, double val_loss)
+{
+    char *vocab = cli_vocab_serialize(&d->src);
+    char *tgt = d->tgt.n ? cli_vocab_serialize(&d->tgt) : NULL;
+    char ep[32], vl[32];
+    snprintf(ep, sizeof ep, "%lld", (long long)epoch);
+    snprintf(vl, sizeof vl, "%.9g", val_loss);
+    const char *meta[] = {"seqnn.modelfile", model_text, "seqnn.format", d->format, "seqnn.words",
+                          words ? "1" : "0", "seqnn.vocab", vocab ? vocab : "", "seqnn.tgt_vocab",
+                          tgt ? tgt : "", "seqnn.epoch", ep, "seqnn.val_loss", vl, NULL};
+    int rc = 0;
+    if (!vocab || (d->tgt.n && !tgt))
+        rc = 1, fprintf(stderr, "seqnn: out of memory\n");
+    else if (seqnn_model_save(m, path, 1, meta) != SEQNN_OK)
+        rc = fail("saving the checkpoint");
+    free(vocab);
+    free(tgt);
+    return rc;
+}
+
+int seqnn_cli_train(int argc, char **argv)
+{
+    train_opts o = {.format = "text", .out = "model.safetensors", .sample = 300, .temperature = 0.8};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            train_usage(stdout);
+            return 0;
+        }
+        if (!strcmp(a, "--words")) { o.words = 1; continue; }
+        const char **slot = !strcmp(a, "--data") ? &o.data : !strcmp(a, "--format") ? &o.format
+                          : !strcmp(a, "--out") ? &o.out : !strcmp(a, "--log") ? &o.log
+                          : !strcmp(a, "--backend") ? &o.backend : !strcmp(a, "--resume") ? &o.resume : NULL;
+        if (slot) {
+            if (!v) { fprintf(stderr, "seqnn train: %s needs a value\n", a); return 2; }
+            *slot = v;
+            i++;
+        } else if (!strcmp(a, "--sample")) {
+            if (!parse_i64(a, v, 0, &o.sample)) return 2;
+            i++;
+        } else if (!strcmp(a, "--temperature")) {
+            if (!parse_f64(a, v, 0, &o.temperature)) return 2;
+            i++;
+        } else if (is_override(a)) {
+            i++;                         /* applied once the model file is read */
+        } else if (a[0] == '-' || o.model_file) {
+            fprintf(stderr, "seqnn train: unexpected argument '%s'\n", a);
+            train_usage(stderr);
+            return 2;
+        } else {
+            o.model_file = a;
+        }
+    }
+    if (!o.model_file || !o.data) {
+        train_usage(stderr);
+        return 2;
+    }
+    /* The model file, read first for its train line (the data split depends
+     * on it) with placeholder sizes, then again with the data's sizes. */
+    char *model_text = NULL;
+    size_t model_size = 0;
+    if (cli_read_file(o.model_file, (size_t)1 << 20, &model_text, &model_size) != SEQNN_OK)
+        return fail(NULL);
+    seqnn_train_config cfg;
+    seqnn_model *model = NULL;
+    seqnn_modelfile_var probe[] = {{"vocab", 2}, {"src_vocab", 2}, {"classes", 2}, {"tgt_vocab", 2}};
+    if (seqnn_modelfile_parse(model_text, model_size, o.model_file, probe, 4, &model, &cfg) != SEQNN_OK) {
+        free(model_text);
+        return fail(NULL);
+    }
+    seqnn_model_destroy(model);
+    model = NULL;
+    if (!apply_overrides(argc, argv, &cfg)) {
+        free(model_text);
+        return 2;
+    }
+    int rc = 0;
+    cli_data *d = NULL;
+    seqnn_context *ctx = NULL;
+    FILE *log = NULL;
+    loaded resume;
+    memset(&resume, 0, sizeof resume);
+    int resumed = 0;
+    /* Resuming keeps the checkpoint's vocabularies. */
+    if (o.resume) {
+        if (load_checkpoint(o.resume, o.backend, &resume)) {
+            free(model_text);
+            return 1;
+        }
+        resumed = 1;
+    }
+    if (cli_data_open(o.format, o.data, o.words, &cfg, resumed ? &resume.src : NULL,
+                      resumed && resume.tgt.n ? &resume.tgt : NULL, &d) != SEQNN_OK)
+        rc = fail(NULL);
+    seqnn_modelfile_var vars[8];
+    int nv = rc ? 0 : cli_data_vars(d, vars, 8);
+    seqnn_train_config file_cfg;
+    if (!rc && seqnn_modelfile_parse(model_text, model_size, o.model_file, vars, nv, &model, &file_cfg) != SEQNN_OK)
+        rc = fail(NULL);
+    char why[512] = "";
+    if (!rc && resumed) {
+        ctx = resume.ctx;
+        resume.ctx = NULL;
+    } else if (!rc) {
+        seqnn_registry *reg = NULL;
+        int64_t dev;
+        if (seqnn_registry_open(&reg) != SEQNN_OK ||
+            seqnn_registry_select(reg, o.backend, &dev, why, sizeof why) != SEQNN_OK)
+            rc = fail("backend");
+        seqnn_registry_close(reg);
+        if (!rc && seqnn_context_create(o.backend, &ctx) != SEQNN_OK)
+            rc = fail("backend");
+    }
+    if (!rc && seqnn_model_build(model, ctx, cfg.seed) != SEQNN_OK)
+        rc = fail(NULL);
+    if (!rc && seqnn_model_set_optimizer(model, &cfg.optim) != SEQNN_OK)
+        rc = fail("optimizer");
+    if (!rc && resumed && seqnn_model_load(model, o.resume) != SEQNN_OK)
+        rc = fail(NULL);
+    if (!rc && d->stateful && seqnn_model_set_stateful(model, 1) != SEQNN_OK)
+        rc = fail(NULL);
+    if (!rc && o.log && !(log = fopen(o.log, resumed ? "a" : "w"))) {
+        fprintf(stderr, "seqnn: %s: cannot write the loss log\n", o.log);
+        rc = 1;
+    }
+    seqnn_loss_kind loss_kind = SEQNN_LOSS_XENT;
+    if (!rc) {
+        seqnn_device_record dr;
+        seqnn_context_device(ctx, &dr);
+        char summary[4096];
+        seqnn_model_summary(model, summary, sizeof summary);
+        fprintf(stderr, "backend: %s (%s)%s%s\n", dr.plugin_name, dr.name, *why ? ": " : "", why);
+        fprintf(stderr, "data: %s, %s format, vocabulary %lld, %lld training and %lld validation %s\n", o.data,
+                d->format, (long long)d->src.n, (long long)d->n_train, (long long)d->n_val,
+                !strcmp(d->format, "text") ? "characters" : "examples");
+        fputs(summary, stderr);
+        loss_kind = seqnn_model_loss(model);
+        if (log && !resumed)
+            fprintf(log, "step,epoch,train_loss,val_loss,val_accuracy,tokens_per_s,elapsed_s\n");
+    }
+    /* The loop: epochs of batches, validation every eval_every steps (or per
+     * epoch), the best checkpoint kept, early stopping. */
+    int64_t per_epoch = rc ? 0 : d->count(d, 0, &cfg);
+    int64_t total = cfg.max_steps > 0 ? cfg.max_steps : per_epoch * cfg.epochs;
+    if (cfg.max_steps > 0 && per_epoch * cfg.epochs < total && cfg.epochs > 0)
+        total = per_epoch * cfg.epochs;
+    double t0 = now(), best = INFINITY;
+    int64_t step = 0, best_step = -1, stale = 0, tokens = 0, since = 0;
+    int64_t start_step = resumed ? seqnn_model_step_count(model) : 0;
+    double run_loss = 0;
+    progress prog = {.tty = isatty(2), .start = t0, .last_line = t0, .last_decile = 0};
+    int stop = rc != 0;
+    if (!rc && per_epoch == 0) {
+        fprintf(stderr, "seqnn: %s: no training batch fits (batch %lld, seq_len %lld)\n", o.data,
+                (long long)cfg.batch, (long long)cfg.seq_len);
+        rc = 1;
+        stop = 1;
+    }
+    for (int64_t epoch = 0; !stop && epoch < cfg.epochs; epoch++) {
+        if (d->begin(d, 0, cfg.seed + (uint64_t)epoch) != SEQNN_OK || seqnn_model_reset_state(model) != SEQNN_OK) {
+            rc = fail(NULL);
+            break;
+        }
+        seqnn_batch b;
+        int64_t in_epoch = 0;
+        while (!stop) {
+            int have = d->next(d, 0, &cfg, &b);
+            if (!have)
+                break;
+            in_epoch++;
+            seqnn_step_result r;
+            if (seqnn_model_train_step(model, &b, &r) != SEQNN_OK) {
+                rc = fail("training");
+                stop = 1;
+                break;
+            }
+            step++;
+            since++;
+            run_loss += r.loss;
+            tokens += b.seq_len * b.batch;
+            double el = now() - t0;
+            double frac = total > 0 ? (double)step / (double)total : 0;
+            if (cfg.time_limit > 0 && el / cfg.time_limit > frac)
+                frac = el / cfg.time_limit;
+            progress_show(&prog, step, total, frac > 1 ? 1 : frac, run_loss / (double)since,
+                          el > 0 ? (double)tokens / el : 0);
+            int last_step = (cfg.max_steps > 0 && step >= cfg.max_steps) ||
+                            (cfg.time_limit > 0 && el >= cfg.time_limit);
+            int end_epoch = in_epoch >= per_epoch;
+            int do_eval = last_step || (cfg.eval_every > 0 ? step % cfg.eval_every == 0 : end_epoch);
+            if (do_eval) {
+                eval_result e = {NAN, NAN, 0};
+                if (d->n_val > 0 && !evaluate(model, d, &cfg, 1, &e)) {
+                    rc = fail("validation");
+                    stop = 1;
+                    break;
+                }
+                if (d->stateful && seqnn_model_reset_state(model) != SEQNN_OK) {
+                    rc = fail(NULL);
+                    stop = 1;
+                    break;
+                }
+                if (prog.tty)
+                    fputc('\n', stderr);
+                char line[64];
+                snprintf(line, sizeof line, "step %lld validation", (long long)(start_step + step));
+                if (d->n_val > 0)
+                    print_eval(stderr, line, d, &e, loss_kind);
+                if (log) {
+                    fprintf(log, "%lld,%lld,%.6f,%.6f,%.6f,%.1f,%.2f\n", (long long)(start_step + step),
+                            (long long)epoch, run_loss / (double)since, e.loss, e.accuracy,
+                            el > 0 ? (double)tokens / el : 0, el);
+                    fflush(log);
+                }
+                run_loss = 0;
+                since = 0;
+                double score = d->n_val > 0 ? e.loss : r.loss;
+                if (score < best) {
+                    best = score;
+                    best_step = start_step + step;
+                    stale = 0;
+                    if (write_checkpoint(model, o.out, model_text, d, o.words, epoch, score)) {
+                        rc = 1;
+                        stop = 1;
+                        break;
+                    }
+                } else if (cfg.patience > 0 && ++stale >= cfg.patience) {
+                    fprintf(stderr, "early stop: no improvement in %lld validations\n", (long long)stale);
+                    stop = 1;
+                }
+            }
+            if (last_step)
+                stop = 1;
+        }
+    }
+    progress_end(&prog);
+    double wall = now() - t0;
+    if (!rc) {
+        char w[32];
+        fmt_time(wall, w, sizeof w);
+        fprintf(stderr, "trained %lld steps in %s (%.0f tokens/s); best validation at step %lld saved to %s\n",
+                (long long)step, w, wall > 0 ? (double)tokens / wall : 0, (long long)best_step, o.out);
+    }
+    /* The final figure is the best checkpoint's, re-evaluated after loading it. */
+    if (!rc && best_step >= 0 && seqnn_model_load(model, o.out) != SEQNN_OK)
+        rc = fail(NULL);
+    if (!rc && d->n_val > 0) {
+        eval_result e;
+        if (!evaluate(model, d, &cfg, 1, &e))
+            rc = fail("validation");
+        else
+            print_eval(stdout, "validation", d, &e, loss_kind);
+    }
+    if (!rc && !strcmp(d->format, "text") && o.sample > 0) {
+        printf("sample (temperature %.2f):\n", o.temperature);
+        fflush(stdout);
+        rc = sample_text(model, &d->src, NULL, o.sample, o.temperature, cfg.seed, stdout);
+    }
+    if (log)
+        fclose(log);
+    seqnn_model_destroy(model);
+    seqnn_context_destroy(ctx);
+    cli_data_close(d);
+    loaded_free(&resume);
+    free(model_text);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ eval --- */
+int seqnn_cli_eval(int argc, char **argv)
+{
+    const char *ckpt = NULL, *data = NULL, *backend = NULL;
+    int all = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--data") && i + 1 < argc) data = argv[++i];
+        else if (!strcmp(argv[i], "--backend") && i + 1 < argc) backend = argv[++i];
+        else if (!strcmp(argv[i], "--all")) all = 1;
+        else if (argv[i][0] != '-' && !ckpt) ckpt = argv[i];
+        else {
+            fprintf(stderr, "usage: seqnn eval CHECKPOINT --data FILE [--all] [--backend SPEC]\n"
+                            "  evaluates on the validation split of FILE (as training split it), or all of it\n");
+            return 2;
+        }
+    }
+    if (!ckpt || !data) {
+        fprintf(stderr, "usage: seqnn eval CHECKPOINT --data FILE [--all] [--backend SPEC]\n");
+        return 2;
+    }
+    loaded l;
+    if (load_checkpoint(ckpt, backend, &l))
+        return 1;
+    seqnn_train_config cfg = l.cfg;
+    if (all)
+        cfg.val_fraction = 1.0;
+    cli_data *d = NULL;
+    int rc = 0;
+    if (cli_data_open(l.format, data, l.words, &cfg, &l.src, l.tgt.n ? &l.tgt : NULL, &d) != SEQNN_OK)
+        rc = fail(NULL);
+    if (!rc && d->stateful && seqnn_model_set_stateful(l.model, 1) != SEQNN_OK)
+        rc = fail(NULL);
+    eval_result e;
+    if (!rc && !evaluate(l.model, d, &cfg, 1, &e))
+        rc = fail("evaluation");
+    if (!rc)
+        print_eval(stdout, all ? "all" : "validation", d, &e, seqnn_model_loss(l.model));
+    cli_data_close(d);
+    loaded_free(&l);
+    return rc;
+}
+
+/* -------------------------------------------------------------- generate --- */
+int seqnn_cli_generate(int argc, char **argv)
+{
+    const char *ckpt = NULL, *prime = NULL, *backend = NULL, *input = NULL;
+    int64_t length = 500, seed = 1;
+    double temperature = 0.8;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--prime") && v) prime = argv[++i];
+        else if (!strcmp(a, "--input") && v) input = argv[++i];
+        else if (!strcmp(a, "--backend") && v) backend = argv[++i];
+        else if (!strcmp(a, "--length")) { if (!parse_i64(a, v, 1, &length)) return 2; i++; }
+        else if (!strcmp(a, "--seed")) { if (!parse_i64(a, v, 0, &seed)) return 2; i++; }
+        else if (!strcmp(a, "--temperature")) { if (!parse_f64(a, v, 0, &temperature)) return 2; i++; }
+        else if (a[0] != '-' && !ckpt) ckpt = a;
+        else {
+            ckpt = NULL;
+            break;
+        }
+    }
+    if (!ckpt) {
+        fprintf(stderr, "usage: seqnn generate CHECKPOINT [--prime TEXT] [--length N] [--temperature T] [--seed N]\n"
+                        "       seqnn generate CHECKPOINT --input TEXT   (encoder-decoder: greedy translation)\n");
+        return 2;
+    }
+    loaded l;
+    if (load_checkpoint(ckpt, backend, &l))
+        return 1;
+    int rc = 0;
+    if (!strcmp(l.format, "text")) {
+        rc = sample_text(l.model, &l.src, prime, length, temperature, (uint64_t)seed, stdout);
+    } else if (!strcmp(l.format, "translate") && input) {
+        size_t n = strlen(input);
+        int32_t *src = malloc((n + 1) * sizeof *src), *out = malloc((size_t)length * sizeof *out);
+        int64_t ns = 0, no = 0;
+        for (size_t i = 0; src && i < n; i++) {
+            int64_t id = cli_vocab_find(&l.src, input + i, 1);
+            src[ns++] = (int32_t)(id >= 0 ? id : CLI_UNK);
+        }
+        if (!src || !out)
+            rc = 1, fprintf(stderr, "seqnn: out of memory\n");
+        else if (seqnn_model_translate(l.model, src, ns, CLI_BOS, CLI_EOS, length, out, &no) != SEQNN_OK)
+            rc = fail("translate");
+        else {
+            print_tokens(stdout, &l.tgt, out, no);
+            fputc('\n', stdout);
+        }
+        free(src);
+        free(out);
+    } else {
+        fprintf(stderr, "seqnn generate: a %s model %s\n", l.format,
+                !strcmp(l.format, "translate") ? "needs --input TEXT" : "does not generate; use seqnn eval");
+        rc = 2;
+    }
+    loaded_free(&l);
+    return rc;
+}
