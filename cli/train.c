@@ -298,10 +298,22 @@ typedef struct train_opts {
 } train_opts;
 
 /* Options that override the model file's train and optimizer lines. */
-static int train_override(const char *opt, const char *v, seqnn_train_config *cfg, int apply)
+static const char *const override_names[] = {"--steps", "--epochs", "--time", "--batch", "--seq-len", "--lr",
+                                             "--eval-every", "--patience", "--val", "--clip", "--seed"};
+
+static int is_override(const char *opt)
+{
+    for (size_t i = 0; i < sizeof override_names / sizeof override_names[0]; i++)
+        if (!strcmp(opt, override_names[i]))
+            return 1;
+    return 0;
+}
+
+/* Applies one override to cfg; 0 (with a message) when its value is bad. */
+static int train_override(const char *opt, const char *v, seqnn_train_config *cfg)
 {
     seqnn_train_config c = *cfg;
-    int ok;
+    int ok = 0;
     if (!strcmp(opt, "--steps")) ok = parse_i64(opt, v, 0, &c.max_steps);
     else if (!strcmp(opt, "--epochs")) ok = parse_i64(opt, v, 1, &c.epochs);
     else if (!strcmp(opt, "--time")) ok = parse_f64(opt, v, 0, &c.time_limit);
@@ -310,30 +322,28 @@ static int train_override(const char *opt, const char *v, seqnn_train_config *cf
     else if (!strcmp(opt, "--lr")) ok = parse_f64(opt, v, 1e-12, &c.optim.lr);
     else if (!strcmp(opt, "--eval-every")) ok = parse_i64(opt, v, 0, &c.eval_every);
     else if (!strcmp(opt, "--patience")) ok = parse_i64(opt, v, 0, &c.patience);
-    else if (!strcmp(opt, "--val")) ok = parse_f64(opt, v, 0, &c.val_fraction) && c.val_fraction < 1;
-    else if (!strcmp(opt, "--clip")) ok = parse_f64(opt, v, 0, &c.optim.clip_norm);
+    else if (!strcmp(opt, "--val")) {
+        ok = parse_f64(opt, v, 0, &c.val_fraction);
+        if (ok && c.val_fraction >= 1) {
+            fprintf(stderr, "seqnn: --val needs a fraction below 1\n");
+            ok = 0;
+        }
+    } else if (!strcmp(opt, "--clip")) ok = parse_f64(opt, v, 0, &c.optim.clip_norm);
     else if (!strcmp(opt, "--seed")) {
         int64_t s;
         ok = parse_i64(opt, v, 0, &s);
         c.seed = (uint64_t)s;
-    } else
-        return -1;
-    if (ok && apply)
+    }
+    if (ok)
         *cfg = c;
     return ok;
-}
-
-static int is_override(const char *opt)
-{
-    seqnn_train_config c = seqnn_train_config_defaults();
-    return train_override(opt, NULL, &c, 0) != -1;
 }
 
 static int apply_overrides(int argc, char **argv, seqnn_train_config *cfg)
 {
     for (int i = 1; i < argc; i++)
         if (is_override(argv[i])) {
-            if (train_override(argv[i], argv[i + 1], cfg, 1) != 1)
+            if (!train_override(argv[i], i + 1 < argc ? argv[i + 1] : NULL, cfg))
                 return 0;
             i++;
         }
@@ -430,6 +440,8 @@ int seqnn_cli_train(int argc, char **argv)
             free(model_text);
             return 1;
         }
+        seqnn_model_destroy(resume.model);   /* only its context and vocabularies are kept */
+        resume.model = NULL;
         resumed = 1;
     }
     if (cli_data_open(o.format, o.data, o.words, &cfg, resumed ? &resume.src : NULL,
