@@ -194,20 +194,25 @@ static int rnn_main(int argc, char **argv)
         L->bias = mem_new(&m[3], 13);
         L->wl = mem_new(pd_md(fpd, dnnl_query_weights_md), 14);
         L->wi = mem_new(dnnl_primitive_desc_query_md(fpd, dnnl_query_weights_md, 1), 15);
+        /* weights are made in the user layout and reordered into oneDNN's (a packed
+         * layout carries a header: it must come from a reorder, not from raw data) */
+        dnnl_memory_desc_t u;
+        md_tag(&u, 5, dwl, dnnl_ldigo);
+        L->user_wl = mem_new(&u, 17);
+        md_tag(&u, 5, dwi, dnnl_ldigo);
+        L->user_wi = mem_new(&u, 18);
+        L->r_fl = reorder_new(L->user_wl, L->wl);
+        L->r_fi = reorder_new(L->user_wi, L->wi);
+        reorder_run(L->r_fl, L->user_wl, L->wl);
+        reorder_run(L->r_fi, L->user_wi, L->wi);
+        CHECK(dnnl_stream_wait(strm));
         if (net.train) {
             L->ws = mem_new(pd_md(fpd, dnnl_query_workspace_md), 16);
             rnn_desc(&d, cell, 1, dnnl_backward, dir, m);
             CHECK(dnnl_primitive_desc_create(&bpd, &d, NULL, eng, fpd));
             CHECK(dnnl_primitive_create(&L->bwd, bpd));
-            dnnl_memory_desc_t u;
-            md_tag(&u, 5, dwl, dnnl_ldigo);
-            L->user_wl = mem_new(&u, 17);
-            md_tag(&u, 5, dwi, dnnl_ldigo);
-            L->user_wi = mem_new(&u, 18);
             L->bwl = mem_new(pd_md(bpd, dnnl_query_weights_md), 19);
             L->bwi = mem_new(dnnl_primitive_desc_query_md(bpd, dnnl_query_weights_md, 1), 20);
-            L->r_fl = reorder_new(L->user_wl, L->wl);
-            L->r_fi = reorder_new(L->user_wi, L->wi);
             L->r_bl = reorder_new(L->user_wl, L->bwl);
             L->r_bi = reorder_new(L->user_wi, L->bwi);
             L->dsrc = mem_new(pd_md(bpd, dnnl_query_diff_src_md), 21);

@@ -236,18 +236,26 @@ typedef struct peak_job {
     float sink;
 } peak_job;
 
+static double thread_cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static void *peak_thread(void *p)
 {
     peak_job *j = p;
     pthread_barrier_wait(j->barrier);
-    double t0 = bench_now(0);
+    double t0 = thread_cpu_now();
     j->sink = peak_loop(PEAK_ITERS);
-    j->seconds = bench_now(0) - t0;
+    j->seconds = thread_cpu_now() - t0;
     return NULL;
 }
 
-/* FMA GFLOP/s of `threads` threads running at once (best of several tries:
- * the peak is the least disturbed run); 0 when the CPU lacks AVX2/FMA */
+/* FMA GFLOP/s of `threads` threads running at once, each timed by its own CPU
+ * time (so time-sharing with other processes does not lower it), best of
+ * several tries; 0 when the CPU lacks AVX2/FMA */
 static double measure_peak(int threads)
 {
     __builtin_cpu_init();
