@@ -113,6 +113,9 @@ typedef struct loaded {
     cli_vocab src, tgt;
     char format[32];
     int words;
+    /* where `seqnn train` was when it wrote the checkpoint */
+    int64_t epoch, batch, best_step, stale;
+    double best;
 } loaded;
 
 static void loaded_free(loaded *l)
@@ -157,6 +160,18 @@ static int load_checkpoint(const char *path, const char *backend, loaded *l)
     }
     snprintf(l->format, sizeof l->format, "%s", fmt);
     l->words = words && !strcmp(words, "1");
+    const char *pos[5] = {seqnn_safetensors_metadata(st, "seqnn.cli.epoch"),
+                          seqnn_safetensors_metadata(st, "seqnn.cli.batch"),
+                          seqnn_safetensors_metadata(st, "seqnn.cli.best_step"),
+                          seqnn_safetensors_metadata(st, "seqnn.cli.stale"),
+                          seqnn_safetensors_metadata(st, "seqnn.cli.best")};
+    l->epoch = pos[0] ? strtoll(pos[0], NULL, 10) : 0;
+    l->batch = pos[1] ? strtoll(pos[1], NULL, 10) : 0;
+    l->best_step = pos[2] ? strtoll(pos[2], NULL, 10) : -1;
+    l->stale = pos[3] ? strtoll(pos[3], NULL, 10) : 0;
+    l->best = pos[4] ? strtod(pos[4], NULL) : INFINITY;
+    if (l->epoch < 0 || l->batch < 0 || l->stale < 0)
+        l->epoch = l->batch = l->stale = 0;
     int rc = 0;
     if (cli_vocab_parse(seqnn_safetensors_metadata(st, "seqnn.vocab"), &l->src) != SEQNN_OK ||
         (tv && *tv && cli_vocab_parse(tv, &l->tgt) != SEQNN_OK))
@@ -350,17 +365,29 @@ static int apply_overrides(int argc, char **argv, seqnn_train_config *cfg)
     return 1;
 }
 
+/* Where training stands, kept in checkpoints so --resume continues exactly. */
+typedef struct train_pos {
+    int64_t epoch, batch;                /* batches done in the epoch */
+    int64_t best_step, stale;
+    double best, val_loss;
+} train_pos;
+
 static int write_checkpoint(seqnn_model *m, const char *path, const char *model_text, const cli_data *d,
-                            int words, int64_t epoch, double val_loss)
+                            int words, const train_pos *p)
 {
     char *vocab = cli_vocab_serialize(&d->src);
     char *tgt = d->tgt.n ? cli_vocab_serialize(&d->tgt) : NULL;
-    char ep[32], vl[32];
-    snprintf(ep, sizeof ep, "%lld", (long long)epoch);
-    snprintf(vl, sizeof vl, "%.9g", val_loss);
+    char ep[32], ba[32], bs[32], st[32], be[32], vl[32];
+    snprintf(ep, sizeof ep, "%lld", (long long)p->epoch);
+    snprintf(ba, sizeof ba, "%lld", (long long)p->batch);
+    snprintf(bs, sizeof bs, "%lld", (long long)p->best_step);
+    snprintf(st, sizeof st, "%lld", (long long)p->stale);
+    snprintf(be, sizeof be, "%.17g", p->best);
+    snprintf(vl, sizeof vl, "%.9g", p->val_loss);
     const char *meta[] = {"seqnn.modelfile", model_text, "seqnn.format", d->format, "seqnn.words",
                           words ? "1" : "0", "seqnn.vocab", vocab ? vocab : "", "seqnn.tgt_vocab",
-                          tgt ? tgt : "", "seqnn.epoch", ep, "seqnn.val_loss", vl, NULL};
+                          tgt ? tgt : "", "seqnn.val_loss", vl, "seqnn.cli.epoch", ep, "seqnn.cli.batch", ba,
+                          "seqnn.cli.best_step", bs, "seqnn.cli.stale", st, "seqnn.cli.best", be, NULL};
     int rc = 0;
     if (!vocab || (d->tgt.n && !tgt))
         rc = 1, fprintf(stderr, "seqnn: out of memory\n");
@@ -369,6 +396,16 @@ static int write_checkpoint(seqnn_model *m, const char *path, const char *model_
     free(vocab);
     free(tgt);
     return rc;
+}
+
+/* PATH.safetensors -> PATH-last.safetensors (PATH -> PATH-last otherwise). */
+static void last_path(const char *out, char *buf, size_t size)
+{
+    size_t n = strlen(out), ext = strlen(".safetensors");
+    if (n > ext && !strcmp(out + n - ext, ".safetensors"))
+        snprintf(buf, size, "%.*s-last.safetensors", (int)(n - ext), out);
+    else
+        snprintf(buf, size, "%s-last", out);
 }
 
 int seqnn_cli_train(int argc, char **argv)
@@ -499,9 +536,19 @@ int seqnn_cli_train(int argc, char **argv)
     int64_t total = cfg.max_steps > 0 ? cfg.max_steps : per_epoch * cfg.epochs;
     if (cfg.max_steps > 0 && per_epoch * cfg.epochs < total && cfg.epochs > 0)
         total = per_epoch * cfg.epochs;
-    double t0 = now(), best = INFINITY;
-    int64_t step = 0, best_step = -1, stale = 0, tokens = 0, since = 0;
-    int64_t start_step = resumed ? seqnn_model_step_count(model) : 0;
+    double t0 = now();
+    train_pos pos = {0, 0, -1, 0, INFINITY, NAN};
+    if (resumed) {
+        pos.epoch = resume.epoch;
+        pos.batch = resume.batch;
+        pos.best_step = resume.best_step;
+        pos.stale = resume.stale;
+        pos.best = resume.best;
+    }
+    char last[4096];
+    last_path(o.out, last, sizeof last);
+    int64_t step = resumed ? seqnn_model_step_count(model) : 0, first_step = step, tokens = 0, since = 0;
+    int saved = 0;                       /* this run wrote a best checkpoint */
     double run_loss = 0;
     progress prog = {.tty = isatty(2), .start = t0, .last_line = t0, .last_decile = 0};
     int stop = rc != 0;
@@ -511,18 +558,22 @@ int seqnn_cli_train(int argc, char **argv)
         rc = 1;
         stop = 1;
     }
-    for (int64_t epoch = 0; !stop && epoch < cfg.epochs; epoch++) {
+    if (!rc && cfg.max_steps > 0 && step >= cfg.max_steps)
+        stop = 1;
+    for (int64_t epoch = pos.epoch; !stop && epoch < cfg.epochs; epoch++) {
         if (d->begin(d, 0, cfg.seed + (uint64_t)epoch) != SEQNN_OK || seqnn_model_reset_state(model) != SEQNN_OK) {
             rc = fail(NULL);
             break;
         }
         seqnn_batch b;
-        int64_t in_epoch = 0;
+        int64_t in_epoch = 0, skip = epoch == pos.epoch ? pos.batch : 0;
         while (!stop) {
             int have = d->next(d, 0, &cfg, &b);
             if (!have)
                 break;
             in_epoch++;
+            if (in_epoch <= skip)        /* resuming: these were trained before */
+                continue;
             seqnn_step_result r;
             if (seqnn_model_train_step(model, &b, &r) != SEQNN_OK) {
                 rc = fail("training");
@@ -543,50 +594,55 @@ int seqnn_cli_train(int argc, char **argv)
                             (cfg.time_limit > 0 && el >= cfg.time_limit);
             int end_epoch = in_epoch >= per_epoch;
             int do_eval = last_step || (cfg.eval_every > 0 ? step % cfg.eval_every == 0 : end_epoch);
-            if (do_eval) {
-                eval_result e = {NAN, NAN, 0};
-                if (d->n_val > 0 && !evaluate(model, d, &cfg, 1, &e)) {
-                    rc = fail("validation");
-                    stop = 1;
-                    break;
-                }
-                if (d->stateful && seqnn_model_reset_state(model) != SEQNN_OK) {
-                    rc = fail(NULL);
-                    stop = 1;
-                    break;
-                }
-                if (prog.tty)
-                    fputc('\n', stderr);
-                char line[64];
-                snprintf(line, sizeof line, "step %lld validation", (long long)(start_step + step));
-                if (d->n_val > 0)
-                    print_eval(stderr, line, d, &e, loss_kind);
-                if (log) {
-                    fprintf(log, "%lld,%lld,%.6f,%.6f,%.6f,%.1f,%.2f\n", (long long)(start_step + step),
-                            (long long)epoch, run_loss / (double)since, e.loss, e.accuracy,
-                            el > 0 ? (double)tokens / el : 0, el);
-                    fflush(log);
-                }
-                run_loss = 0;
-                since = 0;
-                double score = d->n_val > 0 ? e.loss : r.loss;
-                if (score < best) {
-                    best = score;
-                    best_step = start_step + step;
-                    stale = 0;
-                    if (write_checkpoint(model, o.out, model_text, d, o.words, epoch, score)) {
-                        rc = 1;
-                        stop = 1;
-                        break;
-                    }
-                } else if (cfg.patience > 0 && ++stale >= cfg.patience) {
-                    fprintf(stderr, "early stop: no improvement in %lld validations\n", (long long)stale);
-                    stop = 1;
-                }
+            if (!do_eval)
+                continue;
+            eval_result e = {NAN, NAN, 0};
+            if (d->n_val > 0 && !evaluate(model, d, &cfg, 1, &e)) {
+                rc = fail("validation");
+                break;
+            }
+            /* Validation left the carried state at zero: a checkpoint taken
+             * here resumes exactly. */
+            if (prog.tty)
+                fputc('\n', stderr);
+            char line[64];
+            snprintf(line, sizeof line, "step %lld validation", (long long)step);
+            if (d->n_val > 0)
+                print_eval(stderr, line, d, &e, loss_kind);
+            if (log) {
+                fprintf(log, "%lld,%lld,%.6f,%.6f,%.6f,%.1f,%.2f\n", (long long)step, (long long)epoch,
+                        run_loss / (double)since, e.loss, e.accuracy, el > 0 ? (double)tokens / el : 0, el);
+                fflush(log);
+            }
+            run_loss = 0;
+            since = 0;
+            double score = d->n_val > 0 ? e.loss : r.loss;
+            pos.epoch = end_epoch ? epoch + 1 : epoch;
+            pos.batch = end_epoch ? 0 : in_epoch;
+            pos.val_loss = score;
+            int improved = score < pos.best;
+            if (improved) {
+                pos.best = score;
+                pos.best_step = step;
+                pos.stale = 0;
+            } else {
+                pos.stale++;
+            }
+            saved |= improved;
+            if ((improved && write_checkpoint(model, o.out, model_text, d, o.words, &pos)) ||
+                write_checkpoint(model, last, model_text, d, o.words, &pos)) {
+                rc = 1;
+                break;
+            }
+            if (!improved && cfg.patience > 0 && pos.stale >= cfg.patience) {
+                fprintf(stderr, "early stop: no improvement in %lld validations\n", (long long)pos.stale);
+                stop = 1;
             }
             if (last_step)
                 stop = 1;
         }
+        if (rc)
+            break;
     }
     progress_end(&prog);
     double wall = now() - t0;
@@ -594,10 +650,11 @@ int seqnn_cli_train(int argc, char **argv)
         char w[32];
         fmt_time(wall, w, sizeof w);
         fprintf(stderr, "trained %lld steps in %s (%.0f tokens/s); best validation at step %lld saved to %s\n",
-                (long long)step, w, wall > 0 ? (double)tokens / wall : 0, (long long)best_step, o.out);
+                (long long)(step - first_step), w, wall > 0 ? (double)tokens / wall : 0, (long long)pos.best_step,
+                o.out);
     }
     /* The final figure is the best checkpoint's, re-evaluated after loading it. */
-    if (!rc && best_step >= 0 && seqnn_model_load(model, o.out) != SEQNN_OK)
+    if (!rc && saved && seqnn_model_load(model, o.out) != SEQNN_OK)
         rc = fail(NULL);
     if (!rc && d->n_val > 0) {
         eval_result e;

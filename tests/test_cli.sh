@@ -67,10 +67,18 @@ awk "BEGIN { exit !($last < $first) }" && ok "validation loss falls ($first -> $
 "$seqnn" generate lm.safetensors --prime "the " --length 30 --seed 5 --backend ref > gen2.out 2>/dev/null
 cmp -s gen1.out gen2.out && ok "generate is deterministic" || bad "generate differs run to run"
 "$seqnn" train lm.seqnn --data text.txt --out lm2.safetensors --backend ref --resume lm.safetensors \
-    --steps 5 --sample 0 > resume.out 2> resume.err && ok "resume" || bad "resume: $(cat resume.err)"
+    --steps 45 --sample 0 > resume.out 2> resume.err && ok "resume" || bad "resume: $(cat resume.err)"
 # same seed, same plugin: the same checkpoint
 "$seqnn" train lm.seqnn --data text.txt --out again.safetensors --backend ref --sample 0 > /dev/null 2>&1
 cmp -s lm.safetensors again.safetensors && ok "training is deterministic" || bad "two runs differ"
+
+# interrupted and resumed = uninterrupted: the last checkpoints are identical
+"$seqnn" train lm.seqnn --data text.txt --out half.safetensors --backend ref --steps 20 --sample 0 \
+    > /dev/null 2>&1 &&
+"$seqnn" train lm.seqnn --data text.txt --out resumed.safetensors --backend ref --sample 0 \
+    --resume half-last.safetensors > /dev/null 2> resumed.err || bad "resumed run: $(cat resumed.err)"
+cmp -s lm-last.safetensors resumed-last.safetensors && ok "resumed training = uninterrupted training" \
+    || bad "resumed training differs from uninterrupted training"
 
 # --- bad input
 printf 'seqnn 1\ninput tokens vocab=$vocab\nlstn hidden=3\n' > typo.seqnn
