@@ -10,11 +10,23 @@
 #include "seqnn/kernels.h"
 #include "seqnn/status.h"
 
+/* The float tensors a check saw (SEQNN_CHECK_NUMERICS looks at them). */
+#define SEQNN_TENSOR_LOG_MAX 32
+typedef struct seqnn_tensor_log {
+    int n;
+    struct {
+        const char *name;
+        seqnn_tref t;
+        int64_t extent;
+    } t[SEQNN_TENSOR_LOG_MAX];
+} seqnn_tensor_log;
+
 typedef struct seqnn_checker {
     const char *kernel;                  /* kernel name, prefixes messages */
     char *msg;
     size_t msg_size;
     const void *owner;                   /* buffers must have this owner (NULL: any) */
+    seqnn_tensor_log *log;               /* NULL, or where seqnn_check_tensor lists float tensors */
 } seqnn_checker;
 
 /* Returns from the enclosing function when a check fails. */

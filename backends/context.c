@@ -1,6 +1,7 @@
 /* Contexts (one open device of one plugin), buffers, and kernel dispatch:
  * every seqnn_<kernel>() checks its arguments (check_*.c), then calls the
  * plugin's slot, or answers SEQNN_ERR_UNSUPPORTED when the slot is empty. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,8 @@ seqnn_status seqnn_context_open(seqnn_registry *reg, int64_t device, seqnn_conte
     ctx->reg = reg;
     ctx->device = device;
     ctx->api = &p->api;
+    const char *cn = getenv("SEQNN_CHECK_NUMERICS");
+    ctx->check_numerics = cn && *cn && strcmp(cn, "0") != 0;
     char msg[512] = "";
     seqnn_status s = p->api.device_open(p->state, d->index, &ctx->dev, msg, sizeof msg);
     if (s != SEQNN_OK) {
@@ -262,7 +265,7 @@ seqnn_status seqnn_kernel_check(seqnn_kernel_id id, const void *args, char *msg,
 {
     char scratch[8];
     if (!msg) { msg = scratch; msg_size = sizeof scratch; }
-    seqnn_checker c = {seqnn_kernel_name(id), msg, msg_size, NULL};
+    seqnn_checker c = {seqnn_kernel_name(id), msg, msg_size, NULL, NULL};
     if (!c.kernel) {
         snprintf(msg, msg_size, "unknown kernel id %d", (int)id);
         return SEQNN_ERR_INVALID_ARG;
@@ -293,6 +296,86 @@ int seqnn_kernel_available(const seqnn_context *ctx, seqnn_kernel_id id)
     return 0;
 }
 
+/* SEQNN_CHECK_NUMERICS: copies of the float tensors a kernel touches, taken
+ * before it runs, so that afterwards an element that turned NaN or infinite
+ * can be blamed on this kernel (elements non-finite before are not). */
+typedef struct numerics_snapshot {
+    seqnn_tensor_log log;
+    float *before[SEQNN_TENSOR_LOG_MAX];
+} numerics_snapshot;
+
+static void snapshot_free(numerics_snapshot *n)
+{
+    for (int i = 0; i < n->log.n; i++)
+        free(n->before[i]);
+}
+
+static seqnn_status snapshot_take(seqnn_context *ctx, numerics_snapshot *n)
+{
+    for (int i = 0; i < n->log.n; i++) {
+        if (!strcmp(n->log.t[i].name, "reserve"))   /* plugin-private layout */
+            continue;
+        n->before[i] = malloc((size_t)n->log.t[i].extent * sizeof(float));
+        if (!n->before[i])
+            return seqnn_set_error(ctx, SEQNN_ERR_NO_MEMORY, "SEQNN_CHECK_NUMERICS: out of memory");
+        seqnn_status s = seqnn_buffer_read(ctx, n->log.t[i].t.buf, n->log.t[i].t.off, n->before[i],
+                                           n->log.t[i].extent);
+        if (s != SEQNN_OK)
+            return s;
+    }
+    return SEQNN_OK;
+}
+
+static seqnn_status snapshot_compare(seqnn_context *ctx, numerics_snapshot *n, const char *kernel)
+{
+    for (int i = 0; i < n->log.n; i++) {
+        if (!n->before[i])
+            continue;
+        int64_t extent = n->log.t[i].extent;
+        float *after = malloc((size_t)extent * sizeof *after);
+        if (!after)
+            return seqnn_set_error(ctx, SEQNN_ERR_NO_MEMORY, "SEQNN_CHECK_NUMERICS: out of memory");
+        seqnn_status s = seqnn_buffer_read(ctx, n->log.t[i].t.buf, n->log.t[i].t.off, after, extent);
+        for (int64_t k = 0; s == SEQNN_OK && k < extent; k++) {
+            float b = n->before[i][k], a = after[k];
+            if (!isfinite(a) && isfinite(b)) {
+                s = seqnn_set_error(ctx, SEQNN_ERR_NUMERIC,
+                                    "SEQNN_CHECK_NUMERICS: %s produced %s in '%s' at element %lld (buffer offset %lld)",
+                                    kernel, isnan(a) ? "NaN" : "infinity", n->log.t[i].name, (long long)k,
+                                    (long long)(n->log.t[i].t.off + k));
+                break;
+            }
+        }
+        free(after);
+        if (s != SEQNN_OK)
+            return s;
+    }
+    return SEQNN_OK;
+}
+
+/* Runs kernel id (arguments already checked) between two snapshots. */
+static seqnn_status run_checked(seqnn_context *ctx, seqnn_kernel_id id, const char *name, numerics_snapshot *snap,
+                                const void *args)
+{
+    seqnn_status s = snapshot_take(ctx, snap);
+    seqnn_call call = make_call(ctx);
+    if (s == SEQNN_OK) {
+        switch (id) {
+#define SEQNN_KERNEL(kname, type, doc) \
+        case SEQNN_KERNEL_##kname: s = ctx->api->kname(&call, (const type *)args); break;
+#include "seqnn/kernels.def"
+#undef SEQNN_KERNEL
+        case SEQNN_KERNEL_COUNT: break;
+        }
+        if (s != SEQNN_OK)
+            s = plugin_failed(ctx, s, name);
+        else
+            s = snapshot_compare(ctx, snap, name);
+    }
+    snapshot_free(snap);
+    return s;
+}
+
 seqnn_status seqnn_kernel_run(seqnn_context *ctx, seqnn_kernel_id id, const void *args)
 {
     const char *name = seqnn_kernel_name(id);
@@ -303,7 +386,12 @@ seqnn_status seqnn_kernel_run(seqnn_context *ctx, seqnn_kernel_id id, const void
     if (!args)
         return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG, "%s: args is NULL", name);
     char msg[SEQNN_MSG_SIZE];
-    seqnn_checker c = {name, msg, sizeof msg, ctx};
+    seqnn_checker c = {name, msg, sizeof msg, ctx, NULL};
+    numerics_snapshot snap;
+    if (ctx->check_numerics) {
+        memset(&snap, 0, sizeof snap);
+        c.log = &snap.log;
+    }
     seqnn_call call;
     seqnn_status s = SEQNN_ERR_INVALID_ARG;
     switch (id) {
@@ -315,6 +403,8 @@ seqnn_status seqnn_kernel_run(seqnn_context *ctx, seqnn_kernel_id id, const void
         if (!ctx->api->kname)                                                                \
             return seqnn_set_error(ctx, SEQNN_ERR_UNSUPPORTED, "%s: plugin '%s' does not implement it", \
                                    name, ctx->reg->plugins[ctx->reg->devices[ctx->device].plugin].name); \
+        if (ctx->check_numerics)                                                             \
+            return run_checked(ctx, id, name, &snap, args);                                  \
         call = make_call(ctx);                                                               \
         s = ctx->api->kname(&call, (const type *)args);                                     \
         break;

@@ -50,6 +50,7 @@ struct seqnn_context {
     int64_t device;                      /* registry device index */
     const seqnn_plugin_api *api;
     void *dev;                           /* plugin's device handle */
+    int check_numerics;                  /* SEQNN_CHECK_NUMERICS=1: find the first non-finite result */
     char error[SEQNN_MSG_SIZE];
 };
 

@@ -601,6 +601,13 @@ int seqnn_cli_train(int argc, char **argv)
                 rc = fail("validation");
                 break;
             }
+            if (d->n_val > 0 && !isfinite(e.loss)) {
+                fprintf(stderr, "\nseqnn: step %lld: the validation loss is %g: the parameters diverged; stopping "
+                                "without writing a checkpoint (the last good ones are kept)\n",
+                        (long long)step, e.loss);
+                rc = 1;
+                break;
+            }
             /* Validation left the carried state at zero: a checkpoint taken
              * here resumes exactly. */
             if (prog.tty)

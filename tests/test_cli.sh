@@ -97,6 +97,13 @@ sed 's/hidden=32/hidden=16/' lm.seqnn > small.seqnn
 expect_fail "checkpoint of another model" "lstm.weight_ih_l0" \
     "$seqnn" train small.seqnn --data text.txt --out y.safetensors --resume lm.safetensors
 expect_fail "not a seqnn checkpoint" "not a checkpoint" "$seqnn" eval "$golden/act_tanh.safetensors" --data text.txt
+# a diverging run stops at the first kernel producing a non-finite value
+sed 's/lr=0.01/lr=1e30/' lm.seqnn > diverge.seqnn
+expect_fail "numerics check" "SEQNN_CHECK_NUMERICS: .* produced" env SEQNN_CHECK_NUMERICS=1 \
+    "$seqnn" train diverge.seqnn --data text.txt --out diverge.safetensors --backend ref --eval-every 1
+expect_fail "non-finite loss" "the loss is\\|validation loss is" "$seqnn" train diverge.seqnn \
+    --data text.txt --out diverge.safetensors --backend ref --eval-every 1
+[ -e diverge-last.safetensors ] && bad "a diverged run wrote a checkpoint" || ok "no poisoned checkpoint"
 expect_fail "bad option value" "--steps" "$seqnn" train lm.seqnn --data text.txt --steps -3
 expect_fail "unknown backend" "backend" "$seqnn" train lm.seqnn --data text.txt --backend nosuch
 
