@@ -298,6 +298,32 @@ seqnn_status seqnn_model_add_recurrent(seqnn_model *m, const char *name, const s
     return commit_layer(m);
 }
 
+static seqnn_status add_cell(seqnn_model *m, const char *name, seqnn_cell cell, int64_t hidden, int64_t layers,
+                             int bidirectional, double dropout)
+{
+    seqnn_recurrent_desc d = {.cell = cell, .hidden = hidden, .layers = layers, .bidirectional = bidirectional,
+                              .dropout = dropout};
+    return seqnn_model_add_recurrent(m, name, &d);
+}
+
+seqnn_status seqnn_model_add_lstm(seqnn_model *m, const char *name, int64_t hidden, int64_t layers,
+                                  int bidirectional, double dropout)
+{
+    return add_cell(m, name, SEQNN_CELL_LSTM, hidden, layers, bidirectional, dropout);
+}
+
+seqnn_status seqnn_model_add_gru(seqnn_model *m, const char *name, int64_t hidden, int64_t layers,
+                                 int bidirectional, double dropout)
+{
+    return add_cell(m, name, SEQNN_CELL_GRU, hidden, layers, bidirectional, dropout);
+}
+
+seqnn_status seqnn_model_add_rnn(seqnn_model *m, const char *name, int64_t hidden, int64_t layers,
+                                 int bidirectional, double dropout)
+{
+    return add_cell(m, name, SEQNN_CELL_RNN_TANH, hidden, layers, bidirectional, dropout);
+}
+
 seqnn_status seqnn_model_add_conv1d_bank(seqnn_model *m, const char *name, int64_t filters,
                                          int n_widths, const int64_t *widths, seqnn_act act)
 {

@@ -82,6 +82,13 @@ typedef struct seqnn_recurrent_desc {
 } seqnn_recurrent_desc;
 seqnn_status seqnn_model_add_recurrent(seqnn_model *m, const char *name,
                                        const seqnn_recurrent_desc *d);
+/* Shorthands: default init, sequence output (last = 0). */
+seqnn_status seqnn_model_add_lstm(seqnn_model *m, const char *name, int64_t hidden, int64_t layers,
+                                  int bidirectional, double dropout);
+seqnn_status seqnn_model_add_gru(seqnn_model *m, const char *name, int64_t hidden, int64_t layers,
+                                 int bidirectional, double dropout);
+seqnn_status seqnn_model_add_rnn(seqnn_model *m, const char *name, int64_t hidden, int64_t layers,
+                                 int bidirectional, double dropout);
 
 /* Kim (2014) convolution bank over a sequence [T, B, E]: one nn.Conv1d(E,
  * filters, width) per width, activation, max over time, concatenated ->
