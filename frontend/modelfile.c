@@ -321,17 +321,17 @@ static seqnn_status mf_var(const mf_parser *p, const char *stmt, const char *key
             *out = p->vars[i].value;
             return SEQNN_OK;
         }
+    char b2[MF_SHOW + 4];
     if (p->n_vars == 0)
         return mf_fail(p, SEQNN_ERR_FORMAT,
                        "%s: %s=%s: $%s is not defined (no variables are; the seqnn CLI defines "
                        "vocab, classes, src_vocab and tgt_vocab from the data)",
-                       stmt, key, mf_show(ref, b1), mf_show(name, b1));
+                       stmt, key, mf_show(ref, b1), mf_show(name, b2));
     char defined[512];
     size_t len = 0;
     defined[0] = '\0';
     for (int i = 0; i < p->n_vars && len < sizeof defined; i++)
         len += (size_t)snprintf(defined + len, sizeof defined - len, "%s$%s", i ? ", " : "", p->vars[i].name);
-    char b2[MF_SHOW + 4];
     return mf_fail(p, SEQNN_ERR_FORMAT, "%s: %s=%s: $%s is not defined (defined: %s)", stmt, key,
                    mf_show(ref, b1), mf_show(name, b2), defined);
 }

@@ -2,8 +2,9 @@
  * (checked through the summary and, built on the ref plugin, the parameter
  * names and shapes) and training configurations; every kind of bad file gets
  * SEQNN_ERR_FORMAT and a "file:line: message" naming the problem, with *out
- * NULL and cfg untouched. Also parses every ```model block of
- * docs/model-files.md (argv[1]). Writes its temporary files to $TMPDIR. */
+ * NULL and cfg untouched. Also parses and builds every ```model block of
+ * docs/model-files.md (argv[1]) and the model files named after it (the
+ * examples). Writes its temporary files to $TMPDIR. */
 #define _POSIX_C_SOURCE 200809L
 #include <locale.h>
 #include <math.h>
@@ -382,7 +383,7 @@ static void test_good_files(void)
                       (const char *)NULL);
         if (build(m, "Kim CNN", 0, 3)) {
             expect_param(m, "emb.weight", 2, (int64_t)50, (int64_t)8);
-            expect_param(m, "convs.convs.2.weight", 3, (int64_t)4, (int64_t)8, (int64_t)5);
+            expect_param(m, "convs.2.weight", 3, (int64_t)4, (int64_t)8, (int64_t)5);
             expect_param(m, "fc.weight", 2, (int64_t)3, (int64_t)12);
         }
         seqnn_model_destroy(m);
@@ -452,6 +453,8 @@ static void test_good_files(void)
         if (build(m, "seq2seq", 1, 12)) {
             expect_param(m, "embedding.weight", 2, (int64_t)20, (int64_t)8);
             expect_param(m, "dec_embedding.weight", 2, (int64_t)12, (int64_t)8);
+            expect_param(m, "att.query.weight", 2, (int64_t)8, (int64_t)16);
+            expect_param(m, "att.combine.weight", 2, (int64_t)16, (int64_t)32);
             expect_param(m, "fc.weight", 2, (int64_t)12, (int64_t)16);
         }
         seqnn_model_destroy(m);
@@ -569,6 +572,19 @@ static void test_docs(const char *path)
     EXPECT(blocks >= 3, "docs: %d model examples", blocks);
 }
 
+/* A model file of examples/ loads and builds. */
+static void test_example(const char *path)
+{
+    seqnn_model *m = NULL;
+    seqnn_status s = seqnn_modelfile_load(path, vars, N_VARS, &m, NULL);
+    if (s == SEQNN_OK) {
+        s = seqnn_model_build(m, ctx, 1);
+        seqnn_model_destroy(m);
+    }
+    if (!pending(s, path))
+        EXPECT(s == SEQNN_OK, "%s loads and builds (%s)", path, s == SEQNN_OK ? "" : seqnn_last_error());
+}
+
 int main(int argc, char **argv)
 {
     seqnn_status s = seqnn_context_create("ref", &ctx);
@@ -581,6 +597,8 @@ int main(int argc, char **argv)
     test_load();
     if (argc > 1)
         test_docs(argv[1]);
+    for (int i = 2; i < argc; i++)
+        test_example(argv[i]);
     seqnn_context_destroy(ctx);
     printf("%d failures\n", failures);
     return failures != 0;
