@@ -10,3 +10,6 @@ set_tests_properties(backends_agree PROPERTIES SKIP_RETURN_CODE 77)
 
 add_test(NAME cli_end_to_end COMMAND sh "${CMAKE_CURRENT_LIST_DIR}/test_cli.sh" $<TARGET_FILE:seqnn-cli>
                                         "${CMAKE_CURRENT_BINARY_DIR}/cli_work")
+
+add_test(NAME train_kill_resume COMMAND sh "${CMAKE_CURRENT_LIST_DIR}/test_kill_resume.sh" $<TARGET_FILE:seqnn-cli>
+                                         "${CMAKE_CURRENT_BINARY_DIR}/kill_work")
