@@ -299,6 +299,7 @@ static void train_usage(FILE *f)
             "  --log PATH        loss curve, CSV (step, epoch, train_loss, val_loss, val_accuracy, ...)\n"
             "  --backend SPEC    as SEQNN_BACKEND: ref, avx2, opencl[:DEVICE], ... (default: best)\n"
             "  --resume PATH     continue from a checkpoint (parameters, optimizer state, step)\n"
+            "  --vectors PATH    initialise the first embedding from word2vec/GloVe text vectors\n"
             "  --steps N --epochs N --time SECONDS --batch N --seq-len N --lr X --seed N\n"
             "  --eval-every N --patience N --val FRACTION --clip X   override the model file's lines\n"
             "  --sample N        language models: characters sampled at the end (default 300)\n"
@@ -306,7 +307,7 @@ static void train_usage(FILE *f)
 }
 
 typedef struct train_opts {
-    const char *model_file, *data, *format, *out, *log, *backend, *resume;
+    const char *model_file, *data, *format, *out, *log, *backend, *resume, *vectors;
     int words;
     int64_t sample;
     double temperature;
@@ -420,7 +421,8 @@ int seqnn_cli_train(int argc, char **argv)
         if (!strcmp(a, "--words")) { o.words = 1; continue; }
         const char **slot = !strcmp(a, "--data") ? &o.data : !strcmp(a, "--format") ? &o.format
                           : !strcmp(a, "--out") ? &o.out : !strcmp(a, "--log") ? &o.log
-                          : !strcmp(a, "--backend") ? &o.backend : !strcmp(a, "--resume") ? &o.resume : NULL;
+                          : !strcmp(a, "--backend") ? &o.backend : !strcmp(a, "--resume") ? &o.resume
+                          : !strcmp(a, "--vectors") ? &o.vectors : NULL;
         if (slot) {
             if (!v) { fprintf(stderr, "seqnn train: %s needs a value\n", a); return 2; }
             *slot = v;
@@ -509,6 +511,15 @@ int seqnn_cli_train(int argc, char **argv)
         rc = fail("optimizer");
     if (!rc && resumed && seqnn_model_load(model, o.resume) != SEQNN_OK)
         rc = fail(NULL);
+    if (!rc && o.vectors && !resumed) {
+        int64_t found = 0;
+        if (seqnn_model_load_vectors(model, NULL, o.vectors, (const char *const *)d->src.tok, d->src.n, &found) !=
+            SEQNN_OK)
+            rc = fail("word vectors");
+        else
+            fprintf(stderr, "word vectors: %lld of %lld tokens found in %s\n", (long long)found,
+                    (long long)d->src.n, o.vectors);
+    }
     if (!rc && d->stateful && seqnn_model_set_stateful(model, 1) != SEQNN_OK)
         rc = fail(NULL);
     if (!rc && o.log && !(log = fopen(o.log, resumed ? "a" : "w"))) {

@@ -13,3 +13,9 @@ add_test(NAME cli_end_to_end COMMAND sh "${CMAKE_CURRENT_LIST_DIR}/test_cli.sh" 
 
 add_test(NAME train_kill_resume COMMAND sh "${CMAKE_CURRENT_LIST_DIR}/test_kill_resume.sh" $<TARGET_FILE:seqnn-cli>
                                          "${CMAKE_CURRENT_BINARY_DIR}/kill_work")
+
+add_executable(test_vectors "${CMAKE_CURRENT_LIST_DIR}/test_vectors.c")
+target_link_libraries(test_vectors PRIVATE seqnn)
+set_target_properties(test_vectors PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
+add_dependencies(test_vectors seqnn-plugins)
+add_test(NAME word_vectors COMMAND test_vectors "${CMAKE_CURRENT_BINARY_DIR}")

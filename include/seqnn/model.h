@@ -47,6 +47,14 @@ seqnn_status seqnn_model_input_features(seqnn_model *m, int64_t dim);
  * for none; its row starts at zero and gets no gradient. */
 seqnn_status seqnn_model_add_embedding(seqnn_model *m, const char *name, int64_t dim,
                                        int32_t padding_idx);
+/* Initialises a built model's embedding (layer, or the first when NULL) from
+ * pretrained vectors in word2vec or GloVe text format ("TOKEN v1 ... vD" per
+ * line, an optional "COUNT D" first line): the row of tokens[i] (the model's
+ * vocabulary, one string per row) gets that token's vector; other rows keep
+ * their values. *found receives the rows replaced. Errors name file and line;
+ * on error the embedding is unchanged. */
+seqnn_status seqnn_model_load_vectors(seqnn_model *m, const char *layer, const char *path,
+                                      const char *const *tokens, int64_t n_tokens, int64_t *found);
 /* nn.Linear(in, out) over the last dimension: [..., in] -> [..., out]. */
 seqnn_status seqnn_model_add_dense(seqnn_model *m, const char *name, int64_t out);
 /* An element-wise activation (alpha: leaky relu's slope). */
