@@ -1,0 +1,177 @@
+/* Kim (2014) convolution bank: one nn.Conv1d(E, filters, width) per width over
+ * a time-major sequence [T, B, E] (read in place through conv1d's strides),
+ * an activation, max over time (valid windows only when the batch has
+ * lengths), and the pooled features of every width concatenated into
+ * [B, n_widths * filters] (maxpool writes its slice of each row). */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "fe.h"
+
+/* Per width i: conv output, activation output, the masked copy maxpool reads
+ * when some windows run past a sequence's length, their gradient, argmax.
+ * Every [B, Lout, F] tensor has element (b, f, l) at b*Lout*F + l*F + f, so a
+ * sequence's invalid windows are one contiguous tail. */
+typedef struct conv_priv {
+    fe_tensor pre[8], act[8], pool[8], dact[8], argmax[8];
+    int masked[8];                       /* the last forward pooled pool[i], not act[i] */
+} conv_priv;
+
+static void conv_destroy(seqnn_model *m, fe_layer *L)
+{
+    conv_priv *p = L->priv;
+    if (!p)
+        return;
+    for (int i = 0; i < 8; i++) {
+        fe_tensor_free(m, &p->pre[i]);
+        fe_tensor_free(m, &p->act[i]);
+        fe_tensor_free(m, &p->pool[i]);
+        fe_tensor_free(m, &p->dact[i]);
+        fe_tensor_free(m, &p->argmax[i]);
+    }
+    free(p);
+    L->priv = NULL;
+}
+
+static seqnn_status conv_build(seqnn_model *m, fe_layer *L)
+{
+    FE_TRY(fe_need_floats(L));
+    if (!L->in.seq)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                               "a conv1d bank reads a sequence [T, B, E]; its input is [B, %lld]",
+                               (long long)L->in.n);
+    if (L->n_widths < 1 || L->n_widths > 8)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "a conv1d bank needs 1 to 8 widths");
+    conv_priv *p = calloc(1, sizeof *p);
+    if (!p)
+        return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
+    L->priv = p;
+    int64_t E = L->in.n, F = L->n;
+    for (int i = 0; i < L->n_widths; i++) {
+        int64_t w = L->widths[i];
+        double bound = 1.0 / sqrt((double)(E * w));  /* nn.Conv1d's default: fan_in = E*w */
+        int64_t ws[3] = {F, E, w}, bs[1] = {F};
+        char name[32];
+        snprintf(name, sizeof name, "%d.weight", i);
+        FE_TRY(fe_param_new(m, L, name, 3, ws, FE_INIT_UNIFORM, bound, NULL));
+        snprintf(name, sizeof name, "%d.bias", i);
+        FE_TRY(fe_param_new(m, L, name, 1, bs, FE_INIT_UNIFORM, bound, NULL));
+    }
+    /* The bank's API has no slope: leaky relu uses nn.LeakyReLU's default. */
+    L->alpha = L->act == SEQNN_ACT_LEAKY_RELU ? 0.01 : 0.0;
+    L->out.seq = 0;
+    L->out.tokens = 0;
+    L->out.n = (int64_t)L->n_widths * F;
+    return SEQNN_OK;
+}
+
+/* Conv arguments of width i: x [T, B, E] time-major, y = pre[i] [B, Lout, F]. */
+static seqnn_conv1d_args conv_args(const seqnn_model *m, const fe_layer *L, int i, const fe_tensor *x,
+                                   int64_t T)
+{
+    int64_t B = m->B, E = L->in.n, F = L->n, w = L->widths[i], lout = T - w + 1;
+    conv_priv *p = L->priv;
+    seqnn_conv1d_args a = {.batch = B, .in_channels = E, .out_channels = F, .in_len = T, .kernel_size = w,
+                           .stride = 1, .padding = 0, .dilation = 1,
+                           .x = fe_at(x, 0), .x_sb = E, .x_sc = 1, .x_sl = B * E,
+                           .weight = fe_param_ref(m, L->param0 + 2 * i),
+                           .bias = fe_param_ref(m, L->param0 + 2 * i + 1),
+                           .y = fe_at(&p->pre[i], 0), .y_sb = lout * F, .y_sc = 1, .y_sl = F};
+    return a;
+}
+
+/* Max-over-time arguments of width i: x = act[i] or pool[i] [B, F, Lout] (strided),
+ * y = the i-th F-column slice of L->y [B, n_widths*F]. */
+static seqnn_maxpool_args pool_args(const seqnn_model *m, const fe_layer *L, int i, int64_t T)
+{
+    int64_t F = L->n, lout = T - L->widths[i] + 1;
+    conv_priv *p = L->priv;
+    seqnn_maxpool_args a = {.batch = m->B, .channels = F, .len = lout,
+                            .x = fe_at(p->masked[i] ? &p->pool[i] : &p->act[i], 0),
+                            .x_sb = lout * F, .x_sc = 1, .x_sl = F,
+                            .y = fe_at(&L->y, i * F), .y_sb = L->n_widths * F, .y_sc = 1,
+                            .argmax = fe_at(&p->argmax[i], 0)};
+    return a;
+}
+
+static seqnn_status conv_forward(seqnn_model *m, fe_layer *L, const fe_tensor *x, int train)
+{
+    (void)train;
+    conv_priv *p = L->priv;
+    int64_t T = fe_steps(m, L), B = m->B, F = L->n;
+    const int32_t *len = fe_lengths(m, L);
+    for (int i = 0; i < L->n_widths; i++)
+        if (T < L->widths[i])
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                                   "the batch has %lld steps, fewer than the filter width %lld "
+                                   "(pad the batch to at least the widest filter)",
+                                   (long long)T, (long long)L->widths[i]);
+    FE_TRY(fe_tensor_ensure(m, &L->y, B, L->n_widths * F));
+    for (int i = 0; i < L->n_widths; i++) {
+        int64_t w = L->widths[i], lout = T - w + 1, n = B * lout * F;
+        FE_TRY(fe_tensor_ensure(m, &p->pre[i], B * lout, F));
+        FE_TRY(fe_tensor_ensure(m, &p->act[i], B * lout, F));
+        FE_TRY(fe_tensor_ensure_i32(m, &p->argmax[i], B, F));
+        seqnn_conv1d_args c = conv_args(m, L, i, x, T);
+        FE_TRY(seqnn_conv1d_forward(m->ctx, &c));
+        seqnn_act_args a = {.kind = L->act, .alpha = L->alpha, .n = n, .x = fe_at(&p->pre[i], 0),
+                            .y = fe_at(&p->act[i], 0)};
+        FE_TRY(seqnn_act_forward(m->ctx, &a));
+        /* Windows that run past a sequence's length take no part in its max
+         * (each sequence keeps at least its first window). */
+        p->masked[i] = 0;
+        for (int64_t b = 0; len && b < B; b++)
+            if (len[b] - w + 1 < lout)
+                p->masked[i] = 1;
+        if (p->masked[i]) {
+            FE_TRY(fe_tensor_ensure(m, &p->pool[i], B * lout, F));
+            FE_TRY(seqnn_buffer_copy(m->ctx, p->pool[i].buf, 0, p->act[i].buf, 0, n));
+            for (int64_t b = 0; b < B; b++) {
+                int64_t valid = len[b] - w + 1 < 1 ? 1 : len[b] - w + 1;
+                if (valid < lout)
+                    FE_TRY(seqnn_buffer_fill(m->ctx, p->pool[i].buf, b * lout * F + valid * F,
+                                             (lout - valid) * F, -FLT_MAX));
+            }
+        }
+        seqnn_maxpool_args mp = pool_args(m, L, i, T);
+        FE_TRY(seqnn_maxpool_forward(m->ctx, &mp));
+    }
+    return SEQNN_OK;
+}
+
+static seqnn_status conv_backward(seqnn_model *m, fe_layer *L, const fe_tensor *x, fe_tensor *dx)
+{
+    conv_priv *p = L->priv;
+    int64_t T = fe_steps(m, L), B = m->B, F = L->n;
+    if (dx)                              /* every width adds its part */
+        FE_TRY(fe_tensor_zero(m, dx));
+    for (int i = 0; i < L->n_widths; i++) {
+        int64_t lout = T - L->widths[i] + 1, n = B * lout * F;
+        FE_TRY(fe_tensor_ensure(m, &p->dact[i], B * lout, F));
+        /* dact[b, f, argmax] = dy[b, i*F + f], 0 elsewhere */
+        seqnn_maxpool_args mp = pool_args(m, L, i, T);
+        mp.dy = fe_at(&L->dy, i * F);
+        mp.dx = fe_at(&p->dact[i], 0);
+        mp.flags = SEQNN_FLAG_OVERWRITE;
+        FE_TRY(seqnn_maxpool_backward(m->ctx, &mp));
+        /* through the activation, in place */
+        seqnn_act_args a = {.kind = L->act, .alpha = L->alpha, .n = n, .x = fe_at(&p->pre[i], 0),
+                            .y = fe_at(&p->act[i], 0), .dy = fe_at(&p->dact[i], 0),
+                            .dx = fe_at(&p->dact[i], 0), .flags = SEQNN_FLAG_OVERWRITE};
+        FE_TRY(seqnn_act_backward(m->ctx, &a));
+        /* dx += conv^T(dact), dW += ..., db += ... */
+        seqnn_conv1d_args c = conv_args(m, L, i, x, T);
+        c.y.buf = NULL;
+        c.dy = fe_at(&p->dact[i], 0);
+        if (dx)
+            c.dx = fe_at(dx, 0);
+        c.dweight = fe_grad_ref(m, L->param0 + 2 * i);
+        c.dbias = fe_grad_ref(m, L->param0 + 2 * i + 1);
+        FE_TRY(seqnn_conv1d_backward(m->ctx, &c));
+    }
+    return SEQNN_OK;
+}
+
+const fe_layer_ops fe_conv1d_bank_ops = {"conv1d_bank", conv_build, conv_forward, conv_backward, conv_destroy,
+                                         NULL};
