@@ -110,7 +110,7 @@ seqnn_status seqnn_model_add_conv1d_bank(seqnn_model *m, const char *name, int64
  * "in_proj_bias", "out_proj.weight", "out_proj.bias"), causal optional.
  * Encoder-decoder (encoder = 1, in a decoder): the decoder's states [T', B, D]
  * are queries over the encoder's outputs (keys = values); the output is
- * tanh(W_c [context; state]) [T', B, D] (Luong et al. 2015), with the chosen
+ * tanh(W_c [context; state] + b_c) [T', B, D] (Luong et al. 2015), with the chosen
  * score (BILINEAR/ADDITIVE have their parameters, heads == 1). */
 typedef struct seqnn_attention_desc {
     seqnn_score score;
