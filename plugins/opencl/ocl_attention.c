@@ -173,12 +173,39 @@ seqnn_status ocl_k_attention_forward(const seqnn_call *call, const seqnn_attenti
                              ocl_s4(a->out, a->o_sb, a->o_sh, a->o_st), a->v_dim, 1.0, 0);
 }
 
+/* No queries or an empty batch: every gradient is an empty sum, so OVERWRITE
+ * leaves zeros (dk, dv and the score parameters' gradients; dq is empty) and
+ * accumulation leaves everything unchanged. The contractions over zero
+ * queries and the outer products over zero rows write exactly those zeros. */
+static seqnn_status ocl_attn_zero_grads(const seqnn_call *call, const seqnn_attention_args *a)
+{
+    ocl_ref none = { ocl_dev(call)->dummy, 0 };
+    ocl_strided4 nothing = { none, 0, 0, 0 };
+    seqnn_attention_args z = *a;
+    z.q_len = 0;
+    if (OCL_HAS(a->dk))
+        OCL_TRY(ocl_attn_contract(call, &z, none, 1, nothing, ocl_s4(a->dk, a->k_sb, a->k_sh, a->k_st),
+                                  a->k_dim, 1.0, 0));
+    if (OCL_HAS(a->dv))
+        OCL_TRY(ocl_attn_contract(call, &z, none, 1, nothing, ocl_s4(a->dv, a->v_sb, a->v_sh, a->v_st),
+                                  a->v_dim, 1.0, 0));
+    if (OCL_HAS(a->dw))
+        OCL_TRY(ocl_attn_outer(call, nothing, nothing, a->dw, 0, 0, a->q_dim, a->k_dim, 0));
+    if (OCL_HAS(a->dw_q))
+        OCL_TRY(ocl_attn_outer(call, nothing, nothing, a->dw_q, 0, 0, a->attn_dim, a->q_dim, 0));
+    if (OCL_HAS(a->dw_k))
+        OCL_TRY(ocl_attn_outer(call, nothing, nothing, a->dw_k, 0, 0, a->attn_dim, a->k_dim, 0));
+    if (OCL_HAS(a->dw_v))
+        OCL_TRY(ocl_attn_outer(call, nothing, nothing, a->dw_v, 0, 0, a->attn_dim, 1, 0));
+    return SEQNN_OK;
+}
+
 seqnn_status ocl_k_attention_backward(const seqnn_call *call, const seqnn_attention_args *a)
 {
     int64_t B = a->batch, NH = a->heads, Lq = a->q_len, Lk = a->k_len;
     int acc = OCL_ACC(a);
     if (B * NH * Lq == 0)
-        return SEQNN_OK;
+        return acc ? SEQNN_OK : ocl_attn_zero_grads(call, a);
     ocl_ref wts = ocl_tref(a->weights), ds, pq = { NULL, -1 }, pk = { NULL, -1 };
     ocl_strided4 q = ocl_s4(a->q, a->q_sb, a->q_sh, a->q_st), k = ocl_s4(a->k, a->k_sb, a->k_sh, a->k_st);
     ocl_strided4 dout = ocl_s4(a->dout, a->o_sb, a->o_sh, a->o_st);
