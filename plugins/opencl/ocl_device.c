@@ -18,7 +18,12 @@ seqnn_status ocl_open(cl_platform_id platform, cl_device_id device, ocl_device *
     dev->device = device;
     seqnn_status st = SEQNN_OK;
     cl_ulong v64 = 0;
-    clGetDeviceInfo(device, CL_DEVICE_NAME, sizeof dev->name - 1, dev->name, NULL);
+    {   /* the seqnn device name, "platform: device", for messages */
+        char pname[128] = "", dname[128] = "";
+        clGetPlatformInfo(platform, CL_PLATFORM_NAME, sizeof pname - 1, pname, NULL);
+        clGetDeviceInfo(device, CL_DEVICE_NAME, sizeof dname - 1, dname, NULL);
+        snprintf(dev->name, sizeof dev->name, "%.120s: %.127s", pname, dname);
+    }
     if ((err = clGetDeviceInfo(device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof v64, &v64, NULL)) != CL_SUCCESS) {
         st = ocl_fail_msg(msg, msg_size, "clGetDeviceInfo(CL_DEVICE_MAX_MEM_ALLOC_SIZE)", err);
         goto fail;

@@ -28,22 +28,40 @@ const char *ocl_error_name(cl_int err)
     N(CL_INVALID_IMAGE_DESCRIPTOR) N(CL_INVALID_COMPILER_OPTIONS) N(CL_INVALID_LINKER_OPTIONS)
     N(CL_INVALID_DEVICE_PARTITION_COUNT)
 #undef N
+    /* OpenCL 2.x and extensions (the 1.2 headers this plugin targets lack them) */
+    case -69: return "CL_INVALID_PIPE_SIZE";
+    case -70: return "CL_INVALID_DEVICE_QUEUE";
+    case -71: return "CL_INVALID_SPEC_ID";
+    case -72: return "CL_MAX_SIZE_RESTRICTION_EXCEEDED";
+    case -1000: return "CL_INVALID_GL_SHAREGROUP_REFERENCE_KHR";
     case -1001: return "CL_PLATFORM_NOT_FOUND_KHR";
     /* CLBlast's own codes (clblast_c.h) */
     case -1024: return "CLBlastNotImplemented";
     case -1022: return "CLBlastInvalidMatrixA";
     case -1021: return "CLBlastInvalidMatrixB";
     case -1020: return "CLBlastInvalidMatrixC";
+    case -1019: return "CLBlastInvalidVectorX";
+    case -1018: return "CLBlastInvalidVectorY";
     case -1017: return "CLBlastInvalidDimension";
     case -1016: return "CLBlastInvalidLeadDimA";
     case -1015: return "CLBlastInvalidLeadDimB";
     case -1014: return "CLBlastInvalidLeadDimC";
+    case -1013: return "CLBlastInvalidIncrementX";
+    case -1012: return "CLBlastInvalidIncrementY";
     case -1011: return "CLBlastInsufficientMemoryA";
     case -1010: return "CLBlastInsufficientMemoryB";
     case -1009: return "CLBlastInsufficientMemoryC";
+    case -1008: return "CLBlastInsufficientMemoryX";
+    case -1007: return "CLBlastInsufficientMemoryY";
     case -2050: return "CLBlastInsufficientMemoryTemp";
     case -2049: return "CLBlastInvalidBatchCount";
+    case -2048: return "CLBlastInvalidOverrideKernel";
+    case -2047: return "CLBlastMissingOverrideParameter";
     case -2046: return "CLBlastInvalidLocalMemUsage";
+    case -2045: return "CLBlastNoHalfPrecision";
+    case -2044: return "CLBlastNoDoublePrecision";
+    case -2043: return "CLBlastInvalidVectorScalar";
+    case -2042: return "CLBlastInsufficientMemoryScalar";
     case -2041: return "CLBlastDatabaseError";
     case -2040: return "CLBlastUnknownError";
     case -2039: return "CLBlastUnexpectedError";

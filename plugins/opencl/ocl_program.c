@@ -217,16 +217,33 @@ static seqnn_status ocl_build(ocl_device *dev, const char *what, char *msg, size
     }
     seqnn_status st = ocl_fail_msg(msg, msg_size, what, err);
     size_t used = strlen(msg), log_size = 0;
-    clGetProgramBuildInfo(dev->program, dev->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &log_size);
-    if (log_size > 1 && used + 16 < msg_size) {
-        char *log = malloc(log_size + 1);
-        if (log) {
-            clGetProgramBuildInfo(dev->program, dev->device, CL_PROGRAM_BUILD_LOG, log_size, log, NULL);
-            log[log_size] = 0;
-            snprintf(msg + used, msg_size - used, "; build log:\n%s", log);
-            free(log);
+    cl_int lerr = clGetProgramBuildInfo(dev->program, dev->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &log_size);
+    char *log = lerr == CL_SUCCESS && log_size > 1 ? malloc(log_size + 1) : NULL;
+    if (log && clGetProgramBuildInfo(dev->program, dev->device, CL_PROGRAM_BUILD_LOG, log_size, log, NULL) == CL_SUCCESS) {
+        log[log_size] = 0;
+        if (ocl_log_debug())
+            fprintf(stderr, "seqnn opencl: %s: build log of %s:\n%s\n", dev->name, what, log);
+        /* The message is short (device_open's buffer): start the excerpt at
+         * the line of the first error, where warnings before it would
+         * otherwise crowd it out. */
+        const char *from = log, *e = strstr(log, "error:");
+        if (e) {
+            while (e > log && e[-1] != '\n')
+                e--;
+            from = e;
         }
+        if (from > log)
+            snprintf(msg + used, msg_size - used, "; build log from its first error (%zu bytes before it left out, "
+                     "whole log with SEQNN_LOG=debug):\n%s", (size_t)(from - log), from);
+        else
+            snprintf(msg + used, msg_size - used, "; build log:\n%s", log);
+    } else if (lerr != CL_SUCCESS) {
+        snprintf(msg + used, msg_size - used, "; no build log (clGetProgramBuildInfo: %s (%d))",
+                 ocl_error_name(lerr), (int)lerr);
+    } else if (log_size <= 1) {
+        snprintf(msg + used, msg_size - used, "; the build log is empty");
     }
+    free(log);
     return st;
 }
 
