@@ -94,11 +94,8 @@ static seqnn_status load_checked(seqnn_model *m, const seqnn_safetensors *st, co
     for (int64_t k = 0; k < m->n_params; k++) {
         const fe_param *p = &m->params[k];
         seqnn_status s = seqnn_safetensors_expect_shape(st, p->name, p->ndim, p->shape);
-        if (s != SEQNN_OK) {
-            char msg[1024];
-            snprintf(msg, sizeof msg, "%s", seqnn_last_error());
-            return seqnn_set_error(NULL, s, "%s: %s", path, msg);
-        }
+        if (s != SEQNN_OK)              /* its message names the file and the tensor */
+            return s;
         for (int j = 0; with_optim && j < m->n_slots; j++) {
             char name[FE_NAME + 80];
             snprintf(name, sizeof name, "optim.%s.%s", p->name, m->slots[j].name);
