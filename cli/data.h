@@ -81,4 +81,53 @@ seqnn_status cli_data_open_lines(const char *format, const char *path, int words
 /* Reads a whole file (refusing directories and files over max bytes); NUL-terminated. */
 seqnn_status cli_read_file(const char *path, size_t max, char **out, size_t *size);
 
+/* ------------------------------------------------------------------------
+ * Line formats (classify, tag, translate, regress): their examples, and the
+ * figures beyond loss and accuracy (cli/data_lines.c, cli/metrics.c). */
+#include <stdio.h>
+
+/* One example as the batches see it (after truncation to seq_len). */
+typedef struct cli_example {
+    int64_t line;                        /* line in the data file */
+    const int32_t *src;                  /* source token ids (NULL for regress) */
+    int64_t src_len;                     /* tokens, or regress steps */
+    const float *features;               /* regress: [src_len, dim] */
+    int64_t dim;
+    const int32_t *tgt;                  /* tag: tag ids; translate: target ids (no <bos>/<eos>) */
+    int64_t tgt_len;
+    int32_t label;                       /* classify */
+    const float *values;                 /* regress: n_values numbers */
+    int64_t n_values;
+} cli_example;
+
+/* Examples in split (0 training, 1 validation) of a line-format data set; 0
+ * for other formats. */
+int64_t cli_data_examples(const cli_data *d, int split);
+/* Example i of split: 1 and *out filled, or 0 (out of range, other format). */
+int cli_data_example(const cli_data *d, int split, int64_t i, cli_example *out);
+/* regress: features per step and values per line (0 for other formats). A
+ * model's `input features dim=` must equal the first, its output the second:
+ * check before the first batch (the batch holds exactly this many floats). */
+int64_t cli_data_feature_dim(const cli_data *d);
+int64_t cli_data_value_count(const cli_data *d);
+
+/* The figures a line format needs beyond the loss and per-target accuracy of
+ * seqnn_model_evaluate, printed to f after the validation line (train and
+ * eval): classify and tag: the majority-class baseline; translate: exact-match
+ * accuracy of greedy decoding and a few decoded examples (max_translate
+ * examples at most, 0 for all); regress: the MSE of predicting the training
+ * mean, and, when every target is an integer, the accuracy of the rounded
+ * prediction. Nothing for other formats. 0 on success, 1 after printing the
+ * error to stderr. */
+int cli_metrics_report(seqnn_model *m, cli_data *d, const seqnn_train_config *cfg, int split,
+                       int64_t max_translate, FILE *f);
+
+/* Translate: greedy-decodes text (tokenised as the training data: words or
+ * characters), prints the output to f, and with csv_path writes the attention
+ * weights of the first attention layer as a CSV matrix (row i: output token i,
+ * the last row the <eos> step; column j: source token j; heads averaged) for
+ * `seqnn plot --attention`. 0 on success, 1 after printing the error. */
+int cli_translate_attention(seqnn_model *m, const cli_vocab *src, const cli_vocab *tgt, int words,
+                            const char *text, int64_t max_len, const char *csv_path, FILE *f);
+
 #endif /* SEQNN_CLI_DATA_H */

@@ -14,6 +14,7 @@ static void usage(FILE *f)
                "  plot          loss curves and attention weights to PNG (gnuplot)\n"
                "  info          plugins found (loaded or rejected, and why), devices, scores, selection\n"
                "  conformance   the conformance suite (seqnn conformance --help)\n"
+               "  data          write the data sets of examples/ (seqnn data --help)\n"
                "  bench         timings and ratios against peers (seqnn bench --help)\n"
                "environment: SEQNN_BACKEND, SEQNN_PLUGIN_PATH, SEQNN_LOG (see README.md)\n");
 }
@@ -36,6 +37,8 @@ int main(int argc, char **argv)
         return seqnn_cli_plot(argc - 1, argv + 1);
     if (!strcmp(argv[1], "conformance"))
         return seqnn_conformance_main(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "data"))
+        return seqnn_cli_data(argc - 1, argv + 1);
     if (!strcmp(argv[1], "bench"))
         return seqnn_cli_bench(argc - 1, argv + 1);
     fprintf(stderr, "seqnn: unknown command '%s'\n", argv[1]);

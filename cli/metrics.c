@@ -1,0 +1,304 @@
+/* Figures of the line formats beyond the loss and per-target accuracy that
+ * seqnn_model_evaluate reports: majority-class baselines (classify, tag),
+ * exact-match accuracy of greedy decoding (translate), the predict-the-mean
+ * baseline and rounded accuracy (regress); attention weights of one
+ * translation as a CSV matrix for `seqnn plot --attention`. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "data.h"
+
+/* Token text of ids (characters joined, words spaced), into buf. */
+static void ids_text(const cli_vocab *v, const int32_t *ids, int64_t n, char *buf, size_t size)
+{
+    size_t at = 0;
+    buf[0] = 0;
+    for (int64_t i = 0; i < n && at + 1 < size; i++) {
+        const char *t = ids[i] >= 0 && ids[i] < v->n ? v->tok[ids[i]] : "?";
+        int w = snprintf(buf + at, size - at, "%s%s", !v->chars && i ? " " : "", t);
+        if (w < 0 || (size_t)w >= size - at) {
+            buf[at] = 0;
+            break;
+        }
+        at += (size_t)w;
+    }
+}
+
+static int fail(const char *what)
+{
+    fprintf(stderr, "seqnn: %s: %s\n", what, seqnn_last_error());
+    return 1;
+}
+
+/* The most common of counts[0..n): its index (the lowest on ties). */
+static int64_t argmax_i64(const int64_t *counts, int64_t n)
+{
+    int64_t best = 0;
+    for (int64_t i = 1; i < n; i++)
+        if (counts[i] > counts[best])
+            best = i;
+    return best;
+}
+
+static int report_majority(cli_data *d, int split, FILE *f)
+{
+    int tag = !strcmp(d->format, "tag");
+    int64_t n = d->tgt.n;
+    int64_t *counts = calloc((size_t)(n > 0 ? n : 1), sizeof *counts);
+    if (!counts) {
+        fprintf(stderr, "seqnn: out of memory\n");
+        return 1;
+    }
+    cli_example e;
+    for (int64_t i = 0; cli_data_example(d, 0, i, &e); i++) {
+        if (!tag) {
+            counts[e.label]++;
+            continue;
+        }
+        for (int64_t s = 0; s < e.tgt_len; s++)
+            if (e.tgt[s] != CLI_PAD)
+                counts[e.tgt[s]]++;
+    }
+    int64_t major = argmax_i64(counts, n), hit = 0, total = 0;
+    for (int64_t i = 0; cli_data_example(d, split, i, &e); i++) {
+        if (!tag) {
+            hit += e.label == major;
+            total++;
+            continue;
+        }
+        for (int64_t s = 0; s < e.tgt_len; s++)
+            if (e.tgt[s] != CLI_PAD) {
+                hit += e.tgt[s] == major;
+                total++;
+            }
+    }
+    free(counts);
+    if (total > 0 && n > 0)
+        fprintf(f, "baseline: always %s '%s' (the most common in training): accuracy %.2f%% (%lld %s)\n",
+                tag ? "tag" : "class", d->tgt.tok[major], 100.0 * (double)hit / (double)total, (long long)total,
+                tag ? "tags" : "examples");
+    return 0;
+}
+
+static int report_exact(seqnn_model *m, cli_data *d, int split, int64_t max_examples, FILE *f)
+{
+    int64_t n = cli_data_examples(d, split);
+    if (max_examples > 0 && n > max_examples)
+        n = max_examples;
+    if (n == 0)
+        return 0;
+    int64_t max_tgt = 0;
+    cli_example e;
+    for (int64_t i = 0; i < n && cli_data_example(d, split, i, &e); i++)
+        if (e.tgt_len > max_tgt)
+            max_tgt = e.tgt_len;
+    int64_t cap = 2 * max_tgt + 10;      /* room to see a decoder that does not stop */
+    int32_t *out = malloc((size_t)cap * sizeof *out);
+    if (!out) {
+        fprintf(stderr, "seqnn: out of memory\n");
+        return 1;
+    }
+    int64_t exact = 0, shown = 0;
+    char a[512], b[512], c[512];
+    for (int64_t i = 0; i < n && cli_data_example(d, split, i, &e); i++) {
+        int64_t no = 0;
+        if (seqnn_model_translate(m, e.src, e.src_len, CLI_BOS, CLI_EOS, cap, out, &no) != SEQNN_OK) {
+            free(out);
+            return fail("exact match (greedy decoding)");
+        }
+        int same = no == e.tgt_len && !memcmp(out, e.tgt, (size_t)no * sizeof *out);
+        exact += same;
+        if (shown < 3 || (!same && shown < 5)) {
+            ids_text(&d->src, e.src, e.src_len, a, sizeof a);
+            ids_text(&d->tgt, out, no, b, sizeof b);
+            ids_text(&d->tgt, e.tgt, e.tgt_len, c, sizeof c);
+            fprintf(f, "  %s -> %s (%s%s)\n", a, b, same ? "right" : "wrong; expected ", same ? "" : c);
+            shown++;
+        }
+    }
+    free(out);
+    fprintf(f, "exact match (greedy decoding): %.2f%% (%lld of %lld %s examples)\n",
+            100.0 * (double)exact / (double)n, (long long)exact, (long long)n, split ? "validation" : "training");
+    return 0;
+}
+
+static int report_regress(seqnn_model *m, cli_data *d, const seqnn_train_config *cfg, int split, FILE *f)
+{
+    int64_t K = cli_data_value_count(d);
+    double *mean = calloc((size_t)(K > 0 ? K : 1), sizeof *mean);
+    if (!mean) {
+        fprintf(stderr, "seqnn: out of memory\n");
+        return 1;
+    }
+    cli_example e;
+    int64_t n_train = 0, n = 0, integers = 1;
+    for (int64_t i = 0; cli_data_example(d, 0, i, &e); i++, n_train++)
+        for (int64_t k = 0; k < K; k++)
+            mean[k] += e.values[k];
+    for (int64_t k = 0; k < K && n_train > 0; k++)
+        mean[k] /= (double)n_train;
+    double se = 0;
+    for (int64_t i = 0; cli_data_example(d, split, i, &e); i++, n++)
+        for (int64_t k = 0; k < K; k++) {
+            double r = e.values[k] - mean[k];
+            se += r * r;
+            integers &= e.values[k] == floorf(e.values[k]);
+        }
+    if (n > 0 && n_train > 0)
+        fprintf(f, "baseline: predicting the training mean%s %.4g: MSE %.6f (%lld values)\n",
+                K > 1 ? " of each value (first)" : "", mean[0], se / (double)(n * K), (long long)(n * K));
+    free(mean);
+    if (!integers || n == 0 || seqnn_model_loss(m) != SEQNN_LOSS_MSE)
+        return 0;
+    /* Integer targets: the accuracy of the rounded prediction. */
+    int64_t hit = 0, total = 0, cap = 0;
+    float *pred = NULL;
+    seqnn_batch b;
+    if (d->begin(d, split, cfg->seed) != SEQNN_OK)
+        return fail("accuracy of the rounded prediction");
+    while (d->next(d, split, cfg, &b)) {
+        int64_t count = b.batch * K;
+        if (count > cap) {
+            free(pred);
+            cap = count;
+            pred = malloc((size_t)cap * sizeof *pred);
+            if (!pred) {
+                fprintf(stderr, "seqnn: out of memory\n");
+                return 1;
+            }
+        }
+        if (seqnn_model_predict(m, &b, pred, count) != SEQNN_OK) {
+            free(pred);
+            return fail("accuracy of the rounded prediction");
+        }
+        for (int64_t i = 0; i < count; i++)
+            hit += nearbyintf(pred[i]) == b.values[i];
+        total += count;
+    }
+    free(pred);
+    if (total > 0)
+        fprintf(f, "rounded prediction = target: %.2f%% (%lld values)\n", 100.0 * (double)hit / (double)total,
+                (long long)total);
+    return 0;
+}
+
+int cli_metrics_report(seqnn_model *m, cli_data *d, const seqnn_train_config *cfg, int split,
+                       int64_t max_translate, FILE *f)
+{
+    if (cli_data_examples(d, 0) + cli_data_examples(d, split) == 0)
+        return 0;                        /* not a line format */
+    if (!strcmp(d->format, "classify") || !strcmp(d->format, "tag"))
+        return report_majority(d, split, f);
+    if (!strcmp(d->format, "translate"))
+        return report_exact(m, d, split, max_translate, f);
+    if (!strcmp(d->format, "regress"))
+        return report_regress(m, d, cfg, split, f);
+    return 0;
+}
+
+/* ------------------------------------------------- attention of one input --- */
+int cli_translate_attention(seqnn_model *m, const cli_vocab *src, const cli_vocab *tgt, int words,
+                            const char *text, int64_t max_len, const char *csv_path, FILE *f)
+{
+    size_t n = strlen(text);
+    int32_t *ids = malloc((n + 1) * sizeof *ids), *out = malloc((size_t)(max_len + 1) * sizeof *out);
+    int32_t *dec = malloc((size_t)(max_len + 1) * sizeof *dec);
+    float *logits = NULL, *w = NULL;
+    int rc = 0;
+    if (!ids || !out || !dec) {
+        fprintf(stderr, "seqnn: out of memory\n");
+        rc = 1;
+        goto done;
+    }
+    int64_t ns = 0, no = 0;
+    for (size_t p = 0; p < n;) {         /* the training data's tokenisation */
+        size_t b = p, l = 1;
+        if (words) {
+            while (b < n && (text[b] == ' ' || text[b] == '\t'))
+                b++;
+            if (b >= n)
+                break;
+            l = 0;
+            while (b + l < n && text[b + l] != ' ' && text[b + l] != '\t')
+                l++;
+        }
+        int64_t id = cli_vocab_find(src, text + b, l);
+        ids[ns++] = (int32_t)(id >= 0 ? id : CLI_UNK);
+        p = b + l;
+    }
+    if (ns == 0) {
+        fprintf(stderr, "seqnn: the input has no tokens\n");
+        rc = 1;
+        goto done;
+    }
+    if (seqnn_model_translate(m, ids, ns, CLI_BOS, CLI_EOS, max_len, out, &no) != SEQNN_OK) {
+        rc = fail("translate");
+        goto done;
+    }
+    for (int64_t i = 0; i < no; i++)
+        fprintf(f, "%s%s", !tgt->chars && i ? " " : "", out[i] >= 0 && out[i] < tgt->n ? tgt->tok[out[i]] : "?");
+    fputc('\n', f);
+    if (!csv_path)
+        goto done;
+    /* The decoder run once more over <bos> + its own output (teacher forcing
+     * on it reproduces greedy decoding) to read every step's weights. */
+    int64_t Td = no + 1;
+    dec[0] = CLI_BOS;
+    memcpy(dec + 1, out, (size_t)no * sizeof *dec);
+    int32_t len = (int32_t)ns, dlen = (int32_t)Td;
+    seqnn_batch b = {.seq_len = ns, .batch = 1, .tokens = ids, .lengths = &len, .dec_len = Td, .dec_tokens = dec,
+                     .dec_lengths = &dlen};
+    int seq;
+    int64_t classes;
+    if (seqnn_model_output_shape(m, &seq, &classes) != SEQNN_OK) {
+        rc = fail("translate");
+        goto done;
+    }
+    logits = malloc((size_t)(Td * classes) * sizeof *logits);
+    int64_t cap = Td * ns * 64;          /* up to 64 heads */
+    w = malloc((size_t)cap * sizeof *w);
+    if (!logits || !w) {
+        fprintf(stderr, "seqnn: out of memory\n");
+        rc = 1;
+        goto done;
+    }
+    int64_t dims[4];
+    if (seqnn_model_predict(m, &b, logits, Td * classes) != SEQNN_OK ||
+        seqnn_model_attention_weights(m, NULL, w, cap, dims) != SEQNN_OK) {
+        rc = fail("attention weights");
+        goto done;
+    }
+    if (dims[0] != 1 || dims[2] != Td || dims[3] != ns) {
+        fprintf(stderr, "seqnn: attention weights are [%lld, %lld, %lld, %lld], not [1, heads, %lld, %lld]\n",
+                (long long)dims[0], (long long)dims[1], (long long)dims[2], (long long)dims[3], (long long)Td,
+                (long long)ns);
+        rc = 1;
+        goto done;
+    }
+    FILE *csv = fopen(csv_path, "w");
+    if (!csv) {
+        fprintf(stderr, "seqnn: %s: cannot write\n", csv_path);
+        rc = 1;
+        goto done;
+    }
+    for (int64_t q = 0; q < Td; q++)
+        for (int64_t k = 0; k < ns; k++) {
+            double sum = 0;
+            for (int64_t h = 0; h < dims[1]; h++)
+                sum += w[(h * Td + q) * ns + k];
+            fprintf(csv, "%.5f%c", sum / (double)dims[1], k + 1 < ns ? ',' : '\n');
+        }
+    if (fclose(csv) != 0) {
+        fprintf(stderr, "seqnn: %s: write error\n", csv_path);
+        remove(csv_path);
+        rc = 1;
+    }
+done:
+    free(ids);
+    free(out);
+    free(dec);
+    free(logits);
+    free(w);
+    return rc;
+}

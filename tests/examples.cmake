@@ -1,0 +1,30 @@
+# Tests of examples/ and the CLI's line formats: the line-format reader
+# (test_data_lines.c), the data generators (`seqnn data`), every example model
+# file (parses and builds), and the bit-reversal problems of the reference
+# notes trained through the CLI with an accuracy threshold. Included from
+# tests/CMakeLists.txt; `ctest -R example` runs them.
+set(cli_dir "${PROJECT_SOURCE_DIR}/cli")
+add_executable(test_data_lines "${CMAKE_CURRENT_LIST_DIR}/examples/test_data_lines.c"
+               "${cli_dir}/data.c" "${cli_dir}/data_text.c" "${cli_dir}/data_lines.c" "${cli_dir}/metrics.c")
+target_include_directories(test_data_lines PRIVATE "${cli_dir}" "${PROJECT_SOURCE_DIR}/include")
+target_link_libraries(test_data_lines PRIVATE seqnn m)
+set_target_properties(test_data_lines PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
+file(MAKE_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}/examples_lines")
+add_test(NAME example_data_lines COMMAND test_data_lines "${CMAKE_CURRENT_BINARY_DIR}/examples_lines")
+
+add_executable(test_example_models "${CMAKE_CURRENT_LIST_DIR}/examples/test_example_models.c")
+target_link_libraries(test_example_models PRIVATE seqnn)
+target_include_directories(test_example_models PRIVATE "${PROJECT_SOURCE_DIR}/include")
+set_target_properties(test_example_models PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
+add_dependencies(test_example_models seqnn-plugins)
+file(GLOB_RECURSE example_models CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/examples/*.seqnn")
+add_test(NAME example_model_files COMMAND test_example_models ${example_models})
+
+add_test(NAME example_datagen COMMAND sh "${CMAKE_CURRENT_LIST_DIR}/examples/test_datagen.sh"
+                                    $<TARGET_FILE:seqnn-cli> "${CMAKE_CURRENT_BINARY_DIR}/examples_datagen")
+
+foreach(p 1 2 3 4)
+    add_test(NAME example_bits_problem${p}
+             COMMAND sh "${CMAKE_CURRENT_LIST_DIR}/examples/test_bits.sh" $<TARGET_FILE:seqnn-cli>
+                     "${PROJECT_SOURCE_DIR}/examples/bits" "${CMAKE_CURRENT_BINARY_DIR}/examples_bits${p}" ${p})
+endforeach()

@@ -1,0 +1,297 @@
+/* Unit test of the CLI's line formats (cli/data_lines.c): vocabularies,
+ * the split, batches of each format (layout, padding, ignored targets),
+ * truncation, and every bad input, whose message must name the file and line.
+ * usage: test_data_lines WORK_DIR */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "data.h"
+
+static int fails;
+static char dir[1024];
+
+#define CHECK(c, ...) do { if (!(c)) { fails++; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } } while (0)
+
+static const char *write_file(const char *name, const char *text, size_t n)
+{
+    static char path[2048];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        printf("cannot write %s\n", path);
+        exit(1);
+    }
+    fwrite(text, 1, n, f);
+    fclose(f);
+    return path;
+}
+
+static seqnn_train_config config(int64_t batch, int64_t seq_len, double val, uint64_t seed)
+{
+    seqnn_train_config c = seqnn_train_config_defaults();
+    c.batch = batch;
+    c.seq_len = seq_len;
+    c.val_fraction = val;
+    c.seed = seed;
+    return c;
+}
+
+static cli_data *open_ok(const char *format, const char *name, const char *text, int words, const seqnn_train_config *c)
+{
+    cli_data *d = NULL;
+    const char *path = write_file(name, text, strlen(text));
+    seqnn_status s = cli_data_open(format, path, words, c, NULL, NULL, &d);
+    CHECK(s == SEQNN_OK && d, "%s: %s", name, seqnn_last_error());
+    return s == SEQNN_OK ? d : NULL;
+}
+
+/* Opening must fail with a message holding want (e.g. "bad.txt:3:"); n 0: strlen(text). */
+static void expect_error(const char *format, const char *name, const char *text, size_t n, int words, const char *want)
+{
+    cli_data *d = NULL;
+    seqnn_train_config c = config(4, 0, 0.0, 1);
+    const char *path = write_file(name, text, n ? n : strlen(text));
+    seqnn_status s = cli_data_open(format, path, words, &c, NULL, NULL, &d);
+    CHECK(s != SEQNN_OK && !d, "%s: opened", name);
+    CHECK(strstr(seqnn_last_error(), want) != NULL, "%s: message '%s' lacks '%s'", name, seqnn_last_error(), want);
+    if (s != SEQNN_OK)
+        printf("ok: %s: %s\n", name, seqnn_last_error());
+    cli_data_close(d);
+}
+
+static int64_t id_of(const cli_vocab *v, const char *tok)
+{
+    return cli_vocab_find(v, tok, strlen(tok));
+}
+
+static void test_classify(void)
+{
+    seqnn_train_config c = config(2, 0, 0.0, 1);
+    cli_data *d = open_ok("classify", "c.txt", "b\tba\n\na\tabc\r\nb\tc\n", 0, &c);
+    if (!d)
+        return;
+    CHECK(d->n_train == 3 && d->n_val == 0, "split %lld/%lld", (long long)d->n_train, (long long)d->n_val);
+    CHECK(d->src.n == 5 && d->src.chars, "vocab size %lld", (long long)d->src.n);
+    CHECK(!strcmp(d->src.tok[0], "<pad>") && !strcmp(d->src.tok[1], "<unk>"), "specials");
+    CHECK(!strcmp(d->src.tok[2], "a") && !strcmp(d->src.tok[3], "b") && !strcmp(d->src.tok[4], "c"), "sorted");
+    CHECK(d->tgt.n == 2 && !strcmp(d->tgt.tok[0], "a") && !strcmp(d->tgt.tok[1], "b"), "labels");
+    CHECK(d->count(d, 0, &c) == 2, "count");
+    d->begin(d, 0, 7);
+    seqnn_batch b;
+    int64_t seen = 0, batches = 0;
+    while (d->next(d, 0, &c, &b)) {
+        batches++;
+        for (int64_t k = 0; k < b.batch; k++) {
+            seen++;
+            CHECK(b.lengths[k] >= 1 && b.lengths[k] <= b.seq_len, "length");
+            for (int64_t t = b.lengths[k]; t < b.seq_len; t++)
+                CHECK(b.tokens[t * b.batch + k] == CLI_PAD, "padding");
+            /* "abc" is label a, "ba" and "c" label b */
+            int32_t first = b.tokens[k];
+            CHECK(b.targets[k] == (b.lengths[k] == 3 ? 0 : 1), "target");
+            CHECK(b.lengths[k] != 3 || first == id_of(&d->src, "a"), "first token of abc");
+        }
+    }
+    CHECK(seen == 3 && batches == 2, "pass: %lld examples in %lld batches", (long long)seen, (long long)batches);
+    int64_t dims = cli_data_feature_dim(d);
+    CHECK(dims == 0, "feature dim of classify");
+    cli_data_close(d);
+
+    /* words, a token only in validation reads as <unk>; split by seed */
+    char text[4096] = "";
+    for (int i = 0; i < 40; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "%s\tw%d common\n", i % 3 ? "x" : "y", i);
+        strcat(text, line);
+    }
+    c = config(8, 0, 0.25, 3);
+    d = open_ok("classify", "cw.txt", text, 1, &c);
+    if (!d)
+        return;
+    CHECK(d->n_train == 30 && d->n_val == 10, "split 30/10: %lld/%lld", (long long)d->n_train, (long long)d->n_val);
+    CHECK(d->src.n == 2 + 30 + 1, "vocab of the training split: %lld", (long long)d->src.n);
+    cli_example e;
+    int unk = 0;
+    for (int64_t i = 0; cli_data_example(d, 1, i, &e); i++)
+        unk += e.src_len == 2 && e.src[0] == CLI_UNK && e.src[1] == id_of(&d->src, "common");
+    CHECK(unk == 10, "validation tokens unseen in training are <unk>: %d of 10", unk);
+    cli_data *d2 = open_ok("classify", "cw.txt", text, 1, &c);
+    c.seed = 4;
+    cli_data *d3 = open_ok("classify", "cw.txt", text, 1, &c);
+    if (d2 && d3) {
+        int same2 = 1, same3 = 1;
+        cli_example e2;
+        for (int64_t i = 0; cli_data_example(d, 1, i, &e); i++) {
+            cli_data_example(d2, 1, i, &e2);
+            same2 &= e.line == e2.line;
+            cli_data_example(d3, 1, i, &e2);
+            same3 &= e.line == e2.line;
+        }
+        CHECK(same2, "the same seed gives the same split");
+        CHECK(!same3, "another seed gives another split");
+        /* training passes: every example once; the order depends on the pass seed */
+        seqnn_batch b1;
+        int64_t order[2][40], n[2] = {0, 0};
+        for (int p = 0; p < 2; p++) {
+            d->begin(d, 0, (uint64_t)p);
+            while (d->next(d, 0, &c, &b1))
+                for (int64_t k = 0; k < b1.batch; k++)
+                    order[p][n[p]++] = b1.tokens[k];
+        }
+        CHECK(n[0] == 30 && n[1] == 30, "passes of 30");
+        CHECK(memcmp(order[0], order[1], sizeof order[0]) != 0, "pass orders differ between seeds");
+    }
+    cli_data_close(d2);
+    cli_data_close(d3);
+    /* eval with the model's vocabularies: all of the file, unknown labels refused */
+    c = config(8, 0, 1.0, 3);
+    cli_data *d4 = NULL;
+    const char *path = write_file("cw2.txt", "x\tw1 zzz\n", 9);
+    CHECK(cli_data_open("classify", path, 1, &c, &d->src, &d->tgt, &d4) == SEQNN_OK, "eval open: %s",
+          seqnn_last_error());
+    if (d4) {
+        CHECK(d4->n_val == 1 && d4->n_train == 0 && d4->src.n == d->src.n, "eval split");
+        cli_data_close(d4);
+    }
+    path = write_file("cw3.txt", "x\tw1\nz\tw2\n", 10);
+    CHECK(cli_data_open("classify", path, 1, &c, &d->src, &d->tgt, &d4) != SEQNN_OK &&
+              strstr(seqnn_last_error(), "cw3.txt:2:"), "unknown label: %s", seqnn_last_error());
+    cli_data_close(d);
+}
+
+static void test_tag(void)
+{
+    seqnn_train_config c = config(4, 0, 0.0, 1);
+    cli_data *d = open_ok("tag", "t.txt", "0 1 1\t1 0 0\n1\t0\n", 1, &c);
+    if (!d)
+        return;
+    CHECK(d->tgt.n == 3 && !strcmp(d->tgt.tok[0], "<pad>"), "tags: <pad> first");
+    seqnn_batch b;
+    d->begin(d, 1, 1);
+    CHECK(!d->next(d, 1, &c, &b), "empty validation");
+    d->begin(d, 0, 1);
+    CHECK(d->next(d, 0, &c, &b), "a batch");
+    CHECK(b.seq_len == 3 && b.batch == 2, "shape %lldx%lld", (long long)b.seq_len, (long long)b.batch);
+    for (int64_t k = 0; k < 2; k++) {
+        int64_t len = b.lengths[k];
+        for (int64_t t = 0; t < 3; t++) {
+            int32_t tok = b.tokens[t * 2 + k], tg = b.targets[t * 2 + k];
+            if (t >= len) {
+                CHECK(tok == CLI_PAD && tg == -100, "padding: token %d target %d", tok, tg);
+            } else {
+                /* every tag is the complement of its token */
+                CHECK(!strcmp(d->tgt.tok[tg], !strcmp(d->src.tok[tok], "0") ? "1" : "0"), "tag");
+            }
+        }
+    }
+    CHECK(!d->next(d, 0, &c, &b), "one batch");
+    cli_data_close(d);
+}
+
+static void test_translate(void)
+{
+    seqnn_train_config c = config(4, 0, 0.0, 1);
+    cli_data *d = open_ok("translate", "tr.txt", "ab\txyz\nb\tz\n", 0, &c);
+    if (!d)
+        return;
+    CHECK(d->tgt.n == 7 && !strcmp(d->tgt.tok[CLI_BOS], "<bos>") && !strcmp(d->tgt.tok[CLI_EOS], "<eos>"), "tgt");
+    seqnn_batch b;
+    d->begin(d, 0, 1);
+    CHECK(d->next(d, 0, &c, &b), "batch");
+    CHECK(b.dec_len == 4 && b.seq_len == 2, "dec_len %lld", (long long)b.dec_len);
+    for (int64_t k = 0; k < b.batch; k++) {
+        int xyz = b.lengths[k] == 2;
+        CHECK(b.dec_tokens[k] == CLI_BOS, "bos first");
+        CHECK(b.dec_lengths[k] == (xyz ? 4 : 2), "dec length");
+        int32_t want[4];
+        if (xyz) {
+            want[0] = (int32_t)id_of(&d->tgt, "x"), want[1] = (int32_t)id_of(&d->tgt, "y");
+            want[2] = (int32_t)id_of(&d->tgt, "z"), want[3] = CLI_EOS;
+        } else {
+            want[0] = (int32_t)id_of(&d->tgt, "z"), want[1] = CLI_EOS, want[2] = want[3] = -100;
+        }
+        int32_t tgt_len = xyz ? 3 : 1;
+        for (int t = 0; t < 4; t++) {
+            CHECK(b.targets[t * b.batch + k] == want[t], "target %d", t);
+            int32_t in = t == 0 ? CLI_BOS : t - 1 < tgt_len ? want[t - 1] : CLI_PAD;
+            CHECK(b.dec_tokens[t * b.batch + k] == in, "dec token %d", t);
+        }
+    }
+    cli_data_close(d);
+    /* truncation to seq_len */
+    c = config(4, 2, 0.0, 1);
+    d = open_ok("translate", "tr2.txt", "abcd\txyz\n", 0, &c);
+    if (d) {
+        cli_example e;
+        CHECK(cli_data_example(d, 0, 0, &e) && e.src_len == 2 && e.tgt_len == 2, "truncated");
+        cli_data_close(d);
+    }
+}
+
+static void test_regress(void)
+{
+    seqnn_train_config c = config(4, 0, 0.0, 1);
+    cli_data *d = open_ok("regress", "r.txt", "1,2 3,4 5,6\t0.5\n-1,1e-1\t2\n", 0, &c);
+    if (!d)
+        return;
+    CHECK(cli_data_feature_dim(d) == 2 && cli_data_value_count(d) == 1, "dims");
+    seqnn_batch b;
+    d->begin(d, 0, 1);
+    CHECK(d->next(d, 0, &c, &b), "batch");
+    CHECK(b.seq_len == 3 && b.batch == 2 && b.features && b.values && !b.tokens, "regress batch");
+    for (int64_t k = 0; k < 2; k++) {
+        if (b.lengths[k] == 3) {
+            CHECK(b.values[k] == 0.5f, "value");
+            CHECK(b.features[(2 * 2 + k) * 2 + 1] == 6.0f, "feature [2, k, 1]");
+        } else {
+            CHECK(b.values[k] == 2.0f && b.features[k * 2] == -1.0f && b.features[k * 2 + 1] == 0.1f, "second");
+            CHECK(b.features[(1 * 2 + k) * 2] == 0.0f, "zero padding");
+        }
+    }
+    cli_data_close(d);
+}
+
+static void test_errors(void)
+{
+    expect_error("classify", "empty.txt", "", 0, 0, "empty.txt: the file is empty");
+    expect_error("classify", "blank.txt", "\n  \n\t\n", 0, 0, "blank.txt: no examples");
+    expect_error("classify", "notab.txt", "a\tb\n\nno tab here\n", 0, 0, "notab.txt:3: no TAB");
+    expect_error("classify", "nul.txt", "a\tb\nc\t\0d\n", 9, 0, "nul.txt:2: a NUL byte");
+    expect_error("classify", "notext.txt", "a\tb\nc\t\n", 0, 0, "notext.txt:2: the text");
+    expect_error("classify", "nolabel.txt", " \tb\n", 0, 0, "nolabel.txt:1: the label");
+    expect_error("classify", "nowords.txt", "a\t   \n", 0, 1, "nowords.txt:1: the text");
+    expect_error("tag", "count.txt", "a b\tX Y\na b c\tX Y\n", 0, 1, "count.txt:2: 2 tags for 3 tokens");
+    expect_error("tag", "chars.txt", "ab\tX Y\nab c\tX Y\n", 0, 0, "chars.txt:2: 2 tags for 4 characters");
+    expect_error("translate", "notarget.txt", "ab\tc\nab\t\n", 0, 0, "notarget.txt:2: the target");
+    expect_error("regress", "nan.txt", "1,2\t1\n1,x\t1\n", 0, 0, "nan.txt:2: step 1: 'x' is not a number");
+    expect_error("regress", "inf.txt", "inf\t1\n", 0, 0, "inf.txt:1: step 1: 'inf'");
+    expect_error("regress", "dims.txt", "1,2 3,4\t1\n1,2 3\t1\n", 0, 0, "dims.txt:2: step 2 has 1 features");
+    expect_error("regress", "val.txt", "1\t1\n2\tz\n", 0, 0, "val.txt:2: value 'z' is not a number");
+    expect_error("regress", "nval.txt", "1\t1,2\n2\t3\n", 0, 0, "nval.txt:2: 1 values");
+    expect_error("regress", "noval.txt", "1\t \n", 0, 0, "noval.txt:1: the value");
+    expect_error("nope", "x.txt", "a\tb\n", 0, 0, "unknown data format 'nope'");
+    seqnn_train_config c = config(4, 0, 0.5, 1);
+    cli_data *d = NULL;
+    const char *path = write_file("one.txt", "a\tb\n", 4);
+    CHECK(cli_data_open("classify", path, 0, &c, NULL, NULL, &d) != SEQNN_OK &&
+              strstr(seqnn_last_error(), "none for training"), "one example, 50%% validation: %s", seqnn_last_error());
+    snprintf((char *)path, 2048, "%s/missing.txt", dir);
+    CHECK(cli_data_open("tag", path, 0, &c, NULL, NULL, &d) != SEQNN_OK &&
+              strstr(seqnn_last_error(), "missing.txt"), "missing file: %s", seqnn_last_error());
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: test_data_lines WORK_DIR\n");
+        return 2;
+    }
+    snprintf(dir, sizeof dir, "%s", argv[1]);
+    test_classify();
+    test_tag();
+    test_translate();
+    test_regress();
+    test_errors();
+    printf("%s: %d failure%s\n", fails ? "FAIL" : "PASS", fails, fails == 1 ? "" : "s");
+    return fails ? 1 : 0;
+}
