@@ -54,7 +54,7 @@ typedef struct bench_opts {
     char plugins[256];                   /* "" = every loaded plugin */
     char peers[256];                     /* "all", "none" or a list */
     int threads[8], nthreads;
-    int reps, warmup;
+    int reps, warmup, rounds;
     int cpu_clock;
     double budget;                       /* seconds of timed runs per implementation */
     FILE *csv;
@@ -176,6 +176,7 @@ typedef struct bench_result {
     double median, min, max;
     double work;                         /* flops or bytes of one iteration */
     int is_peer;
+    int failed, skipped;                 /* could not run (note says why); not asked for this case */
 } bench_result;
 
 static void result_finish(bench_result *r)
@@ -1026,8 +1027,9 @@ static void bench_one(const bench_case *c, int threads, const bench_opts *o, cha
 {
     char desc[200];
     case_describe(c, desc, sizeof desc);
-    printf("\n== %s | %d thread%s | %s clock, median of %d after %d warm-up\n", desc, threads,
-           threads == 1 ? "" : "s", o->cpu_clock ? "process CPU" : "wall", o->reps, o->warmup);
+    printf("\n== %s | %d thread%s | %s clock, median of %d (%d round%s of %d after %d warm-up)\n", desc, threads,
+           threads == 1 ? "" : "s", o->cpu_clock ? "process CPU" : "wall", o->rounds * o->reps, o->rounds,
+           o->rounds == 1 ? "" : "s", o->reps, o->warmup);
     int flops = c->op != OP_OPTIM;
     double work = flops ? case_flops(c) : case_bytes(c);
     if (flops)
@@ -1047,11 +1049,37 @@ static void bench_one(const bench_case *c, int threads, const bench_opts *o, cha
     snprintf(t, sizeof t, "%d", threads);
     setenv("SEQNN_NUM_THREADS", t, 1);
     for (int i = 0; i < nplugins; i++) {
-        bench_result *r = &ours_r[i];
-        copy_str(r->impl, sizeof r->impl, plugins[i]);
+        copy_str(ours_r[i].impl, sizeof ours_r[i].impl, plugins[i]);
+        ours_r[i].work = work;
+    }
+    for (int p = 0; p < 5; p++) {
+        bench_result *r = &peer_r[p];
+        copy_str(r->impl, sizeof r->impl, peer_names[p]);
+        r->is_peer = 1;
         r->work = work;
-        if (run_plugin(plugins[i], c, o, r) != 0) {
-            printf("  plugin %s: not available (%s)\n", plugins[i], r->note);
+        r->failed = !peer_applies(peer_names[p], c) || (strcmp(o->peers, "all") && !list_has(o->peers, peer_names[p]));
+        r->skipped = r->failed;
+    }
+    /* rounds: every implementation in turn, again and again, so that a busy
+     * moment of the machine falls on all of them alike; samples are pooled */
+    for (int round = 0; round < o->rounds; round++) {
+        for (int i = 0; i < nplugins; i++)
+            if (!ours_r[i].failed && run_plugin(plugins[i], c, o, &ours_r[i]) != 0)
+                ours_r[i].failed = 1;
+        for (int p = 0; p < 5; p++) {
+            bench_result *r = &peer_r[p];
+            if (r->failed)
+                continue;
+            int rc = !strcmp(r->impl, "triad") ? run_triad(c->params, threads, o, r) : run_peer(r->impl, c, threads, o, r);
+            if (rc != 0 || r->n == 0)
+                r->failed = 1;
+        }
+    }
+    for (int i = 0; i < nplugins; i++) {
+        bench_result *r = &ours_r[i];
+        if (r->failed) {
+            printf("  plugin %s: not available (%s)\n", r->impl, r->note);
+            r->n = 0;
             continue;
         }
         result_finish(r);
@@ -1059,22 +1087,18 @@ static void bench_one(const bench_case *c, int threads, const bench_opts *o, cha
         csv_row(o->csv, desc, threads, r, peak, flops, NULL, 0, 0);
     }
     for (int p = 0; p < 5; p++) {
-        const char *name = peer_names[p];
         bench_result *r = &peer_r[p];
-        snprintf(r->impl, sizeof r->impl, "%s", name);
-        r->is_peer = 1;
-        r->work = work;
-        if (!peer_applies(name, c) || (strcmp(o->peers, "all") && !list_has(o->peers, name)))
+        int rflops = !strcmp(r->impl, "triad") ? 0 : flops;
+        if (r->skipped)
             continue;
-        int rc = !strcmp(name, "triad") ? run_triad(c->params, threads, o, r) : run_peer(name, c, threads, o, r);
-        if (rc != 0 || r->n == 0) {
-            printf("  peer %s: not available (%s)\n", name, r->note);
+        if (r->failed) {
+            printf("  peer %s: not available (%s)\n", r->impl, r->note);
             r->n = 0;
             continue;
         }
         result_finish(r);
-        print_row(c, r, peak, !strcmp(name, "triad") ? 0 : flops);
-        csv_row(o->csv, desc, threads, r, peak, !strcmp(name, "triad") ? 0 : flops, NULL, 0, 0);
+        print_row(c, r, peak, rflops);
+        csv_row(o->csv, desc, threads, r, peak, rflops, NULL, 0, 0);
     }
     for (int i = 0; i < nplugins; i++) {
         if (ours_r[i].n == 0)
@@ -1092,14 +1116,14 @@ static void bench_one(const bench_case *c, int threads, const bench_opts *o, cha
             char tgt[64] = "";
             if (target > 0)
                 snprintf(tgt, sizeof tgt, "; target >= %.2f: %s", target, ratio >= target ? "met" : "MISSED");
-            printf("ratio %s/%s = %.2fx (%s, %d thread%s%s)\n", ours_r[i].impl, r->impl, ratio, desc, threads,
+            printf("ratio %s/%s = %.3fx (%s, %d thread%s%s)\n", ours_r[i].impl, r->impl, ratio, desc, threads,
                    threads == 1 ? "" : "s", tgt);
             csv_row(o->csv, desc, threads, &ours_r[i], peak, flops, r->impl, ratio, target);
             if (summary.n < 512)
             {
                 char pair[72];
                 snprintf(pair, sizeof pair, "%s/%s", ours_r[i].impl, r->impl);
-                snprintf(summary.lines[summary.n++], sizeof summary.lines[0], "%-62.62s %2d  %-20s %6.2fx %s",
+                snprintf(summary.lines[summary.n++], sizeof summary.lines[0], "%-62.62s %2d  %-20s %7.3fx %s",
                          desc, threads, pair, ratio,
                          target > 0 ? (ratio >= target ? "met" : "MISSED") : "");
             }
@@ -1125,7 +1149,8 @@ static void bench_usage(FILE *f)
             "mode:   --train (forward + backward; default inference) | --both\n"
             "run:    --plugin LIST (default: every loaded plugin)  --peers LIST|all|none\n"
             "        (peers: openblas, onednn, onednn-avx2, torch, triad)  --threads LIST (default 1,all)\n"
-            "        --reps N (5)  --warmup N (1)  --clock wall|cpu (cpu: process CPU time, 1 thread only)\n"
+            "        --reps N (5)  --warmup N (1)  --rounds R (1: every implementation R times in turn,\n"
+            "        samples pooled)  --clock wall|cpu (cpu: process CPU time, 1 thread only)\n"
             "        --budget SECONDS (timed seconds per implementation, default 120)  --csv FILE\n"
             "--suite: the issue's table (GEMM, LSTM/GRU/RNN H=256/512/1024 inference and training,\n"
             "        2-layer bidirectional LSTM H=512, Kim-CNN conv bank, attention, Adam/SGD/clip).\n"
@@ -1297,6 +1322,7 @@ int seqnn_cli_bench(int argc, char **argv)
     snprintf(o.peers, sizeof o.peers, "all");
     o.reps = 5;
     o.warmup = 1;
+    o.rounds = 1;
     o.budget = 120;
     int all = nprocs();
     o.threads[0] = 1;
@@ -1370,6 +1396,8 @@ int seqnn_cli_bench(int argc, char **argv)
             }
         } else if (OPT("--reps")) {
             o.reps = atoi(v);
+        } else if (OPT("--rounds")) {
+            o.rounds = atoi(v);
         } else if (OPT("--warmup")) {
             o.warmup = atoi(v);
         } else if (OPT("--budget")) {
@@ -1412,8 +1440,8 @@ int seqnn_cli_bench(int argc, char **argv)
         bench_usage(stderr);
         return 2;
     }
-    if (o.reps < 1 || o.reps > BENCH_MAX_SAMPLES || o.warmup < 0) {
-        fprintf(stderr, "seqnn bench: --reps must be 1..%d and --warmup >= 0\n", BENCH_MAX_SAMPLES);
+    if (o.reps < 1 || o.rounds < 1 || o.reps * o.rounds > BENCH_MAX_SAMPLES || o.warmup < 0) {
+        fprintf(stderr, "seqnn bench: --reps times --rounds must be 1..%d and --warmup >= 0\n", BENCH_MAX_SAMPLES);
         return 2;
     }
     if (batch > 0)
