@@ -61,6 +61,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "seqnn/model.h"
 #include "seqnn/safetensors.h"
 
@@ -829,8 +830,10 @@ int main(int argc, char **argv)
         return 1;
     }
     qsort(names, (size_t)n_models, sizeof names[0], cmp_str);
-    if (work)
+    if (work) {
+        mkdir(work, 0755);               /* may exist; a save into it fails loudly otherwise */
         clean_work(work);
+    }
 
     seqnn_registry *reg;
     if (seqnn_registry_open(&reg)) {
