@@ -3,6 +3,7 @@
  * safetensors file written atomically. Loading validates the whole file
  * against the model before anything is changed. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +147,11 @@ seqnn_status seqnn_model_load(seqnn_model *m, const char *path)
     for (int64_t k = 0; k < m->n_params && s == SEQNN_OK; k++) {
         const fe_param *p = &m->params[k];
         s = seqnn_safetensors_read_f32(st, p->name, all + p->off, p->count);
+        for (int64_t j = 0; s == SEQNN_OK && j < p->count; j++)
+            if (!isfinite(all[p->off + j]))
+                s = seqnn_set_error(NULL, SEQNN_ERR_FORMAT,
+                                    "%s: tensor '%s' holds a non-finite value at element %lld (a diverged run?)", path,
+                                    p->name, (long long)j);
         for (int j = 0; j + 1 < nbuf && s == SEQNN_OK; j++) {
             char name[FE_NAME + 80];
             snprintf(name, sizeof name, "optim.%s.%s", p->name, m->slots[j].name);

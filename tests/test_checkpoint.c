@@ -182,6 +182,7 @@ typedef struct craft {
     const char *extra;                   /* extra F32 tensor [3] */
     const char *as_i32;                  /* this tensor written as I32 */
     int as_f64;                          /* every tensor as F64 */
+    const char *nan;                     /* this tensor's element 1 set to NaN */
 } craft;
 
 static int write_crafted(seqnn_model *m, const char *path, const craft *c)
@@ -202,6 +203,8 @@ static int write_crafted(seqnn_model *m, const char *path, const craft *c)
         double *d = malloc((size_t)t->count * sizeof *d);
         int32_t *n = malloc((size_t)t->count * sizeof *n);
         seqnn_status s = v && d && n ? seqnn_safetensors_read_f32(st, t->name, v, t->count) : SEQNN_ERR_NO_MEMORY;
+        if (s == SEQNN_OK && c->nan && !strcmp(t->name, c->nan) && t->count > 1)
+            v[1] = NAN;
         for (int64_t k = 0; s == SEQNN_OK && k < t->count; k++) {
             d[k] = v[k];
             n[k] = (int32_t)(v[k] * 100);
@@ -385,6 +388,14 @@ static void test_crafted(void)
     if (!write_crafted(src, p, &c)) {
         const char *names[] = {"fc.bias", NULL};
         expect_refused("a checkpoint with an integer tensor", m, p, SEQNN_OK, names);
+    }
+
+    memset(&c, 0, sizeof c);
+    c.nan = "fc.weight";
+    path_of(p, sizeof p, "nan.safetensors");
+    if (!write_crafted(src, p, &c)) {
+        const char *names[] = {"fc.weight", "non-finite", NULL};
+        expect_refused("a checkpoint holding NaN (a diverged run)", m, p, SEQNN_ERR_FORMAT, names);
     }
 
     /* float64 state_dicts (a PyTorch model in double) load, rounded to float32 */

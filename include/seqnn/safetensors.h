@@ -12,8 +12,9 @@
  * before anything is exposed; tensors must tile the data section exactly (no
  * holes, no overlaps) as the reference implementation requires; names are
  * unique. Supported dtypes: F32, F64, I32, I64 (others are refused with the
- * tensor's name). Malformed or truncated input gives SEQNN_ERR_FORMAT (an
- * unreadable file SEQNN_ERR_IO) and a message naming the tensor, readable with
+ * tensor's name). Malformed or truncated input gives SEQNN_ERR_FORMAT (a
+ * missing file SEQNN_ERR_NOT_FOUND, another unreadable one SEQNN_ERR_IO)
+ * and a message naming the tensor, readable with
  * seqnn_last_error(); it never crashes and never reads out of bounds.
  *
  * Writer: tensors are copied when added; save writes "<path>.tmp.*" in the
