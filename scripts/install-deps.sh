@@ -1,10 +1,15 @@
 #!/bin/sh
 # Installs what building, testing and running seqnn need, from Debian 12's
 # packages (run as root, or with sudo available). Safe to run again.
+# usage: install-deps.sh [test]   (test: also what the test suite needs:
+# PyTorch and NumPy for the interoperability checks)
 set -eu
 packages="cmake gcc make pkg-config libc6-dev
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo libclblast-dev
   fortunes gnuplot-nox"
+if [ "${1:-}" = test ]; then
+    packages="$packages python3 python3-torch python3-numpy"
+fi
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

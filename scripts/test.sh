@@ -5,7 +5,7 @@
 # UndefinedBehaviorSanitizer.
 set -eu
 cd "$(dirname "$0")/.."
-sh scripts/install-deps.sh
+sh scripts/install-deps.sh test
 BUILD_DIR=build sh scripts/build.sh
 (cd build && ctest --output-on-failure -j 2)
 echo "== again under ASan + UBSan"
