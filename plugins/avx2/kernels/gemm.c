@@ -180,6 +180,8 @@ typedef struct gemm_job {
     float *bpack_dst;                    /* packing target (general path) */
     int64_t chunk;                       /* columns per compute task (multiple of NR) */
     float *apack;                        /* per-thread MC x KC panels */
+    const float *apre;                   /* or, with one row block, all of A packed once
+                                          * (simd_gemm_pack_a's layout) */
     float *bjit;                         /* per-thread KC x GEMM_JIT_COLS: B packed just in time
                                           * (one row block: each panel is used by one task) */
     int jit_chunk;                       /* 1: a task's whole chunk per depth block, row by row
@@ -230,8 +232,11 @@ static void gemm_compute_task(void *ctx, int64_t task, int tid)
     for (int64_t pc = 0; pc < g->k; pc += KC) {
         int64_t kc = gemm_min(KC, g->k - pc);
         float beta = pc == 0 ? g->beta : 1.0f;
-        for (int64_t i = 0; i < mc; i += MR)
-            gemm_pack_a_panel(g->ta, g->a, g->lda, i0 + i, gemm_min(MR, mc - i), pc, kc, ap + i * kc);
+        if (g->apre)
+            ap = (float *)g->apre + pc * gemm_ceil_div(g->m, MR) * MR;
+        else
+            for (int64_t i = 0; i < mc; i += MR)
+                gemm_pack_a_panel(g->ta, g->a, g->lda, i0 + i, gemm_min(MR, mc - i), pc, kc, ap + i * kc);
         float *bb = g->bjit ? g->bjit + (size_t)tid * KC * GEMM_JIT_COLS : NULL;
         if (bb && g->jit_chunk) {
             /* this task's panels for this depth block, L2-resident; whole panels of
@@ -330,7 +335,16 @@ int simd_sgemm(simd_device *dev, int ta, int tb, int64_t m, int64_t n, int64_t k
     const int jit = m <= MC;
     float *bpack = jit ? simd_scratch(dev, SIMD_SCRATCH_GEMM_B, (size_t)simd_threads_count() * KC * GEMM_JIT_COLS)
                        : simd_scratch(dev, SIMD_SCRATCH_GEMM_B, (size_t)nc_alloc * k);
-    g.apack = gemm_apack(dev);
+    if (jit) {
+        /* one row block: A packed once here rather than by every column task */
+        float *apre = simd_scratch(dev, SIMD_SCRATCH_GEMM_A, simd_gemm_packed_a_count(m, k));
+        if (apre)
+            simd_gemm_pack_a(ta, m, k, a, lda, apre);
+        g.apre = apre;
+        g.apack = apre;
+    } else {
+        g.apack = gemm_apack(dev);
+    }
     if (!bpack || !g.apack)
         return -1;
     g.bjit = jit ? bpack : NULL;
