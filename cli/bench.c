@@ -861,7 +861,7 @@ static int run_peer(const char *name, const bench_case *c, int threads, const be
         snprintf(interp, sizeof interp, "%s", py && *py ? py : "/usr/bin/python3");
         snprintf(prog, sizeof prog, "%s/seqnn-peer-torch.py", dir);
         if (access(interp, X_OK) != 0) {
-            snprintf(r->note, sizeof r->note, "%s not found", interp);
+            snprintf(r->note, sizeof r->note, "%.200s not found", interp);
             return -1;
         }
     }
@@ -944,7 +944,7 @@ static int run_peer(const char *name, const bench_case *c, int threads, const be
         return -1;
     }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        snprintf(r->note, sizeof r->note, "exited abnormally: %s", other);
+        snprintf(r->note, sizeof r->note, "exited abnormally: %.200s", other);
         r->n = 0;
         return -1;
     }
