@@ -864,8 +864,14 @@ seqnn_status seqnn_safetensors_read_f32(const seqnn_safetensors *st, const char 
     seqnn_status s = st_lookup(st, name, count, SEQNN_ST_F32, SEQNN_ST_F64, "F32 or F64", &t);
     if (s != SEQNN_OK)
         return s;
-    for (int64_t i = 0; i < count; i++)
-        dst[i] = (float)st_get_f(t, i);
+    for (int64_t i = 0; i < count; i++) {
+        if (t->dtype == SEQNN_ST_F32) {  /* bit-exact: a float -> double -> float trip quiets signalling NaNs */
+            uint32_t u = st_le32(t->data + 4 * i);
+            memcpy(&dst[i], &u, sizeof u);
+        } else {
+            dst[i] = (float)st_get_f(t, i);
+        }
+    }
     return SEQNN_OK;
 }
 
