@@ -145,9 +145,12 @@ static int report_regress(seqnn_model *m, cli_data *d, const seqnn_train_config 
             se += r * r;
             integers &= e.values[k] == floorf(e.values[k]);
         }
-    if (n > 0 && n_train > 0)
-        fprintf(f, "baseline: predicting the training mean%s %.4g: MSE %.6f (%lld values)\n",
-                K > 1 ? " of each value (first)" : "", mean[0], se / (double)(n * K), (long long)(n * K));
+    if (n > 0 && n_train > 0 && K == 1)
+        fprintf(f, "baseline: predicting the training mean %.4g: MSE %.6f (%lld values)\n", mean[0],
+                se / (double)n, (long long)n);
+    else if (n > 0 && n_train > 0)
+        fprintf(f, "baseline: predicting each of the %lld values' training mean: MSE %.6f (%lld values)\n",
+                (long long)K, se / (double)(n * K), (long long)(n * K));
     free(mean);
     if (!integers || n == 0 || seqnn_model_loss(m) != SEQNN_LOSS_MSE)
         return 0;
@@ -256,16 +259,25 @@ int cli_translate_attention(seqnn_model *m, const cli_vocab *src, const cli_voca
         goto done;
     }
     logits = malloc((size_t)(Td * classes) * sizeof *logits);
-    int64_t cap = Td * ns * 64;          /* up to 64 heads */
-    w = malloc((size_t)cap * sizeof *w);
-    if (!logits || !w) {
+    if (!logits) {
         fprintf(stderr, "seqnn: out of memory\n");
         rc = 1;
         goto done;
     }
     int64_t dims[4];
     if (seqnn_model_predict(m, &b, logits, Td * classes) != SEQNN_OK ||
-        seqnn_model_attention_weights(m, NULL, w, cap, dims) != SEQNN_OK) {
+        seqnn_model_attention_weights(m, NULL, NULL, 0, dims) != SEQNN_OK) {
+        rc = fail("attention weights");
+        goto done;
+    }
+    int64_t count = dims[0] * dims[1] * dims[2] * dims[3];
+    w = malloc((size_t)(count > 0 ? count : 1) * sizeof *w);
+    if (!w) {
+        fprintf(stderr, "seqnn: out of memory\n");
+        rc = 1;
+        goto done;
+    }
+    if (seqnn_model_attention_weights(m, NULL, w, count, dims) != SEQNN_OK) {
         rc = fail("attention weights");
         goto done;
     }

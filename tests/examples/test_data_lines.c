@@ -280,6 +280,108 @@ static void test_errors(void)
               strstr(seqnn_last_error(), "missing.txt"), "missing file: %s", seqnn_last_error());
 }
 
+/* cli_metrics_report and cli_translate_attention on small untrained models:
+ * the lines appear, baselines hold the numbers counted by hand. */
+static char *report(seqnn_model *m, cli_data *d, const seqnn_train_config *c, const char *name)
+{
+    static char buf[8192];
+    char path[2048];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w+");
+    buf[0] = 0;
+    if (!f)
+        return buf;
+    int rc = cli_metrics_report(m, d, c, 1, 0, f);
+    CHECK(rc == 0, "%s: report failed: %s", name, seqnn_last_error());
+    rewind(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    printf("%s:\n%s", name, buf);
+    return buf;
+}
+
+static seqnn_model *model(const char *text, const cli_data *d, seqnn_context *ctx)
+{
+    seqnn_modelfile_var vars[8];
+    int nv = cli_data_vars(d, vars, 8);
+    seqnn_model *m = NULL;
+    if (seqnn_modelfile_parse(text, strlen(text), "test", vars, nv, &m, NULL) != SEQNN_OK ||
+        seqnn_model_build(m, ctx, 1) != SEQNN_OK) {
+        CHECK(0, "model: %s", seqnn_last_error());
+        seqnn_model_destroy(m);
+        return NULL;
+    }
+    return m;
+}
+
+static void test_metrics(void)
+{
+    seqnn_context *ctx = NULL;
+    if (seqnn_context_create("ref", &ctx) != SEQNN_OK) {
+        CHECK(0, "ref plugin: %s", seqnn_last_error());
+        return;
+    }
+    /* tag: training tags 0 x3, 1 x4 -> '1'; validation = everything (val 1.0 needs vocabularies, so 0.5) */
+    seqnn_train_config c = config(2, 0, 0.5, 1);
+    cli_data *d = open_ok("tag", "mt.txt", "0 0 0\t1 1 1\n1\t0\n1 1\t0 0\n0 1\t1 0\n", 1, &c);
+    seqnn_model *m = d ? model("seqnn 1\ninput tokens vocab=$vocab\nembedding dim=3\ndense out=$classes\n", d, ctx)
+                       : NULL;
+    if (m) {
+        int64_t counts[3] = {0, 0, 0}, hit = 0, total = 0;
+        cli_example e;
+        for (int64_t i = 0; cli_data_example(d, 0, i, &e); i++)
+            for (int64_t s = 0; s < e.tgt_len; s++)
+                counts[e.tgt[s]]++;
+        int64_t major = counts[2] > counts[1] ? 2 : 1;
+        for (int64_t i = 0; cli_data_example(d, 1, i, &e); i++)
+            for (int64_t s = 0; s < e.tgt_len; s++)
+                hit += e.tgt[s] == major, total++;
+        char want[256];
+        snprintf(want, sizeof want, "baseline: always tag '%s' (the most common in training): accuracy %.2f%% (%lld tags)",
+                 d->tgt.tok[major], 100.0 * (double)hit / (double)total, (long long)total);
+        CHECK(strstr(report(m, d, &c, "mt.out"), want), "tag baseline: want '%s'", want);
+    }
+    seqnn_model_destroy(m);
+    cli_data_close(d);
+    /* translate: exact match over every validation pair; attention CSV */
+    d = open_ok("translate", "mtr.txt", "ab\tba\nabc\tcba\nb\tb\nca\tac\n", 0, &c);
+    m = d ? model("seqnn 1\ninput tokens vocab=$src_vocab\nembedding dim=4\ngru hidden=6\ndecoder vocab=$tgt_vocab\n"
+                  "embedding dim=4\ngru hidden=6\nattention encoder=1 score=bilinear\ndense out=$tgt_vocab\n", d, ctx)
+          : NULL;
+    if (m) {
+        CHECK(strstr(report(m, d, &c, "mtr.out"), "exact match (greedy decoding): "), "exact match line");
+        char csv[2048], out[2048];
+        snprintf(csv, sizeof csv, "%s/att.csv", dir);
+        snprintf(out, sizeof out, "%s/att.out", dir);
+        FILE *f = fopen(out, "w");
+        int rc = f ? cli_translate_attention(m, &d->src, &d->tgt, 0, "abc", 5, csv, f) : 1;
+        if (f)
+            fclose(f);
+        CHECK(rc == 0, "attention: %s", seqnn_last_error());
+        FILE *g = fopen(csv, "r");
+        int rows = 0, commas = 0, ch;
+        while (g && (ch = fgetc(g)) != EOF)
+            rows += ch == '\n', commas += ch == ',';
+        if (g)
+            fclose(g);
+        CHECK(rows >= 1 && rows <= 6 && commas == 2 * rows, "attention CSV: %d rows, %d commas", rows, commas);
+    }
+    seqnn_model_destroy(m);
+    cli_data_close(d);
+    /* regress with integer targets: the mean baseline and the rounded accuracy */
+    d = open_ok("regress", "mr.txt", "1,0 0,1\t1\n0,0\t0\n1,1 1,1\t2\n0,1\t1\n", 0, &c);
+    m = d ? model("seqnn 1\ninput features dim=2\ngru hidden=4 last=1\ndense out=1\nloss mse\n", d, ctx) : NULL;
+    if (m) {
+        const char *r = report(m, d, &c, "mr.out");
+        CHECK(strstr(r, "baseline: predicting the training mean ") && strstr(r, "rounded prediction = target: "),
+              "regress lines");
+    }
+    seqnn_model_destroy(m);
+    cli_data_close(d);
+    seqnn_context_destroy(ctx);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -292,6 +394,7 @@ int main(int argc, char **argv)
     test_translate();
     test_regress();
     test_errors();
+    test_metrics();
     printf("%s: %d failure%s\n", fails ? "FAIL" : "PASS", fails, fails == 1 ? "" : "s");
     return fails ? 1 : 0;
 }
