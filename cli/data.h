@@ -111,6 +111,17 @@ int cli_data_example(const cli_data *d, int split, int64_t i, cli_example *out);
 int64_t cli_data_feature_dim(const cli_data *d);
 int64_t cli_data_value_count(const cli_data *d);
 
+/* Checks that model m (built) fits data set d before the first batch: its
+ * output matches the format's targets (classify: a vector of $classes; tag
+ * and translate: a sequence over $classes / $tgt_vocab; regress: a vector of
+ * the K values of a line) and, for regress, its first layer reads the F
+ * features of a step. A mismatch would otherwise read past the batch's
+ * arrays. SEQNN_OK, or SEQNN_ERR_INVALID_ARG with a message naming both
+ * sizes and the data file (model_file names the model in it). Other formats:
+ * SEQNN_OK. */
+seqnn_status cli_data_check_model(const cli_data *d, const seqnn_model *m, const char *data_file,
+                                  const char *model_file);
+
 /* The figures a line format needs beyond the loss and per-target accuracy of
  * seqnn_model_evaluate, printed to f after the validation line (train and
  * eval): classify and tag: the majority-class baseline; translate: exact-match

@@ -9,6 +9,9 @@
 #include <string.h>
 #include "data.h"
 
+seqnn_status seqnn_set_error(void *ctx, seqnn_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Token text of ids (characters joined, words spaced), into buf. */
 static void ids_text(const cli_vocab *v, const int32_t *ids, int64_t n, char *buf, size_t size)
 {
@@ -313,4 +316,44 @@ done:
     free(logits);
     free(w);
     return rc;
+}
+
+/* ---------------------------------------------------- model against data --- */
+
+seqnn_status cli_data_check_model(const cli_data *d, const seqnn_model *m, const char *data_file,
+                                  const char *model_file)
+{
+    if (cli_data_examples(d, 0) + cli_data_examples(d, 1) == 0)
+        return SEQNN_OK;                 /* not a line format */
+    int seq;
+    int64_t n;
+    seqnn_status s = seqnn_model_output_shape(m, &seq, &n);
+    if (s != SEQNN_OK)
+        return s;
+    int regress = !strcmp(d->format, "regress"), want_seq = !strcmp(d->format, "tag") ||
+                                                           !strcmp(d->format, "translate");
+    int64_t want = regress ? cli_data_value_count(d) : d->tgt.n;
+    const char *what = regress ? "values per line" : !strcmp(d->format, "translate") ? "target symbols ($tgt_vocab)"
+                                                                                     : "classes ($classes)";
+    if (seq != want_seq || n != want)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                               "%s: the model outputs %s of %lld; the %s data of %s needs %s of %lld (%s)", model_file,
+                               seq ? "a sequence" : "one vector", (long long)n, d->format, data_file,
+                               want_seq ? "a sequence" : "one vector", (long long)want, what);
+    if (!regress)
+        return SEQNN_OK;
+    /* The input size a features model reads is the second extent of its first
+     * parameter whatever the first layer with parameters is: dense [out, in],
+     * rnn/lstm/gru weight_ih_l0 [gates*H, in], conv1d_bank [filters, in,
+     * width], self-attention in_proj_weight [3E, E]; layers without
+     * parameters (activation, dropout) keep the size. */
+    int64_t F = cli_data_feature_dim(d);
+    seqnn_param_info p;
+    if (seqnn_model_param_count(m) > 0 && seqnn_model_param(m, 0, &p) == SEQNN_OK && p.ndim >= 2 &&
+        p.shape[1] != F)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                               "%s: the model reads %lld features per step (its '%s' is [%lld, %lld]); the steps of "
+                               "%s have %lld (input features dim=%lld)", model_file, (long long)p.shape[1], p.name,
+                               (long long)p.shape[0], (long long)p.shape[1], data_file, (long long)F, (long long)F);
+    return SEQNN_OK;
 }

@@ -377,7 +377,30 @@ static void test_metrics(void)
         CHECK(strstr(r, "baseline: predicting the training mean ") && strstr(r, "rounded prediction = target: "),
               "regress lines");
     }
+    /* the model against the data: sizes that differ are refused before any batch */
+    CHECK(!m || cli_data_check_model(d, m, "mr.txt", "ok.seqnn") == SEQNN_OK, "a fitting model: %s",
+          seqnn_last_error());
     seqnn_model_destroy(m);
+    const char *misfits[][2] = {
+        {"seqnn 1\ninput features dim=3\ngru hidden=4 last=1\ndense out=1\nloss mse\n", "reads 3 features per step"},
+        {"seqnn 1\ninput features dim=3\nactivation tanh\nlstm hidden=4 last=1\ndense out=1\nloss mse\n", "reads 3 features per step"},
+        {"seqnn 1\ninput features dim=2\ngru hidden=4 last=1\ndense out=2\nloss mse\n", "one vector of 1"},
+        {"seqnn 1\ninput features dim=2\ngru hidden=4\ndense out=1\nloss mse\n", "outputs a sequence"},
+    };
+    for (size_t i = 0; d && i < sizeof misfits / sizeof misfits[0]; i++) {
+        seqnn_model *bad = NULL;
+        if (seqnn_modelfile_parse(misfits[i][0], strlen(misfits[i][0]), "bad", NULL, 0, &bad, NULL) == SEQNN_OK &&
+            seqnn_model_build(bad, ctx, 1) == SEQNN_OK) {
+            seqnn_status s = cli_data_check_model(d, bad, "mr.txt", "bad.seqnn");
+            CHECK(s != SEQNN_OK && strstr(seqnn_last_error(), misfits[i][1]) && strstr(seqnn_last_error(), "mr.txt"),
+                  "misfit %zu: %s", i, seqnn_last_error());
+            if (s != SEQNN_OK)
+                printf("ok: misfit refused: %s\n", seqnn_last_error());
+        } else {
+            CHECK(0, "misfit %zu does not build: %s", i, seqnn_last_error());
+        }
+        seqnn_model_destroy(bad);
+    }
     cli_data_close(d);
     seqnn_context_destroy(ctx);
 }
