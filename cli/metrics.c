@@ -46,6 +46,8 @@ static int64_t argmax_i64(const int64_t *counts, int64_t n)
 
 static int report_majority(cli_data *d, int split, FILE *f)
 {
+    if (cli_data_examples(d, 0) == 0)
+        return 0;                        /* no training split (eval --all): no majority to take */
     int tag = !strcmp(d->format, "tag");
     int64_t n = d->tgt.n;
     int64_t *counts = calloc((size_t)(n > 0 ? n : 1), sizeof *counts);
@@ -335,6 +337,14 @@ seqnn_status cli_data_check_model(const cli_data *d, const seqnn_model *m, const
     int64_t want = regress ? cli_data_value_count(d) : d->tgt.n;
     const char *what = regress ? "values per line" : !strcmp(d->format, "translate") ? "target symbols ($tgt_vocab)"
                                                                                      : "classes ($classes)";
+    if (regress && seq && n == want) {   /* a sequence output is one row per line when lines are 1 step */
+        int64_t steps = 0;
+        cli_example e;
+        for (int split = 0; split < 2; split++)
+            for (int64_t i = 0; cli_data_example(d, split, i, &e); i++)
+                steps = e.src_len > steps ? e.src_len : steps;
+        want_seq = steps == 1;
+    }
     if (seq != want_seq || n != want)
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
                                "%s: the model outputs %s of %lld; the %s data of %s needs %s of %lld (%s)", model_file,

@@ -402,6 +402,27 @@ static void test_metrics(void)
         seqnn_model_destroy(bad);
     }
     cli_data_close(d);
+    /* one step per line (bit problem 2): a feed-forward model's sequence output fits */
+    d = open_ok("regress", "m1.txt", "1,0\t0,1\n0,1\t1,0\n1,1\t0,0\n0,0\t1,1\n", 0, &c);
+    m = d ? model("seqnn 1\ninput features dim=2\ndense out=2\nloss mse\n", d, ctx) : NULL;
+    CHECK(!m || cli_data_check_model(d, m, "m1.txt", "ff.seqnn") == SEQNN_OK, "one-step lines: %s", seqnn_last_error());
+    seqnn_model_destroy(m);
+    cli_data_close(d);
+    /* no training split (eval --all with the model's vocabularies): no majority baseline */
+    c = config(2, 0, 0.5, 1);
+    d = open_ok("classify", "ma.txt", "a\txy\nb\tyx\na\txx\nb\tyy\n", 0, &c);
+    if (d) {
+        cli_data *all = NULL;
+        seqnn_train_config c1 = config(2, 0, 1.0, 1);
+        const char *path = write_file("ma2.txt", "a\txy\n", 5);
+        CHECK(cli_data_open("classify", path, 0, &c1, &d->src, &d->tgt, &all) == SEQNN_OK, "%s", seqnn_last_error());
+        m = all ? model("seqnn 1\ninput tokens vocab=$vocab\nembedding dim=2\ngru hidden=2 last=1\ndense out=$classes\n",
+                        all, ctx) : NULL;
+        CHECK(!m || !strstr(report(m, all, &c1, "ma.out"), "baseline"), "a baseline without a training split");
+        seqnn_model_destroy(m);
+        cli_data_close(all);
+    }
+    cli_data_close(d);
     seqnn_context_destroy(ctx);
 }
 
