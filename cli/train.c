@@ -182,6 +182,20 @@ static int load_checkpoint(const char *path, const char *backend, loaded *l)
     snprintf(name, sizeof name, "%s (its model file)", path);
     if (!rc && seqnn_modelfile_parse(mf, strlen(mf), name, vars, nv, &l->model, &l->cfg) != SEQNN_OK)
         rc = fail(NULL);
+    /* The data settings training ran with (its options may have overridden
+     * the model file's), so eval splits the data as training did. */
+    const char *cs = seqnn_safetensors_metadata(st, "seqnn.cli.seed");
+    const char *cv = seqnn_safetensors_metadata(st, "seqnn.cli.val");
+    const char *cq = seqnn_safetensors_metadata(st, "seqnn.cli.seq_len");
+    const char *cb = seqnn_safetensors_metadata(st, "seqnn.cli.batch_size");
+    if (!rc && cs)
+        l->cfg.seed = strtoull(cs, NULL, 10);
+    if (!rc && cv && strtod(cv, NULL) >= 0 && strtod(cv, NULL) < 1)
+        l->cfg.val_fraction = strtod(cv, NULL);
+    if (!rc && cq && strtoll(cq, NULL, 10) >= 0)
+        l->cfg.seq_len = strtoll(cq, NULL, 10);
+    if (!rc && cb && strtoll(cb, NULL, 10) >= 1)
+        l->cfg.batch = strtoll(cb, NULL, 10);
     seqnn_safetensors_close(st);
     if (!rc && seqnn_context_create(backend, &l->ctx) != SEQNN_OK)
         rc = fail("backend");
@@ -374,8 +388,13 @@ typedef struct train_pos {
 } train_pos;
 
 static int write_checkpoint(seqnn_model *m, const char *path, const char *model_text, const cli_data *d,
-                            int words, const train_pos *p)
+                            int words, const train_pos *p, const seqnn_train_config *cfg)
 {
+    char seed[32], val[32], seq[32], batch[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)cfg->seed);
+    snprintf(val, sizeof val, "%.17g", cfg->val_fraction);
+    snprintf(seq, sizeof seq, "%lld", (long long)cfg->seq_len);
+    snprintf(batch, sizeof batch, "%lld", (long long)cfg->batch);
     char *vocab = cli_vocab_serialize(&d->src);
     char *tgt = d->tgt.n ? cli_vocab_serialize(&d->tgt) : NULL;
     char ep[32], ba[32], bs[32], st[32], be[32], vl[32];
@@ -388,7 +407,9 @@ static int write_checkpoint(seqnn_model *m, const char *path, const char *model_
     const char *meta[] = {"seqnn.modelfile", model_text, "seqnn.format", d->format, "seqnn.words",
                           words ? "1" : "0", "seqnn.vocab", vocab ? vocab : "", "seqnn.tgt_vocab",
                           tgt ? tgt : "", "seqnn.val_loss", vl, "seqnn.cli.epoch", ep, "seqnn.cli.batch", ba,
-                          "seqnn.cli.best_step", bs, "seqnn.cli.stale", st, "seqnn.cli.best", be, NULL};
+                          "seqnn.cli.best_step", bs, "seqnn.cli.stale", st, "seqnn.cli.best", be,
+                          "seqnn.cli.seed", seed, "seqnn.cli.val", val, "seqnn.cli.seq_len", seq,
+                          "seqnn.cli.batch_size", batch, NULL};
     int rc = 0;
     if (!vocab || (d->tgt.n && !tgt))
         rc = 1, fprintf(stderr, "seqnn: out of memory\n");
@@ -506,6 +527,8 @@ int seqnn_cli_train(int argc, char **argv)
             rc = fail("backend");
     }
     if (!rc && seqnn_model_build(model, ctx, cfg.seed) != SEQNN_OK)
+        rc = fail(NULL);
+    if (!rc && cli_data_check_model(d, model, o.data, o.model_file) != SEQNN_OK)
         rc = fail(NULL);
     if (!rc && seqnn_model_set_optimizer(model, &cfg.optim) != SEQNN_OK)
         rc = fail("optimizer");
@@ -647,8 +670,8 @@ int seqnn_cli_train(int argc, char **argv)
                 pos.stale++;
             }
             saved |= improved;
-            if ((improved && write_checkpoint(model, o.out, model_text, d, o.words, &pos)) ||
-                write_checkpoint(model, last, model_text, d, o.words, &pos)) {
+            if ((improved && write_checkpoint(model, o.out, model_text, d, o.words, &pos, &cfg)) ||
+                write_checkpoint(model, last, model_text, d, o.words, &pos, &cfg)) {
                 rc = 1;
                 break;
             }
@@ -680,6 +703,8 @@ int seqnn_cli_train(int argc, char **argv)
             rc = fail("validation");
         else
             print_eval(stdout, "validation", d, &e, loss_kind);
+        if (!rc && cli_metrics_report(model, d, &cfg, 1, 0, stdout))
+            rc = 1;
     }
     if (!rc && !strcmp(d->format, "text") && o.sample > 0) {
         printf("sample (temperature %.2f):\n", o.temperature);
@@ -728,11 +753,15 @@ int seqnn_cli_eval(int argc, char **argv)
         rc = fail(NULL);
     if (!rc && d->stateful && seqnn_model_set_stateful(l.model, 1) != SEQNN_OK)
         rc = fail(NULL);
+    if (!rc && cli_data_check_model(d, l.model, data, ckpt) != SEQNN_OK)
+        rc = fail(NULL);
     eval_result e;
     if (!rc && !evaluate(l.model, d, &cfg, 1, &e))
         rc = fail("evaluation");
     if (!rc)
         print_eval(stdout, all ? "all" : "validation", d, &e, seqnn_model_loss(l.model));
+    if (!rc && cli_metrics_report(l.model, d, &cfg, 1, 0, stdout))
+        rc = 1;
     cli_data_close(d);
     loaded_free(&l);
     return rc;
@@ -741,13 +770,14 @@ int seqnn_cli_eval(int argc, char **argv)
 /* -------------------------------------------------------------- generate --- */
 int seqnn_cli_generate(int argc, char **argv)
 {
-    const char *ckpt = NULL, *prime = NULL, *backend = NULL, *input = NULL;
+    const char *ckpt = NULL, *prime = NULL, *backend = NULL, *input = NULL, *attention = NULL;
     int64_t length = 500, seed = 1;
     double temperature = 0.8;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--prime") && v) prime = argv[++i];
         else if (!strcmp(a, "--input") && v) input = argv[++i];
+        else if (!strcmp(a, "--attention") && v) attention = argv[++i];
         else if (!strcmp(a, "--backend") && v) backend = argv[++i];
         else if (!strcmp(a, "--length")) { if (!parse_i64(a, v, 1, &length)) return 2; i++; }
         else if (!strcmp(a, "--seed")) { if (!parse_i64(a, v, 0, &seed)) return 2; i++; }
@@ -770,23 +800,7 @@ int seqnn_cli_generate(int argc, char **argv)
     if (!strcmp(l.format, "text")) {
         rc = sample_text(l.model, &l.src, prime, length, temperature, (uint64_t)seed, stdout);
     } else if (!strcmp(l.format, "translate") && input) {
-        size_t n = strlen(input);
-        int32_t *src = malloc((n + 1) * sizeof *src), *out = malloc((size_t)length * sizeof *out);
-        int64_t ns = 0, no = 0;
-        for (size_t i = 0; src && i < n; i++) {
-            int64_t id = cli_vocab_find(&l.src, input + i, 1);
-            src[ns++] = (int32_t)(id >= 0 ? id : CLI_UNK);
-        }
-        if (!src || !out)
-            rc = 1, fprintf(stderr, "seqnn: out of memory\n");
-        else if (seqnn_model_translate(l.model, src, ns, CLI_BOS, CLI_EOS, length, out, &no) != SEQNN_OK)
-            rc = fail("translate");
-        else {
-            print_tokens(stdout, &l.tgt, out, no);
-            fputc('\n', stdout);
-        }
-        free(src);
-        free(out);
+        rc = cli_translate_attention(l.model, &l.src, &l.tgt, l.words, input, length, attention, stdout);
     } else {
         fprintf(stderr, "seqnn generate: a %s model %s\n", l.format,
                 !strcmp(l.format, "translate") ? "needs --input TEXT" : "does not generate; use seqnn eval");

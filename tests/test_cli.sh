@@ -72,6 +72,13 @@ cmp -s gen1.out gen2.out && ok "generate is deterministic" || bad "generate diff
 "$seqnn" train lm.seqnn --data text.txt --out again.safetensors --backend ref --sample 0 > /dev/null 2>&1
 cmp -s lm.safetensors again.safetensors && ok "training is deterministic" || bad "two runs differ"
 
+# options that change the split (--val, --seed) are remembered by the checkpoint
+"$seqnn" train lm.seqnn --data text.txt --out split.safetensors --backend ref --steps 10 --val 0.3 --seed 9 \
+    --sample 0 > split.out 2>/dev/null
+"$seqnn" eval split.safetensors --data text.txt --backend ref > split_eval.out 2>/dev/null
+[ -s split.out ] && [ "$(grep '^validation' split.out)" = "$(grep '^validation' split_eval.out)" ] \
+    && ok "eval splits as training did (--val, --seed)" || bad "eval split differs: $(cat split.out split_eval.out)"
+
 # interrupted and resumed = uninterrupted: the last checkpoints are identical
 "$seqnn" train lm.seqnn --data text.txt --out half.safetensors --backend ref --steps 20 --sample 0 \
     > /dev/null 2>&1 &&
