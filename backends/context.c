@@ -50,7 +50,9 @@ seqnn_status seqnn_context_open(seqnn_registry *reg, int64_t device, seqnn_conte
     const char *cn = getenv("SEQNN_CHECK_NUMERICS");
     ctx->check_numerics = cn && *cn && strcmp(cn, "0") != 0;
     char msg[512] = "";
+    seqnn_plugin_lock();
     seqnn_status s = p->api.device_open(p->state, d->index, &ctx->dev, msg, sizeof msg);
+    seqnn_plugin_unlock();
     if (s != SEQNN_OK) {
         free(ctx);
         return seqnn_set_error(NULL, s, "%s: cannot open device '%s': %s", p->name, d->info.name,
@@ -85,8 +87,11 @@ void seqnn_context_destroy(seqnn_context *ctx)
 {
     if (!ctx)
         return;
-    if (ctx->api && ctx->dev)
+    if (ctx->api && ctx->dev) {
+        seqnn_plugin_lock();
         ctx->api->device_close(ctx->dev);
+        seqnn_plugin_unlock();
+    }
     if (ctx->owns_registry)
         seqnn_registry_close(ctx->reg);
     free(ctx);

@@ -43,6 +43,11 @@ struct seqnn_registry {
     char searched[2048];                 /* directories searched, for messages */
 };
 
+/* Serialises the plugin-wide calls (entry, init, fini, device_count,
+ * device_info, device_open, device_close) of all registries (registry.c). */
+void seqnn_plugin_lock(void);
+void seqnn_plugin_unlock(void);
+
 /* ---- contexts (context.c) */
 struct seqnn_context {
     seqnn_registry *reg;

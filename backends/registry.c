@@ -1,19 +1,24 @@
 /* Plugin discovery, loading and device selection (DESIGN section 5).
  *
- * Search order: each directory of SEQNN_PLUGIN_PATH (colon-separated, read
- * with secure_getenv), then the install plugin directory, then lib/seqnn next
- * to libseqnn itself and next to the running executable (../lib/seqnn: the
- * build tree). Files named libseqnn-*.so are tried in name order; every one is
- * recorded, loaded or rejected with the reason (dlerror, missing entry symbol,
- * ABI major version, init failure, shadowed by an earlier plugin of the same
- * name, writable by others). Nothing from the current directory is loaded
- * unless a path names it. */
+ * Search order: each absolute directory of SEQNN_PLUGIN_PATH (colon-separated,
+ * read with secure_getenv; relative and empty entries are ignored with a
+ * warning), then the install plugin directory, then lib/seqnn next to libseqnn
+ * itself and next to the running executable (../lib/seqnn: the build tree).
+ * Files named libseqnn-*.so are tried in name order; every one is recorded,
+ * loaded or rejected with the reason (dlerror, missing entry symbol, ABI major
+ * version, init failure, shadowed by an earlier plugin of the same name, or an
+ * unsafe location: the file, or a directory on its real path, writable by
+ * others; see plugin_location_unsafe). A file is loaded by its real, absolute
+ * path, the one that was checked. Nothing from the current directory is
+ * loaded unless a path names it (SEQNN_BACKEND=./libseqnn-x.so; a bare
+ * "libseqnn-x.so" is refused with that hint). docs/backends.md states the rules. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <dlfcn.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,25 +101,128 @@ static seqnn_status reject(seqnn_plugin_entry *e, seqnn_status status, const cha
 /* The fixed members every plugin must have: everything before the kernels. */
 #define SEQNN_API_HEADER_SIZE offsetof(seqnn_plugin_api, gemm)
 
-static seqnn_status load_entry(seqnn_registry *reg, int64_t idx)
+/* Why the plugin file at `real` (a real path: no symbolic links, absolute)
+ * must not be loaded, or 0 when its location is safe. Unsafe: the file is
+ * writable by others; a directory on the path is writable by others without
+ * the sticky bit (anyone could rename or replace what lies below it); a
+ * sticky directory writable by others (/tmp) holds the next component (the
+ * file or a directory on the way to it) owned by someone other than the
+ * effective user and root (anyone could have put it there). */
+static int plugin_location_unsafe(const char *real, char *why, size_t why_size)
+{
+    struct stat st;
+    if (real[0] != '/') {
+        snprintf(why, why_size, "refused: not an absolute path after resolving links");
+        return 1;
+    }
+    if (stat(real, &st) != 0) {
+        snprintf(why, why_size, "cannot stat %.1000s: %s", real, strerror(errno));
+        return 1;
+    }
+    if (st.st_mode & S_IWOTH) {
+        snprintf(why, why_size, "refused: the file is writable by others (chmod o-w %.1000s)", real);
+        return 1;
+    }
+    const uid_t me = geteuid();
+    uid_t child_uid = st.st_uid;
+    char child[PATH_MAX];
+    snprintf(child, sizeof child, "%s", real);
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", real);
+    for (;;) {
+        char *slash = strrchr(dir, '/');
+        if (!slash)
+            break;
+        if (slash == dir)
+            slash[1] = '\0';            /* the root */
+        else
+            *slash = '\0';
+        if (stat(dir, &st) != 0) {
+            snprintf(why, why_size, "cannot stat directory %.1000s: %s", dir, strerror(errno));
+            return 1;
+        }
+        if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
+            snprintf(why, why_size, "refused: directory %.1000s is writable by others (chmod o-w %.1000s)", dir, dir);
+            return 1;
+        }
+        if ((st.st_mode & S_IWOTH) && child_uid != me && child_uid != 0) {
+            snprintf(why, why_size, "refused: %.1000s lies in %.1000s, a directory writable by others, and belongs to "
+                     "uid %u, neither you nor root", child, dir, (unsigned)child_uid);
+            return 1;
+        }
+        if (!strcmp(dir, "/"))
+            break;
+        child_uid = st.st_uid;
+        snprintf(child, sizeof child, "%s", dir);
+    }
+    return 0;
+}
+
+/* ---- plugins loaded in this process
+ * Every registry dlopens the plugins it finds, and the dynamic linker hands
+ * all of them the one loaded copy of each file, with its static data (the
+ * avx2 plugin's worker pool, for one). So that a plugin sees what the ABI
+ * promises (init once after loading, fini before unloading) however many
+ * registries and threads use it, the modules are counted here: init runs when
+ * a registry loads a file no other registry holds, fini when the last one
+ * closes it (the state is shared meanwhile). plugin_lock serialises every
+ * plugin-wide call (entry, init, fini, device_count, device_info, device_open,
+ * device_close, here and in context.c): plugins need not be reentrant there.
+ * Calls on open devices (buffers, kernels) are not serialised. */
+typedef struct seqnn_module {
+    void *dl;                            /* dlopen handle: one per loaded file */
+    void *state;                         /* what init returned */
+    void (*fini)(void *state);
+    int64_t refs;                        /* registries holding it */
+    struct seqnn_module *next;
+} seqnn_module;
+
+static pthread_mutex_t plugin_mutex = PTHREAD_MUTEX_INITIALIZER;
+static seqnn_module *modules;
+
+void seqnn_plugin_lock(void)
+{
+    pthread_mutex_lock(&plugin_mutex);
+}
+
+void seqnn_plugin_unlock(void)
+{
+    pthread_mutex_unlock(&plugin_mutex);
+}
+
+static seqnn_module *module_find(void *dl)
+{
+    for (seqnn_module *m = modules; m; m = m->next)
+        if (m->dl == dl)
+            return m;
+    return NULL;
+}
+
+/* Drops a registry's hold on a loaded plugin (plugin_lock held); the last
+ * one calls fini. */
+static void module_release(void *dl)
+{
+    for (seqnn_module **pm = &modules; *pm; pm = &(*pm)->next) {
+        seqnn_module *m = *pm;
+        if (m->dl != dl)
+            continue;
+        if (--m->refs == 0) {
+            if (m->fini)
+                m->fini(m->state);
+            *pm = m->next;
+            free(m);
+        }
+        return;
+    }
+}
+
+/* dlopen, entry symbol, ABI, init (or the state of the module already
+ * loaded), devices; plugin_lock held. */
+static seqnn_status load_locked(seqnn_registry *reg, int64_t idx)
 {
     seqnn_plugin_entry *e = &reg->plugins[idx];
-    struct stat st;
-    if (stat(e->path, &st) != 0)
-        return reject(e, SEQNN_ERR_NOT_FOUND, "cannot stat: %s", strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return reject(e, SEQNN_ERR_NOT_FOUND, "not a regular file");
-    if (st.st_mode & S_IWOTH)
-        return reject(e, SEQNN_ERR_ABI, "refused: the file is writable by others (chmod o-w)");
-
-    for (int64_t i = 0; i < reg->n_plugins; i++) {
-        if (i != idx && reg->plugins[i].loaded && !strcmp(reg->plugins[i].real_path, e->real_path))
-            return reject(e, SEQNN_ERR_INVALID_ARG, "the same file is already loaded as %s",
-                          reg->plugins[i].path);
-    }
-
     dlerror();
-    e->dl = dlopen(e->path, RTLD_NOW | RTLD_LOCAL);
+    e->dl = dlopen(e->real_path, RTLD_NOW | RTLD_LOCAL);   /* the file checked, never a library-path search */
     if (!e->dl) {
         const char *err = dlerror();
         return reject(e, SEQNN_ERR_ABI, "dlopen failed: %s", err ? err : "unknown error");
@@ -172,12 +280,31 @@ static seqnn_status load_entry(seqnn_registry *reg, int64_t idx)
 #include "seqnn/kernels.def"
 #undef SEQNN_KERNEL
 
-    char msg[512] = "";
-    seqnn_status s = e->api.init(&e->state, msg, sizeof msg);
-    if (s != SEQNN_OK) {
-        dlclose(e->dl);
-        e->dl = NULL;
-        return reject(e, s, "init failed: %s (%s)", msg[0] ? msg : "no message", seqnn_status_name(s));
+    seqnn_module *m = module_find(e->dl);
+    if (m) {
+        m->refs++;
+        e->state = m->state;
+    } else {
+        m = calloc(1, sizeof *m);
+        if (!m) {
+            dlclose(e->dl);
+            e->dl = NULL;
+            return reject(e, SEQNN_ERR_NO_MEMORY, "out of memory");
+        }
+        char msg[512] = "";
+        seqnn_status s = e->api.init(&e->state, msg, sizeof msg);
+        if (s != SEQNN_OK) {
+            free(m);
+            dlclose(e->dl);
+            e->dl = NULL;
+            return reject(e, s, "init failed: %s (%s)", msg[0] ? msg : "no message", seqnn_status_name(s));
+        }
+        m->dl = e->dl;
+        m->state = e->state;
+        m->fini = e->api.fini;
+        m->refs = 1;
+        m->next = modules;
+        modules = m;
     }
     e->loaded = 1;
     e->reason[0] = '\0';
@@ -197,6 +324,29 @@ static seqnn_status load_entry(seqnn_registry *reg, int64_t idx)
     }
     seqnn_log(SEQNN_LOG_DEBUG, "plugin %s loaded from %s (%lld devices)", e->name, e->path, (long long)count);
     return SEQNN_OK;
+}
+
+static seqnn_status load_entry(seqnn_registry *reg, int64_t idx)
+{
+    seqnn_plugin_entry *e = &reg->plugins[idx];
+    struct stat st;
+    if (stat(e->path, &st) != 0)
+        return reject(e, SEQNN_ERR_NOT_FOUND, "cannot stat: %s", strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return reject(e, SEQNN_ERR_NOT_FOUND, "not a regular file");
+    char why[4096];
+    if (plugin_location_unsafe(e->real_path, why, sizeof why))
+        return reject(e, SEQNN_ERR_ABI, "%s", why);
+
+    for (int64_t i = 0; i < reg->n_plugins; i++) {
+        if (i != idx && reg->plugins[i].loaded && !strcmp(reg->plugins[i].real_path, e->real_path))
+            return reject(e, SEQNN_ERR_INVALID_ARG, "the same file is already loaded as %s",
+                          reg->plugins[i].path);
+    }
+    seqnn_plugin_lock();
+    seqnn_status s = load_locked(reg, idx);
+    seqnn_plugin_unlock();
+    return s;
 }
 
 seqnn_status seqnn_registry_add_file(seqnn_registry *reg, const char *path)
@@ -243,10 +393,8 @@ static seqnn_status scan_dir(seqnn_registry *reg, const char *dir, char (*seen)[
         strcpy(seen[(*n_seen)++], resolved);
     note_searched(reg, resolved);
     struct stat st;
-    if (stat(resolved, &st) == 0 && (st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
-        seqnn_log(SEQNN_LOG_WARN, "plugin directory %s is writable by others: not searched", dir);
-        return SEQNN_OK;
-    }
+    if (stat(resolved, &st) == 0 && (st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
+        seqnn_log(SEQNN_LOG_WARN, "plugin directory %s is writable by others: its plugins are refused", dir);
     DIR *d = opendir(resolved);
     if (!d)
         return SEQNN_OK;
@@ -304,14 +452,24 @@ seqnn_status seqnn_registry_open(seqnn_registry **out)
     char seen[16][PATH_MAX];
     int n_seen = 0;
 
+    /* absolute entries only: a relative or empty one would load from wherever
+     * the process happens to run (in PATH syntax "" even means ".") */
     const char *env = secure_getenv("SEQNN_PLUGIN_PATH");
     if (env && *env) {
-        char *copy = dup_str(env), *save = NULL;
+        char *copy = dup_str(env);
         if (!copy)
             s = SEQNN_ERR_NO_MEMORY;
-        for (char *dir = copy ? strtok_r(copy, ":", &save) : NULL; dir && s == SEQNN_OK;
-             dir = strtok_r(NULL, ":", &save))
-            s = scan_dir(reg, dir, seen, &n_seen);
+        for (char *dir = copy; dir && s == SEQNN_OK;) {
+            char *next = strchr(dir, ':');
+            if (next)
+                *next++ = '\0';
+            if (dir[0] == '/')
+                s = scan_dir(reg, dir, seen, &n_seen);
+            else
+                seqnn_log(SEQNN_LOG_WARN, "SEQNN_PLUGIN_PATH entry '%s' ignored: not an absolute path (plugins "
+                          "are never loaded from the current directory unless a path names them)", dir);
+            dir = next;
+        }
         free(copy);
     }
     if (s == SEQNN_OK)
@@ -352,12 +510,17 @@ void seqnn_registry_close(seqnn_registry *reg)
 {
     if (!reg)
         return;
+    seqnn_plugin_lock();
     for (int64_t i = 0; i < reg->n_plugins; i++) {
         seqnn_plugin_entry *e = &reg->plugins[i];
-        if (e->loaded && e->api.fini)
-            e->api.fini(e->state);
+        if (e->loaded)
+            module_release(e->dl);       /* fini when no other registry holds it */
         if (e->dl)
             dlclose(e->dl);
+    }
+    seqnn_plugin_unlock();
+    for (int64_t i = 0; i < reg->n_plugins; i++) {
+        seqnn_plugin_entry *e = &reg->plugins[i];
         free(e->path);
         free(e->real_path);
         free(e->name);
@@ -408,10 +571,18 @@ seqnn_status seqnn_registry_device(const seqnn_registry *reg, int64_t i, seqnn_d
     return SEQNN_OK;
 }
 
+/* A plugin file is named by a path with a '/'; a bare "x.so" is not searched
+ * for anywhere (dlopen would search the library path, the current directory
+ * is only used when asked for with "./x.so"). */
 static int looks_like_path(const char *s)
 {
+    return strchr(s, '/') != NULL;
+}
+
+static int bare_so_name(const char *s)
+{
     size_t n = strlen(s);
-    return strchr(s, '/') != NULL || (n > 3 && !strcmp(s + n - 3, ".so"));
+    return !strchr(s, '/') && n > 3 && !strcmp(s + n - 3, ".so");
 }
 
 /* Chooses the best-scored device among plugin `plugin` (-1: any) whose name
@@ -474,6 +645,10 @@ seqnn_status seqnn_registry_select(seqnn_registry *reg, const char *spec, int64_
             sub = NULL;
     }
     int64_t plugin = -1;
+    if (bare_so_name(buf))
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                               "%s=%s: '%s' is a file name, not a plugin name: name a plugin file by a path "
+                               "with a '/' (./%s for one in the current directory)", source, spec, buf, buf);
     if (looks_like_path(buf)) {
         char resolved[PATH_MAX];
         const char *rp = realpath(buf, resolved);
