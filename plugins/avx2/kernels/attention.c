@@ -13,6 +13,7 @@
 #include <string.h>
 #include "ref_kernels.h"
 #include "common.h"
+#include "simd_gemm.h"
 #include "simd_kernels.h"
 #include "threads.h"
 
@@ -199,10 +200,111 @@ static void attention_forward_item(const attention_job *job, int64_t b, float *w
     }
 }
 
+/* -------------------------------------- forward by GEMM tiles (dot scores) ---
+ * Dot and scaled-dot scores without a causal mask: per head, K^T and V are
+ * packed once as GEMM B operands; per block of ATTN_ROWS queries, the scores
+ * S = f Q K^T come from the own SGEMM's tiles, then a max-subtracted softmax
+ * per row (vector exp) and out = P V by tiles again. Keys past key_lengths[b]
+ * are left out of both products (the mask is a prefix of the keys), so they
+ * are never read. Only a block of ATTN_ROWS x k_len scores is ever stored. */
+#define ATTN_ROWS 48
+
+static size_t attention_round16(size_t n)
+{
+    return (n + 15) / 16 * 16;
+}
+
+static int attention_gemm_path(const seqnn_attention_args *a)
+{
+    return (a->score == SEQNN_SCORE_DOT || a->score == SEQNN_SCORE_SCALED_DOT) && !a->causal;
+}
+
+/* floats of per-thread work of the GEMM path */
+static size_t attention_gemm_work(const seqnn_attention_args *a)
+{
+    return attention_round16(simd_gemm_packed_b_count(a->q_dim, a->k_len)) +
+           attention_round16(simd_gemm_packed_b_count(a->k_len, a->v_dim)) +
+           attention_round16(simd_gemm_packed_a_count(ATTN_ROWS, a->q_dim)) +
+           attention_round16((size_t)ATTN_ROWS * (size_t)(a->k_len > 0 ? a->k_len : 1)) +
+           attention_round16(simd_gemm_packed_a_count(ATTN_ROWS, a->k_len > 0 ? a->k_len : 1));
+}
+
+static void attention_forward_item_gemm(const attention_job *job, int64_t b, float *work)
+{
+    const seqnn_attention_args *a = job->a;
+    const float *q = SP(a->q), *k = SP(a->k), *v = SP(a->v);
+    float *out = SP(a->out);
+    float *weights = SHAS(a->weights) ? SP(a->weights) : NULL;   /* [B, heads, q_len, k_len] */
+    const int64_t D = a->q_dim, DV = a->v_dim;
+    int64_t klen = a->k_len;
+    if (a->key_lengths && a->key_lengths[b] < klen)
+        klen = a->key_lengths[b] > 0 ? a->key_lengths[b] : 0;
+    float *kpack = work;
+    float *vpack = kpack + attention_round16(simd_gemm_packed_b_count(D, a->k_len));
+    float *qpack = vpack + attention_round16(simd_gemm_packed_b_count(a->k_len, DV));
+    float *sblk = qpack + attention_round16(simd_gemm_packed_a_count(ATTN_ROWS, D));
+    float *ppack = sblk + attention_round16((size_t)ATTN_ROWS * (size_t)(a->k_len > 0 ? a->k_len : 1));
+    for (int64_t h = 0; h < a->heads; h++) {
+        if (klen > 0) {
+            simd_gemm_pack_b(1, D, klen, k + attention_at(a->k_sb, a->k_sh, a->k_st, b, h, 0), a->k_st, kpack);
+            simd_gemm_pack_b(0, klen, DV, v + attention_at(a->v_sb, a->v_sh, a->v_st, b, h, 0), a->v_st, vpack);
+        }
+        for (int64_t i0 = 0; i0 < a->q_len; i0 += ATTN_ROWS) {
+            const int64_t R = simd_min64(ATTN_ROWS, a->q_len - i0);
+            float *o0 = out + attention_at(a->o_sb, a->o_sh, a->o_st, b, h, i0);
+            float *w0 = weights ? weights + ((b * a->heads + h) * a->q_len + i0) * a->k_len : NULL;
+            if (klen == 0) {
+                /* every key masked: out = 0, weights = 0 */
+                for (int64_t r = 0; r < R; r++) {
+                    for (int64_t d = 0; d < DV; d += VW)
+                        vst(o0 + r * a->o_st + d, vf_zero(), simd_min64(VW, DV - d));
+                    if (w0)
+                        memset(w0 + r * a->k_len, 0, (size_t)a->k_len * sizeof(float));
+                }
+                continue;
+            }
+            simd_gemm_pack_a(0, R, D, q + attention_at(a->q_sb, a->q_sh, a->q_st, b, h, i0), a->q_st, qpack);
+            simd_gemm_tile(R, D, job->factor, qpack, kpack, klen, 0, klen, 0.0f, sblk, klen);
+            for (int64_t r = 0; r < R; r++) {
+                float *sr = sblk + r * klen;
+                /* the largest score (a NaN wins and stays) */
+                float mx = sr[0];
+                for (int64_t j = 1; j < klen && mx == mx; j++)
+                    if (sr[j] > mx || sr[j] != sr[j])
+                        mx = sr[j];
+                const vf vmx = vf_set1(mx);
+                vf vsum = vf_zero();
+                for (int64_t j = 0; j < klen; j += VW) {
+                    int64_t n = simd_min64(VW, klen - j);
+                    vf e = vf_exp(vf_sub(vld(sr + j, n), vmx));
+                    vst(sr + j, e, n);
+                    vsum = vf_add(vsum, n == VW ? e : vf_mask_zero(vm_first(n), e));
+                }
+                const vf inv = vf_set1(1.0f / vf_hsum(vsum));
+                for (int64_t j = 0; j < klen; j += VW) {
+                    int64_t n = simd_min64(VW, klen - j);
+                    vst(sr + j, vf_mul(vld(sr + j, n), inv), n);
+                }
+                if (w0) {
+                    float *wr = w0 + r * a->k_len;
+                    memcpy(wr, sr, (size_t)klen * sizeof(float));
+                    if (klen < a->k_len)
+                        memset(wr + klen, 0, (size_t)(a->k_len - klen) * sizeof(float));
+                }
+            }
+            simd_gemm_pack_a(0, R, klen, sblk, klen, ppack);
+            simd_gemm_tile(R, klen, 1.0f, ppack, vpack, DV, 0, DV, 0.0f, o0, a->o_st);
+        }
+    }
+}
+
 static void attention_forward_task(void *ctx, int64_t b, int tid)
 {
     const attention_job *j = ctx;
-    attention_forward_item(j, b, j->work + (size_t)tid * j->work_stride);
+    if (attention_gemm_path(j->a))
+        attention_forward_item_gemm(j, b, j->work + (size_t)tid * j->work_stride);
+    else
+        attention_forward_item(j, b, j->work + (size_t)tid * j->work_stride);
 }
 
 seqnn_status simd_attention_forward(const seqnn_call *call, const seqnn_attention_args *a)
@@ -211,7 +313,8 @@ seqnn_status simd_attention_forward(const seqnn_call *call, const seqnn_attentio
     const int64_t A = a->score == SEQNN_SCORE_ADDITIVE ? a->attn_dim : 0;
     if (a->batch <= 0 || a->heads <= 0 || a->q_len <= 0)
         return SEQNN_OK;
-    j.work_stride = (size_t)(a->k_len + (a->k_dim > A ? a->k_dim : A) + a->k_len * A + 16);
+    j.work_stride = attention_gemm_path(a) ? attention_gemm_work(a)
+                                           : (size_t)(a->k_len + (a->k_dim > A ? a->k_dim : A) + a->k_len * A + 16);
     j.work = simd_scratch(simd_dev(call), SIMD_SCRATCH_K0, j.work_stride * (size_t)simd_threads_count());
     if (!j.work)
         return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "attention_forward: out of memory");
@@ -219,7 +322,7 @@ seqnn_status simd_attention_forward(const seqnn_call *call, const seqnn_attentio
         simd_parallel_for(a->batch, attention_forward_task, &j);
     else
         for (int64_t b = 0; b < a->batch; b++)
-            attention_forward_item(&j, b, j.work);
+            attention_forward_task(&j, b, 0);
     return SEQNN_OK;
 }
 
