@@ -385,10 +385,110 @@ static void attention_backward_item(const attention_job *job, int64_t b, float *
         }
 }
 
+/* Dot / scaled-dot backward without a causal mask by GEMM tiles, per head and
+ * block of ATTN_ROWS queries (W the forward's weights, f the score factor):
+ *   G = dO V^T,  dS = f W * (G - rowsum(W * G)),
+ *   dQ += dS K,  dK += dS^T Q,  dV += W^T dO  (the last two summed over the
+ * query blocks in order). Keys past key_lengths[b] take no part. */
+static size_t attention_gemm_bwork(const seqnn_attention_args *a)
+{
+    const int64_t kl = a->k_len > 0 ? a->k_len : 1, dmax = a->q_dim > a->v_dim ? a->q_dim : a->v_dim;
+    return attention_round16(simd_gemm_packed_b_count(a->v_dim, kl)) +
+           attention_round16(simd_gemm_packed_b_count(kl, a->q_dim)) +
+           attention_round16(simd_gemm_packed_a_count(ATTN_ROWS, a->v_dim)) +
+           attention_round16((size_t)ATTN_ROWS * (size_t)kl) +
+           attention_round16(simd_gemm_packed_a_count(ATTN_ROWS, kl)) +
+           attention_round16(simd_gemm_packed_a_count(kl, ATTN_ROWS)) +
+           attention_round16(simd_gemm_packed_b_count(ATTN_ROWS, dmax));
+}
+
+static void attention_backward_item_gemm(const attention_job *job, int64_t b, float *work, int clear)
+{
+    const seqnn_attention_args *a = job->a;
+    const float *q = SP(a->q), *k = SP(a->k), *v = SP(a->v);
+    const float *weights = SP(a->weights), *dout = SP(a->dout);
+    float *dq = SHAS(a->dq) ? SP(a->dq) : NULL;
+    float *dk = SHAS(a->dk) ? SP(a->dk) : NULL;
+    float *dv = SHAS(a->dv) ? SP(a->dv) : NULL;
+    const int64_t D = a->q_dim, DV = a->v_dim, kl = a->k_len > 0 ? a->k_len : 1;
+    int64_t klen = a->k_len;
+    if (a->key_lengths && a->key_lengths[b] < klen)
+        klen = a->key_lengths[b] > 0 ? a->key_lengths[b] : 0;
+    float *vtp = work;                                                        /* V^T as B [DV, klen] */
+    float *kp = vtp + attention_round16(simd_gemm_packed_b_count(DV, kl));    /* K as B [klen, D] */
+    float *dop = kp + attention_round16(simd_gemm_packed_b_count(kl, D));     /* dO block as A */
+    float *gblk = dop + attention_round16(simd_gemm_packed_a_count(ATTN_ROWS, DV)); /* G, then dS [R, klen] */
+    float *dsp = gblk + attention_round16((size_t)ATTN_ROWS * (size_t)kl);   /* dS as A */
+    float *tp = dsp + attention_round16(simd_gemm_packed_a_count(ATTN_ROWS, kl)); /* dS^T or W^T as A */
+    float *bp = tp + attention_round16(simd_gemm_packed_a_count(kl, ATTN_ROWS)); /* Q or dO block as B */
+    if (clear) {
+        if (dq)
+            attention_zero_slice(dq, a, b, a->q_len, a->q_dim, a->q_sb, a->q_sh, a->q_st);
+        if (dk)
+            attention_zero_slice(dk, a, b, a->k_len, a->k_dim, a->k_sb, a->k_sh, a->k_st);
+        if (dv)
+            attention_zero_slice(dv, a, b, a->k_len, a->v_dim, a->v_sb, a->v_sh, a->v_st);
+    }
+    if (klen == 0 || (!dq && !dk && !dv))
+        return;
+    const vf vf_f = vf_set1(job->factor);
+    for (int64_t h = 0; h < a->heads; h++) {
+        simd_gemm_pack_b(1, DV, klen, v + attention_at(a->v_sb, a->v_sh, a->v_st, b, h, 0), a->v_st, vtp);
+        if (dq)
+            simd_gemm_pack_b(0, klen, D, k + attention_at(a->k_sb, a->k_sh, a->k_st, b, h, 0), a->k_st, kp);
+        for (int64_t i0 = 0; i0 < a->q_len; i0 += ATTN_ROWS) {
+            const int64_t R = simd_min64(ATTN_ROWS, a->q_len - i0);
+            const float *wblk = weights + ((b * a->heads + h) * a->q_len + i0) * a->k_len;
+            const float *doblk = dout + attention_at(a->o_sb, a->o_sh, a->o_st, b, h, i0);
+            if (dv) {
+                /* dV += W^T dO */
+                simd_gemm_pack_a(1, klen, R, wblk, a->k_len, tp);
+                simd_gemm_pack_b(0, R, DV, doblk, a->o_st, bp);
+                simd_gemm_tile(klen, R, 1.0f, tp, bp, DV, 0, DV, 1.0f,
+                               dv + attention_at(a->v_sb, a->v_sh, a->v_st, b, h, 0), a->v_st);
+            }
+            if (!dq && !dk)
+                continue;
+            simd_gemm_pack_a(0, R, DV, doblk, a->o_st, dop);
+            simd_gemm_tile(R, DV, 1.0f, dop, vtp, klen, 0, klen, 0.0f, gblk, klen);
+            for (int64_t r = 0; r < R; r++) {
+                float *gr = gblk + r * klen;
+                const float *wr = wblk + r * a->k_len;
+                vf acc = vf_zero();
+                for (int64_t j = 0; j < klen; j += VW) {
+                    int64_t n = simd_min64(VW, klen - j);
+                    acc = vf_fmadd(vld(wr + j, n), vld(gr + j, n), acc);
+                }
+                const vf c = vf_set1(vf_hsum(acc));
+                for (int64_t j = 0; j < klen; j += VW) {
+                    int64_t n = simd_min64(VW, klen - j);
+                    vst(gr + j, vf_mul(vf_f, vf_mul(vld(wr + j, n), vf_sub(vld(gr + j, n), c))), n);
+                }
+            }
+            if (dq) {
+                /* dQ += dS K */
+                simd_gemm_pack_a(0, R, klen, gblk, klen, dsp);
+                simd_gemm_tile(R, klen, 1.0f, dsp, kp, D, 0, D, 1.0f,
+                               dq + attention_at(a->q_sb, a->q_sh, a->q_st, b, h, i0), a->q_st);
+            }
+            if (dk) {
+                /* dK += dS^T Q */
+                simd_gemm_pack_a(1, klen, R, gblk, klen, tp);
+                simd_gemm_pack_b(0, R, D, q + attention_at(a->q_sb, a->q_sh, a->q_st, b, h, i0), a->q_st, bp);
+                simd_gemm_tile(klen, R, 1.0f, tp, bp, D, 0, D, 1.0f,
+                               dk + attention_at(a->k_sb, a->k_sh, a->k_st, b, h, 0), a->k_st);
+            }
+        }
+    }
+}
+
 static void attention_backward_task(void *ctx, int64_t b, int tid)
 {
     const attention_job *j = ctx;
-    attention_backward_item(j, b, j->work + (size_t)tid * j->work_stride, !SACC(j->a));
+    if (attention_gemm_path(j->a))
+        attention_backward_item_gemm(j, b, j->work + (size_t)tid * j->work_stride, !SACC(j->a));
+    else
+        attention_backward_item(j, b, j->work + (size_t)tid * j->work_stride, !SACC(j->a));
 }
 
 /* Bilinear and additive scores (heads == 1): dq, dk, dv of item b directly,
@@ -569,6 +669,8 @@ seqnn_status simd_attention_backward(const seqnn_call *call, const seqnn_attenti
     attention_job j = { a, attention_dot_factor(a), NULL, (size_t)a->k_len + 16 };
     if (a->batch <= 0 || a->heads <= 0)
         return SEQNN_OK;
+    if (disjoint && attention_gemm_path(a))
+        j.work_stride = attention_gemm_bwork(a);
     j.work = simd_scratch(simd_dev(call), SIMD_SCRATCH_K0, j.work_stride * (size_t)simd_threads_count());
     if (!j.work)
         return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "attention_backward: out of memory");
