@@ -22,6 +22,17 @@ static void conv_im2col(const seqnn_conv1d_args *a, int64_t b, int64_t out_len, 
             float *dst = col + (c * K + k) * out_len;
             const float *src = x + c * a->x_sc;
             int64_t off = k * a->dilation - a->padding;
+            if (a->stride == 1 && a->x_sl == 1) {
+                /* contiguous taps: zeros, a copy of the input inside, zeros */
+                int64_t lo = simd_min64(out_len, off < 0 ? -off : 0);
+                int64_t hi = simd_min64(out_len, a->in_len - off);
+                if (hi < lo)
+                    hi = lo;
+                memset(dst, 0, (size_t)lo * sizeof(float));
+                memcpy(dst + lo, src + lo + off, (size_t)(hi - lo) * sizeof(float));
+                memset(dst + hi, 0, (size_t)(out_len - hi) * sizeof(float));
+                continue;
+            }
             for (int64_t l = 0; l < out_len; l++) {
                 int64_t p = l * a->stride + off;
                 dst[l] = p >= 0 && p < a->in_len ? src[p * a->x_sl] : 0.0f;
@@ -40,6 +51,17 @@ static void conv_col2im(const seqnn_conv1d_args *a, int64_t b, int64_t out_len, 
             const float *src = dcol + (c * K + k) * out_len;
             float *dst = dx + c * a->x_sc;
             int64_t off = k * a->dilation - a->padding;
+            if (a->stride == 1 && a->x_sl == 1) {
+                /* contiguous taps: one vector add over the part inside the input
+                 * (each dx element still receives its taps in k order) */
+                int64_t lo = simd_min64(out_len, off < 0 ? -off : 0);
+                int64_t hi = simd_min64(out_len, a->in_len - off);
+                for (int64_t l = lo; l < hi; l += VW) {
+                    int64_t n = simd_min64(VW, hi - l);
+                    vst(dst + l + off, vf_add(vld(dst + l + off, n), vld(src + l, n)), n);
+                }
+                continue;
+            }
             for (int64_t l = 0; l < out_len; l++) {
                 int64_t p = l * a->stride + off;
                 if (p >= 0 && p < a->in_len)
