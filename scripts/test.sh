@@ -15,3 +15,4 @@ echo "== again under ASan + UBSan"
 BUILD_DIR=build-asan sh scripts/build.sh -DSEQNN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:intercept_tls_get_addr=0 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --output-on-failure -j 2)
+sh scripts/test-reliability.sh    # fuzzing (short), valgrind subset, ThreadSanitizer
