@@ -37,7 +37,7 @@ cmake --build "$dir" -j "$(nproc)" --target $build_targets seqnn-plugins >/dev/n
 
 # verify_asan_link_order: the shared runtime is loaded by the executable's
 # dependencies, not first; harmless here.
-export ASAN_OPTIONS="verify_asan_link_order=0:detect_leaks=1:allocator_may_return_null=1"
+export ASAN_OPTIONS="verify_asan_link_order=0:detect_leaks=1:allocator_may_return_null=1:intercept_tls_get_addr=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 unset SEQNN_BACKEND SEQNN_PLUGIN_PATH
 art="$dir/fuzz-artifacts"
