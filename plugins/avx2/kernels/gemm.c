@@ -446,6 +446,8 @@ void simd_gemm_tile(int64_t m, int64_t k, float alpha, const float *packed_a, co
 
 seqnn_status simd_gemm(const seqnn_call *call, const seqnn_gemm_args *a)
 {
+    if (a->m <= 0 || a->n <= 0)          /* nothing happens: the batch strides may be anything */
+        return SEQNN_OK;
     float *base_c = (float *)a->c.buf->handle + a->c.off;
     const float *base_a = (const float *)a->a.buf->handle + a->a.off;
     const float *base_b = (const float *)a->b.buf->handle + a->b.off;
