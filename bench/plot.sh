@@ -61,9 +61,9 @@ done
     echo "set output '$out'"
     echo "set multiplot layout $panels,1"
     echo "set style data histograms; set style histogram clustered gap 1; set style fill solid 0.8 border -1"
-    echo "set boxwidth 0.9; set grid ytics; set logscale y 2; set yrange [0.125:16]"
-    echo "set ytics ('1/8' 0.125, '1/4' 0.25, '1/2' 0.5, '1' 1, '2' 2, '4' 4, '8' 8, '16' 16)"
-    echo "set xtics rotate by -40 left; set key top left horizontal"
+    echo "set boxwidth 0.9; set grid ytics; set logscale y 2; set yrange [0.125:64]"
+    echo "set ytics ('1/8' 0.125, '1/4' 0.25, '1/2' 0.5, '1' 1, '2' 2, '4' 4, '8' 8, '16' 16, '32' 32, '64' 64)"
+    echo "set xtics rotate by -40 left; set key outside top center horizontal"
     echo "set ylabel 'speed ratio $plugin / peer (> 1: $plugin faster)'"
     i=1
     while [ "$i" -le "$panels" ]; do

@@ -1,8 +1,11 @@
-/* Attention family of the SIMD plugins. Forward, every score kind: per
- * query, the scores of its keys go into one row of k_len floats (no T x T
- * matrix unless weights are requested), then a max-subtracted softmax and
- * out = sum_j w_j v_j, all over vectors of the feature dimension; bilinear
- * scores use q^T W once per query, additive ones W_k k once per key.
+/* Attention family of the SIMD plugins. Dot and scaled-dot scores without a
+ * causal mask run on the own SGEMM's tiles (forward and backward, per block
+ * of queries; see attention_forward_item_gemm). Otherwise, forward, every
+ * score kind: per query, the scores of its keys go into one row of k_len
+ * floats (no T x T matrix unless weights are requested), then a
+ * max-subtracted softmax and out = sum_j w_j v_j, all over vectors of the
+ * feature dimension; bilinear scores use q^T W once per query, additive ones
+ * W_k k once per key.
  * Backward: dq, dk, dv per batch item; the bilinear/additive parameter
  * gradients per item into partial blocks summed in item order (the float
  * reference takes over only when gradient slices of different items may
