@@ -11,6 +11,9 @@
  *
  * Threading: the core never calls one device from two threads at once; calls
  * on different devices (or different opens of a device) may run concurrently.
+ * A plugin file is initialised once per process however many registries load
+ * it (and finalised by the last to close), and its plugin-wide entry points
+ * (init, fini, device enumeration) are never called concurrently.
  */
 #ifndef SEQNN_PLUGIN_H
 #define SEQNN_PLUGIN_H
