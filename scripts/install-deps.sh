@@ -1,15 +1,22 @@
 #!/bin/sh
-# Installs what building, testing and running seqnn need, from Debian 12's
-# packages (run as root, or with sudo available). Safe to run again.
-# usage: install-deps.sh [test]   (test: also what the test suite needs:
-# PyTorch and NumPy for the interoperability checks)
+# Installs from Debian 12's packages what building, testing and running seqnn
+# need (run as root, or with sudo available). Safe to run again.
+# usage: install-deps.sh [GROUP...]   groups beyond the base (build, run, the
+# main job): test (PyTorch and NumPy for the interop checks), fuzz (clang and
+# its sanitizer runtimes, valgrind: scripts/test-reliability.sh), bench (the
+# peers of `seqnn bench`: OpenBLAS, oneDNN, PyTorch, perf).
 set -eu
 packages="cmake gcc make pkg-config libc6-dev
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo libclblast-dev
   fortunes gnuplot-nox"
-if [ "${1:-}" = test ]; then
-    packages="$packages python3 python3-torch python3-numpy"
-fi
+for group in "$@"; do
+    case $group in
+    test) packages="$packages python3 python3-torch python3-numpy" ;;
+    fuzz) packages="$packages clang libclang-rt-14-dev valgrind" ;;
+    bench) packages="$packages libopenblas-dev libdnnl-dev python3-torch python3-numpy linux-perf" ;;
+    *) echo "install-deps.sh: unknown group '$group' (test, fuzz, bench)" >&2; exit 2 ;;
+    esac
+done
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
