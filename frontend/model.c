@@ -78,32 +78,43 @@ seqnn_status seqnn_model_create(seqnn_model **out)
     return SEQNN_OK;
 }
 
+/* Frees everything a model holds on its device and turns it back into a
+ * description (the state after a failed build, or before destroy). */
+static void release_device(seqnn_model *m)
+{
+    if (!m->ctx)
+        return;
+    for (int i = 0; i < m->n_layers; i++) {
+        fe_layer *L = &m->layers[i];
+        if (L->ops->destroy)
+            L->ops->destroy(m, L);
+        fe_tensor_free(m, &L->y);
+        fe_tensor_free(m, &L->dy);
+        L->nparams = 0;
+    }
+    fe_tensor *ts[] = {&m->in_tokens, &m->in_features, &m->dec_tokens, &m->targets, &m->values, &m->scalars};
+    for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
+        fe_tensor_free(m, ts[i]);
+    for (int i = 0; i < m->n_slots; i++)
+        if (m->slots[i].buf)
+            seqnn_buffer_free(m->ctx, m->slots[i].buf);
+    m->n_slots = 0;
+    if (m->pbuf)
+        seqnn_buffer_free(m->ctx, m->pbuf);
+    if (m->gbuf)
+        seqnn_buffer_free(m->ctx, m->gbuf);
+    m->pbuf = m->gbuf = NULL;
+    m->n_params = 0;
+    m->total = 0;
+    m->built = 0;
+    m->ctx = NULL;
+}
+
 void seqnn_model_destroy(seqnn_model *m)
 {
     if (!m)
         return;
-    for (int i = 0; i < m->n_layers; i++) {
-        fe_layer *L = &m->layers[i];
-        if (L->ops->destroy && m->ctx)
-            L->ops->destroy(m, L);
-        if (m->ctx) {
-            fe_tensor_free(m, &L->y);
-            fe_tensor_free(m, &L->dy);
-        }
-    }
-    if (m->ctx) {
-        fe_tensor *ts[] = {&m->in_tokens, &m->in_features, &m->dec_tokens,
-                           &m->targets,   &m->values,      &m->scalars};
-        for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
-            fe_tensor_free(m, ts[i]);
-        for (int i = 0; i < m->n_slots; i++)
-            if (m->slots[i].buf)
-                seqnn_buffer_free(m->ctx, m->slots[i].buf);
-        if (m->pbuf)
-            seqnn_buffer_free(m->ctx, m->pbuf);
-        if (m->gbuf)
-            seqnn_buffer_free(m->ctx, m->gbuf);
-    }
+    release_device(m);
     free(m->layers);
     free(m->params);
     free(m->lengths);
@@ -519,28 +530,7 @@ seqnn_status seqnn_model_build(seqnn_model *m, seqnn_context *ctx, uint64_t seed
     if (s == SEQNN_OK)
         s = seqnn_model_set_optimizer(m, &m->optim);
     if (s != SEQNN_OK) {
-        /* Back to a description: free what was allocated. */
-        for (int i = 0; i < m->n_layers; i++) {
-            fe_layer *L = &m->layers[i];
-            if (L->ops->destroy)
-                L->ops->destroy(m, L);
-            fe_tensor_free(m, &L->y);
-            fe_tensor_free(m, &L->dy);
-            L->nparams = 0;
-        }
-        fe_tensor_free(m, &m->scalars);
-        for (int i = 0; i < m->n_slots; i++)
-            if (m->slots[i].buf)
-                seqnn_buffer_free(ctx, m->slots[i].buf);
-        m->n_slots = 0;
-        if (m->pbuf)
-            seqnn_buffer_free(ctx, m->pbuf);
-        if (m->gbuf)
-            seqnn_buffer_free(ctx, m->gbuf);
-        m->pbuf = m->gbuf = NULL;
-        m->n_params = 0;
-        m->total = 0;
-        m->ctx = NULL;
+        release_device(m);         /* back to a description */
         return s;
     }
     m->built = 1;
