@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
+#include "cli_error.h"
 #include "data.h"
 #include "seqnn/model.h"
 #include "seqnn/modelfile.h"
@@ -26,7 +27,7 @@ static double now(void)
 
 static int fail(const char *what)
 {
-    fprintf(stderr, "seqnn: %s%s%s\n", what ? what : "", what ? ": " : "", seqnn_last_error());
+    fprintf(stderr, "seqnn: %s%s%s\n", what ? what : "", what ? ": " : "", cli_last_error());
     return 1;
 }
 
