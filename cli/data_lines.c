@@ -30,7 +30,6 @@
 #include "seqnn/philox.h"
 
 #define LINES_MAX ((size_t)1 << 30)
-#define IGNORE (-100)
 #define WINDOW_BATCHES 16
 
 enum { F_CLASSIFY, F_TAG, F_TRANSLATE, F_REGRESS };
@@ -508,8 +507,8 @@ static int lines_next(cli_data *d, int split, const seqnn_train_config *cfg, seq
         for (int64_t s = 0; s < T; s++)
             for (int64_t k = 0; k < B; k++) {
                 const example *e = &t->ex[idx[k]];
-                int32_t v = s < e->tgt_len ? t->tids[e->tgt + s] : IGNORE;
-                t->b_targets[s * B + k] = v == CLI_PAD ? IGNORE : v;
+                int32_t v = s < e->tgt_len ? t->tids[e->tgt + s] : SEQNN_IGNORE_INDEX;
+                t->b_targets[s * B + k] = v == CLI_PAD ? SEQNN_IGNORE_INDEX : v;
             }
     } else {                             /* translate: <bos> + target in, target + <eos> out */
         int64_t Td = Tt + 1;
@@ -517,7 +516,7 @@ static int lines_next(cli_data *d, int split, const seqnn_train_config *cfg, seq
             for (int64_t k = 0; k < B; k++) {
                 const example *e = &t->ex[idx[k]];
                 int32_t in = s == 0 ? CLI_BOS : s <= e->tgt_len ? t->tids[e->tgt + s - 1] : CLI_PAD;
-                int32_t out = s < e->tgt_len ? t->tids[e->tgt + s] : s == e->tgt_len ? CLI_EOS : IGNORE;
+                int32_t out = s < e->tgt_len ? t->tids[e->tgt + s] : s == e->tgt_len ? CLI_EOS : SEQNN_IGNORE_INDEX;
                 t->b_dec[s * B + k] = in;
                 t->b_targets[s * B + k] = out;
             }

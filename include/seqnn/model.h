@@ -128,9 +128,14 @@ SEQNN_API seqnn_status seqnn_model_add_attention(seqnn_model *m, const char *nam
  * [0, vocab) (teacher forcing while training). */
 SEQNN_API seqnn_status seqnn_model_begin_decoder(seqnn_model *m, int64_t vocab);
 
+/* The target id XENT ignores (PyTorch's ignore_index default): a target equal
+ * to it is neither counted in the mean nor given a gradient (padding, steps
+ * past a sequence's end). */
+#define SEQNN_IGNORE_INDEX (-100)
+
 /* The loss on the last layer's output: XENT (softmax cross-entropy on logits;
- * targets are class ids, -100 ignored), MSE or BCE (with logits; targets are
- * values shaped like the output). Default XENT. */
+ * targets are class ids, SEQNN_IGNORE_INDEX ignored), MSE or BCE (with logits;
+ * targets are values shaped like the output). Default XENT. */
 typedef enum seqnn_loss_kind {
     SEQNN_LOSS_XENT = 0,
     SEQNN_LOSS_MSE,
@@ -199,7 +204,7 @@ typedef struct seqnn_batch {
     const int32_t *tokens;               /* [T, B] token input */
     const float *features;               /* [T, B, dim] feature input */
     const int32_t *lengths;              /* [B] valid steps (<= T), or NULL: all T */
-    const int32_t *targets;              /* XENT: [T', B] for sequence outputs (-100: ignored), [B] otherwise */
+    const int32_t *targets;              /* XENT: [T', B] (sequence outputs) or [B]; SEQNN_IGNORE_INDEX: ignored */
     const float *values;                 /* MSE/BCE: shaped like the output */
     int64_t dec_len;                     /* encoder-decoder: T' */
     const int32_t *dec_tokens;           /* [T', B] decoder input (teacher forcing) */

@@ -178,7 +178,7 @@ static void test_tag(void)
         for (int64_t t = 0; t < 3; t++) {
             int32_t tok = b.tokens[t * 2 + k], tg = b.targets[t * 2 + k];
             if (t >= len) {
-                CHECK(tok == CLI_PAD && tg == -100, "padding: token %d target %d", tok, tg);
+                CHECK(tok == CLI_PAD && tg == SEQNN_IGNORE_INDEX, "padding: token %d target %d", tok, tg);
             } else {
                 /* every tag is the complement of its token */
                 CHECK(!strcmp(d->tgt.tok[tg], !strcmp(d->src.tok[tok], "0") ? "1" : "0"), "tag");
@@ -209,7 +209,7 @@ static void test_translate(void)
             want[0] = (int32_t)id_of(&d->tgt, "x"), want[1] = (int32_t)id_of(&d->tgt, "y");
             want[2] = (int32_t)id_of(&d->tgt, "z"), want[3] = CLI_EOS;
         } else {
-            want[0] = (int32_t)id_of(&d->tgt, "z"), want[1] = CLI_EOS, want[2] = want[3] = -100;
+            want[0] = (int32_t)id_of(&d->tgt, "z"), want[1] = CLI_EOS, want[2] = want[3] = SEQNN_IGNORE_INDEX;
         }
         int32_t tgt_len = xyz ? 3 : 1;
         for (int t = 0; t < 4; t++) {
