@@ -1,4 +1,4 @@
-/* Plugin discovery, loading and device selection (DESIGN section 5).
+/* Plugin discovery, loading and device selection (docs/backends.md, "Discovery").
  *
  * Search order: each absolute directory of SEQNN_PLUGIN_PATH (colon-separated,
  * read with secure_getenv; relative and empty entries are ignored with a

@@ -3,7 +3,7 @@
  * oneDNN uncapped and capped at AVX2, PyTorch, a streaming triad), then
  * prints median times, spreads, rates, the fraction of the FMA peak (measured
  * in the same run) and the ratios ours / peer (speed: > 1 means ours is
- * faster), with the issue's target next to each ratio.
+ * faster), with its target (docs/performance.md) next to each ratio.
  *
  * Peers are separate programs (bench/: seqnn-peer-openblas, seqnn-peer-onednn,
  * seqnn-peer-torch.py) found next to this program (or in SEQNN_BENCH_PEERS);
@@ -152,7 +152,7 @@ static void case_describe(const bench_case *c, char *s, size_t n)
     }
 }
 
-/* the target for ours / peer, or 0 for none */
+/* the target for ours / peer (docs/performance.md), or 0 for none */
 static double case_target(const bench_case *c, const char *peer)
 {
     switch (c->op) {
@@ -1152,7 +1152,7 @@ static void bench_usage(FILE *f)
             "        --reps N (5)  --warmup N (1)  --rounds R (1: every implementation R times in turn,\n"
             "        samples pooled)  --clock wall|cpu (cpu: process CPU time, 1 thread only)\n"
             "        --budget SECONDS (timed seconds per implementation, default 120)  --csv FILE\n"
-            "--suite: the issue's table (GEMM, LSTM/GRU/RNN H=256/512/1024 inference and training,\n"
+            "--suite: the standard table (GEMM, LSTM/GRU/RNN H=256/512/1024 inference and training,\n"
             "        2-layer bidirectional LSTM H=512, Kim-CNN conv bank, attention, Adam/SGD/clip).\n"
             "Prints per implementation the median, min, max, spread, GFLOP/s or GB/s and %% of the FMA\n"
             "peak measured in the same run, then 'ratio OURS/PEER = X.XXx' (speed; > 1: ours faster).\n");
@@ -1267,7 +1267,7 @@ static int add_case(bench_case *cases, int n, int max, const bench_case *c)
     return n;
 }
 
-/* the table */
+/* the standard table (docs/performance.md, "Results") */
 static int suite_cases(bench_case *cases, int max)
 {
     int n = 0;

@@ -8,8 +8,9 @@
  *   adding     the adding problem (Hochreiter & Schmidhuber 1997; Le et al.
  *              2015): T steps of "value,marker", the target the sum of the two
  *              marked values (regress format)
- *   bits       the bit-reversal problems 1-4 of the reference lecture notes
- *              (tag format; problem 2 in the regress format)
+ *   bits       four bit-complement problems (examples/README.md, "The
+ *              bit-reversal problems"): tag format; problem 2 in the regress
+ *              format
  *
  * Random draws come from Philox4x32-10 (include/seqnn/philox.h) keyed by
  * --seed, so a file depends on its options only. */

@@ -1,5 +1,6 @@
-# Frontend tests: the same model trained on every backend agrees with the
-# reference plugin (test_backends_agree.c); the CLI end to end on a small text
+# Frontend tests: six models of every layer family trained on every backend agree
+# with the reference plugin, in their step-1 gradients and their loss curves
+# (test_backends_agree.c); the CLI end to end on a small text
 # and its bad-input errors (test_cli.sh).
 add_executable(test_backends_agree "${CMAKE_CURRENT_LIST_DIR}/test_backends_agree.c")
 target_link_libraries(test_backends_agree PRIVATE seqnn m)

@@ -1,4 +1,4 @@
-# PyTorch interoperability (issue 3, item 4; tests/test_interop.c,
+# PyTorch interoperability (tests/test_interop.c,
 # tests/interop/torch_models.py). Included from tests/CMakeLists.txt.
 #   interop_from_torch: loads the committed PyTorch state_dicts
 #     (tests/interop/data, read at run time from the source tree) on every

@@ -1,8 +1,8 @@
 # A plugin built for an older ABI minor version (a shorter vtable) still
 # loads, reports its kernel count, and its missing kernels answer
-# SEQNN_ERR_UNSUPPORTED without being called (issue 6). Included by
-# tests/CMakeLists.txt. The plugin goes into its own directory so that no
-# other test's SEQNN_PLUGIN_PATH sees it.
+# SEQNN_ERR_UNSUPPORTED without being called (docs/plugin-guide.md, "Versions
+# and struct growth"). Included by tests/CMakeLists.txt. The plugin goes into
+# its own directory so that no other test's SEQNN_PLUGIN_PATH sees it.
 set(old_minor_dir "${CMAKE_BINARY_DIR}/tests/oldminor")
 add_library(seqnn-oldminor MODULE "${CMAKE_CURRENT_SOURCE_DIR}/plugins/old_minor_plugin.c")
 target_link_libraries(seqnn-oldminor PRIVATE seqnn_ref_f32 seqnn_host_device)

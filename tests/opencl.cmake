@@ -1,4 +1,4 @@
-# The OpenCL plugin on POCL (issue 5). Included by tests/CMakeLists.txt.
+# The OpenCL plugin on POCL (docs/opencl.md). Included by tests/CMakeLists.txt.
 #  opencl_pocl_conformance   the whole conformance suite on the POCL device, selected by name;
 #                            asserts that POCL ran every test and all passed
 #  opencl_pocl_program_cache first start builds, second loads in < 10% of that; corrupt,

@@ -1,4 +1,4 @@
-# The vendor plugin kit (issue 6): install seqnn into a temporary prefix, build
+# The vendor plugin kit (docs/plugin-guide.md): install seqnn into a temporary prefix, build
 # plugins/template out of tree against it (find_package and pkg-config), load
 # it through SEQNN_PLUGIN_PATH and SEQNN_BACKEND=/path, certify it with
 # reports. Included by tests/CMakeLists.txt; needs the whole build (plugins,

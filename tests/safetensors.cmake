@@ -1,5 +1,5 @@
 # Unit test of the safetensors reader/writer (frontend/safetensors.c, compiled
-# into the library target `seqnn`). Included by the lead from tests/CMakeLists.txt;
+# into the library target `seqnn`). Included from tests/CMakeLists.txt;
 # expects the target `seqnn` to exist and include/ to be among its PUBLIC include
 # directories (the test includes seqnn/safetensors.h and seqnn/seqnn.h).
 add_executable(test_safetensors "${CMAKE_CURRENT_LIST_DIR}/test_safetensors.c")

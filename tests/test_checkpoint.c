@@ -1,4 +1,4 @@
-/* Bad checkpoints (issue 3, "Bad input"), on the reference plugin: a
+/* Bad checkpoints (docs/cli.md, "Errors"), on the reference plugin: a
  * checkpoint of another model (other names, other shapes), missing and extra
  * tensors, a wrong dtype, truncated and corrupted files, a missing file,
  * optimizer state of another optimizer or configuration, misshapen optimizer

@@ -1,13 +1,17 @@
 #!/bin/sh
 # Plugin loading hygiene (docs/backends.md, "Discovery"): what the loader
 # refuses, and why, as `seqnn info` and SEQNN_BACKEND report it.
-# usage: test_hygiene.sh SEQNN_BINARY A_PLUGIN.so SCRATCH_DIR
+# usage: test_hygiene.sh SEQNN_BINARY A_PLUGIN.so SCRATCH_DIR [PROBE LIBSEQNN]
 # A_PLUGIN.so is any loadable plugin (tests/plugins' libseqnn-bad-off.so,
-# named "bad"); copies of it are placed in safe and unsafe locations.
+# named "bad"); copies of it are placed in safe and unsafe locations. PROBE is
+# tests/hygiene_setuid_probe.c built, LIBSEQNN the library (its plugins in
+# the seqnn directory beside it), for the set-uid case.
 set -u
 seqnn=$1
 plugin=$2
 scratch=$3
+probe=${4:-}
+libseqnn=${5:-}
 unset SEQNN_BACKEND SEQNN_PLUGIN_PATH SEQNN_LOG
 fails=0
 check() {   # check NAME EXPECTED_RC|any PATTERN [ABSENT_PATTERN] -- command...
@@ -37,6 +41,10 @@ chmod 755 "$scratch"
 scratch=$(cd "$scratch" && pwd -P)
 seqnn=$(cd "$(dirname "$seqnn")" && pwd -P)/$(basename "$seqnn")
 plugin=$(cd "$(dirname "$plugin")" && pwd -P)/$(basename "$plugin")
+[ -n "$probe" ] && probe=$(cd "$(dirname "$probe")" && pwd -P)/$(basename "$probe") &&
+    libseqnn=$(cd "$(dirname "$libseqnn")" && pwd -P)/$(basename "$libseqnn")
+hyg=""
+trap '[ -n "$hyg" ] && rm -rf "$hyg"' EXIT
 
 # 0. a safe directory: loaded
 mkdir "$scratch/ok" && cp "$plugin" "$scratch/ok/libseqnn-bad.so" && chmod 644 "$scratch/ok/libseqnn-bad.so"
@@ -102,27 +110,37 @@ check "SEQNN_BACKEND=./libseqnn-bad.so loads it from the current directory" 0 \
     "Selection \(SEQNN_BACKEND=\./libseqnn-bad.so\): bad" -- \
     sh -c 'cd "$1" && SEQNN_BACKEND=./libseqnn-bad.so "$2" info' sh "$scratch/cwd" "$seqnn"
 
-# 7. secure_getenv: a set-uid program ignores SEQNN_PLUGIN_PATH, SEQNN_BACKEND and SEQNN_LOG
-if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
-    mkdir "$scratch/suid" && cp "$seqnn" "$scratch/suid/seqnn" && chown nobody "$scratch/suid/seqnn" &&
-        chmod 4755 "$scratch/suid/seqnn"
-    # the control: the same copy without the set-uid bit honours them
-    mkdir "$scratch/plain" && cp "$seqnn" "$scratch/plain/seqnn"
-    check "without set-uid, SEQNN_PLUGIN_PATH and SEQNN_BACKEND are honoured" 0 \
-        "Selection \(SEQNN_BACKEND=bad\): bad" -- \
-        env SEQNN_PLUGIN_PATH="$scratch/ok" SEQNN_BACKEND=bad "$scratch/plain/seqnn" info
+# 7. secure_getenv: a set-uid program ignores SEQNN_PLUGIN_PATH, SEQNN_BACKEND and SEQNN_LOG.
+# The set-uid copy belongs to nobody, who may not be able to enter the checkout
+# (a 0700 home or temporary directory): the probe, libseqnn and the plugins are
+# copied into a fresh directory below /tmp with 0755 parents, and the probe
+# loads libseqnn from there by path (no run path into the build tree).
+if [ -z "$probe" ]; then
+    skip "set-uid case (no probe given)"
+elif [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+    hyg=$(mktemp -d /tmp/seqnn-hyg.XXXXXX) && chmod 755 "$hyg" && mkdir -p "$hyg/bin" "$hyg/lib/seqnn" &&
+        cp "$libseqnn" "$hyg/lib/libseqnn.so.0" && cp "$(dirname "$libseqnn")"/seqnn/libseqnn-*.so "$hyg/lib/seqnn/" &&
+        chmod 755 "$hyg/bin" "$hyg/lib" "$hyg/lib/seqnn" && chmod 644 "$hyg/lib/libseqnn.so.0" "$hyg/lib/seqnn/"* &&
+        cp "$probe" "$hyg/bin/plain" && cp "$probe" "$hyg/bin/suid" && chown nobody "$hyg/bin/suid" &&
+        chmod 4755 "$hyg/bin/suid" || { echo "FAIL: cannot prepare $hyg"; fails=$((fails + 1)); }
+    # the control: the same copy without the set-uid bit honours all three
+    check "without set-uid, SEQNN_PLUGIN_PATH and SEQNN_BACKEND are honoured" 0 "Selection: bad," -- \
+        env SEQNN_PLUGIN_PATH="$scratch/ok" SEQNN_BACKEND=bad "$hyg/bin/plain" "$hyg/lib/libseqnn.so.0"
+    check "without set-uid, SEQNN_LOG is honoured" 0 "seqnn debug: plugin ref loaded from $hyg/lib/seqnn/" -- \
+        env SEQNN_LOG=debug "$hyg/bin/plain" "$hyg/lib/libseqnn.so.0"
     # Under the sanitizers the exit status of a set-uid run is not ours: LeakSanitizer
     # cannot attach to a set-uid process and fails at exit (ASAN_OPTIONS is not read
     # there either), so only the output counts.
-    if out=$("$scratch/suid/seqnn" info 2>&1); [ $? -eq 0 ] || printf '%s\n' "$out" | grep -q "LeakSanitizer"; then
+    if out=$("$hyg/bin/suid" "$hyg/lib/libseqnn.so.0" 2>&1); [ $? -eq 0 ] || printf '%s\n' "$out" | grep -q "LeakSanitizer"; then
         suid_rc=0
         printf '%s\n' "$out" | grep -q "LeakSanitizer" && suid_rc=any
-        check "a set-uid program ignores SEQNN_PLUGIN_PATH and SEQNN_BACKEND (secure_getenv)" $suid_rc \
-            "Selection \(SEQNN_BACKEND=bad\): (ref|avx2|opencl)," "libseqnn-bad.so" -- \
-            env SEQNN_PLUGIN_PATH="$scratch/ok" SEQNN_BACKEND=bad "$scratch/suid/seqnn" info
+        check "a set-uid program ignores SEQNN_PLUGIN_PATH, SEQNN_BACKEND and SEQNN_LOG (secure_getenv)" $suid_rc \
+            "Selection: (ref|avx2|opencl)," "libseqnn-bad.so|seqnn (info|debug):" -- \
+            env SEQNN_PLUGIN_PATH="$scratch/ok" SEQNN_BACKEND=bad SEQNN_LOG=debug "$hyg/bin/suid" "$hyg/lib/libseqnn.so.0"
     else
         skip "set-uid case: a set-uid copy does not run here (nosuid mount?): $(printf '%s' "$out" | head -n 2)"
     fi
+    rm -rf "$hyg"
 else
     skip "set-uid case (needs root and user nobody)"
 fi

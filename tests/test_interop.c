@@ -1,4 +1,4 @@
-/* PyTorch interoperability (issue 3, item 4), both directions, on every
+/* PyTorch interoperability, both directions, on every
  * plugin that can run here (ref always; others with a score > 0).
  *
  * PyTorch -> seqnn: tests/interop/data holds, per model, NAME.pt.safetensors

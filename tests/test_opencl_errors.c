@@ -1,4 +1,4 @@
-/* Error paths of the OpenCL plugin on the POCL device (issue 5):
+/* Error paths of the OpenCL plugin on the POCL device (docs/opencl.md, "Errors"):
  *  1. every OpenCL and CLBlast error code has a name, and a failure message
  *     names the call and the error; allocation errors are SEQNN_ERR_NO_MEMORY;
  *  2. a program that fails to build reports its build log, with the error

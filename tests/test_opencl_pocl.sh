@@ -1,5 +1,5 @@
 #!/bin/sh
-# The OpenCL plugin on POCL (issue 5), as CTest runs it (tests/opencl.cmake):
+# The OpenCL plugin on POCL (docs/opencl.md), as CTest runs it (tests/opencl.cmake):
 #
 #   test_opencl_pocl.sh conformance SEQNN PLUGIN DIR   the whole conformance suite on the POCL
 #       device, selected by name (SEQNN_BACKEND=opencl:Portable Computing Language), asserting

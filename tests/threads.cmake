@@ -1,4 +1,4 @@
-# Threading rule (include/seqnn/seqnn.h, issue 7): separate contexts used from
+# Threading rule (include/seqnn/seqnn.h): separate contexts used from
 # several threads at once give the same results as sequential use, and each
 # thread sees its own last error. Included by tests/CMakeLists.txt;
 # scripts/test-tsan.sh runs the same program under ThreadSanitizer.

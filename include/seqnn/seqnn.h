@@ -32,10 +32,10 @@ SEQNN_API const char *seqnn_kernel_name(seqnn_kernel_id id);
 SEQNN_API int seqnn_kernel_find(const char *name);
 
 /* ------------------------------------------------------------ registry ---
- * Discovery (DESIGN section 5): directories of SEQNN_PLUGIN_PATH first, then
- * the install plugin directory, then the build tree next to the running
- * executable. Every file that looks like a plugin (libseqnn-*.so) is tried and
- * kept with its outcome, loaded or rejected with the reason. */
+ * Discovery (docs/backends.md, "Discovery"): directories of SEQNN_PLUGIN_PATH
+ * first, then the install plugin directory, then the build tree next to the
+ * running executable. Every file that looks like a plugin (libseqnn-*.so) is
+ * tried and kept with its outcome, loaded or rejected with the reason. */
 typedef struct seqnn_registry seqnn_registry;
 
 typedef struct seqnn_plugin_record {

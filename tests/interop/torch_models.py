@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch interoperability of seqnn models (issue 3, item 4), both directions.
+"""PyTorch interoperability of seqnn models, both directions.
 
 Each model of MODELS is described by a spec string that both sides read: this
 script builds the equivalent torch.nn.Module from it (attributes named as
