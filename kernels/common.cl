@@ -80,8 +80,8 @@ inline float act_f(int kind, float alpha, float x)
     switch (kind) {
     case 0: return sigmoid_f(x);
     case 1: return tanh(x);
-    case 2: return clamp(x, -1.0f, 1.0f);
-    case 3: return x > 0.0f ? x : 0.0f;
+    case 2: return x < -1.0f ? -1.0f : (x > 1.0f ? 1.0f : x);   /* NaN stays NaN (clamp gives -1) */
+    case 3: return x < 0.0f ? 0.0f : x;                          /* NaN stays NaN */
     case 4: return x > 0.0f ? x : alpha * x;
     default: return x * sigmoid_f(x);
     }

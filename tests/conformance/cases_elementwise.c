@@ -34,6 +34,23 @@ static cf_tensor *elementwise_act_input(cf_run *r, const char *name, int64_t siz
     return inout ? cf_inout(r, name, size, -4, 4) : cf_in(r, name, size, -4, 4);
 }
 
+/* The points of the NaN rules: NaN, +Inf and -Inf among finite values, n = 19
+ * (a full vector and a tail, each non-finite value in both). */
+static const double elementwise_nonfinite[] = {
+    NAN, 1.5, INFINITY, -INFINITY, -0.5, 0.0, 2.0, -3.0, NAN, 0.25, -INFINITY, 4.0, INFINITY, -2.0,
+    1.0, NAN, 0.75, INFINITY, -INFINITY,
+};
+#define ELEMENTWISE_N_NONFINITE ((int64_t)(sizeof elementwise_nonfinite / sizeof elementwise_nonfinite[0]))
+
+/* An output of n elements compared NaN-aware: a fresh one (NaN-poisoned) or x
+ * itself (in place). */
+static cf_tensor *elementwise_nonfinite_out(cf_run *r, int64_t n, cf_tensor *x, int in_place)
+{
+    cf_tensor *y = in_place ? x : cf_out(r, "y", n);
+    cf_set_nonfinite(y);
+    return y;
+}
+
 static const int64_t elementwise_act_sizes[] = {0 /* special points */, 1, 7, 17, 64, 255, 1000};
 #define ELEMENTWISE_ACT_SIZES ((int)(sizeof elementwise_act_sizes / sizeof elementwise_act_sizes[0]))
 
@@ -94,6 +111,25 @@ void cf_test_act_forward(cf_run *r)
             }
         }
     }
+    /* NaN stays NaN for every kind; infinities give the limits (and swish(-Inf)
+     * = -Inf * 0 = NaN, as torch's silu) */
+    for (kind = 0; kind < SEQNN_ACT_COUNT; kind++)
+        for (in_place = 0; in_place <= 1; in_place++) {
+            seqnn_act_args a = {0};
+            cf_tensor *x, *y;
+            cf_begin(r, "%s n=%lld NaN and infinities%s", elementwise_act_names[kind],
+                     (long long)ELEMENTWISE_N_NONFINITE, in_place ? " in-place" : "");
+            a.kind = (seqnn_act)kind;
+            a.alpha = 0.3;
+            a.n = ELEMENTWISE_N_NONFINITE;
+            x = in_place ? cf_inout_values(r, "x=y", a.n, elementwise_nonfinite)
+                         : cf_in_values(r, "x", a.n, elementwise_nonfinite);
+            y = elementwise_nonfinite_out(r, a.n, x, in_place);
+            a.x = cf_ref(x);
+            a.y = cf_ref(y);
+            cf_check(r, SEQNN_KERNEL_act_forward, &a, 1);
+            cf_end(r);
+        }
     elementwise_act_rejects(r, SEQNN_KERNEL_act_forward);
 }
 
@@ -232,7 +268,35 @@ static void elementwise_ew_rejects(cf_run *r, seqnn_kernel_id id)
     cf_end(r);
 }
 
-/* Every size with every coefficient pair, then z aliasing x and y. */
+/* IEEE arithmetic element by element: x and y hold NaN and infinities
+ * (y reversed, so Inf meets 0, Inf and -Inf), with beta = 0 (add still
+ * reads y: 0 * NaN and 0 * Inf give NaN) and beta = 0.5 (mul reads z). */
+static void elementwise_ew_nonfinite(cf_run *r, int op)
+{
+    static const seqnn_kernel_id ids[] = {SEQNN_KERNEL_add, SEQNN_KERNEL_mul, SEQNN_KERNEL_scale};
+    const int64_t n = ELEMENTWISE_N_NONFINITE;
+    double rev[ELEMENTWISE_N_NONFINITE];
+    for (int64_t i = 0; i < n; i++)
+        rev[i] = elementwise_nonfinite[n - 1 - i];
+    for (int b = 0; b <= 1; b++) {
+        seqnn_ew_args e = {0};
+        cf_tensor *z;
+        cf_begin(r, "n=%lld NaN and infinities in x and y, alpha=2 beta=%g", (long long)n, b * 0.5);
+        e.n = n;
+        e.alpha = 2;
+        e.beta = b * 0.5;
+        e.x = cf_ref(cf_in_values(r, "x", n, elementwise_nonfinite));
+        e.y = cf_ref(cf_in_values(r, "y", n, rev));
+        z = op == EW_MUL && b ? cf_inout(r, "z", n, -2, 2) : cf_out(r, "z", n);
+        cf_set_nonfinite(z);
+        e.z = cf_ref(z);
+        cf_check(r, ids[op], &e, 2);
+        cf_end(r);
+    }
+}
+
+/* Every size with every coefficient pair, then z aliasing x and y; NaN and
+ * infinities. */
 static void elementwise_ew_test(cf_run *r, int op)
 {
     static const seqnn_kernel_id ids[] = {SEQNN_KERNEL_add, SEQNN_KERNEL_mul, SEQNN_KERNEL_scale};
@@ -248,6 +312,7 @@ static void elementwise_ew_test(cf_run *r, int op)
             elementwise_ew_check(r, op, 257, elementwise_ew_coef[c][0],
                                  elementwise_ew_coef[c][1], EW_Z_IS_Y);
     }
+    elementwise_ew_nonfinite(r, op);
     elementwise_ew_rejects(r, ids[op]);
 }
 
@@ -311,6 +376,43 @@ static void elementwise_softmax_rejects(cf_run *r, seqnn_kernel_id id)
     cf_end(r);
 }
 
+/* Rows of 19 (a vector and a tail) with non-finite entries, as PyTorch: a
+ * NaN or a +Inf makes its row NaN, a -Inf entry gets probability 0 (log:
+ * -Inf) while the rest of the row is the softmax of the finite entries, a
+ * row of -Inf only is NaN; the finite row between them must stay finite. */
+static void elementwise_softmax_nonfinite(cf_run *r)
+{
+    enum { ROWS = 5, COLS = 19 };
+    static const struct { int col; double v; } plants[ROWS][2] = {
+        {{4, NAN}, {4, NAN}}, {{0, INFINITY}, {18, 1}}, {{3, 1}, {3, 1}},
+        {{2, -INFINITY}, {17, -INFINITY}}, {{-1, -INFINITY}, {-1, -INFINITY}},
+    };
+    for (int log = 0; log <= 1; log++)
+        for (int in_place = 0; in_place <= 1; in_place++) {
+            seqnn_softmax_args s = {0};
+            double x[ROWS * COLS];
+            cf_tensor *xt;
+            cf_begin(r, "%s rows=%d cols=%d with NaN, +Inf and -Inf rows%s", log ? "log_softmax" : "softmax",
+                     ROWS, COLS, in_place ? " in-place" : "");
+            for (int row = 0; row < ROWS; row++)
+                for (int j = 0; j < COLS; j++) {
+                    double v = cf_uniform(r, -5, 5);
+                    for (int p = 0; p < 2; p++)
+                        if (plants[row][p].col == j || plants[row][p].col < 0)
+                            v = plants[row][p].v;
+                    x[row * COLS + j] = v;
+                }
+            s.log = log;
+            s.rows = ROWS;
+            s.cols = COLS;
+            xt = in_place ? cf_inout_values(r, "x=y", ROWS * COLS, x) : cf_in_values(r, "x", ROWS * COLS, x);
+            s.x = cf_ref(xt);
+            s.y = cf_ref(elementwise_nonfinite_out(r, ROWS * COLS, xt, in_place));
+            cf_check(r, SEQNN_KERNEL_softmax_forward, &s, (double)COLS);
+            cf_end(r);
+        }
+}
+
 void cf_test_softmax_forward(cf_run *r)
 {
     int log, i, in_place;
@@ -343,6 +445,7 @@ void cf_test_softmax_forward(cf_run *r)
             }
         }
     }
+    elementwise_softmax_nonfinite(r);
     elementwise_softmax_rejects(r, SEQNN_KERNEL_softmax_forward);
 }
 
@@ -542,6 +645,22 @@ void cf_test_dropout_forward(cf_run *r)
     }
     elementwise_dropout_fraction(r, 0.1);
     elementwise_dropout_fraction(r, 0.5);
+    /* NaN and infinities: a kept one is scaled (NaN, +-Inf), a dropped one is 0 */
+    for (in_place = 0; in_place <= 1; in_place++) {
+        seqnn_dropout_args d = {0};
+        cf_tensor *x;
+        d.n = ELEMENTWISE_N_NONFINITE;
+        d.p = 0.5;
+        d.seed = 0x5eed;
+        d.offset = 3;
+        cf_begin(r, "n=%lld p=0.5 NaN and infinities%s", (long long)d.n, in_place ? " in-place" : "");
+        x = in_place ? cf_inout_values(r, "x=y", d.n, elementwise_nonfinite)
+                     : cf_in_values(r, "x", d.n, elementwise_nonfinite);
+        d.x = cf_ref(x);
+        d.y = cf_ref(elementwise_nonfinite_out(r, d.n, x, in_place));
+        cf_check(r, SEQNN_KERNEL_dropout_forward, &d, 1);
+        cf_end(r);
+    }
     elementwise_dropout_rejects(r, SEQNN_KERNEL_dropout_forward);
 }
 
