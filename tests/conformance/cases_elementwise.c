@@ -3,7 +3,8 @@
  * (aliasing, beta == 0 with z unread), softmax and log-softmax (large inputs,
  * in place, backward, finite differences) and dropout (Philox known answer,
  * counters across 2^32, kept fraction, in place, backward, finite
- * differences). Budgets and their basis: docs/kernels/elementwise.md. */
+ * differences); NaN and infinities for activations, add/mul/scale, softmax
+ * and dropout. Budgets and their basis: docs/kernels/elementwise.md. */
 #include <math.h>
 #include "conformance.h"
 #include "seqnn/philox.h"
