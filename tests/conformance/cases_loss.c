@@ -5,8 +5,8 @@
  * |x| = 1000 and hard 0/1 targets); backward kernels accumulate and
  * overwrite with several dloss values, and are checked against finite
  * differences with dloss != 1; NaN and infinities in logits and x. Also
- * checks that the core rejects bad
- * arguments. Budgets and their basis: docs/kernels/loss.md. */
+ * checks that the core rejects bad arguments. Budgets and their basis:
+ * docs/kernels/loss.md. */
 #include <math.h>
 #include <stdlib.h>
 #include "conformance.h"
