@@ -134,6 +134,40 @@ void cf_test_act_forward(cf_run *r)
     elementwise_act_rejects(r, SEQNN_KERNEL_act_forward);
 }
 
+/* dx (+)= dy * f'(x) in IEEE arithmetic with NaN and infinities in x (and so
+ * in y) and in dy (the points shifted by one, so that a non-finite dy meets
+ * finite x and the reverse), accumulate and overwrite, every kind. */
+static void elementwise_act_backward_nonfinite(cf_run *r)
+{
+    const int64_t n = ELEMENTWISE_N_NONFINITE;
+    double shifted[ELEMENTWISE_N_NONFINITE];
+    for (int64_t i = 0; i < n; i++)
+        shifted[i] = elementwise_nonfinite[(i + 1) % n];
+    for (int kind = 0; kind < SEQNN_ACT_COUNT; kind++)
+        for (int overwrite = 0; overwrite <= 1; overwrite++) {
+            seqnn_act_args a = {0};
+            cf_tensor *y, *dx;
+            cf_begin(r, "%s n=%lld NaN and infinities in x and dy %s", elementwise_act_names[kind], (long long)n,
+                     overwrite ? "overwrite" : "accumulate");
+            a.kind = (seqnn_act)kind;
+            a.alpha = 0.3;
+            a.n = n;
+            y = cf_out(r, "y", n);
+            dx = overwrite ? cf_out(r, "dx", n) : cf_inout(r, "dx", n, -1, 1);
+            cf_set_nonfinite(y);
+            cf_set_nonfinite(dx);
+            a.x = cf_ref(cf_in_values(r, "x", n, elementwise_nonfinite));
+            a.y = cf_ref(y);
+            a.dy = cf_ref(cf_in_values(r, "dy", n, shifted));
+            a.dx = cf_ref(dx);
+            cf_call(r, SEQNN_KERNEL_act_forward, &a);
+            a.flags = overwrite ? SEQNN_FLAG_OVERWRITE : 0;
+            cf_call(r, SEQNN_KERNEL_act_backward, &a);
+            cf_compare(r, 2);
+            cf_end(r);
+        }
+}
+
 void cf_test_act_backward(cf_run *r)
 {
     int kind, i, mode;
@@ -194,6 +228,7 @@ void cf_test_act_backward(cf_run *r)
             cf_end(r);
         }
     }
+    elementwise_act_backward_nonfinite(r);
     elementwise_act_rejects(r, SEQNN_KERNEL_act_backward);
 }
 
@@ -380,21 +415,25 @@ static void elementwise_softmax_rejects(cf_run *r, seqnn_kernel_id id)
 /* Rows of 19 (a vector and a tail) with non-finite entries, as PyTorch: a
  * NaN or a +Inf makes its row NaN, a -Inf entry gets probability 0 (log:
  * -Inf) while the rest of the row is the softmax of the finite entries, a
- * row of -Inf only is NaN; the finite row between them must stay finite. */
-static void elementwise_softmax_nonfinite(cf_run *r)
+ * row of -Inf only is NaN; the finite rows between them must stay finite.
+ * backward: then the backward of that output with a +Inf in the dy of one
+ * finite row and a NaN in the other's (IEEE arithmetic of the formula, row
+ * by row; the -Inf row's dy is finite), accumulate and overwrite; else the
+ * forward out of place and in place. */
+static void elementwise_softmax_nonfinite(cf_run *r, int backward)
 {
-    enum { ROWS = 5, COLS = 19 };
+    enum { ROWS = 6, COLS = 19 };
     static const struct { int col; double v; } plants[ROWS][2] = {
         {{4, NAN}, {4, NAN}}, {{0, INFINITY}, {18, 1}}, {{3, 1}, {3, 1}},
-        {{2, -INFINITY}, {17, -INFINITY}}, {{-1, -INFINITY}, {-1, -INFINITY}},
+        {{2, -INFINITY}, {17, -INFINITY}}, {{-1, -INFINITY}, {-1, -INFINITY}}, {{3, 1}, {3, 1}},
     };
     for (int log = 0; log <= 1; log++)
-        for (int in_place = 0; in_place <= 1; in_place++) {
+        for (int variant = 0; variant <= 1; variant++) {
             seqnn_softmax_args s = {0};
-            double x[ROWS * COLS];
-            cf_tensor *xt;
+            double x[ROWS * COLS], dy[ROWS * COLS];
+            cf_tensor *xt, *dx;
             cf_begin(r, "%s rows=%d cols=%d with NaN, +Inf and -Inf rows%s", log ? "log_softmax" : "softmax",
-                     ROWS, COLS, in_place ? " in-place" : "");
+                     ROWS, COLS, backward ? (variant ? " overwrite" : " accumulate") : variant ? " in-place" : "");
             for (int row = 0; row < ROWS; row++)
                 for (int j = 0; j < COLS; j++) {
                     double v = cf_uniform(r, -5, 5);
@@ -402,14 +441,30 @@ static void elementwise_softmax_nonfinite(cf_run *r)
                         if (plants[row][p].col == j || plants[row][p].col < 0)
                             v = plants[row][p].v;
                     x[row * COLS + j] = v;
+                    dy[row * COLS + j] = cf_uniform(r, -1, 1);
                 }
+            dy[2 * COLS + 7] = INFINITY;
+            dy[5 * COLS + 7] = NAN;
             s.log = log;
             s.rows = ROWS;
             s.cols = COLS;
+            const int in_place = !backward && variant;
             xt = in_place ? cf_inout_values(r, "x=y", ROWS * COLS, x) : cf_in_values(r, "x", ROWS * COLS, x);
             s.x = cf_ref(xt);
             s.y = cf_ref(elementwise_nonfinite_out(r, ROWS * COLS, xt, in_place));
-            cf_check(r, SEQNN_KERNEL_softmax_forward, &s, (double)COLS);
+            if (!backward) {
+                cf_check(r, SEQNN_KERNEL_softmax_forward, &s, (double)COLS);
+                cf_end(r);
+                continue;
+            }
+            dx = variant ? cf_out(r, "dx", ROWS * COLS) : cf_inout(r, "dx", ROWS * COLS, -1, 1);
+            cf_set_nonfinite(dx);
+            s.dy = cf_ref(cf_in_values(r, "dy", ROWS * COLS, dy));
+            s.dx = cf_ref(dx);
+            cf_call(r, SEQNN_KERNEL_softmax_forward, &s);
+            s.flags = variant ? SEQNN_FLAG_OVERWRITE : 0;
+            cf_call(r, SEQNN_KERNEL_softmax_backward, &s);
+            cf_compare(r, (double)COLS + 2);
             cf_end(r);
         }
 }
@@ -446,7 +501,7 @@ void cf_test_softmax_forward(cf_run *r)
             }
         }
     }
-    elementwise_softmax_nonfinite(r);
+    elementwise_softmax_nonfinite(r, 0);
     elementwise_softmax_rejects(r, SEQNN_KERNEL_softmax_forward);
 }
 
@@ -507,6 +562,7 @@ void cf_test_softmax_backward(cf_run *r)
             cf_end(r);
         }
     }
+    elementwise_softmax_nonfinite(r, 1);
     elementwise_softmax_rejects(r, SEQNN_KERNEL_softmax_backward);
 }
 
@@ -614,6 +670,38 @@ static void elementwise_dropout_rejects(cf_run *r, seqnn_kernel_id id)
     cf_end(r);
 }
 
+/* NaN and infinities (the 19 points) as x, or as dy of the backward, p = 0.5:
+ * a kept one is scaled (NaN, +-Inf), a dropped one is 0. The forward out of
+ * place and in place, the backward accumulating and overwriting. */
+static void elementwise_dropout_nonfinite(cf_run *r, int backward)
+{
+    for (int variant = 0; variant <= 1; variant++) {
+        seqnn_dropout_args d = {0};
+        cf_tensor *in, *out;
+        d.n = ELEMENTWISE_N_NONFINITE;
+        d.p = 0.5;
+        d.seed = 0x5eed;
+        d.offset = 3;
+        cf_begin(r, "n=%lld p=0.5 NaN and infinities in %s%s", (long long)d.n, backward ? "dy" : "x",
+                 backward ? (variant ? " overwrite" : " accumulate") : variant ? " in-place" : "");
+        if (backward) {
+            d.flags = variant ? SEQNN_FLAG_OVERWRITE : 0;
+            d.dy = cf_ref(cf_in_values(r, "dy", d.n, elementwise_nonfinite));
+            out = variant ? cf_out(r, "dx", d.n) : cf_inout(r, "dx", d.n, -1, 1);
+            cf_set_nonfinite(out);
+            d.dx = cf_ref(out);
+        } else {
+            in = variant ? cf_inout_values(r, "x=y", d.n, elementwise_nonfinite)
+                         : cf_in_values(r, "x", d.n, elementwise_nonfinite);
+            d.x = cf_ref(in);
+            d.y = cf_ref(elementwise_nonfinite_out(r, d.n, in, variant));
+        }
+        /* one division, plus the old dx */
+        cf_check(r, backward ? SEQNN_KERNEL_dropout_backward : SEQNN_KERNEL_dropout_forward, &d, 1 + backward);
+        cf_end(r);
+    }
+}
+
 void cf_test_dropout_forward(cf_run *r)
 {
     int i, j, in_place;
@@ -646,22 +734,7 @@ void cf_test_dropout_forward(cf_run *r)
     }
     elementwise_dropout_fraction(r, 0.1);
     elementwise_dropout_fraction(r, 0.5);
-    /* NaN and infinities: a kept one is scaled (NaN, +-Inf), a dropped one is 0 */
-    for (in_place = 0; in_place <= 1; in_place++) {
-        seqnn_dropout_args d = {0};
-        cf_tensor *x;
-        d.n = ELEMENTWISE_N_NONFINITE;
-        d.p = 0.5;
-        d.seed = 0x5eed;
-        d.offset = 3;
-        cf_begin(r, "n=%lld p=0.5 NaN and infinities%s", (long long)d.n, in_place ? " in-place" : "");
-        x = in_place ? cf_inout_values(r, "x=y", d.n, elementwise_nonfinite)
-                     : cf_in_values(r, "x", d.n, elementwise_nonfinite);
-        d.x = cf_ref(x);
-        d.y = cf_ref(elementwise_nonfinite_out(r, d.n, x, in_place));
-        cf_check(r, SEQNN_KERNEL_dropout_forward, &d, 1);
-        cf_end(r);
-    }
+    elementwise_dropout_nonfinite(r, 0);
     elementwise_dropout_rejects(r, SEQNN_KERNEL_dropout_forward);
 }
 
@@ -720,5 +793,6 @@ void cf_test_dropout_backward(cf_run *r)
                      1, &x, &dx, 1, &y, &dy);
         cf_end(r);
     }
+    elementwise_dropout_nonfinite(r, 1);
     elementwise_dropout_rejects(r, SEQNN_KERNEL_dropout_backward);
 }
