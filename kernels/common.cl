@@ -16,6 +16,14 @@ inline float sigmoid_f(float x)
     return 1.0f / (1.0f + exp(-x));
 }
 
+/* tanh, exactly +-1 where the correctly rounded result is (|x| > 9.02): some
+ * implementations (POCL) stop one ulp short of 1 even at +-Inf, which would
+ * make tanh'(Inf) = 1 - y^2 nonzero (so dy = Inf gave Inf instead of NaN). */
+inline float tanh_f(float x)
+{
+    return fabs(x) > 9.1f ? copysign(1.0f, x) : tanh(x);
+}
+
 /* acc ? old + v : v (OVERWRITE does not read old, so NaN there is dropped) */
 inline float acc_f(int acc, float old, float v)
 {
@@ -79,9 +87,9 @@ inline float act_f(int kind, float alpha, float x)
 {
     switch (kind) {
     case 0: return sigmoid_f(x);
-    case 1: return tanh(x);
-    case 2: return clamp(x, -1.0f, 1.0f);
-    case 3: return x > 0.0f ? x : 0.0f;
+    case 1: return tanh_f(x);
+    case 2: return x < -1.0f ? -1.0f : (x > 1.0f ? 1.0f : x);   /* NaN stays NaN (clamp gives -1) */
+    case 3: return x < 0.0f ? 0.0f : x;                          /* NaN stays NaN */
     case 4: return x > 0.0f ? x : alpha * x;
     default: return x * sigmoid_f(x);
     }

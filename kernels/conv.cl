@@ -82,7 +82,8 @@ __kernel void conv1d_backward_b(__global const float *dy, long dy_off, long y_sb
     db[db_off + o] = acc_f(acc, db[db_off + o], s);
 }
 
-/* y[b, c] = max_l x[b, c, l], argmax = first l attaining it */
+/* y[b, c] = max_l x[b, c, l], argmax = first l attaining it; a NaN counts as
+ * the maximum (the first NaN wins) */
 __kernel void maxpool_forward(__global const float *x, long x_off, long x_sb, long x_sc, long x_sl,
                               __global float *y, long y_off, long y_sb, long y_sc,
                               __global int *am, long am_off, long batch, long ch, long len)
@@ -94,9 +95,9 @@ __kernel void maxpool_forward(__global const float *x, long x_off, long x_sb, lo
     __global const float *xr = x + x_off + b * x_sb + c * x_sc;
     float m = xr[0];
     int best = 0;
-    for (long l = 1; l < len; l++) {
+    for (long l = 1; l < len && !isnan(m); l++) {
         float v = xr[l * x_sl];
-        if (v > m) {
+        if (v > m || isnan(v)) {
             m = v;
             best = (int)l;
         }

@@ -75,7 +75,9 @@ __kernel void adam_step(__global float *p, long p_off, __global const float *gr,
     v[v_off + i] = vv;
     float use = vv;
     if (amsgrad) {
-        use = fmax(vmax[vmax_off + i], vv);
+        /* torch.maximum: NaN if either is NaN (fmax would drop it) */
+        float old = vmax[vmax_off + i];
+        use = (vv > old || isnan(vv)) ? vv : old;
         vmax[vmax_off + i] = use;
     }
     float denom = sqrt(use) / bc2_sqrt + eps;
@@ -98,7 +100,8 @@ __kernel void adagrad_step(__global float *p, long p_off, __global const float *
     p[p_off + i] = pv - clr * g / (sqrt(s) + eps);
 }
 
-/* x *= min(1, max_norm / (sqrt(sumsq[0]) + 1e-6)) */
+/* x *= min(1, max_norm / (sqrt(sumsq[0]) + 1e-6)); a NaN coefficient stays NaN
+ * (torch.clamp; fmin would give 1) */
 __kernel void clip_scale(__global float *x, long x_off, __global const float *ss, long ss_off,
                          long n, float max_norm)
 {
@@ -106,5 +109,5 @@ __kernel void clip_scale(__global float *x, long x_off, __global const float *ss
     if (i >= n)
         return;
     float coef = max_norm / (sqrt(ss[ss_off]) + 1e-6f);
-    x[x_off + i] *= fmin(coef, 1.0f);
+    x[x_off + i] *= coef > 1.0f ? 1.0f : coef;
 }

@@ -506,6 +506,7 @@ void cf_test_maxpool_forward(cf_run *r)
             }
         }
     }
+    cf_nan_maxpool_forward(r);
 }
 
 /* Finite differences of maxpool on inputs without near-ties. */

@@ -3,7 +3,8 @@
  * (aliasing, beta == 0 with z unread), softmax and log-softmax (large inputs,
  * in place, backward, finite differences) and dropout (Philox known answer,
  * counters across 2^32, kept fraction, in place, backward, finite
- * differences). Budgets and their basis: docs/kernels/elementwise.md. */
+ * differences); NaN and infinities for activations, add/mul/scale, softmax
+ * and dropout. Budgets and their basis: docs/kernels/elementwise.md. */
 #include <math.h>
 #include "conformance.h"
 #include "seqnn/philox.h"
@@ -32,6 +33,23 @@ static cf_tensor *elementwise_act_input(cf_run *r, const char *name, int64_t siz
     if (size == 0)
         return cf_in_values(r, name, ELEMENTWISE_N_SPECIAL, elementwise_special);
     return inout ? cf_inout(r, name, size, -4, 4) : cf_in(r, name, size, -4, 4);
+}
+
+/* The points of the NaN rules: NaN, +Inf and -Inf among finite values, n = 19
+ * (a full vector and a tail, each non-finite value in both). */
+static const double elementwise_nonfinite[] = {
+    NAN, 1.5, INFINITY, -INFINITY, -0.5, 0.0, 2.0, -3.0, NAN, 0.25, -INFINITY, 4.0, INFINITY, -2.0,
+    1.0, NAN, 0.75, INFINITY, -INFINITY,
+};
+#define ELEMENTWISE_N_NONFINITE ((int64_t)(sizeof elementwise_nonfinite / sizeof elementwise_nonfinite[0]))
+
+/* An output of n elements compared NaN-aware: a fresh one (NaN-poisoned) or x
+ * itself (in place). */
+static cf_tensor *elementwise_nonfinite_out(cf_run *r, int64_t n, cf_tensor *x, int in_place)
+{
+    cf_tensor *y = in_place ? x : cf_out(r, "y", n);
+    cf_set_nonfinite(y);
+    return y;
 }
 
 static const int64_t elementwise_act_sizes[] = {0 /* special points */, 1, 7, 17, 64, 255, 1000};
@@ -94,7 +112,60 @@ void cf_test_act_forward(cf_run *r)
             }
         }
     }
+    /* NaN stays NaN for every kind; infinities give the limits (and swish(-Inf)
+     * = -Inf * 0 = NaN, as torch's silu) */
+    for (kind = 0; kind < SEQNN_ACT_COUNT; kind++)
+        for (in_place = 0; in_place <= 1; in_place++) {
+            seqnn_act_args a = {0};
+            cf_tensor *x, *y;
+            cf_begin(r, "%s n=%lld NaN and infinities%s", elementwise_act_names[kind],
+                     (long long)ELEMENTWISE_N_NONFINITE, in_place ? " in-place" : "");
+            a.kind = (seqnn_act)kind;
+            a.alpha = 0.3;
+            a.n = ELEMENTWISE_N_NONFINITE;
+            x = in_place ? cf_inout_values(r, "x=y", a.n, elementwise_nonfinite)
+                         : cf_in_values(r, "x", a.n, elementwise_nonfinite);
+            y = elementwise_nonfinite_out(r, a.n, x, in_place);
+            a.x = cf_ref(x);
+            a.y = cf_ref(y);
+            cf_check(r, SEQNN_KERNEL_act_forward, &a, 1);
+            cf_end(r);
+        }
     elementwise_act_rejects(r, SEQNN_KERNEL_act_forward);
+}
+
+/* dx (+)= dy * f'(x) in IEEE arithmetic with NaN and infinities in x (and so
+ * in y) and in dy (the points shifted by one, so that a non-finite dy meets
+ * finite x and the reverse), accumulate and overwrite, every kind. */
+static void elementwise_act_backward_nonfinite(cf_run *r)
+{
+    const int64_t n = ELEMENTWISE_N_NONFINITE;
+    double shifted[ELEMENTWISE_N_NONFINITE];
+    for (int64_t i = 0; i < n; i++)
+        shifted[i] = elementwise_nonfinite[(i + 1) % n];
+    for (int kind = 0; kind < SEQNN_ACT_COUNT; kind++)
+        for (int overwrite = 0; overwrite <= 1; overwrite++) {
+            seqnn_act_args a = {0};
+            cf_tensor *y, *dx;
+            cf_begin(r, "%s n=%lld NaN and infinities in x and dy %s", elementwise_act_names[kind], (long long)n,
+                     overwrite ? "overwrite" : "accumulate");
+            a.kind = (seqnn_act)kind;
+            a.alpha = 0.3;
+            a.n = n;
+            y = cf_out(r, "y", n);
+            dx = overwrite ? cf_out(r, "dx", n) : cf_inout(r, "dx", n, -1, 1);
+            cf_set_nonfinite(y);
+            cf_set_nonfinite(dx);
+            a.x = cf_ref(cf_in_values(r, "x", n, elementwise_nonfinite));
+            a.y = cf_ref(y);
+            a.dy = cf_ref(cf_in_values(r, "dy", n, shifted));
+            a.dx = cf_ref(dx);
+            cf_call(r, SEQNN_KERNEL_act_forward, &a);
+            a.flags = overwrite ? SEQNN_FLAG_OVERWRITE : 0;
+            cf_call(r, SEQNN_KERNEL_act_backward, &a);
+            cf_compare(r, 2);
+            cf_end(r);
+        }
 }
 
 void cf_test_act_backward(cf_run *r)
@@ -157,6 +228,7 @@ void cf_test_act_backward(cf_run *r)
             cf_end(r);
         }
     }
+    elementwise_act_backward_nonfinite(r);
     elementwise_act_rejects(r, SEQNN_KERNEL_act_backward);
 }
 
@@ -232,7 +304,35 @@ static void elementwise_ew_rejects(cf_run *r, seqnn_kernel_id id)
     cf_end(r);
 }
 
-/* Every size with every coefficient pair, then z aliasing x and y. */
+/* IEEE arithmetic element by element: x and y hold NaN and infinities
+ * (y reversed, so Inf meets 0, Inf and -Inf), with beta = 0 (add still
+ * reads y: 0 * NaN and 0 * Inf give NaN) and beta = 0.5 (mul reads z). */
+static void elementwise_ew_nonfinite(cf_run *r, int op)
+{
+    static const seqnn_kernel_id ids[] = {SEQNN_KERNEL_add, SEQNN_KERNEL_mul, SEQNN_KERNEL_scale};
+    const int64_t n = ELEMENTWISE_N_NONFINITE;
+    double rev[ELEMENTWISE_N_NONFINITE];
+    for (int64_t i = 0; i < n; i++)
+        rev[i] = elementwise_nonfinite[n - 1 - i];
+    for (int b = 0; b <= 1; b++) {
+        seqnn_ew_args e = {0};
+        cf_tensor *z;
+        cf_begin(r, "n=%lld NaN and infinities in x and y, alpha=2 beta=%g", (long long)n, b * 0.5);
+        e.n = n;
+        e.alpha = 2;
+        e.beta = b * 0.5;
+        e.x = cf_ref(cf_in_values(r, "x", n, elementwise_nonfinite));
+        e.y = cf_ref(cf_in_values(r, "y", n, rev));
+        z = op == EW_MUL && b ? cf_inout(r, "z", n, -2, 2) : cf_out(r, "z", n);
+        cf_set_nonfinite(z);
+        e.z = cf_ref(z);
+        cf_check(r, ids[op], &e, 2);
+        cf_end(r);
+    }
+}
+
+/* Every size with every coefficient pair, then z aliasing x and y; NaN and
+ * infinities. */
 static void elementwise_ew_test(cf_run *r, int op)
 {
     static const seqnn_kernel_id ids[] = {SEQNN_KERNEL_add, SEQNN_KERNEL_mul, SEQNN_KERNEL_scale};
@@ -248,6 +348,7 @@ static void elementwise_ew_test(cf_run *r, int op)
             elementwise_ew_check(r, op, 257, elementwise_ew_coef[c][0],
                                  elementwise_ew_coef[c][1], EW_Z_IS_Y);
     }
+    elementwise_ew_nonfinite(r, op);
     elementwise_ew_rejects(r, ids[op]);
 }
 
@@ -311,6 +412,63 @@ static void elementwise_softmax_rejects(cf_run *r, seqnn_kernel_id id)
     cf_end(r);
 }
 
+/* Rows of 19 (a vector and a tail) with non-finite entries, as PyTorch: a
+ * NaN or a +Inf makes its row NaN, a -Inf entry gets probability 0 (log:
+ * -Inf) while the rest of the row is the softmax of the finite entries, a
+ * row of -Inf only is NaN; the finite rows between them must stay finite.
+ * backward: then the backward of that output with a +Inf in the dy of one
+ * finite row and a NaN in the other's (IEEE arithmetic of the formula, row
+ * by row; the -Inf row's dy is finite), accumulate and overwrite; else the
+ * forward out of place and in place. */
+static void elementwise_softmax_nonfinite(cf_run *r, int backward)
+{
+    enum { ROWS = 6, COLS = 19 };
+    static const struct { int col; double v; } plants[ROWS][2] = {
+        {{4, NAN}, {4, NAN}}, {{0, INFINITY}, {18, 1}}, {{3, 1}, {3, 1}},
+        {{2, -INFINITY}, {17, -INFINITY}}, {{-1, -INFINITY}, {-1, -INFINITY}}, {{3, 1}, {3, 1}},
+    };
+    for (int log = 0; log <= 1; log++)
+        for (int variant = 0; variant <= 1; variant++) {
+            seqnn_softmax_args s = {0};
+            double x[ROWS * COLS], dy[ROWS * COLS];
+            cf_tensor *xt, *dx;
+            cf_begin(r, "%s rows=%d cols=%d with NaN, +Inf and -Inf rows%s", log ? "log_softmax" : "softmax",
+                     ROWS, COLS, backward ? (variant ? " overwrite" : " accumulate") : variant ? " in-place" : "");
+            for (int row = 0; row < ROWS; row++)
+                for (int j = 0; j < COLS; j++) {
+                    double v = cf_uniform(r, -5, 5);
+                    for (int p = 0; p < 2; p++)
+                        if (plants[row][p].col == j || plants[row][p].col < 0)
+                            v = plants[row][p].v;
+                    x[row * COLS + j] = v;
+                    dy[row * COLS + j] = cf_uniform(r, -1, 1);
+                }
+            dy[2 * COLS + 7] = INFINITY;
+            dy[5 * COLS + 7] = NAN;
+            s.log = log;
+            s.rows = ROWS;
+            s.cols = COLS;
+            const int in_place = !backward && variant;
+            xt = in_place ? cf_inout_values(r, "x=y", ROWS * COLS, x) : cf_in_values(r, "x", ROWS * COLS, x);
+            s.x = cf_ref(xt);
+            s.y = cf_ref(elementwise_nonfinite_out(r, ROWS * COLS, xt, in_place));
+            if (!backward) {
+                cf_check(r, SEQNN_KERNEL_softmax_forward, &s, (double)COLS);
+                cf_end(r);
+                continue;
+            }
+            dx = variant ? cf_out(r, "dx", ROWS * COLS) : cf_inout(r, "dx", ROWS * COLS, -1, 1);
+            cf_set_nonfinite(dx);
+            s.dy = cf_ref(cf_in_values(r, "dy", ROWS * COLS, dy));
+            s.dx = cf_ref(dx);
+            cf_call(r, SEQNN_KERNEL_softmax_forward, &s);
+            s.flags = variant ? SEQNN_FLAG_OVERWRITE : 0;
+            cf_call(r, SEQNN_KERNEL_softmax_backward, &s);
+            cf_compare(r, (double)COLS + 2);
+            cf_end(r);
+        }
+}
+
 void cf_test_softmax_forward(cf_run *r)
 {
     int log, i, in_place;
@@ -343,6 +501,7 @@ void cf_test_softmax_forward(cf_run *r)
             }
         }
     }
+    elementwise_softmax_nonfinite(r, 0);
     elementwise_softmax_rejects(r, SEQNN_KERNEL_softmax_forward);
 }
 
@@ -403,6 +562,7 @@ void cf_test_softmax_backward(cf_run *r)
             cf_end(r);
         }
     }
+    elementwise_softmax_nonfinite(r, 1);
     elementwise_softmax_rejects(r, SEQNN_KERNEL_softmax_backward);
 }
 
@@ -510,6 +670,38 @@ static void elementwise_dropout_rejects(cf_run *r, seqnn_kernel_id id)
     cf_end(r);
 }
 
+/* NaN and infinities (the 19 points) as x, or as dy of the backward, p = 0.5:
+ * a kept one is scaled (NaN, +-Inf), a dropped one is 0. The forward out of
+ * place and in place, the backward accumulating and overwriting. */
+static void elementwise_dropout_nonfinite(cf_run *r, int backward)
+{
+    for (int variant = 0; variant <= 1; variant++) {
+        seqnn_dropout_args d = {0};
+        cf_tensor *in, *out;
+        d.n = ELEMENTWISE_N_NONFINITE;
+        d.p = 0.5;
+        d.seed = 0x5eed;
+        d.offset = 3;
+        cf_begin(r, "n=%lld p=0.5 NaN and infinities in %s%s", (long long)d.n, backward ? "dy" : "x",
+                 backward ? (variant ? " overwrite" : " accumulate") : variant ? " in-place" : "");
+        if (backward) {
+            d.flags = variant ? SEQNN_FLAG_OVERWRITE : 0;
+            d.dy = cf_ref(cf_in_values(r, "dy", d.n, elementwise_nonfinite));
+            out = variant ? cf_out(r, "dx", d.n) : cf_inout(r, "dx", d.n, -1, 1);
+            cf_set_nonfinite(out);
+            d.dx = cf_ref(out);
+        } else {
+            in = variant ? cf_inout_values(r, "x=y", d.n, elementwise_nonfinite)
+                         : cf_in_values(r, "x", d.n, elementwise_nonfinite);
+            d.x = cf_ref(in);
+            d.y = cf_ref(elementwise_nonfinite_out(r, d.n, in, variant));
+        }
+        /* one division, plus the old dx */
+        cf_check(r, backward ? SEQNN_KERNEL_dropout_backward : SEQNN_KERNEL_dropout_forward, &d, 1 + backward);
+        cf_end(r);
+    }
+}
+
 void cf_test_dropout_forward(cf_run *r)
 {
     int i, j, in_place;
@@ -542,6 +734,7 @@ void cf_test_dropout_forward(cf_run *r)
     }
     elementwise_dropout_fraction(r, 0.1);
     elementwise_dropout_fraction(r, 0.5);
+    elementwise_dropout_nonfinite(r, 0);
     elementwise_dropout_rejects(r, SEQNN_KERNEL_dropout_forward);
 }
 
@@ -600,5 +793,6 @@ void cf_test_dropout_backward(cf_run *r)
                      1, &x, &dx, 1, &y, &dy);
         cf_end(r);
     }
+    elementwise_dropout_nonfinite(r, 1);
     elementwise_dropout_rejects(r, SEQNN_KERNEL_dropout_backward);
 }

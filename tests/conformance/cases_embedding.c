@@ -2,7 +2,9 @@
  * repeated indices, a padding index (copied forward, no gradient backward),
  * padded output rows, n == 0, finite differences, and indices outside
  * [0, vocab) (an error before anything is written; a plugin that cannot see
- * them leaves zero rows). Budgets and their basis: docs/kernels/embedding.md. */
+ * them leaves zero rows); NaN and infinities in weight, dy and dweight.
+ * Budgets and their basis: docs/kernels/embedding.md. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "conformance.h"
@@ -258,6 +260,59 @@ static void embedding_rejects(cf_run *r, seqnn_kernel_id id)
     cf_end(r);
 }
 
+/* NaN and infinities, n = 8, vocab = 11, dim = 19 (a vector and a tail),
+ * padding_idx 7. Forward: a looked-up row's NaN and infinities are copied, a
+ * row not looked up (4) never reaches y. Backward: a NaN or infinite dy
+ * element reaches only its index's row (+Inf and -Inf meeting in one
+ * element of row 2 give NaN), a padding position's NaN is dropped, and a NaN
+ * already in dweight (row 10) stays. */
+static void embedding_nonfinite(cf_run *r, int backward)
+{
+    enum { N = 8, VOCAB = 11, DIM = 19 };
+    static const int32_t idx[N] = {2, 5, 2, 7, 0, 9, 5, 3};
+    double w[VOCAB * DIM], dy[N * DIM];
+    seqnn_embedding_args a = {0};
+    cf_tensor *out;
+    cf_begin(r, "n=%d vocab=%d dim=%d padding_idx=7 NaN and infinities", N, VOCAB, DIM);
+    for (int i = 0; i < VOCAB * DIM; i++)
+        w[i] = cf_uniform(r, -1, 1);
+    for (int i = 0; i < N * DIM; i++)
+        dy[i] = cf_uniform(r, -1, 1);
+    if (backward) {
+        dy[6 * DIM + 8] = NAN;
+        dy[0 * DIM + 1] = INFINITY;
+        dy[2 * DIM + 1] = -INFINITY;
+        dy[1 * DIM + 18] = INFINITY;
+        dy[3 * DIM + 5] = NAN;           /* the padding row: dropped */
+        w[10 * DIM + 0] = NAN;           /* dweight: stays NaN */
+    } else {
+        w[4 * DIM + 6] = NAN;            /* never looked up */
+        w[5 * DIM + 3] = NAN;
+        w[2 * DIM + 18] = INFINITY;
+        w[9 * DIM + 0] = -INFINITY;
+    }
+    a.n = N;
+    a.vocab = VOCAB;
+    a.dim = DIM;
+    a.ldy = DIM;
+    a.padding_idx = 7;
+    a.idx = cf_ref(cf_in_ints(r, "idx", N, idx));
+    if (backward) {
+        a.dy = cf_ref(cf_in_values(r, "dy", N * DIM, dy));
+        out = cf_inout_values(r, "dweight", VOCAB * DIM, w);
+        a.dweight = cf_ref(out);
+    } else {
+        a.weight = cf_ref(cf_in_values(r, "weight", VOCAB * DIM, w));
+        out = cf_out(r, "y", N * DIM);
+        a.y = cf_ref(out);
+    }
+    cf_set_nonfinite(out);
+    /* forward: a copy; backward: up to n additions into a row */
+    cf_check(r, backward ? SEQNN_KERNEL_embedding_backward : SEQNN_KERNEL_embedding_forward, &a,
+             backward ? (double)(N + 1) : 1.0);
+    cf_end(r);
+}
+
 void cf_test_embedding_forward(cf_run *r)
 {
     int i, pad;
@@ -273,6 +328,7 @@ void cf_test_embedding_forward(cf_run *r)
             cf_end(r);
         }
     }
+    embedding_nonfinite(r, 0);
     embedding_bad_index(r, 0, EMBEDDING_BAD_VOCAB);
     embedding_bad_index(r, 0, -1);
     embedding_rejects(r, SEQNN_KERNEL_embedding_forward);
@@ -326,6 +382,7 @@ void cf_test_embedding_backward(cf_run *r)
         }
         cf_end(r);
     }
+    embedding_nonfinite(r, 1);
     embedding_bad_index(r, 1, EMBEDDING_BAD_VOCAB);
     embedding_bad_index(r, 1, -1);
     embedding_rejects(r, SEQNN_KERNEL_embedding_backward);

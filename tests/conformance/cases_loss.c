@@ -4,8 +4,9 @@
  * mse/bce forward/backward (n from 0 to 4099, MEAN and SUM, bce logits up to
  * |x| = 1000 and hard 0/1 targets); backward kernels accumulate and
  * overwrite with several dloss values, and are checked against finite
- * differences with dloss != 1. Also checks that the core rejects bad
- * arguments. Budgets and their basis: docs/kernels/loss.md. */
+ * differences with dloss != 1; NaN and infinities in logits and x. Also
+ * checks that the core rejects bad arguments. Budgets and their basis:
+ * docs/kernels/loss.md. */
 #include <math.h>
 #include <stdlib.h>
 #include "conformance.h"
@@ -162,6 +163,57 @@ done:
     cf_end(r);
 }
 
+/* NaN and infinities in the logits, rows = 6, cols = 19 (a vector and a
+ * tail), row 1 ignored, MEAN, dloss 0.75. Variant 0: the ignored row holds
+ * NaN and +Inf (it is not read), rows 2 and 4 a -Inf at a class other than
+ * their target (probability 0): all finite. Variant 1: also a NaN in row 3:
+ * the loss is NaN, and so is row 3's gradient (only row 3's). Variant 2:
+ * instead -Inf at row 5's target: the loss is +Inf, the gradient finite. */
+static void loss_xent_nonfinite(cf_run *r, int backward)
+{
+    enum { ROWS = 6, COLS = 19 };
+    static const int32_t target[ROWS] = {3, -100, 5, 0, 7, 2};
+    for (int variant = 0; variant < 3; variant++)
+        for (int overwrite = 0; overwrite <= backward; overwrite++) {
+            seqnn_xent_args a = {0};
+            double x[ROWS * COLS];
+            cf_tensor *out;
+            cf_begin(r, "rows=%d cols=%d %s with -Inf logits%s", ROWS, COLS,
+                     variant == 1 ? "NaN in a counted row" : variant == 2 ? "-Inf at a target" : "NaN/Inf in an ignored row",
+                     backward ? (overwrite ? " overwrite" : " accumulate") : "");
+            for (int i = 0; i < ROWS * COLS; i++)
+                x[i] = cf_uniform(r, -4, 4);
+            x[1 * COLS + 4] = NAN;
+            x[1 * COLS + 11] = INFINITY;
+            x[2 * COLS + 9] = -INFINITY;
+            x[4 * COLS + 18] = -INFINITY;
+            if (variant == 1)
+                x[3 * COLS + 11] = NAN;
+            if (variant == 2)
+                x[5 * COLS + 2] = -INFINITY;
+            a.rows = ROWS;
+            a.cols = COLS;
+            a.ignore_index = -100;
+            a.reduction = SEQNN_REDUCE_MEAN;
+            a.dloss = 0.75;
+            a.flags = overwrite ? SEQNN_FLAG_OVERWRITE : 0;
+            a.logits = cf_ref(cf_in_values(r, "logits", ROWS * COLS, x));
+            a.target = cf_ref(cf_in_ints(r, "target", ROWS, target));
+            if (backward)
+                out = overwrite ? cf_out(r, "dlogits", ROWS * COLS) : cf_inout(r, "dlogits", ROWS * COLS, -1, 1);
+            else
+                out = cf_out(r, "loss", 1);
+            cf_set_nonfinite(out);
+            if (backward)
+                a.dlogits = cf_ref(out);
+            else
+                a.loss = cf_ref(out);
+            cf_check(r, backward ? SEQNN_KERNEL_xent_backward : SEQNN_KERNEL_xent_forward, &a,
+                     backward ? (double)(COLS + !overwrite) : (double)(ROWS * COLS));
+            cf_end(r);
+        }
+}
+
 void cf_test_xent_forward(cf_run *r)
 {
     for (int i = 0; i < LOSS_N_XENT_SHAPES; i++)
@@ -177,6 +229,7 @@ void cf_test_xent_forward(cf_run *r)
                 cf_end(r);
             }
 
+    loss_xent_nonfinite(r, 0);
     loss_xent_bad_target(r, 0, 4);
     loss_xent_bad_target(r, 0, -1);
 
@@ -255,6 +308,7 @@ void cf_test_xent_backward(cf_run *r)
                 cf_end(r);
             }
 
+    loss_xent_nonfinite(r, 1);
     loss_xent_bad_target(r, 1, 4);
     loss_xent_bad_target(r, 1, -7);
 
@@ -348,6 +402,45 @@ static int loss_pointwise_scales(const loss_pointwise *k, const double **scales)
     return k->bce ? 3 : 1;
 }
 
+/* NaN (and for mse infinities) in x, n = 19, SUM, dloss 0.75: a NaN element
+ * makes the loss NaN and its own gradient NaN (only its own); for mse an
+ * infinite x makes the loss +Inf and its gradient the infinity of x - t.
+ * Variants: NaN at 4; Inf at 9 and -Inf at 13 (mse); both (mse). */
+static void loss_pointwise_nonfinite(cf_run *r, const loss_pointwise *k, int backward)
+{
+    enum { N = 19 };
+    for (int variant = 0; variant < (k->bce ? 1 : 3); variant++)
+        for (int overwrite = 0; overwrite <= backward; overwrite++) {
+            loss_pointwise_case c;
+            double x[N];
+            cf_tensor *out;
+            loss_pointwise_setup(r, &c, k, N, 2, SEQNN_REDUCE_SUM,
+                                 variant == 0 ? " NaN at 4" : variant == 1 ? " +-Inf at 9, 13" : " NaN and +-Inf");
+            for (int i = 0; i < N; i++)
+                x[i] = cf_uniform(r, -2, 2);
+            if (variant != 1)
+                x[4] = NAN;
+            if (variant != 0) {
+                x[9] = INFINITY;
+                x[13] = -INFINITY;
+            }
+            c.a.x = cf_ref(cf_in_values(r, "x", N, x));
+            c.a.dloss = 0.75;
+            c.a.flags = overwrite ? SEQNN_FLAG_OVERWRITE : 0;
+            if (backward)
+                out = overwrite ? cf_out(r, "dx", N) : cf_inout(r, "dx", N, -1, 1);
+            else
+                out = cf_out(r, "loss", 1);
+            cf_set_nonfinite(out);
+            if (backward)
+                c.a.dx = cf_ref(out);
+            else
+                c.a.loss = cf_ref(out);
+            cf_check(r, backward ? k->bwd : k->fwd, &c.a, backward ? (double)(1 + !overwrite) : (double)(N * k->terms));
+            cf_end(r);
+        }
+}
+
 static void loss_pointwise_forward_tests(cf_run *r, const loss_pointwise *k)
 {
     const double *scales;
@@ -364,6 +457,8 @@ static void loss_pointwise_forward_tests(cf_run *r, const loss_pointwise *k)
                 cf_check(r, k->fwd, &c.a, (double)(n * k->terms));
                 cf_end(r);
             }
+
+    loss_pointwise_nonfinite(r, k, 0);
 
     cf_begin(r, "%s argument checks", k->name);
     {
@@ -431,6 +526,8 @@ static void loss_pointwise_backward_tests(cf_run *r, const loss_pointwise *k)
                 cf_gradcheck(r, k->fwd, k->bwd, &c.a, 1, &c.x, &c.dx, 1, &c.loss, &dl);
                 cf_end(r);
             }
+
+    loss_pointwise_nonfinite(r, k, 1);
 
     cf_begin(r, "%s argument checks", k->name);
     {

@@ -1,13 +1,17 @@
 /* Conformance cases of the optimizer family: sgd, rmsprop, adam and adagrad
  * steps run for OPTIM_STEPS consecutive steps per check (a fresh gradient
  * each step, state carried over, parameters and every state tensor compared
- * after the run), over n = 1, 7, 1000, 4099 and every option: momentum,
+ * after the run), and again for OPTIM_UPDATE_STEPS steps from parameters of
+ * the size of one update with the update of every step (new - old parameter)
+ * compared, over n = 1, 7, 1000, 4099 and every option: momentum,
  * dampening, nesterov, weight decay, centered, AdamW's decoupled decay,
  * amsgrad, lr decay; fresh state (SGD's buffer NaN-poisoned so that step 1
  * must not read it) and resumed state at a later step; optional state present
- * but unused (must stay unchanged). sumsq (accumulate, overwrite, several
- * tensors into one total) and clip_scale (norm above, at and below max_norm,
- * zero norm, after sumsq). Also checks that the core rejects bad arguments.
+ * but unused (must stay unchanged); NaN and infinite gradients, parameters
+ * and state. sumsq (accumulate, overwrite, several tensors into one total,
+ * NaN and infinite elements) and clip_scale (norm above, at and below
+ * max_norm, zero norm, after sumsq, NaN and infinite totals). Also checks
+ * that the core rejects bad arguments.
  * Budgets and their basis: docs/kernels/optim.md. */
 #include <math.h>
 #include "conformance.h"
@@ -17,27 +21,54 @@
  * decay: p - lr*(grad + wd*p + momentum*buf)): budgets use k = terms * steps. */
 #define OPTIM_STEPS 50
 #define OPTIM_TERMS 4
-#define OPTIM_K ((double)(OPTIM_TERMS * OPTIM_STEPS))
+/* The update of one step (new - old parameter) is a chain of at most 8
+ * rounded operations (Adam: m, v, sqrt, / sqrt(bc2), + eps, m / denom,
+ * * step_size, with the L2 term in g); from a state carried through s
+ * earlier steps it also carries their OPTIM_TERMS each: k = 8 + 4 s. */
+#define OPTIM_UPDATE_TERMS 8
 
 static const int64_t optim_sizes[] = {1, 7, 1000, 4099};
 #define OPTIM_N_SIZES ((int)(sizeof optim_sizes / sizeof optim_sizes[0]))
 
-/* Runs OPTIM_STEPS steps of an optimizer whose arguments are `args`: before
- * each, a fresh gradient [n] (uniform, its scale cycling through 2, 0.5, 1)
- * goes into *grad and, when step is given, first_step + s into *step; then
- * compares parameters and state against the oracle. */
-static void optim_run_steps(cf_run *r, seqnn_kernel_id id, const void *args, int64_t n,
-                            seqnn_tref *grad, int64_t *step, int64_t first_step)
+/* Runs `steps` steps of an optimizer whose arguments are `args`: before each,
+ * a fresh gradient [n] (uniform, its scale cycling through 2, 0.5, 1) goes
+ * into *grad and, when step is given, first_step + s into *step; with
+ * `updates`, after each step s (from 0) the update of param (new - old) is
+ * compared with the oracle's (k = OPTIM_UPDATE_TERMS + OPTIM_TERMS s); at the
+ * end the parameters and every state tensor are, under the OPTIM_STEPS-step
+ * budget in both runs (k = OPTIM_TERMS * OPTIM_STEPS). */
+static void optim_run(cf_run *r, seqnn_kernel_id id, const void *args, int64_t n, cf_tensor *param,
+                      seqnn_tref *grad, int64_t *step, int64_t first_step, int steps, int updates)
 {
     static const double scales[] = {2.0, 0.5, 1.0};
-    for (int s = 0; s < OPTIM_STEPS && !cf_failed(r); s++) {
+    for (int s = 0; s < steps && !cf_failed(r); s++) {
         const double sc = scales[s % 3];
+        cf_snapshot *before = NULL;
         *grad = cf_ref(cf_in(r, "grad", n, -sc, sc));
         if (step)
             *step = first_step + s;
+        if (updates)
+            before = cf_snapshot_take(r, param);
         cf_call(r, id, args);
+        cf_compare_change(r, before, OPTIM_UPDATE_TERMS + OPTIM_TERMS * s);
+        cf_snapshot_free(before);
     }
-    cf_compare(r, OPTIM_K);
+    cf_compare(r, (double)(OPTIM_TERMS * OPTIM_STEPS));
+}
+
+/* Every case runs twice: OPTIM_STEPS steps from parameters in [-1, 1]
+ * (parameters and state compared at the end), and OPTIM_UPDATE_STEPS steps
+ * from parameters in [-lr, lr] with every update compared: a parameter of
+ * the size of one update keeps the float32 rounding of the stored
+ * parameter (seen in new - old) far below the error an update may have. */
+#define OPTIM_UPDATE_STEPS 5
+#define OPTIM_RUNS 2
+
+static const char *const optim_run_names[OPTIM_RUNS] = {"", " updates"};
+
+static cf_tensor *optim_param(cf_run *r, int64_t n, int run, double lr)
+{
+    return run ? cf_inout(r, "param", n, -lr, lr) : cf_inout(r, "param", n, -1, 1);
 }
 
 /* A state tensor [n]: NaN-poisoned (a kernel must write it before reading),
@@ -55,6 +86,58 @@ static cf_tensor *optim_state(cf_run *r, const char *name, int64_t n, enum optim
 }
 
 static const char *const optim_init_names[] = {"poisoned", "zero", "random"};
+
+/* ---------------------------------------------------- NaN and infinities
+ * Each element's step is independent of the others and follows its formula
+ * in IEEE arithmetic: n = 19 (a full vector and a tail), with non-finite
+ * values planted at fixed elements of one tensor (a pattern per tensor, so
+ * that a value leaking into a neighbour or another tensor is caught). */
+#define OPTIM_NF_N 19
+
+enum optim_nf { OPTIM_NF_NONE, OPTIM_NF_GRAD, OPTIM_NF_PARAM, OPTIM_NF_STATE };
+
+/* An in-out tensor [OPTIM_NF_N] uniform in [lo, hi) with the pattern's
+ * non-finite elements, compared NaN-aware. */
+static cf_tensor *optim_nf(cf_run *r, const char *name, enum optim_nf pattern, double lo, double hi)
+{
+    double v[OPTIM_NF_N];
+    for (int i = 0; i < OPTIM_NF_N; i++)
+        v[i] = cf_uniform(r, lo, hi);
+    if (pattern == OPTIM_NF_PARAM) {
+        v[5] = NAN;
+        v[16] = NAN;
+    } else if (pattern == OPTIM_NF_STATE) {
+        v[7] = NAN;
+        v[12] = NAN;
+    }
+    cf_tensor *t = cf_inout_values(r, name, OPTIM_NF_N, v);
+    cf_set_nonfinite(t);
+    return t;
+}
+
+/* Two steps of an optimizer (args: param and state from optim_nf; step, when
+ * given, 1 then 2): the first with NaN, +Inf and -Inf in grad at elements
+ * 2, 9 and 17, the second with a finite gradient; then every in-out
+ * tensor is compared NaN-aware. */
+static void optim_run_nonfinite(cf_run *r, seqnn_kernel_id id, const void *args, seqnn_tref *grad,
+                                int64_t *step)
+{
+    double g[OPTIM_NF_N];
+    for (int s = 0; s < 2; s++) {
+        for (int i = 0; i < OPTIM_NF_N; i++)
+            g[i] = cf_uniform(r, -1, 1);
+        if (s == 0) {
+            g[2] = NAN;
+            g[9] = INFINITY;
+            g[17] = -INFINITY;
+        }
+        *grad = cf_ref(cf_in_values(r, "grad", OPTIM_NF_N, g));
+        if (step)
+            *step = 1 + s;
+        cf_call(r, id, args);
+    }
+    cf_compare(r, (double)(OPTIM_TERMS * 2));
+}
 
 /* ------------------------------------------------------------------ SGD */
 
@@ -77,27 +160,45 @@ void cf_test_sgd_step(cf_run *r)
         {0.02, 0.5, 0.3, 0, 0, 7, 1, OPTIM_RANDOM},            /* resumed at step 7 */
         {0.02, 0.99, 0, 0.1, 1, 3, 1, OPTIM_RANDOM},           /* nesterov resumed */
     };
-    for (int i = 0; i < OPTIM_N_SIZES; i++)
+    for (int ri = 0; ri < OPTIM_RUNS * OPTIM_N_SIZES; ri++)
         for (int j = 0; j < (int)(sizeof cases / sizeof cases[0]); j++) {
+            const int run = ri / OPTIM_N_SIZES;
             const optim_sgd_case *c = &cases[j];
-            const int64_t n = optim_sizes[i];
+            const int64_t n = optim_sizes[ri % OPTIM_N_SIZES];
             seqnn_sgd_args a = {0};
+            cf_tensor *param;
             cf_begin(r, "n=%lld lr=%g momentum=%g dampening=%g wd=%g nesterov=%d step=%lld.. "
-                     "buf=%s", (long long)n, c->lr, c->momentum, c->dampening, c->weight_decay,
+                     "buf=%s%s", (long long)n, c->lr, c->momentum, c->dampening, c->weight_decay,
                      c->nesterov, (long long)c->first_step,
-                     c->with_buf ? optim_init_names[c->buf_init] : "absent");
+                     c->with_buf ? optim_init_names[c->buf_init] : "absent", optim_run_names[run]);
             a.n = n;
             a.lr = c->lr;
             a.momentum = c->momentum;
             a.dampening = c->dampening;
             a.weight_decay = c->weight_decay;
             a.nesterov = c->nesterov;
-            a.param = cf_ref(cf_inout(r, "param", n, -1, 1));
+            param = optim_param(r, n, run, c->lr);
+            a.param = cf_ref(param);
             if (c->with_buf)
                 a.momentum_buf = cf_ref(optim_state(r, "momentum_buf", n, c->buf_init, -1, 1));
-            optim_run_steps(r, SEQNN_KERNEL_sgd_step, &a, n, &a.grad, &a.step, c->first_step);
+            optim_run(r, SEQNN_KERNEL_sgd_step, &a, n, param, &a.grad, &a.step, c->first_step,
+                      run ? OPTIM_UPDATE_STEPS : OPTIM_STEPS, run);
             cf_end(r);
         }
+
+    cf_begin(r, "n=19 NaN/Inf in grad, NaN in param, momentum 0.9 nesterov wd 0.01");
+    {
+        seqnn_sgd_args a = {0};
+        a.n = OPTIM_NF_N;
+        a.lr = 0.1;
+        a.momentum = 0.9;
+        a.nesterov = 1;
+        a.weight_decay = 0.01;
+        a.param = cf_ref(optim_nf(r, "param", OPTIM_NF_PARAM, -1, 1));
+        a.momentum_buf = cf_ref(optim_nf(r, "momentum_buf", OPTIM_NF_NONE, -1, 1));
+        optim_run_nonfinite(r, SEQNN_KERNEL_sgd_step, &a, &a.grad, &a.step);
+    }
+    cf_end(r);
 
     cf_begin(r, "argument checks");
     {
@@ -166,15 +267,17 @@ void cf_test_rmsprop_step(cf_run *r)
         {0.01, 0.99, 1e-8, 0.05, 0.9, 0, OPTIM_RANDOM, 0},    /* momentum, wd */
         {0.01, 0.99, 1e-8, 0.01, 0.5, 1, OPTIM_ZERO, 0},      /* centered, momentum, wd */
     };
-    for (int i = 0; i < OPTIM_N_SIZES; i++)
+    for (int ri = 0; ri < OPTIM_RUNS * OPTIM_N_SIZES; ri++)
         for (int j = 0; j < (int)(sizeof cases / sizeof cases[0]); j++) {
+            const int run = ri / OPTIM_N_SIZES;
             const optim_rmsprop_case *c = &cases[j];
-            const int64_t n = optim_sizes[i];
+            const int64_t n = optim_sizes[ri % OPTIM_N_SIZES];
             seqnn_rmsprop_args a = {0};
-            cf_begin(r, "n=%lld lr=%g alpha=%g eps=%g wd=%g momentum=%g centered=%d state=%s%s",
+            cf_tensor *param;
+            cf_begin(r, "n=%lld lr=%g alpha=%g eps=%g wd=%g momentum=%g centered=%d state=%s%s%s",
                      (long long)n, c->lr, c->alpha, c->eps, c->weight_decay, c->momentum,
                      c->centered, optim_init_names[c->init],
-                     c->extra_unused ? " (unused state present)" : "");
+                     c->extra_unused ? " (unused state present)" : "", optim_run_names[run]);
             a.n = n;
             a.lr = c->lr;
             a.alpha = c->alpha;
@@ -182,16 +285,35 @@ void cf_test_rmsprop_step(cf_run *r)
             a.weight_decay = c->weight_decay;
             a.momentum = c->momentum;
             a.centered = c->centered;
-            a.param = cf_ref(cf_inout(r, "param", n, -1, 1));
+            param = optim_param(r, n, run, c->lr);
+            a.param = cf_ref(param);
             /* square_avg >= grad_avg^2 + 0.75 (a reachable centered state) */
             a.square_avg = cf_ref(optim_state(r, "square_avg", n, c->init, 1, 2));
             if (c->momentum != 0 || c->extra_unused)
                 a.momentum_buf = cf_ref(optim_state(r, "momentum_buf", n, c->init, -1, 1));
             if (c->centered || c->extra_unused)
                 a.grad_avg = cf_ref(optim_state(r, "grad_avg", n, c->init, -0.5, 0.5));
-            optim_run_steps(r, SEQNN_KERNEL_rmsprop_step, &a, n, &a.grad, NULL, 0);
+            optim_run(r, SEQNN_KERNEL_rmsprop_step, &a, n, param, &a.grad, NULL, 0,
+                      run ? OPTIM_UPDATE_STEPS : OPTIM_STEPS, run);
             cf_end(r);
         }
+
+    cf_begin(r, "n=19 NaN/Inf in grad, NaN in param and square_avg, centered momentum 0.5");
+    {
+        seqnn_rmsprop_args a = {0};
+        a.n = OPTIM_NF_N;
+        a.lr = 0.01;
+        a.alpha = 0.99;
+        a.eps = 1e-8;
+        a.momentum = 0.5;
+        a.centered = 1;
+        a.param = cf_ref(optim_nf(r, "param", OPTIM_NF_PARAM, -1, 1));
+        a.square_avg = cf_ref(optim_nf(r, "square_avg", OPTIM_NF_STATE, 1, 2));
+        a.momentum_buf = cf_ref(optim_nf(r, "momentum_buf", OPTIM_NF_NONE, -1, 1));
+        a.grad_avg = cf_ref(optim_nf(r, "grad_avg", OPTIM_NF_NONE, -0.5, 0.5));
+        optim_run_nonfinite(r, SEQNN_KERNEL_rmsprop_step, &a, &a.grad, NULL);
+    }
+    cf_end(r);
 
     cf_begin(r, "argument checks");
     {
@@ -257,16 +379,18 @@ void cf_test_adam_step(cf_run *r)
         {1e-2, 0.5, 0.9, 1e-3, 0.05, 0, 1, 20, OPTIM_RANDOM, 0},     /* other betas, eps */
         {1e-3, 0, 0, 1e-8, 0, 0, 0, 1, OPTIM_ZERO, 0},               /* betas 0 */
     };
-    for (int i = 0; i < OPTIM_N_SIZES; i++)
+    for (int ri = 0; ri < OPTIM_RUNS * OPTIM_N_SIZES; ri++)
         for (int j = 0; j < (int)(sizeof cases / sizeof cases[0]); j++) {
+            const int run = ri / OPTIM_N_SIZES;
             const optim_adam_case *c = &cases[j];
-            const int64_t n = optim_sizes[i];
+            const int64_t n = optim_sizes[ri % OPTIM_N_SIZES];
             seqnn_adam_args a = {0};
+            cf_tensor *param;
             cf_begin(r, "n=%lld lr=%g betas=(%g, %g) eps=%g wd=%g decoupled=%d amsgrad=%d "
-                     "step=%lld.. state=%s%s", (long long)n, c->lr, c->beta1, c->beta2, c->eps,
+                     "step=%lld.. state=%s%s%s", (long long)n, c->lr, c->beta1, c->beta2, c->eps,
                      c->weight_decay, c->decoupled, c->amsgrad, (long long)c->first_step,
                      optim_init_names[c->init],
-                     c->extra_unused ? " (unused max_exp_avg_sq present)" : "");
+                     c->extra_unused ? " (unused max_exp_avg_sq present)" : "", optim_run_names[run]);
             a.n = n;
             a.lr = c->lr;
             a.beta1 = c->beta1;
@@ -275,14 +399,37 @@ void cf_test_adam_step(cf_run *r)
             a.weight_decay = c->weight_decay;
             a.decoupled = c->decoupled;
             a.amsgrad = c->amsgrad;
-            a.param = cf_ref(cf_inout(r, "param", n, -1, 1));
+            param = optim_param(r, n, run, c->lr);
+            a.param = cf_ref(param);
             a.exp_avg = cf_ref(optim_state(r, "exp_avg", n, c->init, -0.1, 0.1));
             a.exp_avg_sq = cf_ref(optim_state(r, "exp_avg_sq", n, c->init, 0, 0.5));
             if (c->amsgrad || c->extra_unused)
                 a.max_exp_avg_sq = cf_ref(optim_state(r, "max_exp_avg_sq", n, c->init, 0, 1));
-            optim_run_steps(r, SEQNN_KERNEL_adam_step, &a, n, &a.grad, &a.step, c->first_step);
+            optim_run(r, SEQNN_KERNEL_adam_step, &a, n, param, &a.grad, &a.step, c->first_step,
+                      run ? OPTIM_UPDATE_STEPS : OPTIM_STEPS, run);
             cf_end(r);
         }
+
+    /* AMSGrad's maximum propagates NaN (torch.maximum): a NaN max_exp_avg_sq
+     * makes its parameter NaN, with and without decoupled decay */
+    for (int decoupled = 0; decoupled <= 1; decoupled++) {
+        seqnn_adam_args a = {0};
+        cf_begin(r, "n=19 NaN/Inf in grad, NaN in param and max_exp_avg_sq, amsgrad decoupled=%d", decoupled);
+        a.n = OPTIM_NF_N;
+        a.lr = 1e-2;
+        a.beta1 = 0.9;
+        a.beta2 = 0.999;
+        a.eps = 1e-8;
+        a.weight_decay = 0.01;
+        a.decoupled = decoupled;
+        a.amsgrad = 1;
+        a.param = cf_ref(optim_nf(r, "param", OPTIM_NF_PARAM, -1, 1));
+        a.exp_avg = cf_ref(optim_nf(r, "exp_avg", OPTIM_NF_NONE, -0.1, 0.1));
+        a.exp_avg_sq = cf_ref(optim_nf(r, "exp_avg_sq", OPTIM_NF_NONE, 0, 0.5));
+        a.max_exp_avg_sq = cf_ref(optim_nf(r, "max_exp_avg_sq", OPTIM_NF_STATE, 0, 1));
+        optim_run_nonfinite(r, SEQNN_KERNEL_adam_step, &a, &a.grad, &a.step);
+        cf_end(r);
+    }
 
     cf_begin(r, "argument checks");
     {
@@ -343,24 +490,42 @@ void cf_test_adagrad_step(cf_run *r)
         {0.05, 0.001, 0.1, 1e-6, 1, OPTIM_ZERO},               /* lr decay, wd */
         {0.5, 0.5, 0.01, 1e-10, 30, OPTIM_RANDOM},             /* strong decay, late step */
     };
-    for (int i = 0; i < OPTIM_N_SIZES; i++)
+    for (int ri = 0; ri < OPTIM_RUNS * OPTIM_N_SIZES; ri++)
         for (int j = 0; j < (int)(sizeof cases / sizeof cases[0]); j++) {
+            const int run = ri / OPTIM_N_SIZES;
             const optim_adagrad_case *c = &cases[j];
-            const int64_t n = optim_sizes[i];
+            const int64_t n = optim_sizes[ri % OPTIM_N_SIZES];
             seqnn_adagrad_args a = {0};
-            cf_begin(r, "n=%lld lr=%g lr_decay=%g wd=%g eps=%g step=%lld.. sum=%s", (long long)n,
+            cf_tensor *param;
+            cf_begin(r, "n=%lld lr=%g lr_decay=%g wd=%g eps=%g step=%lld.. sum=%s%s", (long long)n,
                      c->lr, c->lr_decay, c->weight_decay, c->eps, (long long)c->first_step,
-                     optim_init_names[c->init]);
+                     optim_init_names[c->init], optim_run_names[run]);
             a.n = n;
             a.lr = c->lr;
             a.lr_decay = c->lr_decay;
             a.weight_decay = c->weight_decay;
             a.eps = c->eps;
-            a.param = cf_ref(cf_inout(r, "param", n, -1, 1));
+            param = optim_param(r, n, run, c->lr);
+            a.param = cf_ref(param);
             a.sum = cf_ref(optim_state(r, "sum", n, c->init, 0, 1));
-            optim_run_steps(r, SEQNN_KERNEL_adagrad_step, &a, n, &a.grad, &a.step, c->first_step);
+            optim_run(r, SEQNN_KERNEL_adagrad_step, &a, n, param, &a.grad, &a.step, c->first_step,
+                      run ? OPTIM_UPDATE_STEPS : OPTIM_STEPS, run);
             cf_end(r);
         }
+
+    cf_begin(r, "n=19 NaN/Inf in grad, NaN in param and sum, lr_decay 0.01 wd 0.01");
+    {
+        seqnn_adagrad_args a = {0};
+        a.n = OPTIM_NF_N;
+        a.lr = 0.1;
+        a.lr_decay = 0.01;
+        a.weight_decay = 0.01;
+        a.eps = 1e-10;
+        a.param = cf_ref(optim_nf(r, "param", OPTIM_NF_PARAM, -1, 1));
+        a.sum = cf_ref(optim_nf(r, "sum", OPTIM_NF_STATE, 0, 1));
+        optim_run_nonfinite(r, SEQNN_KERNEL_adagrad_step, &a, &a.grad, &a.step);
+    }
+    cf_end(r);
 
     cf_begin(r, "argument checks");
     {
@@ -429,6 +594,37 @@ void cf_test_sumsq(cf_run *r)
         cf_compare(r, 1000.0 + 7.0 + 4099.0);
     }
     cf_end(r);
+
+    /* NaN and infinities: a NaN element makes the sum NaN, an infinite one
+     * +Inf (NaN with a NaN), and an old total that is NaN or +Inf stays so */
+    {
+        static const double plants[][2] = {{NAN, 0.5}, {INFINITY, 0.5}, {-INFINITY, 0.5}, {INFINITY, NAN}};
+        static const double olds[] = {1, NAN, INFINITY};
+        for (int p = 0; p < 4; p++)
+            for (int o = 0; o < 3; o++)
+                for (int overwrite = 0; overwrite <= 1; overwrite++) {
+                    const int64_t n = 1000;
+                    seqnn_sumsq_args a = {0};
+                    double x[1000], old = olds[o];
+                    cf_tensor *result;
+                    if (overwrite && o > 0)
+                        continue;
+                    cf_begin(r, "n=1000 x[17]=%g x[999]=%g %s (old total %g)", plants[p][0], plants[p][1],
+                             overwrite ? "overwrite" : "accumulate", old);
+                    for (int64_t i = 0; i < n; i++)
+                        x[i] = cf_uniform(r, -1, 1);
+                    x[17] = plants[p][0];
+                    x[999] = plants[p][1];
+                    a.n = n;
+                    a.flags = overwrite ? SEQNN_FLAG_OVERWRITE : 0;
+                    a.x = cf_ref(cf_in_values(r, "x", n, x));
+                    result = overwrite ? cf_out(r, "result", 1) : cf_inout_values(r, "result", 1, &old);
+                    cf_set_nonfinite(result);
+                    a.result = cf_ref(result);
+                    cf_check(r, SEQNN_KERNEL_sumsq, &a, (double)(n + 1));
+                    cf_end(r);
+                }
+    }
 
     cf_begin(r, "argument checks");
     {
@@ -523,6 +719,32 @@ void cf_test_clip_scale(cf_run *r)
         cf_call(r, SEQNN_KERNEL_clip_scale, &a);
         cf_compare(r, (double)n + 1);
         cf_end(r);
+    }
+
+    /* a NaN total makes every x NaN, an infinite one gives coef = 0 (x * 0),
+     * and a NaN or infinite element of x stays itself (coef < 1) or NaN
+     * (coef = 0 from an infinite total) */
+    {
+        static const double totals[] = {NAN, INFINITY, 4.0, 1e-2};
+        for (int t = 0; t < 4; t++)
+            for (int n = 7; n <= 1000; n += 993) {
+                seqnn_clip_args a = {0};
+                double x[1000];
+                cf_tensor *xt;
+                cf_begin(r, "n=%d sumsq=%g x[3]=NaN x[5]=-Inf", n, totals[t]);
+                for (int i = 0; i < n; i++)
+                    x[i] = cf_uniform(r, -1, 1);
+                x[3] = NAN;
+                x[5] = -INFINITY;
+                xt = cf_inout_values(r, "x", n, x);
+                cf_set_nonfinite(xt);
+                a.n = n;
+                a.x = cf_ref(xt);
+                a.sumsq = cf_ref(cf_in_values(r, "sumsq", 1, &totals[t]));
+                a.max_norm = 1;
+                cf_check(r, SEQNN_KERNEL_clip_scale, &a, 1.0);
+                cf_end(r);
+            }
     }
 
     cf_begin(r, "argument checks");

@@ -13,7 +13,8 @@
  *
  * where k is the check's reduction length times its number of steps (K*T), and
  * the second term is the float32 reference's own error on the same inputs.
- * NaN never passes. Outputs are poisoned with NaN before the plugin runs and
+ * NaN never passes (unless cf_set_nonfinite allows it where the oracle has
+ * NaN). Outputs are poisoned with NaN before the plugin runs and
  * surrounded by guard elements holding a sentinel, so unwritten elements and
  * writes out of bounds fail. int32 outputs must match exactly.
  *
@@ -76,6 +77,24 @@ void cf_call(cf_run *r, seqnn_kernel_id id, const void *args);
 void cf_compare(cf_run *r, double k);
 /* cf_call + cf_compare. */
 void cf_check(cf_run *r, seqnn_kernel_id id, const void *args, double k);
+
+/* ---- non-finite values and changes
+ * cf_set_nonfinite: the output may hold NaN or +-Inf; it is compared
+ * NaN-aware: NaN where the oracle has NaN, the same infinity where it has
+ * one, finite elsewhere, and the finite elements under the budget.
+ * cf_inout_values: an in-out tensor with given initial values (NaN allowed).
+ * cf_snapshot_take records a float tensor on all three sides;
+ * cf_compare_change then compares its change since (new - old, e.g. an
+ * optimizer's update) against the oracle's under the budget for k, and
+ * cf_snapshot_free releases the snapshot (NULL is fine). */
+typedef struct cf_snapshot cf_snapshot;
+void cf_set_nonfinite(cf_tensor *t);
+cf_tensor *cf_inout_values(cf_run *r, const char *name, int64_t count, const double *values);
+cf_snapshot *cf_snapshot_take(cf_run *r, cf_tensor *t);
+void cf_compare_change(cf_run *r, cf_snapshot *s, double k);
+void cf_snapshot_free(cf_snapshot *s);
+/* NaN cases called from another family's kernel test (cases_nan.c) */
+void cf_nan_maxpool_forward(cf_run *r);
 
 /* ---- finite differences on the float64 oracle
  * Runs fwd on args, then bwd with the output gradients dout[j] (of outputs

@@ -27,6 +27,7 @@ struct cf_tensor {
     int is_int;
     int64_t count, total;                /* total = count + 2*GUARD */
     double k;                            /* < 0: use cf_compare's k */
+    int nonfinite;                       /* cf_set_nonfinite: compared NaN-aware */
     seqnn_buffer view;                   /* what cf_ref points to; handle swapped per side */
     double *orc;                         /* float tensors: oracle storage */
     float *r32;                          /* float tensors: float32 reference storage */
@@ -468,6 +469,37 @@ static double budget_base(double k)
     return CF_BUDGET_C * ceil(log2(k < 1 ? 2 : k + 1)) * CF_EPS_F32;
 }
 
+/* NaN-aware comparison of a cf_set_nonfinite tensor: where the oracle holds
+ * NaN the plugin must hold NaN, where it holds +-Inf the same infinity, and
+ * elsewhere a finite value. Returns the oracle with its non-finite elements
+ * set to 0 (malloc'ed; the caller frees it) and fills got / ref32 likewise,
+ * so the normwise comparison runs over the finite elements; NULL after a
+ * failure. */
+static double *nonfinite_split(cf_run *r, cf_tensor *t, const float *got32, double *got, double *ref32)
+{
+    const double *o = t->orc + GUARD;
+    double *masked = malloc((size_t)t->count * sizeof *masked);
+    if (!masked) {
+        cf_fail(r, "out of host memory");
+        return NULL;
+    }
+    for (int64_t i = 0; i < t->count; i++) {
+        const double g = (double)got32[i];
+        const int ok = isnan(o[i]) ? isnan(g) : isinf(o[i]) ? g == o[i] : isfinite(g);
+        if (!ok) {
+            cf_fail(r, "%s[%lld]: got %.9g, oracle %.9g (NaN and infinities must match the oracle's)",
+                    t->name, (long long)i, g, o[i]);
+            free(masked);
+            return NULL;
+        }
+        const int finite = isfinite(o[i]);
+        masked[i] = finite ? o[i] : 0;
+        got[i] = finite ? g : 0;
+        ref32[i] = finite ? (double)t->r32[GUARD + i] : 0;
+    }
+    return masked;
+}
+
 static void compare_tensor(cf_run *r, cf_tensor *t, double k, float *got32, int32_t *goti, double *tmp_a,
                            double *tmp_b)
 {
@@ -506,7 +538,9 @@ static void compare_tensor(cf_run *r, cf_tensor *t, double k, float *got32, int3
     if (t->role == ROLE_IN || t->role == ROLE_SCRATCH || t->count == 0)
         return;
     const double *o = t->orc + GUARD;
-    for (int64_t i = 0; i < t->count; i++) {
+    if (t->nonfinite && !(o = nonfinite_split(r, t, got32 + GUARD, tmp_a, tmp_b)))
+        return;
+    for (int64_t i = 0; i < t->count && !t->nonfinite; i++) {
         if (isnan(o[i])) {
             cf_fail(r, "test bug: oracle left %s[%lld] NaN", t->name, (long long)i);
             return;
@@ -533,6 +567,8 @@ static void compare_tensor(cf_run *r, cf_tensor *t, double k, float *got32, int3
                        "worst at [%lld]: got %.9g, oracle %.9g",
                     t->name, err, budget, kk, err32, (long long)worst, tmp_a[worst], o[worst]);
     }
+    if (t->nonfinite)
+        free((void *)o);
 }
 
 void cf_compare(cf_run *r, double k)
@@ -715,4 +751,93 @@ static void gradcheck_inputs(cf_run *r, seqnn_kernel_id fwd, seqnn_kernel_id bwd
     }
     /* leave the oracle side as a plain forward would */
     oracle_objective(r, fwd, args, n_out, out, dout, saved, &ok);
+}
+
+/* ------------------------------------------- NaN-aware and change checks */
+void cf_set_nonfinite(cf_tensor *t)
+{
+    if (t && t != &cf_dead_tensor)
+        t->nonfinite = 1;
+}
+
+cf_tensor *cf_inout_values(cf_run *r, const char *name, int64_t count, const double *values)
+{
+    return float_tensor(r, name, count, ROLE_INOUT, values, 0, 0, 0);
+}
+
+struct cf_snapshot {
+    cf_tensor *t;
+    double *orc;                         /* [count] oracle values when taken */
+    float *r32, *dev;                    /* [count] float32 reference, [total] plugin */
+};
+
+cf_snapshot *cf_snapshot_take(cf_run *r, cf_tensor *t)
+{
+    if (r->check_failed || !t || t == &cf_dead_tensor || t->is_int)
+        return NULL;
+    cf_snapshot *s = calloc(1, sizeof *s);
+    if (s) {
+        s->t = t;
+        s->orc = malloc((size_t)t->count * sizeof *s->orc + 8);
+        s->r32 = malloc((size_t)t->count * sizeof *s->r32 + 4);
+        s->dev = malloc((size_t)t->total * sizeof *s->dev);
+    }
+    if (!s || !s->orc || !s->r32 || !s->dev) {
+        cf_fail(r, "out of host memory");
+    } else if (seqnn_buffer_read(r->ctx, t->dev, 0, s->dev, t->total) != SEQNN_OK) {
+        cf_fail(r, "cannot read %s back: %s", t->name, seqnn_last_error());
+    } else {
+        memcpy(s->orc, t->orc + GUARD, (size_t)t->count * sizeof *s->orc);
+        memcpy(s->r32, t->r32 + GUARD, (size_t)t->count * sizeof *s->r32);
+        return s;
+    }
+    cf_snapshot_free(s);
+    return NULL;
+}
+
+void cf_snapshot_free(cf_snapshot *s)
+{
+    if (!s)
+        return;
+    free(s->orc);
+    free(s->r32);
+    free(s->dev);
+    free(s);
+}
+
+void cf_compare_change(cf_run *r, cf_snapshot *s, double k)
+{
+    if (r->check_failed || !s)
+        return;
+    cf_tensor *t = s->t;
+    const int64_t n = t->count;
+    float *now = malloc((size_t)t->total * sizeof *now);
+    double *orc = malloc((size_t)n * sizeof *orc + 8), *got = malloc((size_t)n * sizeof *got + 8),
+           *r32 = malloc((size_t)n * sizeof *r32 + 8);
+    if (!now || !orc || !got || !r32) {
+        cf_fail(r, "out of host memory");
+    } else if (seqnn_buffer_read(r->ctx, t->dev, 0, now, t->total) != SEQNN_OK) {
+        cf_fail(r, "cannot read %s back: %s", t->name, seqnn_last_error());
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            orc[i] = t->orc[GUARD + i] - s->orc[i];
+            got[i] = (double)now[GUARD + i] - (double)s->dev[GUARD + i];
+            r32[i] = (double)t->r32[GUARD + i] - (double)s->r32[i];
+        }
+        int64_t worst, worst32;
+        const double err = normwise(orc, got, n, &worst);
+        const double err32 = normwise(orc, r32, n, &worst32);
+        const double budget = fmax(budget_base(k), isfinite(err32) ? 4 * err32 : 0);
+        if (err / budget > r->worst_ratio)
+            r->worst_ratio = err / budget;
+        if (!(err <= budget))
+            cf_fail(r, "change of %s: normwise error %.3g exceeds budget %.3g (k=%g; float32 reference's own "
+                       "error %.3g); worst at [%lld]: got %.9g, oracle %.9g",
+                    t->name, err, budget, k, err32, (long long)worst, n ? got[worst] : 0.0,
+                    n ? orc[worst] : 0.0);
+    }
+    free(now);
+    free(orc);
+    free(got);
+    free(r32);
 }

@@ -76,7 +76,8 @@ seqnn_status tpl_adam_step(const seqnn_call *call, const seqnn_adam_args *a)
         m[i] = (float)mi;
         v[i] = (float)vi;
         if (vmax) {
-            vi = vmax[i] > vi ? vmax[i] : vi;
+            /* torch.maximum: NaN if either is NaN */
+            vi = (vmax[i] > vi || isnan(vmax[i])) ? vmax[i] : vi;
             vmax[i] = (float)vi;
         }
         p[i] = (float)(pi - a->lr / bc1 * mi / (sqrt(vi) / sqrt(bc2) + a->eps));
