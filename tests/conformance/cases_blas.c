@@ -200,8 +200,9 @@ static int64_t blas_largest(const seqnn_boundary *b, int64_t nb, int dim, int64_
 
 /* Shapes on both sides of one boundary (v and v + 1, and 2v - 1 for small
  * v); the other sizes odd and off every typical block. Products that cross
- * the column-block limit (n*k) or a switch of algorithm (m*n*k) also cross
- * the row block (mbig: one more than the largest row boundary up to 640). */
+ * the column-block limit (n*k) also cross the row block (mbig: one more than
+ * the largest row boundary up to 256), depth blocks kbig (one more than the
+ * largest up to 1536). */
 static void blas_boundary_shapes(blas_shape_list *l, const seqnn_boundary *e, int64_t mbig, int64_t kbig)
 {
     const int64_t v = e->value, M = 23, N = 37, K = 45;
@@ -237,15 +238,18 @@ static void blas_boundary_shapes(blas_shape_list *l, const seqnn_boundary *e, in
         }
     }
     if (e->dim == SEQNN_DIM_NK) {
-        /* at a shallow depth and one past the largest depth block, columns
-         * 48 below and above n = v / k (the panel rounding is within that) */
-        const int64_t ks[2] = {97, kbig > 97 ? kbig : 257};
+        /* at a depth that puts the limit near 5000 columns and one past the
+         * largest depth block, columns 48 below and above n = v / k (the
+         * panel rounding is within that); above it with more rows than a
+         * row block too */
+        const int64_t ks[2] = {v / 5000 > 97 ? v / 5000 : 97, kbig > 97 ? kbig : 257};
         for (i = 0; i < 2; i++) {
             const int64_t n0 = v / ks[i];
             if (n0 > 48 && n0 <= 16384) {
-                blas_shape_add(l, mbig ? mbig : M, n0 - 48, ks[i]);
-                blas_shape_add(l, mbig ? mbig : M, n0 + 48, ks[i]);
+                blas_shape_add(l, M, n0 - 48, ks[i]);
                 blas_shape_add(l, M, n0 + 48, ks[i]);
+                if (mbig)
+                    blas_shape_add(l, mbig, n0 + 48, ks[i]);
             }
         }
     }
@@ -272,7 +276,7 @@ static void blas_gemm_boundaries(cf_run *r)
     cf_end(r);
     if (!b)
         return;
-    mbig = blas_largest(b, nb, SEQNN_DIM_M, 640);
+    mbig = blas_largest(b, nb, SEQNN_DIM_M, 256);
     mbig = mbig ? mbig + 1 : 0;
     kbig = blas_largest(b, nb, SEQNN_DIM_K, 1536);
     kbig = kbig ? kbig + 1 : 0;
