@@ -707,3 +707,56 @@ seqnn_status seqnn_registry_select(seqnn_registry *reg, const char *spec, int64_
     *device = best;
     return SEQNN_OK;
 }
+
+/* Boundaries for a plugin that declares none (no structure query: built for
+ * ABI 1.0, or a NULL slot): typical blocking of CPU and GPU GEMMs (depth
+ * blocks of 256 to 512, 1536 deep; row blocks up to 640; column blocks of
+ * about a million packed floats, so about 4600 columns at depth 256), vector
+ * widths of 8 and 16 floats, 32- and 64-query attention tiles, a hidden size
+ * of 256 split over tasks. */
+static const seqnn_boundary default_boundaries[] = {
+    {-1, SEQNN_DIM_LANES, 8, "8 floats per vector (AVX2, NEON pairs)"},
+    {-1, SEQNN_DIM_LANES, 16, "16 floats per vector (AVX-512, GPU half-warps)"},
+    {SEQNN_KERNEL_gemm, SEQNN_DIM_K, 256, "a depth block of 256"},
+    {SEQNN_KERNEL_gemm, SEQNN_DIM_K, 512, "a depth block of 512"},
+    {SEQNN_KERNEL_gemm, SEQNN_DIM_K, 1536, "a depth of 1536 (three blocks of 512)"},
+    {SEQNN_KERNEL_gemm, SEQNN_DIM_M, 64, "a row block of 64"},
+    {SEQNN_KERNEL_gemm, SEQNN_DIM_M, 128, "a row block of 128"},
+    {SEQNN_KERNEL_gemm, SEQNN_DIM_M, 639, "rows up to 640"},
+    {SEQNN_KERNEL_gemm, SEQNN_DIM_N, 64, "a column tile of 64"},
+    {SEQNN_KERNEL_gemm, SEQNN_DIM_NK, 1179648, "a column block of 1152 Ki packed floats (n*k; 4608 columns at k=256)"},
+    {SEQNN_KERNEL_attention_forward, SEQNN_DIM_QUERIES, 32, "a tile of 32 queries"},
+    {SEQNN_KERNEL_attention_forward, SEQNN_DIM_QUERIES, 64, "a tile of 64 queries"},
+    {SEQNN_KERNEL_rnn_forward, SEQNN_DIM_HIDDEN, 256, "hidden units split over tasks from 256 on"},
+    {SEQNN_KERNEL_rnn_forward, SEQNN_DIM_ROWS, 128, "a row block of 128 in the GEMMs over all steps"},
+};
+
+seqnn_status seqnn_context_structure(seqnn_context *ctx, const seqnn_boundary **list, int64_t *count, int *declared)
+{
+    if (!ctx || !list || !count)
+        return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG, "seqnn_context_structure: NULL argument");
+    if (declared)
+        *declared = 0;
+    if (ctx->api->structure) {
+        const char *plugin = ctx->reg->plugins[ctx->reg->devices[ctx->device].plugin].name;
+        seqnn_call call = {ctx->dev, ctx->error, sizeof ctx->error};
+        const seqnn_boundary *l = NULL;
+        int64_t n = 0;
+        ctx->error[0] = '\0';
+        seqnn_status s = ctx->api->structure(&call, &l, &n);
+        if (s != SEQNN_OK)
+            return seqnn_set_error(ctx, s, "structure query of plugin '%s' failed: %s", plugin,
+                                   ctx->error[0] ? ctx->error : seqnn_status_name(s));
+        if (n < 0 || (n > 0 && !l))
+            return seqnn_set_error(ctx, SEQNN_ERR_INTERNAL, "structure query of plugin '%s' returned %lld entries at %p",
+                                   plugin, (long long)n, (const void *)l);
+        *list = l;
+        *count = n;
+        if (declared)
+            *declared = 1;
+        return SEQNN_OK;
+    }
+    *list = default_boundaries;
+    *count = (int64_t)(sizeof default_boundaries / sizeof default_boundaries[0]);
+    return SEQNN_OK;
+}

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "seqnn/plugin.h"
 #include "seqnn/seqnn.h"
 
 #define N 4
@@ -107,6 +108,16 @@ int main(int argc, char **argv)
         seqnn_registry_close(reg);
         return 1;
     }
+
+    /* the structure query lies beyond its struct_size: the core's default set */
+    const seqnn_boundary *bounds = NULL;
+    int64_t n_bounds = 0;
+    int declared = -1;
+    s = seqnn_context_structure(ctx, &bounds, &n_bounds, &declared);
+    expect(s == SEQNN_OK && declared == 0 && n_bounds > 0 && bounds,
+           "structure query: the default set (%s, declared %d, %lld entries: %s)", seqnn_status_name(s), declared,
+           (long long)n_bounds, seqnn_context_error(ctx));
+    expect(rec.abi_minor == (SEQNN_ABI_MINOR > 0 ? SEQNN_ABI_MINOR - 1 : 0), "it claims ABI 1.%u", rec.abi_minor);
 
     int wrong = 0;
     for (int id = 0; id < SEQNN_KERNEL_COUNT; id++)

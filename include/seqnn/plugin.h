@@ -9,6 +9,9 @@
  * only ever appended. A NULL kernel slot means "not implemented": the core
  * answers SEQNN_ERR_UNSUPPORTED without calling the plugin.
  *
+ * ABI 1.1 appended one optional query, structure (below): the boundaries of
+ * the device's code paths, from which the conformance suite derives its shapes.
+ *
  * Threading: the core never calls one device from two threads at once; calls
  * on different devices (or different opens of a device) may run concurrently.
  * A plugin file is initialised once per process however many registries load
@@ -28,7 +31,7 @@ extern "C" {
 #endif
 
 #define SEQNN_ABI_MAJOR 1
-#define SEQNN_ABI_MINOR 0
+#define SEQNN_ABI_MINOR 1
 #define SEQNN_PLUGIN_ENTRY_SYMBOL "seqnn_plugin_entry"
 
 /* Kinds of device, as a score hint and for `seqnn info`. */
@@ -60,6 +63,39 @@ typedef struct seqnn_call {
     char *msg;
     size_t msg_size;
 } seqnn_call;
+
+/* The sizes a boundary is about (seqnn_boundary.dim). */
+typedef enum seqnn_boundary_dim {
+    SEQNN_DIM_M = 0,                     /* gemm: rows of C (m) */
+    SEQNN_DIM_N = 1,                     /* gemm: columns of C (n) */
+    SEQNN_DIM_K = 2,                     /* gemm: depth (k) */
+    SEQNN_DIM_NK = 3,                    /* gemm: n*k, e.g. floats of packed B per column block */
+    SEQNN_DIM_MNK = 4,                   /* gemm: m*n*k, e.g. a switch to another algorithm */
+    SEQNN_DIM_LANES = 5,                 /* vector width in floats: sizes just off its multiples
+                                          * leave tails (kernel -1: every kernel) */
+    SEQNN_DIM_BATCH = 6,                 /* batch (rnn, cell, conv1d, attention) */
+    SEQNN_DIM_HIDDEN = 7,                /* rnn, cell: hidden_size */
+    SEQNN_DIM_INPUT = 8,                 /* rnn, cell: input_size */
+    SEQNN_DIM_ROWS = 9,                  /* rnn: seq_len*batch (rows of the GEMMs over all steps) */
+    SEQNN_DIM_QUERIES = 10,              /* attention: q_len */
+    SEQNN_DIM_KEYS = 11,                 /* attention: k_len */
+    SEQNN_DIM_FEATURES = 12,             /* attention: q_dim and v_dim; conv1d: in_channels*kernel_size */
+    SEQNN_DIM_CHANNELS = 13,             /* conv1d: out_channels */
+    SEQNN_DIM_LENGTH = 14,               /* conv1d: output length */
+    SEQNN_DIM_ELEMENTS = 15,             /* element-wise kernels: elements */
+    SEQNN_DIM_COUNT
+} seqnn_boundary_dim;
+
+/* One boundary of a device's code paths: sizes `dim` of kernel `kernel` up
+ * to `value` take one path, sizes above it another (a second cache block, one
+ * more task, another algorithm). A block size B is declared as B: sizes B and
+ * B + 1 differ; a vector width W as W (dim SEQNN_DIM_LANES). */
+typedef struct seqnn_boundary {
+    int32_t kernel;                      /* seqnn_kernel_id, or -1: every kernel */
+    int32_t dim;                         /* seqnn_boundary_dim */
+    int64_t value;                       /* the last size on the near side (>= 1) */
+    const char *what;                    /* one line: "KC, depth of a packed block of A and B" */
+} seqnn_boundary;
 
 typedef struct seqnn_plugin_api {
     uint32_t abi_major;                  /* SEQNN_ABI_MAJOR */
@@ -97,7 +133,18 @@ typedef struct seqnn_plugin_api {
     /* Kernels, in catalogue order (kernels.def). Arguments have been checked
      * by the core (shapes, extents, flags) before a plugin sees them. */
 #define SEQNN_KERNEL(name, args, doc) seqnn_status (*name)(const seqnn_call *call, const args *a);
+    /* Queries, at their place in the catalogue's order (kernels.def):
+     *
+     * structure (ABI 1.1, optional): *list receives the boundaries of the open
+     * device call->device (an array of *count entries that stays valid while
+     * the device is open) in any order. It is cheap and has no side effects:
+     * it neither allocates, nor compiles, nor touches the device's queue. A
+     * boundary that depends on the thread count is declared for the count the
+     * device runs with. A plugin without the slot (or with a NULL one) gets
+     * the core's default set (seqnn_context_structure). */
+#define SEQNN_SLOT(declaration, summary) declaration;
 #include "seqnn/kernels.def"
+#undef SEQNN_SLOT
 #undef SEQNN_KERNEL
 } seqnn_plugin_api;
 

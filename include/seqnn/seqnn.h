@@ -93,6 +93,16 @@ SEQNN_API void seqnn_context_destroy(seqnn_context *ctx);
 SEQNN_API const char *seqnn_context_error(const seqnn_context *ctx);
 /* The device record and the plugin name of this context. */
 SEQNN_API seqnn_status seqnn_context_device(const seqnn_context *ctx, seqnn_device_record *out);
+/* The boundaries of the device's code paths (cache blocks, thread split
+ * points, vector width, tile sizes) as its plugin declares them through the
+ * optional structure query of plugin ABI 1.1, for tests that must cross them.
+ * A plugin without the query gets a default set that crosses typical
+ * boundaries; *declared (may be NULL) is 1 for the plugin's own list, 0 for
+ * the default. The list stays valid while ctx is open. The entry type,
+ * seqnn_boundary, is defined in seqnn/plugin.h. */
+typedef struct seqnn_boundary seqnn_boundary;
+SEQNN_API seqnn_status seqnn_context_structure(seqnn_context *ctx, const seqnn_boundary **list, int64_t *count,
+                                               int *declared);
 /* Completes all work enqueued on the device. */
 SEQNN_API seqnn_status seqnn_sync(seqnn_context *ctx);
 

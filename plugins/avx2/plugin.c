@@ -70,6 +70,7 @@ static seqnn_status plugin_device_open(void *state, int64_t index, void **device
         return SEQNN_ERR_NO_MEMORY;
     }
     simd_threads_start();                /* fewer workers than asked is not an error */
+    simd_structure_fill(dev);
     *device = dev;
     return SEQNN_OK;
 }
@@ -106,5 +107,6 @@ const seqnn_plugin_api *seqnn_plugin_entry(void)
 #define SEQNN_KERNEL(name, args, doc) api->name = simd_##name;
 #include "seqnn/kernels.def"
 #undef SEQNN_KERNEL
+    api->structure = simd_structure;
     return api;
 }

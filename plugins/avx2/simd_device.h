@@ -19,9 +19,15 @@ enum {
     SIMD_SCRATCH_SLOTS
 };
 
+#define SIMD_MAX_BOUNDARIES 32
+
 typedef struct simd_device {
     float *scratch[SIMD_SCRATCH_SLOTS];
     size_t capacity[SIMD_SCRATCH_SLOTS];  /* floats */
+    /* what the structure query answers: filled when the device opens
+     * (simd_structure_fill), as some boundaries depend on the thread count */
+    seqnn_boundary boundaries[SIMD_MAX_BOUNDARIES];
+    int64_t n_boundaries;
 } simd_device;
 
 /* count floats of slot (64-byte aligned, contents undefined), NULL when out

@@ -10,6 +10,10 @@
 #include <stdint.h>
 #include "simd_device.h"
 
+/* Fewest NR-wide panels of B per task (and per column block): a GEMM with
+ * few row blocks splits its columns into chunks of at least this many. */
+#define SIMD_GEMM_TASK_PANELS 4
+
 /* Returns 0, or -1 when scratch memory cannot be had. */
 int simd_sgemm(simd_device *dev, int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
                const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,

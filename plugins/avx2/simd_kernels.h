@@ -14,4 +14,10 @@
  * for `seqnn info`-style listings and the docs. */
 extern const char *const simd_delegated_kernels[];
 
+/* The structure query (kernels/structure.c): the open device's boundaries,
+ * which simd_structure_fill puts in dev when it opens. */
+seqnn_status simd_structure(const seqnn_call *call, const seqnn_boundary **list, int64_t *count);
+struct simd_device;
+void simd_structure_fill(struct simd_device *dev);
+
 #endif

@@ -169,6 +169,28 @@ static void ocl_device_close(void *device)
     ocl_close(device);
 }
 
+/* The structure query: where CLBlast's GEMM (1.5, its default tuning database,
+ * which is what a device without a tuned entry gets, POCL's CPU device
+ * among them) changes path. Below m*n*k = 512^3 one direct kernel in tiles
+ * of 32 x 32 rows and columns, 32 deep; from there on the indirect kernel,
+ * with operands padded and transposed to whole tiles by helper kernels. The
+ * own OpenCL C kernels run flat ranges rounded up to each kernel's local size,
+ * with no blocking of their own to cross. */
+static const seqnn_boundary ocl_boundaries[] = {
+    {SEQNN_KERNEL_gemm, SEQNN_DIM_MNK, 512LL * 512 * 512 - 1, "CLBlast: direct kernel below 512^3, indirect from there"},
+    {SEQNN_KERNEL_gemm, SEQNN_DIM_M, 32, "CLBlast direct kernel: MWGD, rows per work-group tile"},
+    {SEQNN_KERNEL_gemm, SEQNN_DIM_N, 32, "CLBlast direct kernel: NWGD, columns per work-group tile"},
+    {SEQNN_KERNEL_gemm, SEQNN_DIM_K, 32, "CLBlast direct kernel: KWGD, depth per local-memory step"},
+};
+
+static seqnn_status ocl_structure(const seqnn_call *call, const seqnn_boundary **list, int64_t *count)
+{
+    (void)call;
+    *list = ocl_boundaries;
+    *count = (int64_t)(sizeof ocl_boundaries / sizeof ocl_boundaries[0]);
+    return SEQNN_OK;
+}
+
 static seqnn_plugin_api ocl_api;
 
 __attribute__((visibility("default"))) const seqnn_plugin_api *seqnn_plugin_entry(void);
@@ -198,5 +220,6 @@ const seqnn_plugin_api *seqnn_plugin_entry(void)
 #define SEQNN_KERNEL(name, args, doc) api->name = ocl_k_##name;
 #include "seqnn/kernels.def"
 #undef SEQNN_KERNEL
+    api->structure = ocl_structure;
     return api;
 }

@@ -170,6 +170,22 @@ seqnn_status tpl_sync(const seqnn_call *call)
 }
 
 /* ----------------------------------------------------------------- vtable --- */
+/* The structure query (optional): where your kernels change code path
+ * (cache blocks, the sizes at which work is split over more threads or
+ * work-groups, the vector width, tiles), so that certification tests both
+ * sides of each; docs/plugin-guide.md, section 4.1. The template's kernels
+ * are plain loops: nothing to declare. VENDOR: list your device's boundaries,
+ * from the same constants your kernels use, e.g.
+ *     {SEQNN_KERNEL_gemm, SEQNN_DIM_K, 256, "depth per block"},
+ * or leave the slot NULL for the suite's default set. */
+static seqnn_status tpl_structure(const seqnn_call *call, const seqnn_boundary **list, int64_t *count)
+{
+    (void)call;
+    *list = NULL;
+    *count = 0;
+    return SEQNN_OK;
+}
+
 static seqnn_plugin_api tpl_api;
 
 /* The one exported symbol (the build hides every other one). */
@@ -244,5 +260,8 @@ const seqnn_plugin_api *seqnn_plugin_entry(void)
     api->adagrad_step = tpl_adagrad_step;
     api->sumsq = tpl_sumsq;
     api->clip_scale = tpl_clip_scale;
+
+    /* Queries (ABI 1.1). */
+    api->structure = tpl_structure;
     return api;
 }

@@ -2,10 +2,13 @@
  * attention_backward for every score kind (plugin against the float64
  * oracle, and finite differences for backward), with several heads over
  * strided layouts, key-length masks (length 0 included) and the causal mask
- * with q_len below, equal to and above k_len. docs/kernels/attention.md lists
- * what is covered and the budgets' basis. */
+ * with q_len below, equal to and above k_len; and, at query and key counts
+ * past the plugin's declared tiles (structure query), key lengths of
+ * k_len - 1, 1 and 0 on every score, with and without the causal mask.
+ * docs/kernels/attention.md lists what is covered and the budgets' basis. */
 #include <math.h>
 #include "conformance.h"
+#include "seqnn/plugin.h"
 
 /* ------------------------------------------------------------ layouts --- */
 
@@ -335,6 +338,71 @@ static void attention_rejects(cf_run *r, int backward)
     cf_end(r);
 }
 
+/* ------------------------------------------- key lengths past the tiles --- */
+
+/* One more than twice the largest query tile the plugin declares for kernel
+ * id (so the last tile is partial), and one more than its largest key panel;
+ * 33 and 17 without a declaration. */
+static void attention_tiled_sizes(cf_run *r, seqnn_kernel_id id, int64_t *q_len, int64_t *k_len)
+{
+    int64_t nb = 0, i, tq = 16, tk = 16;
+    const seqnn_boundary *b = cf_structure(r, &nb, NULL);
+    for (i = 0; b && i < nb; i++) {
+        if (b[i].kernel != (int32_t)id && b[i].kernel != SEQNN_KERNEL_attention_forward)
+            continue;
+        if (b[i].dim == SEQNN_DIM_QUERIES && b[i].value <= 256 && b[i].value > tq)
+            tq = b[i].value;
+        if (b[i].dim == SEQNN_DIM_KEYS && b[i].value <= 256 && b[i].value > tk)
+            tk = b[i].value;
+    }
+    *q_len = 2 * tq + 1;
+    *k_len = tk + 1;
+}
+
+/* Key lengths k_len - 1 (only the last key masked), 1, 0 and k_len, on every
+ * score with the key-length mask alone (dot scores: the tiled path of a plugin
+ * that has one) and with the causal mask (the per-query path), and the causal
+ * mask alone, over more queries than two tiles hold. backward: forward, then
+ * backward with every gradient (accumulating, then overwriting). */
+static void attention_length_checks(cf_run *r, int backward)
+{
+    static const int masks[3] = {ATTENTION_MASK_LENGTHS, ATTENTION_MASK_BOTH, ATTENTION_MASK_CAUSAL};
+    const seqnn_kernel_id id = backward ? SEQNN_KERNEL_attention_backward : SEQNN_KERNEL_attention_forward;
+    attention_shape s = {4, 2, 0, 0, 20, 11, 9, 6};
+    int sc, m;
+    cf_begin(r, "structure query");
+    attention_tiled_sizes(r, id, &s.q_len, &s.k_len);
+    cf_end(r);
+    for (sc = 0; sc < SEQNN_SCORE_COUNT; sc++) {
+        for (m = 0; m < 3; m++) {
+            const int mask = masks[m], layout = sc + m;
+            const attention_grads g = {1, 1, 1, 1, m == 1};
+            const double scale = sc == SEQNN_SCORE_SCALED_DOT && m == 1 ? 0.45 : 0;
+            attention_case ac;
+            attention_grad_tensors gt;
+            seqnn_attention_args bwd;
+            attention_begin(r, "key lengths k_len-1,1,0,k_len ", &s, (seqnn_score)sc, mask, layout, scale,
+                            backward ? (g.overwrite ? "overwrite=1" : "overwrite=0") : "weights=1");
+            attention_case_make(r, &ac, &s, (seqnn_score)sc, mask, layout, 1, scale);
+            if (mask != ATTENTION_MASK_CAUSAL) {
+                ac.lengths[0] = (int32_t)s.k_len - 1;
+                ac.lengths[1] = 1;
+                ac.lengths[2] = 0;
+                ac.lengths[3] = (int32_t)s.k_len;
+            }
+            if (backward) {
+                attention_add_grads(r, &ac, &g, &bwd, &gt);
+                cf_call(r, SEQNN_KERNEL_attention_forward, &ac.args);
+                cf_call(r, SEQNN_KERNEL_attention_backward, &bwd);
+                cf_compare(r, ac.k_fwd);
+            } else {
+                cf_check(r, SEQNN_KERNEL_attention_forward, &ac.args, ac.k_fwd);
+            }
+            cf_end(r);
+        }
+    }
+}
+
 /* Every shape x score x mask; layouts rotate; weights written or not;
  * SCALED_DOT alternates scale 0 (1/sqrt(q_dim)) and an explicit 0.37. */
 void cf_test_attention_forward(cf_run *r)
@@ -356,6 +424,7 @@ void cf_test_attention_forward(cf_run *r)
             }
         }
     }
+    attention_length_checks(r, 0);
 }
 
 /* Finite differences on the oracle: every score kind, without masks and
@@ -433,6 +502,7 @@ void cf_test_attention_backward(cf_run *r)
             }
         }
     }
+    attention_length_checks(r, 1);
     attention_gradchecks(r);
     attention_rejects(r, 1);
 }

@@ -1,10 +1,18 @@
 /* Conformance cases of the BLAS family: gemm (every transpose, alpha/beta,
  * beta == 0 with C unread, k == 0, m/n == 1 and 0, batches with strides,
- * leading dimensions past dense, the recurrent layers' shapes), bias_add and
- * bias_backward (accumulate and overwrite, padded rows, finite differences).
- * Budgets and their basis: docs/kernels/blas.md. */
+ * leading dimensions past dense, the recurrent layers' shapes, and both sides
+ * of every blocking, threading and vector-width boundary the plugin declares
+ * through its structure query, large products with the oracle sampled),
+ * bias_add and bias_backward (accumulate and overwrite, padded rows, finite
+ * differences). Budgets and their basis: docs/kernels/blas.md. */
 #include <math.h>
+#include <stdlib.h>
 #include "conformance.h"
+#include "seqnn/plugin.h"
+
+/* Products above this many multiply-adds (m*n*k*batch) compare against the
+ * float64 oracle on sampled elements only (cf_call_sampled). */
+#define BLAS_SAMPLED_MACS (1 << 22)
 
 /* One gemm check. pad is added to every leading dimension and to every batch
  * stride beyond dense; shared_a sets stride_a = 0 (one A for the whole batch). */
@@ -14,6 +22,60 @@ typedef struct blas_gemm_shape {
     double alpha, beta;
     int shared_a;
 } blas_gemm_shape;
+
+/* Rows (or columns) to sample among n: the first, middle and last, and
+ * random ones; returns how many (at most max). */
+static int blas_sample_lines(cf_run *r, int64_t n, int64_t *out, int max)
+{
+    int i = 0;
+    out[i++] = 0;
+    if (n > 1)
+        out[i++] = n - 1;
+    if (n > 2)
+        out[i++] = n / 2;
+    while (i < max && i < n)
+        out[i++] = cf_randint(r, 0, n - 1);
+    return i;
+}
+
+/* A large gemm: the float32 reference and the plugin run in full, the oracle
+ * (alpha * sum_p op(A)[i,p] op(B)[p,j] + beta * C[i,j] in float64) on a grid
+ * of sampled rows and columns of every matrix of the batch. */
+static void blas_gemm_oracle_samples(cf_run *r, const seqnn_gemm_args *g, cf_tensor *A, cf_tensor *B,
+                                     cf_tensor *C)
+{
+    enum { ROWS = 24, COLS = 48 };
+    int64_t rows[ROWS], cols[COLS];
+    const double *a = cf_values(A), *b = cf_values(B), *c0 = cf_values(C);
+    const int64_t per = (int64_t)ROWS * COLS, total = per * g->batch;
+    int64_t *idx = malloc((size_t)total * sizeof *idx);
+    double *val = malloc((size_t)total * sizeof *val);
+    int64_t n = 0;
+    if (!idx || !val) {
+        free(idx);
+        free(val);
+        return cf_fail(r, "out of host memory");
+    }
+    /* C's initial values (cf_values) are overwritten by nothing: the oracle does not run */
+    for (int64_t bi = 0; bi < g->batch; bi++) {
+        const double *ab = a + bi * g->stride_a, *bb = b + bi * g->stride_b;
+        const int nr = blas_sample_lines(r, g->m, rows, ROWS), nc = blas_sample_lines(r, g->n, cols, COLS);
+        for (int i = 0; i < nr; i++)
+            for (int j = 0; j < nc; j++) {
+                const int64_t ci = bi * g->stride_c + rows[i] * g->ldc + cols[j];
+                double sum = 0;
+                for (int64_t p = 0; p < g->k; p++)
+                    sum += ab[g->trans_a ? p * g->lda + rows[i] : rows[i] * g->lda + p] *
+                           bb[g->trans_b ? cols[j] * g->ldb + p : p * g->ldb + cols[j]];
+                idx[n] = ci;
+                val[n++] = g->alpha * sum + (g->beta == 0 ? 0 : g->beta * c0[ci]);
+            }
+    }
+    cf_call_sampled(r, SEQNN_KERNEL_gemm, g);
+    cf_sample(C, n, idx, val);
+    free(idx);
+    free(val);
+}
 
 static void blas_gemm_check(cf_run *r, const blas_gemm_shape *s)
 {
@@ -55,7 +117,12 @@ static void blas_gemm_check(cf_run *r, const blas_gemm_shape *s)
     g.b = cf_ref(B);
     g.c = cf_ref(C);
     /* each C element: k products summed, then alpha*sum + beta*c */
-    cf_check(r, SEQNN_KERNEL_gemm, &g, (double)s->k + 1);
+    if ((double)s->m * (double)s->n * (double)s->k * (double)s->batch > BLAS_SAMPLED_MACS) {
+        blas_gemm_oracle_samples(r, &g, A, B, C);
+        cf_compare(r, (double)s->k + 1);
+    } else {
+        cf_check(r, SEQNN_KERNEL_gemm, &g, (double)s->k + 1);
+    }
     cf_end(r);
 }
 
@@ -96,6 +163,141 @@ static void blas_gemm_rejects(cf_run *r)
     bad = g; bad.a = cf_ref(I);       cf_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "an int32 a");
     bad = g; bad.c = bad.a;           cf_expect_rejected(r, SEQNN_KERNEL_gemm, &bad, "c = a");
     cf_end(r);
+}
+
+/* ---------------------------------------------- the plugin's boundaries --- */
+
+#define BLAS_MAX_SHAPES 160
+
+typedef struct blas_shape_list {
+    int64_t mnk[BLAS_MAX_SHAPES][3];
+    int n;
+} blas_shape_list;
+
+static void blas_shape_add(blas_shape_list *l, int64_t m, int64_t n, int64_t k)
+{
+    int i;
+    if (m < 1 || n < 1 || k < 1 || l->n == BLAS_MAX_SHAPES)
+        return;
+    for (i = 0; i < l->n; i++)
+        if (l->mnk[i][0] == m && l->mnk[i][1] == n && l->mnk[i][2] == k)
+            return;
+    l->mnk[l->n][0] = m;
+    l->mnk[l->n][1] = n;
+    l->mnk[l->n][2] = k;
+    l->n++;
+}
+
+/* The largest declared gemm boundary of dimension dim up to limit (0: none). */
+static int64_t blas_largest(const seqnn_boundary *b, int64_t nb, int dim, int64_t limit)
+{
+    int64_t best = 0, i;
+    for (i = 0; i < nb; i++)
+        if (b[i].kernel == SEQNN_KERNEL_gemm && b[i].dim == dim && b[i].value <= limit && b[i].value > best)
+            best = b[i].value;
+    return best;
+}
+
+/* Shapes on both sides of one boundary (v and v + 1, and 2v - 1 for small
+ * v); the other sizes odd and off every typical block. Products that cross
+ * the column-block limit (n*k) also cross the row block (mbig: one more than
+ * the largest row boundary up to 256), depth blocks kbig (one more than the
+ * largest up to 1536). */
+static void blas_boundary_shapes(blas_shape_list *l, const seqnn_boundary *e, int64_t mbig, int64_t kbig)
+{
+    const int64_t v = e->value, M = 23, N = 37, K = 45;
+    const int64_t sides[3] = {v, v + 1, v <= 64 ? 2 * v - 1 : v + 1};
+    int i;
+    for (i = 0; i < 3; i++) {
+        const int64_t x = sides[i];
+        switch (e->dim) {
+        case SEQNN_DIM_LANES:            /* tails of every size */
+            blas_shape_add(l, x, x + 2, x + 1);
+            blas_shape_add(l, M, x, K);
+            blas_shape_add(l, M, N, x);
+            break;
+        case SEQNN_DIM_M:
+            if (x <= 4096)
+                blas_shape_add(l, x, N, K);
+            break;
+        case SEQNN_DIM_N:
+            if (x <= 8192)
+                blas_shape_add(l, M, x, K);
+            break;
+        case SEQNN_DIM_K:
+            if (x <= 4096) {
+                blas_shape_add(l, M, N, x);
+                if (mbig)
+                    blas_shape_add(l, mbig, N, x);
+            }
+            if (i == 1 && 2 * x <= 4096)
+                blas_shape_add(l, M, N, 2 * x - 1);   /* three depth blocks */
+            break;
+        default:
+            break;
+        }
+    }
+    if (e->dim == SEQNN_DIM_NK) {
+        /* at a depth that puts the limit near 5000 columns and one past the
+         * largest depth block, columns 48 below and above n = v / k (the
+         * panel rounding is within that); above it with more rows than a
+         * row block too */
+        const int64_t ks[2] = {v / 5000 > 97 ? v / 5000 : 97, kbig > 97 ? kbig : 257};
+        for (i = 0; i < 2; i++) {
+            const int64_t n0 = v / ks[i];
+            if (n0 > 48 && n0 <= 16384) {
+                blas_shape_add(l, M, n0 - 48, ks[i]);
+                blas_shape_add(l, M, n0 + 48, ks[i]);
+                if (mbig)
+                    blas_shape_add(l, mbig, n0 + 48, ks[i]);
+            }
+        }
+    }
+    if (e->dim == SEQNN_DIM_MNK && v <= (int64_t)1 << 30) {
+        /* near-cubes just below and just above m*n*k = v, no size a multiple of 8 */
+        const int64_t c = (int64_t)cbrt((double)v) | 1, n = c + 2, k = c - 2;
+        blas_shape_add(l, v / (n * k) - 1, n, k);
+        blas_shape_add(l, v / (n * k) + 2, n, k);
+    }
+}
+
+/* Every gemm boundary of the plugin (or the default set), each crossed with
+ * beta outside {0, 1}, every transpose, and (for small products) batches
+ * with padded strides. */
+static void blas_gemm_boundaries(cf_run *r)
+{
+    static const double alpha_beta[][2] = {{1, -0.75}, {-0.5, 1.5}, {2, 0.5}, {0.75, -1.25}};
+    static blas_shape_list l;
+    int64_t nb = 0, i, mbig, kbig;
+    int declared = 0;
+    const seqnn_boundary *b;
+    cf_begin(r, "structure query");
+    b = cf_structure(r, &nb, &declared);
+    cf_end(r);
+    if (!b)
+        return;
+    mbig = blas_largest(b, nb, SEQNN_DIM_M, 256);
+    mbig = mbig ? mbig + 1 : 0;
+    kbig = blas_largest(b, nb, SEQNN_DIM_K, 1536);
+    kbig = kbig ? kbig + 1 : 0;
+    l.n = 0;
+    for (i = 0; i < nb; i++)
+        if (b[i].kernel == SEQNN_KERNEL_gemm || b[i].kernel == -1)
+            blas_boundary_shapes(&l, &b[i], mbig, kbig);
+    for (i = 0; i < l.n; i++) {
+        const double macs = (double)l.mnk[i][0] * (double)l.mnk[i][1] * (double)l.mnk[i][2];
+        blas_gemm_shape s = {0};
+        s.ta = (int)(i >> 1) & 1;
+        s.tb = (int)i & 1;
+        s.m = l.mnk[i][0];
+        s.n = l.mnk[i][1];
+        s.k = l.mnk[i][2];
+        s.alpha = alpha_beta[i % 4][0];
+        s.beta = alpha_beta[i % 4][1];
+        s.batch = macs <= BLAS_SAMPLED_MACS / 4 && i % 3 == 0 ? 2 : 1;
+        s.pad = i % 3 == 0 ? 3 : 0;
+        blas_gemm_check(r, &s);
+    }
 }
 
 void cf_test_gemm(cf_run *r)
@@ -166,6 +368,7 @@ void cf_test_gemm(cf_run *r)
         s.ta = 0; s.tb = 0; s.m = 64; s.n = H; s.k = 4 * H; s.beta = 0;
         blas_gemm_check(r, &s);
     }
+    blas_gemm_boundaries(r);
     blas_gemm_rejects(r);
 }
 

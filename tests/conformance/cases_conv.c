@@ -1,12 +1,14 @@
 /* Conformance tests of the conv family: conv1d_forward, conv1d_backward,
  * maxpool_forward, maxpool_backward (plugin against the float64 oracle, and
  * finite differences for the backward kernels). Shapes are Kim (2014) CNN
- * banks scaled down plus edge cases; docs/kernels/conv.md lists what is
+ * banks scaled down plus edge cases, and both sides of every conv1d boundary
+ * the plugin declares (structure query); docs/kernels/conv.md lists what is
  * covered and the budgets' basis. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "conformance.h"
+#include "seqnn/plugin.h"
 
 /* ------------------------------------------------------------ layouts --- */
 
@@ -253,6 +255,68 @@ static void conv_rejects(cf_run *r, int backward)
     cf_end(r);
 }
 
+/* The conv1d shape for size x of a declared boundary of dimension dim (0 when
+ * the dimension is not conv1d's or x is too large to be quick); otherwise
+ * B=2, C_in=7, C_out=5, L=29, K=3, "same" padding. */
+static int conv_boundary_shape(conv_shape *s, int dim, int64_t x)
+{
+    *s = (conv_shape){2, 7, 5, 29, 3, 1, 1, 1};
+    switch (dim) {
+    case SEQNN_DIM_FEATURES:             /* C_in*K */
+        s->k = x % 3 == 0 ? 3 : x % 5 == 0 ? 5 : 1;
+        s->pad = s->k / 2;
+        s->cin = x / s->k;
+        return x <= 4096;
+    case SEQNN_DIM_CHANNELS: s->cout = x; return x <= 1024;
+    case SEQNN_DIM_LENGTH:   s->len = x;  return x <= 4096;
+    case SEQNN_DIM_BATCH:    s->batch = x; return x <= 64;
+    default:                 return 0;
+    }
+}
+
+/* Both sides (v, v + 1) of every boundary the plugin declares for conv1d,
+ * layouts rotating (a strided y takes the plugins' other store path): the
+ * plugin against the oracle, forward, or forward then backward with every
+ * gradient, accumulating and overwriting. */
+static void conv_boundary_checks(cf_run *r, int backward)
+{
+    int64_t nb = 0, i;
+    int side, n = 0;
+    const seqnn_boundary *b;
+    cf_begin(r, "structure query");
+    b = cf_structure(r, &nb, NULL);
+    cf_end(r);
+    for (i = 0; b && i < nb; i++) {
+        if (b[i].kernel != SEQNN_KERNEL_conv1d_forward && b[i].kernel != SEQNN_KERNEL_conv1d_backward)
+            continue;
+        for (side = 0; side < 2; side++) {
+            conv_shape s;
+            conv_case cc;
+            const int xk = n % CONV_LAYOUTS, yk = (n + 1) % CONV_LAYOUTS;
+            const conv_grads g = {1, 1, 1, n % 2};
+            if (!conv_boundary_shape(&s, b[i].dim, b[i].value + side))
+                continue;
+            n++;
+            cf_begin(r, "boundary \"%s\": B=%lld Cin=%lld Cout=%lld L=%lld K=%lld pad=%lld x=%s y=%s overwrite=%d",
+                     b[i].what ? b[i].what : "", (long long)s.batch, (long long)s.cin, (long long)s.cout,
+                     (long long)s.len, (long long)s.k, (long long)s.pad, conv_layout_name[xk],
+                     conv_layout_name[yk], g.overwrite);
+            conv_case_make(r, &cc, &s, xk, yk, 1);
+            if (backward) {
+                seqnn_conv1d_args bwd;
+                cf_tensor *dy, *dx, *dw, *db;
+                conv_add_grads(r, &cc, &g, &bwd, &dy, &dx, &dw, &db);
+                cf_call(r, SEQNN_KERNEL_conv1d_forward, &cc.args);
+                cf_call(r, SEQNN_KERNEL_conv1d_backward, &bwd);
+                cf_compare(r, (double)(s.cin * s.k + 1));
+            } else {
+                cf_check(r, SEQNN_KERNEL_conv1d_forward, &cc.args, (double)(s.cin * s.k + 1));
+            }
+            cf_end(r);
+        }
+    }
+}
+
 /* y = conv1d(x): every shape in every x layout, with and without bias, y in
  * another layout. k = C_in*K products + the bias. */
 void cf_test_conv1d_forward(cf_run *r)
@@ -276,6 +340,7 @@ void cf_test_conv1d_forward(cf_run *r)
             }
         }
     }
+    conv_boundary_checks(r, 0);
 }
 
 /* Finite differences of conv1d on the oracle for the shapes small enough,
@@ -338,6 +403,7 @@ void cf_test_conv1d_backward(cf_run *r)
             cf_end(r);
         }
     }
+    conv_boundary_checks(r, 1);
     conv_gradchecks(r);
     conv_rejects(r, 1);
 }

@@ -3,12 +3,15 @@
  * GRU classic) in both directions, with lengths NULL and variable (unsorted,
  * including 0), optional biases, h0/c0, y, h_n/c_n and reserve, padded row
  * strides, both halves of a bidirectional output, accumulate and overwrite,
- * every gradient optional, a long rollout (T = 200), and finite-difference
+ * every gradient optional, a long rollout (T = 200), both sides of every
+ * boundary the plugin declares (hidden size, input size, T*B rows: the fast
+ * paths, forward and backward against the oracle), and finite-difference
  * checks of every gradient. Budgets and their basis: docs/kernels/rnn.md. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "conformance.h"
+#include "seqnn/plugin.h"
 
 #define RNN_MAX_BATCH 8
 
@@ -548,6 +551,70 @@ static void rnn_bidirectional_check(cf_run *r, seqnn_cell cell)
     cf_end(r);
 }
 
+/* The case for size x of a declared boundary of dimension dim (0 when the
+ * dimension is not one of the recurrent kernels' or x is too large to be
+ * quick): T=3, B=2, I=9, H=20 otherwise; rows (T*B) as B (a divisor of x up to
+ * RNN_MAX_BATCH) times T. */
+static int rnn_boundary_case(rnn_case *c, int dim, int64_t x, int cell_kernels)
+{
+    c->T = cell_kernels ? 1 : 3;
+    c->B = 2;
+    c->I = 9;
+    c->H = 20;
+    switch (dim) {
+    case SEQNN_DIM_HIDDEN: c->H = x; return x <= 600;
+    case SEQNN_DIM_INPUT:  c->I = x; return x <= 1100;
+    case SEQNN_DIM_BATCH:  c->B = x; return x <= RNN_MAX_BATCH;
+    case SEQNN_DIM_ROWS:
+        if (cell_kernels || x > 1100)
+            return 0;
+        for (c->B = RNN_MAX_BATCH; x % c->B != 0; c->B--)
+            ;
+        c->T = x / c->B;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Both sides (v, v + 1) of every boundary the plugin declares for kernels
+ * kid[0..n), cells in turn, both directions and lengths in turn, every input
+ * and gradient present: plugin against the oracle, forward or forward then
+ * backward. */
+static void rnn_boundary_checks(cf_run *r, seqnn_kernel_id fwd, seqnn_kernel_id bwd, int backward,
+                                const seqnn_kernel_id *kid, int n_kid)
+{
+    int64_t nb = 0, i;
+    int n = 0, side, j;
+    const seqnn_boundary *b;
+    cf_begin(r, "structure query");
+    b = cf_structure(r, &nb, NULL);
+    cf_end(r);
+    for (i = 0; b && i < nb; i++) {
+        int mine = 0;
+        for (j = 0; j < n_kid; j++)
+            mine |= b[i].kernel == (int32_t)kid[j];
+        for (side = 0; mine && side < 2; side++) {
+            rnn_case c = {0};
+            if (!rnn_boundary_case(&c, b[i].dim, b[i].value + side, fwd == SEQNN_KERNEL_cell_forward))
+                continue;
+            c.cell = (seqnn_cell)(n % (int)SEQNN_CELL_COUNT);
+            c.reverse = n / 2 % 2;
+            c.varlen = fwd == SEQNN_KERNEL_rnn_forward && n % 2 == 0;
+            c.bias = c.state0 = c.y = c.state_n = c.reserve = 1;
+            c.dy = c.dstate_n = 1;
+            c.grads = RNN_G_ALL;
+            c.overwrite = n % 3 == 1;
+            c.pad_x = n % 2;
+            n++;
+            rnn_check_case(r, &c, fwd, bwd, backward);
+        }
+    }
+}
+
+static const seqnn_kernel_id rnn_seq_kernels[2] = {SEQNN_KERNEL_rnn_forward, SEQNN_KERNEL_rnn_backward};
+static const seqnn_kernel_id rnn_step_kernels[2] = {SEQNN_KERNEL_cell_forward, SEQNN_KERNEL_cell_backward};
+
 void cf_test_rnn_forward(cf_run *r)
 {
     int cell;
@@ -555,6 +622,7 @@ void cf_test_rnn_forward(cf_run *r)
     rnn_sweep(r, SEQNN_KERNEL_rnn_forward, SEQNN_KERNEL_rnn_backward, 0);
     for (cell = 0; cell < (int)SEQNN_CELL_COUNT; cell++)
         rnn_bidirectional_check(r, (seqnn_cell)cell);
+    rnn_boundary_checks(r, SEQNN_KERNEL_rnn_forward, SEQNN_KERNEL_rnn_backward, 0, rnn_seq_kernels, 2);
 }
 
 void cf_test_rnn_backward(cf_run *r)
@@ -567,6 +635,7 @@ void cf_test_rnn_backward(cf_run *r)
     int cell, rev, varlen, s, n = 0;
     rnn_rejects(r, SEQNN_KERNEL_rnn_forward, SEQNN_KERNEL_rnn_backward, 1);
     rnn_sweep(r, SEQNN_KERNEL_rnn_forward, SEQNN_KERNEL_rnn_backward, 1);
+    rnn_boundary_checks(r, SEQNN_KERNEL_rnn_forward, SEQNN_KERNEL_rnn_backward, 1, rnn_seq_kernels, 2);
     for (cell = 0; cell < (int)SEQNN_CELL_COUNT; cell++)
         rnn_accumulate_check(r, (seqnn_cell)cell, SEQNN_KERNEL_rnn_forward, SEQNN_KERNEL_rnn_backward, 7, 3);
     for (cell = 0; cell < (int)SEQNN_CELL_COUNT; cell++)
@@ -623,6 +692,7 @@ void cf_test_cell_forward(cf_run *r)
 {
     rnn_rejects(r, SEQNN_KERNEL_cell_forward, SEQNN_KERNEL_cell_backward, 0);
     rnn_cell_sweep(r, 0);
+    rnn_boundary_checks(r, SEQNN_KERNEL_cell_forward, SEQNN_KERNEL_cell_backward, 0, rnn_step_kernels, 2);
 }
 
 void cf_test_cell_backward(cf_run *r)
@@ -632,6 +702,7 @@ void cf_test_cell_backward(cf_run *r)
     int cell, s, n = 0;
     rnn_rejects(r, SEQNN_KERNEL_cell_forward, SEQNN_KERNEL_cell_backward, 1);
     rnn_cell_sweep(r, 1);
+    rnn_boundary_checks(r, SEQNN_KERNEL_cell_forward, SEQNN_KERNEL_cell_backward, 1, rnn_step_kernels, 2);
     for (cell = 0; cell < (int)SEQNN_CELL_COUNT; cell++)
         rnn_accumulate_check(r, (seqnn_cell)cell, SEQNN_KERNEL_cell_forward, SEQNN_KERNEL_cell_backward, 1, 3);
     for (cell = 0; cell < (int)SEQNN_CELL_COUNT; cell++)

@@ -95,6 +95,21 @@ void cf_compare_change(cf_run *r, cf_snapshot *s, double k);
 void cf_snapshot_free(cf_snapshot *s);
 /* NaN cases called from another family's kernel test (cases_nan.c) */
 void cf_nan_maxpool_forward(cf_run *r);
+/* ---- large checks: the float64 oracle on sampled elements only
+ * cf_call_sampled runs the kernel on the float32 reference and the plugin but
+ * not on the oracle; the check then gives, for every float output, the
+ * oracle's values at a few elements with cf_sample (computed by the check
+ * itself, from cf_values of the inputs). cf_compare holds the plugin
+ *  - against the float32 reference on every element (guards and poison too):
+ *    budget twice the kernel's, for the plugin's error plus the reference's own;
+ *  - against the oracle on the samples: the kernel's budget, the float32
+ *    reference's own error measured on the same samples.
+ * An output without samples fails the check (a test bug). */
+void cf_call_sampled(cf_run *r, seqnn_kernel_id id, const void *args);
+void cf_sample(cf_tensor *t, int64_t n, const int64_t *idx, const double *values);
+/* Structure of the plugin under test (seqnn_context_structure), checked:
+ * NULL and a failed check when the query fails or an entry is malformed. */
+const struct seqnn_boundary *cf_structure(cf_run *r, int64_t *count, int *declared);
 
 /* ---- finite differences on the float64 oracle
  * Runs fwd on args, then bwd with the output gradients dout[j] (of outputs

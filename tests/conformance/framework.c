@@ -10,6 +10,7 @@
 #include <string.h>
 #include "framework.h"
 #include "ref_kernels.h"
+#include "seqnn/plugin.h"
 
 #define GUARD 16                         /* guard elements on each side of every tensor */
 /* Guards: NaNs (reading one poisons results) whose payload differs per tensor,
@@ -35,6 +36,9 @@ struct cf_tensor {
     float *init32;                       /* what was uploaded (inputs: checked unchanged) */
     int32_t *initi;
     seqnn_buffer *dev;                   /* plugin storage */
+    int64_t n_samples;                   /* cf_sample: oracle values at sample_idx */
+    int64_t *sample_idx;
+    double *sample_val;
     cf_tensor *next;
 };
 
@@ -131,6 +135,7 @@ void cf_begin(cf_run *r, const char *fmt, ...)
     vsnprintf(r->check_name, sizeof r->check_name, fmt, ap);
     va_end(ap);
     r->check_failed = 0;
+    r->sampled = 0;
     r->in_check = 1;
     r->checks++;
     if (r->verbose)
@@ -145,6 +150,8 @@ static void tensor_free(cf_run *r, cf_tensor *t)
     free(t->ir32);
     free(t->init32);
     free(t->initi);
+    free(t->sample_idx);
+    free(t->sample_val);
     if (t->dev)
         seqnn_buffer_free(r->ctx, t->dev);
     free(t);
@@ -413,7 +420,8 @@ static seqnn_status run_host(cf_run *r, enum side side, seqnn_kernel_id id, cons
     return s;
 }
 
-void cf_call(cf_run *r, seqnn_kernel_id id, const void *args)
+/* Runs the kernel on the oracle (unless sampled), the float32 reference and the plugin. */
+static void call_sides(cf_run *r, seqnn_kernel_id id, const void *args, int sampled)
 {
     if (r->check_failed)
         return;
@@ -424,7 +432,11 @@ void cf_call(cf_run *r, seqnn_kernel_id id, const void *args)
         cf_fail(r, "test bug: invalid arguments for %s: %s", name, msg);
         return;
     }
-    seqnn_status s = run_host(r, SIDE_ORACLE, id, args, msg, sizeof msg);
+    seqnn_status s = SEQNN_OK;
+    if (sampled)
+        r->sampled = 1;
+    else
+        s = run_host(r, SIDE_ORACLE, id, args, msg, sizeof msg);
     if (s != SEQNN_OK) {
         cf_fail(r, "oracle %s failed: %s: %s", name, seqnn_status_name(s), msg);
         return;
@@ -439,6 +451,54 @@ void cf_call(cf_run *r, seqnn_kernel_id id, const void *args)
         r->unsupported = 1;
     if (s != SEQNN_OK)
         cf_fail(r, "plugin %s failed: %s: %s", name, seqnn_status_name(s), seqnn_last_error());
+}
+
+void cf_call(cf_run *r, seqnn_kernel_id id, const void *args)
+{
+    call_sides(r, id, args, 0);
+}
+
+void cf_call_sampled(cf_run *r, seqnn_kernel_id id, const void *args)
+{
+    call_sides(r, id, args, 1);
+}
+
+void cf_sample(cf_tensor *t, int64_t n, const int64_t *idx, const double *values)
+{
+    if (!t || !t->orc || n <= 0)
+        return;
+    if (n > t->count)
+        n = t->count;
+    free(t->sample_idx);
+    free(t->sample_val);
+    t->sample_idx = malloc((size_t)n * sizeof *t->sample_idx);
+    t->sample_val = malloc((size_t)n * sizeof *t->sample_val);
+    t->n_samples = t->sample_idx && t->sample_val ? n : 0;
+    for (int64_t i = 0; i < t->n_samples; i++) {
+        t->sample_idx[i] = idx[i] >= 0 && idx[i] < t->count ? idx[i] : 0;
+        t->sample_val[i] = values[i];
+    }
+}
+
+const seqnn_boundary *cf_structure(cf_run *r, int64_t *count, int *declared)
+{
+    const seqnn_boundary *list = NULL;
+    *count = 0;
+    if (seqnn_context_structure(r->ctx, &list, count, declared) != SEQNN_OK) {
+        cf_fail(r, "structure query failed: %s", seqnn_last_error());
+        return NULL;
+    }
+    for (int64_t i = 0; i < *count; i++) {
+        const seqnn_boundary *b = &list[i];
+        if (b->kernel < -1 || b->kernel >= SEQNN_KERNEL_COUNT || b->dim < 0 || b->dim >= SEQNN_DIM_COUNT ||
+            b->value < 1) {
+            cf_fail(r, "structure query: entry %lld is malformed (kernel %d, dim %d, value %lld, \"%s\")",
+                    (long long)i, (int)b->kernel, (int)b->dim, (long long)b->value, b->what ? b->what : "");
+            *count = 0;
+            return NULL;
+        }
+    }
+    return list;
 }
 
 /* Normwise error of got against the oracle over n elements. */
@@ -500,6 +560,52 @@ static double *nonfinite_split(cf_run *r, cf_tensor *t, const float *got32, doub
     return masked;
 }
 
+/* Records err / budget as the kernel's worst ratio when it is the worst. */
+static void note_ratio(cf_run *r, double err, double budget)
+{
+    if (err / budget > r->worst_ratio)
+        r->worst_ratio = err / budget;
+}
+
+/* A sampled call's output t (got32 read back, guards checked): the plugin
+ * against the float32 reference everywhere, against the oracle's samples. */
+static void compare_sampled(cf_run *r, cf_tensor *t, double k, const float *got32, double *tmp_a, double *tmp_b)
+{
+    const double kk = t->k >= 0 ? t->k : k, base = budget_base(kk);
+    const int64_t n = t->n_samples;
+    int64_t worst, worst32;
+    if (n == 0)
+        return cf_fail(r, "test bug: %s has no oracle samples for a sampled call", t->name);
+    for (int64_t i = 0; i < t->count; i++) {
+        tmp_a[i] = (double)got32[GUARD + i];
+        tmp_b[i] = (double)t->r32[GUARD + i];
+    }
+    double err = normwise(tmp_b, tmp_a, t->count, &worst);
+    note_ratio(r, err, 2 * base);
+    if (!(err <= 2 * base)) {
+        if (isnan(tmp_a[worst]))
+            return cf_fail(r, "%s[%lld] is NaN (%s), float32 reference %.9g", t->name, (long long)worst,
+                           f32_bits(got32[GUARD + worst]) == POISON_F32 ? "never written" : "computed", tmp_b[worst]);
+        return cf_fail(r, "%s: normwise difference %.3g from the float32 reference exceeds %.3g (twice the budget for "
+                          "k=%g); worst at [%lld]: got %.9g, float32 reference %.9g",
+                       t->name, err, 2 * base, kk, (long long)worst, tmp_a[worst], tmp_b[worst]);
+    }
+    double *got_s = tmp_a, *r32_s = tmp_b;     /* n <= count (cf_sample) */
+    for (int64_t i = 0; i < n; i++) {
+        got_s[i] = (double)got32[GUARD + t->sample_idx[i]];
+        r32_s[i] = (double)t->r32[GUARD + t->sample_idx[i]];
+    }
+    err = normwise(t->sample_val, got_s, n, &worst);
+    double err32 = normwise(t->sample_val, r32_s, n, &worst32);
+    double budget = fmax(base, isfinite(err32) ? 4 * err32 : 0);
+    note_ratio(r, err, budget);
+    if (!(err <= budget))
+        cf_fail(r, "%s: normwise error %.3g on %lld oracle samples exceeds budget %.3g (k=%g; float32 reference's own "
+                   "error %.3g); worst at [%lld]: got %.9g, oracle %.9g",
+                t->name, err, (long long)n, budget, kk, err32, (long long)t->sample_idx[worst], got_s[worst],
+                t->sample_val[worst]);
+}
+
 static void compare_tensor(cf_run *r, cf_tensor *t, double k, float *got32, int32_t *goti, double *tmp_a,
                            double *tmp_b)
 {
@@ -537,6 +643,10 @@ static void compare_tensor(cf_run *r, cf_tensor *t, double k, float *got32, int3
     }
     if (t->role == ROLE_IN || t->role == ROLE_SCRATCH || t->count == 0)
         return;
+    if (r->sampled) {
+        compare_sampled(r, t, k, got32, tmp_a, tmp_b);
+        return;
+    }
     const double *o = t->orc + GUARD;
     if (t->nonfinite && !(o = nonfinite_split(r, t, got32 + GUARD, tmp_a, tmp_b)))
         return;

@@ -12,6 +12,7 @@ struct cf_run {
     /* current check */
     char check_name[256];
     int in_check, check_failed;
+    int sampled;                         /* the call skipped the oracle (cf_call_sampled) */
     cf_tensor *tensors;
     int tensor_serial;                   /* numbers tensors: each has its own guard payload */
     /* totals for the kernel */

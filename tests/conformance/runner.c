@@ -1,10 +1,11 @@
 /* The conformance runner: `seqnn conformance [--plugin NAME|PATH]... [--device SUB]
- * [--kernel REGEX] [--seed N] [--report FILE] [--verbose]`. Runs every kernel
+ * [--kernel REGEX] [--seed N] [--report FILE] [--verbose] [--structure]`. Runs every kernel
  * test (and every golden check) on each requested plugin, prints one line per
  * kernel and plugin, a reproducer for each failure, and the closing line
  * `N passed, N failed[, N skipped]`. Exit status 0 when nothing failed, 1 when
  * something failed, 77 when every requested plugin was skipped (it cannot run
- * on this machine). */
+ * on this machine). --structure prints each device's boundaries (the
+ * structure query, from which the suite derives its shapes) instead. */
 #define _GNU_SOURCE
 #include <regex.h>
 #include <stdio.h>
@@ -137,6 +138,31 @@ static void run_one(seqnn_context *ctx, const char *plugin_arg, const char *devi
     push(rs, &res);
 }
 
+/* Prints the boundaries the suite derives its shapes from; 0, or -1 when the
+ * query fails. */
+static int print_structure(seqnn_context *ctx)
+{
+    static const char *const dims[SEQNN_DIM_COUNT] = {
+        "m", "n", "k", "n*k", "m*n*k", "lanes", "batch", "hidden", "input", "rows",
+        "queries", "keys", "features", "channels", "length", "elements",
+    };
+    const seqnn_boundary *b = NULL;
+    int64_t n = 0;
+    int declared = 0;
+    if (seqnn_context_structure(ctx, &b, &n, &declared) != SEQNN_OK) {
+        printf("FAIL  structure query: %s\n", seqnn_last_error());
+        return -1;
+    }
+    printf("  %lld boundaries (%s)\n", (long long)n, declared ? "declared by the plugin" : "the default set");
+    for (int64_t i = 0; i < n; i++) {
+        const char *kernel = b[i].kernel < 0 ? "(every)" : seqnn_kernel_name((seqnn_kernel_id)b[i].kernel);
+        const char *dim = b[i].dim >= 0 && b[i].dim < SEQNN_DIM_COUNT ? dims[b[i].dim] : "?";
+        printf("  %-20s %-9s %10lld  %s\n", kernel ? kernel : "?", dim, (long long)b[i].value,
+               b[i].what ? b[i].what : "");
+    }
+    return 0;
+}
+
 static void json_string(FILE *f, const char *s)
 {
     fputc('"', f);
@@ -166,12 +192,19 @@ static int write_report(const char *path, const results *rs, uint64_t seed, int 
         fprintf(f, "%d passed, %d failed, %d skipped; catalogue: %d kernels\n\n", passed, failed, skipped, kernels);
         if (skipped_text[0])
             fprintf(f, "Skipped: %s\n\n", skipped_text);
-        fprintf(f, "| plugin | device | test | result | checks | worst error / budget | detail |\n");
-        fprintf(f, "|---|---|---|---|---|---|---|\n");
+        fprintf(f, "| plugin | device | test | result | checks | worst error / budget | budget / worst error | "
+                   "seconds | detail |\n");
+        fprintf(f, "|---|---|---|---|---|---|---|---|---|\n");
         for (size_t i = 0; i < rs->n; i++) {
             const result *r = &rs->items[i];
-            fprintf(f, "| %s | %s | %s | %s | %d | %.3f | ", r->plugin, r->device, r->test,
-                    r->passed ? "passed" : r->unsupported ? "unsupported" : "failed", r->checks, r->worst_ratio);
+            char headroom[32];
+            if (r->worst_ratio > 0)
+                snprintf(headroom, sizeof headroom, "%.0f", 1 / r->worst_ratio);
+            else
+                snprintf(headroom, sizeof headroom, "exact");
+            fprintf(f, "| %s | %s | %s | %s | %d | %.3f | %s | %.2f | ", r->plugin, r->device, r->test,
+                    r->passed ? "passed" : r->unsupported ? "unsupported" : "failed", r->checks, r->worst_ratio,
+                    headroom, r->seconds);
             for (const char *s = r->failure; *s; s++)
                 fputc(*s == '|' ? '/' : *s == '\n' ? ' ' : *s, f);
             fprintf(f, " |\n");
@@ -214,9 +247,11 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: seqnn conformance [--plugin NAME|PATH]... [--device SUBSTRING] [--kernel REGEX]\n"
-            "                         [--seed N] [--report FILE(.json|.md)] [--verbose] [--list]\n"
+            "                         [--seed N] [--report FILE(.json|.md)] [--verbose] [--list] [--structure]\n"
             "Runs every kernel of the catalogue on each plugin (default: SEQNN_BACKEND, else every\n"
-            "plugin found) against the float64 oracle, plus the golden PyTorch checks.\n");
+            "plugin found) against the float64 oracle, plus the golden PyTorch checks.\n"
+            "--structure prints each device's blocking, threading and vector-width boundaries\n"
+            "(from which the suite derives its shapes) and runs nothing.\n");
 }
 
 int seqnn_conformance_main(int argc, char **argv)
@@ -225,7 +260,7 @@ int seqnn_conformance_main(int argc, char **argv)
     int n_plugins = 0;
     const char *device = NULL, *kernel_re = NULL, *report = NULL;
     uint64_t seed = 1;
-    int verbose = 0, list = 0;
+    int verbose = 0, list = 0, structure = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has_value = i + 1 < argc;
@@ -239,6 +274,7 @@ int seqnn_conformance_main(int argc, char **argv)
         } else if (!strcmp(a, "--report") && has_value) report = argv[++i];
         else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) verbose = 1;
         else if (!strcmp(a, "--list")) list = 1;
+        else if (!strcmp(a, "--structure")) structure = 1;
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
         else { fprintf(stderr, "seqnn conformance: unknown or incomplete option '%s'\n", a); usage(stderr); return 2; }
     }
@@ -317,6 +353,14 @@ int seqnn_conformance_main(int argc, char **argv)
         seqnn_context_device(ctx, &d);
         printf("plugin %s, device \"%s\" (score %d)\n", d.plugin_name, d.name, d.score);
         fflush(stdout);
+        if (structure) {
+            if (print_structure(ctx) == 0)
+                passed++;
+            else
+                failed++;
+            seqnn_context_destroy(ctx);
+            continue;
+        }
         for (int k = 0; k < SEQNN_KERNEL_COUNT; k++) {
             if (kernel_re && regexec(&re, kernel_tests[k].name, 0, NULL, 0) != 0)
                 continue;

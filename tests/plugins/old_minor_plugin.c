@@ -3,7 +3,8 @@
  * sgd_step)), as if the optimizer kernels had been appended to the catalogue
  * after it was compiled. It must still load, `seqnn info` must report the
  * kernels it has, and every kernel beyond its struct_size must answer
- * SEQNN_ERR_UNSUPPORTED without being called (tests/test_old_minor.c).
+ * SEQNN_ERR_UNSUPPORTED without being called, and the structure query of ABI
+ * 1.1 must give the core's default set (tests/test_old_minor.c).
  *
  * The slots past struct_size are NOT left zero: they hold functions that
  * fail loudly ("called beyond struct_size"), standing for whatever bytes
@@ -69,6 +70,14 @@ static void old_device_close(void *device) { (void)device; }
 #include "seqnn/kernels.def"
 #undef SEQNN_KERNEL
 
+/* and for the structure query of ABI 1.1 */
+static seqnn_status old_beyond_structure(const seqnn_call *call, const seqnn_boundary **list, int64_t *count)
+{
+    *list = NULL;
+    *count = 0;
+    return seqnn_plugin_fail(call, SEQNN_ERR_INTERNAL, "structure was called beyond struct_size");
+}
+
 static seqnn_plugin_api old_api;
 
 __attribute__((visibility("default"))) const seqnn_plugin_api *seqnn_plugin_entry(void);
@@ -95,5 +104,6 @@ const seqnn_plugin_api *seqnn_plugin_entry(void)
                                                                   : old_beyond_##name;
 #include "seqnn/kernels.def"
 #undef SEQNN_KERNEL
+    api->structure = old_beyond_structure;
     return api;
 }

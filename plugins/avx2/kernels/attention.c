@@ -210,7 +210,7 @@ static void attention_forward_item(const attention_job *job, int64_t b, float *w
  * per row (vector exp) and out = P V by tiles again. Keys past key_lengths[b]
  * are left out of both products (the mask is a prefix of the keys), so they
  * are never read. Only a block of ATTN_ROWS x k_len scores is ever stored. */
-#define ATTN_ROWS 48
+#define ATTN_ROWS SIMD_ATTN_ROWS
 
 static size_t attention_round16(size_t n)
 {

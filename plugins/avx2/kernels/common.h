@@ -73,4 +73,11 @@ void simd_colsum(int64_t rows, int64_t cols, const float *src, int64_t ld, float
  * which they run on the calling thread alone. */
 #define SIMD_EW_CHUNK 16384
 
+/* Queries per tile of attention's GEMM path (dot scores without a causal mask). */
+#define SIMD_ATTN_ROWS 48
+
+/* Tasks per recurrent step: hidden units per task are a multiple of the GEMM's
+ * panel width NR, one panel up to NR*SIMD_RNN_STEP_TASKS units, more beyond. */
+#define SIMD_RNN_STEP_TASKS 16
+
 #endif

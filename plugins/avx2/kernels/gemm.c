@@ -298,8 +298,8 @@ static void gemm_run_block(gemm_job *g)
     if (mblocks < want) {
         int64_t nch = gemm_ceil_div(want, mblocks);
         per = gemm_ceil_div(panels, nch);
-        if (per < 4)
-            per = 4;                     /* at least 4 panels per task */
+        if (per < SIMD_GEMM_TASK_PANELS)
+            per = SIMD_GEMM_TASK_PANELS;
     }
     if (g->bjit && g->jit_chunk && per * NR > GEMM_JIT_COLS)
         per = GEMM_JIT_COLS / NR;
@@ -328,8 +328,8 @@ int simd_sgemm(simd_device *dev, int ta, int tb, int64_t m, int64_t n, int64_t k
     };
     /* NC block: about KC*NC floats of packed B whatever K is */
     int64_t nc_max = (int64_t)KC * NC / k / NR * NR;
-    if (nc_max < 4 * NR)
-        nc_max = 4 * NR;
+    if (nc_max < SIMD_GEMM_TASK_PANELS * NR)
+        nc_max = SIMD_GEMM_TASK_PANELS * NR;
     int64_t nc_alloc = gemm_min(nc_max, gemm_ceil_div(n, NR) * NR);
     /* one row block: pack each B panel right before its only use (L1-hot) */
     const int jit = m <= MC;

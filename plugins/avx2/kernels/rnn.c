@@ -95,7 +95,7 @@ static void rnn_plan_init(rnn_plan *p, const seqnn_rnn_args *a)
     p->len = a->lengths;
     /* about 16 tasks per step, whole GEMM panels each */
     int64_t nr = simd_gemm_nr();
-    p->unit = nr * simd_ceil_div(p->H, nr * 16);
+    p->unit = nr * simd_ceil_div(p->H, nr * SIMD_RNN_STEP_TASKS);
     p->ntasks = simd_ceil_div(p->H, p->unit);
 }
 
