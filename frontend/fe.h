@@ -25,6 +25,7 @@ typedef struct fe_tensor {
     seqnn_dtype dtype;
 } fe_tensor;
 
+/* ---- tensor.c */
 /* Makes t at least rows*cols elements (contents kept only if it did not grow)
  * and sets its shape. */
 seqnn_status fe_tensor_ensure(seqnn_model *m, fe_tensor *t, int64_t rows, int64_t cols);
@@ -172,6 +173,10 @@ static inline int64_t fe_rows(const seqnn_model *m, const fe_layer *L, fe_shape 
 }
 /* The encoder's last layer (encoder-decoder models), or NULL. */
 fe_layer *fe_encoder_output(seqnn_model *m);
+
+/* ---- optim.c (seqnn_optim_defaults, seqnn_model_set_optimizer too) */
+/* One update of every parameter from m->gbuf by m->optim (step counts from 1). */
+seqnn_status fe_optim_step(seqnn_model *m, int64_t step);
 
 /* ---- train.c */
 /* Forward, loss and backward of a batch (gradients in m->gbuf, no update). */
