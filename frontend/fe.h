@@ -134,6 +134,8 @@ struct seqnn_model {
     int64_t T, B, Tdec;
     int32_t *lengths, *dec_lengths;      /* host [B], NULL: all T */
     fe_tensor in_tokens, in_features, dec_tokens, targets, values, scalars;
+    int32_t *host_targets;               /* host scratch of the targets (ignored positions marked) */
+    int64_t host_targets_cap;
     uint64_t dropout_counter;
     int stateful;
     int64_t state_batch;                 /* batch size of the carried state */

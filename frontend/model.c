@@ -66,6 +66,7 @@ void seqnn_model_destroy(seqnn_model *m)
     free(m->params);
     free(m->lengths);
     free(m->dec_lengths);
+    free(m->host_targets);
     free(m);
 }
 

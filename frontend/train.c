@@ -41,6 +41,20 @@ static seqnn_status copy_lengths(int32_t **dst, const int32_t *src, int64_t B, i
     return SEQNN_OK;
 }
 
+/* Makes the host scratch of the loss targets hold at least rows ids (kept
+ * across steps: it grows with the largest batch and is freed with the model). */
+static seqnn_status grow_host_targets(seqnn_model *m, int64_t rows)
+{
+    if (rows <= m->host_targets_cap)
+        return SEQNN_OK;
+    int32_t *t = realloc(m->host_targets, (size_t)rows * sizeof *t);
+    if (!t)
+        return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "batch: out of memory");
+    m->host_targets = t;
+    m->host_targets_cap = rows;
+    return SEQNN_OK;
+}
+
 /* Uploads a batch; with targets, the loss targets too (positions past a
  * sequence's length are ignored). *counted receives the targets counted. */
 static seqnn_status set_batch(seqnn_model *m, const seqnn_batch *b, int targets, int64_t *counted)
@@ -107,9 +121,8 @@ static seqnn_status set_batch(seqnn_model *m, const seqnn_batch *b, int targets,
     if (!targets)
         return SEQNN_OK;
     if (m->loss == SEQNN_LOSS_XENT) {
-        int32_t *t = malloc((size_t)rows * sizeof *t);
-        if (!t)
-            return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "batch: out of memory");
+        FE_TRY(grow_host_targets(m, rows));
+        int32_t *t = m->host_targets;
         int64_t n = 0;
         for (int64_t r = 0; r < rows; r++) {
             int32_t v = b->targets[r];
@@ -118,11 +131,8 @@ static seqnn_status set_batch(seqnn_model *m, const seqnn_batch *b, int targets,
             t[r] = v;
             n += v != IGNORE_INDEX;
         }
-        seqnn_status s = fe_tensor_ensure_i32(m, &m->targets, rows, 1);
-        if (s == SEQNN_OK)
-            s = seqnn_buffer_write(m->ctx, m->targets.buf, 0, t, rows);
-        free(t);
-        FE_TRY(s);
+        FE_TRY(fe_tensor_ensure_i32(m, &m->targets, rows, 1));
+        FE_TRY(seqnn_buffer_write(m->ctx, m->targets.buf, 0, t, rows));
         *counted = n;
     } else {
         FE_TRY(fe_tensor_ensure(m, &m->values, rows, out->out.n));
@@ -162,7 +172,8 @@ static seqnn_status forward(seqnn_model *m, int train)
     return SEQNN_OK;
 }
 
-static seqnn_status loss_forward(seqnn_model *m, double *loss)
+/* Computes the loss into scalars[0] (read it with read_scalars). */
+static seqnn_status loss_forward(seqnn_model *m)
 {
     fe_layer *L = &m->layers[m->n_layers - 1];
     seqnn_tref lo = fe_at(&m->scalars, 0);
@@ -176,9 +187,17 @@ static seqnn_status loss_forward(seqnn_model *m, double *loss)
                              .reduction = SEQNN_REDUCE_MEAN, .loss = lo};
         FE_TRY(m->loss == SEQNN_LOSS_MSE ? seqnn_mse_forward(m->ctx, &a) : seqnn_bce_forward(m->ctx, &a));
     }
-    float v;
-    FE_TRY(seqnn_buffer_read(m->ctx, m->scalars.buf, 0, &v, 1));
-    *loss = v;
+    return SEQNN_OK;
+}
+
+/* Reads scalars[0, n) (the loss, then the gradient's sum of squares) with
+ * one blocking read. */
+static seqnn_status read_scalars(seqnn_model *m, int n, double *out)
+{
+    float v[2];
+    FE_TRY(seqnn_buffer_read(m->ctx, m->scalars.buf, 0, v, n));
+    for (int i = 0; i < n; i++)
+        out[i] = v[i];
     return SEQNN_OK;
 }
 
@@ -254,19 +273,24 @@ seqnn_status seqnn_model_train_step(seqnn_model *m, const seqnn_batch *b, seqnn_
     seqnn_step_result res = {0, 0, 0, 0};
     FE_TRY(set_batch(m, b, 1, &res.count));
     FE_TRY(forward(m, 1));
-    FE_TRY(loss_forward(m, &res.loss));
-    if (!isfinite(res.loss))
-        return seqnn_set_error(NULL, SEQNN_ERR_NUMERIC,
-                               "training step %lld: the loss is %g; parameters and optimizer state unchanged",
-                               (long long)m->step + 1, res.loss);
+    FE_TRY(loss_forward(m));
     FE_TRY(backward(m));
+    /* The loss and the gradient's sum of squares in one read; nothing is
+     * updated before both are known to be finite. */
+    double v[2] = {0, 0};
     if (m->total > 0) {
         seqnn_sumsq_args sq = {.n = m->total, .x = seqnn_at(m->gbuf, 0), .result = fe_at(&m->scalars, 1),
                                .flags = SEQNN_FLAG_OVERWRITE};
         FE_TRY(seqnn_sumsq(m->ctx, &sq));
-        float ss;
-        FE_TRY(seqnn_buffer_read(m->ctx, m->scalars.buf, 1, &ss, 1));
-        res.grad_norm = sqrt((double)ss);
+    }
+    FE_TRY(read_scalars(m, m->total > 0 ? 2 : 1, v));
+    res.loss = v[0];
+    if (!isfinite(res.loss))
+        return seqnn_set_error(NULL, SEQNN_ERR_NUMERIC,
+                               "training step %lld: the loss is %g; parameters and optimizer state unchanged",
+                               (long long)m->step + 1, res.loss);
+    if (m->total > 0) {
+        res.grad_norm = sqrt(v[1]);
         if (!isfinite(res.grad_norm))
             return seqnn_set_error(NULL, SEQNN_ERR_NUMERIC,
                                    "training step %lld: the gradient norm is %g; parameters and optimizer state unchanged",
@@ -289,7 +313,8 @@ seqnn_status seqnn_model_evaluate(seqnn_model *m, const seqnn_batch *b, seqnn_st
     seqnn_step_result res = {0, 0, 0, 0};
     FE_TRY(set_batch(m, b, 1, &res.count));
     FE_TRY(forward(m, 0));
-    FE_TRY(loss_forward(m, &res.loss));
+    FE_TRY(loss_forward(m));
+    FE_TRY(read_scalars(m, 1, &res.loss));
     if (m->loss == SEQNN_LOSS_XENT)
         FE_TRY(count_correct(m, &res.correct));
     if (r)
@@ -412,6 +437,7 @@ seqnn_status fe_loss_and_grad(seqnn_model *m, const seqnn_batch *b, int train, d
     int64_t counted = 0;
     FE_TRY(set_batch(m, b, 1, &counted));
     FE_TRY(forward(m, train));
-    FE_TRY(loss_forward(m, loss));
+    FE_TRY(loss_forward(m));
+    FE_TRY(read_scalars(m, 1, loss));
     return backward(m);
 }
