@@ -1,21 +1,22 @@
 /* Kim (2014) convolution bank: one nn.Conv1d(E, filters, width) per width over
  * a time-major sequence [T, B, E] (read in place through conv1d's strides),
- * an activation, max over time (valid windows only when the batch has
- * lengths), and the pooled features of every width concatenated into
- * [B, n_widths * filters] (maxpool writes its slice of each row). */
-#include <float.h>
+ * an activation, max over time (the windows inside each sequence when the
+ * batch has lengths: maxpool_lengths_forward), and the pooled features of
+ * every width concatenated into [B, n_widths * filters] (maxpool writes its
+ * slice of each row). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "fe.h"
 
-/* Per width i: conv output, activation output, the masked copy maxpool reads
- * when some windows run past a sequence's length, their gradient, argmax.
- * Every [B, Lout, F] tensor has element (b, f, l) at b*Lout*F + l*F + f, so a
- * sequence's invalid windows are one contiguous tail. */
+/* Per width i: conv output, activation output, its gradient, argmax. Every
+ * [B, Lout, F] tensor has element (b, f, l) at b*Lout*F + l*F + f. With
+ * lengths, row b of width w pools its valid windows only: valid[b] =
+ * max(1, length - w + 1), a host scratch reused by every width. */
 typedef struct conv_priv {
-    fe_tensor pre[8], act[8], pool[8], dact[8], argmax[8];
-    int masked[8];                       /* the last forward pooled pool[i], not act[i] */
+    fe_tensor pre[8], act[8], dact[8], argmax[8];
+    int32_t *valid;
+    int64_t valid_cap;
 } conv_priv;
 
 static void conv_destroy(seqnn_model *m, fe_layer *L)
@@ -26,10 +27,10 @@ static void conv_destroy(seqnn_model *m, fe_layer *L)
     for (int i = 0; i < 8; i++) {
         fe_tensor_free(m, &p->pre[i]);
         fe_tensor_free(m, &p->act[i]);
-        fe_tensor_free(m, &p->pool[i]);
         fe_tensor_free(m, &p->dact[i]);
         fe_tensor_free(m, &p->argmax[i]);
     }
+    free(p->valid);
     free(p);
     L->priv = NULL;
 }
@@ -81,18 +82,37 @@ static seqnn_conv1d_args conv_args(const seqnn_model *m, const fe_layer *L, int 
     return a;
 }
 
-/* Max-over-time arguments of width i: x = act[i] or pool[i] [B, F, Lout] (strided),
+/* Max-over-time arguments of width i: x = act[i] [B, F, Lout] (strided),
  * y = the i-th F-column slice of L->y [B, n_widths*F]. */
 static seqnn_maxpool_args pool_args(const seqnn_model *m, const fe_layer *L, int i, int64_t T)
 {
     int64_t F = L->n, lout = T - L->widths[i] + 1;
     conv_priv *p = L->priv;
-    seqnn_maxpool_args a = {.batch = m->B, .channels = F, .len = lout,
-                            .x = fe_at(p->masked[i] ? &p->pool[i] : &p->act[i], 0),
+    seqnn_maxpool_args a = {.batch = m->B, .channels = F, .len = lout, .x = fe_at(&p->act[i], 0),
                             .x_sb = lout * F, .x_sc = 1, .x_sl = F,
                             .y = fe_at(&L->y, i * F), .y_sb = L->n_widths * F, .y_sc = 1,
                             .argmax = fe_at(&p->argmax[i], 0)};
     return a;
+}
+
+/* Windows of width w that lie inside each sequence (at least the first, so
+ * every sequence has a max), or NULL when the batch has no lengths. */
+static seqnn_status valid_windows(conv_priv *p, const int32_t *len, int64_t B, int64_t w, const int32_t **out)
+{
+    *out = NULL;
+    if (!len)
+        return SEQNN_OK;
+    if (B > p->valid_cap) {
+        int32_t *v = realloc(p->valid, (size_t)B * sizeof *v);
+        if (!v)
+            return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
+        p->valid = v;
+        p->valid_cap = B;
+    }
+    for (int64_t b = 0; b < B; b++)
+        p->valid[b] = len[b] - w + 1 < 1 ? 1 : (int32_t)(len[b] - w + 1);
+    *out = p->valid;
+    return SEQNN_OK;
 }
 
 static seqnn_status conv_forward(seqnn_model *m, fe_layer *L, const fe_tensor *x, int train)
@@ -118,24 +138,10 @@ static seqnn_status conv_forward(seqnn_model *m, fe_layer *L, const fe_tensor *x
         seqnn_act_args a = {.kind = L->act, .alpha = L->alpha, .n = n, .x = fe_at(&p->pre[i], 0),
                             .y = fe_at(&p->act[i], 0)};
         FE_TRY(seqnn_act_forward(m->ctx, &a));
-        /* Windows that run past a sequence's length take no part in its max
-         * (each sequence keeps at least its first window). */
-        p->masked[i] = 0;
-        for (int64_t b = 0; len && b < B; b++)
-            if (len[b] - w + 1 < lout)
-                p->masked[i] = 1;
-        if (p->masked[i]) {
-            FE_TRY(fe_tensor_ensure(m, &p->pool[i], B * lout, F));
-            FE_TRY(seqnn_buffer_copy(m->ctx, p->pool[i].buf, 0, p->act[i].buf, 0, n));
-            for (int64_t b = 0; b < B; b++) {
-                int64_t valid = len[b] - w + 1 < 1 ? 1 : len[b] - w + 1;
-                if (valid < lout)
-                    FE_TRY(seqnn_buffer_fill(m->ctx, p->pool[i].buf, b * lout * F + valid * F,
-                                             (lout - valid) * F, -FLT_MAX));
-            }
-        }
-        seqnn_maxpool_args mp = pool_args(m, L, i, T);
-        FE_TRY(seqnn_maxpool_forward(m->ctx, &mp));
+        /* max over time of the windows inside each sequence */
+        seqnn_maxpool_lengths_args mp = {.pool = pool_args(m, L, i, T)};
+        FE_TRY(valid_windows(p, len, B, w, &mp.lengths));
+        FE_TRY(seqnn_maxpool_lengths_forward(m->ctx, &mp));
     }
     return SEQNN_OK;
 }
