@@ -85,6 +85,35 @@ typedef struct fe_layer_ops {
     seqnn_status (*reset_state)(seqnn_model *m, fe_layer *L);
 } fe_layer_ops;
 
+/* The description of each layer kind: what seqnn_model_add_<kind> records. */
+typedef struct fe_embedding_desc {
+    int64_t dim;
+    int32_t padding_idx;                 /* -1: none */
+} fe_embedding_desc;
+
+typedef struct fe_dense_desc {
+    int64_t out;
+} fe_dense_desc;
+
+typedef struct fe_activation_desc {
+    seqnn_act kind;
+    double alpha;
+} fe_activation_desc;
+
+typedef struct fe_dropout_desc {
+    double p;
+    uint64_t rng_offset;                 /* run time: the Philox counter of the last forward */
+} fe_dropout_desc;
+
+#define FE_MAX_WIDTHS 8
+typedef struct fe_conv1d_bank_desc {
+    int64_t filters;
+    int n_widths;
+    int64_t widths[FE_MAX_WIDTHS];
+    seqnn_act act;
+    double alpha;                        /* leaky relu's slope (set by build) */
+} fe_conv1d_bank_desc;
+
 struct fe_layer {
     const fe_layer_ops *ops;
     char name[FE_NAME];
@@ -92,16 +121,15 @@ struct fe_layer {
     fe_shape in, out;
     fe_tensor y, dy;                     /* output and its gradient */
     int64_t param0, nparams;             /* its parameters: m->params[param0 ..] */
-    /* description (which fields a kind uses is up to it) */
-    int64_t n;                           /* embedding dim, dense out, conv filters */
-    int32_t padding_idx;
-    double p, alpha;
-    seqnn_act act;
-    seqnn_recurrent_desc rnn;
-    seqnn_attention_desc att;
-    int n_widths;
-    int64_t widths[8];
-    uint64_t rng_offset;                 /* dropout: the Philox counter of the last forward */
+    union {                              /* the description of its kind (ops says which) */
+        fe_embedding_desc emb;
+        fe_dense_desc dense;
+        fe_activation_desc act;
+        fe_dropout_desc drop;
+        fe_conv1d_bank_desc conv;
+        seqnn_recurrent_desc rnn;
+        seqnn_attention_desc att;
+    };
     void *priv;                          /* the kind's run-time state */
 };
 

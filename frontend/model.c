@@ -163,7 +163,6 @@ static seqnn_status add_layer(seqnn_model *m, const fe_layer_ops *ops, const cha
     L->ops = ops;
     snprintf(L->name, sizeof L->name, "%s", name);
     L->decoder = m->decoder_start >= 0;
-    L->padding_idx = -1;
     *out = L;
     return SEQNN_OK;
 }
@@ -187,8 +186,8 @@ seqnn_status seqnn_model_add_embedding(seqnn_model *m, const char *name, int64_t
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
                                "embedding '%s': padding index %d must be -1 (none) or a token id",
                                L->name, (int)padding_idx);
-    L->n = dim;
-    L->padding_idx = padding_idx;
+    L->emb.dim = dim;
+    L->emb.padding_idx = padding_idx;
     return commit_layer(m);
 }
 
@@ -199,7 +198,7 @@ seqnn_status seqnn_model_add_dense(seqnn_model *m, const char *name, int64_t out
     if (out < 1 || out > (1 << 24))
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "dense '%s': out %lld must be in [1, 2^24]",
                                L->name, (long long)out);
-    L->n = out;
+    L->dense.out = out;
     return commit_layer(m);
 }
 
@@ -211,8 +210,8 @@ seqnn_status seqnn_model_add_activation(seqnn_model *m, seqnn_act act, double al
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "activation: unknown kind %d", (int)act);
     if (!isfinite(alpha))
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "activation: alpha must be finite");
-    L->act = act;
-    L->alpha = alpha;
+    L->act.kind = act;
+    L->act.alpha = alpha;
     return commit_layer(m);
 }
 
@@ -222,7 +221,7 @@ seqnn_status seqnn_model_add_dropout(seqnn_model *m, double p)
     FE_TRY(add_layer(m, &fe_dropout_ops, NULL, "dropout", &L));
     if (!(p >= 0.0 && p < 1.0))
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "dropout: p = %g must be in [0, 1)", p);
-    L->p = p;
+    L->drop.p = p;
     return commit_layer(m);
 }
 
@@ -291,21 +290,21 @@ seqnn_status seqnn_model_add_conv1d_bank(seqnn_model *m, const char *name, int64
     if (filters < 1 || filters > (1 << 20))
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "conv1d bank '%s': filters %lld must be in [1, 2^20]",
                                L->name, (long long)filters);
-    if (n_widths < 1 || n_widths > 8 || !widths)
-        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "conv1d bank '%s': 1 to 8 widths are needed",
-                               L->name);
+    if (n_widths < 1 || n_widths > FE_MAX_WIDTHS || !widths)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "conv1d bank '%s': 1 to %d widths are needed",
+                               L->name, FE_MAX_WIDTHS);
     for (int i = 0; i < n_widths; i++) {
         if (widths[i] < 1 || widths[i] > 1024)
             return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "conv1d bank '%s': width %lld must be in [1, 1024]",
                                    L->name, (long long)widths[i]);
-        L->widths[i] = widths[i];
+        L->conv.widths[i] = widths[i];
     }
     if ((int)act < 0 || act >= SEQNN_ACT_COUNT)
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "conv1d bank '%s': unknown activation %d",
                                L->name, (int)act);
-    L->n = filters;
-    L->n_widths = n_widths;
-    L->act = act;
+    L->conv.filters = filters;
+    L->conv.n_widths = n_widths;
+    L->conv.act = act;
     return commit_layer(m);
 }
 

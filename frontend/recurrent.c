@@ -308,5 +308,11 @@ static seqnn_status recurrent_backward(seqnn_model *m, fe_layer *L, const fe_ten
     return SEQNN_OK;
 }
 
-const fe_layer_ops fe_recurrent_ops = {"recurrent", recurrent_build, recurrent_forward, recurrent_backward,
-                                       recurrent_destroy, recurrent_reset};
+const fe_layer_ops fe_recurrent_ops = {
+    .kind = "recurrent",
+    .build = recurrent_build,
+    .forward = recurrent_forward,
+    .backward = recurrent_backward,
+    .destroy = recurrent_destroy,
+    .reset_state = recurrent_reset,
+};
