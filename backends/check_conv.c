@@ -1,5 +1,6 @@
 /* Argument checks of the conv family (conv1d_forward, conv1d_backward,
- * maxpool_forward, maxpool_backward), run by the core before any plugin.
+ * maxpool_forward, maxpool_backward, maxpool_lengths_forward), run by the
+ * core before any plugin.
  * The rules are those of include/seqnn/kernels.h; docs/kernels/conv.md. */
 #include <stdint.h>
 #include "check.h"
@@ -129,5 +130,17 @@ seqnn_status seqnn_check_maxpool_backward(const seqnn_checker *c, const seqnn_ma
                                    seqnn_mul_sat(a->batch, a->channels), 1));
     SEQNN_CHECK(seqnn_check_tensor(c, "dy", a->dy, SEQNN_F32, conv_pool_y_extent(a), 1));
     SEQNN_CHECK(seqnn_check_tensor(c, "dx", a->dx, SEQNN_F32, conv_pool_x_extent(a), 1));
+    return SEQNN_OK;
+}
+
+/* maxpool_forward's rules for pool, and every row keeps 1 to len positions. */
+seqnn_status seqnn_check_maxpool_lengths_forward(const seqnn_checker *c, const seqnn_maxpool_lengths_args *a)
+{
+    SEQNN_CHECK(seqnn_check_flags(c, a->flags, 0));
+    SEQNN_CHECK(seqnn_check_maxpool_forward(c, &a->pool));
+    for (int64_t b = 0; a->lengths && b < a->pool.batch; b++)
+        if (a->lengths[b] < 1 || a->lengths[b] > a->pool.len)
+            return seqnn_check_fail(c, "lengths[%lld] = %ld, must be in [1, len = %lld]", (long long)b,
+                                    (long)a->lengths[b], (long long)a->pool.len);
     return SEQNN_OK;
 }

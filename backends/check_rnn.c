@@ -28,27 +28,80 @@ static int64_t rnn_reserve_extent(const seqnn_rnn_args *a)
     return seqnn_mul_sat(seqnn_mul_sat(a->seq_len, BH), seqnn_cell_gates(a->cell) + 2);
 }
 
-/* A tensor a kernel touches, for the overlap check: [off, off + extent). */
-typedef struct rnn_span {
+/* A tensor a kernel touches: its extent for seqnn_check_tensor and, as
+ * [off, off + extent), for the overlap check. */
+typedef struct rnn_tensor {
     const char *name;
     seqnn_tref t;
     int64_t extent;
-    int output;
-} rnn_span;
+    int output;                          /* written by the kernel */
+    int required;                        /* must be present */
+    int lstm_only;                       /* a cell state: must be absent unless the cell is LSTM */
+} rnn_tensor;
 
-/* No output may share an element range with an input or another output
+#define RNN_MAX_TENSORS 18
+
+/* The one table of every tensor of a forward or backward call: the inputs
+ * (x, weights, biases, h0, c0), the reserve (written by forward, required and
+ * read by backward), then forward's outputs (y, h_n, c_n) or backward's
+ * gradients (dy, dh_n, dc_n read; dx, dw_*, db_*, dh0, dc0 written). Returns
+ * the count. */
+static int rnn_tensors(const seqnn_rnn_args *a, int backward, rnn_tensor *t)
+{
+    const int64_t GH = seqnn_mul_sat(seqnn_cell_gates(a->cell), a->hidden_size);
+    const int64_t BH = seqnn_mul_sat(a->batch, a->hidden_size);
+    const int64_t x_ext = rnn_seq_extent(a, a->input_size, a->ldx);
+    const int64_t y_ext = rnn_seq_extent(a, a->hidden_size, a->ldy);
+    const int64_t wi_ext = seqnn_mul_sat(GH, a->input_size), wh_ext = seqnn_mul_sat(GH, a->hidden_size);
+    int n = 0;
+    t[n++] = (rnn_tensor){"x", a->x, x_ext, 0, 1, 0};
+    t[n++] = (rnn_tensor){"w_ih", a->w_ih, wi_ext, 0, 1, 0};
+    t[n++] = (rnn_tensor){"w_hh", a->w_hh, wh_ext, 0, 1, 0};
+    t[n++] = (rnn_tensor){"b_ih", a->b_ih, GH, 0, 0, 0};
+    t[n++] = (rnn_tensor){"b_hh", a->b_hh, GH, 0, 0, 0};
+    t[n++] = (rnn_tensor){"h0", a->h0, BH, 0, 0, 0};
+    t[n++] = (rnn_tensor){"c0", a->c0, BH, 0, 0, 1};
+    t[n++] = (rnn_tensor){"reserve", a->reserve, rnn_reserve_extent(a), !backward, backward, 0};
+    if (!backward) {
+        t[n++] = (rnn_tensor){"y", a->y, y_ext, 1, 0, 0};
+        t[n++] = (rnn_tensor){"h_n", a->h_n, BH, 1, 0, 0};
+        t[n++] = (rnn_tensor){"c_n", a->c_n, BH, 1, 0, 1};
+        return n;
+    }
+    t[n++] = (rnn_tensor){"dy", a->dy, y_ext, 0, 0, 0};
+    t[n++] = (rnn_tensor){"dh_n", a->dh_n, BH, 0, 0, 0};
+    t[n++] = (rnn_tensor){"dc_n", a->dc_n, BH, 0, 0, 1};
+    t[n++] = (rnn_tensor){"dx", a->dx, x_ext, 1, 0, 0};
+    t[n++] = (rnn_tensor){"dw_ih", a->dw_ih, wi_ext, 1, 0, 0};
+    t[n++] = (rnn_tensor){"dw_hh", a->dw_hh, wh_ext, 1, 0, 0};
+    t[n++] = (rnn_tensor){"db_ih", a->db_ih, GH, 1, 0, 0};
+    t[n++] = (rnn_tensor){"db_hh", a->db_hh, GH, 1, 0, 0};
+    t[n++] = (rnn_tensor){"dh0", a->dh0, BH, 1, 0, 0};
+    t[n++] = (rnn_tensor){"dc0", a->dc0, BH, 1, 0, 1};
+    return n;
+}
+
+/* Every tensor of the table: LSTM-only, type, presence and extent; then no
+ * output may share an element range with an input or another output
  * (kernels.h: outputs never alias inputs). Ranges are whole extents, so a
  * tensor placed in the gaps of a strided one counts as overlapping. */
-static seqnn_status rnn_check_disjoint(const seqnn_checker *c, const rnn_span *s, int n)
+static seqnn_status rnn_check_tensors(const seqnn_checker *c, const seqnn_rnn_args *a, int backward)
 {
+    rnn_tensor t[RNN_MAX_TENSORS];
+    const int n = rnn_tensors(a, backward, t);
     int i, j;
+    for (i = 0; i < n; i++) {
+        if (t[i].lstm_only)
+            SEQNN_CHECK(rnn_check_lstm_only(c, a, t[i].name, t[i].t));
+        SEQNN_CHECK(seqnn_check_tensor(c, t[i].name, t[i].t, SEQNN_F32, t[i].extent, t[i].required));
+    }
     for (i = 0; i < n; i++)
         for (j = i + 1; j < n; j++) {
-            const rnn_span *p = &s[i], *q = &s[j];
+            const rnn_tensor *p = &t[i], *q = &t[j];
             if (!(p->output || q->output))
                 continue;
             if (!p->output) {                /* name the output first */
-                const rnn_span *tmp = p;
+                const rnn_tensor *tmp = p;
                 p = q;
                 q = tmp;
             }
@@ -57,37 +110,14 @@ static seqnn_status rnn_check_disjoint(const seqnn_checker *c, const rnn_span *s
     return SEQNN_OK;
 }
 
-/* Appends a span to the array s of n entries (in the functions below). */
-#define RNN_SPAN(nm, ref, ext, out) \
-    do { s[n].name = nm; s[n].t = ref; s[n].extent = ext; s[n].output = out; n++; } while (0)
-
-/* The inputs every kernel of the family reads: n entries into s. */
-static int rnn_input_spans(const seqnn_rnn_args *a, rnn_span *s)
+/* Cell, sizes, direction and lengths (what forward and backward share);
+ * `cell_step`: the cell kernels (seq_len 1, no lengths). */
+static seqnn_status rnn_check_sizes(const seqnn_checker *c, const seqnn_rnn_args *a, int cell_step)
 {
-    const int64_t GH = seqnn_mul_sat(seqnn_cell_gates(a->cell), a->hidden_size);
-    const int64_t BH = seqnn_mul_sat(a->batch, a->hidden_size);
-    int n = 0;
-    RNN_SPAN("x", a->x, rnn_seq_extent(a, a->input_size, a->ldx), 0);
-    RNN_SPAN("w_ih", a->w_ih, seqnn_mul_sat(GH, a->input_size), 0);
-    RNN_SPAN("w_hh", a->w_hh, seqnn_mul_sat(GH, a->hidden_size), 0);
-    RNN_SPAN("b_ih", a->b_ih, GH, 0);
-    RNN_SPAN("b_hh", a->b_hh, GH, 0);
-    RNN_SPAN("h0", a->h0, BH, 0);
-    RNN_SPAN("c0", a->c0, BH, 0);
-    return n;
-}
-
-/* What forward and backward share: cell, sizes, direction, lengths, the
- * inputs x, weights, biases, h0, c0, and the reserve (required by backward,
- * which reads it). `cell_step`: the cell kernels (seq_len 1, no lengths). */
-static seqnn_status rnn_check_common(const seqnn_checker *c, const seqnn_rnn_args *a,
-                                     int cell_step, int backward)
-{
-    int64_t G, GH, BH, b;
+    int64_t b;
     if ((int)a->cell < 0 || (int)a->cell >= (int)SEQNN_CELL_COUNT)
         return seqnn_check_fail(c, "cell = %d, must be in [0, %d)", (int)a->cell,
                                 (int)SEQNN_CELL_COUNT);
-    G = seqnn_cell_gates(a->cell);
     if (cell_step) {
         if (a->seq_len != 1)
             return seqnn_check_fail(c, "seq_len = %lld, a cell kernel runs exactly 1 step",
@@ -109,105 +139,37 @@ static seqnn_status rnn_check_common(const seqnn_checker *c, const seqnn_rnn_arg
                                         (long long)b, (long)a->lengths[b], (long long)a->seq_len);
         }
     }
-    GH = seqnn_mul_sat(G, a->hidden_size);
-    BH = seqnn_mul_sat(a->batch, a->hidden_size);
-    SEQNN_CHECK(seqnn_check_tensor(c, "x", a->x, SEQNN_F32, rnn_seq_extent(a, a->input_size, a->ldx), 1));
-    SEQNN_CHECK(seqnn_check_tensor(c, "w_ih", a->w_ih, SEQNN_F32, seqnn_mul_sat(GH, a->input_size), 1));
-    SEQNN_CHECK(seqnn_check_tensor(c, "w_hh", a->w_hh, SEQNN_F32, seqnn_mul_sat(GH, a->hidden_size), 1));
-    SEQNN_CHECK(seqnn_check_tensor(c, "b_ih", a->b_ih, SEQNN_F32, GH, 0));
-    SEQNN_CHECK(seqnn_check_tensor(c, "b_hh", a->b_hh, SEQNN_F32, GH, 0));
-    SEQNN_CHECK(seqnn_check_tensor(c, "h0", a->h0, SEQNN_F32, BH, 0));
-    SEQNN_CHECK(rnn_check_lstm_only(c, a, "c0", a->c0));
-    SEQNN_CHECK(seqnn_check_tensor(c, "c0", a->c0, SEQNN_F32, BH, 0));
-    SEQNN_CHECK(seqnn_check_tensor(c, "reserve", a->reserve, SEQNN_F32, rnn_reserve_extent(a), backward));
     return SEQNN_OK;
 }
 
-/* Forward outputs: y (ldy), h_n, c_n, each optional. */
-static seqnn_status rnn_check_forward(const seqnn_checker *c, const seqnn_rnn_args *a, int cell_step)
+/* Forward (outputs y with ldy, h_n, c_n, each optional; flags 0) and
+ * backward (gradients dy with ldy, dh_n, dc_n, dx, dw_*, db_*, dh0, dc0,
+ * each optional; OVERWRITE allowed). */
+static seqnn_status rnn_check(const seqnn_checker *c, const seqnn_rnn_args *a, int cell_step, int backward)
 {
-    const int64_t BH = seqnn_mul_sat(a->batch, a->hidden_size);
-    SEQNN_CHECK(rnn_check_common(c, a, cell_step, 0));
-    SEQNN_CHECK(seqnn_check_flags(c, a->flags, 0));
-    if (a->y.buf != NULL) {
+    SEQNN_CHECK(rnn_check_sizes(c, a, cell_step));
+    SEQNN_CHECK(seqnn_check_flags(c, a->flags, backward ? SEQNN_FLAG_OVERWRITE : 0));
+    if ((backward ? a->dy.buf : a->y.buf) != NULL)
         SEQNN_CHECK(seqnn_check_min(c, "ldy", a->ldy, a->hidden_size));
-        SEQNN_CHECK(seqnn_check_tensor(c, "y", a->y, SEQNN_F32, rnn_seq_extent(a, a->hidden_size, a->ldy), 0));
-    }
-    SEQNN_CHECK(seqnn_check_tensor(c, "h_n", a->h_n, SEQNN_F32, BH, 0));
-    SEQNN_CHECK(rnn_check_lstm_only(c, a, "c_n", a->c_n));
-    SEQNN_CHECK(seqnn_check_tensor(c, "c_n", a->c_n, SEQNN_F32, BH, 0));
-    {
-        rnn_span s[11];
-        int n = rnn_input_spans(a, s);
-        RNN_SPAN("y", a->y, rnn_seq_extent(a, a->hidden_size, a->ldy), 1);
-        RNN_SPAN("h_n", a->h_n, BH, 1);
-        RNN_SPAN("c_n", a->c_n, BH, 1);
-        RNN_SPAN("reserve", a->reserve, rnn_reserve_extent(a), 1);
-        SEQNN_CHECK(rnn_check_disjoint(c, s, n));
-    }
-    return SEQNN_OK;
+    return rnn_check_tensors(c, a, backward);
 }
-
-/* Backward: output gradients dy (ldy), dh_n, dc_n and input gradients dx
- * (ldx), dw_ih, dw_hh, db_ih, db_hh, dh0, dc0, each optional. */
-static seqnn_status rnn_check_backward(const seqnn_checker *c, const seqnn_rnn_args *a, int cell_step)
-{
-    int64_t GH, BH;
-    SEQNN_CHECK(rnn_check_common(c, a, cell_step, 1));
-    SEQNN_CHECK(seqnn_check_flags(c, a->flags, SEQNN_FLAG_OVERWRITE));
-    GH = seqnn_mul_sat(seqnn_cell_gates(a->cell), a->hidden_size);
-    BH = seqnn_mul_sat(a->batch, a->hidden_size);
-    if (a->dy.buf != NULL) {
-        SEQNN_CHECK(seqnn_check_min(c, "ldy", a->ldy, a->hidden_size));
-        SEQNN_CHECK(seqnn_check_tensor(c, "dy", a->dy, SEQNN_F32, rnn_seq_extent(a, a->hidden_size, a->ldy), 0));
-    }
-    SEQNN_CHECK(seqnn_check_tensor(c, "dh_n", a->dh_n, SEQNN_F32, BH, 0));
-    SEQNN_CHECK(rnn_check_lstm_only(c, a, "dc_n", a->dc_n));
-    SEQNN_CHECK(seqnn_check_tensor(c, "dc_n", a->dc_n, SEQNN_F32, BH, 0));
-    SEQNN_CHECK(seqnn_check_tensor(c, "dx", a->dx, SEQNN_F32, rnn_seq_extent(a, a->input_size, a->ldx), 0));
-    SEQNN_CHECK(seqnn_check_tensor(c, "dw_ih", a->dw_ih, SEQNN_F32, seqnn_mul_sat(GH, a->input_size), 0));
-    SEQNN_CHECK(seqnn_check_tensor(c, "dw_hh", a->dw_hh, SEQNN_F32, seqnn_mul_sat(GH, a->hidden_size), 0));
-    SEQNN_CHECK(seqnn_check_tensor(c, "db_ih", a->db_ih, SEQNN_F32, GH, 0));
-    SEQNN_CHECK(seqnn_check_tensor(c, "db_hh", a->db_hh, SEQNN_F32, GH, 0));
-    SEQNN_CHECK(seqnn_check_tensor(c, "dh0", a->dh0, SEQNN_F32, BH, 0));
-    SEQNN_CHECK(rnn_check_lstm_only(c, a, "dc0", a->dc0));
-    SEQNN_CHECK(seqnn_check_tensor(c, "dc0", a->dc0, SEQNN_F32, BH, 0));
-    {
-        rnn_span s[18];
-        int n = rnn_input_spans(a, s);
-        RNN_SPAN("reserve", a->reserve, rnn_reserve_extent(a), 0);
-        RNN_SPAN("dy", a->dy, rnn_seq_extent(a, a->hidden_size, a->ldy), 0);
-        RNN_SPAN("dh_n", a->dh_n, BH, 0);
-        RNN_SPAN("dc_n", a->dc_n, BH, 0);
-        RNN_SPAN("dx", a->dx, rnn_seq_extent(a, a->input_size, a->ldx), 1);
-        RNN_SPAN("dw_ih", a->dw_ih, seqnn_mul_sat(GH, a->input_size), 1);
-        RNN_SPAN("dw_hh", a->dw_hh, seqnn_mul_sat(GH, a->hidden_size), 1);
-        RNN_SPAN("db_ih", a->db_ih, GH, 1);
-        RNN_SPAN("db_hh", a->db_hh, GH, 1);
-        RNN_SPAN("dh0", a->dh0, BH, 1);
-        RNN_SPAN("dc0", a->dc0, BH, 1);
-        SEQNN_CHECK(rnn_check_disjoint(c, s, n));
-    }
-    return SEQNN_OK;
-}
-#undef RNN_SPAN
 
 seqnn_status seqnn_check_rnn_forward(const seqnn_checker *c, const seqnn_rnn_args *a)
 {
-    return rnn_check_forward(c, a, 0);
+    return rnn_check(c, a, 0, 0);
 }
 
 seqnn_status seqnn_check_rnn_backward(const seqnn_checker *c, const seqnn_rnn_args *a)
 {
-    return rnn_check_backward(c, a, 0);
+    return rnn_check(c, a, 0, 1);
 }
 
 seqnn_status seqnn_check_cell_forward(const seqnn_checker *c, const seqnn_rnn_args *a)
 {
-    return rnn_check_forward(c, a, 1);
+    return rnn_check(c, a, 1, 0);
 }
 
 seqnn_status seqnn_check_cell_backward(const seqnn_checker *c, const seqnn_rnn_args *a)
 {
-    return rnn_check_backward(c, a, 1);
+    return rnn_check(c, a, 1, 1);
 }

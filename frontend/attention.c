@@ -351,7 +351,13 @@ static seqnn_status attn_backward(seqnn_model *m, fe_layer *L, const fe_tensor *
     return p->self ? self_backward(m, L, x, dx) : encdec_backward(m, L, x, dx);
 }
 
-const fe_layer_ops fe_attention_ops = {"attention", attn_build, attn_forward, attn_backward, attn_destroy, NULL};
+const fe_layer_ops fe_attention_ops = {
+    .kind = "attention",
+    .build = attn_build,
+    .forward = attn_forward,
+    .backward = attn_backward,
+    .destroy = attn_destroy,
+};
 
 seqnn_status seqnn_model_attention_weights(seqnn_model *m, const char *layer, float *out, int64_t count,
                                            int64_t dims[4])

@@ -1,21 +1,22 @@
 /* Kim (2014) convolution bank: one nn.Conv1d(E, filters, width) per width over
  * a time-major sequence [T, B, E] (read in place through conv1d's strides),
- * an activation, max over time (valid windows only when the batch has
- * lengths), and the pooled features of every width concatenated into
- * [B, n_widths * filters] (maxpool writes its slice of each row). */
-#include <float.h>
+ * an activation, max over time (the windows inside each sequence when the
+ * batch has lengths: maxpool_lengths_forward), and the pooled features of
+ * every width concatenated into [B, n_widths * filters] (maxpool writes its
+ * slice of each row). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "fe.h"
 
-/* Per width i: conv output, activation output, the masked copy maxpool reads
- * when some windows run past a sequence's length, their gradient, argmax.
- * Every [B, Lout, F] tensor has element (b, f, l) at b*Lout*F + l*F + f, so a
- * sequence's invalid windows are one contiguous tail. */
+/* Per width i: conv output, activation output, its gradient, argmax. Every
+ * [B, Lout, F] tensor has element (b, f, l) at b*Lout*F + l*F + f. With
+ * lengths, row b of width w pools its valid windows only: valid[b] =
+ * max(1, length - w + 1), a host scratch reused by every width. */
 typedef struct conv_priv {
-    fe_tensor pre[8], act[8], pool[8], dact[8], argmax[8];
-    int masked[8];                       /* the last forward pooled pool[i], not act[i] */
+    fe_tensor pre[FE_MAX_WIDTHS], act[FE_MAX_WIDTHS], dact[FE_MAX_WIDTHS], argmax[FE_MAX_WIDTHS];
+    int32_t *valid;
+    int64_t valid_cap;
 } conv_priv;
 
 static void conv_destroy(seqnn_model *m, fe_layer *L)
@@ -23,13 +24,13 @@ static void conv_destroy(seqnn_model *m, fe_layer *L)
     conv_priv *p = L->priv;
     if (!p)
         return;
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < FE_MAX_WIDTHS; i++) {
         fe_tensor_free(m, &p->pre[i]);
         fe_tensor_free(m, &p->act[i]);
-        fe_tensor_free(m, &p->pool[i]);
         fe_tensor_free(m, &p->dact[i]);
         fe_tensor_free(m, &p->argmax[i]);
     }
+    free(p->valid);
     free(p);
     L->priv = NULL;
 }
@@ -41,15 +42,15 @@ static seqnn_status conv_build(seqnn_model *m, fe_layer *L)
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
                                "a conv1d bank reads a sequence [T, B, E]; its input is [B, %lld]",
                                (long long)L->in.n);
-    if (L->n_widths < 1 || L->n_widths > 8)
-        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "a conv1d bank needs 1 to 8 widths");
+    if (L->conv.n_widths < 1 || L->conv.n_widths > FE_MAX_WIDTHS)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "a conv1d bank needs 1 to %d widths", FE_MAX_WIDTHS);
     conv_priv *p = calloc(1, sizeof *p);
     if (!p)
         return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
     L->priv = p;
-    int64_t E = L->in.n, F = L->n;
-    for (int i = 0; i < L->n_widths; i++) {
-        int64_t w = L->widths[i];
+    int64_t E = L->in.n, F = L->conv.filters;
+    for (int i = 0; i < L->conv.n_widths; i++) {
+        int64_t w = L->conv.widths[i];
         double bound = 1.0 / sqrt((double)(E * w));  /* nn.Conv1d's default: fan_in = E*w */
         int64_t ws[3] = {F, E, w}, bs[1] = {F};
         char name[32];
@@ -59,10 +60,10 @@ static seqnn_status conv_build(seqnn_model *m, fe_layer *L)
         FE_TRY(fe_param_new(m, L, name, 1, bs, FE_INIT_UNIFORM, bound, NULL));
     }
     /* The bank's API has no slope: leaky relu uses nn.LeakyReLU's default. */
-    L->alpha = L->act == SEQNN_ACT_LEAKY_RELU ? 0.01 : 0.0;
+    L->conv.alpha = L->conv.act == SEQNN_ACT_LEAKY_RELU ? 0.01 : 0.0;
     L->out.seq = 0;
     L->out.tokens = 0;
-    L->out.n = (int64_t)L->n_widths * F;
+    L->out.n = (int64_t)L->conv.n_widths * F;
     return SEQNN_OK;
 }
 
@@ -70,7 +71,7 @@ static seqnn_status conv_build(seqnn_model *m, fe_layer *L)
 static seqnn_conv1d_args conv_args(const seqnn_model *m, const fe_layer *L, int i, const fe_tensor *x,
                                    int64_t T)
 {
-    int64_t B = m->B, E = L->in.n, F = L->n, w = L->widths[i], lout = T - w + 1;
+    int64_t B = m->B, E = L->in.n, F = L->conv.filters, w = L->conv.widths[i], lout = T - w + 1;
     conv_priv *p = L->priv;
     seqnn_conv1d_args a = {.batch = B, .in_channels = E, .out_channels = F, .in_len = T, .kernel_size = w,
                            .stride = 1, .padding = 0, .dilation = 1,
@@ -81,61 +82,66 @@ static seqnn_conv1d_args conv_args(const seqnn_model *m, const fe_layer *L, int 
     return a;
 }
 
-/* Max-over-time arguments of width i: x = act[i] or pool[i] [B, F, Lout] (strided),
+/* Max-over-time arguments of width i: x = act[i] [B, F, Lout] (strided),
  * y = the i-th F-column slice of L->y [B, n_widths*F]. */
 static seqnn_maxpool_args pool_args(const seqnn_model *m, const fe_layer *L, int i, int64_t T)
 {
-    int64_t F = L->n, lout = T - L->widths[i] + 1;
+    int64_t F = L->conv.filters, lout = T - L->conv.widths[i] + 1;
     conv_priv *p = L->priv;
-    seqnn_maxpool_args a = {.batch = m->B, .channels = F, .len = lout,
-                            .x = fe_at(p->masked[i] ? &p->pool[i] : &p->act[i], 0),
+    seqnn_maxpool_args a = {.batch = m->B, .channels = F, .len = lout, .x = fe_at(&p->act[i], 0),
                             .x_sb = lout * F, .x_sc = 1, .x_sl = F,
-                            .y = fe_at(&L->y, i * F), .y_sb = L->n_widths * F, .y_sc = 1,
+                            .y = fe_at(&L->y, i * F), .y_sb = L->conv.n_widths * F, .y_sc = 1,
                             .argmax = fe_at(&p->argmax[i], 0)};
     return a;
+}
+
+/* Windows of width w that lie inside each sequence (at least the first, so
+ * every sequence has a max), or NULL when the batch has no lengths. */
+static seqnn_status valid_windows(conv_priv *p, const int32_t *len, int64_t B, int64_t w, const int32_t **out)
+{
+    *out = NULL;
+    if (!len)
+        return SEQNN_OK;
+    if (B > p->valid_cap) {
+        int32_t *v = realloc(p->valid, (size_t)B * sizeof *v);
+        if (!v)
+            return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
+        p->valid = v;
+        p->valid_cap = B;
+    }
+    for (int64_t b = 0; b < B; b++)
+        p->valid[b] = len[b] - w + 1 < 1 ? 1 : (int32_t)(len[b] - w + 1);
+    *out = p->valid;
+    return SEQNN_OK;
 }
 
 static seqnn_status conv_forward(seqnn_model *m, fe_layer *L, const fe_tensor *x, int train)
 {
     (void)train;
     conv_priv *p = L->priv;
-    int64_t T = fe_steps(m, L), B = m->B, F = L->n;
+    int64_t T = fe_steps(m, L), B = m->B, F = L->conv.filters;
     const int32_t *len = fe_lengths(m, L);
-    for (int i = 0; i < L->n_widths; i++)
-        if (T < L->widths[i])
+    for (int i = 0; i < L->conv.n_widths; i++)
+        if (T < L->conv.widths[i])
             return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
                                    "the batch has %lld steps, fewer than the filter width %lld "
                                    "(pad the batch to at least the widest filter)",
-                                   (long long)T, (long long)L->widths[i]);
-    FE_TRY(fe_tensor_ensure(m, &L->y, B, L->n_widths * F));
-    for (int i = 0; i < L->n_widths; i++) {
-        int64_t w = L->widths[i], lout = T - w + 1, n = B * lout * F;
+                                   (long long)T, (long long)L->conv.widths[i]);
+    FE_TRY(fe_tensor_ensure(m, &L->y, B, L->conv.n_widths * F));
+    for (int i = 0; i < L->conv.n_widths; i++) {
+        int64_t w = L->conv.widths[i], lout = T - w + 1, n = B * lout * F;
         FE_TRY(fe_tensor_ensure(m, &p->pre[i], B * lout, F));
         FE_TRY(fe_tensor_ensure(m, &p->act[i], B * lout, F));
         FE_TRY(fe_tensor_ensure_i32(m, &p->argmax[i], B, F));
         seqnn_conv1d_args c = conv_args(m, L, i, x, T);
         FE_TRY(seqnn_conv1d_forward(m->ctx, &c));
-        seqnn_act_args a = {.kind = L->act, .alpha = L->alpha, .n = n, .x = fe_at(&p->pre[i], 0),
+        seqnn_act_args a = {.kind = L->conv.act, .alpha = L->conv.alpha, .n = n, .x = fe_at(&p->pre[i], 0),
                             .y = fe_at(&p->act[i], 0)};
         FE_TRY(seqnn_act_forward(m->ctx, &a));
-        /* Windows that run past a sequence's length take no part in its max
-         * (each sequence keeps at least its first window). */
-        p->masked[i] = 0;
-        for (int64_t b = 0; len && b < B; b++)
-            if (len[b] - w + 1 < lout)
-                p->masked[i] = 1;
-        if (p->masked[i]) {
-            FE_TRY(fe_tensor_ensure(m, &p->pool[i], B * lout, F));
-            FE_TRY(seqnn_buffer_copy(m->ctx, p->pool[i].buf, 0, p->act[i].buf, 0, n));
-            for (int64_t b = 0; b < B; b++) {
-                int64_t valid = len[b] - w + 1 < 1 ? 1 : len[b] - w + 1;
-                if (valid < lout)
-                    FE_TRY(seqnn_buffer_fill(m->ctx, p->pool[i].buf, b * lout * F + valid * F,
-                                             (lout - valid) * F, -FLT_MAX));
-            }
-        }
-        seqnn_maxpool_args mp = pool_args(m, L, i, T);
-        FE_TRY(seqnn_maxpool_forward(m->ctx, &mp));
+        /* max over time of the windows inside each sequence */
+        seqnn_maxpool_lengths_args mp = {.pool = pool_args(m, L, i, T)};
+        FE_TRY(valid_windows(p, len, B, w, &mp.lengths));
+        FE_TRY(seqnn_maxpool_lengths_forward(m->ctx, &mp));
     }
     return SEQNN_OK;
 }
@@ -143,11 +149,11 @@ static seqnn_status conv_forward(seqnn_model *m, fe_layer *L, const fe_tensor *x
 static seqnn_status conv_backward(seqnn_model *m, fe_layer *L, const fe_tensor *x, fe_tensor *dx)
 {
     conv_priv *p = L->priv;
-    int64_t T = fe_steps(m, L), B = m->B, F = L->n;
+    int64_t T = fe_steps(m, L), B = m->B, F = L->conv.filters;
     if (dx)                              /* every width adds its part */
         FE_TRY(fe_tensor_zero(m, dx));
-    for (int i = 0; i < L->n_widths; i++) {
-        int64_t lout = T - L->widths[i] + 1, n = B * lout * F;
+    for (int i = 0; i < L->conv.n_widths; i++) {
+        int64_t lout = T - L->conv.widths[i] + 1, n = B * lout * F;
         FE_TRY(fe_tensor_ensure(m, &p->dact[i], B * lout, F));
         /* dact[b, f, argmax] = dy[b, i*F + f], 0 elsewhere */
         seqnn_maxpool_args mp = pool_args(m, L, i, T);
@@ -156,7 +162,7 @@ static seqnn_status conv_backward(seqnn_model *m, fe_layer *L, const fe_tensor *
         mp.flags = SEQNN_FLAG_OVERWRITE;
         FE_TRY(seqnn_maxpool_backward(m->ctx, &mp));
         /* through the activation, in place */
-        seqnn_act_args a = {.kind = L->act, .alpha = L->alpha, .n = n, .x = fe_at(&p->pre[i], 0),
+        seqnn_act_args a = {.kind = L->conv.act, .alpha = L->conv.alpha, .n = n, .x = fe_at(&p->pre[i], 0),
                             .y = fe_at(&p->act[i], 0), .dy = fe_at(&p->dact[i], 0),
                             .dx = fe_at(&p->dact[i], 0), .flags = SEQNN_FLAG_OVERWRITE};
         FE_TRY(seqnn_act_backward(m->ctx, &a));
@@ -173,5 +179,10 @@ static seqnn_status conv_backward(seqnn_model *m, fe_layer *L, const fe_tensor *
     return SEQNN_OK;
 }
 
-const fe_layer_ops fe_conv1d_bank_ops = {"conv1d_bank", conv_build, conv_forward, conv_backward, conv_destroy,
-                                         NULL};
+const fe_layer_ops fe_conv1d_bank_ops = {
+    .kind = "conv1d_bank",
+    .build = conv_build,
+    .forward = conv_forward,
+    .backward = conv_backward,
+    .destroy = conv_destroy,
+};

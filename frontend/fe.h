@@ -22,6 +22,7 @@ typedef struct fe_tensor {
     seqnn_dtype dtype;
 } fe_tensor;
 
+/* ---- tensor.c */
 /* Makes t at least rows*cols elements (contents kept only if it did not grow)
  * and sets its shape. */
 seqnn_status fe_tensor_ensure(seqnn_model *m, fe_tensor *t, int64_t rows, int64_t cols);
@@ -81,6 +82,35 @@ typedef struct fe_layer_ops {
     seqnn_status (*reset_state)(seqnn_model *m, fe_layer *L);
 } fe_layer_ops;
 
+/* The description of each layer kind: what seqnn_model_add_<kind> records. */
+typedef struct fe_embedding_desc {
+    int64_t dim;
+    int32_t padding_idx;                 /* -1: none */
+} fe_embedding_desc;
+
+typedef struct fe_dense_desc {
+    int64_t out;
+} fe_dense_desc;
+
+typedef struct fe_activation_desc {
+    seqnn_act kind;
+    double alpha;
+} fe_activation_desc;
+
+typedef struct fe_dropout_desc {
+    double p;
+    uint64_t rng_offset;                 /* run time: the Philox counter of the last forward */
+} fe_dropout_desc;
+
+#define FE_MAX_WIDTHS 8
+typedef struct fe_conv1d_bank_desc {
+    int64_t filters;
+    int n_widths;
+    int64_t widths[FE_MAX_WIDTHS];
+    seqnn_act act;
+    double alpha;                        /* leaky relu's slope (set by build) */
+} fe_conv1d_bank_desc;
+
 struct fe_layer {
     const fe_layer_ops *ops;
     char name[FE_NAME];
@@ -88,16 +118,15 @@ struct fe_layer {
     fe_shape in, out;
     fe_tensor y, dy;                     /* output and its gradient */
     int64_t param0, nparams;             /* its parameters: m->params[param0 ..] */
-    /* description (which fields a kind uses is up to it) */
-    int64_t n;                           /* embedding dim, dense out, conv filters */
-    int32_t padding_idx;
-    double p, alpha;
-    seqnn_act act;
-    seqnn_recurrent_desc rnn;
-    seqnn_attention_desc att;
-    int n_widths;
-    int64_t widths[8];
-    uint64_t rng_offset;                 /* dropout: the Philox counter of the last forward */
+    union {                              /* the description of its kind (ops says which) */
+        fe_embedding_desc emb;
+        fe_dense_desc dense;
+        fe_activation_desc act;
+        fe_dropout_desc drop;
+        fe_conv1d_bank_desc conv;
+        seqnn_recurrent_desc rnn;
+        seqnn_attention_desc att;
+    };
     void *priv;                          /* the kind's run-time state */
 };
 
@@ -130,6 +159,8 @@ struct seqnn_model {
     int64_t T, B, Tdec;
     int32_t *lengths, *dec_lengths;      /* host [B], NULL: all T */
     fe_tensor in_tokens, in_features, dec_tokens, targets, values, scalars;
+    int32_t *host_targets;               /* host scratch of the targets (ignored positions marked) */
+    int64_t host_targets_cap;
     uint64_t dropout_counter;
     int stateful;
     int64_t state_batch;                 /* batch size of the carried state */
@@ -169,6 +200,10 @@ static inline int64_t fe_rows(const seqnn_model *m, const fe_layer *L, fe_shape 
 }
 /* The encoder's last layer (encoder-decoder models), or NULL. */
 fe_layer *fe_encoder_output(seqnn_model *m);
+
+/* ---- optim.c (seqnn_optim_defaults, seqnn_model_set_optimizer too) */
+/* One update of every parameter from m->gbuf by m->optim (step counts from 1). */
+seqnn_status fe_optim_step(seqnn_model *m, int64_t step);
 
 /* ---- train.c */
 /* Forward, loss and backward of a batch (gradients in m->gbuf, no update). */

@@ -1,66 +1,13 @@
 /* Models: the description (inputs, layers, loss), building (shape inference,
- * parameter allocation and initialisation), device tensors, and the layer
- * pipeline's forward and backward passes. Training and inference entry
- * points are in train.c, checkpoints in checkpoint.c. */
+ * parameter allocation and initialisation) and parameter access. Device
+ * tensors are in tensor.c, optimizers in optim.c, the forward and backward
+ * passes with the training and inference entry points in train.c,
+ * checkpoints in checkpoint.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "fe.h"
-
-/* ------------------------------------------------------------- tensors --- */
-static seqnn_status tensor_ensure(seqnn_model *m, fe_tensor *t, int64_t rows, int64_t cols,
-                                  seqnn_dtype dtype)
-{
-    if (rows < 0 || cols < 0 || (cols > 0 && rows > INT64_MAX / cols))
-        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "tensor of %lld x %lld elements is too large",
-                               (long long)rows, (long long)cols);
-    int64_t need = rows * cols;
-    if (need < 1)
-        need = 1;
-    if (t->buf && t->dtype != dtype)
-        fe_tensor_free(m, t);
-    if (!t->buf || t->cap < need) {
-        seqnn_buffer *nb = NULL;
-        int64_t cap = t->cap > 0 ? t->cap : 0;
-        if (cap < need)
-            cap = need + need / 4;       /* a little room: lengths vary batch to batch */
-        FE_TRY(seqnn_buffer_alloc(m->ctx, dtype, cap, &nb));
-        fe_tensor_free(m, t);
-        t->buf = nb;
-        t->cap = cap;
-        t->dtype = dtype;
-    }
-    t->rows = rows;
-    t->cols = cols;
-    return SEQNN_OK;
-}
-
-seqnn_status fe_tensor_ensure(seqnn_model *m, fe_tensor *t, int64_t rows, int64_t cols)
-{
-    return tensor_ensure(m, t, rows, cols, SEQNN_F32);
-}
-
-seqnn_status fe_tensor_ensure_i32(seqnn_model *m, fe_tensor *t, int64_t rows, int64_t cols)
-{
-    return tensor_ensure(m, t, rows, cols, SEQNN_I32);
-}
-
-seqnn_status fe_tensor_zero(seqnn_model *m, fe_tensor *t)
-{
-    if (t->rows * t->cols == 0)
-        return SEQNN_OK;
-    return seqnn_buffer_fill(m->ctx, t->buf, 0, t->rows * t->cols, 0.0);
-}
-
-void fe_tensor_free(seqnn_model *m, fe_tensor *t)
-{
-    if (t->buf)
-        seqnn_buffer_free(m->ctx, t->buf);
-    t->buf = NULL;
-    t->cap = 0;
-    t->rows = t->cols = 0;
-}
 
 /* ---------------------------------------------------------- describing --- */
 seqnn_status seqnn_model_create(seqnn_model **out)
@@ -119,6 +66,7 @@ void seqnn_model_destroy(seqnn_model *m)
     free(m->params);
     free(m->lengths);
     free(m->dec_lengths);
+    free(m->host_targets);
     free(m);
 }
 
@@ -215,7 +163,6 @@ static seqnn_status add_layer(seqnn_model *m, const fe_layer_ops *ops, const cha
     L->ops = ops;
     snprintf(L->name, sizeof L->name, "%s", name);
     L->decoder = m->decoder_start >= 0;
-    L->padding_idx = -1;
     *out = L;
     return SEQNN_OK;
 }
@@ -239,8 +186,8 @@ seqnn_status seqnn_model_add_embedding(seqnn_model *m, const char *name, int64_t
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
                                "embedding '%s': padding index %d must be -1 (none) or a token id",
                                L->name, (int)padding_idx);
-    L->n = dim;
-    L->padding_idx = padding_idx;
+    L->emb.dim = dim;
+    L->emb.padding_idx = padding_idx;
     return commit_layer(m);
 }
 
@@ -251,7 +198,7 @@ seqnn_status seqnn_model_add_dense(seqnn_model *m, const char *name, int64_t out
     if (out < 1 || out > (1 << 24))
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "dense '%s': out %lld must be in [1, 2^24]",
                                L->name, (long long)out);
-    L->n = out;
+    L->dense.out = out;
     return commit_layer(m);
 }
 
@@ -263,8 +210,8 @@ seqnn_status seqnn_model_add_activation(seqnn_model *m, seqnn_act act, double al
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "activation: unknown kind %d", (int)act);
     if (!isfinite(alpha))
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "activation: alpha must be finite");
-    L->act = act;
-    L->alpha = alpha;
+    L->act.kind = act;
+    L->act.alpha = alpha;
     return commit_layer(m);
 }
 
@@ -274,7 +221,7 @@ seqnn_status seqnn_model_add_dropout(seqnn_model *m, double p)
     FE_TRY(add_layer(m, &fe_dropout_ops, NULL, "dropout", &L));
     if (!(p >= 0.0 && p < 1.0))
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "dropout: p = %g must be in [0, 1)", p);
-    L->p = p;
+    L->drop.p = p;
     return commit_layer(m);
 }
 
@@ -343,21 +290,21 @@ seqnn_status seqnn_model_add_conv1d_bank(seqnn_model *m, const char *name, int64
     if (filters < 1 || filters > (1 << 20))
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "conv1d bank '%s': filters %lld must be in [1, 2^20]",
                                L->name, (long long)filters);
-    if (n_widths < 1 || n_widths > 8 || !widths)
-        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "conv1d bank '%s': 1 to 8 widths are needed",
-                               L->name);
+    if (n_widths < 1 || n_widths > FE_MAX_WIDTHS || !widths)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "conv1d bank '%s': 1 to %d widths are needed",
+                               L->name, FE_MAX_WIDTHS);
     for (int i = 0; i < n_widths; i++) {
         if (widths[i] < 1 || widths[i] > 1024)
             return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "conv1d bank '%s': width %lld must be in [1, 1024]",
                                    L->name, (long long)widths[i]);
-        L->widths[i] = widths[i];
+        L->conv.widths[i] = widths[i];
     }
     if ((int)act < 0 || act >= SEQNN_ACT_COUNT)
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "conv1d bank '%s': unknown activation %d",
                                L->name, (int)act);
-    L->n = filters;
-    L->n_widths = n_widths;
-    L->act = act;
+    L->conv.filters = filters;
+    L->conv.n_widths = n_widths;
+    L->conv.act = act;
     return commit_layer(m);
 }
 

@@ -117,67 +117,81 @@ enum { OP_SGD = 1u << 0, OP_RMSPROP = 1u << 1, OP_ADAM = 1u << 2, OP_ADAMW = 1u 
 static const seqnn_optim_kind optim_kinds[] = {SEQNN_OPTIM_SGD, SEQNN_OPTIM_RMSPROP, SEQNN_OPTIM_ADAM,
                                                SEQNN_OPTIM_ADAM, SEQNN_OPTIM_ADAGRAD};
 
-/* Key indices below follow each array's order. */
+/* Each key table is indexed by its enum (designated initialisers), and
+ * mf_apply reads a statement's values by those names. */
+enum { IK_VOCAB, IK_DIM };
 static const mf_key k_input[] = {
-    {"vocab", MF_INT, 1, 1, MF_SIZE_MAX, 0, 0, 0, NULL, 1u << 0},
-    {"dim", MF_INT, 1, 1, MF_SIZE_MAX, 0, 0, 0, NULL, 1u << 1},
+    [IK_VOCAB] = {"vocab", MF_INT, 1, 1, MF_SIZE_MAX, 0, 0, 0, NULL, 1u << 0},
+    [IK_DIM] = {"dim", MF_INT, 1, 1, MF_SIZE_MAX, 0, 0, 0, NULL, 1u << 1},
 };
+enum { EK_NAME, EK_DIM, EK_PADDING };
 static const mf_key k_embedding[] = {
-    NAME_KEY, SIZE_KEY("dim", 1),
-    {"padding", MF_INT, 0, 0, MF_SIZE_MAX - 1, 0, 0, 0, NULL, 0},
+    [EK_NAME] = NAME_KEY,
+    [EK_DIM] = SIZE_KEY("dim", 1),
+    [EK_PADDING] = {"padding", MF_INT, 0, 0, MF_SIZE_MAX - 1, 0, 0, 0, NULL, 0},
 };
-static const mf_key k_dense[] = {NAME_KEY, SIZE_KEY("out", 1)};
-static const mf_key k_activation[] = {REAL_KEY("alpha", 0, -INF, INF, 0, 1u << SEQNN_ACT_LEAKY_RELU)};
-static const mf_key k_dropout[] = {REAL_KEY("p", 1, 0, 1, OPEN_MAX, 0)};
-#define RECURRENT_KEYS                                                       \
-    NAME_KEY, SIZE_KEY("hidden", 1), {"layers", MF_INT, 0, 1, 1024, 0, 0, 0, NULL, 0}, \
-    REAL_KEY("dropout", 0, 0, 1, OPEN_MAX, 0), BOOL_KEY("bidirectional", 0), BOOL_KEY("last", 0), \
-    WORD_KEY("init", w_init, 0)
+enum { DK_NAME, DK_OUT };
+static const mf_key k_dense[] = {[DK_NAME] = NAME_KEY, [DK_OUT] = SIZE_KEY("out", 1)};
+enum { ACK_ALPHA };
+static const mf_key k_activation[] = {[ACK_ALPHA] = REAL_KEY("alpha", 0, -INF, INF, 0, 1u << SEQNN_ACT_LEAKY_RELU)};
+enum { DRK_P };
+static const mf_key k_dropout[] = {[DRK_P] = REAL_KEY("p", 1, 0, 1, OPEN_MAX, 0)};
 enum { RK_NAME, RK_HIDDEN, RK_LAYERS, RK_DROPOUT, RK_BIDIR, RK_LAST, RK_INIT, RK_EXTRA };
+#define RECURRENT_KEYS                                                                         \
+    [RK_NAME] = NAME_KEY, [RK_HIDDEN] = SIZE_KEY("hidden", 1),                                 \
+    [RK_LAYERS] = {"layers", MF_INT, 0, 1, 1024, 0, 0, 0, NULL, 0},                            \
+    [RK_DROPOUT] = REAL_KEY("dropout", 0, 0, 1, OPEN_MAX, 0), [RK_BIDIR] = BOOL_KEY("bidirectional", 0), \
+    [RK_LAST] = BOOL_KEY("last", 0), [RK_INIT] = WORD_KEY("init", w_init, 0)
 static const mf_key k_lstm[] = {RECURRENT_KEYS};
-static const mf_key k_gru[] = {RECURRENT_KEYS, BOOL_KEY("classic", 0)};
-static const mf_key k_rnn[] = {RECURRENT_KEYS, WORD_KEY("act", w_rnn_act, 0)};
+static const mf_key k_gru[] = {RECURRENT_KEYS, [RK_EXTRA] = BOOL_KEY("classic", 0)};
+static const mf_key k_rnn[] = {RECURRENT_KEYS, [RK_EXTRA] = WORD_KEY("act", w_rnn_act, 0)};
+enum { CK_NAME, CK_FILTERS, CK_WIDTHS, CK_ACT };
 static const mf_key k_conv1d_bank[] = {
-    NAME_KEY, SIZE_KEY("filters", 1),
-    {"widths", MF_LIST, 1, 1, 4096, 0, 0, 0, NULL, 0},
-    WORD_KEY("act", w_bank_act, 0),
+    [CK_NAME] = NAME_KEY,
+    [CK_FILTERS] = SIZE_KEY("filters", 1),
+    [CK_WIDTHS] = {"widths", MF_LIST, 1, 1, 4096, 0, 0, 0, NULL, 0},
+    [CK_ACT] = WORD_KEY("act", w_bank_act, 0),
 };
+enum { ATK_NAME, ATK_SCORE, ATK_HEADS, ATK_CAUSAL, ATK_ENCODER, ATK_ATTN_DIM };
 static const mf_key k_attention[] = {
-    NAME_KEY, WORD_KEY("score", w_score, 0),
-    {"heads", MF_INT, 0, 1, 4096, 0, 0, 0, NULL, 0},
-    BOOL_KEY("causal", 0), BOOL_KEY("encoder", 0),
-    {"attn_dim", MF_INT, 0, 0, MF_SIZE_MAX, 0, 0, 0, NULL, 0},
+    [ATK_NAME] = NAME_KEY,
+    [ATK_SCORE] = WORD_KEY("score", w_score, 0),
+    [ATK_HEADS] = {"heads", MF_INT, 0, 1, 4096, 0, 0, 0, NULL, 0},
+    [ATK_CAUSAL] = BOOL_KEY("causal", 0),
+    [ATK_ENCODER] = BOOL_KEY("encoder", 0),
+    [ATK_ATTN_DIM] = {"attn_dim", MF_INT, 0, 0, MF_SIZE_MAX, 0, 0, 0, NULL, 0},
 };
-static const mf_key k_decoder[] = {SIZE_KEY("vocab", 1)};
-static const mf_key k_optimizer[] = {
-    REAL_KEY("lr", 0, 0, INF, OPEN_MIN, 0),
-    REAL_KEY("momentum", 0, 0, INF, 0, OP_SGD | OP_RMSPROP),
-    REAL_KEY("dampening", 0, 0, 1, 0, OP_SGD),
-    BOOL_KEY("nesterov", OP_SGD),
-    REAL_KEY("alpha", 0, 0, 1, 0, OP_RMSPROP),
-    BOOL_KEY("centered", OP_RMSPROP),
-    REAL_KEY("beta1", 0, 0, 1, OPEN_MAX, OP_ADAM | OP_ADAMW),
-    REAL_KEY("beta2", 0, 0, 1, OPEN_MAX, OP_ADAM | OP_ADAMW),
-    BOOL_KEY("amsgrad", OP_ADAM | OP_ADAMW),
-    REAL_KEY("lr_decay", 0, 0, INF, 0, OP_ADAGRAD),
-    REAL_KEY("eps", 0, 0, INF, 0, OP_RMSPROP | OP_ADAM | OP_ADAMW | OP_ADAGRAD),
-    REAL_KEY("weight_decay", 0, 0, INF, 0, 0),
-    REAL_KEY("clip", 0, 0, INF, 0, 0),
-};
+enum { DCK_VOCAB };
+static const mf_key k_decoder[] = {[DCK_VOCAB] = SIZE_KEY("vocab", 1)};
 enum { OK_LR, OK_MOMENTUM, OK_DAMPENING, OK_NESTEROV, OK_ALPHA, OK_CENTERED, OK_BETA1, OK_BETA2,
        OK_AMSGRAD, OK_LR_DECAY, OK_EPS, OK_WEIGHT_DECAY, OK_CLIP };
-static const mf_key k_train[] = {
-    SIZE_KEY("batch", 0),
-    {"seq_len", MF_INT, 0, 0, MF_SIZE_MAX, 0, 0, 0, NULL, 0},
-    SIZE_KEY("epochs", 0),
-    {"steps", MF_INT, 0, 0, INT64_MAX, 0, 0, 0, NULL, 0},
-    REAL_KEY("time", 0, 0, INF, 0, 0),
-    {"eval_every", MF_INT, 0, 0, INT64_MAX, 0, 0, 0, NULL, 0},
-    {"patience", MF_INT, 0, 0, INT64_MAX, 0, 0, 0, NULL, 0},
-    REAL_KEY("val", 0, 0, 1, OPEN_MAX, 0),
-    {"seed", MF_U64, 0, 0, 0, 0, 0, 0, NULL, 0},
+static const mf_key k_optimizer[] = {
+    [OK_LR] = REAL_KEY("lr", 0, 0, INF, OPEN_MIN, 0),
+    [OK_MOMENTUM] = REAL_KEY("momentum", 0, 0, INF, 0, OP_SGD | OP_RMSPROP),
+    [OK_DAMPENING] = REAL_KEY("dampening", 0, 0, 1, 0, OP_SGD),
+    [OK_NESTEROV] = BOOL_KEY("nesterov", OP_SGD),
+    [OK_ALPHA] = REAL_KEY("alpha", 0, 0, 1, 0, OP_RMSPROP),
+    [OK_CENTERED] = BOOL_KEY("centered", OP_RMSPROP),
+    [OK_BETA1] = REAL_KEY("beta1", 0, 0, 1, OPEN_MAX, OP_ADAM | OP_ADAMW),
+    [OK_BETA2] = REAL_KEY("beta2", 0, 0, 1, OPEN_MAX, OP_ADAM | OP_ADAMW),
+    [OK_AMSGRAD] = BOOL_KEY("amsgrad", OP_ADAM | OP_ADAMW),
+    [OK_LR_DECAY] = REAL_KEY("lr_decay", 0, 0, INF, 0, OP_ADAGRAD),
+    [OK_EPS] = REAL_KEY("eps", 0, 0, INF, 0, OP_RMSPROP | OP_ADAM | OP_ADAMW | OP_ADAGRAD),
+    [OK_WEIGHT_DECAY] = REAL_KEY("weight_decay", 0, 0, INF, 0, 0),
+    [OK_CLIP] = REAL_KEY("clip", 0, 0, INF, 0, 0),
 };
 enum { TK_BATCH, TK_SEQ_LEN, TK_EPOCHS, TK_STEPS, TK_TIME, TK_EVAL_EVERY, TK_PATIENCE, TK_VAL, TK_SEED };
+static const mf_key k_train[] = {
+    [TK_BATCH] = SIZE_KEY("batch", 0),
+    [TK_SEQ_LEN] = {"seq_len", MF_INT, 0, 0, MF_SIZE_MAX, 0, 0, 0, NULL, 0},
+    [TK_EPOCHS] = SIZE_KEY("epochs", 0),
+    [TK_STEPS] = {"steps", MF_INT, 0, 0, INT64_MAX, 0, 0, 0, NULL, 0},
+    [TK_TIME] = REAL_KEY("time", 0, 0, INF, 0, 0),
+    [TK_EVAL_EVERY] = {"eval_every", MF_INT, 0, 0, INT64_MAX, 0, 0, 0, NULL, 0},
+    [TK_PATIENCE] = {"patience", MF_INT, 0, 0, INT64_MAX, 0, 0, 0, NULL, 0},
+    [TK_VAL] = REAL_KEY("val", 0, 0, 1, OPEN_MAX, 0),
+    [TK_SEED] = {"seed", MF_U64, 0, 0, 0, 0, 0, 0, NULL, 0},
+};
 
 static const mf_stmt mf_stmts[ST_COUNT] = {
     [ST_SEQNN] = {"seqnn", w_version, NULL, 0, 0},
@@ -596,29 +610,30 @@ static seqnn_status mf_apply(mf_parser *p, mf_stmt_id id, int pos, const mf_valu
         break;
     case ST_INPUT:
         if (pos == 0) {
-            s = mf_api(p, sn, seqnn_model_input_tokens(p->model, v[0].i));
-            p->stage_vocab = v[0].i;
+            s = mf_api(p, sn, seqnn_model_input_tokens(p->model, v[IK_VOCAB].i));
+            p->stage_vocab = v[IK_VOCAB].i;
             p->stage_tokens = 1;
         } else {
-            s = mf_api(p, sn, seqnn_model_input_features(p->model, v[1].i));
+            s = mf_api(p, sn, seqnn_model_input_features(p->model, v[IK_DIM].i));
         }
         break;
     case ST_EMBEDDING: {
-        int64_t padding = v[2].given ? v[2].i : -1;
+        int64_t padding = v[EK_PADDING].given ? v[EK_PADDING].i : -1;
         if (padding >= p->stage_vocab)
             return mf_fail(p, SEQNN_ERR_FORMAT, "embedding: padding=%lld: must be below the vocabulary "
                            "size %lld", (long long)padding, (long long)p->stage_vocab);
-        s = mf_api(p, sn, seqnn_model_add_embedding(p->model, v[0].s, v[1].i, (int32_t)padding));
+        s = mf_api(p, sn, seqnn_model_add_embedding(p->model, v[EK_NAME].s, v[EK_DIM].i, (int32_t)padding));
         break;
     }
     case ST_DENSE:
-        s = mf_api(p, sn, seqnn_model_add_dense(p->model, v[0].s, v[1].i));
+        s = mf_api(p, sn, seqnn_model_add_dense(p->model, v[DK_NAME].s, v[DK_OUT].i));
         break;
     case ST_ACTIVATION:
-        s = mf_api(p, sn, seqnn_model_add_activation(p->model, (seqnn_act)pos, v[0].given ? v[0].d : 0.01));
+        s = mf_api(p, sn, seqnn_model_add_activation(p->model, (seqnn_act)pos,
+                                                     v[ACK_ALPHA].given ? v[ACK_ALPHA].d : 0.01));
         break;
     case ST_DROPOUT:
-        s = mf_api(p, sn, seqnn_model_add_dropout(p->model, v[0].d));
+        s = mf_api(p, sn, seqnn_model_add_dropout(p->model, v[DRK_P].d));
         break;
     case ST_LSTM:
     case ST_GRU:
@@ -642,35 +657,36 @@ static seqnn_status mf_apply(mf_parser *p, mf_stmt_id id, int pos, const mf_valu
         break;
     }
     case ST_CONV1D_BANK: {
-        seqnn_act act = v[3].given ? bank_acts[v[3].i] : SEQNN_ACT_RELU;
-        s = mf_api(p, sn, seqnn_model_add_conv1d_bank(p->model, v[0].s, v[1].i, v[2].n, v[2].list, act));
+        seqnn_act act = v[CK_ACT].given ? bank_acts[v[CK_ACT].i] : SEQNN_ACT_RELU;
+        s = mf_api(p, sn, seqnn_model_add_conv1d_bank(p->model, v[CK_NAME].s, v[CK_FILTERS].i, v[CK_WIDTHS].n,
+                                                      v[CK_WIDTHS].list, act));
         break;
     }
     case ST_ATTENTION: {
         seqnn_attention_desc d;
         memset(&d, 0, sizeof d);
-        d.score = v[1].given ? (seqnn_score)v[1].i : SEQNN_SCORE_SCALED_DOT;
-        d.heads = v[2].given ? v[2].i : 1;
-        d.causal = v[3].given ? (int)v[3].i : 0;
-        d.encoder = v[4].given ? (int)v[4].i : 0;
-        d.attn_dim = v[5].given ? v[5].i : 0;
+        d.score = v[ATK_SCORE].given ? (seqnn_score)v[ATK_SCORE].i : SEQNN_SCORE_SCALED_DOT;
+        d.heads = v[ATK_HEADS].given ? v[ATK_HEADS].i : 1;
+        d.causal = v[ATK_CAUSAL].given ? (int)v[ATK_CAUSAL].i : 0;
+        d.encoder = v[ATK_ENCODER].given ? (int)v[ATK_ENCODER].i : 0;
+        d.attn_dim = v[ATK_ATTN_DIM].given ? v[ATK_ATTN_DIM].i : 0;
         if (d.encoder && !p->first_line[ST_DECODER])
             return mf_fail(p, SEQNN_ERR_FORMAT, "attention: encoder=1 attends over the encoder's outputs "
                            "from a decoder: it belongs after the 'decoder' line");
         if (d.encoder && d.causal)
             return mf_fail(p, SEQNN_ERR_FORMAT, "attention: causal=1 is for self-attention (encoder=0)");
-        if (v[5].given && d.score != SEQNN_SCORE_ADDITIVE)
+        if (v[ATK_ATTN_DIM].given && d.score != SEQNN_SCORE_ADDITIVE)
             return mf_fail(p, SEQNN_ERR_FORMAT, "attention: attn_dim applies to score=additive only");
-        s = mf_api(p, sn, seqnn_model_add_attention(p->model, v[0].s, &d));
+        s = mf_api(p, sn, seqnn_model_add_attention(p->model, v[ATK_NAME].s, &d));
         break;
     }
     case ST_DECODER:
         if (!p->layers)
             return mf_fail(p, SEQNN_ERR_FORMAT, "decoder: the encoder has no layers (add them between "
                            "'input' and 'decoder')");
-        s = mf_api(p, sn, seqnn_model_begin_decoder(p->model, v[0].i));
+        s = mf_api(p, sn, seqnn_model_begin_decoder(p->model, v[DCK_VOCAB].i));
         if (s == SEQNN_OK) {
-            p->stage_vocab = v[0].i;
+            p->stage_vocab = v[DCK_VOCAB].i;
             p->stage_tokens = 1;
             p->stage_layers = 0;
         }

@@ -30,7 +30,8 @@ typedef struct rnn_priv {
     int64_t nl, nd;
     rnn_unit *units;                     /* [nl * nd] */
     rnn_level *levels;                   /* [nl] */
-    fe_tensor iota;                      /* int32 0..B-1: gathers final states into [B, dirs*H] */
+    fe_tensor iota;                      /* int32 0..iota_n-1: gathers final states into [B, dirs*H] */
+    int64_t iota_n;                      /* ids iota holds (it grows with the largest batch) */
     int cur, have_state;
     int dropped;                         /* the last forward applied inter-layer dropout */
 } rnn_priv;
@@ -173,6 +174,24 @@ static fe_tensor *final_state(fe_layer *L, int64_t l, int64_t dir, int stateful)
     return stateful ? &U->st_h[U->final_idx] : &U->hn;
 }
 
+/* Makes p->iota hold 0..B-1 (at least): written only when B exceeds what it
+ * holds, since it depends on nothing else. */
+static seqnn_status grow_iota(seqnn_model *m, rnn_priv *p, int64_t B)
+{
+    if (B <= p->iota_n)
+        return SEQNN_OK;
+    FE_TRY(fe_tensor_ensure_i32(m, &p->iota, B, 1));
+    int32_t *ids = malloc((size_t)B * sizeof *ids);
+    if (!ids)
+        return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
+    for (int64_t b = 0; b < B; b++)
+        ids[b] = (int32_t)b;
+    seqnn_status s = seqnn_buffer_write(m->ctx, p->iota.buf, 0, ids, B);
+    free(ids);
+    p->iota_n = s == SEQNN_OK ? B : 0;
+    return s;
+}
+
 static seqnn_status recurrent_forward(seqnn_model *m, fe_layer *L, const fe_tensor *x, int train)
 {
     rnn_priv *p = L->priv;
@@ -193,7 +212,6 @@ static seqnn_status recurrent_forward(seqnn_model *m, fe_layer *L, const fe_tens
         }
         FE_TRY(fe_tensor_ensure(m, &U->reserve, seqnn_rnn_reserve_count(L->rnn.cell, T, B, H), 1));
     }
-    (void)train;
     const fe_tensor *xin = x;
     int64_t ldx = L->in.n;
     for (int64_t l = 0; l < nl; l++) {
@@ -222,15 +240,7 @@ static seqnn_status recurrent_forward(seqnn_model *m, fe_layer *L, const fe_tens
     }
     if (last) {                          /* y[b, dir*H + j] = h_n(dir)[b, j] */
         FE_TRY(fe_tensor_ensure(m, &L->y, B, nd * H));
-        FE_TRY(fe_tensor_ensure_i32(m, &p->iota, B, 1));
-        int32_t *ids = malloc((size_t)B * sizeof *ids);
-        if (!ids)
-            return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
-        for (int64_t b = 0; b < B; b++)
-            ids[b] = (int32_t)b;
-        seqnn_status s = seqnn_buffer_write(m->ctx, p->iota.buf, 0, ids, B);
-        free(ids);
-        FE_TRY(s);
+        FE_TRY(grow_iota(m, p, B));
         for (int64_t dir = 0; dir < nd; dir++) {
             seqnn_embedding_args g = {.n = B, .vocab = B, .dim = H, .idx = fe_at(&p->iota, 0), .padding_idx = -1,
                                       .weight = fe_at(final_state(L, nl - 1, dir, m->stateful), 0),
@@ -298,5 +308,11 @@ static seqnn_status recurrent_backward(seqnn_model *m, fe_layer *L, const fe_ten
     return SEQNN_OK;
 }
 
-const fe_layer_ops fe_recurrent_ops = {"recurrent", recurrent_build, recurrent_forward, recurrent_backward,
-                                       recurrent_destroy, recurrent_reset};
+const fe_layer_ops fe_recurrent_ops = {
+    .kind = "recurrent",
+    .build = recurrent_build,
+    .forward = recurrent_forward,
+    .backward = recurrent_backward,
+    .destroy = recurrent_destroy,
+    .reset_state = recurrent_reset,
+};

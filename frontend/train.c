@@ -1,167 +1,12 @@
 /* Training and inference: batches to the device, the forward and backward
- * passes over the layers, losses, gradient clipping, optimizers, truncated
- * BPTT state, and sampling from language models. */
+ * passes over the layers, losses, gradient clipping, truncated BPTT state,
+ * and sampling from language models (the optimizers' update is optim.c's). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "fe.h"
 
-
-/* ----------------------------------------------------------- optimizers --- */
-seqnn_optim_desc seqnn_optim_defaults(seqnn_optim_kind kind)
-{
-    seqnn_optim_desc o;
-    memset(&o, 0, sizeof o);
-    o.kind = kind;
-    switch (kind) {
-    case SEQNN_OPTIM_SGD: o.lr = 0.01; break;
-    case SEQNN_OPTIM_RMSPROP: o.lr = 0.01; o.alpha = 0.99; o.eps = 1e-8; break;
-    case SEQNN_OPTIM_ADAM: o.lr = 0.001; o.beta1 = 0.9; o.beta2 = 0.999; o.eps = 1e-8; break;
-    case SEQNN_OPTIM_ADAGRAD: o.lr = 0.01; o.eps = 1e-10; break;
-    default: break;
-    }
-    return o;
-}
-
-static seqnn_status optim_check(const seqnn_optim_desc *o)
-{
-    if ((int)o->kind < 0 || o->kind >= SEQNN_OPTIM_COUNT)
-        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "optimizer: unknown kind %d", (int)o->kind);
-    const double v[] = {o->lr, o->momentum, o->dampening, o->alpha, o->beta1, o->beta2, o->lr_decay,
-                        o->eps, o->weight_decay, o->clip_norm};
-    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
-        if (!isfinite(v[i]) || v[i] < 0)
-            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
-                                   "optimizer: every hyperparameter must be finite and >= 0");
-    if (!(o->lr > 0))
-        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "optimizer: lr must be > 0");
-    if (o->kind == SEQNN_OPTIM_ADAM && (o->beta1 >= 1 || o->beta2 >= 1))
-        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "optimizer: Adam's betas must be in [0, 1)");
-    if (o->kind == SEQNN_OPTIM_RMSPROP && o->alpha > 1)
-        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "optimizer: RMSprop's alpha must be in [0, 1]");
-    if (o->kind == SEQNN_OPTIM_SGD && o->nesterov && (o->momentum <= 0 || o->dampening != 0))
-        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
-                               "optimizer: Nesterov momentum needs momentum > 0 and dampening 0");
-    return SEQNN_OK;
-}
-
-seqnn_status seqnn_model_set_optimizer(seqnn_model *m, const seqnn_optim_desc *o)
-{
-    if (!m || !o)
-        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_set_optimizer: NULL argument");
-    FE_TRY(optim_check(o));
-    seqnn_optim_desc desc = *o;
-    if (!m->built && !m->ctx) {          /* a description: kept for build */
-        m->optim = desc;
-        return SEQNN_OK;
-    }
-    const char *names[3] = {NULL, NULL, NULL};
-    int n = 0;
-    switch (desc.kind) {
-    case SEQNN_OPTIM_SGD:
-        if (desc.momentum > 0)
-            names[n++] = "momentum_buffer";
-        break;
-    case SEQNN_OPTIM_RMSPROP:
-        names[n++] = "square_avg";
-        if (desc.momentum > 0)
-            names[n++] = "momentum_buffer";
-        if (desc.centered)
-            names[n++] = "grad_avg";
-        break;
-    case SEQNN_OPTIM_ADAM:
-        names[n++] = "exp_avg";
-        names[n++] = "exp_avg_sq";
-        if (desc.amsgrad)
-            names[n++] = "max_exp_avg_sq";
-        break;
-    case SEQNN_OPTIM_ADAGRAD: names[n++] = "sum"; break;
-    default: break;
-    }
-    fe_optim_slot slots[3];
-    memset(slots, 0, sizeof slots);
-    seqnn_status s = SEQNN_OK;
-    for (int i = 0; i < n && s == SEQNN_OK && m->total > 0; i++) {
-        slots[i].name = names[i];
-        s = seqnn_buffer_alloc(m->ctx, SEQNN_F32, m->total, &slots[i].buf);
-        if (s == SEQNN_OK)
-            s = seqnn_buffer_fill(m->ctx, slots[i].buf, 0, m->total, 0.0);
-    }
-    if (s != SEQNN_OK) {
-        for (int i = 0; i < n; i++)
-            if (slots[i].buf)
-                seqnn_buffer_free(m->ctx, slots[i].buf);
-        return s;
-    }
-    for (int i = 0; i < m->n_slots; i++)
-        if (m->slots[i].buf)
-            seqnn_buffer_free(m->ctx, m->slots[i].buf);
-    memcpy(m->slots, slots, sizeof slots);
-    m->n_slots = m->total > 0 ? n : 0;
-    m->optim = desc;
-    m->step = 0;
-    return SEQNN_OK;
-}
-
-static seqnn_buffer *slot(const seqnn_model *m, const char *name)
-{
-    for (int i = 0; i < m->n_slots; i++)
-        if (!strcmp(m->slots[i].name, name))
-            return m->slots[i].buf;
-    return NULL;
-}
-
-static seqnn_tref whole(seqnn_buffer *b)
-{
-    return seqnn_at(b, 0);
-}
-
-static seqnn_status optim_step(seqnn_model *m, int64_t step)
-{
-    const seqnn_optim_desc *o = &m->optim;
-    seqnn_tref p = whole(m->pbuf), g = whole(m->gbuf);
-    seqnn_tref none = {NULL, 0};
-    switch (o->kind) {
-    case SEQNN_OPTIM_SGD: {
-        seqnn_sgd_args a = {.n = m->total, .param = p, .grad = g,
-                            .momentum_buf = o->momentum > 0 ? whole(slot(m, "momentum_buffer")) : none,
-                            .lr = o->lr, .momentum = o->momentum, .dampening = o->dampening,
-                            .weight_decay = o->weight_decay, .nesterov = o->nesterov, .step = step};
-        return seqnn_sgd_step(m->ctx, &a);
-    }
-    case SEQNN_OPTIM_RMSPROP: {
-        seqnn_rmsprop_args a = {.n = m->total, .param = p, .grad = g, .square_avg = whole(slot(m, "square_avg")),
-                                .momentum_buf = o->momentum > 0 ? whole(slot(m, "momentum_buffer")) : none,
-                                .grad_avg = o->centered ? whole(slot(m, "grad_avg")) : none,
-                                .lr = o->lr, .alpha = o->alpha, .eps = o->eps, .weight_decay = o->weight_decay,
-                                .momentum = o->momentum, .centered = o->centered};
-        return seqnn_rmsprop_step(m->ctx, &a);
-    }
-    case SEQNN_OPTIM_ADAM: {
-        seqnn_adam_args a = {.n = m->total, .param = p, .grad = g, .exp_avg = whole(slot(m, "exp_avg")),
-                             .exp_avg_sq = whole(slot(m, "exp_avg_sq")),
-                             .max_exp_avg_sq = o->amsgrad ? whole(slot(m, "max_exp_avg_sq")) : none,
-                             .lr = o->lr, .beta1 = o->beta1, .beta2 = o->beta2, .eps = o->eps,
-                             .weight_decay = o->weight_decay, .decoupled = o->decoupled,
-                             .amsgrad = o->amsgrad, .step = step};
-        return seqnn_adam_step(m->ctx, &a);
-    }
-    case SEQNN_OPTIM_ADAGRAD: {
-        seqnn_adagrad_args a = {.n = m->total, .param = p, .grad = g, .sum = whole(slot(m, "sum")),
-                                .lr = o->lr, .lr_decay = o->lr_decay, .weight_decay = o->weight_decay,
-                                .eps = o->eps, .step = step};
-        return seqnn_adagrad_step(m->ctx, &a);
-    }
-    default:
-        return seqnn_set_error(NULL, SEQNN_ERR_INTERNAL, "unknown optimizer");
-    }
-}
-
-int64_t seqnn_model_step_count(const seqnn_model *m)
-{
-    return m ? m->step : 0;
-}
 
 /* -------------------------------------------------------------- batches --- */
 static const fe_layer *last_layer(const seqnn_model *m)
@@ -192,6 +37,20 @@ static seqnn_status copy_lengths(int32_t **dst, const int32_t *src, int64_t B, i
     if (!*dst)
         return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "batch: out of memory");
     memcpy(*dst, src, (size_t)B * sizeof **dst);
+    return SEQNN_OK;
+}
+
+/* Makes the host scratch of the loss targets hold at least rows ids (kept
+ * across steps: it grows with the largest batch and is freed with the model). */
+static seqnn_status grow_host_targets(seqnn_model *m, int64_t rows)
+{
+    if (rows <= m->host_targets_cap)
+        return SEQNN_OK;
+    int32_t *t = realloc(m->host_targets, (size_t)rows * sizeof *t);
+    if (!t)
+        return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "batch: out of memory");
+    m->host_targets = t;
+    m->host_targets_cap = rows;
     return SEQNN_OK;
 }
 
@@ -261,9 +120,8 @@ static seqnn_status set_batch(seqnn_model *m, const seqnn_batch *b, int targets,
     if (!targets)
         return SEQNN_OK;
     if (m->loss == SEQNN_LOSS_XENT) {
-        int32_t *t = malloc((size_t)rows * sizeof *t);
-        if (!t)
-            return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "batch: out of memory");
+        FE_TRY(grow_host_targets(m, rows));
+        int32_t *t = m->host_targets;
         int64_t n = 0;
         for (int64_t r = 0; r < rows; r++) {
             int32_t v = b->targets[r];
@@ -272,11 +130,8 @@ static seqnn_status set_batch(seqnn_model *m, const seqnn_batch *b, int targets,
             t[r] = v;
             n += v != SEQNN_IGNORE_INDEX;
         }
-        seqnn_status s = fe_tensor_ensure_i32(m, &m->targets, rows, 1);
-        if (s == SEQNN_OK)
-            s = seqnn_buffer_write(m->ctx, m->targets.buf, 0, t, rows);
-        free(t);
-        FE_TRY(s);
+        FE_TRY(fe_tensor_ensure_i32(m, &m->targets, rows, 1));
+        FE_TRY(seqnn_buffer_write(m->ctx, m->targets.buf, 0, t, rows));
         *counted = n;
     } else {
         FE_TRY(fe_tensor_ensure(m, &m->values, rows, out->out.n));
@@ -316,7 +171,8 @@ static seqnn_status forward(seqnn_model *m, int train)
     return SEQNN_OK;
 }
 
-static seqnn_status loss_forward(seqnn_model *m, double *loss)
+/* Computes the loss into scalars[0] (read it with read_scalars). */
+static seqnn_status loss_forward(seqnn_model *m)
 {
     fe_layer *L = &m->layers[m->n_layers - 1];
     seqnn_tref lo = fe_at(&m->scalars, 0);
@@ -330,9 +186,17 @@ static seqnn_status loss_forward(seqnn_model *m, double *loss)
                              .reduction = SEQNN_REDUCE_MEAN, .loss = lo};
         FE_TRY(m->loss == SEQNN_LOSS_MSE ? seqnn_mse_forward(m->ctx, &a) : seqnn_bce_forward(m->ctx, &a));
     }
-    float v;
-    FE_TRY(seqnn_buffer_read(m->ctx, m->scalars.buf, 0, &v, 1));
-    *loss = v;
+    return SEQNN_OK;
+}
+
+/* Reads scalars[0, n) (the loss, then the gradient's sum of squares) with
+ * one blocking read. */
+static seqnn_status read_scalars(seqnn_model *m, int n, double *out)
+{
+    float v[2];
+    FE_TRY(seqnn_buffer_read(m->ctx, m->scalars.buf, 0, v, n));
+    for (int i = 0; i < n; i++)
+        out[i] = v[i];
     return SEQNN_OK;
 }
 
@@ -408,29 +272,34 @@ seqnn_status seqnn_model_train_step(seqnn_model *m, const seqnn_batch *b, seqnn_
     seqnn_step_result res = {0, 0, 0, 0};
     FE_TRY(set_batch(m, b, 1, &res.count));
     FE_TRY(forward(m, 1));
-    FE_TRY(loss_forward(m, &res.loss));
+    FE_TRY(loss_forward(m));
+    FE_TRY(backward(m));
+    /* The loss and the gradient's sum of squares in one read; nothing is
+     * updated before both are known to be finite. */
+    double v[2] = {0, 0};
+    if (m->total > 0) {
+        seqnn_sumsq_args sq = {.n = m->total, .x = seqnn_at(m->gbuf, 0), .result = fe_at(&m->scalars, 1),
+                               .flags = SEQNN_FLAG_OVERWRITE};
+        FE_TRY(seqnn_sumsq(m->ctx, &sq));
+    }
+    FE_TRY(read_scalars(m, m->total > 0 ? 2 : 1, v));
+    res.loss = v[0];
     if (!isfinite(res.loss))
         return seqnn_set_error(NULL, SEQNN_ERR_NUMERIC,
                                "training step %lld: the loss is %g; parameters and optimizer state unchanged",
                                (long long)m->step + 1, res.loss);
-    FE_TRY(backward(m));
     if (m->total > 0) {
-        seqnn_sumsq_args sq = {.n = m->total, .x = whole(m->gbuf), .result = fe_at(&m->scalars, 1),
-                               .flags = SEQNN_FLAG_OVERWRITE};
-        FE_TRY(seqnn_sumsq(m->ctx, &sq));
-        float ss;
-        FE_TRY(seqnn_buffer_read(m->ctx, m->scalars.buf, 1, &ss, 1));
-        res.grad_norm = sqrt((double)ss);
+        res.grad_norm = sqrt(v[1]);
         if (!isfinite(res.grad_norm))
             return seqnn_set_error(NULL, SEQNN_ERR_NUMERIC,
                                    "training step %lld: the gradient norm is %g; parameters and optimizer state unchanged",
                                    (long long)m->step + 1, res.grad_norm);
         if (m->optim.clip_norm > 0) {
-            seqnn_clip_args c = {.n = m->total, .x = whole(m->gbuf), .sumsq = fe_at(&m->scalars, 1),
+            seqnn_clip_args c = {.n = m->total, .x = seqnn_at(m->gbuf, 0), .sumsq = fe_at(&m->scalars, 1),
                                  .max_norm = m->optim.clip_norm};
             FE_TRY(seqnn_clip_scale(m->ctx, &c));
         }
-        FE_TRY(optim_step(m, m->step + 1));
+        FE_TRY(fe_optim_step(m, m->step + 1));
     }
     m->step++;
     if (r)
@@ -443,7 +312,8 @@ seqnn_status seqnn_model_evaluate(seqnn_model *m, const seqnn_batch *b, seqnn_st
     seqnn_step_result res = {0, 0, 0, 0};
     FE_TRY(set_batch(m, b, 1, &res.count));
     FE_TRY(forward(m, 0));
-    FE_TRY(loss_forward(m, &res.loss));
+    FE_TRY(loss_forward(m));
+    FE_TRY(read_scalars(m, 1, &res.loss));
     if (m->loss == SEQNN_LOSS_XENT)
         FE_TRY(count_correct(m, &res.correct));
     if (r)
@@ -566,6 +436,7 @@ seqnn_status fe_loss_and_grad(seqnn_model *m, const seqnn_batch *b, int train, d
     int64_t counted = 0;
     FE_TRY(set_batch(m, b, 1, &counted));
     FE_TRY(forward(m, train));
-    FE_TRY(loss_forward(m, loss));
+    FE_TRY(loss_forward(m));
+    FE_TRY(read_scalars(m, 1, loss));
     return backward(m);
 }

@@ -115,7 +115,7 @@ seqnn_status seqnn_model_load_vectors(seqnn_model *m, const char *layer, const c
             break;
         }
         int64_t id = find_token(tokens, order, vocab, tok);
-        if (id >= 0 && id != L->padding_idx) {
+        if (id >= 0 && id != L->emb.padding_idx) {
             memcpy(w + id * dim, vec, (size_t)dim * sizeof *vec);
             hits++;
         }

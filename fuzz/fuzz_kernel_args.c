@@ -214,7 +214,7 @@ typedef struct fz_buf {
 
 typedef struct fz_state {
     fz_buf bufs[FZ_NBUF];
-    int32_t *host[2];              /* rnn lengths, attention key_lengths */
+    int32_t *host[2];              /* rnn and maxpool lengths, attention key_lengths */
     int64_t host_n[2];
 } fz_state;
 
@@ -397,6 +397,13 @@ static void v_seqnn_maxpool_args(fz_io *io, seqnn_maxpool_args *a)
     io_flags(io, &a->flags);
 }
 
+static void v_seqnn_maxpool_lengths_args(fz_io *io, seqnn_maxpool_lengths_args *a)
+{
+    v_seqnn_maxpool_args(io, &a->pool);
+    io_host(io, &a->lengths, a->pool.batch, 0);
+    io_flags(io, &a->flags);
+}
+
 static void v_seqnn_attention_args(fz_io *io, seqnn_attention_args *a)
 {
     IO_ENUM(io, a->score);
@@ -508,6 +515,10 @@ static double w_seqnn_conv1d_args(const seqnn_conv1d_args *a)
 static double w_seqnn_maxpool_args(const seqnn_maxpool_args *a)
 {
     return w_pos(a->batch) * w_pos(a->channels) * w_pos(a->len);
+}
+static double w_seqnn_maxpool_lengths_args(const seqnn_maxpool_lengths_args *a)
+{
+    return w_seqnn_maxpool_args(&a->pool);
 }
 static double w_seqnn_attention_args(const seqnn_attention_args *a)
 {
@@ -896,6 +907,15 @@ int main(int argc, char **argv)
                 a->y = T(&s, 1, 0); a->y_sb = 3 + variant; a->y_sc = 1;
                 a->argmax = T(&s, 6, 0); a->dy = T(&s, 2, 0); a->dx = T(&s, 3, 0);
                 if (id == SEQNN_KERNEL_maxpool_backward) a->flags = bw;
+                break;
+            }
+            case SEQNN_KERNEL_maxpool_lengths_forward: {
+                seqnn_maxpool_args *a = &u.maxpool_lengths_forward.pool;
+                a->batch = 3; a->channels = 2; a->len = 3;
+                a->x = T(&s, 0, 0); a->x_sb = 6; a->x_sc = 1; a->x_sl = 2;
+                a->y = T(&s, 1, 0); a->y_sb = 2 + variant; a->y_sc = 1;
+                a->argmax = T(&s, 6, 0);
+                u.maxpool_lengths_forward.lengths = variant ? NULL : lengths;
                 break;
             }
             case SEQNN_KERNEL_attention_forward: case SEQNN_KERNEL_attention_backward: {

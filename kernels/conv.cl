@@ -1,5 +1,6 @@
 /* conv.cl: 1-D cross-correlation (stride, padding, dilation) with its three
- * backward parts, and max-over-time pooling. One item per output element;
+ * backward parts, and max-over-time pooling (over every position, or the
+ * first lengths[b] of row b). One item per output element;
  * sums run in a fixed order. */
 
 __kernel void conv1d_forward(__global const float *x, long x_off, long x_sb, long x_sc, long x_sl,
@@ -123,4 +124,31 @@ __kernel void maxpool_backward(__global const float *dy, long dy_off, long y_sb,
     int a = am[am_off + g];
     if (a >= 0 && a < len)
         dr[a * x_sl] += dy[dy_off + b * y_sb + c * y_sc];
+}
+
+/* y[b, c] = max_l x[b, c, l] over the first lens[b] positions of row b (every
+ * position when lens is absent), argmax = the first l attaining it; a NaN is
+ * the maximum and the first NaN wins */
+__kernel void maxpool_lengths_forward(__global const float *x, long x_off, long x_sb, long x_sc, long x_sl,
+                                      __global float *y, long y_off, long y_sb, long y_sc,
+                                      __global int *am, long am_off, __global const int *lens, long lens_off,
+                                      long batch, long ch, long len)
+{
+    long g = GID();
+    if (g >= batch * ch)
+        return;
+    long b = g / ch, c = g % ch;
+    long n = HAS(lens_off) ? (long)lens[lens_off + b] : len;
+    __global const float *xr = x + x_off + b * x_sb + c * x_sc;
+    float m = xr[0];
+    int best = 0;
+    for (long l = 1; l < n && !isnan(m); l++) {
+        float v = xr[l * x_sl];
+        if (v > m || isnan(v)) {
+            m = v;
+            best = (int)l;
+        }
+    }
+    y[y_off + b * y_sb + c * y_sc] = m;
+    am[am_off + g] = best;
 }

@@ -11,7 +11,8 @@
 add_executable(test_interop "${CMAKE_CURRENT_LIST_DIR}/test_interop.c")
 target_link_libraries(test_interop PRIVATE seqnn m)
 target_include_directories(test_interop PRIVATE "${PROJECT_SOURCE_DIR}/include")
-target_compile_definitions(test_interop PRIVATE SEQNN_INTEROP_DATA="${CMAKE_CURRENT_LIST_DIR}/interop/data")
+target_compile_definitions(test_interop PRIVATE SEQNN_INTEROP_DATA="${CMAKE_CURRENT_LIST_DIR}/interop/data"
+                           SEQNN_INTEROP_MODELS="${CMAKE_CURRENT_LIST_DIR}/interop/models")
 set_target_properties(test_interop PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
 add_dependencies(test_interop seqnn-plugins)
 

@@ -1,13 +1,14 @@
-/* PyTorch interoperability, both directions, on every
- * plugin that can run here (ref always; others with a score > 0).
+/* PyTorch interoperability, both directions, on every plugin that can run
+ * here (ref always; others with a score > 0).
  *
  * PyTorch -> seqnn: tests/interop/data holds, per model, NAME.pt.safetensors
  * (a PyTorch state_dict) and NAME.io.safetensors (inputs, PyTorch's outputs,
  * loss, gradients, and the parameters after a few torch.optim steps), written
- * by tests/interop/torch_models.py export. The io file's "seqnn.spec"
- * describes the model; this test builds it through the public API
- * (seqnn_model_input_* / seqnn_model_add_* / seqnn_model_build), loads the
- * state_dict with seqnn_model_load and checks
+ * by tests/interop/torch_models.py export. The model is the model file
+ * tests/interop/models/NAME.seqnn (docs/model-files.md), from which
+ * torch_models.py builds the PyTorch twin; this test reads it with
+ * seqnn_modelfile_load, builds it, loads the state_dict with seqnn_model_load
+ * and checks
  *   - the loaded parameters equal the file's values bit for bit;
  *   - seqnn_model_predict against PyTorch's float32 output;
  *   - seqnn_model_evaluate's loss against PyTorch's;
@@ -63,10 +64,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "seqnn/model.h"
+#include "seqnn/modelfile.h"
 #include "seqnn/safetensors.h"
 
 #ifndef SEQNN_INTEROP_DATA
 #error "SEQNN_INTEROP_DATA (the directory of the exported files) must be defined"
+#endif
+#ifndef SEQNN_INTEROP_MODELS
+#error "SEQNN_INTEROP_MODELS (the directory of the model files) must be defined"
 #endif
 
 #define BUDGET_OUT 1e-5
@@ -79,135 +84,46 @@ static int failures;
 
 #define FAIL(...) do { failures++; printf("FAIL "); printf(__VA_ARGS__); printf("\n"); } while (0)
 
-/* ------------------------------------------------------------ spec --- */
-typedef struct spec_info {
+/* ------------------------------------------------------------ models --- */
+/* What the test needs of a model beyond the public API's accessors: its
+ * input (token ids or features, and their range) and its loss. */
+typedef struct model_info {
     int tokens;                          /* token input (else features) */
     int64_t n_in;                        /* vocabulary or feature size */
     seqnn_loss_kind loss;
-    int dropout;                         /* has dropout (training differs from PyTorch's RNG) */
-} spec_info;
+} model_info;
 
-static int parse_act(const char *s, seqnn_act *a)
+/* Reads SEQNN_INTEROP_MODELS/NAME.seqnn (the model file both sides read) and
+ * builds it on ctx; the input's kind and size come from the io file's inputs
+ * (features: their last dimension; tokens: the vocabulary of the embedding
+ * every token model begins with, parameter 0). NULL and a reason on failure. */
+static seqnn_model *load_model(const char *name, const seqnn_safetensors *io, seqnn_context *ctx,
+                               model_info *mi, char *why, size_t wsz)
 {
-    static const char *names[] = {"sigmoid", "tanh", "hardtanh", "relu", "leaky_relu", "swish"};
-    for (int i = 0; i < SEQNN_ACT_COUNT && i < 6; i++)
-        if (!strcmp(s, names[i])) {
-            *a = (seqnn_act)i;
-            return 0;
-        }
-    return -1;
-}
-
-static int parse_cell(const char *s, seqnn_cell *c)
-{
-    static const struct { const char *name; seqnn_cell cell; } cells[] = {
-        {"rnn_tanh", SEQNN_CELL_RNN_TANH}, {"rnn_relu", SEQNN_CELL_RNN_RELU},
-        {"lstm", SEQNN_CELL_LSTM}, {"gru", SEQNN_CELL_GRU}};
-    for (size_t i = 0; i < sizeof cells / sizeof cells[0]; i++)
-        if (!strcmp(s, cells[i].name)) {
-            *c = cells[i].cell;
-            return 0;
-        }
-    return -1;
-}
-
-/* One spec item (tests/interop/torch_models.py's grammar) added to m. */
-static seqnn_status add_item(seqnn_model *m, const char *it, spec_info *si, char *why, size_t wsz)
-{
-    char kind[32], name[96], word[32], list[128];
-    long long a, b;
-    int i1, i2, i3;
-    double x;
-    if (sscanf(it, "%31s", kind) != 1)
-        goto bad;
-    if (!strcmp(kind, "tokens") || !strcmp(kind, "features")) {
-        if (sscanf(it, "%*s %lld", &a) != 1)
-            goto bad;
-        si->tokens = kind[0] == 't';
-        si->n_in = a;
-        return si->tokens ? seqnn_model_input_tokens(m, a) : seqnn_model_input_features(m, a);
-    }
-    if (!strcmp(kind, "embedding") && sscanf(it, "%*s %95s %lld %d", name, &a, &i1) == 3)
-        return seqnn_model_add_embedding(m, name, a, i1);
-    if (!strcmp(kind, "dense") && sscanf(it, "%*s %95s %lld", name, &a) == 2)
-        return seqnn_model_add_dense(m, name, a);
-    if (!strcmp(kind, "activation") && sscanf(it, "%*s %31s %lf", word, &x) == 2) {
-        seqnn_act act;
-        if (parse_act(word, &act))
-            goto bad;
-        return seqnn_model_add_activation(m, act, x);
-    }
-    if (!strcmp(kind, "dropout") && sscanf(it, "%*s %lf", &x) == 1) {
-        si->dropout = 1;
-        return seqnn_model_add_dropout(m, x);
-    }
-    if (!strcmp(kind, "recurrent") &&
-        sscanf(it, "%*s %95s %31s %lld %lld %d %lf %d", name, word, &a, &b, &i1, &x, &i2) == 7) {
-        seqnn_recurrent_desc d = {.hidden = a, .layers = b, .bidirectional = i1, .dropout = x, .last = i2};
-        if (parse_cell(word, &d.cell))
-            goto bad;
-        si->dropout |= x > 0 && b > 1;
-        return seqnn_model_add_recurrent(m, name, &d);
-    }
-    if (!strcmp(kind, "conv1d_bank") && sscanf(it, "%*s %95s %lld %31s %127s", name, &a, word, list) == 4) {
-        seqnn_act act;
-        int64_t widths[8];
-        int n = 0;
-        if (parse_act(word, &act))
-            goto bad;
-        for (char *p = list; *p && n < 8;) {
-            widths[n++] = strtoll(p, &p, 10);
-            if (*p == ',')
-                p++;
-            else if (*p)
-                goto bad;
-        }
-        return seqnn_model_add_conv1d_bank(m, name, a, n, widths, act);
-    }
-    if (!strcmp(kind, "attention") && sscanf(it, "%*s %95s %d %d", name, &i1, &i3) == 3) {
-        seqnn_attention_desc d = {.score = SEQNN_SCORE_SCALED_DOT, .heads = i1, .causal = i3};
-        return seqnn_model_add_attention(m, name, &d);
-    }
-    if (!strcmp(kind, "loss") && sscanf(it, "%*s %31s", word) == 1) {
-        si->loss = !strcmp(word, "xent") ? SEQNN_LOSS_XENT : !strcmp(word, "mse") ? SEQNN_LOSS_MSE
-                 : !strcmp(word, "bce") ? SEQNN_LOSS_BCE : SEQNN_LOSS_COUNT;
-        if (si->loss == SEQNN_LOSS_COUNT)
-            goto bad;
-        return seqnn_model_set_loss(m, si->loss);
-    }
-bad:
-    snprintf(why, wsz, "cannot parse spec item '%s'", it);
-    return SEQNN_ERR_INVALID_ARG;
-}
-
-/* Builds the model a spec describes on ctx; NULL and a reason on failure. */
-static seqnn_model *build_spec(const char *spec, seqnn_context *ctx, spec_info *si, char *why, size_t wsz)
-{
+    char path[1024];
     seqnn_model *m = NULL;
-    memset(si, 0, sizeof *si);
-    if (seqnn_model_create(&m)) {
-        snprintf(why, wsz, "create: %s", seqnn_last_error());
+    snprintf(path, sizeof path, "%s/%s.seqnn", SEQNN_INTEROP_MODELS, name);
+    if (seqnn_modelfile_load(path, NULL, 0, &m, NULL)) {
+        snprintf(why, wsz, "%s", seqnn_last_error());
         return NULL;
     }
-    size_t len = strlen(spec);
-    char *buf = malloc(len + 1);
-    seqnn_status s = buf ? SEQNN_OK : SEQNN_ERR_NO_MEMORY;
-    why[0] = 0;
-    if (buf)
-        memcpy(buf, spec, len + 1);
-    for (char *p = buf; s == SEQNN_OK && p && *p;) {
-        char *end = strchr(p, ';');
-        if (end)
-            *end = 0;
-        s = add_item(m, p, si, why, wsz);
-        if (s && !why[0])
-            snprintf(why, wsz, "'%s': %s", p, seqnn_last_error());
-        p = end ? end + 1 : NULL;
-    }
-    free(buf);
-    if (s == SEQNN_OK && (s = seqnn_model_build(m, ctx, 1)))
+    if (seqnn_model_build(m, ctx, 1)) {
         snprintf(why, wsz, "build: %s", seqnn_last_error());
-    if (s) {
+        seqnn_model_destroy(m);
+        return NULL;
+    }
+    const seqnn_st_tensor *features = seqnn_safetensors_find(io, "features");
+    seqnn_param_info first;
+    memset(mi, 0, sizeof *mi);
+    mi->loss = seqnn_model_loss(m);
+    mi->tokens = features == NULL;
+    if (features && features->ndim == 3) {
+        mi->n_in = features->shape[2];
+    } else if (mi->tokens && seqnn_model_param(m, 0, &first) == SEQNN_OK && first.ndim == 2) {
+        mi->n_in = first.shape[0];
+    } else {
+        snprintf(why, wsz, "%s.seqnn: cannot tell the input's size (features [T, B, F], or tokens into an "
+                 "embedding)", name);
         seqnn_model_destroy(m);
         return NULL;
     }
@@ -380,20 +296,20 @@ static void batch_link(batch_data *d)
 }
 
 /* The batch stored in an io file. */
-static int batch_from_io(const seqnn_safetensors *io, const spec_info *si, batch_data *d)
+static int batch_from_io(const seqnn_safetensors *io, const model_info *mi, batch_data *d)
 {
     memset(d, 0, sizeof *d);
-    const seqnn_st_tensor *x = seqnn_safetensors_find(io, si->tokens ? "tokens" : "features");
+    const seqnn_st_tensor *x = seqnn_safetensors_find(io, mi->tokens ? "tokens" : "features");
     if (!x || x->ndim < 2)
         return -1;
     d->T = x->shape[0];
     d->B = x->shape[1];
-    if (si->tokens)
+    if (mi->tokens)
         d->tokens = get_i32(io, "tokens");
     else
         d->features = get_f32(io, "features", NULL);
     d->lengths = get_i32(io, "lengths");
-    if (si->loss == SEQNN_LOSS_XENT)
+    if (mi->loss == SEQNN_LOSS_XENT)
         d->targets = get_i32(io, "targets");
     else
         d->values = get_f32(io, "values", NULL);
@@ -409,7 +325,7 @@ static double urand(void)
     return (double)(lcg >> 11) / 9007199254740992.0;
 }
 
-static int batch_random(seqnn_model *m, const spec_info *si, int64_t T, int64_t B, int with_lengths,
+static int batch_random(seqnn_model *m, const model_info *mi, int64_t T, int64_t B, int with_lengths,
                         uint64_t seed, batch_data *d)
 {
     memset(d, 0, sizeof *d);
@@ -421,13 +337,13 @@ static int batch_random(seqnn_model *m, const spec_info *si, int64_t T, int64_t 
     if (seqnn_model_output_shape(m, &seq, &n))
         return -1;
     int64_t rows = seq ? T * B : B;
-    if (si->tokens) {
+    if (mi->tokens) {
         d->tokens = malloc((size_t)(T * B) * sizeof *d->tokens);
         for (int64_t i = 0; d->tokens && i < T * B; i++)
-            d->tokens[i] = (int32_t)(urand() * (double)si->n_in);
+            d->tokens[i] = (int32_t)(urand() * (double)mi->n_in);
     } else {
-        d->features = malloc((size_t)(T * B * si->n_in) * sizeof *d->features);
-        for (int64_t i = 0; d->features && i < T * B * si->n_in; i++)
+        d->features = malloc((size_t)(T * B * mi->n_in) * sizeof *d->features);
+        for (int64_t i = 0; d->features && i < T * B * mi->n_in; i++)
             d->features[i] = (float)(2 * urand() - 1);
     }
     if (with_lengths) {
@@ -435,14 +351,14 @@ static int batch_random(seqnn_model *m, const spec_info *si, int64_t T, int64_t 
         for (int64_t b = 0; d->lengths && b < B; b++)
             d->lengths[b] = b == 0 ? (int32_t)T : 1 + (int32_t)(urand() * (double)T);
     }
-    if (si->loss == SEQNN_LOSS_XENT) {
+    if (mi->loss == SEQNN_LOSS_XENT) {
         d->targets = malloc((size_t)rows * sizeof *d->targets);
         for (int64_t r = 0; d->targets && r < rows; r++)
             d->targets[r] = (int32_t)(urand() * (double)n);
     } else {
         d->values = malloc((size_t)(rows * n) * sizeof *d->values);
         for (int64_t i = 0; d->values && i < rows * n; i++)
-            d->values[i] = si->loss == SEQNN_LOSS_BCE ? (urand() < 0.5 ? 0.0f : 1.0f) : (float)(2 * urand() - 1);
+            d->values[i] = mi->loss == SEQNN_LOSS_BCE ? (urand() < 0.5 ? 0.0f : 1.0f) : (float)(2 * urand() - 1);
     }
     batch_link(d);
     return (d->tokens || d->features) && (!with_lengths || d->lengths) && (d->targets || d->values) ? 0 : -1;
@@ -463,13 +379,13 @@ typedef struct figures {
 } figures;
 
 /* Direction 1 for one model on one context. */
-static void pytorch_to_seqnn(const char *label, seqnn_model *m, const spec_info *si, const seqnn_safetensors *io,
+static void pytorch_to_seqnn(const char *label, seqnn_model *m, const model_info *mi, const seqnn_safetensors *io,
                              const seqnn_safetensors *pt, const char *pt_path, figures *fg)
 {
     batch_data d;
     float *p0 = NULL, *p1 = NULL, *out = NULL, *ref_out = NULL, *loss = NULL;
     double *ref64 = NULL;
-    if (batch_from_io(io, si, &d)) {
+    if (batch_from_io(io, mi, &d)) {
         FAIL("%s: the io file lacks inputs or targets", label);
         goto done;
     }
@@ -642,14 +558,14 @@ done:
 /* The comparison can fail: the first weight matrix after the input (not an
  * embedding) read in the wrong layout (column-major, the classic interop
  * bug) must move the output far outside the budget. */
-static void sensitivity(const char *label, seqnn_model *m, const spec_info *si, const seqnn_safetensors *io,
+static void sensitivity(const char *label, seqnn_model *m, const model_info *mi, const seqnn_safetensors *io,
                         const char *pt_path)
 {
     batch_data d;
     float *w = NULL, *t = NULL, *out = NULL, *ref = NULL;
     double *ref_d = NULL;
     int64_t n = 0, n_ref = 0;
-    if (batch_from_io(io, si, &d) || seqnn_model_load(m, pt_path)) {
+    if (batch_from_io(io, mi, &d) || seqnn_model_load(m, pt_path)) {
         FAIL("%s: sensitivity setup: %s", label, seqnn_last_error());
         goto done;
     }
@@ -697,8 +613,8 @@ done:
 /* Direction 2: train a few steps on new batches, save the checkpoint and an
  * io file with new inputs and seqnn's outputs into work. */
 static void seqnn_to_pytorch(const char *label, const char *model, const char *tag, seqnn_model *m,
-                             const spec_info *si, const seqnn_safetensors *io, const char *spec,
-                             const char *pt_path, const char *work)
+                             const model_info *mi, const seqnn_safetensors *io, const char *pt_path,
+                             const char *work)
 {
     int with_lengths = seqnn_safetensors_find(io, "lengths") != NULL;
     seqnn_optim_desc o = seqnn_optim_defaults(SEQNN_OPTIM_ADAM);
@@ -710,7 +626,7 @@ static void seqnn_to_pytorch(const char *label, const char *model, const char *t
     for (int s = 0; s < 3; s++) {
         batch_data d;
         seqnn_step_result r;
-        if (batch_random(m, si, 6 + s, 5, with_lengths, 1000u + (uint64_t)s, &d) ||
+        if (batch_random(m, mi, 6 + s, 5, with_lengths, 1000u + (uint64_t)s, &d) ||
             seqnn_model_train_step(m, &d.b, &r)) {
             FAIL("%s: training step %d: %s", label, s + 1, seqnn_last_error());
             batch_free(&d);
@@ -725,10 +641,10 @@ static void seqnn_to_pytorch(const char *label, const char *model, const char *t
     snprintf(base, sizeof base, "%s.%s.pt.safetensors", model, tag);
     snprintf(ck, sizeof ck, "%s/%s", work, base);
     snprintf(iop, sizeof iop, "%s/%s.%s.io.safetensors", work, model, tag);
-    const char *meta[] = {"seqnn.spec", spec, NULL};
+    const char *meta[] = {"model", model, NULL};
     seqnn_step_result r;
     int64_t n = 0;
-    if (batch_random(m, si, 8, 3, with_lengths, 77, &d) || (n = output_count(m, &d)) < 1 ||
+    if (batch_random(m, mi, 8, 3, with_lengths, 77, &d) || (n = output_count(m, &d)) < 1 ||
         !(out = malloc((size_t)n * sizeof *out))) {
         FAIL("%s: out of memory", label);
         goto done;
@@ -741,7 +657,7 @@ static void seqnn_to_pytorch(const char *label, const char *model, const char *t
     int seq;
     int64_t width, shp[3];
     seqnn_model_output_shape(m, &seq, &width);
-    int64_t xs[3] = {d.T, d.B, si->n_in}, ls[1] = {d.B}, rows[2] = {d.T, d.B}, one[1] = {d.B};
+    int64_t xs[3] = {d.T, d.B, mi->n_in}, ls[1] = {d.B}, rows[2] = {d.T, d.B}, one[1] = {d.B};
     int nd = 0;
     if (seq)
         shp[nd++] = d.T;
@@ -752,11 +668,11 @@ static void seqnn_to_pytorch(const char *label, const char *model, const char *t
     snprintf(plugin, sizeof plugin, "%s", tag);
     seqnn_status s = seqnn_safetensors_writer_create(&w);
     if (!s)
-        s = si->tokens ? seqnn_safetensors_writer_add(w, "tokens", SEQNN_ST_I32, 2, xs, d.tokens)
+        s = mi->tokens ? seqnn_safetensors_writer_add(w, "tokens", SEQNN_ST_I32, 2, xs, d.tokens)
                        : seqnn_safetensors_writer_add(w, "features", SEQNN_ST_F32, 3, xs, d.features);
     if (!s && d.lengths)
         s = seqnn_safetensors_writer_add(w, "lengths", SEQNN_ST_I32, 1, ls, d.lengths);
-    if (!s && si->loss == SEQNN_LOSS_XENT)
+    if (!s && mi->loss == SEQNN_LOSS_XENT)
         s = seqnn_safetensors_writer_add(w, "targets", SEQNN_ST_I32, seq ? 2 : 1, seq ? rows : one, d.targets);
     else if (!s)
         s = seqnn_safetensors_writer_add(w, "values", SEQNN_ST_F32, nd, shp, d.values);
@@ -764,8 +680,6 @@ static void seqnn_to_pytorch(const char *label, const char *model, const char *t
         s = seqnn_safetensors_writer_add(w, "output", SEQNN_ST_F32, nd, shp, out);
     if (!s)
         s = seqnn_safetensors_writer_add(w, "loss", SEQNN_ST_F32, 0, NULL, &lossf);
-    if (!s)
-        s = seqnn_safetensors_writer_metadata(w, "seqnn.spec", spec);
     if (!s)
         s = seqnn_safetensors_writer_metadata(w, "seqnn.checkpoint", base);
     if (!s)
@@ -868,16 +782,15 @@ int main(int argc, char **argv)
                 seqnn_safetensors_close(io);
                 continue;
             }
-            const char *spec = seqnn_safetensors_metadata(io, "seqnn.spec");
-            spec_info si;
-            seqnn_model *m = spec ? build_spec(spec, ctx, &si, why, sizeof why) : NULL;
+            model_info mi;
+            seqnn_model *m = load_model(names[k], io, ctx, &mi, why, sizeof why);
             if (!m) {
-                FAIL("%s: %s", label, spec ? why : "no seqnn.spec metadata");
+                FAIL("%s: %s", label, why);
             } else {
                 figures fg;
                 memset(&fg, 0, sizeof fg);
                 int before = failures;
-                pytorch_to_seqnn(label, m, &si, io, pt, pt_path, &fg);
+                pytorch_to_seqnn(label, m, &mi, io, pt, pt_path, &fg);
                 printf("%s %s: output %.2e (seqnn vs float64 %.2e, torch float32 vs float64 %.2e), loss %.2e",
                        failures == before ? "ok" : "FAIL", label, fg.out, fg.out64, fg.torch64, fg.loss);
                 if (fg.has_train)
@@ -885,9 +798,9 @@ int main(int argc, char **argv)
                            seqnn_safetensors_metadata(io, "train.steps"), fg.step_loss, fg.update);
                 printf("\n");
                 if (!strcmp(dev.plugin_name, "ref"))
-                    sensitivity(label, m, &si, io, pt_path);
+                    sensitivity(label, m, &mi, io, pt_path);
                 if (work)
-                    seqnn_to_pytorch(label, names[k], tag, m, &si, io, spec, pt_path, work);
+                    seqnn_to_pytorch(label, names[k], tag, m, &mi, io, pt_path, work);
                 seqnn_model_destroy(m);
             }
             seqnn_safetensors_close(io);

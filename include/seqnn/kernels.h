@@ -327,6 +327,23 @@ typedef struct seqnn_maxpool_args {
     uint32_t flags;                      /* backward: SEQNN_FLAG_OVERWRITE */
 } seqnn_maxpool_args;
 
+/* -------------------------------- max-over-time pooling, variable lengths ---
+ * maxpool_forward over the first lengths[b] positions of row b only:
+ * y[b, c] = max_{l < lengths[b]} x[b, c, l], argmax[b*C + c] = the first l
+ * attaining it (a NaN is the maximum, the first NaN wins). Positions at or
+ * past lengths[b] are never read. lengths == NULL: every row has pool.len
+ * positions (maxpool_forward). Each lengths[b] is in [1, pool.len]: a row
+ * keeps at least one position. pool.dy, pool.dx are unused and pool.flags is
+ * 0. The backward is maxpool_backward with the same pool arguments and this
+ * argmax (the max is never at an excluded position, so nothing flows there).
+ * (A conv bank over padded sequences passes each row's count of valid
+ * windows, length - kernel_size + 1, at least 1.) */
+typedef struct seqnn_maxpool_lengths_args {
+    seqnn_maxpool_args pool;             /* batch, channels, len; x, y, argmax as maxpool_forward */
+    const int32_t *lengths;              /* host [batch] or NULL */
+    uint32_t flags;                      /* none defined: 0 */
+} seqnn_maxpool_lengths_args;
+
 /* ------------------------------------------------------------ attention ---
  * For every batch b, head h and query i:
  *   s_ij = score(q_i, k_j);  masked j get weight 0;

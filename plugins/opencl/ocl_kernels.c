@@ -363,6 +363,26 @@ seqnn_status ocl_k_maxpool_forward(const seqnn_call *call, const seqnn_maxpool_a
     return ocl_run(&L, a->batch * a->channels);
 }
 
+/* maxpool_forward over the first lengths[b] positions of row b (uploaded) */
+seqnn_status ocl_k_maxpool_lengths_forward(const seqnn_call *call, const seqnn_maxpool_lengths_args *a)
+{
+    const seqnn_maxpool_args *p = &a->pool;
+    ocl_ref lens = { NULL, -1 };
+    if (a->lengths)
+        OCL_TRY(ocl_upload_ints(call, OCL_S_LENGTHS, a->lengths, p->batch, &lens));
+    ocl_launch L = ocl_begin(call, OCL_K_maxpool_lengths_forward);
+    ocl_strided(&L, p->x, p->x_sb, p->x_sc, p->x_sl);
+    ocl_arg_t(&L, p->y);
+    ocl_arg_long(&L, p->y_sb);
+    ocl_arg_long(&L, p->y_sc);
+    ocl_arg_t(&L, p->argmax);
+    ocl_arg_ref(&L, lens);
+    ocl_arg_long(&L, p->batch);
+    ocl_arg_long(&L, p->channels);
+    ocl_arg_long(&L, p->len);
+    return ocl_run(&L, p->batch * p->channels);
+}
+
 seqnn_status ocl_k_maxpool_backward(const seqnn_call *call, const seqnn_maxpool_args *a)
 {
     ocl_launch L = ocl_begin(call, OCL_K_maxpool_backward);

@@ -260,6 +260,7 @@ const seqnn_plugin_api *seqnn_plugin_entry(void)
     api->adagrad_step = tpl_adagrad_step;
     api->sumsq = tpl_sumsq;
     api->clip_scale = tpl_clip_scale;
+    api->maxpool_lengths_forward = tpl_maxpool_lengths_forward;   /* kernels/conv.c */
 
     /* Queries (ABI 1.1). */
     api->structure = tpl_structure;

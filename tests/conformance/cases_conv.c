@@ -634,3 +634,144 @@ void cf_test_maxpool_backward(cf_run *r)
     conv_pool_bad_argmax(r, 5);
     conv_pool_bad_argmax(r, -1);
 }
+
+/* ----------------------------------------------- maxpool with lengths --- */
+
+/* Random lengths in [1, len] for every row (the first row keeps all of len). */
+static void conv_pool_lengths(cf_run *r, const conv_pool_shape *s, int32_t *lengths)
+{
+    int64_t b;
+    for (b = 0; b < s->batch; b++)
+        lengths[b] = b == 0 ? (int32_t)s->len : (int32_t)cf_randint(r, 1, s->len);
+}
+
+/* Replaces pc's x by a copy whose positions at or past lengths[b] hold
+ * `excluded` (3, above every pooled value, or NaN, which would win): a kernel
+ * that reads one of them gets another max than the oracle. */
+static void conv_pool_exclude(cf_run *r, conv_pool_case *pc, const int32_t *lengths, double excluded)
+{
+    const seqnn_maxpool_args *a = &pc->args;
+    const double *old = cf_values(pc->x);
+    double *v = malloc((size_t)(pc->xl.count > 0 ? pc->xl.count : 1) * sizeof *v);
+    int64_t b, c, l;
+    if (!old || !v) {
+        free(v);
+        cf_fail(r, "setting up x: out of memory");
+        return;
+    }
+    memcpy(v, old, (size_t)pc->xl.count * sizeof *v);
+    for (b = 0; b < a->batch; b++)
+        for (c = 0; c < a->channels; c++)
+            for (l = lengths[b]; l < a->len; l++)
+                v[b * a->x_sb + c * a->x_sc + l * a->x_sl] = excluded;
+    pc->x = cf_in_values(r, "x", pc->xl.count, v);
+    pc->args.x = cf_ref(pc->x);
+    free(v);
+}
+
+/* Bad lengths and pool arguments, each one defect away from a valid call
+ * (B=3 C=3 L=10, x time-major, y a slice of a concatenated row), and the
+ * exact extents, which are maxpool_forward's. */
+static void conv_pool_lengths_rejects(cf_run *r)
+{
+    static const conv_pool_shape s = {3, 3, 10};
+    const seqnn_kernel_id id = SEQNN_KERNEL_maxpool_lengths_forward;
+    int32_t lengths[3] = {10, 1, 4}, zero[3] = {10, 0, 4}, past[3] = {10, 11, 4};
+    conv_pool_case pc;
+    seqnn_maxpool_lengths_args a = {0}, bad;
+    cf_begin(r, "argument checks");
+    conv_pool_make(r, &pc, &s, CONV_LBC, 1, CONV_VALUES_RANDOM);
+    a.pool = pc.args;
+    a.lengths = lengths;
+    cf_call(r, id, &a);                  /* the valid call itself */
+    bad = a; bad.lengths = zero;         cf_expect_rejected(r, id, &bad, "lengths[1] = 0");
+    bad = a; bad.lengths = past;         cf_expect_rejected(r, id, &bad, "lengths[1] = len + 1");
+    bad = a; bad.flags = 1;              cf_expect_rejected(r, id, &bad, "unknown flags");
+    bad = a; bad.pool.flags = 1;         cf_expect_rejected(r, id, &bad, "pool.flags = 1");
+    bad = a; bad.pool.len = 0;           cf_expect_rejected(r, id, &bad, "len = 0");
+    bad = a; bad.pool.channels = 0;      cf_expect_rejected(r, id, &bad, "channels = 0");
+    bad = a; bad.pool.argmax = a.pool.x; cf_expect_rejected(r, id, &bad, "a float32 argmax");
+    bad = a; bad.pool.y.buf = NULL;      cf_expect_rejected(r, id, &bad, "a missing y");
+    bad = a; cf_expect_extent(r, id, &bad, &bad.pool.x, SEQNN_F32, pc.xl.count, "x");
+    bad = a; cf_expect_extent(r, id, &bad, &bad.pool.y, SEQNN_F32, (s.batch - 1) * (s.channels + 7) + s.channels,
+                              "y");
+    bad = a; cf_expect_extent(r, id, &bad, &bad.pool.argmax, SEQNN_I32, s.batch * s.channels, "argmax");
+    cf_end(r);
+}
+
+/* Finite differences through maxpool_backward (the backward of this
+ * forward) on inputs without near-ties, the gradient of every excluded
+ * position 0. The arguments begin with pool, so they serve both kernels. */
+static void conv_pool_lengths_gradchecks(cf_run *r)
+{
+    int i;
+    for (i = 0; i < CONV_NPOOL; i++) {
+        const conv_pool_shape *s = &conv_pool_shapes[i];
+        const int xk = (i + 1) % CONV_LAYOUTS, concat = (i + 1) % 2;
+        int32_t lengths[8];
+        conv_pool_case pc;
+        seqnn_maxpool_lengths_args a = {0};
+        cf_tensor *dy, *dx;
+        if (s->batch * s->channels * s->len > 5000)
+            continue;
+        cf_begin(r, "gradcheck B=%lld C=%lld L=%lld x=%s y=%s", (long long)s->batch, (long long)s->channels,
+                 (long long)s->len, conv_layout_name[xk], concat ? "concat-slice" : "dense");
+        conv_pool_make(r, &pc, s, xk, concat, CONV_VALUES_DISTINCT);
+        conv_pool_lengths(r, s, lengths);
+        conv_pool_exclude(r, &pc, lengths, 3.0);
+        conv_pool_add_grads(r, &pc, 0, &a.pool, &dy, &dx);
+        a.lengths = lengths;
+        {
+            cf_tensor *const inputs[1] = {pc.x}, *const grads[1] = {dx};
+            cf_tensor *const outs[1] = {pc.y}, *const douts[1] = {dy};
+            cf_gradcheck(r, SEQNN_KERNEL_maxpool_lengths_forward, SEQNN_KERNEL_maxpool_backward, &a,
+                         1, inputs, grads, 1, outs, douts);
+        }
+        cf_end(r);
+    }
+}
+
+/* y = max over the first lengths[b] positions, argmax = its first position:
+ * every shape and x layout, lengths NULL or random, excluded positions 3 or
+ * NaN (never read), y dense or a concatenated slice, random values or ties;
+ * then maxpool_backward from the plugin's own argmax, finite differences and
+ * the argument checks. A max is exact, so k = 1. */
+void cf_test_maxpool_lengths_forward(cf_run *r)
+{
+    int i, xk, mode;
+    conv_pool_lengths_rejects(r);
+    for (i = 0; i < CONV_NPOOL; i++) {
+        const conv_pool_shape *s = &conv_pool_shapes[i];
+        for (xk = 0; xk < CONV_LAYOUTS; xk++) {
+            for (mode = 0; mode < 3; mode++) {   /* 0: lengths NULL, 1: excluded 3, 2: excluded NaN */
+                const int concat = (xk + mode) % 2, ties = (xk + i) % 2;
+                int32_t lengths[8];
+                conv_pool_case pc;
+                seqnn_maxpool_lengths_args a = {0};
+                cf_begin(r, "B=%lld C=%lld L=%lld x=%s y=%s values=%s lengths=%s", (long long)s->batch,
+                         (long long)s->channels, (long long)s->len, conv_layout_name[xk],
+                         concat ? "concat-slice" : "dense", ties ? "ties" : "random",
+                         mode == 0 ? "none" : mode == 1 ? "random (3 past them)" : "random (NaN past them)");
+                conv_pool_make(r, &pc, s, xk, concat, ties ? CONV_VALUES_TIES : CONV_VALUES_RANDOM);
+                if (mode > 0) {
+                    conv_pool_lengths(r, s, lengths);
+                    conv_pool_exclude(r, &pc, lengths, mode == 1 ? 3.0 : (double)NAN);
+                    a.lengths = lengths;
+                }
+                a.pool = pc.args;
+                if (mode == 1) {         /* then the backward from this argmax */
+                    seqnn_maxpool_args bwd;
+                    cf_tensor *dy, *dx;
+                    conv_pool_add_grads(r, &pc, xk % 2, &bwd, &dy, &dx);
+                    cf_call(r, SEQNN_KERNEL_maxpool_lengths_forward, &a);
+                    cf_call(r, SEQNN_KERNEL_maxpool_backward, &bwd);
+                    cf_compare(r, 1);
+                } else {
+                    cf_check(r, SEQNN_KERNEL_maxpool_lengths_forward, &a, 1);
+                }
+                cf_end(r);
+            }
+        }
+    }
+    conv_pool_lengths_gradchecks(r);
+}

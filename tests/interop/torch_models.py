@@ -1,11 +1,11 @@
 #!/usr/bin/python3
 """PyTorch interoperability of seqnn models, both directions.
 
-Each model of MODELS is described by a spec string that both sides read: this
-script builds the equivalent torch.nn.Module from it (attributes named as
-seqnn's layers, so state_dict keys are seqnn's parameter names), and
-tests/test_interop.c builds the seqnn model from it through the public API
-(seqnn_model_input_* / seqnn_model_add_* / seqnn_model_build).
+Each model of MODELS is the seqnn model file models/NAME.seqnn next to this
+script (docs/model-files.md), which both sides read: this script builds the
+equivalent torch.nn.Module from it (attributes named as seqnn's layers, so
+state_dict keys are seqnn's parameter names), and tests/test_interop.c reads
+it with seqnn_modelfile_load.
 
   export [DIR [SEED]]
                  PyTorch -> seqnn. For each model writes DIR/NAME.pt.safetensors
@@ -17,7 +17,8 @@ tests/test_interop.c builds the seqnn model from it through the public API
                  tests/interop/data next to this script.
   check FILE...  seqnn -> PyTorch. Each FILE is an io file written by
                  test_interop (NAME.PLUGIN.io.safetensors); its "seqnn.checkpoint"
-                 metadata names the checkpoint seqnn_model_save wrote. Loads it
+                 metadata names the checkpoint seqnn_model_save wrote, its
+                 "model" the model file. Loads the checkpoint
                  into the module (strict: every key, every shape; optimizer state
                  "optim.*" is checked against the parameters and left aside),
                  runs the stored inputs and compares with seqnn's outputs and
@@ -33,18 +34,10 @@ The output is deterministic (fixed seeds, sorted JSON keys): on the same
 PyTorch a rerun leaves `git status` clean. Stale files of models no longer in
 MODELS are removed. Rebuild nothing: test_interop reads the files at run time.
 
-Spec grammar (";"-separated, one layer per item, in order):
-  tokens V | features F                       the input (first item)
-  embedding NAME DIM PADDING_IDX              nn.Embedding (padding -1: none)
-  dense NAME OUT                              nn.Linear
-  activation ACT ALPHA                        sigmoid tanh hardtanh relu leaky_relu swish
-  dropout P                                   nn.Dropout (eval mode: identity)
-  recurrent NAME CELL H LAYERS BIDIR DROPOUT LAST
-                                              CELL rnn_tanh rnn_relu lstm gru; LAST 1:
-                                              many-to-one (h_n of the top layer)
-  conv1d_bank NAME FILTERS ACT W1,W2,...      nn.ModuleList of nn.Conv1d, max over time
-  attention NAME HEADS CAUSAL                 nn.MultiheadAttention (self-attention)
-  loss xent|mse|bce                           the last item
+The model files use the statements (and keys) the twins cover: input, embedding,
+dense, activation, dropout, lstm, gru (not classic), rnn, conv1d_bank,
+attention (self-attention with the scaled dot product), loss. The optimizer of
+the training check is in MODELS, as torch.optim names it.
 """
 import json
 import os
@@ -70,9 +63,11 @@ except ImportError as e:                       # pragma: no cover - depends on t
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "data")
+MODEL_FILES = os.path.join(HERE, "models")
 
 # --------------------------------------------------------------- the models
-# name -> spec, batch shape, whether the batch has lengths, the optimizer of
+# name (the model file models/NAME.seqnn) -> batch shape, whether the batch
+# has lengths, the optimizer of
 # the training check (torch.optim names and arguments; None: no training check,
 # e.g. a model with dropout, whose masks cannot match PyTorch's RNG).
 # Adam, AdamW, RMSprop and Adagrad divide each element's step by the root of
@@ -89,50 +84,37 @@ MODELS = {
     # Tagger: stacked bidirectional LSTM over embeddings (padding row),
     # variable lengths, one label per position.
     "lstm_tagger": dict(
-        spec="tokens 13;embedding embed 8 0;recurrent lstm lstm 6 2 1 0 0;dense fc 5;loss xent",
         T=7, B=4, lengths=True,
         optim=dict(kind="sgd", lr=0.1, momentum=0.9, nesterov=1, weight_decay=1e-3, clip_norm=0.5)),
     # Language model: LSTM, dropout layers and inter-layer dropout (eval mode).
     "lstm_lm_dropout": dict(
-        spec="tokens 11;embedding embed 6 -1;dropout 0.3;recurrent lstm lstm 9 2 0 0.25 0;dropout 0.2;"
-             "dense fc 11;loss xent",
         T=9, B=3, lengths=False, optim=None),
     # Classifier: bidirectional GRU, many-to-one, variable lengths.
     "gru_classifier": dict(
-        spec="tokens 17;embedding embed 7 0;recurrent gru gru 5 2 1 0 1;dense fc 4;loss xent",
         T=8, B=5, lengths=True,
         optim=dict(kind="adam", lr=0.01, beta1=0.9, beta2=0.999, eps=1e-3, weight_decay=1e-2, amsgrad=1)),
     # Classifier with dropout everywhere (eval only).
     "gru_classifier_dropout": dict(
-        spec="tokens 10;embedding embed 5 -1;dropout 0.5;recurrent gru gru 6 2 0 0.4 1;dropout 0.1;dense fc 3;"
-             "loss xent",
         T=6, B=4, lengths=True, optim=None),
     # Regressor: features, dense + activation, relu RNN many-to-one, MSE.
     "rnn_relu_regressor": dict(
-        spec="features 3;dense proj 8;activation tanh 0;recurrent rnn rnn_relu 9 1 0 0 1;dense fc 2;loss mse",
         T=10, B=4, lengths=True,
         optim=dict(kind="rmsprop", lr=0.01, alpha=0.9, eps=1e-3, weight_decay=1e-3, momentum=0.5, centered=1)),
     # Multi-label tagger: bidirectional tanh RNN, leaky relu, BCE with logits.
     "rnn_tanh_bce": dict(
-        spec="features 4;recurrent rnn rnn_tanh 5 2 1 0 0;dense hidden 6;activation leaky_relu 0.1;"
-             "dense fc 3;loss bce",
         T=5, B=3, lengths=False,
         optim=dict(kind="adagrad", lr=0.05, lr_decay=0.01, weight_decay=1e-3, eps=1e-3)),
     # Many-to-one LSTM with AdamW and clipping, swish head.
     "lstm_last_adamw": dict(
-        spec="tokens 9;embedding embed 4 -1;recurrent lstm lstm 7 1 1 0 1;dense hidden 5;activation swish 0;"
-             "dense fc 3;loss xent",
         T=6, B=3, lengths=True,
         optim=dict(kind="adamw", lr=0.02, beta1=0.8, beta2=0.99, eps=1e-3, weight_decay=0.05, clip_norm=0.3)),
     # Kim (2014) CNN: conv bank of widths 2, 3, 4 over embeddings, max over
     # the valid windows, a classifier; sequences shorter than a width included.
     "kim_cnn": dict(
-        spec="tokens 15;embedding embed 6 0;conv1d_bank convs 4 relu 2,3,4;dense fc 3;loss xent",
         T=7, B=5, lengths=True,
         optim=dict(kind="adam", lr=0.01, beta1=0.9, beta2=0.999, eps=1e-3, weight_decay=0.0)),
     # Causal self-attention language model (nn.MultiheadAttention, 2 heads).
     "attention_causal_lm": dict(
-        spec="tokens 12;embedding embed 8 -1;attention attn 2 1;activation tanh 0;dense fc 12;loss xent",
         T=6, B=3, lengths=False,
         optim=dict(kind="sgd", lr=0.5, momentum=0.0, weight_decay=0.0)),
     # Bidirectional LSTM then self-attention over its states (key padding
@@ -142,21 +124,52 @@ MODELS = {
     # rounding noise there, which Adam, RMSprop and Adagrad would normalise
     # into full-size, unrelated steps.
     "lstm_attention_tagger": dict(
-        spec="tokens 10;embedding embed 6 0;recurrent lstm lstm 4 1 1 0 0;attention attn 2 0;dense fc 4;loss xent",
         T=7, B=4, lengths=True,
         optim=dict(kind="sgd", lr=0.2, momentum=0.9, dampening=0.1, weight_decay=1e-3, clip_norm=1.0)),
 }
 STEPS = 3          # optimizer steps of the training check (same batch each step)
 SEED = 20240611
 
-CELLS = {"rnn_tanh": (nn.RNN, {"nonlinearity": "tanh"}), "rnn_relu": (nn.RNN, {"nonlinearity": "relu"}),
-         "lstm": (nn.LSTM, {}), "gru": (nn.GRU, {})}
+RECURRENT = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 
 
-def parse_spec(spec):
-    items = [s.split() for s in spec.split(";") if s.strip()]
-    assert items[0][0] in ("tokens", "features") and items[-1][0] == "loss", spec
-    return items[0][0], int(items[0][1]), items[1:-1], items[-1][1]
+def read_model_file(path):
+    """The model a seqnn model file describes (docs/model-files.md: one
+    statement a line, a positional word, key=value pairs, '#' comments):
+    (input kind, its size, the layers as dicts with the file's keys and
+    their defaults, loss)."""
+    stmts = []
+    with open(path) as f:
+        for line in f:
+            words = line.split("#", 1)[0].split()
+            if not words:
+                continue
+            pos = words[1] if len(words) > 1 and "=" not in words[1] else None
+            keys = dict(w.split("=", 1) for w in words[2 if pos else 1:])
+            stmts.append((words[0], pos, keys))
+    assert stmts[0] == ("seqnn", "1", {}) and stmts[1][0] == "input" and stmts[-1][0] == "loss", path
+    kind, keys = stmts[1][1], stmts[1][2]
+    defaults = {
+        "embedding": {"padding": "-1"}, "dense": {}, "activation": {"alpha": "0.01"}, "dropout": {},
+        "lstm": RECURRENT_DEFAULTS, "gru": dict(RECURRENT_DEFAULTS, classic="0"),
+        "rnn": dict(RECURRENT_DEFAULTS, act="tanh"), "conv1d_bank": {"act": "relu"},
+        "attention": {"heads": "1", "causal": "0", "score": "scaled_dot", "encoder": "0"}}
+    layers = []
+    for st, pos, k in stmts[2:-1]:
+        if st not in defaults:
+            raise ValueError("%s: the PyTorch twins have no '%s'" % (path, st))
+        layer = dict(defaults[st], kind=st, act=pos, **k) if st == "activation" else dict(defaults[st], kind=st, **k)
+        assert layer.get("classic", "0") == "0" and layer.get("score", "scaled_dot") == "scaled_dot", path
+        assert layer.get("encoder", "0") == "0", path
+        layers.append(layer)
+    return kind, int(keys["vocab" if kind == "tokens" else "dim"]), layers, stmts[-1][1]
+
+
+RECURRENT_DEFAULTS = {"layers": "1", "bidirectional": "0", "dropout": "0", "last": "0"}
+
+
+def model_file(name):
+    return os.path.join(MODEL_FILES, name + ".seqnn")
 
 
 def activation(x, act, alpha):
@@ -176,7 +189,7 @@ def activation(x, act, alpha):
 
 
 class SeqnnModule(nn.Module):
-    """The PyTorch model equivalent to a seqnn model described by a spec.
+    """The PyTorch model equivalent to the seqnn model of a model file.
 
     Time-major like seqnn ([T, B] tokens or [T, B, F] features). A recurrent
     layer is what a PyTorch user writes: pack_padded_sequence(x, lengths,
@@ -184,49 +197,48 @@ class SeqnnModule(nn.Module):
     (zeros past each length), and for many-to-one torch.cat((h_n[-2], h_n[-1]),
     1) (bidirectional) or h_n[-1]."""
 
-    def __init__(self, spec):
+    def __init__(self, path):
         super().__init__()
-        self.input_kind, n, self.layers, self.loss = parse_spec(spec)
-        self.steps = []
+        self.input_kind, n, self.layers, self.loss = read_model_file(path)
+        self.n_in = n
         for i, it in enumerate(self.layers):
-            kind = it[0]
+            kind = it["kind"]
             if kind == "embedding":
-                pad = int(it[3])
-                setattr(self, it[1], nn.Embedding(n, int(it[2]), padding_idx=None if pad < 0 else pad))
-                n = int(it[2])
+                pad = int(it["padding"])
+                setattr(self, it["name"], nn.Embedding(n, int(it["dim"]), padding_idx=None if pad < 0 else pad))
+                n = int(it["dim"])
             elif kind == "dense":
-                setattr(self, it[1], nn.Linear(n, int(it[2])))
-                n = int(it[2])
+                setattr(self, it["name"], nn.Linear(n, int(it["out"])))
+                n = int(it["out"])
             elif kind == "dropout":
-                setattr(self, "dropout%d" % i, nn.Dropout(float(it[1])))
-            elif kind == "recurrent":
-                cls, kw = CELLS[it[2]]
-                H, L, bi, p = int(it[3]), int(it[4]), int(it[5]) != 0, float(it[6])
-                setattr(self, it[1], cls(n, H, num_layers=L, bidirectional=bi, dropout=p, **kw))
+                setattr(self, "dropout%d" % i, nn.Dropout(float(it["p"])))
+            elif kind in RECURRENT:
+                H, L, bi = int(it["hidden"]), int(it["layers"]), int(it["bidirectional"]) != 0
+                kw = {"nonlinearity": it["act"]} if kind == "rnn" else {}
+                setattr(self, it["name"], RECURRENT[kind](n, H, num_layers=L, bidirectional=bi,
+                                                          dropout=float(it["dropout"]), **kw))
                 n = H * (2 if bi else 1)
             elif kind == "conv1d_bank":
-                widths = [int(w) for w in it[4].split(",")]
-                setattr(self, it[1], nn.ModuleList([nn.Conv1d(n, int(it[2]), w) for w in widths]))
-                n = int(it[2]) * len(widths)
+                widths = [int(w) for w in it["widths"].split(",")]
+                setattr(self, it["name"], nn.ModuleList([nn.Conv1d(n, int(it["filters"]), w) for w in widths]))
+                n = int(it["filters"]) * len(widths)
             elif kind == "attention":
-                setattr(self, it[1], nn.MultiheadAttention(n, int(it[2])))
-            elif kind != "activation":
-                raise ValueError("unknown layer kind " + kind)
+                setattr(self, it["name"], nn.MultiheadAttention(n, int(it["heads"])))
         self.out_n = n
 
     def forward(self, x, lengths=None):
         T = x.shape[0]
         seq = True
         for i, it in enumerate(self.layers):
-            kind = it[0]
+            kind = it["kind"]
             if kind in ("embedding", "dense"):
-                x = getattr(self, it[1])(x)
+                x = getattr(self, it["name"])(x)
             elif kind == "activation":
-                x = activation(x, it[1], float(it[2]))
+                x = activation(x, it["act"], float(it["alpha"]))
             elif kind == "dropout":
                 x = getattr(self, "dropout%d" % i)(x)
-            elif kind == "recurrent":
-                rnn, last, bi = getattr(self, it[1]), int(it[7]) != 0, int(it[5]) != 0
+            elif kind in RECURRENT:
+                rnn, last, bi = getattr(self, it["name"]), int(it["last"]) != 0, int(it["bidirectional"]) != 0
                 if lengths is not None:
                     out, state = rnn(pack_padded_sequence(x, lengths, enforce_sorted=False))
                     out = pad_packed_sequence(out, total_length=T)[0]
@@ -245,8 +257,8 @@ class SeqnnModule(nn.Module):
                 # (docs/models.md: "as if the sentence were padded to the width")
                 xt = x.permute(1, 2, 0)
                 pooled = []
-                for conv, w in zip(getattr(self, it[1]), [int(w) for w in it[4].split(",")]):
-                    y = activation(conv(xt), it[3], 0.01)            # [B, F, T - w + 1]
+                for conv, w in zip(getattr(self, it["name"]), [int(w) for w in it["widths"].split(",")]):
+                    y = activation(conv(xt), it["act"], 0.01)            # [B, F, T - w + 1]
                     if lengths is not None:
                         win = torch.arange(y.shape[2])[None, :]
                         valid = (win <= (lengths[:, None] - w)) | (win == 0)
@@ -255,7 +267,7 @@ class SeqnnModule(nn.Module):
                 x = torch.cat(pooled, 1)
                 seq = False
             elif kind == "attention":
-                mha, causal = getattr(self, it[1]), int(it[3]) != 0
+                mha, causal = getattr(self, it["name"]), int(it["causal"]) != 0
                 mask = None
                 if causal:
                     mask = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
@@ -366,7 +378,7 @@ def make_inputs(cfg, module, gen):
     ids included, arbitrary past each length: packing must ignore them) or
     features, lengths (unsorted, 1 and T among them), targets or values."""
     T, B = cfg["T"], cfg["B"]
-    kind, n_in, _, _ = parse_spec(cfg["spec"])
+    kind, n_in = module.input_kind, module.n_in
     io = {}
     if kind == "tokens":
         io["tokens"] = torch.randint(0, n_in, (T, B), generator=gen).to(torch.int32).numpy()
@@ -430,16 +442,15 @@ def optim_metadata(opt, o):
 def export_one(name, cfg, out_dir, seed):
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed + 1)
-    module = SeqnnModule(cfg["spec"])
+    module = SeqnnModule(model_file(name))
     state = {k: v.detach().clone() for k, v in module.state_dict().items()}
     io = make_inputs(cfg, module, gen)
-    meta = {"seqnn.spec": cfg["spec"], "generator": "tests/interop/torch_models.py", "torch": torch.__version__,
-            "model": name}
+    meta = {"generator": "tests/interop/torch_models.py", "torch": torch.__version__, "model": name}
     tensors = dict(io)
     # float32 (what PyTorch users get) and float64 from the same float32 parameters
     with torch.no_grad():
         out32, loss32 = run(module, io, torch.float32)
-        m64 = SeqnnModule(cfg["spec"]).double()
+        m64 = SeqnnModule(model_file(name)).double()
         m64.load_state_dict({k: v.double() for k, v in state.items()})
         out64, loss64 = run(m64, io, torch.float64)
     tensors["output"] = out32.numpy().astype(np.float32)
@@ -522,13 +533,13 @@ def normwise(a, b):
 
 def check_one(io_path):
     io, meta = load_safetensors(io_path)
-    spec, ck = meta.get("seqnn.spec"), meta.get("seqnn.checkpoint")
-    if spec is None or ck is None:
-        print("FAIL %s: metadata 'seqnn.spec' or 'seqnn.checkpoint' is missing" % io_path)
+    name, ck = meta.get("model"), meta.get("seqnn.checkpoint")
+    if name is None or ck is None:
+        print("FAIL %s: metadata 'model' or 'seqnn.checkpoint' is missing" % io_path)
         return False
     ck_path = os.path.join(os.path.dirname(io_path), ck)
     params, ck_meta = load_safetensors(ck_path)
-    module = SeqnnModule(spec)
+    module = SeqnnModule(model_file(name))
     names = dict(module.state_dict())
     optim = {k: v for k, v in params.items() if k.startswith("optim.")}
     state = {k: torch.as_tensor(v) for k, v in params.items() if not k.startswith("optim.")}
@@ -545,7 +556,7 @@ def check_one(io_path):
             ok = False
     with torch.no_grad():
         out32, loss32 = run(module, io, torch.float32)
-        m64 = SeqnnModule(spec).double()
+        m64 = SeqnnModule(model_file(name)).double()
         m64.load_state_dict({k: v.double() for k, v in state.items()})
         out64, loss64 = run(m64, io, torch.float64)
     seq = io["output"]

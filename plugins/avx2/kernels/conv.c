@@ -4,8 +4,9 @@
  * tasks (im2col, pack, GEMM tiles, bias). Backward: per batch item, in batch
  * order (so sums do not depend on threads), dW += dy_b col_b^T and
  * dcol = W^T dy_b scattered back into dx (col2im); dbias as ordered sums.
- * Max-over-time pooling: forward in one vector pass for the maximum and its
- * first position, backward per batch item (clear, then scatter). */
+ * Max-over-time pooling (over every position, or the first lengths[b] of row
+ * b): forward in one vector pass for the maximum and its first position,
+ * backward per batch item (clear, then scatter). */
 #include <string.h>
 #include "common.h"
 #include "simd_gemm.h"
@@ -212,6 +213,7 @@ seqnn_status simd_conv1d_backward(const seqnn_call *call, const seqnn_conv1d_arg
 
 typedef struct maxpool_job {
     const seqnn_maxpool_args *a;
+    const int32_t *lengths;              /* host [B]: positions of row b, or NULL (all a->len) */
 } maxpool_job;
 
 /* first index of the maximum of row [len] (stride sl); a NaN is the maximum
@@ -260,10 +262,11 @@ static void maxpool_forward_task(void *ctx, int64_t b, int tid)
     const float *x = SP(a->x) + b * a->x_sb;       /* x [B, C, len], strides x_s* */
     float *y = SP(a->y) + b * a->y_sb;             /* y [B, C], strides y_sb, y_sc */
     int32_t *argmax = SIP(a->argmax) + b * a->channels;
+    const int64_t len = j->lengths ? j->lengths[b] : a->len;
     (void)tid;
     for (int64_t c = 0; c < a->channels; c++) {
         const float *row = x + c * a->x_sc;
-        int64_t arg = maxpool_argmax(row, a->len, a->x_sl);
+        int64_t arg = maxpool_argmax(row, len, a->x_sl);
         y[c * a->y_sc] = row[arg * a->x_sl];
         argmax[c] = (int32_t)arg;
     }
@@ -272,9 +275,18 @@ static void maxpool_forward_task(void *ctx, int64_t b, int tid)
 /* y[b, c] = max_l x[b, c, l], argmax = its first position */
 seqnn_status simd_maxpool_forward(const seqnn_call *call, const seqnn_maxpool_args *a)
 {
-    maxpool_job j = { a };
+    maxpool_job j = { a, NULL };
     (void)call;
     simd_parallel_for(a->batch, maxpool_forward_task, &j);
+    return SEQNN_OK;
+}
+
+/* the same over the first lengths[b] positions of row b */
+seqnn_status simd_maxpool_lengths_forward(const seqnn_call *call, const seqnn_maxpool_lengths_args *a)
+{
+    maxpool_job j = { &a->pool, a->lengths };
+    (void)call;
+    simd_parallel_for(a->pool.batch, maxpool_forward_task, &j);
     return SEQNN_OK;
 }
 

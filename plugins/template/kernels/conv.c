@@ -1,7 +1,9 @@
 /* Template kernels, convolution family: 1-D cross-correlation (PyTorch
  * Conv1d, groups 1, stride / padding / dilation) forward and backward, and
- * max-over-time pooling with argmax, forward and backward.
- * Contracts: seqnn/kernels.h (seqnn_conv1d_args, seqnn_maxpool_args).
+ * max-over-time pooling with argmax (over every position or the first
+ * lengths[b] of row b), forward and backward.
+ * Contracts: seqnn/kernels.h (seqnn_conv1d_args, seqnn_maxpool_args,
+ * seqnn_maxpool_lengths_args).
  * Every tensor is strided: element (b, c, l) of x is x[b*x_sb + c*x_sc + l*x_sl]. */
 #include <math.h>
 #include "../template.h"
@@ -78,21 +80,35 @@ seqnn_status tpl_conv1d_backward(const seqnn_call *call, const seqnn_conv1d_args
     return SEQNN_OK;
 }
 
-/* y[b, c] = max_l x[b, c, l], argmax = the first l attaining it (a NaN wins) */
-seqnn_status tpl_maxpool_forward(const seqnn_call *call, const seqnn_maxpool_args *a)
+/* y[b, c] = max_{l < len_b} x[b, c, l], argmax = the first l attaining it (a
+ * NaN wins), len_b = lengths[b] or, with lengths NULL, a->len */
+static void tpl_maxpool(const seqnn_maxpool_args *a, const int32_t *lengths)
 {
-    (void)call;
     int32_t *argmax = TPL_I(a->argmax);   /* int32 [B*C] */
     for (int64_t b = 0; b < a->batch; b++)
         for (int64_t c = 0; c < a->channels; c++) {
             const float *x = TPL_F(a->x) + b * a->x_sb + c * a->x_sc;   /* x[b, c, :] */
+            const int64_t len = lengths ? lengths[b] : a->len;
             int64_t best = 0;
-            for (int64_t l = 1; l < a->len; l++)
+            for (int64_t l = 1; l < len; l++)
                 if (!isnan(x[best * a->x_sl]) && (x[l * a->x_sl] > x[best * a->x_sl] || isnan(x[l * a->x_sl])))
                     best = l;
             TPL_F(a->y)[b * a->y_sb + c * a->y_sc] = x[best * a->x_sl];
             argmax[b * a->channels + c] = (int32_t)best;
         }
+}
+
+seqnn_status tpl_maxpool_forward(const seqnn_call *call, const seqnn_maxpool_args *a)
+{
+    (void)call;
+    tpl_maxpool(a, NULL);
+    return SEQNN_OK;
+}
+
+seqnn_status tpl_maxpool_lengths_forward(const seqnn_call *call, const seqnn_maxpool_lengths_args *a)
+{
+    (void)call;
+    tpl_maxpool(&a->pool, a->lengths);
     return SEQNN_OK;
 }
 
