@@ -1,6 +1,7 @@
 /* The one clock and the one sample ordering of seqnn's timing programs:
  * `seqnn bench` (cli/bench*.c), its peer harnesses (bench/peer_*.c) and the
- * AVX2 developer tools (plugins/avx2/tools/). Header-only, so that the
+ * AVX2 developer tools (plugins/avx2/tools/); `seqnn train` reads its rate
+ * and progress from the same clock. Header-only, so that the
  * standalone harnesses and tools link no library for it. The includer
  * defines _POSIX_C_SOURCE (or _GNU_SOURCE) for clock_gettime. */
 #ifndef SEQNN_BENCH_TIMER_H
