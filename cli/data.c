@@ -6,10 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "cli_error.h"
 #include "data.h"
-
-seqnn_status seqnn_set_error(void *ctx, seqnn_status status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 seqnn_status cli_read_file(const char *path, size_t max, char **out, size_t *size)
 {
@@ -17,28 +15,28 @@ seqnn_status cli_read_file(const char *path, size_t max, char **out, size_t *siz
     *size = 0;
     FILE *f = fopen(path, "rb");
     if (!f)
-        return seqnn_set_error(NULL, SEQNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return cli_error(SEQNN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(f);
-        return seqnn_set_error(NULL, SEQNN_ERR_IO, "%s: not a regular file", path);
+        return cli_error(SEQNN_ERR_IO, "%s: not a regular file", path);
     }
     if ((uint64_t)st.st_size > max) {
         fclose(f);
-        return seqnn_set_error(NULL, SEQNN_ERR_FORMAT, "%s: %lld bytes is more than the %zu this reads", path,
-                               (long long)st.st_size, max);
+        return cli_error(SEQNN_ERR_FORMAT, "%s: %lld bytes is more than the %zu this reads", path,
+                         (long long)st.st_size, max);
     }
     char *buf = malloc((size_t)st.st_size + 1);
     if (!buf) {
         fclose(f);
-        return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "%s: out of memory", path);
+        return cli_error(SEQNN_ERR_NO_MEMORY, "%s: out of memory", path);
     }
     size_t n = fread(buf, 1, (size_t)st.st_size, f);
     int err = ferror(f);
     fclose(f);
     if (err || n != (size_t)st.st_size) {
         free(buf);
-        return seqnn_set_error(NULL, SEQNN_ERR_IO, "%s: read error", path);
+        return cli_error(SEQNN_ERR_IO, "%s: read error", path);
     }
     buf[n] = 0;
     *out = buf;
@@ -55,8 +53,8 @@ seqnn_status cli_data_open(const char *format, const char *path, int words, cons
     if (!strcmp(format, "classify") || !strcmp(format, "tag") || !strcmp(format, "translate") ||
         !strcmp(format, "regress"))
         return cli_data_open_lines(format, path, words, cfg, vocab, tgt_vocab, out);
-    return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
-                           "unknown data format '%s' (text, classify, tag, translate, regress)", format);
+    return cli_error(SEQNN_ERR_INVALID_ARG,
+                     "unknown data format '%s' (text, classify, tag, translate, regress)", format);
 }
 
 void cli_data_close(cli_data *d)
@@ -86,12 +84,12 @@ seqnn_status cli_vocab_add(cli_vocab *v, const char *tok, size_t len)
         int64_t cap = v->n ? 2 * v->n : 16;
         char **nt = realloc(v->tok, (size_t)cap * sizeof *nt);
         if (!nt)
-            return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "vocabulary: out of memory");
+            return cli_error(SEQNN_ERR_NO_MEMORY, "vocabulary: out of memory");
         v->tok = nt;
     }
     char *t = malloc(len + 1);
     if (!t)
-        return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "vocabulary: out of memory");
+        return cli_error(SEQNN_ERR_NO_MEMORY, "vocabulary: out of memory");
     memcpy(t, tok, len);
     t[len] = 0;
     v->tok[v->n++] = t;
@@ -110,7 +108,7 @@ seqnn_status cli_vocab_finish(cli_vocab *v)
     free(v->order);
     v->order = malloc((size_t)(v->n ? v->n : 1) * sizeof *v->order);
     if (!v->order)
-        return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "vocabulary: out of memory");
+        return cli_error(SEQNN_ERR_NO_MEMORY, "vocabulary: out of memory");
     for (int64_t i = 0; i < v->n; i++)
         v->order[i] = i;
     sort_vocab = v;
@@ -118,8 +116,8 @@ seqnn_status cli_vocab_finish(cli_vocab *v)
     sort_vocab = NULL;
     for (int64_t i = 1; i < v->n; i++)
         if (!strcmp(v->tok[v->order[i]], v->tok[v->order[i - 1]]))
-            return seqnn_set_error(NULL, SEQNN_ERR_FORMAT, "vocabulary: token '%s' appears twice",
-                                   v->tok[v->order[i]]);
+            return cli_error(SEQNN_ERR_FORMAT, "vocabulary: token '%s' appears twice",
+                             v->tok[v->order[i]]);
     return SEQNN_OK;
 }
 
@@ -181,7 +179,7 @@ seqnn_status cli_vocab_parse(const char *s, cli_vocab *v)
 {
     memset(v, 0, sizeof *v);
     if (!s || (s[0] != 'c' && s[0] != 'w') || s[1] != ':')
-        return seqnn_set_error(NULL, SEQNN_ERR_FORMAT, "vocabulary metadata is missing or malformed");
+        return cli_error(SEQNN_ERR_FORMAT, "vocabulary metadata is missing or malformed");
     v->chars = s[0] == 'c';
     const char *p = s + 2;
     char tok[1024];
@@ -191,7 +189,7 @@ seqnn_status cli_vocab_parse(const char *s, cli_vocab *v)
             int hi = hexval(p[0]), lo = p[1] ? hexval(p[1]) : -1;
             if (hi < 0 || lo < 0 || len + 1 >= sizeof tok) {
                 cli_vocab_free(v);
-                return seqnn_set_error(NULL, SEQNN_ERR_FORMAT, "vocabulary metadata is malformed");
+                return cli_error(SEQNN_ERR_FORMAT, "vocabulary metadata is malformed");
             }
             tok[len++] = (char)(hi * 16 + lo);
             p += 2;

@@ -25,14 +25,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cli_error.h"
 #include "data.h"
 #include "seqnn/philox.h"
 
-seqnn_status seqnn_set_error(void *ctx, seqnn_status status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 #define LINES_MAX ((size_t)1 << 30)
-#define IGNORE (-100)
 #define WINDOW_BATCHES 16
 
 enum { F_CLASSIFY, F_TAG, F_TRANSLATE, F_REGRESS };
@@ -244,7 +241,7 @@ static seqnn_status vocab_from_set(const strset *set, int n_specials, int chars,
         s = cli_vocab_add(v, specials[i], strlen(specials[i]));
     span *all = malloc((set->n ? set->n : 1) * sizeof *all);
     if (!all)
-        s = seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "%s: out of memory", path);
+        s = cli_error(SEQNN_ERR_NO_MEMORY, "%s: out of memory", path);
     size_t k = 0;
     for (size_t i = 0; s == SEQNN_OK && i < set->cap; i++)
         if (set->p[i] && !is_special(set->p[i], set->len[i], n_specials))
@@ -392,7 +389,7 @@ static seqnn_status lines_begin(cli_data *d, int split, uint64_t seed)
 {
     lines_data *t = d->impl;
     if (split < 0 || split > 1)
-        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "data: split %d (0 or 1)", split);
+        return cli_error(SEQNN_ERR_INVALID_ARG, "data: split %d (0 or 1)", split);
     t->passes[split].seed = seed;
     t->passes[split].planned = 0;
     t->passes[split].cursor = 0;
@@ -453,7 +450,7 @@ static int lines_next(cli_data *d, int split, const seqnn_train_config *cfg, seq
     pass *p = &t->passes[split];
     if (!p->planned || (p->cursor == 0 && p->B != cfg->batch)) {
         if (!plan(t, split, cfg->batch)) {
-            seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "%s: out of memory", t->path);
+            cli_error(SEQNN_ERR_NO_MEMORY, "%s: out of memory", t->path);
             fprintf(stderr, "seqnn: %s: out of memory ordering the batches\n", t->path);
             return 0;
         }
@@ -461,7 +458,7 @@ static int lines_next(cli_data *d, int split, const seqnn_train_config *cfg, seq
     if (p->cursor >= p->n_batches)
         return 0;
     if (!batch_buffers(t, cfg->batch)) {
-        seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "%s: out of memory", t->path);
+        cli_error(SEQNN_ERR_NO_MEMORY, "%s: out of memory", t->path);
         fprintf(stderr, "seqnn: %s: out of memory for a batch of %lld\n", t->path, (long long)cfg->batch);
         return 0;
     }
@@ -510,8 +507,8 @@ static int lines_next(cli_data *d, int split, const seqnn_train_config *cfg, seq
         for (int64_t s = 0; s < T; s++)
             for (int64_t k = 0; k < B; k++) {
                 const example *e = &t->ex[idx[k]];
-                int32_t v = s < e->tgt_len ? t->tids[e->tgt + s] : IGNORE;
-                t->b_targets[s * B + k] = v == CLI_PAD ? IGNORE : v;
+                int32_t v = s < e->tgt_len ? t->tids[e->tgt + s] : SEQNN_IGNORE_INDEX;
+                t->b_targets[s * B + k] = v == CLI_PAD ? SEQNN_IGNORE_INDEX : v;
             }
     } else {                             /* translate: <bos> + target in, target + <eos> out */
         int64_t Td = Tt + 1;
@@ -519,7 +516,7 @@ static int lines_next(cli_data *d, int split, const seqnn_train_config *cfg, seq
             for (int64_t k = 0; k < B; k++) {
                 const example *e = &t->ex[idx[k]];
                 int32_t in = s == 0 ? CLI_BOS : s <= e->tgt_len ? t->tids[e->tgt + s - 1] : CLI_PAD;
-                int32_t out = s < e->tgt_len ? t->tids[e->tgt + s] : s == e->tgt_len ? CLI_EOS : IGNORE;
+                int32_t out = s < e->tgt_len ? t->tids[e->tgt + s] : s == e->tgt_len ? CLI_EOS : SEQNN_IGNORE_INDEX;
                 t->b_dec[s * B + k] = in;
                 t->b_targets[s * B + k] = out;
             }
@@ -568,8 +565,8 @@ static void lines_destroy(cli_data *d)
 }
 
 /* ------------------------------------------------------------ reading --- */
-#define FAIL(...) do { s = seqnn_set_error(NULL, SEQNN_ERR_FORMAT, __VA_ARGS__); goto done; } while (0)
-#define NOMEM() do { s = seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "%s: out of memory", path); goto done; } while (0)
+#define FAIL(...) do { s = cli_error(SEQNN_ERR_FORMAT, __VA_ARGS__); goto done; } while (0)
+#define NOMEM() do { s = cli_error(SEQNN_ERR_NO_MEMORY, "%s: out of memory", path); goto done; } while (0)
 
 /* Regress input: steps separated by whitespace, each F comma-separated
  * numbers; appended to t->feats. */
@@ -589,11 +586,11 @@ static seqnn_status parse_features(lines_data *t, const char *s, size_t n, int64
                 j++;
             double x;
             if (!parse_number(s + i, j - i, &x))
-                return seqnn_set_error(NULL, SEQNN_ERR_FORMAT, "%s:%lld: step %lld: '%.*s' is not a number", path,
-                                       (long long)line, (long long)k + 1, (int)(j - i < 40 ? j - i : 40), s + i);
+                return cli_error(SEQNN_ERR_FORMAT, "%s:%lld: step %lld: '%.*s' is not a number", path,
+                                 (long long)line, (long long)k + 1, (int)(j - i < 40 ? j - i : 40), s + i);
             if (keep) {
                 if (!grow_f32(&t->feats, &t->cap_feats, t->n_feats + 1))
-                    return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "%s: out of memory", path);
+                    return cli_error(SEQNN_ERR_NO_MEMORY, "%s: out of memory", path);
                 t->feats[t->n_feats++] = (float)x;
             }
             f++;
@@ -604,9 +601,9 @@ static seqnn_status parse_features(lines_data *t, const char *s, size_t n, int64
         if (t->dim == 0)
             t->dim = f;
         else if (f != t->dim)
-            return seqnn_set_error(NULL, SEQNN_ERR_FORMAT,
-                                   "%s:%lld: step %lld has %lld features, the steps before it have %lld", path,
-                                   (long long)line, (long long)k + 1, (long long)f, (long long)t->dim);
+            return cli_error(SEQNN_ERR_FORMAT,
+                             "%s:%lld: step %lld has %lld features, the steps before it have %lld", path,
+                             (long long)line, (long long)k + 1, (long long)f, (long long)t->dim);
         k++;
     }
     *steps = k;
@@ -624,7 +621,7 @@ static seqnn_status encode(const cli_vocab *v, const char *s, size_t n, int word
     while ((max <= 0 || k < max) && next_token(s, n, &pos, words, &b, &l)) {
         int64_t id = cli_vocab_find(v, s + b, l);
         if (!grow_i32(pool, cap, *len + 1))
-            return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "%s: out of memory", path);
+            return cli_error(SEQNN_ERR_NO_MEMORY, "%s: out of memory", path);
         (*pool)[(*len)++] = (int32_t)(id >= 0 ? id : CLI_UNK);
         k++;
     }
@@ -640,7 +637,7 @@ seqnn_status cli_data_open_lines(const char *format, const char *path, int words
     int kind = !strcmp(format, "classify") ? F_CLASSIFY : !strcmp(format, "tag") ? F_TAG
              : !strcmp(format, "translate") ? F_TRANSLATE : !strcmp(format, "regress") ? F_REGRESS : -1;
     if (kind < 0)
-        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "unknown line format '%s'", format);
+        return cli_error(SEQNN_ERR_INVALID_ARG, "unknown line format '%s'", format);
     seqnn_status s = SEQNN_OK;
     cli_data *d = calloc(1, sizeof *d);
     lines_data *t = calloc(1, sizeof *t);
@@ -651,7 +648,7 @@ seqnn_status cli_data_open_lines(const char *format, const char *path, int words
     if (!d || !t) {
         free(d);
         free(t);
-        return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "%s: out of memory", path);
+        return cli_error(SEQNN_ERR_NO_MEMORY, "%s: out of memory", path);
     }
     d->impl = t;
     d->format = kind == F_CLASSIFY ? "classify" : kind == F_TAG ? "tag" : kind == F_TRANSLATE ? "translate" : "regress";

@@ -6,10 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cli_error.h"
 #include "data.h"
-
-seqnn_status seqnn_set_error(void *ctx, seqnn_status status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 #define TEXT_MAX ((size_t)1 << 30)
 
@@ -117,11 +115,11 @@ seqnn_status cli_data_open_text(const char *path, const seqnn_train_config *cfg,
         return s;
     if (size == 0) {
         free(buf);
-        return seqnn_set_error(NULL, SEQNN_ERR_FORMAT, "%s: the file is empty", path);
+        return cli_error(SEQNN_ERR_FORMAT, "%s: the file is empty", path);
     }
     if (memchr(buf, 0, size)) {
         free(buf);
-        return seqnn_set_error(NULL, SEQNN_ERR_FORMAT, "%s: contains NUL bytes: binary data, not text", path);
+        return cli_error(SEQNN_ERR_FORMAT, "%s: contains NUL bytes: binary data, not text", path);
     }
     cli_data *d = calloc(1, sizeof *d);
     text_data *t = calloc(1, sizeof *t);
@@ -129,7 +127,7 @@ seqnn_status cli_data_open_text(const char *path, const seqnn_train_config *cfg,
         free(buf);
         free(d);
         free(t);
-        return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "%s: out of memory", path);
+        return cli_error(SEQNN_ERR_NO_MEMORY, "%s: out of memory", path);
     }
     d->impl = t;
     d->format = "text";
@@ -164,7 +162,7 @@ seqnn_status cli_data_open_text(const char *path, const seqnn_train_config *cfg,
         s = cli_vocab_finish(&d->src);
     t->ids = s == SEQNN_OK ? malloc(size * sizeof *t->ids) : NULL;
     if (s == SEQNN_OK && !t->ids)
-        s = seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "%s: out of memory", path);
+        s = cli_error(SEQNN_ERR_NO_MEMORY, "%s: out of memory", path);
     int64_t skipped = 0;
     for (size_t i = 0; s == SEQNN_OK && i < size; i++) {
         int64_t id = id_of[(unsigned char)buf[i]];
@@ -180,9 +178,9 @@ seqnn_status cli_data_open_text(const char *path, const seqnn_train_config *cfg,
     double val = cfg->val_fraction;
     t->n_train = (int64_t)((double)t->n * (1.0 - val));
     if (s == SEQNN_OK && (t->n_train < 2 * cfg->batch || (val > 0 && t->n - t->n_train < 2)))
-        s = seqnn_set_error(NULL, SEQNN_ERR_FORMAT,
-                            "%s: %lld characters are too few for batch %lld and a %.0f%% validation split",
-                            path, (long long)t->n, (long long)cfg->batch, 100 * val);
+        s = cli_error(SEQNN_ERR_FORMAT,
+                      "%s: %lld characters are too few for batch %lld and a %.0f%% validation split",
+                      path, (long long)t->n, (long long)cfg->batch, 100 * val);
     d->n_train = t->n_train;
     d->n_val = t->n - t->n_train;
     if (s != SEQNN_OK) {

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "cli_error.h"
 #include "data.h"
 #include "seqnn/philox.h"
 
@@ -236,7 +237,7 @@ static int gen_fortunes(const char *path, const opts *o)
         char *text;
         size_t size;
         if (cli_read_file(file, (size_t)64 << 20, &text, &size) != SEQNN_OK) {
-            fprintf(stderr, "seqnn data: %s%s\n", seqnn_last_error(),
+            fprintf(stderr, "seqnn data: %s%s\n", cli_last_error(),
                     o->dir ? "" : " (Debian package fortunes: apt-get install fortunes)");
             ok = 0;
             break;

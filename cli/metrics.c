@@ -7,10 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cli_error.h"
 #include "data.h"
-
-seqnn_status seqnn_set_error(void *ctx, seqnn_status status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 /* Token text of ids (characters joined, words spaced), into buf. */
 static void ids_text(const cli_vocab *v, const int32_t *ids, int64_t n, char *buf, size_t size)
@@ -30,7 +28,7 @@ static void ids_text(const cli_vocab *v, const int32_t *ids, int64_t n, char *bu
 
 static int fail(const char *what)
 {
-    fprintf(stderr, "seqnn: %s: %s\n", what, seqnn_last_error());
+    fprintf(stderr, "seqnn: %s: %s\n", what, cli_last_error());
     return 1;
 }
 
@@ -346,10 +344,10 @@ seqnn_status cli_data_check_model(const cli_data *d, const seqnn_model *m, const
         want_seq = steps == 1;
     }
     if (seq != want_seq || n != want)
-        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
-                               "%s: the model outputs %s of %lld; the %s data of %s needs %s of %lld (%s)", model_file,
-                               seq ? "a sequence" : "one vector", (long long)n, d->format, data_file,
-                               want_seq ? "a sequence" : "one vector", (long long)want, what);
+        return cli_error(SEQNN_ERR_INVALID_ARG,
+                         "%s: the model outputs %s of %lld; the %s data of %s needs %s of %lld (%s)", model_file,
+                         seq ? "a sequence" : "one vector", (long long)n, d->format, data_file,
+                         want_seq ? "a sequence" : "one vector", (long long)want, what);
     if (!regress)
         return SEQNN_OK;
     /* The input size a features model reads is the second extent of its first
@@ -361,9 +359,9 @@ seqnn_status cli_data_check_model(const cli_data *d, const seqnn_model *m, const
     seqnn_param_info p;
     if (seqnn_model_param_count(m) > 0 && seqnn_model_param(m, 0, &p) == SEQNN_OK && p.ndim >= 2 &&
         p.shape[1] != F)
-        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
-                               "%s: the model reads %lld features per step (its '%s' is [%lld, %lld]); the steps of "
-                               "%s have %lld (input features dim=%lld)", model_file, (long long)p.shape[1], p.name,
-                               (long long)p.shape[0], (long long)p.shape[1], data_file, (long long)F, (long long)F);
+        return cli_error(SEQNN_ERR_INVALID_ARG,
+                         "%s: the model reads %lld features per step (its '%s' is [%lld, %lld]); the steps of "
+                         "%s have %lld (input features dim=%lld)", model_file, (long long)p.shape[1], p.name,
+                         (long long)p.shape[0], (long long)p.shape[1], data_file, (long long)F, (long long)F);
     return SEQNN_OK;
 }

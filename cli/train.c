@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "bench_timer.h"
 #include "cli.h"
+#include "cli_error.h"
 #include "data.h"
 #include "seqnn/model.h"
 #include "seqnn/modelfile.h"
@@ -19,7 +20,7 @@
 /* ------------------------------------------------------------ helpers --- */
 static int fail(const char *what)
 {
-    fprintf(stderr, "seqnn: %s%s%s\n", what ? what : "", what ? ": " : "", seqnn_last_error());
+    fprintf(stderr, "seqnn: %s%s%s\n", what ? what : "", what ? ": " : "", cli_last_error());
     return 1;
 }
 

@@ -6,12 +6,9 @@
 #define SEQNN_FRONTEND_FE_H
 
 #include <stdint.h>
+#include "internal.h"   /* seqnn_set_error, seqnn_log (backends/status.c) */
 #include "seqnn/model.h"
 #include "seqnn/seqnn.h"
-
-/* Errors: sets seqnn_last_error() and returns status (backends/status.c). */
-seqnn_status seqnn_set_error(seqnn_context *ctx, seqnn_status status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 #define FE_TRY(expr) do { seqnn_status fe_s_ = (expr); if (fe_s_ != SEQNN_OK) return fe_s_; } while (0)
 #define FE_NAME 96

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../backends/internal.h"
+#include "internal.h"
 
 #define MF_MAX_BYTES (1L << 20)          /* larger files are refused */
 #define MF_MAX_TOKENS 32                 /* words on one line */

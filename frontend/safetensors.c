@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../backends/internal.h"
+#include "internal.h"
 
 #define ST_JSON_MAX_DEPTH 64
 

@@ -7,7 +7,6 @@
 #include <string.h>
 #include "fe.h"
 
-#define IGNORE_INDEX (-100)
 
 /* ----------------------------------------------------------- optimizers --- */
 seqnn_optim_desc seqnn_optim_defaults(seqnn_optim_kind kind)
@@ -237,7 +236,7 @@ static seqnn_status set_batch(seqnn_model *m, const seqnn_batch *b, int targets,
             return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch: values (regression targets) are NULL");
         if (m->loss == SEQNN_LOSS_XENT)
             for (int64_t r = 0; r < rows; r++)
-                if (b->targets[r] != IGNORE_INDEX && (b->targets[r] < 0 || b->targets[r] >= out->out.n))
+                if (b->targets[r] != SEQNN_IGNORE_INDEX && (b->targets[r] < 0 || b->targets[r] >= out->out.n))
                     return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
                                            "batch: targets[%lld] = %d is outside [0, %lld) (and not -100)",
                                            (long long)r, (int)b->targets[r], (long long)out->out.n);
@@ -269,9 +268,9 @@ static seqnn_status set_batch(seqnn_model *m, const seqnn_batch *b, int targets,
         for (int64_t r = 0; r < rows; r++) {
             int32_t v = b->targets[r];
             if (out->out.seq && out_len && r / B >= out_len[r % B])
-                v = IGNORE_INDEX;
+                v = SEQNN_IGNORE_INDEX;
             t[r] = v;
-            n += v != IGNORE_INDEX;
+            n += v != SEQNN_IGNORE_INDEX;
         }
         seqnn_status s = fe_tensor_ensure_i32(m, &m->targets, rows, 1);
         if (s == SEQNN_OK)
@@ -323,7 +322,7 @@ static seqnn_status loss_forward(seqnn_model *m, double *loss)
     seqnn_tref lo = fe_at(&m->scalars, 0);
     if (m->loss == SEQNN_LOSS_XENT) {
         seqnn_xent_args a = {.rows = L->y.rows, .cols = L->y.cols, .logits = fe_at(&L->y, 0),
-                             .target = fe_at(&m->targets, 0), .ignore_index = IGNORE_INDEX,
+                             .target = fe_at(&m->targets, 0), .ignore_index = SEQNN_IGNORE_INDEX,
                              .reduction = SEQNN_REDUCE_MEAN, .loss = lo};
         FE_TRY(seqnn_xent_forward(m->ctx, &a));
     } else {
@@ -343,7 +342,7 @@ static seqnn_status backward(seqnn_model *m)
     FE_TRY(fe_tensor_ensure(m, &top->dy, top->y.rows, top->y.cols));
     if (m->loss == SEQNN_LOSS_XENT) {
         seqnn_xent_args a = {.rows = top->y.rows, .cols = top->y.cols, .logits = fe_at(&top->y, 0),
-                             .target = fe_at(&m->targets, 0), .ignore_index = IGNORE_INDEX,
+                             .target = fe_at(&m->targets, 0), .ignore_index = SEQNN_IGNORE_INDEX,
                              .reduction = SEQNN_REDUCE_MEAN, .dloss = 1.0, .dlogits = fe_at(&top->dy, 0),
                              .flags = SEQNN_FLAG_OVERWRITE};
         FE_TRY(seqnn_xent_backward(m->ctx, &a));
@@ -389,7 +388,7 @@ static seqnn_status count_correct(seqnn_model *m, int64_t *correct)
         s = seqnn_buffer_read(m->ctx, m->targets.buf, 0, t, rows);
     int64_t c = 0;
     for (int64_t r = 0; s == SEQNN_OK && r < rows; r++) {
-        if (t[r] == IGNORE_INDEX)
+        if (t[r] == SEQNN_IGNORE_INDEX)
             continue;
         int64_t best = 0;
         for (int64_t j = 1; j < cols; j++)

@@ -7,6 +7,7 @@
 #define SEQNN_MODELFILE_H
 
 #include <stdint.h>
+#include "seqnn/export.h"
 #include "seqnn/model.h"
 
 #ifdef __cplusplus
@@ -29,7 +30,7 @@ typedef struct seqnn_train_config {
 } seqnn_train_config;
 
 /* The defaults above. */
-seqnn_train_config seqnn_train_config_defaults(void);
+SEQNN_API seqnn_train_config seqnn_train_config_defaults(void);
 
 /* Values a model file may refer to as $name (e.g. "dense out=$vocab"): the
  * CLI sets vocab, classes, src_vocab, tgt_vocab from the data. */
@@ -43,12 +44,12 @@ typedef struct seqnn_modelfile_var {
  * error *out is NULL, cfg is untouched, and seqnn_last_error() reads
  * "PATH:LINE: what is wrong". cfg may be NULL. Files over 1 MiB, and text
  * with NUL or other control bytes, are refused (SEQNN_ERR_FORMAT). */
-seqnn_status seqnn_modelfile_load(const char *path, const seqnn_modelfile_var *vars, int n_vars,
-                                  seqnn_model **out, seqnn_train_config *cfg);
+SEQNN_API seqnn_status seqnn_modelfile_load(const char *path, const seqnn_modelfile_var *vars, int n_vars,
+                                            seqnn_model **out, seqnn_train_config *cfg);
 /* The same from text in memory; name is used in messages. */
-seqnn_status seqnn_modelfile_parse(const char *text, size_t size, const char *name,
-                                   const seqnn_modelfile_var *vars, int n_vars,
-                                   seqnn_model **out, seqnn_train_config *cfg);
+SEQNN_API seqnn_status seqnn_modelfile_parse(const char *text, size_t size, const char *name,
+                                             const seqnn_modelfile_var *vars, int n_vars,
+                                             seqnn_model **out, seqnn_train_config *cfg);
 
 #ifdef __cplusplus
 }

@@ -27,6 +27,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "seqnn/export.h"
 #include "seqnn/status.h"
 
 #ifdef __cplusplus
@@ -62,66 +63,66 @@ typedef struct seqnn_safetensors seqnn_safetensors;
 typedef struct seqnn_safetensors_writer seqnn_safetensors_writer;
 
 /* "F32", ... (NULL for an invalid value); size of an element in bytes (0 if invalid). */
-const char *seqnn_st_dtype_name(seqnn_st_dtype dtype);
-size_t seqnn_st_dtype_size(seqnn_st_dtype dtype);
+SEQNN_API const char *seqnn_st_dtype_name(seqnn_st_dtype dtype);
+SEQNN_API size_t seqnn_st_dtype_size(seqnn_st_dtype dtype);
 
 /* ---- reading */
 /* Reads and validates a whole file. */
-seqnn_status seqnn_safetensors_open(const char *path, seqnn_safetensors **out);
+SEQNN_API seqnn_status seqnn_safetensors_open(const char *path, seqnn_safetensors **out);
 /* Validates size bytes in memory. The bytes are copied unless borrow is 1, in
  * which case they must stay valid and unchanged until close. name is used in
  * messages (NULL: "<memory>"). */
-seqnn_status seqnn_safetensors_parse(const void *bytes, size_t size, int borrow, const char *name,
-                                     seqnn_safetensors **out);
-void seqnn_safetensors_close(seqnn_safetensors *st);
+SEQNN_API seqnn_status seqnn_safetensors_parse(const void *bytes, size_t size, int borrow, const char *name,
+                                               seqnn_safetensors **out);
+SEQNN_API void seqnn_safetensors_close(seqnn_safetensors *st);
 
 /* Tensors in the order of their data (i.e. of data_offsets). */
-int64_t seqnn_safetensors_count(const seqnn_safetensors *st);
-const seqnn_st_tensor *seqnn_safetensors_tensor(const seqnn_safetensors *st, int64_t i);
+SEQNN_API int64_t seqnn_safetensors_count(const seqnn_safetensors *st);
+SEQNN_API const seqnn_st_tensor *seqnn_safetensors_tensor(const seqnn_safetensors *st, int64_t i);
 /* NULL when there is no tensor of that name (not an error by itself). */
-const seqnn_st_tensor *seqnn_safetensors_find(const seqnn_safetensors *st, const char *name);
+SEQNN_API const seqnn_st_tensor *seqnn_safetensors_find(const seqnn_safetensors *st, const char *name);
 
 /* __metadata__ entries: value of key or NULL; entries by index. */
-const char *seqnn_safetensors_metadata(const seqnn_safetensors *st, const char *key);
-int64_t seqnn_safetensors_metadata_count(const seqnn_safetensors *st);
-seqnn_status seqnn_safetensors_metadata_entry(const seqnn_safetensors *st, int64_t i,
-                                              const char **key, const char **value);
+SEQNN_API const char *seqnn_safetensors_metadata(const seqnn_safetensors *st, const char *key);
+SEQNN_API int64_t seqnn_safetensors_metadata_count(const seqnn_safetensors *st);
+SEQNN_API seqnn_status seqnn_safetensors_metadata_entry(const seqnn_safetensors *st, int64_t i,
+                                                        const char **key, const char **value);
 
 /* Copies tensor `name` into dst, converting to the destination type:
  * f32/f64 accept F32 and F64 tensors; i32 accepts I32 and I64 (a value outside
  * int32 is an error); i64 accepts I32 and I64. count must equal the tensor's
  * element count (a mismatch is SEQNN_ERR_FORMAT naming the tensor and both
  * counts); a missing tensor is SEQNN_ERR_NOT_FOUND. dst is untouched on error. */
-seqnn_status seqnn_safetensors_read_f32(const seqnn_safetensors *st, const char *name,
-                                        float *dst, int64_t count);
-seqnn_status seqnn_safetensors_read_f64(const seqnn_safetensors *st, const char *name,
-                                        double *dst, int64_t count);
-seqnn_status seqnn_safetensors_read_i32(const seqnn_safetensors *st, const char *name,
-                                        int32_t *dst, int64_t count);
-seqnn_status seqnn_safetensors_read_i64(const seqnn_safetensors *st, const char *name,
-                                        int64_t *dst, int64_t count);
+SEQNN_API seqnn_status seqnn_safetensors_read_f32(const seqnn_safetensors *st, const char *name,
+                                                  float *dst, int64_t count);
+SEQNN_API seqnn_status seqnn_safetensors_read_f64(const seqnn_safetensors *st, const char *name,
+                                                  double *dst, int64_t count);
+SEQNN_API seqnn_status seqnn_safetensors_read_i32(const seqnn_safetensors *st, const char *name,
+                                                  int32_t *dst, int64_t count);
+SEQNN_API seqnn_status seqnn_safetensors_read_i64(const seqnn_safetensors *st, const char *name,
+                                                  int64_t *dst, int64_t count);
 /* OK when tensor `name` exists with exactly this shape (ndim dims); otherwise
  * SEQNN_ERR_NOT_FOUND or SEQNN_ERR_FORMAT naming the tensor and both shapes. */
-seqnn_status seqnn_safetensors_expect_shape(const seqnn_safetensors *st, const char *name,
-                                            int ndim, const int64_t *shape);
+SEQNN_API seqnn_status seqnn_safetensors_expect_shape(const seqnn_safetensors *st, const char *name,
+                                                      int ndim, const int64_t *shape);
 
 /* ---- writing */
-seqnn_status seqnn_safetensors_writer_create(seqnn_safetensors_writer **out);
-void seqnn_safetensors_writer_destroy(seqnn_safetensors_writer *w);
+SEQNN_API seqnn_status seqnn_safetensors_writer_create(seqnn_safetensors_writer **out);
+SEQNN_API void seqnn_safetensors_writer_destroy(seqnn_safetensors_writer *w);
 /* Adds a tensor; data (count elements of dtype, host byte order) is copied.
  * Names must be unique, non-empty and not "__metadata__". */
-seqnn_status seqnn_safetensors_writer_add(seqnn_safetensors_writer *w, const char *name,
-                                          seqnn_st_dtype dtype, int ndim, const int64_t *shape,
-                                          const void *data);
+SEQNN_API seqnn_status seqnn_safetensors_writer_add(seqnn_safetensors_writer *w, const char *name,
+                                                    seqnn_st_dtype dtype, int ndim, const int64_t *shape,
+                                                    const void *data);
 /* Adds (or replaces) a __metadata__ entry. */
-seqnn_status seqnn_safetensors_writer_metadata(seqnn_safetensors_writer *w, const char *key,
-                                               const char *value);
+SEQNN_API seqnn_status seqnn_safetensors_writer_metadata(seqnn_safetensors_writer *w, const char *key,
+                                                         const char *value);
 /* Writes the file atomically (temp file in the same directory, fsync, rename).
  * On failure path is left as it was and the temp file is removed. */
-seqnn_status seqnn_safetensors_writer_save(seqnn_safetensors_writer *w, const char *path);
+SEQNN_API seqnn_status seqnn_safetensors_writer_save(seqnn_safetensors_writer *w, const char *path);
 /* The bytes save would write (malloc'ed, free() them), for in-memory use. */
-seqnn_status seqnn_safetensors_writer_serialize(seqnn_safetensors_writer *w,
-                                                unsigned char **bytes, size_t *size);
+SEQNN_API seqnn_status seqnn_safetensors_writer_serialize(seqnn_safetensors_writer *w,
+                                                          unsigned char **bytes, size_t *size);
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "seqnn/export.h"
 #include "seqnn/kernels.h"
 #include "seqnn/status.h"
 
@@ -24,11 +25,11 @@ extern "C" {
 #define SEQNN_VERSION "0.1.0"
 
 /* Message of the last failing call on this thread ("" if none). */
-const char *seqnn_last_error(void);
+SEQNN_API const char *seqnn_last_error(void);
 
 /* Name of kernel id ("gemm", ...) or NULL; id of a name or -1. */
-const char *seqnn_kernel_name(seqnn_kernel_id id);
-int seqnn_kernel_find(const char *name);
+SEQNN_API const char *seqnn_kernel_name(seqnn_kernel_id id);
+SEQNN_API int seqnn_kernel_find(const char *name);
 
 /* ------------------------------------------------------------ registry ---
  * Discovery (DESIGN section 5): directories of SEQNN_PLUGIN_PATH first, then
@@ -59,56 +60,56 @@ typedef struct seqnn_device_record {
 
 /* Scans the search path. Always succeeds unless out of memory: problems are
  * recorded per file. */
-seqnn_status seqnn_registry_open(seqnn_registry **reg);
+SEQNN_API seqnn_status seqnn_registry_open(seqnn_registry **reg);
 /* An empty registry; add files with seqnn_registry_add_file. */
-seqnn_status seqnn_registry_open_empty(seqnn_registry **reg);
+SEQNN_API seqnn_status seqnn_registry_open_empty(seqnn_registry **reg);
 /* Loads one plugin file explicitly; its outcome is recorded either way.
  * Returns the failure reason's status when it is rejected. */
-seqnn_status seqnn_registry_add_file(seqnn_registry *reg, const char *path);
-void seqnn_registry_close(seqnn_registry *reg);
+SEQNN_API seqnn_status seqnn_registry_add_file(seqnn_registry *reg, const char *path);
+SEQNN_API void seqnn_registry_close(seqnn_registry *reg);
 
-int64_t seqnn_registry_plugin_count(const seqnn_registry *reg);
-seqnn_status seqnn_registry_plugin(const seqnn_registry *reg, int64_t i, seqnn_plugin_record *out);
-int64_t seqnn_registry_device_count(const seqnn_registry *reg);
-seqnn_status seqnn_registry_device(const seqnn_registry *reg, int64_t i, seqnn_device_record *out);
+SEQNN_API int64_t seqnn_registry_plugin_count(const seqnn_registry *reg);
+SEQNN_API seqnn_status seqnn_registry_plugin(const seqnn_registry *reg, int64_t i, seqnn_plugin_record *out);
+SEQNN_API int64_t seqnn_registry_device_count(const seqnn_registry *reg);
+SEQNN_API seqnn_status seqnn_registry_device(const seqnn_registry *reg, int64_t i, seqnn_device_record *out);
 
 /* Chooses a device. spec is SEQNN_BACKEND's syntax: "ref", "avx2", "opencl",
  * a plugin path, each optionally followed by ":DEVICE-SUBSTRING"; NULL reads
  * SEQNN_BACKEND, and when that is unset too, the best score wins. An explicit
  * request that cannot be met fails with the reason (never falls back).
  * why (may be NULL) receives one line saying why this device. */
-seqnn_status seqnn_registry_select(seqnn_registry *reg, const char *spec, int64_t *device,
-                                   char *why, size_t why_size);
+SEQNN_API seqnn_status seqnn_registry_select(seqnn_registry *reg, const char *spec, int64_t *device,
+                                             char *why, size_t why_size);
 
 /* ------------------------------------------------------------ contexts --- */
 typedef struct seqnn_context seqnn_context;
 
 /* Opens device `device` (a registry index). The registry must outlive it. */
-seqnn_status seqnn_context_open(seqnn_registry *reg, int64_t device, seqnn_context **ctx);
+SEQNN_API seqnn_status seqnn_context_open(seqnn_registry *reg, int64_t device, seqnn_context **ctx);
 /* Scans, selects with spec (NULL: SEQNN_BACKEND or best) and opens; the
  * context owns its registry. */
-seqnn_status seqnn_context_create(const char *spec, seqnn_context **ctx);
-void seqnn_context_destroy(seqnn_context *ctx);
-const char *seqnn_context_error(const seqnn_context *ctx);
+SEQNN_API seqnn_status seqnn_context_create(const char *spec, seqnn_context **ctx);
+SEQNN_API void seqnn_context_destroy(seqnn_context *ctx);
+SEQNN_API const char *seqnn_context_error(const seqnn_context *ctx);
 /* The device record and the plugin name of this context. */
-seqnn_status seqnn_context_device(const seqnn_context *ctx, seqnn_device_record *out);
+SEQNN_API seqnn_status seqnn_context_device(const seqnn_context *ctx, seqnn_device_record *out);
 /* Completes all work enqueued on the device. */
-seqnn_status seqnn_sync(seqnn_context *ctx);
+SEQNN_API seqnn_status seqnn_sync(seqnn_context *ctx);
 
 /* ------------------------------------------------------------- buffers ---
  * count elements of dtype (F32 or I32); offsets and counts in elements. */
-seqnn_status seqnn_buffer_alloc(seqnn_context *ctx, seqnn_dtype dtype, int64_t count,
-                                seqnn_buffer **out);
-void seqnn_buffer_free(seqnn_context *ctx, seqnn_buffer *buf);
-seqnn_status seqnn_buffer_write(seqnn_context *ctx, seqnn_buffer *buf, int64_t offset,
-                                const void *src, int64_t count);
-seqnn_status seqnn_buffer_read(seqnn_context *ctx, seqnn_buffer *buf, int64_t offset,
-                               void *dst, int64_t count);
-seqnn_status seqnn_buffer_copy(seqnn_context *ctx, seqnn_buffer *dst, int64_t dst_offset,
-                               seqnn_buffer *src, int64_t src_offset, int64_t count);
+SEQNN_API seqnn_status seqnn_buffer_alloc(seqnn_context *ctx, seqnn_dtype dtype, int64_t count,
+                                          seqnn_buffer **out);
+SEQNN_API void seqnn_buffer_free(seqnn_context *ctx, seqnn_buffer *buf);
+SEQNN_API seqnn_status seqnn_buffer_write(seqnn_context *ctx, seqnn_buffer *buf, int64_t offset,
+                                          const void *src, int64_t count);
+SEQNN_API seqnn_status seqnn_buffer_read(seqnn_context *ctx, seqnn_buffer *buf, int64_t offset,
+                                         void *dst, int64_t count);
+SEQNN_API seqnn_status seqnn_buffer_copy(seqnn_context *ctx, seqnn_buffer *dst, int64_t dst_offset,
+                                         seqnn_buffer *src, int64_t src_offset, int64_t count);
 /* Sets count elements to value (converted to the buffer's type). */
-seqnn_status seqnn_buffer_fill(seqnn_context *ctx, seqnn_buffer *buf, int64_t offset,
-                               int64_t count, double value);
+SEQNN_API seqnn_status seqnn_buffer_fill(seqnn_context *ctx, seqnn_buffer *buf, int64_t offset,
+                                         int64_t count, double value);
 /* A tensor reference to element `off` of buf. */
 static inline seqnn_tref seqnn_at(seqnn_buffer *buf, int64_t off)
 {
@@ -123,16 +124,16 @@ static inline seqnn_tref seqnn_at(seqnn_buffer *buf, int64_t off)
  * first (shapes, extents against buffer sizes, buffers of this context, flags);
  * a bad argument fails with SEQNN_ERR_INVALID_ARG naming it and nothing is
  * written. A kernel the plugin lacks fails with SEQNN_ERR_UNSUPPORTED. */
-#define SEQNN_KERNEL(name, args, doc) seqnn_status seqnn_##name(seqnn_context *ctx, const args *a);
+#define SEQNN_KERNEL(name, args, doc) SEQNN_API seqnn_status seqnn_##name(seqnn_context *ctx, const args *a);
 #include "seqnn/kernels.def"
 #undef SEQNN_KERNEL
 
 /* The same through a kernel id (args points to that kernel's struct). */
-seqnn_status seqnn_kernel_run(seqnn_context *ctx, seqnn_kernel_id id, const void *args);
+SEQNN_API seqnn_status seqnn_kernel_run(seqnn_context *ctx, seqnn_kernel_id id, const void *args);
 /* Checks a kernel's arguments without running it (msg receives the reason). */
-seqnn_status seqnn_kernel_check(seqnn_kernel_id id, const void *args, char *msg, size_t msg_size);
+SEQNN_API seqnn_status seqnn_kernel_check(seqnn_kernel_id id, const void *args, char *msg, size_t msg_size);
 /* 1 if the context's plugin has kernel id. */
-int seqnn_kernel_available(const seqnn_context *ctx, seqnn_kernel_id id);
+SEQNN_API int seqnn_kernel_available(const seqnn_context *ctx, seqnn_kernel_id id);
 
 #ifdef __cplusplus
 }

@@ -2,6 +2,8 @@
 #ifndef SEQNN_STATUS_H
 #define SEQNN_STATUS_H
 
+#include "seqnn/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -21,7 +23,7 @@ typedef enum seqnn_status {
 } seqnn_status;
 
 /* "SEQNN_ERR_INVALID_ARG", ... ("unknown status" for other values). */
-const char *seqnn_status_name(seqnn_status status);
+SEQNN_API const char *seqnn_status_name(seqnn_status status);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cli_error.h"
 #include "data.h"
 
 static int fails;
@@ -41,7 +42,7 @@ static cli_data *open_ok(const char *format, const char *name, const char *text,
     cli_data *d = NULL;
     const char *path = write_file(name, text, strlen(text));
     seqnn_status s = cli_data_open(format, path, words, c, NULL, NULL, &d);
-    CHECK(s == SEQNN_OK && d, "%s: %s", name, seqnn_last_error());
+    CHECK(s == SEQNN_OK && d, "%s: %s", name, cli_last_error());
     return s == SEQNN_OK ? d : NULL;
 }
 
@@ -53,9 +54,9 @@ static void expect_error(const char *format, const char *name, const char *text,
     const char *path = write_file(name, text, n ? n : strlen(text));
     seqnn_status s = cli_data_open(format, path, words, &c, NULL, NULL, &d);
     CHECK(s != SEQNN_OK && !d, "%s: opened", name);
-    CHECK(strstr(seqnn_last_error(), want) != NULL, "%s: message '%s' lacks '%s'", name, seqnn_last_error(), want);
+    CHECK(strstr(cli_last_error(), want) != NULL, "%s: message '%s' lacks '%s'", name, cli_last_error(), want);
     if (s != SEQNN_OK)
-        printf("ok: %s: %s\n", name, seqnn_last_error());
+        printf("ok: %s: %s\n", name, cli_last_error());
     cli_data_close(d);
 }
 
@@ -148,14 +149,14 @@ static void test_classify(void)
     cli_data *d4 = NULL;
     const char *path = write_file("cw2.txt", "x\tw1 zzz\n", 9);
     CHECK(cli_data_open("classify", path, 1, &c, &d->src, &d->tgt, &d4) == SEQNN_OK, "eval open: %s",
-          seqnn_last_error());
+          cli_last_error());
     if (d4) {
         CHECK(d4->n_val == 1 && d4->n_train == 0 && d4->src.n == d->src.n, "eval split");
         cli_data_close(d4);
     }
     path = write_file("cw3.txt", "x\tw1\nz\tw2\n", 10);
     CHECK(cli_data_open("classify", path, 1, &c, &d->src, &d->tgt, &d4) != SEQNN_OK &&
-              strstr(seqnn_last_error(), "cw3.txt:2:"), "unknown label: %s", seqnn_last_error());
+              strstr(cli_last_error(), "cw3.txt:2:"), "unknown label: %s", cli_last_error());
     cli_data_close(d);
 }
 
@@ -177,7 +178,7 @@ static void test_tag(void)
         for (int64_t t = 0; t < 3; t++) {
             int32_t tok = b.tokens[t * 2 + k], tg = b.targets[t * 2 + k];
             if (t >= len) {
-                CHECK(tok == CLI_PAD && tg == -100, "padding: token %d target %d", tok, tg);
+                CHECK(tok == CLI_PAD && tg == SEQNN_IGNORE_INDEX, "padding: token %d target %d", tok, tg);
             } else {
                 /* every tag is the complement of its token */
                 CHECK(!strcmp(d->tgt.tok[tg], !strcmp(d->src.tok[tok], "0") ? "1" : "0"), "tag");
@@ -208,7 +209,7 @@ static void test_translate(void)
             want[0] = (int32_t)id_of(&d->tgt, "x"), want[1] = (int32_t)id_of(&d->tgt, "y");
             want[2] = (int32_t)id_of(&d->tgt, "z"), want[3] = CLI_EOS;
         } else {
-            want[0] = (int32_t)id_of(&d->tgt, "z"), want[1] = CLI_EOS, want[2] = want[3] = -100;
+            want[0] = (int32_t)id_of(&d->tgt, "z"), want[1] = CLI_EOS, want[2] = want[3] = SEQNN_IGNORE_INDEX;
         }
         int32_t tgt_len = xyz ? 3 : 1;
         for (int t = 0; t < 4; t++) {
@@ -274,10 +275,10 @@ static void test_errors(void)
     cli_data *d = NULL;
     const char *path = write_file("one.txt", "a\tb\n", 4);
     CHECK(cli_data_open("classify", path, 0, &c, NULL, NULL, &d) != SEQNN_OK &&
-              strstr(seqnn_last_error(), "none for training"), "one example, 50%% validation: %s", seqnn_last_error());
+              strstr(cli_last_error(), "none for training"), "one example, 50%% validation: %s", cli_last_error());
     snprintf((char *)path, 2048, "%s/missing.txt", dir);
     CHECK(cli_data_open("tag", path, 0, &c, NULL, NULL, &d) != SEQNN_OK &&
-              strstr(seqnn_last_error(), "missing.txt"), "missing file: %s", seqnn_last_error());
+              strstr(cli_last_error(), "missing.txt"), "missing file: %s", cli_last_error());
 }
 
 /* cli_metrics_report and cli_translate_attention on small untrained models:
@@ -292,7 +293,7 @@ static char *report(seqnn_model *m, cli_data *d, const seqnn_train_config *c, co
     if (!f)
         return buf;
     int rc = cli_metrics_report(m, d, c, 1, 0, f);
-    CHECK(rc == 0, "%s: report failed: %s", name, seqnn_last_error());
+    CHECK(rc == 0, "%s: report failed: %s", name, cli_last_error());
     rewind(f);
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     buf[n] = 0;
@@ -308,7 +309,7 @@ static seqnn_model *model(const char *text, const cli_data *d, seqnn_context *ct
     seqnn_model *m = NULL;
     if (seqnn_modelfile_parse(text, strlen(text), "test", vars, nv, &m, NULL) != SEQNN_OK ||
         seqnn_model_build(m, ctx, 1) != SEQNN_OK) {
-        CHECK(0, "model: %s", seqnn_last_error());
+        CHECK(0, "model: %s", cli_last_error());
         seqnn_model_destroy(m);
         return NULL;
     }
@@ -319,7 +320,7 @@ static void test_metrics(void)
 {
     seqnn_context *ctx = NULL;
     if (seqnn_context_create("ref", &ctx) != SEQNN_OK) {
-        CHECK(0, "ref plugin: %s", seqnn_last_error());
+        CHECK(0, "ref plugin: %s", cli_last_error());
         return;
     }
     /* tag: training tags 0 x3, 1 x4 -> '1'; validation = everything (val 1.0 needs vocabularies, so 0.5) */
@@ -358,7 +359,7 @@ static void test_metrics(void)
         int rc = f ? cli_translate_attention(m, &d->src, &d->tgt, 0, "abc", 5, csv, f) : 1;
         if (f)
             fclose(f);
-        CHECK(rc == 0, "attention: %s", seqnn_last_error());
+        CHECK(rc == 0, "attention: %s", cli_last_error());
         FILE *g = fopen(csv, "r");
         int rows = 0, commas = 0, ch;
         while (g && (ch = fgetc(g)) != EOF)
@@ -379,7 +380,7 @@ static void test_metrics(void)
     }
     /* the model against the data: sizes that differ are refused before any batch */
     CHECK(!m || cli_data_check_model(d, m, "mr.txt", "ok.seqnn") == SEQNN_OK, "a fitting model: %s",
-          seqnn_last_error());
+          cli_last_error());
     seqnn_model_destroy(m);
     const char *misfits[][2] = {
         {"seqnn 1\ninput features dim=3\ngru hidden=4 last=1\ndense out=1\nloss mse\n", "reads 3 features per step"},
@@ -392,12 +393,12 @@ static void test_metrics(void)
         if (seqnn_modelfile_parse(misfits[i][0], strlen(misfits[i][0]), "bad", NULL, 0, &bad, NULL) == SEQNN_OK &&
             seqnn_model_build(bad, ctx, 1) == SEQNN_OK) {
             seqnn_status s = cli_data_check_model(d, bad, "mr.txt", "bad.seqnn");
-            CHECK(s != SEQNN_OK && strstr(seqnn_last_error(), misfits[i][1]) && strstr(seqnn_last_error(), "mr.txt"),
-                  "misfit %zu: %s", i, seqnn_last_error());
+            CHECK(s != SEQNN_OK && strstr(cli_last_error(), misfits[i][1]) && strstr(cli_last_error(), "mr.txt"),
+                  "misfit %zu: %s", i, cli_last_error());
             if (s != SEQNN_OK)
-                printf("ok: misfit refused: %s\n", seqnn_last_error());
+                printf("ok: misfit refused: %s\n", cli_last_error());
         } else {
-            CHECK(0, "misfit %zu does not build: %s", i, seqnn_last_error());
+            CHECK(0, "misfit %zu does not build: %s", i, cli_last_error());
         }
         seqnn_model_destroy(bad);
     }
@@ -405,7 +406,7 @@ static void test_metrics(void)
     /* one step per line (bit problem 2): a feed-forward model's sequence output fits */
     d = open_ok("regress", "m1.txt", "1,0\t0,1\n0,1\t1,0\n1,1\t0,0\n0,0\t1,1\n", 0, &c);
     m = d ? model("seqnn 1\ninput features dim=2\ndense out=2\nloss mse\n", d, ctx) : NULL;
-    CHECK(!m || cli_data_check_model(d, m, "m1.txt", "ff.seqnn") == SEQNN_OK, "one-step lines: %s", seqnn_last_error());
+    CHECK(!m || cli_data_check_model(d, m, "m1.txt", "ff.seqnn") == SEQNN_OK, "one-step lines: %s", cli_last_error());
     seqnn_model_destroy(m);
     cli_data_close(d);
     /* no training split (eval --all with the model's vocabularies): no majority baseline */
@@ -415,7 +416,7 @@ static void test_metrics(void)
         cli_data *all = NULL;
         seqnn_train_config c1 = config(2, 0, 1.0, 1);
         const char *path = write_file("ma2.txt", "a\txy\n", 5);
-        CHECK(cli_data_open("classify", path, 0, &c1, &d->src, &d->tgt, &all) == SEQNN_OK, "%s", seqnn_last_error());
+        CHECK(cli_data_open("classify", path, 0, &c1, &d->src, &d->tgt, &all) == SEQNN_OK, "%s", cli_last_error());
         m = all ? model("seqnn 1\ninput tokens vocab=$vocab\nembedding dim=2\ngru hidden=2 last=1\ndense out=$classes\n",
                         all, ctx) : NULL;
         CHECK(!m || !strstr(report(m, all, &c1, "ma.out"), "baseline"), "a baseline without a training split");

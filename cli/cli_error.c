@@ -1,0 +1,34 @@
+/* The CLI's error messages (cli_error.h): its own message buffer, and which of
+ * it and the library's last error is the newer. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "cli_error.h"
+#include "seqnn/seqnn.h"
+
+#define CLI_MSG_SIZE 2048
+
+static _Thread_local char message[CLI_MSG_SIZE];
+/* seqnn_last_error() as it was when cli_error last ran: while it reads the
+ * same, the library has reported nothing since and the CLI's message is the newer. */
+static _Thread_local char library_then[CLI_MSG_SIZE];
+static _Thread_local int have_message;
+
+seqnn_status cli_error(seqnn_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    snprintf(library_then, sizeof library_then, "%s", seqnn_last_error());
+    have_message = 1;
+    return status;
+}
+
+const char *cli_last_error(void)
+{
+    const char *library = seqnn_last_error();
+    if (have_message && strncmp(library, library_then, sizeof library_then - 1) == 0)
+        return message;
+    return library;
+}

@@ -1,0 +1,16 @@
+/* The CLI's own error messages: failures the CLI detects itself (data files,
+ * options of a data format), kept apart from the library's last error.
+ * cli_last_error() gives whichever of the two came last. */
+#ifndef SEQNN_CLI_ERROR_H
+#define SEQNN_CLI_ERROR_H
+
+#include "seqnn/status.h"
+
+/* Records the message (printf format) of a failure the CLI found and returns status. */
+seqnn_status cli_error(seqnn_status status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The message of the latest failure: the CLI's own when cli_error ran after the
+ * library last set seqnn_last_error(), the library's otherwise. */
+const char *cli_last_error(void);
+
+#endif
