@@ -8,8 +8,8 @@
  *   note TEXT           anything worth showing next to its row
  *   sample SECONDS      one line per timed repetition (after the warm-ups)
  *   unavailable REASON  instead of samples, when it cannot run this case
- * The caller (cli/bench.c) computes medians and spreads itself, the same way
- * for every implementation. */
+ * The caller (cli/bench_peers.c) reads them; cli/bench_report.c computes the
+ * medians and spreads itself, the same way for every implementation. */
 #ifndef SEQNN_BENCH_PEER_COMMON_H
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include "bench_timer.h"
 
 /* value of key=... among argv[2..], or def */
 static inline const char *peer_arg(int argc, char **argv, const char *key, const char *def)
@@ -36,14 +36,6 @@ static inline int64_t peer_int(int argc, char **argv, const char *key, int64_t d
 {
     const char *v = peer_arg(argc, argv, key, NULL);
     return v ? strtoll(v, NULL, 10) : def;
-}
-
-/* seconds: process CPU time when clock=cpu (all threads), wall clock otherwise */
-static inline double peer_now(int cpu)
-{
-    struct timespec ts;
-    clock_gettime(cpu ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 /* deterministic values in [-scale, scale) */
@@ -68,7 +60,8 @@ static inline float *peer_alloc(size_t n)
 
 typedef void (*peer_fn)(void *ctx);
 
-/* warm-ups, then reps timed calls of fn, one "sample" line each */
+/* warm-ups, then reps timed calls of fn, one "sample" line each; the clock:
+ * process CPU time when clock=cpu (all threads), wall clock otherwise */
 static inline void peer_time(int argc, char **argv, peer_fn fn, void *ctx)
 {
     int reps = (int)peer_int(argc, argv, "reps", 5), warmup = (int)peer_int(argc, argv, "warmup", 1);
@@ -76,9 +69,9 @@ static inline void peer_time(int argc, char **argv, peer_fn fn, void *ctx)
     for (int i = 0; i < warmup; i++)
         fn(ctx);
     for (int r = 0; r < reps; r++) {
-        double t0 = peer_now(cpu);
+        double t0 = bench_now(cpu);
         fn(ctx);
-        printf("sample %.9f\n", peer_now(cpu) - t0);
+        printf("sample %.9f\n", bench_now(cpu) - t0);
         fflush(stdout);
     }
 }

@@ -7,6 +7,7 @@ set -eu
 out=$1
 plugin=$2
 shift 2
+csv_awk=$(cat "$(dirname "$0")/csv.awk")   # csv(line): fields into f[1..]
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 panels=0
@@ -14,7 +15,7 @@ while [ $# -ge 2 ]; do
     panels=$((panels + 1))
     printf '%s\n' "$1" >"$tmp/title$panels"
     # one line per case: label, then the ratio against openblas, onednn-avx2, torch, triad (NaN: none)
-    awk -v plugin="$plugin" '
+    awk -v plugin="$plugin" "$csv_awk"'
     function label(c,   s) {
         s = c
         if (s ~ /^gemm/) { gsub(/ [MNK]=/, "x", s); sub(/^gemmx/, "gemm ", s); return s }
@@ -23,21 +24,6 @@ while [ $# -ge 2 ]; do
         if (s ~ /^(adam|sgd|clip)/) { sub(/ N=.*/, "", s); return s }
         split(s, w, " "); h = w[2]; sub(/H=/, "", h)
         return (s ~ /bidir/ ? "bi" : "") w[1] (s ~ /2-layer/ ? "x2" : "") " " h (s ~ /training/ ? " train" : " infer")
-    }
-    # splits a CSV line into f[1..] (quoted fields may hold commas; "" is a quote)
-    function csv(line,   i, ch, q, cur, k) {
-        k = 0; cur = ""; q = 0
-        for (i = 1; i <= length(line); i++) {
-            ch = substr(line, i, 1)
-            if (q) {
-                if (ch == "\"") { if (substr(line, i + 1, 1) == "\"") { cur = cur ch; i++ } else q = 0 }
-                else cur = cur ch
-            } else if (ch == "\"") q = 1
-            else if (ch == ",") { f[++k] = cur; cur = "" }
-            else cur = cur ch
-        }
-        f[++k] = cur
-        return k
     }
     NR > 1 {
         csv($0)

@@ -5,21 +5,8 @@
 # usage: bench/tables.sh FILE.csv [PLUGIN (default avx2)] [CASE-REGEX]
 # (only the cases matching the regex, and only the peers that ran in them)
 set -eu
-awk -v plugin="${2:-avx2}" -v pick="${3:-.}" '
-function csv(line,   i, ch, q, cur, k) {
-    k = 0; cur = ""; q = 0
-    for (i = 1; i <= length(line); i++) {
-        ch = substr(line, i, 1)
-        if (q) {
-            if (ch == "\"") { if (substr(line, i + 1, 1) == "\"") { cur = cur ch; i++ } else q = 0 }
-            else cur = cur ch
-        } else if (ch == "\"") q = 1
-        else if (ch == ",") { f[++k] = cur; cur = "" }
-        else cur = cur ch
-    }
-    f[++k] = cur
-    return k
-}
+csv_awk=$(cat "$(dirname "$0")/csv.awk")
+awk -v plugin="${2:-avx2}" -v pick="${3:-.}" "$csv_awk"'
 NR > 1 {
     csv($0)
     key = f[1] SUBSEP f[2]

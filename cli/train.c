@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+#include "bench_timer.h"
 #include "cli.h"
 #include "cli_error.h"
 #include "data.h"
@@ -18,13 +18,6 @@
 #include "seqnn/safetensors.h"
 
 /* ------------------------------------------------------------ helpers --- */
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static int fail(const char *what)
 {
     fprintf(stderr, "seqnn: %s%s%s\n", what ? what : "", what ? ": " : "", cli_last_error());
@@ -77,7 +70,7 @@ typedef struct progress {
 
 static void progress_show(progress *p, int64_t step, int64_t total, double frac, double loss, double tok_s)
 {
-    double t = now(), el = t - p->start;
+    double t = bench_now(0), el = t - p->start;
     char eta[32];
     fmt_time(frac > 0 ? el * (1 - frac) / frac : -1, eta, sizeof eta);
     if (p->tty) {
@@ -431,294 +424,402 @@ static void last_path(const char *out, char *buf, size_t size)
         snprintf(buf, size, "%s-last", out);
 }
 
-int seqnn_cli_train(int argc, char **argv)
+/* One `seqnn train` run: its options, what it opened (freed by train_close)
+ * and where the loop stands. */
+typedef struct train_run {
+    train_opts o;
+    char *model_text;
+    size_t model_size;
+    seqnn_train_config cfg;
+    cli_data *d;
+    seqnn_context *ctx;
+    seqnn_model *model;
+    FILE *log;
+    loaded resume;                       /* --resume: the checkpoint's context and vocabularies */
+    int resumed;
+    char why[512];                       /* why the backend was selected */
+    seqnn_loss_kind loss_kind;
+    /* the loop */
+    int64_t per_epoch, total, step, first_step, tokens, since;
+    double t0, run_loss;
+    train_pos pos;
+    char last[4096];                     /* the last checkpoint's path */
+    int saved;                           /* this run wrote a best checkpoint */
+    int stop;
+    progress prog;
+} train_run;
+
+/* The options into o: -1 to go on, else the exit status (0 after --help). */
+static int train_parse(int argc, char **argv, train_opts *o)
 {
-    train_opts o = {.format = "text", .out = "model.safetensors", .sample = 300, .temperature = 0.8};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             train_usage(stdout);
             return 0;
         }
-        if (!strcmp(a, "--words")) { o.words = 1; continue; }
-        const char **slot = !strcmp(a, "--data") ? &o.data : !strcmp(a, "--format") ? &o.format
-                          : !strcmp(a, "--out") ? &o.out : !strcmp(a, "--log") ? &o.log
-                          : !strcmp(a, "--backend") ? &o.backend : !strcmp(a, "--resume") ? &o.resume
-                          : !strcmp(a, "--vectors") ? &o.vectors : NULL;
+        if (!strcmp(a, "--words")) { o->words = 1; continue; }
+        const char **slot = !strcmp(a, "--data") ? &o->data : !strcmp(a, "--format") ? &o->format
+                          : !strcmp(a, "--out") ? &o->out : !strcmp(a, "--log") ? &o->log
+                          : !strcmp(a, "--backend") ? &o->backend : !strcmp(a, "--resume") ? &o->resume
+                          : !strcmp(a, "--vectors") ? &o->vectors : NULL;
         if (slot) {
             if (!v) { fprintf(stderr, "seqnn train: %s needs a value\n", a); return 2; }
             *slot = v;
             i++;
         } else if (!strcmp(a, "--sample")) {
-            if (!parse_i64(a, v, 0, &o.sample)) return 2;
+            if (!parse_i64(a, v, 0, &o->sample)) return 2;
             i++;
         } else if (!strcmp(a, "--temperature")) {
-            if (!parse_f64(a, v, 0, &o.temperature)) return 2;
+            if (!parse_f64(a, v, 0, &o->temperature)) return 2;
             i++;
         } else if (is_override(a)) {
             i++;                         /* applied once the model file is read */
-        } else if (a[0] == '-' || o.model_file) {
+        } else if (a[0] == '-' || o->model_file) {
             fprintf(stderr, "seqnn train: unexpected argument '%s'\n", a);
             train_usage(stderr);
             return 2;
         } else {
-            o.model_file = a;
+            o->model_file = a;
         }
     }
-    if (!o.model_file || !o.data) {
+    if (!o->model_file || !o->data) {
         train_usage(stderr);
         return 2;
     }
-    /* The model file, read first for its train line (the data split depends
-     * on it) with placeholder sizes, then again with the data's sizes. */
-    char *model_text = NULL;
-    size_t model_size = 0;
-    if (cli_read_file(o.model_file, (size_t)1 << 20, &model_text, &model_size) != SEQNN_OK)
+    return -1;
+}
+
+/* The model file, read first for its train line (the data split depends on
+ * it) with placeholder sizes, then the overrides: 0, or the exit status. */
+static int train_read_config(train_run *t, int argc, char **argv)
+{
+    if (cli_read_file(t->o.model_file, (size_t)1 << 20, &t->model_text, &t->model_size) != SEQNN_OK)
         return fail(NULL);
-    seqnn_train_config cfg;
     seqnn_model *model = NULL;
     seqnn_modelfile_var probe[] = {{"vocab", 2}, {"src_vocab", 2}, {"classes", 2}, {"tgt_vocab", 2}};
-    if (seqnn_modelfile_parse(model_text, model_size, o.model_file, probe, 4, &model, &cfg) != SEQNN_OK) {
-        free(model_text);
+    if (seqnn_modelfile_parse(t->model_text, t->model_size, t->o.model_file, probe, 4, &model, &t->cfg) !=
+        SEQNN_OK)
         return fail(NULL);
-    }
     seqnn_model_destroy(model);
-    model = NULL;
-    if (!apply_overrides(argc, argv, &cfg)) {
-        free(model_text);
+    if (!apply_overrides(argc, argv, &t->cfg))
         return 2;
+    return 0;
+}
+
+/* The context: the checkpoint's when resuming, else the selected backend's
+ * (t->why says why it was selected). */
+static int train_open_backend(train_run *t)
+{
+    if (t->resumed) {
+        t->ctx = t->resume.ctx;
+        t->resume.ctx = NULL;
+        return 0;
     }
+    seqnn_registry *reg = NULL;
+    int64_t dev;
     int rc = 0;
-    cli_data *d = NULL;
-    seqnn_context *ctx = NULL;
-    FILE *log = NULL;
-    loaded resume;
-    memset(&resume, 0, sizeof resume);
-    int resumed = 0;
-    /* Resuming keeps the checkpoint's vocabularies. */
-    if (o.resume) {
-        if (load_checkpoint(o.resume, o.backend, &resume)) {
-            free(model_text);
-            return 1;
-        }
-        seqnn_model_destroy(resume.model);   /* only its context and vocabularies are kept */
-        resume.model = NULL;
-        resumed = 1;
-    }
-    if (cli_data_open(o.format, o.data, o.words, &cfg, resumed ? &resume.src : NULL,
-                      resumed && resume.tgt.n ? &resume.tgt : NULL, &d) != SEQNN_OK)
+    if (seqnn_registry_open(&reg) != SEQNN_OK ||
+        seqnn_registry_select(reg, t->o.backend, &dev, t->why, sizeof t->why) != SEQNN_OK)
+        rc = fail("backend");
+    seqnn_registry_close(reg);
+    if (!rc && seqnn_context_create(t->o.backend, &t->ctx) != SEQNN_OK)
+        rc = fail("backend");
+    return rc;
+}
+
+/* --resume: the checkpoint, of which its context and vocabularies are kept
+ * (the model is built again and loads the checkpoint's parameters). */
+static int train_resume(train_run *t)
+{
+    if (!t->o.resume)
+        return 0;
+    if (load_checkpoint(t->o.resume, t->o.backend, &t->resume))
+        return 1;
+    seqnn_model_destroy(t->resume.model);
+    t->resume.model = NULL;
+    t->resumed = 1;
+    return 0;
+}
+
+/* The data (with the checkpoint's vocabularies when resuming), the model
+ * file again with the data's sizes, the backend, the built model with its
+ * optimizer, parameters and word vectors, and the loss log: 0, or the exit
+ * status. */
+static int train_setup(train_run *t)
+{
+    const train_opts *o = &t->o;
+    int rc = 0;
+    if (cli_data_open(o->format, o->data, o->words, &t->cfg, t->resumed ? &t->resume.src : NULL,
+                      t->resumed && t->resume.tgt.n ? &t->resume.tgt : NULL, &t->d) != SEQNN_OK)
         rc = fail(NULL);
     seqnn_modelfile_var vars[8];
-    int nv = rc ? 0 : cli_data_vars(d, vars, 8);
+    int nv = rc ? 0 : cli_data_vars(t->d, vars, 8);
     seqnn_train_config file_cfg;
-    if (!rc && seqnn_modelfile_parse(model_text, model_size, o.model_file, vars, nv, &model, &file_cfg) != SEQNN_OK)
+    if (!rc && seqnn_modelfile_parse(t->model_text, t->model_size, o->model_file, vars, nv, &t->model,
+                                     &file_cfg) != SEQNN_OK)
         rc = fail(NULL);
-    char why[512] = "";
-    if (!rc && resumed) {
-        ctx = resume.ctx;
-        resume.ctx = NULL;
-    } else if (!rc) {
-        seqnn_registry *reg = NULL;
-        int64_t dev;
-        if (seqnn_registry_open(&reg) != SEQNN_OK ||
-            seqnn_registry_select(reg, o.backend, &dev, why, sizeof why) != SEQNN_OK)
-            rc = fail("backend");
-        seqnn_registry_close(reg);
-        if (!rc && seqnn_context_create(o.backend, &ctx) != SEQNN_OK)
-            rc = fail("backend");
-    }
-    if (!rc && seqnn_model_build(model, ctx, cfg.seed) != SEQNN_OK)
+    if (!rc)
+        rc = train_open_backend(t);
+    if (!rc && seqnn_model_build(t->model, t->ctx, t->cfg.seed) != SEQNN_OK)
         rc = fail(NULL);
-    if (!rc && cli_data_check_model(d, model, o.data, o.model_file) != SEQNN_OK)
+    if (!rc && cli_data_check_model(t->d, t->model, o->data, o->model_file) != SEQNN_OK)
         rc = fail(NULL);
-    if (!rc && seqnn_model_set_optimizer(model, &cfg.optim) != SEQNN_OK)
+    if (!rc && seqnn_model_set_optimizer(t->model, &t->cfg.optim) != SEQNN_OK)
         rc = fail("optimizer");
-    if (!rc && resumed && seqnn_model_load(model, o.resume) != SEQNN_OK)
+    if (!rc && t->resumed && seqnn_model_load(t->model, o->resume) != SEQNN_OK)
         rc = fail(NULL);
-    if (!rc && o.vectors && !resumed) {
+    if (!rc && o->vectors && !t->resumed) {
         int64_t found = 0;
-        if (seqnn_model_load_vectors(model, NULL, o.vectors, (const char *const *)d->src.tok, d->src.n, &found) !=
-            SEQNN_OK)
+        if (seqnn_model_load_vectors(t->model, NULL, o->vectors, (const char *const *)t->d->src.tok, t->d->src.n,
+                                     &found) != SEQNN_OK)
             rc = fail("word vectors");
         else
             fprintf(stderr, "word vectors: %lld of %lld tokens found in %s\n", (long long)found,
-                    (long long)d->src.n, o.vectors);
+                    (long long)t->d->src.n, o->vectors);
     }
-    if (!rc && d->stateful && seqnn_model_set_stateful(model, 1) != SEQNN_OK)
+    if (!rc && t->d->stateful && seqnn_model_set_stateful(t->model, 1) != SEQNN_OK)
         rc = fail(NULL);
-    if (!rc && o.log && !(log = fopen(o.log, resumed ? "a" : "w"))) {
-        fprintf(stderr, "seqnn: %s: cannot write the loss log\n", o.log);
+    if (!rc && o->log && !(t->log = fopen(o->log, t->resumed ? "a" : "w"))) {
+        fprintf(stderr, "seqnn: %s: cannot write the loss log\n", o->log);
         rc = 1;
     }
-    seqnn_loss_kind loss_kind = SEQNN_LOSS_XENT;
-    if (!rc) {
-        seqnn_device_record dr;
-        seqnn_context_device(ctx, &dr);
-        char summary[4096];
-        seqnn_model_summary(model, summary, sizeof summary);
-        fprintf(stderr, "backend: %s (%s)%s%s\n", dr.plugin_name, dr.name, *why ? ": " : "", why);
-        fprintf(stderr, "data: %s, %s format, vocabulary %lld, %lld training and %lld validation %s\n", o.data,
-                d->format, (long long)d->src.n, (long long)d->n_train, (long long)d->n_val,
-                !strcmp(d->format, "text") ? "characters" : "examples");
-        fputs(summary, stderr);
-        loss_kind = seqnn_model_loss(model);
-        if (log && !resumed)
-            fprintf(log, "step,epoch,train_loss,val_loss,val_accuracy,tokens_per_s,elapsed_s\n");
+    return rc;
+}
+
+/* The backend, the data and the model, on stderr; the log's header line. */
+static void train_banner(train_run *t)
+{
+    const cli_data *d = t->d;
+    seqnn_device_record dr;
+    seqnn_context_device(t->ctx, &dr);
+    char summary[4096];
+    seqnn_model_summary(t->model, summary, sizeof summary);
+    fprintf(stderr, "backend: %s (%s)%s%s\n", dr.plugin_name, dr.name, *t->why ? ": " : "", t->why);
+    fprintf(stderr, "data: %s, %s format, vocabulary %lld, %lld training and %lld validation %s\n", t->o.data,
+            d->format, (long long)d->src.n, (long long)d->n_train, (long long)d->n_val,
+            !strcmp(d->format, "text") ? "characters" : "examples");
+    fputs(summary, stderr);
+    t->loss_kind = seqnn_model_loss(t->model);
+    if (t->log && !t->resumed)
+        fprintf(t->log, "step,epoch,train_loss,val_loss,val_accuracy,tokens_per_s,elapsed_s\n");
+}
+
+/* The loop's counters: steps in all, where a resumed run stands. 0, or 1 when
+ * no batch fits (t->stop is set when there is nothing to do). */
+static int train_start(train_run *t)
+{
+    const seqnn_train_config *cfg = &t->cfg;
+    t->per_epoch = t->d->count(t->d, 0, cfg);
+    t->total = cfg->max_steps > 0 ? cfg->max_steps : t->per_epoch * cfg->epochs;
+    if (cfg->max_steps > 0 && t->per_epoch * cfg->epochs < t->total && cfg->epochs > 0)
+        t->total = t->per_epoch * cfg->epochs;
+    t->t0 = bench_now(0);
+    t->pos = (train_pos){0, 0, -1, 0, INFINITY, NAN};
+    if (t->resumed) {
+        t->pos.epoch = t->resume.epoch;
+        t->pos.batch = t->resume.batch;
+        t->pos.best_step = t->resume.best_step;
+        t->pos.stale = t->resume.stale;
+        t->pos.best = t->resume.best;
     }
-    /* The loop: epochs of batches, validation every eval_every steps (or per
-     * epoch), the best checkpoint kept, early stopping. */
-    int64_t per_epoch = rc ? 0 : d->count(d, 0, &cfg);
-    int64_t total = cfg.max_steps > 0 ? cfg.max_steps : per_epoch * cfg.epochs;
-    if (cfg.max_steps > 0 && per_epoch * cfg.epochs < total && cfg.epochs > 0)
-        total = per_epoch * cfg.epochs;
-    double t0 = now();
-    train_pos pos = {0, 0, -1, 0, INFINITY, NAN};
-    if (resumed) {
-        pos.epoch = resume.epoch;
-        pos.batch = resume.batch;
-        pos.best_step = resume.best_step;
-        pos.stale = resume.stale;
-        pos.best = resume.best;
+    last_path(t->o.out, t->last, sizeof t->last);
+    t->step = t->first_step = t->resumed ? seqnn_model_step_count(t->model) : 0;
+    t->prog = (progress){.tty = isatty(2), .start = t->t0, .last_line = t->t0, .last_decile = 0};
+    if (t->per_epoch == 0) {
+        fprintf(stderr, "seqnn: %s: no training batch fits (batch %lld, seq_len %lld)\n", t->o.data,
+                (long long)cfg->batch, (long long)cfg->seq_len);
+        t->stop = 1;
+        return 1;
     }
-    char last[4096];
-    last_path(o.out, last, sizeof last);
-    int64_t step = resumed ? seqnn_model_step_count(model) : 0, first_step = step, tokens = 0, since = 0;
-    int saved = 0;                       /* this run wrote a best checkpoint */
-    double run_loss = 0;
-    progress prog = {.tty = isatty(2), .start = t0, .last_line = t0, .last_decile = 0};
-    int stop = rc != 0;
-    if (!rc && per_epoch == 0) {
-        fprintf(stderr, "seqnn: %s: no training batch fits (batch %lld, seq_len %lld)\n", o.data,
-                (long long)cfg.batch, (long long)cfg.seq_len);
-        rc = 1;
-        stop = 1;
+    if (cfg->max_steps > 0 && t->step >= cfg->max_steps)
+        t->stop = 1;
+    return 0;
+}
+
+/* After a step that validates: validation, the log line, the best and last
+ * checkpoints, early stopping (t->stop). train_loss: the step's own loss, the
+ * score when there is no validation split. 0, or the exit status. */
+static int train_validate(train_run *t, int64_t epoch, int64_t in_epoch, int end_epoch, int last_step,
+                          double train_loss, double el)
+{
+    cli_data *d = t->d;
+    train_pos *pos = &t->pos;
+    eval_result e = {NAN, NAN, 0};
+    if (d->n_val > 0 && !evaluate(t->model, d, &t->cfg, 1, &e))
+        return fail("validation");
+    if (d->n_val > 0 && !isfinite(e.loss)) {
+        fprintf(stderr, "\nseqnn: step %lld: the validation loss is %g: the parameters diverged; stopping "
+                        "without writing a checkpoint (the last good ones are kept)\n",
+                (long long)t->step, e.loss);
+        return 1;
     }
-    if (!rc && cfg.max_steps > 0 && step >= cfg.max_steps)
-        stop = 1;
-    for (int64_t epoch = pos.epoch; !stop && epoch < cfg.epochs; epoch++) {
-        if (d->begin(d, 0, cfg.seed + (uint64_t)epoch) != SEQNN_OK || seqnn_model_reset_state(model) != SEQNN_OK) {
-            rc = fail(NULL);
-            break;
+    /* Validation left the carried state at zero: a checkpoint taken here
+     * resumes exactly. */
+    if (t->prog.tty)
+        fputc('\n', stderr);
+    char line[64];
+    snprintf(line, sizeof line, "step %lld validation", (long long)t->step);
+    if (d->n_val > 0)
+        print_eval(stderr, line, d, &e, t->loss_kind);
+    if (t->log) {
+        fprintf(t->log, "%lld,%lld,%.6f,%.6f,%.6f,%.1f,%.2f\n", (long long)t->step, (long long)epoch,
+                t->run_loss / (double)t->since, e.loss, e.accuracy, el > 0 ? (double)t->tokens / el : 0, el);
+        fflush(t->log);
+    }
+    t->run_loss = 0;
+    t->since = 0;
+    double score = d->n_val > 0 ? e.loss : train_loss;
+    pos->epoch = end_epoch ? epoch + 1 : epoch;
+    pos->batch = end_epoch ? 0 : in_epoch;
+    pos->val_loss = score;
+    int improved = score < pos->best;
+    if (improved) {
+        pos->best = score;
+        pos->best_step = t->step;
+        pos->stale = 0;
+    } else {
+        pos->stale++;
+    }
+    t->saved |= improved;
+    if ((improved && write_checkpoint(t->model, t->o.out, t->model_text, d, t->o.words, pos, &t->cfg)) ||
+        write_checkpoint(t->model, t->last, t->model_text, d, t->o.words, pos, &t->cfg))
+        return 1;
+    if (!improved && t->cfg.patience > 0 && pos->stale >= t->cfg.patience) {
+        fprintf(stderr, "early stop: no improvement in %lld validations\n", (long long)pos->stale);
+        t->stop = 1;
+    }
+    if (last_step)
+        t->stop = 1;
+    return 0;
+}
+
+/* One epoch of batches (the first `skip` were trained before a resume),
+ * validating every eval_every steps or at its end: 0, or the exit status. */
+static int train_epoch(train_run *t, int64_t epoch, int64_t skip)
+{
+    const seqnn_train_config *cfg = &t->cfg;
+    seqnn_batch b;
+    int64_t in_epoch = 0;
+    while (!t->stop && t->d->next(t->d, 0, cfg, &b)) {
+        in_epoch++;
+        if (in_epoch <= skip)            /* resuming: these were trained before */
+            continue;
+        seqnn_step_result r;
+        if (seqnn_model_train_step(t->model, &b, &r) != SEQNN_OK) {
+            t->stop = 1;
+            return fail("training");
         }
-        seqnn_batch b;
-        int64_t in_epoch = 0, skip = epoch == pos.epoch ? pos.batch : 0;
-        while (!stop) {
-            int have = d->next(d, 0, &cfg, &b);
-            if (!have)
-                break;
-            in_epoch++;
-            if (in_epoch <= skip)        /* resuming: these were trained before */
-                continue;
-            seqnn_step_result r;
-            if (seqnn_model_train_step(model, &b, &r) != SEQNN_OK) {
-                rc = fail("training");
-                stop = 1;
-                break;
-            }
-            step++;
-            since++;
-            run_loss += r.loss;
-            tokens += b.seq_len * b.batch;
-            double el = now() - t0;
-            double frac = total > 0 ? (double)step / (double)total : 0;
-            if (cfg.time_limit > 0 && el / cfg.time_limit > frac)
-                frac = el / cfg.time_limit;
-            progress_show(&prog, step, total, frac > 1 ? 1 : frac, run_loss / (double)since,
-                          el > 0 ? (double)tokens / el : 0);
-            int last_step = (cfg.max_steps > 0 && step >= cfg.max_steps) ||
-                            (cfg.time_limit > 0 && el >= cfg.time_limit);
-            int end_epoch = in_epoch >= per_epoch;
-            int do_eval = last_step || (cfg.eval_every > 0 ? step % cfg.eval_every == 0 : end_epoch);
-            if (!do_eval)
-                continue;
-            eval_result e = {NAN, NAN, 0};
-            if (d->n_val > 0 && !evaluate(model, d, &cfg, 1, &e)) {
-                rc = fail("validation");
-                break;
-            }
-            if (d->n_val > 0 && !isfinite(e.loss)) {
-                fprintf(stderr, "\nseqnn: step %lld: the validation loss is %g: the parameters diverged; stopping "
-                                "without writing a checkpoint (the last good ones are kept)\n",
-                        (long long)step, e.loss);
-                rc = 1;
-                break;
-            }
-            /* Validation left the carried state at zero: a checkpoint taken
-             * here resumes exactly. */
-            if (prog.tty)
-                fputc('\n', stderr);
-            char line[64];
-            snprintf(line, sizeof line, "step %lld validation", (long long)step);
-            if (d->n_val > 0)
-                print_eval(stderr, line, d, &e, loss_kind);
-            if (log) {
-                fprintf(log, "%lld,%lld,%.6f,%.6f,%.6f,%.1f,%.2f\n", (long long)step, (long long)epoch,
-                        run_loss / (double)since, e.loss, e.accuracy, el > 0 ? (double)tokens / el : 0, el);
-                fflush(log);
-            }
-            run_loss = 0;
-            since = 0;
-            double score = d->n_val > 0 ? e.loss : r.loss;
-            pos.epoch = end_epoch ? epoch + 1 : epoch;
-            pos.batch = end_epoch ? 0 : in_epoch;
-            pos.val_loss = score;
-            int improved = score < pos.best;
-            if (improved) {
-                pos.best = score;
-                pos.best_step = step;
-                pos.stale = 0;
-            } else {
-                pos.stale++;
-            }
-            saved |= improved;
-            if ((improved && write_checkpoint(model, o.out, model_text, d, o.words, &pos, &cfg)) ||
-                write_checkpoint(model, last, model_text, d, o.words, &pos, &cfg)) {
-                rc = 1;
-                break;
-            }
-            if (!improved && cfg.patience > 0 && pos.stale >= cfg.patience) {
-                fprintf(stderr, "early stop: no improvement in %lld validations\n", (long long)pos.stale);
-                stop = 1;
-            }
-            if (last_step)
-                stop = 1;
+        t->step++;
+        t->since++;
+        t->run_loss += r.loss;
+        t->tokens += b.seq_len * b.batch;
+        double el = bench_now(0) - t->t0;
+        double frac = t->total > 0 ? (double)t->step / (double)t->total : 0;
+        if (cfg->time_limit > 0 && el / cfg->time_limit > frac)
+            frac = el / cfg->time_limit;
+        progress_show(&t->prog, t->step, t->total, frac > 1 ? 1 : frac, t->run_loss / (double)t->since,
+                      el > 0 ? (double)t->tokens / el : 0);
+        int last_step = (cfg->max_steps > 0 && t->step >= cfg->max_steps) ||
+                        (cfg->time_limit > 0 && el >= cfg->time_limit);
+        int end_epoch = in_epoch >= t->per_epoch;
+        int do_eval = last_step || (cfg->eval_every > 0 ? t->step % cfg->eval_every == 0 : end_epoch);
+        if (do_eval) {
+            int rc = train_validate(t, epoch, in_epoch, end_epoch, last_step, r.loss, el);
+            if (rc)
+                return rc;
         }
+    }
+    return 0;
+}
+
+/* The loop: epochs of batches, validation every eval_every steps (or per
+ * epoch), the best checkpoint kept, early stopping. 0, or the exit status. */
+static int train_loop(train_run *t)
+{
+    for (int64_t epoch = t->pos.epoch; !t->stop && epoch < t->cfg.epochs; epoch++) {
+        if (t->d->begin(t->d, 0, t->cfg.seed + (uint64_t)epoch) != SEQNN_OK ||
+            seqnn_model_reset_state(t->model) != SEQNN_OK)
+            return fail(NULL);
+        int rc = train_epoch(t, epoch, epoch == t->pos.epoch ? t->pos.batch : 0);
         if (rc)
-            break;
+            return rc;
     }
-    progress_end(&prog);
-    double wall = now() - t0;
-    if (!rc) {
-        char w[32];
-        fmt_time(wall, w, sizeof w);
-        fprintf(stderr, "trained %lld steps in %s (%.0f tokens/s); best validation at step %lld saved to %s\n",
-                (long long)(step - first_step), w, wall > 0 ? (double)tokens / wall : 0, (long long)pos.best_step,
-                o.out);
-    }
-    /* The final figure is the best checkpoint's, re-evaluated after loading it. */
-    if (!rc && saved && seqnn_model_load(model, o.out) != SEQNN_OK)
+    return 0;
+}
+
+/* What the run did, then the best checkpoint re-evaluated after loading it
+ * (the final figure), its metrics, and a sample of a language model. */
+static int train_finish(train_run *t)
+{
+    double wall = bench_now(0) - t->t0;
+    char w[32];
+    fmt_time(wall, w, sizeof w);
+    fprintf(stderr, "trained %lld steps in %s (%.0f tokens/s); best validation at step %lld saved to %s\n",
+            (long long)(t->step - t->first_step), w, wall > 0 ? (double)t->tokens / wall : 0,
+            (long long)t->pos.best_step, t->o.out);
+    int rc = 0;
+    if (t->saved && seqnn_model_load(t->model, t->o.out) != SEQNN_OK)
         rc = fail(NULL);
-    if (!rc && d->n_val > 0) {
+    if (!rc && t->d->n_val > 0) {
         eval_result e;
-        if (!evaluate(model, d, &cfg, 1, &e))
+        if (!evaluate(t->model, t->d, &t->cfg, 1, &e))
             rc = fail("validation");
         else
-            print_eval(stdout, "validation", d, &e, loss_kind);
-        if (!rc && cli_metrics_report(model, d, &cfg, 1, 0, stdout))
+            print_eval(stdout, "validation", t->d, &e, t->loss_kind);
+        if (!rc && cli_metrics_report(t->model, t->d, &t->cfg, 1, 0, stdout))
             rc = 1;
     }
-    if (!rc && !strcmp(d->format, "text") && o.sample > 0) {
-        printf("sample (temperature %.2f):\n", o.temperature);
+    if (!rc && !strcmp(t->d->format, "text") && t->o.sample > 0) {
+        printf("sample (temperature %.2f):\n", t->o.temperature);
         fflush(stdout);
-        rc = sample_text(model, &d->src, NULL, o.sample, o.temperature, cfg.seed, stdout);
+        rc = sample_text(t->model, &t->d->src, NULL, t->o.sample, t->o.temperature, t->cfg.seed, stdout);
     }
-    if (log)
-        fclose(log);
-    seqnn_model_destroy(model);
-    seqnn_context_destroy(ctx);
-    cli_data_close(d);
-    loaded_free(&resume);
-    free(model_text);
+    return rc;
+}
+
+static void train_close(train_run *t)
+{
+    if (t->log)
+        fclose(t->log);
+    seqnn_model_destroy(t->model);
+    seqnn_context_destroy(t->ctx);
+    cli_data_close(t->d);
+    loaded_free(&t->resume);
+    free(t->model_text);
+}
+
+int seqnn_cli_train(int argc, char **argv)
+{
+    train_run *t = calloc(1, sizeof *t);
+    if (!t) {
+        fprintf(stderr, "seqnn: out of memory\n");
+        return 1;
+    }
+    t->o = (train_opts){.format = "text", .out = "model.safetensors", .sample = 300, .temperature = 0.8};
+    int rc = train_parse(argc, argv, &t->o);
+    if (rc >= 0) {
+        free(t);
+        return rc;
+    }
+    rc = train_read_config(t, argc, argv);
+    if (!rc)
+        rc = train_resume(t);
+    if (!rc) {
+        t->prog.tty = isatty(2);         /* from here on, a progress line is ended at the end */
+        rc = train_setup(t);
+        if (!rc) {
+            train_banner(t);
+            rc = train_start(t);
+        }
+        if (!rc)
+            rc = train_loop(t);
+        progress_end(&t->prog);
+        if (!rc)
+            rc = train_finish(t);
+    }
+    train_close(t);
+    free(t);
     return rc;
 }
 

@@ -12,28 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "simd_gemm.h"
 #include "threads.h"
+#include "bench_timer.h"
 
-/* Seconds of CPU time of this process (all its threads) when SEQNN_BENCH_CPU
- * is set, which is what to compare on a machine shared with other work (for
- * 1 thread it is the time the work itself took); wall-clock time otherwise. */
-static double bench_now(void)
-{
-    static int cpu = -1;
-    struct timespec ts;
-    if (cpu < 0)
-        cpu = getenv("SEQNN_BENCH_CPU") != NULL;
-    clock_gettime(cpu ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int bench_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
+/* SEQNN_BENCH_CPU set: the timings read the CPU time of this process (all
+ * its threads, bench/bench_timer.h), which is what to compare on a machine
+ * shared with other work (for 1 thread it is the time the work itself took);
+ * wall-clock time otherwise. Read once, at the start of main. */
+static int cpu_clock;
 
 static void bench_fill(float *x, size_t n, unsigned *seed)
 {
@@ -87,12 +74,12 @@ static void bench_time(simd_device *dev, int reps, int m, int n, int k)
     simd_sgemm(dev, 0, 0, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
     for (int r = 0; r < reps; r++) {
-        double t0 = bench_now();
+        double t0 = bench_now(cpu_clock);
         simd_sgemm(dev, 0, 0, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
-        t1[r] = bench_now() - t0;
-        t0 = bench_now();
+        t1[r] = bench_now(cpu_clock) - t0;
+        t0 = bench_now(cpu_clock);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
-        t2[r] = bench_now() - t0;
+        t2[r] = bench_now(cpu_clock) - t0;
     }
     qsort(t1, reps, sizeof *t1, bench_cmp);
     qsort(t2, reps, sizeof *t2, bench_cmp);
@@ -109,6 +96,7 @@ static void bench_time(simd_device *dev, int reps, int m, int n, int k)
 
 int main(int argc, char **argv)
 {
+    cpu_clock = getenv("SEQNN_BENCH_CPU") != NULL;
     simd_device dev;
     memset(&dev, 0, sizeof dev);
     simd_threads_start();

@@ -5,36 +5,23 @@
  * runs, and the fraction of the FMA peak the GEMM flops would take at
  * `peak` GFLOP/s. Compare with tools/rnn_torch_bench.py (PyTorch, same
  * shapes). Usage: avx2_rnn_bench [lstm|gru|rnn] [H] [reps] [peak_gflops]
- * Threads: SEQNN_NUM_THREADS; SEQNN_BENCH_CPU: CPU time (see bench_now);
+ * Threads: SEQNN_NUM_THREADS; SEQNN_BENCH_CPU: CPU time (see cpu_clock);
  * SEQNN_BENCH_INFER_ONLY: one training run only (for profiling inference). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
-#include <time.h>
 #include "simd_device.h"
 #include "simd_kernels.h"
 #include "threads.h"
+#include "bench_timer.h"
 
-/* Seconds of CPU time of this process (all its threads) when SEQNN_BENCH_CPU
- * is set, which is what to compare on a machine shared with other work (for
- * 1 thread it is the time the work itself took); wall-clock time otherwise. */
-static double bench_now(void)
-{
-    static int cpu = -1;
-    struct timespec ts;
-    if (cpu < 0)
-        cpu = getenv("SEQNN_BENCH_CPU") != NULL;
-    clock_gettime(cpu ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int bench_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
+/* SEQNN_BENCH_CPU set: the timings read the CPU time of this process (all
+ * its threads, bench/bench_timer.h), which is what to compare on a machine
+ * shared with other work (for 1 thread it is the time the work itself took);
+ * wall-clock time otherwise. Read once, at the start of main. */
+static int cpu_clock;
 
 static seqnn_buffer *bench_buf(int64_t count, unsigned *seed)
 {
@@ -75,6 +62,7 @@ static double bench_median(double *t, int n)
 
 int main(int argc, char **argv)
 {
+    cpu_clock = getenv("SEQNN_BENCH_CPU") != NULL;
     const char *kind = argc > 1 ? argv[1] : "lstm";
     int64_t H = argc > 2 ? atoll(argv[2]) : 512, T = 50, B = 64, I = H;
     int reps = argc > 3 ? atoi(argv[3]) : 5;
@@ -116,9 +104,9 @@ int main(int argc, char **argv)
     double *t1 = malloc(sizeof(double) * reps), *t2 = malloc(sizeof(double) * reps);
     simd_rnn_forward(&call, &a);                       /* warm-up */
     for (int r = 0; r < reps; r++) {
-        double t0 = bench_now();
+        double t0 = bench_now(cpu_clock);
         simd_rnn_forward(&call, &a);
-        t1[r] = bench_now() - t0;
+        t1[r] = bench_now(cpu_clock) - t0;
     }
     seqnn_rnn_args tr = a;
     tr.reserve = reserve;
@@ -135,10 +123,10 @@ int main(int argc, char **argv)
     simd_rnn_forward(&call, &tr);
     simd_rnn_backward(&call, &tr);
     for (int r = 0; r < train_reps; r++) {
-        double t0 = bench_now();
+        double t0 = bench_now(cpu_clock);
         simd_rnn_forward(&call, &tr);
         simd_rnn_backward(&call, &tr);
-        t2[r] = bench_now() - t0;
+        t2[r] = bench_now(cpu_clock) - t0;
     }
     double m1 = bench_median(t1, reps), m2 = bench_median(t2, train_reps);
     printf("%s H=%lld B=%lld T=%lld I=%lld threads=%d: inference %.2f ms (%.1f GFLOP/s, %.0f%% of %.0f), "
