@@ -5,6 +5,7 @@
 # equal, byte for byte, that of a run never interrupted (same seed, same
 # plugin).
 #
+# The run lasts about 3 s (60 to 600 steps, from a short calibration run).
 # The kill moments come from the uninterrupted run's measured duration D: the
 # k-th kill (of CYCLES) falls at a uniformly random moment in the first part of
 # what is left of the run, at most (left)/(kills left + 1) after the process
@@ -28,19 +29,29 @@ while [ $i -lt 80 ]; do
     echo "pack my box with five dozen liquor jugs; how vexingly quick daft zebras jump $i"
     i=$((i + 1))
 done > text.txt
-steps=600
-cat > lm.seqnn <<M
+model() {    # model STEPS > lm.seqnn
+    cat <<M
 seqnn 1
 input tokens vocab=\$vocab
 embedding dim=8
 gru hidden=48 layers=2 dropout=0.1
 dense out=\$vocab
 optimizer adam lr=0.01 clip=1
-train batch=4 seq_len=16 epochs=100 steps=$steps eval_every=6 val=0.1 seed=11
+train batch=4 seq_len=16 epochs=100 steps=$1 eval_every=6 val=0.1 seed=11
 M
+}
 common="--data text.txt --backend ref --sample 0"
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
+# the run's length: about 3 s of this build's training (a sanitizer build is
+# many times slower), from the training time (elapsed_s of its log, start-up
+# not included) of a 24-step calibration run; 60 to 600 steps
+model 24 > lm.seqnn
+"$seqnn" train lm.seqnn $common --out calibration.safetensors --log calibration.csv > /dev/null 2>&1 ||
+    { echo "FAIL: calibration run"; exit 1; }
+steps=$(awk -F, 'END { ms = $7 * 1000; if (ms < 10) ms = 10; s = int(3000 * 24 / ms / 6) * 6;
+                       print (s < 60 ? 60 : (s > 600 ? 600 : s)) }' calibration.csv)
+model "$steps" > lm.seqnn
 t0=$(now_ms)
 "$seqnn" train lm.seqnn $common --out straight.safetensors > /dev/null 2>&1 || { echo "FAIL: straight run"; exit 1; }
 duration=$(( $(now_ms) - t0 ))
