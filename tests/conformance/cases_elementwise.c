@@ -48,7 +48,7 @@ static const double elementwise_nonfinite[] = {
 static cf_tensor *elementwise_nonfinite_out(cf_run *r, int64_t n, cf_tensor *x, int in_place)
 {
     cf_tensor *y = in_place ? x : cf_out(r, "y", n);
-    cf_set_nonfinite(y);
+    cf_set_nonfinite(r, y);
     return y;
 }
 
@@ -154,8 +154,8 @@ static void elementwise_act_backward_nonfinite(cf_run *r)
             a.n = n;
             y = cf_out(r, "y", n);
             dx = overwrite ? cf_out(r, "dx", n) : cf_inout(r, "dx", n, -1, 1);
-            cf_set_nonfinite(y);
-            cf_set_nonfinite(dx);
+            cf_set_nonfinite(r, y);
+            cf_set_nonfinite(r, dx);
             a.x = cf_ref(cf_in_values(r, "x", n, elementwise_nonfinite));
             a.y = cf_ref(y);
             a.dy = cf_ref(cf_in_values(r, "dy", n, shifted));
@@ -324,7 +324,7 @@ static void elementwise_ew_nonfinite(cf_run *r, int op)
         e.x = cf_ref(cf_in_values(r, "x", n, elementwise_nonfinite));
         e.y = cf_ref(cf_in_values(r, "y", n, rev));
         z = op == EW_MUL && b ? cf_inout(r, "z", n, -2, 2) : cf_out(r, "z", n);
-        cf_set_nonfinite(z);
+        cf_set_nonfinite(r, z);
         e.z = cf_ref(z);
         cf_check(r, ids[op], &e, 2);
         cf_end(r);
@@ -458,7 +458,7 @@ static void elementwise_softmax_nonfinite(cf_run *r, int backward)
                 continue;
             }
             dx = variant ? cf_out(r, "dx", ROWS * COLS) : cf_inout(r, "dx", ROWS * COLS, -1, 1);
-            cf_set_nonfinite(dx);
+            cf_set_nonfinite(r, dx);
             s.dy = cf_ref(cf_in_values(r, "dy", ROWS * COLS, dy));
             s.dx = cf_ref(dx);
             cf_call(r, SEQNN_KERNEL_softmax_forward, &s);
@@ -688,7 +688,7 @@ static void elementwise_dropout_nonfinite(cf_run *r, int backward)
             d.flags = variant ? SEQNN_FLAG_OVERWRITE : 0;
             d.dy = cf_ref(cf_in_values(r, "dy", d.n, elementwise_nonfinite));
             out = variant ? cf_out(r, "dx", d.n) : cf_inout(r, "dx", d.n, -1, 1);
-            cf_set_nonfinite(out);
+            cf_set_nonfinite(r, out);
             d.dx = cf_ref(out);
         } else {
             in = variant ? cf_inout_values(r, "x=y", d.n, elementwise_nonfinite)

@@ -306,7 +306,7 @@ static void embedding_nonfinite(cf_run *r, int backward)
         out = cf_out(r, "y", N * DIM);
         a.y = cf_ref(out);
     }
-    cf_set_nonfinite(out);
+    cf_set_nonfinite(r, out);
     /* forward: a copy; backward: up to n additions into a row */
     cf_check(r, backward ? SEQNN_KERNEL_embedding_backward : SEQNN_KERNEL_embedding_forward, &a,
              backward ? (double)(N + 1) : 1.0);

@@ -203,7 +203,7 @@ static void loss_xent_nonfinite(cf_run *r, int backward)
                 out = overwrite ? cf_out(r, "dlogits", ROWS * COLS) : cf_inout(r, "dlogits", ROWS * COLS, -1, 1);
             else
                 out = cf_out(r, "loss", 1);
-            cf_set_nonfinite(out);
+            cf_set_nonfinite(r, out);
             if (backward)
                 a.dlogits = cf_ref(out);
             else
@@ -431,7 +431,7 @@ static void loss_pointwise_nonfinite(cf_run *r, const loss_pointwise *k, int bac
                 out = overwrite ? cf_out(r, "dx", N) : cf_inout(r, "dx", N, -1, 1);
             else
                 out = cf_out(r, "loss", 1);
-            cf_set_nonfinite(out);
+            cf_set_nonfinite(r, out);
             if (backward)
                 c.a.dx = cf_ref(out);
             else

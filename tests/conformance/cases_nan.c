@@ -47,7 +47,7 @@ void cf_nan_maxpool_forward(cf_run *r)
         a.x_sc = L;
         a.x_sl = 1;
         y = cf_out(r, "y", B * C);
-        cf_set_nonfinite(y);
+        cf_set_nonfinite(r, y);
         a.y = cf_ref(y);
         a.y_sb = C;
         a.y_sc = 1;

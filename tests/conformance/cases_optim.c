@@ -111,7 +111,7 @@ static cf_tensor *optim_nf(cf_run *r, const char *name, enum optim_nf pattern, d
         v[12] = NAN;
     }
     cf_tensor *t = cf_inout_values(r, name, OPTIM_NF_N, v);
-    cf_set_nonfinite(t);
+    cf_set_nonfinite(r, t);
     return t;
 }
 
@@ -619,7 +619,7 @@ void cf_test_sumsq(cf_run *r)
                     a.flags = overwrite ? SEQNN_FLAG_OVERWRITE : 0;
                     a.x = cf_ref(cf_in_values(r, "x", n, x));
                     result = overwrite ? cf_out(r, "result", 1) : cf_inout_values(r, "result", 1, &old);
-                    cf_set_nonfinite(result);
+                    cf_set_nonfinite(r, result);
                     a.result = cf_ref(result);
                     cf_check(r, SEQNN_KERNEL_sumsq, &a, (double)(n + 1));
                     cf_end(r);
@@ -737,7 +737,7 @@ void cf_test_clip_scale(cf_run *r)
                 x[3] = NAN;
                 x[5] = -INFINITY;
                 xt = cf_inout_values(r, "x", n, x);
-                cf_set_nonfinite(xt);
+                cf_set_nonfinite(r, xt);
                 a.n = n;
                 a.x = cf_ref(xt);
                 a.sumsq = cf_ref(cf_in_values(r, "sumsq", 1, &totals[t]));

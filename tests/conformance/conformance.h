@@ -79,16 +79,18 @@ void cf_compare(cf_run *r, double k);
 void cf_check(cf_run *r, seqnn_kernel_id id, const void *args, double k);
 
 /* ---- non-finite values and changes
- * cf_set_nonfinite: the output may hold NaN or +-Inf; it is compared
- * NaN-aware: NaN where the oracle has NaN, the same infinity where it has
- * one, finite elsewhere, and the finite elements under the budget.
+ * cf_set_nonfinite (before the tensor's first use): the output may hold NaN
+ * or +-Inf; it is compared NaN-aware: NaN where the oracle has NaN, the same
+ * infinity where it has one, finite elsewhere, and the finite elements under
+ * the budget. A cf_out tensor is then poisoned with a signaling NaN instead,
+ * which no arithmetic returns, so unwritten elements still fail.
  * cf_inout_values: an in-out tensor with given initial values (NaN allowed).
  * cf_snapshot_take records a float tensor on all three sides;
  * cf_compare_change then compares its change since (new - old, e.g. an
  * optimizer's update) against the oracle's under the budget for k, and
  * cf_snapshot_free releases the snapshot (NULL is fine). */
 typedef struct cf_snapshot cf_snapshot;
-void cf_set_nonfinite(cf_tensor *t);
+void cf_set_nonfinite(cf_run *r, cf_tensor *t);
 cf_tensor *cf_inout_values(cf_run *r, const char *name, int64_t count, const double *values);
 cf_snapshot *cf_snapshot_take(cf_run *r, cf_tensor *t);
 void cf_compare_change(cf_run *r, cf_snapshot *s, double k);

@@ -18,6 +18,10 @@
 #define GUARD_F32(id) (0x7fe00000u | ((uint32_t)(id) & 0x1fffffu))
 #define GUARD_I32(id) (0x5e9b0000 + (int32_t)((id) & 0xffff))
 #define POISON_F32 0x7fc00000u           /* quiet NaN */
+/* The poison of outputs compared NaN-aware (cf_set_nonfinite), where a NaN is
+ * a valid result: a signaling NaN, which arithmetic never returns (it quiets
+ * it), so an element still holding it was never written. */
+#define POISON_NONFINITE_F32 0x7fa0bad0u
 
 enum side { SIDE_ORACLE, SIDE_REF32, SIDE_PLUGIN };
 enum role { ROLE_IN, ROLE_OUT, ROLE_INOUT, ROLE_SCRATCH };
@@ -546,6 +550,11 @@ static double *nonfinite_split(cf_run *r, cf_tensor *t, const float *got32, doub
     for (int64_t i = 0; i < t->count; i++) {
         const double g = (double)got32[i];
         const int ok = isnan(o[i]) ? isnan(g) : isinf(o[i]) ? g == o[i] : isfinite(g);
+        if (f32_bits(got32[i]) == POISON_NONFINITE_F32) {
+            cf_fail(r, "%s[%lld] was never written (oracle %.9g)", t->name, (long long)i, o[i]);
+            free(masked);
+            return NULL;
+        }
         if (!ok) {
             cf_fail(r, "%s[%lld]: got %.9g, oracle %.9g (NaN and infinities must match the oracle's)",
                     t->name, (long long)i, g, o[i]);
@@ -864,10 +873,16 @@ static void gradcheck_inputs(cf_run *r, seqnn_kernel_id fwd, seqnn_kernel_id bwd
 }
 
 /* ------------------------------------------- NaN-aware and change checks */
-void cf_set_nonfinite(cf_tensor *t)
+void cf_set_nonfinite(cf_run *r, cf_tensor *t)
 {
-    if (t && t != &cf_dead_tensor)
-        t->nonfinite = 1;
+    if (!t || t == &cf_dead_tensor || t->is_int)
+        return;
+    t->nonfinite = 1;
+    if (t->role != ROLE_OUT)
+        return;
+    for (int64_t i = 0; i < t->count; i++)
+        t->init32[GUARD + i] = bits_f32(POISON_NONFINITE_F32);
+    tensor_publish(r, t);
 }
 
 cf_tensor *cf_inout_values(cf_run *r, const char *name, int64_t count, const double *values)
