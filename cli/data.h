@@ -8,27 +8,14 @@
  *   tag        "TOK TOK ...<TAB>TAG TAG ..." per line; one tag per token
  *   translate  "SOURCE<TAB>TARGET" per line; encoder-decoder (characters)
  *   regress    "x,x x,x ...<TAB>VALUE" per line; feature sequences -> one value
- * Token ids of the line formats: 0 <pad>, 1 <unk>, then the tokens sorted;
- * translate targets add 2 <bos> and 3 <eos>. */
+ * Vocabularies, their token ids and the tokenizer: cli/vocab.h. */
 #ifndef SEQNN_CLI_DATA_H
 #define SEQNN_CLI_DATA_H
 
 #include <stdint.h>
 #include "seqnn/model.h"
 #include "seqnn/modelfile.h"
-
-#define CLI_PAD 0
-#define CLI_UNK 1
-#define CLI_BOS 2
-#define CLI_EOS 3
-
-/* A vocabulary: id -> token (bytes, not NUL-terminated for characters). */
-typedef struct cli_vocab {
-    int64_t n;
-    char **tok;                          /* n NUL-terminated strings */
-    int chars;                           /* 1: character tokens (decoded text joins them without spaces) */
-    int64_t *order;                      /* ids sorted by token, for cli_vocab_find (cli_vocab_finish) */
-} cli_vocab;
+#include "vocab.h"
 
 typedef struct cli_data cli_data;
 struct cli_data {
@@ -60,26 +47,12 @@ void cli_data_close(cli_data *d);
 /* The $vars a model file may use: vocab, classes, src_vocab, tgt_vocab. */
 int cli_data_vars(const cli_data *d, seqnn_modelfile_var *vars, int max);
 
-/* Vocabularies in checkpoint metadata (one string; tokens escaped). */
-char *cli_vocab_serialize(const cli_vocab *v);
-seqnn_status cli_vocab_parse(const char *s, cli_vocab *v);
-void cli_vocab_free(cli_vocab *v);
-/* Adds a copy of token (len bytes) as the next id; then, once all are in,
- * cli_vocab_finish builds the lookup index. */
-seqnn_status cli_vocab_add(cli_vocab *v, const char *tok, size_t len);
-seqnn_status cli_vocab_finish(cli_vocab *v);
-/* Id of a token (len bytes), or -1 when absent (O(log n)). */
-int64_t cli_vocab_find(const cli_vocab *v, const char *tok, size_t len);
-
 /* Format implementations (one file each). */
 seqnn_status cli_data_open_text(const char *path, const seqnn_train_config *cfg, const cli_vocab *vocab,
                                 cli_data **out);
 seqnn_status cli_data_open_lines(const char *format, const char *path, int words,
                                  const seqnn_train_config *cfg, const cli_vocab *vocab,
                                  const cli_vocab *tgt_vocab, cli_data **out);
-
-/* Reads a whole file (refusing directories and files over max bytes); NUL-terminated. */
-seqnn_status cli_read_file(const char *path, size_t max, char **out, size_t *size);
 
 /* ------------------------------------------------------------------------
  * Line formats (classify, tag, translate, regress): their examples, and the

@@ -19,28 +19,26 @@ static void usage(FILE *f)
                "environment: SEQNN_BACKEND, SEQNN_PLUGIN_PATH, SEQNN_LOG (see README.md)\n");
 }
 
+/* the subcommands: name, function (argv[0] is the subcommand's name) */
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} commands[] = {
+    {"info", seqnn_cli_info},       {"train", seqnn_cli_train},
+    {"eval", seqnn_cli_eval},       {"generate", seqnn_cli_generate},
+    {"plot", seqnn_cli_plot},       {"conformance", seqnn_conformance_main},
+    {"data", seqnn_cli_data},       {"bench", seqnn_cli_bench},
+};
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    if (!strcmp(argv[1], "info"))
-        return seqnn_cli_info(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "train"))
-        return seqnn_cli_train(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "eval"))
-        return seqnn_cli_eval(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "generate"))
-        return seqnn_cli_generate(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "plot"))
-        return seqnn_cli_plot(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "conformance"))
-        return seqnn_conformance_main(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "data"))
-        return seqnn_cli_data(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "bench"))
-        return seqnn_cli_bench(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "seqnn: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

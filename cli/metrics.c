@@ -218,20 +218,10 @@ int cli_translate_attention(seqnn_model *m, const cli_vocab *src, const cli_voca
         goto done;
     }
     int64_t ns = 0, no = 0;
-    for (size_t p = 0; p < n;) {         /* the training data's tokenisation */
-        size_t b = p, l = 1;
-        if (words) {
-            while (b < n && (text[b] == ' ' || text[b] == '\t'))
-                b++;
-            if (b >= n)
-                break;
-            l = 0;
-            while (b + l < n && text[b + l] != ' ' && text[b + l] != '\t')
-                l++;
-        }
-        int64_t id = cli_vocab_find(src, text + b, l);
+    size_t pos = 0, tb, tl;
+    while (cli_next_token(text, n, &pos, words, &tb, &tl)) {   /* the training data's tokenisation */
+        int64_t id = cli_vocab_find(src, text + tb, tl);
         ids[ns++] = (int32_t)(id >= 0 ? id : CLI_UNK);
-        p = b + l;
     }
     if (ns == 0) {
         fprintf(stderr, "seqnn: the input has no tokens\n");

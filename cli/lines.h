@@ -1,0 +1,87 @@
+/* Inside the line formats of the CLI (classify, tag, translate, regress),
+ * shared by their three files:
+ *   cli/data_lines.c   opening a data file: the steps, the split, the vocabularies; accessors
+ *   cli/lines_parse.c  one line per format: its structure and numbers (first pass), its ids (second)
+ *   cli/lines_batch.c  the Philox shuffler, the order of a pass, and its batches
+ * data.h has the formats; cli/data_lines.c's header comment the rules. */
+#ifndef SEQNN_CLI_LINES_H
+#define SEQNN_CLI_LINES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "data.h"
+
+enum { F_CLASSIFY, F_TAG, F_TRANSLATE, F_REGRESS };
+
+typedef struct example {
+    int64_t line;                        /* 1-based line number in the file */
+    size_t in, in_len;                   /* input text: offset and bytes in the file */
+    size_t out, out_len;                 /* output text */
+    int64_t src, tgt;                    /* offsets into ids / tids (regress: feats, values) */
+    int32_t src_len, tgt_len;            /* after truncation (regress: src_len steps) */
+    int32_t label;                       /* classify */
+} example;
+
+typedef struct pass {
+    int64_t *order;                      /* examples of the pass, batch after batch */
+    int64_t *start;                      /* batch b is order[start[b] .. start[b] + size[b]) */
+    int32_t *size;
+    int64_t n_batches, cursor, B;
+    int planned;
+    uint64_t seed;
+} pass;
+
+typedef struct lines_data {
+    int kind;
+    const char *path;
+    char *text;                          /* the file, during reading */
+    example *ex;
+    int64_t n, cap_ex;
+    int64_t *split[2];                   /* example indices of each split */
+    int64_t n_split[2];
+    int32_t *ids, *tids;                 /* token pools */
+    int64_t n_ids, n_tids, cap_ids, cap_tids;
+    float *feats, *values;               /* regress: steps' features, lines' values */
+    int64_t n_feats, cap_feats, n_vals, cap_vals;
+    int64_t dim, n_values;               /* regress: features per step, values per line */
+    int64_t max_src, max_tgt;            /* longest sequences after truncation */
+    pass passes[2];
+    /* the current batch */
+    int32_t *b_tokens, *b_lengths, *b_targets, *b_dec, *b_dec_lengths;
+    float *b_features, *b_values;
+    int64_t b_cap;                       /* batch size the buffers hold */
+} lines_data;
+
+/* What reading a file needs besides lines_data: the options, the labels or
+ * tags of every line, and the truncation count for the note on stderr. */
+typedef struct lines_reader {
+    lines_data *t;
+    cli_data *d;
+    const char *path;
+    int kind, words;
+    int64_t max_len;                     /* seq_len, 0: no truncation */
+    cli_tokset labels;                   /* classify labels, tag tags */
+    int64_t truncated, longest;          /* sequences cut, and the longest before cutting */
+} lines_reader;
+
+/* Grows the array *a of elem-byte elements (capacity *cap) to hold need:
+ * doubling from 4096; 1, or 0 when out of memory (*a is kept). */
+int cli_grow(void *a, int64_t *cap, int64_t need, size_t elem);
+
+/* cli/lines_parse.c. The first pass over one nonblank line (len bytes at ls,
+ * without its newline): its structure, the labels and tags, regress numbers;
+ * appends the example. */
+seqnn_status lines_parse_line(lines_reader *r, const char *ls, size_t len, int64_t line);
+/* The second pass over example e, once the vocabularies are built: its ids. */
+seqnn_status lines_encode(lines_reader *r, example *e);
+
+/* cli/lines_batch.c */
+void lines_shuffle_split(int64_t *perm, int64_t n, uint64_t seed);
+/* The passes' orders and the batch buffers for batch size B: 1, or 0 when out of memory. */
+int lines_batch_alloc(lines_data *t, int64_t B);
+void lines_batch_free(lines_data *t);
+seqnn_status lines_begin(cli_data *d, int split, uint64_t seed);
+int64_t lines_count(cli_data *d, int split, const seqnn_train_config *cfg);
+int lines_next(cli_data *d, int split, const seqnn_train_config *cfg, seqnn_batch *b);
+
+#endif /* SEQNN_CLI_LINES_H */
