@@ -1,7 +1,9 @@
 /* The conformance framework (conformance.h): tensors held three times (float64
- * oracle, float32 reference, plugin buffer), calls run on all three sides,
- * poisoned and guarded outputs, normwise error budgets, and finite-difference
- * gradient checks on the oracle. The runner (runner.c) drives it. */
+ * oracle, float32 reference, plugin buffer), calls run on all three sides (or,
+ * for large checks, the oracle on the check's sampled elements only), poisoned
+ * and guarded outputs, normwise error budgets, the plugin's structure query,
+ * and finite-difference gradient checks on the oracle. The runner (runner.c)
+ * drives it. */
 #define _GNU_SOURCE
 #include <math.h>
 #include <stdarg.h>
