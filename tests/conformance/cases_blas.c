@@ -227,9 +227,11 @@ static void blas_boundary_shapes(blas_shape_list *l, const seqnn_boundary *e, in
             if (x <= 4096)
                 blas_shape_add(l, x, N, K);
             break;
-        case SEQNN_DIM_N:
-            if (x <= 8192)
-                blas_shape_add(l, M, x, K);
+        case SEQNN_DIM_N:                /* B in rows and transposed: ldb follows n or k */
+            if (x <= 8192) {
+                blas_shape_add_tb(l, M, x, K, 0);
+                blas_shape_add_tb(l, M, x, K, 1);
+            }
             break;
         case SEQNN_DIM_K:
             if (x <= 4096) {
