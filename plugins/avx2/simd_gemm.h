@@ -14,6 +14,10 @@
  * few row blocks splits its columns into chunks of at least this many. */
 #define SIMD_GEMM_TASK_PANELS 4
 
+/* Leading dimension (floats) from which the rows of a row-major B are far
+ * apart (16 KiB): with one row block, a task packs its chunk row by row. */
+#define SIMD_GEMM_FAR_LDB 4096
+
 /* Returns 0, or -1 when scratch memory cannot be had. */
 int simd_sgemm(simd_device *dev, int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
                const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,

@@ -169,23 +169,30 @@ static void blas_gemm_rejects(cf_run *r)
 
 #define BLAS_MAX_SHAPES 160
 
+/* m, n, k and trans_b (-1: the transposes take turns) of each shape */
 typedef struct blas_shape_list {
-    int64_t mnk[BLAS_MAX_SHAPES][3];
+    int64_t mnkt[BLAS_MAX_SHAPES][4];
     int n;
 } blas_shape_list;
 
-static void blas_shape_add(blas_shape_list *l, int64_t m, int64_t n, int64_t k)
+static void blas_shape_add_tb(blas_shape_list *l, int64_t m, int64_t n, int64_t k, int tb)
 {
     int i;
     if (m < 1 || n < 1 || k < 1 || l->n == BLAS_MAX_SHAPES)
         return;
     for (i = 0; i < l->n; i++)
-        if (l->mnk[i][0] == m && l->mnk[i][1] == n && l->mnk[i][2] == k)
+        if (l->mnkt[i][0] == m && l->mnkt[i][1] == n && l->mnkt[i][2] == k && l->mnkt[i][3] == tb)
             return;
-    l->mnk[l->n][0] = m;
-    l->mnk[l->n][1] = n;
-    l->mnk[l->n][2] = k;
+    l->mnkt[l->n][0] = m;
+    l->mnkt[l->n][1] = n;
+    l->mnkt[l->n][2] = k;
+    l->mnkt[l->n][3] = tb;
     l->n++;
+}
+
+static void blas_shape_add(blas_shape_list *l, int64_t m, int64_t n, int64_t k)
+{
+    blas_shape_add_tb(l, m, n, k, -1);
 }
 
 /* The largest declared gemm boundary of dimension dim up to limit (0: none). */
@@ -220,9 +227,11 @@ static void blas_boundary_shapes(blas_shape_list *l, const seqnn_boundary *e, in
             if (x <= 4096)
                 blas_shape_add(l, x, N, K);
             break;
-        case SEQNN_DIM_N:
-            if (x <= 8192)
-                blas_shape_add(l, M, x, K);
+        case SEQNN_DIM_N:                /* B in rows and transposed: ldb follows n or k */
+            if (x <= 8192) {
+                blas_shape_add_tb(l, M, x, K, 0);
+                blas_shape_add_tb(l, M, x, K, 1);
+            }
             break;
         case SEQNN_DIM_K:
             if (x <= 4096) {
@@ -239,17 +248,19 @@ static void blas_boundary_shapes(blas_shape_list *l, const seqnn_boundary *e, in
     }
     if (e->dim == SEQNN_DIM_NK) {
         /* at a depth that puts the limit near 5000 columns and one past the
-         * largest depth block, columns 48 below and above n = v / k (the
-         * panel rounding is within that); above it with more rows than a
-         * row block too */
+         * largest depth block: columns 48 below and above n0 = v / k (the
+         * panel rounding is within that); then, with more rows than a row
+         * block, half a block more (whole groups of panels past the first
+         * block, and a tail), B in rows at one depth and transposed at the
+         * other */
         const int64_t ks[2] = {v / 5000 > 97 ? v / 5000 : 97, kbig > 97 ? kbig : 257};
         for (i = 0; i < 2; i++) {
             const int64_t n0 = v / ks[i];
-            if (n0 > 48 && n0 <= 16384) {
+            if (n0 > 48 && n0 <= 12000) {
                 blas_shape_add(l, M, n0 - 48, ks[i]);
                 blas_shape_add(l, M, n0 + 48, ks[i]);
                 if (mbig)
-                    blas_shape_add(l, mbig, n0 + 48, ks[i]);
+                    blas_shape_add_tb(l, mbig, n0 + n0 / 2 + 7, ks[i], i);
             }
         }
     }
@@ -285,13 +296,13 @@ static void blas_gemm_boundaries(cf_run *r)
         if (b[i].kernel == SEQNN_KERNEL_gemm || b[i].kernel == -1)
             blas_boundary_shapes(&l, &b[i], mbig, kbig);
     for (i = 0; i < l.n; i++) {
-        const double macs = (double)l.mnk[i][0] * (double)l.mnk[i][1] * (double)l.mnk[i][2];
+        const double macs = (double)l.mnkt[i][0] * (double)l.mnkt[i][1] * (double)l.mnkt[i][2];
         blas_gemm_shape s = {0};
         s.ta = (int)(i >> 1) & 1;
-        s.tb = (int)i & 1;
-        s.m = l.mnk[i][0];
-        s.n = l.mnk[i][1];
-        s.k = l.mnk[i][2];
+        s.tb = l.mnkt[i][3] >= 0 ? (int)l.mnkt[i][3] : (int)i & 1;
+        s.m = l.mnkt[i][0];
+        s.n = l.mnkt[i][1];
+        s.k = l.mnkt[i][2];
         s.alpha = alpha_beta[i % 4][0];
         s.beta = alpha_beta[i % 4][1];
         s.batch = macs <= BLAS_SAMPLED_MACS / 4 && i % 3 == 0 ? 2 : 1;

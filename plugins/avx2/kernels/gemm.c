@@ -350,7 +350,7 @@ int simd_sgemm(simd_device *dev, int ta, int tb, int64_t m, int64_t n, int64_t k
     g.bjit = jit ? bpack : NULL;
     /* rows of B 16 KiB or more apart: a panel's rows are on different pages and
      * its per-panel packing is slow; pack the task's chunk row by row instead */
-    g.jit_chunk = !tb && ldb >= 4096;
+    g.jit_chunk = !tb && ldb >= SIMD_GEMM_FAR_LDB;
     for (int64_t jc = 0; jc < n; jc += nc_max) {
         g.jc = jc;
         g.nc = gemm_min(nc_max, n - jc);

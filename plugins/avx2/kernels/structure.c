@@ -33,6 +33,8 @@ void simd_structure_fill(simd_device *dev)
         "fewest columns per task: wider products are split over tasks");
     add(dev, SEQNN_KERNEL_gemm, SEQNN_DIM_N, 4 * threads * SIMD_GEMM_TASK_PANELS * NR,
         "columns from which one row block gives every thread 4 tasks of the fewest columns");
+    add(dev, SEQNN_KERNEL_gemm, SEQNN_DIM_N, SIMD_GEMM_FAR_LDB - 1,
+        "from n = ldb = 4096 (rows of B 16 KiB apart), one row block packs B per chunk, row by row");
     add(dev, SEQNN_KERNEL_gemm, SEQNN_DIM_K, SIMD_GEMM_KC, "KC: depth per packed block (beta on the first only)");
     add(dev, SEQNN_KERNEL_gemm, SEQNN_DIM_NK, (int64_t)SIMD_GEMM_KC * SIMD_GEMM_NC,
         "KC*NC: packed floats of B per column block (n > KC*NC/k: more than one)");
