@@ -138,10 +138,14 @@ static seqnn_status conv_forward(seqnn_model *m, fe_layer *L, const fe_tensor *x
         seqnn_act_args a = {.kind = L->conv.act, .alpha = L->conv.alpha, .n = n, .x = fe_at(&p->pre[i], 0),
                             .y = fe_at(&p->act[i], 0)};
         FE_TRY(seqnn_act_forward(m->ctx, &a));
-        /* max over time of the windows inside each sequence */
+        /* max over time of the windows inside each sequence; without lengths
+         * the plain kernel, which plugins of ABI 1.0 have as well */
         seqnn_maxpool_lengths_args mp = {.pool = pool_args(m, L, i, T)};
         FE_TRY(valid_windows(p, len, B, w, &mp.lengths));
-        FE_TRY(seqnn_maxpool_lengths_forward(m->ctx, &mp));
+        if (mp.lengths)
+            FE_TRY(seqnn_maxpool_lengths_forward(m->ctx, &mp));
+        else
+            FE_TRY(seqnn_maxpool_forward(m->ctx, &mp.pool));
     }
     return SEQNN_OK;
 }
