@@ -278,7 +278,7 @@ static void blas_boundary_shapes(blas_shape_list *l, const seqnn_boundary *e, in
 static void blas_gemm_boundaries(cf_run *r)
 {
     static const double alpha_beta[][2] = {{1, -0.75}, {-0.5, 1.5}, {2, 0.5}, {0.75, -1.25}};
-    static blas_shape_list l;
+    blas_shape_list l;   /* 5 KiB */
     int64_t nb = 0, i, mbig, kbig;
     int declared = 0;
     const seqnn_boundary *b;
