@@ -10,7 +10,10 @@
 
 static _Thread_local char message[CLI_MSG_SIZE];
 /* seqnn_last_error() as it was when cli_error last ran: while it reads the
- * same, the library has reported nothing since and the CLI's message is the newer. */
+ * same, the library has reported nothing since and the CLI's message is the
+ * newer. (Should the library later fail with the very same message, the
+ * CLI's older one is given; its messages name the call and the arguments,
+ * which makes that unlikely.) */
 static _Thread_local char library_then[CLI_MSG_SIZE];
 static _Thread_local int have_message;
 

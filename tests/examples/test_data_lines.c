@@ -279,6 +279,10 @@ static void test_errors(void)
     snprintf((char *)path, 2048, "%s/missing.txt", dir);
     CHECK(cli_data_open("tag", path, 0, &c, NULL, NULL, &d) != SEQNN_OK &&
               strstr(cli_last_error(), "missing.txt"), "missing file: %s", cli_last_error());
+    /* A library failure after the CLI's own: cli_last_error gives the newer. */
+    seqnn_context *ctx = NULL;
+    CHECK(seqnn_context_create("no-such-plugin", &ctx) != SEQNN_OK && !strcmp(cli_last_error(), seqnn_last_error()),
+          "library failure after a CLI one: '%s'", cli_last_error());
 }
 
 /* cli_metrics_report and cli_translate_attention on small untrained models:
