@@ -225,7 +225,6 @@ static int rnn_main(int argc, char **argv)
             prev_ddst = L->dsrc;
         }
         prev_dst = L->dst;
-        (void)bpd;
     }
     const dnnl_version_t *v = dnnl_version();
     const char *cap = getenv("DNNL_MAX_CPU_ISA"), *omp = getenv("OMP_NUM_THREADS");

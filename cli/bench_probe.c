@@ -90,7 +90,7 @@ double bench_peak_measure(int threads)
         pthread_t tid[64];
         peak_job jobs[64];
         pthread_barrier_t barrier;
-        int nt = threads > 64 ? 64 : threads;
+        int nt = threads < 1 ? 1 : threads > 64 ? 64 : threads;
         pthread_barrier_init(&barrier, NULL, (unsigned)nt);
         for (int i = 0; i < nt; i++) {
             jobs[i].barrier = &barrier;
@@ -204,7 +204,7 @@ static void triad_pass(triad_job *jobs, int nt, void *(*fn)(void *))
  * (each thread first touches its own part); 12 n bytes per pass */
 int bench_run_triad(int64_t n, int threads, const bench_opts *o, bench_result *r)
 {
-    int nt = threads > 64 ? 64 : threads;
+    int nt = threads < 1 ? 1 : threads > 64 ? 64 : threads;
     float *a = aligned_alloc(64, (size_t)((n * 4 + 63) / 64 * 64)), *b = aligned_alloc(64, (size_t)((n * 4 + 63) / 64 * 64)),
           *c = aligned_alloc(64, (size_t)((n * 4 + 63) / 64 * 64));
     if (!a || !b || !c) {

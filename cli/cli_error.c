@@ -35,3 +35,9 @@ const char *cli_last_error(void)
         return message;
     return library;
 }
+
+int cli_fail(const char *what)
+{
+    fprintf(stderr, "seqnn: %s%s%s\n", what ? what : "", what ? ": " : "", cli_last_error());
+    return 1;
+}

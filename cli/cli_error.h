@@ -13,4 +13,8 @@ seqnn_status cli_error(seqnn_status status, const char *fmt, ...) __attribute__(
  * library last set seqnn_last_error(), the library's otherwise. */
 const char *cli_last_error(void);
 
+/* Prints "seqnn: WHAT: " (or "seqnn: " when what is NULL) and cli_last_error()
+ * to stderr; returns 1, the exit status of a failed command. */
+int cli_fail(const char *what);
+
 #endif

@@ -26,12 +26,6 @@ static void ids_text(const cli_vocab *v, const int32_t *ids, int64_t n, char *bu
     }
 }
 
-static int fail(const char *what)
-{
-    fprintf(stderr, "seqnn: %s: %s\n", what, cli_last_error());
-    return 1;
-}
-
 /* The most common of counts[0..n): its index (the lowest on ties). */
 static int64_t argmax_i64(const int64_t *counts, int64_t n)
 {
@@ -108,7 +102,7 @@ static int report_exact(seqnn_model *m, cli_data *d, int split, int64_t max_exam
         int64_t no = 0;
         if (seqnn_model_translate(m, e.src, e.src_len, CLI_BOS, CLI_EOS, cap, out, &no) != SEQNN_OK) {
             free(out);
-            return fail("exact match (greedy decoding)");
+            return cli_fail("exact match (greedy decoding)");
         }
         int same = no == e.tgt_len && !memcmp(out, e.tgt, (size_t)no * sizeof *out);
         exact += same;
@@ -162,7 +156,7 @@ static int report_regress(seqnn_model *m, cli_data *d, const seqnn_train_config 
     float *pred = NULL;
     seqnn_batch b;
     if (d->begin(d, split, cfg->seed) != SEQNN_OK)
-        return fail("accuracy of the rounded prediction");
+        return cli_fail("accuracy of the rounded prediction");
     while (d->next(d, split, cfg, &b)) {
         int64_t count = b.batch * K;
         if (count > cap) {
@@ -176,7 +170,7 @@ static int report_regress(seqnn_model *m, cli_data *d, const seqnn_train_config 
         }
         if (seqnn_model_predict(m, &b, pred, count) != SEQNN_OK) {
             free(pred);
-            return fail("accuracy of the rounded prediction");
+            return cli_fail("accuracy of the rounded prediction");
         }
         for (int64_t i = 0; i < count; i++)
             hit += nearbyintf(pred[i]) == b.values[i];
@@ -229,7 +223,7 @@ int cli_translate_attention(seqnn_model *m, const cli_vocab *src, const cli_voca
         goto done;
     }
     if (seqnn_model_translate(m, ids, ns, CLI_BOS, CLI_EOS, max_len, out, &no) != SEQNN_OK) {
-        rc = fail("translate");
+        rc = cli_fail("translate");
         goto done;
     }
     for (int64_t i = 0; i < no; i++)
@@ -248,7 +242,7 @@ int cli_translate_attention(seqnn_model *m, const cli_vocab *src, const cli_voca
     int seq;
     int64_t classes;
     if (seqnn_model_output_shape(m, &seq, &classes) != SEQNN_OK) {
-        rc = fail("translate");
+        rc = cli_fail("translate");
         goto done;
     }
     logits = malloc((size_t)(Td * classes) * sizeof *logits);
@@ -260,7 +254,7 @@ int cli_translate_attention(seqnn_model *m, const cli_vocab *src, const cli_voca
     int64_t dims[4];
     if (seqnn_model_predict(m, &b, logits, Td * classes) != SEQNN_OK ||
         seqnn_model_attention_weights(m, NULL, NULL, 0, dims) != SEQNN_OK) {
-        rc = fail("attention weights");
+        rc = cli_fail("attention weights");
         goto done;
     }
     int64_t count = dims[0] * dims[1] * dims[2] * dims[3];
@@ -271,7 +265,7 @@ int cli_translate_attention(seqnn_model *m, const cli_vocab *src, const cli_voca
         goto done;
     }
     if (seqnn_model_attention_weights(m, NULL, w, count, dims) != SEQNN_OK) {
-        rc = fail("attention weights");
+        rc = cli_fail("attention weights");
         goto done;
     }
     if (dims[0] != 1 || dims[2] != Td || dims[3] != ns) {

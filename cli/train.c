@@ -1,8 +1,6 @@
-/* The CLI's model commands: `seqnn train` (train a model file on a data file,
- * validate, stop early, keep the best checkpoint, log the loss curve),
- * `seqnn eval` (a checkpoint on data), `seqnn generate` (sample text from a
- * language model, or translate with an encoder-decoder). A checkpoint carries
- * its model file and vocabularies, so eval and generate need nothing else. */
+/* `seqnn train`: trains a model file on a data file, validates, stops early,
+ * keeps the best checkpoint and the last one, logs the loss curve, and
+ * resumes from a checkpoint exactly. cli/checkpoint.c has eval and generate. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -10,44 +8,14 @@
 #include <string.h>
 #include <unistd.h>
 #include "bench_timer.h"
+#include "checkpoint.h"
 #include "cli.h"
 #include "cli_error.h"
 #include "data.h"
 #include "seqnn/model.h"
 #include "seqnn/modelfile.h"
-#include "seqnn/safetensors.h"
 
-/* ------------------------------------------------------------ helpers --- */
-static int fail(const char *what)
-{
-    fprintf(stderr, "seqnn: %s%s%s\n", what ? what : "", what ? ": " : "", cli_last_error());
-    return 1;
-}
-
-static int parse_i64(const char *opt, const char *v, int64_t lo, int64_t *out)
-{
-    char *end;
-    long long x = v ? strtoll(v, &end, 10) : 0;
-    if (!v || !*v || *end || x < lo) {
-        fprintf(stderr, "seqnn: %s needs an integer >= %lld\n", opt, (long long)lo);
-        return 0;
-    }
-    *out = x;
-    return 1;
-}
-
-static int parse_f64(const char *opt, const char *v, double lo, double *out)
-{
-    char *end;
-    double x = v ? strtod(v, &end) : 0;
-    if (!v || !*v || *end || !isfinite(x) || x < lo) {
-        fprintf(stderr, "seqnn: %s needs a number >= %g\n", opt, lo);
-        return 0;
-    }
-    *out = x;
-    return 1;
-}
-
+/* ------------------------------------------------------------ progress --- */
 static void fmt_time(double s, char *buf, size_t size)
 {
     if (s < 0 || !isfinite(s))
@@ -99,203 +67,6 @@ static void progress_end(progress *p)
         fputc('\n', stderr);
 }
 
-/* ------------------------------------------------- model from checkpoint --- */
-typedef struct loaded {
-    seqnn_context *ctx;
-    seqnn_model *model;
-    seqnn_train_config cfg;
-    cli_vocab src, tgt;
-    char format[32];
-    int words;
-    /* where `seqnn train` was when it wrote the checkpoint */
-    int64_t epoch, batch, best_step, stale;
-    double best;
-} loaded;
-
-static void loaded_free(loaded *l)
-{
-    seqnn_model_destroy(l->model);
-    seqnn_context_destroy(l->ctx);
-    cli_vocab_free(&l->src);
-    cli_vocab_free(&l->tgt);
-}
-
-static int vocab_vars(const cli_vocab *src, const cli_vocab *tgt, seqnn_modelfile_var *vars)
-{
-    int n = 0;
-    if (src->n > 0) {
-        vars[n++] = (seqnn_modelfile_var){"vocab", src->n};
-        vars[n++] = (seqnn_modelfile_var){"src_vocab", src->n};
-    }
-    if (tgt->n > 0) {
-        vars[n++] = (seqnn_modelfile_var){"classes", tgt->n};
-        vars[n++] = (seqnn_modelfile_var){"tgt_vocab", tgt->n};
-    }
-    return n;
-}
-
-/* Rebuilds the model a checkpoint was trained as (its model file and
- * vocabularies are in its metadata) and loads its parameters. */
-static int load_checkpoint(const char *path, const char *backend, loaded *l)
-{
-    memset(l, 0, sizeof *l);
-    seqnn_safetensors *st = NULL;
-    if (seqnn_safetensors_open(path, &st) != SEQNN_OK)
-        return fail(NULL);
-    const char *mf = seqnn_safetensors_metadata(st, "seqnn.modelfile");
-    const char *fmt = seqnn_safetensors_metadata(st, "seqnn.format");
-    const char *words = seqnn_safetensors_metadata(st, "seqnn.words");
-    const char *tv = seqnn_safetensors_metadata(st, "seqnn.tgt_vocab");
-    if (!mf || !fmt) {
-        seqnn_safetensors_close(st);
-        fprintf(stderr, "seqnn: %s: not a checkpoint written by `seqnn train` (no model file in its metadata)\n",
-                path);
-        return 1;
-    }
-    snprintf(l->format, sizeof l->format, "%s", fmt);
-    l->words = words && !strcmp(words, "1");
-    const char *pos[5] = {seqnn_safetensors_metadata(st, "seqnn.cli.epoch"),
-                          seqnn_safetensors_metadata(st, "seqnn.cli.batch"),
-                          seqnn_safetensors_metadata(st, "seqnn.cli.best_step"),
-                          seqnn_safetensors_metadata(st, "seqnn.cli.stale"),
-                          seqnn_safetensors_metadata(st, "seqnn.cli.best")};
-    l->epoch = pos[0] ? strtoll(pos[0], NULL, 10) : 0;
-    l->batch = pos[1] ? strtoll(pos[1], NULL, 10) : 0;
-    l->best_step = pos[2] ? strtoll(pos[2], NULL, 10) : -1;
-    l->stale = pos[3] ? strtoll(pos[3], NULL, 10) : 0;
-    l->best = pos[4] ? strtod(pos[4], NULL) : INFINITY;
-    if (l->epoch < 0 || l->batch < 0 || l->stale < 0)
-        l->epoch = l->batch = l->stale = 0;
-    int rc = 0;
-    if (cli_vocab_parse(seqnn_safetensors_metadata(st, "seqnn.vocab"), &l->src) != SEQNN_OK ||
-        (tv && *tv && cli_vocab_parse(tv, &l->tgt) != SEQNN_OK))
-        rc = fail(path);
-    seqnn_modelfile_var vars[4];
-    int nv = vocab_vars(&l->src, &l->tgt, vars);
-    char name[1024];
-    snprintf(name, sizeof name, "%s (its model file)", path);
-    if (!rc && seqnn_modelfile_parse(mf, strlen(mf), name, vars, nv, &l->model, &l->cfg) != SEQNN_OK)
-        rc = fail(NULL);
-    /* The data settings training ran with (its options may have overridden
-     * the model file's), so eval splits the data as training did. */
-    const char *cs = seqnn_safetensors_metadata(st, "seqnn.cli.seed");
-    const char *cv = seqnn_safetensors_metadata(st, "seqnn.cli.val");
-    const char *cq = seqnn_safetensors_metadata(st, "seqnn.cli.seq_len");
-    const char *cb = seqnn_safetensors_metadata(st, "seqnn.cli.batch_size");
-    if (!rc && cs)
-        l->cfg.seed = strtoull(cs, NULL, 10);
-    if (!rc && cv && strtod(cv, NULL) >= 0 && strtod(cv, NULL) < 1)
-        l->cfg.val_fraction = strtod(cv, NULL);
-    if (!rc && cq && strtoll(cq, NULL, 10) >= 0)
-        l->cfg.seq_len = strtoll(cq, NULL, 10);
-    if (!rc && cb && strtoll(cb, NULL, 10) >= 1)
-        l->cfg.batch = strtoll(cb, NULL, 10);
-    seqnn_safetensors_close(st);
-    if (!rc && seqnn_context_create(backend, &l->ctx) != SEQNN_OK)
-        rc = fail("backend");
-    if (!rc && seqnn_model_build(l->model, l->ctx, l->cfg.seed) != SEQNN_OK)
-        rc = fail("model");
-    if (!rc && seqnn_model_set_optimizer(l->model, &l->cfg.optim) != SEQNN_OK)
-        rc = fail("optimizer");
-    if (!rc && seqnn_model_load(l->model, path) != SEQNN_OK)
-        rc = fail(NULL);
-    if (rc)
-        loaded_free(l);
-    return rc;
-}
-
-/* ------------------------------------------------------------ evaluation --- */
-typedef struct eval_result {
-    double loss;                         /* mean per target */
-    double accuracy;                     /* XENT: per target */
-    int64_t count;
-} eval_result;
-
-static int evaluate(seqnn_model *m, cli_data *d, const seqnn_train_config *cfg, int split, eval_result *out)
-{
-    double total = 0;
-    int64_t count = 0, correct = 0;
-    if (d->stateful && seqnn_model_reset_state(m) != SEQNN_OK)
-        return 0;
-    if (d->begin(d, split, cfg->seed) != SEQNN_OK)
-        return 0;
-    seqnn_batch b;
-    while (d->next(d, split, cfg, &b)) {
-        seqnn_step_result r;
-        if (seqnn_model_evaluate(m, &b, &r) != SEQNN_OK)
-            return 0;
-        total += r.loss * (double)r.count;
-        count += r.count;
-        correct += r.correct;
-    }
-    if (d->stateful && seqnn_model_reset_state(m) != SEQNN_OK)
-        return 0;
-    out->count = count;
-    out->loss = count ? total / (double)count : NAN;
-    out->accuracy = count ? (double)correct / (double)count : NAN;
-    return 1;
-}
-
-static void print_eval(FILE *f, const char *what, const cli_data *d, const eval_result *e, seqnn_loss_kind loss)
-{
-    if (!strcmp(d->format, "text"))
-        fprintf(f, "%s: loss %.4f nats/char, %.4f bits per character, accuracy %.2f%% (%lld characters)\n", what,
-                e->loss, e->loss / log(2.0), 100 * e->accuracy, (long long)e->count);
-    else if (loss == SEQNN_LOSS_XENT)
-        fprintf(f, "%s: loss %.4f, accuracy %.2f%% (%lld targets)\n", what, e->loss, 100 * e->accuracy,
-                (long long)e->count);
-    else
-        fprintf(f, "%s: loss %.6f (%lld values)\n", what, e->loss, (long long)e->count);
-}
-
-/* Text of a token sequence in a vocabulary (characters joined, words spaced). */
-static void print_tokens(FILE *f, const cli_vocab *v, const int32_t *ids, int64_t n)
-{
-    for (int64_t i = 0; i < n; i++) {
-        if (ids[i] < 0 || ids[i] >= v->n)
-            continue;
-        if (!v->chars && i)
-            fputc(' ', f);
-        fputs(v->tok[ids[i]], f);
-    }
-}
-
-/* Samples n characters from a language model primed with prime (its first
- * character if prime is NULL or unusable). */
-static int sample_text(seqnn_model *m, const cli_vocab *v, const char *prime, int64_t n, double temperature,
-                       uint64_t seed, FILE *f)
-{
-    size_t plen = prime ? strlen(prime) : 0;
-    int32_t *ids = malloc((plen + 1) * sizeof *ids), *out = malloc((size_t)(n > 0 ? n : 1) * sizeof *out);
-    if (!ids || !out) {
-        free(ids);
-        free(out);
-        fprintf(stderr, "seqnn: out of memory\n");
-        return 1;
-    }
-    int64_t np = 0;
-    for (size_t i = 0; i < plen; i++) {
-        int64_t id = cli_vocab_find(v, prime + i, 1);
-        if (id >= 0)
-            ids[np++] = (int32_t)id;
-    }
-    if (np == 0) {                       /* start after a newline when the vocabulary has one */
-        int64_t nl = cli_vocab_find(v, "\n", 1);
-        ids[np++] = (int32_t)(nl >= 0 ? nl : 0);
-    } else {
-        print_tokens(f, v, ids, np);
-    }
-    int rc = 0;
-    if (seqnn_model_generate(m, ids, np, n, temperature, seed, out) != SEQNN_OK)
-        rc = fail("generate");
-    else
-        print_tokens(f, v, out, n);
-    fputc('\n', f);
-    free(ids);
-    free(out);
-    return rc;
-}
-
 /* ----------------------------------------------------------------- train --- */
 static void train_usage(FILE *f)
 {
@@ -338,24 +109,24 @@ static int train_override(const char *opt, const char *v, seqnn_train_config *cf
 {
     seqnn_train_config c = *cfg;
     int ok = 0;
-    if (!strcmp(opt, "--steps")) ok = parse_i64(opt, v, 0, &c.max_steps);
-    else if (!strcmp(opt, "--epochs")) ok = parse_i64(opt, v, 1, &c.epochs);
-    else if (!strcmp(opt, "--time")) ok = parse_f64(opt, v, 0, &c.time_limit);
-    else if (!strcmp(opt, "--batch")) ok = parse_i64(opt, v, 1, &c.batch);
-    else if (!strcmp(opt, "--seq-len")) ok = parse_i64(opt, v, 0, &c.seq_len);
-    else if (!strcmp(opt, "--lr")) ok = parse_f64(opt, v, 1e-12, &c.optim.lr);
-    else if (!strcmp(opt, "--eval-every")) ok = parse_i64(opt, v, 0, &c.eval_every);
-    else if (!strcmp(opt, "--patience")) ok = parse_i64(opt, v, 0, &c.patience);
+    if (!strcmp(opt, "--steps")) ok = cli_parse_i64(opt, v, 0, &c.max_steps);
+    else if (!strcmp(opt, "--epochs")) ok = cli_parse_i64(opt, v, 1, &c.epochs);
+    else if (!strcmp(opt, "--time")) ok = cli_parse_f64(opt, v, 0, &c.time_limit);
+    else if (!strcmp(opt, "--batch")) ok = cli_parse_i64(opt, v, 1, &c.batch);
+    else if (!strcmp(opt, "--seq-len")) ok = cli_parse_i64(opt, v, 0, &c.seq_len);
+    else if (!strcmp(opt, "--lr")) ok = cli_parse_f64(opt, v, 1e-12, &c.optim.lr);
+    else if (!strcmp(opt, "--eval-every")) ok = cli_parse_i64(opt, v, 0, &c.eval_every);
+    else if (!strcmp(opt, "--patience")) ok = cli_parse_i64(opt, v, 0, &c.patience);
     else if (!strcmp(opt, "--val")) {
-        ok = parse_f64(opt, v, 0, &c.val_fraction);
+        ok = cli_parse_f64(opt, v, 0, &c.val_fraction);
         if (ok && c.val_fraction >= 1) {
             fprintf(stderr, "seqnn: --val needs a fraction below 1\n");
             ok = 0;
         }
-    } else if (!strcmp(opt, "--clip")) ok = parse_f64(opt, v, 0, &c.optim.clip_norm);
+    } else if (!strcmp(opt, "--clip")) ok = cli_parse_f64(opt, v, 0, &c.optim.clip_norm);
     else if (!strcmp(opt, "--seed")) {
         int64_t s;
-        ok = parse_i64(opt, v, 0, &s);
+        ok = cli_parse_i64(opt, v, 0, &s);
         c.seed = (uint64_t)s;
     }
     if (ok)
@@ -408,7 +179,7 @@ static int write_checkpoint(seqnn_model *m, const char *path, const char *model_
     if (!vocab || (d->tgt.n && !tgt))
         rc = 1, fprintf(stderr, "seqnn: out of memory\n");
     else if (seqnn_model_save(m, path, 1, meta) != SEQNN_OK)
-        rc = fail("saving the checkpoint");
+        rc = cli_fail("saving the checkpoint");
     free(vocab);
     free(tgt);
     return rc;
@@ -435,7 +206,7 @@ typedef struct train_run {
     seqnn_context *ctx;
     seqnn_model *model;
     FILE *log;
-    loaded resume;                       /* --resume: the checkpoint's context and vocabularies */
+    cli_loaded resume;                       /* --resume: the checkpoint's context and vocabularies */
     int resumed;
     char why[512];                       /* why the backend was selected */
     seqnn_loss_kind loss_kind;
@@ -468,10 +239,10 @@ static int train_parse(int argc, char **argv, train_opts *o)
             *slot = v;
             i++;
         } else if (!strcmp(a, "--sample")) {
-            if (!parse_i64(a, v, 0, &o->sample)) return 2;
+            if (!cli_parse_i64(a, v, 0, &o->sample)) return 2;
             i++;
         } else if (!strcmp(a, "--temperature")) {
-            if (!parse_f64(a, v, 0, &o->temperature)) return 2;
+            if (!cli_parse_f64(a, v, 0, &o->temperature)) return 2;
             i++;
         } else if (is_override(a)) {
             i++;                         /* applied once the model file is read */
@@ -495,12 +266,12 @@ static int train_parse(int argc, char **argv, train_opts *o)
 static int train_read_config(train_run *t, int argc, char **argv)
 {
     if (cli_read_file(t->o.model_file, (size_t)1 << 20, &t->model_text, &t->model_size) != SEQNN_OK)
-        return fail(NULL);
+        return cli_fail(NULL);
     seqnn_model *model = NULL;
     seqnn_modelfile_var probe[] = {{"vocab", 2}, {"src_vocab", 2}, {"classes", 2}, {"tgt_vocab", 2}};
     if (seqnn_modelfile_parse(t->model_text, t->model_size, t->o.model_file, probe, 4, &model, &t->cfg) !=
         SEQNN_OK)
-        return fail(NULL);
+        return cli_fail(NULL);
     seqnn_model_destroy(model);
     if (!apply_overrides(argc, argv, &t->cfg))
         return 2;
@@ -521,10 +292,10 @@ static int train_open_backend(train_run *t)
     int rc = 0;
     if (seqnn_registry_open(&reg) != SEQNN_OK ||
         seqnn_registry_select(reg, t->o.backend, &dev, t->why, sizeof t->why) != SEQNN_OK)
-        rc = fail("backend");
+        rc = cli_fail("backend");
     seqnn_registry_close(reg);
     if (!rc && seqnn_context_create(t->o.backend, &t->ctx) != SEQNN_OK)
-        rc = fail("backend");
+        rc = cli_fail("backend");
     return rc;
 }
 
@@ -534,7 +305,7 @@ static int train_resume(train_run *t)
 {
     if (!t->o.resume)
         return 0;
-    if (load_checkpoint(t->o.resume, t->o.backend, &t->resume))
+    if (cli_load_checkpoint(t->o.resume, t->o.backend, &t->resume))
         return 1;
     seqnn_model_destroy(t->resume.model);
     t->resume.model = NULL;
@@ -552,34 +323,34 @@ static int train_setup(train_run *t)
     int rc = 0;
     if (cli_data_open(o->format, o->data, o->words, &t->cfg, t->resumed ? &t->resume.src : NULL,
                       t->resumed && t->resume.tgt.n ? &t->resume.tgt : NULL, &t->d) != SEQNN_OK)
-        rc = fail(NULL);
+        rc = cli_fail(NULL);
     seqnn_modelfile_var vars[8];
     int nv = rc ? 0 : cli_data_vars(t->d, vars, 8);
     seqnn_train_config file_cfg;
     if (!rc && seqnn_modelfile_parse(t->model_text, t->model_size, o->model_file, vars, nv, &t->model,
                                      &file_cfg) != SEQNN_OK)
-        rc = fail(NULL);
+        rc = cli_fail(NULL);
     if (!rc)
         rc = train_open_backend(t);
     if (!rc && seqnn_model_build(t->model, t->ctx, t->cfg.seed) != SEQNN_OK)
-        rc = fail(NULL);
+        rc = cli_fail(NULL);
     if (!rc && cli_data_check_model(t->d, t->model, o->data, o->model_file) != SEQNN_OK)
-        rc = fail(NULL);
+        rc = cli_fail(NULL);
     if (!rc && seqnn_model_set_optimizer(t->model, &t->cfg.optim) != SEQNN_OK)
-        rc = fail("optimizer");
+        rc = cli_fail("optimizer");
     if (!rc && t->resumed && seqnn_model_load(t->model, o->resume) != SEQNN_OK)
-        rc = fail(NULL);
+        rc = cli_fail(NULL);
     if (!rc && o->vectors && !t->resumed) {
         int64_t found = 0;
         if (seqnn_model_load_vectors(t->model, NULL, o->vectors, (const char *const *)t->d->src.tok, t->d->src.n,
                                      &found) != SEQNN_OK)
-            rc = fail("word vectors");
+            rc = cli_fail("word vectors");
         else
             fprintf(stderr, "word vectors: %lld of %lld tokens found in %s\n", (long long)found,
                     (long long)t->d->src.n, o->vectors);
     }
     if (!rc && t->d->stateful && seqnn_model_set_stateful(t->model, 1) != SEQNN_OK)
-        rc = fail(NULL);
+        rc = cli_fail(NULL);
     if (!rc && o->log && !(t->log = fopen(o->log, t->resumed ? "a" : "w"))) {
         fprintf(stderr, "seqnn: %s: cannot write the loss log\n", o->log);
         rc = 1;
@@ -645,9 +416,9 @@ static int train_validate(train_run *t, int64_t epoch, int64_t in_epoch, int end
 {
     cli_data *d = t->d;
     train_pos *pos = &t->pos;
-    eval_result e = {NAN, NAN, 0};
-    if (d->n_val > 0 && !evaluate(t->model, d, &t->cfg, 1, &e))
-        return fail("validation");
+    cli_eval_result e = {NAN, NAN, 0};
+    if (d->n_val > 0 && !cli_evaluate(t->model, d, &t->cfg, 1, &e))
+        return cli_fail("validation");
     if (d->n_val > 0 && !isfinite(e.loss)) {
         fprintf(stderr, "\nseqnn: step %lld: the validation loss is %g: the parameters diverged; stopping "
                         "without writing a checkpoint (the last good ones are kept)\n",
@@ -661,7 +432,7 @@ static int train_validate(train_run *t, int64_t epoch, int64_t in_epoch, int end
     char line[64];
     snprintf(line, sizeof line, "step %lld validation", (long long)t->step);
     if (d->n_val > 0)
-        print_eval(stderr, line, d, &e, t->loss_kind);
+        cli_print_eval(stderr, line, d, &e, t->loss_kind);
     if (t->log) {
         fprintf(t->log, "%lld,%lld,%.6f,%.6f,%.6f,%.1f,%.2f\n", (long long)t->step, (long long)epoch,
                 t->run_loss / (double)t->since, e.loss, e.accuracy, el > 0 ? (double)t->tokens / el : 0, el);
@@ -708,7 +479,7 @@ static int train_epoch(train_run *t, int64_t epoch, int64_t skip)
         seqnn_step_result r;
         if (seqnn_model_train_step(t->model, &b, &r) != SEQNN_OK) {
             t->stop = 1;
-            return fail("training");
+            return cli_fail("training");
         }
         t->step++;
         t->since++;
@@ -740,7 +511,7 @@ static int train_loop(train_run *t)
     for (int64_t epoch = t->pos.epoch; !t->stop && epoch < t->cfg.epochs; epoch++) {
         if (t->d->begin(t->d, 0, t->cfg.seed + (uint64_t)epoch) != SEQNN_OK ||
             seqnn_model_reset_state(t->model) != SEQNN_OK)
-            return fail(NULL);
+            return cli_fail(NULL);
         int rc = train_epoch(t, epoch, epoch == t->pos.epoch ? t->pos.batch : 0);
         if (rc)
             return rc;
@@ -760,20 +531,20 @@ static int train_finish(train_run *t)
             (long long)t->pos.best_step, t->o.out);
     int rc = 0;
     if (t->saved && seqnn_model_load(t->model, t->o.out) != SEQNN_OK)
-        rc = fail(NULL);
+        rc = cli_fail(NULL);
     if (!rc && t->d->n_val > 0) {
-        eval_result e;
-        if (!evaluate(t->model, t->d, &t->cfg, 1, &e))
-            rc = fail("validation");
+        cli_eval_result e;
+        if (!cli_evaluate(t->model, t->d, &t->cfg, 1, &e))
+            rc = cli_fail("validation");
         else
-            print_eval(stdout, "validation", t->d, &e, t->loss_kind);
+            cli_print_eval(stdout, "validation", t->d, &e, t->loss_kind);
         if (!rc && cli_metrics_report(t->model, t->d, &t->cfg, 1, 0, stdout))
             rc = 1;
     }
     if (!rc && !strcmp(t->d->format, "text") && t->o.sample > 0) {
         printf("sample (temperature %.2f):\n", t->o.temperature);
         fflush(stdout);
-        rc = sample_text(t->model, &t->d->src, NULL, t->o.sample, t->o.temperature, t->cfg.seed, stdout);
+        rc = cli_sample_text(t->model, &t->d->src, NULL, t->o.sample, t->o.temperature, t->cfg.seed, stdout);
     }
     return rc;
 }
@@ -785,7 +556,7 @@ static void train_close(train_run *t)
     seqnn_model_destroy(t->model);
     seqnn_context_destroy(t->ctx);
     cli_data_close(t->d);
-    loaded_free(&t->resume);
+    cli_loaded_free(&t->resume);
     free(t->model_text);
 }
 
@@ -820,94 +591,5 @@ int seqnn_cli_train(int argc, char **argv)
     }
     train_close(t);
     free(t);
-    return rc;
-}
-
-/* ------------------------------------------------------------------ eval --- */
-int seqnn_cli_eval(int argc, char **argv)
-{
-    const char *ckpt = NULL, *data = NULL, *backend = NULL;
-    int all = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--data") && i + 1 < argc) data = argv[++i];
-        else if (!strcmp(argv[i], "--backend") && i + 1 < argc) backend = argv[++i];
-        else if (!strcmp(argv[i], "--all")) all = 1;
-        else if (argv[i][0] != '-' && !ckpt) ckpt = argv[i];
-        else {
-            fprintf(stderr, "usage: seqnn eval CHECKPOINT --data FILE [--all] [--backend SPEC]\n"
-                            "  evaluates on the validation split of FILE (as training split it), or all of it\n");
-            return 2;
-        }
-    }
-    if (!ckpt || !data) {
-        fprintf(stderr, "usage: seqnn eval CHECKPOINT --data FILE [--all] [--backend SPEC]\n");
-        return 2;
-    }
-    loaded l;
-    if (load_checkpoint(ckpt, backend, &l))
-        return 1;
-    seqnn_train_config cfg = l.cfg;
-    if (all)
-        cfg.val_fraction = 1.0;
-    cli_data *d = NULL;
-    int rc = 0;
-    if (cli_data_open(l.format, data, l.words, &cfg, &l.src, l.tgt.n ? &l.tgt : NULL, &d) != SEQNN_OK)
-        rc = fail(NULL);
-    if (!rc && d->stateful && seqnn_model_set_stateful(l.model, 1) != SEQNN_OK)
-        rc = fail(NULL);
-    if (!rc && cli_data_check_model(d, l.model, data, ckpt) != SEQNN_OK)
-        rc = fail(NULL);
-    eval_result e;
-    if (!rc && !evaluate(l.model, d, &cfg, 1, &e))
-        rc = fail("evaluation");
-    if (!rc)
-        print_eval(stdout, all ? "all" : "validation", d, &e, seqnn_model_loss(l.model));
-    if (!rc && cli_metrics_report(l.model, d, &cfg, 1, 0, stdout))
-        rc = 1;
-    cli_data_close(d);
-    loaded_free(&l);
-    return rc;
-}
-
-/* -------------------------------------------------------------- generate --- */
-int seqnn_cli_generate(int argc, char **argv)
-{
-    const char *ckpt = NULL, *prime = NULL, *backend = NULL, *input = NULL, *attention = NULL;
-    int64_t length = 500, seed = 1;
-    double temperature = 0.8;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--prime") && v) prime = argv[++i];
-        else if (!strcmp(a, "--input") && v) input = argv[++i];
-        else if (!strcmp(a, "--attention") && v) attention = argv[++i];
-        else if (!strcmp(a, "--backend") && v) backend = argv[++i];
-        else if (!strcmp(a, "--length")) { if (!parse_i64(a, v, 1, &length)) return 2; i++; }
-        else if (!strcmp(a, "--seed")) { if (!parse_i64(a, v, 0, &seed)) return 2; i++; }
-        else if (!strcmp(a, "--temperature")) { if (!parse_f64(a, v, 0, &temperature)) return 2; i++; }
-        else if (a[0] != '-' && !ckpt) ckpt = a;
-        else {
-            ckpt = NULL;
-            break;
-        }
-    }
-    if (!ckpt) {
-        fprintf(stderr, "usage: seqnn generate CHECKPOINT [--prime TEXT] [--length N] [--temperature T] [--seed N]\n"
-                        "       seqnn generate CHECKPOINT --input TEXT   (encoder-decoder: greedy translation)\n");
-        return 2;
-    }
-    loaded l;
-    if (load_checkpoint(ckpt, backend, &l))
-        return 1;
-    int rc = 0;
-    if (!strcmp(l.format, "text")) {
-        rc = sample_text(l.model, &l.src, prime, length, temperature, (uint64_t)seed, stdout);
-    } else if (!strcmp(l.format, "translate") && input) {
-        rc = cli_translate_attention(l.model, &l.src, &l.tgt, l.words, input, length, attention, stdout);
-    } else {
-        fprintf(stderr, "seqnn generate: a %s model %s\n", l.format,
-                !strcmp(l.format, "translate") ? "needs --input TEXT" : "does not generate; use seqnn eval");
-        rc = 2;
-    }
-    loaded_free(&l);
     return rc;
 }

@@ -1,0 +1,52 @@
+/* What `seqnn train`, `seqnn eval` and `seqnn generate` share (cli/train.c,
+ * cli/checkpoint.c): a checkpoint made a model again, evaluation on a split,
+ * its printed figure, sampling text, and the parsing of numeric options. */
+#ifndef SEQNN_CLI_CHECKPOINT_H
+#define SEQNN_CLI_CHECKPOINT_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "data.h"
+#include "seqnn/model.h"
+
+/* A model rebuilt from a checkpoint of `seqnn train`, with what it carries. */
+typedef struct cli_loaded {
+    seqnn_context *ctx;
+    seqnn_model *model;
+    seqnn_train_config cfg;
+    cli_vocab src, tgt;
+    char format[32];
+    int words;
+    /* where `seqnn train` was when it wrote the checkpoint */
+    int64_t epoch, batch, best_step, stale;
+    double best;
+} cli_loaded;
+
+/* Rebuilds the model a checkpoint was trained as (its model file and
+ * vocabularies are in its metadata) on backend and loads its parameters:
+ * 0, or 1 after printing the error (l is then freed). */
+int cli_load_checkpoint(const char *path, const char *backend, cli_loaded *l);
+void cli_loaded_free(cli_loaded *l);
+
+typedef struct cli_eval_result {
+    double loss;                         /* mean per target */
+    double accuracy;                     /* XENT: per target */
+    int64_t count;
+} cli_eval_result;
+
+/* Loss and accuracy of m on split of d: 1, or 0 on a failure (the library's
+ * last error says which). */
+int cli_evaluate(seqnn_model *m, cli_data *d, const seqnn_train_config *cfg, int split, cli_eval_result *out);
+/* "WHAT: loss ..., accuracy ..." as the format reads it (text: bits per character). */
+void cli_print_eval(FILE *f, const char *what, const cli_data *d, const cli_eval_result *e, seqnn_loss_kind loss);
+/* Samples n characters from a language model primed with prime (its first
+ * character if prime is NULL or unusable), printed to f: 0, or 1 after the error. */
+int cli_sample_text(seqnn_model *m, const cli_vocab *v, const char *prime, int64_t n, double temperature,
+                    uint64_t seed, FILE *f);
+
+/* The value v of option opt: an integer / a finite number >= lo into *out;
+ * 0 after a message naming opt when it is not. */
+int cli_parse_i64(const char *opt, const char *v, int64_t lo, int64_t *out);
+int cli_parse_f64(const char *opt, const char *v, double lo, double *out);
+
+#endif /* SEQNN_CLI_CHECKPOINT_H */
