@@ -6,7 +6,10 @@
 
 /* Rows of [B=2, C=3, L=4] with the expected (value, argmax) in the comment,
  * then B=2, C=19, L=37 (a vector of channels and a tail) with NaN and
- * infinities planted in some rows; x dense [B, C, L], y dense [B, C]. */
+ * infinities planted in some rows; x dense [B, C, L], y dense [B, C]. Each
+ * shape runs twice: x read as [B, C, L] (unit stride over time) and the
+ * same values stored time-major [L, B, C] (stride B*C over time, the layout
+ * of a conv bank over a [T, B, E] sequence). */
 void cf_nan_maxpool_forward(cf_run *r)
 {
     static const double rows[6][4] = {
@@ -18,12 +21,14 @@ void cf_nan_maxpool_forward(cf_run *r)
         {-INFINITY, 0.5, NAN, INFINITY},        /* NaN, 2 */
     };
     static const struct { int64_t channels, len; } shapes[] = {{3, 4}, {19, 37}};
-    for (int i = 0; i < 2; i++) {
-        const int64_t B = 2, C = shapes[i].channels, L = shapes[i].len;
-        double x[2 * 19 * 37];
+    for (int i = 0; i < 4; i++) {
+        const int64_t B = 2, C = shapes[i % 2].channels, L = shapes[i % 2].len;
+        const int time_major = i >= 2;
+        double x[2 * 19 * 37], xt[2 * 19 * 37];
         seqnn_maxpool_args a = {0};
         cf_tensor *y;
-        cf_begin(r, "B=%lld C=%lld L=%lld NaN and infinities", (long long)B, (long long)C, (long long)L);
+        cf_begin(r, "B=%lld C=%lld L=%lld %s NaN and infinities", (long long)B, (long long)C, (long long)L,
+                 time_major ? "time-major" : "dense");
         for (int64_t row = 0; row < B * C; row++)
             for (int64_t l = 0; l < L; l++)
                 x[row * L + l] = L == 4 ? rows[row][l] : cf_uniform(r, -1, 1);
@@ -42,10 +47,13 @@ void cf_nan_maxpool_forward(cf_run *r)
         a.batch = B;
         a.channels = C;
         a.len = L;
-        a.x = cf_ref(cf_in_values(r, "x", B * C * L, x));
-        a.x_sb = C * L;
-        a.x_sc = L;
-        a.x_sl = 1;
+        for (int64_t row = 0; row < B * C; row++)    /* row = b*C + c */
+            for (int64_t l = 0; l < L; l++)
+                xt[l * B * C + row] = x[row * L + l];
+        a.x = cf_ref(cf_in_values(r, "x", B * C * L, time_major ? xt : x));
+        a.x_sb = time_major ? C : C * L;
+        a.x_sc = time_major ? 1 : L;
+        a.x_sl = time_major ? B * C : 1;
         y = cf_out(r, "y", B * C);
         cf_set_nonfinite(r, y);
         a.y = cf_ref(y);
