@@ -48,15 +48,68 @@ struct seqnn_registry {
 void seqnn_plugin_lock(void);
 void seqnn_plugin_unlock(void);
 
-/* ---- contexts (context.c) */
-struct seqnn_context {
-    seqnn_registry *reg;
-    int owns_registry;
+/* ---- contexts (context.c) and chains of devices (chain.c) */
+#define SEQNN_CHAIN_MAX 8                /* devices in one chain */
+
+/* One open device of a context. */
+typedef struct seqnn_chain_device {
     int64_t device;                      /* registry device index */
     const seqnn_plugin_api *api;
     void *dev;                           /* plugin's device handle */
+    const char *plugin;                  /* the plugin's name */
+} seqnn_chain_device;
+
+/* What a chain moved between its devices (seqnn_context_chain_stats). */
+typedef struct seqnn_chain_counters {
+    int64_t calls[SEQNN_CHAIN_MAX];      /* kernel calls run on each device */
+    int64_t copies;                      /* buffers copied from one device to another */
+    int64_t bytes;                       /* their bytes */
+    double seconds;                      /* time spent copying */
+} seqnn_chain_counters;
+
+struct seqnn_context {
+    seqnn_registry *reg;
+    int owns_registry;
+    int64_t device;                      /* registry device index (the chain's first) */
+    const seqnn_plugin_api *api;         /* the chain's first device: */
+    void *dev;                           /* ... its plugin's device handle */
     int check_numerics;                  /* SEQNN_CHECK_NUMERICS=1: find the first non-finite result */
+    int n_chain;                         /* devices; more than 1: a chain (chain.c) */
+    seqnn_chain_device chain[SEQNN_CHAIN_MAX];
+    seqnn_chain_counters counters;
     char error[SEQNN_MSG_SIZE];
 };
+
+/* A buffer of a chain context: the public struct first (its handle is the
+ * one of the device that last ran a call on it), then one handle per device
+ * of the chain (NULL until the buffer is first needed there) and the devices
+ * whose copy holds the current contents (a bit each). */
+typedef struct seqnn_chain_buffer {
+    seqnn_buffer pub;
+    void *handle[SEQNN_CHAIN_MAX];
+    uint32_t valid;
+    int reserve_dev;                     /* device that wrote it as an rnn reserve, or -1 */
+} seqnn_chain_buffer;
+
+struct seqnn_tensor_log;
+seqnn_status seqnn_chain_open(seqnn_registry *reg, const int64_t *devices, int n, seqnn_context **out);
+seqnn_status seqnn_chain_buffer_alloc(seqnn_context *ctx, seqnn_buffer *b, size_t bytes);
+void seqnn_chain_buffer_free(seqnn_context *ctx, seqnn_buffer *b);
+/* Makes the contents of b current on a device and returns its index there:
+ * `prefer` if it is current there or `need` (all of b will be overwritten,
+ * so nothing is copied), else one where it is current. */
+int seqnn_chain_buffer_device(seqnn_context *ctx, seqnn_buffer *b, int prefer, int overwrite, seqnn_status *s);
+/* After b was written on device d: only d's copy is current. */
+void seqnn_chain_buffer_written(seqnn_buffer *b, int d);
+/* Runs kernel id, its arguments checked (log: every tensor the check saw),
+ * on the first device of the chain that has it and accepts the call. */
+seqnn_status seqnn_chain_run(seqnn_context *ctx, seqnn_kernel_id id, const struct seqnn_tensor_log *log,
+                             const void *args);
+/* Calls the plugin slot of kernel id of api (UNSUPPORTED for a NULL slot). */
+seqnn_status seqnn_plugin_call_kernel(const seqnn_plugin_api *api, const seqnn_call *call, seqnn_kernel_id id,
+                                      const void *args);
+/* Parses a chain "A,B,..." (or one entry) into registry device indexes. */
+seqnn_status seqnn_registry_select_chain(seqnn_registry *reg, const char *spec, const char *source,
+                                         int64_t *devices, int *n, char *why, size_t why_size);
 
 #endif

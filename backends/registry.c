@@ -632,6 +632,15 @@ seqnn_status seqnn_registry_select(seqnn_registry *reg, const char *spec, int64_
         return SEQNN_OK;
     }
 
+    if (strchr(spec, ',')) {             /* a chain (chain.c): checked whole, its first device chosen */
+        int64_t devices[SEQNN_CHAIN_MAX];
+        int n;
+        seqnn_status s = seqnn_registry_select_chain(reg, spec, source, devices, &n, why, why_size);
+        if (s == SEQNN_OK)
+            *device = devices[0];
+        return s;
+    }
+
     /* NAME-or-PATH[:DEVICE]; for a path only a ':' after the last '/' separates */
     char buf[PATH_MAX];
     snprintf(buf, sizeof buf, "%s", spec);
