@@ -253,7 +253,8 @@ static int device_takes(seqnn_context *ctx, int d, seqnn_kernel_id id, const voi
     }
     if (!c->api->accepts)
         return 1;
-    char msg[SEQNN_MSG_SIZE] = "";
+    char msg[SEQNN_MSG_SIZE];
+    msg[0] = '\0';                      /* (not the whole array: this runs on every call) */
     seqnn_call call = {c->dev, msg, sizeof msg};
     seqnn_status s = c->api->accepts(&call, id, args);
     if (s == SEQNN_OK)

@@ -1,0 +1,23 @@
+# Chains of devices (docs/backends.md, "Chains"): two partial test plugins
+# (tests/plugins/partial_plugin.c) built into their own directory, so that no
+# other test sees them; tests/test_chain.c holds the routing, the bad chains,
+# the inconsistent plugin and the dispatch cost; test_backends_agree trains
+# every model family on chains against the reference plugin. Included by
+# tests/CMakeLists.txt.
+set(chain_dir "${CMAKE_BINARY_DIR}/tests/chain")
+foreach(mode IN ITEMS partial:1 liar:2)
+    string(REPLACE ":" ";" parts "${mode}")
+    list(GET parts 0 name)
+    list(GET parts 1 number)
+    add_library(seqnn-test${name} MODULE "${CMAKE_CURRENT_SOURCE_DIR}/plugins/partial_plugin.c")
+    target_compile_definitions(seqnn-test${name} PRIVATE PARTIAL_MODE=${number})
+    target_link_libraries(seqnn-test${name} PRIVATE seqnn_ref_f32 seqnn_host_device m)
+    set_target_properties(seqnn-test${name} PROPERTIES PREFIX "lib" LIBRARY_OUTPUT_DIRECTORY "${chain_dir}"
+        C_VISIBILITY_PRESET hidden)
+endforeach()
+
+add_executable(test_chain test_chain.c)
+target_link_libraries(test_chain PRIVATE seqnn m)
+set_target_properties(test_chain PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
+add_dependencies(test_chain seqnn-testpartial seqnn-testliar seqnn-plugins)
+add_test(NAME chain_api COMMAND test_chain $<TARGET_FILE:seqnn-testpartial> $<TARGET_FILE:seqnn-testliar>)
