@@ -21,3 +21,24 @@ target_link_libraries(test_chain PRIVATE seqnn m)
 set_target_properties(test_chain PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
 add_dependencies(test_chain seqnn-testpartial seqnn-testliar seqnn-plugins)
 add_test(NAME chain_api COMMAND test_chain $<TARGET_FILE:seqnn-testpartial> $<TARGET_FILE:seqnn-testliar>)
+
+# Every model family of test_backends_agree trained on a chain against the
+# reference plugin alone: step-1 gradients within the conformance budget, the
+# loss curve within its budget. The partial plugin takes gemm and the
+# recurrent layers, avx2 the rest; on POCL every kernel runs on opencl and
+# avx2 stands behind it (tests/test_opencl_pocl.sh: a missing POCL skips, or
+# fails where POCL is required).
+if(TARGET seqnn-avx2)
+    add_test(NAME chain_train_partial_avx2
+             COMMAND test_backends_agree "$<TARGET_FILE:seqnn-testpartial>,avx2")
+    if(TARGET seqnn-opencl)
+        set(chain_ocl_plugin $<TARGET_FILE:seqnn-opencl>)
+    else()
+        set(chain_ocl_plugin none)
+    endif()
+    add_test(NAME chain_train_opencl_avx2
+             COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/test_opencl_pocl.sh" exec "${chain_ocl_plugin}"
+                     $<TARGET_FILE:test_backends_agree> "opencl:Portable Computing Language,avx2")
+    set_tests_properties(chain_train_opencl_avx2 PROPERTIES SKIP_RETURN_CODE 77)
+endif()
+add_dependencies(test_chain test_backends_agree)
