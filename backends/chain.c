@@ -186,8 +186,8 @@ int seqnn_chain_buffer_device(seqnn_context *ctx, seqnn_buffer *b, int want, int
 {
     seqnn_chain_buffer *cb = chain_buffer(b);
     *s = SEQNN_OK;
-    if (want < 0) {                      /* anywhere: where it is current, else the chain's last device */
-        want = ctx->n_chain - 1;
+    if (want < 0) {                      /* anywhere: where it is current, else the chain's first device */
+        want = 0;
         for (int d = 0; d < ctx->n_chain; d++)
             if (cb->valid & (1u << d)) {
                 want = d;
@@ -324,6 +324,17 @@ seqnn_status seqnn_chain_run(seqnn_context *ctx, seqnn_kernel_id id, const seqnn
                                                : "has the kernel (and no capability query)",
                                msg);
     return seqnn_set_error(ctx, s, "%s: %s: %s", c->plugin, name, msg);
+}
+
+void seqnn_chain_log_stats(const seqnn_context *ctx)
+{
+    char line[1024];
+    size_t used = 0;
+    for (int d = 0; d < ctx->n_chain && used < sizeof line; d++)
+        used += (size_t)snprintf(line + used, sizeof line - used, "%s%lld on %s", d ? ", " : "",
+                                 (long long)ctx->counters.calls[d], ctx->chain[d].plugin);
+    seqnn_log(SEQNN_LOG_INFO, "chain: kernel calls %s; %lld copies between devices, %lld bytes, %.3f s", line,
+              (long long)ctx->counters.copies, (long long)ctx->counters.bytes, ctx->counters.seconds);
 }
 
 /* ---- parsing a chain */

@@ -92,6 +92,8 @@ void seqnn_context_destroy(seqnn_context *ctx)
 {
     if (!ctx)
         return;
+    if (ctx->n_chain > 1)
+        seqnn_chain_log_stats(ctx);
     seqnn_plugin_lock();
     for (int d = 0; d < ctx->n_chain; d++)
         if (ctx->chain[d].dev)

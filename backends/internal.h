@@ -95,16 +95,19 @@ struct seqnn_tensor_log;
 seqnn_status seqnn_chain_open(seqnn_registry *reg, const int64_t *devices, int n, seqnn_context **out);
 seqnn_status seqnn_chain_buffer_alloc(seqnn_context *ctx, seqnn_buffer *b, size_t bytes);
 void seqnn_chain_buffer_free(seqnn_context *ctx, seqnn_buffer *b);
-/* Makes the contents of b current on a device and returns its index there:
- * `prefer` if it is current there or `need` (all of b will be overwritten,
- * so nothing is copied), else one where it is current. */
-int seqnn_chain_buffer_device(seqnn_context *ctx, seqnn_buffer *b, int prefer, int overwrite, seqnn_status *s);
+/* Makes the contents of b current on chain device `want` (copying them there
+ * unless `overwrite`: all of b is about to be written) and returns want; with
+ * want -1, a device where they are current (none yet: the chain's first),
+ * nothing copied. Sets b->handle to that device's copy. -1 with *s on failure. */
+int seqnn_chain_buffer_device(seqnn_context *ctx, seqnn_buffer *b, int want, int overwrite, seqnn_status *s);
 /* After b was written on device d: only d's copy is current. */
 void seqnn_chain_buffer_written(seqnn_buffer *b, int d);
 /* Runs kernel id, its arguments checked (log: every tensor the check saw),
  * on the first device of the chain that has it and accepts the call. */
 seqnn_status seqnn_chain_run(seqnn_context *ctx, seqnn_kernel_id id, const struct seqnn_tensor_log *log,
                              const void *args);
+/* SEQNN_LOG=info: one line of what the chain ran where and copied. */
+void seqnn_chain_log_stats(const seqnn_context *ctx);
 /* Calls the plugin slot of kernel id of api (UNSUPPORTED for a NULL slot). */
 seqnn_status seqnn_plugin_call_kernel(const seqnn_plugin_api *api, const seqnn_call *call, seqnn_kernel_id id,
                                       const void *args);

@@ -42,3 +42,11 @@ if(TARGET seqnn-avx2)
     set_tests_properties(chain_train_opencl_avx2 PROPERTIES SKIP_RETURN_CODE 77)
 endif()
 add_dependencies(test_chain test_backends_agree)
+
+# The main job's model through the CLI on testpartial,avx2 against ref alone.
+if(TARGET seqnn-avx2)
+    add_test(NAME chain_train_charlm
+             COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/test_chain_charlm.sh" $<TARGET_FILE:seqnn-cli>
+                     $<TARGET_FILE:seqnn-testpartial> "${PROJECT_SOURCE_DIR}/examples/charlm/model.seqnn"
+                     "${PROJECT_SOURCE_DIR}/docs" "${CMAKE_CURRENT_BINARY_DIR}/chain_charlm")
+endif()

@@ -153,10 +153,10 @@ static void routing(const char *partial)
     /* gemm on testpartial; the batched gemm (declined) and the embedding (absent) on ref */
     EXPECT(st.devices == 2 && st.calls[0] == 1 && st.calls[1] == 2, "calls per device %lld, %lld (want 1, 2)",
            (long long)st.calls[0], (long long)st.calls[1]);
-    /* A, B and C were written on ref (the chain's last device), copied to testpartial for the gemm;
-     * C went back for the batched gemm */
-    int64_t want = (2 * M * K + 2 * K * N + 3 * M * N + 3 * M * N) * 4;
-    EXPECT(st.copies == 4 && st.bytes == want, "copies %lld of %lld bytes (want 4 of %lld)", (long long)st.copies,
+    /* A, B, C, W and idx were written on testpartial (the chain's first device: buffers start there);
+     * A, B and C went to ref for the batched gemm, W and idx for the embedding (y starts on ref) */
+    int64_t want = (2 * M * K + 2 * K * N + 3 * M * N + VOCAB * DIM + ROWS) * 4;
+    EXPECT(st.copies == 5 && st.bytes == want, "copies %lld of %lld bytes (want 5 of %lld)", (long long)st.copies,
            (long long)st.bytes, (long long)want);
     printf("routing: calls %lld on testpartial, %lld on ref; %lld copies, %lld bytes\n", (long long)st.calls[0],
            (long long)st.calls[1], (long long)st.copies, (long long)st.bytes);
@@ -215,20 +215,9 @@ static void nobody_and_liar(const char *partial, const char *liar)
            "liar: %s: %s", where, seqnn_last_error());
     printf("inconsistent plugin: %s\n", seqnn_last_error());
 
-    /* C written with 7s on the chain, then the liar's failing gemm: C reads back 7s */
     seqnn_buffer *ba, *bc;
     seqnn_buffer_alloc(ctx, SEQNN_F32, 4, &ba);
     seqnn_buffer_alloc(ctx, SEQNN_F32, 4, &bc);
-    seqnn_buffer_fill(ctx, ba, 0, 4, 1.0);
-    seqnn_buffer_fill(ctx, bc, 0, 4, 7.0);
-    seqnn_gemm_args g = {0, 0, 2, 2, 2, 1.0, 0.0, seqnn_at(ba, 0), 2, seqnn_at(ba, 0), 2, seqnn_at(bc, 0), 2,
-                         1, 0, 0, 0, 0};
-    s = seqnn_gemm(ctx, &g);
-    float c[4] = {0};
-    seqnn_buffer_read(ctx, bc, 0, c, 4);
-    EXPECT(s == SEQNN_ERR_UNSUPPORTED && c[0] == 7.0f && c[3] == 7.0f, "liar's output: %s, c = %g %g",
-           seqnn_status_name(s), c[0], c[3]);
-
     /* an embedding: neither device has it */
     seqnn_buffer *bi;
     seqnn_buffer_alloc(ctx, SEQNN_I32, 1, &bi);
@@ -252,6 +241,23 @@ static void nobody_and_liar(const char *partial, const char *liar)
         EXPECT(0, "chain %s: %s", spec, seqnn_last_error());
         return;
     }
+    /* C written with 7s (on testpartial, the chain's first device), then a batched gemm that
+     * testpartial declines and testliar accepts, scribbles on its copy of C and refuses: C reads
+     * back 7s */
+    seqnn_buffer_alloc(ctx, SEQNN_F32, 8, &ba);
+    seqnn_buffer_alloc(ctx, SEQNN_F32, 8, &bc);
+    seqnn_buffer_fill(ctx, ba, 0, 8, 1.0);
+    seqnn_buffer_fill(ctx, bc, 0, 8, 7.0);
+    seqnn_gemm_args g = {0, 0, 2, 2, 2, 1.0, 0.0, seqnn_at(ba, 0), 2, seqnn_at(ba, 0), 2, seqnn_at(bc, 0), 2,
+                         2, 4, 4, 4, 0};
+    s = seqnn_gemm(ctx, &g);
+    float c[8] = {0};
+    seqnn_buffer_read(ctx, bc, 0, c, 8);
+    EXPECT(s == SEQNN_ERR_UNSUPPORTED && strstr(seqnn_last_error(), "testliar") && c[0] == 7.0f && c[7] == 7.0f,
+           "liar's output: %s, c = %g %g", seqnn_last_error(), c[0], c[7]);
+    seqnn_buffer_free(ctx, ba);
+    seqnn_buffer_free(ctx, bc);
+
     seqnn_rnn_args r;
     memset(&r, 0, sizeof r);
     seqnn_buffer *big;
