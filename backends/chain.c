@@ -2,11 +2,12 @@
  * devices, SEQNN_BACKEND=A,B,... Each kernel call runs on the first device
  * of the chain whose plugin has the kernel and accepts the call (the optional
  * capability query of plugin ABI 1.1). Every buffer has a copy on each device
- * that has needed it, and a bit per device saying whether that copy holds the
- * current contents; a call on a device first copies there (through the host)
- * each buffer it touches that is not current there, and afterwards the
- * buffers it wrote are current on that device only. */
+ * that has needed it, and per device the element ranges whose copy there
+ * holds the current contents; a call on a device first copies there (through
+ * the host) the elements it touches that are not current there, and
+ * afterwards the elements it wrote are current on that device only. */
 #define _GNU_SOURCE
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,27 +126,113 @@ static seqnn_chain_buffer *chain_buffer(seqnn_buffer *b)
     return (seqnn_chain_buffer *)b;
 }
 
-static size_t buffer_bytes(const seqnn_buffer *b)
+static size_t elem_size(const seqnn_buffer *b)
 {
-    return (size_t)b->count * (b->dtype == SEQNN_F64 ? 8 : 4);
+    return b->dtype == SEQNN_F64 ? 8 : 4;
+}
+
+/* Makes room for n ranges. */
+static int ranges_reserve(seqnn_ranges *s, int n)
+{
+    if (n <= s->cap)
+        return 0;
+    int cap = s->cap ? 2 * s->cap : 4;
+    while (cap < n)
+        cap *= 2;
+    int64_t(*r)[2] = realloc(s->r, (size_t)cap * sizeof *r);
+    if (!r)
+        return -1;
+    s->r = r;
+    s->cap = cap;
+    return 0;
+}
+
+/* Replaces ranges [i, j) of s by the `k` ranges of `with` (k <= 2). */
+static int ranges_splice(seqnn_ranges *s, int i, int j, const int64_t (*with)[2], int k)
+{
+    if (ranges_reserve(s, s->n - (j - i) + k))
+        return -1;
+    memmove(s->r + i + k, s->r + j, (size_t)(s->n - j) * sizeof *s->r);
+    memcpy(s->r + i, with, (size_t)k * sizeof *s->r);
+    s->n += k - (j - i);
+    return 0;
+}
+
+/* Adds [lo, hi) to s, merging what it touches. */
+static int ranges_add(seqnn_ranges *s, int64_t lo, int64_t hi)
+{
+    int i = 0, j;
+    if (lo >= hi)
+        return 0;
+    while (i < s->n && s->r[i][1] < lo)
+        i++;
+    for (j = i; j < s->n && s->r[j][0] <= hi; j++) {
+        lo = s->r[j][0] < lo ? s->r[j][0] : lo;
+        hi = s->r[j][1] > hi ? s->r[j][1] : hi;
+    }
+    const int64_t one[1][2] = {{lo, hi}};
+    return ranges_splice(s, i, j, one, 1);
+}
+
+/* Removes [lo, hi) from s. */
+static int ranges_remove(seqnn_ranges *s, int64_t lo, int64_t hi)
+{
+    int i = 0, j, k = 0;
+    if (lo >= hi)
+        return 0;
+    while (i < s->n && s->r[i][1] <= lo)
+        i++;
+    for (j = i; j < s->n && s->r[j][0] < hi; j++)
+        ;
+    if (i == j)
+        return 0;
+    int64_t keep[2][2];
+    if (s->r[i][0] < lo)
+        keep[k][0] = s->r[i][0], keep[k][1] = lo, k++;
+    if (s->r[j - 1][1] > hi)
+        keep[k][0] = hi, keep[k][1] = s->r[j - 1][1], k++;
+    return ranges_splice(s, i, j, (const int64_t(*)[2])keep, k);
+}
+
+/* The end of the range of s holding element x, or -1 when none does. */
+static int64_t ranges_holding(const seqnn_ranges *s, int64_t x)
+{
+    for (int i = 0; i < s->n && s->r[i][0] <= x; i++)
+        if (x < s->r[i][1])
+            return s->r[i][1];
+    return -1;
+}
+
+/* The start of the first range of s beginning after x, or INT64_MAX. */
+static int64_t ranges_next(const seqnn_ranges *s, int64_t x)
+{
+    for (int i = 0; i < s->n; i++)
+        if (s->r[i][0] > x)
+            return s->r[i][0];
+    return INT64_MAX;
+}
+
+static int ranges_cover(const seqnn_ranges *s, int64_t lo, int64_t hi)
+{
+    return lo >= hi || ranges_holding(s, lo) >= hi;
 }
 
 seqnn_status seqnn_chain_buffer_alloc(seqnn_context *ctx, seqnn_buffer *b, size_t bytes)
 {
     (void)ctx;
     (void)bytes;
-    seqnn_chain_buffer *cb = chain_buffer(b);
-    cb->valid = 0;                       /* contents undefined: no copy anywhere yet */
-    cb->reserve_dev = -1;
+    chain_buffer(b)->reserve_dev = -1;   /* current nowhere: never written */
     return SEQNN_OK;
 }
 
 void seqnn_chain_buffer_free(seqnn_context *ctx, seqnn_buffer *b)
 {
     seqnn_chain_buffer *cb = chain_buffer(b);
-    for (int d = 0; d < ctx->n_chain; d++)
+    for (int d = 0; d < ctx->n_chain; d++) {
         if (cb->handle[d])
             ctx->chain[d].api->buffer_free(ctx->chain[d].dev, cb->handle[d]);
+        free(cb->valid[d].r);
+    }
 }
 
 static double now_seconds(void)
@@ -155,22 +242,28 @@ static double now_seconds(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Copies all of cb from device `from` to device `to` through the host. */
-static seqnn_status copy_between(seqnn_context *ctx, seqnn_chain_buffer *cb, int from, int to)
+static seqnn_status out_of_memory(seqnn_context *ctx)
 {
-    size_t bytes = buffer_bytes(&cb->pub);
+    return seqnn_set_error(ctx, SEQNN_ERR_NO_MEMORY, "out of memory placing a buffer on a chain's device");
+}
+
+/* Copies elements [lo, hi) of cb from device `from` to device `to` through the host. */
+static seqnn_status copy_between(seqnn_context *ctx, seqnn_chain_buffer *cb, int from, int to, int64_t lo,
+                                 int64_t hi)
+{
+    size_t es = elem_size(&cb->pub), bytes = (size_t)(hi - lo) * es;
     const seqnn_chain_device *f = &ctx->chain[from], *t = &ctx->chain[to];
     double t0 = now_seconds();
     void *host = malloc(bytes ? bytes : 1);
     if (!host)
-        return seqnn_set_error(ctx, SEQNN_ERR_NO_MEMORY, "out of memory copying a buffer between devices");
+        return out_of_memory(ctx);
     char msg[SEQNN_MSG_SIZE] = "";
     seqnn_call cf = {f->dev, msg, sizeof msg}, ct = {t->dev, msg, sizeof msg};
-    seqnn_status s = f->api->buffer_read(&cf, cb->handle[from], 0, host, bytes);
+    seqnn_status s = f->api->buffer_read(&cf, cb->handle[from], (size_t)lo * es, host, bytes);
     const char *who = f->plugin;
     if (s == SEQNN_OK) {
         who = t->plugin;
-        s = t->api->buffer_write(&ct, cb->handle[to], 0, host, bytes);
+        s = t->api->buffer_write(&ct, cb->handle[to], (size_t)lo * es, host, bytes);
     }
     free(host);
     if (s != SEQNN_OK)
@@ -182,45 +275,84 @@ static seqnn_status copy_between(seqnn_context *ctx, seqnn_chain_buffer *cb, int
     return SEQNN_OK;
 }
 
-int seqnn_chain_buffer_device(seqnn_context *ctx, seqnn_buffer *b, int want, int overwrite, seqnn_status *s)
+/* Makes [lo, hi) of cb current on device d: each piece that is not is
+ * copied from a device where it is, or (current nowhere) just taken. */
+static seqnn_status fetch(seqnn_context *ctx, seqnn_chain_buffer *cb, int d, int64_t lo, int64_t hi)
+{
+    int64_t x = lo;
+    while (x < hi) {
+        int64_t end = ranges_holding(&cb->valid[d], x);
+        if (end >= 0) {                  /* already current on d up to end */
+            x = end;
+            continue;
+        }
+        int64_t gap_end = ranges_next(&cb->valid[d], x);
+        gap_end = gap_end < hi ? gap_end : hi;
+        int from = -1;
+        int64_t piece = gap_end, nowhere = gap_end;
+        for (int s = 0; s < ctx->n_chain && from < 0; s++) {
+            if (s == d)
+                continue;
+            int64_t e = ranges_holding(&cb->valid[s], x);
+            if (e >= 0) {
+                from = s;
+                piece = e < gap_end ? e : gap_end;
+            } else {
+                int64_t next = ranges_next(&cb->valid[s], x);
+                nowhere = next < nowhere ? next : nowhere;
+            }
+        }
+        if (from >= 0) {
+            seqnn_status s = copy_between(ctx, cb, from, d, x, piece);
+            if (s != SEQNN_OK)
+                return s;
+        } else {
+            piece = nowhere;             /* never written: nothing to copy */
+        }
+        if (ranges_add(&cb->valid[d], x, piece))
+            return out_of_memory(ctx);
+        x = piece;
+    }
+    return SEQNN_OK;
+}
+
+int seqnn_chain_buffer_place(seqnn_context *ctx, seqnn_buffer *b, int want, int64_t off, int64_t count,
+                             int overwrite, seqnn_status *s)
 {
     seqnn_chain_buffer *cb = chain_buffer(b);
     *s = SEQNN_OK;
-    if (want < 0) {                      /* anywhere: where it is current, else the chain's first device */
+    if (want < 0) {
         want = 0;
         for (int d = 0; d < ctx->n_chain; d++)
-            if (cb->valid & (1u << d)) {
+            if (cb->handle[d] && ranges_cover(&cb->valid[d], off, off + count)) {
                 want = d;
                 break;
             }
     }
-    if (!(cb->valid & (1u << want))) {
-        if (!cb->handle[want]) {
-            char msg[SEQNN_MSG_SIZE] = "";
-            seqnn_call call = {ctx->chain[want].dev, msg, sizeof msg};
-            *s = ctx->chain[want].api->buffer_alloc(&call, buffer_bytes(b), &cb->handle[want]);
-            if (*s != SEQNN_OK) {
-                cb->handle[want] = NULL;
-                *s = seqnn_set_error(ctx, *s, "%s: buffer_alloc: %s", ctx->chain[want].plugin,
-                                     msg[0] ? msg : seqnn_status_name(*s));
-                return -1;
-            }
+    if (!cb->handle[want]) {
+        char msg[SEQNN_MSG_SIZE] = "";
+        seqnn_call call = {ctx->chain[want].dev, msg, sizeof msg};
+        *s = ctx->chain[want].api->buffer_alloc(&call, (size_t)b->count * elem_size(b), &cb->handle[want]);
+        if (*s != SEQNN_OK) {
+            cb->handle[want] = NULL;
+            *s = seqnn_set_error(ctx, *s, "%s: buffer_alloc: %s", ctx->chain[want].plugin,
+                                 msg[0] ? msg : seqnn_status_name(*s));
+            return -1;
         }
-        if (cb->valid && !overwrite) {
-            int from = __builtin_ctz(cb->valid);
-            *s = copy_between(ctx, cb, from, want);
-            if (*s != SEQNN_OK)
-                return -1;
-        }
-        cb->valid |= 1u << want;
     }
+    if (!overwrite && (*s = fetch(ctx, cb, want, off, off + count)) != SEQNN_OK)
+        return -1;
     b->handle = cb->handle[want];
     return want;
 }
 
-void seqnn_chain_buffer_written(seqnn_buffer *b, int d)
+seqnn_status seqnn_chain_buffer_written(seqnn_context *ctx, seqnn_buffer *b, int d, int64_t off, int64_t count)
 {
-    chain_buffer(b)->valid = 1u << d;
+    seqnn_chain_buffer *cb = chain_buffer(b);
+    for (int s = 0; s < ctx->n_chain; s++)
+        if (s != d && ranges_remove(&cb->valid[s], off, off + count))
+            return out_of_memory(ctx);
+    return ranges_add(&cb->valid[d], off, off + count) ? out_of_memory(ctx) : SEQNN_OK;
 }
 
 /* ---- dispatch */
@@ -296,26 +428,30 @@ seqnn_status seqnn_chain_run(seqnn_context *ctx, seqnn_kernel_id id, const seqnn
     const seqnn_chain_device *c = &ctx->chain[d];
     seqnn_status s = SEQNN_OK;
     for (int i = 0; i < log->n; i++)
-        if (seqnn_chain_buffer_device(ctx, log->t[i].t.buf, d, 0, &s) < 0)
+        if (seqnn_chain_buffer_place(ctx, log->t[i].t.buf, d, log->t[i].t.off, log->t[i].extent, 0, &s) < 0)
             return s;
     ctx->error[0] = '\0';
     seqnn_call call = {c->dev, ctx->error, sizeof ctx->error};
     s = seqnn_plugin_call_kernel(c->api, &call, id, args);
     ctx->counters.calls[d]++;
-    for (int i = 0; i < log->n; i++) {
+    seqnn_status after = SEQNN_OK;
+    for (int i = 0; i < log->n && after == SEQNN_OK; i++) {
         if (!is_output(id, log->t[i].name))
             continue;
         seqnn_chain_buffer *cb = chain_buffer(log->t[i].t.buf);
+        int64_t lo = log->t[i].t.off, hi = lo + log->t[i].extent;
         if (s == SEQNN_OK) {
-            cb->valid = 1u << d;
+            after = seqnn_chain_buffer_written(ctx, log->t[i].t.buf, d, lo, log->t[i].extent);
             if (!strcmp(log->t[i].name, "reserve"))
                 cb->reserve_dev = d;
-        } else if (cb->valid != 1u << d) {
-            cb->valid &= ~(1u << d);     /* another copy is intact: the failed call wrote nothing */
+            continue;
         }
+        for (int o = 0; o < ctx->n_chain; o++)   /* another copy is intact: the failed call wrote nothing */
+            if (o != d && ranges_cover(&cb->valid[o], lo, hi) && ranges_remove(&cb->valid[d], lo, hi))
+                after = out_of_memory(ctx);
     }
     if (s == SEQNN_OK)
-        return s;
+        return after;
     char msg[SEQNN_MSG_SIZE];
     snprintf(msg, sizeof msg, "%s", ctx->error[0] ? ctx->error : seqnn_status_name(s));
     if (s == SEQNN_ERR_UNSUPPORTED)

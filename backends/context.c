@@ -181,16 +181,16 @@ seqnn_status seqnn_sync(seqnn_context *ctx)
     return SEQNN_OK;
 }
 
-/* Where a buffer operation on buf runs: the context's device, or for a
- * chain a device where buf's contents are current (when `overwrite`, all of
- * buf is about to be written: any device, nothing copied). Sets *api and
- * *call for it and returns its index in the chain, or -1 with *s set. */
-static int buffer_target(seqnn_context *ctx, seqnn_buffer *buf, int overwrite, const seqnn_plugin_api **api,
-                         seqnn_call *call, seqnn_status *s)
+/* Where a buffer operation on elements [offset, offset + count) of buf
+ * runs: the context's device, or for a chain a device where they are current
+ * (when `overwrite`, they are about to be written: nothing is copied). Sets
+ * *api and *call for it and returns its index in the chain, or -1 with *s set. */
+static int buffer_target(seqnn_context *ctx, seqnn_buffer *buf, int64_t offset, int64_t count, int overwrite,
+                         const seqnn_plugin_api **api, seqnn_call *call, seqnn_status *s)
 {
     int d = 0;
     *s = SEQNN_OK;
-    if (ctx->n_chain > 1 && (d = seqnn_chain_buffer_device(ctx, buf, -1, overwrite, s)) < 0)
+    if (ctx->n_chain > 1 && (d = seqnn_chain_buffer_place(ctx, buf, -1, offset, count, overwrite, s)) < 0)
         return -1;
     *api = ctx->chain[d].api;
     *call = make_call(ctx);
@@ -273,12 +273,12 @@ seqnn_status seqnn_buffer_write(seqnn_context *ctx, seqnn_buffer *buf, int64_t o
     size_t es = dtype_size(buf->dtype);
     const seqnn_plugin_api *api;
     seqnn_call call;
-    int d = buffer_target(ctx, buf, offset == 0 && count == buf->count, &api, &call, &s);
+    int d = buffer_target(ctx, buf, offset, count, 1, &api, &call, &s);
     if (d < 0)
         return s;
     s = api->buffer_write(&call, buf->handle, (size_t)offset * es, src, (size_t)count * es);
     if (s == SEQNN_OK && ctx->n_chain > 1)
-        seqnn_chain_buffer_written(buf, d);
+        return seqnn_chain_buffer_written(ctx, buf, d, offset, count);
     return s == SEQNN_OK ? s : plugin_failed_on(ctx, d, s, "buffer_write");
 }
 
@@ -294,7 +294,7 @@ seqnn_status seqnn_buffer_read(seqnn_context *ctx, seqnn_buffer *buf, int64_t of
     size_t es = dtype_size(buf->dtype);
     const seqnn_plugin_api *api;
     seqnn_call call;
-    int d = buffer_target(ctx, buf, 0, &api, &call, &s);
+    int d = buffer_target(ctx, buf, offset, count, 0, &api, &call, &s);
     if (d < 0)
         return s;
     s = api->buffer_read(&call, buf->handle, (size_t)offset * es, dst, (size_t)count * es);
@@ -316,15 +316,15 @@ seqnn_status seqnn_buffer_copy(seqnn_context *ctx, seqnn_buffer *dst, int64_t ds
     size_t es = dtype_size(dst->dtype);
     const seqnn_plugin_api *api;
     seqnn_call call;
-    int d = buffer_target(ctx, src, 0, &api, &call, &s);
-    if (d >= 0 && ctx->n_chain > 1 && seqnn_chain_buffer_device(ctx, dst, d, dst_offset == 0 && count == dst->count, &s) < 0)
+    int d = buffer_target(ctx, src, src_offset, count, 0, &api, &call, &s);
+    if (d >= 0 && ctx->n_chain > 1 && seqnn_chain_buffer_place(ctx, dst, d, dst_offset, count, 1, &s) < 0)
         d = -1;
     if (d < 0)
         return s;
     s = api->buffer_copy(&call, dst->handle, (size_t)dst_offset * es, src->handle, (size_t)src_offset * es,
                          (size_t)count * es);
     if (s == SEQNN_OK && ctx->n_chain > 1)
-        seqnn_chain_buffer_written(dst, d);
+        return seqnn_chain_buffer_written(ctx, dst, d, dst_offset, count);
     return s == SEQNN_OK ? s : plugin_failed_on(ctx, d, s, "buffer_copy");
 }
 
@@ -345,12 +345,12 @@ seqnn_status seqnn_buffer_fill(seqnn_context *ctx, seqnn_buffer *buf, int64_t of
     }
     const seqnn_plugin_api *api;
     seqnn_call call;
-    int d = buffer_target(ctx, buf, offset == 0 && count == buf->count, &api, &call, &s);
+    int d = buffer_target(ctx, buf, offset, count, 1, &api, &call, &s);
     if (d < 0)
         return s;
     s = api->buffer_fill(&call, buf->handle, (size_t)offset * 4, (size_t)count * 4, pattern);
     if (s == SEQNN_OK && ctx->n_chain > 1)
-        seqnn_chain_buffer_written(buf, d);
+        return seqnn_chain_buffer_written(ctx, buf, d, offset, count);
     return s == SEQNN_OK ? s : plugin_failed_on(ctx, d, s, "buffer_fill");
 }
 

@@ -80,14 +80,21 @@ struct seqnn_context {
     char error[SEQNN_MSG_SIZE];
 };
 
+/* Element ranges [lo, hi) of a buffer: sorted, disjoint, not adjacent. */
+typedef struct seqnn_ranges {
+    int64_t (*r)[2];
+    int n, cap;
+} seqnn_ranges;
+
 /* A buffer of a chain context: the public struct first (its handle is the
- * one of the device that last ran a call on it), then one handle per device
- * of the chain (NULL until the buffer is first needed there) and the devices
- * whose copy holds the current contents (a bit each). */
+ * one of the device that last used it), then one handle per device of the
+ * chain (NULL until the buffer is first needed there) and, per device, the
+ * element ranges whose copy there holds the current contents. Elements
+ * current nowhere have never been written. */
 typedef struct seqnn_chain_buffer {
     seqnn_buffer pub;
     void *handle[SEQNN_CHAIN_MAX];
-    uint32_t valid;
+    seqnn_ranges valid[SEQNN_CHAIN_MAX];
     int reserve_dev;                     /* device that wrote it as an rnn reserve, or -1 */
 } seqnn_chain_buffer;
 
@@ -95,13 +102,16 @@ struct seqnn_tensor_log;
 seqnn_status seqnn_chain_open(seqnn_registry *reg, const int64_t *devices, int n, seqnn_context **out);
 seqnn_status seqnn_chain_buffer_alloc(seqnn_context *ctx, seqnn_buffer *b, size_t bytes);
 void seqnn_chain_buffer_free(seqnn_context *ctx, seqnn_buffer *b);
-/* Makes the contents of b current on chain device `want` (copying them there
- * unless `overwrite`: all of b is about to be written) and returns want; with
- * want -1, a device where they are current (none yet: the chain's first),
- * nothing copied. Sets b->handle to that device's copy. -1 with *s on failure. */
-int seqnn_chain_buffer_device(seqnn_context *ctx, seqnn_buffer *b, int want, int overwrite, seqnn_status *s);
-/* After b was written on device d: only d's copy is current. */
-void seqnn_chain_buffer_written(seqnn_buffer *b, int d);
+/* Makes elements [off, off + count) of b current on chain device `want`
+ * (copying what is not, unless `overwrite`: the range is about to be
+ * written) and returns want; with want -1, a device where the whole range is
+ * current, else the chain's first. Sets b->handle to that device's copy.
+ * Returns -1 with *s on failure. */
+int seqnn_chain_buffer_place(seqnn_context *ctx, seqnn_buffer *b, int want, int64_t off, int64_t count,
+                             int overwrite, seqnn_status *s);
+/* After elements [off, off + count) of b were written on device d: only d's
+ * copy of them is current. */
+seqnn_status seqnn_chain_buffer_written(seqnn_context *ctx, seqnn_buffer *b, int d, int64_t off, int64_t count);
 /* Runs kernel id, its arguments checked (log: every tensor the check saw),
  * on the first device of the chain that has it and accepts the call. */
 seqnn_status seqnn_chain_run(seqnn_context *ctx, seqnn_kernel_id id, const struct seqnn_tensor_log *log,
