@@ -473,6 +473,33 @@ void seqnn_chain_log_stats(const seqnn_context *ctx)
               (long long)ctx->counters.copies, (long long)ctx->counters.bytes, ctx->counters.seconds);
 }
 
+/* ---- choosing a chain */
+
+int64_t seqnn_registry_complete_after(const seqnn_registry *reg, int64_t best, char *why, size_t why_size)
+{
+    const seqnn_plugin_entry *p = &reg->plugins[reg->devices[best].plugin];
+    if (p->kernels_present >= SEQNN_KERNEL_COUNT)
+        return -1;
+    int64_t after = -1;
+    for (int64_t i = 0; i < reg->n_devices; i++) {
+        const seqnn_device_entry *d = &reg->devices[i];
+        if (d->info.score > 0 && reg->plugins[d->plugin].kernels_present >= SEQNN_KERNEL_COUNT &&
+            (after < 0 || d->info.score > reg->devices[after].info.score))
+            after = i;
+    }
+    if (why) {
+        size_t used = strlen(why);
+        if (after >= 0)
+            snprintf(why + used, why_size - used, "; '%s' has %d of %d kernels, so a chain: %s then %s (%s)",
+                     p->name, p->kernels_present, SEQNN_KERNEL_COUNT, p->name,
+                     reg->plugins[reg->devices[after].plugin].name, reg->devices[after].info.name);
+        else
+            snprintf(why + used, why_size - used, "; '%s' has %d of %d kernels and no complete plugin can run here",
+                     p->name, p->kernels_present, SEQNN_KERNEL_COUNT);
+    }
+    return after;
+}
+
 /* ---- parsing a chain */
 
 seqnn_status seqnn_registry_select_chain(seqnn_registry *reg, const char *spec, const char *source,
@@ -483,7 +510,15 @@ seqnn_status seqnn_registry_select_chain(seqnn_registry *reg, const char *spec, 
         spec = secure_getenv("SEQNN_BACKEND");
         source = "SEQNN_BACKEND";
     }
-    if (!spec || !strchr(spec, ',')) {
+    if (!spec || !*spec) {               /* automatic: a partial best device gets a complete one behind it */
+        seqnn_status s = seqnn_registry_select(reg, "", devices, why, why_size);
+        if (s != SEQNN_OK)
+            return s;
+        devices[1] = seqnn_registry_complete_after(reg, devices[0], NULL, 0);
+        *n = devices[1] >= 0 ? 2 : 1;
+        return SEQNN_OK;
+    }
+    if (!strchr(spec, ',')) {
         *n = 1;
         return seqnn_registry_select(reg, spec, devices, why, why_size);
     }

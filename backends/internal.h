@@ -116,6 +116,11 @@ seqnn_status seqnn_chain_buffer_written(seqnn_context *ctx, seqnn_buffer *b, int
  * on the first device of the chain that has it and accepts the call. */
 seqnn_status seqnn_chain_run(seqnn_context *ctx, seqnn_kernel_id id, const struct seqnn_tensor_log *log,
                              const void *args);
+/* The automatic choice: when the best device `best` belongs to a plugin
+ * that lacks kernels, the best device of a plugin that has them all, to
+ * stand behind it in a chain (why, if not NULL, is extended to say so), or
+ * -1 (best's plugin is complete, or no complete plugin can run here). */
+int64_t seqnn_registry_complete_after(const seqnn_registry *reg, int64_t best, char *why, size_t why_size);
 /* SEQNN_LOG=info: one line of what the chain ran where and copied. */
 void seqnn_chain_log_stats(const seqnn_context *ctx);
 /* Calls the plugin slot of kernel id of api (UNSUPPORTED for a NULL slot). */

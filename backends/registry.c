@@ -627,8 +627,12 @@ seqnn_status seqnn_registry_select(seqnn_registry *reg, const char *spec, int64_
         const seqnn_device_entry *d = &reg->devices[best];
         snprintf(why, why_size, "best score %d of %lld devices: %s (%s)", d->info.score,
                  (long long)reg->n_devices, d->info.name, d->info.reason);
-        seqnn_log(SEQNN_LOG_INFO, "selected %s: %s, %s", reg->plugins[d->plugin].name, d->info.name, why);
         *device = best;
+        int64_t after = seqnn_registry_complete_after(reg, best, why, why_size);
+        if (after >= 0)
+            seqnn_log(SEQNN_LOG_INFO, "selected a chain: %s", why);
+        else
+            seqnn_log(SEQNN_LOG_INFO, "selected %s: %s, %s", reg->plugins[d->plugin].name, d->info.name, why);
         return SEQNN_OK;
     }
 

@@ -339,6 +339,39 @@ static void overhead(const char *partial)
     EXPECT(chain_first == chain_first && chain_last == chain_last, "a timing context failed: %s", seqnn_last_error());
 }
 
+/* With SEQNN_BACKEND unset and the partial plugin scoring best, the
+ * automatic choice is a chain: testpartial, then the best complete plugin. */
+static void automatic(const char *partial)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", partial);
+    char *slash = strrchr(dir, '/');
+    if (!slash || dir[0] != '/') {
+        EXPECT(0, "give the partial plugin by an absolute path (got %s)", partial);
+        return;
+    }
+    *slash = '\0';
+    setenv("SEQNN_PLUGIN_PATH", dir, 1);
+    setenv("SEQNN_TEST_PARTIAL_SCORE", "500", 1);
+    unsetenv("SEQNN_BACKEND");
+    seqnn_context *ctx;
+    seqnn_device_record d0, d1;
+    if (seqnn_context_create(NULL, &ctx) != SEQNN_OK) {
+        EXPECT(0, "automatic: %s", seqnn_last_error());
+        return;
+    }
+    int n = seqnn_context_device_count(ctx);
+    seqnn_context_device_at(ctx, 0, &d0);
+    EXPECT(n == 2 && !strcmp(d0.plugin_name, "testpartial") && !seqnn_context_device_at(ctx, 1, &d1) &&
+               strcmp(d1.plugin_name, "testpartial") && strcmp(d1.plugin_name, "testliar"),
+           "automatic: %d devices, first %s", n, d0.plugin_name);
+    if (n == 2)
+        printf("automatic: a chain of %s then %s\n", d0.plugin_name, d1.plugin_name);
+    seqnn_context_destroy(ctx);
+    unsetenv("SEQNN_TEST_PARTIAL_SCORE");
+    unsetenv("SEQNN_PLUGIN_PATH");
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -350,6 +383,7 @@ int main(int argc, char **argv)
     strict_single(argv[1]);
     nobody_and_liar(argv[1], argv[2]);
     overhead(argv[1]);
+    automatic(argv[1]);
     if (failures)
         fprintf(stderr, "%d failures\n", failures);
     return failures ? 1 : 0;

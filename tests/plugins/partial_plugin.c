@@ -5,13 +5,14 @@
  * PARTIAL_MODE 1, "testpartial": gemm, rnn_forward and rnn_backward, with a
  *   capability query that declines batched gemm ("one matrix at a time") and
  *   recurrent layers with hidden_size above 512; its kernels refuse the same
- *   calls themselves.
+ *   calls themselves. Its device scores 5, or SEQNN_TEST_PARTIAL_SCORE.
  * PARTIAL_MODE 2, "testliar": gemm only, a query that accepts every call, and
  *   a gemm that scribbles NaN over C and then answers SEQNN_ERR_UNSUPPORTED:
  *   the inconsistent plugin a chain must report, without the caller seeing
  *   the scribbles. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "host_device.h"
 #include "ref_kernels.h"
@@ -40,7 +41,9 @@ static seqnn_status partial_device_info(void *state, int64_t index, seqnn_device
     memset(info, 0, sizeof *info);
     snprintf(info->name, sizeof info->name, "partial test device %d", PARTIAL_MODE);
     info->kind = SEQNN_DEVICE_ACCELERATOR;
-    info->score = 5;
+    /* the score, low unless a test of the automatic choice raises it */
+    const char *score = PARTIAL_MODE == 1 ? getenv("SEQNN_TEST_PARTIAL_SCORE") : NULL;
+    info->score = score ? atoi(score) : 5;
     snprintf(info->reason, sizeof info->reason, "test plugin with a few reference kernels");
     return SEQNN_OK;
 }
