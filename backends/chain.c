@@ -413,11 +413,11 @@ static seqnn_status none_takes(seqnn_context *ctx, seqnn_kernel_id id, const voi
                            seqnn_kernel_name(id), list);
 }
 
-seqnn_status seqnn_chain_run(seqnn_context *ctx, seqnn_kernel_id id, const seqnn_tensor_log *log, const void *args)
+seqnn_status seqnn_chain_route(seqnn_context *ctx, seqnn_kernel_id id, const seqnn_tensor_log *log,
+                               const void *args, int *device)
 {
-    const char *name = seqnn_kernel_name(id);
     if (log->overflow)
-        return seqnn_set_error(ctx, SEQNN_ERR_INTERNAL, "%s: more than %d tensors to place", name,
+        return seqnn_set_error(ctx, SEQNN_ERR_INTERNAL, "%s: more than %d tensors to place", seqnn_kernel_name(id),
                                SEQNN_TENSOR_LOG_MAX);
     int reserve = reserve_device(id, log);
     int d = 0;
@@ -425,8 +425,18 @@ seqnn_status seqnn_chain_run(seqnn_context *ctx, seqnn_kernel_id id, const seqnn
         d++;
     if (d == ctx->n_chain)
         return none_takes(ctx, id, args, reserve);
+    *device = d;
+    return SEQNN_OK;
+}
+
+seqnn_status seqnn_chain_run(seqnn_context *ctx, seqnn_kernel_id id, const seqnn_tensor_log *log, const void *args)
+{
+    const char *name = seqnn_kernel_name(id);
+    int d;
+    seqnn_status s = seqnn_chain_route(ctx, id, log, args, &d);
+    if (s != SEQNN_OK)
+        return s;
     const seqnn_chain_device *c = &ctx->chain[d];
-    seqnn_status s = SEQNN_OK;
     for (int i = 0; i < log->n; i++)
         if (seqnn_chain_buffer_place(ctx, log->t[i].t.buf, d, log->t[i].t.off, log->t[i].extent, 0, &s) < 0)
             return s;

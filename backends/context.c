@@ -354,6 +354,18 @@ seqnn_status seqnn_buffer_fill(seqnn_context *ctx, seqnn_buffer *buf, int64_t of
     return s == SEQNN_OK ? s : plugin_failed_on(ctx, d, s, "buffer_fill");
 }
 
+/* The argument check of kernel id. */
+static seqnn_status check_args(const seqnn_checker *c, seqnn_kernel_id id, const void *args)
+{
+    switch (id) {
+#define SEQNN_KERNEL(name, type, doc) case SEQNN_KERNEL_##name: return seqnn_check_##name(c, (const type *)args);
+#include "seqnn/kernels.def"
+#undef SEQNN_KERNEL
+    case SEQNN_KERNEL_COUNT: break;
+    }
+    return SEQNN_ERR_INVALID_ARG;
+}
+
 seqnn_status seqnn_kernel_check(seqnn_kernel_id id, const void *args, char *msg, size_t msg_size)
 {
     char scratch[8];
@@ -367,13 +379,7 @@ seqnn_status seqnn_kernel_check(seqnn_kernel_id id, const void *args, char *msg,
         snprintf(msg, msg_size, "%s: args is NULL", c.kernel);
         return SEQNN_ERR_INVALID_ARG;
     }
-    switch (id) {
-#define SEQNN_KERNEL(name, type, doc) case SEQNN_KERNEL_##name: return seqnn_check_##name(&c, (const type *)args);
-#include "seqnn/kernels.def"
-#undef SEQNN_KERNEL
-    case SEQNN_KERNEL_COUNT: break;
-    }
-    return SEQNN_ERR_INVALID_ARG;
+    return check_args(&c, id, args);
 }
 
 int seqnn_kernel_available(const seqnn_context *ctx, seqnn_kernel_id id)
@@ -509,6 +515,28 @@ seqnn_status seqnn_kernel_run(seqnn_context *ctx, seqnn_kernel_id id, const void
     case SEQNN_KERNEL_COUNT: break;
     }
     return s == SEQNN_OK ? s : plugin_failed(ctx, s, name);
+}
+
+seqnn_status seqnn_kernel_route(seqnn_context *ctx, seqnn_kernel_id id, const void *args, int *device)
+{
+    const char *name = seqnn_kernel_name(id);
+    if (!name || !ctx || !args || !device)
+        return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG, "seqnn_kernel_route: %s",
+                               !name ? "unknown kernel id" : "NULL argument");
+    char msg[SEQNN_MSG_SIZE];
+    seqnn_tensor_log log;
+    seqnn_checker c = {name, msg, sizeof msg, ctx, &log};
+    log.n = log.overflow = 0;
+    seqnn_status s = check_args(&c, id, args);
+    if (s != SEQNN_OK)
+        return seqnn_set_error(ctx, s, "%s", msg);
+    if (ctx->n_chain > 1)
+        return seqnn_chain_route(ctx, id, &log, args, device);
+    if (!seqnn_kernel_available(ctx, id))
+        return seqnn_set_error(ctx, SEQNN_ERR_UNSUPPORTED, "%s: plugin '%s' does not implement it", name,
+                               ctx->chain[0].plugin);
+    *device = 0;
+    return SEQNN_OK;
 }
 
 #define SEQNN_KERNEL(name, type, doc) \

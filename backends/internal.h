@@ -112,6 +112,10 @@ int seqnn_chain_buffer_place(seqnn_context *ctx, seqnn_buffer *b, int want, int6
 /* After elements [off, off + count) of b were written on device d: only d's
  * copy of them is current. */
 seqnn_status seqnn_chain_buffer_written(seqnn_context *ctx, seqnn_buffer *b, int d, int64_t off, int64_t count);
+/* The chain device that would run this call (arguments checked; log: its
+ * tensors), or UNSUPPORTED naming each device's answer. */
+seqnn_status seqnn_chain_route(seqnn_context *ctx, seqnn_kernel_id id, const struct seqnn_tensor_log *log,
+                               const void *args, int *device);
 /* Runs kernel id, its arguments checked (log: every tensor the check saw),
  * on the first device of the chain that has it and accepts the call. */
 seqnn_status seqnn_chain_run(seqnn_context *ctx, seqnn_kernel_id id, const struct seqnn_tensor_log *log,

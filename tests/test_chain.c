@@ -15,7 +15,9 @@
  *   no copy (printed; ns per call, median of repeats).
  *
  * Usage: test_chain PARTIAL_PLUGIN LIAR_PLUGIN */
+#define _DEFAULT_SOURCE
 #define _POSIX_C_SOURCE 200809L
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,6 +165,19 @@ static void routing(const char *partial)
     printf("routing: calls %lld on testpartial, %lld on ref; %lld copies, %lld bytes\n", (long long)st.calls[0],
            (long long)st.calls[1], (long long)st.copies, (long long)st.bytes);
     EXPECT(!memcmp(ref_out, chain_out, sizeof ref_out), "the chain's results differ from ref's");
+    /* where a call would run, asked without running it */
+    seqnn_buffer *bx;
+    seqnn_buffer_alloc(ctx, SEQNN_F32, 8, &bx);
+    seqnn_gemm_args g = {0, 0, 1, 1, 1, 1.0, 0.0, seqnn_at(bx, 0), 1, seqnn_at(bx, 1), 1, seqnn_at(bx, 2), 1,
+                         1, 0, 0, 0, 0};
+    int one = -1, batched = -1;
+    seqnn_status r1 = seqnn_kernel_route(ctx, SEQNN_KERNEL_gemm, &g, &one);
+    g.batch = 2;
+    g.stride_c = 3;
+    seqnn_status r2 = seqnn_kernel_route(ctx, SEQNN_KERNEL_gemm, &g, &batched);
+    EXPECT(r1 == SEQNN_OK && r2 == SEQNN_OK && one == 0 && batched == 1, "route: gemm on %d, batched on %d: %s",
+           one, batched, seqnn_last_error());
+    seqnn_buffer_free(ctx, bx);
     seqnn_context_destroy(ctx);
 }
 
@@ -343,11 +358,10 @@ static void overhead(const char *partial)
  * automatic choice is a chain: testpartial, then the best complete plugin. */
 static void automatic(const char *partial)
 {
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", partial);
-    char *slash = strrchr(dir, '/');
-    if (!slash || dir[0] != '/') {
-        EXPECT(0, "give the partial plugin by an absolute path (got %s)", partial);
+    char dir[PATH_MAX];
+    char *slash = realpath(partial, dir) ? strrchr(dir, '/') : NULL;
+    if (!slash) {
+        EXPECT(0, "%s: no such file", partial);
         return;
     }
     *slash = '\0';

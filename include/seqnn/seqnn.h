@@ -165,7 +165,13 @@ static inline seqnn_tref seqnn_at(seqnn_buffer *buf, int64_t off)
 SEQNN_API seqnn_status seqnn_kernel_run(seqnn_context *ctx, seqnn_kernel_id id, const void *args);
 /* Checks a kernel's arguments without running it (msg receives the reason). */
 SEQNN_API seqnn_status seqnn_kernel_check(seqnn_kernel_id id, const void *args, char *msg, size_t msg_size);
-/* 1 if the context's plugin has kernel id. */
+/* Which device of ctx (an index for seqnn_context_device_at) would run this
+ * call, without running it: checks the arguments, then asks each device of a
+ * chain as a call would (a device of one context: its plugin must have the
+ * kernel). Fails like the call would when no device runs it, naming each
+ * device's answer. The building block of placing a model's calls. */
+SEQNN_API seqnn_status seqnn_kernel_route(seqnn_context *ctx, seqnn_kernel_id id, const void *args, int *device);
+/* 1 if the context's plugin (any device of a chain) has kernel id. */
 SEQNN_API int seqnn_kernel_available(const seqnn_context *ctx, seqnn_kernel_id id);
 
 #ifdef __cplusplus
