@@ -19,8 +19,9 @@ endforeach()
 add_executable(test_chain test_chain.c)
 target_link_libraries(test_chain PRIVATE seqnn m)
 set_target_properties(test_chain PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
-add_dependencies(test_chain seqnn-testpartial seqnn-testliar seqnn-plugins)
-add_test(NAME chain_api COMMAND test_chain $<TARGET_FILE:seqnn-testpartial> $<TARGET_FILE:seqnn-testliar>)
+add_dependencies(test_chain seqnn-testpartial seqnn-testliar seqnn-oldminor seqnn-plugins)
+add_test(NAME chain_api COMMAND test_chain $<TARGET_FILE:seqnn-testpartial> $<TARGET_FILE:seqnn-testliar>
+                                           $<TARGET_FILE:seqnn-oldminor>)
 
 # Every model family of test_backends_agree trained on a chain against the
 # reference plugin alone: step-1 gradients within the conformance budget, the

@@ -386,12 +386,39 @@ static void automatic(const char *partial)
     unsetenv("SEQNN_PLUGIN_PATH");
 }
 
+/* A plugin of an older ABI minor version (no capability query) before ref:
+ * it accepts every call of the kernels it has, so its gemm runs on it. */
+static void old_minor(const char *old)
+{
+    char spec[4096];
+    snprintf(spec, sizeof spec, "%s,ref", old);
+    seqnn_context *ctx;
+    if (seqnn_context_create(spec, &ctx) != SEQNN_OK) {
+        EXPECT(0, "chain %s: %s", spec, seqnn_last_error());
+        return;
+    }
+    seqnn_buffer *bx;
+    seqnn_buffer_alloc(ctx, SEQNN_F32, 3, &bx);
+    seqnn_buffer_fill(ctx, bx, 0, 3, 1.0);
+    seqnn_gemm_args g = {0, 0, 1, 1, 1, 1.0, 0.0, seqnn_at(bx, 0), 1, seqnn_at(bx, 1), 1, seqnn_at(bx, 2), 1,
+                         1, 0, 0, 0, 0};
+    seqnn_status s = seqnn_gemm(ctx, &g);
+    seqnn_chain_stats st;
+    seqnn_context_chain_stats(ctx, &st);
+    EXPECT(s == SEQNN_OK && st.calls[0] == 1, "older plugin in a chain: %s, %lld calls on it", seqnn_last_error(),
+           (long long)st.calls[0]);
+    seqnn_buffer_free(ctx, bx);
+    seqnn_context_destroy(ctx);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s PARTIAL_PLUGIN LIAR_PLUGIN\n", argv[0]);
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: %s PARTIAL_PLUGIN LIAR_PLUGIN [OLD_MINOR_PLUGIN]\n", argv[0]);
         return 2;
     }
+    if (argc == 4)
+        old_minor(argv[3]);
     bad_chains(argv[1]);
     routing(argv[1]);
     strict_single(argv[1]);
