@@ -50,11 +50,16 @@ seqnn_status seqnn_check_tensor(const seqnn_checker *c, const char *name, seqnn_
     if (t.off > t.buf->count || extent > t.buf->count - t.off)
         return seqnn_check_fail(c, "%s: needs %lld elements from offset %lld, buffer has %lld", name,
                                 (long long)extent, (long long)t.off, (long long)t.buf->count);
-    if (c->log && dtype == SEQNN_F32 && extent > 0 && c->log->n < SEQNN_TENSOR_LOG_MAX) {
-        c->log->t[c->log->n].name = name;
-        c->log->t[c->log->n].t = t;
-        c->log->t[c->log->n].extent = extent;
-        c->log->n++;
+    if (c->log && extent > 0) {
+        if (c->log->n == SEQNN_TENSOR_LOG_MAX) {
+            c->log->overflow = 1;
+        } else {
+            c->log->t[c->log->n].name = name;
+            c->log->t[c->log->n].t = t;
+            c->log->t[c->log->n].extent = extent;
+            c->log->t[c->log->n].dtype = dtype;
+            c->log->n++;
+        }
     }
     return SEQNN_OK;
 }

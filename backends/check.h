@@ -10,14 +10,19 @@
 #include "seqnn/kernels.h"
 #include "seqnn/status.h"
 
-/* The float tensors a check saw (SEQNN_CHECK_NUMERICS looks at them). */
+/* The tensors a check saw, of any type, with the elements they touch
+ * (SEQNN_CHECK_NUMERICS looks at the float ones; a chain of devices copies
+ * each to the device that runs the call). overflow: more tensors than fit
+ * (the log is then incomplete). */
 #define SEQNN_TENSOR_LOG_MAX 32
 typedef struct seqnn_tensor_log {
     int n;
+    int overflow;
     struct {
         const char *name;
         seqnn_tref t;
         int64_t extent;
+        seqnn_dtype dtype;
     } t[SEQNN_TENSOR_LOG_MAX];
 } seqnn_tensor_log;
 

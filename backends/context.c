@@ -1,6 +1,8 @@
-/* Contexts (one open device of one plugin), buffers, and kernel dispatch:
- * every seqnn_<kernel>() checks its arguments (check_*.c), then calls the
- * plugin's slot, or answers SEQNN_ERR_UNSUPPORTED when the slot is empty. */
+/* Contexts (one open device of one plugin, or a chain of devices: chain.c),
+ * buffers, and kernel dispatch: every seqnn_<kernel>() checks its arguments
+ * (check_*.c), then calls the plugin's slot, or answers SEQNN_ERR_UNSUPPORTED
+ * when the slot is empty. A context of one device takes the direct path;
+ * a chain's buffer operations and kernel calls go through chain.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +49,7 @@ seqnn_status seqnn_context_open(seqnn_registry *reg, int64_t device, seqnn_conte
     ctx->reg = reg;
     ctx->device = device;
     ctx->api = &p->api;
+    ctx->n_chain = 1;
     const char *cn = getenv("SEQNN_CHECK_NUMERICS");
     ctx->check_numerics = cn && *cn && strcmp(cn, "0") != 0;
     char msg[512] = "";
@@ -58,6 +61,7 @@ seqnn_status seqnn_context_open(seqnn_registry *reg, int64_t device, seqnn_conte
         return seqnn_set_error(NULL, s, "%s: cannot open device '%s': %s", p->name, d->info.name,
                                msg[0] ? msg : seqnn_status_name(s));
     }
+    ctx->chain[0] = (seqnn_chain_device){device, ctx->api, ctx->dev, p->name};
     *out = ctx;
     return SEQNN_OK;
 }
@@ -71,10 +75,11 @@ seqnn_status seqnn_context_create(const char *spec, seqnn_context **out)
     seqnn_status s = seqnn_registry_open(&reg);
     if (s != SEQNN_OK)
         return s;
-    int64_t device;
-    s = seqnn_registry_select(reg, spec, &device, NULL, 0);
+    int64_t devices[SEQNN_CHAIN_MAX];
+    int n;
+    s = seqnn_registry_select_chain(reg, spec, "request", devices, &n, NULL, 0);
     if (s == SEQNN_OK)
-        s = seqnn_context_open(reg, device, out);
+        s = seqnn_chain_open(reg, devices, n, out);
     if (s != SEQNN_OK) {
         seqnn_registry_close(reg);
         return s;
@@ -87,11 +92,13 @@ void seqnn_context_destroy(seqnn_context *ctx)
 {
     if (!ctx)
         return;
-    if (ctx->api && ctx->dev) {
-        seqnn_plugin_lock();
-        ctx->api->device_close(ctx->dev);
-        seqnn_plugin_unlock();
-    }
+    if (ctx->n_chain > 1)
+        seqnn_chain_log_stats(ctx);
+    seqnn_plugin_lock();
+    for (int d = 0; d < ctx->n_chain; d++)
+        if (ctx->chain[d].dev)
+            ctx->chain[d].api->device_close(ctx->chain[d].dev);
+    seqnn_plugin_unlock();
     if (ctx->owns_registry)
         seqnn_registry_close(ctx->reg);
     free(ctx);
@@ -109,6 +116,32 @@ seqnn_status seqnn_context_device(const seqnn_context *ctx, seqnn_device_record 
     return seqnn_registry_device(ctx->reg, ctx->device, out);
 }
 
+int seqnn_context_device_count(const seqnn_context *ctx)
+{
+    return ctx ? ctx->n_chain : 0;
+}
+
+seqnn_status seqnn_context_device_at(const seqnn_context *ctx, int i, seqnn_device_record *out)
+{
+    if (!ctx || !out || i < 0 || i >= ctx->n_chain)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_context_device_at: no device %d", i);
+    return seqnn_registry_device(ctx->reg, ctx->chain[i].device, out);
+}
+
+seqnn_status seqnn_context_chain_stats(const seqnn_context *ctx, seqnn_chain_stats *out)
+{
+    if (!ctx || !out)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_context_chain_stats: NULL argument");
+    memset(out, 0, sizeof *out);
+    out->devices = ctx->n_chain;
+    for (int d = 0; d < ctx->n_chain && d < SEQNN_CHAIN_STATS_MAX; d++)
+        out->calls[d] = ctx->counters.calls[d];
+    out->copies = ctx->counters.copies;
+    out->bytes = ctx->counters.bytes;
+    out->seconds = ctx->counters.seconds;
+    return SEQNN_OK;
+}
+
 /* A seqnn_call for ctx whose message lands in ctx->error. */
 static seqnn_call make_call(seqnn_context *ctx)
 {
@@ -120,22 +153,49 @@ static seqnn_call make_call(seqnn_context *ctx)
     return call;
 }
 
-/* After a failing plugin call: make the plugin's message the last error. */
-static seqnn_status plugin_failed(seqnn_context *ctx, seqnn_status s, const char *what)
+/* After a failing call of chain device d's plugin: make the plugin's
+ * message the last error. */
+static seqnn_status plugin_failed_on(seqnn_context *ctx, int d, seqnn_status s, const char *what)
 {
     char msg[SEQNN_MSG_SIZE];
     snprintf(msg, sizeof msg, "%s", ctx->error[0] ? ctx->error : seqnn_status_name(s));
-    return seqnn_set_error(ctx, s, "%s: %s: %s", ctx->reg->plugins[ctx->reg->devices[ctx->device].plugin].name,
-                           what, msg);
+    return seqnn_set_error(ctx, s, "%s: %s: %s", ctx->chain[d].plugin, what, msg);
+}
+
+static seqnn_status plugin_failed(seqnn_context *ctx, seqnn_status s, const char *what)
+{
+    return plugin_failed_on(ctx, 0, s, what);
 }
 
 seqnn_status seqnn_sync(seqnn_context *ctx)
 {
     if (!ctx)
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_sync: NULL context");
-    seqnn_call call = make_call(ctx);
-    seqnn_status s = ctx->api->sync(&call);
-    return s == SEQNN_OK ? s : plugin_failed(ctx, s, "sync");
+    for (int d = 0; d < ctx->n_chain; d++) {
+        seqnn_call call = make_call(ctx);
+        call.device = ctx->chain[d].dev;
+        seqnn_status s = ctx->chain[d].api->sync(&call);
+        if (s != SEQNN_OK)
+            return plugin_failed_on(ctx, d, s, "sync");
+    }
+    return SEQNN_OK;
+}
+
+/* Where a buffer operation on elements [offset, offset + count) of buf
+ * runs: the context's device, or for a chain a device where they are current
+ * (when `overwrite`, they are about to be written: nothing is copied). Sets
+ * *api and *call for it and returns its index in the chain, or -1 with *s set. */
+static int buffer_target(seqnn_context *ctx, seqnn_buffer *buf, int64_t offset, int64_t count, int overwrite,
+                         const seqnn_plugin_api **api, seqnn_call *call, seqnn_status *s)
+{
+    int d = 0;
+    *s = SEQNN_OK;
+    if (ctx->n_chain > 1 && (d = seqnn_chain_buffer_place(ctx, buf, -1, offset, count, overwrite, s)) < 0)
+        return -1;
+    *api = ctx->chain[d].api;
+    *call = make_call(ctx);
+    call->device = ctx->chain[d].dev;
+    return d;
 }
 
 static size_t dtype_size(seqnn_dtype t)
@@ -169,15 +229,16 @@ seqnn_status seqnn_buffer_alloc(seqnn_context *ctx, seqnn_dtype dtype, int64_t c
         return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG, "seqnn_buffer_alloc: dtype must be SEQNN_F32 or SEQNN_I32");
     if (count < 0 || (uint64_t)count > SIZE_MAX / 8)
         return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG, "seqnn_buffer_alloc: bad count %lld", (long long)count);
-    seqnn_buffer *b = calloc(1, sizeof *b);
+    int chain = ctx->n_chain > 1;
+    seqnn_buffer *b = calloc(1, chain ? sizeof(seqnn_chain_buffer) : sizeof *b);
     if (!b)
         return seqnn_set_error(ctx, SEQNN_ERR_NO_MEMORY, "out of memory");
     seqnn_call call = make_call(ctx);
     size_t bytes = (size_t)count * dtype_size(dtype);
-    seqnn_status s = ctx->api->buffer_alloc(&call, bytes, &b->handle);
+    seqnn_status s = chain ? seqnn_chain_buffer_alloc(ctx, b, bytes) : ctx->api->buffer_alloc(&call, bytes, &b->handle);
     if (s != SEQNN_OK) {
         free(b);
-        return plugin_failed(ctx, s, "buffer_alloc");
+        return chain ? s : plugin_failed(ctx, s, "buffer_alloc");
     }
     b->count = count;
     b->dtype = dtype;
@@ -191,7 +252,10 @@ void seqnn_buffer_free(seqnn_context *ctx, seqnn_buffer *buf)
 {
     if (!ctx || !buf || buf->magic != SEQNN_BUFFER_MAGIC || buf->owner != ctx)
         return;
-    ctx->api->buffer_free(ctx->dev, buf->handle);
+    if (ctx->n_chain > 1)
+        seqnn_chain_buffer_free(ctx, buf);
+    else
+        ctx->api->buffer_free(ctx->dev, buf->handle);
     buf->magic = 0;
     free(buf);
 }
@@ -207,9 +271,15 @@ seqnn_status seqnn_buffer_write(seqnn_context *ctx, seqnn_buffer *buf, int64_t o
     if (!src && count)
         return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG, "seqnn_buffer_write: src is NULL");
     size_t es = dtype_size(buf->dtype);
-    seqnn_call call = make_call(ctx);
-    s = ctx->api->buffer_write(&call, buf->handle, (size_t)offset * es, src, (size_t)count * es);
-    return s == SEQNN_OK ? s : plugin_failed(ctx, s, "buffer_write");
+    const seqnn_plugin_api *api;
+    seqnn_call call;
+    int d = buffer_target(ctx, buf, offset, count, 1, &api, &call, &s);
+    if (d < 0)
+        return s;
+    s = api->buffer_write(&call, buf->handle, (size_t)offset * es, src, (size_t)count * es);
+    if (s == SEQNN_OK && ctx->n_chain > 1)
+        return seqnn_chain_buffer_written(ctx, buf, d, offset, count);
+    return s == SEQNN_OK ? s : plugin_failed_on(ctx, d, s, "buffer_write");
 }
 
 seqnn_status seqnn_buffer_read(seqnn_context *ctx, seqnn_buffer *buf, int64_t offset, void *dst, int64_t count)
@@ -222,9 +292,13 @@ seqnn_status seqnn_buffer_read(seqnn_context *ctx, seqnn_buffer *buf, int64_t of
     if (!dst && count)
         return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG, "seqnn_buffer_read: dst is NULL");
     size_t es = dtype_size(buf->dtype);
-    seqnn_call call = make_call(ctx);
-    s = ctx->api->buffer_read(&call, buf->handle, (size_t)offset * es, dst, (size_t)count * es);
-    return s == SEQNN_OK ? s : plugin_failed(ctx, s, "buffer_read");
+    const seqnn_plugin_api *api;
+    seqnn_call call;
+    int d = buffer_target(ctx, buf, offset, count, 0, &api, &call, &s);
+    if (d < 0)
+        return s;
+    s = api->buffer_read(&call, buf->handle, (size_t)offset * es, dst, (size_t)count * es);
+    return s == SEQNN_OK ? s : plugin_failed_on(ctx, d, s, "buffer_read");
 }
 
 seqnn_status seqnn_buffer_copy(seqnn_context *ctx, seqnn_buffer *dst, int64_t dst_offset, seqnn_buffer *src,
@@ -240,10 +314,18 @@ seqnn_status seqnn_buffer_copy(seqnn_context *ctx, seqnn_buffer *dst, int64_t ds
     if (dst->dtype != src->dtype)
         return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG, "seqnn_buffer_copy: dst and src hold different types");
     size_t es = dtype_size(dst->dtype);
-    seqnn_call call = make_call(ctx);
-    s = ctx->api->buffer_copy(&call, dst->handle, (size_t)dst_offset * es, src->handle, (size_t)src_offset * es,
-                              (size_t)count * es);
-    return s == SEQNN_OK ? s : plugin_failed(ctx, s, "buffer_copy");
+    const seqnn_plugin_api *api;
+    seqnn_call call;
+    int d = buffer_target(ctx, src, src_offset, count, 0, &api, &call, &s);
+    if (d >= 0 && ctx->n_chain > 1 && seqnn_chain_buffer_place(ctx, dst, d, dst_offset, count, 1, &s) < 0)
+        d = -1;
+    if (d < 0)
+        return s;
+    s = api->buffer_copy(&call, dst->handle, (size_t)dst_offset * es, src->handle, (size_t)src_offset * es,
+                         (size_t)count * es);
+    if (s == SEQNN_OK && ctx->n_chain > 1)
+        return seqnn_chain_buffer_written(ctx, dst, d, dst_offset, count);
+    return s == SEQNN_OK ? s : plugin_failed_on(ctx, d, s, "buffer_copy");
 }
 
 seqnn_status seqnn_buffer_fill(seqnn_context *ctx, seqnn_buffer *buf, int64_t offset, int64_t count, double value)
@@ -261,9 +343,27 @@ seqnn_status seqnn_buffer_fill(seqnn_context *ctx, seqnn_buffer *buf, int64_t of
         float v = (float)value;
         memcpy(&pattern, &v, 4);
     }
-    seqnn_call call = make_call(ctx);
-    s = ctx->api->buffer_fill(&call, buf->handle, (size_t)offset * 4, (size_t)count * 4, pattern);
-    return s == SEQNN_OK ? s : plugin_failed(ctx, s, "buffer_fill");
+    const seqnn_plugin_api *api;
+    seqnn_call call;
+    int d = buffer_target(ctx, buf, offset, count, 1, &api, &call, &s);
+    if (d < 0)
+        return s;
+    s = api->buffer_fill(&call, buf->handle, (size_t)offset * 4, (size_t)count * 4, pattern);
+    if (s == SEQNN_OK && ctx->n_chain > 1)
+        return seqnn_chain_buffer_written(ctx, buf, d, offset, count);
+    return s == SEQNN_OK ? s : plugin_failed_on(ctx, d, s, "buffer_fill");
+}
+
+/* The argument check of kernel id. */
+static seqnn_status check_args(const seqnn_checker *c, seqnn_kernel_id id, const void *args)
+{
+    switch (id) {
+#define SEQNN_KERNEL(name, type, doc) case SEQNN_KERNEL_##name: return seqnn_check_##name(c, (const type *)args);
+#include "seqnn/kernels.def"
+#undef SEQNN_KERNEL
+    case SEQNN_KERNEL_COUNT: break;
+    }
+    return SEQNN_ERR_INVALID_ARG;
 }
 
 seqnn_status seqnn_kernel_check(seqnn_kernel_id id, const void *args, char *msg, size_t msg_size)
@@ -279,24 +379,18 @@ seqnn_status seqnn_kernel_check(seqnn_kernel_id id, const void *args, char *msg,
         snprintf(msg, msg_size, "%s: args is NULL", c.kernel);
         return SEQNN_ERR_INVALID_ARG;
     }
-    switch (id) {
-#define SEQNN_KERNEL(name, type, doc) case SEQNN_KERNEL_##name: return seqnn_check_##name(&c, (const type *)args);
-#include "seqnn/kernels.def"
-#undef SEQNN_KERNEL
-    case SEQNN_KERNEL_COUNT: break;
-    }
-    return SEQNN_ERR_INVALID_ARG;
+    return check_args(&c, id, args);
 }
 
 int seqnn_kernel_available(const seqnn_context *ctx, seqnn_kernel_id id)
 {
-    if (!ctx)
-        return 0;
-    switch (id) {
-#define SEQNN_KERNEL(name, type, doc) case SEQNN_KERNEL_##name: return ctx->api->name != NULL;
+    for (int d = 0; ctx && d < ctx->n_chain; d++) {
+        switch (id) {
+#define SEQNN_KERNEL(name, type, doc) case SEQNN_KERNEL_##name: if (ctx->chain[d].api->name) return 1; break;
 #include "seqnn/kernels.def"
 #undef SEQNN_KERNEL
-    case SEQNN_KERNEL_COUNT: break;
+        case SEQNN_KERNEL_COUNT: break;
+        }
     }
     return 0;
 }
@@ -318,7 +412,7 @@ static void snapshot_free(numerics_snapshot *n)
 static seqnn_status snapshot_take(seqnn_context *ctx, numerics_snapshot *n)
 {
     for (int i = 0; i < n->log.n; i++) {
-        if (!strcmp(n->log.t[i].name, "reserve"))   /* plugin-private layout */
+        if (n->log.t[i].dtype != SEQNN_F32 || !strcmp(n->log.t[i].name, "reserve"))   /* reserve: plugin-private */
             continue;
         n->before[i] = malloc((size_t)n->log.t[i].extent * sizeof(float));
         if (!n->before[i])
@@ -358,26 +452,25 @@ static seqnn_status snapshot_compare(seqnn_context *ctx, numerics_snapshot *n, c
     return SEQNN_OK;
 }
 
-/* Runs kernel id (arguments already checked) between two snapshots. */
-static seqnn_status run_checked(seqnn_context *ctx, seqnn_kernel_id id, const char *name, numerics_snapshot *snap,
-                                const void *args)
+/* Runs kernel id (arguments already checked; snap->log lists its tensors)
+ * on the context's device or its chain, between two snapshots when
+ * SEQNN_CHECK_NUMERICS is set. */
+static seqnn_status run_logged(seqnn_context *ctx, seqnn_kernel_id id, const char *name, numerics_snapshot *snap,
+                               const void *args)
 {
-    seqnn_status s = snapshot_take(ctx, snap);
-    seqnn_call call = make_call(ctx);
-    if (s == SEQNN_OK) {
-        switch (id) {
-#define SEQNN_KERNEL(kname, type, doc) \
-        case SEQNN_KERNEL_##kname: s = ctx->api->kname(&call, (const type *)args); break;
-#include "seqnn/kernels.def"
-#undef SEQNN_KERNEL
-        case SEQNN_KERNEL_COUNT: break;
-        }
+    seqnn_status s = ctx->check_numerics ? snapshot_take(ctx, snap) : SEQNN_OK;
+    if (s == SEQNN_OK && ctx->n_chain > 1) {
+        s = seqnn_chain_run(ctx, id, &snap->log, args);
+    } else if (s == SEQNN_OK) {
+        seqnn_call call = make_call(ctx);
+        s = seqnn_plugin_call_kernel(ctx->api, &call, id, args);
         if (s != SEQNN_OK)
             s = plugin_failed(ctx, s, name);
-        else
-            s = snapshot_compare(ctx, snap, name);
     }
-    snapshot_free(snap);
+    if (s == SEQNN_OK && ctx->check_numerics)
+        s = snapshot_compare(ctx, snap, name);
+    if (ctx->check_numerics)
+        snapshot_free(snap);
     return s;
 }
 
@@ -393,8 +486,12 @@ seqnn_status seqnn_kernel_run(seqnn_context *ctx, seqnn_kernel_id id, const void
     char msg[SEQNN_MSG_SIZE];
     seqnn_checker c = {name, msg, sizeof msg, ctx, NULL};
     numerics_snapshot snap;
-    if (ctx->check_numerics) {
+    int logged = ctx->check_numerics || ctx->n_chain > 1;
+    if (ctx->check_numerics)
         memset(&snap, 0, sizeof snap);
+    if (logged) {
+        snap.log.n = 0;
+        snap.log.overflow = 0;
         c.log = &snap.log;
     }
     seqnn_call call;
@@ -405,11 +502,11 @@ seqnn_status seqnn_kernel_run(seqnn_context *ctx, seqnn_kernel_id id, const void
         s = seqnn_check_##kname(&c, (const type *)args);                                    \
         if (s != SEQNN_OK)                                                                   \
             return seqnn_set_error(ctx, s, "%s", msg);                                      \
-        if (!ctx->api->kname)                                                                \
+        if (!ctx->api->kname && ctx->n_chain == 1)                                           \
             return seqnn_set_error(ctx, SEQNN_ERR_UNSUPPORTED, "%s: plugin '%s' does not implement it", \
-                                   name, ctx->reg->plugins[ctx->reg->devices[ctx->device].plugin].name); \
-        if (ctx->check_numerics)                                                             \
-            return run_checked(ctx, id, name, &snap, args);                                  \
+                                   name, ctx->chain[0].plugin);                              \
+        if (logged)                                                                          \
+            return run_logged(ctx, id, name, &snap, args);                                   \
         call = make_call(ctx);                                                               \
         s = ctx->api->kname(&call, (const type *)args);                                     \
         break;
@@ -418,6 +515,28 @@ seqnn_status seqnn_kernel_run(seqnn_context *ctx, seqnn_kernel_id id, const void
     case SEQNN_KERNEL_COUNT: break;
     }
     return s == SEQNN_OK ? s : plugin_failed(ctx, s, name);
+}
+
+seqnn_status seqnn_kernel_route(seqnn_context *ctx, seqnn_kernel_id id, const void *args, int *device)
+{
+    const char *name = seqnn_kernel_name(id);
+    if (!name || !ctx || !args || !device)
+        return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG, "seqnn_kernel_route: %s",
+                               !name ? "unknown kernel id" : "NULL argument");
+    char msg[SEQNN_MSG_SIZE];
+    seqnn_tensor_log log;
+    seqnn_checker c = {name, msg, sizeof msg, ctx, &log};
+    log.n = log.overflow = 0;
+    seqnn_status s = check_args(&c, id, args);
+    if (s != SEQNN_OK)
+        return seqnn_set_error(ctx, s, "%s", msg);
+    if (ctx->n_chain > 1)
+        return seqnn_chain_route(ctx, id, &log, args, device);
+    if (!seqnn_kernel_available(ctx, id))
+        return seqnn_set_error(ctx, SEQNN_ERR_UNSUPPORTED, "%s: plugin '%s' does not implement it", name,
+                               ctx->chain[0].plugin);
+    *device = 0;
+    return SEQNN_OK;
 }
 
 #define SEQNN_KERNEL(name, type, doc) \

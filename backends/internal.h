@@ -48,15 +48,90 @@ struct seqnn_registry {
 void seqnn_plugin_lock(void);
 void seqnn_plugin_unlock(void);
 
-/* ---- contexts (context.c) */
-struct seqnn_context {
-    seqnn_registry *reg;
-    int owns_registry;
+/* ---- contexts (context.c) and chains of devices (chain.c) */
+#define SEQNN_CHAIN_MAX 8                /* devices in one chain */
+
+/* One open device of a context. */
+typedef struct seqnn_chain_device {
     int64_t device;                      /* registry device index */
     const seqnn_plugin_api *api;
     void *dev;                           /* plugin's device handle */
+    const char *plugin;                  /* the plugin's name */
+} seqnn_chain_device;
+
+/* What a chain moved between its devices (seqnn_context_chain_stats). */
+typedef struct seqnn_chain_counters {
+    int64_t calls[SEQNN_CHAIN_MAX];      /* kernel calls run on each device */
+    int64_t copies;                      /* buffers copied from one device to another */
+    int64_t bytes;                       /* their bytes */
+    double seconds;                      /* time spent copying */
+} seqnn_chain_counters;
+
+struct seqnn_context {
+    seqnn_registry *reg;
+    int owns_registry;
+    int64_t device;                      /* registry device index (the chain's first) */
+    const seqnn_plugin_api *api;         /* the chain's first device: */
+    void *dev;                           /* ... its plugin's device handle */
     int check_numerics;                  /* SEQNN_CHECK_NUMERICS=1: find the first non-finite result */
+    int n_chain;                         /* devices; more than 1: a chain (chain.c) */
+    seqnn_chain_device chain[SEQNN_CHAIN_MAX];
+    seqnn_chain_counters counters;
     char error[SEQNN_MSG_SIZE];
 };
+
+/* Element ranges [lo, hi) of a buffer: sorted, disjoint, not adjacent. */
+typedef struct seqnn_ranges {
+    int64_t (*r)[2];
+    int n, cap;
+} seqnn_ranges;
+
+/* A buffer of a chain context: the public struct first (its handle is the
+ * one of the device that last used it), then one handle per device of the
+ * chain (NULL until the buffer is first needed there) and, per device, the
+ * element ranges whose copy there holds the current contents. Elements
+ * current nowhere have never been written. */
+typedef struct seqnn_chain_buffer {
+    seqnn_buffer pub;
+    void *handle[SEQNN_CHAIN_MAX];
+    seqnn_ranges valid[SEQNN_CHAIN_MAX];
+    int reserve_dev;                     /* device that wrote it as an rnn reserve, or -1 */
+} seqnn_chain_buffer;
+
+struct seqnn_tensor_log;
+seqnn_status seqnn_chain_open(seqnn_registry *reg, const int64_t *devices, int n, seqnn_context **out);
+seqnn_status seqnn_chain_buffer_alloc(seqnn_context *ctx, seqnn_buffer *b, size_t bytes);
+void seqnn_chain_buffer_free(seqnn_context *ctx, seqnn_buffer *b);
+/* Makes elements [off, off + count) of b current on chain device `want`
+ * (copying what is not, unless `overwrite`: the range is about to be
+ * written) and returns want; with want -1, a device where the whole range is
+ * current, else the chain's first. Sets b->handle to that device's copy.
+ * Returns -1 with *s on failure. */
+int seqnn_chain_buffer_place(seqnn_context *ctx, seqnn_buffer *b, int want, int64_t off, int64_t count,
+                             int overwrite, seqnn_status *s);
+/* After elements [off, off + count) of b were written on device d: only d's
+ * copy of them is current. */
+seqnn_status seqnn_chain_buffer_written(seqnn_context *ctx, seqnn_buffer *b, int d, int64_t off, int64_t count);
+/* The chain device that would run this call (arguments checked; log: its
+ * tensors), or UNSUPPORTED naming each device's answer. */
+seqnn_status seqnn_chain_route(seqnn_context *ctx, seqnn_kernel_id id, const struct seqnn_tensor_log *log,
+                               const void *args, int *device);
+/* Runs kernel id, its arguments checked (log: every tensor the check saw),
+ * on the first device of the chain that has it and accepts the call. */
+seqnn_status seqnn_chain_run(seqnn_context *ctx, seqnn_kernel_id id, const struct seqnn_tensor_log *log,
+                             const void *args);
+/* The automatic choice: when the best device `best` belongs to a plugin
+ * that lacks kernels, the best device of a plugin that has them all, to
+ * stand behind it in a chain (why, if not NULL, is extended to say so), or
+ * -1 (best's plugin is complete, or no complete plugin can run here). */
+int64_t seqnn_registry_complete_after(const seqnn_registry *reg, int64_t best, char *why, size_t why_size);
+/* SEQNN_LOG=info: one line of what the chain ran where and copied. */
+void seqnn_chain_log_stats(const seqnn_context *ctx);
+/* Calls the plugin slot of kernel id of api (UNSUPPORTED for a NULL slot). */
+seqnn_status seqnn_plugin_call_kernel(const seqnn_plugin_api *api, const seqnn_call *call, seqnn_kernel_id id,
+                                      const void *args);
+/* Parses a chain "A,B,..." (or one entry) into registry device indexes. */
+seqnn_status seqnn_registry_select_chain(seqnn_registry *reg, const char *spec, const char *source,
+                                         int64_t *devices, int *n, char *why, size_t why_size);
 
 #endif

@@ -627,9 +627,22 @@ seqnn_status seqnn_registry_select(seqnn_registry *reg, const char *spec, int64_
         const seqnn_device_entry *d = &reg->devices[best];
         snprintf(why, why_size, "best score %d of %lld devices: %s (%s)", d->info.score,
                  (long long)reg->n_devices, d->info.name, d->info.reason);
-        seqnn_log(SEQNN_LOG_INFO, "selected %s: %s, %s", reg->plugins[d->plugin].name, d->info.name, why);
         *device = best;
+        int64_t after = seqnn_registry_complete_after(reg, best, why, why_size);
+        if (after >= 0)
+            seqnn_log(SEQNN_LOG_INFO, "selected a chain: %s", why);
+        else
+            seqnn_log(SEQNN_LOG_INFO, "selected %s: %s, %s", reg->plugins[d->plugin].name, d->info.name, why);
         return SEQNN_OK;
+    }
+
+    if (strchr(spec, ',')) {             /* a chain (chain.c): checked whole, its first device chosen */
+        int64_t devices[SEQNN_CHAIN_MAX];
+        int n;
+        seqnn_status s = seqnn_registry_select_chain(reg, spec, source, devices, &n, why, why_size);
+        if (s == SEQNN_OK)
+            *device = devices[0];
+        return s;
     }
 
     /* NAME-or-PATH[:DEVICE]; for a path only a ':' after the last '/' separates */

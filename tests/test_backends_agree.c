@@ -33,11 +33,18 @@
  *    step: it catches what only shows after many steps (optimizer state).
  *
  * A plugin that cannot run here (score 0) is reported and skipped; finding
- * no plugin other than ref is a skip (exit 77). */
+ * no plugin other than ref is a skip (exit 77).
+ *
+ * With arguments, `test_backends_agree SPEC...`, each SPEC (SEQNN_BACKEND's
+ * syntax, a chain of devices "A,B" included) is held to the reference instead
+ * of every device, and the loss curve's time per step and, for a chain, the
+ * copies between its devices per step are printed. */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "seqnn/model.h"
 
 #define STEPS 25
@@ -377,10 +384,29 @@ static int check_plugin(const seqnn_device_record *dev, seqnn_context *ctx, firs
         const agree_model *mw = &models[w];
         double loss[STEPS];
         first_step f;
-        if (run_first_step(mw, dev->plugin_name, ctx, &f) || curve(mw, dev->plugin_name, ctx, loss)) {
+        seqnn_chain_stats s0, s1;
+        struct timespec t0, t1;
+        if (run_first_step(mw, dev->plugin_name, ctx, &f)) {
             failures++;
             continue;
         }
+        seqnn_context_chain_stats(ctx, &s0);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (curve(mw, dev->plugin_name, ctx, loss)) {
+            first_step_free(&f);
+            failures++;
+            continue;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        seqnn_context_chain_stats(ctx, &s1);
+        double ms = ((double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-6) / STEPS;
+        if (s1.devices > 1)
+            printf("  %s on %s: %.2f ms per step; copies between devices per step %.1f, %.0f bytes, %.3f ms "
+                   "(mean of the %d-step curve, its build's first copies included)\n",
+                   mw->name, dev->plugin_name, ms, (double)(s1.copies - s0.copies) / STEPS,
+                   (double)(s1.bytes - s0.bytes) / STEPS, (s1.seconds - s0.seconds) * 1e3 / STEPS, STEPS);
+        else
+            printf("  %s on %s: %.2f ms per step\n", mw->name, dev->plugin_name, ms);
         double g = compare_first_step(mw, dev->plugin_name, &f, &ref_first[w]);
         double c = compare_curve(mw, dev->plugin_name, loss, ref_curve[w]);
         first_step_free(&f);
@@ -417,7 +443,33 @@ static int run_ref(first_step *first, double (*loss)[STEPS])
     return failures;
 }
 
-int main(void)
+/* Holds each spec's context (a chain, or one device) to the reference. */
+static int check_specs(int n, char **specs, first_step *ref_first, double (*ref_curve)[STEPS])
+{
+    int failures = 0;
+    for (int i = 0; i < n; i++) {
+        seqnn_context *ctx;
+        seqnn_status st = seqnn_context_create(specs[i], &ctx);
+        if (st == SEQNN_ERR_NOT_FOUND || st == SEQNN_ERR_UNSUPPORTED) {
+            printf("%s cannot run here: %s\n", specs[i], seqnn_last_error());
+            return 77;                   /* the caller decides whether that fails */
+        }
+        if (st != SEQNN_OK) {
+            fprintf(stderr, "FAIL %s: %s\n", specs[i], seqnn_last_error());
+            failures++;
+            continue;
+        }
+        seqnn_device_record dev;
+        seqnn_context_device(ctx, &dev);
+        dev.plugin_name = specs[i];
+        dev.name = seqnn_context_device_count(ctx) > 1 ? "chain" : dev.name;
+        failures += check_plugin(&dev, ctx, ref_first, ref_curve);
+        seqnn_context_destroy(ctx);
+    }
+    return failures;
+}
+
+int main(int argc, char **argv)
 {
     static first_step ref_first[N_MODELS];
     static double ref_curve[N_MODELS][STEPS];
@@ -425,6 +477,12 @@ int main(void)
     int failures = run_ref(ref_first, ref_curve), compared = 0;
     if (failures < 0)
         return 1;
+    if (!failures && argc > 1) {
+        failures = check_specs(argc - 1, argv + 1, ref_first, ref_curve);
+        for (int w = 0; w < N_MODELS; w++)
+            first_step_free(&ref_first[w]);
+        return failures == 77 ? 77 : failures ? 1 : 0;
+    }
     if (failures || seqnn_registry_open(&reg)) {
         fprintf(stderr, "%s\n", failures ? "FAIL: the reference plugin's runs" : seqnn_last_error());
         for (int w = 0; w < N_MODELS; w++)

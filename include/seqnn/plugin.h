@@ -9,8 +9,10 @@
  * only ever appended. A NULL kernel slot means "not implemented": the core
  * answers SEQNN_ERR_UNSUPPORTED without calling the plugin.
  *
- * ABI 1.1 appended one optional query, structure (below): the boundaries of
- * the device's code paths, from which the conformance suite derives its shapes.
+ * ABI 1.1 appended two optional queries (below): structure, the boundaries of
+ * the device's code paths, from which the conformance suite derives its
+ * shapes; and accepts, the capability query with which a device declines a
+ * call of a kernel it has (a chain of devices then runs it on the next one).
  *
  * Threading: the core never calls one device from two threads at once; calls
  * on different devices (or different opens of a device) may run concurrently.
@@ -141,7 +143,20 @@ typedef struct seqnn_plugin_api {
      * it neither allocates, nor compiles, nor touches the device's queue. A
      * boundary that depends on the thread count is declared for the count the
      * device runs with. A plugin without the slot (or with a NULL one) gets
-     * the core's default set (seqnn_context_structure). */
+     * the core's default set (seqnn_context_structure).
+     *
+     * accepts (ABI 1.1, optional): whether the open device call->device takes
+     * this call of kernel id (args points to that kernel's argument struct,
+     * already checked by the core). It answers SEQNN_OK, or
+     * SEQNN_ERR_UNSUPPORTED with a one-line reason in call->msg ("hidden_size
+     * 2048 is above the 1024 the bitstream holds"). It must be cheap and free of
+     * side effects: it looks at sizes, flags and modes only, never at tensor
+     * contents (the buffers' handles may still belong to another device when it
+     * is asked), allocates nothing and enqueues nothing. Asked only for kernels
+     * whose slot the plugin has. A device that accepted a call must run it: an
+     * SEQNN_ERR_UNSUPPORTED from the kernel afterwards fails the call, naming
+     * the plugin. A plugin without the slot (or a NULL one) accepts every call
+     * of the kernels it has. */
 #define SEQNN_SLOT(declaration, summary) declaration;
 #include "seqnn/kernels.def"
 #undef SEQNN_SLOT

@@ -77,6 +77,8 @@ SEQNN_API seqnn_status seqnn_registry_device(const seqnn_registry *reg, int64_t 
  * a plugin path, each optionally followed by ":DEVICE-SUBSTRING"; NULL reads
  * SEQNN_BACKEND, and when that is unset too, the best score wins. An explicit
  * request that cannot be met fails with the reason (never falls back).
+ * A chain, "A,B,..." (see seqnn_context_create), is checked whole and its
+ * first device is chosen.
  * why (may be NULL) receives one line saying why this device. */
 SEQNN_API seqnn_status seqnn_registry_select(seqnn_registry *reg, const char *spec, int64_t *device,
                                              char *why, size_t why_size);
@@ -87,7 +89,13 @@ typedef struct seqnn_context seqnn_context;
 /* Opens device `device` (a registry index). The registry must outlive it. */
 SEQNN_API seqnn_status seqnn_context_open(seqnn_registry *reg, int64_t device, seqnn_context **ctx);
 /* Scans, selects with spec (NULL: SEQNN_BACKEND or best) and opens; the
- * context owns its registry. */
+ * context owns its registry. spec may be a chain of devices, entries of the
+ * one-device syntax joined by commas ("vendor,avx2"): each kernel call then
+ * runs on the first device of the chain whose plugin has the kernel and
+ * accepts the call, and buffers are copied between the devices as the calls
+ * need them (docs/backends.md, "Chains"). A single entry keeps its strict
+ * meaning: a kernel its plugin lacks fails. An unknown plugin or device, an
+ * empty entry or a device named twice fails, naming the entry. */
 SEQNN_API seqnn_status seqnn_context_create(const char *spec, seqnn_context **ctx);
 SEQNN_API void seqnn_context_destroy(seqnn_context *ctx);
 SEQNN_API const char *seqnn_context_error(const seqnn_context *ctx);
@@ -103,7 +111,22 @@ SEQNN_API seqnn_status seqnn_context_device(const seqnn_context *ctx, seqnn_devi
 typedef struct seqnn_boundary seqnn_boundary;
 SEQNN_API seqnn_status seqnn_context_structure(seqnn_context *ctx, const seqnn_boundary **list, int64_t *count,
                                                int *declared);
-/* Completes all work enqueued on the device. */
+/* The devices of a context: 1, or the length of its chain; device i's record. */
+SEQNN_API int seqnn_context_device_count(const seqnn_context *ctx);
+SEQNN_API seqnn_status seqnn_context_device_at(const seqnn_context *ctx, int i, seqnn_device_record *out);
+/* What a context's chain did since it was opened: the kernel calls each of
+ * its devices ran and the copies of buffers between devices (a context of
+ * one device runs every call on device 0 and copies nothing). */
+#define SEQNN_CHAIN_STATS_MAX 8
+typedef struct seqnn_chain_stats {
+    int devices;
+    int64_t calls[SEQNN_CHAIN_STATS_MAX];  /* counted for chains only (0 for one device) */
+    int64_t copies;
+    int64_t bytes;
+    double seconds;                        /* spent copying */
+} seqnn_chain_stats;
+SEQNN_API seqnn_status seqnn_context_chain_stats(const seqnn_context *ctx, seqnn_chain_stats *out);
+/* Completes all work enqueued on the device (every device of a chain). */
 SEQNN_API seqnn_status seqnn_sync(seqnn_context *ctx);
 
 /* ------------------------------------------------------------- buffers ---
@@ -142,7 +165,13 @@ static inline seqnn_tref seqnn_at(seqnn_buffer *buf, int64_t off)
 SEQNN_API seqnn_status seqnn_kernel_run(seqnn_context *ctx, seqnn_kernel_id id, const void *args);
 /* Checks a kernel's arguments without running it (msg receives the reason). */
 SEQNN_API seqnn_status seqnn_kernel_check(seqnn_kernel_id id, const void *args, char *msg, size_t msg_size);
-/* 1 if the context's plugin has kernel id. */
+/* Which device of ctx (an index for seqnn_context_device_at) would run this
+ * call, without running it: checks the arguments, then asks each device of a
+ * chain as a call would (a device of one context: its plugin must have the
+ * kernel). Fails like the call would when no device runs it, naming each
+ * device's answer. The building block of placing a model's calls. */
+SEQNN_API seqnn_status seqnn_kernel_route(seqnn_context *ctx, seqnn_kernel_id id, const void *args, int *device);
+/* 1 if the context's plugin (any device of a chain) has kernel id. */
 SEQNN_API int seqnn_kernel_available(const seqnn_context *ctx, seqnn_kernel_id id);
 
 #ifdef __cplusplus

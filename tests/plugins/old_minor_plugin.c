@@ -78,6 +78,14 @@ static seqnn_status old_beyond_structure(const seqnn_call *call, const seqnn_bou
     return seqnn_plugin_fail(call, SEQNN_ERR_INTERNAL, "structure was called beyond struct_size");
 }
 
+/* and for the capability query of ABI 1.1: a loader that called it would see every call declined */
+static seqnn_status old_beyond_accepts(const seqnn_call *call, seqnn_kernel_id id, const void *args)
+{
+    (void)id;
+    (void)args;
+    return seqnn_plugin_fail(call, SEQNN_ERR_UNSUPPORTED, "accepts was called beyond struct_size");
+}
+
 static seqnn_plugin_api old_api;
 
 __attribute__((visibility("default"))) const seqnn_plugin_api *seqnn_plugin_entry(void);
@@ -105,5 +113,6 @@ const seqnn_plugin_api *seqnn_plugin_entry(void)
 #include "seqnn/kernels.def"
 #undef SEQNN_KERNEL
     api->structure = old_beyond_structure;
+    api->accepts = old_beyond_accepts;
     return api;
 }

@@ -1,0 +1,53 @@
+# Chains of devices (docs/backends.md, "Chains"): two partial test plugins
+# (tests/plugins/partial_plugin.c) built into their own directory, so that no
+# other test sees them; tests/test_chain.c holds the routing, the bad chains,
+# the inconsistent plugin and the dispatch cost; test_backends_agree trains
+# every model family on chains against the reference plugin. Included by
+# tests/CMakeLists.txt.
+set(chain_dir "${CMAKE_BINARY_DIR}/tests/chain")
+foreach(mode IN ITEMS partial:1 liar:2)
+    string(REPLACE ":" ";" parts "${mode}")
+    list(GET parts 0 name)
+    list(GET parts 1 number)
+    add_library(seqnn-test${name} MODULE "${CMAKE_CURRENT_SOURCE_DIR}/plugins/partial_plugin.c")
+    target_compile_definitions(seqnn-test${name} PRIVATE PARTIAL_MODE=${number})
+    target_link_libraries(seqnn-test${name} PRIVATE seqnn_ref_f32 seqnn_host_device m)
+    set_target_properties(seqnn-test${name} PROPERTIES PREFIX "lib" LIBRARY_OUTPUT_DIRECTORY "${chain_dir}"
+        C_VISIBILITY_PRESET hidden)
+endforeach()
+
+add_executable(test_chain test_chain.c)
+target_link_libraries(test_chain PRIVATE seqnn m)
+set_target_properties(test_chain PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
+add_dependencies(test_chain seqnn-testpartial seqnn-testliar seqnn-oldminor seqnn-plugins)
+add_test(NAME chain_api COMMAND test_chain $<TARGET_FILE:seqnn-testpartial> $<TARGET_FILE:seqnn-testliar>
+                                           $<TARGET_FILE:seqnn-oldminor>)
+
+# Every model family of test_backends_agree trained on a chain against the
+# reference plugin alone: step-1 gradients within the conformance budget, the
+# loss curve within its budget. The partial plugin takes gemm and the
+# recurrent layers, avx2 the rest; on POCL every kernel runs on opencl and
+# avx2 stands behind it (tests/test_opencl_pocl.sh: a missing POCL skips, or
+# fails where POCL is required).
+if(TARGET seqnn-avx2)
+    add_test(NAME chain_train_partial_avx2
+             COMMAND test_backends_agree "$<TARGET_FILE:seqnn-testpartial>,avx2")
+    if(TARGET seqnn-opencl)
+        set(chain_ocl_plugin $<TARGET_FILE:seqnn-opencl>)
+    else()
+        set(chain_ocl_plugin none)
+    endif()
+    add_test(NAME chain_train_opencl_avx2
+             COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/test_opencl_pocl.sh" exec "${chain_ocl_plugin}"
+                     $<TARGET_FILE:test_backends_agree> "opencl:Portable Computing Language,avx2")
+    set_tests_properties(chain_train_opencl_avx2 PROPERTIES SKIP_RETURN_CODE 77)
+endif()
+add_dependencies(test_chain test_backends_agree)
+
+# The main job's model through the CLI on testpartial,avx2 against ref alone.
+if(TARGET seqnn-avx2)
+    add_test(NAME chain_train_charlm
+             COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/test_chain_charlm.sh" $<TARGET_FILE:seqnn-cli>
+                     $<TARGET_FILE:seqnn-testpartial> "${PROJECT_SOURCE_DIR}/examples/charlm/model.seqnn"
+                     "${PROJECT_SOURCE_DIR}/docs" "${CMAKE_CURRENT_BINARY_DIR}/chain_charlm")
+endif()
