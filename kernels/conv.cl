@@ -83,6 +83,22 @@ __kernel void conv1d_backward_b(__global const float *dy, long dy_off, long y_sb
     db[db_off + o] = acc_f(acc, db[db_off + o], s);
 }
 
+/* the maximum of xr[l * sl] for l < n (n >= 1) and in *best the first l
+ * attaining it; a NaN counts as the maximum (the first NaN wins) */
+inline float maxpool_row(__global const float *xr, long n, long sl, int *best)
+{
+    float m = xr[0];
+    *best = 0;
+    for (long l = 1; l < n && !isnan(m); l++) {
+        float v = xr[l * sl];
+        if (v > m || isnan(v)) {
+            m = v;
+            *best = (int)l;
+        }
+    }
+    return m;
+}
+
 /* y[b, c] = max_l x[b, c, l], argmax = first l attaining it; a NaN counts as
  * the maximum (the first NaN wins) */
 __kernel void maxpool_forward(__global const float *x, long x_off, long x_sb, long x_sc, long x_sl,
@@ -93,17 +109,8 @@ __kernel void maxpool_forward(__global const float *x, long x_off, long x_sb, lo
     if (g >= batch * ch)
         return;
     long b = g / ch, c = g % ch;
-    __global const float *xr = x + x_off + b * x_sb + c * x_sc;
-    float m = xr[0];
-    int best = 0;
-    for (long l = 1; l < len && !isnan(m); l++) {
-        float v = xr[l * x_sl];
-        if (v > m || isnan(v)) {
-            m = v;
-            best = (int)l;
-        }
-    }
-    y[y_off + b * y_sb + c * y_sc] = m;
+    int best;
+    y[y_off + b * y_sb + c * y_sc] = maxpool_row(x + x_off + b * x_sb + c * x_sc, len, x_sl, &best);
     am[am_off + g] = best;
 }
 
@@ -139,16 +146,7 @@ __kernel void maxpool_lengths_forward(__global const float *x, long x_off, long 
         return;
     long b = g / ch, c = g % ch;
     long n = HAS(lens_off) ? (long)lens[lens_off + b] : len;
-    __global const float *xr = x + x_off + b * x_sb + c * x_sc;
-    float m = xr[0];
-    int best = 0;
-    for (long l = 1; l < n && !isnan(m); l++) {
-        float v = xr[l * x_sl];
-        if (v > m || isnan(v)) {
-            m = v;
-            best = (int)l;
-        }
-    }
-    y[y_off + b * y_sb + c * y_sc] = m;
+    int best;
+    y[y_off + b * y_sb + c * y_sc] = maxpool_row(x + x_off + b * x_sb + c * x_sc, n, x_sl, &best);
     am[am_off + g] = best;
 }
