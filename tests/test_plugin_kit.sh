@@ -93,7 +93,7 @@ fi
 
 # 4. discovery through SEQNN_PLUGIN_PATH, selection by name
 check "seqnn info loads it from SEQNN_PLUGIN_PATH with every kernel" 0 \
-    "loaded +template +$tb/libseqnn-template.so \(ABI 1\.[0-9]+, $nkernels/$nkernels kernels\)" -- \
+    "loaded +template +$tb/libseqnn-template.so \(version [^,]+, ABI 1\.[0-9]+, $nkernels/$nkernels kernels, complete\)" -- \
     env SEQNN_PLUGIN_PATH="$tb" SEQNN_BACKEND=template "$seqnn" info
 check "SEQNN_BACKEND=template selects it" 0 "Selection \(SEQNN_BACKEND=template\): template, device \"template device 0" -- \
     env SEQNN_PLUGIN_PATH="$tb" SEQNN_BACKEND=template "$seqnn" info
