@@ -10,7 +10,9 @@
  *   7 INIT   init fails
  *   8 NOKERNEL every kernel slot is NULL (it can run nothing)
  *   9 NOCOPY the required member buffer_copy is NULL
- * The suite (tests/test_bad_plugins.sh) must reject each. */
+ *  10 BWDONLY not a defect: every backward kernel without its forward (each
+ *           *_forward and bias_add NULL), to certify backwards on their own
+ * The suite (tests/test_bad_plugins.sh) must reject each (but BWDONLY). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +28,7 @@
 #define INIT 7
 #define NOKERNEL 8
 #define NOCOPY 9
+#define BWDONLY 10
 
 static int bad_token;
 
@@ -125,6 +128,12 @@ const seqnn_plugin_api *seqnn_plugin_entry(void)
     if (BAD_MODE == OOB) api->scale = bad_scale;
     if (BAD_MODE == NOOP) api->softmax_forward = bad_softmax_forward;
     if (BAD_MODE == NOCOPY) api->buffer_copy = NULL;
+    if (BAD_MODE == BWDONLY) {
+#define SEQNN_KERNEL(name, args, doc) \
+        if (strstr(#name, "_forward") || !strcmp(#name, "bias_add")) api->name = NULL;
+#include "seqnn/kernels.def"
+#undef SEQNN_KERNEL
+    }
     if (BAD_MODE == NOKERNEL) {
 #define SEQNN_KERNEL(name, args, doc) api->name = NULL;
 #include "seqnn/kernels.def"
