@@ -4,7 +4,8 @@
 # check that needs one is listed as absent and counted apart, the headline
 # and closing line say so, the reports record the plugin's version, file and
 # SHA-256 (the one sha256sum prints), `seqnn info` shows it as partial, and a
-# deliberately wrong present kernel still fails.
+# deliberately wrong present kernel still fails; --plugin PATH certifies
+# that file even when discovery finds another plugin of the same name.
 # usage: test_partial_plugin.sh SEQNN_BINARY PARTIAL_PLUGIN WRONG_PARTIAL_PLUGIN
 set -u
 seqnn=$1 plugin=$2 wrong=$3
@@ -53,6 +54,14 @@ rc=$?
 expect "the wrong rnn_backward is FAIL" "$tmp/wrong" "^FAIL +partial +rnn_backward +[0-9]+ of [0-9]+ checks failed: .*dw_hh"
 expect "its headline says how many failed" "$tmp/wrong" "^plugin partial: partial: 3 of [0-9]+ kernels, [0-9]+ failed "
 expect "its closing line counts failed and absent" "$tmp/wrong" "^[0-9]+ passed, [1-9][0-9]* failed, $nabsent absent$"
+
+# a fresh build by its path while a copy of the same name is found by
+# discovery: the path's file is certified (the wrong one fails), not shadowed
+wrong_abs=$(cd "$(dirname "$wrong")" && pwd)/$(basename "$wrong")
+SEQNN_PLUGIN_PATH=$(cd "$(dirname "$plugin")" && pwd) "$seqnn" conformance --plugin "$wrong_abs" \
+    --kernel '^rnn_backward$' > "$tmp/fresh" 2>&1
+expect "--plugin PATH certifies that file although another 'partial' is installed" "$tmp/fresh" \
+    "^FAIL +partial +rnn_backward "
 
 # seqnn info: version, description, how many kernels, partial
 SEQNN_PLUGIN_PATH=$(cd "$(dirname "$plugin")" && pwd) SEQNN_BACKEND=ref "$seqnn" info > "$tmp/info" 2>&1

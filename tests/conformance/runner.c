@@ -371,9 +371,8 @@ static certified *certified_add(session *ss, seqnn_registry *reg, const seqnn_co
     return c;
 }
 
-/* Opens the plugin's device and runs the selected tests on it, or prints its
- * structure; a plugin that cannot run here is skipped, with the reason. */
-static void certify_plugin(session *ss, seqnn_registry *reg, const char *plugin_arg, int structure)
+/* Certifies the plugin plugin_arg found in reg (certify_plugin). */
+static void certify_in(session *ss, seqnn_registry *reg, const char *plugin_arg, int structure)
 {
     char spec[1024];
     snprintf(spec, sizeof spec, "%s%s%s", plugin_arg, ss->device ? ":" : "", ss->device ? ss->device : "");
@@ -427,6 +426,28 @@ static void certify_plugin(session *ss, seqnn_registry *reg, const char *plugin_
     headline(c, head, sizeof head);
     printf("plugin %s: %s (%d passed, %d failed, %d absent)\n", d.plugin_name, head, c->passed, c->failed, c->absent);
     seqnn_context_destroy(ctx);
+}
+
+/* Opens the plugin's device and runs the selected tests on it, or prints its
+ * structure; a plugin that cannot run here is skipped, with the reason. */
+static void certify_plugin(session *ss, seqnn_registry *found, const char *plugin_arg, int structure)
+{
+    /* A plugin named by its path is certified from that file alone, in a
+     * registry of its own: an installed copy of the same name, found first by
+     * discovery, would otherwise shadow the fresh build. */
+    size_t n = strlen(plugin_arg);
+    int by_path = strchr(plugin_arg, '/') || (n > 3 && !strcmp(plugin_arg + n - 3, ".so"));
+    seqnn_registry *own = NULL, *reg = found;
+    if (by_path) {
+        if (seqnn_registry_open_empty(&own) != SEQNN_OK) {
+            printf("FAIL  %-8s cannot run: %s\n", plugin_arg, seqnn_last_error());
+            ss->failed++;
+            return;
+        }
+        reg = own;
+    }
+    certify_in(ss, reg, plugin_arg, structure);
+    seqnn_registry_close(own);
 }
 
 static void usage(FILE *f)
