@@ -32,7 +32,7 @@ expect "a golden check of its kernels runs" "$tmp/out" "^PASS +partial +golden/l
 nabsent=$(grep -c '^ABSENT' "$tmp/out")
 npass=$(grep -c '^PASS' "$tmp/out")
 expect "the headline: partial, 3 kernels, all passed" "$tmp/out" \
-    "^plugin partial: partial: 3 of [0-9]+ kernels, all passed \\($npass passed, 0 failed, $nabsent absent\\)$"
+    "^RESULT +partial +partial: 3 of [0-9]+ kernels, all passed \\($npass passed, 0 failed, $nabsent absent\\)$"
 last=$(tail -n 1 "$tmp/out")
 [ "$last" = "$npass passed, 0 failed, $nabsent absent" ] && [ "$nabsent" -ge 34 ] &&
     echo "ok   closing line: $last" || fail "closing line '$last' ($npass PASS lines, $nabsent ABSENT lines)"
@@ -52,7 +52,7 @@ expect "report.md: file and SHA-256" "$tmp/report.md" "^\\| partial \\| 0\\.1\\.
 rc=$?
 [ "$rc" -eq 1 ] && echo "ok   a wrong present kernel makes the run fail" || fail "wrong plugin: exit status $rc (wanted 1)"
 expect "the wrong rnn_backward is FAIL" "$tmp/wrong" "^FAIL +partial +rnn_backward +[0-9]+ of [0-9]+ checks failed: .*dw_hh"
-expect "its headline says how many failed" "$tmp/wrong" "^plugin partial: partial: 3 of [0-9]+ kernels, [0-9]+ failed "
+expect "its headline says how many failed" "$tmp/wrong" "^RESULT +partial +partial: 3 of [0-9]+ kernels, [0-9]+ failed "
 expect "its closing line counts failed and absent" "$tmp/wrong" "^[0-9]+ passed, [1-9][0-9]* failed, $nabsent absent$"
 
 # a fresh build by its path while a copy of the same name is found by

@@ -405,8 +405,9 @@ static void certify_in(session *ss, seqnn_registry *reg, const char *plugin_arg,
         seqnn_context_destroy(ctx);
         return;
     }
-    printf("plugin %s %s, device \"%s\" (score %d), %d of %d kernels, %s sha256 %s\n", d.plugin_name, c->version,
-           d.name, d.score, c->kernels, SEQNN_KERNEL_COUNT, c->path, c->sha256);
+    printf("plugin %s, device \"%s\" (score %d)\n", d.plugin_name, d.name, d.score);
+    printf("  version %s, %d of %d kernels, file %s, sha256 %s\n", c->version, c->kernels, SEQNN_KERNEL_COUNT,
+           c->path, c->sha256);
     fflush(stdout);
     if (structure) {
         if (print_structure(ctx) == 0)
@@ -424,7 +425,8 @@ static void certify_in(session *ss, seqnn_registry *reg, const char *plugin_arg,
             run_one(ss, ctx, plugin_arg, &d, c, present, cf_golden_name(g), -1, g);
     char head[128];
     headline(c, head, sizeof head);
-    printf("plugin %s: %s (%d passed, %d failed, %d absent)\n", d.plugin_name, head, c->passed, c->failed, c->absent);
+    printf("RESULT %-7s %s (%d passed, %d failed, %d absent)\n", d.plugin_name, head, c->passed, c->failed,
+           c->absent);
     seqnn_context_destroy(ctx);
 }
 
