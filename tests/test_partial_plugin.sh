@@ -63,6 +63,11 @@ SEQNN_PLUGIN_PATH=$(cd "$(dirname "$plugin")" && pwd) "$seqnn" conformance --plu
 expect "--plugin PATH certifies that file although another 'partial' is installed" "$tmp/fresh" \
     "^FAIL +partial +rnn_backward "
 
+# SEQNN_BACKEND naming a chain: each plugin of it is certified on its own
+SEQNN_BACKEND="$wrong_abs,ref" "$seqnn" conformance --kernel '^gemm$' > "$tmp/chain" 2>&1
+expect "a chain in SEQNN_BACKEND: its first plugin certified" "$tmp/chain" "^PASS +partial +gemm "
+expect "a chain in SEQNN_BACKEND: its second plugin certified" "$tmp/chain" "^PASS +ref +gemm "
+
 # seqnn info: version, description, how many kernels, partial
 SEQNN_PLUGIN_PATH=$(cd "$(dirname "$plugin")" && pwd) SEQNN_BACKEND=ref "$seqnn" info > "$tmp/info" 2>&1
 expect "seqnn info: 3/N kernels, partial" "$tmp/info" \

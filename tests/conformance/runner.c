@@ -457,8 +457,9 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: seqnn conformance [--plugin NAME|PATH]... [--device SUBSTRING] [--kernel REGEX]\n"
             "                         [--seed N] [--report FILE(.json|.md)] [--verbose] [--list] [--structure]\n"
-            "Runs every kernel of the catalogue on each plugin (default: SEQNN_BACKEND, else every\n"
-            "plugin found) against the float64 oracle, plus the golden PyTorch checks.\n"
+            "Runs every kernel of the catalogue on each plugin (default: each plugin SEQNN_BACKEND\n"
+            "names, else every plugin found) against the float64 oracle, plus the golden PyTorch\n"
+            "checks. A kernel a partial plugin lacks is listed as absent and counted apart.\n"
             "--structure prints each device's blocking, threading and vector-width boundaries\n"
             "(from which the suite derives its shapes) and runs nothing.\n");
 }
@@ -507,19 +508,23 @@ int seqnn_conformance_main(int argc, char **argv)
         if (kernel_re) regfree(&re);
         return 2;
     }
-    /* which plugins: --plugin, else SEQNN_BACKEND, else every loaded plugin */
+    /* which plugins: --plugin, else each entry of SEQNN_BACKEND (NAME-or-PATH[:DEVICE]; a chain
+     * A,B is certified plugin by plugin), else every loaded plugin */
     const char *env = getenv("SEQNN_BACKEND");
-    char env_plugin[512];
+    const char *env_devices[32] = {NULL};
+    char env_buf[4096];
     if (n_plugins == 0 && env && *env) {
-        snprintf(env_plugin, sizeof env_plugin, "%s", env);
-        char *slash = strrchr(env_plugin, '/');
-        char *colon = strchr(slash ? slash : env_plugin, ':');
-        if (colon) {
-            *colon = '\0';
-            if (!device && colon[1])
-                device = env + (colon + 1 - env_plugin);
+        snprintf(env_buf, sizeof env_buf, "%s", env);
+        char *save = NULL;
+        for (char *e = strtok_r(env_buf, ",", &save); e && n_plugins < 32; e = strtok_r(NULL, ",", &save)) {
+            char *slash = strrchr(e, '/');
+            char *colon = strchr(slash ? slash : e, ':');
+            if (colon) {
+                *colon = '\0';
+                env_devices[n_plugins] = colon[1] ? colon + 1 : NULL;
+            }
+            plugins[n_plugins++] = e;
         }
-        plugins[n_plugins++] = env_plugin;
     }
     int all = n_plugins == 0;
     if (all) {
@@ -534,12 +539,13 @@ int seqnn_conformance_main(int argc, char **argv)
            SEQNN_ABI_MAJOR, SEQNN_ABI_MINOR, (unsigned long long)seed, SEQNN_KERNEL_COUNT, cf_golden_count());
     session ss;
     memset(&ss, 0, sizeof ss);
-    ss.device = device;
     ss.re = kernel_re ? &re : NULL;
     ss.seed = seed;
     ss.verbose = verbose;
-    for (int p = 0; p < n_plugins; p++)
+    for (int p = 0; p < n_plugins; p++) {
+        ss.device = device ? device : env_devices[p];   /* --device wins over SEQNN_BACKEND's */
         certify_plugin(&ss, reg, plugins[p], structure);
+    }
     if (n_plugins == 0) {
         printf("FAIL  no plugin found (see `seqnn info`)\n");
         ss.failed++;
