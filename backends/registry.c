@@ -218,6 +218,46 @@ static void module_release(void *dl)
 
 /* dlopen, entry symbol, ABI, init (or the state of the module already
  * loaded), devices; plugin_lock held. */
+/* The first required (non-kernel) member of the vtable that is NULL, by its
+ * name, or NULL when all are there. */
+static const char *missing_member(const seqnn_plugin_api *api)
+{
+    const struct {
+        const char *name;
+        int present;
+    } required[] = {
+        {"name", api->name != NULL},
+        {"init", api->init != NULL},
+        {"device_count", api->device_count != NULL},
+        {"device_info", api->device_info != NULL},
+        {"device_open", api->device_open != NULL},
+        {"device_close", api->device_close != NULL},
+        {"buffer_alloc", api->buffer_alloc != NULL},
+        {"buffer_free", api->buffer_free != NULL},
+        {"buffer_write", api->buffer_write != NULL},
+        {"buffer_read", api->buffer_read != NULL},
+        {"buffer_copy", api->buffer_copy != NULL},
+        {"buffer_fill", api->buffer_fill != NULL},
+        {"sync", api->sync != NULL},
+    };
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+        if (!required[i].present)
+            return required[i].name;
+    return NULL;
+}
+
+/* 1 when the vtable, within its struct_size, has no kernel slot at all. */
+static int no_kernel(const seqnn_plugin_api *api)
+{
+    seqnn_plugin_api copy;
+    memset(&copy, 0, sizeof copy);
+    memcpy(&copy, api, api->struct_size < sizeof copy ? (size_t)api->struct_size : sizeof copy);
+#define SEQNN_KERNEL(kname, args, doc) if (copy.kname) return 0;
+#include "seqnn/kernels.def"
+#undef SEQNN_KERNEL
+    return 1;
+}
+
 static seqnn_status load_locked(seqnn_registry *reg, int64_t idx)
 {
     seqnn_plugin_entry *e = &reg->plugins[idx];
@@ -245,10 +285,11 @@ static seqnn_status load_locked(seqnn_registry *reg, int64_t idx)
     else if (api->struct_size < SEQNN_API_HEADER_SIZE)
         st_code = reject(e, SEQNN_ERR_ABI, "vtable of %llu bytes is shorter than the fixed part (%zu bytes)",
                          (unsigned long long)api->struct_size, (size_t)SEQNN_API_HEADER_SIZE);
-    else if (!api->name || !api->init || !api->device_count || !api->device_info || !api->device_open ||
-             !api->device_close || !api->buffer_alloc || !api->buffer_free || !api->buffer_write ||
-             !api->buffer_read || !api->buffer_copy || !api->buffer_fill || !api->sync)
-        st_code = reject(e, SEQNN_ERR_ABI, "vtable lacks a required member (name, init, device or buffer functions)");
+    else if (missing_member(api))
+        st_code = reject(e, SEQNN_ERR_ABI, "vtable lacks the required member '%s' (NULL)", missing_member(api));
+    else if (no_kernel(api))
+        st_code = reject(e, SEQNN_ERR_ABI, "plugin '%s' implements no kernel of the catalogue (every kernel slot "
+                         "is NULL): nothing could run on it", api->name);
     if (st_code != SEQNN_OK) {
         dlclose(e->dl);
         e->dl = NULL;
@@ -547,6 +588,8 @@ seqnn_status seqnn_registry_plugin(const seqnn_registry *reg, int64_t i, seqnn_p
     out->abi_major = e->abi_major;
     out->abi_minor = e->abi_minor;
     out->kernels_present = e->kernels_present;
+    out->version = e->loaded && e->api.version ? e->api.version : "";
+    out->description = e->loaded && e->api.description ? e->api.description : "";
     return SEQNN_OK;
 }
 

@@ -1,6 +1,8 @@
-/* `seqnn info`: every plugin file found (loaded or rejected, and why), every
- * device with its score, which device would be chosen and why, and a smoke
- * test (a small GEMM checked against a host computation) on each device. */
+/* `seqnn info`: every plugin file found (loaded with its version, description
+ * and how many kernels of the catalogue it has, complete or partial; or
+ * rejected, and why), every device with its score, which device would be
+ * chosen and why, and a smoke test (a small GEMM checked against a host
+ * computation) on each device whose plugin has GEMM. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,13 +20,19 @@ static const char *kind_name(int kind)
     }
 }
 
-/* C[2x3] = A[2x4] * B[4x3] on the device, compared with the host. */
+/* C[2x3] = A[2x4] * B[4x3] on the device, compared with the host: 1 right,
+ * 0 wrong or failed, -1 not run (a partial plugin without gemm). */
 static int smoke(seqnn_registry *reg, int64_t device, char *why, size_t why_size)
 {
     seqnn_context *ctx;
     if (seqnn_context_open(reg, device, &ctx) != SEQNN_OK) {
         snprintf(why, why_size, "%s", seqnn_last_error());
         return 0;
+    }
+    if (!seqnn_kernel_available(ctx, SEQNN_KERNEL_gemm)) {
+        snprintf(why, why_size, "the plugin has no gemm kernel");
+        seqnn_context_destroy(ctx);
+        return -1;
     }
     float a[8] = {1, 2, 3, 4, 5, 6, 7, 8}, b[12] = {1, 0, -1, 2, 1, 0, 0.5f, 3, 1, -2, 1, 4}, c[6], want[6];
     for (int i = 0; i < 2; i++)
@@ -80,8 +88,10 @@ int seqnn_cli_info(int argc, char **argv)
         seqnn_plugin_record p;
         seqnn_registry_plugin(reg, i, &p);
         if (p.loaded)
-            printf("  loaded    %-8s %s (ABI %u.%u, %d/%d kernels)\n", p.name, p.path, p.abi_major, p.abi_minor,
-                   p.kernels_present, SEQNN_KERNEL_COUNT);
+            printf("  loaded    %-8s %s (version %s, ABI %u.%u, %d/%d kernels, %s)\n            %s\n", p.name, p.path,
+                   p.version[0] ? p.version : "?", p.abi_major, p.abi_minor, p.kernels_present, SEQNN_KERNEL_COUNT,
+                   p.kernels_present < SEQNN_KERNEL_COUNT ? "partial" : "complete",
+                   p.description[0] ? p.description : "(no description)");
         else
             printf("  rejected  %-8s %s: %s\n", p.name ? p.name : "-", p.path, p.reason);
     }

@@ -39,6 +39,13 @@ check "the suite skips a plugin that cannot run here, with its reason" 77 "SKIP 
     "$seqnn" conformance --plugin "$dir/libseqnn-bad-score0.so"
 check "a failing init is reported" 1 "init failed: simulated init failure" -- \
     env SEQNN_BACKEND="$dir/libseqnn-bad-init.so" "$seqnn" info
+check "a plugin without any kernel is refused, saying so" 1 "implements no kernel of the catalogue" -- \
+    "$seqnn" conformance --plugin "$dir/libseqnn-bad-nokernel.so"
+check "a missing required vtable member is named" 1 "lacks the required member 'buffer_copy'" -- \
+    env SEQNN_BACKEND="$dir/libseqnn-bad-nocopy.so" "$seqnn" info
+check "each backward kernel is certified without its forward" 0 \
+    "^RESULT +bad +partial: [0-9]+ of [0-9]+ kernels, all passed \(13 passed, 0 failed, 0 absent\)" -- \
+    "$seqnn" conformance --plugin "$dir/libseqnn-bad-bwdonly.so" --kernel 'backward$'
 check "a shared object without the entry symbol is rejected" 1 "no symbol seqnn_plugin_entry" -- \
     env SEQNN_BACKEND="$dir/libseqnn-notaplugin.so" "$seqnn" info
 check "seqnn info lists every rejected file with its reason" 0 "rejected .*libseqnn-bad-abi.so: plugin ABI version 2\.[0-9]+" -- \

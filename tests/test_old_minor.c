@@ -1,5 +1,6 @@
 /* A plugin built for an older ABI minor version, with a vtable shorter than
- * this seqnn's (tests/plugins/old_minor_plugin.c: it ends before sgd_step),
+ * this seqnn's (tests/plugins/old_minor_plugin.c: ABI 1.0, it ends before the
+ * structure query and maxpool_lengths_forward of 1.1),
  * through the public API only: it loads; its record reports the kernels it
  * has; those run; every kernel past its struct_size is not available and
  * answers SEQNN_ERR_UNSUPPORTED (with a message naming the kernel) without
@@ -100,8 +101,8 @@ int main(int argc, char **argv)
     seqnn_registry_plugin(reg, 0, &rec);
     expect(rec.loaded && rec.abi_major == 1, "its record: loaded %d, ABI %u.%u, reason '%s'", rec.loaded,
            rec.abi_major, rec.abi_minor, rec.reason ? rec.reason : "");
-    expect(rec.kernels_present == SEQNN_KERNEL_sgd_step, "it reports %d kernels present (want %d of %d)",
-           rec.kernels_present, (int)SEQNN_KERNEL_sgd_step, (int)SEQNN_KERNEL_COUNT);
+    expect(rec.kernels_present == SEQNN_KERNEL_maxpool_lengths_forward, "it reports %d kernels present (want %d of %d)",
+           rec.kernels_present, (int)SEQNN_KERNEL_maxpool_lengths_forward, (int)SEQNN_KERNEL_COUNT);
     if (s != SEQNN_OK || seqnn_registry_select(reg, path, &dev, why, sizeof why) != SEQNN_OK ||
         seqnn_context_open(reg, dev, &ctx) != SEQNN_OK) {
         printf("FAIL cannot open its device: %s\n", seqnn_last_error());
@@ -117,12 +118,12 @@ int main(int argc, char **argv)
     expect(s == SEQNN_OK && declared == 0 && n_bounds > 0 && bounds,
            "structure query: the default set (%s, declared %d, %lld entries: %s)", seqnn_status_name(s), declared,
            (long long)n_bounds, seqnn_context_error(ctx));
-    expect(rec.abi_minor == (SEQNN_ABI_MINOR > 0 ? SEQNN_ABI_MINOR - 1 : 0), "it claims ABI 1.%u", rec.abi_minor);
+    expect(rec.abi_minor == 0, "it claims ABI 1.%u (want 1.0)", rec.abi_minor);
 
     int wrong = 0;
     for (int id = 0; id < SEQNN_KERNEL_COUNT; id++)
-        wrong += seqnn_kernel_available(ctx, (seqnn_kernel_id)id) != (id < SEQNN_KERNEL_sgd_step);
-    expect(wrong == 0, "seqnn_kernel_available: exactly the kernels before sgd_step (%d wrong)", wrong);
+        wrong += seqnn_kernel_available(ctx, (seqnn_kernel_id)id) != (id < SEQNN_KERNEL_maxpool_lengths_forward);
+    expect(wrong == 0, "seqnn_kernel_available: exactly the kernels of ABI 1.0 (%d wrong)", wrong);
 
     enum { P, G, S1, S2, S3, SCALAR, NBUF };
     seqnn_buffer *buf[NBUF] = {NULL};
@@ -136,23 +137,19 @@ int main(int argc, char **argv)
     for (int i = 0; i < NBUF; i++)
         seqnn_buffer_fill(ctx, buf[i], 0, N, 1.0);
 
-    seqnn_sgd_args sgd = {.n = N, .param = seqnn_at(buf[P], 0), .grad = seqnn_at(buf[G], 0), .lr = 0.5, .step = 1};
-    expect_unsupported(ctx, SEQNN_KERNEL_sgd_step, &sgd);
-    seqnn_rmsprop_args rms = {.n = N, .param = seqnn_at(buf[P], 0), .grad = seqnn_at(buf[G], 0),
-                              .square_avg = seqnn_at(buf[S1], 0), .lr = 0.5, .alpha = 0.9, .eps = 1e-8};
-    expect_unsupported(ctx, SEQNN_KERNEL_rmsprop_step, &rms);
-    seqnn_adam_args adam = {.n = N, .param = seqnn_at(buf[P], 0), .grad = seqnn_at(buf[G], 0),
-                            .exp_avg = seqnn_at(buf[S1], 0), .exp_avg_sq = seqnn_at(buf[S2], 0),
-                            .lr = 0.5, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .step = 1};
-    expect_unsupported(ctx, SEQNN_KERNEL_adam_step, &adam);
-    seqnn_adagrad_args ada = {.n = N, .param = seqnn_at(buf[P], 0), .grad = seqnn_at(buf[G], 0),
-                              .sum = seqnn_at(buf[S1], 0), .lr = 0.5, .eps = 1e-10, .step = 1};
-    expect_unsupported(ctx, SEQNN_KERNEL_adagrad_step, &ada);
-    seqnn_sumsq_args sq = {.n = N, .x = seqnn_at(buf[G], 0), .result = seqnn_at(buf[SCALAR], 0),
-                           .flags = SEQNN_FLAG_OVERWRITE};
-    expect_unsupported(ctx, SEQNN_KERNEL_sumsq, &sq);
-    seqnn_clip_args clip = {.n = N, .x = seqnn_at(buf[P], 0), .sumsq = seqnn_at(buf[SCALAR], 0), .max_norm = 0.5};
-    expect_unsupported(ctx, SEQNN_KERNEL_clip_scale, &clip);
+    /* x [1, 2, 2] pooled over time into y [1, 2] with argmax, in the kernel of ABI 1.1 */
+    seqnn_buffer *argmax = NULL;
+    if (seqnn_buffer_alloc(ctx, SEQNN_I32, 2, &argmax) != SEQNN_OK) {
+        printf("FAIL buffer: %s\n", seqnn_context_error(ctx));
+        return 1;
+    }
+    const int32_t lengths[1] = {1};
+    seqnn_maxpool_lengths_args pool = {.pool = {.batch = 1, .channels = 2, .len = 2, .x = seqnn_at(buf[P], 0),
+                                                .x_sb = 4, .x_sc = 2, .x_sl = 1, .y = seqnn_at(buf[G], 0),
+                                                .y_sb = 2, .y_sc = 1, .argmax = seqnn_at(argmax, 0)},
+                                       .lengths = lengths};
+    expect_unsupported(ctx, SEQNN_KERNEL_maxpool_lengths_forward, &pool);
+    seqnn_buffer_free(ctx, argmax);
     int untouched = 1;
     for (int i = 0; i < NBUF; i++)
         untouched &= holds(ctx, buf[i], 1.0f);

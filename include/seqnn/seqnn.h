@@ -45,6 +45,8 @@ typedef struct seqnn_plugin_record {
     const char *reason;                  /* why rejected, or "" */
     unsigned abi_major, abi_minor;       /* as the plugin declared (0 if unknown) */
     int kernels_present;                 /* vtable slots present and non-NULL */
+    const char *version;                 /* the plugin's own version, or "" */
+    const char *description;             /* one line, or "" */
 } seqnn_plugin_record;
 
 typedef struct seqnn_device_record {

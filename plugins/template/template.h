@@ -1,6 +1,7 @@
 /* The template plugin's private header: how its kernels reach buffer memory,
  * small helpers shared by the kernel files, and the prototypes of every
- * kernel (kernels/ (one file per family)) and of the buffer functions (plugin.c).
+ * kernel (kernels/ (one file per family)) and of the device and buffer
+ * functions (device.c).
  *
  * Nothing here is part of seqnn: a vendor's plugin includes only the
  * installed public headers (<seqnn/plugin.h> pulls in kernels.h and status.h;
@@ -43,7 +44,22 @@ double tpl_sigmoid(double x);
 /* sum_i x[i*incx] * y[i*incy], in double */
 double tpl_dot(const float *x, int64_t incx, const float *y, int64_t incy, int64_t n);
 
-/* Buffer functions of the plugin ABI (plugin.c). */
+/* The plugin's one matrix product, on float32 arrays in row-major order:
+ * C [m, n] = alpha * op(A) * op(B) + beta * C, op(A) [m, k] (A[i*lda + p], or
+ * A[p*lda + i] when trans_a), op(B) [k, n] likewise; beta == 0: C is not
+ * read; k == 0: A and B are not read. The gemm kernel and the recurrent,
+ * convolution and attention kernels go through it (kernels/blas.c).
+ * VENDOR: put your device's GEMM here and every kernel that multiplies
+ * matrices gets faster. */
+void tpl_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, double alpha, const float *A,
+               int64_t lda, const float *B, int64_t ldb, double beta, float *C, int64_t ldc);
+
+/* Fills every member of the vtable but the kernels: the ABI header, name,
+ * version, description, init, devices, buffers, the structure query
+ * (device.c). The kernel slots are left NULL. */
+void tpl_api_shell(seqnn_plugin_api *api, const char *name, const char *version, const char *description);
+
+/* Buffer functions of the plugin ABI (device.c). */
 seqnn_status tpl_buffer_alloc(const seqnn_call *call, size_t bytes, void **handle);
 void tpl_buffer_free(void *device, void *handle);
 seqnn_status tpl_buffer_write(const seqnn_call *call, void *handle, size_t offset, const void *src,

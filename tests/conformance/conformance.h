@@ -5,7 +5,14 @@
  * with cf_ref() of those tensors, and calls kernels with cf_call(). Every call
  * runs three times on identical inputs: on the float64 oracle (the reference
  * kernels instantiated for double), on the float32 reference in this process,
- * and on the plugin under test through the public API. cf_compare() then holds
+ * and on the plugin under test through the public API. A call of a kernel
+ * other than the one under test (the forward before a backward) is a
+ * preparing call: the plugin's tensors receive the float32 reference's
+ * results instead, so each kernel is certified on its own and a partial
+ * plugin may have a backward without its forward. The one exception is a
+ * forward that fills a plugin-private scratch (the recurrent reserve) and
+ * that the plugin has: its own runs, as the reserve's layout is the plugin's
+ * (without it, the reference's reserve is given). cf_compare() then holds
  * every output of the plugin against the oracle:
  *
  *   err    = max_i |plugin_i - oracle_i| / max_i |oracle_i|      (normwise)
@@ -133,6 +140,10 @@ seqnn_context *cf_context(cf_run *r);
  * against expected exceeds the budget for reduction length k. */
 void cf_expect(cf_run *r, const char *what, const float *got, const double *expected,
                int64_t n, double k);
+/* 1 when the plugin under test has kernel id; otherwise records the test
+ * as needing an absent kernel (listed as absent, not failed), stops the
+ * current check and returns 0. */
+int cf_require(cf_run *r, seqnn_kernel_id id);
 /* Records a failure of the current check with a message. */
 void cf_fail(cf_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

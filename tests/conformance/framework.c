@@ -426,7 +426,89 @@ static seqnn_status run_host(cf_run *r, enum side side, seqnn_kernel_id id, cons
     return s;
 }
 
-/* Runs the kernel on the oracle (unless sampled), the float32 reference and the plugin. */
+int cf_require(cf_run *r, seqnn_kernel_id id)
+{
+    if ((int)id >= 0 && id < SEQNN_KERNEL_COUNT && r->present[id])
+        return 1;
+    if (!r->absent[0])
+        snprintf(r->absent, sizeof r->absent, "%s", seqnn_kernel_name(id) ? seqnn_kernel_name(id) : "?");
+    r->check_failed = 1;                 /* stops the check; not counted as a failure */
+    return 0;
+}
+
+/* 1 when the current check holds a plugin-private scratch tensor. */
+static int has_scratch(const cf_run *r)
+{
+    for (const cf_tensor *t = r->tensors; t; t = t->next)
+        if (t->role == ROLE_SCRATCH)
+            return 1;
+    return 0;
+}
+
+/* The float32 reference's storage of every tensor a kernel may write, copied
+ * (NULL where it is an input), to see afterwards which elements it wrote. */
+static void **ref32_snapshot(cf_run *r)
+{
+    int n = 0;
+    for (cf_tensor *t = r->tensors; t; t = t->next)
+        n++;
+    void **copies = calloc((size_t)n + 1, sizeof *copies);
+    if (!copies)
+        return NULL;
+    int i = 0;
+    for (cf_tensor *t = r->tensors; t; t = t->next, i++) {
+        if (t->role == ROLE_IN)
+            continue;
+        size_t bytes = (size_t)t->total * 4;
+        copies[i] = malloc(bytes);
+        if (copies[i])
+            memcpy(copies[i], t->is_int ? (void *)t->ir32 : (void *)t->r32, bytes);
+    }
+    return copies;
+}
+
+static void ref32_snapshot_free(const cf_run *r, void **copies)
+{
+    int i = 0;
+    for (const cf_tensor *t = r->tensors; t; t = t->next, i++)
+        free(copies[i]);
+    free(copies);
+}
+
+/* Writes into the plugin's tensors every element the float32 reference's
+ * call changed since the snapshot (which it frees). */
+static void feed_plugin(cf_run *r, void **copies, const char *name)
+{
+    int i = 0;
+    for (cf_tensor *t = r->tensors; t; t = t->next, i++) {
+        const unsigned char *was = copies[i];
+        const unsigned char *now = t->is_int ? (const unsigned char *)t->ir32 : (const unsigned char *)t->r32;
+        int changed = 0;
+        for (int64_t e = 0; was && !changed && e < t->total; e++)
+            changed = memcmp(was + 4 * e, now + 4 * e, 4) != 0;
+        if (!changed)
+            continue;
+        unsigned char *dev = malloc((size_t)t->total * 4);
+        if (!dev || seqnn_buffer_read(r->ctx, t->dev, 0, dev, t->total) != SEQNN_OK) {
+            cf_fail(r, "feeding the reference's %s into the plugin: cannot read %s: %s", name, t->name,
+                    seqnn_last_error());
+            free(dev);
+            break;
+        }
+        for (int64_t e = 0; e < t->total; e++)
+            if (memcmp(was + 4 * e, now + 4 * e, 4) != 0)
+                memcpy(dev + 4 * e, now + 4 * e, 4);
+        if (seqnn_buffer_write(r->ctx, t->dev, 0, dev, t->total) != SEQNN_OK)
+            cf_fail(r, "feeding the reference's %s into the plugin: cannot write %s: %s", name, t->name,
+                    seqnn_last_error());
+        free(dev);
+    }
+    ref32_snapshot_free(r, copies);
+}
+
+/* Runs the kernel on the oracle (unless sampled), the float32 reference and
+ * the plugin; a preparing call (conformance.h) gives the plugin the float32
+ * reference's results instead. */
 static void call_sides(cf_run *r, seqnn_kernel_id id, const void *args, int sampled)
 {
     if (r->check_failed)
@@ -447,11 +529,28 @@ static void call_sides(cf_run *r, seqnn_kernel_id id, const void *args, int samp
         cf_fail(r, "oracle %s failed: %s: %s", name, seqnn_status_name(s), msg);
         return;
     }
+    int prepare = r->kernel >= 0 && (int)id != r->kernel && !(r->present[id] && has_scratch(r));
+    void **copies = NULL;
+    if (prepare && !(copies = ref32_snapshot(r))) {
+        cf_fail(r, "out of host memory");
+        return;
+    }
     s = run_host(r, SIDE_REF32, id, args, msg, sizeof msg);
     if (s != SEQNN_OK) {
         cf_fail(r, "float32 reference %s failed: %s: %s", name, seqnn_status_name(s), msg);
+        prepare = 0;
+    }
+    if (copies) {
+        if (prepare)
+            feed_plugin(r, copies, name);
+        else
+            ref32_snapshot_free(r, copies);
         return;
     }
+    if (s != SEQNN_OK)
+        return;
+    if (!cf_require(r, id))
+        return;
     s = seqnn_kernel_run(r->ctx, id, args);
     if (s == SEQNN_ERR_UNSUPPORTED)
         r->unsupported = 1;

@@ -9,6 +9,9 @@ struct cf_run {
     seqnn_context *ctx;                  /* plugin under test */
     uint64_t rng;                        /* random state, from the seed and the kernel */
     int verbose;
+    int kernel;                          /* the kernel under test, or -1 (a golden check) */
+    unsigned char present[SEQNN_KERNEL_COUNT];  /* 1 where the plugin has the kernel */
+    char absent[64];                     /* the first absent kernel the test needed, or "" */
     /* current check */
     char check_name[256];
     int in_check, check_failed;

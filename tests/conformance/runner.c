@@ -2,7 +2,12 @@
  * [--kernel REGEX] [--seed N] [--report FILE] [--verbose] [--structure]`. Runs every kernel
  * test (and every golden check) on each requested plugin, prints one line per
  * kernel and plugin, a reproducer for each failure, and the closing line
- * `N passed, N failed[, N skipped]`. Exit status 0 when nothing failed, 1 when
+ * `N passed, N failed[, N absent][, N skipped]`. A partial plugin's absent
+ * kernels, and the golden checks that need one, are listed and counted as
+ * absent, separately, never hidden; each plugin's headline says
+ * "complete: 37 of 37 kernels" or "partial: N of 37 kernels", and whether all
+ * passed. Reports record each plugin's name, version, file and the file's
+ * SHA-256, tying a certification to a build. Exit status 0 when nothing failed, 1 when
  * something failed, 77 when every requested plugin was skipped (it cannot run
  * on this machine). --structure prints each device's boundaries (the
  * structure query, from which the suite derives its shapes) instead. */
@@ -15,6 +20,7 @@
 #include "framework.h"
 #include "seqnn/plugin.h"
 #include "runner.h"
+#include "sha256.h"
 
 typedef void (*cf_test_fn)(cf_run *r);
 
@@ -30,7 +36,7 @@ static const struct {
 /* One result line, kept for the report. */
 typedef struct result {
     char plugin[64], device[256], test[96];
-    int passed, unsupported, checks, failed_checks;
+    int passed, absent, unsupported, checks, failed_checks;
     double worst_ratio, seconds;
     char failure[1536];
 } result;
@@ -39,6 +45,25 @@ typedef struct results {
     result *items;
     size_t n, cap;
 } results;
+
+/* One certified plugin, for its headline and the report. */
+typedef struct certified {
+    char name[64], version[64], description[160], path[1024], sha256[65];
+    int kernels, passed, failed, absent;
+} certified;
+
+/* The run: options, totals, results. */
+typedef struct session {
+    const char *device;
+    regex_t *re;
+    uint64_t seed;
+    int verbose;
+    int passed, failed, absent, skipped;
+    char skipped_text[2048];
+    results rs;
+    certified plugins[32];
+    int n_certified;
+} session;
 
 static int push(results *rs, const result *r)
 {
@@ -82,60 +107,86 @@ static void shell_quote(char *out, size_t size, const char *s)
     out[n] = '\0';
 }
 
-/* Runs one test (kernel or golden) on ctx and records the line. */
-static void run_one(seqnn_context *ctx, const char *plugin_arg, const char *device_arg, const char *plugin_name,
-                    const char *device_name, const char *test, uint64_t seed, int verbose, int golden_index,
-                    cf_test_fn fn, results *rs, int *passed, int *failed)
+/* The line of a test that was not run, or stopped, for an absent kernel. */
+static void print_absent(result *res, const char *needs)
+{
+    if (!strcmp(needs, res->test))
+        snprintf(res->failure, sizeof res->failure, "the plugin does not implement it");
+    else
+        snprintf(res->failure, sizeof res->failure, "needs %s, which the plugin does not implement", needs);
+    printf("ABSENT %-7s %-22s %s\n", res->plugin, res->test, res->failure);
+}
+
+static void print_failure(const result *res, const session *ss, const char *plugin_arg)
+{
+    char qp[512], qk[160], qd[512] = "";
+    shell_quote(qp, sizeof qp, plugin_arg);
+    char pattern[128];
+    snprintf(pattern, sizeof pattern, "^%s$", res->test);
+    shell_quote(qk, sizeof qk, pattern);
+    if (ss->device) {
+        char q[400];
+        shell_quote(q, sizeof q, ss->device);
+        snprintf(qd, sizeof qd, " --device %s", q);
+    }
+    printf("FAIL  %-8s %-22s %s%d of %d checks failed: %s\n", res->plugin, res->test,
+           res->unsupported ? "UNSUPPORTED: " : "", res->failed_checks, res->checks, res->failure);
+    printf("      reproduce: seqnn conformance --plugin %s%s --kernel %s --seed %llu\n", qp, qd, qk,
+           (unsigned long long)ss->seed);
+}
+
+/* Runs one test (kernel >= 0: that kernel's; else golden check golden_index)
+ * on ctx and records the line; an absent kernel is not run. */
+static void run_one(session *ss, seqnn_context *ctx, const char *plugin_arg, const seqnn_device_record *d,
+                    certified *cp, const unsigned char *present, const char *test, int kernel, int golden_index)
 {
     cf_run run;
     memset(&run, 0, sizeof run);
     run.ctx = ctx;
-    run.rng = seed ^ hash_name(test);
-    run.verbose = verbose;
+    run.rng = ss->seed ^ hash_name(test);
+    run.verbose = ss->verbose;
+    run.kernel = kernel;
+    memcpy(run.present, present, sizeof run.present);
     double t0 = now_seconds();
-    if (fn)
-        fn(&run);
+    if (kernel >= 0 && !present[kernel])
+        snprintf(run.absent, sizeof run.absent, "%s", test);
+    else if (kernel >= 0)
+        kernel_tests[kernel].fn(&run);
     else
         cf_golden_test(&run, golden_index);
     if (run.in_check)
         cf_end(&run);
     result res;
     memset(&res, 0, sizeof res);
-    snprintf(res.plugin, sizeof res.plugin, "%s", plugin_name);
-    snprintf(res.device, sizeof res.device, "%s", device_name);
+    snprintf(res.plugin, sizeof res.plugin, "%s", d->plugin_name);
+    snprintf(res.device, sizeof res.device, "%s", d->name);
     snprintf(res.test, sizeof res.test, "%s", test);
     res.checks = run.checks;
     res.failed_checks = run.failed_checks;
     res.unsupported = run.unsupported;
     res.worst_ratio = run.worst_ratio;
     res.seconds = now_seconds() - t0;
-    if (run.checks == 0 && !run.first_failure[0])
+    res.absent = run.absent[0] && run.failed_checks == 0;
+    if (!res.absent && run.checks == 0 && !run.first_failure[0])
         snprintf(run.first_failure, sizeof run.first_failure, "the test ran no check");
-    res.passed = run.failed_checks == 0 && !run.first_failure[0];
+    res.passed = !res.absent && run.failed_checks == 0 && !run.first_failure[0];
     snprintf(res.failure, sizeof res.failure, "%s", run.first_failure);
-    if (res.passed) {
-        (*passed)++;
-        printf("PASS  %-8s %-22s %4d checks, worst %.2f of budget, %.2f s\n", plugin_name, test, res.checks,
+    if (res.absent) {
+        ss->absent++;
+        cp->absent++;
+        print_absent(&res, run.absent);
+    } else if (res.passed) {
+        ss->passed++;
+        cp->passed++;
+        printf("PASS  %-8s %-22s %4d checks, worst %.2f of budget, %.2f s\n", res.plugin, test, res.checks,
                res.worst_ratio, res.seconds);
     } else {
-        (*failed)++;
-        char qp[512], qk[160], qd[512] = "";
-        shell_quote(qp, sizeof qp, plugin_arg);
-        char pattern[128];
-        snprintf(pattern, sizeof pattern, "^%s$", test);
-        shell_quote(qk, sizeof qk, pattern);
-        if (device_arg) {
-            char q[400];
-            shell_quote(q, sizeof q, device_arg);
-            snprintf(qd, sizeof qd, " --device %s", q);
-        }
-        printf("FAIL  %-8s %-22s %s%d of %d checks failed: %s\n", plugin_name, test,
-               res.unsupported ? "UNSUPPORTED: " : "", res.failed_checks, res.checks, res.failure);
-        printf("      reproduce: seqnn conformance --plugin %s%s --kernel %s --seed %llu\n", qp, qd, qk,
-               (unsigned long long)seed);
+        ss->failed++;
+        cp->failed++;
+        print_failure(&res, ss, plugin_arg);
     }
     fflush(stdout);
-    push(rs, &res);
+    push(&ss->rs, &res);
 }
 
 /* Prints the boundaries the suite derives its shapes from; 0, or -1 when the
@@ -175,8 +226,107 @@ static void json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static int write_report(const char *path, const results *rs, uint64_t seed, int passed, int failed, int skipped,
-                        const char *skipped_text)
+/* "partial: 3 of 37 kernels, all passed", or "complete: 37 of 37 kernels, 2 failed". */
+static void headline(const certified *c, char *out, size_t size)
+{
+    char verdict[64];
+    if (c->failed)
+        snprintf(verdict, sizeof verdict, "%d failed", c->failed);
+    else
+        snprintf(verdict, sizeof verdict, "%s", c->passed ? "all passed" : "none run");
+    snprintf(out, size, "%s: %d of %d kernels, %s", c->kernels < SEQNN_KERNEL_COUNT ? "partial" : "complete",
+             c->kernels, SEQNN_KERNEL_COUNT, verdict);
+}
+
+static const char *result_word(const result *r)
+{
+    return r->absent ? "absent" : r->passed ? "passed" : r->unsupported ? "unsupported" : "failed";
+}
+
+static void write_markdown(FILE *f, const session *ss)
+{
+    fprintf(f, "# seqnn conformance report\n\nseqnn %s, plugin ABI %d.%d, seed %llu\n\n", SEQNN_VERSION,
+            SEQNN_ABI_MAJOR, SEQNN_ABI_MINOR, (unsigned long long)ss->seed);
+    for (int i = 0; i < ss->n_certified; i++) {
+        const certified *c = &ss->plugins[i];
+        char head[128];
+        headline(c, head, sizeof head);
+        fprintf(f, "**%s %s: %s**\n\n", c->name, c->version, head);
+    }
+    fprintf(f, "%d passed, %d failed, %d absent, %d skipped; catalogue: %d kernels\n\n", ss->passed, ss->failed,
+            ss->absent, ss->skipped, SEQNN_KERNEL_COUNT);
+    if (ss->skipped_text[0])
+        fprintf(f, "Skipped: %s\n\n", ss->skipped_text);
+    fprintf(f, "| plugin | version | kernels | file | SHA-256 | description |\n|---|---|---|---|---|---|\n");
+    for (int i = 0; i < ss->n_certified; i++) {
+        const certified *c = &ss->plugins[i];
+        fprintf(f, "| %s | %s | %d of %d | %s | %s | %s |\n", c->name, c->version, c->kernels, SEQNN_KERNEL_COUNT,
+                c->path, c->sha256, c->description);
+    }
+    fprintf(f, "\n| plugin | device | test | result | checks | worst error / budget | budget / worst error | "
+               "seconds | detail |\n");
+    fprintf(f, "|---|---|---|---|---|---|---|---|---|\n");
+    for (size_t i = 0; i < ss->rs.n; i++) {
+        const result *r = &ss->rs.items[i];
+        char headroom[32];
+        if (r->worst_ratio > 0)
+            snprintf(headroom, sizeof headroom, "%.0f", 1 / r->worst_ratio);
+        else
+            snprintf(headroom, sizeof headroom, "exact");
+        fprintf(f, "| %s | %s | %s | %s | %d | %.3f | %s | %.2f | ", r->plugin, r->device, r->test, result_word(r),
+                r->checks, r->worst_ratio, headroom, r->seconds);
+        for (const char *c = r->failure; *c; c++)
+            fputc(*c == '|' ? '/' : *c == '\n' ? ' ' : *c, f);
+        fprintf(f, " |\n");
+    }
+}
+
+static void json_field(FILE *f, const char *key, const char *value, const char *after)
+{
+    fprintf(f, "\"%s\": ", key);
+    json_string(f, value);
+    fputs(after, f);
+}
+
+static void write_json(FILE *f, const session *ss)
+{
+    fprintf(f, "{\n  \"seqnn_version\": \"%s\",\n  \"abi\": \"%d.%d\",\n  \"seed\": %llu,\n", SEQNN_VERSION,
+            SEQNN_ABI_MAJOR, SEQNN_ABI_MINOR, (unsigned long long)ss->seed);
+    fprintf(f, "  \"catalogue_kernels\": %d,\n  \"passed\": %d,\n  \"failed\": %d,\n  \"absent\": %d,\n"
+               "  \"skipped\": %d,\n  ",
+            SEQNN_KERNEL_COUNT, ss->passed, ss->failed, ss->absent, ss->skipped);
+    json_field(f, "skipped_reason", ss->skipped_text, ",\n  \"plugins\": [\n");
+    for (int i = 0; i < ss->n_certified; i++) {
+        const certified *c = &ss->plugins[i];
+        char head[128];
+        headline(c, head, sizeof head);
+        fprintf(f, "    {");
+        json_field(f, "name", c->name, ", ");
+        json_field(f, "version", c->version, ", ");
+        json_field(f, "description", c->description, ", ");
+        json_field(f, "path", c->path, ", ");
+        json_field(f, "sha256", c->sha256, ", ");
+        json_field(f, "headline", head, ", ");
+        fprintf(f, "\"kernels\": %d, \"passed\": %d, \"failed\": %d, \"absent\": %d}%s\n", c->kernels, c->passed,
+                c->failed, c->absent, i + 1 < ss->n_certified ? "," : "");
+    }
+    fprintf(f, "  ],\n  \"results\": [\n");
+    for (size_t i = 0; i < ss->rs.n; i++) {
+        const result *r = &ss->rs.items[i];
+        fprintf(f, "    {");
+        json_field(f, "plugin", r->plugin, ", ");
+        json_field(f, "device", r->device, ", ");
+        json_field(f, "test", r->test, ", ");
+        fprintf(f, "\"result\": \"%s\", \"checks\": %d, \"failed_checks\": %d, \"worst_ratio\": %.6g, "
+                   "\"seconds\": %.3f, ",
+                result_word(r), r->checks, r->failed_checks, r->worst_ratio, r->seconds);
+        json_field(f, "detail", r->failure, "}");
+        fprintf(f, "%s\n", i + 1 < ss->rs.n ? "," : "");
+    }
+    fprintf(f, "  ]\n}\n");
+}
+
+static int write_report(const char *path, const session *ss)
 {
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -184,56 +334,10 @@ static int write_report(const char *path, const results *rs, uint64_t seed, int 
     if (!f)
         return -1;
     size_t n = strlen(path);
-    int markdown = n > 3 && !strcmp(path + n - 3, ".md");
-    int kernels = SEQNN_KERNEL_COUNT;
-    if (markdown) {
-        fprintf(f, "# seqnn conformance report\n\nseqnn %s, plugin ABI %d.%d, seed %llu\n\n", SEQNN_VERSION,
-                SEQNN_ABI_MAJOR, SEQNN_ABI_MINOR, (unsigned long long)seed);
-        fprintf(f, "%d passed, %d failed, %d skipped; catalogue: %d kernels\n\n", passed, failed, skipped, kernels);
-        if (skipped_text[0])
-            fprintf(f, "Skipped: %s\n\n", skipped_text);
-        fprintf(f, "| plugin | device | test | result | checks | worst error / budget | budget / worst error | "
-                   "seconds | detail |\n");
-        fprintf(f, "|---|---|---|---|---|---|---|---|---|\n");
-        for (size_t i = 0; i < rs->n; i++) {
-            const result *r = &rs->items[i];
-            char headroom[32];
-            if (r->worst_ratio > 0)
-                snprintf(headroom, sizeof headroom, "%.0f", 1 / r->worst_ratio);
-            else
-                snprintf(headroom, sizeof headroom, "exact");
-            fprintf(f, "| %s | %s | %s | %s | %d | %.3f | %s | %.2f | ", r->plugin, r->device, r->test,
-                    r->passed ? "passed" : r->unsupported ? "unsupported" : "failed", r->checks, r->worst_ratio,
-                    headroom, r->seconds);
-            for (const char *s = r->failure; *s; s++)
-                fputc(*s == '|' ? '/' : *s == '\n' ? ' ' : *s, f);
-            fprintf(f, " |\n");
-        }
-    } else {
-        fprintf(f, "{\n  \"seqnn_version\": \"%s\",\n  \"abi\": \"%d.%d\",\n  \"seed\": %llu,\n", SEQNN_VERSION,
-                SEQNN_ABI_MAJOR, SEQNN_ABI_MINOR, (unsigned long long)seed);
-        fprintf(f, "  \"catalogue_kernels\": %d,\n  \"passed\": %d,\n  \"failed\": %d,\n  \"skipped\": %d,\n", kernels,
-                passed, failed, skipped);
-        fprintf(f, "  \"skipped_reason\": ");
-        json_string(f, skipped_text);
-        fprintf(f, ",\n  \"results\": [\n");
-        for (size_t i = 0; i < rs->n; i++) {
-            const result *r = &rs->items[i];
-            fprintf(f, "    {\"plugin\": ");
-            json_string(f, r->plugin);
-            fprintf(f, ", \"device\": ");
-            json_string(f, r->device);
-            fprintf(f, ", \"test\": ");
-            json_string(f, r->test);
-            fprintf(f, ", \"result\": \"%s\", \"checks\": %d, \"failed_checks\": %d, \"worst_ratio\": %.6g, "
-                       "\"seconds\": %.3f, \"detail\": ",
-                    r->passed ? "passed" : r->unsupported ? "unsupported" : "failed", r->checks, r->failed_checks,
-                    r->worst_ratio, r->seconds);
-            json_string(f, r->failure);
-            fprintf(f, "}%s\n", i + 1 < rs->n ? "," : "");
-        }
-        fprintf(f, "  ]\n}\n");
-    }
+    if (n > 3 && !strcmp(path + n - 3, ".md"))
+        write_markdown(f, ss);
+    else
+        write_json(f, ss);
     int bad = ferror(f);
     bad |= fclose(f);
     if (bad || rename(tmp, path) != 0) {
@@ -243,13 +347,119 @@ static int write_report(const char *path, const results *rs, uint64_t seed, int 
     return 0;
 }
 
+/* Records what ties a certification to a build: the plugin's name, version,
+ * file and the file's SHA-256, and which kernels it has. */
+static certified *certified_add(session *ss, seqnn_registry *reg, const seqnn_context *ctx,
+                                const seqnn_device_record *d, unsigned char *present)
+{
+    if (ss->n_certified == (int)(sizeof ss->plugins / sizeof ss->plugins[0]))
+        return NULL;
+    certified *c = &ss->plugins[ss->n_certified++];
+    memset(c, 0, sizeof *c);
+    seqnn_plugin_record rec;
+    seqnn_registry_plugin(reg, d->plugin, &rec);
+    snprintf(c->name, sizeof c->name, "%s", d->plugin_name);
+    snprintf(c->version, sizeof c->version, "%s", rec.version);
+    snprintf(c->description, sizeof c->description, "%s", rec.description);
+    snprintf(c->path, sizeof c->path, "%s", rec.path);
+    if (cf_sha256_file(rec.path, c->sha256, sizeof c->sha256) != 0)
+        snprintf(c->sha256, sizeof c->sha256, "unreadable");
+    for (int k = 0; k < SEQNN_KERNEL_COUNT; k++) {
+        present[k] = (unsigned char)seqnn_kernel_available(ctx, (seqnn_kernel_id)k);
+        c->kernels += present[k];
+    }
+    return c;
+}
+
+/* Certifies the plugin plugin_arg found in reg (certify_plugin). */
+static void certify_in(session *ss, seqnn_registry *reg, const char *plugin_arg, int structure)
+{
+    char spec[1024];
+    snprintf(spec, sizeof spec, "%s%s%s", plugin_arg, ss->device ? ":" : "", ss->device ? ss->device : "");
+    int64_t dev;
+    char why[512];
+    seqnn_status s = seqnn_registry_select(reg, spec, &dev, why, sizeof why);
+    seqnn_context *ctx = NULL;
+    if (s == SEQNN_OK)
+        s = seqnn_context_open(reg, dev, &ctx);
+    if (s == SEQNN_ERR_UNSUPPORTED) {
+        ss->skipped++;
+        size_t used = strlen(ss->skipped_text);
+        snprintf(ss->skipped_text + used, sizeof ss->skipped_text - used, "%s%s: %s", used ? "; " : "", plugin_arg,
+                 seqnn_last_error());
+        printf("SKIP  %-8s %s\n", plugin_arg, seqnn_last_error());
+        return;
+    }
+    if (s != SEQNN_OK) {
+        printf("FAIL  %-8s cannot run: %s\n", plugin_arg, seqnn_last_error());
+        ss->failed++;
+        return;
+    }
+    seqnn_device_record d;
+    seqnn_context_device(ctx, &d);
+    unsigned char present[SEQNN_KERNEL_COUNT];
+    certified *c = certified_add(ss, reg, ctx, &d, present);
+    if (!c) {
+        printf("FAIL  %-8s too many plugins in one run\n", plugin_arg);
+        ss->failed++;
+        seqnn_context_destroy(ctx);
+        return;
+    }
+    printf("plugin %s, device \"%s\" (score %d)\n", d.plugin_name, d.name, d.score);
+    printf("  version %s, %d of %d kernels, file %s, sha256 %s\n", c->version, c->kernels, SEQNN_KERNEL_COUNT,
+           c->path, c->sha256);
+    fflush(stdout);
+    if (structure) {
+        if (print_structure(ctx) == 0)
+            ss->passed++;
+        else
+            ss->failed++;
+        seqnn_context_destroy(ctx);
+        return;
+    }
+    for (int k = 0; k < SEQNN_KERNEL_COUNT; k++)
+        if (!ss->re || regexec(ss->re, kernel_tests[k].name, 0, NULL, 0) == 0)
+            run_one(ss, ctx, plugin_arg, &d, c, present, kernel_tests[k].name, k, -1);
+    for (int g = 0; g < cf_golden_count(); g++)
+        if (!ss->re || regexec(ss->re, cf_golden_name(g), 0, NULL, 0) == 0)
+            run_one(ss, ctx, plugin_arg, &d, c, present, cf_golden_name(g), -1, g);
+    char head[128];
+    headline(c, head, sizeof head);
+    printf("RESULT %-7s %s (%d passed, %d failed, %d absent)\n", d.plugin_name, head, c->passed, c->failed,
+           c->absent);
+    seqnn_context_destroy(ctx);
+}
+
+/* Opens the plugin's device and runs the selected tests on it, or prints its
+ * structure; a plugin that cannot run here is skipped, with the reason. */
+static void certify_plugin(session *ss, seqnn_registry *found, const char *plugin_arg, int structure)
+{
+    /* A plugin named by its path is certified from that file alone, in a
+     * registry of its own: an installed copy of the same name, found first by
+     * discovery, would otherwise shadow the fresh build. */
+    size_t n = strlen(plugin_arg);
+    int by_path = strchr(plugin_arg, '/') || (n > 3 && !strcmp(plugin_arg + n - 3, ".so"));
+    seqnn_registry *own = NULL, *reg = found;
+    if (by_path) {
+        if (seqnn_registry_open_empty(&own) != SEQNN_OK) {
+            printf("FAIL  %-8s cannot run: %s\n", plugin_arg, seqnn_last_error());
+            ss->failed++;
+            return;
+        }
+        reg = own;
+    }
+    certify_in(ss, reg, plugin_arg, structure);
+    seqnn_registry_close(own);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: seqnn conformance [--plugin NAME|PATH]... [--device SUBSTRING] [--kernel REGEX]\n"
             "                         [--seed N] [--report FILE(.json|.md)] [--verbose] [--list] [--structure]\n"
-            "Runs every kernel of the catalogue on each plugin (default: SEQNN_BACKEND, else every\n"
-            "plugin found) against the float64 oracle, plus the golden PyTorch checks.\n"
+            "Runs every kernel of the catalogue on each plugin (default: each plugin SEQNN_BACKEND\n"
+            "names, else every plugin found) against the float64 oracle, plus the golden PyTorch\n"
+            "checks. A kernel a partial plugin lacks is listed as absent and counted apart.\n"
             "--structure prints each device's blocking, threading and vector-width boundaries\n"
             "(from which the suite derives its shapes) and runs nothing.\n");
 }
@@ -298,19 +508,23 @@ int seqnn_conformance_main(int argc, char **argv)
         if (kernel_re) regfree(&re);
         return 2;
     }
-    /* which plugins: --plugin, else SEQNN_BACKEND, else every loaded plugin */
+    /* which plugins: --plugin, else each entry of SEQNN_BACKEND (NAME-or-PATH[:DEVICE]; a chain
+     * A,B is certified plugin by plugin), else every loaded plugin */
     const char *env = getenv("SEQNN_BACKEND");
-    char env_plugin[512];
+    const char *env_devices[32] = {NULL};
+    char env_buf[4096];
     if (n_plugins == 0 && env && *env) {
-        snprintf(env_plugin, sizeof env_plugin, "%s", env);
-        char *slash = strrchr(env_plugin, '/');
-        char *colon = strchr(slash ? slash : env_plugin, ':');
-        if (colon) {
-            *colon = '\0';
-            if (!device && colon[1])
-                device = env + (colon + 1 - env_plugin);
+        snprintf(env_buf, sizeof env_buf, "%s", env);
+        char *save = NULL;
+        for (char *e = strtok_r(env_buf, ",", &save); e && n_plugins < 32; e = strtok_r(NULL, ",", &save)) {
+            char *slash = strrchr(e, '/');
+            char *colon = strchr(slash ? slash : e, ':');
+            if (colon) {
+                *colon = '\0';
+                env_devices[n_plugins] = colon[1] ? colon + 1 : NULL;
+            }
+            plugins[n_plugins++] = e;
         }
-        plugins[n_plugins++] = env_plugin;
     }
     int all = n_plugins == 0;
     if (all) {
@@ -323,73 +537,32 @@ int seqnn_conformance_main(int argc, char **argv)
     }
     printf("seqnn conformance: seqnn %s, ABI %d.%d, seed %llu, %d kernels + %d golden checks\n", SEQNN_VERSION,
            SEQNN_ABI_MAJOR, SEQNN_ABI_MINOR, (unsigned long long)seed, SEQNN_KERNEL_COUNT, cf_golden_count());
-    int passed = 0, failed = 0, skipped = 0;
-    char skipped_text[2048] = "";
-    results rs = {NULL, 0, 0};
+    session ss;
+    memset(&ss, 0, sizeof ss);
+    ss.re = kernel_re ? &re : NULL;
+    ss.seed = seed;
+    ss.verbose = verbose;
     for (int p = 0; p < n_plugins; p++) {
-        char spec[1024];
-        snprintf(spec, sizeof spec, "%s%s%s", plugins[p], device ? ":" : "", device ? device : "");
-        int64_t dev;
-        char why[512];
-        seqnn_status s = seqnn_registry_select(reg, spec, &dev, why, sizeof why);
-        seqnn_context *ctx = NULL;
-        if (s == SEQNN_OK)
-            s = seqnn_context_open(reg, dev, &ctx);
-        if (s != SEQNN_OK) {
-            /* a plugin that cannot run on this machine (score 0) is skipped, with the reason */
-            if (s == SEQNN_ERR_UNSUPPORTED) {
-                skipped++;
-                size_t used = strlen(skipped_text);
-                snprintf(skipped_text + used, sizeof skipped_text - used, "%s%s: %s", used ? "; " : "", plugins[p],
-                         seqnn_last_error());
-                printf("SKIP  %-8s %s\n", plugins[p], seqnn_last_error());
-                continue;
-            }
-            printf("FAIL  %-8s cannot run: %s\n", plugins[p], seqnn_last_error());
-            failed++;
-            continue;
-        }
-        seqnn_device_record d;
-        seqnn_context_device(ctx, &d);
-        printf("plugin %s, device \"%s\" (score %d)\n", d.plugin_name, d.name, d.score);
-        fflush(stdout);
-        if (structure) {
-            if (print_structure(ctx) == 0)
-                passed++;
-            else
-                failed++;
-            seqnn_context_destroy(ctx);
-            continue;
-        }
-        for (int k = 0; k < SEQNN_KERNEL_COUNT; k++) {
-            if (kernel_re && regexec(&re, kernel_tests[k].name, 0, NULL, 0) != 0)
-                continue;
-            run_one(ctx, plugins[p], device, d.plugin_name, d.name, kernel_tests[k].name, seed, verbose, -1,
-                    kernel_tests[k].fn, &rs, &passed, &failed);
-        }
-        for (int g = 0; g < cf_golden_count(); g++) {
-            if (kernel_re && regexec(&re, cf_golden_name(g), 0, NULL, 0) != 0)
-                continue;
-            run_one(ctx, plugins[p], device, d.plugin_name, d.name, cf_golden_name(g), seed, verbose, g, NULL, &rs,
-                    &passed, &failed);
-        }
-        seqnn_context_destroy(ctx);
+        ss.device = device ? device : env_devices[p];   /* --device wins over SEQNN_BACKEND's */
+        certify_plugin(&ss, reg, plugins[p], structure);
     }
     if (n_plugins == 0) {
         printf("FAIL  no plugin found (see `seqnn info`)\n");
-        failed++;
+        ss.failed++;
     }
-    if (skipped)
-        printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
-    else
-        printf("%d passed, %d failed\n", passed, failed);
+    printf("%d passed, %d failed", ss.passed, ss.failed);
+    if (ss.absent)
+        printf(", %d absent", ss.absent);
+    if (ss.skipped)
+        printf(", %d skipped", ss.skipped);
+    printf("\n");
     /* 77 (the usual "skipped" status, CTest's SKIP_RETURN_CODE) when nothing could run */
-    int rc = failed ? 1 : passed == 0 && skipped > 0 ? 77 : 0;
-    if (report && write_report(report, &rs, seed, passed, failed, skipped, skipped_text) != 0) {
+    int rc = ss.failed ? 1 : ss.passed == 0 && ss.absent == 0 && ss.skipped > 0 ? 77 : 0;
+    if (report && write_report(report, &ss) != 0) {
         fprintf(stderr, "seqnn conformance: cannot write report %s\n", report);
         rc = 2;
     }
-    free(rs.items);
+    free(ss.rs.items);
     seqnn_registry_close(reg);
     if (kernel_re)
         regfree(&re);

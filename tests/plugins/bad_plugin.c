@@ -8,7 +8,11 @@
  *   5 ABI    declares ABI major version SEQNN_ABI_MAJOR + 1
  *   6 SCORE0 its device scores 0 ("cannot run here")
  *   7 INIT   init fails
- * The suite (tests/test_bad_plugins.sh) must reject each. */
+ *   8 NOKERNEL every kernel slot is NULL (it can run nothing)
+ *   9 NOCOPY the required member buffer_copy is NULL
+ *  10 BWDONLY not a defect: every backward kernel without its forward (each
+ *           *_forward and bias_add NULL), to certify backwards on their own
+ * The suite (tests/test_bad_plugins.sh) must reject each (but BWDONLY). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +26,9 @@
 #define ABI 5
 #define SCORE0 6
 #define INIT 7
+#define NOKERNEL 8
+#define NOCOPY 9
+#define BWDONLY 10
 
 static int bad_token;
 
@@ -120,5 +127,17 @@ const seqnn_plugin_api *seqnn_plugin_entry(void)
     if (BAD_MODE == NAN_OUT) api->act_forward = bad_act_forward;
     if (BAD_MODE == OOB) api->scale = bad_scale;
     if (BAD_MODE == NOOP) api->softmax_forward = bad_softmax_forward;
+    if (BAD_MODE == NOCOPY) api->buffer_copy = NULL;
+    if (BAD_MODE == BWDONLY) {
+#define SEQNN_KERNEL(name, args, doc) \
+        if (strstr(#name, "_forward") || !strcmp(#name, "bias_add")) api->name = NULL;
+#include "seqnn/kernels.def"
+#undef SEQNN_KERNEL
+    }
+    if (BAD_MODE == NOKERNEL) {
+#define SEQNN_KERNEL(name, args, doc) api->name = NULL;
+#include "seqnn/kernels.def"
+#undef SEQNN_KERNEL
+    }
     return api;
 }

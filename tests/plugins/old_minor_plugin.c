@@ -1,10 +1,11 @@
-/* A plugin as built against an OLDER minor version of the plugin ABI: its
- * vtable ends before sgd_step (struct_size = offsetof(seqnn_plugin_api,
- * sgd_step)), as if the optimizer kernels had been appended to the catalogue
- * after it was compiled. It must still load, `seqnn info` must report the
- * kernels it has, and every kernel beyond its struct_size must answer
- * SEQNN_ERR_UNSUPPORTED without being called, and the structure query of ABI
- * 1.1 must give the core's default set (tests/test_old_minor.c).
+/* A plugin as built against ABI 1.0, an OLDER minor version of the plugin
+ * ABI: its vtable ends where ABI 1.1 appended the structure query and the
+ * kernel maxpool_lengths_forward (struct_size = offsetof(seqnn_plugin_api,
+ * structure)). It must still load, `seqnn info` must report the 36 kernels
+ * it has, every slot beyond its struct_size must answer
+ * SEQNN_ERR_UNSUPPORTED without being called, the structure query must give
+ * the core's default set (tests/test_old_minor.c), and the conformance suite
+ * certifies it as partial with maxpool_lengths_forward absent.
  *
  * The slots past struct_size are NOT left zero: they hold functions that
  * fail loudly ("called beyond struct_size"), standing for whatever bytes
@@ -16,11 +17,10 @@
 #include "host_device.h"
 #include "ref_kernels.h"
 
-/* The ABI minor version this plugin claims: one below the current one, or 0
- * (the oldest there is) while the current minor version is 0. */
-#define OLD_MINOR (SEQNN_ABI_MINOR > 0 ? SEQNN_ABI_MINOR - 1 : 0)
-/* The first slot its vtable lacks. */
-#define OLD_VTABLE_END offsetof(seqnn_plugin_api, sgd_step)
+/* The ABI minor version this plugin claims: 1.0. */
+#define OLD_MINOR 0
+/* The first slot its vtable lacks: the first one ABI 1.1 appended. */
+#define OLD_VTABLE_END offsetof(seqnn_plugin_api, structure)
 
 static int old_token;
 

@@ -1,9 +1,11 @@
 /* Template kernels, attention family: forward and backward of attention
  * with dot, scaled dot, bilinear and additive scores, several heads over
  * strided q/k/v/out, key-length masks and the bottom-right causal mask.
- * Contract: seqnn/kernels.h (seqnn_attention_args). The forward keeps one
- * query's scores in a scratch row; the backward recomputes scores from q, k
- * and the score parameters and takes the weights the forward wrote. */
+ * Contract: seqnn/kernels.h (seqnn_attention_args). Per head, the products
+ * go through the plugin's GEMM (tpl_sgemm): dot scores Q K^T, out = W V, and
+ * in the backward W^T dOut, dOut V^T, dS K and dS^T Q; bilinear and additive
+ * scores are computed per pair. The backward takes the weights the forward
+ * wrote. Keys past key_lengths[b] are never read. */
 #include <math.h>
 #include <stdlib.h>
 #include "../template.h"
@@ -95,44 +97,73 @@ static void tpl_att_score_backward(const seqnn_attention_args *a, double ds, con
 /* Pointers to row (b, h, t) of the strided q, k, v, out and their gradients. */
 #define TPL_ROW(base, x, b, h, t) ((base) + (b) * a->x##_sb + (h) * a->x##_sh + (t) * a->x##_st)
 
-/* w_ij = softmax over unmasked j of s_ij; out_i = sum_j w_ij v_j; a fully
- * masked row gives out_i = 0 and w_i = 0 */
+/* Keys of batch row b that any query may see: those before key_lengths[b].
+ * The GEMMs run over these only, so a key past its length is never read. */
+static int64_t tpl_att_keys(const seqnn_attention_args *a, int64_t b)
+{
+    if (!a->key_lengths)
+        return a->k_len;
+    return a->key_lengths[b] < a->k_len ? (a->key_lengths[b] > 0 ? a->key_lengths[b] : 0) : a->k_len;
+}
+
+/* Scores s [q_len, k_len] of head (b, h) for its first `keys` keys: DOT and
+ * SCALED_DOT as one GEMM (factor * Q K^T) into f, the others per pair. */
+static void tpl_att_scores(const seqnn_attention_args *a, int64_t b, int64_t h, int64_t keys, double *s, float *f)
+{
+    const float *q = TPL_ROW(TPL_F(a->q), q, b, h, 0), *k = TPL_ROW(TPL_F(a->k), k, b, h, 0);
+    const int64_t Lq = a->q_len, Lk = a->k_len;
+    if (a->score == SEQNN_SCORE_DOT || a->score == SEQNN_SCORE_SCALED_DOT) {
+        tpl_sgemm(0, 1, Lq, keys, a->q_dim, tpl_att_factor(a), q, a->q_st, k, a->k_st, 0, f, Lk);
+        for (int64_t i = 0; i < Lq; i++)
+            for (int64_t j = 0; j < keys; j++)
+                s[i * Lk + j] = f[i * Lk + j];
+        return;
+    }
+    for (int64_t i = 0; i < Lq; i++)
+        for (int64_t j = 0; j < keys; j++)
+            s[i * Lk + j] = tpl_att_score(a, q + i * a->q_st, k + j * a->k_st);
+}
+
+/* w_ij = softmax over unmasked j of s_ij; out_i = sum_j w_ij v_j (out = W V,
+ * one GEMM per head); a fully masked row gives out_i = 0 and w_i = 0 */
 seqnn_status tpl_attention_forward(const seqnn_call *call, const seqnn_attention_args *a)
 {
-    const float *q = TPL_F(a->q), *k = TPL_F(a->k), *v = TPL_F(a->v);   /* [B, heads, len, dim] */
-    float *out = TPL_F(a->out);                                        /* [B, heads, q_len, v_dim] */
+    const int64_t Lq = a->q_len, Lk = a->k_len;
     float *weights = TPL_FOPT(a->weights);                             /* [B, heads, q_len, k_len] */
-    double *w = malloc((size_t)(a->k_len + a->v_dim + 1) * sizeof *w);  /* scratch: weights, out row */
-    if (!w)
+    double *s = malloc((size_t)(Lq * Lk + 1) * sizeof *s);             /* scratch: scores */
+    float *p = malloc((size_t)(Lq * Lk + 1) * sizeof *p);              /* scratch: GEMM scores, then weights */
+    if (!s || !p) {
+        free(s);
+        free(p);
         return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "attention_forward: out of host memory");
-    double *o = w + a->k_len;
+    }
     for (int64_t b = 0; b < a->batch; b++)
-        for (int64_t h = 0; h < a->heads; h++)
-            for (int64_t i = 0; i < a->q_len; i++) {
-                double max = -INFINITY, sum = 0;
-                for (int64_t j = 0; j < a->k_len; j++) {
-                    w[j] = tpl_att_masked(a, b, i, j) ? -INFINITY
-                                                      : tpl_att_score(a, TPL_ROW(q, q, b, h, i), TPL_ROW(k, k, b, h, j));
-                    max = w[j] > max ? w[j] : max;
+        for (int64_t h = 0; h < a->heads; h++) {
+            const int64_t keys = tpl_att_keys(a, b);
+            tpl_att_scores(a, b, h, keys, s, p);
+            for (int64_t i = 0; i < Lq; i++) {
+                double max = -INFINITY, sum = 0, *si = s + i * Lk;
+                for (int64_t j = 0; j < Lk; j++) {
+                    if (j >= keys || tpl_att_masked(a, b, i, j))
+                        si[j] = -INFINITY;
+                    max = si[j] > max ? si[j] : max;
                 }
-                for (int64_t j = 0; j < a->k_len; j++) {
-                    w[j] = max == -INFINITY ? 0 : exp(w[j] - max);   /* exp(-inf) = 0 for masked keys */
-                    sum += w[j];
+                for (int64_t j = 0; j < Lk; j++) {
+                    si[j] = max == -INFINITY ? 0 : exp(si[j] - max);   /* exp(-inf) = 0 for masked keys */
+                    sum += si[j];
                 }
-                for (int64_t d = 0; d < a->v_dim; d++)
-                    o[d] = 0;
-                for (int64_t j = 0; j < a->k_len; j++) {
-                    if (sum > 0)
-                        w[j] /= sum;
-                    for (int64_t d = 0; d < a->v_dim; d++)
-                        o[d] += w[j] * TPL_ROW(v, v, b, h, j)[d];
+                for (int64_t j = 0; j < Lk; j++) {
+                    p[i * Lk + j] = (float)(sum > 0 ? si[j] / sum : si[j]);
                     if (weights)
-                        weights[((b * a->heads + h) * a->q_len + i) * a->k_len + j] = (float)w[j];
+                        weights[((b * a->heads + h) * Lq + i) * Lk + j] = p[i * Lk + j];
                 }
-                for (int64_t d = 0; d < a->v_dim; d++)
-                    TPL_ROW(out, o, b, h, i)[d] = (float)o[d];
             }
-    free(w);
+            /* out [q_len, v_dim] = W [q_len, keys] x V [keys, v_dim] */
+            tpl_sgemm(0, 0, Lq, a->v_dim, keys, 1, p, Lk, TPL_ROW(TPL_F(a->v), v, b, h, 0), a->v_st, 0,
+                      TPL_ROW(TPL_F(a->out), o, b, h, 0), a->o_st);
+        }
+    free(s);
+    free(p);
     return SEQNN_OK;
 }
 
@@ -146,49 +177,72 @@ static void tpl_att_zero(float *p, const seqnn_attention_args *a, int64_t len, i
                 tpl_zero(p + b * sb + h * sh + t * st, dim, 1);
 }
 
-/* dv_j += w_ij dout_i;  ds_ij = w_ij (dout_i . v_j - sum_j' w_ij' dout_i . v_j'),
- * then ds flows through the score into dq, dk and the score parameters */
+/* OVERWRITE: every gradient cleared first, then all accumulate */
+static void tpl_att_clear(const seqnn_attention_args *a)
+{
+    if (TPL_HAS(a->dq))
+        tpl_att_zero(TPL_F(a->dq), a, a->q_len, a->q_dim, a->q_sb, a->q_sh, a->q_st);
+    if (TPL_HAS(a->dk))
+        tpl_att_zero(TPL_F(a->dk), a, a->k_len, a->k_dim, a->k_sb, a->k_sh, a->k_st);
+    if (TPL_HAS(a->dv))
+        tpl_att_zero(TPL_F(a->dv), a, a->k_len, a->v_dim, a->v_sb, a->v_sh, a->v_st);
+    if (TPL_HAS(a->dw))
+        tpl_zero(TPL_F(a->dw), a->q_dim * a->k_dim, 1);
+    if (TPL_HAS(a->dw_q))
+        tpl_zero(TPL_F(a->dw_q), a->attn_dim * a->q_dim, 1);
+    if (TPL_HAS(a->dw_k))
+        tpl_zero(TPL_F(a->dw_k), a->attn_dim * a->k_dim, 1);
+    if (TPL_HAS(a->dw_v))
+        tpl_zero(TPL_F(a->dw_v), a->attn_dim, 1);
+}
+
+/* Backward of head (b, h), W its forward weights [q_len, k_len]:
+ * dV += W^T dOut and dP = dOut V^T (GEMMs); ds_ij = w_ij (dP_ij - sum_j' w_ij' dP_ij')
+ * for unmasked j (0 for masked); then dQ += f dS K and dK += f dS^T Q for DOT
+ * and SCALED_DOT (GEMMs), or ds through each pair's score otherwise. */
+static void tpl_att_backward_head(const seqnn_attention_args *a, int64_t b, int64_t h, float *ds)
+{
+    const int64_t Lq = a->q_len, Lk = a->k_len, keys = tpl_att_keys(a, b);
+    const float *w = TPL_F(a->weights) + (b * a->heads + h) * Lq * Lk;
+    const float *q = TPL_ROW(TPL_F(a->q), q, b, h, 0), *k = TPL_ROW(TPL_F(a->k), k, b, h, 0);
+    const float *dout = TPL_ROW(TPL_F(a->dout), o, b, h, 0);
+    if (TPL_HAS(a->dv))
+        tpl_sgemm(1, 0, keys, a->v_dim, Lq, 1, w, Lk, dout, a->o_st, 1, TPL_ROW(TPL_F(a->dv), v, b, h, 0), a->v_st);
+    tpl_sgemm(0, 1, Lq, keys, a->v_dim, 1, dout, a->o_st, TPL_ROW(TPL_F(a->v), v, b, h, 0), a->v_st, 0, ds, Lk);
+    for (int64_t i = 0; i < Lq; i++) {
+        double c = 0;
+        for (int64_t j = 0; j < keys; j++)
+            if (!tpl_att_masked(a, b, i, j))
+                c += (double)w[i * Lk + j] * ds[i * Lk + j];
+        for (int64_t j = 0; j < keys; j++)
+            ds[i * Lk + j] = tpl_att_masked(a, b, i, j) ? 0.0f : (float)(w[i * Lk + j] * (ds[i * Lk + j] - c));
+    }
+    if (a->score == SEQNN_SCORE_DOT || a->score == SEQNN_SCORE_SCALED_DOT) {
+        const double f = tpl_att_factor(a);
+        if (TPL_HAS(a->dq))
+            tpl_sgemm(0, 0, Lq, a->q_dim, keys, f, ds, Lk, k, a->k_st, 1, TPL_ROW(TPL_F(a->dq), q, b, h, 0), a->q_st);
+        if (TPL_HAS(a->dk))
+            tpl_sgemm(1, 0, keys, a->k_dim, Lq, f, ds, Lk, q, a->q_st, 1, TPL_ROW(TPL_F(a->dk), k, b, h, 0), a->k_st);
+        return;
+    }
+    for (int64_t i = 0; i < Lq; i++)
+        for (int64_t j = 0; j < keys; j++)
+            if (!tpl_att_masked(a, b, i, j))
+                tpl_att_score_backward(a, ds[i * Lk + j], q + i * a->q_st, k + j * a->k_st,
+                                       TPL_HAS(a->dq) ? TPL_ROW(TPL_F(a->dq), q, b, h, i) : NULL,
+                                       TPL_HAS(a->dk) ? TPL_ROW(TPL_F(a->dk), k, b, h, j) : NULL);
+}
+
 seqnn_status tpl_attention_backward(const seqnn_call *call, const seqnn_attention_args *a)
 {
-    (void)call;
-    const float *q = TPL_F(a->q), *k = TPL_F(a->k), *v = TPL_F(a->v), *dout = TPL_F(a->dout);
-    const float *weights = TPL_F(a->weights);            /* [B, heads, q_len, k_len], the forward's */
-    float *dq = TPL_FOPT(a->dq), *dk = TPL_FOPT(a->dk), *dv = TPL_FOPT(a->dv);   /* optional */
-    if (!TPL_ACC(a)) {                                   /* OVERWRITE: clear, then accumulate */
-        if (dq)
-            tpl_att_zero(dq, a, a->q_len, a->q_dim, a->q_sb, a->q_sh, a->q_st);
-        if (dk)
-            tpl_att_zero(dk, a, a->k_len, a->k_dim, a->k_sb, a->k_sh, a->k_st);
-        if (dv)
-            tpl_att_zero(dv, a, a->k_len, a->v_dim, a->v_sb, a->v_sh, a->v_st);
-        if (TPL_HAS(a->dw))
-            tpl_zero(TPL_F(a->dw), a->q_dim * a->k_dim, 1);
-        if (TPL_HAS(a->dw_q))
-            tpl_zero(TPL_F(a->dw_q), a->attn_dim * a->q_dim, 1);
-        if (TPL_HAS(a->dw_k))
-            tpl_zero(TPL_F(a->dw_k), a->attn_dim * a->k_dim, 1);
-        if (TPL_HAS(a->dw_v))
-            tpl_zero(TPL_F(a->dw_v), a->attn_dim, 1);
-    }
+    float *ds = malloc((size_t)(a->q_len * a->k_len + 1) * sizeof *ds);   /* scratch: dP, then dS */
+    if (!ds)
+        return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "attention_backward: out of host memory");
+    if (!TPL_ACC(a))
+        tpl_att_clear(a);
     for (int64_t b = 0; b < a->batch; b++)
         for (int64_t h = 0; h < a->heads; h++)
-            for (int64_t i = 0; i < a->q_len; i++) {
-                const float *wi = weights + ((b * a->heads + h) * a->q_len + i) * a->k_len;
-                const float *doi = TPL_ROW(dout, o, b, h, i);
-                double c = 0;
-                for (int64_t j = 0; j < a->k_len; j++)
-                    if (!tpl_att_masked(a, b, i, j))
-                        c += wi[j] * tpl_dot(doi, 1, TPL_ROW(v, v, b, h, j), 1, a->v_dim);
-                for (int64_t j = 0; j < a->k_len; j++) {
-                    if (tpl_att_masked(a, b, i, j))
-                        continue;
-                    if (dv)
-                        for (int64_t d = 0; d < a->v_dim; d++)
-                            TPL_ROW(dv, v, b, h, j)[d] += wi[j] * doi[d];
-                    double ds = wi[j] * (tpl_dot(doi, 1, TPL_ROW(v, v, b, h, j), 1, a->v_dim) - c);
-                    tpl_att_score_backward(a, ds, TPL_ROW(q, q, b, h, i), TPL_ROW(k, k, b, h, j),
-                                           dq ? TPL_ROW(dq, q, b, h, i) : NULL, dk ? TPL_ROW(dk, k, b, h, j) : NULL);
-                }
-            }
+            tpl_att_backward_head(a, b, h, ds);
+    free(ds);
     return SEQNN_OK;
 }

@@ -4,7 +4,10 @@
  *
  * Sums are accumulated in double and rounded once: the simplest way for a
  * plain loop to stay well inside the conformance error budget.
- * VENDOR: gemm is where a device library (cuBLAS, CLBlast, oneDNN, ...) goes. */
+ * VENDOR: tpl_sgemm is the one GEMM of the plugin: the gemm kernel and the
+ * recurrent, convolution and attention kernels all multiply matrices through
+ * it, so a device library (cuBLAS, CLBlast, oneDNN, OpenBLAS's cblas_sgemm,
+ * ...) put here speeds up every one of them. */
 #include <math.h>
 #include "../template.h"
 
@@ -27,28 +30,28 @@ double tpl_dot(const float *x, int64_t incx, const float *y, int64_t incy, int64
     return s;
 }
 
+void tpl_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, double alpha, const float *A,
+               int64_t lda, const float *B, int64_t ldb, double beta, float *C, int64_t ldc)
+{
+    /* op(A)[i, p]: A[i*lda + p], or A[p*lda + i] when transposed; same for B */
+    const int64_t a_row = trans_a ? 1 : lda, a_col = trans_a ? lda : 1;
+    const int64_t b_row = trans_b ? 1 : ldb, b_col = trans_b ? ldb : 1;
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < n; j++) {
+            /* A and B are not touched when k == 0 */
+            double sum = k > 0 ? tpl_dot(A + i * a_row, a_col, B + j * b_col, b_row, k) : 0;
+            float *cij = C + i * ldc + j;
+            *cij = (float)(beta == 0 ? alpha * sum : alpha * sum + beta * *cij);
+        }
+}
+
 /* C[b] = alpha * op(A[b]) * op(B[b]) + beta * C[b]; beta == 0: C is not read */
 seqnn_status tpl_gemm(const seqnn_call *call, const seqnn_gemm_args *a)
 {
     (void)call;
-    /* op(A)[i, p]: A[i*lda + p], or A[p*lda + i] when transposed; same for B */
-    const int64_t a_row = a->trans_a ? 1 : a->lda, a_col = a->trans_a ? a->lda : 1;
-    const int64_t b_row = a->trans_b ? 1 : a->ldb, b_col = a->trans_b ? a->ldb : 1;
-    for (int64_t b = 0; b < a->batch; b++) {
-        float *c = TPL_F(a->c) + b * a->stride_c;                       /* C [m, n] */
-        for (int64_t i = 0; i < a->m; i++) {
-            for (int64_t j = 0; j < a->n; j++) {
-                double sum = 0;
-                if (a->k > 0) {   /* A and B are not touched when k == 0 */
-                    const float *arow = TPL_F(a->a) + b * a->stride_a + i * a_row;   /* op(A) [m, k] */
-                    const float *bcol = TPL_F(a->b) + b * a->stride_b + j * b_col;   /* op(B) [k, n] */
-                    sum = tpl_dot(arow, a_col, bcol, b_row, a->k);
-                }
-                float *cij = c + i * a->ldc + j;
-                *cij = (float)(a->beta == 0 ? a->alpha * sum : a->alpha * sum + a->beta * *cij);
-            }
-        }
-    }
+    for (int64_t b = 0; b < a->batch; b++)
+        tpl_sgemm(a->trans_a, a->trans_b, a->m, a->n, a->k, a->alpha, TPL_F(a->a) + b * a->stride_a, a->lda,
+                  TPL_F(a->b) + b * a->stride_b, a->ldb, a->beta, TPL_F(a->c) + b * a->stride_c, a->ldc);
     return SEQNN_OK;
 }
 

@@ -4,8 +4,11 @@
  * lengths[b] of row b), forward and backward.
  * Contracts: seqnn/kernels.h (seqnn_conv1d_args, seqnn_maxpool_args,
  * seqnn_maxpool_lengths_args).
- * Every tensor is strided: element (b, c, l) of x is x[b*x_sb + c*x_sc + l*x_sl]. */
+ * Every tensor is strided: element (b, c, l) of x is x[b*x_sb + c*x_sc + l*x_sl].
+ * The convolution's products go through the plugin's GEMM (tpl_sgemm) on the
+ * input windows laid out as a matrix (im2col). */
 #include <math.h>
+#include <stdlib.h>
 #include "../template.h"
 
 /* Sets a strided [nb, nc, nl] box to 0 (an overwritten gradient). */
@@ -16,67 +19,109 @@ static void tpl_zero_box(float *p, int64_t nb, int64_t nc, int64_t nl, int64_t s
             tpl_zero(p + b * sb + c * sc, nl, sl);
 }
 
-/* y[b, o, l] = bias[o] + sum_{c,k} w[o, c, k] * x[b, c, l*stride - padding + k*dilation] */
+/* The input windows as a matrix (im2col): cols [C_in*K, B*L_out], column
+ * b*L_out + l holding x[b, c, l*stride - padding + k*dilation] in row c*K + k
+ * (0 where that position is padding), so that the convolution is one GEMM
+ * with the weights [C_out, C_in*K]. */
+static void tpl_conv_cols(const seqnn_conv1d_args *a, const float *x, float *cols)
+{
+    const int64_t C = a->in_channels, K = a->kernel_size, L = seqnn_conv1d_out_len(a), BL = a->batch * L;
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t k = 0; k < K; k++)
+            for (int64_t b = 0; b < a->batch; b++)
+                for (int64_t l = 0; l < L; l++) {
+                    const int64_t p = l * a->stride - a->padding + k * a->dilation;
+                    cols[(c * K + k) * BL + b * L + l] =
+                        p >= 0 && p < a->in_len ? x[b * a->x_sb + c * a->x_sc + p * a->x_sl] : 0.0f;
+                }
+}
+
+/* y[b, o, l] = bias[o] + sum_{c,k} w[o, c, k] * x[b, c, l*stride - padding + k*dilation]:
+ * Y [C_out, B*L_out] = W [C_out, C_in*K] x cols, through the plugin's GEMM */
 seqnn_status tpl_conv1d_forward(const seqnn_call *call, const seqnn_conv1d_args *a)
 {
-    (void)call;
-    const int64_t C = a->in_channels, K = a->kernel_size, L = seqnn_conv1d_out_len(a);
-    const float *x = TPL_F(a->x);        /* [B, C_in, L_in] (strides x_s*) */
-    const float *w = TPL_F(a->weight);   /* [C_out, C_in, K] */
+    const int64_t CK = a->in_channels * a->kernel_size, L = seqnn_conv1d_out_len(a), BL = a->batch * L;
+    const int64_t O = a->out_channels;
     const float *bias = TPL_FOPT(a->bias);   /* [C_out], optional */
     float *y = TPL_F(a->y);              /* [B, C_out, L_out] (strides y_s*) */
+    float *cols = malloc((size_t)(CK * BL + O * BL + 1) * sizeof *cols), *out = cols + CK * BL;
+    if (!cols)
+        return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "conv1d_forward: out of host memory");
+    tpl_conv_cols(a, TPL_F(a->x), cols);
+    tpl_sgemm(0, 0, O, BL, CK, 1, TPL_F(a->weight), CK, cols, BL, 0, out, BL);
     for (int64_t b = 0; b < a->batch; b++)
-        for (int64_t o = 0; o < a->out_channels; o++)
-            for (int64_t l = 0; l < L; l++) {
-                double sum = bias ? bias[o] : 0;
-                for (int64_t k = 0; k < K; k++) {
-                    int64_t p = l * a->stride - a->padding + k * a->dilation;
-                    if (p >= 0 && p < a->in_len)         /* outside: zero padding */
-                        for (int64_t c = 0; c < C; c++)
-                            sum += (double)w[(o * C + c) * K + k] * x[b * a->x_sb + c * a->x_sc + p * a->x_sl];
-                }
-                y[b * a->y_sb + o * a->y_sc + l * a->y_sl] = (float)sum;
-            }
+        for (int64_t o = 0; o < O; o++)
+            for (int64_t l = 0; l < L; l++)
+                y[b * a->y_sb + o * a->y_sc + l * a->y_sl] = (float)((double)out[o * BL + b * L + l] + (bias ? bias[o] : 0));
+    free(cols);
     return SEQNN_OK;
 }
 
-/* For each output element g = dy[b, o, l] and each tap reading x[b, c, p]:
- * dbias[o] += g, dweight[o, c, k] += g * x[b, c, p], dx[b, c, p] += g * w[o, c, k]. */
-seqnn_status tpl_conv1d_backward(const seqnn_call *call, const seqnn_conv1d_args *a)
+/* dY [C_out, B*L_out] gathered from dy; the bias gradient, in double */
+static void tpl_conv_dy(const seqnn_conv1d_args *a, float *dys, float *db, int accumulate)
 {
-    (void)call;
-    const int64_t C = a->in_channels, K = a->kernel_size, L = seqnn_conv1d_out_len(a);
+    const int64_t L = seqnn_conv1d_out_len(a), BL = a->batch * L;
     const float *dy = TPL_F(a->dy);      /* like y */
-    const float *x = TPL_FOPT(a->x);     /* needed for dweight */
-    const float *w = TPL_FOPT(a->weight);/* needed for dx */
-    float *dx = TPL_FOPT(a->dx), *dw = TPL_FOPT(a->dweight), *db = TPL_FOPT(a->dbias);   /* optional */
-    if (!TPL_ACC(a)) {                   /* OVERWRITE: clear, then accumulate below */
-        if (dx)
-            tpl_zero_box(dx, a->batch, C, a->in_len, a->x_sb, a->x_sc, a->x_sl);
-        if (dw)
-            tpl_zero(dw, a->out_channels * C * K, 1);
-        if (db)
-            tpl_zero(db, a->out_channels, 1);
-    }
-    for (int64_t b = 0; b < a->batch; b++)
-        for (int64_t o = 0; o < a->out_channels; o++)
+    for (int64_t o = 0; o < a->out_channels; o++) {
+        double sum = 0;
+        for (int64_t b = 0; b < a->batch; b++)
             for (int64_t l = 0; l < L; l++) {
                 const float g = dy[b * a->y_sb + o * a->y_sc + l * a->y_sl];
-                if (db)
-                    db[o] += g;
-                for (int64_t k = 0; k < K; k++) {
-                    int64_t p = l * a->stride - a->padding + k * a->dilation;
-                    if (p < 0 || p >= a->in_len)
-                        continue;
-                    for (int64_t c = 0; c < C; c++) {
-                        const int64_t xi = b * a->x_sb + c * a->x_sc + p * a->x_sl, wi = (o * C + c) * K + k;
-                        if (dw)
-                            dw[wi] += g * x[xi];
-                        if (dx)
-                            dx[xi] += g * w[wi];
-                    }
-                }
+                dys[o * BL + b * L + l] = g;
+                sum += g;
             }
+        if (db)
+            tpl_store(&db[o], sum, accumulate);
+    }
+}
+
+/* dcols [C_in*K, B*L_out] = W^T dY (GEMM), then each column element added
+ * back to the input position it came from (col2im), summed in double. */
+static void tpl_conv_dx(const seqnn_conv1d_args *a, float *dcols, const float *dys, double *sum, int accumulate)
+{
+    const int64_t C = a->in_channels, K = a->kernel_size, L = seqnn_conv1d_out_len(a), BL = a->batch * L;
+    float *dx = TPL_F(a->dx);            /* x's strides */
+    tpl_sgemm(1, 0, C * K, BL, a->out_channels, 1, TPL_F(a->weight), C * K, dys, BL, 0, dcols, BL);
+    for (int64_t i = 0; i < a->batch * C * a->in_len; i++)
+        sum[i] = 0;
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t k = 0; k < K; k++)
+            for (int64_t b = 0; b < a->batch; b++)
+                for (int64_t l = 0; l < L; l++) {
+                    const int64_t p = l * a->stride - a->padding + k * a->dilation;
+                    if (p >= 0 && p < a->in_len)
+                        sum[(b * C + c) * a->in_len + p] += dcols[(c * K + k) * BL + b * L + l];
+                }
+    for (int64_t b = 0; b < a->batch; b++)
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t p = 0; p < a->in_len; p++)
+                tpl_store(&dx[b * a->x_sb + c * a->x_sc + p * a->x_sl], sum[(b * C + c) * a->in_len + p], accumulate);
+}
+
+/* dbias[o] (+)= sum dy[b, o, :]; dweight (+)= dY cols^T and dx (+)= col2im(W^T dY),
+ * both through the plugin's GEMM, each over all B*L_out output positions */
+seqnn_status tpl_conv1d_backward(const seqnn_call *call, const seqnn_conv1d_args *a)
+{
+    const int64_t CK = a->in_channels * a->kernel_size, L = seqnn_conv1d_out_len(a), BL = a->batch * L;
+    const int64_t O = a->out_channels, XN = a->batch * a->in_channels * a->in_len;
+    const int acc = TPL_ACC(a);
+    float *f = malloc((size_t)(CK * BL + O * BL + 1) * sizeof *f);
+    double *sum = TPL_HAS(a->dx) ? malloc((size_t)(XN + 1) * sizeof *sum) : NULL;
+    if (!f || (TPL_HAS(a->dx) && !sum)) {
+        free(f);
+        free(sum);
+        return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "conv1d_backward: out of host memory");
+    }
+    float *cols = f, *dys = f + CK * BL;
+    tpl_conv_dy(a, dys, TPL_FOPT(a->dbias), acc);
+    if (TPL_HAS(a->dweight)) {           /* dW [C_out, C_in*K] (+)= dY [C_out, B*L] x cols^T */
+        tpl_conv_cols(a, TPL_F(a->x), cols);
+        tpl_sgemm(0, 1, O, CK, BL, 1, dys, BL, cols, BL, acc ? 1 : 0, TPL_F(a->dweight), CK);
+    }
+    if (TPL_HAS(a->dx))
+        tpl_conv_dx(a, cols, dys, sum, acc);
+    free(f);
+    free(sum);
     return SEQNN_OK;
 }
 
