@@ -599,7 +599,9 @@ static seqnn_status mf_order(const mf_parser *p, mf_stmt_id id)
     return SEQNN_OK;
 }
 
-/* The model-API call (or configuration) of one statement whose keys are parsed. */
+/* The model-API call (or configuration) of one statement whose keys are parsed.
+ * One short case per statement kind: the switch is the map from statements to
+ * API calls, so it grows with the statements rather than with any logic. */
 static seqnn_status mf_apply(mf_parser *p, mf_stmt_id id, int pos, const mf_value *v)
 {
     const mf_stmt *st = &mf_stmts[id];
