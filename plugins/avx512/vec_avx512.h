@@ -19,8 +19,8 @@ typedef __m512i vi;                      /* VW int32 */
 /* GEMM register blocking: an MR x (2*VW) micro-tile of 26 accumulators (of
  * the 32 zmm registers: 26 + 2 B vectors + 1 broadcast). 13 rather than 14
  * rows: the recurrent layers' M = 64 (the batch) is 5 panels of 13 with 1 row
- * idle instead of 5 of 14 with 6 idle (measured: M = 64 GEMMs 10-17% faster,
- * LSTM H=512 inference 6%, M = 1024 the same). */
+ * idle instead of 5 of 14 with 6 idle (measured: M = 64 GEMMs 9-20% faster,
+ * LSTM H=512 inference 6%, M = 1024 within the noise). */
 #define SIMD_GEMM_MR 13
 #define SIMD_GEMM_MC 104                 /* rows of A per L2-resident block (multiple of MR) */
 #define SIMD_GEMM_KC 384                 /* depth per packed block */
