@@ -11,7 +11,7 @@ NR > 1 {
     csv($0)
     key = f[1] SUBSEP f[2]
     if (!(key in seen)) { seen[key] = 1; order[++n] = key }
-    if (f[12] != "") { ratio[key, f[12]] = f[13]; next }
+    if (f[12] != "") { if (f[3] == plugin) ratio[key, f[12]] = f[13]; next }
     med[key, f[3]] = f[5]; lo[key, f[3]] = f[6]; hi[key, f[3]] = f[7]
     rate[key, f[3]] = f[9]; unit[key, f[3]] = f[10]; pk[key, f[3]] = f[11]
 }

@@ -2,7 +2,7 @@
 # functions the public headers declare with SEQNN_API, and the plugins built
 # here import none of them. Included by tests/CMakeLists.txt.
 set(export_plugins "")
-foreach(p seqnn-ref seqnn-avx2 seqnn-opencl)
+foreach(p seqnn-ref seqnn-avx2 seqnn-avx512 seqnn-opencl)
     if(TARGET ${p})
         list(APPEND export_plugins $<TARGET_FILE:${p}>)
     endif()

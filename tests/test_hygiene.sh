@@ -135,7 +135,7 @@ elif [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
         suid_rc=0
         printf '%s\n' "$out" | grep -q "LeakSanitizer" && suid_rc=any
         check "a set-uid program ignores SEQNN_PLUGIN_PATH, SEQNN_BACKEND and SEQNN_LOG (secure_getenv)" $suid_rc \
-            "Selection: (ref|avx2|opencl)," "libseqnn-bad.so|seqnn (info|debug):" -- \
+            "Selection: (ref|avx2|avx512|opencl)," "libseqnn-bad.so|seqnn (info|debug):" -- \
             env SEQNN_PLUGIN_PATH="$scratch/ok" SEQNN_BACKEND=bad SEQNN_LOG=debug "$hyg/bin/suid" "$hyg/lib/libseqnn.so.0"
     else
         skip "set-uid case: a set-uid copy does not run here (nosuid mount?): $(printf '%s' "$out" | head -n 2)"
