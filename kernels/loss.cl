@@ -114,13 +114,19 @@ __kernel void xent_backward(__global const float *logits, long l_off, __global c
     for (long j = l; j < cols; j += nl)
         m = fmax(m, x[j]);
     m = group_max(s, m);
-    float sum = 0.0f;
-    for (long j = l; j < cols; j += nl)
-        sum += exp(x[j] - m);
+    float sum = 0.0f, rest = 0.0f;          /* rest: without the target column */
+    for (long j = l; j < cols; j += nl) {
+        float e = exp(x[j] - m);
+        sum += e;
+        rest += j == t ? 0.0f : e;
+    }
     sum = group_sum(s, sum);
+    rest = group_sum(s, rest);
     float bad = (t >= 0 && t < cols) ? 0.0f : NAN;
     for (long j = l; j < cols; j += nl) {
-        float g = counted ? scale * (exp(x[j] - m) / sum - (j == t ? 1.0f : 0.0f)) + bad : 0.0f;
+        /* p_j - [j == t]; at the target -(rest / sum): subtracting 1 from a p_t
+         * near 1 would leave only its rounding */
+        float g = counted ? scale * (j == t ? -(rest / sum) : exp(x[j] - m) / sum) + bad : 0.0f;
         d[j] = acc_f(acc, d[j], g);
     }
 }

@@ -78,6 +78,31 @@ seqnn_status simd_xent_forward(const seqnn_call *call, const seqnn_xent_args *a)
     return SEQNN_OK;
 }
 
+/* the mask of lane l (0 <= l < VW) */
+static inline vm loss_lane(int64_t l)
+{
+    return vm_andnot(vm_first(l), vm_first(l + 1));
+}
+
+/* sum_c exp(x[c] - m) over a row of cols, and in *rest the same sum without
+ * column t (the sum itself in the order simd_row_expsum adds it) */
+static float loss_expsum_except(const float *x, int64_t cols, float m, int64_t t, float *rest)
+{
+    const vf mv = vf_set1(m);
+    vf all = vf_zero(), other = vf_zero();
+    for (int64_t c = 0; c < cols; c += VW) {
+        int64_t n = simd_min64(VW, cols - c), tc = t - c;
+        vm keep = vm_first(n);
+        vf e = vf_mask_zero(keep, vf_exp(vf_sub(vld(x + c, n), mv)));
+        all = vf_add(all, e);
+        if (tc >= 0 && tc < n)
+            keep = vm_andnot(loss_lane(tc), keep);
+        other = vf_add(other, vf_mask_zero(keep, e));
+    }
+    *rest = vf_hsum(other);
+    return vf_hsum(all);
+}
+
 static void xent_backward_task(void *ctx, int64_t task, int tid)
 {
     const loss_job *j = ctx;
@@ -95,18 +120,20 @@ static void xent_backward_task(void *ctx, int64_t task, int tid)
                     vst(dx + c, vf_zero(), simd_min64(VW, cols - c));
             continue;
         }
-        float m = simd_row_max(x, cols);
-        const vf mv = vf_set1(m), k = vf_set1(j->scale / simd_row_expsum(x, cols, m, NULL));
-        const vf s = vf_set1(j->scale);
+        float m = simd_row_max(x, cols), rest, s = loss_expsum_except(x, cols, m, target[r], &rest);
+        const vf mv = vf_set1(m), k = vf_set1(j->scale / s);
         for (int64_t c = 0; c < cols; c += VW) {
             int64_t n = simd_min64(VW, cols - c);
             vf g = vf_mul(k, vf_exp(vf_sub(vld(x + c, n), mv)));
-            /* minus scale at the target column */
+            /* the target column is added after the loop (0 here) */
             int64_t tc = target[r] - c;
             if (tc >= 0 && tc < n)
-                g = vf_sub(g, vf_mask_zero(vm_andnot(vm_first(tc), vm_first(tc + 1)), s));
+                g = vf_mask_zero(vm_andnot(loss_lane(tc), vm_first(VW)), g);
             vst_grad(dx + c, g, n, acc);
         }
+        /* p_t - 1 as -(sum of the other exponentials) / s: subtracting 1 from a
+         * p_t near 1 would leave only its rounding */
+        dx[target[r]] += j->scale * -(rest / s);
     }
 }
 
