@@ -117,7 +117,7 @@ int64_t seqnn_extent(int n, const int64_t *dims, const int64_t *strides)
     }
     for (int i = 0; i < n; i++) {
         int64_t span = seqnn_mul_sat(dims[i] - 1, strides[i]);
-        if (span == INT64_MAX || last > INT64_MAX - span)
+        if (span == INT64_MAX || last >= INT64_MAX - span)   /* last + span + 1 must fit */
             return INT64_MAX;
         last += span;
     }
