@@ -780,9 +780,7 @@ static void compare_tensor(cf_run *r, cf_tensor *t, double k, float *got32, int3
     double kk = t->k >= 0 ? t->k : k;
     double base = budget_base(kk);
     double budget = fmax(base, isfinite(err32) ? 4 * err32 : 0);
-    double ratio = err / budget;
-    if (ratio > r->worst_ratio)
-        r->worst_ratio = ratio;
+    note_ratio(r, err, budget);
     if (!(err <= budget)) {
         if (isnan(tmp_a[worst]))
             cf_fail(r, "%s[%lld] is NaN (%s), oracle %.9g", t->name, (long long)worst,
@@ -840,8 +838,7 @@ void cf_expect(cf_run *r, const char *what, const float *got, const double *expe
     int64_t worst;
     double err = normwise(expected, g, n, &worst);
     double budget = budget_base(k);
-    if (err / budget > r->worst_ratio)
-        r->worst_ratio = err / budget;
+    note_ratio(r, err, budget);
     if (!(err <= budget))
         cf_fail(r, "%s: normwise error %.3g against expected exceeds budget %.3g (k=%g); worst at [%lld]: got %.9g, "
                    "expected %.9g",
@@ -1060,8 +1057,7 @@ void cf_compare_change(cf_run *r, cf_snapshot *s, double k)
         const double err = normwise(orc, got, n, &worst);
         const double err32 = normwise(orc, r32, n, &worst32);
         const double budget = fmax(budget_base(k), isfinite(err32) ? 4 * err32 : 0);
-        if (err / budget > r->worst_ratio)
-            r->worst_ratio = err / budget;
+        note_ratio(r, err, budget);
         if (!(err <= budget))
             cf_fail(r, "change of %s: normwise error %.3g exceeds budget %.3g (k=%g; float32 reference's own "
                        "error %.3g); worst at [%lld]: got %.9g, oracle %.9g",
