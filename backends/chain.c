@@ -56,6 +56,8 @@ static const char *const kernel_outputs[SEQNN_KERNEL_COUNT] = {
     [SEQNN_KERNEL_sumsq] = " result ",
     [SEQNN_KERNEL_clip_scale] = " x ",
     [SEQNN_KERNEL_maxpool_lengths_forward] = " y argmax ",
+    [SEQNN_KERNEL_xent_ext_forward] = " loss losses ",
+    [SEQNN_KERNEL_xent_ext_backward] = " dlogits ",
 };
 
 static int is_output(seqnn_kernel_id id, const char *name)

@@ -323,6 +323,20 @@ static void v_seqnn_xent_args(fz_io *io, seqnn_xent_args *a)
     io_flags(io, &a->flags);
 }
 
+static void v_seqnn_xent_ext_args(fz_io *io, seqnn_xent_ext_args *a)
+{
+    io_i64(io, &a->rows); io_i64(io, &a->cols);
+    io_tref(io, &a->logits); io_tref(io, &a->target);
+    io_i32(io, &a->ignore_index);
+    IO_ENUM(io, a->reduction);
+    io_tref(io, &a->weight);
+    io_f64(io, &a->smoothing);
+    io_tref(io, &a->loss); io_tref(io, &a->losses);
+    io_f64(io, &a->dloss);
+    io_tref(io, &a->dlosses); io_tref(io, &a->dlogits);
+    io_flags(io, &a->flags);
+}
+
 static void v_seqnn_loss_args(fz_io *io, seqnn_loss_args *a)
 {
     io_i64(io, &a->n);
@@ -496,6 +510,7 @@ static double w_seqnn_act_args(const seqnn_act_args *a) { return w_pos(a->n); }
 static double w_seqnn_ew_args(const seqnn_ew_args *a) { return w_pos(a->n); }
 static double w_seqnn_softmax_args(const seqnn_softmax_args *a) { return w_pos(a->rows) * w_pos(a->cols); }
 static double w_seqnn_xent_args(const seqnn_xent_args *a) { return w_pos(a->rows) * w_pos(a->cols); }
+static double w_seqnn_xent_ext_args(const seqnn_xent_ext_args *a) { return w_pos(a->rows) * w_pos(a->cols); }
 static double w_seqnn_loss_args(const seqnn_loss_args *a) { return w_pos(a->n); }
 static double w_seqnn_embedding_args(const seqnn_embedding_args *a)
 {
@@ -837,6 +852,16 @@ int main(int argc, char **argv)
                 a->ignore_index = variant ? 1 : -100; a->reduction = (seqnn_reduction)variant;
                 a->loss = T(&s, 1, 0); a->dloss = 1; a->dlogits = T(&s, 2, 0);
                 if (id == SEQNN_KERNEL_xent_backward) a->flags = bw;
+                break;
+            }
+            case SEQNN_KERNEL_xent_ext_forward: case SEQNN_KERNEL_xent_ext_backward: {
+                seqnn_xent_ext_args *a = &u.xent_ext_forward;
+                a->rows = 5; a->cols = 3; a->logits = T(&s, 0, 0); a->target = T(&s, 6, 0);
+                a->ignore_index = variant ? 1 : -100; a->reduction = variant ? SEQNN_REDUCE_NONE : SEQNN_REDUCE_MEAN;
+                a->weight = variant ? T(&s, 3, 0) : (seqnn_tref){NULL, 0}; a->smoothing = 0.1 * variant;
+                a->loss = T(&s, 1, 0); a->losses = T(&s, 4, 0); a->dloss = 1; a->dlosses = T(&s, 5, 0);
+                a->dlogits = T(&s, 2, 0);
+                if (id == SEQNN_KERNEL_xent_ext_backward) a->flags = bw;
                 break;
             }
             case SEQNN_KERNEL_mse_forward: case SEQNN_KERNEL_mse_backward:

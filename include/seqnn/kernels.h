@@ -57,7 +57,8 @@ typedef struct seqnn_tref {
 /* Loss reduction. */
 typedef enum seqnn_reduction {
     SEQNN_REDUCE_MEAN = 0,   /* mean over counted elements (0 when none is counted) */
-    SEQNN_REDUCE_SUM = 1
+    SEQNN_REDUCE_SUM = 1,
+    SEQNN_REDUCE_NONE = 2    /* per-row losses (xent_ext only, ABI 1.2) */
 } seqnn_reduction;
 
 /* ---------------------------------------------------------------- GEMM ---
@@ -163,6 +164,38 @@ typedef struct seqnn_xent_args {
     seqnn_tref dlogits;                  /* backward: [rows, cols] */
     uint32_t flags;                      /* backward: SEQNN_FLAG_OVERWRITE */
 } seqnn_xent_args;
+
+/* ------------------- cross-entropy with weights and smoothing (ABI 1.2) ---
+ * torch.nn.functional.cross_entropy(logits, target, weight, ignore_index,
+ * reduction, label_smoothing) as PyTorch 1.13 computes it. For a counted row r
+ * (t = target[r] != ignore_index), lp_j = log softmax(logits[r])_j, w_j =
+ * weight[j] (1 when weight is absent), eps = smoothing, C = cols:
+ *   l_r = -(1 - eps) * w_t * lp_t - eps / C * sum_j w_j * lp_j   (eps == 0: the
+ *         second term is not evaluated);  ignored rows: l_r = 0, not read.
+ * MEAN: loss[0] = sum_r l_r / W, W = sum over counted rows of w_t (0 when W
+ * is 0, e.g. no counted row); SUM: loss[0] = sum_r l_r; NONE: losses[r] = l_r.
+ * losses [rows], optional for MEAN and SUM, receives l_r there too.
+ * backward: dlogits[r, j] (+)= g_r * ((1 - eps) w_t (p_j - [j == t])
+ *                                   + eps / C * (S p_j - w_j)),  S = sum_j w_j,
+ * g_r = dloss / W (MEAN; 0 when W is 0), dloss (SUM), dloss * dlosses[r] (NONE).
+ * Targets as xent_forward (checked by the kernel where it can). The older
+ * xent kernels keep their struct; a plugin without these two slots is
+ * refused (SEQNN_ERR_UNSUPPORTED), never silently unweighted. */
+typedef struct seqnn_xent_ext_args {
+    int64_t rows, cols;
+    seqnn_tref logits;                   /* [rows, cols] */
+    seqnn_tref target;                   /* int32 [rows] */
+    int32_t ignore_index;
+    seqnn_reduction reduction;           /* MEAN, SUM or NONE */
+    seqnn_tref weight;                   /* [cols] class weights, or absent: every weight 1 */
+    double smoothing;                    /* label smoothing eps in [0, 1] */
+    seqnn_tref loss;                     /* forward, MEAN/SUM: [1] (written); NONE: unused */
+    seqnn_tref losses;                   /* forward: [rows] l_r; NONE: required, else optional */
+    double dloss;                        /* backward: upstream gradient (finite) */
+    seqnn_tref dlosses;                  /* backward, NONE: [rows] upstream gradient of each l_r */
+    seqnn_tref dlogits;                  /* backward: [rows, cols] */
+    uint32_t flags;                      /* backward: SEQNN_FLAG_OVERWRITE */
+} seqnn_xent_ext_args;
 
 /* ------------------------------------------------- MSE and BCE-with-logits ---
  * mse: l_i = (x_i - t_i)^2;  bce: l_i = max(x,0) - x*t + log(1 + exp(-|x|))

@@ -72,5 +72,7 @@ const seqnn_plugin_api *seqnn_plugin_entry(void)
     api->sumsq = tpl_sumsq;
     api->clip_scale = tpl_clip_scale;
     api->maxpool_lengths_forward = tpl_maxpool_lengths_forward;   /* kernels/conv.c */
+    api->xent_ext_forward = tpl_xent_ext_forward;      /* kernels/loss.c */
+    api->xent_ext_backward = tpl_xent_ext_backward;
     return api;
 }

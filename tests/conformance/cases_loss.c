@@ -8,12 +8,13 @@
  * checks that the core rejects bad arguments. Budgets and their basis:
  * docs/kernels/loss.md. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include "conformance.h"
 
 static const char *loss_reduction_name(seqnn_reduction red)
 {
-    return red == SEQNN_REDUCE_MEAN ? "mean" : "sum";
+    return red == SEQNN_REDUCE_MEAN ? "mean" : red == SEQNN_REDUCE_SUM ? "sum" : "none";
 }
 
 /* dloss values of backward checks, cycled (exact in float32, so that a
@@ -570,4 +571,272 @@ void cf_test_bce_forward(cf_run *r)
 void cf_test_bce_backward(cf_run *r)
 {
     loss_pointwise_backward_tests(r, &loss_bce);
+}
+
+/* -------------------------------------------------------------- xent_ext */
+
+/* Class weights and smoothing of an xent_ext check: the four combinations
+ * cycled over shapes and reductions (weights in [0, 2) with every fifth class
+ * weighing exactly 0). */
+typedef struct loss_ext_mode {
+    int weighted;
+    double smoothing;
+} loss_ext_mode;
+
+static const loss_ext_mode loss_ext_modes[] = {{0, 0.1}, {1, 0.0}, {1, 0.1}, {1, 1.0}};
+#define LOSS_N_EXT_MODES ((int)(sizeof loss_ext_modes / sizeof loss_ext_modes[0]))
+
+/* The tensors of one xent_ext check. */
+typedef struct loss_ext_case {
+    seqnn_xent_ext_args a;
+    cf_tensor *logits, *target, *weight, *loss, *losses, *dlosses, *dlogits;
+} loss_ext_case;
+
+/* Begins a check: logits, targets (as xent's), weights, smoothing; the
+ * caller adds outputs. */
+static void loss_ext_setup(cf_run *r, loss_ext_case *c, const loss_xent_shape *s, seqnn_reduction red,
+                           enum loss_ignore_mode mode, const loss_ext_mode *m, const char *extra)
+{
+    loss_xent_case base;
+    char what[96];
+    snprintf(what, sizeof what, " %s weights smoothing=%g%s", m->weighted ? "with" : "no", m->smoothing, extra);
+    loss_xent_setup(r, &base, s, red, mode, what);
+    c->a = (seqnn_xent_ext_args){0};
+    c->a.rows = s->rows;
+    c->a.cols = s->cols;
+    c->a.logits = base.a.logits;
+    c->a.target = base.a.target;
+    c->a.ignore_index = base.a.ignore_index;
+    c->a.reduction = red;
+    c->a.smoothing = m->smoothing;
+    c->logits = base.logits;
+    c->target = base.target;
+    c->weight = NULL;
+    c->loss = c->losses = c->dlosses = c->dlogits = NULL;
+    if (m->weighted) {
+        double *w = malloc((size_t)s->cols * sizeof *w);
+        if (!w) {
+            cf_fail(r, "out of host memory");
+            return;
+        }
+        for (int64_t j = 0; j < s->cols; j++)
+            w[j] = j % 5 == 3 ? 0.0 : cf_uniform(r, 0, 2);
+        c->weight = cf_in_values(r, "weight", s->cols, w);
+        c->a.weight = cf_ref(c->weight);
+        free(w);
+    }
+}
+
+/* Adds the forward's outputs: loss [1] (MEAN, SUM) and losses [rows] (NONE,
+ * and with_losses for MEAN/SUM). */
+static void loss_ext_forward_outputs(cf_run *r, loss_ext_case *c, int with_losses)
+{
+    if (c->a.reduction != SEQNN_REDUCE_NONE) {
+        c->loss = cf_out(r, "loss", 1);
+        c->a.loss = cf_ref(c->loss);
+    }
+    if (c->a.reduction == SEQNN_REDUCE_NONE || with_losses) {
+        c->losses = cf_out(r, "losses", c->a.rows);
+        c->a.losses = cf_ref(c->losses);
+    }
+}
+
+/* Adds the backward's dlosses [rows] in [-1, 1) (NONE) and dlogits. */
+static void loss_ext_backward_outputs(cf_run *r, loss_ext_case *c, int overwrite)
+{
+    const int64_t n = c->a.rows * c->a.cols;
+    if (c->a.reduction == SEQNN_REDUCE_NONE) {
+        c->dlosses = cf_in(r, "dlosses", c->a.rows, -1, 1);
+        c->a.dlosses = cf_ref(c->dlosses);
+    }
+    c->a.flags = overwrite ? SEQNN_FLAG_OVERWRITE : 0;
+    c->dlogits = overwrite ? cf_out(r, "dlogits", n) : cf_inout(r, "dlogits", n, -1, 1);
+    c->a.dlogits = cf_ref(c->dlogits);
+}
+
+/* Reduction lengths: a row's loss sums cols exponentials and, smoothed, cols
+ * weighted log-probabilities; MEAN/SUM add the rows (and W sums rows
+ * weights). A gradient element: a softmax over cols and S = sum of cols
+ * weights, the MEAN's W over rows, and the old value when accumulating. */
+static double loss_ext_k_forward(const seqnn_xent_ext_args *a)
+{
+    const double row = (double)a->cols * (a->smoothing != 0 ? 2 : 1);
+    return a->reduction == SEQNN_REDUCE_NONE ? row : row * (double)a->rows + (double)a->rows;
+}
+
+static double loss_ext_k_backward(const seqnn_xent_ext_args *a, int overwrite)
+{
+    return (double)a->cols + (a->reduction == SEQNN_REDUCE_MEAN ? (double)a->rows : 0) + !overwrite;
+}
+
+/* NaN and infinities as xent's nonfinite checks, with weights and smoothing
+ * 0.1: variant 0 as xent's (an ignored row of NaN and +Inf is not read; -Inf
+ * at a non-target class of rows 2 and 4) but smoothed, so rows 2 and 4 take
+ * w_j * +Inf into their loss (+Inf; the gradient stays finite); variant 1
+ * the same unsmoothed (all finite); variant 2 a NaN in row 3 (the loss and
+ * row 3's gradient NaN). NONE and MEAN. */
+static void loss_ext_nonfinite(cf_run *r, int backward)
+{
+    enum { ROWS = 6, COLS = 19 };
+    static const int32_t target[ROWS] = {3, -100, 5, 0, 7, 2};
+    for (int variant = 0; variant < 3; variant++)
+        for (int red = 0; red <= SEQNN_REDUCE_NONE; red += SEQNN_REDUCE_NONE)
+            for (int overwrite = 0; overwrite <= backward; overwrite++) {
+                seqnn_xent_ext_args a = {0};
+                double x[ROWS * COLS], w[COLS];
+                cf_tensor *out;
+                cf_begin(r, "rows=%d cols=%d %s %s, weights%s", ROWS, COLS, loss_reduction_name((seqnn_reduction)red),
+                         variant == 0 ? "smoothed -Inf logits" : variant == 1 ? "unsmoothed -Inf logits"
+                                                                             : "NaN in a counted row",
+                         backward ? (overwrite ? " overwrite" : " accumulate") : "");
+                for (int i = 0; i < ROWS * COLS; i++)
+                    x[i] = cf_uniform(r, -4, 4);
+                for (int j = 0; j < COLS; j++)
+                    w[j] = cf_uniform(r, 0.25, 2);
+                x[1 * COLS + 4] = NAN;
+                x[1 * COLS + 11] = INFINITY;
+                x[2 * COLS + 9] = -INFINITY;
+                x[4 * COLS + 18] = -INFINITY;
+                if (variant == 2)
+                    x[3 * COLS + 11] = NAN;
+                a.rows = ROWS;
+                a.cols = COLS;
+                a.ignore_index = -100;
+                a.reduction = (seqnn_reduction)red;
+                a.smoothing = variant == 1 ? 0 : 0.1;
+                a.dloss = 0.75;
+                a.flags = overwrite ? SEQNN_FLAG_OVERWRITE : 0;
+                a.logits = cf_ref(cf_in_values(r, "logits", ROWS * COLS, x));
+                a.target = cf_ref(cf_in_ints(r, "target", ROWS, target));
+                a.weight = cf_ref(cf_in_values(r, "weight", COLS, w));
+                if (backward) {
+                    if (red == SEQNN_REDUCE_NONE)
+                        a.dlosses = cf_ref(cf_in(r, "dlosses", ROWS, -1, 1));
+                    out = overwrite ? cf_out(r, "dlogits", ROWS * COLS) : cf_inout(r, "dlogits", ROWS * COLS, -1, 1);
+                    a.dlogits = cf_ref(out);
+                } else {
+                    out = red == SEQNN_REDUCE_NONE ? cf_out(r, "losses", ROWS) : cf_out(r, "loss", 1);
+                    if (red == SEQNN_REDUCE_NONE)
+                        a.losses = cf_ref(out);
+                    else
+                        a.loss = cf_ref(out);
+                }
+                cf_set_nonfinite(r, out);
+                cf_check(r, backward ? SEQNN_KERNEL_xent_ext_backward : SEQNN_KERNEL_xent_ext_forward, &a,
+                         backward ? loss_ext_k_backward(&a, overwrite) : loss_ext_k_forward(&a));
+                cf_end(r);
+            }
+}
+
+void cf_test_xent_ext_forward(cf_run *r)
+{
+    int check = 0;
+    for (int i = 0; i < LOSS_N_XENT_SHAPES; i++)
+        for (int red = 0; red <= SEQNN_REDUCE_NONE; red++)
+            for (int m = 0; m < LOSS_N_EXT_MODES; m++, check++) {
+                loss_ext_case c;
+                loss_ext_setup(r, &c, &loss_xent_shapes[i], (seqnn_reduction)red,
+                               (enum loss_ignore_mode)(check % LOSS_IGNORE_MODES), &loss_ext_modes[m],
+                               check % 3 == 0 ? " +losses" : "");
+                loss_ext_forward_outputs(r, &c, check % 3 == 0);
+                cf_check(r, SEQNN_KERNEL_xent_ext_forward, &c.a, loss_ext_k_forward(&c.a));
+                cf_end(r);
+            }
+
+    loss_ext_nonfinite(r, 0);
+
+    cf_begin(r, "argument checks");
+    {
+        loss_ext_case c;
+        loss_ext_setup(r, &c, &loss_xent_shapes[2], SEQNN_REDUCE_MEAN, LOSS_IGNORE_NONE, &loss_ext_modes[2], "");
+        loss_ext_forward_outputs(r, &c, 1);
+        seqnn_xent_ext_args bad = c.a;
+        bad.smoothing = 1.5;
+        cf_expect_rejected(r, SEQNN_KERNEL_xent_ext_forward, &bad, "smoothing = 1.5");
+        bad = c.a;
+        bad.smoothing = NAN;
+        cf_expect_rejected(r, SEQNN_KERNEL_xent_ext_forward, &bad, "smoothing = NaN");
+        bad = c.a;
+        bad.reduction = (seqnn_reduction)3;
+        cf_expect_rejected(r, SEQNN_KERNEL_xent_ext_forward, &bad, "reduction = 3");
+        bad = c.a;
+        bad.weight = c.a.target;
+        cf_expect_rejected(r, SEQNN_KERNEL_xent_ext_forward, &bad, "an int32 weight");
+        bad = c.a;
+        bad.reduction = SEQNN_REDUCE_NONE;
+        bad.losses.buf = NULL;
+        cf_expect_rejected(r, SEQNN_KERNEL_xent_ext_forward, &bad, "NONE without losses");
+        bad = c.a;
+        bad.losses = c.a.logits;
+        cf_expect_rejected(r, SEQNN_KERNEL_xent_ext_forward, &bad, "losses inside logits");
+        bad = c.a;
+        bad.loss = c.a.weight;
+        cf_expect_rejected(r, SEQNN_KERNEL_xent_ext_forward, &bad, "loss inside weight");
+        cf_expect_extent(r, SEQNN_KERNEL_xent_ext_forward, &c.a, &c.a.weight, SEQNN_F32, c.a.cols, "weight");
+        cf_expect_extent(r, SEQNN_KERNEL_xent_ext_forward, &c.a, &c.a.losses, SEQNN_F32, c.a.rows, "losses");
+    }
+    cf_end(r);
+}
+
+void cf_test_xent_ext_backward(cf_run *r)
+{
+    int check = 0;
+    for (int i = 0; i < LOSS_N_XENT_SHAPES; i++)
+        for (int red = 0; red <= SEQNN_REDUCE_NONE; red++)
+            for (int m = 0; m < LOSS_N_EXT_MODES; m++)
+                for (int overwrite = 0; overwrite <= 1; overwrite++, check++) {
+                    loss_ext_case c;
+                    loss_ext_setup(r, &c, &loss_xent_shapes[i], (seqnn_reduction)red,
+                                   (enum loss_ignore_mode)((check / 2) % LOSS_IGNORE_MODES), &loss_ext_modes[m],
+                                   overwrite ? " overwrite" : " accumulate");
+                    c.a.dloss = loss_dloss_values[check % LOSS_N_DLOSS];
+                    loss_ext_backward_outputs(r, &c, overwrite);
+                    cf_check(r, SEQNN_KERNEL_xent_ext_backward, &c.a, loss_ext_k_backward(&c.a, overwrite));
+                    cf_end(r);
+                }
+
+    /* finite differences of the oracle's forward: of loss (dloss != 1) or of
+     * sum_r dlosses[r] * losses[r] (NONE) */
+    static const loss_xent_shape grad_shapes[] = {{4, 6, -3, 3}, {7, 13, -3, 3}, {5, 9, -40, 40}};
+    for (int i = 0; i < 3; i++)
+        for (int red = 0; red <= SEQNN_REDUCE_NONE; red++)
+            for (int m = 0; m < LOSS_N_EXT_MODES; m++) {
+                const int overwrite = (i + m + red) % 2;
+                loss_ext_case c;
+                loss_ext_setup(r, &c, &grad_shapes[i], (seqnn_reduction)red,
+                               (enum loss_ignore_mode)((i + m) % LOSS_IGNORE_MODES), &loss_ext_modes[m],
+                               overwrite ? " gradcheck overwrite" : " gradcheck accumulate");
+                c.a.dloss = red == SEQNN_REDUCE_NONE ? 1.0 : loss_dloss_values[1 + (i + m) % (LOSS_N_DLOSS - 1)];
+                loss_ext_forward_outputs(r, &c, 0);
+                loss_ext_backward_outputs(r, &c, overwrite);
+                cf_tensor *out = red == SEQNN_REDUCE_NONE ? c.losses : c.loss;
+                cf_tensor *dout = red == SEQNN_REDUCE_NONE ? c.dlosses : cf_in_values(r, "dloss", 1, &c.a.dloss);
+                cf_gradcheck(r, SEQNN_KERNEL_xent_ext_forward, SEQNN_KERNEL_xent_ext_backward, &c.a,
+                             1, &c.logits, &c.dlogits, 1, &out, &dout);
+                cf_end(r);
+            }
+
+    loss_ext_nonfinite(r, 1);
+
+    cf_begin(r, "argument checks");
+    {
+        loss_ext_case c;
+        loss_ext_setup(r, &c, &loss_xent_shapes[2], SEQNN_REDUCE_NONE, LOSS_IGNORE_NONE, &loss_ext_modes[2], "");
+        loss_ext_backward_outputs(r, &c, 1);
+        c.a.dloss = 1;
+        seqnn_xent_ext_args bad = c.a;
+        bad.dlosses.buf = NULL;
+        cf_expect_rejected(r, SEQNN_KERNEL_xent_ext_backward, &bad, "NONE without dlosses");
+        bad = c.a;
+        bad.dloss = NAN;
+        cf_expect_rejected(r, SEQNN_KERNEL_xent_ext_backward, &bad, "dloss = NaN");
+        bad = c.a;
+        bad.dlogits = c.a.logits;
+        cf_expect_rejected(r, SEQNN_KERNEL_xent_ext_backward, &bad, "dlogits = logits");
+        bad = c.a;
+        bad.flags = 2;
+        cf_expect_rejected(r, SEQNN_KERNEL_xent_ext_backward, &bad, "flags = 2");
+        cf_expect_extent(r, SEQNN_KERNEL_xent_ext_backward, &c.a, &c.a.dlosses, SEQNN_F32, c.a.rows, "dlosses");
+    }
+    cf_end(r);
 }
