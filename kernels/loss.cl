@@ -1,6 +1,7 @@
 /* loss.cl: deterministic sum reductions (partial sums per work-group, then
  * one group), the losses built on them (MSE, BCE with logits, softmax
- * cross-entropy) and their backward passes. */
+ * cross-entropy, also with class weights, label smoothing and per-row
+ * losses) and their backward passes. */
 
 /* term of mode: 0 a^2, 1 (a-b)^2, 2 bce(a, b), 3 a */
 inline float reduce_term(int mode, float a, float b)
@@ -45,8 +46,8 @@ __kernel void reduce_final(__global const float *partial, long partial_off, long
         out[out_off] = acc_f(acc, out[out_off], sum / divisor);
 }
 
-/* out[0] = mean ? (count > 0 ? sum / count : 0) : sum, from two partial sets
- * (loss sums and counted rows); one work-group */
+/* out[0] = mean ? (count != 0 ? sum / count : 0) : sum, from two partial sets
+ * (loss sums and counted rows, or their target weights); one work-group */
 __kernel void reduce_final_mean(__global const float *p1, long p1_off, long g1,
                                 __global const float *p2, long p2_off, long g2,
                                 __global float *out, long out_off, int mean, __local float *s)
@@ -59,7 +60,7 @@ __kernel void reduce_final_mean(__global const float *p1, long p1_off, long g1,
         c += p2[p2_off + g];
     c = group_sum(s, c);
     if (get_local_id(0) == 0)
-        out[out_off] = mean ? (c > 0.0f ? a / c : 0.0f) : a;
+        out[out_off] = mean ? (c != 0.0f ? a / c : 0.0f) : a;
 }
 
 /* One work-group per row: rowloss[r] = logsumexp - logit[target] (0 if
@@ -128,6 +129,97 @@ __kernel void xent_backward(__global const float *logits, long l_off, __global c
          * near 1 would leave only its rounding */
         float g = counted ? scale * (j == t ? -(rest / sum) : exp(x[j] - m) / sum) + bad : 0.0f;
         d[j] = acc_f(acc, d[j], g);
+    }
+}
+
+/* class weight j (1 without a weight tensor) */
+inline float class_weight(__global const float *w, long w_off, long j)
+{
+    return HAS(w_off) ? w[w_off + j] : 1.0f;
+}
+
+/* xent_ext, one work-group per row: rowloss[r] = (1 - eps) w_t (lse - x_t) +
+ * eps / C sum_j w_j (lse - x_j) (0 if ignored; NaN for a target out of
+ * range), rowcnt[r] = w_t if counted (the MEAN's divisor sums it), else 0.
+ * eps is the same for every item, so every item reaches every barrier. */
+__kernel void xent_ext_rows(__global const float *logits, long l_off, __global const int *target, long t_off,
+                            int ignore_index, long cols, __global const float *w, long w_off, float eps,
+                            __global float *rowloss, long rl_off, __global float *rowcnt, long rc_off,
+                            __local float *s)
+{
+    long r = get_group_id(0);
+    uint l = get_local_id(0), nl = get_local_size(0);
+    __global const float *x = logits + l_off + r * cols;
+    int t = target[t_off + r];
+    float m = -INFINITY;
+    for (long j = l; j < cols; j += nl)
+        m = fmax(m, x[j]);
+    m = group_max(s, m);
+    float rest = 0.0f, ties = 0.0f;      /* as xent_rows: the maxima contribute exactly 1 */
+    for (long j = l; j < cols; j += nl) {
+        if (x[j] == m)
+            ties += 1.0f;
+        else
+            rest += exp(x[j] - m);
+    }
+    rest = group_sum(s, rest);
+    ties = group_sum(s, ties);
+    float lse_m = log1p((ties - 1.0f) + rest), smooth = 0.0f;
+    if (eps != 0.0f) {
+        for (long j = l; j < cols; j += nl)
+            smooth += class_weight(w, w_off, j) * (lse_m - (x[j] - m));
+        smooth = group_sum(s, smooth);
+    }
+    if (l == 0) {
+        int counted = t != ignore_index, ok = t >= 0 && t < cols;
+        float wt = ok ? class_weight(w, w_off, t) : NAN;
+        float loss = (1.0f - eps) * wt * (lse_m + (m - (ok ? x[t] : 0.0f)));
+        if (eps != 0.0f)
+            loss += eps / (float)cols * smooth;
+        rowloss[rl_off + r] = counted ? loss : 0.0f;
+        rowcnt[rc_off + r] = counted ? wt : 0.0f;
+    }
+}
+
+/* dlogits[r, j] (+)= g_r ((1 - eps) w_t (p_j - [j == t]) + eps / C (S p_j - w_j)),
+ * g_r = dloss * dlosses[r] (NONE), dloss / W (W read from the device; 0: every
+ * row gets 0), dloss (SUM) */
+__kernel void xent_ext_backward(__global const float *logits, long l_off, __global const int *target, long t_off,
+                                int ignore_index, long cols, __global const float *w, long w_off, float eps,
+                                __global const float *divisor, long div_off, __global const float *dlosses,
+                                long dls_off, float dloss, __global float *dlogits, long d_off, int acc,
+                                __local float *s)
+{
+    long r = get_group_id(0);
+    uint l = get_local_id(0), nl = get_local_size(0);
+    __global const float *x = logits + l_off + r * cols;
+    __global float *d = dlogits + d_off + r * cols;
+    int t = target[t_off + r];
+    float div = HAS(div_off) ? divisor[div_off] : 1.0f;
+    int counted = t != ignore_index && div != 0.0f;
+    float g = HAS(dls_off) ? dloss * dlosses[dls_off + r] : dloss / (div != 0.0f ? div : 1.0f);
+    float m = -INFINITY, wsum = 0.0f;
+    for (long j = l; j < cols; j += nl) {
+        m = fmax(m, x[j]);
+        wsum += class_weight(w, w_off, j);
+    }
+    m = group_max(s, m);
+    wsum = group_sum(s, wsum);
+    float sum = 0.0f, rest = 0.0f;          /* rest: without the target column */
+    for (long j = l; j < cols; j += nl) {
+        float e = exp(x[j] - m);
+        sum += e;
+        rest += j == t ? 0.0f : e;
+    }
+    sum = group_sum(s, sum);
+    rest = group_sum(s, rest);
+    int ok = t >= 0 && t < cols;
+    float wt = (1.0f - eps) * (ok ? class_weight(w, w_off, t) : NAN), eps_c = eps / (float)cols;
+    for (long j = l; j < cols; j += nl) {
+        float p = exp(x[j] - m) / sum;
+        /* at the target p_t - 1 as -(rest / sum), as xent_backward */
+        float v = wt * (j == t ? -(rest / sum) : p) + eps_c * (wsum * p - class_weight(w, w_off, j));
+        d[j] = acc_f(acc, d[j], counted ? g * v : 0.0f);
     }
 }
 

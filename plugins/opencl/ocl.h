@@ -26,7 +26,7 @@
     X(attn_project) X(attn_scores) X(attn_contract) X(attn_outer) X(attn_ds) \
     X(attn_additive_du) X(attn_additive_dk) X(attn_additive_dwv) \
     X(sgd_step) X(rmsprop_step) X(adam_step) X(adagrad_step) X(clip_scale) \
-    X(maxpool_lengths_forward)
+    X(maxpool_lengths_forward) X(xent_ext_rows) X(xent_ext_backward)
 
 typedef enum ocl_kernel_id {
 #define OCL_KID(name) OCL_K_##name,

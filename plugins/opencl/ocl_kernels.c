@@ -165,6 +165,84 @@ seqnn_status ocl_k_xent_backward(const seqnn_call *call, const seqnn_xent_args *
     return ocl_run_groups(&L, a->rows, ocl_group_size(L.dev, L.id, a->cols));
 }
 
+/* xent_ext's row losses (into losses when given, else scratch E) and the
+ * counted rows' target weights (scratch F). */
+static seqnn_status ocl_xent_ext_rows(const seqnn_call *call, const seqnn_xent_ext_args *a, ocl_ref *loss,
+                                      ocl_ref *cnt)
+{
+    if (a->losses.buf)
+        *loss = ocl_tref(a->losses);
+    else
+        OCL_TRY(ocl_scratch(call, OCL_S_E, (size_t)a->rows * 4, loss));
+    OCL_TRY(ocl_scratch(call, OCL_S_F, (size_t)a->rows * 4, cnt));
+    ocl_launch L = ocl_begin(call, OCL_K_xent_ext_rows);
+    ocl_arg_t(&L, a->logits);
+    ocl_arg_t(&L, a->target);
+    ocl_arg_int(&L, a->ignore_index);
+    ocl_arg_long(&L, a->cols);
+    ocl_arg_t(&L, a->weight);
+    ocl_arg_float(&L, a->smoothing);
+    ocl_arg_ref(&L, *loss);
+    ocl_arg_ref(&L, *cnt);
+    ocl_arg_local(&L);
+    return ocl_run_groups(&L, a->rows, ocl_group_size(L.dev, L.id, a->cols));
+}
+
+seqnn_status ocl_k_xent_ext_forward(const seqnn_call *call, const seqnn_xent_ext_args *a)
+{
+    const int none = a->reduction == SEQNN_REDUCE_NONE;
+    if (a->rows <= 0)
+        return none ? SEQNN_OK : ocl_fill(call, ocl_tref(a->loss), 1, 0);
+    ocl_ref rl, rc, p1, p2;
+    int64_t g1, g2;
+    OCL_TRY(ocl_xent_ext_rows(call, a, &rl, &rc));
+    if (none)
+        return SEQNN_OK;
+    OCL_TRY(ocl_reduce_partial(call, OCL_RED_PLAIN, rl, (ocl_ref){ NULL, -1 }, a->rows, OCL_S_G, &p1, &g1));
+    OCL_TRY(ocl_reduce_partial(call, OCL_RED_PLAIN, rc, (ocl_ref){ NULL, -1 }, a->rows, OCL_S_H, &p2, &g2));
+    ocl_launch L = ocl_begin(call, OCL_K_reduce_final_mean);
+    ocl_arg_ref(&L, p1);
+    ocl_arg_long(&L, g1);
+    ocl_arg_ref(&L, p2);
+    ocl_arg_long(&L, g2);
+    ocl_arg_ref(&L, ocl_tref(a->loss));
+    ocl_arg_int(&L, a->reduction == SEQNN_REDUCE_MEAN);
+    ocl_arg_local(&L);
+    return ocl_run_groups(&L, 1, ocl_group_size(L.dev, L.id, g1 > g2 ? g1 : g2));
+}
+
+seqnn_status ocl_k_xent_ext_backward(const seqnn_call *call, const seqnn_xent_ext_args *a)
+{
+    if (a->rows <= 0)
+        return SEQNN_OK;
+    ocl_ref divisor = { NULL, -1 };
+    if (a->reduction == SEQNN_REDUCE_MEAN) {
+        /* W, the counted rows' target weights, on the device: no round trip */
+        ocl_ref rl, rc, p;
+        int64_t g;
+        seqnn_xent_ext_args rows = *a;
+        rows.losses = (seqnn_tref){ NULL, 0 };   /* the backward writes dlogits only */
+        OCL_TRY(ocl_xent_ext_rows(call, &rows, &rl, &rc));
+        OCL_TRY(ocl_reduce_partial(call, OCL_RED_PLAIN, rc, (ocl_ref){ NULL, -1 }, a->rows, OCL_S_G, &p, &g));
+        OCL_TRY(ocl_scratch(call, OCL_S_H, 4, &divisor));
+        OCL_TRY(ocl_reduce_final(call, p, g, divisor, 1.0, 0));
+    }
+    ocl_launch L = ocl_begin(call, OCL_K_xent_ext_backward);
+    ocl_arg_t(&L, a->logits);
+    ocl_arg_t(&L, a->target);
+    ocl_arg_int(&L, a->ignore_index);
+    ocl_arg_long(&L, a->cols);
+    ocl_arg_t(&L, a->weight);
+    ocl_arg_float(&L, a->smoothing);
+    ocl_arg_ref(&L, divisor);
+    ocl_arg_t(&L, a->reduction == SEQNN_REDUCE_NONE ? a->dlosses : (seqnn_tref){ NULL, 0 });
+    ocl_arg_float(&L, a->dloss);
+    ocl_arg_t(&L, a->dlogits);
+    ocl_arg_int(&L, OCL_ACC(a));
+    ocl_arg_local(&L);
+    return ocl_run_groups(&L, a->rows, ocl_group_size(L.dev, L.id, a->cols));
+}
+
 static seqnn_status ocl_loss_forward(const seqnn_call *call, int mode, const seqnn_loss_args *a)
 {
     ocl_ref out = ocl_tref(a->loss);
