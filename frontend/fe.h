@@ -135,6 +135,26 @@ typedef struct fe_optim_slot {
     seqnn_buffer *buf;
 } fe_optim_slot;
 
+/* Cross-entropy's class weights (host copy, uploaded on first use) and
+ * label smoothing; the per-row losses of the last evaluation (loss.c). */
+typedef struct fe_xent_opts {
+    float *weights;                      /* host [n_weights] or NULL */
+    int64_t n_weights;
+    double smoothing;
+    fe_tensor wdev;                      /* the weights on the device (uploaded when stale) */
+    int wdev_stale;
+    fe_tensor losses;                    /* per-row losses [rows, 1] */
+} fe_xent_opts;
+
+/* A learning-rate schedule and its state (schedule.c). */
+typedef struct fe_schedule {
+    seqnn_lr_schedule desc;
+    int set;                             /* a schedule is in force */
+    double plateau_best;                 /* best validation loss so far (reduce-on-plateau) */
+    int64_t plateau_bad;                 /* validations since the best */
+    double plateau_scale;                /* the product of the reductions so far */
+} fe_schedule;
+
 struct seqnn_model {
     seqnn_context *ctx;
     int built;
@@ -164,6 +184,8 @@ struct seqnn_model {
     uint64_t dropout_counter;
     int stateful;
     int64_t state_batch;                 /* batch size of the carried state */
+    fe_xent_opts xent;                   /* cross-entropy options (loss.c) */
+    fe_schedule sched;                   /* learning-rate schedule (schedule.c) */
 };
 
 /* ---- model.c */
@@ -230,5 +252,24 @@ double fe_uniform(uint64_t seed, uint64_t counter);
 double fe_normal(uint64_t seed, uint64_t counter);
 /* Fills host dst with the initial values of parameter p (index i). */
 void fe_init_values(const fe_param *p, uint64_t seed, int64_t i, float *dst);
+
+/* ---- loss.c */
+/* 1 when cross-entropy runs through xent_ext (class weights or smoothing). */
+int fe_xent_ext_active(const seqnn_model *m);
+/* Cross-entropy of the last layer's output through xent_ext: the forward
+ * writes loss (and the per-row losses, m->xent.losses, when per_row); the
+ * backward writes dlogits (OVERWRITE), dloss 1. */
+seqnn_status fe_xent_ext_forward(seqnn_model *m, seqnn_tref loss, int per_row);
+seqnn_status fe_xent_ext_backward(seqnn_model *m, seqnn_tref dlogits);
+/* Frees the cross-entropy options' host and device memory. */
+void fe_loss_release(seqnn_model *m);
+
+/* ---- schedule.c */
+/* The learning rate of optimizer step `step` (from 1): m->optim.lr (the base)
+ * shaped by the schedule, if any. */
+double fe_schedule_lr(const seqnn_model *m, int64_t step);
+/* The schedule and its state as one metadata line, and back (checkpoints). */
+void fe_schedule_format(const seqnn_model *m, char *out, size_t size);
+seqnn_status fe_schedule_parse(seqnn_model *m, const char *text, const char *path);
 
 #endif /* SEQNN_FRONTEND_FE_H */

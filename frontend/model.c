@@ -61,6 +61,7 @@ void seqnn_model_destroy(seqnn_model *m)
 {
     if (!m)
         return;
+    fe_loss_release(m);
     release_device(m);
     free(m->layers);
     free(m->params);

@@ -1,4 +1,5 @@
-/* Optimizers of a model: defaults and checks of the hyperparameters, the
+/* Optimizers of a model: defaults and checks of the hyperparameters, a new
+ * learning rate that keeps the optimizer's state, the
  * state slots each optimizer keeps (named as PyTorch's state_dict names them,
  * the checkpoint suffixes), and one update step over the flat parameter
  * buffer. A leaf of the frontend: model.c and train.c call it. */
@@ -40,6 +41,16 @@ static seqnn_status optim_check(const seqnn_optim_desc *o)
     if (o->kind == SEQNN_OPTIM_SGD && o->nesterov && (o->momentum <= 0 || o->dampening != 0))
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
                                "optimizer: Nesterov momentum needs momentum > 0 and dampening 0");
+    return SEQNN_OK;
+}
+
+seqnn_status seqnn_model_set_learning_rate(seqnn_model *m, double lr)
+{
+    if (!m)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_set_learning_rate: model is NULL");
+    if (!isfinite(lr) || !(lr > 0))
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "learning rate %g must be finite and > 0", lr);
+    m->optim.lr = lr;                    /* state slots and step count stay */
     return SEQNN_OK;
 }
 
@@ -113,13 +124,14 @@ static seqnn_tref slot(const seqnn_model *m, const char *name)
 seqnn_status fe_optim_step(seqnn_model *m, int64_t step)
 {
     const seqnn_optim_desc *o = &m->optim;
+    const double lr = fe_schedule_lr(m, step);     /* the base o->lr, scheduled */
     seqnn_tref p = seqnn_at(m->pbuf, 0), g = seqnn_at(m->gbuf, 0);
     seqnn_tref none = {NULL, 0};
     switch (o->kind) {
     case SEQNN_OPTIM_SGD: {
         seqnn_sgd_args a = {.n = m->total, .param = p, .grad = g,
                             .momentum_buf = o->momentum > 0 ? slot(m, "momentum_buffer") : none,
-                            .lr = o->lr, .momentum = o->momentum, .dampening = o->dampening,
+                            .lr = lr, .momentum = o->momentum, .dampening = o->dampening,
                             .weight_decay = o->weight_decay, .nesterov = o->nesterov, .step = step};
         return seqnn_sgd_step(m->ctx, &a);
     }
@@ -127,7 +139,7 @@ seqnn_status fe_optim_step(seqnn_model *m, int64_t step)
         seqnn_rmsprop_args a = {.n = m->total, .param = p, .grad = g, .square_avg = slot(m, "square_avg"),
                                 .momentum_buf = o->momentum > 0 ? slot(m, "momentum_buffer") : none,
                                 .grad_avg = o->centered ? slot(m, "grad_avg") : none,
-                                .lr = o->lr, .alpha = o->alpha, .eps = o->eps, .weight_decay = o->weight_decay,
+                                .lr = lr, .alpha = o->alpha, .eps = o->eps, .weight_decay = o->weight_decay,
                                 .momentum = o->momentum, .centered = o->centered};
         return seqnn_rmsprop_step(m->ctx, &a);
     }
@@ -135,14 +147,14 @@ seqnn_status fe_optim_step(seqnn_model *m, int64_t step)
         seqnn_adam_args a = {.n = m->total, .param = p, .grad = g, .exp_avg = slot(m, "exp_avg"),
                              .exp_avg_sq = slot(m, "exp_avg_sq"),
                              .max_exp_avg_sq = o->amsgrad ? slot(m, "max_exp_avg_sq") : none,
-                             .lr = o->lr, .beta1 = o->beta1, .beta2 = o->beta2, .eps = o->eps,
+                             .lr = lr, .beta1 = o->beta1, .beta2 = o->beta2, .eps = o->eps,
                              .weight_decay = o->weight_decay, .decoupled = o->decoupled,
                              .amsgrad = o->amsgrad, .step = step};
         return seqnn_adam_step(m->ctx, &a);
     }
     case SEQNN_OPTIM_ADAGRAD: {
         seqnn_adagrad_args a = {.n = m->total, .param = p, .grad = g, .sum = slot(m, "sum"),
-                                .lr = o->lr, .lr_decay = o->lr_decay, .weight_decay = o->weight_decay,
+                                .lr = lr, .lr_decay = o->lr_decay, .weight_decay = o->weight_decay,
                                 .eps = o->eps, .step = step};
         return seqnn_adagrad_step(m->ctx, &a);
     }

@@ -171,12 +171,15 @@ static seqnn_status forward(seqnn_model *m, int train)
     return SEQNN_OK;
 }
 
-/* Computes the loss into scalars[0] (read it with read_scalars). */
-static seqnn_status loss_forward(seqnn_model *m)
+/* Computes the loss into scalars[0] (read it with read_scalars); per_row
+ * (XENT): the loss of every row too, into m->xent.losses. */
+static seqnn_status loss_forward_rows(seqnn_model *m, int per_row)
 {
     fe_layer *L = &m->layers[m->n_layers - 1];
     seqnn_tref lo = fe_at(&m->scalars, 0);
-    if (m->loss == SEQNN_LOSS_XENT) {
+    if (m->loss == SEQNN_LOSS_XENT && (per_row || fe_xent_ext_active(m))) {
+        FE_TRY(fe_xent_ext_forward(m, lo, per_row));
+    } else if (m->loss == SEQNN_LOSS_XENT) {
         seqnn_xent_args a = {.rows = L->y.rows, .cols = L->y.cols, .logits = fe_at(&L->y, 0),
                              .target = fe_at(&m->targets, 0), .ignore_index = SEQNN_IGNORE_INDEX,
                              .reduction = SEQNN_REDUCE_MEAN, .loss = lo};
@@ -187,6 +190,11 @@ static seqnn_status loss_forward(seqnn_model *m)
         FE_TRY(m->loss == SEQNN_LOSS_MSE ? seqnn_mse_forward(m->ctx, &a) : seqnn_bce_forward(m->ctx, &a));
     }
     return SEQNN_OK;
+}
+
+static seqnn_status loss_forward(seqnn_model *m)
+{
+    return loss_forward_rows(m, 0);
 }
 
 /* Reads scalars[0, n) (the loss, then the gradient's sum of squares) with
@@ -204,7 +212,9 @@ static seqnn_status backward(seqnn_model *m)
 {
     fe_layer *top = &m->layers[m->n_layers - 1];
     FE_TRY(fe_tensor_ensure(m, &top->dy, top->y.rows, top->y.cols));
-    if (m->loss == SEQNN_LOSS_XENT) {
+    if (m->loss == SEQNN_LOSS_XENT && fe_xent_ext_active(m)) {
+        FE_TRY(fe_xent_ext_backward(m, fe_at(&top->dy, 0)));
+    } else if (m->loss == SEQNN_LOSS_XENT) {
         seqnn_xent_args a = {.rows = top->y.rows, .cols = top->y.cols, .logits = fe_at(&top->y, 0),
                              .target = fe_at(&m->targets, 0), .ignore_index = SEQNN_IGNORE_INDEX,
                              .reduction = SEQNN_REDUCE_MEAN, .dloss = 1.0, .dlogits = fe_at(&top->dy, 0),
@@ -307,18 +317,46 @@ seqnn_status seqnn_model_train_step(seqnn_model *m, const seqnn_batch *b, seqnn_
     return SEQNN_OK;
 }
 
-seqnn_status seqnn_model_evaluate(seqnn_model *m, const seqnn_batch *b, seqnn_step_result *r)
+/* Forward and loss without dropout; losses (count of them) receives every
+ * row's loss when not NULL. */
+static seqnn_status evaluate(seqnn_model *m, const seqnn_batch *b, seqnn_step_result *r, float *losses,
+                             int64_t count)
 {
     seqnn_step_result res = {0, 0, 0, 0};
     FE_TRY(set_batch(m, b, 1, &res.count));
+    if (losses) {
+        const fe_layer *L = last_layer(m);
+        int64_t rows = L->out.seq ? (m->decoder_start >= 0 ? m->Tdec : m->T) * m->B : m->B;
+        if (m->loss != SEQNN_LOSS_XENT)
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "per-target losses: the model's loss is not xent");
+        if (count != rows)
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                                   "per-target losses: count %lld, the batch has %lld targets", (long long)count,
+                                   (long long)rows);
+    }
     FE_TRY(forward(m, 0));
-    FE_TRY(loss_forward(m));
+    FE_TRY(loss_forward_rows(m, losses != NULL));
     FE_TRY(read_scalars(m, 1, &res.loss));
+    if (losses)
+        FE_TRY(seqnn_buffer_read(m->ctx, m->xent.losses.buf, 0, losses, count));
     if (m->loss == SEQNN_LOSS_XENT)
         FE_TRY(count_correct(m, &res.correct));
     if (r)
         *r = res;
     return SEQNN_OK;
+}
+
+seqnn_status seqnn_model_evaluate(seqnn_model *m, const seqnn_batch *b, seqnn_step_result *r)
+{
+    return evaluate(m, b, r, NULL, 0);
+}
+
+seqnn_status seqnn_model_evaluate_losses(seqnn_model *m, const seqnn_batch *b, seqnn_step_result *r,
+                                         float *losses, int64_t count)
+{
+    if (!losses)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_evaluate_losses: losses is NULL");
+    return evaluate(m, b, r, losses, count);
 }
 
 seqnn_status seqnn_model_predict(seqnn_model *m, const seqnn_batch *b, float *out, int64_t count)

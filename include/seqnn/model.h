@@ -264,6 +264,79 @@ SEQNN_API seqnn_status seqnn_model_load(seqnn_model *m, const char *path);
 /* Optimizer steps taken so far. */
 SEQNN_API int64_t seqnn_model_step_count(const seqnn_model *m);
 
+/* ------------------------------------------------ cross-entropy options --- */
+/* torch.nn.CrossEntropyLoss(weight, label_smoothing) for XENT models: class
+ * weights (n == the output size, each finite and >= 0; NULL/0: none) scale
+ * each target's term, and the mean divides by the sum of the counted
+ * targets' weights; smoothing in [0, 1] mixes the one-hot target with the
+ * uniform distribution, combined with the weights as PyTorch 1.13 does.
+ * Either needs a plugin with the xent_ext kernels (ABI 1.2); without them a
+ * step fails with SEQNN_ERR_UNSUPPORTED rather than train unweighted.
+ * Before or after build; the weights are copied. */
+typedef struct seqnn_xent_options {
+    const float *class_weights;          /* [n_weights] or NULL */
+    int64_t n_weights;
+    double label_smoothing;              /* 0: none */
+} seqnn_xent_options;
+SEQNN_API seqnn_status seqnn_model_set_xent_options(seqnn_model *m, const seqnn_xent_options *o);
+
+/* seqnn_model_evaluate, and the loss of every target (reduction='none'):
+ * losses[i] for targets[i] of the batch (count: T'*B for sequence outputs,
+ * B otherwise), 0 where the target is ignored. XENT models only. */
+SEQNN_API seqnn_status seqnn_model_evaluate_losses(seqnn_model *m, const seqnn_batch *b, seqnn_step_result *r,
+                                                   float *losses, int64_t count);
+
+/* ------------------------------------------------- learning-rate schedules --- */
+/* The learning rate of optimizer step n (from 1) is the optimizer's lr (the
+ * base) times a warm-up factor and a decay:
+ * - warm-up (any kind): for n <= warmup_steps the factor is warmup_start +
+ *   (1 - warmup_start) * (n - 1) / warmup_steps (torch LinearLR), then 1;
+ *   decay counts s = n - warmup_steps from 1 after it.
+ * - CONSTANT: no decay.  STEP: gamma^floor((s - 1) / step_size) (StepLR).
+ * - COSINE: min_lr + (base - min_lr) (1 + cos(pi * min(s - 1, cosine_steps) /
+ *   cosine_steps)) / 2 (CosineAnnealingLR with eta_min, held at min_lr after).
+ * - PLATEAU: times factor each time `patience` validations in a row
+ *   (seqnn_model_report_validation) did not improve on the best by more than
+ *   threshold (relative), never below min_lr (ReduceLROnPlateau, mode min).
+ * The schedule's state (plateau counters) is saved in checkpoints with the
+ * optimizer state; the step count already is. */
+typedef enum seqnn_lr_kind {
+    SEQNN_LR_CONSTANT = 0,
+    SEQNN_LR_STEP,
+    SEQNN_LR_COSINE,
+    SEQNN_LR_PLATEAU,
+    SEQNN_LR_COUNT
+} seqnn_lr_kind;
+
+typedef struct seqnn_lr_schedule {
+    seqnn_lr_kind kind;
+    int64_t warmup_steps;                /* 0: no warm-up */
+    double warmup_start;                 /* warm-up factor at step 1, in [0, 1] */
+    int64_t step_size;                   /* STEP: steps per decay (>= 1) */
+    double gamma;                        /* STEP: factor per decay, in (0, 1] */
+    int64_t cosine_steps;                /* COSINE: decay length after warm-up (>= 1) */
+    double min_lr;                       /* COSINE floor; PLATEAU floor */
+    double factor;                       /* PLATEAU: in (0, 1) */
+    int64_t patience;                    /* PLATEAU: validations without improvement (>= 0) */
+    double threshold;                    /* PLATEAU: relative improvement that counts (>= 0) */
+} seqnn_lr_schedule;
+
+/* Defaults of kind: warm-up none (start 0), step_size 1000, gamma 0.1,
+ * cosine_steps 10000, min_lr 0, factor 0.1, patience 10, threshold 1e-4
+ * (PyTorch's for the scheduler). */
+SEQNN_API seqnn_lr_schedule seqnn_lr_schedule_defaults(seqnn_lr_kind kind);
+/* Sets the schedule (NULL: none); its plateau state starts afresh. The
+ * optimizer state is kept. */
+SEQNN_API seqnn_status seqnn_model_set_lr_schedule(seqnn_model *m, const seqnn_lr_schedule *s);
+/* The learning rate the next optimizer step will use. */
+SEQNN_API double seqnn_model_learning_rate(const seqnn_model *m);
+/* Sets the base learning rate (the optimizer's lr) without resetting the
+ * optimizer's state or step count, unlike seqnn_model_set_optimizer. */
+SEQNN_API seqnn_status seqnn_model_set_learning_rate(seqnn_model *m, double lr);
+/* Tells a PLATEAU schedule one validation loss (other kinds ignore it);
+ * *reduced (may be NULL) receives 1 when the rate was just reduced. */
+SEQNN_API seqnn_status seqnn_model_report_validation(seqnn_model *m, double loss, int *reduced);
+
 #ifdef __cplusplus
 }
 #endif
