@@ -212,6 +212,15 @@ static void d_lstm(seqnn_model *m)
     seqnn_model_add_dense(m, NULL, 5);
 }
 
+/* the LSTM above under a class-weighted (one weight 0), label-smoothed xent */
+static void d_lstm_weighted_smoothed(seqnn_model *m)
+{
+    static const float w[5] = {0.5f, 2.0f, 0.0f, 1.25f, 1.0f};
+    seqnn_xent_options o = {w, 5, 0.2};
+    d_lstm(m);
+    seqnn_model_set_xent_options(m, &o);
+}
+
 static void d_gru_last(seqnn_model *m)
 {
     seqnn_recurrent_desc r = rdesc(SEQNN_CELL_GRU, 3, 2, 1, 1, 0);
@@ -331,6 +340,8 @@ static const gcase cases[] = {
     {"dense+relu/leaky/hardtanh, mse", d_kinked_acts, 3, 0, 3, 0, 0, 3e-3},
     {"dropout (training mode), xent", d_dropout_train, 4, 0, 3, 1, 1, 1e-2},
     {"lstm 2 layers bidirectional, dropout (training), lengths", d_lstm, 5, 0, 3, 1, 1, 1e-2},
+    {"lstm as above, xent with class weights and label smoothing 0.2", d_lstm_weighted_smoothed, 5, 0, 3, 1, 1,
+     1e-2},
     {"gru 2 layers bidirectional last=1, lengths", d_gru_last, 5, 0, 4, 1, 0, 1e-2},
     {"gru_classic 2 layers bidirectional, mse, lengths", d_gru_classic_mse, 4, 0, 3, 1, 0, 1e-2},
     {"rnn tanh 2 layers last=1, bce, lengths", d_rnn_tanh_bce, 5, 0, 3, 1, 0, 1e-2},

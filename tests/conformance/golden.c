@@ -625,6 +625,8 @@ static seqnn_reduction golden_reduction(golden *g)
     const char *red = golden_meta_str(g, "reduction");
     if (!strcmp(red, "sum"))
         return SEQNN_REDUCE_SUM;
+    if (!strcmp(red, "none"))
+        return SEQNN_REDUCE_NONE;
     if (strcmp(red, "mean"))
         cf_fail(g->r, "golden file: unknown reduction '%s'", red);
     return SEQNN_REDUCE_MEAN;
@@ -657,6 +659,46 @@ static void golden_xent(golden *g)
     if (!golden_run(g, SEQNN_KERNEL_xent_backward, &a))
         return;
     golden_expect(g, "grad.logits", dl, 0, n, (double)a.cols);
+}
+
+/* "xent_ext": class weights (weighted = 1), label smoothing, reduction mean,
+ * sum or none (per-row losses, upstream dlosses) */
+static void golden_xent_ext(golden *g)
+{
+    seqnn_xent_ext_args a;
+    memset(&a, 0, sizeof a);
+    a.rows = golden_meta_int(g, "rows");
+    a.cols = golden_meta_int(g, "cols");
+    a.ignore_index = (int32_t)golden_meta_int(g, "ignore_index");
+    a.reduction = golden_reduction(g);
+    a.smoothing = golden_meta(g, "smoothing");
+    a.dloss = golden_meta(g, "dloss");
+    const int weighted = (int)golden_meta_int(g, "weighted"), none = a.reduction == SEQNN_REDUCE_NONE;
+    if (cf_failed(g->r))
+        return;
+    const int64_t n = a.rows * a.cols;
+    seqnn_buffer *logits = golden_in(g, "logits", n), *target = golden_in_int(g, "target", a.rows);
+    seqnn_buffer *weight = weighted ? golden_in(g, "weight", a.cols) : NULL;
+    seqnn_buffer *dlosses = none ? golden_in(g, "dlosses", a.rows) : NULL;
+    seqnn_buffer *loss = golden_out(g, none ? a.rows : 1), *dl = golden_out(g, n);
+    if (cf_failed(g->r))
+        return;
+    a.logits = golden_at(logits, 0);
+    a.target = golden_at(target, 0);
+    a.weight = weighted ? golden_at(weight, 0) : golden_none();
+    if (none)
+        a.losses = golden_at(loss, 0);
+    else
+        a.loss = golden_at(loss, 0);
+    if (!cf_require(g->r, SEQNN_KERNEL_xent_ext_forward) || !golden_run(g, SEQNN_KERNEL_xent_ext_forward, &a))
+        return;
+    golden_expect(g, none ? "losses" : "loss", loss, 0, none ? a.rows : 1, (double)(none ? 2 * a.cols : 2 * n));
+    a.dlosses = none ? golden_at(dlosses, 0) : golden_none();
+    a.dlogits = golden_at(dl, 0);
+    a.flags = SEQNN_FLAG_OVERWRITE;
+    if (!cf_require(g->r, SEQNN_KERNEL_xent_ext_backward) || !golden_run(g, SEQNN_KERNEL_xent_ext_backward, &a))
+        return;
+    golden_expect(g, "grad.logits", dl, 0, n, (double)(a.cols + a.rows));
 }
 
 /* "mse" and "bce" (with logits) */
@@ -1089,6 +1131,7 @@ static const golden_kind golden_kinds[] = {
     {"xent", golden_xent},       {"mse", golden_mse},         {"bce", golden_bce},
     {"softmax", golden_softmax}, {"act", golden_act},         {"linear", golden_linear},
     {"gemm", golden_gemm},       {"optim", golden_optim},     {"clip", golden_clip},
+    {"xent_ext", golden_xent_ext},
 };
 
 void cf_golden_test(cf_run *r, int i)

@@ -328,6 +328,33 @@ def xent_case(name, seed, rows, cols, target, ignore_index, reduction, dloss):
     return case.save()
 
 
+def xent_ext_case(name, seed, rows, cols, target, ignore_index, reduction, smoothing, weighted, dloss):
+    """F.cross_entropy with class weights and label_smoothing (reduction mean,
+    sum or none); for none the upstream gradient is a stored dlosses [rows]."""
+    case = Case(name, "xent_ext", seed, rows=rows, cols=cols, ignore_index=ignore_index,
+                reduction=reduction, smoothing=repr(smoothing), weighted=int(weighted), dloss=repr(dloss))
+    logits = case.rand("logits", (rows, cols), -3, 3)
+    logits[0, 1] = 40.0                                    # pins the max-subtraction
+    logits = case.put_in("logits", logits).requires_grad_()
+    case.put_int("target", target)
+    weight = None
+    if weighted:
+        weight = case.rand("weight", (cols,), 0, 2)
+        weight[cols // 2] = 0.0                            # a class that weighs nothing
+        weight = case.put_in("weight", weight)
+    loss = F.cross_entropy(logits, torch.tensor(target, dtype=torch.int64), weight=weight,
+                           ignore_index=ignore_index, reduction=reduction, label_smoothing=smoothing)
+    if reduction == "none":
+        dlosses = case.rand("dlosses", (rows,))
+        dot_loss([(loss, dlosses)]).backward()
+        case.put_out("losses", loss)
+    else:
+        (loss * dloss).backward()
+        case.put_out("loss", loss.reshape(1))
+    case.put_out("grad.logits", logits.grad)
+    return case.save()
+
+
 def pointwise_loss_case(name, kind, seed, n, reduction, dloss):
     """kind "mse" (F.mse_loss) or "bce" (F.binary_cross_entropy_with_logits)."""
     case = Case(name, kind, seed, n=n, reduction=reduction, dloss=repr(dloss))
@@ -537,6 +564,14 @@ def main():
     # gradient clipping: clipped, and below the limit (coefficient clamped to 1)
     w(clip_case("clip_grad_norm", next(seed), [5, 7, 3], 1.0))
     w(clip_case("clip_grad_norm_noop", next(seed), [4, 6], 100.0))
+    # cross-entropy with class weights, label smoothing, reduction none
+    w(xent_ext_case("xent_weighted_smoothed_mean", next(seed), 6, 5, [1, -100, 4, 0, 2, 3], -100, "mean",
+                    0.1, True, 0.75))
+    w(xent_ext_case("xent_weighted_sum", next(seed), 5, 4, [3, 1, 0, 3, 2], 3, "sum", 0.0, True, 1.5))
+    w(xent_ext_case("xent_smoothed_mean", next(seed), 6, 7, [1, -100, 6, 0, -100, 2], -100, "mean",
+                    0.25, False, 1.0))
+    w(xent_ext_case("xent_weighted_smoothed_none", next(seed), 6, 5, [1, -100, 4, 0, 2, 3], -100, "none",
+                    0.2, True, 1.0))
 
     keep = {os.path.basename(p) for p in written}
     for f in os.listdir(OUT_DIR):
