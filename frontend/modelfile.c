@@ -77,7 +77,8 @@ typedef struct mf_value {
 
 typedef enum mf_stmt_id {
     ST_SEQNN, ST_INPUT, ST_EMBEDDING, ST_DENSE, ST_ACTIVATION, ST_DROPOUT, ST_LSTM, ST_GRU, ST_RNN,
-    ST_CONV1D_BANK, ST_ATTENTION, ST_DECODER, ST_LOSS, ST_OPTIMIZER, ST_TRAIN, ST_COUNT
+    ST_CONV1D_BANK, ST_ATTENTION, ST_DECODER, ST_LOSS, ST_OPTIMIZER, ST_TRAIN,
+    ST_SCHEDULE, ST_COUNT
 } mf_stmt_id;
 
 typedef struct mf_stmt {
@@ -180,6 +181,23 @@ static const mf_key k_optimizer[] = {
     [OK_WEIGHT_DECAY] = REAL_KEY("weight_decay", 0, 0, INF, 0, 0),
     [OK_CLIP] = REAL_KEY("clip", 0, 0, INF, 0, 0),
 };
+/* loss xent smoothing=S; schedule KIND (words in seqnn_lr_kind order) */
+enum { LK_SMOOTHING };
+static const mf_key k_loss[] = {[LK_SMOOTHING] = REAL_KEY("smoothing", 0, 0, 1, 0, 1u << SEQNN_LOSS_XENT)};
+static const char *const w_schedule[] = {"constant", "step", "cosine", "plateau", NULL};
+enum { SK_WARMUP, SK_WARMUP_START, SK_STEP_SIZE, SK_GAMMA, SK_COSINE_STEPS, SK_MIN_LR, SK_FACTOR, SK_PATIENCE,
+       SK_THRESHOLD };
+static const mf_key k_schedule[] = {
+    [SK_WARMUP] = {"warmup", MF_INT, 0, 0, INT64_MAX, 0, 0, 0, NULL, 0},
+    [SK_WARMUP_START] = REAL_KEY("warmup_start", 0, 0, 1, 0, 0),
+    [SK_STEP_SIZE] = {"step_size", MF_INT, 0, 1, INT64_MAX, 0, 0, 0, NULL, 1u << SEQNN_LR_STEP},
+    [SK_GAMMA] = REAL_KEY("gamma", 0, 0, 1, OPEN_MIN, 1u << SEQNN_LR_STEP),
+    [SK_COSINE_STEPS] = {"cosine_steps", MF_INT, 0, 1, INT64_MAX, 0, 0, 0, NULL, 1u << SEQNN_LR_COSINE},
+    [SK_MIN_LR] = REAL_KEY("min_lr", 0, 0, INF, 0, (1u << SEQNN_LR_COSINE) | (1u << SEQNN_LR_PLATEAU)),
+    [SK_FACTOR] = REAL_KEY("factor", 0, 0, 1, OPEN_MIN | OPEN_MAX, 1u << SEQNN_LR_PLATEAU),
+    [SK_PATIENCE] = {"patience", MF_INT, 0, 0, INT64_MAX, 0, 0, 0, NULL, 1u << SEQNN_LR_PLATEAU},
+    [SK_THRESHOLD] = REAL_KEY("threshold", 0, 0, INF, 0, 1u << SEQNN_LR_PLATEAU),
+};
 enum { TK_BATCH, TK_SEQ_LEN, TK_EPOCHS, TK_STEPS, TK_TIME, TK_EVAL_EVERY, TK_PATIENCE, TK_VAL, TK_SEED };
 static const mf_key k_train[] = {
     [TK_BATCH] = SIZE_KEY("batch", 0),
@@ -206,9 +224,10 @@ static const mf_stmt mf_stmts[ST_COUNT] = {
     [ST_CONV1D_BANK] = {"conv1d_bank", NULL, k_conv1d_bank, COUNT(k_conv1d_bank), 1},
     [ST_ATTENTION] = {"attention", NULL, k_attention, COUNT(k_attention), 1},
     [ST_DECODER] = {"decoder", NULL, k_decoder, COUNT(k_decoder), 0},
-    [ST_LOSS] = {"loss", w_loss, NULL, 0, 0},
+    [ST_LOSS] = {"loss", w_loss, k_loss, COUNT(k_loss), 0},
     [ST_OPTIMIZER] = {"optimizer", w_optim, k_optimizer, COUNT(k_optimizer), 0},
     [ST_TRAIN] = {"train", NULL, k_train, COUNT(k_train), 0},
+    [ST_SCHEDULE] = {"schedule", w_schedule, k_schedule, COUNT(k_schedule), 0},
 };
 
 /* ---------------------------------------------------------------- parser --- */
@@ -580,7 +599,7 @@ static seqnn_status mf_order(const mf_parser *p, mf_stmt_id id)
         return mf_fail(p, SEQNN_ERR_FORMAT,
                        "expected 'seqnn 1' (the format version) as the first statement, got '%s'", sn);
     int once = id == ST_SEQNN || id == ST_INPUT || id == ST_DECODER || id == ST_LOSS ||
-               id == ST_OPTIMIZER || id == ST_TRAIN;
+               id == ST_OPTIMIZER || id == ST_TRAIN || id == ST_SCHEDULE;
     if (once && p->first_line[id])
         return mf_fail(p, SEQNN_ERR_FORMAT, "a second '%s' statement (the first is at line %d)", sn,
                        p->first_line[id]);
@@ -695,7 +714,25 @@ static seqnn_status mf_apply(mf_parser *p, mf_stmt_id id, int pos, const mf_valu
         break;
     case ST_LOSS:
         s = mf_api(p, sn, seqnn_model_set_loss(p->model, (seqnn_loss_kind)pos));
+        if (s == SEQNN_OK && v[LK_SMOOTHING].given) {
+            seqnn_xent_options xo = {NULL, 0, v[LK_SMOOTHING].d};
+            s = mf_api(p, sn, seqnn_model_set_xent_options(p->model, &xo));
+        }
         break;
+    case ST_SCHEDULE: {
+        seqnn_lr_schedule sc = seqnn_lr_schedule_defaults((seqnn_lr_kind)pos);
+        if (v[SK_WARMUP].given) sc.warmup_steps = v[SK_WARMUP].i;
+        if (v[SK_WARMUP_START].given) sc.warmup_start = v[SK_WARMUP_START].d;
+        if (v[SK_STEP_SIZE].given) sc.step_size = v[SK_STEP_SIZE].i;
+        if (v[SK_GAMMA].given) sc.gamma = v[SK_GAMMA].d;
+        if (v[SK_COSINE_STEPS].given) sc.cosine_steps = v[SK_COSINE_STEPS].i;
+        if (v[SK_MIN_LR].given) sc.min_lr = v[SK_MIN_LR].d;
+        if (v[SK_FACTOR].given) sc.factor = v[SK_FACTOR].d;
+        if (v[SK_PATIENCE].given) sc.patience = v[SK_PATIENCE].i;
+        if (v[SK_THRESHOLD].given) sc.threshold = v[SK_THRESHOLD].d;
+        s = mf_api(p, sn, seqnn_model_set_lr_schedule(p->model, &sc));
+        break;
+    }
     case ST_OPTIMIZER: {
         seqnn_optim_desc o = seqnn_optim_defaults(optim_kinds[pos]);
         if (pos == 3) {                  /* adamw: torch.optim.AdamW */
