@@ -81,12 +81,15 @@ static void train_usage(FILE *f)
             "  --vectors PATH    initialise the first embedding from word2vec/GloVe text vectors\n"
             "  --steps N --epochs N --time SECONDS --batch N --seq-len N --lr X --seed N\n"
             "  --eval-every N --patience N --val FRACTION --clip X   override the model file's lines\n"
+            "  --lr-schedule SPEC  learning-rate schedule, as the model file's schedule line, e.g.\n"
+            "                    'cosine warmup=500 cosine_steps=20000 min_lr=1e-5' (default: the file's, or none)\n"
             "  --sample N        language models: characters sampled at the end (default 300)\n"
             "  --temperature T   for that sample (default 0.8)\n");
 }
 
 typedef struct train_opts {
     const char *model_file, *data, *format, *out, *log, *backend, *resume, *vectors;
+    const char *lr_schedule;             /* --lr-schedule SPEC (seqnn_lr_schedule_parse) */
     int words;
     int64_t sample;
     double temperature;
@@ -213,6 +216,7 @@ typedef struct train_run {
     /* the loop */
     int64_t per_epoch, total, step, first_step, tokens, since;
     double t0, run_loss;
+    double lr;                           /* the rate of the last step (the log's lr column) */
     train_pos pos;
     char last[4096];                     /* the last checkpoint's path */
     int saved;                           /* this run wrote a best checkpoint */
@@ -233,7 +237,8 @@ static int train_parse(int argc, char **argv, train_opts *o)
         const char **slot = !strcmp(a, "--data") ? &o->data : !strcmp(a, "--format") ? &o->format
                           : !strcmp(a, "--out") ? &o->out : !strcmp(a, "--log") ? &o->log
                           : !strcmp(a, "--backend") ? &o->backend : !strcmp(a, "--resume") ? &o->resume
-                          : !strcmp(a, "--vectors") ? &o->vectors : NULL;
+                          : !strcmp(a, "--vectors") ? &o->vectors
+                          : !strcmp(a, "--lr-schedule") ? &o->lr_schedule : NULL;
         if (slot) {
             if (!v) { fprintf(stderr, "seqnn train: %s needs a value\n", a); return 2; }
             *slot = v;
@@ -338,6 +343,11 @@ static int train_setup(train_run *t)
         rc = cli_fail(NULL);
     if (!rc && seqnn_model_set_optimizer(t->model, &t->cfg.optim) != SEQNN_OK)
         rc = cli_fail("optimizer");
+    seqnn_lr_schedule sched;
+    if (!rc && o->lr_schedule &&
+        (seqnn_lr_schedule_parse(o->lr_schedule, &sched) != SEQNN_OK ||
+         seqnn_model_set_lr_schedule(t->model, &sched) != SEQNN_OK))
+        rc = cli_fail("--lr-schedule");
     if (!rc && t->resumed && seqnn_model_load(t->model, o->resume) != SEQNN_OK)
         rc = cli_fail(NULL);
     if (!rc && o->vectors && !t->resumed) {
@@ -373,7 +383,7 @@ static void train_banner(train_run *t)
     fputs(summary, stderr);
     t->loss_kind = seqnn_model_loss(t->model);
     if (t->log && !t->resumed)
-        fprintf(t->log, "step,epoch,train_loss,val_loss,val_accuracy,tokens_per_s,elapsed_s\n");
+        fprintf(t->log, "step,epoch,train_loss,val_loss,val_accuracy,tokens_per_s,elapsed_s,lr\n");
 }
 
 /* The loop's counters: steps in all, where a resumed run stands. 0, or 1 when
@@ -434,13 +444,20 @@ static int train_validate(train_run *t, int64_t epoch, int64_t in_epoch, int end
     if (d->n_val > 0)
         cli_print_eval(stderr, line, d, &e, t->loss_kind);
     if (t->log) {
-        fprintf(t->log, "%lld,%lld,%.6f,%.6f,%.6f,%.1f,%.2f\n", (long long)t->step, (long long)epoch,
-                t->run_loss / (double)t->since, e.loss, e.accuracy, el > 0 ? (double)t->tokens / el : 0, el);
+        fprintf(t->log, "%lld,%lld,%.6f,%.6f,%.6f,%.1f,%.2f,%.6g\n", (long long)t->step, (long long)epoch,
+                t->run_loss / (double)t->since, e.loss, e.accuracy, el > 0 ? (double)t->tokens / el : 0, el,
+                t->lr);
         fflush(t->log);
     }
     t->run_loss = 0;
     t->since = 0;
     double score = d->n_val > 0 ? e.loss : train_loss;
+    int reduced = 0;                     /* a plateau schedule hears the score */
+    if (seqnn_model_report_validation(t->model, score, &reduced) != SEQNN_OK)
+        return cli_fail("lr schedule");
+    if (reduced)
+        fprintf(stderr, "lr schedule: no improvement; the learning rate is now %g\n",
+                seqnn_model_learning_rate(t->model));
     pos->epoch = end_epoch ? epoch + 1 : epoch;
     pos->batch = end_epoch ? 0 : in_epoch;
     pos->val_loss = score;
@@ -477,6 +494,7 @@ static int train_epoch(train_run *t, int64_t epoch, int64_t skip)
         if (in_epoch <= skip)            /* resuming: these were trained before */
             continue;
         seqnn_step_result r;
+        t->lr = seqnn_model_learning_rate(t->model);
         if (seqnn_model_train_step(t->model, &b, &r) != SEQNN_OK) {
             t->stop = 1;
             return cli_fail("training");

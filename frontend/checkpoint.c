@@ -51,11 +51,8 @@ seqnn_status seqnn_model_save(seqnn_model *m, const char *path, int optimizer, c
             s = seqnn_safetensors_writer_metadata(w, "seqnn.dropout_counter", num);
         char sched[512];
         fe_schedule_format(m, sched, sizeof sched);
-        snprintf(num, sizeof num, "%.17g", m->optim.lr);
         if (s == SEQNN_OK)
             s = seqnn_safetensors_writer_metadata(w, "seqnn.lr_schedule", sched);
-        if (s == SEQNN_OK)
-            s = seqnn_safetensors_writer_metadata(w, "seqnn.lr", num);
     }
     for (int k = 0; metadata && metadata[k] && s == SEQNN_OK; k += 2) {
         if (!metadata[k + 1])
@@ -136,23 +133,23 @@ seqnn_status seqnn_model_load(seqnn_model *m, const char *path)
     FE_TRY(seqnn_safetensors_open(path, &st));
     seqnn_status s = load_checked(m, st, path);
     int with_optim = s == SEQNN_OK && seqnn_safetensors_count(st) > m->n_params;
+    /* An optimizer without state slots (SGD without momentum) saves only its
+     * kind and step: the step still resumes when the kinds agree. */
+    const char *kind = s == SEQNN_OK ? seqnn_safetensors_metadata(st, "seqnn.optimizer") : NULL;
+    int with_step = with_optim || (m->n_slots == 0 && kind && !strcmp(kind, optim_names[m->optim.kind]));
     uint64_t step = 0, dropout_counter = m->dropout_counter;
-    /* the schedule and base rate (files from before them have neither) */
-    const char *sched = NULL, *lr_text = NULL;
-    double lr = m->optim.lr;
-    fe_schedule sched_before = m->sched;
-    if (s == SEQNN_OK && with_optim) {
+    /* the learning-rate schedule and its state (older files have none) */
+    const char *sched = NULL;
+    fe_schedule saved;
+    memset(&saved, 0, sizeof saved);
+    if (s == SEQNN_OK && with_step) {
         s = parse_u64(seqnn_safetensors_metadata(st, "seqnn.step"), path, "seqnn.step", &step);
         if (s == SEQNN_OK)
             s = parse_u64(seqnn_safetensors_metadata(st, "seqnn.dropout_counter"), path, "seqnn.dropout_counter",
                           &dropout_counter);
         sched = seqnn_safetensors_metadata(st, "seqnn.lr_schedule");
-        lr_text = seqnn_safetensors_metadata(st, "seqnn.lr");
-        if (s == SEQNN_OK && lr_text && (sscanf(lr_text, "%lg", &lr) != 1 || !isfinite(lr) || !(lr > 0)))
-            s = seqnn_set_error(NULL, SEQNN_ERR_FORMAT, "%s: metadata 'seqnn.lr' = '%s' is not a learning rate",
-                                path, lr_text);
         if (s == SEQNN_OK && sched)
-            s = fe_schedule_parse(m, sched, path);
+            s = fe_schedule_parse(&saved, sched, path);
     }
     /* Stage every value on the host first, so a read error changes nothing. */
     float *all = NULL;
@@ -183,12 +180,10 @@ seqnn_status seqnn_model_load(seqnn_model *m, const char *path)
             s = seqnn_buffer_write(m->ctx, m->slots[j].buf, 0, all + (j + 1) * per, per);
     }
     free(all);
-    if (s == SEQNN_OK && with_optim) {
+    if (s == SEQNN_OK && with_step) {
         m->step = (int64_t)step;
         m->dropout_counter = dropout_counter;
-        m->optim.lr = lr;
-    } else {
-        m->sched = sched_before;          /* a failed load changes nothing */
+        fe_schedule_restore(m, &saved);
     }
     return s;
 }

@@ -270,6 +270,10 @@ void fe_loss_release(seqnn_model *m);
 double fe_schedule_lr(const seqnn_model *m, int64_t step);
 /* The schedule and its state as one metadata line, and back (checkpoints). */
 void fe_schedule_format(const seqnn_model *m, char *out, size_t size);
-seqnn_status fe_schedule_parse(seqnn_model *m, const char *text, const char *path);
+seqnn_status fe_schedule_parse(fe_schedule *out, const char *text, const char *path);
+/* A loaded checkpoint's schedule: adopted when the model has none, its state
+ * continued when the model has the same schedule; a model with another
+ * schedule keeps it, afresh. */
+void fe_schedule_restore(seqnn_model *m, const fe_schedule *saved);
 
 #endif /* SEQNN_FRONTEND_FE_H */

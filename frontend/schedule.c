@@ -1,11 +1,14 @@
 /* Learning-rate schedules of a model (torch.optim.lr_scheduler's LinearLR
  * warm-up, StepLR, CosineAnnealingLR and ReduceLROnPlateau): defaults and
  * checks, the rate of each optimizer step, validation reports for
- * reduce-on-plateau, and the schedule's state as a checkpoint metadata line.
+ * reduce-on-plateau, the schedule's state as a checkpoint metadata line, and
+ * the "KIND key=value ..." spec of the command line.
  * The rate is a function of the step count (saved in checkpoints) and of
  * the plateau state (saved here), so a resumed run continues the schedule. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "fe.h"
 
@@ -156,17 +159,16 @@ void fe_schedule_format(const seqnn_model *m, char *out, size_t size)
              f->plateau_best, (long long)f->plateau_bad, f->plateau_scale);
 }
 
-seqnn_status fe_schedule_parse(seqnn_model *m, const char *text, const char *path)
+seqnn_status fe_schedule_parse(fe_schedule *out, const char *text, const char *path)
 {
     char kind[16];
     long long warm, step_size, cos_steps, patience, bad;
     seqnn_lr_schedule s;
     double best, scale;
     int k;
-    if (!strcmp(text, "none")) {
-        m->sched.set = 0;
+    memset(out, 0, sizeof *out);
+    if (!strcmp(text, "none"))
         return SEQNN_OK;
-    }
     memset(&s, 0, sizeof s);
     if (sscanf(text,
                "%15s warmup=%lld warmup_start=%lg step_size=%lld gamma=%lg cosine_steps=%lld min_lr=%lg "
@@ -185,10 +187,106 @@ seqnn_status fe_schedule_parse(seqnn_model *m, const char *text, const char *pat
     if (k == SEQNN_LR_COUNT || sched_check(&s) != SEQNN_OK || bad < 0 || !(scale > 0) || isnan(best))
         return seqnn_set_error(NULL, SEQNN_ERR_FORMAT, "%s: metadata 'seqnn.lr_schedule' = '%s' is not a valid schedule",
                                path, text);
-    m->sched.desc = s;
-    m->sched.set = 1;
-    m->sched.plateau_best = best;
-    m->sched.plateau_bad = bad;
-    m->sched.plateau_scale = scale;
+    out->desc = s;
+    out->set = 1;
+    out->plateau_best = best;
+    out->plateau_bad = bad;
+    out->plateau_scale = scale;
+    return SEQNN_OK;
+}
+
+/* the same schedule (field by field: the structs may differ in padding) */
+static int sched_same(const seqnn_lr_schedule *a, const seqnn_lr_schedule *b)
+{
+    return a->kind == b->kind && a->warmup_steps == b->warmup_steps && a->warmup_start == b->warmup_start &&
+           a->step_size == b->step_size && a->gamma == b->gamma && a->cosine_steps == b->cosine_steps &&
+           a->min_lr == b->min_lr && a->factor == b->factor && a->patience == b->patience &&
+           a->threshold == b->threshold;
+}
+
+void fe_schedule_restore(seqnn_model *m, const fe_schedule *saved)
+{
+    if (!saved->set)
+        return;
+    if (!m->sched.set || sched_same(&m->sched.desc, &saved->desc))
+        m->sched = *saved;               /* adopted, or the same one continued */
+}
+
+/* The keys of a schedule spec: name, offset in seqnn_lr_schedule, integer or
+ * real, and the kinds it applies to (bit per seqnn_lr_kind; 0: every kind). */
+typedef struct sched_key {
+    const char *name;
+    size_t off;
+    int integer;
+    unsigned only;
+} sched_key;
+
+#define SK_BIT(k) (1u << (k))
+static const sched_key sched_keys[] = {
+    {"warmup", offsetof(seqnn_lr_schedule, warmup_steps), 1, 0},
+    {"warmup_start", offsetof(seqnn_lr_schedule, warmup_start), 0, 0},
+    {"step_size", offsetof(seqnn_lr_schedule, step_size), 1, SK_BIT(SEQNN_LR_STEP)},
+    {"gamma", offsetof(seqnn_lr_schedule, gamma), 0, SK_BIT(SEQNN_LR_STEP)},
+    {"cosine_steps", offsetof(seqnn_lr_schedule, cosine_steps), 1, SK_BIT(SEQNN_LR_COSINE)},
+    {"min_lr", offsetof(seqnn_lr_schedule, min_lr), 0, SK_BIT(SEQNN_LR_COSINE) | SK_BIT(SEQNN_LR_PLATEAU)},
+    {"factor", offsetof(seqnn_lr_schedule, factor), 0, SK_BIT(SEQNN_LR_PLATEAU)},
+    {"patience", offsetof(seqnn_lr_schedule, patience), 1, SK_BIT(SEQNN_LR_PLATEAU)},
+    {"threshold", offsetof(seqnn_lr_schedule, threshold), 0, SK_BIT(SEQNN_LR_PLATEAU)},
+};
+
+/* One "key=value" of spec into *s. */
+static seqnn_status sched_parse_key(const char *item, size_t len, seqnn_lr_schedule *s)
+{
+    const char *eq = memchr(item, '=', len);
+    char value[64];
+    size_t klen = eq ? (size_t)(eq - item) : len, vlen = eq ? len - klen - 1 : 0;
+    for (size_t i = 0; i < sizeof sched_keys / sizeof sched_keys[0]; i++) {
+        const sched_key *k = &sched_keys[i];
+        if (strlen(k->name) != klen || strncmp(k->name, item, klen))
+            continue;
+        if (k->only && !(k->only & SK_BIT(s->kind)))
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "lr schedule: '%s' does not apply to %s", k->name,
+                                   sched_names[s->kind]);
+        char *end = NULL;
+        if (!eq || vlen == 0 || vlen >= sizeof value)
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "lr schedule: '%s' needs a value (%s=...)",
+                                   k->name, k->name);
+        memcpy(value, eq + 1, vlen);
+        value[vlen] = '\0';
+        if (k->integer) {
+            long long v = strtoll(value, &end, 10);
+            *(int64_t *)((char *)s + k->off) = v;
+        } else {
+            *(double *)((char *)s + k->off) = strtod(value, &end);
+        }
+        if (*end)
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "lr schedule: %s=%s is not %s", k->name, value,
+                                   k->integer ? "an integer" : "a number");
+        return SEQNN_OK;
+    }
+    return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                           "lr schedule: unknown key '%.*s' (keys: warmup, warmup_start, step_size, gamma, "
+                           "cosine_steps, min_lr, factor, patience, threshold)", (int)klen, item);
+}
+
+seqnn_status seqnn_lr_schedule_parse(const char *spec, seqnn_lr_schedule *out)
+{
+    if (!spec || !out)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_lr_schedule_parse: NULL argument");
+    const char *p = spec + strspn(spec, " \t");
+    size_t n = strcspn(p, " \t");
+    int k;
+    for (k = 0; k < SEQNN_LR_COUNT && (strlen(sched_names[k]) != n || strncmp(p, sched_names[k], n)); k++)
+        ;
+    if (k == SEQNN_LR_COUNT)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                               "lr schedule: unknown kind '%.*s' (constant, step, cosine, plateau)", (int)n, p);
+    seqnn_lr_schedule s = seqnn_lr_schedule_defaults((seqnn_lr_kind)k);
+    for (p += n; *(p += strspn(p, " \t")); p += n) {
+        n = strcspn(p, " \t");
+        FE_TRY(sched_parse_key(p, n, &s));
+    }
+    FE_TRY(sched_check(&s));
+    *out = s;
     return SEQNN_OK;
 }

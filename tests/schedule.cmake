@@ -7,3 +7,5 @@ target_link_libraries(test_schedule PRIVATE seqnn m)
 set_target_properties(test_schedule PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
 add_dependencies(test_schedule seqnn-plugins)
 add_test(NAME lr_schedule COMMAND test_schedule WORKING_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
+add_test(NAME cli_lr_schedule COMMAND sh "${CMAKE_CURRENT_LIST_DIR}/test_cli_schedule.sh" $<TARGET_FILE:seqnn-cli>
+                                      "${CMAKE_CURRENT_BINARY_DIR}/schedule_work")

@@ -298,8 +298,11 @@ SEQNN_API seqnn_status seqnn_model_evaluate_losses(seqnn_model *m, const seqnn_b
  * - PLATEAU: times factor each time `patience` validations in a row
  *   (seqnn_model_report_validation) did not improve on the best by more than
  *   threshold (relative), never below min_lr (ReduceLROnPlateau, mode min).
- * The schedule's state (plateau counters) is saved in checkpoints with the
- * optimizer state; the step count already is. */
+ * The schedule and its state (plateau counters) are saved in checkpoints
+ * with the optimizer state (the step count already is); seqnn_model_load
+ * adopts the saved schedule when the model has none and continues its state
+ * when the model has the same schedule (a model with another keeps its own,
+ * from a fresh state). */
 typedef enum seqnn_lr_kind {
     SEQNN_LR_CONSTANT = 0,
     SEQNN_LR_STEP,
@@ -325,6 +328,12 @@ typedef struct seqnn_lr_schedule {
  * cosine_steps 10000, min_lr 0, factor 0.1, patience 10, threshold 1e-4
  * (PyTorch's for the scheduler). */
 SEQNN_API seqnn_lr_schedule seqnn_lr_schedule_defaults(seqnn_lr_kind kind);
+/* A schedule from its text form, "KIND key=value ...": KIND constant, step,
+ * cosine or plateau, keys warmup, warmup_start, step_size, gamma,
+ * cosine_steps, min_lr, factor, patience, threshold (those that apply to
+ * KIND), e.g. "cosine warmup=500 cosine_steps=20000 min_lr=1e-5"; the rest
+ * defaults. The model file's `schedule` line takes the same words. */
+SEQNN_API seqnn_status seqnn_lr_schedule_parse(const char *spec, seqnn_lr_schedule *out);
 /* Sets the schedule (NULL: none); its plateau state starts afresh. The
  * optimizer state is kept. */
 SEQNN_API seqnn_status seqnn_model_set_lr_schedule(seqnn_model *m, const seqnn_lr_schedule *s);
