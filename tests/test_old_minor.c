@@ -4,11 +4,14 @@
  * through the public API only: it loads; its record reports the kernels it
  * has; those run; every kernel past its struct_size is not available and
  * answers SEQNN_ERR_UNSUPPORTED (with a message naming the kernel) without
- * the plugin being called, and writes nothing.
+ * the plugin being called, and writes nothing. A model with a class-weighted
+ * cross-entropy (ABI 1.2 kernels) refuses to train there rather than train
+ * unweighted; without the weights it trains.
  * usage: test_old_minor PATH/libseqnn-oldminor.so */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "seqnn/model.h"
 #include "seqnn/plugin.h"
 #include "seqnn/seqnn.h"
 
@@ -76,6 +79,40 @@ static void check_gemm(seqnn_context *ctx, seqnn_buffer *a, seqnn_buffer *b, seq
     seqnn_buffer_read(ctx, c, 0, got, N);
     expect(s == SEQNN_OK && !memcmp(got, want, sizeof want), "gemm (inside struct_size) runs and is right (%s)",
            seqnn_status_name(s));
+}
+
+/* A dense classifier trained one step: with class weights the step fails
+ * with SEQNN_ERR_UNSUPPORTED (the ABI 1.2 xent_ext kernels are absent) and
+ * the parameters stay; plain, it trains. */
+static void check_weighted_model(seqnn_context *ctx)
+{
+    static const float weights[3] = {1.0f, 0.0f, 2.0f}, features[2 * 4] = {1, -1, 0.5f, 2, 0, 1, -2, 0.25f};
+    static const int32_t targets[2] = {1, 2};
+    seqnn_batch b = {1, 2, NULL, features, NULL, targets, NULL, 0, NULL, NULL};
+    for (int weighted = 1; weighted >= 0; weighted--) {
+        seqnn_model *m = NULL;
+        seqnn_xent_options o = {weights, 3, 0.0};
+        float before[12], after[12];
+        seqnn_step_result r;
+        if (seqnn_model_create(&m) != SEQNN_OK || seqnn_model_input_features(m, 4) != SEQNN_OK ||
+            seqnn_model_add_dense(m, NULL, 3) != SEQNN_OK ||
+            (weighted && seqnn_model_set_xent_options(m, &o) != SEQNN_OK) || seqnn_model_build(m, ctx, 1) != SEQNN_OK ||
+            seqnn_model_param_read(m, 0, before, 12) != SEQNN_OK) {
+            expect(0, "a dense model builds on the old plugin: %s", seqnn_last_error());
+            seqnn_model_destroy(m);
+            return;
+        }
+        seqnn_status s = seqnn_model_train_step(m, &b, &r);
+        seqnn_model_param_read(m, 0, after, 12);
+        if (weighted)
+            expect(s == SEQNN_ERR_UNSUPPORTED && !memcmp(before, after, sizeof before),
+                   "a class-weighted step is refused (%s: %s), parameters unchanged", seqnn_status_name(s),
+                   seqnn_last_error());
+        else
+            expect(s == SEQNN_OK && memcmp(before, after, sizeof before), "the unweighted model trains (%s)",
+                   seqnn_status_name(s));
+        seqnn_model_destroy(m);
+    }
 }
 
 int main(int argc, char **argv)
@@ -157,6 +194,7 @@ int main(int argc, char **argv)
 
     for (int i = 0; i < NBUF; i++)
         seqnn_buffer_free(ctx, buf[i]);
+    check_weighted_model(ctx);
     seqnn_context_destroy(ctx);
     seqnn_registry_close(reg);
     printf("%d failed\n", failures);
