@@ -51,7 +51,8 @@ typedef enum mf_type {
     MF_BOOL,                             /* 0 or 1 */
     MF_NAME,                             /* a layer name, passed to the model API */
     MF_WORD,                             /* one of words[] (the value is its index) */
-    MF_LIST                              /* comma-separated MF_INTs */
+    MF_LIST,                             /* comma-separated MF_INTs */
+    MF_REALS                             /* comma-separated MF_REALs, any number (the text kept in s) */
 } mf_type;
 
 typedef struct mf_key {
@@ -182,8 +183,11 @@ static const mf_key k_optimizer[] = {
     [OK_CLIP] = REAL_KEY("clip", 0, 0, INF, 0, 0),
 };
 /* loss xent smoothing=S; schedule KIND (words in seqnn_lr_kind order) */
-enum { LK_SMOOTHING };
-static const mf_key k_loss[] = {[LK_SMOOTHING] = REAL_KEY("smoothing", 0, 0, 1, 0, 1u << SEQNN_LOSS_XENT)};
+enum { LK_SMOOTHING, LK_WEIGHTS };
+static const mf_key k_loss[] = {
+    [LK_SMOOTHING] = REAL_KEY("smoothing", 0, 0, 1, 0, 1u << SEQNN_LOSS_XENT),
+    [LK_WEIGHTS] = {"weights", MF_REALS, 0, 0, 0, 0, INF, 0, NULL, 1u << SEQNN_LOSS_XENT},
+};
 static const char *const w_schedule[] = {"constant", "step", "cosine", "plateau", NULL};
 enum { SK_WARMUP, SK_WARMUP_START, SK_STEP_SIZE, SK_GAMMA, SK_COSINE_STEPS, SK_MIN_LR, SK_FACTOR, SK_PATIENCE,
        SK_THRESHOLD };
@@ -527,6 +531,33 @@ static seqnn_status mf_word(const mf_parser *p, const char *stmt, const char *ke
     return mf_fail(p, SEQNN_ERR_FORMAT, "%s: unknown kind '%s'%s", stmt, mf_show(text, b1), hint);
 }
 
+/* The comma-separated reals of text, each an MF_REAL of key k: *n receives
+ * their count and out (NULL: only checked) their values. */
+static seqnn_status mf_reals(const mf_parser *p, const char *stmt, const mf_key *k, const char *text,
+                             float *out, int64_t *n)
+{
+    *n = 0;
+    for (const char *item = text;; item++) {
+        size_t len = strcspn(item, ",");
+        char one[64];
+        double d;
+        if (len == 0 || len >= sizeof one)
+            return mf_fail(p, SEQNN_ERR_FORMAT, "%s: %s: an empty or overlong item in the list (write e.g. "
+                           "%s=1,0.5,2)", stmt, k->key, k->key);
+        memcpy(one, item, len);
+        one[len] = '\0';
+        seqnn_status s = mf_real(p, stmt, k, one, &d);
+        if (s != SEQNN_OK)
+            return s;
+        if (out)
+            out[*n] = (float)d;
+        ++*n;
+        item += len;
+        if (!*item)
+            return SEQNN_OK;
+    }
+}
+
 static seqnn_status mf_value_parse(const mf_parser *p, const char *stmt, const mf_key *k,
                                    char *text, mf_value *v)
 {
@@ -549,6 +580,11 @@ static seqnn_status mf_value_parse(const mf_parser *p, const char *stmt, const m
         return SEQNN_OK;
     case MF_WORD:
         return mf_word(p, stmt, k->key, k->words, text, &v->i);
+    case MF_REALS: {
+        int64_t n = 0;
+        v->s = text;
+        return mf_reals(p, stmt, k, text, NULL, &n);
+    }
     case MF_LIST:
         v->n = 0;
         for (char *item = text;;) {
@@ -714,9 +750,19 @@ static seqnn_status mf_apply(mf_parser *p, mf_stmt_id id, int pos, const mf_valu
         break;
     case ST_LOSS:
         s = mf_api(p, sn, seqnn_model_set_loss(p->model, (seqnn_loss_kind)pos));
-        if (s == SEQNN_OK && v[LK_SMOOTHING].given) {
-            seqnn_xent_options xo = {NULL, 0, v[LK_SMOOTHING].d};
+        if (s == SEQNN_OK && (v[LK_SMOOTHING].given || v[LK_WEIGHTS].given)) {
+            seqnn_xent_options xo = {NULL, 0, v[LK_SMOOTHING].given ? v[LK_SMOOTHING].d : 0};
+            float *w = NULL;
+            if (v[LK_WEIGHTS].given) {
+                mf_reals(p, sn, &k_loss[LK_WEIGHTS], v[LK_WEIGHTS].s, NULL, &xo.n_weights);
+                w = malloc((size_t)xo.n_weights * sizeof *w);
+                if (!w)
+                    return mf_fail(p, SEQNN_ERR_NO_MEMORY, "loss: out of memory");
+                mf_reals(p, sn, &k_loss[LK_WEIGHTS], v[LK_WEIGHTS].s, w, &xo.n_weights);
+                xo.class_weights = w;
+            }
             s = mf_api(p, sn, seqnn_model_set_xent_options(p->model, &xo));
+            free(w);
         }
         break;
     case ST_SCHEDULE: {

@@ -3,7 +3,7 @@
  * (warm-up with cosine, step decay, reduce-on-plateau), a checkpoint saved
  * mid-schedule resuming the same rates and parameters, a new learning rate
  * keeping Adam's moments (a reset would change the next step), the model
- * file's schedule and smoothing keys, and per-target losses. */
+ * file's schedule, smoothing and class-weight keys, and per-target losses. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -206,6 +206,46 @@ static void modelfile_and_losses(void)
     seqnn_model_destroy(m);
 }
 
+/* the model file's class weights: each target's loss is its weight times the
+ * unweighted one, and the mean divides by the counted targets' weights */
+static void modelfile_weights(void)
+{
+    static const char plain[] = "seqnn 1\ninput features dim=3\ndense out=4\n";
+    static const char weighted[] = "seqnn 1\ninput features dim=3\ndense out=4\nloss xent weights=0.5,2,0,1.5\n";
+    static const float w[CLASSES] = {0.5f, 2, 0, 1.5f};
+    seqnn_model *m[2] = {NULL, NULL};
+    float l[2][T * B];
+    seqnn_step_result r[2];
+    seqnn_batch b = {T, B, NULL, features, NULL, targets, NULL, 0, NULL, NULL};
+    for (int k = 0; k < 2; k++) {
+        const char *text = k ? weighted : plain;
+        if (seqnn_modelfile_parse(text, strlen(text), "mem", NULL, 0, &m[k], NULL) != SEQNN_OK ||
+            seqnn_model_build(m[k], ctx, 5) != SEQNN_OK ||
+            seqnn_model_evaluate_losses(m[k], &b, &r[k], l[k], T * B) != SEQNN_OK) {
+            printf("FAIL weights from a model file: %s\n", seqnn_last_error());
+            failures++;
+            goto done;
+        }
+    }
+    double sum = 0, wsum = 0;
+    for (int i = 0; i < T * B; i++) {
+        double want = targets[i] < 0 ? 0 : w[targets[i]] * l[0][i];
+        EXPECT(fabs(l[1][i] - want) <= 1e-6 * (1 + fabs(want)), "target %d: weighted loss %g, want %g", i, l[1][i],
+               want);
+        sum += want;
+        wsum += targets[i] < 0 ? 0 : w[targets[i]];
+    }
+    EXPECT(fabs(r[1].loss - sum / wsum) <= 1e-6, "weighted mean %g, want %g", r[1].loss, sum / wsum);
+    static const char bad[] = "seqnn 1\ninput features dim=3\ndense out=4\nloss xent weights=1,-2\n";
+    seqnn_model *mb = NULL;
+    EXPECT(seqnn_modelfile_parse(bad, sizeof bad - 1, "mem", NULL, 0, &mb, NULL) != SEQNN_OK &&
+               strstr(seqnn_last_error(), "mem:4"), "a negative weight: %s", seqnn_last_error());
+    seqnn_model_destroy(mb);
+done:
+    seqnn_model_destroy(m[0]);
+    seqnn_model_destroy(m[1]);
+}
+
 int main(void)
 {
     if (seqnn_context_create("ref", &ctx) != SEQNN_OK) {
@@ -218,6 +258,7 @@ int main(void)
     set_lr_keeps_state();
     plateau();
     modelfile_and_losses();
+    modelfile_weights();
     seqnn_context_destroy(ctx);
     printf("%s: %d failure%s\n", failures ? "FAIL" : "PASS", failures, failures == 1 ? "" : "s");
     return failures ? 1 : 0;
