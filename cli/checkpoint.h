@@ -39,6 +39,9 @@ typedef struct cli_eval_result {
 int cli_evaluate(seqnn_model *m, cli_data *d, const seqnn_train_config *cfg, int split, cli_eval_result *out);
 /* "WHAT: loss ..., accuracy ..." as the format reads it (text: bits per character). */
 void cli_print_eval(FILE *f, const char *what, const cli_data *d, const cli_eval_result *e, seqnn_loss_kind loss);
+/* 100 * hit / total as a percentage for "%.2f%%", never rounded up to 100
+ * (99.995% reads 99.99) nor down to 0 when it is not. */
+double cli_percent(double hit, double total);
 /* Samples n characters from a language model primed with prime (its first
  * character if prime is NULL or unusable), printed to f: 0, or 1 after the error. */
 int cli_sample_text(seqnn_model *m, const cli_vocab *v, const char *prime, int64_t n, double temperature,

@@ -7,8 +7,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "checkpoint.h"
 #include "cli_error.h"
 #include "data.h"
+
+/* (checkpoint.h) */
+double cli_percent(double hit, double total)
+{
+    double p = total > 0 ? 100 * hit / total : NAN;
+    if (p > 99.99 && hit < total)
+        return 99.99;
+    if (p < 0.01 && hit > 0)
+        return 0.01;
+    return p;
+}
 
 /* Token text of ids (characters joined, words spaced), into buf. */
 static void ids_text(const cli_vocab *v, const int32_t *ids, int64_t n, char *buf, size_t size)
@@ -73,7 +85,7 @@ static int report_majority(cli_data *d, int split, FILE *f)
     free(counts);
     if (total > 0 && n > 0)
         fprintf(f, "baseline: always %s '%s' (the most common in training): accuracy %.2f%% (%lld %s)\n",
-                tag ? "tag" : "class", d->tgt.tok[major], 100.0 * (double)hit / (double)total, (long long)total,
+                tag ? "tag" : "class", d->tgt.tok[major], cli_percent((double)hit, (double)total), (long long)total,
                 tag ? "tags" : "examples");
     return 0;
 }
@@ -115,8 +127,9 @@ static int report_exact(seqnn_model *m, cli_data *d, int split, int64_t max_exam
         }
     }
     free(out);
-    fprintf(f, "exact match (greedy decoding): %.2f%% (%lld of %lld %s examples)\n",
-            100.0 * (double)exact / (double)n, (long long)exact, (long long)n, split ? "validation" : "training");
+    fprintf(f, "exact match (greedy decoding): %.2f%% (%lld of %lld %s)\n", cli_percent((double)exact, (double)n),
+            (long long)exact, (long long)n, !split ? "training examples" : cli_data_examples(d, 0) == 0
+                                                ? "examples, all of the file" : "validation examples");
     return 0;
 }
 
@@ -178,7 +191,7 @@ static int report_regress(seqnn_model *m, cli_data *d, const seqnn_train_config 
     }
     free(pred);
     if (total > 0)
-        fprintf(f, "rounded prediction = target: %.2f%% (%lld values)\n", 100.0 * (double)hit / (double)total,
+        fprintf(f, "rounded prediction = target: %.2f%% (%lld values)\n", cli_percent((double)hit, (double)total),
                 (long long)total);
     return 0;
 }

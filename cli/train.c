@@ -72,15 +72,20 @@ static void train_usage(FILE *f)
 {
     fprintf(f,
             "usage: seqnn train MODEL_FILE --data FILE [options]\n"
+            "  --data FILE       the training data (required; validation is split off it)\n"
             "  --format F        text (default), classify, tag, translate, regress (docs/cli.md)\n"
             "  --words           line formats: word tokens (default: characters)\n"
-            "  --out PATH        best checkpoint (default: model.safetensors)\n"
-            "  --log PATH        loss curve, CSV (step, epoch, train_loss, val_loss, val_accuracy, ...)\n"
+            "  --out PATH        best checkpoint (default: model.safetensors; the last: PATH-last)\n"
+            "  --log PATH        loss curve, CSV (step, epoch, train_loss, val_loss, ...; default: none)\n"
             "  --backend SPEC    as SEQNN_BACKEND: ref, avx2, opencl[:DEVICE], ... (default: best)\n"
-            "  --resume PATH     continue from a checkpoint (parameters, optimizer state, step)\n"
-            "  --vectors PATH    initialise the first embedding from word2vec/GloVe text vectors\n"
+            "  --resume PATH     continue from a checkpoint: parameters, optimizer state, step (default: none)\n"
+            "  --vectors PATH    initialise the first embedding from word2vec/GloVe text vectors (default: none)\n"
             "  --steps N --epochs N --time SECONDS --batch N --seq-len N --lr X --seed N\n"
-            "  --eval-every N --patience N --val FRACTION --clip X   override the model file's lines\n"
+            "  --eval-every N --patience N --val FRACTION --clip X\n"
+            "                    override the model file's train and optimizer lines (default: the file's;\n"
+            "                    its defaults: batch 32, seq_len 100, epochs 1, steps and time unlimited,\n"
+            "                    validation once per epoch, patience off, val 0.1, seed 1, clip off,\n"
+            "                    lr the optimizer's PyTorch default)\n"
             "  --sample N        language models: characters sampled at the end (default 300)\n"
             "  --temperature T   for that sample (default 0.8)\n");
 }

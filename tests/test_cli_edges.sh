@@ -1,0 +1,130 @@
+#!/bin/sh
+# The CLI's rough edges, each checked against the behaviour a new user met:
+# the progress display in an 80-column pseudo-terminal, model/data mismatches
+# named when training starts, output paths checked before training, `seqnn
+# plot` input and output, --version, --help of every command, "did you mean",
+# environment warnings, the device-choice log line, a plugin named by path.
+# usage: test_cli_edges.sh SEQNN_BINARY WORK_DIR
+set -u
+seqnn=$1
+work=$2
+. "$(dirname "$0")/cli_helpers.sh"
+
+make_text text.txt
+cat > lm.seqnn <<'M'
+seqnn 1
+input tokens vocab=$vocab
+embedding dim=8
+lstm hidden=16
+dense out=$vocab
+train batch=4 seq_len=20 steps=6 eval_every=3 val=0.1 seed=3
+M
+
+# --- --version, --help, did you mean
+"$seqnn" --version > v.out 2>&1 && grep -q "^seqnn [0-9]*\.[0-9]*\.[0-9]*" v.out && ok "--version: $(cat v.out)" \
+    || bad "--version: $(cat v.out)"
+# each command's --help exits 0 on stdout and names every option it takes
+check_help() {
+    cmd=$1
+    shift
+    if "$seqnn" "$cmd" --help > help.out 2> help.err; then
+        for opt in "$@"; do
+            grep -q -- "$opt\\b" help.out || bad "$cmd --help does not list $opt"
+        done
+        ok "$cmd --help exits 0 and lists $#"
+    else
+        bad "$cmd --help exits non-zero: $(cat help.err)"
+    fi
+}
+check_help train --data --format --words --out --log --backend --resume --vectors --steps --epochs --time \
+    --batch --seq-len --lr --seed --eval-every --patience --val --clip --sample --temperature
+check_help eval --data --all --backend
+check_help generate --prime --length --temperature --seed --input --attention --backend
+check_help plot -o --attention
+check_help conformance --plugin --device --kernel --seed --report --verbose --list --structure
+check_help data --categories --dir --tokenize --n --seed --steps --len --problem --fixed
+check_help info
+# defaults are stated: every option line of train, eval and generate that takes a value says its default
+for cmd in train eval generate; do
+    "$seqnn" $cmd --help | grep '^  --[a-z-]* [A-Z]' | grep -v 'default\|required\|--.* --' > nodefault.out
+    [ -s nodefault.out ] && bad "$cmd --help: options without a default: $(cat nodefault.out)" \
+        || ok "$cmd --help states every default"
+done
+expect_fail "did you mean (command)" "did you mean 'train'" "$seqnn" trian lm.seqnn
+expect_fail "did you mean (option)" "did you mean '--steps'" "$seqnn" train lm.seqnn --data text.txt --step 3
+expect_fail "did you mean (prefix)" "did you mean '--temperature'" "$seqnn" generate x.safetensors --temp 1
+
+# --- environment values that are not understood are warned about
+SEQNN_LOG=verbose "$seqnn" info > /dev/null 2> env.err
+grep -q "SEQNN_LOG=verbose" env.err && ok "bad SEQNN_LOG warned" || bad "bad SEQNN_LOG silently ignored"
+SEQNN_NUM_THREADS=two "$seqnn" info > /dev/null 2> env.err
+grep -q "SEQNN_NUM_THREADS=two" env.err && ok "bad SEQNN_NUM_THREADS warned" \
+    || bad "bad SEQNN_NUM_THREADS silently ignored"
+SEQNN_NUM_THREADS=2 SEQNN_LOG=warn "$seqnn" info > /dev/null 2> env.err
+[ -s env.err ] && bad "good values warned about: $(cat env.err)" || ok "good values: no warning"
+
+# --- the device choice is logged once, in full
+SEQNN_LOG=info "$seqnn" train lm.seqnn --data text.txt --out log.safetensors --steps 1 --sample 0 \
+    > /dev/null 2> info.err
+n=$(grep -c "seqnn info: selected" info.err)
+[ "$n" -eq 1 ] && ok "train logs the device choice once" || bad "train logs the device choice $n times"
+grep "seqnn info: selected" info.err | grep -q "devices: .*(.*)$" && ok "the choice line is whole" \
+    || bad "the choice line is cut: $(grep 'seqnn info: selected' info.err)"
+
+# --- conformance --kernel matching nothing
+expect_fail "conformance --kernel matching nothing" "matches no kernel" "$seqnn" conformance --plugin ref \
+    --kernel '^no_such_kernel$'
+
+# --- a plugin named by path wins over a loaded plugin of the same name
+plugdir=$(dirname "$seqnn")/../lib/seqnn
+if [ -f "$plugdir/libseqnn-ref.so" ]; then
+    mkdir -p copy && chmod 755 copy && cp "$plugdir/libseqnn-ref.so" copy/
+    if "$seqnn" train lm.seqnn --data text.txt --out path.safetensors --steps 1 --sample 0 \
+            --backend "$PWD/copy/libseqnn-ref.so" > /dev/null 2> path.err; then
+        grep -q "copy/libseqnn-ref.so" path.err && ok "a plugin named by path is used" \
+            || bad "named by path, but: $(head -1 path.err)"
+    else
+        bad "a plugin named by path refused: $(cat path.err)"
+    fi
+else
+    ok "no ref plugin next to $seqnn: plugin-path check skipped"
+fi
+
+# --- seqnn data: counts it cannot meet are refused; a killed run leaves no .tmp
+expect_fail "seqnn data: more distinct dates than exist" "only 322516 distinct" "$seqnn" data dates d.txt --n 400000
+[ -e d.txt ] || [ -e d.txt.tmp ] && bad "a refused count left a file" || ok "a refused count leaves no file"
+for sig in INT TERM; do
+    "$seqnn" data adding big.txt --n 1000000 --steps 1000 2> /dev/null &
+    pid=$!
+    n=0
+    while [ ! -s big.txt.tmp ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
+    kill -$sig $pid
+    wait $pid
+    [ -e big.txt.tmp ] && bad "SIG$sig left big.txt.tmp" || ok "SIG$sig: no big.txt.tmp left"
+    [ -e big.txt ] && bad "SIG$sig left big.txt" || ok "SIG$sig: no partial big.txt"
+done
+
+# --- eval --all: the whole file is not called validation
+"$seqnn" data dates dates.txt --n 120 2> /dev/null
+cat > tr.seqnn <<'M'
+seqnn 1
+input tokens vocab=$src_vocab
+embedding dim=8
+gru name=encoder hidden=8
+decoder vocab=$tgt_vocab
+embedding name=dec_embedding dim=8
+gru name=decoder hidden=8
+attention encoder=1
+dense out=$tgt_vocab
+train batch=16 seq_len=0 steps=2 val=0.25
+M
+if "$seqnn" train tr.seqnn --format translate --data dates.txt --out tr.safetensors > /dev/null 2> tr.err; then
+    "$seqnn" eval tr.safetensors --data dates.txt --all > all.out 2> all.err
+    grep -qi validation all.out && bad "eval --all says validation: $(cat all.out)" \
+        || ok "eval --all: $(grep -v '^ ' all.out | tr '\n' ' ')"
+else
+    bad "translation training: $(cat tr.err)"
+fi
+
+echo "$fails failure(s)"
+[ "$fails" -eq 0 ]
