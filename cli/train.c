@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 #include "bench_timer.h"
 #include "checkpoint.h"
@@ -28,34 +29,75 @@ static void fmt_time(double s, char *buf, size_t size)
         snprintf(buf, size, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
 }
 
-/* Progress: a bar rewritten in place on a terminal, a line every 10% (or 30
- * seconds) otherwise. */
+/* Progress: on a terminal, one line rewritten in place (\r) and fitted to
+ * its width (TIOCGWINSZ, else $COLUMNS, else 80 columns): the bar shrinks,
+ * then tokens/s and the bar go, before the line would wrap; otherwise a line
+ * every 10% (or 30 seconds). Under --time the step total is the projection
+ * of the steps done at the time limit, so percentage and steps agree. The
+ * ETA counts the validations still to come and the final evaluation (their
+ * time measured once one has run, estimated from the step time before). */
 typedef struct progress {
-    int tty;
+    int tty, cols;
     double start, last_line;
     int last_decile;
+    double eval_s;                       /* time of the last validation (0: none yet) */
+    int64_t val_batches;                 /* batches in a validation pass */
 } progress;
 
-static void progress_show(progress *p, int64_t step, int64_t total, double frac, double loss, double tok_s)
+static int terminal_columns(void)
 {
-    double t = bench_now(0), el = t - p->start;
+    struct winsize ws;
+    if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+        return ws.ws_col;
+    const char *c = getenv("COLUMNS");
+    int n = c ? atoi(c) : 0;
+    return n >= 20 && n <= 1000 ? n : 80;
+}
+
+/* Where the run stands, as the progress line shows it. */
+typedef struct progress_at {
+    int64_t step, total;                 /* total: the steps the run will take (projected under --time) */
+    double frac;                         /* share done, 0..1 */
+    double loss, tok_s;
+    double eta;                          /* seconds, with the evaluations to come */
+} progress_at;
+
+static void progress_show(progress *p, const progress_at *a)
+{
+    double t = bench_now(0);
     char eta[32];
-    fmt_time(frac > 0 ? el * (1 - frac) / frac : -1, eta, sizeof eta);
+    fmt_time(a->eta, eta, sizeof eta);
     if (p->tty) {
-        char bar[31];
-        int fill = (int)(frac * 30);
-        for (int i = 0; i < 30; i++)
-            bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
-        bar[30] = 0;
-        fprintf(stderr, "\r[%s] %3.0f%% step %lld/%lld loss %.4f %.0f tok/s ETA %s  ", bar, 100 * frac,
-                (long long)step, (long long)total, loss, tok_s, eta);
+        char tail[160], line[512], bar[64];
+        int pct = (int)(100 * a->frac);
+        snprintf(tail, sizeof tail, "%3d%% %lld/%lld loss %.4f ETA %s", pct, (long long)a->step,
+                 (long long)a->total, a->loss, eta);
+        char rate[48];
+        snprintf(rate, sizeof rate, " %.0f tok/s", a->tok_s);
+        int room = p->cols - 1 - (int)strlen(tail);  /* the last column left free: no wrap */
+        int with_rate = room - (int)strlen(rate) >= 12;
+        if (with_rate)
+            room -= (int)strlen(rate);
+        int width = room - 3 > 30 ? 30 : room - 3;     /* "[" bar "] " */
+        if (width >= 8) {
+            int fill = (int)(a->frac * width);
+            for (int i = 0; i < width; i++)
+                bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
+            bar[width] = 0;
+            snprintf(line, sizeof line, "[%s] %s%s", bar, tail, with_rate ? rate : "");
+        } else {
+            snprintf(line, sizeof line, "%s%s", tail, with_rate ? rate : "");
+        }
+        if ((int)strlen(line) > p->cols - 1)
+            line[p->cols > 1 ? p->cols - 1 : 0] = 0;
+        fprintf(stderr, "\r%s\033[K", line);        /* \033[K: clear what a longer line left */
         fflush(stderr);
         return;
     }
-    int decile = (int)(frac * 10);
+    int decile = (int)(a->frac * 10);
     if (decile > p->last_decile || t - p->last_line >= 30) {
-        fprintf(stderr, "step %lld/%lld (%.0f%%) loss %.4f %.0f tok/s ETA %s\n", (long long)step,
-                (long long)total, 100 * frac, loss, tok_s, eta);
+        fprintf(stderr, "step %lld/%lld (%.0f%%) loss %.4f %.0f tok/s ETA %s\n", (long long)a->step,
+                (long long)a->total, 100 * a->frac, a->loss, a->tok_s, eta);
         p->last_decile = decile;
         p->last_line = t;
     }
@@ -217,7 +259,7 @@ typedef struct train_run {
     seqnn_loss_kind loss_kind;
     /* the loop */
     int64_t per_epoch, total, step, first_step, tokens, since;
-    double t0, run_loss;
+    double t0, run_loss, eval_total;     /* eval_total: seconds spent validating */
     train_pos pos;
     char last[4096];                     /* the last checkpoint's path */
     int saved;                           /* this run wrote a best checkpoint */
@@ -401,7 +443,8 @@ static int train_start(train_run *t)
     }
     last_path(t->o.out, t->last, sizeof t->last);
     t->step = t->first_step = t->resumed ? seqnn_model_step_count(t->model) : 0;
-    t->prog = (progress){.tty = isatty(2), .start = t->t0, .last_line = t->t0, .last_decile = 0};
+    t->prog = (progress){.tty = isatty(2), .cols = terminal_columns(), .start = t->t0, .last_line = t->t0,
+                         .val_batches = t->d->n_val > 0 ? t->d->count(t->d, 1, cfg) : 0};
     if (t->per_epoch == 0) {
         fprintf(stderr, "seqnn: %s: no training batch fits (batch %lld, seq_len %lld)\n", t->o.data,
                 (long long)cfg->batch, (long long)cfg->seq_len);
@@ -470,6 +513,38 @@ static int train_validate(train_run *t, int64_t epoch, int64_t in_epoch, int end
     return 0;
 }
 
+/* Where the run stands after a step, el seconds in: the steps it will take
+ * (under --time, those the time limit leaves room for at the pace so far),
+ * and the ETA with the validations to come and the final evaluation. */
+static progress_at train_progress(const train_run *t, double el)
+{
+    const seqnn_train_config *cfg = &t->cfg;
+    progress_at a = {.step = t->step, .total = t->total, .loss = t->run_loss / (double)t->since,
+                     .tok_s = el > 0 ? (double)t->tokens / el : 0};
+    int64_t done = t->step - t->first_step;
+    double step_s = done > 0 ? (el - t->eval_total) / (double)done : 0;
+    if (cfg->time_limit > 0 && step_s > 0) {
+        double left = cfg->time_limit - el;
+        int64_t more = left > 0 ? (int64_t)ceil(left / step_s) : 0;
+        if (t->total <= 0 || t->step + more < t->total)
+            a.total = t->step + more;
+    }
+    if (a.total < a.step)
+        a.total = a.step;
+    a.frac = a.total > 0 ? (double)a.step / (double)a.total : 0;
+    int64_t every = cfg->eval_every > 0 ? cfg->eval_every : t->per_epoch;
+    int64_t evals = every > 0 ? a.total / every - a.step / every : 0;
+    if (a.total > a.step && (every <= 0 || a.total % every != 0))
+        evals++;                         /* the last step validates */
+    double eval_s = t->prog.eval_s > 0 ? t->prog.eval_s : 0.5 * (double)t->prog.val_batches * step_s;
+    if (t->d->n_val > 0)
+        evals++;                         /* the final evaluation of the best checkpoint */
+    else
+        eval_s = 0;
+    a.eta = done > 0 ? (double)(a.total - a.step) * step_s + (double)evals * eval_s : -1;
+    return a;
+}
+
 /* One epoch of batches (the first `skip` were trained before a resume),
  * validating every eval_every steps or at its end: 0, or the exit status. */
 static int train_epoch(train_run *t, int64_t epoch, int64_t skip)
@@ -491,17 +566,17 @@ static int train_epoch(train_run *t, int64_t epoch, int64_t skip)
         t->run_loss += r.loss;
         t->tokens += b.seq_len * b.batch;
         double el = bench_now(0) - t->t0;
-        double frac = t->total > 0 ? (double)t->step / (double)t->total : 0;
-        if (cfg->time_limit > 0 && el / cfg->time_limit > frac)
-            frac = el / cfg->time_limit;
-        progress_show(&t->prog, t->step, t->total, frac > 1 ? 1 : frac, t->run_loss / (double)t->since,
-                      el > 0 ? (double)t->tokens / el : 0);
-        int last_step = (cfg->max_steps > 0 && t->step >= cfg->max_steps) ||
-                        (cfg->time_limit > 0 && el >= cfg->time_limit);
+        progress_at at = train_progress(t, el);
+        progress_show(&t->prog, &at);
         int end_epoch = in_epoch >= t->per_epoch;
+        int last_step = (cfg->max_steps > 0 && t->step >= cfg->max_steps) ||
+                        (cfg->time_limit > 0 && el >= cfg->time_limit) || (end_epoch && epoch + 1 >= cfg->epochs);
         int do_eval = last_step || (cfg->eval_every > 0 ? t->step % cfg->eval_every == 0 : end_epoch);
         if (do_eval) {
+            double e0 = bench_now(0);
             int rc = train_validate(t, epoch, in_epoch, end_epoch, last_step, r.loss, el);
+            t->prog.eval_s = bench_now(0) - e0;
+            t->eval_total += t->prog.eval_s;
             if (rc)
                 return rc;
         }

@@ -126,5 +126,36 @@ else
     bad "translation training: $(cat tr.err)"
 fi
 
+# --- the progress line in a pseudo-terminal: fits 80 (and 40) columns, is
+# rewritten in place (a handful of lines, not one per step), and under --time
+# its percentage and step count agree
+pty_run=$(dirname "$0")/pty_run.py
+if [ -x /usr/bin/python3 ]; then
+    case $pty_run in /*) ;; *) pty_run=$OLDPWD/$pty_run ;; esac
+    # segments SEP FILE: the text between carriage returns and newlines, escapes removed
+    segments() { tr '\r' '\n' < "$1" | sed 's/\x1b\[K//g'; }
+    for cols in 80 40; do
+        /usr/bin/python3 "$pty_run" $cols pty$cols.out "$seqnn" train lm.seqnn --data text.txt \
+            --out pty.safetensors --steps 40 --eval-every 20 --sample 0 --backend ref > /dev/null 2>&1 \
+            || bad "training in a pseudo-terminal failed: $(tail -3 pty$cols.out)"
+        widest=$(segments pty$cols.out | grep 'ETA' | awk '{ if (length($0) > n) n = length($0) } END { print n + 0 }')
+        [ "$widest" -gt 0 ] && [ "$widest" -lt $cols ] && ok "$cols columns: the progress line is $widest wide" \
+            || bad "$cols columns: a progress line of $widest characters: $(segments pty$cols.out | grep 'ETA' | tail -1)"
+        lines=$(grep -c '' pty$cols.out)
+        [ "$lines" -le 15 ] && ok "$cols columns: $lines lines for 40 steps (updated in place)" \
+            || bad "$cols columns: $lines lines for 40 steps"
+    done
+    /usr/bin/python3 "$pty_run" 80 ptytime.out "$seqnn" train lm.seqnn --data text.txt --out ptytime.safetensors \
+        --steps 0 --epochs 1000 --time 2 --eval-every 0 --sample 0 --backend ref > /dev/null 2>&1
+    segments ptytime.out | grep -o '[0-9]*% [0-9]*/[0-9]*' | tr '%/' '  ' > pct.txt
+    if [ -s pct.txt ] && awk '{ d = $1 - 100 * $2 / $3; if (d > 1.5 || d < -1.5) bad = 1 } END { exit bad }' pct.txt; then
+        ok "--time: percentage and steps agree ($(tail -1 pct.txt))"
+    else
+        bad "--time: percentage and steps disagree: $(sort -u pct.txt | head -5)"
+    fi
+else
+    ok "no /usr/bin/python3: progress display checks skipped"
+fi
+
 echo "$fails failure(s)"
 [ "$fails" -eq 0 ]
