@@ -2,11 +2,14 @@
  * keeps the best checkpoint and the last one, logs the loss curve, and
  * resumes from a checkpoint exactly. cli/checkpoint.c has eval and generate. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "bench_timer.h"
 #include "checkpoint.h"
@@ -263,6 +266,7 @@ typedef struct train_run {
     train_pos pos;
     char last[4096];                     /* the last checkpoint's path */
     int saved;                           /* this run wrote a best checkpoint */
+    int64_t last_saved;                  /* the step of the last checkpoint this run wrote (-1: none) */
     int stop;
     progress prog;
 } train_run;
@@ -306,6 +310,58 @@ static int train_parse(int argc, char **argv, train_opts *o)
         return 2;
     }
     return -1;
+}
+
+/* An output path (--out, --log): not a directory, in a directory this
+ * process may write, and not one of the inputs (inputs[0..n), NULL entries
+ * skipped; the same file by device and inode, whatever its name). 1 when
+ * fine, else 0 after saying why. */
+static int output_ok(const char *opt, const char *path, const char *const *inputs, const char *const *input_opts,
+                     int n)
+{
+    struct stat st, in;
+    int exists = stat(path, &st) == 0;
+    if (exists && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "seqnn train: %s %s is a directory; name a file (e.g. %s/%s)\n", opt, path, path,
+                !strcmp(opt, "--log") ? "loss.csv" : "model.safetensors");
+        return 0;
+    }
+    for (int i = 0; exists && i < n; i++)
+        if (inputs[i] && stat(inputs[i], &in) == 0 && in.st_dev == st.st_dev && in.st_ino == st.st_ino) {
+            fprintf(stderr, "seqnn train: %s %s is the %s file %s (the same file): training would overwrite "
+                            "it; choose another name\n", opt, path, input_opts[i], inputs[i]);
+            return 0;
+        }
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    if (access(dir, W_OK | X_OK) != 0) {
+        fprintf(stderr, "seqnn train: %s %s: cannot write in directory %s: %s\n", opt, path, dir, strerror(errno));
+        return 0;
+    }
+    return 1;
+}
+
+/* --out (and its -last companion) and --log, checked before anything is
+ * read or trained: 0, or the exit status. */
+static int train_check_outputs(const train_run *t)
+{
+    const train_opts *o = &t->o;
+    const char *inputs[] = {o->data, o->model_file, o->vectors, o->log};
+    const char *names[] = {"--data", "model", "--vectors", "--log"};
+    char last[4096];
+    last_path(o->out, last, sizeof last);
+    if (!output_ok("--out", o->out, inputs, names, 4) || !output_ok("--out", last, inputs, names, 4) ||
+        (o->log && !output_ok("--log", o->log, inputs, names, 3)))
+        return 2;
+    if (o->log && (!strcmp(o->log, o->out) || !strcmp(o->log, last))) {
+        fprintf(stderr, "seqnn train: --log %s is also a checkpoint's name; choose another\n", o->log);
+        return 2;
+    }
+    return 0;
 }
 
 /* The model file, read first for its train line (the data split depends on
@@ -501,6 +557,7 @@ static int train_validate(train_run *t, int64_t epoch, int64_t in_epoch, int end
         pos->stale++;
     }
     t->saved |= improved;
+    t->last_saved = t->step;
     if ((improved && write_checkpoint(t->model, t->o.out, t->model_text, d, t->o.words, pos, &t->cfg)) ||
         write_checkpoint(t->model, t->last, t->model_text, d, t->o.words, pos, &t->cfg))
         return 1;
@@ -511,6 +568,16 @@ static int train_validate(train_run *t, int64_t epoch, int64_t in_epoch, int end
     if (last_step)
         t->stop = 1;
     return 0;
+}
+
+/* Ctrl-C (SIGINT) or SIGTERM: the step under way finishes, then the run
+ * says which checkpoints are on disk; a second signal ends it at once. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+    interrupted = sig;
+    signal(sig, SIG_DFL);
 }
 
 /* Where the run stands after a step, el seconds in: the steps it will take
@@ -552,7 +619,7 @@ static int train_epoch(train_run *t, int64_t epoch, int64_t skip)
     const seqnn_train_config *cfg = &t->cfg;
     seqnn_batch b;
     int64_t in_epoch = 0;
-    while (!t->stop && t->d->next(t->d, 0, cfg, &b)) {
+    while (!t->stop && !interrupted && t->d->next(t->d, 0, cfg, &b)) {
         in_epoch++;
         if (in_epoch <= skip)            /* resuming: these were trained before */
             continue;
@@ -584,11 +651,24 @@ static int train_epoch(train_run *t, int64_t epoch, int64_t skip)
     return 0;
 }
 
+static int train_interrupted(const train_run *t)
+{
+    fprintf(stderr, "\ninterrupted at step %lld (%s): ", (long long)t->step, interrupted == SIGINT ? "SIGINT" : "SIGTERM");
+    if (t->last_saved < 0)
+        fprintf(stderr, "this run wrote no checkpoint yet (they are written at validations)%s%s\n",
+                t->resumed ? "; resume again from " : "", t->resumed ? t->o.resume : "");
+    else
+        fprintf(stderr, "on disk: the best checkpoint %s (step %lld) and the last %s (step %lld); continue with "
+                        "--resume %s\n", t->o.out, (long long)t->pos.best_step, t->last,
+                (long long)t->last_saved, t->last);
+    return 128 + interrupted;
+}
+
 /* The loop: epochs of batches, validation every eval_every steps (or per
  * epoch), the best checkpoint kept, early stopping. 0, or the exit status. */
 static int train_loop(train_run *t)
 {
-    for (int64_t epoch = t->pos.epoch; !t->stop && epoch < t->cfg.epochs; epoch++) {
+    for (int64_t epoch = t->pos.epoch; !t->stop && !interrupted && epoch < t->cfg.epochs; epoch++) {
         if (t->d->begin(t->d, 0, t->cfg.seed + (uint64_t)epoch) != SEQNN_OK ||
             seqnn_model_reset_state(t->model) != SEQNN_OK)
             return cli_fail(NULL);
@@ -653,7 +733,9 @@ int seqnn_cli_train(int argc, char **argv)
         free(t);
         return rc;
     }
-    rc = train_read_config(t, argc, argv);
+    rc = train_check_outputs(t);
+    if (!rc)
+        rc = train_read_config(t, argc, argv);
     if (!rc)
         rc = train_resume(t);
     if (!rc) {
@@ -663,9 +745,17 @@ int seqnn_cli_train(int argc, char **argv)
             train_banner(t);
             rc = train_start(t);
         }
-        if (!rc)
+        if (!rc) {
+            t->last_saved = -1;
+            signal(SIGINT, on_interrupt);
+            signal(SIGTERM, on_interrupt);
             rc = train_loop(t);
+            signal(SIGINT, SIG_DFL);
+            signal(SIGTERM, SIG_DFL);
+        }
         progress_end(&t->prog);
+        if (!rc && interrupted)
+            rc = train_interrupted(t);
         if (!rc)
             rc = train_finish(t);
     }

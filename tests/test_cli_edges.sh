@@ -157,5 +157,34 @@ else
     ok "no /usr/bin/python3: progress display checks skipped"
 fi
 
+# --- output safety: --out and --log checked before training; the data file is never overwritten
+cp text.txt keep.txt
+expect_fail "--out = the data file" "is the --data file" "$seqnn" train lm.seqnn --data text.txt --out text.txt
+ln -s text.txt alias.txt
+expect_fail "--out = the data file by another name" "the same file" "$seqnn" train lm.seqnn --data alias.txt \
+    --out text.txt
+expect_fail "--log = the data file" "is the --data file" "$seqnn" train lm.seqnn --data text.txt --log text.txt
+cmp -s text.txt keep.txt && ok "the data file is intact" || bad "the data file was overwritten"
+mkdir -p outdir
+expect_fail "--out a directory" "is a directory" "$seqnn" train lm.seqnn --data text.txt --out outdir
+expect_fail "--out in a missing directory" "cannot write in directory" "$seqnn" train lm.seqnn --data text.txt \
+    --out nodir/x.safetensors
+expect_fail "--log in a missing directory" "cannot write in directory" "$seqnn" train lm.seqnn --data text.txt \
+    --log nodir/loss.csv
+grep -q "^backend:" err.txt && bad "a bad --log was found after training started" || ok "bad paths fail before training"
+
+# --- Ctrl-C says which checkpoints are on disk
+"$seqnn" train lm.seqnn --data text.txt --out int.safetensors --steps 0 --epochs 100000 --eval-every 5 \
+    --backend ref --sample 0 > /dev/null 2> int.err &
+pid=$!
+n=0
+while [ ! -s int-last.safetensors ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n + 1)); done
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc -eq 130 ] && ok "SIGINT: exit status 130" || bad "SIGINT: exit status $rc"
+grep -q "interrupted at step .*int.safetensors (step [0-9]*).*--resume int-last.safetensors" int.err \
+    && ok "SIGINT: $(grep interrupted int.err)" || bad "SIGINT does not say what is on disk: $(tail -2 int.err)"
+
 echo "$fails failure(s)"
 [ "$fails" -eq 0 ]
