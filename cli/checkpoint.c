@@ -107,6 +107,8 @@ int cli_load_checkpoint(const char *path, const char *backend, cli_loaded *l)
     const char *cv = seqnn_safetensors_metadata(st, "seqnn.cli.val");
     const char *cq = seqnn_safetensors_metadata(st, "seqnn.cli.seq_len");
     const char *cb = seqnn_safetensors_metadata(st, "seqnn.cli.batch_size");
+    const char *cp = seqnn_safetensors_metadata(st, "seqnn.cli.pad_to");
+    l->pad_to = cp && strtoll(cp, NULL, 10) > 0 ? strtoll(cp, NULL, 10) : 0;
     if (!rc && cs)
         l->cfg.seed = strtoull(cs, NULL, 10);
     if (!rc && cv && strtod(cv, NULL) >= 0 && strtod(cv, NULL) < 1)
@@ -253,6 +255,8 @@ int seqnn_cli_eval(int argc, char **argv)
     int rc = 0;
     if (cli_data_open(l.format, data, l.words, &cfg, &l.src, l.tgt.n ? &l.tgt : NULL, &d) != SEQNN_OK)
         rc = cli_fail(NULL);
+    if (!rc)
+        d->min_steps = l.pad_to;         /* as training padded (--pad-to) */
     if (!rc && d->stateful && seqnn_model_set_stateful(l.model, 1) != SEQNN_OK)
         rc = cli_fail(NULL);
     if (!rc && cli_data_check_model(d, l.model, data, ckpt) != SEQNN_OK)

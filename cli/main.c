@@ -33,7 +33,7 @@ static const struct {
     {"info", seqnn_cli_info, ""},
     {"train", seqnn_cli_train,
      "--data --format --words --out --log --backend --resume --vectors --steps --epochs --time --batch --seq-len "
-     "--lr --seed --eval-every --patience --val --clip --sample --temperature --help"},
+     "--lr --seed --eval-every --patience --val --clip --pad-to --sample --temperature --help"},
     {"eval", seqnn_cli_eval, "--data --all --backend --help"},
     {"generate", seqnn_cli_generate, "--prime --length --temperature --seed --input --attention --backend --help"},
     {"plot", seqnn_cli_plot, "-o --attention --help"},

@@ -131,6 +131,8 @@ static void train_usage(FILE *f)
             "                    its defaults: batch 32, seq_len 100, epochs 1, steps and time unlimited,\n"
             "                    validation once per epoch, patience off, val 0.1, seed 1, clip off,\n"
             "                    lr the optimizer's PyTorch default)\n"
+            "  --pad-to N        line formats: pad batches to at least N steps (default 0: off), for\n"
+            "                    convolution filters wider than the shortest lines\n"
             "  --sample N        language models: characters sampled at the end (default 300)\n"
             "  --temperature T   for that sample (default 0.8)\n");
 }
@@ -138,7 +140,7 @@ static void train_usage(FILE *f)
 typedef struct train_opts {
     const char *model_file, *data, *format, *out, *log, *backend, *resume, *vectors;
     int words;
-    int64_t sample;
+    int64_t sample, pad_to;
     double temperature;
 } train_opts;
 
@@ -205,7 +207,8 @@ typedef struct train_pos {
 static int write_checkpoint(seqnn_model *m, const char *path, const char *model_text, const cli_data *d,
                             int words, const train_pos *p, const seqnn_train_config *cfg)
 {
-    char seed[32], val[32], seq[32], batch[32];
+    char seed[32], val[32], seq[32], batch[32], pad[32];
+    snprintf(pad, sizeof pad, "%lld", (long long)d->min_steps);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)cfg->seed);
     snprintf(val, sizeof val, "%.17g", cfg->val_fraction);
     snprintf(seq, sizeof seq, "%lld", (long long)cfg->seq_len);
@@ -224,7 +227,7 @@ static int write_checkpoint(seqnn_model *m, const char *path, const char *model_
                           tgt ? tgt : "", "seqnn.val_loss", vl, "seqnn.cli.epoch", ep, "seqnn.cli.batch", ba,
                           "seqnn.cli.best_step", bs, "seqnn.cli.stale", st, "seqnn.cli.best", be,
                           "seqnn.cli.seed", seed, "seqnn.cli.val", val, "seqnn.cli.seq_len", seq,
-                          "seqnn.cli.batch_size", batch, NULL};
+                          "seqnn.cli.batch_size", batch, "seqnn.cli.pad_to", pad, NULL};
     int rc = 0;
     if (!vocab || (d->tgt.n && !tgt))
         rc = 1, fprintf(stderr, "seqnn: out of memory\n");
@@ -291,6 +294,9 @@ static int train_parse(int argc, char **argv, train_opts *o)
             i++;
         } else if (!strcmp(a, "--sample")) {
             if (!cli_parse_i64(a, v, 0, &o->sample)) return 2;
+            i++;
+        } else if (!strcmp(a, "--pad-to")) {
+            if (!cli_parse_i64(a, v, 0, &o->pad_to)) return 2;
             i++;
         } else if (!strcmp(a, "--temperature")) {
             if (!cli_parse_f64(a, v, 0, &o->temperature)) return 2;
@@ -437,7 +443,9 @@ static int train_setup(train_run *t)
         rc = train_open_backend(t);
     if (!rc && seqnn_model_build(t->model, t->ctx, t->cfg.seed) != SEQNN_OK)
         rc = cli_fail(NULL);
-    if (!rc && cli_data_check_model(t->d, t->model, o->data, o->model_file) != SEQNN_OK)
+    if (!rc)                             /* --pad-to, else what the resumed run padded to */
+        t->d->min_steps = o->pad_to > 0 || !t->resumed ? o->pad_to : t->resume.pad_to;
+    if (!rc && cli_check_model_file(t->d, t->model, t->model_text, o->model_file, o->data) != SEQNN_OK)
         rc = cli_fail(NULL);
     if (!rc && seqnn_model_set_optimizer(t->model, &t->cfg.optim) != SEQNN_OK)
         rc = cli_fail("optimizer");

@@ -186,5 +186,39 @@ rc=$?
 grep -q "interrupted at step .*int.safetensors (step [0-9]*).*--resume int-last.safetensors" int.err \
     && ok "SIGINT: $(grep interrupted int.err)" || bad "SIGINT does not say what is on disk: $(tail -2 int.err)"
 
+# --- model/data mismatches named when training starts, in the model file's terms and line
+sed 's/out=\$vocab/out=7/' lm.seqnn > lm7.seqnn
+expect_fail "LM output size" "has 39 symbols, but the last layer (lm7.seqnn:5: 'dense out=7')" \
+    "$seqnn" train lm7.seqnn --data text.txt --out m7.safetensors
+grep -q "^backend:\|step" err.txt && bad "the LM size mismatch surfaced after training started" \
+    || ok "the LM size mismatch is found before training"
+printf 'seqnn 1\ninput features dim=2\nlstm hidden=4 last=1\ndense out=1\nloss mse\n' > reg.seqnn
+expect_fail "features model on text" "reg.seqnn:2: 'input features dim=2'" \
+    "$seqnn" train reg.seqnn --data text.txt --out r.safetensors
+i=0
+while [ $i -lt 20 ]; do echo "pos	good fine $i"; echo "neg	bad $i"; i=$((i + 1)); done > short.txt
+printf 'seqnn 1\ninput tokens vocab=$vocab\nembedding dim=4\nlstm hidden=4 last=1\ndense out=$classes\nloss mse\n' \
+    > mse.seqnn
+expect_fail "regression loss on class data" "mse.seqnn:6: 'loss mse': the classify data" \
+    "$seqnn" train mse.seqnn --format classify --words --data short.txt --out c.safetensors
+cat > cnn.seqnn <<'M'
+seqnn 1
+input tokens vocab=$vocab
+embedding dim=4
+conv1d_bank filters=4 widths=3,4,5 act=relu
+dense out=$classes
+train batch=8 steps=2 val=0.2
+M
+expect_fail "lines shorter than a filter" "fewer than the widest convolution filter (5, cnn.seqnn:4): pad the batches with --pad-to 5" \
+    "$seqnn" train cnn.seqnn --format classify --words --data short.txt --out cnn.safetensors
+if "$seqnn" train cnn.seqnn --format classify --words --data short.txt --out cnn.safetensors --pad-to 5 \
+        > cnn.out 2> cnn.err; then
+    "$seqnn" eval cnn.safetensors --data short.txt > cnn_eval.out 2>&1
+    [ "$(grep '^validation' cnn.out)" = "$(grep '^validation' cnn_eval.out)" ] \
+        && ok "--pad-to 5 trains, and eval pads as training did" || bad "--pad-to: eval differs: $(cat cnn_eval.out)"
+else
+    bad "--pad-to 5: $(cat cnn.err)"
+fi
+
 echo "$fails failure(s)"
 [ "$fails" -eq 0 ]
