@@ -23,13 +23,19 @@ double cli_percent(double hit, double total)
     return p;
 }
 
+/* The text of token id in v ("?" when out of range). */
+static const char *token_text(const cli_vocab *v, int32_t id)
+{
+    return id >= 0 && id < v->n ? v->tok[id] : "?";
+}
+
 /* Token text of ids (characters joined, words spaced), into buf. */
 static void ids_text(const cli_vocab *v, const int32_t *ids, int64_t n, char *buf, size_t size)
 {
     size_t at = 0;
     buf[0] = 0;
     for (int64_t i = 0; i < n && at + 1 < size; i++) {
-        const char *t = ids[i] >= 0 && ids[i] < v->n ? v->tok[ids[i]] : "?";
+        const char *t = token_text(v, ids[i]);
         int w = snprintf(buf + at, size - at, "%s%s", !v->chars && i ? " " : "", t);
         if (w < 0 || (size_t)w >= size - at) {
             buf[at] = 0;
@@ -241,7 +247,7 @@ int cli_translate_attention(seqnn_model *m, const cli_vocab *src, const cli_voca
         goto done;
     }
     for (int64_t i = 0; i < no; i++)
-        fprintf(f, "%s%s", !tgt->chars && i ? " " : "", out[i] >= 0 && out[i] < tgt->n ? tgt->tok[out[i]] : "?");
+        fprintf(f, "%s%s", !tgt->chars && i ? " " : "", token_text(tgt, out[i]));
     fputc('\n', f);
     if (!csv_path)
         goto done;
@@ -295,13 +301,23 @@ int cli_translate_attention(seqnn_model *m, const cli_vocab *src, const cli_voca
         rc = 1;
         goto done;
     }
-    for (int64_t q = 0; q < Td; q++)
+    /* a header row of the source tokens; each row starts with the token it
+     * produced (the last: <eos>) */
+    for (int64_t k = 0; k < ns; k++) {
+        fputc(',', csv);
+        cli_csv_field(csv, 0, token_text(src, ids[k]));
+    }
+    fputc('\n', csv);
+    for (int64_t q = 0; q < Td; q++) {
+        cli_csv_field(csv, 0, q < no ? token_text(tgt, out[q]) : "<eos>");
         for (int64_t k = 0; k < ns; k++) {
             double sum = 0;
             for (int64_t h = 0; h < dims[1]; h++)
                 sum += w[(h * Td + q) * ns + k];
-            fprintf(csv, "%.5f%c", sum / (double)dims[1], k + 1 < ns ? ',' : '\n');
+            fprintf(csv, ",%.5f", sum / (double)dims[1]);
         }
+        fputc('\n', csv);
+    }
     if (fclose(csv) != 0) {
         fprintf(stderr, "seqnn: %s: write error\n", csv_path);
         remove(csv_path);

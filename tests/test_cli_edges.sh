@@ -220,5 +220,46 @@ else
     bad "--pad-to 5: $(cat cnn.err)"
 fi
 
+# --- seqnn plot: input checked, no partial picture, nothing on stdout, gnuplot's absence explained
+printf 'step,epoch,train_loss,val_loss,val_accuracy,tokens_per_s,elapsed_s\n5,0,3.1,3.0,0.1,100,1\n10,0,2.9,2.8,0.2,100,2\n' \
+    > loss.csv
+: > empty.csv
+printf 'step,epoch,train_loss,val_loss\n5,0,x,1\n' > malformed.csv
+printf ',a,b\n1,0.9,0.1\n2,0.2\n' > ragged.csv
+expect_fail "plot: empty CSV" "empty" "$seqnn" plot empty.csv -o empty.png
+expect_fail "plot: malformed CSV" "row 2: 'x' is not a number" "$seqnn" plot malformed.csv -o malformed.png
+expect_fail "plot: ragged attention matrix" "row 3 has 2 fields" "$seqnn" plot --attention ragged.csv -o ragged.png
+expect_fail "plot: loss log given as attention" "not a loss log" "$seqnn" plot ragged.csv -o ragged.png
+expect_fail "plot: bad -o directory" "cannot write in directory" "$seqnn" plot loss.csv -o nodir/loss.png
+[ -s out.txt ] && bad "plot: bytes on stdout for a bad -o" || ok "plot: nothing on stdout for a bad -o"
+expect_fail "plot: unknown picture type" "name a .png or an .svg" "$seqnn" plot loss.csv -o loss.jpg
+expect_fail "plot: no gnuplot" "apt-get install gnuplot-nox" env PATH=/nonexistent "$seqnn" plot loss.csv -o loss.png
+# a gnuplot that writes half a picture (and bytes on its stdout), then fails
+mkdir -p fakebin
+cat > fakebin/gnuplot <<'G'
+#!/bin/sh
+out=$(sed -n "s/^set output '\(.*\)'$/\1/p")
+printf 'PNG partial' > "$out"
+printf 'PNG bytes'
+echo "gnuplot: line 9: simulated failure" >&2
+exit 1
+G
+chmod +x fakebin/gnuplot
+expect_fail "plot: gnuplot failing" "simulated failure" env PATH="$PWD/fakebin:$PATH" "$seqnn" plot loss.csv -o half.png
+[ -s out.txt ] && bad "plot: gnuplot's bytes reached stdout" || ok "plot: gnuplot's output kept off stdout"
+ls | grep -q 'half\.png' && bad "plot: a partial picture was left: $(ls | grep half)" || ok "plot: no partial picture left"
+for f in empty malformed ragged; do [ -e $f.png ] && bad "plot: $f.png left behind"; done
+if command -v gnuplot > /dev/null 2>&1; then
+    "$seqnn" plot loss.csv -o loss.svg 2> plot.err && grep -q '<svg' loss.svg && ok "plot: .svg honoured" \
+        || bad "plot .svg: $(cat plot.err)"
+    printf ',M,a,"""",","\n2,0.7,0.1,0.1,0.1\n0,0.1,0.7,0.1,0.1\n<eos>,0.1,0.1,0.1,0.7\n' > att.csv
+    "$seqnn" plot --attention att.csv -o att.svg 2> plot.err && grep -q '>M<' att.svg && grep -q '&lt;eos' att.svg \
+        && ok "plot: attention axes carry the tokens" || bad "plot --attention: $(cat plot.err)"
+    "$seqnn" plot --attention att.csv -o att.png 2> plot.err && [ -s att.png ] && ok "plot: attention PNG" \
+        || bad "plot --attention PNG: $(cat plot.err)"
+else
+    ok "gnuplot not installed: pictures not drawn (apt-get install gnuplot-nox)"
+fi
+
 echo "$fails failure(s)"
 [ "$fails" -eq 0 ]
