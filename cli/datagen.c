@@ -155,7 +155,7 @@ static void data_usage(FILE *f)
             "  adding OUT [--n N] [--steps T] [--seed S]\n"
             "        regress lines of T (100) steps 'value,marker'; target: sum of the 2 marked values (N 10000)\n"
             "  bits OUT --problem 1|2|3|4 [--n N] [--len L] [--fixed] [--seed S]\n"
-            "        the reference notes' bit-reversal problems (N 2000, L 10; lengths 1..L unless --fixed):\n"
+            "        classic bit-reversal problems (N 2000, L 10; lengths 1..L unless --fixed):\n"
             "        1 one bit -> its complement; 2 a vector of L bits (-1 padding) -> complements (regress);\n"
             "        3 a bit sequence over time -> complements (tag); 4 complement the bit when it equals\n"
             "        the previous output, else copy it (tag; the first bit is complemented)\n"
