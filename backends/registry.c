@@ -258,7 +258,9 @@ static int no_kernel(const seqnn_plugin_api *api)
     return 1;
 }
 
-static seqnn_status load_locked(seqnn_registry *reg, int64_t idx)
+/* by_path: the file was named by its path in a request, which wins over an
+ * earlier plugin of the same name (for that request). */
+static seqnn_status load_locked(seqnn_registry *reg, int64_t idx, int by_path)
 {
     seqnn_plugin_entry *e = &reg->plugins[idx];
     dlerror();
@@ -303,7 +305,7 @@ static seqnn_status load_locked(seqnn_registry *reg, int64_t idx)
         e->dl = NULL;
         return reject(e, SEQNN_ERR_NO_MEMORY, "out of memory");
     }
-    for (int64_t i = 0; i < reg->n_plugins; i++) {
+    for (int64_t i = 0; !by_path && i < reg->n_plugins; i++) {
         if (i != idx && reg->plugins[i].loaded && reg->plugins[i].name &&
             !strcmp(reg->plugins[i].name, e->name)) {
             dlclose(e->dl);
@@ -367,7 +369,7 @@ static seqnn_status load_locked(seqnn_registry *reg, int64_t idx)
     return SEQNN_OK;
 }
 
-static seqnn_status load_entry(seqnn_registry *reg, int64_t idx)
+static seqnn_status load_entry(seqnn_registry *reg, int64_t idx, int by_path)
 {
     seqnn_plugin_entry *e = &reg->plugins[idx];
     struct stat st;
@@ -385,12 +387,12 @@ static seqnn_status load_entry(seqnn_registry *reg, int64_t idx)
                           reg->plugins[i].path);
     }
     seqnn_plugin_lock();
-    seqnn_status s = load_locked(reg, idx);
+    seqnn_status s = load_locked(reg, idx, by_path);
     seqnn_plugin_unlock();
     return s;
 }
 
-seqnn_status seqnn_registry_add_file(seqnn_registry *reg, const char *path)
+static seqnn_status add_file(seqnn_registry *reg, const char *path, int by_path)
 {
     if (!reg || !path)
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_registry_add_file: NULL argument");
@@ -398,10 +400,15 @@ seqnn_status seqnn_registry_add_file(seqnn_registry *reg, const char *path)
     if (!e)
         return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
     int64_t idx = e - reg->plugins;
-    seqnn_status s = load_entry(reg, idx);
+    seqnn_status s = load_entry(reg, idx, by_path);
     if (s != SEQNN_OK)
         return seqnn_set_error(NULL, s, "%s: %s", path, reg->plugins[idx].reason);
     return SEQNN_OK;
+}
+
+seqnn_status seqnn_registry_add_file(seqnn_registry *reg, const char *path)
+{
+    return add_file(reg, path, 0);
 }
 
 static int is_plugin_file_name(const char *name)
@@ -465,7 +472,7 @@ static seqnn_status scan_dir(seqnn_registry *reg, const char *dir, char (*seen)[
             seqnn_plugin_entry *e = add_entry(reg, path);
             if (!e)
                 s = SEQNN_ERR_NO_MEMORY;
-            else if (load_entry(reg, e - reg->plugins) == SEQNN_ERR_NO_MEMORY)
+            else if (load_entry(reg, e - reg->plugins, 0) == SEQNN_ERR_NO_MEMORY)
                 s = SEQNN_ERR_NO_MEMORY;
         }
         free(names[i]);
@@ -484,8 +491,43 @@ seqnn_status seqnn_registry_open_empty(seqnn_registry **out)
     return SEQNN_OK;
 }
 
+/* SEQNN_NUM_THREADS, read by the CPU plugins: a value that is not a positive
+ * integer is warned about (once a process) rather than silently ignored. */
+static void check_environment(void)
+{
+    const char *v = getenv("SEQNN_NUM_THREADS");
+    char *end = NULL;
+    long n = v && *v ? strtol(v, &end, 10) : 1;
+    if (v && *v && (*end != '\0' || n < 1))
+        seqnn_log(SEQNN_LOG_WARN, "SEQNN_NUM_THREADS=%s is not a positive integer: ignored (the CPU plugins use "
+                  "every CPU this process may run on)", v);
+}
+
+/* A selection, logged at info level unless it repeats the previous one this
+ * process logged (a caller that asks why, then creates its context, selects
+ * twice). */
+static void log_selection(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void log_selection(const char *fmt, ...)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static char previous[SEQNN_MSG_SIZE];
+    char line[SEQNN_MSG_SIZE];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&lock);
+    int repeat = !strcmp(line, previous);
+    memcpy(previous, line, sizeof line);
+    pthread_mutex_unlock(&lock);
+    if (!repeat)
+        seqnn_log(SEQNN_LOG_INFO, "%s", line);
+}
+
 seqnn_status seqnn_registry_open(seqnn_registry **out)
 {
+    static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+    pthread_once(&env_once, check_environment);
     seqnn_status s = seqnn_registry_open_empty(out);
     if (s != SEQNN_OK)
         return s;
@@ -650,7 +692,7 @@ static int64_t best_device(const seqnn_registry *reg, int64_t plugin, const char
 seqnn_status seqnn_registry_select(seqnn_registry *reg, const char *spec, int64_t *device,
                                    char *why, size_t why_size)
 {
-    char scratch[8];
+    char scratch[1024];                  /* the reason, logged in full when the caller wants none */
     if (!why) { why = scratch; why_size = sizeof scratch; }
     why[0] = '\0';
     if (!reg || !device)
@@ -673,9 +715,9 @@ seqnn_status seqnn_registry_select(seqnn_registry *reg, const char *spec, int64_
         *device = best;
         int64_t after = seqnn_registry_complete_after(reg, best, why, why_size);
         if (after >= 0)
-            seqnn_log(SEQNN_LOG_INFO, "selected a chain: %s", why);
+            log_selection("selected a chain: %s", why);
         else
-            seqnn_log(SEQNN_LOG_INFO, "selected %s: %s, %s", reg->plugins[d->plugin].name, d->info.name, why);
+            log_selection("selected %s: %s, %s", reg->plugins[d->plugin].name, d->info.name, why);
         return SEQNN_OK;
     }
 
@@ -712,7 +754,7 @@ seqnn_status seqnn_registry_select(seqnn_registry *reg, const char *spec, int64_
             if (reg->plugins[i].loaded && !strcmp(reg->plugins[i].real_path, rp))
                 plugin = i;
         if (plugin < 0) {
-            seqnn_status s = seqnn_registry_add_file(reg, buf);
+            seqnn_status s = add_file(reg, buf, 1);   /* named by path: wins over a plugin of its name */
             if (s != SEQNN_OK)
                 return seqnn_set_error(NULL, s, "%s=%s: plugin %s rejected: %s", source, spec, buf,
                                        reg->plugins[reg->n_plugins - 1].reason);
@@ -722,8 +764,8 @@ seqnn_status seqnn_registry_select(seqnn_registry *reg, const char *spec, int64_
         const char *rejected = NULL;
         for (int64_t i = 0; i < reg->n_plugins; i++) {
             const seqnn_plugin_entry *e = &reg->plugins[i];
-            if (e->loaded && e->name && !strcmp(e->name, buf))
-                plugin = i;
+            if (e->loaded && e->name && !strcmp(e->name, buf) && plugin < 0)
+                plugin = i;              /* the first of the name (a later one was named by path) */
             else if (!e->loaded) {
                 /* a rejected file whose name says it is this plugin: libseqnn-NAME.so */
                 const char *base = strrchr(e->path, '/');
@@ -759,7 +801,7 @@ seqnn_status seqnn_registry_select(seqnn_registry *reg, const char *spec, int64_
     }
     const seqnn_device_entry *d = &reg->devices[best];
     snprintf(why, why_size, "requested by %s=%s (score %d: %s)", source, spec, d->info.score, d->info.reason);
-    seqnn_log(SEQNN_LOG_INFO, "selected %s: %s, %s", reg->plugins[d->plugin].name, d->info.name, why);
+    log_selection("selected %s: %s, %s", reg->plugins[d->plugin].name, d->info.name, why);
     *device = best;
     return SEQNN_OK;
 }

@@ -1,6 +1,7 @@
 /* Status names, the per-thread last error, and logging to stderr (SEQNN_LOG). */
 #define _GNU_SOURCE
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,13 +44,18 @@ seqnn_status seqnn_set_error(seqnn_context *ctx, seqnn_status status, const char
     return status;
 }
 
+/* SEQNN_LOG: error, warn (the default), info or debug; another value is
+ * warned about once and read as warn. */
 static seqnn_log_level log_threshold(void)
 {
+    static atomic_int warned;
     const char *v = secure_getenv("SEQNN_LOG");
-    if (!v || !*v) return SEQNN_LOG_WARN;
+    if (!v || !*v || !strcmp(v, "warn")) return SEQNN_LOG_WARN;
     if (!strcmp(v, "error")) return SEQNN_LOG_ERROR;
     if (!strcmp(v, "info")) return SEQNN_LOG_INFO;
     if (!strcmp(v, "debug")) return SEQNN_LOG_DEBUG;
+    if (!atomic_exchange(&warned, 1))
+        fprintf(stderr, "seqnn warn: SEQNN_LOG=%s is not a log level (error, warn, info, debug): using warn\n", v);
     return SEQNN_LOG_WARN;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bench.h"
+#include "cli_error.h"
 #include "bench_timer.h"
 
 #define SUMMARY_MAX 512
@@ -21,17 +22,6 @@ void bench_result_finish(bench_result *r)
     r->min = r->samples[0];
     r->max = r->samples[r->n - 1];
     r->median = r->n % 2 ? r->samples[r->n / 2] : 0.5 * (r->samples[r->n / 2 - 1] + r->samples[r->n / 2]);
-}
-
-static void csv_field(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
 }
 
 void bench_print_row(const bench_result *r, double peak, int flops)
@@ -55,13 +45,13 @@ void bench_csv_row(FILE *f, const char *desc, int threads, const bench_result *r
 {
     if (!f)
         return;
-    csv_field(f, desc);
+    cli_csv_field(f, 1, desc);
     fprintf(f, ",%d,", threads);
-    csv_field(f, r->impl);
+    cli_csv_field(f, 1, r->impl);
     fputc(',', f);
     if (vs) {
         fprintf(f, ",,,,,,,,");
-        csv_field(f, vs);
+        cli_csv_field(f, 1, vs);
         fprintf(f, ",%.4f,", ratio);
         if (target > 0)
             fprintf(f, "%.2f", target);
@@ -69,7 +59,7 @@ void bench_csv_row(FILE *f, const char *desc, int threads, const bench_result *r
         return;
     }
     double rate = r->work / r->median * 1e-9;
-    csv_field(f, r->isa);
+    cli_csv_field(f, 1, r->isa);
     fprintf(f, ",%.6f,%.6f,%.6f,%d,%.3f,%s,", r->median * 1e3, r->min * 1e3, r->max * 1e3, r->n, rate,
             flops ? "GFLOP/s" : "GB/s");
     if (flops && peak > 0)

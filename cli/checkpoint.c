@@ -107,6 +107,8 @@ int cli_load_checkpoint(const char *path, const char *backend, cli_loaded *l)
     const char *cv = seqnn_safetensors_metadata(st, "seqnn.cli.val");
     const char *cq = seqnn_safetensors_metadata(st, "seqnn.cli.seq_len");
     const char *cb = seqnn_safetensors_metadata(st, "seqnn.cli.batch_size");
+    const char *cp = seqnn_safetensors_metadata(st, "seqnn.cli.pad_to");
+    l->pad_to = cp && strtoll(cp, NULL, 10) > 0 ? strtoll(cp, NULL, 10) : 0;
     if (!rc && cs)
         l->cfg.seed = strtoull(cs, NULL, 10);
     if (!rc && cv && strtod(cv, NULL) >= 0 && strtod(cv, NULL) < 1)
@@ -159,10 +161,11 @@ void cli_print_eval(FILE *f, const char *what, const cli_data *d, const cli_eval
 {
     if (!strcmp(d->format, "text"))
         fprintf(f, "%s: loss %.4f nats/char, %.4f bits per character, accuracy %.2f%% (%lld characters)\n", what,
-                e->loss, e->loss / log(2.0), 100 * e->accuracy, (long long)e->count);
-    else if (loss == SEQNN_LOSS_XENT)
-        fprintf(f, "%s: loss %.4f, accuracy %.2f%% (%lld targets)\n", what, e->loss, 100 * e->accuracy,
+                e->loss, e->loss / log(2.0), cli_percent(e->accuracy * (double)e->count, (double)e->count),
                 (long long)e->count);
+    else if (loss == SEQNN_LOSS_XENT)
+        fprintf(f, "%s: loss %.4f, accuracy %.2f%% (%lld targets)\n", what, e->loss,
+                cli_percent(e->accuracy * (double)e->count, (double)e->count), (long long)e->count);
     else
         fprintf(f, "%s: loss %.6f (%lld values)\n", what, e->loss, (long long)e->count);
 }
@@ -214,23 +217,32 @@ int cli_sample_text(seqnn_model *m, const cli_vocab *v, const char *prime, int64
 }
 
 /* ------------------------------------------------------------------ eval --- */
+static void eval_usage(FILE *f)
+{
+    fprintf(f, "usage: seqnn eval CHECKPOINT --data FILE [options]\n"
+               "  evaluates on the validation split of FILE (split as training split it)\n"
+               "  --data FILE       the data, in the checkpoint's format (required)\n"
+               "  --all             all of FILE instead of its validation split (default: off)\n"
+               "  --backend SPEC    as SEQNN_BACKEND: ref, avx2, opencl[:DEVICE], ... (default: best)\n");
+}
+
 int seqnn_cli_eval(int argc, char **argv)
 {
     const char *ckpt = NULL, *data = NULL, *backend = NULL;
     int all = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--data") && i + 1 < argc) data = argv[++i];
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { eval_usage(stdout); return 0; }
+        else if (!strcmp(argv[i], "--data") && i + 1 < argc) data = argv[++i];
         else if (!strcmp(argv[i], "--backend") && i + 1 < argc) backend = argv[++i];
         else if (!strcmp(argv[i], "--all")) all = 1;
         else if (argv[i][0] != '-' && !ckpt) ckpt = argv[i];
         else {
-            fprintf(stderr, "usage: seqnn eval CHECKPOINT --data FILE [--all] [--backend SPEC]\n"
-                            "  evaluates on the validation split of FILE (as training split it), or all of it\n");
+            eval_usage(stderr);
             return 2;
         }
     }
     if (!ckpt || !data) {
-        fprintf(stderr, "usage: seqnn eval CHECKPOINT --data FILE [--all] [--backend SPEC]\n");
+        eval_usage(stderr);
         return 2;
     }
     cli_loaded l;
@@ -243,6 +255,8 @@ int seqnn_cli_eval(int argc, char **argv)
     int rc = 0;
     if (cli_data_open(l.format, data, l.words, &cfg, &l.src, l.tgt.n ? &l.tgt : NULL, &d) != SEQNN_OK)
         rc = cli_fail(NULL);
+    if (!rc)
+        d->min_steps = l.pad_to;         /* as training padded (--pad-to) */
     if (!rc && d->stateful && seqnn_model_set_stateful(l.model, 1) != SEQNN_OK)
         rc = cli_fail(NULL);
     if (!rc && cli_data_check_model(d, l.model, data, ckpt) != SEQNN_OK)
@@ -251,7 +265,7 @@ int seqnn_cli_eval(int argc, char **argv)
     if (!rc && !cli_evaluate(l.model, d, &cfg, 1, &e))
         rc = cli_fail("evaluation");
     if (!rc)
-        cli_print_eval(stdout, all ? "all" : "validation", d, &e, seqnn_model_loss(l.model));
+        cli_print_eval(stdout, all ? "all of the file" : "validation", d, &e, seqnn_model_loss(l.model));
     if (!rc && cli_metrics_report(l.model, d, &cfg, 1, 0, stdout))
         rc = 1;
     cli_data_close(d);
@@ -260,6 +274,19 @@ int seqnn_cli_eval(int argc, char **argv)
 }
 
 /* -------------------------------------------------------------- generate --- */
+static void generate_usage(FILE *f)
+{
+    fprintf(f, "usage: seqnn generate CHECKPOINT [options]      a language model: sample text\n"
+               "       seqnn generate CHECKPOINT --input TEXT   an encoder-decoder: greedy translation\n"
+               "  --prime TEXT      language models: text to start from (default: after a newline)\n"
+               "  --length N        characters to sample, or the longest translation (default 500)\n"
+               "  --temperature T   sampling temperature (default 0.8)\n"
+               "  --seed N          random seed of the sample (default 1)\n"
+               "  --input TEXT      encoder-decoders: the text to translate (required for them)\n"
+               "  --attention CSV   with --input: the attention weights to CSV, for seqnn plot (default: none)\n"
+               "  --backend SPEC    as SEQNN_BACKEND: ref, avx2, opencl[:DEVICE], ... (default: best)\n");
+}
+
 int seqnn_cli_generate(int argc, char **argv)
 {
     const char *ckpt = NULL, *prime = NULL, *backend = NULL, *input = NULL, *attention = NULL;
@@ -274,6 +301,7 @@ int seqnn_cli_generate(int argc, char **argv)
         else if (!strcmp(a, "--length")) { if (!cli_parse_i64(a, v, 1, &length)) return 2; i++; }
         else if (!strcmp(a, "--seed")) { if (!cli_parse_i64(a, v, 0, &seed)) return 2; i++; }
         else if (!strcmp(a, "--temperature")) { if (!cli_parse_f64(a, v, 0, &temperature)) return 2; i++; }
+        else if (!strcmp(a, "--help") || !strcmp(a, "-h")) { generate_usage(stdout); return 0; }
         else if (a[0] != '-' && !ckpt) ckpt = a;
         else {
             ckpt = NULL;
@@ -281,8 +309,7 @@ int seqnn_cli_generate(int argc, char **argv)
         }
     }
     if (!ckpt) {
-        fprintf(stderr, "usage: seqnn generate CHECKPOINT [--prime TEXT] [--length N] [--temperature T] [--seed N]\n"
-                        "       seqnn generate CHECKPOINT --input TEXT   (encoder-decoder: greedy translation)\n");
+        generate_usage(stderr);
         return 2;
     }
     cli_loaded l;

@@ -20,6 +20,7 @@ typedef struct cli_loaded {
     /* where `seqnn train` was when it wrote the checkpoint */
     int64_t epoch, batch, best_step, stale;
     double best;
+    int64_t pad_to;                      /* --pad-to it trained with (0: none) */
 } cli_loaded;
 
 /* Rebuilds the model a checkpoint was trained as (its model file and
@@ -39,6 +40,17 @@ typedef struct cli_eval_result {
 int cli_evaluate(seqnn_model *m, cli_data *d, const seqnn_train_config *cfg, int split, cli_eval_result *out);
 /* "WHAT: loss ..., accuracy ..." as the format reads it (text: bits per character). */
 void cli_print_eval(FILE *f, const char *what, const cli_data *d, const cli_eval_result *e, seqnn_loss_kind loss);
+/* 100 * hit / total as a percentage for "%.2f%%", never rounded up to 100
+ * (99.995% reads 99.99) nor down to 0 when it is not. */
+double cli_percent(double hit, double total);
+
+/* The model file (its text) against the data, before training, in the
+ * user's terms and with the model file's line: what the input reads, the
+ * loss against the targets, the output size (text: the symbols; line
+ * formats: cli_data_check_model), and lines shorter than the widest
+ * convolution filter without --pad-to (cli/metrics.c). */
+seqnn_status cli_check_model_file(const cli_data *d, const seqnn_model *m, const char *text, const char *model_file,
+                                  const char *data_file);
 /* Samples n characters from a language model primed with prime (its first
  * character if prime is NULL or unusable), printed to f: 0, or 1 after the error. */
 int cli_sample_text(seqnn_model *m, const cli_vocab *v, const char *prime, int64_t n, double temperature,

@@ -1,5 +1,5 @@
 /* The CLI's error messages (cli_error.h): its own message buffer, and which of
- * it and the library's last error is the newer. */
+ * it and the library's last error is the newer; and CSV fields, quoted. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,4 +40,19 @@ int cli_fail(const char *what)
 {
     fprintf(stderr, "seqnn: %s%s%s\n", what ? what : "", what ? ": " : "", cli_last_error());
     return 1;
+}
+
+void cli_csv_field(FILE *f, int always_quote, const char *s)
+{
+    if (!always_quote && !strpbrk(s, ",\"\n\r")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
 }

@@ -24,6 +24,7 @@ struct cli_data {
     int stateful;                        /* batches continue each other (language models) */
     int words;                           /* line formats: tokens are words (else characters) */
     int64_t n_train, n_val;              /* examples (text: characters) per split */
+    int64_t min_steps;                   /* line formats: batches at least this long (--pad-to; 0: off) */
     /* Starts a pass over split (0 train, 1 validation); the training split is
      * shuffled with seed (line formats). */
     seqnn_status (*begin)(cli_data *d, int split, uint64_t seed);

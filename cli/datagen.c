@@ -17,9 +17,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 #include "cli_error.h"
 #include "data.h"
@@ -52,12 +54,32 @@ static int64_t rng_below(rng *r, uint32_t n)
 }
 
 /* ---------------------------------------------------------- output file --- */
-/* Writes go to OUT.tmp, renamed to OUT once complete (no partial files). */
+/* Writes go to OUT.tmp, renamed to OUT once complete (no partial files); a
+ * run killed by SIGINT, SIGTERM or SIGHUP removes OUT.tmp on its way out. */
 typedef struct outfile {
     FILE *f;
     char *tmp;
     const char *path;
 } outfile;
+
+static const char *volatile tmp_pending;   /* the OUT.tmp being written */
+static const int tmp_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
+static void tmp_on_signal(int sig)
+{
+    const char *t = tmp_pending;
+    if (t)
+        unlink(t);                       /* async-signal-safe */
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void tmp_guard(const char *tmp)
+{
+    tmp_pending = tmp;
+    for (size_t i = 0; i < sizeof tmp_signals / sizeof tmp_signals[0]; i++)
+        signal(tmp_signals[i], tmp ? tmp_on_signal : SIG_DFL);
+}
 
 static int out_open(outfile *o, const char *path)
 {
@@ -68,8 +90,10 @@ static int out_open(outfile *o, const char *path)
         return 0;
     }
     sprintf(o->tmp, "%s.tmp", path);
+    tmp_guard(o->tmp);
     o->f = fopen(o->tmp, "w");
     if (!o->f) {
+        tmp_guard(NULL);
         fprintf(stderr, "seqnn data: %s: cannot write: %s\n", o->tmp, strerror(errno));
         free(o->tmp);
         return 0;
@@ -93,6 +117,7 @@ static int out_close(outfile *o, int ok, int64_t lines)
         remove(o->tmp);
     else
         fprintf(stderr, "wrote %s (%lld examples)\n", o->path, (long long)lines);
+    tmp_guard(NULL);
     free(o->tmp);
     return ok ? 0 : 1;
 }
@@ -130,10 +155,11 @@ static void data_usage(FILE *f)
             "  adding OUT [--n N] [--steps T] [--seed S]\n"
             "        regress lines of T (100) steps 'value,marker'; target: sum of the 2 marked values (N 10000)\n"
             "  bits OUT --problem 1|2|3|4 [--n N] [--len L] [--fixed] [--seed S]\n"
-            "        the reference notes' bit-reversal problems (N 2000, L 10; lengths 1..L unless --fixed):\n"
+            "        classic bit-reversal problems (N 2000, L 10; lengths 1..L unless --fixed):\n"
             "        1 one bit -> its complement; 2 a vector of L bits (-1 padding) -> complements (regress);\n"
             "        3 a bit sequence over time -> complements (tag); 4 complement the bit when it equals\n"
-            "        the previous output, else copy it (tag; the first bit is complemented)\n");
+            "        the previous output, else copy it (tag; the first bit is complemented)\n"
+            "  --seed S: the random seed of dates, adding and bits (default 1)\n");
 }
 
 /* -------------------------------------------------------------- fortunes --- */
@@ -322,6 +348,9 @@ static const char *ordinal(int d)
 }
 
 #define DATE_FORMATS 9
+/* Distinct sources: the 36524 days of 1950-2049 in each format, less the
+ * Mays that formats 2 and 3 ("May") write as formats 0 and 1 do. */
+#define DATES_DISTINCT (36524 * DATE_FORMATS - 2 * 31 * 100)
 
 /* Date y-m-d in source format f (two-digit years: 50-99 are 19xx, 00-49 20xx). */
 static void format_date(int f, int y, int m, int d, char *s, size_t size)
@@ -353,7 +382,8 @@ static int gen_dates(const char *path, const opts *o)
     int ok = 1;
     if (!out_open(&of, path))
         return 1;
-    /* 100 years x 365 days x 9 formats hold far more than N distinct sources. */
+    /* 100 years of days in 9 formats: DATES_DISTINCT sources, drawn until N
+     * distinct ones (N <= DATES_DISTINCT, checked before) are found. */
     while (ok && lines < o->n && tries < 20 * o->n) {
         tries++;
         int y = 1950 + (int)rng_below(&r, 100), m = 1 + (int)rng_below(&r, 12);
@@ -370,6 +400,11 @@ static int gen_dates(const char *path, const opts *o)
         }
     }
     free(dup.h);
+    if (ok && lines < o->n) {
+        fprintf(stderr, "seqnn data dates: found %lld distinct dates of the %lld asked for in %lld draws\n",
+                (long long)lines, (long long)o->n, (long long)tries);
+        ok = 0;
+    }
     return out_close(&of, ok, lines);
 }
 
@@ -482,6 +517,11 @@ int seqnn_cli_data(int argc, char **argv)
             return 2;
         }
         i++;
+    }
+    if (dates && o.n > DATES_DISTINCT) {
+        fprintf(stderr, "seqnn data dates: --n %lld: there are only %d distinct source dates (1950-2049 in %d "
+                        "formats); ask for at most that many\n", (long long)o.n, (int)DATES_DISTINCT, DATE_FORMATS);
+        return 2;
     }
     if (bits && o.problem == 0) {
         fprintf(stderr, "seqnn data bits: --problem 1, 2, 3 or 4 is required\n");

@@ -73,8 +73,14 @@ static int smoke(seqnn_registry *reg, int64_t device, char *why, size_t why_size
 
 int seqnn_cli_info(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    if (argc > 1) {
+        int help = !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
+        fprintf(help ? stdout : stderr,
+                "usage: seqnn info   (no options)\n"
+                "  lists the plugin files found (loaded, or rejected and why), their devices with scores\n"
+                "  and a smoke test, and the device a plain run selects (SEQNN_BACKEND, else the best)\n");
+        return help ? 0 : 2;
+    }
     seqnn_registry *reg;
     if (seqnn_registry_open(&reg) != SEQNN_OK) {
         fprintf(stderr, "seqnn info: %s\n", seqnn_last_error());

@@ -273,6 +273,10 @@ int lines_next(cli_data *d, int split, const seqnn_train_config *cfg, seqnn_batc
     }
     if (p->cursor >= p->n_batches)
         return 0;
+    if (d->min_steps > t->max_src) {     /* --pad-to: longer batches, so larger buffers */
+        t->max_src = d->min_steps;
+        t->b_cap = 0;
+    }
     if (!batch_buffers(t, cfg->batch)) {
         cli_error(SEQNN_ERR_NO_MEMORY, "%s: out of memory", t->path);
         fprintf(stderr, "seqnn: %s: out of memory for a batch of %lld\n", t->path, (long long)cfg->batch);
@@ -281,7 +285,7 @@ int lines_next(cli_data *d, int split, const seqnn_train_config *cfg, seqnn_batc
     const int64_t *idx = p->order + p->start[p->cursor];
     int64_t B = p->size[p->cursor];
     p->cursor++;
-    int64_t T = 1, Tt = 0;
+    int64_t T = d->min_steps > 1 ? d->min_steps : 1, Tt = 0;
     for (int64_t k = 0; k < B; k++) {
         const example *e = &t->ex[idx[k]];
         if (e->src_len > T)

@@ -4,11 +4,30 @@
  * baseline and rounded accuracy (regress); attention weights of one
  * translation as a CSV matrix for `seqnn plot --attention`. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "checkpoint.h"
 #include "cli_error.h"
 #include "data.h"
+
+/* (checkpoint.h) */
+double cli_percent(double hit, double total)
+{
+    double p = total > 0 ? 100 * hit / total : NAN;
+    if (p > 99.99 && hit < total)
+        return 99.99;
+    if (p < 0.01 && hit > 0)
+        return 0.01;
+    return p;
+}
+
+/* The text of token id in v ("?" when out of range). */
+static const char *token_text(const cli_vocab *v, int32_t id)
+{
+    return id >= 0 && id < v->n ? v->tok[id] : "?";
+}
 
 /* Token text of ids (characters joined, words spaced), into buf. */
 static void ids_text(const cli_vocab *v, const int32_t *ids, int64_t n, char *buf, size_t size)
@@ -16,7 +35,7 @@ static void ids_text(const cli_vocab *v, const int32_t *ids, int64_t n, char *bu
     size_t at = 0;
     buf[0] = 0;
     for (int64_t i = 0; i < n && at + 1 < size; i++) {
-        const char *t = ids[i] >= 0 && ids[i] < v->n ? v->tok[ids[i]] : "?";
+        const char *t = token_text(v, ids[i]);
         int w = snprintf(buf + at, size - at, "%s%s", !v->chars && i ? " " : "", t);
         if (w < 0 || (size_t)w >= size - at) {
             buf[at] = 0;
@@ -73,7 +92,7 @@ static int report_majority(cli_data *d, int split, FILE *f)
     free(counts);
     if (total > 0 && n > 0)
         fprintf(f, "baseline: always %s '%s' (the most common in training): accuracy %.2f%% (%lld %s)\n",
-                tag ? "tag" : "class", d->tgt.tok[major], 100.0 * (double)hit / (double)total, (long long)total,
+                tag ? "tag" : "class", d->tgt.tok[major], cli_percent((double)hit, (double)total), (long long)total,
                 tag ? "tags" : "examples");
     return 0;
 }
@@ -115,8 +134,9 @@ static int report_exact(seqnn_model *m, cli_data *d, int split, int64_t max_exam
         }
     }
     free(out);
-    fprintf(f, "exact match (greedy decoding): %.2f%% (%lld of %lld %s examples)\n",
-            100.0 * (double)exact / (double)n, (long long)exact, (long long)n, split ? "validation" : "training");
+    fprintf(f, "exact match (greedy decoding): %.2f%% (%lld of %lld %s)\n", cli_percent((double)exact, (double)n),
+            (long long)exact, (long long)n, !split ? "training examples" : cli_data_examples(d, 0) == 0
+                                                ? "examples, all of the file" : "validation examples");
     return 0;
 }
 
@@ -178,7 +198,7 @@ static int report_regress(seqnn_model *m, cli_data *d, const seqnn_train_config 
     }
     free(pred);
     if (total > 0)
-        fprintf(f, "rounded prediction = target: %.2f%% (%lld values)\n", 100.0 * (double)hit / (double)total,
+        fprintf(f, "rounded prediction = target: %.2f%% (%lld values)\n", cli_percent((double)hit, (double)total),
                 (long long)total);
     return 0;
 }
@@ -227,7 +247,7 @@ int cli_translate_attention(seqnn_model *m, const cli_vocab *src, const cli_voca
         goto done;
     }
     for (int64_t i = 0; i < no; i++)
-        fprintf(f, "%s%s", !tgt->chars && i ? " " : "", out[i] >= 0 && out[i] < tgt->n ? tgt->tok[out[i]] : "?");
+        fprintf(f, "%s%s", !tgt->chars && i ? " " : "", token_text(tgt, out[i]));
     fputc('\n', f);
     if (!csv_path)
         goto done;
@@ -281,13 +301,23 @@ int cli_translate_attention(seqnn_model *m, const cli_vocab *src, const cli_voca
         rc = 1;
         goto done;
     }
-    for (int64_t q = 0; q < Td; q++)
+    /* a header row of the source tokens; each row starts with the token it
+     * produced (the last: <eos>) */
+    for (int64_t k = 0; k < ns; k++) {
+        fputc(',', csv);
+        cli_csv_field(csv, 0, token_text(src, ids[k]));
+    }
+    fputc('\n', csv);
+    for (int64_t q = 0; q < Td; q++) {
+        cli_csv_field(csv, 0, q < no ? token_text(tgt, out[q]) : "<eos>");
         for (int64_t k = 0; k < ns; k++) {
             double sum = 0;
             for (int64_t h = 0; h < dims[1]; h++)
                 sum += w[(h * Td + q) * ns + k];
-            fprintf(csv, "%.5f%c", sum / (double)dims[1], k + 1 < ns ? ',' : '\n');
+            fprintf(csv, ",%.5f", sum / (double)dims[1]);
         }
+        fputc('\n', csv);
+    }
     if (fclose(csv) != 0) {
         fprintf(stderr, "seqnn: %s: write error\n", csv_path);
         remove(csv_path);
@@ -347,5 +377,123 @@ seqnn_status cli_data_check_model(const cli_data *d, const seqnn_model *m, const
                          "%s: the model reads %lld features per step (its '%s' is [%lld, %lld]); the steps of "
                          "%s have %lld (input features dim=%lld)", model_file, (long long)p.shape[1], p.name,
                          (long long)p.shape[0], (long long)p.shape[1], data_file, (long long)F, (long long)F);
+    return SEQNN_OK;
+}
+
+/* ---------------------------------------- model file against data, by line --- */
+/* Statements that are not layers. */
+static int mf_not_layer(const char *w, size_t n)
+{
+    static const char *const words[] = {"seqnn", "input", "decoder", "loss", "optimizer", "train", "schedule"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strlen(words[i]) == n && !strncmp(w, words[i], n))
+            return 1;
+    return 0;
+}
+
+/* The last statement of the model file whose first word is `word` (NULL: the
+ * last layer): its line number (0: none), its text (comment cut) into buf. */
+static int mf_statement(const char *text, const char *word, char *buf, size_t size)
+{
+    int line = 0, found = 0;
+    buf[0] = 0;
+    for (const char *p = text; p && *p; line++) {
+        const char *end = strchr(p, '\n');
+        size_t n = end ? (size_t)(end - p) : strlen(p), skip = strspn(p, " \t");
+        const char *w = p + skip;
+        size_t wn = strcspn(w, " \t\r\n#");
+        size_t cut = strcspn(p, "#\r");
+        if (wn > 0 && (word ? strlen(word) == wn && !strncmp(w, word, wn) : !mf_not_layer(w, wn))) {
+            found = line + 1;
+            size_t len = (cut < n ? cut : n) - skip;
+            while (len > 0 && (w[len - 1] == ' ' || w[len - 1] == '\t'))
+                len--;
+            snprintf(buf, size, "%.*s", (int)len, w);
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return found;
+}
+
+/* The widest filter of the model file's convolutions (0: none), its line. */
+static int64_t mf_widest_filter(const char *text, int *line)
+{
+    int64_t widest = 0;
+    int at = 0;
+    *line = 0;
+    for (const char *p = text; p && *p; at++) {
+        const char *end = strchr(p, '\n');
+        const char *w = p + strspn(p, " \t");
+        if (!strncmp(w, "conv1d", 6)) {
+            const char *k = strstr(w, "width");
+            if (k && (!end || k < end))
+                for (const char *q = k + strcspn(k, "="); *q == '=' || *q == ','; ) {
+                    char *next;
+                    long long v = strtoll(q + 1, &next, 10);
+                    if (next == q + 1)
+                        break;
+                    if (v > widest) {
+                        widest = v;
+                        *line = at + 1;
+                    }
+                    q = next;
+                }
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return widest;
+}
+
+seqnn_status cli_check_model_file(const cli_data *d, const seqnn_model *m, const char *text, const char *model_file,
+                                  const char *data_file)
+{
+    char in[256], last[256], loss_line[256];
+    int in_at = mf_statement(text, "input", in, sizeof in), last_at = mf_statement(text, NULL, last, sizeof last);
+    int loss_at = mf_statement(text, "loss", loss_line, sizeof loss_line);
+    int regress = !strcmp(d->format, "regress"), features = !strncmp(in, "input features", 14);
+    if (in_at && regress != features)
+        return cli_error(SEQNN_ERR_INVALID_ARG, "%s:%d: '%s': the model reads %s, but the %s data of %s has %s; "
+                         "write '%s'", model_file, in_at, in, features ? "feature vectors" : "token ids", d->format,
+                         data_file, regress ? "feature vectors" : "tokens", regress ? "input features dim=N"
+                                                                                    : "input tokens vocab=$vocab");
+    seqnn_loss_kind loss = seqnn_model_loss(m);
+    if (regress != (loss != SEQNN_LOSS_XENT)) {
+        char where[1100];
+        if (loss_at)
+            snprintf(where, sizeof where, "%s:%d: '%s'", model_file, loss_at, loss_line);
+        else
+            snprintf(where, sizeof where, "%s: the default loss xent", model_file);
+        return cli_error(SEQNN_ERR_INVALID_ARG, "%s: the %s data of %s has %s targets; %s", where, d->format,
+                         data_file, regress ? "numeric" : "class", regress ? "write 'loss mse' (or 'loss bce')"
+                         : "remove the loss line (xent, the default, takes classes) or use --format regress");
+    }
+    int seq;
+    int64_t n;
+    seqnn_status s = seqnn_model_output_shape(m, &seq, &n);
+    if (s != SEQNN_OK)
+        return s;
+    if (!strcmp(d->format, "text") && (!seq || n != d->src.n))
+        return cli_error(SEQNN_ERR_INVALID_ARG, "the data %s has %lld symbols, but the last layer (%s:%d: '%s') "
+                         "outputs %s of %lld: a language model predicts each next symbol (write out=$vocab)",
+                         data_file, (long long)d->src.n, model_file, last_at, last, seq ? "a sequence" : "one vector",
+                         (long long)n);
+    if (cli_data_check_model(d, m, data_file, model_file) != SEQNN_OK) {
+        char msg[2048];
+        snprintf(msg, sizeof msg, "%s", cli_last_error());
+        return cli_error(SEQNN_ERR_INVALID_ARG, "%s; the last layer is %s:%d: '%s'", msg, model_file, last_at, last);
+    }
+    int conv_at;
+    int64_t widest = mf_widest_filter(text, &conv_at), shortest = INT64_MAX, line = 0;
+    cli_example e;
+    for (int split = 0; widest > 1 && split < 2; split++)
+        for (int64_t i = 0; cli_data_example(d, split, i, &e); i++)
+            if (e.src_len < shortest) {
+                shortest = e.src_len;
+                line = e.line;
+            }
+    if (widest > 1 && shortest < widest && d->min_steps < widest)
+        return cli_error(SEQNN_ERR_INVALID_ARG, "%s:%lld has %lld %s, fewer than the widest convolution filter (%lld, "
+                         "%s:%d): pad the batches with --pad-to %lld", data_file, (long long)line, (long long)shortest,
+                         d->words ? "words" : "tokens", (long long)widest, model_file, conv_at, (long long)widest);
     return SEQNN_OK;
 }

@@ -2,10 +2,14 @@
  * keeps the best checkpoint and the last one, logs the loss curve, and
  * resumes from a checkpoint exactly. cli/checkpoint.c has eval and generate. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "bench_timer.h"
 #include "checkpoint.h"
@@ -28,34 +32,75 @@ static void fmt_time(double s, char *buf, size_t size)
         snprintf(buf, size, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
 }
 
-/* Progress: a bar rewritten in place on a terminal, a line every 10% (or 30
- * seconds) otherwise. */
+/* Progress: on a terminal, one line rewritten in place (\r) and fitted to
+ * its width (TIOCGWINSZ, else $COLUMNS, else 80 columns): the bar shrinks,
+ * then tokens/s and the bar go, before the line would wrap; otherwise a line
+ * every 10% (or 30 seconds). Under --time the step total is the projection
+ * of the steps done at the time limit, so percentage and steps agree. The
+ * ETA counts the validations still to come and the final evaluation (their
+ * time measured once one has run, estimated from the step time before). */
 typedef struct progress {
-    int tty;
+    int tty, cols;
     double start, last_line;
     int last_decile;
+    double eval_s;                       /* time of the last validation (0: none yet) */
+    int64_t val_batches;                 /* batches in a validation pass */
 } progress;
 
-static void progress_show(progress *p, int64_t step, int64_t total, double frac, double loss, double tok_s)
+static int terminal_columns(void)
 {
-    double t = bench_now(0), el = t - p->start;
+    struct winsize ws;
+    if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+        return ws.ws_col;
+    const char *c = getenv("COLUMNS");
+    int n = c ? atoi(c) : 0;
+    return n >= 20 && n <= 1000 ? n : 80;
+}
+
+/* Where the run stands, as the progress line shows it. */
+typedef struct progress_at {
+    int64_t step, total;                 /* total: the steps the run will take (projected under --time) */
+    double frac;                         /* share done, 0..1 */
+    double loss, tok_s;
+    double eta;                          /* seconds, with the evaluations to come */
+} progress_at;
+
+static void progress_show(progress *p, const progress_at *a)
+{
+    double t = bench_now(0);
     char eta[32];
-    fmt_time(frac > 0 ? el * (1 - frac) / frac : -1, eta, sizeof eta);
+    fmt_time(a->eta, eta, sizeof eta);
     if (p->tty) {
-        char bar[31];
-        int fill = (int)(frac * 30);
-        for (int i = 0; i < 30; i++)
-            bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
-        bar[30] = 0;
-        fprintf(stderr, "\r[%s] %3.0f%% step %lld/%lld loss %.4f %.0f tok/s ETA %s  ", bar, 100 * frac,
-                (long long)step, (long long)total, loss, tok_s, eta);
+        char tail[160], line[512], bar[64];
+        int pct = (int)(100 * a->frac);
+        snprintf(tail, sizeof tail, "%3d%% %lld/%lld loss %.4f ETA %s", pct, (long long)a->step,
+                 (long long)a->total, a->loss, eta);
+        char rate[48];
+        snprintf(rate, sizeof rate, " %.0f tok/s", a->tok_s);
+        int room = p->cols - 1 - (int)strlen(tail);  /* the last column left free: no wrap */
+        int with_rate = room - (int)strlen(rate) >= 12;
+        if (with_rate)
+            room -= (int)strlen(rate);
+        int width = room - 3 > 30 ? 30 : room - 3;     /* "[" bar "] " */
+        if (width >= 8) {
+            int fill = (int)(a->frac * width);
+            for (int i = 0; i < width; i++)
+                bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
+            bar[width] = 0;
+            snprintf(line, sizeof line, "[%s] %s%s", bar, tail, with_rate ? rate : "");
+        } else {
+            snprintf(line, sizeof line, "%s%s", tail, with_rate ? rate : "");
+        }
+        if ((int)strlen(line) > p->cols - 1)
+            line[p->cols > 1 ? p->cols - 1 : 0] = 0;
+        fprintf(stderr, "\r%s\033[K", line);        /* \033[K: clear what a longer line left */
         fflush(stderr);
         return;
     }
-    int decile = (int)(frac * 10);
+    int decile = (int)(a->frac * 10);
     if (decile > p->last_decile || t - p->last_line >= 30) {
-        fprintf(stderr, "step %lld/%lld (%.0f%%) loss %.4f %.0f tok/s ETA %s\n", (long long)step,
-                (long long)total, 100 * frac, loss, tok_s, eta);
+        fprintf(stderr, "step %lld/%lld (%.0f%%) loss %.4f %.0f tok/s ETA %s\n", (long long)a->step,
+                (long long)a->total, 100 * a->frac, a->loss, a->tok_s, eta);
         p->last_decile = decile;
         p->last_line = t;
     }
@@ -72,15 +117,22 @@ static void train_usage(FILE *f)
 {
     fprintf(f,
             "usage: seqnn train MODEL_FILE --data FILE [options]\n"
+            "  --data FILE       the training data (required; validation is split off it)\n"
             "  --format F        text (default), classify, tag, translate, regress (docs/cli.md)\n"
             "  --words           line formats: word tokens (default: characters)\n"
-            "  --out PATH        best checkpoint (default: model.safetensors)\n"
-            "  --log PATH        loss curve, CSV (step, epoch, train_loss, val_loss, val_accuracy, ...)\n"
+            "  --out PATH        best checkpoint (default: model.safetensors; the last: PATH-last)\n"
+            "  --log PATH        loss curve, CSV (step, epoch, train_loss, val_loss, ...; default: none)\n"
             "  --backend SPEC    as SEQNN_BACKEND: ref, avx2, opencl[:DEVICE], ... (default: best)\n"
-            "  --resume PATH     continue from a checkpoint (parameters, optimizer state, step)\n"
-            "  --vectors PATH    initialise the first embedding from word2vec/GloVe text vectors\n"
+            "  --resume PATH     continue from a checkpoint: parameters, optimizer state, step (default: none)\n"
+            "  --vectors PATH    initialise the first embedding from word2vec/GloVe text vectors (default: none)\n"
             "  --steps N --epochs N --time SECONDS --batch N --seq-len N --lr X --seed N\n"
-            "  --eval-every N --patience N --val FRACTION --clip X   override the model file's lines\n"
+            "  --eval-every N --patience N --val FRACTION --clip X\n"
+            "                    override the model file's train and optimizer lines (default: the file's;\n"
+            "                    its defaults: batch 32, seq_len 100, epochs 1, steps and time unlimited,\n"
+            "                    validation once per epoch, patience off, val 0.1, seed 1, clip off,\n"
+            "                    lr the optimizer's PyTorch default)\n"
+            "  --pad-to N        line formats: pad batches to at least N steps (default 0: off), for\n"
+            "                    convolution filters wider than the shortest lines\n"
             "  --lr-schedule SPEC  learning-rate schedule, as the model file's schedule line, e.g.\n"
             "                    'cosine warmup=500 cosine_steps=20000 min_lr=1e-5' (default: the file's, or none)\n"
             "  --sample N        language models: characters sampled at the end (default 300)\n"
@@ -91,7 +143,7 @@ typedef struct train_opts {
     const char *model_file, *data, *format, *out, *log, *backend, *resume, *vectors;
     const char *lr_schedule;             /* --lr-schedule SPEC (seqnn_lr_schedule_parse) */
     int words;
-    int64_t sample;
+    int64_t sample, pad_to;
     double temperature;
 } train_opts;
 
@@ -158,7 +210,8 @@ typedef struct train_pos {
 static int write_checkpoint(seqnn_model *m, const char *path, const char *model_text, const cli_data *d,
                             int words, const train_pos *p, const seqnn_train_config *cfg)
 {
-    char seed[32], val[32], seq[32], batch[32];
+    char seed[32], val[32], seq[32], batch[32], pad[32];
+    snprintf(pad, sizeof pad, "%lld", (long long)d->min_steps);
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)cfg->seed);
     snprintf(val, sizeof val, "%.17g", cfg->val_fraction);
     snprintf(seq, sizeof seq, "%lld", (long long)cfg->seq_len);
@@ -177,7 +230,7 @@ static int write_checkpoint(seqnn_model *m, const char *path, const char *model_
                           tgt ? tgt : "", "seqnn.val_loss", vl, "seqnn.cli.epoch", ep, "seqnn.cli.batch", ba,
                           "seqnn.cli.best_step", bs, "seqnn.cli.stale", st, "seqnn.cli.best", be,
                           "seqnn.cli.seed", seed, "seqnn.cli.val", val, "seqnn.cli.seq_len", seq,
-                          "seqnn.cli.batch_size", batch, NULL};
+                          "seqnn.cli.batch_size", batch, "seqnn.cli.pad_to", pad, NULL};
     int rc = 0;
     if (!vocab || (d->tgt.n && !tgt))
         rc = 1, fprintf(stderr, "seqnn: out of memory\n");
@@ -215,11 +268,12 @@ typedef struct train_run {
     seqnn_loss_kind loss_kind;
     /* the loop */
     int64_t per_epoch, total, step, first_step, tokens, since;
-    double t0, run_loss;
+    double t0, run_loss, eval_total;     /* eval_total: seconds spent validating */
     double lr;                           /* the rate of the last step (the log's lr column) */
     train_pos pos;
     char last[4096];                     /* the last checkpoint's path */
     int saved;                           /* this run wrote a best checkpoint */
+    int64_t last_saved;                  /* the step of the last checkpoint this run wrote (-1: none) */
     int stop;
     progress prog;
 } train_run;
@@ -246,6 +300,9 @@ static int train_parse(int argc, char **argv, train_opts *o)
         } else if (!strcmp(a, "--sample")) {
             if (!cli_parse_i64(a, v, 0, &o->sample)) return 2;
             i++;
+        } else if (!strcmp(a, "--pad-to")) {
+            if (!cli_parse_i64(a, v, 0, &o->pad_to)) return 2;
+            i++;
         } else if (!strcmp(a, "--temperature")) {
             if (!cli_parse_f64(a, v, 0, &o->temperature)) return 2;
             i++;
@@ -264,6 +321,58 @@ static int train_parse(int argc, char **argv, train_opts *o)
         return 2;
     }
     return -1;
+}
+
+/* An output path (--out, --log): not a directory, in a directory this
+ * process may write, and not one of the inputs (inputs[0..n), NULL entries
+ * skipped; the same file by device and inode, whatever its name). 1 when
+ * fine, else 0 after saying why. */
+static int output_ok(const char *opt, const char *path, const char *const *inputs, const char *const *input_opts,
+                     int n)
+{
+    struct stat st, in;
+    int exists = stat(path, &st) == 0;
+    if (exists && S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "seqnn train: %s %s is a directory; name a file (e.g. %s/%s)\n", opt, path, path,
+                !strcmp(opt, "--log") ? "loss.csv" : "model.safetensors");
+        return 0;
+    }
+    for (int i = 0; exists && i < n; i++)
+        if (inputs[i] && stat(inputs[i], &in) == 0 && in.st_dev == st.st_dev && in.st_ino == st.st_ino) {
+            fprintf(stderr, "seqnn train: %s %s is the %s file %s (the same file): training would overwrite "
+                            "it; choose another name\n", opt, path, input_opts[i], inputs[i]);
+            return 0;
+        }
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    if (access(dir, W_OK | X_OK) != 0) {
+        fprintf(stderr, "seqnn train: %s %s: cannot write in directory %s: %s\n", opt, path, dir, strerror(errno));
+        return 0;
+    }
+    return 1;
+}
+
+/* --out (and its -last companion) and --log, checked before anything is
+ * read or trained: 0, or the exit status. */
+static int train_check_outputs(const train_run *t)
+{
+    const train_opts *o = &t->o;
+    const char *inputs[] = {o->data, o->model_file, o->vectors, o->log};
+    const char *names[] = {"--data", "model", "--vectors", "--log"};
+    char last[4096];
+    last_path(o->out, last, sizeof last);
+    if (!output_ok("--out", o->out, inputs, names, 4) || !output_ok("--out", last, inputs, names, 4) ||
+        (o->log && !output_ok("--log", o->log, inputs, names, 3)))
+        return 2;
+    if (o->log && (!strcmp(o->log, o->out) || !strcmp(o->log, last))) {
+        fprintf(stderr, "seqnn train: --log %s is also a checkpoint's name; choose another\n", o->log);
+        return 2;
+    }
+    return 0;
 }
 
 /* The model file, read first for its train line (the data split depends on
@@ -339,7 +448,9 @@ static int train_setup(train_run *t)
         rc = train_open_backend(t);
     if (!rc && seqnn_model_build(t->model, t->ctx, t->cfg.seed) != SEQNN_OK)
         rc = cli_fail(NULL);
-    if (!rc && cli_data_check_model(t->d, t->model, o->data, o->model_file) != SEQNN_OK)
+    if (!rc)                             /* --pad-to, else what the resumed run padded to */
+        t->d->min_steps = o->pad_to > 0 || !t->resumed ? o->pad_to : t->resume.pad_to;
+    if (!rc && cli_check_model_file(t->d, t->model, t->model_text, o->model_file, o->data) != SEQNN_OK)
         rc = cli_fail(NULL);
     if (!rc && seqnn_model_set_optimizer(t->model, &t->cfg.optim) != SEQNN_OK)
         rc = cli_fail("optimizer");
@@ -406,7 +517,8 @@ static int train_start(train_run *t)
     }
     last_path(t->o.out, t->last, sizeof t->last);
     t->step = t->first_step = t->resumed ? seqnn_model_step_count(t->model) : 0;
-    t->prog = (progress){.tty = isatty(2), .start = t->t0, .last_line = t->t0, .last_decile = 0};
+    t->prog = (progress){.tty = isatty(2), .cols = terminal_columns(), .start = t->t0, .last_line = t->t0,
+                         .val_batches = t->d->n_val > 0 ? t->d->count(t->d, 1, cfg) : 0};
     if (t->per_epoch == 0) {
         fprintf(stderr, "seqnn: %s: no training batch fits (batch %lld, seq_len %lld)\n", t->o.data,
                 (long long)cfg->batch, (long long)cfg->seq_len);
@@ -470,6 +582,7 @@ static int train_validate(train_run *t, int64_t epoch, int64_t in_epoch, int end
         pos->stale++;
     }
     t->saved |= improved;
+    t->last_saved = t->step;
     if ((improved && write_checkpoint(t->model, t->o.out, t->model_text, d, t->o.words, pos, &t->cfg)) ||
         write_checkpoint(t->model, t->last, t->model_text, d, t->o.words, pos, &t->cfg))
         return 1;
@@ -482,6 +595,48 @@ static int train_validate(train_run *t, int64_t epoch, int64_t in_epoch, int end
     return 0;
 }
 
+/* Ctrl-C (SIGINT) or SIGTERM: the step under way finishes, then the run
+ * says which checkpoints are on disk; a second signal ends it at once. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+    interrupted = sig;
+    signal(sig, SIG_DFL);
+}
+
+/* Where the run stands after a step, el seconds in: the steps it will take
+ * (under --time, those the time limit leaves room for at the pace so far),
+ * and the ETA with the validations to come and the final evaluation. */
+static progress_at train_progress(const train_run *t, double el)
+{
+    const seqnn_train_config *cfg = &t->cfg;
+    progress_at a = {.step = t->step, .total = t->total, .loss = t->run_loss / (double)t->since,
+                     .tok_s = el > 0 ? (double)t->tokens / el : 0};
+    int64_t done = t->step - t->first_step;
+    double step_s = done > 0 ? (el - t->eval_total) / (double)done : 0;
+    if (cfg->time_limit > 0 && step_s > 0) {
+        double left = cfg->time_limit - el;
+        int64_t more = left > 0 ? (int64_t)ceil(left / step_s) : 0;
+        if (t->total <= 0 || t->step + more < t->total)
+            a.total = t->step + more;
+    }
+    if (a.total < a.step)
+        a.total = a.step;
+    a.frac = a.total > 0 ? (double)a.step / (double)a.total : 0;
+    int64_t every = cfg->eval_every > 0 ? cfg->eval_every : t->per_epoch;
+    int64_t evals = every > 0 ? a.total / every - a.step / every : 0;
+    if (a.total > a.step && (every <= 0 || a.total % every != 0))
+        evals++;                         /* the last step validates */
+    double eval_s = t->prog.eval_s > 0 ? t->prog.eval_s : 0.5 * (double)t->prog.val_batches * step_s;
+    if (t->d->n_val > 0)
+        evals++;                         /* the final evaluation of the best checkpoint */
+    else
+        eval_s = 0;
+    a.eta = done > 0 ? (double)(a.total - a.step) * step_s + (double)evals * eval_s : -1;
+    return a;
+}
+
 /* One epoch of batches (the first `skip` were trained before a resume),
  * validating every eval_every steps or at its end: 0, or the exit status. */
 static int train_epoch(train_run *t, int64_t epoch, int64_t skip)
@@ -489,7 +644,7 @@ static int train_epoch(train_run *t, int64_t epoch, int64_t skip)
     const seqnn_train_config *cfg = &t->cfg;
     seqnn_batch b;
     int64_t in_epoch = 0;
-    while (!t->stop && t->d->next(t->d, 0, cfg, &b)) {
+    while (!t->stop && !interrupted && t->d->next(t->d, 0, cfg, &b)) {
         in_epoch++;
         if (in_epoch <= skip)            /* resuming: these were trained before */
             continue;
@@ -504,17 +659,17 @@ static int train_epoch(train_run *t, int64_t epoch, int64_t skip)
         t->run_loss += r.loss;
         t->tokens += b.seq_len * b.batch;
         double el = bench_now(0) - t->t0;
-        double frac = t->total > 0 ? (double)t->step / (double)t->total : 0;
-        if (cfg->time_limit > 0 && el / cfg->time_limit > frac)
-            frac = el / cfg->time_limit;
-        progress_show(&t->prog, t->step, t->total, frac > 1 ? 1 : frac, t->run_loss / (double)t->since,
-                      el > 0 ? (double)t->tokens / el : 0);
-        int last_step = (cfg->max_steps > 0 && t->step >= cfg->max_steps) ||
-                        (cfg->time_limit > 0 && el >= cfg->time_limit);
+        progress_at at = train_progress(t, el);
+        progress_show(&t->prog, &at);
         int end_epoch = in_epoch >= t->per_epoch;
+        int last_step = (cfg->max_steps > 0 && t->step >= cfg->max_steps) ||
+                        (cfg->time_limit > 0 && el >= cfg->time_limit) || (end_epoch && epoch + 1 >= cfg->epochs);
         int do_eval = last_step || (cfg->eval_every > 0 ? t->step % cfg->eval_every == 0 : end_epoch);
         if (do_eval) {
+            double e0 = bench_now(0);
             int rc = train_validate(t, epoch, in_epoch, end_epoch, last_step, r.loss, el);
+            t->prog.eval_s = bench_now(0) - e0;
+            t->eval_total += t->prog.eval_s;
             if (rc)
                 return rc;
         }
@@ -522,11 +677,24 @@ static int train_epoch(train_run *t, int64_t epoch, int64_t skip)
     return 0;
 }
 
+static int train_interrupted(const train_run *t)
+{
+    fprintf(stderr, "\ninterrupted at step %lld (%s): ", (long long)t->step, interrupted == SIGINT ? "SIGINT" : "SIGTERM");
+    if (t->last_saved < 0)
+        fprintf(stderr, "this run wrote no checkpoint yet (they are written at validations)%s%s\n",
+                t->resumed ? "; resume again from " : "", t->resumed ? t->o.resume : "");
+    else
+        fprintf(stderr, "on disk: the best checkpoint %s (step %lld) and the last %s (step %lld); continue with "
+                        "--resume %s\n", t->o.out, (long long)t->pos.best_step, t->last,
+                (long long)t->last_saved, t->last);
+    return 128 + interrupted;
+}
+
 /* The loop: epochs of batches, validation every eval_every steps (or per
  * epoch), the best checkpoint kept, early stopping. 0, or the exit status. */
 static int train_loop(train_run *t)
 {
-    for (int64_t epoch = t->pos.epoch; !t->stop && epoch < t->cfg.epochs; epoch++) {
+    for (int64_t epoch = t->pos.epoch; !t->stop && !interrupted && epoch < t->cfg.epochs; epoch++) {
         if (t->d->begin(t->d, 0, t->cfg.seed + (uint64_t)epoch) != SEQNN_OK ||
             seqnn_model_reset_state(t->model) != SEQNN_OK)
             return cli_fail(NULL);
@@ -591,7 +759,9 @@ int seqnn_cli_train(int argc, char **argv)
         free(t);
         return rc;
     }
-    rc = train_read_config(t, argc, argv);
+    rc = train_check_outputs(t);
+    if (!rc)
+        rc = train_read_config(t, argc, argv);
     if (!rc)
         rc = train_resume(t);
     if (!rc) {
@@ -601,9 +771,17 @@ int seqnn_cli_train(int argc, char **argv)
             train_banner(t);
             rc = train_start(t);
         }
-        if (!rc)
+        if (!rc) {
+            t->last_saved = -1;
+            signal(SIGINT, on_interrupt);
+            signal(SIGTERM, on_interrupt);
             rc = train_loop(t);
+            signal(SIGINT, SIG_DFL);
+            signal(SIGTERM, SIG_DFL);
+        }
         progress_end(&t->prog);
+        if (!rc && interrupted)
+            rc = train_interrupted(t);
         if (!rc)
             rc = train_finish(t);
     }

@@ -7,31 +7,9 @@ set -u
 seqnn=$1
 work=$2
 golden=$(cd "$(dirname "$0")/golden" && pwd)
-rm -rf "$work"
-mkdir -p "$work"
-cd "$work" || exit 1
-fails=0
-ok() { echo "ok: $1"; }
-bad() { echo "FAIL: $1"; fails=$((fails + 1)); }
+. "$(dirname "$0")/cli_helpers.sh"
 
-# expect_fail NAME PATTERN CMD...: CMD must exit non-zero with PATTERN on stderr.
-expect_fail() {
-    name=$1 pattern=$2
-    shift 2
-    if "$@" > out.txt 2> err.txt; then
-        bad "$name: succeeded"
-    elif grep -q -- "$pattern" err.txt; then
-        ok "$name: $(grep -- "$pattern" err.txt | head -1)"
-    else
-        bad "$name: message lacks '$pattern': $(cat err.txt)"
-    fi
-}
-
-i=0
-while [ $i -lt 60 ]; do
-    echo "the quick brown fox jumps over the lazy dog. a stitch in time saves nine. $i"
-    i=$((i + 1))
-done > text.txt
+make_text text.txt
 cat > lm.seqnn <<'M'
 seqnn 1
 input tokens vocab=$vocab

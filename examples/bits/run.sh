@@ -1,5 +1,5 @@
 #!/bin/sh
-# The bit-reversal problems 1-4 of the reference notes: writes each data set
+# The bit-reversal problems 1-4 (examples/README.md): writes each data set
 # and trains its model (problem 4 also without memory, as a control).
 # usage: sh examples/bits/run.sh [WORK_DIR]   (SEQNN: the seqnn binary)
 set -eu

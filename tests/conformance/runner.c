@@ -493,6 +493,17 @@ int seqnn_conformance_main(int argc, char **argv)
         fprintf(stderr, "seqnn conformance: bad --kernel regular expression '%s'\n", kernel_re);
         return 2;
     }
+    int matched = !kernel_re;            /* --kernel naming nothing is a mistake, not "0 passed" */
+    for (int k = 0; !matched && k < SEQNN_KERNEL_COUNT; k++)
+        matched = regexec(&re, kernel_tests[k].name, 0, NULL, 0) == 0;
+    for (int g = 0; !matched && g < cf_golden_count(); g++)
+        matched = regexec(&re, cf_golden_name(g), 0, NULL, 0) == 0;
+    if (!matched) {
+        fprintf(stderr, "seqnn conformance: --kernel '%s' matches no kernel or golden check (seqnn conformance "
+                        "--list names them)\n", kernel_re);
+        regfree(&re);
+        return 2;
+    }
     if (list) {
         for (int k = 0; k < SEQNN_KERNEL_COUNT; k++)
             printf("%s\n", kernel_tests[k].name);

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The bit-reversal problems of the reference notes (examples/bits) as tests:
+# The bit-reversal problems (examples/bits, examples/README.md) as tests:
 # generate the data (`seqnn data bits`), train the example's model file
 # through the CLI with a fixed seed, and require a held-out figure. The
 # thresholds leave margin: seeds 1-5 all reach 100% (problems 1, 3, 4) and an

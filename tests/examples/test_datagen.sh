@@ -46,7 +46,7 @@ awk -F'\t' '{ n = split($1, a, " "); split($2, b, " "); for (i = 1; i <= n; i++)
             END { exit bad }' bits3.txt && ok "bits 3: every output bit is the complement" || bad "bits 3: wrong"
 awk -F'\t' '{ n = split($1, a, " "); split($2, b, " "); prev = -1
               for (i = 1; i <= n; i++) { want = (i == 1 || a[i] == prev) ? 1 - a[i] : a[i]; if (b[i] != want) bad = 1; prev = b[i] } }
-            END { exit bad }' bits4.txt && ok "bits 4: the notes' rule" || bad "bits 4: wrong"
+            END { exit bad }' bits4.txt && ok "bits 4: the problem's rule" || bad "bits 4: wrong"
 awk -F'\t' '{ n = split($1, a, ","); split($2, b, ",")
               for (i = 1; i <= n; i++) if ((a[i] == -1 && b[i] != -1) || (a[i] != -1 && a[i] + b[i] != 1)) bad = 1
               if (n != 8) bad = 1 } END { exit bad }' bits2.txt && ok "bits 2: complements, -1 padding" || bad "bits 2: wrong"
