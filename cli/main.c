@@ -11,6 +11,7 @@ static void usage(FILE *f)
                "  train         train a model file on a data file (seqnn train --help)\n"
                "  eval          evaluate a checkpoint on a data file\n"
                "  generate      sample text from a language model, or translate\n"
+               "  predict       apply a checkpoint to unlabelled lines (seqnn predict --help)\n"
                "  plot          loss curves and attention weights to PNG (gnuplot)\n"
                "  info          plugins found (loaded or rejected, and why), devices, scores, selection\n"
                "  conformance   the conformance suite (seqnn conformance --help)\n"
@@ -28,6 +29,7 @@ static const struct {
     {"eval", seqnn_cli_eval},       {"generate", seqnn_cli_generate},
     {"plot", seqnn_cli_plot},       {"conformance", seqnn_conformance_main},
     {"data", seqnn_cli_data},       {"bench", seqnn_cli_bench},
+    {"predict", seqnn_cli_predict},
 };
 
 int main(int argc, char **argv)
