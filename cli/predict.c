@@ -41,7 +41,7 @@ static void predict_usage(FILE *f)
             "  --json              JSON lines instead of TSV\n"
             "  --backend SPEC      as SEQNN_BACKEND (default: best)\n"
             "  translate and text models decode as seqnn generate does (seqnn generate --help):\n"
-            "  --length N (default 500) --temperature T --top-k K --top-p P --seed N (line i: N + i)\n"
+            "  --length N (default 500) --temperature T --top-k K --top-p P --seed N (line i: N + i - 1)\n"
             "  --beam K --length-norm A\n");
 }
 
