@@ -1,7 +1,6 @@
-/* `seqnn eval` (a checkpoint on data) and `seqnn generate` (sample text from
- * a language model, or translate with an encoder-decoder), and what they
- * share with `seqnn train` (checkpoint.h): a checkpoint carries its model
- * file and vocabularies, so eval and generate need nothing else. */
+/* `seqnn eval` (a checkpoint on data), and what it shares with `seqnn train`,
+ * `seqnn generate` and `seqnn predict` (checkpoint.h): a checkpoint carries
+ * its model file and vocabularies, so they need nothing else. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -159,7 +158,10 @@ int cli_evaluate(seqnn_model *m, cli_data *d, const seqnn_train_config *cfg, int
 
 void cli_print_eval(FILE *f, const char *what, const cli_data *d, const cli_eval_result *e, seqnn_loss_kind loss)
 {
-    if (!strcmp(d->format, "text"))
+    if (!strcmp(d->format, "text") && d->words)
+        fprintf(f, "%s: loss %.4f nats per word, %.4f bits per word, perplexity %.2f, accuracy %.2f%% (%lld words)\n",
+                what, e->loss, e->loss / log(2.0), exp(e->loss), 100 * e->accuracy, (long long)e->count);
+    else if (!strcmp(d->format, "text"))
         fprintf(f, "%s: loss %.4f nats/char, %.4f bits per character, accuracy %.2f%% (%lld characters)\n", what,
                 e->loss, e->loss / log(2.0), cli_percent(e->accuracy * (double)e->count, (double)e->count),
                 (long long)e->count);
@@ -168,52 +170,6 @@ void cli_print_eval(FILE *f, const char *what, const cli_data *d, const cli_eval
                 cli_percent(e->accuracy * (double)e->count, (double)e->count), (long long)e->count);
     else
         fprintf(f, "%s: loss %.6f (%lld values)\n", what, e->loss, (long long)e->count);
-}
-
-/* Text of a token sequence in a vocabulary (characters joined, words spaced). */
-static void print_tokens(FILE *f, const cli_vocab *v, const int32_t *ids, int64_t n)
-{
-    for (int64_t i = 0; i < n; i++) {
-        if (ids[i] < 0 || ids[i] >= v->n)
-            continue;
-        if (!v->chars && i)
-            fputc(' ', f);
-        fputs(v->tok[ids[i]], f);
-    }
-}
-
-int cli_sample_text(seqnn_model *m, const cli_vocab *v, const char *prime, int64_t n, double temperature,
-                    uint64_t seed, FILE *f)
-{
-    size_t plen = prime ? strlen(prime) : 0;
-    int32_t *ids = malloc((plen + 1) * sizeof *ids), *out = malloc((size_t)(n > 0 ? n : 1) * sizeof *out);
-    if (!ids || !out) {
-        free(ids);
-        free(out);
-        fprintf(stderr, "seqnn: out of memory\n");
-        return 1;
-    }
-    int64_t np = 0;
-    for (size_t i = 0; i < plen; i++) {
-        int64_t id = cli_vocab_find(v, prime + i, 1);
-        if (id >= 0)
-            ids[np++] = (int32_t)id;
-    }
-    if (np == 0) {                       /* start after a newline when the vocabulary has one */
-        int64_t nl = cli_vocab_find(v, "\n", 1);
-        ids[np++] = (int32_t)(nl >= 0 ? nl : 0);
-    } else {
-        print_tokens(f, v, ids, np);
-    }
-    int rc = 0;
-    if (seqnn_model_generate(m, ids, np, n, temperature, seed, out) != SEQNN_OK)
-        rc = cli_fail("generate");
-    else
-        print_tokens(f, v, out, n);
-    fputc('\n', f);
-    free(ids);
-    free(out);
-    return rc;
 }
 
 /* ------------------------------------------------------------------ eval --- */
@@ -269,62 +225,6 @@ int seqnn_cli_eval(int argc, char **argv)
     if (!rc && cli_metrics_report(l.model, d, &cfg, 1, 0, stdout))
         rc = 1;
     cli_data_close(d);
-    cli_loaded_free(&l);
-    return rc;
-}
-
-/* -------------------------------------------------------------- generate --- */
-static void generate_usage(FILE *f)
-{
-    fprintf(f, "usage: seqnn generate CHECKPOINT [options]      a language model: sample text\n"
-               "       seqnn generate CHECKPOINT --input TEXT   an encoder-decoder: greedy translation\n"
-               "  --prime TEXT      language models: text to start from (default: after a newline)\n"
-               "  --length N        characters to sample, or the longest translation (default 500)\n"
-               "  --temperature T   sampling temperature (default 0.8)\n"
-               "  --seed N          random seed of the sample (default 1)\n"
-               "  --input TEXT      encoder-decoders: the text to translate (required for them)\n"
-               "  --attention CSV   with --input: the attention weights to CSV, for seqnn plot (default: none)\n"
-               "  --backend SPEC    as SEQNN_BACKEND: ref, avx2, opencl[:DEVICE], ... (default: best)\n");
-}
-
-int seqnn_cli_generate(int argc, char **argv)
-{
-    const char *ckpt = NULL, *prime = NULL, *backend = NULL, *input = NULL, *attention = NULL;
-    int64_t length = 500, seed = 1;
-    double temperature = 0.8;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--prime") && v) prime = argv[++i];
-        else if (!strcmp(a, "--input") && v) input = argv[++i];
-        else if (!strcmp(a, "--attention") && v) attention = argv[++i];
-        else if (!strcmp(a, "--backend") && v) backend = argv[++i];
-        else if (!strcmp(a, "--length")) { if (!cli_parse_i64(a, v, 1, &length)) return 2; i++; }
-        else if (!strcmp(a, "--seed")) { if (!cli_parse_i64(a, v, 0, &seed)) return 2; i++; }
-        else if (!strcmp(a, "--temperature")) { if (!cli_parse_f64(a, v, 0, &temperature)) return 2; i++; }
-        else if (!strcmp(a, "--help") || !strcmp(a, "-h")) { generate_usage(stdout); return 0; }
-        else if (a[0] != '-' && !ckpt) ckpt = a;
-        else {
-            ckpt = NULL;
-            break;
-        }
-    }
-    if (!ckpt) {
-        generate_usage(stderr);
-        return 2;
-    }
-    cli_loaded l;
-    if (cli_load_checkpoint(ckpt, backend, &l))
-        return 1;
-    int rc = 0;
-    if (!strcmp(l.format, "text")) {
-        rc = cli_sample_text(l.model, &l.src, prime, length, temperature, (uint64_t)seed, stdout);
-    } else if (!strcmp(l.format, "translate") && input) {
-        rc = cli_translate_attention(l.model, &l.src, &l.tgt, l.words, input, length, attention, stdout);
-    } else {
-        fprintf(stderr, "seqnn generate: a %s model %s\n", l.format,
-                !strcmp(l.format, "translate") ? "needs --input TEXT" : "does not generate; use seqnn eval");
-        rc = 2;
-    }
     cli_loaded_free(&l);
     return rc;
 }

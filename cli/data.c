@@ -11,7 +11,7 @@ seqnn_status cli_data_open(const char *format, const char *path, int words, cons
 {
     *out = NULL;
     if (!strcmp(format, "text"))
-        return cli_data_open_text(path, cfg, vocab, out);
+        return cli_data_open_text(path, words, cfg, vocab, out);
     if (!strcmp(format, "classify") || !strcmp(format, "tag") || !strcmp(format, "translate") ||
         !strcmp(format, "regress"))
         return cli_data_open_lines(format, path, words, cfg, vocab, tgt_vocab, out);

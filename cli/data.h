@@ -3,7 +3,7 @@
  * the train/validation split, and batches for seqnn_model_train_step.
  *
  * Formats (docs/cli.md has the long form):
- *   text       raw text; a character-level language model (stateful streams)
+ *   text       raw text; a language model of characters or (words) words (stateful streams)
  *   classify   "LABEL<TAB>TEXT" per line; many-to-one classification
  *   tag        "TOK TOK ...<TAB>TAG TAG ..." per line; one tag per token
  *   translate  "SOURCE<TAB>TARGET" per line; encoder-decoder (characters)
@@ -49,8 +49,8 @@ void cli_data_close(cli_data *d);
 int cli_data_vars(const cli_data *d, seqnn_modelfile_var *vars, int max);
 
 /* Format implementations (one file each). */
-seqnn_status cli_data_open_text(const char *path, const seqnn_train_config *cfg, const cli_vocab *vocab,
-                                cli_data **out);
+seqnn_status cli_data_open_text(const char *path, int words, const seqnn_train_config *cfg,
+                                const cli_vocab *vocab, cli_data **out);
 seqnn_status cli_data_open_lines(const char *format, const char *path, int words,
                                  const seqnn_train_config *cfg, const cli_vocab *vocab,
                                  const cli_vocab *tgt_vocab, cli_data **out);

@@ -1,5 +1,6 @@
-/* The "text" data format: a raw text file for a character-level language
- * model. The vocabulary is the set of bytes seen (sorted); the last
+/* The "text" data format: a raw text file for a language model of
+ * characters, or of words (words = 1: split on whitespace, newlines
+ * included). The vocabulary is the set of bytes (words) seen, sorted; the last
  * val_fraction of the file is the validation split. Batches cut the split into
  * B contiguous streams read seq_len characters at a time, so a stateful model
  * carries its state from one batch to the next (truncated BPTT). */
@@ -104,8 +105,86 @@ static void text_destroy(cli_data *d)
     free(d);
 }
 
-seqnn_status cli_data_open_text(const char *path, const seqnn_train_config *cfg, const cli_vocab *vocab,
-                                cli_data **out)
+/* Character tokens: the vocabulary given, or every byte that occurs in byte
+ * order; t->ids the file's (bytes outside the vocabulary counted in *skipped). */
+static seqnn_status text_chars(cli_data *d, text_data *t, const char *buf, size_t size, const cli_vocab *vocab,
+                               const char *path, int64_t *skipped)
+{
+    seqnn_status s = SEQNN_OK;
+    int64_t id_of[256];
+    for (int c = 0; c < 256; c++)
+        id_of[c] = -1;
+    if (vocab) {
+        for (int64_t i = 0; i < vocab->n && s == SEQNN_OK; i++) {
+            s = cli_vocab_add(&d->src, vocab->tok[i], strlen(vocab->tok[i]));
+            if (strlen(vocab->tok[i]) == 1)
+                id_of[(unsigned char)vocab->tok[i][0]] = i;
+        }
+    } else {
+        int seen[256] = {0};
+        for (size_t i = 0; i < size; i++)
+            seen[(unsigned char)buf[i]] = 1;
+        for (int c = 1; c < 256 && s == SEQNN_OK; c++)
+            if (seen[c]) {
+                char ch = (char)c;
+                id_of[c] = d->src.n;
+                s = cli_vocab_add(&d->src, &ch, 1);
+            }
+    }
+    if (s == SEQNN_OK)
+        s = cli_vocab_finish(&d->src);
+    t->ids = s == SEQNN_OK ? malloc(size * sizeof *t->ids) : NULL;
+    if (s == SEQNN_OK && !t->ids)
+        s = cli_error(SEQNN_ERR_NO_MEMORY, "%s: out of memory", path);
+    for (size_t i = 0; s == SEQNN_OK && i < size; i++) {
+        int64_t id = id_of[(unsigned char)buf[i]];
+        if (id < 0)
+            (*skipped)++;                /* a character the checkpoint's vocabulary lacks */
+        else
+            t->ids[t->n++] = (int32_t)id;
+    }
+    return s;
+}
+
+/* Word tokens (buf's newlines made spaces): the vocabulary given, or every
+ * word that occurs, sorted; t->ids the file's (unknown words counted in
+ * *skipped). */
+static seqnn_status text_words(cli_data *d, text_data *t, char *buf, size_t size, const cli_vocab *vocab,
+                               const char *path, int64_t *skipped)
+{
+    seqnn_status s = SEQNN_OK;
+    for (size_t i = 0; i < size; i++)
+        buf[i] = buf[i] == '\n' ? ' ' : buf[i];
+    size_t pos = 0, b, l;
+    if (vocab) {
+        s = cli_vocab_copy(vocab, &d->src);
+    } else {
+        cli_tokset set = {0};
+        while (s == SEQNN_OK && cli_next_token(buf, size, &pos, 1, &b, &l))
+            if (!cli_tokset_add(&set, buf + b, l))
+                s = cli_error(SEQNN_ERR_NO_MEMORY, "%s: out of memory", path);
+        if (s == SEQNN_OK)
+            s = cli_vocab_from_set(&set, 0, 0, &d->src, path);
+        cli_tokset_free(&set);
+    }
+    d->src.chars = 0;
+    int64_t n = cli_count_tokens(buf, size, 1);
+    t->ids = s == SEQNN_OK ? malloc((size_t)(n > 0 ? n : 1) * sizeof *t->ids) : NULL;
+    if (s == SEQNN_OK && !t->ids)
+        s = cli_error(SEQNN_ERR_NO_MEMORY, "%s: out of memory", path);
+    pos = 0;
+    while (s == SEQNN_OK && cli_next_token(buf, size, &pos, 1, &b, &l)) {
+        int64_t id = cli_vocab_find(&d->src, buf + b, l);
+        if (id < 0)
+            (*skipped)++;
+        else
+            t->ids[t->n++] = (int32_t)id;
+    }
+    return s;
+}
+
+seqnn_status cli_data_open_text(const char *path, int words, const seqnn_train_config *cfg,
+                                const cli_vocab *vocab, cli_data **out)
 {
     *out = NULL;
     char *buf;
@@ -136,51 +215,20 @@ seqnn_status cli_data_open_text(const char *path, const seqnn_train_config *cfg,
     d->next = text_next;
     d->count = text_count;
     d->destroy = text_destroy;
-    d->src.chars = 1;
-    /* The vocabulary: given, or every byte that occurs, in byte order. */
-    int64_t id_of[256];
-    for (int c = 0; c < 256; c++)
-        id_of[c] = -1;
-    if (vocab) {
-        for (int64_t i = 0; i < vocab->n && s == SEQNN_OK; i++) {
-            s = cli_vocab_add(&d->src, vocab->tok[i], strlen(vocab->tok[i]));
-            if (strlen(vocab->tok[i]) == 1)
-                id_of[(unsigned char)vocab->tok[i][0]] = i;
-        }
-    } else {
-        int seen[256] = {0};
-        for (size_t i = 0; i < size; i++)
-            seen[(unsigned char)buf[i]] = 1;
-        for (int c = 1; c < 256 && s == SEQNN_OK; c++)
-            if (seen[c]) {
-                char ch = (char)c;
-                id_of[c] = d->src.n;
-                s = cli_vocab_add(&d->src, &ch, 1);
-            }
-    }
-    if (s == SEQNN_OK)
-        s = cli_vocab_finish(&d->src);
-    t->ids = s == SEQNN_OK ? malloc(size * sizeof *t->ids) : NULL;
-    if (s == SEQNN_OK && !t->ids)
-        s = cli_error(SEQNN_ERR_NO_MEMORY, "%s: out of memory", path);
+    d->src.chars = !words;
+    d->words = words;
     int64_t skipped = 0;
-    for (size_t i = 0; s == SEQNN_OK && i < size; i++) {
-        int64_t id = id_of[(unsigned char)buf[i]];
-        if (id < 0)
-            skipped++;                   /* a character the checkpoint's vocabulary lacks */
-        else
-            t->ids[t->n++] = (int32_t)id;
-    }
+    s = words ? text_words(d, t, buf, size, vocab, path, &skipped) : text_chars(d, t, buf, size, vocab, path, &skipped);
     free(buf);
     if (s == SEQNN_OK && skipped > 0)
-        fprintf(stderr, "seqnn: %s: %lld characters outside the model's vocabulary skipped\n", path,
-                (long long)skipped);
+        fprintf(stderr, "seqnn: %s: %lld %s outside the model's vocabulary skipped\n", path, (long long)skipped,
+                words ? "words" : "characters");
     double val = cfg->val_fraction;
     t->n_train = (int64_t)((double)t->n * (1.0 - val));
     if (s == SEQNN_OK && (t->n_train < 2 * cfg->batch || (val > 0 && t->n - t->n_train < 2)))
         s = cli_error(SEQNN_ERR_FORMAT,
-                      "%s: %lld characters are too few for batch %lld and a %.0f%% validation split",
-                      path, (long long)t->n, (long long)cfg->batch, 100 * val);
+                      "%s: %lld %s are too few for batch %lld and a %.0f%% validation split",
+                      path, (long long)t->n, words ? "words" : "characters", (long long)cfg->batch, 100 * val);
     d->n_train = t->n_train;
     d->n_val = t->n - t->n_train;
     if (s != SEQNN_OK) {

@@ -14,6 +14,7 @@ static void usage(FILE *f)
                "  train         train a model file on a data file (seqnn train --help)\n"
                "  eval          evaluate a checkpoint on a data file\n"
                "  generate      sample text from a language model, or translate\n"
+               "  predict       apply a checkpoint to unlabelled lines (seqnn predict --help)\n"
                "  plot          loss curves and attention weights to PNG (gnuplot)\n"
                "  info          plugins found (loaded or rejected, and why), devices, scores, selection\n"
                "  conformance   the conformance suite (seqnn conformance --help)\n"
@@ -33,9 +34,9 @@ static const struct {
     {"info", seqnn_cli_info, ""},
     {"train", seqnn_cli_train,
      "--data --format --words --out --log --backend --resume --vectors --steps --epochs --time --batch --seq-len "
-     "--lr --seed --eval-every --patience --val --clip --pad-to --sample --temperature --help"},
+     "--lr --seed --eval-every --patience --val --clip --pad-to --lr-schedule --sample --temperature --help"},
     {"eval", seqnn_cli_eval, "--data --all --backend --help"},
-    {"generate", seqnn_cli_generate, "--prime --length --temperature --seed --input --attention --backend --help"},
+    {"generate", seqnn_cli_generate, "--prime --input --attention --length --temperature --top-k --top-p --seed --beam --length-norm --backend --help"},
     {"plot", seqnn_cli_plot, "-o --attention --help"},
     {"conformance", seqnn_conformance_main,
      "--plugin --device --kernel --seed --report --verbose --list --structure --help"},
@@ -44,6 +45,8 @@ static const struct {
      "--m --n --k --hidden --batch --seq --input --layers --bidir --embed --filters --widths --channels-last "
      "--heads --dim --params --train --both --plugin --peers --threads --reps --warmup --rounds --clock --budget "
      "--csv --suite --help"},
+    {"predict", seqnn_cli_predict,
+     "--data --json --backend --length --temperature --top-k --top-p --seed --beam --length-norm --help"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

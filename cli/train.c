@@ -119,7 +119,7 @@ static void train_usage(FILE *f)
             "usage: seqnn train MODEL_FILE --data FILE [options]\n"
             "  --data FILE       the training data (required; validation is split off it)\n"
             "  --format F        text (default), classify, tag, translate, regress (docs/cli.md)\n"
-            "  --words           line formats: word tokens (default: characters)\n"
+            "  --words           word tokens (default: characters)\n"
             "  --out PATH        best checkpoint (default: model.safetensors; the last: PATH-last)\n"
             "  --log PATH        loss curve, CSV (step, epoch, train_loss, val_loss, ...; default: none)\n"
             "  --backend SPEC    as SEQNN_BACKEND: ref, avx2, opencl[:DEVICE], ... (default: best)\n"
@@ -490,7 +490,7 @@ static void train_banner(train_run *t)
     fprintf(stderr, "backend: %s (%s)%s%s\n", dr.plugin_name, dr.name, *t->why ? ": " : "", t->why);
     fprintf(stderr, "data: %s, %s format, vocabulary %lld, %lld training and %lld validation %s\n", t->o.data,
             d->format, (long long)d->src.n, (long long)d->n_train, (long long)d->n_val,
-            !strcmp(d->format, "text") ? "characters" : "examples");
+            !strcmp(d->format, "text") ? (d->words ? "words" : "characters") : "examples");
     fputs(summary, stderr);
     t->loss_kind = seqnn_model_loss(t->model);
     if (t->log && !t->resumed)

@@ -7,7 +7,11 @@
  * (keys = values, masked by the source lengths); the output is Luong's
  * tanh(W_c [context; state] + b_c) [T', B, D], and the backward adds the keys'
  * and values' gradients into the encoder's output gradient. The weights of
- * the last forward are kept for seqnn_model_attention_weights. */
+ * the last forward are kept for seqnn_model_attention_weights.
+ * Incremental decoding (fe_decoding): a causal self-attention keeps the
+ * q|k|v rows of every step so far in a cache [decode_cap*B, 3E] and attends
+ * from the new steps only; encoder attention needs nothing kept (its keys are
+ * the encoder's output, its queries independent of each other). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +30,7 @@ typedef struct attn_priv {
     fe_tensor pre, dpre;                 /* encoder-decoder: W_c [ctx; x] + b_c [Tq*B, D] */
     fe_tensor dv;                        /* encoder-decoder: the values' gradient before it is added */
     fe_tensor weights;                   /* [B, heads, Tq, Tk] of the last forward */
+    fe_tensor cache, cache_tmp, ridx;    /* decoding: q|k|v of the steps so far; reordering's scratch */
     int64_t wdims[4];                    /* its shape (all 0 before the first forward) */
 } attn_priv;
 
@@ -34,7 +39,8 @@ static void attn_destroy(seqnn_model *m, fe_layer *L)
     attn_priv *p = L->priv;
     if (!p)
         return;
-    fe_tensor *ts[] = {&p->qkv, &p->dqkv, &p->ctx, &p->dctx, &p->pre, &p->dpre, &p->dv, &p->weights};
+    fe_tensor *ts[] = {&p->qkv,     &p->dqkv,  &p->ctx,       &p->dctx, &p->pre, &p->dpre,
+                       &p->dv,      &p->weights, &p->cache, &p->cache_tmp, &p->ridx};
     for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
         fe_tensor_free(m, ts[i]);
     free(p);
@@ -183,6 +189,21 @@ static seqnn_attention_args attn_args(seqnn_model *m, fe_layer *L, const fe_tens
     return a;
 }
 
+/* Decoding: q of the new steps, k and v of every step so far, all in the
+ * cache; the new steps are pos .. pos+Tq-1 (Tq > 1 only from pos 0, where
+ * the causal mask applies as in training). */
+static void step_args(const seqnn_model *m, fe_layer *L, seqnn_attention_args *a)
+{
+    attn_priv *p = L->priv;
+    int64_t E = L->in.n, pos = m->decode_pos, rowlen = m->B * 3 * E;
+    a->k_len = pos + a->q_len;
+    a->q = fe_at(&p->cache, pos * rowlen);
+    a->k = fe_at(&p->cache, E);
+    a->v = fe_at(&p->cache, 2 * E);
+    a->key_lengths = NULL;
+    a->causal = a->q_len > 1;
+}
+
 /* C[rows, n] = A[rows, k] W^T (+ C when beta = 1), W [n, k] with row stride ldw. */
 static seqnn_status gemm_nt(seqnn_model *m, int64_t rows, int64_t n, int64_t k, seqnn_tref a, int64_t lda,
                             seqnn_tref w, int64_t ldw, double beta, seqnn_tref c, int64_t ldc)
@@ -227,18 +248,31 @@ static seqnn_status attn_forward(seqnn_model *m, fe_layer *L, const fe_tensor *x
     (void)train;
     attn_priv *p = L->priv;
     int64_t B = m->B, H = L->att.heads, Tq = fe_steps(m, L), rows = Tq * B, D = L->in.n;
-    int64_t Tk = p->self ? Tq : m->T, Dv = H * p->vd;
+    int step = p->self && fe_decoding(m, L);
+    int64_t pos = step ? m->decode_pos : 0;
+    int64_t Tk = p->self ? pos + Tq : m->T, Dv = H * p->vd;
+    if (step && (pos + Tq > m->decode_cap || (pos > 0 && Tq > 1)))
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                               "attention '%s': decoding %lld steps from step %lld (at most %lld, one at a time "
+                               "after the first)", L->name, (long long)Tq, (long long)pos, (long long)m->decode_cap);
     p->wdims[0] = p->wdims[1] = p->wdims[2] = p->wdims[3] = 0;
     FE_TRY(fe_tensor_ensure(m, &p->weights, B * H * Tq, Tk));
     FE_TRY(fe_tensor_ensure(m, &p->ctx, rows, Dv));
     FE_TRY(fe_tensor_ensure(m, &L->y, rows, D));
-    if (p->self) {                       /* qkv[rows, 3E] = x W_in^T + b_in */
-        FE_TRY(fe_tensor_ensure(m, &p->qkv, rows, 3 * D));
-        FE_TRY(gemm_nt(m, rows, 3 * D, D, fe_at(x, 0), D, fe_param_ref(m, p->p_proj), D, 0.0,
-                       fe_at(&p->qkv, 0), 3 * D));
-        FE_TRY(add_bias(m, rows, 3 * D, fe_at(&p->qkv, 0), fe_param_ref(m, p->p_proj + 1)));
+    if (p->self) {                       /* qkv[rows, 3E] = x W_in^T + b_in (decoding: into the cache) */
+        fe_tensor *qkv = step ? &p->cache : &p->qkv;
+        int64_t off = pos * B * 3 * D;
+        if (step && pos == 0)
+            FE_TRY(fe_tensor_ensure(m, &p->cache, m->decode_cap * B, 3 * D));
+        else if (!step)
+            FE_TRY(fe_tensor_ensure(m, &p->qkv, rows, 3 * D));
+        FE_TRY(gemm_nt(m, rows, 3 * D, D, fe_at(x, 0), D, fe_param_ref(m, p->p_proj), D, 0.0, fe_at(qkv, off),
+                       3 * D));
+        FE_TRY(add_bias(m, rows, 3 * D, fe_at(qkv, off), fe_param_ref(m, p->p_proj + 1)));
     }
     seqnn_attention_args a = attn_args(m, L, x);
+    if (step)
+        step_args(m, L, &a);
     FE_TRY(seqnn_attention_forward(m->ctx, &a));
     if (p->self) {                       /* y[rows, E] = ctx W_out^T + b_out */
         FE_TRY(gemm_nt(m, rows, D, D, fe_at(&p->ctx, 0), D, fe_param_ref(m, p->p_proj + 2), D, 0.0,
@@ -351,12 +385,44 @@ static seqnn_status attn_backward(seqnn_model *m, fe_layer *L, const fe_tensor *
     return p->self ? self_backward(m, L, x, dx) : encdec_backward(m, L, x, dx);
 }
 
+/* Beam search: the cached steps of beam b become those of beam idx[b]
+ * (row t*B + b of the cache from row t*B + idx[b]). */
+static seqnn_status attn_reorder(seqnn_model *m, fe_layer *L, const fe_tensor *idx, const int32_t *host_idx)
+{
+    (void)idx;
+    attn_priv *p = L->priv;
+    int64_t B = m->B, n = m->decode_pos * B, E3 = 3 * L->in.n;
+    if (!p->self || n == 0)
+        return SEQNN_OK;
+    int32_t *rows = malloc((size_t)n * sizeof *rows);
+    if (!rows)
+        return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
+    for (int64_t r = 0; r < n; r++)
+        rows[r] = (int32_t)(r - r % B + host_idx[r % B]);
+    seqnn_status s = fe_tensor_ensure_i32(m, &p->ridx, n, 1);
+    if (s == SEQNN_OK)
+        s = seqnn_buffer_write(m->ctx, p->ridx.buf, 0, rows, n);
+    free(rows);
+    if (s == SEQNN_OK)
+        s = fe_tensor_ensure(m, &p->cache_tmp, m->decode_cap * B, E3);
+    if (s == SEQNN_OK)
+        s = fe_gather_rows(m, &p->cache, &p->ridx, n, E3, &p->cache_tmp);
+    if (s == SEQNN_OK) {                 /* the gathered rows are the cache now */
+        fe_tensor t = p->cache;
+        p->cache = p->cache_tmp;
+        p->cache_tmp = t;
+        p->cache.rows = m->decode_cap * B;
+    }
+    return s;
+}
+
 const fe_layer_ops fe_attention_ops = {
     .kind = "attention",
     .build = attn_build,
     .forward = attn_forward,
     .backward = attn_backward,
     .destroy = attn_destroy,
+    .reorder_state = attn_reorder,
 };
 
 seqnn_status seqnn_model_attention_weights(seqnn_model *m, const char *layer, float *out, int64_t count,

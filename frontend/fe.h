@@ -80,6 +80,10 @@ typedef struct fe_layer_ops {
     void (*destroy)(seqnn_model *m, fe_layer *L);
     /* Optional: zero the carried recurrent state. */
     seqnn_status (*reset_state)(seqnn_model *m, fe_layer *L);
+    /* Optional (beam search, decode.c): the carried state's row b becomes
+     * its row idx[b] for b < m->B (idx: device int32 [B], host_idx the same
+     * on the host). */
+    seqnn_status (*reorder_state)(seqnn_model *m, fe_layer *L, const fe_tensor *idx, const int32_t *host_idx);
 } fe_layer_ops;
 
 /* The description of each layer kind: what seqnn_model_add_<kind> records. */
@@ -186,6 +190,10 @@ struct seqnn_model {
     int64_t state_batch;                 /* batch size of the carried state */
     fe_xent_opts xent;                   /* cross-entropy options (loss.c) */
     fe_schedule sched;                   /* learning-rate schedule (schedule.c) */
+    /* incremental decoding (decode.c): the decoded stream's layers run a few
+     * steps per forward, carrying their state (fe_decoding) */
+    int decoding;
+    int64_t decode_pos, decode_cap;      /* steps run before this forward; the most it will run */
 };
 
 /* ---- model.c */
@@ -222,6 +230,16 @@ static inline int64_t fe_rows(const seqnn_model *m, const fe_layer *L, fe_shape 
 }
 /* The encoder's last layer (encoder-decoder models), or NULL. */
 fe_layer *fe_encoder_output(seqnn_model *m);
+/* Whether layer L runs incrementally now: m is decoding and L is in the
+ * decoded stream (a language model's layers, an encoder-decoder's decoder). */
+static inline int fe_decoding(const seqnn_model *m, const fe_layer *L)
+{
+    return m->decoding && (L->decoder || m->decoder_start < 0);
+}
+/* dst[i, :] = src[idx[i], :] for i < n rows of dim floats (decode.c; dst
+ * made n x dim). */
+seqnn_status fe_gather_rows(seqnn_model *m, const fe_tensor *src, const fe_tensor *idx, int64_t n, int64_t dim,
+                            fe_tensor *dst);
 
 /* ---- optim.c (seqnn_optim_defaults, seqnn_model_set_optimizer too) */
 /* One update of every parameter from m->gbuf by m->optim (step counts from 1). */

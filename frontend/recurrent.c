@@ -308,6 +308,25 @@ static seqnn_status recurrent_backward(seqnn_model *m, fe_layer *L, const fe_ten
     return SEQNN_OK;
 }
 
+/* Beam search (stateful while decoding): the carried state's row b becomes
+ * its row idx[b]; the gathered copy is the state the next forward starts from. */
+static seqnn_status recurrent_reorder(seqnn_model *m, fe_layer *L, const fe_tensor *idx, const int32_t *host_idx)
+{
+    (void)host_idx;
+    rnn_priv *p = L->priv;
+    if (!p->have_state)
+        return SEQNN_OK;
+    int64_t B = m->B, H = L->rnn.hidden;
+    for (int64_t u = 0; u < p->nl * p->nd; u++) {
+        rnn_unit *U = &p->units[u];
+        FE_TRY(fe_gather_rows(m, &U->st_h[p->cur], idx, B, H, &U->st_h[1 - p->cur]));
+        if (L->rnn.cell == SEQNN_CELL_LSTM)
+            FE_TRY(fe_gather_rows(m, &U->st_c[p->cur], idx, B, H, &U->st_c[1 - p->cur]));
+    }
+    p->cur = 1 - p->cur;
+    return SEQNN_OK;
+}
+
 const fe_layer_ops fe_recurrent_ops = {
     .kind = "recurrent",
     .build = recurrent_build,
@@ -315,4 +334,5 @@ const fe_layer_ops fe_recurrent_ops = {
     .backward = recurrent_backward,
     .destroy = recurrent_destroy,
     .reset_state = recurrent_reset,
+    .reorder_state = recurrent_reorder,
 };

@@ -239,14 +239,44 @@ SEQNN_API seqnn_status seqnn_model_attention_weights(seqnn_model *m, const char 
                                                      int64_t count, int64_t dims[4]);
 
 /* ----------------------------------------------------------- generation --- */
+/* Decoding: a language model continues a prime; an encoder-decoder model
+ * decodes a source starting from its prime (usually <bos> alone).
+ * Incremental: the encoder runs once, then the decoder (or language model)
+ * runs one step per token carrying its state (recurrent h and c, causal
+ * self-attention's keys and values). */
+typedef struct seqnn_decode_config {
+    double temperature;                  /* 0: the argmax (greedy); else sample softmax(logits / temperature) */
+    int64_t top_k;                       /* sampling: among the top_k likeliest tokens only; 0: all */
+    double top_p;                        /* sampling: then the smallest set with probability >= top_p; 1: all */
+    int64_t beam;                        /* > 1: beam search over that many hypotheses (<= 256; no sampling) */
+    double length_alpha;                 /* beam: hypotheses ranked by log p / (tokens incl. eos)^alpha */
+    uint64_t seed;                       /* sampling: the Philox key of the draws */
+    int32_t eos;                         /* decoding stops at this token (not output); -1: none */
+    /* Called with each token as it is chosen (beam search: the best
+     * hypothesis's tokens once it is complete); nonzero stops decoding. */
+    int (*on_token)(void *user, int32_t token);
+    void *user;
+} seqnn_decode_config;
+
+/* Greedy, no beam, top_p 1, length_alpha 1, eos -1, no callback. */
+SEQNN_API void seqnn_decode_defaults(seqnn_decode_config *c);
+/* Decodes up to max_len (<= 2^20) tokens after prime[0..n_prime) into out;
+ * *out_len receives how many (eos not included), *logprob (may be NULL) the
+ * model's log-probability of them and of the eos that ended them (natural
+ * log, temperature 1). src: the encoder-decoder's source, NULL (src_len 0)
+ * for a language model. The recurrent state is reset before and after. */
+SEQNN_API seqnn_status seqnn_model_decode(seqnn_model *m, const int32_t *src, int64_t src_len,
+                                          const int32_t *prime, int64_t n_prime, int64_t max_len,
+                                          const seqnn_decode_config *c, int32_t *out, int64_t *out_len,
+                                          double *logprob);
 /* Language models: feeds prime[0..n_prime) then samples n tokens from
- * softmax(logits / temperature) (temperature 0: argmax), each fed back.
- * Runs with batch 1; the recurrent state is reset before and after. */
+ * softmax(logits / temperature) (temperature 0: argmax), each fed back
+ * (seqnn_model_decode with batch 1). */
 SEQNN_API seqnn_status seqnn_model_generate(seqnn_model *m, const int32_t *prime, int64_t n_prime,
                                             int64_t n, double temperature, uint64_t seed, int32_t *out);
 /* Encoder-decoder: greedy decoding of one source sequence, starting from bos,
  * until eos or max_len tokens; *out_len receives the number written (eos not
- * included). */
+ * included). Attention weights afterwards are those of the last step. */
 SEQNN_API seqnn_status seqnn_model_translate(seqnn_model *m, const int32_t *src, int64_t src_len,
                                              int32_t bos, int32_t eos, int64_t max_len, int32_t *out,
                                              int64_t *out_len);
