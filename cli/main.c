@@ -16,6 +16,7 @@ static void usage(FILE *f)
                "  conformance   the conformance suite (seqnn conformance --help)\n"
                "  data          write the data sets of examples/ (seqnn data --help)\n"
                "  bench         timings and ratios against peers (seqnn bench --help)\n"
+               "  plan          where a model's kernel calls run on a chain of devices (seqnn plan --help)\n"
                "environment: SEQNN_BACKEND, SEQNN_PLUGIN_PATH, SEQNN_LOG (see README.md)\n");
 }
 
@@ -28,6 +29,7 @@ static const struct {
     {"eval", seqnn_cli_eval},       {"generate", seqnn_cli_generate},
     {"plot", seqnn_cli_plot},       {"conformance", seqnn_conformance_main},
     {"data", seqnn_cli_data},       {"bench", seqnn_cli_bench},
+    {"plan", seqnn_cli_plan},
 };
 
 int main(int argc, char **argv)

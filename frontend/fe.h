@@ -164,6 +164,7 @@ struct seqnn_model {
     uint64_t dropout_counter;
     int stateful;
     int64_t state_batch;                 /* batch size of the carried state */
+    seqnn_plan_shape plan_shape;         /* the plan at build's batch (plan.c; 0: the default) */
 };
 
 /* ---- model.c */
@@ -208,6 +209,11 @@ seqnn_status fe_optim_step(seqnn_model *m, int64_t step);
 /* ---- train.c */
 /* Forward, loss and backward of a batch (gradients in m->gbuf, no update). */
 seqnn_status fe_loss_and_grad(seqnn_model *m, const seqnn_batch *b, int train, double *loss);
+
+/* ---- plan.c */
+/* At the end of build, on a chain: plans the model's calls and fails when a
+ * call runs on no device (naming the layer, the kernel, each device's answer). */
+seqnn_status fe_plan_at_build(seqnn_model *m);
 
 /* ---- layer kinds (one file each) */
 extern const fe_layer_ops fe_embedding_ops, fe_dense_ops, fe_activation_ops, fe_dropout_ops;

@@ -51,3 +51,24 @@ if(TARGET seqnn-avx2)
                      $<TARGET_FILE:seqnn-testpartial> "${PROJECT_SOURCE_DIR}/examples/charlm/model.seqnn"
                      "${PROJECT_SOURCE_DIR}/docs" "${CMAKE_CURRENT_BINARY_DIR}/chain_charlm")
 endif()
+
+# Placement plans: the main job's model, an attention model and a conv model
+# planned at build on each chain, the plan's copies, bytes and calls per
+# device equal to what the chain measures over real steps of the same shape;
+# a chain missing a kernel fails at build naming the layer
+# (tests/test_chain_plan.c). On POCL, opencl leads and moves nothing.
+add_executable(test_chain_plan test_chain_plan.c)
+target_link_libraries(test_chain_plan PRIVATE seqnn)
+set_target_properties(test_chain_plan PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
+add_dependencies(test_chain_plan seqnn-testpartial seqnn-oldminor seqnn-plugins)
+if(TARGET seqnn-avx2)
+    add_test(NAME chain_plan_partial_avx2
+             COMMAND test_chain_plan "${PROJECT_SOURCE_DIR}/examples/charlm/model.seqnn"
+                     --missing $<TARGET_FILE:seqnn-testpartial> $<TARGET_FILE:seqnn-oldminor>
+                     "$<TARGET_FILE:seqnn-testpartial>,avx2")
+    add_test(NAME chain_plan_opencl_avx2
+             COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/test_opencl_pocl.sh" exec "${chain_ocl_plugin}"
+                     $<TARGET_FILE:test_chain_plan> "${PROJECT_SOURCE_DIR}/examples/charlm/model.seqnn"
+                     "opencl:Portable Computing Language,avx2")
+    set_tests_properties(chain_plan_opencl_avx2 PROPERTIES SKIP_RETURN_CODE 77)
+endif()
