@@ -384,9 +384,7 @@ static int reserve_device(seqnn_context *ctx, seqnn_kernel_id id, const seqnn_te
     return -1;
 }
 
-/* Whether chain device d runs this call; when it does not and why is not
- * NULL, why (why_size bytes) says so. */
-static int device_takes(seqnn_context *ctx, int d, seqnn_kernel_id id, const void *args, int reserve, char *why,
+int seqnn_chain_device_takes(seqnn_context *ctx, int d, seqnn_kernel_id id, const void *args, int reserve, char *why,
                         size_t why_size)
 {
     const seqnn_chain_device *c = &ctx->chain[d];
@@ -422,7 +420,7 @@ static seqnn_status none_takes(seqnn_context *ctx, seqnn_kernel_id id, const voi
     size_t used = 0;
     for (int d = 0; d < ctx->n_chain && used < sizeof list; d++) {
         char why[512];
-        device_takes(ctx, d, id, args, reserve, why, sizeof why);
+        seqnn_chain_device_takes(ctx, d, id, args, reserve, why, sizeof why);
         used += (size_t)snprintf(list + used, sizeof list - used, "%s'%s' %s", d ? "; " : "", ctx->chain[d].plugin,
                                  why);
     }
@@ -438,7 +436,7 @@ seqnn_status seqnn_chain_route(seqnn_context *ctx, seqnn_kernel_id id, const seq
                                SEQNN_TENSOR_LOG_MAX);
     int reserve = reserve_device(ctx, id, log);
     int d = 0;
-    while (d < ctx->n_chain && !device_takes(ctx, d, id, args, reserve, NULL, 0))
+    while (d < ctx->n_chain && !seqnn_chain_device_takes(ctx, d, id, args, reserve, NULL, 0))
         d++;
     if (d == ctx->n_chain)
         return none_takes(ctx, id, args, reserve);
@@ -595,10 +593,12 @@ seqnn_status seqnn_registry_select_chain(seqnn_registry *reg, const char *spec, 
                                    source, spec, entry, SEQNN_CHAIN_MAX);
         int64_t dev;
         seqnn_status s = seqnn_registry_select(reg, entry, &dev, NULL, 0);
-        if (s != SEQNN_OK) {
-            char inner[SEQNN_MSG_SIZE];
+        if (s != SEQNN_OK) {             /* the entry's own error, less its "request=ENTRY: " */
+            char inner[SEQNN_MSG_SIZE], prefix[4200];
             snprintf(inner, sizeof inner, "%s", seqnn_last_error());
-            return seqnn_set_error(NULL, s, "%s=%s: entry '%s': %s", source, spec, entry, inner);
+            snprintf(prefix, sizeof prefix, "request=%s: ", entry);
+            size_t skip = strncmp(inner, prefix, strlen(prefix)) ? 0 : strlen(prefix);
+            return seqnn_set_error(NULL, s, "%s=%s: entry '%s': %s", source, spec, entry, inner + skip);
         }
         for (int i = 0; i < count; i++)
             if (devices[i] == dev)

@@ -579,6 +579,25 @@ seqnn_status seqnn_kernel_route(seqnn_context *ctx, seqnn_kernel_id id, const vo
     return SEQNN_OK;
 }
 
+seqnn_status seqnn_kernel_accepts(seqnn_context *ctx, int device, seqnn_kernel_id id, const void *args, char *why,
+                                  size_t why_size)
+{
+    char scratch[8], msg[SEQNN_MSG_SIZE];
+    if (!why) { why = scratch; why_size = sizeof scratch; }
+    why[0] = '\0';
+    const char *name = seqnn_kernel_name(id);
+    if (!name || !ctx || !args || device < 0 || device >= ctx->n_chain)
+        return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG, "seqnn_kernel_accepts: %s",
+                               !name ? "unknown kernel id" : !ctx || !args ? "NULL argument" : "no such device");
+    seqnn_checker c = {name, msg, sizeof msg, ctx, NULL};
+    seqnn_status s = check_args(&c, id, args);
+    if (s != SEQNN_OK)
+        return seqnn_set_error(ctx, s, "%s", msg);
+    if (seqnn_chain_device_takes(ctx, device, id, args, -1, why, why_size))
+        return SEQNN_OK;
+    return seqnn_set_error(ctx, SEQNN_ERR_UNSUPPORTED, "%s: '%s' %s", name, ctx->chain[device].plugin, why);
+}
+
 #define SEQNN_KERNEL(name, type, doc) \
     seqnn_status seqnn_##name(seqnn_context *ctx, const type *a) { return seqnn_kernel_run(ctx, SEQNN_KERNEL_##name, a); }
 #include "seqnn/kernels.def"

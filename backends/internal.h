@@ -117,6 +117,12 @@ seqnn_status seqnn_chain_buffer_written(seqnn_context *ctx, seqnn_buffer *b, int
  * tensors), or UNSUPPORTED naming each device's answer. */
 seqnn_status seqnn_chain_route(seqnn_context *ctx, seqnn_kernel_id id, const struct seqnn_tensor_log *log,
                                const void *args, int *device);
+/* Whether chain device d (of any context) runs this call: it has the kernel,
+ * can read the call's recurrent reserve (reserve: the device that wrote it,
+ * or -1) and its capability query accepts the call; when not and why is not
+ * NULL, why (why_size bytes) says so. */
+int seqnn_chain_device_takes(seqnn_context *ctx, int d, seqnn_kernel_id id, const void *args, int reserve,
+                             char *why, size_t why_size);
 /* Runs kernel id, its arguments checked (log: every tensor the check saw),
  * on the first device of the chain that has it and accepts the call. */
 seqnn_status seqnn_chain_run(seqnn_context *ctx, seqnn_kernel_id id, const struct seqnn_tensor_log *log,

@@ -173,6 +173,14 @@ SEQNN_API seqnn_status seqnn_kernel_check(seqnn_kernel_id id, const void *args, 
  * kernel). Fails like the call would when no device runs it, naming each
  * device's answer. The building block of placing a model's calls. */
 SEQNN_API seqnn_status seqnn_kernel_route(seqnn_context *ctx, seqnn_kernel_id id, const void *args, int *device);
+/* Whether device `device` of ctx (0 for a context of one device) would take
+ * this call if a chain asked it: the arguments are checked, then its plugin
+ * must have the kernel and its capability query (if any) accept the call.
+ * SEQNN_ERR_UNSUPPORTED when it lacks the kernel or declines the call, with
+ * the plugin's reason in why (why_size bytes; may be NULL). The conformance
+ * suite counts the calls a plugin declines this way. */
+SEQNN_API seqnn_status seqnn_kernel_accepts(seqnn_context *ctx, int device, seqnn_kernel_id id, const void *args,
+                                            char *why, size_t why_size);
 /* 1 if the context's plugin (any device of a chain) has kernel id. */
 SEQNN_API int seqnn_kernel_available(const seqnn_context *ctx, seqnn_kernel_id id);
 
