@@ -53,19 +53,20 @@ if(TARGET seqnn-avx2)
 endif()
 
 # Placement plans: the main job's model, an attention model and a conv model
-# planned at build on each chain, the plan's copies, bytes and calls per
+# planned at build on each chain (the test partial plugin or the example one,
+# plugins/partial, before avx2), the plan's copies, bytes and calls per
 # device equal to what the chain measures over real steps of the same shape;
 # a chain missing a kernel fails at build naming the layer
 # (tests/test_chain_plan.c). On POCL, opencl leads and moves nothing.
 add_executable(test_chain_plan test_chain_plan.c)
 target_link_libraries(test_chain_plan PRIVATE seqnn)
 set_target_properties(test_chain_plan PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
-add_dependencies(test_chain_plan seqnn-testpartial seqnn-oldminor seqnn-plugins)
+add_dependencies(test_chain_plan seqnn-testpartial seqnn-partial seqnn-oldminor seqnn-plugins)
 if(TARGET seqnn-avx2)
     add_test(NAME chain_plan_partial_avx2
              COMMAND test_chain_plan "${PROJECT_SOURCE_DIR}/examples/charlm/model.seqnn"
                      --missing $<TARGET_FILE:seqnn-testpartial> $<TARGET_FILE:seqnn-oldminor>
-                     "$<TARGET_FILE:seqnn-testpartial>,avx2")
+                     "$<TARGET_FILE:seqnn-testpartial>,avx2" "$<TARGET_FILE:seqnn-partial>,avx2")
     add_test(NAME chain_plan_opencl_avx2
              COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/test_opencl_pocl.sh" exec "${chain_ocl_plugin}"
                      $<TARGET_FILE:test_chain_plan> "${PROJECT_SOURCE_DIR}/examples/charlm/model.seqnn"
@@ -87,3 +88,11 @@ add_test(NAME plugin_declines_everything
 set_tests_properties(plugin_declines_everything PROPERTIES PASS_REGULAR_EXPRESSION
     "FAIL +testdecliner gemm +0 of [0-9]+ checks failed: the capability query declined every call the suite made[^\n]*no bitstream loaded[^\n]*\n[^\n]*\nFAIL +testdecliner rnn_forward [^\n]*declined every call[^\n]*\n[^\n]*\nRESULT +testdecliner +partial: 3 of [0-9]+ kernels, 2 failed \\(0 passed, 2 failed, 0 absent; [0-9]+ checks declined\\)")
 add_dependencies(test_chain seqnn-testdecliner)
+
+# `seqnn plan` through the CLI (tests/test_chain_plan_cli.sh).
+if(TARGET seqnn-avx2)
+    add_test(NAME chain_plan_cli
+             COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/test_chain_plan_cli.sh" $<TARGET_FILE:seqnn-cli>
+                     $<TARGET_FILE:seqnn-partial> "${PROJECT_SOURCE_DIR}/examples/charlm/model.seqnn"
+                     "${CMAKE_CURRENT_BINARY_DIR}/chain_plan_cli")
+endif()

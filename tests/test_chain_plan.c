@@ -97,7 +97,8 @@ static void compare(const char *what, const seqnn_chain_stats *before, const seq
 /* Every call placed; the partial plugin's kernels on it when it leads. */
 static void check_rows(const plan_case *c, const char *spec, const seqnn_plan *plan)
 {
-    int partial_first = strstr(spec, "testpartial") != NULL && strstr(spec, "testpartial") < strchr(spec, ',');
+    const char *p = strstr(spec, "partial");   /* testpartial or the example partial plugin */
+    int partial_first = p && p < strchr(spec, ',');
     int64_t on_first = 0;
     EXPECT(plan->unplaced == 0, "%s on %s: %lld calls unplaced", c->name, spec, (long long)plan->unplaced);
     for (int64_t i = 0; i < plan->n_rows; i++) {
