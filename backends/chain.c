@@ -123,9 +123,11 @@ seqnn_status seqnn_chain_open(seqnn_registry *reg, const int64_t *devices, int n
 
 /* ---- buffers */
 
-static seqnn_chain_buffer *chain_buffer(seqnn_buffer *b)
+/* The placement of b: its own, or in planning mode its shadow (NULL: out of
+ * memory making it). */
+static seqnn_chain_buffer *chain_buffer(seqnn_context *ctx, seqnn_buffer *b)
 {
-    return (seqnn_chain_buffer *)b;
+    return ctx->planner ? seqnn_plan_shadow(ctx, b) : (seqnn_chain_buffer *)b;
 }
 
 static size_t elem_size(const seqnn_buffer *b)
@@ -223,13 +225,15 @@ seqnn_status seqnn_chain_buffer_alloc(seqnn_context *ctx, seqnn_buffer *b, size_
 {
     (void)ctx;
     (void)bytes;
-    chain_buffer(b)->reserve_dev = -1;   /* current nowhere: never written */
+    ((seqnn_chain_buffer *)b)->reserve_dev = -1;   /* current nowhere: never written */
     return SEQNN_OK;
 }
 
 void seqnn_chain_buffer_free(seqnn_context *ctx, seqnn_buffer *b)
 {
-    seqnn_chain_buffer *cb = chain_buffer(b);
+    if (ctx->planner)
+        seqnn_plan_forget(ctx, b);
+    seqnn_chain_buffer *cb = (seqnn_chain_buffer *)b;
     for (int d = 0; d < ctx->n_chain; d++) {
         if (cb->handle[d])
             ctx->chain[d].api->buffer_free(ctx->chain[d].dev, cb->handle[d]);
@@ -255,6 +259,10 @@ static seqnn_status copy_between(seqnn_context *ctx, seqnn_chain_buffer *cb, int
 {
     size_t es = elem_size(&cb->pub), bytes = (size_t)(hi - lo) * es;
     const seqnn_chain_device *f = &ctx->chain[from], *t = &ctx->chain[to];
+    if (ctx->planner) {                  /* planning: counted, not made */
+        seqnn_plan_count_copy(ctx, (int64_t)bytes);
+        return SEQNN_OK;
+    }
     double t0 = now_seconds();
     void *host = malloc(bytes ? bytes : 1);
     if (!host)
@@ -321,8 +329,10 @@ static seqnn_status fetch(seqnn_context *ctx, seqnn_chain_buffer *cb, int d, int
 int seqnn_chain_buffer_place(seqnn_context *ctx, seqnn_buffer *b, int want, int64_t off, int64_t count,
                              int overwrite, seqnn_status *s)
 {
-    seqnn_chain_buffer *cb = chain_buffer(b);
-    *s = SEQNN_OK;
+    seqnn_chain_buffer *cb = chain_buffer(ctx, b);
+    *s = cb ? SEQNN_OK : out_of_memory(ctx);
+    if (!cb)
+        return -1;
     if (want < 0) {
         want = 0;
         for (int d = 0; d < ctx->n_chain; d++)
@@ -331,7 +341,9 @@ int seqnn_chain_buffer_place(seqnn_context *ctx, seqnn_buffer *b, int want, int6
                 break;
             }
     }
-    if (!cb->handle[want]) {
+    if (!cb->handle[want] && ctx->planner) {
+        cb->handle[want] = cb;           /* planning: a copy there from now on */
+    } else if (!cb->handle[want]) {
         char msg[SEQNN_MSG_SIZE] = "";
         seqnn_call call = {ctx->chain[want].dev, msg, sizeof msg};
         *s = ctx->chain[want].api->buffer_alloc(&call, (size_t)b->count * elem_size(b), &cb->handle[want]);
@@ -344,13 +356,16 @@ int seqnn_chain_buffer_place(seqnn_context *ctx, seqnn_buffer *b, int want, int6
     }
     if (!overwrite && (*s = fetch(ctx, cb, want, off, off + count)) != SEQNN_OK)
         return -1;
-    b->handle = cb->handle[want];
+    if (!ctx->planner)
+        b->handle = cb->handle[want];
     return want;
 }
 
 seqnn_status seqnn_chain_buffer_written(seqnn_context *ctx, seqnn_buffer *b, int d, int64_t off, int64_t count)
 {
-    seqnn_chain_buffer *cb = chain_buffer(b);
+    seqnn_chain_buffer *cb = chain_buffer(ctx, b);
+    if (!cb)
+        return out_of_memory(ctx);
     for (int s = 0; s < ctx->n_chain; s++)
         if (s != d && ranges_remove(&cb->valid[s], off, off + count))
             return out_of_memory(ctx);
@@ -361,17 +376,17 @@ seqnn_status seqnn_chain_buffer_written(seqnn_context *ctx, seqnn_buffer *b, int
 
 /* The device that must run a call reading an rnn reserve (its layout is the
  * writing plugin's own), or -1. */
-static int reserve_device(seqnn_kernel_id id, const seqnn_tensor_log *log)
+static int reserve_device(seqnn_context *ctx, seqnn_kernel_id id, const seqnn_tensor_log *log)
 {
     for (int i = 0; i < log->n; i++)
-        if (!strcmp(log->t[i].name, "reserve") && !is_output(id, "reserve"))
-            return chain_buffer(log->t[i].t.buf)->reserve_dev;
+        if (!strcmp(log->t[i].name, "reserve") && !is_output(id, "reserve")) {
+            const seqnn_chain_buffer *cb = chain_buffer(ctx, log->t[i].t.buf);
+            return cb ? cb->reserve_dev : -1;
+        }
     return -1;
 }
 
-/* Whether chain device d runs this call; when it does not and why is not
- * NULL, why (why_size bytes) says so. */
-static int device_takes(seqnn_context *ctx, int d, seqnn_kernel_id id, const void *args, int reserve, char *why,
+int seqnn_chain_device_takes(seqnn_context *ctx, int d, seqnn_kernel_id id, const void *args, int reserve, char *why,
                         size_t why_size)
 {
     const seqnn_chain_device *c = &ctx->chain[d];
@@ -407,7 +422,7 @@ static seqnn_status none_takes(seqnn_context *ctx, seqnn_kernel_id id, const voi
     size_t used = 0;
     for (int d = 0; d < ctx->n_chain && used < sizeof list; d++) {
         char why[512];
-        device_takes(ctx, d, id, args, reserve, why, sizeof why);
+        seqnn_chain_device_takes(ctx, d, id, args, reserve, why, sizeof why);
         used += (size_t)snprintf(list + used, sizeof list - used, "%s'%s' %s", d ? "; " : "", ctx->chain[d].plugin,
                                  why);
     }
@@ -421,13 +436,54 @@ seqnn_status seqnn_chain_route(seqnn_context *ctx, seqnn_kernel_id id, const seq
     if (log->overflow)
         return seqnn_set_error(ctx, SEQNN_ERR_INTERNAL, "%s: more than %d tensors to place", seqnn_kernel_name(id),
                                SEQNN_TENSOR_LOG_MAX);
-    int reserve = reserve_device(id, log);
+    int reserve = reserve_device(ctx, id, log);
     int d = 0;
-    while (d < ctx->n_chain && !device_takes(ctx, d, id, args, reserve, NULL, 0))
+    while (d < ctx->n_chain && !seqnn_chain_device_takes(ctx, d, id, args, reserve, NULL, 0))
         d++;
     if (d == ctx->n_chain)
         return none_takes(ctx, id, args, reserve);
     *device = d;
+    return SEQNN_OK;
+}
+
+seqnn_status seqnn_chain_place_call(seqnn_context *ctx, seqnn_kernel_id id, const seqnn_tensor_log *log, int d)
+{
+    (void)id;
+    seqnn_status s = SEQNN_OK;
+    for (int i = 0; i < log->n; i++)
+        if (seqnn_chain_buffer_place(ctx, log->t[i].t.buf, d, log->t[i].t.off, log->t[i].extent, 0, &s) < 0)
+            return s;
+    return SEQNN_OK;
+}
+
+seqnn_status seqnn_chain_mark_written(seqnn_context *ctx, seqnn_kernel_id id, const seqnn_tensor_log *log, int d)
+{
+    for (int i = 0; i < log->n; i++) {
+        if (!is_output(id, log->t[i].name))
+            continue;
+        seqnn_status s = seqnn_chain_buffer_written(ctx, log->t[i].t.buf, d, log->t[i].t.off, log->t[i].extent);
+        if (s != SEQNN_OK)
+            return s;
+        if (!strcmp(log->t[i].name, "reserve"))
+            chain_buffer(ctx, log->t[i].t.buf)->reserve_dev = d;   /* (its shadow exists: just written) */
+    }
+    return SEQNN_OK;
+}
+
+/* After a failed call on device d: where another device holds an output's
+ * current contents, that copy stays the current one (what the failed call
+ * may have written on d is not seen). */
+static seqnn_status keep_intact_copies(seqnn_context *ctx, seqnn_kernel_id id, const seqnn_tensor_log *log, int d)
+{
+    for (int i = 0; i < log->n; i++) {
+        if (!is_output(id, log->t[i].name))
+            continue;
+        seqnn_chain_buffer *cb = (seqnn_chain_buffer *)log->t[i].t.buf;
+        int64_t lo = log->t[i].t.off, hi = lo + log->t[i].extent;
+        for (int o = 0; o < ctx->n_chain; o++)
+            if (o != d && ranges_cover(&cb->valid[o], lo, hi) && ranges_remove(&cb->valid[d], lo, hi))
+                return out_of_memory(ctx);
+    }
     return SEQNN_OK;
 }
 
@@ -436,36 +492,22 @@ seqnn_status seqnn_chain_run(seqnn_context *ctx, seqnn_kernel_id id, const seqnn
     const char *name = seqnn_kernel_name(id);
     int d;
     seqnn_status s = seqnn_chain_route(ctx, id, log, args, &d);
+    if (s == SEQNN_OK)
+        s = seqnn_chain_place_call(ctx, id, log, d);
     if (s != SEQNN_OK)
         return s;
     const seqnn_chain_device *c = &ctx->chain[d];
-    for (int i = 0; i < log->n; i++)
-        if (seqnn_chain_buffer_place(ctx, log->t[i].t.buf, d, log->t[i].t.off, log->t[i].extent, 0, &s) < 0)
-            return s;
     ctx->error[0] = '\0';
     seqnn_call call = {c->dev, ctx->error, sizeof ctx->error};
     s = seqnn_plugin_call_kernel(c->api, &call, id, args);
     ctx->counters.calls[d]++;
-    seqnn_status after = SEQNN_OK;
-    for (int i = 0; i < log->n && after == SEQNN_OK; i++) {
-        if (!is_output(id, log->t[i].name))
-            continue;
-        seqnn_chain_buffer *cb = chain_buffer(log->t[i].t.buf);
-        int64_t lo = log->t[i].t.off, hi = lo + log->t[i].extent;
-        if (s == SEQNN_OK) {
-            after = seqnn_chain_buffer_written(ctx, log->t[i].t.buf, d, lo, log->t[i].extent);
-            if (!strcmp(log->t[i].name, "reserve"))
-                cb->reserve_dev = d;
-            continue;
-        }
-        for (int o = 0; o < ctx->n_chain; o++)   /* another copy is intact: the failed call wrote nothing */
-            if (o != d && ranges_cover(&cb->valid[o], lo, hi) && ranges_remove(&cb->valid[d], lo, hi))
-                after = out_of_memory(ctx);
-    }
     if (s == SEQNN_OK)
-        return after;
+        return seqnn_chain_mark_written(ctx, id, log, d);
     char msg[SEQNN_MSG_SIZE];
     snprintf(msg, sizeof msg, "%s", ctx->error[0] ? ctx->error : seqnn_status_name(s));
+    seqnn_status kept = keep_intact_copies(ctx, id, log, d);
+    if (kept != SEQNN_OK)
+        return kept;
     if (s == SEQNN_ERR_UNSUPPORTED)
         return seqnn_set_error(ctx, s, "%s: plugin '%s' %s, then did not run it: %s", name, c->plugin,
                                c->api->accepts ? "accepted the call in its capability query"
@@ -553,10 +595,12 @@ seqnn_status seqnn_registry_select_chain(seqnn_registry *reg, const char *spec, 
                                    source, spec, entry, SEQNN_CHAIN_MAX);
         int64_t dev;
         seqnn_status s = seqnn_registry_select(reg, entry, &dev, NULL, 0);
-        if (s != SEQNN_OK) {
-            char inner[SEQNN_MSG_SIZE];
+        if (s != SEQNN_OK) {             /* the entry's own error, less its "request=ENTRY: " */
+            char inner[SEQNN_MSG_SIZE], prefix[4200];
             snprintf(inner, sizeof inner, "%s", seqnn_last_error());
-            return seqnn_set_error(NULL, s, "%s=%s: entry '%s': %s", source, spec, entry, inner);
+            snprintf(prefix, sizeof prefix, "request=%s: ", entry);
+            size_t skip = strncmp(inner, prefix, strlen(prefix)) ? 0 : strlen(prefix);
+            return seqnn_set_error(NULL, s, "%s=%s: entry '%s': %s", source, spec, entry, inner + skip);
         }
         for (int i = 0; i < count; i++)
             if (devices[i] == dev)

@@ -94,6 +94,7 @@ void seqnn_context_destroy(seqnn_context *ctx)
         return;
     if (ctx->n_chain > 1)
         seqnn_chain_log_stats(ctx);
+    seqnn_planner_free(seqnn_plan_end(ctx));
     seqnn_plugin_lock();
     for (int d = 0; d < ctx->n_chain; d++)
         if (ctx->chain[d].dev)
@@ -198,6 +199,23 @@ static int buffer_target(seqnn_context *ctx, seqnn_buffer *buf, int64_t offset, 
     return d;
 }
 
+/* Planning mode (plan.c): host writes and fills are done for real (the
+ * frontend keeps host-side facts about what it wrote), with the planner set
+ * aside, then shadowed in the plan. */
+static seqnn_planner *plan_aside(seqnn_context *ctx)
+{
+    seqnn_planner *p = ctx->planner;
+    ctx->planner = NULL;
+    return p;
+}
+
+/* Back to planning after the real operation; 1 if it failed. */
+static int plan_resume(seqnn_context *ctx, seqnn_planner *p, seqnn_status s)
+{
+    ctx->planner = p;
+    return s != SEQNN_OK;
+}
+
 static size_t dtype_size(seqnn_dtype t)
 {
     return t == SEQNN_F64 ? 8 : 4;
@@ -270,6 +288,11 @@ seqnn_status seqnn_buffer_write(seqnn_context *ctx, seqnn_buffer *buf, int64_t o
         return s;
     if (!src && count)
         return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG, "seqnn_buffer_write: src is NULL");
+    if (ctx->planner) {
+        seqnn_planner *p = plan_aside(ctx);
+        s = seqnn_buffer_write(ctx, buf, offset, src, count);
+        return plan_resume(ctx, p, s) ? s : seqnn_plan_host_write(ctx, buf, offset, count);
+    }
     size_t es = dtype_size(buf->dtype);
     const seqnn_plugin_api *api;
     seqnn_call call;
@@ -292,6 +315,10 @@ seqnn_status seqnn_buffer_read(seqnn_context *ctx, seqnn_buffer *buf, int64_t of
     if (!dst && count)
         return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG, "seqnn_buffer_read: dst is NULL");
     size_t es = dtype_size(buf->dtype);
+    if (ctx->planner) {                  /* nothing ran: zeros */
+        memset(dst, 0, (size_t)count * es);
+        return seqnn_plan_host_read(ctx, buf, offset, count);
+    }
     const seqnn_plugin_api *api;
     seqnn_call call;
     int d = buffer_target(ctx, buf, offset, count, 0, &api, &call, &s);
@@ -313,6 +340,8 @@ seqnn_status seqnn_buffer_copy(seqnn_context *ctx, seqnn_buffer *dst, int64_t ds
         return s;
     if (dst->dtype != src->dtype)
         return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG, "seqnn_buffer_copy: dst and src hold different types");
+    if (ctx->planner)                    /* a device's work: planned, not done */
+        return seqnn_plan_buffer_copy(ctx, dst, dst_offset, src, src_offset, count);
     size_t es = dtype_size(dst->dtype);
     const seqnn_plugin_api *api;
     seqnn_call call;
@@ -335,6 +364,11 @@ seqnn_status seqnn_buffer_fill(seqnn_context *ctx, seqnn_buffer *buf, int64_t of
     seqnn_status s = check_range(ctx, "seqnn_buffer_fill", "buf", buf, offset, count);
     if (s != SEQNN_OK)
         return s;
+    if (ctx->planner) {
+        seqnn_planner *p = plan_aside(ctx);
+        s = seqnn_buffer_fill(ctx, buf, offset, count, value);
+        return plan_resume(ctx, p, s) ? s : seqnn_plan_host_write(ctx, buf, offset, count);
+    }
     uint32_t pattern;
     if (buf->dtype == SEQNN_I32) {
         int32_t v = (int32_t)value;
@@ -496,6 +530,12 @@ seqnn_status seqnn_kernel_run(seqnn_context *ctx, seqnn_kernel_id id, const void
     }
     seqnn_call call;
     seqnn_status s = SEQNN_ERR_INVALID_ARG;
+    if (ctx->planner) {                  /* routed and recorded, not run */
+        snap.log.n = snap.log.overflow = 0;
+        c.log = &snap.log;
+        s = check_args(&c, id, args);
+        return s != SEQNN_OK ? seqnn_set_error(ctx, s, "%s", msg) : seqnn_plan_kernel(ctx, id, &snap.log, args);
+    }
     switch (id) {
 #define SEQNN_KERNEL(kname, type, doc)                                                       \
     case SEQNN_KERNEL_##kname:                                                               \
@@ -537,6 +577,25 @@ seqnn_status seqnn_kernel_route(seqnn_context *ctx, seqnn_kernel_id id, const vo
                                ctx->chain[0].plugin);
     *device = 0;
     return SEQNN_OK;
+}
+
+seqnn_status seqnn_kernel_accepts(seqnn_context *ctx, int device, seqnn_kernel_id id, const void *args, char *why,
+                                  size_t why_size)
+{
+    char scratch[8], msg[SEQNN_MSG_SIZE];
+    if (!why) { why = scratch; why_size = sizeof scratch; }
+    why[0] = '\0';
+    const char *name = seqnn_kernel_name(id);
+    if (!name || !ctx || !args || device < 0 || device >= ctx->n_chain)
+        return seqnn_set_error(ctx, SEQNN_ERR_INVALID_ARG, "seqnn_kernel_accepts: %s",
+                               !name ? "unknown kernel id" : !ctx || !args ? "NULL argument" : "no such device");
+    seqnn_checker c = {name, msg, sizeof msg, ctx, NULL};
+    seqnn_status s = check_args(&c, id, args);
+    if (s != SEQNN_OK)
+        return seqnn_set_error(ctx, s, "%s", msg);
+    if (seqnn_chain_device_takes(ctx, device, id, args, -1, why, why_size))
+        return SEQNN_OK;
+    return seqnn_set_error(ctx, SEQNN_ERR_UNSUPPORTED, "%s: '%s' %s", name, ctx->chain[device].plugin, why);
 }
 
 #define SEQNN_KERNEL(name, type, doc) \

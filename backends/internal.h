@@ -77,6 +77,7 @@ struct seqnn_context {
     int n_chain;                         /* devices; more than 1: a chain (chain.c) */
     seqnn_chain_device chain[SEQNN_CHAIN_MAX];
     seqnn_chain_counters counters;
+    struct seqnn_planner *planner;       /* planning mode (plan.c), or NULL */
     char error[SEQNN_MSG_SIZE];
 };
 
@@ -116,6 +117,12 @@ seqnn_status seqnn_chain_buffer_written(seqnn_context *ctx, seqnn_buffer *b, int
  * tensors), or UNSUPPORTED naming each device's answer. */
 seqnn_status seqnn_chain_route(seqnn_context *ctx, seqnn_kernel_id id, const struct seqnn_tensor_log *log,
                                const void *args, int *device);
+/* Whether chain device d (of any context) runs this call: it has the kernel,
+ * can read the call's recurrent reserve (reserve: the device that wrote it,
+ * or -1) and its capability query accepts the call; when not and why is not
+ * NULL, why (why_size bytes) says so. */
+int seqnn_chain_device_takes(seqnn_context *ctx, int d, seqnn_kernel_id id, const void *args, int reserve,
+                             char *why, size_t why_size);
 /* Runs kernel id, its arguments checked (log: every tensor the check saw),
  * on the first device of the chain that has it and accepts the call. */
 seqnn_status seqnn_chain_run(seqnn_context *ctx, seqnn_kernel_id id, const struct seqnn_tensor_log *log,
@@ -130,8 +137,68 @@ void seqnn_chain_log_stats(const seqnn_context *ctx);
 /* Calls the plugin slot of kernel id of api (UNSUPPORTED for a NULL slot). */
 seqnn_status seqnn_plugin_call_kernel(const seqnn_plugin_api *api, const seqnn_call *call, seqnn_kernel_id id,
                                       const void *args);
+/* Places the tensors of a call routed to chain device d there (copying what
+ * is not current there), then marks what it will write as current on d only
+ * (its reserve as d's): the bookkeeping of a call around running it. */
+seqnn_status seqnn_chain_place_call(seqnn_context *ctx, seqnn_kernel_id id, const struct seqnn_tensor_log *log,
+                                    int d);
+seqnn_status seqnn_chain_mark_written(seqnn_context *ctx, seqnn_kernel_id id, const struct seqnn_tensor_log *log,
+                                      int d);
 /* Parses a chain "A,B,..." (or one entry) into registry device indexes. */
 seqnn_status seqnn_registry_select_chain(seqnn_registry *reg, const char *spec, const char *source,
                                          int64_t *devices, int *n, char *why, size_t why_size);
+
+/* ---- planning mode (plan.c): docs/backends.md, "Placement plans". While a
+ * context plans, kernel calls are checked and routed but not run; each is
+ * recorded under the label the frontend set (layer, phase). For a chain,
+ * every buffer has a shadow of its placement (seqnn_chain_buffer: ranges and
+ * which devices have a copy), taken from the real one when first touched, on
+ * which the same placement code runs; a copy between devices is counted
+ * instead of made. Host writes and fills are done for real (and shadowed),
+ * host reads answer zeros, device-to-device buffer copies are shadowed only. */
+typedef struct seqnn_planner seqnn_planner;
+/* Traffic buckets: the first training step, the steady one, an inference
+ * forward, and what is not reported (warming up). */
+enum { SEQNN_PLAN_FIRST = 0, SEQNN_PLAN_STEADY, SEQNN_PLAN_INFER, SEQNN_PLAN_UNCOUNTED, SEQNN_PLAN_BUCKETS };
+
+seqnn_status seqnn_plan_begin(seqnn_context *ctx);
+/* Leaves planning mode; returns the recording (free it with seqnn_planner_free). */
+seqnn_planner *seqnn_plan_end(seqnn_context *ctx);
+void seqnn_planner_free(seqnn_planner *p);
+/* The label of the calls that follow: a layer index (-1: the model's own
+ * calls, whose phase follows from the kernel) and a seqnn_plan_phase. */
+void seqnn_plan_label(seqnn_context *ctx, int layer, int phase);
+/* Where the following calls' traffic is counted (SEQNN_PLAN_FIRST, ...);
+ * rows are recorded from SEQNN_PLAN_STEADY on. */
+void seqnn_plan_bucket(seqnn_context *ctx, int bucket);
+/* Planning mode: records a checked call (log: its tensors) and returns OK
+ * when no device runs it (a row with device -1). */
+seqnn_status seqnn_plan_kernel(seqnn_context *ctx, seqnn_kernel_id id, const struct seqnn_tensor_log *log,
+                               const void *args);
+/* The shadow placement of b in planning mode (NULL: out of memory). */
+seqnn_chain_buffer *seqnn_plan_shadow(seqnn_context *ctx, seqnn_buffer *b);
+/* A buffer freed while planning: its shadow goes too. */
+void seqnn_plan_forget(seqnn_context *ctx, seqnn_buffer *b);
+/* A copy of `bytes` between two devices, counted instead of made. */
+void seqnn_plan_count_copy(seqnn_context *ctx, int64_t bytes);
+/* Host access in planning mode: a write or fill done (shadowed), a read
+ * (placed in the shadow), a device-to-device copy (shadowed). */
+seqnn_status seqnn_plan_host_write(seqnn_context *ctx, seqnn_buffer *b, int64_t off, int64_t count);
+seqnn_status seqnn_plan_host_read(seqnn_context *ctx, seqnn_buffer *b, int64_t off, int64_t count);
+seqnn_status seqnn_plan_buffer_copy(seqnn_context *ctx, seqnn_buffer *dst, int64_t dst_off, seqnn_buffer *src,
+                                    int64_t src_off, int64_t count);
+/* Devices (bit d) whose copy of [off, off + count) of b is current in the
+ * plan's shadow (a context of one device: 1). */
+uint32_t seqnn_plan_where(seqnn_context *ctx, seqnn_buffer *b, int64_t off, int64_t count);
+
+/* A recorded row, and the recording's rows and traffic. */
+typedef struct seqnn_planner_row {
+    int layer, phase, device;
+    seqnn_kernel_id kernel;
+    int64_t calls, copies, bytes;
+    char *answers;                       /* device -1: each device's answer */
+} seqnn_planner_row;
+int64_t seqnn_planner_rows(const seqnn_planner *p, const seqnn_planner_row **rows);
+const seqnn_plan_traffic *seqnn_planner_traffic(const seqnn_planner *p, int bucket);
 
 #endif

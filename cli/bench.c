@@ -37,6 +37,7 @@ static void bench_usage(FILE *f)
     fprintf(f,
             "usage: seqnn bench WHAT [options]    or    seqnn bench --suite [options]\n"
             "WHAT: gemm | lstm | gru | rnn | conv | attention | adam | sgd | clip\n"
+            "      (seqnn bench dispatch [--chain A,B]: what a chain of devices adds per kernel call)\n"
             "shape:  --m --n --k (gemm, default 1024^3)\n"
             "        --hidden H --batch B --seq T --input I --layers L --bidir (lstm/gru/rnn; 512 64 50 H 1)\n"
             "        --batch --seq --embed --filters --widths 3,4,5 --channels-last (conv: Kim CNN 64 64 300 100)\n"
@@ -448,6 +449,8 @@ static void cmd_banner(const bench_cmd *m, int ncases, char plugins[][32], int n
 
 int seqnn_cli_bench(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "dispatch"))   /* cli/bench_dispatch.c */
+        return bench_dispatch_main(argc - 1, argv + 1);
     bench_cmd m;
     cmd_defaults(&m);
     int rc = cmd_parse(&m, argc, argv);

@@ -6,7 +6,8 @@
  *   cli/bench_probe.c   the FMA peak and the streaming triad (x86 only: elsewhere "not measured")
  *   cli/bench_ours.c    our plugins through the public API
  *   cli/bench_peers.c   the peer programs of bench/ and their line protocol
- *   cli/bench_report.c  statistics, table rows, CSV rows, the ratio lines and the summary */
+ *   cli/bench_report.c  statistics, table rows, CSV rows, the ratio lines and the summary
+ *   cli/bench_dispatch.c  `seqnn bench dispatch`: a chain of devices' cost per kernel call */
 #ifndef SEQNN_CLI_BENCH_H
 #define SEQNN_CLI_BENCH_H
 
@@ -66,6 +67,9 @@ static inline void bench_copy_str(char *dst, size_t n, const char *src)
     memcpy(dst, src, len);
     dst[len] = '\0';
 }
+
+/* cli/bench_dispatch.c: `seqnn bench dispatch` (argv[0] is "dispatch") */
+int bench_dispatch_main(int argc, char **argv);
 
 /* cli/bench_cases.c */
 void bench_case_defaults(bench_case *c, const char *what);

@@ -20,6 +20,7 @@ static void usage(FILE *f)
                "  conformance   the conformance suite (seqnn conformance --help)\n"
                "  data          write the data sets of examples/ (seqnn data --help)\n"
                "  bench         timings and ratios against peers (seqnn bench --help)\n"
+               "  plan          where a model's kernel calls run on a chain of devices (seqnn plan --help)\n"
                "Each command's --help lists its options with their defaults.\n"
                "environment: SEQNN_BACKEND, SEQNN_PLUGIN_PATH, SEQNN_LOG, SEQNN_NUM_THREADS (see README.md)\n");
 }
@@ -36,7 +37,8 @@ static const struct {
      "--data --format --words --out --log --backend --resume --vectors --steps --epochs --time --batch --seq-len "
      "--lr --seed --eval-every --patience --val --clip --pad-to --lr-schedule --sample --temperature --help"},
     {"eval", seqnn_cli_eval, "--data --all --backend --help"},
-    {"generate", seqnn_cli_generate, "--prime --input --attention --length --temperature --top-k --top-p --seed --beam --length-norm --backend --help"},
+    {"generate", seqnn_cli_generate,
+     "--prime --input --attention --length --temperature --top-k --top-p --seed --beam --length-norm --backend --help"},
     {"plot", seqnn_cli_plot, "-o --attention --help"},
     {"conformance", seqnn_conformance_main,
      "--plugin --device --kernel --seed --report --verbose --list --structure --help"},
@@ -47,6 +49,7 @@ static const struct {
      "--csv --suite --help"},
     {"predict", seqnn_cli_predict,
      "--data --json --backend --length --temperature --top-k --top-p --seed --beam --length-norm --help"},
+    {"plan", seqnn_cli_plan, "--backend --data --format --words --batch --seq-len --help"},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "cli_error.h"
 #include "data.h"
+#include "plan.h"
 #include "seqnn/model.h"
 #include "seqnn/modelfile.h"
 
@@ -446,6 +447,8 @@ static int train_setup(train_run *t)
         rc = cli_fail(NULL);
     if (!rc)
         rc = train_open_backend(t);
+    if (!rc)
+        cli_plan_set_shape(t->model, t->d, &t->cfg);   /* a chain plans its batches at build */
     if (!rc && seqnn_model_build(t->model, t->ctx, t->cfg.seed) != SEQNN_OK)
         rc = cli_fail(NULL);
     if (!rc)                             /* --pad-to, else what the resumed run padded to */
@@ -492,6 +495,7 @@ static void train_banner(train_run *t)
             d->format, (long long)d->src.n, (long long)d->n_train, (long long)d->n_val,
             !strcmp(d->format, "text") ? (d->words ? "words" : "characters") : "examples");
     fputs(summary, stderr);
+    cli_plan_print_layers(t->model, t->ctx, "placement: ");
     t->loss_kind = seqnn_model_loss(t->model);
     if (t->log && !t->resumed)
         fprintf(t->log, "step,epoch,train_loss,val_loss,val_accuracy,tokens_per_s,elapsed_s,lr\n");

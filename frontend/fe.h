@@ -194,6 +194,7 @@ struct seqnn_model {
      * steps per forward, carrying their state (fe_decoding) */
     int decoding;
     int64_t decode_pos, decode_cap;      /* steps run before this forward; the most it will run */
+    seqnn_plan_shape plan_shape;         /* the plan at build's batch (plan.c; 0: the default) */
 };
 
 /* ---- model.c */
@@ -248,6 +249,11 @@ seqnn_status fe_optim_step(seqnn_model *m, int64_t step);
 /* ---- train.c */
 /* Forward, loss and backward of a batch (gradients in m->gbuf, no update). */
 seqnn_status fe_loss_and_grad(seqnn_model *m, const seqnn_batch *b, int train, double *loss);
+
+/* ---- plan.c */
+/* At the end of build, on a chain: plans the model's calls and fails when a
+ * call runs on no device (naming the layer, the kernel, each device's answer). */
+seqnn_status fe_plan_at_build(seqnn_model *m);
 
 /* ---- layer kinds (one file each) */
 extern const fe_layer_ops fe_embedding_ops, fe_dense_ops, fe_activation_ops, fe_dropout_ops;

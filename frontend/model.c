@@ -477,6 +477,8 @@ seqnn_status seqnn_model_build(seqnn_model *m, seqnn_context *ctx, uint64_t seed
         s = fe_tensor_ensure(m, &m->scalars, 1, 4);
     if (s == SEQNN_OK)
         s = seqnn_model_set_optimizer(m, &m->optim);
+    if (s == SEQNN_OK)
+        s = fe_plan_at_build(m);
     if (s != SEQNN_OK) {
         release_device(m);         /* back to a description */
         return s;

@@ -1,11 +1,11 @@
-# Chains of devices (docs/backends.md, "Chains"): two partial test plugins
+# Chains of devices (docs/backends.md, "Chains"): three partial test plugins
 # (tests/plugins/partial_plugin.c) built into their own directory, so that no
 # other test sees them; tests/test_chain.c holds the routing, the bad chains,
 # the inconsistent plugin and the dispatch cost; test_backends_agree trains
 # every model family on chains against the reference plugin. Included by
 # tests/CMakeLists.txt.
 set(chain_dir "${CMAKE_BINARY_DIR}/tests/chain")
-foreach(mode IN ITEMS partial:1 liar:2)
+foreach(mode IN ITEMS partial:1 liar:2 decliner:3)
     string(REPLACE ":" ";" parts "${mode}")
     list(GET parts 0 name)
     list(GET parts 1 number)
@@ -50,4 +50,49 @@ if(TARGET seqnn-avx2)
              COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/test_chain_charlm.sh" $<TARGET_FILE:seqnn-cli>
                      $<TARGET_FILE:seqnn-testpartial> "${PROJECT_SOURCE_DIR}/examples/charlm/model.seqnn"
                      "${PROJECT_SOURCE_DIR}/docs" "${CMAKE_CURRENT_BINARY_DIR}/chain_charlm")
+endif()
+
+# Placement plans: the main job's model, an attention model and a conv model
+# planned at build on each chain (the test partial plugin or the example one,
+# plugins/partial, before avx2), the plan's copies, bytes and calls per
+# device equal to what the chain measures over real steps of the same shape;
+# a chain missing a kernel fails at build naming the layer
+# (tests/test_chain_plan.c). On POCL, opencl leads and moves nothing.
+add_executable(test_chain_plan test_chain_plan.c)
+target_link_libraries(test_chain_plan PRIVATE seqnn)
+set_target_properties(test_chain_plan PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
+add_dependencies(test_chain_plan seqnn-testpartial seqnn-partial seqnn-oldminor seqnn-plugins)
+if(TARGET seqnn-avx2)
+    add_test(NAME chain_plan_partial_avx2
+             COMMAND test_chain_plan "${PROJECT_SOURCE_DIR}/examples/charlm/model.seqnn"
+                     --missing $<TARGET_FILE:seqnn-testpartial> $<TARGET_FILE:seqnn-oldminor>
+                     "$<TARGET_FILE:seqnn-testpartial>,avx2" "$<TARGET_FILE:seqnn-partial>,avx2")
+    add_test(NAME chain_plan_opencl_avx2
+             COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/test_opencl_pocl.sh" exec "${chain_ocl_plugin}"
+                     $<TARGET_FILE:test_chain_plan> "${PROJECT_SOURCE_DIR}/examples/charlm/model.seqnn"
+                     "opencl:Portable Computing Language,avx2")
+    set_tests_properties(chain_plan_opencl_avx2 PROPERTIES SKIP_RETURN_CODE 77)
+endif()
+
+# `seqnn bench dispatch`: a chain's cost per call is measured and printed as a
+# ratio (format only; timings are never checked).
+add_test(NAME bench_dispatch
+         COMMAND seqnn-cli bench dispatch --chain "$<TARGET_FILE:seqnn-testpartial>,ref" --calls 200 --reps 3)
+set_tests_properties(bench_dispatch PROPERTIES PASS_REGULAR_EXPRESSION
+    "gemm +runs on device 1 [^\n]*ratio chain/one device = [0-9.]+x\n1-element scale +runs on device 2 \\(ref\\)")
+
+# Certification counts the calls a plugin's capability query declines; a
+# plugin that declines every call is refused: each of its kernels fails.
+add_test(NAME plugin_declines_everything
+         COMMAND seqnn-cli conformance --plugin $<TARGET_FILE:seqnn-testdecliner> --kernel "^(gemm|rnn_forward)$")
+set_tests_properties(plugin_declines_everything PROPERTIES PASS_REGULAR_EXPRESSION
+    "FAIL +testdecliner gemm +0 of [0-9]+ checks failed: the capability query declined every call the suite made[^\n]*no bitstream loaded[^\n]*\n[^\n]*\nFAIL +testdecliner rnn_forward [^\n]*declined every call[^\n]*\n[^\n]*\nRESULT +testdecliner +partial: 3 of [0-9]+ kernels, 2 failed \\(0 passed, 2 failed, 0 absent; [0-9]+ checks declined\\)")
+add_dependencies(test_chain seqnn-testdecliner)
+
+# `seqnn plan` through the CLI (tests/test_chain_plan_cli.sh).
+if(TARGET seqnn-avx2)
+    add_test(NAME chain_plan_cli
+             COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/test_chain_plan_cli.sh" $<TARGET_FILE:seqnn-cli>
+                     $<TARGET_FILE:seqnn-partial> "${PROJECT_SOURCE_DIR}/examples/charlm/model.seqnn"
+                     "${CMAKE_CURRENT_BINARY_DIR}/chain_plan_cli")
 endif()

@@ -38,7 +38,7 @@ static int failures;
     } while (0)
 
 /* seqnn_context_create(spec) fails, with a message containing each of the
- * NULL-terminated needles. */
+ * NULL-terminated needles, and naming the chain once. */
 static void expect_bad_chain(const char *spec, const char *const *needles)
 {
     seqnn_context *ctx = NULL;
@@ -47,6 +47,8 @@ static void expect_bad_chain(const char *spec, const char *const *needles)
     const char *msg = seqnn_last_error();
     for (int i = 0; needles[i]; i++)
         EXPECT(strstr(msg, needles[i]), "chain '%s': message lacks '%s': %s", spec, needles[i], msg);
+    const char *first = strstr(msg, spec);   /* the chain named once, the entry's spec not again */
+    EXPECT(first && !strstr(first + 1, "request="), "chain '%s': a repeated prefix: %s", spec, msg);
     printf("bad chain '%s': %s\n", spec, msg);
     seqnn_context_destroy(ctx);
 }

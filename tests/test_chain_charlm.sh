@@ -21,6 +21,11 @@ train ref "$dir/ref.csv"
 train "$partial,avx2" "$dir/chain.csv"
 grep -q "chain: kernel calls [1-9][0-9]* on testpartial, [1-9][0-9]* on avx2" "$dir/chain.csv.out" ||
     { echo "FAIL: the chain did not run calls on both devices"; exit 1; }
+grep -q "^placement: lstm runs on testpartial (rnn_forward, rnn_backward)$" "$dir/chain.csv.out" &&
+    grep -q "^placement: embed runs on avx2 (embedding_forward, embedding_backward)$" "$dir/chain.csv.out" ||
+    { echo "FAIL: seqnn train did not say where each layer runs"; cat "$dir/chain.csv.out"; exit 1; }
+grep -q "plan (batch 8, 25 steps): a training step runs" "$dir/chain.csv.out" ||
+    { echo "FAIL: no plan summary at model build (SEQNN_LOG=info)"; exit 1; }
 awk -F, 'NR == FNR { if (FNR > 1) { t[$1] = $3; v[$1] = $4 }; next }
          FNR > 1 {
              n++

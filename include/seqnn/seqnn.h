@@ -173,8 +173,108 @@ SEQNN_API seqnn_status seqnn_kernel_check(seqnn_kernel_id id, const void *args, 
  * kernel). Fails like the call would when no device runs it, naming each
  * device's answer. The building block of placing a model's calls. */
 SEQNN_API seqnn_status seqnn_kernel_route(seqnn_context *ctx, seqnn_kernel_id id, const void *args, int *device);
+/* Whether device `device` of ctx (0 for a context of one device) would take
+ * this call if a chain asked it: the arguments are checked, then its plugin
+ * must have the kernel and its capability query (if any) accept the call.
+ * SEQNN_ERR_UNSUPPORTED when it lacks the kernel or declines the call, with
+ * the plugin's reason in why (why_size bytes; may be NULL). The conformance
+ * suite counts the calls a plugin declines this way. */
+SEQNN_API seqnn_status seqnn_kernel_accepts(seqnn_context *ctx, int device, seqnn_kernel_id id, const void *args,
+                                            char *why, size_t why_size);
 /* 1 if the context's plugin (any device of a chain) has kernel id. */
 SEQNN_API int seqnn_kernel_available(const seqnn_context *ctx, seqnn_kernel_id id);
+
+/* ------------------------------------------------------ placement plans ---
+ * docs/backends.md, "Placement plans". A model built on a chain of devices
+ * is planned once at build: every kernel call of one training step (forward,
+ * loss, backward, clipping, optimizer update) and of one inference forward is
+ * routed as it would run, without running it, so that each call has a device,
+ * each tensor a home, and the copies between devices are counted. A call that
+ * no device runs fails the build, naming the layer, the kernel and each
+ * device's answer. seqnn_model_plan makes the same plan on request (on any
+ * context, one device included). */
+typedef struct seqnn_model seqnn_model;
+
+/* The batch a plan is made for: batch, seq_len (and dec_len for an
+ * encoder-decoder model, 0: seq_len); lengths 1 if batches carry
+ * per-sequence lengths (they choose some kernels: maxpool_lengths_forward). */
+typedef struct seqnn_plan_shape {
+    int64_t batch, seq_len, dec_len;
+    int lengths;
+} seqnn_plan_shape;
+
+/* Sets the shape the plan at build uses (default: batch 4, seq_len 8 or the
+ * widest filter); call before seqnn_model_build. NULL: the default. */
+SEQNN_API seqnn_status seqnn_model_set_plan_shape(seqnn_model *m, const seqnn_plan_shape *shape);
+
+typedef enum seqnn_plan_phase {
+    SEQNN_PLAN_FORWARD = 0,              /* a layer's forward in training */
+    SEQNN_PLAN_BACKWARD,                 /* a layer's backward */
+    SEQNN_PLAN_LOSS,                     /* the loss and its gradient (layer -1) */
+    SEQNN_PLAN_CLIP,                     /* the gradient's norm and clipping (layer -1) */
+    SEQNN_PLAN_UPDATE,                   /* the optimizer (layer -1) */
+    SEQNN_PLAN_INFERENCE,                /* a layer's forward in inference */
+    SEQNN_PLAN_PHASE_COUNT
+} seqnn_plan_phase;
+
+/* One row of a plan: the calls of one kernel that one layer makes in one
+ * phase, all routed to one device. */
+typedef struct seqnn_plan_call {
+    int layer;                           /* index in the model, or -1 for the model's own calls */
+    const char *layer_name;              /* "" for -1 */
+    seqnn_plan_phase phase;
+    seqnn_kernel_id kernel;
+    int device;                          /* index in the chain (seqnn_context_device_at), or -1: none runs it */
+    int64_t calls;                       /* per training step (inference: per forward) */
+    int64_t copies, bytes;               /* copied between devices before these calls, per step */
+    const char *answers;                 /* device -1: each device's answer; else "" */
+} seqnn_plan_call;
+
+/* Where a layer's tensors live after a training step: bit d of a mask set
+ * when device d holds the current contents (a tensor copied to another device
+ * for a call has two bits); 0 when the layer has no such tensor. */
+typedef enum seqnn_plan_tensor_kind {
+    SEQNN_PLAN_OUTPUT = 0, SEQNN_PLAN_OUTPUT_GRAD, SEQNN_PLAN_PARAMS, SEQNN_PLAN_GRADS, SEQNN_PLAN_OPTIM_STATE,
+    SEQNN_PLAN_TENSOR_KINDS
+} seqnn_plan_tensor_kind;
+
+/* Copies between devices: their number and bytes, and the kernel calls each
+ * device ran. host_bytes: part of bytes copied for a read by the host. */
+typedef struct seqnn_plan_traffic {
+    int64_t copies, bytes, host_bytes;
+    int64_t calls[SEQNN_CHAIN_STATS_MAX];
+} seqnn_plan_traffic;
+
+typedef struct seqnn_plan {
+    seqnn_plan_shape shape;              /* what it was made for */
+    int devices;                         /* of the context (1 or the chain's length) */
+    const char *device_names[SEQNN_CHAIN_STATS_MAX];   /* each device's plugin name */
+    seqnn_plan_call *rows;               /* training step rows, then inference rows */
+    int64_t n_rows;
+    int64_t unplaced;                    /* rows with device -1 */
+    int n_layers;
+    const char **layer_names;            /* [n_layers] (the model's: valid while it lives) */
+    uint32_t (*homes)[SEQNN_PLAN_TENSOR_KINDS];   /* [n_layers]: device masks */
+    /* the first training step (from the state at build), every later step
+     * (the steady state), one inference forward after training */
+    seqnn_plan_traffic first_step, step, inference;
+} seqnn_plan;
+
+/* Plans a built model for shape (NULL: the shape of the plan at build). Runs
+ * no kernel and changes no parameter or optimizer state; the model's
+ * activations are allocated for the shape, as a step of it would. A call that
+ * no device runs is a row with device -1, not an error. */
+SEQNN_API seqnn_status seqnn_model_plan(seqnn_model *m, const seqnn_plan_shape *shape, seqnn_plan **out);
+SEQNN_API void seqnn_plan_free(seqnn_plan *plan);
+/* "layer", "forward", ...: the name of a phase. */
+SEQNN_API const char *seqnn_plan_phase_name(seqnn_plan_phase phase);
+/* One line: the calls of a step per device and the copies per step with
+ * their bytes, e.g. "plan: a training step runs 9 calls on vpart, 21 on avx2;
+ * 12 copies between devices, 1234567 bytes per step". */
+SEQNN_API seqnn_status seqnn_plan_summary(const seqnn_plan *plan, char *out, size_t size);
+/* Where layer i runs in training, in a few words: "avx2", or "testpartial
+ * (rnn_forward, rnn_backward), avx2 (embedding_forward)". */
+SEQNN_API seqnn_status seqnn_plan_layer_devices(const seqnn_plan *plan, int layer, char *out, size_t size);
 
 #ifdef __cplusplus
 }

@@ -144,6 +144,12 @@ void cf_expect(cf_run *r, const char *what, const float *got, const double *expe
  * as needing an absent kernel (listed as absent, not failed), stops the
  * current check and returns 0. */
 int cf_require(cf_run *r, seqnn_kernel_id id);
+/* 1 when the plugin's capability query declines this call of a kernel it
+ * has: the check stops, counted as declined (neither passed nor failed; the
+ * test's line lists it). A chain would run such a call on a later device. */
+int cf_declined(cf_run *r, seqnn_kernel_id id, const void *args);
+/* Runs kernel id on the plugin under test, counting the calls it ran. */
+seqnn_status cf_plugin_run(cf_run *r, seqnn_kernel_id id, const void *args);
 /* Records a failure of the current check with a message. */
 void cf_fail(cf_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -436,6 +436,26 @@ int cf_require(cf_run *r, seqnn_kernel_id id)
     return 0;
 }
 
+seqnn_status cf_plugin_run(cf_run *r, seqnn_kernel_id id, const void *args)
+{
+    seqnn_status s = seqnn_kernel_run(r->ctx, id, args);
+    r->ran += s == SEQNN_OK;
+    return s;
+}
+
+int cf_declined(cf_run *r, seqnn_kernel_id id, const void *args)
+{
+    const char *name = seqnn_kernel_name(id);
+    char why[240];
+    if (seqnn_kernel_accepts(r->ctx, 0, id, args, why, sizeof why) != SEQNN_ERR_UNSUPPORTED)
+        return 0;
+    if (!r->first_declined[0])
+        snprintf(r->first_declined, sizeof r->first_declined, "[%.200s] %s: %s", r->check_name, name, why);
+    r->declined++;
+    r->check_failed = 1;                 /* stops the check; not counted as a failure */
+    return 1;
+}
+
 /* 1 when the current check holds a plugin-private scratch tensor. */
 static int has_scratch(const cf_run *r)
 {
@@ -549,9 +569,9 @@ static void call_sides(cf_run *r, seqnn_kernel_id id, const void *args, int samp
     }
     if (s != SEQNN_OK)
         return;
-    if (!cf_require(r, id))
+    if (!cf_require(r, id) || cf_declined(r, id, args))
         return;
-    s = seqnn_kernel_run(r->ctx, id, args);
+    s = cf_plugin_run(r, id, args);
     if (s == SEQNN_ERR_UNSUPPORTED)
         r->unsupported = 1;
     if (s != SEQNN_OK)

@@ -20,6 +20,9 @@ struct cf_run {
     int tensor_serial;                   /* numbers tensors: each has its own guard payload */
     /* totals for the kernel */
     int checks, failed_checks, unsupported;
+    int declined;                        /* checks whose plugin call the capability query declined */
+    int ran;                             /* calls the plugin ran (and answered OK) */
+    char first_declined[512];            /* "[check] kernel: reason" of the first */
     double worst_ratio;                  /* worst error / budget seen */
     char first_failure[1536];
 };

@@ -229,12 +229,13 @@ static void golden_expect_ints(golden *g, const char *name, seqnn_buffer *buf, i
 }
 
 /* Runs kernel id; a failure status fails the check with the message; a
- * kernel the plugin lacks makes the check absent (cf_require). */
+ * kernel the plugin lacks makes the check absent (cf_require), a call its
+ * capability query declines makes it declined (cf_declined). */
 static int golden_run(golden *g, seqnn_kernel_id id, const void *args)
 {
-    if (cf_failed(g->r) || !cf_require(g->r, id))
+    if (cf_failed(g->r) || !cf_require(g->r, id) || cf_declined(g->r, id, args))
         return 0;
-    seqnn_status s = seqnn_kernel_run(g->ctx, id, args);
+    seqnn_status s = cf_plugin_run(g->r, id, args);
     if (s != SEQNN_OK) {
         cf_fail(g->r, "%s: %s%s: %s", seqnn_kernel_name(id),
                 s == SEQNN_ERR_UNSUPPORTED ? "UNSUPPORTED " : "", seqnn_status_name(s), seqnn_last_error());

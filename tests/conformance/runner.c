@@ -37,8 +37,11 @@ static const struct {
 typedef struct result {
     char plugin[64], device[256], test[96];
     int passed, absent, unsupported, checks, failed_checks;
+    int declined;                        /* checks whose call the plugin's capability query declined */
+    int all_declined;                    /* ... and the plugin ran none of the test's calls */
     double worst_ratio, seconds;
     char failure[1536];
+    char declined_first[512];
 } result;
 
 typedef struct results {
@@ -49,7 +52,7 @@ typedef struct results {
 /* One certified plugin, for its headline and the report. */
 typedef struct certified {
     char name[64], version[64], description[160], path[1024], sha256[65];
-    int kernels, passed, failed, absent;
+    int kernels, passed, failed, absent, declined;
 } certified;
 
 /* The run: options, totals, results. */
@@ -58,7 +61,7 @@ typedef struct session {
     regex_t *re;
     uint64_t seed;
     int verbose;
-    int passed, failed, absent, skipped;
+    int passed, failed, absent, skipped, declined;
     char skipped_text[2048];
     results rs;
     certified plugins[32];
@@ -167,8 +170,28 @@ static void run_one(session *ss, seqnn_context *ctx, const char *plugin_arg, con
     res.worst_ratio = run.worst_ratio;
     res.seconds = now_seconds() - t0;
     res.absent = run.absent[0] && run.failed_checks == 0;
+    res.declined = run.declined;
+    snprintf(res.declined_first, sizeof res.declined_first, "%s", run.first_declined);
+    ss->declined += run.declined;
+    cp->declined += run.declined;
     if (!res.absent && run.checks == 0 && !run.first_failure[0])
         snprintf(run.first_failure, sizeof run.first_failure, "the test ran no check");
+    /* a golden check whose calls were declined is listed as declined; a
+     * kernel whose every check was declined is not certified by anything */
+    int all_declined = !res.absent && run.declined > 0 && run.ran == 0 && !run.first_failure[0];
+    res.all_declined = all_declined;
+    if (all_declined && kernel < 0) {
+        printf("DECLINED %-5s %-22s %s\n", res.plugin, test, res.declined_first);
+        snprintf(res.failure, sizeof res.failure, "%s", res.declined_first);
+        res.unsupported = 1;
+        fflush(stdout);
+        push(&ss->rs, &res);
+        return;
+    }
+    if (all_declined)
+        snprintf(run.first_failure, sizeof run.first_failure,
+                 "the capability query declined every call the suite made (%d checks; the others test "
+                 "bad arguments), e.g. %s", run.declined, run.first_declined);
     res.passed = !res.absent && run.failed_checks == 0 && !run.first_failure[0];
     snprintf(res.failure, sizeof res.failure, "%s", run.first_failure);
     if (res.absent) {
@@ -180,6 +203,9 @@ static void run_one(session *ss, seqnn_context *ctx, const char *plugin_arg, con
         cp->passed++;
         printf("PASS  %-8s %-22s %4d checks, worst %.2f of budget, %.2f s\n", res.plugin, test, res.checks,
                res.worst_ratio, res.seconds);
+        if (res.declined)
+            printf("      %d of them declined by the plugin's capability query (a chain runs those calls "
+                   "elsewhere), e.g. %s\n", res.declined, res.declined_first);
     } else {
         ss->failed++;
         cp->failed++;
@@ -240,7 +266,8 @@ static void headline(const certified *c, char *out, size_t size)
 
 static const char *result_word(const result *r)
 {
-    return r->absent ? "absent" : r->passed ? "passed" : r->unsupported ? "unsupported" : "failed";
+    return r->absent ? "absent" : r->passed ? "passed" : r->all_declined ? "declined"
+           : r->unsupported ? "unsupported" : "failed";
 }
 
 static void write_markdown(FILE *f, const session *ss)
@@ -253,8 +280,8 @@ static void write_markdown(FILE *f, const session *ss)
         headline(c, head, sizeof head);
         fprintf(f, "**%s %s: %s**\n\n", c->name, c->version, head);
     }
-    fprintf(f, "%d passed, %d failed, %d absent, %d skipped; catalogue: %d kernels\n\n", ss->passed, ss->failed,
-            ss->absent, ss->skipped, SEQNN_KERNEL_COUNT);
+    fprintf(f, "%d passed, %d failed, %d absent, %d skipped, %d checks declined; catalogue: %d kernels\n\n",
+            ss->passed, ss->failed, ss->absent, ss->skipped, ss->declined, SEQNN_KERNEL_COUNT);
     if (ss->skipped_text[0])
         fprintf(f, "Skipped: %s\n\n", ss->skipped_text);
     fprintf(f, "| plugin | version | kernels | file | SHA-256 | description |\n|---|---|---|---|---|---|\n");
@@ -293,8 +320,8 @@ static void write_json(FILE *f, const session *ss)
     fprintf(f, "{\n  \"seqnn_version\": \"%s\",\n  \"abi\": \"%d.%d\",\n  \"seed\": %llu,\n", SEQNN_VERSION,
             SEQNN_ABI_MAJOR, SEQNN_ABI_MINOR, (unsigned long long)ss->seed);
     fprintf(f, "  \"catalogue_kernels\": %d,\n  \"passed\": %d,\n  \"failed\": %d,\n  \"absent\": %d,\n"
-               "  \"skipped\": %d,\n  ",
-            SEQNN_KERNEL_COUNT, ss->passed, ss->failed, ss->absent, ss->skipped);
+               "  \"skipped\": %d,\n  \"declined\": %d,\n  ",
+            SEQNN_KERNEL_COUNT, ss->passed, ss->failed, ss->absent, ss->skipped, ss->declined);
     json_field(f, "skipped_reason", ss->skipped_text, ",\n  \"plugins\": [\n");
     for (int i = 0; i < ss->n_certified; i++) {
         const certified *c = &ss->plugins[i];
@@ -307,8 +334,8 @@ static void write_json(FILE *f, const session *ss)
         json_field(f, "path", c->path, ", ");
         json_field(f, "sha256", c->sha256, ", ");
         json_field(f, "headline", head, ", ");
-        fprintf(f, "\"kernels\": %d, \"passed\": %d, \"failed\": %d, \"absent\": %d}%s\n", c->kernels, c->passed,
-                c->failed, c->absent, i + 1 < ss->n_certified ? "," : "");
+        fprintf(f, "\"kernels\": %d, \"passed\": %d, \"failed\": %d, \"absent\": %d, \"declined\": %d}%s\n",
+                c->kernels, c->passed, c->failed, c->absent, c->declined, i + 1 < ss->n_certified ? "," : "");
     }
     fprintf(f, "  ],\n  \"results\": [\n");
     for (size_t i = 0; i < ss->rs.n; i++) {
@@ -317,9 +344,9 @@ static void write_json(FILE *f, const session *ss)
         json_field(f, "plugin", r->plugin, ", ");
         json_field(f, "device", r->device, ", ");
         json_field(f, "test", r->test, ", ");
-        fprintf(f, "\"result\": \"%s\", \"checks\": %d, \"failed_checks\": %d, \"worst_ratio\": %.6g, "
-                   "\"seconds\": %.3f, ",
-                result_word(r), r->checks, r->failed_checks, r->worst_ratio, r->seconds);
+        fprintf(f, "\"result\": \"%s\", \"checks\": %d, \"failed_checks\": %d, \"declined_checks\": %d, "
+                   "\"worst_ratio\": %.6g, \"seconds\": %.3f, ",
+                result_word(r), r->checks, r->failed_checks, r->declined, r->worst_ratio, r->seconds);
         json_field(f, "detail", r->failure, "}");
         fprintf(f, "%s\n", i + 1 < ss->rs.n ? "," : "");
     }
@@ -425,8 +452,10 @@ static void certify_in(session *ss, seqnn_registry *reg, const char *plugin_arg,
             run_one(ss, ctx, plugin_arg, &d, c, present, cf_golden_name(g), -1, g);
     char head[128];
     headline(c, head, sizeof head);
-    printf("RESULT %-7s %s (%d passed, %d failed, %d absent)\n", d.plugin_name, head, c->passed, c->failed,
-           c->absent);
+    printf("RESULT %-7s %s (%d passed, %d failed, %d absent", d.plugin_name, head, c->passed, c->failed, c->absent);
+    if (c->declined)
+        printf("; %d checks declined", c->declined);
+    printf(")\n");
     seqnn_context_destroy(ctx);
 }
 
@@ -566,6 +595,8 @@ int seqnn_conformance_main(int argc, char **argv)
         printf(", %d absent", ss.absent);
     if (ss.skipped)
         printf(", %d skipped", ss.skipped);
+    if (ss.declined)
+        printf("; %d checks declined by capability queries", ss.declined);
     printf("\n");
     /* 77 (the usual "skipped" status, CTest's SKIP_RETURN_CODE) when nothing could run */
     int rc = ss.failed ? 1 : ss.passed == 0 && ss.absent == 0 && ss.skipped > 0 ? 77 : 0;

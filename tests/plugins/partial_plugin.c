@@ -9,7 +9,10 @@
  * PARTIAL_MODE 2, "testliar": gemm only, a query that accepts every call, and
  *   a gemm that scribbles NaN over C and then answers SEQNN_ERR_UNSUPPORTED:
  *   the inconsistent plugin a chain must report, without the caller seeing
- *   the scribbles. */
+ *   the scribbles.
+ * PARTIAL_MODE 3, "testdecliner": mode 1's kernels with a query that declines
+ *   every call (its kernels refuse them too): a plugin the conformance suite
+ *   must refuse to certify. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,10 +61,14 @@ static seqnn_status partial_device_open(void *state, int64_t index, void **devic
     return SEQNN_OK;
 }
 
-#if PARTIAL_MODE == 1
+#if PARTIAL_MODE == 1 || PARTIAL_MODE == 3
 /* Why the device cannot run this call, or NULL. */
 static const char *partial_declines(seqnn_kernel_id id, const void *args, char *why, size_t why_size)
 {
+    if (PARTIAL_MODE == 3) {
+        snprintf(why, why_size, "no bitstream loaded: the device declines every call");
+        return why;
+    }
     if (id == SEQNN_KERNEL_gemm && ((const seqnn_gemm_args *)args)->batch > 1) {
         snprintf(why, why_size, "batch %lld: the device multiplies one matrix at a time",
                  (long long)((const seqnn_gemm_args *)args)->batch);
@@ -123,7 +130,7 @@ const seqnn_plugin_api *seqnn_plugin_entry(void)
     api->abi_major = SEQNN_ABI_MAJOR;
     api->abi_minor = SEQNN_ABI_MINOR;
     api->struct_size = sizeof *api;
-    api->name = PARTIAL_MODE == 1 ? "testpartial" : "testliar";
+    api->name = PARTIAL_MODE == 1 ? "testpartial" : PARTIAL_MODE == 2 ? "testliar" : "testdecliner";
     api->version = "0";
     api->description = "test plugin: a few reference kernels and a capability query";
     api->init = partial_init;
@@ -134,7 +141,7 @@ const seqnn_plugin_api *seqnn_plugin_entry(void)
     api->device_close = partial_device_close;
     seqnn_host_device_fill_api(api);
     api->gemm = partial_gemm;
-#if PARTIAL_MODE == 1
+#if PARTIAL_MODE != 2
     api->rnn_forward = partial_rnn_forward;
     api->rnn_backward = partial_rnn_backward;
 #endif
