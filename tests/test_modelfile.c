@@ -92,7 +92,12 @@ static void test_bad_files(void)
     bad(LM "transformer layers=6\n", 4, "unknown statement 'transformer' (statements: seqnn, input,");
     bad(LM "lstm hiden=4\n", 4, "lstm: unknown key 'hiden' (did you mean 'hidden'?)");
     bad(LM "lstm hidden=4 act=relu\n", 4, "lstm: unknown key 'act' (keys: name, hidden, layers,");
-    bad(LM "loss xent weight=2\n", 4, "loss: unknown key 'weight' (loss takes no keys)");
+    bad(LM "loss xent weight=2\n", 4, "loss: unknown key 'weight' (did you mean 'weights'?)");
+    bad(LM "loss mse weights=1,2\n", 4, "'weights' does not apply here (only to xent)");
+    bad(LM "loss xent weights=1,,2\n", 4, "an empty or overlong item in the list");
+    bad(LM "loss xent smoothing=1.5\n", 4, "smoothing");
+    bad(LM "schedule cosine step_size=3\n", 4, "'step_size' does not apply here (only to step)");
+    bad(LM "schedule step gamma=0\n", 4, "gamma");
     bad(LM "lstm layers=2\n", 4, "lstm: missing hidden=");
     bad(HEAD "embedding\n", 3, "embedding: missing dim=");
     bad("seqnn 1\ninput tokens\n", 2, "input tokens: missing vocab=");
