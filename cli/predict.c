@@ -272,7 +272,7 @@ static int predict_setup(predictor *p)
         p->feat_dim = info.shape[1];
     int decodes = p->kind == K_TEXT || p->kind == K_TRANSLATE;
     if (!decodes && (p->o.has_temperature || p->o.has_top_k || p->o.has_top_p || p->o.has_seed ||
-                     p->o.has_beam || p->o.has_length_norm || p->o.length != 500)) {
+                     p->o.has_beam || p->o.has_length_norm || p->o.has_length)) {
         fprintf(stderr, "seqnn predict: the decoding options (--length, --temperature, --beam, ...) apply to "
                         "translate and text models; this one is %s\n", fmt);
         return 2;
