@@ -28,7 +28,7 @@ int cli_decode_opt(int argc, char **argv, int *i, cli_decode_opts *o)
     int ok;
     int64_t seed = 0;
     if (!strcmp(a, "--length"))
-        ok = cli_parse_i64(a, v, 1, &o->length);
+        ok = (o->has_length = cli_parse_i64(a, v, 1, &o->length));
     else if (!strcmp(a, "--temperature"))
         ok = (o->has_temperature = cli_parse_f64(a, v, 0, &o->temperature));
     else if (!strcmp(a, "--top-k"))

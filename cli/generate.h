@@ -21,7 +21,7 @@ typedef struct cli_decode_opts {
     int64_t beam;                        /* 0: none */
     double length_norm;                  /* beam: log p / tokens^length_norm (default 1) */
     uint64_t seed;
-    int has_temperature, has_top_k, has_top_p, has_beam, has_length_norm, has_seed;
+    int has_length, has_temperature, has_top_k, has_top_p, has_beam, has_length_norm, has_seed;
 } cli_decode_opts;
 
 /* How a streamed output is written: as is, escaped for a TSV field (\t \n

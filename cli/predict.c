@@ -79,9 +79,11 @@ static void json_key_string(FILE *f, const char *key, const char *s, size_t n)
 static int predict_tokens(predictor *p, const char *s, size_t n, FILE *f)
 {
     cli_loaded *l = &p->l;
-    if (!grow(&p->ids, &p->cap_ids, (int64_t)n + 1, sizeof *p->ids))
+    if (!grow(&p->ids, &p->cap_ids, ((int64_t)n > p->classes ? (int64_t)n : p->classes) + 1, sizeof *p->ids))
         return 1;
-    int64_t T = cli_text_ids(&l->src, s, n, l->words, CLI_UNK, p->ids, "seqnn predict", NULL);
+    char what[64];
+    snprintf(what, sizeof what, "line %lld", (long long)p->line);
+    int64_t T = cli_text_ids(&l->src, s, n, l->words, CLI_UNK, p->ids, "seqnn predict", what);
     if (T == 0)
         return line_error(p, "no tokens");
     int64_t count = (p->seq_out ? T : 1) * p->classes;
@@ -112,7 +114,7 @@ static int predict_tokens(predictor *p, const char *s, size_t n, FILE *f)
         mx = fmax(mx, p->out[c]);
     for (int64_t c = 0; c < p->classes; c++)
         sum += exp(p->out[c] - mx);
-    int32_t *order = p->ids;             /* the ids are used */
+    int32_t *order = p->ids;             /* the ids are used (room for the classes) */
     for (int64_t c = 0; c < p->classes; c++) {
         int64_t k = c;
         while (k > 0 && p->out[order[k - 1]] < p->out[c]) {
@@ -220,7 +222,9 @@ static int predict_decode(predictor *p, const char *s, size_t n, FILE *f)
     if (!grow(&p->ids, &p->cap_ids, (int64_t)n + 1, sizeof *p->ids))
         return 1;
     int translate = p->kind == K_TRANSLATE;
-    int64_t k = cli_text_ids(&l->src, s, n, l->words, translate ? CLI_UNK : -1, p->ids, "seqnn predict", NULL);
+    char what[64];
+    snprintf(what, sizeof what, "line %lld", (long long)p->line);
+    int64_t k = cli_text_ids(&l->src, s, n, l->words, translate ? CLI_UNK : -1, p->ids, "seqnn predict", what);
     if (translate && k == 0)
         return line_error(p, "no tokens");
     if (!translate && k == 0) {          /* a language model starts after a newline */
@@ -268,7 +272,7 @@ static int predict_setup(predictor *p)
         p->feat_dim = info.shape[1];
     int decodes = p->kind == K_TEXT || p->kind == K_TRANSLATE;
     if (!decodes && (p->o.has_temperature || p->o.has_top_k || p->o.has_top_p || p->o.has_seed ||
-                     p->o.has_beam || p->o.has_length_norm || p->o.length != 500)) {
+                     p->o.has_beam || p->o.has_length_norm || p->o.has_length)) {
         fprintf(stderr, "seqnn predict: the decoding options (--length, --temperature, --beam, ...) apply to "
                         "translate and text models; this one is %s\n", fmt);
         return 2;

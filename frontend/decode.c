@@ -175,18 +175,22 @@ static int32_t argmax(const float *logits, int64_t V)
     return (int32_t)best;
 }
 
-static const float *sort_logits;         /* qsort's context (decoding is not reentrant per model anyway) */
+typedef struct scored {
+    float logit;
+    int32_t id;
+} scored;
+
 static int by_logit_desc(const void *a, const void *b)
 {
-    float x = sort_logits[*(const int32_t *)a], y = sort_logits[*(const int32_t *)b];
-    return x < y ? 1 : x > y ? -1 : (*(const int32_t *)a > *(const int32_t *)b) - (*(const int32_t *)a < *(const int32_t *)b);
+    const scored *x = a, *y = b;
+    return x->logit < y->logit ? 1 : x->logit > y->logit ? -1 : (x->id > y->id) - (x->id < y->id);
 }
 
 /* A token from softmax(logits / temperature) (temperature 0: the argmax),
  * with top_k / top_p applied; the uniform draw is Philox (seed, counter).
  * order: scratch [V]. */
 static int32_t sample(const float *logits, int64_t V, const seqnn_decode_config *c, uint64_t counter,
-                      int32_t *order)
+                      scored *order)
 {
     int32_t best = argmax(logits, V);
     double t = c->temperature;
@@ -205,18 +209,17 @@ static int32_t sample(const float *logits, int64_t V, const seqnn_decode_config 
         return best;
     }
     for (int64_t j = 0; j < V; j++)
-        order[j] = (int32_t)j;
-    sort_logits = logits;
+        order[j] = (scored){logits[j], (int32_t)j};
     qsort(order, (size_t)V, sizeof *order, by_logit_desc);
     int64_t k = c->top_k > 0 && c->top_k < V ? c->top_k : V;
     double total = 0;
     for (int64_t j = 0; j < k; j++)
-        total += exp(((double)logits[order[j]] - logits[best]) / t);
+        total += exp(((double)order[j].logit - logits[best]) / t);
     if (c->top_p < 1) {                  /* the smallest prefix reaching top_p of the top-k's mass */
         double acc = 0;
         int64_t j = 0;
         while (j < k) {
-            acc += exp(((double)logits[order[j]] - logits[best]) / t);
+            acc += exp(((double)order[j].logit - logits[best]) / t);
             j++;
             if (acc >= c->top_p * total)
                 break;
@@ -226,23 +229,25 @@ static int32_t sample(const float *logits, int64_t V, const seqnn_decode_config 
     }
     double u = fe_uniform(c->seed, counter) * total, acc = 0;
     for (int64_t j = 0; j < k; j++) {
-        acc += exp(((double)logits[order[j]] - logits[best]) / t);
+        acc += exp(((double)order[j].logit - logits[best]) / t);
         if (u < acc)
-            return order[j];
+            return order[j].id;
     }
-    return order[k - 1];
+    return order[k - 1].id;
 }
 
 /* Greedy decoding or sampling, batch 1: each token streamed as chosen. */
 static seqnn_status decode_one(dec_run *r, const int32_t *prime, int64_t n_prime, int64_t max_len,
                                const seqnn_decode_config *c, int32_t *out, int64_t *out_len, double *logprob,
-                               int32_t *order)
+                               scored *order)
 {
     FE_TRY(run_steps(r, prime, n_prime));
     for (int64_t i = 0; i < max_len; i++) {
         int32_t tok = sample(r->logits, r->V, c, (uint64_t)i, order);
-        log_softmax(r->logits, r->V, r->logp);
-        *logprob += r->logp[tok];
+        if (logprob) {
+            log_softmax(r->logits, r->V, r->logp);
+            *logprob += r->logp[tok];
+        }
         if (tok == c->eos)
             break;
         out[i] = tok;
@@ -429,7 +434,7 @@ static int beam_alloc(beam_state *s, int64_t K, int64_t max_len, double alpha)
  * hypothesis, then decodes. */
 static seqnn_status decode_run(dec_run *r, const int32_t *src, int64_t src_len, const int32_t *prime,
                                int64_t n_prime, int64_t max_len, const seqnn_decode_config *c, int32_t *out,
-                               int64_t *out_len, double *logprob, int32_t *order)
+                               int64_t *out_len, double *logprob, scored *order)
 {
     seqnn_model *m = r->m;
     free(m->lengths);
@@ -478,7 +483,7 @@ seqnn_status seqnn_model_decode(seqnn_model *m, const int32_t *src, int64_t src_
     r.logits = malloc((size_t)(r.B * V) * sizeof *r.logits);
     r.logp = malloc((size_t)V * sizeof *r.logp);
     r.ids = malloc((size_t)n_ids * sizeof *r.ids);
-    int32_t *order = malloc((size_t)V * sizeof *order);
+    scored *order = malloc((size_t)V * sizeof *order);
     seqnn_status s = r.logits && r.logp && r.ids && order
                          ? SEQNN_OK
                          : seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "decode: out of memory");
@@ -488,8 +493,9 @@ seqnn_status seqnn_model_decode(seqnn_model *m, const int32_t *src, int64_t src_
         m->decoding = 1;
         s = seqnn_model_reset_state(m);
     }
-    if (s == SEQNN_OK)
-        s = decode_run(&r, src, src_len, prime, n_prime, max_len, c, out, out_len, &lp, order);
+    if (s == SEQNN_OK)                   /* greedy and sampling compute log p only when asked */
+        s = decode_run(&r, src, src_len, prime, n_prime, max_len, c, out, out_len,
+                       logprob || r.B > 1 ? &lp : NULL, order);
     m->decoding = 0;
     m->stateful = was;
     seqnn_status s2 = seqnn_model_reset_state(m);

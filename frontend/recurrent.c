@@ -316,12 +316,12 @@ static seqnn_status recurrent_reorder(seqnn_model *m, fe_layer *L, const fe_tens
     rnn_priv *p = L->priv;
     if (!p->have_state)
         return SEQNN_OK;
-    int64_t B = m->B, H = L->rnn.hidden;
-    for (int64_t u = 0; u < p->nl * p->nd; u++) {
+    for (int64_t u = 0; u < p->nl * p->nd; u++) {   /* rows of the sizes the state has */
         rnn_unit *U = &p->units[u];
-        FE_TRY(fe_gather_rows(m, &U->st_h[p->cur], idx, B, H, &U->st_h[1 - p->cur]));
-        if (L->rnn.cell == SEQNN_CELL_LSTM)
-            FE_TRY(fe_gather_rows(m, &U->st_c[p->cur], idx, B, H, &U->st_c[1 - p->cur]));
+        fe_tensor *h = &U->st_h[p->cur], *c = &U->st_c[p->cur];
+        FE_TRY(fe_gather_rows(m, h, idx, m->B, h->cols, &U->st_h[1 - p->cur]));
+        if (c->buf)
+            FE_TRY(fe_gather_rows(m, c, idx, m->B, c->cols, &U->st_c[1 - p->cur]));
     }
     p->cur = 1 - p->cur;
     return SEQNN_OK;

@@ -178,6 +178,26 @@ static seqnn_status forced(seqnn_model *m, int s2s, const int32_t *src, int64_t 
     return SEQNN_OK;
 }
 
+/* Whether every token of out[0..n) ranks below k in the teacher-forced logits of its step. */
+static int within_top(seqnn_model *m, int s2s, const int32_t *src, int64_t ns, const int32_t *prime, int64_t np,
+                      const int32_t *out, int64_t n, int k)
+{
+    int32_t prefix[MAXT];
+    memcpy(prefix, prime, (size_t)np * sizeof *prefix);
+    for (int64_t i = 0; i < n; i++) {
+        float row[V];
+        if (last_logits(m, s2s, src, ns, prefix, np + i, row) != SEQNN_OK)
+            return 0;
+        int rank = 0;
+        for (int j = 0; j < V; j++)
+            rank += row[j] > row[out[i]];
+        if (rank >= k)
+            return 0;
+        prefix[np + i] = out[i];
+    }
+    return 1;
+}
+
 typedef struct stream {
     int32_t got[MAXT];
     int n, stop_after;
@@ -322,6 +342,12 @@ static void one_model(const char *name, const char *text, int s2s, int trained)
     EXPECT(n == n2 && !memcmp(out, again, (size_t)n * sizeof *out) && lp == lpf, "%s: seed 11 twice differs", name);
     TRY(forced(m, s2s, src, ns, prime, np, out, n, eos, s2s && n < max_len, &lpf, &is_greedy));
     EXPECT(fabs(lpf - lp) < 1e-4 * (1 + fabs(lpf)), "%s: a sample's log p %.6f, teacher-forced %.6f", name, lp, lpf);
+    /* top_k 2 at a high temperature: every token among the step's two likeliest */
+    c.top_k = 2;
+    c.top_p = 1;
+    c.temperature = 5;
+    TRY(seqnn_model_decode(m, s2s ? src : NULL, ns, prime, np, max_len, &c, out, &n, &lp));
+    EXPECT(within_top(m, s2s, src, ns, prime, np, out, n, 2), "%s: top_k 2 sampled a token ranked lower", name);
     /* the callback stops decoding */
     seqnn_decode_defaults(&c);
     c.eos = eos;
