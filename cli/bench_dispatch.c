@@ -3,8 +3,8 @@
  * a tiny call (1x1x1 gemm, a 1-element scale) timed through a context of the
  * device that runs it alone and through the chain, so that only dispatch
  * differs (the argument log, the capability queries, the placement ranges).
- * Prints ns per call (median of R repeats of N calls), the difference and the
- * ratio chain / one device. */
+ * Prints ns per call (median of R repeats of N calls, in this process's CPU
+ * time unless --clock wall), the difference and the ratio chain / one device. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +16,7 @@
 typedef struct dispatch_opts {
     const char *chain;
     int calls, reps;
+    int cpu_clock;                       /* time on the CPU (default), or the wall clock */
 } dispatch_opts;
 
 /* The tiny calls: 0 a 1x1x1 gemm, 1 a scale of one element, over buffer x[3]. */
@@ -54,10 +55,10 @@ static double ns_per_call(const char *spec, int which, const dispatch_opts *o, i
             if (st.calls[d])
                 *device = d;
         for (int r = 0; r < o->reps; r++) {
-            double t0 = bench_now(0);
+            double t0 = bench_now(o->cpu_clock);
             for (int i = 0; i < o->calls; i++)
                 tiny_call(ctx, which, x);
-            t[r] = (bench_now(0) - t0) / o->calls * 1e9;
+            t[r] = (bench_now(o->cpu_clock) - t0) / o->calls * 1e9;
         }
         qsort(t, (size_t)o->reps, sizeof t[0], bench_cmp);
         result = t[o->reps / 2];
@@ -72,10 +73,11 @@ static int dispatch_parse(int argc, char **argv, dispatch_opts *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("usage: seqnn bench dispatch [--chain A,B,...] [--calls N] [--reps R]\n"
+            printf("usage: seqnn bench dispatch [--chain A,B,...] [--calls N] [--reps R] [--clock cpu|wall]\n"
                    "  ns per call of a 1x1x1 gemm and a 1-element scale through the device that runs it\n"
                    "  alone and through the chain (default chain: ref,avx2), median of R (15) repeats of\n"
-                   "  N (20000) calls, with the difference and the ratio chain / one device\n");
+                   "  N (20000) calls in this process's CPU time (--clock wall: the wall clock), with the\n"
+                   "  difference and the ratio chain / one device\n");
             return 0;
         }
         if (!v) {
@@ -88,6 +90,8 @@ static int dispatch_parse(int argc, char **argv, dispatch_opts *o)
             o->calls = atoi(v);
         else if (!strcmp(a, "--reps"))
             o->reps = atoi(v);
+        else if (!strcmp(a, "--clock") && (!strcmp(v, "cpu") || !strcmp(v, "wall")))
+            o->cpu_clock = !strcmp(v, "cpu");
         else {
             fprintf(stderr, "seqnn bench dispatch: unknown argument '%s'\n", a);
             return 2;
@@ -104,12 +108,13 @@ static int dispatch_parse(int argc, char **argv, dispatch_opts *o)
 
 int bench_dispatch_main(int argc, char **argv)
 {
-    dispatch_opts o = {"ref,avx2", 20000, 15};
+    dispatch_opts o = {"ref,avx2", 20000, 15, 1};
     int rc = dispatch_parse(argc, argv, &o);
     if (rc >= 0)
         return rc;
     static const char *const what[2] = {"1x1x1 gemm", "1-element scale"};
-    printf("dispatch through the chain %s: ns per call, median of %d x %d calls\n", o.chain, o.reps, o.calls);
+    printf("dispatch through the chain %s: ns per call (%s time), median of %d x %d calls\n", o.chain,
+           o.cpu_clock ? "CPU" : "wall", o.reps, o.calls);
     for (int which = 0; which < 2; which++) {
         int d = -1, unused;
         double chain = ns_per_call(o.chain, which, &o, &d);

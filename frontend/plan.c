@@ -138,7 +138,12 @@ static seqnn_status plan_enter(seqnn_model *m, plan_saved *sv)
     sv->ops = calloc((size_t)m->n_layers, sizeof *sv->ops);
     if (!sv->ops)
         return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "plan: out of memory");
-    FE_TRY(seqnn_plan_begin(m->ctx));
+    seqnn_status s = seqnn_plan_begin(m->ctx);
+    if (s != SEQNN_OK) {
+        free(sv->ops);
+        sv->ops = NULL;                  /* nothing to give back */
+        return s;
+    }
     for (int i = 0; i < m->n_layers; i++) {
         sv->ops[i].orig = m->layers[i].ops;
         sv->ops[i].ops = *m->layers[i].ops;

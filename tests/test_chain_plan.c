@@ -191,6 +191,26 @@ static void missing(const char *partial_spec_end, const char *old)
     seqnn_context_destroy(ctx);
 }
 
+/* Plans of what cannot be planned, and shapes that are no shape: clear errors. */
+static void bad_input(void)
+{
+    seqnn_model *m = NULL;
+    seqnn_plan *plan = (seqnn_plan *)&plan;
+    seqnn_plan_shape zero = {0, 8, 0, 0}, two = {2, 8, 0, 2};
+    EXPECT(seqnn_model_plan(NULL, NULL, &plan) == SEQNN_ERR_INVALID_ARG && plan == (seqnn_plan *)&plan,
+           "a plan of no model");
+    seqnn_modelfile_var vocab = {"vocab", 5};
+    seqnn_status st = seqnn_modelfile_parse(cases[1].text, strlen(cases[1].text), "bad", &vocab, 1, &m, NULL);
+    EXPECT(st == SEQNN_OK, "parse: %s", seqnn_last_error());
+    EXPECT(seqnn_model_plan(m, NULL, &plan) == SEQNN_ERR_INVALID_ARG && strstr(seqnn_last_error(), "not built"),
+           "a plan of a model not built: %s", seqnn_last_error());
+    EXPECT(seqnn_model_set_plan_shape(m, &zero) == SEQNN_ERR_INVALID_ARG && strstr(seqnn_last_error(), "batch"),
+           "a plan shape of batch 0: %s", seqnn_last_error());
+    EXPECT(seqnn_model_set_plan_shape(m, &two) == SEQNN_ERR_INVALID_ARG, "lengths = 2 accepted");
+    EXPECT(seqnn_model_set_plan_shape(m, NULL) == SEQNN_OK, "the default shape refused");
+    seqnn_model_destroy(m);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -198,6 +218,7 @@ int main(int argc, char **argv)
         return 2;
     }
     int i = 2;
+    bad_input();
     if (!strcmp(argv[i], "--missing") && argc > i + 2) {
         missing(argv[i + 1], argv[i + 2]);
         i += 3;
