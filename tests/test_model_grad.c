@@ -40,6 +40,7 @@
 #include <string.h>
 #include "seqnn/model.h"
 #include "../frontend/fe.h"
+#include "tree_shapes.h"
 
 static seqnn_context *ctx;
 static int failures;
@@ -92,19 +93,6 @@ static int32_t *make_lengths(int64_t T, int64_t B)
     return len;
 }
 
-/* A random binary tree over leaves [lo, hi) of n (internal nodes numbered
- * from *k, children first); returns its root's id. */
-static int32_t random_tree(int32_t lo, int32_t hi, int32_t n, int32_t *pairs, int32_t *k)
-{
-    if (hi - lo == 1)
-        return lo;
-    int32_t mid = lo + 1 + (int32_t)(urand() * (double)(hi - lo - 1));
-    int32_t left = random_tree(lo, mid, n, pairs, k), right = random_tree(mid, hi, n, pairs, k);
-    pairs[2 * *k] = left;
-    pairs[2 * *k + 1] = right;
-    return n + (*k)++;
-}
-
 /* Trees for a model with a tree layer: random ones for odd sequences, -1
  * (balanced) for even ones; NULL for other models. */
 static int32_t *make_trees(const seqnn_model *m, int64_t T, int64_t B, const int32_t *lengths)
@@ -120,7 +108,7 @@ static int32_t *make_trees(const seqnn_model *m, int64_t T, int64_t B, const int
         for (int64_t i = 0; i < 2 * (T - 1); i++)
             row[i] = -1;
         if (b % 2 && n > 1)
-            random_tree(0, n, n, row, &k);
+            tree_make(0, n, n, row, &k, tree_split_random, urand);
     }
     return t;
 }
