@@ -473,11 +473,11 @@ static int gen_listops(const char *path, const opts *o)
 {
     outfile of;
     rng r = {o->seed ^ 0x4c4953544f505300ull, 0, {0}, 0};
-    char *line = NULL;
-    size_t cap = 0;
     if (!out_open(&of, path))
         return 1;
     for (int64_t i = 0; i < o->n; i++) {
+        char *line = NULL;
+        size_t cap = 0;
         FILE *m = open_memstream(&line, &cap);   /* the label comes first: write the expression aside */
         if (!m) {
             fprintf(stderr, "seqnn data: out of memory\n");
@@ -486,8 +486,8 @@ static int gen_listops(const char *path, const opts *o)
         int v = listops_expr(m, &r, o, 1);
         fclose(m);
         fprintf(of.f, "%d\t%s\n", v, line);
+        free(line);                      /* each stream allocates its own */
     }
-    free(line);
     return out_close(&of, 1, o->n);
 }
 

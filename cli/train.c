@@ -72,7 +72,7 @@ static void train_usage(FILE *f)
 {
     fprintf(f,
             "usage: seqnn train MODEL_FILE --data FILE [options]\n"
-            "  --format F        text (default), classify, tag, translate, regress (docs/cli.md)\n"
+            "  --format F        text (default), classify, tag, translate, regress, tree (docs/cli.md)\n"
             "  --words           line formats: word tokens (default: characters)\n"
             "  --out PATH        best checkpoint (default: model.safetensors)\n"
             "  --log PATH        loss curve, CSV (step, epoch, train_loss, val_loss, val_accuracy, ...)\n"

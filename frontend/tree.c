@@ -175,8 +175,8 @@ seqnn_status fe_tree_check_batch(const seqnn_model *m, const seqnn_batch *b)
     if (!has_tree_layer(m))
         return SEQNN_OK;
     int64_t T = b->seq_len, B = b->batch;
-    for (int64_t s = 0; s < B; s++)
-        if (b->lengths && b->lengths[s] < 1)
+    for (int64_t s = 0; s < B; s++)        /* (lengths out of [0, T] are the batch check's) */
+        if (b->lengths && b->lengths[s] == 0)
             return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
                                    "batch: sequence %lld is empty: a tree layer needs at least one leaf",
                                    (long long)s);

@@ -128,7 +128,8 @@ SEQNN_API seqnn_status seqnn_model_add_attention(seqnn_model *m, const char *nam
  * or a balanced tree), composed bottom-up by one shared cell. Output: the
  * root's vector [B, H] (nodes = 0), or every node's, [T, B, 2H] (nodes = 1):
  * position t holds leaf t's vector, then that of the internal node whose left
- * subtree ends at leaf t (zeros at t = lengths[b] - 1 and past it).
+ * subtree ends at leaf t (that half zero at t = lengths[b] - 1; both halves
+ * zero past the sequence).
  *   TANH (Socher et al. 2011): leaf h = tanh(W_l x + b_l); node h =
  *     tanh(W [h_left; h_right] + b). W_l [H, E], W [H, 2H].
  *   LSTM (Tai et al. 2015, binary N-ary Tree-LSTM, a forget gate per child):
