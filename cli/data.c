@@ -13,10 +13,10 @@ seqnn_status cli_data_open(const char *format, const char *path, int words, cons
     if (!strcmp(format, "text"))
         return cli_data_open_text(path, words, cfg, vocab, out);
     if (!strcmp(format, "classify") || !strcmp(format, "tag") || !strcmp(format, "translate") ||
-        !strcmp(format, "regress"))
+        !strcmp(format, "regress") || !strcmp(format, "tree"))
         return cli_data_open_lines(format, path, words, cfg, vocab, tgt_vocab, out);
     return cli_error(SEQNN_ERR_INVALID_ARG,
-                     "unknown data format '%s' (text, classify, tag, translate, regress)", format);
+                     "unknown data format '%s' (text, classify, tag, translate, regress, tree)", format);
 }
 
 void cli_data_close(cli_data *d)

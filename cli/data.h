@@ -8,6 +8,7 @@
  *   tag        "TOK TOK ...<TAB>TAG TAG ..." per line; one tag per token
  *   translate  "SOURCE<TAB>TARGET" per line; encoder-decoder (characters)
  *   regress    "x,x x,x ...<TAB>VALUE" per line; feature sequences -> one value
+ *   tree       "LABEL<TAB>( ( w w ) w )" per line; classify with a parse (tree layers)
  * Vocabularies, their token ids and the tokenizer: cli/vocab.h. */
 #ifndef SEQNN_CLI_DATA_H
 #define SEQNN_CLI_DATA_H

@@ -44,6 +44,8 @@ static void lines_free(lines_data *t)
     free(t->tids);
     free(t->feats);
     free(t->values);
+    free(t->trees);
+    free(t->b_trees);
     lines_batch_free(t);
     free(t);
 }
@@ -249,7 +251,9 @@ seqnn_status cli_data_open_lines(const char *format, const char *path, int words
                                  const cli_vocab *tgt_vocab, cli_data **out)
 {
     *out = NULL;
-    int kind = !strcmp(format, "classify") ? F_CLASSIFY : !strcmp(format, "tag") ? F_TAG
+    int tree = !strcmp(format, "tree");   /* classify with a parse (cli/lines_tree.c): word tokens */
+    words |= tree;
+    int kind = !strcmp(format, "classify") || tree ? F_CLASSIFY : !strcmp(format, "tag") ? F_TAG
              : !strcmp(format, "translate") ? F_TRANSLATE : !strcmp(format, "regress") ? F_REGRESS : -1;
     if (kind < 0)
         return cli_error(SEQNN_ERR_INVALID_ARG, "unknown line format '%s'", format);
@@ -261,13 +265,14 @@ seqnn_status cli_data_open_lines(const char *format, const char *path, int words
         return cli_error(SEQNN_ERR_NO_MEMORY, "%s: out of memory", path);
     }
     d->impl = t;
-    d->format = kind == F_CLASSIFY ? "classify" : kind == F_TAG ? "tag" : kind == F_TRANSLATE ? "translate" : "regress";
+    d->format = tree ? "tree" : kind == F_CLASSIFY ? "classify" : kind == F_TAG ? "tag" : kind == F_TRANSLATE ? "translate" : "regress";
     d->words = words;
     d->begin = lines_begin;
     d->next = lines_next;
     d->count = lines_count;
     d->destroy = lines_destroy;
     t->kind = kind;
+    t->tree_format = tree;
     t->path = path;
     lines_reader r = {.t = t, .d = d, .path = path, .kind = kind, .words = words,
                       .max_len = cfg && cfg->seq_len > 0 ? cfg->seq_len : 0};

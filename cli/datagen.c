@@ -11,6 +11,10 @@
  *   bits       four bit-complement problems (examples/README.md, "The
  *              bit-reversal problems"): tag format; problem 2 in the regress
  *              format
+ *   listops    nested max/min expressions over digits, "LABEL<TAB>( max 3 (
+ *              min 7 2 ) 5 )", the label their value (a ListOps subset,
+ *              Nangia & Bowman 2018): tree format, labels that depend on the
+ *              brackets
  *
  * Random draws come from Philox4x32-10 (include/seqnn/philox.h) keyed by
  * --seed, so a file depends on its options only. */
@@ -124,9 +128,9 @@ static int out_close(outfile *o, int ok, int64_t lines)
 
 /* --------------------------------------------------------------- options --- */
 typedef struct opts {
-    int64_t n, steps, len, problem;
+    int64_t n, steps, len, problem, depth, args;
     uint64_t seed;
-    int fixed, tokenize;
+    int fixed, tokenize, exact;
     const char *dir, *categories;
 } opts;
 
@@ -159,7 +163,11 @@ static void data_usage(FILE *f)
             "        1 one bit -> its complement; 2 a vector of L bits (-1 padding) -> complements (regress);\n"
             "        3 a bit sequence over time -> complements (tag); 4 complement the bit when it equals\n"
             "        the previous output, else copy it (tag; the first bit is complemented)\n"
-            "  --seed S: the random seed of dates, adding and bits (default 1)\n");
+            "  listops OUT [--n N] [--depth D] [--args A] [--exact] [--seed S]\n"
+            "        tree lines 'LABEL<TAB>( max 3 ( min 7 2 ) 5 )': nested max/min over digits, the label\n"
+            "        the value (N 10000; brackets nested up to D (3) deep, exactly D with --exact; 2..A (4)\n"
+            "        arguments each)\n"
+            "  --seed S: the random seed of dates, adding, bits and listops (default 1)\n");
 }
 
 /* -------------------------------------------------------------- fortunes --- */
@@ -469,6 +477,55 @@ static int gen_bits(const char *path, const opts *o)
     return out_close(&of, 1, o->n);
 }
 
+/* --------------------------------------------------------------- listops --- */
+/* Writes one expression at nesting level d (1 = outermost) and returns its
+ * value: an operator over 2..args arguments, each a digit or, below
+ * o->depth, a sub-expression with probability 3/8; with --exact one argument
+ * per level is a sub-expression until the depth is reached. */
+static int listops_expr(FILE *f, rng *r, const opts *o, int64_t d)
+{
+    int is_max = (int)rng_below(r, 2);
+    int64_t n = 2 + rng_below(r, (uint32_t)(o->args - 1));
+    int64_t forced = o->exact && d < o->depth ? rng_below(r, (uint32_t)n) : -1;
+    int v = is_max ? -1 : 10;
+    fprintf(f, "( %s", is_max ? "max" : "min");
+    for (int64_t i = 0; i < n; i++) {
+        int x;
+        if (i == forced || (d < o->depth && rng_below(r, 8) < 3)) {
+            fputc(' ', f);
+            x = listops_expr(f, r, o, d + 1);
+        } else {
+            x = (int)rng_below(r, 10);
+            fprintf(f, " %d", x);
+        }
+        v = is_max ? (x > v ? x : v) : (x < v ? x : v);
+    }
+    fputs(" )", f);
+    return v;
+}
+
+static int gen_listops(const char *path, const opts *o)
+{
+    outfile of;
+    rng r = {o->seed ^ 0x4c4953544f505300ull, 0, {0}, 0};
+    if (!out_open(&of, path))
+        return 1;
+    for (int64_t i = 0; i < o->n; i++) {
+        char *line = NULL;
+        size_t cap = 0;
+        FILE *m = open_memstream(&line, &cap);   /* the label comes first: write the expression aside */
+        if (!m) {
+            fprintf(stderr, "seqnn data: out of memory\n");
+            return out_close(&of, 0, i);
+        }
+        int v = listops_expr(m, &r, o, 1);
+        fclose(m);
+        fprintf(of.f, "%d\t%s\n", v, line);
+        free(line);                      /* each stream allocates its own */
+    }
+    return out_close(&of, 1, o->n);
+}
+
 int seqnn_cli_data(int argc, char **argv)
 {
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -481,12 +538,13 @@ int seqnn_cli_data(int argc, char **argv)
     }
     const char *task = argv[1], *out = argv[2];
     int fortunes = !strcmp(task, "fortunes"), dates = !strcmp(task, "dates"), adding = !strcmp(task, "adding");
-    int bits = !strcmp(task, "bits");
-    if (!fortunes && !dates && !adding && !bits) {
-        fprintf(stderr, "seqnn data: unknown task '%s' (fortunes, dates, adding, bits)\n", task);
+    int bits = !strcmp(task, "bits"), listops = !strcmp(task, "listops");
+    if (!fortunes && !dates && !adding && !bits && !listops) {
+        fprintf(stderr, "seqnn data: unknown task '%s' (fortunes, dates, adding, bits, listops)\n", task);
         return 2;
     }
-    opts o = {.n = dates ? 20000 : adding ? 10000 : 2000, .steps = 100, .len = 10, .seed = 1};
+    opts o = {.n = dates ? 20000 : adding || listops ? 10000 : 2000, .steps = 100, .len = 10, .seed = 1, .depth = 3,
+              .args = 4};
     for (int i = 3; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int64_t seed;
@@ -503,6 +561,13 @@ int seqnn_cli_data(int argc, char **argv)
             if (!parse_int(a, v, 1, 4, &o.problem)) return 2;
         } else if (!strcmp(a, "--fixed") && bits) {
             o.fixed = 1;
+            continue;
+        } else if (!strcmp(a, "--depth") && listops) {
+            if (!parse_int(a, v, 1, 12, &o.depth)) return 2;
+        } else if (!strcmp(a, "--args") && listops) {
+            if (!parse_int(a, v, 2, 9, &o.args)) return 2;
+        } else if (!strcmp(a, "--exact") && listops) {
+            o.exact = 1;
             continue;
         } else if (!strcmp(a, "--tokenize") && fortunes) {
             o.tokenize = 1;
@@ -528,5 +593,5 @@ int seqnn_cli_data(int argc, char **argv)
         return 2;
     }
     return fortunes ? gen_fortunes(out, &o) : dates ? gen_dates(out, &o) : adding ? gen_adding(out, &o)
-                                                                            : gen_bits(out, &o);
+           : listops ? gen_listops(out, &o) : gen_bits(out, &o);
 }

@@ -20,6 +20,8 @@ typedef struct example {
     int64_t src, tgt;                    /* offsets into ids / tids (regress: feats, values) */
     int32_t src_len, tgt_len;            /* after truncation (regress: src_len steps) */
     int32_t label;                       /* classify */
+    int64_t tree;                        /* tree format: offset of its children pairs in trees */
+    int32_t tree_leaves;                 /* ... over this many leaves (0: a balanced tree) */
 } example;
 
 typedef struct pass {
@@ -50,6 +52,10 @@ typedef struct lines_data {
     int32_t *b_tokens, *b_lengths, *b_targets, *b_dec, *b_dec_lengths;
     float *b_features, *b_values;
     int64_t b_cap;                       /* batch size the buffers hold */
+    /* tree format (cli/lines_tree.c): classify with a parse per line */
+    int tree_format;
+    int32_t *trees, *b_trees;            /* the lines' children pairs; the batch's rows */
+    int64_t n_trees, cap_trees, b_trees_cap;
 } lines_data;
 
 /* What reading a file needs besides lines_data: the options, the labels or
@@ -74,6 +80,12 @@ int cli_grow(void *a, int64_t *cap, int64_t need, size_t elem);
 seqnn_status lines_parse_line(lines_reader *r, const char *ls, size_t len, int64_t line);
 /* The second pass over example e, once the vocabularies are built: its ids. */
 seqnn_status lines_encode(lines_reader *r, example *e);
+
+/* cli/lines_tree.c. The first pass over a tree line's text (e->in): its
+ * brackets into children pairs, then blanked. */
+seqnn_status lines_tree_scan(lines_reader *r, example *e);
+/* The batch's trees [B, 2*(T-1)] into b->trees: 1, or 0 when out of memory. */
+int lines_tree_fill(lines_data *t, const int64_t *idx, int64_t B, int64_t T, seqnn_batch *b);
 
 /* cli/lines_batch.c */
 void lines_shuffle_split(int64_t *perm, int64_t n, uint64_t seed);

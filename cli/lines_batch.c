@@ -303,5 +303,10 @@ int lines_next(cli_data *d, int split, const seqnn_train_config *cfg, seqnn_batc
         fill_regress(t, idx, B, T, b);
     else
         fill_tokens(t, idx, B, T, Tt, b);
+    if (t->tree_format && !lines_tree_fill(t, idx, B, T, b)) {
+        cli_error(SEQNN_ERR_NO_MEMORY, "%s: out of memory", t->path);
+        fprintf(stderr, "seqnn: %s: out of memory for a batch's trees\n", t->path);
+        return 0;
+    }
     return 1;
 }

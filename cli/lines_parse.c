@@ -230,6 +230,8 @@ seqnn_status lines_parse_line(lines_reader *r, const char *ls, size_t len, int64
     int kind = r->kind;
     example e = {.line = line};
     seqnn_status s = split_line(r, ls, len, &e);
+    if (s == SEQNN_OK && t->tree_format)
+        s = lines_tree_scan(r, &e);
     if (s != SEQNN_OK)
         return s;
     int64_t n_in = cli_count_tokens(text + e.in, e.in_len, kind == F_REGRESS ? 1 : r->words);

@@ -208,7 +208,7 @@ int cli_metrics_report(seqnn_model *m, cli_data *d, const seqnn_train_config *cf
 {
     if (cli_data_examples(d, 0) + cli_data_examples(d, split) == 0)
         return 0;                        /* not a line format */
-    if (!strcmp(d->format, "classify") || !strcmp(d->format, "tag"))
+    if (!strcmp(d->format, "classify") || !strcmp(d->format, "tag") || !strcmp(d->format, "tree"))
         return report_majority(d, split, f);
     if (!strcmp(d->format, "translate"))
         return report_exact(m, d, split, max_translate, f);

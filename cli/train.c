@@ -119,7 +119,7 @@ static void train_usage(FILE *f)
     fprintf(f,
             "usage: seqnn train MODEL_FILE --data FILE [options]\n"
             "  --data FILE       the training data (required; validation is split off it)\n"
-            "  --format F        text (default), classify, tag, translate, regress (docs/cli.md)\n"
+            "  --format F        text (default), classify, tag, translate, regress, tree (docs/cli.md)\n"
             "  --words           word tokens (default: characters)\n"
             "  --out PATH        best checkpoint (default: model.safetensors; the last: PATH-last)\n"
             "  --log PATH        loss curve, CSV (step, epoch, train_loss, val_loss, ...; default: none)\n"

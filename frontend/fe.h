@@ -130,6 +130,7 @@ struct fe_layer {
         fe_conv1d_bank_desc conv;
         seqnn_recurrent_desc rnn;
         seqnn_attention_desc att;
+        seqnn_tree_desc tree;
     };
     void *priv;                          /* the kind's run-time state */
 };
@@ -182,6 +183,7 @@ struct seqnn_model {
     /* the current batch */
     int64_t T, B, Tdec;
     int32_t *lengths, *dec_lengths;      /* host [B], NULL: all T */
+    const int32_t *trees;                /* the batch's trees (tree layers), valid during the call that set it */
     fe_tensor in_tokens, in_features, dec_tokens, targets, values, scalars;
     int32_t *host_targets;               /* host scratch of the targets (ignored positions marked) */
     int64_t host_targets_cap;
@@ -258,6 +260,11 @@ seqnn_status fe_plan_at_build(seqnn_model *m);
 /* ---- layer kinds (one file each) */
 extern const fe_layer_ops fe_embedding_ops, fe_dense_ops, fe_activation_ops, fe_dropout_ops;
 extern const fe_layer_ops fe_recurrent_ops, fe_conv1d_bank_ops, fe_attention_ops;
+extern const fe_layer_ops fe_tree_ops;
+
+/* ---- tree.c */
+/* Checks a batch's trees and lengths for m's tree layers (SEQNN_OK when it has none). */
+seqnn_status fe_tree_check_batch(const seqnn_model *m, const seqnn_batch *b);
 
 /* Checks a layer's input is a float sequence or vector (not token ids). */
 seqnn_status fe_need_floats(const fe_layer *L);

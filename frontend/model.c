@@ -337,6 +337,26 @@ seqnn_status seqnn_model_add_attention(seqnn_model *m, const char *name, const s
     return commit_layer(m);
 }
 
+seqnn_status seqnn_model_add_tree(seqnn_model *m, const char *name, const seqnn_tree_desc *d)
+{
+    if (!d)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "tree layer: description is NULL");
+    fe_layer *L;
+    FE_TRY(add_layer(m, &fe_tree_ops, name, "tree", &L));
+    if ((int)d->cell < 0 || d->cell >= SEQNN_TREE_CELL_COUNT)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "tree '%s': unknown cell %d", L->name, (int)d->cell);
+    if (d->hidden < 1 || d->hidden > (1 << 20))
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "tree '%s': hidden %lld must be in [1, 2^20]",
+                               L->name, (long long)d->hidden);
+    if (d->nodes != 0 && d->nodes != 1)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "tree '%s': nodes must be 0 or 1", L->name);
+    if (m->decoder_start >= 0)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "tree '%s': tree layers are not supported in a "
+                               "model with a decoder", L->name);
+    L->tree = *d;
+    return commit_layer(m);
+}
+
 seqnn_status seqnn_model_begin_decoder(seqnn_model *m, int64_t vocab)
 {
     FE_TRY(check_open(m, "seqnn_model_begin_decoder"));

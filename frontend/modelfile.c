@@ -79,7 +79,7 @@ typedef struct mf_value {
 typedef enum mf_stmt_id {
     ST_SEQNN, ST_INPUT, ST_EMBEDDING, ST_DENSE, ST_ACTIVATION, ST_DROPOUT, ST_LSTM, ST_GRU, ST_RNN,
     ST_CONV1D_BANK, ST_ATTENTION, ST_DECODER, ST_LOSS, ST_OPTIMIZER, ST_TRAIN,
-    ST_SCHEDULE, ST_COUNT
+    ST_SCHEDULE, ST_TREE, ST_COUNT
 } mf_stmt_id;
 
 typedef struct mf_stmt {
@@ -163,6 +163,15 @@ static const mf_key k_attention[] = {
     [ATK_ENCODER] = BOOL_KEY("encoder", 0),
     [ATK_ATTN_DIM] = {"attn_dim", MF_INT, 0, 0, MF_SIZE_MAX, 0, 0, 0, NULL, 0},
 };
+/* In seqnn_tree_cell order. */
+static const char *const w_tree_cell[] = {"tanh", "lstm", NULL};
+enum { TRK_NAME, TRK_CELL, TRK_HIDDEN, TRK_NODES };
+static const mf_key k_tree[] = {
+    [TRK_NAME] = NAME_KEY,
+    [TRK_CELL] = WORD_KEY("cell", w_tree_cell, 0),
+    [TRK_HIDDEN] = SIZE_KEY("hidden", 1),
+    [TRK_NODES] = BOOL_KEY("nodes", 0),
+};
 enum { DCK_VOCAB };
 static const mf_key k_decoder[] = {[DCK_VOCAB] = SIZE_KEY("vocab", 1)};
 enum { OK_LR, OK_MOMENTUM, OK_DAMPENING, OK_NESTEROV, OK_ALPHA, OK_CENTERED, OK_BETA1, OK_BETA2,
@@ -232,6 +241,7 @@ static const mf_stmt mf_stmts[ST_COUNT] = {
     [ST_OPTIMIZER] = {"optimizer", w_optim, k_optimizer, COUNT(k_optimizer), 0},
     [ST_TRAIN] = {"train", NULL, k_train, COUNT(k_train), 0},
     [ST_SCHEDULE] = {"schedule", w_schedule, k_schedule, COUNT(k_schedule), 0},
+    [ST_TREE] = {"tree", NULL, k_tree, COUNT(k_tree), 1},
 };
 
 /* ---------------------------------------------------------------- parser --- */
@@ -735,6 +745,12 @@ static seqnn_status mf_apply(mf_parser *p, mf_stmt_id id, int pos, const mf_valu
         if (v[ATK_ATTN_DIM].given && d.score != SEQNN_SCORE_ADDITIVE)
             return mf_fail(p, SEQNN_ERR_FORMAT, "attention: attn_dim applies to score=additive only");
         s = mf_api(p, sn, seqnn_model_add_attention(p->model, v[ATK_NAME].s, &d));
+        break;
+    }
+    case ST_TREE: {
+        seqnn_tree_desc d = {.cell = v[TRK_CELL].given ? (seqnn_tree_cell)v[TRK_CELL].i : SEQNN_TREE_LSTM,
+                             .hidden = v[TRK_HIDDEN].i, .nodes = v[TRK_NODES].given ? (int)v[TRK_NODES].i : 0};
+        s = mf_api(p, sn, seqnn_model_add_tree(p->model, v[TRK_NAME].s, &d));
         break;
     }
     case ST_DECODER:

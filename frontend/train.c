@@ -100,12 +100,14 @@ static seqnn_status set_batch(seqnn_model *m, const seqnn_batch *b, int targets,
                                            "batch: targets[%lld] = %d is outside [0, %lld) (and not -100)",
                                            (long long)r, (int)b->targets[r], (long long)out->out.n);
     }
+    FE_TRY(fe_tree_check_batch(m, b));
     /* Everything checked: now change the batch state. */
     FE_TRY(copy_lengths(&m->lengths, b->lengths, B, T, "lengths"));
     FE_TRY(copy_lengths(&m->dec_lengths, m->decoder_start >= 0 ? b->dec_lengths : NULL, B, Td, "dec_lengths"));
     m->T = T;
     m->B = B;
     m->Tdec = Td;
+    m->trees = b->trees;
     if (m->input.tokens) {
         FE_TRY(fe_tensor_ensure_i32(m, &m->in_tokens, T * B, 1));
         FE_TRY(seqnn_buffer_write(m->ctx, m->in_tokens.buf, 0, b->tokens, T * B));

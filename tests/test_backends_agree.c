@@ -1,7 +1,8 @@
 /* Same model, every backend: builds small models of every layer family (a
  * stacked LSTM language model, a bidirectional GRU classifier, an RNN
  * regressor, a classic-GRU language model, a causal self-attention language
- * model, a Kim convolution bank classifier) with the same seed on every plugin
+ * model, a Kim convolution bank classifier, a Tree-LSTM classifier over
+ * bracketed and balanced trees) with the same seed on every plugin
  * that can run here and checks them against the reference plugin in two ways.
  *
  * 1. Gradients at step 1. One step of plain SGD at lr = 2^10 (no momentum, no
@@ -56,7 +57,7 @@
 #define MAX_PARAMS 16
 
 enum batch_kind { LM, CLASSIFY, REGRESS };
-enum middle_kind { RECURRENT, ATTENTION, CONV_BANK };
+enum middle_kind { RECURRENT, ATTENTION, CONV_BANK, TREE };
 
 /* A model: input, an optional embedding, one middle layer, a dense output. */
 typedef struct agree_model {
@@ -69,6 +70,7 @@ typedef struct agree_model {
     seqnn_recurrent_desc rnn;
     seqnn_attention_desc attn;
     int64_t filters;                     /* CONV_BANK: widths 2, 3, 4, relu */
+    seqnn_tree_desc tree;
     int64_t out;                         /* dense output size */
     seqnn_loss_kind loss;
     double k;                            /* reduction length (see the header) */
@@ -111,7 +113,8 @@ static void rmsprop(seqnn_optim_desc *o)
  *  classic gru lm: gru 8+20+2+3*20 = 90, fc 20+1+17 = 38, loss 17: 145
  *  attention lm:   in_proj 16+1 and 48, head 8, scores/softmax/context 2*12, out_proj 17 and 16,
  *                  fc 16+1+17 = 34, loss 17: 181
- *  kim cnn:        conv 12*4+1 = 49 and 8*4 = 32, max over 12, fc 24+1+4 = 29, loss 4: 126 */
+ *  kim cnn:        conv 12*4+1 = 49 and 8*4 = 32, max over 12, fc 24+1+4 = 29, loss 4: 126
+ *  tree lstm:      leaf 10+1+3*12 = 47, node 2*12+1+5*12+12 = 97, fc 12+1+4 = 17, loss 4: 165 */
 static const agree_model models[] = {
     {.name = "lstm language model (adam)", .batch = LM, .vocab = 17, .embed = 10, .padding_idx = -1,
      .middle = RECURRENT, .rnn = {.cell = SEQNN_CELL_LSTM, .hidden = 24, .layers = 2}, .out = 17,
@@ -130,6 +133,8 @@ static const agree_model models[] = {
      .out = 17, .k = 72.0 * 181, .optim = rmsprop},
     {.name = "kim cnn classifier (rmsprop centered)", .batch = CLASSIFY, .vocab = 13, .embed = 12, .padding_idx = 0,
      .middle = CONV_BANK, .filters = 8, .out = 4, .k = 72.0 * 126, .optim = rmsprop_centered},
+    {.name = "tree-lstm classifier (adam)", .batch = CLASSIFY, .vocab = 13, .embed = 10, .padding_idx = 0,
+     .middle = TREE, .tree = {.cell = SEQNN_TREE_LSTM, .hidden = 12}, .out = 4, .k = 72.0 * 165, .optim = adam},
 };
 #define N_MODELS ((int)(sizeof models / sizeof models[0]))
 
@@ -152,6 +157,8 @@ static seqnn_status add_layers(seqnn_model *m, const agree_model *w)
         s = seqnn_model_add_recurrent(m, "rnn", &w->rnn);
     else if (!s && w->middle == ATTENTION)
         s = seqnn_model_add_attention(m, "attn", &w->attn);
+    else if (!s && w->middle == TREE)
+        s = seqnn_model_add_tree(m, "tree", &w->tree);
     else if (!s)
         s = seqnn_model_add_conv1d_bank(m, "convs", w->filters, 3, widths, SEQNN_ACT_RELU);
     if (!s)
@@ -183,7 +190,7 @@ static seqnn_status build(const agree_model *w, const seqnn_optim_desc *o, seqnn
 
 /* Host arrays of one batch. */
 typedef struct batch_data {
-    int32_t tok[T * B], tgt[T * B], len[B];
+    int32_t tok[T * B], tgt[T * B], len[B], trees[B * 2 * (T - 1)];
     float feat[T * B * 2], val[B];
 } batch_data;
 
@@ -210,8 +217,17 @@ static void make_batch(const agree_model *w, int step, batch_data *d, seqnn_batc
             d->tok[i] = i / B < d->len[i % B] ? 1 + (int32_t)(NEXT() % (unsigned)(v - 1)) : 0;
         for (int k = 0; k < B; k++)
             d->tgt[k] = d->tok[k] % 4;
+        for (int k = 0; k < B; k++) {    /* odd sequences: left-branching trees; even: balanced (-1) */
+            int32_t *row = d->trees + k * 2 * (T - 1);
+            row[0] = -1;
+            for (int32_t j = 0; k % 2 && j < d->len[k] - 1; j++) {
+                row[2 * j] = j ? d->len[k] + j - 1 : 0;
+                row[2 * j + 1] = j + 1;
+            }
+        }
         b->tokens = d->tok;
         b->lengths = d->len;
+        b->trees = d->trees;
         b->targets = d->tgt;
     } else {
         for (int k = 0; k < B; k++)

@@ -3,7 +3,8 @@
  * each activation, dropout, RNN tanh/relu, LSTM, GRU, GRU_CLASSIC with 2
  * layers, bidirectional, last = 1, variable lengths, conv1d banks, self-
  * attention plain and causal with every score, encoder-decoder attention with
- * every score, losses xent/mse/bce), the gradients of fe_loss_and_grad are
+ * every score, tree layers with both cells and both outputs over random and
+ * balanced trees, losses xent/mse/bce), the gradients of fe_loss_and_grad are
  * compared with central finite differences of the loss on a sample of every
  * parameter tensor: every element of tensors of up to 64 elements, else the
  * largest-gradient element and 63 random ones. An embedding's padding row is
@@ -39,6 +40,7 @@
 #include <string.h>
 #include "seqnn/model.h"
 #include "../frontend/fe.h"
+#include "tree_shapes.h"
 
 static seqnn_context *ctx;
 static int failures;
@@ -62,7 +64,7 @@ static double urand(void)                /* [0, 1) */
 
 typedef struct batch_data {
     seqnn_batch b;
-    int32_t *tokens, *lengths, *targets, *dec_tokens, *dec_lengths;
+    int32_t *tokens, *lengths, *targets, *dec_tokens, *dec_lengths, *trees;
     float *features, *values;
 } batch_data;
 
@@ -73,6 +75,7 @@ static void batch_free(batch_data *d)
     free(d->targets);
     free(d->dec_tokens);
     free(d->dec_lengths);
+    free(d->trees);
     free(d->features);
     free(d->values);
     memset(d, 0, sizeof *d);
@@ -90,6 +93,26 @@ static int32_t *make_lengths(int64_t T, int64_t B)
     return len;
 }
 
+/* Trees for a model with a tree layer: random ones for odd sequences, -1
+ * (balanced) for even ones; NULL for other models. */
+static int32_t *make_trees(const seqnn_model *m, int64_t T, int64_t B, const int32_t *lengths)
+{
+    int tree = 0;
+    for (int i = 0; i < m->n_layers; i++)
+        tree |= m->layers[i].ops == &fe_tree_ops;
+    if (!tree || T < 2)
+        return NULL;
+    int32_t *t = malloc((size_t)(B * 2 * (T - 1)) * sizeof *t);
+    for (int64_t b = 0; b < B; b++) {
+        int32_t n = lengths ? lengths[b] : (int32_t)T, k = 0, *row = t + b * 2 * (T - 1);
+        for (int64_t i = 0; i < 2 * (T - 1); i++)
+            row[i] = -1;
+        if (b % 2 && n > 1)
+            tree_make(0, n, n, row, &k, tree_split_random, urand);
+    }
+    return t;
+}
+
 /* A random batch for model m: T source steps, Td decoder steps, B sequences;
  * padding positions hold token 0. */
 static void make_batch(const seqnn_model *m, int64_t T, int64_t Td, int64_t B, int var_len, uint64_t seed,
@@ -102,6 +125,7 @@ static void make_batch(const seqnn_model *m, int64_t T, int64_t Td, int64_t B, i
     b->batch = B;
     if (var_len)
         d->lengths = make_lengths(T, B);
+    d->trees = make_trees(m, T, B, d->lengths);
     if (m->input.tokens) {
         d->tokens = malloc((size_t)(T * B) * sizeof *d->tokens);
         for (int64_t i = 0; i < T * B; i++)
@@ -140,6 +164,7 @@ static void make_batch(const seqnn_model *m, int64_t T, int64_t Td, int64_t B, i
     b->values = d->values;
     b->dec_tokens = d->dec_tokens;
     b->dec_lengths = d->dec_lengths;
+    b->trees = d->trees;
 }
 
 /* ---------------------------------------------------------- models --- */
@@ -330,6 +355,26 @@ static void seq2seq(seqnn_model *m, seqnn_score score, int64_t heads, int self_a
     seqnn_model_add_dense(m, "out", 7);
 }
 
+static void d_tree(seqnn_model *m, seqnn_tree_cell cell, int nodes, int tokens)
+{
+    seqnn_tree_desc t = {.cell = cell, .hidden = 3, .nodes = nodes};
+    if (tokens) {
+        seqnn_model_input_tokens(m, 7);
+        seqnn_model_add_embedding(m, NULL, 4, 0);
+    } else {
+        seqnn_model_input_features(m, 4);
+    }
+    seqnn_model_add_tree(m, NULL, &t);
+    seqnn_model_add_dense(m, NULL, 4);
+    if (!tokens)
+        seqnn_model_set_loss(m, SEQNN_LOSS_MSE);
+}
+
+static void d_tree_tanh(seqnn_model *m) { d_tree(m, SEQNN_TREE_TANH, 0, 1); }
+static void d_tree_lstm(seqnn_model *m) { d_tree(m, SEQNN_TREE_LSTM, 0, 0); }
+static void d_tree_lstm_nodes(seqnn_model *m) { d_tree(m, SEQNN_TREE_LSTM, 1, 1); }
+static void d_tree_tanh_nodes(seqnn_model *m) { d_tree(m, SEQNN_TREE_TANH, 1, 0); }
+
 static void d_s2s_dot(seqnn_model *m) { seq2seq(m, SEQNN_SCORE_DOT, 1, 0); }
 static void d_s2s_scaled(seqnn_model *m) { seq2seq(m, SEQNN_SCORE_SCALED_DOT, 2, 1); }
 static void d_s2s_bilinear(seqnn_model *m) { seq2seq(m, SEQNN_SCORE_BILINEAR, 1, 0); }
@@ -355,6 +400,10 @@ static const gcase cases[] = {
     {"seq2seq scaled dot 2 heads + causal self-attention", d_s2s_scaled, 5, 4, 3, 1, 0, 1e-2},
     {"seq2seq bilinear", d_s2s_bilinear, 5, 4, 3, 1, 0, 1e-2},
     {"seq2seq additive + bilinear", d_s2s_additive, 4, 5, 3, 1, 0, 1e-2},
+    {"tree tanh root, random + balanced trees, lengths", d_tree_tanh, 7, 0, 5, 1, 0, 1e-2},
+    {"tree lstm root, random + balanced trees, mse, lengths", d_tree_lstm, 7, 0, 5, 1, 0, 1e-2},
+    {"tree lstm nodes, random + balanced trees, lengths", d_tree_lstm_nodes, 6, 0, 5, 1, 0, 1e-2},
+    {"tree tanh nodes, balanced trees, mse", d_tree_tanh_nodes, 5, 0, 2, 0, 0, 1e-2},
 };
 
 static seqnn_model *build(void (*describe)(seqnn_model *), uint64_t seed)

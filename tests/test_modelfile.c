@@ -590,6 +590,33 @@ static void test_example(const char *path)
         EXPECT(s == SEQNN_OK, "%s loads and builds (%s)", path, s == SEQNN_OK ? "" : seqnn_last_error());
 }
 
+/* The tree statement: its keys, defaults, parameters and errors. */
+static void test_tree_files(void)
+{
+    seqnn_model *m = good("seqnn 1\ninput tokens vocab=$vocab\nembedding dim=8\ntree hidden=6\ndense out=$classes\n",
+                          NULL, "Tree-LSTM");
+    if (m) {
+        expect_layers(m, "Tree-LSTM", "tree", "tree", "fc", "dense", (const char *)NULL);
+        if (build(m, "Tree-LSTM", 0, 3)) {      /* cell=lstm by default: 3 leaf gates, 5 node gates */
+            expect_param(m, "tree.leaf.weight", 2, (int64_t)18, (int64_t)8);
+            expect_param(m, "tree.node.weight", 2, (int64_t)30, (int64_t)12);
+            expect_param(m, "tree.node.bias", 1, (int64_t)30);
+        }
+        seqnn_model_destroy(m);
+    }
+    m = good("seqnn 1\ninput features dim=3\ntree name=rec cell=tanh hidden=4 nodes=1\ndense out=$classes\n", NULL,
+             "tanh tree, nodes");
+    if (m && build(m, "tanh tree, nodes", 1, 3)) {
+        expect_param(m, "rec.leaf.weight", 2, (int64_t)4, (int64_t)3);
+        expect_param(m, "rec.node.weight", 2, (int64_t)4, (int64_t)8);
+    }
+    seqnn_model_destroy(m);
+    bad(LM "tree hidden=4 cell=gru\n", 4, "tree: cell=gru: unknown value (one of: tanh, lstm)");
+    bad(LM "tree cell=lstm\n", 4, "tree: missing hidden=");
+    bad(LM "tree hidden=4 nodes=2\n", 4, "tree: nodes=2: must be 0 or 1");
+    bad(HEAD "tree hidden=4\n", 3, "'tree' needs vectors but gets token ids");
+}
+
 int main(int argc, char **argv)
 {
     seqnn_status s = seqnn_context_create("ref", &ctx);
@@ -600,6 +627,7 @@ int main(int argc, char **argv)
     test_bad_files();
     test_good_files();
     test_load();
+    test_tree_files();
     if (argc > 1)
         test_docs(argv[1]);
     for (int i = 2; i < argc; i++)

@@ -123,6 +123,35 @@ typedef struct seqnn_attention_desc {
 SEQNN_API seqnn_status seqnn_model_add_attention(seqnn_model *m, const char *name,
                                                  const seqnn_attention_desc *d);
 
+/* Recursive network: a sequence [T, B, E] whose first lengths[b] positions
+ * are the leaves, in order, of a binary tree per sequence (the batch's trees,
+ * or a balanced tree), composed bottom-up by one shared cell. Output: the
+ * root's vector [B, H] (nodes = 0), or every node's, [T, B, 2H] (nodes = 1):
+ * position t holds leaf t's vector, then that of the internal node whose left
+ * subtree ends at leaf t (that half zero at t = lengths[b] - 1; both halves
+ * zero past the sequence).
+ *   TANH (Socher et al. 2011): leaf h = tanh(W_l x + b_l); node h =
+ *     tanh(W [h_left; h_right] + b). W_l [H, E], W [H, 2H].
+ *   LSTM (Tai et al. 2015, binary N-ary Tree-LSTM, a forget gate per child):
+ *     leaf i, o, u = sig, sig, tanh (W_l x + b_l); c = i*u; h = o*tanh(c)
+ *     node i, f_left, f_right, o, u = sig, sig, sig, sig, tanh (W [h_left; h_right] + b);
+ *     c = i*u + f_left*c_left + f_right*c_right; h = o*tanh(c). W_l [3H, E], W [5H, 2H].
+ * Parameters "<name>.leaf.weight", "<name>.leaf.bias", "<name>.node.weight",
+ * "<name>.node.bias" (gate blocks in the order above), initialised U(-1/sqrt(H),
+ * 1/sqrt(H)) as nn.LSTM. Trees come with each batch (seqnn_batch.trees); every
+ * sequence needs lengths[b] >= 1. Not in a model with a decoder. */
+typedef enum seqnn_tree_cell {
+    SEQNN_TREE_TANH = 0,
+    SEQNN_TREE_LSTM,
+    SEQNN_TREE_CELL_COUNT
+} seqnn_tree_cell;
+typedef struct seqnn_tree_desc {
+    seqnn_tree_cell cell;
+    int64_t hidden;                      /* H >= 1 */
+    int nodes;                           /* 1: every node's vector [T, B, 2H]; 0: the root's [B, H] */
+} seqnn_tree_desc;
+SEQNN_API seqnn_status seqnn_model_add_tree(seqnn_model *m, const char *name, const seqnn_tree_desc *d);
+
 /* Encoder-decoder models: the layers added so far are the encoder, those
  * added after this call the decoder, whose input is target tokens in
  * [0, vocab) (teacher forcing while training). */
@@ -209,6 +238,15 @@ typedef struct seqnn_batch {
     int64_t dec_len;                     /* encoder-decoder: T' */
     const int32_t *dec_tokens;           /* [T', B] decoder input (teacher forcing) */
     const int32_t *dec_lengths;          /* [B] or NULL */
+    /* Tree layers: [B, 2*(T-1)], or NULL (every tree balanced). Row b holds the
+     * binary tree over the n = lengths[b] leaves of sequence b: node ids 0..n-1
+     * are the leaves (positions), n+k is internal node k (k = 0..n-2), whose
+     * children are trees[b*2*(T-1) + 2k] (left) and [.. + 2k + 1] (right); a
+     * child's id is below its parent's, the left child's leaves immediately
+     * precede the right child's, so the root n+n-2 spans all n. A row whose first
+     * entry is -1 is balanced: the left subtree takes the first ceil(n/2)
+     * leaves, recursively. Read by tree layers only; other models ignore it. */
+    const int32_t *trees;
 } seqnn_batch;
 
 typedef struct seqnn_step_result {

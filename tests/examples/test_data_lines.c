@@ -285,6 +285,49 @@ static void test_errors(void)
           "library failure after a CLI one: '%s'", cli_last_error());
 }
 
+/* The tree format: brackets become seqnn_batch.trees rows (binary, n-ary
+ * brackets left-branching), leaves the tokens; lines without brackets, with
+ * one leaf or truncated get a balanced row (-1); bad brackets name the line. */
+static void test_tree(void)
+{
+    seqnn_train_config c = config(4, 0, 0.0, 1);
+    cli_data *d = open_ok("tree", "t.txt", "pos\t( ( a b ) c )\nneg\ta (b c d)\nneg\tx y z w v\npos\t( q )\n", 0, &c);
+    if (!d)
+        return;
+    CHECK(!strcmp(d->format, "tree") && !d->src.chars, "format %s, words", d->format);
+    CHECK(d->src.n == 2 + 10 && id_of(&d->src, "(") < 0 && id_of(&d->src, ")") < 0 && id_of(&d->src, "a") >= 0,
+          "vocabulary: %lld tokens, no brackets", (long long)d->src.n);
+    CHECK(d->tgt.n == 2, "labels");
+    seqnn_batch b;
+    d->begin(d, 0, 1);
+    CHECK(d->next(d, 0, &c, &b) && b.batch == 4 && b.seq_len == 5 && b.trees, "tree batch");
+    static const int32_t three[] = {0, 1, 3, 2}, four[] = {1, 2, 4, 3, 0, 5};
+    for (int64_t k = 0; k < b.batch && b.trees; k++) {
+        const int32_t *row = b.trees + k * 2 * (b.seq_len - 1);
+        int32_t n = b.lengths[k];
+        if (n == 3)
+            CHECK(!memcmp(row, three, sizeof three), "( ( a b ) c ): %d %d %d %d", row[0], row[1], row[2], row[3]);
+        else if (n == 4)
+            CHECK(!memcmp(row, four, sizeof four), "a (b c d): %d %d %d %d %d %d", row[0], row[1], row[2], row[3],
+                  row[4], row[5]);
+        else
+            CHECK(row[0] == -1, "%d leaves: balanced, not %d", n, row[0]);
+        CHECK(n != 4 || b.tokens[k] == id_of(&d->src, "a"), "first leaf of 'a (b c d)'");
+    }
+    cli_data_close(d);
+    c = config(4, 2, 0.0, 1);            /* truncated to 2 leaves: balanced */
+    d = open_ok("tree", "t2.txt", "pos\t( ( a b ) c )\n", 0, &c);
+    if (d) {
+        d->begin(d, 0, 1);
+        CHECK(d->next(d, 0, &c, &b) && b.seq_len == 2 && b.trees[0] == -1, "truncated: balanced");
+        cli_data_close(d);
+    }
+    expect_error("tree", "open.txt", "a\tx\nb\t( a ( b c )\n", 0, 0, "open.txt:2: 1 bracket left open");
+    expect_error("tree", "close.txt", "a\tx y )\n", 0, 0, "close.txt:1: character 5 of the text: ')' closes no bracket");
+    expect_error("tree", "hollow.txt", "a\tx ( ) y\n", 0, 0, "hollow.txt:1: character 5 of the text: '( )' holds no leaf");
+    expect_error("tree", "leafless.txt", "a\t( )\n", 0, 0, "leafless.txt:1: character 3 of the text");
+}
+
 /* cli_metrics_report and cli_translate_attention on small untrained models:
  * the lines appear, baselines hold the numbers counted by hand. */
 static char *report(seqnn_model *m, cli_data *d, const seqnn_train_config *c, const char *name)
@@ -444,6 +487,7 @@ int main(int argc, char **argv)
     test_translate();
     test_regress();
     test_errors();
+    test_tree();
     test_metrics();
     printf("%s: %d failure%s\n", fails ? "FAIL" : "PASS", fails, fails == 1 ? "" : "s");
     return fails ? 1 : 0;
