@@ -484,7 +484,7 @@ static int train_epoch(train_run *t, int64_t epoch, int64_t skip)
         t->step++;
         t->since++;
         t->run_loss += r.loss;
-        t->tokens += b.seq_len * b.batch;
+        t->tokens += cli_batch_steps(&b);
         double el = bench_now(0) - t->t0;
         double frac = t->total > 0 ? (double)t->step / (double)t->total : 0;
         if (cfg->time_limit > 0 && el / cfg->time_limit > frac)

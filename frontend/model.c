@@ -166,6 +166,22 @@ seqnn_status seqnn_model_add_input_features(seqnn_model *m, const char *name, in
     return add_input(m, "seqnn_model_add_input_features", name, 0, dim);
 }
 
+int seqnn_model_input_count(const seqnn_model *m)
+{
+    return m ? m->n_inputs : 0;
+}
+
+seqnn_status seqnn_model_input_info(const seqnn_model *m, int k, seqnn_input_info *out)
+{
+    if (!m || !out || k < 0 || k >= m->n_inputs)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_input_info: no input %d (the model has %d)", k,
+                               m ? m->n_inputs : 0);
+    out->name = m->inputs[k].name;
+    out->tokens = m->inputs[k].shape.tokens;
+    out->n = m->inputs[k].shape.n;
+    return SEQNN_OK;
+}
+
 /* Appends a layer of kind ops named name (or an automatic name from base). */
 static seqnn_status add_layer(seqnn_model *m, const fe_layer_ops *ops, const char *name,
                               const char *base, fe_layer **out)

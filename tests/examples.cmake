@@ -6,7 +6,7 @@
 set(cli_dir "${PROJECT_SOURCE_DIR}/cli")
 add_executable(test_data_lines "${CMAKE_CURRENT_LIST_DIR}/examples/test_data_lines.c"
                "${cli_dir}/data.c" "${cli_dir}/data_text.c" "${cli_dir}/data_lines.c" "${cli_dir}/lines_parse.c"
-               "${cli_dir}/lines_batch.c" "${cli_dir}/vocab.c" "${cli_dir}/metrics.c" "${cli_dir}/cli_error.c")
+               "${cli_dir}/lines_batch.c" "${cli_dir}/lines_multi.c" "${cli_dir}/vocab.c" "${cli_dir}/metrics.c" "${cli_dir}/cli_error.c")
 target_include_directories(test_data_lines PRIVATE "${cli_dir}" "${PROJECT_SOURCE_DIR}/include")
 target_link_libraries(test_data_lines PRIVATE seqnn m)
 set_target_properties(test_data_lines PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")

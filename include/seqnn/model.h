@@ -47,6 +47,16 @@ SEQNN_API seqnn_status seqnn_model_input_features(seqnn_model *m, int64_t dim);
 SEQNN_API seqnn_status seqnn_model_add_input_tokens(seqnn_model *m, const char *name, int64_t vocab);
 SEQNN_API seqnn_status seqnn_model_add_input_features(seqnn_model *m, const char *name, int64_t dim);
 
+/* The inputs declared so far, in order: name, token ids (tokens = 1, n the
+ * vocabulary) or features (tokens = 0, n the dimension). */
+typedef struct seqnn_input_info {
+    const char *name;
+    int tokens;
+    int64_t n;
+} seqnn_input_info;
+SEQNN_API int seqnn_model_input_count(const seqnn_model *m);
+SEQNN_API seqnn_status seqnn_model_input_info(const seqnn_model *m, int k, seqnn_input_info *out);
+
 /* Layers. Each layer reads the node (input or layer) declared just before
  * it, so layers added one after another form a stack; seqnn_model_set_from
  * makes a layer read named nodes instead. name is the layer's state_dict
