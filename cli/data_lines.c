@@ -225,7 +225,8 @@ static seqnn_status encode_examples(lines_reader *r)
     if (r->truncated > 0)
         fprintf(stderr, "seqnn: %s: %lld of %lld sequences are longer than seq_len %lld (the longest has %lld %s): "
                         "truncated to it\n", r->path, (long long)r->truncated, (long long)t->n, (long long)r->max_len,
-                (long long)r->longest, r->kind == F_REGRESS ? "steps" : r->words ? "tokens" : "characters");
+                (long long)r->longest,
+                r->kind == F_REGRESS || r->kind == F_MULTI ? "steps" : r->words ? "tokens" : "characters");
     return SEQNN_OK;
 }
 

@@ -160,7 +160,8 @@ static int batch_buffers(lines_data *t, int64_t B)
         return 1;
     int64_t T = t->max_src > 0 ? t->max_src : 1, Td = t->max_tgt + 1;
     free_buffers(t);
-    int64_t tgt_rows = t->kind == F_CLASSIFY || t->kind == F_MULTI ? B : t->kind == F_TAG ? T * B : t->kind == F_TRANSLATE ? Td * B : 1;
+    int64_t tgt_rows = t->kind == F_CLASSIFY || t->kind == F_MULTI ? B : t->kind == F_TAG ? T * B
+                     : t->kind == F_TRANSLATE ? Td * B : 1;
     t->b_lengths = malloc((size_t)B * sizeof *t->b_lengths);
     t->b_targets = malloc((size_t)tgt_rows * sizeof *t->b_targets);
     if (t->kind == F_REGRESS) {

@@ -295,8 +295,8 @@ seqnn_status lines_encode(lines_reader *r, example *e)
     if (full > r->longest)
         r->longest = full;
     e->src = t->n_ids;
-    seqnn_status s = lines_tokens_encode(&d->src, text + e->in, e->in_len, r->words, max_len, &t->ids, &t->n_ids, &t->cap_ids,
-                            &e->src_len, r->path);
+    seqnn_status s = lines_tokens_encode(&d->src, text + e->in, e->in_len, r->words, max_len, &t->ids, &t->n_ids,
+                                         &t->cap_ids, &e->src_len, r->path);
     if (s != SEQNN_OK)
         return s;
     int cut = max_len > 0 && full > max_len;
@@ -312,8 +312,8 @@ seqnn_status lines_encode(lines_reader *r, example *e)
     } else {                             /* translate */
         int64_t full_t = cli_count_tokens(text + e->out, e->out_len, r->words);
         e->tgt = t->n_tids;
-        s = lines_tokens_encode(&d->tgt, text + e->out, e->out_len, r->words, max_len, &t->tids, &t->n_tids, &t->cap_tids,
-                   &e->tgt_len, r->path);
+        s = lines_tokens_encode(&d->tgt, text + e->out, e->out_len, r->words, max_len, &t->tids, &t->n_tids,
+                                &t->cap_tids, &e->tgt_len, r->path);
         cut |= max_len > 0 && full_t > max_len;
         if (full_t > r->longest)
             r->longest = full_t;

@@ -120,8 +120,9 @@ static seqnn_status add_input(seqnn_model *m, const char *fn, const char *name, 
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "%s %lld must be in [1, %s", what, (long long)n,
                                tokens ? "2^31)" : "2^24");
     if (!name || !name_valid(name))
-        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "%s: invalid input name '%s' (use [A-Za-z0-9_.], under 56 characters)",
-                               fn, name ? name : "(null)");
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                               "%s: invalid input name '%s' (use [A-Za-z0-9_.], under 56 characters)", fn,
+                               name ? name : "(null)");
     if (name_taken(m, name))
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "%s: the name '%s' is used twice", fn, name);
     if (m->n_inputs == FE_MAX_INPUTS)
@@ -416,13 +417,13 @@ static seqnn_status parse_from(fe_layer *L, const char *from, int most)
     for (const char *c = from;; n++) {
         const char *comma = strchr(c, ',');
         size_t len = comma ? (size_t)(comma - c) : strlen(c);
+        if (len == 0 || len >= FE_NAME)
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "%s '%s': from: empty or overlong name in '%s'",
+                                   L->ops->kind, L->name, from);
         if (n == most)
             return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "%s '%s': reads at most %d node%s%s", L->ops->kind,
                                    L->name, most, most == 1 ? "" : "s",
                                    most == 1 ? " (join several with a concat, add or multiply merge)" : "");
-        if (len == 0 || len >= FE_NAME)
-            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "%s '%s': from: empty or overlong name in '%s'",
-                                   L->ops->kind, L->name, from);
         memcpy(L->from_names[n], c, len);
         L->from_names[n][len] = '\0';
         if (!comma)
@@ -586,7 +587,8 @@ static seqnn_status resolve_names(seqnn_model *m)
                 if (!strcmp(m->inputs[j].name, want))
                     node = FE_INPUT_NODE(j);
             if (node == INT32_MIN)
-                return layer_fail(m, i, SEQNN_ERR_INVALID_ARG, "from: unknown name '%s' (no input or layer has it)", want);
+                return layer_fail(m, i, SEQNN_ERR_INVALID_ARG, "from: unknown name '%s' (no input or layer has it)",
+                                  want);
             if (node == i)
                 return layer_fail(m, i, SEQNN_ERR_INVALID_ARG, "from: a cycle: '%s' reads itself", want);
             L->from[k] = node;

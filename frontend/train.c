@@ -66,7 +66,8 @@ static seqnn_status batch_inputs(const seqnn_model *m, const seqnn_batch *b, seq
                                b->n_inputs, b->inputs ? "given" : "NULL", m->n_inputs);
     if (b->seq_len || b->tokens || b->features || b->lengths)
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
-                               "batch: give the inputs either in inputs[] or in seq_len/tokens/features/lengths, not both");
+                               "batch: give the inputs either in inputs[] or in seq_len/tokens/features/lengths, "
+                               "not both");
     memcpy(in, b->inputs, (size_t)m->n_inputs * sizeof *in);
     return SEQNN_OK;
 }
@@ -80,17 +81,20 @@ static seqnn_status check_input(const seqnn_model *m, int k, const seqnn_batch_i
         snprintf(pre, sizeof pre, "input '%s': ", m->inputs[k].name);
     int64_t T = in->seq_len;
     if (T < 1 || B < 1 || T > (1 << 24) || B > (1 << 24) || T * B > (1 << 28))
-        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch: %sseq_len %lld and batch %lld must be >= 1 (and T*B <= 2^28)",
-                               pre, (long long)T, (long long)B);
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                               "batch: %sseq_len %lld and batch %lld must be >= 1 (and T*B <= 2^28)", pre, (long long)T,
+                               (long long)B);
     const fe_shape *s = &m->inputs[k].shape;
     if (s->tokens) {
         if (!in->tokens)
-            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch: %sthe model reads tokens and %stokens is NULL", pre, field);
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch: %sthe model reads tokens and %stokens is NULL",
+                                   pre, field);
         char what[FE_NAME + 24];
         snprintf(what, sizeof what, "%stokens", pre);
         FE_TRY(check_ids(in->tokens, T * B, s->n, what));
     } else if (!in->features) {
-        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch: %sthe model reads features and %sfeatures is NULL", pre, field);
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch: %sthe model reads features and %sfeatures is NULL",
+                               pre, field);
     }
     return check_lengths(in->lengths, B, T, pre, "lengths");
 }
