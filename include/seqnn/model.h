@@ -259,7 +259,8 @@ typedef struct seqnn_batch {
     const int32_t *tokens;               /* [T, B] token input */
     const float *features;               /* [T, B, dim] feature input */
     const int32_t *lengths;              /* [B] valid steps (<= T), or NULL: all T */
-    const int32_t *targets;              /* XENT: [T', B] (sequence outputs) or [B]; SEQNN_IGNORE_INDEX: ignored */
+    const int32_t *targets;              /* XENT: [T', B] (sequence outputs: T' the steps of the input the
+                                            output runs over) or [B]; SEQNN_IGNORE_INDEX: ignored */
     const float *values;                 /* MSE/BCE: shaped like the output */
     int64_t dec_len;                     /* encoder-decoder: T' */
     const int32_t *dec_tokens;           /* [T', B] decoder input (teacher forcing) */
