@@ -1,5 +1,6 @@
 /* Data sets of the CLI: dispatch to the format readers (cli/data_text.c,
- * cli/data_lines.c), closing, and the $vars a model file may use. */
+ * cli/data_lines.c), closing, the $vars a model file may use, and the size
+ * of a batch. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,10 +14,11 @@ seqnn_status cli_data_open(const char *format, const char *path, int words, cons
     if (!strcmp(format, "text"))
         return cli_data_open_text(path, words, cfg, vocab, out);
     if (!strcmp(format, "classify") || !strcmp(format, "tag") || !strcmp(format, "translate") ||
-        !strcmp(format, "regress") || !strcmp(format, "tree"))
+        !strcmp(format, "regress") || !strcmp(format, "tree") ||
+        !strcmp(format, "multi"))
         return cli_data_open_lines(format, path, words, cfg, vocab, tgt_vocab, out);
     return cli_error(SEQNN_ERR_INVALID_ARG,
-                     "unknown data format '%s' (text, classify, tag, translate, regress, tree)", format);
+                     "unknown data format '%s' (text, classify, tag, translate, regress, tree, multi)", format);
 }
 
 void cli_data_close(cli_data *d)
@@ -37,4 +39,12 @@ int cli_data_vars(const cli_data *d, seqnn_modelfile_var *vars, int max)
     if (n < max && d->tgt.n > 0)
         vars[n++] = (seqnn_modelfile_var){"tgt_vocab", d->tgt.n};
     return n;
+}
+
+int64_t cli_batch_steps(const seqnn_batch *b)
+{
+    int64_t steps = b->seq_len;
+    for (int k = 0; k < b->n_inputs; k++)
+        steps += b->inputs[k].seq_len;
+    return steps * b->batch;
 }

@@ -9,6 +9,8 @@
  *   translate  "SOURCE<TAB>TARGET" per line; encoder-decoder (characters)
  *   regress    "x,x x,x ...<TAB>VALUE" per line; feature sequences -> one value
  *   tree       "LABEL<TAB>( ( w w ) w )" per line; classify with a parse (tree layers)
+ *   multi      "LABEL<TAB>INPUT 1<TAB>INPUT 2..." per line after a "#inputs" header;
+ *              models with several inputs (cli/lines_multi.c)
  * Vocabularies, their token ids and the tokenizer: cli/vocab.h. */
 #ifndef SEQNN_CLI_DATA_H
 #define SEQNN_CLI_DATA_H
@@ -48,6 +50,9 @@ void cli_data_close(cli_data *d);
 
 /* The $vars a model file may use: vocab, classes, src_vocab, tgt_vocab. */
 int cli_data_vars(const cli_data *d, seqnn_modelfile_var *vars, int max);
+/* Steps (tokens or feature vectors) of a batch: seq_len * batch, plus each
+ * input's (multi). */
+int64_t cli_batch_steps(const seqnn_batch *b);
 
 /* Format implementations (one file each). */
 seqnn_status cli_data_open_text(const char *path, int words, const seqnn_train_config *cfg,
@@ -96,6 +101,11 @@ int64_t cli_data_value_count(const cli_data *d);
  * SEQNN_OK. */
 seqnn_status cli_data_check_model(const cli_data *d, const seqnn_model *m, const char *data_file,
                                   const char *model_file);
+/* multi: every input of the model is a field the data's header names, of the
+ * same kind and size; batches then give the model those fields, in the order
+ * of its inputs (called by cli_data_check_model). */
+seqnn_status cli_data_check_inputs(const cli_data *d, const seqnn_model *m, const char *data_file,
+                                   const char *model_file);
 
 /* The figures a line format needs beyond the loss and per-target accuracy of
  * seqnn_model_evaluate, printed to f after the validation line (train and

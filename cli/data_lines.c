@@ -1,5 +1,5 @@
-/* The line-oriented data formats of the CLI: classify, tag, translate and
- * regress (data.h has the formats; docs in examples/README.md). One example
+/* The line-oriented data formats of the CLI: classify, tag, translate,
+ * regress and multi (data.h has the formats; docs in examples/README.md). One example
  * per line, input and output separated by the first TAB; blank lines are
  * skipped; any other malformed line is an error naming the file and line.
  *
@@ -46,6 +46,10 @@ static void lines_free(lines_data *t)
     free(t->values);
     free(t->trees);
     free(t->b_trees);
+    free(t->f_in);
+    free(t->f_in_len);
+    free(t->f_src);
+    free(t->f_len);
     lines_batch_free(t);
     free(t);
 }
@@ -142,6 +146,8 @@ static seqnn_status split_examples(lines_reader *r, const seqnn_train_config *cf
 static seqnn_status training_tokens(lines_reader *r, int out, cli_tokset *set)
 {
     const lines_data *t = r->t;
+    if (r->kind == F_MULTI)
+        return multi_training_tokens(r, set);
     for (int64_t i = 0; i < t->n_split[0]; i++) {
         const example *e = &t->ex[t->split[0][i]];
         size_t at = out ? e->out : e->in, n = out ? e->out_len : e->in_len, pos = 0, b, l;
@@ -221,7 +227,8 @@ static seqnn_status encode_examples(lines_reader *r)
     if (r->truncated > 0)
         fprintf(stderr, "seqnn: %s: %lld of %lld sequences are longer than seq_len %lld (the longest has %lld %s): "
                         "truncated to it\n", r->path, (long long)r->truncated, (long long)t->n, (long long)r->max_len,
-                (long long)r->longest, r->kind == F_REGRESS ? "steps" : r->words ? "tokens" : "characters");
+                (long long)r->longest,
+                r->kind == F_REGRESS || r->kind == F_MULTI ? "steps" : r->words ? "tokens" : "characters");
     return SEQNN_OK;
 }
 
@@ -254,7 +261,8 @@ seqnn_status cli_data_open_lines(const char *format, const char *path, int words
     int tree = !strcmp(format, "tree");   /* classify with a parse (cli/lines_tree.c): word tokens */
     words |= tree;
     int kind = !strcmp(format, "classify") || tree ? F_CLASSIFY : !strcmp(format, "tag") ? F_TAG
-             : !strcmp(format, "translate") ? F_TRANSLATE : !strcmp(format, "regress") ? F_REGRESS : -1;
+             : !strcmp(format, "translate") ? F_TRANSLATE : !strcmp(format, "regress") ? F_REGRESS
+             : !strcmp(format, "multi") ? F_MULTI : -1;
     if (kind < 0)
         return cli_error(SEQNN_ERR_INVALID_ARG, "unknown line format '%s'", format);
     cli_data *d = calloc(1, sizeof *d);
@@ -265,7 +273,8 @@ seqnn_status cli_data_open_lines(const char *format, const char *path, int words
         return cli_error(SEQNN_ERR_NO_MEMORY, "%s: out of memory", path);
     }
     d->impl = t;
-    d->format = tree ? "tree" : kind == F_CLASSIFY ? "classify" : kind == F_TAG ? "tag" : kind == F_TRANSLATE ? "translate" : "regress";
+    static const char *const names[] = {"classify", "tag", "translate", "regress", "multi"};
+    d->format = tree ? "tree" : names[kind];
     d->words = words;
     d->begin = lines_begin;
     d->next = lines_next;

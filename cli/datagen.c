@@ -15,6 +15,9 @@
  *              min 7 2 ) 5 )", the label their value (a ListOps subset,
  *              Nangia & Bowman 2018): tree format, labels that depend on the
  *              brackets
+ *   qa         question answering over a scene: a question in words and a
+ *              sequence of objects as feature vectors; the answer needs both
+ *              (multi format, examples/qa/README.md)
  *
  * Random draws come from Philox4x32-10 (include/seqnn/philox.h) keyed by
  * --seed, so a file depends on its options only. */
@@ -167,7 +170,11 @@ static void data_usage(FILE *f)
             "        tree lines 'LABEL<TAB>( max 3 ( min 7 2 ) 5 )': nested max/min over digits, the label\n"
             "        the value (N 10000; brackets nested up to D (3) deep, exactly D with --exact; 2..A (4)\n"
             "        arguments each)\n"
-            "  --seed S: the random seed of dates, adding, bits and listops (default 1)\n");
+            "  qa OUT [--n N] [--seed S]\n"
+            "        multi lines ANSWER<TAB>QUESTION<TAB>SCENE: 2-6 objects of 7 one-hot features (colour,\n"
+            "        shape); questions 'is there a C S', 'what colour is the S', 'how many C objects are\n"
+            "        there' (N 10000)\n"
+            "  --seed S: the random seed of dates, adding, bits, listops and qa (default 1)\n");
 }
 
 /* -------------------------------------------------------------- fortunes --- */
@@ -526,6 +533,78 @@ static int gen_listops(const char *path, const opts *o)
     return out_close(&of, 1, o->n);
 }
 
+/* -------------------------------------------------------------------- qa --- */
+static const char *const qa_colour[4] = {"red", "green", "blue", "yellow"};
+static const char *const qa_shape[3] = {"square", "circle", "triangle"};
+
+/* One scene (n objects of colour c[i] and shape s[i]) and a question about
+ * it, of kind 0 "is there a C S" (yes and no equally often), 1 "what colour
+ * is the S" (S present exactly once), 2 "how many C objects are there";
+ * writes the line and returns 1, or 0 when the scene does not suit the kind. */
+static int qa_line(rng *r, FILE *f, int kind, int n, const int *c, const int *s)
+{
+    int count[4][3] = {{0}}, shape_n[3] = {0}, colour_n[4] = {0};
+    for (int i = 0; i < n; i++) {
+        count[c[i]][s[i]]++;
+        shape_n[s[i]]++;
+        colour_n[c[i]]++;
+    }
+    char q[64], a[16];
+    if (kind == 0) {
+        int want = (int)rng_below(r, 2), pick[12], np = 0;
+        for (int k = 0; k < 12; k++)
+            if ((count[k / 3][k % 3] > 0) == want)
+                pick[np++] = k;
+        if (np == 0)
+            return 0;
+        int k = pick[rng_below(r, (uint32_t)np)];
+        snprintf(q, sizeof q, "is there a %s %s", qa_colour[k / 3], qa_shape[k % 3]);
+        snprintf(a, sizeof a, "%s", want ? "yes" : "no");
+    } else if (kind == 1) {
+        int pick[3], np = 0;
+        for (int k = 0; k < 3; k++)
+            if (shape_n[k] == 1)
+                pick[np++] = k;
+        if (np == 0)
+            return 0;
+        int k = pick[rng_below(r, (uint32_t)np)], i = 0;
+        while (s[i] != k)
+            i++;
+        snprintf(q, sizeof q, "what colour is the %s", qa_shape[k]);
+        snprintf(a, sizeof a, "%s", qa_colour[c[i]]);
+    } else {
+        int k = (int)rng_below(r, 4);
+        snprintf(q, sizeof q, "how many %s objects are there", qa_colour[k]);
+        snprintf(a, sizeof a, "%d", colour_n[k]);
+    }
+    fprintf(f, "%s\t%s\t", a, q);
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < 7; k++)
+            fprintf(f, "%s%d", k ? "," : i ? " " : "", k < 4 ? k == c[i] : k - 4 == s[i]);
+    fputc('\n', f);
+    return 1;
+}
+
+static int gen_qa(const char *path, const opts *o)
+{
+    outfile of;
+    rng r = {o->seed ^ 0x5141000000000000ull, 0, {0}, 0};
+    if (!out_open(&of, path))
+        return 1;
+    fprintf(of.f, "#inputs question=tokens scene=features\n");
+    for (int64_t i = 0; i < o->n; i++) {
+        int kind = (int)rng_below(&r, 3), n, c[6], sh[6];
+        do {                             /* a scene the question suits */
+            n = 2 + (int)rng_below(&r, 5);
+            for (int k = 0; k < n; k++) {
+                c[k] = (int)rng_below(&r, 4);
+                sh[k] = (int)rng_below(&r, 3);
+            }
+        } while (!qa_line(&r, of.f, kind, n, c, sh));
+    }
+    return out_close(&of, 1, o->n);
+}
+
 int seqnn_cli_data(int argc, char **argv)
 {
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -539,11 +618,12 @@ int seqnn_cli_data(int argc, char **argv)
     const char *task = argv[1], *out = argv[2];
     int fortunes = !strcmp(task, "fortunes"), dates = !strcmp(task, "dates"), adding = !strcmp(task, "adding");
     int bits = !strcmp(task, "bits"), listops = !strcmp(task, "listops");
-    if (!fortunes && !dates && !adding && !bits && !listops) {
-        fprintf(stderr, "seqnn data: unknown task '%s' (fortunes, dates, adding, bits, listops)\n", task);
+    int qa = !strcmp(task, "qa");
+    if (!fortunes && !dates && !adding && !bits && !listops && !qa) {
+        fprintf(stderr, "seqnn data: unknown task '%s' (fortunes, dates, adding, bits, listops, qa)\n", task);
         return 2;
     }
-    opts o = {.n = dates ? 20000 : adding || listops ? 10000 : 2000, .steps = 100, .len = 10, .seed = 1, .depth = 3,
+    opts o = {.n = dates ? 20000 : adding || listops || qa ? 10000 : 2000, .steps = 100, .len = 10, .seed = 1, .depth = 3,
               .args = 4};
     for (int i = 3; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -592,6 +672,8 @@ int seqnn_cli_data(int argc, char **argv)
         fprintf(stderr, "seqnn data bits: --problem 1, 2, 3 or 4 is required\n");
         return 2;
     }
+    if (qa)
+        return gen_qa(out, &o);
     return fortunes ? gen_fortunes(out, &o) : dates ? gen_dates(out, &o) : adding ? gen_adding(out, &o)
            : listops ? gen_listops(out, &o) : gen_bits(out, &o);
 }

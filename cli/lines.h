@@ -3,6 +3,7 @@
  *   cli/data_lines.c   opening a data file: the steps, the split, the vocabularies; accessors
  *   cli/lines_parse.c  one line per format: its structure and numbers (first pass), its ids (second)
  *   cli/lines_batch.c  the Philox shuffler, the order of a pass, and its batches
+ *   cli/lines_multi.c  the multi format: several named inputs per line
  * data.h has the formats; cli/data_lines.c's header comment the rules. */
 #ifndef SEQNN_CLI_LINES_H
 #define SEQNN_CLI_LINES_H
@@ -11,7 +12,16 @@
 #include <stdint.h>
 #include "data.h"
 
-enum { F_CLASSIFY, F_TAG, F_TRANSLATE, F_REGRESS };
+enum { F_CLASSIFY, F_TAG, F_TRANSLATE, F_REGRESS, F_MULTI };
+
+/* multi: the fields (inputs) its header names, in order. */
+#define LINES_MAX_FIELDS 8
+typedef struct lines_field {
+    char name[64];
+    int tokens;                          /* 1: tokens, 0: feature vectors */
+    int64_t dim;                         /* features per step */
+    int64_t max;                         /* longest after truncation */
+} lines_field;
 
 typedef struct example {
     int64_t line;                        /* 1-based line number in the file */
@@ -56,6 +66,18 @@ typedef struct lines_data {
     int tree_format;
     int32_t *trees, *b_trees;            /* the lines' children pairs; the batch's rows */
     int64_t n_trees, cap_trees, b_trees_cap;
+    /* multi: field j of example i is [i * n_fields + j] of these */
+    int n_fields;
+    lines_field fields[LINES_MAX_FIELDS];
+    size_t *f_in, *f_in_len;             /* its text (token fields, until the second pass) */
+    int64_t *f_src;                      /* its offset in ids (tokens) or feats (features) */
+    int32_t *f_len;                      /* its steps, after truncation */
+    int64_t cap_f[4];                    /* their capacities */
+    int use[LINES_MAX_FIELDS];           /* the fields the model reads, in its inputs' order */
+    int n_use;                           /* 0: every field, in order */
+    seqnn_batch_input b_inputs[LINES_MAX_FIELDS];
+    int32_t *bf_tokens[LINES_MAX_FIELDS], *bf_lengths[LINES_MAX_FIELDS];
+    float *bf_feats[LINES_MAX_FIELDS];
 } lines_data;
 
 /* What reading a file needs besides lines_data: the options, the labels or
@@ -86,6 +108,23 @@ seqnn_status lines_encode(lines_reader *r, example *e);
 seqnn_status lines_tree_scan(lines_reader *r, example *e);
 /* The batch's trees [B, 2*(T-1)] into b->trees: 1, or 0 when out of memory. */
 int lines_tree_fill(lines_data *t, const int64_t *idx, int64_t B, int64_t T, seqnn_batch *b);
+/* cli/lines_multi.c: the multi format, hooked into the others' steps. */
+/* First pass: the header (the first line) or one example line. */
+seqnn_status multi_parse_line(lines_reader *r, const char *ls, size_t len, int64_t line);
+/* The tokens of the training split's token fields into set. */
+seqnn_status multi_training_tokens(lines_reader *r, cli_tokset *set);
+/* Second pass: example e's token fields into ids, its label's id. */
+seqnn_status multi_encode(lines_reader *r, example *e);
+/* Batch buffers for B examples (1, or 0 when out of memory), freeing them, filling them. */
+int multi_buffers(lines_data *t, int64_t B);
+void multi_free(lines_data *t);
+void multi_fill(lines_data *t, const int64_t *idx, int64_t B, seqnn_batch *b);
+/* lines_parse.c's helpers multi shares: features of a step sequence (into
+ * t->feats; *dim set by the first step), tokens into ids. */
+seqnn_status lines_features(lines_data *t, const char *s, size_t n, int64_t line, int64_t max_steps,
+                            int64_t *dim, int64_t *steps, int64_t *truncated);
+seqnn_status lines_tokens_encode(const cli_vocab *v, const char *s, size_t n, int words, int64_t max,
+                                 int32_t **pool, int64_t *len, int64_t *cap, int32_t *count, const char *path);
 
 /* cli/lines_batch.c */
 void lines_shuffle_split(int64_t *perm, int64_t n, uint64_t seed);

@@ -141,6 +141,7 @@ static void free_buffers(lines_data *t)
     t->b_tokens = t->b_lengths = t->b_targets = t->b_dec = t->b_dec_lengths = NULL;
     t->b_features = t->b_values = NULL;
     t->b_cap = 0;
+    multi_free(t);
 }
 
 void lines_batch_free(lines_data *t)
@@ -159,13 +160,17 @@ static int batch_buffers(lines_data *t, int64_t B)
         return 1;
     int64_t T = t->max_src > 0 ? t->max_src : 1, Td = t->max_tgt + 1;
     free_buffers(t);
-    int64_t tgt_rows = t->kind == F_CLASSIFY ? B : t->kind == F_TAG ? T * B : t->kind == F_TRANSLATE ? Td * B : 1;
+    int64_t tgt_rows = t->kind == F_CLASSIFY || t->kind == F_MULTI ? B : t->kind == F_TAG ? T * B
+                     : t->kind == F_TRANSLATE ? Td * B : 1;
     t->b_lengths = malloc((size_t)B * sizeof *t->b_lengths);
     t->b_targets = malloc((size_t)tgt_rows * sizeof *t->b_targets);
     if (t->kind == F_REGRESS) {
         t->b_features = malloc((size_t)(T * B * t->dim) * sizeof *t->b_features);
         t->b_values = malloc((size_t)(B * t->n_values) * sizeof *t->b_values);
         if (!t->b_features || !t->b_values)
+            return 0;
+    } else if (t->kind == F_MULTI) {
+        if (!multi_buffers(t, B))
             return 0;
     } else {
         t->b_tokens = malloc((size_t)(T * B) * sizeof *t->b_tokens);
@@ -301,6 +306,8 @@ int lines_next(cli_data *d, int split, const seqnn_train_config *cfg, seqnn_batc
         t->b_lengths[k] = t->ex[idx[k]].src_len;
     if (t->kind == F_REGRESS)
         fill_regress(t, idx, B, T, b);
+    else if (t->kind == F_MULTI)
+        multi_fill(t, idx, B, b);
     else
         fill_tokens(t, idx, B, T, Tt, b);
     if (t->tree_format && !lines_tree_fill(t, idx, B, T, b)) {

@@ -82,9 +82,9 @@ static int64_t number_list(const char *s, size_t i, size_t end, int keep, float 
 }
 
 /* Regress input: steps separated by whitespace, each F comma-separated
- * numbers; appended to t->feats. */
-static seqnn_status parse_features(lines_data *t, const char *s, size_t n, int64_t line, int64_t max_steps,
-                                   int64_t *steps, int64_t *truncated)
+ * numbers (*dim: F, set by the first step when 0); appended to t->feats. */
+seqnn_status lines_features(lines_data *t, const char *s, size_t n, int64_t line, int64_t max_steps,
+                            int64_t *dim, int64_t *steps, int64_t *truncated)
 {
     const char *path = t->path;
     size_t pos = 0, b, l;
@@ -98,12 +98,12 @@ static seqnn_status parse_features(lines_data *t, const char *s, size_t n, int64
                              (long long)line, (long long)k + 1, (int)bad_len, s + bad);
         if (f < 0)
             return cli_error(SEQNN_ERR_NO_MEMORY, "%s: out of memory", path);
-        if (t->dim == 0)
-            t->dim = f;
-        else if (f != t->dim)
+        if (*dim == 0)
+            *dim = f;
+        else if (f != *dim)
             return cli_error(SEQNN_ERR_FORMAT,
                              "%s:%lld: step %lld has %lld features, the steps before it have %lld", path,
-                             (long long)line, (long long)k + 1, (long long)f, (long long)t->dim);
+                             (long long)line, (long long)k + 1, (long long)f, (long long)*dim);
         k++;
     }
     *steps = k;
@@ -113,8 +113,8 @@ static seqnn_status parse_features(lines_data *t, const char *s, size_t n, int64
 }
 
 /* The tokens of s[0..n) as ids of v (missing: <unk>), at most max of them. */
-static seqnn_status encode(const cli_vocab *v, const char *s, size_t n, int words, int64_t max, int32_t **pool,
-                           int64_t *len, int64_t *cap, int32_t *count, const char *path)
+seqnn_status lines_tokens_encode(const cli_vocab *v, const char *s, size_t n, int words, int64_t max,
+                                 int32_t **pool, int64_t *len, int64_t *cap, int32_t *count, const char *path)
 {
     size_t pos = 0, b, l;
     int32_t k = 0;
@@ -179,7 +179,8 @@ static seqnn_status scan_regress(lines_reader *r, example *e)
     lines_data *t = r->t;
     int64_t steps = 0;
     e->src = t->n_feats;
-    seqnn_status s = parse_features(t, t->text + e->in, e->in_len, e->line, r->max_len, &steps, &r->truncated);
+    seqnn_status s = lines_features(t, t->text + e->in, e->in_len, e->line, r->max_len, &t->dim, &steps,
+                                    &r->truncated);
     if (s != SEQNN_OK)
         return s;
     if (steps > r->longest)
@@ -228,6 +229,8 @@ seqnn_status lines_parse_line(lines_reader *r, const char *ls, size_t len, int64
     lines_data *t = r->t;
     const char *text = t->text;
     int kind = r->kind;
+    if (kind == F_MULTI)
+        return multi_parse_line(r, ls, len, line);
     example e = {.line = line};
     seqnn_status s = split_line(r, ls, len, &e);
     if (s == SEQNN_OK && t->tree_format)
@@ -285,6 +288,8 @@ static seqnn_status encode_tags(lines_reader *r, example *e)
 
 seqnn_status lines_encode(lines_reader *r, example *e)
 {
+    if (r->kind == F_MULTI)
+        return multi_encode(r, e);
     lines_data *t = r->t;
     const cli_data *d = r->d;
     const char *text = t->text;
@@ -292,8 +297,8 @@ seqnn_status lines_encode(lines_reader *r, example *e)
     if (full > r->longest)
         r->longest = full;
     e->src = t->n_ids;
-    seqnn_status s = encode(&d->src, text + e->in, e->in_len, r->words, max_len, &t->ids, &t->n_ids, &t->cap_ids,
-                            &e->src_len, r->path);
+    seqnn_status s = lines_tokens_encode(&d->src, text + e->in, e->in_len, r->words, max_len, &t->ids, &t->n_ids,
+                                         &t->cap_ids, &e->src_len, r->path);
     if (s != SEQNN_OK)
         return s;
     int cut = max_len > 0 && full > max_len;
@@ -309,8 +314,8 @@ seqnn_status lines_encode(lines_reader *r, example *e)
     } else {                             /* translate */
         int64_t full_t = cli_count_tokens(text + e->out, e->out_len, r->words);
         e->tgt = t->n_tids;
-        s = encode(&d->tgt, text + e->out, e->out_len, r->words, max_len, &t->tids, &t->n_tids, &t->cap_tids,
-                   &e->tgt_len, r->path);
+        s = lines_tokens_encode(&d->tgt, text + e->out, e->out_len, r->words, max_len, &t->tids, &t->n_tids,
+                                &t->cap_tids, &e->tgt_len, r->path);
         cut |= max_len > 0 && full_t > max_len;
         if (full_t > r->longest)
             r->longest = full_t;

@@ -208,7 +208,8 @@ int cli_metrics_report(seqnn_model *m, cli_data *d, const seqnn_train_config *cf
 {
     if (cli_data_examples(d, 0) + cli_data_examples(d, split) == 0)
         return 0;                        /* not a line format */
-    if (!strcmp(d->format, "classify") || !strcmp(d->format, "tag") || !strcmp(d->format, "tree"))
+    if (!strcmp(d->format, "classify") || !strcmp(d->format, "tag") || !strcmp(d->format, "tree") ||
+        !strcmp(d->format, "multi"))
         return report_majority(d, split, f);
     if (!strcmp(d->format, "translate"))
         return report_exact(m, d, split, max_translate, f);
@@ -362,6 +363,8 @@ seqnn_status cli_data_check_model(const cli_data *d, const seqnn_model *m, const
                          "%s: the model outputs %s of %lld; the %s data of %s needs %s of %lld (%s)", model_file,
                          seq ? "a sequence" : "one vector", (long long)n, d->format, data_file,
                          want_seq ? "a sequence" : "one vector", (long long)want, what);
+    if (!strcmp(d->format, "multi"))
+        return cli_data_check_inputs(d, m, data_file, model_file);
     if (!regress)
         return SEQNN_OK;
     /* The input size a features model reads is the second extent of its first

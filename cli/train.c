@@ -661,7 +661,7 @@ static int train_epoch(train_run *t, int64_t epoch, int64_t skip)
         t->step++;
         t->since++;
         t->run_loss += r.loss;
-        t->tokens += b.seq_len * b.batch;
+        t->tokens += cli_batch_steps(&b);
         double el = bench_now(0) - t->t0;
         progress_at at = train_progress(t, el);
         progress_show(&t->prog, &at);

@@ -41,7 +41,7 @@ static seqnn_status decode_check(const seqnn_model *m, int64_t *V)
     const fe_layer *top = &m->layers[m->n_layers - 1];
     int encdec = m->decoder_start >= 0;
     *V = encdec ? m->dec_vocab : m->input.n;
-    if (!m->input.tokens || !top->out.seq || m->loss != SEQNN_LOSS_XENT || top->out.n != *V)
+    if (m->n_inputs != 1 || !m->input.tokens || !top->out.seq || m->loss != SEQNN_LOSS_XENT || top->out.n != *V)
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
                                encdec ? "decoding needs the decoder to output logits over its vocabulary (%lld), "
                                         "with the xent loss, and an encoder that reads tokens"

@@ -12,6 +12,8 @@
 
 #define FE_TRY(expr) do { seqnn_status fe_s_ = (expr); if (fe_s_ != SEQNN_OK) return fe_s_; } while (0)
 #define FE_NAME 96
+#define FE_MAX_FROM 8                    /* predecessors of one layer (merges) */
+#define FE_MAX_INPUTS 8                  /* named inputs of a model */
 
 /* A device tensor of rows x cols elements, rows contiguous (ld = cols). The
  * buffer grows on demand and is never shrunk. dtype F32 unless made I32. */
@@ -67,6 +69,11 @@ typedef struct fe_param {
 
 typedef struct fe_layer fe_layer;
 
+/* A node of the model's graph, what a layer reads: a layer (its index in
+ * m->layers, >= 0), input k (FE_INPUT_NODE(k)) or the decoder's target tokens. */
+#define FE_INPUT_NODE(k) (-1 - (k))
+#define FE_DECODER_NODE (-1 - FE_MAX_INPUTS)
+
 typedef struct fe_layer_ops {
     const char *kind;
     /* L->in is set: check it, set L->out, declare parameters (fe_param_add). */
@@ -84,6 +91,10 @@ typedef struct fe_layer_ops {
      * its row idx[b] for b < m->B (idx: device int32 [B], host_idx the same
      * on the host). */
     seqnn_status (*reorder_state)(seqnn_model *m, fe_layer *L, const fe_tensor *idx, const int32_t *host_idx);
+    /* Merges (layers of several predecessors) instead of backward: from
+     * L->dy, writes dx[k] (overwrites; NULL: no gradient) for each
+     * predecessor k (their outputs: fe_node_output(m, L->from[k])). */
+    seqnn_status (*backward_merge)(seqnn_model *m, fe_layer *L, fe_tensor *const *dx);
 } fe_layer_ops;
 
 /* The description of each layer kind: what seqnn_model_add_<kind> records. */
@@ -115,11 +126,38 @@ typedef struct fe_conv1d_bank_desc {
     double alpha;                        /* leaky relu's slope (set by build) */
 } fe_conv1d_bank_desc;
 
+typedef struct fe_merge_desc {
+    seqnn_merge kind;
+} fe_merge_desc;
+
+/* A model's input: token ids or feature vectors, each with its own steps
+ * and lengths per batch. Input 0's batch lives in m->T, m->lengths,
+ * m->in_tokens / m->in_features (what single-input code reads); the batch
+ * fields here serve the inputs after it. */
+typedef struct fe_input {
+    char name[FE_NAME];
+    fe_shape shape;                      /* seq = 1 */
+    int line;                            /* model-file line that declared it (0: none) */
+    int64_t T;                           /* the current batch (inputs 1..) */
+    int32_t *lengths;                    /* host [B], NULL: all T */
+    fe_tensor data;
+} fe_input;
+
 struct fe_layer {
     const fe_layer_ops *ops;
     char name[FE_NAME];
     int decoder;                         /* part of the decoder (encoder-decoder models) */
-    fe_shape in, out;
+    int line;                            /* model-file line that declared it (0: none) */
+    /* The graph: the nodes it reads (by default the node declared just
+     * before it, so a stack is the graph where each layer reads the previous
+     * one). Named predecessors are resolved into from[] by the build. */
+    int n_from;
+    int from[FE_MAX_FROM];
+    int named;                           /* from_names holds the predecessors' names */
+    char from_names[FE_MAX_FROM][FE_NAME];
+    int stream;                          /* the input whose steps and lengths it runs over */
+    int grad_ready;                      /* backward: dy holds this pass's gradient */
+    fe_shape in, out;                    /* in: from[0]'s output */
     fe_tensor y, dy;                     /* output and its gradient */
     int64_t param0, nparams;             /* its parameters: m->params[param0 ..] */
     union {                              /* the description of its kind (ops says which) */
@@ -131,6 +169,7 @@ struct fe_layer {
         seqnn_recurrent_desc rnn;
         seqnn_attention_desc att;
         seqnn_tree_desc tree;
+        fe_merge_desc merge;
     };
     void *priv;                          /* the kind's run-time state */
 };
@@ -163,10 +202,16 @@ typedef struct fe_schedule {
 struct seqnn_model {
     seqnn_context *ctx;
     int built;
-    fe_shape input;                      /* seq = 1; tokens or features */
+    fe_shape input;                      /* the first input's shape (inputs[0].shape) */
     int has_input;
-    fe_layer *layers;
+    fe_input inputs[FE_MAX_INPUTS];
+    int n_inputs;
+    int last_node;                       /* the node declared last (a new layer's default predecessor) */
+    fe_layer *layers;                    /* in the order added; the last is the output */
     int n_layers, cap_layers;
+    int *order;                          /* build: layer indices in topological order */
+    int error_layer;                     /* build: the layer a failure concerns, or -1 */
+    fe_tensor gscratch[FE_MAX_FROM];     /* backward: gradients summed into a predecessor read twice */
     int decoder_start;                   /* index of the first decoder layer, or -1 */
     int64_t dec_vocab;
     seqnn_loss_kind loss;
@@ -217,20 +262,37 @@ static inline seqnn_tref fe_grad_ref(const seqnn_model *m, int64_t i)
     r.off = m->params[i].off;
     return r;
 }
-/* Steps and lengths of the stream a layer reads (encoder or decoder). */
+/* Steps and lengths of input k in the current batch. */
+static inline int64_t fe_input_steps(const seqnn_model *m, int k)
+{
+    return k == 0 ? m->T : m->inputs[k].T;
+}
+static inline const int32_t *fe_input_lengths(const seqnn_model *m, int k)
+{
+    return k == 0 ? m->lengths : m->inputs[k].lengths;
+}
+/* Steps and lengths of the stream a layer reads (an input or the decoder). */
 static inline int64_t fe_steps(const seqnn_model *m, const fe_layer *L)
 {
-    return L->decoder ? m->Tdec : m->T;
+    return L->decoder ? m->Tdec : fe_input_steps(m, L->stream);
 }
 static inline const int32_t *fe_lengths(const seqnn_model *m, const fe_layer *L)
 {
-    return L->decoder ? m->dec_lengths : m->lengths;
+    return L->decoder ? m->dec_lengths : fe_input_lengths(m, L->stream);
 }
+/* A graph node's output tensor, shape and name. */
+const fe_tensor *fe_node_output(const seqnn_model *m, int node);
+fe_shape fe_node_shape(const seqnn_model *m, int node);
+const char *fe_node_name(const seqnn_model *m, int node);
 /* Rows of an activation of shape s in layer L's stream. */
 static inline int64_t fe_rows(const seqnn_model *m, const fe_layer *L, fe_shape s)
 {
     return s.seq ? fe_steps(m, L) * m->B : m->B;
 }
+/* Checks a description as the build would (names, cycles, shapes) without
+ * a context, leaving it a description; on failure m->error_layer names the
+ * layer concerned (-1: none). */
+seqnn_status fe_model_check(seqnn_model *m);
 /* The encoder's last layer (encoder-decoder models), or NULL. */
 fe_layer *fe_encoder_output(seqnn_model *m);
 /* Whether layer L runs incrementally now: m is decoding and L is in the
@@ -265,6 +327,7 @@ extern const fe_layer_ops fe_tree_ops;
 /* ---- tree.c */
 /* Checks a batch's trees and lengths for m's tree layers (SEQNN_OK when it has none). */
 seqnn_status fe_tree_check_batch(const seqnn_model *m, const seqnn_batch *b);
+extern const fe_layer_ops fe_merge_ops[SEQNN_MERGE_COUNT];   /* concat, add, multiply */
 
 /* Checks a layer's input is a float sequence or vector (not token ids). */
 seqnn_status fe_need_floats(const fe_layer *L);

@@ -2,6 +2,7 @@
  * activations and dropout. Each is a forward and a backward made of kernel
  * calls through the context. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "fe.h"
 
@@ -181,3 +182,142 @@ const fe_layer_ops fe_dropout_ops = {
     .forward = dropout_forward,
     .backward = dropout_backward,
 };
+
+/* --------------------------------------------------------------- merges --- */
+/* Concatenation copies each part into its columns of y (and back for the
+ * gradient) as a GEMM with an identity matrix (exact: every product but
+ * one is x * 0), since the catalogue has no strided copy. */
+typedef struct merge_priv {
+    fe_tensor eye;                       /* [n, n] identity, n the widest part */
+} merge_priv;
+
+static void merge_destroy(seqnn_model *m, fe_layer *L)
+{
+    merge_priv *p = L->priv;
+    if (!p)
+        return;
+    fe_tensor_free(m, &p->eye);
+    free(p);
+    L->priv = NULL;
+}
+
+static seqnn_status merge_build(seqnn_model *m, fe_layer *L)
+{
+    static const char *verbs[] = {"concatenates", "adds", "multiplies"};
+    fe_shape first = L->in;
+    int64_t total = 0, widest = 0;
+    for (int k = 0; k < L->n_from; k++) {
+        int node = L->from[k];
+        fe_shape s = fe_node_shape(m, node);
+        const char *name = fe_node_name(m, node);
+        int stream = node >= 0 ? m->layers[node].stream : FE_INPUT_NODE(node);
+        if (s.tokens)
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "'%s' is token ids: a merge %s vectors (embed it first)",
+                                   name, verbs[L->merge.kind]);
+        if (s.seq != first.seq)
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                                   "'%s' is %s and '%s' %s: a merge needs both sequences or both vectors (last=1)",
+                                   fe_node_name(m, L->from[0]), first.seq ? "a sequence" : "a vector", name,
+                                   s.seq ? "a sequence" : "a vector");
+        if (s.seq && stream != L->stream)
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                                   "'%s' runs over input '%s' and '%s' over input '%s': sequences of different "
+                                   "inputs have different steps (take last=1 vectors first)",
+                                   fe_node_name(m, L->from[0]), m->inputs[L->stream].name, name, m->inputs[stream].name);
+        if (L->merge.kind != SEQNN_MERGE_CONCAT && s.n != first.n)
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                                   "'%s' has size %lld and '%s' %lld: %s needs equal sizes (concat joins any)",
+                                   fe_node_name(m, L->from[0]), (long long)first.n, name, (long long)s.n,
+                                   L->ops->kind);
+        total += s.n;
+        widest = s.n > widest ? s.n : widest;
+    }
+    L->out = first;
+    if (L->merge.kind == SEQNN_MERGE_CONCAT) {
+        L->out.n = total;
+        merge_priv *p = calloc(1, sizeof *p);
+        if (!p)
+            return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
+        L->priv = p;
+        p->eye.cols = widest;            /* allocated at the first forward */
+    }
+    return SEQNN_OK;
+}
+
+/* The identity of the concatenation, made on first use. */
+static seqnn_status merge_eye(seqnn_model *m, merge_priv *p)
+{
+    int64_t n = p->eye.cols;
+    if (p->eye.buf)
+        return SEQNN_OK;
+    FE_TRY(fe_tensor_ensure(m, &p->eye, n, n));
+    FE_TRY(fe_tensor_zero(m, &p->eye));
+    for (int64_t i = 0; i < n; i++)
+        FE_TRY(seqnn_buffer_fill(m->ctx, p->eye.buf, i * n + i, 1, 1.0));
+    return SEQNN_OK;
+}
+
+/* dst[rows, n] (row stride ldd) = src[rows, n] (row stride lds) through the identity. */
+static seqnn_status merge_copy(seqnn_model *m, merge_priv *p, int64_t rows, int64_t n, seqnn_tref src,
+                               int64_t lds, seqnn_tref dst, int64_t ldd)
+{
+    seqnn_gemm_args g = {.m = rows, .n = n, .k = n, .alpha = 1, .beta = 0, .a = src, .lda = lds,
+                         .b = fe_at(&p->eye, 0), .ldb = p->eye.cols, .c = dst, .ldc = ldd, .batch = 1};
+    return seqnn_gemm(m->ctx, &g);
+}
+
+static seqnn_status merge_forward(seqnn_model *m, fe_layer *L, const fe_tensor *x, int train)
+{
+    (void)train;
+    int64_t rows = x->rows, n = L->out.n;
+    FE_TRY(fe_tensor_ensure(m, &L->y, rows, n));
+    if (L->merge.kind == SEQNN_MERGE_CONCAT) {
+        merge_priv *p = L->priv;
+        FE_TRY(merge_eye(m, p));
+        int64_t col = 0;
+        for (int k = 0; k < L->n_from; k++) {
+            const fe_tensor *xk = fe_node_output(m, L->from[k]);
+            FE_TRY(merge_copy(m, p, rows, xk->cols, fe_at(xk, 0), xk->cols, fe_at(&L->y, col), n));
+            col += xk->cols;
+        }
+        return SEQNN_OK;
+    }
+    for (int k = 1; k < L->n_from; k++) {   /* y = x0 (+ or *) x1, then y (+ or *) xk */
+        const fe_tensor *xk = fe_node_output(m, L->from[k]);
+        seqnn_ew_args a = {.n = rows * n, .alpha = 1, .beta = L->merge.kind == SEQNN_MERGE_ADD,
+                           .x = fe_at(k == 1 ? x : &L->y, 0), .y = fe_at(xk, 0), .z = fe_at(&L->y, 0)};
+        FE_TRY(L->merge.kind == SEQNN_MERGE_ADD ? seqnn_add(m->ctx, &a) : seqnn_mul(m->ctx, &a));
+    }
+    return SEQNN_OK;
+}
+
+static seqnn_status merge_backward(seqnn_model *m, fe_layer *L, fe_tensor *const *dx)
+{
+    int64_t rows = L->dy.rows, n = L->out.n, col = 0;
+    for (int k = 0; k < L->n_from; k++) {
+        const fe_tensor *xk = fe_node_output(m, L->from[k]);
+        if (L->merge.kind == SEQNN_MERGE_CONCAT) {   /* dx_k = dy[:, col:col + n_k] */
+            if (dx[k])
+                FE_TRY(merge_copy(m, L->priv, rows, xk->cols, fe_at(&L->dy, col), n, fe_at(dx[k], 0), xk->cols));
+            col += xk->cols;
+        } else if (dx[k] && L->merge.kind == SEQNN_MERGE_ADD) {   /* dx_k = dy */
+            FE_TRY(seqnn_buffer_copy(m->ctx, dx[k]->buf, 0, L->dy.buf, 0, rows * n));
+        } else if (dx[k]) {              /* dx_k = dy * prod_{j != k} x_j */
+            int first = 1;
+            for (int j = 0; j < L->n_from; j++) {
+                if (j == k)
+                    continue;
+                seqnn_ew_args a = {.n = rows * n, .alpha = 1, .x = fe_at(first ? &L->dy : dx[k], 0),
+                                   .y = fe_at(fe_node_output(m, L->from[j]), 0), .z = fe_at(dx[k], 0)};
+                FE_TRY(seqnn_mul(m->ctx, &a));
+                first = 0;
+            }
+        }
+    }
+    return SEQNN_OK;
+}
+
+#define MERGE_OPS(kind_name) {.kind = kind_name, .build = merge_build, .forward = merge_forward, \
+                               .destroy = merge_destroy, .backward_merge = merge_backward}
+/* In seqnn_merge order. */
+const fe_layer_ops fe_merge_ops[SEQNN_MERGE_COUNT] = {MERGE_OPS("concat"), MERGE_OPS("add"), MERGE_OPS("multiply")};

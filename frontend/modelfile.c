@@ -17,7 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "internal.h"
+#include "fe.h"
 
 #define MF_MAX_BYTES (1L << 20)          /* larger files are refused */
 #define MF_MAX_TOKENS 32                 /* words on one line */
@@ -79,7 +79,7 @@ typedef struct mf_value {
 typedef enum mf_stmt_id {
     ST_SEQNN, ST_INPUT, ST_EMBEDDING, ST_DENSE, ST_ACTIVATION, ST_DROPOUT, ST_LSTM, ST_GRU, ST_RNN,
     ST_CONV1D_BANK, ST_ATTENTION, ST_DECODER, ST_LOSS, ST_OPTIMIZER, ST_TRAIN,
-    ST_SCHEDULE, ST_TREE, ST_COUNT
+    ST_SCHEDULE, ST_TREE, ST_CONCAT, ST_ADD, ST_MULTIPLY, ST_COUNT
 } mf_stmt_id;
 
 typedef struct mf_stmt {
@@ -121,11 +121,14 @@ static const seqnn_optim_kind optim_kinds[] = {SEQNN_OPTIM_SGD, SEQNN_OPTIM_RMSP
 
 /* Each key table is indexed by its enum (designated initialisers), and
  * mf_apply reads a statement's values by those names. */
-enum { IK_VOCAB, IK_DIM };
+enum { IK_VOCAB, IK_DIM, IK_NAME };
 static const mf_key k_input[] = {
     [IK_VOCAB] = {"vocab", MF_INT, 1, 1, MF_SIZE_MAX, 0, 0, 0, NULL, 1u << 0},
     [IK_DIM] = {"dim", MF_INT, 1, 1, MF_SIZE_MAX, 0, 0, 0, NULL, 1u << 1},
+    [IK_NAME] = NAME_KEY,
 };
+enum { MK_NAME };
+static const mf_key k_merge[] = {[MK_NAME] = NAME_KEY};
 enum { EK_NAME, EK_DIM, EK_PADDING };
 static const mf_key k_embedding[] = {
     [EK_NAME] = NAME_KEY,
@@ -242,6 +245,9 @@ static const mf_stmt mf_stmts[ST_COUNT] = {
     [ST_TRAIN] = {"train", NULL, k_train, COUNT(k_train), 0},
     [ST_SCHEDULE] = {"schedule", w_schedule, k_schedule, COUNT(k_schedule), 0},
     [ST_TREE] = {"tree", NULL, k_tree, COUNT(k_tree), 1},
+    [ST_CONCAT] = {"concat", NULL, k_merge, COUNT(k_merge), 1},
+    [ST_ADD] = {"add", NULL, k_merge, COUNT(k_merge), 1},
+    [ST_MULTIPLY] = {"multiply", NULL, k_merge, COUNT(k_merge), 1},
 };
 
 /* ---------------------------------------------------------------- parser --- */
@@ -258,6 +264,7 @@ typedef struct mf_parser {
     int stage_tokens;                    /* the stage's input is still token ids (no layer yet) */
     int layers;                          /* layers so far */
     int stage_layers;                    /* layers since the input or the decoder */
+    const char *from;                    /* the current statement's from= (NULL: none) */
 } mf_parser;
 
 static seqnn_status mf_fail(const mf_parser *p, seqnn_status status, const char *fmt, ...)
@@ -644,7 +651,7 @@ static seqnn_status mf_order(const mf_parser *p, mf_stmt_id id)
     if (id != ST_SEQNN && !p->first_line[ST_SEQNN])
         return mf_fail(p, SEQNN_ERR_FORMAT,
                        "expected 'seqnn 1' (the format version) as the first statement, got '%s'", sn);
-    int once = id == ST_SEQNN || id == ST_INPUT || id == ST_DECODER || id == ST_LOSS ||
+    int once = id == ST_SEQNN || id == ST_DECODER || id == ST_LOSS ||
                id == ST_OPTIMIZER || id == ST_TRAIN || id == ST_SCHEDULE;
     if (once && p->first_line[id])
         return mf_fail(p, SEQNN_ERR_FORMAT, "a second '%s' statement (the first is at line %d)", sn,
@@ -652,7 +659,9 @@ static seqnn_status mf_order(const mf_parser *p, mf_stmt_id id)
     if ((st->layer || id == ST_DECODER) && !p->first_line[ST_INPUT])
         return mf_fail(p, SEQNN_ERR_FORMAT, "'%s' before the input statement (begin with 'input tokens "
                        "vocab=N' or 'input features dim=N')", sn);
-    if (st->layer) {
+    if (id == ST_INPUT && p->first_line[ST_DECODER])
+        return mf_fail(p, SEQNN_ERR_FORMAT, "'input' after the decoder: inputs belong to the encoder");
+    if (st->layer && !p->from) {         /* (a layer with from= is checked when the model is) */
         if (id == ST_EMBEDDING && !p->stage_tokens)
             return mf_fail(p, SEQNN_ERR_FORMAT, "'embedding' turns token ids into vectors, but %s",
                            p->stage_vocab ? "its input here is already vectors (one embedding per input)"
@@ -676,17 +685,24 @@ static seqnn_status mf_apply(mf_parser *p, mf_stmt_id id, int pos, const mf_valu
     case ST_SEQNN:
         break;
     case ST_INPUT:
-        if (pos == 0) {
-            s = mf_api(p, sn, seqnn_model_input_tokens(p->model, v[IK_VOCAB].i));
-            p->stage_vocab = v[IK_VOCAB].i;
-            p->stage_tokens = 1;
-        } else {
-            s = mf_api(p, sn, seqnn_model_input_features(p->model, v[IK_DIM].i));
+        if (p->first_line[ST_INPUT] && !v[IK_NAME].given)
+            return mf_fail(p, SEQNN_ERR_FORMAT, "input: a second input needs a name (name=...; the first "
+                           "is at line %d)", p->first_line[ST_INPUT]);
+        if (pos == 0)
+            s = mf_api(p, sn, v[IK_NAME].given ? seqnn_model_add_input_tokens(p->model, v[IK_NAME].s, v[IK_VOCAB].i)
+                                               : seqnn_model_input_tokens(p->model, v[IK_VOCAB].i));
+        else
+            s = mf_api(p, sn, v[IK_NAME].given ? seqnn_model_add_input_features(p->model, v[IK_NAME].s, v[IK_DIM].i)
+                                               : seqnn_model_input_features(p->model, v[IK_DIM].i));
+        if (s == SEQNN_OK) {
+            p->model->inputs[p->model->n_inputs - 1].line = p->line;
+            p->stage_vocab = pos == 0 ? v[IK_VOCAB].i : 0;
+            p->stage_tokens = pos == 0;
         }
         break;
     case ST_EMBEDDING: {
         int64_t padding = v[EK_PADDING].given ? v[EK_PADDING].i : -1;
-        if (padding >= p->stage_vocab)
+        if (!p->from && padding >= p->stage_vocab)
             return mf_fail(p, SEQNN_ERR_FORMAT, "embedding: padding=%lld: must be below the vocabulary "
                            "size %lld", (long long)padding, (long long)p->stage_vocab);
         s = mf_api(p, sn, seqnn_model_add_embedding(p->model, v[EK_NAME].s, v[EK_DIM].i, (int32_t)padding));
@@ -833,11 +849,24 @@ static seqnn_status mf_apply(mf_parser *p, mf_stmt_id id, int pos, const mf_valu
         if (v[TK_VAL].given) p->cfg.val_fraction = v[TK_VAL].d;
         if (v[TK_SEED].given) p->cfg.seed = v[TK_SEED].u;
         break;
+    case ST_CONCAT:
+    case ST_ADD:
+    case ST_MULTIPLY: {
+        static const seqnn_merge kinds[] = {SEQNN_MERGE_CONCAT, SEQNN_MERGE_ADD, SEQNN_MERGE_MUL};
+        if (!p->from)
+            return mf_fail(p, SEQNN_ERR_FORMAT, "%s: missing from= (the nodes it merges, e.g. from=a,b)", sn);
+        s = mf_api(p, sn, seqnn_model_add_merge(p->model, v[MK_NAME].s, kinds[id - ST_CONCAT], p->from));
+        break;
+    }
     case ST_COUNT:
         break;
     }
+    if (s == SEQNN_OK && st->layer && p->from && id != ST_CONCAT && id != ST_ADD && id != ST_MULTIPLY)
+        s = mf_api(p, sn, seqnn_model_set_from(p->model, NULL, p->from));
     if (s != SEQNN_OK)
         return s;
+    if (st->layer)
+        p->model->layers[p->model->n_layers - 1].line = p->line;
     if (!p->first_line[id])
         p->first_line[id] = p->line;
     if (st->layer) {
@@ -864,6 +893,20 @@ static seqnn_status mf_statement(mf_parser *p, char **tok, int n)
         return mf_fail(p, SEQNN_ERR_FORMAT, "unknown statement '%s'%s", mf_show(tok[0], b1), hint);
     }
     const mf_stmt *st = &mf_stmts[id];
+    p->from = NULL;                      /* from=, common to every layer, is taken out first */
+    for (int t = 1; t < n; t++)
+        if (!strncmp(tok[t], "from=", 5)) {
+            if (!st->layer)
+                return mf_fail(p, SEQNN_ERR_FORMAT, "%s: 'from' applies to layers only", st->name);
+            if (p->from)
+                return mf_fail(p, SEQNN_ERR_FORMAT, "%s: 'from' given twice", st->name);
+            if (!tok[t][5])
+                return mf_fail(p, SEQNN_ERR_FORMAT, "%s: from= has no value", st->name);
+            p->from = tok[t] + 5;
+            memmove(&tok[t], &tok[t + 1], (size_t)(n - t - 1) * sizeof *tok);
+            n--;
+            t--;
+        }
     seqnn_status s = mf_order(p, (mf_stmt_id)id);
     if (s != SEQNN_OK)
         return s;
@@ -962,6 +1005,20 @@ static seqnn_status mf_check_text(mf_parser *p, const char *text, size_t size)
     return SEQNN_OK;
 }
 
+/* The whole model checked as its build will (unknown names, cycles, shapes),
+ * the error placed at the line of the layer concerned. */
+static seqnn_status mf_check_graph(mf_parser *p)
+{
+    seqnn_status s = fe_model_check(p->model);
+    if (s == SEQNN_OK || s == SEQNN_ERR_NO_MEMORY)
+        return s;
+    char msg[SEQNN_MSG_SIZE];
+    snprintf(msg, sizeof msg, "%s", seqnn_last_error());
+    int i = p->model->error_layer;
+    p->line = i >= 0 ? p->model->layers[i].line : 0;
+    return mf_fail(p, SEQNN_ERR_FORMAT, "%s", msg);
+}
+
 static seqnn_status mf_parse(mf_parser *p, char *buf, size_t size)
 {
     seqnn_status s = mf_check_text(p, buf, size);
@@ -1013,7 +1070,7 @@ static seqnn_status mf_parse(mf_parser *p, char *buf, size_t size)
         return mf_fail(p, SEQNN_ERR_FORMAT, "decoder: no layers after it (the decoder needs at least "
                        "an embedding and an output layer)");
     }
-    return SEQNN_OK;
+    return mf_check_graph(p);
 }
 
 seqnn_status seqnn_modelfile_parse(const char *text, size_t size, const char *name,

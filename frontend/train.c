@@ -23,21 +23,98 @@ static seqnn_status check_ids(const int32_t *ids, int64_t n, int64_t vocab, cons
     return SEQNN_OK;
 }
 
-static seqnn_status copy_lengths(int32_t **dst, const int32_t *src, int64_t B, int64_t T, const char *what)
+static seqnn_status check_lengths(const int32_t *len, int64_t B, int64_t T, const char *pre, const char *what)
+{
+    for (int64_t b = 0; len && b < B; b++)
+        if (len[b] < 0 || len[b] > T)
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch: %s%s[%lld] = %d is outside [0, %lld]", pre, what,
+                                   (long long)b, (int)len[b], (long long)T);
+    return SEQNN_OK;
+}
+
+/* *dst = a copy of src[B] (NULL stays NULL); checked before. */
+static seqnn_status copy_lengths(int32_t **dst, const int32_t *src, int64_t B)
 {
     free(*dst);
     *dst = NULL;
     if (!src)
         return SEQNN_OK;
-    for (int64_t b = 0; b < B; b++)
-        if (src[b] < 0 || src[b] > T)
-            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch: %s[%lld] = %d is outside [0, %lld]", what,
-                                   (long long)b, (int)src[b], (long long)T);
     *dst = malloc((size_t)B * sizeof **dst);
     if (!*dst)
         return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "batch: out of memory");
     memcpy(*dst, src, (size_t)B * sizeof **dst);
     return SEQNN_OK;
+}
+
+/* The batch's data of each input: inputs[] for a model of several, the
+ * single-input fields otherwise. */
+static seqnn_status batch_inputs(const seqnn_model *m, const seqnn_batch *b, seqnn_batch_input *in)
+{
+    if (b->n_inputs == 0) {
+        if (m->n_inputs > 1)
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                                   "batch: the model has %d inputs: give their data in batch.inputs (n_inputs = %d)",
+                                   m->n_inputs, m->n_inputs);
+        in[0].seq_len = b->seq_len;
+        in[0].tokens = b->tokens;
+        in[0].features = b->features;
+        in[0].lengths = b->lengths;
+        return SEQNN_OK;
+    }
+    if (b->n_inputs != m->n_inputs || !b->inputs)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch: n_inputs is %d (inputs %s); the model has %d inputs",
+                               b->n_inputs, b->inputs ? "given" : "NULL", m->n_inputs);
+    if (b->seq_len || b->tokens || b->features || b->lengths)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                               "batch: give the inputs either in inputs[] or in seq_len/tokens/features/lengths, "
+                               "not both");
+    memcpy(in, b->inputs, (size_t)m->n_inputs * sizeof *in);
+    return SEQNN_OK;
+}
+
+/* Checks input k's data for a batch of B sequences. */
+static seqnn_status check_input(const seqnn_model *m, int k, const seqnn_batch_input *in, int64_t B)
+{
+    char pre[FE_NAME + 16] = "";
+    const char *field = m->n_inputs > 1 ? "" : "batch.";
+    if (m->n_inputs > 1)
+        snprintf(pre, sizeof pre, "input '%s': ", m->inputs[k].name);
+    int64_t T = in->seq_len;
+    if (T < 1 || B < 1 || T > (1 << 24) || B > (1 << 24) || T * B > (1 << 28))
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                               "batch: %sseq_len %lld and batch %lld must be >= 1 (and T*B <= 2^28)", pre, (long long)T,
+                               (long long)B);
+    const fe_shape *s = &m->inputs[k].shape;
+    if (s->tokens) {
+        if (!in->tokens)
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch: %sthe model reads tokens and %stokens is NULL",
+                                   pre, field);
+        char what[FE_NAME + 24];
+        snprintf(what, sizeof what, "%stokens", pre);
+        FE_TRY(check_ids(in->tokens, T * B, s->n, what));
+    } else if (!in->features) {
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch: %sthe model reads features and %sfeatures is NULL",
+                               pre, field);
+    }
+    return check_lengths(in->lengths, B, T, pre, "lengths");
+}
+
+/* Uploads input k's data (checked). */
+static seqnn_status upload_input(seqnn_model *m, int k, const seqnn_batch_input *in, int64_t B)
+{
+    int64_t T = in->seq_len, n = m->inputs[k].shape.n;
+    fe_tensor *t = (fe_tensor *)fe_node_output(m, FE_INPUT_NODE(k));
+    FE_TRY(copy_lengths(k == 0 ? &m->lengths : &m->inputs[k].lengths, in->lengths, B));
+    if (k == 0)
+        m->T = T;
+    else
+        m->inputs[k].T = T;
+    if (m->inputs[k].shape.tokens) {
+        FE_TRY(fe_tensor_ensure_i32(m, t, T * B, 1));
+        return seqnn_buffer_write(m->ctx, t->buf, 0, in->tokens, T * B);
+    }
+    FE_TRY(fe_tensor_ensure(m, t, T * B, n));
+    return seqnn_buffer_write(m->ctx, t->buf, 0, in->features, T * B * n);
 }
 
 /* Makes the host scratch of the loss targets hold at least rows ids (kept
@@ -62,32 +139,27 @@ static seqnn_status set_batch(seqnn_model *m, const seqnn_batch *b, int targets,
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "model not built");
     if (!b)
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch is NULL");
-    int64_t T = b->seq_len, B = b->batch;
-    if (T < 1 || B < 1 || T > (1 << 24) || B > (1 << 24) || T * B > (1 << 28))
-        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch: seq_len %lld and batch %lld must be >= 1 (and T*B <= 2^28)",
-                               (long long)T, (long long)B);
+    int64_t B = b->batch;
+    seqnn_batch_input in[FE_MAX_INPUTS];
+    FE_TRY(batch_inputs(m, b, in));
+    for (int k = 0; k < m->n_inputs; k++)
+        FE_TRY(check_input(m, k, &in[k], B));
     if (m->stateful && m->state_batch && m->state_batch != B)
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
                                "batch: a stateful model keeps its batch size (%lld, not %lld); reset the state first",
                                (long long)m->state_batch, (long long)B);
-    if (m->input.tokens) {
-        if (!b->tokens)
-            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch: the model reads tokens and batch.tokens is NULL");
-        FE_TRY(check_ids(b->tokens, T * B, m->input.n, "tokens"));
-    } else if (!b->features) {
-        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch: the model reads features and batch.features is NULL");
-    }
     int64_t Td = 0;
     if (m->decoder_start >= 0) {
         Td = b->dec_len;
         if (Td < 1 || Td > (1 << 24) || Td * B > (1 << 28) || !b->dec_tokens)
             return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch: an encoder-decoder model needs dec_len >= 1 and dec_tokens");
         FE_TRY(check_ids(b->dec_tokens, Td * B, m->dec_vocab, "dec_tokens"));
+        FE_TRY(check_lengths(b->dec_lengths, B, Td, "", "dec_lengths"));
     }
     const fe_layer *out = last_layer(m);
-    int64_t Tout = m->decoder_start >= 0 ? Td : T;
+    int64_t Tout = m->decoder_start >= 0 ? Td : in[out->stream].seq_len;
     int64_t rows = out->out.seq ? Tout * B : B;
-    const int32_t *out_len = m->decoder_start >= 0 ? b->dec_lengths : b->lengths;
+    const int32_t *out_len = m->decoder_start >= 0 ? b->dec_lengths : in[out->stream].lengths;
     if (targets) {
         if (m->loss == SEQNN_LOSS_XENT && !b->targets)
             return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch: targets are NULL");
@@ -102,19 +174,12 @@ static seqnn_status set_batch(seqnn_model *m, const seqnn_batch *b, int targets,
     }
     FE_TRY(fe_tree_check_batch(m, b));
     /* Everything checked: now change the batch state. */
-    FE_TRY(copy_lengths(&m->lengths, b->lengths, B, T, "lengths"));
-    FE_TRY(copy_lengths(&m->dec_lengths, m->decoder_start >= 0 ? b->dec_lengths : NULL, B, Td, "dec_lengths"));
-    m->T = T;
+    for (int k = 0; k < m->n_inputs; k++)
+        FE_TRY(upload_input(m, k, &in[k], B));
+    FE_TRY(copy_lengths(&m->dec_lengths, m->decoder_start >= 0 ? b->dec_lengths : NULL, B));
     m->B = B;
     m->Tdec = Td;
     m->trees = b->trees;
-    if (m->input.tokens) {
-        FE_TRY(fe_tensor_ensure_i32(m, &m->in_tokens, T * B, 1));
-        FE_TRY(seqnn_buffer_write(m->ctx, m->in_tokens.buf, 0, b->tokens, T * B));
-    } else {
-        FE_TRY(fe_tensor_ensure(m, &m->in_features, T * B, m->input.n));
-        FE_TRY(seqnn_buffer_write(m->ctx, m->in_features.buf, 0, b->features, T * B * m->input.n));
-    }
     if (m->decoder_start >= 0) {
         FE_TRY(fe_tensor_ensure_i32(m, &m->dec_tokens, Td * B, 1));
         FE_TRY(seqnn_buffer_write(m->ctx, m->dec_tokens.buf, 0, b->dec_tokens, Td * B));
@@ -144,14 +209,6 @@ static seqnn_status set_batch(seqnn_model *m, const seqnn_batch *b, int targets,
 }
 
 /* ------------------------------------------------------- forward, loss --- */
-static const fe_tensor *layer_input(const seqnn_model *m, int i)
-{
-    if (i == 0)
-        return m->input.tokens ? &m->in_tokens : &m->in_features;
-    if (i == m->decoder_start)
-        return &m->dec_tokens;
-    return &m->layers[i - 1].y;
-}
 
 static seqnn_status layer_error(const fe_layer *L, int i, seqnn_status s, const char *pass)
 {
@@ -160,11 +217,14 @@ static seqnn_status layer_error(const fe_layer *L, int i, seqnn_status s, const 
     return seqnn_set_error(NULL, s, "%s of layer %d (%s '%s'): %s", pass, i + 1, L->ops->kind, L->name, msg);
 }
 
+/* Every layer in the graph's order, each reading its first predecessor's
+ * output (merges read the others themselves). */
 static seqnn_status forward(seqnn_model *m, int train)
 {
-    for (int i = 0; i < m->n_layers; i++) {
+    for (int j = 0; j < m->n_layers; j++) {
+        int i = m->order[j];
         fe_layer *L = &m->layers[i];
-        seqnn_status s = L->ops->forward(m, L, layer_input(m, i), train);
+        seqnn_status s = L->ops->forward(m, L, fe_node_output(m, L->from[0]), train);
         if (s != SEQNN_OK)
             return layer_error(L, i, s, "forward");
     }
@@ -210,6 +270,43 @@ static seqnn_status read_scalars(seqnn_model *m, int n, double *out)
     return SEQNN_OK;
 }
 
+/* Backward of one layer (all its readers are done: its dy is complete).
+ * The first reader of a layer to run writes that layer's dy; any later one
+ * (fan-out, or a merge reading a node twice) writes a scratch gradient that
+ * is then added to it. Inputs get no gradient. */
+static seqnn_status backward_layer(seqnn_model *m, fe_layer *L)
+{
+    fe_tensor *dx[FE_MAX_FROM];
+    fe_layer *sum_into[FE_MAX_FROM];
+    for (int k = 0; k < L->n_from; k++) {
+        dx[k] = NULL;
+        sum_into[k] = NULL;
+        if (L->from[k] < 0)
+            continue;
+        fe_layer *P = &m->layers[L->from[k]];
+        if (P->grad_ready) {
+            dx[k] = &m->gscratch[k];
+            sum_into[k] = P;
+        } else {
+            dx[k] = &P->dy;
+            P->grad_ready = 1;
+        }
+        FE_TRY(fe_tensor_ensure(m, dx[k], P->y.rows, P->y.cols));
+    }
+    if (L->ops->backward_merge)
+        FE_TRY(L->ops->backward_merge(m, L, dx));
+    else
+        FE_TRY(L->ops->backward(m, L, fe_node_output(m, L->from[0]), dx[0]));
+    for (int k = 0; k < L->n_from; k++)
+        if (sum_into[k]) {
+            fe_tensor *d = &sum_into[k]->dy;
+            seqnn_ew_args a = {.n = d->rows * d->cols, .alpha = 1, .beta = 1, .x = fe_at(d, 0),
+                               .y = fe_at(dx[k], 0), .z = fe_at(d, 0)};
+            FE_TRY(seqnn_add(m->ctx, &a));
+        }
+    return SEQNN_OK;
+}
+
 static seqnn_status backward(seqnn_model *m)
 {
     fe_layer *top = &m->layers[m->n_layers - 1];
@@ -230,22 +327,20 @@ static seqnn_status backward(seqnn_model *m)
     }
     if (m->total > 0)
         FE_TRY(seqnn_buffer_fill(m->ctx, m->gbuf, 0, m->total, 0.0));
+    for (int i = 0; i < m->n_layers; i++)
+        m->layers[i].grad_ready = 0;
+    top->grad_ready = 1;
     fe_layer *enc = fe_encoder_output(m);
     if (enc) {                           /* decoder attention accumulates into it */
         FE_TRY(fe_tensor_ensure(m, &enc->dy, enc->y.rows, enc->y.cols));
         FE_TRY(fe_tensor_zero(m, &enc->dy));
+        enc->grad_ready = 1;
     }
-    for (int i = m->n_layers - 1; i >= 0; i--) {
-        fe_layer *L = &m->layers[i];
-        fe_tensor *dx = NULL;
-        if (i > 0 && i != m->decoder_start) {
-            fe_layer *P = &m->layers[i - 1];
-            dx = &P->dy;
-            FE_TRY(fe_tensor_ensure(m, dx, P->y.rows, P->y.cols));
-        }
-        seqnn_status s = L->ops->backward(m, L, layer_input(m, i), dx);
+    for (int j = m->n_layers - 1; j >= 0; j--) {
+        int i = m->order[j];
+        seqnn_status s = backward_layer(m, &m->layers[i]);
         if (s != SEQNN_OK)
-            return layer_error(L, i, s, "backward");
+            return layer_error(&m->layers[i], i, s, "backward");
     }
     return SEQNN_OK;
 }

@@ -1,13 +1,14 @@
 # Tests of examples/ and the CLI's line formats: the line-format reader
 # (test_data_lines.c), the data generators (`seqnn data`), every example model
-# file (parses and builds), and the bit-reversal problems of the reference
-# notes trained through the CLI with an accuracy threshold. Included from
+# file (parses and builds), the bit-reversal problems of the reference
+# notes trained through the CLI with an accuracy threshold, and the
+# question-answering example (two inputs) against its baselines. Included from
 # tests/CMakeLists.txt; `ctest -R example` runs them.
 set(cli_dir "${PROJECT_SOURCE_DIR}/cli")
 add_executable(test_data_lines "${CMAKE_CURRENT_LIST_DIR}/examples/test_data_lines.c"
                "${cli_dir}/data.c" "${cli_dir}/data_text.c" "${cli_dir}/data_lines.c" "${cli_dir}/lines_parse.c"
                "${cli_dir}/lines_batch.c" "${cli_dir}/vocab.c" "${cli_dir}/metrics.c" "${cli_dir}/cli_error.c"
-               "${cli_dir}/lines_tree.c")
+               "${cli_dir}/lines_tree.c" "${cli_dir}/lines_multi.c")
 target_include_directories(test_data_lines PRIVATE "${cli_dir}" "${PROJECT_SOURCE_DIR}/include")
 target_link_libraries(test_data_lines PRIVATE seqnn m)
 set_target_properties(test_data_lines PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
@@ -30,3 +31,8 @@ foreach(p 1 2 3 4)
              COMMAND sh "${CMAKE_CURRENT_LIST_DIR}/examples/test_bits.sh" $<TARGET_FILE:seqnn-cli>
                      "${PROJECT_SOURCE_DIR}/examples/bits" "${CMAKE_CURRENT_BINARY_DIR}/examples_bits${p}" ${p})
 endforeach()
+
+# examples/qa sampled (3000 examples, 12 epochs; examples/qa/run.sh runs the full 20000 and 25)
+add_test(NAME example_qa
+         COMMAND sh "${CMAKE_CURRENT_LIST_DIR}/examples/test_qa.sh" $<TARGET_FILE:seqnn-cli>
+                 "${PROJECT_SOURCE_DIR}/examples/qa" "${CMAKE_CURRENT_BINARY_DIR}/examples_qa")

@@ -4,7 +4,8 @@
  * layers, bidirectional, last = 1, variable lengths, conv1d banks, self-
  * attention plain and causal with every score, encoder-decoder attention with
  * every score, tree layers with both cells and both outputs over random and
- * balanced trees, losses xent/mse/bce), the gradients of fe_loss_and_grad are
+ * balanced trees, losses xent/mse/bce, graphs: two inputs, concat, add and
+ * multiply merges, fan-out), the gradients of fe_loss_and_grad are
  * compared with central finite differences of the loss on a sample of every
  * parameter tensor: every element of tensors of up to 64 elements, else the
  * largest-gradient element and 63 random ones. An embedding's padding row is
@@ -66,6 +67,7 @@ typedef struct batch_data {
     seqnn_batch b;
     int32_t *tokens, *lengths, *targets, *dec_tokens, *dec_lengths, *trees;
     float *features, *values;
+    seqnn_batch_input in[FE_MAX_INPUTS];   /* models of several inputs */
 } batch_data;
 
 static void batch_free(batch_data *d)
@@ -78,6 +80,11 @@ static void batch_free(batch_data *d)
     free(d->trees);
     free(d->features);
     free(d->values);
+    for (int k = 0; k < FE_MAX_INPUTS; k++) {
+        free((void *)d->in[k].tokens);
+        free((void *)d->in[k].features);
+        free((void *)d->in[k].lengths);
+    }
     memset(d, 0, sizeof *d);
 }
 
@@ -113,30 +120,53 @@ static int32_t *make_trees(const seqnn_model *m, int64_t T, int64_t B, const int
     return t;
 }
 
-/* A random batch for model m: T source steps, Td decoder steps, B sequences;
- * padding positions hold token 0. */
+/* Random data of input k (T steps) into *tokens or *features, lengths
+ * when var_len; padding positions hold token 0. */
+static void make_input(const seqnn_model *m, int k, int64_t T, int64_t B, int var_len, int32_t **tokens,
+                       float **features, int32_t **lengths)
+{
+    const fe_shape *s = &m->inputs[k].shape;
+    if (var_len)
+        *lengths = make_lengths(T, B);
+    if (s->tokens) {
+        int32_t *t = malloc((size_t)(T * B) * sizeof *t);
+        for (int64_t i = 0; i < T * B; i++)
+            t[i] = (*lengths && i / B >= (*lengths)[i % B]) ? 0 : (int32_t)(1 + urand() * (double)(s->n - 1));
+        *tokens = t;
+    } else {
+        float *f = malloc((size_t)(T * B * s->n) * sizeof *f);
+        for (int64_t i = 0; i < T * B * s->n; i++)
+            f[i] = (float)(2 * urand() - 1);
+        *features = f;
+    }
+}
+
+/* A random batch for model m: T source steps (input k of several: T + k),
+ * Td decoder steps, B sequences. */
 static void make_batch(const seqnn_model *m, int64_t T, int64_t Td, int64_t B, int var_len, uint64_t seed,
                        batch_data *d)
 {
     memset(d, 0, sizeof *d);
     rng_state = seed;
     seqnn_batch *b = &d->b;
-    b->seq_len = T;
     b->batch = B;
-    if (var_len)
-        d->lengths = make_lengths(T, B);
-    d->trees = make_trees(m, T, B, d->lengths);
-    if (m->input.tokens) {
-        d->tokens = malloc((size_t)(T * B) * sizeof *d->tokens);
-        for (int64_t i = 0; i < T * B; i++)
-            d->tokens[i] = (d->lengths && i / B >= d->lengths[i % B]) ? 0
-                                                                     : (int32_t)(1 + urand() * (double)(m->input.n - 1));
+    if (m->n_inputs > 1) {
+        for (int k = 0; k < m->n_inputs; k++) {
+            int32_t *tok = NULL, *len = NULL;
+            float *feat = NULL;
+            make_input(m, k, T + k, B, var_len, &tok, &feat, &len);
+            seqnn_batch_input in = {T + k, tok, feat, len};
+            d->in[k] = in;
+        }
+        b->n_inputs = m->n_inputs;
+        b->inputs = d->in;
     } else {
-        d->features = malloc((size_t)(T * B * m->input.n) * sizeof *d->features);
-        for (int64_t i = 0; i < T * B * m->input.n; i++)
-            d->features[i] = (float)(2 * urand() - 1);
+        b->seq_len = T;
+        make_input(m, 0, T, B, var_len, &d->tokens, &d->features, &d->lengths);
+        d->trees = make_trees(m, T, B, d->lengths);
     }
-    int64_t Tout = T;
+    const fe_layer *out_layer = &m->layers[m->n_layers - 1];
+    int64_t Tout = m->n_inputs > 1 ? T + out_layer->stream : T;
     if (m->decoder_start >= 0) {
         Tout = Td;
         b->dec_len = Td;
@@ -331,6 +361,42 @@ static void d_self_attn_params(seqnn_model *m)
 
 /* Encoder: embedding, bidirectional GRU (De = 4). Decoder: embedding, LSTM
  * (D = 4 for the dot scores, 3 otherwise), encoder attention, dense. */
+/* Two inputs of different lengths, two branches; concat, add and multiply
+ * merges (one of three nodes, one reading a node twice); fan-out of both
+ * branches and of the activation. */
+static void d_two_branches(seqnn_model *m)
+{
+    seqnn_recurrent_desc gru = rdesc(SEQNN_CELL_GRU, 5, 1, 0, 1, 0);
+    seqnn_model_add_input_tokens(m, "words", 7);
+    seqnn_model_add_embedding(m, "emb", 4, -1);
+    seqnn_model_add_lstm(m, "wl", 5, 1, 0, 0);
+    seqnn_model_set_from(m, NULL, "emb");
+    seqnn_recurrent_desc last = rdesc(SEQNN_CELL_LSTM, 5, 1, 0, 1, 0);
+    seqnn_model_add_recurrent(m, "wlast", &last);
+    seqnn_model_add_input_features(m, "frames", 3);
+    seqnn_model_add_recurrent(m, "fl", &gru);
+    seqnn_model_add_merge(m, "cat", SEQNN_MERGE_CONCAT, "wlast,fl");
+    seqnn_model_add_dense(m, "h", 5);
+    seqnn_model_add_activation(m, SEQNN_ACT_TANH, 0);
+    seqnn_model_add_merge(m, "sum", SEQNN_MERGE_ADD, "wlast,fl");
+    seqnn_model_add_merge(m, "prod", SEQNN_MERGE_MUL, "sum,fl,act");
+    seqnn_model_add_merge(m, "mix", SEQNN_MERGE_ADD, "prod,act");
+    seqnn_model_add_merge(m, "sq", SEQNN_MERGE_MUL, "mix,mix");
+    seqnn_model_add_dense(m, "out", 3);
+}
+
+/* Merges of sequences (one input, variable lengths): a residual add and a
+ * concatenation of three, each node read twice or more. */
+static void d_sequence_merges(seqnn_model *m)
+{
+    seqnn_model_input_tokens(m, 6);
+    seqnn_model_add_embedding(m, "e", 4, 0);
+    seqnn_model_add_lstm(m, "l", 4, 1, 0, 0);
+    seqnn_model_add_merge(m, "res", SEQNN_MERGE_ADD, "e,l");
+    seqnn_model_add_merge(m, "cat", SEQNN_MERGE_CONCAT, "e,l,res");
+    seqnn_model_add_dense(m, "out", 3);
+}
+
 static void seq2seq(seqnn_model *m, seqnn_score score, int64_t heads, int self_attn)
 {
     seqnn_recurrent_desc enc = rdesc(SEQNN_CELL_GRU, 2, 1, 1, 0, 0);
@@ -404,6 +470,8 @@ static const gcase cases[] = {
     {"tree lstm root, random + balanced trees, mse, lengths", d_tree_lstm, 7, 0, 5, 1, 0, 1e-2},
     {"tree lstm nodes, random + balanced trees, lengths", d_tree_lstm_nodes, 6, 0, 5, 1, 0, 1e-2},
     {"tree tanh nodes, balanced trees, mse", d_tree_tanh_nodes, 5, 0, 2, 0, 0, 1e-2},
+    {"graph: two inputs, concat/add/multiply, fan-out, lengths", d_two_branches, 4, 0, 3, 1, 0, 1e-2},
+    {"graph: sequence add and concat (fan-out), lengths", d_sequence_merges, 5, 0, 3, 1, 0, 1e-2},
 };
 
 static seqnn_model *build(void (*describe)(seqnn_model *), uint64_t seed)

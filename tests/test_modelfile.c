@@ -72,7 +72,7 @@ static void test_bad_files(void)
     bad("seqnn\n", 1, "seqnn: expected the format version ('seqnn 1')");
     bad("seqnn 1 extra\n", 1, "unexpected 'extra'");
     bad("seqnn 1\nseqnn 1\n", 2, "a second 'seqnn' statement (the first is at line 1)");
-    bad(HEAD "input tokens vocab=5\n", 3, "a second 'input' statement (the first is at line 2)");
+    bad(HEAD "input tokens vocab=5\n", 3, "input: a second input needs a name (name=...; the first is at line 2)");
     bad("seqnn 1\n\nembedding dim=4\ninput tokens vocab=5\n", 3, "'embedding' before the input statement");
     bad("seqnn 1\ndecoder vocab=4\n", 2, "'decoder' before the input statement");
     bad("seqnn 1\nloss xent\n", 2, "no input statement");
@@ -324,6 +324,62 @@ static int build(seqnn_model *m, const char *what, int want_seq, int64_t want_n)
         seqnn_model_output_shape(m, &seq, &n);
     EXPECT(seq == want_seq && n == want_n, "%s: output %s %lld", what, seq ? "[T, B, n]" : "[B, n]", (long long)n);
     return s == SEQNN_OK;
+}
+
+/* ------------------------------------------------------------ graphs --- */
+#define QA_INPUTS "seqnn 1\ninput tokens name=question vocab=50\ninput features name=scene dim=6\n"
+static void test_graph_files(void)
+{
+    /* unknown names, cycles, shape mismatches: each at the line of the layer concerned */
+    bad(LM "lstm hidden=4 last=1\ndense out=3 from=nope\n", 5, "from: unknown name 'nope'");
+    bad(LM "dense name=a out=8 from=b\nadd name=b from=embedding,a\ndense out=3\n", 4,
+        "from: a cycle: a <- b <- a");
+    bad(LM "dense name=a out=8 from=a\ndense out=3\n", 4, "from: a cycle: 'a' reads itself");
+    bad(LM "dense name=a out=4\nadd from=embedding,a\ndense out=3\n", 5,
+        "'embedding' has size 8 and 'a' 4: add needs equal sizes");
+    bad(LM "lstm name=v hidden=8 last=1\nmultiply from=embedding,v\ndense out=3\n", 5,
+        "'embedding' is a sequence and 'v' a vector");
+    bad(QA_INPUTS "embedding name=q dim=6 from=question\nconcat from=q,scene\ndense out=3\n", 5,
+        "'q' runs over input 'question' and 'scene' over input 'scene': sequences of different inputs");
+    bad(QA_INPUTS "concat from=question,scene\ndense out=3\n", 4, "'question' is token ids");
+    bad(QA_INPUTS "embedding dim=4 from=question\nlstm name=q hidden=4 last=1\nlstm name=s hidden=4 last=1 from=scene\ndense out=3 from=q\n",
+        6, "nothing reads it and it is not the output");
+    bad(QA_INPUTS "embedding dim=4 from=scene\ndense out=3\n", 4, "an embedding reads token ids");
+    bad(QA_INPUTS "embedding dim=4\ndense out=3\n", 4, "'embedding' turns token ids into vectors, but the input is "
+        "features");                     /* a layer reads the node declared just before it: here 'scene' */
+    /* the statements themselves */
+    bad(LM "dense out=3 from=a,embedding\n", 4, "reads at most 1 node (join several with a concat, add or multiply merge)");
+    bad(LM "concat from=embedding\n", 4, "a merge reads at least 2 nodes");
+    bad(LM "add\n", 4, "add: missing from=");
+    bad(LM "dense out=3 from=embedding from=embedding\n", 4, "'from' given twice");
+    bad(LM "dense out=3\nloss xent from=dense\n", 5, "'from' applies to layers only");
+    bad(HEAD "input features dim=3\n", 3, "a second input needs a name");
+    bad(HEAD "input features name=input dim=3\n", 3, "the name 'input' is used twice");
+    bad(HEAD "embedding dim=4\ndecoder vocab=5\nembedding dim=4\ndense out=5 from=embedding\n", 6,
+        "an encoder-decoder model is a stack");
+
+    /* the two-branch model: features -> LSTM, words -> embedding -> LSTM, concat, MLP */
+    seqnn_model *m = good(QA_INPUTS "embedding dim=8 from=question\nlstm name=q hidden=5 last=1\n"
+                          "lstm name=s hidden=7 last=1 from=scene\nconcat name=both from=q,s\n"
+                          "dense name=hid out=16\nactivation relu\ndense name=out out=$classes\n", NULL, "two branches");
+    if (m) {
+        expect_layers(m, "two branches", "embedding", "embedding", "q", "recurrent", "s", "recurrent", "both", "concat",
+                      "hid", "dense", "out", "dense", NULL);
+        if (build(m, "two branches", 0, 3)) {
+            expect_param(m, "q.weight_ih_l0", 2, (int64_t)20, (int64_t)8);
+            expect_param(m, "s.weight_ih_l0", 2, (int64_t)28, (int64_t)6);
+            expect_param(m, "hid.weight", 2, (int64_t)16, (int64_t)12);
+        }
+        seqnn_model_destroy(m);
+    }
+    /* a forward reference (b, read before its line), fan-out and the element-wise merges */
+    m = good(LM "dense name=a out=8 from=b\nlstm name=b hidden=8 from=embedding\nadd name=c from=a,b,embedding\n"
+             "multiply name=d from=c,c\ndense out=3\n", NULL, "forward reference and fan-out");
+    if (m) {
+        if (build(m, "forward reference and fan-out", 1, 3))
+            expect_param(m, "a.weight", 2, (int64_t)8, (int64_t)8);
+        seqnn_model_destroy(m);
+    }
 }
 
 static void test_good_files(void)
@@ -625,6 +681,7 @@ int main(int argc, char **argv)
         return 1;
     }
     test_bad_files();
+    test_graph_files();
     test_good_files();
     test_load();
     test_tree_files();

@@ -36,13 +36,33 @@ SEQNN_API seqnn_status seqnn_model_create(seqnn_model **out);
 SEQNN_API void seqnn_model_destroy(seqnn_model *m);
 
 /* The input: token ids in [0, vocab) (time-major [T, B]), or feature vectors
- * ([T, B, dim]). Exactly one, before any layer. */
+ * ([T, B, dim]). A model of one input declares it with these, before any
+ * layer; the input is named "input". */
 SEQNN_API seqnn_status seqnn_model_input_tokens(seqnn_model *m, int64_t vocab);
 SEQNN_API seqnn_status seqnn_model_input_features(seqnn_model *m, int64_t dim);
 
-/* Layers, applied in the order they are added. name is the layer's
- * state_dict prefix (NULL: the kind, numbered when repeated: "embedding",
- * "lstm", "fc", "fc1", ...); names are unique, of [A-Za-z0-9_.]. */
+/* Graphs. A model may have several named inputs (up to 8), each a sequence
+ * with its own steps and lengths per batch (seqnn_batch_input), declared in
+ * the order the batch gives them. Names share one space with the layers'. */
+SEQNN_API seqnn_status seqnn_model_add_input_tokens(seqnn_model *m, const char *name, int64_t vocab);
+SEQNN_API seqnn_status seqnn_model_add_input_features(seqnn_model *m, const char *name, int64_t dim);
+
+/* The inputs declared so far, in order: name, token ids (tokens = 1, n the
+ * vocabulary) or features (tokens = 0, n the dimension). */
+typedef struct seqnn_input_info {
+    const char *name;
+    int tokens;
+    int64_t n;
+} seqnn_input_info;
+SEQNN_API int seqnn_model_input_count(const seqnn_model *m);
+SEQNN_API seqnn_status seqnn_model_input_info(const seqnn_model *m, int k, seqnn_input_info *out);
+
+/* Layers. Each layer reads the node (input or layer) declared just before
+ * it, so layers added one after another form a stack; seqnn_model_set_from
+ * makes a layer read named nodes instead. name is the layer's state_dict
+ * prefix (NULL: the kind, numbered when repeated: "embedding", "lstm", "fc",
+ * "fc1", ...); names are unique, of [A-Za-z0-9_.]. The last layer added is
+ * the model's output; every other layer must lead to it. */
 
 /* nn.Embedding(vocab, dim, padding_idx): tokens -> [T, B, dim]. padding_idx -1
  * for none; its row starts at zero and gets no gradient. */
@@ -151,6 +171,27 @@ typedef struct seqnn_tree_desc {
     int nodes;                           /* 1: every node's vector [T, B, 2H]; 0: the root's [B, H] */
 } seqnn_tree_desc;
 SEQNN_API seqnn_status seqnn_model_add_tree(seqnn_model *m, const char *name, const seqnn_tree_desc *d);
+/* The predecessors of layer `layer` (NULL: the last one added): from is a
+ * comma-separated list of input and layer names ("frames", "q,s"), resolved
+ * when the model is built (a name may refer to a node added later; unknown
+ * names and cycles fail the build, naming the layer). Every layer but a
+ * merge reads exactly one node. A node read by several layers (fan-out) gets
+ * the sum of their gradients. */
+SEQNN_API seqnn_status seqnn_model_set_from(seqnn_model *m, const char *layer, const char *from);
+
+/* Merges of two or more nodes (from as above; no parameters): CONCAT joins
+ * the last dimension ([..., n1] and [..., n2] -> [..., n1 + n2], torch.cat(
+ * (a, b), -1)), ADD and MUL are element-wise over nodes of one shape.
+ * Sequences merge only with sequences of the same input (the same steps);
+ * vectors ([B, n], e.g. a recurrent layer's last = 1) with vectors. */
+typedef enum seqnn_merge {
+    SEQNN_MERGE_CONCAT = 0,
+    SEQNN_MERGE_ADD,
+    SEQNN_MERGE_MUL,
+    SEQNN_MERGE_COUNT
+} seqnn_merge;
+SEQNN_API seqnn_status seqnn_model_add_merge(seqnn_model *m, const char *name, seqnn_merge kind,
+                                             const char *from);
 
 /* Encoder-decoder models: the layers added so far are the encoder, those
  * added after this call the decoder, whose input is target tokens in
@@ -227,13 +268,27 @@ SEQNN_API seqnn_optim_desc seqnn_optim_defaults(seqnn_optim_kind kind);
 /* Sets the optimizer (resets its state). Default: Adam's defaults. */
 SEQNN_API seqnn_status seqnn_model_set_optimizer(seqnn_model *m, const seqnn_optim_desc *o);
 
-/* A batch, host arrays, time-major. T = seq_len, B = batch. */
+/* The data of one input of a batch (models of several inputs). */
+typedef struct seqnn_batch_input {
+    int64_t seq_len;                     /* T of this input */
+    const int32_t *tokens;               /* [T, B] (a token input) */
+    const float *features;               /* [T, B, dim] (a feature input) */
+    const int32_t *lengths;              /* [B] valid steps (<= T), or NULL: all T */
+} seqnn_batch_input;
+
+/* A batch, host arrays, time-major. T = seq_len, B = batch. A model of one
+ * input reads seq_len, tokens or features, and lengths; a model of several
+ * reads inputs[0 .. n_inputs) instead (one per input, in the order they were
+ * declared; seq_len, tokens, features and lengths stay 0/NULL). Fields are
+ * only ever appended: a batch zero-initialised ({0} or memset) before its
+ * fields are set stays valid as the struct grows. */
 typedef struct seqnn_batch {
     int64_t seq_len, batch;
     const int32_t *tokens;               /* [T, B] token input */
     const float *features;               /* [T, B, dim] feature input */
     const int32_t *lengths;              /* [B] valid steps (<= T), or NULL: all T */
-    const int32_t *targets;              /* XENT: [T', B] (sequence outputs) or [B]; SEQNN_IGNORE_INDEX: ignored */
+    const int32_t *targets;              /* XENT: [T', B] (sequence outputs: T' the steps of the input the
+                                            output runs over) or [B]; SEQNN_IGNORE_INDEX: ignored */
     const float *values;                 /* MSE/BCE: shaped like the output */
     int64_t dec_len;                     /* encoder-decoder: T' */
     const int32_t *dec_tokens;           /* [T', B] decoder input (teacher forcing) */
@@ -247,6 +302,8 @@ typedef struct seqnn_batch {
      * entry is -1 is balanced: the left subtree takes the first ceil(n/2)
      * leaves, recursively. Read by tree layers only; other models ignore it. */
     const int32_t *trees;
+    int n_inputs;                        /* models of several inputs: entries of inputs */
+    const seqnn_batch_input *inputs;     /* [n_inputs] */
 } seqnn_batch;
 
 typedef struct seqnn_step_result {

@@ -1,4 +1,4 @@
-/* Unit test of the CLI's line formats (cli/data_lines.c): vocabularies,
+/* Unit test of the CLI's line formats (cli/data_lines.c, cli/lines_multi.c): vocabularies,
  * the split, batches of each format (layout, padding, ignored targets),
  * truncation, and every bad input, whose message must name the file and line.
  * usage: test_data_lines WORK_DIR */
@@ -475,6 +475,75 @@ static void test_metrics(void)
     seqnn_context_destroy(ctx);
 }
 
+/* multi: the header, per-input batches (own steps, lengths, padding), a
+ * model reading a subset of the inputs, per-field truncation, bad lines. */
+static void test_multi(void)
+{
+    seqnn_train_config c = config(4, 0, 0.0, 1);
+    const char *text = "#inputs q=tokens s=features\nyes\tab c\t1,2 3,4 5,6\nno\td\t0,1\n";
+    cli_data *d = open_ok("multi", "m.txt", text, 1, &c);
+    if (!d)
+        return;
+    CHECK(d->src.n == 5 && d->tgt.n == 2 && id_of(&d->src, "ab") >= 2 && id_of(&d->tgt, "yes") == 1,
+          "multi vocabularies: %lld tokens, %lld classes", (long long)d->src.n, (long long)d->tgt.n);
+    seqnn_batch b;
+    d->begin(d, 0, 1);
+    CHECK(d->next(d, 0, &c, &b), "multi batch");
+    CHECK(b.n_inputs == 2 && b.inputs && b.batch == 2 && !b.tokens && !b.seq_len, "multi batch: 2 inputs");
+    const seqnn_batch_input *q = &b.inputs[0], *f = &b.inputs[1];
+    CHECK(q->seq_len == 2 && q->tokens && !q->features && f->seq_len == 3 && f->features && !f->tokens,
+          "each input its own steps: %lld and %lld", (long long)q->seq_len, (long long)f->seq_len);
+    for (int64_t k = 0; k < 2; k++) {
+        int yes = b.targets[k] == 1;
+        CHECK(q->lengths[k] == (yes ? 2 : 1) && f->lengths[k] == (yes ? 3 : 1), "lengths of example %lld", (long long)k);
+        CHECK(q->tokens[k] == id_of(&d->src, yes ? "ab" : "d") && q->tokens[2 + k] == (yes ? id_of(&d->src, "c") : 0),
+              "tokens [T, B] with <pad>");
+        CHECK(f->features[(2 * 2 + k) * 2 + 1] == (yes ? 6.0f : 0.0f) && f->features[k * 2 + 1] == (yes ? 2.0f : 1.0f),
+              "features [T, B, F], zero past the length");
+    }
+    /* a model of the second input only reads it as its one input */
+    seqnn_context *ctx = NULL;
+    if (seqnn_context_create("ref", &ctx) == SEQNN_OK) {
+        seqnn_model *m = model("seqnn 1\ninput features name=s dim=2\nlstm hidden=3 last=1\ndense out=$classes\n", d, ctx);
+        CHECK(m && cli_data_check_model(d, m, "m.txt", "s.seqnn") == SEQNN_OK, "a model of input 's' fits: %s",
+              cli_last_error());
+        d->begin(d, 0, 1);
+        CHECK(d->next(d, 0, &c, &b) && b.n_inputs == 1 && b.inputs[0].features && b.inputs[0].seq_len == 3,
+              "its batches hold 's' only");
+        seqnn_model_destroy(m);
+        m = model("seqnn 1\ninput features name=z dim=2\nlstm hidden=3 last=1\ndense out=$classes\n", d, ctx);
+        CHECK(m && cli_data_check_model(d, m, "m.txt", "z.seqnn") != SEQNN_OK &&
+              strstr(cli_last_error(), "z.seqnn: the model's input 'z' is not in the header of m.txt (q, s)"),
+              "an input the header lacks: %s", cli_last_error());
+        seqnn_model_destroy(m);
+        m = model("seqnn 1\ninput features name=s dim=3\nlstm hidden=3 last=1\ndense out=$classes\n", d, ctx);
+        CHECK(m && cli_data_check_model(d, m, "m.txt", "s3.seqnn") != SEQNN_OK &&
+              strstr(cli_last_error(), "input 's' reads features of size 3; m.txt has features of size 2"),
+              "a feature size the data lacks: %s", cli_last_error());
+        seqnn_model_destroy(m);
+        seqnn_context_destroy(ctx);
+    }
+    cli_data_close(d);
+    /* seq_len cuts each field on its own */
+    c = config(4, 1, 0.0, 1);
+    d = open_ok("multi", "m1.txt", text, 1, &c);
+    if (d) {
+        d->begin(d, 0, 1);
+        CHECK(d->next(d, 0, &c, &b) && b.inputs[0].seq_len == 1 && b.inputs[1].seq_len == 1, "truncated to 1 step each");
+        cli_data_close(d);
+    }
+    expect_error("multi", "mh.txt", "yes\tab\t1\n", 0, 1, "mh.txt:1: a multi file starts with a header");
+    expect_error("multi", "mh2.txt", "#inputs q=words\nyes\tab\n", 0, 1, "mh2.txt:1: header: 'q=words' is not");
+    expect_error("multi", "mf.txt", "#inputs q=tokens s=features\nyes\tab\n", 0, 1,
+                 "mf.txt:2: 1 input after the label; the header names 2");
+    expect_error("multi", "mf2.txt", "#inputs q=tokens\nyes\tab\t1\n", 0, 1, "mf2.txt:2: more than the 1 input");
+    expect_error("multi", "me.txt", "#inputs q=tokens s=features\nyes\t \t1\n", 0, 1,
+                 "me.txt:2: input 'q' (field 1 after the label) is empty");
+    expect_error("multi", "ml.txt", "#inputs q=tokens\n\tab\n", 0, 1, "ml.txt:2: a multi line is LABEL<TAB>q...");
+    expect_error("multi", "md.txt", "#inputs s=features\nyes\t1,2\nno\t3\n", 0, 1,
+                 "md.txt:3: step 1 has 1 features, the steps before it have 2");
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -486,6 +555,7 @@ int main(int argc, char **argv)
     test_tag();
     test_translate();
     test_regress();
+    test_multi();
     test_errors();
     test_tree();
     test_metrics();

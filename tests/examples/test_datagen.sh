@@ -66,6 +66,27 @@ gen fake.txt fortunes --dir fake --categories alpha,beta
 printf 'alpha\tfirst one line two\nalpha\tsecond\nbeta\tthird\n' > fake.want
 cmp -s fake.txt fake.want && ok "fortunes: separators, flattening, repeats left out" || bad "fortunes: $(cat fake.txt)"
 
+gen qa.txt qa --n 300 --seed 1
+gen qa2.txt qa --n 300 --seed 1
+gen qa3.txt qa --n 300 --seed 2
+lines qa.txt 301
+cmp -s qa.txt qa2.txt && ok "qa: same seed, same file" || bad "qa: same seed, different files"
+cmp -s qa.txt qa3.txt && bad "qa: another seed, the same file" || ok "qa: another seed, another file"
+# every answer is right for its scene: colours red green blue yellow, shapes square circle triangle
+awk -F'\t' 'NR == 1 { if ($0 != "#inputs question=tokens scene=features") bad = 1; next }
+    { split("red green blue yellow", C, " "); split("square circle triangle", S, " ")
+      n = split($3, o, " "); if (n < 2 || n > 6) bad = 1
+      for (i = 1; i <= n; i++) { split(o[i], f, ","); for (k = 1; k <= 4; k++) if (f[k] == 1) col[i] = C[k]
+                                 for (k = 5; k <= 7; k++) if (f[k] == 1) sh[i] = S[k - 4] }
+      split($2, w, " ")
+      if ($2 ~ /^is there a /) { want = "no"; for (i = 1; i <= n; i++) if (col[i] == w[4] && sh[i] == w[5]) want = "yes" }
+      else if ($2 ~ /^what colour is the /) { m = 0; for (i = 1; i <= n; i++) if (sh[i] == w[5]) { m++; want = col[i] }
+                                              if (m != 1) bad = 1 }
+      else if ($2 ~ /^how many /) { want = 0; for (i = 1; i <= n; i++) want += col[i] == w[3] }
+      else bad = 1
+      if ($1 != want) bad = 1 }
+    END { exit bad }' qa.txt && ok "qa: every answer is right for its scene" || bad "qa: a wrong answer"
+
 # Each file opens in its example's format (one training step on a tiny model).
 printf 'seqnn 1\ninput tokens vocab=$vocab\nembedding dim=4\nlstm hidden=4 last=1\ndense out=$classes\ntrain batch=4 steps=1\n' > cls.seqnn
 printf 'seqnn 1\ninput tokens vocab=$vocab\nembedding dim=4\nrnn hidden=4\ndense out=$classes\ntrain batch=4 steps=1\n' > tag.seqnn
@@ -82,7 +103,7 @@ done
 
 # Bad options: a message, exit status 2, no file.
 for args in "bits out.txt" "bits out.txt --problem 5" "dates out.txt --n 0" "adding out.txt --steps x" \
-            "nope out.txt" "dates out.txt --tokenize"; do
+            "nope out.txt" "dates out.txt --tokenize" "qa out.txt --steps 3"; do
     set -- $args
     "$seqnn" data "$@" > /dev/null 2> err.txt
     rc=$?
