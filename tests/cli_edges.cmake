@@ -6,11 +6,7 @@ add_test(NAME cli_rough_edges COMMAND sh "${CMAKE_CURRENT_LIST_DIR}/test_cli_edg
                                       "${CMAKE_CURRENT_BINARY_DIR}/cli_edges_work")
 
 # Percentages as the CLI prints them (cli_percent): 99.995% is not 100.00%.
-set(cli_dir "${PROJECT_SOURCE_DIR}/cli")
-add_executable(test_cli_percent "${CMAKE_CURRENT_LIST_DIR}/test_cli_percent.c"
-               "${cli_dir}/data.c" "${cli_dir}/data_text.c" "${cli_dir}/data_lines.c" "${cli_dir}/lines_parse.c"
-               "${cli_dir}/lines_batch.c" "${cli_dir}/vocab.c" "${cli_dir}/metrics.c" "${cli_dir}/cli_error.c")
-target_include_directories(test_cli_percent PRIVATE "${cli_dir}" "${PROJECT_SOURCE_DIR}/include")
-target_link_libraries(test_cli_percent PRIVATE seqnn m)
+add_executable(test_cli_percent "${CMAKE_CURRENT_LIST_DIR}/test_cli_percent.c")
+target_link_libraries(test_cli_percent PRIVATE seqnn_cli_data)
 set_target_properties(test_cli_percent PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
 add_test(NAME cli_percent COMMAND test_cli_percent)

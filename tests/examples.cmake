@@ -4,13 +4,8 @@
 # notes trained through the CLI with an accuracy threshold, and the
 # question-answering example (two inputs) against its baselines. Included from
 # tests/CMakeLists.txt; `ctest -R example` runs them.
-set(cli_dir "${PROJECT_SOURCE_DIR}/cli")
-add_executable(test_data_lines "${CMAKE_CURRENT_LIST_DIR}/examples/test_data_lines.c"
-               "${cli_dir}/data.c" "${cli_dir}/data_text.c" "${cli_dir}/data_lines.c" "${cli_dir}/lines_parse.c"
-               "${cli_dir}/lines_batch.c" "${cli_dir}/vocab.c" "${cli_dir}/metrics.c" "${cli_dir}/cli_error.c"
-               "${cli_dir}/lines_tree.c" "${cli_dir}/lines_multi.c")
-target_include_directories(test_data_lines PRIVATE "${cli_dir}" "${PROJECT_SOURCE_DIR}/include")
-target_link_libraries(test_data_lines PRIVATE seqnn m)
+add_executable(test_data_lines "${CMAKE_CURRENT_LIST_DIR}/examples/test_data_lines.c")
+target_link_libraries(test_data_lines PRIVATE seqnn_cli_data)
 set_target_properties(test_data_lines PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
 file(MAKE_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}/examples_lines")
 add_test(NAME example_data_lines COMMAND test_data_lines "${CMAKE_CURRENT_BINARY_DIR}/examples_lines")

@@ -88,7 +88,7 @@ static void check_weighted_model(seqnn_context *ctx)
 {
     static const float weights[3] = {1.0f, 0.0f, 2.0f}, features[2 * 4] = {1, -1, 0.5f, 2, 0, 1, -2, 0.25f};
     static const int32_t targets[2] = {1, 2};
-    seqnn_batch b = {1, 2, NULL, features, NULL, targets, NULL, 0, NULL, NULL};
+    seqnn_batch b = {.seq_len = 1, .batch = 2, .features = features, .targets = targets};
     for (int weighted = 1; weighted >= 0; weighted--) {
         seqnn_model *m = NULL;
         seqnn_xent_options o = {weights, 3, 0.0};

@@ -35,7 +35,7 @@ static seqnn_model *make(void)
 
 static int step(seqnn_model *m)
 {
-    seqnn_batch b = {T, B, NULL, features, NULL, targets, NULL, 0, NULL, NULL};
+    seqnn_batch b = {.seq_len = T, .batch = B, .features = features, .targets = targets};
     seqnn_step_result r;
     if (seqnn_model_train_step(m, &b, &r) != SEQNN_OK) {
         printf("FAIL step: %s\n", seqnn_last_error());
@@ -186,7 +186,7 @@ static void modelfile_and_losses(void)
         EXPECT(fabs(lr - expect[n]) < 1e-15, "model file schedule, step %d: lr %g, expected %g", n, lr, expect[n]);
         step(m);
     }
-    seqnn_batch b = {T, B, NULL, features, NULL, targets, NULL, 0, NULL, NULL};
+    seqnn_batch b = {.seq_len = T, .batch = B, .features = features, .targets = targets};
     seqnn_step_result r;
     float losses[T * B];
     EXPECT(seqnn_model_evaluate_losses(m, &b, &r, losses, T * B) == SEQNN_OK, "%s", seqnn_last_error());
@@ -216,7 +216,7 @@ static void modelfile_weights(void)
     seqnn_model *m[2] = {NULL, NULL};
     float l[2][T * B];
     seqnn_step_result r[2];
-    seqnn_batch b = {T, B, NULL, features, NULL, targets, NULL, 0, NULL, NULL};
+    seqnn_batch b = {.seq_len = T, .batch = B, .features = features, .targets = targets};
     for (int k = 0; k < 2; k++) {
         const char *text = k ? weighted : plain;
         if (seqnn_modelfile_parse(text, strlen(text), "mem", NULL, 0, &m[k], NULL) != SEQNN_OK ||
