@@ -42,7 +42,7 @@ static const struct {
     {"plot", seqnn_cli_plot, "-o --attention --help"},
     {"conformance", seqnn_conformance_main,
      "--plugin --device --kernel --seed --report --verbose --list --structure --help"},
-    {"data", seqnn_cli_data, "--categories --dir --tokenize --n --seed --steps --len --problem --fixed --help"},
+    {"data", seqnn_cli_data, "--categories --dir --tokenize --n --seed --steps --len --problem --fixed --depth --args --exact --help"},
     {"bench", seqnn_cli_bench,
      "--m --n --k --hidden --batch --seq --input --layers --bidir --embed --filters --widths --channels-last "
      "--heads --dim --params --train --both --plugin --peers --threads --reps --warmup --rounds --clock --budget "

@@ -454,7 +454,7 @@ seqnn_status cli_check_model_file(const cli_data *d, const seqnn_model *m, const
     int in_at = mf_statement(text, "input", in, sizeof in), last_at = mf_statement(text, NULL, last, sizeof last);
     int loss_at = mf_statement(text, "loss", loss_line, sizeof loss_line);
     int regress = !strcmp(d->format, "regress"), features = !strncmp(in, "input features", 14);
-    if (in_at && regress != features)
+    if (in_at && strcmp(d->format, "multi") && regress != features)   /* multi: each input against its field */
         return cli_error(SEQNN_ERR_INVALID_ARG, "%s:%d: '%s': the model reads %s, but the %s data of %s has %s; "
                          "write '%s'", model_file, in_at, in, features ? "feature vectors" : "token ids", d->format,
                          data_file, regress ? "feature vectors" : "tokens", regress ? "input features dim=N"

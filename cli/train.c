@@ -134,8 +134,8 @@ static void train_usage(FILE *f)
             "                    lr the optimizer's PyTorch default)\n"
             "  --pad-to N        line formats: pad batches to at least N steps (default 0: off), for\n"
             "                    convolution filters wider than the shortest lines\n"
-            "  --lr-schedule SPEC  learning-rate schedule, as the model file's schedule line, e.g.\n"
-            "                    'cosine warmup=500 cosine_steps=20000 min_lr=1e-5' (default: the file's, or none)\n"
+            "  --lr-schedule SPEC  learning-rate schedule (default: the model file's schedule line, or none),\n"
+            "                    as that line, e.g. 'cosine warmup=500 cosine_steps=20000 min_lr=1e-5'\n"
             "  --sample N        language models: characters sampled at the end (default 300)\n"
             "  --temperature T   for that sample (default 0.8)\n");
 }

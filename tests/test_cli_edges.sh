@@ -37,15 +37,18 @@ check_help() {
     fi
 }
 check_help train --data --format --words --out --log --backend --resume --vectors --steps --epochs --time \
-    --batch --seq-len --lr --seed --eval-every --patience --val --clip --sample --temperature
+    --batch --seq-len --lr --seed --eval-every --patience --val --clip --pad-to --lr-schedule --sample --temperature
 check_help eval --data --all --backend
-check_help generate --prime --length --temperature --seed --input --attention --backend
+check_help generate --prime --length --temperature --top-k --top-p --seed --beam --length-norm --input --attention \
+    --backend
+check_help predict --data --json --backend --length --temperature --top-k --top-p --seed --beam --length-norm
+check_help plan --backend --data --format --words --batch --seq-len
 check_help plot -o --attention
 check_help conformance --plugin --device --kernel --seed --report --verbose --list --structure
-check_help data --categories --dir --tokenize --n --seed --steps --len --problem --fixed
+check_help data --categories --dir --tokenize --n --seed --steps --len --problem --fixed --depth --args --exact
 check_help info
 # defaults are stated: every option line of train, eval and generate that takes a value says its default
-for cmd in train eval generate; do
+for cmd in train eval generate predict; do
     "$seqnn" $cmd --help | grep '^  --[a-z-]* [A-Z]' | grep -v 'default\|required\|--.* --' > nodefault.out
     [ -s nodefault.out ] && bad "$cmd --help: options without a default: $(cat nodefault.out)" \
         || ok "$cmd --help states every default"

@@ -16,7 +16,7 @@ fails=0
 check() {   # check NAME VALUE OP LIMIT
     if awk "BEGIN { exit !($2 $3 $4) }"; then echo "ok: $1: $2 $3 $4"; else echo "FAIL: $1: '$2' is not $3 $4"; fails=$((fails + 1)); fi
 }
-accuracy() { sed -n 's/^\(validation\|all\): .*accuracy \([0-9.]*\)%.*/\2/p' | tail -n 1; }
+accuracy() { sed -n 's/^\(validation\|all of the file\): .*accuracy \([0-9.]*\)%.*/\2/p' | tail -n 1; }
 
 "$seqnn" data listops data.txt --n 3000 --seed "$seed" 2> gen.err || { cat gen.err; exit 1; }
 "$seqnn" data listops again.txt --n 3000 --seed "$seed" 2> gen.err || { cat gen.err; exit 1; }
