@@ -210,7 +210,7 @@ struct seqnn_model {
     fe_layer *layers;                    /* in the order added; the last is the output */
     int n_layers, cap_layers;
     int *order;                          /* build: layer indices in topological order */
-    int error_layer;                     /* build: the layer a failure concerns, or -1 */
+    int error_layer, error_input;        /* build: the layer or input a failure concerns, or -1 */
     fe_tensor gscratch[FE_MAX_FROM];     /* backward: gradients summed into a predecessor read twice */
     int decoder_start;                   /* index of the first decoder layer, or -1 */
     int64_t dec_vocab;
@@ -290,8 +290,8 @@ static inline int64_t fe_rows(const seqnn_model *m, const fe_layer *L, fe_shape 
     return s.seq ? fe_steps(m, L) * m->B : m->B;
 }
 /* Checks a description as the build would (names, cycles, shapes) without
- * a context, leaving it a description; on failure m->error_layer names the
- * layer concerned (-1: none). */
+ * a context, leaving it a description; on failure m->error_layer or
+ * m->error_input names the layer or input concerned (-1: none). */
 seqnn_status fe_model_check(seqnn_model *m);
 /* The encoder's last layer (encoder-decoder models), or NULL. */
 fe_layer *fe_encoder_output(seqnn_model *m);

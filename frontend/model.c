@@ -21,6 +21,7 @@ seqnn_status seqnn_model_create(seqnn_model **out)
         return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "seqnn_model_create: out of memory");
     m->decoder_start = -1;
     m->error_layer = -1;
+    m->error_input = -1;
     m->loss = SEQNN_LOSS_XENT;
     m->optim = seqnn_optim_defaults(SEQNN_OPTIM_ADAM);
     *out = m;
@@ -686,6 +687,22 @@ static seqnn_status sort_layers(seqnn_model *m)
     return s;
 }
 
+/* Every input must be read (a batch has to give it all the same). */
+static seqnn_status check_inputs_read(seqnn_model *m)
+{
+    for (int k = 0; k < m->n_inputs; k++) {
+        int read = 0;
+        for (int j = 0; j < m->n_layers && !read; j++)
+            for (int f = 0; f < m->layers[j].n_from; f++)
+                read |= m->layers[j].from[f] == FE_INPUT_NODE(k);
+        if (!read) {
+            m->error_input = k;
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "input '%s': no layer reads it", m->inputs[k].name);
+        }
+    }
+    return SEQNN_OK;
+}
+
 /* Every layer but the output (and an encoder's last layer, which decoder
  * attention reads) must be read by another. */
 static seqnn_status check_consumers(seqnn_model *m)
@@ -725,6 +742,7 @@ static seqnn_status check_decoder_stack(seqnn_model *m)
 static seqnn_status build_graph(seqnn_model *m)
 {
     m->error_layer = -1;
+    m->error_input = -1;
     FE_TRY(resolve_names(m));
     FE_TRY(check_decoder_stack(m));
     FE_TRY(sort_layers(m));
@@ -745,7 +763,7 @@ static seqnn_status build_graph(seqnn_model *m)
             return layer_fail(m, i, s, "%s", msg);
         }
     }
-    return SEQNN_OK;
+    return check_inputs_read(m);
 }
 
 seqnn_status fe_model_check(seqnn_model *m)

@@ -1010,13 +1010,18 @@ static seqnn_status mf_check_text(mf_parser *p, const char *text, size_t size)
 static seqnn_status mf_check_graph(mf_parser *p)
 {
     seqnn_status s = fe_model_check(p->model);
-    if (s == SEQNN_OK || s == SEQNN_ERR_NO_MEMORY)
+    if (s == SEQNN_OK)
         return s;
     char msg[SEQNN_MSG_SIZE];
     snprintf(msg, sizeof msg, "%s", seqnn_last_error());
     int i = p->model->error_layer;
-    p->line = i >= 0 ? p->model->layers[i].line : 0;
-    return mf_fail(p, SEQNN_ERR_FORMAT, "%s", msg);
+    if (i >= 0)
+        p->line = p->model->layers[i].line;
+    else if (p->model->error_input >= 0)
+        p->line = p->model->inputs[p->model->error_input].line;
+    else if (p->first_line[ST_DECODER])  /* (a model-wide error: the decoder's, or the last statement's) */
+        p->line = p->first_line[ST_DECODER];
+    return mf_fail(p, s == SEQNN_ERR_NO_MEMORY ? s : SEQNN_ERR_FORMAT, "%s", msg);
 }
 
 static seqnn_status mf_parse(mf_parser *p, char *buf, size_t size)

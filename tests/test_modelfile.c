@@ -357,6 +357,9 @@ static void test_graph_files(void)
     bad(HEAD "input features name=input dim=3\n", 3, "the name 'input' is used twice");
     bad(HEAD "embedding dim=4\ndecoder vocab=5\nembedding dim=4\ndense out=5 from=embedding\n", 6,
         "an encoder-decoder model is a stack");
+    bad(QA_INPUTS "embedding dim=4 from=question\ndecoder vocab=5\nembedding dim=4\ndense out=5\n", 5,
+        "an encoder-decoder model has one input (it has 2)");
+    bad(QA_INPUTS "embedding dim=4 from=question\nlstm hidden=4\ndense out=3\n", 3, "input 'scene': no layer reads it");
 
     /* the two-branch model: features -> LSTM, words -> embedding -> LSTM, concat, MLP */
     seqnn_model *m = good(QA_INPUTS "embedding dim=8 from=question\nlstm name=q hidden=5 last=1\n"
