@@ -24,8 +24,24 @@ static inline int64_t gemm_ceil_div(int64_t a, int64_t b) { return (a + b - 1) /
 
 /* ------------------------------------------------------------- packing --- */
 
+/* Row p of a packed A panel (MR floats, lanes past MR of v are zero): a
+ * whole vector while another row follows (the extra lanes land where that
+ * row goes and are overwritten by it; VW <= 2*MR keeps them inside the
+ * panel), only MR lanes for the panel's last row. */
+static inline void gemm_pack_a_row(float *restrict dst, int64_t p, int64_t kc, vf v)
+{
+    if (p + 1 < kc)
+        vf_store(dst + p * MR, v);
+    else
+        vf_store_n(dst + p * MR, v, MR);
+}
+
+_Static_assert(MR <= VW && VW <= 2 * MR, "a packed A row is one vector store");
+
 /* op(A) rows [i0, i0+mr) x cols [p0, p0+kc) into one MR-row panel:
- * dst[p*MR + r], rows >= mr zero. */
+ * dst[p*MR + r], rows >= mr zero. Row-major A: VW columns of the MR rows
+ * at a time, transposed in registers through two VW x VW blocks on the
+ * stack; transposed A: its rows are the panel's rows, one masked load each. */
 static void gemm_pack_a_panel(int ta, const float *a, int64_t lda, int64_t i0, int64_t mr,
                               int64_t p0, int64_t kc, float *restrict dst)
 {
@@ -33,21 +49,23 @@ static void gemm_pack_a_panel(int ta, const float *a, int64_t lda, int64_t i0, i
         const float *rows[MR];
         for (int r = 0; r < MR; r++)
             rows[r] = a + (i0 + (r < mr ? r : 0)) * lda + p0;
-        if (mr == MR) {
-            for (int64_t p = 0; p < kc; p++)
-                for (int r = 0; r < MR; r++)
-                    dst[p * MR + r] = rows[r][p];
-        } else {
-            for (int64_t p = 0; p < kc; p++)
-                for (int r = 0; r < MR; r++)
-                    dst[p * MR + r] = r < mr ? rows[r][p] : 0.0f;
-        }
-    } else {
-        for (int64_t p = 0; p < kc; p++) {
-            const float *src = a + (p0 + p) * lda + i0;
+        float blk[VW * VW] __attribute__((aligned(64))), tr[VW * VW] __attribute__((aligned(64)));
+        for (int r = MR; r < VW; r++)
+            vf_store(blk + r * VW, vf_zero());
+        int64_t p = 0;
+        for (; p + VW <= kc; p += VW) {
             for (int r = 0; r < MR; r++)
-                dst[p * MR + r] = r < mr ? src[r] : 0.0f;
+                vf_store(blk + r * VW, r < mr ? vf_load(rows[r] + p) : vf_zero());
+            vf_transpose_block(blk, VW, tr, VW);
+            for (int q = 0; q < VW; q++)
+                gemm_pack_a_row(dst, p + q, kc, vf_load(tr + q * VW));
         }
+        for (; p < kc; p++)
+            for (int r = 0; r < MR; r++)
+                dst[p * MR + r] = r < mr ? rows[r][p] : 0.0f;
+    } else {
+        for (int64_t p = 0; p < kc; p++)
+            gemm_pack_a_row(dst, p, kc, vf_load_n(a + (p0 + p) * lda + i0, mr));
     }
 }
 
