@@ -117,24 +117,26 @@ static void gemm_pack_b_panel(int tb, const float *b, int64_t ldb, int64_t p0, i
 /* C[mr, nr] = alpha * A * Bp + beta * C  (beta == 0: C not read), where Bp
  * is an NR-wide packed panel of depth kc and A's element (r, p) is at
  * a[r*rs + p*cs]: an MR-row packed panel (rs 1, cs MR) or rows of a row-major
- * matrix read in place (rs lda, cs 1). Rows >= mload are not read (row 0 is
- * read instead and its results dropped). */
+ * matrix read in place (rs lda, cs 1). `rows` (a constant, mr <= rows <= MR)
+ * rows are computed; rows >= mload are not read (row 0 is read instead and
+ * its results dropped). Each element of C gets the same FMAs in the same
+ * order whatever `rows` is. */
 static inline __attribute__((always_inline)) void
-gemm_micro_any(int64_t kc, const float *a, int64_t rs, int64_t cs, int64_t mload,
-               const float *restrict bp, float *c, int64_t ldc, int64_t mr, int64_t nr,
-               float alpha, float beta)
+gemm_micro_rows(const int rows, int64_t kc, const float *a, int64_t rs, int64_t cs, int64_t mload,
+                const float *restrict bp, float *c, int64_t ldc, int64_t mr, int64_t nr, float alpha,
+                float beta)
 {
     const float *ar[MR];
     vf acc[MR][2];
 #pragma GCC unroll 32
-    for (int r = 0; r < MR; r++) {
+    for (int r = 0; r < rows; r++) {
         ar[r] = a + (r < mload ? r : 0) * rs;
         acc[r][0] = acc[r][1] = vf_zero();
     }
     for (int64_t p = 0; p < kc; p++) {
         vf b0 = vf_load(bp), b1 = vf_load(bp + VW);
 #pragma GCC unroll 32
-        for (int r = 0; r < MR; r++) {
+        for (int r = 0; r < rows; r++) {
             vf av = vf_bcast(ar[r] + p * cs);
             acc[r][0] = vf_fmadd(av, b0, acc[r][0]);
             acc[r][1] = vf_fmadd(av, b1, acc[r][1]);
@@ -142,9 +144,9 @@ gemm_micro_any(int64_t kc, const float *a, int64_t rs, int64_t cs, int64_t mload
         bp += NR;
     }
     const vf va = vf_set1(alpha), vb = vf_set1(beta);
-    if (mr == MR && nr == NR) {
+    if (mr == rows && nr == NR) {
 #pragma GCC unroll 32
-        for (int r = 0; r < MR; r++) {
+        for (int r = 0; r < rows; r++) {
             float *cr = c + r * ldc;
             if (beta == 0.0f) {
                 vf_store(cr, vf_mul(acc[r][0], va));
@@ -159,7 +161,7 @@ gemm_micro_any(int64_t kc, const float *a, int64_t rs, int64_t cs, int64_t mload
         }
     } else {
         int64_t n0 = gemm_min(nr, VW), n1 = nr > VW ? nr - VW : 0;
-        for (int r = 0; r < MR; r++) {
+        for (int r = 0; r < rows; r++) {
             if (r >= mr)
                 break;
             float *cr = c + r * ldc;
@@ -174,11 +176,27 @@ gemm_micro_any(int64_t kc, const float *a, int64_t rs, int64_t cs, int64_t mload
     }
 }
 
+
+static inline __attribute__((always_inline)) void
+gemm_micro_any(int64_t kc, const float *a, int64_t rs, int64_t cs, int64_t mload,
+               const float *restrict bp, float *c, int64_t ldc, int64_t mr, int64_t nr,
+               float alpha, float beta)
+{
+    gemm_micro_rows(MR, kc, a, rs, cs, mload, bp, c, ldc, mr, nr, alpha, beta);
+}
+
+/* rows of the short micro-tile for a last panel of at most this many rows
+ * (M = 32 with MR = 13 is 13 + 13 + 6: the third panel computes 7 rows, not 13) */
+#define MR_SHORT ((MR + 1) / 2)
+
 /* A from a packed MR-row panel */
 static void gemm_micro(int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc,
                        int64_t mr, int64_t nr, float alpha, float beta)
 {
-    gemm_micro_any(kc, ap, 1, MR, MR, bp, c, ldc, mr, nr, alpha, beta);
+    if (mr <= MR_SHORT)
+        gemm_micro_rows(MR_SHORT, kc, ap, 1, MR, MR, bp, c, ldc, mr, nr, alpha, beta);
+    else
+        gemm_micro_any(kc, ap, 1, MR, MR, bp, c, ldc, mr, nr, alpha, beta);
 }
 
 /* --------------------------------------------------------------- driver --- */
