@@ -129,7 +129,7 @@ def main():
             return
     elif op == "model":
         try:
-            run = model_step(torch, kv.get("path", ""), arg("vocab", 96), arg("batch", 32), arg("seq", 100))
+            run = model_step(torch, kv.get("path", ""), arg("vocab", 97), arg("batch", 32), arg("seq", 100))
         except (OSError, ValueError) as e:
             print(f"unavailable {e}")
             return

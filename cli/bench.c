@@ -43,7 +43,7 @@ static void bench_usage(FILE *f)
             "        --batch --seq --embed --filters --widths 3,4,5 --channels-last (conv: Kim CNN 64 64 300 100)\n"
             "        --batch --heads --seq --dim (attention: 64 8 128 64, scaled dot product)\n"
             "        --params N (adam/sgd/clip: 10000000)\n"
-            "        --vocab N ($vocab, $classes of a model file: 96), --batch --seq (model: its train line)\n"
+            "        --vocab N ($vocab, $classes of a model file: 97), --batch --seq (model: its train line)\n"
             "mode:   --train (forward + backward; default inference) | --both\n"
             "run:    --plugin LIST (default: every loaded plugin)  --peers LIST|all|none\n"
             "        (peers: openblas, onednn, onednn-avx2, torch, torch-passive, triad)  --threads LIST (default 1,all)\n"

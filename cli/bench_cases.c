@@ -140,7 +140,7 @@ void bench_case_defaults(bench_case *c, const char *what)
     c->heads = 8;
     c->dim = 64;
     c->params = 10000000;
-    c->vocab = 96;
+    c->vocab = 97;                       /* the bytes of the fortunes text (examples/charlm/prepare.sh) */
     bench_case_set_what(c, what);
 }
 
