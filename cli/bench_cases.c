@@ -94,9 +94,9 @@ double bench_case_target(const bench_case *c, const char *peer, int threads)
         if (!strcmp(peer, "torch-passive"))
             return threads == 1 ? 1.5 : 1.6;
         return !strcmp(peer, "torch") && threads == 1 ? 1.5 : 0;
-    case OP_GEMM: return !strcmp(peer, "openblas") ? 0.9 : 0;
-    case OP_RNN: return !strcmp(peer, "onednn-avx2") ? 1.0 : !strcmp(peer, "torch") ? 1.15 : 0;
-    case OP_CONV:
+    case OP_GEMM: return !strcmp(peer, "openblas") ? 0.95 : 0;
+    case OP_RNN: return !strcmp(peer, "onednn-avx2") ? 1.1 : !strcmp(peer, "torch") ? 1.15 : 0;
+    case OP_CONV: return !strcmp(peer, "torch") ? 1.3 : 0;
     case OP_ATTENTION: return !strcmp(peer, "torch") ? 1.0 : 0;
     case OP_OPTIM: return !strcmp(peer, "triad") ? 0.8 : 0;
     }
