@@ -8,7 +8,8 @@ initial state, inference under no_grad or training = forward + backward with
 dx), conv (Kim-CNN bank: Conv1d per width over [B, E, T], max over time),
 attention (scaled dot-product, [B, heads, T, d]), optim (Adam / SGD with
 momentum 0.9 / clip_grad_norm_ over one tensor of `params` floats, foreach
-off as the seqnn kernel contract). Threads: torch.set_num_threads(threads)."""
+off as the seqnn kernel contract), model (whole training steps of a model
+file: build_model below). Threads: torch.set_num_threads(threads)."""
 import os
 import re
 import sys
@@ -126,6 +127,12 @@ def main():
         else:
             print(f"unavailable no torch optimizer peer for {which}")
             return
+    elif op == "model":
+        try:
+            run = model_step(torch, kv.get("path", ""), arg("vocab", 97), arg("batch", 32), arg("seq", 100))
+        except (OSError, ValueError) as e:
+            print(f"unavailable {e}")
+            return
     else:
         print(f"unavailable PyTorch peer has no op {op}")
         return
@@ -139,6 +146,118 @@ def main():
         run()
         print(f"sample {clock() - t0:.9f}")
         sys.stdout.flush()
+
+
+def parse_model(path, vocab):
+    """The statements of a seqnn model file as (word, kind, {key: value})
+    ($vocab-like values set to vocab); the subset build_model knows."""
+    stmts = []
+    with open(path) as f:
+        for line in f:
+            words = line.split("#", 1)[0].split()
+            if not words:
+                continue
+            keys = {}
+            kind = None
+            for w in words[1:]:
+                if "=" in w:
+                    k, v = w.split("=", 1)
+                    keys[k] = str(vocab) if v.startswith("$") else v
+                elif kind is None:
+                    kind = w
+            stmts.append((words[0], kind, keys))
+    return stmts
+
+
+def build_model(torch, stmts):
+    """The model of a seqnn model file in PyTorch: input, embedding, lstm /
+    gru / rnn (layers, bidirectional, dropout, last), dense, activation,
+    dropout, loss, optimizer (clip), train (batch, seq_len). Returns the
+    module, the loss function, the optimizer, the clip norm, whether the input
+    is tokens and its size, and whether the output is a sequence."""
+    nn = torch.nn
+    layers, size, tokens, sequence = [], 0, True, True
+    loss, opt, clip = nn.CrossEntropyLoss(), ("adam", {}), 0.0
+
+    class Recurrent(nn.Module):
+        def __init__(self, cls, size, keys, extra):
+            super().__init__()
+            self.bidir = keys.get("bidirectional", "0") == "1"
+            self.last = keys.get("last", "0") == "1"
+            self.rnn = cls(size, int(keys["hidden"]), num_layers=int(keys.get("layers", 1)),
+                           dropout=float(keys.get("dropout", 0)), bidirectional=self.bidir, **extra)
+            self.state = None
+
+        def forward(self, x):
+            y, state = self.rnn(x, self.state)
+            # stateful (a language model): the next batch starts where this one ended
+            self.state = tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+            if not self.last:
+                return y
+            h = state[0] if isinstance(state, tuple) else state
+            return torch.cat([h[-2], h[-1]], dim=1) if self.bidir else h[-1]
+
+    for word, kind, keys in stmts:
+        if word == "input":
+            tokens, size = kind == "tokens", int(keys.get("vocab", keys.get("dim", 0)))
+        elif word == "embedding":
+            layers.append(nn.Embedding(size, int(keys["dim"])))
+            size = int(keys["dim"])
+        elif word in ("lstm", "gru", "rnn"):
+            cls = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[word]
+            extra = {"nonlinearity": keys.get("act", "tanh")} if word == "rnn" else {}
+            layers.append(Recurrent(cls, size, keys, extra))
+            size = int(keys["hidden"]) * (2 if keys.get("bidirectional", "0") == "1" else 1)
+            sequence = sequence and keys.get("last", "0") != "1"
+        elif word == "dense":
+            layers.append(nn.Linear(size, int(keys["out"])))
+            size = int(keys["out"])
+        elif word == "dropout":
+            layers.append(nn.Dropout(float(keys["p"])))
+        elif word == "activation":
+            layers.append({"sigmoid": nn.Sigmoid(), "tanh": nn.Tanh(), "hardtanh": nn.Hardtanh(), "relu": nn.ReLU(),
+                           "leaky_relu": nn.LeakyReLU(float(keys.get("alpha", 0.01))), "swish": nn.SiLU()}[kind])
+        elif word == "loss":
+            loss = {"xent": nn.CrossEntropyLoss(), "mse": nn.MSELoss(), "bce": nn.BCEWithLogitsLoss()}[kind]
+        elif word == "optimizer":
+            clip = float(keys.pop("clip", 0))
+            opt = (kind, keys)
+        elif word not in ("seqnn", "train"):
+            raise ValueError(f"the PyTorch peer builds no '{word}' statement")
+    return nn.Sequential(*layers), loss, opt, clip, tokens, size, sequence
+
+
+def model_step(torch, path, vocab, B, T):
+    """One training step of the model file's model on a fixed random batch:
+    forward, loss, backward, clip_grad_norm_, optimizer step (torch.optim's
+    defaults: what a PyTorch user runs)."""
+    stmts = parse_model(path, vocab)
+    model, loss_fn, (kind, keys), clip, tokens, n_in, sequence = build_model(torch, stmts)
+    model.train()
+    n_out = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1].out_features
+    kinds = {"sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam,
+             "adamw": torch.optim.AdamW, "adagrad": torch.optim.Adagrad}
+    floats = {k: float(v) for k, v in keys.items() if k not in ("beta1", "beta2", "nesterov", "centered", "amsgrad")}
+    if "beta1" in keys or "beta2" in keys:
+        floats["betas"] = (float(keys.get("beta1", 0.9)), float(keys.get("beta2", 0.999)))
+    for flag in ("nesterov", "centered", "amsgrad"):
+        if flag in keys:
+            floats[flag] = keys[flag] == "1"
+    opt = kinds[kind](model.parameters(), **floats)
+    x = torch.randint(0, n_in, (T, B)) if tokens else torch.randn(T, B, n_in)
+    shape = (T, B) if sequence else (B,)
+    xent = isinstance(loss_fn, torch.nn.CrossEntropyLoss)
+    y = torch.randint(0, n_out, shape) if xent else torch.rand(*shape, n_out)
+
+    def run():
+        opt.zero_grad()
+        out = model(x)
+        loss = loss_fn(out.reshape(-1, n_out), y.reshape(-1)) if xent else loss_fn(out, y)
+        loss.backward()
+        if clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+    return run
 
 
 def describe(torch, threads, run):

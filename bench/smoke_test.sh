@@ -41,6 +41,21 @@ if grep -q "plugin ref: not available" "$out"; then
     fail=1
 fi
 
+out=$work/bench_model.txt
+model=$(dirname "$0")/../examples/charlm/model.seqnn
+"$seqnn" bench model "$model" --vocab 11 --batch 2 --seq 3 --reps 2 --threads 1 --plugin ref \
+    --peers torch,torch-passive >"$out" 2>&1 || { echo "FAIL: seqnn bench model exited $?"; cat "$out"; fail=1; }
+check "model case" '^== model charlm/model\.seqnn B=2 T=3 vocab=11, [0-9]+ params, training step \| 1 thread' "$out"
+check "model ref row" '^  ref +[0-9]+\.[0-9]{3} .* GFLOP/s ' "$out"
+check "steps/s line" '^ +[0-9]+\.[0-9]{2} steps/s +[0-9]+ tokens/s$' "$out"
+for peer in torch torch-passive; do
+    check "$peer row or its reason" "^(  $peer +[0-9]+\.[0-9]{3} |  peer $peer: not available \(.+\)$)" "$out"
+done
+"$seqnn" bench model "$work/missing.seqnn" >"$work/bench_model_bad.txt" 2>&1
+rc=$?
+[ "$rc" = 2 ] || { echo "FAIL: a missing model file should exit 2, not $rc"; fail=1; }
+check "missing model file message" 'missing\.seqnn' "$work/bench_model_bad.txt"
+
 "$seqnn" bench nonsense >"$work/bench_bad.txt" 2>&1
 rc=$?
 [ "$rc" = 2 ] || { echo "FAIL: an unknown case should exit 2, not $rc"; fail=1; }

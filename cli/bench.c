@@ -26,26 +26,28 @@
 #include "cli.h"
 #include "seqnn/seqnn.h"
 
-#define BENCH_PEERS 5
+#define BENCH_PEERS 6
 #define BENCH_MAX_CASES 64
 #define BENCH_MAX_PLUGINS 16
 
-static const char *const peer_names[BENCH_PEERS] = { "openblas", "onednn", "onednn-avx2", "torch", "triad" };
+static const char *const peer_names[BENCH_PEERS] = { "openblas", "onednn", "onednn-avx2", "torch", "torch-passive",
+                                                           "triad" };
 
 static void bench_usage(FILE *f)
 {
     fprintf(f,
             "usage: seqnn bench WHAT [options]    or    seqnn bench --suite [options]\n"
-            "WHAT: gemm | lstm | gru | rnn | conv | attention | adam | sgd | clip\n"
+            "WHAT: gemm | lstm | gru | rnn | conv | attention | adam | sgd | clip | model MODEL.seqnn\n"
             "      (seqnn bench dispatch [--chain A,B]: what a chain of devices adds per kernel call)\n"
             "shape:  --m --n --k (gemm, default 1024^3)\n"
             "        --hidden H --batch B --seq T --input I --layers L --bidir (lstm/gru/rnn; 512 64 50 H 1)\n"
             "        --batch --seq --embed --filters --widths 3,4,5 --channels-last (conv: Kim CNN 64 64 300 100)\n"
             "        --batch --heads --seq --dim (attention: 64 8 128 64, scaled dot product)\n"
             "        --params N (adam/sgd/clip: 10000000)\n"
+            "        --vocab N ($vocab, $classes of a model file: 97), --batch --seq (model: its train line)\n"
             "mode:   --train (forward + backward; default inference) | --both\n"
             "run:    --plugin LIST (default: every loaded plugin)  --peers LIST|all|none\n"
-            "        (peers: openblas, onednn, onednn-avx2, torch, triad)  --threads LIST (default 1,all)\n"
+            "        (peers: openblas, onednn, onednn-avx2, torch, torch-passive, triad)  --threads LIST (default 1,all)\n"
             "        --reps N (5)  --warmup N (1)  --rounds R (1: every implementation R times in turn,\n"
             "        samples pooled)  --clock wall|cpu (cpu: process CPU time, 1 thread only)\n"
             "        --budget SECONDS (timed seconds per implementation, default 120)  --csv FILE\n"
@@ -143,7 +145,15 @@ static int select_plugins(const bench_opts *o, char out[][32], int max)
 
 /* ------------------------------------------------ one case, one thread count --- */
 
-static void one_header(const char *desc, int threads, const bench_opts *o, double peak, int flops)
+/* the FMA peak a row is divided by: 256-bit for what is capped at AVX2 (the
+ * avx2 plugin, oneDNN capped), the widest the CPU has for the others */
+static double row_peak(const double *peak, const char *impl)
+{
+    int capped = !strcmp(impl, "avx2") || !strcmp(impl, "onednn-avx2");
+    return !capped && peak[1] > 0 ? peak[1] : peak[0];
+}
+
+static void one_header(const char *desc, int threads, const bench_opts *o, const double *peak, int flops)
 {
     printf("\n== %s | %d thread%s | %s clock, median of %d (%d round%s of %d after %d warm-up)\n", desc, threads,
            threads == 1 ? "" : "s", o->cpu_clock ? "process CPU" : "wall", o->rounds * o->reps, o->rounds,
@@ -153,7 +163,10 @@ static void one_header(const char *desc, int threads, const bench_opts *o, doubl
         if (absent)
             printf("  FMA peak: %s\n", absent);
         else
-            printf("  FMA peak measured now: %.1f GFLOP/s with %d thread%s\n", peak, threads, threads == 1 ? "" : "s");
+            printf("  FMA peak measured now: %.1f GFLOP/s with %d thread%s\n", peak[0], threads, threads == 1 ? "" : "s");
+        if (!absent && peak[1] > 0)
+            printf("  512-bit FMA peak measured now: %.1f GFLOP/s (the peak of every row but avx2 and onednn-avx2, "
+                   "whose peak is the 256-bit one above)\n", peak[1]);
     }
     printf("  %-12s %10s %10s %10s %7s %8s %-6s %4s  %s\n", "impl", "median ms", "min ms", "max ms", "spread",
            "rate", "", "peak", "ISA / kernel");
@@ -181,8 +194,8 @@ static void one_rounds(const bench_case *c, int threads, const bench_opts *o, ch
 }
 
 /* one row per implementation that ran, or why it did not */
-static void one_rows(const char *desc, int threads, const bench_opts *o, bench_result *res, int n, const char *kind,
-                     double peak, int flops)
+static void one_rows(const bench_case *c, const char *desc, int threads, const bench_opts *o, bench_result *res,
+                     int n, const char *kind, const double *peak, int flops)
 {
     for (int i = 0; i < n; i++) {
         bench_result *r = &res[i];
@@ -195,14 +208,17 @@ static void one_rows(const char *desc, int threads, const bench_opts *o, bench_r
             continue;
         }
         bench_result_finish(r);
-        bench_print_row(r, peak, rflops);
-        bench_csv_row(o->csv, desc, threads, r, peak, rflops, NULL, 0, 0);
+        bench_print_row(r, row_peak(peak, r->impl), rflops);
+        if (c->op == OP_MODEL)
+            printf("  %-12s %10.2f steps/s %10.0f tokens/s\n", "", 1.0 / r->median,
+                   (double)(c->batch * c->seq) / r->median);
+        bench_csv_row(o->csv, desc, threads, r, row_peak(peak, r->impl), rflops, NULL, 0, 0);
     }
 }
 
 /* Runs one case at one thread count: every plugin, every peer, the ratios. */
 static void bench_one(const bench_case *c, int threads, const bench_opts *o, char plugins[][32], int nplugins,
-                      double peak)
+                      const double *peak)
 {
     char desc[200];
     bench_case_describe(c, desc, sizeof desc);
@@ -234,12 +250,13 @@ static void bench_one(const bench_case *c, int threads, const bench_opts *o, cha
         r->skipped = r->failed;
     }
     one_rounds(c, threads, o, plugins, nplugins, ours_r, peer_r);
-    one_rows(desc, threads, o, ours_r, nplugins, "plugin", peak, flops);
-    one_rows(desc, threads, o, peer_r, BENCH_PEERS, "peer", peak, flops);
+    one_rows(c, desc, threads, o, ours_r, nplugins, "plugin", peak, flops);
+    one_rows(c, desc, threads, o, peer_r, BENCH_PEERS, "peer", peak, flops);
     for (int i = 0; i < nplugins; i++)
         for (int p = 0; p < BENCH_PEERS && ours_r[i].n > 0; p++)
             if (peer_r[p].n > 0)
-                bench_report_ratio(c, desc, threads, o, &ours_r[i], &peer_r[p], peak, flops);
+                bench_report_ratio(c, desc, threads, o, &ours_r[i], &peer_r[p], row_peak(peak, ours_r[i].impl),
+                                   flops);
     fflush(stdout);
     free(ours_r);
     free(peer_r);
@@ -283,6 +300,7 @@ static const struct {
     { "--heads", offsetof(bench_cmd, c.heads), 1 },   { "--dim", offsetof(bench_cmd, c.dim), 1 },
     { "--params", offsetof(bench_cmd, c.params), 1 }, { "--reps", offsetof(bench_cmd, o.reps), 0 },
     { "--rounds", offsetof(bench_cmd, o.rounds), 0 }, { "--warmup", offsetof(bench_cmd, o.warmup), 0 },
+    { "--vocab", offsetof(bench_cmd, c.vocab), 1 },
 };
 
 static void cmd_defaults(bench_cmd *m)
@@ -366,6 +384,9 @@ static int cmd_parse(bench_cmd *m, int argc, char **argv)
         if (!done && a[0] != '-' && !m->have_what && bench_case_known(a)) {
             bench_case_set_what(&m->c, a);   /* options given before WHAT stay */
             m->have_what = done = 1;
+        } else if (!done && a[0] != '-' && m->have_what && m->c.op == OP_MODEL && !m->c.model[0]) {
+            bench_copy_str(m->c.model, sizeof m->c.model, a);
+            done = 1;
         }
         if (!done) {
             fprintf(stderr, "seqnn bench: unknown or incomplete argument '%s'\n", a);
@@ -388,6 +409,14 @@ static int cmd_check(bench_cmd *m)
     if (o->reps < 1 || o->rounds < 1 || o->reps * o->rounds > BENCH_MAX_SAMPLES || o->warmup < 0) {
         fprintf(stderr, "seqnn bench: --reps times --rounds must be 1..%d and --warmup >= 0\n", BENCH_MAX_SAMPLES);
         return 2;
+    }
+    if (!m->suite && c->op == OP_MODEL) {
+        if (!c->model[0]) {
+            fprintf(stderr, "seqnn bench model: which model file? (seqnn bench model MODEL.seqnn)\n");
+            return 2;
+        }
+        c->train = 1;
+        return bench_model_probe(c, m->batch, m->seq) == 0 ? 0 : 2;
     }
     if (m->batch > 0)
         c->batch = m->batch;
@@ -424,6 +453,8 @@ static int cmd_cases(const bench_cmd *m, bench_case *cases, int max)
     if (m->suite)
         return bench_suite_cases(cases, max);
     int n = 0;
+    if (m->c.op == OP_MODEL)
+        return bench_add_case(cases, n, max, &m->c);
     for (int train = 0; train < 2; train++) {
         if (!m->both && train != m->c.train)
             continue;
@@ -479,7 +510,7 @@ int seqnn_cli_bench(int argc, char **argv)
     cmd_banner(&m, ncases, plugins, nplugins);
     bench_summary_reset();
     for (int ti = 0; ti < m.o.nthreads; ti++) {
-        double peak = bench_peak_measure(m.o.threads[ti]);
+        double peak[2] = { bench_peak_measure(m.o.threads[ti]), bench_peak512_measure(m.o.threads[ti]) };
         for (int i = 0; i < ncases; i++)
             bench_one(&cases[i], m.o.threads[ti], &m.o, plugins, nplugins, peak);
     }

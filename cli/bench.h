@@ -5,6 +5,7 @@
  *   cli/bench_cases.c   cases: defaults, the standard suite, work per iteration, targets
  *   cli/bench_probe.c   the FMA peak and the streaming triad (x86 only: elsewhere "not measured")
  *   cli/bench_ours.c    our plugins through the public API
+ *   cli/bench_model.c   whole training steps of a model file (`seqnn bench model`)
  *   cli/bench_peers.c   the peer programs of bench/ and their line protocol
  *   cli/bench_report.c  statistics, table rows, CSV rows, the ratio lines and the summary
  *   cli/bench_dispatch.c  `seqnn bench dispatch`: a chain of devices' cost per kernel call */
@@ -20,11 +21,11 @@
 #define BENCH_MAX_BUFS 128
 #define BENCH_MAX_LAYERS 8
 
-typedef enum { OP_GEMM, OP_RNN, OP_CONV, OP_ATTENTION, OP_OPTIM } bench_op;
+typedef enum { OP_GEMM, OP_RNN, OP_CONV, OP_ATTENTION, OP_OPTIM, OP_MODEL } bench_op;
 
 typedef struct bench_case {
     bench_op op;
-    char name[16];                       /* gemm lstm gru rnn conv attention adam sgd clip */
+    char name[16];                       /* gemm lstm gru rnn conv attention adam sgd clip model */
     int64_t m, n, k;
     int64_t hidden, batch, seq, input, layers;
     int bidir;
@@ -34,6 +35,9 @@ typedef struct bench_case {
     int64_t heads, dim;
     int64_t params;
     int train;
+    char model[1024];                    /* model: the model file */
+    int64_t vocab;                       /* model: $vocab, $classes, ... */
+    double model_flops;                  /* model: flops of one training step */
 } bench_case;
 
 typedef struct bench_opts {
@@ -78,18 +82,24 @@ int bench_case_known(const char *what);
 double bench_case_flops(const bench_case *c);
 double bench_case_bytes(const bench_case *c);
 void bench_case_describe(const bench_case *c, char *s, size_t n);
-double bench_case_target(const bench_case *c, const char *peer);
+double bench_case_target(const bench_case *c, const char *peer, int threads);
 int bench_add_case(bench_case *cases, int n, int max, const bench_case *c);
 int bench_suite_cases(bench_case *cases, int max);
 
-/* cli/bench_probe.c: FMA GFLOP/s of `threads` threads at once, 0 when not
+/* cli/bench_probe.c: FMA GFLOP/s of `threads` threads at once (256-bit), 0 when not
  * measured (bench_peak_absent() then says why, else it is NULL) */
 double bench_peak_measure(int threads);
+double bench_peak512_measure(int threads);   /* 512-bit FMA; 0 without AVX-512F */
 const char *bench_peak_absent(void);
 int bench_run_triad(int64_t n, int threads, const bench_opts *o, bench_result *r);
 
 /* cli/bench_ours.c: times one plugin on the case; -1 (with r->note) when it cannot */
 int bench_run_plugin(const char *plugin, const bench_case *c, const bench_opts *o, bench_result *r);
+
+/* cli/bench_model.c: B, T and the work of a model file's step into c (-1
+ * after printing why not); times its training steps on one plugin */
+int bench_model_probe(bench_case *c, int64_t batch, int64_t seq);
+int bench_model_run_plugin(const char *plugin, const bench_case *c, const bench_opts *o, bench_result *r);
 
 /* cli/bench_peers.c */
 int bench_peer_applies(const char *name, const bench_case *c);

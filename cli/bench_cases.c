@@ -27,6 +27,8 @@ double bench_case_flops(const bench_case *c)
     case OP_ATTENTION:                   /* Q K^T and W V; backward four such products */
         f = 4.0 * (double)(c->batch * c->heads * c->seq * c->seq * c->dim);
         return c->train ? 3 * f : f;
+    case OP_MODEL:
+        return c->model_flops;
     default:
         return 0;
     }
@@ -71,16 +73,30 @@ void bench_case_describe(const bench_case *c, char *s, size_t n)
     case OP_OPTIM:
         snprintf(s, n, "%s N=%lld", c->name, (long long)c->params);
         break;
+    case OP_MODEL: {
+        /* the file and its directory: examples/charlm/model.seqnn -> charlm/model.seqnn */
+        const char *shown = strrchr(c->model, '/');
+        if (shown)
+            while (shown > c->model && shown[-1] != '/')
+                shown--;
+        snprintf(s, n, "model %.60s B=%lld T=%lld vocab=%lld, %lld params, training step", shown ? shown : c->model,
+                 (long long)c->batch, (long long)c->seq, (long long)c->vocab, (long long)c->params);
+        break;
+    }
     }
 }
 
 /* the target for the speed ratio ours / peer, or 0 for none */
-double bench_case_target(const bench_case *c, const char *peer)
+double bench_case_target(const bench_case *c, const char *peer, int threads)
 {
     switch (c->op) {
-    case OP_GEMM: return !strcmp(peer, "openblas") ? 0.9 : 0;
-    case OP_RNN: return !strcmp(peer, "onednn-avx2") ? 1.0 : !strcmp(peer, "torch") ? 1.15 : 0;
-    case OP_CONV:
+    case OP_MODEL:                       /* 2 threads: against PyTorch with passive OpenMP threads */
+        if (!strcmp(peer, "torch-passive"))
+            return threads == 1 ? 1.5 : 1.6;
+        return !strcmp(peer, "torch") && threads == 1 ? 1.5 : 0;
+    case OP_GEMM: return !strcmp(peer, "openblas") ? 0.95 : 0;
+    case OP_RNN: return !strcmp(peer, "onednn-avx2") ? 1.1 : !strcmp(peer, "torch") ? 1.15 : 0;
+    case OP_CONV: return !strcmp(peer, "torch") ? 1.3 : 0;
     case OP_ATTENTION: return !strcmp(peer, "torch") ? 1.0 : 0;
     case OP_OPTIM: return !strcmp(peer, "triad") ? 0.8 : 0;
     }
@@ -99,6 +115,8 @@ void bench_case_set_what(bench_case *c, const char *what)
         c->op = OP_CONV;
     else if (!strcmp(what, "attention"))
         c->op = OP_ATTENTION;
+    else if (!strcmp(what, "model"))
+        c->op = OP_MODEL;
     else
         c->op = OP_OPTIM;
 }
@@ -122,13 +140,14 @@ void bench_case_defaults(bench_case *c, const char *what)
     c->heads = 8;
     c->dim = 64;
     c->params = 10000000;
+    c->vocab = 97;                       /* the bytes of the fortunes text (examples/charlm/prepare.sh) */
     bench_case_set_what(c, what);
 }
 
 /* whether w names a case */
 int bench_case_known(const char *w)
 {
-    static const char *const names[] = { "gemm", "lstm", "gru", "rnn", "conv", "attention", "adam", "sgd", "clip" };
+    static const char *const names[] = { "gemm", "lstm", "gru", "rnn", "conv", "attention", "adam", "sgd", "clip", "model" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(w, names[i]))
             return 1;

@@ -266,6 +266,7 @@ static seqnn_status ours_setup(ours *o, seqnn_context *ctx, const bench_case *c)
     case OP_CONV: ours_setup_conv(o, c); break;
     case OP_ATTENTION: ours_setup_attention(o, c); break;
     case OP_OPTIM: ours_setup_optim(o, c); break;
+    case OP_MODEL: break;                /* cli/bench_model.c */
     }
     return o->st;
 }
@@ -328,6 +329,8 @@ static seqnn_status ours_run(ours *o)
                 st = seqnn_clip_scale(o->ctx, &o->clip);
         }
         break;
+    case OP_MODEL:
+        break;
     }
     if (st == SEQNN_OK)
         st = seqnn_sync(o->ctx);
@@ -337,6 +340,8 @@ static seqnn_status ours_run(ours *o)
 /* Times one plugin on the case; -1 (with r->note) when it cannot. */
 int bench_run_plugin(const char *plugin, const bench_case *c, const bench_opts *o, bench_result *r)
 {
+    if (c->op == OP_MODEL)
+        return bench_model_run_plugin(plugin, c, o, r);
     seqnn_context *ctx = NULL;
     seqnn_status st = seqnn_context_create(plugin, &ctx);
     if (st != SEQNN_OK) {

@@ -34,6 +34,8 @@ int bench_peer_applies(const char *name, const bench_case *c)
 {
     if (!strcmp(name, "openblas"))
         return c->op == OP_GEMM;
+    if (!strcmp(name, "torch-passive"))
+        return c->op == OP_MODEL;
     if (!strcmp(name, "onednn") || !strcmp(name, "onednn-avx2"))
         return c->op == OP_GEMM || c->op == OP_RNN;
     if (!strcmp(name, "torch"))
@@ -43,10 +45,13 @@ int bench_peer_applies(const char *name, const bench_case *c)
     return 0;
 }
 
-static void case_peer_args(const bench_case *c, int threads, const bench_opts *o, char args[][48], int *nargs)
+#define PEER_ARG_LEN 1100
+
+static void case_peer_args(const bench_case *c, int threads, const bench_opts *o, char args[][PEER_ARG_LEN],
+                           int *nargs)
 {
     int n = 0;
-#define ARG(...) snprintf(args[n++], 48, __VA_ARGS__)
+#define ARG(...) snprintf(args[n++], PEER_ARG_LEN, __VA_ARGS__)
     switch (c->op) {
     case OP_GEMM:
         ARG("gemm");
@@ -88,6 +93,13 @@ static void case_peer_args(const bench_case *c, int threads, const bench_opts *o
         ARG("which=%s", c->name);
         ARG("params=%lld", (long long)c->params);
         break;
+    case OP_MODEL:
+        ARG("model");
+        ARG("path=%s", c->model);
+        ARG("vocab=%lld", (long long)c->vocab);
+        ARG("batch=%lld", (long long)c->batch);
+        ARG("seq=%lld", (long long)c->seq);
+        break;
     }
     ARG("train=%d", c->train);
     ARG("reps=%d", o->reps);
@@ -121,7 +133,7 @@ static int peer_locate(const char *name, char *prog, size_t nprog, char *interp,
     if (access(prog, interp[0] ? R_OK : X_OK) != 0) {
         snprintf(r->note, sizeof r->note, "%.180s not built (%s)", prog,
                  !strcmp(name, "openblas") ? "libopenblas-dev was missing at configure time"
-                 : strcmp(name, "torch")   ? "libdnnl-dev was missing at configure time"
+                 : strncmp(name, "torch", 5) ? "libdnnl-dev was missing at configure time"
                                            : "bench/ not configured");
         return -1;
     }
@@ -141,6 +153,11 @@ static void peer_exec(const char *name, int threads, int fds[2], char **argv)
         setenv("DNNL_MAX_CPU_ISA", "AVX2", 1);
     else
         unsetenv("DNNL_MAX_CPU_ISA");
+    /* torch-passive: OpenMP threads sleep when idle instead of spinning */
+    if (!strcmp(name, "torch-passive"))
+        setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    else if (!strcmp(name, "torch"))
+        unsetenv("OMP_WAIT_POLICY");
     dup2(fds[1], 1);
     dup2(fds[1], 2);
     close(fds[0]);
@@ -179,7 +196,7 @@ int bench_run_peer(const char *name, const bench_case *c, int threads, const ben
     char prog[1200], interp[256];
     if (peer_locate(name, prog, sizeof prog, interp, sizeof interp, r) != 0)
         return -1;
-    char args[24][48];
+    static char args[24][PEER_ARG_LEN];
     int nargs;
     case_peer_args(c, threads, o, args, &nargs);
     char *argv[32];

@@ -1,6 +1,7 @@
 /* `seqnn bench`'s measures of the machine itself, taken in the same run as
- * the timings: the FMA peak (12 independent AVX2 FMA chains per thread, each
- * thread timed by its own CPU time) that the "peak" column divides by, and a
+ * the timings: the FMA peak (12 independent FMA chains per thread of 256-bit
+ * vectors, and of 512-bit ones where the CPU has AVX-512F, each thread timed
+ * by its own CPU time) that the "peak" column divides by, and a
  * streaming triad a = b + s*c, the bandwidth peer of the optimizer cases.
  * The peak is x86 only (AVX2 and FMA); elsewhere it is "not measured" and the
  * triad runs as a plain C loop. */
@@ -23,39 +24,42 @@ static int cpu_has_avx2_fma(void)
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
-__attribute__((target("avx2,fma"))) static float peak_loop(int64_t iters)
-{
-    __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
-    __m256 a0 = _mm256_set1_ps(1.0f), a1 = _mm256_set1_ps(1.1f), a2 = _mm256_set1_ps(1.2f),
-           a3 = _mm256_set1_ps(1.3f), a4 = _mm256_set1_ps(1.4f), a5 = _mm256_set1_ps(1.5f),
-           a6 = _mm256_set1_ps(1.6f), a7 = _mm256_set1_ps(1.7f), a8 = _mm256_set1_ps(1.8f),
-           a9 = _mm256_set1_ps(1.9f), a10 = _mm256_set1_ps(2.0f), a11 = _mm256_set1_ps(2.1f);
-    for (int64_t i = 0; i < iters; i++) {
-        a0 = _mm256_fmadd_ps(a0, m, c);
-        a1 = _mm256_fmadd_ps(a1, m, c);
-        a2 = _mm256_fmadd_ps(a2, m, c);
-        a3 = _mm256_fmadd_ps(a3, m, c);
-        a4 = _mm256_fmadd_ps(a4, m, c);
-        a5 = _mm256_fmadd_ps(a5, m, c);
-        a6 = _mm256_fmadd_ps(a6, m, c);
-        a7 = _mm256_fmadd_ps(a7, m, c);
-        a8 = _mm256_fmadd_ps(a8, m, c);
-        a9 = _mm256_fmadd_ps(a9, m, c);
-        a10 = _mm256_fmadd_ps(a10, m, c);
-        a11 = _mm256_fmadd_ps(a11, m, c);
+/* 12 independent FMA chains of one vector type: the loop of both widths */
+#define PEAK_LOOP(name, target_isa, vec, set1, fmadd, add, store, lanes)                                  \
+    __attribute__((target(target_isa))) static float name(int64_t iters)                                \
+    {                                                                                                    \
+        vec m = set1(0.999999f), c = set1(1e-7f), a[12];                                                 \
+        for (int j = 0; j < 12; j++)                                                                     \
+            a[j] = set1(1.0f + 0.1f * (float)j);                                                         \
+        for (int64_t i = 0; i < iters; i++) {                                                            \
+            a[0] = fmadd(a[0], m, c);                                                                    \
+            a[1] = fmadd(a[1], m, c);                                                                    \
+            a[2] = fmadd(a[2], m, c);                                                                    \
+            a[3] = fmadd(a[3], m, c);                                                                    \
+            a[4] = fmadd(a[4], m, c);                                                                    \
+            a[5] = fmadd(a[5], m, c);                                                                    \
+            a[6] = fmadd(a[6], m, c);                                                                    \
+            a[7] = fmadd(a[7], m, c);                                                                    \
+            a[8] = fmadd(a[8], m, c);                                                                    \
+            a[9] = fmadd(a[9], m, c);                                                                    \
+            a[10] = fmadd(a[10], m, c);                                                                  \
+            a[11] = fmadd(a[11], m, c);                                                                  \
+        }                                                                                                \
+        vec s = a[0];                                                                                    \
+        for (int j = 1; j < 12; j++)                                                                     \
+            s = add(s, a[j]);                                                                            \
+        float out[lanes];                                                                                \
+        store(out, s);                                                                                   \
+        return out[0];                                                                                   \
     }
-    __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
-                             _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
-    s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
-    float out[8];
-    _mm256_storeu_ps(out, s);
-    return out[0];
-}
+PEAK_LOOP(peak_loop, "avx2,fma", __m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, _mm256_storeu_ps, 8)
+PEAK_LOOP(peak_loop512, "avx512f", __m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_storeu_ps, 16)
 
 #define PEAK_ITERS 4000000               /* 768 MFLOP per thread: about 6 ms at peak */
 
 typedef struct peak_job {
     pthread_barrier_t *barrier;
+    int wide;                            /* 1: 512-bit FMA, 0: 256-bit */
     double seconds;
     float sink;
 } peak_job;
@@ -72,18 +76,19 @@ static void *peak_thread(void *p)
     peak_job *j = p;
     pthread_barrier_wait(j->barrier);
     double t0 = thread_cpu_now();
-    j->sink = peak_loop(PEAK_ITERS);
+    j->sink = j->wide ? peak_loop512(PEAK_ITERS) : peak_loop(PEAK_ITERS);
     j->seconds = thread_cpu_now() - t0;
     return NULL;
 }
 
 /* FMA GFLOP/s of `threads` threads running at once, each timed by its own CPU
  * time (so time-sharing with other processes does not lower it), best of
- * several tries; 0 when the CPU lacks AVX2/FMA */
-double bench_peak_measure(int threads)
+ * several tries, with 256-bit (wide = 0) or 512-bit vectors; 0 when the CPU
+ * lacks AVX2/FMA, or AVX-512F for wide */
+static double peak_measure(int threads, int wide)
 {
     __builtin_cpu_init();
-    if (!cpu_has_avx2_fma())
+    if (!cpu_has_avx2_fma() || (wide && !__builtin_cpu_supports("avx512f")))
         return 0;
     double best = 0;
     for (int attempt = 0; attempt < 15; attempt++) {
@@ -94,6 +99,7 @@ double bench_peak_measure(int threads)
         pthread_barrier_init(&barrier, NULL, (unsigned)nt);
         for (int i = 0; i < nt; i++) {
             jobs[i].barrier = &barrier;
+            jobs[i].wide = wide;
             if (i > 0)
                 pthread_create(&tid[i], NULL, peak_thread, &jobs[i]);
         }
@@ -105,11 +111,21 @@ double bench_peak_measure(int threads)
                 worst = jobs[i].seconds;
         }
         pthread_barrier_destroy(&barrier);
-        double g = (double)nt * PEAK_ITERS * 12.0 * 16.0 / worst * 1e-9;
+        double g = (double)nt * PEAK_ITERS * 12.0 * (wide ? 32.0 : 16.0) / worst * 1e-9;
         if (g > best)
             best = g;
     }
     return best;
+}
+
+double bench_peak_measure(int threads)
+{
+    return peak_measure(threads, 0);
+}
+
+double bench_peak512_measure(int threads)
+{
+    return peak_measure(threads, 1);
 }
 
 const char *bench_peak_absent(void)
@@ -136,6 +152,12 @@ __attribute__((target("avx2,fma"))) static void triad_avx2(float *restrict a, co
 #else /* not x86: no peak probe */
 
 double bench_peak_measure(int threads)
+{
+    (void)threads;
+    return 0;
+}
+
+double bench_peak512_measure(int threads)
 {
     (void)threads;
     return 0;

@@ -76,7 +76,7 @@ void bench_report_ratio(const bench_case *c, const char *desc, int threads, cons
 {
     double ratio = !strcmp(peer->impl, "triad") ? (ours->work / ours->median) / (peer->work / peer->median)
                                                 : peer->median / ours->median;
-    double target = bench_case_target(c, peer->impl);
+    double target = bench_case_target(c, peer->impl, threads);
     char tgt[64] = "";
     if (target > 0)
         snprintf(tgt, sizeof tgt, "; target >= %.2f: %s", target, ratio >= target ? "met" : "MISSED");

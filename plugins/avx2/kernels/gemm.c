@@ -24,8 +24,24 @@ static inline int64_t gemm_ceil_div(int64_t a, int64_t b) { return (a + b - 1) /
 
 /* ------------------------------------------------------------- packing --- */
 
+/* Row p of a packed A panel (MR floats, lanes past MR of v are zero): a
+ * whole vector while another row follows (the extra lanes land where that
+ * row goes and are overwritten by it; VW <= 2*MR keeps them inside the
+ * panel), only MR lanes for the panel's last row. */
+static inline void gemm_pack_a_row(float *restrict dst, int64_t p, int64_t kc, vf v)
+{
+    if (p + 1 < kc)
+        vf_store(dst + p * MR, v);
+    else
+        vf_store_n(dst + p * MR, v, MR);
+}
+
+_Static_assert(MR <= VW && VW <= 2 * MR, "a packed A row is one vector store");
+
 /* op(A) rows [i0, i0+mr) x cols [p0, p0+kc) into one MR-row panel:
- * dst[p*MR + r], rows >= mr zero. */
+ * dst[p*MR + r], rows >= mr zero. Row-major A: VW columns of the MR rows
+ * at a time, transposed in registers through two VW x VW blocks on the
+ * stack; transposed A: its rows are the panel's rows, one masked load each. */
 static void gemm_pack_a_panel(int ta, const float *a, int64_t lda, int64_t i0, int64_t mr,
                               int64_t p0, int64_t kc, float *restrict dst)
 {
@@ -33,21 +49,23 @@ static void gemm_pack_a_panel(int ta, const float *a, int64_t lda, int64_t i0, i
         const float *rows[MR];
         for (int r = 0; r < MR; r++)
             rows[r] = a + (i0 + (r < mr ? r : 0)) * lda + p0;
-        if (mr == MR) {
-            for (int64_t p = 0; p < kc; p++)
-                for (int r = 0; r < MR; r++)
-                    dst[p * MR + r] = rows[r][p];
-        } else {
-            for (int64_t p = 0; p < kc; p++)
-                for (int r = 0; r < MR; r++)
-                    dst[p * MR + r] = r < mr ? rows[r][p] : 0.0f;
-        }
-    } else {
-        for (int64_t p = 0; p < kc; p++) {
-            const float *src = a + (p0 + p) * lda + i0;
+        float blk[VW * VW] __attribute__((aligned(64))), tr[VW * VW] __attribute__((aligned(64)));
+        for (int r = MR; r < VW; r++)
+            vf_store(blk + r * VW, vf_zero());
+        int64_t p = 0;
+        for (; p + VW <= kc; p += VW) {
             for (int r = 0; r < MR; r++)
-                dst[p * MR + r] = r < mr ? src[r] : 0.0f;
+                vf_store(blk + r * VW, r < mr ? vf_load(rows[r] + p) : vf_zero());
+            vf_transpose_block(blk, VW, tr, VW);
+            for (int q = 0; q < VW; q++)
+                gemm_pack_a_row(dst, p + q, kc, vf_load(tr + q * VW));
         }
+        for (; p < kc; p++)
+            for (int r = 0; r < MR; r++)
+                dst[p * MR + r] = r < mr ? rows[r][p] : 0.0f;
+    } else {
+        for (int64_t p = 0; p < kc; p++)
+            gemm_pack_a_row(dst, p, kc, vf_load_n(a + (p0 + p) * lda + i0, mr));
     }
 }
 
@@ -99,24 +117,26 @@ static void gemm_pack_b_panel(int tb, const float *b, int64_t ldb, int64_t p0, i
 /* C[mr, nr] = alpha * A * Bp + beta * C  (beta == 0: C not read), where Bp
  * is an NR-wide packed panel of depth kc and A's element (r, p) is at
  * a[r*rs + p*cs]: an MR-row packed panel (rs 1, cs MR) or rows of a row-major
- * matrix read in place (rs lda, cs 1). Rows >= mload are not read (row 0 is
- * read instead and its results dropped). */
+ * matrix read in place (rs lda, cs 1). `rows` (a constant, mr <= rows <= MR)
+ * rows are computed; rows >= mload are not read (row 0 is read instead and
+ * its results dropped). Each element of C gets the same FMAs in the same
+ * order whatever `rows` is. */
 static inline __attribute__((always_inline)) void
-gemm_micro_any(int64_t kc, const float *a, int64_t rs, int64_t cs, int64_t mload,
-               const float *restrict bp, float *c, int64_t ldc, int64_t mr, int64_t nr,
-               float alpha, float beta)
+gemm_micro_rows(const int rows, int64_t kc, const float *a, int64_t rs, int64_t cs, int64_t mload,
+                const float *restrict bp, float *c, int64_t ldc, int64_t mr, int64_t nr, float alpha,
+                float beta)
 {
     const float *ar[MR];
     vf acc[MR][2];
 #pragma GCC unroll 32
-    for (int r = 0; r < MR; r++) {
+    for (int r = 0; r < rows; r++) {
         ar[r] = a + (r < mload ? r : 0) * rs;
         acc[r][0] = acc[r][1] = vf_zero();
     }
     for (int64_t p = 0; p < kc; p++) {
         vf b0 = vf_load(bp), b1 = vf_load(bp + VW);
 #pragma GCC unroll 32
-        for (int r = 0; r < MR; r++) {
+        for (int r = 0; r < rows; r++) {
             vf av = vf_bcast(ar[r] + p * cs);
             acc[r][0] = vf_fmadd(av, b0, acc[r][0]);
             acc[r][1] = vf_fmadd(av, b1, acc[r][1]);
@@ -124,9 +144,9 @@ gemm_micro_any(int64_t kc, const float *a, int64_t rs, int64_t cs, int64_t mload
         bp += NR;
     }
     const vf va = vf_set1(alpha), vb = vf_set1(beta);
-    if (mr == MR && nr == NR) {
+    if (mr == rows && nr == NR) {
 #pragma GCC unroll 32
-        for (int r = 0; r < MR; r++) {
+        for (int r = 0; r < rows; r++) {
             float *cr = c + r * ldc;
             if (beta == 0.0f) {
                 vf_store(cr, vf_mul(acc[r][0], va));
@@ -141,7 +161,7 @@ gemm_micro_any(int64_t kc, const float *a, int64_t rs, int64_t cs, int64_t mload
         }
     } else {
         int64_t n0 = gemm_min(nr, VW), n1 = nr > VW ? nr - VW : 0;
-        for (int r = 0; r < MR; r++) {
+        for (int r = 0; r < rows; r++) {
             if (r >= mr)
                 break;
             float *cr = c + r * ldc;
@@ -156,11 +176,27 @@ gemm_micro_any(int64_t kc, const float *a, int64_t rs, int64_t cs, int64_t mload
     }
 }
 
+
+static inline __attribute__((always_inline)) void
+gemm_micro_any(int64_t kc, const float *a, int64_t rs, int64_t cs, int64_t mload,
+               const float *restrict bp, float *c, int64_t ldc, int64_t mr, int64_t nr,
+               float alpha, float beta)
+{
+    gemm_micro_rows(MR, kc, a, rs, cs, mload, bp, c, ldc, mr, nr, alpha, beta);
+}
+
+/* rows of the short micro-tile for a last panel of at most this many rows
+ * (M = 32 with MR = 13 is 13 + 13 + 6: the third panel computes 7 rows, not 13) */
+#define MR_SHORT ((MR + 1) / 2)
+
 /* A from a packed MR-row panel */
 static void gemm_micro(int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc,
                        int64_t mr, int64_t nr, float alpha, float beta)
 {
-    gemm_micro_any(kc, ap, 1, MR, MR, bp, c, ldc, mr, nr, alpha, beta);
+    if (mr <= MR_SHORT)
+        gemm_micro_rows(MR_SHORT, kc, ap, 1, MR, MR, bp, c, ldc, mr, nr, alpha, beta);
+    else
+        gemm_micro_any(kc, ap, 1, MR, MR, bp, c, ldc, mr, nr, alpha, beta);
 }
 
 /* --------------------------------------------------------------- driver --- */
