@@ -375,6 +375,16 @@ static void v_seqnn_rnn_args(fz_io *io, seqnn_rnn_args *a)
     io_flags(io, &a->flags);
 }
 
+static void v_seqnn_lstm_variant_args(fz_io *io, seqnn_lstm_variant_args *a)
+{
+    v_seqnn_rnn_args(io, &a->rnn);
+    io_flags(io, &a->variant);
+    io_i64(io, &a->proj_size);
+    io_tref(io, &a->w_peep); io_tref(io, &a->w_hr);
+    io_tref(io, &a->dw_peep); io_tref(io, &a->dw_hr);
+    io_flags(io, &a->flags);
+}
+
 static void v_seqnn_conv1d_args(fz_io *io, seqnn_conv1d_args *a)
 {
     io_i64(io, &a->batch); io_i64(io, &a->in_channels); io_i64(io, &a->out_channels);
@@ -506,6 +516,10 @@ static double w_seqnn_rnn_args(const seqnn_rnn_args *a)
 {
     return w_pos(a->seq_len) * w_pos(a->batch) * 4 * w_pos(a->hidden_size) *
            (w_pos(a->input_size) + w_pos(a->hidden_size));
+}
+static double w_seqnn_lstm_variant_args(const seqnn_lstm_variant_args *a)
+{
+    return w_seqnn_rnn_args(&a->rnn) * 2;
 }
 static double w_seqnn_conv1d_args(const seqnn_conv1d_args *a)
 {

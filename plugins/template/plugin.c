@@ -72,5 +72,7 @@ const seqnn_plugin_api *seqnn_plugin_entry(void)
     api->sumsq = tpl_sumsq;
     api->clip_scale = tpl_clip_scale;
     api->maxpool_lengths_forward = tpl_maxpool_lengths_forward;   /* kernels/conv.c */
+    api->lstm_variant_forward = tpl_lstm_variant_forward;     /* kernels/lstm_variant.c */
+    api->lstm_variant_backward = tpl_lstm_variant_backward;
     return api;
 }
