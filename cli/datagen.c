@@ -18,6 +18,9 @@
  *   qa         question answering over a scene: a question in words and a
  *              sequence of objects as feature vectors; the answer needs both
  *              (multi format, examples/qa/README.md)
+ *   timing     measuring a spike delay (Gers, Schraudolph & Schmidhuber
+ *              2002): a spike, then a second one d steps later that ends the
+ *              sequence; the target is d/10 (regress format)
  *
  * Random draws come from Philox4x32-10 (include/seqnn/philox.h) keyed by
  * --seed, so a file depends on its options only. */
@@ -161,6 +164,9 @@ static void data_usage(FILE *f)
             "  dates OUT [--n N] [--seed S]          translate lines 'March 5, 2019<TAB>2019-03-05' (N 20000)\n"
             "  adding OUT [--n N] [--steps T] [--seed S]\n"
             "        regress lines of T (100) steps 'value,marker'; target: sum of the 2 marked values (N 10000)\n"
+            "  timing OUT [--n N] [--steps T] [--seed S]\n"
+            "        regress lines of 0/1 steps: a spike at a < 10, a second at a + d (T/10 <= d <= T/2,\n"
+            "        T 100) ending the sequence; target: d/10 (N 10000)\n"
             "  bits OUT --problem 1|2|3|4 [--n N] [--len L] [--fixed] [--seed S]\n"
             "        classic bit-reversal problems (N 2000, L 10; lengths 1..L unless --fixed):\n"
             "        1 one bit -> its complement; 2 a vector of L bits (-1 padding) -> complements (regress);\n"
@@ -174,7 +180,7 @@ static void data_usage(FILE *f)
             "        multi lines ANSWER<TAB>QUESTION<TAB>SCENE: 2-6 objects of 7 one-hot features (colour,\n"
             "        shape); questions 'is there a C S', 'what colour is the S', 'how many C objects are\n"
             "        there' (N 10000)\n"
-            "  --seed S: the random seed of dates, adding, bits, listops and qa (default 1)\n");
+            "  --seed S: the random seed of dates, adding, bits, listops, qa and timing (default 1)\n");
 }
 
 /* -------------------------------------------------------------- fortunes --- */
@@ -447,6 +453,23 @@ static int gen_adding(const char *path, const opts *o)
     return out_close(&of, 1, o->n);
 }
 
+/* ---------------------------------------------------------------- timing --- */
+static int gen_timing(const char *path, const opts *o)
+{
+    outfile of;
+    rng r = {o->seed ^ 0x54494d4500000000ull, 0, {0}, 0};
+    const int64_t dmin = o->steps / 10 > 1 ? o->steps / 10 : 1, dmax = o->steps / 2 > dmin ? o->steps / 2 : dmin;
+    if (!out_open(&of, path))
+        return 1;
+    for (int64_t i = 0; i < o->n; i++) {
+        int64_t a = rng_below(&r, 10), d = dmin + rng_below(&r, (uint32_t)(dmax - dmin + 1));
+        for (int64_t s = 0; s <= a + d; s++)
+            fprintf(of.f, "%s%d", s ? " " : "", s == a || s == a + d);
+        fprintf(of.f, "\t%lld.%lld\n", (long long)(d / 10), (long long)(d % 10));
+    }
+    return out_close(&of, 1, o->n);
+}
+
 /* ------------------------------------------------------------------ bits --- */
 static int gen_bits(const char *path, const opts *o)
 {
@@ -618,13 +641,13 @@ int seqnn_cli_data(int argc, char **argv)
     const char *task = argv[1], *out = argv[2];
     int fortunes = !strcmp(task, "fortunes"), dates = !strcmp(task, "dates"), adding = !strcmp(task, "adding");
     int bits = !strcmp(task, "bits"), listops = !strcmp(task, "listops");
-    int qa = !strcmp(task, "qa");
-    if (!fortunes && !dates && !adding && !bits && !listops && !qa) {
-        fprintf(stderr, "seqnn data: unknown task '%s' (fortunes, dates, adding, bits, listops, qa)\n", task);
+    int qa = !strcmp(task, "qa"), timing = !strcmp(task, "timing");
+    if (!fortunes && !dates && !adding && !bits && !listops && !qa && !timing) {
+        fprintf(stderr, "seqnn data: unknown task '%s' (fortunes, dates, adding, bits, listops, qa, timing)\n", task);
         return 2;
     }
-    opts o = {.n = dates ? 20000 : adding || listops || qa ? 10000 : 2000, .steps = 100, .len = 10, .seed = 1, .depth = 3,
-              .args = 4};
+    opts o = {.n = dates ? 20000 : adding || listops || qa || timing ? 10000 : 2000, .steps = 100, .len = 10,
+              .seed = 1, .depth = 3, .args = 4};
     for (int i = 3; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int64_t seed;
@@ -633,7 +656,7 @@ int seqnn_cli_data(int argc, char **argv)
         } else if (!strcmp(a, "--seed") && !fortunes) {
             if (!parse_int(a, v, 0, INT64_MAX, &seed)) return 2;
             o.seed = (uint64_t)seed;
-        } else if (!strcmp(a, "--steps") && adding) {
+        } else if (!strcmp(a, "--steps") && (adding || timing)) {
             if (!parse_int(a, v, 2, 100000, &o.steps)) return 2;
         } else if (!strcmp(a, "--len") && bits) {
             if (!parse_int(a, v, 1, 4096, &o.len)) return 2;
@@ -674,6 +697,8 @@ int seqnn_cli_data(int argc, char **argv)
     }
     if (qa)
         return gen_qa(out, &o);
+    if (timing)
+        return gen_timing(out, &o);
     return fortunes ? gen_fortunes(out, &o) : dates ? gen_dates(out, &o) : adding ? gen_adding(out, &o)
            : listops ? gen_listops(out, &o) : gen_bits(out, &o);
 }

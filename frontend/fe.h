@@ -172,6 +172,8 @@ struct fe_layer {
         fe_merge_desc merge;
     };
     void *priv;                          /* the kind's run-time state */
+    uint32_t lstm_variant;               /* recurrent LSTM: SEQNN_LSTM_PEEPHOLE | SEQNN_LSTM_COUPLED */
+    int64_t lstm_proj;                   /* recurrent LSTM: projection size P, 0 for none */
 };
 
 typedef struct fe_optim_slot {

@@ -147,7 +147,10 @@ enum { RK_NAME, RK_HIDDEN, RK_LAYERS, RK_DROPOUT, RK_BIDIR, RK_LAST, RK_INIT, RK
     [RK_LAYERS] = {"layers", MF_INT, 0, 1, 1024, 0, 0, 0, NULL, 0},                            \
     [RK_DROPOUT] = REAL_KEY("dropout", 0, 0, 1, OPEN_MAX, 0), [RK_BIDIR] = BOOL_KEY("bidirectional", 0), \
     [RK_LAST] = BOOL_KEY("last", 0), [RK_INIT] = WORD_KEY("init", w_init, 0)
-static const mf_key k_lstm[] = {RECURRENT_KEYS};
+enum { LK_PEEPHOLE = RK_EXTRA, LK_COUPLED, LK_PROJ };   /* the LSTM variants */
+static const mf_key k_lstm[] = {RECURRENT_KEYS, [LK_PEEPHOLE] = BOOL_KEY("peephole", 0),
+                                [LK_COUPLED] = BOOL_KEY("coupled", 0),
+                                [LK_PROJ] = {"proj", MF_INT, 0, 1, MF_SIZE_MAX, 0, 0, 0, NULL, 0}};
 static const mf_key k_gru[] = {RECURRENT_KEYS, [RK_EXTRA] = BOOL_KEY("classic", 0)};
 static const mf_key k_rnn[] = {RECURRENT_KEYS, [RK_EXTRA] = WORD_KEY("act", w_rnn_act, 0)};
 enum { CK_NAME, CK_FILTERS, CK_WIDTHS, CK_ACT };
@@ -736,7 +739,15 @@ static seqnn_status mf_apply(mf_parser *p, mf_stmt_id id, int pos, const mf_valu
             return mf_fail(p, SEQNN_ERR_FORMAT, "%s: dropout=%g acts between stacked layers and "
                            "layers=1 has none: add a 'dropout p=%g' line after it instead", sn,
                            d.dropout, d.dropout);
-        s = mf_api(p, sn, seqnn_model_add_recurrent(p->model, v[RK_NAME].s, &d));
+        if (id == ST_LSTM && ((v[LK_PEEPHOLE].given && v[LK_PEEPHOLE].i) || (v[LK_COUPLED].given && v[LK_COUPLED].i) ||
+                              v[LK_PROJ].given)) {
+            uint32_t variant = (v[LK_PEEPHOLE].given && v[LK_PEEPHOLE].i ? SEQNN_LSTM_PEEPHOLE : 0u) |
+                               (v[LK_COUPLED].given && v[LK_COUPLED].i ? SEQNN_LSTM_COUPLED : 0u);
+            s = mf_api(p, sn, seqnn_model_add_lstm_variant(p->model, v[RK_NAME].s, &d, variant,
+                                                           v[LK_PROJ].given ? v[LK_PROJ].i : 0));
+        } else {
+            s = mf_api(p, sn, seqnn_model_add_recurrent(p->model, v[RK_NAME].s, &d));
+        }
         break;
     }
     case ST_CONV1D_BANK: {

@@ -1,9 +1,12 @@
 /* Recurrent layers: nn.RNN / nn.LSTM / nn.GRU with several layers, both
  * directions, dropout between layers, variable lengths, a many-to-one mode
  * (the top layer's final states), and state carried across batches for
- * truncated BPTT. One rnn_forward / rnn_backward kernel call per layer and
- * direction; the directions write their halves of one [T, B, 2H] output in
- * place (row stride 2H), so nothing is copied. */
+ * truncated BPTT, and the LSTM variants (peepholes, coupled input-forget
+ * gates, projection: seqnn_model_add_lstm_variant). One rnn_forward /
+ * rnn_backward (or lstm_variant_forward / _backward) kernel call per layer
+ * and direction; the directions write their halves of one [T, B, 2R] output
+ * in place (row stride 2R; R = H, or the projection's P), so nothing is
+ * copied. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +31,7 @@ typedef struct rnn_level {
 
 typedef struct rnn_priv {
     int64_t nl, nd;
+    int64_t R;                           /* width of h: H, or the projection's P */
     rnn_unit *units;                     /* [nl * nd] */
     rnn_level *levels;                   /* [nl] */
     fe_tensor iota;                      /* int32 0..iota_n-1: gathers final states into [B, dirs*H] */
@@ -35,6 +39,25 @@ typedef struct rnn_priv {
     int cur, have_state;
     int dropped;                         /* the last forward applied inter-layer dropout */
 } rnn_priv;
+
+/* An LSTM variant layer (lstm_variant_* kernels) rather than a plain cell. */
+static int rnn_variant(const fe_layer *L)
+{
+    return L->lstm_variant != 0 || L->lstm_proj > 0;
+}
+
+/* Width R of the layer's h per direction: the projection's P, or H. */
+static int64_t rnn_width(const fe_layer *L)
+{
+    return L->lstm_proj > 0 ? L->lstm_proj : L->rnn.hidden;
+}
+
+/* Parameters per layer and direction: w_ih, w_hh, b_ih, b_hh, then
+ * weight_hr and the peepholes when the variant has them. */
+static int64_t rnn_unit_params(const fe_layer *L)
+{
+    return 4 + (L->lstm_proj > 0) + ((L->lstm_variant & SEQNN_LSTM_PEEPHOLE) != 0);
+}
 
 static void recurrent_destroy(seqnn_model *m, fe_layer *L)
 {
@@ -73,17 +96,19 @@ static seqnn_status recurrent_build(seqnn_model *m, fe_layer *L)
     L->priv = p;
     p->nl = d->layers;
     p->nd = d->bidirectional ? 2 : 1;
+    p->R = rnn_width(L);
     p->units = calloc((size_t)(p->nl * p->nd), sizeof *p->units);
     p->levels = calloc((size_t)p->nl, sizeof *p->levels);
     if (!p->units || !p->levels)
         return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
-    int64_t H = d->hidden, G = seqnn_cell_gates(d->cell);
+    int64_t H = d->hidden, R = p->R;
+    int64_t G = rnn_variant(L) ? seqnn_lstm_variant_gates(L->lstm_variant) : seqnn_cell_gates(d->cell);
     for (int64_t l = 0; l < p->nl; l++) {
-        int64_t I = l == 0 ? L->in.n : p->nd * H;
+        int64_t I = l == 0 ? L->in.n : p->nd * R;
         for (int64_t dir = 0; dir < p->nd; dir++) {
             const char *sfx = dir ? "_reverse" : "";
             char name[64];
-            int64_t wih[2] = {G * H, I}, whh[2] = {G * H, H}, b[1] = {G * H};
+            int64_t wih[2] = {G * H, I}, whh[2] = {G * H, R}, b[1] = {G * H};
             double def = 1.0 / sqrt((double)H);   /* PyTorch's default for every tensor */
             fe_init wi = FE_INIT_UNIFORM, wh = FE_INIT_UNIFORM, bi = FE_INIT_UNIFORM;
             double ai = def, ah = def, ab = def;
@@ -117,11 +142,23 @@ static seqnn_status recurrent_build(seqnn_model *m, fe_layer *L)
             FE_TRY(fe_param_new(m, L, name, 1, b, bi, ab, NULL));
             snprintf(name, sizeof name, "bias_hh_l%lld%s", (long long)l, sfx);
             FE_TRY(fe_param_new(m, L, name, 1, b, bi, ab, NULL));
+            /* the variants' own: PyTorch's projection, then the peepholes,
+             * both U(-1/sqrt(H), 1/sqrt(H)) as PyTorch initialises weight_hr */
+            if (L->lstm_proj > 0) {
+                int64_t hr[2] = {L->lstm_proj, H};
+                snprintf(name, sizeof name, "weight_hr_l%lld%s", (long long)l, sfx);
+                FE_TRY(fe_param_new(m, L, name, 2, hr, FE_INIT_UNIFORM, def, NULL));
+            }
+            if (L->lstm_variant & SEQNN_LSTM_PEEPHOLE) {
+                int64_t pp[2] = {seqnn_lstm_variant_peeps(L->lstm_variant), H};
+                snprintf(name, sizeof name, "weight_peephole_l%lld%s", (long long)l, sfx);
+                FE_TRY(fe_param_new(m, L, name, 2, pp, FE_INIT_UNIFORM, def, NULL));
+            }
         }
     }
     L->out.seq = !d->last;
     L->out.tokens = 0;
-    L->out.n = p->nd * H;
+    L->out.n = p->nd * R;
     return SEQNN_OK;
 }
 
@@ -133,22 +170,36 @@ static seqnn_status recurrent_reset(seqnn_model *m, fe_layer *L)
     return SEQNN_OK;
 }
 
-/* The arguments of unit (l, dir) for the current batch, as forward used them. */
-static seqnn_rnn_args unit_args(seqnn_model *m, fe_layer *L, int64_t l, int64_t dir, const fe_tensor *x,
-                                int64_t ldx, fe_tensor *y)
+/* The first parameter of unit (l, dir). */
+static int64_t unit_param0(const fe_layer *L, int64_t l, int64_t dir)
+{
+    const rnn_priv *p = L->priv;
+    return L->param0 + rnn_unit_params(L) * (l * p->nd + dir);
+}
+
+/* The arguments of unit (l, dir) for the current batch, as forward used them
+ * (v->rnn for the plain cells; the variant's fields set for an LSTM variant). */
+static seqnn_lstm_variant_args unit_args(seqnn_model *m, fe_layer *L, int64_t l, int64_t dir, const fe_tensor *x,
+                                         int64_t ldx, fe_tensor *y)
 {
     rnn_priv *p = L->priv;
     rnn_unit *U = &p->units[l * p->nd + dir];
-    int64_t H = L->rnn.hidden, k = L->param0 + 4 * (l * p->nd + dir);
+    int64_t H = L->rnn.hidden, R = p->R, k = unit_param0(L, l, dir);
     int lstm = L->rnn.cell == SEQNN_CELL_LSTM;
+    seqnn_lstm_variant_args v = {.variant = L->lstm_variant, .proj_size = L->lstm_proj};
     seqnn_rnn_args a = {.cell = L->rnn.cell, .seq_len = fe_steps(m, L), .batch = m->B,
-                        .input_size = l == 0 ? L->in.n : p->nd * H, .hidden_size = H,
+                        .input_size = l == 0 ? L->in.n : p->nd * R, .hidden_size = H,
                         .reverse = (int)dir, .lengths = fe_lengths(m, L), .x = fe_at(x, 0), .ldx = ldx,
                         .w_ih = fe_param_ref(m, k), .w_hh = fe_param_ref(m, k + 1),
                         .b_ih = fe_param_ref(m, k + 2), .b_hh = fe_param_ref(m, k + 3)};
+    k += 4;
+    if (L->lstm_proj > 0)
+        v.w_hr = fe_param_ref(m, k++);
+    if (L->lstm_variant & SEQNN_LSTM_PEEPHOLE)
+        v.w_peep = fe_param_ref(m, k);
     if (y) {
-        a.y = fe_at(y, dir * H);
-        a.ldy = p->nd * H;
+        a.y = fe_at(y, dir * R);
+        a.ldy = p->nd * R;
     }
     if (m->stateful) {
         if (U->used_h0 >= 0) {
@@ -163,7 +214,14 @@ static seqnn_rnn_args unit_args(seqnn_model *m, fe_layer *L, int64_t l, int64_t 
         a.h_n = fe_at(&U->hn, 0);
     }
     a.reserve = fe_at(&U->reserve, 0);
-    return a;
+    v.rnn = a;
+    return v;
+}
+
+/* Forward of one unit through the kernel of its kind. */
+static seqnn_status unit_forward(seqnn_model *m, const fe_layer *L, const seqnn_lstm_variant_args *v)
+{
+    return rnn_variant(L) ? seqnn_lstm_variant_forward(m->ctx, v) : seqnn_rnn_forward(m->ctx, &v->rnn);
 }
 
 /* The tensor holding unit (l, dir)'s final hidden state after a forward. */
@@ -195,22 +253,24 @@ static seqnn_status grow_iota(seqnn_model *m, rnn_priv *p, int64_t B)
 static seqnn_status recurrent_forward(seqnn_model *m, fe_layer *L, const fe_tensor *x, int train)
 {
     rnn_priv *p = L->priv;
-    int64_t T = fe_steps(m, L), B = m->B, H = L->rnn.hidden, nd = p->nd, nl = p->nl;
+    int64_t T = fe_steps(m, L), B = m->B, H = L->rnn.hidden, R = p->R, nd = p->nd, nl = p->nl;
     int lstm = L->rnn.cell == SEQNN_CELL_LSTM, last = L->rnn.last;
     int carry = m->stateful && p->have_state;
+    int64_t reserve = rnn_variant(L) ? seqnn_lstm_variant_reserve_count(L->lstm_variant, T, B, H)
+                                     : seqnn_rnn_reserve_count(L->rnn.cell, T, B, H);
     p->dropped = train && L->rnn.dropout > 0 && nl > 1;
     for (int64_t u = 0; u < nl * nd; u++) {
         rnn_unit *U = &p->units[u];
         U->used_h0 = carry ? p->cur : -1;
         U->final_idx = carry ? 1 - p->cur : 0;
         if (m->stateful) {
-            FE_TRY(fe_tensor_ensure(m, &U->st_h[U->final_idx], B, H));
+            FE_TRY(fe_tensor_ensure(m, &U->st_h[U->final_idx], B, R));
             if (lstm)
                 FE_TRY(fe_tensor_ensure(m, &U->st_c[U->final_idx], B, H));
         } else if (last && u / nd == nl - 1) {
-            FE_TRY(fe_tensor_ensure(m, &U->hn, B, H));
+            FE_TRY(fe_tensor_ensure(m, &U->hn, B, R));
         }
-        FE_TRY(fe_tensor_ensure(m, &U->reserve, seqnn_rnn_reserve_count(L->rnn.cell, T, B, H), 1));
+        FE_TRY(fe_tensor_ensure(m, &U->reserve, reserve, 1));
     }
     const fe_tensor *xin = x;
     int64_t ldx = L->in.n;
@@ -219,32 +279,32 @@ static seqnn_status recurrent_forward(seqnn_model *m, fe_layer *L, const fe_tens
         int top = l == nl - 1;
         fe_tensor *y = top ? (last ? NULL : &L->y) : &V->out;
         if (y)
-            FE_TRY(fe_tensor_ensure(m, y, T * B, nd * H));
+            FE_TRY(fe_tensor_ensure(m, y, T * B, nd * R));
         for (int64_t dir = 0; dir < nd; dir++) {
-            seqnn_rnn_args a = unit_args(m, L, l, dir, xin, ldx, y);
-            FE_TRY(seqnn_rnn_forward(m->ctx, &a));
+            seqnn_lstm_variant_args a = unit_args(m, L, l, dir, xin, ldx, y);
+            FE_TRY(unit_forward(m, L, &a));
         }
         if (!top) {
             xin = &V->out;
             if (p->dropped) {
-                FE_TRY(fe_tensor_ensure(m, &V->drop, T * B, nd * H));
+                FE_TRY(fe_tensor_ensure(m, &V->drop, T * B, nd * R));
                 V->drop_off = m->dropout_counter;
-                m->dropout_counter += (uint64_t)(T * B * nd * H);
-                seqnn_dropout_args d = {.n = T * B * nd * H, .p = L->rnn.dropout, .seed = fe_dropout_seed(m),
+                m->dropout_counter += (uint64_t)(T * B * nd * R);
+                seqnn_dropout_args d = {.n = T * B * nd * R, .p = L->rnn.dropout, .seed = fe_dropout_seed(m),
                                         .offset = V->drop_off, .x = fe_at(&V->out, 0), .y = fe_at(&V->drop, 0)};
                 FE_TRY(seqnn_dropout_forward(m->ctx, &d));
                 xin = &V->drop;
             }
-            ldx = nd * H;
+            ldx = nd * R;
         }
     }
-    if (last) {                          /* y[b, dir*H + j] = h_n(dir)[b, j] */
-        FE_TRY(fe_tensor_ensure(m, &L->y, B, nd * H));
+    if (last) {                          /* y[b, dir*R + j] = h_n(dir)[b, j] */
+        FE_TRY(fe_tensor_ensure(m, &L->y, B, nd * R));
         FE_TRY(grow_iota(m, p, B));
         for (int64_t dir = 0; dir < nd; dir++) {
-            seqnn_embedding_args g = {.n = B, .vocab = B, .dim = H, .idx = fe_at(&p->iota, 0), .padding_idx = -1,
+            seqnn_embedding_args g = {.n = B, .vocab = B, .dim = R, .idx = fe_at(&p->iota, 0), .padding_idx = -1,
                                       .weight = fe_at(final_state(L, nl - 1, dir, m->stateful), 0),
-                                      .y = fe_at(&L->y, dir * H), .ldy = nd * H};
+                                      .y = fe_at(&L->y, dir * R), .ldy = nd * R};
             FE_TRY(seqnn_embedding_forward(m->ctx, &g));
         }
     }
@@ -258,48 +318,54 @@ static seqnn_status recurrent_forward(seqnn_model *m, fe_layer *L, const fe_tens
 static seqnn_status recurrent_backward(seqnn_model *m, fe_layer *L, const fe_tensor *x, fe_tensor *dx)
 {
     rnn_priv *p = L->priv;
-    int64_t T = fe_steps(m, L), B = m->B, H = L->rnn.hidden, nd = p->nd, nl = p->nl;
+    int64_t T = fe_steps(m, L), B = m->B, R = p->R, nd = p->nd, nl = p->nl;
     int last = L->rnn.last;
     for (int64_t l = nl - 1; l >= 0; l--) {
         int top = l == nl - 1;
         const fe_tensor *xin = l == 0 ? x : (p->dropped ? &p->levels[l - 1].drop : &p->levels[l - 1].out);
-        int64_t ldx = l == 0 ? L->in.n : nd * H;
+        int64_t ldx = l == 0 ? L->in.n : nd * R;
         fe_tensor *y = top ? (last ? NULL : &L->y) : &p->levels[l].out;
         fe_tensor *dy = top ? (last ? NULL : &L->dy) : &p->levels[l].dout;
         fe_tensor *dxl = l == 0 ? dx : (p->dropped ? &p->levels[l - 1].ddrop : &p->levels[l - 1].dout);
         if (dxl) {
-            FE_TRY(fe_tensor_ensure(m, dxl, T * B, l == 0 ? L->in.n : nd * H));
+            FE_TRY(fe_tensor_ensure(m, dxl, T * B, l == 0 ? L->in.n : nd * R));
             FE_TRY(fe_tensor_zero(m, dxl));
         }
         for (int64_t dir = 0; dir < nd; dir++) {
             rnn_unit *U = &p->units[l * nd + dir];
-            seqnn_rnn_args a = unit_args(m, L, l, dir, xin, ldx, y);
-            int64_t k = L->param0 + 4 * (l * nd + dir);
+            seqnn_lstm_variant_args v = unit_args(m, L, l, dir, xin, ldx, y);
+            seqnn_rnn_args *a = &v.rnn;
+            int64_t k = unit_param0(L, l, dir);
             if (dy)
-                a.dy = fe_at(dy, dir * H);
+                a->dy = fe_at(dy, dir * R);
             if (top && last) {           /* gradient of the gathered final state */
-                FE_TRY(fe_tensor_ensure(m, &U->dhn, B, H));
+                FE_TRY(fe_tensor_ensure(m, &U->dhn, B, R));
                 FE_TRY(fe_tensor_zero(m, &U->dhn));
-                seqnn_embedding_args g = {.n = B, .vocab = B, .dim = H, .idx = fe_at(&p->iota, 0),
+                seqnn_embedding_args g = {.n = B, .vocab = B, .dim = R, .idx = fe_at(&p->iota, 0),
                                           .padding_idx = -1,
                                           .weight = fe_at(final_state(L, l, dir, m->stateful), 0),
-                                          .dy = fe_at(&L->dy, dir * H), .ldy = nd * H,
+                                          .dy = fe_at(&L->dy, dir * R), .ldy = nd * R,
                                           .dweight = fe_at(&U->dhn, 0)};
                 FE_TRY(seqnn_embedding_backward(m->ctx, &g));
-                a.dh_n = fe_at(&U->dhn, 0);
+                a->dh_n = fe_at(&U->dhn, 0);
             }
             if (dxl)
-                a.dx = fe_at(dxl, 0);
-            a.dw_ih = fe_grad_ref(m, k);
-            a.dw_hh = fe_grad_ref(m, k + 1);
-            a.db_ih = fe_grad_ref(m, k + 2);
-            a.db_hh = fe_grad_ref(m, k + 3);
-            FE_TRY(seqnn_rnn_backward(m->ctx, &a));
+                a->dx = fe_at(dxl, 0);
+            a->dw_ih = fe_grad_ref(m, k);
+            a->dw_hh = fe_grad_ref(m, k + 1);
+            a->db_ih = fe_grad_ref(m, k + 2);
+            a->db_hh = fe_grad_ref(m, k + 3);
+            k += 4;
+            if (L->lstm_proj > 0)
+                v.dw_hr = fe_grad_ref(m, k++);
+            if (L->lstm_variant & SEQNN_LSTM_PEEPHOLE)
+                v.dw_peep = fe_grad_ref(m, k);
+            FE_TRY(rnn_variant(L) ? seqnn_lstm_variant_backward(m->ctx, &v) : seqnn_rnn_backward(m->ctx, a));
         }
         if (l > 0 && p->dropped) {       /* through the dropout between layers */
             rnn_level *V = &p->levels[l - 1];
-            FE_TRY(fe_tensor_ensure(m, &V->dout, T * B, nd * H));
-            seqnn_dropout_args d = {.n = T * B * nd * H, .p = L->rnn.dropout, .seed = fe_dropout_seed(m),
+            FE_TRY(fe_tensor_ensure(m, &V->dout, T * B, nd * R));
+            seqnn_dropout_args d = {.n = T * B * nd * R, .p = L->rnn.dropout, .seed = fe_dropout_seed(m),
                                     .offset = V->drop_off, .dy = fe_at(&V->ddrop, 0), .dx = fe_at(&V->dout, 0),
                                     .flags = SEQNN_FLAG_OVERWRITE};
             FE_TRY(seqnn_dropout_backward(m->ctx, &d));
@@ -336,3 +402,27 @@ const fe_layer_ops fe_recurrent_ops = {
     .reset_state = recurrent_reset,
     .reorder_state = recurrent_reorder,
 };
+
+seqnn_status seqnn_model_add_lstm_variant(seqnn_model *m, const char *name, const seqnn_recurrent_desc *d,
+                                          uint32_t variant, int64_t proj_size)
+{
+    const uint32_t known = SEQNN_LSTM_PEEPHOLE | SEQNN_LSTM_COUPLED;
+    if (!m || !d)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "lstm variant: model or description is NULL");
+    if (d->cell != SEQNN_CELL_LSTM)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "lstm variant: cell %d, the variants are of LSTM (%d)",
+                               (int)d->cell, (int)SEQNN_CELL_LSTM);
+    if (variant & ~known)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                               "lstm variant: unknown variant bits 0x%x (PEEPHOLE 0x1, COUPLED 0x2)",
+                               (unsigned)(variant & ~known));
+    if (proj_size < 0 || (proj_size > 0 && proj_size >= d->hidden))
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                               "lstm variant: proj %lld must be 0 (none) or in [1, hidden = %lld)",
+                               (long long)proj_size, (long long)d->hidden);
+    FE_TRY(seqnn_model_add_recurrent(m, name, d));
+    fe_layer *L = &m->layers[m->n_layers - 1];
+    L->lstm_variant = variant;
+    L->lstm_proj = proj_size;
+    return SEQNN_OK;
+}

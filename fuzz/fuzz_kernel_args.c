@@ -389,6 +389,16 @@ static void v_seqnn_rnn_args(fz_io *io, seqnn_rnn_args *a)
     io_flags(io, &a->flags);
 }
 
+static void v_seqnn_lstm_variant_args(fz_io *io, seqnn_lstm_variant_args *a)
+{
+    v_seqnn_rnn_args(io, &a->rnn);
+    io_flags(io, &a->variant);
+    io_i64(io, &a->proj_size);
+    io_tref(io, &a->w_peep); io_tref(io, &a->w_hr);
+    io_tref(io, &a->dw_peep); io_tref(io, &a->dw_hr);
+    io_flags(io, &a->flags);
+}
+
 static void v_seqnn_conv1d_args(fz_io *io, seqnn_conv1d_args *a)
 {
     io_i64(io, &a->batch); io_i64(io, &a->in_channels); io_i64(io, &a->out_channels);
@@ -521,6 +531,10 @@ static double w_seqnn_rnn_args(const seqnn_rnn_args *a)
 {
     return w_pos(a->seq_len) * w_pos(a->batch) * 4 * w_pos(a->hidden_size) *
            (w_pos(a->input_size) + w_pos(a->hidden_size));
+}
+static double w_seqnn_lstm_variant_args(const seqnn_lstm_variant_args *a)
+{
+    return w_seqnn_rnn_args(&a->rnn) * 2;
 }
 static double w_seqnn_conv1d_args(const seqnn_conv1d_args *a)
 {
@@ -887,10 +901,13 @@ int main(int argc, char **argv)
                 break;
             }
             case SEQNN_KERNEL_rnn_forward: case SEQNN_KERNEL_rnn_backward:
-            case SEQNN_KERNEL_cell_forward: case SEQNN_KERNEL_cell_backward: {
-                seqnn_rnn_args *a = &u.rnn_forward;
+            case SEQNN_KERNEL_cell_forward: case SEQNN_KERNEL_cell_backward:
+            case SEQNN_KERNEL_lstm_variant_forward: case SEQNN_KERNEL_lstm_variant_backward: {
+                int lv = id == SEQNN_KERNEL_lstm_variant_forward || id == SEQNN_KERNEL_lstm_variant_backward;
+                seqnn_rnn_args *a = lv ? &u.lstm_variant_forward.rnn : &u.rnn_forward;
                 int cell = id == SEQNN_KERNEL_cell_forward || id == SEQNN_KERNEL_cell_backward;
-                int bwd = id == SEQNN_KERNEL_rnn_backward || id == SEQNN_KERNEL_cell_backward;
+                int bwd = id == SEQNN_KERNEL_rnn_backward || id == SEQNN_KERNEL_cell_backward ||
+                          id == SEQNN_KERNEL_lstm_variant_backward;
                 a->cell = variant ? SEQNN_CELL_LSTM : SEQNN_CELL_GRU;
                 a->seq_len = cell ? 1 : 3; a->batch = 3; a->input_size = 4; a->hidden_size = 5;
                 a->reverse = variant; a->lengths = cell ? NULL : lengths;
@@ -911,6 +928,18 @@ int main(int argc, char **argv)
                 } else {
                     a->h_n = T(&s, 5, 100);
                     if (variant) a->c_n = T(&s, 5, 120);
+                }
+                if (lv) {                /* peephole; or peephole + coupled, projected to 3 */
+                    seqnn_lstm_variant_args *v = &u.lstm_variant_forward;
+                    a->cell = SEQNN_CELL_LSTM;
+                    v->variant = SEQNN_LSTM_PEEPHOLE | (variant ? SEQNN_LSTM_COUPLED : 0u);
+                    v->proj_size = variant ? 3 : 0;
+                    v->w_peep = T(&s, 1, 100);
+                    if (variant) v->w_hr = T(&s, 2, 120);
+                    if (bwd) {
+                        v->dw_peep = T(&s, 7, 1800);
+                        if (variant) v->dw_hr = T(&s, 7, 1900);
+                    }
                 }
                 break;
             }

@@ -46,8 +46,10 @@ static seqnn_batch batch(void)
     return b;
 }
 
-/* embed -> recurrent "rnn" (cell, hidden) bidirectional 2 layers -> fc(4). */
-static seqnn_model *make(seqnn_cell cell, int64_t hidden, const char *rnn_name, seqnn_optim_kind opt, int amsgrad)
+/* embed -> recurrent "rnn" (cell, hidden; an LSTM variant when variant or
+ * proj is set) bidirectional 2 layers -> fc(4). */
+static seqnn_model *make_variant(seqnn_cell cell, int64_t hidden, const char *rnn_name, seqnn_optim_kind opt,
+                                 int amsgrad, uint32_t variant, int64_t proj)
 {
     seqnn_model *m;
     seqnn_recurrent_desc d = {.cell = cell, .hidden = hidden, .layers = 2, .bidirectional = 1};
@@ -58,7 +60,9 @@ static seqnn_model *make(seqnn_cell cell, int64_t hidden, const char *rnn_name, 
         o.momentum = 0.9;
     o.amsgrad = amsgrad;
     if (seqnn_model_input_tokens(m, V) || seqnn_model_add_embedding(m, "embed", 6, 0) ||
-        seqnn_model_add_recurrent(m, rnn_name, &d) || seqnn_model_add_dense(m, "fc", 4) ||
+        (variant || proj ? seqnn_model_add_lstm_variant(m, rnn_name, &d, variant, proj)
+                         : seqnn_model_add_recurrent(m, rnn_name, &d)) ||
+        seqnn_model_add_dense(m, "fc", 4) ||
         seqnn_model_build(m, ctx, 7) || seqnn_model_set_optimizer(m, &o)) {
         printf("FAIL: building a model: %s\n", seqnn_last_error());
         failures++;
@@ -66,6 +70,12 @@ static seqnn_model *make(seqnn_cell cell, int64_t hidden, const char *rnn_name, 
         return NULL;
     }
     return m;
+}
+
+/* embed -> recurrent "rnn" (cell, hidden) bidirectional 2 layers -> fc(4). */
+static seqnn_model *make(seqnn_cell cell, int64_t hidden, const char *rnn_name, seqnn_optim_kind opt, int amsgrad)
+{
+    return make_variant(cell, hidden, rnn_name, opt, amsgrad, 0, 0);
 }
 
 static seqnn_model *make_lstm(seqnn_optim_kind opt, int amsgrad)
@@ -324,6 +334,38 @@ static void test_round_trip(void)
 done:
     seqnn_model_destroy(a);
     seqnn_model_destroy(b);
+}
+
+/* An LSTM with peepholes and a projection: saved and loaded to the same
+ * bytes (weight_hr_l*, weight_peephole_l* included); a plain LSTM's
+ * checkpoint lacks those tensors and is refused. */
+static void test_variant_round_trip(void)
+{
+    char p[512];
+    path_of(p, sizeof p, "variant.safetensors");
+    seqnn_model *a = make_variant(SEQNN_CELL_LSTM, 5, "lstm", SEQNN_OPTIM_ADAM, 0, SEQNN_LSTM_PEEPHOLE, 3);
+    seqnn_model *b = make_variant(SEQNN_CELL_LSTM, 5, "lstm", SEQNN_OPTIM_ADAM, 0, SEQNN_LSTM_PEEPHOLE, 3);
+    seqnn_model *plain = make_lstm(SEQNN_OPTIM_ADAM, 0);
+    snapshot sa, sb;
+    if (!a || !b || !plain)
+        goto done;
+    train(a, 2);
+    EXPECT(seqnn_model_save(a, p, 1, NULL) == SEQNN_OK, "save: %s", seqnn_last_error());
+    EXPECT(seqnn_model_load(b, p) == SEQNN_OK, "load: %s", seqnn_last_error());
+    EXPECT(take(a, &sa) == 0 && take(b, &sb) == 0, "snapshots");
+    EXPECT(sa.file_size == sb.file_size && !memcmp(sa.file, sb.file, sa.file_size),
+           "a loaded LSTM-variant checkpoint saves to different bytes");
+    drop(&sa);
+    drop(&sb);
+    path_of(p, sizeof p, "plain_for_variant.safetensors");
+    EXPECT(seqnn_model_save(plain, p, 0, NULL) == SEQNN_OK, "save: %s", seqnn_last_error());
+    const char *names[] = {"lstm.weight_hh_l0", NULL};   /* [4*5, 5] vs [4*5, 3] */
+    expect_refused("a plain LSTM's checkpoint for a projected peephole LSTM", b, p, SEQNN_ERR_FORMAT, names);
+    printf("ok LSTM variant round trip (weight_hr, weight_peephole), plain LSTM checkpoint refused\n");
+done:
+    seqnn_model_destroy(a);
+    seqnn_model_destroy(b);
+    seqnn_model_destroy(plain);
 }
 
 static void test_other_models(void)
@@ -587,6 +629,7 @@ int main(int argc, char **argv)
     }
     test_round_trip();
     test_other_models();
+    test_variant_round_trip();
     test_crafted();
     test_damaged_files();
     test_optimizer_state();

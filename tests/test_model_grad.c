@@ -1,7 +1,8 @@
 /* Model-level gradient check on the reference plugin: for small models that
  * together cover every layer kind and option (embedding with padding, dense,
  * each activation, dropout, RNN tanh/relu, LSTM, GRU, GRU_CLASSIC with 2
- * layers, bidirectional, last = 1, variable lengths, conv1d banks, self-
+ * layers, the LSTM variants (peepholes, coupled gates, projection, their
+ * combinations), bidirectional, last = 1, variable lengths, conv1d banks, self-
  * attention plain and causal with every score, encoder-decoder attention with
  * every score, tree layers with both cells and both outputs over random and
  * balanced trees, losses xent/mse/bce, graphs: two inputs, concat, add and
@@ -311,6 +312,41 @@ static void d_rnn_relu(seqnn_model *m)
     seqnn_model_add_dense(m, NULL, 4);
 }
 
+static void d_lstm_peephole(seqnn_model *m)
+{
+    seqnn_recurrent_desc r = rdesc(SEQNN_CELL_LSTM, 3, 2, 1, 0, 0);
+    seqnn_model_input_tokens(m, 6);
+    seqnn_model_add_embedding(m, NULL, 4, 0);
+    seqnn_model_add_lstm_variant(m, NULL, &r, SEQNN_LSTM_PEEPHOLE, 0);
+    seqnn_model_add_dense(m, NULL, 5);
+}
+
+static void d_lstm_peephole_coupled_last(seqnn_model *m)
+{
+    seqnn_recurrent_desc r = rdesc(SEQNN_CELL_LSTM, 3, 2, 1, 1, 0);
+    seqnn_model_input_features(m, 3);
+    seqnn_model_add_lstm_variant(m, NULL, &r, SEQNN_LSTM_PEEPHOLE | SEQNN_LSTM_COUPLED, 0);
+    seqnn_model_add_dense(m, NULL, 4);
+}
+
+static void d_lstm_proj(seqnn_model *m)
+{
+    seqnn_recurrent_desc r = rdesc(SEQNN_CELL_LSTM, 4, 2, 1, 0, 0.3);  /* dropout between layers, train = 1 */
+    seqnn_model_input_tokens(m, 6);
+    seqnn_model_add_embedding(m, NULL, 4, 0);
+    seqnn_model_add_lstm_variant(m, NULL, &r, 0, 2);
+    seqnn_model_add_dense(m, NULL, 5);
+}
+
+static void d_lstm_coupled_proj_peephole_mse(seqnn_model *m)
+{
+    seqnn_recurrent_desc r = rdesc(SEQNN_CELL_LSTM, 4, 1, 1, 1, 0);
+    seqnn_model_input_features(m, 3);
+    seqnn_model_add_lstm_variant(m, NULL, &r, SEQNN_LSTM_COUPLED | SEQNN_LSTM_PEEPHOLE, 3);
+    seqnn_model_add_dense(m, NULL, 2);
+    seqnn_model_set_loss(m, SEQNN_LOSS_MSE);
+}
+
 static void d_conv_tanh(seqnn_model *m)
 {
     const int64_t widths[3] = {1, 2, 3};
@@ -456,6 +492,12 @@ static const gcase cases[] = {
     {"gru 2 layers bidirectional last=1, lengths", d_gru_last, 5, 0, 4, 1, 0, 1e-2},
     {"gru_classic 2 layers bidirectional, mse, lengths", d_gru_classic_mse, 4, 0, 3, 1, 0, 1e-2},
     {"rnn tanh 2 layers last=1, bce, lengths", d_rnn_tanh_bce, 5, 0, 3, 1, 0, 1e-2},
+    {"lstm peephole 2 layers bidirectional, lengths", d_lstm_peephole, 5, 0, 3, 1, 0, 1e-2},
+    {"lstm peephole+coupled 2 layers bidirectional last=1, lengths", d_lstm_peephole_coupled_last, 5, 0, 4, 1, 0,
+     1e-2},
+    {"lstm proj 4->2, 2 layers bidirectional, dropout (training), lengths", d_lstm_proj, 5, 0, 3, 1, 1, 1e-2},
+    {"lstm coupled+peephole proj 4->3 bidirectional last=1, mse, lengths", d_lstm_coupled_proj_peephole_mse, 4, 0,
+     3, 1, 0, 1e-2},
     {"rnn relu 2 layers bidirectional, lengths", d_rnn_relu, 4, 0, 3, 1, 0, 3e-3},
     {"conv bank widths 1,2,3 tanh, lengths (one < width)", d_conv_tanh, 5, 0, 5, 1, 0, 3e-3},
     {"conv bank widths 2,4 relu, bce", d_conv_relu_bce, 6, 0, 3, 1, 0, 3e-3},

@@ -99,6 +99,10 @@ static void test_bad_files(void)
     bad(LM "schedule cosine step_size=3\n", 4, "'step_size' does not apply here (only to step)");
     bad(LM "schedule step gamma=0\n", 4, "gamma");
     bad(LM "lstm layers=2\n", 4, "lstm: missing hidden=");
+    bad(LM "lstm hidden=4 proj=4\n", 4, "lstm variant: proj 4 must be 0 (none) or in [1, hidden = 4)");
+    bad(LM "lstm hidden=4 proj=0\n", 4, "lstm: proj=0");
+    bad(LM "gru hidden=4 peephole=1\n", 4, "gru: unknown key 'peephole'");
+    bad(LM "lstm hidden=4 coupled=2\n", 4, "lstm: coupled=2");
     bad(HEAD "embedding\n", 3, "embedding: missing dim=");
     bad("seqnn 1\ninput tokens\n", 2, "input tokens: missing vocab=");
     bad("seqnn 1\ninput features vocab=4\n", 2, "input features: 'vocab' does not apply here (only to tokens)");
@@ -463,6 +467,23 @@ static void test_good_files(void)
         if (build(m, "BiLSTM", 0, 3)) {
             expect_param(m, "lstm.weight_ih_l0_reverse", 2, (int64_t)24, (int64_t)8);
             expect_param(m, "fc.weight", 2, (int64_t)3, (int64_t)12);
+        }
+        seqnn_model_destroy(m);
+    }
+
+    /* LSTM variants: peepholes + projection, bidirectional; coupled gates */
+    m = good("seqnn 1\ninput tokens vocab=$vocab\nembedding dim=8\n"
+             "lstm hidden=6 bidirectional=1 peephole=1 proj=4\nlstm name=top hidden=5 coupled=1 peephole=1\n"
+             "dense out=$classes\n", &cfg, "LSTM variants");
+    if (m) {
+        if (build(m, "LSTM variants", 1, 3)) {
+            expect_param(m, "lstm.weight_ih_l0_reverse", 2, (int64_t)24, (int64_t)8);
+            expect_param(m, "lstm.weight_hh_l0", 2, (int64_t)24, (int64_t)4);
+            expect_param(m, "lstm.weight_hr_l0_reverse", 2, (int64_t)4, (int64_t)6);
+            expect_param(m, "lstm.weight_peephole_l0", 2, (int64_t)3, (int64_t)6);
+            expect_param(m, "top.weight_ih_l0", 2, (int64_t)15, (int64_t)8);
+            expect_param(m, "top.weight_peephole_l0", 2, (int64_t)2, (int64_t)5);
+            expect_param(m, "fc.weight", 2, (int64_t)3, (int64_t)5);
         }
         seqnn_model_destroy(m);
     }

@@ -3,10 +3,11 @@
  * structure query and maxpool_lengths_forward of 1.1),
  * through the public API only: it loads; its record reports the kernels it
  * has; those run; every kernel past its struct_size is not available and
- * answers SEQNN_ERR_UNSUPPORTED (with a message naming the kernel) without
- * the plugin being called, and writes nothing. A model with a class-weighted
- * cross-entropy (ABI 1.2 kernels) refuses to train there rather than train
- * unweighted; without the weights it trains.
+ * (maxpool_lengths_forward, and the LSTM variants, which must never become a
+ * plain LSTM) answers SEQNN_ERR_UNSUPPORTED (with a message naming the kernel)
+ * without the plugin being called, and writes nothing. A model with a
+ * class-weighted cross-entropy (ABI 1.2 kernels) refuses to train there rather
+ * than train unweighted; without the weights it trains.
  * usage: test_old_minor PATH/libseqnn-oldminor.so */
 #include <stdarg.h>
 #include <stdio.h>
@@ -187,6 +188,26 @@ int main(int argc, char **argv)
                                        .lengths = lengths};
     expect_unsupported(ctx, SEQNN_KERNEL_maxpool_lengths_forward, &pool);
     seqnn_buffer_free(ctx, argmax);
+
+    /* a peephole LSTM (T = B = I = H = 1) of ABI 1.2: the plugin has
+     * rnn_forward, but a variant never falls back to a plain LSTM */
+    seqnn_lstm_variant_args lstmv = {.rnn = {.cell = SEQNN_CELL_LSTM, .seq_len = 1, .batch = 1, .input_size = 1,
+                                             .hidden_size = 1, .x = seqnn_at(buf[P], 0), .ldx = 1,
+                                             .w_ih = seqnn_at(buf[G], 0), .w_hh = seqnn_at(buf[S1], 0),
+                                             .h_n = seqnn_at(buf[S3], 0)},
+                                     .variant = SEQNN_LSTM_PEEPHOLE, .w_peep = seqnn_at(buf[S2], 0)};
+    expect(seqnn_kernel_available(ctx, SEQNN_KERNEL_rnn_forward), "rnn_forward (ABI 1.0) is available");
+    expect_unsupported(ctx, SEQNN_KERNEL_lstm_variant_forward, &lstmv);
+    seqnn_buffer *reserve = NULL;       /* T*B*H*(G+3) = 7 elements */
+    if (seqnn_buffer_alloc(ctx, SEQNN_F32, 8, &reserve) != SEQNN_OK) {
+        printf("FAIL buffer: %s\n", seqnn_context_error(ctx));
+        return 1;
+    }
+    lstmv.rnn.h_n.buf = NULL;
+    lstmv.rnn.reserve = seqnn_at(reserve, 0);
+    lstmv.rnn.dx = seqnn_at(buf[SCALAR], 0);
+    expect_unsupported(ctx, SEQNN_KERNEL_lstm_variant_backward, &lstmv);
+    seqnn_buffer_free(ctx, reserve);
     int untouched = 1;
     for (int i = 0; i < NBUF; i++)
         untouched &= holds(ctx, buf[i], 1.0f);

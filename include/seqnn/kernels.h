@@ -320,6 +320,65 @@ static inline int64_t seqnn_rnn_reserve_count(seqnn_cell cell, int64_t seq_len,
     return seq_len * batch * hidden * (seqnn_cell_gates(cell) + 2);
 }
 
+/* ------------------------------------------- LSTM variants (ABI 1.2) ---
+ * lstm_variant_forward / lstm_variant_backward: rnn_forward / rnn_backward of
+ * an LSTM (rnn.cell must be SEQNN_CELL_LSTM; every rule of seqnn_rnn_args
+ * holds: lengths, reverse, strides, optional tensors, accumulation) with any
+ * of three changes, chosen by `variant` and `proj_size`:
+ *   SEQNN_LSTM_PEEPHOLE (ONNX's P): diagonal weights from the cell state,
+ *       i = sig(a_i + p_i*c), f = sig(a_f + p_f*c) with c = c_{t-1},
+ *       o = sig(a_o + p_o*c') with c' = c_t   (a_* = W_ih x + b_ih + W_hh h + b_hh)
+ *   SEQNN_LSTM_COUPLED (ONNX's input_forget): f = 1 - i; there are no f rows,
+ *       the gate blocks are i, g, o (G = 3) and the peephole rows p_i, p_o
+ *   proj_size P > 0 (PyTorch's proj_size, 0 < P < H): h' = W_hr (o*tanh(c'));
+ *       the recurrence, y, h0, h_n and their gradients have P columns
+ * With R = P when projecting, else H (the width of h):
+ *   w_ih [G*H, I], w_hh [G*H, R], b_* [G*H], h0/h_n/dh_n/dh0 [B, R],
+ *   y/dy [T, B, R] with ldy >= R, c0/c_n/dc_n/dc0 [B, H],
+ *   w_peep/dw_peep [NP, H] (NP = 2 coupled, else 3: rows i, f, o or i, o),
+ *   w_hr/dw_hr [P, H]. The reserve holds seqnn_lstm_variant_reserve_count()
+ * elements (layout private to the plugin). */
+#define SEQNN_LSTM_PEEPHOLE 1u
+#define SEQNN_LSTM_COUPLED 2u
+
+typedef struct seqnn_lstm_variant_args {
+    seqnn_rnn_args rnn;                  /* cell SEQNN_CELL_LSTM; its flags are the kernel's */
+    uint32_t variant;                    /* SEQNN_LSTM_PEEPHOLE | SEQNN_LSTM_COUPLED, or 0 */
+    int64_t proj_size;                   /* P: 0 (none) or 0 < P < H */
+    seqnn_tref w_peep;                   /* [NP, H]; required iff PEEPHOLE, else absent */
+    seqnn_tref w_hr;                     /* [P, H]; required iff P > 0, else absent */
+    /* backward */
+    seqnn_tref dw_peep;                  /* [NP, H], optional; PEEPHOLE only */
+    seqnn_tref dw_hr;                    /* [P, H], optional; P > 0 only */
+    uint32_t flags;                      /* must be 0: rnn.flags holds OVERWRITE */
+} seqnn_lstm_variant_args;
+
+/* Gate blocks G of a variant: 3 when coupled (i, g, o), else 4 (i, f, g, o). */
+static inline int64_t seqnn_lstm_variant_gates(uint32_t variant)
+{
+    return (variant & SEQNN_LSTM_COUPLED) ? 3 : 4;
+}
+
+/* Peephole rows NP: 2 when coupled (i, o), else 3 (i, f, o). */
+static inline int64_t seqnn_lstm_variant_peeps(uint32_t variant)
+{
+    return (variant & SEQNN_LSTM_COUPLED) ? 2 : 3;
+}
+
+/* Width R of h (y, h0, h_n): proj_size when projecting, else hidden_size. */
+static inline int64_t seqnn_lstm_variant_width(const seqnn_lstm_variant_args *a)
+{
+    return a->proj_size > 0 ? a->proj_size : a->rnn.hidden_size;
+}
+
+/* Elements of the reserve of lstm_variant_forward: T*B*H*(G + 3), room for
+ * the gates, c_t, o*tanh(c_t) and h_t of every step. */
+static inline int64_t seqnn_lstm_variant_reserve_count(uint32_t variant, int64_t seq_len,
+                                                       int64_t batch, int64_t hidden)
+{
+    return seq_len * batch * hidden * (seqnn_lstm_variant_gates(variant) + 3);
+}
+
 /* -------------------------------------------------------------- conv1d ---
  * Cross-correlation (PyTorch Conv1d, groups = 1):
  *   y[b, o, l] = bias[o] + sum_{c,k} w[o, c, k] * x[b, c, l*stride - padding + k*dilation]

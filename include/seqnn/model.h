@@ -118,6 +118,17 @@ SEQNN_API seqnn_status seqnn_model_add_gru(seqnn_model *m, const char *name, int
                                            int bidirectional, double dropout);
 SEQNN_API seqnn_status seqnn_model_add_rnn(seqnn_model *m, const char *name, int64_t hidden, int64_t layers,
                                            int bidirectional, double dropout);
+/* An LSTM variant (docs/models.md): d as seqnn_model_add_recurrent with cell
+ * SEQNN_CELL_LSTM, and variant = SEQNN_LSTM_PEEPHOLE | SEQNN_LSTM_COUPLED
+ * (peepholes from the cell state into i, f, o; f = 1 - i) or 0, proj_size 0
+ * or in [1, hidden) (nn.LSTM's proj_size: h = W_hr (o*tanh(c)), output
+ * [T, B, dirs*P]). Parameters per layer k (and _reverse) as nn.LSTM:
+ * weight_ih_lk [G*H, in], weight_hh_lk [G*H, R], bias_ih_lk, bias_hh_lk
+ * [G*H] (G = 4, coupled 3: i, g, o; R = P or H), weight_hr_lk [P, H] with a
+ * projection, then weight_peephole_lk [3, H] (rows i, f, o; coupled [2, H]:
+ * i, o) with peepholes. */
+SEQNN_API seqnn_status seqnn_model_add_lstm_variant(seqnn_model *m, const char *name, const seqnn_recurrent_desc *d,
+                                                    uint32_t variant, int64_t proj_size);
 
 /* Kim (2014) convolution bank over a sequence [T, B, E]: one nn.Conv1d(E,
  * filters, width) per width, activation, max over time, concatenated ->

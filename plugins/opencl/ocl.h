@@ -26,7 +26,8 @@
     X(attn_project) X(attn_scores) X(attn_contract) X(attn_outer) X(attn_ds) \
     X(attn_additive_du) X(attn_additive_dk) X(attn_additive_dwv) \
     X(sgd_step) X(rmsprop_step) X(adam_step) X(adagrad_step) X(clip_scale) \
-    X(maxpool_lengths_forward) X(xent_ext_rows) X(xent_ext_backward)
+    X(maxpool_lengths_forward) X(xent_ext_rows) X(xent_ext_backward) \
+    X(lstmv_fwd_step) X(lstmv_fwd_emit) X(lstmv_bwd_dh) X(lstmv_bwd_step) X(lstmv_peep_grad)
 
 typedef enum ocl_kernel_id {
 #define OCL_KID(name) OCL_K_##name,
@@ -185,6 +186,13 @@ seqnn_status ocl_reduce_final(const seqnn_call *call, ocl_ref partial, int64_t g
 /* Uploads a host int32 array into a scratch slot. */
 seqnn_status ocl_upload_ints(const seqnn_call *call, ocl_scratch_slot slot, const int32_t *v,
                              int64_t n, ocl_ref *out);
+
+/* ---- recurrent helpers (ocl_rnn.c), shared with ocl_lstm_variant.c */
+/* *steps = the longest length (seq_len without lengths); *lens = the lengths
+ * uploaded to the device (absent, offset -1, without). */
+seqnn_status ocl_rnn_lengths(const seqnn_call *call, const seqnn_rnn_args *a, int64_t *steps, ocl_ref *lens);
+/* state (n floats) = init, or zeros when init is absent */
+seqnn_status ocl_rnn_init_state(const seqnn_call *call, ocl_ref state, seqnn_tref init, int64_t n);
 
 /* ---- kernel families: one function per catalogue entry */
 #define SEQNN_KERNEL(name, args, doc) seqnn_status ocl_k_##name(const seqnn_call *call, const args *a);

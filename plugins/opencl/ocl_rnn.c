@@ -13,6 +13,21 @@ typedef struct ocl_rnn_shape {
     ocl_ref lens;                        /* device int32 [B] or absent */
 } ocl_rnn_shape;
 
+seqnn_status ocl_rnn_lengths(const seqnn_call *call, const seqnn_rnn_args *a, int64_t *steps, ocl_ref *lens)
+{
+    *steps = a->seq_len;
+    lens->mem = NULL;
+    lens->off = -1;
+    if (a->lengths) {
+        *steps = 0;
+        for (int64_t b = 0; b < a->batch; b++)
+            if (a->lengths[b] > *steps)
+                *steps = a->lengths[b];
+        OCL_TRY(ocl_upload_ints(call, OCL_S_LENGTHS, a->lengths, a->batch, lens));
+    }
+    return SEQNN_OK;
+}
+
 static seqnn_status ocl_rnn_shape_of(const seqnn_call *call, const seqnn_rnn_args *a, ocl_rnn_shape *s)
 {
     s->cell = (int)a->cell;
@@ -22,21 +37,10 @@ static seqnn_status ocl_rnn_shape_of(const seqnn_call *call, const seqnn_rnn_arg
     s->H = a->hidden_size;
     s->G = seqnn_cell_gates(a->cell);
     s->GH = s->G * s->H;
-    s->steps = s->T;
-    s->lens.mem = NULL;
-    s->lens.off = -1;
-    if (a->lengths) {
-        s->steps = 0;
-        for (int64_t b = 0; b < s->B; b++)
-            if (a->lengths[b] > s->steps)
-                s->steps = a->lengths[b];
-        OCL_TRY(ocl_upload_ints(call, OCL_S_LENGTHS, a->lengths, s->B, &s->lens));
-    }
-    return SEQNN_OK;
+    return ocl_rnn_lengths(call, a, &s->steps, &s->lens);
 }
 
-/* state = init (or zeros) */
-static seqnn_status ocl_rnn_init_state(const seqnn_call *call, ocl_ref state, seqnn_tref init, int64_t n)
+seqnn_status ocl_rnn_init_state(const seqnn_call *call, ocl_ref state, seqnn_tref init, int64_t n)
 {
     return OCL_HAS(init) ? ocl_copy(call, state, ocl_tref(init), n) : ocl_fill(call, state, n, 0);
 }

@@ -25,6 +25,7 @@
 #include "kernels/loss.inc"
 #include "kernels/embedding.inc"
 #include "kernels/rnn.inc"
+#include "kernels/lstm_variant.inc"
 #include "kernels/conv.inc"
 #include "kernels/attention.inc"
 #include "kernels/optim.inc"

@@ -74,5 +74,7 @@ const seqnn_plugin_api *seqnn_plugin_entry(void)
     api->maxpool_lengths_forward = tpl_maxpool_lengths_forward;   /* kernels/conv.c */
     api->xent_ext_forward = tpl_xent_ext_forward;      /* kernels/loss.c */
     api->xent_ext_backward = tpl_xent_ext_backward;
+    api->lstm_variant_forward = tpl_lstm_variant_forward;     /* kernels/lstm_variant.c */
+    api->lstm_variant_backward = tpl_lstm_variant_backward;
     return api;
 }

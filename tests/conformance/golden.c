@@ -20,7 +20,9 @@
  * directions write their halves of one [T, B, 2H] output through ldy (forward
  * half first), the next layer reads it through ldx, and backward runs from the
  * top layer down, the forward direction overwriting dx (SEQNN_FLAG_OVERWRITE)
- * and the reverse direction accumulating into it.
+ * and the reverse direction accumulating into it. An LSTM with a projection
+ * (metadata "proj": PyTorch's proj_size) runs lstm_variant_forward /
+ * lstm_variant_backward the same way, with weight_hr_l<k> and h of width P.
  */
 #include <math.h>
 #include <stdio.h>
@@ -270,8 +272,9 @@ static seqnn_cell golden_cell(golden *g, const char *name)
 
 #define GOLDEN_MAX_LAYERS 4
 
-/* A recurrent stack ("rnn": L layers, D directions, optionally packed) or one
- * cell step ("cell"): forward, backward, and every output and gradient. */
+/* A recurrent stack ("rnn": L layers, D directions, optionally packed; an
+ * LSTM with proj_size P when the metadata has "proj") or one cell step
+ * ("cell"): forward, backward, and every output and gradient. */
 static void golden_recurrent(golden *g, int is_cell)
 {
     seqnn_cell cell = golden_cell(g, golden_meta_str(g, "cell"));
@@ -282,46 +285,52 @@ static void golden_recurrent(golden *g, int is_cell)
     const int bias = is_cell ? 1 : golden_meta_int(g, "bias") != 0;
     const int packed = is_cell ? 0 : golden_meta_int(g, "packed") != 0;
     const int lstm = cell == SEQNN_CELL_LSTM;
-    const int64_t G = seqnn_cell_gates(cell), BH = B * H, DH = D * H;
+    const int64_t P = seqnn_safetensors_metadata(g->st, "proj") ? golden_meta_int(g, "proj") : 0;
+    const int64_t R = P > 0 ? P : H;     /* width of h */
+    const int64_t G = seqnn_cell_gates(cell), BH = B * H, BR = B * R, DH = D * R;
+    const int np = P > 0 ? 5 : 4;        /* parameters per layer and direction */
     if (cf_failed(g->r))
         return;
-    if (L < 1 || L > GOLDEN_MAX_LAYERS || D < 1 || D > 2 || T < 1 || B < 1 || I < 1 || H < 1) {
+    if (L < 1 || L > GOLDEN_MAX_LAYERS || D < 1 || D > 2 || T < 1 || B < 1 || I < 1 || H < 1 || P < 0 ||
+        P >= H || (P > 0 && (!lstm || is_cell))) {
         cf_fail(g->r, "golden file: bad shape metadata");
         return;
     }
-    const seqnn_kernel_id fwd = is_cell ? SEQNN_KERNEL_cell_forward : SEQNN_KERNEL_rnn_forward;
-    const seqnn_kernel_id bwd = is_cell ? SEQNN_KERNEL_cell_backward : SEQNN_KERNEL_rnn_backward;
+    const seqnn_kernel_id fwd = P > 0 ? SEQNN_KERNEL_lstm_variant_forward
+                              : is_cell ? SEQNN_KERNEL_cell_forward : SEQNN_KERNEL_rnn_forward;
+    const seqnn_kernel_id bwd = P > 0 ? SEQNN_KERNEL_lstm_variant_backward
+                              : is_cell ? SEQNN_KERNEL_cell_backward : SEQNN_KERNEL_rnn_backward;
     /* budget: per step and layer a gate reduction over I_l + H inputs and, in
      * backward, over G*H gates; T steps through L layers; the weight gradients'
      * sums over T*B */
     const int64_t I_max = I > DH ? I : DH;
-    const double k = (double)(T * L * (I_max + H + G * H) + T * B);
+    const double k = (double)(T * L * (I_max + H + G * H + (P > 0 ? H + P : 0)) + T * B);
 
     const int32_t *lengths = packed ? golden_ints(g, "lengths", B) : NULL;
     seqnn_buffer *x = golden_in(g, "x", T * B * I);
-    seqnn_buffer *h0 = golden_in(g, "h0", L * D * BH);
+    seqnn_buffer *h0 = golden_in(g, "h0", L * D * BR);
     seqnn_buffer *c0 = lstm ? golden_in(g, "c0", L * D * BH) : NULL;
-    seqnn_buffer *dh_n = golden_in(g, "dh_n", L * D * BH);
+    seqnn_buffer *dh_n = golden_in(g, "dh_n", L * D * BR);
     seqnn_buffer *dc_n = lstm ? golden_in(g, "dc_n", L * D * BH) : NULL;
-    seqnn_buffer *h_n = golden_out(g, L * D * BH);
+    seqnn_buffer *h_n = golden_out(g, L * D * BR);
     seqnn_buffer *c_n = lstm ? golden_out(g, L * D * BH) : NULL;
-    seqnn_buffer *dh0 = golden_out(g, L * D * BH);
+    seqnn_buffer *dh0 = golden_out(g, L * D * BR);
     seqnn_buffer *dc0 = lstm ? golden_out(g, L * D * BH) : NULL;
     /* y[l]: output of layer l [T, B, D*H]; dx[l]: gradient of layer l's input */
     seqnn_buffer *y[GOLDEN_MAX_LAYERS], *dx[GOLDEN_MAX_LAYERS];
     seqnn_buffer *dy_top = is_cell ? NULL : golden_in(g, "dy", T * B * DH);
-    seqnn_rnn_args args[GOLDEN_MAX_LAYERS][2];
-    static const char *const pnames[4] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"};
-    /* parameter buffers and their gradients, [layer][direction][w_ih, w_hh, b_ih, b_hh] */
-    seqnn_buffer *par[GOLDEN_MAX_LAYERS][2][4], *dpar[GOLDEN_MAX_LAYERS][2][4];
-    char pname[GOLDEN_MAX_LAYERS][2][4][64];
+    seqnn_lstm_variant_args args[GOLDEN_MAX_LAYERS][2];
+    static const char *const pnames[5] = {"weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"};
+    /* parameter buffers and their gradients, [layer][direction][w_ih, w_hh, b_ih, b_hh (, w_hr)] */
+    seqnn_buffer *par[GOLDEN_MAX_LAYERS][2][5], *dpar[GOLDEN_MAX_LAYERS][2][5];
+    char pname[GOLDEN_MAX_LAYERS][2][5][64];
     for (int64_t l = 0; l < L; l++) {
         const int64_t Il = l == 0 ? I : DH;
         y[l] = is_cell ? NULL : golden_out(g, T * B * DH);
         dx[l] = golden_out(g, T * B * Il);
         for (int64_t d = 0; d < D; d++) {
-            const int64_t counts[4] = {G * H * Il, G * H * H, G * H, G * H};
-            for (int p = 0; p < 4; p++) {
+            const int64_t counts[5] = {G * H * Il, G * H * R, G * H, G * H, P * H};
+            for (int p = 0; p < np; p++) {
                 if (is_cell)
                     snprintf(pname[l][d][p], sizeof pname[l][d][p], "%s", pnames[p]);
                 else
@@ -332,8 +341,10 @@ static void golden_recurrent(golden *g, int is_cell)
                 /* the forward direction overwrites (NaN-poisoned), the reverse accumulates onto 0 */
                 dpar[l][d][p] = present ? golden_buffer(g, SEQNN_F32, counts[p], d ? 0.0 : NAN) : NULL;
             }
-            seqnn_rnn_args *a = &args[l][d];
-            memset(a, 0, sizeof *a);
+            seqnn_rnn_args *a = &args[l][d].rnn;
+            memset(&args[l][d], 0, sizeof args[l][d]);
+            args[l][d].proj_size = P;
+            args[l][d].w_hr = P > 0 ? golden_at(par[l][d][4], 0) : golden_none();
             a->cell = cell;
             a->seq_len = T;
             a->batch = B;
@@ -347,14 +358,15 @@ static void golden_recurrent(golden *g, int is_cell)
             a->w_hh = golden_at(par[l][d][1], 0);
             a->b_ih = bias ? golden_at(par[l][d][2], 0) : golden_none();
             a->b_hh = bias ? golden_at(par[l][d][3], 0) : golden_none();
-            const int64_t so = (l * D + d) * BH;     /* this layer and direction's state */
-            a->h0 = golden_at(h0, so);
+            const int64_t so = (l * D + d) * BH, sr = (l * D + d) * BR;   /* this layer and direction's state */
+            a->h0 = golden_at(h0, sr);
             a->c0 = lstm ? golden_at(c0, so) : golden_none();
-            a->y = is_cell ? golden_none() : golden_at(y[l], d * H);
+            a->y = is_cell ? golden_none() : golden_at(y[l], d * R);
             a->ldy = DH;
-            a->h_n = golden_at(h_n, so);
+            a->h_n = golden_at(h_n, sr);
             a->c_n = lstm ? golden_at(c_n, so) : golden_none();
-            a->reserve = golden_at(golden_out(g, seqnn_rnn_reserve_count(cell, T, B, H)), 0);
+            a->reserve = golden_at(golden_out(g, P > 0 ? seqnn_lstm_variant_reserve_count(0, T, B, H)
+                                                       : seqnn_rnn_reserve_count(cell, T, B, H)), 0);
         }
     }
     if (cf_failed(g->r))
@@ -368,56 +380,57 @@ static void golden_recurrent(golden *g, int is_cell)
     /* forward, bottom layer first */
     for (int64_t l = 0; l < L; l++)
         for (int64_t d = 0; d < D; d++)
-            if (!golden_run(g, fwd, &args[l][d]))
+            if (!golden_run(g, fwd, P > 0 ? (const void *)&args[l][d] : (const void *)&args[l][d].rnn))
                 return;
     if (!is_cell)
         golden_expect(g, "y", y[L - 1], 0, T * B * DH, k);
-    golden_expect(g, "h_n", h_n, 0, L * D * BH, k);
+    golden_expect(g, "h_n", h_n, 0, L * D * BR, k);
     if (lstm)
         golden_expect(g, "c_n", c_n, 0, L * D * BH, k);
 
     /* backward, top layer first; dy of layer l is dx of layer l+1 */
     for (int64_t l = L - 1; l >= 0; l--) {
         for (int64_t d = 0; d < D; d++) {
-            seqnn_rnn_args *a = &args[l][d];
-            const int64_t so = (l * D + d) * BH;
+            seqnn_rnn_args *a = &args[l][d].rnn;
+            const int64_t so = (l * D + d) * BH, sr = (l * D + d) * BR;
             if (!is_cell)
-                a->dy = golden_at(l == L - 1 ? dy_top : dx[l + 1], d * H);
-            a->dh_n = golden_at(dh_n, so);
+                a->dy = golden_at(l == L - 1 ? dy_top : dx[l + 1], d * R);
+            a->dh_n = golden_at(dh_n, sr);
             a->dc_n = lstm ? golden_at(dc_n, so) : golden_none();
             a->dx = golden_at(dx[l], 0);
             a->dw_ih = golden_at(dpar[l][d][0], 0);
             a->dw_hh = golden_at(dpar[l][d][1], 0);
             a->db_ih = bias ? golden_at(dpar[l][d][2], 0) : golden_none();
             a->db_hh = bias ? golden_at(dpar[l][d][3], 0) : golden_none();
-            a->dh0 = golden_at(dh0, so);
+            a->dh0 = golden_at(dh0, sr);
             a->dc0 = lstm ? golden_at(dc0, so) : golden_none();
+            args[l][d].dw_hr = P > 0 ? golden_at(dpar[l][d][4], 0) : golden_none();
             if (d == 1) {
                 /* accumulating: this direction's slices of dh0/dc0 start at 0 */
-                if (seqnn_buffer_fill(g->ctx, dh0, so, BH, 0.0) != SEQNN_OK ||
+                if (seqnn_buffer_fill(g->ctx, dh0, sr, BR, 0.0) != SEQNN_OK ||
                     (lstm && seqnn_buffer_fill(g->ctx, dc0, so, BH, 0.0) != SEQNN_OK)) {
                     cf_fail(g->r, "fill: %s", seqnn_last_error());
                     return;
                 }
             }
             a->flags = d == 0 ? SEQNN_FLAG_OVERWRITE : 0;
-            if (!golden_run(g, bwd, a))
+            if (!golden_run(g, bwd, P > 0 ? (const void *)&args[l][d] : (const void *)a))
                 return;
         }
     }
     golden_expect(g, "grad.x", dx[0], 0, T * B * I, k);
-    golden_expect(g, "grad.h0", dh0, 0, L * D * BH, k);
+    golden_expect(g, "grad.h0", dh0, 0, L * D * BR, k);
     if (lstm)
         golden_expect(g, "grad.c0", dc0, 0, L * D * BH, k);
     for (int64_t l = 0; l < L; l++)
         for (int64_t d = 0; d < D; d++)
-            for (int p = 0; p < 4; p++) {
+            for (int p = 0; p < np; p++) {
                 char gname[80];
                 if (!dpar[l][d][p])
                     continue;
                 snprintf(gname, sizeof gname, "grad.%s", pname[l][d][p]);
                 const int64_t Il = l == 0 ? I : DH;
-                const int64_t counts[4] = {G * H * Il, G * H * H, G * H, G * H};
+                const int64_t counts[5] = {G * H * Il, G * H * R, G * H, G * H, P * H};
                 golden_expect(g, gname, dpar[l][d][p], 0, counts[p], k);
             }
 }

@@ -38,6 +38,15 @@ awk -F'\t' '{ n = split($1, s, " "); m = 0; sum = 0
               if (n != 30 || m != 2 || (sum - $2) > 0.0005 || ($2 - sum) > 0.0005) bad = 1 } END { exit bad }' \
     adding.txt && ok "adding: 30 steps, two markers, target = their sum" || bad "adding: a malformed line"
 
+gen timing.txt timing --n 60 --steps 40 --seed 1
+lines timing.txt 60
+awk -F'\t' '{ n = split($1, s, " "); k = 0; first = 0
+              for (i = 1; i <= n; i++) if (s[i] == 1) { k++; if (!first) first = i } else if (s[i] != 0) bad = 1
+              d = n - first
+              if (k != 2 || s[n] != 1 || first > 10 || d < 4 || d > 20 || (d / 10 - $2) > 1e-9 || ($2 - d / 10) > 1e-9) bad = 1 }
+            END { exit bad }' timing.txt && ok "timing: two spikes, the second last, target = delay / 10" \
+    || bad "timing: a malformed line"
+
 for p in 1 2 3 4; do
     gen bits$p.txt bits --problem $p --n 40 --len 8 --seed 1
     lines bits$p.txt 40

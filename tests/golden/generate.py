@@ -138,21 +138,28 @@ def set_params(case, module, scale):
             p.copy_(case.rand(name, tuple(p.shape), -scale, scale))
 
 
-def rnn_case(name, cell, seed, T, B, I, H, layers=1, bidirectional=False, lengths=None, bias=True):
-    """A (stacked, bidirectional, packed) recurrent layer: outputs y [T, B, D*H],
-    h_n (c_n) [L*D, B, H] and the gradients of x, h0 (c0) and every parameter."""
+def rnn_case(name, cell, seed, T, B, I, H, layers=1, bidirectional=False, lengths=None, bias=True,
+             proj=0):
+    """A (stacked, bidirectional, packed) recurrent layer: outputs y [T, B, D*R],
+    h_n [L*D, B, R] (c_n [L*D, B, H]) and the gradients of x, h0 (c0) and every
+    parameter; R = H, or proj (an LSTM with proj_size, metadata "proj")."""
     D = 2 if bidirectional else 1
+    R = proj if proj else H
+    extra = {"proj": proj} if proj else {}
     case = Case(name, "rnn", seed, cell=cell, T=T, B=B, I=I, H=H, layers=layers,
-                bidirectional=int(bidirectional), bias=int(bias), packed=int(lengths is not None))
+                bidirectional=int(bidirectional), bias=int(bias), packed=int(lengths is not None),
+                **extra)
     cls, kw = MODULES[cell]
+    if proj:
+        kw = dict(kw, proj_size=proj)
     mod = cls(I, H, num_layers=layers, bidirectional=bidirectional, bias=bias, **kw)
     # PyTorch's own init range, 1/sqrt(H); relu gets a smaller one to stay tame
     set_params(case, mod, (0.5 if cell == "rnn_relu" else 1.0) / math.sqrt(H))
     x = case.rand("x", (T, B, I)).requires_grad_()
-    h0 = case.rand("h0", (layers * D, B, H), -0.5, 0.5).requires_grad_()
+    h0 = case.rand("h0", (layers * D, B, R), -0.5, 0.5).requires_grad_()
     c0 = case.rand("c0", (layers * D, B, H), -0.5, 0.5).requires_grad_() if cell == "lstm" else None
-    dy = case.rand("dy", (T, B, D * H))
-    dh_n = case.rand("dh_n", (layers * D, B, H))
+    dy = case.rand("dy", (T, B, D * R))
+    dh_n = case.rand("dh_n", (layers * D, B, R))
     dc_n = case.rand("dc_n", (layers * D, B, H)) if cell == "lstm" else None
     state = (h0, c0) if cell == "lstm" else h0
     if lengths is not None:
@@ -572,6 +579,11 @@ def main():
                     0.25, False, 1.0))
     w(xent_ext_case("xent_weighted_smoothed_none", next(seed), 6, 5, [1, -100, 4, 0, 2, 3], -100, "none",
                     0.2, True, 1.0))
+    # LSTM with a projection (proj_size): the lstm_variant kernels (appended
+    # last, so that the seeds of the cases above stay as they were)
+    w(rnn_case("lstm_proj_1layer", "lstm", next(seed), T=5, B=3, I=4, H=5, proj=3))
+    w(rnn_case("lstm_proj_bidir2_packed", "lstm", next(seed), T=5, B=3, I=3, H=4, layers=2,
+               bidirectional=True, lengths=[3, 4, 1], proj=2))
 
     keep = {os.path.basename(p) for p in written}
     for f in os.listdir(OUT_DIR):
