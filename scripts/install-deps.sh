@@ -4,7 +4,7 @@
 # usage: install-deps.sh [GROUP...]   groups beyond the base (build, run, the
 # main job): test (PyTorch and NumPy for the interop checks), fuzz (clang and
 # its sanitizer runtimes, valgrind: scripts/test-reliability.sh), bench (the
-# peers of `seqnn bench`: OpenBLAS, oneDNN, PyTorch, perf).
+# peers of `seqnn bench`: OpenBLAS, oneDNN, PyTorch, perf; GNU time for bench/decode.sh).
 set -eu
 packages="cmake gcc make pkg-config libc6-dev
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo libclblast-dev
@@ -13,7 +13,7 @@ for group in "$@"; do
     case $group in
     test) packages="$packages python3 python3-torch python3-numpy" ;;
     fuzz) packages="$packages clang libclang-rt-14-dev valgrind" ;;
-    bench) packages="$packages libopenblas-dev libdnnl-dev python3-torch python3-numpy linux-perf" ;;
+    bench) packages="$packages libopenblas-dev libdnnl-dev python3-torch python3-numpy linux-perf time" ;;
     *) echo "install-deps.sh: unknown group '$group' (test, fuzz, bench)" >&2; exit 2 ;;
     esac
 done

@@ -135,7 +135,20 @@ printf 'the \nthe lazy\n' | "$seqnn" predict lm.safetensors --backend ref --leng
 esc=$(sed 's/\\/\\\\/g; s/\t/\\t/g' gen_lm.out | awk 'NR > 1 { printf "\\n" } { printf "%s", $0 }')
 [ "the $(head -1 lm.out)" = "$esc" ] && ok "line 1 continues as generate --seed does" \
     || bad "predict 'the $(head -1 lm.out)' vs generate '$esc'"
-printf 'seqnn 1\nx\n' > labelled.in
+# streamed: the answer to a line comes before the next line is written
+mkfifo lines.fifo
+"$seqnn" predict cls.safetensors --backend ref < lines.fifo > stream.out 2> stream.err &
+pid=$!
+exec 3> lines.fifo
+printf 'good nice day\n' >&3
+n=0
+while [ "$(wc -l < stream.out)" -lt 1 ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+[ "$(wc -l < stream.out)" -eq 1 ] && ok "an answer per line as it comes (stdin still open)" \
+    || bad "no answer before the end of the input: $(cat stream.err)"
+printf 'awful day\n' >&3
+exec 3>&-
+wait $pid
+[ "$(wc -l < stream.out)" -eq 2 ] || bad "stream: $(cat stream.out stream.err)"
 printf 'pos\tgood day\n' | "$seqnn" predict cls.safetensors --backend ref > /dev/null 2> lab.err
 grep -q "line 1: has a TAB: predict reads unlabelled lines" lab.err && ok "labelled line refused" \
     || bad "labelled line: $(cat lab.err)"
