@@ -47,9 +47,10 @@ double cli_percent(double hit, double total);
 /* The model file (its text) against the data, before training, in the
  * user's terms and with the model file's line: what the input reads, the
  * loss against the targets, the output size (text: the symbols; line
- * formats: cli_data_check_model), and lines shorter than the widest
- * convolution filter without --pad-to (cli/metrics.c). */
-seqnn_status cli_check_model_file(const cli_data *d, const seqnn_model *m, const char *text, const char *model_file,
+ * formats: cli_data_check_model); lines shorter than the widest convolution
+ * filter: d->min_steps (--pad-to) raised to that width with a note, or an
+ * error when --pad-to asked for less (cli/metrics.c). */
+seqnn_status cli_check_model_file(cli_data *d, const seqnn_model *m, const char *text, const char *model_file,
                                   const char *data_file);
 /* Samples n characters from a language model primed with prime (its first
  * character if prime is NULL or unusable), printed to f: 0, or 1 after the error. */

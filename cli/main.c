@@ -1,7 +1,10 @@
 /* The seqnn command-line tool: dispatches to its subcommands; --version; a
- * "did you mean" for a misspelt subcommand or option. */
+ * "did you mean" for a misspelt subcommand, or for an option, among those the
+ * subcommand's --help names. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 #include "runner.h"
 #include "seqnn/plugin.h"
@@ -25,31 +28,16 @@ static void usage(FILE *f)
                "environment: SEQNN_BACKEND, SEQNN_PLUGIN_PATH, SEQNN_LOG, SEQNN_NUM_THREADS (see README.md)\n");
 }
 
-/* the subcommands: name, function (argv[0] is the subcommand's name), and
- * the options each knows (for "did you mean" after a usage error) */
+/* the subcommands: name, function (argv[0] is the subcommand's name) */
 static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
-    const char *options;
 } commands[] = {
-    {"info", seqnn_cli_info, ""},
-    {"train", seqnn_cli_train,
-     "--data --format --words --out --log --backend --resume --vectors --steps --epochs --time --batch --seq-len "
-     "--lr --seed --eval-every --patience --val --clip --pad-to --lr-schedule --sample --temperature --help"},
-    {"eval", seqnn_cli_eval, "--data --all --backend --help"},
-    {"generate", seqnn_cli_generate,
-     "--prime --input --attention --length --temperature --top-k --top-p --seed --beam --length-norm --backend --help"},
-    {"plot", seqnn_cli_plot, "-o --attention --help"},
-    {"conformance", seqnn_conformance_main,
-     "--plugin --device --kernel --seed --report --verbose --list --structure --help"},
-    {"data", seqnn_cli_data, "--categories --dir --tokenize --n --seed --steps --len --problem --fixed --depth --args --exact --help"},
-    {"bench", seqnn_cli_bench,
-     "--m --n --k --hidden --batch --seq --input --layers --bidir --embed --filters --widths --channels-last "
-     "--heads --dim --params --train --both --plugin --peers --threads --reps --warmup --rounds --clock --budget "
-     "--csv --suite --help"},
-    {"predict", seqnn_cli_predict,
-     "--data --json --backend --length --temperature --top-k --top-p --seed --beam --length-norm --help"},
-    {"plan", seqnn_cli_plan, "--backend --data --format --words --batch --seq-len --help"},
+    {"info", seqnn_cli_info},       {"train", seqnn_cli_train},
+    {"eval", seqnn_cli_eval},       {"generate", seqnn_cli_generate},
+    {"plot", seqnn_cli_plot},       {"conformance", seqnn_conformance_main},
+    {"data", seqnn_cli_data},       {"bench", seqnn_cli_bench},
+    {"predict", seqnn_cli_predict}, {"plan", seqnn_cli_plan},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 
@@ -97,11 +85,54 @@ static int closest(const char *w, const char *list, char *buf, size_t size)
     return best < 3;
 }
 
-/* After a usage error: an option the command does not know, with the
- * nearest it does. */
+/* The options command c's --help names ("-o", "--steps", ...), space-
+ * separated into buf: its help text captured from stdout. */
+static void help_options(int c, char *buf, size_t size)
+{
+    buf[0] = 0;
+    fflush(stdout);
+    FILE *tmp = tmpfile();
+    int saved = dup(1);
+    if (!tmp || saved < 0 || dup2(fileno(tmp), 1) < 0) {
+        if (tmp)
+            fclose(tmp);
+        if (saved >= 0)
+            close(saved);
+        return;
+    }
+    char name[32], help[] = "--help";
+    snprintf(name, sizeof name, "%s", commands[c].name);
+    char *args[] = {name, help, NULL};
+    commands[c].run(2, args);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    rewind(tmp);
+    size_t used = 0;
+    char word[64];
+    for (int ch = fgetc(tmp), prev = ' '; ch != EOF; prev = ch, ch = fgetc(tmp)) {
+        if (ch != '-' || (prev != ' ' && prev != '[' && prev != '(' && prev != '\n'))
+            continue;
+        size_t n = 0;
+        word[n++] = (char)ch;
+        while ((ch = fgetc(tmp)) != EOF && n + 1 < sizeof word && (ch == '-' || (ch >= 'a' && ch <= 'z') ||
+                                                                     (ch >= '0' && ch <= '9')))
+            word[n++] = (char)ch;
+        word[n] = 0;
+        if (n >= 2 && word[1] != ' ' && used + n + 2 < size)
+            used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? " " : "", word);
+        if (ch == EOF)
+            break;
+    }
+    fclose(tmp);
+}
+
+/* After a usage error: an option the command does not know (its --help
+ * does not name it), with the nearest it does. */
 static void suggest_option(int c, int argc, char **argv)
 {
-    const char *known = commands[c].options;
+    char known[4096];
+    help_options(c, known, sizeof known);
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         size_t n = strlen(a);

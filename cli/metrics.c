@@ -447,14 +447,16 @@ static int64_t mf_widest_filter(const char *text, int *line)
     return widest;
 }
 
-seqnn_status cli_check_model_file(const cli_data *d, const seqnn_model *m, const char *text, const char *model_file,
+seqnn_status cli_check_model_file(cli_data *d, const seqnn_model *m, const char *text, const char *model_file,
                                   const char *data_file)
 {
     char in[256], last[256], loss_line[256];
     int in_at = mf_statement(text, "input", in, sizeof in), last_at = mf_statement(text, NULL, last, sizeof last);
     int loss_at = mf_statement(text, "loss", loss_line, sizeof loss_line);
+    /* "input tokens ..." or "input features ...": other forms (named inputs) are left to the model */
     int regress = !strcmp(d->format, "regress"), features = !strncmp(in, "input features", 14);
-    if (in_at && strcmp(d->format, "multi") && regress != features)   /* multi: each input against its field */
+    int plain = features || !strncmp(in, "input tokens", 12);
+    if (in_at && plain && strcmp(d->format, "multi") && regress != features)   /* multi: per input */
         return cli_error(SEQNN_ERR_INVALID_ARG, "%s:%d: '%s': the model reads %s, but the %s data of %s has %s; "
                          "write '%s'", model_file, in_at, in, features ? "feature vectors" : "token ids", d->format,
                          data_file, regress ? "feature vectors" : "tokens", regress ? "input features dim=N"
@@ -494,9 +496,17 @@ seqnn_status cli_check_model_file(const cli_data *d, const seqnn_model *m, const
                 shortest = e.src_len;
                 line = e.line;
             }
-    if (widest > 1 && shortest < widest && d->min_steps < widest)
-        return cli_error(SEQNN_ERR_INVALID_ARG, "%s:%lld has %lld %s, fewer than the widest convolution filter (%lld, "
-                         "%s:%d): pad the batches with --pad-to %lld", data_file, (long long)line, (long long)shortest,
-                         d->words ? "words" : "tokens", (long long)widest, model_file, conv_at, (long long)widest);
+    if (widest <= 1 || shortest >= widest || d->min_steps >= widest)
+        return SEQNN_OK;
+    if (d->min_steps > 0)                /* --pad-to, but too little */
+        return cli_error(SEQNN_ERR_INVALID_ARG, "--pad-to %lld: %s:%lld has %lld %s and the widest convolution "
+                         "filter is %lld (%s:%d): pad to at least %lld", (long long)d->min_steps, data_file,
+                         (long long)line, (long long)shortest, d->words ? "words" : "tokens", (long long)widest,
+                         model_file, conv_at, (long long)widest);
+    d->min_steps = widest;
+    fprintf(stderr, "note: %s:%lld has %lld %s, fewer than the widest convolution filter (%lld, %s:%d): every "
+                    "batch is padded to %lld steps (as --pad-to %lld; the padding is masked)\n", data_file,
+            (long long)line, (long long)shortest, d->words ? "words" : "tokens", (long long)widest, model_file,
+            conv_at, (long long)widest, (long long)widest);
     return SEQNN_OK;
 }

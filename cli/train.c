@@ -42,7 +42,7 @@ static void fmt_time(double s, char *buf, size_t size)
  * time measured once one has run, estimated from the step time before). */
 typedef struct progress {
     int tty, cols;
-    double start, last_line;
+    double last_line;
     int last_decile;
     double eval_s;                       /* time of the last validation (0: none yet) */
     int64_t val_batches;                 /* batches in a validation pass */
@@ -132,8 +132,8 @@ static void train_usage(FILE *f)
             "                    its defaults: batch 32, seq_len 100, epochs 1, steps and time unlimited,\n"
             "                    validation once per epoch, patience off, val 0.1, seed 1, clip off,\n"
             "                    lr the optimizer's PyTorch default)\n"
-            "  --pad-to N        line formats: pad batches to at least N steps (default 0: off), for\n"
-            "                    convolution filters wider than the shortest lines\n"
+            "  --pad-to N        line formats: pad batches to at least N steps (default: the widest\n"
+            "                    convolution filter when some lines are shorter, else no padding)\n"
             "  --lr-schedule SPEC  learning-rate schedule (default: the model file's schedule line, or none),\n"
             "                    as that line, e.g. 'cosine warmup=500 cosine_steps=20000 min_lr=1e-5'\n"
             "  --sample N        language models: characters sampled at the end (default 300)\n"
@@ -521,7 +521,7 @@ static int train_start(train_run *t)
     }
     last_path(t->o.out, t->last, sizeof t->last);
     t->step = t->first_step = t->resumed ? seqnn_model_step_count(t->model) : 0;
-    t->prog = (progress){.tty = isatty(2), .cols = terminal_columns(), .start = t->t0, .last_line = t->t0,
+    t->prog = (progress){.tty = isatty(2), .cols = terminal_columns(), .last_line = t->t0,
                          .val_batches = t->d->n_val > 0 ? t->d->count(t->d, 1, cfg) : 0};
     if (t->per_epoch == 0) {
         fprintf(stderr, "seqnn: %s: no training batch fits (batch %lld, seq_len %lld)\n", t->o.data,

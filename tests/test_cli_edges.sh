@@ -212,16 +212,20 @@ conv1d_bank filters=4 widths=3,4,5 act=relu
 dense out=$classes
 train batch=8 steps=2 val=0.2
 M
-expect_fail "lines shorter than a filter" "fewer than the widest convolution filter (5, cnn.seqnn:4): pad the batches with --pad-to 5" \
-    "$seqnn" train cnn.seqnn --format classify --words --data short.txt --out cnn.safetensors
-if "$seqnn" train cnn.seqnn --format classify --words --data short.txt --out cnn.safetensors --pad-to 5 \
+expect_fail "--pad-to below the widest filter" "pad to at least 5" \
+    "$seqnn" train cnn.seqnn --format classify --words --data short.txt --out cnn.safetensors --pad-to 3
+if "$seqnn" train cnn.seqnn --format classify --words --data short.txt --out cnn.safetensors \
         > cnn.out 2> cnn.err; then
+    grep -q "fewer than the widest convolution filter (5, cnn.seqnn:4): every batch is padded to 5 steps" cnn.err \
+        && ok "lines shorter than a filter: padded, with a note" || bad "no padding note: $(cat cnn.err)"
     "$seqnn" eval cnn.safetensors --data short.txt > cnn_eval.out 2>&1
     [ "$(grep '^validation' cnn.out)" = "$(grep '^validation' cnn_eval.out)" ] \
-        && ok "--pad-to 5 trains, and eval pads as training did" || bad "--pad-to: eval differs: $(cat cnn_eval.out)"
+        && ok "eval pads as training did" || bad "padding: eval differs: $(cat cnn_eval.out)"
 else
-    bad "--pad-to 5: $(cat cnn.err)"
+    bad "lines shorter than a filter: $(cat cnn.err)"
 fi
+"$seqnn" train cnn.seqnn --format classify --words --data short.txt --out cnn7.safetensors --pad-to 7 \
+    > /dev/null 2> cnn7.err && ok "--pad-to 7 trains" || bad "--pad-to 7: $(cat cnn7.err)"
 
 # --- seqnn plot: input checked, no partial picture, nothing on stdout, gnuplot's absence explained
 printf 'step,epoch,train_loss,val_loss,val_accuracy,tokens_per_s,elapsed_s\n5,0,3.1,3.0,0.1,100,1\n10,0,2.9,2.8,0.2,100,2\n' \
