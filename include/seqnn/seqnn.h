@@ -261,19 +261,23 @@ typedef struct seqnn_plan {
 } seqnn_plan;
 
 /* Plans a built model for shape (NULL: the shape of the plan at build). Runs
- * no kernel and changes no parameter or optimizer state; the model's
- * activations are allocated for the shape, as a step of it would. A call that
- * no device runs is a row with device -1, not an error. */
+ * no kernel and changes no parameter, optimizer state, step count or carried
+ * recurrent state; the model's activations are allocated for the shape, as a
+ * step of it would, and left uncomputed. A call that no device runs is a row
+ * with device -1, not an error. */
 SEQNN_API seqnn_status seqnn_model_plan(seqnn_model *m, const seqnn_plan_shape *shape, seqnn_plan **out);
 SEQNN_API void seqnn_plan_free(seqnn_plan *plan);
-/* "layer", "forward", ...: the name of a phase. */
+/* The name of a phase: "forward", "backward", "loss", "clipping", "update", "inference". */
 SEQNN_API const char *seqnn_plan_phase_name(seqnn_plan_phase phase);
-/* One line: the calls of a step per device and the copies per step with
- * their bytes, e.g. "plan: a training step runs 9 calls on vpart, 21 on avx2;
- * 12 copies between devices, 1234567 bytes per step". */
+/* One line: the calls of a training step per device and the copies per step
+ * with their bytes, e.g. "plan (batch 8, 25 steps): a training step runs 5
+ * calls on vpart, 11 calls on avx2; 22 copies between devices, 5287008 bytes
+ * per step". */
 SEQNN_API seqnn_status seqnn_plan_summary(const seqnn_plan *plan, char *out, size_t size);
-/* Where layer i runs in training, in a few words: "avx2", or "testpartial
- * (rnn_forward, rnn_backward), avx2 (embedding_forward)". */
+/* Where layer i runs in training, each device with its kernels: "avx2
+ * (embedding_forward, embedding_backward)", "vpart (gemm), avx2 (bias_add,
+ * bias_backward)"; "NO DEVICE (...)" first for calls none runs; "" for a
+ * layer that makes no kernel call. */
 SEQNN_API seqnn_status seqnn_plan_layer_devices(const seqnn_plan *plan, int layer, char *out, size_t size);
 
 #ifdef __cplusplus
