@@ -220,7 +220,7 @@ static int32_t *plan_scratch(tree_priv *p, int64_t T, int64_t B)
 static seqnn_status plan(seqnn_model *m, fe_layer *L)
 {
     tree_priv *p = L->priv;
-    int64_t T = m->T, B = m->B, P = T - 1, TB = T * B;
+    int64_t T = fe_steps(m, L), B = m->B, P = T - 1, TB = T * B;
     int32_t *w = plan_scratch(p, T, B);
     if (!w)
         return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
@@ -230,7 +230,7 @@ static seqnn_status plan(seqnn_model *m, fe_layer *L)
     memset(count, 0, (size_t)(T + 1) * sizeof *count);
     int64_t maxh = 0;
     for (int64_t b = 0; b < B; b++) {    /* heights, and where each node's left subtree ends */
-        int64_t n = seq_len_of(m->lengths, T, b);
+        int64_t n = seq_len_of(fe_lengths(m, L), T, b);
         const int32_t *pr = tree_pairs(m->trees, T, b, n, pairs + b * 2 * P);
         if (pr != pairs + b * 2 * P)
             memcpy(pairs + b * 2 * P, pr, (size_t)(2 * (n - 1)) * sizeof *pr);
@@ -264,7 +264,7 @@ static seqnn_status plan(seqnn_model *m, fe_layer *L)
     p->rows = TB + N + 1;
     int32_t zero_row = (int32_t)(p->rows - 1), *out = ids + 2 * N;
     for (int64_t b = 0; b < B; b++) {    /* rows of the internal nodes, their children's rows */
-        int64_t n = seq_len_of(m->lengths, T, b);
+        int64_t n = seq_len_of(fe_lengths(m, L), T, b);
         const int32_t *pr = pairs + b * 2 * P;
         for (int64_t k = 0; k < n - 1; k++) {
             int32_t i = count[height[b * P + k]]++;
@@ -439,7 +439,8 @@ static seqnn_status step_backward(seqnn_model *m, fe_layer *L, const tree_step *
 /* ------------------------------------------------------------- the layer --- */
 static tree_step leaf_step(const seqnn_model *m, const fe_layer *L, const fe_tensor *x)
 {
-    tree_step s = {.n = m->T * m->B, .in = L->in.n, .G = leaf_gates(L), .nf = 0, .w = L->param0, .x = fe_at(x, 0)};
+    tree_step s = {.n = fe_steps(m, L) * m->B, .in = L->in.n, .G = leaf_gates(L), .nf = 0, .w = L->param0,
+                   .x = fe_at(x, 0)};
     return s;
 }
 
@@ -447,7 +448,7 @@ static tree_step level_step(const seqnn_model *m, const fe_layer *L, int64_t l)
 {
     const tree_priv *p = L->priv;
     const tree_level *v = &p->levels[l];
-    int64_t H = L->tree.hidden, TB = m->T * m->B;
+    int64_t H = L->tree.hidden, TB = fe_steps(m, L) * m->B;
     tree_step s = {.n = v->n, .in = 2 * H, .G = node_gates(L), .nf = L->tree.cell == SEQNN_TREE_LSTM ? 2 : 0,
                    .w = L->param0 + 2, .x = fe_at(&p->kids, v->first * 2 * H), .row = TB + v->first,
                    .gate = leaf_gates(L) * TB * H + node_gates(L) * v->first * H,
@@ -479,7 +480,7 @@ static seqnn_status tree_forward(seqnn_model *m, fe_layer *L, const fe_tensor *x
     (void)train;
     tree_priv *p = L->priv;
     int lstm = L->tree.cell == SEQNN_TREE_LSTM;
-    int64_t H = L->tree.hidden, TB = m->T * m->B;
+    int64_t H = L->tree.hidden, TB = fe_steps(m, L) * m->B;
     FE_TRY(plan(m, L));
     int64_t N = p->n_int, R = p->rows;
     FE_TRY(fe_tensor_ensure(m, &p->h, R, H));
@@ -519,7 +520,7 @@ static seqnn_status tree_backward(seqnn_model *m, fe_layer *L, const fe_tensor *
 {
     tree_priv *p = L->priv;
     int lstm = L->tree.cell == SEQNN_TREE_LSTM;
-    int64_t H = L->tree.hidden, TB = m->T * m->B, N = p->n_int, R = p->rows, maxn = TB;
+    int64_t H = L->tree.hidden, TB = fe_steps(m, L) * m->B, N = p->n_int, R = p->rows, maxn = TB;
     for (int64_t l = 0; l < p->n_levels; l++)
         maxn = p->levels[l].n > maxn ? p->levels[l].n : maxn;
     FE_TRY(fe_tensor_ensure(m, &p->dh, R, H));
