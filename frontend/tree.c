@@ -35,6 +35,8 @@ typedef struct tree_priv {
     fe_tensor kids;                      /* [N, 2H] each internal node's [h_left; h_right] */
     fe_tensor cc;                        /* LSTM: per level [2][n][H], the children's c */
     fe_tensor dz, dk, tmp;               /* backward scratch */
+    fe_tensor ones;                      /* [ones_n] of 1: the biases of every gate block in one GEMM */
+    int64_t ones_n;
     fe_tensor ids;                       /* int32: left [N], right [N], then the output's rows */
     tree_level *levels;
     int64_t n_levels, cap_levels;
@@ -60,7 +62,7 @@ static void tree_destroy(seqnn_model *m, fe_layer *L)
     if (!p)
         return;
     fe_tensor *ts[] = {&p->h, &p->c, &p->tc, &p->dh, &p->dc, &p->z, &p->a, &p->kids, &p->cc,
-                       &p->dz, &p->dk, &p->tmp, &p->ids};
+                       &p->dz, &p->dk, &p->tmp, &p->ids, &p->ones};
     for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
         fe_tensor_free(m, ts[i]);
     free(p->levels);
@@ -220,7 +222,7 @@ static int32_t *plan_scratch(tree_priv *p, int64_t T, int64_t B)
 static seqnn_status plan(seqnn_model *m, fe_layer *L)
 {
     tree_priv *p = L->priv;
-    int64_t T = m->T, B = m->B, P = T - 1, TB = T * B;
+    int64_t T = fe_steps(m, L), B = m->B, P = T - 1, TB = T * B;
     int32_t *w = plan_scratch(p, T, B);
     if (!w)
         return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
@@ -230,7 +232,7 @@ static seqnn_status plan(seqnn_model *m, fe_layer *L)
     memset(count, 0, (size_t)(T + 1) * sizeof *count);
     int64_t maxh = 0;
     for (int64_t b = 0; b < B; b++) {    /* heights, and where each node's left subtree ends */
-        int64_t n = seq_len_of(m->lengths, T, b);
+        int64_t n = seq_len_of(fe_lengths(m, L), T, b);
         const int32_t *pr = tree_pairs(m->trees, T, b, n, pairs + b * 2 * P);
         if (pr != pairs + b * 2 * P)
             memcpy(pairs + b * 2 * P, pr, (size_t)(2 * (n - 1)) * sizeof *pr);
@@ -264,7 +266,7 @@ static seqnn_status plan(seqnn_model *m, fe_layer *L)
     p->rows = TB + N + 1;
     int32_t zero_row = (int32_t)(p->rows - 1), *out = ids + 2 * N;
     for (int64_t b = 0; b < B; b++) {    /* rows of the internal nodes, their children's rows */
-        int64_t n = seq_len_of(m->lengths, T, b);
+        int64_t n = seq_len_of(fe_lengths(m, L), T, b);
         const int32_t *pr = pairs + b * 2 * P;
         for (int64_t k = 0; k < n - 1; k++) {
             int32_t i = count[height[b * P + k]]++;
@@ -338,12 +340,11 @@ static seqnn_status step_forward(seqnn_model *m, fe_layer *L, const tree_step *s
                          .b = fe_param_ref(m, s->w), .ldb = s->in, .c = z, .ldc = H, .batch = G,
                          .stride_a = 0, .stride_b = H * s->in, .stride_c = nH};
     FE_TRY(seqnn_gemm(m->ctx, &g));
-    for (int64_t k = 0; k < G; k++) {    /* z[g][r, :] += b_g */
-        seqnn_bias_args bi = {.rows = n, .cols = H, .y = fe_at(&p->z, s->gate + k * nH), .ldy = H,
-                              .b = fe_param_ref(m, s->w + 1)};
-        bi.b.off += k * H;
-        FE_TRY(seqnn_bias_add(m->ctx, &bi));
-    }
+    /* z[g][n, H] += ones[n, 1] b_g[1, H], batched over the gates */
+    seqnn_gemm_args gb = {.m = n, .n = H, .k = 1, .alpha = 1, .beta = 1, .a = fe_at(&p->ones, 0), .lda = 1,
+                          .b = fe_param_ref(m, s->w + 1), .ldb = H, .c = z, .ldc = H, .batch = G, .stride_a = 0,
+                          .stride_b = H, .stride_c = nH};
+    FE_TRY(seqnn_gemm(m->ctx, &gb));
     seqnn_tref h = rows_at(&p->h, s->row, H);
     if (L->tree.cell == SEQNN_TREE_TANH)
         return act(m, SEQNN_ACT_TANH, nH, z, h);
@@ -420,12 +421,11 @@ static seqnn_status step_backward(seqnn_model *m, fe_layer *L, const tree_step *
                          .b = s->x, .ldb = s->in, .c = fe_grad_ref(m, s->w), .ldc = s->in, .batch = G,
                          .stride_a = nH, .stride_b = 0, .stride_c = H * s->in};
     FE_TRY(seqnn_gemm(m->ctx, &g));
-    for (int64_t k = 0; k < G; k++) {    /* db_g += sum_r dz_g[r, :] */
-        seqnn_bias_args bi = {.rows = n, .cols = H, .dy = fe_at(&p->dz, k * nH), .ldy = H,
-                              .db = fe_grad_ref(m, s->w + 1)};
-        bi.db.off += k * H;
-        FE_TRY(seqnn_bias_backward(m->ctx, &bi));
-    }
+    /* db_g[1, H] += ones[1, n] dz_g[n, H], batched over the gates */
+    seqnn_gemm_args gb = {.m = 1, .n = H, .k = n, .alpha = 1, .beta = 1, .a = fe_at(&p->ones, 0), .lda = n,
+                          .b = dz, .ldb = H, .c = fe_grad_ref(m, s->w + 1), .ldc = H, .batch = G, .stride_a = 0,
+                          .stride_b = nH, .stride_c = H};
+    FE_TRY(seqnn_gemm(m->ctx, &gb));
     for (int64_t k = 0; k < G && dx.buf; k++) {  /* dx[n, in] (+)= dz_g[n, H] W_g[H, in] */
         seqnn_tref w = fe_param_ref(m, s->w);
         w.off += k * H * s->in;
@@ -439,7 +439,8 @@ static seqnn_status step_backward(seqnn_model *m, fe_layer *L, const tree_step *
 /* ------------------------------------------------------------- the layer --- */
 static tree_step leaf_step(const seqnn_model *m, const fe_layer *L, const fe_tensor *x)
 {
-    tree_step s = {.n = m->T * m->B, .in = L->in.n, .G = leaf_gates(L), .nf = 0, .w = L->param0, .x = fe_at(x, 0)};
+    tree_step s = {.n = fe_steps(m, L) * m->B, .in = L->in.n, .G = leaf_gates(L), .nf = 0, .w = L->param0,
+                   .x = fe_at(x, 0)};
     return s;
 }
 
@@ -447,7 +448,7 @@ static tree_step level_step(const seqnn_model *m, const fe_layer *L, int64_t l)
 {
     const tree_priv *p = L->priv;
     const tree_level *v = &p->levels[l];
-    int64_t H = L->tree.hidden, TB = m->T * m->B;
+    int64_t H = L->tree.hidden, TB = fe_steps(m, L) * m->B;
     tree_step s = {.n = v->n, .in = 2 * H, .G = node_gates(L), .nf = L->tree.cell == SEQNN_TREE_LSTM ? 2 : 0,
                    .w = L->param0 + 2, .x = fe_at(&p->kids, v->first * 2 * H), .row = TB + v->first,
                    .gate = leaf_gates(L) * TB * H + node_gates(L) * v->first * H,
@@ -479,7 +480,7 @@ static seqnn_status tree_forward(seqnn_model *m, fe_layer *L, const fe_tensor *x
     (void)train;
     tree_priv *p = L->priv;
     int lstm = L->tree.cell == SEQNN_TREE_LSTM;
-    int64_t H = L->tree.hidden, TB = m->T * m->B;
+    int64_t H = L->tree.hidden, TB = fe_steps(m, L) * m->B;
     FE_TRY(plan(m, L));
     int64_t N = p->n_int, R = p->rows;
     FE_TRY(fe_tensor_ensure(m, &p->h, R, H));
@@ -492,6 +493,11 @@ static seqnn_status tree_forward(seqnn_model *m, fe_layer *L, const fe_tensor *x
         FE_TRY(fe_tensor_ensure(m, &p->cc, N + 1, 2 * H));
     }
     FE_TRY(seqnn_buffer_fill(m->ctx, p->h.buf, (R - 1) * H, H, 0.0));   /* the zero row */
+    if (TB > p->ones_n) {                /* a level never has more nodes than the batch has leaves */
+        FE_TRY(fe_tensor_ensure(m, &p->ones, TB, 1));
+        FE_TRY(seqnn_buffer_fill(m->ctx, p->ones.buf, 0, TB, 1.0));
+        p->ones_n = TB;
+    }
     tree_step s = leaf_step(m, L, x);
     FE_TRY(step_forward(m, L, &s));
     for (int64_t l = 0; l < p->n_levels; l++) {
@@ -519,7 +525,7 @@ static seqnn_status tree_backward(seqnn_model *m, fe_layer *L, const fe_tensor *
 {
     tree_priv *p = L->priv;
     int lstm = L->tree.cell == SEQNN_TREE_LSTM;
-    int64_t H = L->tree.hidden, TB = m->T * m->B, N = p->n_int, R = p->rows, maxn = TB;
+    int64_t H = L->tree.hidden, TB = fe_steps(m, L) * m->B, N = p->n_int, R = p->rows, maxn = TB;
     for (int64_t l = 0; l < p->n_levels; l++)
         maxn = p->levels[l].n > maxn ? p->levels[l].n : maxn;
     FE_TRY(fe_tensor_ensure(m, &p->dh, R, H));

@@ -323,8 +323,10 @@ static void test_tree(void)
         cli_data_close(d);
     }
     expect_error("tree", "open.txt", "a\tx\nb\t( a ( b c )\n", 0, 0, "open.txt:2: 1 bracket left open");
-    expect_error("tree", "close.txt", "a\tx y )\n", 0, 0, "close.txt:1: character 5 of the text: ')' closes no bracket");
-    expect_error("tree", "hollow.txt", "a\tx ( ) y\n", 0, 0, "hollow.txt:1: character 5 of the text: '( )' holds no leaf");
+    expect_error("tree", "close.txt", "a\tx y )\n", 0, 0,
+                 "close.txt:1: character 5 of the text: ')' closes no bracket");
+    expect_error("tree", "hollow.txt", "a\tx ( ) y\n", 0, 0,
+                 "hollow.txt:1: character 5 of the text: '( )' holds no leaf");
     expect_error("tree", "leafless.txt", "a\t( )\n", 0, 0, "leafless.txt:1: character 3 of the text");
 }
 
