@@ -10,25 +10,7 @@
 set -u
 seqnn=$1
 work=$2
-rm -rf "$work"
-mkdir -p "$work"
-cd "$work" || exit 1
-fails=0
-ok() { echo "ok: $1"; }
-bad() { echo "FAIL: $1"; fails=$((fails + 1)); }
-
-# expect_fail NAME PATTERN CMD...: CMD must exit non-zero with PATTERN on stderr.
-expect_fail() {
-    name=$1 pattern=$2
-    shift 2
-    if "$@" > out.txt 2> err.txt; then
-        bad "$name: succeeded"
-    elif grep -q -- "$pattern" err.txt; then
-        ok "$name: $(grep -- "$pattern" err.txt | head -1)"
-    else
-        bad "$name: message lacks '$pattern': $(cat err.txt)"
-    fi
-}
+. "$(dirname "$0")/cli_helpers.sh"   # a fresh $work; ok, bad, expect_fail
 
 # train NAME FORMAT MODEL_TEXT [train options]: NAME.safetensors from NAME.txt
 train() {
