@@ -1,7 +1,7 @@
 /* loss.cl: deterministic sum reductions (partial sums per work-group, then
  * one group), the losses built on them (MSE, BCE with logits, softmax
- * cross-entropy, also with class weights, label smoothing and per-row
- * losses) and their backward passes. */
+ * cross-entropy with class weights, label smoothing and per-row losses, of
+ * which plain cross-entropy is the unweighted case) and their backward passes. */
 
 /* term of mode: 0 a^2, 1 (a-b)^2, 2 bce(a, b), 3 a */
 inline float reduce_term(int mode, float a, float b)
@@ -63,75 +63,6 @@ __kernel void reduce_final_mean(__global const float *p1, long p1_off, long g1,
         out[out_off] = mean ? (c != 0.0f ? a / c : 0.0f) : a;
 }
 
-/* One work-group per row: rowloss[r] = logsumexp - logit[target] (0 if
- * ignored; NaN for a target out of range), rowcnt[r] = 1 if counted. Every
- * item of a group reaches every barrier (no early return). */
-__kernel void xent_rows(__global const float *logits, long l_off, __global const int *target, long t_off,
-                        int ignore_index, long cols, __global float *rowloss, long rl_off,
-                        __global float *rowcnt, long rc_off, __local float *s)
-{
-    long r = get_group_id(0);
-    uint l = get_local_id(0), nl = get_local_size(0);
-    __global const float *x = logits + l_off + r * cols;
-    int t = target[t_off + r];
-    float m = -INFINITY;
-    for (long j = l; j < cols; j += nl)
-        m = fmax(m, x[j]);
-    m = group_max(s, m);
-    /* logsumexp - m = log1p(ties - 1 + rest): the maxima contribute exactly 1
-     * each, so that a loss near 0 keeps its relative accuracy */
-    float rest = 0.0f, ties = 0.0f;
-    for (long j = l; j < cols; j += nl) {
-        if (x[j] == m)
-            ties += 1.0f;
-        else
-            rest += exp(x[j] - m);
-    }
-    rest = group_sum(s, rest);
-    ties = group_sum(s, ties);
-    if (l == 0) {
-        int counted = t != ignore_index;
-        float lse_m = log1p((ties - 1.0f) + rest);
-        rowloss[rl_off + r] = !counted ? 0.0f : (t >= 0 && t < cols) ? lse_m + (m - x[t]) : NAN;
-        rowcnt[rc_off + r] = counted ? 1.0f : 0.0f;
-    }
-}
-
-/* dlogits[r] (+)= scale * (softmax(logits[r]) - onehot(target[r])), scale =
- * dloss / count (count read from the device: counted rows for MEAN) */
-__kernel void xent_backward(__global const float *logits, long l_off, __global const int *target, long t_off,
-                            int ignore_index, long cols, __global const float *count, long count_off,
-                            float dloss, __global float *dlogits, long d_off, int acc, __local float *s)
-{
-    long r = get_group_id(0);
-    uint l = get_local_id(0), nl = get_local_size(0);
-    __global const float *x = logits + l_off + r * cols;
-    __global float *d = dlogits + d_off + r * cols;
-    int t = target[t_off + r];
-    int counted = t != ignore_index;
-    float cnt = HAS(count_off) ? count[count_off] : 1.0f;
-    float scale = dloss / (cnt > 0.0f ? cnt : 1.0f);
-    float m = -INFINITY;
-    for (long j = l; j < cols; j += nl)
-        m = fmax(m, x[j]);
-    m = group_max(s, m);
-    float sum = 0.0f, rest = 0.0f;          /* rest: without the target column */
-    for (long j = l; j < cols; j += nl) {
-        float e = exp(x[j] - m);
-        sum += e;
-        rest += j == t ? 0.0f : e;
-    }
-    sum = group_sum(s, sum);
-    rest = group_sum(s, rest);
-    float bad = (t >= 0 && t < cols) ? 0.0f : NAN;
-    for (long j = l; j < cols; j += nl) {
-        /* p_j - [j == t]; at the target -(rest / sum): subtracting 1 from a p_t
-         * near 1 would leave only its rounding */
-        float g = counted ? scale * (j == t ? -(rest / sum) : exp(x[j] - m) / sum) + bad : 0.0f;
-        d[j] = acc_f(acc, d[j], g);
-    }
-}
-
 /* class weight j (1 without a weight tensor) */
 inline float class_weight(__global const float *w, long w_off, long j)
 {
@@ -155,7 +86,9 @@ __kernel void xent_ext_rows(__global const float *logits, long l_off, __global c
     for (long j = l; j < cols; j += nl)
         m = fmax(m, x[j]);
     m = group_max(s, m);
-    float rest = 0.0f, ties = 0.0f;      /* as xent_rows: the maxima contribute exactly 1 */
+    /* logsumexp - m = log1p(ties - 1 + rest): the maxima contribute exactly 1
+     * each, so that a loss near 0 keeps its relative accuracy */
+    float rest = 0.0f, ties = 0.0f;
     for (long j = l; j < cols; j += nl) {
         if (x[j] == m)
             ties += 1.0f;
@@ -217,7 +150,8 @@ __kernel void xent_ext_backward(__global const float *logits, long l_off, __glob
     float wt = (1.0f - eps) * (ok ? class_weight(w, w_off, t) : NAN), eps_c = eps / (float)cols;
     for (long j = l; j < cols; j += nl) {
         float p = exp(x[j] - m) / sum;
-        /* at the target p_t - 1 as -(rest / sum), as xent_backward */
+        /* at the target p_t - 1 as -(rest / sum): subtracting 1 from a p_t near 1
+         * would leave only its rounding */
         float v = wt * (j == t ? -(rest / sum) : p) + eps_c * (wsum * p - class_weight(w, w_off, j));
         d[j] = acc_f(acc, d[j], counted ? g * v : 0.0f);
     }

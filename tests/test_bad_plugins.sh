@@ -43,8 +43,10 @@ check "a plugin without any kernel is refused, saying so" 1 "implements no kerne
     "$seqnn" conformance --plugin "$dir/libseqnn-bad-nokernel.so"
 check "a missing required vtable member is named" 1 "lacks the required member 'buffer_copy'" -- \
     env SEQNN_BACKEND="$dir/libseqnn-bad-nocopy.so" "$seqnn" info
+# the catalogue's backward kernels, each certified alone
+nbwd=$(grep -c '^SEQNN_KERNEL([a-z0-9_]*_backward,' "$(dirname "$0")/../include/seqnn/kernels.def")
 check "each backward kernel is certified without its forward" 0 \
-    "^RESULT +bad +partial: [0-9]+ of [0-9]+ kernels, all passed \(14 passed, 0 failed, 0 absent\)" -- \
+    "^RESULT +bad +partial: [0-9]+ of [0-9]+ kernels, all passed \($nbwd passed, 0 failed, 0 absent\)" -- \
     "$seqnn" conformance --plugin "$dir/libseqnn-bad-bwdonly.so" --kernel 'backward$'
 check "a shared object without the entry symbol is rejected" 1 "no symbol seqnn_plugin_entry" -- \
     env SEQNN_BACKEND="$dir/libseqnn-notaplugin.so" "$seqnn" info

@@ -18,7 +18,7 @@
     X(ew_add) X(ew_mul) X(ew_scale) X(acc_copy) \
     X(softmax_forward) X(softmax_backward) \
     X(reduce_partial) X(reduce_final) X(reduce_final_mean) \
-    X(xent_rows) X(xent_backward) X(loss_backward) \
+    X(loss_backward) \
     X(embedding_forward) X(embedding_backward) X(dropout_forward) X(dropout_backward) \
     X(rnn_fwd_step) X(rnn_classic_rz) X(rnn_bwd_step) X(rnn_classic_bwd_n) \
     X(conv1d_forward) X(conv1d_backward_x) X(conv1d_backward_w) X(conv1d_backward_b) \

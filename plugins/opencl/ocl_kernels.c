@@ -2,6 +2,7 @@
  * pooling, optimizer and clipping kernels: argument marshalling for
  * the kernels/ .cl files and, for reductions, the partial-then-final launches. */
 #include <math.h>
+#include <string.h>
 #include "seqnn/philox.h"
 #include "ocl.h"
 
@@ -101,72 +102,9 @@ seqnn_status ocl_k_softmax_backward(const seqnn_call *call, const seqnn_softmax_
 }
 
 /* ------------------------------------------------------------------ losses */
-/* Row losses and counts of the cross-entropy into scratch E and F. */
-static seqnn_status ocl_xent_rows(const seqnn_call *call, const seqnn_xent_args *a, ocl_ref *loss, ocl_ref *cnt)
-{
-    OCL_TRY(ocl_scratch(call, OCL_S_E, (size_t)a->rows * 4, loss));
-    OCL_TRY(ocl_scratch(call, OCL_S_F, (size_t)a->rows * 4, cnt));
-    ocl_launch L = ocl_begin(call, OCL_K_xent_rows);
-    ocl_arg_t(&L, a->logits);
-    ocl_arg_t(&L, a->target);
-    ocl_arg_int(&L, a->ignore_index);
-    ocl_arg_long(&L, a->cols);
-    ocl_arg_ref(&L, *loss);
-    ocl_arg_ref(&L, *cnt);
-    ocl_arg_local(&L);
-    return ocl_run_groups(&L, a->rows, ocl_group_size(L.dev, L.id, a->cols));
-}
-
-seqnn_status ocl_k_xent_forward(const seqnn_call *call, const seqnn_xent_args *a)
-{
-    ocl_ref out = ocl_tref(a->loss);
-    if (a->rows <= 0)
-        return ocl_fill(call, out, 1, 0);
-    ocl_ref rl, rc, p1, p2;
-    int64_t g1, g2;
-    OCL_TRY(ocl_xent_rows(call, a, &rl, &rc));
-    OCL_TRY(ocl_reduce_partial(call, OCL_RED_PLAIN, rl, (ocl_ref){ NULL, -1 }, a->rows, OCL_S_G, &p1, &g1));
-    OCL_TRY(ocl_reduce_partial(call, OCL_RED_PLAIN, rc, (ocl_ref){ NULL, -1 }, a->rows, OCL_S_H, &p2, &g2));
-    ocl_launch L = ocl_begin(call, OCL_K_reduce_final_mean);
-    ocl_arg_ref(&L, p1);
-    ocl_arg_long(&L, g1);
-    ocl_arg_ref(&L, p2);
-    ocl_arg_long(&L, g2);
-    ocl_arg_ref(&L, out);
-    ocl_arg_int(&L, a->reduction == SEQNN_REDUCE_MEAN);
-    ocl_arg_local(&L);
-    return ocl_run_groups(&L, 1, ocl_group_size(L.dev, L.id, g1 > g2 ? g1 : g2));
-}
-
-seqnn_status ocl_k_xent_backward(const seqnn_call *call, const seqnn_xent_args *a)
-{
-    if (a->rows <= 0)
-        return SEQNN_OK;
-    ocl_ref count = { NULL, -1 };
-    if (a->reduction == SEQNN_REDUCE_MEAN) {
-        /* the number of counted rows, on the device: no round trip */
-        ocl_ref rl, rc, p;
-        int64_t g;
-        OCL_TRY(ocl_xent_rows(call, a, &rl, &rc));
-        OCL_TRY(ocl_reduce_partial(call, OCL_RED_PLAIN, rc, (ocl_ref){ NULL, -1 }, a->rows, OCL_S_G, &p, &g));
-        OCL_TRY(ocl_scratch(call, OCL_S_H, 4, &count));
-        OCL_TRY(ocl_reduce_final(call, p, g, count, 1.0, 0));
-    }
-    ocl_launch L = ocl_begin(call, OCL_K_xent_backward);
-    ocl_arg_t(&L, a->logits);
-    ocl_arg_t(&L, a->target);
-    ocl_arg_int(&L, a->ignore_index);
-    ocl_arg_long(&L, a->cols);
-    ocl_arg_ref(&L, count);
-    ocl_arg_float(&L, a->dloss);
-    ocl_arg_t(&L, a->dlogits);
-    ocl_arg_int(&L, OCL_ACC(a));
-    ocl_arg_local(&L);
-    return ocl_run_groups(&L, a->rows, ocl_group_size(L.dev, L.id, a->cols));
-}
-
-/* xent_ext's row losses (into losses when given, else scratch E) and the
- * counted rows' target weights (scratch F). */
+/* ------------------------------------------------------------------ losses */
+/* The cross-entropy's row losses (into losses when given, else scratch E)
+ * and the counted rows' target weights (scratch F; 1 each without weights). */
 static seqnn_status ocl_xent_ext_rows(const seqnn_call *call, const seqnn_xent_ext_args *a, ocl_ref *loss,
                                       ocl_ref *cnt)
 {
@@ -241,6 +179,36 @@ seqnn_status ocl_k_xent_ext_backward(const seqnn_call *call, const seqnn_xent_ex
     ocl_arg_int(&L, OCL_ACC(a));
     ocl_arg_local(&L);
     return ocl_run_groups(&L, a->rows, ocl_group_size(L.dev, L.id, a->cols));
+}
+
+/* xent is xent_ext without weights or smoothing: the same kernels */
+static seqnn_xent_ext_args ocl_xent_as_ext(const seqnn_xent_args *a)
+{
+    seqnn_xent_ext_args e;
+    memset(&e, 0, sizeof e);
+    e.rows = a->rows;
+    e.cols = a->cols;
+    e.logits = a->logits;
+    e.target = a->target;
+    e.ignore_index = a->ignore_index;
+    e.reduction = a->reduction;
+    e.loss = a->loss;
+    e.dloss = a->dloss;
+    e.dlogits = a->dlogits;
+    e.flags = a->flags;
+    return e;
+}
+
+seqnn_status ocl_k_xent_forward(const seqnn_call *call, const seqnn_xent_args *a)
+{
+    seqnn_xent_ext_args e = ocl_xent_as_ext(a);
+    return ocl_k_xent_ext_forward(call, &e);
+}
+
+seqnn_status ocl_k_xent_backward(const seqnn_call *call, const seqnn_xent_args *a)
+{
+    seqnn_xent_ext_args e = ocl_xent_as_ext(a);
+    return ocl_k_xent_ext_backward(call, &e);
 }
 
 static seqnn_status ocl_loss_forward(const seqnn_call *call, int mode, const seqnn_loss_args *a)
