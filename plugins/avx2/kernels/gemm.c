@@ -118,13 +118,14 @@ static void gemm_pack_b_panel(int tb, const float *b, int64_t ldb, int64_t p0, i
  * is an NR-wide packed panel of depth kc and A's element (r, p) is at
  * a[r*rs + p*cs]: an MR-row packed panel (rs 1, cs MR) or rows of a row-major
  * matrix read in place (rs lda, cs 1). `rows` (a constant, mr <= rows <= MR)
- * rows are computed; rows >= mload are not read (row 0 is read instead and
- * its results dropped). Each element of C gets the same FMAs in the same
- * order whatever `rows` is. */
+ * rows are computed, and both vectors of the panel when `wide` (a constant),
+ * only the first (nr <= VW) when not; rows >= mload are not read (row 0 is
+ * read instead and its results dropped). Each element of C gets the same FMAs
+ * in the same order whatever `rows` and `wide` are. */
 static inline __attribute__((always_inline)) void
-gemm_micro_rows(const int rows, int64_t kc, const float *a, int64_t rs, int64_t cs, int64_t mload,
-                const float *restrict bp, float *c, int64_t ldc, int64_t mr, int64_t nr, float alpha,
-                float beta)
+gemm_micro_rows(const int rows, const int wide, int64_t kc, const float *a, int64_t rs, int64_t cs,
+                int64_t mload, const float *restrict bp, float *c, int64_t ldc, int64_t mr, int64_t nr,
+                float alpha, float beta)
 {
     const float *ar[MR];
     vf acc[MR][2];
@@ -134,12 +135,13 @@ gemm_micro_rows(const int rows, int64_t kc, const float *a, int64_t rs, int64_t 
         acc[r][0] = acc[r][1] = vf_zero();
     }
     for (int64_t p = 0; p < kc; p++) {
-        vf b0 = vf_load(bp), b1 = vf_load(bp + VW);
+        vf b0 = vf_load(bp), b1 = wide ? vf_load(bp + VW) : vf_zero();
 #pragma GCC unroll 32
         for (int r = 0; r < rows; r++) {
             vf av = vf_bcast(ar[r] + p * cs);
             acc[r][0] = vf_fmadd(av, b0, acc[r][0]);
-            acc[r][1] = vf_fmadd(av, b1, acc[r][1]);
+            if (wide)
+                acc[r][1] = vf_fmadd(av, b1, acc[r][1]);
         }
         bp += NR;
     }
@@ -182,7 +184,7 @@ gemm_micro_any(int64_t kc, const float *a, int64_t rs, int64_t cs, int64_t mload
                const float *restrict bp, float *c, int64_t ldc, int64_t mr, int64_t nr,
                float alpha, float beta)
 {
-    gemm_micro_rows(MR, kc, a, rs, cs, mload, bp, c, ldc, mr, nr, alpha, beta);
+    gemm_micro_rows(MR, 1, kc, a, rs, cs, mload, bp, c, ldc, mr, nr, alpha, beta);
 }
 
 /* rows of the short micro-tile for a last panel of at most this many rows
@@ -193,8 +195,10 @@ gemm_micro_any(int64_t kc, const float *a, int64_t rs, int64_t cs, int64_t mload
 static void gemm_micro(int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc,
                        int64_t mr, int64_t nr, float alpha, float beta)
 {
-    if (mr <= MR_SHORT)
-        gemm_micro_rows(MR_SHORT, kc, ap, 1, MR, MR, bp, c, ldc, mr, nr, alpha, beta);
+    if (nr <= VW)                        /* a half-empty last panel (N = 48: 32 + 16) */
+        gemm_micro_rows(MR, 0, kc, ap, 1, MR, MR, bp, c, ldc, mr, nr, alpha, beta);
+    else if (mr <= MR_SHORT)
+        gemm_micro_rows(MR_SHORT, 1, kc, ap, 1, MR, MR, bp, c, ldc, mr, nr, alpha, beta);
     else
         gemm_micro_any(kc, ap, 1, MR, MR, bp, c, ldc, mr, nr, alpha, beta);
 }
