@@ -35,7 +35,8 @@ PyTorch a rerun leaves `git status` clean. Stale files of models no longer in
 MODELS are removed. Rebuild nothing: test_interop reads the files at run time.
 
 The model files use the statements (and keys) the twins cover: input, embedding,
-dense, activation, dropout, lstm, gru (not classic), rnn, conv1d_bank,
+dense, activation, dropout, lstm (with proj, not peephole or coupled), gru (not
+classic), rnn, conv1d_bank,
 attention (self-attention with the scaled dot product), loss. The optimizer of
 the training check is in MODELS, as torch.optim names it.
 """
@@ -126,6 +127,11 @@ MODELS = {
     "lstm_attention_tagger": dict(
         T=7, B=4, lengths=True,
         optim=dict(kind="sgd", lr=0.2, momentum=0.9, dampening=0.1, weight_decay=1e-3, clip_norm=1.0)),
+    # Two bidirectional LSTM layers with a projection (nn.LSTM's proj_size,
+    # seqnn's lstm proj=P: weight_hr_l<k>), a tagger.
+    "lstm_proj_tagger": dict(
+        T=6, B=3, lengths=True,
+        optim=dict(kind="adam", lr=0.01, beta1=0.9, beta2=0.999, eps=1e-3, weight_decay=0.0)),
 }
 STEPS = 3          # optimizer steps of the training check (same batch each step)
 SEED = 20240611
@@ -215,9 +221,11 @@ class SeqnnModule(nn.Module):
             elif kind in RECURRENT:
                 H, L, bi = int(it["hidden"]), int(it["layers"]), int(it["bidirectional"]) != 0
                 kw = {"nonlinearity": it["act"]} if kind == "rnn" else {}
+                if kind == "lstm" and "proj" in it:          # seqnn's lstm proj=P
+                    kw["proj_size"] = int(it["proj"])
                 setattr(self, it["name"], RECURRENT[kind](n, H, num_layers=L, bidirectional=bi,
                                                           dropout=float(it["dropout"]), **kw))
-                n = H * (2 if bi else 1)
+                n = kw.get("proj_size", H) * (2 if bi else 1)
             elif kind == "conv1d_bank":
                 widths = [int(w) for w in it["widths"].split(",")]
                 setattr(self, it["name"], nn.ModuleList([nn.Conv1d(n, int(it["filters"]), w) for w in widths]))

@@ -1,4 +1,4 @@
-/* Kernels of the SIMD plugins that are not vectorised (the LSTM variants): each delegates to
+/* Kernels of the SIMD plugins that are not vectorised (none at present): each delegates to
  * the float reference kernel (seqnn_ref_f32_<kernel>, plugins/ref), so the
  * vtable has no NULL slot and results are the reference's. docs/avx2.md lists
  * them; simd_delegated_kernels names them at run time. */
@@ -6,11 +6,10 @@
 #include "ref_kernels.h"
 #include "simd_kernels.h"
 
-/* X(name, args_type) per delegated kernel. attention_backward also calls
- * the reference for bilinear and additive scores (kernels/attention.c). */
-#define SIMD_DELEGATED_LIST(X) \
-    X(lstm_variant_forward, seqnn_lstm_variant_args) \
-    X(lstm_variant_backward, seqnn_lstm_variant_args)
+/* Every kernel is vectorised now; the list stays for kernels added to the
+ * catalogue later (X(name, args_type) per kernel). attention_backward still
+ * calls the reference for bilinear and additive scores (kernels/attention.c). */
+#define SIMD_DELEGATED_LIST(X)
 
 #define SIMD_DELEGATE(name, args) \
     seqnn_status simd_##name(const seqnn_call *call, const args *a) \

@@ -50,6 +50,15 @@ void simd_structure_fill(simd_device *dev)
     add(dev, SEQNN_KERNEL_cell_forward, SEQNN_DIM_HIDDEN, NR * SIMD_RNN_STEP_TASKS,
         "hidden units per step task: one panel up to here, more beyond");
 
+    /* LSTM variants (kernels/lstm_variant.c): the same hoisted input GEMM and
+     * weight-gradient GEMMs over T*B, per step GEMMs of G*H columns */
+    add(dev, SEQNN_KERNEL_lstm_variant_forward, SEQNN_DIM_ROWS, SIMD_GEMM_MC,
+        "MC rows of the input GEMM over all steps");
+    add(dev, SEQNN_KERNEL_lstm_variant_forward, SEQNN_DIM_INPUT, SIMD_GEMM_KC, "KC: depth of the input GEMM");
+    add(dev, SEQNN_KERNEL_lstm_variant_forward, SEQNN_DIM_HIDDEN, NR, "NR: columns per panel of the step GEMMs");
+    add(dev, SEQNN_KERNEL_lstm_variant_backward, SEQNN_DIM_ROWS, SIMD_GEMM_KC,
+        "KC: depth of the weight-gradient GEMMs");
+
     /* conv1d (kernels/conv.c): forward W [C_out, C_in*K] x im2col, backward
      * dW over the output length */
     add(dev, SEQNN_KERNEL_conv1d_forward, SEQNN_DIM_FEATURES, SIMD_GEMM_KC, "KC: C_in*kernel_size, the GEMM's depth");
