@@ -5,7 +5,7 @@
  * `N passed, N failed[, N absent][, N skipped]`. A partial plugin's absent
  * kernels, and the golden checks that need one, are listed and counted as
  * absent, separately, never hidden; each plugin's headline says
- * "complete: 37 of 37 kernels" or "partial: N of 37 kernels", and whether all
+ * "complete: 41 of 41 kernels" or "partial: N of 41 kernels", and whether all
  * passed. Reports record each plugin's name, version, file and the file's
  * SHA-256, tying a certification to a build. Exit status 0 when nothing failed, 1 when
  * something failed, 77 when every requested plugin was skipped (it cannot run
@@ -252,7 +252,7 @@ static void json_string(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* "partial: 3 of 37 kernels, all passed", or "complete: 37 of 37 kernels, 2 failed". */
+/* "partial: 3 of 41 kernels, all passed", or "complete: 41 of 41 kernels, 2 failed". */
 static void headline(const certified *c, char *out, size_t size)
 {
     char verdict[64];
