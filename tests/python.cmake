@@ -1,0 +1,18 @@
+# The Python package (python/seqnn over libseqnn through ctypes), tested with
+# Debian's /usr/bin/python3 (python3-numpy, python3-torch) against this
+# build's library (SEQNN_LIBRARY). Included from tests/CMakeLists.txt.
+#   python_interop: the interop models trained from Python equal the C
+#     test's results bit for bit (needs the interop_files fixture).
+#   python_api: errors carry the library's messages, closed objects raise,
+#     backends, models from Python calls and files, kernels against numpy.
+#   python_torch: a PyTorch LSTM's weights into seqnn and back.
+#   python_memory: RSS after 10,000 calls of each kind stays put.
+#   python_layout: ctypes structures against the C headers' offsets.
+# Skipped (77) without /usr/bin/python3 and numpy (torch for python_torch),
+# a failure instead under CI=true (python/tests/run.sh).
+set(SEQNN_PY_RUN sh "${PROJECT_SOURCE_DIR}/python/tests/run.sh" "$<TARGET_FILE:seqnn>")
+set(SEQNN_PY_TESTS "${PROJECT_SOURCE_DIR}/python/tests")
+
+add_test(NAME python_interop COMMAND ${SEQNN_PY_RUN} "${SEQNN_PY_TESTS}/test_interop.py"
+         "${PROJECT_SOURCE_DIR}/tests/interop" "${CMAKE_CURRENT_BINARY_DIR}/interop_work")
+set_tests_properties(python_interop PROPERTIES FIXTURES_REQUIRED interop_files SKIP_RETURN_CODE 77 TIMEOUT 120)
