@@ -16,3 +16,6 @@ set(SEQNN_PY_TESTS "${PROJECT_SOURCE_DIR}/python/tests")
 add_test(NAME python_interop COMMAND ${SEQNN_PY_RUN} "${SEQNN_PY_TESTS}/test_interop.py"
          "${PROJECT_SOURCE_DIR}/tests/interop" "${CMAKE_CURRENT_BINARY_DIR}/interop_work")
 set_tests_properties(python_interop PROPERTIES FIXTURES_REQUIRED interop_files SKIP_RETURN_CODE 77 TIMEOUT 120)
+
+add_test(NAME python_api COMMAND ${SEQNN_PY_RUN} "${SEQNN_PY_TESTS}/test_api.py" "${PROJECT_SOURCE_DIR}/tests/interop")
+set_tests_properties(python_api PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)

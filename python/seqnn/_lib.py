@@ -182,6 +182,10 @@ class Batch(Structure):
                 ("trees", POINTER(c_int32)), ("n_inputs", c_int), ("inputs", POINTER(BatchInput))]
 
 
+class InputInfo(Structure):
+    _fields_ = [("name", c_char_p), ("tokens", c_int), ("n", c_int64)]
+
+
 class StepResultC(Structure):
     _fields_ = [("loss", c_double), ("count", c_int64), ("correct", c_int64), ("grad_norm", c_double)]
 
@@ -297,6 +301,7 @@ _PROTOS = {
     "seqnn_model_set_from": ([_P, c_char_p, c_char_p], None),
     "seqnn_model_add_merge": ([_P, c_char_p, c_int, c_char_p], None),
     "seqnn_model_begin_decoder": ([_P, c_int64], None),
+    "seqnn_model_input_info": ([_P, c_int, POINTER(InputInfo)], None),
     "seqnn_model_set_loss": ([_P, c_int], None), "seqnn_model_loss": ([_P], c_int),
     "seqnn_model_build": ([_P, _P, c_uint64], None),
     "seqnn_model_summary": ([_P, c_char_p, c_size_t], None),

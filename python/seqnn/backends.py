@@ -139,7 +139,7 @@ class Context(_lib.Handle):
         """Whether some device of this context has kernel `name`."""
         kid = lib.seqnn_kernel_find(enc(name))
         if kid < 0:
-            raise _lib.NotFound("seqnn: no kernel named '%s'" % name, "SEQNN_ERR_NOT_FOUND")
+            raise _lib.NotFound("seqnn: no kernel named '%s'" % name)
         return bool(lib.seqnn_kernel_available(self.ptr, kid))
 
     def sync(self) -> None:

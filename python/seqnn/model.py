@@ -355,11 +355,13 @@ class Model(_lib.Handle):
     def _batch(self, x, targets=None, lengths=None, dec_tokens=None) -> Tuple[_lib.Batch, list]:
         if not self._built:
             self.ptr  # a closed model raises first
-            raise _lib.InvalidArgument("seqnn: build() the model before running it", "SEQNN_ERR_INVALID_ARG")
+            raise _lib.InvalidArgument("seqnn: build() the model before running it")
         x = np.asarray(x)
         keep = []
         b = _lib.Batch()
-        if x.dtype.kind in "iu":
+        info = _lib.InputInfo()
+        lib.seqnn_model_input_info(self.ptr, 0, ctypes.byref(info))
+        if info.tokens:
             x = _as(x, "i", "tokens")
             if x.ndim != 2:
                 raise ValueError("seqnn: tokens must be [T, B], not %s" % (x.shape,))
