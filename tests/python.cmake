@@ -19,3 +19,6 @@ set_tests_properties(python_interop PROPERTIES FIXTURES_REQUIRED interop_files S
 
 add_test(NAME python_api COMMAND ${SEQNN_PY_RUN} "${SEQNN_PY_TESTS}/test_api.py" "${PROJECT_SOURCE_DIR}/tests/interop")
 set_tests_properties(python_api PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
+
+add_test(NAME python_torch COMMAND ${SEQNN_PY_RUN} "${SEQNN_PY_TESTS}/test_torch.py")
+set_tests_properties(python_torch PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
