@@ -22,3 +22,12 @@ set_tests_properties(python_api PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
 
 add_test(NAME python_torch COMMAND ${SEQNN_PY_RUN} "${SEQNN_PY_TESTS}/test_torch.py")
 set_tests_properties(python_torch PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
+
+add_test(NAME python_memory COMMAND ${SEQNN_PY_RUN} "${SEQNN_PY_TESTS}/test_memory.py")
+set_tests_properties(python_memory PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
+
+add_executable(python_layout "${PROJECT_SOURCE_DIR}/python/tests/layout.c")
+target_include_directories(python_layout PRIVATE "${PROJECT_SOURCE_DIR}/include")
+set_target_properties(python_layout PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
+add_test(NAME python_layout COMMAND ${SEQNN_PY_RUN} "${SEQNN_PY_TESTS}/test_layout.py" "$<TARGET_FILE:python_layout>")
+set_tests_properties(python_layout PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 60)
