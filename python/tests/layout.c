@@ -4,7 +4,7 @@
  * python/tests/test_layout.py compares them with the ctypes classes, so a
  * header that changes a structure fails a test instead of a Python call.
  * Field names come from the ctypes classes; a field the header lacks fails
- * the build. */
+ * the build. Written by `test_layout.py --c`. */
 #include <stddef.h>
 #include <stdio.h>
 #include "seqnn/model.h"

@@ -1,6 +1,8 @@
 """The ctypes structures of the package have the C headers' layout: sizes
 and every field's offset as python/tests/layout.c (compiled against
-include/seqnn) prints them. Usage: test_layout.py LAYOUT_PROGRAM."""
+include/seqnn) prints them. Usage: test_layout.py LAYOUT_PROGRAM, or
+test_layout.py --c > python/tests/layout.c to write that program after a
+structure is added to PAIRS."""
 import ctypes
 import subprocess
 import sys
@@ -20,7 +22,46 @@ PAIRS = [(L.Buffer, "seqnn_buffer"), (L.Tref, "seqnn_tref"), (L.PluginRecord, "s
          (K.DropoutArgs, "seqnn_dropout_args"), (K.RnnArgs, "seqnn_rnn_args")]
 
 
+C_HEAD = r"""/* Prints the layout of the C structures the Python package mirrors with
+ * ctypes (python/seqnn/_lib.py, python/seqnn/kernels.py): one line per
+ * structure, "S NAME SIZE", then one per field, "F NAME FIELD OFFSET".
+ * python/tests/test_layout.py compares them with the ctypes classes, so a
+ * header that changes a structure fails a test instead of a Python call.
+ * Field names come from the ctypes classes; a field the header lacks fails
+ * the build. Written by `test_layout.py --c`. */
+#include <stddef.h>
+#include <stdio.h>
+#include "seqnn/model.h"
+#include "seqnn/modelfile.h"
+#include "seqnn/safetensors.h"
+#include "seqnn/seqnn.h"
+
+#define S(T) printf("S %s %zu\n", #T, sizeof(T))
+#define F(T, f) printf("F %s %s %zu\n", #T, #f, offsetof(T, f))
+
+int main(void)
+{"""
+
+
+def write_c():
+    print(C_HEAD)
+    for cls, c in PAIRS:
+        print("    S(%s);" % c)
+        line = "   "
+        for f, _ in cls._fields_:
+            item = " F(%s, %s);" % (c, f)
+            if len(line) + len(item) > 110:
+                print(line)
+                line = "   "
+            line += item
+        print(line)
+    print("    return 0;\n}")
+
+
 def main():
+    if sys.argv[1] == "--c":
+        write_c()
+        return 0
     sizes, offsets = {}, {}
     for line in subprocess.run([sys.argv[1]], check=True, capture_output=True, text=True).stdout.splitlines():
         w = line.split()
