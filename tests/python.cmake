@@ -31,3 +31,13 @@ target_include_directories(python_layout PRIVATE "${PROJECT_SOURCE_DIR}/include"
 set_target_properties(python_layout PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
 add_test(NAME python_layout COMMAND ${SEQNN_PY_RUN} "${SEQNN_PY_TESTS}/test_layout.py" "$<TARGET_FILE:python_layout>")
 set_tests_properties(python_layout PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 60)
+
+add_test(NAME python_install COMMAND ${SEQNN_PY_RUN} "${SEQNN_PY_TESTS}/test_install.sh"
+         "${PROJECT_SOURCE_DIR}/python" "${CMAKE_CURRENT_BINARY_DIR}/python_install")
+set_tests_properties(python_install PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
+
+# Not a test: the C side of python/bench/overhead.py (timings stay out of tests).
+add_executable(python_bench_overhead "${PROJECT_SOURCE_DIR}/python/bench/overhead.c")
+target_link_libraries(python_bench_overhead PRIVATE seqnn)
+target_include_directories(python_bench_overhead PRIVATE "${PROJECT_SOURCE_DIR}/include")
+set_target_properties(python_bench_overhead PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
