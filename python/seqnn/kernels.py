@@ -93,6 +93,41 @@ class RnnArgs(Structure):
                 ("db_ih", Tref), ("db_hh", Tref), ("dh0", Tref), ("dc0", Tref), ("flags", c_uint32)]
 
 
+class Conv1dArgs(Structure):
+    _fields_ = [("batch", c_int64), ("in_channels", c_int64), ("out_channels", c_int64), ("in_len", c_int64),
+                ("kernel_size", c_int64), ("stride", c_int64), ("padding", c_int64), ("dilation", c_int64),
+                ("x", Tref), ("x_sb", c_int64), ("x_sc", c_int64), ("x_sl", c_int64), ("weight", Tref),
+                ("bias", Tref), ("y", Tref), ("y_sb", c_int64), ("y_sc", c_int64), ("y_sl", c_int64), ("dy", Tref),
+                ("dx", Tref), ("dweight", Tref), ("dbias", Tref), ("flags", c_uint32)]
+
+
+class MaxpoolArgs(Structure):
+    _fields_ = [("batch", c_int64), ("channels", c_int64), ("len", c_int64), ("x", Tref), ("x_sb", c_int64),
+                ("x_sc", c_int64), ("x_sl", c_int64), ("y", Tref), ("y_sb", c_int64), ("y_sc", c_int64),
+                ("argmax", Tref), ("dy", Tref), ("dx", Tref), ("flags", c_uint32)]
+
+
+class SgdArgs(Structure):
+    _fields_ = [("n", c_int64), ("param", Tref), ("grad", Tref), ("momentum_buf", Tref), ("lr", c_double),
+                ("momentum", c_double), ("dampening", c_double), ("weight_decay", c_double), ("nesterov", c_int),
+                ("step", c_int64), ("flags", c_uint32)]
+
+
+class AdamArgs(Structure):
+    _fields_ = [("n", c_int64), ("param", Tref), ("grad", Tref), ("exp_avg", Tref), ("exp_avg_sq", Tref),
+                ("max_exp_avg_sq", Tref), ("lr", c_double), ("beta1", c_double), ("beta2", c_double),
+                ("eps", c_double), ("weight_decay", c_double), ("decoupled", c_int), ("amsgrad", c_int),
+                ("step", c_int64), ("flags", c_uint32)]
+
+
+class SumsqArgs(Structure):
+    _fields_ = [("n", c_int64), ("x", Tref), ("result", Tref), ("flags", c_uint32)]
+
+
+class ClipArgs(Structure):
+    _fields_ = [("n", c_int64), ("x", Tref), ("sumsq", Tref), ("max_norm", c_double), ("flags", c_uint32)]
+
+
 ARGS: Dict[str, type] = {
     "gemm": GemmArgs, "bias_add": BiasArgs, "bias_backward": BiasArgs,
     "act_forward": ActArgs, "act_backward": ActArgs, "add": EwArgs, "mul": EwArgs, "scale": EwArgs,
@@ -102,6 +137,9 @@ ARGS: Dict[str, type] = {
     "embedding_forward": EmbeddingArgs, "embedding_backward": EmbeddingArgs,
     "dropout_forward": DropoutArgs, "dropout_backward": DropoutArgs,
     "rnn_forward": RnnArgs, "rnn_backward": RnnArgs, "cell_forward": RnnArgs, "cell_backward": RnnArgs,
+    "conv1d_forward": Conv1dArgs, "conv1d_backward": Conv1dArgs, "maxpool_forward": MaxpoolArgs,
+    "maxpool_backward": MaxpoolArgs, "sgd_step": SgdArgs, "adam_step": AdamArgs, "sumsq": SumsqArgs,
+    "clip_scale": ClipArgs,
 }
 REDUCTIONS = ["mean", "sum", "none"]
 GATES = {"rnn_tanh": 1, "rnn_relu": 1, "lstm": 4, "gru": 3, "gru_classic": 3}
@@ -128,6 +166,7 @@ class _Call:
 
     def __init__(self, name: str, args: Structure, ctx: Optional[Context]):
         self.name, self.args = name, args
+        self.keep = None                 # a host array the structure points to (lengths)
         self.ctx = ctx if ctx is not None else default_context()
         self.tensors: List[Tuple[str, Array, bool]] = []
 
@@ -378,15 +417,8 @@ def dropout(x: Array, p: float, seed: int, offset: int = 0, ctx: Optional[Contex
     return y
 
 
-def rnn_forward(x: Array, w_ih: Array, w_hh: Array, b_ih: Optional[Array] = None, b_hh: Optional[Array] = None,
-                h0: Optional[Array] = None, c0: Optional[Array] = None, cell: str = "lstm",
-                lengths: Optional[Array] = None, reverse: bool = False,
-                ctx: Optional[Context] = None) -> Tuple[Array, Array, Optional[Array]]:
-    """One recurrent layer, one direction, over a time-major sequence (nn.LSTM /
-    nn.GRU / nn.RNN's equations and weight layouts, gates i,f,g,o / r,z,n).
-    x float32 [T, B, I], w_ih [G*H, I], w_hh [G*H, H], biases [G*H], h0/c0
-    [B, H], lengths int32 [B]. Returns (y [T, B, H], h_n [B, H], c_n [B, H]
-    for an LSTM, else None)."""
+def _rnn_call(name: str, x, w_ih, w_hh, b_ih, b_hh, h0, c0, cell, lengths, reverse, ctx):
+    """The checked arguments and inputs of a recurrent kernel call: (_Call, T, B, I, H, G, lstm)."""
     cid = enum_value(cell, CELLS, "cell")
     g = GATES[CELLS[cid]]
     x = check(x, "x", np.float32, (None, None, None))
@@ -404,31 +436,206 @@ def rnn_forward(x: Array, w_ih: Array, w_hh: Array, b_ih: Optional[Array] = None
         raise ValueError("seqnn.kernels: c0 is for an LSTM only")
     c0 = None if c0 is None else check(c0, "c0", np.float32, (b, h))
     args = RnnArgs(cell=cid, seq_len=t, batch=b, input_size=i, hidden_size=h, reverse=int(reverse), ldx=i, ldy=h)
+    call = _Call(name, args, ctx)
     if lengths is not None:
         lengths = check(lengths, "lengths", np.int32, (b,))
         args.lengths = lengths.ctypes.data_as(POINTER(c_int32))
-    call = _Call("rnn_forward", args, ctx)
+        call.keep = lengths
     for f, a in (("x", x), ("w_ih", w_ih), ("w_hh", w_hh), ("b_ih", b_ih), ("b_hh", b_hh), ("h0", h0), ("c0", c0)):
         call.put(f, a)
+    return call, t, b, i, h, g, lstm
+
+
+def rnn_forward(x: Array, w_ih: Array, w_hh: Array, b_ih: Optional[Array] = None, b_hh: Optional[Array] = None,
+                h0: Optional[Array] = None, c0: Optional[Array] = None, cell: str = "lstm",
+                lengths: Optional[Array] = None, reverse: bool = False, reserve: bool = False,
+                ctx: Optional[Context] = None) -> tuple:
+    """One recurrent layer, one direction, over a time-major sequence (nn.LSTM /
+    nn.GRU / nn.RNN's equations and weight layouts, gates i,f,g,o / r,z,n).
+    x float32 [T, B, I], w_ih [G*H, I], w_hh [G*H, H], biases [G*H], h0/c0
+    [B, H], lengths int32 [B]. Returns (y [T, B, H], h_n [B, H], c_n [B, H]
+    for an LSTM, else None), and with reserve=True the reserve rnn_backward
+    needs (a float32 array whose layout is the backend's own: give it back
+    to rnn_backward on the same backend)."""
+    call, t, b, _, h, g, lstm = _rnn_call("rnn_forward", x, w_ih, w_hh, b_ih, b_hh, h0, c0, cell, lengths,
+                                          reverse, ctx)
     y = call.out("y", (t, b, h))
     h_n = call.out("h_n", (b, h))
     c_n = call.out("c_n", (b, h)) if lstm else None
+    res = call.out("reserve", (t * b * h * (g + 2),)) if reserve else None
     call.run()
-    return y, h_n, c_n
+    return (y, h_n, c_n, res) if reserve else (y, h_n, c_n)
+
+
+def rnn_backward(x: Array, w_ih: Array, w_hh: Array, reserve: Array, dy: Optional[Array] = None,
+                 dh_n: Optional[Array] = None, dc_n: Optional[Array] = None, b_ih: Optional[Array] = None,
+                 b_hh: Optional[Array] = None, h0: Optional[Array] = None, c0: Optional[Array] = None,
+                 cell: str = "lstm", lengths: Optional[Array] = None, reverse: bool = False,
+                 ctx: Optional[Context] = None) -> Dict[str, Array]:
+    """BPTT through the layer rnn_forward(..., reserve=True) ran with the same
+    arguments: gradients dx, dw_ih, dw_hh, db_ih, db_hh, dh0 (and dc0 for an
+    LSTM) of the upstream dy [T, B, H], dh_n, dc_n [B, H] (absent: zeros)."""
+    call, t, b, i, h, g, lstm = _rnn_call("rnn_backward", x, w_ih, w_hh, b_ih, b_hh, h0, c0, cell, lengths,
+                                          reverse, ctx)
+    call.args.flags = OVERWRITE
+    call.put("reserve", check(reserve, "reserve", np.float32, (t * b * h * (g + 2),)))
+    call.put("dy", None if dy is None else check(dy, "dy", np.float32, (t, b, h)))
+    call.put("dh_n", None if dh_n is None else check(dh_n, "dh_n", np.float32, (b, h)))
+    if dc_n is not None and not lstm:
+        raise ValueError("seqnn.kernels: dc_n is for an LSTM only")
+    call.put("dc_n", None if dc_n is None else check(dc_n, "dc_n", np.float32, (b, h)))
+    out = {"dx": call.out("dx", (t, b, i)), "dw_ih": call.out("dw_ih", (g * h, i)),
+           "dw_hh": call.out("dw_hh", (g * h, h)), "db_ih": call.out("db_ih", (g * h,)),
+           "db_hh": call.out("db_hh", (g * h,)), "dh0": call.out("dh0", (b, h))}
+    if lstm:
+        out["dc0"] = call.out("dc0", (b, h))
+    call.run()
+    return out
+
+
+def _loss_backward(name: str, x: Array, target: Array, dloss: float, reduction: str, ctx) -> Array:
+    x = check(x, "x", np.float32, x.shape if isinstance(x, np.ndarray) else ())
+    target = check(target, "target", np.float32, x.shape)
+    args = LossArgs(n=x.size, reduction=enum_value(reduction, REDUCTIONS[:2], "reduction"), dloss=dloss,
+                    flags=OVERWRITE)
+    call = _Call(name, args, ctx).put("x", x).put("target", target)
+    dx = call.out("dx", x.shape)
+    call.run()
+    return dx
+
+
+def mse_backward(x: Array, target: Array, dloss: float = 1.0, reduction: str = "mean",
+                 ctx: Optional[Context] = None) -> Array:
+    """dx = dloss * 2 (x - t) / N."""
+    return _loss_backward("mse_backward", x, target, dloss, reduction, ctx)
+
+
+def bce_with_logits_backward(x: Array, target: Array, dloss: float = 1.0, reduction: str = "mean",
+                             ctx: Optional[Context] = None) -> Array:
+    """dx = dloss * (sigmoid(x) - t) / N."""
+    return _loss_backward("bce_backward", x, target, dloss, reduction, ctx)
+
+
+def embedding_backward(idx: Array, dy: Array, vocab: int, padding_idx: int = -1,
+                       ctx: Optional[Context] = None) -> Array:
+    """dweight [vocab, dim]: the rows of dy [..., dim] summed into their idx's rows (padding skipped)."""
+    if not isinstance(idx, np.ndarray):
+        raise TypeError("seqnn.kernels: idx must be a numpy array of int32")
+    idx = check(idx, "idx", np.int32, idx.shape)
+    dy = check(dy, "dy", np.float32, idx.shape + (None,))
+    d = dy.shape[-1]
+    args = EmbeddingArgs(n=idx.size, vocab=vocab, dim=d, padding_idx=padding_idx, ldy=d)
+    call = _Call("embedding_backward", args, ctx).put("idx", idx).put("dy", dy)
+    dw = call.out("dweight", (vocab, d))
+    call.run()
+    return dw
+
+
+def dropout_backward(dy: Array, p: float, seed: int, offset: int = 0, ctx: Optional[Context] = None) -> Array:
+    """dx = dy * keep / (1 - p), the forward's mask recomputed from (seed, offset)."""
+    dy = check(dy, "dy", np.float32, dy.shape if isinstance(dy, np.ndarray) else ())
+    call = _Call("dropout_backward", DropoutArgs(n=dy.size, p=p, seed=seed, offset=offset, flags=OVERWRITE),
+                 ctx).put("dy", dy)
+    dx = call.out("dx", dy.shape)
+    call.run()
+    return dx
+
+
+def conv1d(x: Array, weight: Array, bias: Optional[Array] = None, stride: int = 1, padding: int = 0,
+           dilation: int = 1, ctx: Optional[Context] = None) -> Array:
+    """torch.nn.functional.conv1d: x float32 [B, C_in, L], weight [C_out, C_in, K],
+    bias [C_out] -> [B, C_out, L_out]."""
+    x = check(x, "x", np.float32, (None, None, None))
+    b, c, n = x.shape
+    weight = check(weight, "weight", np.float32, (None, c, None))
+    o, _, k = weight.shape
+    bias = None if bias is None else check(bias, "bias", np.float32, (o,))
+    lo = (n + 2 * padding - dilation * (k - 1) - 1) // stride + 1
+    if lo < 1:
+        raise ValueError("seqnn.kernels: conv1d input of length %d is too short for the filter" % n)
+    args = Conv1dArgs(batch=b, in_channels=c, out_channels=o, in_len=n, kernel_size=k, stride=stride,
+                      padding=padding, dilation=dilation, x_sb=c * n, x_sc=n, x_sl=1, y_sb=o * lo, y_sc=lo, y_sl=1)
+    call = _Call("conv1d_forward", args, ctx).put("x", x).put("weight", weight).put("bias", bias)
+    y = call.out("y", (b, o, lo))
+    call.run()
+    return y
+
+
+def maxpool(x: Array, ctx: Optional[Context] = None) -> Tuple[Array, Array]:
+    """Max over time of x float32 [B, C, L]: (y [B, C], argmax int32 [B, C])."""
+    x = check(x, "x", np.float32, (None, None, None))
+    b, c, n = x.shape
+    args = MaxpoolArgs(batch=b, channels=c, len=n, x_sb=c * n, x_sc=n, x_sl=1, y_sb=c, y_sc=1)
+    call = _Call("maxpool_forward", args, ctx).put("x", x)
+    y = call.out("y", (b, c))
+    am = call.out("argmax", (b, c), np.int32)
+    call.run()
+    return y, am
+
+
+def sgd_step(param: Array, grad: Array, lr: float, momentum: float = 0.0, dampening: float = 0.0,
+             weight_decay: float = 0.0, nesterov: bool = False, momentum_buf: Optional[Array] = None, step: int = 1,
+             ctx: Optional[Context] = None) -> Tuple[Array, Optional[Array]]:
+    """torch.optim.SGD's update of one tensor: (new param, new momentum buffer or None)."""
+    param = check(param, "param", np.float32, param.shape if isinstance(param, np.ndarray) else ())
+    grad = check(grad, "grad", np.float32, param.shape)
+    args = SgdArgs(n=param.size, lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                   nesterov=int(nesterov), step=step)
+    call = _Call("sgd_step", args, ctx).put("grad", grad)
+    p = call.out("param", param.shape, init=param)
+    buf = call.out("momentum_buf", param.shape, init=momentum_buf) if momentum else None
+    call.run()
+    return p, buf
+
+
+def adam_step(param: Array, grad: Array, exp_avg: Array, exp_avg_sq: Array, step: int, lr: float = 1e-3,
+              beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0,
+              decoupled: bool = False, ctx: Optional[Context] = None) -> Tuple[Array, Array, Array]:
+    """torch.optim.Adam's (decoupled: AdamW's) update of one tensor at step
+    (from 1): (new param, exp_avg, exp_avg_sq)."""
+    param = check(param, "param", np.float32, param.shape if isinstance(param, np.ndarray) else ())
+    grad = check(grad, "grad", np.float32, param.shape)
+    args = AdamArgs(n=param.size, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
+                    decoupled=int(decoupled), step=step)
+    call = _Call("adam_step", args, ctx).put("grad", grad)
+    p = call.out("param", param.shape, init=param)
+    m = call.out("exp_avg", param.shape, init=check(exp_avg, "exp_avg", np.float32, param.shape))
+    v = call.out("exp_avg_sq", param.shape, init=check(exp_avg_sq, "exp_avg_sq", np.float32, param.shape))
+    call.run()
+    return p, m, v
+
+
+def sumsq(x: Array, ctx: Optional[Context] = None) -> float:
+    """sum of x^2 (the squared norm clipping uses)."""
+    x = check(x, "x", np.float32, x.shape if isinstance(x, np.ndarray) else ())
+    call = _Call("sumsq", SumsqArgs(n=x.size, flags=OVERWRITE), ctx).put("x", x)
+    r = call.out("result", (1,))
+    call.run()
+    return float(r[0])
+
+
+def clip_scale(x: Array, total_sumsq: float, max_norm: float, ctx: Optional[Context] = None) -> Array:
+    """x * min(1, max_norm / (sqrt(total_sumsq) + 1e-6))."""
+    x = check(x, "x", np.float32, x.shape if isinstance(x, np.ndarray) else ())
+    call = _Call("clip_scale", ClipArgs(n=x.size, max_norm=max_norm), ctx).put("sumsq", np.array([total_sumsq],
+                                                                                                np.float32))
+    y = call.out("x", x.shape, init=x)
+    call.run()
+    return y
 
 
 def lstm_forward(x: Array, w_ih: Array, w_hh: Array, b_ih: Optional[Array] = None, b_hh: Optional[Array] = None,
                  h0: Optional[Array] = None, c0: Optional[Array] = None, lengths: Optional[Array] = None,
                  reverse: bool = False, ctx: Optional[Context] = None) -> Tuple[Array, Array, Array]:
     """rnn_forward of an LSTM: (y, h_n, c_n)."""
-    return rnn_forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, "lstm", lengths, reverse, ctx)
+    return rnn_forward(x, w_ih, w_hh, b_ih, b_hh, h0, c0, "lstm", lengths, reverse, ctx=ctx)
 
 
 def gru_forward(x: Array, w_ih: Array, w_hh: Array, b_ih: Optional[Array] = None, b_hh: Optional[Array] = None,
                 h0: Optional[Array] = None, lengths: Optional[Array] = None, reverse: bool = False,
                 ctx: Optional[Context] = None) -> Tuple[Array, Array]:
     """rnn_forward of a GRU (PyTorch's, linear before reset): (y, h_n)."""
-    y, h_n, _ = rnn_forward(x, w_ih, w_hh, b_ih, b_hh, h0, None, "gru", lengths, reverse, ctx)
+    y, h_n, _ = rnn_forward(x, w_ih, w_hh, b_ih, b_hh, h0, None, "gru", lengths, reverse, ctx=ctx)
     return y, h_n
 
 
@@ -436,4 +643,8 @@ WRAPPERS = {"gemm": gemm, "bias_add": bias_add, "bias_backward": bias_backward, 
             "act_backward": activation_backward, "add": add, "mul": mul, "scale": scale,
             "softmax_forward": softmax, "softmax_backward": softmax_backward, "xent_forward": cross_entropy,
             "xent_backward": cross_entropy_backward, "mse_forward": mse, "bce_forward": bce_with_logits,
-            "embedding_forward": embedding, "dropout_forward": dropout, "rnn_forward": rnn_forward}
+            "embedding_forward": embedding, "dropout_forward": dropout, "rnn_forward": rnn_forward,
+            "rnn_backward": rnn_backward, "mse_backward": mse_backward, "bce_backward": bce_with_logits_backward,
+            "embedding_backward": embedding_backward, "dropout_backward": dropout_backward,
+            "conv1d_forward": conv1d, "maxpool_forward": maxpool, "sgd_step": sgd_step, "adam_step": adam_step,
+            "sumsq": sumsq, "clip_scale": clip_scale}

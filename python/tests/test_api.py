@@ -2,7 +2,8 @@
 library's messages, closed objects raise instead of crashing, backends as
 `seqnn info` has them, models described from Python equal the same model
 file's, training / evaluation / prediction / checkpoints / learning rate /
-generation, and the kernels against numpy. Usage: test_api.py [INTEROP_DIR]."""
+generation (on avx2, else ref), and the kernels against numpy on every
+device that runs here. Usage: test_api.py [INTEROP_DIR]."""
 import os
 import sys
 import tempfile
@@ -262,7 +263,36 @@ def test_kernels(ctx):
           "lstm_forward with lengths: zeros past each sequence, h_n its last step")
     yg, hg = K.gru_forward(xs, f(3 * hh, 5), f(3 * hh, hh), ctx=ctx)
     check(yg.shape == (7, 3, hh) and np.array_equal(hg, yg[-1]), "gru_forward: y [T, B, H], h_n = y[T-1]")
-    check(sorted(K.covered() + K.missing()) == sorted(K.catalogue()) and len(K.covered()) >= 17,
+    near(K.mse_backward(x, y, ctx=ctx), 2 * (d(x) - d(y)) / x.size, 1e-6, "mse_backward")
+    near(K.bce_with_logits_backward(x, tb, 2.0, reduction="sum", ctx=ctx), 2 * (sig - tb), 1e-6,
+         "bce_with_logits_backward sum")
+    dyy = f(3, 5, 4)
+    want = np.zeros((11, 4))
+    np.add.at(want, idx.ravel(), d(dyy).reshape(-1, 4))
+    want[2] = 0
+    near(K.embedding_backward(idx, dyy, 11, padding_idx=2, ctx=ctx), want, 1e-6, "embedding_backward (padding 2)")
+    check(np.array_equal(K.dropout_backward(x, 0.5, seed=42, ctx=ctx) != 0, kept), "dropout_backward: the same mask")
+    xc, wc, bc = f(2, 3, 11), f(4, 3, 3), f(4)
+    want = np.zeros((2, 4, 6))
+    xp = np.pad(d(xc), ((0, 0), (0, 0), (1, 1)))
+    for t in range(6):
+        want[:, :, t] = np.einsum("bck,ock->bo", xp[:, :, 2 * t:2 * t + 3], d(wc)) + bc
+    near(K.conv1d(xc, wc, bc, stride=2, padding=1, ctx=ctx), want, 1e-6, "conv1d stride 2 padding 1")
+    ym, am = K.maxpool(xc, ctx=ctx)
+    check(np.array_equal(ym, xc.max(2)) and np.array_equal(am, xc.argmax(2)), "maxpool: max and argmax over time")
+    pp, gg = f(10), f(10)
+    p1, buf = K.sgd_step(pp, gg, lr=0.1, momentum=0.9, ctx=ctx)
+    near(p1, d(pp) - 0.1 * d(gg), 1e-7, "sgd_step (momentum, step 1)")
+    check(np.array_equal(buf, gg), "sgd_step: the momentum buffer of step 1 is the gradient")
+    z = np.zeros(10, np.float32)
+    p2, m2, v2 = K.adam_step(pp, gg, z, z, step=1, lr=0.01, ctx=ctx)
+    mh, vh = 0.1 * d(gg) / 0.1, 0.001 * d(gg) ** 2 / 0.001
+    near(p2, d(pp) - 0.01 * mh / (np.sqrt(vh) + 1e-8), 1e-6, "adam_step (step 1)")
+    near(m2, 0.1 * d(gg), 1e-7, "adam_step exp_avg")
+    ss = K.sumsq(x, ctx=ctx)
+    near(ss, (d(x) ** 2).sum(), 1e-6, "sumsq")
+    near(K.clip_scale(x, ss, 1.0, ctx=ctx), d(x) / (np.sqrt(ss) + 1e-6), 1e-6, "clip_scale")
+    check(sorted(K.covered() + K.missing()) == sorted(K.catalogue()) and len(K.covered()) >= 28,
           "kernels: %d of %d wrapped; missing %s" % (len(K.covered()), len(K.catalogue()), ", ".join(K.missing())))
 
 
@@ -274,7 +304,11 @@ def main():
     with tempfile.TemporaryDirectory() as tmp, seqnn.Context(plugin) as ctx:
         test_errors(ctx, tmp)
         test_models(ctx, tmp, interop)
-        test_kernels(ctx)
+    for d in seqnn.devices():
+        if d.score > 0:
+            print("kernels on %s:" % d.spec)
+            with seqnn.Context(d.plugin) as kctx:
+                test_kernels(kctx)
     print("%d failure(s)" % failures)
     return 1 if failures else 0
 

@@ -19,7 +19,9 @@ PAIRS = [(L.Buffer, "seqnn_buffer"), (L.Tref, "seqnn_tref"), (L.PluginRecord, "s
          (K.GemmArgs, "seqnn_gemm_args"), (K.BiasArgs, "seqnn_bias_args"), (K.ActArgs, "seqnn_act_args"),
          (K.EwArgs, "seqnn_ew_args"), (K.SoftmaxArgs, "seqnn_softmax_args"), (K.XentArgs, "seqnn_xent_args"),
          (K.LossArgs, "seqnn_loss_args"), (K.EmbeddingArgs, "seqnn_embedding_args"),
-         (K.DropoutArgs, "seqnn_dropout_args"), (K.RnnArgs, "seqnn_rnn_args")]
+         (K.DropoutArgs, "seqnn_dropout_args"), (K.RnnArgs, "seqnn_rnn_args"), (K.Conv1dArgs, "seqnn_conv1d_args"),
+         (K.MaxpoolArgs, "seqnn_maxpool_args"), (K.SgdArgs, "seqnn_sgd_args"), (K.AdamArgs, "seqnn_adam_args"),
+         (K.SumsqArgs, "seqnn_sumsq_args"), (K.ClipArgs, "seqnn_clip_args")]
 
 
 C_HEAD = r"""/* Prints the layout of the C structures the Python package mirrors with

@@ -42,6 +42,32 @@ def err(a, b):
     return float(np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64)).max())
 
 
+def rnn_backward_against_autograd(ctx):
+    """seqnn.kernels.rnn_backward against torch.autograd through nn.LSTM / nn.GRU (one layer)."""
+    torch.manual_seed(1)
+    for cell, mod in (("lstm", torch.nn.LSTM), ("gru", torch.nn.GRU)):
+        net = mod(5, 4)
+        x = torch.randn(6, 3, 5, requires_grad=True)
+        h0 = torch.randn(1, 3, 4, requires_grad=True)
+        states = (h0, torch.randn(1, 3, 4, requires_grad=True)) if cell == "lstm" else h0
+        y, _ = net(x, states)
+        dy = torch.randn_like(y)
+        y.backward(dy)
+        w = {k: v.detach().numpy() for k, v in net.state_dict().items()}
+        c0 = states[1].detach()[0].numpy() if cell == "lstm" else None
+        args = (x.detach().numpy(), w["weight_ih_l0"], w["weight_hh_l0"])
+        kw = dict(b_ih=w["bias_ih_l0"], b_hh=w["bias_hh_l0"], h0=h0.detach()[0].numpy(), c0=c0, cell=cell, ctx=ctx)
+        ys, _, _, res = seqnn.kernels.rnn_forward(*args, reserve=True, **kw)
+        g = seqnn.kernels.rnn_backward(*args, res, dy=dy.numpy(), **kw)
+        errs = [err(ys, y.detach().numpy()), err(g["dx"], x.grad), err(g["dh0"], h0.grad[0]),
+                err(g["dw_ih"], net.weight_ih_l0.grad), err(g["dw_hh"], net.weight_hh_l0.grad),
+                err(g["db_ih"], net.bias_ih_l0.grad), err(g["db_hh"], net.bias_hh_l0.grad)]
+        if cell == "lstm":
+            errs.append(err(g["dc0"], states[1].grad[0]))
+        check(max(errs) <= 1e-5, "kernels.rnn_forward/rnn_backward (%s) against autograd: worst %.1e (<= 1e-5)"
+              % (cell, max(errs)))
+
+
 def main():
     plugin = sys.argv[1] if len(sys.argv) > 1 else (
         "avx2" if any(d.plugin == "avx2" and d.score > 0 for d in seqnn.devices()) else "ref")
@@ -93,6 +119,8 @@ def main():
             check(False, "a missing checkpoint is refused")
         except seqnn.SeqnnError as ex:
             check("nope.safetensors" in str(ex), "a missing checkpoint raises the library's message: %s" % ex)
+    with seqnn.Context(plugin) as ctx:
+        rnn_backward_against_autograd(ctx)
     print("%d failure(s)" % failures)
     return 1 if failures else 0
 
