@@ -206,6 +206,12 @@ class LrSchedule(Structure):
                 ("patience", c_int64), ("threshold", c_double)]
 
 
+class DecodeConfig(Structure):
+    _fields_ = [("temperature", c_double), ("top_k", c_int64), ("top_p", c_double), ("beam", c_int64),
+                ("length_alpha", c_double), ("seed", c_uint64), ("eos", c_int32),
+                ("on_token", ctypes.CFUNCTYPE(c_int, c_void_p, c_int32)), ("user", c_void_p)]
+
+
 class StTensor(Structure):
     _fields_ = [("name", c_char_p), ("dtype", c_int), ("ndim", c_int), ("shape", c_int64 * 8),
                 ("count", c_int64), ("data", c_void_p), ("nbytes", c_size_t)]
@@ -317,6 +323,11 @@ _PROTOS = {
     "seqnn_model_predict": ([_P, POINTER(Batch), _PF32, c_int64], None),
     "seqnn_model_set_stateful": ([_P, c_int], None), "seqnn_model_reset_state": ([_P], None),
     "seqnn_model_generate": ([_P, _PI32, c_int64, c_int64, c_double, c_uint64, _PI32], None),
+    "seqnn_decode_defaults": ([POINTER(DecodeConfig)], "void"),
+    "seqnn_model_decode": ([_P, _PI32, c_int64, _PI32, c_int64, c_int64, POINTER(DecodeConfig), _PI32, _PI64,
+                            _PF64], None),
+    "seqnn_model_translate": ([_P, _PI32, c_int64, c_int32, c_int32, c_int64, _PI32, _PI64], None),
+    "seqnn_model_input_count": ([_P], c_int),
     "seqnn_model_save": ([_P, c_char_p, c_int, POINTER(c_char_p)], None),
     "seqnn_model_load": ([_P, c_char_p], None), "seqnn_model_step_count": ([_P], c_int64),
     "seqnn_model_set_learning_rate": ([_P, c_double], None),

@@ -183,24 +183,35 @@ class _Call:
         return a
 
     def run(self) -> None:
-        kid = lib.seqnn_kernel_find(enc(self.name))
+        kid = _KERNEL_IDS.get(self.name)
+        if kid is None:
+            kid = _KERNEL_IDS[self.name] = lib.seqnn_kernel_find(enc(self.name))
         ctx = self.ctx.ptr
         bufs = []
         try:
             for field, a, _ in self.tensors:
-                buf = POINTER(_lib.Buffer)()
+                buf = _BufferP()
                 lib.seqnn_buffer_alloc(ctx, _I32 if a.dtype == np.int32 else _F32, max(1, a.size), ctypes.byref(buf))
                 bufs.append(buf)
                 if a.size:
-                    lib.seqnn_buffer_write(ctx, buf, 0, a.ctypes.data, a.size)
+                    lib.seqnn_buffer_write(ctx, buf, 0, _data(a), a.size)
                 setattr(self.args, field, Tref(buf, 0))
             lib.seqnn_kernel_run(ctx, kid, ctypes.byref(self.args))
             for (field, a, is_out), buf in zip(self.tensors, bufs):
                 if is_out and a.size:
-                    lib.seqnn_buffer_read(ctx, buf, 0, a.ctypes.data, a.size)
+                    lib.seqnn_buffer_read(ctx, buf, 0, _data(a), a.size)
         finally:
             for buf in bufs:
                 lib.seqnn_buffer_free(ctx, buf)
+
+
+_KERNEL_IDS: Dict[str, int] = {}
+_BufferP = POINTER(_lib.Buffer)
+
+
+def _data(a: Array) -> int:
+    """The address of a's first element (cheaper than a.ctypes.data)."""
+    return a.__array_interface__["data"][0]
 
 
 def covered() -> List[str]:
@@ -229,7 +240,7 @@ def gemm(a: Array, b: Array, c: Optional[Array] = None, alpha: float = 1.0, beta
          trans_a: bool = False, trans_b: bool = False, ctx: Optional[Context] = None) -> Array:
     """alpha * op(a) @ op(b) + beta * c over float32 [m, k] x [k, n] (or a batch
     [batch, ...] of each). trans_a: a is stored [k, m]; trans_b: b is [n, k]."""
-    batched = np.ndim(a) == 3
+    batched = isinstance(a, np.ndarray) and a.ndim == 3
     nd = 3 if batched else 2
     a = check(a, "a", np.float32, (None,) * nd)
     bs = a.shape[0] if batched else 1

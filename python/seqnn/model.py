@@ -353,9 +353,78 @@ class Model(_lib.Handle):
 
     # --------------------------------------------------------------- batches ---
     def _batch(self, x, targets=None, lengths=None, dec_tokens=None) -> Tuple[_lib.Batch, list]:
+        """The C batch of x (an array, or for a model of several inputs a dict
+        of them by input name, lengths then a dict too) and its arrays, which
+        must stay referenced while the batch is used."""
         if not self._built:
             self.ptr  # a closed model raises first
             raise _lib.InvalidArgument("seqnn: build() the model before running it")
+        if isinstance(x, Mapping):
+            b, keep = self._graph_batch(x, lengths)
+        else:
+            b, keep = self._single_batch(x, lengths)
+        B = b.batch
+        if dec_tokens is not None:
+            dec_tokens = _as(dec_tokens, "i", "dec_tokens")
+            if dec_tokens.ndim != 2 or dec_tokens.shape[1] != B:
+                raise ValueError("seqnn: dec_tokens must be [T', B], not %s" % (dec_tokens.shape,))
+            b.dec_len = dec_tokens.shape[0]
+            b.dec_tokens = _ptr(dec_tokens, ctypes.c_int32)
+            keep.append(dec_tokens)
+        if targets is not None:
+            if lib.seqnn_model_loss(self.ptr) == 0:
+                t = _as(targets, "i", "targets")
+                if t.shape[-1:] != (B,):
+                    raise ValueError("seqnn: targets must be [T', B] or [B] with B = %d, not %s" % (B, t.shape))
+                b.targets = _ptr(t, ctypes.c_int32)
+            else:
+                t = _as(targets, "f", "values")
+                b.values = _ptr(t, ctypes.c_float)
+            keep.append(t)
+        return b, keep
+
+    def _graph_batch(self, x: Mapping, lengths) -> Tuple[_lib.Batch, list]:
+        """A batch of a model of several named inputs: x and lengths map input names to arrays."""
+        n = lib.seqnn_model_input_count(self.ptr)
+        inputs = (_lib.BatchInput * max(1, n))()
+        keep: list = [inputs]
+        b = _lib.Batch()
+        names = []
+        for k in range(n):
+            info = _lib.InputInfo()
+            lib.seqnn_model_input_info(self.ptr, k, ctypes.byref(info))
+            name = dec(info.name)
+            names.append(name)
+            if name not in x:
+                raise KeyError("seqnn: the batch lacks input '%s' (the model's inputs: %s)" % (name, ", ".join(
+                    dec(self._input(j).name) for j in range(n))))
+            a = _as(x[name], "i" if info.tokens else "f", name)
+            if a.ndim != (2 if info.tokens else 3) or (k and a.shape[1] != b.batch):
+                raise ValueError("seqnn: input '%s' must be %s with the batch's B, not %s"
+                                 % (name, "[T, B]" if info.tokens else "[T, B, F]", a.shape))
+            b.batch = a.shape[1]
+            inputs[k].seq_len = a.shape[0]
+            if info.tokens:
+                inputs[k].tokens = _ptr(a, ctypes.c_int32)
+            else:
+                inputs[k].features = _ptr(a, ctypes.c_float)
+            keep.append(a)
+            if lengths is not None and name in lengths:
+                ln = _as(lengths[name], "i", "lengths of " + name)
+                inputs[k].lengths = _ptr(ln, ctypes.c_int32)
+                keep.append(ln)
+        extra = sorted(set(x) - set(names))
+        if extra:
+            raise KeyError("seqnn: the model has no input %s (its inputs: %s)" % (", ".join(extra), ", ".join(names)))
+        b.n_inputs, b.inputs = n, inputs
+        return b, keep
+
+    def _input(self, k: int) -> _lib.InputInfo:
+        info = _lib.InputInfo()
+        lib.seqnn_model_input_info(self.ptr, k, ctypes.byref(info))
+        return info
+
+    def _single_batch(self, x, lengths) -> Tuple[_lib.Batch, list]:
         x = np.asarray(x)
         keep = []
         b = _lib.Batch()
@@ -379,30 +448,18 @@ class Model(_lib.Handle):
                 raise ValueError("seqnn: lengths must be [B] = (%d,), not %s" % (x.shape[1], lengths.shape))
             b.lengths = _ptr(lengths, ctypes.c_int32)
             keep.append(lengths)
-        if dec_tokens is not None:
-            dec_tokens = _as(dec_tokens, "i", "dec_tokens")
-            if dec_tokens.ndim != 2 or dec_tokens.shape[1] != x.shape[1]:
-                raise ValueError("seqnn: dec_tokens must be [T', B], not %s" % (dec_tokens.shape,))
-            b.dec_len = dec_tokens.shape[0]
-            b.dec_tokens = _ptr(dec_tokens, ctypes.c_int32)
-            keep.append(dec_tokens)
-        if targets is not None:
-            if lib.seqnn_model_loss(self.ptr) == 0:
-                t = _as(targets, "i", "targets")
-                if t.shape[-1:] != (x.shape[1],):
-                    raise ValueError("seqnn: targets must be [T', B] or [B] with B = %d, not %s"
-                                     % (x.shape[1], t.shape))
-                b.targets = _ptr(t, ctypes.c_int32)
-            else:
-                t = _as(targets, "f", "values")
-                b.values = _ptr(t, ctypes.c_float)
-            keep.append(t)
         return b, keep
 
     def _output_count(self, batch: _lib.Batch) -> Tuple[Tuple[int, ...], int]:
         seq, n = self.output_shape()
         if seq:
             steps = batch.dec_len if batch.dec_len else batch.seq_len
+            if batch.n_inputs:
+                ts = {batch.inputs[k].seq_len for k in range(batch.n_inputs)}
+                if len(ts) > 1:
+                    raise ValueError("seqnn: predict of a sequence output over inputs of different lengths %s is "
+                                     "not supported here (give inputs of one length)" % sorted(ts))
+                steps = ts.pop()
             shape = (steps, batch.batch, n)
         else:
             shape = (batch.batch, n)
@@ -478,6 +535,36 @@ class Model(_lib.Handle):
         lib.seqnn_model_generate(self.ptr, _ptr(p, ctypes.c_int32), p.size, n, temperature, seed,
                                  _ptr(out, ctypes.c_int32))
         return out
+
+    def decode(self, prime: Iterable[int], max_len: int, src: Optional[Iterable[int]] = None,
+               temperature: float = 0.0, top_k: int = 0, top_p: float = 1.0, beam: int = 1,
+               length_alpha: float = 1.0, seed: int = 1, eos: int = -1) -> Tuple[Array, float]:
+        """Incremental decoding (seqnn_model_decode): a language model continues
+        prime, an encoder-decoder model decodes src starting from prime (its
+        <bos>). Greedy (temperature 0), sampling (temperature, top_k, top_p,
+        seed) or beam search (beam > 1, length_alpha); stops at eos or after
+        max_len tokens. Returns (int32 tokens, eos excluded; their log-probability)."""
+        c = _lib.DecodeConfig()
+        lib.seqnn_decode_defaults(ctypes.byref(c))
+        c.temperature, c.top_k, c.top_p, c.beam = temperature, top_k, top_p, beam
+        c.length_alpha, c.seed, c.eos = length_alpha, seed, eos
+        p = _as(np.asarray(list(prime)), "i", "prime")
+        s = None if src is None else _as(np.asarray(list(src)), "i", "src")
+        out = np.empty(max(1, max_len), np.int32)
+        n, logprob = ctypes.c_int64(), ctypes.c_double()
+        lib.seqnn_model_decode(self.ptr, _ptr(s, ctypes.c_int32), 0 if s is None else s.size,
+                               _ptr(p, ctypes.c_int32), p.size, max_len, ctypes.byref(c), _ptr(out, ctypes.c_int32),
+                               ctypes.byref(n), ctypes.byref(logprob))
+        return out[:n.value].copy(), float(logprob.value)
+
+    def translate(self, src: Iterable[int], bos: int, eos: int, max_len: int) -> Array:
+        """Encoder-decoder: greedy decoding of one source sequence (int32 tokens, eos excluded)."""
+        s = _as(np.asarray(list(src)), "i", "src")
+        out = np.empty(max(1, max_len), np.int32)
+        n = ctypes.c_int64()
+        lib.seqnn_model_translate(self.ptr, _ptr(s, ctypes.c_int32), s.size, bos, eos, max_len,
+                                  _ptr(out, ctypes.c_int32), ctypes.byref(n))
+        return out[:n.value].copy()
 
     # ------------------------------------------------------------ checkpoints ---
     def save(self, path: str, optimizer: bool = True, metadata: Optional[Mapping[str, str]] = None) -> None:

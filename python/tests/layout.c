@@ -77,6 +77,10 @@ int main(void)
     S(seqnn_st_tensor);
     F(seqnn_st_tensor, name); F(seqnn_st_tensor, dtype); F(seqnn_st_tensor, ndim); F(seqnn_st_tensor, shape);
     F(seqnn_st_tensor, count); F(seqnn_st_tensor, data); F(seqnn_st_tensor, nbytes);
+    S(seqnn_decode_config);
+    F(seqnn_decode_config, temperature); F(seqnn_decode_config, top_k); F(seqnn_decode_config, top_p);
+    F(seqnn_decode_config, beam); F(seqnn_decode_config, length_alpha); F(seqnn_decode_config, seed);
+    F(seqnn_decode_config, eos); F(seqnn_decode_config, on_token); F(seqnn_decode_config, user);
     S(seqnn_gemm_args);
     F(seqnn_gemm_args, trans_a); F(seqnn_gemm_args, trans_b); F(seqnn_gemm_args, m); F(seqnn_gemm_args, n);
     F(seqnn_gemm_args, k); F(seqnn_gemm_args, alpha); F(seqnn_gemm_args, beta); F(seqnn_gemm_args, a);

@@ -174,6 +174,21 @@ def test_models(ctx, tmp, interop):
     check(list(g) == [3, 4, 5, 6, 0, 1, 2, 3, 4], "generate continues the cycle: %s" % list(g))
     check(np.array_equal(lm.generate([0], 20, temperature=1.0, seed=9), lm.generate([0], 20, temperature=1.0, seed=9)),
           "sampling with a seed repeats")
+    toks, lp = lm.decode([0, 1, 2], 9)
+    check(np.array_equal(toks, g) and lp < 0, "decode (greedy) = generate, log-probability %.3f" % lp)
+    toks, lp_eos = lm.decode([0, 1, 2], 9, eos=6)
+    check(list(toks) == [3, 4, 5], "decode stops at eos: %s" % list(toks))
+    beam, lp_beam = lm.decode([0, 1, 2], 9, beam=4)
+    check(len(beam) == 9 and lp_beam >= lp - 1e-6, "beam search: %s, log-probability %.3f" % (list(beam), lp_beam))
+    # a graph of two named inputs, each through its own layers, merged
+    gm = (seqnn.Model().input_tokens(10, name="a").input_features(3, name="b")
+          .embedding(4, name="emb").set_from("a").lstm(hidden=5, last=True, name="la")
+          .gru(hidden=5, last=True, name="lb").set_from("b").merge("concat", "la,lb", name="m").dense(2, name="fc")
+          .build(ctx))
+    batch = {"a": rng.integers(0, 10, (6, 4)), "b": rng.standard_normal((9, 4, 3)).astype(np.float32)}
+    r = gm.train_step(batch, np.array([0, 1, 1, 0]), lengths={"b": np.array([9, 2, 5, 1])})
+    check(r.count == 4 and gm.predict(batch).shape == (4, 2), "a graph of two inputs trains and predicts: [B, 2]")
+    raises(KeyError, lambda: gm.predict({"a": batch["a"]}), "a graph batch without one of its inputs", "'b'")
     # a features model with MSE and a many-to-one RNN
     reg = (seqnn.Model().input_features(3).dense(8, name="proj").activation("tanh").rnn(9, nonlinearity="relu",
            last=True).dense(2).loss("mse").build(ctx))
