@@ -212,6 +212,10 @@ class DecodeConfig(Structure):
                 ("on_token", ctypes.CFUNCTYPE(c_int, c_void_p, c_int32)), ("user", c_void_p)]
 
 
+class XentOptions(Structure):
+    _fields_ = [("class_weights", POINTER(ctypes.c_float)), ("n_weights", c_int64), ("label_smoothing", c_double)]
+
+
 class StTensor(Structure):
     _fields_ = [("name", c_char_p), ("dtype", c_int), ("ndim", c_int), ("shape", c_int64 * 8),
                 ("count", c_int64), ("data", c_void_p), ("nbytes", c_size_t)]
@@ -328,6 +332,8 @@ _PROTOS = {
                             _PF64], None),
     "seqnn_model_translate": ([_P, _PI32, c_int64, c_int32, c_int32, c_int64, _PI32, _PI64], None),
     "seqnn_model_input_count": ([_P], c_int),
+    "seqnn_model_set_xent_options": ([_P, POINTER(XentOptions)], None),
+    "seqnn_model_evaluate_losses": ([_P, POINTER(Batch), POINTER(StepResultC), _PF32, c_int64], None),
     "seqnn_model_save": ([_P, c_char_p, c_int, POINTER(c_char_p)], None),
     "seqnn_model_load": ([_P, c_char_p], None), "seqnn_model_step_count": ([_P], c_int64),
     "seqnn_model_set_learning_rate": ([_P, c_double], None),

@@ -479,6 +479,23 @@ class Model(_lib.Handle):
         lib.seqnn_model_evaluate(self.ptr, ctypes.byref(b), ctypes.byref(r))
         return StepResult(r.loss, r.count, r.correct, r.grad_norm)
 
+    def evaluate_losses(self, x, targets, lengths=None, dec_tokens=None) -> Tuple[StepResult, Array]:
+        """evaluate, and each target's loss (reduction='none'; 0 where ignored),
+        float32 shaped like targets. Cross-entropy models only."""
+        b, keep = self._batch(x, targets, lengths, dec_tokens)
+        losses = np.zeros(np.shape(targets), np.float32)
+        r = _lib.StepResultC()
+        lib.seqnn_model_evaluate_losses(self.ptr, ctypes.byref(b), ctypes.byref(r), _ptr(losses, ctypes.c_float),
+                                        losses.size)
+        return StepResult(r.loss, r.count, r.correct, r.grad_norm), losses
+
+    def set_xent_options(self, class_weights=None, label_smoothing: float = 0.0) -> None:
+        """torch.nn.CrossEntropyLoss(weight=class_weights, label_smoothing=...)
+        for a cross-entropy model (needs a backend with the xent_ext kernels)."""
+        w = None if class_weights is None else _as(class_weights, "f", "class_weights")
+        o = _lib.XentOptions(_ptr(w, ctypes.c_float), 0 if w is None else w.size, label_smoothing)
+        lib.seqnn_model_set_xent_options(self.ptr, ctypes.byref(o))
+
     def predict(self, x, lengths=None, dec_tokens=None) -> Array:
         """The last layer's output (logits for xent): float32 [T, B, n] or [B, n]."""
         b, keep = self._batch(x, None, lengths, dec_tokens)

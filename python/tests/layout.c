@@ -81,6 +81,9 @@ int main(void)
     F(seqnn_decode_config, temperature); F(seqnn_decode_config, top_k); F(seqnn_decode_config, top_p);
     F(seqnn_decode_config, beam); F(seqnn_decode_config, length_alpha); F(seqnn_decode_config, seed);
     F(seqnn_decode_config, eos); F(seqnn_decode_config, on_token); F(seqnn_decode_config, user);
+    S(seqnn_xent_options);
+    F(seqnn_xent_options, class_weights); F(seqnn_xent_options, n_weights);
+    F(seqnn_xent_options, label_smoothing);
     S(seqnn_gemm_args);
     F(seqnn_gemm_args, trans_a); F(seqnn_gemm_args, trans_b); F(seqnn_gemm_args, m); F(seqnn_gemm_args, n);
     F(seqnn_gemm_args, k); F(seqnn_gemm_args, alpha); F(seqnn_gemm_args, beta); F(seqnn_gemm_args, a);

@@ -151,6 +151,13 @@ def test_models(ctx, tmp, interop):
     check(out.shape == (7, 3, 5) and out.dtype == np.float32, "predict: [T, B, classes] float32")
     r = b.evaluate(x, y)
     check(r.count == 280 and 0 < r.loss < hist[0]["loss"], "evaluate: %d targets, loss %.3f" % (r.count, r.loss))
+    r, losses = b.evaluate_losses(x, y)
+    check(losses.shape == y.shape and abs(losses.mean() - r.loss) < 1e-6 * max(1.0, r.loss),
+          "evaluate_losses: one loss per target, their mean the loss")
+    b.set_xent_options(class_weights=np.array([1, 0, 0, 0, 0], np.float32))
+    r0 = b.evaluate(x, y)
+    check(abs(r0.loss - losses[y == 0].mean()) < 1e-5, "class weights (1, 0, 0, 0, 0): the loss of class 0 only")
+    b.set_xent_options()
     b.set_learning_rate(0.001)
     check(abs(b.learning_rate - 0.001) < 1e-12 and b.step_count == 75, "set_learning_rate keeps the step count")
     path = os.path.join(tmp, "tagger.safetensors")
