@@ -8,7 +8,6 @@ from typing import Dict, Tuple
 
 import numpy as np
 
-from . import _lib
 from ._lib import dec, enc, lib
 
 _NUMPY = {0: np.float32, 1: np.float64, 2: np.int32, 3: np.int64}
