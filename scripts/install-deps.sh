@@ -2,7 +2,7 @@
 # Installs from Debian 12's packages what building, testing and running seqnn
 # need (run as root, or with sudo available). Safe to run again.
 # usage: install-deps.sh [GROUP...]   groups beyond the base (build, run, the
-# main job): test (PyTorch and NumPy for the interop checks), fuzz (clang and
+# main job): test (PyTorch and NumPy for the interop checks and the Python package, venv and setuptools to install it), fuzz (clang and
 # its sanitizer runtimes, valgrind: scripts/test-reliability.sh), bench (the
 # peers of `seqnn bench`: OpenBLAS, oneDNN, PyTorch, perf; GNU time for bench/decode.sh).
 set -eu
@@ -11,7 +11,7 @@ packages="cmake gcc make pkg-config libc6-dev
   fortunes gnuplot-nox"
 for group in "$@"; do
     case $group in
-    test) packages="$packages python3 python3-torch python3-numpy" ;;
+    test) packages="$packages python3 python3-torch python3-numpy python3-venv python3-setuptools" ;;
     fuzz) packages="$packages clang libclang-rt-14-dev valgrind" ;;
     bench) packages="$packages libopenblas-dev libdnnl-dev python3-torch python3-numpy linux-perf time" ;;
     *) echo "install-deps.sh: unknown group '$group' (test, fuzz, bench)" >&2; exit 2 ;;
