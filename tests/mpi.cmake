@@ -1,0 +1,24 @@
+# Data-parallel training over MPI (docs/distributed.md), when the configure
+# found MPI and mpirun: tests/test_mpi.c under 2 and 3 ranks (one distributed
+# model against one process: step-1 gradients, loss curves, evaluation, the
+# parameter checksum, an uneven batch) and tests/test_mpi_cli.sh (`seqnn
+# train` under mpirun: byte-identical checkpoints from the same N, N = 2
+# against N = 1, a checkpoint of N = 2 resumed under N = 1, a rank killed).
+# Running as root needs Open MPI's consent (OMPI_ALLOW_RUN_AS_ROOT*); ranks
+# share this machine's cores (--oversubscribe). Included from tests/CMakeLists.txt.
+if(SEQNN_HAVE_MPI AND MPIEXEC_EXECUTABLE)
+    add_executable(test_mpi "${CMAKE_CURRENT_LIST_DIR}/test_mpi.c")
+    target_link_libraries(test_mpi PRIVATE seqnn MPI::MPI_C m)
+    set_target_properties(test_mpi PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
+    add_dependencies(test_mpi seqnn-plugins)
+    set(seqnn_mpi_env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+                      OMPI_MCA_btl=self,vader OMPI_MCA_btl_vader_single_copy_mechanism=none)
+    foreach(n 2 3)
+        add_test(NAME mpi_train_${n} COMMAND "${MPIEXEC_EXECUTABLE}" --oversubscribe -np ${n} $<TARGET_FILE:test_mpi>)
+        set_tests_properties(mpi_train_${n} PROPERTIES ENVIRONMENT "${seqnn_mpi_env}" TIMEOUT 120
+                             PASS_REGULAR_EXPRESSION "PASS: 0 failures")
+    endforeach()
+    add_test(NAME mpi_cli COMMAND sh "${CMAKE_CURRENT_LIST_DIR}/test_mpi_cli.sh" $<TARGET_FILE:seqnn-cli>
+                                  "${MPIEXEC_EXECUTABLE}" "${CMAKE_CURRENT_BINARY_DIR}/mpi_cli_work")
+    set_tests_properties(mpi_cli PROPERTIES ENVIRONMENT "${seqnn_mpi_env}" TIMEOUT 180)
+endif()
