@@ -28,6 +28,7 @@ struct fe_dist {
     int64_t check_every;
     float *host;                         /* the gradients or parameters, m->total floats */
     double seconds;                      /* in the gradient exchange */
+    int64_t exchanges;                   /* gradient exchanges (training steps) */
     dist_array tokens[FE_MAX_INPUTS], features[FE_MAX_INPUTS], lengths[FE_MAX_INPUTS];
     dist_array targets, values, dec_tokens, dec_lengths;
     seqnn_batch_input in[FE_MAX_INPUTS];
@@ -176,7 +177,6 @@ seqnn_status fe_dist_reduce(seqnn_model *m, seqnn_status local, seqnn_step_resul
     struct fe_dist *d = m->dist;
     char mine[1024];
     snprintf(mine, sizeof mine, "%s", local == SEQNN_OK ? "" : seqnn_last_error());
-    double t0 = MPI_Wtime();
     int first_bad = local == SEQNN_OK ? d->size : d->rank, bad;
     DIST_MPI(MPI_Allreduce(&first_bad, &bad, 1, MPI_INT, MPI_MIN, d->comm), "status exchange");
     if (bad < d->size) {
@@ -192,10 +192,13 @@ seqnn_status fe_dist_reduce(seqnn_model *m, seqnn_status local, seqnn_step_resul
     res->loss = g[0] > 0 ? g[1] / g[0] : res->loss;
     res->count = (int64_t)g[2];
     res->correct = (int64_t)g[3];
+    double t0 = MPI_Wtime();             /* the ranks are in step here: what follows is the exchange itself */
     if (grads)
         FE_TRY(sum_gradients(m, g[0] > 0 ? w / g[0] : 0));
-    if (grads)
+    if (grads) {
         d->seconds += MPI_Wtime() - t0;
+        d->exchanges++;
+    }
     return SEQNN_OK;
 }
 
@@ -247,6 +250,8 @@ void fe_dist_free(seqnn_model *m)
     struct fe_dist *d = m ? m->dist : NULL;
     if (!d)
         return;
+    seqnn_log(SEQNN_LOG_INFO, "distributed: rank %d of %d: %lld gradient exchanges of %lld floats, %.3f s in them",
+              d->rank, d->size, (long long)d->exchanges, (long long)m->total, d->seconds);
     int finalized = 0;
     MPI_Finalized(&finalized);
     if (!finalized)

@@ -12,21 +12,13 @@ seqnn=$1
 mpirun=$2
 work=$3
 case $seqnn in /*) ;; *) seqnn=$PWD/$seqnn ;; esac
-rm -rf "$work"
-mkdir -p "$work"
-cd "$work" || exit 1
-i=0
-while [ $i -lt 60 ]; do
-    echo "pack my box with five dozen liquor jugs $i"
-    i=$((i + 1))
-done > text.txt
+. "$(dirname "$0")/cli_helpers.sh"
+make_text text.txt
 model() {    # model STEPS [BATCH]
     printf 'seqnn 1\ninput tokens vocab=$vocab\nembedding dim=8\nlstm hidden=16\ndense out=$vocab\n'
     printf 'optimizer adam lr=0.01\ntrain batch=%s seq_len=8 epochs=100 steps=%s eval_every=5 val=0.1 seed=3\n' \
         "${2:-4}" "$1"
 }
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 common="--data text.txt --backend ref --sample 0"
 mpi() { n=$1; shift; "$mpirun" --oversubscribe -np "$n" "$seqnn" "$@"; }
 # within LOG_A LOG_B: every logged train and validation loss of A within the budget of B's
@@ -38,30 +30,30 @@ within() {
 }
 
 model 20 > lm.seqnn
-"$seqnn" train lm.seqnn $common --out one.safetensors --log one.csv > one.out 2> one.err || fail "N=1: $(tail -3 one.err)"
-mpi 2 train lm.seqnn $common --out two.safetensors --log two.csv > two.out 2> two.err || fail "N=2: $(tail -3 two.err)"
-mpi 2 train lm.seqnn $common --out again.safetensors > again.out 2> again.err || fail "N=2 again: $(tail -3 again.err)"
-cmp -s two.safetensors again.safetensors || fail "N=2 twice: the checkpoints differ"
-cmp -s two-last.safetensors again-last.safetensors || fail "N=2 twice: the last checkpoints differ"
-within two.csv one.csv || fail "N=2 does not follow N=1 (losses above)"
-[ "$(grep -c '^validation' two.out)" = 1 ] || fail "N=2: the final validation is not printed once: $(cat two.out)"
-[ "$(grep -c '^trained 20 steps' two.err)" = 1 ] || fail "N=2: not only rank 0 prints: $(grep trained two.err)"
+"$seqnn" train lm.seqnn $common --out one.safetensors --log one.csv > one.out 2> one.err || bad "N=1: $(tail -3 one.err)"
+mpi 2 train lm.seqnn $common --out two.safetensors --log two.csv > two.out 2> two.err || bad "N=2: $(tail -3 two.err)"
+mpi 2 train lm.seqnn $common --out again.safetensors > again.out 2> again.err || bad "N=2 again: $(tail -3 again.err)"
+cmp -s two.safetensors again.safetensors || bad "N=2 twice: the checkpoints differ"
+cmp -s two-last.safetensors again-last.safetensors || bad "N=2 twice: the last checkpoints differ"
+within two.csv one.csv || bad "N=2 does not follow N=1 (losses above)"
+[ "$(grep -c '^validation' two.out)" = 1 ] || bad "N=2: the final validation is not printed once: $(cat two.out)"
+[ "$(grep -c '^trained 20 steps' two.err)" = 1 ] || bad "N=2: not only rank 0 prints: $(grep trained two.err)"
 
 # A checkpoint of N = 2 at step 10, resumed under N = 1 and under N = 2 to step 20.
 model 10 > lm10.seqnn
-mpi 2 train lm10.seqnn $common --out part.safetensors > part.out 2> part.err || fail "N=2 to 10: $(tail -3 part.err)"
+mpi 2 train lm10.seqnn $common --out part.safetensors > part.out 2> part.err || bad "N=2 to 10: $(tail -3 part.err)"
 "$seqnn" train lm.seqnn $common --resume part-last.safetensors --out r1.safetensors --log r1.csv > r1.out 2> r1.err ||
-    fail "resume under N=1: $(tail -3 r1.err)"
+    bad "resume under N=1: $(tail -3 r1.err)"
 mpi 2 train lm.seqnn $common --resume part-last.safetensors --out r2.safetensors --log r2.csv > r2.out 2> r2.err ||
-    fail "resume under N=2: $(tail -3 r2.err)"
-[ "$(tail -1 r1.csv | cut -d, -f1)" = 20 ] || fail "resumed under N=1: the log does not end at step 20: $(cat r1.csv)"
-within r1.csv r2.csv || fail "resumed under N=1 does not follow N=2 (losses above)"
+    bad "resume under N=2: $(tail -3 r2.err)"
+[ "$(tail -1 r1.csv | cut -d, -f1)" = 20 ] || bad "resumed under N=1: the log does not end at step 20: $(cat r1.csv)"
+within r1.csv r2.csv || bad "resumed under N=1 does not follow N=2 (losses above)"
 
 # 3 ranks, a batch of 4: refused with the reason, every rank stopped.
-mpi 3 train lm.seqnn $common --out three.safetensors > three.out 2> three.err && fail "batch 4 over 3 ranks ran"
-grep -q "does not divide over 3 ranks" three.err || fail "batch 4 over 3 ranks: no reason given: $(tail -5 three.err)"
+mpi 3 train lm.seqnn $common --out three.safetensors > three.out 2> three.err && bad "batch 4 over 3 ranks ran"
+grep -q "does not divide over 3 ranks" three.err || bad "batch 4 over 3 ranks: no reason given: $(tail -5 three.err)"
 model 20 6 > lm6.seqnn
-mpi 3 train lm6.seqnn $common --out three.safetensors > three.out 2> three.err || fail "N=3: $(tail -3 three.err)"
+mpi 3 train lm6.seqnn $common --out three.safetensors > three.out 2> three.err || bad "N=3: $(tail -3 three.err)"
 
 # SIGKILL of one rank: the job ends non-zero within 30 s.
 model 1000000 > long.seqnn
@@ -75,7 +67,7 @@ while [ $t -lt 50 ] && [ "$(echo $ranks | wc -w)" -lt 2 ]; do
     t=$((t + 1))
 done
 if [ "$(echo $ranks | wc -w)" -lt 2 ]; then
-    fail "SIGKILL: the ranks of mpirun $job were not found"
+    bad "SIGKILL: the ranks of mpirun $job were not found"
     kill $job
 else
     sleep 1
@@ -83,10 +75,10 @@ else
     t=0
     while kill -0 $job 2>/dev/null && [ $t -lt 300 ]; do sleep 0.1; t=$((t + 1)); done
     if kill -0 $job 2>/dev/null; then
-        fail "SIGKILL: the job still runs 30 s after a rank was killed"
+        bad "SIGKILL: the job still runs 30 s after a rank was killed"
         kill $job
     elif wait $job; then
-        fail "SIGKILL: the job exited 0 after a rank was killed"
+        bad "SIGKILL: the job exited 0 after a rank was killed"
     fi
 fi
 [ $fails -eq 0 ] && echo "PASS: mpirun seqnn train"

@@ -37,8 +37,10 @@ SEQNN_API seqnn_status seqnn_model_set_distributed(seqnn_model *m, const seqnn_d
 /* This rank and the number of ranks (0 and 1 when m is not distributed). */
 SEQNN_API seqnn_status seqnn_model_distributed_rank(const seqnn_model *m, int *rank, int *size);
 
-/* Seconds spent in the gradient allreduce (the host copies included) since
- * seqnn_model_set_distributed (0 when not distributed). */
+/* Seconds spent summing the gradients across ranks (the host copies
+ * included; not the wait for the slowest rank, which the status exchange
+ * before it absorbs) since seqnn_model_set_distributed (0 when not
+ * distributed). */
 SEQNN_API double seqnn_model_distributed_seconds(const seqnn_model *m);
 
 #ifdef __cplusplus
