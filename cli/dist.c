@@ -27,8 +27,6 @@ static long env_first(const char *const *names)
 }
 
 static const char *const size_vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS", NULL};
-static const char *const local_vars[] = {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "PMI_LOCAL_RANK",
-                                         "PMIX_LOCAL_RANK", NULL};
 
 static int log_info(void)
 {
@@ -48,6 +46,9 @@ static FILE *real_stderr(const cli_dist *d)
 }
 
 #ifdef SEQNN_HAVE_MPI
+static const char *const local_vars[] = {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "PMI_LOCAL_RANK",
+                                         "PMIX_LOCAL_RANK", NULL};
+
 /* Ranks > 0: standard output discarded, standard error into an unlinked
  * temporary file shown only if the rank fails. */
 static void quiet(cli_dist *d)

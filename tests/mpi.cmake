@@ -4,6 +4,7 @@
 # parameter checksum, an uneven batch) and tests/test_mpi_cli.sh (`seqnn
 # train` under mpirun: byte-identical checkpoints from the same N, N = 2
 # against N = 1, a checkpoint of N = 2 resumed under N = 1, a rank killed).
+# Without MPI: seqnn train under a launcher refuses.
 # Running as root needs Open MPI's consent (OMPI_ALLOW_RUN_AS_ROOT*); ranks
 # share this machine's cores (--oversubscribe). Included from tests/CMakeLists.txt.
 if(SEQNN_HAVE_MPI AND MPIEXEC_EXECUTABLE)
@@ -24,4 +25,10 @@ if(SEQNN_HAVE_MPI AND MPIEXEC_EXECUTABLE)
     add_test(NAME mpi_cli COMMAND sh "${CMAKE_CURRENT_LIST_DIR}/test_mpi_cli.sh" $<TARGET_FILE:seqnn-cli>
                                   "${MPIEXEC_EXECUTABLE}" "${CMAKE_CURRENT_BINARY_DIR}/mpi_cli_work")
     set_tests_properties(mpi_cli PROPERTIES ENVIRONMENT "${seqnn_mpi_env}" TIMEOUT 180)
+elseif(NOT SEQNN_HAVE_MPI)
+    # Built without MPI: `seqnn train` started by a launcher of 2 processes (its environment
+    # variable set by hand) refuses, saying how to build with MPI.
+    add_test(NAME mpi_refused_without_mpi COMMAND seqnn-cli train model.seqnn --data absent.txt)
+    set_tests_properties(mpi_refused_without_mpi PROPERTIES ENVIRONMENT OMPI_COMM_WORLD_SIZE=2
+                         PASS_REGULAR_EXPRESSION "built without MPI.*libopenmpi-dev")
 endif()
