@@ -85,13 +85,15 @@ seqnn_status fe_dist_shard(seqnn_model *m, const seqnn_batch *b, seqnn_batch *sh
     if (!b)
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch is NULL");
     int64_t B = b->batch;
-    if (B < d->size || B % d->size)
-        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
-                               "distributed: the global batch %lld does not divide over %d ranks (give a batch that "
-                               "is a multiple of %d)", (long long)B, d->size, d->size);
+    for (int r = 0; B >= 1 && B < d->size && r < d->size; r++)  /* every rank sees B: all fail alike */
+        if ((int64_t)(r + 1) * B / d->size == (int64_t)r * B / d->size)
+            return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                                   "distributed: a batch of %lld sequences leaves rank %d of %d without any (give a "
+                                   "batch of at least %d)", (long long)B, r, d->size, d->size);
     if (b->trees)
         return seqnn_set_error(NULL, SEQNN_ERR_UNSUPPORTED, "distributed: batches of trees are not supported");
-    int64_t Bl = B / d->size, c0 = (int64_t)d->rank * Bl;
+    /* Rank r: columns [r B / size, (r + 1) B / size), sizes differing by at most one. */
+    int64_t c0 = (int64_t)d->rank * B / d->size, Bl = (int64_t)(d->rank + 1) * B / d->size - c0;
     *shard = *b;
     shard->batch = Bl;
     for (int k = 0; k < m->n_inputs; k++) {

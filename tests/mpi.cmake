@@ -1,7 +1,7 @@
 # Data-parallel training over MPI (docs/distributed.md), when the configure
 # found MPI and mpirun: tests/test_mpi.c under 2 and 3 ranks (one distributed
 # model against one process: step-1 gradients, loss curves, evaluation, the
-# parameter checksum, an uneven batch) and tests/test_mpi_cli.sh (`seqnn
+# parameter checksum, uneven shards, a batch too small) and tests/test_mpi_cli.sh (`seqnn
 # train` under mpirun: byte-identical checkpoints from the same N, N = 2
 # against N = 1, a checkpoint of N = 2 resumed under N = 1, a rank killed).
 # Without MPI: seqnn train under a launcher refuses.

@@ -14,7 +14,10 @@
  *    accuracy) of a held-out batch reduced across ranks.
  * 3. A rank whose parameters differ (written on the last rank) fails the
  *    next checksum (every step here) on every rank, naming that rank.
- * 4. A global batch that does not divide over the ranks fails on every rank.
+ * 4. A batch of fewer sequences than ranks fails on every rank, naming a
+ *    rank left without any.
+ * Steps 1 and 2 use a batch of B and B - 1 (shards differing in size), and
+ * so do the curve's steps in turn.
  *
  * The models cover the batch's layouts: a language model with class-weighted
  * cross-entropy and lengths below T (ignored targets: the shards count
@@ -31,7 +34,7 @@
 
 #define STEPS 30
 #define T 10
-#define B 6                              /* divides over 2 and 3 ranks */
+#define B 6                              /* 6 and 5: even and uneven shards over 2 and 3 ranks */
 #define BUDGET_C 16.0
 #define EPS_F32 5.9604644775390625e-08
 #define GRAD_LR 1024.0
@@ -87,20 +90,21 @@ static uint32_t lcg(uint32_t *s)
     return *s >> 8;
 }
 
-static void make_batch(const case_desc *c, uint32_t seed, host_batch *h)
+/* A batch of nb <= B sequences ([T, nb]). */
+static void make_batch(const case_desc *c, uint32_t seed, int nb, host_batch *h)
 {
     memset(h, 0, sizeof *h);
     uint32_t s = seed;
-    for (int i = 0; i < T * B; i++) {
+    for (int i = 0; i < T * nb; i++) {
         h->tokens[i] = (int32_t)(lcg(&s) % (uint32_t)c->vocab);
         h->targets[i] = (int32_t)(lcg(&s) % (uint32_t)c->out);
         for (int j = 0; j < 3; j++)
             h->features[i * 3 + j] = (float)(lcg(&s) % 2001) / 1000.0f - 1.0f;
         h->values[i] = (float)(lcg(&s) % 2001) / 1000.0f - 1.0f;
     }
-    for (int b = 0; b < B; b++)
+    for (int b = 0; b < nb; b++)
         h->lengths[b] = c->kind == LM ? T - (int32_t)(lcg(&s) % 5) : T;
-    h->b = (seqnn_batch){.seq_len = T, .batch = B, .lengths = h->lengths};
+    h->b = (seqnn_batch){.seq_len = T, .batch = nb, .lengths = h->lengths};
     if (c->kind == REGRESS) {
         h->b.features = h->features;
         h->b.values = h->values;
@@ -169,13 +173,13 @@ static int params(seqnn_model *m, float **p, int64_t *n)
     return 1;
 }
 
-static void check_gradients(const case_desc *c, seqnn_context *ctx)
+static void check_gradients(const case_desc *c, int nb, seqnn_context *ctx)
 {
     seqnn_optim_desc sgd = seqnn_optim_defaults(SEQNN_OPTIM_SGD);
     sgd.lr = GRAD_LR;
     seqnn_model *d = NULL, *r = NULL;
     host_batch h;
-    make_batch(c, 11, &h);
+    make_batch(c, 11, nb, &h);
     float *p0[MAX_PARAMS] = {0}, *pd[MAX_PARAMS] = {0}, *pr[MAX_PARAMS] = {0};
     int64_t n[MAX_PARAMS];
     seqnn_step_result sd, sr;
@@ -204,7 +208,7 @@ static void check_gradients(const case_desc *c, seqnn_context *ctx)
                 fail("%s: step-1 gradient error %.3g of the budget (tensor %lld)", c->name, ratio, (long long)i);
         }
         if (rank == 0)
-            printf("%s, %d ranks: step-1 gradients at %.3f of the budget\n", c->name, size, worst);
+            printf("%s, batch %d over %d ranks: step-1 gradients at %.3f of the budget\n", c->name, nb, size, worst);
     }
     for (int i = 0; i < MAX_PARAMS; i++)
         free(p0[i]), free(pd[i]), free(pr[i]);
@@ -223,7 +227,7 @@ static void check_curve(const case_desc *c, seqnn_context *ctx)
     double worst = 0;
     for (int step = 1; step <= STEPS; step++) {
         host_batch h;
-        make_batch(c, 100u + (uint32_t)step, &h);
+        make_batch(c, 100u + (uint32_t)step, step % 2 ? B : B - 1, &h);
         seqnn_step_result sd, sr;
         if (seqnn_model_train_step(d, &h.b, &sd) || seqnn_model_train_step(r, &h.b, &sr)) {
             fail("%s: step %d: %s", c->name, step, seqnn_last_error());
@@ -235,7 +239,7 @@ static void check_curve(const case_desc *c, seqnn_context *ctx)
             fail("%s: loss curve: %.9g, alone %.9g", c->name, sd.loss, sr.loss);
     }
     host_batch h;
-    make_batch(c, 999, &h);
+    make_batch(c, 999, B - 1, &h);
     seqnn_step_result ed, er;
     if (seqnn_model_evaluate(d, &h.b, &ed) || seqnn_model_evaluate(r, &h.b, &er)) {
         fail("%s: evaluate: %s", c->name, seqnn_last_error());
@@ -250,7 +254,8 @@ static void check_curve(const case_desc *c, seqnn_context *ctx)
 }
 
 /* The last rank's parameters are changed: the next step's checksum fails
- * on every rank and names it; a batch of B - 1 does not divide. */
+ * on every rank and names it; a batch of size - 1 sequences leaves a rank
+ * without any. */
 static void check_faults(seqnn_context *ctx)
 {
     const case_desc *c = &cases[1];
@@ -259,7 +264,7 @@ static void check_faults(seqnn_context *ctx)
     if (!build_pair(c, &sgd, ctx, 1, &d, &r))
         return;
     host_batch h;
-    make_batch(c, 5, &h);
+    make_batch(c, 5, B, &h);
     if (seqnn_model_train_step(d, &h.b, NULL))
         fail("checksum: an untouched step fails: %s", seqnn_last_error());
     seqnn_param_info info;
@@ -276,12 +281,12 @@ static void check_faults(seqnn_context *ctx)
     seqnn_status s = seqnn_model_train_step(d, &h.b, NULL);
     if (s != SEQNN_ERR_NUMERIC || !strstr(seqnn_last_error(), want))
         fail("checksum: expected a failure naming '%s', got: %s", want, s ? seqnn_last_error() : "success");
-    h.b.batch = B - 1;
+    make_batch(c, 6, size - 1, &h);
     s = seqnn_model_train_step(d, &h.b, NULL);
-    if (s != SEQNN_ERR_INVALID_ARG || !strstr(seqnn_last_error(), "does not divide"))
-        fail("uneven batch: expected 'does not divide', got: %s", s ? seqnn_last_error() : "success");
+    if (s != SEQNN_ERR_INVALID_ARG || !strstr(seqnn_last_error(), "without any"))
+        fail("a batch of %d: expected 'without any', got: %s", size - 1, s ? seqnn_last_error() : "success");
     else if (rank == 0)
-        printf("a changed rank %d and a batch of %d over %d ranks: refused on every rank\n", size - 1, B - 1, size);
+        printf("a changed rank %d and a batch of %d over %d ranks: refused on every rank\n", size - 1, size - 1, size);
     seqnn_model_destroy(d);
     seqnn_model_destroy(r);
 }
@@ -298,7 +303,8 @@ int main(int argc, char **argv)
         failures++;
     }
     for (int i = 0; ctx && i < N_CASES; i++) {
-        check_gradients(&cases[i], ctx);
+        check_gradients(&cases[i], B, ctx);
+        check_gradients(&cases[i], B - 1, ctx);
         check_curve(&cases[i], ctx);
     }
     if (ctx)

@@ -3,8 +3,9 @@
 # checkpoints; N = 2 follows N = 1 (the logged losses within the
 # backends-agree budget, 1e-4 + 1e-3 |loss|); only rank 0 writes the log and
 # prints; a checkpoint written under N = 2 resumes under N = 1 and continues
-# the step count as under N = 2; a batch that does not divide over 3 ranks
-# stops the job with the reason; a rank killed with SIGKILL ends the job
+# the step count as under N = 2; 3 ranks over a batch of 4 (uneven shards)
+# follow N = 1; a batch of 2 over 3 ranks stops the job with the reason
+# (a rank without sequences); a rank killed with SIGKILL ends the job
 # non-zero within 30 seconds.
 # usage: test_mpi_cli.sh SEQNN_BINARY MPIRUN WORK_DIR
 set -u
@@ -14,10 +15,9 @@ work=$3
 case $seqnn in /*) ;; *) seqnn=$PWD/$seqnn ;; esac
 . "$(dirname "$0")/cli_helpers.sh"
 make_text text.txt
-model() {    # model STEPS [BATCH]
+model() {    # model STEPS
     printf 'seqnn 1\ninput tokens vocab=$vocab\nembedding dim=8\nlstm hidden=16\ndense out=$vocab\n'
-    printf 'optimizer adam lr=0.01\ntrain batch=%s seq_len=8 epochs=100 steps=%s eval_every=5 val=0.1 seed=3\n' \
-        "${2:-4}" "$1"
+    printf 'optimizer adam lr=0.01\ntrain batch=4 seq_len=8 epochs=100 steps=%s eval_every=5 val=0.1 seed=3\n' "$1"
 }
 common="--data text.txt --backend ref --sample 0"
 mpi() { n=$1; shift; "$mpirun" --oversubscribe -np "$n" "$seqnn" "$@"; }
@@ -49,11 +49,13 @@ mpi 2 train lm.seqnn $common --resume part-last.safetensors --out r2.safetensors
 [ "$(tail -1 r1.csv | cut -d, -f1)" = 20 ] || bad "resumed under N=1: the log does not end at step 20: $(cat r1.csv)"
 within r1.csv r2.csv || bad "resumed under N=1 does not follow N=2 (losses above)"
 
-# 3 ranks, a batch of 4: refused with the reason, every rank stopped.
-mpi 3 train lm.seqnn $common --out three.safetensors > three.out 2> three.err && bad "batch 4 over 3 ranks ran"
-grep -q "does not divide over 3 ranks" three.err || bad "batch 4 over 3 ranks: no reason given: $(tail -5 three.err)"
-model 20 6 > lm6.seqnn
-mpi 3 train lm6.seqnn $common --out three.safetensors > three.out 2> three.err || bad "N=3: $(tail -3 three.err)"
+# 3 ranks, a batch of 4: shards of 1, 1 and 2 sequences, following N = 1; a batch of 2
+# leaves a rank without any: refused with the reason.
+mpi 3 train lm.seqnn $common --out three.safetensors --log three.csv > three.out 2> three.err ||
+    bad "N=3: $(tail -3 three.err)"
+within three.csv one.csv || bad "N=3 (uneven shards) does not follow N=1 (losses above)"
+mpi 3 train lm.seqnn $common --batch 2 --out none.safetensors > none.out 2> none.err && bad "batch 2 over 3 ranks ran"
+grep -q "leaves rank 0 of 3 without any" none.err || bad "batch 2 over 3 ranks: no reason given: $(tail -5 none.err)"
 
 # SIGKILL of one rank: the job ends non-zero within 30 s.
 model 1000000 > long.seqnn

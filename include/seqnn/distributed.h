@@ -27,8 +27,9 @@ SEQNN_API int seqnn_distributed_available(void);
 /* Makes m (built) train data-parallel over the communicator's ranks (MPI
  * must be initialised; a collective call: every rank calls it). From then
  * on, seqnn_model_train_step and seqnn_model_evaluate take the global batch
- * on every rank, each rank runs its contiguous shard of batch / size
- * sequences (the batch must divide), and the loss, count and gradients are
+ * on every rank, each rank runs its contiguous shard of the sequences
+ * (rank r: [r B / size, (r + 1) B / size); a batch of fewer sequences than
+ * ranks fails), and the loss, count and gradients are
  * reduced across ranks as one process would compute them; a failure on one
  * rank makes the step fail on every rank, naming that rank. Tree batches
  * are not supported. SEQNN_ERR_UNSUPPORTED when built without MPI. */
