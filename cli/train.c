@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "cli_error.h"
 #include "data.h"
+#include "dist.h"
 #include "plan.h"
 #include "seqnn/model.h"
 #include "seqnn/modelfile.h"
@@ -277,6 +278,7 @@ typedef struct train_run {
     int64_t last_saved;                  /* the step of the last checkpoint this run wrote (-1: none) */
     int stop;
     progress prog;
+    cli_dist dist;                       /* under mpirun (cli/dist.c) */
 } train_run;
 
 /* The options into o: -1 to go on, else the exit status (0 after --help). */
@@ -475,7 +477,9 @@ static int train_setup(train_run *t)
     }
     if (!rc && t->d->stateful && seqnn_model_set_stateful(t->model, 1) != SEQNN_OK)
         rc = cli_fail(NULL);
-    if (!rc && o->log && !(t->log = fopen(o->log, t->resumed ? "a" : "w"))) {
+    if (!rc && cli_dist_attach(&t->dist, t->model))
+        rc = 1;
+    if (!rc && o->log && t->dist.rank == 0 && !(t->log = fopen(o->log, t->resumed ? "a" : "w"))) {
         fprintf(stderr, "seqnn: %s: cannot write the loss log\n", o->log);
         rc = 1;
     }
@@ -587,8 +591,9 @@ static int train_validate(train_run *t, int64_t epoch, int64_t in_epoch, int end
     }
     t->saved |= improved;
     t->last_saved = t->step;
-    if ((improved && write_checkpoint(t->model, t->o.out, t->model_text, d, t->o.words, pos, &t->cfg)) ||
-        write_checkpoint(t->model, t->last, t->model_text, d, t->o.words, pos, &t->cfg))
+    if (t->dist.rank == 0 &&             /* data-parallel: rank 0 writes */
+        ((improved && write_checkpoint(t->model, t->o.out, t->model_text, d, t->o.words, pos, &t->cfg)) ||
+         write_checkpoint(t->model, t->last, t->model_text, d, t->o.words, pos, &t->cfg)))
         return 1;
     if (!improved && t->cfg.patience > 0 && pos->stale >= t->cfg.patience) {
         fprintf(stderr, "early stop: no improvement in %lld validations\n", (long long)pos->stale);
@@ -720,6 +725,7 @@ static int train_finish(train_run *t)
             (long long)(t->step - t->first_step), w, wall > 0 ? (double)t->tokens / wall : 0,
             (long long)t->pos.best_step, t->o.out);
     int rc = 0;
+    cli_dist_barrier(&t->dist);          /* data-parallel: rank 0's checkpoint is written */
     if (t->saved && seqnn_model_load(t->model, t->o.out) != SEQNN_OK)
         rc = cli_fail(NULL);
     if (!rc && t->d->n_val > 0) {
@@ -763,7 +769,10 @@ int seqnn_cli_train(int argc, char **argv)
         free(t);
         return rc;
     }
-    rc = train_check_outputs(t);
+    rc = cli_dist_begin(&t->dist);
+    t->o.backend = cli_dist_backend(&t->dist, t->o.backend);
+    if (!rc)
+        rc = train_check_outputs(t);
     if (!rc)
         rc = train_read_config(t, argc, argv);
     if (!rc)
@@ -789,7 +798,8 @@ int seqnn_cli_train(int argc, char **argv)
         if (!rc)
             rc = train_finish(t);
     }
+    cli_dist dist = t->dist;
     train_close(t);
     free(t);
-    return rc;
+    return cli_dist_end(&dist, rc);
 }

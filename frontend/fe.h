@@ -244,6 +244,7 @@ struct seqnn_model {
     int decoding;
     int64_t decode_pos, decode_cap;      /* steps run before this forward; the most it will run */
     seqnn_plan_shape plan_shape;         /* the plan at build's batch (plan.c; 0: the default) */
+    struct fe_dist *dist;                /* data-parallel training (dist.c), or NULL */
 };
 
 /* ---- model.c */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fe.h"
+#include "dist.h"
 
 /* ---------------------------------------------------------- describing --- */
 seqnn_status seqnn_model_create(seqnn_model **out)
@@ -69,6 +70,7 @@ void seqnn_model_destroy(seqnn_model *m)
     if (!m)
         return;
     fe_loss_release(m);
+    fe_dist_free(m);
     release_device(m);
     free(m->layers);
     free(m->params);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fe.h"
+#include "dist.h"
 
 
 /* -------------------------------------------------------------- batches --- */
@@ -374,13 +375,30 @@ static seqnn_status count_correct(seqnn_model *m, int64_t *correct)
 }
 
 /* ------------------------------------------------------------ entry points --- */
+/* The batch's forward, loss and (train) backward on this process; res gets
+ * the loss (train: read here, as the data-parallel exchange needs it before
+ * the gradients) and the count. */
+static seqnn_status local_step(seqnn_model *m, const seqnn_batch *b, int train, seqnn_step_result *res)
+{
+    FE_TRY(set_batch(m, b, 1, &res->count));
+    FE_TRY(forward(m, train));
+    FE_TRY(loss_forward(m));
+    if (!train)
+        return SEQNN_OK;
+    FE_TRY(backward(m));
+    return m->dist ? read_scalars(m, 1, &res->loss) : SEQNN_OK;
+}
+
 seqnn_status seqnn_model_train_step(seqnn_model *m, const seqnn_batch *b, seqnn_step_result *r)
 {
     seqnn_step_result res = {0, 0, 0, 0};
-    FE_TRY(set_batch(m, b, 1, &res.count));
-    FE_TRY(forward(m, 1));
-    FE_TRY(loss_forward(m));
-    FE_TRY(backward(m));
+    seqnn_batch shard;
+    if (m && m->dist) {                  /* data-parallel: this rank's shard, then the exchange (dist.c) */
+        FE_TRY(fe_dist_shard(m, b, &shard));
+        FE_TRY(fe_dist_reduce(m, local_step(m, &shard, 1, &res), &res, 1));
+    } else {
+        FE_TRY(local_step(m, b, 1, &res));
+    }
     /* The loss and the gradient's sum of squares in one read; nothing is
      * updated before both are known to be finite. */
     double v[2] = {0, 0};
@@ -390,7 +408,8 @@ seqnn_status seqnn_model_train_step(seqnn_model *m, const seqnn_batch *b, seqnn_
         FE_TRY(seqnn_sumsq(m->ctx, &sq));
     }
     FE_TRY(read_scalars(m, m->total > 0 ? 2 : 1, v));
-    res.loss = v[0];
+    if (!m->dist)
+        res.loss = v[0];
     if (!isfinite(res.loss))
         return seqnn_set_error(NULL, SEQNN_ERR_NUMERIC,
                                "training step %lld: the loss is %g; parameters and optimizer state unchanged",
@@ -409,6 +428,8 @@ seqnn_status seqnn_model_train_step(seqnn_model *m, const seqnn_batch *b, seqnn_
         FE_TRY(fe_optim_step(m, m->step + 1));
     }
     m->step++;
+    if (m->dist)
+        FE_TRY(fe_dist_check(m));
     if (r)
         *r = res;
     return SEQNN_OK;
@@ -445,7 +466,15 @@ static seqnn_status evaluate(seqnn_model *m, const seqnn_batch *b, seqnn_step_re
 
 seqnn_status seqnn_model_evaluate(seqnn_model *m, const seqnn_batch *b, seqnn_step_result *r)
 {
-    return evaluate(m, b, r, NULL, 0);
+    if (!m || !m->dist)
+        return evaluate(m, b, r, NULL, 0);
+    seqnn_batch shard;                   /* data-parallel: this rank's shard, the figures reduced */
+    seqnn_step_result res = {0, 0, 0, 0};
+    FE_TRY(fe_dist_shard(m, b, &shard));
+    FE_TRY(fe_dist_reduce(m, evaluate(m, &shard, &res, NULL, 0), &res, 0));
+    if (r)
+        *r = res;
+    return SEQNN_OK;
 }
 
 seqnn_status seqnn_model_evaluate_losses(seqnn_model *m, const seqnn_batch *b, seqnn_step_result *r,

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs from Debian 12's packages what building, testing and running seqnn
-# need (run as root, or with sudo available). Safe to run again.
+# need (run as root, or with sudo available; Open MPI: data-parallel training,
+# docs/distributed.md). Safe to run again.
 # usage: install-deps.sh [GROUP...]   groups beyond the base (build, run, the
 # main job): test (PyTorch and NumPy for the interop checks and the Python package, venv and setuptools to install it), fuzz (clang and
 # its sanitizer runtimes, valgrind: scripts/test-reliability.sh), bench (the
@@ -8,7 +9,7 @@
 set -eu
 packages="cmake gcc make pkg-config libc6-dev
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo libclblast-dev
-  fortunes gnuplot-nox"
+  fortunes gnuplot-nox libopenmpi-dev openmpi-bin"
 for group in "$@"; do
     case $group in
     test) packages="$packages python3 python3-torch python3-numpy python3-venv python3-setuptools" ;;

@@ -1,0 +1,237 @@
+/* `seqnn train` under mpirun: tells a launch by an MPI launcher from the
+ * environment, starts and ends MPI, picks the rank's device by its local
+ * rank, keeps ranks other than 0 quiet unless they fail, and ends the whole
+ * job when one rank fails (docs/distributed.md). */
+#define _POSIX_C_SOURCE 200809L
+#include "dist.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "seqnn/distributed.h"
+#include "seqnn/seqnn.h"
+#ifdef SEQNN_HAVE_MPI
+#include <mpi.h>
+#endif
+
+/* The first of the launchers' variables that is set (Open MPI, PMI, PMIx,
+ * MPICH's Hydra), as an integer; -1 when none is. */
+static long env_first(const char *const *names)
+{
+    for (int i = 0; names[i]; i++) {
+        const char *v = getenv(names[i]);
+        if (v && *v)
+            return strtol(v, NULL, 10);
+    }
+    return -1;
+}
+
+static const char *const size_vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS", NULL};
+
+static int log_info(void)
+{
+    const char *v = getenv("SEQNN_LOG");
+    return v && (!strcmp(v, "info") || !strcmp(v, "debug"));
+}
+
+/* The real standard error of this rank (ranks > 0 hold theirs back). */
+static FILE *real_stderr(const cli_dist *d)
+{
+    static FILE *f;
+    if (d->saved_err < 0)
+        return stderr;
+    if (!f)
+        f = fdopen(dup(d->saved_err), "w");
+    return f ? f : stderr;
+}
+
+#ifdef SEQNN_HAVE_MPI
+static const char *const local_vars[] = {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "PMI_LOCAL_RANK",
+                                         "PMIX_LOCAL_RANK", NULL};
+
+/* Ranks > 0: standard output discarded, standard error into an unlinked
+ * temporary file shown only if the rank fails. */
+static void quiet(cli_dist *d)
+{
+    char path[] = "/tmp/seqnn-rank-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return;
+    unlink(path);
+    fflush(stdout);
+    fflush(stderr);
+    if (!freopen("/dev/null", "w", stdout))
+        fprintf(stderr, "seqnn: rank %d: cannot discard standard output\n", d->rank);
+    d->saved_err = dup(2);
+    dup2(fd, 2);
+    close(fd);
+}
+
+int cli_dist_begin(cli_dist *d)
+{
+    *d = (cli_dist){.saved_err = -1};
+    if (env_first(size_vars) < 1)
+        return 0;
+    if (MPI_Init(NULL, NULL) != MPI_SUCCESS) {
+        fprintf(stderr, "seqnn train: started by an MPI launcher, but MPI_Init failed\n");
+        return 1;
+    }
+    d->launched = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &d->rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &d->size);
+    long lr = env_first(local_vars);
+    d->local_rank = lr >= 0 ? (int)lr : d->rank;
+    if (d->rank > 0)
+        quiet(d);
+    return 0;
+}
+
+int cli_dist_attach(cli_dist *d, seqnn_model *m)
+{
+    if (!d->launched)
+        return 0;
+    seqnn_distributed_options o = {0};
+    const char *every = getenv("SEQNN_DIST_CHECK_EVERY");
+    if (every && *every)
+        o.check_every = strtoll(every, NULL, 10);
+    if (seqnn_model_set_distributed(m, &o) != SEQNN_OK) {
+        fprintf(stderr, "seqnn train: %s\n", seqnn_last_error());
+        return 1;
+    }
+    return 0;
+}
+
+void cli_dist_barrier(const cli_dist *d)
+{
+    if (d->launched)
+        MPI_Barrier(MPI_COMM_WORLD);
+}
+
+/* The last line a failing rank held back (its error; the banner before
+ * it is rank 0's too), on its real standard error, naming the rank. */
+static void show_held(cli_dist *d)
+{
+    fflush(stderr);
+    off_t end = lseek(2, 0, SEEK_END);
+    char buf[2048];
+    if (d->saved_err < 0 || end <= 0)
+        return;
+    off_t from = end > (off_t)sizeof buf - 1 ? end - (off_t)sizeof buf + 1 : 0;
+    ssize_t n = pread(2, buf, (size_t)(end - from), from);
+    if (n <= 0)
+        return;
+    buf[n] = 0;
+    int lines = 0;
+    char *p = buf + n;
+    while (p > buf && lines < 2)         /* back over the last line */
+        if (*--p == '\n')
+            lines++;
+    if (*p == '\n')
+        p++;
+    FILE *f = real_stderr(d);
+    for (char *line = strtok(p, "\n"); line; line = strtok(NULL, "\n"))
+        fprintf(f, "rank %d: %s\n", d->rank, line);
+}
+
+int cli_dist_end(cli_dist *d, int rc)
+{
+    if (!d->launched)
+        return rc;
+    fflush(stdout);
+    if (rc != 0) {
+        show_held(d);
+        fprintf(real_stderr(d), "seqnn train: rank %d of %d stops the job (exit status %d)\n", d->rank, d->size, rc);
+        fflush(real_stderr(d));
+        MPI_Abort(MPI_COMM_WORLD, rc);
+    }
+    MPI_Finalize();
+    return rc;
+}
+
+#else /* built without MPI */
+
+int cli_dist_begin(cli_dist *d)
+{
+    *d = (cli_dist){.saved_err = -1};
+    if (env_first(size_vars) > 1) {
+        fprintf(stderr, "seqnn train: started by an MPI launcher (%ld processes), but this seqnn was built without "
+                        "MPI: each process would train its own copy. Install Open MPI (Debian: libopenmpi-dev "
+                        "openmpi-bin) and configure and build again (cmake finds it; see docs/distributed.md), or "
+                        "run seqnn train without mpirun.\n", env_first(size_vars));
+        return 2;
+    }
+    return 0;
+}
+
+int cli_dist_attach(cli_dist *d, seqnn_model *m)
+{
+    (void)d, (void)m;
+    return 0;
+}
+
+void cli_dist_barrier(const cli_dist *d)
+{
+    (void)d;
+}
+
+int cli_dist_end(cli_dist *d, int rc)
+{
+    (void)d;
+    return rc;
+}
+#endif
+
+/* The plugin a spec names (its part before ':'), or the best device's. */
+static int spec_plugin(seqnn_registry *reg, const char *spec, char *plugin, size_t size)
+{
+    int64_t dev;
+    seqnn_device_record r;
+    if (seqnn_registry_select(reg, spec, &dev, NULL, 0) != SEQNN_OK || seqnn_registry_device(reg, dev, &r) != SEQNN_OK)
+        return 0;
+    snprintf(plugin, size, "%s", r.plugin_name);
+    return 1;
+}
+
+const char *cli_dist_backend(cli_dist *d, const char *spec)
+{
+    if (!d->launched)
+        return spec;
+    const char *s = spec ? spec : getenv("SEQNN_BACKEND");
+    seqnn_registry *reg = NULL;
+    char plugin[128];
+    const char *out = spec;
+    if ((s && (strchr(s, ':') || strchr(s, ','))) || seqnn_registry_open(&reg) != SEQNN_OK ||
+        !spec_plugin(reg, s, plugin, sizeof plugin)) {
+        seqnn_registry_close(reg);
+        return spec;                     /* pinned by the user, or the failure is the context's to report */
+    }
+    int64_t n = 0, pick = -1, same = 0;
+    seqnn_device_record r, chosen = {0};
+    for (int64_t i = 0; i < seqnn_registry_device_count(reg); i++)
+        if (seqnn_registry_device(reg, i, &r) == SEQNN_OK && !strcmp(r.plugin_name, plugin) && r.score > 0)
+            n++;
+    for (int64_t i = 0, k = 0; n > 1 && i < seqnn_registry_device_count(reg); i++)
+        if (seqnn_registry_device(reg, i, &r) == SEQNN_OK && !strcmp(r.plugin_name, plugin) && r.score > 0 &&
+            k++ == d->local_rank % n) {
+            pick = i;
+            chosen = r;
+        }
+    for (int64_t i = 0; pick >= 0 && i < seqnn_registry_device_count(reg); i++)
+        if (seqnn_registry_device(reg, i, &r) == SEQNN_OK && !strcmp(r.plugin_name, plugin) &&
+            strstr(r.name, chosen.name))
+            same++;
+    if (pick >= 0 && same == 1) {
+        snprintf(d->spec, sizeof d->spec, "%s:%s", plugin, chosen.name);
+        out = d->spec;
+    } else if (pick >= 0) {
+        fprintf(real_stderr(d), "seqnn warn: rank %d: %lld devices of %s, but their names do not tell them "
+                                "apart: every rank takes the first (name the device in --backend)\n", d->rank,
+                (long long)n, plugin);
+    }
+    if (log_info())
+        fprintf(real_stderr(d), "seqnn info: rank %d of %d (local rank %d): backend %s, %lld device%s of %s%s%s\n",
+                d->rank, d->size, d->local_rank, out ? out : plugin, (long long)n, n == 1 ? "" : "s", plugin,
+                pick >= 0 ? ", this rank's: " : "", pick >= 0 ? chosen.name : "");
+    seqnn_registry_close(reg);
+    return out;
+}

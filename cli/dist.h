@@ -1,0 +1,33 @@
+/* `seqnn train` under mpirun (cli/dist.c): MPI started and ended, the rank's
+ * device among those its backend spec matches, what ranks other than 0 show
+ * (nothing unless they fail), and the job ended when one rank fails. */
+#ifndef SEQNN_CLI_DIST_H
+#define SEQNN_CLI_DIST_H
+
+#include "seqnn/model.h"
+
+typedef struct cli_dist {
+    int launched;                        /* started by an MPI launcher (MPI initialised here) */
+    int rank, size, local_rank;
+    int saved_err;                       /* ranks > 0: the real standard error (-1: none) */
+    char spec[512];                      /* the backend spec this rank uses */
+} cli_dist;
+
+/* Under an MPI launcher: MPI initialised, this rank's standard output
+ * discarded and its standard error held back (ranks > 0). Built without MPI
+ * and launched by one with more than one process: says how to build with
+ * MPI and returns 2. 0 otherwise. */
+int cli_dist_begin(cli_dist *d);
+/* The backend spec of this rank (spec: the user's, NULL: SEQNN_BACKEND or
+ * the best): when it names a plugin but no device and that plugin has several
+ * devices, the one at local rank modulo their count (SEQNN_LOG=info says). */
+const char *cli_dist_backend(cli_dist *d, const char *spec);
+/* Makes the model data-parallel over MPI_COMM_WORLD (0, or 1 after a message). */
+int cli_dist_attach(cli_dist *d, seqnn_model *m);
+/* Every rank waits for the others (nothing when not launched). */
+void cli_dist_barrier(const cli_dist *d);
+/* The end: a failing rank (rc != 0) shows what it held back and aborts the
+ * whole job; otherwise MPI is finalised. Returns rc. */
+int cli_dist_end(cli_dist *d, int rc);
+
+#endif

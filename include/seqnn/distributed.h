@@ -1,0 +1,50 @@
+/* Data-parallel training over MPI (docs/distributed.md): every process (rank)
+ * holds the same model, gives seqnn_model_train_step the same global batch,
+ * trains on its own shard of it, and the ranks sum their gradients with one
+ * allreduce per step before the same optimizer step. This header does not
+ * include <mpi.h>: a communicator is passed by address (an MPI_Comm *). */
+#ifndef SEQNN_DISTRIBUTED_H
+#define SEQNN_DISTRIBUTED_H
+
+#include <stdint.h>
+#include "seqnn/export.h"
+#include "seqnn/model.h"
+#include "seqnn/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Fields are only ever appended: a zero-initialised struct stays valid. */
+typedef struct seqnn_distributed_options {
+    const void *mpi_comm;                /* an MPI_Comm * (duplicated); NULL: MPI_COMM_WORLD */
+    int64_t check_every;                 /* parameter checksum across ranks every N steps; 0: 100, < 0: never */
+} seqnn_distributed_options;
+
+/* 1 when this libseqnn was built with MPI, else 0. */
+SEQNN_API int seqnn_distributed_available(void);
+
+/* Makes m (built) train data-parallel over the communicator's ranks (MPI
+ * must be initialised; a collective call: every rank calls it). From then
+ * on, seqnn_model_train_step and seqnn_model_evaluate take the global batch
+ * on every rank, each rank runs its contiguous shard of the sequences
+ * (rank r: [r B / size, (r + 1) B / size); a batch of fewer sequences than
+ * ranks fails), and the loss, count and gradients are
+ * reduced across ranks as one process would compute them; a failure on one
+ * rank makes the step fail on every rank, naming that rank. Tree batches
+ * are not supported. SEQNN_ERR_UNSUPPORTED when built without MPI. */
+SEQNN_API seqnn_status seqnn_model_set_distributed(seqnn_model *m, const seqnn_distributed_options *o);
+
+/* This rank and the number of ranks (0 and 1 when m is not distributed). */
+SEQNN_API seqnn_status seqnn_model_distributed_rank(const seqnn_model *m, int *rank, int *size);
+
+/* Seconds spent summing the gradients across ranks (the host copies
+ * included; not the wait for the slowest rank, which the status exchange
+ * before it absorbs) since seqnn_model_set_distributed (0 when not
+ * distributed). */
+SEQNN_API double seqnn_model_distributed_seconds(const seqnn_model *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

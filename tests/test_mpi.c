@@ -1,0 +1,319 @@
+/* Data-parallel training against one process, run under mpirun with N ranks
+ * (tests/mpi.cmake runs N = 2 and 3). Every rank builds each model twice
+ * with the same seed on the reference plugin: one distributed over the ranks
+ * (seqnn_model_set_distributed), one trained alone on the whole global batch
+ * (what a single process computes), and holds the first to the second:
+ *
+ * 1. Gradients at step 1, recovered from one step of plain SGD at lr = 2^10
+ *    (p1 = fl(p0 - lr g), lr g exact), normwise per parameter tensor within
+ *    the conformance budget 2 C ceil(log2(k + 1)) eps plus the recovery's
+ *    rounding, as tests/test_backends_agree.c does (k: the model's reduction
+ *    length, below). The step's loss and target count too.
+ * 2. The loss curve over STEPS steps of Adam with clipping, within
+ *    1e-4 + 1e-3 |loss_ref| at every step, and evaluation (loss, count,
+ *    accuracy) of a held-out batch reduced across ranks.
+ * 3. A rank whose parameters differ (written on the last rank) fails the
+ *    next checksum (every step here) on every rank, naming that rank.
+ * 4. A batch of fewer sequences than ranks fails on every rank, naming a
+ *    rank left without any.
+ * Steps 1 and 2 use a batch of B and B - 1 (shards differing in size), and
+ * so do the curve's steps in turn.
+ *
+ * The models cover the batch's layouts: a language model with class-weighted
+ * cross-entropy and lengths below T (ignored targets: the shards count
+ * different targets), a classifier (one target per sequence) and a
+ * regressor on features (MSE). Exit 0 on every rank when all pass. */
+#include <math.h>
+#include <mpi.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "seqnn/distributed.h"
+#include "seqnn/model.h"
+
+#define STEPS 30
+#define T 10
+#define B 6                              /* 6 and 5: even and uneven shards over 2 and 3 ranks */
+#define BUDGET_C 16.0
+#define EPS_F32 5.9604644775390625e-08
+#define GRAD_LR 1024.0
+#define MAX_PARAMS 16
+
+enum kind { LM, CLASSIFY, REGRESS };
+
+typedef struct case_desc {
+    const char *name;
+    enum kind kind;
+    int64_t vocab, embed, out;
+    seqnn_recurrent_desc rnn;
+    double k;                            /* reduction length: T*B * the per-step sum lengths */
+} case_desc;
+
+/* k, T*B = 60: lm: lstm 8+16+2+64 = 90, fc 16+1+11 = 28, loss 11: 129;
+ * classifier: gru 8+12+2+36 = 58, fc 12+1+4 = 17, loss 4: 79;
+ * regressor: rnn 3+12+2+12 = 29, fc 12+1+1 = 14, loss 6: 49. */
+static const case_desc cases[] = {
+    {"lstm language model, class weights and short lengths", LM, 11, 8, 11,
+     {.cell = SEQNN_CELL_LSTM, .hidden = 16, .layers = 1}, 60.0 * 129},
+    {"gru classifier", CLASSIFY, 9, 8, 4, {.cell = SEQNN_CELL_GRU, .hidden = 12, .layers = 1, .last = 1},
+     60.0 * 79},
+    {"rnn regressor", REGRESS, 3, 0, 1, {.cell = SEQNN_CELL_RNN_TANH, .hidden = 12, .layers = 1, .last = 1},
+     60.0 * 49},
+};
+#define N_CASES ((int)(sizeof cases / sizeof cases[0]))
+
+static int rank, size, failures;
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "FAIL rank %d: ", rank);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    failures++;
+}
+
+/* A batch of host arrays, owned here. */
+typedef struct host_batch {
+    int32_t tokens[T * B], targets[T * B], lengths[B];
+    float features[T * B * 3], values[T * B];
+    seqnn_batch b;
+} host_batch;
+
+static uint32_t lcg(uint32_t *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return *s >> 8;
+}
+
+/* A batch of nb <= B sequences ([T, nb]). */
+static void make_batch(const case_desc *c, uint32_t seed, int nb, host_batch *h)
+{
+    memset(h, 0, sizeof *h);
+    uint32_t s = seed;
+    for (int i = 0; i < T * nb; i++) {
+        h->tokens[i] = (int32_t)(lcg(&s) % (uint32_t)c->vocab);
+        h->targets[i] = (int32_t)(lcg(&s) % (uint32_t)c->out);
+        for (int j = 0; j < 3; j++)
+            h->features[i * 3 + j] = (float)(lcg(&s) % 2001) / 1000.0f - 1.0f;
+        h->values[i] = (float)(lcg(&s) % 2001) / 1000.0f - 1.0f;
+    }
+    for (int b = 0; b < nb; b++)
+        h->lengths[b] = c->kind == LM ? T - (int32_t)(lcg(&s) % 5) : T;
+    h->b = (seqnn_batch){.seq_len = T, .batch = nb, .lengths = h->lengths};
+    if (c->kind == REGRESS) {
+        h->b.features = h->features;
+        h->b.values = h->values;
+    } else {
+        h->b.tokens = h->tokens;
+        h->b.targets = h->targets;
+    }
+}
+
+static seqnn_status build(const case_desc *c, const seqnn_optim_desc *o, seqnn_context *ctx, seqnn_model **out)
+{
+    seqnn_model *m;
+    seqnn_status s = seqnn_model_create(&m);
+    if (s)
+        return s;
+    s = c->kind == REGRESS ? seqnn_model_input_features(m, c->vocab) : seqnn_model_input_tokens(m, c->vocab);
+    if (!s && c->embed)
+        s = seqnn_model_add_embedding(m, "embed", c->embed, -1);
+    if (!s)
+        s = seqnn_model_add_recurrent(m, "rnn", &c->rnn);
+    if (!s)
+        s = seqnn_model_add_dense(m, "fc", c->out);
+    if (!s)
+        s = seqnn_model_set_loss(m, c->kind == REGRESS ? SEQNN_LOSS_MSE : SEQNN_LOSS_XENT);
+    if (!s && c->kind == LM) {
+        float w[16];
+        for (int i = 0; i < c->out; i++)
+            w[i] = 0.5f + 0.5f * (float)(i % 3);
+        seqnn_xent_options x = {.class_weights = w, .n_weights = c->out};
+        s = seqnn_model_set_xent_options(m, &x);
+    }
+    if (!s)
+        s = seqnn_model_build(m, ctx, 7);
+    if (!s)
+        s = seqnn_model_set_optimizer(m, o);
+    if (s) {
+        seqnn_model_destroy(m);
+        return s;
+    }
+    *out = m;
+    return SEQNN_OK;
+}
+
+/* The pair: d distributed, r alone. */
+static int build_pair(const case_desc *c, const seqnn_optim_desc *o, seqnn_context *ctx, int64_t check_every,
+                      seqnn_model **d, seqnn_model **r)
+{
+    seqnn_distributed_options opt = {.check_every = check_every};
+    if (build(c, o, ctx, d) || build(c, o, ctx, r) || seqnn_model_set_distributed(*d, &opt)) {
+        fail("%s: building: %s", c->name, seqnn_last_error());
+        return 0;
+    }
+    return 1;
+}
+
+static int params(seqnn_model *m, float **p, int64_t *n)
+{
+    int64_t count = seqnn_model_param_count(m);
+    for (int64_t i = 0; i < count && i < MAX_PARAMS; i++) {
+        seqnn_param_info info;
+        if (seqnn_model_param(m, i, &info) || !(p[i] = malloc((size_t)info.count * sizeof **p)) ||
+            seqnn_model_param_read(m, i, p[i], info.count))
+            return 0;
+        n[i] = info.count;
+    }
+    return 1;
+}
+
+static void check_gradients(const case_desc *c, int nb, seqnn_context *ctx)
+{
+    seqnn_optim_desc sgd = seqnn_optim_defaults(SEQNN_OPTIM_SGD);
+    sgd.lr = GRAD_LR;
+    seqnn_model *d = NULL, *r = NULL;
+    host_batch h;
+    make_batch(c, 11, nb, &h);
+    float *p0[MAX_PARAMS] = {0}, *pd[MAX_PARAMS] = {0}, *pr[MAX_PARAMS] = {0};
+    int64_t n[MAX_PARAMS];
+    seqnn_step_result sd, sr;
+    if (!build_pair(c, &sgd, ctx, 0, &d, &r))
+        return;
+    if (!params(r, p0, n) || seqnn_model_train_step(d, &h.b, &sd) || seqnn_model_train_step(r, &h.b, &sr) ||
+        !params(d, pd, n) || !params(r, pr, n)) {
+        fail("%s: step 1: %s", c->name, seqnn_last_error());
+    } else {
+        double budget = 2 * BUDGET_C * ceil(log2(c->k + 1)) * EPS_F32, worst = 0;
+        if (fabs(sd.loss - sr.loss) > budget * fabs(sr.loss))
+            fail("%s: step-1 loss %.9g, alone %.9g", c->name, sd.loss, sr.loss);
+        if (sd.count != sr.count)
+            fail("%s: step-1 count %lld, alone %lld", c->name, (long long)sd.count, (long long)sr.count);
+        for (int64_t i = 0; i < seqnn_model_param_count(r) && i < MAX_PARAMS; i++) {
+            double err = 0, gmax = 0, rec = 0;
+            for (int64_t j = 0; j < n[i]; j++) {
+                double gd = ((double)p0[i][j] - pd[i][j]) / GRAD_LR, gr = ((double)p0[i][j] - pr[i][j]) / GRAD_LR;
+                err = fmax(err, fabs(gd - gr));
+                gmax = fmax(gmax, fabs(gr));
+                rec = fmax(rec, EPS_F32 * (fabs(pd[i][j]) + fabs(pr[i][j])) / GRAD_LR);
+            }
+            double ratio = gmax > 0 ? err / (budget * gmax + rec) : (err > rec ? INFINITY : 0);
+            worst = fmax(worst, ratio);
+            if (ratio > 1)
+                fail("%s: step-1 gradient error %.3g of the budget (tensor %lld)", c->name, ratio, (long long)i);
+        }
+        if (rank == 0)
+            printf("%s, batch %d over %d ranks: step-1 gradients at %.3f of the budget\n", c->name, nb, size, worst);
+    }
+    for (int i = 0; i < MAX_PARAMS; i++)
+        free(p0[i]), free(pd[i]), free(pr[i]);
+    seqnn_model_destroy(d);
+    seqnn_model_destroy(r);
+}
+
+static void check_curve(const case_desc *c, seqnn_context *ctx)
+{
+    seqnn_optim_desc adam = seqnn_optim_defaults(SEQNN_OPTIM_ADAM);
+    adam.lr = 0.01;
+    adam.clip_norm = 1.0;
+    seqnn_model *d = NULL, *r = NULL;
+    if (!build_pair(c, &adam, ctx, 10, &d, &r))
+        return;
+    double worst = 0;
+    for (int step = 1; step <= STEPS; step++) {
+        host_batch h;
+        make_batch(c, 100u + (uint32_t)step, step % 2 ? B : B - 1, &h);
+        seqnn_step_result sd, sr;
+        if (seqnn_model_train_step(d, &h.b, &sd) || seqnn_model_train_step(r, &h.b, &sr)) {
+            fail("%s: step %d: %s", c->name, step, seqnn_last_error());
+            break;
+        }
+        double ratio = fabs(sd.loss - sr.loss) / (1e-4 + 1e-3 * fabs(sr.loss));
+        worst = fmax(worst, ratio);
+        if (ratio > 1)
+            fail("%s: loss curve: %.9g, alone %.9g", c->name, sd.loss, sr.loss);
+    }
+    host_batch h;
+    make_batch(c, 999, B - 1, &h);
+    seqnn_step_result ed, er;
+    if (seqnn_model_evaluate(d, &h.b, &ed) || seqnn_model_evaluate(r, &h.b, &er)) {
+        fail("%s: evaluate: %s", c->name, seqnn_last_error());
+    } else if (fabs(ed.loss - er.loss) > 1e-4 + 1e-3 * fabs(er.loss) || ed.count != er.count ||
+               labs((long)(ed.correct - er.correct)) > 1) {
+        fail("%s: evaluation loss %.9g, alone %.9g (or its count or accuracy differs)", c->name, ed.loss, er.loss);
+    }
+    if (rank == 0)
+        printf("%s, %d ranks: %d-step loss curve at %.3f of the budget\n", c->name, size, STEPS, worst);
+    seqnn_model_destroy(d);
+    seqnn_model_destroy(r);
+}
+
+/* The last rank's parameters are changed: the next step's checksum fails
+ * on every rank and names it; a batch of size - 1 sequences leaves a rank
+ * without any. */
+static void check_faults(seqnn_context *ctx)
+{
+    const case_desc *c = &cases[1];
+    seqnn_optim_desc sgd = seqnn_optim_defaults(SEQNN_OPTIM_SGD);
+    seqnn_model *d = NULL, *r = NULL;
+    if (!build_pair(c, &sgd, ctx, 1, &d, &r))
+        return;
+    host_batch h;
+    make_batch(c, 5, B, &h);
+    if (seqnn_model_train_step(d, &h.b, NULL))
+        fail("checksum: an untouched step fails: %s", seqnn_last_error());
+    seqnn_param_info info;
+    float *p = NULL;
+    if (!seqnn_model_param(d, 0, &info) && (p = malloc((size_t)info.count * sizeof *p)) &&
+        !seqnn_model_param_read(d, 0, p, info.count)) {
+        if (rank == size - 1)
+            p[0] += 0.25f;
+        seqnn_model_param_write(d, 0, p, info.count);
+    }
+    free(p);
+    char want[64];
+    snprintf(want, sizeof want, "rank %d differs", size - 1);
+    seqnn_status s = seqnn_model_train_step(d, &h.b, NULL);
+    if (s != SEQNN_ERR_NUMERIC || !strstr(seqnn_last_error(), want))
+        fail("checksum: expected a failure naming '%s', got: %s", want, s ? seqnn_last_error() : "success");
+    make_batch(c, 6, size - 1, &h);
+    s = seqnn_model_train_step(d, &h.b, NULL);
+    if (s != SEQNN_ERR_INVALID_ARG || !strstr(seqnn_last_error(), "without any"))
+        fail("a batch of %d: expected 'without any', got: %s", size - 1, s ? seqnn_last_error() : "success");
+    else if (rank == 0)
+        printf("a changed rank %d and a batch of %d over %d ranks: refused on every rank\n", size - 1, size - 1, size);
+    seqnn_model_destroy(d);
+    seqnn_model_destroy(r);
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    seqnn_context *ctx = NULL;
+    if (!seqnn_distributed_available() || seqnn_context_create("ref", &ctx)) {
+        fprintf(stderr, "FAIL rank %d: %s\n", rank,
+                seqnn_distributed_available() ? seqnn_last_error() : "libseqnn was built without MPI");
+        failures++;
+    }
+    for (int i = 0; ctx && i < N_CASES; i++) {
+        check_gradients(&cases[i], B, ctx);
+        check_gradients(&cases[i], B - 1, ctx);
+        check_curve(&cases[i], ctx);
+    }
+    if (ctx)
+        check_faults(ctx);
+    seqnn_context_destroy(ctx);
+    int all = 0;
+    MPI_Allreduce(&failures, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    if (rank == 0)
+        printf("%s: %d failure%s over %d ranks\n", all ? "FAIL" : "PASS", all, all == 1 ? "" : "s", size);
+    MPI_Finalize();
+    return all ? 1 : 0;
+}
