@@ -6,7 +6,7 @@
 # another onnx.proto. Included by frontend/CMakeLists.txt; sets SEQNN_HAVE_ONNX.
 option(SEQNN_ONNX "ONNX import (needs protobuf-c and onnx.proto)" ON)
 set(SEQNN_ONNX_PROTO "/usr/lib/python3/dist-packages/onnx/onnx.proto" CACHE FILEPATH "onnx.proto to compile")
-set(SEQNN_HAVE_ONNX OFF)
+set(SEQNN_HAVE_ONNX OFF CACHE INTERNAL "ONNX import built")
 if(SEQNN_ONNX)
     find_package(PkgConfig QUIET)
     if(PkgConfig_FOUND)
@@ -14,7 +14,7 @@ if(SEQNN_ONNX)
     endif()
     find_program(SEQNN_PROTOC_C protoc-c)
     if(PROTOBUF_C_FOUND AND SEQNN_PROTOC_C AND EXISTS "${SEQNN_ONNX_PROTO}")
-        set(SEQNN_HAVE_ONNX ON)
+        set(SEQNN_HAVE_ONNX ON CACHE INTERNAL "ONNX import built")
     else()
         message(STATUS "seqnn: ONNX import off (needs libprotobuf-c-dev, protobuf-c-compiler and "
                        "${SEQNN_ONNX_PROTO} from python3-onnx: scripts/install-deps.sh onnx)")

@@ -491,7 +491,7 @@ static seqnn_status map_pick_state(mapper *m, const mval *x)
 
 /* Final states as the model's many-to-one output: the top sub-layer's
  * forward state (one direction), or forward then reverse concatenated. */
-static seqnn_status states_as_last(mapper *m, const mval *const *parts, int n, int li)
+static seqnn_status states_as_last(mapper *m, const mval *const *parts, int n, int li, mval *o)
 {
     mlayer *l = &m->layers[li];
     int ok = li == m->n_layers - 1 && n == l->dirs && !l->last;
@@ -502,9 +502,9 @@ static seqnn_status states_as_last(mapper *m, const mval *const *parts, int n, i
         return node_err(m, SEQNN_ERR_UNSUPPORTED, "final states are mapped when they are the top layer's, "
                         "forward then reverse, of the last layer (torch.cat((h_n[-2], h_n[-1]), 1) or h_n[-1])");
     l->last = 1;
-    mval *o = out_val(m, 0, V_ACT);
-    if (!o)
+    if (!o && !(o = out_val(m, 0, V_ACT)))
         return map_status;
+    o->kind = V_ACT;
     o->layer = li;
     o->sub = l->layers - 1;
     o->rank = 2;
@@ -543,7 +543,7 @@ static seqnn_status map_concat(mapper *m)
         return SEQNN_OK;
     }
     if (hp == (int)n->n_input && (axis == 1 || axis == -1))
-        return states_as_last(m, parts, (int)n->n_input, parts[0]->layer);
+        return states_as_last(m, parts, (int)n->n_input, parts[0]->layer, NULL);
     return node_err(m, SEQNN_ERR_UNSUPPORTED, "a Concat of activations (seqnn maps only final states and shape "
                     "arithmetic); %s", SUPPORTED);
 }
@@ -627,7 +627,7 @@ static int map_glue(mapper *m, seqnn_status *st)
         h.kind = V_HPART;
         h.dir = 0;
         parts[0] = &h;
-        *st = states_as_last(m, parts, 1, x->layer);
+        *st = states_as_last(m, parts, 1, x->layer, NULL);
         return 1;
     }
     if (all_shape_inputs(m) && is_shape_op(op)) {
@@ -981,6 +981,12 @@ static seqnn_status map_node(mapper *m)
     if (!x)
         return n->n_input ? map_status
                           : node_err(m, SEQNN_ERR_UNSUPPORTED, "op without inputs; %s", SUPPORTED);
+    if (x->kind == V_HPART) {   /* h_n[-1] of one direction read by a layer: many-to-one */
+        const mval *parts[1] = {x};
+        seqnn_status s2 = states_as_last(m, parts, 1, x->layer, x);
+        if (s2)
+            return s2;
+    }
     if (!strcmp(op, "Gather")) {
         const mval *ix = in_val(m, 1, 1);
         return ix ? map_embedding(m, x, ix) : map_status;

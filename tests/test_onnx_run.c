@@ -1,9 +1,11 @@
 /* Runs an imported ONNX model for tests/onnx_models.py: the model from the
  * ONNX file (seqnn_model_load_onnx) or from a checkpoint `seqnn import`
- * wrote (its model file, then seqnn_model_load), on one backend, over a
- * time-major input read from a raw file, writing seqnn_model_predict's
- * output (time-major, raw float32) and the import's facts as key=value lines.
- * usage: test_onnx_run (MODEL.onnx | --checkpoint CKPT) BACKEND IN.raw T B OUT.raw */
+ * wrote (its model file, then seqnn_model_load), on one backend, over an
+ * input read from a raw file as the graph takes it ([D0, D1(, F)], int32 or
+ * float32; transposed to time-major when the graph's input is batch-first),
+ * writing seqnn_model_predict's output (time-major, raw float32) and the
+ * import's facts as key=value lines. Exit 77 when the backend is missing.
+ * usage: test_onnx_run (MODEL.onnx | --checkpoint CKPT) BACKEND IN.raw D0 D1 OUT.raw */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +21,7 @@ static int fail(const char *what)
 }
 
 /* The model of a checkpoint written by `seqnn import`, built on ctx. */
-static int from_checkpoint(const char *path, seqnn_context *ctx, seqnn_model **m)
+static int from_checkpoint(const char *path, seqnn_context *ctx, seqnn_model **m, int *batch_first)
 {
     seqnn_safetensors *st = NULL;
     if (seqnn_safetensors_open(path, &st) != SEQNN_OK)
@@ -29,6 +31,8 @@ static int from_checkpoint(const char *path, seqnn_context *ctx, seqnn_model **m
     for (int k = 0; k < 3; k++) {
         const char *v = seqnn_safetensors_metadata(st, keys[k]);
         printf("%s=%s\n", keys[k] + 11, v ? v : "?");
+        if (k == 0)
+            *batch_first = v && !strcmp(v, "1");
     }
     int rc = !mf || seqnn_modelfile_parse(mf, strlen(mf), path, NULL, 0, m, NULL) != SEQNN_OK;
     seqnn_safetensors_close(st);
@@ -48,18 +52,22 @@ int main(int argc, char **argv)
     int64_t T = atoll(a[4]), B = atoll(a[5]);
     seqnn_context *ctx = NULL;
     seqnn_model *m = NULL;
-    if (seqnn_context_create(a[2], &ctx) != SEQNN_OK)
-        return fail(a[2]);
+    int bf = 0;
+    if (seqnn_context_create(a[2], &ctx) != SEQNN_OK) {
+        fail(a[2]);
+        return 77;
+    }
     if (ck) {
-        if (from_checkpoint(a[1], ctx, &m))
+        if (from_checkpoint(a[1], ctx, &m, &bf))
             return 1;
     } else {
         static const char *const fn[] = {"raw", "softmax", "log_softmax"};
         seqnn_onnx_info info;
         if (seqnn_model_load_onnx(a[1], ctx, &m, &info) != SEQNN_OK)
-            return fail(a[1]);
+            return fail("import");
         printf("batch_first=%d\noutput_batch_first=%d\noutput=%s\n", info.batch_first, info.output_batch_first,
                fn[info.output]);
+        bf = info.batch_first;
         seqnn_onnx_info_free(&info);
     }
     seqnn_input_info in;
@@ -67,22 +75,31 @@ int main(int argc, char **argv)
     int64_t n;
     if (seqnn_model_input_info(m, 0, &in) != SEQNN_OK || seqnn_model_output_shape(m, &seq, &n) != SEQNN_OK)
         return fail("model");
-    int64_t count_in = T * B * (in.tokens ? 1 : in.n), count_out = (seq ? T : 1) * B * n;
-    void *x = malloc((size_t)count_in * 4);
+    if (bf) {
+        int64_t t = T;
+        T = B;
+        B = t;
+    }
+    int64_t w = in.tokens ? 1 : in.n, count_in = T * B * w, count_out = (seq ? T : 1) * B * n;
+    uint32_t *raw = malloc((size_t)count_in * 4), *x = malloc((size_t)count_in * 4);
     float *y = malloc((size_t)count_out * 4);
     FILE *f = fopen(a[3], "rb");
-    if (!x || !y || !f || fread(x, 4, (size_t)count_in, f) != (size_t)count_in) {
+    if (!raw || !x || !y || !f || fread(raw, 4, (size_t)count_in, f) != (size_t)count_in) {
         fprintf(stderr, "test_onnx_run: %s: cannot read %lld values\n", a[3], (long long)count_in);
         return 1;
     }
     fclose(f);
+    for (int64_t t = 0; t < T; t++)   /* [B, T, w] -> [T, B, w] when batch-first */
+        for (int64_t b = 0; b < B; b++)
+            memcpy(x + (t * B + b) * w, raw + (bf ? b * T + t : t * B + b) * w, (size_t)w * 4);
+    free(raw);
     seqnn_batch b = {0};
     b.seq_len = T;
     b.batch = B;
     if (in.tokens)
-        b.tokens = x;
+        b.tokens = (const int32_t *)x;
     else
-        b.features = x;
+        b.features = (const float *)x;
     if (seqnn_model_predict(m, &b, y, count_out) != SEQNN_OK)
         return fail("predict");
     f = fopen(a[6], "wb");
@@ -90,7 +107,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "test_onnx_run: cannot write %s\n", a[6]);
         return 1;
     }
-    printf("shape=%s%lld\n", seq ? "T,B," : "B,", (long long)n);
+    printf("shape=%s%lld\nT=%lld\nB=%lld\n", seq ? "T,B," : "B,", (long long)n, (long long)T, (long long)B);
     free(x);
     free(y);
     seqnn_model_destroy(m);
