@@ -232,16 +232,25 @@ static mval *val_find(mapper *m, const char *name)
     return NULL;
 }
 
+/* Room for extra more values: reserved before each node, so that the
+ * pointers to its inputs stay valid while its outputs are added. */
+static int val_reserve(mapper *m, size_t extra)
+{
+    if (m->n_vals + extra <= m->cap_vals)
+        return 1;
+    size_t cap = 2 * (m->n_vals + extra) + 64;
+    mval *v = realloc(m->vals, cap * sizeof *v);
+    if (!v)
+        return 0;
+    m->vals = v;
+    m->cap_vals = cap;
+    return 1;
+}
+
 static mval *val_add(mapper *m, const char *name, vkind kind)
 {
-    if (m->n_vals == m->cap_vals) {
-        size_t cap = m->cap_vals ? 2 * m->cap_vals : 64;
-        mval *v = realloc(m->vals, cap * sizeof *v);
-        if (!v)
-            return NULL;
-        m->vals = v;
-        m->cap_vals = cap;
-    }
+    if (!val_reserve(m, 1))
+        return NULL;
     mval *v = &m->vals[m->n_vals++];
     memset(v, 0, sizeof *v);
     v->name = name;
@@ -1177,6 +1186,8 @@ seqnn_status onnx_map_model(const Onnx__ModelProto *mp, const char *src, onnx_ma
         m.node = m.g->node[i];
         if (!m.node->op_type)
             st = node_err(&m, SEQNN_ERR_FORMAT, "no op type");
+        else if (m.node->n_output > 64 || !val_reserve(&m, m.node->n_output + 1))
+            st = node_err(&m, SEQNN_ERR_FORMAT, "%zu outputs", m.node->n_output);
         else
             st = map_node(&m);
     }
