@@ -523,6 +523,28 @@ static seqnn_status states_as_last(mapper *m, const mval *const *parts, int n, i
     return SEQNN_OK;
 }
 
+/* Gather of the last step of a recurrent layer's output (y[-1], or
+ * y[:, -1] batch-first): for one direction, the final state: `last=1`. */
+static seqnn_status map_last_step(mapper *m, mval *x)
+{
+    const mval *ix = in_val(m, 1, 1);
+    int64_t k, axis = attr_i(m->node, "axis", 0);
+    const mlayer *l = x->layer >= 0 ? &m->layers[x->layer] : NULL;
+    if (axis < 0)
+        axis += x->rank;
+    if (!ix || ix->kind != V_CONST || ix->t->n_dims != 0 || !tensor_int(ix->t, 0, &k) || k != -1 ||
+        x->rank != 3 || axis < 0 || axis > 1 || x->ax[axis] != m->time_label || !l || l->kind != L_RNN ||
+        l->dirs != 1)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "a Gather of activations is mapped only as the last step "
+                        "(y[-1]) of a one-direction recurrent layer; for two directions use "
+                        "torch.cat((h_n[-2], h_n[-1]), 1)");
+    mval h = *x;
+    h.kind = V_HPART;
+    h.dir = 0;
+    const mval *parts[1] = {&h};
+    return states_as_last(m, parts, 1, x->layer, NULL);
+}
+
 static seqnn_status map_concat(mapper *m)
 {
     const Onnx__NodeProto *n = m->node;
@@ -996,6 +1018,8 @@ static seqnn_status map_node(mapper *m)
         if (s2)
             return s2;
     }
+    if (!strcmp(op, "Gather") && x->kind == V_ACT)
+        return map_last_step(m, x);
     if (!strcmp(op, "Gather")) {
         const mval *ix = in_val(m, 1, 1);
         return ix ? map_embedding(m, x, ix) : map_status;

@@ -97,6 +97,28 @@ class ZeroStates(nn.Module):
         return torch.tanh(self.fc(y))
 
 
+class LastStep(nn.Module):
+    """batch_first GRU classifier on its last step, y[:, -1]."""
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(6, 9, batch_first=True)
+        self.fc = nn.Linear(9, 3)
+
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        return self.fc(y[:, -1])
+
+
+class BiLastStep(nn.Module):
+    """y[-1] of a bidirectional LSTM is not its final state: refused."""
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(6, 4, bidirectional=True)
+
+    def forward(self, x):
+        return self.rnn(x)[0][-1]
+
+
 class StateInputs(nn.Module):
     """Initial states as graph inputs: refused."""
     def __init__(self):
@@ -133,6 +155,7 @@ MODELS = [
     ("elman_rnn", Elman, features),
     ("batch_first", BatchFirst, lambda: tokens((B, T))),
     ("zero_states", ZeroStates, features),
+    ("last_step", LastStep, lambda: torch.randn(B, T, 6)),
 ]
 
 
@@ -236,6 +259,9 @@ def check_refusals(seqnn, work):
     path = os.path.join(work, "conv.onnx")
     export(Conv(), (x,), path, ["x"])
     failures += expect_refusal(seqnn, work, "conv", path, ["node ", "(Conv)", "supported:"])
+    path = os.path.join(work, "bi_last_step.onnx")
+    export(BiLastStep(), (x,), path, ["x"])
+    failures += expect_refusal(seqnn, work, "bi_last_step", path, ["(Gather)", "h_n[-2]"])
     good = open(os.path.join(work, "lstm_lm.onnx"), "rb").read()
     path = os.path.join(work, "truncated.onnx")
     open(path, "wb").write(good[: len(good) // 2])
