@@ -249,6 +249,42 @@ def expect_refusal(seqnn, work, name, path, needles):
     return not ok
 
 
+def check_hostile(seqnn, work):
+    """Graphs built by hand with onnx.helper: a cycle, a shape of 2^42
+    elements over a few bytes, data in an external file outside the model's
+    directory, an unknown domain."""
+    from onnx import TensorProto, helper
+    failures = 0
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["T", "B", 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+
+    def save(name, nodes, inits):
+        graph = helper.make_graph(nodes, name, [x], [y], inits)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+        path = os.path.join(work, name + ".onnx")
+        open(path, "wb").write(model.SerializeToString())
+        return path
+
+    path = save("cycle", [helper.make_node("Relu", ["z"], ["y"], name="a"),
+                          helper.make_node("Relu", ["y"], ["z"], name="b")], [])
+    failures += expect_refusal(seqnn, work, "cycle", path, ["node 0 'a' (Relu)", "not produced before"])
+    huge = helper.make_tensor("w", TensorProto.FLOAT, [2, 2], [0.0] * 4)
+    del huge.dims[:]
+    huge.dims.extend([4, 1 << 40])
+    path = save("huge", [helper.make_node("MatMul", ["x", "w"], ["y"], name="fc")], [huge])
+    failures += expect_refusal(seqnn, work, "huge", path, ["node 0 'fc' (MatMul)", "too large"])
+    ext = helper.make_tensor("w", TensorProto.FLOAT, [4, 2], [0.0] * 8)
+    ext.ClearField("float_data")
+    ext.data_location = TensorProto.EXTERNAL
+    entry = ext.external_data.add()
+    entry.key, entry.value = "location", "../../../etc/passwd"
+    path = save("external", [helper.make_node("MatMul", ["x", "w"], ["y"], name="fc")], [ext])
+    failures += expect_refusal(seqnn, work, "external", path, ["node 0 'fc' (MatMul)", "external file"])
+    path = save("domain", [helper.make_node("Relu", ["x"], ["y"], name="r", domain="com.example")], [])
+    failures += expect_refusal(seqnn, work, "domain", path, ["node 0 'r' (Relu)", "com.example"])
+    return failures
+
+
 def check_refusals(seqnn, work):
     failures = 0
     torch.manual_seed(1)
@@ -262,6 +298,7 @@ def check_refusals(seqnn, work):
     path = os.path.join(work, "bi_last_step.onnx")
     export(BiLastStep(), (x,), path, ["x"])
     failures += expect_refusal(seqnn, work, "bi_last_step", path, ["(Gather)", "h_n[-2]"])
+    failures += check_hostile(seqnn, work)
     good = open(os.path.join(work, "lstm_lm.onnx"), "rb").read()
     path = os.path.join(work, "truncated.onnx")
     open(path, "wb").write(good[: len(good) // 2])
