@@ -43,7 +43,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     if (seqnn_context_create("ref", &fz_ctx) != SEQNN_OK)
         fz_ctx = NULL;
-    snprintf(fz_path, sizeof fz_path, "/tmp/seqnn-fuzz-onnx-%ld.onnx", (long)getpid());
+    /* memory-backed when there is one: a file per input */
+    snprintf(fz_path, sizeof fz_path, "%s/seqnn-fuzz-onnx-%ld.onnx", access("/dev/shm", W_OK) ? "/tmp" : "/dev/shm",
+             (long)getpid());
     return 0;
 }
 
