@@ -10,4 +10,5 @@ int seqnn_cli_bench(int argc, char **argv);
 int seqnn_cli_data(int argc, char **argv);       /* cli/datagen.c: the examples' data sets */
 int seqnn_cli_predict(int argc, char **argv);    /* cli/predict.c: a checkpoint on unlabelled lines */
 int seqnn_cli_plan(int argc, char **argv);       /* cli/plan.c: where a model's calls run */
+int seqnn_cli_import(int argc, char **argv);     /* cli/import.c: an ONNX model as a checkpoint */
 #endif

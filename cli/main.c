@@ -24,6 +24,7 @@ static void usage(FILE *f)
                "  data          write the data sets of examples/ (seqnn data --help)\n"
                "  bench         timings and ratios against peers (seqnn bench --help)\n"
                "  plan          where a model's kernel calls run on a chain of devices (seqnn plan --help)\n"
+               "  import        an ONNX model (torch.onnx.export) as a checkpoint (seqnn import --help)\n"
                "Each command's --help lists its options with their defaults.\n"
                "environment: SEQNN_BACKEND, SEQNN_PLUGIN_PATH, SEQNN_LOG, SEQNN_NUM_THREADS (see README.md)\n");
 }
@@ -38,6 +39,7 @@ static const struct {
     {"plot", seqnn_cli_plot},       {"conformance", seqnn_conformance_main},
     {"data", seqnn_cli_data},       {"bench", seqnn_cli_bench},
     {"predict", seqnn_cli_predict}, {"plan", seqnn_cli_plan},
+    {"import", seqnn_cli_import},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

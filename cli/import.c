@@ -1,0 +1,73 @@
+/* `seqnn import`: an ONNX model (torch.onnx.export) made a seqnn checkpoint
+ * with its model file in the metadata, as `seqnn train` writes them, so the
+ * library (and `seqnn train --resume`-style tools) can rebuild it. */
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+#include "cli_error.h"
+#include "seqnn/model.h"
+#include "seqnn/onnx.h"
+
+static void import_usage(FILE *f)
+{
+    fprintf(f, "usage: seqnn import MODEL.onnx -o CHECKPOINT [options]\n"
+               "  maps an ONNX model exported by torch.onnx.export onto seqnn layers (docs/onnx.md)\n"
+               "  -o, --output FILE  the checkpoint to write (safetensors, with the model file; required)\n"
+               "  --backend SPEC     as SEQNN_BACKEND: where the model is built (default: best)\n"
+               "  --print            also print the model file to stdout\n");
+}
+
+static const char *const OUTPUT_FN[] = {"raw", "softmax", "log_softmax"};
+
+int seqnn_cli_import(int argc, char **argv)
+{
+    const char *in = NULL, *out = NULL, *backend = NULL;
+    int print = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { import_usage(stdout); return 0; }
+        else if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc) out = argv[++i];
+        else if (!strcmp(argv[i], "--backend") && i + 1 < argc) backend = argv[++i];
+        else if (!strcmp(argv[i], "--print")) print = 1;
+        else if (argv[i][0] != '-' && !in) in = argv[i];
+        else {
+            import_usage(stderr);
+            return 2;
+        }
+    }
+    if (!in || !out) {
+        import_usage(stderr);
+        return 2;
+    }
+    if (!strcmp(in, out)) {
+        fprintf(stderr, "seqnn: import: the output %s is the input\n", out);
+        return 2;
+    }
+    seqnn_context *ctx = NULL;
+    seqnn_model *m = NULL;
+    seqnn_onnx_info info;
+    memset(&info, 0, sizeof info);
+    int rc = 0;
+    if (seqnn_context_create(backend, &ctx) != SEQNN_OK)
+        rc = cli_fail("backend");
+    else if (seqnn_model_load_onnx(in, ctx, &m, &info) != SEQNN_OK)
+        rc = cli_fail(NULL);
+    char bf[2] = {info.batch_first ? '1' : '0', 0}, obf[2] = {info.output_batch_first ? '1' : '0', 0};
+    const char *meta[] = {"seqnn.modelfile", info.modelfile, "seqnn.format", "onnx", "seqnn.vocab", "w:",
+                          "seqnn.onnx.source", in, "seqnn.onnx.batch_first", bf,
+                          "seqnn.onnx.output_batch_first", obf, "seqnn.onnx.output",
+                          OUTPUT_FN[info.output], NULL};
+    if (!rc && seqnn_model_save(m, out, 0, meta) != SEQNN_OK)
+        rc = cli_fail("writing the checkpoint");
+    if (!rc) {
+        if (print)
+            fputs(info.modelfile, stdout);
+        fprintf(stderr, "seqnn: %s: %lld nodes -> %lld parameters (%lld values) in %s%s%s%s\n", in,
+                (long long)info.nodes, (long long)seqnn_model_param_count(m),
+                (long long)seqnn_model_param_total(m), out, info.batch_first ? "; input batch-first" : "",
+                info.output ? "; output: logits of the graph's " : "", info.output ? OUTPUT_FN[info.output] : "");
+    }
+    seqnn_onnx_info_free(&info);
+    seqnn_model_destroy(m);
+    seqnn_context_destroy(ctx);
+    return rc;
+}

@@ -1,0 +1,1244 @@
+/* The ONNX importer's pattern mapper: walks a graph exported by
+ * torch.onnx.export in its (topological) order, tracking what each value is
+ * (a weight, shape arithmetic, zeros, the token or feature input, a layer's
+ * activations with the order of their axes, a recurrent layer's final
+ * states) and maps the patterns onto seqnn layers: Gather on the token input
+ * (nn.Embedding), LSTM / GRU / RNN ops (gate blocks reordered to PyTorch's;
+ * ops stacked one on another joined into one layer of several layers; final
+ * states picked with Gather/Concat as a many-to-one `last=1`), Gemm or MatMul
+ * + Add (nn.Linear), activations, a final Softmax / LogSoftmax, and the
+ * Transpose / Reshape / Squeeze / Unsqueeze / Slice / Shape glue around them.
+ * Anything else is refused naming the node. Output: a model file (text) and
+ * the weights under the names the model file's layers give them. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+#include "onnx_int.h"
+
+#ifdef SEQNN_HAVE_ONNX
+
+#define MAP_MAX_LAYERS 64
+#define MAP_MAX_COUNT ((int64_t)1 << 31)   /* elements in one tensor */
+
+/* Axis labels of an activation: the input's two sequence axes (which is
+ * time is learnt at the first recurrent op), features, and a recurrent
+ * op's direction and hidden axes. */
+enum { AX_S0 = 0, AX_S1, AX_F, AX_D, AX_H };
+
+typedef enum {
+    V_CONST,       /* an initializer or Constant: t */
+    V_SHAPE,       /* integers computed from shapes at run time */
+    V_ZEROS,       /* zeros of a run-time shape (initial states) */
+    V_TOKENS,      /* the token input: axes (S0, S1) */
+    V_ACT,         /* activations of layer `layer` (-1: the input), sub-layer sub */
+    V_YH,          /* Y_h of recurrent layer `layer`, sub-layer sub: [D, B, H] */
+    V_HN,          /* Y_h of sub-layers 0..sub of `layer` concatenated: [(sub+1)*D, B, H] */
+    V_HPART,       /* one direction dir of Y_h of layer, sub: [B, H] */
+    V_FINAL,       /* a Softmax / LogSoftmax of an activation: the graph's output only */
+    V_UNUSABLE     /* Y_c, Dropout's mask: nothing may read it */
+} vkind;
+
+typedef struct mval {
+    const char *name;
+    vkind kind;
+    const Onnx__TensorProto *t;
+    int layer, sub, dir;
+    int rank, ax[4];
+    int64_t f;                           /* V_ACT: the feature (last axis) size */
+    seqnn_onnx_output fn;                /* V_FINAL */
+} mval;
+
+typedef enum { L_EMB, L_RNN, L_DENSE, L_ACT } lkind;
+
+typedef struct mlayer {
+    lkind kind;
+    char name[64];
+    int64_t a, b;                        /* EMB vocab, dim; DENSE in, out */
+    int cell, hidden, layers, dirs, last, relu, classic;   /* RNN: cell 0 LSTM, 1 GRU, 2 RNN */
+    char act[16];                        /* ACT */
+    double alpha;
+    int bias_param;                      /* DENSE: its bias in params, -1 when Add may still give it */
+} mlayer;
+
+typedef struct mapper {
+    const Onnx__GraphProto *g;
+    const char *src;
+    onnx_mapped *out;
+    mval *vals;
+    size_t n_vals, cap_vals;
+    mlayer layers[MAP_MAX_LAYERS];
+    int n_layers;
+    int time_label;                      /* AX_S0 or AX_S1 once a recurrent op saw time; -1 before */
+    int tokens;                          /* the input is token ids */
+    int64_t in_dim;                      /* features: the size; tokens: the vocabulary (from the embedding) */
+    size_t node_i;                       /* the node being mapped */
+    const Onnx__NodeProto *node;
+} mapper;
+
+static const char SUPPORTED[] =
+    "supported: Gather (embedding), LSTM, GRU, RNN, Gemm, MatMul + Add, Relu, Tanh, Sigmoid, LeakyRelu, "
+    "Clip(-1, 1), Dropout, Identity, a final Softmax / LogSoftmax, and Transpose / Reshape / Squeeze / "
+    "Unsqueeze / Concat / Slice / Gather / Shape / ConstantOfShape / Expand glue";
+
+/* The status of the last failure of this thread's mapping (for the
+ * callers of functions that return a pointer). */
+static _Thread_local seqnn_status map_status;
+
+static seqnn_status map_fail(seqnn_status st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static seqnn_status map_fail(seqnn_status st, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    map_status = st;
+    return seqnn_set_error(NULL, st, "%s", msg);
+}
+
+static seqnn_status node_err(mapper *m, seqnn_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static seqnn_status node_err(mapper *m, seqnn_status st, const char *fmt, ...)
+{
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    const Onnx__NodeProto *n = m->node;
+    return map_fail(st, "%s: node %zu '%s' (%s): %s", m->src, m->node_i,
+                           n && n->name ? n->name : "", n && n->op_type ? n->op_type : "?", what);
+}
+
+/* ------------------------------------------------------------- tensors --- */
+static int64_t tensor_count(const Onnx__TensorProto *t)
+{
+    int64_t n = 1;
+    for (size_t i = 0; i < t->n_dims; i++) {
+        if (t->dims[i] < 0 || (t->dims[i] > 0 && n > MAP_MAX_COUNT / t->dims[i]))
+            return -1;
+        n *= t->dims[i];
+    }
+    return n;
+}
+
+/* Float data of t (count elements) into a new array, or NULL after an error. */
+static float *tensor_floats(mapper *m, const Onnx__TensorProto *t, int64_t *count)
+{
+    int64_t n = tensor_count(t);
+    if (n < 0) {
+        node_err(m, SEQNN_ERR_FORMAT, "tensor '%s' has a negative or too large shape", t->name ? t->name : "");
+        return NULL;
+    }
+    if (t->has_data_location && t->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) {
+        node_err(m, SEQNN_ERR_UNSUPPORTED, "tensor '%s' keeps its data in an external file (export without "
+                 "external data)", t->name ? t->name : "");
+        return NULL;
+    }
+    if (t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT) {
+        node_err(m, SEQNN_ERR_UNSUPPORTED, "tensor '%s' is not float32 (data type %d)", t->name ? t->name : "",
+                 (int)t->data_type);
+        return NULL;
+    }
+    int raw = t->has_raw_data;
+    if ((raw && t->raw_data.len != (size_t)n * 4) || (!raw && t->n_float_data != (size_t)n)) {
+        node_err(m, SEQNN_ERR_FORMAT, "tensor '%s' holds %zu values where its shape needs %lld",
+                 t->name ? t->name : "", raw ? t->raw_data.len / 4 : t->n_float_data, (long long)n);
+        return NULL;
+    }
+    float *d = malloc((size_t)(n ? n : 1) * sizeof *d);
+    if (!d) {
+        map_fail(SEQNN_ERR_NO_MEMORY, "out of memory");
+        return NULL;
+    }
+    if (raw)
+        memcpy(d, t->raw_data.data, (size_t)n * 4);   /* little-endian, as ONNX stores it */
+    else
+        memcpy(d, t->float_data, (size_t)n * 4);
+    *count = n;
+    return d;
+}
+
+/* Integer element i of a constant (int64 or int32), into *v: 1, or 0. */
+static int tensor_int(const Onnx__TensorProto *t, int64_t i, int64_t *v)
+{
+    int64_t n = tensor_count(t);
+    if (n < 0 || i < 0 || i >= n)
+        return 0;
+    if (t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT64) {
+        if (t->has_raw_data && t->raw_data.len == (size_t)n * 8)
+            memcpy(v, t->raw_data.data + i * 8, 8);
+        else if (!t->has_raw_data && t->n_int64_data == (size_t)n)
+            *v = t->int64_data[i];
+        else
+            return 0;
+        return 1;
+    }
+    if (t->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__INT32) {
+        int32_t x;
+        if (t->has_raw_data && t->raw_data.len == (size_t)n * 4)
+            memcpy(&x, t->raw_data.data + i * 4, 4);
+        else if (!t->has_raw_data && t->n_int32_data == (size_t)n)
+            x = t->int32_data[i];
+        else
+            return 0;
+        *v = x;
+        return 1;
+    }
+    return 0;
+}
+
+/* The one value of a float scalar constant into *v: 1, or 0. */
+static int tensor_floats_one(const Onnx__TensorProto *t, float *v)
+{
+    if (t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT || tensor_count(t) != 1)
+        return 0;
+    if (t->has_raw_data && t->raw_data.len == 4)
+        memcpy(v, t->raw_data.data, 4);
+    else if (!t->has_raw_data && t->n_float_data == 1)
+        *v = t->float_data[0];
+    else
+        return 0;
+    return 1;
+}
+
+/* 1 when every element of the constant t is zero. */
+static int tensor_all_zero(mapper *m, const Onnx__TensorProto *t)
+{
+    if (t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT) {
+        int64_t v, n = tensor_count(t);
+        for (int64_t i = 0; i < n; i++)
+            if (!tensor_int(t, i, &v) || v)
+                return 0;
+        return n >= 0;
+    }
+    int64_t n;
+    float *d = tensor_floats(m, t, &n);
+    int zero = d != NULL;
+    for (int64_t i = 0; d && i < n; i++)
+        zero &= d[i] == 0.0f;
+    free(d);
+    return zero;
+}
+
+/* ------------------------------------------------------------- values --- */
+static mval *val_find(mapper *m, const char *name)
+{
+    for (size_t i = m->n_vals; i-- > 0;)
+        if (!strcmp(m->vals[i].name, name))
+            return &m->vals[i];
+    return NULL;
+}
+
+/* Room for extra more values: reserved before each node, so that the
+ * pointers to its inputs stay valid while its outputs are added. */
+static int val_reserve(mapper *m, size_t extra)
+{
+    if (m->n_vals + extra <= m->cap_vals)
+        return 1;
+    size_t cap = 2 * (m->n_vals + extra) + 64;
+    mval *v = realloc(m->vals, cap * sizeof *v);
+    if (!v)
+        return 0;
+    m->vals = v;
+    m->cap_vals = cap;
+    return 1;
+}
+
+static mval *val_add(mapper *m, const char *name, vkind kind)
+{
+    if (!val_reserve(m, 1))
+        return NULL;
+    mval *v = &m->vals[m->n_vals++];
+    memset(v, 0, sizeof *v);
+    v->name = name;
+    v->kind = kind;
+    v->layer = -1;
+    return v;
+}
+
+/* Input k of the node (NULL when absent, after an error when unknown). */
+static mval *in_val(mapper *m, size_t k, int required)
+{
+    const Onnx__NodeProto *n = m->node;
+    if (k >= n->n_input || !n->input[k][0]) {
+        if (required)
+            node_err(m, SEQNN_ERR_FORMAT, "input %zu is missing", k);
+        return NULL;
+    }
+    mval *v = val_find(m, n->input[k]);
+    if (!v)
+        node_err(m, SEQNN_ERR_FORMAT, "input '%s' is not produced before the node (the graph must be a DAG in "
+                 "topological order)", n->input[k]);
+    return v;
+}
+
+static const Onnx__AttributeProto *attr(const Onnx__NodeProto *n, const char *name)
+{
+    for (size_t i = 0; i < n->n_attribute; i++)
+        if (n->attribute[i]->name && !strcmp(n->attribute[i]->name, name))
+            return n->attribute[i];
+    return NULL;
+}
+
+static int64_t attr_i(const Onnx__NodeProto *n, const char *name, int64_t dflt)
+{
+    const Onnx__AttributeProto *a = attr(n, name);
+    return a && a->has_i ? a->i : dflt;
+}
+
+static double attr_f(const Onnx__NodeProto *n, const char *name, double dflt)
+{
+    const Onnx__AttributeProto *a = attr(n, name);
+    return a && a->has_f ? a->f : dflt;
+}
+
+/* The node's output k as a new value (NULL after an error). */
+static mval *out_val(mapper *m, size_t k, vkind kind)
+{
+    if (k >= m->node->n_output || !m->node->output[k][0])
+        return NULL;
+    mval *v = val_add(m, m->node->output[k], kind);
+    if (!v)
+        map_fail(SEQNN_ERR_NO_MEMORY, "out of memory");
+    return v;
+}
+
+/* ------------------------------------------------------ layers, params --- */
+static seqnn_status param_add(mapper *m, const char *layer, const char *suffix, float *data, int64_t count)
+{
+    onnx_mapped *o = m->out;
+    if (o->n_params == o->cap_params) {
+        int cap = o->cap_params ? 2 * o->cap_params : 16;
+        onnx_param *p = realloc(o->params, (size_t)cap * sizeof *p);
+        if (!p) {
+            free(data);
+            return map_fail(SEQNN_ERR_NO_MEMORY, "out of memory");
+        }
+        o->params = p;
+        o->cap_params = cap;
+    }
+    onnx_param *p = &o->params[o->n_params++];
+    snprintf(p->name, sizeof p->name, "%s.%s", layer, suffix);
+    p->data = data;
+    p->count = count;
+    return SEQNN_OK;
+}
+
+/* The layer's name: the module path of the node ("/encoder/rnn/LSTM_1" ->
+ * "encoder.rnn", the PyTorch state_dict prefix), else dflt; unique. */
+static void layer_name(mapper *m, const char *dflt, char *out, size_t size)
+{
+    const char *n = m->node->name ? m->node->name : "";
+    const char *slash = strrchr(n, '/');
+    size_t j = 0;
+    for (const char *p = n[0] == '/' ? n + 1 : n; slash && p < slash && j + 1 < size; p++) {
+        char c = *p == '/' ? '.' : *p;
+        out[j++] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                           c == '_' ? c : '_';
+    }
+    out[j] = 0;
+    if (!j || !strcmp(out, "input"))
+        snprintf(out, size, "%s", dflt);
+    char base[48];
+    snprintf(base, sizeof base, "%s", out);
+    for (int k = 2, clash = 1; clash; k++) {
+        clash = 0;
+        for (int i = 0; i < m->n_layers; i++)
+            clash |= !strcmp(m->layers[i].name, out);
+        if (clash)
+            snprintf(out, size, "%s_%d", base, k);
+    }
+}
+
+static mlayer *layer_new(mapper *m, lkind kind, const char *dflt)
+{
+    if (m->n_layers == MAP_MAX_LAYERS) {
+        node_err(m, SEQNN_ERR_UNSUPPORTED, "more than %d layers", MAP_MAX_LAYERS);
+        return NULL;
+    }
+    mlayer *l = &m->layers[m->n_layers];
+    memset(l, 0, sizeof *l);
+    l->kind = kind;
+    l->bias_param = -1;
+    layer_name(m, dflt, l->name, sizeof l->name);
+    m->n_layers++;
+    return l;
+}
+
+/* v as a layer's input: activations of the last layer (or the input), the
+ * top sub-layer of a recurrent one, features last. */
+static seqnn_status need_tail(mapper *m, const mval *v, int rank_lo, int rank_hi)
+{
+    if (v->kind != V_ACT)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "input '%s' is not a layer's activations; %s", v->name,
+                        SUPPORTED);
+    if (v->layer != m->n_layers - 1)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "reads '%s', not the last layer's output: only chains of "
+                        "layers are mapped", v->name);
+    const mlayer *l = v->layer >= 0 ? &m->layers[v->layer] : NULL;
+    if (l && l->kind == L_RNN && v->sub != l->layers - 1)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "reads a lower layer of stacked recurrent layers");
+    if (v->rank < rank_lo || v->rank > rank_hi || (v->ax[v->rank - 1] != AX_F))
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "input '%s' is not [.., features] of rank %d..%d", v->name,
+                        rank_lo, rank_hi);
+    return SEQNN_OK;
+}
+
+/* The output of a new layer li reading v, features f. */
+static seqnn_status act_out(mapper *m, const mval *v, int li, int64_t f)
+{
+    mval *o = out_val(m, 0, V_ACT);
+    if (!o)
+        return map_status;
+    o->rank = v->rank;
+    memcpy(o->ax, v->ax, sizeof o->ax);
+    o->layer = li;
+    o->f = f;
+    return SEQNN_OK;
+}
+
+/* ------------------------------------------------------------- glue ops --- */
+/* Shape arithmetic, zeros and pass-through of activations (Transpose,
+ * Reshape, Squeeze, Unsqueeze, Slice, Concat, Gather on shapes). 1 when op
+ * was glue (handled or failed: *st says), 0 when it is not. */
+static int64_t axis_arg(mapper *m, const char *name, int in_k, int64_t dflt)
+{
+    const Onnx__AttributeProto *a = attr(m->node, name);
+    if (a && a->n_ints)
+        return a->ints[0];
+    if (a && a->has_i)
+        return a->i;
+    const mval *v = in_k < (int)m->node->n_input && m->node->input[in_k][0] ? val_find(m, m->node->input[in_k])
+                                                                              : NULL;
+    int64_t x;
+    if (v && v->kind == V_CONST && tensor_count(v->t) == 1 && tensor_int(v->t, 0, &x))
+        return x;
+    return dflt;
+}
+
+static seqnn_status map_transpose(mapper *m, const mval *x)
+{
+    const Onnx__AttributeProto *p = attr(m->node, "perm");
+    if (!p || (int)p->n_ints != x->rank)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "a Transpose of activations needs perm of rank %d", x->rank);
+    mval *o = out_val(m, 0, V_ACT);
+    if (!o)
+        return map_status;
+    *o = (mval){.name = o->name, .kind = V_ACT, .layer = x->layer, .sub = x->sub, .rank = x->rank, .f = x->f};
+    for (int i = 0; i < x->rank; i++) {
+        if (p->ints[i] < 0 || p->ints[i] >= x->rank)
+            return node_err(m, SEQNN_ERR_FORMAT, "perm out of range");
+        o->ax[i] = x->ax[p->ints[i]];
+    }
+    return SEQNN_OK;
+}
+
+/* Reshape [T, B, D, H] -> [T, B, D*H] (the exporter's join of a
+ * bidirectional op's directions) or Squeeze of a direction axis of size 1. */
+static seqnn_status map_join_dirs(mapper *m, const mval *x, int squeeze)
+{
+    const mlayer *l = x->layer >= 0 ? &m->layers[x->layer] : NULL;
+    if (x->rank != 4 || !l || l->kind != L_RNN)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "only the joining of a recurrent op's directions is mapped");
+    if (squeeze) {
+        int64_t axis = axis_arg(m, "axes", 1, -99);
+        if (axis < 0)
+            axis += 4;
+        if (axis < 0 || axis > 3 || x->ax[axis] != AX_D || l->dirs != 1)
+            return node_err(m, SEQNN_ERR_UNSUPPORTED, "only a Squeeze of a one-direction axis is mapped");
+        mval *o = out_val(m, 0, V_ACT);
+        if (!o)
+            return map_status;
+        *o = *x;
+        o->name = m->node->output[0];
+        o->rank = 3;
+        for (int i = (int)axis; i < 3; i++)
+            o->ax[i] = x->ax[i + 1];
+        o->ax[2] = AX_F;
+        return SEQNN_OK;
+    }
+    const mval *s = in_val(m, 1, 1);
+    int64_t d2 = 0;
+    if (!s || s->kind != V_CONST || tensor_count(s->t) != 3 || !tensor_int(s->t, 2, &d2) ||
+        x->ax[2] != AX_D || x->ax[3] != AX_H || (d2 != -1 && d2 != l->dirs * l->hidden))
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "only the Reshape [T, B, D, H] -> [T, B, D*H] of a recurrent "
+                        "op's output is mapped");
+    mval *o = out_val(m, 0, V_ACT);
+    if (!o)
+        return map_status;
+    *o = *x;
+    o->name = m->node->output[0];
+    o->rank = 3;
+    o->ax[2] = AX_F;
+    o->f = (int64_t)l->dirs * l->hidden;
+    return SEQNN_OK;
+}
+
+/* Gather on final states: h_n[k] of a recurrent layer's Y_h (or all layers'). */
+static seqnn_status map_pick_state(mapper *m, const mval *x)
+{
+    const mval *ix = in_val(m, 1, 1);
+    int64_t k;
+    const mlayer *l = &m->layers[x->layer];
+    int64_t n = (int64_t)(x->kind == V_HN ? x->sub + 1 : 1) * l->dirs;
+    if (!ix || ix->kind != V_CONST || tensor_count(ix->t) != 1 || ix->t->n_dims != 0 || !tensor_int(ix->t, 0, &k) ||
+        attr_i(m->node, "axis", 0) != 0 || k < -n || k >= n)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "only picking one final state (h_n[k]) is mapped");
+    if (k < 0)
+        k += n;
+    mval *o = out_val(m, 0, V_HPART);
+    if (!o)
+        return map_status;
+    o->layer = x->layer;
+    o->sub = x->kind == V_HN ? (int)(k / l->dirs) : x->sub;
+    o->dir = (int)(k % l->dirs);
+    return SEQNN_OK;
+}
+
+/* Final states as the model's many-to-one output: the top sub-layer's
+ * forward state (one direction), or forward then reverse concatenated. */
+static seqnn_status states_as_last(mapper *m, const mval *const *parts, int n, int li, mval *o)
+{
+    mlayer *l = &m->layers[li];
+    int ok = li == m->n_layers - 1 && n == l->dirs && !l->last;
+    for (int i = 0; ok && i < n; i++)
+        ok = parts[i]->kind == V_HPART && parts[i]->layer == li && parts[i]->sub == l->layers - 1 &&
+             parts[i]->dir == i;
+    if (!ok)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "final states are mapped when they are the top layer's, "
+                        "forward then reverse, of the last layer (torch.cat((h_n[-2], h_n[-1]), 1) or h_n[-1])");
+    l->last = 1;
+    if (!o && !(o = out_val(m, 0, V_ACT)))
+        return map_status;
+    o->kind = V_ACT;
+    o->layer = li;
+    o->sub = l->layers - 1;
+    o->rank = 2;
+    o->ax[0] = m->time_label == AX_S0 ? AX_S1 : AX_S0;
+    o->ax[1] = AX_F;
+    o->f = (int64_t)l->dirs * l->hidden;
+    return SEQNN_OK;
+}
+
+/* Gather of the last step of a recurrent layer's output (y[-1], or
+ * y[:, -1] batch-first): for one direction, the final state: `last=1`. */
+static seqnn_status map_last_step(mapper *m, mval *x)
+{
+    const mval *ix = in_val(m, 1, 1);
+    int64_t k, axis = attr_i(m->node, "axis", 0);
+    const mlayer *l = x->layer >= 0 ? &m->layers[x->layer] : NULL;
+    if (axis < 0)
+        axis += x->rank;
+    if (!ix || ix->kind != V_CONST || ix->t->n_dims != 0 || !tensor_int(ix->t, 0, &k) || k != -1 ||
+        x->rank != 3 || axis < 0 || axis > 1 || x->ax[axis] != m->time_label || !l || l->kind != L_RNN ||
+        l->dirs != 1)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "a Gather of activations is mapped only as the last step "
+                        "(y[-1]) of a one-direction recurrent layer; for two directions use "
+                        "torch.cat((h_n[-2], h_n[-1]), 1)");
+    mval h = *x;
+    h.kind = V_HPART;
+    h.dir = 0;
+    const mval *parts[1] = {&h};
+    return states_as_last(m, parts, 1, x->layer, NULL);
+}
+
+static seqnn_status map_concat(mapper *m)
+{
+    const Onnx__NodeProto *n = m->node;
+    const mval *parts[8];
+    int shape = 0, yh = 0, hp = 0;
+    if (n->n_input == 0 || n->n_input > 8)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "a Concat of %zu inputs", n->n_input);
+    for (size_t i = 0; i < n->n_input; i++) {
+        if (!(parts[i] = in_val(m, i, 1)))
+            return map_status;
+        shape += parts[i]->kind == V_SHAPE || parts[i]->kind == V_CONST;
+        yh += parts[i]->kind == V_YH;
+        hp += parts[i]->kind == V_HPART;
+    }
+    if (shape == (int)n->n_input)
+        return out_val(m, 0, V_SHAPE) ? SEQNN_OK : map_status;
+    int64_t axis = attr_i(n, "axis", 0);
+    if (yh == (int)n->n_input && axis == 0) {
+        for (size_t i = 0; i < n->n_input; i++)
+            if (parts[i]->layer != parts[0]->layer || parts[i]->sub != (int)i)
+                return node_err(m, SEQNN_ERR_UNSUPPORTED, "a Concat of final states not of one stack in order");
+        mval *o = out_val(m, 0, V_HN);
+        if (!o)
+            return map_status;
+        o->layer = parts[0]->layer;
+        o->sub = (int)n->n_input - 1;
+        return SEQNN_OK;
+    }
+    if (hp == (int)n->n_input && (axis == 1 || axis == -1))
+        return states_as_last(m, parts, (int)n->n_input, parts[0]->layer, NULL);
+    return node_err(m, SEQNN_ERR_UNSUPPORTED, "a Concat of activations (seqnn maps only final states and shape "
+                    "arithmetic); %s", SUPPORTED);
+}
+
+static int is_shape_op(const char *op)
+{
+    static const char *const ops[] = {"Unsqueeze", "Squeeze", "Concat", "Slice", "Cast", "Mul", "Add", "Sub",
+                                      "Div", "Gather", "Equal", "Where", "Range", "Reshape", "Expand", NULL};
+    for (int i = 0; ops[i]; i++)
+        if (!strcmp(op, ops[i]))
+            return 1;
+    return 0;
+}
+
+/* 1 when every input of the node is shape arithmetic or a constant. */
+static int all_shape_inputs(mapper *m)
+{
+    for (size_t i = 0; i < m->node->n_input; i++) {
+        const mval *v = m->node->input[i][0] ? val_find(m, m->node->input[i]) : NULL;
+        if (m->node->input[i][0] && (!v || (v->kind != V_SHAPE && v->kind != V_CONST)))
+            return 0;
+    }
+    return 1;
+}
+
+static int map_glue(mapper *m, seqnn_status *st)
+{
+    const Onnx__NodeProto *n = m->node;
+    const char *op = n->op_type;
+    *st = SEQNN_OK;
+    if (!strcmp(op, "Constant")) {
+        const Onnx__AttributeProto *a = attr(n, "value");
+        mval *o = a && a->t ? out_val(m, 0, V_CONST) : NULL;
+        if (!a || !a->t)
+            *st = node_err(m, SEQNN_ERR_UNSUPPORTED, "only a Constant with a tensor value is mapped");
+        else if (!o)
+            *st = map_status;
+        else
+            o->t = a->t;
+        return 1;
+    }
+    if (!strcmp(op, "Shape")) {
+        *st = in_val(m, 0, 1) && out_val(m, 0, V_SHAPE) ? SEQNN_OK : map_status;
+        return 1;
+    }
+    mval *x = n->n_input ? in_val(m, 0, 1) : NULL;
+    if (n->n_input && !x) {
+        *st = map_status;
+        return 1;
+    }
+    if (!strcmp(op, "ConstantOfShape")) {
+        const Onnx__AttributeProto *a = attr(n, "value");
+        if (a && a->t && !tensor_all_zero(m, a->t))
+            *st = node_err(m, SEQNN_ERR_UNSUPPORTED, "a ConstantOfShape other than zeros");
+        else
+            *st = out_val(m, 0, V_ZEROS) ? SEQNN_OK : map_status;
+        return 1;
+    }
+    if (!x)
+        return 0;
+    if (x->kind == V_ZEROS && (!strcmp(op, "Slice") || !strcmp(op, "Expand") || !strcmp(op, "Unsqueeze") ||
+                               !strcmp(op, "Squeeze") || !strcmp(op, "Reshape") || !strcmp(op, "Transpose"))) {
+        *st = out_val(m, 0, V_ZEROS) ? SEQNN_OK : map_status;
+        return 1;
+    }
+    if (x->kind == V_CONST && !strcmp(op, "Expand") && tensor_all_zero(m, x->t)) {
+        *st = out_val(m, 0, V_ZEROS) ? SEQNN_OK : map_status;
+        return 1;
+    }
+    if (!strcmp(op, "Concat")) {
+        *st = map_concat(m);
+        return 1;
+    }
+    if (!strcmp(op, "Gather") && (x->kind == V_YH || x->kind == V_HN)) {
+        *st = map_pick_state(m, x);
+        return 1;
+    }
+    if (!strcmp(op, "Squeeze") && x->kind == V_YH && m->layers[x->layer].dirs == 1) {
+        const mval *parts[1] = {x};
+        mval h = *x;
+        h.kind = V_HPART;
+        h.dir = 0;
+        parts[0] = &h;
+        *st = states_as_last(m, parts, 1, x->layer, NULL);
+        return 1;
+    }
+    if (all_shape_inputs(m) && is_shape_op(op)) {
+        *st = out_val(m, 0, V_SHAPE) ? SEQNN_OK : map_status;
+        return 1;
+    }
+    if (x->kind == V_ACT && !strcmp(op, "Transpose")) {
+        *st = map_transpose(m, x);
+        return 1;
+    }
+    if (x->kind == V_ACT && (!strcmp(op, "Reshape") || !strcmp(op, "Squeeze"))) {
+        *st = map_join_dirs(m, x, !strcmp(op, "Squeeze"));
+        return 1;
+    }
+    if (x->kind == V_ACT && (!strcmp(op, "Dropout") || !strcmp(op, "Identity"))) {
+        mval *o = out_val(m, 0, V_ACT);
+        if (!o)
+            *st = map_status;
+        else {
+            const char *name = o->name;
+            *o = *x;
+            o->name = name;
+            mval *mask = out_val(m, 1, V_UNUSABLE);
+            (void)mask;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------- layer ops --- */
+static seqnn_status map_embedding(mapper *m, const mval *w, const mval *ids)
+{
+    if (ids->kind != V_TOKENS || w->kind != V_CONST || w->t->n_dims != 2 || attr_i(m->node, "axis", 0) != 0 ||
+        m->n_layers != 0)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "a Gather is mapped as nn.Embedding when it reads a [V, E] "
+                        "weight at the token input, as the first layer");
+    int64_t count;
+    float *d = tensor_floats(m, w->t, &count);
+    mlayer *l = d ? layer_new(m, L_EMB, "embedding") : NULL;
+    if (!l) {
+        free(d);
+        return map_status;
+    }
+    l->a = w->t->dims[0];
+    l->b = w->t->dims[1];
+    m->in_dim = l->a;
+    seqnn_status st = param_add(m, l->name, "weight", d, count);
+    if (st)
+        return st;
+    mval *o = out_val(m, 0, V_ACT);
+    if (!o)
+        return map_status;
+    o->layer = m->n_layers - 1;
+    o->rank = 3;
+    o->ax[0] = AX_S0;
+    o->ax[1] = AX_S1;
+    o->ax[2] = AX_F;
+    o->f = l->b;
+    return SEQNN_OK;
+}
+
+/* A dense layer with weight [out, in] (transposed when trans = 0: [in, out]). */
+static seqnn_status dense_layer(mapper *m, const mval *x, const mval *w, int trans, const mval *b)
+{
+    seqnn_status st = need_tail(m, x, 2, 3);
+    if (st)
+        return st;
+    if (w->kind != V_CONST || w->t->n_dims != 2)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "the weight of a Linear must be a constant matrix");
+    int64_t out = trans ? w->t->dims[0] : w->t->dims[1], in = trans ? w->t->dims[1] : w->t->dims[0];
+    if (in != x->f)
+        return node_err(m, SEQNN_ERR_FORMAT, "weight of %lld inputs on %lld features", (long long)in,
+                        (long long)x->f);
+    int64_t count, bc = 0;
+    float *wd = tensor_floats(m, w->t, &count), *bd = NULL;
+    if (!wd)
+        return map_status;
+    if (b && (b->kind != V_CONST || tensor_count(b->t) != out || !(bd = tensor_floats(m, b->t, &bc)))) {
+        free(wd);
+        return b->kind != V_CONST || tensor_count(b->t) != out
+                   ? node_err(m, SEQNN_ERR_UNSUPPORTED, "the bias of a Linear must be a constant of %lld",
+                              (long long)out)
+                   : map_status;
+    }
+    float *wt = trans ? wd : malloc((size_t)count * sizeof *wt);
+    if (!bd)
+        bd = calloc((size_t)out, sizeof *bd);
+    mlayer *l = wt && bd ? layer_new(m, L_DENSE, "fc") : NULL;
+    if (!l) {
+        if (wt != wd)
+            free(wt);
+        free(wd);
+        free(bd);
+        return l ? map_fail(SEQNN_ERR_NO_MEMORY, "out of memory") : map_status;
+    }
+    if (!trans) {
+        for (int64_t i = 0; i < in; i++)
+            for (int64_t o = 0; o < out; o++)
+                wt[o * in + i] = wd[i * out + o];
+        free(wd);
+    }
+    l->a = in;
+    l->b = out;
+    if ((st = param_add(m, l->name, "weight", wt, count)))
+        return st;
+    l->bias_param = b ? -1 : m->out->n_params;
+    if ((st = param_add(m, l->name, "bias", bd, out)))
+        return st;
+    if (b)
+        l->bias_param = -2;   /* given: Add may not add another */
+    return act_out(m, x, m->n_layers - 1, out);
+}
+
+static seqnn_status map_gemm(mapper *m, const mval *x)
+{
+    const Onnx__NodeProto *n = m->node;
+    const mval *w = in_val(m, 1, 1), *b = in_val(m, 2, 0);
+    if (!w)
+        return map_status;
+    if (attr_f(n, "alpha", 1) != 1 || attr_f(n, "beta", 1) != 1 || attr_i(n, "transA", 0) != 0)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "a Gemm with alpha, beta != 1 or transA");
+    if (x->rank != 2)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "a Gemm on activations of rank %d", x->rank);
+    return dense_layer(m, x, w, attr_i(n, "transB", 0) != 0, b);
+}
+
+/* Add of a constant to the output of a MatMul: the Linear's bias. */
+static seqnn_status map_bias(mapper *m, const mval *x, const mval *c)
+{
+    mlayer *l = x->layer >= 0 ? &m->layers[x->layer] : NULL;
+    if (!l || l->kind != L_DENSE || l->bias_param < 0 || x->layer != m->n_layers - 1 || c->kind != V_CONST ||
+        tensor_count(c->t) != l->b)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "an Add is mapped as the bias of the MatMul before it");
+    int64_t count;
+    float *d = tensor_floats(m, c->t, &count);
+    if (!d)
+        return map_status;
+    memcpy(m->out->params[l->bias_param].data, d, (size_t)count * sizeof *d);
+    free(d);
+    l->bias_param = -2;
+    return act_out(m, x, x->layer, x->f);
+}
+
+static seqnn_status map_activation(mapper *m, const mval *x, const char *act, double alpha)
+{
+    seqnn_status st = need_tail(m, x, 2, 3);
+    if (st)
+        return st;
+    mlayer *l = layer_new(m, L_ACT, "act");
+    if (!l)
+        return map_status;
+    snprintf(l->act, sizeof l->act, "%s", act);
+    l->alpha = alpha;
+    return act_out(m, x, m->n_layers - 1, x->f);
+}
+
+/* ------------------------------------------------------- recurrent ops --- */
+/* Gate blocks of ONNX (LSTM i, o, f, c; GRU z, r, h) in PyTorch's order
+ * (LSTM i, f, g, o; GRU r, z, n): the ONNX block of PyTorch's block j. */
+static const int GATE_FROM[3][4] = {{0, 2, 3, 1}, {1, 0, 2, 0}, {0, 0, 0, 0}};
+static const int GATES[3] = {4, 3, 1};
+
+/* Direction d of an ONNX [D, G*H, C] weight (or [D, 2*G*H] bias half h)
+ * in PyTorch's gate order, as parameter suffix. */
+static seqnn_status rnn_param(mapper *m, mlayer *l, int sub, int d, const float *src, int64_t rows_total,
+                              int64_t cols, int64_t off_rows, const char *what)
+{
+    int g = GATES[l->cell];
+    int64_t H = l->hidden, n = g * H * cols;
+    float *dst = malloc((size_t)n * sizeof *dst);
+    if (!dst)
+        return map_fail(SEQNN_ERR_NO_MEMORY, "out of memory");
+    const float *base = src + (int64_t)d * rows_total * cols + off_rows * cols;
+    for (int j = 0; j < g; j++)
+        memcpy(dst + j * H * cols, base + GATE_FROM[l->cell][j] * H * cols, (size_t)(H * cols) * sizeof *dst);
+    char suffix[64];
+    snprintf(suffix, sizeof suffix, "%s_l%d%s", what, sub, d ? "_reverse" : "");
+    return param_add(m, l->name, suffix, dst, n);
+}
+
+/* The op's attributes: direction count, activation (RNN: relu), classic GRU. */
+static seqnn_status rnn_attrs(mapper *m, int cell, int *dirs, int *relu, int *classic)
+{
+    const Onnx__NodeProto *n = m->node;
+    const Onnx__AttributeProto *dir = attr(n, "direction"), *acts = attr(n, "activations");
+    const char *ds = dir && dir->has_s ? (const char *)dir->s.data : "forward";
+    size_t dl = dir && dir->has_s ? dir->s.len : 7;
+    *dirs = dl == 13 && !memcmp(ds, "bidirectional", 13) ? 2 : dl == 7 && !memcmp(ds, "forward", 7) ? 1 : 0;
+    if (!*dirs)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "direction '%.*s' (forward and bidirectional are mapped)",
+                        (int)dl, ds);
+    if (attr(n, "clip") || attr_i(n, "input_forget", 0) || attr_i(n, "layout", 0))
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "clip, input_forget or layout = 1");
+    *classic = cell == 1 && !attr_i(n, "linear_before_reset", 0);
+    *relu = 0;
+    static const char *const dflt[3][3] = {{"Sigmoid", "Tanh", "Tanh"}, {"Sigmoid", "Tanh", NULL},
+                                          {"Tanh", NULL, NULL}};
+    int per = cell == 0 ? 3 : cell == 1 ? 2 : 1;
+    if (acts && acts->n_strings != (size_t)(per * *dirs))
+        return node_err(m, SEQNN_ERR_FORMAT, "activations has %zu entries", acts->n_strings);
+    for (size_t i = 0; acts && i < acts->n_strings; i++) {
+        const ProtobufCBinaryData *s = &acts->strings[i];
+        const char *want = dflt[cell][i % (size_t)per];
+        int is_relu = cell == 2 && s->len == 4 && !memcmp(s->data, "Relu", 4);
+        if (is_relu && i > 0 && !*relu)
+            return node_err(m, SEQNN_ERR_UNSUPPORTED, "directions with different activations");
+        *relu |= is_relu;
+        if (!is_relu && (s->len != strlen(want) || memcmp(s->data, want, s->len) || *relu))
+            return node_err(m, SEQNN_ERR_UNSUPPORTED, "activation '%.*s' (seqnn's cells have PyTorch's)",
+                            (int)s->len, (const char *)s->data);
+    }
+    return SEQNN_OK;
+}
+
+/* The recurrent layer op k of the node reads: a new layer, or the next
+ * sub-layer of the last one when it stacks on it. */
+static mlayer *rnn_layer(mapper *m, const mval *x, int cell, int64_t H, int dirs, int relu, int classic, int *sub)
+{
+    mlayer *t = x->layer >= 0 ? &m->layers[x->layer] : NULL;
+    if (t && t->kind == L_RNN && x->layer == m->n_layers - 1 && t->cell == cell && t->hidden == H &&
+        t->dirs == dirs && t->relu == relu && t->classic == classic && !t->last) {
+        *sub = t->layers++;
+        return t;
+    }
+    static const char *const kinds[3] = {"lstm", "gru", "rnn"};
+    mlayer *l = layer_new(m, L_RNN, kinds[cell]);
+    if (!l)
+        return NULL;
+    l->cell = cell;
+    l->hidden = (int)H;
+    l->layers = 1;
+    l->dirs = dirs;
+    l->relu = relu;
+    l->classic = classic;
+    *sub = 0;
+    return l;
+}
+
+static seqnn_status rnn_weights(mapper *m, mlayer *l, int sub, int64_t in, const mval *w, const mval *r,
+                                const mval *b)
+{
+    int g = GATES[l->cell];
+    int64_t H = l->hidden, D = l->dirs, cw, cr, cb = 0;
+    if (w->kind != V_CONST || r->kind != V_CONST || (b && b->kind != V_CONST) || w->t->n_dims != 3 ||
+        r->t->n_dims != 3 || w->t->dims[0] != D || w->t->dims[1] != g * H || w->t->dims[2] != in ||
+        r->t->dims[0] != D || r->t->dims[1] != g * H || r->t->dims[2] != H ||
+        (b && (b->t->n_dims != 2 || b->t->dims[0] != D || b->t->dims[1] != 2 * g * H)))
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "W, R, B must be constants of shapes [%lld, %lld, %lld], "
+                        "[%lld, %lld, %lld], [%lld, %lld]", (long long)D, (long long)(g * H), (long long)in,
+                        (long long)D, (long long)(g * H), (long long)H, (long long)D, (long long)(2 * g * H));
+    float *wd = tensor_floats(m, w->t, &cw), *rd = wd ? tensor_floats(m, r->t, &cr) : NULL;
+    float *bd = rd && b ? tensor_floats(m, b->t, &cb) : rd ? calloc((size_t)(D * 2 * g * H), sizeof *bd) : NULL;
+    seqnn_status st = bd ? SEQNN_OK : map_status;
+    for (int d = 0; !st && d < D; d++) {
+        if (!(st = rnn_param(m, l, sub, d, wd, g * H, in, 0, "weight_ih")) &&
+            !(st = rnn_param(m, l, sub, d, rd, g * H, H, 0, "weight_hh")) &&
+            !(st = rnn_param(m, l, sub, d, bd, 2 * g * H, 1, 0, "bias_ih")))
+            st = rnn_param(m, l, sub, d, bd, 2 * g * H, 1, g * H, "bias_hh");
+    }
+    free(wd);
+    free(rd);
+    free(bd);
+    return st;
+}
+
+static seqnn_status map_recurrent(mapper *m, const mval *x, int cell)
+{
+    const Onnx__NodeProto *n = m->node;
+    seqnn_status st = need_tail(m, x, 3, 3);
+    if (st)
+        return st;
+    int dirs = 0, relu = 0, classic = 0, sub = 0;
+    if ((st = rnn_attrs(m, cell, &dirs, &relu, &classic)))
+        return st;
+    if (m->time_label < 0)
+        m->time_label = x->ax[0];
+    if (x->ax[0] != m->time_label || x->ax[1] == AX_F)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "the input is not [T, B, F] as the op reads it");
+    const mval *w = in_val(m, 1, 1), *r = w ? in_val(m, 2, 1) : NULL, *b = in_val(m, 3, 0);
+    if (!w || !r)
+        return map_status;
+    if (n->n_input > 4 && n->input[4][0])
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "sequence_lens (packed sequences) are not mapped yet");
+    for (size_t k = 5; k < n->n_input && k < 8; k++) {
+        const mval *s = in_val(m, k, 0);
+        if (s && s->kind != V_ZEROS && !(s->kind == V_CONST && tensor_all_zero(m, s->t)))
+            return node_err(m, SEQNN_ERR_UNSUPPORTED, "%s '%s' is not zeros: seqnn's recurrent layers start "
+                            "from zero states", k == 7 ? "the peephole weight" : "an initial state", s->name);
+        if (!s && k < n->n_input && n->input[k][0])
+            return map_status;
+    }
+    int64_t H = attr_i(n, "hidden_size", r->kind == V_CONST && r->t->n_dims == 3 ? r->t->dims[2] : 0);
+    if (H < 1 || H > (1 << 20))
+        return node_err(m, SEQNN_ERR_FORMAT, "hidden_size %lld", (long long)H);
+    mlayer *l = rnn_layer(m, x, cell, H, dirs, relu, classic, &sub);
+    if (!l)
+        return map_status;
+    if ((st = rnn_weights(m, l, sub, x->f, w, r, b)))
+        return st;
+    int li = (int)(l - m->layers);
+    mval *y = out_val(m, 0, V_ACT);
+    if (n->n_output > 0 && n->output[0][0] && !y)
+        return map_status;
+    if (y) {
+        y->layer = li;
+        y->sub = sub;
+        y->rank = 4;
+        y->ax[0] = x->ax[0];
+        y->ax[1] = AX_D;
+        y->ax[2] = x->ax[1];
+        y->ax[3] = AX_H;
+        y->f = H;
+    }
+    mval *yh = out_val(m, 1, V_YH);
+    if (yh) {
+        yh->layer = li;
+        yh->sub = sub;
+    }
+    out_val(m, 2, V_UNUSABLE);
+    return SEQNN_OK;
+}
+
+/* --------------------------------------------------------------- nodes --- */
+static seqnn_status map_softmax(mapper *m, const mval *x, seqnn_onnx_output fn)
+{
+    int64_t axis = attr_i(m->node, "axis", -1);
+    if (x->kind != V_ACT || (axis != -1 && axis != x->rank - 1) || x->ax[x->rank - 1] != AX_F)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "a Softmax / LogSoftmax over the features at the output only");
+    mval *o = out_val(m, 0, V_FINAL);
+    if (!o)
+        return map_status;
+    const char *name = o->name;
+    *o = *x;
+    o->name = name;
+    o->kind = V_FINAL;
+    o->fn = fn;
+    return SEQNN_OK;
+}
+
+static seqnn_status map_node(mapper *m)
+{
+    const Onnx__NodeProto *n = m->node;
+    const char *op = n->op_type ? n->op_type : "";
+    if (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx"))
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "domain '%s' (only the default domain)", n->domain);
+    seqnn_status st;
+    if (map_glue(m, &st))
+        return st;
+    mval *x = n->n_input ? in_val(m, 0, 1) : NULL;
+    if (!x)
+        return n->n_input ? map_status
+                          : node_err(m, SEQNN_ERR_UNSUPPORTED, "op without inputs; %s", SUPPORTED);
+    if (x->kind == V_HPART) {   /* h_n[-1] of one direction read by a layer: many-to-one */
+        const mval *parts[1] = {x};
+        seqnn_status s2 = states_as_last(m, parts, 1, x->layer, x);
+        if (s2)
+            return s2;
+    }
+    if (!strcmp(op, "Gather") && x->kind == V_ACT)
+        return map_last_step(m, x);
+    if (!strcmp(op, "Gather")) {
+        const mval *ix = in_val(m, 1, 1);
+        return ix ? map_embedding(m, x, ix) : map_status;
+    }
+    if (!strcmp(op, "LSTM") || !strcmp(op, "GRU") || !strcmp(op, "RNN"))
+        return map_recurrent(m, x, op[0] == 'L' ? 0 : op[0] == 'G' ? 1 : 2);
+    if (!strcmp(op, "Gemm"))
+        return map_gemm(m, x);
+    if (!strcmp(op, "MatMul")) {
+        const mval *w = in_val(m, 1, 1);
+        return w ? dense_layer(m, x, w, 0, NULL) : map_status;
+    }
+    if (!strcmp(op, "Add")) {
+        const mval *y = in_val(m, 1, 1);
+        if (!y)
+            return map_status;
+        return x->kind == V_ACT ? map_bias(m, x, y) : map_bias(m, y, x);
+    }
+    if (!strcmp(op, "Relu") || !strcmp(op, "Tanh") || !strcmp(op, "Sigmoid"))
+        return map_activation(m, x, op[0] == 'R' ? "relu" : op[0] == 'T' ? "tanh" : "sigmoid", 0);
+    if (!strcmp(op, "LeakyRelu"))
+        return map_activation(m, x, "leaky_relu", attr_f(n, "alpha", 0.01));
+    if (!strcmp(op, "Clip")) {
+        const mval *lo = in_val(m, 1, 0), *hi = in_val(m, 2, 0);
+        float f1 = 0, f2 = 0;
+        if (lo && lo->kind == V_CONST && tensor_count(lo->t) == 1 && tensor_floats_one(lo->t, &f1) &&
+            hi && hi->kind == V_CONST && tensor_count(hi->t) == 1 && tensor_floats_one(hi->t, &f2) &&
+            f1 == -1.0f && f2 == 1.0f)
+            return map_activation(m, x, "hardtanh", 0);
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "a Clip other than to [-1, 1] (nn.Hardtanh)");
+    }
+    if (!strcmp(op, "Softmax"))
+        return map_softmax(m, x, SEQNN_ONNX_OUTPUT_SOFTMAX);
+    if (!strcmp(op, "LogSoftmax"))
+        return map_softmax(m, x, SEQNN_ONNX_OUTPUT_LOG_SOFTMAX);
+    return node_err(m, SEQNN_ERR_UNSUPPORTED, "op not mapped onto a seqnn layer here; %s", SUPPORTED);
+}
+
+/* ---------------------------------------------------------- the graph --- */
+static int is_initializer(const Onnx__GraphProto *g, const char *name)
+{
+    for (size_t i = 0; i < g->n_initializer; i++)
+        if (g->initializer[i]->name && !strcmp(g->initializer[i]->name, name))
+            return 1;
+    return 0;
+}
+
+/* The graph's one data input: token ids [S0, S1] or features [S0, S1, F]. */
+static seqnn_status map_input(mapper *m)
+{
+    const Onnx__GraphProto *g = m->g;
+    const Onnx__ValueInfoProto *in = NULL;
+    for (size_t i = 0; i < g->n_input; i++) {
+        if (!g->input[i]->name || is_initializer(g, g->input[i]->name))
+            continue;
+        if (in)
+            return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: inputs '%s' and '%s': seqnn maps graphs of "
+                                   "one input (initial states given as inputs are not mapped)", m->src, in->name,
+                                   g->input[i]->name);
+        in = g->input[i];
+    }
+    const Onnx__TypeProto *tp = in ? in->type : NULL;
+    const Onnx__TypeProto__Tensor *tt =
+        tp && tp->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ? tp->tensor_type : NULL;
+    if (!tt || !tt->shape)
+        return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: no input tensor of known rank", m->src);
+    int et = tt->elem_type;
+    size_t rank = tt->shape->n_dim;
+    m->tokens = et == ONNX__TENSOR_PROTO__DATA_TYPE__INT64 || et == ONNX__TENSOR_PROTO__DATA_TYPE__INT32;
+    const Onnx__TensorShapeProto__Dimension *last = rank ? tt->shape->dim[rank - 1] : NULL;
+    if (m->tokens ? rank != 2
+                  : et != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT || rank != 3 ||
+                        last->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE ||
+                        last->dim_value < 1 || last->dim_value > (1 << 24))
+        return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: input '%s' is neither token ids [T, B] (int64) "
+                               "nor features [T, B, F] (float, F fixed)", m->src, in->name);
+    mval *v = val_add(m, in->name, m->tokens ? V_TOKENS : V_ACT);
+    if (!v)
+        return map_fail(SEQNN_ERR_NO_MEMORY, "out of memory");
+    v->rank = (int)rank;
+    v->ax[0] = AX_S0;
+    v->ax[1] = AX_S1;
+    v->ax[2] = AX_F;
+    v->f = m->tokens ? 0 : last->dim_value;
+    m->in_dim = v->f;
+    return SEQNN_OK;
+}
+
+static seqnn_status map_output(mapper *m)
+{
+    const Onnx__GraphProto *g = m->g;
+    m->node = NULL;
+    if (g->n_output != 1 || !g->output[0]->name)
+        return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: %zu outputs (seqnn maps graphs of one output)",
+                               m->src, g->n_output);
+    const mval *v = val_find(m, g->output[0]->name);
+    const mlayer *l = v && v->layer >= 0 ? &m->layers[v->layer] : NULL;
+    if (!v || (v->kind != V_ACT && v->kind != V_FINAL) || !l || v->layer != m->n_layers - 1 ||
+        (l->kind == L_RNN && v->sub != l->layers - 1) || v->ax[v->rank - 1] != AX_F || v->rank < 2 || v->rank > 3)
+        return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: the output '%s' is not the last layer's "
+                               "[T, B, n] or [B, n] activations", m->src, g->output[0]->name);
+    int time = m->time_label < 0 ? AX_S0 : m->time_label;
+    m->out->batch_first = m->time_label == AX_S1;
+    m->out->output_batch_first = v->rank == 3 && v->ax[0] != time;
+    m->out->output = v->kind == V_FINAL ? v->fn : SEQNN_ONNX_OUTPUT_RAW;
+    return SEQNN_OK;
+}
+
+/* printf onto the growing text *s (length *len, capacity *cap): 0, or -1. */
+static int text_add(char **s, size_t *len, size_t *cap, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int text_add(char **s, size_t *len, size_t *cap, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(*s ? *s + *len : NULL, *s ? *cap - *len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return -1;
+        if (*s && *len + (size_t)n < *cap) {
+            *len += (size_t)n;
+            return 0;
+        }
+        size_t c = (*cap + (size_t)n + 1) * 2;
+        char *t = realloc(*s, c);
+        if (!t)
+            return -1;
+        *s = t;
+        *cap = c;
+    }
+}
+
+static seqnn_status write_modelfile(mapper *m)
+{
+    static const char *const cells[3] = {"lstm", "gru", "rnn"};
+    char *s = NULL;
+    size_t len = 0, cap = 0;
+    int bad = text_add(&s, &len, &cap, "# Imported from the ONNX model %s (%lld nodes).\nseqnn 1\n", m->src,
+                       (long long)m->out->nodes);
+    bad |= text_add(&s, &len, &cap, m->tokens ? "input tokens vocab=%lld\n" : "input features dim=%lld\n",
+                    (long long)m->in_dim);
+    for (int i = 0; i < m->n_layers; i++) {
+        const mlayer *l = &m->layers[i];
+        if (l->kind == L_EMB)
+            bad |= text_add(&s, &len, &cap, "embedding name=%s dim=%lld\n", l->name, (long long)l->b);
+        else if (l->kind == L_DENSE)
+            bad |= text_add(&s, &len, &cap, "dense name=%s out=%lld\n", l->name, (long long)l->b);
+        else if (l->kind == L_ACT && !strcmp(l->act, "leaky_relu"))
+            bad |= text_add(&s, &len, &cap, "activation leaky_relu alpha=%.9g\n", l->alpha);
+        else if (l->kind == L_ACT)
+            bad |= text_add(&s, &len, &cap, "activation %s\n", l->act);
+        else
+            bad |= text_add(&s, &len, &cap, "%s name=%s hidden=%d layers=%d bidirectional=%d last=%d%s%s\n",
+                            cells[l->cell], l->name, l->hidden, l->layers, l->dirs == 2, l->last,
+                            l->relu ? " act=relu" : "", l->classic ? " classic=1" : "");
+    }
+    bad |= text_add(&s, &len, &cap, "loss xent\n");
+    if (bad) {
+        free(s);
+        return map_fail(SEQNN_ERR_NO_MEMORY, "out of memory");
+    }
+    m->out->modelfile = s;
+    return SEQNN_OK;
+}
+
+seqnn_status onnx_map_model(const Onnx__ModelProto *mp, const char *src, onnx_mapped *out)
+{
+    memset(out, 0, sizeof *out);
+    mapper m = {.g = mp->graph, .src = src, .out = out, .time_label = -1};
+    if (!m.g)
+        return map_fail(SEQNN_ERR_FORMAT, "%s: no graph", src);
+    out->nodes = (int64_t)m.g->n_node;
+    seqnn_status st = SEQNN_OK;
+    for (size_t i = 0; !st && i < m.g->n_initializer; i++) {
+        const Onnx__TensorProto *t = m.g->initializer[i];
+        mval *v = t->name ? val_add(&m, t->name, V_CONST) : NULL;
+        if (!t->name)
+            st = map_fail(SEQNN_ERR_FORMAT, "%s: an initializer without a name", src);
+        else if (!v)
+            st = map_fail(SEQNN_ERR_NO_MEMORY, "out of memory");
+        else
+            v->t = t;
+    }
+    if (!st)
+        st = map_input(&m);
+    for (size_t i = 0; !st && i < m.g->n_node; i++) {
+        m.node_i = i;
+        m.node = m.g->node[i];
+        if (!m.node->op_type)
+            st = node_err(&m, SEQNN_ERR_FORMAT, "no op type");
+        else if (m.node->n_output > 64 || !val_reserve(&m, m.node->n_output + 1))
+            st = node_err(&m, SEQNN_ERR_FORMAT, "%zu outputs", m.node->n_output);
+        else
+            st = map_node(&m);
+    }
+    for (int i = 0; !st && i < m.n_layers; i++)
+        if (m.layers[i].kind == L_DENSE && m.layers[i].bias_param == -1)
+            m.layers[i].bias_param = -2;   /* a MatMul without Add: no bias (zeros) */
+    if (!st && !m.n_layers)
+        st = map_fail(SEQNN_ERR_UNSUPPORTED, "%s: no layer found in the graph", src);
+    if (!st)
+        st = map_output(&m);
+    if (!st)
+        st = write_modelfile(&m);
+    free(m.vals);
+    if (st)
+        onnx_mapped_free(out);
+    return st;
+}
+
+#else
+typedef int onnx_map_unused;   /* built without protobuf-c: nothing to map */
+#endif
+
+void onnx_mapped_free(onnx_mapped *m)
+{
+    for (int i = 0; i < m->n_params; i++)
+        free(m->params[i].data);
+    free(m->params);
+    free(m->modelfile);
+    memset(m, 0, sizeof *m);
+}

@@ -1,0 +1,47 @@
+/* seqnn ONNX import: a model exported by torch.onnx.export (an embedding,
+ * recurrent layers, dense layers, activations) made a seqnn model with its
+ * weights. The graph's patterns are recognised and mapped onto seqnn layers
+ * (docs/onnx.md lists them); a graph with anything else is refused, the
+ * error naming the node, its op type and its position. Available when
+ * libseqnn was built with protobuf-c (else SEQNN_ERR_UNSUPPORTED).
+ */
+#ifndef SEQNN_ONNX_H
+#define SEQNN_ONNX_H
+
+#include "seqnn/export.h"
+#include "seqnn/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What the import made of the graph's ends. */
+typedef enum seqnn_onnx_output {
+    SEQNN_ONNX_OUTPUT_RAW = 0,           /* the model's output is the graph's */
+    SEQNN_ONNX_OUTPUT_SOFTMAX,           /* the graph ended in Softmax: the model outputs its logits */
+    SEQNN_ONNX_OUTPUT_LOG_SOFTMAX        /* the graph ended in LogSoftmax: the model outputs its logits */
+} seqnn_onnx_output;
+
+typedef struct seqnn_onnx_info {
+    char *modelfile;                     /* the model as a model file (text, NUL-terminated) */
+    int batch_first;                     /* the graph's input is [B, T, ...] (the model reads [T, B, ...]) */
+    int output_batch_first;              /* the graph's sequence output is [B, T, n] (the model's [T, B, n]) */
+    seqnn_onnx_output output;
+    int64_t nodes;                       /* nodes in the graph */
+} seqnn_onnx_info;
+
+/* Reads the ONNX model at path, builds the equivalent seqnn model on ctx
+ * (which must outlive it) and writes its weights into it: *out, and info
+ * (may be NULL; release it with seqnn_onnx_info_free). On error *out is
+ * NULL and seqnn_last_error() says why: SEQNN_ERR_IO (the file),
+ * SEQNN_ERR_FORMAT (not a well-formed ONNX model), SEQNN_ERR_UNSUPPORTED (a
+ * node or pattern seqnn has no layer for, or a library built without ONNX). */
+SEQNN_API seqnn_status seqnn_model_load_onnx(const char *path, seqnn_context *ctx, seqnn_model **out,
+                                             seqnn_onnx_info *info);
+SEQNN_API void seqnn_onnx_info_free(seqnn_onnx_info *info);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SEQNN_ONNX_H */

@@ -1,0 +1,323 @@
+"""ONNX import check (CTest onnx_import): exports PyTorch models with
+torch.onnx.export, imports each with seqnn (the C API through test_onnx_run,
+and `seqnn import` -> checkpoint -> rebuilt model) on the ref, avx2 and opencl
+plugins, and compares the outputs with PyTorch's (normwise relative error
+<= 1e-5); then checks that graphs seqnn cannot map, and broken files, are
+refused with an error naming the node or the problem.
+
+usage: onnx_models.py SEQNN TEST_ONNX_RUN WORK_DIR [BACKEND ...]
+The .onnx files are generated here, at test time, into WORK_DIR."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+TOL = 1e-5
+T, B, V = 7, 3, 30
+
+
+class LstmLM(nn.Module):
+    """Language model: embedding, LSTM, dropout, linear, log-softmax."""
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(V, 8)
+        self.rnn = nn.LSTM(8, 16)
+        self.drop = nn.Dropout(0.2)
+        self.fc = nn.Linear(16, V)
+
+    def forward(self, x):
+        y, _ = self.rnn(self.emb(x))
+        return torch.log_softmax(self.fc(self.drop(y)), -1)
+
+
+class GruClassifier(nn.Module):
+    """Bidirectional GRU classifier on its final states, cat(h_n[-2], h_n[-1])."""
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(V, 8)
+        self.rnn = nn.GRU(8, 12, bidirectional=True)
+        self.fc = nn.Linear(24, 4)
+
+    def forward(self, x):
+        _, h = self.rnn(self.emb(x))
+        return self.fc(torch.cat((h[-2], h[-1]), 1))
+
+
+class StackedTagger(nn.Module):
+    """Two-layer bidirectional LSTM tagger over features, ReLU, linear."""
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(6, 10, num_layers=2, bidirectional=True)
+        self.fc = nn.Linear(20, 5)
+
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        return self.fc(torch.relu(y))
+
+
+class Elman(nn.Module):
+    """Two-layer Elman RNN (tanh), many-to-one on h_n[-1], leaky ReLU, softmax."""
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.RNN(6, 14, num_layers=2)
+        self.fc1 = nn.Linear(14, 9)
+        self.fc2 = nn.Linear(9, 3)
+
+    def forward(self, x):
+        _, h = self.rnn(x)
+        return torch.softmax(self.fc2(nn.functional.leaky_relu(self.fc1(h[-1]), 0.1)), -1)
+
+
+class BatchFirst(nn.Module):
+    """batch_first ReLU RNN over tokens, linear, sigmoid."""
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(V, 5)
+        self.rnn = nn.RNN(5, 11, nonlinearity="relu", batch_first=True)
+        self.fc = nn.Linear(11, 2)
+
+    def forward(self, x):
+        y, _ = self.rnn(self.emb(x))
+        return torch.sigmoid(self.fc(y))
+
+
+class ZeroStates(nn.Module):
+    """LSTM given explicit zero initial states built in forward, then tanh."""
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(6, 8)
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x):
+        h0 = torch.zeros(1, x.size(1), 8)
+        y, _ = self.rnn(x, (h0, h0.clone()))
+        return torch.tanh(self.fc(y))
+
+
+class LastStep(nn.Module):
+    """batch_first GRU classifier on its last step, y[:, -1]."""
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(6, 9, batch_first=True)
+        self.fc = nn.Linear(9, 3)
+
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        return self.fc(y[:, -1])
+
+
+class BiLastStep(nn.Module):
+    """y[-1] of a bidirectional LSTM is not its final state: refused."""
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(6, 4, bidirectional=True)
+
+    def forward(self, x):
+        return self.rnn(x)[0][-1]
+
+
+class StateInputs(nn.Module):
+    """Initial states as graph inputs: refused."""
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(6, 8)
+
+    def forward(self, x, h0, c0):
+        return self.rnn(x, (h0, c0))[0]
+
+
+class Conv(nn.Module):
+    """A convolution: refused, naming the Conv node."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(6, 4, 3)
+
+    def forward(self, x):
+        return self.conv(x.permute(1, 2, 0))
+
+
+def tokens(shape):
+    return torch.randint(0, V, shape)
+
+
+def features():
+    return torch.randn(T, B, 6)
+
+
+# name, model, input (as the model takes it)
+MODELS = [
+    ("lstm_lm", LstmLM, lambda: tokens((T, B))),
+    ("gru_classifier", GruClassifier, lambda: tokens((T, B))),
+    ("stacked_bilstm_tagger", StackedTagger, features),
+    ("elman_rnn", Elman, features),
+    ("batch_first", BatchFirst, lambda: tokens((B, T))),
+    ("zero_states", ZeroStates, features),
+    ("last_step", LastStep, lambda: torch.randn(B, T, 6)),
+]
+
+
+def export(model, args, path, names):
+    model.eval()
+    dyn = {n: {0: "d0", 1: "d1"} for n in names}
+    torch.onnx.export(model, args, path, input_names=names, output_names=["y"], dynamic_axes=dyn,
+                      opset_version=13)
+
+
+def run(cmd):
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+def seqnn_output(tool, source, backend, x, work, name, checkpoint=False):
+    """seqnn's output for input x (as PyTorch takes it), in PyTorch's layout;
+    None when the backend is missing."""
+    inp = os.path.join(work, name + ".in")
+    out = os.path.join(work, "%s.%s.out" % (name, backend))
+    arr = x.numpy()
+    arr.astype(np.int32 if arr.dtype.kind == "i" else np.float32).tofile(inp)
+    cmd = [tool] + (["--checkpoint"] if checkpoint else []) + [source, backend, inp, str(arr.shape[0]),
+                                                               str(arr.shape[1]), out]
+    r = run(cmd)
+    if r.returncode == 77:
+        return None, r.stderr
+    if r.returncode:
+        raise RuntimeError("%s: %s" % (" ".join(cmd), r.stderr.strip()))
+    keys = dict(line.split("=", 1) for line in r.stdout.split())
+    y = np.fromfile(out, dtype=np.float32).astype(np.float64)
+    if keys["shape"].startswith("T,B,"):
+        y = y.reshape(int(keys["T"]), int(keys["B"]), -1)
+        if keys["output_batch_first"] == "1":
+            y = y.swapaxes(0, 1)
+    else:
+        y = y.reshape(int(keys["B"]), -1)
+    if keys["output"] != "raw":
+        z = y - y.max(-1, keepdims=True)
+        lse = np.log(np.exp(z).sum(-1, keepdims=True))
+        y = z - lse if keys["output"] == "log_softmax" else np.exp(z - lse)
+    return y, keys
+
+
+def normwise(y, ref):
+    return float(np.linalg.norm(y - ref) / max(np.linalg.norm(ref), 1e-30))
+
+
+def check_models(seqnn, tool, work, backends):
+    failures = 0
+    for name, cls, make in MODELS:
+        torch.manual_seed(len(name))
+        model = cls()
+        x = make()
+        path = os.path.join(work, name + ".onnx")
+        export(model, (x,), path, ["x"])
+        with torch.no_grad():
+            ref = model(x).double().numpy()
+        for backend in backends:
+            y, info = seqnn_output(tool, path, backend, x, work, name)
+            if y is None:
+                print("%-22s %-7s skipped: %s" % (name, backend, info.strip()))
+                continue
+            err = normwise(y, ref) if y.shape == ref.shape else float("inf")
+            ok = err <= TOL
+            failures += not ok
+            print("%-22s %-7s normwise error %.2e %s" % (name, backend, err, "ok" if ok else
+                                                          "FAIL (shape %s vs %s)" % (y.shape, ref.shape)))
+        ckpt = os.path.join(work, name + ".safetensors")
+        r = run([seqnn, "import", path, "-o", ckpt, "--backend", "ref"])
+        if r.returncode:
+            print("%-22s seqnn import failed: %s" % (name, r.stderr.strip()))
+            failures += 1
+            continue
+        y, _ = seqnn_output(tool, ckpt, "ref", x, work, name + "_ckpt", checkpoint=True)
+        err = normwise(y, ref)
+        ok = err <= TOL
+        failures += not ok
+        print("%-22s %-7s normwise error %.2e %s (seqnn import -> checkpoint)" % (name, "ref", err,
+                                                                              "ok" if ok else "FAIL"))
+    return failures
+
+
+def expect_refusal(seqnn, work, name, path, needles):
+    out = os.path.join(work, name + ".safetensors")
+    if os.path.exists(out):
+        os.remove(out)
+    r = run([seqnn, "import", path, "-o", out, "--backend", "ref"])
+    msg = r.stderr.strip()
+    ok = r.returncode == 1 and all(n in msg for n in needles) and not os.path.exists(out)
+    print("%-22s refused: %s %s" % (name, msg, "ok" if ok else "FAIL (wanted %s, exit 1, no file)" % needles))
+    return not ok
+
+
+def check_hostile(seqnn, work):
+    """Graphs built by hand with onnx.helper: a cycle, a shape of 2^42
+    elements over a few bytes, data in an external file outside the model's
+    directory, an unknown domain."""
+    from onnx import TensorProto, helper
+    failures = 0
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["T", "B", 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+
+    def save(name, nodes, inits):
+        graph = helper.make_graph(nodes, name, [x], [y], inits)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+        path = os.path.join(work, name + ".onnx")
+        open(path, "wb").write(model.SerializeToString())
+        return path
+
+    path = save("cycle", [helper.make_node("Relu", ["z"], ["y"], name="a"),
+                          helper.make_node("Relu", ["y"], ["z"], name="b")], [])
+    failures += expect_refusal(seqnn, work, "cycle", path, ["node 0 'a' (Relu)", "not produced before"])
+    huge = helper.make_tensor("w", TensorProto.FLOAT, [2, 2], [0.0] * 4)
+    del huge.dims[:]
+    huge.dims.extend([4, 1 << 40])
+    path = save("huge", [helper.make_node("MatMul", ["x", "w"], ["y"], name="fc")], [huge])
+    failures += expect_refusal(seqnn, work, "huge", path, ["node 0 'fc' (MatMul)", "too large"])
+    ext = helper.make_tensor("w", TensorProto.FLOAT, [4, 2], [0.0] * 8)
+    ext.ClearField("float_data")
+    ext.data_location = TensorProto.EXTERNAL
+    entry = ext.external_data.add()
+    entry.key, entry.value = "location", "../../../etc/passwd"
+    path = save("external", [helper.make_node("MatMul", ["x", "w"], ["y"], name="fc")], [ext])
+    failures += expect_refusal(seqnn, work, "external", path, ["node 0 'fc' (MatMul)", "external file"])
+    path = save("domain", [helper.make_node("Relu", ["x"], ["y"], name="r", domain="com.example")], [])
+    failures += expect_refusal(seqnn, work, "domain", path, ["node 0 'r' (Relu)", "com.example"])
+    return failures
+
+
+def check_refusals(seqnn, work):
+    failures = 0
+    torch.manual_seed(1)
+    path = os.path.join(work, "state_inputs.onnx")
+    x = features()
+    export(StateInputs(), (x, torch.zeros(1, B, 8), torch.zeros(1, B, 8)), path, ["x", "h0", "c0"])
+    failures += expect_refusal(seqnn, work, "state_inputs", path, ["'x' and 'h0'", "one input"])
+    path = os.path.join(work, "conv.onnx")
+    export(Conv(), (x,), path, ["x"])
+    failures += expect_refusal(seqnn, work, "conv", path, ["node ", "(Conv)", "supported:"])
+    path = os.path.join(work, "bi_last_step.onnx")
+    export(BiLastStep(), (x,), path, ["x"])
+    failures += expect_refusal(seqnn, work, "bi_last_step", path, ["(Gather)", "h_n[-2]"])
+    failures += check_hostile(seqnn, work)
+    good = open(os.path.join(work, "lstm_lm.onnx"), "rb").read()
+    path = os.path.join(work, "truncated.onnx")
+    open(path, "wb").write(good[: len(good) // 2])
+    failures += expect_refusal(seqnn, work, "truncated", path, ["truncated.onnx"])
+    path = os.path.join(work, "garbage.onnx")
+    open(path, "wb").write(bytes(range(256)) * 4)
+    failures += expect_refusal(seqnn, work, "garbage", path, ["not an ONNX model"])
+    failures += expect_refusal(seqnn, work, "missing", os.path.join(work, "missing.onnx"), ["cannot open"])
+    return failures
+
+
+def main():
+    seqnn, tool, work = sys.argv[1:4]
+    backends = sys.argv[4:] or ["ref", "avx2", "opencl"]
+    os.makedirs(work, exist_ok=True)
+    failures = check_models(seqnn, tool, work, backends) + check_refusals(seqnn, work)
+    print("%d failure(s)" % failures)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
