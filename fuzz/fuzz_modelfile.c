@@ -26,15 +26,8 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FZ_REQUIRE(cond, ...)                                           \
-    do {                                                                \
-        if (!(cond)) {                                                  \
-            fprintf(stderr, "fuzz_modelfile: ");                        \
-            fprintf(stderr, __VA_ARGS__);                               \
-            fprintf(stderr, " (last error: %s)\n", seqnn_last_error()); \
-            abort();                                                    \
-        }                                                               \
-    } while (0)
+#define FZ_TARGET "fuzz_modelfile"
+#include "fuzz_require.h"
 
 static const seqnn_modelfile_var fz_vars[] = {{"vocab", 11}, {"classes", 3}, {"src_vocab", 9}, {"tgt_vocab", 7}};
 static seqnn_context *fz_ctx;            /* ref, or NULL if it cannot be opened (then nothing is built) */

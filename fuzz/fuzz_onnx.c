@@ -24,15 +24,8 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FZ_REQUIRE(cond, ...)                                           \
-    do {                                                                \
-        if (!(cond)) {                                                  \
-            fprintf(stderr, "fuzz_onnx: ");                             \
-            fprintf(stderr, __VA_ARGS__);                               \
-            fprintf(stderr, " (last error: %s)\n", seqnn_last_error()); \
-            abort();                                                    \
-        }                                                               \
-    } while (0)
+#define FZ_TARGET "fuzz_onnx"
+#include "fuzz_require.h"
 
 static seqnn_context *fz_ctx;            /* ref, or NULL if it cannot be opened (then nothing is tried) */
 static char fz_path[64];

@@ -47,15 +47,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-#define FZ_REQUIRE(cond, ...)                          \
-    do {                                               \
-        if (!(cond)) {                                 \
-            fprintf(stderr, "fuzz_safetensors: ");     \
-            fprintf(stderr, __VA_ARGS__);              \
-            fprintf(stderr, " (last error: %s)\n", seqnn_last_error()); \
-            abort();                                   \
-        }                                              \
-    } while (0)
+#define FZ_TARGET "fuzz_safetensors"
+#include "fuzz_require.h"
 
 /* a and b hold the same tensors in the same order, with the same metadata */
 static void same_files(const seqnn_safetensors *a, const seqnn_safetensors *b, const char *what)
