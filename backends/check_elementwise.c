@@ -1,5 +1,5 @@
 /* Argument checks of the element-wise family (activations, add / mul / scale,
- * softmax, dropout), run by the core before a plugin sees the call: sizes,
+ * copy2d, softmax, dropout), run by the core before a plugin sees the call: sizes,
  * enums, flags, hyper-parameters and the extent of every tensor each kernel
  * touches (include/seqnn/kernels.h, docs/kernels/elementwise.md). */
 #include <float.h>
@@ -127,4 +127,17 @@ seqnn_status seqnn_check_dropout_backward(const seqnn_checker *c, const seqnn_dr
     SEQNN_CHECK(elementwise_check_dropout(c, a));
     SEQNN_CHECK(elementwise_check_vec(c, "dy", a->dy, a->n));
     return elementwise_check_vec(c, "dx", a->dx, a->n);
+}
+
+seqnn_status seqnn_check_copy2d(const seqnn_checker *c, const seqnn_copy2d_args *a)
+{
+    SEQNN_CHECK(seqnn_check_flags(c, a->flags, 0));
+    SEQNN_CHECK(seqnn_check_min(c, "rows", a->rows, 0));
+    SEQNN_CHECK(seqnn_check_min(c, "cols", a->cols, 0));
+    SEQNN_CHECK(seqnn_check_min(c, "ldx", a->ldx, a->cols));
+    SEQNN_CHECK(seqnn_check_min(c, "ldy", a->ldy, a->cols));
+    int64_t ex = seqnn_extent_2d(a->rows, a->cols, a->ldx), ey = seqnn_extent_2d(a->rows, a->cols, a->ldy);
+    SEQNN_CHECK(seqnn_check_tensor(c, "x", a->x, SEQNN_F32, ex, 1));
+    SEQNN_CHECK(seqnn_check_tensor(c, "y", a->y, SEQNN_F32, ey, 1));
+    return seqnn_check_disjoint(c, "y", a->y, ey, "x", a->x, ex);
 }

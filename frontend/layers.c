@@ -184,20 +184,18 @@ const fe_layer_ops fe_dropout_ops = {
 };
 
 /* --------------------------------------------------------------- merges --- */
-/* Concatenation copies each part into its columns of y (and back for the
- * gradient) as a GEMM with an identity matrix (exact: every product but
- * one is x * 0), since the catalogue has no strided copy. */
+/* Concatenation copies each part into its columns of y (and back out for
+ * the gradient) with copy2d, bit for bit. A plugin built before copy2d
+ * (ABI 1.2 and older) gets the same copy row by row through the buffer
+ * copy every device has: slower, equally exact. */
 typedef struct merge_priv {
-    fe_tensor eye;                       /* [n, n] identity, n the widest part */
+    int rowwise;                         /* -1 not yet known, 0 copy2d, 1 row by row */
 } merge_priv;
 
 static void merge_destroy(seqnn_model *m, fe_layer *L)
 {
-    merge_priv *p = L->priv;
-    if (!p)
-        return;
-    fe_tensor_free(m, &p->eye);
-    free(p);
+    (void)m;
+    free(L->priv);
     L->priv = NULL;
 }
 
@@ -205,7 +203,7 @@ static seqnn_status merge_build(seqnn_model *m, fe_layer *L)
 {
     static const char *verbs[] = {"concatenates", "adds", "multiplies"};
     fe_shape first = L->in;
-    int64_t total = 0, widest = 0;
+    int64_t total = 0;
     for (int k = 0; k < L->n_from; k++) {
         int node = L->from[k];
         fe_shape s = fe_node_shape(m, node);
@@ -230,7 +228,6 @@ static seqnn_status merge_build(seqnn_model *m, fe_layer *L)
                                    fe_node_name(m, L->from[0]), (long long)first.n, name, (long long)s.n,
                                    L->ops->kind);
         total += s.n;
-        widest = s.n > widest ? s.n : widest;
     }
     L->out = first;
     if (L->merge.kind == SEQNN_MERGE_CONCAT) {
@@ -238,32 +235,27 @@ static seqnn_status merge_build(seqnn_model *m, fe_layer *L)
         merge_priv *p = calloc(1, sizeof *p);
         if (!p)
             return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
+        p->rowwise = -1;
         L->priv = p;
-        p->eye.cols = widest;            /* allocated at the first forward */
     }
     return SEQNN_OK;
 }
 
-/* The identity of the concatenation, made on first use. */
-static seqnn_status merge_eye(seqnn_model *m, merge_priv *p)
-{
-    int64_t n = p->eye.cols;
-    if (p->eye.buf)
-        return SEQNN_OK;
-    FE_TRY(fe_tensor_ensure(m, &p->eye, n, n));
-    FE_TRY(fe_tensor_zero(m, &p->eye));
-    for (int64_t i = 0; i < n; i++)
-        FE_TRY(seqnn_buffer_fill(m->ctx, p->eye.buf, i * n + i, 1, 1.0));
-    return SEQNN_OK;
-}
-
-/* dst[rows, n] (row stride ldd) = src[rows, n] (row stride lds) through the identity. */
+/* dst[rows, n] (row stride ldd) = src[rows, n] (row stride lds): copy2d when
+ * the context runs it (asked once per layer), else one buffer copy per row. */
 static seqnn_status merge_copy(seqnn_model *m, merge_priv *p, int64_t rows, int64_t n, seqnn_tref src,
                                int64_t lds, seqnn_tref dst, int64_t ldd)
 {
-    seqnn_gemm_args g = {.m = rows, .n = n, .k = n, .alpha = 1, .beta = 0, .a = src, .lda = lds,
-                         .b = fe_at(&p->eye, 0), .ldb = p->eye.cols, .c = dst, .ldc = ldd, .batch = 1};
-    return seqnn_gemm(m->ctx, &g);
+    seqnn_copy2d_args c = {.rows = rows, .cols = n, .x = src, .ldx = lds, .y = dst, .ldy = ldd};
+    if (p->rowwise < 0) {
+        int device;
+        p->rowwise = seqnn_kernel_route(m->ctx, SEQNN_KERNEL_copy2d, &c, &device) == SEQNN_ERR_UNSUPPORTED;
+    }
+    if (!p->rowwise)
+        return seqnn_copy2d(m->ctx, &c);
+    for (int64_t r = 0; r < rows; r++)
+        FE_TRY(seqnn_buffer_copy(m->ctx, dst.buf, dst.off + r * ldd, src.buf, src.off + r * lds, n));
+    return SEQNN_OK;
 }
 
 static seqnn_status merge_forward(seqnn_model *m, fe_layer *L, const fe_tensor *x, int train)
@@ -273,7 +265,6 @@ static seqnn_status merge_forward(seqnn_model *m, fe_layer *L, const fe_tensor *
     FE_TRY(fe_tensor_ensure(m, &L->y, rows, n));
     if (L->merge.kind == SEQNN_MERGE_CONCAT) {
         merge_priv *p = L->priv;
-        FE_TRY(merge_eye(m, p));
         int64_t col = 0;
         for (int k = 0; k < L->n_from; k++) {
             const fe_tensor *xk = fe_node_output(m, L->from[k]);

@@ -389,6 +389,14 @@ static void v_seqnn_rnn_args(fz_io *io, seqnn_rnn_args *a)
     io_flags(io, &a->flags);
 }
 
+static void v_seqnn_copy2d_args(fz_io *io, seqnn_copy2d_args *a)
+{
+    io_i64(io, &a->rows); io_i64(io, &a->cols);
+    io_tref(io, &a->x); io_i64(io, &a->ldx);
+    io_tref(io, &a->y); io_i64(io, &a->ldy);
+    io_flags(io, &a->flags);
+}
+
 static void v_seqnn_lstm_variant_args(fz_io *io, seqnn_lstm_variant_args *a)
 {
     v_seqnn_rnn_args(io, &a->rnn);
@@ -562,6 +570,7 @@ static double w_seqnn_adam_args(const seqnn_adam_args *a) { return w_pos(a->n); 
 static double w_seqnn_adagrad_args(const seqnn_adagrad_args *a) { return w_pos(a->n); }
 static double w_seqnn_sumsq_args(const seqnn_sumsq_args *a) { return w_pos(a->n); }
 static double w_seqnn_clip_args(const seqnn_clip_args *a) { return w_pos(a->n); }
+static double w_seqnn_copy2d_args(const seqnn_copy2d_args *a) { return w_pos(a->rows) * w_pos(a->cols); }
 
 /* Any kernel's arguments. */
 typedef union fz_args {

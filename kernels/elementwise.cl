@@ -1,5 +1,5 @@
 /* elementwise.cl: GEMM's C scaling (k == 0, beta == 0), bias add and its
- * column sums, activations, add/mul/scale, softmax and log-softmax (one
+ * column sums, activations, add/mul/scale, copy2d, softmax and log-softmax (one
  * work-group per row), dropout with the Philox mask. */
 
 /* C[b, r, c] = beta == 0 ? 0 : beta * C  over batch*m*n items */
@@ -102,6 +102,18 @@ __kernel void acc_copy(__global float *dst, long dst_off, __global const float *
     if (i >= n)
         return;
     dst[dst_off + i] = acc_f(acc, dst[dst_off + i], src[src_off + i]);
+}
+
+/* y[r * ldy + c] = x[r * ldx + c] over rows x cols: moved as 32-bit words,
+ * so every float keeps its bits (NaN payloads included) */
+__kernel void copy2d(__global const uint *x, long x_off, long ldx, __global uint *y, long y_off, long ldy,
+                     long cols, long n)
+{
+    long i = GID();
+    if (i >= n)
+        return;
+    long r = i / cols, c = i - r * cols;
+    y[y_off + r * ldy + c] = x[x_off + r * ldx + c];
 }
 
 /* One work-group per row; y may be x. */

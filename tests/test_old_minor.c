@@ -7,7 +7,8 @@
  * plain LSTM) answers SEQNN_ERR_UNSUPPORTED (with a message naming the kernel)
  * without the plugin being called, and writes nothing. A model with a
  * class-weighted cross-entropy (ABI 1.2 kernels) refuses to train there rather
- * than train unweighted; without the weights it trains.
+ * than train unweighted; without the weights it trains. A concatenation
+ * merge (copy2d, ABI 1.3) trains there through row-by-row buffer copies.
  * usage: test_old_minor PATH/libseqnn-oldminor.so */
 #include <stdarg.h>
 #include <stdio.h>
@@ -116,6 +117,47 @@ static void check_weighted_model(seqnn_context *ctx)
     }
 }
 
+/* A concatenation merge needs copy2d (ABI 1.3), which the old plugin lacks:
+ * the frontend copies the rows one buffer copy at a time instead. One
+ * training step gives the parameters that the ref plugin's copy2d gives,
+ * bit for bit. */
+static void check_concat_model(seqnn_context *old)
+{
+    static const float features[2 * 4] = {1, -1, 0.5f, 2, 0, 1, -2, 0.25f};
+    static const int32_t targets[2] = {1, 2};
+    seqnn_batch b = {.seq_len = 1, .batch = 2, .features = features, .targets = targets};
+    seqnn_context *ref = NULL;
+    float params[2][64];
+    int64_t n = 0;
+    if (seqnn_context_create("ref", &ref) != SEQNN_OK) {
+        expect(0, "the ref plugin opens: %s", seqnn_last_error());
+        return;
+    }
+    for (int side = 0; side < 2; side++) {
+        seqnn_model *m = NULL;
+        seqnn_step_result r;
+        int ok = seqnn_model_create(&m) == SEQNN_OK && seqnn_model_input_features(m, 4) == SEQNN_OK &&
+                 seqnn_model_add_dense(m, "a", 3) == SEQNN_OK && seqnn_model_add_dense(m, "b", 2) == SEQNN_OK &&
+                 seqnn_model_set_from(m, "b", "input") == SEQNN_OK &&
+                 seqnn_model_add_merge(m, "cat", SEQNN_MERGE_CONCAT, "a,b") == SEQNN_OK &&
+                 seqnn_model_add_dense(m, "out", 3) == SEQNN_OK && seqnn_model_build(m, side ? ref : old, 5) == SEQNN_OK &&
+                 seqnn_model_train_step(m, &b, &r) == SEQNN_OK;
+        n = 0;
+        for (int64_t i = 0; ok && i < seqnn_model_param_count(m); i++) {
+            seqnn_param_info info;
+            ok = seqnn_model_param(m, i, &info) == SEQNN_OK && n + info.count <= 64 &&
+                 seqnn_model_param_read(m, i, params[side] + n, info.count) == SEQNN_OK;
+            n += ok ? info.count : 0;
+        }
+        expect(ok, "a concatenation model trains a step on %s: %s", side ? "ref" : "the old plugin",
+               ok ? "" : seqnn_last_error());
+        seqnn_model_destroy(m);
+    }
+    expect(n > 0 && !memcmp(params[0], params[1], (size_t)n * sizeof(float)),
+           "its %lld parameters equal ref's (copy2d) bit for bit", (long long)n);
+    seqnn_context_destroy(ref);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -216,6 +258,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < NBUF; i++)
         seqnn_buffer_free(ctx, buf[i]);
     check_weighted_model(ctx);
+    check_concat_model(ctx);
     seqnn_context_destroy(ctx);
     seqnn_registry_close(reg);
     printf("%d failed\n", failures);

@@ -551,6 +551,21 @@ typedef struct seqnn_clip_args {
     uint32_t flags;                      /* none defined: must be 0 */
 } seqnn_clip_args;
 
+/* -------------------------------------------------------- strided copy ---
+ * copy2d: y[r * ldy + c] = x[r * ldx + c] for r < rows, c < cols: a block
+ * of rows moved between row strides (a concatenation's parts into their
+ * columns, and its gradient back out). Every float is copied bit for bit
+ * (NaN payloads, infinities and signed zeros included); elements of y
+ * between the rows are left as they are. x and y do not overlap. */
+typedef struct seqnn_copy2d_args {
+    int64_t rows, cols;
+    seqnn_tref x;                        /* [rows, ldx], ldx >= cols */
+    int64_t ldx;
+    seqnn_tref y;                        /* [rows, ldy], ldy >= cols */
+    int64_t ldy;
+    uint32_t flags;                      /* none defined: must be 0 */
+} seqnn_copy2d_args;
+
 /* ---------------------------------------------------------- kernel ids ---
  * SEQNN_KERNEL_gemm, ... in catalogue order; SEQNN_KERNEL_COUNT last. */
 typedef enum seqnn_kernel_id {

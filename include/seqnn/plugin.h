@@ -14,7 +14,10 @@
  * shapes; and accepts, the capability query with which a device declines a
  * call of a kernel it has (a chain of devices then runs it on the next one).
  * ABI 1.2 appended the cross-entropy kernels with class weights, label
- * smoothing and per-row losses (xent_ext_forward, xent_ext_backward).
+ * smoothing and per-row losses (xent_ext_forward, xent_ext_backward) and the
+ * LSTM variants (lstm_variant_forward, lstm_variant_backward).
+ * ABI 1.3 appended copy2d, a bit-exact copy of a block of rows between row
+ * strides.
  *
  * Threading: the core never calls one device from two threads at once; calls
  * on different devices (or different opens of a device) may run concurrently.
@@ -35,7 +38,7 @@ extern "C" {
 #endif
 
 #define SEQNN_ABI_MAJOR 1
-#define SEQNN_ABI_MINOR 2
+#define SEQNN_ABI_MINOR 3
 #define SEQNN_PLUGIN_ENTRY_SYMBOL "seqnn_plugin_entry"
 
 /* Kinds of device, as a score hint and for `seqnn info`. */

@@ -77,6 +77,22 @@ seqnn_status ocl_k_scale(const seqnn_call *call, const seqnn_ew_args *a)
     return ocl_ew(call, OCL_K_ew_scale, a);
 }
 
+/* y[r, :cols] = x[r, :cols]: one work-item per element copied */
+seqnn_status ocl_k_copy2d(const seqnn_call *call, const seqnn_copy2d_args *a)
+{
+    const int64_t n = a->rows * a->cols;
+    if (n == 0)
+        return SEQNN_OK;
+    ocl_launch L = ocl_begin(call, OCL_K_copy2d);
+    ocl_arg_t(&L, a->x);
+    ocl_arg_long(&L, a->ldx);
+    ocl_arg_t(&L, a->y);
+    ocl_arg_long(&L, a->ldy);
+    ocl_arg_long(&L, a->cols);
+    ocl_arg_long(&L, n);
+    return ocl_run(&L, n);
+}
+
 seqnn_status ocl_k_softmax_forward(const seqnn_call *call, const seqnn_softmax_args *a)
 {
     ocl_launch L = ocl_begin(call, OCL_K_softmax_forward);

@@ -3,8 +3,8 @@
  * (aliasing, beta == 0 with z unread), softmax and log-softmax (large inputs,
  * in place, backward, finite differences) and dropout (Philox known answer,
  * counters across 2^32, kept fraction, in place, backward, finite
- * differences); NaN and infinities for activations, add/mul/scale, softmax
- * and dropout. Budgets and their basis: docs/kernels/elementwise.md. */
+ * differences), copy2d (bit for bit, strided rows); NaN and infinities for
+ * activations, add/mul/scale, softmax, dropout and copy2d. Budgets and their basis: docs/kernels/elementwise.md. */
 #include <math.h>
 #include "conformance.h"
 #include "seqnn/philox.h"
@@ -796,4 +796,77 @@ void cf_test_dropout_backward(cf_run *r)
     }
     elementwise_dropout_nonfinite(r, 1);
     elementwise_dropout_rejects(r, SEQNN_KERNEL_dropout_backward);
+}
+
+/* -------------------------------------------------------------- copy2d */
+
+/* One copy2d check: rows x cols of x (row stride ldx) into y (row stride
+ * ldy), whose elements between the rows hold values that must stay; the
+ * plugin's y must equal the float32 reference's bit for bit. nonfinite: x
+ * cycles through NaN, infinities and signed zeros. */
+static void elementwise_copy2d_check(cf_run *r, int64_t rows, int64_t cols, int64_t ldx, int64_t ldy,
+                                     int nonfinite)
+{
+    seqnn_copy2d_args c = {.rows = rows, .cols = cols, .ldx = ldx, .ldy = ldy};
+    const int64_t nx = rows * ldx, ny = rows * ldy;
+    cf_tensor *x, *y;
+    cf_begin(r, "rows=%lld cols=%lld ldx=%lld ldy=%lld%s", (long long)rows, (long long)cols, (long long)ldx,
+             (long long)ldy, nonfinite ? " NaN, infinities and -0 in x" : "");
+    if (nonfinite) {
+        double v[512];
+        for (int64_t i = 0; i < nx && i < 512; i++)
+            v[i] = i % 5 == 4 ? -0.0 : elementwise_nonfinite[i % ELEMENTWISE_N_NONFINITE];
+        x = cf_in_values(r, "x", nx, v);
+    } else {
+        x = cf_in(r, "x", nx, -2, 2);
+    }
+    y = cf_inout(r, "y", ny, -2, 2);
+    if (nonfinite)
+        cf_set_nonfinite(r, y);
+    c.x = cf_ref(x);
+    c.y = cf_ref(y);
+    cf_check(r, SEQNN_KERNEL_copy2d, &c, 1);
+    cf_compare_exact(r, y);
+    cf_end(r);
+}
+
+/* Bad copy2d arguments, each one defect away from a valid call (4 rows of
+ * 3 into strides 5 and 6; extents past the end by more than the guards). */
+static void elementwise_copy2d_rejects(cf_run *r)
+{
+    const seqnn_kernel_id id = SEQNN_KERNEL_copy2d;
+    seqnn_copy2d_args c = {.rows = 4, .cols = 3, .ldx = 5, .ldy = 6}, bad;
+    cf_tensor *x, *y;
+    cf_begin(r, "argument checks");
+    x = cf_in(r, "x", 20, -1, 1);
+    y = cf_inout(r, "y", 24, -1, 1);
+    c.x = cf_ref(x);
+    c.y = cf_ref(y);
+    cf_call(r, id, &c);   /* the valid call itself */
+    bad = c; bad.flags = SEQNN_FLAG_OVERWRITE; cf_expect_rejected(r, id, &bad, "flags");
+    bad = c; bad.rows = -1;        cf_expect_rejected(r, id, &bad, "rows = -1");
+    bad = c; bad.cols = -1;        cf_expect_rejected(r, id, &bad, "cols = -1");
+    bad = c; bad.ldx = 2;          cf_expect_rejected(r, id, &bad, "ldx < cols");
+    bad = c; bad.ldy = 2;          cf_expect_rejected(r, id, &bad, "ldy < cols");
+    bad = c; bad.rows = 12;        cf_expect_rejected(r, id, &bad, "rows past the buffers");
+    bad = c; bad.x.buf = NULL;     cf_expect_rejected(r, id, &bad, "a missing x");
+    bad = c; bad.y.buf = NULL;     cf_expect_rejected(r, id, &bad, "a missing y");
+    bad = c; bad.y = bad.x;        cf_expect_rejected(r, id, &bad, "y overlapping x");
+    cf_end(r);
+}
+
+/* Row counts past the SIMD plugins' element-wise task size (16384 elements:
+ * 70 rows of 300), widths around a vector, padded strides; NaN and
+ * infinities; the argument checks. */
+void cf_test_copy2d(cf_run *r)
+{
+    static const int64_t rows[] = {0, 1, 3, 17, 70};
+    static const int64_t cols[] = {0, 1, 7, 8, 9, 33, 300};
+    static const int64_t pad[][2] = {{0, 0}, {3, 0}, {0, 5}, {2, 11}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        for (size_t j = 0; j < sizeof cols / sizeof cols[0]; j++)
+            for (size_t p = 0; p < sizeof pad / sizeof pad[0]; p++)
+                elementwise_copy2d_check(r, rows[i], cols[j], cols[j] + pad[p][0], cols[j] + pad[p][1], 0);
+    elementwise_copy2d_check(r, 5, 19, 23, 21, 1);
+    elementwise_copy2d_rejects(r);
 }

@@ -85,6 +85,11 @@ void cf_compare(cf_run *r, double k);
 /* cf_call + cf_compare. */
 void cf_check(cf_run *r, seqnn_kernel_id id, const void *args, double k);
 
+/* After a check: every element of the plugin's tensor t (guards included)
+ * has the float32 reference's bits, for kernels whose contract is exact
+ * (copies: no rounding, NaN payloads kept). */
+void cf_compare_exact(cf_run *r, cf_tensor *t);
+
 /* ---- non-finite values and changes
  * cf_set_nonfinite (before the tensor's first use): the output may hold NaN
  * or +-Inf; it is compared NaN-aware: NaN where the oracle has NaN, the same

@@ -844,6 +844,27 @@ void cf_check(cf_run *r, seqnn_kernel_id id, const void *args, double k)
     cf_compare(r, k);
 }
 
+void cf_compare_exact(cf_run *r, cf_tensor *t)
+{
+    if (r->check_failed || t->is_int || !t->r32)
+        return;
+    float *got = malloc((size_t)t->total * sizeof *got + 4);
+    if (!got) {
+        cf_fail(r, "out of host memory");
+        return;
+    }
+    if (seqnn_buffer_read(r->ctx, t->dev, 0, got, t->total) != SEQNN_OK)
+        cf_fail(r, "cannot read %s back: %s", t->name, seqnn_last_error());
+    else
+        for (int64_t i = 0; i < t->total; i++)
+            if (f32_bits(got[i]) != f32_bits(t->r32[i])) {
+                cf_fail(r, "%s[%lld]: bits 0x%08x, expected 0x%08x (the float32 reference's, bit for bit)", t->name,
+                        (long long)(i - GUARD), (unsigned)f32_bits(got[i]), (unsigned)f32_bits(t->r32[i]));
+                break;
+            }
+    free(got);
+}
+
 void cf_expect(cf_run *r, const char *what, const float *got, const double *expected, int64_t n, double k)
 {
     if (r->check_failed)

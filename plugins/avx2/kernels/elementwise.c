@@ -1,9 +1,10 @@
 /* Element-wise family of the SIMD plugins: activations forward/backward,
- * add / mul / scale, row-wise softmax and log-softmax forward/backward. Single
+ * add / mul / scale, copy2d, row-wise softmax and log-softmax forward/backward. Single
  * streaming passes over vectors (masked tails), threaded over fixed chunks
  * of elements (or rows), so results never depend on the thread count.
  * Dropout is delegated (kernels/delegate.c). */
 #include <math.h>
+#include <string.h>
 #include "common.h"
 #include "simd_kernels.h"
 #include "threads.h"
@@ -169,6 +170,27 @@ seqnn_status simd_scale(const seqnn_call *call, const seqnn_ew_args *a)
 {
     (void)call;
     ew_run(a, a->n, SIMD_EW_CHUNK, scale_range);
+    return SEQNN_OK;
+}
+
+/* --------------------------------------------------------------- copy2d --- */
+
+static void copy2d_range(const void *args, int64_t r0, int64_t r1)
+{
+    const seqnn_copy2d_args *a = args;
+    const float *x = SP(a->x);           /* [rows, ldx] */
+    float *y = SP(a->y);                 /* [rows, ldy] */
+    for (int64_t r = r0; r < r1; r++)
+        memcpy(y + r * a->ldy, x + r * a->ldx, (size_t)a->cols * sizeof *y);
+}
+
+/* y[r, :cols] = x[r, :cols], bit for bit; tasks of whole rows, about
+ * SIMD_EW_CHUNK elements each */
+seqnn_status simd_copy2d(const seqnn_call *call, const seqnn_copy2d_args *a)
+{
+    (void)call;
+    if (a->cols > 0)
+        ew_run(a, a->rows, a->cols >= SIMD_EW_CHUNK ? 1 : SIMD_EW_CHUNK / a->cols, copy2d_range);
     return SEQNN_OK;
 }
 

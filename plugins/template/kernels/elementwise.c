@@ -1,4 +1,4 @@
-/* Template kernels, element-wise family: activations, add / mul / scale,
+/* Template kernels, element-wise family: activations, add / mul / scale, copy2d,
  * softmax and log-softmax, dropout (the Philox mask of seqnn/philox.h), and
  * the embedding gather / scatter-add.
  * Contracts: seqnn/kernels.h (seqnn_act_args, seqnn_ew_args,
@@ -6,6 +6,7 @@
  * Aliasing allowed by the contracts (y == x, z == x or y, dx == dy with
  * OVERWRITE) works because each element is read before it is written. */
 #include <math.h>
+#include <string.h>
 #include "../template.h"
 #include "seqnn/philox.h"
 
@@ -85,6 +86,17 @@ seqnn_status tpl_scale(const seqnn_call *call, const seqnn_ew_args *a)
     float *z = TPL_F(a->z);              /* [n] */
     for (int64_t i = 0; i < a->n; i++)
         z[i] = (float)(a->alpha * x[i]);
+    return SEQNN_OK;
+}
+
+/* y[r, :cols] = x[r, :cols], row by row, bit for bit */
+seqnn_status tpl_copy2d(const seqnn_call *call, const seqnn_copy2d_args *a)
+{
+    (void)call;
+    const float *x = TPL_F(a->x);        /* [rows, ldx] */
+    float *y = TPL_F(a->y);              /* [rows, ldy] */
+    for (int64_t r = 0; r < a->rows; r++)
+        memcpy(y + r * a->ldy, x + r * a->ldx, (size_t)a->cols * sizeof *y);
     return SEQNN_OK;
 }
 
