@@ -9,32 +9,14 @@
  * class-weighted cross-entropy (ABI 1.2 kernels) refuses to train there rather
  * than train unweighted; without the weights it trains.
  * usage: test_old_minor PATH/libseqnn-oldminor.so */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "seqnn/model.h"
 #include "seqnn/plugin.h"
 #include "seqnn/seqnn.h"
+#include "test_expect.h"
 
 #define N 4
-
-static int failures;
-
-static void expect(int ok, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-static void expect(int ok, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    printf("%s ", ok ? "ok  " : "FAIL");
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    failures += !ok;
-}
 
 /* A missing kernel, called with valid arguments: UNSUPPORTED, the message
  * names it, and the plugin's stand-in ("called beyond struct_size") did not run. */

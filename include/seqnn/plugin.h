@@ -35,7 +35,7 @@ extern "C" {
 #endif
 
 #define SEQNN_ABI_MAJOR 1
-#define SEQNN_ABI_MINOR 2
+#define SEQNN_ABI_MINOR 3
 #define SEQNN_PLUGIN_ENTRY_SYMBOL "seqnn_plugin_entry"
 
 /* Kinds of device, as a score hint and for `seqnn info`. */
