@@ -1,6 +1,6 @@
 /* Argument checks of the conv family (conv1d_forward, conv1d_backward,
- * maxpool_forward, maxpool_backward, maxpool_lengths_forward), run by the
- * core before any plugin.
+ * maxpool_forward, maxpool_backward, maxpool_lengths_forward,
+ * conv1d_max_forward), run by the core before any plugin.
  * The rules are those of include/seqnn/kernels.h; docs/kernels/conv.md. */
 #include <stdint.h>
 #include "check.h"
@@ -142,5 +142,43 @@ seqnn_status seqnn_check_maxpool_lengths_forward(const seqnn_checker *c, const s
         if (a->lengths[b] < 1 || a->lengths[b] > a->pool.len)
             return seqnn_check_fail(c, "lengths[%lld] = %ld, must be in [1, len = %lld]", (long long)b,
                                     (long)a->lengths[b], (long long)a->pool.len);
+    return SEQNN_OK;
+}
+
+/* conv1d_forward's rules for conv (without y), maxpool_lengths_forward's for
+ * the pooled outputs over out_len positions, an activation kind or none. */
+seqnn_status seqnn_check_conv1d_max_forward(const seqnn_checker *c, const seqnn_conv1d_max_args *a)
+{
+    const seqnn_conv1d_args *cv = &a->conv;
+    int64_t out_len = 0;
+    const int64_t dims[2] = {cv->batch, cv->out_channels}, strides[2] = {a->y_sb, a->y_sc};
+    const int64_t y_extent = seqnn_extent(2, dims, strides);
+    SEQNN_CHECK(seqnn_check_flags(c, a->flags, 0));
+    SEQNN_CHECK(seqnn_check_flags(c, cv->flags, 0));
+    SEQNN_CHECK(conv_check_sizes(c, cv, &out_len));
+    if (out_len > INT32_MAX)
+        return seqnn_check_fail(c, "out_len = %lld does not fit the int32 argmax", (long long)out_len);
+    if (a->act != SEQNN_CONV_MAX_NO_ACT && (a->act < 0 || a->act >= SEQNN_ACT_COUNT))
+        return seqnn_check_fail(c, "act %ld is neither a seqnn_act nor SEQNN_CONV_MAX_NO_ACT", (long)a->act);
+    SEQNN_CHECK(seqnn_check_tensor(c, "x", cv->x, SEQNN_F32, conv_x_extent(cv), 1));
+    SEQNN_CHECK(seqnn_check_tensor(c, "weight", cv->weight, SEQNN_F32, conv_weight_count(cv), 1));
+    SEQNN_CHECK(seqnn_check_tensor(c, "bias", cv->bias, SEQNN_F32, cv->out_channels, 0));
+    SEQNN_CHECK(seqnn_check_tensor(c, "y", a->y, SEQNN_F32, y_extent, 1));
+    SEQNN_CHECK(seqnn_check_tensor(c, "pre", a->pre, SEQNN_F32, y_extent, 0));
+    SEQNN_CHECK(seqnn_check_tensor(c, "argmax", a->argmax, SEQNN_I32,
+                                   seqnn_mul_sat(cv->batch, cv->out_channels), 1));
+    /* the outputs overlap neither the inputs nor each other */
+    const char *const in_names[3] = {"x", "weight", "bias"};
+    const seqnn_tref ins[3] = {cv->x, cv->weight, cv->bias};
+    const int64_t in_ext[3] = {conv_x_extent(cv), conv_weight_count(cv), cv->out_channels};
+    for (int i = 0; i < 3; i++) {
+        SEQNN_CHECK(seqnn_check_disjoint(c, "y", a->y, y_extent, in_names[i], ins[i], in_ext[i]));
+        SEQNN_CHECK(seqnn_check_disjoint(c, "pre", a->pre, y_extent, in_names[i], ins[i], in_ext[i]));
+    }
+    SEQNN_CHECK(seqnn_check_disjoint(c, "pre", a->pre, y_extent, "y", a->y, y_extent));
+    for (int64_t b = 0; a->lengths && b < cv->batch; b++)
+        if (a->lengths[b] < 1 || a->lengths[b] > out_len)
+            return seqnn_check_fail(c, "lengths[%lld] = %ld, must be in [1, out_len = %lld]", (long long)b,
+                                    (long)a->lengths[b], (long long)out_len);
     return SEQNN_OK;
 }

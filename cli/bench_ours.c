@@ -23,6 +23,7 @@ typedef struct ours {
     /* conv bank */
     seqnn_conv1d_args conv[BENCH_MAX_WIDTHS];
     seqnn_maxpool_args pool[BENCH_MAX_WIDTHS];
+    int conv_fused;                      /* the plugin has conv1d_max_forward */
     /* attention */
     seqnn_attention_args attn;
     /* optimizers */
@@ -263,7 +264,10 @@ static seqnn_status ours_setup(ours *o, seqnn_context *ctx, const bench_case *c)
         o->gemm.batch = 1;
         break;
     case OP_RNN: ours_setup_rnn(o, c); break;
-    case OP_CONV: ours_setup_conv(o, c); break;
+    case OP_CONV:
+        ours_setup_conv(o, c);
+        o->conv_fused = seqnn_kernel_available(o->ctx, SEQNN_KERNEL_conv1d_max_forward);
+        break;
     case OP_ATTENTION: ours_setup_attention(o, c); break;
     case OP_OPTIM: ours_setup_optim(o, c); break;
     case OP_MODEL: break;                /* cli/bench_model.c */
@@ -297,6 +301,13 @@ static seqnn_status ours_run(ours *o)
             seqnn_conv1d_args f = o->conv[i];
             seqnn_maxpool_args pf = o->pool[i];
             f.flags = pf.flags = 0;      /* the flags are the backward's */
+            if (o->conv_fused) {         /* conv and max over time in one call (ABI 1.3) */
+                seqnn_conv1d_max_args fm = {.conv = f, .act = SEQNN_CONV_MAX_NO_ACT, .y = pf.y, .y_sb = pf.y_sb,
+                                            .y_sc = pf.y_sc, .argmax = pf.argmax};
+                fm.conv.y = (seqnn_tref){0};
+                st = seqnn_conv1d_max_forward(o->ctx, &fm);
+                continue;
+            }
             st = seqnn_conv1d_forward(o->ctx, &f);
             if (st == SEQNN_OK)
                 st = seqnn_maxpool_forward(o->ctx, &pf);

@@ -1,20 +1,32 @@
 /* Kim (2014) convolution bank: one nn.Conv1d(E, filters, width) per width over
  * a time-major sequence [T, B, E] (read in place through conv1d's strides),
  * an activation, max over time (the windows inside each sequence when the
- * batch has lengths: maxpool_lengths_forward), and the pooled features of
- * every width concatenated into [B, n_widths * filters] (maxpool writes its
- * slice of each row). */
+ * batch has lengths), and the pooled features of every width concatenated
+ * into [B, n_widths * filters] (each width writes its slice of each row).
+ * Forward: one conv1d_max_forward per width (conv, activation and max in one
+ * call, the [B, L_out, F] activations never written), or, where the plugin
+ * answers SEQNN_ERR_UNSUPPORTED (a plugin of ABI 1.2 or older, a device
+ * that declines the call), conv1d_forward, act_forward and maxpool(_lengths)
+ * _forward. Backward of the fused path: act_backward at the maxima only
+ * ([B, n_widths * F], from the pre-activations the kernel kept), scattered
+ * to the argmax by maxpool_backward, then conv1d_backward; the same numbers
+ * as the unfused path's act_backward over every position (docs/kernels/conv.md). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "fe.h"
 
-/* Per width i: conv output, activation output, its gradient, argmax. Every
- * [B, Lout, F] tensor has element (b, f, l) at b*Lout*F + l*F + f. With
- * lengths, row b of width w pools its valid windows only: valid[b] =
+/* Per width i: conv output, activation output (unfused path only), the
+ * gradient of the conv output, argmax. Every [B, Lout, F] tensor has element
+ * (b, f, l) at b*Lout*F + l*F + f. Fused path: pre_max, the conv output at
+ * each maximum, and g, the gradient there, both [B, n_widths*F] like L->y.
+ * With lengths, row b of width w pools its valid windows only: valid[b] =
  * max(1, length - w + 1), a host scratch reused by every width. */
 typedef struct conv_priv {
     fe_tensor pre[FE_MAX_WIDTHS], act[FE_MAX_WIDTHS], dact[FE_MAX_WIDTHS], argmax[FE_MAX_WIDTHS];
+    fe_tensor pre_max, g;
+    int fused;                           /* the last forward took the fused path */
+    int unfused_only;                    /* the plugin answered UNSUPPORTED to the fused kernel */
     int32_t *valid;
     int64_t valid_cap;
 } conv_priv;
@@ -30,6 +42,8 @@ static void conv_destroy(seqnn_model *m, fe_layer *L)
         fe_tensor_free(m, &p->dact[i]);
         fe_tensor_free(m, &p->argmax[i]);
     }
+    fe_tensor_free(m, &p->pre_max);
+    fe_tensor_free(m, &p->g);
     free(p->valid);
     free(p);
     L->priv = NULL;
@@ -115,6 +129,41 @@ static seqnn_status valid_windows(conv_priv *p, const int32_t *len, int64_t B, i
     return SEQNN_OK;
 }
 
+/* Width i in one call: conv, activation and max over time (valid windows
+ * only). SEQNN_ERR_UNSUPPORTED when the plugin lacks or declines the kernel. */
+static seqnn_status conv_forward_fused(seqnn_model *m, fe_layer *L, int i, const fe_tensor *x, int64_t T,
+                                       const int32_t *valid)
+{
+    conv_priv *p = L->priv;
+    int64_t F = L->conv.filters;
+    seqnn_conv1d_max_args a = {.conv = conv_args(m, L, i, x, T), .act = (int32_t)L->conv.act,
+                               .alpha = L->conv.alpha, .y = fe_at(&L->y, i * F),
+                               .y_sb = L->conv.n_widths * F, .y_sc = 1, .pre = fe_at(&p->pre_max, i * F),
+                               .argmax = fe_at(&p->argmax[i], 0), .lengths = valid};
+    a.conv.y = (seqnn_tref){0};
+    return seqnn_conv1d_max_forward(m->ctx, &a);
+}
+
+/* Width i in three calls: conv into pre[i], activation into act[i], max over
+ * time (without lengths the plain kernel, which plugins of ABI 1.0 have). */
+static seqnn_status conv_forward_unfused(seqnn_model *m, fe_layer *L, int i, const fe_tensor *x, int64_t T,
+                                         const int32_t *valid)
+{
+    conv_priv *p = L->priv;
+    int64_t B = m->B, F = L->conv.filters, lout = T - L->conv.widths[i] + 1, n = B * lout * F;
+    FE_TRY(fe_tensor_ensure(m, &p->pre[i], B * lout, F));
+    FE_TRY(fe_tensor_ensure(m, &p->act[i], B * lout, F));
+    seqnn_conv1d_args c = conv_args(m, L, i, x, T);
+    FE_TRY(seqnn_conv1d_forward(m->ctx, &c));
+    seqnn_act_args a = {.kind = L->conv.act, .alpha = L->conv.alpha, .n = n, .x = fe_at(&p->pre[i], 0),
+                        .y = fe_at(&p->act[i], 0)};
+    FE_TRY(seqnn_act_forward(m->ctx, &a));
+    seqnn_maxpool_lengths_args mp = {.pool = pool_args(m, L, i, T), .lengths = valid};
+    if (mp.lengths)
+        return seqnn_maxpool_lengths_forward(m->ctx, &mp);
+    return seqnn_maxpool_forward(m->ctx, &mp.pool);
+}
+
 static seqnn_status conv_forward(seqnn_model *m, fe_layer *L, const fe_tensor *x, int train)
 {
     (void)train;
@@ -128,48 +177,69 @@ static seqnn_status conv_forward(seqnn_model *m, fe_layer *L, const fe_tensor *x
                                    "(pad the batch to at least the widest filter)",
                                    (long long)T, (long long)L->conv.widths[i]);
     FE_TRY(fe_tensor_ensure(m, &L->y, B, L->conv.n_widths * F));
+    if (!p->unfused_only)
+        FE_TRY(fe_tensor_ensure(m, &p->pre_max, B, L->conv.n_widths * F));
+    p->fused = !p->unfused_only;
     for (int i = 0; i < L->conv.n_widths; i++) {
-        int64_t w = L->conv.widths[i], lout = T - w + 1, n = B * lout * F;
-        FE_TRY(fe_tensor_ensure(m, &p->pre[i], B * lout, F));
-        FE_TRY(fe_tensor_ensure(m, &p->act[i], B * lout, F));
+        const int32_t *valid = NULL;
         FE_TRY(fe_tensor_ensure_i32(m, &p->argmax[i], B, F));
-        seqnn_conv1d_args c = conv_args(m, L, i, x, T);
-        FE_TRY(seqnn_conv1d_forward(m->ctx, &c));
-        seqnn_act_args a = {.kind = L->conv.act, .alpha = L->conv.alpha, .n = n, .x = fe_at(&p->pre[i], 0),
-                            .y = fe_at(&p->act[i], 0)};
-        FE_TRY(seqnn_act_forward(m->ctx, &a));
-        /* max over time of the windows inside each sequence; without lengths
-         * the plain kernel, which plugins of ABI 1.0 have as well */
-        seqnn_maxpool_lengths_args mp = {.pool = pool_args(m, L, i, T)};
-        FE_TRY(valid_windows(p, len, B, w, &mp.lengths));
-        if (mp.lengths)
-            FE_TRY(seqnn_maxpool_lengths_forward(m->ctx, &mp));
-        else
-            FE_TRY(seqnn_maxpool_forward(m->ctx, &mp.pool));
+        FE_TRY(valid_windows(p, len, B, L->conv.widths[i], &valid));
+        if (p->fused) {
+            seqnn_status st = conv_forward_fused(m, L, i, x, T, valid);
+            if (st != SEQNN_ERR_UNSUPPORTED) {
+                FE_TRY(st);
+                continue;
+            }
+            /* from now on the three calls, every width alike (the backward
+             * follows one path): start again from the first width */
+            p->fused = 0;
+            p->unfused_only = 1;
+            i = -1;
+            continue;
+        }
+        FE_TRY(conv_forward_unfused(m, L, i, x, T, valid));
     }
     return SEQNN_OK;
+}
+
+/* dact[i] = the gradient of width i's conv output [B, Lout, F]: dy placed
+ * at each argmax, 0 elsewhere, through the activation (its derivative at
+ * every position, unfused; at the maxima only, fused: g). */
+static seqnn_status conv_backward_dact(seqnn_model *m, fe_layer *L, int i, int64_t T)
+{
+    conv_priv *p = L->priv;
+    int64_t B = m->B, F = L->conv.filters, lout = T - L->conv.widths[i] + 1, n = B * lout * F;
+    FE_TRY(fe_tensor_ensure(m, &p->dact[i], B * lout, F));
+    seqnn_maxpool_args mp = pool_args(m, L, i, T);
+    mp.dy = fe_at(p->fused ? &p->g : &L->dy, i * F);
+    mp.dx = fe_at(&p->dact[i], 0);
+    mp.flags = SEQNN_FLAG_OVERWRITE;
+    FE_TRY(seqnn_maxpool_backward(m->ctx, &mp));
+    if (p->fused)
+        return SEQNN_OK;
+    /* through the activation, in place */
+    seqnn_act_args a = {.kind = L->conv.act, .alpha = L->conv.alpha, .n = n, .x = fe_at(&p->pre[i], 0),
+                        .y = fe_at(&p->act[i], 0), .dy = fe_at(&p->dact[i], 0),
+                        .dx = fe_at(&p->dact[i], 0), .flags = SEQNN_FLAG_OVERWRITE};
+    return seqnn_act_backward(m->ctx, &a);
 }
 
 static seqnn_status conv_backward(seqnn_model *m, fe_layer *L, const fe_tensor *x, fe_tensor *dx)
 {
     conv_priv *p = L->priv;
-    int64_t T = fe_steps(m, L), B = m->B, F = L->conv.filters;
+    int64_t T = fe_steps(m, L), B = m->B, NF = L->conv.n_widths * L->conv.filters;
     if (dx)                              /* every width adds its part */
         FE_TRY(fe_tensor_zero(m, dx));
-    for (int i = 0; i < L->conv.n_widths; i++) {
-        int64_t lout = T - L->conv.widths[i] + 1, n = B * lout * F;
-        FE_TRY(fe_tensor_ensure(m, &p->dact[i], B * lout, F));
-        /* dact[b, f, argmax] = dy[b, i*F + f], 0 elsewhere */
-        seqnn_maxpool_args mp = pool_args(m, L, i, T);
-        mp.dy = fe_at(&L->dy, i * F);
-        mp.dx = fe_at(&p->dact[i], 0);
-        mp.flags = SEQNN_FLAG_OVERWRITE;
-        FE_TRY(seqnn_maxpool_backward(m->ctx, &mp));
-        /* through the activation, in place */
-        seqnn_act_args a = {.kind = L->conv.act, .alpha = L->conv.alpha, .n = n, .x = fe_at(&p->pre[i], 0),
-                            .y = fe_at(&p->act[i], 0), .dy = fe_at(&p->dact[i], 0),
-                            .dx = fe_at(&p->dact[i], 0), .flags = SEQNN_FLAG_OVERWRITE};
+    if (p->fused) {
+        /* g = dy * f'(pre) at the maxima of every width at once */
+        FE_TRY(fe_tensor_ensure(m, &p->g, B, NF));
+        seqnn_act_args a = {.kind = L->conv.act, .alpha = L->conv.alpha, .n = B * NF,
+                            .x = fe_at(&p->pre_max, 0), .y = fe_at(&L->y, 0), .dy = fe_at(&L->dy, 0),
+                            .dx = fe_at(&p->g, 0), .flags = SEQNN_FLAG_OVERWRITE};
         FE_TRY(seqnn_act_backward(m->ctx, &a));
+    }
+    for (int i = 0; i < L->conv.n_widths; i++) {
+        FE_TRY(conv_backward_dact(m, L, i, T));
         /* dx += conv^T(dact), dW += ..., db += ... */
         seqnn_conv1d_args c = conv_args(m, L, i, x, T);
         c.y.buf = NULL;

@@ -436,6 +436,17 @@ static void v_seqnn_maxpool_lengths_args(fz_io *io, seqnn_maxpool_lengths_args *
     io_flags(io, &a->flags);
 }
 
+static void v_seqnn_conv1d_max_args(fz_io *io, seqnn_conv1d_max_args *a)
+{
+    v_seqnn_conv1d_args(io, &a->conv);
+    io_i32(io, &a->act);
+    io_f64(io, &a->alpha);
+    io_tref(io, &a->y); io_i64(io, &a->y_sb); io_i64(io, &a->y_sc);
+    io_tref(io, &a->pre); io_tref(io, &a->argmax);
+    io_host(io, &a->lengths, a->conv.batch, 0);
+    io_flags(io, &a->flags);
+}
+
 static void v_seqnn_attention_args(fz_io *io, seqnn_attention_args *a)
 {
     IO_ENUM(io, a->score);
@@ -556,6 +567,10 @@ static double w_seqnn_maxpool_args(const seqnn_maxpool_args *a)
 static double w_seqnn_maxpool_lengths_args(const seqnn_maxpool_lengths_args *a)
 {
     return w_seqnn_maxpool_args(&a->pool);
+}
+static double w_seqnn_conv1d_max_args(const seqnn_conv1d_max_args *a)
+{
+    return w_seqnn_conv1d_args(&a->conv);
 }
 static double w_seqnn_attention_args(const seqnn_attention_args *a)
 {
@@ -979,6 +994,19 @@ int main(int argc, char **argv)
                 a->y = T(&s, 1, 0); a->y_sb = 2 + variant; a->y_sc = 1;
                 a->argmax = T(&s, 6, 0);
                 u.maxpool_lengths_forward.lengths = variant ? NULL : lengths;
+                break;
+            }
+            case SEQNN_KERNEL_conv1d_max_forward: {
+                seqnn_conv1d_max_args *m = &u.conv1d_max_forward;
+                seqnn_conv1d_args *a = &m->conv;
+                a->batch = 3; a->in_channels = 3; a->out_channels = 4; a->in_len = 9; a->kernel_size = 3;
+                a->stride = 1; a->padding = variant; a->dilation = 1;
+                a->x = T(&s, 0, 0); a->x_sb = 27; a->x_sc = 9; a->x_sl = 1;
+                a->weight = T(&s, 1, 0); a->bias = T(&s, 2, 0);
+                m->act = variant ? SEQNN_ACT_TANH : SEQNN_CONV_MAX_NO_ACT;
+                m->y = T(&s, 3, 0); m->y_sb = 4 + variant; m->y_sc = 1;
+                m->pre = T(&s, 4, 0); m->argmax = T(&s, 6, 0);
+                m->lengths = variant ? NULL : lengths;
                 break;
             }
             case SEQNN_KERNEL_attention_forward: case SEQNN_KERNEL_attention_backward: {

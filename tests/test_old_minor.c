@@ -10,32 +10,14 @@
  * than train unweighted; without the weights it trains. A concatenation
  * merge (copy2d, ABI 1.3) trains there through row-by-row buffer copies.
  * usage: test_old_minor PATH/libseqnn-oldminor.so */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "seqnn/model.h"
 #include "seqnn/plugin.h"
 #include "seqnn/seqnn.h"
+#include "test_expect.h"
 
 #define N 4
-
-static int failures;
-
-static void expect(int ok, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-static void expect(int ok, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    printf("%s ", ok ? "ok  " : "FAIL");
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    failures += !ok;
-}
 
 /* A missing kernel, called with valid arguments: UNSUPPORTED, the message
  * names it, and the plugin's stand-in ("called beyond struct_size") did not run. */

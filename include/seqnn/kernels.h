@@ -436,6 +436,36 @@ typedef struct seqnn_maxpool_lengths_args {
     uint32_t flags;                      /* none defined: 0 */
 } seqnn_maxpool_lengths_args;
 
+/* ------------------------------- conv1d + max over time, fused (ABI 1.3) ---
+ * conv1d_forward, an optional activation and maxpool_lengths_forward in one
+ * call, without the [B, C_out, L_out] activations ever being written:
+ *   z[b, o, l]  = f(conv[b, o, l]), conv as conv1d_forward (bias included),
+ *                 f = activation kind `act` (alpha: leaky relu's slope) as
+ *                 act_forward, or the identity when act == SEQNN_CONV_MAX_NO_ACT
+ *   y[b, o]     = max_{l < len_b} z[b, o, l]
+ *   argmax[b*C_out + o] = the first l attaining it (a NaN is the maximum, the
+ *                 first NaN wins: maxpool_forward's rule)
+ *   pre[b, o]   = conv[b, o, argmax] (optional; act_backward's x at the max)
+ * with len_b = lengths[b] in [1, out_len], or out_len when lengths is NULL;
+ * z at or past len_b is never compared. y and pre: element (b, o) at
+ * off + b*y_sb + o*y_sc (several widths write into one [B, sum C_out] row).
+ * conv.y, conv.dy, conv.dx, conv.dweight, conv.dbias are unused and
+ * conv.flags is 0. Backward (no kernel of its own): g = act_backward(x = pre,
+ * y = y, dy) at [B, C_out], then maxpool_backward (len = out_len, this
+ * argmax, OVERWRITE) scatters g into a [B, C_out, L_out] gradient for
+ * conv1d_backward. */
+#define SEQNN_CONV_MAX_NO_ACT (-1)
+typedef struct seqnn_conv1d_max_args {
+    seqnn_conv1d_args conv;              /* the convolution (forward fields only) */
+    int32_t act;                         /* seqnn_act, or SEQNN_CONV_MAX_NO_ACT */
+    double alpha;                        /* leaky relu negative slope */
+    seqnn_tref y; int64_t y_sb, y_sc;    /* [B, C_out] maxima */
+    seqnn_tref pre;                      /* [B, C_out] pre-activation at the max, y's strides, optional */
+    seqnn_tref argmax;                   /* int32 [B*C_out] */
+    const int32_t *lengths;              /* host [batch] or NULL */
+    uint32_t flags;                      /* none defined: 0 */
+} seqnn_conv1d_max_args;
+
 /* ------------------------------------------------------------ attention ---
  * For every batch b, head h and query i:
  *   s_ij = score(q_i, k_j);  masked j get weight 0;

@@ -1,5 +1,6 @@
 /* Conformance tests of the conv family: conv1d_forward, conv1d_backward,
- * maxpool_forward, maxpool_backward (plugin against the float64 oracle, and
+ * maxpool_forward, maxpool_backward, maxpool_lengths_forward and the fused
+ * conv1d_max_forward (plugin against the float64 oracle, and
  * finite differences for the backward kernels). Shapes are Kim (2014) CNN
  * banks scaled down plus edge cases, and both sides of every conv1d boundary
  * the plugin declares (structure query); docs/kernels/conv.md lists what is
@@ -76,11 +77,12 @@ static cf_tensor *conv_in_distinct(cf_run *r, const char *name, int64_t count)
     return t;
 }
 
-/* count float inputs from the 7 values {-0.75, -0.5, ..., 0.75}: many ties,
- * so "the first maximum" decides argmax. */
-static cf_tensor *conv_in_ties(cf_run *r, const char *name, int64_t count)
+/* count float inputs step * {-n, ..., n}: products and sums of such values
+ * are exact in float32, so every side computes the same conv and the same
+ * argmax, ties included ("the first maximum" decides). */
+static cf_tensor *conv_in_grid(cf_run *r, const char *name, int64_t count, double step, int n)
 {
-    double *v = malloc((size_t)count * sizeof *v);
+    double *v = malloc((size_t)(count > 0 ? count : 1) * sizeof *v);
     cf_tensor *t;
     int64_t i;
     if (!v) {
@@ -88,10 +90,17 @@ static cf_tensor *conv_in_ties(cf_run *r, const char *name, int64_t count)
         return cf_in(r, name, count, -1, 1);
     }
     for (i = 0; i < count; i++)
-        v[i] = 0.25 * (double)cf_randint(r, -3, 3);
+        v[i] = step * (double)cf_randint(r, -n, n);
     t = cf_in_values(r, name, count, v);
     free(v);
     return t;
+}
+
+/* count float inputs from the 7 values {-0.75, -0.5, ..., 0.75}: many ties,
+ * so "the first maximum" decides argmax. */
+static cf_tensor *conv_in_ties(cf_run *r, const char *name, int64_t count)
+{
+    return conv_in_grid(r, name, count, 0.25, 3);
 }
 
 /* ------------------------------------------------------------- conv1d --- */
@@ -274,11 +283,12 @@ static int conv_boundary_shape(conv_shape *s, int dim, int64_t x)
     }
 }
 
-/* Both sides (v, v + 1) of every boundary the plugin declares for conv1d,
- * layouts rotating (a strided y takes the plugins' other store path): the
- * plugin against the oracle, forward, or forward then backward with every
- * gradient, accumulating and overwriting. */
-static void conv_boundary_checks(cf_run *r, int backward)
+/* Calls fn(r, what, shape, n) for both sides (v, v + 1) of every boundary
+ * the plugin declares for one of the kernels k0, k1 whose dimension makes a
+ * quick conv1d shape (conv_boundary_shape); n counts the calls from 0. */
+typedef void (*conv_boundary_fn)(cf_run *r, const char *what, const conv_shape *s, int n);
+
+static void conv_boundary_each(cf_run *r, seqnn_kernel_id k0, seqnn_kernel_id k1, conv_boundary_fn fn)
 {
     int64_t nb = 0, i;
     int side, n = 0;
@@ -287,34 +297,56 @@ static void conv_boundary_checks(cf_run *r, int backward)
     b = cf_structure(r, &nb, NULL);
     cf_end(r);
     for (i = 0; b && i < nb; i++) {
-        if (b[i].kernel != SEQNN_KERNEL_conv1d_forward && b[i].kernel != SEQNN_KERNEL_conv1d_backward)
+        if (b[i].kernel != (int32_t)k0 && b[i].kernel != (int32_t)k1)
             continue;
         for (side = 0; side < 2; side++) {
             conv_shape s;
-            conv_case cc;
-            const int xk = n % CONV_LAYOUTS, yk = (n + 1) % CONV_LAYOUTS;
-            const conv_grads g = {1, 1, 1, n % 2};
-            if (!conv_boundary_shape(&s, b[i].dim, b[i].value + side))
-                continue;
-            n++;
-            cf_begin(r, "boundary \"%s\": B=%lld Cin=%lld Cout=%lld L=%lld K=%lld pad=%lld x=%s y=%s overwrite=%d",
-                     b[i].what ? b[i].what : "", (long long)s.batch, (long long)s.cin, (long long)s.cout,
-                     (long long)s.len, (long long)s.k, (long long)s.pad, conv_layout_name[xk],
-                     conv_layout_name[yk], g.overwrite);
-            conv_case_make(r, &cc, &s, xk, yk, 1);
-            if (backward) {
-                seqnn_conv1d_args bwd;
-                cf_tensor *dy, *dx, *dw, *db;
-                conv_add_grads(r, &cc, &g, &bwd, &dy, &dx, &dw, &db);
-                cf_call(r, SEQNN_KERNEL_conv1d_forward, &cc.args);
-                cf_call(r, SEQNN_KERNEL_conv1d_backward, &bwd);
-                cf_compare(r, (double)(s.cin * s.k + 1));
-            } else {
-                cf_check(r, SEQNN_KERNEL_conv1d_forward, &cc.args, (double)(s.cin * s.k + 1));
-            }
-            cf_end(r);
+            if (conv_boundary_shape(&s, b[i].dim, b[i].value + side))
+                fn(r, b[i].what ? b[i].what : "", &s, n++);
         }
     }
+}
+
+/* One boundary shape, layouts rotating (a strided y takes the plugins' other
+ * store path): the plugin against the oracle, forward, or forward then
+ * backward with every gradient, accumulating and overwriting. */
+static void conv_boundary_check(cf_run *r, const char *what, const conv_shape *s, int n, int backward)
+{
+    conv_case cc;
+    const int xk = n % CONV_LAYOUTS, yk = (n + 1) % CONV_LAYOUTS;
+    const conv_grads g = {1, 1, 1, n % 2};
+    cf_begin(r, "boundary \"%s\": B=%lld Cin=%lld Cout=%lld L=%lld K=%lld pad=%lld x=%s y=%s overwrite=%d", what,
+             (long long)s->batch, (long long)s->cin, (long long)s->cout, (long long)s->len, (long long)s->k,
+             (long long)s->pad, conv_layout_name[xk], conv_layout_name[yk], g.overwrite);
+    conv_case_make(r, &cc, s, xk, yk, 1);
+    if (backward) {
+        seqnn_conv1d_args bwd;
+        cf_tensor *dy, *dx, *dw, *db;
+        conv_add_grads(r, &cc, &g, &bwd, &dy, &dx, &dw, &db);
+        cf_call(r, SEQNN_KERNEL_conv1d_forward, &cc.args);
+        cf_call(r, SEQNN_KERNEL_conv1d_backward, &bwd);
+        cf_compare(r, (double)(s->cin * s->k + 1));
+    } else {
+        cf_check(r, SEQNN_KERNEL_conv1d_forward, &cc.args, (double)(s->cin * s->k + 1));
+    }
+    cf_end(r);
+}
+
+static void conv_boundary_forward(cf_run *r, const char *what, const conv_shape *s, int n)
+{
+    conv_boundary_check(r, what, s, n, 0);
+}
+
+static void conv_boundary_backward(cf_run *r, const char *what, const conv_shape *s, int n)
+{
+    conv_boundary_check(r, what, s, n, 1);
+}
+
+/* Both sides of every boundary the plugin declares for conv1d. */
+static void conv_boundary_checks(cf_run *r, int backward)
+{
+    conv_boundary_each(r, SEQNN_KERNEL_conv1d_forward, SEQNN_KERNEL_conv1d_backward,
+                       backward ? conv_boundary_backward : conv_boundary_forward);
 }
 
 /* y = conv1d(x): every shape in every x layout, with and without bias, y in
@@ -645,21 +677,31 @@ static void conv_pool_lengths(cf_run *r, const conv_pool_shape *s, int32_t *leng
         lengths[b] = b == 0 ? (int32_t)s->len : (int32_t)cf_randint(r, 1, s->len);
 }
 
+/* A malloc'd copy of the oracle's values of input t (count elements), to be
+ * edited into a new input; NULL (the check failed) when out of memory. */
+static double *conv_values_copy(cf_run *r, cf_tensor *t, int64_t count)
+{
+    const double *old = cf_values(t);
+    double *v = malloc((size_t)(count > 0 ? count : 1) * sizeof *v);
+    if (!old || !v) {
+        free(v);
+        cf_fail(r, "setting up x: out of memory");
+        return NULL;
+    }
+    memcpy(v, old, (size_t)count * sizeof *v);
+    return v;
+}
+
 /* Replaces pc's x by a copy whose positions at or past lengths[b] hold
  * `excluded` (3, above every pooled value, or NaN, which would win): a kernel
  * that reads one of them gets another max than the oracle. */
 static void conv_pool_exclude(cf_run *r, conv_pool_case *pc, const int32_t *lengths, double excluded)
 {
     const seqnn_maxpool_args *a = &pc->args;
-    const double *old = cf_values(pc->x);
-    double *v = malloc((size_t)(pc->xl.count > 0 ? pc->xl.count : 1) * sizeof *v);
+    double *v = conv_values_copy(r, pc->x, pc->xl.count);
     int64_t b, c, l;
-    if (!old || !v) {
-        free(v);
-        cf_fail(r, "setting up x: out of memory");
+    if (!v)
         return;
-    }
-    memcpy(v, old, (size_t)pc->xl.count * sizeof *v);
     for (b = 0; b < a->batch; b++)
         for (c = 0; c < a->channels; c++)
             for (l = lengths[b]; l < a->len; l++)
@@ -774,4 +816,214 @@ void cf_test_maxpool_lengths_forward(cf_run *r)
         }
     }
     conv_pool_lengths_gradchecks(r);
+}
+
+/* ------------------------------- conv1d + max over time, fused (ABI 1.3) --- */
+
+/* The activations the fused kernel is checked with, in turn. */
+static const int32_t conv_max_acts[] = {
+    SEQNN_CONV_MAX_NO_ACT, SEQNN_ACT_RELU, SEQNN_ACT_TANH, SEQNN_ACT_SIGMOID,
+    SEQNN_ACT_LEAKY_RELU, SEQNN_ACT_HARDTANH, SEQNN_ACT_SWISH,
+};
+#define CONV_MAX_NACTS ((int)(sizeof conv_max_acts / sizeof conv_max_acts[0]))
+static const char *const conv_max_act_name[CONV_MAX_NACTS] = {
+    "none", "relu", "tanh", "sigmoid", "leaky_relu", "hardtanh", "swish",
+};
+
+/* The tensors of one fused check: the conv of shape s (x in layout xk, grid
+ * values; weight and bias on a grid too, all zero when flat), y dense or the
+ * slice [3, 3 + C_out) of a [B, C_out + 7] row, pre (y's layout) when
+ * with_pre, argmax. */
+typedef struct conv_max_case {
+    conv_layout xl;
+    int64_t out_len;
+    cf_tensor *x, *y, *pre, *argmax;
+    seqnn_conv1d_max_args args;
+} conv_max_case;
+
+static void conv_max_make(cf_run *r, conv_max_case *mc, const conv_shape *s, int xk, int concat, int with_pre,
+                          int flat)
+{
+    seqnn_conv1d_max_args *m = &mc->args;
+    seqnn_conv1d_args *a = &m->conv;
+    const int64_t B = s->batch, O = s->cout, ycount = concat ? B * (O + 7) : B * O;
+    mc->out_len = conv_out_len(s);
+    mc->xl = conv_make_layout(xk, B, s->cin, s->len);
+    mc->x = conv_in_ties(r, "x", mc->xl.count);
+    *m = (seqnn_conv1d_max_args){0};
+    a->batch = B; a->in_channels = s->cin; a->out_channels = O;
+    a->in_len = s->len; a->kernel_size = s->k;
+    a->stride = s->stride; a->padding = s->pad; a->dilation = s->dil;
+    a->x = cf_ref(mc->x); a->x_sb = mc->xl.sb; a->x_sc = mc->xl.sc; a->x_sl = mc->xl.sl;
+    a->weight = cf_ref(conv_in_grid(r, "weight", O * s->cin * s->k, 0.125, flat ? 0 : 2));
+    a->bias = cf_ref(conv_in_grid(r, "bias", O, 0.25, 3));
+    mc->y = concat ? cf_inout(r, "y", ycount, -1, 1) : cf_out(r, "y", ycount);
+    mc->pre = with_pre ? (concat ? cf_inout(r, "pre", ycount, -1, 1) : cf_out(r, "pre", ycount)) : NULL;
+    mc->argmax = cf_out_int(r, "argmax", B * O);
+    m->act = SEQNN_CONV_MAX_NO_ACT;
+    m->y = cf_ref(mc->y);
+    m->y_sb = concat ? O + 7 : O;
+    m->y_sc = 1;
+    if (concat)
+        m->y.off += 3;
+    if (with_pre) {
+        m->pre = cf_ref(mc->pre);
+        m->pre.off = m->y.off - cf_ref(mc->y).off + cf_ref(mc->pre).off;
+    }
+    m->argmax = cf_ref(mc->argmax);
+}
+
+/* Random counts of windows in [1, out_len] per row (row 0 keeps every one,
+ * row 1 only the first), and x's positions that only windows past them read
+ * set to `excluded` (a kernel that compares such a window fails). */
+static void conv_max_lengths(cf_run *r, conv_max_case *mc, int32_t *lengths, double excluded)
+{
+    const seqnn_conv1d_args *a = &mc->args.conv;
+    double *v = conv_values_copy(r, mc->x, mc->xl.count);
+    int64_t b, c, p;
+    if (!v)
+        return;
+    for (b = 0; b < a->batch; b++) {
+        /* window len-1 reads up to position (len-1)*stride - padding + (K-1)*dilation */
+        int64_t last;
+        lengths[b] = b == 0 ? (int32_t)mc->out_len : b == 1 ? 1 : (int32_t)cf_randint(r, 1, mc->out_len);
+        last = (lengths[b] - 1) * a->stride - a->padding + (a->kernel_size - 1) * a->dilation;
+        for (c = 0; c < a->in_channels; c++)
+            for (p = last + 1; p < a->in_len; p++)
+                v[b * a->x_sb + c * a->x_sc + p * a->x_sl] = excluded;
+    }
+    mc->x = cf_in_values(r, "x", mc->xl.count, v);
+    mc->args.conv.x = cf_ref(mc->x);
+    mc->args.lengths = lengths;
+    free(v);
+}
+
+/* Bad arguments, each one defect away from a valid call (B=3 Cin=3 Cout=4
+ * L=10 K=3 stride 2 padding 2 dilation 2, out_len 5, x padded, y a slice of a
+ * concatenated row, pre present, lengths), and every tensor's exact extent. */
+static void conv_max_rejects(cf_run *r)
+{
+    static const conv_shape s = {3, 3, 4, 10, 3, 2, 2, 2};
+    const seqnn_kernel_id id = SEQNN_KERNEL_conv1d_max_forward;
+    const int64_t y_extent = (s.batch - 1) * (s.cout + 7) + s.cout;
+    int32_t lengths[3] = {5, 1, 3}, zero[3] = {5, 0, 3}, past[3] = {5, 6, 3};
+    conv_max_case mc;
+    seqnn_conv1d_max_args a, bad;
+    cf_begin(r, "argument checks");
+    conv_max_make(r, &mc, &s, CONV_PADDED, 1, 1, 0);
+    a = mc.args;
+    a.act = SEQNN_ACT_TANH;
+    a.lengths = lengths;
+    cf_call(r, id, &a);                  /* the valid call itself */
+    bad = a; bad.flags = 1;              cf_expect_rejected(r, id, &bad, "unknown flags");
+    bad = a; bad.conv.flags = SEQNN_FLAG_OVERWRITE; cf_expect_rejected(r, id, &bad, "conv.flags = OVERWRITE");
+    bad = a; bad.act = SEQNN_ACT_COUNT;  cf_expect_rejected(r, id, &bad, "act = SEQNN_ACT_COUNT");
+    bad = a; bad.act = -2;               cf_expect_rejected(r, id, &bad, "act = -2");
+    bad = a; bad.lengths = zero;         cf_expect_rejected(r, id, &bad, "lengths[1] = 0");
+    bad = a; bad.lengths = past;         cf_expect_rejected(r, id, &bad, "lengths[1] = out_len + 1");
+    bad = a; bad.conv.batch = -1;        cf_expect_rejected(r, id, &bad, "batch = -1");
+    bad = a; bad.conv.out_channels = 0;  cf_expect_rejected(r, id, &bad, "out_channels = 0");
+    bad = a; bad.conv.stride = 0;        cf_expect_rejected(r, id, &bad, "stride = 0");
+    bad = a; bad.conv.dilation = 8; bad.conv.padding = 0; cf_expect_rejected(r, id, &bad, "a span of 17 over 10");
+    bad = a; bad.conv.x_sl = -1;         cf_expect_rejected(r, id, &bad, "a negative x stride");
+    bad = a; bad.y_sc = -1;              cf_expect_rejected(r, id, &bad, "a negative y stride");
+    bad = a; bad.y.buf = NULL;           cf_expect_rejected(r, id, &bad, "a missing y");
+    bad = a; bad.argmax.buf = NULL;      cf_expect_rejected(r, id, &bad, "a missing argmax");
+    bad = a; bad.conv.x.buf = NULL;      cf_expect_rejected(r, id, &bad, "a missing x");
+    bad = a; bad.conv.weight.buf = NULL; cf_expect_rejected(r, id, &bad, "a missing weight");
+    bad = a; bad.argmax = a.y;           cf_expect_rejected(r, id, &bad, "a float32 argmax");
+    bad = a; bad.pre = a.y;              cf_expect_rejected(r, id, &bad, "pre = y");
+    bad = a; bad.y = a.conv.x;           cf_expect_rejected(r, id, &bad, "y overlapping x");
+    bad = a; cf_expect_extent(r, id, &bad, &bad.conv.x, SEQNN_F32, mc.xl.count, "x");
+    bad = a; cf_expect_extent(r, id, &bad, &bad.conv.weight, SEQNN_F32, s.cout * s.cin * s.k, "weight");
+    bad = a; cf_expect_extent(r, id, &bad, &bad.conv.bias, SEQNN_F32, s.cout, "bias");
+    bad = a; cf_expect_extent(r, id, &bad, &bad.y, SEQNN_F32, y_extent, "y");
+    bad = a; cf_expect_extent(r, id, &bad, &bad.pre, SEQNN_F32, y_extent, "pre");
+    bad = a; cf_expect_extent(r, id, &bad, &bad.argmax, SEQNN_I32, s.batch * s.cout, "argmax");
+    cf_end(r);
+}
+
+/* A NaN inside: x holds NaN at one position of one row of item 0 and of
+ * item B-1 (every window reading it is NaN: the first such window is the
+ * argmax and y and pre are NaN there), and, with lengths, NaN at positions
+ * only excluded windows read (never compared). */
+static void conv_max_nan(cf_run *r)
+{
+    static const conv_shape s = {3, 4, 5, 23, 3, 1, 1, 1};
+    for (int with_lengths = 0; with_lengths <= 1; with_lengths++) {
+        conv_max_case mc;
+        int32_t lengths[3];
+        double *v;
+        cf_begin(r, "NaN in x at positions 7 and 19 of channel 2, %s", with_lengths ? "lengths (NaN past them)" : "no lengths");
+        conv_max_make(r, &mc, &s, CONV_BLC, 0, 1, 0);
+        if (with_lengths)
+            conv_max_lengths(r, &mc, lengths, (double)NAN);
+        v = conv_values_copy(r, mc.x, mc.xl.count);
+        if (!v) {
+            cf_end(r);
+            continue;
+        }
+        v[0 * mc.xl.sb + 2 * mc.xl.sc + 7 * mc.xl.sl] = NAN;
+        v[2 * mc.xl.sb + 2 * mc.xl.sc + 19 * mc.xl.sl] = NAN;
+        mc.x = cf_in_values(r, "x", mc.xl.count, v);
+        mc.args.conv.x = cf_ref(mc.x);
+        free(v);
+        mc.args.act = with_lengths ? SEQNN_ACT_RELU : SEQNN_ACT_TANH;
+        cf_set_nonfinite(r, mc.y);
+        cf_set_nonfinite(r, mc.pre);
+        cf_check(r, SEQNN_KERNEL_conv1d_max_forward, &mc.args, (double)(s.cin * s.k + 1));
+        cf_end(r);
+    }
+}
+
+/* One side of a conv1d boundary the plugin declares (the fused kernel runs
+ * conv1d's blocking), no activation (exact), lengths on every other. */
+static void conv_max_boundary(cf_run *r, const char *what, const conv_shape *s, int n)
+{
+    conv_max_case mc;
+    int32_t lengths[64];
+    cf_begin(r, "boundary \"%s\": B=%lld Cin=%lld Cout=%lld L=%lld K=%lld pad=%lld x=%s lengths=%d", what,
+             (long long)s->batch, (long long)s->cin, (long long)s->cout, (long long)s->len, (long long)s->k,
+             (long long)s->pad, conv_layout_name[n % CONV_LAYOUTS], n % 2);
+    conv_max_make(r, &mc, s, n % CONV_LAYOUTS, n % 2, 1, 0);
+    if (n % 2)
+        conv_max_lengths(r, &mc, lengths, 3.0);
+    cf_check(r, SEQNN_KERNEL_conv1d_max_forward, &mc.args, (double)(s->cin * s->k + 1));
+    cf_end(r);
+}
+
+/* y, argmax and pre of the fused kernel: every conv shape, x layouts and
+ * activations rotating, y dense or a concatenated slice, pre present or not,
+ * lengths none or random (past them x is 3, which would win), values on a
+ * grid (exact sums, many ties); a flat weight (every window equal: argmax 0);
+ * NaN; the declared boundaries; the argument checks. k = C_in*K products +
+ * the bias (+ the activation). */
+void cf_test_conv1d_max_forward(cf_run *r)
+{
+    int i, mode, n = 0;
+    conv_max_rejects(r);
+    for (i = 0; i < CONV_NSHAPES; i++) {
+        const conv_shape *s = &conv_shapes[i];
+        for (mode = 0; mode < 4; mode++) {   /* bit 0: lengths, bit 1: flat weight */
+            const int xk = (i + mode) % CONV_LAYOUTS, act = n % CONV_MAX_NACTS, concat = n % 2, with_pre = (n / 2) % 2;
+            conv_max_case mc;
+            int32_t lengths[8];
+            n++;
+            cf_begin(r, "B=%lld Cin=%lld Cout=%lld L=%lld K=%lld stride=%lld pad=%lld dil=%lld x=%s y=%s pre=%d "
+                     "act=%s lengths=%s weight=%s",
+                     (long long)s->batch, (long long)s->cin, (long long)s->cout, (long long)s->len,
+                     (long long)s->k, (long long)s->stride, (long long)s->pad, (long long)s->dil,
+                     conv_layout_name[xk], concat ? "concat-slice" : "dense", with_pre, conv_max_act_name[act],
+                     mode & 1 ? "random (3 past them)" : "none", mode & 2 ? "flat (all equal)" : "grid");
+            conv_max_make(r, &mc, s, xk, concat, with_pre, mode & 2);
+            mc.args.act = conv_max_acts[act];
+            mc.args.alpha = 0.01;
+            if (mode & 1)
+                conv_max_lengths(r, &mc, lengths, 3.0);
+            cf_check(r, SEQNN_KERNEL_conv1d_max_forward, &mc.args, (double)(s->cin * s->k + 2));
+            cf_end(r);
+        }
+    }
+    conv_max_nan(r);
+    conv_boundary_each(r, SEQNN_KERNEL_conv1d_forward, SEQNN_KERNEL_conv1d_max_forward, conv_max_boundary);
 }

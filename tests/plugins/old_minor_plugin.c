@@ -18,9 +18,14 @@
 #include "ref_kernels.h"
 
 /* The ABI minor version this plugin claims: 1.0. */
+#ifndef OLD_MINOR
 #define OLD_MINOR 0
 /* The first slot its vtable lacks: the first one ABI 1.1 appended. */
 #define OLD_VTABLE_END offsetof(seqnn_plugin_api, structure)
+#define OLD_NAME "oldminor"
+#endif
+/* (tests/plugins/minor2_plugin.c defines the three above and includes this
+ * file: a plugin of ABI 1.2.) */
 
 static int old_token;
 
@@ -96,7 +101,7 @@ const seqnn_plugin_api *seqnn_plugin_entry(void)
     api->abi_major = SEQNN_ABI_MAJOR;
     api->abi_minor = OLD_MINOR;
     api->struct_size = OLD_VTABLE_END;
-    api->name = "oldminor";
+    api->name = OLD_NAME;
     api->version = "0";
     api->description = "test plugin built for an older ABI minor version (shorter vtable)";
     api->init = old_init;

@@ -6,12 +6,17 @@
  * dcol = W^T dy_b scattered back into dx (col2im); dbias as ordered sums.
  * Max-over-time pooling (over every position, or the first lengths[b] of row
  * b): forward in one vector pass for the maximum and its first position,
- * backward per batch item (clear, then scatter). */
+ * backward per batch item (clear, then scatter). The fused conv1d + max over
+ * time runs the forward's GEMM per batch item into a workspace tile and takes
+ * bias, activation and the maximum of each row there (conv1d_max_forward). */
 #include <string.h>
+#include "act.h"
 #include "common.h"
 #include "simd_gemm.h"
 #include "simd_kernels.h"
 #include "threads.h"
+
+static int64_t maxpool_argmax(const float *row, int64_t len, int64_t sl);
 
 /* col[(c*K + k) * L_out + l] = x[b, c, l*stride - padding + k*dilation] (0 outside) */
 static void conv_im2col(const seqnn_conv1d_args *a, int64_t b, int64_t out_len, float *col)
@@ -73,12 +78,23 @@ static void conv_col2im(const seqnn_conv1d_args *a, int64_t b, int64_t out_len, 
 
 typedef struct conv_job {
     const seqnn_conv1d_args *a;
+    const seqnn_conv1d_max_args *m;      /* the fused kernel's arguments, or NULL (conv1d_forward) */
     int64_t out_len, ck;
     const float *wpack;                  /* weight packed as the A operand [C_out, C_in*K] */
-    float *work;                         /* per thread: col, packed col, output tile */
+    float *work;                         /* per thread: col, packed col, output tile, activation row */
     size_t work_stride;
-    size_t col_count, bpack_count;
+    size_t col_count, bpack_count, tile_count;
 } conv_job;
+
+/* The conv of batch item b without its bias: [C_out, L_out] at out (row
+ * stride ldo), through im2col, the packing of col and the GEMM tiles. */
+static void conv_item(const conv_job *j, int64_t b, float *col, float *out, int64_t ldo)
+{
+    float *bpack = col + j->col_count;
+    conv_im2col(j->a, b, j->out_len, col);
+    simd_gemm_pack_b(0, j->ck, j->out_len, col, j->out_len, bpack);
+    simd_gemm_tile(j->a->out_channels, j->ck, 1.0f, j->wpack, bpack, j->out_len, 0, j->out_len, 0.0f, out, ldo);
+}
 
 static void conv_forward_task(void *ctx, int64_t b, int tid)
 {
@@ -86,16 +102,13 @@ static void conv_forward_task(void *ctx, int64_t b, int tid)
     const seqnn_conv1d_args *a = j->a;
     const int64_t L = j->out_len, O = a->out_channels;
     float *col = j->work + (size_t)tid * j->work_stride;
-    float *bpack = col + j->col_count;
-    float *tile = bpack + j->bpack_count;
+    float *tile = col + j->col_count + j->bpack_count;
     float *y = SP(a->y) + b * a->y_sb;                       /* y [B, C_out, L_out], strides y_s* */
     const float *bias = SHAS(a->bias) ? SP(a->bias) : NULL;
     const int direct = a->y_sl == 1;
-    conv_im2col(a, b, L, col);
-    simd_gemm_pack_b(0, j->ck, L, col, L, bpack);
     float *out = direct ? y : tile;
     int64_t ldo = direct ? a->y_sc : L;
-    simd_gemm_tile(O, j->ck, 1.0f, j->wpack, bpack, L, 0, L, 0.0f, out, ldo);
+    conv_item(j, b, col, out, ldo);
     for (int64_t o = 0; o < O; o++) {
         float bo = bias ? bias[o] : 0.0f;
         float *src = out + o * ldo;
@@ -112,23 +125,84 @@ static void conv_forward_task(void *ctx, int64_t b, int tid)
     }
 }
 
-seqnn_status simd_conv1d_forward(const seqnn_call *call, const seqnn_conv1d_args *a)
+/* Fused: the conv tile of item b stays in the thread's workspace; per row o
+ * the bias is added (pre), the activation applied into a row buffer (z) and
+ * the first position of z's maximum over len_b found, while the row is in
+ * cache. Nothing of [C_out, L_out] leaves the workspace. */
+static void conv_max_task(void *ctx, int64_t b, int tid)
+{
+    const conv_job *j = ctx;
+    const seqnn_conv1d_max_args *m = j->m;
+    const seqnn_conv1d_args *a = j->a;
+    const int64_t L = j->out_len, O = a->out_channels;
+    const int64_t len = m->lengths ? m->lengths[b] : L;
+    float *col = j->work + (size_t)tid * j->work_stride;
+    float *tile = col + j->col_count + j->bpack_count;       /* [C_out, L_out] */
+    float *zrow = tile + j->tile_count;                      /* [L_out] */
+    const float *bias = SHAS(a->bias) ? SP(a->bias) : NULL;
+    float *y = SP(m->y) + b * m->y_sb;                       /* y [B, C_out], strides y_sb, y_sc */
+    float *pre = SHAS(m->pre) ? SP(m->pre) + b * m->y_sb : NULL;
+    int32_t *argmax = SIP(m->argmax) + b * O;                /* int32 [B*C_out] */
+    const vf alpha = vf_set1((float)m->alpha);
+    conv_item(j, b, col, tile, L);
+    for (int64_t o = 0; o < O; o++) {
+        float *row = tile + o * L;
+        const float *z = row;
+        const vf bo = vf_set1(bias ? bias[o] : 0.0f);
+        for (int64_t l = 0; l < len; l += VW) {
+            int64_t n = simd_min64(VW, len - l);
+            vf v = vld(row + l, n);
+            if (bias)
+                v = vf_add(v, bo);
+            vst(row + l, v, n);
+            if (m->act != SEQNN_CONV_MAX_NO_ACT)
+                vst(zrow + l, simd_act_apply((seqnn_act)m->act, alpha, v), n);
+        }
+        if (m->act != SEQNN_CONV_MAX_NO_ACT)
+            z = zrow;
+        int64_t arg = maxpool_argmax(z, len, 1);
+        y[o * m->y_sc] = z[arg];
+        if (pre)
+            pre[o * m->y_sc] = row[arg];
+        argmax[o] = (int32_t)arg;
+    }
+}
+
+/* The workspaces of a conv forward (the weight packed once, per thread: col,
+ * packed col, tile, a row), then task over the batch items. */
+static seqnn_status conv_forward_run(const seqnn_call *call, conv_job *j, const char *name,
+                                     void (*task)(void *, int64_t, int))
 {
     simd_device *dev = simd_dev(call);
-    conv_job j = { .a = a, .out_len = seqnn_conv1d_out_len(a), .ck = a->in_channels * a->kernel_size };
-    if (a->batch <= 0 || a->out_channels <= 0 || j.out_len <= 0)
+    const seqnn_conv1d_args *a = j->a;
+    j->out_len = seqnn_conv1d_out_len(a);
+    j->ck = a->in_channels * a->kernel_size;
+    if (a->batch <= 0 || a->out_channels <= 0 || j->out_len <= 0)
         return SEQNN_OK;
-    j.col_count = (size_t)(j.ck * j.out_len);
-    j.bpack_count = simd_gemm_packed_b_count(j.ck, j.out_len);
-    j.work_stride = j.col_count + j.bpack_count + (size_t)(a->out_channels * j.out_len);
-    float *wpack = simd_scratch(dev, SIMD_SCRATCH_K3, simd_gemm_packed_a_count(a->out_channels, j.ck));
-    j.work = simd_scratch(dev, SIMD_SCRATCH_K0, j.work_stride * (size_t)simd_threads_count());
-    if (!wpack || !j.work)
-        return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "conv1d_forward: out of memory for workspaces");
-    simd_gemm_pack_a(0, a->out_channels, j.ck, SP(a->weight), j.ck, wpack);
-    j.wpack = wpack;
-    simd_parallel_for(a->batch, conv_forward_task, &j);
+    j->col_count = (size_t)(j->ck * j->out_len);
+    j->bpack_count = simd_gemm_packed_b_count(j->ck, j->out_len);
+    j->tile_count = (size_t)(a->out_channels * j->out_len);
+    j->work_stride = j->col_count + j->bpack_count + j->tile_count + (size_t)j->out_len;
+    float *wpack = simd_scratch(dev, SIMD_SCRATCH_K3, simd_gemm_packed_a_count(a->out_channels, j->ck));
+    j->work = simd_scratch(dev, SIMD_SCRATCH_K0, j->work_stride * (size_t)simd_threads_count());
+    if (!wpack || !j->work)
+        return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "%s: out of memory for workspaces", name);
+    simd_gemm_pack_a(0, a->out_channels, j->ck, SP(a->weight), j->ck, wpack);
+    j->wpack = wpack;
+    simd_parallel_for(a->batch, task, j);
     return SEQNN_OK;
+}
+
+seqnn_status simd_conv1d_forward(const seqnn_call *call, const seqnn_conv1d_args *a)
+{
+    conv_job j = { .a = a };
+    return conv_forward_run(call, &j, "conv1d_forward", conv_forward_task);
+}
+
+seqnn_status simd_conv1d_max_forward(const seqnn_call *call, const seqnn_conv1d_max_args *m)
+{
+    conv_job j = { .a = &m->conv, .m = m };
+    return conv_forward_run(call, &j, "conv1d_max_forward", conv_max_task);
 }
 
 typedef struct conv_db_job {

@@ -5,6 +5,7 @@
  * Dropout is delegated (kernels/delegate.c). */
 #include <math.h>
 #include <string.h>
+#include "act.h"
 #include "common.h"
 #include "simd_kernels.h"
 #include "threads.h"
@@ -36,20 +37,6 @@ static void ew_run(const void *args, int64_t n, int64_t chunk, ew_range_fn fn)
 
 /* ---------------------------------------------------------- activations --- */
 
-static inline vf ew_act(seqnn_act kind, vf alpha, vf x)
-{
-    switch (kind) {
-    case SEQNN_ACT_SIGMOID:    return vf_sigmoid(x);
-    case SEQNN_ACT_TANH:       return vf_tanh(x);
-    /* max/min return their second operand when one is NaN: NaN stays NaN */
-    case SEQNN_ACT_HARDTANH:   return vf_min(vf_set1(1.0f), vf_max(vf_set1(-1.0f), x));
-    case SEQNN_ACT_RELU:       return vf_max(vf_zero(), x);
-    case SEQNN_ACT_LEAKY_RELU: return vf_select(vf_gt(x, vf_zero()), x, vf_mul(alpha, x));
-    case SEQNN_ACT_SWISH:      return vf_mul(x, vf_sigmoid(x));
-    default:                   return x;   /* rejected by the argument check */
-    }
-}
-
 /* f'(x) given x and y = f(x) (sigmoid and tanh from y, as PyTorch) */
 static inline vf ew_act_grad(seqnn_act kind, vf alpha, vf x, vf y)
 {
@@ -77,7 +64,7 @@ static void act_forward_range(const void *args, int64_t i0, int64_t i1)
     const vf alpha = vf_set1((float)a->alpha);
     for (int64_t i = i0; i < i1; i += VW) {
         int64_t n = simd_min64(VW, i1 - i);
-        vst(y + i, ew_act(a->kind, alpha, vld(x + i, n)), n);
+        vst(y + i, simd_act_apply(a->kind, alpha, vld(x + i, n)), n);
     }
 }
 
