@@ -23,6 +23,14 @@ int simd_sgemm(simd_device *dev, int ta, int tb, int64_t m, int64_t n, int64_t k
                const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
                int64_t ldc);
 
+/* C1 = alpha*op(A)*B1 + beta*C1 and C2 = alpha*op(A)*B2 + beta*C2 in one
+ * pass over A (op(A) [m, k] packed once; B1 [k, n1], B2 [k, n2] row-major;
+ * C1 [m, n1], C2 [m, n2]): each C element gets exactly what simd_sgemm gives
+ * it. For weight gradients sharing dG^T. Returns 0, or -1 (no scratch). */
+int simd_sgemm_pair(simd_device *dev, int ta, int64_t m, int64_t k, float alpha, const float *a, int64_t lda,
+                    int64_t n1, const float *b1, int64_t ldb1, float *c1, int64_t ldc1,
+                    int64_t n2, const float *b2, int64_t ldb2, float *c2, int64_t ldc2, float beta);
+
 /* B packed once and reused by many GEMMs with the same B (recurrent weights
  * across time steps): simd_gemm_packed_b_count(k, n) floats, filled by
  * simd_gemm_pack_b (threaded). */

@@ -6,7 +6,9 @@
  * MR-row panels in per-thread scratch (L2-resident), then sweep the chunk's
  * NR panels of B (each KC x NR, L1-resident) with the micro-kernel. Each C
  * element is always accumulated over the same pc blocks in the same order, so
- * the result does not depend on the partition or the thread count. */
+ * the result does not depend on the partition or the thread count.
+ * simd_sgemm_pair runs two GEMMs sharing A as one: B and C in two column
+ * segments, the first padded to whole NR panels, A packed once for both. */
 #include <string.h>
 #include "simd_gemm.h"
 #include "simd_kernels.h"
@@ -226,7 +228,28 @@ typedef struct gemm_job {
                                           * (one row block: each panel is used by one task) */
     int jit_chunk;                       /* 1: a task's whole chunk per depth block, row by row
                                           * (rows of B far apart); 0: each panel right before use */
+    /* two column segments sharing A (simd_sgemm_pair): columns [0, n1) of B
+     * and C are b and c, columns [n1pad, n) (n1pad: n1 rounded up to NR)
+     * are b2 and c2; without b2, n1 == n1pad == n */
+    int64_t n1, n1pad;
+    const float *b2; int64_t ldb2;
+    float *c2; int64_t ldc2;
 } gemm_job;
+
+/* The segment holding column v (a multiple of NR) of a job's B and C: its B
+ * and C, v's column inside it and the segment's width. */
+typedef struct gemm_seg {
+    const float *b; int64_t ldb;
+    float *c; int64_t ldc;
+    int64_t col, width;
+} gemm_seg;
+
+static inline gemm_seg gemm_seg_at(const gemm_job *g, int64_t v)
+{
+    if (v < g->n1pad)
+        return (gemm_seg){ g->b, g->ldb, g->c, g->ldc, v, g->n1 };
+    return (gemm_seg){ g->b2, g->ldb2, g->c2, g->ldc2, v - g->n1pad, g->n - g->n1pad };
+}
 
 /* columns of B a task packs just in time per depth block (8 panels: with the
  * A block, within L2) */
@@ -240,24 +263,27 @@ static void gemm_pack_b_task(void *ctx, int64_t task, int tid)
     const gemm_job *g = ctx;
     const int64_t npanels = gemm_ceil_div(g->nc, NR);
     const int64_t j0 = task * GEMM_PACK_GROUP, j1 = gemm_min(npanels, j0 + GEMM_PACK_GROUP);
+    const gemm_seg s0 = gemm_seg_at(g, g->jc + j0 * NR), s1 = gemm_seg_at(g, g->jc + (j1 - 1) * NR);
     (void)tid;
     for (int64_t pc = 0; pc < g->k; pc += KC) {
         int64_t kc = gemm_min(KC, g->k - pc);
         float *dst = g->bpack_dst + pc * g->bstride;
-        if (!g->tb && j1 * NR <= g->nc) {
+        if (!g->tb && s1.col - s0.col == (j1 - 1 - j0) * NR && s1.col + NR <= s1.width) {
             /* whole panels of a row-major B: read each row of the group once,
              * contiguously, and deal it out to the panels */
-            const float *src = g->b + pc * g->ldb + g->jc;
-            for (int64_t p = 0; p < kc; p++, src += g->ldb)
+            const float *src = s0.b + pc * s0.ldb + s0.col;
+            for (int64_t p = 0; p < kc; p++, src += s0.ldb)
                 for (int64_t j = j0; j < j1; j++) {
                     float *d = dst + j * NR * kc + p * NR;
-                    vf_store(d, vf_load(src + j * NR));
-                    vf_store(d + VW, vf_load(src + j * NR + VW));
+                    vf_store(d, vf_load(src + (j - j0) * NR));
+                    vf_store(d + VW, vf_load(src + (j - j0) * NR + VW));
                 }
         } else {
-            for (int64_t j = j0; j < j1; j++)
-                gemm_pack_b_panel(g->tb, g->b, g->ldb, pc, kc, g->jc + j * NR, gemm_min(NR, g->nc - j * NR),
+            for (int64_t j = j0; j < j1; j++) {
+                gemm_seg sj = gemm_seg_at(g, g->jc + j * NR);
+                gemm_pack_b_panel(g->tb, sj.b, sj.ldb, pc, kc, sj.col, gemm_min(NR, sj.width - sj.col),
                                   dst + j * NR * kc);
+            }
         }
     }
 }
@@ -305,8 +331,10 @@ static void gemm_compute_task(void *ctx, int64_t task, int tid)
             } else {
                 bp = bb ? bb + j * kc : g->bpack + pc * g->bstride + (j0 + j) * kc;
             }
+            gemm_seg sj = gemm_seg_at(g, g->jc + j0 + j);
+            nr = gemm_min(nr, sj.width - sj.col);
             for (int64_t i = 0; i < mc; i += MR)
-                gemm_micro(kc, ap + i * kc, bp, g->c + (i0 + i) * g->ldc + g->jc + j0 + j, g->ldc,
+                gemm_micro(kc, ap + i * kc, bp, sj.c + (i0 + i) * sj.ldc + sj.col, sj.ldc,
                            gemm_min(MR, mc - i), nr, g->alpha, beta);
         }
     }
@@ -352,20 +380,23 @@ static float *gemm_apack(simd_device *dev)
     return simd_scratch(dev, SIMD_SCRATCH_GEMM_A, (size_t)simd_threads_count() * MC * KC);
 }
 
-int simd_sgemm(simd_device *dev, int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
-               const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
-               int64_t ldc)
+/* 1 when there is nothing to multiply (C = beta*C done where k <= 0) */
+static int gemm_trivial(int64_t m, int64_t n, int64_t k, float beta, float *c, int64_t ldc)
 {
     if (m <= 0 || n <= 0)
-        return 0;
-    if (k <= 0) {
+        return 1;
+    if (k <= 0)
         gemm_scale_c(m, n, beta, c, ldc);
-        return 0;
-    }
-    gemm_job g = {
-        .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta,
-        .a = a, .lda = lda, .b = b, .ldb = ldb, .c = c, .ldc = ldc,
-    };
+    return k <= 0;
+}
+
+/* Runs a job whose operands, shape and segments are set (m, n, k > 0). */
+static int gemm_run(simd_device *dev, gemm_job *job)
+{
+    gemm_job g = *job;                   /* the jit paths read g.b: one segment there */
+    const int ta = g.ta, tb = g.tb;
+    const int64_t m = g.m, n = g.n, k = g.k, lda = g.lda, ldb = g.ldb;
+    const float *a = g.a;
     /* NC block: about KC*NC floats of packed B whatever K is */
     int64_t nc_max = (int64_t)KC * NC / k / NR * NR;
     if (nc_max < SIMD_GEMM_TASK_PANELS * NR)
@@ -404,6 +435,37 @@ int simd_sgemm(simd_device *dev, int ta, int tb, int64_t m, int64_t n, int64_t k
     return 0;
 }
 
+int simd_sgemm(simd_device *dev, int ta, int tb, int64_t m, int64_t n, int64_t k, float alpha,
+               const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c,
+               int64_t ldc)
+{
+    if (gemm_trivial(m, n, k, beta, c, ldc))
+        return 0;
+    gemm_job g = {
+        .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta,
+        .a = a, .lda = lda, .b = b, .ldb = ldb, .c = c, .ldc = ldc, .n1 = n, .n1pad = n,
+    };
+    return gemm_run(dev, &g);
+}
+
+int simd_sgemm_pair(simd_device *dev, int ta, int64_t m, int64_t k, float alpha, const float *a, int64_t lda,
+                    int64_t n1, const float *b1, int64_t ldb1, float *c1, int64_t ldc1,
+                    int64_t n2, const float *b2, int64_t ldb2, float *c2, int64_t ldc2, float beta)
+{
+    /* one row block (B packed just in time, which reads one B), an empty
+     * segment or no depth: the two products one after the other */
+    if (m <= MC || n1 <= 0 || n2 <= 0 || k <= 0)
+        return simd_sgemm(dev, ta, 0, m, n1, k, alpha, a, lda, b1, ldb1, beta, c1, ldc1) |
+               simd_sgemm(dev, ta, 0, m, n2, k, alpha, a, lda, b2, ldb2, beta, c2, ldc2);
+    const int64_t n1pad = gemm_ceil_div(n1, NR) * NR;
+    gemm_job g = {
+        .ta = ta, .tb = 0, .m = m, .n = n1pad + n2, .k = k, .alpha = alpha, .beta = beta,
+        .a = a, .lda = lda, .b = b1, .ldb = ldb1, .c = c1, .ldc = ldc1,
+        .n1 = n1, .n1pad = n1pad, .b2 = b2, .ldb2 = ldb2, .c2 = c2, .ldc2 = ldc2,
+    };
+    return gemm_run(dev, &g);
+}
+
 size_t simd_gemm_packed_b_count(int64_t k, int64_t n)
 {
     return (size_t)(gemm_ceil_div(n, NR) * NR) * (size_t)(k > 0 ? k : 1);
@@ -411,7 +473,7 @@ size_t simd_gemm_packed_b_count(int64_t k, int64_t n)
 
 void simd_gemm_pack_b(int tb, int64_t k, int64_t n, const float *b, int64_t ldb, float *packed)
 {
-    gemm_job g = { .tb = tb, .n = n, .k = k, .b = b, .ldb = ldb, .jc = 0, .nc = n,
+    gemm_job g = { .tb = tb, .n = n, .k = k, .b = b, .ldb = ldb, .jc = 0, .nc = n, .n1 = n, .n1pad = n,
                    .bstride = gemm_ceil_div(n, NR) * NR, .bpack_dst = packed };
     if (n > 0 && k > 0)
         simd_parallel_for(gemm_ceil_div(gemm_ceil_div(n, NR), GEMM_PACK_GROUP), gemm_pack_b_task, &g);
@@ -421,15 +483,11 @@ int simd_sgemm_packed(simd_device *dev, int ta, int64_t m, int64_t n, int64_t k,
                       const float *a, int64_t lda, const float *packed_b, float beta, float *c,
                       int64_t ldc)
 {
-    if (m <= 0 || n <= 0)
+    if (gemm_trivial(m, n, k, beta, c, ldc))
         return 0;
-    if (k <= 0) {
-        gemm_scale_c(m, n, beta, c, ldc);
-        return 0;
-    }
     gemm_job g = {
         .ta = ta, .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta,
-        .a = a, .lda = lda, .c = c, .ldc = ldc, .jc = 0, .nc = n,
+        .a = a, .lda = lda, .c = c, .ldc = ldc, .jc = 0, .nc = n, .n1 = n, .n1pad = n,
         .bpack = packed_b, .bstride = gemm_ceil_div(n, NR) * NR,
     };
     g.apack = gemm_apack(dev);

@@ -285,12 +285,16 @@ static int lv_weight_gemms(simd_device *dev, const lv_plan *p, const float *dxg,
     const seqnn_rnn_args *a = p->a;
     const int64_t TB = p->T * p->B, GH = p->GH;
     const float beta = SACC(a) ? 1.0f : 0.0f;
-    if (SHAS(a->dw_ih) && simd_sgemm(dev, 1, 0, GH, p->I, TB, 1.0f, dxg, GH, SP(a->x), a->ldx, beta,
-                                     SP(a->dw_ih), p->I))
+    const int pair = SHAS(a->dw_ih) && SHAS(a->dw_hh);  /* dW_ih and dW_hh in one pass over dG^T */
+    if (pair && simd_sgemm_pair(dev, 1, GH, TB, 1.0f, dxg, GH, p->I, SP(a->x), a->ldx, SP(a->dw_ih), p->I, p->R,
+                                p->hpl, p->R, SP(a->dw_hh), p->R, beta))
+        return -1;
+    if (!pair && SHAS(a->dw_ih) &&
+        simd_sgemm(dev, 1, 0, GH, p->I, TB, 1.0f, dxg, GH, SP(a->x), a->ldx, beta, SP(a->dw_ih), p->I))
         return -1;
     if (SHAS(a->dx) && simd_sgemm(dev, 0, 0, TB, p->I, GH, 1.0f, dxg, GH, SP(a->w_ih), p->I, beta, SP(a->dx), a->ldx))
         return -1;
-    if (SHAS(a->dw_hh) &&
+    if (!pair && SHAS(a->dw_hh) &&
         simd_sgemm(dev, 1, 0, GH, p->R, TB, 1.0f, dxg, GH, p->hpl, p->R, beta, SP(a->dw_hh), p->R))
         return -1;
     if (p->P > 0 && SHAS(p->v->dw_hr) &&

@@ -561,13 +561,17 @@ static seqnn_status rnn_backward_run(const seqnn_call *call, const seqnn_rnn_arg
     /* dx = dG W_ih over all steps */
     if (SHAS(a->dx))
         rc |= simd_sgemm(dev, 0, 0, TB, I, GH, 1.0f, p.dg, GH, SP(a->w_ih), I, beta, SP(a->dx), a->ldx);
-    /* dW_ih = dG^T X */
-    if (SHAS(a->dw_ih))
+    /* dW_ih = dG^T X and dW_hh = dG^T Hprev (LSTM, RNN: one pass over dG^T) */
+    const int pair = SHAS(a->dw_ih) && SHAS(a->dw_hh) && !p.gru && !p.classic;
+    if (pair)
+        rc |= simd_sgemm_pair(dev, 1, GH, TB, 1.0f, p.dg, GH, I, SP(a->x), a->ldx, SP(a->dw_ih), I, H, p.hprev, H,
+                              SP(a->dw_hh), H, beta);
+    else if (SHAS(a->dw_ih))
         rc |= simd_sgemm(dev, 1, 0, GH, I, TB, 1.0f, p.dg, GH, SP(a->x), a->ldx, beta, SP(a->dw_ih), I);
     if (SHAS(a->db_ih))
         rnn_store_state(SP(a->db_ih), p.dbias, GH, acc);
     /* dW_hh = dGh^T Hprev (GRU n rows: dghn; classic n rows: against r*h) */
-    if (SHAS(a->dw_hh)) {
+    if (SHAS(a->dw_hh) && !pair) {
         float *dw = SP(a->dw_hh);
         if (p.gru || p.classic) {
             rc |= simd_sgemm(dev, 1, 0, 2 * H, H, TB, 1.0f, p.dg, GH, p.hprev, H, beta, dw, H);
