@@ -51,3 +51,18 @@ else()
 endif()
 set_tests_properties(opencl_errors PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600
     ENVIRONMENT "${ocl_test_env};XDG_CACHE_HOME=${ocl_test_dir}/errors;POCL_CACHE_DIR=${ocl_test_dir}/errors/pocl;TMPDIR=${CMAKE_BINARY_DIR}/tests")
+
+# opencl_pocl_rnn_round_trips: seqnn-ocl-rnn-probe count (plugins/opencl/tools/, which counts
+# the OpenCL and CLBlast calls by interposing them): every recurrent kernel (Elman, LSTM, GRU,
+# classic GRU, LSTM variants; forward and reverse; with and without lengths), one inference
+# forward, one training forward and one backward at T = 5 and T = 20 on POCL; fails when a
+# call waits for the device (clFinish, clWaitForEvents, a blocking read, write or map) or when
+# its transfers or buffer creations grow with T. A few seconds warm.
+if(TARGET seqnn-ocl-rnn-probe)
+    add_test(NAME opencl_pocl_rnn_round_trips
+             COMMAND sh "${ocl_test_script}" exec "${ocl_plugin_file}" $<TARGET_FILE:seqnn-ocl-rnn-probe> count)
+else()
+    add_test(NAME opencl_pocl_rnn_round_trips COMMAND sh "${ocl_test_script}" exec none true)
+endif()
+set_tests_properties(opencl_pocl_rnn_round_trips PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600
+    ENVIRONMENT "${ocl_test_env};XDG_CACHE_HOME=${ocl_test_dir}/rnn;POCL_CACHE_DIR=${ocl_test_dir}/rnn/pocl")

@@ -58,6 +58,8 @@ typedef struct ocl_device {
     cl_mem dummy;                        /* bound where an optional tensor is absent */
     cl_mem scratch[OCL_S_COUNT];
     size_t scratch_bytes[OCL_S_COUNT];
+    int32_t *ints_host[OCL_S_COUNT];     /* what ocl_upload_ints last put in the slot ... */
+    int64_t ints_count[OCL_S_COUNT];     /* ... and how many (0: nothing known) */
     double program_seconds;              /* time spent getting the program (build or cache) */
     int program_from_cache;
     char name[256];
@@ -165,7 +167,7 @@ size_t ocl_group_size(const ocl_device *dev, ocl_kernel_id id, int64_t len);
 
 /* ---- shared numeric helpers (ocl_blas.c, ocl_loss.c) */
 /* Row-major batched C = alpha op(A) op(B) + beta C through CLBlast (k == 0
- * and beta == 0 handled: C is then not read). */
+ * handled; with beta == 0, C is not read). */
 seqnn_status ocl_gemm(const seqnn_call *call, int ta, int tb, int64_t m, int64_t n, int64_t k,
                       double alpha, ocl_ref a, int64_t lda, ocl_ref b, int64_t ldb,
                       double beta, ocl_ref c, int64_t ldc,
@@ -184,7 +186,10 @@ seqnn_status ocl_reduce_partial(const seqnn_call *call, int mode, ocl_ref a, ocl
 /* out[0] = (accumulate ? out[0] : 0) + (sum of the partials) / divisor */
 seqnn_status ocl_reduce_final(const seqnn_call *call, ocl_ref partial, int64_t groups,
                               ocl_ref out, double divisor, int accumulate);
-/* Uploads a host int32 array into a scratch slot. */
+/* A host int32 array on the device, in a scratch slot, without waiting for
+ * the queue: the same contents as the slot's last upload reuse it; others
+ * go into a new buffer created from the host copy (CL_MEM_COPY_HOST_PTR),
+ * the old one being released once the work queued on it is done. */
 seqnn_status ocl_upload_ints(const seqnn_call *call, ocl_scratch_slot slot, const int32_t *v,
                              int64_t n, ocl_ref *out);
 
