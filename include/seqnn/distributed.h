@@ -28,11 +28,12 @@ SEQNN_API int seqnn_distributed_available(void);
  * must be initialised; a collective call: every rank calls it). From then
  * on, seqnn_model_train_step and seqnn_model_evaluate take the global batch
  * on every rank, each rank runs its contiguous shard of the sequences
- * (rank r: [r B / size, (r + 1) B / size); a batch of fewer sequences than
- * ranks fails), and the loss, count and gradients are
- * reduced across ranks as one process would compute them; a failure on one
- * rank makes the step fail on every rank, naming that rank. Tree batches
- * are not supported. SEQNN_ERR_UNSUPPORTED when built without MPI. */
+ * (rank r: [r B / size, (r + 1) B / size), and those rows of the trees; a
+ * batch of fewer sequences than ranks fails), and the loss, count and
+ * gradients are reduced across ranks as one process would compute them, the
+ * gradients summed in rank order (the same bits for the same number of
+ * ranks); a failure on one rank makes the step fail on every rank, naming
+ * that rank. SEQNN_ERR_UNSUPPORTED when built without MPI. */
 SEQNN_API seqnn_status seqnn_model_set_distributed(seqnn_model *m, const seqnn_distributed_options *o);
 
 /* This rank and the number of ranks (0 and 1 when m is not distributed). */
