@@ -4,6 +4,7 @@
  * job when one rank fails (docs/distributed.md). */
 #define _POSIX_C_SOURCE 200809L
 #include "dist.h"
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,7 @@ int cli_dist_begin(cli_dist *d)
     d->launched = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &d->rank);
     MPI_Comm_size(MPI_COMM_WORLD, &d->size);
+    MPI_Comm_dup(MPI_COMM_WORLD, &d->end_comm);
     long lr = env_first(local_vars);
     d->local_rank = lr >= 0 ? (int)lr : d->rank;
     if (d->rank > 0)
@@ -90,7 +92,7 @@ int cli_dist_attach(cli_dist *d, seqnn_model *m)
 {
     if (!d->launched)
         return 0;
-    seqnn_distributed_options o = {0};
+    seqnn_distributed_options o = {.local_batches = 1};   /* the data gives each rank its shard */
     const char *every = getenv("SEQNN_DIST_CHECK_EVERY");
     if (every && *every)
         o.check_every = strtoll(every, NULL, 10);
@@ -170,17 +172,55 @@ int cli_dist_agree(cli_dist *d, int rc)
     return status ? status : 1;
 }
 
+/* At the end, the ranks' statuses compared on their own communicator: 1
+ * when every rank took part (a failing rank waits END_WAIT_S for the
+ * others, which fail at the same step when the failure was agreed, then
+ * gives up: 0), *rc then the lowest failing rank's status, and rank 0 said
+ * which rank failed and why unless it failed itself (its own message names
+ * that rank). */
+#define END_WAIT_S 3.0
+static int end_agreed(cli_dist *d, int *rc)
+{
+    int mine = *rc ? d->rank : d->size, bad = d->size, done = 0;
+    MPI_Request q;
+    if (MPI_Iallreduce(&mine, &bad, 1, MPI_INT, MPI_MIN, d->end_comm, &q) != MPI_SUCCESS)
+        return 0;
+    double until = MPI_Wtime() + END_WAIT_S;
+    while (!done && (*rc == 0 || MPI_Wtime() < until)) {
+        MPI_Test(&q, &done, MPI_STATUS_IGNORE);
+        if (!done)
+            nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
+    if (!done)
+        return 0;
+    if (bad == d->size)
+        return 1;
+    char why[1024] = "";
+    int status = *rc;
+    if (d->rank == bad)
+        last_held_line(d, why, sizeof why);
+    MPI_Bcast(&status, 1, MPI_INT, bad, d->end_comm);
+    MPI_Bcast(why, (int)sizeof why, MPI_CHAR, bad, d->end_comm);
+    if (d->rank == 0 && *rc == 0)
+        fprintf(stderr, "seqnn train: rank %d of %d failed: %s\n", bad, d->size, *why ? why : "(no message)");
+    *rc = *rc ? *rc : status ? status : 1;
+    return 1;
+}
+
 int cli_dist_end(cli_dist *d, int rc)
 {
     if (!d->launched)
         return rc;
     fflush(stdout);
+    if (!d->agreed && end_agreed(d, &rc))
+        d->agreed = 1;
     if (rc != 0 && !d->agreed) {
         show_held(d);
         fprintf(real_stderr(d), "seqnn train: rank %d of %d stops the job (exit status %d)\n", d->rank, d->size, rc);
         fflush(real_stderr(d));
         MPI_Abort(MPI_COMM_WORLD, rc);
     }
+    MPI_Comm_free(&d->end_comm);
     MPI_Finalize();
     return rc;
 }

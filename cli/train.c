@@ -133,8 +133,8 @@ static void train_usage(FILE *f)
             "                    its defaults: batch 32, seq_len 100, epochs 1, steps and time unlimited,\n"
             "                    validation once per epoch, patience off, val 0.1, seed 1, clip off,\n"
             "                    lr the optimizer's PyTorch default)\n"
-            "  --batch-per-rank N  under mpirun: N sequences on every rank, the global batch N x ranks\n"
-            "                    (default: the global batch is the model file's or --batch, split over the ranks)\n"
+            "  --batch-per-rank N  under mpirun: N sequences a rank, the global batch N x ranks (default:\n"
+            "                    the model file's batch or --batch, the global batch, split over the ranks)\n"
             "  --pad-to N        line formats: pad batches to at least N steps (default: the widest\n"
             "                    convolution filter when some lines are shorter, else no padding)\n"
             "  --lr-schedule SPEC  learning-rate schedule (default: the model file's schedule line, or none),\n"
@@ -492,6 +492,8 @@ static int train_setup(train_run *t)
     }
     if (!rc && t->d->stateful && seqnn_model_set_stateful(t->model, 1) != SEQNN_OK)
         rc = cli_fail(NULL);
+    if (!rc && t->dist.launched && cli_data_shard(t->d, t->dist.rank, t->dist.size, &t->cfg) != SEQNN_OK)
+        rc = cli_fail(NULL);                 /* data-parallel: each rank builds its shard of every batch */
     return rc;
 }
 
@@ -688,7 +690,7 @@ static int train_epoch(train_run *t, int64_t epoch, int64_t skip)
         t->step++;
         t->since++;
         t->run_loss += r.loss;
-        t->tokens += cli_batch_steps(&b);
+        t->tokens += b.batch > 0 ? cli_batch_steps(&b) / b.batch * t->d->global_batch : 0;   /* the global batch's */
         double el = bench_now(0) - t->t0;
         progress_at at = train_progress(t, el);
         progress_show(&t->prog, &at);
@@ -756,6 +758,9 @@ static int train_finish(train_run *t)
             rc = cli_fail("validation");
         else
             cli_print_eval(stdout, "validation", t->d, &e, t->loss_kind);
+        if (!rc && t->dist.launched && cli_data_examples(t->d, 0) > 0 &&   /* whole batches on every rank */
+            cli_data_shard(t->d, 0, 1, &t->cfg) != SEQNN_OK)
+            rc = cli_fail(NULL);
         if (!rc && cli_metrics_report(t->model, t->d, &t->cfg, 1, 0, stdout))
             rc = 1;
     }

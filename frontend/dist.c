@@ -26,6 +26,7 @@ struct fe_dist {
     MPI_Comm comm;
     int rank, size;
     int64_t check_every;
+    int local_batches;                   /* the batches given are this rank's shards */
     float *host;                         /* the gradients or parameters, m->total floats */
     float *parts;                        /* every rank's copy of this rank's share of a chunk */
     int *counts, *displs, *rcounts, *rdispls;   /* [size] each: the exchange's layout */
@@ -87,6 +88,13 @@ seqnn_status fe_dist_shard(seqnn_model *m, const seqnn_batch *b, seqnn_batch *sh
     struct fe_dist *d = m->dist;
     if (!b)
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch is NULL");
+    if (d->local_batches) {              /* the caller gave this rank's shard */
+        *shard = *b;
+        return b->batch >= 1 ? SEQNN_OK
+                             : seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "distributed: no sequences in this "
+                                               "rank's shard of the batch (a batch of at least %d sequences gives "
+                                               "every rank one)", d->size);
+    }
     int64_t B = b->batch;
     for (int r = 0; B >= 1 && B < d->size && r < d->size; r++)  /* every rank sees B: all fail alike */
         if ((int64_t)(r + 1) * B / d->size == (int64_t)r * B / d->size)
@@ -213,16 +221,15 @@ static seqnn_status sum_gradients(seqnn_model *m, double scale)
 seqnn_status fe_dist_reduce(seqnn_model *m, seqnn_status local, seqnn_step_result *res, int grads)
 {
     struct fe_dist *d = m->dist;
-    char mine[1024];
-    snprintf(mine, sizeof mine, "%s", local == SEQNN_OK ? "" : seqnn_last_error());
+    char why[1024];
+    snprintf(why, sizeof why, "%s", local == SEQNN_OK ? "" : seqnn_last_error());
     int first_bad = local == SEQNN_OK ? d->size : d->rank, bad;
     DIST_MPI(MPI_Allreduce(&first_bad, &bad, 1, MPI_INT, MPI_MIN, d->comm), "status exchange");
-    if (bad < d->size) {
-        if (bad == d->rank)
-            return seqnn_set_error(NULL, local, "rank %d of %d: %s", d->rank, d->size, mine);
-        return seqnn_set_error(NULL, SEQNN_ERR_DEVICE,
-                               "rank %d of %d failed this step (its message is on its standard error); rank %d "
-                               "stops too", bad, d->size, d->rank);
+    if (bad < d->size) {                 /* every rank fails with the first failing rank's message */
+        int status = local;
+        DIST_MPI(MPI_Bcast(&status, 1, MPI_INT, bad, d->comm), "status exchange");
+        DIST_MPI(MPI_Bcast(why, (int)sizeof why, MPI_CHAR, bad, d->comm), "status exchange");
+        return seqnn_set_error(NULL, (seqnn_status)status, "rank %d of %d: %s", bad, d->size, why);
     }
     double w = loss_weight(m, res->count);
     double v[4] = {w, w > 0 ? res->loss * w : 0, (double)res->count, (double)res->correct}, g[4] = {0, 0, 0, 0};
@@ -353,6 +360,7 @@ seqnn_status seqnn_model_set_distributed(seqnn_model *m, const seqnn_distributed
     d->rcounts = d->displs + d->size;
     d->rdispls = d->rcounts + d->size;
     d->check_every = !o || o->check_every == 0 ? DIST_CHECK_EVERY : o->check_every;
+    d->local_batches = o && o->local_batches;
     fe_dist_free(m);
     m->dist = d;
     seqnn_log(SEQNN_LOG_INFO, "distributed: rank %d of %d, parameter checksum every %lld steps", d->rank, d->size,

@@ -19,6 +19,9 @@ extern "C" {
 typedef struct seqnn_distributed_options {
     const void *mpi_comm;                /* an MPI_Comm * (duplicated); NULL: MPI_COMM_WORLD */
     int64_t check_every;                 /* parameter checksum across ranks every N steps; 0: 100, < 0: never */
+    int local_batches;                   /* 1: train_step and evaluate take this rank's own shard (its
+                                            sequences of the global batch, which is the shards in rank
+                                            order), not the global batch; 0: the global batch */
 } seqnn_distributed_options;
 
 /* 1 when this libseqnn was built with MPI, else 0. */
