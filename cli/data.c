@@ -27,6 +27,22 @@ void cli_data_close(cli_data *d)
         d->destroy(d);
 }
 
+seqnn_status cli_data_shard(cli_data *d, int rank, int ranks, const seqnn_train_config *cfg)
+{
+    if (ranks < 1 || rank < 0 || rank >= ranks)
+        return cli_error(SEQNN_ERR_INVALID_ARG, "data: rank %d of %d", rank, ranks);
+    d->rank = rank;
+    d->ranks = ranks;
+    return d->shard && ranks > 1 ? d->shard(d, cfg) : SEQNN_OK;
+}
+
+void cli_data_columns(const cli_data *d, int64_t B, int64_t *c0, int64_t *n)
+{
+    int64_t N = d->ranks > 1 ? d->ranks : 1, r = d->ranks > 1 ? d->rank : 0;
+    *c0 = r * B / N;
+    *n = (r + 1) * B / N - *c0;
+}
+
 int cli_data_vars(const cli_data *d, seqnn_modelfile_var *vars, int max)
 {
     int n = 0;

@@ -38,6 +38,13 @@ struct cli_data {
     int64_t (*count)(cli_data *d, int split, const seqnn_train_config *cfg);
     void (*destroy)(cli_data *d);
     void *impl;
+    /* Data-parallel (cli_data_shard): next gives this rank's shard of each
+     * global batch, its sequences [rank B / ranks, (rank + 1) B / ranks);
+     * rank 0 of 1: the whole batch. global_batch: the last batch's B. */
+    int rank, ranks;
+    int64_t global_batch;
+    /* text: keeps only the rank's streams (NULL for formats that keep all). */
+    seqnn_status (*shard)(cli_data *d, const seqnn_train_config *cfg);
 };
 
 /* Reads path as format; words selects word tokens for line formats. The
@@ -47,6 +54,13 @@ struct cli_data {
 seqnn_status cli_data_open(const char *format, const char *path, int words, const seqnn_train_config *cfg,
                            const cli_vocab *vocab, const cli_vocab *tgt_vocab, cli_data **out);
 void cli_data_close(cli_data *d);
+/* Makes d's batches the shards of rank of ranks (batches of cfg->batch):
+ * the text format then keeps only the ids of the rank's streams (and stays
+ * sharded); a line format keeps every example (each epoch's shuffle may deal
+ * any of them to any rank) and can go back to whole batches (ranks = 1). */
+seqnn_status cli_data_shard(cli_data *d, int rank, int ranks, const seqnn_train_config *cfg);
+/* The columns [*c0, *c0 + *n) of a batch of B that rank takes. */
+void cli_data_columns(const cli_data *d, int64_t B, int64_t *c0, int64_t *n);
 
 /* The $vars a model file may use: vocab, classes, src_vocab, tgt_vocab. */
 int cli_data_vars(const cli_data *d, seqnn_modelfile_var *vars, int max);

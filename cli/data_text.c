@@ -13,8 +13,11 @@
 #define TEXT_MAX ((size_t)1 << 30)
 
 typedef struct text_data {
-    int32_t *ids;                        /* the whole file as token ids */
+    int32_t *ids;                        /* the whole file as token ids (NULL once sharded) */
     int64_t n, n_train;                  /* ids; the first n_train are the training split */
+    int32_t *part[2];                    /* sharded: ids [lo[s], lo[s] + its length) of split s */
+    int64_t lo[2];
+    int rank, ranks;                     /* the shard kept (ranks 0: not sharded) */
     int64_t pos[2];                      /* position within each stream of the pass */
     int32_t *tokens, *targets;           /* the current batch */
     int64_t cap;
@@ -76,25 +79,63 @@ static int text_next(cli_data *d, int split, const seqnn_train_config *cfg, seqn
             return 0;
         }
     }
+    int64_t c0 = 0, Bl = B;              /* sharded: this rank's streams */
+    if (t->ranks > 1) {
+        c0 = (int64_t)t->rank * B / t->ranks;
+        Bl = (int64_t)(t->rank + 1) * B / t->ranks - c0;
+    }
+    const int32_t *ids = t->ranks > 1 ? t->part[split] : t->ids;
+    int64_t lo = t->ranks > 1 ? t->lo[split] : 0;
     for (int64_t s = 0; s < steps; s++)
-        for (int64_t k = 0; k < B; k++) {
-            int64_t at = begin + k * stream_len + pos + s;
-            t->tokens[s * B + k] = t->ids[at];
-            t->targets[s * B + k] = t->ids[at + 1];
+        for (int64_t k = 0; k < Bl; k++) {
+            int64_t at = begin + (c0 + k) * stream_len + pos + s - lo;
+            t->tokens[s * Bl + k] = ids[at];
+            t->targets[s * Bl + k] = ids[at + 1];
         }
     t->pos[split] = pos + steps;
     memset(b, 0, sizeof *b);
     b->seq_len = steps;
-    b->batch = B;
+    b->batch = Bl;
+    d->global_batch = B;
     b->tokens = t->tokens;
     b->targets = t->targets;
     return 1;
+}
+
+/* Keeps only the ids of this rank's streams of each split: the streams are
+ * contiguous stretches of the file, rank r's [begin + c0 L, begin + c1 L)
+ * for its columns [c0, c1) and streams of L ids. Once. */
+static seqnn_status text_shard(cli_data *d, const seqnn_train_config *cfg)
+{
+    text_data *t = d->impl;
+    if (t->ranks > 1)
+        return d->rank == t->rank && d->ranks == t->ranks
+                   ? SEQNN_OK
+                   : cli_error(SEQNN_ERR_INVALID_ARG, "text data: already kept for rank %d of %d", t->rank, t->ranks);
+    for (int split = 0; split < 2; split++) {
+        int64_t begin, len, B = streams(d, split, cfg), c0, Bl;
+        split_range(d, split, &begin, &len);
+        cli_data_columns(d, B, &c0, &Bl);
+        int64_t L = len / B, n = Bl * L;
+        t->lo[split] = begin + c0 * L;
+        if (!(t->part[split] = malloc((size_t)(n > 0 ? n : 1) * sizeof *t->part[split])))
+            return cli_error(SEQNN_ERR_NO_MEMORY, "text data: out of memory");
+        if (n > 0)
+            memcpy(t->part[split], t->ids + t->lo[split], (size_t)n * sizeof *t->ids);
+    }
+    free(t->ids);
+    t->ids = NULL;
+    t->rank = d->rank;
+    t->ranks = d->ranks;
+    return SEQNN_OK;
 }
 
 static void text_destroy(cli_data *d)
 {
     text_data *t = d->impl;
     if (t) {
+        free(t->part[0]);
+        free(t->part[1]);
         free(t->ids);
         free(t->tokens);
         free(t->targets);
@@ -215,6 +256,7 @@ seqnn_status cli_data_open_text(const char *path, int words, const seqnn_train_c
     d->next = text_next;
     d->count = text_count;
     d->destroy = text_destroy;
+    d->shard = text_shard;
     d->src.chars = !words;
     d->words = words;
     int64_t skipped = 0;

@@ -4,6 +4,7 @@
  * job when one rank fails (docs/distributed.md). */
 #define _POSIX_C_SOURCE 200809L
 #include "dist.h"
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,7 @@ int cli_dist_begin(cli_dist *d)
     d->launched = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &d->rank);
     MPI_Comm_size(MPI_COMM_WORLD, &d->size);
+    MPI_Comm_dup(MPI_COMM_WORLD, &d->end_comm);
     long lr = env_first(local_vars);
     d->local_rank = lr >= 0 ? (int)lr : d->rank;
     if (d->rank > 0)
@@ -90,7 +92,7 @@ int cli_dist_attach(cli_dist *d, seqnn_model *m)
 {
     if (!d->launched)
         return 0;
-    seqnn_distributed_options o = {0};
+    seqnn_distributed_options o = {.local_batches = 1};   /* the data gives each rank its shard */
     const char *every = getenv("SEQNN_DIST_CHECK_EVERY");
     if (every && *every)
         o.check_every = strtoll(every, NULL, 10);
@@ -107,30 +109,102 @@ void cli_dist_barrier(const cli_dist *d)
         MPI_Barrier(MPI_COMM_WORLD);
 }
 
-/* The last line a failing rank held back (its error; the banner before
- * it is rank 0's too), on its real standard error, naming the rank. */
-static void show_held(cli_dist *d)
+/* The last line this rank held back on its standard error (ranks > 0: the
+ * error of a failing rank; the banner before it is rank 0's too) into buf,
+ * without its newline; "" when there is none. */
+static void last_held_line(cli_dist *d, char *buf, size_t size)
 {
+    buf[0] = 0;
     fflush(stderr);
-    off_t end = lseek(2, 0, SEEK_END);
-    char buf[2048];
-    if (d->saved_err < 0 || end <= 0)
+    off_t end = d->saved_err < 0 ? -1 : lseek(2, 0, SEEK_END);
+    char tail[2048];
+    if (end <= 0)
         return;
-    off_t from = end > (off_t)sizeof buf - 1 ? end - (off_t)sizeof buf + 1 : 0;
-    ssize_t n = pread(2, buf, (size_t)(end - from), from);
+    off_t from = end > (off_t)sizeof tail - 1 ? end - (off_t)sizeof tail + 1 : 0;
+    ssize_t n = pread(2, tail, (size_t)(end - from), from);
     if (n <= 0)
         return;
-    buf[n] = 0;
-    int lines = 0;
-    char *p = buf + n;
-    while (p > buf && lines < 2)         /* back over the last line */
-        if (*--p == '\n')
-            lines++;
-    if (*p == '\n')
-        p++;
-    FILE *f = real_stderr(d);
-    for (char *line = strtok(p, "\n"); line; line = strtok(NULL, "\n"))
-        fprintf(f, "rank %d: %s\n", d->rank, line);
+    tail[n] = 0;
+    while (n > 0 && tail[n - 1] == '\n')
+        tail[--n] = 0;
+    char *p = strrchr(tail, '\n');
+    snprintf(buf, size, "%s", p ? p + 1 : tail);
+}
+
+/* A failing rank's held-back error, on its real standard error, naming it. */
+static void show_held(cli_dist *d)
+{
+    char line[2048];
+    last_held_line(d, line, sizeof line);
+    if (*line)
+        fprintf(real_stderr(d), "rank %d: %s\n", d->rank, line);
+}
+
+int cli_dist_agree(cli_dist *d, int rc)
+{
+    if (!d->launched)
+        return rc;
+    int mine = rc ? d->rank : d->size, bad = d->size;
+    if (MPI_Allreduce(&mine, &bad, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return rc ? rc : 1;              /* the error handler has ended the job by now */
+    if (bad == d->size)
+        return 0;
+    char why[1024] = "";
+    int status = rc;
+    if (d->rank == bad)
+        last_held_line(d, why, sizeof why);
+    MPI_Bcast(&status, 1, MPI_INT, bad, MPI_COMM_WORLD);
+    MPI_Bcast(why, (int)sizeof why, MPI_CHAR, bad, MPI_COMM_WORLD);
+    int failed = 0;                      /* how many ranks failed */
+    MPI_Reduce(&(int){rc != 0}, &failed, 1, MPI_INT, MPI_SUM, 0, MPI_COMM_WORLD);
+    if (d->rank == 0) {
+        char others[64] = "";
+        if (failed > 1)
+            snprintf(others, sizeof others, " (and %d other rank%s)", failed - 1, failed > 2 ? "s" : "");
+        if (bad == 0)
+            fprintf(stderr, "seqnn train: rank 0 of %d could not start%s: the reason is above; all %d ranks stop\n",
+                    d->size, others, d->size);
+        else
+            fprintf(stderr, "seqnn train: rank %d of %d could not start%s: %s; all %d ranks stop\n", bad, d->size,
+                    others, *why ? why : "(no message)", d->size);
+    }
+    d->agreed = 1;
+    return status ? status : 1;
+}
+
+/* At the end, the ranks' statuses compared on their own communicator: 1
+ * when every rank took part (a failing rank waits END_WAIT_S for the
+ * others, which fail at the same step when the failure was agreed, then
+ * gives up: 0), *rc then the lowest failing rank's status, and rank 0 said
+ * which rank failed and why unless it failed itself (its own message names
+ * that rank). */
+#define END_WAIT_S 3.0
+static int end_agreed(cli_dist *d, int *rc)
+{
+    int mine = *rc ? d->rank : d->size, bad = d->size, done = 0;
+    MPI_Request q;
+    if (MPI_Iallreduce(&mine, &bad, 1, MPI_INT, MPI_MIN, d->end_comm, &q) != MPI_SUCCESS)
+        return 0;
+    double until = MPI_Wtime() + END_WAIT_S;
+    while (!done && (*rc == 0 || MPI_Wtime() < until)) {
+        MPI_Test(&q, &done, MPI_STATUS_IGNORE);
+        if (!done)
+            nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
+    if (!done)
+        return 0;
+    if (bad == d->size)
+        return 1;
+    char why[1024] = "";
+    int status = *rc;
+    if (d->rank == bad)
+        last_held_line(d, why, sizeof why);
+    MPI_Bcast(&status, 1, MPI_INT, bad, d->end_comm);
+    MPI_Bcast(why, (int)sizeof why, MPI_CHAR, bad, d->end_comm);
+    if (d->rank == 0 && *rc == 0)
+        fprintf(stderr, "seqnn train: rank %d of %d failed: %s\n", bad, d->size, *why ? why : "(no message)");
+    *rc = *rc ? *rc : status ? status : 1;
+    return 1;
 }
 
 int cli_dist_end(cli_dist *d, int rc)
@@ -138,12 +212,15 @@ int cli_dist_end(cli_dist *d, int rc)
     if (!d->launched)
         return rc;
     fflush(stdout);
-    if (rc != 0) {
+    if (!d->agreed && end_agreed(d, &rc))
+        d->agreed = 1;
+    if (rc != 0 && !d->agreed) {
         show_held(d);
         fprintf(real_stderr(d), "seqnn train: rank %d of %d stops the job (exit status %d)\n", d->rank, d->size, rc);
         fflush(real_stderr(d));
         MPI_Abort(MPI_COMM_WORLD, rc);
     }
+    MPI_Comm_free(&d->end_comm);
     MPI_Finalize();
     return rc;
 }
@@ -172,6 +249,12 @@ int cli_dist_attach(cli_dist *d, seqnn_model *m)
 void cli_dist_barrier(const cli_dist *d)
 {
     (void)d;
+}
+
+int cli_dist_agree(cli_dist *d, int rc)
+{
+    (void)d;
+    return rc;
 }
 
 int cli_dist_end(cli_dist *d, int rc)

@@ -298,6 +298,11 @@ int lines_next(cli_data *d, int split, const seqnn_train_config *cfg, seqnn_batc
         if (e->tgt_len > Tt)
             Tt = e->tgt_len;
     }
+    d->global_batch = B;                 /* data-parallel: T is the global batch's, the rows the rank's */
+    int64_t c0, Bl;
+    cli_data_columns(d, B, &c0, &Bl);
+    idx += c0;
+    B = Bl;
     memset(b, 0, sizeof *b);
     b->seq_len = T;
     b->batch = B;

@@ -133,12 +133,16 @@ static void train_usage(FILE *f)
             "                    its defaults: batch 32, seq_len 100, epochs 1, steps and time unlimited,\n"
             "                    validation once per epoch, patience off, val 0.1, seed 1, clip off,\n"
             "                    lr the optimizer's PyTorch default)\n"
+            "  --batch-per-rank N  under mpirun: N sequences a rank, the global batch N x ranks (default:\n"
+            "                    the model file's batch or --batch, the global batch, split over the ranks)\n"
             "  --pad-to N        line formats: pad batches to at least N steps (default: the widest\n"
             "                    convolution filter when some lines are shorter, else no padding)\n"
             "  --lr-schedule SPEC  learning-rate schedule (default: the model file's schedule line, or none),\n"
             "                    as that line, e.g. 'cosine warmup=500 cosine_steps=20000 min_lr=1e-5'\n"
             "  --sample N        language models: characters sampled at the end (default 300)\n"
-            "  --temperature T   for that sample (default 0.8)\n");
+            "  --temperature T   for that sample (default 0.8)\n"
+            "data-parallel over N processes (Open MPI): mpirun -np N seqnn train MODEL_FILE --data FILE ...\n"
+            "  (every rank trains its shard of each global batch; rank 0 prints and writes; docs/distributed.md)\n");
 }
 
 typedef struct train_opts {
@@ -146,6 +150,7 @@ typedef struct train_opts {
     const char *lr_schedule;             /* --lr-schedule SPEC (seqnn_lr_schedule_parse) */
     int words;
     int64_t sample, pad_to;
+    int64_t batch_per_rank;              /* --batch-per-rank N: the global batch N x ranks (0: none) */
     double temperature;
 } train_opts;
 
@@ -306,6 +311,9 @@ static int train_parse(int argc, char **argv, train_opts *o)
         } else if (!strcmp(a, "--pad-to")) {
             if (!cli_parse_i64(a, v, 0, &o->pad_to)) return 2;
             i++;
+        } else if (!strcmp(a, "--batch-per-rank")) {
+            if (!cli_parse_i64(a, v, 1, &o->batch_per_rank)) return 2;
+            i++;
         } else if (!strcmp(a, "--temperature")) {
             if (!cli_parse_f64(a, v, 0, &o->temperature)) return 2;
             i++;
@@ -392,6 +400,14 @@ static int train_read_config(train_run *t, int argc, char **argv)
     seqnn_model_destroy(model);
     if (!apply_overrides(argc, argv, &t->cfg))
         return 2;
+    if (t->o.batch_per_rank > 0) {       /* the global batch: this many on every rank */
+        for (int i = 1; i < argc; i++)
+            if (!strcmp(argv[i], "--batch")) {
+                fprintf(stderr, "seqnn train: give --batch (the global batch) or --batch-per-rank, not both\n");
+                return 2;
+            }
+        t->cfg.batch = t->o.batch_per_rank * (t->dist.size > 0 ? t->dist.size : 1);
+    }
     return 0;
 }
 
@@ -432,8 +448,7 @@ static int train_resume(train_run *t)
 
 /* The data (with the checkpoint's vocabularies when resuming), the model
  * file again with the data's sizes, the backend, the built model with its
- * optimizer, parameters and word vectors, and the loss log: 0, or the exit
- * status. */
+ * optimizer, parameters and word vectors: 0, or the exit status. */
 static int train_setup(train_run *t)
 {
     const train_opts *o = &t->o;
@@ -477,13 +492,22 @@ static int train_setup(train_run *t)
     }
     if (!rc && t->d->stateful && seqnn_model_set_stateful(t->model, 1) != SEQNN_OK)
         rc = cli_fail(NULL);
-    if (!rc && cli_dist_attach(&t->dist, t->model))
-        rc = 1;
-    if (!rc && o->log && t->dist.rank == 0 && !(t->log = fopen(o->log, t->resumed ? "a" : "w"))) {
-        fprintf(stderr, "seqnn: %s: cannot write the loss log\n", o->log);
-        rc = 1;
-    }
+    if (!rc && t->dist.launched && cli_data_shard(t->d, t->dist.rank, t->dist.size, &t->cfg) != SEQNN_OK)
+        rc = cli_fail(NULL);                 /* data-parallel: each rank builds its shard of every batch */
     return rc;
+}
+
+/* Data-parallel: the model attached to the ranks; then rank 0's loss log.
+ * 0, or the exit status. */
+static int train_attach(train_run *t)
+{
+    if (cli_dist_attach(&t->dist, t->model))
+        return 1;
+    if (t->o.log && t->dist.rank == 0 && !(t->log = fopen(t->o.log, t->resumed ? "a" : "w"))) {
+        fprintf(stderr, "seqnn: %s: cannot write the loss log\n", t->o.log);
+        return 1;
+    }
+    return 0;
 }
 
 /* The backend, the data and the model, on stderr; the log's header line. */
@@ -666,7 +690,7 @@ static int train_epoch(train_run *t, int64_t epoch, int64_t skip)
         t->step++;
         t->since++;
         t->run_loss += r.loss;
-        t->tokens += cli_batch_steps(&b);
+        t->tokens += b.batch > 0 ? cli_batch_steps(&b) / b.batch * t->d->global_batch : 0;   /* the global batch's */
         double el = bench_now(0) - t->t0;
         progress_at at = train_progress(t, el);
         progress_show(&t->prog, &at);
@@ -734,6 +758,9 @@ static int train_finish(train_run *t)
             rc = cli_fail("validation");
         else
             cli_print_eval(stdout, "validation", t->d, &e, t->loss_kind);
+        if (!rc && t->dist.launched && cli_data_examples(t->d, 0) > 0 &&   /* whole batches on every rank */
+            cli_data_shard(t->d, 0, 1, &t->cfg) != SEQNN_OK)
+            rc = cli_fail(NULL);
         if (!rc && cli_metrics_report(t->model, t->d, &t->cfg, 1, 0, stdout))
             rc = 1;
     }
@@ -777,9 +804,12 @@ int seqnn_cli_train(int argc, char **argv)
         rc = train_read_config(t, argc, argv);
     if (!rc)
         rc = train_resume(t);
+    if (!rc)
+        rc = train_setup(t);
+    rc = cli_dist_agree(&t->dist, rc);   /* data-parallel: a rank that failed so far stops every rank */
     if (!rc) {
         t->prog.tty = isatty(2);         /* from here on, a progress line is ended at the end */
-        rc = train_setup(t);
+        rc = train_attach(t);
         if (!rc) {
             train_banner(t);
             rc = train_start(t);

@@ -26,11 +26,15 @@ struct fe_dist {
     MPI_Comm comm;
     int rank, size;
     int64_t check_every;
+    int local_batches;                   /* the batches given are this rank's shards */
     float *host;                         /* the gradients or parameters, m->total floats */
+    float *parts;                        /* every rank's copy of this rank's share of a chunk */
+    int *counts, *displs, *rcounts, *rdispls;   /* [size] each: the exchange's layout */
+    double *figures;                     /* [size, 4]: every rank's loss weight, loss, count, correct */
     double seconds;                      /* in the gradient exchange */
     int64_t exchanges;                   /* gradient exchanges (training steps) */
     dist_array tokens[FE_MAX_INPUTS], features[FE_MAX_INPUTS], lengths[FE_MAX_INPUTS];
-    dist_array targets, values, dec_tokens, dec_lengths;
+    dist_array targets, values, dec_tokens, dec_lengths, trees;
     seqnn_batch_input in[FE_MAX_INPUTS];
 };
 
@@ -84,14 +88,19 @@ seqnn_status fe_dist_shard(seqnn_model *m, const seqnn_batch *b, seqnn_batch *sh
     struct fe_dist *d = m->dist;
     if (!b)
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "batch is NULL");
+    if (d->local_batches) {              /* the caller gave this rank's shard */
+        *shard = *b;
+        return b->batch >= 1 ? SEQNN_OK
+                             : seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "distributed: no sequences in this "
+                                               "rank's shard of the batch (a batch of at least %d sequences gives "
+                                               "every rank one)", d->size);
+    }
     int64_t B = b->batch;
     for (int r = 0; B >= 1 && B < d->size && r < d->size; r++)  /* every rank sees B: all fail alike */
         if ((int64_t)(r + 1) * B / d->size == (int64_t)r * B / d->size)
             return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
                                    "distributed: a batch of %lld sequences leaves rank %d of %d without any (give a "
                                    "batch of at least %d)", (long long)B, r, d->size, d->size);
-    if (b->trees)
-        return seqnn_set_error(NULL, SEQNN_ERR_UNSUPPORTED, "distributed: batches of trees are not supported");
     /* Rank r: columns [r B / size, (r + 1) B / size), sizes differing by at most one. */
     int64_t c0 = (int64_t)d->rank * B / d->size, Bl = (int64_t)(d->rank + 1) * B / d->size - c0;
     *shard = *b;
@@ -120,6 +129,9 @@ seqnn_status fe_dist_shard(seqnn_model *m, const seqnn_batch *b, seqnn_batch *sh
     FE_TRY(shard_cols(&d->values, b->values, T, B, out->out.n, sizeof(float), c0, Bl, (const void **)&shard->values));
     FE_TRY(shard_cols(&d->dec_tokens, b->dec_tokens, b->dec_len, B, 1, sizeof(int32_t), c0, Bl,
                       (const void **)&shard->dec_tokens));
+    if (b->trees && b->seq_len >= 2)     /* [B, 2 (T - 1)]: rows of the shard's sequences */
+        FE_TRY(shard_cols(&d->trees, b->trees, 1, B, 2 * (b->seq_len - 1), sizeof(int32_t), c0, Bl,
+                          (const void **)&shard->trees));
     return shard_cols(&d->dec_lengths, b->dec_lengths, 1, B, 1, sizeof(int32_t), c0, Bl,
                       (const void **)&shard->dec_lengths);
 }
@@ -140,12 +152,41 @@ static double loss_weight(const seqnn_model *m, int64_t count)
     return w;
 }
 
-/* Sums x[n] floats across ranks in place, in chunks of DIST_CHUNK. */
+/* Sums x[n] floats across ranks in place, in an order of our own: rank r
+ * owns the elements [r c / size, (r + 1) c / size) of each chunk of c <=
+ * DIST_CHUNK floats; MPI_Alltoallv hands the owner every rank's copy of
+ * them, the owner adds them up in rank order, ((x_0 + x_1) + x_2) + ...,
+ * and MPI_Allgatherv hands every rank the sums. MPI only moves bytes, so
+ * whichever algorithms it picks for a size, the same number of ranks gives
+ * the same bits (MPI_Allreduce's order of additions depends on its
+ * algorithm, which Open MPI chooses by size and may be told to change).
+ * Each rank sends and receives 2 (size - 1) / size of the buffer, as a ring
+ * allreduce does. */
 static seqnn_status allreduce_floats(struct fe_dist *d, float *x, int64_t n)
 {
+    int N = d->size;
     for (int64_t i = 0; i < n; i += DIST_CHUNK) {
-        int c = (int)(n - i < DIST_CHUNK ? n - i : DIST_CHUNK);
-        DIST_MPI(MPI_Allreduce(MPI_IN_PLACE, x + i, c, MPI_FLOAT, MPI_SUM, d->comm), "gradient allreduce");
+        int64_t c = n - i < DIST_CHUNK ? n - i : DIST_CHUNK;
+        for (int r = 0; r < N; r++) {
+            d->displs[r] = (int)((int64_t)r * c / N);
+            d->counts[r] = (int)((int64_t)(r + 1) * c / N) - d->displs[r];
+        }
+        int mine = d->counts[d->rank], off = d->displs[d->rank];
+        for (int r = 0; r < N; r++) {
+            d->rcounts[r] = mine;
+            d->rdispls[r] = r * mine;
+        }
+        DIST_MPI(MPI_Alltoallv(x + i, d->counts, d->displs, MPI_FLOAT, d->parts, d->rcounts, d->rdispls, MPI_FLOAT,
+                               d->comm), "gradient reduce-scatter");
+        float *out = x + i + off;
+        for (int64_t e = 0; e < mine; e++) {
+            float s = d->parts[e];
+            for (int r = 1; r < N; r++)
+                s += d->parts[(int64_t)r * mine + e];
+            out[e] = s;
+        }
+        DIST_MPI(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, x + i, d->counts, d->displs, MPI_FLOAT, d->comm),
+                 "gradient allgather");
     }
     return SEQNN_OK;
 }
@@ -153,7 +194,10 @@ static seqnn_status allreduce_floats(struct fe_dist *d, float *x, int64_t n)
 static seqnn_status grow_host(seqnn_model *m)
 {
     struct fe_dist *d = m->dist;
+    int64_t chunk = m->total < DIST_CHUNK ? m->total : DIST_CHUNK;   /* the owner's parts: size x its share */
     if (!d->host && m->total > 0 && !(d->host = malloc((size_t)m->total * sizeof *d->host)))
+        return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "distributed: out of memory");
+    if (!d->parts && m->total > 0 && !(d->parts = malloc(((size_t)chunk + (size_t)d->size) * sizeof *d->parts)))
         return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "distributed: out of memory");
     return SEQNN_OK;
 }
@@ -177,20 +221,22 @@ static seqnn_status sum_gradients(seqnn_model *m, double scale)
 seqnn_status fe_dist_reduce(seqnn_model *m, seqnn_status local, seqnn_step_result *res, int grads)
 {
     struct fe_dist *d = m->dist;
-    char mine[1024];
-    snprintf(mine, sizeof mine, "%s", local == SEQNN_OK ? "" : seqnn_last_error());
+    char why[1024];
+    snprintf(why, sizeof why, "%s", local == SEQNN_OK ? "" : seqnn_last_error());
     int first_bad = local == SEQNN_OK ? d->size : d->rank, bad;
     DIST_MPI(MPI_Allreduce(&first_bad, &bad, 1, MPI_INT, MPI_MIN, d->comm), "status exchange");
-    if (bad < d->size) {
-        if (bad == d->rank)
-            return seqnn_set_error(NULL, local, "rank %d of %d: %s", d->rank, d->size, mine);
-        return seqnn_set_error(NULL, SEQNN_ERR_DEVICE,
-                               "rank %d of %d failed this step (its message is on its standard error); rank %d "
-                               "stops too", bad, d->size, d->rank);
+    if (bad < d->size) {                 /* every rank fails with the first failing rank's message */
+        int status = local;
+        DIST_MPI(MPI_Bcast(&status, 1, MPI_INT, bad, d->comm), "status exchange");
+        DIST_MPI(MPI_Bcast(why, (int)sizeof why, MPI_CHAR, bad, d->comm), "status exchange");
+        return seqnn_set_error(NULL, (seqnn_status)status, "rank %d of %d: %s", bad, d->size, why);
     }
     double w = loss_weight(m, res->count);
-    double v[4] = {w, w > 0 ? res->loss * w : 0, (double)res->count, (double)res->correct}, g[4];
-    DIST_MPI(MPI_Allreduce(v, g, 4, MPI_DOUBLE, MPI_SUM, d->comm), "loss allreduce");
+    double v[4] = {w, w > 0 ? res->loss * w : 0, (double)res->count, (double)res->correct}, g[4] = {0, 0, 0, 0};
+    DIST_MPI(MPI_Allgather(v, 4, MPI_DOUBLE, d->figures, 4, MPI_DOUBLE, d->comm), "loss exchange");
+    for (int r = 0; r < d->size; r++)    /* in rank order: the same bits on every rank and every run */
+        for (int k = 0; k < 4; k++)
+            g[k] += d->figures[4 * r + k];
     res->loss = g[0] > 0 ? g[1] / g[0] : res->loss;
     res->count = (int64_t)g[2];
     res->correct = (int64_t)g[3];
@@ -267,7 +313,11 @@ void fe_dist_free(seqnn_model *m)
     free(d->values.p);
     free(d->dec_tokens.p);
     free(d->dec_lengths.p);
+    free(d->trees.p);
     free(d->host);
+    free(d->parts);
+    free(d->counts);
+    free(d->figures);
     free(d);
     m->dist = NULL;
 }
@@ -297,7 +347,20 @@ seqnn_status seqnn_model_set_distributed(seqnn_model *m, const seqnn_distributed
     }
     MPI_Comm_rank(d->comm, &d->rank);
     MPI_Comm_size(d->comm, &d->size);
+    d->counts = malloc(4 * (size_t)d->size * sizeof *d->counts);
+    d->figures = malloc(4 * (size_t)d->size * sizeof *d->figures);
+    if (!d->counts || !d->figures) {
+        MPI_Comm_free(&d->comm);
+        free(d->counts);
+        free(d->figures);
+        free(d);
+        return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "seqnn_model_set_distributed: out of memory");
+    }
+    d->displs = d->counts + d->size;
+    d->rcounts = d->displs + d->size;
+    d->rdispls = d->rcounts + d->size;
     d->check_every = !o || o->check_every == 0 ? DIST_CHECK_EVERY : o->check_every;
+    d->local_batches = o && o->local_batches;
     fe_dist_free(m);
     m->dist = d;
     seqnn_log(SEQNN_LOG_INFO, "distributed: rank %d of %d, parameter checksum every %lld steps", d->rank, d->size,

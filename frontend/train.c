@@ -394,8 +394,8 @@ seqnn_status seqnn_model_train_step(seqnn_model *m, const seqnn_batch *b, seqnn_
     seqnn_step_result res = {0, 0, 0, 0};
     seqnn_batch shard;
     if (m && m->dist) {                  /* data-parallel: this rank's shard, then the exchange (dist.c) */
-        FE_TRY(fe_dist_shard(m, b, &shard));
-        FE_TRY(fe_dist_reduce(m, local_step(m, &shard, 1, &res), &res, 1));
+        seqnn_status s = fe_dist_shard(m, b, &shard);   /* a bad shard on one rank fails every rank */
+        FE_TRY(fe_dist_reduce(m, s == SEQNN_OK ? local_step(m, &shard, 1, &res) : s, &res, 1));
     } else {
         FE_TRY(local_step(m, b, 1, &res));
     }
@@ -470,8 +470,8 @@ seqnn_status seqnn_model_evaluate(seqnn_model *m, const seqnn_batch *b, seqnn_st
         return evaluate(m, b, r, NULL, 0);
     seqnn_batch shard;                   /* data-parallel: this rank's shard, the figures reduced */
     seqnn_step_result res = {0, 0, 0, 0};
-    FE_TRY(fe_dist_shard(m, b, &shard));
-    FE_TRY(fe_dist_reduce(m, evaluate(m, &shard, &res, NULL, 0), &res, 0));
+    seqnn_status s = fe_dist_shard(m, b, &shard);
+    FE_TRY(fe_dist_reduce(m, s == SEQNN_OK ? evaluate(m, &shard, &res, NULL, 0) : s, &res, 0));
     if (r)
         *r = res;
     return SEQNN_OK;

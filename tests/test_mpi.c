@@ -11,7 +11,8 @@
  *    length, below). The step's loss and target count too.
  * 2. The loss curve over STEPS steps of Adam with clipping, within
  *    1e-4 + 1e-3 |loss_ref| at every step, and evaluation (loss, count,
- *    accuracy) of a held-out batch reduced across ranks.
+ *    accuracy) of a held-out batch reduced across ranks; a third model,
+ *    given each rank's shard (local_batches), follows the first bit for bit.
  * 3. A rank whose parameters differ (written on the last rank) fails the
  *    next checksum (every step here) on every rank, naming that rank.
  * 4. A batch of fewer sequences than ranks fails on every rank, naming a
@@ -88,6 +89,32 @@ static uint32_t lcg(uint32_t *s)
 {
     *s = *s * 1664525u + 1013904223u;
     return *s >> 8;
+}
+
+/* out = the columns [c0, c0 + n) of h (a batch of nb): this rank's shard,
+ * as a caller of local_batches gives it. */
+static void slice_batch(const case_desc *c, const host_batch *h, int nb, int c0, int n, host_batch *out)
+{
+    memset(out, 0, sizeof *out);
+    int rows = c->kind == LM ? T : 1;    /* targets (values): per step, or one per sequence */
+    for (int t = 0; t < T; t++)
+        for (int k = 0; k < n; k++) {
+            out->tokens[t * n + k] = h->tokens[t * nb + c0 + k];
+            memcpy(out->features + (t * n + k) * 3, h->features + (t * nb + c0 + k) * 3, 3 * sizeof(float));
+        }
+    for (int t = 0; t < rows; t++)
+        for (int k = 0; k < n; k++) {
+            out->targets[t * n + k] = h->targets[t * nb + c0 + k];
+            out->values[t * n + k] = h->values[t * nb + c0 + k];
+        }
+    memcpy(out->lengths, h->lengths + c0, (size_t)n * sizeof *out->lengths);
+    out->b = h->b;
+    out->b.batch = n;
+    out->b.lengths = out->lengths;
+    out->b.tokens = h->b.tokens ? out->tokens : NULL;
+    out->b.targets = h->b.targets ? out->targets : NULL;
+    out->b.features = h->b.features ? out->features : NULL;
+    out->b.values = h->b.values ? out->values : NULL;
 }
 
 /* A batch of nb <= B sequences ([T, nb]). */
@@ -221,18 +248,30 @@ static void check_curve(const case_desc *c, seqnn_context *ctx)
     seqnn_optim_desc adam = seqnn_optim_defaults(SEQNN_OPTIM_ADAM);
     adam.lr = 0.01;
     adam.clip_norm = 1.0;
-    seqnn_model *d = NULL, *r = NULL;
+    seqnn_model *d = NULL, *r = NULL, *l = NULL;  /* l: given its shards (local_batches) */
+    seqnn_distributed_options local = {.check_every = 10, .local_batches = 1};
     if (!build_pair(c, &adam, ctx, 10, &d, &r))
         return;
+    if (build(c, &adam, ctx, &l) || seqnn_model_set_distributed(l, &local)) {
+        fail("%s: building: %s", c->name, seqnn_last_error());
+        seqnn_model_destroy(l);
+        l = NULL;
+    }
     double worst = 0;
-    for (int step = 1; step <= STEPS; step++) {
-        host_batch h;
-        make_batch(c, 100u + (uint32_t)step, step % 2 ? B : B - 1, &h);
-        seqnn_step_result sd, sr;
-        if (seqnn_model_train_step(d, &h.b, &sd) || seqnn_model_train_step(r, &h.b, &sr)) {
+    for (int step = 1; l && step <= STEPS; step++) {
+        host_batch h, own;
+        int nb = step % 2 ? B : B - 1, c0 = rank * nb / size;
+        make_batch(c, 100u + (uint32_t)step, nb, &h);
+        slice_batch(c, &h, nb, c0, (rank + 1) * nb / size - c0, &own);
+        seqnn_step_result sd, sr, sl;
+        if (seqnn_model_train_step(d, &h.b, &sd) || seqnn_model_train_step(r, &h.b, &sr) ||
+            seqnn_model_train_step(l, &own.b, &sl)) {
             fail("%s: step %d: %s", c->name, step, seqnn_last_error());
             break;
         }
+        if (sl.loss != sd.loss || sl.count != sd.count)
+            fail("%s: step %d: given its shards, loss %.9g (count %lld), given the global batch %.9g (%lld)",
+                 c->name, step, sl.loss, (long long)sl.count, sd.loss, (long long)sd.count);
         double ratio = fabs(sd.loss - sr.loss) / (1e-4 + 1e-3 * fabs(sr.loss));
         worst = fmax(worst, ratio);
         if (ratio > 1)
@@ -248,9 +287,11 @@ static void check_curve(const case_desc *c, seqnn_context *ctx)
         fail("%s: evaluation loss %.9g, alone %.9g (or its count or accuracy differs)", c->name, ed.loss, er.loss);
     }
     if (rank == 0)
-        printf("%s, %d ranks: %d-step loss curve at %.3f of the budget\n", c->name, size, STEPS, worst);
+        printf("%s, %d ranks: %d-step loss curve at %.3f of the budget, the same bits given the shards\n", c->name,
+               size, STEPS, worst);
     seqnn_model_destroy(d);
     seqnn_model_destroy(r);
+    seqnn_model_destroy(l);
 }
 
 /* The last rank's parameters are changed: the next step's checksum fails

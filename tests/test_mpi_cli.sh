@@ -1,12 +1,19 @@
 #!/bin/sh
 # `seqnn train` under mpirun: the same N twice writes byte-identical
-# checkpoints; N = 2 follows N = 1 (the logged losses within the
+# checkpoints, and so do 3 ranks under other collective algorithms of Open
+# MPI (forced through its tuned component: the gradient sums' order is
+# seqnn's own); N = 2 follows N = 1 (the logged losses within the
 # backends-agree budget, 1e-4 + 1e-3 |loss|); only rank 0 writes the log and
-# prints; a checkpoint written under N = 2 resumes under N = 1 and continues
-# the step count as under N = 2; 3 ranks over a batch of 4 (uneven shards)
-# follow N = 1; a batch of 2 over 3 ranks stops the job with the reason
-# (a rank without sequences); a rank killed with SIGKILL ends the job
-# non-zero within 30 seconds.
+# prints; --batch-per-rank 2 on 2 ranks is --batch 4; a checkpoint written
+# under N = 2 resumes under N = 2 to the uninterrupted run's bytes, and under
+# N = 1 and 3 following the N = 2 continuation, one of N = 3 under N = 2
+# following the N = 3 one; 3 ranks over a batch of 4 (uneven shards) follow
+# N = 1; tree batches (--format tree) under 2 ranks follow N = 1; a batch of
+# 2 over 3 ranks stops the job with the reason (a rank without sequences); a
+# backend that fails to open on one rank stops every rank with one message
+# naming the rank and the reason; a rank killed with SIGKILL ends the job
+# non-zero within 30 seconds, its last checkpoint resumes, and the resumed
+# job ends with the uninterrupted run's checkpoints, byte for byte.
 # usage: test_mpi_cli.sh SEQNN_BINARY MPIRUN WORK_DIR
 set -u
 seqnn=$1
@@ -38,6 +45,11 @@ cmp -s two-last.safetensors again-last.safetensors || bad "N=2 twice: the last c
 within two.csv one.csv || bad "N=2 does not follow N=1 (losses above)"
 [ "$(grep -c '^validation' two.out)" = 1 ] || bad "N=2: the final validation is not printed once: $(cat two.out)"
 [ "$(grep -c '^trained 20 steps' two.err)" = 1 ] || bad "N=2: not only rank 0 prints: $(grep trained two.err)"
+mpi 2 train lm.seqnn $common --batch-per-rank 2 --out per.safetensors > per.out 2> per.err ||
+    bad "--batch-per-rank 2: $(tail -3 per.err)"
+cmp -s two.safetensors per.safetensors || bad "--batch-per-rank 2 over 2 ranks is not --batch 4"
+"$seqnn" train lm.seqnn $common --batch 4 --batch-per-rank 2 > both.out 2> both.err && bad "--batch with --batch-per-rank ran"
+grep -q "not both" both.err || bad "--batch with --batch-per-rank: no reason given: $(cat both.err)"
 
 # A checkpoint of N = 2 at step 10, resumed under N = 1 and under N = 2 to step 20.
 model 10 > lm10.seqnn
@@ -46,33 +58,77 @@ mpi 2 train lm10.seqnn $common --out part.safetensors > part.out 2> part.err || 
     bad "resume under N=1: $(tail -3 r1.err)"
 mpi 2 train lm.seqnn $common --resume part-last.safetensors --out r2.safetensors --log r2.csv > r2.out 2> r2.err ||
     bad "resume under N=2: $(tail -3 r2.err)"
+mpi 3 train lm.seqnn $common --resume part-last.safetensors --out r3.safetensors --log r3.csv > r3.out 2> r3.err ||
+    bad "resume under N=3: $(tail -3 r3.err)"
 [ "$(tail -1 r1.csv | cut -d, -f1)" = 20 ] || bad "resumed under N=1: the log does not end at step 20: $(cat r1.csv)"
+[ "$(tail -1 r3.csv | cut -d, -f1)" = 20 ] || bad "resumed under N=3: the log does not end at step 20: $(cat r3.csv)"
+cmp -s r2-last.safetensors two-last.safetensors || bad "N=2 resumed under N=2: not the uninterrupted run's checkpoint"
 within r1.csv r2.csv || bad "resumed under N=1 does not follow N=2 (losses above)"
+within r3.csv r2.csv || bad "resumed under N=3 does not follow N=2 (losses above)"
+# A checkpoint of N = 3 at step 10, resumed under N = 2 and under N = 3.
+mpi 3 train lm10.seqnn $common --out part3.safetensors > part3.out 2> part3.err || bad "N=3 to 10: $(tail -3 part3.err)"
+for n in 2 3; do
+    mpi $n train lm.seqnn $common --resume part3-last.safetensors --out s$n.safetensors --log s$n.csv > s$n.out \
+        2> s$n.err || bad "N=3's checkpoint resumed under N=$n: $(tail -3 s$n.err)"
+done
+within s2.csv s3.csv || bad "N=3's checkpoint resumed under N=2 does not follow N=3 (losses above)"
 
 # 3 ranks, a batch of 4: shards of 1, 1 and 2 sequences, following N = 1; a batch of 2
 # leaves a rank without any: refused with the reason.
 mpi 3 train lm.seqnn $common --out three.safetensors --log three.csv > three.out 2> three.err ||
     bad "N=3: $(tail -3 three.err)"
 within three.csv one.csv || bad "N=3 (uneven shards) does not follow N=1 (losses above)"
+# Open MPI's MPI_Allreduce adds in an order that depends on the algorithm it picks (forced here:
+# basic linear or ring); the gradients' sums do not.
+tuned() {    # tuned ALLREDUCE ALLTOALLV ALLGATHERV OUT
+    OMPI_MCA_coll_tuned_use_dynamic_rules=1 OMPI_MCA_coll_tuned_allreduce_algorithm=$1 \
+    OMPI_MCA_coll_tuned_alltoallv_algorithm=$2 OMPI_MCA_coll_tuned_allgatherv_algorithm=$3 \
+        mpi 3 train lm.seqnn $common --out "$4" > "$4.out" 2> "$4.err" || bad "N=3, algorithms $1 $2 $3: $(tail -3 "$4.err")"
+    cmp -s three.safetensors "$4" || bad "N=3 under the collective algorithms $1 $2 $3: other bytes"
+}
+tuned 1 1 3 algo1.safetensors
+tuned 4 2 2 algo2.safetensors
 mpi 3 train lm.seqnn $common --batch 2 --out none.safetensors > none.out 2> none.err && bad "batch 2 over 3 ranks ran"
-grep -q "leaves rank 0 of 3 without any" none.err || bad "batch 2 over 3 ranks: no reason given: $(tail -5 none.err)"
+[ "$(grep -c "rank 0 of 3: distributed: no sequences in this rank's shard" none.err)" = 1 ] ||
+    bad "batch 2 over 3 ranks: not one message naming the rank and the reason: $(cat none.err)"
+grep -q "MPI_ABORT" none.err && bad "batch 2 over 3 ranks: the ranks did not agree to stop (MPI_Abort)"
 
-# SIGKILL of one rank: the job ends non-zero within 30 s.
-model 1000000 > long.seqnn
-"$mpirun" --oversubscribe -np 2 "$seqnn" train long.seqnn $common --out long.safetensors > long.out 2> long.err &
+# Trees: each rank takes its sequences' rows of the batch's trees.
+"$seqnn" data listops trees.txt --n 200 --seed 5 2> gen.err || bad "listops: $(cat gen.err)"
+printf 'seqnn 1\ninput tokens vocab=$vocab\nembedding dim=8\ntree cell=lstm hidden=12\ndense out=$classes\n' > tree.seqnn
+printf 'optimizer adam lr=0.01\ntrain batch=6 seq_len=0 epochs=10 steps=12 eval_every=4 val=0.1 seed=2\n' >> tree.seqnn
+tree="--data trees.txt --format tree --backend ref"
+"$seqnn" train tree.seqnn $tree --out t1.safetensors --log t1.csv > t1.out 2> t1.err || bad "trees, N=1: $(tail -3 t1.err)"
+mpi 2 train tree.seqnn $tree --out t2.safetensors --log t2.csv > t2.out 2> t2.err || bad "trees, N=2: $(tail -3 t2.err)"
+within t2.csv t1.csv || bad "trees: N=2 does not follow N=1 (losses above)"
+
+# A backend that fails to open on rank 1 alone: every rank stops, rank 0 says which and why.
+"$mpirun" --oversubscribe -np 1 "$seqnn" train lm.seqnn $common --out dev.safetensors : \
+    -np 1 "$seqnn" train lm.seqnn --data text.txt --backend nosuch --sample 0 --out dev.safetensors > dev.out 2> dev.err &&
+    bad "a backend failing on rank 1: the job succeeded"
+[ "$(grep -c 'rank 1 of 2 could not start: .*nosuch.*; all 2 ranks stop' dev.err)" = 1 ] ||
+    bad "a backend failing on rank 1: not one message naming the rank and the reason: $(cat dev.err)"
+[ ! -e dev.safetensors ] || bad "a backend failing on rank 1: rank 0 trained and wrote a checkpoint"
+
+# SIGKILL of one rank once a checkpoint is written: the job ends non-zero within 30 s; its last
+# checkpoint resumes, and the resumed job ends with the checkpoints of a run never interrupted.
+model 100 > long.seqnn
+mpi 2 train long.seqnn $common --out straight.safetensors > straight.out 2> straight.err ||
+    bad "N=2, 100 steps: $(tail -3 straight.err)"
+"$mpirun" --oversubscribe -np 2 "$seqnn" train long.seqnn $common --out long.safetensors --log long.csv \
+    > long.out 2> long.err &
 job=$!
 t=0
 ranks=""
-while [ $t -lt 50 ] && [ "$(echo $ranks | wc -w)" -lt 2 ]; do
-    sleep 0.2
+while [ $t -lt 300 ] && { [ "$(echo $ranks | wc -w)" -lt 2 ] || [ ! -s long-last.safetensors ]; }; do
+    sleep 0.1
     ranks=$(pgrep -P $job -x seqnn)
     t=$((t + 1))
 done
-if [ "$(echo $ranks | wc -w)" -lt 2 ]; then
-    bad "SIGKILL: the ranks of mpirun $job were not found"
+if [ "$(echo $ranks | wc -w)" -lt 2 ] || [ ! -s long-last.safetensors ]; then
+    bad "SIGKILL: the ranks of mpirun $job or their first checkpoint were not found"
     kill $job
 else
-    sleep 1
     kill -9 $(echo $ranks | cut -d' ' -f2)
     t=0
     while kill -0 $job 2>/dev/null && [ $t -lt 300 ]; do sleep 0.1; t=$((t + 1)); done
@@ -82,6 +138,14 @@ else
     elif wait $job; then
         bad "SIGKILL: the job exited 0 after a rank was killed"
     fi
+    killed_at=$(tail -1 long.csv | cut -d, -f1)
+    mpi 2 train long.seqnn $common --resume long-last.safetensors --out long.safetensors > resumed.out 2> resumed.err ||
+        bad "SIGKILL: resuming from the last checkpoint (step $killed_at): $(tail -3 resumed.err)"
+    [ "$killed_at" -lt 100 ] 2>/dev/null || bad "SIGKILL: the kill came after the run's end (step $killed_at)"
+    cmp -s long-last.safetensors straight-last.safetensors ||
+        bad "SIGKILL at step $killed_at, resumed: not the uninterrupted run's last checkpoint"
+    cmp -s long.safetensors straight.safetensors ||
+        bad "SIGKILL at step $killed_at, resumed: not the uninterrupted run's best checkpoint"
 fi
 [ $fails -eq 0 ] && echo "PASS: mpirun seqnn train"
 exit $((fails > 0))

@@ -19,6 +19,9 @@ extern "C" {
 typedef struct seqnn_distributed_options {
     const void *mpi_comm;                /* an MPI_Comm * (duplicated); NULL: MPI_COMM_WORLD */
     int64_t check_every;                 /* parameter checksum across ranks every N steps; 0: 100, < 0: never */
+    int local_batches;                   /* 1: train_step and evaluate take this rank's own shard (its
+                                            sequences of the global batch, which is the shards in rank
+                                            order), not the global batch; 0: the global batch */
 } seqnn_distributed_options;
 
 /* 1 when this libseqnn was built with MPI, else 0. */
@@ -28,11 +31,12 @@ SEQNN_API int seqnn_distributed_available(void);
  * must be initialised; a collective call: every rank calls it). From then
  * on, seqnn_model_train_step and seqnn_model_evaluate take the global batch
  * on every rank, each rank runs its contiguous shard of the sequences
- * (rank r: [r B / size, (r + 1) B / size); a batch of fewer sequences than
- * ranks fails), and the loss, count and gradients are
- * reduced across ranks as one process would compute them; a failure on one
- * rank makes the step fail on every rank, naming that rank. Tree batches
- * are not supported. SEQNN_ERR_UNSUPPORTED when built without MPI. */
+ * (rank r: [r B / size, (r + 1) B / size), and those rows of the trees; a
+ * batch of fewer sequences than ranks fails), and the loss, count and
+ * gradients are reduced across ranks as one process would compute them, the
+ * gradients summed in rank order (the same bits for the same number of
+ * ranks); a failure on one rank makes the step fail on every rank, naming
+ * that rank. SEQNN_ERR_UNSUPPORTED when built without MPI. */
 SEQNN_API seqnn_status seqnn_model_set_distributed(seqnn_model *m, const seqnn_distributed_options *o);
 
 /* This rank and the number of ranks (0 and 1 when m is not distributed). */
