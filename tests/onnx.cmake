@@ -27,7 +27,8 @@ target_link_libraries(test_onnx_export PRIVATE seqnn)
 target_include_directories(test_onnx_export PRIVATE "${PROJECT_SOURCE_DIR}/include")
 set_target_properties(test_onnx_export PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
 add_dependencies(test_onnx_export seqnn-plugins)
-file(GLOB onnx_export_models CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/examples/*/*.seqnn")
+file(GLOB onnx_export_models CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/examples/*/*.seqnn"
+     "${CMAKE_CURRENT_LIST_DIR}/onnx/export_models/*.seqnn")
 add_test(NAME onnx_export
          COMMAND sh "${CMAKE_CURRENT_LIST_DIR}/onnx/export.sh" $<TARGET_FILE:seqnn-cli> $<TARGET_FILE:test_onnx_export>
                  "${CMAKE_CURRENT_BINARY_DIR}/onnx_export_work" "$<IF:$<BOOL:${SEQNN_HAVE_ONNX}>,1,0>"

@@ -160,7 +160,7 @@ static int check_model(const char *work, const char *path, const char *backend, 
     char name[256], onnx[1024], buf[1024];
     snprintf(name, sizeof name, "%.*s_%.*s", (int)(dir_end - dir), dir, (int)strcspn(slash + 1, "."), slash + 1);
     snprintf(onnx, sizeof onnx, "%s/%s.%s.onnx", work, name, backend);
-    int expect_refusal = strstr(name, "tree-") || !strcmp(name, "dates_model");
+    int expect_refusal = strstr(name, "tree-") || strstr(name, "refuse-") || !strcmp(name, "dates_model");
     char *text = model_text(path);
     seqnn_context *ctx = NULL, *ctx2 = NULL;
     int skip = 0, bad = 1, n_in = 0;
@@ -178,8 +178,12 @@ static int check_model(const char *work, const char *path, const char *backend, 
     if (expect_refusal || st) {
         bad = !expect_refusal || !st || exists(onnx);
         printf("%-32s %-6s export refused%s: %s\n", name, backend, bad ? " (UNEXPECTED)" : "", seqnn_last_error());
-        if (!strcmp(backend, "ref"))
+        if (!strcmp(backend, "ref")) {   /* a checkpoint for `seqnn export`'s refusal */
             fprintf(manifest, "%s refused\n", name);
+            snprintf(buf, sizeof buf, "%s/%s.safetensors", work, name);
+            const char *meta[] = {"seqnn.modelfile", text, "seqnn.format", "lines", "seqnn.vocab", "w:", NULL};
+            bad |= seqnn_model_save(m, buf, 0, meta) != SEQNN_OK;
+        }
         goto done;
     }
     if (make_inputs(m, ins, &n_in) || !(y = predict(m, ins, n_in, &count))) {

@@ -1,8 +1,8 @@
 #!/bin/sh
 # CTest onnx_export: the round trip of every example model file
-# (test_onnx_export), the exported files checked and run by export_check.py
-# with Debian's /usr/bin/python3 (onnx, numpy, torch), and `seqnn export`'s
-# errors. Skips (77) when the library has no ONNX or python3-onnx / torch is
+# (test_onnx_export), `seqnn export` and its errors (export_cli.sh), then
+# every exported file checked and run by export_check.py with Debian's
+# /usr/bin/python3 (onnx, numpy, torch). Skips (77) when the library has no ONNX or python3-onnx / torch is
 # missing, except under CI=true, where that fails.
 # usage: export.sh SEQNN TEST_ONNX_EXPORT WORK_DIR HAVE_ONNX MODEL.seqnn...
 set -u
@@ -23,6 +23,6 @@ fi
 rm -rf "$work" && mkdir -p "$work" || exit 1
 fail=0
 "$prog" "$work" "$@" || fail=1
-"$py" "$here/export_check.py" "$work" || fail=1
 sh "$here/export_cli.sh" "$seqnn" "$work" || fail=1
+"$py" "$here/export_check.py" "$work" || fail=1
 exit $fail
