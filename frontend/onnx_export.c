@@ -812,9 +812,15 @@ static seqnn_status ox_write(const char *path, const uint8_t *buf, size_t n)
     char *tmp = malloc(tlen);
     if (!tmp)
         return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
-    snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666), ok = fd >= 0;
-    int err = errno;
+    int fd = -1, err = 0;
+    for (int k = 0; fd < 0 && k < 100; k++) {   /* a name nobody has: never through someone's link */
+        snprintf(tmp, tlen, "%s.tmp.%ld.%d", path, (long)getpid(), k);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        err = errno;
+        if (fd < 0 && err != EEXIST)
+            break;
+    }
+    int ok = fd >= 0;
     for (size_t at = 0; ok && at < n;) {
         ssize_t k = write(fd, buf + at, n - at);
         if (k < 0 && errno == EINTR)
