@@ -11,4 +11,5 @@ int seqnn_cli_data(int argc, char **argv);       /* cli/datagen.c: the examples'
 int seqnn_cli_predict(int argc, char **argv);    /* cli/predict.c: a checkpoint on unlabelled lines */
 int seqnn_cli_plan(int argc, char **argv);       /* cli/plan.c: where a model's calls run */
 int seqnn_cli_import(int argc, char **argv);     /* cli/import.c: an ONNX model as a checkpoint */
+int seqnn_cli_export(int argc, char **argv);     /* cli/export.c: a checkpoint as an ONNX model */
 #endif

@@ -25,6 +25,7 @@ static void usage(FILE *f)
                "  bench         timings and ratios against peers (seqnn bench --help)\n"
                "  plan          where a model's kernel calls run on a chain of devices (seqnn plan --help)\n"
                "  import        an ONNX model (torch.onnx.export) as a checkpoint (seqnn import --help)\n"
+               "  export        a checkpoint as an ONNX model (seqnn export --help)\n"
                "Each command's --help lists its options with their defaults.\n"
                "environment: SEQNN_BACKEND, SEQNN_PLUGIN_PATH, SEQNN_LOG, SEQNN_NUM_THREADS (see README.md)\n");
 }
@@ -40,6 +41,7 @@ static const struct {
     {"data", seqnn_cli_data},       {"bench", seqnn_cli_bench},
     {"predict", seqnn_cli_predict}, {"plan", seqnn_cli_plan},
     {"import", seqnn_cli_import},
+    {"export", seqnn_cli_export},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 

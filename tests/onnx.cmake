@@ -15,3 +15,22 @@ add_test(NAME onnx_import
                  $<TARGET_FILE:seqnn-cli> $<TARGET_FILE:test_onnx_run> "${CMAKE_CURRENT_BINARY_DIR}/onnx_work"
                  "$<IF:$<BOOL:${SEQNN_HAVE_ONNX}>,1,0>")
 set_tests_properties(onnx_import PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
+
+# ONNX export (frontend/onnx_export.c, `seqnn export`): tests/onnx/export.sh
+# builds every model file of examples/ with a seed, exports it, re-imports
+# it on ref and avx2 (tests/test_onnx_export.c: bitwise the same outputs),
+# checks each file with onnx.checker and strict shape inference and runs it
+# in tests/onnx/export_check.py's NumPy evaluation of the ONNX operators
+# (recurrent ops also against torch.nn modules), then the CLI's errors.
+add_executable(test_onnx_export "${CMAKE_CURRENT_LIST_DIR}/test_onnx_export.c")
+target_link_libraries(test_onnx_export PRIVATE seqnn)
+target_include_directories(test_onnx_export PRIVATE "${PROJECT_SOURCE_DIR}/include")
+set_target_properties(test_onnx_export PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
+add_dependencies(test_onnx_export seqnn-plugins)
+file(GLOB onnx_export_models CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/examples/*/*.seqnn"
+     "${CMAKE_CURRENT_LIST_DIR}/onnx/export_models/*.seqnn")
+add_test(NAME onnx_export
+         COMMAND sh "${CMAKE_CURRENT_LIST_DIR}/onnx/export.sh" $<TARGET_FILE:seqnn-cli> $<TARGET_FILE:test_onnx_export>
+                 "${CMAKE_CURRENT_BINARY_DIR}/onnx_export_work" "$<IF:$<BOOL:${SEQNN_HAVE_ONNX}>,1,0>"
+                 ${onnx_export_models})
+set_tests_properties(onnx_export PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)

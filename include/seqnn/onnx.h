@@ -1,9 +1,11 @@
-/* seqnn ONNX import: a model exported by torch.onnx.export (an embedding,
- * recurrent layers, dense layers, activations) made a seqnn model with its
+/* seqnn ONNX import and export. Import: a model exported by
+ * torch.onnx.export (an embedding, recurrent layers, dense layers, activations) made a seqnn model with its
  * weights. The graph's patterns are recognised and mapped onto seqnn layers
  * (docs/onnx.md lists them); a graph with anything else is refused, the
  * error naming the node, its op type and its position. Available when
  * libseqnn was built with protobuf-c (else SEQNN_ERR_UNSUPPORTED).
+ * Export (seqnn_model_save_onnx): a seqnn model's inference graph written
+ * as the ops torch.onnx.export writes for the equivalent PyTorch modules.
  */
 #ifndef SEQNN_ONNX_H
 #define SEQNN_ONNX_H
@@ -39,6 +41,24 @@ typedef struct seqnn_onnx_info {
 SEQNN_API seqnn_status seqnn_model_load_onnx(const char *path, seqnn_context *ctx, seqnn_model **out,
                                              seqnn_onnx_info *info);
 SEQNN_API void seqnn_onnx_info_free(seqnn_onnx_info *info);
+
+/* ---------------------------------------------------------------- export --- */
+/* How seqnn_model_save_onnx writes the graph (zero-initialised: the defaults). */
+typedef struct seqnn_onnx_export_options {
+    int opset;                           /* of the default domain, 13 to 17; 0: 14 (PyTorch 1.13's default) */
+    seqnn_onnx_output output;            /* RAW: the model's output; SOFTMAX / LOG_SOFTMAX: appended over it */
+} seqnn_onnx_export_options;
+
+/* Writes the inference graph of the built model m as an ONNX model at path
+ * (docs/onnx.md lists what each layer becomes): inputs named as the model's
+ * ([T, B] int64 token ids, [T, B, dim] float features; T and B symbolic),
+ * one output "output" ([T, B, n] or [B, n]), the weights as initializers,
+ * dropout left out. Every sequence runs its T steps (the graph has no
+ * lengths). opts may be NULL (the defaults). A model with a layer that has
+ * no ONNX form is refused naming the layer (SEQNN_ERR_UNSUPPORTED); the file
+ * is written under a temporary name and renamed, so nothing is written on
+ * any error. SEQNN_ERR_UNSUPPORTED too in a library built without ONNX. */
+SEQNN_API seqnn_status seqnn_model_save_onnx(seqnn_model *m, const char *path, const seqnn_onnx_export_options *opts);
 
 #ifdef __cplusplus
 }
