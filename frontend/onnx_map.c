@@ -6,7 +6,8 @@
  * (nn.Embedding), LSTM / GRU / RNN ops (gate blocks reordered to PyTorch's;
  * ops stacked one on another joined into one layer of several layers; final
  * states picked with Gather/Concat as a many-to-one `last=1`), Gemm or MatMul
- * + Add (nn.Linear), activations, a final Softmax / LogSoftmax, and the
+ * + Add (nn.Linear), Conv + activation + ReduceMax branches concatenated
+ * (Kim's convolution bank), activations, a final Softmax / LogSoftmax, and the
  * Transpose / Reshape / Squeeze / Unsqueeze / Slice / Shape glue around them.
  * Anything else is refused naming the node. Output: a model file (text) and
  * the weights under the names the model file's layers give them. */
@@ -38,6 +39,8 @@ typedef enum {
     V_HN,          /* Y_h of sub-layers 0..sub of `layer` concatenated: [(sub+1)*D, B, H] */
     V_HPART,       /* one direction dir of Y_h of layer, sub: [B, H] */
     V_FINAL,       /* a Softmax / LogSoftmax of an activation: the graph's output only */
+    V_CONV,        /* branch `sub` of a convolution bank: [B, filters, L] (its activation once set) */
+    V_POOLED,      /* branch `sub` of a convolution bank after max over time: [B, filters] */
     V_UNUSABLE     /* Y_c, Dropout's mask: nothing may read it */
 } vkind;
 
@@ -51,7 +54,21 @@ typedef struct mval {
     seqnn_onnx_output fn;                /* V_FINAL */
 } mval;
 
-typedef enum { L_EMB, L_RNN, L_DENSE, L_ACT } lkind;
+typedef enum { L_EMB, L_RNN, L_DENSE, L_ACT, L_CONV } lkind;
+
+#define MAP_MAX_WIDTHS 16
+
+/* One nn.Conv1d of a bank (Kim's CNN) before its branches are joined:
+ * weight [F, E, w], bias [F], the activation after it. */
+typedef struct mconv {
+    const Onnx__TensorProto *w, *b;
+    const char *input;                   /* the value the branch reads */
+    char name[64];                       /* the module path of its Conv node */
+    int64_t filters, width;
+    char act[16];
+    int pooled;
+    size_t node_i;                       /* its Conv node */
+} mconv;
 
 typedef struct mlayer {
     lkind kind;
@@ -61,6 +78,8 @@ typedef struct mlayer {
     char act[16];                        /* ACT */
     double alpha;
     int bias_param;                      /* DENSE: its bias in params, -1 when Add may still give it */
+    int n_widths;                        /* CONV: widths[], filters in b, act */
+    int64_t widths[MAP_MAX_WIDTHS];
 } mlayer;
 
 typedef struct mapper {
@@ -71,6 +90,8 @@ typedef struct mapper {
     size_t n_vals, cap_vals;
     mlayer layers[MAP_MAX_LAYERS];
     int n_layers;
+    mconv conv[MAP_MAX_WIDTHS];          /* the branches of the convolution bank being read */
+    int n_conv;
     int time_label;                      /* AX_S0 or AX_S1 once a recurrent op saw time; -1 before */
     int tokens;                          /* the input is token ids */
     int64_t in_dim;                      /* features: the size; tokens: the vocabulary (from the embedding) */
@@ -79,7 +100,8 @@ typedef struct mapper {
 } mapper;
 
 static const char SUPPORTED[] =
-    "supported: Gather (embedding), LSTM, GRU, RNN, Gemm, MatMul + Add, Relu, Tanh, Sigmoid, LeakyRelu, "
+    "supported: Gather (embedding), LSTM, GRU, RNN, Gemm, MatMul + Add, Conv + activation + ReduceMax "
+    "(+ Concat: a convolution bank), Relu, Tanh, Sigmoid, LeakyRelu, "
     "Clip(-1, 1), Dropout, Identity, a final Softmax / LogSoftmax, and Transpose / Reshape / Squeeze / "
     "Unsqueeze / Concat / Slice / Gather / Shape / ConstantOfShape / Expand glue";
 
@@ -327,11 +349,10 @@ static seqnn_status param_add(mapper *m, const char *layer, const char *suffix, 
     return SEQNN_OK;
 }
 
-/* The layer's name: the module path of the node ("/encoder/rnn/LSTM_1" ->
- * "encoder.rnn", the PyTorch state_dict prefix), else dflt; unique. */
-static void layer_name(mapper *m, const char *dflt, char *out, size_t size)
+/* The module path of a node named n ("/encoder/rnn/LSTM_1" -> "encoder.rnn",
+ * the PyTorch state_dict prefix) into out, "" when it has none. */
+static void module_path(const char *n, char *out, size_t size)
 {
-    const char *n = m->node->name ? m->node->name : "";
     const char *slash = strrchr(n, '/');
     size_t j = 0;
     for (const char *p = n[0] == '/' ? n + 1 : n; slash && p < slash && j + 1 < size; p++) {
@@ -340,7 +361,17 @@ static void layer_name(mapper *m, const char *dflt, char *out, size_t size)
                            c == '_' ? c : '_';
     }
     out[j] = 0;
-    if (!j || !strcmp(out, "input"))
+}
+
+/* The layer's name: path (NULL: the module path of the node), else dflt;
+ * unique. */
+static void layer_name(mapper *m, const char *path, const char *dflt, char *out, size_t size)
+{
+    if (path)
+        snprintf(out, size, "%s", path);
+    else
+        module_path(m->node->name ? m->node->name : "", out, size);
+    if (!out[0] || !strcmp(out, "input"))
         snprintf(out, size, "%s", dflt);
     char base[48];
     snprintf(base, sizeof base, "%s", out);
@@ -353,7 +384,8 @@ static void layer_name(mapper *m, const char *dflt, char *out, size_t size)
     }
 }
 
-static mlayer *layer_new(mapper *m, lkind kind, const char *dflt)
+/* A new layer named after path (NULL: the node's module path), else dflt. */
+static mlayer *layer_new_at(mapper *m, lkind kind, const char *path, const char *dflt)
 {
     if (m->n_layers == MAP_MAX_LAYERS) {
         node_err(m, SEQNN_ERR_UNSUPPORTED, "more than %d layers", MAP_MAX_LAYERS);
@@ -363,9 +395,14 @@ static mlayer *layer_new(mapper *m, lkind kind, const char *dflt)
     memset(l, 0, sizeof *l);
     l->kind = kind;
     l->bias_param = -1;
-    layer_name(m, dflt, l->name, sizeof l->name);
+    layer_name(m, path, dflt, l->name, sizeof l->name);
     m->n_layers++;
     return l;
+}
+
+static mlayer *layer_new(mapper *m, lkind kind, const char *dflt)
+{
+    return layer_new_at(m, kind, NULL, dflt);
 }
 
 /* v as a layer's input: activations of the last layer (or the input), the
@@ -545,11 +582,13 @@ static seqnn_status map_last_step(mapper *m, mval *x)
     return states_as_last(m, parts, 1, x->layer, NULL);
 }
 
+static seqnn_status conv_bank(mapper *m, const mval *const *parts, int n, mval *o);
+
 static seqnn_status map_concat(mapper *m)
 {
     const Onnx__NodeProto *n = m->node;
     const mval *parts[8];
-    int shape = 0, yh = 0, hp = 0;
+    int shape = 0, yh = 0, hp = 0, pooled = 0;
     if (n->n_input == 0 || n->n_input > 8)
         return node_err(m, SEQNN_ERR_UNSUPPORTED, "a Concat of %zu inputs", n->n_input);
     for (size_t i = 0; i < n->n_input; i++) {
@@ -558,6 +597,7 @@ static seqnn_status map_concat(mapper *m)
         shape += parts[i]->kind == V_SHAPE || parts[i]->kind == V_CONST;
         yh += parts[i]->kind == V_YH;
         hp += parts[i]->kind == V_HPART;
+        pooled += parts[i]->kind == V_POOLED;
     }
     if (shape == (int)n->n_input)
         return out_val(m, 0, V_SHAPE) ? SEQNN_OK : map_status;
@@ -575,6 +615,8 @@ static seqnn_status map_concat(mapper *m)
     }
     if (hp == (int)n->n_input && (axis == 1 || axis == -1))
         return states_as_last(m, parts, (int)n->n_input, parts[0]->layer, NULL);
+    if (pooled == (int)n->n_input && (axis == 1 || axis == -1))
+        return conv_bank(m, parts, (int)n->n_input, NULL);
     return node_err(m, SEQNN_ERR_UNSUPPORTED, "a Concat of activations (seqnn maps only final states and shape "
                     "arithmetic); %s", SUPPORTED);
 }
@@ -803,8 +845,12 @@ static seqnn_status map_bias(mapper *m, const mval *x, const mval *c)
     return act_out(m, x, x->layer, x->f);
 }
 
+static seqnn_status map_conv_act(mapper *m, const mval *x, const char *act);
+
 static seqnn_status map_activation(mapper *m, const mval *x, const char *act, double alpha)
 {
+    if (x->kind == V_CONV)
+        return map_conv_act(m, x, act);
     seqnn_status st = need_tail(m, x, 2, 3);
     if (st)
         return st;
@@ -814,6 +860,172 @@ static seqnn_status map_activation(mapper *m, const mval *x, const char *act, do
     snprintf(l->act, sizeof l->act, "%s", act);
     l->alpha = alpha;
     return act_out(m, x, m->n_layers - 1, x->f);
+}
+
+/* ------------------------------------------------- convolution bank --- */
+/* 1 when the node's ints attribute name is absent or every entry is v. */
+static int attr_ints_all(const Onnx__NodeProto *n, const char *name, int64_t v)
+{
+    const Onnx__AttributeProto *a = attr(n, name);
+    for (size_t i = 0; a && i < a->n_ints; i++)
+        if (a->ints[i] != v)
+            return 0;
+    return !a || a->n_ints || !a->has_i;
+}
+
+/* Conv (nn.Conv1d(E, F, w), no padding, stride or dilation) on [B, E, T]
+ * activations: a branch of the convolution bank that max over time and a
+ * Concat of the branches make one conv1d_bank layer. */
+static seqnn_status map_conv(mapper *m, const mval *x)
+{
+    const Onnx__NodeProto *n = m->node;
+    const Onnx__AttributeProto *pad = attr(n, "auto_pad");
+    const char *how = "a Conv is mapped as nn.Conv1d(E, F, w) without padding, stride, dilation or groups over "
+                      "the [B, E, T] permutation of a layer's output (Kim's convolution bank)";
+    if (x->kind != V_ACT || x->layer != m->n_layers - 1 || x->rank != 3 || x->ax[1] != AX_F ||
+        x->ax[0] == AX_F || x->ax[2] == AX_F || x->ax[0] > AX_S1 || x->ax[2] > AX_S1)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "%s", how);
+    const mlayer *tl = x->layer >= 0 ? &m->layers[x->layer] : NULL;
+    if (tl && ((tl->kind == L_RNN && x->sub != tl->layers - 1) || (tl->kind == L_RNN && tl->last)))
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "%s", how);
+    if (attr_i(n, "group", 1) != 1 || !attr_ints_all(n, "dilations", 1) || !attr_ints_all(n, "strides", 1) ||
+        !attr_ints_all(n, "pads", 0) ||
+        (pad && pad->has_s && !(pad->s.len == 5 && !memcmp(pad->s.data, "VALID", 5)) &&
+         !(pad->s.len == 6 && !memcmp(pad->s.data, "NOTSET", 6))))
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "%s", how);
+    const mval *w = in_val(m, 1, 1), *b = w ? in_val(m, 2, 0) : NULL;
+    if (!w || (n->n_input > 2 && n->input[2][0] && !b))
+        return map_status;
+    if (w->kind != V_CONST || w->t->n_dims != 3 || w->t->dims[1] != x->f || w->t->dims[0] < 1 ||
+        w->t->dims[2] < 1 || w->t->dims[0] > (1 << 20) || w->t->dims[2] > (1 << 20) ||
+        (b && (b->kind != V_CONST || b->t->n_dims != 1 || b->t->dims[0] != w->t->dims[0])))
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "the weight must be a constant [F, %lld, w] and the bias a "
+                        "constant [F]", (long long)x->f);
+    const Onnx__AttributeProto *ks = attr(n, "kernel_shape");
+    if (ks && (ks->n_ints != 1 || ks->ints[0] != w->t->dims[2]))
+        return node_err(m, SEQNN_ERR_FORMAT, "kernel_shape does not match the weight");
+    if (m->n_conv && strcmp(m->conv[0].input, x->name))
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "the convolutions of a bank must read one value ('%s', not "
+                        "'%s')", m->conv[0].input, x->name);
+    if (m->n_conv == MAP_MAX_WIDTHS)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "more than %d convolutions in a bank", MAP_MAX_WIDTHS);
+    if (m->time_label < 0)
+        m->time_label = x->ax[2];
+    if (x->ax[2] != m->time_label)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "the convolution's last axis is not time");
+    mconv *c = &m->conv[m->n_conv];
+    memset(c, 0, sizeof *c);
+    c->w = w->t;
+    c->b = b ? b->t : NULL;
+    c->input = x->name;
+    c->filters = w->t->dims[0];
+    c->width = w->t->dims[2];
+    c->node_i = m->node_i;
+    module_path(n->name ? n->name : "", c->name, sizeof c->name);
+    mval *o = out_val(m, 0, V_CONV);
+    if (!o)
+        return map_status;
+    o->sub = m->n_conv++;
+    o->layer = x->layer;
+    o->ax[0] = x->ax[0];
+    return SEQNN_OK;
+}
+
+/* The activation of a bank's branch (relu, tanh, sigmoid, hardtanh). */
+static seqnn_status map_conv_act(mapper *m, const mval *x, const char *act)
+{
+    mconv *c = &m->conv[x->sub];
+    if (c->act[0] || c->pooled || (strcmp(act, "relu") && strcmp(act, "tanh") && strcmp(act, "sigmoid") &&
+                                   strcmp(act, "hardtanh")))
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "one activation (Relu, Tanh, Sigmoid or Clip(-1, 1)) between a "
+                        "Conv and its max over time");
+    snprintf(c->act, sizeof c->act, "%s", act);
+    mval *o = out_val(m, 0, V_CONV);
+    if (!o)
+        return map_status;
+    const char *name = o->name;
+    *o = *x;
+    o->name = name;
+    return SEQNN_OK;
+}
+
+/* ReduceMax over time (axis 2, keepdims=0) of an activated branch. */
+static seqnn_status map_reduce_max(mapper *m, const mval *x)
+{
+    const Onnx__AttributeProto *axes = attr(m->node, "axes");
+    int64_t axis = axes && axes->n_ints == 1 ? axes->ints[0] : axis_arg(m, "axes", 1, 99);
+    if (x->kind != V_CONV || !m->conv[x->sub].act[0] || m->conv[x->sub].pooled || (axis != 2 && axis != -1) ||
+        attr_i(m->node, "keepdims", 1) != 0)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "a ReduceMax is mapped as the max over time (axes=[2], "
+                        "keepdims=0) of an activated Conv: x.max(dim=2)[0]");
+    m->conv[x->sub].pooled = 1;
+    mval *o = out_val(m, 0, V_POOLED);
+    if (!o)
+        return map_status;
+    o->sub = x->sub;
+    o->layer = x->layer;
+    o->ax[0] = x->ax[0];
+    return SEQNN_OK;
+}
+
+/* The pooled branches parts[0..n) (every branch, in order, of one filter
+ * count and activation) as one conv1d_bank layer, whose output [B, n*F]
+ * goes into o (NULL: the node's output). */
+static seqnn_status conv_bank(mapper *m, const mval *const *parts, int n, mval *o)
+{
+    int ok = n == m->n_conv;
+    for (int i = 0; ok && i < n; i++)
+        ok = parts[i]->kind == V_POOLED && parts[i]->sub == i && m->conv[i].filters == m->conv[0].filters &&
+             !strcmp(m->conv[i].act, m->conv[0].act);
+    if (!ok)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "the pooled convolutions are mapped when every one of them is "
+                        "concatenated (axis 1), in the order of the Convs, with one filter count and activation "
+                        "(one conv1d_bank)");
+    char path[64];
+    snprintf(path, sizeof path, "%s", m->conv[0].name);
+    char *dot = strrchr(path, '.');   /* "convs.0" (an nn.ModuleList's first entry) -> "convs" */
+    if (dot && dot[1] >= '0' && dot[1] <= '9' && strspn(dot + 1, "0123456789") == strlen(dot + 1))
+        *dot = 0;
+    mlayer *l = layer_new_at(m, L_CONV, path, "convs");
+    if (!l)
+        return map_status;
+    l->b = m->conv[0].filters;
+    l->n_widths = n;
+    snprintf(l->act, sizeof l->act, "%s", m->conv[0].act);
+    for (int i = 0; i < n; i++) {
+        char sfx[2][24];
+        snprintf(sfx[0], sizeof sfx[0], "%d.weight", i);
+        snprintf(sfx[1], sizeof sfx[1], "%d.bias", i);
+        l->widths[i] = m->conv[i].width;
+        int64_t cw, cb = l->b;
+        float *wd = tensor_floats(m, m->conv[i].w, &cw);
+        float *bd = !wd ? NULL : m->conv[i].b ? tensor_floats(m, m->conv[i].b, &cb) : calloc((size_t)cb, sizeof *bd);
+        if (!wd)
+            return map_status;
+        if (!bd) {
+            free(wd);
+            return m->conv[i].b ? map_status : map_fail(SEQNN_ERR_NO_MEMORY, "out of memory");
+        }
+        seqnn_status st = param_add(m, l->name, sfx[0], wd, cw);
+        if (st) {
+            free(bd);
+            return st;
+        }
+        if ((st = param_add(m, l->name, sfx[1], bd, cb)))
+            return st;
+    }
+    int batch = parts[0]->ax[0];
+    m->n_conv = 0;
+    if (!o && !(o = out_val(m, 0, V_ACT)))
+        return map_status;
+    o->kind = V_ACT;
+    o->layer = m->n_layers - 1;
+    o->sub = 0;
+    o->rank = 2;
+    o->ax[0] = batch;
+    o->ax[1] = AX_F;
+    o->f = (int64_t)n * l->b;
+    return SEQNN_OK;
 }
 
 /* ------------------------------------------------------- recurrent ops --- */
@@ -1018,6 +1230,16 @@ static seqnn_status map_node(mapper *m)
         if (s2)
             return s2;
     }
+    if (x->kind == V_POOLED) {   /* one pooled convolution read by a layer: a bank of one width */
+        const mval *parts[1] = {x};
+        seqnn_status s2 = conv_bank(m, parts, 1, x);
+        if (s2)
+            return s2;
+    }
+    if (!strcmp(op, "Conv"))
+        return map_conv(m, x);
+    if (!strcmp(op, "ReduceMax"))
+        return map_reduce_max(m, x);
     if (!strcmp(op, "Gather") && x->kind == V_ACT)
         return map_last_step(m, x);
     if (!strcmp(op, "Gather")) {
@@ -1167,7 +1389,13 @@ static seqnn_status write_modelfile(mapper *m)
             bad |= text_add(&s, &len, &cap, "embedding name=%s dim=%lld\n", l->name, (long long)l->b);
         else if (l->kind == L_DENSE)
             bad |= text_add(&s, &len, &cap, "dense name=%s out=%lld\n", l->name, (long long)l->b);
-        else if (l->kind == L_ACT && !strcmp(l->act, "leaky_relu"))
+        else if (l->kind == L_CONV) {
+            bad |= text_add(&s, &len, &cap, "conv1d_bank name=%s filters=%lld act=%s widths=", l->name,
+                            (long long)l->b, l->act);
+            for (int k = 0; k < l->n_widths; k++)
+                bad |= text_add(&s, &len, &cap, "%s%lld", k ? "," : "", (long long)l->widths[k]);
+            bad |= text_add(&s, &len, &cap, "\n");
+        } else if (l->kind == L_ACT && !strcmp(l->act, "leaky_relu"))
             bad |= text_add(&s, &len, &cap, "activation leaky_relu alpha=%.9g\n", l->alpha);
         else if (l->kind == L_ACT)
             bad |= text_add(&s, &len, &cap, "activation %s\n", l->act);
@@ -1218,6 +1446,12 @@ seqnn_status onnx_map_model(const Onnx__ModelProto *mp, const char *src, onnx_ma
     for (int i = 0; !st && i < m.n_layers; i++)
         if (m.layers[i].kind == L_DENSE && m.layers[i].bias_param == -1)
             m.layers[i].bias_param = -2;   /* a MatMul without Add: no bias (zeros) */
+    if (!st && m.n_conv) {   /* a Conv left without its max over time or the Concat of its bank */
+        m.node_i = m.conv[0].node_i;
+        m.node = m.g->node[m.node_i];
+        st = node_err(&m, SEQNN_ERR_UNSUPPORTED, "the output is not activated, max-pooled over time (ReduceMax) "
+                      "and concatenated with the bank's other Convs into a layer; %s", SUPPORTED);
+    }
     if (!st && !m.n_layers)
         st = map_fail(SEQNN_ERR_UNSUPPORTED, "%s: no layer found in the graph", src);
     if (!st)

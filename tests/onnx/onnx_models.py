@@ -109,6 +109,20 @@ class LastStep(nn.Module):
         return self.fc(y[:, -1])
 
 
+class KimCnn(nn.Module):
+    """Kim's CNN: embedding, Conv1d of widths 2, 3, 4, ReLU, max over time,
+    concatenated, linear."""
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(V, 8)
+        self.convs = nn.ModuleList([nn.Conv1d(8, 5, k) for k in (2, 3, 4)])
+        self.fc = nn.Linear(15, 3)
+
+    def forward(self, x):
+        e = self.emb(x).permute(1, 2, 0)
+        return self.fc(torch.cat([torch.relu(c(e)).max(dim=2)[0] for c in self.convs], 1))
+
+
 class BiLastStep(nn.Module):
     """y[-1] of a bidirectional LSTM is not its final state: refused."""
     def __init__(self):
@@ -130,13 +144,23 @@ class StateInputs(nn.Module):
 
 
 class Conv(nn.Module):
-    """A convolution: refused, naming the Conv node."""
+    """A convolution without max over time: refused, naming the Conv node."""
     def __init__(self):
         super().__init__()
         self.conv = nn.Conv1d(6, 4, 3)
 
     def forward(self, x):
         return self.conv(x.permute(1, 2, 0))
+
+
+class PaddedConv(nn.Module):
+    """A padded convolution (seqnn's bank has none): refused."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(6, 4, 3, padding=1)
+
+    def forward(self, x):
+        return torch.relu(self.conv(x.permute(1, 2, 0))).max(dim=2)[0]
 
 
 def tokens(shape):
@@ -156,6 +180,7 @@ MODELS = [
     ("batch_first", BatchFirst, lambda: tokens((B, T))),
     ("zero_states", ZeroStates, features),
     ("last_step", LastStep, lambda: torch.randn(B, T, 6)),
+    ("kim_cnn", KimCnn, lambda: tokens((T, B))),
 ]
 
 
@@ -294,7 +319,11 @@ def check_refusals(seqnn, work):
     failures += expect_refusal(seqnn, work, "state_inputs", path, ["'x' and 'h0'", "one input"])
     path = os.path.join(work, "conv.onnx")
     export(Conv(), (x,), path, ["x"])
-    failures += expect_refusal(seqnn, work, "conv", path, ["node ", "(Conv)", "supported:"])
+    failures += expect_refusal(seqnn, work, "conv", path, ["node 1 '/conv/Conv' (Conv)", "max-pooled",
+                                                           "supported:"])
+    path = os.path.join(work, "padded_conv.onnx")
+    export(PaddedConv(), (x,), path, ["x"])
+    failures += expect_refusal(seqnn, work, "padded_conv", path, ["'/conv/Conv' (Conv)", "without padding"])
     path = os.path.join(work, "bi_last_step.onnx")
     export(BiLastStep(), (x,), path, ["x"])
     failures += expect_refusal(seqnn, work, "bi_last_step", path, ["(Gather)", "h_n[-2]"])
