@@ -52,10 +52,21 @@ int seqnn_cli_import(int argc, char **argv)
     else if (seqnn_model_load_onnx(in, ctx, &m, &info) != SEQNN_OK)
         rc = cli_fail(NULL);
     char bf[2] = {info.batch_first ? '1' : '0', 0}, obf[2] = {info.output_batch_first ? '1' : '0', 0};
+    char inputs[64];   /* what the graph's inputs are, in order */
+    const char *role[4] = {"data", "", "", ""};
+    if (info.lengths_input > 0 && info.lengths_input < 4)
+        role[info.lengths_input] = "lengths";
+    if (info.h0_input > 0 && info.h0_input < 4)
+        role[info.h0_input] = "h0";
+    if (info.c0_input > 0 && info.c0_input < 4)
+        role[info.c0_input] = "c0";
+    snprintf(inputs, sizeof inputs, "%s%s%s%s%s%s%s", role[0], role[1][0] ? "," : "", role[1],
+             role[2][0] ? "," : "", role[2], role[3][0] ? "," : "", role[3]);
     const char *meta[] = {"seqnn.modelfile", info.modelfile, "seqnn.format", "onnx", "seqnn.vocab", "w:",
                           "seqnn.onnx.source", in, "seqnn.onnx.batch_first", bf,
                           "seqnn.onnx.output_batch_first", obf, "seqnn.onnx.output",
-                          OUTPUT_FN[info.output], NULL};
+                          OUTPUT_FN[info.output], "seqnn.onnx.inputs", inputs,
+                          "seqnn.onnx.state_layer", info.state_layer, NULL};
     if (!rc && seqnn_model_save(m, out, 0, meta) != SEQNN_OK)
         rc = cli_fail("writing the checkpoint");
     if (!rc) {

@@ -39,6 +39,13 @@ typedef enum {
     V_HN,          /* Y_h of sub-layers 0..sub of `layer` concatenated: [(sub+1)*D, B, H] */
     V_HPART,       /* one direction dir of Y_h of layer, sub: [B, H] */
     V_FINAL,       /* a Softmax / LogSoftmax of an activation: the graph's output only */
+    V_LENGTHS,     /* the sequence lengths input [B] (or a Cast of it) */
+    V_SORTLEN,     /* the lengths sorted in decreasing order (TopK values) */
+    V_PERM,        /* the batch order of the sorted lengths (TopK indices) */
+    V_IOTA,        /* Range(0, n, 1) */
+    V_UNPERM,      /* the inverse of V_PERM (ScatterElements of V_IOTA at V_PERM) */
+    V_STATEIN,     /* an initial-state input [layers*dirs, B, H]: graph input in_k */
+    V_STATE,       /* rows [r0, r1) of initial-state input in_k */
     V_CONV,        /* branch `sub` of a convolution bank: [B, filters, L] (its activation once set) */
     V_POOLED,      /* branch `sub` of a convolution bank after max over time: [B, filters] */
     V_UNUSABLE     /* Y_c, Dropout's mask: nothing may read it */
@@ -51,12 +58,19 @@ typedef struct mval {
     int layer, sub, dir;
     int rank, ax[4];
     int64_t f;                           /* V_ACT: the feature (last axis) size */
+    int perm;                            /* the batch is in the order of the sorted lengths (V_PERM) */
+    int in_k;                            /* V_STATEIN, V_STATE: the graph input */
+    int64_t r0, r1;                      /* V_STATE: its rows */
     seqnn_onnx_output fn;                /* V_FINAL */
 } mval;
 
 typedef enum { L_EMB, L_RNN, L_DENSE, L_ACT, L_CONV } lkind;
 
 #define MAP_MAX_WIDTHS 16
+#define MAP_MAX_INPUTS 8
+
+/* What each input of the graph is, once a node reads it. */
+enum { IN_DATA = 0, IN_UNREAD, IN_LENGTHS, IN_H0, IN_C0 };
 
 /* One nn.Conv1d of a bank (Kim's CNN) before its branches are joined:
  * weight [F, E, w], bias [F], the activation after it. */
@@ -78,6 +92,8 @@ typedef struct mlayer {
     char act[16];                        /* ACT */
     double alpha;
     int bias_param;                      /* DENSE: its bias in params, -1 when Add may still give it */
+    int h_in, c_in;                      /* RNN: the graph inputs of its initial h and c, -1: zeros */
+    int lens_ops;                        /* RNN: its ops that take sequence_lens */
     int n_widths;                        /* CONV: widths[], filters in b, act */
     int64_t widths[MAP_MAX_WIDTHS];
 } mlayer;
@@ -90,6 +106,10 @@ typedef struct mapper {
     size_t n_vals, cap_vals;
     mlayer layers[MAP_MAX_LAYERS];
     int n_layers;
+    int n_in;                            /* the graph's inputs (initializers excluded) */
+    const char *in_name[MAP_MAX_INPUTS];
+    int in_role[MAP_MAX_INPUTS];         /* IN_* */
+    int64_t in_rows[MAP_MAX_INPUTS];     /* a state input's first dimension, -1: not fixed */
     mconv conv[MAP_MAX_WIDTHS];          /* the branches of the convolution bank being read */
     int n_conv;
     int time_label;                      /* AX_S0 or AX_S1 once a recurrent op saw time; -1 before */
@@ -328,6 +348,18 @@ static mval *out_val(mapper *m, size_t k, vkind kind)
     return v;
 }
 
+/* Output 0 of the node as a copy of x (a Cast of lengths, an Identity). */
+static seqnn_status copy_val(mapper *m, const mval *x)
+{
+    mval *o = out_val(m, 0, x->kind);
+    if (!o)
+        return map_status;
+    const char *name = o->name;
+    *o = *x;
+    o->name = name;
+    return SEQNN_OK;
+}
+
 /* ------------------------------------------------------ layers, params --- */
 static seqnn_status param_add(mapper *m, const char *layer, const char *suffix, float *data, int64_t count)
 {
@@ -395,6 +427,7 @@ static mlayer *layer_new_at(mapper *m, lkind kind, const char *path, const char 
     memset(l, 0, sizeof *l);
     l->kind = kind;
     l->bias_param = -1;
+    l->h_in = l->c_in = -1;
     layer_name(m, path, dflt, l->name, sizeof l->name);
     m->n_layers++;
     return l;
@@ -432,6 +465,7 @@ static seqnn_status act_out(mapper *m, const mval *v, int li, int64_t f)
         return map_status;
     o->rank = v->rank;
     memcpy(o->ax, v->ax, sizeof o->ax);
+    o->perm = v->perm;
     o->layer = li;
     o->f = f;
     return SEQNN_OK;
@@ -464,7 +498,8 @@ static seqnn_status map_transpose(mapper *m, const mval *x)
     mval *o = out_val(m, 0, V_ACT);
     if (!o)
         return map_status;
-    *o = (mval){.name = o->name, .kind = V_ACT, .layer = x->layer, .sub = x->sub, .rank = x->rank, .f = x->f};
+    *o = (mval){.name = o->name, .kind = V_ACT, .layer = x->layer, .sub = x->sub, .rank = x->rank, .f = x->f,
+                .perm = x->perm};
     for (int i = 0; i < x->rank; i++) {
         if (p->ints[i] < 0 || p->ints[i] >= x->rank)
             return node_err(m, SEQNN_ERR_FORMAT, "perm out of range");
@@ -530,6 +565,7 @@ static seqnn_status map_pick_state(mapper *m, const mval *x)
     if (!o)
         return map_status;
     o->layer = x->layer;
+    o->perm = x->perm;
     o->sub = x->kind == V_HN ? (int)(k / l->dirs) : x->sub;
     o->dir = (int)(k % l->dirs);
     return SEQNN_OK;
@@ -548,8 +584,10 @@ static seqnn_status states_as_last(mapper *m, const mval *const *parts, int n, i
         return node_err(m, SEQNN_ERR_UNSUPPORTED, "final states are mapped when they are the top layer's, "
                         "forward then reverse, of the last layer (torch.cat((h_n[-2], h_n[-1]), 1) or h_n[-1])");
     l->last = 1;
+    int perm = parts[0]->perm;
     if (!o && !(o = out_val(m, 0, V_ACT)))
         return map_status;
+    o->perm = perm;
     o->kind = V_ACT;
     o->layer = li;
     o->sub = l->layers - 1;
@@ -610,6 +648,7 @@ static seqnn_status map_concat(mapper *m)
         if (!o)
             return map_status;
         o->layer = parts[0]->layer;
+        o->perm = parts[0]->perm;
         o->sub = (int)n->n_input - 1;
         return SEQNN_OK;
     }
@@ -624,7 +663,8 @@ static seqnn_status map_concat(mapper *m)
 static int is_shape_op(const char *op)
 {
     static const char *const ops[] = {"Unsqueeze", "Squeeze", "Concat", "Slice", "Cast", "Mul", "Add", "Sub",
-                                      "Div", "Gather", "Equal", "Where", "Range", "Reshape", "Expand", NULL};
+                                      "Div", "Gather", "Equal", "Where", "Range", "Reshape", "Expand", "ReduceProd",
+                                      NULL};
     for (int i = 0; ops[i]; i++)
         if (!strcmp(op, ops[i]))
             return 1;
@@ -639,6 +679,118 @@ static int all_shape_inputs(mapper *m)
         if (m->node->input[i][0] && (!v || (v->kind != V_SHAPE && v->kind != V_CONST)))
             return 0;
     }
+    return 1;
+}
+
+/* TopK(lengths, B) (pack_padded_sequence(enforce_sorted=False)): the
+ * lengths sorted in decreasing order, and the batch order that sorts them. */
+static seqnn_status map_sort_lengths(mapper *m, const mval *x)
+{
+    int64_t axis = attr_i(m->node, "axis", -1);
+    if (attr_i(m->node, "largest", 1) != 1 || attr_i(m->node, "sorted", 1) != 1 || (axis != -1 && axis != 0))
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "a TopK of the lengths is mapped as their decreasing sort "
+                        "(largest=1, sorted=1, over the batch)");
+    mval *v = out_val(m, 0, V_SORTLEN), *p = v ? out_val(m, 1, V_PERM) : NULL;
+    if (!v || !p)
+        return map_status;
+    v->in_k = p->in_k = x->in_k;
+    return SEQNN_OK;
+}
+
+/* Range(0, n, 1): the identity permutation; other Ranges are shape arithmetic. */
+static seqnn_status map_range(mapper *m)
+{
+    const mval *a = in_val(m, 0, 1), *d = a ? in_val(m, 2, 1) : NULL;
+    int64_t a0, d0;
+    int iota = d && a->kind == V_CONST && d->kind == V_CONST && tensor_count(a->t) == 1 &&
+               tensor_count(d->t) == 1 && tensor_int(a->t, 0, &a0) && tensor_int(d->t, 0, &d0) && !a0 && d0 == 1;
+    return out_val(m, 0, iota ? V_IOTA : V_SHAPE) ? SEQNN_OK : map_status;
+}
+
+/* ScatterElements(zeros, order, Range(0, B, 1), axis=0): the inverse of the
+ * sort's batch order (what unsorts the batch after the recurrent ops). */
+static seqnn_status map_unsort(mapper *m)
+{
+    const mval *p = in_val(m, 1, 1), *r = p ? in_val(m, 2, 1) : NULL;
+    if (!r || p->kind != V_PERM || r->kind != V_IOTA || attr_i(m->node, "axis", 0) != 0)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "a ScatterElements is mapped only as the inverse of the batch "
+                        "order of sorted lengths (pack_padded_sequence(enforce_sorted=False))");
+    return out_val(m, 0, V_UNPERM) ? SEQNN_OK : map_status;
+}
+
+/* Gather of activations or final states along the batch by the sort order
+ * of the lengths (or its inverse): seqnn's layers treat every sequence of
+ * a batch alike, so the order is tracked and must be undone at the output. */
+static seqnn_status map_batch_order(mapper *m, const mval *x, const mval *ix)
+{
+    int64_t axis = attr_i(m->node, "axis", 0);
+    int to = ix->kind == V_PERM, ok = x->perm != to;
+    if (x->kind == V_YH || x->kind == V_HN) {
+        ok &= axis == 1;
+    } else if (x->kind == V_ACT && x->rank >= 2 && x->rank <= 3) {
+        if (axis < 0)
+            axis += x->rank;
+        int label = axis >= 0 && axis < x->rank ? x->ax[axis] : AX_F;
+        if (m->time_label < 0 && x->rank == 3 && label <= AX_S1)
+            m->time_label = label == AX_S0 ? AX_S1 : AX_S0;
+        ok &= label <= AX_S1 && label != m->time_label;
+    } else {
+        ok = 0;
+    }
+    if (!ok)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "a Gather by the sort order of the lengths is mapped on the "
+                        "batch axis of activations or final states, sorting them once and unsorting them once");
+    seqnn_status st = copy_val(m, x);
+    if (!st)
+        m->vals[m->n_vals - 1].perm = to;
+    return st;
+}
+
+/* Slice(h0, [a], [b], [0]): rows a..b of an initial-state input, the state
+ * of one layer of stacked recurrent ops. */
+static seqnn_status map_state_slice(mapper *m, const mval *x)
+{
+    const mval *v[4] = {NULL, NULL, NULL, NULL};
+    int64_t a[4] = {0, 0, 0, 1};
+    int ok = x->kind == V_STATEIN;
+    for (int k = 0; ok && k < 4; k++) {
+        v[k] = in_val(m, (size_t)k + 1, k < 2);
+        if (!v[k] && k < 2)
+            return map_status;
+        ok = !v[k] || (v[k]->kind == V_CONST && tensor_count(v[k]->t) == 1 && tensor_int(v[k]->t, 0, &a[k]));
+    }
+    if (!ok || a[2] != 0 || a[3] != 1 || a[0] < 0 || a[1] <= a[0])
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "a Slice of an initial-state input is mapped as rows of its "
+                        "first axis (one layer's states), with constant bounds");
+    mval *o = out_val(m, 0, V_STATE);
+    if (!o)
+        return map_status;
+    o->in_k = x->in_k;
+    o->r0 = a[0];
+    o->r1 = a[1] >= ((int64_t)1 << 31) ? -1 : a[1];
+    return SEQNN_OK;
+}
+
+/* Lengths, their sort, and initial-state inputs. 1 when op was theirs. */
+static int map_sequence_glue(mapper *m, const mval *x, seqnn_status *st)
+{
+    const Onnx__NodeProto *n = m->node;
+    const char *op = n->op_type;
+    const mval *ix = !strcmp(op, "Gather") && n->n_input > 1 && n->input[1][0] ? val_find(m, n->input[1]) : NULL;
+    if ((x->kind == V_LENGTHS || x->kind == V_SORTLEN || x->kind == V_PERM) && !strcmp(op, "Cast"))
+        *st = copy_val(m, x);
+    else if (x->kind == V_LENGTHS && !strcmp(op, "TopK"))
+        *st = map_sort_lengths(m, x);
+    else if (!strcmp(op, "Range") && all_shape_inputs(m))
+        *st = map_range(m);
+    else if (x->kind == V_ZEROS && !strcmp(op, "ScatterElements"))
+        *st = map_unsort(m);
+    else if (ix && (ix->kind == V_PERM || ix->kind == V_UNPERM))
+        *st = map_batch_order(m, x, ix);
+    else if ((x->kind == V_STATEIN || x->kind == V_STATE) && !strcmp(op, "Slice"))
+        *st = map_state_slice(m, x);
+    else
+        return 0;
     return 1;
 }
 
@@ -668,11 +820,8 @@ static int map_glue(mapper *m, seqnn_status *st)
         return 1;
     }
     if (!strcmp(op, "ConstantOfShape")) {
-        const Onnx__AttributeProto *a = attr(n, "value");
-        if (a && a->t && !tensor_all_zero(m, a->t))
-            *st = node_err(m, SEQNN_ERR_UNSUPPORTED, "a ConstantOfShape other than zeros");
-        else
-            *st = out_val(m, 0, V_ZEROS) ? SEQNN_OK : map_status;
+        const Onnx__AttributeProto *a = attr(n, "value");   /* other values: shape arithmetic */
+        *st = out_val(m, 0, a && a->t && !tensor_all_zero(m, a->t) ? V_SHAPE : V_ZEROS) ? SEQNN_OK : map_status;
         return 1;
     }
     if (!x)
@@ -686,6 +835,8 @@ static int map_glue(mapper *m, seqnn_status *st)
         *st = out_val(m, 0, V_ZEROS) ? SEQNN_OK : map_status;
         return 1;
     }
+    if (map_sequence_glue(m, x, st))
+        return 1;
     if (!strcmp(op, "Concat")) {
         *st = map_concat(m);
         return 1;
@@ -927,6 +1078,7 @@ static seqnn_status map_conv(mapper *m, const mval *x)
         return map_status;
     o->sub = m->n_conv++;
     o->layer = x->layer;
+    o->perm = x->perm;
     o->ax[0] = x->ax[0];
     return SEQNN_OK;
 }
@@ -940,13 +1092,7 @@ static seqnn_status map_conv_act(mapper *m, const mval *x, const char *act)
         return node_err(m, SEQNN_ERR_UNSUPPORTED, "one activation (Relu, Tanh, Sigmoid or Clip(-1, 1)) between a "
                         "Conv and its max over time");
     snprintf(c->act, sizeof c->act, "%s", act);
-    mval *o = out_val(m, 0, V_CONV);
-    if (!o)
-        return map_status;
-    const char *name = o->name;
-    *o = *x;
-    o->name = name;
-    return SEQNN_OK;
+    return copy_val(m, x);
 }
 
 /* ReduceMax over time (axis 2, keepdims=0) of an activated branch. */
@@ -964,6 +1110,7 @@ static seqnn_status map_reduce_max(mapper *m, const mval *x)
         return map_status;
     o->sub = x->sub;
     o->layer = x->layer;
+    o->perm = x->perm;
     o->ax[0] = x->ax[0];
     return SEQNN_OK;
 }
@@ -1024,6 +1171,7 @@ static seqnn_status conv_bank(mapper *m, const mval *const *parts, int n, mval *
     o->rank = 2;
     o->ax[0] = batch;
     o->ax[1] = AX_F;
+    o->perm = parts[0]->perm;
     o->f = (int64_t)n * l->b;
     return SEQNN_OK;
 }
@@ -1137,6 +1285,58 @@ static seqnn_status rnn_weights(mapper *m, mlayer *l, int sub, int64_t in, const
     return st;
 }
 
+/* sequence_lens of the op (*given: 1 when there is one): the graph's
+ * lengths input, in the order of the op's batch (sorted lengths for a batch
+ * sorted by them). */
+static seqnn_status rnn_lengths(mapper *m, const mval *x, int *given)
+{
+    const Onnx__NodeProto *n = m->node;
+    *given = n->n_input > 4 && n->input[4][0];
+    const mval *len = *given ? in_val(m, 4, 1) : NULL;
+    if (*given && !len)
+        return map_status;
+    if (len && !((len->kind == V_LENGTHS && !x->perm) || (len->kind == V_SORTLEN && x->perm)))
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "sequence_lens is mapped when it is the graph's lengths input "
+                        "(pack_padded_sequence), in the order of the op's batch");
+    if (len)
+        m->in_role[len->in_k] = IN_LENGTHS;
+    return SEQNN_OK;
+}
+
+/* The initial states init[0] (h) and init[1] (c) of sub-layer sub: rows
+ * [sub*D, (sub+1)*D) of state inputs of the graph (all of them for a layer
+ * of one op), the same inputs for every sub-layer; NULL: zeros. */
+static seqnn_status rnn_states(mapper *m, mlayer *l, int sub, const mval *const *init)
+{
+    int li = (int)(l - m->layers);
+    for (int j = 0; j < 2; j++) {
+        const mval *s = init[j];
+        int in = s ? s->in_k : -1, role = j ? IN_C0 : IN_H0;
+        int64_t r0 = s && s->kind == V_STATE ? s->r0 : 0, r1 = s && s->kind == V_STATE ? s->r1 : -1;
+        int64_t rows = m->in_rows[in < 0 ? 0 : in];
+        if (sub == 0)
+            j ? (l->c_in = in) : (l->h_in = in);
+        if ((j ? l->c_in : l->h_in) != in)
+            return node_err(m, SEQNN_ERR_UNSUPPORTED, "the stacked ops of one layer must all start from zeros or "
+                            "all from rows of the same initial-state input");
+        if (in < 0)
+            continue;
+        if (r1 < 0 && rows >= 0)
+            r1 = rows;
+        if ((m->in_role[in] != IN_UNREAD && m->in_role[in] != role) || r0 != (int64_t)sub * l->dirs ||
+            (r1 >= 0 && r1 != (int64_t)(sub + 1) * l->dirs) || (r1 < 0 && sub > 0))
+            return node_err(m, SEQNN_ERR_UNSUPPORTED, "initial state '%s': the op of layer %d reads rows [%d, %d) "
+                            "of one initial-state input, %s of the graph (h0 or c0 of nn.%s)", s->name, sub,
+                            sub * l->dirs, (sub + 1) * l->dirs, j ? "c" : "h", l->cell ? "GRU / nn.RNN" : "LSTM");
+        for (int i = 0; i < m->n_layers; i++)
+            if (i != li && (m->layers[i].h_in >= 0 || m->layers[i].c_in >= 0) && m->layers[i].kind == L_RNN)
+                return node_err(m, SEQNN_ERR_UNSUPPORTED, "initial states as inputs are mapped for one recurrent "
+                                "layer of the model (here also '%s')", m->layers[i].name);
+        m->in_role[in] = role;
+    }
+    return SEQNN_OK;
+}
+
 static seqnn_status map_recurrent(mapper *m, const mval *x, int cell)
 {
     const Onnx__NodeProto *n = m->node;
@@ -1153,13 +1353,18 @@ static seqnn_status map_recurrent(mapper *m, const mval *x, int cell)
     const mval *w = in_val(m, 1, 1), *r = w ? in_val(m, 2, 1) : NULL, *b = in_val(m, 3, 0);
     if (!w || !r)
         return map_status;
-    if (n->n_input > 4 && n->input[4][0])
-        return node_err(m, SEQNN_ERR_UNSUPPORTED, "sequence_lens (packed sequences) are not mapped yet");
+    int lens = 0;
+    if ((st = rnn_lengths(m, x, &lens)))
+        return st;
+    const mval *init[2] = {NULL, NULL};
     for (size_t k = 5; k < n->n_input && k < 8; k++) {
         const mval *s = in_val(m, k, 0);
-        if (s && s->kind != V_ZEROS && !(s->kind == V_CONST && tensor_all_zero(m, s->t)))
-            return node_err(m, SEQNN_ERR_UNSUPPORTED, "%s '%s' is not zeros: seqnn's recurrent layers start "
-                            "from zero states", k == 7 ? "the peephole weight" : "an initial state", s->name);
+        if (s && k < 7 && (s->kind == V_STATE || s->kind == V_STATEIN))
+            init[k - 5] = s;
+        else if (s && s->kind != V_ZEROS && !(s->kind == V_CONST && tensor_all_zero(m, s->t)))
+            return node_err(m, SEQNN_ERR_UNSUPPORTED, "%s '%s' is neither zeros nor rows of an initial-state "
+                            "input of the graph (constant initial states are not mapped)",
+                            k == 7 ? "the peephole weight" : "an initial state", s->name);
         if (!s && k < n->n_input && n->input[k][0])
             return map_status;
     }
@@ -1169,14 +1374,16 @@ static seqnn_status map_recurrent(mapper *m, const mval *x, int cell)
     mlayer *l = rnn_layer(m, x, cell, H, dirs, relu, classic, &sub);
     if (!l)
         return map_status;
-    if ((st = rnn_weights(m, l, sub, x->f, w, r, b)))
+    if ((st = rnn_states(m, l, sub, init)) || (st = rnn_weights(m, l, sub, x->f, w, r, b)))
         return st;
+    l->lens_ops += lens;
     int li = (int)(l - m->layers);
     mval *y = out_val(m, 0, V_ACT);
     if (n->n_output > 0 && n->output[0][0] && !y)
         return map_status;
     if (y) {
         y->layer = li;
+        y->perm = x->perm;
         y->sub = sub;
         y->rank = 4;
         y->ax[0] = x->ax[0];
@@ -1188,6 +1395,7 @@ static seqnn_status map_recurrent(mapper *m, const mval *x, int cell)
     mval *yh = out_val(m, 1, V_YH);
     if (yh) {
         yh->layer = li;
+        yh->perm = x->perm;
         yh->sub = sub;
     }
     out_val(m, 2, V_UNUSABLE);
@@ -1289,7 +1497,42 @@ static int is_initializer(const Onnx__GraphProto *g, const char *name)
     return 0;
 }
 
-/* The graph's one data input: token ids [S0, S1] or features [S0, S1, F]. */
+/* The type of a graph input: its tensor type with a shape, or NULL. */
+static const Onnx__TypeProto__Tensor *input_type(const Onnx__ValueInfoProto *in)
+{
+    const Onnx__TypeProto *tp = in->type;
+    const Onnx__TypeProto__Tensor *tt =
+        tp && tp->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ? tp->tensor_type : NULL;
+    return tt && tt->shape ? tt : NULL;
+}
+
+/* An input after the first: sequence lengths [B] (integers) or an initial
+ * state [layers*dirs, B, H] (float), as the nodes that read it will say. */
+static seqnn_status map_extra_input(mapper *m, const Onnx__ValueInfoProto *in)
+{
+    const Onnx__TypeProto__Tensor *tt = input_type(in);
+    int et = tt ? tt->elem_type : 0, k = m->n_in;
+    size_t rank = tt ? tt->shape->n_dim : 0;
+    int ints = et == ONNX__TENSOR_PROTO__DATA_TYPE__INT64 || et == ONNX__TENSOR_PROTO__DATA_TYPE__INT32;
+    if (k == MAP_MAX_INPUTS || !tt || !((ints && rank == 1) || (et == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT && rank == 3)))
+        return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: input '%s': after the data input, seqnn maps sequence lengths "
+                        "[B] (integers) and initial states [layers*dirs, B, H] (float) of recurrent ops", m->src,
+                        in->name);
+    mval *v = val_add(m, in->name, ints ? V_LENGTHS : V_STATEIN);
+    if (!v)
+        return map_fail(SEQNN_ERR_NO_MEMORY, "out of memory");
+    const Onnx__TensorShapeProto__Dimension *d0 = rank ? tt->shape->dim[0] : NULL;
+    v->in_k = k;
+    m->in_name[k] = in->name;
+    m->in_role[k] = IN_UNREAD;
+    m->in_rows[k] = !ints && d0->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE ? d0->dim_value
+                                                                                                    : -1;
+    m->n_in++;
+    return SEQNN_OK;
+}
+
+/* The graph's inputs: the data input first, token ids [S0, S1] or features
+ * [S0, S1, F]; then lengths and initial states (map_extra_input). */
 static seqnn_status map_input(mapper *m)
 {
     const Onnx__GraphProto *g = m->g;
@@ -1297,16 +1540,19 @@ static seqnn_status map_input(mapper *m)
     for (size_t i = 0; i < g->n_input; i++) {
         if (!g->input[i]->name || is_initializer(g, g->input[i]->name))
             continue;
-        if (in)
-            return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: inputs '%s' and '%s': seqnn maps graphs of "
-                                   "one input (initial states given as inputs are not mapped)", m->src, in->name,
-                                   g->input[i]->name);
+        if (in) {
+            seqnn_status st = map_extra_input(m, g->input[i]);
+            if (st)
+                return st;
+            continue;
+        }
         in = g->input[i];
+        m->in_name[0] = in->name;
+        m->in_role[0] = IN_DATA;
+        m->n_in = 1;
     }
-    const Onnx__TypeProto *tp = in ? in->type : NULL;
-    const Onnx__TypeProto__Tensor *tt =
-        tp && tp->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ? tp->tensor_type : NULL;
-    if (!tt || !tt->shape)
+    const Onnx__TypeProto__Tensor *tt = in ? input_type(in) : NULL;
+    if (!tt)
         return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: no input tensor of known rank", m->src);
     int et = tt->elem_type;
     size_t rank = tt->shape->n_dim;
@@ -1330,6 +1576,45 @@ static seqnn_status map_input(mapper *m)
     return SEQNN_OK;
 }
 
+/* Every input read for what it is; the one layer with initial states as
+ * inputs (its name and the inputs' positions into the result). */
+static seqnn_status map_roles(mapper *m)
+{
+    onnx_mapped *o = m->out;
+    o->lengths_input = o->h0_input = o->c0_input = -1;
+    for (int k = 1; k < m->n_in; k++) {
+        if (m->in_role[k] == IN_UNREAD)
+            return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: input '%s' is read neither as the sequence_lens nor as "
+                            "the initial state of a recurrent op", m->src, m->in_name[k]);
+        if (m->in_role[k] == IN_LENGTHS)
+            o->lengths_input = k;
+    }
+    for (int i = 0; o->lengths_input >= 0 && i < m->n_layers; i++) {   /* seqnn applies lengths to them all */
+        const mlayer *l = &m->layers[i];
+        if ((l->kind == L_RNN && l->lens_ops != l->layers) || l->kind == L_CONV)
+            return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: the graph has sequence lengths, which seqnn applies to "
+                            "every recurrent and convolution layer, but %s '%s' %s", m->src,
+                            l->kind == L_CONV ? "convolution bank" : "recurrent layer", l->name,
+                            l->kind == L_CONV ? "pools over the padding too" : "does not take them everywhere");
+    }
+    for (int i = 0; i < m->n_layers; i++) {
+        const mlayer *l = &m->layers[i];
+        if (l->kind != L_RNN || (l->h_in < 0 && l->c_in < 0))
+            continue;
+        for (int j = 0; j < 2; j++) {
+            int in = j ? l->c_in : l->h_in;
+            if (in >= 0 && m->in_rows[in] >= 0 && m->in_rows[in] != (int64_t)l->layers * l->dirs)
+                return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: initial-state input '%s' has %lld rows, layer '%s' "
+                                "%d", m->src, m->in_name[in], (long long)m->in_rows[in], l->name,
+                                l->layers * l->dirs);
+        }
+        o->h0_input = l->h_in;
+        o->c0_input = l->c_in;
+        snprintf(o->state_layer, sizeof o->state_layer, "%s", l->name);
+    }
+    return SEQNN_OK;
+}
+
 static seqnn_status map_output(mapper *m)
 {
     const Onnx__GraphProto *g = m->g;
@@ -1339,6 +1624,9 @@ static seqnn_status map_output(mapper *m)
                                m->src, g->n_output);
     const mval *v = val_find(m, g->output[0]->name);
     const mlayer *l = v && v->layer >= 0 ? &m->layers[v->layer] : NULL;
+    if (v && v->perm)
+        return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: the output '%s' is in the batch order of the sorted lengths "
+                        "(unsort it as pad_packed_sequence does)", m->src, g->output[0]->name);
     if (!v || (v->kind != V_ACT && v->kind != V_FINAL) || !l || v->layer != m->n_layers - 1 ||
         (l->kind == L_RNN && v->sub != l->layers - 1) || v->ax[v->rank - 1] != AX_F || v->rank < 2 || v->rank > 3)
         return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: the output '%s' is not the last layer's "
@@ -1456,6 +1744,8 @@ seqnn_status onnx_map_model(const Onnx__ModelProto *mp, const char *src, onnx_ma
         st = map_fail(SEQNN_ERR_UNSUPPORTED, "%s: no layer found in the graph", src);
     if (!st)
         st = map_output(&m);
+    if (!st)
+        st = map_roles(&m);
     if (!st)
         st = write_modelfile(&m);
     free(m.vals);

@@ -123,6 +123,57 @@ class KimCnn(nn.Module):
         return self.fc(torch.cat([torch.relu(c(e)).max(dim=2)[0] for c in self.convs], 1))
 
 
+class GruLengths(nn.Module):
+    """Bidirectional GRU classifier over packed sequences of given lengths
+    (pack_padded_sequence, unsorted), on cat(h_n[-2], h_n[-1])."""
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(V, 8)
+        self.rnn = nn.GRU(8, 12, bidirectional=True)
+        self.fc = nn.Linear(24, 4)
+
+    def forward(self, x, lengths):
+        packed = nn.utils.rnn.pack_padded_sequence(self.emb(x), lengths, enforce_sorted=False)
+        _, h = self.rnn(packed)
+        return self.fc(torch.cat((h[-2], h[-1]), 1))
+
+
+class LengthsTagger(nn.Module):
+    """batch_first LSTM tagger over packed sequences (sorted lengths), padded
+    back (pad_packed_sequence), linear."""
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(6, 7, batch_first=True)
+        self.fc = nn.Linear(7, 5)
+
+    def forward(self, x, lengths):
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True)
+        y, _ = nn.utils.rnn.pad_packed_sequence(self.rnn(packed)[0], batch_first=True)
+        return self.fc(y)
+
+
+class InitialStates(nn.Module):
+    """Two-layer LSTM started from non-zero initial states given as inputs."""
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(6, 8, num_layers=2)
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x, h0, c0):
+        return self.fc(self.rnn(x, (h0, c0))[0])
+
+
+class LearnedState(nn.Module):
+    """A GRU started from a learned (constant) initial state: refused."""
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(6, 8)
+        self.h0 = nn.Parameter(torch.randn(1, 1, 8))
+
+    def forward(self, x):
+        return self.rnn(x, self.h0.expand(1, x.size(1), 8).contiguous())[0]
+
+
 class BiLastStep(nn.Module):
     """y[-1] of a bidirectional LSTM is not its final state: refused."""
     def __init__(self):
@@ -131,16 +182,6 @@ class BiLastStep(nn.Module):
 
     def forward(self, x):
         return self.rnn(x)[0][-1]
-
-
-class StateInputs(nn.Module):
-    """Initial states as graph inputs: refused."""
-    def __init__(self):
-        super().__init__()
-        self.rnn = nn.LSTM(6, 8)
-
-    def forward(self, x, h0, c0):
-        return self.rnn(x, (h0, c0))[0]
 
 
 class Conv(nn.Module):
@@ -171,22 +212,27 @@ def features():
     return torch.randn(T, B, 6)
 
 
-# name, model, input (as the model takes it)
+# name, model, inputs (as the model takes them), their names
 MODELS = [
-    ("lstm_lm", LstmLM, lambda: tokens((T, B))),
-    ("gru_classifier", GruClassifier, lambda: tokens((T, B))),
-    ("stacked_bilstm_tagger", StackedTagger, features),
-    ("elman_rnn", Elman, features),
-    ("batch_first", BatchFirst, lambda: tokens((B, T))),
-    ("zero_states", ZeroStates, features),
-    ("last_step", LastStep, lambda: torch.randn(B, T, 6)),
-    ("kim_cnn", KimCnn, lambda: tokens((T, B))),
+    ("lstm_lm", LstmLM, lambda: (tokens((T, B)),), ["x"]),
+    ("gru_classifier", GruClassifier, lambda: (tokens((T, B)),), ["x"]),
+    ("gru_lengths", GruLengths, lambda: (tokens((T, B)), torch.tensor([4, T, 2])), ["x", "lengths"]),
+    ("stacked_bilstm_tagger", StackedTagger, lambda: (features(),), ["x"]),
+    ("lengths_tagger", LengthsTagger, lambda: (torch.randn(B, T, 6), torch.tensor([T, 5, 3])),
+     ["x", "lengths"]),
+    ("elman_rnn", Elman, lambda: (features(),), ["x"]),
+    ("kim_cnn", KimCnn, lambda: (tokens((T, B)),), ["x"]),
+    ("batch_first", BatchFirst, lambda: (tokens((B, T)),), ["x"]),
+    ("initial_states", InitialStates, lambda: (features(), torch.randn(2, B, 8), torch.randn(2, B, 8)),
+     ["x", "h0", "c0"]),
+    ("zero_states", ZeroStates, lambda: (features(),), ["x"]),
+    ("last_step", LastStep, lambda: (torch.randn(B, T, 6),), ["x"]),
 ]
 
 
 def export(model, args, path, names):
     model.eval()
-    dyn = {n: {0: "d0", 1: "d1"} for n in names}
+    dyn = {n: {0: "d0", 1: "d1"} if n != "lengths" else {0: "d1"} for n in names}
     torch.onnx.export(model, args, path, input_names=names, output_names=["y"], dynamic_axes=dyn,
                       opset_version=13)
 
@@ -195,15 +241,20 @@ def run(cmd):
     return subprocess.run(cmd, capture_output=True, text=True)
 
 
-def seqnn_output(tool, source, backend, x, work, name, checkpoint=False):
-    """seqnn's output for input x (as PyTorch takes it), in PyTorch's layout;
-    None when the backend is missing."""
-    inp = os.path.join(work, name + ".in")
+def seqnn_output(tool, source, backend, xs, names, work, name, checkpoint=False):
+    """seqnn's output for inputs xs (as PyTorch takes them), in PyTorch's
+    layout; None when the backend is missing."""
+    files = []
+    for k, x in enumerate(xs):
+        files.append(os.path.join(work, "%s.in%d" % (name, k)))
+        arr = x.numpy()
+        arr.astype(np.int32 if arr.dtype.kind == "i" else np.float32).tofile(files[-1])
     out = os.path.join(work, "%s.%s.out" % (name, backend))
-    arr = x.numpy()
-    arr.astype(np.int32 if arr.dtype.kind == "i" else np.float32).tofile(inp)
-    cmd = [tool] + (["--checkpoint"] if checkpoint else []) + [source, backend, inp, str(arr.shape[0]),
-                                                               str(arr.shape[1]), out]
+    shape = xs[0].shape
+    cmd = [tool] + (["--checkpoint"] if checkpoint else []) + [source, backend, files[0], str(shape[0]),
+                                                               str(shape[1]), out]
+    for k in range(1, len(xs)):
+        cmd += ["--" + names[k], files[k]]
     r = run(cmd)
     if r.returncode == 77:
         return None, r.stderr
@@ -230,16 +281,16 @@ def normwise(y, ref):
 
 def check_models(seqnn, tool, work, backends):
     failures = 0
-    for name, cls, make in MODELS:
+    for name, cls, make, names in MODELS:
         torch.manual_seed(len(name))
         model = cls()
-        x = make()
+        xs = make()
         path = os.path.join(work, name + ".onnx")
-        export(model, (x,), path, ["x"])
+        export(model, xs, path, names)
         with torch.no_grad():
-            ref = model(x).double().numpy()
+            ref = model(*xs).double().numpy()
         for backend in backends:
-            y, info = seqnn_output(tool, path, backend, x, work, name)
+            y, info = seqnn_output(tool, path, backend, xs, names, work, name)
             if y is None:
                 print("%-22s %-7s skipped: %s" % (name, backend, info.strip()))
                 continue
@@ -254,7 +305,7 @@ def check_models(seqnn, tool, work, backends):
             print("%-22s seqnn import failed: %s" % (name, r.stderr.strip()))
             failures += 1
             continue
-        y, _ = seqnn_output(tool, ckpt, "ref", x, work, name + "_ckpt", checkpoint=True)
+        y, _ = seqnn_output(tool, ckpt, "ref", xs, names, work, name + "_ckpt", checkpoint=True)
         err = normwise(y, ref)
         ok = err <= TOL
         failures += not ok
@@ -313,10 +364,11 @@ def check_hostile(seqnn, work):
 def check_refusals(seqnn, work):
     failures = 0
     torch.manual_seed(1)
-    path = os.path.join(work, "state_inputs.onnx")
+    path = os.path.join(work, "learned_state.onnx")
     x = features()
-    export(StateInputs(), (x, torch.zeros(1, B, 8), torch.zeros(1, B, 8)), path, ["x", "h0", "c0"])
-    failures += expect_refusal(seqnn, work, "state_inputs", path, ["'x' and 'h0'", "one input"])
+    export(LearnedState(), (x,), path, ["x"])
+    failures += expect_refusal(seqnn, work, "learned_state", path, ["(GRU)", "constant initial states are not "
+                                                                             "mapped"])
     path = os.path.join(work, "conv.onnx")
     export(Conv(), (x,), path, ["x"])
     failures += expect_refusal(seqnn, work, "conv", path, ["node 1 '/conv/Conv' (Conv)", "max-pooled",
