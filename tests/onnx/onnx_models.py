@@ -268,7 +268,7 @@ def seqnn_output(tool, source, backend, xs, names, work, name, checkpoint=False)
             y = y.swapaxes(0, 1)
     else:
         y = y.reshape(int(keys["B"]), -1)
-    if keys["output"] != "raw":
+    if keys["output"] in ("softmax", "log_softmax"):   # "?": a checkpoint of seqnn train (raw logits)
         z = y - y.max(-1, keepdims=True)
         lse = np.log(np.exp(z).sum(-1, keepdims=True))
         y = z - lse if keys["output"] == "log_softmax" else np.exp(z - lse)
@@ -311,6 +311,48 @@ def check_models(seqnn, tool, work, backends):
         failures += not ok
         print("%-22s %-7s normwise error %.2e %s (seqnn import -> checkpoint)" % (name, "ref", err,
                                                                               "ok" if ok else "FAIL"))
+    return failures
+
+
+def check_finetune(seqnn, tool, work):
+    """`seqnn train --resume` on an imported classifier (its model file from
+    `seqnn import --print`, classify data of ids) starts from the imported
+    weights (a step at a learning rate of 1e-12 keeps PyTorch's outputs) and
+    trains them (at the default rate the outputs move)."""
+    name = "gru_classifier"
+    torch.manual_seed(len(name))
+    model = GruClassifier()
+    xs = (tokens((T, B)),)
+    with torch.no_grad():
+        ref = model(*xs).double().numpy()
+    ckpt, mf = os.path.join(work, "finetune.safetensors"), os.path.join(work, "finetune.model")
+    r = run([seqnn, "import", os.path.join(work, name + ".onnx"), "-o", ckpt, "--print"])
+    if r.returncode:
+        print("finetune: seqnn import failed: %s FAIL" % r.stderr.strip())
+        return 1
+    open(mf, "w").write(r.stdout)
+    data = os.path.join(work, "finetune.tsv")
+    rng = np.random.default_rng(1)
+    with open(data, "w") as f:
+        for _ in range(64):
+            ids = rng.integers(2, V, rng.integers(3, 10))
+            f.write("%d\t%s\n" % (ids.sum() % 4, " ".join(map(str, ids))))
+    failures = 0
+    for lr, lo, hi in (["--lr", "1e-12"], 0, TOL), ([], 1e-3, float("inf")):
+        out = os.path.join(work, "finetuned.safetensors")
+        if os.path.exists(out):
+            os.remove(out)
+        r = run([seqnn, "train", mf, "--data", data, "--format", "classify", "--words", "--resume", ckpt,
+                 "--out", out, "--backend", "ref", "--steps", "2"] + lr)
+        if r.returncode:
+            print("finetune: seqnn train --resume failed: %s FAIL" % r.stderr.strip())
+            return failures + 1
+        y, _ = seqnn_output(tool, out, "ref", xs, ["x"], work, "finetuned", checkpoint=True)
+        err = normwise(y, ref)
+        ok = lo <= err <= hi
+        failures += not ok
+        print("%-22s ref     normwise error %.2e after 2 steps of seqnn train --resume %s%s" %
+              (name, err, " ".join(lr) or "(default lr)", " ok" if ok else " FAIL (wanted in [%g, %g])" % (lo, hi)))
     return failures
 
 
@@ -396,6 +438,7 @@ def main():
     backends = sys.argv[4:] or ["ref", "avx2", "opencl"]
     os.makedirs(work, exist_ok=True)
     failures = check_models(seqnn, tool, work, backends) + check_refusals(seqnn, work)
+    failures += check_finetune(seqnn, tool, work)
     print("%d failure(s)" % failures)
     return 1 if failures else 0
 
