@@ -2,6 +2,7 @@
  * with its model file in the metadata, as `seqnn train` writes them, so the
  * library (and `seqnn train --resume`-style tools) can rebuild it. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 #include "cli_error.h"
@@ -18,6 +19,31 @@ static void import_usage(FILE *f)
 }
 
 static const char *const OUTPUT_FN[] = {"raw", "softmax", "log_softmax"};
+
+/* The vocabulary of a token model for `seqnn train --resume` and eval: the
+ * ids written in decimal ("w:" then each token in hex), so that data of
+ * space-separated ids (--words) reads token "17" as id 17, ids 0 and 1
+ * being the line formats' <pad> and <unk>; "w:" for a feature model. NULL
+ * when out of memory. */
+static char *id_vocab(seqnn_model *m)
+{
+    seqnn_input_info in;
+    int64_t n = m && seqnn_model_input_info(m, 0, &in) == SEQNN_OK && in.tokens ? in.n : 0;
+    char *s = malloc(32 + (size_t)n * 21), *p = s;
+    if (!s)
+        return NULL;
+    p += sprintf(p, "w:");
+    for (int64_t i = 0; i < n; i++) {
+        char dec[24];
+        snprintf(dec, sizeof dec, i == 0 ? "<pad>" : i == 1 ? "<unk>" : "%lld", (long long)i);
+        if (i)
+            *p++ = ' ';
+        for (const char *d = dec; *d; d++)
+            p += sprintf(p, "%02x", (unsigned char)*d);
+    }
+    *p = 0;
+    return s;
+}
 
 int seqnn_cli_import(int argc, char **argv)
 {
@@ -52,10 +78,24 @@ int seqnn_cli_import(int argc, char **argv)
     else if (seqnn_model_load_onnx(in, ctx, &m, &info) != SEQNN_OK)
         rc = cli_fail(NULL);
     char bf[2] = {info.batch_first ? '1' : '0', 0}, obf[2] = {info.output_batch_first ? '1' : '0', 0};
-    const char *meta[] = {"seqnn.modelfile", info.modelfile, "seqnn.format", "onnx", "seqnn.vocab", "w:",
+    char inputs[64];   /* what the graph's inputs are, in order */
+    const char *role[4] = {"data", "", "", ""};
+    if (info.lengths_input > 0 && info.lengths_input < 4)
+        role[info.lengths_input] = "lengths";
+    if (info.h0_input > 0 && info.h0_input < 4)
+        role[info.h0_input] = "h0";
+    if (info.c0_input > 0 && info.c0_input < 4)
+        role[info.c0_input] = "c0";
+    snprintf(inputs, sizeof inputs, "%s%s%s%s%s%s%s", role[0], role[1][0] ? "," : "", role[1],
+             role[2][0] ? "," : "", role[2], role[3][0] ? "," : "", role[3]);
+    char *vocab = rc ? NULL : id_vocab(m);
+    if (!rc && !vocab)
+        rc = cli_fail("out of memory");
+    const char *meta[] = {"seqnn.modelfile", info.modelfile, "seqnn.format", "onnx", "seqnn.vocab", vocab,
                           "seqnn.onnx.source", in, "seqnn.onnx.batch_first", bf,
                           "seqnn.onnx.output_batch_first", obf, "seqnn.onnx.output",
-                          OUTPUT_FN[info.output], NULL};
+                          OUTPUT_FN[info.output], "seqnn.onnx.inputs", inputs,
+                          "seqnn.onnx.state_layer", info.state_layer, NULL};
     if (!rc && seqnn_model_save(m, out, 0, meta) != SEQNN_OK)
         rc = cli_fail("writing the checkpoint");
     if (!rc) {
@@ -66,6 +106,7 @@ int seqnn_cli_import(int argc, char **argv)
                 (long long)seqnn_model_param_total(m), out, info.batch_first ? "; input batch-first" : "",
                 info.output ? "; output: logits of the graph's " : "", info.output ? OUTPUT_FN[info.output] : "");
     }
+    free(vocab);
     seqnn_onnx_info_free(&info);
     seqnn_model_destroy(m);
     seqnn_context_destroy(ctx);

@@ -141,6 +141,10 @@ seqnn_status seqnn_model_load_onnx(const char *path, seqnn_context *ctx, seqnn_m
         info->output_batch_first = mapped.output_batch_first;
         info->output = mapped.output;
         info->nodes = mapped.nodes;
+        info->lengths_input = mapped.lengths_input;
+        info->h0_input = mapped.h0_input;
+        info->c0_input = mapped.c0_input;
+        memcpy(info->state_layer, mapped.state_layer, sizeof info->state_layer);
         info->modelfile = mapped.modelfile;
         mapped.modelfile = NULL;
     }

@@ -20,6 +20,8 @@ typedef struct onnx_mapped {
     int batch_first, output_batch_first;
     seqnn_onnx_output output;
     int64_t nodes;
+    int lengths_input, h0_input, c0_input;   /* positions among the graph's inputs, -1: none */
+    char state_layer[64];
 } onnx_mapped;
 
 #ifdef SEQNN_HAVE_ONNX

@@ -6,7 +6,8 @@
  * (nn.Embedding), LSTM / GRU / RNN ops (gate blocks reordered to PyTorch's;
  * ops stacked one on another joined into one layer of several layers; final
  * states picked with Gather/Concat as a many-to-one `last=1`), Gemm or MatMul
- * + Add (nn.Linear), activations, a final Softmax / LogSoftmax, and the
+ * + Add (nn.Linear), Conv + activation + ReduceMax branches concatenated
+ * (Kim's convolution bank), activations, a final Softmax / LogSoftmax, and the
  * Transpose / Reshape / Squeeze / Unsqueeze / Slice / Shape glue around them.
  * Anything else is refused naming the node. Output: a model file (text) and
  * the weights under the names the model file's layers give them. */
@@ -38,6 +39,15 @@ typedef enum {
     V_HN,          /* Y_h of sub-layers 0..sub of `layer` concatenated: [(sub+1)*D, B, H] */
     V_HPART,       /* one direction dir of Y_h of layer, sub: [B, H] */
     V_FINAL,       /* a Softmax / LogSoftmax of an activation: the graph's output only */
+    V_LENGTHS,     /* the sequence lengths input [B] (or a Cast of it) */
+    V_SORTLEN,     /* the lengths sorted in decreasing order (TopK values) */
+    V_PERM,        /* the batch order of the sorted lengths (TopK indices) */
+    V_IOTA,        /* Range(0, n, 1) */
+    V_UNPERM,      /* the inverse of V_PERM (ScatterElements of V_IOTA at V_PERM) */
+    V_STATEIN,     /* an initial-state input [layers*dirs, B, H]: graph input in_k */
+    V_STATE,       /* rows [r0, r1) of initial-state input in_k */
+    V_CONV,        /* branch `sub` of a convolution bank: [B, filters, L] (its activation once set) */
+    V_POOLED,      /* branch `sub` of a convolution bank after max over time: [B, filters] */
     V_UNUSABLE     /* Y_c, Dropout's mask: nothing may read it */
 } vkind;
 
@@ -48,10 +58,31 @@ typedef struct mval {
     int layer, sub, dir;
     int rank, ax[4];
     int64_t f;                           /* V_ACT: the feature (last axis) size */
+    int perm;                            /* the batch is in the order of the sorted lengths (V_PERM) */
+    int in_k;                            /* V_STATEIN, V_STATE: the graph input */
+    int64_t r0, r1;                      /* V_STATE: its rows */
     seqnn_onnx_output fn;                /* V_FINAL */
 } mval;
 
-typedef enum { L_EMB, L_RNN, L_DENSE, L_ACT } lkind;
+typedef enum { L_EMB, L_RNN, L_DENSE, L_ACT, L_CONV } lkind;
+
+#define MAP_MAX_WIDTHS 16
+#define MAP_MAX_INPUTS 8
+
+/* What each input of the graph is, once a node reads it. */
+enum { IN_DATA = 0, IN_UNREAD, IN_LENGTHS, IN_H0, IN_C0 };
+
+/* One nn.Conv1d of a bank (Kim's CNN) before its branches are joined:
+ * weight [F, E, w], bias [F], the activation after it. */
+typedef struct mconv {
+    const Onnx__TensorProto *w, *b;
+    const char *input;                   /* the value the branch reads */
+    char name[64];                       /* the module path of its Conv node */
+    int64_t filters, width;
+    char act[16];
+    int pooled;
+    size_t node_i;                       /* its Conv node */
+} mconv;
 
 typedef struct mlayer {
     lkind kind;
@@ -61,6 +92,10 @@ typedef struct mlayer {
     char act[16];                        /* ACT */
     double alpha;
     int bias_param;                      /* DENSE: its bias in params, -1 when Add may still give it */
+    int h_in, c_in;                      /* RNN: the graph inputs of its initial h and c, -1: zeros */
+    int lens_ops;                        /* RNN: its ops that take sequence_lens */
+    int n_widths;                        /* CONV: widths[], filters in b, act */
+    int64_t widths[MAP_MAX_WIDTHS];
 } mlayer;
 
 typedef struct mapper {
@@ -71,6 +106,12 @@ typedef struct mapper {
     size_t n_vals, cap_vals;
     mlayer layers[MAP_MAX_LAYERS];
     int n_layers;
+    int n_in;                            /* the graph's inputs (initializers excluded) */
+    const char *in_name[MAP_MAX_INPUTS];
+    int in_role[MAP_MAX_INPUTS];         /* IN_* */
+    int64_t in_rows[MAP_MAX_INPUTS];     /* a state input's first dimension, -1: not fixed */
+    mconv conv[MAP_MAX_WIDTHS];          /* the branches of the convolution bank being read */
+    int n_conv;
     int time_label;                      /* AX_S0 or AX_S1 once a recurrent op saw time; -1 before */
     int tokens;                          /* the input is token ids */
     int64_t in_dim;                      /* features: the size; tokens: the vocabulary (from the embedding) */
@@ -79,7 +120,8 @@ typedef struct mapper {
 } mapper;
 
 static const char SUPPORTED[] =
-    "supported: Gather (embedding), LSTM, GRU, RNN, Gemm, MatMul + Add, Relu, Tanh, Sigmoid, LeakyRelu, "
+    "supported: Gather (embedding), LSTM, GRU, RNN, Gemm, MatMul + Add, Conv + activation + ReduceMax "
+    "(+ Concat: a convolution bank), Relu, Tanh, Sigmoid, LeakyRelu, "
     "Clip(-1, 1), Dropout, Identity, a final Softmax / LogSoftmax, and Transpose / Reshape / Squeeze / "
     "Unsqueeze / Concat / Slice / Gather / Shape / ConstantOfShape / Expand glue";
 
@@ -306,6 +348,18 @@ static mval *out_val(mapper *m, size_t k, vkind kind)
     return v;
 }
 
+/* Output 0 of the node as a copy of x (a Cast of lengths, an Identity). */
+static seqnn_status copy_val(mapper *m, const mval *x)
+{
+    mval *o = out_val(m, 0, x->kind);
+    if (!o)
+        return map_status;
+    const char *name = o->name;
+    *o = *x;
+    o->name = name;
+    return SEQNN_OK;
+}
+
 /* ------------------------------------------------------ layers, params --- */
 static seqnn_status param_add(mapper *m, const char *layer, const char *suffix, float *data, int64_t count)
 {
@@ -327,11 +381,10 @@ static seqnn_status param_add(mapper *m, const char *layer, const char *suffix, 
     return SEQNN_OK;
 }
 
-/* The layer's name: the module path of the node ("/encoder/rnn/LSTM_1" ->
- * "encoder.rnn", the PyTorch state_dict prefix), else dflt; unique. */
-static void layer_name(mapper *m, const char *dflt, char *out, size_t size)
+/* The module path of a node named n ("/encoder/rnn/LSTM_1" -> "encoder.rnn",
+ * the PyTorch state_dict prefix) into out, "" when it has none. */
+static void module_path(const char *n, char *out, size_t size)
 {
-    const char *n = m->node->name ? m->node->name : "";
     const char *slash = strrchr(n, '/');
     size_t j = 0;
     for (const char *p = n[0] == '/' ? n + 1 : n; slash && p < slash && j + 1 < size; p++) {
@@ -340,7 +393,17 @@ static void layer_name(mapper *m, const char *dflt, char *out, size_t size)
                            c == '_' ? c : '_';
     }
     out[j] = 0;
-    if (!j || !strcmp(out, "input"))
+}
+
+/* The layer's name: path (NULL: the module path of the node), else dflt;
+ * unique. */
+static void layer_name(mapper *m, const char *path, const char *dflt, char *out, size_t size)
+{
+    if (path)
+        snprintf(out, size, "%s", path);
+    else
+        module_path(m->node->name ? m->node->name : "", out, size);
+    if (!out[0] || !strcmp(out, "input"))
         snprintf(out, size, "%s", dflt);
     char base[48];
     snprintf(base, sizeof base, "%s", out);
@@ -353,7 +416,8 @@ static void layer_name(mapper *m, const char *dflt, char *out, size_t size)
     }
 }
 
-static mlayer *layer_new(mapper *m, lkind kind, const char *dflt)
+/* A new layer named after path (NULL: the node's module path), else dflt. */
+static mlayer *layer_new_at(mapper *m, lkind kind, const char *path, const char *dflt)
 {
     if (m->n_layers == MAP_MAX_LAYERS) {
         node_err(m, SEQNN_ERR_UNSUPPORTED, "more than %d layers", MAP_MAX_LAYERS);
@@ -363,9 +427,15 @@ static mlayer *layer_new(mapper *m, lkind kind, const char *dflt)
     memset(l, 0, sizeof *l);
     l->kind = kind;
     l->bias_param = -1;
-    layer_name(m, dflt, l->name, sizeof l->name);
+    l->h_in = l->c_in = -1;
+    layer_name(m, path, dflt, l->name, sizeof l->name);
     m->n_layers++;
     return l;
+}
+
+static mlayer *layer_new(mapper *m, lkind kind, const char *dflt)
+{
+    return layer_new_at(m, kind, NULL, dflt);
 }
 
 /* v as a layer's input: activations of the last layer (or the input), the
@@ -395,6 +465,7 @@ static seqnn_status act_out(mapper *m, const mval *v, int li, int64_t f)
         return map_status;
     o->rank = v->rank;
     memcpy(o->ax, v->ax, sizeof o->ax);
+    o->perm = v->perm;
     o->layer = li;
     o->f = f;
     return SEQNN_OK;
@@ -427,7 +498,8 @@ static seqnn_status map_transpose(mapper *m, const mval *x)
     mval *o = out_val(m, 0, V_ACT);
     if (!o)
         return map_status;
-    *o = (mval){.name = o->name, .kind = V_ACT, .layer = x->layer, .sub = x->sub, .rank = x->rank, .f = x->f};
+    *o = (mval){.name = o->name, .kind = V_ACT, .layer = x->layer, .sub = x->sub, .rank = x->rank, .f = x->f,
+                .perm = x->perm};
     for (int i = 0; i < x->rank; i++) {
         if (p->ints[i] < 0 || p->ints[i] >= x->rank)
             return node_err(m, SEQNN_ERR_FORMAT, "perm out of range");
@@ -493,6 +565,7 @@ static seqnn_status map_pick_state(mapper *m, const mval *x)
     if (!o)
         return map_status;
     o->layer = x->layer;
+    o->perm = x->perm;
     o->sub = x->kind == V_HN ? (int)(k / l->dirs) : x->sub;
     o->dir = (int)(k % l->dirs);
     return SEQNN_OK;
@@ -511,8 +584,10 @@ static seqnn_status states_as_last(mapper *m, const mval *const *parts, int n, i
         return node_err(m, SEQNN_ERR_UNSUPPORTED, "final states are mapped when they are the top layer's, "
                         "forward then reverse, of the last layer (torch.cat((h_n[-2], h_n[-1]), 1) or h_n[-1])");
     l->last = 1;
+    int perm = parts[0]->perm;
     if (!o && !(o = out_val(m, 0, V_ACT)))
         return map_status;
+    o->perm = perm;
     o->kind = V_ACT;
     o->layer = li;
     o->sub = l->layers - 1;
@@ -545,11 +620,13 @@ static seqnn_status map_last_step(mapper *m, mval *x)
     return states_as_last(m, parts, 1, x->layer, NULL);
 }
 
+static seqnn_status conv_bank(mapper *m, const mval *const *parts, int n, mval *o);
+
 static seqnn_status map_concat(mapper *m)
 {
     const Onnx__NodeProto *n = m->node;
     const mval *parts[8];
-    int shape = 0, yh = 0, hp = 0;
+    int shape = 0, yh = 0, hp = 0, pooled = 0;
     if (n->n_input == 0 || n->n_input > 8)
         return node_err(m, SEQNN_ERR_UNSUPPORTED, "a Concat of %zu inputs", n->n_input);
     for (size_t i = 0; i < n->n_input; i++) {
@@ -558,6 +635,7 @@ static seqnn_status map_concat(mapper *m)
         shape += parts[i]->kind == V_SHAPE || parts[i]->kind == V_CONST;
         yh += parts[i]->kind == V_YH;
         hp += parts[i]->kind == V_HPART;
+        pooled += parts[i]->kind == V_POOLED;
     }
     if (shape == (int)n->n_input)
         return out_val(m, 0, V_SHAPE) ? SEQNN_OK : map_status;
@@ -570,11 +648,14 @@ static seqnn_status map_concat(mapper *m)
         if (!o)
             return map_status;
         o->layer = parts[0]->layer;
+        o->perm = parts[0]->perm;
         o->sub = (int)n->n_input - 1;
         return SEQNN_OK;
     }
     if (hp == (int)n->n_input && (axis == 1 || axis == -1))
         return states_as_last(m, parts, (int)n->n_input, parts[0]->layer, NULL);
+    if (pooled == (int)n->n_input && (axis == 1 || axis == -1))
+        return conv_bank(m, parts, (int)n->n_input, NULL);
     return node_err(m, SEQNN_ERR_UNSUPPORTED, "a Concat of activations (seqnn maps only final states and shape "
                     "arithmetic); %s", SUPPORTED);
 }
@@ -582,7 +663,8 @@ static seqnn_status map_concat(mapper *m)
 static int is_shape_op(const char *op)
 {
     static const char *const ops[] = {"Unsqueeze", "Squeeze", "Concat", "Slice", "Cast", "Mul", "Add", "Sub",
-                                      "Div", "Gather", "Equal", "Where", "Range", "Reshape", "Expand", NULL};
+                                      "Div", "Gather", "Equal", "Where", "Range", "Reshape", "Expand", "ReduceProd",
+                                      NULL};
     for (int i = 0; ops[i]; i++)
         if (!strcmp(op, ops[i]))
             return 1;
@@ -597,6 +679,118 @@ static int all_shape_inputs(mapper *m)
         if (m->node->input[i][0] && (!v || (v->kind != V_SHAPE && v->kind != V_CONST)))
             return 0;
     }
+    return 1;
+}
+
+/* TopK(lengths, B) (pack_padded_sequence(enforce_sorted=False)): the
+ * lengths sorted in decreasing order, and the batch order that sorts them. */
+static seqnn_status map_sort_lengths(mapper *m, const mval *x)
+{
+    int64_t axis = attr_i(m->node, "axis", -1);
+    if (attr_i(m->node, "largest", 1) != 1 || attr_i(m->node, "sorted", 1) != 1 || (axis != -1 && axis != 0))
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "a TopK of the lengths is mapped as their decreasing sort "
+                        "(largest=1, sorted=1, over the batch)");
+    mval *v = out_val(m, 0, V_SORTLEN), *p = v ? out_val(m, 1, V_PERM) : NULL;
+    if (!v || !p)
+        return map_status;
+    v->in_k = p->in_k = x->in_k;
+    return SEQNN_OK;
+}
+
+/* Range(0, n, 1): the identity permutation; other Ranges are shape arithmetic. */
+static seqnn_status map_range(mapper *m)
+{
+    const mval *a = in_val(m, 0, 1), *d = a ? in_val(m, 2, 1) : NULL;
+    int64_t a0, d0;
+    int iota = d && a->kind == V_CONST && d->kind == V_CONST && tensor_count(a->t) == 1 &&
+               tensor_count(d->t) == 1 && tensor_int(a->t, 0, &a0) && tensor_int(d->t, 0, &d0) && !a0 && d0 == 1;
+    return out_val(m, 0, iota ? V_IOTA : V_SHAPE) ? SEQNN_OK : map_status;
+}
+
+/* ScatterElements(zeros, order, Range(0, B, 1), axis=0): the inverse of the
+ * sort's batch order (what unsorts the batch after the recurrent ops). */
+static seqnn_status map_unsort(mapper *m)
+{
+    const mval *p = in_val(m, 1, 1), *r = p ? in_val(m, 2, 1) : NULL;
+    if (!r || p->kind != V_PERM || r->kind != V_IOTA || attr_i(m->node, "axis", 0) != 0)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "a ScatterElements is mapped only as the inverse of the batch "
+                        "order of sorted lengths (pack_padded_sequence(enforce_sorted=False))");
+    return out_val(m, 0, V_UNPERM) ? SEQNN_OK : map_status;
+}
+
+/* Gather of activations or final states along the batch by the sort order
+ * of the lengths (or its inverse): seqnn's layers treat every sequence of
+ * a batch alike, so the order is tracked and must be undone at the output. */
+static seqnn_status map_batch_order(mapper *m, const mval *x, const mval *ix)
+{
+    int64_t axis = attr_i(m->node, "axis", 0);
+    int to = ix->kind == V_PERM, ok = x->perm != to;
+    if (x->kind == V_YH || x->kind == V_HN) {
+        ok &= axis == 1;
+    } else if (x->kind == V_ACT && x->rank >= 2 && x->rank <= 3) {
+        if (axis < 0)
+            axis += x->rank;
+        int label = axis >= 0 && axis < x->rank ? x->ax[axis] : AX_F;
+        if (m->time_label < 0 && x->rank == 3 && label <= AX_S1)
+            m->time_label = label == AX_S0 ? AX_S1 : AX_S0;
+        ok &= label <= AX_S1 && label != m->time_label;
+    } else {
+        ok = 0;
+    }
+    if (!ok)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "a Gather by the sort order of the lengths is mapped on the "
+                        "batch axis of activations or final states, sorting them once and unsorting them once");
+    seqnn_status st = copy_val(m, x);
+    if (!st)
+        m->vals[m->n_vals - 1].perm = to;
+    return st;
+}
+
+/* Slice(h0, [a], [b], [0]): rows a..b of an initial-state input, the state
+ * of one layer of stacked recurrent ops. */
+static seqnn_status map_state_slice(mapper *m, const mval *x)
+{
+    const mval *v[4] = {NULL, NULL, NULL, NULL};
+    int64_t a[4] = {0, 0, 0, 1};
+    int ok = x->kind == V_STATEIN;
+    for (int k = 0; ok && k < 4; k++) {
+        v[k] = in_val(m, (size_t)k + 1, k < 2);
+        if (!v[k] && k < 2)
+            return map_status;
+        ok = !v[k] || (v[k]->kind == V_CONST && tensor_count(v[k]->t) == 1 && tensor_int(v[k]->t, 0, &a[k]));
+    }
+    if (!ok || a[2] != 0 || a[3] != 1 || a[0] < 0 || a[1] <= a[0])
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "a Slice of an initial-state input is mapped as rows of its "
+                        "first axis (one layer's states), with constant bounds");
+    mval *o = out_val(m, 0, V_STATE);
+    if (!o)
+        return map_status;
+    o->in_k = x->in_k;
+    o->r0 = a[0];
+    o->r1 = a[1] >= ((int64_t)1 << 31) ? -1 : a[1];
+    return SEQNN_OK;
+}
+
+/* Lengths, their sort, and initial-state inputs. 1 when op was theirs. */
+static int map_sequence_glue(mapper *m, const mval *x, seqnn_status *st)
+{
+    const Onnx__NodeProto *n = m->node;
+    const char *op = n->op_type;
+    const mval *ix = !strcmp(op, "Gather") && n->n_input > 1 && n->input[1][0] ? val_find(m, n->input[1]) : NULL;
+    if ((x->kind == V_LENGTHS || x->kind == V_SORTLEN || x->kind == V_PERM) && !strcmp(op, "Cast"))
+        *st = copy_val(m, x);
+    else if (x->kind == V_LENGTHS && !strcmp(op, "TopK"))
+        *st = map_sort_lengths(m, x);
+    else if (!strcmp(op, "Range") && all_shape_inputs(m))
+        *st = map_range(m);
+    else if (x->kind == V_ZEROS && !strcmp(op, "ScatterElements"))
+        *st = map_unsort(m);
+    else if (ix && (ix->kind == V_PERM || ix->kind == V_UNPERM))
+        *st = map_batch_order(m, x, ix);
+    else if ((x->kind == V_STATEIN || x->kind == V_STATE) && !strcmp(op, "Slice"))
+        *st = map_state_slice(m, x);
+    else
+        return 0;
     return 1;
 }
 
@@ -626,11 +820,8 @@ static int map_glue(mapper *m, seqnn_status *st)
         return 1;
     }
     if (!strcmp(op, "ConstantOfShape")) {
-        const Onnx__AttributeProto *a = attr(n, "value");
-        if (a && a->t && !tensor_all_zero(m, a->t))
-            *st = node_err(m, SEQNN_ERR_UNSUPPORTED, "a ConstantOfShape other than zeros");
-        else
-            *st = out_val(m, 0, V_ZEROS) ? SEQNN_OK : map_status;
+        const Onnx__AttributeProto *a = attr(n, "value");   /* other values: shape arithmetic */
+        *st = out_val(m, 0, a && a->t && !tensor_all_zero(m, a->t) ? V_SHAPE : V_ZEROS) ? SEQNN_OK : map_status;
         return 1;
     }
     if (!x)
@@ -644,6 +835,8 @@ static int map_glue(mapper *m, seqnn_status *st)
         *st = out_val(m, 0, V_ZEROS) ? SEQNN_OK : map_status;
         return 1;
     }
+    if (map_sequence_glue(m, x, st))
+        return 1;
     if (!strcmp(op, "Concat")) {
         *st = map_concat(m);
         return 1;
@@ -803,8 +996,12 @@ static seqnn_status map_bias(mapper *m, const mval *x, const mval *c)
     return act_out(m, x, x->layer, x->f);
 }
 
+static seqnn_status map_conv_act(mapper *m, const mval *x, const char *act);
+
 static seqnn_status map_activation(mapper *m, const mval *x, const char *act, double alpha)
 {
+    if (x->kind == V_CONV)
+        return map_conv_act(m, x, act);
     seqnn_status st = need_tail(m, x, 2, 3);
     if (st)
         return st;
@@ -814,6 +1011,169 @@ static seqnn_status map_activation(mapper *m, const mval *x, const char *act, do
     snprintf(l->act, sizeof l->act, "%s", act);
     l->alpha = alpha;
     return act_out(m, x, m->n_layers - 1, x->f);
+}
+
+/* ------------------------------------------------- convolution bank --- */
+/* 1 when the node's ints attribute name is absent or every entry is v. */
+static int attr_ints_all(const Onnx__NodeProto *n, const char *name, int64_t v)
+{
+    const Onnx__AttributeProto *a = attr(n, name);
+    for (size_t i = 0; a && i < a->n_ints; i++)
+        if (a->ints[i] != v)
+            return 0;
+    return !a || a->n_ints || !a->has_i;
+}
+
+/* Conv (nn.Conv1d(E, F, w), no padding, stride or dilation) on [B, E, T]
+ * activations: a branch of the convolution bank that max over time and a
+ * Concat of the branches make one conv1d_bank layer. */
+static seqnn_status map_conv(mapper *m, const mval *x)
+{
+    const Onnx__NodeProto *n = m->node;
+    const Onnx__AttributeProto *pad = attr(n, "auto_pad");
+    const char *how = "a Conv is mapped as nn.Conv1d(E, F, w) without padding, stride, dilation or groups over "
+                      "the [B, E, T] permutation of a layer's output (Kim's convolution bank)";
+    if (x->kind != V_ACT || x->layer != m->n_layers - 1 || x->rank != 3 || x->ax[1] != AX_F ||
+        x->ax[0] == AX_F || x->ax[2] == AX_F || x->ax[0] > AX_S1 || x->ax[2] > AX_S1)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "%s", how);
+    const mlayer *tl = x->layer >= 0 ? &m->layers[x->layer] : NULL;
+    if (tl && ((tl->kind == L_RNN && x->sub != tl->layers - 1) || (tl->kind == L_RNN && tl->last)))
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "%s", how);
+    if (attr_i(n, "group", 1) != 1 || !attr_ints_all(n, "dilations", 1) || !attr_ints_all(n, "strides", 1) ||
+        !attr_ints_all(n, "pads", 0) ||
+        (pad && pad->has_s && !(pad->s.len == 5 && !memcmp(pad->s.data, "VALID", 5)) &&
+         !(pad->s.len == 6 && !memcmp(pad->s.data, "NOTSET", 6))))
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "%s", how);
+    const mval *w = in_val(m, 1, 1), *b = w ? in_val(m, 2, 0) : NULL;
+    if (!w || (n->n_input > 2 && n->input[2][0] && !b))
+        return map_status;
+    if (w->kind != V_CONST || w->t->n_dims != 3 || w->t->dims[1] != x->f || w->t->dims[0] < 1 ||
+        w->t->dims[2] < 1 || w->t->dims[0] > (1 << 20) || w->t->dims[2] > (1 << 20) ||
+        (b && (b->kind != V_CONST || b->t->n_dims != 1 || b->t->dims[0] != w->t->dims[0])))
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "the weight must be a constant [F, %lld, w] and the bias a "
+                        "constant [F]", (long long)x->f);
+    const Onnx__AttributeProto *ks = attr(n, "kernel_shape");
+    if (ks && (ks->n_ints != 1 || ks->ints[0] != w->t->dims[2]))
+        return node_err(m, SEQNN_ERR_FORMAT, "kernel_shape does not match the weight");
+    if (m->n_conv && strcmp(m->conv[0].input, x->name))
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "the convolutions of a bank must read one value ('%s', not "
+                        "'%s')", m->conv[0].input, x->name);
+    if (m->n_conv == MAP_MAX_WIDTHS)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "more than %d convolutions in a bank", MAP_MAX_WIDTHS);
+    if (m->time_label < 0)
+        m->time_label = x->ax[2];
+    if (x->ax[2] != m->time_label)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "the convolution's last axis is not time");
+    mconv *c = &m->conv[m->n_conv];
+    memset(c, 0, sizeof *c);
+    c->w = w->t;
+    c->b = b ? b->t : NULL;
+    c->input = x->name;
+    c->filters = w->t->dims[0];
+    c->width = w->t->dims[2];
+    c->node_i = m->node_i;
+    module_path(n->name ? n->name : "", c->name, sizeof c->name);
+    mval *o = out_val(m, 0, V_CONV);
+    if (!o)
+        return map_status;
+    o->sub = m->n_conv++;
+    o->layer = x->layer;
+    o->perm = x->perm;
+    o->ax[0] = x->ax[0];
+    return SEQNN_OK;
+}
+
+/* The activation of a bank's branch (relu, tanh, sigmoid, hardtanh). */
+static seqnn_status map_conv_act(mapper *m, const mval *x, const char *act)
+{
+    mconv *c = &m->conv[x->sub];
+    if (c->act[0] || c->pooled || (strcmp(act, "relu") && strcmp(act, "tanh") && strcmp(act, "sigmoid") &&
+                                   strcmp(act, "hardtanh")))
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "one activation (Relu, Tanh, Sigmoid or Clip(-1, 1)) between a "
+                        "Conv and its max over time");
+    snprintf(c->act, sizeof c->act, "%s", act);
+    return copy_val(m, x);
+}
+
+/* ReduceMax over time (axis 2, keepdims=0) of an activated branch. */
+static seqnn_status map_reduce_max(mapper *m, const mval *x)
+{
+    const Onnx__AttributeProto *axes = attr(m->node, "axes");
+    int64_t axis = axes && axes->n_ints == 1 ? axes->ints[0] : axis_arg(m, "axes", 1, 99);
+    if (x->kind != V_CONV || !m->conv[x->sub].act[0] || m->conv[x->sub].pooled || (axis != 2 && axis != -1) ||
+        attr_i(m->node, "keepdims", 1) != 0)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "a ReduceMax is mapped as the max over time (axes=[2], "
+                        "keepdims=0) of an activated Conv: x.max(dim=2)[0]");
+    m->conv[x->sub].pooled = 1;
+    mval *o = out_val(m, 0, V_POOLED);
+    if (!o)
+        return map_status;
+    o->sub = x->sub;
+    o->layer = x->layer;
+    o->perm = x->perm;
+    o->ax[0] = x->ax[0];
+    return SEQNN_OK;
+}
+
+/* The pooled branches parts[0..n) (every branch, in order, of one filter
+ * count and activation) as one conv1d_bank layer, whose output [B, n*F]
+ * goes into o (NULL: the node's output). */
+static seqnn_status conv_bank(mapper *m, const mval *const *parts, int n, mval *o)
+{
+    int ok = n == m->n_conv;
+    for (int i = 0; ok && i < n; i++)
+        ok = parts[i]->kind == V_POOLED && parts[i]->sub == i && m->conv[i].filters == m->conv[0].filters &&
+             !strcmp(m->conv[i].act, m->conv[0].act);
+    if (!ok)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "the pooled convolutions are mapped when every one of them is "
+                        "concatenated (axis 1), in the order of the Convs, with one filter count and activation "
+                        "(one conv1d_bank)");
+    char path[64];
+    snprintf(path, sizeof path, "%s", m->conv[0].name);
+    char *dot = strrchr(path, '.');   /* "convs.0" (an nn.ModuleList's first entry) -> "convs" */
+    if (dot && dot[1] >= '0' && dot[1] <= '9' && strspn(dot + 1, "0123456789") == strlen(dot + 1))
+        *dot = 0;
+    mlayer *l = layer_new_at(m, L_CONV, path, "convs");
+    if (!l)
+        return map_status;
+    l->b = m->conv[0].filters;
+    l->n_widths = n;
+    snprintf(l->act, sizeof l->act, "%s", m->conv[0].act);
+    for (int i = 0; i < n; i++) {
+        char sfx[2][24];
+        snprintf(sfx[0], sizeof sfx[0], "%d.weight", i);
+        snprintf(sfx[1], sizeof sfx[1], "%d.bias", i);
+        l->widths[i] = m->conv[i].width;
+        int64_t cw, cb = l->b;
+        float *wd = tensor_floats(m, m->conv[i].w, &cw);
+        float *bd = !wd ? NULL : m->conv[i].b ? tensor_floats(m, m->conv[i].b, &cb) : calloc((size_t)cb, sizeof *bd);
+        if (!wd)
+            return map_status;
+        if (!bd) {
+            free(wd);
+            return m->conv[i].b ? map_status : map_fail(SEQNN_ERR_NO_MEMORY, "out of memory");
+        }
+        seqnn_status st = param_add(m, l->name, sfx[0], wd, cw);
+        if (st) {
+            free(bd);
+            return st;
+        }
+        if ((st = param_add(m, l->name, sfx[1], bd, cb)))
+            return st;
+    }
+    int batch = parts[0]->ax[0];
+    m->n_conv = 0;
+    if (!o && !(o = out_val(m, 0, V_ACT)))
+        return map_status;
+    o->kind = V_ACT;
+    o->layer = m->n_layers - 1;
+    o->sub = 0;
+    o->rank = 2;
+    o->ax[0] = batch;
+    o->ax[1] = AX_F;
+    o->perm = parts[0]->perm;
+    o->f = (int64_t)n * l->b;
+    return SEQNN_OK;
 }
 
 /* ------------------------------------------------------- recurrent ops --- */
@@ -925,6 +1285,58 @@ static seqnn_status rnn_weights(mapper *m, mlayer *l, int sub, int64_t in, const
     return st;
 }
 
+/* sequence_lens of the op (*given: 1 when there is one): the graph's
+ * lengths input, in the order of the op's batch (sorted lengths for a batch
+ * sorted by them). */
+static seqnn_status rnn_lengths(mapper *m, const mval *x, int *given)
+{
+    const Onnx__NodeProto *n = m->node;
+    *given = n->n_input > 4 && n->input[4][0];
+    const mval *len = *given ? in_val(m, 4, 1) : NULL;
+    if (*given && !len)
+        return map_status;
+    if (len && !((len->kind == V_LENGTHS && !x->perm) || (len->kind == V_SORTLEN && x->perm)))
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "sequence_lens is mapped when it is the graph's lengths input "
+                        "(pack_padded_sequence), in the order of the op's batch");
+    if (len)
+        m->in_role[len->in_k] = IN_LENGTHS;
+    return SEQNN_OK;
+}
+
+/* The initial states init[0] (h) and init[1] (c) of sub-layer sub: rows
+ * [sub*D, (sub+1)*D) of state inputs of the graph (all of them for a layer
+ * of one op), the same inputs for every sub-layer; NULL: zeros. */
+static seqnn_status rnn_states(mapper *m, mlayer *l, int sub, const mval *const *init)
+{
+    int li = (int)(l - m->layers);
+    for (int j = 0; j < 2; j++) {
+        const mval *s = init[j];
+        int in = s ? s->in_k : -1, role = j ? IN_C0 : IN_H0;
+        int64_t r0 = s && s->kind == V_STATE ? s->r0 : 0, r1 = s && s->kind == V_STATE ? s->r1 : -1;
+        int64_t rows = m->in_rows[in < 0 ? 0 : in];
+        if (sub == 0)
+            j ? (l->c_in = in) : (l->h_in = in);
+        if ((j ? l->c_in : l->h_in) != in)
+            return node_err(m, SEQNN_ERR_UNSUPPORTED, "the stacked ops of one layer must all start from zeros or "
+                            "all from rows of the same initial-state input");
+        if (in < 0)
+            continue;
+        if (r1 < 0 && rows >= 0)
+            r1 = rows;
+        if ((m->in_role[in] != IN_UNREAD && m->in_role[in] != role) || r0 != (int64_t)sub * l->dirs ||
+            (r1 >= 0 && r1 != (int64_t)(sub + 1) * l->dirs) || (r1 < 0 && sub > 0))
+            return node_err(m, SEQNN_ERR_UNSUPPORTED, "initial state '%s': the op of layer %d reads rows [%d, %d) "
+                            "of one initial-state input, %s of the graph (h0 or c0 of nn.%s)", s->name, sub,
+                            sub * l->dirs, (sub + 1) * l->dirs, j ? "c" : "h", l->cell ? "GRU / nn.RNN" : "LSTM");
+        for (int i = 0; i < m->n_layers; i++)
+            if (i != li && (m->layers[i].h_in >= 0 || m->layers[i].c_in >= 0) && m->layers[i].kind == L_RNN)
+                return node_err(m, SEQNN_ERR_UNSUPPORTED, "initial states as inputs are mapped for one recurrent "
+                                "layer of the model (here also '%s')", m->layers[i].name);
+        m->in_role[in] = role;
+    }
+    return SEQNN_OK;
+}
+
 static seqnn_status map_recurrent(mapper *m, const mval *x, int cell)
 {
     const Onnx__NodeProto *n = m->node;
@@ -941,13 +1353,18 @@ static seqnn_status map_recurrent(mapper *m, const mval *x, int cell)
     const mval *w = in_val(m, 1, 1), *r = w ? in_val(m, 2, 1) : NULL, *b = in_val(m, 3, 0);
     if (!w || !r)
         return map_status;
-    if (n->n_input > 4 && n->input[4][0])
-        return node_err(m, SEQNN_ERR_UNSUPPORTED, "sequence_lens (packed sequences) are not mapped yet");
+    int lens = 0;
+    if ((st = rnn_lengths(m, x, &lens)))
+        return st;
+    const mval *init[2] = {NULL, NULL};
     for (size_t k = 5; k < n->n_input && k < 8; k++) {
         const mval *s = in_val(m, k, 0);
-        if (s && s->kind != V_ZEROS && !(s->kind == V_CONST && tensor_all_zero(m, s->t)))
-            return node_err(m, SEQNN_ERR_UNSUPPORTED, "%s '%s' is not zeros: seqnn's recurrent layers start "
-                            "from zero states", k == 7 ? "the peephole weight" : "an initial state", s->name);
+        if (s && k < 7 && (s->kind == V_STATE || s->kind == V_STATEIN))
+            init[k - 5] = s;
+        else if (s && s->kind != V_ZEROS && !(s->kind == V_CONST && tensor_all_zero(m, s->t)))
+            return node_err(m, SEQNN_ERR_UNSUPPORTED, "%s '%s' is neither zeros nor rows of an initial-state "
+                            "input of the graph (constant initial states are not mapped)",
+                            k == 7 ? "the peephole weight" : "an initial state", s->name);
         if (!s && k < n->n_input && n->input[k][0])
             return map_status;
     }
@@ -957,14 +1374,16 @@ static seqnn_status map_recurrent(mapper *m, const mval *x, int cell)
     mlayer *l = rnn_layer(m, x, cell, H, dirs, relu, classic, &sub);
     if (!l)
         return map_status;
-    if ((st = rnn_weights(m, l, sub, x->f, w, r, b)))
+    if ((st = rnn_states(m, l, sub, init)) || (st = rnn_weights(m, l, sub, x->f, w, r, b)))
         return st;
+    l->lens_ops += lens;
     int li = (int)(l - m->layers);
     mval *y = out_val(m, 0, V_ACT);
     if (n->n_output > 0 && n->output[0][0] && !y)
         return map_status;
     if (y) {
         y->layer = li;
+        y->perm = x->perm;
         y->sub = sub;
         y->rank = 4;
         y->ax[0] = x->ax[0];
@@ -976,6 +1395,7 @@ static seqnn_status map_recurrent(mapper *m, const mval *x, int cell)
     mval *yh = out_val(m, 1, V_YH);
     if (yh) {
         yh->layer = li;
+        yh->perm = x->perm;
         yh->sub = sub;
     }
     out_val(m, 2, V_UNUSABLE);
@@ -1018,6 +1438,16 @@ static seqnn_status map_node(mapper *m)
         if (s2)
             return s2;
     }
+    if (x->kind == V_POOLED) {   /* one pooled convolution read by a layer: a bank of one width */
+        const mval *parts[1] = {x};
+        seqnn_status s2 = conv_bank(m, parts, 1, x);
+        if (s2)
+            return s2;
+    }
+    if (!strcmp(op, "Conv"))
+        return map_conv(m, x);
+    if (!strcmp(op, "ReduceMax"))
+        return map_reduce_max(m, x);
     if (!strcmp(op, "Gather") && x->kind == V_ACT)
         return map_last_step(m, x);
     if (!strcmp(op, "Gather")) {
@@ -1067,7 +1497,42 @@ static int is_initializer(const Onnx__GraphProto *g, const char *name)
     return 0;
 }
 
-/* The graph's one data input: token ids [S0, S1] or features [S0, S1, F]. */
+/* The type of a graph input: its tensor type with a shape, or NULL. */
+static const Onnx__TypeProto__Tensor *input_type(const Onnx__ValueInfoProto *in)
+{
+    const Onnx__TypeProto *tp = in->type;
+    const Onnx__TypeProto__Tensor *tt =
+        tp && tp->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ? tp->tensor_type : NULL;
+    return tt && tt->shape ? tt : NULL;
+}
+
+/* An input after the first: sequence lengths [B] (integers) or an initial
+ * state [layers*dirs, B, H] (float), as the nodes that read it will say. */
+static seqnn_status map_extra_input(mapper *m, const Onnx__ValueInfoProto *in)
+{
+    const Onnx__TypeProto__Tensor *tt = input_type(in);
+    int et = tt ? tt->elem_type : 0, k = m->n_in;
+    size_t rank = tt ? tt->shape->n_dim : 0;
+    int ints = et == ONNX__TENSOR_PROTO__DATA_TYPE__INT64 || et == ONNX__TENSOR_PROTO__DATA_TYPE__INT32;
+    if (k == MAP_MAX_INPUTS || !tt || !((ints && rank == 1) || (et == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT && rank == 3)))
+        return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: input '%s': after the data input, seqnn maps sequence lengths "
+                        "[B] (integers) and initial states [layers*dirs, B, H] (float) of recurrent ops", m->src,
+                        in->name);
+    mval *v = val_add(m, in->name, ints ? V_LENGTHS : V_STATEIN);
+    if (!v)
+        return map_fail(SEQNN_ERR_NO_MEMORY, "out of memory");
+    const Onnx__TensorShapeProto__Dimension *d0 = rank ? tt->shape->dim[0] : NULL;
+    v->in_k = k;
+    m->in_name[k] = in->name;
+    m->in_role[k] = IN_UNREAD;
+    m->in_rows[k] = !ints && d0->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE ? d0->dim_value
+                                                                                                    : -1;
+    m->n_in++;
+    return SEQNN_OK;
+}
+
+/* The graph's inputs: the data input first, token ids [S0, S1] or features
+ * [S0, S1, F]; then lengths and initial states (map_extra_input). */
 static seqnn_status map_input(mapper *m)
 {
     const Onnx__GraphProto *g = m->g;
@@ -1075,16 +1540,19 @@ static seqnn_status map_input(mapper *m)
     for (size_t i = 0; i < g->n_input; i++) {
         if (!g->input[i]->name || is_initializer(g, g->input[i]->name))
             continue;
-        if (in)
-            return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: inputs '%s' and '%s': seqnn maps graphs of "
-                                   "one input (initial states given as inputs are not mapped)", m->src, in->name,
-                                   g->input[i]->name);
+        if (in) {
+            seqnn_status st = map_extra_input(m, g->input[i]);
+            if (st)
+                return st;
+            continue;
+        }
         in = g->input[i];
+        m->in_name[0] = in->name;
+        m->in_role[0] = IN_DATA;
+        m->n_in = 1;
     }
-    const Onnx__TypeProto *tp = in ? in->type : NULL;
-    const Onnx__TypeProto__Tensor *tt =
-        tp && tp->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ? tp->tensor_type : NULL;
-    if (!tt || !tt->shape)
+    const Onnx__TypeProto__Tensor *tt = in ? input_type(in) : NULL;
+    if (!tt)
         return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: no input tensor of known rank", m->src);
     int et = tt->elem_type;
     size_t rank = tt->shape->n_dim;
@@ -1108,6 +1576,45 @@ static seqnn_status map_input(mapper *m)
     return SEQNN_OK;
 }
 
+/* Every input read for what it is; the one layer with initial states as
+ * inputs (its name and the inputs' positions into the result). */
+static seqnn_status map_roles(mapper *m)
+{
+    onnx_mapped *o = m->out;
+    o->lengths_input = o->h0_input = o->c0_input = -1;
+    for (int k = 1; k < m->n_in; k++) {
+        if (m->in_role[k] == IN_UNREAD)
+            return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: input '%s' is read neither as the sequence_lens nor as "
+                            "the initial state of a recurrent op", m->src, m->in_name[k]);
+        if (m->in_role[k] == IN_LENGTHS)
+            o->lengths_input = k;
+    }
+    for (int i = 0; o->lengths_input >= 0 && i < m->n_layers; i++) {   /* seqnn applies lengths to them all */
+        const mlayer *l = &m->layers[i];
+        if ((l->kind == L_RNN && l->lens_ops != l->layers) || l->kind == L_CONV)
+            return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: the graph has sequence lengths, which seqnn applies to "
+                            "every recurrent and convolution layer, but %s '%s' %s", m->src,
+                            l->kind == L_CONV ? "convolution bank" : "recurrent layer", l->name,
+                            l->kind == L_CONV ? "pools over the padding too" : "does not take them everywhere");
+    }
+    for (int i = 0; i < m->n_layers; i++) {
+        const mlayer *l = &m->layers[i];
+        if (l->kind != L_RNN || (l->h_in < 0 && l->c_in < 0))
+            continue;
+        for (int j = 0; j < 2; j++) {
+            int in = j ? l->c_in : l->h_in;
+            if (in >= 0 && m->in_rows[in] >= 0 && m->in_rows[in] != (int64_t)l->layers * l->dirs)
+                return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: initial-state input '%s' has %lld rows, layer '%s' "
+                                "%d", m->src, m->in_name[in], (long long)m->in_rows[in], l->name,
+                                l->layers * l->dirs);
+        }
+        o->h0_input = l->h_in;
+        o->c0_input = l->c_in;
+        snprintf(o->state_layer, sizeof o->state_layer, "%s", l->name);
+    }
+    return SEQNN_OK;
+}
+
 static seqnn_status map_output(mapper *m)
 {
     const Onnx__GraphProto *g = m->g;
@@ -1117,6 +1624,9 @@ static seqnn_status map_output(mapper *m)
                                m->src, g->n_output);
     const mval *v = val_find(m, g->output[0]->name);
     const mlayer *l = v && v->layer >= 0 ? &m->layers[v->layer] : NULL;
+    if (v && v->perm)
+        return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: the output '%s' is in the batch order of the sorted lengths "
+                        "(unsort it as pad_packed_sequence does)", m->src, g->output[0]->name);
     if (!v || (v->kind != V_ACT && v->kind != V_FINAL) || !l || v->layer != m->n_layers - 1 ||
         (l->kind == L_RNN && v->sub != l->layers - 1) || v->ax[v->rank - 1] != AX_F || v->rank < 2 || v->rank > 3)
         return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: the output '%s' is not the last layer's "
@@ -1167,7 +1677,13 @@ static seqnn_status write_modelfile(mapper *m)
             bad |= text_add(&s, &len, &cap, "embedding name=%s dim=%lld\n", l->name, (long long)l->b);
         else if (l->kind == L_DENSE)
             bad |= text_add(&s, &len, &cap, "dense name=%s out=%lld\n", l->name, (long long)l->b);
-        else if (l->kind == L_ACT && !strcmp(l->act, "leaky_relu"))
+        else if (l->kind == L_CONV) {
+            bad |= text_add(&s, &len, &cap, "conv1d_bank name=%s filters=%lld act=%s widths=", l->name,
+                            (long long)l->b, l->act);
+            for (int k = 0; k < l->n_widths; k++)
+                bad |= text_add(&s, &len, &cap, "%s%lld", k ? "," : "", (long long)l->widths[k]);
+            bad |= text_add(&s, &len, &cap, "\n");
+        } else if (l->kind == L_ACT && !strcmp(l->act, "leaky_relu"))
             bad |= text_add(&s, &len, &cap, "activation leaky_relu alpha=%.9g\n", l->alpha);
         else if (l->kind == L_ACT)
             bad |= text_add(&s, &len, &cap, "activation %s\n", l->act);
@@ -1218,10 +1734,18 @@ seqnn_status onnx_map_model(const Onnx__ModelProto *mp, const char *src, onnx_ma
     for (int i = 0; !st && i < m.n_layers; i++)
         if (m.layers[i].kind == L_DENSE && m.layers[i].bias_param == -1)
             m.layers[i].bias_param = -2;   /* a MatMul without Add: no bias (zeros) */
+    if (!st && m.n_conv) {   /* a Conv left without its max over time or the Concat of its bank */
+        m.node_i = m.conv[0].node_i;
+        m.node = m.g->node[m.node_i];
+        st = node_err(&m, SEQNN_ERR_UNSUPPORTED, "the output is not activated, max-pooled over time (ReduceMax) "
+                      "and concatenated with the bank's other Convs into a layer; %s", SUPPORTED);
+    }
     if (!st && !m.n_layers)
         st = map_fail(SEQNN_ERR_UNSUPPORTED, "%s: no layer found in the graph", src);
     if (!st)
         st = map_output(&m);
+    if (!st)
+        st = map_roles(&m);
     if (!st)
         st = write_modelfile(&m);
     free(m.vals);

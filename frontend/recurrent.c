@@ -1,7 +1,7 @@
 /* Recurrent layers: nn.RNN / nn.LSTM / nn.GRU with several layers, both
  * directions, dropout between layers, variable lengths, a many-to-one mode
  * (the top layer's final states), and state carried across batches for
- * truncated BPTT, and the LSTM variants (peepholes, coupled input-forget
+ * truncated BPTT (or given: seqnn_model_set_state), and the LSTM variants (peepholes, coupled input-forget
  * gates, projection: seqnn_model_add_lstm_variant). One rnn_forward /
  * rnn_backward (or lstm_variant_forward / _backward) kernel call per layer
  * and direction; the directions write their halves of one [T, B, 2R] output
@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "fe.h"
 
 /* One layer and direction. */
@@ -390,6 +391,37 @@ static seqnn_status recurrent_reorder(seqnn_model *m, fe_layer *L, const fe_tens
             FE_TRY(fe_gather_rows(m, c, idx, m->B, c->cols, &U->st_c[1 - p->cur]));
     }
     p->cur = 1 - p->cur;
+    return SEQNN_OK;
+}
+
+seqnn_status seqnn_model_set_state(seqnn_model *m, const char *layer, int64_t batch, const float *h, const float *c)
+{
+    if (!m || !m->built || !h)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_set_state: a built model and h are required");
+    if (batch < 1 || batch > (1 << 24))
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_set_state: batch %lld", (long long)batch);
+    fe_layer *L = NULL;
+    for (int i = 0; i < m->n_layers && !L; i++)
+        if (m->layers[i].ops == &fe_recurrent_ops && (!layer || !strcmp(m->layers[i].name, layer)))
+            L = &m->layers[i];
+    if (!L)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_set_state: no recurrent layer %s",
+                               layer ? layer : "in the model");
+    FE_TRY(seqnn_model_set_stateful(m, 1));   /* every carried state reset */
+    rnn_priv *p = L->priv;
+    int64_t R = p->R, H = L->rnn.hidden;
+    for (int64_t u = 0; u < p->nl * p->nd; u++) {
+        rnn_unit *U = &p->units[u];
+        FE_TRY(fe_tensor_ensure(m, &U->st_h[p->cur], batch, R));
+        FE_TRY(seqnn_buffer_write(m->ctx, U->st_h[p->cur].buf, 0, h + u * batch * R, batch * R));
+        if (L->rnn.cell != SEQNN_CELL_LSTM)
+            continue;
+        FE_TRY(fe_tensor_ensure(m, &U->st_c[p->cur], batch, H));
+        FE_TRY(c ? seqnn_buffer_write(m->ctx, U->st_c[p->cur].buf, 0, c + u * batch * H, batch * H)
+                 : fe_tensor_zero(m, &U->st_c[p->cur]));
+    }
+    p->have_state = 1;
+    m->state_batch = batch;
     return SEQNN_OK;
 }
 

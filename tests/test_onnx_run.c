@@ -5,7 +5,10 @@
  * float32; transposed to time-major when the graph's input is batch-first),
  * writing seqnn_model_predict's output (time-major, raw float32) and the
  * import's facts as key=value lines. Exit 77 when the backend is missing.
- * usage: test_onnx_run (MODEL.onnx | --checkpoint CKPT) BACKEND IN.raw D0 D1 OUT.raw */
+ * The graph's other inputs follow as options: --lengths FILE (int32 [B]),
+ * --h0 FILE, --c0 FILE (float32 [layers*dirs, B, H], given to the layer
+ * with seqnn_model_set_state).
+ * usage: test_onnx_run (MODEL.onnx | --checkpoint CKPT) BACKEND IN.raw D0 D1 OUT.raw [--lengths F] [--h0 F] [--c0 F] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +23,26 @@ static int fail(const char *what)
     return 1;
 }
 
+/* n values of 4 bytes from path into a new array (NULL: not given). */
+static void *read_raw(const char *path, int64_t n)
+{
+    void *d = path ? malloc((size_t)n * 4) : NULL;
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    if (f && d && fread(d, 4, (size_t)n, f) == (size_t)n) {
+        fclose(f);
+        return d;
+    }
+    if (f)
+        fclose(f);
+    free(d);
+    if (path)
+        fprintf(stderr, "test_onnx_run: %s: cannot read %lld values\n", path, (long long)n);
+    return NULL;
+}
+
 /* The model of a checkpoint written by `seqnn import`, built on ctx. */
-static int from_checkpoint(const char *path, seqnn_context *ctx, seqnn_model **m, int *batch_first)
+static int from_checkpoint(const char *path, seqnn_context *ctx, seqnn_model **m, int *batch_first,
+                           char *state_layer, size_t size)
 {
     seqnn_safetensors *st = NULL;
     if (seqnn_safetensors_open(path, &st) != SEQNN_OK)
@@ -34,6 +55,8 @@ static int from_checkpoint(const char *path, seqnn_context *ctx, seqnn_model **m
         if (k == 0)
             *batch_first = v && !strcmp(v, "1");
     }
+    const char *sl = seqnn_safetensors_metadata(st, "seqnn.onnx.state_layer");
+    snprintf(state_layer, size, "%s", sl ? sl : "");
     int rc = !mf || seqnn_modelfile_parse(mf, strlen(mf), path, NULL, 0, m, NULL) != SEQNN_OK;
     seqnn_safetensors_close(st);
     if (rc || seqnn_model_build(*m, ctx, 7) != SEQNN_OK || seqnn_model_load(*m, path) != SEQNN_OK)
@@ -43,12 +66,25 @@ static int from_checkpoint(const char *path, seqnn_context *ctx, seqnn_model **m
 
 int main(int argc, char **argv)
 {
-    int ck = argc == 8 && !strcmp(argv[1], "--checkpoint");
-    if (argc != 7 + ck) {
-        fprintf(stderr, "usage: test_onnx_run (MODEL.onnx | --checkpoint CKPT) BACKEND IN.raw T B OUT.raw\n");
+    int ck = argc > 1 && !strcmp(argv[1], "--checkpoint");
+    const char *opt[3] = {NULL, NULL, NULL};   /* --lengths, --h0, --c0 */
+    static const char *const opt_name[3] = {"--lengths", "--h0", "--c0"};
+    int bad = argc < 7 + ck;
+    for (int i = 7 + ck; !bad && i < argc; i += 2) {
+        int k = 0;
+        while (k < 3 && strcmp(argv[i], opt_name[k]))
+            k++;
+        bad = k == 3 || i + 1 >= argc;
+        if (!bad)
+            opt[k] = argv[i + 1];
+    }
+    if (bad) {
+        fprintf(stderr, "usage: test_onnx_run (MODEL.onnx | --checkpoint CKPT) BACKEND IN.raw T B OUT.raw "
+                        "[--lengths F] [--h0 F] [--c0 F]\n");
         return 2;
     }
     char **a = argv + ck;
+    char state_layer[64] = "";
     int64_t T = atoll(a[4]), B = atoll(a[5]);
     seqnn_context *ctx = NULL;
     seqnn_model *m = NULL;
@@ -58,7 +94,7 @@ int main(int argc, char **argv)
         return 77;
     }
     if (ck) {
-        if (from_checkpoint(a[1], ctx, &m, &bf))
+        if (from_checkpoint(a[1], ctx, &m, &bf, state_layer, sizeof state_layer))
             return 1;
     } else {
         static const char *const fn[] = {"raw", "softmax", "log_softmax"};
@@ -68,6 +104,8 @@ int main(int argc, char **argv)
         printf("batch_first=%d\noutput_batch_first=%d\noutput=%s\n", info.batch_first, info.output_batch_first,
                fn[info.output]);
         bf = info.batch_first;
+        printf("lengths_input=%d\nh0_input=%d\nc0_input=%d\n", info.lengths_input, info.h0_input, info.c0_input);
+        snprintf(state_layer, sizeof state_layer, "%s", info.state_layer);
         seqnn_onnx_info_free(&info);
     }
     seqnn_input_info in;
@@ -96,6 +134,27 @@ int main(int argc, char **argv)
     seqnn_batch b = {0};
     b.seq_len = T;
     b.batch = B;
+    int32_t *lengths = read_raw(opt[0], B);
+    b.lengths = lengths;
+    if (opt[1]) {   /* [layers*dirs, B, R]: as many rows as the layer's parameters say */
+        int64_t units = 0, R = 0;
+        for (int64_t i = 0; i < seqnn_model_param_count(m); i++) {
+            seqnn_param_info pi;
+            seqnn_model_param(m, i, &pi);
+            size_t nl = strlen(state_layer);
+            if (!strncmp(pi.name, state_layer, nl) && !strncmp(pi.name + nl, ".weight_hh_l", 12)) {
+                units++;
+                R = pi.shape[1];
+            }
+        }
+        float *h = read_raw(opt[1], units * B * R), *c = read_raw(opt[2], units * B * R);
+        if (!h || (opt[2] && !c) || seqnn_model_set_state(m, state_layer, B, h, c) != SEQNN_OK)
+            return fail("initial states");
+        free(h);
+        free(c);
+    }
+    if ((opt[0] && !lengths))
+        return 1;
     if (in.tokens)
         b.tokens = (const int32_t *)x;
     else
@@ -110,6 +169,7 @@ int main(int argc, char **argv)
     printf("shape=%s%lld\nT=%lld\nB=%lld\n", seq ? "T,B," : "B,", (long long)n, (long long)T, (long long)B);
     free(x);
     free(y);
+    free(lengths);
     seqnn_model_destroy(m);
     seqnn_context_destroy(ctx);
     return 0;

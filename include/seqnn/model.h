@@ -338,6 +338,16 @@ SEQNN_API seqnn_status seqnn_model_predict(seqnn_model *m, const seqnn_batch *b,
  * The batch size must stay the same; reset_state zeroes the state. */
 SEQNN_API seqnn_status seqnn_model_set_stateful(seqnn_model *m, int stateful);
 SEQNN_API seqnn_status seqnn_model_reset_state(seqnn_model *m);
+/* Initial states (PyTorch's h0, c0) of recurrent layer `layer` (by name;
+ * NULL: the first) for the next forward of a batch of `batch` sequences:
+ * h [layers*dirs, batch, R] and, for an LSTM, c [layers*dirs, batch, H]
+ * (NULL: zeros), host arrays in nn.LSTM's order (layer k's forward then
+ * reverse direction). Makes the model stateful (seqnn_model_set_stateful),
+ * so the forward after that starts from where this one ended; set the state
+ * again, or reset it, before a batch that should not. Other recurrent
+ * layers start from zeros. */
+SEQNN_API seqnn_status seqnn_model_set_state(seqnn_model *m, const char *layer, int64_t batch, const float *h,
+                                             const float *c);
 
 /* Attention weights of the last forward of attention layer `layer` (by
  * name; NULL: the first attention layer): [B, heads, T_q, T_k]. */

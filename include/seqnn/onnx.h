@@ -30,6 +30,12 @@ typedef struct seqnn_onnx_info {
     int output_batch_first;              /* the graph's sequence output is [B, T, n] (the model's [T, B, n]) */
     seqnn_onnx_output output;
     int64_t nodes;                       /* nodes in the graph */
+    /* The graph's inputs after the data input (positions among the graph's
+     * inputs, initializers excluded, the data input 0; -1: none): sequence
+     * lengths [B] (seqnn_batch.lengths), and initial states h0, c0
+     * [layers*dirs, B, H] of recurrent layer state_layer (seqnn_model_set_state). */
+    int lengths_input, h0_input, c0_input;
+    char state_layer[64];
 } seqnn_onnx_info;
 
 /* Reads the ONNX model at path, builds the equivalent seqnn model on ctx

@@ -109,6 +109,71 @@ class LastStep(nn.Module):
         return self.fc(y[:, -1])
 
 
+class KimCnn(nn.Module):
+    """Kim's CNN: embedding, Conv1d of widths 2, 3, 4, ReLU, max over time,
+    concatenated, linear."""
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(V, 8)
+        self.convs = nn.ModuleList([nn.Conv1d(8, 5, k) for k in (2, 3, 4)])
+        self.fc = nn.Linear(15, 3)
+
+    def forward(self, x):
+        e = self.emb(x).permute(1, 2, 0)
+        return self.fc(torch.cat([torch.relu(c(e)).max(dim=2)[0] for c in self.convs], 1))
+
+
+class GruLengths(nn.Module):
+    """Bidirectional GRU classifier over packed sequences of given lengths
+    (pack_padded_sequence, unsorted), on cat(h_n[-2], h_n[-1])."""
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(V, 8)
+        self.rnn = nn.GRU(8, 12, bidirectional=True)
+        self.fc = nn.Linear(24, 4)
+
+    def forward(self, x, lengths):
+        packed = nn.utils.rnn.pack_padded_sequence(self.emb(x), lengths, enforce_sorted=False)
+        _, h = self.rnn(packed)
+        return self.fc(torch.cat((h[-2], h[-1]), 1))
+
+
+class LengthsTagger(nn.Module):
+    """batch_first LSTM tagger over packed sequences (sorted lengths), padded
+    back (pad_packed_sequence), linear."""
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(6, 7, batch_first=True)
+        self.fc = nn.Linear(7, 5)
+
+    def forward(self, x, lengths):
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True)
+        y, _ = nn.utils.rnn.pad_packed_sequence(self.rnn(packed)[0], batch_first=True)
+        return self.fc(y)
+
+
+class InitialStates(nn.Module):
+    """Two-layer LSTM started from non-zero initial states given as inputs."""
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(6, 8, num_layers=2)
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x, h0, c0):
+        return self.fc(self.rnn(x, (h0, c0))[0])
+
+
+class LearnedState(nn.Module):
+    """A GRU started from a learned (constant) initial state: refused."""
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(6, 8)
+        self.h0 = nn.Parameter(torch.randn(1, 1, 8))
+
+    def forward(self, x):
+        return self.rnn(x, self.h0.expand(1, x.size(1), 8).contiguous())[0]
+
+
 class BiLastStep(nn.Module):
     """y[-1] of a bidirectional LSTM is not its final state: refused."""
     def __init__(self):
@@ -119,24 +184,24 @@ class BiLastStep(nn.Module):
         return self.rnn(x)[0][-1]
 
 
-class StateInputs(nn.Module):
-    """Initial states as graph inputs: refused."""
-    def __init__(self):
-        super().__init__()
-        self.rnn = nn.LSTM(6, 8)
-
-    def forward(self, x, h0, c0):
-        return self.rnn(x, (h0, c0))[0]
-
-
 class Conv(nn.Module):
-    """A convolution: refused, naming the Conv node."""
+    """A convolution without max over time: refused, naming the Conv node."""
     def __init__(self):
         super().__init__()
         self.conv = nn.Conv1d(6, 4, 3)
 
     def forward(self, x):
         return self.conv(x.permute(1, 2, 0))
+
+
+class PaddedConv(nn.Module):
+    """A padded convolution (seqnn's bank has none): refused."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(6, 4, 3, padding=1)
+
+    def forward(self, x):
+        return torch.relu(self.conv(x.permute(1, 2, 0))).max(dim=2)[0]
 
 
 def tokens(shape):
@@ -147,21 +212,27 @@ def features():
     return torch.randn(T, B, 6)
 
 
-# name, model, input (as the model takes it)
+# name, model, inputs (as the model takes them), their names
 MODELS = [
-    ("lstm_lm", LstmLM, lambda: tokens((T, B))),
-    ("gru_classifier", GruClassifier, lambda: tokens((T, B))),
-    ("stacked_bilstm_tagger", StackedTagger, features),
-    ("elman_rnn", Elman, features),
-    ("batch_first", BatchFirst, lambda: tokens((B, T))),
-    ("zero_states", ZeroStates, features),
-    ("last_step", LastStep, lambda: torch.randn(B, T, 6)),
+    ("lstm_lm", LstmLM, lambda: (tokens((T, B)),), ["x"]),
+    ("gru_classifier", GruClassifier, lambda: (tokens((T, B)),), ["x"]),
+    ("gru_lengths", GruLengths, lambda: (tokens((T, B)), torch.tensor([4, T, 2])), ["x", "lengths"]),
+    ("stacked_bilstm_tagger", StackedTagger, lambda: (features(),), ["x"]),
+    ("lengths_tagger", LengthsTagger, lambda: (torch.randn(B, T, 6), torch.tensor([T, 5, 3])),
+     ["x", "lengths"]),
+    ("elman_rnn", Elman, lambda: (features(),), ["x"]),
+    ("kim_cnn", KimCnn, lambda: (tokens((T, B)),), ["x"]),
+    ("batch_first", BatchFirst, lambda: (tokens((B, T)),), ["x"]),
+    ("initial_states", InitialStates, lambda: (features(), torch.randn(2, B, 8), torch.randn(2, B, 8)),
+     ["x", "h0", "c0"]),
+    ("zero_states", ZeroStates, lambda: (features(),), ["x"]),
+    ("last_step", LastStep, lambda: (torch.randn(B, T, 6),), ["x"]),
 ]
 
 
 def export(model, args, path, names):
     model.eval()
-    dyn = {n: {0: "d0", 1: "d1"} for n in names}
+    dyn = {n: {0: "d0", 1: "d1"} if n != "lengths" else {0: "d1"} for n in names}
     torch.onnx.export(model, args, path, input_names=names, output_names=["y"], dynamic_axes=dyn,
                       opset_version=13)
 
@@ -170,15 +241,20 @@ def run(cmd):
     return subprocess.run(cmd, capture_output=True, text=True)
 
 
-def seqnn_output(tool, source, backend, x, work, name, checkpoint=False):
-    """seqnn's output for input x (as PyTorch takes it), in PyTorch's layout;
-    None when the backend is missing."""
-    inp = os.path.join(work, name + ".in")
+def seqnn_output(tool, source, backend, xs, names, work, name, checkpoint=False):
+    """seqnn's output for inputs xs (as PyTorch takes them), in PyTorch's
+    layout; None when the backend is missing."""
+    files = []
+    for k, x in enumerate(xs):
+        files.append(os.path.join(work, "%s.in%d" % (name, k)))
+        arr = x.numpy()
+        arr.astype(np.int32 if arr.dtype.kind == "i" else np.float32).tofile(files[-1])
     out = os.path.join(work, "%s.%s.out" % (name, backend))
-    arr = x.numpy()
-    arr.astype(np.int32 if arr.dtype.kind == "i" else np.float32).tofile(inp)
-    cmd = [tool] + (["--checkpoint"] if checkpoint else []) + [source, backend, inp, str(arr.shape[0]),
-                                                               str(arr.shape[1]), out]
+    shape = xs[0].shape
+    cmd = [tool] + (["--checkpoint"] if checkpoint else []) + [source, backend, files[0], str(shape[0]),
+                                                               str(shape[1]), out]
+    for k in range(1, len(xs)):
+        cmd += ["--" + names[k], files[k]]
     r = run(cmd)
     if r.returncode == 77:
         return None, r.stderr
@@ -192,7 +268,7 @@ def seqnn_output(tool, source, backend, x, work, name, checkpoint=False):
             y = y.swapaxes(0, 1)
     else:
         y = y.reshape(int(keys["B"]), -1)
-    if keys["output"] != "raw":
+    if keys["output"] in ("softmax", "log_softmax"):   # "?": a checkpoint of seqnn train (raw logits)
         z = y - y.max(-1, keepdims=True)
         lse = np.log(np.exp(z).sum(-1, keepdims=True))
         y = z - lse if keys["output"] == "log_softmax" else np.exp(z - lse)
@@ -205,16 +281,16 @@ def normwise(y, ref):
 
 def check_models(seqnn, tool, work, backends):
     failures = 0
-    for name, cls, make in MODELS:
+    for name, cls, make, names in MODELS:
         torch.manual_seed(len(name))
         model = cls()
-        x = make()
+        xs = make()
         path = os.path.join(work, name + ".onnx")
-        export(model, (x,), path, ["x"])
+        export(model, xs, path, names)
         with torch.no_grad():
-            ref = model(x).double().numpy()
+            ref = model(*xs).double().numpy()
         for backend in backends:
-            y, info = seqnn_output(tool, path, backend, x, work, name)
+            y, info = seqnn_output(tool, path, backend, xs, names, work, name)
             if y is None:
                 print("%-22s %-7s skipped: %s" % (name, backend, info.strip()))
                 continue
@@ -229,12 +305,54 @@ def check_models(seqnn, tool, work, backends):
             print("%-22s seqnn import failed: %s" % (name, r.stderr.strip()))
             failures += 1
             continue
-        y, _ = seqnn_output(tool, ckpt, "ref", x, work, name + "_ckpt", checkpoint=True)
+        y, _ = seqnn_output(tool, ckpt, "ref", xs, names, work, name + "_ckpt", checkpoint=True)
         err = normwise(y, ref)
         ok = err <= TOL
         failures += not ok
         print("%-22s %-7s normwise error %.2e %s (seqnn import -> checkpoint)" % (name, "ref", err,
                                                                               "ok" if ok else "FAIL"))
+    return failures
+
+
+def check_finetune(seqnn, tool, work):
+    """`seqnn train --resume` on an imported classifier (its model file from
+    `seqnn import --print`, classify data of ids) starts from the imported
+    weights (a step at a learning rate of 1e-12 keeps PyTorch's outputs) and
+    trains them (at the default rate the outputs move)."""
+    name = "gru_classifier"
+    torch.manual_seed(len(name))
+    model = GruClassifier()
+    xs = (tokens((T, B)),)
+    with torch.no_grad():
+        ref = model(*xs).double().numpy()
+    ckpt, mf = os.path.join(work, "finetune.safetensors"), os.path.join(work, "finetune.model")
+    r = run([seqnn, "import", os.path.join(work, name + ".onnx"), "-o", ckpt, "--print"])
+    if r.returncode:
+        print("finetune: seqnn import failed: %s FAIL" % r.stderr.strip())
+        return 1
+    open(mf, "w").write(r.stdout)
+    data = os.path.join(work, "finetune.tsv")
+    rng = np.random.default_rng(1)
+    with open(data, "w") as f:
+        for _ in range(64):
+            ids = rng.integers(2, V, rng.integers(3, 10))
+            f.write("%d\t%s\n" % (ids.sum() % 4, " ".join(map(str, ids))))
+    failures = 0
+    for lr, lo, hi in (["--lr", "1e-12"], 0, TOL), ([], 1e-3, float("inf")):
+        out = os.path.join(work, "finetuned.safetensors")
+        if os.path.exists(out):
+            os.remove(out)
+        r = run([seqnn, "train", mf, "--data", data, "--format", "classify", "--words", "--resume", ckpt,
+                 "--out", out, "--backend", "ref", "--steps", "2"] + lr)
+        if r.returncode:
+            print("finetune: seqnn train --resume failed: %s FAIL" % r.stderr.strip())
+            return failures + 1
+        y, _ = seqnn_output(tool, out, "ref", xs, ["x"], work, "finetuned", checkpoint=True)
+        err = normwise(y, ref)
+        ok = lo <= err <= hi
+        failures += not ok
+        print("%-22s ref     normwise error %.2e after 2 steps of seqnn train --resume %s%s" %
+              (name, err, " ".join(lr) or "(default lr)", " ok" if ok else " FAIL (wanted in [%g, %g])" % (lo, hi)))
     return failures
 
 
@@ -288,13 +406,18 @@ def check_hostile(seqnn, work):
 def check_refusals(seqnn, work):
     failures = 0
     torch.manual_seed(1)
-    path = os.path.join(work, "state_inputs.onnx")
+    path = os.path.join(work, "learned_state.onnx")
     x = features()
-    export(StateInputs(), (x, torch.zeros(1, B, 8), torch.zeros(1, B, 8)), path, ["x", "h0", "c0"])
-    failures += expect_refusal(seqnn, work, "state_inputs", path, ["'x' and 'h0'", "one input"])
+    export(LearnedState(), (x,), path, ["x"])
+    failures += expect_refusal(seqnn, work, "learned_state", path, ["(GRU)", "constant initial states are not "
+                                                                             "mapped"])
     path = os.path.join(work, "conv.onnx")
     export(Conv(), (x,), path, ["x"])
-    failures += expect_refusal(seqnn, work, "conv", path, ["node ", "(Conv)", "supported:"])
+    failures += expect_refusal(seqnn, work, "conv", path, ["node 1 '/conv/Conv' (Conv)", "max-pooled",
+                                                           "supported:"])
+    path = os.path.join(work, "padded_conv.onnx")
+    export(PaddedConv(), (x,), path, ["x"])
+    failures += expect_refusal(seqnn, work, "padded_conv", path, ["'/conv/Conv' (Conv)", "without padding"])
     path = os.path.join(work, "bi_last_step.onnx")
     export(BiLastStep(), (x,), path, ["x"])
     failures += expect_refusal(seqnn, work, "bi_last_step", path, ["(Gather)", "h_n[-2]"])
@@ -315,6 +438,7 @@ def main():
     backends = sys.argv[4:] or ["ref", "avx2", "opencl"]
     os.makedirs(work, exist_ok=True)
     failures = check_models(seqnn, tool, work, backends) + check_refusals(seqnn, work)
+    failures += check_finetune(seqnn, tool, work)
     print("%d failure(s)" % failures)
     return 1 if failures else 0
 
