@@ -293,6 +293,8 @@ _PROTOS = {
     "seqnn_buffer_free": ([_P, POINTER(Buffer)], "void"),
     "seqnn_buffer_write": ([_P, POINTER(Buffer), c_int64, c_void_p, c_int64], None),
     "seqnn_buffer_read": ([_P, POINTER(Buffer), c_int64, c_void_p, c_int64], None),
+    "seqnn_buffer_copy": ([_P, POINTER(Buffer), c_int64, POINTER(Buffer), c_int64, c_int64], None),
+    "seqnn_buffer_fill": ([_P, POINTER(Buffer), c_int64, c_int64, c_double], None),
     "seqnn_kernel_run": ([_P, c_int, c_void_p], None),
     "seqnn_kernel_available": ([_P, c_int], c_int),
     "seqnn_model_create": ([POINTER(_P)], None), "seqnn_model_destroy": ([_P], "void"),

@@ -22,7 +22,10 @@ PAIRS = [(L.Buffer, "seqnn_buffer"), (L.Tref, "seqnn_tref"), (L.PluginRecord, "s
          (K.LossArgs, "seqnn_loss_args"), (K.EmbeddingArgs, "seqnn_embedding_args"),
          (K.DropoutArgs, "seqnn_dropout_args"), (K.RnnArgs, "seqnn_rnn_args"), (K.Conv1dArgs, "seqnn_conv1d_args"),
          (K.MaxpoolArgs, "seqnn_maxpool_args"), (K.SgdArgs, "seqnn_sgd_args"), (K.AdamArgs, "seqnn_adam_args"),
-         (K.SumsqArgs, "seqnn_sumsq_args"), (K.ClipArgs, "seqnn_clip_args")]
+         (K.SumsqArgs, "seqnn_sumsq_args"), (K.ClipArgs, "seqnn_clip_args"), (K.XentExtArgs, "seqnn_xent_ext_args"),
+         (K.LstmVariantArgs, "seqnn_lstm_variant_args"), (K.MaxpoolLengthsArgs, "seqnn_maxpool_lengths_args"),
+         (K.AttentionArgs, "seqnn_attention_args"), (K.RmspropArgs, "seqnn_rmsprop_args"),
+         (K.AdagradArgs, "seqnn_adagrad_args")]
 
 
 C_HEAD = r"""/* Prints the layout of the C structures the Python package mirrors with
