@@ -121,6 +121,7 @@ class Context(_lib.Handle):
         self._what = "context"
         self.spec = spec
         self._dependents: "weakref.WeakSet" = weakref.WeakSet()
+        self._buffers: set = set()       # addresses of the live buffers of its Tensors (seqnn.tensor)
 
     def _depend(self, obj) -> None:
         self._dependents.add(obj)
@@ -167,6 +168,9 @@ class Context(_lib.Handle):
         """Closes the models and tensors made on it, then the context."""
         for dep in list(self._dependents):
             dep.close()
+        for addr in self._buffers:
+            lib.seqnn_buffer_free(self._ptr, ctypes.cast(addr, ctypes.POINTER(_lib.Buffer)))
+        self._buffers.clear()
         lib.seqnn_context_destroy(self._ptr)
 
     def __repr__(self) -> str:

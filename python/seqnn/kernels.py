@@ -212,7 +212,8 @@ def check(a, name: str, dtype, shape: Sequence[Optional[int]]):
                         % (name, np.dtype(dtype).name, type(a).__name__))
     if a.dtype != dtype:
         raise TypeError("seqnn.kernels: %s must be %s, not %s" % (name, np.dtype(dtype).name, a.dtype))
-    if len(a.shape) != len(shape) or any(w is not None and w != s for w, s in zip(shape, a.shape)):
+    got = a.shape
+    if len(got) != len(shape) or not all(w is None or w == s for w, s in zip(shape, got)):
         want = "[" + ", ".join("*" if w is None else str(w) for w in shape) + "]"
         raise ValueError("seqnn.kernels: %s must be %s, not %s" % (name, want, list(a.shape)))
     return a if isinstance(a, Tensor) else np.ascontiguousarray(a)
@@ -232,6 +233,9 @@ def _host_i32(a, name: str, n: int) -> np.ndarray:
 
 def _set(args: Structure, field: str, value) -> None:
     """args.field = value; a dotted field ("rnn.x", "pool.y") names a member of a nested structure."""
+    if "." not in field:
+        setattr(args, field, value)
+        return
     while "." in field:
         head, field = field.split(".", 1)
         args = getattr(args, head)
@@ -248,8 +252,8 @@ class _Call:
     def __init__(self, name: str, args: Structure, ctx: Optional[Context], *arrays):
         self.name, self.args = name, args
         self.keep: list = []             # host arrays the structure points to (lengths)
-        self.tensors: List[Tuple[str, ArrayLike, bool]] = []
-        dev = [a for a in arrays if isinstance(a, Tensor)]
+        self.arrays: List[Tuple[str, np.ndarray, bool]] = []   # (field, array, is an output) copied in run()
+        dev = [a for a in arrays if a.__class__ is Tensor]
         self.device = bool(dev)
         if dev:
             ctx = dev[0].context if ctx is None else ctx
@@ -260,9 +264,11 @@ class _Call:
         self.ctx = ctx if ctx is not None else default_context()
 
     def put(self, field: str, a: Optional[ArrayLike]) -> "_Call":
-        """Tensor field from a (None: absent)."""
-        if a is not None:
-            self.tensors.append((field, a, False))
+        """Tensor field from a (None: absent): a Tensor's buffer now, an array's copy in run()."""
+        if a.__class__ is Tensor:
+            _set(self.args, field, Tref(a.buf, 0))
+        elif a is not None:
+            self.arrays.append((field, a, False))
         return self
 
     def host(self, field: str, a: Optional[np.ndarray]) -> "_Call":
@@ -273,9 +279,11 @@ class _Call:
         return self
 
     def out(self, field: str, shape: Sequence[int], dtype=np.float32, init: Optional[ArrayLike] = None,
-            inplace: bool = False) -> ArrayLike:
+            inplace: bool = False, zero: bool = True) -> ArrayLike:
         """An output field: a new array (or Tensor) of shape with init's contents
-        (else zeros), filled by run(). inplace: a Tensor init is the output itself."""
+        (else zeros), filled by run(). inplace: a Tensor init is the output
+        itself. zero=False: the kernel writes every element, a new Tensor is
+        left unfilled."""
         if self.device:
             if isinstance(init, Tensor):
                 if inplace:
@@ -285,14 +293,16 @@ class _Call:
                     if a.size:
                         lib.seqnn_buffer_copy(self.ctx.ptr, a.buf, 0, init.buf, 0, a.size)
             else:
-                a = Tensor(self.ctx, shape, dtype, _fill=init is None)
+                a = Tensor(self.ctx, shape, dtype, _fill=init is None and zero)
                 if init is not None:
                     a.write(init)
-        elif init is None:
+            _set(self.args, field, Tref(a.buf, 0))
+            return a
+        if init is None:
             a = np.zeros(shape, dtype)
         else:
             a = np.array(init.numpy() if isinstance(init, Tensor) else init, dtype=dtype, copy=True, order="C")
-        self.tensors.append((field, a, True))
+        self.arrays.append((field, a, True))
         return a
 
     def run(self) -> None:
@@ -302,23 +312,19 @@ class _Call:
         ctx = self.ctx.ptr
         temps = []
         try:
-            for field, a, _ in self.tensors:
-                if isinstance(a, Tensor):
-                    _set(self.args, field, Tref(a.buf, 0))
-                    continue
+            for field, a, is_out in self.arrays:
                 buf = _BufferP()
                 lib.seqnn_buffer_alloc(ctx, _I32 if a.dtype == np.int32 else _F32, max(1, a.size), ctypes.byref(buf))
-                temps.append((buf, a))
+                temps.append((buf, a, is_out))
                 if a.size:
                     lib.seqnn_buffer_write(ctx, buf, 0, _data(a), a.size)
                 _set(self.args, field, Tref(buf, 0))
             lib.seqnn_kernel_run(ctx, kid, ctypes.byref(self.args))
-            outs = {id(a) for _, a, is_out in self.tensors if is_out}
-            for buf, a in temps:
-                if id(a) in outs and a.size:
+            for buf, a, is_out in temps:
+                if is_out and a.size:
                     lib.seqnn_buffer_read(ctx, buf, 0, _data(a), a.size)
         finally:
-            for buf, _ in temps:
+            for buf, _, _ in temps:
                 lib.seqnn_buffer_free(ctx, buf)
 
 
@@ -373,7 +379,7 @@ def gemm(a: Array, b: Array, c: Optional[Array] = None, alpha: float = 1.0, beta
                     lda=a.shape[-1], ldb=b.shape[-1], ldc=n, batch=bs, stride_a=a.shape[-1] * a.shape[-2],
                     stride_b=b.shape[-1] * b.shape[-2], stride_c=m * n)
     call = _Call("gemm", args, ctx, a, b, c).put("a", a).put("b", b)
-    out = call.out("c", cshape, init=c if c is not None and beta != 0 else None)
+    out = call.out("c", cshape, init=c if c is not None and beta != 0 else None, zero=beta != 0)
     call.run()
     return out
 
@@ -403,7 +409,7 @@ def activation(x: Array, kind: str, alpha: float = 0.0, ctx: Optional[Context] =
     x = check(x, "x", np.float32, _shape(x))
     call = _Call("act_forward", ActArgs(kind=enum_value(kind, ACTIVATIONS, "activation"), alpha=alpha, n=x.size),
                  ctx, x).put("x", x)
-    y = call.out("y", x.shape)
+    y = call.out("y", x.shape, zero=False)
     call.run()
     return y
 
@@ -440,7 +446,7 @@ def _ew(name: str, x: Array, y: Optional[Array], alpha: float, beta: float, ctx)
     x = check(x, "x", np.float32, _shape(x))
     y = _opt(y, "y", np.float32, x.shape)
     call = _Call(name, EwArgs(n=x.size, alpha=alpha, beta=beta), ctx, x, y).put("x", x).put("y", y)
-    z = call.out("z", x.shape)
+    z = call.out("z", x.shape, zero=False)
     call.run()
     return z
 

@@ -39,22 +39,24 @@ class Tensor(_lib.Handle):
     _what = "tensor (closed, or its context was)"
 
     def __init__(self, context, shape: Sequence[int], dtype=np.float32, _fill: bool = True):
-        dt = np.dtype(dtype)
-        if dt not in _DTYPES:
+        dt = dtype if dtype.__class__ is np.dtype else np.dtype(dtype)
+        code = _DTYPES.get(dt)
+        if code is None:
             raise TypeError("seqnn.Tensor: dtype must be float32 or int32, not %s" % dt)
         self.shape: Tuple[int, ...] = tuple(int(s) for s in shape)
-        if any(s < 0 for s in self.shape):
-            raise ValueError("seqnn.Tensor: negative extent in shape %s" % (self.shape,))
-        self.dtype = dt
-        self.size = int(np.prod(self.shape, dtype=np.int64))
-        self.context = context
-        self._base: Optional[Tensor] = None
+        size = 1
+        for s in self.shape:
+            if s < 0:
+                raise ValueError("seqnn.Tensor: negative extent in shape %s" % (self.shape,))
+            size *= s
+        self.dtype, self.size, self.context, self._base = dt, size, context, None
         buf = _BufferP()
-        lib.seqnn_buffer_alloc(context.ptr, _DTYPES[dt], max(1, self.size), ctypes.byref(buf))
+        cptr = context.ptr
+        lib.seqnn_buffer_alloc(cptr, code, size or 1, ctypes.byref(buf))
         self._ptr = buf
-        context._depend(self)
+        context._buffers.add(ctypes.addressof(buf.contents))
         if _fill:
-            lib.seqnn_buffer_fill(context.ptr, buf, 0, max(1, self.size), 0.0)
+            lib.seqnn_buffer_fill(cptr, buf, 0, size or 1, 0.0)
 
     @classmethod
     def from_numpy(cls, context, a: np.ndarray) -> "Tensor":
@@ -70,16 +72,24 @@ class Tensor(_lib.Handle):
 
     @property
     def buf(self):
-        """The seqnn_buffer pointer (ClosedError once closed)."""
-        return self._base.buf if self._base is not None else self.ptr
+        """The seqnn_buffer pointer (ClosedError once the tensor, its base or its context is closed)."""
+        if self._base is not None:
+            return self._base.buf
+        if self._ptr is None or self.context._ptr is None:
+            raise _lib.ClosedError("seqnn: the %s is closed" % self._what)
+        return self._ptr
 
     def _free(self) -> None:
-        if self._base is None and not self.context.closed:
-            lib.seqnn_buffer_free(self.context._ptr, self._ptr)
+        """Frees the buffer unless the context did (closing it frees its tensors' buffers)."""
+        if self._base is None and self.context._ptr is not None:
+            addr = ctypes.addressof(self._ptr.contents)
+            if addr in self.context._buffers:
+                self.context._buffers.discard(addr)
+                lib.seqnn_buffer_free(self.context._ptr, self._ptr)
 
     @property
     def closed(self) -> bool:
-        return self._ptr is None or (self._base is not None and self._base.closed)
+        return self._ptr is None or self.context._ptr is None or (self._base is not None and self._base.closed)
 
     def numpy(self) -> np.ndarray:
         """A new numpy array with the tensor's contents (one copy from the device)."""
