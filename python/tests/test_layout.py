@@ -17,6 +17,8 @@ PAIRS = [(L.Buffer, "seqnn_buffer"), (L.Tref, "seqnn_tref"), (L.PluginRecord, "s
          (L.InputInfo, "seqnn_input_info"), (L.StepResultC, "seqnn_step_result"), (L.TrainConfig, "seqnn_train_config"),
          (L.ModelfileVar, "seqnn_modelfile_var"), (L.LrSchedule, "seqnn_lr_schedule"), (L.StTensor, "seqnn_st_tensor"),
          (L.DecodeConfig, "seqnn_decode_config"), (L.XentOptions, "seqnn_xent_options"),
+         (L.PlanShape, "seqnn_plan_shape"), (L.PlanCall, "seqnn_plan_call"), (L.PlanTraffic, "seqnn_plan_traffic"),
+         (L.Plan, "seqnn_plan"),
          (K.GemmArgs, "seqnn_gemm_args"), (K.BiasArgs, "seqnn_bias_args"), (K.ActArgs, "seqnn_act_args"),
          (K.EwArgs, "seqnn_ew_args"), (K.SoftmaxArgs, "seqnn_softmax_args"), (K.XentArgs, "seqnn_xent_args"),
          (K.LossArgs, "seqnn_loss_args"), (K.EmbeddingArgs, "seqnn_embedding_args"),
