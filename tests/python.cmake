@@ -6,13 +6,16 @@
 #   python_api: errors carry the library's messages, closed objects raise,
 #     backends, models from Python calls and files, kernels against numpy.
 #   python_torch: a PyTorch LSTM's weights into seqnn and back.
+#   python_kernels: the kernels test_api does not compare, against PyTorch
+#     on every device; Tensors; every kernel of kernels.def has a wrapper.
 #   python_memory: RSS after 10,000 calls of each kind stays put.
 #   python_layout: ctypes structures against the C headers' offsets.
-# Skipped (77) without /usr/bin/python3 and numpy (torch for python_torch),
+# Skipped (77) without /usr/bin/python3 and numpy (torch for python_torch and
+# python_kernels),
 # a failure instead under CI=true (python/tests/run.sh).
-# In a sanitizer build (GCC) python_interop, python_api and python_torch run
-# with the ASan runtime preloaded into python3 (leak checking off: Python's
-# own allocations at exit are not seqnn's); python_memory (ASan's allocator
+# In a sanitizer build (GCC) python_interop, python_api, python_kernels and
+# python_torch run with the ASan runtime preloaded into python3 (leak
+# checking off: Python's own allocations at exit are not seqnn's); python_memory (ASan's allocator
 # keeps freed memory) and python_install are left out.
 set(SEQNN_PY_ENV "")
 if(SEQNN_SANITIZE)
@@ -34,6 +37,10 @@ set_tests_properties(python_interop PROPERTIES FIXTURES_REQUIRED interop_files S
 
 add_test(NAME python_api COMMAND ${SEQNN_PY_RUN} "${SEQNN_PY_TESTS}/test_api.py" "${PROJECT_SOURCE_DIR}/tests/interop")
 set_tests_properties(python_api PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120 ENVIRONMENT "${SEQNN_PY_ENV}")
+
+add_test(NAME python_kernels COMMAND ${SEQNN_PY_RUN} "${SEQNN_PY_TESTS}/test_kernels.py"
+         "${PROJECT_SOURCE_DIR}/include/seqnn/kernels.def")
+set_tests_properties(python_kernels PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120 ENVIRONMENT "${SEQNN_PY_ENV}")
 
 add_test(NAME python_torch COMMAND ${SEQNN_PY_RUN} "${SEQNN_PY_TESTS}/test_torch.py")
 set_tests_properties(python_torch PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120 ENVIRONMENT "${SEQNN_PY_ENV}")

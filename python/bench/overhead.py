@@ -4,7 +4,11 @@ n x n float32 matrices, median (min-max) of 5 runs, for
   py_kernel  the same call through ctypes (seqnn_kernel_run, prebuilt args),
   c_full     C doing what the wrapper does: 3 buffers allocated, 2 written,
              the call, 1 read, 3 freed,
-  py_full    seqnn.kernels.gemm(a, b): checks, buffers, call, a new array.
+  py_numpy   seqnn.kernels.gemm(a, b) on numpy arrays: checks, buffers,
+             copies, call, a new array,
+  py_tensor  seqnn.kernels.gemm(ta, tb) on seqnn.Tensors made once: checks,
+             the call, a new Tensor (a buffer allocated, zeroed, freed when
+             collected), no copy.
 Usage: overhead.py OVERHEAD_PROGRAM [BACKEND] (build/tests/python_bench_overhead)."""
 import ctypes
 import subprocess
@@ -33,7 +37,7 @@ def main():
     prog, backend = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "avx2"
     ctx = seqnn.Context(backend)
     print("backend %s; microseconds per call, median (min-max) of 5 runs" % ctx.device.spec)
-    print("%5s %22s %22s %22s %22s" % ("n", "c_kernel", "py_kernel", "c_full", "py_full"))
+    print("%5s %22s %22s %22s %22s %22s" % ("n", "c_kernel", "py_kernel", "c_full", "py_numpy", "py_tensor"))
     for n, reps in ((8, 20000), (64, 5000), (256, 200)):
         c = dict((w[0], tuple(map(float, w[1:]))) for w in
                  (line.split() for line in subprocess.run([prog, backend, str(n), str(reps)], check=True,
@@ -50,10 +54,13 @@ def main():
         kid, ref = _lib.lib.seqnn_kernel_find(b"gemm"), ctypes.byref(args)
         raw = timed(lambda: _lib.lib.seqnn_kernel_run(ctx.ptr, kid, ref), reps)
         full = timed(lambda: K.gemm(a, a, ctx=ctx), reps)
+        ta = ctx.tensor(a)
+        dev = timed(lambda: K.gemm(ta, ta), reps)
+        ta.close()
         for b in bufs:
             _lib.lib.seqnn_buffer_free(ctx.ptr, b)
         f = lambda t: "%.2f (%.2f-%.2f)" % t   # noqa: E731
-        print("%5d %22s %22s %22s %22s" % (n, f(c["c_kernel"]), f(raw), f(c["c_full"]), f(full)))
+        print("%5d %22s %22s %22s %22s %22s" % (n, f(c["c_kernel"]), f(raw), f(c["c_full"]), f(full), f(dev)))
     ctx.close()
 
 

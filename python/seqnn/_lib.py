@@ -216,6 +216,31 @@ class XentOptions(Structure):
     _fields_ = [("class_weights", POINTER(ctypes.c_float)), ("n_weights", c_int64), ("label_smoothing", c_double)]
 
 
+class PlanShape(Structure):
+    _fields_ = [("batch", c_int64), ("seq_len", c_int64), ("dec_len", c_int64), ("lengths", c_int)]
+
+
+class PlanCall(Structure):
+    _fields_ = [("layer", c_int), ("layer_name", c_char_p), ("phase", c_int), ("kernel", c_int), ("device", c_int),
+                ("calls", c_int64), ("copies", c_int64), ("bytes", c_int64), ("answers", c_char_p)]
+
+
+CHAIN_STATS_MAX = 8
+PLAN_TENSOR_KINDS = 5
+
+
+class PlanTraffic(Structure):
+    _fields_ = [("copies", c_int64), ("bytes", c_int64), ("host_bytes", c_int64),
+                ("calls", c_int64 * CHAIN_STATS_MAX)]
+
+
+class Plan(Structure):
+    _fields_ = [("shape", PlanShape), ("devices", c_int), ("device_names", c_char_p * CHAIN_STATS_MAX),
+                ("rows", POINTER(PlanCall)), ("n_rows", c_int64), ("unplaced", c_int64), ("n_layers", c_int),
+                ("layer_names", POINTER(c_char_p)), ("homes", POINTER(c_uint32 * PLAN_TENSOR_KINDS)),
+                ("first_step", PlanTraffic), ("step", PlanTraffic), ("inference", PlanTraffic)]
+
+
 class StTensor(Structure):
     _fields_ = [("name", c_char_p), ("dtype", c_int), ("ndim", c_int), ("shape", c_int64 * 8),
                 ("count", c_int64), ("data", c_void_p), ("nbytes", c_size_t)]
@@ -293,6 +318,8 @@ _PROTOS = {
     "seqnn_buffer_free": ([_P, POINTER(Buffer)], "void"),
     "seqnn_buffer_write": ([_P, POINTER(Buffer), c_int64, c_void_p, c_int64], None),
     "seqnn_buffer_read": ([_P, POINTER(Buffer), c_int64, c_void_p, c_int64], None),
+    "seqnn_buffer_copy": ([_P, POINTER(Buffer), c_int64, POINTER(Buffer), c_int64, c_int64], None),
+    "seqnn_buffer_fill": ([_P, POINTER(Buffer), c_int64, c_int64, c_double], None),
     "seqnn_kernel_run": ([_P, c_int, c_void_p], None),
     "seqnn_kernel_available": ([_P, c_int], c_int),
     "seqnn_model_create": ([POINTER(_P)], None), "seqnn_model_destroy": ([_P], "void"),
@@ -326,6 +353,13 @@ _PROTOS = {
     "seqnn_model_evaluate": ([_P, POINTER(Batch), POINTER(StepResultC)], None),
     "seqnn_model_predict": ([_P, POINTER(Batch), _PF32, c_int64], None),
     "seqnn_model_set_stateful": ([_P, c_int], None), "seqnn_model_reset_state": ([_P], None),
+    "seqnn_model_load_vectors": ([_P, c_char_p, c_char_p, POINTER(c_char_p), c_int64, _PI64], None),
+    "seqnn_model_attention_weights": ([_P, c_char_p, _PF32, c_int64, _PI64], None),
+    "seqnn_model_set_plan_shape": ([_P, POINTER(PlanShape)], None),
+    "seqnn_model_plan": ([_P, POINTER(PlanShape), POINTER(POINTER(Plan))], None),
+    "seqnn_plan_free": ([POINTER(Plan)], "void"), "seqnn_plan_phase_name": ([c_int], c_char_p),
+    "seqnn_plan_summary": ([POINTER(Plan), c_char_p, c_size_t], None),
+    "seqnn_plan_layer_devices": ([POINTER(Plan), c_int, c_char_p, c_size_t], None),
     "seqnn_model_generate": ([_P, _PI32, c_int64, c_int64, c_double, c_uint64, _PI32], None),
     "seqnn_decode_defaults": ([POINTER(DecodeConfig)], "void"),
     "seqnn_model_decode": ([_P, _PI32, c_int64, _PI32, c_int64, c_int64, POINTER(DecodeConfig), _PI32, _PI64,

@@ -12,10 +12,15 @@ from __future__ import annotations
 import ctypes
 import weakref
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
+
+import numpy as np
 
 from . import _lib
 from ._lib import dec, enc, lib
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 DEVICE_KINDS = ["cpu", "gpu", "accelerator"]
 
@@ -116,6 +121,7 @@ class Context(_lib.Handle):
         self._what = "context"
         self.spec = spec
         self._dependents: "weakref.WeakSet" = weakref.WeakSet()
+        self._buffers: set = set()       # addresses of the live buffers of its Tensors (seqnn.tensor)
 
     def _depend(self, obj) -> None:
         self._dependents.add(obj)
@@ -142,14 +148,29 @@ class Context(_lib.Handle):
             raise _lib.NotFound("seqnn: no kernel named '%s'" % name)
         return bool(lib.seqnn_kernel_available(self.ptr, kid))
 
+    def tensor(self, a, dtype=None) -> "Tensor":
+        """A Tensor on this context holding a copy of array a (float32 or int32;
+        dtype converts first), for kernel calls that copy nothing."""
+        from .tensor import Tensor
+        a = np.asarray(a) if dtype is None else np.asarray(a, dtype)
+        return Tensor.from_numpy(self, a)
+
+    def empty(self, shape, dtype=np.float32) -> "Tensor":
+        """A zero-filled Tensor of shape on this context."""
+        from .tensor import Tensor
+        return Tensor(self, shape, dtype)
+
     def sync(self) -> None:
         """Completes the work enqueued on every device (seqnn_sync)."""
         lib.seqnn_sync(self.ptr)
 
     def _free(self) -> None:
-        """Closes the models built on it, then the context."""
+        """Closes the models and tensors made on it, then the context."""
         for dep in list(self._dependents):
             dep.close()
+        for addr in self._buffers:
+            lib.seqnn_buffer_free(self._ptr, ctypes.cast(addr, ctypes.POINTER(_lib.Buffer)))
+        self._buffers.clear()
         lib.seqnn_context_destroy(self._ptr)
 
     def __repr__(self) -> str:

@@ -29,6 +29,7 @@ LOSSES = ["xent", "mse", "bce"]
 OPTIMIZERS = ["sgd", "rmsprop", "adam", "adagrad"]
 TREE_CELLS = ["tanh", "lstm"]
 IGNORE_INDEX = -100
+HOME_KINDS = ["output", "output_grad", "params", "grads", "optim_state"]
 
 Array = np.ndarray
 
@@ -67,6 +68,78 @@ def _as(a, kind: str, name: str) -> Array:
 
 def _ptr(a: Optional[Array], ctype):
     return None if a is None else a.ctypes.data_as(ctypes.POINTER(ctype))
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """The calls of one kernel that one layer (-1: the model's own: loss,
+    clipping, update) makes in one phase, routed to one device (-1: none
+    runs it; answers then has each device's answer), per training step
+    (inference: per forward), and the copies between devices before them."""
+    layer: int
+    layer_name: str
+    phase: str
+    kernel: str
+    device: int
+    calls: int
+    copies: int
+    bytes: int
+    answers: str
+
+
+@dataclass(frozen=True)
+class PlanTraffic:
+    """Copies between devices (their number, bytes, the part copied for a
+    host read) and the kernel calls each device runs."""
+    copies: int
+    bytes: int
+    host_bytes: int
+    calls: Tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A placement plan (Model.plan): shape (batch, seq_len, dec_len,
+    lengths), the context's devices (plugin names), rows (PlanRow: training
+    step rows, then inference rows), unplaced (rows no device runs), layers
+    (names), homes (per layer, where its output, output_grad, params, grads
+    and optim_state live after a step: bit d for device d), traffic of the
+    first_step, of every later step and of an inference forward, the
+    library's one-line summary and, per layer, where it runs in training
+    (layer_devices)."""
+    shape: Tuple[int, int, int, bool]
+    devices: Tuple[str, ...]
+    rows: Tuple[PlanRow, ...]
+    unplaced: int
+    layers: Tuple[str, ...]
+    homes: Tuple[Dict[str, int], ...]
+    first_step: PlanTraffic
+    step: PlanTraffic
+    inference: PlanTraffic
+    summary: str
+    layer_devices: Tuple[str, ...]
+
+    @staticmethod
+    def _from_c(pp) -> "Plan":
+        p = pp.contents
+        buf = ctypes.create_string_buffer(4096)
+
+        def text(fn, *args) -> str:
+            fn(pp, *args, buf, len(buf))
+            return dec(buf.value)
+
+        def traffic(t) -> PlanTraffic:
+            return PlanTraffic(int(t.copies), int(t.bytes), int(t.host_bytes), tuple(t.calls[:p.devices]))
+
+        rows = tuple(PlanRow(r.layer, dec(r.layer_name), dec(lib.seqnn_plan_phase_name(r.phase)),
+                             dec(lib.seqnn_kernel_name(r.kernel)), r.device, int(r.calls), int(r.copies),
+                             int(r.bytes), dec(r.answers)) for r in p.rows[:p.n_rows])
+        homes = tuple({k: int(p.homes[i][j]) for j, k in enumerate(HOME_KINDS)} for i in range(p.n_layers))
+        return Plan((int(p.shape.batch), int(p.shape.seq_len), int(p.shape.dec_len), bool(p.shape.lengths)),
+                    tuple(dec(p.device_names[d]) for d in range(p.devices)), rows, int(p.unplaced),
+                    tuple(dec(p.layer_names[i]) for i in range(p.n_layers)), homes, traffic(p.first_step),
+                    traffic(p.step), traffic(p.inference), text(lib.seqnn_plan_summary),
+                    tuple(text(lib.seqnn_plan_layer_devices, i) for i in range(p.n_layers)))
 
 
 class Model(_lib.Handle):
@@ -352,10 +425,10 @@ class Model(_lib.Handle):
         return int(lib.seqnn_model_step_count(self.ptr))
 
     # --------------------------------------------------------------- batches ---
-    def _batch(self, x, targets=None, lengths=None, dec_tokens=None) -> Tuple[_lib.Batch, list]:
+    def _batch(self, x, targets=None, lengths=None, dec_tokens=None, trees=None) -> Tuple[_lib.Batch, list]:
         """The C batch of x (an array, or for a model of several inputs a dict
-        of them by input name, lengths then a dict too) and its arrays, which
-        must stay referenced while the batch is used."""
+        of them by input name, lengths then a dict too), the trees of a tree
+        layer, and its arrays, which must stay referenced while the batch is used."""
         if not self._built:
             self.ptr  # a closed model raises first
             raise _lib.InvalidArgument("seqnn: build() the model before running it")
@@ -371,6 +444,14 @@ class Model(_lib.Handle):
             b.dec_len = dec_tokens.shape[0]
             b.dec_tokens = _ptr(dec_tokens, ctypes.c_int32)
             keep.append(dec_tokens)
+        if trees is not None:
+            trees = _as(trees, "i", "trees")
+            steps = b.seq_len if not b.n_inputs else b.inputs[0].seq_len
+            if trees.shape != (B, 2 * max(0, steps - 1)):
+                raise ValueError("seqnn: trees must be [B, 2*(T-1)] = [%d, %d], not %s"
+                                 % (B, 2 * max(0, steps - 1), list(trees.shape)))
+            b.trees = _ptr(trees, ctypes.c_int32)
+            keep.append(trees)
         if targets is not None:
             if lib.seqnn_model_loss(self.ptr) == 0:
                 t = _as(targets, "i", "targets")
@@ -465,24 +546,30 @@ class Model(_lib.Handle):
             shape = (batch.batch, n)
         return shape, int(np.prod(shape))
 
-    def train_step(self, x, targets, lengths=None, dec_tokens=None) -> StepResult:
-        """Forward, loss, backward, clipping and one optimizer step on one batch."""
-        b, keep = self._batch(x, targets, lengths, dec_tokens)
+    def train_step(self, x, targets, lengths=None, dec_tokens=None, trees=None) -> StepResult:
+        """Forward, loss, backward, clipping and one optimizer step on one batch.
+        x: tokens int32 [T, B] or features float32 [T, B, F], or for a model
+        of several inputs a dict of them by input name (lengths a dict too);
+        targets int32 [T', B] or [B] (cross-entropy), else float32 shaped like
+        the output; lengths int32 [B]; dec_tokens int32 [T', B] (the decoder's
+        input); trees int32 [B, 2*(T-1)] (tree layers: each row the binary
+        tree over its sequence's leaves, a first entry -1 for a balanced one)."""
+        b, keep = self._batch(x, targets, lengths, dec_tokens, trees)
         r = _lib.StepResultC()
         lib.seqnn_model_train_step(self.ptr, ctypes.byref(b), ctypes.byref(r))
         return StepResult(r.loss, r.count, r.correct, r.grad_norm)
 
-    def evaluate(self, x, targets, lengths=None, dec_tokens=None) -> StepResult:
-        """Forward and loss, without dropout or any update."""
-        b, keep = self._batch(x, targets, lengths, dec_tokens)
+    def evaluate(self, x, targets, lengths=None, dec_tokens=None, trees=None) -> StepResult:
+        """Forward and loss, without dropout or any update (arguments as train_step)."""
+        b, keep = self._batch(x, targets, lengths, dec_tokens, trees)
         r = _lib.StepResultC()
         lib.seqnn_model_evaluate(self.ptr, ctypes.byref(b), ctypes.byref(r))
         return StepResult(r.loss, r.count, r.correct, r.grad_norm)
 
-    def evaluate_losses(self, x, targets, lengths=None, dec_tokens=None) -> Tuple[StepResult, Array]:
+    def evaluate_losses(self, x, targets, lengths=None, dec_tokens=None, trees=None) -> Tuple[StepResult, Array]:
         """evaluate, and each target's loss (reduction='none'; 0 where ignored),
         float32 shaped like targets. Cross-entropy models only."""
-        b, keep = self._batch(x, targets, lengths, dec_tokens)
+        b, keep = self._batch(x, targets, lengths, dec_tokens, trees)
         losses = np.zeros(np.shape(targets), np.float32)
         r = _lib.StepResultC()
         lib.seqnn_model_evaluate_losses(self.ptr, ctypes.byref(b), ctypes.byref(r), _ptr(losses, ctypes.c_float),
@@ -496,36 +583,51 @@ class Model(_lib.Handle):
         o = _lib.XentOptions(_ptr(w, ctypes.c_float), 0 if w is None else w.size, label_smoothing)
         lib.seqnn_model_set_xent_options(self.ptr, ctypes.byref(o))
 
-    def predict(self, x, lengths=None, dec_tokens=None) -> Array:
-        """The last layer's output (logits for xent): float32 [T, B, n] or [B, n]."""
-        b, keep = self._batch(x, None, lengths, dec_tokens)
+    def predict(self, x, lengths=None, dec_tokens=None, trees=None) -> Array:
+        """The last layer's output (logits for xent): float32 [T, B, n] or [B, n] (arguments as train_step)."""
+        b, keep = self._batch(x, None, lengths, dec_tokens, trees)
         shape, count = self._output_count(b)
         out = np.empty(shape, np.float32)
         lib.seqnn_model_predict(self.ptr, ctypes.byref(b), _ptr(out, ctypes.c_float), count)
         return out
 
     def fit(self, x, targets, batch_size: int = 32, epochs: int = 1, lengths=None, shuffle: bool = True,
-            seed: int = 1, validation: Optional[tuple] = None, callback=None) -> List[dict]:
-        """Trains over N sequences: x [T, N] tokens or [T, N, F] features,
-        targets [T', N] or [N] (or values [..., N, n]), lengths [N], split
-        along N into batches of batch_size (the last may be smaller). After
-        each epoch, validation=(x, targets[, lengths]) is evaluated. Returns
-        one dict per epoch: epoch, loss (mean over its steps), steps,
-        val_loss / val_accuracy when validated; callback(step, StepResult)
-        runs after each step."""
-        x = np.asarray(x)
+            seed: int = 1, validation: Optional[tuple] = None, callback=None, trees=None,
+            dec_tokens=None) -> List[dict]:
+        """Trains over N sequences: x [T, N] tokens or [T, N, F] features (or,
+        for a model of several inputs, a dict of them by input name, lengths
+        then a dict of [N] arrays), targets [T', N] or [N] (or values [..., N,
+        n]), lengths [N], trees [N, 2*(T-1)], dec_tokens [T', N], split along
+        N into batches of batch_size (the last may be smaller). After each
+        epoch, validation=(x, targets[, lengths]) is evaluated. Returns one
+        dict per epoch: epoch, loss (mean over its steps), steps, val_loss /
+        val_accuracy when validated; callback(step, StepResult) runs after
+        each step."""
+        if isinstance(x, Mapping):
+            x = {k: np.asarray(v) for k, v in x.items()}
+            n = next(iter(x.values())).shape[1] if x else 0
+        else:
+            x = np.asarray(x)
+            n = x.shape[1]
         t = np.asarray(targets)
-        n = x.shape[1]
         t_axis = t.ndim - (2 if self.loss_kind != "xent" else 1)
         rng = np.random.default_rng(seed)
+
+        def take(a, idx, axis):
+            if a is None:
+                return None
+            if isinstance(a, Mapping):
+                return {k: np.take(np.asarray(v), idx, axis=axis) for k, v in a.items()}
+            return np.take(np.asarray(a), idx, axis=axis)
+
         history = []
         for epoch in range(epochs):
             order = rng.permutation(n) if shuffle else np.arange(n)
             losses = []
             for s in range(0, n, batch_size):
                 idx = order[s:s + batch_size]
-                r = self.train_step(np.take(x, idx, axis=1), np.take(t, idx, axis=t_axis),
-                                    None if lengths is None else np.asarray(lengths)[idx])
+                r = self.train_step(take(x, idx, 1), np.take(t, idx, axis=t_axis), take(lengths, idx, 0),
+                                    take(dec_tokens, idx, 1), take(trees, idx, 0))
                 losses.append(r.loss)
                 if callback is not None:
                     callback(self.step_count, r)
@@ -536,6 +638,52 @@ class Model(_lib.Handle):
                 h["val_loss"], h["val_accuracy"] = v.loss, v.accuracy
             history.append(h)
         return history
+
+    def load_vectors(self, path: str, tokens: Sequence[str], layer: Optional[str] = None) -> int:
+        """Initialises a built model's embedding (layer, or the first) from
+        pretrained vectors in word2vec / GloVe text format: the row of
+        tokens[i] (the model's vocabulary, one string per row) gets that
+        token's vector, other rows keep theirs. Returns the rows replaced.
+        Errors name the file and line; on error the embedding is unchanged."""
+        names = [enc(t) for t in tokens]
+        arr = (ctypes.c_char_p * max(1, len(names)))(*names)
+        found = ctypes.c_int64()
+        lib.seqnn_model_load_vectors(self.ptr, enc(layer), enc(path), arr, len(names), ctypes.byref(found))
+        return int(found.value)
+
+    def attention_weights(self, layer: Optional[str] = None) -> Array:
+        """The weights of the last forward of attention layer `layer` (by name;
+        None: the first attention layer): float32 [B, heads, T_q, T_k]."""
+        dims = (ctypes.c_int64 * 4)()
+        lib.seqnn_model_attention_weights(self.ptr, enc(layer), None, 0, dims)
+        out = np.empty(tuple(dims), np.float32)
+        lib.seqnn_model_attention_weights(self.ptr, enc(layer), _ptr(out, ctypes.c_float), out.size, dims)
+        return out
+
+    def set_plan_shape(self, batch: int, seq_len: int, dec_len: int = 0, lengths: bool = False) -> "Model":
+        """The batch shape the placement plan at build() is made for (call before build)."""
+        sh = _lib.PlanShape(batch, seq_len, dec_len, int(lengths))
+        lib.seqnn_model_set_plan_shape(self.ptr, ctypes.byref(sh))
+        return self
+
+    def plan(self, batch: Optional[int] = None, seq_len: Optional[int] = None, dec_len: int = 0,
+             lengths: bool = False) -> "Plan":
+        """The placement plan of a built model (seqnn_model_plan): where each
+        kernel call of a training step and of an inference forward runs on
+        the context's devices, and the copies between them, for batches of
+        (batch, seq_len) (None: the shape of the plan at build). Runs no
+        kernel and changes no parameter or state."""
+        sh = None
+        if batch is not None or seq_len is not None:
+            if batch is None or seq_len is None:
+                raise ValueError("seqnn: plan() takes batch and seq_len together")
+            sh = _lib.PlanShape(batch, seq_len, dec_len, int(lengths))
+        out = ctypes.POINTER(_lib.Plan)()
+        lib.seqnn_model_plan(self.ptr, None if sh is None else ctypes.byref(sh), ctypes.byref(out))
+        try:
+            return Plan._from_c(out)
+        finally:
+            lib.seqnn_plan_free(out)
 
     def set_stateful(self, stateful: bool) -> None:
         """Truncated BPTT: recurrent layers carry their state across batches."""

@@ -205,6 +205,113 @@ def test_models(ctx, tmp, interop):
     check(r.count > 0 and r.grad_norm > 0, "train_step with lengths and values")
 
 
+def tree_numpy(x, lengths, trees, p, name):
+    """Root vectors [B, H] of a tanh tree layer (model.h's equations) in float64."""
+    wl, bl = p[name + ".leaf.weight"].astype(np.float64), p[name + ".leaf.bias"].astype(np.float64)
+    wn, bn = p[name + ".node.weight"].astype(np.float64), p[name + ".node.bias"].astype(np.float64)
+    out = []
+    for b, n in enumerate(lengths):
+        h = [np.tanh(wl @ x[t, b] + bl) for t in range(n)]
+        for k in range(n - 1):
+            h.append(np.tanh(wn @ np.concatenate([h[trees[b, 2 * k]], h[trees[b, 2 * k + 1]]]) + bn))
+        out.append(h[-1])
+    return np.stack(out)
+
+
+def test_model_extras(ctx, tmp):
+    """Pretrained vectors, attention weights, placement plans, tree batches,
+    fit over a graph of several inputs."""
+    m = seqnn.Model().input_tokens(5).embedding(3, padding_idx=0, name="embed").dense(2, name="fc").build(ctx)
+    tokens = ["<pad>", "<unk>", "cat", "dog", "fish"]
+    path = os.path.join(tmp, "vectors.txt")
+    before = m.parameters()["embed.weight"]
+    with open(path, "w") as f:
+        f.write("4 3\ncat 1 2 3\nbird 7 7 7\n<pad> 9 9 9\nfish -1 0.5 2e-1\n")
+    found = m.load_vectors(path, tokens)
+    after = m.parameters()["embed.weight"]
+    check(found == 2 and np.array_equal(after[2], [1, 2, 3]) and np.array_equal(after[4], np.float32([-1, .5, .2]))
+          and np.array_equal(after[[0, 1, 3]], before[[0, 1, 3]]),
+          "load_vectors: 2 rows replaced (cat, fish), padding and the rest kept")
+    with open(path, "w") as f:
+        f.write("dog 1 1 1\ncat 1 2\n")
+    raises(seqnn.FormatError, lambda: m.load_vectors(path, tokens, layer="embed"), "a short vector",
+           "vectors.txt:2:")
+    check(np.array_equal(m.parameters()["embed.weight"], after), "a failed load_vectors leaves the embedding")
+    raises(seqnn.NotFound, lambda: m.load_vectors(path, tokens, layer="fc"), "load_vectors into a dense layer")
+    raises(seqnn.InvalidArgument, lambda: m.load_vectors(path, tokens[:4]), "load_vectors of a 4-token vocabulary")
+    # attention weights of the last forward
+    am = (seqnn.Model().input_tokens(7).embedding(8).attention(heads=2, causal=True, name="attn").dense(7, name="fc")
+          .build(ctx))
+    raises(seqnn.InvalidArgument, lambda: am.attention_weights(), "attention_weights before a forward",
+           "not run a forward")
+    rng = np.random.default_rng(4)
+    am.predict(rng.integers(0, 7, (5, 3)), lengths=np.array([5, 2, 4]))
+    w = am.attention_weights("attn")
+    masked = np.triu(np.ones((5, 5), bool), 1)[None, None] | (np.arange(5) >= np.array([5, 2, 4])[:, None, None, None])
+    masked = np.broadcast_to(masked, (3, 2, 5, 5))
+    check(w.shape == (3, 2, 5, 5) and np.allclose(w.sum(-1), 1, atol=1e-5) and np.all(w[masked] == 0),
+          "attention_weights: [B, heads, T, T], rows sum to 1, causal and length masks hold")
+    raises(seqnn.InvalidArgument, lambda: am.attention_weights("fc"), "attention_weights of a dense layer",
+           "not an attention layer")
+    # placement plans
+    plan = am.plan(batch=3, seq_len=5)
+    phases = {r.phase for r in plan.rows}
+    check(plan.shape == (3, 5, 0, False) and plan.devices == (ctx.device.plugin,) and plan.unplaced == 0
+          and {"forward", "backward", "loss", "update", "inference"} <= phases
+          and all(r.device == 0 and r.kernel in K.catalogue() for r in plan.rows),
+          "plan on one device: %d rows of phases %s, every call on device 0" % (len(plan.rows), sorted(phases)))
+    check(plan.layers == ("embedding", "attn", "fc") and plan.summary.startswith("plan (batch 3")
+          and "gemm" in plan.layer_devices[2] and plan.step.copies == 0 and plan.homes[2]["params"] == 1,
+          "plan: layers, summary '%s', layer devices, no copies, fc's parameters on device 0" % plan.summary)
+    if any(d.plugin == "avx2" and d.score > 0 for d in seqnn.devices()) and ctx.device.plugin != "ref":
+        with seqnn.Context("ref,%s" % ctx.device.plugin) as chain:
+            cm = (seqnn.Model().input_tokens(7).embedding(8).lstm(hidden=6).dense(7).set_plan_shape(2, 4)
+                  .build(chain))
+            cp = cm.plan()
+            check(cp.devices == ("ref", ctx.device.plugin) and cp.shape[:2] == (2, 4) and cp.unplaced == 0,
+                  "plan of a chain ref,%s at the build's shape: %s" % (ctx.device.plugin, cp.summary))
+            cm.close()
+    # tree batches: a left-branching tree against the tanh cell in numpy, and balanced = no trees
+    tm = seqnn.Model().input_features(3).tree(4, cell="tanh", name="tree").build(ctx, seed=2)
+    x = rng.standard_normal((5, 2, 3)).astype(np.float32)
+    lengths = np.array([5, 3], np.int32)
+    trees = np.full((2, 8), -1, np.int32)
+    for b, n in enumerate(lengths):
+        for j in range(n - 1):            # ((((0 1) 2) 3) 4): node n+j joins node n+j-1 (or leaf 0) and leaf j+1
+            trees[b, 2 * j], trees[b, 2 * j + 1] = (n + j - 1 if j else 0), j + 1
+    got = tm.predict(x, lengths=lengths, trees=trees)
+    near(got, tree_numpy(x.astype(np.float64), lengths, trees, tm.parameters(), "tree"), 1e-5,
+         "tree layer on left-branching trees = the tanh cell in numpy")
+    check(np.array_equal(tm.predict(x, lengths=lengths), tm.predict(x, lengths=lengths, trees=np.full((2, 8), -1)))
+          and not np.allclose(tm.predict(x, lengths=lengths), got), "trees of -1 rows = no trees (balanced) != left")
+    raises(ValueError, lambda: tm.predict(x, lengths=lengths, trees=trees[:, :6]), "trees of the wrong shape",
+           "[2, 8]")
+    bad = trees.copy()
+    bad[0, 0] = 9
+    raises(seqnn.InvalidArgument, lambda: tm.predict(x, lengths=lengths, trees=bad), "a tree with node 9 of 5 leaves")
+    tm2 = seqnn.Model().input_features(3).tree(4, cell="lstm").dense(2).build(ctx, seed=2)
+    tm2.set_optimizer("adam", lr=0.05)
+    xs = rng.standard_normal((5, 32, 3)).astype(np.float32)
+    ys = (xs[:, :, 0].sum(0) > 0).astype(np.int32)
+    tr = np.tile(trees[:1], (32, 1))
+    hist = tm2.fit(xs, ys, batch_size=8, epochs=12, lengths=np.full(32, 5, np.int32), trees=tr)
+    check(hist[-1]["loss"] < 0.7 * hist[0]["loss"], "fit with trees: loss %.3f -> %.3f" % (hist[0]["loss"],
+                                                                                          hist[-1]["loss"]))
+    # fit over a graph of two named inputs (dicts of arrays, lengths a dict)
+    gm = (seqnn.Model().input_tokens(10, name="a").input_features(3, name="b").embedding(4, name="emb")
+          .set_from("a").lstm(hidden=8, last=True, name="la").gru(hidden=8, last=True, name="lb").set_from("b")
+          .merge("concat", "la,lb", name="m").dense(2, name="fc").build(ctx, seed=3))
+    gm.set_optimizer("adam", lr=0.03)
+    n = 48
+    ga, gb = rng.integers(0, 10, (6, n)).astype(np.int32), rng.standard_normal((4, n, 3)).astype(np.float32)
+    gy = ((ga[0] >= 5) ^ (gb[:, :, 0].sum(0) > 0)).astype(np.int32)       # needs both inputs
+    hist = gm.fit({"a": ga, "b": gb}, gy, batch_size=8, epochs=25, lengths={"b": np.full(n, 4, np.int32)},
+                  validation=({"a": ga, "b": gb}, gy))
+    check(hist[0]["steps"] == 6 and hist[-1]["loss"] < 0.5 * hist[0]["loss"] and hist[-1]["val_accuracy"] > 0.8,
+          "fit over two named inputs: loss %.3f -> %.3f, accuracy %.2f" % (hist[0]["loss"], hist[-1]["loss"],
+                                                                          hist[-1]["val_accuracy"]))
+
+
 def lstm_numpy(x, w_ih, w_hh, b_ih, b_hh):
     t_, b_, _ = x.shape
     h_ = w_hh.shape[1]
@@ -326,6 +433,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp, seqnn.Context(plugin) as ctx:
         test_errors(ctx, tmp)
         test_models(ctx, tmp, interop)
+        test_model_extras(ctx, tmp)
     for d in seqnn.devices():
         if d.score > 0:
             print("kernels on %s:" % d.spec)

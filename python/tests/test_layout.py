@@ -17,12 +17,17 @@ PAIRS = [(L.Buffer, "seqnn_buffer"), (L.Tref, "seqnn_tref"), (L.PluginRecord, "s
          (L.InputInfo, "seqnn_input_info"), (L.StepResultC, "seqnn_step_result"), (L.TrainConfig, "seqnn_train_config"),
          (L.ModelfileVar, "seqnn_modelfile_var"), (L.LrSchedule, "seqnn_lr_schedule"), (L.StTensor, "seqnn_st_tensor"),
          (L.DecodeConfig, "seqnn_decode_config"), (L.XentOptions, "seqnn_xent_options"),
+         (L.PlanShape, "seqnn_plan_shape"), (L.PlanCall, "seqnn_plan_call"), (L.PlanTraffic, "seqnn_plan_traffic"),
+         (L.Plan, "seqnn_plan"),
          (K.GemmArgs, "seqnn_gemm_args"), (K.BiasArgs, "seqnn_bias_args"), (K.ActArgs, "seqnn_act_args"),
          (K.EwArgs, "seqnn_ew_args"), (K.SoftmaxArgs, "seqnn_softmax_args"), (K.XentArgs, "seqnn_xent_args"),
          (K.LossArgs, "seqnn_loss_args"), (K.EmbeddingArgs, "seqnn_embedding_args"),
          (K.DropoutArgs, "seqnn_dropout_args"), (K.RnnArgs, "seqnn_rnn_args"), (K.Conv1dArgs, "seqnn_conv1d_args"),
          (K.MaxpoolArgs, "seqnn_maxpool_args"), (K.SgdArgs, "seqnn_sgd_args"), (K.AdamArgs, "seqnn_adam_args"),
-         (K.SumsqArgs, "seqnn_sumsq_args"), (K.ClipArgs, "seqnn_clip_args")]
+         (K.SumsqArgs, "seqnn_sumsq_args"), (K.ClipArgs, "seqnn_clip_args"), (K.XentExtArgs, "seqnn_xent_ext_args"),
+         (K.LstmVariantArgs, "seqnn_lstm_variant_args"), (K.MaxpoolLengthsArgs, "seqnn_maxpool_lengths_args"),
+         (K.AttentionArgs, "seqnn_attention_args"), (K.RmspropArgs, "seqnn_rmsprop_args"),
+         (K.AdagradArgs, "seqnn_adagrad_args")]
 
 
 C_HEAD = r"""/* Prints the layout of the C structures the Python package mirrors with

@@ -1,6 +1,7 @@
 """No memory grows over 10,000 calls: for each kind of call (a kernel, a
 training step, a prediction, a failing library call, a call on a closed
-object, a checkpoint read, a context opened and closed), the resident set
+object, a checkpoint read, a context opened and closed, kernels on
+device-resident Tensors, a Tensor made and read back), the resident set
 size after 10,000 calls (1,000 for contexts, which scan the plugins) is
 compared with the size after a warm-up of the same calls. A leak of one
 small allocation per call (>= 32 bytes: 320 KiB over 10,000) shows above
@@ -55,7 +56,18 @@ def main():
     def context():
         seqnn.Context("ref").close()
 
+    ta = ctx.tensor(a)
+    tp, tg, tm, tv = ctx.tensor(a[0]), ctx.tensor(a[1]), ctx.empty((8,)), ctx.empty((8,))
+    q = np.ones((1, 2, 3, 4), np.float32)
+    tq = ctx.tensor(q)
     cases = [("kernels.gemm 8x8", lambda: K.gemm(a, a, ctx=ctx), n),
+             ("kernels.gemm 8x8 on Tensors", lambda: K.gemm(ta, ta), n),
+             ("kernels.lstm_forward on Tensors", lambda: K.lstm_forward(ta.reshape(2, 4, 8), ta,
+                                                                         ctx.tensor(a[:, :2])), n),
+             ("kernels.adam_step in place on Tensors", lambda: K.adam_step(tp, tg, tm, tv, 1), n),
+             ("kernels.attention (and its backward) on arrays",
+              lambda: K.attention_backward(q, q, q, K.attention(q, q, q, ctx=ctx)[1], q, ctx=ctx), n),
+             ("ctx.tensor(a).numpy()", lambda: ctx.tensor(a).numpy(), n),
              ("kernels.lstm_forward", lambda: K.lstm_forward(a.reshape(2, 4, 8), a, a[:, :2].copy(), ctx=ctx), n),
              ("Model.train_step", lambda: m.train_step(x, y), n),
              ("Model.predict", lambda: m.predict(x), n),
