@@ -24,6 +24,8 @@ struct cf_run {
     int ran;                             /* calls the plugin ran (and answered OK) */
     char first_declined[512];            /* "[check] kernel: reason" of the first */
     double worst_ratio;                  /* worst error / budget seen */
+    struct cf_replay *replay;            /* the check's oracle calls, for its conditioning (framework.c) */
+    int conditioned;                     /* checks passed only through the conditioning term */
     char first_failure[1536];
 };
 

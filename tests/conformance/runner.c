@@ -206,6 +206,9 @@ static void run_one(session *ss, seqnn_context *ctx, const char *plugin_arg, con
         if (res.declined)
             printf("      %d of them declined by the plugin's capability query (a chain runs those calls "
                    "elsewhere), e.g. %s\n", res.declined, res.declined_first);
+        if (run.conditioned)
+            printf("      %d of them within the budget of their measured conditioning only (an ill-conditioned "
+                   "input; docs/conformance.md)\n", run.conditioned);
     } else {
         ss->failed++;
         cp->failed++;
