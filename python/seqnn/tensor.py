@@ -43,7 +43,7 @@ class Tensor(_lib.Handle):
         code = _DTYPES.get(dt)
         if code is None:
             raise TypeError("seqnn.Tensor: dtype must be float32 or int32, not %s" % dt)
-        self.shape: Tuple[int, ...] = tuple(int(s) for s in shape)
+        self.shape: Tuple[int, ...] = tuple(map(int, shape))
         size = 1
         for s in self.shape:
             if s < 0:
@@ -54,7 +54,8 @@ class Tensor(_lib.Handle):
         cptr = context.ptr
         lib.seqnn_buffer_alloc(cptr, code, size or 1, ctypes.byref(buf))
         self._ptr = buf
-        context._buffers.add(ctypes.addressof(buf.contents))
+        self._addr = ctypes.cast(buf, ctypes.c_void_p).value
+        context._buffers.add(self._addr)
         if _fill:
             lib.seqnn_buffer_fill(cptr, buf, 0, size or 1, 0.0)
 
@@ -81,11 +82,10 @@ class Tensor(_lib.Handle):
 
     def _free(self) -> None:
         """Frees the buffer unless the context did (closing it frees its tensors' buffers)."""
-        if self._base is None and self.context._ptr is not None:
-            addr = ctypes.addressof(self._ptr.contents)
-            if addr in self.context._buffers:
-                self.context._buffers.discard(addr)
-                lib.seqnn_buffer_free(self.context._ptr, self._ptr)
+        ctx = self.context
+        if self._base is None and ctx._ptr is not None and self._addr in ctx._buffers:
+            ctx._buffers.discard(self._addr)
+            lib.seqnn_buffer_free(ctx._ptr, self._ptr)
 
     @property
     def closed(self) -> bool:
