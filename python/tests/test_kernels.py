@@ -327,6 +327,8 @@ def test_checks(ctx, f):
         raises(TypeError, lambda: fn(good.astype(np.float64)), "%s of a float64 array" % name)
         raises(ValueError, lambda: fn(good[None]), "%s of an array of one more dimension" % name)
     raises(TypeError, lambda: K.maxpool_lengths(x3, np.array([1, 4], np.int64), ctx=ctx), "int64 lengths")
+    raises(ValueError, lambda: K.maxpool_backward(f(2, 3), np.full((2, 3), 4, np.int32), 4, ctx=ctx),
+           "maxpool_backward with an argmax past the length")
     raises(seqnn.InvalidArgument, lambda: K.maxpool_lengths(x3, np.array([0, 4], np.int32), ctx=ctx),
            "a length 0 (the library's check)")
     raises(ValueError, lambda: K.lstm_variant_forward(f(2, 1, 4), f(16, 4), f(16, 4), peephole=True, ctx=ctx),
