@@ -39,7 +39,7 @@ class Tensor(_lib.Handle):
     _what = "tensor (closed, or its context was)"
 
     def __init__(self, context, shape: Sequence[int], dtype=np.float32, _fill: bool = True):
-        dt = dtype if dtype.__class__ is np.dtype else np.dtype(dtype)
+        dt = dtype if isinstance(dtype, np.dtype) else np.dtype(dtype)
         code = _DTYPES.get(dt)
         if code is None:
             raise TypeError("seqnn.Tensor: dtype must be float32 or int32, not %s" % dt)
@@ -69,6 +69,7 @@ class Tensor(_lib.Handle):
 
     @property
     def ndim(self) -> int:
+        """Number of dimensions, as numpy's."""
         return len(self.shape)
 
     @property
@@ -133,11 +134,13 @@ class Tensor(_lib.Handle):
         return view
 
     def __len__(self) -> int:
+        """The first extent, as numpy's len()."""
         if not self.shape:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
 
     def __array__(self, dtype=None) -> np.ndarray:
+        """np.asarray(tensor): a copy from the device (numpy())."""
         a = self.numpy()
         return a if dtype is None else a.astype(dtype)
 
