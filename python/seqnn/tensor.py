@@ -54,8 +54,7 @@ class Tensor(_lib.Handle):
         cptr = context.ptr
         lib.seqnn_buffer_alloc(cptr, code, size or 1, ctypes.byref(buf))
         self._ptr = buf
-        self._addr = ctypes.cast(buf, ctypes.c_void_p).value
-        context._buffers.add(self._addr)
+        context._buffers[id(buf)] = buf
         if _fill:
             lib.seqnn_buffer_fill(cptr, buf, 0, size or 1, 0.0)
 
@@ -84,8 +83,7 @@ class Tensor(_lib.Handle):
     def _free(self) -> None:
         """Frees the buffer unless the context did (closing it frees its tensors' buffers)."""
         ctx = self.context
-        if self._base is None and ctx._ptr is not None and self._addr in ctx._buffers:
-            ctx._buffers.discard(self._addr)
+        if self._base is None and ctx._ptr is not None and ctx._buffers.pop(id(self._ptr), None) is not None:
             lib.seqnn_buffer_free(ctx._ptr, self._ptr)
 
     @property
@@ -132,6 +130,14 @@ class Tensor(_lib.Handle):
         view._base = self._base if self._base is not None else self
         view._ptr = view._base.ptr
         return view
+
+    def __del__(self):
+        if self._ptr is not None:
+            try:
+                self._free()
+            except Exception:
+                pass
+            self._ptr = None
 
     def __len__(self) -> int:
         """The first extent, as numpy's len()."""
