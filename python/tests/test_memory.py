@@ -63,12 +63,12 @@ def main():
     tq = ctx.tensor(q)
     am = seqnn.Model().input_tokens(13).embedding(8).attention(heads=2).dense(5).build(ctx, seed=1)
     am.predict(x)
-    tm = seqnn.Model().input_features(8).tree(4).build(ctx, seed=1)
+    tree_m = seqnn.Model().input_features(8).tree(4).build(ctx, seed=1)
     trees = np.full((4, 4), -1, np.int32)
     cases = [("kernels.gemm 8x8", lambda: K.gemm(a, a, ctx=ctx), n),
              ("Model.plan", lambda: am.plan(batch=3, seq_len=4), n),
              ("Model.attention_weights", lambda: am.attention_weights(), n),
-             ("Model.predict of a tree layer with trees", lambda: tm.predict(a.reshape(8, 1, 8)[:3].repeat(4, 1),
+             ("Model.predict of a tree layer with trees", lambda: tree_m.predict(a.reshape(8, 1, 8)[:3].repeat(4, 1),
                                                                              trees=trees), n),
              ("kernels.gemm 8x8 on Tensors", lambda: K.gemm(ta, ta), n),
              ("kernels.lstm_forward on Tensors", lambda: K.lstm_forward(ta.reshape(2, 4, 8), ta,
