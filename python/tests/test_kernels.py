@@ -115,11 +115,13 @@ def torch_attention(q, k, v, score, w, w_q, w_k, w_v, key_lengths, causal):
     else:
         s = torch.tanh((q @ w_q.T).unsqueeze(-2) + (k @ w_k.T).unsqueeze(-3)) @ w_v
     b, _, tq, tk = s.shape
-    mask = torch.zeros(b, 1, tq, tk, dtype=torch.bool)
-    for bb in range(b):
-        for i in range(tq):
-            for j in range(tk):
-                mask[bb, 0, i, j] = bool((key_lengths is not None and j >= key_lengths[bb]) or (causal and j > i + tk - tq))
+    i, j = np.arange(tq)[:, None], np.arange(tk)[None, :]
+    mask = np.zeros((b, 1, tq, tk), bool)
+    if key_lengths is not None:
+        mask |= j >= np.asarray(key_lengths)[:, None, None, None]
+    if causal:
+        mask |= j > i + tk - tq
+    mask = torch.tensor(mask)
     s = s.masked_fill(mask, -np.inf)
     wts = torch.nan_to_num(torch.softmax(s, -1), nan=0.0)
     return wts @ v, wts
