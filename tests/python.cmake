@@ -10,13 +10,14 @@
 #     on every device; Tensors; every kernel of kernels.def has a wrapper.
 #   python_memory: RSS after 10,000 calls of each kind stays put.
 #   python_layout: ctypes structures against the C headers' offsets.
+#   python_readme: the example at the top of python/README.md runs.
 # Skipped (77) without /usr/bin/python3 and numpy (torch for python_torch and
-# python_kernels),
-# a failure instead under CI=true (python/tests/run.sh).
+# python_kernels), a failure instead under CI=true (python/tests/run.sh).
 # In a sanitizer build (GCC) python_interop, python_api, python_kernels and
 # python_torch run with the ASan runtime preloaded into python3 (leak
-# checking off: Python's own allocations at exit are not seqnn's); python_memory (ASan's allocator
-# keeps freed memory) and python_install are left out.
+# checking off: Python's own allocations at exit are not seqnn's);
+# python_memory (ASan's allocator keeps freed memory), python_readme
+# (training under ASan is slow) and python_install are left out.
 set(SEQNN_PY_ENV "")
 if(SEQNN_SANITIZE)
     if(NOT CMAKE_C_COMPILER_ID STREQUAL "GNU")
@@ -50,6 +51,10 @@ if(SEQNN_SANITIZE)
 endif()
 add_test(NAME python_memory COMMAND ${SEQNN_PY_RUN} "${SEQNN_PY_TESTS}/test_memory.py")
 set_tests_properties(python_memory PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
+
+add_test(NAME python_readme COMMAND ${SEQNN_PY_RUN} "${SEQNN_PY_TESTS}/test_readme.py"
+         "${PROJECT_SOURCE_DIR}/python/README.md")
+set_tests_properties(python_readme PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)
 
 add_executable(python_layout "${PROJECT_SOURCE_DIR}/python/tests/layout.c")
 target_include_directories(python_layout PRIVATE "${PROJECT_SOURCE_DIR}/include")

@@ -17,12 +17,12 @@ weights to and from PyTorch modules.
 from ._lib import (LIBRARY_PATH, AbiError, ClosedError, DeviceError, FormatError, InternalError, InvalidArgument,
                    IOFailure, NoMemory, NotFound, NumericError, SeqnnError, Unsupported, last_error)
 from .backends import Context, Device, Plugin, default_context, devices, plugins, select
-from .model import Model, StepResult
+from .model import Model, Plan, PlanRow, PlanTraffic, StepResult
 from .tensor import Tensor
 from . import kernels, safetensors
 
 __version__ = "0.1.0"
 __all__ = ["AbiError", "ClosedError", "Context", "Device", "DeviceError", "FormatError", "IOFailure",
            "InternalError", "InvalidArgument", "LIBRARY_PATH", "Model", "NoMemory", "NotFound", "NumericError",
-           "Plugin", "SeqnnError", "StepResult", "Tensor", "Unsupported", "default_context", "devices", "kernels",
-           "last_error", "plugins", "safetensors", "select"]
+           "Plan", "PlanRow", "PlanTraffic", "Plugin", "SeqnnError", "StepResult", "Tensor", "Unsupported",
+           "default_context", "devices", "kernels", "last_error", "plugins", "safetensors", "select"]

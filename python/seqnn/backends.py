@@ -121,7 +121,7 @@ class Context(_lib.Handle):
         self._what = "context"
         self.spec = spec
         self._dependents: "weakref.WeakSet" = weakref.WeakSet()
-        self._buffers: set = set()       # addresses of the live buffers of its Tensors (seqnn.tensor)
+        self._buffers: dict = {}         # the live buffers of its Tensors (seqnn.tensor), by id
 
     def _depend(self, obj) -> None:
         self._dependents.add(obj)
@@ -168,8 +168,8 @@ class Context(_lib.Handle):
         """Closes the models and tensors made on it, then the context."""
         for dep in list(self._dependents):
             dep.close()
-        for addr in self._buffers:
-            lib.seqnn_buffer_free(self._ptr, ctypes.cast(addr, ctypes.POINTER(_lib.Buffer)))
+        for buf in self._buffers.values():
+            lib.seqnn_buffer_free(self._ptr, buf)
         self._buffers.clear()
         lib.seqnn_context_destroy(self._ptr)
 

@@ -945,6 +945,8 @@ def maxpool_backward(dy: Array, argmax: Array, length: int, ctx: Optional[Contex
     dy = check(dy, "dy", np.float32, (None, None))
     b, c = dy.shape
     argmax = check(argmax, "argmax", np.int32, (b, c))
+    if isinstance(argmax, np.ndarray) and argmax.size and (argmax.min() < 0 or argmax.max() >= length):
+        raise ValueError("seqnn.kernels: argmax has positions outside [0, %d) (length)" % length)
     args = MaxpoolArgs(batch=b, channels=c, len=length, x_sb=c * length, x_sc=length, x_sl=1, y_sb=c, y_sc=1,
                        flags=OVERWRITE)
     call = _Call("maxpool_backward", args, ctx, dy, argmax).put("dy", dy).put("argmax", argmax)

@@ -39,11 +39,11 @@ class Tensor(_lib.Handle):
     _what = "tensor (closed, or its context was)"
 
     def __init__(self, context, shape: Sequence[int], dtype=np.float32, _fill: bool = True):
-        dt = dtype if dtype.__class__ is np.dtype else np.dtype(dtype)
+        dt = dtype if isinstance(dtype, np.dtype) else np.dtype(dtype)
         code = _DTYPES.get(dt)
         if code is None:
             raise TypeError("seqnn.Tensor: dtype must be float32 or int32, not %s" % dt)
-        self.shape: Tuple[int, ...] = tuple(int(s) for s in shape)
+        self.shape: Tuple[int, ...] = tuple(map(int, shape))
         size = 1
         for s in self.shape:
             if s < 0:
@@ -54,7 +54,7 @@ class Tensor(_lib.Handle):
         cptr = context.ptr
         lib.seqnn_buffer_alloc(cptr, code, size or 1, ctypes.byref(buf))
         self._ptr = buf
-        context._buffers.add(ctypes.addressof(buf.contents))
+        context._buffers[id(buf)] = buf
         if _fill:
             lib.seqnn_buffer_fill(cptr, buf, 0, size or 1, 0.0)
 
@@ -68,6 +68,7 @@ class Tensor(_lib.Handle):
 
     @property
     def ndim(self) -> int:
+        """Number of dimensions, as numpy's."""
         return len(self.shape)
 
     @property
@@ -81,11 +82,9 @@ class Tensor(_lib.Handle):
 
     def _free(self) -> None:
         """Frees the buffer unless the context did (closing it frees its tensors' buffers)."""
-        if self._base is None and self.context._ptr is not None:
-            addr = ctypes.addressof(self._ptr.contents)
-            if addr in self.context._buffers:
-                self.context._buffers.discard(addr)
-                lib.seqnn_buffer_free(self.context._ptr, self._ptr)
+        ctx = self.context
+        if self._base is None and ctx._ptr is not None and ctx._buffers.pop(id(self._ptr), None) is not None:
+            lib.seqnn_buffer_free(ctx._ptr, self._ptr)
 
     @property
     def closed(self) -> bool:
@@ -132,12 +131,22 @@ class Tensor(_lib.Handle):
         view._ptr = view._base.ptr
         return view
 
+    def __del__(self):
+        if self._ptr is not None:
+            try:
+                self._free()
+            except Exception:
+                pass
+            self._ptr = None
+
     def __len__(self) -> int:
+        """The first extent, as numpy's len()."""
         if not self.shape:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
 
     def __array__(self, dtype=None) -> np.ndarray:
+        """np.asarray(tensor): a copy from the device (numpy())."""
         a = self.numpy()
         return a if dtype is None else a.astype(dtype)
 

@@ -26,5 +26,7 @@ assert seqnn.__file__.startswith(sys.prefix), seqnn.__file__
 with seqnn.Context("ref") as ctx:
     a = np.eye(3, dtype=np.float32)
     assert np.array_equal(seqnn.kernels.gemm(a, a, ctx=ctx), a)
+    t = ctx.tensor(a)
+    assert np.array_equal(seqnn.kernels.gemm(t, t).numpy(), a)
 print("installed at", seqnn.__file__, "library", seqnn.LIBRARY_PATH)
 PY

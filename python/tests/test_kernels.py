@@ -115,11 +115,13 @@ def torch_attention(q, k, v, score, w, w_q, w_k, w_v, key_lengths, causal):
     else:
         s = torch.tanh((q @ w_q.T).unsqueeze(-2) + (k @ w_k.T).unsqueeze(-3)) @ w_v
     b, _, tq, tk = s.shape
-    mask = torch.zeros(b, 1, tq, tk, dtype=torch.bool)
-    for bb in range(b):
-        for i in range(tq):
-            for j in range(tk):
-                mask[bb, 0, i, j] = bool((key_lengths is not None and j >= key_lengths[bb]) or (causal and j > i + tk - tq))
+    i, j = np.arange(tq)[:, None], np.arange(tk)[None, :]
+    mask = np.zeros((b, 1, tq, tk), bool)
+    if key_lengths is not None:
+        mask |= j >= np.asarray(key_lengths)[:, None, None, None]
+    if causal:
+        mask |= j > i + tk - tq
+    mask = torch.tensor(mask)
     s = s.masked_fill(mask, -np.inf)
     wts = torch.nan_to_num(torch.softmax(s, -1), nan=0.0)
     return wts @ v, wts
@@ -327,6 +329,8 @@ def test_checks(ctx, f):
         raises(TypeError, lambda: fn(good.astype(np.float64)), "%s of a float64 array" % name)
         raises(ValueError, lambda: fn(good[None]), "%s of an array of one more dimension" % name)
     raises(TypeError, lambda: K.maxpool_lengths(x3, np.array([1, 4], np.int64), ctx=ctx), "int64 lengths")
+    raises(ValueError, lambda: K.maxpool_backward(f(2, 3), np.full((2, 3), 4, np.int32), 4, ctx=ctx),
+           "maxpool_backward with an argmax past the length")
     raises(seqnn.InvalidArgument, lambda: K.maxpool_lengths(x3, np.array([0, 4], np.int32), ctx=ctx),
            "a length 0 (the library's check)")
     raises(ValueError, lambda: K.lstm_variant_forward(f(2, 1, 4), f(16, 4), f(16, 4), peephole=True, ctx=ctx),

@@ -1,7 +1,8 @@
 """No memory grows over 10,000 calls: for each kind of call (a kernel, a
 training step, a prediction, a failing library call, a call on a closed
 object, a checkpoint read, a context opened and closed, kernels on
-device-resident Tensors, a Tensor made and read back), the resident set
+device-resident Tensors, a Tensor made and read back, a placement plan,
+attention weights, a batch with trees), the resident set
 size after 10,000 calls (1,000 for contexts, which scan the plugins) is
 compared with the size after a warm-up of the same calls. A leak of one
 small allocation per call (>= 32 bytes: 320 KiB over 10,000) shows above
@@ -60,7 +61,15 @@ def main():
     tp, tg, tm, tv = ctx.tensor(a[0]), ctx.tensor(a[1]), ctx.empty((8,)), ctx.empty((8,))
     q = np.ones((1, 2, 3, 4), np.float32)
     tq = ctx.tensor(q)
+    am = seqnn.Model().input_tokens(13).embedding(8).attention(heads=2).dense(5).build(ctx, seed=1)
+    am.predict(x)
+    tree_m = seqnn.Model().input_features(8).tree(4).build(ctx, seed=1)
+    trees = np.full((4, 4), -1, np.int32)
     cases = [("kernels.gemm 8x8", lambda: K.gemm(a, a, ctx=ctx), n),
+             ("Model.plan", lambda: am.plan(batch=3, seq_len=4), n),
+             ("Model.attention_weights", lambda: am.attention_weights(), n),
+             ("Model.predict of a tree layer with trees", lambda: tree_m.predict(a.reshape(8, 1, 8)[:3].repeat(4, 1),
+                                                                             trees=trees), n),
              ("kernels.gemm 8x8 on Tensors", lambda: K.gemm(ta, ta), n),
              ("kernels.lstm_forward on Tensors", lambda: K.lstm_forward(ta.reshape(2, 4, 8), ta,
                                                                          ctx.tensor(a[:, :2])), n),
