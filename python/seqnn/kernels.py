@@ -171,6 +171,11 @@ class ClipArgs(Structure):
     _fields_ = [("n", c_int64), ("x", Tref), ("sumsq", Tref), ("max_norm", c_double), ("flags", c_uint32)]
 
 
+class Copy2dArgs(Structure):
+    _fields_ = [("rows", c_int64), ("cols", c_int64), ("x", Tref), ("ldx", c_int64), ("y", Tref), ("ldy", c_int64),
+                ("flags", c_uint32)]
+
+
 ARGS: Dict[str, type] = {
     "gemm": GemmArgs, "bias_add": BiasArgs, "bias_backward": BiasArgs,
     "act_forward": ActArgs, "act_backward": ActArgs, "add": EwArgs, "mul": EwArgs, "scale": EwArgs,
@@ -188,6 +193,7 @@ ARGS: Dict[str, type] = {
     "xent_ext_forward": XentExtArgs, "xent_ext_backward": XentExtArgs,             # ABI 1.2
     "lstm_variant_forward": LstmVariantArgs, "lstm_variant_backward": LstmVariantArgs,
     # ABI 1.3 (argument structures of kernels appended under it go here)
+    "copy2d": Copy2dArgs,
 }
 REDUCTIONS = ["mean", "sum", "none"]
 LSTM_PEEPHOLE, LSTM_COUPLED = 1, 2
@@ -1110,6 +1116,23 @@ def clip_scale(x: Array, total_sumsq: float, max_norm: float, ctx: Optional[Cont
     return y
 
 
+def copy2d(x: Array, y: Array, cols: Optional[int] = None, ctx: Optional[Context] = None) -> Array:
+    """y (float32 [rows, ldy]) with its first cols columns copied bit for bit
+    from x (float32 [rows, ldx]); cols defaults to x's width and must fit both.
+    Arrays give a new array; a Tensor y is updated in place."""
+    x = check(x, "x", np.float32, (None, None))
+    y = check(y, "y", np.float32, (x.shape[0], None))
+    cols = x.shape[1] if cols is None else int(cols)
+    if cols < 0 or cols > x.shape[1] or cols > y.shape[1]:
+        raise ValueError("seqnn.kernels: copy2d: cols %d does not fit x %s and y %s" % (cols, list(x.shape),
+                                                                                         list(y.shape)))
+    call = _Call("copy2d", Copy2dArgs(rows=x.shape[0], cols=cols, ldx=x.shape[1], ldy=y.shape[1]), ctx, x,
+                 y).put("x", x)
+    out = call.out("y", y.shape, init=y, inplace=True)
+    call.run()
+    return out
+
+
 # Kernel name (kernels.def) -> wrapper. A kernel appended to kernels.def needs
 # its argument structure in ARGS, a wrapper above and an entry here
 # (test_kernels.py names the kernels without one).
@@ -1133,4 +1156,5 @@ WRAPPERS = {"gemm": gemm, "bias_add": bias_add, "bias_backward": bias_backward, 
             "xent_ext_forward": cross_entropy_ext, "xent_ext_backward": cross_entropy_ext_backward,
             "lstm_variant_forward": lstm_variant_forward, "lstm_variant_backward": lstm_variant_backward,
             # ABI 1.3 (kernels appended under it go here)
+            "copy2d": copy2d,
             }

@@ -215,5 +215,9 @@ int main(void)
     F(seqnn_adagrad_args, sum); F(seqnn_adagrad_args, lr); F(seqnn_adagrad_args, lr_decay);
     F(seqnn_adagrad_args, weight_decay); F(seqnn_adagrad_args, eps); F(seqnn_adagrad_args, step);
     F(seqnn_adagrad_args, flags);
+    S(seqnn_copy2d_args);
+    F(seqnn_copy2d_args, rows); F(seqnn_copy2d_args, cols); F(seqnn_copy2d_args, x);
+    F(seqnn_copy2d_args, ldx); F(seqnn_copy2d_args, y); F(seqnn_copy2d_args, ldy);
+    F(seqnn_copy2d_args, flags);
     return 0;
 }

@@ -236,6 +236,17 @@ def test_conv_pool(ctx, f):
     check(np.array_equal(yn, y) and np.array_equal(amn, am), "maxpool_lengths without lengths = maxpool")
 
 
+def test_copy2d(ctx, f):
+    x, y = f(5, 7), f(5, 11)
+    x[1, 2], x[3, 0] = np.nan, -np.inf
+    got = K.copy2d(x, y, 6, ctx=ctx)
+    want = y.copy()
+    want[:, :6] = x[:, :6]
+    check(got.tobytes() == want.tobytes(), "copy2d: the first 6 columns bit for bit (NaN, -inf), the rest kept")
+    raises(ValueError, lambda: K.copy2d(x, f(5, 4), ctx=ctx), "copy2d: cols wider than y")
+    raises(TypeError, lambda: K.copy2d(x.astype(np.float64), y, ctx=ctx), "copy2d: float64 x")
+
+
 def test_attention(ctx, f):
     b, hd, tq, tk, d = 2, 2, 3, 4, 5
     for score in ("dot", "scaled_dot", "bilinear", "additive"):
@@ -397,7 +408,7 @@ def main():
         rng = np.random.default_rng(3)
         f = lambda *s: rng.standard_normal(s).astype(np.float32)   # noqa: E731
         with seqnn.Context(d.plugin) as ctx:
-            for t in (test_cells, test_rnn_backward, test_variants, test_conv_pool, test_attention, test_optimizers,
+            for t in (test_cells, test_rnn_backward, test_variants, test_conv_pool, test_copy2d, test_attention, test_optimizers,
                       test_xent_ext, test_checks, test_tensors):
                 t(ctx, f)
     print("%d failure(s)" % failures)
