@@ -6,8 +6,8 @@
  * peepholes as P, coupled gates as input_forget) joined by Squeeze or
  * Transpose + Reshape, last = 1 -> the final states, dense -> Gemm or MatMul
  * + Add, activations, conv1d bank -> Conv + ReduceMax + Concat, merges ->
- * Concat / Add / Mul, self-attention -> MatMul / Softmax; dropout is left
- * out. A model with a layer that has no ONNX form is refused naming the
+ * Concat / Add / Mul, attention -> MatMul / Softmax (encoder-decoder
+ * models: a second input, the decoder's tokens); dropout is left out. A model with a layer that has no ONNX form is refused naming the
  * layer. The file is written to a temporary name and renamed: nothing is
  * left behind on failure. Everything the message holds lives in one arena. */
 #define _POSIX_C_SOURCE 200809L
@@ -43,7 +43,7 @@ typedef struct ox {
     Onnx__TensorProto **inits;
     size_t n_inits, cap_inits;
     const char **val;                    /* per layer: the name of its output value */
-    const char *in_val[FE_MAX_INPUTS];   /* per input */
+    const char *in_val[FE_MAX_INPUTS + 1];   /* per input, then the decoder's */
     int64_t serial;                      /* unique suffix of value names */
     int failed;                          /* out of memory somewhere */
 } ox;
@@ -557,30 +557,43 @@ static const char *attn_causal(ox *x, const char *scope, const char *in, const c
     return w ? w->output[0] : NULL;
 }
 
-/* nn.MultiheadAttention over [T, B, E] as the exporter writes it: the
- * in-projection, heads split, scores, softmax, context, out-projection. */
+/* Attention as the exporter writes nn.MultiheadAttention: self-attention
+ * (in-projection, q | k | v split) or encoder attention (queries the
+ * layer's input, keys = values the encoder's output); heads split, scores,
+ * softmax, context, heads joined; then the out-projection (self) or Luong's
+ * tanh(W_c [context; x] + b_c) (encoder). */
 static seqnn_status ox_attention(ox *x, const fe_layer *L, const char *in, const char **out)
 {
-    if (L->att.encoder)
-        return seqnn_set_error(NULL, SEQNN_ERR_UNSUPPORTED, "layer '%s': encoder attention is not exported",
-                               L->name);
-    const char *n = L->name;
-    int64_t E = L->in.n, h = L->att.heads, d = E / h, split[3] = {E, E, E};
+    const char *n = L->name, *q, *k, *v, *w = NULL, *b = NULL, *wo = NULL, *bo = NULL;
+    int64_t D = L->in.n, h = L->att.heads, Dk = D;
     seqnn_status st = SEQNN_OK;
-    const char *w = ox_param_init(x, L, "in_proj_weight", 1, &st);
-    const char *b = w ? ox_param_init(x, L, "in_proj_bias", 0, &st) : NULL;
-    const char *wo = b ? ox_param_init(x, L, "out_proj.weight", 1, &st) : NULL;
-    const char *bo = wo ? ox_param_init(x, L, "out_proj.bias", 0, &st) : NULL;
-    if (!bo)
-        return st ? st : SEQNN_ERR_NO_MEMORY;
-    const char *sin[2] = {ox_op(x, "Add", n, ox_op(x, "MatMul", n, in, w), b), ox_ints(x, 1, 3, split)};
-    Onnx__NodeProto *sp = sin[0] && sin[1] ? ox_node_w(x, "Split", n, 2, sin, 3, NULL) : NULL;
-    ox_attr_i(x, sp, "axis", 2);
-    if (!sp)
-        return SEQNN_ERR_NO_MEMORY;
-    const char *q = heads_split(x, n, sp->output[0], d), *k = heads_split(x, n, sp->output[1], d);
-    const char *v = heads_split(x, n, sp->output[2], d);
-    const char *s = q && k && v ? attn_scores(x, L, q, k, d, &st) : NULL;
+    if (!L->att.encoder) {
+        int64_t split[3] = {D, D, D};
+        w = ox_param_init(x, L, "in_proj_weight", 1, &st);
+        b = w ? ox_param_init(x, L, "in_proj_bias", 0, &st) : NULL;
+        wo = b ? ox_param_init(x, L, "out_proj.weight", 1, &st) : NULL;
+        bo = wo ? ox_param_init(x, L, "out_proj.bias", 0, &st) : NULL;
+        const char *sin[2] = {bo ? ox_op(x, "Add", n, ox_op(x, "MatMul", n, in, w), b) : NULL,
+                              ox_ints(x, 1, 3, split)};
+        Onnx__NodeProto *sp = sin[0] && sin[1] ? ox_node_w(x, "Split", n, 2, sin, 3, NULL) : NULL;
+        ox_attr_i(x, sp, "axis", 2);
+        if (!sp)
+            return st ? st : SEQNN_ERR_NO_MEMORY;
+        q = heads_split(x, n, sp->output[0], D / h);
+        k = heads_split(x, n, sp->output[1], D / h);
+        v = heads_split(x, n, sp->output[2], D / h);
+    } else {
+        const fe_layer *enc = fe_encoder_output(x->m);
+        const char *e = x->val[enc - x->m->layers];
+        Dk = enc->out.n;
+        wo = ox_param_init(x, L, "combine.weight", 1, &st);
+        bo = wo ? ox_param_init(x, L, "combine.bias", 0, &st) : NULL;
+        if (!bo)
+            return st;
+        q = heads_split(x, n, in, D / h);
+        k = v = heads_split(x, n, e, Dk / h);
+    }
+    const char *s = q && k && v ? attn_scores(x, L, q, k, D / h, &st) : NULL;
     if (st)
         return st;
     if (L->att.causal)
@@ -590,10 +603,17 @@ static seqnn_status ox_attention(ox *x, const fe_layer *L, const char *in, const
     if (!sm)
         return SEQNN_ERR_NO_MEMORY;
     static const int64_t perm[3] = {1, 0, 2};
-    int64_t shape[3] = {0, -1, E};
+    int64_t shape[3] = {0, -1, Dk};
     const char *c = ox_transpose(x, n, ox_op(x, "MatMul", n, sm->output[0], v), 3, perm);
     c = ox_op(x, "Reshape", n, c, ox_ints(x, 1, 3, shape));
-    *out = ox_op(x, "Add", n, ox_op(x, "MatMul", n, c, wo), bo);
+    if (L->att.encoder) {
+        const char *parts[2] = {c, in};
+        Onnx__NodeProto *cat = c ? ox_node(x, "Concat", n, 2, parts) : NULL;
+        ox_attr_i(x, cat, "axis", -1);
+        c = cat ? cat->output[0] : NULL;
+    }
+    const char *y = ox_op(x, "Add", n, ox_op(x, "MatMul", n, c, wo), bo);
+    *out = L->att.encoder ? ox_op(x, "Tanh", n, y, NULL) : y;
     return SEQNN_OK;
 }
 
@@ -634,7 +654,9 @@ static seqnn_status ox_layer(ox *x, int li)
     fe_layer *L = &x->m->layers[li];
     const char *ins[FE_MAX_FROM], **out = &x->val[li];
     for (int k = 0; k < L->n_from; k++)
-        ins[k] = L->from[k] >= 0 ? x->val[L->from[k]] : x->in_val[FE_INPUT_NODE(0) - L->from[k]];
+        ins[k] = L->from[k] >= 0                ? x->val[L->from[k]]
+                 : L->from[k] == FE_DECODER_NODE ? x->in_val[FE_MAX_INPUTS]
+                                                 : x->in_val[FE_INPUT_NODE(0) - L->from[k]];
     seqnn_status st = SEQNN_OK;
     if (L->ops == &fe_embedding_ops) {
         const char *w = ox_param_init(x, L, "weight", 0, &st);
@@ -705,25 +727,29 @@ static Onnx__ValueInfoProto *ox_value_info(ox *x, const char *name, int elem, in
     return vi;
 }
 
-/* The graph's inputs (token ids [T, B] int64, features [T, B, dim]) and
- * the names of their steps ("T", "T_<input>" for inputs after the first). */
+/* The graph's inputs (token ids [T, B] int64, features [T, B, dim]), then
+ * an encoder-decoder's decoder input "decoder_input" [T_dec, B], and the
+ * names of their steps ("T", "T_<input>" for inputs after the first). */
 static seqnn_status ox_inputs(ox *x, Onnx__GraphProto *g, const char **steps)
 {
     const seqnn_model *m = x->m;
-    g->input = ox_alloc(x, (size_t)m->n_inputs * sizeof *g->input);
-    for (int k = 0; g->input && k < m->n_inputs; k++) {
-        const fe_input *in = &m->inputs[k];
-        steps[k] = k ? ox_str(x, "T_%s", in->name) : "T";
-        const char *params[2] = {steps[k], "B"};
-        int64_t dims[3] = {-1, -2, in->shape.n};
-        x->in_val[k] = ox_str(x, "%s", in->name);
-        g->input[k] = ox_value_info(x, x->in_val[k], in->shape.tokens ? ONNX__TENSOR_PROTO__DATA_TYPE__INT64
-                                                                     : ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT,
-                                    in->shape.tokens ? 2 : 3, dims, params);
+    int n = m->n_inputs + (m->decoder_start >= 0);
+    g->input = ox_alloc(x, (size_t)n * sizeof *g->input);
+    for (int k = 0; g->input && k < n; k++) {
+        int dec = k == m->n_inputs, slot = dec ? FE_MAX_INPUTS : k;
+        fe_shape sh = dec ? (fe_shape){.seq = 1, .tokens = 1, .n = m->dec_vocab} : m->inputs[k].shape;
+        const char *name = dec ? "decoder_input" : m->inputs[k].name;
+        steps[slot] = dec ? "T_dec" : k ? ox_str(x, "T_%s", name) : "T";
+        const char *params[2] = {steps[slot], "B"};
+        int64_t dims[3] = {-1, -2, sh.n};
+        x->in_val[slot] = ox_str(x, "%s", name);
+        g->input[k] = ox_value_info(x, x->in_val[slot], sh.tokens ? ONNX__TENSOR_PROTO__DATA_TYPE__INT64
+                                                                 : ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT,
+                                    sh.tokens ? 2 : 3, dims, params);
         g->n_input += g->input[k] != NULL;
     }
-    return x->failed || g->n_input != (size_t)m->n_inputs
-               ? seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory") : SEQNN_OK;
+    return x->failed || g->n_input != (size_t)n ? seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory")
+                                                : SEQNN_OK;
 }
 
 /* The model's output value y renamed "output" (the graph's), with the
@@ -753,7 +779,7 @@ static seqnn_status ox_output(ox *x, Onnx__GraphProto *g, const char *y, seqnn_o
             if (!strcmp(nd->output[k], y))
                 nd->output[k] = out;
     }
-    const char *params[2] = {steps[L->stream], "B"};
+    const char *params[2] = {steps[L->decoder ? FE_MAX_INPUTS : L->stream], "B"};
     int64_t seq[3] = {-1, -2, L->out.n}, vec[2] = {-2, L->out.n};
     g->output = ox_alloc(x, sizeof *g->output);
     if (g->output && y && out)
@@ -776,7 +802,7 @@ static seqnn_status ox_model(ox *x, seqnn_onnx_output fn, Onnx__ModelProto **out
     onnx__model_proto__init(mp);
     onnx__graph_proto__init(g);
     onnx__operator_set_id_proto__init(os);
-    const char *steps[FE_MAX_INPUTS];
+    const char *steps[FE_MAX_INPUTS + 1];
     seqnn_status st = ox_inputs(x, g, steps);
     for (int i = 0; !st && i < m->n_layers; i++)
         st = ox_layer(x, m->order ? m->order[i] : i);
@@ -864,9 +890,6 @@ seqnn_status seqnn_model_save_onnx(seqnn_model *m, const char *path, const seqnn
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "%s: unknown output function %d", path, (int)fn);
     if (!m->built)
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "%s: the model is not built", path);
-    if (m->decoder_start >= 0)
-        return seqnn_set_error(NULL, SEQNN_ERR_UNSUPPORTED, "%s: an encoder-decoder model (its decoder input and "
-                               "teacher forcing) is not exported; nothing written", path);
     if (*(const uint8_t *)&one != 1)
         return seqnn_set_error(NULL, SEQNN_ERR_UNSUPPORTED, "%s: ONNX's raw tensor data is little-endian; this "
                                "host is not", path);

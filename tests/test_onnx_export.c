@@ -3,13 +3,14 @@
  * and avx2, run on a fixed input, exported with seqnn_model_save_onnx and
  * re-imported with seqnn_model_load_onnx on the same plugin; the imported
  * model's output must equal the original's bit for bit. Models with a layer
- * that has no ONNX form (tree layers, encoder-decoder models) must be
- * refused with nothing written. Writes, for tests/onnx/export_check.py,
+ * that has no ONNX form (tree layers, a projected LSTM: model files named
+ * refuse-*) must be refused with nothing written. Writes, for tests/onnx/export_check.py,
  * WORK/NAME.onnx, the inputs WORK/NAME.in<k>.bin (int32 ids or float32,
  * time-major), the ref output WORK/NAME.out.bin, a checkpoint
  * WORK/NAME.safetensors (for `seqnn export`), and one line per model in
  * WORK/manifest.txt: NAME exported|refused|unimported, then the inputs
- * (tokens|features T B n) and the output's dims.
+ * (tokens|features T B n; an encoder-decoder's decoder input last) and
+ * the output's dims.
  * usage: test_onnx_export WORK MODEL.seqnn... */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,17 +57,18 @@ typedef struct run_input {
     int is_tokens;
 } run_input;
 
-/* Deterministic inputs for every input of m. */
-static int make_inputs(seqnn_model *m, run_input *ins, int *n_in)
+/* Deterministic inputs for every input of m, then (dec) the decoder's
+ * tokens (19 of them: $tgt_vocab) in ins[*n_in]. */
+static int make_inputs(seqnn_model *m, int dec, run_input *ins, int *n_in)
 {
     *n_in = seqnn_model_input_count(m);
     uint64_t s = 12345;
-    for (int k = 0; k < *n_in; k++) {
-        seqnn_input_info ii;
-        if (seqnn_model_input_info(m, k, &ii) != SEQNN_OK)
+    for (int k = 0; k < *n_in + dec; k++) {
+        seqnn_input_info ii = {.tokens = 1, .n = 19};
+        if (k < *n_in && seqnn_model_input_info(m, k, &ii) != SEQNN_OK)
             return 1;
         run_input *r = &ins[k];
-        r->T = STEPS[k > 0];
+        r->T = k == *n_in ? 6 : STEPS[k > 0];
         r->n = ii.n;
         r->is_tokens = ii.tokens;
         int64_t cnt = r->T * B_ * (ii.tokens ? 1 : ii.n);
@@ -83,14 +85,14 @@ static int make_inputs(seqnn_model *m, run_input *ins, int *n_in)
     return 0;
 }
 
-/* m's output on the inputs into a new array of *count floats. */
-static float *predict(seqnn_model *m, const run_input *ins, int n_in, int64_t *count)
+/* m's output on the inputs (and the decoder's, dec) into a new array of *count floats. */
+static float *predict(seqnn_model *m, const run_input *ins, int n_in, int dec, int64_t *count)
 {
     int seq;
     int64_t n;
     if (seqnn_model_output_shape(m, &seq, &n) != SEQNN_OK)
         return NULL;
-    *count = (seq ? ins[0].T : 1) * B_ * n;
+    *count = (seq ? ins[dec ? n_in : 0].T : 1) * B_ * n;
     seqnn_batch b;
     seqnn_batch_input bi[8];
     memset(&b, 0, sizeof b);
@@ -100,6 +102,8 @@ static float *predict(seqnn_model *m, const run_input *ins, int n_in, int64_t *c
         b.seq_len = ins[0].T;
         b.tokens = ins[0].tokens;
         b.features = ins[0].features;
+        b.dec_len = dec ? ins[1].T : 0;
+        b.dec_tokens = dec ? ins[1].tokens : NULL;
     } else {
         for (int k = 0; k < n_in; k++)
             bi[k] = (seqnn_batch_input){.seq_len = ins[k].T, .tokens = ins[k].tokens, .features = ins[k].features};
@@ -160,8 +164,9 @@ static int check_model(const char *work, const char *path, const char *backend, 
     char name[256], onnx[1024], buf[1024];
     snprintf(name, sizeof name, "%.*s_%.*s", (int)(dir_end - dir), dir, (int)strcspn(slash + 1, "."), slash + 1);
     snprintf(onnx, sizeof onnx, "%s/%s.%s.onnx", work, name, backend);
-    int expect_refusal = strstr(name, "tree-") || strstr(name, "refuse-") || !strcmp(name, "dates_model");
+    int expect_refusal = strstr(name, "tree-") || strstr(name, "refuse-");
     char *text = model_text(path);
+    int dec = text && strstr(text, "\ndecoder ");
     seqnn_context *ctx = NULL, *ctx2 = NULL;
     int skip = 0, bad = 1, n_in = 0;
     run_input ins[8];
@@ -186,7 +191,7 @@ static int check_model(const char *work, const char *path, const char *backend, 
         }
         goto done;
     }
-    if (make_inputs(m, ins, &n_in) || !(y = predict(m, ins, n_in, &count))) {
+    if (make_inputs(m, dec, ins, &n_in) || !(y = predict(m, ins, n_in, dec, &count))) {
         fprintf(stderr, "test_onnx_export: %s: %s\n", name, seqnn_last_error());
         goto done;
     }
@@ -197,14 +202,14 @@ static int check_model(const char *work, const char *path, const char *backend, 
         bad = 0;
     } else {
         seqnn_onnx_info_free(&info);
-        y2 = predict(back, ins, n_in, &count2);
+        y2 = predict(back, ins, n_in, dec, &count2);
         bad = !y2 || count2 != count || memcmp(y, y2, (size_t)count * sizeof *y);
         printf("%-32s %-6s exported, re-imported: %s (%lld values)\n", name, backend,
                bad ? "OUTPUTS DIFFER" : "bitwise equal", (long long)count);
     }
     if (!strcmp(backend, "ref")) {
-        fprintf(manifest, "%s %s %d", name, st ? "unimported" : "exported", n_in);
-        for (int k = 0; k < n_in; k++) {
+        fprintf(manifest, "%s %s %d", name, st ? "unimported" : "exported", n_in + dec);
+        for (int k = 0; k < n_in + dec; k++) {
             snprintf(buf, sizeof buf, "%s/%s.in%d.bin", work, name, k);
             int64_t cnt = ins[k].T * B_ * (ins[k].is_tokens ? 1 : ins[k].n);
             bad |= write_raw(buf, ins[k].is_tokens ? (const void *)ins[k].tokens : (const void *)ins[k].features,

@@ -51,8 +51,9 @@ typedef struct seqnn_onnx_export_options {
 
 /* Writes the inference graph of the built model m as an ONNX model at path
  * (docs/onnx.md lists what each layer becomes): inputs named as the model's
- * ([T, B] int64 token ids, [T, B, dim] float features; T and B symbolic),
- * one output "output" ([T, B, n] or [B, n]), the weights as initializers,
+ * ([T, B] int64 token ids, [T, B, dim] float features; T and B symbolic;
+ * an encoder-decoder's decoder tokens "decoder_input" [T_dec, B] last), one
+ * output "output" ([T, B, n] or [B, n]), the weights as initializers,
  * dropout left out. Every sequence runs its T steps (the graph has no
  * lengths). opts may be NULL (the defaults). A model with a layer that has
  * no ONNX form is refused naming the layer (SEQNN_ERR_UNSUPPORTED); the file

@@ -3,7 +3,7 @@
 # checkpoints into WORK): exports of checkpoints (a softmax and a
 # log_softmax appended, for export_check.py: lines "NAME cli SOURCE FINAL"
 # added to WORK/manifest.txt), re-import with `seqnn import`, and the
-# errors: not a checkpoint, an unwritable output, a layer without an ONNX
+# errors: not a checkpoint, an unwritable output, layers without an ONNX
 # form, bad options. Every failure: exit status 1 (2: options), a message,
 # no output file and no temporary file left.
 # usage: export_cli.sh SEQNN WORK
@@ -48,9 +48,6 @@ nothing tree.onnx "tree layer"
 expect_fail "projection" "an LSTM with a projection has no ONNX form" \
     "$seqnn" export "$top/export_models_refuse-proj.safetensors" -o proj.onnx
 nothing proj.onnx "projection"
-expect_fail "encoder-decoder" "an encoder-decoder model" \
-    "$seqnn" export "$top/dates_model.safetensors" -o dates.onnx
-nothing dates.onnx "encoder-decoder"
 expect_fail "opset 12" "opset 12 (the exporter writes 13 to 17)" \
     "$seqnn" export "$top/bits_problem3.safetensors" -o a.onnx --opset 12
 nothing a.onnx "opset 12"
