@@ -242,6 +242,31 @@ done:
     return bad;
 }
 
+/* seqnn_model_save_onnx's argument errors: each refused, nothing written. */
+static int check_api_errors(const char *work)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/api.onnx", work);
+    seqnn_context *ctx = NULL;
+    seqnn_model *m = NULL;
+    int bad = seqnn_context_create("ref", &ctx) != SEQNN_OK || seqnn_model_create(&m) != SEQNN_OK ||
+              seqnn_model_input_features(m, 3) != SEQNN_OK || seqnn_model_add_dense(m, NULL, 2) != SEQNN_OK;
+    bad |= seqnn_model_save_onnx(m, path, NULL) != SEQNN_ERR_INVALID_ARG;   /* not built */
+    bad |= seqnn_model_build(m, ctx, 7) != SEQNN_OK;
+    seqnn_onnx_export_options o12 = {.opset = 12}, o18 = {.opset = 18}, fn = {.output = (seqnn_onnx_output)7};
+    bad |= seqnn_model_save_onnx(m, path, &o12) != SEQNN_ERR_INVALID_ARG;
+    bad |= seqnn_model_save_onnx(m, path, &o18) != SEQNN_ERR_INVALID_ARG;
+    bad |= seqnn_model_save_onnx(m, path, &fn) != SEQNN_ERR_INVALID_ARG;
+    bad |= seqnn_model_save_onnx(m, NULL, NULL) != SEQNN_ERR_INVALID_ARG;
+    bad |= seqnn_model_save_onnx(NULL, path, NULL) != SEQNN_ERR_INVALID_ARG;
+    bad |= exists(path);
+    bad |= seqnn_model_save_onnx(m, path, NULL) != SEQNN_OK || !exists(path);
+    printf("seqnn_model_save_onnx argument errors: %s\n", bad ? "FAILED" : "each refused, nothing written");
+    seqnn_model_destroy(m);
+    seqnn_context_destroy(ctx);
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
@@ -255,7 +280,7 @@ int main(int argc, char **argv)
         perror(path);
         return 1;
     }
-    int failed = 0;
+    int failed = check_api_errors(argv[1]);
     for (int i = 2; i < argc; i++)
         for (int b = 0; b < 2; b++)
             failed += check_model(argv[1], argv[i], b ? "avx2" : "ref", manifest);

@@ -16,13 +16,14 @@ nothing() {
     if ls "$1" "$1".tmp.* > /dev/null 2>&1; then bad "$2: left $(ls "$1"*)"; else ok "$2: nothing written"; fi
 }
 
-for spec in "bits_problem3 softmax" "fortune-topics_bilstm log_softmax" "qa_two-branch raw"; do
+for spec in "bits_problem3 softmax 14" "fortune-topics_bilstm log_softmax 13" "qa_two-branch raw 17" \
+    "export_models_seq2seq raw 13" "export_models_attention log_softmax 17"; do
     set -- $spec
-    if "$seqnn" export "$top/$1.safetensors" -o "cli_$1.onnx" --final "$2" 2> err.txt; then
-        ok "export $1 --final $2: $(cat err.txt)"
+    if "$seqnn" export "$top/$1.safetensors" -o "cli_$1.onnx" --final "$2" --opset "$3" 2> err.txt; then
+        ok "export $1 --final $2 --opset $3: $(cat err.txt)"
         echo "cli/cli_$1 cli $1 $2" >> "$top/manifest.txt"
     else
-        bad "export $1 --final $2: $(cat err.txt)"
+        bad "export $1 --final $2 --opset $3: $(cat err.txt)"
     fi
 done
 # an export re-imported, and the import's checkpoint exported again
