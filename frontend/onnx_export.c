@@ -37,6 +37,7 @@ typedef struct ox_chunk {
 typedef struct ox {
     seqnn_model *m;
     int opset;
+    int lengths;                         /* the graph takes each sequence's length */
     ox_chunk *arena;
     Onnx__NodeProto **nodes;
     size_t n_nodes, cap_nodes;
@@ -44,6 +45,8 @@ typedef struct ox {
     size_t n_inits, cap_inits;
     const char **val;                    /* per layer: the name of its output value */
     const char *in_val[FE_MAX_INPUTS + 1];   /* per input, then the decoder's */
+    const char *len_val[FE_MAX_INPUTS + 1];  /* their lengths (int32 [B]), NULL: the graph has none */
+    const char *len64[FE_MAX_INPUTS + 1];    /* the same as int64 (made when first needed) */
     int64_t serial;                      /* unique suffix of value names */
     int failed;                          /* out of memory somewhere */
 } ox;
@@ -292,6 +295,40 @@ static const char *ox_transpose(ox *x, const char *scope, const char *a, int n, 
     return nd ? nd->output[0] : NULL;
 }
 
+/* The lengths of the stream layer L runs over (slot: an input, FE_MAX_INPUTS
+ * the decoder's) as int64 [B], or NULL when the graph has no lengths. */
+static const char *ox_len64(ox *x, int slot)
+{
+    if (!x->len_val[slot] || x->len64[slot])
+        return x->len64[slot];
+    Onnx__NodeProto *nd = ox_node(x, "Cast", "lengths", 1, &x->len_val[slot]);
+    ox_attr_i(x, nd, "to", ONNX__TENSOR_PROTO__DATA_TYPE__INT64);
+    return x->len64[slot] = nd ? nd->output[0] : NULL;
+}
+
+static int ox_slot(const fe_layer *L)
+{
+    return L->decoder ? FE_MAX_INPUTS : L->stream;
+}
+
+/* 0 .. (dimension axis of a) - 1 as int64 [n]. */
+static const char *ox_range(ox *x, const char *scope, const char *a, int64_t axis)
+{
+    int64_t zero = 0, one = 1;
+    const char *n = ox_op(x, "Gather", scope, ox_op(x, "Shape", scope, a, NULL), ox_ints(x, 0, 1, &axis));
+    const char *rin[3] = {ox_ints(x, 0, 1, &zero), n, ox_ints(x, 0, 1, &one)};
+    Onnx__NodeProto *r = n ? ox_node(x, "Range", scope, 3, rin) : NULL;
+    return r ? r->output[0] : NULL;
+}
+
+/* Where(mask, -inf, s): the masked entries of s out of a softmax or a max. */
+static const char *ox_mask(ox *x, const char *scope, const char *mask, const char *s)
+{
+    const char *win[3] = {mask, ox_scalar_f(x, -INFINITY), s};
+    Onnx__NodeProto *w = mask && s ? ox_node(x, "Where", scope, 3, win) : NULL;
+    return w ? w->output[0] : NULL;
+}
+
 /* ------------------------------------------------------------ parameters --- */
 /* Layer L's parameter "<name>.<suffix>" read into a new host array of
  * *count values (arena), or NULL after an error. */
@@ -445,8 +482,10 @@ static seqnn_status ox_recurrent(ox *x, const fe_layer *L, const char *in, const
         seqnn_status st = rnn_inits(x, L, l, l ? D * H : I, kind, ins);
         if (st)
             return st;
+        if (x->len_val[ox_slot(L)])
+            ins[4] = x->len_val[ox_slot(L)];   /* sequence_lens: packed sequences, as seqnn runs them */
         int top_last = l == L->rnn.layers - 1 && L->rnn.last, want[2] = {!top_last, top_last};
-        Onnx__NodeProto *nd = ox_node_w(x, ops[kind], L->name, ins[7] ? 8 : 4, ins, 2, want);
+        Onnx__NodeProto *nd = ox_node_w(x, ops[kind], L->name, ins[7] ? 8 : ins[4][0] ? 5 : 4, ins, 2, want);
         ox_attr_i(x, nd, "hidden_size", H);
         ox_attr_s(x, nd, "direction", D == 2 ? "bidirectional" : "forward");
         if (kind == 1)
@@ -489,6 +528,15 @@ static seqnn_status ox_conv(ox *x, const fe_layer *L, const char *in, const char
         Onnx__NodeProto *nd = ox_node(x, "Conv", L->name, 3, ins);
         ox_attr_ints(x, nd, "kernel_shape", 1, &L->conv.widths[i]);
         const char *a = nd ? ox_act(x, L->name, nd->output[0], L->conv.act, L->conv.alpha) : NULL;
+        const char *len = ox_len64(x, ox_slot(L));
+        if (len) {   /* windows past max(len - w, 0) take no part in the max */
+            int64_t zero = 0;
+            const char *lim = ox_op(x, "Max", L->name, ox_op(x, "Sub", L->name, len, ox_ints(x, 0, 1,
+                                    &L->conv.widths[i])), ox_ints(x, 0, 1, &zero));
+            const char *mask = ox_op(x, "Greater", L->name, ox_range(x, L->name, a, 2),
+                                     ox_op(x, "Unsqueeze", L->name, lim, ox_int1(x, 1)));
+            a = ox_mask(x, L->name, ox_op(x, "Unsqueeze", L->name, mask, ox_int1(x, 1)), a);
+        }
         Onnx__NodeProto *mx = a ? ox_node(x, "ReduceMax", L->name, 1, &a) : NULL;
         ox_attr_ints(x, mx, "axes", 1, axes);
         ox_attr_i(x, mx, "keepdims", 0);
@@ -544,17 +592,22 @@ static const char *attn_scores(ox *x, const fe_layer *L, const char *q, const ch
  * sequence's run-time length. */
 static const char *attn_causal(ox *x, const char *scope, const char *in, const char *s)
 {
-    int64_t zero = 0, one = 1;
-    const char *t = ox_op(x, "Gather", scope, ox_op(x, "Shape", scope, in, NULL), ox_ints(x, 0, 1, &zero));
-    const char *rin[3] = {ox_ints(x, 0, 1, &zero), t, ox_ints(x, 0, 1, &one)};
-    Onnx__NodeProto *r = t ? ox_node(x, "Range", scope, 3, rin) : NULL;
-    if (!r)
-        return NULL;
-    const char *rows = ox_op(x, "Unsqueeze", scope, r->output[0], ox_int1(x, 1));
-    const char *cols = ox_op(x, "Unsqueeze", scope, r->output[0], ox_int1(x, 0));
-    const char *win[3] = {ox_op(x, "Greater", scope, cols, rows), ox_scalar_f(x, -INFINITY), s};
-    Onnx__NodeProto *w = win[0] ? ox_node(x, "Where", scope, 3, win) : NULL;
-    return w ? w->output[0] : NULL;
+    const char *r = ox_range(x, scope, in, 0);
+    const char *rows = ox_op(x, "Unsqueeze", scope, r, ox_int1(x, 1));
+    const char *cols = ox_op(x, "Unsqueeze", scope, r, ox_int1(x, 0));
+    return ox_mask(x, scope, ox_op(x, "Greater", scope, cols, rows), s);
+}
+
+/* Scores [B*h, Tq, Tk] of keys at or past their sequence's length (len,
+ * int64 [B]; keys from kv [Tk, B, ..]) set to -inf. */
+static const char *attn_key_mask(ox *x, const char *scope, const char *kv, const char *len, int64_t h,
+                                 const char *s)
+{
+    int64_t rep[2] = {1, h}, flat = -1, axes[2] = {1, 2};
+    const char *lh = ox_op(x, "Expand", scope, ox_op(x, "Unsqueeze", scope, len, ox_int1(x, 1)), ox_ints(x, 1, 2, rep));
+    lh = ox_op(x, "Reshape", scope, lh, ox_ints(x, 1, 1, &flat));   /* [B*h]: b's length per head */
+    lh = ox_op(x, "Unsqueeze", scope, lh, ox_ints(x, 1, 2, axes));
+    return ox_mask(x, scope, ox_op(x, "GreaterOrEqual", scope, ox_range(x, scope, kv, 0), lh), s);
 }
 
 /* Attention as the exporter writes nn.MultiheadAttention: self-attention
@@ -598,6 +651,9 @@ static seqnn_status ox_attention(ox *x, const fe_layer *L, const char *in, const
         return st;
     if (L->att.causal)
         s = attn_causal(x, n, in, s);
+    if (ox_len64(x, L->att.encoder ? 0 : ox_slot(L)))   /* keys past the length (the source's) */
+        s = attn_key_mask(x, n, L->att.encoder ? x->val[fe_encoder_output(x->m) - x->m->layers] : in,
+                          ox_len64(x, L->att.encoder ? 0 : ox_slot(L)), h, s);
     Onnx__NodeProto *sm = s ? ox_node(x, "Softmax", n, 1, &s) : NULL;
     ox_attr_i(x, sm, "axis", -1);
     if (!sm)
@@ -728,13 +784,23 @@ static Onnx__ValueInfoProto *ox_value_info(ox *x, const char *name, int elem, in
 }
 
 /* The graph's inputs (token ids [T, B] int64, features [T, B, dim]), then
- * an encoder-decoder's decoder input "decoder_input" [T_dec, B], and the
- * names of their steps ("T", "T_<input>" for inputs after the first). */
+ * an encoder-decoder's decoder input "decoder_input" [T_dec, B], then with
+ * lengths their lengths (int32 [B]: "lengths", "lengths_<input>",
+ * "decoder_lengths"), and the names of their steps ("T", "T_<input>" for
+ * inputs after the first, "T_dec"). */
 static seqnn_status ox_inputs(ox *x, Onnx__GraphProto *g, const char **steps)
 {
     const seqnn_model *m = x->m;
     int n = m->n_inputs + (m->decoder_start >= 0);
-    g->input = ox_alloc(x, (size_t)n * sizeof *g->input);
+    g->input = ox_alloc(x, (size_t)(2 * n) * sizeof *g->input);
+    for (int k = 0; g->input && x->lengths && k < n; k++) {
+        int dec = k == m->n_inputs, slot = dec ? FE_MAX_INPUTS : k;
+        const char *params[1] = {"B"};
+        int64_t dims[1] = {-1};
+        x->len_val[slot] = dec ? "decoder_lengths" : k ? ox_str(x, "lengths_%s", m->inputs[k].name) : "lengths";
+        g->input[n + k] = ox_value_info(x, x->len_val[slot], ONNX__TENSOR_PROTO__DATA_TYPE__INT32, 1, dims, params);
+        g->n_input += g->input[n + k] != NULL;
+    }
     for (int k = 0; g->input && k < n; k++) {
         int dec = k == m->n_inputs, slot = dec ? FE_MAX_INPUTS : k;
         fe_shape sh = dec ? (fe_shape){.seq = 1, .tokens = 1, .n = m->dec_vocab} : m->inputs[k].shape;
@@ -748,8 +814,8 @@ static seqnn_status ox_inputs(ox *x, Onnx__GraphProto *g, const char **steps)
                                     sh.tokens ? 2 : 3, dims, params);
         g->n_input += g->input[k] != NULL;
     }
-    return x->failed || g->n_input != (size_t)n ? seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory")
-                                                : SEQNN_OK;
+    return x->failed || g->n_input != (size_t)(x->lengths ? 2 * n : n)
+               ? seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory") : SEQNN_OK;
 }
 
 /* The model's output value y renamed "output" (the graph's), with the
@@ -893,7 +959,7 @@ seqnn_status seqnn_model_save_onnx(seqnn_model *m, const char *path, const seqnn
     if (*(const uint8_t *)&one != 1)
         return seqnn_set_error(NULL, SEQNN_ERR_UNSUPPORTED, "%s: ONNX's raw tensor data is little-endian; this "
                                "host is not", path);
-    ox x = {.m = m, .opset = opset};
+    ox x = {.m = m, .opset = opset, .lengths = opts && opts->lengths};
     Onnx__ModelProto *mp = NULL;
     seqnn_status st = ox_model(&x, fn, &mp);
     if (st) {

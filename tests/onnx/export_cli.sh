@@ -26,6 +26,14 @@ for spec in "bits_problem3 softmax 14" "fortune-topics_bilstm log_softmax 13" "q
         bad "export $1 --final $2 --opset $3: $(cat err.txt)"
     fi
 done
+# --lengths: the graph takes the lengths the test ran with (export_check.py feeds them)
+if "$seqnn" export "$top/fortune-topics_kim-cnn.safetensors" -o cli_kim_len.onnx --lengths 2> err.txt &&
+    grep -q "with lengths" err.txt; then
+    ok "export --lengths: $(cat err.txt)"
+    echo "cli/cli_kim_len cli fortune-topics_kim-cnn.len raw" >> "$top/manifest.txt"
+else
+    bad "export --lengths: $(cat err.txt)"
+fi
 # an export re-imported, and the import's checkpoint exported again
 if "$seqnn" import cli_bits_problem3.onnx -o back.safetensors 2> err.txt &&
     "$seqnn" export back.safetensors -o cli_again.onnx 2>> err.txt &&
