@@ -120,12 +120,14 @@ static const char *ox_floats(ox *x, const char *name, int ndim, const int64_t *d
         n *= dims[i];
     int64_t *d = ox_alloc(x, (size_t)(ndim ? ndim : 1) * sizeof *d);
     uint8_t *raw = ox_alloc(x, (size_t)n * 4);
-    char *nm = ox_str(x, "%s", name);
+    char *nm = name ? ox_str(x, "%s", name) : NULL;
     if (!t || !d || !raw || !nm)
         return NULL;
     onnx__tensor_proto__init(t);
-    memcpy(d, dims, (size_t)ndim * sizeof *d);
-    memcpy(raw, data, (size_t)n * 4);     /* little-endian hosts only (checked before) */
+    if (ndim)
+        memcpy(d, dims, (size_t)ndim * sizeof *d);
+    if (n)
+        memcpy(raw, data, (size_t)n * 4);   /* little-endian hosts only (checked before) */
     t->n_dims = (size_t)ndim;
     t->dims = d;
     t->has_data_type = 1;
@@ -330,9 +332,9 @@ static const char *ox_mask(ox *x, const char *scope, const char *mask, const cha
 }
 
 /* ------------------------------------------------------------ parameters --- */
-/* Layer L's parameter "<name>.<suffix>" read into a new host array of
- * *count values (arena), or NULL after an error. */
-static float *ox_param(ox *x, const fe_layer *L, const char *suffix, int64_t *count, seqnn_status *st)
+/* Layer L's parameter "<name>.<suffix>" read into a new host array
+ * (arena); *pp receives its description. NULL after an error (*st). */
+static float *ox_param_full(ox *x, const fe_layer *L, const char *suffix, const fe_param **pp, seqnn_status *st)
 {
     char want[2 * FE_NAME];
     snprintf(want, sizeof want, "%s.%s", L->name, suffix);
@@ -347,29 +349,29 @@ static float *ox_param(ox *x, const fe_layer *L, const char *suffix, int64_t *co
         }
         if ((*st = seqnn_model_param_read(x->m, i, d, p->count)))
             return NULL;
-        if (count)
-            *count = p->count;
+        *pp = p;
         return d;
     }
     *st = seqnn_set_error(NULL, SEQNN_ERR_INTERNAL, "layer '%s' has no parameter %s", L->name, want);
     return NULL;
 }
 
+static float *ox_param(ox *x, const fe_layer *L, const char *suffix, seqnn_status *st)
+{
+    const fe_param *p;
+    return ox_param_full(x, L, suffix, &p, st);
+}
+
 /* The parameter as an initializer of its own name and shape (transposed
- * [cols, rows] when trans, for MatMul). */
+ * [cols, rows] when trans, for MatMul, named "<name>_t"). */
 static const char *ox_param_init(ox *x, const fe_layer *L, const char *suffix, int trans, seqnn_status *st)
 {
-    char want[2 * FE_NAME];
-    snprintf(want, sizeof want, "%s.%s", L->name, suffix);
-    float *d = ox_param(x, L, suffix, NULL, st);
     const fe_param *p = NULL;
-    for (int64_t i = L->param0; d && i < L->param0 + L->nparams && !p; i++)
-        if (!strcmp(x->m->params[i].name, want))
-            p = &x->m->params[i];
-    if (!p)
+    float *d = ox_param_full(x, L, suffix, &p, st);
+    if (!d)
         return NULL;
     if (!trans)
-        return ox_floats(x, want, p->ndim, p->shape, d);
+        return ox_floats(x, p->name, p->ndim, p->shape, d);
     int64_t r = p->shape[0], c = p->shape[1], dims[2] = {c, r};
     float *t = ox_alloc(x, (size_t)(r * c) * sizeof *t);
     if (!t)
@@ -377,9 +379,8 @@ static const char *ox_param_init(ox *x, const fe_layer *L, const char *suffix, i
     for (int64_t i = 0; i < r; i++)
         for (int64_t j = 0; j < c; j++)
             t[j * r + i] = d[i * c + j];
-    return ox_floats(x, ox_str(x, "%s_t", want), 2, dims, t);
+    return ox_floats(x, ox_str(x, "%s_t", p->name), 2, dims, t);
 }
-
 
 /* --------------------------------------------------------------- layers --- */
 /* Gate blocks of ONNX's W / R / B in terms of seqnn's (PyTorch's) blocks:
@@ -419,8 +420,8 @@ static seqnn_status rnn_inits(ox *x, const fe_layer *L, int64_t l, int64_t I, in
         snprintf(n[1], sizeof n[1], "weight_hh_l%lld%s", (long long)l, sfx);
         snprintf(n[2], sizeof n[2], "bias_ih_l%lld%s", (long long)l, sfx);
         snprintf(n[3], sizeof n[3], "bias_hh_l%lld%s", (long long)l, sfx);
-        const float *wi = ox_param(x, L, n[0], NULL, &st), *wh = wi ? ox_param(x, L, n[1], NULL, &st) : NULL;
-        const float *bi = wh ? ox_param(x, L, n[2], NULL, &st) : NULL, *bh = bi ? ox_param(x, L, n[3], NULL, &st) : NULL;
+        const float *wi = ox_param(x, L, n[0], &st), *wh = wi ? ox_param(x, L, n[1], &st) : NULL;
+        const float *bi = wh ? ox_param(x, L, n[2], &st) : NULL, *bh = bi ? ox_param(x, L, n[3], &st) : NULL;
         if (!bh)
             return st;
         gate_blocks(w + d * G * H * I, wi, GATE_SRC[kind], G, H, I);
@@ -429,7 +430,7 @@ static seqnn_status rnn_inits(ox *x, const fe_layer *L, int64_t l, int64_t I, in
         gate_blocks(b + d * 2 * G * H + G * H, bh, GATE_SRC[kind], G, H, 1);
         if (peep) {
             snprintf(n[0], sizeof n[0], "weight_peephole_l%lld%s", (long long)l, sfx);
-            const float *pp = ox_param(x, L, n[0], NULL, &st);
+            const float *pp = ox_param(x, L, n[0], &st);
             if (!pp)
                 return st;
             gate_blocks(p + d * 3 * H, pp, PEEP_SRC[kind == 1], 3, H, 1);

@@ -292,6 +292,7 @@ static int check_api_errors(const char *work)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/api.onnx", work);
+    remove(path);
     seqnn_context *ctx = NULL;
     seqnn_model *m = NULL;
     int bad = seqnn_context_create("ref", &ctx) != SEQNN_OK || seqnn_model_create(&m) != SEQNN_OK ||
