@@ -7,9 +7,11 @@
  * Transpose + Reshape, last = 1 -> the final states, dense -> Gemm or MatMul
  * + Add, activations, conv1d bank -> Conv + ReduceMax + Concat, merges ->
  * Concat / Add / Mul, attention -> MatMul / Softmax (encoder-decoder
- * models: a second input, the decoder's tokens); dropout is left out. A model with a layer that has no ONNX form is refused naming the
- * layer. The file is written to a temporary name and renamed: nothing is
- * left behind on failure. Everything the message holds lives in one arena. */
+ * models: a second input, the decoder's tokens); dropout is left out;
+ * optionally the lengths as inputs (sequence_lens and masks). A model with
+ * a layer that has no ONNX form is refused naming the layer. The file is
+ * written to a temporary name and renamed: nothing is left behind on
+ * failure. Everything the message holds lives in one arena. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
@@ -837,6 +839,9 @@ static seqnn_status ox_output(ox *x, Onnx__GraphProto *g, const char *y, seqnn_o
     if (y && !produced)   /* the output is an input (a model of dropout alone) */
         y = ox_op(x, "Identity", L->name, y, NULL);
     char *out = ox_str(x, "output");
+    for (size_t k = 0; out && k < g->n_input; k++)   /* a model input named "output" */
+        if (!strcmp(g->input[k]->name, out))
+            out = ox_str(x, "seqnn_output");
     for (size_t i = 0; y && out && i < x->n_nodes; i++) {
         Onnx__NodeProto *nd = x->nodes[i];
         for (size_t k = 0; k < nd->n_input; k++)
@@ -875,6 +880,12 @@ static seqnn_status ox_model(ox *x, seqnn_onnx_output fn, Onnx__ModelProto **out
         st = ox_layer(x, m->order ? m->order[i] : i);
     if (!st)
         st = ox_output(x, g, x->val[m->n_layers - 1], fn, steps);
+    for (size_t i = 0; !st && i < g->n_input; i++)   /* input names against each other and the weights' */
+        for (size_t j = 0; !st && j < g->n_input + x->n_inits; j++)
+            if (j != i && !strcmp(g->input[i]->name,
+                                  j < g->n_input ? g->input[j]->name : x->inits[j - g->n_input]->name))
+                st = seqnn_set_error(NULL, SEQNN_ERR_UNSUPPORTED, "the graph input '%s' has the name of another "
+                                     "input or a weight; rename the model's input", g->input[i]->name);
     if (st)
         return st;
     g->name = "seqnn";

@@ -4,9 +4,9 @@
  * re-imported with seqnn_model_load_onnx on the same plugin; the imported
  * model's output must equal the original's bit for bit. Each model is also
  * exported with its lengths as inputs (NAME.len, run with lengths T, T-2,
- * 1; WORK/NAME.len.lengths<k>.bin). Models with a layer
- * that has no ONNX form (tree layers, a projected LSTM: model files named
- * refuse-*) must be refused with nothing written. Writes, for tests/onnx/export_check.py,
+ * 1; WORK/NAME.len.lengths<k>.bin). Models with a layer that has no ONNX
+ * form (tree layers, a projected LSTM: model files named refuse-*) must be
+ * refused with nothing written. Writes, for tests/onnx/export_check.py,
  * WORK/NAME.ref.onnx, the inputs WORK/NAME.in<k>.bin (int32 ids or float32,
  * time-major), the ref output WORK/NAME.out.bin, a checkpoint
  * WORK/NAME.safetensors (for `seqnn export`), and one line per model in
@@ -307,6 +307,13 @@ static int check_api_errors(const char *work)
     bad |= seqnn_model_save_onnx(NULL, path, NULL) != SEQNN_ERR_INVALID_ARG;
     bad |= exists(path);
     bad |= seqnn_model_save_onnx(m, path, NULL) != SEQNN_OK || !exists(path);
+    seqnn_model_destroy(m);
+    /* an input named as the lengths input the export would add: refused */
+    seqnn_onnx_export_options ol = {.lengths = 1};
+    remove(path);
+    bad |= seqnn_model_create(&m) != SEQNN_OK || seqnn_model_add_input_features(m, "lengths", 3) != SEQNN_OK ||
+           seqnn_model_add_dense(m, NULL, 2) != SEQNN_OK || seqnn_model_build(m, ctx, 7) != SEQNN_OK;
+    bad |= seqnn_model_save_onnx(m, path, &ol) != SEQNN_ERR_UNSUPPORTED || exists(path);
     printf("seqnn_model_save_onnx argument errors: %s\n", bad ? "FAILED" : "each refused, nothing written");
     seqnn_model_destroy(m);
     seqnn_context_destroy(ctx);
