@@ -904,6 +904,16 @@ static seqnn_status ox_model(ox *x, seqnn_onnx_output fn, Onnx__ModelProto **out
     mp->n_opset_import = 1;
     mp->opset_import = osv;
     mp->graph = g;
+    static const char *const losses[SEQNN_LOSS_COUNT] = {"xent", "mse", "bce"};
+    Onnx__StringStringEntryProto *loss = ox_alloc(x, sizeof *loss), **props = ox_alloc(x, sizeof *props);
+    if (!loss || !props)
+        return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
+    onnx__string_string_entry_proto__init(loss);
+    loss->key = "seqnn.loss";            /* what the output is trained against (an importer may restore it) */
+    loss->value = (char *)losses[m->loss];
+    props[0] = loss;
+    mp->n_metadata_props = 1;
+    mp->metadata_props = props;
     *out = mp;
     return SEQNN_OK;
 }

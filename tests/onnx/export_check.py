@@ -260,6 +260,9 @@ def main(work):
             feeds = {}
             model = onnx.load(onnx_path)
             onnx.checker.check_model(model, full_check=True)
+            props = {p.key: p.value for p in model.metadata_props}
+            if props.get("seqnn.loss") not in ("xent", "mse", "bce"):
+                raise ValueError("metadata seqnn.loss is %r" % props.get("seqnn.loss"))
             for k in range(n_in):
                 kind, T, B, dim = src[3 + 4 * k], int(src[4 + 4 * k]), int(src[5 + 4 * k]), int(src[6 + 4 * k])
                 raw = os.path.join(work, "%s.in%d.bin" % (src[0], k))
