@@ -18,6 +18,8 @@ static void export_usage(FILE *f)
                "  --opset N          the ONNX opset, 13 to 17 (default: 14)\n"
                "  --final FN         raw, softmax or log_softmax: what the graph appends to the model's\n"
                "                     output (default: what an imported checkpoint's graph ended in, else raw)\n"
+               "  --lengths          the graph also takes each sequence's lengths (inputs \"lengths\", ...;\n"
+               "                     int32 [B]) and honours them as seqnn does (default: off, all T steps)\n"
                "  --backend SPEC     as SEQNN_BACKEND: where the model is loaded (default: ref)\n");
 }
 
@@ -47,11 +49,13 @@ int seqnn_cli_export(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL, *backend = "ref", *fn_name = NULL;
     int64_t opset = 14;
+    int lengths = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { export_usage(stdout); return 0; }
         else if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) && i + 1 < argc) out = argv[++i];
         else if (!strcmp(argv[i], "--backend") && i + 1 < argc) backend = argv[++i];
         else if (!strcmp(argv[i], "--final") && i + 1 < argc) fn_name = argv[++i];
+        else if (!strcmp(argv[i], "--lengths")) lengths = 1;
         else if (!strcmp(argv[i], "--opset") && i + 1 < argc) {
             if (!cli_parse_i64("--opset", argv[++i], 1, &opset))
                 return 2;
@@ -77,14 +81,15 @@ int seqnn_cli_export(int argc, char **argv)
     if (cli_load_checkpoint(in, backend, &l))
         return 1;
     seqnn_onnx_export_options o = {.opset = (int)(opset > 1000 ? 1000 : opset),
-                                   .output = (seqnn_onnx_output)(fn_name ? final_fn(fn_name) : saved_final_fn(in))};
+                                   .output = (seqnn_onnx_output)(fn_name ? final_fn(fn_name) : saved_final_fn(in)),
+                                   .lengths = lengths};
     int rc = 0;
     if (seqnn_model_save_onnx(l.model, out, &o) != SEQNN_OK)
         rc = cli_fail(NULL);
     else
-        fprintf(stderr, "seqnn: %s: %lld parameters (%lld values) -> %s (opset %d%s%s)\n", in,
+        fprintf(stderr, "seqnn: %s: %lld parameters (%lld values) -> %s (opset %d%s%s%s)\n", in,
                 (long long)seqnn_model_param_count(l.model), (long long)seqnn_model_param_total(l.model), out, o.opset,
-                o.output ? ", then " : "", o.output ? FINAL_FN[o.output] : "");
+                o.output ? ", then " : "", o.output ? FINAL_FN[o.output] : "", lengths ? ", with lengths" : "");
     cli_loaded_free(&l);
     return rc;
 }

@@ -6,10 +6,12 @@
  * peepholes as P, coupled gates as input_forget) joined by Squeeze or
  * Transpose + Reshape, last = 1 -> the final states, dense -> Gemm or MatMul
  * + Add, activations, conv1d bank -> Conv + ReduceMax + Concat, merges ->
- * Concat / Add / Mul, self-attention -> MatMul / Softmax; dropout is left
- * out. A model with a layer that has no ONNX form is refused naming the
- * layer. The file is written to a temporary name and renamed: nothing is
- * left behind on failure. Everything the message holds lives in one arena. */
+ * Concat / Add / Mul, attention -> MatMul / Softmax (encoder-decoder
+ * models: a second input, the decoder's tokens); dropout is left out;
+ * optionally the lengths as inputs (sequence_lens and masks). A model with
+ * a layer that has no ONNX form is refused naming the layer. The file is
+ * written to a temporary name and renamed: nothing is left behind on
+ * failure. Everything the message holds lives in one arena. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
@@ -37,13 +39,16 @@ typedef struct ox_chunk {
 typedef struct ox {
     seqnn_model *m;
     int opset;
+    int lengths;                         /* the graph takes each sequence's length */
     ox_chunk *arena;
     Onnx__NodeProto **nodes;
     size_t n_nodes, cap_nodes;
     Onnx__TensorProto **inits;
     size_t n_inits, cap_inits;
     const char **val;                    /* per layer: the name of its output value */
-    const char *in_val[FE_MAX_INPUTS];   /* per input */
+    const char *in_val[FE_MAX_INPUTS + 1];   /* per input, then the decoder's */
+    const char *len_val[FE_MAX_INPUTS + 1];  /* their lengths (int32 [B]), NULL: the graph has none */
+    const char *len64[FE_MAX_INPUTS + 1];    /* the same as int64 (made when first needed) */
     int64_t serial;                      /* unique suffix of value names */
     int failed;                          /* out of memory somewhere */
 } ox;
@@ -117,12 +122,14 @@ static const char *ox_floats(ox *x, const char *name, int ndim, const int64_t *d
         n *= dims[i];
     int64_t *d = ox_alloc(x, (size_t)(ndim ? ndim : 1) * sizeof *d);
     uint8_t *raw = ox_alloc(x, (size_t)n * 4);
-    char *nm = ox_str(x, "%s", name);
+    char *nm = name ? ox_str(x, "%s", name) : NULL;
     if (!t || !d || !raw || !nm)
         return NULL;
     onnx__tensor_proto__init(t);
-    memcpy(d, dims, (size_t)ndim * sizeof *d);
-    memcpy(raw, data, (size_t)n * 4);     /* little-endian hosts only (checked before) */
+    if (ndim)
+        memcpy(d, dims, (size_t)ndim * sizeof *d);
+    if (n)
+        memcpy(raw, data, (size_t)n * 4);   /* little-endian hosts only (checked before) */
     t->n_dims = (size_t)ndim;
     t->dims = d;
     t->has_data_type = 1;
@@ -292,10 +299,44 @@ static const char *ox_transpose(ox *x, const char *scope, const char *a, int n, 
     return nd ? nd->output[0] : NULL;
 }
 
+/* The lengths of the stream layer L runs over (slot: an input, FE_MAX_INPUTS
+ * the decoder's) as int64 [B], or NULL when the graph has no lengths. */
+static const char *ox_len64(ox *x, int slot)
+{
+    if (!x->len_val[slot] || x->len64[slot])
+        return x->len64[slot];
+    Onnx__NodeProto *nd = ox_node(x, "Cast", "lengths", 1, &x->len_val[slot]);
+    ox_attr_i(x, nd, "to", ONNX__TENSOR_PROTO__DATA_TYPE__INT64);
+    return x->len64[slot] = nd ? nd->output[0] : NULL;
+}
+
+static int ox_slot(const fe_layer *L)
+{
+    return L->decoder ? FE_MAX_INPUTS : L->stream;
+}
+
+/* 0 .. (dimension axis of a) - 1 as int64 [n]. */
+static const char *ox_range(ox *x, const char *scope, const char *a, int64_t axis)
+{
+    int64_t zero = 0, one = 1;
+    const char *n = ox_op(x, "Gather", scope, ox_op(x, "Shape", scope, a, NULL), ox_ints(x, 0, 1, &axis));
+    const char *rin[3] = {ox_ints(x, 0, 1, &zero), n, ox_ints(x, 0, 1, &one)};
+    Onnx__NodeProto *r = n ? ox_node(x, "Range", scope, 3, rin) : NULL;
+    return r ? r->output[0] : NULL;
+}
+
+/* Where(mask, -inf, s): the masked entries of s out of a softmax or a max. */
+static const char *ox_mask(ox *x, const char *scope, const char *mask, const char *s)
+{
+    const char *win[3] = {mask, ox_scalar_f(x, -INFINITY), s};
+    Onnx__NodeProto *w = mask && s ? ox_node(x, "Where", scope, 3, win) : NULL;
+    return w ? w->output[0] : NULL;
+}
+
 /* ------------------------------------------------------------ parameters --- */
-/* Layer L's parameter "<name>.<suffix>" read into a new host array of
- * *count values (arena), or NULL after an error. */
-static float *ox_param(ox *x, const fe_layer *L, const char *suffix, int64_t *count, seqnn_status *st)
+/* Layer L's parameter "<name>.<suffix>" read into a new host array
+ * (arena); *pp receives its description. NULL after an error (*st). */
+static float *ox_param_full(ox *x, const fe_layer *L, const char *suffix, const fe_param **pp, seqnn_status *st)
 {
     char want[2 * FE_NAME];
     snprintf(want, sizeof want, "%s.%s", L->name, suffix);
@@ -310,29 +351,29 @@ static float *ox_param(ox *x, const fe_layer *L, const char *suffix, int64_t *co
         }
         if ((*st = seqnn_model_param_read(x->m, i, d, p->count)))
             return NULL;
-        if (count)
-            *count = p->count;
+        *pp = p;
         return d;
     }
     *st = seqnn_set_error(NULL, SEQNN_ERR_INTERNAL, "layer '%s' has no parameter %s", L->name, want);
     return NULL;
 }
 
+static float *ox_param(ox *x, const fe_layer *L, const char *suffix, seqnn_status *st)
+{
+    const fe_param *p;
+    return ox_param_full(x, L, suffix, &p, st);
+}
+
 /* The parameter as an initializer of its own name and shape (transposed
- * [cols, rows] when trans, for MatMul). */
+ * [cols, rows] when trans, for MatMul, named "<name>_t"). */
 static const char *ox_param_init(ox *x, const fe_layer *L, const char *suffix, int trans, seqnn_status *st)
 {
-    char want[2 * FE_NAME];
-    snprintf(want, sizeof want, "%s.%s", L->name, suffix);
-    float *d = ox_param(x, L, suffix, NULL, st);
     const fe_param *p = NULL;
-    for (int64_t i = L->param0; d && i < L->param0 + L->nparams && !p; i++)
-        if (!strcmp(x->m->params[i].name, want))
-            p = &x->m->params[i];
-    if (!p)
+    float *d = ox_param_full(x, L, suffix, &p, st);
+    if (!d)
         return NULL;
     if (!trans)
-        return ox_floats(x, want, p->ndim, p->shape, d);
+        return ox_floats(x, p->name, p->ndim, p->shape, d);
     int64_t r = p->shape[0], c = p->shape[1], dims[2] = {c, r};
     float *t = ox_alloc(x, (size_t)(r * c) * sizeof *t);
     if (!t)
@@ -340,9 +381,8 @@ static const char *ox_param_init(ox *x, const fe_layer *L, const char *suffix, i
     for (int64_t i = 0; i < r; i++)
         for (int64_t j = 0; j < c; j++)
             t[j * r + i] = d[i * c + j];
-    return ox_floats(x, ox_str(x, "%s_t", want), 2, dims, t);
+    return ox_floats(x, ox_str(x, "%s_t", p->name), 2, dims, t);
 }
-
 
 /* --------------------------------------------------------------- layers --- */
 /* Gate blocks of ONNX's W / R / B in terms of seqnn's (PyTorch's) blocks:
@@ -382,8 +422,8 @@ static seqnn_status rnn_inits(ox *x, const fe_layer *L, int64_t l, int64_t I, in
         snprintf(n[1], sizeof n[1], "weight_hh_l%lld%s", (long long)l, sfx);
         snprintf(n[2], sizeof n[2], "bias_ih_l%lld%s", (long long)l, sfx);
         snprintf(n[3], sizeof n[3], "bias_hh_l%lld%s", (long long)l, sfx);
-        const float *wi = ox_param(x, L, n[0], NULL, &st), *wh = wi ? ox_param(x, L, n[1], NULL, &st) : NULL;
-        const float *bi = wh ? ox_param(x, L, n[2], NULL, &st) : NULL, *bh = bi ? ox_param(x, L, n[3], NULL, &st) : NULL;
+        const float *wi = ox_param(x, L, n[0], &st), *wh = wi ? ox_param(x, L, n[1], &st) : NULL;
+        const float *bi = wh ? ox_param(x, L, n[2], &st) : NULL, *bh = bi ? ox_param(x, L, n[3], &st) : NULL;
         if (!bh)
             return st;
         gate_blocks(w + d * G * H * I, wi, GATE_SRC[kind], G, H, I);
@@ -392,7 +432,7 @@ static seqnn_status rnn_inits(ox *x, const fe_layer *L, int64_t l, int64_t I, in
         gate_blocks(b + d * 2 * G * H + G * H, bh, GATE_SRC[kind], G, H, 1);
         if (peep) {
             snprintf(n[0], sizeof n[0], "weight_peephole_l%lld%s", (long long)l, sfx);
-            const float *pp = ox_param(x, L, n[0], NULL, &st);
+            const float *pp = ox_param(x, L, n[0], &st);
             if (!pp)
                 return st;
             gate_blocks(p + d * 3 * H, pp, PEEP_SRC[kind == 1], 3, H, 1);
@@ -445,8 +485,10 @@ static seqnn_status ox_recurrent(ox *x, const fe_layer *L, const char *in, const
         seqnn_status st = rnn_inits(x, L, l, l ? D * H : I, kind, ins);
         if (st)
             return st;
+        if (x->len_val[ox_slot(L)])
+            ins[4] = x->len_val[ox_slot(L)];   /* sequence_lens: packed sequences, as seqnn runs them */
         int top_last = l == L->rnn.layers - 1 && L->rnn.last, want[2] = {!top_last, top_last};
-        Onnx__NodeProto *nd = ox_node_w(x, ops[kind], L->name, ins[7] ? 8 : 4, ins, 2, want);
+        Onnx__NodeProto *nd = ox_node_w(x, ops[kind], L->name, ins[7] ? 8 : ins[4][0] ? 5 : 4, ins, 2, want);
         ox_attr_i(x, nd, "hidden_size", H);
         ox_attr_s(x, nd, "direction", D == 2 ? "bidirectional" : "forward");
         if (kind == 1)
@@ -489,6 +531,15 @@ static seqnn_status ox_conv(ox *x, const fe_layer *L, const char *in, const char
         Onnx__NodeProto *nd = ox_node(x, "Conv", L->name, 3, ins);
         ox_attr_ints(x, nd, "kernel_shape", 1, &L->conv.widths[i]);
         const char *a = nd ? ox_act(x, L->name, nd->output[0], L->conv.act, L->conv.alpha) : NULL;
+        const char *len = ox_len64(x, ox_slot(L));
+        if (len) {   /* windows past max(len - w, 0) take no part in the max */
+            int64_t zero = 0;
+            const char *lim = ox_op(x, "Max", L->name, ox_op(x, "Sub", L->name, len, ox_ints(x, 0, 1,
+                                    &L->conv.widths[i])), ox_ints(x, 0, 1, &zero));
+            const char *mask = ox_op(x, "Greater", L->name, ox_range(x, L->name, a, 2),
+                                     ox_op(x, "Unsqueeze", L->name, lim, ox_int1(x, 1)));
+            a = ox_mask(x, L->name, ox_op(x, "Unsqueeze", L->name, mask, ox_int1(x, 1)), a);
+        }
         Onnx__NodeProto *mx = a ? ox_node(x, "ReduceMax", L->name, 1, &a) : NULL;
         ox_attr_ints(x, mx, "axes", 1, axes);
         ox_attr_i(x, mx, "keepdims", 0);
@@ -544,56 +595,84 @@ static const char *attn_scores(ox *x, const fe_layer *L, const char *q, const ch
  * sequence's run-time length. */
 static const char *attn_causal(ox *x, const char *scope, const char *in, const char *s)
 {
-    int64_t zero = 0, one = 1;
-    const char *t = ox_op(x, "Gather", scope, ox_op(x, "Shape", scope, in, NULL), ox_ints(x, 0, 1, &zero));
-    const char *rin[3] = {ox_ints(x, 0, 1, &zero), t, ox_ints(x, 0, 1, &one)};
-    Onnx__NodeProto *r = t ? ox_node(x, "Range", scope, 3, rin) : NULL;
-    if (!r)
-        return NULL;
-    const char *rows = ox_op(x, "Unsqueeze", scope, r->output[0], ox_int1(x, 1));
-    const char *cols = ox_op(x, "Unsqueeze", scope, r->output[0], ox_int1(x, 0));
-    const char *win[3] = {ox_op(x, "Greater", scope, cols, rows), ox_scalar_f(x, -INFINITY), s};
-    Onnx__NodeProto *w = win[0] ? ox_node(x, "Where", scope, 3, win) : NULL;
-    return w ? w->output[0] : NULL;
+    const char *r = ox_range(x, scope, in, 0);
+    const char *rows = ox_op(x, "Unsqueeze", scope, r, ox_int1(x, 1));
+    const char *cols = ox_op(x, "Unsqueeze", scope, r, ox_int1(x, 0));
+    return ox_mask(x, scope, ox_op(x, "Greater", scope, cols, rows), s);
 }
 
-/* nn.MultiheadAttention over [T, B, E] as the exporter writes it: the
- * in-projection, heads split, scores, softmax, context, out-projection. */
+/* Scores [B*h, Tq, Tk] of keys at or past their sequence's length (len,
+ * int64 [B]; keys from kv [Tk, B, ..]) set to -inf. */
+static const char *attn_key_mask(ox *x, const char *scope, const char *kv, const char *len, int64_t h,
+                                 const char *s)
+{
+    int64_t rep[2] = {1, h}, flat = -1, axes[2] = {1, 2};
+    const char *lh = ox_op(x, "Expand", scope, ox_op(x, "Unsqueeze", scope, len, ox_int1(x, 1)), ox_ints(x, 1, 2, rep));
+    lh = ox_op(x, "Reshape", scope, lh, ox_ints(x, 1, 1, &flat));   /* [B*h]: b's length per head */
+    lh = ox_op(x, "Unsqueeze", scope, lh, ox_ints(x, 1, 2, axes));
+    return ox_mask(x, scope, ox_op(x, "GreaterOrEqual", scope, ox_range(x, scope, kv, 0), lh), s);
+}
+
+/* Attention as the exporter writes nn.MultiheadAttention: self-attention
+ * (in-projection, q | k | v split) or encoder attention (queries the
+ * layer's input, keys = values the encoder's output); heads split, scores,
+ * softmax, context, heads joined; then the out-projection (self) or Luong's
+ * tanh(W_c [context; x] + b_c) (encoder). */
 static seqnn_status ox_attention(ox *x, const fe_layer *L, const char *in, const char **out)
 {
-    if (L->att.encoder)
-        return seqnn_set_error(NULL, SEQNN_ERR_UNSUPPORTED, "layer '%s': encoder attention is not exported",
-                               L->name);
-    const char *n = L->name;
-    int64_t E = L->in.n, h = L->att.heads, d = E / h, split[3] = {E, E, E};
+    const char *n = L->name, *q, *k, *v, *w = NULL, *b = NULL, *wo = NULL, *bo = NULL;
+    int64_t D = L->in.n, h = L->att.heads, Dk = D;
     seqnn_status st = SEQNN_OK;
-    const char *w = ox_param_init(x, L, "in_proj_weight", 1, &st);
-    const char *b = w ? ox_param_init(x, L, "in_proj_bias", 0, &st) : NULL;
-    const char *wo = b ? ox_param_init(x, L, "out_proj.weight", 1, &st) : NULL;
-    const char *bo = wo ? ox_param_init(x, L, "out_proj.bias", 0, &st) : NULL;
-    if (!bo)
-        return st ? st : SEQNN_ERR_NO_MEMORY;
-    const char *sin[2] = {ox_op(x, "Add", n, ox_op(x, "MatMul", n, in, w), b), ox_ints(x, 1, 3, split)};
-    Onnx__NodeProto *sp = sin[0] && sin[1] ? ox_node_w(x, "Split", n, 2, sin, 3, NULL) : NULL;
-    ox_attr_i(x, sp, "axis", 2);
-    if (!sp)
-        return SEQNN_ERR_NO_MEMORY;
-    const char *q = heads_split(x, n, sp->output[0], d), *k = heads_split(x, n, sp->output[1], d);
-    const char *v = heads_split(x, n, sp->output[2], d);
-    const char *s = q && k && v ? attn_scores(x, L, q, k, d, &st) : NULL;
+    if (!L->att.encoder) {
+        int64_t split[3] = {D, D, D};
+        w = ox_param_init(x, L, "in_proj_weight", 1, &st);
+        b = w ? ox_param_init(x, L, "in_proj_bias", 0, &st) : NULL;
+        wo = b ? ox_param_init(x, L, "out_proj.weight", 1, &st) : NULL;
+        bo = wo ? ox_param_init(x, L, "out_proj.bias", 0, &st) : NULL;
+        const char *sin[2] = {bo ? ox_op(x, "Add", n, ox_op(x, "MatMul", n, in, w), b) : NULL,
+                              ox_ints(x, 1, 3, split)};
+        Onnx__NodeProto *sp = sin[0] && sin[1] ? ox_node_w(x, "Split", n, 2, sin, 3, NULL) : NULL;
+        ox_attr_i(x, sp, "axis", 2);
+        if (!sp)
+            return st ? st : SEQNN_ERR_NO_MEMORY;
+        q = heads_split(x, n, sp->output[0], D / h);
+        k = heads_split(x, n, sp->output[1], D / h);
+        v = heads_split(x, n, sp->output[2], D / h);
+    } else {
+        const fe_layer *enc = fe_encoder_output(x->m);
+        const char *e = x->val[enc - x->m->layers];
+        Dk = enc->out.n;
+        wo = ox_param_init(x, L, "combine.weight", 1, &st);
+        bo = wo ? ox_param_init(x, L, "combine.bias", 0, &st) : NULL;
+        if (!bo)
+            return st;
+        q = heads_split(x, n, in, D / h);
+        k = v = heads_split(x, n, e, Dk / h);
+    }
+    const char *s = q && k && v ? attn_scores(x, L, q, k, D / h, &st) : NULL;
     if (st)
         return st;
     if (L->att.causal)
         s = attn_causal(x, n, in, s);
+    if (ox_len64(x, L->att.encoder ? 0 : ox_slot(L)))   /* keys past the length (the source's) */
+        s = attn_key_mask(x, n, L->att.encoder ? x->val[fe_encoder_output(x->m) - x->m->layers] : in,
+                          ox_len64(x, L->att.encoder ? 0 : ox_slot(L)), h, s);
     Onnx__NodeProto *sm = s ? ox_node(x, "Softmax", n, 1, &s) : NULL;
     ox_attr_i(x, sm, "axis", -1);
     if (!sm)
         return SEQNN_ERR_NO_MEMORY;
     static const int64_t perm[3] = {1, 0, 2};
-    int64_t shape[3] = {0, -1, E};
+    int64_t shape[3] = {0, -1, Dk};
     const char *c = ox_transpose(x, n, ox_op(x, "MatMul", n, sm->output[0], v), 3, perm);
     c = ox_op(x, "Reshape", n, c, ox_ints(x, 1, 3, shape));
-    *out = ox_op(x, "Add", n, ox_op(x, "MatMul", n, c, wo), bo);
+    if (L->att.encoder) {
+        const char *parts[2] = {c, in};
+        Onnx__NodeProto *cat = c ? ox_node(x, "Concat", n, 2, parts) : NULL;
+        ox_attr_i(x, cat, "axis", -1);
+        c = cat ? cat->output[0] : NULL;
+    }
+    const char *y = ox_op(x, "Add", n, ox_op(x, "MatMul", n, c, wo), bo);
+    *out = L->att.encoder ? ox_op(x, "Tanh", n, y, NULL) : y;
     return SEQNN_OK;
 }
 
@@ -634,7 +713,9 @@ static seqnn_status ox_layer(ox *x, int li)
     fe_layer *L = &x->m->layers[li];
     const char *ins[FE_MAX_FROM], **out = &x->val[li];
     for (int k = 0; k < L->n_from; k++)
-        ins[k] = L->from[k] >= 0 ? x->val[L->from[k]] : x->in_val[FE_INPUT_NODE(0) - L->from[k]];
+        ins[k] = L->from[k] >= 0                ? x->val[L->from[k]]
+                 : L->from[k] == FE_DECODER_NODE ? x->in_val[FE_MAX_INPUTS]
+                                                 : x->in_val[FE_INPUT_NODE(0) - L->from[k]];
     seqnn_status st = SEQNN_OK;
     if (L->ops == &fe_embedding_ops) {
         const char *w = ox_param_init(x, L, "weight", 0, &st);
@@ -705,24 +786,38 @@ static Onnx__ValueInfoProto *ox_value_info(ox *x, const char *name, int elem, in
     return vi;
 }
 
-/* The graph's inputs (token ids [T, B] int64, features [T, B, dim]) and
- * the names of their steps ("T", "T_<input>" for inputs after the first). */
+/* The graph's inputs (token ids [T, B] int64, features [T, B, dim]), then
+ * an encoder-decoder's decoder input "decoder_input" [T_dec, B], then with
+ * lengths their lengths (int32 [B]: "lengths", "lengths_<input>",
+ * "decoder_lengths"), and the names of their steps ("T", "T_<input>" for
+ * inputs after the first, "T_dec"). */
 static seqnn_status ox_inputs(ox *x, Onnx__GraphProto *g, const char **steps)
 {
     const seqnn_model *m = x->m;
-    g->input = ox_alloc(x, (size_t)m->n_inputs * sizeof *g->input);
-    for (int k = 0; g->input && k < m->n_inputs; k++) {
-        const fe_input *in = &m->inputs[k];
-        steps[k] = k ? ox_str(x, "T_%s", in->name) : "T";
-        const char *params[2] = {steps[k], "B"};
-        int64_t dims[3] = {-1, -2, in->shape.n};
-        x->in_val[k] = ox_str(x, "%s", in->name);
-        g->input[k] = ox_value_info(x, x->in_val[k], in->shape.tokens ? ONNX__TENSOR_PROTO__DATA_TYPE__INT64
-                                                                     : ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT,
-                                    in->shape.tokens ? 2 : 3, dims, params);
+    int n = m->n_inputs + (m->decoder_start >= 0);
+    g->input = ox_alloc(x, (size_t)(2 * n) * sizeof *g->input);
+    for (int k = 0; g->input && x->lengths && k < n; k++) {
+        int dec = k == m->n_inputs, slot = dec ? FE_MAX_INPUTS : k;
+        const char *params[1] = {"B"};
+        int64_t dims[1] = {-1};
+        x->len_val[slot] = dec ? "decoder_lengths" : k ? ox_str(x, "lengths_%s", m->inputs[k].name) : "lengths";
+        g->input[n + k] = ox_value_info(x, x->len_val[slot], ONNX__TENSOR_PROTO__DATA_TYPE__INT32, 1, dims, params);
+        g->n_input += g->input[n + k] != NULL;
+    }
+    for (int k = 0; g->input && k < n; k++) {
+        int dec = k == m->n_inputs, slot = dec ? FE_MAX_INPUTS : k;
+        fe_shape sh = dec ? (fe_shape){.seq = 1, .tokens = 1, .n = m->dec_vocab} : m->inputs[k].shape;
+        const char *name = dec ? "decoder_input" : m->inputs[k].name;
+        steps[slot] = dec ? "T_dec" : k ? ox_str(x, "T_%s", name) : "T";
+        const char *params[2] = {steps[slot], "B"};
+        int64_t dims[3] = {-1, -2, sh.n};
+        x->in_val[slot] = ox_str(x, "%s", name);
+        g->input[k] = ox_value_info(x, x->in_val[slot], sh.tokens ? ONNX__TENSOR_PROTO__DATA_TYPE__INT64
+                                                                 : ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT,
+                                    sh.tokens ? 2 : 3, dims, params);
         g->n_input += g->input[k] != NULL;
     }
-    return x->failed || g->n_input != (size_t)m->n_inputs
+    return x->failed || g->n_input != (size_t)(x->lengths ? 2 * n : n)
                ? seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory") : SEQNN_OK;
 }
 
@@ -744,6 +839,9 @@ static seqnn_status ox_output(ox *x, Onnx__GraphProto *g, const char *y, seqnn_o
     if (y && !produced)   /* the output is an input (a model of dropout alone) */
         y = ox_op(x, "Identity", L->name, y, NULL);
     char *out = ox_str(x, "output");
+    for (size_t k = 0; out && k < g->n_input; k++)   /* a model input named "output" */
+        if (!strcmp(g->input[k]->name, out))
+            out = ox_str(x, "seqnn_output");
     for (size_t i = 0; y && out && i < x->n_nodes; i++) {
         Onnx__NodeProto *nd = x->nodes[i];
         for (size_t k = 0; k < nd->n_input; k++)
@@ -753,7 +851,7 @@ static seqnn_status ox_output(ox *x, Onnx__GraphProto *g, const char *y, seqnn_o
             if (!strcmp(nd->output[k], y))
                 nd->output[k] = out;
     }
-    const char *params[2] = {steps[L->stream], "B"};
+    const char *params[2] = {steps[L->decoder ? FE_MAX_INPUTS : L->stream], "B"};
     int64_t seq[3] = {-1, -2, L->out.n}, vec[2] = {-2, L->out.n};
     g->output = ox_alloc(x, sizeof *g->output);
     if (g->output && y && out)
@@ -776,12 +874,18 @@ static seqnn_status ox_model(ox *x, seqnn_onnx_output fn, Onnx__ModelProto **out
     onnx__model_proto__init(mp);
     onnx__graph_proto__init(g);
     onnx__operator_set_id_proto__init(os);
-    const char *steps[FE_MAX_INPUTS];
+    const char *steps[FE_MAX_INPUTS + 1];
     seqnn_status st = ox_inputs(x, g, steps);
     for (int i = 0; !st && i < m->n_layers; i++)
         st = ox_layer(x, m->order ? m->order[i] : i);
     if (!st)
         st = ox_output(x, g, x->val[m->n_layers - 1], fn, steps);
+    for (size_t i = 0; !st && i < g->n_input; i++)   /* input names against each other and the weights' */
+        for (size_t j = 0; !st && j < g->n_input + x->n_inits; j++)
+            if (j != i && !strcmp(g->input[i]->name,
+                                  j < g->n_input ? g->input[j]->name : x->inits[j - g->n_input]->name))
+                st = seqnn_set_error(NULL, SEQNN_ERR_UNSUPPORTED, "the graph input '%s' has the name of another "
+                                     "input or a weight; rename the model's input", g->input[i]->name);
     if (st)
         return st;
     g->name = "seqnn";
@@ -800,6 +904,16 @@ static seqnn_status ox_model(ox *x, seqnn_onnx_output fn, Onnx__ModelProto **out
     mp->n_opset_import = 1;
     mp->opset_import = osv;
     mp->graph = g;
+    static const char *const losses[SEQNN_LOSS_COUNT] = {"xent", "mse", "bce"};
+    Onnx__StringStringEntryProto *loss = ox_alloc(x, sizeof *loss), **props = ox_alloc(x, sizeof *props);
+    if (!loss || !props)
+        return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
+    onnx__string_string_entry_proto__init(loss);
+    loss->key = "seqnn.loss";            /* what the output is trained against (an importer may restore it) */
+    loss->value = (char *)losses[m->loss];
+    props[0] = loss;
+    mp->n_metadata_props = 1;
+    mp->metadata_props = props;
     *out = mp;
     return SEQNN_OK;
 }
@@ -864,13 +978,10 @@ seqnn_status seqnn_model_save_onnx(seqnn_model *m, const char *path, const seqnn
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "%s: unknown output function %d", path, (int)fn);
     if (!m->built)
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "%s: the model is not built", path);
-    if (m->decoder_start >= 0)
-        return seqnn_set_error(NULL, SEQNN_ERR_UNSUPPORTED, "%s: an encoder-decoder model (its decoder input and "
-                               "teacher forcing) is not exported; nothing written", path);
     if (*(const uint8_t *)&one != 1)
         return seqnn_set_error(NULL, SEQNN_ERR_UNSUPPORTED, "%s: ONNX's raw tensor data is little-endian; this "
                                "host is not", path);
-    ox x = {.m = m, .opset = opset};
+    ox x = {.m = m, .opset = opset, .lengths = opts && opts->lengths};
     Onnx__ModelProto *mp = NULL;
     seqnn_status st = ox_model(&x, fn, &mp);
     if (st) {

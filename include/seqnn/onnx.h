@@ -53,14 +53,19 @@ SEQNN_API void seqnn_onnx_info_free(seqnn_onnx_info *info);
 typedef struct seqnn_onnx_export_options {
     int opset;                           /* of the default domain, 13 to 17; 0: 14 (PyTorch 1.13's default) */
     seqnn_onnx_output output;            /* RAW: the model's output; SOFTMAX / LOG_SOFTMAX: appended over it */
+    int lengths;                         /* 1: the graph also takes each sequence input's lengths (int32 [B],
+                                            each >= 1), honoured as seqnn_batch.lengths are */
 } seqnn_onnx_export_options;
 
 /* Writes the inference graph of the built model m as an ONNX model at path
  * (docs/onnx.md lists what each layer becomes): inputs named as the model's
- * ([T, B] int64 token ids, [T, B, dim] float features; T and B symbolic),
- * one output "output" ([T, B, n] or [B, n]), the weights as initializers,
- * dropout left out. Every sequence runs its T steps (the graph has no
- * lengths). opts may be NULL (the defaults). A model with a layer that has
+ * ([T, B] int64 token ids, [T, B, dim] float features; T and B symbolic;
+ * an encoder-decoder's decoder tokens "decoder_input" [T_dec, B] last), one
+ * output "output" ([T, B, n] or [B, n]), the weights as initializers,
+ * dropout left out. Without opts->lengths every sequence runs its T steps;
+ * with it, inputs "lengths" ("lengths_<input>", "decoder_lengths") follow,
+ * and the graph computes what seqnn_model_predict computes for a batch
+ * with those lengths. opts may be NULL (the defaults). A model with a layer that has
  * no ONNX form is refused naming the layer (SEQNN_ERR_UNSUPPORTED); the file
  * is written under a temporary name and renamed, so nothing is written on
  * any error. SEQNN_ERR_UNSUPPORTED too in a library built without ONNX. */

@@ -7,7 +7,8 @@ For each model of WORK/manifest.txt:
   (rank and feature size; every node output gets a shape);
 - the graph is run by the NumPy evaluation of the ONNX operators below
   (float64, written from the operator specifications, independent of seqnn)
-  on the input seqnn ran, and must give seqnn's output within 1e-5
+  on the input (and lengths, for NAME.len: sequence_lens of the recurrent
+  ops, masks of the convolution and attention) seqnn ran, and must give seqnn's output within 1e-5
   (normwise relative); every LSTM / GRU (linear_before_reset=1) / RNN op
   without peepholes or coupled gates is also run by the torch.nn module
   loaded with the op's weights, which must agree with the evaluation.
@@ -120,6 +121,19 @@ def torch_recurrent(op, x, w, r, b, a):
     return out.numpy().reshape(T, B, D, H).transpose(0, 2, 1, 3), hn.numpy()
 
 
+def packed(cell, x, lens):
+    """sequence_lens: each sequence b runs its first lens[b] steps alone (the
+    reverse direction from its last valid step); Y is 0 past its length."""
+    T, B = x.shape[:2]
+    ys, yhs = [], []
+    for bi in range(B):
+        n = int(lens[bi])
+        y, yh = cell(x[:n, bi:bi + 1])
+        ys.append(np.concatenate([y, np.zeros((T - n,) + y.shape[1:])], axis=0))
+        yhs.append(yh)
+    return np.concatenate(ys, axis=2), np.concatenate(yhs, axis=1)
+
+
 # --------------------------------------------------------------- the graph ---
 def run_node(n, v, checks):
     a = attrs(n)
@@ -127,15 +141,13 @@ def run_node(n, v, checks):
     op = n.op_type
     if op in ("LSTM", "GRU", "RNN"):
         x, w, r = i[0], i[1], i[2]
+        lens = i[4] if len(i) > 4 and i[4] is not None else np.full(x.shape[1], x.shape[0])
         b = i[3] if len(i) > 3 and i[3] is not None else np.zeros((w.shape[0], 2 * w.shape[1]))
         p = i[7] if len(i) > 7 else None
-        if op == "LSTM":
-            y, yh = lstm(x, w, r, b, p, a)
-        elif op == "GRU":
-            y, yh = gru(x, w, r, b, a)
-        else:
-            y, yh = rnn(x, w, r, b, a)
-        torch_form = p is None and not a.get("input_forget", 0) and (op != "GRU" or a.get("linear_before_reset", 0))
+        cell = {"LSTM": lambda xb: lstm(xb, w, r, b, p, a), "GRU": lambda xb: gru(xb, w, r, b, a),
+                "RNN": lambda xb: rnn(xb, w, r, b, a)}[op]
+        y, yh = packed(cell, x, lens)
+        torch_form = (lens == x.shape[0]).all() and p is None and not a.get("input_forget", 0) and (op != "GRU" or a.get("linear_before_reset", 0))
         if torch_form:
             ty, th = torch_recurrent(op, x, w, r, b, a)
             err = max(np.abs(ty - y).max(), np.abs(th - yh).max())
@@ -147,7 +159,8 @@ def run_node(n, v, checks):
         return [np.matmul(i[0], i[1])]
     if op == "Gemm":
         return [i[0] @ (i[1].T if a.get("transB", 0) else i[1]) + (i[2] if len(i) > 2 else 0)]
-    binary = {"Add": np.add, "Mul": np.multiply, "Greater": np.greater}
+    binary = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Max": np.maximum, "Greater": np.greater,
+              "GreaterOrEqual": np.greater_equal}
     if op in binary:
         return [binary[op](i[0], i[1])]
     unary = {"Sigmoid": sigmoid, "Tanh": np.tanh, "Relu": lambda x: np.maximum(x, 0), "Identity": lambda x: x}
@@ -183,6 +196,10 @@ def run_node(n, v, checks):
         return [y + i[2][None, :, None]]
     if op == "ReduceMax":
         return [i[0].max(axis=tuple(a["axes"]), keepdims=bool(a.get("keepdims", 1)))]
+    if op == "Cast":
+        return [i[0].astype({onnx.TensorProto.INT64: np.int64, onnx.TensorProto.FLOAT: np.float64}[a["to"]])]
+    if op == "Expand":
+        return [i[0] * np.ones(tuple(int(d) for d in i[1]), dtype=i[0].dtype)]
     if op == "Shape":
         return [np.array(i[0].shape, dtype=np.int64)]
     if op == "Range":
@@ -243,6 +260,9 @@ def main(work):
             feeds = {}
             model = onnx.load(onnx_path)
             onnx.checker.check_model(model, full_check=True)
+            props = {p.key: p.value for p in model.metadata_props}
+            if props.get("seqnn.loss") not in ("xent", "mse", "bce"):
+                raise ValueError("metadata seqnn.loss is %r" % props.get("seqnn.loss"))
             for k in range(n_in):
                 kind, T, B, dim = src[3 + 4 * k], int(src[4 + 4 * k]), int(src[5 + 4 * k]), int(src[6 + 4 * k])
                 raw = os.path.join(work, "%s.in%d.bin" % (src[0], k))
@@ -251,6 +271,9 @@ def main(work):
                 else:
                     x = np.fromfile(raw, dtype=np.float32).reshape(T, B, dim).astype(np.float64)
                 feeds[model.graph.input[k].name] = x
+            for k in range(len(model.graph.input) - n_in):   # lengths inputs, one per data input
+                raw = os.path.join(work, "%s.lengths%d.bin" % (src[0], k))
+                feeds[model.graph.input[n_in + k].name] = np.fromfile(raw, dtype=np.int32)
             seq, n = int(src[3 + 4 * n_in]), int(src[4 + 4 * n_in])
             dims = check_shapes(model, name, seq, n)
             want = np.fromfile(os.path.join(work, src[0] + ".out.bin"), dtype=np.float32).astype(np.float64)
