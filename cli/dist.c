@@ -4,10 +4,10 @@
  * job when one rank fails (docs/distributed.md). */
 #define _POSIX_C_SOURCE 200809L
 #include "dist.h"
-#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "seqnn/distributed.h"
 #include "seqnn/seqnn.h"
@@ -140,6 +140,20 @@ static void show_held(cli_dist *d)
         fprintf(real_stderr(d), "rank %d: %s\n", d->rank, line);
 }
 
+/* Once the ranks know that rank bad failed: its exit status (at least 1),
+ * and its reason into why[1024] on every rank (rank 0: "", its message is
+ * on the terminal already). A collective over comm. */
+static int failure_of(cli_dist *d, MPI_Comm comm, int bad, int rc, char *why)
+{
+    int status = rc;
+    why[0] = 0;
+    if (d->rank == bad)
+        last_held_line(d, why, 1024);
+    MPI_Bcast(&status, 1, MPI_INT, bad, comm);
+    MPI_Bcast(why, 1024, MPI_CHAR, bad, comm);
+    return status ? status : 1;
+}
+
 int cli_dist_agree(cli_dist *d, int rc)
 {
     if (!d->launched)
@@ -149,12 +163,8 @@ int cli_dist_agree(cli_dist *d, int rc)
         return rc ? rc : 1;              /* the error handler has ended the job by now */
     if (bad == d->size)
         return 0;
-    char why[1024] = "";
-    int status = rc;
-    if (d->rank == bad)
-        last_held_line(d, why, sizeof why);
-    MPI_Bcast(&status, 1, MPI_INT, bad, MPI_COMM_WORLD);
-    MPI_Bcast(why, (int)sizeof why, MPI_CHAR, bad, MPI_COMM_WORLD);
+    char why[1024];
+    int status = failure_of(d, MPI_COMM_WORLD, bad, rc, why);
     int failed = 0;                      /* how many ranks failed */
     MPI_Reduce(&(int){rc != 0}, &failed, 1, MPI_INT, MPI_SUM, 0, MPI_COMM_WORLD);
     if (d->rank == 0) {
@@ -169,7 +179,7 @@ int cli_dist_agree(cli_dist *d, int rc)
                     others, *why ? why : "(no message)", d->size);
     }
     d->agreed = 1;
-    return status ? status : 1;
+    return status;
 }
 
 /* At the end, the ranks' statuses compared on their own communicator: 1
@@ -195,15 +205,11 @@ static int end_agreed(cli_dist *d, int *rc)
         return 0;
     if (bad == d->size)
         return 1;
-    char why[1024] = "";
-    int status = *rc;
-    if (d->rank == bad)
-        last_held_line(d, why, sizeof why);
-    MPI_Bcast(&status, 1, MPI_INT, bad, d->end_comm);
-    MPI_Bcast(why, (int)sizeof why, MPI_CHAR, bad, d->end_comm);
+    char why[1024];
+    int status = failure_of(d, d->end_comm, bad, *rc, why);
     if (d->rank == 0 && *rc == 0)
         fprintf(stderr, "seqnn train: rank %d of %d failed: %s\n", bad, d->size, *why ? why : "(no message)");
-    *rc = *rc ? *rc : status ? status : 1;
+    *rc = *rc ? *rc : status;
     return 1;
 }
 

@@ -523,6 +523,9 @@ static void train_banner(train_run *t)
             d->format, (long long)d->src.n, (long long)d->n_train, (long long)d->n_val,
             !strcmp(d->format, "text") ? (d->words ? "words" : "characters") : "examples");
     fputs(summary, stderr);
+    if (t->dist.launched)
+        fprintf(stderr, "data-parallel: %d ranks, a global batch of %lld sequences (about %lld a rank)\n",
+                t->dist.size, (long long)t->cfg.batch, (long long)(t->cfg.batch / t->dist.size));
     cli_plan_print_layers(t->model, t->ctx, "placement: ");
     t->loss_kind = seqnn_model_loss(t->model);
     if (t->log && !t->resumed)

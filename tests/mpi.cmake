@@ -1,9 +1,11 @@
 # Data-parallel training over MPI (docs/distributed.md), when the configure
 # found MPI and mpirun: tests/test_mpi.c under 2 and 3 ranks (one distributed
-# model against one process: step-1 gradients, loss curves, evaluation, the
-# parameter checksum, uneven shards, a batch too small) and tests/test_mpi_cli.sh (`seqnn
-# train` under mpirun: byte-identical checkpoints from the same N, N = 2
-# against N = 1, a checkpoint of N = 2 resumed under N = 1, a rank killed).
+# model against one process: step-1 gradients, loss curves, evaluation, shards
+# given by the caller, the parameter checksum, uneven shards, a batch too
+# small) and tests/test_mpi_cli.sh (`seqnn train` under mpirun: byte-identical
+# checkpoints from the same N and under other collective algorithms, N = 2
+# against N = 1, checkpoints resumed under other N, trees, failures on one
+# rank, a rank killed and the job resumed).
 # Without MPI: seqnn train under a launcher refuses.
 # Running as root needs Open MPI's consent (OMPI_ALLOW_RUN_AS_ROOT*); ranks
 # share this machine's cores (--oversubscribe). Included from tests/CMakeLists.txt.
@@ -22,9 +24,11 @@ if(SEQNN_HAVE_MPI AND MPIEXEC_EXECUTABLE)
         add_test(NAME mpi_train_${n} COMMAND "${MPIEXEC_EXECUTABLE}" --oversubscribe -np ${n} $<TARGET_FILE:test_mpi>)
         set_tests_properties(mpi_train_${n} PROPERTIES ENVIRONMENT "${seqnn_mpi_env}" TIMEOUT 120)
     endforeach()
+    # Sanitizer builds (seconds per mpirun) run the script's sample: it says which runs it leaves out.
     add_test(NAME mpi_cli COMMAND sh "${CMAKE_CURRENT_LIST_DIR}/test_mpi_cli.sh" $<TARGET_FILE:seqnn-cli>
-                                  "${MPIEXEC_EXECUTABLE}" "${CMAKE_CURRENT_BINARY_DIR}/mpi_cli_work")
-    set_tests_properties(mpi_cli PROPERTIES ENVIRONMENT "${seqnn_mpi_env}" TIMEOUT 180)
+                                  "${MPIEXEC_EXECUTABLE}" "${CMAKE_CURRENT_BINARY_DIR}/mpi_cli_work"
+                                  $<$<BOOL:${SEQNN_SANITIZE}>:sample>)
+    set_tests_properties(mpi_cli PROPERTIES ENVIRONMENT "${seqnn_mpi_env}" TIMEOUT 300)
 elseif(NOT SEQNN_HAVE_MPI)
     # Built without MPI: `seqnn train` started by a launcher of 2 processes (its environment
     # variable set by hand) refuses, saying how to build with MPI.
