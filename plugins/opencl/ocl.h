@@ -27,7 +27,8 @@
     X(attn_additive_du) X(attn_additive_dk) X(attn_additive_dwv) \
     X(sgd_step) X(rmsprop_step) X(adam_step) X(adagrad_step) X(clip_scale) \
     X(maxpool_lengths_forward) X(xent_ext_rows) X(xent_ext_backward) \
-    X(lstmv_fwd_step) X(lstmv_fwd_emit) X(lstmv_bwd_dh) X(lstmv_bwd_step) X(lstmv_peep_grad)
+    X(lstmv_fwd_step) X(lstmv_fwd_emit) X(lstmv_bwd_dh) X(lstmv_bwd_step) X(lstmv_peep_grad) \
+    X(conv1d_max_forward)
 
 typedef enum ocl_kernel_id {
 #define OCL_KID(name) OCL_K_##name,

@@ -76,5 +76,6 @@ const seqnn_plugin_api *seqnn_plugin_entry(void)
     api->xent_ext_backward = tpl_xent_ext_backward;
     api->lstm_variant_forward = tpl_lstm_variant_forward;     /* kernels/lstm_variant.c */
     api->lstm_variant_backward = tpl_lstm_variant_backward;
+    api->conv1d_max_forward = tpl_conv1d_max_forward;        /* kernels/conv.c */
     return api;
 }
