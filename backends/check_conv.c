@@ -1,6 +1,6 @@
 /* Argument checks of the conv family (conv1d_forward, conv1d_backward,
  * maxpool_forward, maxpool_backward, maxpool_lengths_forward,
- * conv1d_max_forward), run by the core before any plugin.
+ * conv1d_max_forward, conv1d_max_backward), run by the core before any plugin.
  * The rules are those of include/seqnn/kernels.h; docs/kernels/conv.md. */
 #include <stdint.h>
 #include "check.h"
@@ -153,7 +153,7 @@ seqnn_status seqnn_check_conv1d_max_forward(const seqnn_checker *c, const seqnn_
     int64_t out_len = 0;
     const int64_t dims[2] = {cv->batch, cv->out_channels}, strides[2] = {a->y_sb, a->y_sc};
     const int64_t y_extent = seqnn_extent(2, dims, strides);
-    SEQNN_CHECK(seqnn_check_flags(c, a->flags, 0));
+    SEQNN_CHECK(seqnn_check_flags(c, a->flags, SEQNN_FLAG_OVERWRITE));   /* the backward's: ignored here */
     SEQNN_CHECK(seqnn_check_flags(c, cv->flags, 0));
     SEQNN_CHECK(conv_check_sizes(c, cv, &out_len));
     if (out_len > INT32_MAX)
@@ -180,5 +180,36 @@ seqnn_status seqnn_check_conv1d_max_forward(const seqnn_checker *c, const seqnn_
         if (a->lengths[b] < 1 || a->lengths[b] > out_len)
             return seqnn_check_fail(c, "lengths[%lld] = %ld, must be in [1, out_len = %lld]", (long long)b,
                                     (long)a->lengths[b], (long long)out_len);
+    return SEQNN_OK;
+}
+
+/* conv1d_backward's rules for the conv's sizes and gradients, dy and argmax
+ * [B, C_out] (dy with y's strides), and the gradients overlapping none of
+ * what is read. Every argmax in [0, out_len) is the plugin's to check. */
+seqnn_status seqnn_check_conv1d_max_backward(const seqnn_checker *c, const seqnn_conv1d_max_args *a)
+{
+    const seqnn_conv1d_args *cv = &a->conv;
+    int64_t out_len = 0;
+    const int64_t dims[2] = {cv->batch, cv->out_channels}, strides[2] = {a->y_sb, a->y_sc};
+    const int64_t dy_extent = seqnn_extent(2, dims, strides);
+    const int has_dx = cv->dx.buf != NULL, has_dweight = cv->dweight.buf != NULL;
+    SEQNN_CHECK(seqnn_check_flags(c, a->flags, SEQNN_FLAG_OVERWRITE));
+    SEQNN_CHECK(seqnn_check_flags(c, cv->flags, 0));
+    SEQNN_CHECK(conv_check_sizes(c, cv, &out_len));
+    SEQNN_CHECK(seqnn_check_tensor(c, "dy", a->dy, SEQNN_F32, dy_extent, 1));
+    SEQNN_CHECK(seqnn_check_tensor(c, "argmax", a->argmax, SEQNN_I32,
+                                   seqnn_mul_sat(cv->batch, cv->out_channels), 1));
+    SEQNN_CHECK(seqnn_check_tensor(c, "x", cv->x, SEQNN_F32, conv_x_extent(cv), has_dweight));
+    SEQNN_CHECK(seqnn_check_tensor(c, "weight", cv->weight, SEQNN_F32, conv_weight_count(cv), has_dx));
+    SEQNN_CHECK(seqnn_check_tensor(c, "dx", cv->dx, SEQNN_F32, conv_x_extent(cv), 0));
+    SEQNN_CHECK(seqnn_check_tensor(c, "dweight", cv->dweight, SEQNN_F32, conv_weight_count(cv), 0));
+    SEQNN_CHECK(seqnn_check_tensor(c, "dbias", cv->dbias, SEQNN_F32, cv->out_channels, 0));
+    const char *const out_names[3] = {"dx", "dweight", "dbias"}, *const in_names[3] = {"dy", "x", "weight"};
+    const seqnn_tref outs[3] = {cv->dx, cv->dweight, cv->dbias}, ins[3] = {a->dy, cv->x, cv->weight};
+    const int64_t out_ext[3] = {conv_x_extent(cv), conv_weight_count(cv), cv->out_channels};
+    const int64_t in_ext[3] = {dy_extent, conv_x_extent(cv), conv_weight_count(cv)};
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            SEQNN_CHECK(seqnn_check_disjoint(c, out_names[i], outs[i], out_ext[i], in_names[j], ins[j], in_ext[j]));
     return SEQNN_OK;
 }

@@ -77,5 +77,6 @@ const seqnn_plugin_api *seqnn_plugin_entry(void)
     api->lstm_variant_forward = tpl_lstm_variant_forward;     /* kernels/lstm_variant.c */
     api->lstm_variant_backward = tpl_lstm_variant_backward;
     api->conv1d_max_forward = tpl_conv1d_max_forward;        /* kernels/conv.c */
+    api->conv1d_max_backward = tpl_conv1d_max_backward;
     return api;
 }

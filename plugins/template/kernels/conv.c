@@ -2,7 +2,8 @@
  * Conv1d, groups 1, stride / padding / dilation) forward and backward, and
  * max-over-time pooling with argmax (over every position or the first
  * lengths[b] of row b), forward and backward, and the three in one call
- * (conv1d, activation, max over time: conv1d_max_forward).
+ * (conv1d, activation, max over time: conv1d_max_forward) with its backward
+ * from the maxima (conv1d_max_backward).
  * Contracts: seqnn/kernels.h (seqnn_conv1d_args, seqnn_maxpool_args,
  * seqnn_maxpool_lengths_args, seqnn_conv1d_max_args).
  * Every tensor is strided: element (b, c, l) of x is x[b*x_sb + c*x_sc + l*x_sl].
@@ -222,5 +223,54 @@ seqnn_status tpl_maxpool_backward(const seqnn_call *call, const seqnn_maxpool_ar
         for (int64_t c = 0; c < a->channels; c++)
             dx[b * a->x_sb + c * a->x_sc + argmax[b * a->channels + c] * a->x_sl] +=
                 TPL_F(a->dy)[b * a->y_sb + c * a->y_sc];
+    return SEQNN_OK;
+}
+
+/* The gradients of conv1d_max_forward's conv when its output's gradient is
+ * dy[b, o] at window argmax[b*C_out + o] and 0 elsewhere: each output
+ * position's contribution added directly, the zeros skipped. dweight and
+ * dbias summed in double per element; dx accumulated in place. */
+seqnn_status tpl_conv1d_max_backward(const seqnn_call *call, const seqnn_conv1d_max_args *m)
+{
+    const seqnn_conv1d_args *a = &m->conv;
+    const int64_t C = a->in_channels, K = a->kernel_size, O = a->out_channels, L = seqnn_conv1d_out_len(a);
+    const int32_t *argmax = TPL_I(m->argmax);   /* int32 [B*C_out] */
+    const float *dy = TPL_F(m->dy);             /* [B, C_out], y's strides */
+    float *dx = TPL_FOPT(a->dx), *dw = TPL_FOPT(a->dweight), *db = TPL_FOPT(a->dbias);
+    const int acc = TPL_ACC(m);
+    for (int64_t i = 0; i < a->batch * O; i++)   /* check all before writing */
+        if (argmax[i] < 0 || argmax[i] >= L)
+            return seqnn_plugin_fail(call, SEQNN_ERR_INVALID_ARG, "conv1d_max_backward: argmax[%lld] = %ld is outside [0, %lld)",
+                                     (long long)i, (long)argmax[i], (long long)L);
+    for (int64_t o = 0; db && o < O; o++) {
+        double s = 0;
+        for (int64_t b = 0; b < a->batch; b++)
+            s += dy[b * m->y_sb + o * m->y_sc];
+        tpl_store(&db[o], s, acc);
+    }
+    for (int64_t o = 0; dw && o < O; o++)
+        for (int64_t c = 0; c < C; c++)
+            for (int64_t k = 0; k < K; k++) {
+                double s = 0;
+                for (int64_t b = 0; b < a->batch; b++) {
+                    const int64_t p = argmax[b * O + o] * a->stride - a->padding + k * a->dilation;
+                    if (p >= 0 && p < a->in_len)
+                        s += (double)dy[b * m->y_sb + o * m->y_sc] * TPL_F(a->x)[b * a->x_sb + c * a->x_sc + p * a->x_sl];
+                }
+                tpl_store(&dw[(o * C + c) * K + k], s, acc);
+            }
+    if (!dx)
+        return SEQNN_OK;
+    if (!acc)
+        tpl_zero_box(dx, a->batch, C, a->in_len, a->x_sb, a->x_sc, a->x_sl);
+    for (int64_t b = 0; b < a->batch; b++)
+        for (int64_t o = 0; o < O; o++)
+            for (int64_t c = 0; c < C; c++)
+                for (int64_t k = 0; k < K; k++) {
+                    const int64_t p = argmax[b * O + o] * a->stride - a->padding + k * a->dilation;
+                    if (p >= 0 && p < a->in_len)
+                        dx[b * a->x_sb + c * a->x_sc + p * a->x_sl] +=
+                            dy[b * m->y_sb + o * m->y_sc] * TPL_F(a->weight)[(o * C + c) * K + k];
+                }
     return SEQNN_OK;
 }
