@@ -1,7 +1,9 @@
 /* Conv family of the SIMD plugins: conv1d forward and backward through the
  * own SGEMM (im2col: the [C_in*K, L_out] matrix of input taps of one batch
  * item, then GEMMs). Forward: the weight is packed once, batch items run as
- * tasks (im2col, pack, GEMM tiles, bias). Backward: per batch item, in batch
+ * tasks (im2col, pack, GEMM tiles, bias); with stride 1, no padding and x
+ * contiguous in positions or channels, no im2col: one GEMM per tap, its B
+ * packed from x in place. Backward: per batch item, in batch
  * order (so sums do not depend on threads), dW += dy_b col_b^T and
  * dcol = W^T dy_b scattered back into dx (col2im); dbias as ordered sums.
  * Max-over-time pooling (over every position, or the first lengths[b] of row
@@ -80,17 +82,43 @@ typedef struct conv_job {
     const seqnn_conv1d_args *a;
     const seqnn_conv1d_max_args *m;      /* the fused kernel's arguments, or NULL (conv1d_forward) */
     int64_t out_len, ck;
-    const float *wpack;                  /* weight packed as the A operand [C_out, C_in*K] */
+    const float *wpack;                  /* weight packed as the A operand [C_out, C_in*K], or per tap
+                                            k the A operand W_k [C_out, C_in] (direct) */
+    int direct;                          /* taps read from x in place: no im2col (conv_direct) */
+    size_t wk_count;                     /* floats of one packed W_k */
     float *work;                         /* per thread: col, packed col, output tile, activation row */
     size_t work_stride;
     size_t col_count, bpack_count, tile_count;
 } conv_job;
 
+/* Whether tap k of every window can be read from x in place: stride 1, no
+ * padding, and x's positions or channels contiguous. Then the input of tap k
+ * is the matrix x[b, :, k*dilation + l] [C_in, L_out] (row stride x_sc) or
+ * its transpose [L_out, C_in] (row stride x_sl), packed for the GEMM as it
+ * is, and y = sum_k W_k X_k: one GEMM per tap, no im2col. */
+static int conv_direct(const seqnn_conv1d_args *a)
+{
+    return a->stride == 1 && a->padding == 0 && (a->x_sl == 1 || a->x_sc == 1);
+}
+
 /* The conv of batch item b without its bias: [C_out, L_out] at out (row
- * stride ldo), through im2col, the packing of col and the GEMM tiles. */
+ * stride ldo), through im2col, the packing of col and the GEMM tiles, or,
+ * direct, per tap the packing of x's window and a GEMM accumulating. */
 static void conv_item(const conv_job *j, int64_t b, float *col, float *out, int64_t ldo)
 {
     float *bpack = col + j->col_count;
+    const seqnn_conv1d_args *a = j->a;
+    if (j->direct) {
+        const float *xb = SP(a->x) + b * a->x_sb;
+        const int tb = a->x_sl != 1;
+        for (int64_t k = 0; k < a->kernel_size; k++) {
+            simd_gemm_pack_b(tb, a->in_channels, j->out_len, xb + k * a->dilation * a->x_sl, tb ? a->x_sl : a->x_sc,
+                             bpack);
+            simd_gemm_tile(a->out_channels, a->in_channels, 1.0f, j->wpack + (size_t)k * j->wk_count, bpack,
+                           j->out_len, 0, j->out_len, k == 0 ? 0.0f : 1.0f, out, ldo);
+        }
+        return;
+    }
     conv_im2col(j->a, b, j->out_len, col);
     simd_gemm_pack_b(0, j->ck, j->out_len, col, j->out_len, bpack);
     simd_gemm_tile(j->a->out_channels, j->ck, 1.0f, j->wpack, bpack, j->out_len, 0, j->out_len, 0.0f, out, ldo);
@@ -183,11 +211,25 @@ static seqnn_status conv_forward_run(const seqnn_call *call, conv_job *j, const 
     j->bpack_count = simd_gemm_packed_b_count(j->ck, j->out_len);
     j->tile_count = (size_t)(a->out_channels * j->out_len);
     j->work_stride = j->col_count + j->bpack_count + j->tile_count + (size_t)j->out_len;
-    float *wpack = simd_scratch(dev, SIMD_SCRATCH_K3, simd_gemm_packed_a_count(a->out_channels, j->ck));
+    j->direct = conv_direct(a);
+    j->wk_count = simd_gemm_packed_a_count(a->out_channels, a->in_channels);
+    float *wpack = simd_scratch(dev, SIMD_SCRATCH_K3, j->direct ? (size_t)a->kernel_size * j->wk_count
+                                                               : simd_gemm_packed_a_count(a->out_channels, j->ck));
+    float *wk = j->direct ? simd_scratch(dev, SIMD_SCRATCH_K2, (size_t)(a->out_channels * a->in_channels)) : NULL;
     j->work = simd_scratch(dev, SIMD_SCRATCH_K0, j->work_stride * (size_t)simd_threads_count());
-    if (!wpack || !j->work)
+    if (!wpack || !j->work || (j->direct && !wk))
         return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "%s: out of memory for workspaces", name);
-    simd_gemm_pack_a(0, a->out_channels, j->ck, SP(a->weight), j->ck, wpack);
+    if (j->direct) {
+        /* W_k [C_out, C_in] = weight[:, :, k], packed per tap */
+        const float *w = SP(a->weight);
+        for (int64_t k = 0; k < a->kernel_size; k++) {
+            for (int64_t i = 0; i < a->out_channels * a->in_channels; i++)
+                wk[i] = w[i * a->kernel_size + k];
+            simd_gemm_pack_a(0, a->out_channels, a->in_channels, wk, a->in_channels, wpack + (size_t)k * j->wk_count);
+        }
+    } else {
+        simd_gemm_pack_a(0, a->out_channels, j->ck, SP(a->weight), j->ck, wpack);
+    }
     j->wpack = wpack;
     simd_parallel_for(a->batch, task, j);
     return SEQNN_OK;
