@@ -180,9 +180,10 @@ static seqnn_status conv_forward(seqnn_model *m, fe_layer *L, const fe_tensor *x
                                    "(pad the batch to at least the widest filter)",
                                    (long long)T, (long long)L->conv.widths[i]);
     FE_TRY(fe_tensor_ensure(m, &L->y, B, L->conv.n_widths * F));
-    if (!p->unfused_only)
+    /* (asked first, so that a plan of the calls sees the path taken) */
+    p->fused = !p->unfused_only && seqnn_kernel_available(m->ctx, SEQNN_KERNEL_conv1d_max_forward);
+    if (p->fused)
         FE_TRY(fe_tensor_ensure(m, &p->pre_max, B, L->conv.n_widths * F));
-    p->fused = !p->unfused_only;
     for (int i = 0; i < L->conv.n_widths; i++) {
         const int32_t *valid = NULL;
         FE_TRY(fe_tensor_ensure_i32(m, &p->argmax[i], B, F));
@@ -260,7 +261,7 @@ static seqnn_status conv_backward(seqnn_model *m, fe_layer *L, const fe_tensor *
         FE_TRY(seqnn_act_backward(m->ctx, &a));
     }
     for (int i = 0; i < L->conv.n_widths; i++) {
-        if (p->fused && !p->dense_only) {
+        if (p->fused && !p->dense_only && seqnn_kernel_available(m->ctx, SEQNN_KERNEL_conv1d_max_backward)) {
             seqnn_status st = conv_backward_sparse(m, L, i, x, dx, T);
             if (st != SEQNN_ERR_UNSUPPORTED) {
                 FE_TRY(st);
