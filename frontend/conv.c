@@ -1,18 +1,19 @@
 /* Kim (2014) convolution bank: one nn.Conv1d(E, filters, width) per width over
- * a time-major sequence [T, B, E] (read in place through conv1d's strides),
- * an activation, max over time (the windows inside each sequence when the
- * batch has lengths), and the pooled features of every width concatenated
- * into [B, n_widths * filters] (each width writes its slice of each row).
- * Forward: one conv1d_max_forward per width (conv, activation and max in one
- * call, the [B, L_out, F] activations never written), or, where the plugin
- * answers SEQNN_ERR_UNSUPPORTED (a plugin of ABI 1.2 or older, a device
- * that declines the call), conv1d_forward, act_forward and maxpool(_lengths)
- * _forward. Backward of the fused path: act_backward at the maxima only
- * ([B, n_widths * F], from the pre-activations the kernel kept), then per
- * width conv1d_max_backward (the conv's gradients from those maxima alone),
- * or, where that answers SEQNN_ERR_UNSUPPORTED, maxpool_backward's scatter
- * and conv1d_backward; the same numbers as the unfused path's act_backward
- * over every position and conv1d_backward (docs/kernels/conv.md). */
+ * a time-major sequence [T, B, E] (read in place through conv1d's strides), an
+ * activation, max over time (the windows inside each sequence when the batch
+ * has lengths), and the pooled features of every width concatenated into [B,
+ * n_widths * filters] (each width writes its slice of each row). Forward: one
+ * conv1d_max_forward per width (conv, activation and max in one call, the [B,
+ * L_out, F] activations never written), or, where no device has it (a plugin
+ * of ABI 1.2 or older) or the plugin answers SEQNN_ERR_UNSUPPORTED (a device
+ * that declines the call), conv1d_forward, act_forward and
+ * maxpool(_lengths)_forward. Backward of the fused path: act_backward at the
+ * maxima only ([B, n_widths * F], from the pre-activations the kernel kept),
+ * then per width conv1d_max_backward (the conv's gradients from those maxima
+ * alone), or, where no device has it or it answers SEQNN_ERR_UNSUPPORTED,
+ * maxpool_backward's scatter and conv1d_backward; the same numbers as the
+ * unfused path's act_backward over every position and conv1d_backward
+ * (docs/kernels/conv.md). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
