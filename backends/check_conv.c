@@ -133,16 +133,23 @@ seqnn_status seqnn_check_maxpool_backward(const seqnn_checker *c, const seqnn_ma
     return SEQNN_OK;
 }
 
+/* Every one of the batch lengths (host, or NULL: none) in [1, len]. */
+static seqnn_status conv_check_lengths(const seqnn_checker *c, const int32_t *lengths, int64_t batch,
+                                       const char *len_name, int64_t len)
+{
+    for (int64_t b = 0; lengths && b < batch; b++)
+        if (lengths[b] < 1 || lengths[b] > len)
+            return seqnn_check_fail(c, "lengths[%lld] = %ld, must be in [1, %s = %lld]", (long long)b,
+                                    (long)lengths[b], len_name, (long long)len);
+    return SEQNN_OK;
+}
+
 /* maxpool_forward's rules for pool, and every row keeps 1 to len positions. */
 seqnn_status seqnn_check_maxpool_lengths_forward(const seqnn_checker *c, const seqnn_maxpool_lengths_args *a)
 {
     SEQNN_CHECK(seqnn_check_flags(c, a->flags, 0));
     SEQNN_CHECK(seqnn_check_maxpool_forward(c, &a->pool));
-    for (int64_t b = 0; a->lengths && b < a->pool.batch; b++)
-        if (a->lengths[b] < 1 || a->lengths[b] > a->pool.len)
-            return seqnn_check_fail(c, "lengths[%lld] = %ld, must be in [1, len = %lld]", (long long)b,
-                                    (long)a->lengths[b], (long long)a->pool.len);
-    return SEQNN_OK;
+    return conv_check_lengths(c, a->lengths, a->pool.batch, "len", a->pool.len);
 }
 
 /* conv1d_forward's rules for conv (without y), maxpool_lengths_forward's for
@@ -176,11 +183,7 @@ seqnn_status seqnn_check_conv1d_max_forward(const seqnn_checker *c, const seqnn_
         SEQNN_CHECK(seqnn_check_disjoint(c, "pre", a->pre, y_extent, in_names[i], ins[i], in_ext[i]));
     }
     SEQNN_CHECK(seqnn_check_disjoint(c, "pre", a->pre, y_extent, "y", a->y, y_extent));
-    for (int64_t b = 0; a->lengths && b < cv->batch; b++)
-        if (a->lengths[b] < 1 || a->lengths[b] > out_len)
-            return seqnn_check_fail(c, "lengths[%lld] = %ld, must be in [1, out_len = %lld]", (long long)b,
-                                    (long)a->lengths[b], (long long)out_len);
-    return SEQNN_OK;
+    return conv_check_lengths(c, a->lengths, cv->batch, "out_len", out_len);
 }
 
 /* conv1d_backward's rules for the conv's sizes and gradients, dy and argmax
