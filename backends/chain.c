@@ -61,6 +61,7 @@ static const char *const kernel_outputs[SEQNN_KERNEL_COUNT] = {
     [SEQNN_KERNEL_lstm_variant_forward] = " y h_n c_n reserve ",
     [SEQNN_KERNEL_lstm_variant_backward] = " dx dw_ih dw_hh db_ih db_hh dh0 dc0 dw_peep dw_hr ",
     [SEQNN_KERNEL_conv1d_max_forward] = " y pre argmax ",
+    [SEQNN_KERNEL_conv1d_max_backward] = " dx dweight dbias ",
     [SEQNN_KERNEL_copy2d] = " y ",
 };
 

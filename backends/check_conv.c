@@ -1,6 +1,6 @@
 /* Argument checks of the conv family (conv1d_forward, conv1d_backward,
  * maxpool_forward, maxpool_backward, maxpool_lengths_forward,
- * conv1d_max_forward), run by the core before any plugin.
+ * conv1d_max_forward, conv1d_max_backward), run by the core before any plugin.
  * The rules are those of include/seqnn/kernels.h; docs/kernels/conv.md. */
 #include <stdint.h>
 #include "check.h"
@@ -133,16 +133,23 @@ seqnn_status seqnn_check_maxpool_backward(const seqnn_checker *c, const seqnn_ma
     return SEQNN_OK;
 }
 
+/* Every one of the batch lengths (host, or NULL: none) in [1, len]. */
+static seqnn_status conv_check_lengths(const seqnn_checker *c, const int32_t *lengths, int64_t batch,
+                                       const char *len_name, int64_t len)
+{
+    for (int64_t b = 0; lengths && b < batch; b++)
+        if (lengths[b] < 1 || lengths[b] > len)
+            return seqnn_check_fail(c, "lengths[%lld] = %ld, must be in [1, %s = %lld]", (long long)b,
+                                    (long)lengths[b], len_name, (long long)len);
+    return SEQNN_OK;
+}
+
 /* maxpool_forward's rules for pool, and every row keeps 1 to len positions. */
 seqnn_status seqnn_check_maxpool_lengths_forward(const seqnn_checker *c, const seqnn_maxpool_lengths_args *a)
 {
     SEQNN_CHECK(seqnn_check_flags(c, a->flags, 0));
     SEQNN_CHECK(seqnn_check_maxpool_forward(c, &a->pool));
-    for (int64_t b = 0; a->lengths && b < a->pool.batch; b++)
-        if (a->lengths[b] < 1 || a->lengths[b] > a->pool.len)
-            return seqnn_check_fail(c, "lengths[%lld] = %ld, must be in [1, len = %lld]", (long long)b,
-                                    (long)a->lengths[b], (long long)a->pool.len);
-    return SEQNN_OK;
+    return conv_check_lengths(c, a->lengths, a->pool.batch, "len", a->pool.len);
 }
 
 /* conv1d_forward's rules for conv (without y), maxpool_lengths_forward's for
@@ -153,7 +160,7 @@ seqnn_status seqnn_check_conv1d_max_forward(const seqnn_checker *c, const seqnn_
     int64_t out_len = 0;
     const int64_t dims[2] = {cv->batch, cv->out_channels}, strides[2] = {a->y_sb, a->y_sc};
     const int64_t y_extent = seqnn_extent(2, dims, strides);
-    SEQNN_CHECK(seqnn_check_flags(c, a->flags, 0));
+    SEQNN_CHECK(seqnn_check_flags(c, a->flags, SEQNN_FLAG_OVERWRITE));   /* the backward's: ignored here */
     SEQNN_CHECK(seqnn_check_flags(c, cv->flags, 0));
     SEQNN_CHECK(conv_check_sizes(c, cv, &out_len));
     if (out_len > INT32_MAX)
@@ -176,9 +183,36 @@ seqnn_status seqnn_check_conv1d_max_forward(const seqnn_checker *c, const seqnn_
         SEQNN_CHECK(seqnn_check_disjoint(c, "pre", a->pre, y_extent, in_names[i], ins[i], in_ext[i]));
     }
     SEQNN_CHECK(seqnn_check_disjoint(c, "pre", a->pre, y_extent, "y", a->y, y_extent));
-    for (int64_t b = 0; a->lengths && b < cv->batch; b++)
-        if (a->lengths[b] < 1 || a->lengths[b] > out_len)
-            return seqnn_check_fail(c, "lengths[%lld] = %ld, must be in [1, out_len = %lld]", (long long)b,
-                                    (long)a->lengths[b], (long long)out_len);
+    return conv_check_lengths(c, a->lengths, cv->batch, "out_len", out_len);
+}
+
+/* conv1d_backward's rules for the conv's sizes and gradients, dy and argmax
+ * [B, C_out] (dy with y's strides), and the gradients overlapping none of
+ * what is read. Every argmax in [0, out_len) is the plugin's to check. */
+seqnn_status seqnn_check_conv1d_max_backward(const seqnn_checker *c, const seqnn_conv1d_max_args *a)
+{
+    const seqnn_conv1d_args *cv = &a->conv;
+    int64_t out_len = 0;
+    const int64_t dims[2] = {cv->batch, cv->out_channels}, strides[2] = {a->y_sb, a->y_sc};
+    const int64_t dy_extent = seqnn_extent(2, dims, strides);
+    const int has_dx = cv->dx.buf != NULL, has_dweight = cv->dweight.buf != NULL;
+    SEQNN_CHECK(seqnn_check_flags(c, a->flags, SEQNN_FLAG_OVERWRITE));
+    SEQNN_CHECK(seqnn_check_flags(c, cv->flags, 0));
+    SEQNN_CHECK(conv_check_sizes(c, cv, &out_len));
+    SEQNN_CHECK(seqnn_check_tensor(c, "dy", a->dy, SEQNN_F32, dy_extent, 1));
+    SEQNN_CHECK(seqnn_check_tensor(c, "argmax", a->argmax, SEQNN_I32,
+                                   seqnn_mul_sat(cv->batch, cv->out_channels), 1));
+    SEQNN_CHECK(seqnn_check_tensor(c, "x", cv->x, SEQNN_F32, conv_x_extent(cv), has_dweight));
+    SEQNN_CHECK(seqnn_check_tensor(c, "weight", cv->weight, SEQNN_F32, conv_weight_count(cv), has_dx));
+    SEQNN_CHECK(seqnn_check_tensor(c, "dx", cv->dx, SEQNN_F32, conv_x_extent(cv), 0));
+    SEQNN_CHECK(seqnn_check_tensor(c, "dweight", cv->dweight, SEQNN_F32, conv_weight_count(cv), 0));
+    SEQNN_CHECK(seqnn_check_tensor(c, "dbias", cv->dbias, SEQNN_F32, cv->out_channels, 0));
+    const char *const out_names[3] = {"dx", "dweight", "dbias"}, *const in_names[3] = {"dy", "x", "weight"};
+    const seqnn_tref outs[3] = {cv->dx, cv->dweight, cv->dbias}, ins[3] = {a->dy, cv->x, cv->weight};
+    const int64_t out_ext[3] = {conv_x_extent(cv), conv_weight_count(cv), cv->out_channels};
+    const int64_t in_ext[3] = {dy_extent, conv_x_extent(cv), conv_weight_count(cv)};
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            SEQNN_CHECK(seqnn_check_disjoint(c, out_names[i], outs[i], out_ext[i], in_names[j], ins[j], in_ext[j]));
     return SEQNN_OK;
 }

@@ -23,7 +23,7 @@ typedef struct ours {
     /* conv bank */
     seqnn_conv1d_args conv[BENCH_MAX_WIDTHS];
     seqnn_maxpool_args pool[BENCH_MAX_WIDTHS];
-    int conv_fused;                      /* the plugin has conv1d_max_forward */
+    int conv_fused;                      /* the plugin has conv1d_max_forward and _backward */
     /* attention */
     seqnn_attention_args attn;
     /* optimizers */
@@ -266,7 +266,8 @@ static seqnn_status ours_setup(ours *o, seqnn_context *ctx, const bench_case *c)
     case OP_RNN: ours_setup_rnn(o, c); break;
     case OP_CONV:
         ours_setup_conv(o, c);
-        o->conv_fused = seqnn_kernel_available(o->ctx, SEQNN_KERNEL_conv1d_max_forward);
+        o->conv_fused = seqnn_kernel_available(o->ctx, SEQNN_KERNEL_conv1d_max_forward) &&
+                        seqnn_kernel_available(o->ctx, SEQNN_KERNEL_conv1d_max_backward);
         break;
     case OP_ATTENTION: ours_setup_attention(o, c); break;
     case OP_OPTIM: ours_setup_optim(o, c); break;
@@ -313,6 +314,14 @@ static seqnn_status ours_run(ours *o)
                 st = seqnn_maxpool_forward(o->ctx, &pf);
         }
         for (int i = 0; c->train && i < c->nwidths && st == SEQNN_OK; i++) {
+            if (o->conv_fused) {         /* the conv's gradients from the maxima alone */
+                const seqnn_maxpool_args *p = &o->pool[i];
+                seqnn_conv1d_max_args bm = {.conv = o->conv[i], .y_sb = p->y_sb, .y_sc = p->y_sc,
+                                            .argmax = p->argmax, .dy = p->dy, .flags = o->conv[i].flags};
+                bm.conv.flags = 0;
+                st = seqnn_conv1d_max_backward(o->ctx, &bm);
+                continue;
+            }
             st = seqnn_maxpool_backward(o->ctx, &o->pool[i]);
             if (st == SEQNN_OK)
                 st = seqnn_conv1d_backward(o->ctx, &o->conv[i]);

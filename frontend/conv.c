@@ -1,16 +1,19 @@
 /* Kim (2014) convolution bank: one nn.Conv1d(E, filters, width) per width over
- * a time-major sequence [T, B, E] (read in place through conv1d's strides),
- * an activation, max over time (the windows inside each sequence when the
- * batch has lengths), and the pooled features of every width concatenated
- * into [B, n_widths * filters] (each width writes its slice of each row).
- * Forward: one conv1d_max_forward per width (conv, activation and max in one
- * call, the [B, L_out, F] activations never written), or, where the plugin
- * answers SEQNN_ERR_UNSUPPORTED (a plugin of ABI 1.2 or older, a device
- * that declines the call), conv1d_forward, act_forward and maxpool(_lengths)
- * _forward. Backward of the fused path: act_backward at the maxima only
- * ([B, n_widths * F], from the pre-activations the kernel kept), scattered
- * to the argmax by maxpool_backward, then conv1d_backward; the same numbers
- * as the unfused path's act_backward over every position (docs/kernels/conv.md). */
+ * a time-major sequence [T, B, E] (read in place through conv1d's strides), an
+ * activation, max over time (the windows inside each sequence when the batch
+ * has lengths), and the pooled features of every width concatenated into [B,
+ * n_widths * filters] (each width writes its slice of each row). Forward: one
+ * conv1d_max_forward per width (conv, activation and max in one call, the [B,
+ * L_out, F] activations never written), or, where no device has it (a plugin
+ * of ABI 1.2 or older) or the plugin answers SEQNN_ERR_UNSUPPORTED (a device
+ * that declines the call), conv1d_forward, act_forward and
+ * maxpool(_lengths)_forward. Backward of the fused path: act_backward at the
+ * maxima only ([B, n_widths * F], from the pre-activations the kernel kept),
+ * then per width conv1d_max_backward (the conv's gradients from those maxima
+ * alone), or, where no device has it or it answers SEQNN_ERR_UNSUPPORTED,
+ * maxpool_backward's scatter and conv1d_backward; the same numbers as the
+ * unfused path's act_backward over every position and conv1d_backward
+ * (docs/kernels/conv.md). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +29,8 @@ typedef struct conv_priv {
     fe_tensor pre[FE_MAX_WIDTHS], act[FE_MAX_WIDTHS], dact[FE_MAX_WIDTHS], argmax[FE_MAX_WIDTHS];
     fe_tensor pre_max, g;
     int fused;                           /* the last forward took the fused path */
-    int unfused_only;                    /* the plugin answered UNSUPPORTED to the fused kernel */
+    int unfused_only;                    /* the plugin answered UNSUPPORTED to the fused forward */
+    int dense_only;                      /* ... to the fused backward (conv1d_max_backward) */
     int32_t *valid;
     int64_t valid_cap;
 } conv_priv;
@@ -177,9 +181,10 @@ static seqnn_status conv_forward(seqnn_model *m, fe_layer *L, const fe_tensor *x
                                    "(pad the batch to at least the widest filter)",
                                    (long long)T, (long long)L->conv.widths[i]);
     FE_TRY(fe_tensor_ensure(m, &L->y, B, L->conv.n_widths * F));
-    if (!p->unfused_only)
+    /* (asked first, so that a plan of the calls sees the path taken) */
+    p->fused = !p->unfused_only && seqnn_kernel_available(m->ctx, SEQNN_KERNEL_conv1d_max_forward);
+    if (p->fused)
         FE_TRY(fe_tensor_ensure(m, &p->pre_max, B, L->conv.n_widths * F));
-    p->fused = !p->unfused_only;
     for (int i = 0; i < L->conv.n_widths; i++) {
         const int32_t *valid = NULL;
         FE_TRY(fe_tensor_ensure_i32(m, &p->argmax[i], B, F));
@@ -224,6 +229,24 @@ static seqnn_status conv_backward_dact(seqnn_model *m, fe_layer *L, int i, int64
     return seqnn_act_backward(m->ctx, &a);
 }
 
+/* Width i's conv gradients from g at its maxima in one call (the zeros of
+ * the scattered gradient skipped); SEQNN_ERR_UNSUPPORTED (nothing written)
+ * when the plugin lacks or declines the kernel. */
+static seqnn_status conv_backward_sparse(seqnn_model *m, fe_layer *L, int i, const fe_tensor *x, fe_tensor *dx,
+                                         int64_t T)
+{
+    conv_priv *p = L->priv;
+    int64_t F = L->conv.filters;
+    seqnn_conv1d_max_args a = {.conv = conv_args(m, L, i, x, T), .y_sb = L->conv.n_widths * F, .y_sc = 1,
+                               .argmax = fe_at(&p->argmax[i], 0), .dy = fe_at(&p->g, i * F)};
+    a.conv.y = (seqnn_tref){0};
+    if (dx)
+        a.conv.dx = fe_at(dx, 0);
+    a.conv.dweight = fe_grad_ref(m, L->param0 + 2 * i);
+    a.conv.dbias = fe_grad_ref(m, L->param0 + 2 * i + 1);
+    return seqnn_conv1d_max_backward(m->ctx, &a);
+}
+
 static seqnn_status conv_backward(seqnn_model *m, fe_layer *L, const fe_tensor *x, fe_tensor *dx)
 {
     conv_priv *p = L->priv;
@@ -239,6 +262,14 @@ static seqnn_status conv_backward(seqnn_model *m, fe_layer *L, const fe_tensor *
         FE_TRY(seqnn_act_backward(m->ctx, &a));
     }
     for (int i = 0; i < L->conv.n_widths; i++) {
+        if (p->fused && !p->dense_only && seqnn_kernel_available(m->ctx, SEQNN_KERNEL_conv1d_max_backward)) {
+            seqnn_status st = conv_backward_sparse(m, L, i, x, dx, T);
+            if (st != SEQNN_ERR_UNSUPPORTED) {
+                FE_TRY(st);
+                continue;
+            }
+            p->dense_only = 1;           /* from now on the scatter and conv1d_backward */
+        }
         FE_TRY(conv_backward_dact(m, L, i, T));
         /* dx += conv^T(dact), dW += ..., db += ... */
         seqnn_conv1d_args c = conv_args(m, L, i, x, T);

@@ -444,6 +444,7 @@ static void v_seqnn_conv1d_max_args(fz_io *io, seqnn_conv1d_max_args *a)
     io_tref(io, &a->y); io_i64(io, &a->y_sb); io_i64(io, &a->y_sc);
     io_tref(io, &a->pre); io_tref(io, &a->argmax);
     io_host(io, &a->lengths, a->conv.batch, 0);
+    io_tref(io, &a->dy);
     io_flags(io, &a->flags);
 }
 
@@ -996,7 +997,7 @@ int main(int argc, char **argv)
                 u.maxpool_lengths_forward.lengths = variant ? NULL : lengths;
                 break;
             }
-            case SEQNN_KERNEL_conv1d_max_forward: {
+            case SEQNN_KERNEL_conv1d_max_forward: case SEQNN_KERNEL_conv1d_max_backward: {
                 seqnn_conv1d_max_args *m = &u.conv1d_max_forward;
                 seqnn_conv1d_args *a = &m->conv;
                 a->batch = 3; a->in_channels = 3; a->out_channels = 4; a->in_len = 9; a->kernel_size = 3;
@@ -1007,6 +1008,8 @@ int main(int argc, char **argv)
                 m->y = T(&s, 3, 0); m->y_sb = 4 + variant; m->y_sc = 1;
                 m->pre = T(&s, 4, 0); m->argmax = T(&s, 6, 0);
                 m->lengths = variant ? NULL : lengths;
+                m->dy = T(&s, 5, 0); a->dx = T(&s, 4, 20);
+                if (id == SEQNN_KERNEL_conv1d_max_backward) m->flags = bw;
                 break;
             }
             case SEQNN_KERNEL_attention_forward: case SEQNN_KERNEL_attention_backward: {

@@ -1,6 +1,7 @@
 /* conv.cl: 1-D cross-correlation (stride, padding, dilation) with its three
- * backward parts, and max-over-time pooling (over every position, or the
- * first lengths[b] of row b). One item per output element;
+ * backward parts, max-over-time pooling (over every position, or the
+ * first lengths[b] of row b), and the two fused with an activation between
+ * (conv1d_max_forward). One item per output element;
  * sums run in a fixed order. */
 
 __kernel void conv1d_forward(__global const float *x, long x_off, long x_sb, long x_sc, long x_sl,
@@ -149,4 +150,105 @@ __kernel void maxpool_lengths_forward(__global const float *x, long x_off, long 
     int best;
     y[y_off + b * y_sb + c * y_sc] = maxpool_row(x + x_off + b * x_sb + c * x_sc, n, x_sl, &best);
     am[am_off + g] = best;
+}
+
+/* conv1d_max_forward: one item per (b, o). The conv of each window in turn
+ * (bias first, then c and k in order, as conv1d_forward), the activation
+ * (act < 0: none), and the running first maximum over the first lens[b]
+ * windows (every window when lens is absent); a NaN is the maximum and the
+ * first NaN wins. Only y, pre (when present) and the argmax are written. */
+__kernel void conv1d_max_forward(__global const float *x, long x_off, long x_sb, long x_sc, long x_sl,
+                                 __global const float *w, long w_off, __global const float *bias, long b_off,
+                                 __global float *y, long y_off, long y_sb, long y_sc,
+                                 __global float *pre, long pre_off, __global int *am, long am_off,
+                                 __global const int *lens, long lens_off, int act, float alpha,
+                                 long batch, long cin, long cout, long in_len, long out_len, long ks,
+                                 long stride, long pad, long dil)
+{
+    long g = GID();
+    if (g >= batch * cout)
+        return;
+    long b = g / cout, o = g % cout;
+    long n = HAS(lens_off) ? (long)lens[lens_off + b] : out_len;
+    __global const float *xb = x + x_off + b * x_sb;
+    __global const float *wo = w + w_off + o * cin * ks;
+    float best = 0.0f, best_pre = 0.0f;
+    int arg = 0;
+    for (long l = 0; l < n && !(l > 0 && isnan(best)); l++) {
+        float s = HAS(b_off) ? bias[b_off + o] : 0.0f;
+        for (long c = 0; c < cin; c++)
+            for (long k = 0; k < ks; k++) {
+                long p = l * stride - pad + k * dil;
+                if (p >= 0 && p < in_len)
+                    s += wo[c * ks + k] * xb[c * x_sc + p * x_sl];
+            }
+        float v = act < 0 ? s : act_f(act, alpha, s);
+        if (l == 0 || v > best || isnan(v)) {
+            best = v;
+            best_pre = s;
+            arg = (int)l;
+        }
+    }
+    y[y_off + b * y_sb + o * y_sc] = best;
+    if (HAS(pre_off))
+        pre[pre_off + b * y_sb + o * y_sc] = best_pre;
+    am[am_off + g] = arg;
+}
+
+/* conv1d_max_backward, the gradient of the conv output being dy[b, o] at
+ * window am[b*cout + o] only (an argmax outside [0, out_len) is skipped).
+ * dw[o, c, k] (+)= sum_b dy[b, o] x[b, c, am*stride - pad + k*dil]: one item per (o, c, k) */
+__kernel void conv1d_max_backward_w(__global const float *x, long x_off, long x_sb, long x_sc, long x_sl,
+                                    __global const float *dy, long dy_off, long y_sb, long y_sc,
+                                    __global const int *am, long am_off, __global float *dw, long dw_off,
+                                    long batch, long cin, long cout, long in_len, long out_len, long ks,
+                                    long stride, long pad, long dil, int acc)
+{
+    long g = GID();
+    if (g >= cout * cin * ks)
+        return;
+    long o = g / (cin * ks), c = (g / ks) % cin, k = g % ks;
+    float s = 0.0f;
+    for (long b = 0; b < batch; b++) {
+        long l = am[am_off + b * cout + o], p = l * stride - pad + k * dil;
+        if (l >= 0 && l < out_len && p >= 0 && p < in_len)
+            s += dy[dy_off + b * y_sb + o * y_sc] * x[x_off + b * x_sb + c * x_sc + p * x_sl];
+    }
+    dw[dw_off + g] = acc_f(acc, dw[dw_off + g], s);
+}
+
+/* db[o] (+)= sum_b dy[b, o] */
+__kernel void conv1d_max_backward_b(__global const float *dy, long dy_off, long y_sb, long y_sc,
+                                    __global float *db, long db_off, long batch, long cout, int acc)
+{
+    long o = GID();
+    if (o >= cout)
+        return;
+    float s = 0.0f;
+    for (long b = 0; b < batch; b++)
+        s += dy[dy_off + b * y_sb + o * y_sc];
+    db[db_off + o] = acc_f(acc, db[db_off + o], s);
+}
+
+/* dx[b, c, p] (+)= sum over the filters o whose window am[b, o] reads p
+ * through tap k of dy[b, o] w[o, c, k]: one item per (b, c, p) */
+__kernel void conv1d_max_backward_x(__global const float *dy, long dy_off, long y_sb, long y_sc,
+                                    __global const int *am, long am_off, __global const float *w, long w_off,
+                                    __global float *dx, long dx_off, long x_sb, long x_sc, long x_sl,
+                                    long batch, long cin, long cout, long in_len, long out_len, long ks,
+                                    long stride, long pad, long dil, int acc)
+{
+    long g = GID();
+    if (g >= batch * cin * in_len)
+        return;
+    long b = g / (cin * in_len), c = (g / in_len) % cin, p = g % in_len;
+    float s = 0.0f;
+    for (long o = 0; o < cout; o++) {
+        long l = am[am_off + b * cout + o], q = p + pad - l * stride;
+        if (l < 0 || l >= out_len || q < 0 || q % dil != 0 || q / dil >= ks)
+            continue;
+        s += dy[dy_off + b * y_sb + o * y_sc] * w[w_off + (o * cin + c) * ks + q / dil];
+    }
+    __global float *d = dx + dx_off + b * x_sb + c * x_sc + p * x_sl;
+    *d = acc_f(acc, *d, s);
 }

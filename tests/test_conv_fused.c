@@ -1,13 +1,16 @@
-/* The conv bank's fused kernel against its fallback, through the public API.
- * A plugin of ABI 1.2 (minor2: the reference kernels, a vtable ending before
- * conv1d_max_forward) loads, lacks the kernel, and answers
+/* The conv bank's fused kernels against their fallbacks, through the public
+ * API. A plugin of ABI 1.2 (minor2: the reference kernels, a vtable ending
+ * before conv1d_max_forward) loads, lacks the kernel, and answers
  * SEQNN_ERR_UNSUPPORTED for it without being called. The same conv-bank
  * classifier (every activation, with and without lengths, one sequence
  * shorter than the widest filter, inputs large enough that relu and hardtanh
  * tie at their maxima) trains three steps there (conv1d_forward,
- * act_forward, maxpool_forward) and on the ref plugin (conv1d_max_forward):
- * losses, predictions and every parameter must be bitwise identical.
- * usage: test_conv_fused PATH/libseqnn-minor2.so PATH/libseqnn-ref.so */
+ * act_forward, maxpool_forward; maxpool_backward, act_backward,
+ * conv1d_backward), on nobwd (conv1d_max_forward; the scatter and
+ * conv1d_backward) and on the ref plugin (conv1d_max_forward,
+ * conv1d_max_backward): losses, predictions and every parameter must be
+ * bitwise identical.
+ * usage: test_conv_fused PATH/libseqnn-minor2.so PATH/libseqnn-nobwd.so PATH/libseqnn-ref.so */
 #include <stdio.h>
 #include <string.h>
 #include "seqnn/model.h"
@@ -68,6 +71,14 @@ static seqnn_status train(seqnn_context *ctx, seqnn_act act, const int32_t *leng
     return s;
 }
 
+/* bitwise equal runs */
+static int same(const run_result *a, const run_result *b)
+{
+    return a->n_params == b->n_params && !memcmp(a->loss, b->loss, sizeof a->loss) &&
+           !memcmp(a->logits, b->logits, sizeof a->logits) &&
+           !memcmp(a->params, b->params, (size_t)a->n_params * sizeof(float));
+}
+
 static seqnn_context *open_plugin(seqnn_registry *reg, const char *path)
 {
     seqnn_context *ctx = NULL;
@@ -88,9 +99,11 @@ static void check_absent(seqnn_context *old, seqnn_context *ref)
 {
     seqnn_buffer *f = NULL, *i = NULL;
     expect(!seqnn_kernel_available(old, SEQNN_KERNEL_conv1d_max_forward) &&
+               !seqnn_kernel_available(old, SEQNN_KERNEL_conv1d_max_backward) &&
                seqnn_kernel_available(old, SEQNN_KERNEL_lstm_variant_backward) &&
-               seqnn_kernel_available(ref, SEQNN_KERNEL_conv1d_max_forward),
-           "minor2 has the kernels of 1.2, not conv1d_max_forward; ref has it");
+               seqnn_kernel_available(ref, SEQNN_KERNEL_conv1d_max_forward) &&
+               seqnn_kernel_available(ref, SEQNN_KERNEL_conv1d_max_backward),
+           "minor2 has the kernels of 1.2, not conv1d_max_forward/backward; ref has them");
     if (seqnn_buffer_alloc(old, SEQNN_F32, 16, &f) != SEQNN_OK || seqnn_buffer_alloc(old, SEQNN_I32, 2, &i) != SEQNN_OK) {
         expect(0, "buffers on minor2: %s", seqnn_last_error());
         return;
@@ -123,37 +136,42 @@ int main(int argc, char **argv)
     static const char *const act_name[SEQNN_ACT_COUNT] = {"sigmoid", "tanh", "hardtanh", "relu", "leaky_relu",
                                                           "swish"};
     seqnn_registry *reg = NULL;
-    if (argc != 3) {
-        fprintf(stderr, "usage: test_conv_fused PATH/libseqnn-minor2.so PATH/libseqnn-ref.so\n");
+    if (argc != 4) {
+        fprintf(stderr, "usage: test_conv_fused PATH/libseqnn-minor2.so PATH/libseqnn-nobwd.so PATH/libseqnn-ref.so\n");
         return 2;
     }
     if (seqnn_registry_open_empty(&reg) != SEQNN_OK) {
         printf("FAIL cannot open a registry: %s\n", seqnn_last_error());
         return 1;
     }
-    seqnn_context *old = open_plugin(reg, argv[1]), *ref = old ? open_plugin(reg, argv[2]) : NULL;
-    if (!old || !ref) {
+    seqnn_context *old = open_plugin(reg, argv[1]), *nobwd = old ? open_plugin(reg, argv[2]) : NULL;
+    seqnn_context *ref = nobwd ? open_plugin(reg, argv[3]) : NULL;
+    if (!old || !nobwd || !ref) {
         seqnn_context_destroy(old);
+        seqnn_context_destroy(nobwd);
         seqnn_registry_close(reg);
         return 1;
     }
     check_absent(old, ref);
+    expect(seqnn_kernel_available(nobwd, SEQNN_KERNEL_conv1d_max_forward) &&
+               !seqnn_kernel_available(nobwd, SEQNN_KERNEL_conv1d_max_backward),
+           "nobwd has conv1d_max_forward, not conv1d_max_backward");
     for (int act = 0; act < SEQNN_ACT_COUNT; act++)
         for (int with_lengths = 0; with_lengths <= 1; with_lengths++) {
-            static run_result unfused, fused;
+            static run_result unfused, half, fused;
             const int32_t *len = with_lengths ? lengths : NULL;
             seqnn_status s1 = train(old, (seqnn_act)act, len, &unfused);
-            seqnn_status s2 = train(ref, (seqnn_act)act, len, &fused);
-            expect(s1 == SEQNN_OK && s2 == SEQNN_OK && unfused.n_params == fused.n_params &&
-                       !memcmp(unfused.loss, fused.loss, sizeof fused.loss) &&
-                       !memcmp(unfused.logits, fused.logits, sizeof fused.logits) &&
-                       !memcmp(unfused.params, fused.params, (size_t)fused.n_params * sizeof(float)),
+            seqnn_status s2 = train(nobwd, (seqnn_act)act, len, &half);
+            seqnn_status s3 = train(ref, (seqnn_act)act, len, &fused);
+            expect(s1 == SEQNN_OK && s2 == SEQNN_OK && s3 == SEQNN_OK && same(&unfused, &fused) && same(&half, &fused),
                    "%s, lengths %s: %d steps, losses, predictions and %lld parameters bitwise equal "
-                   "(unfused %s, fused %s; loss %.9g / %.9g)",
+                   "(unfused %s, fused forward %s, fused %s; loss %.9g / %.9g / %.9g)",
                    act_name[act], len ? "7 3 1 5" : "none", STEPS, (long long)fused.n_params,
-                   seqnn_status_name(s1), seqnn_status_name(s2), unfused.loss[STEPS - 1], fused.loss[STEPS - 1]);
+                   seqnn_status_name(s1), seqnn_status_name(s2), seqnn_status_name(s3), unfused.loss[STEPS - 1],
+                   half.loss[STEPS - 1], fused.loss[STEPS - 1]);
         }
     seqnn_context_destroy(old);
+    seqnn_context_destroy(nobwd);
     seqnn_context_destroy(ref);
     seqnn_registry_close(reg);
     printf("%d failed\n", failures);

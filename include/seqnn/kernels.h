@@ -450,10 +450,19 @@ typedef struct seqnn_maxpool_lengths_args {
  * z at or past len_b is never compared. y and pre: element (b, o) at
  * off + b*y_sb + o*y_sc (several widths write into one [B, sum C_out] row).
  * conv.y, conv.dy, conv.dx, conv.dweight, conv.dbias are unused and
- * conv.flags is 0. Backward (no kernel of its own): g = act_backward(x = pre,
- * y = y, dy) at [B, C_out], then maxpool_backward (len = out_len, this
- * argmax, OVERWRITE) scatters g into a [B, C_out, L_out] gradient for
- * conv1d_backward. */
+ * conv.flags is 0; dy and flags are the backward's (ignored here).
+ * conv1d_max_backward: conv1d_backward for a gradient of the conv output
+ * that is dy[b, o] at (b, o, argmax[b*C_out + o]) and 0 at every other
+ * position (the scatter maxpool_backward would make), without forming it:
+ *   dbias[o]       (+)= sum_b dy[b, o]
+ *   dweight[o,c,k] (+)= sum_b dy[b, o] * x[b, c, a*stride - padding + k*dilation]
+ *   dx[b, c, p]    (+)= sum_{o, k: p = a*stride - padding + k*dilation} dy[b, o] * w[o, c, k]
+ * with a = argmax[b*C_out + o] in [0, out_len) (taps outside the input
+ * skipped); conv.dx, conv.dweight, conv.dbias optional as in conv1d_backward
+ * (x needed for dweight, weight for dx), accumulated unless flags has
+ * OVERWRITE; dy [B, C_out] with y's strides is the gradient of the conv
+ * output at the maxima (act_backward(x = pre, y = y, dy of y) when the
+ * forward had an activation). y, pre, act, lengths unused. */
 #define SEQNN_CONV_MAX_NO_ACT (-1)
 typedef struct seqnn_conv1d_max_args {
     seqnn_conv1d_args conv;              /* the convolution (forward fields only) */
@@ -463,7 +472,8 @@ typedef struct seqnn_conv1d_max_args {
     seqnn_tref pre;                      /* [B, C_out] pre-activation at the max, y's strides, optional */
     seqnn_tref argmax;                   /* int32 [B*C_out] */
     const int32_t *lengths;              /* host [batch] or NULL */
-    uint32_t flags;                      /* none defined: 0 */
+    seqnn_tref dy;                       /* backward: [B, C_out], y's strides */
+    uint32_t flags;                      /* backward: SEQNN_FLAG_OVERWRITE */
 } seqnn_conv1d_max_args;
 
 /* ------------------------------------------------------------ attention ---

@@ -16,9 +16,10 @@
  * ABI 1.2 appended the cross-entropy kernels with class weights, label
  * smoothing and per-row losses (xent_ext_forward, xent_ext_backward) and the
  * LSTM variants (lstm_variant_forward, lstm_variant_backward).
- * ABI 1.3 appended conv1d_max_forward (a convolution, its activation and the
- * max over time in one call) and copy2d (a bit-exact copy of a block of rows
- * between row strides).
+ * ABI 1.3 appended conv1d_max_forward and conv1d_max_backward (a convolution,
+ * its activation and the max over time in one call, and its gradients from
+ * the maxima alone) and copy2d (a bit-exact copy of a block of rows between
+ * row strides).
  *
  * Threading: the core never calls one device from two threads at once; calls
  * on different devices (or different opens of a device) may run concurrently.

@@ -28,6 +28,7 @@
     X(sgd_step) X(rmsprop_step) X(adam_step) X(adagrad_step) X(clip_scale) \
     X(maxpool_lengths_forward) X(xent_ext_rows) X(xent_ext_backward) \
     X(lstmv_fwd_step) X(lstmv_fwd_emit) X(lstmv_bwd_dh) X(lstmv_bwd_step) X(lstmv_peep_grad) \
+    X(conv1d_max_forward) X(conv1d_max_backward_w) X(conv1d_max_backward_b) X(conv1d_max_backward_x) \
     X(copy2d)
 
 typedef enum ocl_kernel_id {

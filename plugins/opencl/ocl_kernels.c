@@ -445,6 +445,75 @@ seqnn_status ocl_k_maxpool_lengths_forward(const seqnn_call *call, const seqnn_m
     return ocl_run(&L, p->batch * p->channels);
 }
 
+/* conv1d, activation and max over time in one launch, one item per (b, o);
+ * the lengths (when given) are uploaded */
+seqnn_status ocl_k_conv1d_max_forward(const seqnn_call *call, const seqnn_conv1d_max_args *a)
+{
+    const seqnn_conv1d_args *c = &a->conv;
+    ocl_ref lens = { NULL, -1 };
+    if (a->lengths)
+        OCL_TRY(ocl_upload_ints(call, OCL_S_LENGTHS, a->lengths, c->batch, &lens));
+    ocl_launch L = ocl_begin(call, OCL_K_conv1d_max_forward);
+    ocl_strided(&L, c->x, c->x_sb, c->x_sc, c->x_sl);
+    ocl_arg_t(&L, c->weight);
+    ocl_arg_t(&L, c->bias);
+    ocl_arg_t(&L, a->y);
+    ocl_arg_long(&L, a->y_sb);
+    ocl_arg_long(&L, a->y_sc);
+    ocl_arg_t(&L, a->pre);
+    ocl_arg_t(&L, a->argmax);
+    ocl_arg_ref(&L, lens);
+    ocl_arg_int(&L, (int)a->act);
+    ocl_arg_float(&L, a->alpha);
+    ocl_conv_shape(&L, c, seqnn_conv1d_out_len(c));
+    return ocl_run(&L, c->batch * c->out_channels);
+}
+
+/* the gradients of conv1d_max_forward's conv from dy at the maxima: one
+ * launch per gradient asked for (an argmax out of range is skipped) */
+seqnn_status ocl_k_conv1d_max_backward(const seqnn_call *call, const seqnn_conv1d_max_args *m)
+{
+    const seqnn_conv1d_args *a = &m->conv;
+    int64_t out_len = seqnn_conv1d_out_len(a);
+    int acc = OCL_ACC(m);
+    if (OCL_HAS(a->dweight)) {
+        ocl_launch L = ocl_begin(call, OCL_K_conv1d_max_backward_w);
+        ocl_strided(&L, a->x, a->x_sb, a->x_sc, a->x_sl);
+        ocl_arg_t(&L, m->dy);
+        ocl_arg_long(&L, m->y_sb);
+        ocl_arg_long(&L, m->y_sc);
+        ocl_arg_t(&L, m->argmax);
+        ocl_arg_t(&L, a->dweight);
+        ocl_conv_shape(&L, a, out_len);
+        ocl_arg_int(&L, acc);
+        OCL_TRY(ocl_run(&L, a->out_channels * a->in_channels * a->kernel_size));
+    }
+    if (OCL_HAS(a->dbias)) {
+        ocl_launch L = ocl_begin(call, OCL_K_conv1d_max_backward_b);
+        ocl_arg_t(&L, m->dy);
+        ocl_arg_long(&L, m->y_sb);
+        ocl_arg_long(&L, m->y_sc);
+        ocl_arg_t(&L, a->dbias);
+        ocl_arg_long(&L, a->batch);
+        ocl_arg_long(&L, a->out_channels);
+        ocl_arg_int(&L, acc);
+        OCL_TRY(ocl_run(&L, a->out_channels));
+    }
+    if (OCL_HAS(a->dx)) {
+        ocl_launch L = ocl_begin(call, OCL_K_conv1d_max_backward_x);
+        ocl_arg_t(&L, m->dy);
+        ocl_arg_long(&L, m->y_sb);
+        ocl_arg_long(&L, m->y_sc);
+        ocl_arg_t(&L, m->argmax);
+        ocl_arg_t(&L, a->weight);
+        ocl_strided(&L, a->dx, a->x_sb, a->x_sc, a->x_sl);
+        ocl_conv_shape(&L, a, out_len);
+        ocl_arg_int(&L, acc);
+        OCL_TRY(ocl_run(&L, a->batch * a->in_channels * a->in_len));
+    }
+    return SEQNN_OK;
+}
+
 seqnn_status ocl_k_maxpool_backward(const seqnn_call *call, const seqnn_maxpool_args *a)
 {
     ocl_launch L = ocl_begin(call, OCL_K_maxpool_backward);

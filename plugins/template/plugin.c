@@ -76,6 +76,8 @@ const seqnn_plugin_api *seqnn_plugin_entry(void)
     api->xent_ext_backward = tpl_xent_ext_backward;
     api->lstm_variant_forward = tpl_lstm_variant_forward;     /* kernels/lstm_variant.c */
     api->lstm_variant_backward = tpl_lstm_variant_backward;
+    api->conv1d_max_forward = tpl_conv1d_max_forward;        /* kernels/conv.c */
+    api->conv1d_max_backward = tpl_conv1d_max_backward;
     api->copy2d = tpl_copy2d;                          /* kernels/elementwise.c */
     return api;
 }

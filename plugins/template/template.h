@@ -41,6 +41,8 @@ static inline void tpl_store(float *dst, double v, int accumulate)
 /* Sets n floats, `stride` apart, to 0. */
 void tpl_zero(float *p, int64_t n, int64_t stride);
 double tpl_sigmoid(double x);
+/* f(x) of activation kind (act_forward's; kernels/elementwise.c) */
+double tpl_act(seqnn_act kind, double alpha, double x);
 /* sum_i x[i*incx] * y[i*incy], in double */
 double tpl_dot(const float *x, int64_t incx, const float *y, int64_t incy, int64_t n);
 

@@ -549,6 +549,27 @@ static void conv_pool_rejects(cf_run *r, int backward)
     cf_end(r);
 }
 
+/* Runs backward kernel id with an argmax out of range on the plugin only:
+ * SEQNN_ERR_INVALID_ARG with dx unchanged (nothing ran on the oracle), or,
+ * for a plugin other than ref, SEQNN_OK (the result is then not compared);
+ * ends the check. */
+static void conv_expect_bad_argmax(cf_run *r, seqnn_kernel_id id, const void *args)
+{
+    seqnn_device_record dev;
+    seqnn_status st;
+    if (cf_failed(r) || seqnn_context_device(cf_context(r), &dev) != SEQNN_OK) {
+        cf_fail(r, "setting up: %s", seqnn_last_error());
+        cf_end(r);
+        return;
+    }
+    st = seqnn_kernel_run(cf_context(r), id, args);
+    if (st == SEQNN_ERR_INVALID_ARG)
+        cf_compare(r, 1);
+    else if (st != SEQNN_OK || (dev.plugin_name && strcmp(dev.plugin_name, "ref") == 0))
+        cf_fail(r, "returned %s; expected SEQNN_ERR_INVALID_ARG", seqnn_status_name(st));
+    cf_end(r);
+}
+
 /* An argmax outside [0, len) (in the last position, so that a kernel that
  * writes while it scans has written before it finds it): the ref plugin must
  * fail with SEQNN_ERR_INVALID_ARG and leave dx as it was. Other plugins may
@@ -557,8 +578,6 @@ static void conv_pool_bad_argmax(cf_run *r, int32_t bad_value)
 {
     int32_t argmax[6] = {0, 4, 1, 3, 2, 0};
     seqnn_maxpool_args a = {0};
-    seqnn_device_record dev;
-    seqnn_status st;
     cf_tensor *dx;
     cf_begin(r, "argmax[5] = %ld outside [0, 5)", (long)bad_value);
     argmax[5] = bad_value;
@@ -569,17 +588,7 @@ static void conv_pool_bad_argmax(cf_run *r, int32_t bad_value)
     dx = cf_inout(r, "dx", 30, -1, 1);
     a.dx = cf_ref(dx);
     a.x_sb = 15; a.x_sc = 5; a.x_sl = 1;
-    if (cf_failed(r) || seqnn_context_device(cf_context(r), &dev) != SEQNN_OK) {
-        cf_fail(r, "setting up: %s", seqnn_last_error());
-        cf_end(r);
-        return;
-    }
-    st = seqnn_kernel_run(cf_context(r), SEQNN_KERNEL_maxpool_backward, &a);
-    if (st == SEQNN_ERR_INVALID_ARG)
-        cf_compare(r, 1);                /* nothing ran on the oracle: dx must be unchanged */
-    else if (st != SEQNN_OK || (dev.plugin_name && strcmp(dev.plugin_name, "ref") == 0))
-        cf_fail(r, "returned %s; expected SEQNN_ERR_INVALID_ARG", seqnn_status_name(st));
-    cf_end(r);
+    conv_expect_bad_argmax(r, SEQNN_KERNEL_maxpool_backward, &a);
 }
 
 /* y = max over time, argmax = first maximum: every shape and x layout, y
@@ -915,7 +924,7 @@ static void conv_max_rejects(cf_run *r)
     a.act = SEQNN_ACT_TANH;
     a.lengths = lengths;
     cf_call(r, id, &a);                  /* the valid call itself */
-    bad = a; bad.flags = 1;              cf_expect_rejected(r, id, &bad, "unknown flags");
+    bad = a; bad.flags = 2;              cf_expect_rejected(r, id, &bad, "unknown flags");
     bad = a; bad.conv.flags = SEQNN_FLAG_OVERWRITE; cf_expect_rejected(r, id, &bad, "conv.flags = OVERWRITE");
     bad = a; bad.act = SEQNN_ACT_COUNT;  cf_expect_rejected(r, id, &bad, "act = SEQNN_ACT_COUNT");
     bad = a; bad.act = -2;               cf_expect_rejected(r, id, &bad, "act = -2");
@@ -1026,4 +1035,187 @@ void cf_test_conv1d_max_forward(cf_run *r)
     }
     conv_max_nan(r);
     conv_boundary_each(r, SEQNN_KERNEL_conv1d_forward, SEQNN_KERNEL_conv1d_max_forward, conv_max_boundary);
+}
+
+/* ---------------------------------------- backward from the maxima (ABI 1.3) --- */
+
+/* Adds dy ([B, C_out] in y's strides: y's slice of a concatenated row or
+ * dense) and the gradients g asks for to a fused case (grads, when not
+ * NULL, receives dx, dweight, dbias): the backward's arguments are mc->args then. k: a dx element sums C_out*K products, a
+ * dweight or dbias element B, each plus the accumulated old value. */
+static void conv_max_add_grads(cf_run *r, conv_max_case *mc, const conv_grads *g, cf_tensor **dy,
+                               cf_tensor **grads)
+{
+    seqnn_conv1d_max_args *m = &mc->args;
+    seqnn_conv1d_args *a = &m->conv;
+    const double acc = g->overwrite ? 0 : 1;
+    cf_tensor *dx = NULL, *dw = NULL, *db = NULL;
+    *dy = cf_in(r, "dy", cf_count(mc->y), -1, 1);
+    m->dy = cf_ref(*dy);
+    m->dy.off += m->y.off - cf_ref(mc->y).off;   /* the same slice as y */
+    m->flags = g->overwrite ? SEQNN_FLAG_OVERWRITE : 0;
+    if (g->dx) {
+        dx = conv_written(r, "dx", mc->xl.count, g->overwrite && mc->xl.dense);
+        cf_set_k(dx, (double)(a->out_channels * a->kernel_size) + acc);
+        a->dx = cf_ref(dx);
+    }
+    if (g->dweight) {
+        dw = conv_written(r, "dweight", a->out_channels * a->in_channels * a->kernel_size, g->overwrite);
+        cf_set_k(dw, (double)a->batch + acc);
+        a->dweight = cf_ref(dw);
+    }
+    if (g->dbias) {
+        db = conv_written(r, "dbias", a->out_channels, g->overwrite);
+        cf_set_k(db, (double)a->batch + acc);
+        a->dbias = cf_ref(db);
+    }
+    if (grads) {
+        grads[0] = dx;
+        grads[1] = dw;
+        grads[2] = db;
+    }
+}
+
+/* The forward's arguments of mc without its outputs (y, pre) and with the
+ * tensors the backward does not need absent: x without dweight, weight
+ * without dx. */
+static seqnn_conv1d_max_args conv_max_bwd_args(const conv_max_case *mc, const conv_grads *g)
+{
+    seqnn_conv1d_max_args b = mc->args;
+    if (!g->dweight)
+        b.conv.x = (seqnn_tref){0};
+    if (!g->dx)
+        b.conv.weight = (seqnn_tref){0};
+    b.y = b.pre = (seqnn_tref){0};
+    return b;
+}
+
+/* Bad arguments, each one defect away from a valid call (the forward's case
+ * of conv_max_rejects with every gradient, overwriting), and the exact
+ * extents of dy, argmax, dx, dweight and dbias. */
+static void conv_max_bwd_rejects(cf_run *r)
+{
+    static const conv_shape s = {3, 3, 4, 10, 3, 2, 2, 2};
+    static const conv_grads g = {1, 1, 1, 1};
+    const seqnn_kernel_id id = SEQNN_KERNEL_conv1d_max_backward;
+    const int64_t y_extent = (s.batch - 1) * (s.cout + 7) + s.cout, wcount = s.cout * s.cin * s.k;
+    conv_max_case mc;
+    seqnn_conv1d_max_args a, bad;
+    cf_tensor *dy;
+    cf_begin(r, "argument checks");
+    conv_max_make(r, &mc, &s, CONV_PADDED, 1, 0, 0);
+    conv_max_add_grads(r, &mc, &g, &dy, NULL);
+    cf_call(r, SEQNN_KERNEL_conv1d_max_forward, &mc.args);
+    a = conv_max_bwd_args(&mc, &g);
+    cf_call(r, id, &a);                  /* the valid call itself */
+    bad = a; bad.flags = 2;              cf_expect_rejected(r, id, &bad, "unknown flags");
+    bad = a; bad.conv.flags = SEQNN_FLAG_OVERWRITE; cf_expect_rejected(r, id, &bad, "conv.flags = OVERWRITE");
+    bad = a; bad.dy.buf = NULL;          cf_expect_rejected(r, id, &bad, "a missing dy");
+    bad = a; bad.argmax.buf = NULL;      cf_expect_rejected(r, id, &bad, "a missing argmax");
+    bad = a; bad.argmax = a.dy;          cf_expect_rejected(r, id, &bad, "a float32 argmax");
+    bad = a; bad.conv.x.buf = NULL;      cf_expect_rejected(r, id, &bad, "a missing x with dweight");
+    bad = a; bad.conv.weight.buf = NULL; cf_expect_rejected(r, id, &bad, "a missing weight with dx");
+    bad = a; bad.conv.dx = a.conv.x;     cf_expect_rejected(r, id, &bad, "dx = x");
+    bad = a; bad.conv.dweight = a.conv.weight; cf_expect_rejected(r, id, &bad, "dweight = weight");
+    bad = a; bad.conv.stride = 0;        cf_expect_rejected(r, id, &bad, "stride = 0");
+    bad = a; bad.y_sb = -1;              cf_expect_rejected(r, id, &bad, "a negative dy stride");
+    bad = a; cf_expect_extent(r, id, &bad, &bad.dy, SEQNN_F32, y_extent, "dy");
+    bad = a; cf_expect_extent(r, id, &bad, &bad.argmax, SEQNN_I32, s.batch * s.cout, "argmax");
+    bad = a; cf_expect_extent(r, id, &bad, &bad.conv.dx, SEQNN_F32, mc.xl.count, "dx");
+    bad = a; cf_expect_extent(r, id, &bad, &bad.conv.dweight, SEQNN_F32, wcount, "dweight");
+    bad = a; cf_expect_extent(r, id, &bad, &bad.conv.dbias, SEQNN_F32, s.cout, "dbias");
+    cf_end(r);
+}
+
+/* An argmax outside [0, out_len) in the last position: the ref plugin must
+ * fail with SEQNN_ERR_INVALID_ARG and leave dx as it was (other plugins may
+ * return OK: the result is then not compared). */
+static void conv_max_bwd_bad_argmax(cf_run *r, int32_t bad_value)
+{
+    int32_t argmax[6] = {0, 4, 1, 3, 2, 0};
+    seqnn_conv1d_max_args a = {0};
+    cf_begin(r, "argmax[5] = %ld outside [0, 5)", (long)bad_value);
+    argmax[5] = bad_value;
+    /* B=2 C_in=2 C_out=3 L=6 K=2: out_len 5; dx [B, C_in, L] dense */
+    a.conv.batch = 2; a.conv.in_channels = 2; a.conv.out_channels = 3; a.conv.in_len = 6;
+    a.conv.kernel_size = 2; a.conv.stride = 1; a.conv.dilation = 1;
+    a.conv.x_sb = 12; a.conv.x_sc = 6; a.conv.x_sl = 1;
+    a.conv.weight = cf_ref(cf_in(r, "weight", 12, -1, 1));
+    a.conv.dx = cf_ref(cf_inout(r, "dx", 24, -1, 1));
+    a.y_sb = 3; a.y_sc = 1;
+    a.argmax = cf_ref(cf_in_ints(r, "argmax", 6, argmax));
+    a.dy = cf_ref(cf_in(r, "dy", 6, -1, 1));
+    conv_expect_bad_argmax(r, SEQNN_KERNEL_conv1d_max_backward, &a);
+}
+
+/* Finite differences of the pair (no activation) on the oracle where the
+ * conv's windows are far apart: one input channel, x without near-ties, a
+ * weight of fixed magnitude, so that no step moves an argmax. */
+static void conv_max_gradchecks(cf_run *r)
+{
+    static const conv_shape shapes[] = {
+        {2, 1, 3, 9, 1, 1, 0, 1},
+        {3, 1, 2, 11, 1, 2, 0, 1},
+    };
+    static const double weights[3] = {0.5, -0.75, 1.0};
+    for (int i = 0; i < 2; i++) {
+        const conv_shape *s = &shapes[i];
+        const conv_grads g = {1, 1, 1, i};
+        conv_max_case mc;
+        cf_tensor *dy;
+        cf_begin(r, "gradcheck B=%lld Cout=%lld L=%lld stride=%lld overwrite=%d", (long long)s->batch,
+                 (long long)s->cout, (long long)s->len, (long long)s->stride, g.overwrite);
+        conv_max_make(r, &mc, s, i ? CONV_LBC : CONV_BCL, i, 0, 0);
+        mc.x = conv_in_distinct(r, "x", mc.xl.count);
+        mc.args.conv.x = cf_ref(mc.x);
+        cf_tensor *w = cf_in_values(r, "weight", s->cout, weights), *bias = cf_in(r, "bias", s->cout, -0.1, 0.1);
+        mc.args.conv.weight = cf_ref(w);
+        mc.args.conv.bias = cf_ref(bias);
+        cf_tensor *grads[3];
+        conv_max_add_grads(r, &mc, &g, &dy, grads);
+        {
+            cf_tensor *const inputs[3] = {mc.x, w, bias};
+            cf_tensor *const outs[1] = {mc.y}, *const douts[1] = {dy};
+            cf_gradcheck(r, SEQNN_KERNEL_conv1d_max_forward, SEQNN_KERNEL_conv1d_max_backward, &mc.args, 3, inputs,
+                         grads, 1, outs, douts);
+        }
+        cf_end(r);
+    }
+}
+
+/* The backward from the plugin's own argmax (grid inputs: every side has
+ * the same): every conv shape, the 4 gradient variants (accumulating or
+ * overwriting, dx or dweight absent) rotating, x layouts rotating, dy dense
+ * or a concatenated slice; finite differences; the argument checks; a bad
+ * argmax. */
+void cf_test_conv1d_max_backward(cf_run *r)
+{
+    for (int i = 0; i < CONV_NSHAPES; i++) {
+        const conv_shape *s = &conv_shapes[i];
+        for (int v = 0; v < CONV_NGRADS; v++) {
+            const conv_grads *g = &conv_grad_variants[v];
+            const int xk = (i + v) % CONV_LAYOUTS, concat = (i + v) % 2;
+            conv_max_case mc;
+            cf_tensor *dy;
+            cf_begin(r, "B=%lld Cin=%lld Cout=%lld L=%lld K=%lld stride=%lld pad=%lld dil=%lld x=%s dy=%s "
+                     "dx=%d dweight=%d dbias=%d overwrite=%d",
+                     (long long)s->batch, (long long)s->cin, (long long)s->cout, (long long)s->len,
+                     (long long)s->k, (long long)s->stride, (long long)s->pad, (long long)s->dil,
+                     conv_layout_name[xk], concat ? "concat-slice" : "dense", g->dx, g->dweight, g->dbias,
+                     g->overwrite);
+            conv_max_make(r, &mc, s, xk, concat, 0, 0);
+            conv_max_add_grads(r, &mc, g, &dy, NULL);
+            cf_call(r, SEQNN_KERNEL_conv1d_max_forward, &mc.args);
+            {
+                const seqnn_conv1d_max_args bwd = conv_max_bwd_args(&mc, g);
+                cf_call(r, SEQNN_KERNEL_conv1d_max_backward, &bwd);
+            }
+            cf_compare(r, (double)(s->cin * s->k + 1));
+            cf_end(r);
+        }
+    }
+    conv_max_gradchecks(r);
+    conv_max_bwd_rejects(r);
+    conv_max_bwd_bad_argmax(r, 5);
+    conv_max_bwd_bad_argmax(r, -1);
 }

@@ -1,7 +1,9 @@
 /* Conv family of the SIMD plugins: conv1d forward and backward through the
  * own SGEMM (im2col: the [C_in*K, L_out] matrix of input taps of one batch
  * item, then GEMMs). Forward: the weight is packed once, batch items run as
- * tasks (im2col, pack, GEMM tiles, bias). Backward: per batch item, in batch
+ * tasks (im2col, pack, GEMM tiles, bias); with stride 1, no padding and x
+ * contiguous in positions or channels, no im2col: one GEMM per tap, its B
+ * packed from x in place. Backward: per batch item, in batch
  * order (so sums do not depend on threads), dW += dy_b col_b^T and
  * dcol = W^T dy_b scattered back into dx (col2im); dbias as ordered sums.
  * Max-over-time pooling (over every position, or the first lengths[b] of row
@@ -80,17 +82,43 @@ typedef struct conv_job {
     const seqnn_conv1d_args *a;
     const seqnn_conv1d_max_args *m;      /* the fused kernel's arguments, or NULL (conv1d_forward) */
     int64_t out_len, ck;
-    const float *wpack;                  /* weight packed as the A operand [C_out, C_in*K] */
+    const float *wpack;                  /* weight packed as the A operand [C_out, C_in*K], or per tap
+                                            k the A operand W_k [C_out, C_in] (direct) */
+    int direct;                          /* taps read from x in place: no im2col (conv_direct) */
+    size_t wk_count;                     /* floats of one packed W_k */
     float *work;                         /* per thread: col, packed col, output tile, activation row */
     size_t work_stride;
     size_t col_count, bpack_count, tile_count;
 } conv_job;
 
+/* Whether tap k of every window can be read from x in place: stride 1, no
+ * padding, and x's positions or channels contiguous. Then the input of tap k
+ * is the matrix x[b, :, k*dilation + l] [C_in, L_out] (row stride x_sc) or
+ * its transpose [L_out, C_in] (row stride x_sl), packed for the GEMM as it
+ * is, and y = sum_k W_k X_k: one GEMM per tap, no im2col. */
+static int conv_direct(const seqnn_conv1d_args *a)
+{
+    return a->stride == 1 && a->padding == 0 && (a->x_sl == 1 || a->x_sc == 1);
+}
+
 /* The conv of batch item b without its bias: [C_out, L_out] at out (row
- * stride ldo), through im2col, the packing of col and the GEMM tiles. */
+ * stride ldo), through im2col, the packing of col and the GEMM tiles, or,
+ * direct, per tap the packing of x's window and a GEMM accumulating. */
 static void conv_item(const conv_job *j, int64_t b, float *col, float *out, int64_t ldo)
 {
     float *bpack = col + j->col_count;
+    const seqnn_conv1d_args *a = j->a;
+    if (j->direct) {
+        const float *xb = SP(a->x) + b * a->x_sb;
+        const int tb = a->x_sl != 1;
+        for (int64_t k = 0; k < a->kernel_size; k++) {
+            simd_gemm_pack_b(tb, a->in_channels, j->out_len, xb + k * a->dilation * a->x_sl, tb ? a->x_sl : a->x_sc,
+                             bpack);
+            simd_gemm_tile(a->out_channels, a->in_channels, 1.0f, j->wpack + (size_t)k * j->wk_count, bpack,
+                           j->out_len, 0, j->out_len, k == 0 ? 0.0f : 1.0f, out, ldo);
+        }
+        return;
+    }
     conv_im2col(j->a, b, j->out_len, col);
     simd_gemm_pack_b(0, j->ck, j->out_len, col, j->out_len, bpack);
     simd_gemm_tile(j->a->out_channels, j->ck, 1.0f, j->wpack, bpack, j->out_len, 0, j->out_len, 0.0f, out, ldo);
@@ -183,11 +211,25 @@ static seqnn_status conv_forward_run(const seqnn_call *call, conv_job *j, const 
     j->bpack_count = simd_gemm_packed_b_count(j->ck, j->out_len);
     j->tile_count = (size_t)(a->out_channels * j->out_len);
     j->work_stride = j->col_count + j->bpack_count + j->tile_count + (size_t)j->out_len;
-    float *wpack = simd_scratch(dev, SIMD_SCRATCH_K3, simd_gemm_packed_a_count(a->out_channels, j->ck));
+    j->direct = conv_direct(a);
+    j->wk_count = simd_gemm_packed_a_count(a->out_channels, a->in_channels);
+    float *wpack = simd_scratch(dev, SIMD_SCRATCH_K3, j->direct ? (size_t)a->kernel_size * j->wk_count
+                                                               : simd_gemm_packed_a_count(a->out_channels, j->ck));
+    float *wk = j->direct ? simd_scratch(dev, SIMD_SCRATCH_K2, (size_t)(a->out_channels * a->in_channels)) : NULL;
     j->work = simd_scratch(dev, SIMD_SCRATCH_K0, j->work_stride * (size_t)simd_threads_count());
-    if (!wpack || !j->work)
+    if (!wpack || !j->work || (j->direct && !wk))
         return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "%s: out of memory for workspaces", name);
-    simd_gemm_pack_a(0, a->out_channels, j->ck, SP(a->weight), j->ck, wpack);
+    if (j->direct) {
+        /* W_k [C_out, C_in] = weight[:, :, k], packed per tap */
+        const float *w = SP(a->weight);
+        for (int64_t k = 0; k < a->kernel_size; k++) {
+            for (int64_t i = 0; i < a->out_channels * a->in_channels; i++)
+                wk[i] = w[i * a->kernel_size + k];
+            simd_gemm_pack_a(0, a->out_channels, a->in_channels, wk, a->in_channels, wpack + (size_t)k * j->wk_count);
+        }
+    } else {
+        simd_gemm_pack_a(0, a->out_channels, j->ck, SP(a->weight), j->ck, wpack);
+    }
     j->wpack = wpack;
     simd_parallel_for(a->batch, task, j);
     return SEQNN_OK;
@@ -403,5 +445,182 @@ seqnn_status simd_maxpool_backward(const seqnn_call *call, const seqnn_maxpool_a
                                      (long)argmax[i], (long long)a->len);
     maxpool_bwd_job j = { a };
     simd_parallel_for(a->batch, maxpool_backward_task, &j);
+    return SEQNN_OK;
+}
+
+/* --------------------------------- backward from the maxima (sparse) --- */
+
+/* The gradient of the conv output is dy[b, o] at window argmax[b*O + o] and
+ * 0 elsewhere, so each batch item touches only its argmax windows. Per item,
+ * the filters are grouped by window (a counting sort); a window's C_in*K
+ * input taps are gathered once (win) for dW[o, :] += dy * win of each of its
+ * filters, and the filters' dy * W[o, :] are summed (dwin) before being added
+ * back into dx once (col2im of one window). dW and dbias: tasks over ranges
+ * of filters, each going through the items in order; dx: tasks over items.
+ * Sums run in a fixed order, whatever the thread count. */
+typedef struct conv_max_bwd_job {
+    const seqnn_conv1d_max_args *m;
+    int64_t out_len, ck, ntasks;
+    float *work;                         /* per thread: win / dwin [ck], order [O], start [out_len + 1] */
+    size_t work_stride;
+} conv_max_bwd_job;
+
+/* the first input position of window l, and the taps [*k0, *k1) inside the input */
+static int64_t conv_max_taps(const seqnn_conv1d_args *a, int64_t l, int64_t *k0, int64_t *k1)
+{
+    const int64_t p0 = l * a->stride - a->padding;
+    *k0 = 0;
+    *k1 = a->kernel_size;
+    while (*k0 < *k1 && p0 + *k0 * a->dilation < 0)
+        (*k0)++;
+    while (*k1 > *k0 && p0 + (*k1 - 1) * a->dilation >= a->in_len)
+        (*k1)--;
+    return p0;
+}
+
+/* win[c*K + k] = x[b, c, p0 + k*dilation] (0 outside the input) */
+static void conv_max_gather(const seqnn_conv1d_args *a, int64_t b, int64_t l, float *win)
+{
+    const float *x = SP(a->x) + b * a->x_sb;
+    const int64_t K = a->kernel_size;
+    int64_t k0, k1;
+    const int64_t p0 = conv_max_taps(a, l, &k0, &k1);
+    for (int64_t c = 0; c < a->in_channels; c++) {
+        float *dst = win + c * K;
+        const float *src = x + c * a->x_sc + p0 * a->x_sl;
+        for (int64_t k = 0; k < K; k++)
+            dst[k] = k >= k0 && k < k1 ? src[k * a->dilation * a->x_sl] : 0.0f;
+    }
+}
+
+/* dx[b, c, p0 + k*dilation] += dwin[c*K + k] for the taps inside the input */
+static void conv_max_scatter(const seqnn_conv1d_args *a, int64_t b, int64_t l, const float *dwin)
+{
+    float *dx = SP(a->dx) + b * a->x_sb;
+    const int64_t K = a->kernel_size;
+    int64_t k0, k1;
+    const int64_t p0 = conv_max_taps(a, l, &k0, &k1);
+    const int contiguous = a->x_sl == 1 && a->dilation == 1;
+    for (int64_t c = 0; c < a->in_channels; c++) {
+        float *dst = dx + c * a->x_sc + p0 * a->x_sl;
+        const float *src = dwin + c * K;
+        if (contiguous) {
+            for (int64_t k = k0; k < k1; k += VW) {
+                int64_t n = simd_min64(VW, k1 - k);
+                vst(dst + k, vf_add(vld(dst + k, n), vld(src + k, n)), n);
+            }
+            continue;
+        }
+        for (int64_t k = k0; k < k1; k++)
+            dst[k * a->dilation * a->x_sl] += src[k];
+    }
+}
+
+/* y[0 .. n) += g * x[0 .. n) */
+static void conv_max_axpy(float *y, float g, const float *x, int64_t n)
+{
+    const vf vg = vf_set1(g);
+    for (int64_t i = 0; i < n; i += VW) {
+        int64_t w = simd_min64(VW, n - i);
+        vst(y + i, vf_fmadd(vg, vld(x + i, w), vld(y + i, w)), w);
+    }
+}
+
+/* order[start[l] .. start[l + 1]) = the filters of [o0, o1) whose maximum of
+ * item b is window l, in filter order */
+static void conv_max_group(const conv_max_bwd_job *j, int64_t b, int64_t o0, int64_t o1, int32_t *order,
+                           int32_t *start)
+{
+    const int32_t *am = SIP(j->m->argmax) + b * j->m->conv.out_channels;
+    for (int64_t l = 0; l <= j->out_len; l++)
+        start[l] = 0;
+    for (int64_t o = o0; o < o1; o++)
+        start[am[o] + 1]++;
+    for (int64_t l = 0; l < j->out_len; l++)
+        start[l + 1] += start[l];
+    for (int64_t o = o0; o < o1; o++)
+        order[start[am[o]]++] = (int32_t)o;
+    for (int64_t l = j->out_len; l > 0; l--)   /* back to the starts */
+        start[l] = start[l - 1];
+    start[0] = 0;
+}
+
+/* dW rows and dbias of the filters of task t, the items in order */
+static void conv_max_dw_task(void *ctx, int64_t t, int tid)
+{
+    const conv_max_bwd_job *j = ctx;
+    const seqnn_conv1d_max_args *m = j->m;
+    const seqnn_conv1d_args *a = &m->conv;
+    const int64_t O = a->out_channels, o0 = t * O / j->ntasks, o1 = (t + 1) * O / j->ntasks;
+    float *win = j->work + (size_t)tid * j->work_stride;
+    int32_t *order = (int32_t *)(win + 2 * j->ck), *start = order + O;
+    float *dw = SHAS(a->dweight) ? SP(a->dweight) : NULL, *db = SHAS(a->dbias) ? SP(a->dbias) : NULL;
+    const float *dy = SP(m->dy);
+    if (dw && !SACC(m))
+        memset(dw + o0 * j->ck, 0, (size_t)((o1 - o0) * j->ck) * sizeof(float));
+    for (int64_t o = o0; db && o < o1; o++) {
+        float s = 0.0f;
+        for (int64_t b = 0; b < a->batch; b++)
+            s += dy[b * m->y_sb + o * m->y_sc];
+        db[o] = SACC(m) ? db[o] + s : s;
+    }
+    for (int64_t b = 0; dw && b < a->batch; b++) {
+        conv_max_group(j, b, o0, o1, order, start);
+        for (int64_t l = 0; l < j->out_len; l++) {
+            if (start[l] == start[l + 1])
+                continue;
+            conv_max_gather(a, b, l, win);
+            for (int32_t i = start[l]; i < start[l + 1]; i++)
+                conv_max_axpy(dw + order[i] * j->ck, dy[b * m->y_sb + order[i] * m->y_sc], win, j->ck);
+        }
+    }
+}
+
+/* dx of item b: per window, the sum of its filters' dy * W[o, :], added back once */
+static void conv_max_dx_task(void *ctx, int64_t b, int tid)
+{
+    const conv_max_bwd_job *j = ctx;
+    const seqnn_conv1d_max_args *m = j->m;
+    const seqnn_conv1d_args *a = &m->conv;
+    float *dwin = j->work + (size_t)tid * j->work_stride + j->ck;
+    int32_t *order = (int32_t *)(dwin + j->ck), *start = order + a->out_channels;
+    const float *dy = SP(m->dy) + b * m->y_sb, *w = SP(a->weight);
+    conv_max_group(j, b, 0, a->out_channels, order, start);
+    for (int64_t l = 0; l < j->out_len; l++) {
+        if (start[l] == start[l + 1])
+            continue;
+        memset(dwin, 0, (size_t)j->ck * sizeof(float));
+        for (int32_t i = start[l]; i < start[l + 1]; i++)
+            conv_max_axpy(dwin, dy[order[i] * m->y_sc], w + order[i] * j->ck, j->ck);
+        conv_max_scatter(a, b, l, dwin);
+    }
+}
+
+seqnn_status simd_conv1d_max_backward(const seqnn_call *call, const seqnn_conv1d_max_args *m)
+{
+    const seqnn_conv1d_args *a = &m->conv;
+    conv_max_bwd_job j = { .m = m, .out_len = seqnn_conv1d_out_len(a), .ck = a->in_channels * a->kernel_size };
+    const int32_t *argmax = SIP(m->argmax);
+    float *dx = SHAS(a->dx) ? SP(a->dx) : NULL;
+    for (int64_t i = 0; i < a->batch * a->out_channels; i++)
+        if (argmax[i] < 0 || argmax[i] >= j.out_len)
+            return seqnn_plugin_fail(call, SEQNN_ERR_INVALID_ARG,
+                                     "conv1d_max_backward: argmax[%lld] = %ld is outside [0, %lld)", (long long)i,
+                                     (long)argmax[i], (long long)j.out_len);
+    /* win, dwin [ck]; order [O] and start [out_len + 1] as int32 in float slots */
+    j.work_stride = (size_t)(2 * j.ck + a->out_channels + j.out_len + 1);
+    j.work = simd_scratch(simd_dev(call), SIMD_SCRATCH_K0, j.work_stride * (size_t)simd_threads_count());
+    if (!j.work)
+        return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "conv1d_max_backward: out of memory for workspaces");
+    if (dx && !SACC(m))
+        for (int64_t b = 0; b < a->batch; b++)
+            for (int64_t c = 0; c < a->in_channels; c++)
+                for (int64_t l = 0; l < a->in_len; l++)
+                    dx[b * a->x_sb + c * a->x_sc + l * a->x_sl] = 0.0f;
+    j.ntasks = simd_min64(a->out_channels, simd_threads_count());
+    if (SHAS(a->dweight) || SHAS(a->dbias))
+        simd_parallel_for(j.ntasks, conv_max_dw_task, &j);
+    if (dx)
+        simd_parallel_for(a->batch, conv_max_dx_task, &j);
     return SEQNN_OK;
 }

@@ -10,7 +10,7 @@
 #include "../template.h"
 #include "seqnn/philox.h"
 
-static double tpl_act(seqnn_act kind, double alpha, double x)
+double tpl_act(seqnn_act kind, double alpha, double x)
 {
     switch (kind) {
     case SEQNN_ACT_SIGMOID:    return tpl_sigmoid(x);
