@@ -171,6 +171,12 @@ class ClipArgs(Structure):
     _fields_ = [("n", c_int64), ("x", Tref), ("sumsq", Tref), ("max_norm", c_double), ("flags", c_uint32)]
 
 
+class Conv1dMaxArgs(Structure):
+    _fields_ = [("conv", Conv1dArgs), ("act", c_int32), ("alpha", c_double), ("y", Tref), ("y_sb", c_int64),
+                ("y_sc", c_int64), ("pre", Tref), ("argmax", Tref), ("lengths", POINTER(c_int32)), ("dy", Tref),
+                ("flags", c_uint32)]
+
+
 class Copy2dArgs(Structure):
     _fields_ = [("rows", c_int64), ("cols", c_int64), ("x", Tref), ("ldx", c_int64), ("y", Tref), ("ldy", c_int64),
                 ("flags", c_uint32)]
@@ -193,7 +199,7 @@ ARGS: Dict[str, type] = {
     "xent_ext_forward": XentExtArgs, "xent_ext_backward": XentExtArgs,             # ABI 1.2
     "lstm_variant_forward": LstmVariantArgs, "lstm_variant_backward": LstmVariantArgs,
     # ABI 1.3 (argument structures of kernels appended under it go here)
-    "copy2d": Copy2dArgs,
+    "conv1d_max_forward": Conv1dMaxArgs, "conv1d_max_backward": Conv1dMaxArgs, "copy2d": Copy2dArgs,
 }
 REDUCTIONS = ["mean", "sum", "none"]
 LSTM_PEEPHOLE, LSTM_COUPLED = 1, 2
@@ -873,8 +879,8 @@ def gru_forward(x: Array, w_ih: Array, w_hh: Array, b_ih: Optional[Array] = None
 
 
 # --------------------------------------------------- convolution, pooling ---
-def _conv_call(name: str, x, weight, stride, padding, dilation, ctx, *more):
-    """The checked call of a conv1d kernel over x [B, C_in, L], weight [C_out, C_in, K]: (_Call, B, O, L_out)."""
+def _conv_args(x, weight, stride, padding, dilation):
+    """Checked x [B, C_in, L], weight [C_out, C_in, K] and their Conv1dArgs: (x, weight, args, B, O, L_out)."""
     x = check(x, "x", np.float32, (None, None, None))
     b, c, n = x.shape
     weight = check(weight, "weight", np.float32, (None, c, None))
@@ -884,6 +890,12 @@ def _conv_call(name: str, x, weight, stride, padding, dilation, ctx, *more):
         raise ValueError("seqnn.kernels: conv1d input of length %d is too short for the filter" % n)
     args = Conv1dArgs(batch=b, in_channels=c, out_channels=o, in_len=n, kernel_size=k, stride=stride,
                       padding=padding, dilation=dilation, x_sb=c * n, x_sc=n, x_sl=1, y_sb=o * lo, y_sc=lo, y_sl=1)
+    return x, weight, args, b, o, lo
+
+
+def _conv_call(name: str, x, weight, stride, padding, dilation, ctx, *more):
+    """The checked call of a conv1d kernel over x [B, C_in, L], weight [C_out, C_in, K]: (_Call, B, O, L_out)."""
+    x, weight, args, b, o, lo = _conv_args(x, weight, stride, padding, dilation)
     call = _Call(name, args, ctx, x, weight, *more).put("x", x).put("weight", weight)
     return call, b, o, lo
 
@@ -959,6 +971,48 @@ def maxpool_backward(dy: Array, argmax: Array, length: int, ctx: Optional[Contex
     dx = call.out("dx", (b, c, length))
     call.run()
     return dx
+
+
+def conv1d_max(x: Array, weight: Array, bias: Optional[Array] = None, activation: Optional[str] = None,
+               alpha: float = 0.0, lengths: Optional[Array] = None, stride: int = 1, padding: int = 0,
+               dilation: int = 1, ctx: Optional[Context] = None) -> Tuple[Array, Array, Array]:
+    """conv1d(x, weight, bias, ...), then the activation (None: none; leaky_relu's
+    slope alpha), then the max over time, in one call (conv1d_max_forward),
+    never forming the [B, C_out, L_out] activations: (y [B, C_out], argmax
+    int32 [B, C_out], pre [B, C_out], the conv's value at the argmax before
+    the activation). lengths (int32 [B], each in [1, L_out]): the max over
+    each row's first lengths[b] positions."""
+    o = _shape(weight)[0] if len(_shape(weight)) == 3 else None
+    bias = _opt(bias, "bias", np.float32, (o,))
+    x, weight, conv, b, o, lo = _conv_args(x, weight, stride, padding, dilation)
+    act = -1 if activation is None else enum_value(activation, ACTIVATIONS, "activation")
+    call = _Call("conv1d_max_forward", Conv1dMaxArgs(conv=conv, act=act, alpha=alpha, y_sb=o, y_sc=1), ctx, x, weight,
+                 bias).put("conv.x", x).put("conv.weight", weight).put("conv.bias", bias)
+    if lengths is not None:
+        call.host("lengths", _host_i32(lengths, "lengths", b))
+    y, am, pre = call.out("y", (b, o)), call.out("argmax", (b, o), np.int32), call.out("pre", (b, o))
+    call.run()
+    return y, am, pre
+
+
+def conv1d_max_backward(x: Array, weight: Array, argmax: Array, dy: Array, bias: bool = True, stride: int = 1,
+                        padding: int = 0, dilation: int = 1, ctx: Optional[Context] = None) -> Dict[str, Array]:
+    """Gradients of the conv under conv1d_max from dy [B, C_out], the gradient of
+    the conv's output at the maxima (argmax int32 [B, C_out] as conv1d_max
+    returned it; with an activation, activation_backward at pre first): dx
+    [B, C_in, L], dweight [C_out, C_in, K] and, with bias=True, dbias [C_out]."""
+    x, weight, conv, b, o, lo = _conv_args(x, weight, stride, padding, dilation)
+    dy = check(dy, "dy", np.float32, (b, o))
+    argmax = check(argmax, "argmax", np.int32, (b, o))
+    if isinstance(argmax, np.ndarray) and argmax.size and (argmax.min() < 0 or argmax.max() >= lo):
+        raise ValueError("seqnn.kernels: argmax has positions outside [0, %d) (the conv's output length)" % lo)
+    call = _Call("conv1d_max_backward", Conv1dMaxArgs(conv=conv, act=-1, y_sb=o, y_sc=1, flags=OVERWRITE), ctx, x,
+                 weight, argmax, dy).put("conv.x", x).put("conv.weight", weight).put("argmax", argmax).put("dy", dy)
+    out = {"dx": call.out("conv.dx", x.shape), "dweight": call.out("conv.dweight", weight.shape)}
+    if bias:
+        out["dbias"] = call.out("conv.dbias", (o,))
+    call.run()
+    return out
 
 
 # --------------------------------------------------------------- attention ---
@@ -1156,5 +1210,5 @@ WRAPPERS = {"gemm": gemm, "bias_add": bias_add, "bias_backward": bias_backward, 
             "xent_ext_forward": cross_entropy_ext, "xent_ext_backward": cross_entropy_ext_backward,
             "lstm_variant_forward": lstm_variant_forward, "lstm_variant_backward": lstm_variant_backward,
             # ABI 1.3 (kernels appended under it go here)
-            "copy2d": copy2d,
+            "conv1d_max_forward": conv1d_max, "conv1d_max_backward": conv1d_max_backward, "copy2d": copy2d,
             }

@@ -219,5 +219,10 @@ int main(void)
     F(seqnn_copy2d_args, rows); F(seqnn_copy2d_args, cols); F(seqnn_copy2d_args, x);
     F(seqnn_copy2d_args, ldx); F(seqnn_copy2d_args, y); F(seqnn_copy2d_args, ldy);
     F(seqnn_copy2d_args, flags);
+    S(seqnn_conv1d_max_args);
+    F(seqnn_conv1d_max_args, conv); F(seqnn_conv1d_max_args, act); F(seqnn_conv1d_max_args, alpha);
+    F(seqnn_conv1d_max_args, y); F(seqnn_conv1d_max_args, y_sb); F(seqnn_conv1d_max_args, y_sc);
+    F(seqnn_conv1d_max_args, pre); F(seqnn_conv1d_max_args, argmax); F(seqnn_conv1d_max_args, lengths);
+    F(seqnn_conv1d_max_args, dy); F(seqnn_conv1d_max_args, flags);
     return 0;
 }

@@ -236,6 +236,32 @@ def test_conv_pool(ctx, f):
     check(np.array_equal(yn, y) and np.array_equal(amn, am), "maxpool_lengths without lengths = maxpool")
 
 
+def test_conv_max(ctx, f):
+    x, w, bias = f(2, 3, 10), f(4, 3, 3), f(4)
+    lengths = np.array([4, 8], np.int32)
+    tx, tw, tb = T(x, True), T(w, True), T(bias, True)
+    conv = F.conv1d(tx, tw, tb)
+    z = torch.relu(conv)
+    y, am, pre = K.conv1d_max(x, w, bias, "relu", lengths=lengths, ctx=ctx)
+    want = torch.stack([z[b, :, :lengths[b]].max(1).values for b in range(2)])
+    near(y, want.detach(), 1e-6, "conv1d_max: relu(conv) maxima over each row's first lengths[b] positions")
+    check(all(0 <= am[b, o] < lengths[b] and abs(float(z[b, o, am[b, o]]) - float(want[b, o])) < 1e-6
+              for b in range(2) for o in range(4)), "conv1d_max: argmax within lengths, at a maximum")
+    near(pre, np.array([[float(conv[b, o, am[b, o]]) for o in range(4)] for b in range(2)]), 1e-6,
+         "conv1d_max: pre is the conv at the argmax")
+    dy = f(2, 4)
+    g = K.conv1d_max_backward(x, w, am, dy, ctx=ctx)
+    scattered = torch.zeros_like(conv)
+    for b in range(2):
+        for o in range(4):
+            scattered[b, o, am[b, o]] = float(dy[b, o])
+    (conv * scattered).sum().backward()
+    near(g["dx"], tx.grad, 1e-6, "conv1d_max_backward dx = conv1d's for dy at the argmax")
+    near(g["dweight"], tw.grad, 1e-6, "conv1d_max_backward dweight")
+    near(g["dbias"], tb.grad, 1e-6, "conv1d_max_backward dbias")
+    raises(ValueError, lambda: K.conv1d_max_backward(x, w, am + 8, dy, ctx=ctx), "conv1d_max_backward: argmax past L_out")
+
+
 def test_copy2d(ctx, f):
     x, y = f(5, 7), f(5, 11)
     x[1, 2], x[3, 0] = np.nan, -np.inf
@@ -408,7 +434,7 @@ def main():
         rng = np.random.default_rng(3)
         f = lambda *s: rng.standard_normal(s).astype(np.float32)   # noqa: E731
         with seqnn.Context(d.plugin) as ctx:
-            for t in (test_cells, test_rnn_backward, test_variants, test_conv_pool, test_copy2d, test_attention, test_optimizers,
+            for t in (test_cells, test_rnn_backward, test_variants, test_conv_pool, test_conv_max, test_copy2d, test_attention, test_optimizers,
                       test_xent_ext, test_checks, test_tensors):
                 t(ctx, f)
     print("%d failure(s)" % failures)

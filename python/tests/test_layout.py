@@ -28,7 +28,7 @@ PAIRS = [(L.Buffer, "seqnn_buffer"), (L.Tref, "seqnn_tref"), (L.PluginRecord, "s
          (K.LstmVariantArgs, "seqnn_lstm_variant_args"), (K.MaxpoolLengthsArgs, "seqnn_maxpool_lengths_args"),
          (K.AttentionArgs, "seqnn_attention_args"), (K.RmspropArgs, "seqnn_rmsprop_args"),
          (K.AdagradArgs, "seqnn_adagrad_args"),
-         (K.Copy2dArgs, "seqnn_copy2d_args")]
+         (K.Copy2dArgs, "seqnn_copy2d_args"), (K.Conv1dMaxArgs, "seqnn_conv1d_max_args")]
 
 
 C_HEAD = r"""/* Prints the layout of the C structures the Python package mirrors with
