@@ -35,6 +35,19 @@ static void *trace_next(const char *name)
     return p;
 }
 
+/* A list of *cap elements of `size` bytes grown to twice (64 at first). */
+static void *trace_grow(void *list, long *cap, size_t size)
+{
+    long grown_cap = *cap ? 2 * *cap : 64;
+    void *grown = realloc(list, (size_t)grown_cap * size);
+    if (!grown) {
+        fprintf(stderr, "ocl_trace: out of memory\n");
+        abort();
+    }
+    *cap = grown_cap;
+    return grown;
+}
+
 #define REAL(fp, name) \
     do { \
         if (!(fp)) { \
@@ -68,16 +81,8 @@ void ocl_trace_profile(int on)
 
 static void trace_event_keep(cl_event e, const char *name)
 {
-    if (prof.count == prof.cap) {
-        long cap = prof.cap ? 2 * prof.cap : 256;
-        trace_event *grown = realloc(prof.events, (size_t)cap * sizeof *grown);
-        if (!grown) {
-            fprintf(stderr, "ocl_trace: out of memory keeping events\n");
-            abort();
-        }
-        prof.events = grown;
-        prof.cap = cap;
-    }
+    if (prof.count == prof.cap)
+        prof.events = trace_grow(prof.events, &prof.cap, sizeof *prof.events);
     prof.events[prof.count].event = e;
     snprintf(prof.events[prof.count].name, sizeof prof.events[0].name, "%s", name);
     prof.count++;
@@ -367,16 +372,8 @@ static void trace_keep(const trace_gemm *g)
 {
     if (!rec.on)
         return;
-    if (rec.count == rec.cap) {
-        long cap = rec.cap ? 2 * rec.cap : 64;
-        trace_gemm *grown = realloc(rec.calls, (size_t)cap * sizeof *grown);
-        if (!grown) {
-            fprintf(stderr, "ocl_trace: out of memory recording GEMM calls\n");
-            abort();
-        }
-        rec.calls = grown;
-        rec.cap = cap;
-    }
+    if (rec.count == rec.cap)
+        rec.calls = trace_grow(rec.calls, &rec.cap, sizeof *rec.calls);
     rec.calls[rec.count++] = *g;
 }
 
