@@ -109,3 +109,35 @@ inline float act_df(int kind, float alpha, float x, float y)
     }
     }
 }
+
+/* Eight consecutive elements per work-item (explicit float8: POCL and other
+ * CPU devices then run the math in SIMD registers, which they do not do for
+ * one element per item with transcendental calls): n (1..8) of them exist,
+ * the last item of a row having fewer; absent lanes read as 0 and are
+ * never written. */
+inline float8 ld8(__global const float *p, long i, int n)
+{
+    if (n >= 8)
+        return vload8(0, p + i);
+    float v[8];
+    for (int k = 0; k < 8; k++)
+        v[k] = k < n ? p[i + k] : 0.0f;
+    return vload8(0, v);
+}
+
+inline void st8(float8 v, __global float *p, long i, int n)
+{
+    if (n >= 8) {
+        vstore8(v, 0, p + i);
+        return;
+    }
+    float t[8];
+    vstore8(v, 0, t);
+    for (int k = 0; k < n; k++)
+        p[i + k] = t[k];
+}
+
+inline float8 sigmoid8(float8 x)
+{
+    return 1.0f / (1.0f + exp(-x));
+}

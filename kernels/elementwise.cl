@@ -26,15 +26,33 @@ __kernel void bias_add(__global float *y, long y_off, long ldy, __global const f
 }
 
 /* db[c] (+)= sum_r dy[r, c]: one item per column, rows in order */
-__kernel void bias_backward(__global const float *dy, long dy_off, long ldy,
-                            __global float *db, long db_off, long rows, long cols, int acc)
+/* Column sums db (+)= sum_r dy[r, :] in two passes, in a fixed order:
+ * colsum_partial item (k, q) sums rows [k*chunk, (k+1)*chunk) of columns
+ * 8q .. 8q+7 into part[k, :] (row by row, so each item reads contiguous
+ * rows: CPUs stream them); colsum_final adds the chunks in order. */
+__kernel void colsum_partial(__global const float *dy, long dy_off, long ldy, long rows, long cols, long chunk,
+                             __global float *part, long part_off)
+{
+    long g = GID(), q = (cols + 7) / 8;
+    if (g >= q * ((rows + chunk - 1) / chunk))
+        return;
+    long k = g / q, c = (g % q) * 8, r1 = min(rows, (k + 1) * chunk);
+    int n = (int)min(8L, cols - c);
+    float8 s = 0.0f;
+    for (long r = k * chunk; r < r1; r++)
+        s += ld8(dy, dy_off + r * ldy + c, n);
+    st8(s, part, part_off + k * cols + c, n);
+}
+
+__kernel void colsum_final(__global const float *part, long part_off, long chunks, long cols,
+                           __global float *db, long db_off, int acc)
 {
     long c = GID();
     if (c >= cols)
         return;
     float s = 0.0f;
-    for (long r = 0; r < rows; r++)
-        s += dy[dy_off + r * ldy + c];
+    for (long k = 0; k < chunks; k++)
+        s += part[part_off + k * cols + c];
     db[db_off + c] = acc_f(acc, db[db_off + c], s);
 }
 

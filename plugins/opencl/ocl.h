@@ -14,7 +14,7 @@
 
 /* Every kernel function of the kernels/ .cl files, created once per opened device. */
 #define OCL_KERNEL_LIST(X) \
-    X(gemm_scale_c) X(bias_add) X(bias_backward) X(act_forward) X(act_backward) \
+    X(gemm_scale_c) X(bias_add) X(colsum_partial) X(colsum_final) X(act_forward) X(act_backward) \
     X(ew_add) X(ew_mul) X(ew_scale) X(acc_copy) \
     X(softmax_forward) X(softmax_backward) \
     X(reduce_partial) X(reduce_final) X(reduce_final_mean) \
@@ -43,6 +43,7 @@ typedef enum ocl_kernel_id {
  * so a later call reusing a slot runs after the earlier call's work. */
 typedef enum ocl_scratch_slot {
     OCL_S_A, OCL_S_B, OCL_S_C, OCL_S_D, OCL_S_E, OCL_S_F, OCL_S_G, OCL_S_H,
+    OCL_S_SUM,                           /* partial column sums (ocl_colsum) */
     OCL_S_LENGTHS, OCL_S_COUNT
 } ocl_scratch_slot;
 

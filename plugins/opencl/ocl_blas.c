@@ -65,12 +65,26 @@ seqnn_status ocl_k_gemm(const seqnn_call *call, const seqnn_gemm_args *a)
 seqnn_status ocl_colsum(const seqnn_call *call, int64_t rows, int64_t cols, ocl_ref dy,
                         int64_t ld, ocl_ref db, int accumulate)
 {
-    ocl_launch L = ocl_begin(call, OCL_K_bias_backward);
-    ocl_arg_ref(&L, dy);
-    ocl_arg_long(&L, ld);
-    ocl_arg_ref(&L, db);
-    ocl_arg_long(&L, rows);
+    if (cols <= 0)
+        return SEQNN_OK;
+    /* rows in chunks of 64: enough items to occupy the device, few partials */
+    const int64_t chunk = 64;
+    int64_t chunks = rows > 0 ? (rows + chunk - 1) / chunk : 0;
+    ocl_ref part;
+    OCL_TRY(ocl_scratch(call, OCL_S_SUM, (size_t)(chunks > 0 ? chunks : 1) * (size_t)cols * 4, &part));
+    ocl_launch P = ocl_begin(call, OCL_K_colsum_partial);
+    ocl_arg_ref(&P, dy);
+    ocl_arg_long(&P, ld);
+    ocl_arg_long(&P, rows);
+    ocl_arg_long(&P, cols);
+    ocl_arg_long(&P, chunk);
+    ocl_arg_ref(&P, part);
+    OCL_TRY(ocl_run(&P, chunks * ((cols + 7) / 8)));
+    ocl_launch L = ocl_begin(call, OCL_K_colsum_final);
+    ocl_arg_ref(&L, part);
+    ocl_arg_long(&L, chunks);
     ocl_arg_long(&L, cols);
+    ocl_arg_ref(&L, db);
     ocl_arg_int(&L, accumulate);
     return ocl_run(&L, cols);
 }

@@ -1,6 +1,7 @@
 /* Recurrent layers on the device: the input projection of every step in one
  * CLBlast GEMM, then per step one GEMM for the recurrent product and one
- * fused cell kernel (kernels/rnn.cl), all enqueued without a host round trip;
+ * fused cell kernel (kernels/rnn.cl, eight units per work-item), all enqueued
+ * without a host round trip;
  * backward mirrors it and finishes with one GEMM per weight gradient over all
  * steps. Variable lengths and reverse direction are handled inside the cell
  * kernels (rnn.cl explains the step/time mapping and the reserve layout). */
@@ -9,6 +10,7 @@
 typedef struct ocl_rnn_shape {
     int cell;
     int64_t T, B, I, H, G, GH;
+    int64_t items;                       /* work-items of a cell kernel: eight units each */
     int64_t steps;                       /* max length: steps past it need no GEMM */
     ocl_ref lens;                        /* device int32 [B] or absent */
 } ocl_rnn_shape;
@@ -37,6 +39,7 @@ static seqnn_status ocl_rnn_shape_of(const seqnn_call *call, const seqnn_rnn_arg
     s->H = a->hidden_size;
     s->G = seqnn_cell_gates(a->cell);
     s->GH = s->G * s->H;
+    s->items = s->B * ((s->H + 7) / 8);
     return ocl_rnn_lengths(call, a, &s->steps, &s->lens);
 }
 
@@ -108,13 +111,13 @@ static seqnn_status ocl_rnn_forward(const seqnn_call *call, const seqnn_rnn_args
             } else {
                 OCL_TRY(ocl_gemm(call, 0, 1, s.B, 2 * s.H, s.H, 1.0, h, s.H, w_hh, s.H, 0.0, hg, s.GH, 1, 0, 0, 0));
                 ocl_arg_set_long(&R, 0, step);
-                OCL_TRY(ocl_run(&R, BH));
+                OCL_TRY(ocl_run(&R, s.items));
                 OCL_TRY(ocl_gemm(call, 0, 1, s.B, s.H, s.H, 1.0, rh, s.H, ocl_at(w_hh, 2 * s.H * s.H), s.H,
                                  0.0, ocl_at(hg, 2 * s.H), s.GH, 1, 0, 0, 0));
             }
         }
         ocl_arg_set_long(&F, 1, step);
-        OCL_TRY(ocl_run(&F, BH));
+        OCL_TRY(ocl_run(&F, s.items));
     }
     if (OCL_HAS(a->h_n))
         OCL_TRY(ocl_copy(call, ocl_tref(a->h_n), h, BH));
@@ -191,12 +194,12 @@ static seqnn_status ocl_rnn_backward(const seqnn_call *call, const seqnn_rnn_arg
     for (int64_t step = s.steps - 1; step >= 0; step--) {
         if (classic) {
             ocl_arg_set_long(&N, 0, step);
-            OCL_TRY(ocl_run(&N, BH));
+            OCL_TRY(ocl_run(&N, s.items));
             OCL_TRY(ocl_gemm(call, 0, 0, s.B, H, H, 1.0, ocl_at(dgs, 2 * H), GH,
                              ocl_at(w_hh, 2 * H * H), H, 0.0, drh, H, 1, 0, 0, 0));
         }
         ocl_arg_set_long(&K, 1, step);
-        OCL_TRY(ocl_run(&K, BH));
+        OCL_TRY(ocl_run(&K, s.items));
         OCL_TRY(ocl_gemm(call, 0, 0, s.B, H, rec_rows, 1.0, dgs, GH, w_hh, H, 1.0, dh, H, 1, 0, 0, 0));
     }
     if (OCL_HAS(a->dh0))

@@ -263,7 +263,7 @@ static int probe_count(seqnn_context *ctx)
 typedef struct probe_opts {
     const char *cell;
     int64_t H, B, T, I;
-    int train, rounds, reps, cpu;
+    int train, rounds, reps, cpu, profile;
 } probe_opts;
 
 typedef struct probe_stats {
@@ -331,6 +331,26 @@ static seqnn_status probe_time(probe *p, const probe_opts *o, probe_stats *layer
     return st;
 }
 
+/* Device time per kernel of one run of the layer, then of its GEMMs alone. */
+static seqnn_status probe_profile(probe *p, const probe_opts *o)
+{
+    ocl_trace_profile(1);
+    seqnn_status st = probe_forward(p, o->train, 0);
+    if (st == SEQNN_OK && o->train)
+        st = probe_backward(p, 0);
+    ocl_trace_profile(0);
+    if (st == SEQNN_OK)
+        st = seqnn_sync(p->ctx);
+    ocl_trace_profile_report(stdout, "profile of the layer");
+    ocl_trace_profile(1);
+    int rs = st == SEQNN_OK ? ocl_trace_replay() : 0;
+    ocl_trace_profile(0);
+    if (st == SEQNN_OK)
+        st = rs ? SEQNN_ERR_DEVICE : seqnn_sync(p->ctx);
+    ocl_trace_profile_report(stdout, "profile of its GEMMs alone");
+    return st;
+}
+
 static int probe_bench(seqnn_context *ctx, const probe_opts *o)
 {
     static const probe_layer cells[] = {
@@ -390,6 +410,11 @@ static int probe_bench(seqnn_context *ctx, const probe_opts *o)
     probe_print(what, sg);
     double ratio = sl.med / sg.med;
     printf("ratio layer / GEMMs = %.3f (target <= 1.15: %s)\n", ratio, ratio <= 1.15 ? "met" : "MISSED");
+    if (o->profile && probe_profile(&p, o) != SEQNN_OK) {
+        fprintf(stderr, "%s: %s\n", o->cell, seqnn_last_error());
+        probe_free(&p);
+        return 2;
+    }
     probe_free(&p);
     ocl_trace_clear();
     return 0;
@@ -403,6 +428,8 @@ static int probe_parse(int argc, char **argv, probe_opts *o, const char **spec)
             o->train = 1;
         else if (!strcmp(k, "--cpu"))
             o->cpu = 1;
+        else if (!strcmp(k, "--profile"))
+            o->profile = 1;
         else if (v && !strcmp(k, "--spec"))
             *spec = argv[++i];
         else if (v && !strcmp(k, "--cell"))
@@ -432,16 +459,17 @@ static int probe_parse(int argc, char **argv, probe_opts *o, const char **spec)
 int main(int argc, char **argv)
 {
     const char *spec = "opencl:Portable Computing Language";
-    probe_opts o = { "lstm", 256, 64, 50, 0, 0, 3, 5, 0 };
+    probe_opts o = { "lstm", 256, 64, 50, 0, 0, 3, 5, 0, 0 };
     int count = argc >= 2 && !strcmp(argv[1], "count"), bench = argc >= 2 && !strcmp(argv[1], "bench");
     if ((!count && !bench) || !probe_parse(argc, argv, &o, &spec)) {
         fprintf(stderr, "usage: %s count [--spec SPEC]\n"
                         "       %s bench [--cell lstm|gru|rnn|gru-classic] [--hidden H] [--batch B<=64] [--seq T]\n"
-                        "             [--input I] [--train] [--rounds R] [--reps N] [--cpu] [--spec SPEC]\n",
+                        "             [--input I] [--train] [--rounds R] [--reps N] [--cpu] [--profile] [--spec SPEC]\n",
                 argv[0], argv[0]);
         return 2;
     }
     seqnn_context *ctx = NULL;
+    ocl_trace_profile_queues(o.profile);
     seqnn_status st = seqnn_context_create(spec, &ctx);
     if (st != SEQNN_OK) {
         fprintf(stderr, "%s: %s\n", spec, seqnn_last_error());

@@ -35,6 +35,19 @@ static void *trace_next(const char *name)
     return p;
 }
 
+/* A list of *cap elements of `size` bytes grown to twice (64 at first). */
+static void *trace_grow(void *list, long *cap, size_t size)
+{
+    long grown_cap = *cap ? 2 * *cap : 64;
+    void *grown = realloc(list, (size_t)grown_cap * size);
+    if (!grown) {
+        fprintf(stderr, "ocl_trace: out of memory\n");
+        abort();
+    }
+    *cap = grown_cap;
+    return grown;
+}
+
 #define REAL(fp, name) \
     do { \
         if (!(fp)) { \
@@ -42,6 +55,58 @@ static void *trace_next(const char *name)
             memcpy(&(fp), &p_, sizeof p_); \
         } \
     } while (0)
+
+/* ---- profiling: events kept per launch while on */
+
+typedef struct trace_event {
+    cl_event event;
+    char name[48];
+} trace_event;
+
+static struct {
+    int queues, on;
+    long count, cap;
+    trace_event *events;
+} prof;
+
+void ocl_trace_profile_queues(int on)
+{
+    prof.queues = on;
+}
+
+void ocl_trace_profile(int on)
+{
+    prof.on = on;
+}
+
+static void trace_event_keep(cl_event e, const char *name)
+{
+    if (prof.count == prof.cap)
+        prof.events = trace_grow(prof.events, &prof.cap, sizeof *prof.events);
+    prof.events[prof.count].event = e;
+    snprintf(prof.events[prof.count].name, sizeof prof.events[0].name, "%s", name);
+    prof.count++;
+}
+
+/* The event pointer to pass on: the caller's, or ours while profiling;
+ * *keep: whether to keep the event afterwards (then *kept says which). */
+static cl_event *trace_event_ptr(cl_event *ev, cl_event *slot, int *keep, cl_event **kept)
+{
+    *keep = prof.on;
+    *kept = ev ? ev : slot;
+    return prof.on ? *kept : ev;
+}
+
+/* After a launch: keeps the event, retained when it is the caller's. */
+static void trace_event_after(cl_int err, int keep, cl_event *kept, cl_event *slot, const char *name)
+{
+    if (!keep || err != CL_SUCCESS || !*kept)
+        return;
+    if (kept != slot)
+        clRetainEvent(*kept);
+    trace_event_keep(*kept, name);
+}
+
 
 CL_API_ENTRY cl_int CL_API_CALL clFinish(cl_command_queue q)
 {
@@ -68,13 +133,67 @@ CL_API_ENTRY cl_int CL_API_CALL clGetEventInfo(cl_event e, cl_event_info what, s
     return real(e, what, size, value, size_ret);
 }
 
+static cl_int (CL_API_CALL *real_profiling_info)(cl_event, cl_profiling_info, size_t, void *, size_t *);
+
 CL_API_ENTRY cl_int CL_API_CALL clGetEventProfilingInfo(cl_event e, cl_profiling_info what, size_t size,
                                                         void *value, size_t *size_ret)
 {
-    static cl_int (CL_API_CALL *real)(cl_event, cl_profiling_info, size_t, void *, size_t *);
-    REAL(real, "clGetEventProfilingInfo");
+    REAL(real_profiling_info, "clGetEventProfilingInfo");
     trace.polls++;
-    return real(e, what, size, value, size_ret);
+    return real_profiling_info(e, what, size, value, size_ret);
+}
+
+CL_API_ENTRY cl_command_queue CL_API_CALL clCreateCommandQueue(cl_context ctx, cl_device_id dev,
+                                                               cl_command_queue_properties props, cl_int *err)
+{
+    static cl_command_queue (CL_API_CALL *real)(cl_context, cl_device_id, cl_command_queue_properties, cl_int *);
+    REAL(real, "clCreateCommandQueue");
+    return real(ctx, dev, prof.queues ? props | CL_QUEUE_PROFILING_ENABLE : props, err);
+}
+
+typedef struct trace_total {
+    char name[48];
+    long count;
+    double seconds;
+} trace_total;
+
+static int trace_total_cmp(const void *a, const void *b)
+{
+    double x = ((const trace_total *)a)->seconds, y = ((const trace_total *)b)->seconds;
+    return x > y ? -1 : x < y;
+}
+
+void ocl_trace_profile_report(FILE *out, const char *title)
+{
+    trace_total *tot = calloc((size_t)(prof.count > 0 ? prof.count : 1), sizeof *tot);
+    long n = 0;
+    double all = 0.0;
+    REAL(real_profiling_info, "clGetEventProfilingInfo");
+    for (long i = 0; tot && i < prof.count; i++) {
+        cl_ulong t0 = 0, t1 = 0;
+        real_profiling_info(prof.events[i].event, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL);
+        real_profiling_info(prof.events[i].event, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL);
+        long j = 0;
+        while (j < n && strcmp(tot[j].name, prof.events[i].name) != 0)
+            j++;
+        if (j == n)
+            memcpy(tot[n++].name, prof.events[i].name, sizeof tot[0].name);
+        tot[j].count++;
+        tot[j].seconds += (double)(t1 - t0) * 1e-9;
+        all += (double)(t1 - t0) * 1e-9;
+    }
+    if (tot)
+        qsort(tot, (size_t)n, sizeof *tot, trace_total_cmp);
+    fprintf(out, "%s: device time %.2f ms in %ld commands\n", title, all * 1e3, prof.count);
+    for (long j = 0; tot && j < n; j++)
+        fprintf(out, "  %-32s %6ld x  %9.3f ms  %5.1f%%\n", tot[j].name, tot[j].count, tot[j].seconds * 1e3,
+                all > 0 ? 100.0 * tot[j].seconds / all : 0.0);
+    for (long i = 0; i < prof.count; i++)
+        clReleaseEvent(prof.events[i].event);
+    free(tot);
+    free(prof.events);
+    prof.events = NULL;
+    prof.count = prof.cap = 0;
 }
 
 static void trace_transfer(cl_bool blocking)
@@ -164,7 +283,14 @@ CL_API_ENTRY cl_int CL_API_CALL clEnqueueNDRangeKernel(cl_command_queue q, cl_ke
                                       const size_t *, cl_uint, const cl_event *, cl_event *);
     REAL(real, "clEnqueueNDRangeKernel");
     trace.launches++;
-    return real(q, k, dim, offset, global, local, nw, wl, ev);
+    cl_event slot = NULL, *kept;
+    int keep;
+    cl_int err = real(q, k, dim, offset, global, local, nw, wl, trace_event_ptr(ev, &slot, &keep, &kept));
+    char name[48] = "?";
+    if (keep)
+        clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, sizeof name - 1, name, NULL);
+    trace_event_after(err, keep, kept, &slot, name);
+    return err;
 }
 
 CL_API_ENTRY cl_int CL_API_CALL clEnqueueCopyBuffer(cl_command_queue q, cl_mem src, cl_mem dst, size_t so,
@@ -175,7 +301,11 @@ CL_API_ENTRY cl_int CL_API_CALL clEnqueueCopyBuffer(cl_command_queue q, cl_mem s
                                       const cl_event *, cl_event *);
     REAL(real, "clEnqueueCopyBuffer");
     trace.copies++;
-    return real(q, src, dst, so, doff, size, nw, wl, ev);
+    cl_event slot = NULL, *kept;
+    int keep;
+    cl_int err = real(q, src, dst, so, doff, size, nw, wl, trace_event_ptr(ev, &slot, &keep, &kept));
+    trace_event_after(err, keep, kept, &slot, "(copy)");
+    return err;
 }
 
 CL_API_ENTRY cl_int CL_API_CALL clEnqueueFillBuffer(cl_command_queue q, cl_mem m, const void *pattern,
@@ -186,7 +316,11 @@ CL_API_ENTRY cl_int CL_API_CALL clEnqueueFillBuffer(cl_command_queue q, cl_mem m
                                       const cl_event *, cl_event *);
     REAL(real, "clEnqueueFillBuffer");
     trace.copies++;
-    return real(q, m, pattern, psize, off, size, nw, wl, ev);
+    cl_event slot = NULL, *kept;
+    int keep;
+    cl_int err = real(q, m, pattern, psize, off, size, nw, wl, trace_event_ptr(ev, &slot, &keep, &kept));
+    trace_event_after(err, keep, kept, &slot, "(fill)");
+    return err;
 }
 
 CL_API_ENTRY cl_kernel CL_API_CALL clCreateKernel(cl_program p, const char *name, cl_int *err)
@@ -238,16 +372,8 @@ static void trace_keep(const trace_gemm *g)
 {
     if (!rec.on)
         return;
-    if (rec.count == rec.cap) {
-        long cap = rec.cap ? 2 * rec.cap : 64;
-        trace_gemm *grown = realloc(rec.calls, (size_t)cap * sizeof *grown);
-        if (!grown) {
-            fprintf(stderr, "ocl_trace: out of memory recording GEMM calls\n");
-            abort();
-        }
-        rec.calls = grown;
-        rec.cap = cap;
-    }
+    if (rec.count == rec.cap)
+        rec.calls = trace_grow(rec.calls, &rec.cap, sizeof *rec.calls);
     rec.calls[rec.count++] = *g;
 }
 

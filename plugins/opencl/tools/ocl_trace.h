@@ -12,6 +12,7 @@
 #define CL_TARGET_OPENCL_VERSION 120
 #endif
 #include <CL/cl.h>
+#include <stdio.h>
 
 /* Counters since the program started (monotonic; callers take differences). */
 typedef struct ocl_trace_counts {
@@ -40,5 +41,14 @@ long ocl_trace_recorded(void);
 int ocl_trace_replay(void);
 /* Frees the recorded list. */
 void ocl_trace_clear(void);
+
+/* Device time per kernel: ocl_trace_profile_queues(1) before the context is
+ * created makes its queues profiling ones; between ocl_trace_profile(1) and
+ * ocl_trace_profile(0) every launch, fill and copy gets an event; after the
+ * work is done, ocl_trace_profile_report prints the time per kernel name
+ * (fills and copies as "(fill)", "(copy)"), most first, and forgets them. */
+void ocl_trace_profile_queues(int on);
+void ocl_trace_profile(int on);
+void ocl_trace_profile_report(FILE *out, const char *title);
 
 #endif
