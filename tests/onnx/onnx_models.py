@@ -174,6 +174,46 @@ class LearnedState(nn.Module):
         return self.rnn(x, self.h0.expand(1, x.size(1), 8).contiguous())[0]
 
 
+class MhaEncoder(nn.Module):
+    """Encoder: embedding, nn.MultiheadAttention self-attention (4 heads),
+    ReLU, another (2 heads), linear."""
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(V, 16)
+        self.attn = nn.MultiheadAttention(16, 4)
+        self.attn2 = nn.MultiheadAttention(16, 2)
+        self.fc = nn.Linear(16, 3)
+
+    def forward(self, x):
+        e = self.emb(x)
+        a = torch.relu(self.attn(e, e, e, need_weights=False)[0])
+        return self.fc(self.attn2(a, a, a, need_weights=False)[0])
+
+
+class CausalMha(nn.Module):
+    """Self-attention with a causal mask: refused (masks are not mapped)."""
+    def __init__(self):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(6, 2)
+        self.register_buffer("mask", torch.triu(torch.full((T, T), float("-inf")), 1))
+
+    def forward(self, x):
+        return self.attn(x, x, x, attn_mask=self.mask, need_weights=False)[0]
+
+
+class HandAttention(nn.Module):
+    """Scaled dot-product attention written with MatMul / Softmax and three
+    projections of one input (branches): refused."""
+    def __init__(self):
+        super().__init__()
+        self.q, self.k, self.v = nn.Linear(6, 6), nn.Linear(6, 6), nn.Linear(6, 6)
+
+    def forward(self, x):
+        q, k, v = self.q(x), self.k(x), self.v(x)
+        w = torch.softmax(q.transpose(0, 1) @ k.permute(1, 2, 0) / 6 ** 0.5, -1)
+        return (w @ v.transpose(0, 1)).transpose(0, 1)
+
+
 class BiLastStep(nn.Module):
     """y[-1] of a bidirectional LSTM is not its final state: refused."""
     def __init__(self):
@@ -222,6 +262,7 @@ MODELS = [
      ["x", "lengths"]),
     ("elman_rnn", Elman, lambda: (features(),), ["x"]),
     ("kim_cnn", KimCnn, lambda: (tokens((T, B)),), ["x"]),
+    ("mha_encoder", MhaEncoder, lambda: (tokens((T, B)),), ["x"]),
     ("batch_first", BatchFirst, lambda: (tokens((B, T)),), ["x"]),
     ("initial_states", InitialStates, lambda: (features(), torch.randn(2, B, 8), torch.randn(2, B, 8)),
      ["x", "h0", "c0"]),
@@ -418,6 +459,12 @@ def check_refusals(seqnn, work):
     path = os.path.join(work, "padded_conv.onnx")
     export(PaddedConv(), (x,), path, ["x"])
     failures += expect_refusal(seqnn, work, "padded_conv", path, ["'/conv/Conv' (Conv)", "without padding"])
+    path = os.path.join(work, "causal_mha.onnx")
+    export(CausalMha(), (x,), path, ["x"])
+    failures += expect_refusal(seqnn, work, "causal_mha", path, ["node ", "attention masks are not mapped"])
+    path = os.path.join(work, "hand_attention.onnx")
+    export(HandAttention(), (x,), path, ["x"])
+    failures += expect_refusal(seqnn, work, "hand_attention", path, ["'/k/MatMul' (MatMul)", "only chains"])
     path = os.path.join(work, "bi_last_step.onnx")
     export(BiLastStep(), (x,), path, ["x"])
     failures += expect_refusal(seqnn, work, "bi_last_step", path, ["(Gather)", "h_n[-2]"])
