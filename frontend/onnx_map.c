@@ -121,6 +121,7 @@ typedef struct mapper {
     const char *in_name[MAP_MAX_INPUTS];
     int in_role[MAP_MAX_INPUTS];         /* IN_* */
     int64_t in_rows[MAP_MAX_INPUTS];     /* a state input's first dimension, -1: not fixed */
+    int64_t in_fixed[2];                 /* the data input's axes S0, S1 when fixed, else -1 */
     struct {                             /* the attention being read */
         int layer, n_slices, ax[3];      /* its layer, q/k/v slices so far, the axes of its input */
         int done;                        /* its output reached */
@@ -138,9 +139,9 @@ typedef struct mapper {
 
 static const char SUPPORTED[] =
     "supported: Gather (embedding), LSTM, GRU, RNN, Gemm, MatMul + Add, Conv + activation + ReduceMax "
-    "(+ Concat: a convolution bank), nn.MultiheadAttention's graph, Relu, Tanh, Sigmoid, LeakyRelu, "
-    "Clip(-1, 1), Dropout, Identity, a final Softmax / LogSoftmax, and Transpose / Reshape / Squeeze / "
-    "Unsqueeze / Concat / Slice / Gather / Shape / ConstantOfShape / Expand glue";
+    "or MaxPool + Squeeze (+ Concat: a convolution bank), nn.MultiheadAttention's graph, Relu, Tanh, "
+    "Sigmoid, LeakyRelu, Clip(-1, 1), Dropout, Identity, a final Softmax / LogSoftmax, and Transpose / "
+    "Reshape / Squeeze / Unsqueeze / Concat / Slice / Gather / Shape / ConstantOfShape / Expand glue";
 
 /* The status of the last failure of this thread's mapping (for the
  * callers of functions that return a pointer). */
@@ -331,6 +332,10 @@ static mval *in_val(mapper *m, size_t k, int required)
     if (!v)
         node_err(m, SEQNN_ERR_FORMAT, "input '%s' is not produced before the node (the graph must be a DAG in "
                  "topological order)", n->input[k]);
+    if (v && v->kind == V_CONST && tensor_count(v->t) < 0) {
+        node_err(m, SEQNN_ERR_FORMAT, "tensor '%s' has a negative or too large shape", n->input[k]);
+        return NULL;
+    }
     return v;
 }
 
@@ -1284,15 +1289,28 @@ static seqnn_status map_conv_act(mapper *m, const mval *x, const char *act)
     return copy_val(m, x);
 }
 
-/* ReduceMax over time (axis 2, keepdims=0) of an activated branch. */
-static seqnn_status map_reduce_max(mapper *m, const mval *x)
+/* Max over time of an activated branch: ReduceMax(axes=[2]) (x.max(dim=2)[0]),
+ * or MaxPool over the whole time axis of a graph of fixed length T
+ * (F.max_pool1d(x, x.size(2))), whose kept axis a Squeeze(axes=[2]) drops. */
+static seqnn_status map_max_over_time(mapper *m, const mval *x, int maxpool)
 {
-    const Onnx__AttributeProto *axes = attr(m->node, "axes");
+    const Onnx__NodeProto *n = m->node;
+    const Onnx__AttributeProto *axes = attr(n, "axes"), *ks = attr(n, "kernel_shape"), *sd = attr(n, "strides");
     int64_t axis = axes && axes->n_ints == 1 ? axes->ints[0] : axis_arg(m, "axes", 1, 99);
-    if (x->kind != V_CONV || !m->conv[x->sub].act[0] || m->conv[x->sub].pooled || (axis != 2 && axis != -1) ||
-        attr_i(m->node, "keepdims", 1) != 0)
-        return node_err(m, SEQNN_ERR_UNSUPPORTED, "a ReduceMax is mapped as the max over time (axes=[2], "
-                        "keepdims=0) of an activated Conv: x.max(dim=2)[0]");
+    int ok = x->kind == V_CONV && m->conv[x->sub].act[0] && !m->conv[x->sub].pooled;
+    int64_t T = m->time_label >= 0 ? m->in_fixed[m->time_label] : -1, k = ks && ks->n_ints == 1 ? ks->ints[0] : -1;
+    if (ok && maxpool)
+        ok = T > 0 && k == T - m->conv[x->sub].width + 1 && (!sd || (sd->n_ints == 1 && sd->ints[0] == k)) &&
+             attr_ints_all(n, "pads", 0) && attr_ints_all(n, "dilations", 1) && attr_i(n, "ceil_mode", 0) == 0 &&
+             n->n_output == 1;
+    else if (ok)
+        ok = axis == 2 || axis == -1;
+    if (!ok)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "%s", maxpool ?
+                        "a MaxPool is mapped as the max over time of an activated Conv: its kernel the whole time "
+                        "axis of a graph whose input has a fixed length (F.max_pool1d(x, x.size(2)))" :
+                        "a ReduceMax is mapped as the max over time (axes=[2]) of an activated Conv: "
+                        "x.max(dim=2)[0]");
     m->conv[x->sub].pooled = 1;
     mval *o = out_val(m, 0, V_POOLED);
     if (!o)
@@ -1301,7 +1319,21 @@ static seqnn_status map_reduce_max(mapper *m, const mval *x)
     o->layer = x->layer;
     o->perm = x->perm;
     o->ax[0] = x->ax[0];
+    o->rank = maxpool || attr_i(n, "keepdims", 1) ? 3 : 2;
     return SEQNN_OK;
+}
+
+/* Squeeze(axes=[2]) of a branch pooled with its time axis kept. */
+static seqnn_status map_pool_squeeze(mapper *m, const mval *x)
+{
+    int64_t axis = axis_arg(m, "axes", 1, 99);
+    if (x->rank != 3 || (axis != 2 && axis != -1))
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "only a Squeeze of the pooled time axis (axes=[2]) is mapped "
+                        "after the max over time");
+    seqnn_status st = copy_val(m, x);
+    if (!st)
+        m->vals[m->n_vals - 1].rank = 2;
+    return st;
 }
 
 /* The pooled branches parts[0..n) (every branch, in order, of one filter
@@ -1311,7 +1343,7 @@ static seqnn_status conv_bank(mapper *m, const mval *const *parts, int n, mval *
 {
     int ok = n == m->n_conv;
     for (int i = 0; ok && i < n; i++)
-        ok = parts[i]->kind == V_POOLED && parts[i]->sub == i && m->conv[i].filters == m->conv[0].filters &&
+        ok = parts[i]->kind == V_POOLED && parts[i]->rank == 2 && parts[i]->sub == i && m->conv[i].filters == m->conv[0].filters &&
              !strcmp(m->conv[i].act, m->conv[0].act);
     if (!ok)
         return node_err(m, SEQNN_ERR_UNSUPPORTED, "the pooled convolutions are mapped when every one of them is "
@@ -1514,9 +1546,10 @@ static seqnn_status rnn_states(mapper *m, mlayer *l, int sub, const mval *const 
             r1 = rows;
         if ((m->in_role[in] != IN_UNREAD && m->in_role[in] != role) || r0 != (int64_t)sub * l->dirs ||
             (r1 >= 0 && r1 != (int64_t)(sub + 1) * l->dirs) || (r1 < 0 && sub > 0))
-            return node_err(m, SEQNN_ERR_UNSUPPORTED, "initial state '%s': the op of layer %d reads rows [%d, %d) "
-                            "of one initial-state input, %s of the graph (h0 or c0 of nn.%s)", s->name, sub,
-                            sub * l->dirs, (sub + 1) * l->dirs, j ? "c" : "h", l->cell ? "GRU / nn.RNN" : "LSTM");
+            return node_err(m, SEQNN_ERR_UNSUPPORTED, "initial state '%s': the op of layer %d must read rows [%d, %d) "
+                            "of the graph's %s input, used for nothing else; it reads rows [%lld, %lld)", s->name,
+                            sub, sub * l->dirs, (sub + 1) * l->dirs, j ? "c0" : "h0", (long long)r0,
+                            (long long)r1);
         for (int i = 0; i < m->n_layers; i++)
             if (i != li && (m->layers[i].h_in >= 0 || m->layers[i].c_in >= 0) && m->layers[i].kind == L_RNN)
                 return node_err(m, SEQNN_ERR_UNSUPPORTED, "initial states as inputs are mapped for one recurrent "
@@ -1627,6 +1660,8 @@ static seqnn_status map_node(mapper *m)
         if (s2)
             return s2;
     }
+    if (x->kind == V_POOLED && !strcmp(op, "Squeeze"))
+        return map_pool_squeeze(m, x);
     if (x->kind == V_POOLED) {   /* one pooled convolution read by a layer: a bank of one width */
         const mval *parts[1] = {x};
         seqnn_status s2 = conv_bank(m, parts, 1, x);
@@ -1635,8 +1670,8 @@ static seqnn_status map_node(mapper *m)
     }
     if (!strcmp(op, "Conv"))
         return map_conv(m, x);
-    if (!strcmp(op, "ReduceMax"))
-        return map_reduce_max(m, x);
+    if (!strcmp(op, "ReduceMax") || !strcmp(op, "MaxPool"))
+        return map_max_over_time(m, x, op[0] == 'M');
     if (!strcmp(op, "Gather") && x->kind == V_ACT)
         return map_last_step(m, x);
     if (!strcmp(op, "Gather")) {
@@ -1762,6 +1797,10 @@ static seqnn_status map_input(mapper *m)
     v->ax[2] = AX_F;
     v->f = m->tokens ? 0 : last->dim_value;
     m->in_dim = v->f;
+    for (int k = 0; k < 2; k++) {
+        const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[k];
+        m->in_fixed[k] = d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE ? d->dim_value : -1;
+    }
     return SEQNN_OK;
 }
 
