@@ -1343,7 +1343,8 @@ static seqnn_status conv_bank(mapper *m, const mval *const *parts, int n, mval *
 {
     int ok = n == m->n_conv;
     for (int i = 0; ok && i < n; i++)
-        ok = parts[i]->kind == V_POOLED && parts[i]->rank == 2 && parts[i]->sub == i && m->conv[i].filters == m->conv[0].filters &&
+        ok = parts[i]->kind == V_POOLED && parts[i]->rank == 2 && parts[i]->sub == i &&
+             m->conv[i].filters == m->conv[0].filters &&
              !strcmp(m->conv[i].act, m->conv[0].act);
     if (!ok)
         return node_err(m, SEQNN_ERR_UNSUPPORTED, "the pooled convolutions are mapped when every one of them is "
@@ -1738,7 +1739,8 @@ static seqnn_status map_extra_input(mapper *m, const Onnx__ValueInfoProto *in)
     int et = tt ? tt->elem_type : 0, k = m->n_in;
     size_t rank = tt ? tt->shape->n_dim : 0;
     int ints = et == ONNX__TENSOR_PROTO__DATA_TYPE__INT64 || et == ONNX__TENSOR_PROTO__DATA_TYPE__INT32;
-    if (k == MAP_MAX_INPUTS || !tt || !((ints && rank == 1) || (et == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT && rank == 3)))
+    int floats = et == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+    if (k == MAP_MAX_INPUTS || !tt || !((ints && rank == 1) || (floats && rank == 3)))
         return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: input '%s': after the data input, seqnn maps sequence lengths "
                         "[B] (integers) and initial states [layers*dirs, B, H] (float) of recurrent ops", m->src,
                         in->name);
