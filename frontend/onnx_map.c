@@ -105,6 +105,7 @@ typedef struct mlayer {
     int h_in, c_in;                      /* RNN: the graph inputs of its initial h and c, -1: zeros */
     int lens_ops;                        /* RNN: its ops that take sequence_lens */
     int heads;                           /* ATTN (a = b = E) */
+    size_t node_i;                       /* the node that made it */
     int n_widths;                        /* CONV: widths[], filters in b, act */
     int64_t widths[MAP_MAX_WIDTHS];
 } mlayer;
@@ -450,6 +451,7 @@ static mlayer *layer_new_at(mapper *m, lkind kind, const char *path, const char 
     l->kind = kind;
     l->bias_param = -1;
     l->h_in = l->c_in = -1;
+    l->node_i = m->node_i;
     layer_name(m, path, dflt, l->name, sizeof l->name);
     m->n_layers++;
     return l;
@@ -1821,11 +1823,13 @@ static seqnn_status map_roles(mapper *m)
     }
     for (int i = 0; o->lengths_input >= 0 && i < m->n_layers; i++) {   /* seqnn applies lengths to them all */
         const mlayer *l = &m->layers[i];
-        if ((l->kind == L_RNN && l->lens_ops != l->layers) || l->kind == L_CONV)
-            return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: the graph has sequence lengths, which seqnn applies to "
-                            "every recurrent and convolution layer, but %s '%s' %s", m->src,
-                            l->kind == L_CONV ? "convolution bank" : "recurrent layer", l->name,
-                            l->kind == L_CONV ? "pools over the padding too" : "does not take them everywhere");
+        m->node_i = l->node_i;   /* the errors name the layer's first node */
+        m->node = m->g->node[l->node_i];
+        if ((l->kind == L_RNN && l->lens_ops != l->layers) || l->kind == L_CONV || l->kind == L_ATTN)
+            return node_err(m, SEQNN_ERR_UNSUPPORTED, "the graph has sequence lengths, which seqnn applies to "
+                            "every recurrent, convolution and attention layer, but %s '%s' %s",
+                            l->kind == L_RNN ? "recurrent layer" : l->kind == L_CONV ? "convolution bank" : "attention",
+                            l->name, l->kind == L_RNN ? "does not take them everywhere" : "reads the padding too");
     }
     for (int i = 0; i < m->n_layers; i++) {
         const mlayer *l = &m->layers[i];
@@ -1833,10 +1837,11 @@ static seqnn_status map_roles(mapper *m)
             continue;
         for (int j = 0; j < 2; j++) {
             int in = j ? l->c_in : l->h_in;
+            m->node_i = l->node_i;
+            m->node = m->g->node[l->node_i];
             if (in >= 0 && m->in_rows[in] >= 0 && m->in_rows[in] != (int64_t)l->layers * l->dirs)
-                return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: initial-state input '%s' has %lld rows, layer '%s' "
-                                "%d", m->src, m->in_name[in], (long long)m->in_rows[in], l->name,
-                                l->layers * l->dirs);
+                return node_err(m, SEQNN_ERR_UNSUPPORTED, "initial-state input '%s' has %lld rows, layer '%s' "
+                                "%d", m->in_name[in], (long long)m->in_rows[in], l->name, l->layers * l->dirs);
         }
         o->h0_input = l->h_in;
         o->c0_input = l->c_in;

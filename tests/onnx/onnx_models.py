@@ -217,6 +217,20 @@ class CausalMha(nn.Module):
         return self.attn(x, x, x, attn_mask=self.mask, need_weights=False)[0]
 
 
+class LengthsAttention(nn.Module):
+    """Attention over a padded packed sequence (PyTorch attends over the
+    padding; seqnn would mask it): refused."""
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(6, 8)
+        self.attn = nn.MultiheadAttention(8, 2)
+
+    def forward(self, x, lengths):
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths)
+        y = nn.utils.rnn.pad_packed_sequence(self.rnn(packed)[0])[0]
+        return self.attn(y, y, y, need_weights=False)[0]
+
+
 class HandAttention(nn.Module):
     """Scaled dot-product attention written with MatMul / Softmax and three
     projections of one input (branches): refused."""
@@ -505,6 +519,10 @@ def check_refusals(seqnn, work):
     path = os.path.join(work, "causal_mha.onnx")
     export(CausalMha(), (x,), path, ["x"])
     failures += expect_refusal(seqnn, work, "causal_mha", path, ["node ", "attention masks are not mapped"])
+    path = os.path.join(work, "lengths_attention.onnx")
+    export(LengthsAttention(), (x, torch.tensor([T, 5, 2])), path, ["x", "lengths"])
+    failures += expect_refusal(seqnn, work, "lengths_attention", path, ["(MatMul)", "sequence lengths", "attention 'attn'",
+                                                                        "reads the padding too"])
     path = os.path.join(work, "hand_attention.onnx")
     export(HandAttention(), (x,), path, ["x"])
     failures += expect_refusal(seqnn, work, "hand_attention", path, ["'/k/MatMul' (MatMul)", "only chains"])
