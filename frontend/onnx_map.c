@@ -46,6 +46,7 @@ typedef enum {
     V_UNPERM,      /* the inverse of V_PERM (ScatterElements of V_IOTA at V_PERM) */
     V_STATEIN,     /* an initial-state input [layers*dirs, B, H]: graph input in_k */
     V_STATE,       /* rows [r0, r1) of initial-state input in_k */
+    V_MHA,         /* a value inside nn.MultiheadAttention's graph: stage, part */
     V_CONV,        /* branch `sub` of a convolution bank: [B, filters, L] (its activation once set) */
     V_POOLED,      /* branch `sub` of a convolution bank after max over time: [B, filters] */
     V_UNUSABLE     /* Y_c, Dropout's mask: nothing may read it */
@@ -61,10 +62,19 @@ typedef struct mval {
     int perm;                            /* the batch is in the order of the sorted lengths (V_PERM) */
     int in_k;                            /* V_STATEIN, V_STATE: the graph input */
     int64_t r0, r1;                      /* V_STATE: its rows */
+    int stage, part, scaled;             /* V_MHA: MS_*, 0 q / 1 k / 2 v, q scaled */
     seqnn_onnx_output fn;                /* V_FINAL */
 } mval;
 
-typedef enum { L_EMB, L_RNN, L_DENSE, L_ACT, L_CONV } lkind;
+typedef enum { L_EMB, L_RNN, L_DENSE, L_ACT, L_CONV, L_ATTN } lkind;
+
+/* The stages of nn.MultiheadAttention's exported graph (self-attention,
+ * torch 1.13): the in-projection [T, B, 3E] sliced into q, k, v, each
+ * reshaped to [T, B*h, d] and transposed (k to [B*h, d, T]), q scaled by
+ * 1/sqrt(d), q k -> scores, Softmax -> weights, weights v -> context
+ * [B*h, T, d], transposed back, reshaped to [T*B, E], the output Gemm,
+ * reshaped to [T, B, E]. */
+enum { MS_PROJ, MS_SLICE, MS_HEADS, MS_BT, MS_KT, MS_SCORES, MS_WEIGHTS, MS_CTX, MS_CTX_T, MS_FLAT, MS_OUT };
 
 #define MAP_MAX_WIDTHS 16
 #define MAP_MAX_INPUTS 8
@@ -94,6 +104,8 @@ typedef struct mlayer {
     int bias_param;                      /* DENSE: its bias in params, -1 when Add may still give it */
     int h_in, c_in;                      /* RNN: the graph inputs of its initial h and c, -1: zeros */
     int lens_ops;                        /* RNN: its ops that take sequence_lens */
+    int heads;                           /* ATTN (a = b = E) */
+    size_t node_i;                       /* the node that made it */
     int n_widths;                        /* CONV: widths[], filters in b, act */
     int64_t widths[MAP_MAX_WIDTHS];
 } mlayer;
@@ -110,6 +122,13 @@ typedef struct mapper {
     const char *in_name[MAP_MAX_INPUTS];
     int in_role[MAP_MAX_INPUTS];         /* IN_* */
     int64_t in_rows[MAP_MAX_INPUTS];     /* a state input's first dimension, -1: not fixed */
+    int64_t in_fixed[2];                 /* the data input's axes S0, S1 when fixed, else -1 */
+    struct {                             /* the attention being read */
+        int layer, n_slices, ax[3];      /* its layer, q/k/v slices so far, the axes of its input */
+        int done;                        /* its output reached */
+        const char *slice_end;           /* the end of the last slice */
+        double factor;                   /* q's scale */
+    } mha;
     mconv conv[MAP_MAX_WIDTHS];          /* the branches of the convolution bank being read */
     int n_conv;
     int time_label;                      /* AX_S0 or AX_S1 once a recurrent op saw time; -1 before */
@@ -121,9 +140,9 @@ typedef struct mapper {
 
 static const char SUPPORTED[] =
     "supported: Gather (embedding), LSTM, GRU, RNN, Gemm, MatMul + Add, Conv + activation + ReduceMax "
-    "(+ Concat: a convolution bank), Relu, Tanh, Sigmoid, LeakyRelu, "
-    "Clip(-1, 1), Dropout, Identity, a final Softmax / LogSoftmax, and Transpose / Reshape / Squeeze / "
-    "Unsqueeze / Concat / Slice / Gather / Shape / ConstantOfShape / Expand glue";
+    "or MaxPool + Squeeze (+ Concat: a convolution bank), nn.MultiheadAttention's graph, Relu, Tanh, "
+    "Sigmoid, LeakyRelu, Clip(-1, 1), Dropout, Identity, a final Softmax / LogSoftmax, and Transpose / "
+    "Reshape / Squeeze / Unsqueeze / Concat / Slice / Gather / Shape / ConstantOfShape / Expand glue";
 
 /* The status of the last failure of this thread's mapping (for the
  * callers of functions that return a pointer). */
@@ -314,6 +333,10 @@ static mval *in_val(mapper *m, size_t k, int required)
     if (!v)
         node_err(m, SEQNN_ERR_FORMAT, "input '%s' is not produced before the node (the graph must be a DAG in "
                  "topological order)", n->input[k]);
+    if (v && v->kind == V_CONST && tensor_count(v->t) < 0) {
+        node_err(m, SEQNN_ERR_FORMAT, "tensor '%s' has a negative or too large shape", n->input[k]);
+        return NULL;
+    }
     return v;
 }
 
@@ -428,6 +451,7 @@ static mlayer *layer_new_at(mapper *m, lkind kind, const char *path, const char 
     l->kind = kind;
     l->bias_param = -1;
     l->h_in = l->c_in = -1;
+    l->node_i = m->node_i;
     layer_name(m, path, dflt, l->name, sizeof l->name);
     m->n_layers++;
     return l;
@@ -447,7 +471,7 @@ static seqnn_status need_tail(mapper *m, const mval *v, int rank_lo, int rank_hi
                         SUPPORTED);
     if (v->layer != m->n_layers - 1)
         return node_err(m, SEQNN_ERR_UNSUPPORTED, "reads '%s', not the last layer's output: only chains of "
-                        "layers are mapped", v->name);
+                        "layers are mapped (and, as attention, nn.MultiheadAttention's own graph)", v->name);
     const mlayer *l = v->layer >= 0 ? &m->layers[v->layer] : NULL;
     if (l && l->kind == L_RNN && v->sub != l->layers - 1)
         return node_err(m, SEQNN_ERR_UNSUPPORTED, "reads a lower layer of stacked recurrent layers");
@@ -771,6 +795,170 @@ static seqnn_status map_state_slice(mapper *m, const mval *x)
     return SEQNN_OK;
 }
 
+/* ---------------------------------------------------------- attention --- */
+static const char MHA_HOW[] = "nn.MultiheadAttention as mapped (self-attention without masks, as torch 1.13 "
+                              "exports it: MatMul + Add of the in-projection, three Slices, Reshape, Transpose, "
+                              "the scaling of q, MatMul, Softmax, MatMul, Transpose, Reshape, Gemm, Reshape)";
+
+/* The node's output 0 as stage `stage` of part `part` of the attention. */
+static seqnn_status mha_out(mapper *m, const mval *x, int stage, int part)
+{
+    seqnn_status st = copy_val(m, x);
+    if (!st) {
+        mval *o = &m->vals[m->n_vals - 1];
+        o->stage = stage;
+        o->part = part;
+    }
+    return st;
+}
+
+/* A Slice of a dense layer's [T, B, 3E] output: q, k or v (chunk(3, -1))
+ * of nn.MultiheadAttention's in-projection, which the dense layer becomes. */
+static seqnn_status mha_begin(mapper *m, mval *x)
+{
+    const Onnx__NodeProto *n = m->node;
+    mlayer *l = x->layer >= 0 ? &m->layers[x->layer] : NULL;
+    const mval *b = in_val(m, 1, 1), *e = b ? in_val(m, 2, 1) : NULL, *ax = e ? in_val(m, 3, 0) : NULL;
+    const mval *step = e ? in_val(m, 4, 0) : NULL;
+    int64_t a = 0, st0 = -1, one = 1;
+    int j = m->mha.n_slices;
+    if (!e)
+        return map_status;
+    if (m->time_label < 0 && x->rank == 3)
+        m->time_label = x->ax[0];
+    int ok = l && x->layer == m->n_layers - 1 && x->rank == 3 && x->ax[2] == AX_F && x->ax[0] == m->time_label &&
+             ((x->kind == V_ACT && l->kind == L_DENSE && !j && l->b == 3 * l->a) ||
+              (x->kind == V_MHA && l->kind == L_ATTN && x->layer == m->mha.layer)) &&
+             j < 3 && ax && ax->kind == V_CONST && tensor_count(ax->t) == 1 && tensor_int(ax->t, 0, &a) &&
+             (a == -1 || a == 2) && (!step || (step->kind == V_CONST && tensor_int(step->t, 0, &one) && one == 1));
+    if (ok && j == 0)
+        ok = b->kind == V_CONST && tensor_count(b->t) == 1 && tensor_int(b->t, 0, &st0) && st0 == 0;
+    else if (ok)
+        ok = !strcmp(n->input[1], m->mha.slice_end);
+    if (!ok)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "a Slice of activations is mapped only as q, k, v of the "
+                        "in-projection of %s", MHA_HOW + 0);
+    if (j == 0) {   /* the dense layer is the attention's in-projection */
+        l->kind = L_ATTN;
+        m->mha.done = 0;
+        m->mha.layer = x->layer;
+        memcpy(m->mha.ax, x->ax, sizeof m->mha.ax);
+        for (int i = 0; i < m->out->n_params; i++) {
+            onnx_param *p = &m->out->params[i];
+            size_t nl = strlen(l->name);
+            if (!strncmp(p->name, l->name, nl) && p->name[nl] == '.')
+                snprintf(p->name + nl + 1, sizeof p->name - nl - 1, "%s",
+                         !strcmp(p->name + nl + 1, "weight") ? "in_proj_weight" : "in_proj_bias");
+        }
+    }
+    m->mha.slice_end = n->input[2];
+    m->mha.n_slices++;
+    x->kind = V_MHA;   /* the in-projection: read by its Slices and Shapes only */
+    x->stage = MS_PROJ;
+    seqnn_status s2 = mha_out(m, x, MS_SLICE, j);
+    if (!s2)
+        m->vals[m->n_vals - 1].kind = V_MHA;
+    return s2;
+}
+
+/* The scores' MatMul: q (scaled, [B*h, T, d]) by k ([B*h, d, T]); the
+ * scale 1/sqrt(d) gives the heads. */
+static seqnn_status mha_scores(mapper *m, const mval *q, const mval *k)
+{
+    mlayer *l = &m->layers[m->mha.layer];
+    double d = m->mha.factor > 0 ? 1.0 / (m->mha.factor * m->mha.factor) : 0;
+    int64_t hd = (int64_t)floor(d + 0.5);
+    if (hd < 1 || fabs(m->mha.factor * sqrt((double)hd) - 1) > 1e-5 || l->a % hd)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "q is not scaled by 1/sqrt(d) for a head size d dividing %lld "
+                        "(seqnn's attention scales so)", (long long)l->a);
+    l->heads = (int)(l->a / hd);
+    (void)k;
+    return mha_out(m, q, MS_SCORES, 3);
+}
+
+/* The output projection: Gemm(context [T*B, E], W [E, E], b [E], transB=1). */
+static seqnn_status mha_out_proj(mapper *m, const mval *x)
+{
+    const Onnx__NodeProto *n = m->node;
+    mlayer *l = &m->layers[m->mha.layer];
+    const mval *w = in_val(m, 1, 1), *b = w ? in_val(m, 2, 0) : NULL;
+    if (!w || !b || w->kind != V_CONST || b->kind != V_CONST || w->t->n_dims != 2 || w->t->dims[0] != l->a ||
+        w->t->dims[1] != l->a || tensor_count(b->t) != l->a || attr_i(n, "transB", 0) != 1 ||
+        attr_i(n, "transA", 0) != 0 || attr_f(n, "alpha", 1) != 1 || attr_f(n, "beta", 1) != 1)
+        return w ? node_err(m, SEQNN_ERR_UNSUPPORTED, "the output projection must be a Gemm(transB=1) of "
+                            "constants [%lld, %lld] and [%lld]", (long long)l->a, (long long)l->a, (long long)l->a)
+                 : map_status;
+    int64_t cw, cb;
+    float *wd = tensor_floats(m, w->t, &cw), *bd = wd ? tensor_floats(m, b->t, &cb) : NULL;
+    if (!bd) {
+        free(wd);
+        return map_status;
+    }
+    seqnn_status st = param_add(m, l->name, "out_proj.weight", wd, cw);
+    if (st) {
+        free(bd);
+        return st;
+    }
+    if ((st = param_add(m, l->name, "out_proj.bias", bd, cb)))
+        return st;
+    return mha_out(m, x, MS_OUT, 3);
+}
+
+/* One node inside the attention's graph, x its first input. */
+static seqnn_status map_mha(mapper *m, const mval *x)
+{
+    const Onnx__NodeProto *n = m->node;
+    const char *op = n->op_type;
+    const Onnx__AttributeProto *pa = attr(n, "perm");
+    int perm = pa && pa->n_ints == 3 ? (int)(pa->ints[0] * 100 + pa->ints[1] * 10 + pa->ints[2]) : -1;
+    const mval *y = n->n_input > 1 && n->input[1][0] ? val_find(m, n->input[1]) : NULL;
+    int s = x->stage, part = x->part;
+    if (x->layer != m->mha.layer || (y && y->kind == V_MHA && y->layer != x->layer))
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "mixes two attentions, or reads one after its output; %s", MHA_HOW);
+    if (!strcmp(op, "Reshape") && (s == MS_SLICE || s == MS_CTX_T))
+        return mha_out(m, x, s == MS_SLICE ? MS_HEADS : MS_FLAT, part);
+    if (!strcmp(op, "Reshape") && s == MS_OUT) {   /* [T, B, E]: the layer's output */
+        mval *o = out_val(m, 0, V_ACT);
+        if (!o)
+            return map_status;
+        m->mha.done = 1;
+        m->mha.n_slices = 0;   /* another attention may follow */
+        m->mha.factor = 0;
+        o->layer = m->mha.layer;
+        o->rank = 3;
+        o->perm = x->perm;
+        memcpy(o->ax, m->mha.ax, sizeof m->mha.ax);
+        o->f = m->layers[m->mha.layer].a;
+        return SEQNN_OK;
+    }
+    if (!strcmp(op, "Transpose") && perm == 102 && (s == MS_HEADS || s == MS_CTX))
+        return mha_out(m, x, s == MS_CTX ? MS_CTX_T : MS_BT, part);
+    if (!strcmp(op, "Transpose") && part == 1 && ((perm == 120 && s == MS_HEADS) || (perm == 21 && s == MS_BT)))
+        return mha_out(m, x, MS_KT, part);
+    float c;
+    if ((!strcmp(op, "Div") || !strcmp(op, "Mul")) && part == 0 && !x->scaled && (s == MS_HEADS || s == MS_BT) &&
+        y && y->kind == V_CONST && tensor_floats_one(y->t, &c) && c > 0) {
+        m->mha.factor = op[0] == 'D' ? 1.0 / c : c;
+        seqnn_status st = mha_out(m, x, s, part);
+        if (!st)
+            m->vals[m->n_vals - 1].scaled = 1;
+        return st;
+    }
+    if (!strcmp(op, "MatMul") && s == MS_BT && part == 0 && x->scaled && y && y->kind == V_MHA &&
+        y->stage == MS_KT && y->part == 1)
+        return mha_scores(m, x, y);
+    if (!strcmp(op, "Softmax") && s == MS_SCORES && (attr_i(n, "axis", -1) == -1 || attr_i(n, "axis", -1) == 2))
+        return mha_out(m, x, MS_WEIGHTS, part);
+    if ((!strcmp(op, "Dropout") || !strcmp(op, "Identity")) && s == MS_WEIGHTS)
+        return mha_out(m, x, MS_WEIGHTS, part);
+    if (!strcmp(op, "MatMul") && s == MS_WEIGHTS && y && y->kind == V_MHA && y->stage == MS_BT && y->part == 2)
+        return mha_out(m, x, MS_CTX, 3);
+    if (!strcmp(op, "Gemm") && s == MS_FLAT)
+        return mha_out_proj(m, x);
+    return node_err(m, SEQNN_ERR_UNSUPPORTED, "not a step of %s%s", MHA_HOW,
+                    s == MS_SCORES ? " (the scores here meet something else: attention masks are not mapped)" : "");
+}
+
 /* Lengths, their sort, and initial-state inputs. 1 when op was theirs. */
 static int map_sequence_glue(mapper *m, const mval *x, seqnn_status *st)
 {
@@ -826,6 +1014,10 @@ static int map_glue(mapper *m, seqnn_status *st)
     }
     if (!x)
         return 0;
+    if (!strcmp(op, "Identity") && (x->kind == V_CONST || x->kind == V_SHAPE || x->kind == V_ZEROS)) {
+        *st = copy_val(m, x);   /* the exporter's copy of a shared constant */
+        return 1;
+    }
     if (x->kind == V_ZEROS && (!strcmp(op, "Slice") || !strcmp(op, "Expand") || !strcmp(op, "Unsqueeze") ||
                                !strcmp(op, "Squeeze") || !strcmp(op, "Reshape") || !strcmp(op, "Transpose"))) {
         *st = out_val(m, 0, V_ZEROS) ? SEQNN_OK : map_status;
@@ -837,6 +1029,10 @@ static int map_glue(mapper *m, seqnn_status *st)
     }
     if (map_sequence_glue(m, x, st))
         return 1;
+    if (x->kind == V_MHA || (x->kind == V_ACT && !strcmp(op, "Slice"))) {
+        *st = x->kind == V_MHA && x->stage != MS_PROJ ? map_mha(m, x) : mha_begin(m, x);
+        return 1;
+    }
     if (!strcmp(op, "Concat")) {
         *st = map_concat(m);
         return 1;
@@ -1095,15 +1291,28 @@ static seqnn_status map_conv_act(mapper *m, const mval *x, const char *act)
     return copy_val(m, x);
 }
 
-/* ReduceMax over time (axis 2, keepdims=0) of an activated branch. */
-static seqnn_status map_reduce_max(mapper *m, const mval *x)
+/* Max over time of an activated branch: ReduceMax(axes=[2]) (x.max(dim=2)[0]),
+ * or MaxPool over the whole time axis of a graph of fixed length T
+ * (F.max_pool1d(x, x.size(2))), whose kept axis a Squeeze(axes=[2]) drops. */
+static seqnn_status map_max_over_time(mapper *m, const mval *x, int maxpool)
 {
-    const Onnx__AttributeProto *axes = attr(m->node, "axes");
+    const Onnx__NodeProto *n = m->node;
+    const Onnx__AttributeProto *axes = attr(n, "axes"), *ks = attr(n, "kernel_shape"), *sd = attr(n, "strides");
     int64_t axis = axes && axes->n_ints == 1 ? axes->ints[0] : axis_arg(m, "axes", 1, 99);
-    if (x->kind != V_CONV || !m->conv[x->sub].act[0] || m->conv[x->sub].pooled || (axis != 2 && axis != -1) ||
-        attr_i(m->node, "keepdims", 1) != 0)
-        return node_err(m, SEQNN_ERR_UNSUPPORTED, "a ReduceMax is mapped as the max over time (axes=[2], "
-                        "keepdims=0) of an activated Conv: x.max(dim=2)[0]");
+    int ok = x->kind == V_CONV && m->conv[x->sub].act[0] && !m->conv[x->sub].pooled;
+    int64_t T = m->time_label >= 0 ? m->in_fixed[m->time_label] : -1, k = ks && ks->n_ints == 1 ? ks->ints[0] : -1;
+    if (ok && maxpool)
+        ok = T > 0 && k == T - m->conv[x->sub].width + 1 && (!sd || (sd->n_ints == 1 && sd->ints[0] == k)) &&
+             attr_ints_all(n, "pads", 0) && attr_ints_all(n, "dilations", 1) && attr_i(n, "ceil_mode", 0) == 0 &&
+             n->n_output == 1;
+    else if (ok)
+        ok = axis == 2 || axis == -1;
+    if (!ok)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "%s", maxpool ?
+                        "a MaxPool is mapped as the max over time of an activated Conv: its kernel the whole time "
+                        "axis of a graph whose input has a fixed length (F.max_pool1d(x, x.size(2)))" :
+                        "a ReduceMax is mapped as the max over time (axes=[2]) of an activated Conv: "
+                        "x.max(dim=2)[0]");
     m->conv[x->sub].pooled = 1;
     mval *o = out_val(m, 0, V_POOLED);
     if (!o)
@@ -1112,7 +1321,21 @@ static seqnn_status map_reduce_max(mapper *m, const mval *x)
     o->layer = x->layer;
     o->perm = x->perm;
     o->ax[0] = x->ax[0];
+    o->rank = maxpool || attr_i(n, "keepdims", 1) ? 3 : 2;
     return SEQNN_OK;
+}
+
+/* Squeeze(axes=[2]) of a branch pooled with its time axis kept. */
+static seqnn_status map_pool_squeeze(mapper *m, const mval *x)
+{
+    int64_t axis = axis_arg(m, "axes", 1, 99);
+    if (x->rank != 3 || (axis != 2 && axis != -1))
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "only a Squeeze of the pooled time axis (axes=[2]) is mapped "
+                        "after the max over time");
+    seqnn_status st = copy_val(m, x);
+    if (!st)
+        m->vals[m->n_vals - 1].rank = 2;
+    return st;
 }
 
 /* The pooled branches parts[0..n) (every branch, in order, of one filter
@@ -1122,7 +1345,8 @@ static seqnn_status conv_bank(mapper *m, const mval *const *parts, int n, mval *
 {
     int ok = n == m->n_conv;
     for (int i = 0; ok && i < n; i++)
-        ok = parts[i]->kind == V_POOLED && parts[i]->sub == i && m->conv[i].filters == m->conv[0].filters &&
+        ok = parts[i]->kind == V_POOLED && parts[i]->rank == 2 && parts[i]->sub == i &&
+             m->conv[i].filters == m->conv[0].filters &&
              !strcmp(m->conv[i].act, m->conv[0].act);
     if (!ok)
         return node_err(m, SEQNN_ERR_UNSUPPORTED, "the pooled convolutions are mapped when every one of them is "
@@ -1325,9 +1549,10 @@ static seqnn_status rnn_states(mapper *m, mlayer *l, int sub, const mval *const 
             r1 = rows;
         if ((m->in_role[in] != IN_UNREAD && m->in_role[in] != role) || r0 != (int64_t)sub * l->dirs ||
             (r1 >= 0 && r1 != (int64_t)(sub + 1) * l->dirs) || (r1 < 0 && sub > 0))
-            return node_err(m, SEQNN_ERR_UNSUPPORTED, "initial state '%s': the op of layer %d reads rows [%d, %d) "
-                            "of one initial-state input, %s of the graph (h0 or c0 of nn.%s)", s->name, sub,
-                            sub * l->dirs, (sub + 1) * l->dirs, j ? "c" : "h", l->cell ? "GRU / nn.RNN" : "LSTM");
+            return node_err(m, SEQNN_ERR_UNSUPPORTED, "initial state '%s': the op of layer %d must read rows [%d, %d) "
+                            "of the graph's %s input, used for nothing else; it reads rows [%lld, %lld)", s->name,
+                            sub, sub * l->dirs, (sub + 1) * l->dirs, j ? "c0" : "h0", (long long)r0,
+                            (long long)r1);
         for (int i = 0; i < m->n_layers; i++)
             if (i != li && (m->layers[i].h_in >= 0 || m->layers[i].c_in >= 0) && m->layers[i].kind == L_RNN)
                 return node_err(m, SEQNN_ERR_UNSUPPORTED, "initial states as inputs are mapped for one recurrent "
@@ -1438,6 +1663,8 @@ static seqnn_status map_node(mapper *m)
         if (s2)
             return s2;
     }
+    if (x->kind == V_POOLED && !strcmp(op, "Squeeze"))
+        return map_pool_squeeze(m, x);
     if (x->kind == V_POOLED) {   /* one pooled convolution read by a layer: a bank of one width */
         const mval *parts[1] = {x};
         seqnn_status s2 = conv_bank(m, parts, 1, x);
@@ -1446,8 +1673,8 @@ static seqnn_status map_node(mapper *m)
     }
     if (!strcmp(op, "Conv"))
         return map_conv(m, x);
-    if (!strcmp(op, "ReduceMax"))
-        return map_reduce_max(m, x);
+    if (!strcmp(op, "ReduceMax") || !strcmp(op, "MaxPool"))
+        return map_max_over_time(m, x, op[0] == 'M');
     if (!strcmp(op, "Gather") && x->kind == V_ACT)
         return map_last_step(m, x);
     if (!strcmp(op, "Gather")) {
@@ -1514,7 +1741,8 @@ static seqnn_status map_extra_input(mapper *m, const Onnx__ValueInfoProto *in)
     int et = tt ? tt->elem_type : 0, k = m->n_in;
     size_t rank = tt ? tt->shape->n_dim : 0;
     int ints = et == ONNX__TENSOR_PROTO__DATA_TYPE__INT64 || et == ONNX__TENSOR_PROTO__DATA_TYPE__INT32;
-    if (k == MAP_MAX_INPUTS || !tt || !((ints && rank == 1) || (et == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT && rank == 3)))
+    int floats = et == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+    if (k == MAP_MAX_INPUTS || !tt || !((ints && rank == 1) || (floats && rank == 3)))
         return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: input '%s': after the data input, seqnn maps sequence lengths "
                         "[B] (integers) and initial states [layers*dirs, B, H] (float) of recurrent ops", m->src,
                         in->name);
@@ -1573,6 +1801,10 @@ static seqnn_status map_input(mapper *m)
     v->ax[2] = AX_F;
     v->f = m->tokens ? 0 : last->dim_value;
     m->in_dim = v->f;
+    for (int k = 0; k < 2; k++) {
+        const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[k];
+        m->in_fixed[k] = d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE ? d->dim_value : -1;
+    }
     return SEQNN_OK;
 }
 
@@ -1591,11 +1823,13 @@ static seqnn_status map_roles(mapper *m)
     }
     for (int i = 0; o->lengths_input >= 0 && i < m->n_layers; i++) {   /* seqnn applies lengths to them all */
         const mlayer *l = &m->layers[i];
-        if ((l->kind == L_RNN && l->lens_ops != l->layers) || l->kind == L_CONV)
-            return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: the graph has sequence lengths, which seqnn applies to "
-                            "every recurrent and convolution layer, but %s '%s' %s", m->src,
-                            l->kind == L_CONV ? "convolution bank" : "recurrent layer", l->name,
-                            l->kind == L_CONV ? "pools over the padding too" : "does not take them everywhere");
+        m->node_i = l->node_i;   /* the errors name the layer's first node */
+        m->node = m->g->node[l->node_i];
+        if ((l->kind == L_RNN && l->lens_ops != l->layers) || l->kind == L_CONV || l->kind == L_ATTN)
+            return node_err(m, SEQNN_ERR_UNSUPPORTED, "the graph has sequence lengths, which seqnn applies to "
+                            "every recurrent, convolution and attention layer, but %s '%s' %s",
+                            l->kind == L_RNN ? "recurrent layer" : l->kind == L_CONV ? "convolution bank" : "attention",
+                            l->name, l->kind == L_RNN ? "does not take them everywhere" : "reads the padding too");
     }
     for (int i = 0; i < m->n_layers; i++) {
         const mlayer *l = &m->layers[i];
@@ -1603,10 +1837,11 @@ static seqnn_status map_roles(mapper *m)
             continue;
         for (int j = 0; j < 2; j++) {
             int in = j ? l->c_in : l->h_in;
+            m->node_i = l->node_i;
+            m->node = m->g->node[l->node_i];
             if (in >= 0 && m->in_rows[in] >= 0 && m->in_rows[in] != (int64_t)l->layers * l->dirs)
-                return map_fail(SEQNN_ERR_UNSUPPORTED, "%s: initial-state input '%s' has %lld rows, layer '%s' "
-                                "%d", m->src, m->in_name[in], (long long)m->in_rows[in], l->name,
-                                l->layers * l->dirs);
+                return node_err(m, SEQNN_ERR_UNSUPPORTED, "initial-state input '%s' has %lld rows, layer '%s' "
+                                "%d", m->in_name[in], (long long)m->in_rows[in], l->name, l->layers * l->dirs);
         }
         o->h0_input = l->h_in;
         o->c0_input = l->c_in;
@@ -1677,6 +1912,8 @@ static seqnn_status write_modelfile(mapper *m)
             bad |= text_add(&s, &len, &cap, "embedding name=%s dim=%lld\n", l->name, (long long)l->b);
         else if (l->kind == L_DENSE)
             bad |= text_add(&s, &len, &cap, "dense name=%s out=%lld\n", l->name, (long long)l->b);
+        else if (l->kind == L_ATTN)
+            bad |= text_add(&s, &len, &cap, "attention name=%s heads=%d\n", l->name, l->heads);
         else if (l->kind == L_CONV) {
             bad |= text_add(&s, &len, &cap, "conv1d_bank name=%s filters=%lld act=%s widths=", l->name,
                             (long long)l->b, l->act);
@@ -1704,7 +1941,7 @@ static seqnn_status write_modelfile(mapper *m)
 seqnn_status onnx_map_model(const Onnx__ModelProto *mp, const char *src, onnx_mapped *out)
 {
     memset(out, 0, sizeof *out);
-    mapper m = {.g = mp->graph, .src = src, .out = out, .time_label = -1};
+    mapper m = {.g = mp->graph, .src = src, .out = out, .time_label = -1, .mha.layer = -1};
     if (!m.g)
         return map_fail(SEQNN_ERR_FORMAT, "%s: no graph", src);
     out->nodes = (int64_t)m.g->n_node;
@@ -1740,6 +1977,9 @@ seqnn_status onnx_map_model(const Onnx__ModelProto *mp, const char *src, onnx_ma
         st = node_err(&m, SEQNN_ERR_UNSUPPORTED, "the output is not activated, max-pooled over time (ReduceMax) "
                       "and concatenated with the bank's other Convs into a layer; %s", SUPPORTED);
     }
+    if (!st && m.mha.layer >= 0 && !m.mha.done)
+        st = map_fail(SEQNN_ERR_UNSUPPORTED, "%s: the attention '%s' does not reach its output as in %s", src,
+                      m.layers[m.mha.layer].name, MHA_HOW);
     if (!st && !m.n_layers)
         st = map_fail(SEQNN_ERR_UNSUPPORTED, "%s: no layer found in the graph", src);
     if (!st)

@@ -34,3 +34,14 @@ add_test(NAME onnx_export
                  "${CMAKE_CURRENT_BINARY_DIR}/onnx_export_work" "$<IF:$<BOOL:${SEQNN_HAVE_ONNX}>,1,0>"
                  ${onnx_export_models})
 set_tests_properties(onnx_export PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
+# seqnn_model_set_state (the initial states of imported graphs) against a C
+# reference, on each CPU plugin and opencl; needs no ONNX support.
+add_executable(test_set_state "${CMAKE_CURRENT_LIST_DIR}/test_set_state.c")
+target_link_libraries(test_set_state PRIVATE seqnn m)
+target_include_directories(test_set_state PRIVATE "${PROJECT_SOURCE_DIR}/include")
+set_target_properties(test_set_state PROPERTIES RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/tests")
+add_dependencies(test_set_state seqnn-plugins)
+foreach(backend ref avx2 opencl)
+    add_test(NAME set_state_${backend} COMMAND test_set_state ${backend})
+    set_tests_properties(set_state_${backend} PROPERTIES SKIP_RETURN_CODE 77)
+endforeach()

@@ -1,6 +1,8 @@
 /* seqnn ONNX import and export. Import: a model exported by
- * torch.onnx.export (an embedding, recurrent layers, dense layers, activations) made a seqnn model with its
- * weights. The graph's patterns are recognised and mapped onto seqnn layers
+ * torch.onnx.export (an embedding, recurrent layers with lengths and initial
+ * states, Kim's convolution bank, nn.MultiheadAttention, dense layers,
+ * activations) made a seqnn model with its weights. The graph's patterns are
+ * recognised and mapped onto seqnn layers
  * (docs/onnx.md lists them); a graph with anything else is refused, the
  * error naming the node, its op type and its position. Available when
  * libseqnn was built with protobuf-c (else SEQNN_ERR_UNSUPPORTED).

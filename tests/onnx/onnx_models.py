@@ -174,6 +174,76 @@ class LearnedState(nn.Module):
         return self.rnn(x, self.h0.expand(1, x.size(1), 8).contiguous())[0]
 
 
+class KimMaxPool(nn.Module):
+    """Kim's CNN as often written: tanh, F.max_pool1d over the whole (fixed)
+    length, squeeze; exported with a fixed T."""
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(V, 8)
+        self.convs = nn.ModuleList([nn.Conv1d(8, 4, k) for k in (3, 5)])
+        self.fc = nn.Linear(8, 2)
+
+    def forward(self, x):
+        e = self.emb(x).permute(1, 2, 0)
+        pooled = [nn.functional.max_pool1d(torch.tanh(c(e)), T - c.kernel_size[0] + 1).squeeze(2)
+                  for c in self.convs]
+        return self.fc(torch.cat(pooled, 1))
+
+
+class MhaEncoder(nn.Module):
+    """Encoder: embedding, nn.MultiheadAttention self-attention (4 heads),
+    ReLU, another (2 heads), linear."""
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(V, 16)
+        self.attn = nn.MultiheadAttention(16, 4)
+        self.attn2 = nn.MultiheadAttention(16, 2)
+        self.fc = nn.Linear(16, 3)
+
+    def forward(self, x):
+        e = self.emb(x)
+        a = torch.relu(self.attn(e, e, e, need_weights=False)[0])
+        return self.fc(self.attn2(a, a, a, need_weights=False)[0])
+
+
+class CausalMha(nn.Module):
+    """Self-attention with a causal mask: refused (masks are not mapped)."""
+    def __init__(self):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(6, 2)
+        self.register_buffer("mask", torch.triu(torch.full((T, T), float("-inf")), 1))
+
+    def forward(self, x):
+        return self.attn(x, x, x, attn_mask=self.mask, need_weights=False)[0]
+
+
+class LengthsAttention(nn.Module):
+    """Attention over a padded packed sequence (PyTorch attends over the
+    padding; seqnn would mask it): refused."""
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(6, 8)
+        self.attn = nn.MultiheadAttention(8, 2)
+
+    def forward(self, x, lengths):
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths)
+        y = nn.utils.rnn.pad_packed_sequence(self.rnn(packed)[0])[0]
+        return self.attn(y, y, y, need_weights=False)[0]
+
+
+class HandAttention(nn.Module):
+    """Scaled dot-product attention written with MatMul / Softmax and three
+    projections of one input (branches): refused."""
+    def __init__(self):
+        super().__init__()
+        self.q, self.k, self.v = nn.Linear(6, 6), nn.Linear(6, 6), nn.Linear(6, 6)
+
+    def forward(self, x):
+        q, k, v = self.q(x), self.k(x), self.v(x)
+        w = torch.softmax(q.transpose(0, 1) @ k.permute(1, 2, 0) / 6 ** 0.5, -1)
+        return (w @ v.transpose(0, 1)).transpose(0, 1)
+
+
 class BiLastStep(nn.Module):
     """y[-1] of a bidirectional LSTM is not its final state: refused."""
     def __init__(self):
@@ -222,6 +292,8 @@ MODELS = [
      ["x", "lengths"]),
     ("elman_rnn", Elman, lambda: (features(),), ["x"]),
     ("kim_cnn", KimCnn, lambda: (tokens((T, B)),), ["x"]),
+    ("kim_maxpool", KimMaxPool, lambda: (tokens((T, B)),), ["x:T"]),
+    ("mha_encoder", MhaEncoder, lambda: (tokens((T, B)),), ["x"]),
     ("batch_first", BatchFirst, lambda: (tokens((B, T)),), ["x"]),
     ("initial_states", InitialStates, lambda: (features(), torch.randn(2, B, 8), torch.randn(2, B, 8)),
      ["x", "h0", "c0"]),
@@ -231,8 +303,13 @@ MODELS = [
 
 
 def export(model, args, path, names):
+    """names: the inputs' names; "x:T" keeps x's first axis fixed."""
     model.eval()
     dyn = {n: {0: "d0", 1: "d1"} if n != "lengths" else {0: "d1"} for n in names}
+    for n in [n for n in names if n.endswith(":T")]:
+        del dyn[n]
+        dyn[n[:-2]] = {1: "d1"}
+    names = [n[:-2] if n.endswith(":T") else n for n in names]
     torch.onnx.export(model, args, path, input_names=names, output_names=["y"], dynamic_axes=dyn,
                       opset_version=13)
 
@@ -400,6 +477,24 @@ def check_hostile(seqnn, work):
     failures += expect_refusal(seqnn, work, "external", path, ["node 0 'fc' (MatMul)", "external file"])
     path = save("domain", [helper.make_node("Relu", ["x"], ["y"], name="r", domain="com.example")], [])
     failures += expect_refusal(seqnn, work, "domain", path, ["node 0 'r' (Relu)", "com.example"])
+    neg = helper.make_tensor("w", TensorProto.FLOAT, [2, 2], [0.0] * 4)
+    neg.dims[0] = -4
+    path = save("negative", [helper.make_node("MatMul", ["x", "w"], ["y"], name="fc")], [neg])
+    failures += expect_refusal(seqnn, work, "negative", path, ["node 0 'fc' (MatMul)", "'w' has a negative"])
+    H = 3
+    w = helper.make_tensor("W", TensorProto.FLOAT, [1, 4 * H, 4], [0.1] * (16 * H))
+    r = helper.make_tensor("R", TensorProto.FLOAT, [1, 4 * H, H], [0.1] * (4 * H * H))
+    path = save("reverse", [helper.make_node("LSTM", ["x", "W", "R"], ["y"], name="lstm", hidden_size=H,
+                                             direction="reverse")], [w, r])
+    failures += expect_refusal(seqnn, work, "reverse", path, ["node 0 'lstm' (LSTM)", "direction 'reverse'"])
+    h0 = helper.make_tensor_value_info("h0", TensorProto.FLOAT, [3, "B", H])
+    graph = helper.make_graph([helper.make_node("LSTM", ["x", "W", "R", "", "", "h0"], ["y"], name="lstm",
+                                                hidden_size=H)], "rows", [x, h0], [y], [w, r])
+    path = os.path.join(work, "state_rows.onnx")
+    open(path, "wb").write(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+                           .SerializeToString())
+    failures += expect_refusal(seqnn, work, "state_rows", path, ["node 0 'lstm' (LSTM)", "'h0': the op of layer 0 "
+                                                                      "must read rows [0, 1)", "rows [0, 3)"])
     return failures
 
 
@@ -418,6 +513,19 @@ def check_refusals(seqnn, work):
     path = os.path.join(work, "padded_conv.onnx")
     export(PaddedConv(), (x,), path, ["x"])
     failures += expect_refusal(seqnn, work, "padded_conv", path, ["'/conv/Conv' (Conv)", "without padding"])
+    path = os.path.join(work, "dynamic_maxpool.onnx")
+    export(KimMaxPool(), (tokens((T, B)),), path, ["x"])
+    failures += expect_refusal(seqnn, work, "dynamic_maxpool", path, ["(MaxPool)", "fixed length"])
+    path = os.path.join(work, "causal_mha.onnx")
+    export(CausalMha(), (x,), path, ["x"])
+    failures += expect_refusal(seqnn, work, "causal_mha", path, ["node ", "attention masks are not mapped"])
+    path = os.path.join(work, "lengths_attention.onnx")
+    export(LengthsAttention(), (x, torch.tensor([T, 5, 2])), path, ["x", "lengths"])
+    failures += expect_refusal(seqnn, work, "lengths_attention", path, ["(MatMul)", "sequence lengths", "attention 'attn'",
+                                                                        "reads the padding too"])
+    path = os.path.join(work, "hand_attention.onnx")
+    export(HandAttention(), (x,), path, ["x"])
+    failures += expect_refusal(seqnn, work, "hand_attention", path, ["'/k/MatMul' (MatMul)", "only chains"])
     path = os.path.join(work, "bi_last_step.onnx")
     export(BiLastStep(), (x,), path, ["x"])
     failures += expect_refusal(seqnn, work, "bi_last_step", path, ["(Gather)", "h_n[-2]"])
