@@ -119,7 +119,8 @@ esc=$(sed 's/\\/\\\\/g; s/\t/\\t/g' gen_lm.out | awk 'NR > 1 { printf "\\n" } { 
     || bad "predict 'the $(head -1 lm.out)' vs generate '$esc'"
 # streamed: the answer to a line comes before the next line is written
 mkfifo lines.fifo
-"$seqnn" predict cls.safetensors --backend ref < lines.fifo > stream.out 2> stream.err &
+: > stream.out                           # exists before the job opens it (it waits for the fifo's writer first)
+"$seqnn" predict cls.safetensors --backend ref > stream.out 2> stream.err < lines.fifo &
 pid=$!
 exec 3> lines.fifo
 printf 'good nice day\n' >&3
