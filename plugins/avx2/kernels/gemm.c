@@ -116,6 +116,7 @@ static void gemm_pack_b_panel(int tb, const float *b, int64_t ldb, int64_t p0, i
 
 /* -------------------------------------------------------- micro-kernel --- */
 
+
 /* C[mr, nr] = alpha * A * Bp + beta * C  (beta == 0: C not read), where Bp
  * is an NR-wide packed panel of depth kc and A's element (r, p) is at
  * a[r*rs + p*cs]: an MR-row packed panel (rs 1, cs MR) or rows of a row-major
@@ -126,8 +127,8 @@ static void gemm_pack_b_panel(int tb, const float *b, int64_t ldb, int64_t p0, i
  * in the same order whatever `rows` and `wide` are. */
 static inline __attribute__((always_inline)) void
 gemm_micro_rows(const int rows, const int wide, int64_t kc, const float *a, int64_t rs, int64_t cs,
-                int64_t mload, const float *restrict bp, float *c, int64_t ldc, int64_t mr, int64_t nr,
-                float alpha, float beta)
+                int64_t mload, const float *restrict bp, const float *pf, float *c, int64_t ldc, int64_t mr,
+                int64_t nr, float alpha, float beta)
 {
     const float *ar[MR];
     vf acc[MR][2];
@@ -137,6 +138,7 @@ gemm_micro_rows(const int rows, const int wide, int64_t kc, const float *a, int6
         acc[r][0] = acc[r][1] = vf_zero();
     }
     for (int64_t p = 0; p < kc; p++) {
+        vf_prefetch_l2(pf + p * 16);
         vf b0 = vf_load(bp), b1 = wide ? vf_load(bp + VW) : vf_zero();
 #pragma GCC unroll 32
         for (int r = 0; r < rows; r++) {
@@ -183,26 +185,38 @@ gemm_micro_rows(const int rows, const int wide, int64_t kc, const float *a, int6
 
 static inline __attribute__((always_inline)) void
 gemm_micro_any(int64_t kc, const float *a, int64_t rs, int64_t cs, int64_t mload,
-               const float *restrict bp, float *c, int64_t ldc, int64_t mr, int64_t nr,
+               const float *restrict bp, const float *pf, float *c, int64_t ldc, int64_t mr, int64_t nr,
                float alpha, float beta)
 {
-    gemm_micro_rows(MR, 1, kc, a, rs, cs, mload, bp, c, ldc, mr, nr, alpha, beta);
+    gemm_micro_rows(MR, 1, kc, a, rs, cs, mload, bp, pf, c, ldc, mr, nr, alpha, beta);
 }
 
 /* rows of the short micro-tile for a last panel of at most this many rows
  * (M = 32 with MR = 13 is 13 + 13 + 6: the third panel computes 7 rows, not 13) */
 #define MR_SHORT ((MR + 1) / 2)
 
+/* What the micro-kernel of row panel ri over the packed B panel bp (depth
+ * kc) prefetches into L2, one cache line (16 floats) per k step: row panels
+ * 1, 2, ... fetch the next panel (contiguous after bp: next = 1) while bp
+ * itself is reused from cache; the others touch bp. The first row panel of
+ * each B panel then finds it in L2 rather than in L3 or memory (the
+ * recurrent weights of H >= 512 do not fit L2: LSTM H=1024 about 1.2x
+ * faster with avx512). */
+static inline const float *gemm_pf(const float *bp, int64_t kc, int64_t ri, int next)
+{
+    return next && ri >= 1 && (ri - 1) * 16 < NR ? bp + NR * kc + (ri - 1) * 16 * kc : bp;
+}
+
 /* A from a packed MR-row panel */
-static void gemm_micro(int64_t kc, const float *ap, const float *bp, float *c, int64_t ldc,
+static void gemm_micro(int64_t kc, const float *ap, const float *bp, const float *pf, float *c, int64_t ldc,
                        int64_t mr, int64_t nr, float alpha, float beta)
 {
     if (nr <= VW)                        /* a half-empty last panel (N = 48: 32 + 16) */
-        gemm_micro_rows(MR, 0, kc, ap, 1, MR, MR, bp, c, ldc, mr, nr, alpha, beta);
+        gemm_micro_rows(MR, 0, kc, ap, 1, MR, MR, bp, pf, c, ldc, mr, nr, alpha, beta);
     else if (mr <= MR_SHORT)
-        gemm_micro_rows(MR_SHORT, 1, kc, ap, 1, MR, MR, bp, c, ldc, mr, nr, alpha, beta);
+        gemm_micro_rows(MR_SHORT, 1, kc, ap, 1, MR, MR, bp, pf, c, ldc, mr, nr, alpha, beta);
     else
-        gemm_micro_any(kc, ap, 1, MR, MR, bp, c, ldc, mr, nr, alpha, beta);
+        gemm_micro_any(kc, ap, 1, MR, MR, bp, pf, c, ldc, mr, nr, alpha, beta);
 }
 
 /* --------------------------------------------------------------- driver --- */
@@ -334,7 +348,7 @@ static void gemm_compute_task(void *ctx, int64_t task, int tid)
             gemm_seg sj = gemm_seg_at(g, g->jc + j0 + j);
             nr = gemm_min(nr, sj.width - sj.col);
             for (int64_t i = 0; i < mc; i += MR)
-                gemm_micro(kc, ap + i * kc, bp, sj.c + (i0 + i) * sj.ldc + sj.col, sj.ldc,
+                gemm_micro(kc, ap + i * kc, bp, gemm_pf(bp, kc, i / MR, !bb), sj.c + (i0 + i) * sj.ldc + sj.col, sj.ldc,
                            gemm_min(MR, mc - i), nr, g->alpha, beta);
         }
     }
@@ -534,7 +548,7 @@ void simd_gemm_tile(int64_t m, int64_t k, float alpha, const float *packed_a, co
             const float *bp = packed_b + pc * bstride + j * kc;
             int64_t nr = gemm_min(NR, j0 + nc - j);
             for (int64_t i = 0; i < m; i += MR)
-                gemm_micro(kc, packed_a + pc * mpad + i * kc, bp, c + i * ldc + j, ldc, gemm_min(MR, m - i), nr,
+                gemm_micro(kc, packed_a + pc * mpad + i * kc, bp, gemm_pf(bp, kc, i / MR, 1), c + i * ldc + j, ldc, gemm_min(MR, m - i), nr,
                            alpha, bt);
         }
     }

@@ -156,5 +156,6 @@ static inline void vf_transpose_block(const float *src, int64_t lds, float *dst,
 }
 
 static inline void vf_prefetch(const void *p) { _mm_prefetch((const char *)p, _MM_HINT_T0); }
+static inline void vf_prefetch_l2(const void *p) { _mm_prefetch((const char *)p, _MM_HINT_T1); }
 
 #endif

@@ -23,9 +23,28 @@
  * wall-clock time otherwise. Read once, at the start of main. */
 static int cpu_clock;
 
+/* every buffer bench_buf made, freed by bench_free_all at the end */
+#define BENCH_MAX_BUFS 32
+static seqnn_buffer *bench_bufs[BENCH_MAX_BUFS];
+static int bench_nbufs;
+
+static void bench_free_all(void)
+{
+    for (int i = 0; i < bench_nbufs; i++) {
+        free(bench_bufs[i]->handle);
+        free(bench_bufs[i]);
+    }
+    bench_nbufs = 0;
+}
+
 static seqnn_buffer *bench_buf(int64_t count, unsigned *seed)
 {
     seqnn_buffer *b = calloc(1, sizeof *b);
+    if (bench_nbufs == BENCH_MAX_BUFS) {
+        fprintf(stderr, "rnn_bench: more than %d buffers\n", BENCH_MAX_BUFS);
+        exit(1);
+    }
+    bench_bufs[bench_nbufs++] = b;
     float *p = aligned_alloc(64, (size_t)((count * 4 + 63) / 64 * 64));
     for (int64_t i = 0; i < count; i++) {
         *seed = *seed * 1664525u + 1013904223u;
@@ -144,6 +163,10 @@ int main(int argc, char **argv)
     h = bench_hash(h, tr.db_ih);
     h = bench_hash(h, tr.dh0);
     printf("output hash (y, h_n, dx, dW_ih, dW_hh, db_ih, dh0): %016llx\n", (unsigned long long)h);
+    bench_free_all();
+    free(t1);
+    free(t2);
+    simd_device_free_scratch(&dev);
     simd_threads_stop();
     return 0;
 }
