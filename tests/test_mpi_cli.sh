@@ -124,16 +124,19 @@ within t2.csv t1.csv || bad "trees: N=2 does not follow N=1 (losses above)"
 
 # SIGKILL of one rank once a checkpoint is written: the job ends non-zero within 30 s; its last
 # checkpoint resumes, and the resumed job ends with the checkpoints of a run never interrupted.
-model 100 > long.seqnn
+# 400 steps (about a second and a half on one core): the first checkpoint comes at step 5, so
+# the kill lands well before the end however fast the machine.
+long_steps=400
+model $long_steps > long.seqnn
 mpi 2 train long.seqnn $common --out straight.safetensors > straight.out 2> straight.err ||
-    bad "N=2, 100 steps: $(tail -3 straight.err)"
+    bad "N=2, $long_steps steps: $(tail -3 straight.err)"
 "$mpirun" --oversubscribe -np 2 "$seqnn" train long.seqnn $common --out long.safetensors --log long.csv \
     > long.out 2> long.err &
 job=$!
 t=0
 ranks=""
-while [ $t -lt 300 ] && { [ "$(echo $ranks | wc -w)" -lt 2 ] || [ ! -s long-last.safetensors ]; }; do
-    sleep 0.1
+while [ $t -lt 600 ] && { [ "$(echo $ranks | wc -w)" -lt 2 ] || [ ! -s long-last.safetensors ]; }; do
+    sleep 0.05
     ranks=$(pgrep -P $job -x seqnn)
     t=$((t + 1))
 done
@@ -153,7 +156,7 @@ else
     killed_at=$(tail -1 long.csv | cut -d, -f1)
     mpi 2 train long.seqnn $common --resume long-last.safetensors --out long.safetensors > resumed.out 2> resumed.err ||
         bad "SIGKILL: resuming from the last checkpoint (step $killed_at): $(tail -3 resumed.err)"
-    [ "$killed_at" -lt 100 ] 2>/dev/null || bad "SIGKILL: the kill came after the run's end (step $killed_at)"
+    [ "$killed_at" -lt $long_steps ] 2>/dev/null || bad "SIGKILL: the kill came after the run's end (step $killed_at)"
     cmp -s long-last.safetensors straight-last.safetensors ||
         bad "SIGKILL at step $killed_at, resumed: not the uninterrupted run's last checkpoint"
     cmp -s long.safetensors straight.safetensors ||
