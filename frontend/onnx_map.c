@@ -4,13 +4,15 @@
  * activations with the order of their axes, a recurrent layer's final
  * states) and maps the patterns onto seqnn layers: Gather on the token input
  * (nn.Embedding), LSTM / GRU / RNN ops (gate blocks reordered to PyTorch's;
+ * an LSTM's peepholes P and input_forget as seqnn's peephole / coupled LSTM;
  * ops stacked one on another joined into one layer of several layers; final
  * states picked with Gather/Concat as a many-to-one `last=1`), Gemm or MatMul
  * + Add (nn.Linear), Conv + activation + ReduceMax branches concatenated
  * (Kim's convolution bank), activations, a final Softmax / LogSoftmax, and the
  * Transpose / Reshape / Squeeze / Unsqueeze / Slice / Shape glue around them.
- * Anything else is refused naming the node. Output: a model file (text) and
- * the weights under the names the model file's layers give them. */
+ * Anything else is refused naming the node. Output: a model file (text; its
+ * loss from the metadata seqnn.loss of a seqnn export, else xent) and the
+ * weights under the names the model file's layers give them. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -99,6 +101,7 @@ typedef struct mlayer {
     char name[64];
     int64_t a, b;                        /* EMB vocab, dim; DENSE in, out */
     int cell, hidden, layers, dirs, last, relu, classic;   /* RNN: cell 0 LSTM, 1 GRU, 2 RNN */
+    int peephole, coupled;               /* RNN: the LSTM variant (ONNX's P, input_forget) */
     char act[16];                        /* ACT */
     double alpha;
     int bias_param;                      /* DENSE: its bias in params, -1 when Add may still give it */
@@ -133,6 +136,7 @@ typedef struct mapper {
     int n_conv;
     int time_label;                      /* AX_S0 or AX_S1 once a recurrent op saw time; -1 before */
     int tokens;                          /* the input is token ids */
+    const char *loss;                    /* the model file's loss: seqnn.loss of the metadata, else xent */
     int64_t in_dim;                      /* features: the size; tokens: the vocabulary (from the embedding) */
     size_t node_i;                       /* the node being mapped */
     const Onnx__NodeProto *node;
@@ -1405,27 +1409,36 @@ static seqnn_status conv_bank(mapper *m, const mval *const *parts, int n, mval *
  * (LSTM i, f, g, o; GRU r, z, n): the ONNX block of PyTorch's block j. */
 static const int GATE_FROM[3][4] = {{0, 2, 3, 1}, {1, 0, 2, 0}, {0, 0, 0, 0}};
 static const int GATES[3] = {4, 3, 1};
+/* The coupled LSTM (input_forget = 1; its f rows unused): seqnn's blocks
+ * i, g, o. Peepholes: seqnn's rows i, f, o (coupled: i, o) of ONNX's P
+ * rows i, o, f. */
+static const int COUPLED_FROM[3] = {0, 3, 1};
+static const int PEEP_FROM[2][3] = {{0, 2, 1}, {0, 1, 0}};
 
-/* Direction d of an ONNX [D, G*H, C] weight (or [D, 2*G*H] bias half h)
- * in PyTorch's gate order, as parameter suffix. */
+/* Direction d of an ONNX [D, G*H, C] weight (or [D, 2*G*H] bias half h;
+ * peep: [D, 3*H] peepholes) in seqnn's (PyTorch's) order, as parameter
+ * suffix. */
 static seqnn_status rnn_param(mapper *m, mlayer *l, int sub, int d, const float *src, int64_t rows_total,
                               int64_t cols, int64_t off_rows, const char *what)
 {
-    int g = GATES[l->cell];
+    int peep = !strcmp(what, "weight_peephole");
+    int g = peep ? 3 - l->coupled : l->coupled ? 3 : GATES[l->cell];
+    const int *from = peep ? PEEP_FROM[l->coupled] : l->coupled ? COUPLED_FROM : GATE_FROM[l->cell];
     int64_t H = l->hidden, n = g * H * cols;
     float *dst = malloc((size_t)n * sizeof *dst);
     if (!dst)
         return map_fail(SEQNN_ERR_NO_MEMORY, "out of memory");
     const float *base = src + (int64_t)d * rows_total * cols + off_rows * cols;
     for (int j = 0; j < g; j++)
-        memcpy(dst + j * H * cols, base + GATE_FROM[l->cell][j] * H * cols, (size_t)(H * cols) * sizeof *dst);
+        memcpy(dst + j * H * cols, base + from[j] * H * cols, (size_t)(H * cols) * sizeof *dst);
     char suffix[64];
     snprintf(suffix, sizeof suffix, "%s_l%d%s", what, sub, d ? "_reverse" : "");
     return param_add(m, l->name, suffix, dst, n);
 }
 
-/* The op's attributes: direction count, activation (RNN: relu), classic GRU. */
-static seqnn_status rnn_attrs(mapper *m, int cell, int *dirs, int *relu, int *classic)
+/* The op's attributes: direction count, activation (RNN: relu), classic
+ * GRU, coupled LSTM (input_forget). */
+static seqnn_status rnn_attrs(mapper *m, int cell, int *dirs, int *relu, int *classic, int *coupled)
 {
     const Onnx__NodeProto *n = m->node;
     const Onnx__AttributeProto *dir = attr(n, "direction"), *acts = attr(n, "activations");
@@ -1435,8 +1448,9 @@ static seqnn_status rnn_attrs(mapper *m, int cell, int *dirs, int *relu, int *cl
     if (!*dirs)
         return node_err(m, SEQNN_ERR_UNSUPPORTED, "direction '%.*s' (forward and bidirectional are mapped)",
                         (int)dl, ds);
-    if (attr(n, "clip") || attr_i(n, "input_forget", 0) || attr_i(n, "layout", 0))
-        return node_err(m, SEQNN_ERR_UNSUPPORTED, "clip, input_forget or layout = 1");
+    if (attr(n, "clip") || attr_i(n, "layout", 0))
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "clip or layout = 1");
+    *coupled = cell == 0 && attr_i(n, "input_forget", 0) != 0;
     *classic = cell == 1 && !attr_i(n, "linear_before_reset", 0);
     *relu = 0;
     static const char *const dflt[3][3] = {{"Sigmoid", "Tanh", "Tanh"}, {"Sigmoid", "Tanh", NULL},
@@ -1460,30 +1474,33 @@ static seqnn_status rnn_attrs(mapper *m, int cell, int *dirs, int *relu, int *cl
 
 /* The recurrent layer op k of the node reads: a new layer, or the next
  * sub-layer of the last one when it stacks on it. */
-static mlayer *rnn_layer(mapper *m, const mval *x, int cell, int64_t H, int dirs, int relu, int classic, int *sub)
+static mlayer *rnn_layer(mapper *m, const mval *x, const mlayer *want, int *sub)
 {
     mlayer *t = x->layer >= 0 ? &m->layers[x->layer] : NULL;
-    if (t && t->kind == L_RNN && x->layer == m->n_layers - 1 && t->cell == cell && t->hidden == H &&
-        t->dirs == dirs && t->relu == relu && t->classic == classic && !t->last) {
+    if (t && t->kind == L_RNN && x->layer == m->n_layers - 1 && t->cell == want->cell && t->hidden == want->hidden &&
+        t->dirs == want->dirs && t->relu == want->relu && t->classic == want->classic &&
+        t->peephole == want->peephole && t->coupled == want->coupled && !t->last) {
         *sub = t->layers++;
         return t;
     }
     static const char *const kinds[3] = {"lstm", "gru", "rnn"};
-    mlayer *l = layer_new(m, L_RNN, kinds[cell]);
+    mlayer *l = layer_new(m, L_RNN, kinds[want->cell]);
     if (!l)
         return NULL;
-    l->cell = cell;
-    l->hidden = (int)H;
+    l->cell = want->cell;
+    l->hidden = want->hidden;
     l->layers = 1;
-    l->dirs = dirs;
-    l->relu = relu;
-    l->classic = classic;
+    l->dirs = want->dirs;
+    l->relu = want->relu;
+    l->classic = want->classic;
+    l->peephole = want->peephole;
+    l->coupled = want->coupled;
     *sub = 0;
     return l;
 }
 
 static seqnn_status rnn_weights(mapper *m, mlayer *l, int sub, int64_t in, const mval *w, const mval *r,
-                                const mval *b)
+                                const mval *b, const mval *p)
 {
     int g = GATES[l->cell];
     int64_t H = l->hidden, D = l->dirs, cw, cr, cb = 0;
@@ -1496,13 +1513,21 @@ static seqnn_status rnn_weights(mapper *m, mlayer *l, int sub, int64_t in, const
                         (long long)D, (long long)(g * H), (long long)H, (long long)D, (long long)(2 * g * H));
     float *wd = tensor_floats(m, w->t, &cw), *rd = wd ? tensor_floats(m, r->t, &cr) : NULL;
     float *bd = rd && b ? tensor_floats(m, b->t, &cb) : rd ? calloc((size_t)(D * 2 * g * H), sizeof *bd) : NULL;
-    seqnn_status st = bd ? SEQNN_OK : map_status;
+    float *pd = NULL;
+    if (bd && p && (p->t->n_dims != 2 || p->t->dims[0] != D || p->t->dims[1] != 3 * H))
+        node_err(m, SEQNN_ERR_UNSUPPORTED, "the peephole weight P must be [%lld, %lld]", (long long)D,
+                 (long long)(3 * H));
+    else if (bd && p)
+        pd = tensor_floats(m, p->t, &cb);
+    seqnn_status st = bd && (!p || pd) ? SEQNN_OK : map_status;
     for (int d = 0; !st && d < D; d++) {
         if (!(st = rnn_param(m, l, sub, d, wd, g * H, in, 0, "weight_ih")) &&
             !(st = rnn_param(m, l, sub, d, rd, g * H, H, 0, "weight_hh")) &&
-            !(st = rnn_param(m, l, sub, d, bd, 2 * g * H, 1, 0, "bias_ih")))
-            st = rnn_param(m, l, sub, d, bd, 2 * g * H, 1, g * H, "bias_hh");
+            !(st = rnn_param(m, l, sub, d, bd, 2 * g * H, 1, 0, "bias_ih")) &&
+            !(st = rnn_param(m, l, sub, d, bd, 2 * g * H, 1, g * H, "bias_hh")) && pd)
+            st = rnn_param(m, l, sub, d, pd, 3 * H, 1, 0, "weight_peephole");
     }
+    free(pd);
     free(wd);
     free(rd);
     free(bd);
@@ -1568,8 +1593,8 @@ static seqnn_status map_recurrent(mapper *m, const mval *x, int cell)
     seqnn_status st = need_tail(m, x, 3, 3);
     if (st)
         return st;
-    int dirs = 0, relu = 0, classic = 0, sub = 0;
-    if ((st = rnn_attrs(m, cell, &dirs, &relu, &classic)))
+    int dirs = 0, relu = 0, classic = 0, coupled = 0, sub = 0;
+    if ((st = rnn_attrs(m, cell, &dirs, &relu, &classic, &coupled)))
         return st;
     if (m->time_label < 0)
         m->time_label = x->ax[0];
@@ -1581,25 +1606,29 @@ static seqnn_status map_recurrent(mapper *m, const mval *x, int cell)
     int lens = 0;
     if ((st = rnn_lengths(m, x, &lens)))
         return st;
-    const mval *init[2] = {NULL, NULL};
+    const mval *init[2] = {NULL, NULL}, *peep = NULL;
     for (size_t k = 5; k < n->n_input && k < 8; k++) {
         const mval *s = in_val(m, k, 0);
         if (s && k < 7 && (s->kind == V_STATE || s->kind == V_STATEIN))
             init[k - 5] = s;
+        else if (s && k == 7 && cell == 0 && s->kind == V_CONST && !tensor_all_zero(m, s->t))
+            peep = s;
         else if (s && s->kind != V_ZEROS && !(s->kind == V_CONST && tensor_all_zero(m, s->t)))
-            return node_err(m, SEQNN_ERR_UNSUPPORTED, "%s '%s' is neither zeros nor rows of an initial-state "
-                            "input of the graph (constant initial states are not mapped)",
-                            k == 7 ? "the peephole weight" : "an initial state", s->name);
+            return node_err(m, SEQNN_ERR_UNSUPPORTED, "%s '%s' is %s", k == 7 ? "the peephole weight" :
+                            "an initial state", s->name, k == 7 ? "not a constant of an LSTM" : "neither zeros nor "
+                            "rows of an initial-state input of the graph (constant initial states are not mapped)");
         if (!s && k < n->n_input && n->input[k][0])
             return map_status;
     }
     int64_t H = attr_i(n, "hidden_size", r->kind == V_CONST && r->t->n_dims == 3 ? r->t->dims[2] : 0);
     if (H < 1 || H > (1 << 20))
         return node_err(m, SEQNN_ERR_FORMAT, "hidden_size %lld", (long long)H);
-    mlayer *l = rnn_layer(m, x, cell, H, dirs, relu, classic, &sub);
+    mlayer want = {.cell = cell, .hidden = (int)H, .dirs = dirs, .relu = relu, .classic = classic,
+                   .peephole = peep != NULL, .coupled = coupled};
+    mlayer *l = rnn_layer(m, x, &want, &sub);
     if (!l)
         return map_status;
-    if ((st = rnn_states(m, l, sub, init)) || (st = rnn_weights(m, l, sub, x->f, w, r, b)))
+    if ((st = rnn_states(m, l, sub, init)) || (st = rnn_weights(m, l, sub, x->f, w, r, b, peep)))
         return st;
     l->lens_ops += lens;
     int li = (int)(l - m->layers);
@@ -1925,16 +1954,38 @@ static seqnn_status write_modelfile(mapper *m)
         else if (l->kind == L_ACT)
             bad |= text_add(&s, &len, &cap, "activation %s\n", l->act);
         else
-            bad |= text_add(&s, &len, &cap, "%s name=%s hidden=%d layers=%d bidirectional=%d last=%d%s%s\n",
+            bad |= text_add(&s, &len, &cap, "%s name=%s hidden=%d layers=%d bidirectional=%d last=%d%s%s%s%s\n",
                             cells[l->cell], l->name, l->hidden, l->layers, l->dirs == 2, l->last,
-                            l->relu ? " act=relu" : "", l->classic ? " classic=1" : "");
+                            l->relu ? " act=relu" : "", l->classic ? " classic=1" : "",
+                            l->peephole ? " peephole=1" : "", l->coupled ? " coupled=1" : "");
     }
-    bad |= text_add(&s, &len, &cap, "loss xent\n");
+    bad |= text_add(&s, &len, &cap, "loss %s\n", m->loss);
     if (bad) {
         free(s);
         return map_fail(SEQNN_ERR_NO_MEMORY, "out of memory");
     }
     m->out->modelfile = s;
+    return SEQNN_OK;
+}
+
+/* The loss a seqnn export names in its metadata (seqnn.loss: xent, mse or
+ * bce), so that its import trains as the original did; xent without it. */
+static seqnn_status map_loss(mapper *m, const Onnx__ModelProto *mp)
+{
+    static const char *const losses[] = {"xent", "mse", "bce"};
+    m->loss = losses[0];
+    for (size_t i = 0; i < mp->n_metadata_props; i++) {
+        const Onnx__StringStringEntryProto *e = mp->metadata_props[i];
+        if (!e->key || strcmp(e->key, "seqnn.loss"))
+            continue;
+        size_t k = 0;
+        while (k < 3 && (!e->value || strcmp(e->value, losses[k])))
+            k++;
+        if (k == 3)
+            return map_fail(SEQNN_ERR_FORMAT, "%s: metadata seqnn.loss is '%.32s' (xent, mse or bce)", m->src,
+                            e->value ? e->value : "");
+        m->loss = losses[k];
+    }
     return SEQNN_OK;
 }
 
@@ -1945,7 +1996,7 @@ seqnn_status onnx_map_model(const Onnx__ModelProto *mp, const char *src, onnx_ma
     if (!m.g)
         return map_fail(SEQNN_ERR_FORMAT, "%s: no graph", src);
     out->nodes = (int64_t)m.g->n_node;
-    seqnn_status st = SEQNN_OK;
+    seqnn_status st = map_loss(&m, mp);
     for (size_t i = 0; !st && i < m.g->n_initializer; i++) {
         const Onnx__TensorProto *t = m.g->initializer[i];
         mval *v = t->name ? val_add(&m, t->name, V_CONST) : NULL;
