@@ -8,11 +8,13 @@
  * ops stacked one on another joined into one layer of several layers; final
  * states picked with Gather/Concat as a many-to-one `last=1`), Gemm or MatMul
  * + Add (nn.Linear), Conv + activation + ReduceMax branches concatenated
- * (Kim's convolution bank), activations, a final Softmax / LogSoftmax, and the
- * Transpose / Reshape / Squeeze / Unsqueeze / Slice / Shape glue around them.
- * Anything else is refused naming the node. Output: a model file (text; its
- * loss from the metadata seqnn.loss of a seqnn export, else xent) and the
- * weights under the names the model file's layers give them. */
+ * (Kim's convolution bank), nn.MultiheadAttention's self-attention graph
+ * (PyTorch's, or the Split form seqnn export writes for scaled-dot
+ * attention), activations, a final Softmax / LogSoftmax, and the Transpose /
+ * Reshape / Squeeze / Unsqueeze / Slice / Shape glue around them. Anything
+ * else is refused naming the node. Output: a model file (text; its loss from
+ * the metadata seqnn.loss of a seqnn export, else xent) and the weights
+ * under the names the model file's layers give them. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -76,7 +78,11 @@ typedef enum { L_EMB, L_RNN, L_DENSE, L_ACT, L_CONV, L_ATTN } lkind;
  * 1/sqrt(d), q k -> scores, Softmax -> weights, weights v -> context
  * [B*h, T, d], transposed back, reshaped to [T*B, E], the output Gemm,
  * reshaped to [T, B, E]. */
-enum { MS_PROJ, MS_SLICE, MS_HEADS, MS_BT, MS_KT, MS_SCORES, MS_WEIGHTS, MS_CTX, MS_CTX_T, MS_FLAT, MS_OUT };
+enum { MS_PROJ, MS_SLICE, MS_HEADS, MS_BT, MS_KT, MS_SCORES, MS_WEIGHTS, MS_CTX, MS_CTX_T, MS_FLAT, MS_OUT,
+       MS_OUT_MM };
+/* seqnn export's form of the same (scaled-dot self-attention) differs in:
+ * one Split into q, k, v; the scores (not q) scaled by a Mul; the context
+ * reshaped to [T, B, E] and projected by MatMul (MS_OUT_MM) + Add. */
 
 #define MAP_MAX_WIDTHS 16
 #define MAP_MAX_INPUTS 8
@@ -375,16 +381,22 @@ static mval *out_val(mapper *m, size_t k, vkind kind)
     return v;
 }
 
-/* Output 0 of the node as a copy of x (a Cast of lengths, an Identity). */
-static seqnn_status copy_val(mapper *m, const mval *x)
+/* The node's output k as a copy of x (under its own name), or NULL. */
+static mval *out_copy(mapper *m, size_t k, const mval *x)
 {
-    mval *o = out_val(m, 0, x->kind);
+    mval *o = out_val(m, k, x->kind);
     if (!o)
-        return map_status;
+        return NULL;
     const char *name = o->name;
     *o = *x;
     o->name = name;
-    return SEQNN_OK;
+    return o;
+}
+
+/* Output 0 of the node as a copy of x (a Cast of lengths, an Identity). */
+static seqnn_status copy_val(mapper *m, const mval *x)
+{
+    return out_copy(m, 0, x) ? SEQNN_OK : map_status;
 }
 
 /* ------------------------------------------------------ layers, params --- */
@@ -802,7 +814,9 @@ static seqnn_status map_state_slice(mapper *m, const mval *x)
 /* ---------------------------------------------------------- attention --- */
 static const char MHA_HOW[] = "nn.MultiheadAttention as mapped (self-attention without masks, as torch 1.13 "
                               "exports it: MatMul + Add of the in-projection, three Slices, Reshape, Transpose, "
-                              "the scaling of q, MatMul, Softmax, MatMul, Transpose, Reshape, Gemm, Reshape)";
+                              "the scaling of q, MatMul, Softmax, MatMul, Transpose, Reshape, Gemm, Reshape; or "
+                              "as seqnn exports scaled-dot attention: a Split, the scores scaled, MatMul + Add "
+                              "of the output projection)";
 
 /* The node's output 0 as stage `stage` of part `part` of the attention. */
 static seqnn_status mha_out(mapper *m, const mval *x, int stage, int part)
@@ -814,6 +828,60 @@ static seqnn_status mha_out(mapper *m, const mval *x, int stage, int part)
         o->part = part;
     }
     return st;
+}
+
+/* The dense layer l, whose output x is split into q, k, v, becomes the
+ * attention's in-projection. */
+static void mha_start(mapper *m, const mval *x, mlayer *l)
+{
+    l->kind = L_ATTN;
+    m->mha.done = 0;
+    m->mha.layer = x->layer;
+    memcpy(m->mha.ax, x->ax, sizeof m->mha.ax);
+    for (int i = 0; i < m->out->n_params; i++) {
+        onnx_param *p = &m->out->params[i];
+        size_t nl = strlen(l->name);
+        if (!strncmp(p->name, l->name, nl) && p->name[nl] == '.')
+            snprintf(p->name + nl + 1, sizeof p->name - nl - 1, "%s",
+                     !strcmp(p->name + nl + 1, "weight") ? "in_proj_weight" : "in_proj_bias");
+    }
+}
+
+/* seqnn export's Split of a dense layer's [T, B, 3E] output into q, k, v
+ * (three parts of E on the last axis). */
+static seqnn_status mha_split(mapper *m, mval *x)
+{
+    const Onnx__NodeProto *n = m->node;
+    mlayer *l = x->layer >= 0 ? &m->layers[x->layer] : NULL;
+    const Onnx__AttributeProto *sa = attr(n, "split");
+    int given = n->n_input > 1 && n->input[1][0];
+    const mval *sp = given ? in_val(m, 1, 1) : NULL;
+    if (given && !sp)
+        return map_status;
+    if (m->time_label < 0 && x->rank == 3)
+        m->time_label = x->ax[0];
+    int64_t a = attr_i(n, "axis", 0), E = l ? l->a : 0;
+    int ok = l && x->layer == m->n_layers - 1 && l->kind == L_DENSE && l->b == 3 * E && x->rank == 3 &&
+             x->ax[2] == AX_F && x->ax[0] == m->time_label && (a == -1 || a == 2) && n->n_output == 3 &&
+             !m->mha.n_slices && (!sp || (sp->kind == V_CONST && tensor_count(sp->t) == 3)) &&
+             (!sa || sa->n_ints == 3);
+    for (int64_t j = 0, v = 0; ok && j < 3; j++)
+        ok = (sp ? tensor_int(sp->t, j, &v) : (v = sa ? sa->ints[j] : E, 1)) && v == E;
+    if (!ok)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "a Split of activations is mapped only into q, k, v (three equal "
+                        "parts of the last axis) of the in-projection of %s", MHA_HOW + 0);
+    mha_start(m, x, l);
+    x->kind = V_MHA;   /* the in-projection: read by its Split only */
+    x->stage = MS_PROJ;
+    for (int j = 0; j < 3; j++) {
+        mval *o = out_copy(m, (size_t)j, x);
+        if (!o)
+            return map_status;
+        o->stage = MS_SLICE;
+        o->part = j;
+    }
+    m->mha.n_slices = 3;
+    return SEQNN_OK;
 }
 
 /* A Slice of a dense layer's [T, B, 3E] output: q, k or v (chunk(3, -1))
@@ -842,19 +910,8 @@ static seqnn_status mha_begin(mapper *m, mval *x)
     if (!ok)
         return node_err(m, SEQNN_ERR_UNSUPPORTED, "a Slice of activations is mapped only as q, k, v of the "
                         "in-projection of %s", MHA_HOW + 0);
-    if (j == 0) {   /* the dense layer is the attention's in-projection */
-        l->kind = L_ATTN;
-        m->mha.done = 0;
-        m->mha.layer = x->layer;
-        memcpy(m->mha.ax, x->ax, sizeof m->mha.ax);
-        for (int i = 0; i < m->out->n_params; i++) {
-            onnx_param *p = &m->out->params[i];
-            size_t nl = strlen(l->name);
-            if (!strncmp(p->name, l->name, nl) && p->name[nl] == '.')
-                snprintf(p->name + nl + 1, sizeof p->name - nl - 1, "%s",
-                         !strcmp(p->name + nl + 1, "weight") ? "in_proj_weight" : "in_proj_bias");
-        }
-    }
+    if (j == 0)
+        mha_start(m, x, l);
     m->mha.slice_end = n->input[2];
     m->mha.n_slices++;
     x->kind = V_MHA;   /* the in-projection: read by its Slices and Shapes only */
@@ -865,8 +922,9 @@ static seqnn_status mha_begin(mapper *m, mval *x)
     return s2;
 }
 
-/* The scores' MatMul: q (scaled, [B*h, T, d]) by k ([B*h, d, T]); the
- * scale 1/sqrt(d) gives the heads. */
+/* The scores' MatMul: q (scaled, [B*h, T, d]) by k ([B*h, d, T]), or the
+ * Mul of unscaled scores (seqnn's form, k NULL); the scale 1/sqrt(d) gives
+ * the heads. */
 static seqnn_status mha_scores(mapper *m, const mval *q, const mval *k)
 {
     mlayer *l = &m->layers[m->mha.layer];
@@ -877,7 +935,10 @@ static seqnn_status mha_scores(mapper *m, const mval *q, const mval *k)
                         "(seqnn's attention scales so)", (long long)l->a);
     l->heads = (int)(l->a / hd);
     (void)k;
-    return mha_out(m, q, MS_SCORES, 3);
+    seqnn_status st = mha_out(m, q, MS_SCORES, 3);
+    if (!st)
+        m->vals[m->n_vals - 1].scaled = 1;
+    return st;
 }
 
 /* The output projection: Gemm(context [T*B, E], W [E, E], b [E], transB=1). */
@@ -908,6 +969,48 @@ static seqnn_status mha_out_proj(mapper *m, const mval *x)
     return mha_out(m, x, MS_OUT, 3);
 }
 
+/* The attention's output [T, B, E]: the layer's activations. */
+static seqnn_status mha_finish(mapper *m, const mval *x)
+{
+    mval *o = out_val(m, 0, V_ACT);
+    if (!o)
+        return map_status;
+    m->mha.done = 1;
+    m->mha.n_slices = 0;   /* another attention may follow */
+    m->mha.factor = 0;
+    o->layer = m->mha.layer;
+    o->rank = 3;
+    o->perm = x->perm;
+    memcpy(o->ax, m->mha.ax, sizeof m->mha.ax);
+    o->f = m->layers[m->mha.layer].a;
+    return SEQNN_OK;
+}
+
+/* seqnn export's output projection: MatMul(context [T, B, E], Wᵀ [E, E])
+ * (add 0), then Add(b [E]) (add 1). */
+static seqnn_status mha_out_matmul(mapper *m, const mval *x, const mval *c, int add)
+{
+    int64_t E = m->layers[m->mha.layer].a, cnt;
+    if (!c || c->kind != V_CONST || (add ? tensor_count(c->t) != E : c->t->n_dims != 2 || c->t->dims[0] != E ||
+                                                                       c->t->dims[1] != E))
+        return c ? node_err(m, SEQNN_ERR_UNSUPPORTED, "the output projection must be a MatMul by a constant "
+                            "[%lld, %lld] and an Add of a constant [%lld]", (long long)E, (long long)E, (long long)E)
+                 : map_status;
+    float *d = tensor_floats(m, c->t, &cnt), *w = d && !add ? malloc((size_t)cnt * sizeof *w) : NULL;
+    if (!d || (!add && !w)) {
+        free(d);
+        return d ? map_fail(SEQNN_ERR_NO_MEMORY, "out of memory") : map_status;
+    }
+    for (int64_t i = 0; !add && i < E; i++)   /* Wᵀ back to [out, in] */
+        for (int64_t j = 0; j < E; j++)
+            w[j * E + i] = d[i * E + j];
+    if (!add)
+        free(d);
+    seqnn_status st = param_add(m, m->layers[m->mha.layer].name, add ? "out_proj.bias" : "out_proj.weight",
+                                add ? d : w, cnt);
+    return st ? st : add ? mha_finish(m, x) : mha_out(m, x, MS_OUT_MM, 3);
+}
+
 /* One node inside the attention's graph, x its first input. */
 static seqnn_status map_mha(mapper *m, const mval *x)
 {
@@ -921,20 +1024,8 @@ static seqnn_status map_mha(mapper *m, const mval *x)
         return node_err(m, SEQNN_ERR_UNSUPPORTED, "mixes two attentions, or reads one after its output; %s", MHA_HOW);
     if (!strcmp(op, "Reshape") && (s == MS_SLICE || s == MS_CTX_T))
         return mha_out(m, x, s == MS_SLICE ? MS_HEADS : MS_FLAT, part);
-    if (!strcmp(op, "Reshape") && s == MS_OUT) {   /* [T, B, E]: the layer's output */
-        mval *o = out_val(m, 0, V_ACT);
-        if (!o)
-            return map_status;
-        m->mha.done = 1;
-        m->mha.n_slices = 0;   /* another attention may follow */
-        m->mha.factor = 0;
-        o->layer = m->mha.layer;
-        o->rank = 3;
-        o->perm = x->perm;
-        memcpy(o->ax, m->mha.ax, sizeof m->mha.ax);
-        o->f = m->layers[m->mha.layer].a;
-        return SEQNN_OK;
-    }
+    if (!strcmp(op, "Reshape") && s == MS_OUT)   /* [T, B, E]: the layer's output */
+        return mha_finish(m, x);
     if (!strcmp(op, "Transpose") && perm == 102 && (s == MS_HEADS || s == MS_CTX))
         return mha_out(m, x, s == MS_CTX ? MS_CTX_T : MS_BT, part);
     if (!strcmp(op, "Transpose") && part == 1 && ((perm == 120 && s == MS_HEADS) || (perm == 21 && s == MS_BT)))
@@ -948,10 +1039,19 @@ static seqnn_status map_mha(mapper *m, const mval *x)
             m->vals[m->n_vals - 1].scaled = 1;
         return st;
     }
-    if (!strcmp(op, "MatMul") && s == MS_BT && part == 0 && x->scaled && y && y->kind == V_MHA &&
-        y->stage == MS_KT && y->part == 1)
-        return mha_scores(m, x, y);
-    if (!strcmp(op, "Softmax") && s == MS_SCORES && (attr_i(n, "axis", -1) == -1 || attr_i(n, "axis", -1) == 2))
+    if (!strcmp(op, "MatMul") && s == MS_BT && part == 0 && y && y->kind == V_MHA && y->stage == MS_KT &&
+        y->part == 1)
+        return x->scaled ? mha_scores(m, x, y) : mha_out(m, x, MS_SCORES, 3);
+    if ((!strcmp(op, "Div") || !strcmp(op, "Mul")) && s == MS_SCORES && !x->scaled && y && y->kind == V_CONST &&
+        tensor_floats_one(y->t, &c) && c > 0) {
+        m->mha.factor = op[0] == 'D' ? 1.0 / c : c;
+        return mha_scores(m, x, NULL);
+    }
+    if (!strcmp(op, "Softmax") && s == MS_SCORES && !x->scaled)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "scores not scaled by 1/sqrt(d) (seqnn's attention maps the "
+                        "scaled dot product); %s", MHA_HOW);
+    if (!strcmp(op, "Softmax") && s == MS_SCORES &&
+        (attr_i(n, "axis", -1) == -1 || attr_i(n, "axis", -1) == 2))
         return mha_out(m, x, MS_WEIGHTS, part);
     if ((!strcmp(op, "Dropout") || !strcmp(op, "Identity")) && s == MS_WEIGHTS)
         return mha_out(m, x, MS_WEIGHTS, part);
@@ -959,6 +1059,8 @@ static seqnn_status map_mha(mapper *m, const mval *x)
         return mha_out(m, x, MS_CTX, 3);
     if (!strcmp(op, "Gemm") && s == MS_FLAT)
         return mha_out_proj(m, x);
+    if ((!strcmp(op, "MatMul") && s == MS_FLAT) || (!strcmp(op, "Add") && s == MS_OUT_MM))
+        return mha_out_matmul(m, x, y, op[0] == 'A');
     return node_err(m, SEQNN_ERR_UNSUPPORTED, "not a step of %s%s", MHA_HOW,
                     s == MS_SCORES ? " (the scores here meet something else: attention masks are not mapped)" : "");
 }
@@ -1033,6 +1135,10 @@ static int map_glue(mapper *m, seqnn_status *st)
     }
     if (map_sequence_glue(m, x, st))
         return 1;
+    if (x->kind == V_ACT && !strcmp(op, "Split")) {
+        *st = mha_split(m, x);
+        return 1;
+    }
     if (x->kind == V_MHA || (x->kind == V_ACT && !strcmp(op, "Slice"))) {
         *st = x->kind == V_MHA && x->stage != MS_PROJ ? map_mha(m, x) : mha_begin(m, x);
         return 1;

@@ -35,6 +35,8 @@ static const char *const UNMAPPED[][2] = {
     {"qa_two-branch", "two inputs merged by Concat"},
     {"export_models_graph", "two inputs, add, multiply, concat"},
     {"export_models_attention", "causal masks, dot, bilinear and additive scores"},
+    {"export_models_mha.len", "attention with its keys masked past the lengths"},
+    {"export_models_dot", "unscaled dot-product scores"},
     {"bits_problem1.len", "lengths that no recurrent op reads (feed-forward)"},
     {"bits_problem2.len", "lengths that no recurrent op reads (feed-forward)"},
     {"bits_problem4-feedforward.len", "lengths that no recurrent op reads (feed-forward)"},
