@@ -4,13 +4,17 @@
  * activations with the order of their axes, a recurrent layer's final
  * states) and maps the patterns onto seqnn layers: Gather on the token input
  * (nn.Embedding), LSTM / GRU / RNN ops (gate blocks reordered to PyTorch's;
+ * an LSTM's peepholes P and input_forget as seqnn's peephole / coupled LSTM;
  * ops stacked one on another joined into one layer of several layers; final
  * states picked with Gather/Concat as a many-to-one `last=1`), Gemm or MatMul
  * + Add (nn.Linear), Conv + activation + ReduceMax branches concatenated
- * (Kim's convolution bank), activations, a final Softmax / LogSoftmax, and the
- * Transpose / Reshape / Squeeze / Unsqueeze / Slice / Shape glue around them.
- * Anything else is refused naming the node. Output: a model file (text) and
- * the weights under the names the model file's layers give them. */
+ * (Kim's convolution bank), nn.MultiheadAttention's self-attention graph
+ * (PyTorch's, or the Split form seqnn export writes for scaled-dot
+ * attention), activations, a final Softmax / LogSoftmax, and the Transpose /
+ * Reshape / Squeeze / Unsqueeze / Slice / Shape glue around them. Anything
+ * else is refused naming the node. Output: a model file (text; its loss from
+ * the metadata seqnn.loss of a seqnn export, else xent) and the weights
+ * under the names the model file's layers give them. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -74,7 +78,11 @@ typedef enum { L_EMB, L_RNN, L_DENSE, L_ACT, L_CONV, L_ATTN } lkind;
  * 1/sqrt(d), q k -> scores, Softmax -> weights, weights v -> context
  * [B*h, T, d], transposed back, reshaped to [T*B, E], the output Gemm,
  * reshaped to [T, B, E]. */
-enum { MS_PROJ, MS_SLICE, MS_HEADS, MS_BT, MS_KT, MS_SCORES, MS_WEIGHTS, MS_CTX, MS_CTX_T, MS_FLAT, MS_OUT };
+enum { MS_PROJ, MS_SLICE, MS_HEADS, MS_BT, MS_KT, MS_SCORES, MS_WEIGHTS, MS_CTX, MS_CTX_T, MS_FLAT, MS_OUT,
+       MS_OUT_MM };
+/* seqnn export's form of the same (scaled-dot self-attention) differs in:
+ * one Split into q, k, v; the scores (not q) scaled by a Mul; the context
+ * reshaped to [T, B, E] and projected by MatMul (MS_OUT_MM) + Add. */
 
 #define MAP_MAX_WIDTHS 16
 #define MAP_MAX_INPUTS 8
@@ -99,6 +107,7 @@ typedef struct mlayer {
     char name[64];
     int64_t a, b;                        /* EMB vocab, dim; DENSE in, out */
     int cell, hidden, layers, dirs, last, relu, classic;   /* RNN: cell 0 LSTM, 1 GRU, 2 RNN */
+    int peephole, coupled;               /* RNN: the LSTM variant (ONNX's P, input_forget) */
     char act[16];                        /* ACT */
     double alpha;
     int bias_param;                      /* DENSE: its bias in params, -1 when Add may still give it */
@@ -133,6 +142,7 @@ typedef struct mapper {
     int n_conv;
     int time_label;                      /* AX_S0 or AX_S1 once a recurrent op saw time; -1 before */
     int tokens;                          /* the input is token ids */
+    const char *loss;                    /* the model file's loss: seqnn.loss of the metadata, else xent */
     int64_t in_dim;                      /* features: the size; tokens: the vocabulary (from the embedding) */
     size_t node_i;                       /* the node being mapped */
     const Onnx__NodeProto *node;
@@ -371,16 +381,22 @@ static mval *out_val(mapper *m, size_t k, vkind kind)
     return v;
 }
 
-/* Output 0 of the node as a copy of x (a Cast of lengths, an Identity). */
-static seqnn_status copy_val(mapper *m, const mval *x)
+/* The node's output k as a copy of x (under its own name), or NULL. */
+static mval *out_copy(mapper *m, size_t k, const mval *x)
 {
-    mval *o = out_val(m, 0, x->kind);
+    mval *o = out_val(m, k, x->kind);
     if (!o)
-        return map_status;
+        return NULL;
     const char *name = o->name;
     *o = *x;
     o->name = name;
-    return SEQNN_OK;
+    return o;
+}
+
+/* Output 0 of the node as a copy of x (a Cast of lengths, an Identity). */
+static seqnn_status copy_val(mapper *m, const mval *x)
+{
+    return out_copy(m, 0, x) ? SEQNN_OK : map_status;
 }
 
 /* ------------------------------------------------------ layers, params --- */
@@ -798,7 +814,9 @@ static seqnn_status map_state_slice(mapper *m, const mval *x)
 /* ---------------------------------------------------------- attention --- */
 static const char MHA_HOW[] = "nn.MultiheadAttention as mapped (self-attention without masks, as torch 1.13 "
                               "exports it: MatMul + Add of the in-projection, three Slices, Reshape, Transpose, "
-                              "the scaling of q, MatMul, Softmax, MatMul, Transpose, Reshape, Gemm, Reshape)";
+                              "the scaling of q, MatMul, Softmax, MatMul, Transpose, Reshape, Gemm, Reshape; or "
+                              "as seqnn exports scaled-dot attention: a Split, the scores scaled, MatMul + Add "
+                              "of the output projection)";
 
 /* The node's output 0 as stage `stage` of part `part` of the attention. */
 static seqnn_status mha_out(mapper *m, const mval *x, int stage, int part)
@@ -810,6 +828,60 @@ static seqnn_status mha_out(mapper *m, const mval *x, int stage, int part)
         o->part = part;
     }
     return st;
+}
+
+/* The dense layer l, whose output x is split into q, k, v, becomes the
+ * attention's in-projection. */
+static void mha_start(mapper *m, const mval *x, mlayer *l)
+{
+    l->kind = L_ATTN;
+    m->mha.done = 0;
+    m->mha.layer = x->layer;
+    memcpy(m->mha.ax, x->ax, sizeof m->mha.ax);
+    for (int i = 0; i < m->out->n_params; i++) {
+        onnx_param *p = &m->out->params[i];
+        size_t nl = strlen(l->name);
+        if (!strncmp(p->name, l->name, nl) && p->name[nl] == '.')
+            snprintf(p->name + nl + 1, sizeof p->name - nl - 1, "%s",
+                     !strcmp(p->name + nl + 1, "weight") ? "in_proj_weight" : "in_proj_bias");
+    }
+}
+
+/* seqnn export's Split of a dense layer's [T, B, 3E] output into q, k, v
+ * (three parts of E on the last axis). */
+static seqnn_status mha_split(mapper *m, mval *x)
+{
+    const Onnx__NodeProto *n = m->node;
+    mlayer *l = x->layer >= 0 ? &m->layers[x->layer] : NULL;
+    const Onnx__AttributeProto *sa = attr(n, "split");
+    int given = n->n_input > 1 && n->input[1][0];
+    const mval *sp = given ? in_val(m, 1, 1) : NULL;
+    if (given && !sp)
+        return map_status;
+    if (m->time_label < 0 && x->rank == 3)
+        m->time_label = x->ax[0];
+    int64_t a = attr_i(n, "axis", 0), E = l ? l->a : 0;
+    int ok = l && x->layer == m->n_layers - 1 && l->kind == L_DENSE && l->b == 3 * E && x->rank == 3 &&
+             x->ax[2] == AX_F && x->ax[0] == m->time_label && (a == -1 || a == 2) && n->n_output == 3 &&
+             !m->mha.n_slices && (!sp || (sp->kind == V_CONST && tensor_count(sp->t) == 3)) &&
+             (!sa || sa->n_ints == 3);
+    for (int64_t j = 0, v = 0; ok && j < 3; j++)
+        ok = (sp ? tensor_int(sp->t, j, &v) : (v = sa ? sa->ints[j] : E, 1)) && v == E;
+    if (!ok)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "a Split of activations is mapped only into q, k, v (three equal "
+                        "parts of the last axis) of the in-projection of %s", MHA_HOW + 0);
+    mha_start(m, x, l);
+    x->kind = V_MHA;   /* the in-projection: read by its Split only */
+    x->stage = MS_PROJ;
+    for (int j = 0; j < 3; j++) {
+        mval *o = out_copy(m, (size_t)j, x);
+        if (!o)
+            return map_status;
+        o->stage = MS_SLICE;
+        o->part = j;
+    }
+    m->mha.n_slices = 3;
+    return SEQNN_OK;
 }
 
 /* A Slice of a dense layer's [T, B, 3E] output: q, k or v (chunk(3, -1))
@@ -838,19 +910,8 @@ static seqnn_status mha_begin(mapper *m, mval *x)
     if (!ok)
         return node_err(m, SEQNN_ERR_UNSUPPORTED, "a Slice of activations is mapped only as q, k, v of the "
                         "in-projection of %s", MHA_HOW + 0);
-    if (j == 0) {   /* the dense layer is the attention's in-projection */
-        l->kind = L_ATTN;
-        m->mha.done = 0;
-        m->mha.layer = x->layer;
-        memcpy(m->mha.ax, x->ax, sizeof m->mha.ax);
-        for (int i = 0; i < m->out->n_params; i++) {
-            onnx_param *p = &m->out->params[i];
-            size_t nl = strlen(l->name);
-            if (!strncmp(p->name, l->name, nl) && p->name[nl] == '.')
-                snprintf(p->name + nl + 1, sizeof p->name - nl - 1, "%s",
-                         !strcmp(p->name + nl + 1, "weight") ? "in_proj_weight" : "in_proj_bias");
-        }
-    }
+    if (j == 0)
+        mha_start(m, x, l);
     m->mha.slice_end = n->input[2];
     m->mha.n_slices++;
     x->kind = V_MHA;   /* the in-projection: read by its Slices and Shapes only */
@@ -861,8 +922,9 @@ static seqnn_status mha_begin(mapper *m, mval *x)
     return s2;
 }
 
-/* The scores' MatMul: q (scaled, [B*h, T, d]) by k ([B*h, d, T]); the
- * scale 1/sqrt(d) gives the heads. */
+/* The scores' MatMul: q (scaled, [B*h, T, d]) by k ([B*h, d, T]), or the
+ * Mul of unscaled scores (seqnn's form, k NULL); the scale 1/sqrt(d) gives
+ * the heads. */
 static seqnn_status mha_scores(mapper *m, const mval *q, const mval *k)
 {
     mlayer *l = &m->layers[m->mha.layer];
@@ -873,7 +935,10 @@ static seqnn_status mha_scores(mapper *m, const mval *q, const mval *k)
                         "(seqnn's attention scales so)", (long long)l->a);
     l->heads = (int)(l->a / hd);
     (void)k;
-    return mha_out(m, q, MS_SCORES, 3);
+    seqnn_status st = mha_out(m, q, MS_SCORES, 3);
+    if (!st)
+        m->vals[m->n_vals - 1].scaled = 1;
+    return st;
 }
 
 /* The output projection: Gemm(context [T*B, E], W [E, E], b [E], transB=1). */
@@ -904,6 +969,48 @@ static seqnn_status mha_out_proj(mapper *m, const mval *x)
     return mha_out(m, x, MS_OUT, 3);
 }
 
+/* The attention's output [T, B, E]: the layer's activations. */
+static seqnn_status mha_finish(mapper *m, const mval *x)
+{
+    mval *o = out_val(m, 0, V_ACT);
+    if (!o)
+        return map_status;
+    m->mha.done = 1;
+    m->mha.n_slices = 0;   /* another attention may follow */
+    m->mha.factor = 0;
+    o->layer = m->mha.layer;
+    o->rank = 3;
+    o->perm = x->perm;
+    memcpy(o->ax, m->mha.ax, sizeof m->mha.ax);
+    o->f = m->layers[m->mha.layer].a;
+    return SEQNN_OK;
+}
+
+/* seqnn export's output projection: MatMul(context [T, B, E], Wᵀ [E, E])
+ * (add 0), then Add(b [E]) (add 1). */
+static seqnn_status mha_out_matmul(mapper *m, const mval *x, const mval *c, int add)
+{
+    int64_t E = m->layers[m->mha.layer].a, cnt;
+    if (!c || c->kind != V_CONST || (add ? tensor_count(c->t) != E : c->t->n_dims != 2 || c->t->dims[0] != E ||
+                                                                       c->t->dims[1] != E))
+        return c ? node_err(m, SEQNN_ERR_UNSUPPORTED, "the output projection must be a MatMul by a constant "
+                            "[%lld, %lld] and an Add of a constant [%lld]", (long long)E, (long long)E, (long long)E)
+                 : map_status;
+    float *d = tensor_floats(m, c->t, &cnt), *w = d && !add ? malloc((size_t)cnt * sizeof *w) : NULL;
+    if (!d || (!add && !w)) {
+        free(d);
+        return d ? map_fail(SEQNN_ERR_NO_MEMORY, "out of memory") : map_status;
+    }
+    for (int64_t i = 0; !add && i < E; i++)   /* Wᵀ back to [out, in] */
+        for (int64_t j = 0; j < E; j++)
+            w[j * E + i] = d[i * E + j];
+    if (!add)
+        free(d);
+    seqnn_status st = param_add(m, m->layers[m->mha.layer].name, add ? "out_proj.bias" : "out_proj.weight",
+                                add ? d : w, cnt);
+    return st ? st : add ? mha_finish(m, x) : mha_out(m, x, MS_OUT_MM, 3);
+}
+
 /* One node inside the attention's graph, x its first input. */
 static seqnn_status map_mha(mapper *m, const mval *x)
 {
@@ -917,20 +1024,8 @@ static seqnn_status map_mha(mapper *m, const mval *x)
         return node_err(m, SEQNN_ERR_UNSUPPORTED, "mixes two attentions, or reads one after its output; %s", MHA_HOW);
     if (!strcmp(op, "Reshape") && (s == MS_SLICE || s == MS_CTX_T))
         return mha_out(m, x, s == MS_SLICE ? MS_HEADS : MS_FLAT, part);
-    if (!strcmp(op, "Reshape") && s == MS_OUT) {   /* [T, B, E]: the layer's output */
-        mval *o = out_val(m, 0, V_ACT);
-        if (!o)
-            return map_status;
-        m->mha.done = 1;
-        m->mha.n_slices = 0;   /* another attention may follow */
-        m->mha.factor = 0;
-        o->layer = m->mha.layer;
-        o->rank = 3;
-        o->perm = x->perm;
-        memcpy(o->ax, m->mha.ax, sizeof m->mha.ax);
-        o->f = m->layers[m->mha.layer].a;
-        return SEQNN_OK;
-    }
+    if (!strcmp(op, "Reshape") && s == MS_OUT)   /* [T, B, E]: the layer's output */
+        return mha_finish(m, x);
     if (!strcmp(op, "Transpose") && perm == 102 && (s == MS_HEADS || s == MS_CTX))
         return mha_out(m, x, s == MS_CTX ? MS_CTX_T : MS_BT, part);
     if (!strcmp(op, "Transpose") && part == 1 && ((perm == 120 && s == MS_HEADS) || (perm == 21 && s == MS_BT)))
@@ -944,10 +1039,19 @@ static seqnn_status map_mha(mapper *m, const mval *x)
             m->vals[m->n_vals - 1].scaled = 1;
         return st;
     }
-    if (!strcmp(op, "MatMul") && s == MS_BT && part == 0 && x->scaled && y && y->kind == V_MHA &&
-        y->stage == MS_KT && y->part == 1)
-        return mha_scores(m, x, y);
-    if (!strcmp(op, "Softmax") && s == MS_SCORES && (attr_i(n, "axis", -1) == -1 || attr_i(n, "axis", -1) == 2))
+    if (!strcmp(op, "MatMul") && s == MS_BT && part == 0 && y && y->kind == V_MHA && y->stage == MS_KT &&
+        y->part == 1)
+        return x->scaled ? mha_scores(m, x, y) : mha_out(m, x, MS_SCORES, 3);
+    if ((!strcmp(op, "Div") || !strcmp(op, "Mul")) && s == MS_SCORES && !x->scaled && y && y->kind == V_CONST &&
+        tensor_floats_one(y->t, &c) && c > 0) {
+        m->mha.factor = op[0] == 'D' ? 1.0 / c : c;
+        return mha_scores(m, x, NULL);
+    }
+    if (!strcmp(op, "Softmax") && s == MS_SCORES && !x->scaled)
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "scores not scaled by 1/sqrt(d) (seqnn's attention maps the "
+                        "scaled dot product); %s", MHA_HOW);
+    if (!strcmp(op, "Softmax") && s == MS_SCORES &&
+        (attr_i(n, "axis", -1) == -1 || attr_i(n, "axis", -1) == 2))
         return mha_out(m, x, MS_WEIGHTS, part);
     if ((!strcmp(op, "Dropout") || !strcmp(op, "Identity")) && s == MS_WEIGHTS)
         return mha_out(m, x, MS_WEIGHTS, part);
@@ -955,6 +1059,8 @@ static seqnn_status map_mha(mapper *m, const mval *x)
         return mha_out(m, x, MS_CTX, 3);
     if (!strcmp(op, "Gemm") && s == MS_FLAT)
         return mha_out_proj(m, x);
+    if ((!strcmp(op, "MatMul") && s == MS_FLAT) || (!strcmp(op, "Add") && s == MS_OUT_MM))
+        return mha_out_matmul(m, x, y, op[0] == 'A');
     return node_err(m, SEQNN_ERR_UNSUPPORTED, "not a step of %s%s", MHA_HOW,
                     s == MS_SCORES ? " (the scores here meet something else: attention masks are not mapped)" : "");
 }
@@ -1029,6 +1135,10 @@ static int map_glue(mapper *m, seqnn_status *st)
     }
     if (map_sequence_glue(m, x, st))
         return 1;
+    if (x->kind == V_ACT && !strcmp(op, "Split")) {
+        *st = mha_split(m, x);
+        return 1;
+    }
     if (x->kind == V_MHA || (x->kind == V_ACT && !strcmp(op, "Slice"))) {
         *st = x->kind == V_MHA && x->stage != MS_PROJ ? map_mha(m, x) : mha_begin(m, x);
         return 1;
@@ -1405,27 +1515,36 @@ static seqnn_status conv_bank(mapper *m, const mval *const *parts, int n, mval *
  * (LSTM i, f, g, o; GRU r, z, n): the ONNX block of PyTorch's block j. */
 static const int GATE_FROM[3][4] = {{0, 2, 3, 1}, {1, 0, 2, 0}, {0, 0, 0, 0}};
 static const int GATES[3] = {4, 3, 1};
+/* The coupled LSTM (input_forget = 1; its f rows unused): seqnn's blocks
+ * i, g, o. Peepholes: seqnn's rows i, f, o (coupled: i, o) of ONNX's P
+ * rows i, o, f. */
+static const int COUPLED_FROM[3] = {0, 3, 1};
+static const int PEEP_FROM[2][3] = {{0, 2, 1}, {0, 1, 0}};
 
-/* Direction d of an ONNX [D, G*H, C] weight (or [D, 2*G*H] bias half h)
- * in PyTorch's gate order, as parameter suffix. */
+/* Direction d of an ONNX [D, G*H, C] weight (or [D, 2*G*H] bias half h;
+ * peep: [D, 3*H] peepholes) in seqnn's (PyTorch's) order, as parameter
+ * suffix. */
 static seqnn_status rnn_param(mapper *m, mlayer *l, int sub, int d, const float *src, int64_t rows_total,
                               int64_t cols, int64_t off_rows, const char *what)
 {
-    int g = GATES[l->cell];
+    int peep = !strcmp(what, "weight_peephole");
+    int g = peep ? 3 - l->coupled : l->coupled ? 3 : GATES[l->cell];
+    const int *from = peep ? PEEP_FROM[l->coupled] : l->coupled ? COUPLED_FROM : GATE_FROM[l->cell];
     int64_t H = l->hidden, n = g * H * cols;
     float *dst = malloc((size_t)n * sizeof *dst);
     if (!dst)
         return map_fail(SEQNN_ERR_NO_MEMORY, "out of memory");
     const float *base = src + (int64_t)d * rows_total * cols + off_rows * cols;
     for (int j = 0; j < g; j++)
-        memcpy(dst + j * H * cols, base + GATE_FROM[l->cell][j] * H * cols, (size_t)(H * cols) * sizeof *dst);
+        memcpy(dst + j * H * cols, base + from[j] * H * cols, (size_t)(H * cols) * sizeof *dst);
     char suffix[64];
     snprintf(suffix, sizeof suffix, "%s_l%d%s", what, sub, d ? "_reverse" : "");
     return param_add(m, l->name, suffix, dst, n);
 }
 
-/* The op's attributes: direction count, activation (RNN: relu), classic GRU. */
-static seqnn_status rnn_attrs(mapper *m, int cell, int *dirs, int *relu, int *classic)
+/* The op's attributes: direction count, activation (RNN: relu), classic
+ * GRU, coupled LSTM (input_forget). */
+static seqnn_status rnn_attrs(mapper *m, int cell, int *dirs, int *relu, int *classic, int *coupled)
 {
     const Onnx__NodeProto *n = m->node;
     const Onnx__AttributeProto *dir = attr(n, "direction"), *acts = attr(n, "activations");
@@ -1435,8 +1554,9 @@ static seqnn_status rnn_attrs(mapper *m, int cell, int *dirs, int *relu, int *cl
     if (!*dirs)
         return node_err(m, SEQNN_ERR_UNSUPPORTED, "direction '%.*s' (forward and bidirectional are mapped)",
                         (int)dl, ds);
-    if (attr(n, "clip") || attr_i(n, "input_forget", 0) || attr_i(n, "layout", 0))
-        return node_err(m, SEQNN_ERR_UNSUPPORTED, "clip, input_forget or layout = 1");
+    if (attr(n, "clip") || attr_i(n, "layout", 0))
+        return node_err(m, SEQNN_ERR_UNSUPPORTED, "clip or layout = 1");
+    *coupled = cell == 0 && attr_i(n, "input_forget", 0) != 0;
     *classic = cell == 1 && !attr_i(n, "linear_before_reset", 0);
     *relu = 0;
     static const char *const dflt[3][3] = {{"Sigmoid", "Tanh", "Tanh"}, {"Sigmoid", "Tanh", NULL},
@@ -1460,30 +1580,33 @@ static seqnn_status rnn_attrs(mapper *m, int cell, int *dirs, int *relu, int *cl
 
 /* The recurrent layer op k of the node reads: a new layer, or the next
  * sub-layer of the last one when it stacks on it. */
-static mlayer *rnn_layer(mapper *m, const mval *x, int cell, int64_t H, int dirs, int relu, int classic, int *sub)
+static mlayer *rnn_layer(mapper *m, const mval *x, const mlayer *want, int *sub)
 {
     mlayer *t = x->layer >= 0 ? &m->layers[x->layer] : NULL;
-    if (t && t->kind == L_RNN && x->layer == m->n_layers - 1 && t->cell == cell && t->hidden == H &&
-        t->dirs == dirs && t->relu == relu && t->classic == classic && !t->last) {
+    if (t && t->kind == L_RNN && x->layer == m->n_layers - 1 && t->cell == want->cell && t->hidden == want->hidden &&
+        t->dirs == want->dirs && t->relu == want->relu && t->classic == want->classic &&
+        t->peephole == want->peephole && t->coupled == want->coupled && !t->last) {
         *sub = t->layers++;
         return t;
     }
     static const char *const kinds[3] = {"lstm", "gru", "rnn"};
-    mlayer *l = layer_new(m, L_RNN, kinds[cell]);
+    mlayer *l = layer_new(m, L_RNN, kinds[want->cell]);
     if (!l)
         return NULL;
-    l->cell = cell;
-    l->hidden = (int)H;
+    l->cell = want->cell;
+    l->hidden = want->hidden;
     l->layers = 1;
-    l->dirs = dirs;
-    l->relu = relu;
-    l->classic = classic;
+    l->dirs = want->dirs;
+    l->relu = want->relu;
+    l->classic = want->classic;
+    l->peephole = want->peephole;
+    l->coupled = want->coupled;
     *sub = 0;
     return l;
 }
 
 static seqnn_status rnn_weights(mapper *m, mlayer *l, int sub, int64_t in, const mval *w, const mval *r,
-                                const mval *b)
+                                const mval *b, const mval *p)
 {
     int g = GATES[l->cell];
     int64_t H = l->hidden, D = l->dirs, cw, cr, cb = 0;
@@ -1496,13 +1619,21 @@ static seqnn_status rnn_weights(mapper *m, mlayer *l, int sub, int64_t in, const
                         (long long)D, (long long)(g * H), (long long)H, (long long)D, (long long)(2 * g * H));
     float *wd = tensor_floats(m, w->t, &cw), *rd = wd ? tensor_floats(m, r->t, &cr) : NULL;
     float *bd = rd && b ? tensor_floats(m, b->t, &cb) : rd ? calloc((size_t)(D * 2 * g * H), sizeof *bd) : NULL;
-    seqnn_status st = bd ? SEQNN_OK : map_status;
+    float *pd = NULL;
+    if (bd && p && (p->t->n_dims != 2 || p->t->dims[0] != D || p->t->dims[1] != 3 * H))
+        node_err(m, SEQNN_ERR_UNSUPPORTED, "the peephole weight P must be [%lld, %lld]", (long long)D,
+                 (long long)(3 * H));
+    else if (bd && p)
+        pd = tensor_floats(m, p->t, &cb);
+    seqnn_status st = bd && (!p || pd) ? SEQNN_OK : map_status;
     for (int d = 0; !st && d < D; d++) {
         if (!(st = rnn_param(m, l, sub, d, wd, g * H, in, 0, "weight_ih")) &&
             !(st = rnn_param(m, l, sub, d, rd, g * H, H, 0, "weight_hh")) &&
-            !(st = rnn_param(m, l, sub, d, bd, 2 * g * H, 1, 0, "bias_ih")))
-            st = rnn_param(m, l, sub, d, bd, 2 * g * H, 1, g * H, "bias_hh");
+            !(st = rnn_param(m, l, sub, d, bd, 2 * g * H, 1, 0, "bias_ih")) &&
+            !(st = rnn_param(m, l, sub, d, bd, 2 * g * H, 1, g * H, "bias_hh")) && pd)
+            st = rnn_param(m, l, sub, d, pd, 3 * H, 1, 0, "weight_peephole");
     }
+    free(pd);
     free(wd);
     free(rd);
     free(bd);
@@ -1568,8 +1699,8 @@ static seqnn_status map_recurrent(mapper *m, const mval *x, int cell)
     seqnn_status st = need_tail(m, x, 3, 3);
     if (st)
         return st;
-    int dirs = 0, relu = 0, classic = 0, sub = 0;
-    if ((st = rnn_attrs(m, cell, &dirs, &relu, &classic)))
+    int dirs = 0, relu = 0, classic = 0, coupled = 0, sub = 0;
+    if ((st = rnn_attrs(m, cell, &dirs, &relu, &classic, &coupled)))
         return st;
     if (m->time_label < 0)
         m->time_label = x->ax[0];
@@ -1581,25 +1712,29 @@ static seqnn_status map_recurrent(mapper *m, const mval *x, int cell)
     int lens = 0;
     if ((st = rnn_lengths(m, x, &lens)))
         return st;
-    const mval *init[2] = {NULL, NULL};
+    const mval *init[2] = {NULL, NULL}, *peep = NULL;
     for (size_t k = 5; k < n->n_input && k < 8; k++) {
         const mval *s = in_val(m, k, 0);
         if (s && k < 7 && (s->kind == V_STATE || s->kind == V_STATEIN))
             init[k - 5] = s;
+        else if (s && k == 7 && cell == 0 && s->kind == V_CONST && !tensor_all_zero(m, s->t))
+            peep = s;
         else if (s && s->kind != V_ZEROS && !(s->kind == V_CONST && tensor_all_zero(m, s->t)))
-            return node_err(m, SEQNN_ERR_UNSUPPORTED, "%s '%s' is neither zeros nor rows of an initial-state "
-                            "input of the graph (constant initial states are not mapped)",
-                            k == 7 ? "the peephole weight" : "an initial state", s->name);
+            return node_err(m, SEQNN_ERR_UNSUPPORTED, "%s '%s' is %s", k == 7 ? "the peephole weight" :
+                            "an initial state", s->name, k == 7 ? "not a constant of an LSTM" : "neither zeros nor "
+                            "rows of an initial-state input of the graph (constant initial states are not mapped)");
         if (!s && k < n->n_input && n->input[k][0])
             return map_status;
     }
     int64_t H = attr_i(n, "hidden_size", r->kind == V_CONST && r->t->n_dims == 3 ? r->t->dims[2] : 0);
     if (H < 1 || H > (1 << 20))
         return node_err(m, SEQNN_ERR_FORMAT, "hidden_size %lld", (long long)H);
-    mlayer *l = rnn_layer(m, x, cell, H, dirs, relu, classic, &sub);
+    mlayer want = {.cell = cell, .hidden = (int)H, .dirs = dirs, .relu = relu, .classic = classic,
+                   .peephole = peep != NULL, .coupled = coupled};
+    mlayer *l = rnn_layer(m, x, &want, &sub);
     if (!l)
         return map_status;
-    if ((st = rnn_states(m, l, sub, init)) || (st = rnn_weights(m, l, sub, x->f, w, r, b)))
+    if ((st = rnn_states(m, l, sub, init)) || (st = rnn_weights(m, l, sub, x->f, w, r, b, peep)))
         return st;
     l->lens_ops += lens;
     int li = (int)(l - m->layers);
@@ -1925,16 +2060,38 @@ static seqnn_status write_modelfile(mapper *m)
         else if (l->kind == L_ACT)
             bad |= text_add(&s, &len, &cap, "activation %s\n", l->act);
         else
-            bad |= text_add(&s, &len, &cap, "%s name=%s hidden=%d layers=%d bidirectional=%d last=%d%s%s\n",
+            bad |= text_add(&s, &len, &cap, "%s name=%s hidden=%d layers=%d bidirectional=%d last=%d%s%s%s%s\n",
                             cells[l->cell], l->name, l->hidden, l->layers, l->dirs == 2, l->last,
-                            l->relu ? " act=relu" : "", l->classic ? " classic=1" : "");
+                            l->relu ? " act=relu" : "", l->classic ? " classic=1" : "",
+                            l->peephole ? " peephole=1" : "", l->coupled ? " coupled=1" : "");
     }
-    bad |= text_add(&s, &len, &cap, "loss xent\n");
+    bad |= text_add(&s, &len, &cap, "loss %s\n", m->loss);
     if (bad) {
         free(s);
         return map_fail(SEQNN_ERR_NO_MEMORY, "out of memory");
     }
     m->out->modelfile = s;
+    return SEQNN_OK;
+}
+
+/* The loss a seqnn export names in its metadata (seqnn.loss: xent, mse or
+ * bce), so that its import trains as the original did; xent without it. */
+static seqnn_status map_loss(mapper *m, const Onnx__ModelProto *mp)
+{
+    static const char *const losses[] = {"xent", "mse", "bce"};
+    m->loss = losses[0];
+    for (size_t i = 0; i < mp->n_metadata_props; i++) {
+        const Onnx__StringStringEntryProto *e = mp->metadata_props[i];
+        if (!e->key || strcmp(e->key, "seqnn.loss"))
+            continue;
+        size_t k = 0;
+        while (k < 3 && (!e->value || strcmp(e->value, losses[k])))
+            k++;
+        if (k == 3)
+            return map_fail(SEQNN_ERR_FORMAT, "%s: metadata seqnn.loss is '%.32s' (xent, mse or bce)", m->src,
+                            e->value ? e->value : "");
+        m->loss = losses[k];
+    }
     return SEQNN_OK;
 }
 
@@ -1945,7 +2102,7 @@ seqnn_status onnx_map_model(const Onnx__ModelProto *mp, const char *src, onnx_ma
     if (!m.g)
         return map_fail(SEQNN_ERR_FORMAT, "%s: no graph", src);
     out->nodes = (int64_t)m.g->n_node;
-    seqnn_status st = SEQNN_OK;
+    seqnn_status st = map_loss(&m, mp);
     for (size_t i = 0; !st && i < m.g->n_initializer; i++) {
         const Onnx__TensorProto *t = m.g->initializer[i];
         mval *v = t->name ? val_add(&m, t->name, V_CONST) : NULL;

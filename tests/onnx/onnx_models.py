@@ -495,6 +495,16 @@ def check_hostile(seqnn, work):
                            .SerializeToString())
     failures += expect_refusal(seqnn, work, "state_rows", path, ["node 0 'lstm' (LSTM)", "'h0': the op of layer 0 "
                                                                       "must read rows [0, 1)", "rows [0, 3)"])
+    p = helper.make_tensor("P", TensorProto.FLOAT, [1, 2 * H], [0.1] * (2 * H))
+    path = save("peephole_rows", [helper.make_node("LSTM", ["x", "W", "R", "", "", "", "", "P"], ["y"], name="lstm",
+                                                   hidden_size=H)], [w, r, p])
+    failures += expect_refusal(seqnn, work, "peephole_rows", path, ["node 0 'lstm' (LSTM)", "P must be [1, 9]"])
+    path = save("loss", [helper.make_node("LSTM", ["x", "W", "R"], ["y"], name="lstm", hidden_size=H)], [w, r])
+    import onnx
+    model = onnx.load(path)
+    helper.set_model_props(model, {"seqnn.loss": "hinge"})
+    open(path, "wb").write(model.SerializeToString())
+    failures += expect_refusal(seqnn, work, "loss", path, ["seqnn.loss is 'hinge'"])
     return failures
 
 
