@@ -62,8 +62,8 @@ inline float group_max(__local float *s, float v)
     return r;
 }
 
-/* Word 0 of Philox4x32-10 keyed by seed at counter ctr (include/seqnn/philox.h). */
-inline uint philox_word0(ulong seed, ulong ctr)
+/* Philox4x32-10 keyed by seed at counter ctr (include/seqnn/philox.h). */
+inline uint4 philox4x32_10(ulong seed, ulong ctr)
 {
     uint c0 = (uint)ctr, c1 = (uint)(ctr >> 32), c2 = 0, c3 = 0;
     uint k0 = (uint)seed, k1 = (uint)(seed >> 32);
@@ -79,7 +79,7 @@ inline uint philox_word0(ulong seed, ulong ctr)
         k0 += 0x9E3779B9u;
         k1 += 0xBB67AE85u;
     }
-    return c0;
+    return (uint4)(c0, c1, c2, c3);
 }
 
 /* Activation f and its derivative from x and y = f(x) (seqnn_act order). */

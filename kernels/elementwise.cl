@@ -181,24 +181,42 @@ __kernel void softmax_backward(__global const float *y, long y_off, __global con
     }
 }
 
-/* y = keep ? x / keep_p : 0; keep iff (philox >> 8) >= threshold */
+/* Dropout: one work item per Philox block, the stream positions
+ * (offset & ~3) + 4g .. + 3, i.e. elements i0 .. i0 + 3 (i0 returned; those
+ * outside [0, n) are not this call's); keep[k] iff (word k >> 8) >= threshold. */
+inline long dropout_block(ulong seed, ulong offset, long g, uint threshold, int keep[4])
+{
+    uint4 w = philox4x32_10(seed, ((offset & ~(ulong)3) + 4 * (ulong)g) >> 2);
+    keep[0] = (w.s0 >> 8) >= threshold;
+    keep[1] = (w.s1 >> 8) >= threshold;
+    keep[2] = (w.s2 >> 8) >= threshold;
+    keep[3] = (w.s3 >> 8) >= threshold;
+    return 4 * g - (long)(offset & 3);
+}
+
+/* y = keep ? x / keep_p : 0 */
 __kernel void dropout_forward(__global const float *x, long x_off, __global float *y, long y_off,
                               long n, ulong seed, ulong offset, uint threshold, float keep_p)
 {
-    long i = GID();
-    if (i >= n)
-        return;
-    int keep = (philox_word0(seed, offset + (ulong)i) >> 8) >= threshold;
-    y[y_off + i] = keep ? x[x_off + i] / keep_p : 0.0f;
+    int keep[4];
+    long i0 = dropout_block(seed, offset, GID(), threshold, keep);
+    for (int k = 0; k < 4; k++) {
+        long i = i0 + k;
+        if (i >= 0 && i < n)
+            y[y_off + i] = keep[k] ? x[x_off + i] / keep_p : 0.0f;
+    }
 }
 
 __kernel void dropout_backward(__global const float *dy, long dy_off, __global float *dx, long dx_off,
                                long n, ulong seed, ulong offset, uint threshold, float keep_p, int acc)
 {
-    long i = GID();
-    if (i >= n)
-        return;
-    int keep = (philox_word0(seed, offset + (ulong)i) >> 8) >= threshold;
-    float g = keep ? dy[dy_off + i] / keep_p : 0.0f;
-    dx[dx_off + i] = acc_f(acc, dx[dx_off + i], g);
+    int keep[4];
+    long i0 = dropout_block(seed, offset, GID(), threshold, keep);
+    for (int k = 0; k < 4; k++) {
+        long i = i0 + k;
+        if (i >= 0 && i < n) {
+            float g = keep[k] ? dy[dy_off + i] / keep_p : 0.0f;
+            dx[dx_off + i] = acc_f(acc, dx[dx_off + i], g);
+        }
+    }
 }

@@ -231,9 +231,10 @@ typedef struct seqnn_embedding_args {
 } seqnn_embedding_args;
 
 /* ------------------------------------------------------------- dropout ---
- * Element i is kept iff (r >> 8) >= (uint32_t)(p * 16777216.0), where r is
- * word 0 of Philox4x32-10 (include/seqnn/philox.h) keyed by seed with counter
- * (offset + i); so every plugin draws the same mask.
+ * Element i is kept iff (r >> 8) >= (uint32_t)(p * 16777216.0), where, with
+ * c = offset + i (mod 2^64), r is word (c & 3) of Philox4x32-10
+ * (include/seqnn/philox.h) keyed by seed with counter (c >> 2): one Philox
+ * call serves four consecutive elements; every plugin draws the same mask.
  * forward:  y = keep ? x / (1 - p) : 0      (y may be x)
  * backward: dx (+)= keep ? dy / (1 - p) : 0  (the mask is recomputed) */
 typedef struct seqnn_dropout_args {

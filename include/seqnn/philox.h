@@ -27,12 +27,14 @@ static inline void seqnn_philox4x32_10(uint64_t seed, uint64_t ctr, uint32_t out
     out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
 }
 
-/* Dropout's keep decision for element i (kernels.h, seqnn_dropout_args). */
-static inline int seqnn_dropout_keep(uint64_t seed, uint64_t ctr, uint32_t threshold)
+/* Dropout's keep decision for the element at stream position c = offset + i
+ * (kernels.h, seqnn_dropout_args): one Philox call serves four consecutive
+ * positions, c uses word c & 3 of the block at counter c >> 2. */
+static inline int seqnn_dropout_keep(uint64_t seed, uint64_t c, uint32_t threshold)
 {
     uint32_t r[4];
-    seqnn_philox4x32_10(seed, ctr, r);
-    return (r[0] >> 8) >= threshold;
+    seqnn_philox4x32_10(seed, c >> 2, r);
+    return (r[c & 3] >> 8) >= threshold;
 }
 
 /* threshold = (uint32_t)(p * 2^24), 0 <= p < 1. */

@@ -314,6 +314,13 @@ seqnn_status ocl_k_embedding_backward(const seqnn_call *call, const seqnn_embedd
     return ocl_run(&L, parts * a->dim);
 }
 
+/* Work items of a dropout call: one per Philox block (four stream positions)
+ * that holds one of its elements. */
+static int64_t dropout_blocks(const seqnn_dropout_args *a)
+{
+    return a->n > 0 ? ((int64_t)(a->offset & 3) + a->n + 3) / 4 : 0;
+}
+
 seqnn_status ocl_k_dropout_forward(const seqnn_call *call, const seqnn_dropout_args *a)
 {
     ocl_launch L = ocl_begin(call, OCL_K_dropout_forward);
@@ -324,7 +331,7 @@ seqnn_status ocl_k_dropout_forward(const seqnn_call *call, const seqnn_dropout_a
     ocl_arg_ulong(&L, a->offset);
     ocl_arg_uint(&L, seqnn_dropout_threshold(a->p));
     ocl_arg_float(&L, 1.0 - a->p);
-    return ocl_run(&L, a->n);
+    return ocl_run(&L, dropout_blocks(a));
 }
 
 seqnn_status ocl_k_dropout_backward(const seqnn_call *call, const seqnn_dropout_args *a)
@@ -338,7 +345,7 @@ seqnn_status ocl_k_dropout_backward(const seqnn_call *call, const seqnn_dropout_
     ocl_arg_uint(&L, seqnn_dropout_threshold(a->p));
     ocl_arg_float(&L, 1.0 - a->p);
     ocl_arg_int(&L, OCL_ACC(a));
-    return ocl_run(&L, a->n);
+    return ocl_run(&L, dropout_blocks(a));
 }
 
 /* --------------------------------------------------------- conv1d, maxpool */

@@ -590,6 +590,37 @@ static void elementwise_philox_known_answer(cf_run *r)
     cf_end(r);
 }
 
+/* The mask's known answer: stream positions 0 .. 3 are the four words of
+ * philox4x32_10(counter 0, key 0), Random123's values above, whose top 24
+ * bits 6627e8 e169c5 bc57ac 9b00db against threshold 0.7 * 2^24 = b33333 give
+ * drop, keep, keep, drop. The offset 2^64 - 2 makes the stream wrap, so these
+ * are elements 2 .. 5 (elements 0 and 1 are the last block's, checked against
+ * the oracle only); the oracle must give this mask, the plugin the oracle's. */
+static void elementwise_dropout_known_answer(cf_run *r)
+{
+    static const int expected[4] = {0, 1, 1, 0};
+    seqnn_dropout_args d = {0};
+    cf_tensor *x, *y;
+    const double *yv;
+    int k;
+    cf_begin(r, "mask known answer (key 0, positions 0..3 of four words of counter 0)");
+    d.n = 6;
+    d.p = 0.7;
+    d.seed = 0;
+    d.offset = UINT64_MAX - 1;
+    x = cf_in(r, "x", d.n, 1, 2);   /* nonzero: y != 0 exactly where kept */
+    y = cf_out(r, "y", d.n);
+    d.x = cf_ref(x);
+    d.y = cf_ref(y);
+    cf_check(r, SEQNN_KERNEL_dropout_forward, &d, 1);
+    yv = cf_values(y);
+    for (k = 0; k < 4; k++)
+        if ((yv[2 + k] != 0) != expected[k])
+            cf_fail(r, "stream position %d: %s, Random123's word %d says %s", k,
+                    yv[2 + k] != 0 ? "kept" : "dropped", k, expected[k] ? "keep" : "drop");
+    cf_end(r);
+}
+
 /* Over n = 2^17 elements the kept fraction of the oracle's mask must be
  * within 5 standard deviations of 1 - threshold/2^24 (a binomial draw); the
  * plugin's mask must match the oracle's (cf_check). */
@@ -627,15 +658,18 @@ static const double elementwise_dropout_p[] = {0, 0.1, 0.5, 0.9};
     ((int)(sizeof elementwise_dropout_sizes / sizeof elementwise_dropout_sizes[0]))
 #define ELEMENTWISE_DROPOUT_PS ((int)(sizeof elementwise_dropout_p / sizeof elementwise_dropout_p[0]))
 
-/* Counter offsets: 0, random, and one that makes offset + i cross 2^32 (the
- * counter's second word) inside a vector of counters (not a multiple of 4, 8
- * or 16, so no vector width starts exactly at the carry). */
+/* Stream offsets: 0, random, one whose Philox block counter (offset + i) >> 2
+ * crosses 2^32 (the counter's second word) inside a vector of blocks (block
+ * 0xFFFFFFF3 and position 1 in it: not a multiple of 4, 8 or 16, so no vector
+ * width starts exactly at the carry), and one where offset + i wraps past
+ * 2^64 (the block counter back to 0) at element 11. */
 static uint64_t elementwise_dropout_offset(cf_run *r, int which)
 {
-    switch (which % 3) {
+    switch (which % 4) {
     case 0:  return 0;
     case 1:  return elementwise_random_u64(r);   /* any 64-bit value */
-    default: return 0xFFFFFFF3u;
+    case 2:  return 4 * (uint64_t)0xFFFFFFF3u + 1;
+    default: return UINT64_MAX - 10;
     }
 }
 
@@ -733,6 +767,7 @@ void cf_test_dropout_forward(cf_run *r)
             }
         }
     }
+    elementwise_dropout_known_answer(r);
     elementwise_dropout_fraction(r, 0.1);
     elementwise_dropout_fraction(r, 0.5);
     elementwise_dropout_nonfinite(r, 0);

@@ -1,14 +1,18 @@
 /* Dropout of the SIMD plugins: the Philox4x32-10 keep mask of
- * include/seqnn/philox.h computed VW counters at a time (32x32->64-bit
- * products on the int lanes of the vector layer), so every plugin draws the
- * same mask; forward y = keep ? x / (1 - p) : 0, backward the same on dy. */
+ * include/seqnn/philox.h, one Philox block per four consecutive elements,
+ * VW blocks (4 * VW elements) per vector call (32x32->64-bit products on the
+ * int lanes of the vector layer), so every plugin draws the same mask;
+ * forward y = keep ? x / (1 - p) : 0, backward the same on dy. */
+#include <string.h>
+
 #include "seqnn/philox.h"
 #include "common.h"
 #include "simd_kernels.h"
 #include "threads.h"
 
-/* word 0 of Philox4x32-10 for counters (c0 + lane, c1), key seed */
-static inline vi dropout_philox_word0(uint64_t seed, vi c0, vi c1)
+/* Philox4x32-10 for block counters (c0 + lane, c1), key seed: the four words
+ * in w[0..3] */
+static inline void dropout_philox(uint64_t seed, vi c0, vi c1, vi w[4])
 {
     vi c2 = vi_set1(0), c3 = vi_set1(0);
     uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
@@ -26,7 +30,28 @@ static inline vi dropout_philox_word0(uint64_t seed, vi c0, vi c1)
         k0 += 0x9E3779B9u;
         k1 += 0xBB67AE85u;
     }
-    return c0;
+    w[0] = c0; w[1] = c1; w[2] = c2; w[3] = c3;
+}
+
+/* r[k] = the mask word of stream position 4 * q + k (mod 2^64), k < 4 * VW:
+ * blocks q .. q + VW - 1, modulo 2^62 */
+static void dropout_words(uint64_t seed, uint64_t q, int32_t *r)
+{
+    const uint64_t last = UINT64_MAX >> 2;   /* the last block */
+    if ((uint32_t)q <= 0xFFFFFFFFu - (uint32_t)VW && q <= last - (uint64_t)VW) {
+        /* no carry into the high counter word, no wrap, within this vector */
+        int32_t w[4][VW];
+        vi v[4];
+        dropout_philox(seed, vi_add(vi_set1((int32_t)(uint32_t)q), vi_iota()),
+                       vi_set1((int32_t)(uint32_t)(q >> 32)), v);
+        memcpy(w, v, sizeof w); /* sizeof(vi) == VW * 4 bytes */
+        for (int l = 0; l < VW; l++)
+            for (int k = 0; k < 4; k++)
+                r[4 * l + k] = w[k][l];
+    } else {
+        for (int l = 0; l < VW; l++)
+            seqnn_philox4x32_10(seed, (q + (uint64_t)l) & last, (uint32_t *)r + 4 * l);
+    }
 }
 
 typedef struct dropout_job {
@@ -44,26 +69,23 @@ static void dropout_task(void *ctx, int64_t task, int tid)
     const float keep_scale = (float)(1.0 - a->p);
     const vi thr_minus_1 = vi_set1((int32_t)threshold - 1);
     const int64_t i0 = task * SIMD_EW_CHUNK, i1 = simd_min64(a->n, i0 + SIMD_EW_CHUNK);
+    int32_t r[4 * VW];
     (void)tid;
-    for (int64_t i = i0; i < i1; i += VW) {
-        int64_t n = simd_min64(VW, i1 - i);
-        uint64_t ctr = a->offset + (uint64_t)i;
-        vf v = vf_div(vld(j->in + i, n), vf_set1(keep_scale));
-        if ((uint32_t)ctr <= 0xFFFFFFFFu - (uint32_t)VW) {
-            /* no carry into the high counter word within this vector */
-            vi c0 = vi_add(vi_set1((int32_t)(uint32_t)ctr), vi_iota());
-            vi r = dropout_philox_word0(a->seed, c0, vi_set1((int32_t)(uint32_t)(ctr >> 32)));
-            /* keep iff (r >> 8) >= threshold; both below 2^24, a signed compare */
-            v = vf_mask_zero(vi_gt(vi_srli(r, 8), thr_minus_1), v);
-        } else {
-            float tmp[VW];
-            vf_store(tmp, v);
-            for (int64_t l = 0; l < n; l++)
-                if (!seqnn_dropout_keep(a->seed, ctr + (uint64_t)l, threshold))
-                    tmp[l] = 0.0f;
-            v = vf_load(tmp);
+    for (int64_t i = i0; i < i1;) {
+        /* the blocks from the one holding element i: words of positions
+         * 4q .. 4q + 4VW - 1, element i at word skip (nonzero only first) */
+        uint64_t c = a->offset + (uint64_t)i;
+        int64_t skip = (int64_t)(c & 3), m = simd_min64(4 * VW - skip, i1 - i);
+        dropout_words(a->seed, c >> 2, r);
+        for (int64_t k = 0; k < m; k += VW) {
+            int64_t n = simd_min64(VW, m - k);
+            vf v = vf_div(vld(j->in + i + k, n), vf_set1(keep_scale));
+            vi w = vi_load_n(r + skip + k, n);
+            /* keep iff (w >> 8) >= threshold; both below 2^24, a signed compare */
+            v = vf_mask_zero(vi_gt(vi_srli(w, 8), thr_minus_1), v);
+            vst_grad(j->out + i + k, v, n, j->accumulate);
         }
-        vst_grad(j->out + i, v, n, j->accumulate);
+        i += m;
     }
 }
 
