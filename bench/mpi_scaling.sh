@@ -29,18 +29,11 @@
 #   e.g. sh examples/charlm/prepare.sh fortunes.txt
 #        sh bench/mpi_scaling.sh build/bin/seqnn fortunes.txt
 set -eu
+. "$(dirname "$0")/common.sh"
 rounds=3 backend=avx512 steps_main=30 steps_512=6
 usage="usage: mpi_scaling.sh [-r ROUNDS] [-b BACKEND] [-s STEPS_MAIN] [-t STEPS_512] SEQNN DATA"
-while getopts r:b:s:t: opt; do
-    case $opt in
-    r) rounds=$OPTARG ;;
-    b) backend=$OPTARG ;;
-    s) steps_main=$OPTARG ;;
-    t) steps_512=$OPTARG ;;
-    *) echo "$usage" >&2; exit 2 ;;
-    esac
-done
-shift $((OPTIND - 1))
+bench_opts "r=rounds b=backend s=steps_main t=steps_512" "$usage" "$@"
+shift "$bench_shift"
 [ $# -eq 2 ] || { echo "$usage" >&2; exit 2; }
 seqnn=$1 data=$2
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -102,10 +95,9 @@ scaling_model() {
     }'
 }
 
-# median min max of column C of FILE
+# median min max of column C of FILE, to three decimals
 stats() {
-    cut -d' ' -f"$2" "$1" | sort -g | awk '{ v[NR] = $1 }
-        END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.3f %.3f %.3f", m, v[1], v[NR] }'
+    bench_stats "$1" "$2" | awk '{ printf "%.3f %.3f %.3f", $1, $2, $3 }'
 }
 
 grep -m1 'model name' /proc/cpuinfo | sed 's/^[^:]*: */cpu: /'

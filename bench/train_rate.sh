@@ -12,17 +12,12 @@
 #   e.g. sh bench/train_rate.sh -s 40 examples/charlm/model.seqnn fortunes.txt \
 #            /tmp/old/bin/seqnn build/bin/seqnn
 set -eu
+. "$(dirname "$0")/common.sh"
 rounds=5 steps=30 backend=avx2
-while getopts r:s:b: opt; do
-    case $opt in
-    r) rounds=$OPTARG ;;
-    s) steps=$OPTARG ;;
-    b) backend=$OPTARG ;;
-    *) echo "usage: train_rate.sh [-r ROUNDS] [-s STEPS] [-b BACKEND] MODEL DATA BIN..." >&2; exit 2 ;;
-    esac
-done
-shift $((OPTIND - 1))
-[ $# -ge 3 ] || { echo "usage: train_rate.sh [-r ROUNDS] [-s STEPS] [-b BACKEND] MODEL DATA BIN..." >&2; exit 2; }
+usage="usage: train_rate.sh [-r ROUNDS] [-s STEPS] [-b BACKEND] MODEL DATA BIN..."
+bench_opts "r=rounds s=steps b=backend" "$usage" "$@"
+shift "$bench_shift"
+[ $# -ge 3 ] || { echo "$usage" >&2; exit 2; }
 model=$1 data=$2
 shift 2
 tmp=$(mktemp -d)
@@ -45,11 +40,9 @@ done
 i=0
 for bin in "$@"; do
     i=$((i + 1))
-    sort -g "$tmp/rate.$i" | awk -v bin="$bin" '
-        { v[NR] = $1 }
-        END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-              printf "%-40s %8.3f steps/s  (min %.3f, max %.3f, %d rounds)\n", bin, m, v[1], v[NR], NR
-              print m > "/dev/stderr" }' 2>"$tmp/median.$i"
+    bench_stats "$tmp/rate.$i" | { read -r m lo hi n
+        printf "%-40s %8.3f steps/s  (min %.3f, max %.3f, %d rounds)\n" "$bin" "$m" "$lo" "$hi" "$n"
+        echo "$m" > "$tmp/median.$i"; }
 done
 i=0
 for bin in "$@"; do

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bench.h"
+#include "bench_data.h"
 #include "bench_timer.h"
 #include "seqnn/seqnn.h"
 
@@ -45,20 +46,10 @@ static seqnn_buffer *ours_buf(ours *o, seqnn_dtype dt, int64_t count, unsigned s
     if (o->st != SEQNN_OK)
         return NULL;
     o->bufs[o->nbufs++] = b;
-    if (dt == SEQNN_F32) {
-        /* filled in chunks so that a big buffer needs little host memory */
-        float tmp[4096];
-        for (int64_t off = 0; off < count && o->st == SEQNN_OK; off += 4096) {
-            int64_t len = count - off < 4096 ? count - off : 4096;
-            for (int64_t i = 0; i < len; i++) {
-                seed = seed * 1664525u + 1013904223u;
-                tmp[i] = (float)(((double)(seed >> 8) * (1.0 / 16777216.0) * 2.0 - 1.0) * scale);
-            }
-            o->st = seqnn_buffer_write(o->ctx, b, off, tmp, len);
-        }
-    } else {
+    if (dt == SEQNN_F32)
+        o->st = bench_fill_uniform(o->ctx, b, count, seed, scale);
+    else
         o->st = seqnn_buffer_fill(o->ctx, b, 0, count, 0.0);
-    }
     return b;
 }
 

@@ -88,11 +88,14 @@ int cli_dist_begin(cli_dist *d)
     return 0;
 }
 
-int cli_dist_attach(cli_dist *d, seqnn_model *m)
+int cli_dist_attach(cli_dist *d, seqnn_model *m, const volatile sig_atomic_t *stop)
 {
     if (!d->launched)
         return 0;
-    seqnn_distributed_options o = {.local_batches = 1};   /* the data gives each rank its shard */
+    seqnn_distributed_options o;
+    seqnn_distributed_options_init(&o);
+    o.local_batches = 1;                 /* the data gives each rank its shard */
+    o.stop = stop;                       /* an interrupt stops every rank after the same step */
     const char *every = getenv("SEQNN_DIST_CHECK_EVERY");
     if (every && *every)
         o.check_every = strtoll(every, NULL, 10);
@@ -246,9 +249,9 @@ int cli_dist_begin(cli_dist *d)
     return 0;
 }
 
-int cli_dist_attach(cli_dist *d, seqnn_model *m)
+int cli_dist_attach(cli_dist *d, seqnn_model *m, const volatile sig_atomic_t *stop)
 {
-    (void)d, (void)m;
+    (void)d, (void)m, (void)stop;
     return 0;
 }
 

@@ -4,6 +4,7 @@
 #ifndef SEQNN_CLI_DIST_H
 #define SEQNN_CLI_DIST_H
 
+#include <signal.h>
 #include "seqnn/model.h"
 #ifdef SEQNN_HAVE_MPI
 #include <mpi.h>
@@ -30,8 +31,9 @@ int cli_dist_begin(cli_dist *d);
  * devices, the one at local rank modulo their count (SEQNN_LOG=info says). */
 const char *cli_dist_backend(cli_dist *d, const char *spec);
 /* Makes the model data-parallel over MPI_COMM_WORLD, taking each rank's
- * shard of the batches (cli_data_shard): 0, or 1 after a message. */
-int cli_dist_attach(cli_dist *d, seqnn_model *m);
+ * shard of the batches (cli_data_shard), with stop (an interrupt handler's
+ * flag) carried by every step's exchange: 0, or 1 after a message. */
+int cli_dist_attach(cli_dist *d, seqnn_model *m, const volatile sig_atomic_t *stop);
 /* Every rank, with its status so far (rc: 0, or its exit status after its
  * message): when any rank failed, rank 0 says which (the lowest failing
  * rank and its message, the last line it held back) and every rank returns

@@ -18,6 +18,7 @@
 #include "data.h"
 #include "dist.h"
 #include "plan.h"
+#include "seqnn/distributed.h"
 #include "seqnn/model.h"
 #include "seqnn/modelfile.h"
 
@@ -499,9 +500,21 @@ static int train_setup(train_run *t)
 
 /* Data-parallel: the model attached to the ranks; then rank 0's loss log.
  * 0, or the exit status. */
+/* Ctrl-C (SIGINT) or SIGTERM: the step under way finishes, then the run
+ * says which checkpoints are on disk; a second signal ends it at once. */
+static volatile sig_atomic_t interrupted;
+
+/* The signal that stops the run: this process's, or under mpirun the one
+ * the ranks agreed on at a step's exchange (every rank stops after the
+ * same step). */
+static int train_stop_signal(const train_run *t)
+{
+    return t->dist.launched ? seqnn_model_distributed_stop(t->model) : (int)interrupted;
+}
+
 static int train_attach(train_run *t)
 {
-    if (cli_dist_attach(&t->dist, t->model))
+    if (cli_dist_attach(&t->dist, t->model, &interrupted))
         return 1;
     if (t->o.log && t->dist.rank == 0 && !(t->log = fopen(t->o.log, t->resumed ? "a" : "w"))) {
         fprintf(stderr, "seqnn: %s: cannot write the loss log\n", t->o.log);
@@ -631,10 +644,6 @@ static int train_validate(train_run *t, int64_t epoch, int64_t in_epoch, int end
     return 0;
 }
 
-/* Ctrl-C (SIGINT) or SIGTERM: the step under way finishes, then the run
- * says which checkpoints are on disk; a second signal ends it at once. */
-static volatile sig_atomic_t interrupted;
-
 static void on_interrupt(int sig)
 {
     interrupted = sig;
@@ -680,7 +689,7 @@ static int train_epoch(train_run *t, int64_t epoch, int64_t skip)
     const seqnn_train_config *cfg = &t->cfg;
     seqnn_batch b;
     int64_t in_epoch = 0;
-    while (!t->stop && !interrupted && t->d->next(t->d, 0, cfg, &b)) {
+    while (!t->stop && !train_stop_signal(t) && t->d->next(t->d, 0, cfg, &b)) {
         in_epoch++;
         if (in_epoch <= skip)            /* resuming: these were trained before */
             continue;
@@ -713,9 +722,10 @@ static int train_epoch(train_run *t, int64_t epoch, int64_t skip)
     return 0;
 }
 
-static int train_interrupted(const train_run *t)
+static int train_interrupted(const train_run *t, int sig)
 {
-    fprintf(stderr, "\ninterrupted at step %lld (%s): ", (long long)t->step, interrupted == SIGINT ? "SIGINT" : "SIGTERM");
+    fprintf(stderr, "\ninterrupted at step %lld (%s%s): ", (long long)t->step, sig == SIGINT ? "SIGINT" : "SIGTERM",
+            t->dist.launched ? ", every rank at this step" : "");
     if (t->last_saved < 0)
         fprintf(stderr, "this run wrote no checkpoint yet (they are written at validations)%s%s\n",
                 t->resumed ? "; resume again from " : "", t->resumed ? t->o.resume : "");
@@ -723,14 +733,14 @@ static int train_interrupted(const train_run *t)
         fprintf(stderr, "on disk: the best checkpoint %s (step %lld) and the last %s (step %lld); continue with "
                         "--resume %s\n", t->o.out, (long long)t->pos.best_step, t->last,
                 (long long)t->last_saved, t->last);
-    return 128 + interrupted;
+    return 128 + sig;
 }
 
 /* The loop: epochs of batches, validation every eval_every steps (or per
  * epoch), the best checkpoint kept, early stopping. 0, or the exit status. */
 static int train_loop(train_run *t)
 {
-    for (int64_t epoch = t->pos.epoch; !t->stop && !interrupted && epoch < t->cfg.epochs; epoch++) {
+    for (int64_t epoch = t->pos.epoch; !t->stop && !train_stop_signal(t) && epoch < t->cfg.epochs; epoch++) {
         if (t->d->begin(t->d, 0, t->cfg.seed + (uint64_t)epoch) != SEQNN_OK ||
             seqnn_model_reset_state(t->model) != SEQNN_OK)
             return cli_fail(NULL);
@@ -826,8 +836,8 @@ int seqnn_cli_train(int argc, char **argv)
             signal(SIGTERM, SIG_DFL);
         }
         progress_end(&t->prog);
-        if (!rc && interrupted)
-            rc = train_interrupted(t);
+        if (!rc && train_stop_signal(t))
+            rc = train_interrupted(t, train_stop_signal(t));
         if (!rc)
             rc = train_finish(t);
     }

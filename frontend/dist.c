@@ -3,6 +3,7 @@
  * in-place allreduce of the flat gradient buffer) and the periodic checksum
  * of the parameters. Built without MPI (SEQNN_HAVE_MPI undefined), the
  * public functions say so and the frontend's hooks are never reached. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,50 @@
 
 #define DIST_CHECK_EVERY 100             /* the checksum's default period, in steps */
 #define DIST_CHUNK ((int64_t)1 << 28)    /* floats per MPI call (an int count) */
+#define DIST_FIGURES 5                   /* doubles a rank gives the loss exchange */
+/* The bytes of the options' first version: size 0 stands for it. */
+#define DIST_OPTIONS_V1 (offsetof(seqnn_distributed_options, check_every) + sizeof(int64_t))
+
+/* The end of the last field this library knows (update it with each field
+ * appended): no padding follows, so every byte of a caller's larger struct
+ * past it belongs to a newer field. */
+#define DIST_OPTIONS_END (offsetof(seqnn_distributed_options, stop) + sizeof(void *))
+_Static_assert(DIST_OPTIONS_END == sizeof(seqnn_distributed_options),
+               "seqnn_distributed_options: DIST_OPTIONS_END must name its last field");
+
+void seqnn_distributed_options_init(seqnn_distributed_options *o)
+{
+    if (!o)
+        return;
+    memset(o, 0, sizeof *o);
+    o->size = (uint32_t)sizeof *o;
+    o->check_every = DIST_CHECK_EVERY;
+}
+
+/* *out = the caller's options o (NULL: the defaults) as this library's
+ * struct: the fields both know, zeros for those the caller's lacks. */
+static seqnn_status dist_options_read(const seqnn_distributed_options *o, seqnn_distributed_options *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!o)
+        return SEQNN_OK;
+    size_t n = o->size ? o->size : DIST_OPTIONS_V1;
+    if (n < DIST_OPTIONS_V1)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
+                               "seqnn_model_set_distributed: options size %zu is below the first version's %zu "
+                               "(set it with seqnn_distributed_options_init, or leave it 0)",
+                               n, (size_t)DIST_OPTIONS_V1);
+    const unsigned char *tail = (const unsigned char *)o;
+    for (size_t i = DIST_OPTIONS_END; i < n; i++)
+        if (tail[i])
+            return seqnn_set_error(NULL, SEQNN_ERR_UNSUPPORTED,
+                                   "seqnn_model_set_distributed: the options (%zu bytes) set a field this libseqnn "
+                                   "does not know (at byte %zu; it knows %zu bytes): a newer header than the library",
+                                   n, i, (size_t)DIST_OPTIONS_END);
+    memcpy(out, o, n < sizeof *out ? n : sizeof *out);
+    out->size = (uint32_t)sizeof *out;
+    return SEQNN_OK;
+}
 
 #ifdef SEQNN_HAVE_MPI
 /* Host scratch of one array of the shard, grown as needed. */
@@ -27,10 +72,13 @@ struct fe_dist {
     int rank, size;
     int64_t check_every;
     int local_batches;                   /* the batches given are this rank's shards */
+    const volatile sig_atomic_t *stop_flag;   /* the caller's, or NULL */
+    int stop;                            /* the largest flag value the training exchanges carried */
     float *host;                         /* the gradients or parameters, m->total floats */
     float *parts;                        /* every rank's copy of this rank's share of a chunk */
     int *counts, *displs, *rcounts, *rdispls;   /* [size] each: the exchange's layout */
-    double *figures;                     /* [size, 4]: every rank's loss weight, loss, count, correct */
+    double *figures;                     /* [size, DIST_FIGURES]: every rank's loss weight, loss, count,
+                                            correct and stop flag */
     double seconds;                      /* in the gradient exchange */
     int64_t exchanges;                   /* gradient exchanges (training steps) */
     dist_array tokens[FE_MAX_INPUTS], features[FE_MAX_INPUTS], lengths[FE_MAX_INPUTS];
@@ -232,11 +280,17 @@ seqnn_status fe_dist_reduce(seqnn_model *m, seqnn_status local, seqnn_step_resul
         return seqnn_set_error(NULL, (seqnn_status)status, "rank %d of %d: %s", bad, d->size, why);
     }
     double w = loss_weight(m, res->count);
-    double v[4] = {w, w > 0 ? res->loss * w : 0, (double)res->count, (double)res->correct}, g[4] = {0, 0, 0, 0};
-    DIST_MPI(MPI_Allgather(v, 4, MPI_DOUBLE, d->figures, 4, MPI_DOUBLE, d->comm), "loss exchange");
-    for (int r = 0; r < d->size; r++)    /* in rank order: the same bits on every rank and every run */
+    int flag = grads && d->stop_flag ? (int)*d->stop_flag : 0;   /* read once: a handler may set it any time */
+    double v[DIST_FIGURES] = {w, w > 0 ? res->loss * w : 0, (double)res->count, (double)res->correct, flag};
+    double g[DIST_FIGURES] = {0, 0, 0, 0, 0};
+    DIST_MPI(MPI_Allgather(v, DIST_FIGURES, MPI_DOUBLE, d->figures, DIST_FIGURES, MPI_DOUBLE, d->comm),
+             "loss exchange");
+    for (int r = 0; r < d->size; r++) {  /* in rank order: the same bits on every rank and every run */
         for (int k = 0; k < 4; k++)
-            g[k] += d->figures[4 * r + k];
+            g[k] += d->figures[DIST_FIGURES * r + k];
+        if (d->figures[DIST_FIGURES * r + 4] > d->stop)
+            d->stop = (int)d->figures[DIST_FIGURES * r + 4];
+    }
     res->loss = g[0] > 0 ? g[1] / g[0] : res->loss;
     res->count = (int64_t)g[2];
     res->correct = (int64_t)g[3];
@@ -327,10 +381,15 @@ int seqnn_distributed_available(void)
     return 1;
 }
 
-seqnn_status seqnn_model_set_distributed(seqnn_model *m, const seqnn_distributed_options *o)
+seqnn_status seqnn_model_set_distributed(seqnn_model *m, const seqnn_distributed_options *opts)
 {
     if (!m || !m->built)
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_set_distributed: model not built");
+    seqnn_distributed_options ov;
+    const seqnn_distributed_options *o = &ov;
+    seqnn_status st = dist_options_read(opts, &ov);
+    if (st != SEQNN_OK)
+        return st;
     int init = 0;
     MPI_Initialized(&init);
     if (!init)
@@ -339,7 +398,7 @@ seqnn_status seqnn_model_set_distributed(seqnn_model *m, const seqnn_distributed
     struct fe_dist *d = calloc(1, sizeof *d);
     if (!d)
         return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "seqnn_model_set_distributed: out of memory");
-    MPI_Comm comm = o && o->mpi_comm ? *(const MPI_Comm *)o->mpi_comm : MPI_COMM_WORLD;
+    MPI_Comm comm = o->mpi_comm ? *(const MPI_Comm *)o->mpi_comm : MPI_COMM_WORLD;
     int rc = MPI_Comm_dup(comm, &d->comm);
     if (rc != MPI_SUCCESS) {
         free(d);
@@ -348,7 +407,7 @@ seqnn_status seqnn_model_set_distributed(seqnn_model *m, const seqnn_distributed
     MPI_Comm_rank(d->comm, &d->rank);
     MPI_Comm_size(d->comm, &d->size);
     d->counts = malloc(4 * (size_t)d->size * sizeof *d->counts);
-    d->figures = malloc(4 * (size_t)d->size * sizeof *d->figures);
+    d->figures = malloc(DIST_FIGURES * (size_t)d->size * sizeof *d->figures);
     if (!d->counts || !d->figures) {
         MPI_Comm_free(&d->comm);
         free(d->counts);
@@ -359,8 +418,9 @@ seqnn_status seqnn_model_set_distributed(seqnn_model *m, const seqnn_distributed
     d->displs = d->counts + d->size;
     d->rcounts = d->displs + d->size;
     d->rdispls = d->rcounts + d->size;
-    d->check_every = !o || o->check_every == 0 ? DIST_CHECK_EVERY : o->check_every;
-    d->local_batches = o && o->local_batches;
+    d->check_every = o->check_every == 0 ? DIST_CHECK_EVERY : o->check_every;
+    d->local_batches = o->local_batches != 0;
+    d->stop_flag = o->stop;
     fe_dist_free(m);
     m->dist = d;
     seqnn_log(SEQNN_LOG_INFO, "distributed: rank %d of %d, parameter checksum every %lld steps", d->rank, d->size,
@@ -380,6 +440,11 @@ seqnn_status seqnn_model_distributed_rank(const seqnn_model *m, int *rank, int *
 double seqnn_model_distributed_seconds(const seqnn_model *m)
 {
     return m && m->dist ? m->dist->seconds : 0;
+}
+
+int seqnn_model_distributed_stop(const seqnn_model *m)
+{
+    return m && m->dist ? m->dist->stop : 0;
 }
 
 #else /* built without MPI: m->dist is never set */
@@ -415,7 +480,11 @@ int seqnn_distributed_available(void)
 
 seqnn_status seqnn_model_set_distributed(seqnn_model *m, const seqnn_distributed_options *o)
 {
-    (void)m, (void)o;
+    seqnn_distributed_options ov;
+    seqnn_status st = dist_options_read(o, &ov);
+    (void)m;
+    if (st != SEQNN_OK)
+        return st;
     return seqnn_set_error(NULL, SEQNN_ERR_UNSUPPORTED,
                            "seqnn_model_set_distributed: this libseqnn was built without MPI (install Open MPI, "
                            "e.g. Debian's libopenmpi-dev openmpi-bin, and configure again: docs/distributed.md)");
@@ -431,6 +500,12 @@ seqnn_status seqnn_model_distributed_rank(const seqnn_model *m, int *rank, int *
 }
 
 double seqnn_model_distributed_seconds(const seqnn_model *m)
+{
+    (void)m;
+    return 0;
+}
+
+int seqnn_model_distributed_stop(const seqnn_model *m)
 {
     (void)m;
     return 0;

@@ -4,37 +4,57 @@
  * (conv1d_max_forward). One item per output element;
  * sums run in a fixed order. */
 
-__kernel void conv1d_forward(__global const float *x, long x_off, long x_sb, long x_sc, long x_sl,
-                             __global const float *w, long w_off, __global const float *bias, long b_off,
-                             __global float *y, long y_off, long y_sb, long y_sc, long y_sl,
-                             long batch, long cin, long cout, long in_len, long out_len, long ks,
-                             long stride, long pad, long dil)
+/* The shape arguments of every conv1d kernel, after its tensors (the host's
+ * ocl_conv_shape passes them in this order). */
+#define CONV_SHAPE long batch, long cin, long cout, long in_len, long out_len, long ks, long stride, long pad, long dil
+/* A [B, C, L] tensor t with the strides s_sb, s_sc, s_sl; CONV_BC: a [B, C]
+ * one (pooled, one value per channel) with s_sb, s_sc. */
+#define CONV_BCL(q, t, s) q float *t, long t##_off, long s##_sb, long s##_sc, long s##_sl
+#define CONV_BC(q, t, s) q float *t, long t##_off, long s##_sb, long s##_sc
+/* This item's index over a range of n items, split into (i0, i1, i2) of a
+ * [*, n1, n2] grid; an item past the range returns. */
+#define CONV_ITEM(n, n1, n2, i0, i1, i2) \
+    long g = GID(); \
+    if (g >= (n)) \
+        return; \
+    long i0 = g / ((n1) * (n2)), i1 = (g / (n2)) % (n1), i2 = g % (n2)
+
+/* s plus the conv of output position l with filter wo [cin, ks] over the row
+ * xb (channel stride x_sc, position stride x_sl): c, then k, in order. */
+inline float conv_window(__global const float *xb, long x_sc, long x_sl, __global const float *wo, float s, long l,
+                         long cin, long in_len, long ks, long stride, long pad, long dil)
 {
-    long g = GID();
-    if (g >= batch * cout * out_len)
-        return;
-    long b = g / (cout * out_len), o = (g / out_len) % cout, l = g % out_len;
-    float s = HAS(b_off) ? bias[b_off + o] : 0.0f;
     for (long c = 0; c < cin; c++)
         for (long k = 0; k < ks; k++) {
             long p = l * stride - pad + k * dil;
             if (p >= 0 && p < in_len)
-                s += w[w_off + (o * cin + c) * ks + k] * x[x_off + b * x_sb + c * x_sc + p * x_sl];
+                s += wo[c * ks + k] * xb[c * x_sc + p * x_sl];
         }
-    y[y_off + b * y_sb + o * y_sc + l * y_sl] = s;
+    return s;
+}
+
+/* The window conv1d_max_forward chose for (b, o), or -1 when the argmax is
+ * outside [0, out_len). */
+inline long conv_max_window(__global const int *am, long am_off, long b, long o, long cout, long out_len)
+{
+    long l = am[am_off + b * cout + o];
+    return l >= 0 && l < out_len ? l : -1;
+}
+
+__kernel void conv1d_forward(CONV_BCL(__global const, x, x), __global const float *w, long w_off,
+                             __global const float *bias, long b_off, CONV_BCL(__global, y, y), CONV_SHAPE)
+{
+    CONV_ITEM(batch * cout * out_len, cout, out_len, b, o, l);
+    float s = HAS(b_off) ? bias[b_off + o] : 0.0f;
+    y[y_off + b * y_sb + o * y_sc + l * y_sl] =
+        conv_window(x + x_off + b * x_sb, x_sc, x_sl, w + w_off + o * cin * ks, s, l, cin, in_len, ks, stride, pad, dil);
 }
 
 /* dx[b, c, p] (+)= sum_{o,k: p = l*stride - pad + k*dil} w[o, c, k] dy[b, o, l] */
-__kernel void conv1d_backward_x(__global const float *dy, long dy_off, long y_sb, long y_sc, long y_sl,
-                                __global const float *w, long w_off,
-                                __global float *dx, long dx_off, long x_sb, long x_sc, long x_sl,
-                                long batch, long cin, long cout, long in_len, long out_len, long ks,
-                                long stride, long pad, long dil, int acc)
+__kernel void conv1d_backward_x(CONV_BCL(__global const, dy, y), __global const float *w, long w_off,
+                                CONV_BCL(__global, dx, x), CONV_SHAPE, int acc)
 {
-    long g = GID();
-    if (g >= batch * cin * in_len)
-        return;
-    long b = g / (cin * in_len), c = (g / in_len) % cin, p = g % in_len;
+    CONV_ITEM(batch * cin * in_len, cin, in_len, b, c, p);
     float s = 0.0f;
     for (long o = 0; o < cout; o++)
         for (long k = 0; k < ks; k++) {
@@ -50,16 +70,10 @@ __kernel void conv1d_backward_x(__global const float *dy, long dy_off, long y_sb
 }
 
 /* dw[o, c, k] (+)= sum_{b,l} x[b, c, l*stride - pad + k*dil] dy[b, o, l] */
-__kernel void conv1d_backward_w(__global const float *x, long x_off, long x_sb, long x_sc, long x_sl,
-                                __global const float *dy, long dy_off, long y_sb, long y_sc, long y_sl,
-                                __global float *dw, long dw_off,
-                                long batch, long cin, long cout, long in_len, long out_len, long ks,
-                                long stride, long pad, long dil, int acc)
+__kernel void conv1d_backward_w(CONV_BCL(__global const, x, x), CONV_BCL(__global const, dy, y),
+                                __global float *dw, long dw_off, CONV_SHAPE, int acc)
 {
-    long g = GID();
-    if (g >= cout * cin * ks)
-        return;
-    long o = g / (cin * ks), c = (g / ks) % cin, k = g % ks;
+    CONV_ITEM(cout * cin * ks, cin, ks, o, c, k);
     float s = 0.0f;
     for (long b = 0; b < batch; b++)
         for (long l = 0; l < out_len; l++) {
@@ -71,8 +85,7 @@ __kernel void conv1d_backward_w(__global const float *x, long x_off, long x_sb, 
 }
 
 /* db[o] (+)= sum_{b,l} dy[b, o, l] */
-__kernel void conv1d_backward_b(__global const float *dy, long dy_off, long y_sb, long y_sc, long y_sl,
-                                __global float *db, long db_off, long batch, long cout, long out_len, int acc)
+__kernel void conv1d_backward_b(CONV_BCL(__global const, dy, y), __global float *db, long db_off, long batch, long cout, long out_len, int acc)
 {
     long o = GID();
     if (o >= cout)
@@ -157,13 +170,10 @@ __kernel void maxpool_lengths_forward(__global const float *x, long x_off, long 
  * (act < 0: none), and the running first maximum over the first lens[b]
  * windows (every window when lens is absent); a NaN is the maximum and the
  * first NaN wins. Only y, pre (when present) and the argmax are written. */
-__kernel void conv1d_max_forward(__global const float *x, long x_off, long x_sb, long x_sc, long x_sl,
-                                 __global const float *w, long w_off, __global const float *bias, long b_off,
-                                 __global float *y, long y_off, long y_sb, long y_sc,
+__kernel void conv1d_max_forward(CONV_BCL(__global const, x, x), __global const float *w, long w_off,
+                                 __global const float *bias, long b_off, CONV_BC(__global, y, y),
                                  __global float *pre, long pre_off, __global int *am, long am_off,
-                                 __global const int *lens, long lens_off, int act, float alpha,
-                                 long batch, long cin, long cout, long in_len, long out_len, long ks,
-                                 long stride, long pad, long dil)
+                                 __global const int *lens, long lens_off, int act, float alpha, CONV_SHAPE)
 {
     long g = GID();
     if (g >= batch * cout)
@@ -175,13 +185,8 @@ __kernel void conv1d_max_forward(__global const float *x, long x_off, long x_sb,
     float best = 0.0f, best_pre = 0.0f;
     int arg = 0;
     for (long l = 0; l < n && !(l > 0 && isnan(best)); l++) {
-        float s = HAS(b_off) ? bias[b_off + o] : 0.0f;
-        for (long c = 0; c < cin; c++)
-            for (long k = 0; k < ks; k++) {
-                long p = l * stride - pad + k * dil;
-                if (p >= 0 && p < in_len)
-                    s += wo[c * ks + k] * xb[c * x_sc + p * x_sl];
-            }
+        float s = conv_window(xb, x_sc, x_sl, wo, HAS(b_off) ? bias[b_off + o] : 0.0f, l, cin, in_len, ks, stride,
+                              pad, dil);
         float v = act < 0 ? s : act_f(act, alpha, s);
         if (l == 0 || v > best || isnan(v)) {
             best = v;
@@ -198,28 +203,22 @@ __kernel void conv1d_max_forward(__global const float *x, long x_off, long x_sb,
 /* conv1d_max_backward, the gradient of the conv output being dy[b, o] at
  * window am[b*cout + o] only (an argmax outside [0, out_len) is skipped).
  * dw[o, c, k] (+)= sum_b dy[b, o] x[b, c, am*stride - pad + k*dil]: one item per (o, c, k) */
-__kernel void conv1d_max_backward_w(__global const float *x, long x_off, long x_sb, long x_sc, long x_sl,
-                                    __global const float *dy, long dy_off, long y_sb, long y_sc,
-                                    __global const int *am, long am_off, __global float *dw, long dw_off,
-                                    long batch, long cin, long cout, long in_len, long out_len, long ks,
-                                    long stride, long pad, long dil, int acc)
+__kernel void conv1d_max_backward_w(CONV_BCL(__global const, x, x), CONV_BC(__global const, dy, y),
+                                    __global const int *am, long am_off, __global float *dw, long dw_off, CONV_SHAPE,
+                                    int acc)
 {
-    long g = GID();
-    if (g >= cout * cin * ks)
-        return;
-    long o = g / (cin * ks), c = (g / ks) % cin, k = g % ks;
+    CONV_ITEM(cout * cin * ks, cin, ks, o, c, k);
     float s = 0.0f;
     for (long b = 0; b < batch; b++) {
-        long l = am[am_off + b * cout + o], p = l * stride - pad + k * dil;
-        if (l >= 0 && l < out_len && p >= 0 && p < in_len)
+        long l = conv_max_window(am, am_off, b, o, cout, out_len), p = l * stride - pad + k * dil;
+        if (l >= 0 && p >= 0 && p < in_len)
             s += dy[dy_off + b * y_sb + o * y_sc] * x[x_off + b * x_sb + c * x_sc + p * x_sl];
     }
     dw[dw_off + g] = acc_f(acc, dw[dw_off + g], s);
 }
 
 /* db[o] (+)= sum_b dy[b, o] */
-__kernel void conv1d_max_backward_b(__global const float *dy, long dy_off, long y_sb, long y_sc,
-                                    __global float *db, long db_off, long batch, long cout, int acc)
+__kernel void conv1d_max_backward_b(CONV_BC(__global const, dy, y), __global float *db, long db_off, long batch, long cout, int acc)
 {
     long o = GID();
     if (o >= cout)
@@ -232,20 +231,15 @@ __kernel void conv1d_max_backward_b(__global const float *dy, long dy_off, long 
 
 /* dx[b, c, p] (+)= sum over the filters o whose window am[b, o] reads p
  * through tap k of dy[b, o] w[o, c, k]: one item per (b, c, p) */
-__kernel void conv1d_max_backward_x(__global const float *dy, long dy_off, long y_sb, long y_sc,
-                                    __global const int *am, long am_off, __global const float *w, long w_off,
-                                    __global float *dx, long dx_off, long x_sb, long x_sc, long x_sl,
-                                    long batch, long cin, long cout, long in_len, long out_len, long ks,
-                                    long stride, long pad, long dil, int acc)
+__kernel void conv1d_max_backward_x(CONV_BC(__global const, dy, y), __global const int *am, long am_off,
+                                    __global const float *w, long w_off, CONV_BCL(__global, dx, x), CONV_SHAPE,
+                                    int acc)
 {
-    long g = GID();
-    if (g >= batch * cin * in_len)
-        return;
-    long b = g / (cin * in_len), c = (g / in_len) % cin, p = g % in_len;
+    CONV_ITEM(batch * cin * in_len, cin, in_len, b, c, p);
     float s = 0.0f;
     for (long o = 0; o < cout; o++) {
-        long l = am[am_off + b * cout + o], q = p + pad - l * stride;
-        if (l < 0 || l >= out_len || q < 0 || q % dil != 0 || q / dil >= ks)
+        long l = conv_max_window(am, am_off, b, o, cout, out_len), q = p + pad - l * stride;
+        if (l < 0 || q < 0 || q % dil != 0 || q / dil >= ks)
             continue;
         s += dy[dy_off + b * y_sb + o * y_sc] * w[w_off + (o * cin + c) * ks + q / dil];
     }

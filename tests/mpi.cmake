@@ -2,10 +2,11 @@
 # found MPI and mpirun: tests/test_mpi.c under 2 and 3 ranks (one distributed
 # model against one process: step-1 gradients, loss curves, evaluation, shards
 # given by the caller, the parameter checksum, uneven shards, a batch too
-# small) and tests/test_mpi_cli.sh (`seqnn train` under mpirun: byte-identical
+# small, the options' size, a stop flag) and tests/test_mpi_cli.sh (`seqnn train` under mpirun: byte-identical
 # checkpoints from the same N and under other collective algorithms, N = 2
 # against N = 1, checkpoints resumed under other N, trees, failures on one
-# rank, a rank killed and the job resumed).
+# rank, a rank killed and the job resumed, a rank interrupted and every rank
+# stopping after the same step).
 # Without MPI: seqnn train under a launcher refuses.
 # Running as root needs Open MPI's consent (OMPI_ALLOW_RUN_AS_ROOT*); ranks
 # share this machine's cores (--oversubscribe). Included from tests/CMakeLists.txt.

@@ -17,6 +17,15 @@
  *    next checksum (every step here) on every rank, naming that rank.
  * 4. A batch of fewer sequences than ranks fails on every rank, naming a
  *    rank left without any.
+ * 5. The options' size: seqnn_distributed_options_init's defaults; its
+ *    fields honoured (a communicator of one rank); a struct from a newer
+ *    header (a field appended) accepted when the new field is zero and
+ *    refused when it is set; a size below the first version's refused; a
+ *    refused call leaves the model as it was. size 0 (the designated
+ *    initialisers above) is the first version.
+ * 6. A stop flag set on the last rank alone, between two steps: the next
+ *    training step tells every rank (seqnn_model_distributed_stop), an
+ *    evaluation before it does not, and the steps before it said 0.
  * Steps 1 and 2 use a batch of B and B - 1 (shards differing in size), and
  * so do the curve's steps in turn.
  *
@@ -26,6 +35,7 @@
  * regressor on features (MSE). Exit 0 on every rank when all pass. */
 #include <math.h>
 #include <mpi.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,6 +342,99 @@ static void check_faults(seqnn_context *ctx)
     seqnn_model_destroy(r);
 }
 
+/* A model distributed with options o: the status, and *dsize the number of
+ * ranks it then reports (1: not distributed). */
+static seqnn_status distribute(seqnn_context *ctx, const void *o, int *dsize)
+{
+    seqnn_optim_desc sgd = seqnn_optim_defaults(SEQNN_OPTIM_SGD);
+    seqnn_model *m = NULL;
+    int r = -1;
+    *dsize = -1;
+    seqnn_status s = build(&cases[1], &sgd, ctx, &m);
+    if (s == SEQNN_OK) {
+        s = seqnn_model_set_distributed(m, (const seqnn_distributed_options *)o);
+        seqnn_model_distributed_rank(m, &r, dsize);
+    }
+    seqnn_model_destroy(m);
+    return s;
+}
+
+static void check_options(seqnn_context *ctx)
+{
+    seqnn_distributed_options o;
+    memset(&o, 0xA5, sizeof o);
+    seqnn_distributed_options_init(&o);
+    if (o.size != sizeof o || o.mpi_comm || o.check_every != 100 || o.local_batches)
+        fail("options_init: size %u, comm %p, check_every %lld, local_batches %d", o.size, o.mpi_comm,
+             (long long)o.check_every, o.local_batches);
+    MPI_Comm self = MPI_COMM_SELF;
+    o.mpi_comm = &self;
+    int n = 0;
+    seqnn_status s = distribute(ctx, &o, &n);
+    if (s != SEQNN_OK || n != 1)
+        fail("options from init over MPI_COMM_SELF: status %d, %d ranks (want 1): %s", (int)s, n, seqnn_last_error());
+    struct {
+        seqnn_distributed_options o;
+        int64_t newer;                   /* a field a later header appends */
+    } big;
+    memset(&big, 0, sizeof big);
+    seqnn_distributed_options_init(&big.o);
+    big.o.size = (uint32_t)sizeof big;
+    s = distribute(ctx, &big, &n);
+    if (s != SEQNN_OK || n != size)
+        fail("a newer struct, its new field zero: status %d, %d ranks: %s", (int)s, n, seqnn_last_error());
+    big.newer = 7;
+    s = distribute(ctx, &big, &n);
+    if (s != SEQNN_ERR_UNSUPPORTED || !strstr(seqnn_last_error(), "does not know") || n != 1)
+        fail("a newer struct, its new field set: status %d, %d ranks: %s", (int)s, n,
+             s ? seqnn_last_error() : "accepted");
+    seqnn_distributed_options_init(&o);
+    o.size = 4;
+    s = distribute(ctx, &o, &n);
+    if (s != SEQNN_ERR_INVALID_ARG || !strstr(seqnn_last_error(), "below the first version") || n != 1)
+        fail("size 4: status %d, %d ranks: %s", (int)s, n, s ? seqnn_last_error() : "accepted");
+    else if (rank == 0)
+        printf("options: init's defaults and fields, a newer struct (new field zero / set), size 4: as expected\n");
+}
+
+static void check_stop(seqnn_context *ctx)
+{
+    const case_desc *c = &cases[1];
+    seqnn_optim_desc sgd = seqnn_optim_defaults(SEQNN_OPTIM_SGD);
+    volatile sig_atomic_t flag = 0;
+    seqnn_distributed_options o;
+    seqnn_distributed_options_init(&o);
+    o.stop = &flag;
+    seqnn_model *m = NULL;
+    if (build(c, &sgd, ctx, &m) || seqnn_model_set_distributed(m, &o)) {
+        fail("stop flag: building: %s", seqnn_last_error());
+        seqnn_model_destroy(m);
+        return;
+    }
+    host_batch h;
+    make_batch(c, 8, B, &h);
+    int seen[4] = {-1, -1, -1, -1};
+    seqnn_step_result r;
+    for (int step = 0; step < 3; step++) {
+        if (step == 2 && rank == size - 1)
+            flag = SIGINT;
+        if (step == 2 && seqnn_model_evaluate(m, &h.b, &r))
+            fail("stop flag: evaluating: %s", seqnn_last_error());
+        if (step == 2)
+            seen[3] = seqnn_model_distributed_stop(m);
+        if (seqnn_model_train_step(m, &h.b, &r))
+            fail("stop flag: step %d: %s", step + 1, seqnn_last_error());
+        seen[step] = seqnn_model_distributed_stop(m);
+    }
+    if (seen[0] || seen[1] || seen[3] || seen[2] != SIGINT)
+        fail("stop flag set on rank %d before step 3: seqnn_model_distributed_stop after steps 1, 2, the "
+             "evaluation and step 3: %d %d %d %d (want 0 0 0 %d)", size - 1, seen[0], seen[1], seen[3], seen[2],
+             SIGINT);
+    else if (rank == 0)
+        printf("a stop flag set on rank %d alone: every rank learns it at the next training step\n", size - 1);
+    seqnn_model_destroy(m);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -348,8 +451,11 @@ int main(int argc, char **argv)
         check_gradients(&cases[i], B - 1, ctx);
         check_curve(&cases[i], ctx);
     }
-    if (ctx)
+    if (ctx) {
         check_faults(ctx);
+        check_options(ctx);
+        check_stop(ctx);
+    }
     seqnn_context_destroy(ctx);
     int all = 0;
     MPI_Allreduce(&failures, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);

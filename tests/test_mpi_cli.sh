@@ -13,7 +13,9 @@
 # backend that fails to open on one rank stops every rank with one message
 # naming the rank and the reason; a rank killed with SIGKILL ends the job
 # non-zero within 30 seconds, its last checkpoint resumes, and the resumed
-# job ends with the uninterrupted run's checkpoints, byte for byte.
+# job ends with the uninterrupted run's checkpoints, byte for byte; SIGINT
+# of one rank alone stops every rank after the same step (exit status 130,
+# no MPI_Abort, one message), and its last checkpoint resumes alike.
 # With "sample" (sanitizer builds, where every mpirun costs seconds) the
 # runs that repeat a path already covered are left out: the forced
 # collective algorithms, --batch-per-rank and N = 3's checkpoint under N = 2.
@@ -124,43 +126,67 @@ within t2.csv t1.csv || bad "trees: N=2 does not follow N=1 (losses above)"
 
 # SIGKILL of one rank once a checkpoint is written: the job ends non-zero within 30 s; its last
 # checkpoint resumes, and the resumed job ends with the checkpoints of a run never interrupted.
+# SIGINT (Ctrl-C) of one rank alone: every rank stops after the same step (the step's exchange
+# tells them all), the job ends with 130 within 30 s without MPI_Abort, rank 0 says so once,
+# and its last checkpoint resumes to the same bytes.
 # 400 steps (about a second and a half on one core): the first checkpoint comes at step 5, so
-# the kill lands well before the end however fast the machine.
+# the signal lands well before the end however fast the machine.
 long_steps=400
 model $long_steps > long.seqnn
 mpi 2 train long.seqnn $common --out straight.safetensors > straight.out 2> straight.err ||
     bad "N=2, $long_steps steps: $(tail -3 straight.err)"
-"$mpirun" --oversubscribe -np 2 "$seqnn" train long.seqnn $common --out long.safetensors --log long.csv \
-    > long.out 2> long.err &
-job=$!
-t=0
-ranks=""
-while [ $t -lt 600 ] && { [ "$(echo $ranks | wc -w)" -lt 2 ] || [ ! -s long-last.safetensors ]; }; do
-    sleep 0.05
-    ranks=$(pgrep -P $job -x seqnn)
-    t=$((t + 1))
-done
-if [ "$(echo $ranks | wc -w)" -lt 2 ] || [ ! -s long-last.safetensors ]; then
-    bad "SIGKILL: the ranks of mpirun $job or their first checkpoint were not found"
-    kill $job
-else
-    kill -9 $(echo $ranks | cut -d' ' -f2)
+# interrupt NAME SIGNAL: the long run (out NAME.safetensors, log NAME.csv, stderr NAME.err) given
+# SIGNAL on its second rank once its first checkpoint is written; job: mpirun's exit status
+# ("" when the job never ended), killed_at: the log's last step. Non-zero when nothing was sent.
+interrupt() {
+    "$mpirun" --oversubscribe -np 2 "$seqnn" train long.seqnn $common --out "$1.safetensors" --log "$1.csv" \
+        > "$1.out" 2> "$1.err" &
+    pid=$!
     t=0
-    while kill -0 $job 2>/dev/null && [ $t -lt 300 ]; do sleep 0.1; t=$((t + 1)); done
-    if kill -0 $job 2>/dev/null; then
-        bad "SIGKILL: the job still runs 30 s after a rank was killed"
-        kill $job
-    elif wait $job; then
-        bad "SIGKILL: the job exited 0 after a rank was killed"
+    ranks=""
+    while [ $t -lt 600 ] && { [ "$(echo $ranks | wc -w)" -lt 2 ] || [ ! -s "$1-last.safetensors" ]; }; do
+        sleep 0.05
+        ranks=$(pgrep -P $pid -x seqnn)
+        t=$((t + 1))
+    done
+    job=""
+    if [ "$(echo $ranks | wc -w)" -lt 2 ] || [ ! -s "$1-last.safetensors" ]; then
+        bad "SIG$2: the ranks of mpirun $pid or their first checkpoint were not found"
+        kill $pid
+        return 1
     fi
-    killed_at=$(tail -1 long.csv | cut -d, -f1)
-    mpi 2 train long.seqnn $common --resume long-last.safetensors --out long.safetensors > resumed.out 2> resumed.err ||
-        bad "SIGKILL: resuming from the last checkpoint (step $killed_at): $(tail -3 resumed.err)"
-    [ "$killed_at" -lt $long_steps ] 2>/dev/null || bad "SIGKILL: the kill came after the run's end (step $killed_at)"
-    cmp -s long-last.safetensors straight-last.safetensors ||
-        bad "SIGKILL at step $killed_at, resumed: not the uninterrupted run's last checkpoint"
-    cmp -s long.safetensors straight.safetensors ||
-        bad "SIGKILL at step $killed_at, resumed: not the uninterrupted run's best checkpoint"
+    kill -s "$2" $(echo $ranks | cut -d' ' -f2)
+    t=0
+    while kill -0 $pid 2>/dev/null && [ $t -lt 300 ]; do sleep 0.1; t=$((t + 1)); done
+    if kill -0 $pid 2>/dev/null; then
+        bad "SIG$2: the job still runs 30 s after a rank was signalled"
+        kill $pid
+    else
+        wait $pid
+        job=$?
+    fi
+    killed_at=$(tail -1 "$1.csv" | cut -d, -f1)
+    [ "$killed_at" -lt $long_steps ] 2>/dev/null || bad "SIG$2: the signal came after the run's end (step $killed_at)"
+}
+# resumed NAME SIGNAL: NAME's last checkpoint resumed to the end: the uninterrupted run's checkpoints
+resumed() {
+    mpi 2 train long.seqnn $common --resume "$1-last.safetensors" --out "$1.safetensors" > "$1-resumed.out" \
+        2> "$1-resumed.err" || bad "SIG$2: resuming from the last checkpoint (step $killed_at): $(tail -3 "$1-resumed.err")"
+    cmp -s "$1-last.safetensors" straight-last.safetensors ||
+        bad "SIG$2 at step $killed_at, resumed: not the uninterrupted run's last checkpoint"
+    cmp -s "$1.safetensors" straight.safetensors ||
+        bad "SIG$2 at step $killed_at, resumed: not the uninterrupted run's best checkpoint"
+}
+if interrupt long KILL; then
+    [ "$job" != 0 ] || bad "SIGKILL: the job exited 0 after a rank was killed"
+    resumed long KILL
+fi
+if interrupt int INT; then
+    [ "$job" = 130 ] || bad "SIGINT of one rank: exit status $job, not 130: $(tail -3 int.err)"
+    grep -q "MPI_ABORT\|stops the job" int.err && bad "SIGINT of one rank: the ranks did not stop together: $(cat int.err)"
+    [ "$(grep -c '^interrupted at step [0-9]* (SIGINT, every rank at this step)' int.err)" = 1 ] ||
+        bad "SIGINT of one rank: not one line saying every rank stopped: $(cat int.err)"
+    resumed int INT
 fi
 [ $fails -eq 0 ] && echo "PASS: mpirun seqnn train"
 exit $((fails > 0))

@@ -196,11 +196,35 @@ seqnn_status ocl_upload_ints(const seqnn_call *call, ocl_scratch_slot slot, cons
                              int64_t n, ocl_ref *out);
 
 /* ---- recurrent helpers (ocl_rnn.c), shared with ocl_lstm_variant.c */
-/* *steps = the longest length (seq_len without lengths); *lens = the lengths
- * uploaded to the device (absent, offset -1, without). */
-seqnn_status ocl_rnn_lengths(const seqnn_call *call, const seqnn_rnn_args *a, int64_t *steps, ocl_ref *lens);
+/* The sizes of one recurrent call: G gates of H units, a projection of
+ * width P (0: none) and the state h of width R (P, or H without one). */
+typedef struct ocl_rnn_shape {
+    int64_t T, B, I, H, G, GH, P, R;
+    int64_t steps;                       /* max length: steps past it need no GEMM */
+    ocl_ref lens;                        /* device int32 [B] or absent */
+} ocl_rnn_shape;
+/* Fills s from a, G and P; uploads the lengths (when given). */
+seqnn_status ocl_rnn_shape_of(const seqnn_call *call, const seqnn_rnn_args *a, int64_t G, int64_t P,
+                              ocl_rnn_shape *s);
+/* Scratch of at least n floats (one at least) in slot. */
+seqnn_status ocl_rnn_scratch(const seqnn_call *call, ocl_scratch_slot slot, int64_t n, ocl_ref *out);
 /* state (n floats) = init, or zeros when init is absent */
 seqnn_status ocl_rnn_init_state(const seqnn_call *call, ocl_ref state, seqnn_tref init, int64_t n);
+/* The time arguments of a step kernel: the step (0 here; the index it
+ * returns is the one to set per launch), T, B, H when with_h, reverse and
+ * the lengths. */
+cl_uint ocl_rnn_arg_steps(ocl_launch *L, const ocl_rnn_shape *s, int with_h, int reverse);
+/* xg [T*B, G*H] = x W_ih^T for every step at once (biases: in the cell kernels) */
+seqnn_status ocl_rnn_project_input(const seqnn_call *call, const seqnn_rnn_args *a, const ocl_rnn_shape *s,
+                                   ocl_ref xg);
+/* From the gate gradients dxg [T*B, G*H] of every step: dw_ih (+)= dxg^T x,
+ * db_ih (+)= column sums of dxg, dx (+)= dxg W_ih (each when asked for). */
+seqnn_status ocl_rnn_input_grads(const seqnn_call *call, const seqnn_rnn_args *a, const ocl_rnn_shape *s,
+                                 ocl_ref dxg);
+/* out_h (+)= h [nh] and out_c (+)= c [nc], each when both are present (the
+ * final states, or the initial states' gradients). */
+seqnn_status ocl_rnn_put_states(const seqnn_call *call, seqnn_tref out_h, ocl_ref h, int64_t nh, seqnn_tref out_c,
+                                ocl_ref c, int64_t nc, int accumulate);
 
 /* ---- kernel families: one function per catalogue entry */
 #define SEQNN_KERNEL(name, args, doc) seqnn_status ocl_k_##name(const seqnn_call *call, const args *a);

@@ -371,6 +371,22 @@ static void ocl_strided(ocl_launch *L, seqnn_tref t, int64_t sb, int64_t sc, int
     ocl_arg_long(L, sl);
 }
 
+/* A [B, C] tensor of pooled values (one per channel) with its strides. */
+static void ocl_pooled(ocl_launch *L, seqnn_tref t, int64_t sb, int64_t sc)
+{
+    ocl_arg_t(L, t);
+    ocl_arg_long(L, sb);
+    ocl_arg_long(L, sc);
+}
+
+/* lengths [batch] uploaded to the device, or absent (offset -1) without. */
+static seqnn_status ocl_pool_lengths(const seqnn_call *call, const int32_t *lengths, int64_t batch, ocl_ref *lens)
+{
+    lens->mem = NULL;
+    lens->off = -1;
+    return lengths ? ocl_upload_ints(call, OCL_S_LENGTHS, lengths, batch, lens) : SEQNN_OK;
+}
+
 seqnn_status ocl_k_conv1d_forward(const seqnn_call *call, const seqnn_conv1d_args *a)
 {
     int64_t out_len = seqnn_conv1d_out_len(a);
@@ -422,9 +438,7 @@ seqnn_status ocl_k_maxpool_forward(const seqnn_call *call, const seqnn_maxpool_a
 {
     ocl_launch L = ocl_begin(call, OCL_K_maxpool_forward);
     ocl_strided(&L, a->x, a->x_sb, a->x_sc, a->x_sl);
-    ocl_arg_t(&L, a->y);
-    ocl_arg_long(&L, a->y_sb);
-    ocl_arg_long(&L, a->y_sc);
+    ocl_pooled(&L, a->y, a->y_sb, a->y_sc);
     ocl_arg_t(&L, a->argmax);
     ocl_arg_long(&L, a->batch);
     ocl_arg_long(&L, a->channels);
@@ -436,14 +450,11 @@ seqnn_status ocl_k_maxpool_forward(const seqnn_call *call, const seqnn_maxpool_a
 seqnn_status ocl_k_maxpool_lengths_forward(const seqnn_call *call, const seqnn_maxpool_lengths_args *a)
 {
     const seqnn_maxpool_args *p = &a->pool;
-    ocl_ref lens = { NULL, -1 };
-    if (a->lengths)
-        OCL_TRY(ocl_upload_ints(call, OCL_S_LENGTHS, a->lengths, p->batch, &lens));
+    ocl_ref lens;
+    OCL_TRY(ocl_pool_lengths(call, a->lengths, p->batch, &lens));
     ocl_launch L = ocl_begin(call, OCL_K_maxpool_lengths_forward);
     ocl_strided(&L, p->x, p->x_sb, p->x_sc, p->x_sl);
-    ocl_arg_t(&L, p->y);
-    ocl_arg_long(&L, p->y_sb);
-    ocl_arg_long(&L, p->y_sc);
+    ocl_pooled(&L, p->y, p->y_sb, p->y_sc);
     ocl_arg_t(&L, p->argmax);
     ocl_arg_ref(&L, lens);
     ocl_arg_long(&L, p->batch);
@@ -457,16 +468,13 @@ seqnn_status ocl_k_maxpool_lengths_forward(const seqnn_call *call, const seqnn_m
 seqnn_status ocl_k_conv1d_max_forward(const seqnn_call *call, const seqnn_conv1d_max_args *a)
 {
     const seqnn_conv1d_args *c = &a->conv;
-    ocl_ref lens = { NULL, -1 };
-    if (a->lengths)
-        OCL_TRY(ocl_upload_ints(call, OCL_S_LENGTHS, a->lengths, c->batch, &lens));
+    ocl_ref lens;
+    OCL_TRY(ocl_pool_lengths(call, a->lengths, c->batch, &lens));
     ocl_launch L = ocl_begin(call, OCL_K_conv1d_max_forward);
     ocl_strided(&L, c->x, c->x_sb, c->x_sc, c->x_sl);
     ocl_arg_t(&L, c->weight);
     ocl_arg_t(&L, c->bias);
-    ocl_arg_t(&L, a->y);
-    ocl_arg_long(&L, a->y_sb);
-    ocl_arg_long(&L, a->y_sc);
+    ocl_pooled(&L, a->y, a->y_sb, a->y_sc);
     ocl_arg_t(&L, a->pre);
     ocl_arg_t(&L, a->argmax);
     ocl_arg_ref(&L, lens);
@@ -486,9 +494,7 @@ seqnn_status ocl_k_conv1d_max_backward(const seqnn_call *call, const seqnn_conv1
     if (OCL_HAS(a->dweight)) {
         ocl_launch L = ocl_begin(call, OCL_K_conv1d_max_backward_w);
         ocl_strided(&L, a->x, a->x_sb, a->x_sc, a->x_sl);
-        ocl_arg_t(&L, m->dy);
-        ocl_arg_long(&L, m->y_sb);
-        ocl_arg_long(&L, m->y_sc);
+        ocl_pooled(&L, m->dy, m->y_sb, m->y_sc);
         ocl_arg_t(&L, m->argmax);
         ocl_arg_t(&L, a->dweight);
         ocl_conv_shape(&L, a, out_len);
@@ -497,9 +503,7 @@ seqnn_status ocl_k_conv1d_max_backward(const seqnn_call *call, const seqnn_conv1
     }
     if (OCL_HAS(a->dbias)) {
         ocl_launch L = ocl_begin(call, OCL_K_conv1d_max_backward_b);
-        ocl_arg_t(&L, m->dy);
-        ocl_arg_long(&L, m->y_sb);
-        ocl_arg_long(&L, m->y_sc);
+        ocl_pooled(&L, m->dy, m->y_sb, m->y_sc);
         ocl_arg_t(&L, a->dbias);
         ocl_arg_long(&L, a->batch);
         ocl_arg_long(&L, a->out_channels);
@@ -508,9 +512,7 @@ seqnn_status ocl_k_conv1d_max_backward(const seqnn_call *call, const seqnn_conv1
     }
     if (OCL_HAS(a->dx)) {
         ocl_launch L = ocl_begin(call, OCL_K_conv1d_max_backward_x);
-        ocl_arg_t(&L, m->dy);
-        ocl_arg_long(&L, m->y_sb);
-        ocl_arg_long(&L, m->y_sc);
+        ocl_pooled(&L, m->dy, m->y_sb, m->y_sc);
         ocl_arg_t(&L, m->argmax);
         ocl_arg_t(&L, a->weight);
         ocl_strided(&L, a->dx, a->x_sb, a->x_sc, a->x_sl);
@@ -524,9 +526,7 @@ seqnn_status ocl_k_conv1d_max_backward(const seqnn_call *call, const seqnn_conv1
 seqnn_status ocl_k_maxpool_backward(const seqnn_call *call, const seqnn_maxpool_args *a)
 {
     ocl_launch L = ocl_begin(call, OCL_K_maxpool_backward);
-    ocl_arg_t(&L, a->dy);
-    ocl_arg_long(&L, a->y_sb);
-    ocl_arg_long(&L, a->y_sc);
+    ocl_pooled(&L, a->dy, a->y_sb, a->y_sc);
     ocl_arg_t(&L, a->argmax);
     ocl_strided(&L, a->dx, a->x_sb, a->x_sc, a->x_sl);
     ocl_arg_long(&L, a->batch);

@@ -8,7 +8,9 @@ n x n float32 matrices, median (min-max) of 5 runs, for
              copies, call, a new array,
   py_tensor  seqnn.kernels.gemm(ta, tb) on seqnn.Tensors made once: checks,
              the call, a new Tensor (a buffer allocated, zeroed, freed when
-             collected), no copy.
+             collected), no copy,
+  numpy_out  py_numpy with out= an array made once (no new array),
+  tensor_out py_tensor with out= a Tensor made once (no buffer allocated).
 Usage: overhead.py OVERHEAD_PROGRAM [BACKEND] (build/tests/python_bench_overhead)."""
 import ctypes
 import subprocess
@@ -37,7 +39,8 @@ def main():
     prog, backend = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "avx2"
     ctx = seqnn.Context(backend)
     print("backend %s; microseconds per call, median (min-max) of 5 runs" % ctx.device.spec)
-    print("%5s %22s %22s %22s %22s %22s" % ("n", "c_kernel", "py_kernel", "c_full", "py_numpy", "py_tensor"))
+    print("%5s" % "n" + " %22s" * 7 % ("c_kernel", "py_kernel", "c_full", "py_numpy", "py_tensor", "numpy_out",
+                                          "tensor_out"))
     for n, reps in ((8, 20000), (64, 5000), (256, 200)):
         c = dict((w[0], tuple(map(float, w[1:]))) for w in
                  (line.split() for line in subprocess.run([prog, backend, str(n), str(reps)], check=True,
@@ -54,13 +57,18 @@ def main():
         kid, ref = _lib.lib.seqnn_kernel_find(b"gemm"), ctypes.byref(args)
         raw = timed(lambda: _lib.lib.seqnn_kernel_run(ctx.ptr, kid, ref), reps)
         full = timed(lambda: K.gemm(a, a, ctx=ctx), reps)
-        ta = ctx.tensor(a)
+        o = np.empty((n, n), np.float32)
+        full_out = timed(lambda: K.gemm(a, a, ctx=ctx, out=o), reps)
+        ta, tc = ctx.tensor(a), ctx.empty((n, n))
         dev = timed(lambda: K.gemm(ta, ta), reps)
+        dev_out = timed(lambda: K.gemm(ta, ta, out=tc), reps)
         ta.close()
+        tc.close()
         for b in bufs:
             _lib.lib.seqnn_buffer_free(ctx.ptr, b)
         f = lambda t: "%.2f (%.2f-%.2f)" % t   # noqa: E731
-        print("%5d %22s %22s %22s %22s %22s" % (n, f(c["c_kernel"]), f(raw), f(c["c_full"]), f(full), f(dev)))
+        print("%5d" % n + " %22s" * 7 % (f(c["c_kernel"]), f(raw), f(c["c_full"]), f(full), f(dev), f(full_out),
+                                         f(dev_out)))
     ctx.close()
 
 

@@ -9,7 +9,10 @@ arguments again and a failure raises with its message. numpy arrays are
 copied into buffers of the context (default: seqnn.default_context()) for
 the call and the results come back as new arrays; Tensors (ctx.tensor(a))
 are used where they are and the results are new Tensors on their context,
-so a chain of calls on Tensors copies nothing. Layouts and equations are
+so a chain of calls on Tensors copies nothing. The wrappers PyTorch gives
+an out= (gemm, bias_add, the activations, add, mul, scale, softmax,
+embedding, maxpool) take one too: the caller's array or Tensor receives
+the result (dtype, shape and kind checked; see _Call._into). Layouts and equations are
 those of include/seqnn/kernels.h (time-major sequences, PyTorch's weight
 layouts and gate orders).
 
@@ -264,9 +267,11 @@ class _Call:
     def __init__(self, name: str, args: Structure, ctx: Optional[Context], *arrays):
         self.name, self.args = name, args
         self.keep: list = []             # host arrays the structure points to (lengths)
-        self.arrays: List[Tuple[str, np.ndarray, bool]] = []   # (field, array, is an output) copied in run()
+        # (field, what run() writes in: an array, ZERO or None (nothing), the array it reads back into or None)
+        self.arrays: List[Tuple[str, object, Optional[np.ndarray]]] = []
         dev = [a for a in arrays if a.__class__ is Tensor]
         self.device = bool(dev)
+        self.tensors = dev
         if dev:
             ctx = dev[0].context if ctx is None else ctx
             for t in dev:
@@ -280,7 +285,7 @@ class _Call:
         if a.__class__ is Tensor:
             _set(self.args, field, Tref(a.buf, 0))
         elif a is not None:
-            self.arrays.append((field, a, False))
+            self.arrays.append((field, a, None))
         return self
 
     def host(self, field: str, a: Optional[np.ndarray]) -> "_Call":
@@ -291,11 +296,13 @@ class _Call:
         return self
 
     def out(self, field: str, shape: Sequence[int], dtype=np.float32, init: Optional[ArrayLike] = None,
-            inplace: bool = False, zero: bool = True) -> ArrayLike:
+            inplace: bool = False, zero: bool = True, dest: Optional[ArrayLike] = None) -> ArrayLike:
         """An output field: a new array (or Tensor) of shape with init's contents
         (else zeros), filled by run(). inplace: a Tensor init is the output
         itself. zero=False: the kernel writes every element, a new Tensor is
-        left unfilled."""
+        left unfilled. dest: the caller's out= instead of a new one."""
+        if dest is not None:
+            return self._into(field, shape, dtype, init, zero, dest)
         if self.device:
             if isinstance(init, Tensor):
                 if inplace:
@@ -314,8 +321,48 @@ class _Call:
             a = np.zeros(shape, dtype)
         else:
             a = np.array(init.numpy() if isinstance(init, Tensor) else init, dtype=dtype, copy=True, order="C")
-        self.arrays.append((field, a, True))
+        self.arrays.append((field, a, a))
         return a
+
+    def _into(self, field: str, shape: Sequence[int], dtype, init: Optional[ArrayLike], zero: bool,
+              dest: ArrayLike) -> ArrayLike:
+        """out=dest: a numpy array when the call is on arrays, a Tensor of the
+        call's context when it is on Tensors (a Tensor dest makes it one), of
+        exactly dtype and shape (TypeError / ValueError); then init's contents,
+        else zeros where the kernel does not write every element."""
+        what = "seqnn.kernels: %s: out=" % self.name
+        if self.device and dest.__class__ is not Tensor:
+            raise TypeError("%s must be a seqnn.Tensor when the inputs are Tensors, not %s"
+                            % (what, type(dest).__name__))
+        if not self.device and not isinstance(dest, np.ndarray):
+            raise TypeError("%s must be a numpy array or seqnn.Tensor, not %s" % (what, type(dest).__name__))
+        if dest.dtype != dtype:
+            raise TypeError("%s must be %s, not %s" % (what, np.dtype(dtype).name, dest.dtype))
+        if tuple(dest.shape) != tuple(shape):
+            raise ValueError("%s must be %s, not %s" % (what, list(shape), list(dest.shape)))
+        if self.device:
+            prefill = (init is not None and init is not dest) or (init is None and zero)
+            if prefill and sum(_addr(t) == _addr(dest) for t in self.tensors if t is not init) > 1:   # out= itself once
+                raise ValueError("%s shares its buffer with an input it would overwrite before the call" % what)
+            if init is not None and init is not dest:
+                if isinstance(init, Tensor):
+                    if dest.size:
+                        lib.seqnn_buffer_copy(self.ctx.ptr, dest.buf, 0, init.buf, 0, dest.size)
+                else:
+                    dest.write(init)
+            elif init is None and zero and dest.size:
+                lib.seqnn_buffer_fill(self.ctx.ptr, dest.buf, 0, dest.size, 0.0)
+            _set(self.args, field, Tref(dest.buf, 0))
+            return dest
+        if not dest.flags.c_contiguous or not dest.flags.writeable:
+            raise ValueError("%s must be a C-contiguous, writeable array" % what)
+        # dest is written only after the call: it may be one of the inputs
+        if init is not None:
+            src = np.ascontiguousarray(init.numpy() if isinstance(init, Tensor) else init, dtype)
+        else:
+            src = _ZERO if zero else None
+        self.arrays.append((field, src, dest))
+        return dest
 
     def run(self) -> None:
         kid = _KERNEL_IDS.get(self.name)
@@ -324,19 +371,22 @@ class _Call:
         ctx = self.ctx.ptr
         temps = []
         try:
-            for field, a, is_out in self.arrays:
+            for field, src, dst in self.arrays:
+                a = dst if dst is not None else src
                 buf = _BufferP()
                 lib.seqnn_buffer_alloc(ctx, _I32 if a.dtype == np.int32 else _F32, max(1, a.size), ctypes.byref(buf))
-                temps.append((buf, a, is_out))
-                if a.size:
-                    lib.seqnn_buffer_write(ctx, buf, 0, _data(a), a.size)
+                temps.append((buf, dst))
+                if a.size and src is _ZERO:
+                    lib.seqnn_buffer_fill(ctx, buf, 0, a.size, 0.0)
+                elif a.size and src is not None:
+                    lib.seqnn_buffer_write(ctx, buf, 0, _data(src), a.size)
                 _set(self.args, field, Tref(buf, 0))
             lib.seqnn_kernel_run(ctx, kid, ctypes.byref(self.args))
-            for buf, a, is_out in temps:
-                if is_out and a.size:
-                    lib.seqnn_buffer_read(ctx, buf, 0, _data(a), a.size)
+            for buf, dst in temps:
+                if dst is not None and dst.size:
+                    lib.seqnn_buffer_read(ctx, buf, 0, _data(dst), dst.size)
         finally:
-            for buf, _, _ in temps:
+            for buf, _ in temps:
                 lib.seqnn_buffer_free(ctx, buf)
 
 
@@ -347,6 +397,12 @@ def _scalar(a: ArrayLike) -> float:
 
 _KERNEL_IDS: Dict[str, int] = {}
 _BufferP = POINTER(_lib.Buffer)
+_ZERO = object()                         # _Call.arrays: a zero-filled buffer, nothing written from the host
+
+
+def _addr(t: Tensor) -> int:
+    """The address of a Tensor's buffer (views share their base's)."""
+    return ctypes.cast(t.buf, ctypes.c_void_p).value
 
 
 def covered() -> List[str]:
@@ -375,9 +431,12 @@ def missing() -> List[str]:
 # scalars, name the tensor fields it writes in (put) and reads back (out).
 # Arguments may be numpy arrays or Tensors (see _Call); results follow them.
 def gemm(a: Array, b: Array, c: Optional[Array] = None, alpha: float = 1.0, beta: float = 0.0,
-         trans_a: bool = False, trans_b: bool = False, ctx: Optional[Context] = None) -> Array:
+         trans_a: bool = False, trans_b: bool = False, ctx: Optional[Context] = None,
+         out: Optional[Array] = None) -> Array:
     """alpha * op(a) @ op(b) + beta * c over float32 [m, k] x [k, n] (or a batch
-    [batch, ...] of each). trans_a: a is stored [k, m]; trans_b: b is [n, k]."""
+    [batch, ...] of each). trans_a: a is stored [k, m]; trans_b: b is [n, k].
+    out: where the result goes (torch.addmm's out=; c itself accumulates in
+    place)."""
     batched = len(_shape(a)) == 3
     nd = 3 if batched else 2
     a = check(a, "a", np.float32, (None,) * nd)
@@ -390,18 +449,19 @@ def gemm(a: Array, b: Array, c: Optional[Array] = None, alpha: float = 1.0, beta
     args = GemmArgs(trans_a=int(trans_a), trans_b=int(trans_b), m=m, n=n, k=k, alpha=alpha, beta=beta,
                     lda=a.shape[-1], ldb=b.shape[-1], ldc=n, batch=bs, stride_a=a.shape[-1] * a.shape[-2],
                     stride_b=b.shape[-1] * b.shape[-2], stride_c=m * n)
-    call = _Call("gemm", args, ctx, a, b, c).put("a", a).put("b", b)
-    out = call.out("c", cshape, init=c if c is not None and beta != 0 else None, zero=beta != 0)
+    call = _Call("gemm", args, ctx, a, b, c, out).put("a", a).put("b", b)
+    out = call.out("c", cshape, init=c if c is not None and beta != 0 else None, zero=beta != 0, dest=out)
     call.run()
     return out
 
 
-def bias_add(y: Array, bias: Array, ctx: Optional[Context] = None) -> Array:
-    """y[r, c] + bias[c] over float32 [rows, cols] (a new array)."""
+def bias_add(y: Array, bias: Array, ctx: Optional[Context] = None, out: Optional[Array] = None) -> Array:
+    """y[r, c] + bias[c] over float32 [rows, cols] (a new array, or out; out=y adds in place)."""
     y = check(y, "y", np.float32, (None, None))
     bias = check(bias, "bias", np.float32, (y.shape[1],))
-    call = _Call("bias_add", BiasArgs(rows=y.shape[0], cols=y.shape[1], ldy=y.shape[1]), ctx, y, bias).put("b", bias)
-    out = call.out("y", y.shape, init=y)
+    call = _Call("bias_add", BiasArgs(rows=y.shape[0], cols=y.shape[1], ldy=y.shape[1]), ctx, y, bias,
+                 out).put("b", bias)
+    out = call.out("y", y.shape, init=y, dest=out)
     call.run()
     return out
 
@@ -416,12 +476,14 @@ def bias_backward(dy: Array, ctx: Optional[Context] = None) -> Array:
     return out
 
 
-def activation(x: Array, kind: str, alpha: float = 0.0, ctx: Optional[Context] = None) -> Array:
-    """f(x) element-wise: sigmoid, tanh, hardtanh, relu, leaky_relu (slope alpha), swish."""
+def activation(x: Array, kind: str, alpha: float = 0.0, ctx: Optional[Context] = None,
+               out: Optional[Array] = None) -> Array:
+    """f(x) element-wise: sigmoid, tanh, hardtanh, relu, leaky_relu (slope alpha), swish;
+    into out when given (torch.sigmoid's out=)."""
     x = check(x, "x", np.float32, _shape(x))
     call = _Call("act_forward", ActArgs(kind=enum_value(kind, ACTIVATIONS, "activation"), alpha=alpha, n=x.size),
-                 ctx, x).put("x", x)
-    y = call.out("y", x.shape, zero=False)
+                 ctx, x, out).put("x", x)
+    y = call.out("y", x.shape, zero=False, dest=out)
     call.run()
     return y
 
@@ -439,51 +501,53 @@ def activation_backward(x: Array, y: Array, dy: Array, kind: str, alpha: float =
     return dx
 
 
-def sigmoid(x: Array, ctx: Optional[Context] = None) -> Array:
+def sigmoid(x: Array, ctx: Optional[Context] = None, out: Optional[Array] = None) -> Array:
     """activation(x, "sigmoid")."""
-    return activation(x, "sigmoid", ctx=ctx)
+    return activation(x, "sigmoid", ctx=ctx, out=out)
 
 
-def tanh(x: Array, ctx: Optional[Context] = None) -> Array:
+def tanh(x: Array, ctx: Optional[Context] = None, out: Optional[Array] = None) -> Array:
     """activation(x, "tanh")."""
-    return activation(x, "tanh", ctx=ctx)
+    return activation(x, "tanh", ctx=ctx, out=out)
 
 
-def relu(x: Array, ctx: Optional[Context] = None) -> Array:
+def relu(x: Array, ctx: Optional[Context] = None, out: Optional[Array] = None) -> Array:
     """activation(x, "relu")."""
-    return activation(x, "relu", ctx=ctx)
+    return activation(x, "relu", ctx=ctx, out=out)
 
 
-def _ew(name: str, x: Array, y: Optional[Array], alpha: float, beta: float, ctx) -> Array:
+def _ew(name: str, x: Array, y: Optional[Array], alpha: float, beta: float, ctx, out) -> Array:
     x = check(x, "x", np.float32, _shape(x))
     y = _opt(y, "y", np.float32, x.shape)
-    call = _Call(name, EwArgs(n=x.size, alpha=alpha, beta=beta), ctx, x, y).put("x", x).put("y", y)
-    z = call.out("z", x.shape, zero=False)
+    call = _Call(name, EwArgs(n=x.size, alpha=alpha, beta=beta), ctx, x, y, out).put("x", x).put("y", y)
+    z = call.out("z", x.shape, zero=False, dest=out)
     call.run()
     return z
 
 
-def add(x: Array, y: Array, alpha: float = 1.0, beta: float = 1.0, ctx: Optional[Context] = None) -> Array:
-    """alpha*x + beta*y."""
-    return _ew("add", x, y, alpha, beta, ctx)
+def add(x: Array, y: Array, alpha: float = 1.0, beta: float = 1.0, ctx: Optional[Context] = None,
+        out: Optional[Array] = None) -> Array:
+    """alpha*x + beta*y (into out when given: torch.add's out=)."""
+    return _ew("add", x, y, alpha, beta, ctx, out)
 
 
-def mul(x: Array, y: Array, alpha: float = 1.0, ctx: Optional[Context] = None) -> Array:
-    """alpha*x*y."""
-    return _ew("mul", x, y, alpha, 0.0, ctx)
+def mul(x: Array, y: Array, alpha: float = 1.0, ctx: Optional[Context] = None, out: Optional[Array] = None) -> Array:
+    """alpha*x*y (into out when given)."""
+    return _ew("mul", x, y, alpha, 0.0, ctx, out)
 
 
-def scale(x: Array, alpha: float, ctx: Optional[Context] = None) -> Array:
-    """alpha*x."""
-    return _ew("scale", x, None, alpha, 0.0, ctx)
+def scale(x: Array, alpha: float, ctx: Optional[Context] = None, out: Optional[Array] = None) -> Array:
+    """alpha*x (into out when given)."""
+    return _ew("scale", x, None, alpha, 0.0, ctx, out)
 
 
-def softmax(x: Array, log: bool = False, ctx: Optional[Context] = None) -> Array:
-    """Row-wise softmax (or log-softmax) over the last dimension of float32 [rows, cols]."""
+def softmax(x: Array, log: bool = False, ctx: Optional[Context] = None, out: Optional[Array] = None) -> Array:
+    """Row-wise softmax (or log-softmax) over the last dimension of float32 [rows, cols]
+    (into out when given: torch.log_softmax's out=)."""
     x = check(x, "x", np.float32, (None, None))
     call = _Call("softmax_forward", SoftmaxArgs(log=int(log), rows=x.shape[0], cols=x.shape[1]), ctx,
-                 x).put("x", x)
-    y = call.out("y", x.shape)
+                 x, out).put("x", x)
+    y = call.out("y", x.shape, dest=out)
     call.run()
     return y
 
@@ -618,14 +682,16 @@ def bce_with_logits_backward(x: Array, target: Array, dloss: float = 1.0, reduct
     return _loss_backward("bce_backward", x, target, dloss, reduction, ctx)
 
 
-def embedding(idx: Array, weight: Array, padding_idx: int = -1, ctx: Optional[Context] = None) -> Array:
-    """weight[idx]: int32 idx of any shape, float32 weight [vocab, dim] -> idx.shape + (dim,)."""
+def embedding(idx: Array, weight: Array, padding_idx: int = -1, ctx: Optional[Context] = None,
+              out: Optional[Array] = None) -> Array:
+    """weight[idx]: int32 idx of any shape, float32 weight [vocab, dim] -> idx.shape + (dim,)
+    (into out when given: torch.index_select's out=)."""
     idx = check(idx, "idx", np.int32, _shape(idx))
     weight = check(weight, "weight", np.float32, (None, None))
     v, d = weight.shape
     args = EmbeddingArgs(n=idx.size, vocab=v, dim=d, padding_idx=padding_idx, ldy=d)
-    call = _Call("embedding_forward", args, ctx, idx, weight).put("idx", idx).put("weight", weight)
-    y = call.out("y", idx.shape + (d,))
+    call = _Call("embedding_forward", args, ctx, idx, weight, out).put("idx", idx).put("weight", weight)
+    y = call.out("y", idx.shape + (d,), dest=out)
     call.run()
     return y
 
@@ -934,12 +1000,23 @@ def _pool_args(x) -> Tuple[ArrayLike, "MaxpoolArgs"]:
     return x, MaxpoolArgs(batch=b, channels=c, len=n, x_sb=c * n, x_sc=n, x_sl=1, y_sb=c, y_sc=1)
 
 
-def maxpool(x: Array, ctx: Optional[Context] = None) -> Tuple[Array, Array]:
-    """Max over time of x float32 [B, C, L]: (y [B, C], argmax int32 [B, C])."""
+def _pair(out, name: str) -> tuple:
+    """A two-output wrapper's out= (None, or a pair of outputs) as a pair."""
+    if out is None:
+        return None, None
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise TypeError("seqnn.kernels: %s: out= must be a pair (y, argmax), not %s" % (name, type(out).__name__))
+    return tuple(out)
+
+
+def maxpool(x: Array, ctx: Optional[Context] = None, out: Optional[Tuple[Array, Array]] = None) -> Tuple[Array, Array]:
+    """Max over time of x float32 [B, C, L]: (y [B, C], argmax int32 [B, C]), into
+    out = (y, argmax) when given (torch.max(x, -1, out=(values, indices)))."""
     x, args = _pool_args(x)
-    call = _Call("maxpool_forward", args, ctx, x).put("x", x)
-    y = call.out("y", x.shape[:2])
-    am = call.out("argmax", x.shape[:2], np.int32)
+    y_out, am_out = _pair(out, "maxpool_forward")
+    call = _Call("maxpool_forward", args, ctx, x, y_out, am_out).put("x", x)
+    y = call.out("y", x.shape[:2], dest=y_out)
+    am = call.out("argmax", x.shape[:2], np.int32, dest=am_out)
     call.run()
     return y, am
 

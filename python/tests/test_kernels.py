@@ -5,7 +5,10 @@ with lengths, attention of every score, RMSprop, Adagrad, cross-entropy
 with weights and smoothing, LSTM variants), each wrapper's Python checks of
 dtypes and shapes, device-resident Tensors (the same results as numpy
 arrays, nothing copied, in-place optimizer updates, closed and mixed
-contexts), and that every kernel of include/seqnn/kernels.def has a
+contexts), out= (the caller's array or Tensor filled, the same bits as a
+new result, its old contents ignored, in place where an input is the
+output, dtype/shape/kind/context/aliasing refused before anything is
+written), and that every kernel of include/seqnn/kernels.def has a
 wrapper. Usage: test_kernels.py KERNELS_DEF."""
 import re
 import sys
@@ -423,6 +426,78 @@ def test_tensors(ctx, f):
     raises(seqnn.ClosedError, lambda: v.numpy(), "a view of a closed Tensor")
 
 
+def test_out(ctx, f):
+    """out= on every wrapper that takes it, on numpy arrays and on Tensors."""
+    a, b, c, x, y = f(5, 7), f(7, 3), f(5, 3), f(4, 6), f(4, 6)
+    bias, idx, p = f(6), np.array([[1, 0], [3, 2]], np.int32), f(2, 3, 5)
+    calls = [   # (name, the call with out, the result's shape)
+        ("gemm", lambda o, m: K.gemm(m(a), m(b), ctx=ctx, out=o), (5, 3)),
+        ("gemm beta=1", lambda o, m: K.gemm(m(a), m(b), m(c), beta=1.0, alpha=0.5, ctx=ctx, out=o), (5, 3)),
+        ("bias_add", lambda o, m: K.bias_add(m(x), m(bias), ctx=ctx, out=o), (4, 6)),
+        ("activation leaky_relu", lambda o, m: K.activation(m(x), "leaky_relu", 0.1, ctx=ctx, out=o), (4, 6)),
+        ("sigmoid", lambda o, m: K.sigmoid(m(x), ctx=ctx, out=o), (4, 6)),
+        ("tanh", lambda o, m: K.tanh(m(x), ctx=ctx, out=o), (4, 6)),
+        ("relu", lambda o, m: K.relu(m(x), ctx=ctx, out=o), (4, 6)),
+        ("add", lambda o, m: K.add(m(x), m(y), 2.0, -1.0, ctx=ctx, out=o), (4, 6)),
+        ("mul", lambda o, m: K.mul(m(x), m(y), ctx=ctx, out=o), (4, 6)),
+        ("scale", lambda o, m: K.scale(m(x), 3.0, ctx=ctx, out=o), (4, 6)),
+        ("softmax", lambda o, m: K.softmax(m(x), ctx=ctx, out=o), (4, 6)),
+        ("log_softmax", lambda o, m: K.softmax(m(x), log=True, ctx=ctx, out=o), (4, 6)),
+        ("embedding", lambda o, m: K.embedding(m(idx), m(x), ctx=ctx, out=o), (2, 2, 6)),
+    ]
+    host = lambda v: v                  # noqa: E731
+    dev = lambda v: ctx.tensor(v)       # noqa: E731
+    for name, call, shape in calls:
+        want = call(None, host)
+        o = np.full(shape, np.nan, np.float32)
+        r = call(o, host)
+        check(r is o and np.array_equal(o, want), "%s(out=array): that array, the bits of a new result" % name)
+        t = ctx.tensor(np.full(shape, np.nan, np.float32))
+        r = call(t, dev)
+        check(r is t and np.array_equal(t.numpy(), want), "%s(out=Tensor): that Tensor, the same bits" % name)
+    yo, ao = np.zeros((2, 3), np.float32), np.full((2, 3), -7, np.int32)
+    y1, a1 = K.maxpool(p, ctx=ctx)
+    r = K.maxpool(p, ctx=ctx, out=(yo, ao))
+    check(r[0] is yo and r[1] is ao and np.array_equal(yo, y1) and np.array_equal(ao, a1), "maxpool(out=(y, argmax))")
+    # in place: an input as the output
+    xi = x.copy()
+    K.softmax(xi, ctx=ctx, out=xi)
+    check(np.array_equal(xi, K.softmax(x, ctx=ctx)), "softmax(x, out=x) on an array: in place")
+    ci = c.copy()
+    K.gemm(a, b, ci, beta=1.0, ctx=ctx, out=ci)
+    check(np.array_equal(ci, K.gemm(a, b, c, beta=1.0, ctx=ctx)), "gemm(a, b, c, beta=1, out=c): C += AB in place")
+    ai = f(3, 3)
+    a0 = ai.copy()
+    K.gemm(ai, a0, a0, beta=1.0, ctx=ctx, out=ai)
+    check(np.array_equal(ai, K.gemm(a0, a0, a0, beta=1.0, ctx=ctx)), "gemm(a, b, c, out=a) on arrays: a read first")
+    tc = ctx.tensor(c)
+    r = K.gemm(ctx.tensor(a), ctx.tensor(b), tc, beta=1.0, out=tc)
+    check(r is tc and np.array_equal(tc.numpy(), K.gemm(a, b, c, beta=1.0, ctx=ctx)), "gemm on Tensors, out=c: in place")
+    tx = ctx.tensor(x)
+    K.add(tx, ctx.tensor(y), out=tx)
+    check(np.array_equal(tx.numpy(), K.add(x, y, ctx=ctx)), "add(x, y, out=x) on Tensors: in place")
+    # refused, before anything is written
+    raises(TypeError, lambda: K.gemm(a, b, ctx=ctx, out=np.zeros((5, 3), np.float64)), "out= of float64")
+    raises(ValueError, lambda: K.gemm(a, b, ctx=ctx, out=np.zeros((3, 5), np.float32)), "out= of another shape")
+    raises(ValueError, lambda: K.gemm(a, b, ctx=ctx, out=np.zeros((5, 6), np.float32)[:, :3]), "out= not contiguous")
+    ro = np.zeros((5, 3), np.float32)
+    ro.flags.writeable = False
+    raises(ValueError, lambda: K.gemm(a, b, ctx=ctx, out=ro), "out= read-only")
+    raises(TypeError, lambda: K.gemm(a, b, ctx=ctx, out=[0.0] * 15), "out= a list")
+    raises(TypeError, lambda: K.gemm(ctx.tensor(a), ctx.tensor(b), out=np.zeros((5, 3), np.float32)),
+           "out= an array when the inputs are Tensors")
+    raises(TypeError, lambda: K.maxpool(p, ctx=ctx, out=yo), "maxpool out= not a pair")
+    raises(TypeError, lambda: K.maxpool(p, ctx=ctx, out=(yo, np.zeros((2, 3), np.float32))), "maxpool argmax out= float32")
+    with seqnn.Context("ref") as other:
+        raises(ValueError, lambda: K.gemm(ctx.tensor(a), ctx.tensor(b), out=other.empty((5, 3))),
+               "out= a Tensor of another context")
+    s = f(3, 3)
+    t1, t2, t3 = ctx.tensor(s), ctx.tensor(s), ctx.tensor(s)
+    raises(ValueError, lambda: K.gemm(t1, t2, t3, beta=1.0, out=t1), "gemm on Tensors, out= the input a (c copied first)")
+    check(np.array_equal(t1.numpy(), s), "the refused out= left the input untouched")
+    raises(ValueError, lambda: K.softmax(t1.reshape(9).reshape(3, 3), out=t1), "softmax on Tensors, out= a view of x")
+
+
 def main():
     kernels_def = sys.argv[1]
     print("library:", seqnn.LIBRARY_PATH)
@@ -435,7 +510,7 @@ def main():
         f = lambda *s: rng.standard_normal(s).astype(np.float32)   # noqa: E731
         with seqnn.Context(d.plugin) as ctx:
             for t in (test_cells, test_rnn_backward, test_variants, test_conv_pool, test_conv_max, test_copy2d, test_attention, test_optimizers,
-                      test_xent_ext, test_checks, test_tensors):
+                      test_xent_ext, test_checks, test_tensors, test_out):
                 t(ctx, f)
     print("%d failure(s)" % failures)
     return 1 if failures else 0

@@ -1,7 +1,8 @@
 """No memory grows over 10,000 calls: for each kind of call (a kernel, a
 training step, a prediction, a failing library call, a call on a closed
 object, a checkpoint read, a context opened and closed, kernels on
-device-resident Tensors, a Tensor made and read back, a placement plan,
+device-resident Tensors, kernels with out= on arrays and on Tensors, a
+Tensor made and read back, a placement plan,
 attention weights, a batch with trees), the resident set
 size after 10,000 calls (1,000 for contexts, which scan the plugins) is
 compared with the size after a warm-up of the same calls. A leak of one
@@ -58,6 +59,7 @@ def main():
         seqnn.Context("ref").close()
 
     ta = ctx.tensor(a)
+    ao, to = np.empty((8, 8), np.float32), ctx.empty((8, 8))
     tp, tg, tm, tv = ctx.tensor(a[0]), ctx.tensor(a[1]), ctx.empty((8,)), ctx.empty((8,))
     q = np.ones((1, 2, 3, 4), np.float32)
     tq = ctx.tensor(q)
@@ -71,6 +73,8 @@ def main():
              ("Model.predict of a tree layer with trees", lambda: tree_m.predict(a.reshape(8, 1, 8)[:3].repeat(4, 1),
                                                                              trees=trees), n),
              ("kernels.gemm 8x8 on Tensors", lambda: K.gemm(ta, ta), n),
+             ("kernels.gemm 8x8, out= an array", lambda: K.gemm(a, a, ctx=ctx, out=ao), n),
+             ("kernels.gemm 8x8 on Tensors, out= a Tensor", lambda: K.gemm(ta, ta, out=to), n),
              ("kernels.lstm_forward on Tensors", lambda: K.lstm_forward(ta.reshape(2, 4, 8), ta,
                                                                          ctx.tensor(a[:, :2])), n),
              ("kernels.adam_step in place on Tensors", lambda: K.adam_step(tp, tg, tm, tv, 1), n),

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "seqnn/seqnn.h"
+#include "bench_data.h"
 #include "bench_timer.h"
 #include "ocl_trace.h"
 
@@ -60,15 +61,7 @@ static seqnn_tref probe_buf(probe *p, int64_t count, unsigned seed, float scale)
     if (p->st != SEQNN_OK)
         return r;
     p->bufs[p->nbufs++] = b;
-    float tmp[4096];
-    for (int64_t off = 0; off < count && p->st == SEQNN_OK; off += 4096) {
-        int64_t len = count - off < 4096 ? count - off : 4096;
-        for (int64_t i = 0; i < len; i++) {
-            seed = seed * 1664525u + 1013904223u;
-            tmp[i] = (float)(((double)(seed >> 8) * (1.0 / 16777216.0) * 2.0 - 1.0) * scale);
-        }
-        p->st = seqnn_buffer_write(p->ctx, b, off, tmp, len);
-    }
+    p->st = bench_fill_uniform(p->ctx, b, count, seed, scale);
     r.buf = b;
     return r;
 }
@@ -262,23 +255,9 @@ static int probe_count(seqnn_context *ctx)
 
 typedef struct probe_opts {
     const char *cell;
-    int64_t H, B, T, I;
-    int train, rounds, reps, cpu, profile;
+    int64_t H, B, T, I, rounds, reps;
+    int train, cpu, profile;
 } probe_opts;
-
-typedef struct probe_stats {
-    double med, min, max;
-} probe_stats;
-
-static probe_stats probe_stats_of(double *t, int n)
-{
-    probe_stats s;
-    qsort(t, (size_t)n, sizeof *t, bench_cmp);
-    s.med = n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
-    s.min = t[0];
-    s.max = t[n - 1];
-    return s;
-}
 
 /* The layer once, to completion. */
 static seqnn_status probe_layer_run(probe *p, int train)
@@ -300,22 +279,22 @@ static seqnn_status probe_gemms_run(probe *p)
     return seqnn_sync(p->ctx);
 }
 
-static void probe_print(const char *what, probe_stats s)
+static void probe_print(const char *what, bench_stats s)
 {
-    printf("%-44s median %8.2f ms  min %8.2f  max %8.2f  spread %5.1f%%\n", what, s.med * 1e3, s.min * 1e3,
-           s.max * 1e3, s.med > 0 ? 100.0 * (s.max - s.min) / s.med : 0.0);
+    printf("%-44s median %8.2f ms  min %8.2f  max %8.2f  spread %5.1f%%\n", what, s.median * 1e3, s.min * 1e3,
+           s.max * 1e3, s.median > 0 ? 100.0 * (s.max - s.min) / s.median : 0.0);
 }
 
 /* Alternating rounds of reps runs of the layer and of its GEMMs alone. */
-static seqnn_status probe_time(probe *p, const probe_opts *o, probe_stats *layer, probe_stats *gemms)
+static seqnn_status probe_time(probe *p, const probe_opts *o, bench_stats *layer, bench_stats *gemms)
 {
-    int n = o->rounds * o->reps;
+    int n = (int)(o->rounds * o->reps);
     double *tl = calloc((size_t)n, sizeof *tl), *tg = calloc((size_t)n, sizeof *tg);
     seqnn_status st = tl && tg ? SEQNN_OK : SEQNN_ERR_NO_MEMORY;
-    for (int r = 0; r < o->rounds && st == SEQNN_OK; r++) {
+    for (int64_t r = 0; r < o->rounds && st == SEQNN_OK; r++) {
         for (int half = 0; half < 2 && st == SEQNN_OK; half++) {
-            int gemm_half = (half + r) % 2;      /* which goes first alternates too */
-            for (int i = 0; i < o->reps && st == SEQNN_OK; i++) {
+            int gemm_half = (int)((half + r) % 2);   /* which goes first alternates too */
+            for (int64_t i = 0; i < o->reps && st == SEQNN_OK; i++) {
                 double t0 = bench_now(o->cpu);
                 st = gemm_half ? probe_gemms_run(p) : probe_layer_run(p, o->train);
                 (gemm_half ? tg : tl)[r * o->reps + i] = bench_now(o->cpu) - t0;
@@ -323,8 +302,8 @@ static seqnn_status probe_time(probe *p, const probe_opts *o, probe_stats *layer
         }
     }
     if (st == SEQNN_OK) {
-        *layer = probe_stats_of(tl, n);
-        *gemms = probe_stats_of(tg, n);
+        *layer = bench_stats_of(tl, n);
+        *gemms = bench_stats_of(tg, n);
     }
     free(tl);
     free(tg);
@@ -388,7 +367,7 @@ static int probe_bench(seqnn_context *ctx, const probe_opts *o)
         st = seqnn_sync(ctx);
     if (st == SEQNN_OK)
         st = probe_gemms_run(&p);
-    probe_stats sl, sg;
+    bench_stats sl, sg;
     if (st == SEQNN_OK)
         st = probe_time(&p, o, &sl, &sg);
     if (st != SEQNN_OK) {
@@ -398,17 +377,17 @@ static int probe_bench(seqnn_context *ctx, const probe_opts *o)
     }
     seqnn_device_record dev;
     seqnn_context_device(ctx, &dev);
-    printf("%s H=%lld B=%lld T=%lld I=%lld %s on %s, %s, %d rounds x %d runs each, alternating\n", o->cell,
+    printf("%s H=%lld B=%lld T=%lld I=%lld %s on %s, %s, %lld rounds x %lld runs each, alternating\n", o->cell,
            (long long)o->H, (long long)o->B, (long long)o->T, (long long)o->I,
            o->train ? "training (forward + backward)" : "inference (forward)", dev.name,
-           o->cpu ? "process CPU time" : "wall clock", o->rounds, o->reps);
+           o->cpu ? "process CPU time" : "wall clock", (long long)o->rounds, (long long)o->reps);
     printf("calls of the layer: %ld host round trips, %ld transfers, %ld kernel launches, %ld fills/copies, "
            "%ld CLBlast GEMMs\n", ocl_trace_round_trips(&d), d.transfers, d.launches, d.copies, d.gemms);
     probe_print("layer", sl);
     char what[64];
     snprintf(what, sizeof what, "its %ld CLBlast GEMMs alone (replayed)", ocl_trace_recorded());
     probe_print(what, sg);
-    double ratio = sl.med / sg.med;
+    double ratio = sl.median / sg.median;
     printf("ratio layer / GEMMs = %.3f (target <= 1.15: %s)\n", ratio, ratio <= 1.15 ? "met" : "MISSED");
     if (o->profile && probe_profile(&p, o) != SEQNN_OK) {
         fprintf(stderr, "%s: %s\n", o->cell, seqnn_last_error());
@@ -420,8 +399,23 @@ static int probe_bench(seqnn_context *ctx, const probe_opts *o)
     return 0;
 }
 
+/* The field of a numeric option's value, or NULL. */
+static int64_t *probe_number(probe_opts *o, const char *key)
+{
+    const struct {
+        const char *key;
+        int64_t *v;
+    } nums[] = { { "--hidden", &o->H }, { "--batch", &o->B },   { "--seq", &o->T },
+                 { "--input", &o->I },  { "--rounds", &o->rounds }, { "--reps", &o->reps } };
+    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
+        if (!strcmp(key, nums[i].key))
+            return nums[i].v;
+    return NULL;
+}
+
 static int probe_parse(int argc, char **argv, probe_opts *o, const char **spec)
 {
+    int64_t *n;
     for (int i = 2; i < argc; i++) {
         const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(k, "--train"))
@@ -434,18 +428,8 @@ static int probe_parse(int argc, char **argv, probe_opts *o, const char **spec)
             *spec = argv[++i];
         else if (v && !strcmp(k, "--cell"))
             o->cell = argv[++i];
-        else if (v && !strcmp(k, "--hidden"))
-            o->H = atoll(argv[++i]);
-        else if (v && !strcmp(k, "--batch"))
-            o->B = atoll(argv[++i]);
-        else if (v && !strcmp(k, "--seq"))
-            o->T = atoll(argv[++i]);
-        else if (v && !strcmp(k, "--input"))
-            o->I = atoll(argv[++i]);
-        else if (v && !strcmp(k, "--rounds"))
-            o->rounds = atoi(argv[++i]);
-        else if (v && !strcmp(k, "--reps"))
-            o->reps = atoi(argv[++i]);
+        else if (v && (n = probe_number(o, k)) != NULL)
+            *n = atoll(argv[++i]);
         else {
             fprintf(stderr, "unknown or incomplete option %s\n", k);
             return 0;
@@ -453,13 +437,13 @@ static int probe_parse(int argc, char **argv, probe_opts *o, const char **spec)
     }
     if (o->I <= 0)
         o->I = o->H;
-    return o->H > 0 && o->B > 0 && o->B <= 64 && o->T > 0 && o->rounds > 0 && o->reps > 0;
+    return o->H > 0 && o->B > 0 && o->B <= 64 && o->T > 0 && o->rounds > 0 && o->reps > 0 && o->rounds * o->reps <= 1000000;
 }
 
 int main(int argc, char **argv)
 {
     const char *spec = "opencl:Portable Computing Language";
-    probe_opts o = { "lstm", 256, 64, 50, 0, 0, 3, 5, 0, 0 };
+    probe_opts o = { "lstm", 256, 64, 50, 0, 3, 5, 0, 0, 0 };
     int count = argc >= 2 && !strcmp(argv[1], "count"), bench = argc >= 2 && !strcmp(argv[1], "bench");
     if ((!count && !bench) || !probe_parse(argc, argv, &o, &spec)) {
         fprintf(stderr, "usage: %s count [--spec SPEC]\n"
