@@ -80,4 +80,13 @@ void simd_colsum(int64_t rows, int64_t cols, const float *src, int64_t ld, float
  * panel width NR, one panel up to NR*SIMD_RNN_STEP_TASKS units, more beyond. */
 #define SIMD_RNN_STEP_TASKS 16
 
+/* The sizes of a recurrent call every recurrent kernel plans with. */
+static inline void simd_rnn_shape(const seqnn_rnn_args *a, int64_t *T, int64_t *B, int64_t *I, int64_t *H)
+{
+    *T = a->seq_len;
+    *B = a->batch;
+    *I = a->input_size;
+    *H = a->hidden_size;
+}
+
 #endif

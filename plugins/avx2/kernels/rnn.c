@@ -21,8 +21,11 @@
  *   AUX   [T, B, H]    LSTM: c_t (carried for inactive rows);
  *                      GRU: W_hn h + b_hn; GRU classic: r * h_{t-1};
  *                      0 for inactive rows; RNN: unused
- * Without a reserve (inference) the same regions live in device scratch. */
+ * Without a reserve (inference) the same regions live in device scratch, and
+ * the cell math stores only what later steps read (HPREV, LSTM's c_t, the
+ * classic GRU's r, z and r * h): not the activations backward would need. */
 #include <string.h>
+#include "cell_math.h"
 #include "common.h"
 #include "simd_gemm.h"
 #include "simd_kernels.h"
@@ -32,6 +35,7 @@ typedef struct rnn_plan {
     const seqnn_rnn_args *a;
     int64_t T, B, I, H, G, GH;
     int lstm, gru, classic, relu;
+    int keep;                            /* a reserve: keep what backward reads (else inference) */
     int64_t unit;                        /* hidden units per task (multiple of the GEMM's NR) */
     int64_t ntasks;
     const int32_t *len;                  /* lengths or NULL */
@@ -45,7 +49,7 @@ typedef struct rnn_plan {
     float *apack, *apack2;               /* the step's packed A operands (states, gate gradients) */
     /* the current step: time t, the times of the previous and next step in
      * the direction's order, first / last step flags */
-    int64_t t, t_prev, t_next;
+    int64_t s, t, t_prev, t_next;
     int first, last;
     /* forward outputs */
     float *y; int64_t ldy;
@@ -71,6 +75,7 @@ static inline int64_t rnn_time_of(const rnn_plan *p, int64_t s)
 
 static void rnn_set_step(rnn_plan *p, int64_t s)
 {
+    p->s = s;
     p->t = rnn_time_of(p, s);
     p->first = s == 0;
     p->last = s == p->T - 1;
@@ -82,10 +87,7 @@ static void rnn_plan_init(rnn_plan *p, const seqnn_rnn_args *a)
 {
     memset(p, 0, sizeof *p);
     p->a = a;
-    p->T = a->seq_len;
-    p->B = a->batch;
-    p->I = a->input_size;
-    p->H = a->hidden_size;
+    simd_rnn_shape(a, &p->T, &p->B, &p->I, &p->H);
     p->G = seqnn_cell_gates(a->cell);
     p->GH = p->G * p->H;
     p->lstm = a->cell == SEQNN_CELL_LSTM;
@@ -120,6 +122,24 @@ static void rnn_bias_sum(rnn_plan *p, const seqnn_rnn_args *a)
         p->bsum[j] = v;
     }
     p->b_hn = p->gru && bh ? bh + 2 * p->H : NULL;
+}
+
+/* Prefetches into L2 what a task of another step will read: columns
+ * [j0, j0+n) of the B rows at time t of a [T, B, ld] region (nothing for
+ * t < 0 or a NULL region). The rows are ld floats apart and a task reads a
+ * cache line or two of each, too little for the hardware prefetchers, and
+ * these regions were written long before (the input GEMM, the forward):
+ * without it the cell math and the tiles' C loads wait on memory. */
+static void rnn_prefetch_rows(const float *base, int64_t t, int64_t B, int64_t ld, int64_t j0, int64_t n)
+{
+    if (t < 0 || !base || n <= 0)
+        return;
+    for (int64_t b = 0; b < B; b++) {
+        const float *r = base + (t * B + b) * ld + j0;
+        for (int64_t j = 0; j < n; j += 16)
+            vf_prefetch_l2(r + j);
+        vf_prefetch_l2(r + n - 1);
+    }
 }
 
 /* ------------------------------------------------------------ forward --- */
@@ -166,47 +186,52 @@ static void rnn_fwd_cell_row(const rnn_plan *p, int64_t b, int64_t j0, int64_t j
         vf h;
         if (p->lstm) {
             const float *cp = p->first ? p->c0 + b * H : p->aux + (p->t_prev * B + b) * H;
-            vf i = vf_sigmoid(vf_add(vld(gr + j, n), vld(bs + j, n)));
-            vf f = vf_sigmoid(vf_add(vld(gr + H + j, n), vld(bs + H + j, n)));
-            vf g = vf_tanh(vf_add(vld(gr + 2 * H + j, n), vld(bs + 2 * H + j, n)));
-            vf o = vf_sigmoid(vf_add(vld(gr + 3 * H + j, n), vld(bs + 3 * H + j, n)));
+            vf i = cell_sigmoid(vf_add(vld(gr + j, n), vld(bs + j, n)));
+            vf f = cell_sigmoid(vf_add(vld(gr + H + j, n), vld(bs + H + j, n)));
+            vf g = cell_tanh(vf_add(vld(gr + 2 * H + j, n), vld(bs + 2 * H + j, n)));
+            vf o = cell_sigmoid(vf_add(vld(gr + 3 * H + j, n), vld(bs + 3 * H + j, n)));
             vf c = vf_fmadd(f, vld(cp + j, n), vf_mul(i, g));
-            h = vf_mul(o, vf_tanh(c));
-            vst(gr + j, i, n);
-            vst(gr + H + j, f, n);
-            vst(gr + 2 * H + j, g, n);
-            vst(gr + 3 * H + j, o, n);
+            h = vf_mul(o, cell_tanh(c));
+            if (p->keep) {
+                vst(gr + j, i, n);
+                vst(gr + H + j, f, n);
+                vst(gr + 2 * H + j, g, n);
+                vst(gr + 3 * H + j, o, n);
+            }
             vst(ax + j, c, n);
         } else if (p->gru) {
-            vf r = vf_sigmoid(vf_add(vld(gr + j, n), vld(bs + j, n)));
-            vf z = vf_sigmoid(vf_add(vld(gr + H + j, n), vld(bs + H + j, n)));
+            vf r = cell_sigmoid(vf_add(vld(gr + j, n), vld(bs + j, n)));
+            vf z = cell_sigmoid(vf_add(vld(gr + H + j, n), vld(bs + H + j, n)));
             vf hh = vld(ax + j, n);      /* W_hn h from the tile */
             if (p->b_hn)
                 hh = vf_add(hh, vld(p->b_hn + j, n));
-            vf nn = vf_tanh(vf_fmadd(r, hh, vf_add(vld(gr + 2 * H + j, n), vld(bs + 2 * H + j, n))));
+            vf nn = cell_tanh(vf_fmadd(r, hh, vf_add(vld(gr + 2 * H + j, n), vld(bs + 2 * H + j, n))));
             vf hpv = vld(hp + j, n);
             h = vf_fmadd(z, vf_sub(hpv, nn), nn);        /* (1-z)*n + z*h */
-            vst(gr + j, r, n);
-            vst(gr + H + j, z, n);
-            vst(gr + 2 * H + j, nn, n);
-            vst(ax + j, hh, n);
+            if (p->keep) {
+                vst(gr + j, r, n);
+                vst(gr + H + j, z, n);
+                vst(gr + 2 * H + j, nn, n);
+                vst(ax + j, hh, n);
+            }
         } else if (p->classic) {
             if (phase == 0) {
-                vf r = vf_sigmoid(vf_add(vld(gr + j, n), vld(bs + j, n)));
-                vf z = vf_sigmoid(vf_add(vld(gr + H + j, n), vld(bs + H + j, n)));
+                vf r = cell_sigmoid(vf_add(vld(gr + j, n), vld(bs + j, n)));
+                vf z = cell_sigmoid(vf_add(vld(gr + H + j, n), vld(bs + H + j, n)));
                 vst(gr + j, r, n);
                 vst(gr + H + j, z, n);
                 vst(ax + j, vf_mul(r, vld(hp + j, n)), n);
                 continue;
             }
             vf z = vld(gr + H + j, n);
-            vf nn = vf_tanh(vf_add(vld(gr + 2 * H + j, n), vld(bs + 2 * H + j, n)));
+            vf nn = cell_tanh(vf_add(vld(gr + 2 * H + j, n), vld(bs + 2 * H + j, n)));
             h = vf_fmadd(z, vf_sub(vld(hp + j, n), nn), nn);
             vst(gr + 2 * H + j, nn, n);
         } else {
             vf pre = vf_add(vld(gr + j, n), vld(bs + j, n));
-            h = p->relu ? vf_max(pre, vf_zero()) : vf_tanh(pre);
-            vst(gr + j, h, n);
+            h = p->relu ? vf_max(pre, vf_zero()) : cell_tanh(pre);
+            if (p->keep)
+                vst(gr + j, h, n);
         }
         vst(hn + j, h, n);
         if (yr)
@@ -237,6 +262,10 @@ static void rnn_fwd_task(void *ctx, int64_t u, int tid, int phase)
     }
     for (int64_t b = 0; b < B; b++)
         rnn_fwd_cell_row(p, b, j0, j0 + nu, phase);
+    /* the next step's task u adds its tiles into these gate rows */
+    if (phase == 0)
+        for (int64_t g = 0; g < p->G; g++)
+            rnn_prefetch_rows(p->gates, p->t_next, B, p->GH, g * H + j0, nu);
 }
 
 static void rnn_fwd_task0(void *ctx, int64_t u, int tid) { rnn_fwd_task(ctx, u, tid, 0); }
@@ -256,6 +285,7 @@ static seqnn_status rnn_forward_run(const seqnn_call *call, const seqnn_rnn_args
     p.wpack_stride = simd_gemm_packed_b_count(H, H);
     p.wpack = simd_scratch(dev, SIMD_SCRATCH_K3, p.wpack_stride * (size_t)p.G);
     p.apack = simd_scratch(dev, SIMD_SCRATCH_K4, simd_gemm_packed_a_count(B, H));
+    p.keep = SHAS(a->reserve);
     float *regions = SHAS(a->reserve) ? SP(a->reserve)
                                       : simd_scratch(dev, SIMD_SCRATCH_K0, (size_t)(T * BH * (p.G + 2)));
     if (!small || !p.wpack || !p.apack || !regions)
@@ -338,7 +368,7 @@ static void rnn_bwd_cell_row(const rnn_plan *p, int64_t b, int64_t j0, int64_t j
         if (p->lstm) {
             const float *cp = p->first ? p->c0 + b * H : p->aux + (p->t_prev * B + b) * H;
             vf i = vld(gr + j, n), f = vld(gr + H + j, n), g = vld(gr + 2 * H + j, n), o = vld(gr + 3 * H + j, n);
-            vf tc = vf_tanh(vld(ax + j, n));
+            vf tc = cell_tanh(vld(ax + j, n));
             float *dcr = p->dc + b * H;
             /* dct = dc + dh * o * (1 - tc^2) */
             vf dct = vf_fmadd(vf_mul(dh, o), vf_fnmadd(tc, tc, one), vld(dcr + j, n));
@@ -421,6 +451,26 @@ static void rnn_bwd_bias_acc(const rnn_plan *p, int64_t g0, int64_t g1, int64_t 
         }
 }
 
+/* What the next backward step (time t_prev) reads and writes at units
+ * [j0, j0+n): its gates, states, dy and dg rows. */
+static void rnn_bwd_prefetch(const rnn_plan *p, int64_t j0, int64_t n)
+{
+    const int64_t H = p->H, B = p->B, t = p->t_prev;
+    if (t < 0)
+        return;
+    for (int64_t g = 0; g < p->G; g++) {
+        rnn_prefetch_rows(p->gates, t, B, p->GH, g * H + j0, n);
+        rnn_prefetch_rows(p->dg, t, B, p->GH, g * H + j0, n);
+    }
+    rnn_prefetch_rows(p->aux, t, B, H, j0, n);
+    if (p->lstm && p->s >= 2)            /* c_{t-1} of that step */
+        rnn_prefetch_rows(p->aux, rnn_time_of(p, p->s - 2), B, H, j0, n);
+    if (!p->lstm)
+        rnn_prefetch_rows(p->hprev, t, B, H, j0, n);
+    rnn_prefetch_rows(p->dy, t, B, p->ldy_d, j0, n);
+    rnn_prefetch_rows(p->dghn, t, B, H, j0, n);
+}
+
 static void rnn_bwd_task0(void *ctx, int64_t u, int tid)
 {
     const rnn_plan *p = ctx;
@@ -430,6 +480,7 @@ static void rnn_bwd_task0(void *ctx, int64_t u, int tid)
         rnn_bwd_cell_row(p, b, j0, j1);
     if (p->dbias)                        /* classic GRU: dr comes in the next phase */
         rnn_bwd_bias_acc(p, p->classic ? 1 : 0, p->G, j0, j1, p->gru);
+    rnn_bwd_prefetch(p, j0, j1 - j0);
 }
 
 /* classic GRU: work[:, units] = dn * W_hn, then dr and dh_next */
