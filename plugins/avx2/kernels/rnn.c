@@ -49,7 +49,7 @@ typedef struct rnn_plan {
     float *apack, *apack2;               /* the step's packed A operands (states, gate gradients) */
     /* the current step: time t, the times of the previous and next step in
      * the direction's order, first / last step flags */
-    int64_t s, t, t_prev, t_next;
+    int64_t t, t_prev, t_next;
     int first, last;
     /* forward outputs */
     float *y; int64_t ldy;
@@ -75,7 +75,6 @@ static inline int64_t rnn_time_of(const rnn_plan *p, int64_t s)
 
 static void rnn_set_step(rnn_plan *p, int64_t s)
 {
-    p->s = s;
     p->t = rnn_time_of(p, s);
     p->first = s == 0;
     p->last = s == p->T - 1;
@@ -122,24 +121,6 @@ static void rnn_bias_sum(rnn_plan *p, const seqnn_rnn_args *a)
         p->bsum[j] = v;
     }
     p->b_hn = p->gru && bh ? bh + 2 * p->H : NULL;
-}
-
-/* Prefetches into L2 what a task of another step will read: columns
- * [j0, j0+n) of the B rows at time t of a [T, B, ld] region (nothing for
- * t < 0 or a NULL region). The rows are ld floats apart and a task reads a
- * cache line or two of each, too little for the hardware prefetchers, and
- * these regions were written long before (the input GEMM, the forward):
- * without it the cell math and the tiles' C loads wait on memory. */
-static void rnn_prefetch_rows(const float *base, int64_t t, int64_t B, int64_t ld, int64_t j0, int64_t n)
-{
-    if (t < 0 || !base || n <= 0)
-        return;
-    for (int64_t b = 0; b < B; b++) {
-        const float *r = base + (t * B + b) * ld + j0;
-        for (int64_t j = 0; j < n; j += 16)
-            vf_prefetch_l2(r + j);
-        vf_prefetch_l2(r + n - 1);
-    }
 }
 
 /* ------------------------------------------------------------ forward --- */
@@ -262,10 +243,6 @@ static void rnn_fwd_task(void *ctx, int64_t u, int tid, int phase)
     }
     for (int64_t b = 0; b < B; b++)
         rnn_fwd_cell_row(p, b, j0, j0 + nu, phase);
-    /* the next step's task u adds its tiles into these gate rows */
-    if (phase == 0)
-        for (int64_t g = 0; g < p->G; g++)
-            rnn_prefetch_rows(p->gates, p->t_next, B, p->GH, g * H + j0, nu);
 }
 
 static void rnn_fwd_task0(void *ctx, int64_t u, int tid) { rnn_fwd_task(ctx, u, tid, 0); }
@@ -451,26 +428,6 @@ static void rnn_bwd_bias_acc(const rnn_plan *p, int64_t g0, int64_t g1, int64_t 
         }
 }
 
-/* What the next backward step (time t_prev) reads and writes at units
- * [j0, j0+n): its gates, states, dy and dg rows. */
-static void rnn_bwd_prefetch(const rnn_plan *p, int64_t j0, int64_t n)
-{
-    const int64_t H = p->H, B = p->B, t = p->t_prev;
-    if (t < 0)
-        return;
-    for (int64_t g = 0; g < p->G; g++) {
-        rnn_prefetch_rows(p->gates, t, B, p->GH, g * H + j0, n);
-        rnn_prefetch_rows(p->dg, t, B, p->GH, g * H + j0, n);
-    }
-    rnn_prefetch_rows(p->aux, t, B, H, j0, n);
-    if (p->lstm && p->s >= 2)            /* c_{t-1} of that step */
-        rnn_prefetch_rows(p->aux, rnn_time_of(p, p->s - 2), B, H, j0, n);
-    if (!p->lstm)
-        rnn_prefetch_rows(p->hprev, t, B, H, j0, n);
-    rnn_prefetch_rows(p->dy, t, B, p->ldy_d, j0, n);
-    rnn_prefetch_rows(p->dghn, t, B, H, j0, n);
-}
-
 static void rnn_bwd_task0(void *ctx, int64_t u, int tid)
 {
     const rnn_plan *p = ctx;
@@ -480,7 +437,6 @@ static void rnn_bwd_task0(void *ctx, int64_t u, int tid)
         rnn_bwd_cell_row(p, b, j0, j1);
     if (p->dbias)                        /* classic GRU: dr comes in the next phase */
         rnn_bwd_bias_acc(p, p->classic ? 1 : 0, p->G, j0, j1, p->gru);
-    rnn_bwd_prefetch(p, j0, j1 - j0);
 }
 
 /* classic GRU: work[:, units] = dn * W_hn, then dr and dh_next */
