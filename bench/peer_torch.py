@@ -9,7 +9,9 @@ dx), conv (Kim-CNN bank: Conv1d per width over [B, E, T], max over time),
 attention (scaled dot-product, [B, heads, T, d]), optim (Adam / SGD with
 momentum 0.9 / clip_grad_norm_ over one tensor of `params` floats, foreach
 off as the seqnn kernel contract), model (whole training steps of a model
-file: build_model below). Threads: torch.set_num_threads(threads)."""
+file: build_model below). Threads: torch.set_num_threads(threads). The ISA
+cap is the caller's (cli/bench_peers.c: ATEN_CPU_CAPABILITY, DNNL_MAX_CPU_ISA,
+OPENBLAS_CORETYPE for torch-avx2); describe() reports what took effect."""
 import os
 import re
 import sys
