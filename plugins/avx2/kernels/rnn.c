@@ -94,9 +94,9 @@ static void rnn_plan_init(rnn_plan *p, const seqnn_rnn_args *a)
     p->classic = a->cell == SEQNN_CELL_GRU_CLASSIC;
     p->relu = a->cell == SEQNN_CELL_RNN_RELU;
     p->len = a->lengths;
-    /* about 16 tasks per step, whole GEMM panels each */
-    int64_t nr = simd_gemm_nr();
-    p->unit = nr * simd_ceil_div(p->H, nr * SIMD_RNN_STEP_TASKS);
+    /* about 16 tasks per step, whole GEMM panels each, at least two */
+    int64_t nr = simd_gemm_nr(), panels = simd_ceil_div(p->H, nr * SIMD_RNN_STEP_TASKS);
+    p->unit = nr * (panels > SIMD_RNN_UNIT_PANELS ? panels : SIMD_RNN_UNIT_PANELS);
     p->ntasks = simd_ceil_div(p->H, p->unit);
 }
 
