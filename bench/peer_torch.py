@@ -9,7 +9,9 @@ dx), conv (Kim-CNN bank: Conv1d per width over [B, E, T], max over time),
 attention (scaled dot-product, [B, heads, T, d]), optim (Adam / SGD with
 momentum 0.9 / clip_grad_norm_ over one tensor of `params` floats, foreach
 off as the seqnn kernel contract), model (whole training steps of a model
-file: build_model below). Threads: torch.set_num_threads(threads)."""
+file: build_model below). Threads: torch.set_num_threads(threads). The ISA
+cap is the caller's (cli/bench_peers.c: ATEN_CPU_CAPABILITY, DNNL_MAX_CPU_ISA,
+OPENBLAS_CORETYPE for torch-avx2); describe() reports what took effect."""
 import os
 import re
 import sys
@@ -282,6 +284,7 @@ def describe(torch, threads, run):
     except OSError:
         pass
     core = os.environ.get("OPENBLAS_CORETYPE") or "unset"
+    dnnl = onednn_isa()
     for path in sorted(blas):
         if "libopenblas" in os.path.basename(path):
             try:
@@ -291,9 +294,30 @@ def describe(torch, threads, run):
                 core += ", OpenBLAS kernel " + lib.openblas_get_corename().decode()
             except (OSError, AttributeError):
                 pass
-    return (f"PyTorch {torch.__version__}, CPU capability {cap.group(1) if cap else '?'}, "
-            f"{threads} thread(s), mkldnn {'on' if torch.backends.mkldnn.enabled else 'off'}, "
+    aten = os.environ.get("ATEN_CPU_CAPABILITY") or "unset"
+    return (f"PyTorch {torch.__version__}, CPU capability {cap.group(1) if cap else '?'} "
+            f"(ATEN_CPU_CAPABILITY={aten}), {threads} thread(s), "
+            f"mkldnn {'on' if torch.backends.mkldnn.enabled else 'off'} ({dnnl}), "
             f"BLAS {', '.join(sorted(blas)) or 'none mapped'} (OPENBLAS_CORETYPE={core}); top ops: {top}")
+
+
+def onednn_isa():
+    """The ISA oneDNN (PyTorch's mkldnn ops) runs on in this process, from
+    dnnl_get_effective_cpu_isa() of the libdnnl mapped in, and the cap asked
+    for in DNNL_MAX_CPU_ISA."""
+    names = {0x1: "SSE4.1", 0x3: "AVX", 0x7: "AVX2", 0x27: "AVX-512", 0x67: "AVX-512 VNNI",
+             0xe7: "AVX-512 BF16", 0x3e7: "AVX-512 AMX", 0x407: "AVX2 VNNI"}
+    cap = os.environ.get("DNNL_MAX_CPU_ISA") or "unset"
+    try:
+        import ctypes
+        with open("/proc/self/maps") as f:
+            libs = sorted({line.split()[-1] for line in f if re.search(r"lib(dnnl|mkldnn)\.so", line)})
+        if not libs:
+            return f"oneDNN built in, ISA not queried; DNNL_MAX_CPU_ISA={cap}"
+        isa = ctypes.CDLL(libs[0]).dnnl_get_effective_cpu_isa()
+        return f"oneDNN ISA {names.get(isa, hex(isa))}; DNNL_MAX_CPU_ISA={cap}"
+    except (OSError, AttributeError) as e:
+        return f"oneDNN ISA not queried ({e}); DNNL_MAX_CPU_ISA={cap}"
 
 
 if __name__ == "__main__":

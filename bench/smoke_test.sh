@@ -32,13 +32,27 @@ check "training case, 2 threads" '^== lstm H=8 B=2 T=3 I=8 training \| 2 threads
 # the peak is measured on x86 with AVX2/FMA; elsewhere the line says why not
 check "measured peak" '^  FMA peak (measured now: [0-9]+\.[0-9] GFLOP/s with 1 thread|: not measured.+)$' "$out"
 check "ref row" '^  ref +[0-9]+\.[0-9]{3} .* GFLOP/s ' "$out"
-for peer in onednn onednn-avx2 torch; do
+for peer in onednn onednn-avx2 torch torch-avx2; do
     check "$peer row or its reason" "^(  $peer +[0-9]+\.[0-9]{3} |  peer $peer: not available \(.+\)$)" "$out"
 done
+# a peer capped at AVX2 says so in its row
+if grep -q '^  torch-avx2 ' "$out"; then
+    check "torch-avx2 capped" '^  torch-avx2 .*ATEN_CPU_CAPABILITY=avx2.*DNNL_MAX_CPU_ISA=AVX2.*OPENBLAS_CORETYPE=Haswell' "$out"
+fi
 if grep -q "plugin ref: not available" "$out"; then
     echo "FAIL: the reference plugin did not run"
     cat "$out"
     fail=1
+fi
+
+out=$work/bench_gemm.txt
+"$seqnn" bench gemm --m 8 --n 8 --k 8 --reps 1 --threads 1 --plugin ref --peers openblas,openblas-haswell \
+    >"$out" 2>&1 || { echo "FAIL: seqnn bench gemm exited $?"; cat "$out"; fail=1; }
+for peer in openblas openblas-haswell; do
+    check "$peer row or its reason" "^(  $peer +[0-9]+\.[0-9]{3} |  peer $peer: not available \(.+\)$)" "$out"
+done
+if grep -q '^  openblas-haswell ' "$out"; then
+    check "openblas-haswell kernel" '^  openblas-haswell .*kernel Haswell .*OPENBLAS_CORETYPE=Haswell' "$out"
 fi
 
 out=$work/bench_model.txt

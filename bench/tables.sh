@@ -16,7 +16,7 @@ NR > 1 {
     rate[key, f[3]] = f[9]; unit[key, f[3]] = f[10]; pk[key, f[3]] = f[11]
 }
 END {
-    all = split("openblas onednn onednn-avx2 torch triad", cand, " ")
+    all = split("openblas openblas-haswell onednn onednn-avx2 torch torch-avx2 torch-passive triad", cand, " ")
     np = 0
     for (p = 1; p <= all; p++) {
         used = 0

@@ -26,12 +26,13 @@
 #include "cli.h"
 #include "seqnn/seqnn.h"
 
-#define BENCH_PEERS 6
+#define BENCH_PEERS 8
 #define BENCH_MAX_CASES 64
 #define BENCH_MAX_PLUGINS 16
 
-static const char *const peer_names[BENCH_PEERS] = { "openblas", "onednn", "onednn-avx2", "torch", "torch-passive",
-                                                           "triad" };
+/* uncapped, then capped at AVX2 ("-avx2", "-haswell": cli/bench_peers.c) */
+static const char *const peer_names[BENCH_PEERS] = { "openblas", "openblas-haswell", "onednn", "onednn-avx2",
+                                                     "torch",    "torch-avx2",       "torch-passive", "triad" };
 
 static void bench_usage(FILE *f)
 {
@@ -47,7 +48,8 @@ static void bench_usage(FILE *f)
             "        --vocab N ($vocab, $classes of a model file: 97), --batch --seq (model: its train line)\n"
             "mode:   --train (forward + backward; default inference) | --both\n"
             "run:    --plugin LIST (default: every loaded plugin)  --peers LIST|all|none\n"
-            "        (peers: openblas, onednn, onednn-avx2, torch, torch-passive, triad)  --threads LIST (default 1,all)\n"
+            "        (peers: openblas, openblas-haswell, onednn, onednn-avx2, torch, torch-avx2, torch-passive,\n"
+            "        triad; -haswell / -avx2: capped at AVX2)  --threads LIST (default 1,all)\n"
             "        --reps N (5)  --warmup N (1)  --rounds R (1: every implementation R times in turn,\n"
             "        samples pooled)  --clock wall|cpu (cpu: process CPU time, 1 thread only)\n"
             "        --budget SECONDS (timed seconds per implementation, default 120)  --csv FILE\n"
@@ -146,10 +148,11 @@ static int select_plugins(const bench_opts *o, char out[][32], int max)
 /* ------------------------------------------------ one case, one thread count --- */
 
 /* the FMA peak a row is divided by: 256-bit for what is capped at AVX2 (the
- * avx2 plugin, oneDNN capped), the widest the CPU has for the others */
+ * avx2 plugin, the capped peers), the widest the CPU has for the others */
 static double row_peak(const double *peak, const char *impl)
 {
-    int capped = !strcmp(impl, "avx2") || !strcmp(impl, "onednn-avx2");
+    int capped = !strcmp(impl, "avx2") || !strcmp(impl, "onednn-avx2") || !strcmp(impl, "openblas-haswell") ||
+                 !strcmp(impl, "torch-avx2");
     return !capped && peak[1] > 0 ? peak[1] : peak[0];
 }
 
@@ -165,10 +168,10 @@ static void one_header(const char *desc, int threads, const bench_opts *o, const
         else
             printf("  FMA peak measured now: %.1f GFLOP/s with %d thread%s\n", peak[0], threads, threads == 1 ? "" : "s");
         if (!absent && peak[1] > 0)
-            printf("  512-bit FMA peak measured now: %.1f GFLOP/s (the peak of every row but avx2 and onednn-avx2, "
-                   "whose peak is the 256-bit one above)\n", peak[1]);
+            printf("  512-bit FMA peak measured now: %.1f GFLOP/s (the peak of every row but avx2 and the peers "
+                   "capped at AVX2, whose peak is the 256-bit one above)\n", peak[1]);
     }
-    printf("  %-12s %10s %10s %10s %7s %8s %-6s %4s  %s\n", "impl", "median ms", "min ms", "max ms", "spread",
+    printf("  %-16s %10s %10s %10s %7s %8s %-6s %4s  %s\n", "impl", "median ms", "min ms", "max ms", "spread",
            "rate", "", "peak", "ISA / kernel");
 }
 
@@ -210,7 +213,7 @@ static void one_rows(const bench_case *c, const char *desc, int threads, const b
         bench_result_finish(r);
         bench_print_row(r, row_peak(peak, r->impl), rflops);
         if (c->op == OP_MODEL)
-            printf("  %-12s %10.2f steps/s %10.0f tokens/s\n", "", 1.0 / r->median,
+            printf("  %-16s %10.2f steps/s %10.0f tokens/s\n", "", 1.0 / r->median,
                    (double)(c->batch * c->seq) / r->median);
         bench_csv_row(o->csv, desc, threads, r, row_peak(peak, r->impl), rflops, NULL, 0, 0);
     }

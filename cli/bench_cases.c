@@ -86,9 +86,14 @@ void bench_case_describe(const bench_case *c, char *s, size_t n)
     }
 }
 
-/* the target for the speed ratio ours / peer, or 0 for none */
+/* the target for the speed ratio ours / peer, or 0 for none; a peer capped
+ * at AVX2 (openblas-haswell, torch-avx2) holds its uncapped peer's target */
 double bench_case_target(const bench_case *c, const char *peer, int threads)
 {
+    if (!strcmp(peer, "openblas-haswell"))
+        peer = "openblas";
+    else if (!strcmp(peer, "torch-avx2"))
+        peer = "torch";
     switch (c->op) {
     case OP_MODEL:                       /* 2 threads: against PyTorch with passive OpenMP threads */
         if (!strcmp(peer, "torch-passive"))

@@ -32,13 +32,13 @@ static void self_dir(char *dir, size_t n)
 /* whether peer `name` has an implementation of the case */
 int bench_peer_applies(const char *name, const bench_case *c)
 {
-    if (!strcmp(name, "openblas"))
+    if (!strcmp(name, "openblas") || !strcmp(name, "openblas-haswell"))
         return c->op == OP_GEMM;
     if (!strcmp(name, "torch-passive"))
         return c->op == OP_MODEL;
     if (!strcmp(name, "onednn") || !strcmp(name, "onednn-avx2"))
         return c->op == OP_GEMM || c->op == OP_RNN;
-    if (!strcmp(name, "torch"))
+    if (!strcmp(name, "torch") || !strcmp(name, "torch-avx2"))
         return 1;
     if (!strcmp(name, "triad"))
         return c->op == OP_OPTIM;
@@ -117,7 +117,7 @@ static int peer_locate(const char *name, char *prog, size_t nprog, char *interp,
     char dir[1024];
     self_dir(dir, sizeof dir);
     interp[0] = '\0';
-    if (!strcmp(name, "openblas"))
+    if (!strncmp(name, "openblas", 8))
         snprintf(prog, nprog, "%s/seqnn-peer-openblas", dir);
     else if (!strcmp(name, "onednn") || !strcmp(name, "onednn-avx2"))
         snprintf(prog, nprog, "%s/seqnn-peer-onednn", dir);
@@ -132,12 +132,36 @@ static int peer_locate(const char *name, char *prog, size_t nprog, char *interp,
     }
     if (access(prog, interp[0] ? R_OK : X_OK) != 0) {
         snprintf(r->note, sizeof r->note, "%.180s not built (%s)", prog,
-                 !strcmp(name, "openblas") ? "libopenblas-dev was missing at configure time"
+                 !strncmp(name, "openblas", 8) ? "libopenblas-dev was missing at configure time"
                  : strncmp(name, "torch", 5) ? "libdnnl-dev was missing at configure time"
                                            : "bench/ not configured");
         return -1;
     }
     return 0;
+}
+
+/* The ISA cap of a peer, as environment variables read when its libraries
+ * load (hence a separate process per peer): the "-avx2" / "-haswell" peers
+ * are capped at AVX2, the others run uncapped whatever the caller's
+ * environment says. ATen's kernels: ATEN_CPU_CAPABILITY; oneDNN (oneDNN's
+ * own primitives, PyTorch's mkldnn ops): DNNL_MAX_CPU_ISA; OpenBLAS (also
+ * PyTorch's BLAS): OPENBLAS_CORETYPE selects the kernel. */
+static void peer_isa_env(const char *name)
+{
+    const int dnnl_avx2 = !strcmp(name, "onednn-avx2") || !strcmp(name, "torch-avx2");
+    const int blas_haswell = !strcmp(name, "openblas-haswell") || !strcmp(name, "torch-avx2");
+    if (dnnl_avx2)
+        setenv("DNNL_MAX_CPU_ISA", "AVX2", 1);
+    else
+        unsetenv("DNNL_MAX_CPU_ISA");
+    if (blas_haswell)
+        setenv("OPENBLAS_CORETYPE", "Haswell", 1);
+    else
+        unsetenv("OPENBLAS_CORETYPE");
+    if (!strcmp(name, "torch-avx2"))
+        setenv("ATEN_CPU_CAPABILITY", "avx2", 1);
+    else
+        unsetenv("ATEN_CPU_CAPABILITY");
 }
 
 /* in the child: the peer's thread count and ISA cap, stdout and stderr into
@@ -149,14 +173,11 @@ static void peer_exec(const char *name, int threads, int fds[2], char **argv)
     setenv("OMP_NUM_THREADS", t, 1);
     setenv("OPENBLAS_NUM_THREADS", t, 1);
     setenv("MKL_NUM_THREADS", t, 1);
-    if (!strcmp(name, "onednn-avx2"))
-        setenv("DNNL_MAX_CPU_ISA", "AVX2", 1);
-    else
-        unsetenv("DNNL_MAX_CPU_ISA");
+    peer_isa_env(name);
     /* torch-passive: OpenMP threads sleep when idle instead of spinning */
     if (!strcmp(name, "torch-passive"))
         setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-    else if (!strcmp(name, "torch"))
+    else
         unsetenv("OMP_WAIT_POLICY");
     dup2(fds[1], 1);
     dup2(fds[1], 2);

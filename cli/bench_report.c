@@ -30,7 +30,7 @@ void bench_print_row(const bench_result *r, double peak, int flops)
     char pk[16] = "   -";
     if (flops && peak > 0)
         snprintf(pk, sizeof pk, "%3.0f%%", 100 * rate / peak);
-    printf("  %-12s %10.3f %10.3f %10.3f %6.1f%% %8.1f %-7s %s  %s%s%s%s\n", r->impl, r->median * 1e3, r->min * 1e3,
+    printf("  %-16s %10.3f %10.3f %10.3f %6.1f%% %8.1f %-7s %s  %s%s%s%s\n", r->impl, r->median * 1e3, r->min * 1e3,
            r->max * 1e3, spread, rate, flops ? "GFLOP/s" : "GB/s", pk, r->isa, r->note[0] ? " [" : "",
            r->note, r->note[0] ? "]" : "");
 }
@@ -86,7 +86,7 @@ void bench_report_ratio(const bench_case *c, const char *desc, int threads, cons
     if (summary.n < SUMMARY_MAX) {
         char pair[72];
         snprintf(pair, sizeof pair, "%s/%s", ours->impl, peer->impl);
-        snprintf(summary.lines[summary.n++], sizeof summary.lines[0], "%-62.62s %2d  %-20s %7.3fx %s", desc,
+        snprintf(summary.lines[summary.n++], sizeof summary.lines[0], "%-62.62s %2d  %-24s %7.3fx %s", desc,
                  threads, pair, ratio, target > 0 ? (ratio >= target ? "met" : "MISSED") : "");
     }
 }

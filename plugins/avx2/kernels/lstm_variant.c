@@ -19,6 +19,7 @@
  *   HP    [T, B, R]   h_{t-1} (R = proj_size or H)
  * Without a reserve (inference) the same regions live in scratch. */
 #include <string.h>
+#include "cell_math.h"
 #include "common.h"
 #include "simd_gemm.h"
 #include "simd_kernels.h"
@@ -42,17 +43,14 @@ static int64_t lv_time(const lv_plan *p, int64_t s, int64_t b)
     return p->a->reverse ? len - 1 - s : s;
 }
 
-/* the shape of the call; zeros [H] stands in for absent peepholes */
-static void lv_plan_init(lv_plan *p, const seqnn_lstm_variant_args *v, const float *zeros)
+/* the shape of the call (the peephole rows: lv_plan_peeps) */
+static void lv_plan_init(lv_plan *p, const seqnn_lstm_variant_args *v)
 {
     const seqnn_rnn_args *a = &v->rnn;
     memset(p, 0, sizeof *p);
     p->v = v;
     p->a = a;
-    p->T = a->seq_len;
-    p->B = a->batch;
-    p->I = a->input_size;
-    p->H = a->hidden_size;
+    simd_rnn_shape(a, &p->T, &p->B, &p->I, &p->H);
     p->G = seqnn_lstm_variant_gates(v->variant);
     p->GH = p->G * p->H;
     p->P = v->proj_size;
@@ -61,18 +59,24 @@ static void lv_plan_init(lv_plan *p, const seqnn_lstm_variant_args *v, const flo
     p->bf = p->coupled ? -1 : p->H;
     p->bg = (p->G - 2) * p->H;
     p->bo = (p->G - 1) * p->H;
-    p->p_i = p->p_f = p->p_o = zeros;
-    if (v->variant & SEQNN_LSTM_PEEPHOLE) {
-        p->p_i = SP(v->w_peep);
-        p->p_f = p->coupled ? zeros : p->p_i + p->H;
-        p->p_o = p->p_i + (seqnn_lstm_variant_peeps(v->variant) - 1) * p->H;
-    }
     p->steps = p->T;
     if (a->lengths) {
         p->steps = 0;
         for (int64_t b = 0; b < p->B; b++)
             if (a->lengths[b] > p->steps)
                 p->steps = a->lengths[b];
+    }
+}
+
+/* the peephole rows; zeros [H] stands in for absent ones */
+static void lv_plan_peeps(lv_plan *p, const float *zeros)
+{
+    const seqnn_lstm_variant_args *v = p->v;
+    p->p_i = p->p_f = p->p_o = zeros;
+    if (v->variant & SEQNN_LSTM_PEEPHOLE) {
+        p->p_i = SP(v->w_peep);
+        p->p_f = p->coupled ? zeros : p->p_i + p->H;
+        p->p_o = p->p_i + (seqnn_lstm_variant_peeps(v->variant) - 1) * p->H;
     }
 }
 
@@ -98,13 +102,13 @@ static void lv_cell_forward(const lv_plan *p, int64_t t, int64_t b, const float 
         const int64_t n = simd_min64(VW, H - j);
         vf cp = vld(c + j, n);
 #define LV_PRE(blk) vf_add(vf_add(vld(xg + (blk) + j, n), vld(hg + (blk) + j, n)), vld(bsum + (blk) + j, n))
-        vf i = vf_sigmoid(vf_fmadd(vld(p->p_i + j, n), cp, LV_PRE(0)));
-        vf f = p->coupled ? vf_sub(one, i) : vf_sigmoid(vf_fmadd(vld(p->p_f + j, n), cp, LV_PRE(p->bf)));
-        vf g = vf_tanh(LV_PRE(p->bg));
+        vf i = cell_sigmoid(vf_fmadd(vld(p->p_i + j, n), cp, LV_PRE(0)));
+        vf f = p->coupled ? vf_sub(one, i) : cell_sigmoid(vf_fmadd(vld(p->p_f + j, n), cp, LV_PRE(p->bf)));
+        vf g = cell_tanh(LV_PRE(p->bg));
         vf cn = vf_fmadd(f, cp, vf_mul(i, g));
-        vf o = vf_sigmoid(vf_fmadd(vld(p->p_o + j, n), cn, LV_PRE(p->bo)));
+        vf o = cell_sigmoid(vf_fmadd(vld(p->p_o + j, n), cn, LV_PRE(p->bo)));
 #undef LV_PRE
-        vf mv = vf_mul(o, vf_tanh(cn));
+        vf mv = vf_mul(o, cell_tanh(cn));
         vst(rg + j, i, n);
         if (!p->coupled)
             vst(rg + p->bf + j, f, n);
@@ -127,15 +131,12 @@ static void lv_zero_rows(const lv_plan *p, int64_t s, int64_t b)
     memset(p->hpl + q * p->R, 0, (size_t)p->R * sizeof(float));
 }
 
-static seqnn_status lv_forward(const seqnn_call *call, const seqnn_lstm_variant_args *v)
+static seqnn_status lv_forward(const seqnn_call *call, lv_plan *p)
 {
     simd_device *dev = simd_dev(call);
-    const seqnn_rnn_args *a = &v->rnn;
-    lv_plan p;
-    const int64_t B = a->batch, H = a->hidden_size, R = seqnn_lstm_variant_width(v);
-    const int64_t T = a->seq_len, TB = T * B, GH = seqnn_lstm_variant_gates(v->variant) * H;
-    if (B == 0)
-        return SEQNN_OK;
+    const seqnn_lstm_variant_args *v = p->v;
+    const seqnn_rnn_args *a = p->a;
+    const int64_t B = p->B, H = p->H, R = p->R, T = p->T, TB = T * B, GH = p->GH;
     /* xg [TB, GH], hg [B, GH], h [B, R], c, m [B, H], hp [B, R], bsum [GH],
      * zeros [H], and the regions when there is no reserve */
     const int64_t regions = SHAS(a->reserve) ? 0 : TB * (GH + 2 * H + R);
@@ -146,8 +147,8 @@ static seqnn_status lv_forward(const seqnn_call *call, const seqnn_lstm_variant_
     float *xg = w, *hg = xg + TB * GH, *h = hg + B * GH, *c = h + B * R, *m = c + B * H, *hp = m + B * H;
     float *bsum = hp + B * R, *zeros = bsum + GH;
     memset(zeros, 0, (size_t)H * sizeof(float));
-    lv_plan_init(&p, v, zeros);
-    lv_regions(&p, SHAS(a->reserve) ? SP(a->reserve) : zeros + H);
+    lv_plan_peeps(p, zeros);
+    lv_regions(p, SHAS(a->reserve) ? SP(a->reserve) : zeros + H);
     for (int64_t k = 0; k < GH; k++)
         bsum[k] = (SHAS(a->b_ih) ? SP(a->b_ih)[k] : 0.0f) + (SHAS(a->b_hh) ? SP(a->b_hh)[k] : 0.0f);
     if (SHAS(a->h0))
@@ -158,32 +159,32 @@ static seqnn_status lv_forward(const seqnn_call *call, const seqnn_lstm_variant_
         memcpy(c, SP(a->c0), (size_t)(B * H) * sizeof(float));
     else
         memset(c, 0, (size_t)(B * H) * sizeof(float));
-    if (TB > 0 && simd_sgemm(dev, 0, 1, TB, GH, p.I, 1.0f, SP(a->x), a->ldx, SP(a->w_ih), p.I, 0.0f, xg, GH))
+    if (TB > 0 && simd_sgemm(dev, 0, 1, TB, GH, p->I, 1.0f, SP(a->x), a->ldx, SP(a->w_ih), p->I, 0.0f, xg, GH))
         return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "lstm_variant_forward: out of memory in a GEMM");
     for (int64_t s = 0; s < T; s++) {
-        if (s < p.steps && simd_sgemm(dev, 0, 1, B, GH, R, 1.0f, h, R, SP(a->w_hh), R, 0.0f, hg, GH))
+        if (s < p->steps && simd_sgemm(dev, 0, 1, B, GH, R, 1.0f, h, R, SP(a->w_hh), R, 0.0f, hg, GH))
             return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "lstm_variant_forward: out of memory in a GEMM");
         for (int64_t b = 0; b < B; b++) {
-            const int64_t t = lv_time(&p, s, b);
+            const int64_t t = lv_time(p, s, b);
             if (t < 0) {
-                lv_zero_rows(&p, s, b);
+                lv_zero_rows(p, s, b);
                 if (SHAS(a->y))
                     memset(SP(a->y) + (s * B + b) * a->ldy, 0, (size_t)R * sizeof(float));
                 continue;
             }
-            memcpy(p.hpl + (t * B + b) * R, h + b * R, (size_t)R * sizeof(float));
-            lv_cell_forward(&p, t, b, xg + (t * B + b) * GH, hg + b * GH, bsum, c + b * H, m + b * H);
-            if (p.P == 0)
+            memcpy(p->hpl + (t * B + b) * R, h + b * R, (size_t)R * sizeof(float));
+            lv_cell_forward(p, t, b, xg + (t * B + b) * GH, hg + b * GH, bsum, c + b * H, m + b * H);
+            if (p->P == 0)
                 memcpy(h + b * R, m + b * H, (size_t)H * sizeof(float));
         }
-        if (p.P > 0 && s < p.steps &&
-            simd_sgemm(dev, 0, 1, B, p.P, H, 1.0f, m, H, SP(v->w_hr), H, 0.0f, hp, p.P))
+        if (p->P > 0 && s < p->steps &&
+            simd_sgemm(dev, 0, 1, B, p->P, H, 1.0f, m, H, SP(v->w_hr), H, 0.0f, hp, p->P))
             return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "lstm_variant_forward: out of memory in a GEMM");
         for (int64_t b = 0; b < B; b++) {
-            const int64_t t = lv_time(&p, s, b);
+            const int64_t t = lv_time(p, s, b);
             if (t < 0)
                 continue;
-            if (p.P > 0)
+            if (p->P > 0)
                 memcpy(h + b * R, hp + b * R, (size_t)R * sizeof(float));
             if (SHAS(a->y))
                 memcpy(SP(a->y) + (t * B + b) * a->ldy, h + b * R, (size_t)R * sizeof(float));
@@ -218,7 +219,7 @@ static void lv_cell_backward(const lv_plan *p, int64_t t, int64_t b, const float
         const int64_t n = simd_min64(VW, H - j);
         vf i = vld(rg + j, n), g = vld(rg + p->bg + j, n), o = vld(rg + p->bo + j, n);
         vf f = p->coupled ? vf_sub(one, i) : vld(rg + p->bf + j, n);
-        vf c = vld(cp + j, n), tc = vf_tanh(vld(rc + j, n)), d_m = vld(dm + j, n);
+        vf c = vld(cp + j, n), tc = cell_tanh(vld(rc + j, n)), d_m = vld(dm + j, n);
         vf dao = vf_mul(vf_mul(d_m, tc), vf_mul(o, vf_sub(one, o)));
         /* dL/dc_t: dc, through m, through o's peephole */
         vf dct = vf_fmadd(dao, vld(p->p_o + j, n),
@@ -303,15 +304,12 @@ static int lv_weight_gemms(simd_device *dev, const lv_plan *p, const float *dxg,
     return 0;
 }
 
-static seqnn_status lv_backward(const seqnn_call *call, const seqnn_lstm_variant_args *v)
+static seqnn_status lv_backward(const seqnn_call *call, lv_plan *p)
 {
     simd_device *dev = simd_dev(call);
-    const seqnn_rnn_args *a = &v->rnn;
-    lv_plan p;
-    const int64_t B = a->batch, H = a->hidden_size, R = seqnn_lstm_variant_width(v);
-    const int64_t T = a->seq_len, TB = T * B, GH = seqnn_lstm_variant_gates(v->variant) * H;
-    if (B == 0)
-        return SEQNN_OK;
+    const seqnn_lstm_variant_args *v = p->v;
+    const seqnn_rnn_args *a = p->a;
+    const int64_t B = p->B, H = p->H, R = p->R, TB = p->T * B, GH = p->GH;
     /* dxg [TB, GH], dhs [TB, R], dgs [B, GH], dh, dcur [B, R], dc, dm [B, H], zeros [B*H] */
     float *w = simd_scratch(dev, SIMD_SCRATCH_K0,
                             (size_t)(TB * GH + TB * R + B * GH + 2 * B * R + 3 * B * H + 1));
@@ -321,16 +319,16 @@ static seqnn_status lv_backward(const seqnn_call *call, const seqnn_lstm_variant
     float *dc = dcur + B * R, *dm = dc + B * H, *zeros = dm + B * H;
     memset(w, 0, (size_t)(TB * GH + TB * R) * sizeof(float));
     memset(zeros, 0, (size_t)(B * H) * sizeof(float));
-    lv_plan_init(&p, v, zeros);
-    lv_regions(&p, SP(a->reserve));
+    lv_plan_peeps(p, zeros);
+    lv_regions(p, SP(a->reserve));
     const float *c0 = SHAS(a->c0) ? SP(a->c0) : zeros;
     for (int64_t i = 0; i < B * R; i++)
         dh[i] = SHAS(a->dh_n) ? SP(a->dh_n)[i] : 0.0f;
     for (int64_t i = 0; i < B * H; i++)
         dc[i] = SHAS(a->dc_n) ? SP(a->dc_n)[i] : 0.0f;
-    for (int64_t s = p.steps - 1; s >= 0; s--) {
+    for (int64_t s = p->steps - 1; s >= 0; s--) {
         for (int64_t b = 0; b < B; b++) {
-            const int64_t t = lv_time(&p, s, b);
+            const int64_t t = lv_time(p, s, b);
             for (int64_t j = 0; j < R; j++) {
                 const float d = t < 0 ? 0.0f
                                       : dh[b * R + j] + (SHAS(a->dy) ? SP(a->dy)[(t * B + b) * a->ldy + j] : 0.0f);
@@ -341,16 +339,16 @@ static seqnn_status lv_backward(const seqnn_call *call, const seqnn_lstm_variant
                 }
             }
         }
-        if (p.P > 0 && simd_sgemm(dev, 0, 0, B, H, p.P, 1.0f, dcur, p.P, SP(v->w_hr), H, 0.0f, dm, H))
+        if (p->P > 0 && simd_sgemm(dev, 0, 0, B, H, p->P, 1.0f, dcur, p->P, SP(v->w_hr), H, 0.0f, dm, H))
             return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "lstm_variant_backward: out of memory in a GEMM");
-        const float *dmv = p.P > 0 ? dm : dcur;
+        const float *dmv = p->P > 0 ? dm : dcur;
         for (int64_t b = 0; b < B; b++) {
-            const int64_t t = lv_time(&p, s, b);
+            const int64_t t = lv_time(p, s, b);
             if (t < 0) {
                 memset(dgs + b * GH, 0, (size_t)GH * sizeof(float));
                 continue;
             }
-            lv_cell_backward(&p, t, b, lv_cprev(&p, t, b, c0), dmv + b * H, dc + b * H, dgs + b * GH);
+            lv_cell_backward(p, t, b, lv_cprev(p, t, b, c0), dmv + b * H, dc + b * H, dgs + b * GH);
             memcpy(dxg + (t * B + b) * GH, dgs + b * GH, (size_t)GH * sizeof(float));
         }
         if (simd_sgemm(dev, 0, 0, B, R, GH, 1.0f, dgs, GH, SP(a->w_hh), R, 1.0f, dh, R))
@@ -360,18 +358,22 @@ static seqnn_status lv_backward(const seqnn_call *call, const seqnn_lstm_variant
         lv_store_state(SP(a->dh0), dh, B * R, SACC(a));
     if (SHAS(a->dc0))
         lv_store_state(SP(a->dc0), dc, B * H, SACC(a));
-    if (lv_weight_gemms(dev, &p, dxg, dhs))
+    if (lv_weight_gemms(dev, p, dxg, dhs))
         return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "lstm_variant_backward: out of memory in a GEMM");
-    lv_sums(&p, dxg, c0);
+    lv_sums(p, dxg, c0);
     return SEQNN_OK;
 }
 
 seqnn_status simd_lstm_variant_forward(const seqnn_call *call, const seqnn_lstm_variant_args *a)
 {
-    return lv_forward(call, a);
+    lv_plan p;
+    lv_plan_init(&p, a);
+    return p.B == 0 ? SEQNN_OK : lv_forward(call, &p);
 }
 
 seqnn_status simd_lstm_variant_backward(const seqnn_call *call, const seqnn_lstm_variant_args *a)
 {
-    return lv_backward(call, a);
+    lv_plan p;
+    lv_plan_init(&p, a);
+    return p.B == 0 ? SEQNN_OK : lv_backward(call, &p);
 }

@@ -21,8 +21,11 @@
  *   AUX   [T, B, H]    LSTM: c_t (carried for inactive rows);
  *                      GRU: W_hn h + b_hn; GRU classic: r * h_{t-1};
  *                      0 for inactive rows; RNN: unused
- * Without a reserve (inference) the same regions live in device scratch. */
+ * Without a reserve (inference) the same regions live in device scratch, and
+ * the cell math stores only what later steps read (HPREV, LSTM's c_t, the
+ * classic GRU's r, z and r * h): not the activations backward would need. */
 #include <string.h>
+#include "cell_math.h"
 #include "common.h"
 #include "simd_gemm.h"
 #include "simd_kernels.h"
@@ -32,6 +35,7 @@ typedef struct rnn_plan {
     const seqnn_rnn_args *a;
     int64_t T, B, I, H, G, GH;
     int lstm, gru, classic, relu;
+    int keep;                            /* a reserve: keep what backward reads (else inference) */
     int64_t unit;                        /* hidden units per task (multiple of the GEMM's NR) */
     int64_t ntasks;
     const int32_t *len;                  /* lengths or NULL */
@@ -82,10 +86,7 @@ static void rnn_plan_init(rnn_plan *p, const seqnn_rnn_args *a)
 {
     memset(p, 0, sizeof *p);
     p->a = a;
-    p->T = a->seq_len;
-    p->B = a->batch;
-    p->I = a->input_size;
-    p->H = a->hidden_size;
+    simd_rnn_shape(a, &p->T, &p->B, &p->I, &p->H);
     p->G = seqnn_cell_gates(a->cell);
     p->GH = p->G * p->H;
     p->lstm = a->cell == SEQNN_CELL_LSTM;
@@ -93,9 +94,9 @@ static void rnn_plan_init(rnn_plan *p, const seqnn_rnn_args *a)
     p->classic = a->cell == SEQNN_CELL_GRU_CLASSIC;
     p->relu = a->cell == SEQNN_CELL_RNN_RELU;
     p->len = a->lengths;
-    /* about 16 tasks per step, whole GEMM panels each */
-    int64_t nr = simd_gemm_nr();
-    p->unit = nr * simd_ceil_div(p->H, nr * SIMD_RNN_STEP_TASKS);
+    /* about 16 tasks per step, whole GEMM panels each, at least two */
+    int64_t nr = simd_gemm_nr(), panels = simd_ceil_div(p->H, nr * SIMD_RNN_STEP_TASKS);
+    p->unit = nr * (panels > SIMD_RNN_UNIT_PANELS ? panels : SIMD_RNN_UNIT_PANELS);
     p->ntasks = simd_ceil_div(p->H, p->unit);
 }
 
@@ -166,47 +167,52 @@ static void rnn_fwd_cell_row(const rnn_plan *p, int64_t b, int64_t j0, int64_t j
         vf h;
         if (p->lstm) {
             const float *cp = p->first ? p->c0 + b * H : p->aux + (p->t_prev * B + b) * H;
-            vf i = vf_sigmoid(vf_add(vld(gr + j, n), vld(bs + j, n)));
-            vf f = vf_sigmoid(vf_add(vld(gr + H + j, n), vld(bs + H + j, n)));
-            vf g = vf_tanh(vf_add(vld(gr + 2 * H + j, n), vld(bs + 2 * H + j, n)));
-            vf o = vf_sigmoid(vf_add(vld(gr + 3 * H + j, n), vld(bs + 3 * H + j, n)));
+            vf i = cell_sigmoid(vf_add(vld(gr + j, n), vld(bs + j, n)));
+            vf f = cell_sigmoid(vf_add(vld(gr + H + j, n), vld(bs + H + j, n)));
+            vf g = cell_tanh(vf_add(vld(gr + 2 * H + j, n), vld(bs + 2 * H + j, n)));
+            vf o = cell_sigmoid(vf_add(vld(gr + 3 * H + j, n), vld(bs + 3 * H + j, n)));
             vf c = vf_fmadd(f, vld(cp + j, n), vf_mul(i, g));
-            h = vf_mul(o, vf_tanh(c));
-            vst(gr + j, i, n);
-            vst(gr + H + j, f, n);
-            vst(gr + 2 * H + j, g, n);
-            vst(gr + 3 * H + j, o, n);
+            h = vf_mul(o, cell_tanh(c));
+            if (p->keep) {
+                vst(gr + j, i, n);
+                vst(gr + H + j, f, n);
+                vst(gr + 2 * H + j, g, n);
+                vst(gr + 3 * H + j, o, n);
+            }
             vst(ax + j, c, n);
         } else if (p->gru) {
-            vf r = vf_sigmoid(vf_add(vld(gr + j, n), vld(bs + j, n)));
-            vf z = vf_sigmoid(vf_add(vld(gr + H + j, n), vld(bs + H + j, n)));
+            vf r = cell_sigmoid(vf_add(vld(gr + j, n), vld(bs + j, n)));
+            vf z = cell_sigmoid(vf_add(vld(gr + H + j, n), vld(bs + H + j, n)));
             vf hh = vld(ax + j, n);      /* W_hn h from the tile */
             if (p->b_hn)
                 hh = vf_add(hh, vld(p->b_hn + j, n));
-            vf nn = vf_tanh(vf_fmadd(r, hh, vf_add(vld(gr + 2 * H + j, n), vld(bs + 2 * H + j, n))));
+            vf nn = cell_tanh(vf_fmadd(r, hh, vf_add(vld(gr + 2 * H + j, n), vld(bs + 2 * H + j, n))));
             vf hpv = vld(hp + j, n);
             h = vf_fmadd(z, vf_sub(hpv, nn), nn);        /* (1-z)*n + z*h */
-            vst(gr + j, r, n);
-            vst(gr + H + j, z, n);
-            vst(gr + 2 * H + j, nn, n);
-            vst(ax + j, hh, n);
+            if (p->keep) {
+                vst(gr + j, r, n);
+                vst(gr + H + j, z, n);
+                vst(gr + 2 * H + j, nn, n);
+                vst(ax + j, hh, n);
+            }
         } else if (p->classic) {
             if (phase == 0) {
-                vf r = vf_sigmoid(vf_add(vld(gr + j, n), vld(bs + j, n)));
-                vf z = vf_sigmoid(vf_add(vld(gr + H + j, n), vld(bs + H + j, n)));
+                vf r = cell_sigmoid(vf_add(vld(gr + j, n), vld(bs + j, n)));
+                vf z = cell_sigmoid(vf_add(vld(gr + H + j, n), vld(bs + H + j, n)));
                 vst(gr + j, r, n);
                 vst(gr + H + j, z, n);
                 vst(ax + j, vf_mul(r, vld(hp + j, n)), n);
                 continue;
             }
             vf z = vld(gr + H + j, n);
-            vf nn = vf_tanh(vf_add(vld(gr + 2 * H + j, n), vld(bs + 2 * H + j, n)));
+            vf nn = cell_tanh(vf_add(vld(gr + 2 * H + j, n), vld(bs + 2 * H + j, n)));
             h = vf_fmadd(z, vf_sub(vld(hp + j, n), nn), nn);
             vst(gr + 2 * H + j, nn, n);
         } else {
             vf pre = vf_add(vld(gr + j, n), vld(bs + j, n));
-            h = p->relu ? vf_max(pre, vf_zero()) : vf_tanh(pre);
-            vst(gr + j, h, n);
+            h = p->relu ? vf_max(pre, vf_zero()) : cell_tanh(pre);
+            if (p->keep)
+                vst(gr + j, h, n);
         }
         vst(hn + j, h, n);
         if (yr)
@@ -256,6 +262,7 @@ static seqnn_status rnn_forward_run(const seqnn_call *call, const seqnn_rnn_args
     p.wpack_stride = simd_gemm_packed_b_count(H, H);
     p.wpack = simd_scratch(dev, SIMD_SCRATCH_K3, p.wpack_stride * (size_t)p.G);
     p.apack = simd_scratch(dev, SIMD_SCRATCH_K4, simd_gemm_packed_a_count(B, H));
+    p.keep = SHAS(a->reserve);
     float *regions = SHAS(a->reserve) ? SP(a->reserve)
                                       : simd_scratch(dev, SIMD_SCRATCH_K0, (size_t)(T * BH * (p.G + 2)));
     if (!small || !p.wpack || !p.apack || !regions)
@@ -338,7 +345,7 @@ static void rnn_bwd_cell_row(const rnn_plan *p, int64_t b, int64_t j0, int64_t j
         if (p->lstm) {
             const float *cp = p->first ? p->c0 + b * H : p->aux + (p->t_prev * B + b) * H;
             vf i = vld(gr + j, n), f = vld(gr + H + j, n), g = vld(gr + 2 * H + j, n), o = vld(gr + 3 * H + j, n);
-            vf tc = vf_tanh(vld(ax + j, n));
+            vf tc = cell_tanh(vld(ax + j, n));
             float *dcr = p->dc + b * H;
             /* dct = dc + dh * o * (1 - tc^2) */
             vf dct = vf_fmadd(vf_mul(dh, o), vf_fnmadd(tc, tc, one), vld(dcr + j, n));

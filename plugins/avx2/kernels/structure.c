@@ -41,14 +41,16 @@ void simd_structure_fill(simd_device *dev)
 
     /* recurrent layers (kernels/rnn.c): hoisted input GEMM over T*B rows, the
      * weight gradients over T*B deep, the step split over hidden units */
-    add(dev, SEQNN_KERNEL_rnn_forward, SEQNN_DIM_HIDDEN, NR * SIMD_RNN_STEP_TASKS,
-        "hidden units per step task: one panel up to here, more beyond");
+    add(dev, SEQNN_KERNEL_rnn_forward, SEQNN_DIM_HIDDEN, NR * SIMD_RNN_UNIT_PANELS * SIMD_RNN_STEP_TASKS,
+        "hidden units per step task: two panels up to here, more beyond");
+    add(dev, SEQNN_KERNEL_rnn_forward, SEQNN_DIM_HIDDEN, NR * SIMD_RNN_UNIT_PANELS,
+        "hidden units of one step task at the fewest (one task up to here)");
     add(dev, SEQNN_KERNEL_rnn_forward, SEQNN_DIM_HIDDEN, NR, "NR: hidden units per panel");
     add(dev, SEQNN_KERNEL_rnn_forward, SEQNN_DIM_ROWS, SIMD_GEMM_MC, "MC rows of the input GEMM over all steps");
     add(dev, SEQNN_KERNEL_rnn_forward, SEQNN_DIM_INPUT, SIMD_GEMM_KC, "KC: depth of the input GEMM");
     add(dev, SEQNN_KERNEL_rnn_backward, SEQNN_DIM_ROWS, SIMD_GEMM_KC, "KC: depth of the weight-gradient GEMMs");
-    add(dev, SEQNN_KERNEL_cell_forward, SEQNN_DIM_HIDDEN, NR * SIMD_RNN_STEP_TASKS,
-        "hidden units per step task: one panel up to here, more beyond");
+    add(dev, SEQNN_KERNEL_cell_forward, SEQNN_DIM_HIDDEN, NR * SIMD_RNN_UNIT_PANELS * SIMD_RNN_STEP_TASKS,
+        "hidden units per step task: two panels up to here, more beyond");
 
     /* LSTM variants (kernels/lstm_variant.c): the same hoisted input GEMM and
      * weight-gradient GEMMs over T*B, per step GEMMs of G*H columns */

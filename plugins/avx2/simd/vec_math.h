@@ -6,15 +6,12 @@
 #ifndef SEQNN_SIMD_VEC_MATH_H
 #define SEQNN_SIMD_VEC_MATH_H
 
-/* exp(x) over the whole float range: subnormal results near the bottom, 0
- * below, +inf above ln(FLT_MAX), NaN stays NaN. */
-static inline vf vf_exp(vf x)
+/* exp(x) = p * 2^n for x in range: returns p = exp(r) and n, where
+ * n = round(x / ln 2) and r = x - n ln 2 (ln 2 in two parts, exact product) */
+static inline vf vf_exp_split(vf x, vf *n_out)
 {
-    const vf hi = vf_set1(88.72283935546875f), lo = vf_set1(-104.0f);
-    vf xc = vf_min(vf_max(x, lo), hi);
-    /* n = round(x / ln 2), r = x - n ln 2 (ln 2 in two parts, exact product) */
-    vf n = vf_round(vf_mul(xc, vf_set1(1.44269504088896341f)));
-    vf r = vf_fnmadd(n, vf_set1(0.693359375f), xc);
+    vf n = vf_round(vf_mul(x, vf_set1(1.44269504088896341f)));
+    vf r = vf_fnmadd(n, vf_set1(0.693359375f), x);
     r = vf_fnmadd(n, vf_set1(-2.12194440e-4f), r);
     vf p = vf_set1(1.9875691500e-4f);
     p = vf_fmadd(p, r, vf_set1(1.3981999507e-3f));
@@ -22,7 +19,28 @@ static inline vf vf_exp(vf x)
     p = vf_fmadd(p, r, vf_set1(4.1665795894e-2f));
     p = vf_fmadd(p, r, vf_set1(1.6666665459e-1f));
     p = vf_fmadd(p, r, vf_set1(5.0000001201e-1f));
-    p = vf_fmadd(p, vf_mul(r, r), vf_add(r, vf_set1(1.0f)));
+    *n_out = n;
+    return vf_fmadd(p, vf_mul(r, r), vf_add(r, vf_set1(1.0f)));
+}
+
+/* tanh(x) for |x| < 0.625: x + x^3 P(x^2) */
+static inline vf vf_tanh_small(vf x)
+{
+    vf z = vf_mul(x, x);
+    vf p = vf_set1(-5.70498872745e-3f);
+    p = vf_fmadd(p, z, vf_set1(2.06390887954e-2f));
+    p = vf_fmadd(p, z, vf_set1(-5.37397155531e-2f));
+    p = vf_fmadd(p, z, vf_set1(1.33314422036e-1f));
+    p = vf_fmadd(p, z, vf_set1(-3.33332819422e-1f));
+    return vf_fmadd(vf_mul(p, z), x, x);
+}
+
+/* exp(x) over the whole float range: subnormal results near the bottom, 0
+ * below, +inf above ln(FLT_MAX), NaN stays NaN. */
+static inline vf vf_exp(vf x)
+{
+    const vf hi = vf_set1(88.72283935546875f), lo = vf_set1(-104.0f);
+    vf n, p = vf_exp_split(vf_min(vf_max(x, lo), hi), &n);
     /* 2^n as 2^n1 * 2^n2, both factors normal for n in [-150, 128] */
     vf n1 = vf_round(vf_mul(n, vf_set1(0.5f)));
     vf y = vf_mul(vf_mul(p, vf_pow2i(n1)), vf_pow2i(vf_sub(n, n1)));
@@ -67,26 +85,25 @@ static inline vf vf_log1p_pos(vf u)
     return vf_select(vf_eq(d, vf_zero()), u, r);
 }
 
+/* sigmoid(x) from e = exp(-|x|): 1 / (1 + e) for x >= 0, e / (1 + e) below */
+static inline vf vf_sigmoid_of(vf x, vf e)
+{
+    vf r = vf_div(vf_set1(1.0f), vf_add(vf_set1(1.0f), e));
+    return vf_select(vf_lt(x, vf_zero()), vf_mul(e, r), r);
+}
+
 /* 1 / (1 + exp(-x)), as e / (1 + e) with e = exp(x) for x < 0 (no overflow,
  * accurate down to the subnormals) */
 static inline vf vf_sigmoid(vf x)
 {
-    vf e = vf_exp(vf_neg(vf_abs(x)));
-    vf r = vf_div(vf_set1(1.0f), vf_add(vf_set1(1.0f), e));
-    return vf_select(vf_lt(x, vf_zero()), vf_mul(e, r), r);
+    return vf_sigmoid_of(x, vf_exp(vf_neg(vf_abs(x))));
 }
 
 /* tanh(x): odd polynomial for |x| < 0.625, 1 - 2 / (exp(2|x|) + 1) above. */
 static inline vf vf_tanh(vf x)
 {
     vf ax = vf_abs(x);
-    vf z = vf_mul(x, x);
-    vf p = vf_set1(-5.70498872745e-3f);
-    p = vf_fmadd(p, z, vf_set1(2.06390887954e-2f));
-    p = vf_fmadd(p, z, vf_set1(-5.37397155531e-2f));
-    p = vf_fmadd(p, z, vf_set1(1.33314422036e-1f));
-    p = vf_fmadd(p, z, vf_set1(-3.33332819422e-1f));
-    vf small = vf_fmadd(vf_mul(p, z), x, x);
+    vf small = vf_tanh_small(x);
     vf e = vf_exp(vf_add(ax, ax));
     vf big = vf_sub(vf_set1(1.0f), vf_div(vf_set1(2.0f), vf_add(e, vf_set1(1.0f))));
     big = vf_copysign(big, x);

@@ -1,5 +1,6 @@
 /* Measures the maximum error of the vector layer's exp, log, log1p, sigmoid
- * and tanh (simd/vec_math.h) against double-precision libm, over every
+ * and tanh (simd/vec_math.h), and of the recurrent cells' sigmoid and tanh
+ * (kernels/cell_math.h), against double-precision libm, over every
  * `stride`-th float of each range (default 1: every float). Prints, per
  * function, the maximum error in ulps of the correctly rounded result and the
  * maximum absolute error. Usage: avx2_vec_math_check [stride] */
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "vec.h"
+#include "../kernels/cell_math.h"
 
 typedef vf (*vec_fn)(vf);
 typedef double (*ref_fn)(double);
@@ -93,5 +95,9 @@ int main(int argc, char **argv)
     check_range("log1p", vf_log1p_pos, check_log1p_ref, 0.0f, 1e6f, stride);
     check_range("sigmoid", vf_sigmoid, check_sigmoid_ref, -104.0f, 104.0f, stride);
     check_range("tanh", vf_tanh, tanh, -20.0f, 20.0f, stride);
+    /* the recurrent cells' versions (kernels/cell_math.h; below -87 the
+     * sigmoid stays at about 1.6e-38) */
+    check_range("cell_sigmoid", cell_sigmoid, check_sigmoid_ref, -87.0f, 104.0f, stride);
+    check_range("cell_tanh", cell_tanh, tanh, -20.0f, 20.0f, stride);
     return 0;
 }
