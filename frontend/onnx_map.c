@@ -706,6 +706,12 @@ static int map_sequence_glue(mapper *m, const mval *x, seqnn_status *st)
         *st = map_batch_order(m, x, ix);
     else if ((x->kind == V_STATEIN || x->kind == V_STATE) && !strcmp(op, "Slice"))
         *st = map_state_slice(m, x);
+    else if ((x->kind == V_LENGTHS && !strcmp(op, "Sub")) || x->kind == V_LENLIM)
+        *st = om_map_window_limit(m, x);
+    else if ((x->kind == V_IOTA && !strcmp(op, "Greater")) || (x->kind == V_WINMASK && strcmp(op, "Where")))
+        *st = om_map_window_mask(m, x);
+    else if (x->kind == V_WINMASK)
+        *st = om_map_window_where(m, x);
     else
         return 0;
     return 1;
@@ -1129,6 +1135,9 @@ static seqnn_status map_roles(mapper *m)
     onnx_mapped *o = m->out;
     o->lengths_input = o->h0_input = o->c0_input = -1;
     for (int k = 1; k < m->n_in; k++) {
+        const mval *v = om_val_find(m, m->in_name[k]);
+        if (m->in_role[k] == IN_UNREAD && v && v->kind == V_LENGTHS)
+            m->in_role[k] = IN_LENGTHS;   /* lengths nothing reads: right when no layer needs them (below) */
         if (m->in_role[k] == IN_UNREAD)
             return om_map_fail(SEQNN_ERR_UNSUPPORTED, "%s: input '%s' is read neither as the sequence_lens nor as "
                             "the initial state of a recurrent op", m->src, m->in_name[k]);
@@ -1139,7 +1148,8 @@ static seqnn_status map_roles(mapper *m)
         const mlayer *l = &m->layers[i];
         m->node_i = l->node_i;   /* the errors name the layer's first node */
         m->node = m->g->node[l->node_i];
-        if ((l->kind == L_RNN && l->lens_ops != l->layers) || l->kind == L_CONV || l->kind == L_ATTN)
+        if ((l->kind == L_RNN && l->lens_ops != l->layers) || (l->kind == L_CONV && !l->lens_ops) ||
+            l->kind == L_ATTN)
             return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "the graph has sequence lengths, which seqnn applies to "
                             "every recurrent, convolution and attention layer, but %s '%s' %s",
                             l->kind == L_RNN ? "recurrent layer" : l->kind == L_CONV ? "convolution bank" : "attention",

@@ -37,7 +37,9 @@ typedef enum {
     V_MHA,         /* a value inside nn.MultiheadAttention's graph: stage, part */
     V_CONV,        /* branch `sub` of a convolution bank: [B, filters, L] (its activation once set) */
     V_POOLED,      /* branch `sub` of a convolution bank after max over time: [B, filters] */
-    V_UNUSABLE     /* Y_c, Dropout's mask: nothing may read it */
+    V_UNUSABLE,    /* Y_c, Dropout's mask: nothing may read it */
+    V_LENLIM,      /* lengths minus a convolution's width f (part 1: at least 0), rank 1 or 2 ([B, 1]) */
+    V_WINMASK      /* windows past V_LENLIM f of a convolution: Range(L) > lim, rank 2 or 3 ([B, 1, L]) */
 } vkind;
 
 typedef struct mval {
@@ -84,6 +86,7 @@ typedef struct mconv {
     char act[16];
     int pooled;
     size_t node_i;                       /* its Conv node */
+    int masked;                          /* its windows past the lengths masked (Where) before the max */
 } mconv;
 
 typedef struct mlayer {
@@ -96,7 +99,7 @@ typedef struct mlayer {
     double alpha;
     int bias_param;                      /* DENSE: its bias in params, -1 when Add may still give it */
     int h_in, c_in;                      /* RNN: the graph inputs of its initial h and c, -1: zeros */
-    int lens_ops;                        /* RNN: its ops that take sequence_lens */
+    int lens_ops;                        /* RNN: its ops that take sequence_lens; CONV: 1 when masked by them */
     int heads;                           /* ATTN (a = b = E) */
     size_t node_i;                       /* the node that made it */
     int n_widths;                        /* CONV: widths[], filters in b, act */
@@ -168,6 +171,9 @@ seqnn_status om_map_conv_act(mapper *m, const mval *x, const char *act);
 seqnn_status om_map_max_over_time(mapper *m, const mval *x, int maxpool);
 seqnn_status om_map_pool_squeeze(mapper *m, const mval *x);
 seqnn_status om_conv_bank(mapper *m, const mval *const *parts, int n, mval *o);
+seqnn_status om_map_window_limit(mapper *m, const mval *x);
+seqnn_status om_map_window_mask(mapper *m, const mval *x);
+seqnn_status om_map_window_where(mapper *m, const mval *x);
 
 /* --------------------------------------- onnx_map_rnn.c: recurrent ops --- */
 seqnn_status om_map_recurrent(mapper *m, const mval *x, int cell);

@@ -37,10 +37,6 @@ static const char *const UNMAPPED[][2] = {
     {"export_models_attention", "causal masks, dot, bilinear and additive scores"},
     {"export_models_mha.len", "attention with its keys masked past the lengths"},
     {"export_models_dot", "unscaled dot-product scores"},
-    {"bits_problem1.len", "lengths that no recurrent op reads (feed-forward)"},
-    {"bits_problem2.len", "lengths that no recurrent op reads (feed-forward)"},
-    {"bits_problem4-feedforward.len", "lengths that no recurrent op reads (feed-forward)"},
-    {"fortune-topics_kim-cnn.len", "the masked windows of a convolution bank with lengths"},
 };
 
 /* Why the importer does not map the export NAME, or NULL: it must. */
