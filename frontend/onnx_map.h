@@ -56,7 +56,7 @@ typedef struct mval {
     seqnn_onnx_output fn;                /* V_FINAL */
 } mval;
 
-typedef enum { L_EMB, L_RNN, L_DENSE, L_ACT, L_CONV, L_ATTN } lkind;
+typedef enum { L_EMB, L_RNN, L_DENSE, L_ACT, L_CONV, L_ATTN, L_MERGE } lkind;
 
 /* The stages of nn.MultiheadAttention's exported graph (self-attention,
  * torch 1.13): the in-projection [T, B, 3E] sliced into q, k, v, each
@@ -87,6 +87,7 @@ typedef struct mconv {
     int pooled;
     size_t node_i;                       /* its Conv node */
     int masked;                          /* its windows past the lengths masked (Where) before the max */
+    int src;                             /* the layer its input comes from (-1 - k: data input k) */
 } mconv;
 
 typedef struct mlayer {
@@ -104,6 +105,9 @@ typedef struct mlayer {
     size_t node_i;                       /* the node that made it */
     int n_widths;                        /* CONV: widths[], filters in b, act */
     int64_t widths[MAP_MAX_WIDTHS];
+    int n_src, src[MAP_MAX_INPUTS];      /* what it reads: layers, or -1 - k: data input k */
+    int stream;                          /* the data input whose steps its sequences have */
+    char merge[12];                      /* MERGE: concat, add or multiply */
 } mlayer;
 
 typedef struct mapper {
@@ -128,11 +132,14 @@ typedef struct mapper {
     mconv conv[MAP_MAX_WIDTHS];          /* the branches of the convolution bank being read */
     int n_conv;
     int time_label;                      /* AX_S0 or AX_S1 once a recurrent op saw time; -1 before */
-    int tokens;                          /* the input is token ids */
     const char *loss;                    /* the model file's loss: seqnn.loss of the metadata, else xent */
-    int64_t in_dim;                      /* features: the size; tokens: the vocabulary (from the embedding) */
     size_t node_i;                       /* the node being mapped */
     const Onnx__NodeProto *node;
+    int next_src;                        /* what the next new layer reads (om_need_tail) */
+    int n_data;                          /* data inputs */
+    int in_tokens[MAP_MAX_INPUTS];       /* data input k: token ids */
+    int64_t in_size[MAP_MAX_INPUTS];     /* data input k: the vocabulary (from its embedding) or features */
+    int in_stream[MAP_MAX_INPUTS];       /* lengths input k: the data input it is of, -1: none yet */
 } mapper;
 
 /* ---------------------------------------- onnx_map.c: values and helpers --- */
@@ -158,6 +165,8 @@ mlayer *om_layer_new_at(mapper *m, lkind kind, const char *path, const char *dfl
 mlayer *om_layer_new(mapper *m, lkind kind, const char *dflt);
 seqnn_status om_need_tail(mapper *m, const mval *v, int rank_lo, int rank_hi);
 int64_t om_axis_arg(mapper *m, const char *name, int in_k, int64_t dflt);
+int om_val_stream(const mapper *m, const mval *v);
+int om_bind_lengths(mapper *m, int k, int stream);
 
 /* -------------------------------------- onnx_map_attention.c: attention --- */
 extern const char om_MHA_HOW[];

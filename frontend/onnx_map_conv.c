@@ -85,7 +85,8 @@ seqnn_status om_map_window_where(mapper *m, const mval *x)
         return om_map_status;
     mconv *cv = c->kind == V_CONV ? &m->conv[c->sub] : NULL;
     if (x->rank != 3 || inf->kind != V_CONST || !om_tensor_floats_one(inf->t, &f) || !isinf(f) || f > 0 || !cv ||
-        !cv->act[0] || cv->pooled || cv->masked || cv->width != x->f)
+        !cv->act[0] || cv->pooled || cv->masked || cv->width != x->f ||
+        !om_bind_lengths(m, x->in_k, cv->src >= 0 ? m->layers[cv->src].stream : -1 - cv->src))
         return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "%s", WINDOW_HOW);
     cv->masked = 1;
     mval *o = om_out_copy(m, 0, c);
@@ -101,7 +102,7 @@ seqnn_status om_map_conv(mapper *m, const mval *x)
     const Onnx__AttributeProto *pad = om_attr(n, "auto_pad");
     const char *how = "a Conv is mapped as nn.Conv1d(E, F, w) without padding, stride, dilation or groups over "
                       "the [B, E, T] permutation of a layer's output (Kim's convolution bank)";
-    if (x->kind != V_ACT || x->layer != m->n_layers - 1 || x->rank != 3 || x->ax[1] != AX_F ||
+    if (x->kind != V_ACT || x->rank != 3 || x->ax[1] != AX_F ||
         x->ax[0] == AX_F || x->ax[2] == AX_F || x->ax[0] > AX_S1 || x->ax[2] > AX_S1)
         return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "%s", how);
     const mlayer *tl = x->layer >= 0 ? &m->layers[x->layer] : NULL;
@@ -140,6 +141,7 @@ seqnn_status om_map_conv(mapper *m, const mval *x)
     c->filters = w->t->dims[0];
     c->width = w->t->dims[2];
     c->node_i = m->node_i;
+    c->src = x->layer;
     om_module_path(n->name ? n->name : "", c->name, sizeof c->name);
     mval *o = om_out_val(m, 0, V_CONV);
     if (!o)
@@ -229,6 +231,7 @@ seqnn_status om_conv_bank(mapper *m, const mval *const *parts, int n, mval *o)
     char *dot = strrchr(path, '.');   /* "convs.0" (an nn.ModuleList's first entry) -> "convs" */
     if (dot && dot[1] >= '0' && dot[1] <= '9' && strspn(dot + 1, "0123456789") == strlen(dot + 1))
         *dot = 0;
+    m->next_src = m->conv[0].src;
     mlayer *l = om_layer_new_at(m, L_CONV, path, "convs");
     if (!l)
         return om_map_status;

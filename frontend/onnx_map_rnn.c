@@ -150,9 +150,10 @@ static seqnn_status rnn_lengths(mapper *m, const mval *x, int *given)
     const mval *len = *given ? om_in_val(m, 4, 1) : NULL;
     if (*given && !len)
         return om_map_status;
-    if (len && !((len->kind == V_LENGTHS && !x->perm) || (len->kind == V_SORTLEN && x->perm)))
+    if (len && (!((len->kind == V_LENGTHS && !x->perm) || (len->kind == V_SORTLEN && x->perm)) ||
+                !om_bind_lengths(m, len->in_k, om_val_stream(m, x))))
         return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "sequence_lens is mapped when it is the graph's lengths input "
-                        "(pack_padded_sequence), in the order of the op's batch");
+                        "(pack_padded_sequence) of the op's input, in the order of the op's batch");
     if (len)
         m->in_role[len->in_k] = IN_LENGTHS;
     return SEQNN_OK;

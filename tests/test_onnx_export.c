@@ -32,8 +32,6 @@ static const int64_t STEPS[2] = {7, 5};   /* input 0, inputs after it */
 static const char *const UNMAPPED[][2] = {
     {"dates_model", "an encoder-decoder (a second input, decoder_input)"},
     {"export_models_seq2seq", "an encoder-decoder (a second input, decoder_input)"},
-    {"qa_two-branch", "two inputs merged by Concat"},
-    {"export_models_graph", "two inputs, add, multiply, concat"},
     {"export_models_attention", "causal masks, dot, bilinear and additive scores"},
     {"export_models_mha.len", "attention with its keys masked past the lengths"},
     {"export_models_dot", "unscaled dot-product scores"},
