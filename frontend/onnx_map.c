@@ -1038,6 +1038,10 @@ static seqnn_status map_node(mapper *m)
     if (x0 && x0->kind == V_STATEIN && m->in_role[x0->in_k] == IN_UNREAD && strcmp(op, "Slice") &&
         strcmp(op, "Shape") && (st = data_input(m, x0->in_k, 0)))   /* a layer reads it: features */
         return st;
+    if (x0 && x0->kind == V_ENCATT)
+        return om_map_encatt(m, x0);
+    if (x0 && om_encatt_split(m, x0))
+        return om_map_encatt_split(m, x0);
     if (map_glue(m, &st))
         return st;
     mval *x = n->n_input ? om_in_val(m, 0, 1) : NULL;
@@ -1331,7 +1335,7 @@ static int write_inputs(const mapper *m, int k, int *done, char names[][64], int
     int bad = 0;
     for (; *done <= k; ++*done) {
         int j = *done;
-        if (m->in_role[j] != IN_DATA)
+        if (m->in_role[j] != IN_DATA || j == m->dec_input)
             continue;
         input_name(m, j, names);
         bad |= text_add(s, len, cap, "input %s", m->in_tokens[j] ? "tokens" : "features");
@@ -1359,6 +1363,42 @@ static int write_from(const mapper *m, const mlayer *l, int prev, char names[][6
     return bad | text_add(s, len, cap, "\n");
 }
 
+/* An encoder-decoder attention makes the model an encoder-decoder: the
+ * first input's layers a chain (the encoder, its last layer the attention's
+ * keys), then the decoder's: a chain from a second token input. */
+static seqnn_status map_encdec(mapper *m)
+{
+    int dec = -1, enc = -1, last0 = -1;
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->layers[i].kind == L_ENCATT) {
+            if (dec >= 0 && (m->layers[i].stream != dec || m->layers[i].enc != enc))
+                break;
+            dec = m->layers[i].stream;
+            enc = m->layers[i].enc;
+        }
+    if (dec < 0)
+        return SEQNN_OK;
+    int ok = dec > 0 && m->in_tokens[dec] && m->n_data == 2;
+    for (int i = 0, prev[2] = {-1, -1 - dec}; ok && i < m->n_layers; i++) {
+        const mlayer *l = &m->layers[i];
+        int s = l->stream == dec;
+        ok = (l->stream == 0 || s) && l->n_src == 1 && l->src[0] == prev[s] && (!s || i > enc) &&
+             (s || prev[1] == -1 - dec) && (l->kind != L_ENCATT || l->enc == enc);
+        prev[s] = i;
+        if (!s)
+            last0 = i;
+    }
+    if (!ok || enc != last0) {
+        m->node_i = m->layers[enc].node_i;
+        m->node = m->g->node[m->node_i];
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "an encoder-decoder is mapped as a chain of layers on the first "
+                           "input (the encoder; its last layer the attention's keys) followed by a chain on a second, "
+                           "token, input (the decoder), every encoder attention over the encoder's output");
+    }
+    m->dec_input = dec;
+    return SEQNN_OK;
+}
+
 static seqnn_status write_modelfile(mapper *m)
 {
     static const char *const cells[3] = {"lstm", "gru", "rnn"};
@@ -1372,8 +1412,15 @@ static seqnn_status write_modelfile(mapper *m)
         for (int k = 0; k < l->n_src; k++)
             if (l->src[k] < 0)
                 bad |= write_inputs(m, -1 - l->src[k], &done, names, &prev, &s, &len, &cap);
+        if (l->stream == m->dec_input && prev > -1 - m->dec_input && (prev < 0 || m->layers[prev].stream != l->stream)) {
+            bad |= text_add(&s, &len, &cap, "decoder vocab=%lld\n", (long long)m->in_size[m->dec_input]);
+            prev = -1 - m->dec_input;
+        }
         if (l->kind == L_MERGE)
             bad |= text_add(&s, &len, &cap, "%s name=%s\n", l->merge, l->name);
+        else if (l->kind == L_ENCATT)
+            bad |= text_add(&s, &len, &cap, "attention name=%s encoder=1 heads=%d score=%s\n", l->name, l->heads,
+                            l->score == 2 ? "bilinear" : l->score ? "scaled_dot" : "dot");
         else if (l->kind == L_EMB)
             bad |= text_add(&s, &len, &cap, "embedding name=%s dim=%lld\n", l->name, (long long)l->b);
         else if (l->kind == L_DENSE)
@@ -1431,7 +1478,8 @@ static seqnn_status map_loss(mapper *m, const Onnx__ModelProto *mp)
 seqnn_status onnx_map_model(const Onnx__ModelProto *mp, const char *src, onnx_mapped *out)
 {
     memset(out, 0, sizeof *out);
-    mapper m = {.g = mp->graph, .src = src, .out = out, .time_label = -1, .mha.layer = -1, .next_src = -1};
+    mapper m = {.g = mp->graph, .src = src, .out = out, .time_label = -1, .mha.layer = -1, .next_src = -1,
+                .dec_input = -1};
     if (!m.g)
         return om_map_fail(SEQNN_ERR_FORMAT, "%s: no graph", src);
     out->nodes = (int64_t)m.g->n_node;
@@ -1470,12 +1518,17 @@ seqnn_status onnx_map_model(const Onnx__ModelProto *mp, const char *src, onnx_ma
     if (!st && m.mha.layer >= 0 && !m.mha.done)
         st = om_map_fail(SEQNN_ERR_UNSUPPORTED, "%s: the attention '%s' does not reach its output as in %s", src,
                       m.layers[m.mha.layer].name, om_MHA_HOW);
+    if (!st && m.xatt.active)
+        st = om_map_fail(SEQNN_ERR_UNSUPPORTED, "%s: an encoder-decoder attention does not reach its output (Tanh "
+                         "of the combine)", src);
     if (!st && !m.n_layers)
         st = om_map_fail(SEQNN_ERR_UNSUPPORTED, "%s: no layer found in the graph", src);
     if (!st)
         st = map_output(&m);
     if (!st)
         st = map_roles(&m);
+    if (!st)
+        st = map_encdec(&m);
     if (!st)
         st = write_modelfile(&m);
     free(m.vals);

@@ -39,7 +39,8 @@ typedef enum {
     V_POOLED,      /* branch `sub` of a convolution bank after max over time: [B, filters] */
     V_UNUSABLE,    /* Y_c, Dropout's mask: nothing may read it */
     V_LENLIM,      /* lengths minus a convolution's width f (part 1: at least 0), rank 1 or 2 ([B, 1]) */
-    V_WINMASK      /* windows past V_LENLIM f of a convolution: Range(L) > lim, rank 2 or 3 ([B, 1, L]) */
+    V_WINMASK,     /* windows past V_LENLIM f of a convolution: Range(L) > lim, rank 2 or 3 ([B, 1, L]) */
+    V_ENCATT       /* a value inside encoder-decoder attention: stage (onnx_map_encdec.c), layer, f */
 } vkind;
 
 typedef struct mval {
@@ -56,7 +57,7 @@ typedef struct mval {
     seqnn_onnx_output fn;                /* V_FINAL */
 } mval;
 
-typedef enum { L_EMB, L_RNN, L_DENSE, L_ACT, L_CONV, L_ATTN, L_MERGE } lkind;
+typedef enum { L_EMB, L_RNN, L_DENSE, L_ACT, L_CONV, L_ATTN, L_MERGE, L_ENCATT } lkind;
 
 /* The stages of nn.MultiheadAttention's exported graph (self-attention,
  * torch 1.13): the in-projection [T, B, 3E] sliced into q, k, v, each
@@ -108,6 +109,7 @@ typedef struct mlayer {
     int n_src, src[MAP_MAX_INPUTS];      /* what it reads: layers, or -1 - k: data input k */
     int stream;                          /* the data input whose steps its sequences have */
     char merge[12];                      /* MERGE: concat, add or multiply */
+    int score, enc;                      /* ENCATT: 0 dot, 1 scaled_dot, 2 bilinear; the encoder's output layer */
 } mlayer;
 
 typedef struct mapper {
@@ -140,6 +142,12 @@ typedef struct mapper {
     int in_tokens[MAP_MAX_INPUTS];       /* data input k: token ids */
     int64_t in_size[MAP_MAX_INPUTS];     /* data input k: the vocabulary (from its embedding) or features */
     int in_stream[MAP_MAX_INPUTS];       /* lengths input k: the data input it is of, -1: none yet */
+    struct {                             /* the encoder-decoder attention being read */
+        int active, q_layer, k_layer, scaled;
+        int64_t d;                       /* per head */
+        const Onnx__TensorProto *w, *wc, *bc;   /* bilinear W, combine's MatMul and Add */
+    } xatt;
+    int dec_input;                       /* an encoder-decoder's decoder tokens (a data input), -1: none */
 } mapper;
 
 /* ---------------------------------------- onnx_map.c: values and helpers --- */
@@ -183,6 +191,11 @@ seqnn_status om_conv_bank(mapper *m, const mval *const *parts, int n, mval *o);
 seqnn_status om_map_window_limit(mapper *m, const mval *x);
 seqnn_status om_map_window_mask(mapper *m, const mval *x);
 seqnn_status om_map_window_where(mapper *m, const mval *x);
+
+/* ---------------------- onnx_map_encdec.c: encoder-decoder attention --- */
+int om_encatt_split(mapper *m, const mval *x);
+seqnn_status om_map_encatt_split(mapper *m, const mval *x);
+seqnn_status om_map_encatt(mapper *m, const mval *x);
 
 /* --------------------------------------- onnx_map_rnn.c: recurrent ops --- */
 seqnn_status om_map_recurrent(mapper *m, const mval *x, int cell);
