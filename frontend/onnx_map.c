@@ -386,6 +386,16 @@ seqnn_status om_need_tail(mapper *m, const mval *v, int rank_lo, int rank_hi)
     return SEQNN_OK;
 }
 
+/* Where(mask, c, v): v (NULL after an error), *neg_inf 1 when c is the
+ * constant -inf (the mask's entries out of a max or softmax). */
+const mval *om_where_neg_inf(mapper *m, int *neg_inf)
+{
+    const mval *c = om_in_val(m, 1, 1), *v = c ? om_in_val(m, 2, 1) : NULL;
+    float f = 0;
+    *neg_inf = v && c->kind == V_CONST && om_tensor_floats_one(c->t, &f) && isinf(f) && f < 0;
+    return v;
+}
+
 /* Lengths input k given to a layer of data input stream: 1 when they are
  * that input's (the first use binds them), else 0. */
 int om_bind_lengths(mapper *m, int k, int stream)
@@ -769,6 +779,11 @@ static int map_sequence_glue(mapper *m, const mval *x, seqnn_status *st)
         *st = om_map_window_mask(m, x);
     else if (x->kind == V_WINMASK)
         *st = om_map_window_where(m, x);
+    else if ((x->kind == V_LENGTHS && !strcmp(op, "Unsqueeze")) || x->kind == V_KEYLEN ||
+             (x->kind == V_IOTA && !strcmp(op, "GreaterOrEqual")))
+        *st = om_map_key_mask(m, x);
+    else if (x->kind == V_KEYMASK && !strcmp(op, "Where"))
+        *st = om_map_encatt_mask(m, x);
     else
         return 0;
     return 1;
@@ -1237,8 +1252,8 @@ static seqnn_status map_roles(mapper *m)
         const mlayer *l = &m->layers[i];
         m->node_i = l->node_i;   /* the errors name the layer's first node */
         m->node = m->g->node[l->node_i];
-        if ((l->kind == L_RNN && l->lens_ops != l->layers) || (l->kind == L_CONV && !l->lens_ops) ||
-            l->kind == L_ATTN)
+        if ((l->kind == L_RNN && l->lens_ops != l->layers) ||
+            ((l->kind == L_CONV || l->kind == L_ENCATT) && !l->lens_ops) || l->kind == L_ATTN)
             return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "the graph has sequence lengths, which seqnn applies to "
                             "every recurrent, convolution and attention layer, but %s '%s' %s",
                             l->kind == L_RNN ? "recurrent layer" : l->kind == L_CONV ? "convolution bank" : "attention",
@@ -1419,8 +1434,9 @@ static seqnn_status write_modelfile(mapper *m)
         if (l->kind == L_MERGE)
             bad |= text_add(&s, &len, &cap, "%s name=%s\n", l->merge, l->name);
         else if (l->kind == L_ENCATT)
-            bad |= text_add(&s, &len, &cap, "attention name=%s encoder=1 heads=%d score=%s\n", l->name, l->heads,
-                            l->score == 2 ? "bilinear" : l->score ? "scaled_dot" : "dot");
+            bad |= text_add(&s, &len, &cap, "attention name=%s encoder=1 heads=%d score=%s%s%.0lld\n", l->name,
+                            l->heads, (const char *const[]){"dot", "scaled_dot", "bilinear", "additive"}[l->score],
+                            l->a ? " attn_dim=" : "", (long long)l->a);
         else if (l->kind == L_EMB)
             bad |= text_add(&s, &len, &cap, "embedding name=%s dim=%lld\n", l->name, (long long)l->b);
         else if (l->kind == L_DENSE)

@@ -40,7 +40,9 @@ typedef enum {
     V_UNUSABLE,    /* Y_c, Dropout's mask: nothing may read it */
     V_LENLIM,      /* lengths minus a convolution's width f (part 1: at least 0), rank 1 or 2 ([B, 1]) */
     V_WINMASK,     /* windows past V_LENLIM f of a convolution: Range(L) > lim, rank 2 or 3 ([B, 1, L]) */
-    V_ENCATT       /* a value inside encoder-decoder attention: stage (onnx_map_encdec.c), layer, f */
+    V_ENCATT,      /* a value inside encoder-decoder attention: stage (onnx_map_encdec.c), layer, f */
+    V_KEYLEN,      /* lengths in_k on their way to a key mask, stage 0..3, f heads (om_map_key_mask) */
+    V_KEYMASK      /* keys at or past lengths in_k, per head [B*h, 1, T] (f heads) */
 } vkind;
 
 typedef struct mval {
@@ -101,7 +103,7 @@ typedef struct mlayer {
     double alpha;
     int bias_param;                      /* DENSE: its bias in params, -1 when Add may still give it */
     int h_in, c_in;                      /* RNN: the graph inputs of its initial h and c, -1: zeros */
-    int lens_ops;                        /* RNN: its ops that take sequence_lens; CONV: 1 when masked by them */
+    int lens_ops;                        /* RNN: its ops that take sequence_lens; CONV, ENCATT: 1 when masked */
     int heads;                           /* ATTN (a = b = E) */
     size_t node_i;                       /* the node that made it */
     int n_widths;                        /* CONV: widths[], filters in b, act */
@@ -109,7 +111,7 @@ typedef struct mlayer {
     int n_src, src[MAP_MAX_INPUTS];      /* what it reads: layers, or -1 - k: data input k */
     int stream;                          /* the data input whose steps its sequences have */
     char merge[12];                      /* MERGE: concat, add or multiply */
-    int score, enc;                      /* ENCATT: 0 dot, 1 scaled_dot, 2 bilinear; the encoder's output layer */
+    int score, enc;                      /* ENCATT: xatt's score; the encoder's output layer (a: additive's A) */
 } mlayer;
 
 typedef struct mapper {
@@ -143,9 +145,10 @@ typedef struct mapper {
     int64_t in_size[MAP_MAX_INPUTS];     /* data input k: the vocabulary (from its embedding) or features */
     int in_stream[MAP_MAX_INPUTS];       /* lengths input k: the data input it is of, -1: none yet */
     struct {                             /* the encoder-decoder attention being read */
-        int active, q_layer, k_layer, scaled;
+        int active, q_layer, k_layer, masked;
+        int score;                       /* 0 dot, 1 scaled_dot, 2 bilinear, 3 additive */
         int64_t d;                       /* per head */
-        const Onnx__TensorProto *w, *wc, *bc;   /* bilinear W, combine's MatMul and Add */
+        const Onnx__TensorProto *w[3], *wc, *bc;   /* bilinear W or additive W_q, W_k, w_v; the combine's */
     } xatt;
     int dec_input;                       /* an encoder-decoder's decoder tokens (a data input), -1: none */
 } mapper;
@@ -175,6 +178,7 @@ seqnn_status om_need_tail(mapper *m, const mval *v, int rank_lo, int rank_hi);
 int64_t om_axis_arg(mapper *m, const char *name, int in_k, int64_t dflt);
 int om_val_stream(const mapper *m, const mval *v);
 int om_bind_lengths(mapper *m, int k, int stream);
+const mval *om_where_neg_inf(mapper *m, int *neg_inf);
 
 /* -------------------------------------- onnx_map_attention.c: attention --- */
 extern const char om_MHA_HOW[];
@@ -196,6 +200,8 @@ seqnn_status om_map_window_where(mapper *m, const mval *x);
 int om_encatt_split(mapper *m, const mval *x);
 seqnn_status om_map_encatt_split(mapper *m, const mval *x);
 seqnn_status om_map_encatt(mapper *m, const mval *x);
+seqnn_status om_map_key_mask(mapper *m, const mval *x);
+seqnn_status om_map_encatt_mask(mapper *m, const mval *x);
 
 /* --------------------------------------- onnx_map_rnn.c: recurrent ops --- */
 seqnn_status om_map_recurrent(mapper *m, const mval *x, int cell);

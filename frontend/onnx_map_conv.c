@@ -79,12 +79,12 @@ seqnn_status om_map_window_mask(mapper *m, const mval *x)
 /* Where(mask [B, 1, L], -inf, branch): the branch's windows masked. */
 seqnn_status om_map_window_where(mapper *m, const mval *x)
 {
-    const mval *inf = om_in_val(m, 1, 1), *c = inf ? om_in_val(m, 2, 1) : NULL;
-    float f = 0;
+    int neg_inf = 0;
+    const mval *c = om_where_neg_inf(m, &neg_inf);
     if (!c)
         return om_map_status;
     mconv *cv = c->kind == V_CONV ? &m->conv[c->sub] : NULL;
-    if (x->rank != 3 || inf->kind != V_CONST || !om_tensor_floats_one(inf->t, &f) || !isinf(f) || f > 0 || !cv ||
+    if (x->rank != 3 || !neg_inf || !cv ||
         !cv->act[0] || cv->pooled || cv->masked || cv->width != x->f ||
         !om_bind_lengths(m, x->in_k, cv->src >= 0 ? m->layers[cv->src].stream : -1 - cv->src))
         return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "%s", WINDOW_HOW);

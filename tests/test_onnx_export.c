@@ -30,8 +30,7 @@ static const int64_t STEPS[2] = {7, 5};   /* input 0, inputs after it */
  * export with lengths too unless it ends in .len. Any other export must
  * import. */
 static const char *const UNMAPPED[][2] = {
-    {"dates_model.len", "encoder-decoder attention with its keys masked past the lengths"},
-    {"export_models_seq2seq", "a decoder with causal self-attention and the additive score"},
+    {"export_models_seq2seq", "a decoder with causal self-attention"},
     {"export_models_attention", "causal masks, dot, bilinear and additive scores"},
     {"export_models_mha.len", "attention with its keys masked past the lengths"},
     {"export_models_dot", "unscaled dot-product scores"},
