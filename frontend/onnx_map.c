@@ -497,6 +497,8 @@ static seqnn_status map_join_dirs(mapper *m, const mval *x, int squeeze)
     return SEQNN_OK;
 }
 
+static seqnn_status states_as_last(mapper *m, const mval *const *parts, int n, int li, mval *o);
+
 /* Gather on final states: h_n[k] of a recurrent layer's Y_h (or all layers'). */
 static seqnn_status map_pick_state(mapper *m, const mval *x)
 {
@@ -516,6 +518,10 @@ static seqnn_status map_pick_state(mapper *m, const mval *x)
     o->perm = x->perm;
     o->sub = x->kind == V_HN ? (int)(k / l->dirs) : x->sub;
     o->dir = (int)(k % l->dirs);
+    if (l->dirs == 1 && o->sub == l->layers - 1 && x->layer == m->n_layers - 1 && !l->last) {
+        const mval *parts[1] = {o};   /* h_n[-1] of one direction: the final state, at once (a branch may follow) */
+        return states_as_last(m, parts, 1, x->layer, o);
+    }
     return SEQNN_OK;
 }
 
@@ -1414,6 +1420,28 @@ static seqnn_status map_encdec(mapper *m)
     return SEQNN_OK;
 }
 
+/* What each graph input is, into the result (seqnn_onnx_info). */
+static void input_roles(mapper *m)
+{
+    onnx_mapped *o = m->out;
+    int data = 0;
+    o->n_inputs = m->n_in;
+    for (int k = 0; k < m->n_in; k++) {
+        int role = m->in_role[k], s = m->in_stream[k] < 0 ? 0 : m->in_stream[k];
+        o->input_index[k] = -1;
+        if (role == IN_DATA && k == m->dec_input)
+            o->input_role[k] = SEQNN_ONNX_INPUT_DECODER;
+        else if (role == IN_DATA) {
+            o->input_role[k] = SEQNN_ONNX_INPUT_DATA;
+            o->input_index[k] = data++;
+        } else if (role == IN_LENGTHS) {
+            o->input_role[k] = s == m->dec_input ? SEQNN_ONNX_INPUT_DECODER_LENGTHS : SEQNN_ONNX_INPUT_LENGTHS;
+            o->input_index[k] = s == m->dec_input ? -1 : s;
+        } else
+            o->input_role[k] = role == IN_H0 ? SEQNN_ONNX_INPUT_H0 : SEQNN_ONNX_INPUT_C0;
+    }
+}
+
 static seqnn_status write_modelfile(mapper *m)
 {
     static const char *const cells[3] = {"lstm", "gru", "rnn"};
@@ -1545,6 +1573,8 @@ seqnn_status onnx_map_model(const Onnx__ModelProto *mp, const char *src, onnx_ma
         st = map_roles(&m);
     if (!st)
         st = map_encdec(&m);
+    if (!st)
+        input_roles(&m);
     if (!st)
         st = write_modelfile(&m);
     free(m.vals);

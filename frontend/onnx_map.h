@@ -74,7 +74,7 @@ enum { MS_PROJ, MS_SLICE, MS_HEADS, MS_BT, MS_KT, MS_SCORES, MS_WEIGHTS, MS_CTX,
  * reshaped to [T, B, E] and projected by MatMul (MS_OUT_MM) + Add. */
 
 #define MAP_MAX_WIDTHS 16
-#define MAP_MAX_INPUTS 8
+#define MAP_MAX_INPUTS SEQNN_ONNX_MAX_INPUTS
 
 /* What each input of the graph is, once a node reads it. */
 enum { IN_DATA = 0, IN_UNREAD, IN_LENGTHS, IN_H0, IN_C0 };

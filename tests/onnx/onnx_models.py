@@ -274,6 +274,20 @@ class PaddedConv(nn.Module):
         return torch.relu(self.conv(x.permute(1, 2, 0))).max(dim=2)[0]
 
 
+class TwoInputs(nn.Module):
+    """Two inputs, token ids and features, each through its own recurrent
+    layer to its final state (h_n[-1]), concatenated, a linear layer."""
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(V, 6)
+        self.q = nn.LSTM(6, 5)
+        self.s = nn.GRU(6, 4)
+        self.fc = nn.Linear(9, 3)
+
+    def forward(self, x, scene):
+        return self.fc(torch.cat((self.q(self.emb(x))[1][0][-1], self.s(scene)[1][-1]), 1))
+
+
 def tokens(shape):
     return torch.randint(0, V, shape)
 
@@ -299,6 +313,7 @@ MODELS = [
      ["x", "h0", "c0"]),
     ("zero_states", ZeroStates, lambda: (features(),), ["x"]),
     ("last_step", LastStep, lambda: (torch.randn(B, T, 6),), ["x"]),
+    ("two_inputs", TwoInputs, lambda: (tokens((T, B)), torch.randn(T - 2, B, 6)), ["x", "input_scene"]),
 ]
 
 
@@ -330,8 +345,9 @@ def seqnn_output(tool, source, backend, xs, names, work, name, checkpoint=False)
     shape = xs[0].shape
     cmd = [tool] + (["--checkpoint"] if checkpoint else []) + [source, backend, files[0], str(shape[0]),
                                                                str(shape[1]), out]
-    for k in range(1, len(xs)):
-        cmd += ["--" + names[k], files[k]]
+    for k in range(1, len(xs)):   # input_*: the model's next input, time-major
+        cmd += ["--input", "%s:%d" % (files[k], xs[k].shape[0])] if names[k].startswith("input_") else \
+               ["--" + names[k], files[k]]
     r = run(cmd)
     if r.returncode == 77:
         return None, r.stderr
