@@ -30,7 +30,8 @@
 
 static const char SUPPORTED[] =
     "supported: Gather (embedding), LSTM, GRU, RNN, Gemm, MatMul + Add, Conv + activation + ReduceMax "
-    "or MaxPool + Squeeze (+ Concat: a convolution bank), nn.MultiheadAttention's graph, Relu, Tanh, "
+    "or MaxPool + Squeeze (+ Concat: a convolution bank), nn.MultiheadAttention's graph, seqnn export's "
+    "encoder-decoder attention, Concat / Add / Mul of layers (concat, add, multiply), Relu, Tanh, "
     "Sigmoid, LeakyRelu, Clip(-1, 1), Dropout, Identity, a final Softmax / LogSoftmax, and Transpose / "
     "Reshape / Squeeze / Unsqueeze / Concat / Slice / Gather / Shape / ConstantOfShape / Expand glue";
 
