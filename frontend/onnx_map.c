@@ -564,9 +564,9 @@ static seqnn_status map_last_step(mapper *m, mval *x)
         axis += x->rank;
     if (!ix || ix->kind != V_CONST || ix->t->n_dims != 0 || !om_tensor_int(ix->t, 0, &k) || k != -1 ||
         x->rank != 3 || axis < 0 || axis > 1 || x->ax[axis] != m->time_label || !l || l->kind != L_RNN ||
-        l->dirs != 1)
+        l->dirs != 1 || l->reverse)
         return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "a Gather of activations is mapped only as the last step "
-                        "(y[-1]) of a one-direction recurrent layer; for two directions use "
+                        "(y[-1]) of a one-direction forward recurrent layer; for two directions use "
                         "torch.cat((h_n[-2], h_n[-1]), 1)");
     mval h = *x;
     h.kind = V_HPART;
@@ -1483,10 +1483,11 @@ static seqnn_status write_modelfile(mapper *m)
         else if (l->kind == L_ACT)
             bad |= text_add(&s, &len, &cap, "activation %s\n", l->act);
         else
-            bad |= text_add(&s, &len, &cap, "%s name=%s hidden=%d layers=%d bidirectional=%d last=%d%s%s%s%s\n",
+            bad |= text_add(&s, &len, &cap, "%s name=%s hidden=%d layers=%d bidirectional=%d last=%d%s%s%s%s%s\n",
                             cells[l->cell], l->name, l->hidden, l->layers, l->dirs == 2, l->last,
                             l->relu ? " act=relu" : "", l->classic ? " classic=1" : "",
-                            l->peephole ? " peephole=1" : "", l->coupled ? " coupled=1" : "");
+                            l->peephole ? " peephole=1" : "", l->coupled ? " coupled=1" : "",
+                            l->reverse ? " reverse=1" : "");
         bad |= write_from(m, l, prev, names, &s, &len, &cap);
         prev = i;
     }

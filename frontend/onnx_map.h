@@ -112,6 +112,7 @@ typedef struct mlayer {
     int stream;                          /* the data input whose steps its sequences have */
     char merge[12];                      /* MERGE: concat, add or multiply */
     int score, enc;                      /* ENCATT: xatt's score; the encoder's output layer (a: additive's A) */
+    int reverse;                         /* RNN: one direction, run backwards (direction "reverse") */
 } mlayer;
 
 typedef struct mapper {

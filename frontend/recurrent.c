@@ -190,7 +190,7 @@ static seqnn_lstm_variant_args unit_args(seqnn_model *m, fe_layer *L, int64_t l,
     seqnn_lstm_variant_args v = {.variant = L->lstm_variant, .proj_size = L->lstm_proj};
     seqnn_rnn_args a = {.cell = L->rnn.cell, .seq_len = fe_steps(m, L), .batch = m->B,
                         .input_size = l == 0 ? L->in.n : p->nd * R, .hidden_size = H,
-                        .reverse = (int)dir, .lengths = fe_lengths(m, L), .x = fe_at(x, 0), .ldx = ldx,
+                        .reverse = (int)dir ^ L->rnn.reverse, .lengths = fe_lengths(m, L), .x = fe_at(x, 0), .ldx = ldx,
                         .w_ih = fe_param_ref(m, k), .w_hh = fe_param_ref(m, k + 1),
                         .b_ih = fe_param_ref(m, k + 2), .b_hh = fe_param_ref(m, k + 3)};
     k += 4;

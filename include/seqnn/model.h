@@ -108,6 +108,8 @@ typedef struct seqnn_recurrent_desc {
     double dropout;                      /* between layers, training only */
     int last;                            /* 1: output the final state only */
     seqnn_init init;
+    int reverse;                         /* 1: one direction, run from the last step to the first (ONNX's
+                                            direction "reverse"; its final state is after step 0) */
 } seqnn_recurrent_desc;
 SEQNN_API seqnn_status seqnn_model_add_recurrent(seqnn_model *m, const char *name,
                                                  const seqnn_recurrent_desc *d);

@@ -500,9 +500,9 @@ def check_hostile(seqnn, work):
     H = 3
     w = helper.make_tensor("W", TensorProto.FLOAT, [1, 4 * H, 4], [0.1] * (16 * H))
     r = helper.make_tensor("R", TensorProto.FLOAT, [1, 4 * H, H], [0.1] * (4 * H * H))
-    path = save("reverse", [helper.make_node("LSTM", ["x", "W", "R"], ["y"], name="lstm", hidden_size=H,
-                                             direction="reverse")], [w, r])
-    failures += expect_refusal(seqnn, work, "reverse", path, ["node 0 'lstm' (LSTM)", "direction 'reverse'"])
+    path = save("sideways", [helper.make_node("LSTM", ["x", "W", "R"], ["y"], name="lstm", hidden_size=H,
+                                              direction="sideways")], [w, r])
+    failures += expect_refusal(seqnn, work, "sideways", path, ["node 0 'lstm' (LSTM)", "direction 'sideways'"])
     h0 = helper.make_tensor_value_info("h0", TensorProto.FLOAT, [3, "B", H])
     graph = helper.make_graph([helper.make_node("LSTM", ["x", "W", "R", "", "", "h0"], ["y"], name="lstm",
                                                 hidden_size=H)], "rows", [x, h0], [y], [w, r])
@@ -567,11 +567,49 @@ def check_refusals(seqnn, work):
     return failures
 
 
+def check_reverse(tool, work, backends):
+    """An LSTM op of direction "reverse" (PyTorch exports none: built with
+    onnx.helper) mapped to `lstm reverse=1`, against torch.nn.LSTM run over
+    the time-flipped input (its output flipped back)."""
+    from onnx import TensorProto, helper, numpy_helper
+    torch.manual_seed(5)
+    H, F = 5, 6
+    lstm = nn.LSTM(F, H)
+    onnx_order = [0, 3, 1, 2]   # ONNX block k (i, o, f, c) <- PyTorch block (i, f, g, o)
+    blocks = lambda m: np.concatenate([m[k * H:(k + 1) * H] for k in onnx_order])[None]
+    sd = {k: v.detach().numpy() for k, v in lstm.state_dict().items()}
+    inits = [numpy_helper.from_array(blocks(sd["weight_ih_l0"]), "W"),
+             numpy_helper.from_array(blocks(sd["weight_hh_l0"]), "R"),
+             numpy_helper.from_array(np.concatenate([blocks(sd["bias_ih_l0"]), blocks(sd["bias_hh_l0"])], 1), "B"),
+             numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1")]
+    nodes = [helper.make_node("LSTM", ["x", "W", "R", "B"], ["y4"], name="/rev/LSTM", hidden_size=H,
+                              direction="reverse"),
+             helper.make_node("Squeeze", ["y4", "axis1"], ["y"], name="/rev/Squeeze")]
+    graph = helper.make_graph(nodes, "reverse", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["T", "B", F])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    path = os.path.join(work, "reverse_lstm.onnx")
+    open(path, "wb").write(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString())
+    x = torch.randn(T, B, F)
+    with torch.no_grad():
+        ref = lstm(x.flip(0))[0].flip(0).double().numpy()
+    failures = 0
+    for backend in backends:
+        y, info = seqnn_output(tool, path, backend, (x,), ["x"], work, "reverse_lstm")
+        if y is None:
+            print("%-22s %-7s skipped: %s" % ("reverse_lstm", backend, info.strip()))
+            continue
+        err = normwise(y, ref) if y.shape == ref.shape else float("inf")
+        failures += err > TOL
+        print("%-22s %-7s normwise error %.2e %s" % ("reverse_lstm", backend, err, "ok" if err <= TOL else "FAIL"))
+    return failures
+
+
 def main():
     seqnn, tool, work = sys.argv[1:4]
     backends = sys.argv[4:] or ["ref", "avx2", "opencl"]
     os.makedirs(work, exist_ok=True)
     failures = check_models(seqnn, tool, work, backends) + check_refusals(seqnn, work)
+    failures += check_reverse(tool, work, backends)
     failures += check_finetune(seqnn, tool, work)
     print("%d failure(s)" % failures)
     return 1 if failures else 0
