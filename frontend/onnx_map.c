@@ -11,13 +11,16 @@
  * (Kim's convolution bank), nn.MultiheadAttention's self-attention graph
  * (PyTorch's, or the Split form seqnn export writes for scaled-dot
  * attention), activations, a final Softmax / LogSoftmax, and the Transpose /
- * Reshape / Squeeze / Unsqueeze / Slice / Shape glue around them. Anything
+ * Reshape / Squeeze / Unsqueeze / Slice / Shape glue around them; graphs of
+ * several inputs whose layers read any earlier value (from=), Concat / Add /
+ * Mul of layers as merges, and (onnx_map_encdec.c) encoder-decoders. Anything
  * else is refused naming the node. Output: a model file (text; its loss from
  * the metadata seqnn.loss of a seqnn export, else xent) and the weights
  * under the names the model file's layers give them. This file holds the
- * values, the glue, the embedding / dense / activation ops and the graph;
- * attention, the convolution bank and the recurrent ops are in
- * onnx_map_attention.c, onnx_map_conv.c and onnx_map_rnn.c (onnx_map.h). */
+ * values, the glue, the embedding / dense / activation / merge ops and the
+ * graph; attention, the convolution bank, encoder-decoder attention and the
+ * recurrent ops are in onnx_map_attention.c, onnx_map_conv.c,
+ * onnx_map_encdec.c and onnx_map_rnn.c (onnx_map.h). */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* The ONNX importer's mapper, shared by its parts (frontend/onnx_map.c: the
  * values, glue, layer ops and the graph; onnx_map_attention.c; onnx_map_conv.c;
- * onnx_map_rnn.c): what each value of the graph is, the layers mapped so
+ * onnx_map_encdec.c; onnx_map_rnn.c): what each value of the graph is, the layers mapped so
  * far, and the helpers every part uses (om_: internal to the importer). */
 #ifndef SEQNN_FRONTEND_ONNX_MAP_H
 #define SEQNN_FRONTEND_ONNX_MAP_H

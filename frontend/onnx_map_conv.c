@@ -1,6 +1,7 @@
 /* The ONNX importer's convolution bank (Kim's CNN): Conv branches on
- * [B, E, T], each with its activation and max over time (ReduceMax, or
- * MaxPool + Squeeze), concatenated into one conv layer. */
+ * [B, E, T], each with its activation (and, with lengths, its windows past
+ * them masked) and max over time (ReduceMax, or MaxPool + Squeeze),
+ * concatenated into one conv layer. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,6 @@
 /* The ONNX importer's recurrent ops: LSTM / GRU / RNN nodes (gate blocks
- * reordered to PyTorch's, peepholes, coupled gates, classic GRU, relu RNN),
+ * reordered to PyTorch's, peepholes, coupled gates, classic GRU, relu RNN,
+ * the reverse direction),
  * stacked ops joined into one layer, sequence_lens and initial states. */
 #include <math.h>
 #include <stdio.h>
