@@ -598,8 +598,8 @@ static seqnn_status map_merge(mapper *m, const mval *const *parts, int n, const 
         for (int j = 0; same && j < i; j++)
             same = parts[j]->layer != p->layer;
         if (!same)
-            return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "a %s is mapped over the activations of distinct layers of one "
-                            "shape (%s: vectors [B, n], or sequences of one input)", kind,
+            return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "the merge %s is mapped over the activations of distinct layers "
+                            "of one shape (%s: vectors [B, n], or sequences of one input)", kind,
                             concat ? "the same but for the features" : "the same");
         f += p->f;
     }
@@ -1059,10 +1059,14 @@ static seqnn_status map_node(mapper *m)
     if (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx"))
         return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "domain '%s' (only the default domain)", n->domain);
     seqnn_status st;
+    int rec = !strcmp(op, "LSTM") || !strcmp(op, "GRU") || !strcmp(op, "RNN");
+    size_t reads = !strcmp(op, "Slice") || !strcmp(op, "Shape") ? 0 : rec && n->n_input > 5 ? 5 : n->n_input;
+    for (size_t k = 0; k < reads; k++) {   /* a recurrent op's inputs 5, 6 are its initial states */
+        const mval *v = n->input[k][0] ? om_val_find(m, n->input[k]) : NULL;
+        if (v && v->kind == V_STATEIN && m->in_role[v->in_k] == IN_UNREAD && (st = data_input(m, v->in_k, 0)))
+            return st;   /* read other than as an initial state: features */
+    }
     mval *x0 = n->n_input && n->input[0][0] ? om_val_find(m, n->input[0]) : NULL;
-    if (x0 && x0->kind == V_STATEIN && m->in_role[x0->in_k] == IN_UNREAD && strcmp(op, "Slice") &&
-        strcmp(op, "Shape") && (st = data_input(m, x0->in_k, 0)))   /* a layer reads it: features */
-        return st;
     if (x0 && x0->kind == V_ENCATT)
         return om_map_encatt(m, x0);
     if (x0 && om_encatt_split(m, x0))

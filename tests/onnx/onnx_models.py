@@ -511,6 +511,12 @@ def check_hostile(seqnn, work):
                            .SerializeToString())
     failures += expect_refusal(seqnn, work, "state_rows", path, ["node 0 'lstm' (LSTM)", "'h0': the op of layer 0 "
                                                                       "must read rows [0, 1)", "rows [0, 3)"])
+    z = helper.make_tensor_value_info("z", TensorProto.FLOAT, ["T2", "B", 4])
+    graph = helper.make_graph([helper.make_node("Add", ["x", "z"], ["y"], name="sum")], "merge", [x, z], [y])
+    path = os.path.join(work, "merge_streams.onnx")
+    open(path, "wb").write(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+                           .SerializeToString())
+    failures += expect_refusal(seqnn, work, "merge_streams", path, ["node 0 'sum' (Add)", "sequences of one input"])
     p = helper.make_tensor("P", TensorProto.FLOAT, [1, 2 * H], [0.1] * (2 * H))
     path = save("peephole_rows", [helper.make_node("LSTM", ["x", "W", "R", "", "", "", "", "P"], ["y"], name="lstm",
                                                    hidden_size=H)], [w, r, p])
