@@ -52,7 +52,7 @@ static seqnn_status decode_check(const seqnn_model *m, int64_t *V)
      * decoding differ from the teacher-forced forward. */
     for (int i = encdec ? m->decoder_start : 0; i < m->n_layers; i++) {
         const fe_layer *L = &m->layers[i];
-        if ((L->ops == &fe_recurrent_ops && (L->rnn.bidirectional || L->rnn.reverse)) ||
+        if ((L->ops == &fe_recurrent_ops && (L->rnn.bidirectional || L->rnn_reverse)) ||
             (L->ops == &fe_attention_ops && !L->att.encoder && !L->att.causal))
             return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
                                    "decoding: layer '%s' sees later positions (%s); decoding needs a causal %s",

@@ -314,9 +314,6 @@ seqnn_status seqnn_model_add_recurrent(seqnn_model *m, const char *name, const s
     if (d->last != 0 && d->last != 1)
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "%s '%s': last must be 0 or 1", bases[d->cell],
                                L->name);
-    if ((d->reverse != 0 && d->reverse != 1) || (d->reverse && d->bidirectional))
-        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "%s '%s': reverse must be 0 or 1, and 0 when "
-                               "bidirectional", bases[d->cell], L->name);
     L->rnn = *d;
     return commit_layer(m);
 }

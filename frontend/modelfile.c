@@ -735,13 +735,18 @@ static seqnn_status mf_apply(mf_parser *p, mf_stmt_id id, int pos, const mf_valu
         d.bidirectional = v[RK_BIDIR].given ? (int)v[RK_BIDIR].i : 0;
         d.last = v[RK_LAST].given ? (int)v[RK_LAST].i : 0;
         d.init = v[RK_INIT].given ? (seqnn_init)v[RK_INIT].i : SEQNN_INIT_DEFAULT;
-        d.reverse = v[RK_REVERSE].given ? (int)v[RK_REVERSE].i : 0;
         if (d.dropout > 0 && d.layers == 1)
             return mf_fail(p, SEQNN_ERR_FORMAT, "%s: dropout=%g acts between stacked layers and "
                            "layers=1 has none: add a 'dropout p=%g' line after it instead", sn,
                            d.dropout, d.dropout);
-        if (id == ST_LSTM && ((v[LK_PEEPHOLE].given && v[LK_PEEPHOLE].i) || (v[LK_COUPLED].given && v[LK_COUPLED].i) ||
-                              v[LK_PROJ].given)) {
+        int variant_keys = id == ST_LSTM && ((v[LK_PEEPHOLE].given && v[LK_PEEPHOLE].i) ||
+                                             (v[LK_COUPLED].given && v[LK_COUPLED].i) || v[LK_PROJ].given);
+        if (v[RK_REVERSE].given && v[RK_REVERSE].i && variant_keys)
+            return mf_fail(p, SEQNN_ERR_FORMAT, "%s: reverse=1 applies to the plain cells (not with peephole, "
+                           "coupled or proj)", sn);
+        if (v[RK_REVERSE].given && v[RK_REVERSE].i) {
+            s = mf_api(p, sn, seqnn_model_add_recurrent_reverse(p->model, v[RK_NAME].s, &d));
+        } else if (variant_keys) {
             uint32_t variant = (v[LK_PEEPHOLE].given && v[LK_PEEPHOLE].i ? SEQNN_LSTM_PEEPHOLE : 0u) |
                                (v[LK_COUPLED].given && v[LK_COUPLED].i ? SEQNN_LSTM_COUPLED : 0u);
             s = mf_api(p, sn, seqnn_model_add_lstm_variant(p->model, v[RK_NAME].s, &d, variant,

@@ -233,6 +233,9 @@ seqnn_status om_map_recurrent(mapper *m, const mval *x, int cell)
     int64_t H = om_attr_i(n, "hidden_size", r->kind == V_CONST && r->t->n_dims == 3 ? r->t->dims[2] : 0);
     if (H < 1 || H > (1 << 20))
         return om_node_err(m, SEQNN_ERR_FORMAT, "hidden_size %lld", (long long)H);
+    if (reverse && (peep || coupled))
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "direction 'reverse' with peepholes or input_forget (seqnn's "
+                        "reverse layers are of the plain cells)");
     mlayer want = {.cell = cell, .hidden = (int)H, .dirs = dirs, .relu = relu, .classic = classic,
                    .peephole = peep != NULL, .coupled = coupled, .reverse = reverse};
     mlayer *l = rnn_layer(m, x, &want, &sub);

@@ -290,10 +290,9 @@ static void d_gru_last(seqnn_model *m)
 static void d_reverse_last(seqnn_model *m)
 {
     seqnn_recurrent_desc a = rdesc(SEQNN_CELL_LSTM, 3, 2, 0, 0, 0), b = rdesc(SEQNN_CELL_GRU, 3, 1, 0, 1, 0);
-    a.reverse = b.reverse = 1;
     seqnn_model_input_features(m, 3);
-    seqnn_model_add_recurrent(m, NULL, &a);
-    seqnn_model_add_recurrent(m, NULL, &b);
+    seqnn_model_add_recurrent_reverse(m, NULL, &a);
+    seqnn_model_add_recurrent_reverse(m, NULL, &b);
     seqnn_model_add_dense(m, NULL, 4);
 }
 
