@@ -78,16 +78,10 @@ int seqnn_cli_import(int argc, char **argv)
     else if (seqnn_model_load_onnx(in, ctx, &m, &info) != SEQNN_OK)
         rc = cli_fail(NULL);
     char bf[2] = {info.batch_first ? '1' : '0', 0}, obf[2] = {info.output_batch_first ? '1' : '0', 0};
-    char inputs[64];   /* what the graph's inputs are, in order */
-    const char *role[4] = {"data", "", "", ""};
-    if (info.lengths_input > 0 && info.lengths_input < 4)
-        role[info.lengths_input] = "lengths";
-    if (info.h0_input > 0 && info.h0_input < 4)
-        role[info.h0_input] = "h0";
-    if (info.c0_input > 0 && info.c0_input < 4)
-        role[info.c0_input] = "c0";
-    snprintf(inputs, sizeof inputs, "%s%s%s%s%s%s%s", role[0], role[1][0] ? "," : "", role[1],
-             role[2][0] ? "," : "", role[2], role[3][0] ? "," : "", role[3]);
+    static const char *const roles[] = {"data", "lengths", "h0", "c0", "decoder", "decoder_lengths"};
+    char inputs[SEQNN_ONNX_MAX_INPUTS * 17] = "";   /* what the graph's inputs are, in order */
+    for (int k = 0, n = 0; k < info.n_inputs; k++)
+        n += snprintf(inputs + n, sizeof inputs - (size_t)n, "%s%s", k ? "," : "", roles[info.input_role[k]]);
     char *vocab = rc ? NULL : id_vocab(m);
     if (!rc && !vocab)
         rc = cli_fail("out of memory");

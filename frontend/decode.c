@@ -52,11 +52,11 @@ static seqnn_status decode_check(const seqnn_model *m, int64_t *V)
      * decoding differ from the teacher-forced forward. */
     for (int i = encdec ? m->decoder_start : 0; i < m->n_layers; i++) {
         const fe_layer *L = &m->layers[i];
-        if ((L->ops == &fe_recurrent_ops && L->rnn.bidirectional) ||
+        if ((L->ops == &fe_recurrent_ops && (L->rnn.bidirectional || L->rnn_reverse)) ||
             (L->ops == &fe_attention_ops && !L->att.encoder && !L->att.causal))
             return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
                                    "decoding: layer '%s' sees later positions (%s); decoding needs a causal %s",
-                                   L->name, L->ops == &fe_recurrent_ops ? "bidirectional" : "self-attention without causal",
+                                   L->name, L->ops == &fe_recurrent_ops ? "bidirectional or reverse" : "self-attention without causal",
                                    encdec ? "decoder" : "model");
     }
     return SEQNN_OK;

@@ -174,6 +174,7 @@ struct fe_layer {
     void *priv;                          /* the kind's run-time state */
     uint32_t lstm_variant;               /* recurrent LSTM: SEQNN_LSTM_PEEPHOLE | SEQNN_LSTM_COUPLED */
     int64_t lstm_proj;                   /* recurrent LSTM: projection size P, 0 for none */
+    int rnn_reverse;                     /* recurrent: one direction run backwards */
 };
 
 typedef struct fe_optim_slot {

@@ -141,12 +141,12 @@ enum { ACK_ALPHA };
 static const mf_key k_activation[] = {[ACK_ALPHA] = REAL_KEY("alpha", 0, -INF, INF, 0, 1u << SEQNN_ACT_LEAKY_RELU)};
 enum { DRK_P };
 static const mf_key k_dropout[] = {[DRK_P] = REAL_KEY("p", 1, 0, 1, OPEN_MAX, 0)};
-enum { RK_NAME, RK_HIDDEN, RK_LAYERS, RK_DROPOUT, RK_BIDIR, RK_LAST, RK_INIT, RK_EXTRA };
+enum { RK_NAME, RK_HIDDEN, RK_LAYERS, RK_DROPOUT, RK_BIDIR, RK_LAST, RK_INIT, RK_REVERSE, RK_EXTRA };
 #define RECURRENT_KEYS                                                                         \
     [RK_NAME] = NAME_KEY, [RK_HIDDEN] = SIZE_KEY("hidden", 1),                                 \
     [RK_LAYERS] = {"layers", MF_INT, 0, 1, 1024, 0, 0, 0, NULL, 0},                            \
     [RK_DROPOUT] = REAL_KEY("dropout", 0, 0, 1, OPEN_MAX, 0), [RK_BIDIR] = BOOL_KEY("bidirectional", 0), \
-    [RK_LAST] = BOOL_KEY("last", 0), [RK_INIT] = WORD_KEY("init", w_init, 0)
+    [RK_LAST] = BOOL_KEY("last", 0), [RK_INIT] = WORD_KEY("init", w_init, 0), [RK_REVERSE] = BOOL_KEY("reverse", 0)
 enum { LK_PEEPHOLE = RK_EXTRA, LK_COUPLED, LK_PROJ };   /* the LSTM variants */
 static const mf_key k_lstm[] = {RECURRENT_KEYS, [LK_PEEPHOLE] = BOOL_KEY("peephole", 0),
                                 [LK_COUPLED] = BOOL_KEY("coupled", 0),
@@ -739,8 +739,14 @@ static seqnn_status mf_apply(mf_parser *p, mf_stmt_id id, int pos, const mf_valu
             return mf_fail(p, SEQNN_ERR_FORMAT, "%s: dropout=%g acts between stacked layers and "
                            "layers=1 has none: add a 'dropout p=%g' line after it instead", sn,
                            d.dropout, d.dropout);
-        if (id == ST_LSTM && ((v[LK_PEEPHOLE].given && v[LK_PEEPHOLE].i) || (v[LK_COUPLED].given && v[LK_COUPLED].i) ||
-                              v[LK_PROJ].given)) {
+        int variant_keys = id == ST_LSTM && ((v[LK_PEEPHOLE].given && v[LK_PEEPHOLE].i) ||
+                                             (v[LK_COUPLED].given && v[LK_COUPLED].i) || v[LK_PROJ].given);
+        if (v[RK_REVERSE].given && v[RK_REVERSE].i && variant_keys)
+            return mf_fail(p, SEQNN_ERR_FORMAT, "%s: reverse=1 applies to the plain cells (not with peephole, "
+                           "coupled or proj)", sn);
+        if (v[RK_REVERSE].given && v[RK_REVERSE].i) {
+            s = mf_api(p, sn, seqnn_model_add_recurrent_reverse(p->model, v[RK_NAME].s, &d));
+        } else if (variant_keys) {
             uint32_t variant = (v[LK_PEEPHOLE].given && v[LK_PEEPHOLE].i ? SEQNN_LSTM_PEEPHOLE : 0u) |
                                (v[LK_COUPLED].given && v[LK_COUPLED].i ? SEQNN_LSTM_COUPLED : 0u);
             s = mf_api(p, sn, seqnn_model_add_lstm_variant(p->model, v[RK_NAME].s, &d, variant,

@@ -145,6 +145,9 @@ seqnn_status seqnn_model_load_onnx(const char *path, seqnn_context *ctx, seqnn_m
         info->h0_input = mapped.h0_input;
         info->c0_input = mapped.c0_input;
         memcpy(info->state_layer, mapped.state_layer, sizeof info->state_layer);
+        info->n_inputs = mapped.n_inputs;
+        memcpy(info->input_role, mapped.input_role, sizeof info->input_role);
+        memcpy(info->input_index, mapped.input_index, sizeof info->input_index);
         info->modelfile = mapped.modelfile;
         mapped.modelfile = NULL;
     }

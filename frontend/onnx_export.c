@@ -490,7 +490,7 @@ static seqnn_status ox_recurrent(ox *x, const fe_layer *L, const char *in, const
         int top_last = l == L->rnn.layers - 1 && L->rnn.last, want[2] = {!top_last, top_last};
         Onnx__NodeProto *nd = ox_node_w(x, ops[kind], L->name, ins[7] ? 8 : ins[4][0] ? 5 : 4, ins, 2, want);
         ox_attr_i(x, nd, "hidden_size", H);
-        ox_attr_s(x, nd, "direction", D == 2 ? "bidirectional" : "forward");
+        ox_attr_s(x, nd, "direction", D == 2 ? "bidirectional" : L->rnn_reverse ? "reverse" : "forward");
         if (kind == 1)
             ox_attr_i(x, nd, "input_forget", 1);
         if (kind == 2)

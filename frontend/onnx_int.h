@@ -22,6 +22,9 @@ typedef struct onnx_mapped {
     int64_t nodes;
     int lengths_input, h0_input, c0_input;   /* positions among the graph's inputs, -1: none */
     char state_layer[64];
+    int n_inputs;                        /* what each graph input is (seqnn_onnx_info) */
+    seqnn_onnx_input input_role[SEQNN_ONNX_MAX_INPUTS];
+    int input_index[SEQNN_ONNX_MAX_INPUTS];
 } onnx_mapped;
 
 #ifdef SEQNN_HAVE_ONNX

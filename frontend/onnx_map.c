@@ -11,13 +11,16 @@
  * (Kim's convolution bank), nn.MultiheadAttention's self-attention graph
  * (PyTorch's, or the Split form seqnn export writes for scaled-dot
  * attention), activations, a final Softmax / LogSoftmax, and the Transpose /
- * Reshape / Squeeze / Unsqueeze / Slice / Shape glue around them. Anything
+ * Reshape / Squeeze / Unsqueeze / Slice / Shape glue around them; graphs of
+ * several inputs whose layers read any earlier value (from=), Concat / Add /
+ * Mul of layers as merges, and (onnx_map_encdec.c) encoder-decoders. Anything
  * else is refused naming the node. Output: a model file (text; its loss from
  * the metadata seqnn.loss of a seqnn export, else xent) and the weights
  * under the names the model file's layers give them. This file holds the
- * values, the glue, the embedding / dense / activation ops and the graph;
- * attention, the convolution bank and the recurrent ops are in
- * onnx_map_attention.c, onnx_map_conv.c and onnx_map_rnn.c (onnx_map.h). */
+ * values, the glue, the embedding / dense / activation / merge ops and the
+ * graph; attention, the convolution bank, encoder-decoder attention and the
+ * recurrent ops are in onnx_map_attention.c, onnx_map_conv.c,
+ * onnx_map_encdec.c and onnx_map_rnn.c (onnx_map.h). */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,7 +33,8 @@
 
 static const char SUPPORTED[] =
     "supported: Gather (embedding), LSTM, GRU, RNN, Gemm, MatMul + Add, Conv + activation + ReduceMax "
-    "or MaxPool + Squeeze (+ Concat: a convolution bank), nn.MultiheadAttention's graph, Relu, Tanh, "
+    "or MaxPool + Squeeze (+ Concat: a convolution bank), nn.MultiheadAttention's graph, seqnn export's "
+    "encoder-decoder attention, Concat / Add / Mul of layers (concat, add, multiply), Relu, Tanh, "
     "Sigmoid, LeakyRelu, Clip(-1, 1), Dropout, Identity, a final Softmax / LogSoftmax, and Transpose / "
     "Reshape / Squeeze / Unsqueeze / Concat / Slice / Gather / Shape / ConstantOfShape / Expand glue";
 
@@ -346,6 +350,9 @@ mlayer *om_layer_new_at(mapper *m, lkind kind, const char *path, const char *dfl
     l->bias_param = -1;
     l->h_in = l->c_in = -1;
     l->node_i = m->node_i;
+    l->n_src = 1;
+    l->src[0] = m->next_src;
+    l->stream = m->next_src >= 0 ? m->layers[m->next_src].stream : -1 - m->next_src;
     layer_name(m, path, dflt, l->name, sizeof l->name);
     m->n_layers++;
     return l;
@@ -356,23 +363,50 @@ mlayer *om_layer_new(mapper *m, lkind kind, const char *dflt)
     return om_layer_new_at(m, kind, NULL, dflt);
 }
 
-/* v as a layer's input: activations of the last layer (or the input), the
- * top sub-layer of a recurrent one, features last. */
+/* The data input whose steps the activations v have. */
+int om_val_stream(const mapper *m, const mval *v)
+{
+    return v->layer >= 0 ? m->layers[v->layer].stream : -1 - v->layer;
+}
+
+/* v as a layer's input: activations of a layer (or a data input), the top
+ * sub-layer of a recurrent one, features last; the next new layer reads it
+ * (m->next_src). */
 seqnn_status om_need_tail(mapper *m, const mval *v, int rank_lo, int rank_hi)
 {
     if (v->kind != V_ACT)
         return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "input '%s' is not a layer's activations; %s", v->name,
                         SUPPORTED);
-    if (v->layer != m->n_layers - 1)
-        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "reads '%s', not the last layer's output: only chains of "
-                        "layers are mapped (and, as attention, nn.MultiheadAttention's own graph)", v->name);
     const mlayer *l = v->layer >= 0 ? &m->layers[v->layer] : NULL;
     if (l && l->kind == L_RNN && v->sub != l->layers - 1)
         return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "reads a lower layer of stacked recurrent layers");
+    if (l && l->kind == L_RNN && l->last && v->rank != 2)
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "reads the steps of recurrent layer '%s', whose final state "
+                        "is read too (seqnn's layer outputs one or the other)", l->name);
     if (v->rank < rank_lo || v->rank > rank_hi || (v->ax[v->rank - 1] != AX_F))
         return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "input '%s' is not [.., features] of rank %d..%d", v->name,
                         rank_lo, rank_hi);
+    m->next_src = v->layer;
     return SEQNN_OK;
+}
+
+/* Where(mask, c, v): v (NULL after an error), *neg_inf 1 when c is the
+ * constant -inf (the mask's entries out of a max or softmax). */
+const mval *om_where_neg_inf(mapper *m, int *neg_inf)
+{
+    const mval *c = om_in_val(m, 1, 1), *v = c ? om_in_val(m, 2, 1) : NULL;
+    float f = 0;
+    *neg_inf = v && c->kind == V_CONST && om_tensor_floats_one(c->t, &f) && isinf(f) && f < 0;
+    return v;
+}
+
+/* Lengths input k given to a layer of data input stream: 1 when they are
+ * that input's (the first use binds them), else 0. */
+int om_bind_lengths(mapper *m, int k, int stream)
+{
+    if (m->in_stream[k] < 0)
+        m->in_stream[k] = stream;
+    return m->in_stream[k] == stream;
 }
 
 /* The output of a new layer li reading v, features f. */
@@ -467,6 +501,8 @@ static seqnn_status map_join_dirs(mapper *m, const mval *x, int squeeze)
     return SEQNN_OK;
 }
 
+static seqnn_status states_as_last(mapper *m, const mval *const *parts, int n, int li, mval *o);
+
 /* Gather on final states: h_n[k] of a recurrent layer's Y_h (or all layers'). */
 static seqnn_status map_pick_state(mapper *m, const mval *x)
 {
@@ -486,6 +522,10 @@ static seqnn_status map_pick_state(mapper *m, const mval *x)
     o->perm = x->perm;
     o->sub = x->kind == V_HN ? (int)(k / l->dirs) : x->sub;
     o->dir = (int)(k % l->dirs);
+    if (l->dirs == 1 && o->sub == l->layers - 1 && x->layer == m->n_layers - 1 && !l->last) {
+        const mval *parts[1] = {o};   /* h_n[-1] of one direction: the final state, at once (a branch may follow) */
+        return states_as_last(m, parts, 1, x->layer, o);
+    }
     return SEQNN_OK;
 }
 
@@ -527,9 +567,9 @@ static seqnn_status map_last_step(mapper *m, mval *x)
         axis += x->rank;
     if (!ix || ix->kind != V_CONST || ix->t->n_dims != 0 || !om_tensor_int(ix->t, 0, &k) || k != -1 ||
         x->rank != 3 || axis < 0 || axis > 1 || x->ax[axis] != m->time_label || !l || l->kind != L_RNN ||
-        l->dirs != 1)
+        l->dirs != 1 || l->reverse)
         return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "a Gather of activations is mapped only as the last step "
-                        "(y[-1]) of a one-direction recurrent layer; for two directions use "
+                        "(y[-1]) of a one-direction forward recurrent layer; for two directions use "
                         "torch.cat((h_n[-2], h_n[-1]), 1)");
     mval h = *x;
     h.kind = V_HPART;
@@ -539,11 +579,45 @@ static seqnn_status map_last_step(mapper *m, mval *x)
 }
 
 
+/* Concat over the features, Add or Mul of layers' activations parts[0..n):
+ * a merge layer (concat, add, multiply) reading them, vectors [B, n] or
+ * sequences of one data input. */
+static seqnn_status map_merge(mapper *m, const mval *const *parts, int n, const char *kind)
+{
+    int64_t f = 0;
+    int concat = kind[0] == 'c';
+    if (n > MAP_MAX_INPUTS)
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "a merge of more than %d layers", MAP_MAX_INPUTS);
+    for (int i = 0; i < n; i++) {
+        const mval *p = parts[i];
+        seqnn_status st = om_need_tail(m, p, 2, 3);
+        if (st)
+            return st;
+        int same = p->rank == parts[0]->rank && !memcmp(p->ax, parts[0]->ax, sizeof p->ax) && p->perm == parts[0]->perm &&
+                   (concat || p->f == parts[0]->f) && (p->rank == 2 || om_val_stream(m, p) == om_val_stream(m, parts[0]));
+        for (int j = 0; same && j < i; j++)
+            same = parts[j]->layer != p->layer;
+        if (!same)
+            return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "the merge %s is mapped over the activations of distinct layers "
+                            "of one shape (%s: vectors [B, n], or sequences of one input)", kind,
+                            concat ? "the same but for the features" : "the same");
+        f += p->f;
+    }
+    mlayer *l = om_layer_new(m, L_MERGE, kind);
+    if (!l)
+        return om_map_status;
+    snprintf(l->merge, sizeof l->merge, "%s", kind);
+    l->n_src = n;
+    for (int i = 0; i < n; i++)
+        l->src[i] = parts[i]->layer;
+    return act_out(m, parts[0], m->n_layers - 1, concat ? f : parts[0]->f);
+}
+
 static seqnn_status map_concat(mapper *m)
 {
     const Onnx__NodeProto *n = m->node;
     const mval *parts[8];
-    int shape = 0, yh = 0, hp = 0, pooled = 0;
+    int shape = 0, yh = 0, hp = 0, pooled = 0, act = 0;
     if (n->n_input == 0 || n->n_input > 8)
         return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "a Concat of %zu inputs", n->n_input);
     for (size_t i = 0; i < n->n_input; i++) {
@@ -553,6 +627,7 @@ static seqnn_status map_concat(mapper *m)
         yh += parts[i]->kind == V_YH;
         hp += parts[i]->kind == V_HPART;
         pooled += parts[i]->kind == V_POOLED;
+        act += parts[i]->kind == V_ACT;
     }
     if (shape == (int)n->n_input)
         return om_out_val(m, 0, V_SHAPE) ? SEQNN_OK : om_map_status;
@@ -573,8 +648,10 @@ static seqnn_status map_concat(mapper *m)
         return states_as_last(m, parts, (int)n->n_input, parts[0]->layer, NULL);
     if (pooled == (int)n->n_input && (axis == 1 || axis == -1))
         return om_conv_bank(m, parts, (int)n->n_input, NULL);
-    return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "a Concat of activations (seqnn maps only final states and shape "
-                    "arithmetic); %s", SUPPORTED);
+    if (act == (int)n->n_input && n->n_input > 1 && (axis == -1 || axis == parts[0]->rank - 1))
+        return map_merge(m, parts, (int)n->n_input, "concat");
+    return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "a Concat is mapped over final states, shape arithmetic, a "
+                    "convolution bank's branches, or the features of layers' activations (concat); %s", SUPPORTED);
 }
 
 static int is_shape_op(const char *op)
@@ -706,6 +783,17 @@ static int map_sequence_glue(mapper *m, const mval *x, seqnn_status *st)
         *st = map_batch_order(m, x, ix);
     else if ((x->kind == V_STATEIN || x->kind == V_STATE) && !strcmp(op, "Slice"))
         *st = map_state_slice(m, x);
+    else if ((x->kind == V_LENGTHS && !strcmp(op, "Sub")) || x->kind == V_LENLIM)
+        *st = om_map_window_limit(m, x);
+    else if ((x->kind == V_IOTA && !strcmp(op, "Greater")) || (x->kind == V_WINMASK && strcmp(op, "Where")))
+        *st = om_map_window_mask(m, x);
+    else if (x->kind == V_WINMASK)
+        *st = om_map_window_where(m, x);
+    else if ((x->kind == V_LENGTHS && !strcmp(op, "Unsqueeze")) || x->kind == V_KEYLEN ||
+             (x->kind == V_IOTA && !strcmp(op, "GreaterOrEqual")))
+        *st = om_map_key_mask(m, x);
+    else if (x->kind == V_KEYMASK && !strcmp(op, "Where"))
+        *st = om_map_encatt_mask(m, x);
     else
         return 0;
     return 1;
@@ -815,9 +903,10 @@ static int map_glue(mapper *m, seqnn_status *st)
 static seqnn_status map_embedding(mapper *m, const mval *w, const mval *ids)
 {
     if (ids->kind != V_TOKENS || w->kind != V_CONST || w->t->n_dims != 2 || om_attr_i(m->node, "axis", 0) != 0 ||
-        m->n_layers != 0)
+        (m->in_size[ids->in_k] && m->in_size[ids->in_k] != w->t->dims[0]))
         return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "a Gather is mapped as nn.Embedding when it reads a [V, E] "
-                        "weight at the token input, as the first layer");
+                        "weight at a token input (every embedding of one input of the same V)");
+    m->next_src = -1 - ids->in_k;
     int64_t count;
     float *d = om_tensor_floats(m, w->t, &count);
     mlayer *l = d ? om_layer_new(m, L_EMB, "embedding") : NULL;
@@ -827,7 +916,7 @@ static seqnn_status map_embedding(mapper *m, const mval *w, const mval *ids)
     }
     l->a = w->t->dims[0];
     l->b = w->t->dims[1];
-    m->in_dim = l->a;
+    m->in_size[ids->in_k] = l->a;
     seqnn_status st = om_param_add(m, l->name, "weight", d, count);
     if (st)
         return st;
@@ -849,6 +938,9 @@ static seqnn_status dense_layer(mapper *m, const mval *x, const mval *w, int tra
     seqnn_status st = om_need_tail(m, x, 2, 3);
     if (st)
         return st;
+    if (w->kind == V_ACT)
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "a MatMul of two layers' activations (attention other than "
+                        "nn.MultiheadAttention's graph) is not mapped; %s", SUPPORTED);
     if (w->kind != V_CONST || w->t->n_dims != 2)
         return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "the weight of a Linear must be a constant matrix");
     int64_t out = trans ? w->t->dims[0] : w->t->dims[1], in = trans ? w->t->dims[1] : w->t->dims[0];
@@ -958,6 +1050,8 @@ static seqnn_status map_softmax(mapper *m, const mval *x, seqnn_onnx_output fn)
     return SEQNN_OK;
 }
 
+static seqnn_status data_input(mapper *m, int k, int tokens);
+
 static seqnn_status map_node(mapper *m)
 {
     const Onnx__NodeProto *n = m->node;
@@ -965,6 +1059,18 @@ static seqnn_status map_node(mapper *m)
     if (n->domain && n->domain[0] && strcmp(n->domain, "ai.onnx"))
         return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "domain '%s' (only the default domain)", n->domain);
     seqnn_status st;
+    int rec = !strcmp(op, "LSTM") || !strcmp(op, "GRU") || !strcmp(op, "RNN");
+    size_t reads = !strcmp(op, "Slice") || !strcmp(op, "Shape") ? 0 : rec && n->n_input > 5 ? 5 : n->n_input;
+    for (size_t k = 0; k < reads; k++) {   /* a recurrent op's inputs 5, 6 are its initial states */
+        const mval *v = n->input[k][0] ? om_val_find(m, n->input[k]) : NULL;
+        if (v && v->kind == V_STATEIN && m->in_role[v->in_k] == IN_UNREAD && (st = data_input(m, v->in_k, 0)))
+            return st;   /* read other than as an initial state: features */
+    }
+    mval *x0 = n->n_input && n->input[0][0] ? om_val_find(m, n->input[0]) : NULL;
+    if (x0 && x0->kind == V_ENCATT)
+        return om_map_encatt(m, x0);
+    if (x0 && om_encatt_split(m, x0))
+        return om_map_encatt_split(m, x0);
     if (map_glue(m, &st))
         return st;
     mval *x = n->n_input ? om_in_val(m, 0, 1) : NULL;
@@ -1003,10 +1109,17 @@ static seqnn_status map_node(mapper *m)
         const mval *w = om_in_val(m, 1, 1);
         return w ? dense_layer(m, x, w, 0, NULL) : om_map_status;
     }
-    if (!strcmp(op, "Add")) {
+    if (!strcmp(op, "Add") || !strcmp(op, "Mul")) {
         const mval *y = om_in_val(m, 1, 1);
         if (!y)
             return om_map_status;
+        if (x->kind == V_ACT && y->kind == V_ACT) {
+            const mval *parts[2] = {x, y};
+            return map_merge(m, parts, 2, op[0] == 'A' ? "add" : "multiply");
+        }
+        if (op[0] == 'M')
+            return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "a Mul is mapped as the product of two layers' activations "
+                            "(multiply); %s", SUPPORTED);
         return x->kind == V_ACT ? map_bias(m, x, y) : map_bias(m, y, x);
     }
     if (!strcmp(op, "Relu") || !strcmp(op, "Tanh") || !strcmp(op, "Sigmoid"))
@@ -1047,74 +1160,77 @@ static const Onnx__TypeProto__Tensor *input_type(const Onnx__ValueInfoProto *in)
     return tt && tt->shape ? tt : NULL;
 }
 
-/* An input after the first: sequence lengths [B] (integers) or an initial
- * state [layers*dirs, B, H] (float), as the nodes that read it will say. */
-static seqnn_status map_extra_input(mapper *m, const Onnx__ValueInfoProto *in)
+/* A data input k of the graph: token ids [S0, S1] or features [S0, S1, F]
+ * (F fixed: in_size, set from the graph's type). */
+static seqnn_status data_input(mapper *m, int k, int tokens)
+{
+    mval *v = om_val_find(m, m->in_name[k]);
+    if (!v && !(v = val_add(m, m->in_name[k], V_ACT)))
+        return om_map_fail(SEQNN_ERR_NO_MEMORY, "out of memory");
+    if (!tokens && m->in_size[k] < 1)
+        return om_map_fail(SEQNN_ERR_UNSUPPORTED, "%s: input '%s' is neither token ids [T, B] (int64) nor features "
+                           "[T, B, F] (float, F fixed)", m->src, m->in_name[k]);
+    *v = (mval){.name = v->name, .kind = tokens ? V_TOKENS : V_ACT, .layer = -1 - k, .in_k = k, .rank = tokens ? 2 : 3,
+                .ax = {AX_S0, AX_S1, AX_F}, .f = tokens ? 0 : m->in_size[k]};
+    m->in_role[k] = IN_DATA;
+    m->in_tokens[k] = tokens;
+    if (tokens)
+        m->in_size[k] = 0;   /* the vocabulary: from its embedding */
+    m->n_data++;
+    return SEQNN_OK;
+}
+
+/* Input k of the graph: the first a data input; after it token ids [T, B]
+ * (a data input), sequence lengths [B] (integers), or float [., ., F]: an
+ * initial state [layers*dirs, B, H] or, when a layer reads it as its data,
+ * features [T, B, F] (as the nodes that read it will say). */
+static seqnn_status map_one_input(mapper *m, const Onnx__ValueInfoProto *in)
 {
     const Onnx__TypeProto__Tensor *tt = input_type(in);
     int et = tt ? tt->elem_type : 0, k = m->n_in;
     size_t rank = tt ? tt->shape->n_dim : 0;
     int ints = et == ONNX__TENSOR_PROTO__DATA_TYPE__INT64 || et == ONNX__TENSOR_PROTO__DATA_TYPE__INT32;
     int floats = et == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
-    if (k == MAP_MAX_INPUTS || !tt || !((ints && rank == 1) || (floats && rank == 3)))
-        return om_map_fail(SEQNN_ERR_UNSUPPORTED, "%s: input '%s': after the data input, seqnn maps sequence lengths "
-                        "[B] (integers) and initial states [layers*dirs, B, H] (float) of recurrent ops", m->src,
-                        in->name);
+    if (k == MAP_MAX_INPUTS || !tt || !((ints && (rank == 1 || rank == 2)) || (floats && rank == 3)) ||
+        (!k && ints && rank == 1))
+        return om_map_fail(SEQNN_ERR_UNSUPPORTED, "%s: input '%s': seqnn maps token ids [T, B] (int64), features "
+                           "[T, B, F] (float, F fixed), and after the first input sequence lengths [B] (integers) and "
+                           "initial states [layers*dirs, B, H] (float) of recurrent ops", m->src, in->name);
+    const Onnx__TensorShapeProto__Dimension *d0 = tt->shape->dim[0], *dl = tt->shape->dim[rank - 1];
+    m->in_name[k] = in->name;
+    m->in_role[k] = IN_UNREAD;
+    m->in_stream[k] = -1;
+    m->in_rows[k] = floats && d0->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE ? d0->dim_value
+                                                                                                     : -1;
+    m->in_size[k] = floats && dl->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
+                    dl->dim_value >= 1 && dl->dim_value <= (1 << 24) ? dl->dim_value : -1;
+    m->n_in++;
+    if (!k || (ints && rank == 2))
+        return data_input(m, k, ints);
     mval *v = val_add(m, in->name, ints ? V_LENGTHS : V_STATEIN);
     if (!v)
         return om_map_fail(SEQNN_ERR_NO_MEMORY, "out of memory");
-    const Onnx__TensorShapeProto__Dimension *d0 = rank ? tt->shape->dim[0] : NULL;
     v->in_k = k;
-    m->in_name[k] = in->name;
-    m->in_role[k] = IN_UNREAD;
-    m->in_rows[k] = !ints && d0->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE ? d0->dim_value
-                                                                                                    : -1;
-    m->n_in++;
     return SEQNN_OK;
 }
 
-/* The graph's inputs: the data input first, token ids [S0, S1] or features
- * [S0, S1, F]; then lengths and initial states (map_extra_input). */
+/* The graph's inputs (map_one_input). */
 static seqnn_status map_input(mapper *m)
 {
     const Onnx__GraphProto *g = m->g;
-    const Onnx__ValueInfoProto *in = NULL;
     for (size_t i = 0; i < g->n_input; i++) {
         if (!g->input[i]->name || is_initializer(g, g->input[i]->name))
             continue;
-        if (in) {
-            seqnn_status st = map_extra_input(m, g->input[i]);
-            if (st)
-                return st;
-            continue;
-        }
-        in = g->input[i];
-        m->in_name[0] = in->name;
-        m->in_role[0] = IN_DATA;
-        m->n_in = 1;
+        seqnn_status st = map_one_input(m, g->input[i]);
+        if (st)
+            return st;
     }
-    const Onnx__TypeProto__Tensor *tt = in ? input_type(in) : NULL;
-    if (!tt)
+    if (!m->n_in)
         return om_map_fail(SEQNN_ERR_UNSUPPORTED, "%s: no input tensor of known rank", m->src);
-    int et = tt->elem_type;
-    size_t rank = tt->shape->n_dim;
-    m->tokens = et == ONNX__TENSOR_PROTO__DATA_TYPE__INT64 || et == ONNX__TENSOR_PROTO__DATA_TYPE__INT32;
-    const Onnx__TensorShapeProto__Dimension *last = rank ? tt->shape->dim[rank - 1] : NULL;
-    if (m->tokens ? rank != 2
-                  : et != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT || rank != 3 ||
-                        last->value_case != ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE ||
-                        last->dim_value < 1 || last->dim_value > (1 << 24))
-        return om_map_fail(SEQNN_ERR_UNSUPPORTED, "%s: input '%s' is neither token ids [T, B] (int64) "
-                               "nor features [T, B, F] (float, F fixed)", m->src, in->name);
-    mval *v = val_add(m, in->name, m->tokens ? V_TOKENS : V_ACT);
-    if (!v)
-        return om_map_fail(SEQNN_ERR_NO_MEMORY, "out of memory");
-    v->rank = (int)rank;
-    v->ax[0] = AX_S0;
-    v->ax[1] = AX_S1;
-    v->ax[2] = AX_F;
-    v->f = m->tokens ? 0 : last->dim_value;
-    m->in_dim = v->f;
+    const Onnx__TypeProto__Tensor *tt = NULL;
+    for (size_t i = 0; i < g->n_input && !tt; i++)
+        if (g->input[i]->name && !strcmp(g->input[i]->name, m->in_name[0]))
+            tt = input_type(g->input[i]);
     for (int k = 0; k < 2; k++) {
         const Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[k];
         m->in_fixed[k] = d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE ? d->dim_value : -1;
@@ -1128,18 +1244,30 @@ static seqnn_status map_roles(mapper *m)
 {
     onnx_mapped *o = m->out;
     o->lengths_input = o->h0_input = o->c0_input = -1;
+    for (int k = 0; k < m->n_in; k++) {
+        int read = 0;
+        for (int i = 0; i < m->n_layers; i++)
+            for (int j = 0; j < m->layers[i].n_src; j++)
+                read |= m->layers[i].src[j] == -1 - k;
+        if (m->in_role[k] == IN_DATA && !read)
+            return om_map_fail(SEQNN_ERR_UNSUPPORTED, "%s: input '%s' is read by no layer", m->src, m->in_name[k]);
+    }
     for (int k = 1; k < m->n_in; k++) {
+        const mval *v = om_val_find(m, m->in_name[k]);
+        if (m->in_role[k] == IN_UNREAD && v && v->kind == V_LENGTHS)
+            m->in_role[k] = IN_LENGTHS;   /* lengths nothing reads: right when no layer needs them (below) */
         if (m->in_role[k] == IN_UNREAD)
             return om_map_fail(SEQNN_ERR_UNSUPPORTED, "%s: input '%s' is read neither as the sequence_lens nor as "
                             "the initial state of a recurrent op", m->src, m->in_name[k]);
-        if (m->in_role[k] == IN_LENGTHS)
-            o->lengths_input = k;
+        if (m->in_role[k] == IN_LENGTHS && (o->lengths_input < 0 || m->in_stream[k] == 0))
+            o->lengths_input = k;   /* the first data input's */
     }
     for (int i = 0; o->lengths_input >= 0 && i < m->n_layers; i++) {   /* seqnn applies lengths to them all */
         const mlayer *l = &m->layers[i];
         m->node_i = l->node_i;   /* the errors name the layer's first node */
         m->node = m->g->node[l->node_i];
-        if ((l->kind == L_RNN && l->lens_ops != l->layers) || l->kind == L_CONV || l->kind == L_ATTN)
+        if ((l->kind == L_RNN && l->lens_ops != l->layers) ||
+            ((l->kind == L_CONV || l->kind == L_ENCATT) && !l->lens_ops) || l->kind == L_ATTN)
             return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "the graph has sequence lengths, which seqnn applies to "
                             "every recurrent, convolution and attention layer, but %s '%s' %s",
                             l->kind == L_RNN ? "recurrent layer" : l->kind == L_CONV ? "convolution bank" : "attention",
@@ -1211,18 +1339,141 @@ static int text_add(char **s, size_t *len, size_t *cap, const char *fmt, ...)
     }
 }
 
+/* The model file's name of data input k (several inputs): the graph's
+ * when it is a name no layer or earlier input has, else input<k>. */
+static void input_name(const mapper *m, int k, char names[][64])
+{
+    const char *g = m->in_name[k];
+    int ok = g[0] && strlen(g) < 64 && strspn(g, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.") ==
+                                             strlen(g);
+    for (int i = 0; ok && i < m->n_layers; i++)
+        ok = strcmp(m->layers[i].name, g) != 0;
+    for (int j = 0; ok && j < k; j++)
+        ok = m->in_role[j] != IN_DATA || strcmp(names[j], g) != 0;
+    if (ok)
+        snprintf(names[k], 64, "%s", g);
+    else
+        snprintf(names[k], 64, "input%d", k);
+}
+
+/* The input statements of the data inputs up to k not written yet (*done:
+ * how many graph inputs are), in their order; *prev: the last statement. */
+static int write_inputs(const mapper *m, int k, int *done, char names[][64], int *prev, char **s, size_t *len,
+                        size_t *cap)
+{
+    int bad = 0;
+    for (; *done <= k; ++*done) {
+        int j = *done;
+        if (m->in_role[j] != IN_DATA || j == m->dec_input)
+            continue;
+        input_name(m, j, names);
+        bad |= text_add(s, len, cap, "input %s", m->in_tokens[j] ? "tokens" : "features");
+        if (m->n_data > 1)
+            bad |= text_add(s, len, cap, " name=%s", names[j]);
+        bad |= text_add(s, len, cap, m->in_tokens[j] ? " vocab=%lld\n" : " dim=%lld\n", (long long)m->in_size[j]);
+        *prev = -1 - j;
+    }
+    return bad;
+}
+
+/* " from=NAMES" before the end of layer l's statement when it reads other
+ * than the statement above (prev). */
+static int write_from(const mapper *m, const mlayer *l, int prev, char names[][64], char **s, size_t *len,
+                      size_t *cap)
+{
+    if (l->n_src == 1 && l->src[0] == prev)
+        return 0;
+    int bad = 0;
+    (*len)--;   /* the statement's newline */
+    for (int k = 0; k < l->n_src; k++) {
+        int src = l->src[k];
+        bad |= text_add(s, len, cap, "%s%s", k ? "," : " from=", src >= 0 ? m->layers[src].name : names[-1 - src]);
+    }
+    return bad | text_add(s, len, cap, "\n");
+}
+
+/* An encoder-decoder attention makes the model an encoder-decoder: the
+ * first input's layers a chain (the encoder, its last layer the attention's
+ * keys), then the decoder's: a chain from a second token input. */
+static seqnn_status map_encdec(mapper *m)
+{
+    int dec = -1, enc = -1, last0 = -1;
+    for (int i = 0; i < m->n_layers; i++)
+        if (m->layers[i].kind == L_ENCATT) {
+            if (dec >= 0 && (m->layers[i].stream != dec || m->layers[i].enc != enc))
+                break;
+            dec = m->layers[i].stream;
+            enc = m->layers[i].enc;
+        }
+    if (dec < 0)
+        return SEQNN_OK;
+    int ok = dec > 0 && m->in_tokens[dec] && m->n_data == 2;
+    for (int i = 0, prev[2] = {-1, -1 - dec}; ok && i < m->n_layers; i++) {
+        const mlayer *l = &m->layers[i];
+        int s = l->stream == dec;
+        ok = (l->stream == 0 || s) && l->n_src == 1 && l->src[0] == prev[s] && (!s || i > enc) &&
+             (s || prev[1] == -1 - dec) && (l->kind != L_ENCATT || l->enc == enc);
+        prev[s] = i;
+        if (!s)
+            last0 = i;
+    }
+    if (!ok || enc != last0) {
+        m->node_i = m->layers[enc].node_i;
+        m->node = m->g->node[m->node_i];
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "an encoder-decoder is mapped as a chain of layers on the first "
+                           "input (the encoder; its last layer the attention's keys) followed by a chain on a second, "
+                           "token, input (the decoder), every encoder attention over the encoder's output");
+    }
+    m->dec_input = dec;
+    return SEQNN_OK;
+}
+
+/* What each graph input is, into the result (seqnn_onnx_info). */
+static void input_roles(mapper *m)
+{
+    onnx_mapped *o = m->out;
+    int data = 0;
+    o->n_inputs = m->n_in;
+    for (int k = 0; k < m->n_in; k++) {
+        int role = m->in_role[k], s = m->in_stream[k] < 0 ? 0 : m->in_stream[k];
+        o->input_index[k] = -1;
+        if (role == IN_DATA && k == m->dec_input)
+            o->input_role[k] = SEQNN_ONNX_INPUT_DECODER;
+        else if (role == IN_DATA) {
+            o->input_role[k] = SEQNN_ONNX_INPUT_DATA;
+            o->input_index[k] = data++;
+        } else if (role == IN_LENGTHS) {
+            o->input_role[k] = s == m->dec_input ? SEQNN_ONNX_INPUT_DECODER_LENGTHS : SEQNN_ONNX_INPUT_LENGTHS;
+            o->input_index[k] = s == m->dec_input ? -1 : s;
+        } else
+            o->input_role[k] = role == IN_H0 ? SEQNN_ONNX_INPUT_H0 : SEQNN_ONNX_INPUT_C0;
+    }
+}
+
 static seqnn_status write_modelfile(mapper *m)
 {
     static const char *const cells[3] = {"lstm", "gru", "rnn"};
-    char *s = NULL;
+    char *s = NULL, names[MAP_MAX_INPUTS][64];
     size_t len = 0, cap = 0;
+    int done = 0, prev = -1;
     int bad = text_add(&s, &len, &cap, "# Imported from the ONNX model %s (%lld nodes).\nseqnn 1\n", m->src,
                        (long long)m->out->nodes);
-    bad |= text_add(&s, &len, &cap, m->tokens ? "input tokens vocab=%lld\n" : "input features dim=%lld\n",
-                    (long long)m->in_dim);
     for (int i = 0; i < m->n_layers; i++) {
         const mlayer *l = &m->layers[i];
-        if (l->kind == L_EMB)
+        for (int k = 0; k < l->n_src; k++)
+            if (l->src[k] < 0)
+                bad |= write_inputs(m, -1 - l->src[k], &done, names, &prev, &s, &len, &cap);
+        if (l->stream == m->dec_input && prev > -1 - m->dec_input && (prev < 0 || m->layers[prev].stream != l->stream)) {
+            bad |= text_add(&s, &len, &cap, "decoder vocab=%lld\n", (long long)m->in_size[m->dec_input]);
+            prev = -1 - m->dec_input;
+        }
+        if (l->kind == L_MERGE)
+            bad |= text_add(&s, &len, &cap, "%s name=%s\n", l->merge, l->name);
+        else if (l->kind == L_ENCATT)
+            bad |= text_add(&s, &len, &cap, "attention name=%s encoder=1 heads=%d score=%s%s%.0lld\n", l->name,
+                            l->heads, (const char *const[]){"dot", "scaled_dot", "bilinear", "additive"}[l->score],
+                            l->a ? " attn_dim=" : "", (long long)l->a);
+        else if (l->kind == L_EMB)
             bad |= text_add(&s, &len, &cap, "embedding name=%s dim=%lld\n", l->name, (long long)l->b);
         else if (l->kind == L_DENSE)
             bad |= text_add(&s, &len, &cap, "dense name=%s out=%lld\n", l->name, (long long)l->b);
@@ -1239,10 +1490,13 @@ static seqnn_status write_modelfile(mapper *m)
         else if (l->kind == L_ACT)
             bad |= text_add(&s, &len, &cap, "activation %s\n", l->act);
         else
-            bad |= text_add(&s, &len, &cap, "%s name=%s hidden=%d layers=%d bidirectional=%d last=%d%s%s%s%s\n",
+            bad |= text_add(&s, &len, &cap, "%s name=%s hidden=%d layers=%d bidirectional=%d last=%d%s%s%s%s%s\n",
                             cells[l->cell], l->name, l->hidden, l->layers, l->dirs == 2, l->last,
                             l->relu ? " act=relu" : "", l->classic ? " classic=1" : "",
-                            l->peephole ? " peephole=1" : "", l->coupled ? " coupled=1" : "");
+                            l->peephole ? " peephole=1" : "", l->coupled ? " coupled=1" : "",
+                            l->reverse ? " reverse=1" : "");
+        bad |= write_from(m, l, prev, names, &s, &len, &cap);
+        prev = i;
     }
     bad |= text_add(&s, &len, &cap, "loss %s\n", m->loss);
     if (bad) {
@@ -1277,7 +1531,8 @@ static seqnn_status map_loss(mapper *m, const Onnx__ModelProto *mp)
 seqnn_status onnx_map_model(const Onnx__ModelProto *mp, const char *src, onnx_mapped *out)
 {
     memset(out, 0, sizeof *out);
-    mapper m = {.g = mp->graph, .src = src, .out = out, .time_label = -1, .mha.layer = -1};
+    mapper m = {.g = mp->graph, .src = src, .out = out, .time_label = -1, .mha.layer = -1, .next_src = -1,
+                .dec_input = -1};
     if (!m.g)
         return om_map_fail(SEQNN_ERR_FORMAT, "%s: no graph", src);
     out->nodes = (int64_t)m.g->n_node;
@@ -1316,12 +1571,19 @@ seqnn_status onnx_map_model(const Onnx__ModelProto *mp, const char *src, onnx_ma
     if (!st && m.mha.layer >= 0 && !m.mha.done)
         st = om_map_fail(SEQNN_ERR_UNSUPPORTED, "%s: the attention '%s' does not reach its output as in %s", src,
                       m.layers[m.mha.layer].name, om_MHA_HOW);
+    if (!st && m.xatt.active)
+        st = om_map_fail(SEQNN_ERR_UNSUPPORTED, "%s: an encoder-decoder attention does not reach its output (Tanh "
+                         "of the combine)", src);
     if (!st && !m.n_layers)
         st = om_map_fail(SEQNN_ERR_UNSUPPORTED, "%s: no layer found in the graph", src);
     if (!st)
         st = map_output(&m);
     if (!st)
         st = map_roles(&m);
+    if (!st)
+        st = map_encdec(&m);
+    if (!st)
+        input_roles(&m);
     if (!st)
         st = write_modelfile(&m);
     free(m.vals);

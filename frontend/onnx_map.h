@@ -1,6 +1,6 @@
 /* The ONNX importer's mapper, shared by its parts (frontend/onnx_map.c: the
  * values, glue, layer ops and the graph; onnx_map_attention.c; onnx_map_conv.c;
- * onnx_map_rnn.c): what each value of the graph is, the layers mapped so
+ * onnx_map_encdec.c; onnx_map_rnn.c): what each value of the graph is, the layers mapped so
  * far, and the helpers every part uses (om_: internal to the importer). */
 #ifndef SEQNN_FRONTEND_ONNX_MAP_H
 #define SEQNN_FRONTEND_ONNX_MAP_H
@@ -37,7 +37,12 @@ typedef enum {
     V_MHA,         /* a value inside nn.MultiheadAttention's graph: stage, part */
     V_CONV,        /* branch `sub` of a convolution bank: [B, filters, L] (its activation once set) */
     V_POOLED,      /* branch `sub` of a convolution bank after max over time: [B, filters] */
-    V_UNUSABLE     /* Y_c, Dropout's mask: nothing may read it */
+    V_UNUSABLE,    /* Y_c, Dropout's mask: nothing may read it */
+    V_LENLIM,      /* lengths minus a convolution's width f (part 1: at least 0), rank 1 or 2 ([B, 1]) */
+    V_WINMASK,     /* windows past V_LENLIM f of a convolution: Range(L) > lim, rank 2 or 3 ([B, 1, L]) */
+    V_ENCATT,      /* a value inside encoder-decoder attention: stage (onnx_map_encdec.c), layer, f */
+    V_KEYLEN,      /* lengths in_k on their way to a key mask, stage 0..3, f heads (om_map_key_mask) */
+    V_KEYMASK      /* keys at or past lengths in_k, per head [B*h, 1, T] (f heads) */
 } vkind;
 
 typedef struct mval {
@@ -54,7 +59,7 @@ typedef struct mval {
     seqnn_onnx_output fn;                /* V_FINAL */
 } mval;
 
-typedef enum { L_EMB, L_RNN, L_DENSE, L_ACT, L_CONV, L_ATTN } lkind;
+typedef enum { L_EMB, L_RNN, L_DENSE, L_ACT, L_CONV, L_ATTN, L_MERGE, L_ENCATT } lkind;
 
 /* The stages of nn.MultiheadAttention's exported graph (self-attention,
  * torch 1.13): the in-projection [T, B, 3E] sliced into q, k, v, each
@@ -69,7 +74,7 @@ enum { MS_PROJ, MS_SLICE, MS_HEADS, MS_BT, MS_KT, MS_SCORES, MS_WEIGHTS, MS_CTX,
  * reshaped to [T, B, E] and projected by MatMul (MS_OUT_MM) + Add. */
 
 #define MAP_MAX_WIDTHS 16
-#define MAP_MAX_INPUTS 8
+#define MAP_MAX_INPUTS SEQNN_ONNX_MAX_INPUTS
 
 /* What each input of the graph is, once a node reads it. */
 enum { IN_DATA = 0, IN_UNREAD, IN_LENGTHS, IN_H0, IN_C0 };
@@ -84,6 +89,8 @@ typedef struct mconv {
     char act[16];
     int pooled;
     size_t node_i;                       /* its Conv node */
+    int masked;                          /* its windows past the lengths masked (Where) before the max */
+    int src;                             /* the layer its input comes from (-1 - k: data input k) */
 } mconv;
 
 typedef struct mlayer {
@@ -96,11 +103,16 @@ typedef struct mlayer {
     double alpha;
     int bias_param;                      /* DENSE: its bias in params, -1 when Add may still give it */
     int h_in, c_in;                      /* RNN: the graph inputs of its initial h and c, -1: zeros */
-    int lens_ops;                        /* RNN: its ops that take sequence_lens */
+    int lens_ops;                        /* RNN: its ops that take sequence_lens; CONV, ENCATT: 1 when masked */
     int heads;                           /* ATTN (a = b = E) */
     size_t node_i;                       /* the node that made it */
     int n_widths;                        /* CONV: widths[], filters in b, act */
     int64_t widths[MAP_MAX_WIDTHS];
+    int n_src, src[MAP_MAX_INPUTS];      /* what it reads: layers, or -1 - k: data input k */
+    int stream;                          /* the data input whose steps its sequences have */
+    char merge[12];                      /* MERGE: concat, add or multiply */
+    int score, enc;                      /* ENCATT: xatt's score; the encoder's output layer (a: additive's A) */
+    int reverse;                         /* RNN: one direction, run backwards (direction "reverse") */
 } mlayer;
 
 typedef struct mapper {
@@ -125,11 +137,21 @@ typedef struct mapper {
     mconv conv[MAP_MAX_WIDTHS];          /* the branches of the convolution bank being read */
     int n_conv;
     int time_label;                      /* AX_S0 or AX_S1 once a recurrent op saw time; -1 before */
-    int tokens;                          /* the input is token ids */
     const char *loss;                    /* the model file's loss: seqnn.loss of the metadata, else xent */
-    int64_t in_dim;                      /* features: the size; tokens: the vocabulary (from the embedding) */
     size_t node_i;                       /* the node being mapped */
     const Onnx__NodeProto *node;
+    int next_src;                        /* what the next new layer reads (om_need_tail) */
+    int n_data;                          /* data inputs */
+    int in_tokens[MAP_MAX_INPUTS];       /* data input k: token ids */
+    int64_t in_size[MAP_MAX_INPUTS];     /* data input k: the vocabulary (from its embedding) or features */
+    int in_stream[MAP_MAX_INPUTS];       /* lengths input k: the data input it is of, -1: none yet */
+    struct {                             /* the encoder-decoder attention being read */
+        int active, q_layer, k_layer, masked;
+        int score;                       /* 0 dot, 1 scaled_dot, 2 bilinear, 3 additive */
+        int64_t d;                       /* per head */
+        const Onnx__TensorProto *w[3], *wc, *bc;   /* bilinear W or additive W_q, W_k, w_v; the combine's */
+    } xatt;
+    int dec_input;                       /* an encoder-decoder's decoder tokens (a data input), -1: none */
 } mapper;
 
 /* ---------------------------------------- onnx_map.c: values and helpers --- */
@@ -155,6 +177,9 @@ mlayer *om_layer_new_at(mapper *m, lkind kind, const char *path, const char *dfl
 mlayer *om_layer_new(mapper *m, lkind kind, const char *dflt);
 seqnn_status om_need_tail(mapper *m, const mval *v, int rank_lo, int rank_hi);
 int64_t om_axis_arg(mapper *m, const char *name, int in_k, int64_t dflt);
+int om_val_stream(const mapper *m, const mval *v);
+int om_bind_lengths(mapper *m, int k, int stream);
+const mval *om_where_neg_inf(mapper *m, int *neg_inf);
 
 /* -------------------------------------- onnx_map_attention.c: attention --- */
 extern const char om_MHA_HOW[];
@@ -168,6 +193,16 @@ seqnn_status om_map_conv_act(mapper *m, const mval *x, const char *act);
 seqnn_status om_map_max_over_time(mapper *m, const mval *x, int maxpool);
 seqnn_status om_map_pool_squeeze(mapper *m, const mval *x);
 seqnn_status om_conv_bank(mapper *m, const mval *const *parts, int n, mval *o);
+seqnn_status om_map_window_limit(mapper *m, const mval *x);
+seqnn_status om_map_window_mask(mapper *m, const mval *x);
+seqnn_status om_map_window_where(mapper *m, const mval *x);
+
+/* ---------------------- onnx_map_encdec.c: encoder-decoder attention --- */
+int om_encatt_split(mapper *m, const mval *x);
+seqnn_status om_map_encatt_split(mapper *m, const mval *x);
+seqnn_status om_map_encatt(mapper *m, const mval *x);
+seqnn_status om_map_key_mask(mapper *m, const mval *x);
+seqnn_status om_map_encatt_mask(mapper *m, const mval *x);
 
 /* --------------------------------------- onnx_map_rnn.c: recurrent ops --- */
 seqnn_status om_map_recurrent(mapper *m, const mval *x, int cell);

@@ -1,6 +1,7 @@
 /* The ONNX importer's convolution bank (Kim's CNN): Conv branches on
- * [B, E, T], each with its activation and max over time (ReduceMax, or
- * MaxPool + Squeeze), concatenated into one conv layer. */
+ * [B, E, T], each with its activation (and, with lengths, its windows past
+ * them masked) and max over time (ReduceMax, or MaxPool + Squeeze),
+ * concatenated into one conv layer. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,78 @@ static int attr_ints_all(const Onnx__NodeProto *n, const char *name, int64_t v)
     return !a || a->n_ints || !a->has_i;
 }
 
+/* ------------------------------------ windows masked past the lengths --- */
+/* What seqnn export writes for a bank run with lengths: each branch's
+ * windows at t > max(len - w, 0) set to -inf before the max over time:
+ * Where(Unsqueeze(Greater(Range(L), Unsqueeze(Max(Sub(len, w), 0), 1)), 1),
+ * -inf, act). The limit: Sub, Max and Unsqueeze of the lengths. */
+static const char WINDOW_HOW[] = "the lengths are mapped into a convolution bank as its windows past them masked: "
+                                 "Where(Range(L) > max(lengths - w, 0), -inf, activated Conv) before the max over "
+                                 "time, as seqnn export writes it";
+
+/* The node's input k is a constant of one integer, into *v: 1, or 0. */
+static int const_int1(mapper *m, size_t k, int64_t *v)
+{
+    const mval *c = om_in_val(m, k, 0);
+    return c && c->kind == V_CONST && om_tensor_count(c->t) == 1 && om_tensor_int(c->t, 0, v);
+}
+
+seqnn_status om_map_window_limit(mapper *m, const mval *x)
+{
+    const char *op = m->node->op_type;
+    int64_t v = -1;
+    int sub = !strcmp(op, "Sub"), max = !strcmp(op, "Max"), unsq = !strcmp(op, "Unsqueeze");
+    int ok = sub ? x->kind == V_LENGTHS && const_int1(m, 1, &v) && v >= 1 && v <= (1 << 20)
+           : max ? x->kind == V_LENLIM && x->part == 0 && x->rank == 1 && const_int1(m, 1, &v) && v == 0
+           : unsq && x->kind == V_LENLIM && x->part == 1 && x->rank == 1 && om_axis_arg(m, "axes", 1, 99) == 1;
+    if (!ok || m->node->n_input != 2)
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "%s", WINDOW_HOW);
+    mval *o = om_out_val(m, 0, V_LENLIM);
+    if (!o)
+        return om_map_status;
+    o->in_k = x->in_k;
+    o->f = sub ? v : x->f;
+    o->part = sub ? 0 : 1;
+    o->rank = unsq ? 2 : 1;
+    if (sub)
+        m->in_role[x->in_k] = IN_LENGTHS;
+    return SEQNN_OK;
+}
+
+/* Greater(Range(L), limit [B, 1]) -> [B, L], then Unsqueeze(axes=[1]). */
+seqnn_status om_map_window_mask(mapper *m, const mval *x)
+{
+    const mval *lim = !strcmp(m->node->op_type, "Greater") ? om_in_val(m, 1, 1) : NULL;
+    int ok = lim ? x->kind == V_IOTA && lim->kind == V_LENLIM && lim->rank == 2
+                 : x->kind == V_WINMASK && x->rank == 2 && om_axis_arg(m, "axes", 1, 99) == 1;
+    if (!ok)
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "%s", WINDOW_HOW);
+    mval *o = om_out_val(m, 0, V_WINMASK);
+    if (!o)
+        return om_map_status;
+    o->in_k = lim ? lim->in_k : x->in_k;
+    o->f = lim ? lim->f : x->f;
+    o->rank = lim ? 2 : 3;
+    return SEQNN_OK;
+}
+
+/* Where(mask [B, 1, L], -inf, branch): the branch's windows masked. */
+seqnn_status om_map_window_where(mapper *m, const mval *x)
+{
+    int neg_inf = 0;
+    const mval *c = om_where_neg_inf(m, &neg_inf);
+    if (!c)
+        return om_map_status;
+    mconv *cv = c->kind == V_CONV ? &m->conv[c->sub] : NULL;
+    if (x->rank != 3 || !neg_inf || !cv ||
+        !cv->act[0] || cv->pooled || cv->masked || cv->width != x->f ||
+        !om_bind_lengths(m, x->in_k, cv->src >= 0 ? m->layers[cv->src].stream : -1 - cv->src))
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "%s", WINDOW_HOW);
+    cv->masked = 1;
+    mval *o = om_out_copy(m, 0, c);
+    return o ? SEQNN_OK : om_map_status;
+}
+
 /* Conv (nn.Conv1d(E, F, w), no padding, stride or dilation) on [B, E, T]
  * activations: a branch of the convolution bank that max over time and a
  * Concat of the branches make one conv1d_bank layer. */
@@ -30,7 +103,7 @@ seqnn_status om_map_conv(mapper *m, const mval *x)
     const Onnx__AttributeProto *pad = om_attr(n, "auto_pad");
     const char *how = "a Conv is mapped as nn.Conv1d(E, F, w) without padding, stride, dilation or groups over "
                       "the [B, E, T] permutation of a layer's output (Kim's convolution bank)";
-    if (x->kind != V_ACT || x->layer != m->n_layers - 1 || x->rank != 3 || x->ax[1] != AX_F ||
+    if (x->kind != V_ACT || x->rank != 3 || x->ax[1] != AX_F ||
         x->ax[0] == AX_F || x->ax[2] == AX_F || x->ax[0] > AX_S1 || x->ax[2] > AX_S1)
         return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "%s", how);
     const mlayer *tl = x->layer >= 0 ? &m->layers[x->layer] : NULL;
@@ -69,6 +142,7 @@ seqnn_status om_map_conv(mapper *m, const mval *x)
     c->filters = w->t->dims[0];
     c->width = w->t->dims[2];
     c->node_i = m->node_i;
+    c->src = x->layer;
     om_module_path(n->name ? n->name : "", c->name, sizeof c->name);
     mval *o = om_out_val(m, 0, V_CONV);
     if (!o)
@@ -148,21 +222,23 @@ seqnn_status om_conv_bank(mapper *m, const mval *const *parts, int n, mval *o)
     for (int i = 0; ok && i < n; i++)
         ok = parts[i]->kind == V_POOLED && parts[i]->rank == 2 && parts[i]->sub == i &&
              m->conv[i].filters == m->conv[0].filters &&
-             !strcmp(m->conv[i].act, m->conv[0].act);
+             !strcmp(m->conv[i].act, m->conv[0].act) && m->conv[i].masked == m->conv[0].masked;
     if (!ok)
         return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "the pooled convolutions are mapped when every one of them is "
-                        "concatenated (axis 1), in the order of the Convs, with one filter count and activation "
-                        "(one conv1d_bank)");
+                        "concatenated (axis 1), in the order of the Convs, with one filter count and activation, "
+                        "all or none masked past the lengths (one conv1d_bank)");
     char path[64];
     snprintf(path, sizeof path, "%s", m->conv[0].name);
     char *dot = strrchr(path, '.');   /* "convs.0" (an nn.ModuleList's first entry) -> "convs" */
     if (dot && dot[1] >= '0' && dot[1] <= '9' && strspn(dot + 1, "0123456789") == strlen(dot + 1))
         *dot = 0;
+    m->next_src = m->conv[0].src;
     mlayer *l = om_layer_new_at(m, L_CONV, path, "convs");
     if (!l)
         return om_map_status;
     l->b = m->conv[0].filters;
     l->n_widths = n;
+    l->lens_ops = m->conv[0].masked;
     snprintf(l->act, sizeof l->act, "%s", m->conv[0].act);
     for (int i = 0; i < n; i++) {
         char sfx[2][24];

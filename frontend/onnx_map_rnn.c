@@ -1,5 +1,6 @@
 /* The ONNX importer's recurrent ops: LSTM / GRU / RNN nodes (gate blocks
- * reordered to PyTorch's, peepholes, coupled gates, classic GRU, relu RNN),
+ * reordered to PyTorch's, peepholes, coupled gates, classic GRU, relu RNN,
+ * the reverse direction),
  * stacked ops joined into one layer, sequence_lens and initial states. */
 #include <math.h>
 #include <stdio.h>
@@ -44,16 +45,17 @@ static seqnn_status rnn_param(mapper *m, mlayer *l, int sub, int d, const float 
 
 /* The op's attributes: direction count, activation (RNN: relu), classic
  * GRU, coupled LSTM (input_forget). */
-static seqnn_status rnn_attrs(mapper *m, int cell, int *dirs, int *relu, int *classic, int *coupled)
+static seqnn_status rnn_attrs(mapper *m, int cell, int *dirs, int *relu, int *classic, int *coupled, int *reverse)
 {
     const Onnx__NodeProto *n = m->node;
     const Onnx__AttributeProto *dir = om_attr(n, "direction"), *acts = om_attr(n, "activations");
     const char *ds = dir && dir->has_s ? (const char *)dir->s.data : "forward";
     size_t dl = dir && dir->has_s ? dir->s.len : 7;
-    *dirs = dl == 13 && !memcmp(ds, "bidirectional", 13) ? 2 : dl == 7 && !memcmp(ds, "forward", 7) ? 1 : 0;
+    *reverse = dl == 7 && !memcmp(ds, "reverse", 7);
+    *dirs = dl == 13 && !memcmp(ds, "bidirectional", 13) ? 2 : (dl == 7 && !memcmp(ds, "forward", 7)) || *reverse;
     if (!*dirs)
-        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "direction '%.*s' (forward and bidirectional are mapped)",
-                        (int)dl, ds);
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "direction '%.*s' (forward, reverse and bidirectional are "
+                        "mapped)", (int)dl, ds);
     if (om_attr(n, "clip") || om_attr_i(n, "layout", 0))
         return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "clip or layout = 1");
     *coupled = cell == 0 && om_attr_i(n, "input_forget", 0) != 0;
@@ -85,7 +87,7 @@ static mlayer *rnn_layer(mapper *m, const mval *x, const mlayer *want, int *sub)
     mlayer *t = x->layer >= 0 ? &m->layers[x->layer] : NULL;
     if (t && t->kind == L_RNN && x->layer == m->n_layers - 1 && t->cell == want->cell && t->hidden == want->hidden &&
         t->dirs == want->dirs && t->relu == want->relu && t->classic == want->classic &&
-        t->peephole == want->peephole && t->coupled == want->coupled && !t->last) {
+        t->peephole == want->peephole && t->coupled == want->coupled && t->reverse == want->reverse && !t->last) {
         *sub = t->layers++;
         return t;
     }
@@ -101,6 +103,7 @@ static mlayer *rnn_layer(mapper *m, const mval *x, const mlayer *want, int *sub)
     l->classic = want->classic;
     l->peephole = want->peephole;
     l->coupled = want->coupled;
+    l->reverse = want->reverse;
     *sub = 0;
     return l;
 }
@@ -150,9 +153,10 @@ static seqnn_status rnn_lengths(mapper *m, const mval *x, int *given)
     const mval *len = *given ? om_in_val(m, 4, 1) : NULL;
     if (*given && !len)
         return om_map_status;
-    if (len && !((len->kind == V_LENGTHS && !x->perm) || (len->kind == V_SORTLEN && x->perm)))
+    if (len && (!((len->kind == V_LENGTHS && !x->perm) || (len->kind == V_SORTLEN && x->perm)) ||
+                !om_bind_lengths(m, len->in_k, om_val_stream(m, x))))
         return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "sequence_lens is mapped when it is the graph's lengths input "
-                        "(pack_padded_sequence), in the order of the op's batch");
+                        "(pack_padded_sequence) of the op's input, in the order of the op's batch");
     if (len)
         m->in_role[len->in_k] = IN_LENGTHS;
     return SEQNN_OK;
@@ -199,8 +203,8 @@ seqnn_status om_map_recurrent(mapper *m, const mval *x, int cell)
     seqnn_status st = om_need_tail(m, x, 3, 3);
     if (st)
         return st;
-    int dirs = 0, relu = 0, classic = 0, coupled = 0, sub = 0;
-    if ((st = rnn_attrs(m, cell, &dirs, &relu, &classic, &coupled)))
+    int dirs = 0, relu = 0, classic = 0, coupled = 0, sub = 0, reverse = 0;
+    if ((st = rnn_attrs(m, cell, &dirs, &relu, &classic, &coupled, &reverse)))
         return st;
     if (m->time_label < 0)
         m->time_label = x->ax[0];
@@ -229,8 +233,11 @@ seqnn_status om_map_recurrent(mapper *m, const mval *x, int cell)
     int64_t H = om_attr_i(n, "hidden_size", r->kind == V_CONST && r->t->n_dims == 3 ? r->t->dims[2] : 0);
     if (H < 1 || H > (1 << 20))
         return om_node_err(m, SEQNN_ERR_FORMAT, "hidden_size %lld", (long long)H);
+    if (reverse && (peep || coupled))
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "direction 'reverse' with peepholes or input_forget (seqnn's "
+                        "reverse layers are of the plain cells)");
     mlayer want = {.cell = cell, .hidden = (int)H, .dirs = dirs, .relu = relu, .classic = classic,
-                   .peephole = peep != NULL, .coupled = coupled};
+                   .peephole = peep != NULL, .coupled = coupled, .reverse = reverse};
     mlayer *l = rnn_layer(m, x, &want, &sub);
     if (!l)
         return om_map_status;

@@ -190,7 +190,7 @@ static seqnn_lstm_variant_args unit_args(seqnn_model *m, fe_layer *L, int64_t l,
     seqnn_lstm_variant_args v = {.variant = L->lstm_variant, .proj_size = L->lstm_proj};
     seqnn_rnn_args a = {.cell = L->rnn.cell, .seq_len = fe_steps(m, L), .batch = m->B,
                         .input_size = l == 0 ? L->in.n : p->nd * R, .hidden_size = H,
-                        .reverse = (int)dir, .lengths = fe_lengths(m, L), .x = fe_at(x, 0), .ldx = ldx,
+                        .reverse = (int)dir ^ L->rnn_reverse, .lengths = fe_lengths(m, L), .x = fe_at(x, 0), .ldx = ldx,
                         .w_ih = fe_param_ref(m, k), .w_hh = fe_param_ref(m, k + 1),
                         .b_ih = fe_param_ref(m, k + 2), .b_hh = fe_param_ref(m, k + 3)};
     k += 4;
@@ -456,5 +456,17 @@ seqnn_status seqnn_model_add_lstm_variant(seqnn_model *m, const char *name, cons
     fe_layer *L = &m->layers[m->n_layers - 1];
     L->lstm_variant = variant;
     L->lstm_proj = proj_size;
+    return SEQNN_OK;
+}
+
+seqnn_status seqnn_model_add_recurrent_reverse(seqnn_model *m, const char *name, const seqnn_recurrent_desc *d)
+{
+    if (!m || !d)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "reverse recurrent layer: model or description is NULL");
+    if (d->bidirectional)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "recurrent layer '%s': reverse is one direction (not "
+                               "with bidirectional)", name ? name : "");
+    FE_TRY(seqnn_model_add_recurrent(m, name, d));
+    m->layers[m->n_layers - 1].rnn_reverse = 1;
     return SEQNN_OK;
 }

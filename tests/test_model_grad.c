@@ -2,7 +2,7 @@
  * together cover every layer kind and option (embedding with padding, dense,
  * each activation, dropout, RNN tanh/relu, LSTM, GRU, GRU_CLASSIC with 2
  * layers, the LSTM variants (peepholes, coupled gates, projection, their
- * combinations), bidirectional, last = 1, variable lengths, conv1d banks, self-
+ * combinations), bidirectional, reverse, last = 1, variable lengths, conv1d banks, self-
  * attention plain and causal with every score, encoder-decoder attention with
  * every score, tree layers with both cells and both outputs over random and
  * balanced trees, losses xent/mse/bce, graphs: two inputs, concat, add and
@@ -285,6 +285,17 @@ static void d_gru_last(seqnn_model *m)
     seqnn_model_add_dense(m, NULL, 4);
 }
 
+/* Run backwards (reverse = 1): a two-layer LSTM, then a GRU to its final
+ * state (after the first step). */
+static void d_reverse_last(seqnn_model *m)
+{
+    seqnn_recurrent_desc a = rdesc(SEQNN_CELL_LSTM, 3, 2, 0, 0, 0), b = rdesc(SEQNN_CELL_GRU, 3, 1, 0, 1, 0);
+    seqnn_model_input_features(m, 3);
+    seqnn_model_add_recurrent_reverse(m, NULL, &a);
+    seqnn_model_add_recurrent_reverse(m, NULL, &b);
+    seqnn_model_add_dense(m, NULL, 4);
+}
+
 static void d_gru_classic_mse(seqnn_model *m)
 {
     seqnn_recurrent_desc r = rdesc(SEQNN_CELL_GRU_CLASSIC, 3, 2, 1, 0, 0);
@@ -490,6 +501,7 @@ static const gcase cases[] = {
     {"lstm as above, xent with class weights and label smoothing 0.2", d_lstm_weighted_smoothed, 5, 0, 3, 1, 1,
      1e-2},
     {"gru 2 layers bidirectional last=1, lengths", d_gru_last, 5, 0, 4, 1, 0, 1e-2},
+    {"lstm 2 layers reverse, gru reverse last=1, lengths", d_reverse_last, 5, 0, 4, 1, 0, 1e-2},
     {"gru_classic 2 layers bidirectional, mse, lengths", d_gru_classic_mse, 4, 0, 3, 1, 0, 1e-2},
     {"rnn tanh 2 layers last=1, bce, lengths", d_rnn_tanh_bce, 5, 0, 3, 1, 0, 1e-2},
     {"lstm peephole 2 layers bidirectional, lengths", d_lstm_peephole, 5, 0, 3, 1, 0, 1e-2},

@@ -114,6 +114,8 @@ static void test_bad_files(void)
     bad(LM "dense out=3 out=4\n", 4, "dense: 'out' given twice");
     bad(LM "lstm hidden=4 bidirectional=2\n", 4, "lstm: bidirectional=2: must be 0 or 1");
     bad(LM "lstm hidden=4 last=yes\n", 4, "lstm: last=yes: must be 0 or 1");
+    bad(LM "gru hidden=4 bidirectional=1 reverse=1\n", 4, "reverse is one direction (not with bidirectional)");
+    bad(LM "lstm hidden=4 peephole=1 reverse=1\n", 4, "lstm: reverse=1 applies to the plain cells");
     bad(LM "lstm hidden=4 init=random\n", 4, "lstm: init=random: unknown value (one of: default, xavier, orthogonal, identity)");
     bad(LM "lstm hidden=4 init=xavir\n", 4, "did you mean 'xavier'?");
     bad(LM "rnn hidden=4 act=sigmoid\n", 4, "rnn: act=sigmoid: unknown value (one of: tanh, relu)");

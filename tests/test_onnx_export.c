@@ -30,17 +30,10 @@ static const int64_t STEPS[2] = {7, 5};   /* input 0, inputs after it */
  * export with lengths too unless it ends in .len. Any other export must
  * import. */
 static const char *const UNMAPPED[][2] = {
-    {"dates_model", "an encoder-decoder (a second input, decoder_input)"},
-    {"export_models_seq2seq", "an encoder-decoder (a second input, decoder_input)"},
-    {"qa_two-branch", "two inputs merged by Concat"},
-    {"export_models_graph", "two inputs, add, multiply, concat"},
+    {"export_models_seq2seq", "a decoder with causal self-attention"},
     {"export_models_attention", "causal masks, dot, bilinear and additive scores"},
     {"export_models_mha.len", "attention with its keys masked past the lengths"},
     {"export_models_dot", "unscaled dot-product scores"},
-    {"bits_problem1.len", "lengths that no recurrent op reads (feed-forward)"},
-    {"bits_problem2.len", "lengths that no recurrent op reads (feed-forward)"},
-    {"bits_problem4-feedforward.len", "lengths that no recurrent op reads (feed-forward)"},
-    {"fortune-topics_kim-cnn.len", "the masked windows of a convolution bank with lengths"},
 };
 
 /* Why the importer does not map the export NAME, or NULL: it must. */

@@ -7,8 +7,10 @@
  * import's facts as key=value lines. Exit 77 when the backend is missing.
  * The graph's other inputs follow as options: --lengths FILE (int32 [B]),
  * --h0 FILE, --c0 FILE (float32 [layers*dirs, B, H], given to the layer
- * with seqnn_model_set_state).
- * usage: test_onnx_run (MODEL.onnx | --checkpoint CKPT) BACKEND IN.raw D0 D1 OUT.raw [--lengths F] [--h0 F] [--c0 F] */
+ * with seqnn_model_set_state), --input F:T (the model's next input, time-major
+ * [T, B(, F)], in the graph's order; the first input then time-major too).
+ * usage: test_onnx_run (MODEL.onnx | --checkpoint CKPT) BACKEND IN.raw D0 D1 OUT.raw [--lengths F] [--h0 F] [--c0 F]
+ *        [--input F:T]... */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,23 +66,48 @@ static int from_checkpoint(const char *path, seqnn_context *ctx, seqnn_model **m
     return 0;
 }
 
+/* The model's inputs 1..n from "FILE:T" arguments spec[] (time-major),
+ * after input 0 (x, T0 steps) into in[]: 0, or 1 after a message. */
+static int extra_inputs(seqnn_model *m, const char *const *spec, int n, int64_t B, seqnn_batch_input *in)
+{
+    for (int k = 1; k <= n; k++) {
+        seqnn_input_info ii;
+        const char *colon = strrchr(spec[k - 1], ':');
+        char path[1024];
+        if (!colon || seqnn_model_input_info(m, k, &ii) != SEQNN_OK)
+            return fail(spec[k - 1]);
+        snprintf(path, sizeof path, "%.*s", (int)(colon - spec[k - 1]), spec[k - 1]);
+        in[k].seq_len = atoll(colon + 1);
+        void *d = read_raw(path, in[k].seq_len * B * (ii.tokens ? 1 : ii.n));
+        if (!d)
+            return 1;
+        if (ii.tokens)
+            in[k].tokens = d;
+        else
+            in[k].features = d;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int ck = argc > 1 && !strcmp(argv[1], "--checkpoint");
-    const char *opt[3] = {NULL, NULL, NULL};   /* --lengths, --h0, --c0 */
-    static const char *const opt_name[3] = {"--lengths", "--h0", "--c0"};
-    int bad = argc < 7 + ck;
+    const char *opt[3] = {NULL, NULL, NULL}, *more[8];   /* --lengths, --h0, --c0; --input */
+    static const char *const opt_name[4] = {"--lengths", "--h0", "--c0", "--input"};
+    int bad = argc < 7 + ck, n_more = 0;
     for (int i = 7 + ck; !bad && i < argc; i += 2) {
         int k = 0;
-        while (k < 3 && strcmp(argv[i], opt_name[k]))
+        while (k < 4 && strcmp(argv[i], opt_name[k]))
             k++;
-        bad = k == 3 || i + 1 >= argc;
-        if (!bad)
+        bad = k == 4 || i + 1 >= argc || (k == 3 && n_more == 7);
+        if (!bad && k == 3)
+            more[n_more++] = argv[i + 1];
+        else if (!bad)
             opt[k] = argv[i + 1];
     }
     if (bad) {
         fprintf(stderr, "usage: test_onnx_run (MODEL.onnx | --checkpoint CKPT) BACKEND IN.raw T B OUT.raw "
-                        "[--lengths F] [--h0 F] [--c0 F]\n");
+                        "[--lengths F] [--h0 F] [--c0 F] [--input F:T]...\n");
         return 2;
     }
     char **a = argv + ck;
@@ -159,6 +186,14 @@ int main(int argc, char **argv)
         b.tokens = (const int32_t *)x;
     else
         b.features = (const float *)x;
+    seqnn_batch_input ins[8];
+    memset(ins, 0, sizeof ins);
+    if (n_more) {   /* several inputs: seqnn_batch.inputs */
+        ins[0] = (seqnn_batch_input){.seq_len = T, .tokens = b.tokens, .features = b.features, .lengths = lengths};
+        if (extra_inputs(m, more, n_more, B, ins))
+            return 1;
+        b = (seqnn_batch){.batch = B, .n_inputs = n_more + 1, .inputs = ins};
+    }
     if (seqnn_model_predict(m, &b, y, count_out) != SEQNN_OK)
         return fail("predict");
     f = fopen(a[6], "wb");
@@ -167,6 +202,10 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("shape=%s%lld\nT=%lld\nB=%lld\n", seq ? "T,B," : "B,", (long long)n, (long long)T, (long long)B);
+    for (int k = 1; k <= n_more; k++) {
+        free((void *)ins[k].tokens);
+        free((void *)ins[k].features);
+    }
     free(x);
     free(y);
     free(lengths);

@@ -129,6 +129,12 @@ SEQNN_API seqnn_status seqnn_model_add_rnn(seqnn_model *m, const char *name, int
  * i, o) with peepholes. */
 SEQNN_API seqnn_status seqnn_model_add_lstm_variant(seqnn_model *m, const char *name, const seqnn_recurrent_desc *d,
                                                     uint32_t variant, int64_t proj_size);
+/* A recurrent layer of one direction run from its last step to its first
+ * (ONNX's direction "reverse"; with last = 1 the final state is the one after
+ * step 0): d as seqnn_model_add_recurrent, bidirectional 0. Parameters as a
+ * forward layer's. */
+SEQNN_API seqnn_status seqnn_model_add_recurrent_reverse(seqnn_model *m, const char *name,
+                                                         const seqnn_recurrent_desc *d);
 
 /* Kim (2014) convolution bank over a sequence [T, B, E]: one nn.Conv1d(E,
  * filters, width) per width, activation, max over time, concatenated ->

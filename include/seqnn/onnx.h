@@ -26,6 +26,19 @@ typedef enum seqnn_onnx_output {
     SEQNN_ONNX_OUTPUT_LOG_SOFTMAX        /* the graph ended in LogSoftmax: the model outputs its logits */
 } seqnn_onnx_output;
 
+/* What one of the graph's inputs is for the imported model. */
+typedef enum seqnn_onnx_input {
+    SEQNN_ONNX_INPUT_DATA = 0,           /* token ids or features: the model's input input_index (seqnn_batch's
+                                            one input, or inputs[input_index] for a model of several) */
+    SEQNN_ONNX_INPUT_LENGTHS,            /* lengths [B] of the data input at graph position input_index */
+    SEQNN_ONNX_INPUT_H0,                 /* initial states (seqnn_model_set_state of state_layer) */
+    SEQNN_ONNX_INPUT_C0,
+    SEQNN_ONNX_INPUT_DECODER,            /* an encoder-decoder's decoder tokens (seqnn_batch.dec_tokens) */
+    SEQNN_ONNX_INPUT_DECODER_LENGTHS     /* their lengths (seqnn_batch.dec_lengths) */
+} seqnn_onnx_input;
+
+#define SEQNN_ONNX_MAX_INPUTS 8
+
 typedef struct seqnn_onnx_info {
     char *modelfile;                     /* the model as a model file (text, NUL-terminated) */
     int batch_first;                     /* the graph's input is [B, T, ...] (the model reads [T, B, ...]) */
@@ -38,6 +51,10 @@ typedef struct seqnn_onnx_info {
      * [layers*dirs, B, H] of recurrent layer state_layer (seqnn_model_set_state). */
     int lengths_input, h0_input, c0_input;
     char state_layer[64];
+    /* Every input of the graph (initializers excluded; positions as above). */
+    int n_inputs;
+    seqnn_onnx_input input_role[SEQNN_ONNX_MAX_INPUTS];
+    int input_index[SEQNN_ONNX_MAX_INPUTS];   /* DATA: the model's input; LENGTHS: whose; else -1 */
 } seqnn_onnx_info;
 
 /* Reads the ONNX model at path, builds the equivalent seqnn model on ctx

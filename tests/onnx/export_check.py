@@ -36,6 +36,13 @@ def attrs(node):
 
 
 # ----------------------------------------------------------- recurrent ops ---
+def steps(T, d, a):
+    """The steps direction d of an op runs: backwards for the second of two
+    directions, or for direction "reverse"."""
+    back = d == 1 or a.get("direction", b"forward") in (b"reverse", "reverse")
+    return range(T - 1, -1, -1) if back else range(T)
+
+
 def lstm(x, w, r, b, p, a):
     """ONNX LSTM (gates i, o, f, c; P rows i, o, f; input_forget: f = 1 - i)."""
     T, B, _ = x.shape
@@ -45,7 +52,7 @@ def lstm(x, w, r, b, p, a):
         wb, rb = b[d, :G4], b[d, G4:]
         pi, po, pf = (p[d, :H], p[d, H:2 * H], p[d, 2 * H:]) if p is not None else (0, 0, 0)
         h, c = np.zeros((B, H)), np.zeros((B, H))
-        for t in (range(T) if d == 0 else range(T - 1, -1, -1)):
+        for t in steps(T, d, a):
             g = x[t] @ w[d].T + h @ r[d].T + wb + rb
             i = sigmoid(g[:, :H] + pi * c)
             f = 1 - i if a.get("input_forget", 0) else sigmoid(g[:, 2 * H:3 * H] + pf * c)
@@ -66,7 +73,7 @@ def gru(x, w, r, b, a):
     for d in range(D):
         wb, rb = b[d, :G3], b[d, G3:]
         h = np.zeros((B, H))
-        for t in (range(T) if d == 0 else range(T - 1, -1, -1)):
+        for t in steps(T, d, a):
             gx = x[t] @ w[d].T + wb
             gh = h @ r[d, :2 * H].T + rb[:2 * H]
             z = sigmoid(gx[:, :H] + gh[:, :H])
@@ -89,7 +96,7 @@ def rnn(x, w, r, b, a):
     for d in range(D):
         f = (lambda v: np.maximum(v, 0)) if acts[d] == "Relu" else np.tanh
         h = np.zeros((B, H))
-        for t in (range(T) if d == 0 else range(T - 1, -1, -1)):
+        for t in steps(T, d, a):
             h = f(x[t] @ w[d].T + h @ r[d].T + b[d, :H] + b[d, H:])
             y[t, d] = h
         yh[d] = h
@@ -147,7 +154,8 @@ def run_node(n, v, checks):
         cell = {"LSTM": lambda xb: lstm(xb, w, r, b, p, a), "GRU": lambda xb: gru(xb, w, r, b, a),
                 "RNN": lambda xb: rnn(xb, w, r, b, a)}[op]
         y, yh = packed(cell, x, lens)
-        torch_form = (lens == x.shape[0]).all() and p is None and not a.get("input_forget", 0) and (op != "GRU" or a.get("linear_before_reset", 0))
+        torch_form = (lens == x.shape[0]).all() and a.get("direction", b"forward") not in (b"reverse", "reverse") \
+            and p is None and not a.get("input_forget", 0) and (op != "GRU" or a.get("linear_before_reset", 0))
         if torch_form:
             ty, th = torch_recurrent(op, x, w, r, b, a)
             err = max(np.abs(ty - y).max(), np.abs(th - yh).max())

@@ -274,6 +274,20 @@ class PaddedConv(nn.Module):
         return torch.relu(self.conv(x.permute(1, 2, 0))).max(dim=2)[0]
 
 
+class TwoInputs(nn.Module):
+    """Two inputs, token ids and features, each through its own recurrent
+    layer to its final state (h_n[-1]), concatenated, a linear layer."""
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(V, 6)
+        self.q = nn.LSTM(6, 5)
+        self.s = nn.GRU(6, 4)
+        self.fc = nn.Linear(9, 3)
+
+    def forward(self, x, scene):
+        return self.fc(torch.cat((self.q(self.emb(x))[1][0][-1], self.s(scene)[1][-1]), 1))
+
+
 def tokens(shape):
     return torch.randint(0, V, shape)
 
@@ -299,6 +313,7 @@ MODELS = [
      ["x", "h0", "c0"]),
     ("zero_states", ZeroStates, lambda: (features(),), ["x"]),
     ("last_step", LastStep, lambda: (torch.randn(B, T, 6),), ["x"]),
+    ("two_inputs", TwoInputs, lambda: (tokens((T, B)), torch.randn(T - 2, B, 6)), ["x", "input_scene"]),
 ]
 
 
@@ -330,8 +345,9 @@ def seqnn_output(tool, source, backend, xs, names, work, name, checkpoint=False)
     shape = xs[0].shape
     cmd = [tool] + (["--checkpoint"] if checkpoint else []) + [source, backend, files[0], str(shape[0]),
                                                                str(shape[1]), out]
-    for k in range(1, len(xs)):
-        cmd += ["--" + names[k], files[k]]
+    for k in range(1, len(xs)):   # input_*: the model's next input, time-major
+        cmd += ["--input", "%s:%d" % (files[k], xs[k].shape[0])] if names[k].startswith("input_") else \
+               ["--" + names[k], files[k]]
     r = run(cmd)
     if r.returncode == 77:
         return None, r.stderr
@@ -484,9 +500,9 @@ def check_hostile(seqnn, work):
     H = 3
     w = helper.make_tensor("W", TensorProto.FLOAT, [1, 4 * H, 4], [0.1] * (16 * H))
     r = helper.make_tensor("R", TensorProto.FLOAT, [1, 4 * H, H], [0.1] * (4 * H * H))
-    path = save("reverse", [helper.make_node("LSTM", ["x", "W", "R"], ["y"], name="lstm", hidden_size=H,
-                                             direction="reverse")], [w, r])
-    failures += expect_refusal(seqnn, work, "reverse", path, ["node 0 'lstm' (LSTM)", "direction 'reverse'"])
+    path = save("sideways", [helper.make_node("LSTM", ["x", "W", "R"], ["y"], name="lstm", hidden_size=H,
+                                              direction="sideways")], [w, r])
+    failures += expect_refusal(seqnn, work, "sideways", path, ["node 0 'lstm' (LSTM)", "direction 'sideways'"])
     h0 = helper.make_tensor_value_info("h0", TensorProto.FLOAT, [3, "B", H])
     graph = helper.make_graph([helper.make_node("LSTM", ["x", "W", "R", "", "", "h0"], ["y"], name="lstm",
                                                 hidden_size=H)], "rows", [x, h0], [y], [w, r])
@@ -495,6 +511,12 @@ def check_hostile(seqnn, work):
                            .SerializeToString())
     failures += expect_refusal(seqnn, work, "state_rows", path, ["node 0 'lstm' (LSTM)", "'h0': the op of layer 0 "
                                                                       "must read rows [0, 1)", "rows [0, 3)"])
+    z = helper.make_tensor_value_info("z", TensorProto.FLOAT, ["T2", "B", 4])
+    graph = helper.make_graph([helper.make_node("Add", ["x", "z"], ["y"], name="sum")], "merge", [x, z], [y])
+    path = os.path.join(work, "merge_streams.onnx")
+    open(path, "wb").write(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+                           .SerializeToString())
+    failures += expect_refusal(seqnn, work, "merge_streams", path, ["node 0 'sum' (Add)", "sequences of one input"])
     p = helper.make_tensor("P", TensorProto.FLOAT, [1, 2 * H], [0.1] * (2 * H))
     path = save("peephole_rows", [helper.make_node("LSTM", ["x", "W", "R", "", "", "", "", "P"], ["y"], name="lstm",
                                                    hidden_size=H)], [w, r, p])
@@ -535,7 +557,7 @@ def check_refusals(seqnn, work):
                                                                         "reads the padding too"])
     path = os.path.join(work, "hand_attention.onnx")
     export(HandAttention(), (x,), path, ["x"])
-    failures += expect_refusal(seqnn, work, "hand_attention", path, ["'/k/MatMul' (MatMul)", "only chains"])
+    failures += expect_refusal(seqnn, work, "hand_attention", path, ["'/MatMul' (MatMul)", "two layers' activations"])
     path = os.path.join(work, "bi_last_step.onnx")
     export(BiLastStep(), (x,), path, ["x"])
     failures += expect_refusal(seqnn, work, "bi_last_step", path, ["(Gather)", "h_n[-2]"])
@@ -551,11 +573,49 @@ def check_refusals(seqnn, work):
     return failures
 
 
+def check_reverse(tool, work, backends):
+    """An LSTM op of direction "reverse" (PyTorch exports none: built with
+    onnx.helper) mapped to `lstm reverse=1`, against torch.nn.LSTM run over
+    the time-flipped input (its output flipped back)."""
+    from onnx import TensorProto, helper, numpy_helper
+    torch.manual_seed(5)
+    H, F = 5, 6
+    lstm = nn.LSTM(F, H)
+    onnx_order = [0, 3, 1, 2]   # ONNX block k (i, o, f, c) <- PyTorch block (i, f, g, o)
+    blocks = lambda m: np.concatenate([m[k * H:(k + 1) * H] for k in onnx_order])[None]
+    sd = {k: v.detach().numpy() for k, v in lstm.state_dict().items()}
+    inits = [numpy_helper.from_array(blocks(sd["weight_ih_l0"]), "W"),
+             numpy_helper.from_array(blocks(sd["weight_hh_l0"]), "R"),
+             numpy_helper.from_array(np.concatenate([blocks(sd["bias_ih_l0"]), blocks(sd["bias_hh_l0"])], 1), "B"),
+             numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1")]
+    nodes = [helper.make_node("LSTM", ["x", "W", "R", "B"], ["y4"], name="/rev/LSTM", hidden_size=H,
+                              direction="reverse"),
+             helper.make_node("Squeeze", ["y4", "axis1"], ["y"], name="/rev/Squeeze")]
+    graph = helper.make_graph(nodes, "reverse", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["T", "B", F])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    path = os.path.join(work, "reverse_lstm.onnx")
+    open(path, "wb").write(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString())
+    x = torch.randn(T, B, F)
+    with torch.no_grad():
+        ref = lstm(x.flip(0))[0].flip(0).double().numpy()
+    failures = 0
+    for backend in backends:
+        y, info = seqnn_output(tool, path, backend, (x,), ["x"], work, "reverse_lstm")
+        if y is None:
+            print("%-22s %-7s skipped: %s" % ("reverse_lstm", backend, info.strip()))
+            continue
+        err = normwise(y, ref) if y.shape == ref.shape else float("inf")
+        failures += err > TOL
+        print("%-22s %-7s normwise error %.2e %s" % ("reverse_lstm", backend, err, "ok" if err <= TOL else "FAIL"))
+    return failures
+
+
 def main():
     seqnn, tool, work = sys.argv[1:4]
     backends = sys.argv[4:] or ["ref", "avx2", "opencl"]
     os.makedirs(work, exist_ok=True)
     failures = check_models(seqnn, tool, work, backends) + check_refusals(seqnn, work)
+    failures += check_reverse(tool, work, backends)
     failures += check_finetune(seqnn, tool, work)
     print("%d failure(s)" % failures)
     return 1 if failures else 0
