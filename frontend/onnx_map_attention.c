@@ -1,7 +1,11 @@
-/* The ONNX importer's attention patterns: nn.MultiheadAttention's exported
- * self-attention graph (in-projection sliced into q, k, v, heads, scaled
- * scores, Softmax, context, output projection) and the Split form seqnn
- * export writes for scaled-dot attention, mapped onto one attention layer. */
+/* The ONNX importer's attention patterns, mapped onto one attention layer:
+ * nn.MultiheadAttention's exported self-attention graph (in-projection
+ * sliced into q, k, v, heads, q scaled, scores, Softmax, context, output
+ * projection; a causal attn_mask added to the scores, a key_padding_mask
+ * made from the lengths input) and the Split form seqnn export writes for
+ * every score (dot, scaled dot, bilinear, additive; its causal mask and the
+ * keys masked past the lengths). Masks are followed from the positions
+ * (Range) and lengths that make them to the scores they meet. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,11 +16,26 @@
 #ifdef SEQNN_HAVE_ONNX
 
 /* ---------------------------------------------------------- attention --- */
-const char om_MHA_HOW[] = "nn.MultiheadAttention as mapped (self-attention without masks, as torch 1.13 "
-                              "exports it: MatMul + Add of the in-projection, three Slices, Reshape, Transpose, "
-                              "the scaling of q, MatMul, Softmax, MatMul, Transpose, Reshape, Gemm, Reshape; or "
-                              "as seqnn exports scaled-dot attention: a Split, the scores scaled, MatMul + Add "
-                              "of the output projection)";
+const char om_MHA_HOW[] = "self-attention as mapped (nn.MultiheadAttention as torch 1.13 exports it: MatMul + Add of "
+                          "the in-projection, three Slices, Reshape, Transpose, the scaling of q, MatMul, Softmax, "
+                          "MatMul, Transpose, Reshape, Gemm, Reshape, with a causal attn_mask or a key_padding_mask "
+                          "from the lengths added to the scores; or as seqnn exports attention: a Split, heads by "
+                          "a constant Reshape, dot / scaled dot / bilinear / additive scores, a causal or length "
+                          "mask by Where, MatMul + Add of the output projection)";
+
+static const char *const SCORE_NAMES[] = {"dot", "scaled_dot", "bilinear", "additive"};
+
+/* The model file's keys of an attention layer past its heads (" score=dot
+ * causal=1 attn_dim=5"; none for scaled dot without a mask) into out: 0,
+ * or -1 when out is too small. */
+int om_attention_keys(const mlayer *l, char *out, size_t size)
+{
+    int n = snprintf(out, size, "%s%s%s", l->score != SEQNN_SCORE_SCALED_DOT ? " score=" : "",
+                     l->score != SEQNN_SCORE_SCALED_DOT ? SCORE_NAMES[l->score] : "", l->causal ? " causal=1" : "");
+    if (n >= 0 && (size_t)n < size && l->score == SEQNN_SCORE_ADDITIVE)
+        n += snprintf(out + n, size - (size_t)n, " attn_dim=%lld", (long long)l->attn_dim);
+    return n < 0 || (size_t)n >= size ? -1 : 0;
+}
 
 /* The node's output 0 as stage `stage` of part `part` of the attention. */
 static seqnn_status mha_out(mapper *m, const mval *x, int stage, int part)
@@ -35,8 +54,12 @@ static seqnn_status mha_out(mapper *m, const mval *x, int stage, int part)
 static void mha_start(mapper *m, const mval *x, mlayer *l)
 {
     l->kind = L_ATTN;
+    l->score = SEQNN_SCORE_SCALED_DOT;
     m->mha.done = 0;
     m->mha.layer = x->layer;
+    m->mha.scale = 1;
+    m->mha.hd = m->mha.attn_dim = 0;
+    m->mha.score = -1;
     memcpy(m->mha.ax, x->ax, sizeof m->mha.ax);
     for (int i = 0; i < m->out->n_params; i++) {
         onnx_param *p = &m->out->params[i];
@@ -122,23 +145,85 @@ seqnn_status om_mha_begin(mapper *m, mval *x)
     return s2;
 }
 
-/* The scores' MatMul: q (scaled, [B*h, T, d]) by k ([B*h, d, T]), or the
- * Mul of unscaled scores (seqnn's form, k NULL); the scale 1/sqrt(d) gives
- * the heads. */
-static seqnn_status mha_scores(mapper *m, const mval *q, const mval *k)
+/* The Reshape of q, k or v into heads: a constant shape [0, -1, d] (seqnn
+ * export) gives the head size d; a computed one (PyTorch) leaves it to the
+ * scale. */
+static seqnn_status mha_heads_split(mapper *m, const mval *x)
+{
+    const mval *s = om_in_val(m, 1, 1);
+    int64_t d = 0, E = m->layers[m->mha.layer].a;
+    if (!s)
+        return om_map_status;
+    if (s->kind == V_CONST && om_tensor_count(s->t) == 3 && om_tensor_int(s->t, 2, &d) && d > 0) {
+        if (E % d || (m->mha.hd && m->mha.hd != d))
+            return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "heads of %lld features where the size is %lld (or "
+                            "another part's head size)", (long long)d, (long long)E);
+        m->mha.hd = d;
+    }
+    return mha_out(m, x, MS_HEADS, x->part);
+}
+
+/* The score and the heads once the scores meet their Softmax: a scale
+ * other than 1 must be 1/sqrt(d) of a dot product (scaled dot, whose d it
+ * gives); without one, the head size comes from the Reshape into heads. */
+static seqnn_status mha_heads(mapper *m)
 {
     mlayer *l = &m->layers[m->mha.layer];
-    double d = m->mha.factor > 0 ? 1.0 / (m->mha.factor * m->mha.factor) : 0;
-    int64_t hd = (int64_t)floor(d + 0.5);
-    if (hd < 1 || fabs(m->mha.factor * sqrt((double)hd) - 1) > 1e-5 || l->a % hd)
-        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "q is not scaled by 1/sqrt(d) for a head size d dividing %lld "
-                        "(seqnn's attention scales so)", (long long)l->a);
-    l->heads = (int)(l->a / hd);
-    (void)k;
-    seqnn_status st = mha_out(m, q, MS_SCORES, 3);
-    if (!st)
-        m->vals[m->n_vals - 1].scaled = 1;
-    return st;
+    int64_t E = l->a, hd = m->mha.hd;
+    double f = m->mha.scale;
+    l->score = m->mha.score;
+    if (f != 1) {
+        int64_t sd = (int64_t)floor(1.0 / (f * f) + 0.5);
+        if (m->mha.score != SEQNN_SCORE_DOT || sd < 1 || fabs(f * sqrt((double)sd) - 1) > 1e-5 || E % sd ||
+            (hd && hd != sd))
+            return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "%s scores scaled by %g, not by 1/sqrt(d) for a head size "
+                            "d %s %lld (seqnn's scaled dot product)", SCORE_NAMES[l->score], f,
+                            hd ? "of the Reshape into heads," : "dividing", (long long)(hd ? hd : E));
+        l->score = SEQNN_SCORE_SCALED_DOT;
+        hd = sd;
+    }
+    if (!hd)
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "unscaled scores whose head size is not a constant of the "
+                        "Reshape into heads (seqnn reads it there, or from the scale 1/sqrt(d))");
+    if (l->score >= SEQNN_SCORE_BILINEAR && hd != E)
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "%s scores over %lld heads (seqnn's need one)",
+                        SCORE_NAMES[l->score], (long long)(E / hd));
+    l->heads = (int)(E / hd);
+    return SEQNN_OK;
+}
+
+/* The constant t [rows, cols] as floats, transposed when trans; NULL after
+ * an error. */
+static float *const_matrix(mapper *m, const Onnx__TensorProto *t, int trans, int64_t *count)
+{
+    float *d = om_tensor_floats(m, t, count);
+    if (!d || !trans)
+        return d;
+    int64_t r = t->dims[0], c = t->dims[1];
+    float *w = malloc((size_t)(*count ? *count : 1) * sizeof *w);
+    if (!w) {
+        free(d);
+        om_map_fail(SEQNN_ERR_NO_MEMORY, "out of memory");
+        return NULL;
+    }
+    for (int64_t i = 0; i < r; i++)
+        for (int64_t j = 0; j < c; j++)
+            w[j * r + i] = d[i * c + j];
+    free(d);
+    return w;
+}
+
+/* The score parameter `suffix` of the attention from the constant t
+ * (transposed when trans), which must be [rows, cols]. */
+static seqnn_status score_param(mapper *m, const Onnx__TensorProto *t, int trans, const char *suffix, int64_t rows,
+                                int64_t cols)
+{
+    if (t->n_dims != 2 || t->dims[0] != rows || t->dims[1] != cols)
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "the score's weight '%s' is not [%lld, %lld]", suffix,
+                        (long long)rows, (long long)cols);
+    int64_t cnt;
+    float *d = const_matrix(m, t, trans, &cnt);
+    return d ? om_param_add(m, m->layers[m->mha.layer].name, suffix, d, cnt) : om_map_status;
 }
 
 /* The output projection: Gemm(context [T*B, E], W [E, E], b [E], transB=1). */
@@ -177,7 +262,6 @@ static seqnn_status mha_finish(mapper *m, const mval *x)
         return om_map_status;
     m->mha.done = 1;
     m->mha.n_slices = 0;   /* another attention may follow */
-    m->mha.factor = 0;
     o->layer = m->mha.layer;
     o->rank = 3;
     o->perm = x->perm;
@@ -196,19 +280,211 @@ static seqnn_status mha_out_matmul(mapper *m, const mval *x, const mval *c, int 
         return c ? om_node_err(m, SEQNN_ERR_UNSUPPORTED, "the output projection must be a MatMul by a constant "
                             "[%lld, %lld] and an Add of a constant [%lld]", (long long)E, (long long)E, (long long)E)
                  : om_map_status;
-    float *d = om_tensor_floats(m, c->t, &cnt), *w = d && !add ? malloc((size_t)cnt * sizeof *w) : NULL;
-    if (!d || (!add && !w)) {
-        free(d);
-        return d ? om_map_fail(SEQNN_ERR_NO_MEMORY, "out of memory") : om_map_status;
-    }
-    for (int64_t i = 0; !add && i < E; i++)   /* Wᵀ back to [out, in] */
-        for (int64_t j = 0; j < E; j++)
-            w[j * E + i] = d[i * E + j];
-    if (!add)
-        free(d);
-    seqnn_status st = om_param_add(m, m->layers[m->mha.layer].name, add ? "out_proj.bias" : "out_proj.weight",
-                                add ? d : w, cnt);
+    float *d = add ? om_tensor_floats(m, c->t, &cnt) : const_matrix(m, c->t, 1, &cnt);   /* Wᵀ back to [out, in] */
+    if (!d)
+        return om_map_status;
+    seqnn_status st = om_param_add(m, m->layers[m->mha.layer].name, add ? "out_proj.bias" : "out_proj.weight", d, cnt);
     return st ? st : add ? mha_finish(m, x) : mha_out(m, x, MS_OUT_MM, 3);
+}
+
+/* The additive score's steps (seqnn export): q W_qᵀ and k W_kᵀ unsqueezed
+ * to [.., T, 1, A] and [.., 1, T, A], summed, Tanh, MatMul by v.weightᵀ
+ * [A, 1], Squeeze of the last axis. 0 when op is none of them. */
+static int mha_additive(mapper *m, const mval *x, const mval *y, seqnn_status *st)
+{
+    const char *op = m->node->op_type;
+    int s = x->stage;
+    int64_t E = m->layers[m->mha.layer].a, A = m->mha.attn_dim, axis = om_axis_arg(m, "axes", 1, -99);
+    if (!strcmp(op, "Unsqueeze") && (s == MS_QW || s == MS_KW) && axis == (s == MS_QW ? 2 : 1)) {
+        int64_t a = x->t->n_dims == 2 ? x->t->dims[1] : 0;
+        if (A && a != A)
+            *st = om_node_err(m, SEQNN_ERR_UNSUPPORTED, "W_q and W_k of the additive score differ in size");
+        else if (!(*st = score_param(m, x->t, 1, s == MS_QW ? "query.weight" : "key.weight", E, a)))
+            *st = mha_out(m, x, s == MS_QW ? MS_ADD_Q : MS_ADD_K, 3);
+        m->mha.attn_dim = a;
+    } else if (!strcmp(op, "Add") && y && y->kind == V_MHA &&
+               ((s == MS_ADD_Q && y->stage == MS_ADD_K) || (s == MS_ADD_K && y->stage == MS_ADD_Q))) {
+        *st = mha_out(m, x, MS_ADD_SUM, 3);
+    } else if (!strcmp(op, "Tanh") && s == MS_ADD_SUM) {
+        *st = mha_out(m, x, MS_ADD_TANH, 3);
+    } else if (!strcmp(op, "MatMul") && s == MS_ADD_TANH && y && y->kind == V_CONST) {
+        if (!(*st = score_param(m, y->t, 1, "v.weight", A, 1)))
+            *st = mha_out(m, x, MS_ADD_E, 3);
+    } else if (!strcmp(op, "Squeeze") && s == MS_ADD_E && (axis == 3 || axis == -1)) {
+        m->mha.score = SEQNN_SCORE_ADDITIVE;
+        m->layers[m->mha.layer].attn_dim = A;
+        *st = mha_out(m, x, MS_SCORES, 3);
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+/* The scores' MatMuls: q kᵀ (q at MS_BT, perhaps scaled), q W (MS_QW, the
+ * bilinear score's, or the additive's q W_qᵀ), q W kᵀ, k W_kᵀ. 0 when op
+ * is none of them. */
+static int mha_scores(mapper *m, const mval *x, const mval *y, seqnn_status *st)
+{
+    int s = x->stage, part = x->part;
+    if (strcmp(m->node->op_type, "MatMul") || !y)
+        return 0;
+    if (s == MS_BT && part == 0 && y->kind == V_MHA && y->stage == MS_KT && y->part == 1) {
+        m->mha.score = SEQNN_SCORE_DOT;
+        *st = mha_out(m, x, MS_SCORES, 3);
+    } else if (s == MS_BT && part < 2 && !x->scaled && y->kind == V_CONST && y->t->n_dims == 2) {
+        if (!(*st = mha_out(m, x, part ? MS_KW : MS_QW, part)))
+            m->vals[m->n_vals - 1].t = y->t;
+    } else if (s == MS_QW && y->kind == V_MHA && y->stage == MS_KT && y->part == 1) {
+        int64_t E = m->layers[m->mha.layer].a;
+        m->mha.score = SEQNN_SCORE_BILINEAR;
+        if (!(*st = score_param(m, x->t, 0, "weight", E, E)))
+            *st = mha_out(m, x, MS_SCORES, 3);
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+/* The scalar constant v: 1 and *c, or 0. */
+static int const_scalar(const mval *v, float *c)
+{
+    return v && v->kind == V_CONST && om_tensor_floats_one(v->t, c);
+}
+
+/* 1 when the constant t ([.., n, n], leading axes of 1) is the causal mask:
+ * true (bool) or -inf (additive, float) exactly after the diagonal. */
+static int const_causal(mapper *m, const Onnx__TensorProto *t, int additive)
+{
+    int64_t cnt = om_tensor_count(t), n = t->n_dims >= 2 ? t->dims[t->n_dims - 1] : 0;
+    if (n < 1 || cnt != n * n || t->dims[t->n_dims - 2] != n)
+        return 0;
+    float *f = NULL;
+    if (additive && !(f = om_tensor_floats(m, t, &cnt)))
+        return 0;
+    if (!additive && (t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__BOOL ||
+                      (t->has_raw_data ? t->raw_data.len != (size_t)cnt : t->n_int32_data != (size_t)cnt)))
+        return 0;
+    int ok = 1;
+    for (int64_t i = 0; ok && i < n; i++)
+        for (int64_t j = 0; ok && j < n; j++) {
+            int64_t k = i * n + j;
+            int masked = f ? isinf(f[k]) && f[k] < 0 : t->has_raw_data ? t->raw_data.data[k] != 0 : t->int32_data[k] != 0;
+            ok = masked == (j > i) && (!f || masked || f[k] == 0.0f);
+        }
+    free(f);
+    return ok;
+}
+
+/* A mask meeting the scores s: Where(mask, -inf, s) (additive 0) or
+ * Add(s, mask) (additive 1; mask 0 or -inf): seqnn's causal mask, or its
+ * keys masked at and past the lengths. */
+static seqnn_status mask_apply(mapper *m, const mval *s, const mval *mask, int additive)
+{
+    float c = 0;
+    mlayer *l = s->kind == V_MHA && s->layer == m->mha.layer && m->mha.layer >= 0 ? &m->layers[m->mha.layer] : NULL;
+    int causal = mask->kind == V_CONST && const_causal(m, mask->t, additive);
+    int ok = l && s->stage == MS_SCORES &&
+             (additive || (const_scalar(om_val_find(m, m->node->input[1]), &c) && isinf(c) && c < 0)) &&
+             (causal || (mask->kind == V_MASK && mask->part == additive &&
+                         (mask->stage == MK_CAUSAL || mask->stage == MK_KEYS)));
+    if (!ok)
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "a mask of the attention's scores is mapped when it is causal "
+                        "(a key after its query: Greater of positions, or a constant triu(.., 1)) or masks the keys "
+                        "at or past the lengths input, set to -inf by Where(mask, -inf, scores) or added as 0 / -inf");
+    if (causal || mask->stage == MK_CAUSAL) {
+        l->causal = 1;
+    } else {
+        if (m->in_role[mask->in_k] != IN_UNREAD && m->in_role[mask->in_k] != IN_LENGTHS)
+            return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "input '%s' is read as lengths and as something else",
+                            m->in_name[mask->in_k]);
+        m->in_role[mask->in_k] = IN_LENGTHS;
+        l->lens_ops = 1;
+    }
+    return mha_out(m, s, MS_SCORES, 3);
+}
+
+/* A new mask value (V_MASK) of the node's output 0: stage, additive part. */
+static seqnn_status mask_out(mapper *m, int stage, int part, int rank, int dir, int in_k)
+{
+    mval *o = om_out_val(m, 0, V_MASK);
+    if (!o)
+        return om_map_status;
+    o->stage = stage;
+    o->part = part;
+    o->rank = rank;
+    o->dir = dir;
+    o->in_k = in_k;
+    return SEQNN_OK;
+}
+
+/* The positions p (Range, or one unsqueezed) along the last axis: 1. */
+static int keys_positions(const mval *p)
+{
+    return p->kind == V_IOTA || (p->kind == V_MASK && p->stage == MK_POS && p->dir == p->rank - 1);
+}
+
+/* Comparisons that make a mask: Greater(positions [1, n], positions
+ * [n, 1]) (or Less the other way): causal; GreaterOrEqual(positions along
+ * the last axis, lengths): keys at or past the length. */
+static int mask_compare(mapper *m, const mval *a, const mval *b, seqnn_status *st)
+{
+    const char *op = m->node->op_type;
+    int less = !strcmp(op, "Less");
+    const mval *p = less ? b : a, *q = less ? a : b;
+    if ((!strcmp(op, "Greater") || less) && p->kind == V_MASK && q->kind == V_MASK && p->stage == MK_POS &&
+        q->stage == MK_POS && p->rank == 2 && q->rank == 2 && p->dir == 1 && q->dir == 0)
+        *st = mask_out(m, MK_CAUSAL, 0, 2, 0, 0);
+    else if (!strcmp(op, "GreaterOrEqual") && keys_positions(a) && b->kind == V_MASK && b->stage == MK_LEN)
+        *st = mask_out(m, MK_KEYS, 0, 0, 0, b->in_k);
+    else
+        return 0;
+    return 1;
+}
+
+/* Nodes that make or carry attention masks (x their first input): the
+ * positions (Range) unsqueezed, the lengths input reshaped, comparisons,
+ * Where(mask, -inf, zeros) as an additive mask, reshapes of masks; and
+ * masks meeting the scores (mask_apply). 1 when the node was one (*st
+ * says how it went), 0 when it is not. */
+int om_map_mask(mapper *m, const mval *x, seqnn_status *st)
+{
+    const Onnx__NodeProto *n = m->node;
+    const char *op = n->op_type;
+    const mval *y = n->n_input > 1 && n->input[1][0] ? om_val_find(m, n->input[1]) : NULL;
+    const mval *z = n->n_input > 2 && n->input[2][0] ? om_val_find(m, n->input[2]) : NULL;
+    int reshape = !strcmp(op, "Unsqueeze") || !strcmp(op, "Reshape") || !strcmp(op, "Expand") ||
+                  !strcmp(op, "Squeeze") || !strcmp(op, "Cast");
+    float c;
+    if (!strcmp(op, "Where") && z && z->kind == V_MHA)
+        *st = mask_apply(m, z, x, 0);
+    else if (!strcmp(op, "Add") && y && y->kind == V_MHA && x->kind != V_MHA)
+        *st = mask_apply(m, y, x, 1);
+    else if (x->kind == V_IOTA && !strcmp(op, "Unsqueeze")) {
+        int64_t a = om_axis_arg(m, "axes", 1, -99);
+        if (a != 0 && a != 1 && a != -1 && a != -2)
+            return 0;
+        *st = mask_out(m, MK_POS, 0, 2, a == 0 || a == -2, 0);
+    } else if (x->kind == V_LENGTHS && reshape && strcmp(op, "Cast"))
+        *st = mask_out(m, MK_LEN, 0, 0, 0, x->in_k);
+    else if (y && (x->kind == V_MASK || x->kind == V_IOTA) && (y->kind == V_MASK || y->kind == V_IOTA) &&
+             mask_compare(m, x, y, st))
+        return 1;
+    else if (x->kind != V_MASK)
+        return 0;
+    else if (reshape && x->stage != MK_POS &&
+             (strcmp(op, "Cast") || x->stage == MK_LEN || om_attr_i(n, "to", 0) == ONNX__TENSOR_PROTO__DATA_TYPE__BOOL))
+        *st = om_copy_val(m, x);   /* the same mask, broadcast over the heads */
+    else if (!strcmp(op, "Where") && !x->part && (x->stage == MK_CAUSAL || x->stage == MK_KEYS) &&
+             const_scalar(y, &c) && isinf(c) && c < 0 && z && (z->kind == V_ZEROS ||
+                                                               (const_scalar(z, &c) && c == 0)))
+        *st = mask_out(m, x->stage, 1, 0, 0, x->in_k);
+    else if (!strcmp(op, "Mul") && x->part && const_scalar(y, &c) && c == 1)
+        *st = om_copy_val(m, x);
+    else
+        *st = om_node_err(m, SEQNN_ERR_UNSUPPORTED, "an attention mask is mapped when it is causal (Greater of "
+                       "positions) or masks the keys at or past the lengths input (GreaterOrEqual of positions and "
+                       "lengths), reshaped, then set to -inf in the scores (Where, or Add of Where(mask, -inf, 0))");
+    return 1;
 }
 
 /* One node inside the attention's graph, x its first input. */
@@ -220,10 +496,13 @@ seqnn_status om_map_mha(mapper *m, const mval *x)
     int perm = pa && pa->n_ints == 3 ? (int)(pa->ints[0] * 100 + pa->ints[1] * 10 + pa->ints[2]) : -1;
     const mval *y = n->n_input > 1 && n->input[1][0] ? om_val_find(m, n->input[1]) : NULL;
     int s = x->stage, part = x->part;
+    seqnn_status st = SEQNN_OK;
     if (x->layer != m->mha.layer || (y && y->kind == V_MHA && y->layer != x->layer))
         return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "mixes two attentions, or reads one after its output; %s", om_MHA_HOW);
-    if (!strcmp(op, "Reshape") && (s == MS_SLICE || s == MS_CTX_T))
-        return mha_out(m, x, s == MS_SLICE ? MS_HEADS : MS_FLAT, part);
+    if (!strcmp(op, "Reshape") && s == MS_SLICE)
+        return mha_heads_split(m, x);
+    if (!strcmp(op, "Reshape") && s == MS_CTX_T)
+        return mha_out(m, x, MS_FLAT, part);
     if (!strcmp(op, "Reshape") && s == MS_OUT)   /* [T, B, E]: the layer's output */
         return mha_finish(m, x);
     if (!strcmp(op, "Transpose") && perm == 102 && (s == MS_HEADS || s == MS_CTX))
@@ -231,28 +510,21 @@ seqnn_status om_map_mha(mapper *m, const mval *x)
     if (!strcmp(op, "Transpose") && part == 1 && ((perm == 120 && s == MS_HEADS) || (perm == 21 && s == MS_BT)))
         return mha_out(m, x, MS_KT, part);
     float c;
-    if ((!strcmp(op, "Div") || !strcmp(op, "Mul")) && part == 0 && !x->scaled && (s == MS_HEADS || s == MS_BT) &&
-        y && y->kind == V_CONST && om_tensor_floats_one(y->t, &c) && c > 0) {
-        m->mha.factor = op[0] == 'D' ? 1.0 / c : c;
-        seqnn_status st = mha_out(m, x, s, part);
-        if (!st)
-            m->vals[m->n_vals - 1].scaled = 1;
+    if ((!strcmp(op, "Div") || !strcmp(op, "Mul")) && ((part == 0 && (s == MS_HEADS || s == MS_BT)) ||
+                                                       s == MS_SCORES) && const_scalar(y, &c) && c > 0) {
+        m->mha.scale *= op[0] == 'D' ? 1.0 / c : c;   /* q's or the scores' */
+        if ((st = mha_out(m, x, s, part)))
+            return st;
+        m->vals[m->n_vals - 1].scaled = 1;
+        return SEQNN_OK;
+    }
+    if (mha_scores(m, x, y, &st) || mha_additive(m, x, y, &st))
         return st;
-    }
-    if (!strcmp(op, "MatMul") && s == MS_BT && part == 0 && y && y->kind == V_MHA && y->stage == MS_KT &&
-        y->part == 1)
-        return x->scaled ? mha_scores(m, x, y) : mha_out(m, x, MS_SCORES, 3);
-    if ((!strcmp(op, "Div") || !strcmp(op, "Mul")) && s == MS_SCORES && !x->scaled && y && y->kind == V_CONST &&
-        om_tensor_floats_one(y->t, &c) && c > 0) {
-        m->mha.factor = op[0] == 'D' ? 1.0 / c : c;
-        return mha_scores(m, x, NULL);
-    }
-    if (!strcmp(op, "Softmax") && s == MS_SCORES && !x->scaled)
-        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "scores not scaled by 1/sqrt(d) (seqnn's attention maps the "
-                        "scaled dot product); %s", om_MHA_HOW);
+    if (!strcmp(op, "Add") && s == MS_SCORES && y)
+        return mask_apply(m, x, y, 1);
     if (!strcmp(op, "Softmax") && s == MS_SCORES &&
         (om_attr_i(n, "axis", -1) == -1 || om_attr_i(n, "axis", -1) == 2))
-        return mha_out(m, x, MS_WEIGHTS, part);
+        return (st = mha_heads(m)) ? st : mha_out(m, x, MS_WEIGHTS, part);
     if ((!strcmp(op, "Dropout") || !strcmp(op, "Identity")) && s == MS_WEIGHTS)
         return mha_out(m, x, MS_WEIGHTS, part);
     if (!strcmp(op, "MatMul") && s == MS_WEIGHTS && y && y->kind == V_MHA && y->stage == MS_BT && y->part == 2)
@@ -262,7 +534,7 @@ seqnn_status om_map_mha(mapper *m, const mval *x)
     if ((!strcmp(op, "MatMul") && s == MS_FLAT) || (!strcmp(op, "Add") && s == MS_OUT_MM))
         return mha_out_matmul(m, x, y, op[0] == 'A');
     return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "not a step of %s%s", om_MHA_HOW,
-                    s == MS_SCORES ? " (the scores here meet something else: attention masks are not mapped)" : "");
+                    s == MS_SCORES ? " (the scores here meet something else than a causal or length mask)" : "");
 }
 
 #endif /* SEQNN_HAVE_ONNX */

@@ -207,11 +207,40 @@ class MhaEncoder(nn.Module):
 
 
 class CausalMha(nn.Module):
-    """Self-attention with a causal mask: refused (masks are not mapped)."""
+    """Self-attention with a causal attn_mask (a constant triu of -inf,
+    added to the scores): seqnn's causal attention; then a linear."""
     def __init__(self):
         super().__init__()
         self.attn = nn.MultiheadAttention(6, 2)
         self.register_buffer("mask", torch.triu(torch.full((T, T), float("-inf")), 1))
+        self.fc = nn.Linear(6, 4)
+
+    def forward(self, x):
+        return self.fc(self.attn(x, x, x, attn_mask=self.mask, need_weights=False)[0])
+
+
+class PaddingMha(nn.Module):
+    """Embedding, self-attention with a key_padding_mask made from the
+    lengths input (keys at or past the length are masked), linear."""
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(V, 8)
+        self.attn = nn.MultiheadAttention(8, 4)
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x, lengths):
+        e = self.emb(x)
+        pad = torch.arange(x.size(0)).unsqueeze(0) >= lengths.unsqueeze(1)
+        return self.fc(self.attn(e, e, e, key_padding_mask=pad, need_weights=False)[0])
+
+
+class LookAheadMha(nn.Module):
+    """An attn_mask that is not causal (each query sees the keys after it):
+    refused, naming the node that adds it."""
+    def __init__(self):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(6, 2)
+        self.register_buffer("mask", torch.tril(torch.full((T, T), float("-inf")), -1))
 
     def forward(self, x):
         return self.attn(x, x, x, attn_mask=self.mask, need_weights=False)[0]
@@ -294,6 +323,8 @@ MODELS = [
     ("kim_cnn", KimCnn, lambda: (tokens((T, B)),), ["x"]),
     ("kim_maxpool", KimMaxPool, lambda: (tokens((T, B)),), ["x:T"]),
     ("mha_encoder", MhaEncoder, lambda: (tokens((T, B)),), ["x"]),
+    ("causal_mha", CausalMha, lambda: (features(),), ["x"]),
+    ("padding_mha", PaddingMha, lambda: (tokens((T, B)), torch.tensor([T, 4, 2])), ["x", "lengths"]),
     ("batch_first", BatchFirst, lambda: (tokens((B, T)),), ["x"]),
     ("initial_states", InitialStates, lambda: (features(), torch.randn(2, B, 8), torch.randn(2, B, 8)),
      ["x", "h0", "c0"]),
@@ -526,9 +557,9 @@ def check_refusals(seqnn, work):
     path = os.path.join(work, "dynamic_maxpool.onnx")
     export(KimMaxPool(), (tokens((T, B)),), path, ["x"])
     failures += expect_refusal(seqnn, work, "dynamic_maxpool", path, ["(MaxPool)", "fixed length"])
-    path = os.path.join(work, "causal_mha.onnx")
-    export(CausalMha(), (x,), path, ["x"])
-    failures += expect_refusal(seqnn, work, "causal_mha", path, ["node ", "attention masks are not mapped"])
+    path = os.path.join(work, "look_ahead_mha.onnx")
+    export(LookAheadMha(), (x,), path, ["x"])
+    failures += expect_refusal(seqnn, work, "look_ahead_mha", path, ["'/attn/Add_2' (Add)", "when it is causal"])
     path = os.path.join(work, "lengths_attention.onnx")
     export(LengthsAttention(), (x, torch.tensor([T, 5, 2])), path, ["x", "lengths"])
     failures += expect_refusal(seqnn, work, "lengths_attention", path, ["(MatMul)", "sequence lengths", "attention 'attn'",
