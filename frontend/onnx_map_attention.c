@@ -81,11 +81,9 @@ seqnn_status om_mha_split(mapper *m, mval *x)
     const mval *sp = given ? om_in_val(m, 1, 1) : NULL;
     if (given && !sp)
         return om_map_status;
-    if (m->time_label < 0 && x->rank == 3)
-        m->time_label = x->ax[0];
     int64_t a = om_attr_i(n, "axis", 0), E = l ? l->a : 0;
     int ok = l && x->layer == m->n_layers - 1 && l->kind == L_DENSE && l->b == 3 * E && x->rank == 3 &&
-             x->ax[2] == AX_F && x->ax[0] == m->time_label && (a == -1 || a == 2) && n->n_output == 3 &&
+             x->ax[2] == AX_F && (a == -1 || a == 2) && n->n_output == 3 &&
              !m->mha.n_slices && (!sp || (sp->kind == V_CONST && om_tensor_count(sp->t) == 3)) &&
              (!sa || sa->n_ints == 3);
     for (int64_t j = 0, v = 0; ok && j < 3; j++)
@@ -119,9 +117,7 @@ seqnn_status om_mha_begin(mapper *m, mval *x)
     int j = m->mha.n_slices;
     if (!e)
         return om_map_status;
-    if (m->time_label < 0 && x->rank == 3)
-        m->time_label = x->ax[0];
-    int ok = l && x->layer == m->n_layers - 1 && x->rank == 3 && x->ax[2] == AX_F && x->ax[0] == m->time_label &&
+    int ok = l && x->layer == m->n_layers - 1 && x->rank == 3 && x->ax[2] == AX_F &&
              ((x->kind == V_ACT && l->kind == L_DENSE && !j && l->b == 3 * l->a) ||
               (x->kind == V_MHA && l->kind == L_ATTN && x->layer == m->mha.layer)) &&
              j < 3 && ax && ax->kind == V_CONST && om_tensor_count(ax->t) == 1 && om_tensor_int(ax->t, 0, &a) &&
@@ -329,8 +325,11 @@ static int mha_scores(mapper *m, const mval *x, const mval *y, seqnn_status *st)
     if (strcmp(m->node->op_type, "MatMul") || !y)
         return 0;
     if (s == MS_BT && part == 0 && y->kind == V_MHA && y->stage == MS_KT && y->part == 1) {
+        if (x->rank != y->rank || (x->rank == 4 && (x->ax[0] != y->ax[0] || x->ax[1] != y->ax[1])))
+            *st = om_node_err(m, SEQNN_ERR_UNSUPPORTED, "q and kᵀ with their batch and head axes in other orders");
         m->mha.score = SEQNN_SCORE_DOT;
         *st = mha_out(m, x, MS_SCORES, 3);
+    } else if (*st) {
     } else if (s == MS_BT && part < 2 && !x->scaled && y->kind == V_CONST && y->t->n_dims == 2) {
         if (!(*st = mha_out(m, x, part ? MS_KW : MS_QW, part)))
             m->vals[m->n_vals - 1].t = y->t;
@@ -458,7 +457,7 @@ int om_map_mask(mapper *m, const mval *x, seqnn_status *st)
     if (!strcmp(op, "Where") && z && z->kind == V_MHA)
         *st = mask_apply(m, z, x, 0);
     else if (!strcmp(op, "Add") && y && y->kind == V_MHA && x->kind != V_MHA)
-        *st = mask_apply(m, y, x, 1);
+        *st = y->stage == MS_OUT_MM ? mha_out_matmul(m, y, x, 1) : mask_apply(m, y, x, 1);
     else if (x->kind == V_IOTA && !strcmp(op, "Unsqueeze")) {
         int64_t a = om_axis_arg(m, "axes", 1, -99);
         if (a != 0 && a != 1 && a != -1 && a != -2)
@@ -487,13 +486,69 @@ int om_map_mask(mapper *m, const mval *x, seqnn_status *st)
     return 1;
 }
 
+/* Axis labels inside an attention of four axes, past the input's S0, S1. */
+enum { HX_HEADS = 8, HX_HD };
+
+/* The attended axis: time (the model's time axis, where it is known). */
+static seqnn_status mha_time(mapper *m, int label)
+{
+    if (m->time_label < 0)
+        m->time_label = label;
+    return m->time_label == label ? SEQNN_OK : om_node_err(m, SEQNN_ERR_UNSUPPORTED, "attends over the axis that "
+                                                                "the other layers take as the batch");
+}
+
+/* A Transpose inside the attention. Three axes (PyTorch's and seqnn's
+ * [T, B*h, d]): q, v to [B*h, T, d] (1, 0, 2), k to [B*h, d, T] (1, 2, 0;
+ * or 0, 2, 1 after 1, 0, 2), the context back (1, 0, 2). Four axes
+ * (attention written by hand, heads by a view [S0, S1, h, d]): q, v with
+ * d last after a sequence axis, k that sequence axis last after d, the
+ * context back to [S0, S1, h, d]. The sequence axis is time. 0 when the
+ * perm is none of these; else 1, *st saying how it went. */
+static int mha_transpose(mapper *m, const mval *x, const Onnx__AttributeProto *pa, seqnn_status *st)
+{
+    int s = x->stage, part = x->part, r = pa ? (int)pa->n_ints : 0, stage = -1, out[4] = {0, 0, 0, 0};
+    *st = SEQNN_OK;
+    if (r == 3) {
+        int perm = (int)(pa->ints[0] * 100 + pa->ints[1] * 10 + pa->ints[2]);
+        if (perm == 102 && (s == MS_HEADS || s == MS_CTX))
+            stage = s == MS_CTX ? MS_CTX_T : MS_BT;
+        else if (part == 1 && ((perm == 120 && s == MS_HEADS) || (perm == 21 && s == MS_BT)))
+            stage = MS_KT;
+        if (stage >= 0 && s == MS_HEADS)
+            *st = mha_time(m, m->mha.ax[0]);
+    } else if (r == 4 && (s == MS_HEADS || s == MS_BT || s == MS_CTX)) {
+        int in[4] = {m->mha.ax[0], m->mha.ax[1], HX_HEADS, HX_HD}, ctx = 1;
+        for (int i = 0; i < 4; i++) {
+            int64_t p = pa->ints[i];
+            out[i] = p >= 0 && p < 4 ? (x->rank == 4 ? x->ax[p] : in[p]) : -1;
+            ctx &= out[i] == in[i];
+        }
+        if (s == MS_CTX && ctx)
+            stage = MS_CTX_T;
+        else if (s != MS_CTX && out[3] == HX_HD && out[2] <= AX_S1)
+            stage = MS_BT;
+        else if (s != MS_CTX && part == 1 && out[2] == HX_HD && out[3] <= AX_S1)
+            stage = MS_KT;
+        if (stage == MS_BT || stage == MS_KT)
+            *st = mha_time(m, out[stage == MS_BT ? 2 : 3]);
+    }
+    if (stage < 0)
+        return 0;
+    if (!*st && !(*st = mha_out(m, x, stage, part)) && r == 4) {
+        mval *o = &m->vals[m->n_vals - 1];
+        o->rank = 4;
+        memcpy(o->ax, out, sizeof o->ax);
+    }
+    return 1;
+}
+
 /* One node inside the attention's graph, x its first input. */
 seqnn_status om_map_mha(mapper *m, const mval *x)
 {
     const Onnx__NodeProto *n = m->node;
     const char *op = n->op_type;
     const Onnx__AttributeProto *pa = om_attr(n, "perm");
-    int perm = pa && pa->n_ints == 3 ? (int)(pa->ints[0] * 100 + pa->ints[1] * 10 + pa->ints[2]) : -1;
     const mval *y = n->n_input > 1 && n->input[1][0] ? om_val_find(m, n->input[1]) : NULL;
     int s = x->stage, part = x->part;
     seqnn_status st = SEQNN_OK;
@@ -505,10 +560,8 @@ seqnn_status om_map_mha(mapper *m, const mval *x)
         return mha_out(m, x, MS_FLAT, part);
     if (!strcmp(op, "Reshape") && s == MS_OUT)   /* [T, B, E]: the layer's output */
         return mha_finish(m, x);
-    if (!strcmp(op, "Transpose") && perm == 102 && (s == MS_HEADS || s == MS_CTX))
-        return mha_out(m, x, s == MS_CTX ? MS_CTX_T : MS_BT, part);
-    if (!strcmp(op, "Transpose") && part == 1 && ((perm == 120 && s == MS_HEADS) || (perm == 21 && s == MS_BT)))
-        return mha_out(m, x, MS_KT, part);
+    if (!strcmp(op, "Transpose") && mha_transpose(m, x, pa, &st))
+        return st;
     float c;
     if ((!strcmp(op, "Div") || !strcmp(op, "Mul")) && ((part == 0 && (s == MS_HEADS || s == MS_BT)) ||
                                                        s == MS_SCORES) && const_scalar(y, &c) && c > 0) {
@@ -523,12 +576,13 @@ seqnn_status om_map_mha(mapper *m, const mval *x)
     if (!strcmp(op, "Add") && s == MS_SCORES && y)
         return mask_apply(m, x, y, 1);
     if (!strcmp(op, "Softmax") && s == MS_SCORES &&
-        (om_attr_i(n, "axis", -1) == -1 || om_attr_i(n, "axis", -1) == 2))
+        (om_attr_i(n, "axis", -1) == -1 || om_attr_i(n, "axis", -1) == (x->rank == 4 ? 3 : 2)))
         return (st = mha_heads(m)) ? st : mha_out(m, x, MS_WEIGHTS, part);
     if ((!strcmp(op, "Dropout") || !strcmp(op, "Identity")) && s == MS_WEIGHTS)
         return mha_out(m, x, MS_WEIGHTS, part);
-    if (!strcmp(op, "MatMul") && s == MS_WEIGHTS && y && y->kind == V_MHA && y->stage == MS_BT && y->part == 2)
-        return mha_out(m, x, MS_CTX, 3);
+    if (!strcmp(op, "MatMul") && s == MS_WEIGHTS && y && y->kind == V_MHA && y->stage == MS_BT && y->part == 2 &&
+        x->rank == y->rank && (x->rank != 4 || (x->ax[0] == y->ax[0] && x->ax[1] == y->ax[1])))
+        return mha_out(m, x, MS_CTX, 3);   /* (four axes: as q's) */
     if (!strcmp(op, "Gemm") && s == MS_FLAT)
         return mha_out_proj(m, x);
     if ((!strcmp(op, "MatMul") && s == MS_FLAT) || (!strcmp(op, "Add") && s == MS_OUT_MM))

@@ -7,6 +7,7 @@ refused with an error naming the node or the problem.
 
 usage: onnx_models.py SEQNN TEST_ONNX_RUN WORK_DIR [BACKEND ...]
 The .onnx files are generated here, at test time, into WORK_DIR."""
+import math
 import os
 import subprocess
 import sys
@@ -260,9 +261,63 @@ class LengthsAttention(nn.Module):
         return self.attn(y, y, y, need_weights=False)[0]
 
 
+class HandCausal(nn.Module):
+    """Scaled dot-product attention written by hand over a batch-first
+    input: one fused Linear chunked into q, k, v, view / transpose into 2
+    heads, q @ kᵀ / sqrt(d), masked_fill of a causal triu buffer, softmax,
+    @ v, heads joined, an output Linear; then a linear."""
+    def __init__(self, E=8, h=2):
+        super().__init__()
+        self.h, self.d = h, E // h
+        self.qkv, self.out, self.fc = nn.Linear(E, 3 * E), nn.Linear(E, E), nn.Linear(E, 3)
+        self.emb = nn.Embedding(V, E)
+        self.register_buffer("mask", torch.triu(torch.ones(T, T), 1).bool())
+
+    def forward(self, x):
+        b, t = x.shape
+        q, k, v = self.qkv(self.emb(x)).chunk(3, -1)
+        q, k, v = (z.view(b, t, self.h, self.d).transpose(1, 2) for z in (q, k, v))
+        s = (q @ k.transpose(-2, -1) / math.sqrt(self.d)).masked_fill(self.mask, float("-inf"))
+        c = (torch.softmax(s, -1) @ v).transpose(1, 2).reshape(b, t, self.h * self.d)
+        return self.fc(self.out(c))
+
+
+class HandTimeMajor(nn.Module):
+    """The same written over a time-major input [T, B, E] with 3 heads
+    permuted to [B, h, T, d], the scores multiplied by 1/sqrt(d), no mask."""
+    def __init__(self, E=12, h=3):
+        super().__init__()
+        self.h, self.d = h, E // h
+        self.qkv, self.out = nn.Linear(E, 3 * E), nn.Linear(E, E)
+        self.inp = nn.Linear(6, E)
+
+    def forward(self, x):
+        t, b, _ = x.shape
+        q, k, v = self.qkv(self.inp(x)).chunk(3, -1)
+        q, v = (z.reshape(t, b, self.h, self.d).permute(1, 2, 0, 3) for z in (q, v))
+        k = k.reshape(t, b, self.h, self.d).permute(1, 2, 3, 0)
+        w = torch.softmax((q @ k) * (1 / math.sqrt(self.d)), -1)
+        return self.out((w @ v).permute(2, 0, 1, 3).reshape(t, b, self.h * self.d))
+
+
+class HandWrongScale(HandCausal):
+    """The scores divided by d, not sqrt(d): refused at the Softmax."""
+    def __init__(self):
+        super().__init__()
+        self.h_d = 4
+
+    def forward(self, x):
+        b, t = x.shape
+        q, k, v = self.qkv(self.emb(x)).chunk(3, -1)
+        q, k, v = (z.view(b, t, self.h, self.h_d).transpose(1, 2) for z in (q, k, v))
+        s = q @ k.transpose(-2, -1) / self.h_d
+        c = (torch.softmax(s, -1) @ v).transpose(1, 2).reshape(b, t, self.h * self.h_d)
+        return self.fc(self.out(c))
+
+
 class HandAttention(nn.Module):
     """Scaled dot-product attention written with MatMul / Softmax and three
-    projections of one input (branches): refused."""
+    separate projections of one input (branches): refused."""
     def __init__(self):
         super().__init__()
         self.q, self.k, self.v = nn.Linear(6, 6), nn.Linear(6, 6), nn.Linear(6, 6)
@@ -325,6 +380,8 @@ MODELS = [
     ("mha_encoder", MhaEncoder, lambda: (tokens((T, B)),), ["x"]),
     ("causal_mha", CausalMha, lambda: (features(),), ["x"]),
     ("padding_mha", PaddingMha, lambda: (tokens((T, B)), torch.tensor([T, 4, 2])), ["x", "lengths"]),
+    ("hand_causal", HandCausal, lambda: (tokens((B, T)),), ["x"]),
+    ("hand_time_major", HandTimeMajor, lambda: (features(),), ["x"]),
     ("batch_first", BatchFirst, lambda: (tokens((B, T)),), ["x"]),
     ("initial_states", InitialStates, lambda: (features(), torch.randn(2, B, 8), torch.randn(2, B, 8)),
      ["x", "h0", "c0"]),
@@ -564,6 +621,9 @@ def check_refusals(seqnn, work):
     export(LengthsAttention(), (x, torch.tensor([T, 5, 2])), path, ["x", "lengths"])
     failures += expect_refusal(seqnn, work, "lengths_attention", path, ["(MatMul)", "sequence lengths", "attention 'attn'",
                                                                         "reads the padding too"])
+    path = os.path.join(work, "hand_wrong_scale.onnx")
+    export(HandWrongScale(), (tokens((B, T)),), path, ["x"])
+    failures += expect_refusal(seqnn, work, "hand_wrong_scale", path, ["'/Softmax' (Softmax)", "not by 1/sqrt(d)"])
     path = os.path.join(work, "hand_attention.onnx")
     export(HandAttention(), (x,), path, ["x"])
     failures += expect_refusal(seqnn, work, "hand_attention", path, ["'/k/MatMul' (MatMul)", "only chains"])
