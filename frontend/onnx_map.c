@@ -8,9 +8,10 @@
  * ops stacked one on another joined into one layer of several layers; final
  * states picked with Gather/Concat as a many-to-one `last=1`), Gemm or MatMul
  * + Add (nn.Linear), Conv + activation + ReduceMax branches concatenated
- * (Kim's convolution bank), nn.MultiheadAttention's self-attention graph
- * (PyTorch's, or the Split form seqnn export writes for scaled-dot
- * attention), activations, a final Softmax / LogSoftmax, and the Transpose /
+ * (Kim's convolution bank), self-attention (nn.MultiheadAttention's graph
+ * with its causal or key-padding masks, seqnn export's forms of every
+ * score, scaled dot product written by hand), activations (swish as
+ * x * Sigmoid(x)), a final Softmax / LogSoftmax, and the Transpose /
  * Reshape / Squeeze / Unsqueeze / Slice / Shape glue around them. Anything
  * else is refused naming the node. Output: a model file (text; its loss from
  * the metadata seqnn.loss of a seqnn export, else xent) and the weights
@@ -30,8 +31,9 @@
 
 static const char SUPPORTED[] =
     "supported: Gather (embedding), LSTM, GRU, RNN, Gemm, MatMul + Add, Conv + activation + ReduceMax "
-    "or MaxPool + Squeeze (+ Concat: a convolution bank), nn.MultiheadAttention's graph, Relu, Tanh, "
-    "Sigmoid, LeakyRelu, Clip(-1, 1), Dropout, Identity, a final Softmax / LogSoftmax, and Transpose / "
+    "or MaxPool + Squeeze (+ Concat: a convolution bank), self-attention (nn.MultiheadAttention's graph, "
+    "causal or key-padding masks; seqnn export's scores; scaled dot product written by hand over a fused "
+    "projection), Relu, Tanh, Sigmoid, Mul(x, Sigmoid(x)), LeakyRelu, Clip(-1, 1), Dropout, Identity, a final Softmax / LogSoftmax, and Transpose / "
     "Reshape / Squeeze / Unsqueeze / Concat / Slice / Gather / Shape / ConstantOfShape / Expand glue";
 
 /* The status of the last failure of this thread's mapping (for the
