@@ -1019,6 +1019,8 @@ static seqnn_status map_node(mapper *m)
         return map_gemm(m, x);
     if (!strcmp(op, "MatMul")) {
         const mval *w = om_in_val(m, 1, 1);
+        if (w && om_attn_projection(m, x, w, &st))   /* q, k or v of attention (onnx_map_attention.c) */
+            return st;
         return w ? dense_layer(m, x, w, 0, NULL) : om_map_status;
     }
     if (!strcmp(op, "Add")) {

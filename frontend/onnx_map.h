@@ -129,6 +129,8 @@ typedef struct mapper {
         double scale;                    /* the product of the scalings of q and the scores */
         int64_t hd, attn_dim;            /* the head size (0: not known yet), the additive score's size */
         int score;                       /* SEQNN_SCORE_DOT (q kᵀ, scaled or not), BILINEAR, ADDITIVE; -1 */
+        const char *proj_in;             /* separate q, k, v projections: the value they read, */
+        int proj_param;                  /* and the params of in_proj_weight (then in_proj_bias) */
     } mha;
     mconv conv[MAP_MAX_WIDTHS];          /* the branches of the convolution bank being read */
     int n_conv;
@@ -175,6 +177,7 @@ seqnn_status om_map_mha(mapper *m, const mval *x);
 enum { MK_POS, MK_LEN, MK_CAUSAL, MK_KEYS };
 int om_map_mask(mapper *m, const mval *x, seqnn_status *st);
 int om_attention_keys(const mlayer *l, char *out, size_t size);
+int om_attn_projection(mapper *m, const mval *x, const mval *w, seqnn_status *st);
 
 /* ---------------------------------- onnx_map_conv.c: convolution bank --- */
 seqnn_status om_map_conv(mapper *m, const mval *x);

@@ -49,18 +49,46 @@ static seqnn_status mha_out(mapper *m, const mval *x, int stage, int part)
     return st;
 }
 
+/* The constant t [rows, cols] as floats, transposed when trans; NULL after
+ * an error. */
+static float *const_matrix(mapper *m, const Onnx__TensorProto *t, int trans, int64_t *count)
+{
+    float *d = om_tensor_floats(m, t, count);
+    if (!d || !trans)
+        return d;
+    int64_t r = t->dims[0], c = t->dims[1];
+    float *w = malloc((size_t)(*count ? *count : 1) * sizeof *w);
+    if (!w) {
+        free(d);
+        om_map_fail(SEQNN_ERR_NO_MEMORY, "out of memory");
+        return NULL;
+    }
+    for (int64_t i = 0; i < r; i++)
+        for (int64_t j = 0; j < c; j++)
+            w[j * r + i] = d[i * c + j];
+    free(d);
+    return w;
+}
+
+/* Layer li, reading or making x [.., E] (its axes those of the input),
+ * becomes the attention being read. */
+static void mha_init(mapper *m, const mval *x, int li)
+{
+    mlayer *l = &m->layers[li];
+    l->kind = L_ATTN;
+    l->score = SEQNN_SCORE_SCALED_DOT;
+    memset(&m->mha, 0, sizeof m->mha);
+    m->mha.layer = li;
+    m->mha.scale = 1;
+    m->mha.score = -1;
+    memcpy(m->mha.ax, x->ax, sizeof m->mha.ax);
+}
+
 /* The dense layer l, whose output x is split into q, k, v, becomes the
  * attention's in-projection. */
 static void mha_start(mapper *m, const mval *x, mlayer *l)
 {
-    l->kind = L_ATTN;
-    l->score = SEQNN_SCORE_SCALED_DOT;
-    m->mha.done = 0;
-    m->mha.layer = x->layer;
-    m->mha.scale = 1;
-    m->mha.hd = m->mha.attn_dim = 0;
-    m->mha.score = -1;
-    memcpy(m->mha.ax, x->ax, sizeof m->mha.ax);
+    mha_init(m, x, x->layer);
     for (int i = 0; i < m->out->n_params; i++) {
         onnx_param *p = &m->out->params[i];
         size_t nl = strlen(l->name);
@@ -103,6 +131,165 @@ seqnn_status om_mha_split(mapper *m, mval *x)
     }
     m->mha.n_slices = 3;
     return SEQNN_OK;
+}
+
+/* The one node after node `from` that reads value `name` (Shape nodes
+ * aside), its input in *slot; -1 when none or several. */
+static long reader_of(const mapper *m, const char *name, size_t from, size_t *slot)
+{
+    long found = -1;
+    for (size_t i = from + 1; i < m->g->n_node; i++) {
+        const Onnx__NodeProto *n = m->g->node[i];
+        for (size_t k = 0; n->op_type && strcmp(n->op_type, "Shape") && k < n->n_input; k++)
+            if (!strcmp(n->input[k], name)) {
+                if (found >= 0)
+                    return -1;
+                found = (long)i;
+                *slot = k;
+            }
+    }
+    return found;
+}
+
+/* 1 when value `name` comes out of a Softmax (perhaps through Dropout or
+ * Identity) of a node before node `before`. */
+static int from_softmax(const mapper *m, const char *name, size_t before)
+{
+    for (size_t i = before; i-- > 0;) {
+        const Onnx__NodeProto *n = m->g->node[i];
+        if (!n->n_output || strcmp(n->output[0], name) || !n->op_type)
+            continue;
+        if (!strcmp(n->op_type, "Softmax"))
+            return 1;
+        if ((strcmp(n->op_type, "Dropout") && strcmp(n->op_type, "Identity")) || !n->n_input)
+            return 0;
+        name = n->input[0];
+    }
+    return 0;
+}
+
+/* What the projection made by node i is, read ahead in the graph: through
+ * its bias, reshapes and scaling to the first MatMul of two activations,
+ * q (its first operand), v (the second, after a Softmax) or k (the
+ * second); -1 when the path is other. */
+static int projection_role(mapper *m, size_t i)
+{
+    const char *v = m->g->node[i]->output[0];
+    static const char *const through[] = {"Add", "Reshape", "Transpose", "Div", "Mul", NULL};
+    for (int steps = 0; steps < 16; steps++) {
+        size_t slot = 0;
+        long r = reader_of(m, v, i, &slot);
+        const Onnx__NodeProto *n = r >= 0 ? m->g->node[r] : NULL;
+        if (!n || !n->op_type || !n->n_output)
+            return -1;
+        if (!strcmp(n->op_type, "MatMul") && n->n_input == 2) {
+            const mval *o = om_val_find(m, n->input[1 - slot]);
+            return o && o->kind == V_CONST ? -1 : slot == 0 ? 0 : from_softmax(m, n->input[0], (size_t)r) ? 2 : 1;
+        }
+        int k = 0;
+        while (through[k] && strcmp(through[k], n->op_type))
+            k++;
+        if (!through[k])
+            return -1;
+        v = n->output[0];
+        i = (size_t)r;
+    }
+    return -1;
+}
+
+/* The MatMuls after this node that project x by a constant [E, E]: how
+ * many, the roles of the first three in role[] (projection_role). */
+static int projections_of(mapper *m, const mval *x, int role[3])
+{
+    int count = 0;
+    for (size_t i = m->node_i; i < m->g->n_node; i++) {
+        const Onnx__NodeProto *n = m->g->node[i];
+        const mval *w = n->op_type && !strcmp(n->op_type, "MatMul") && n->n_input == 2 &&
+                                !strcmp(n->input[0], x->name) ? om_val_find(m, n->input[1]) : NULL;
+        if (!w || w->kind != V_CONST || w->t->n_dims != 2 || w->t->dims[0] != x->f || w->t->dims[1] != x->f)
+            continue;
+        if (count < 3)
+            role[count] = projection_role(m, i);
+        count++;
+    }
+    return count;
+}
+
+/* q, k or v by its own nn.Linear (MatMul by a constant Wᵀ [E, E], its
+ * bias added later) of the value x that all three read: the attention's
+ * in-projection, rows of its role. 0 when this MatMul is not one. */
+int om_attn_projection(mapper *m, const mval *x, const mval *w, seqnn_status *st)
+{
+    int64_t E = x->f, cnt;
+    int role[3] = {-1, -1, -1}, open = m->mha.layer >= 0 && !m->mha.done && m->mha.proj_in &&
+                                       !strcmp(m->mha.proj_in, x->name) && m->mha.n_slices < 3;
+    *st = SEQNN_OK;
+    if (!open && (x->kind != V_ACT || x->rank != 3 || x->ax[2] != AX_F || x->layer != m->n_layers - 1 ||
+                  projections_of(m, x, role) != 3))
+        return 0;
+    if (!open && (role[0] + role[1] + role[2] != 3 || role[0] == role[1] || role[1] == role[2] ||
+                  role[0] == role[2] || role[0] < 0 || role[1] < 0 || role[2] < 0)) {
+        *st = om_node_err(m, SEQNN_ERR_UNSUPPORTED, "three projections of one value are mapped as q, k, v of "
+                       "attention (q @ k, softmax, @ v); these are used otherwise");
+        return 1;
+    }
+    if (!open) {   /* the first of the three: the attention, its in-projection zero so far */
+        char path[64];
+        om_module_path(m->node->name ? m->node->name : "", path, sizeof path);
+        char *dot = strrchr(path, '.');
+        path[dot ? dot - path : 0] = 0;
+        mlayer *l = om_layer_new_at(m, L_ATTN, path[0] ? path : "attn", "attn");
+        float *wd = l ? calloc((size_t)(3 * E * E), sizeof *wd) : NULL, *bd = wd ? calloc((size_t)(3 * E), sizeof *bd) : NULL;
+        if (!bd) {
+            free(wd);
+            *st = l ? om_map_fail(SEQNN_ERR_NO_MEMORY, "out of memory") : om_map_status;
+            return 1;
+        }
+        l->a = l->b = E;
+        mha_init(m, x, m->n_layers - 1);
+        m->mha.proj_in = x->name;
+        m->mha.proj_param = m->out->n_params;
+        if ((*st = om_param_add(m, l->name, "in_proj_weight", wd, 3 * E * E)) ||
+            (*st = om_param_add(m, l->name, "in_proj_bias", bd, 3 * E)))
+            return 1;
+    }
+    int r = projection_role(m, m->node_i);
+    float *d = r >= 0 ? const_matrix(m, w->t, 1, &cnt) : NULL;   /* Wᵀ back to [out, in] */
+    if (!d) {
+        *st = r < 0 ? om_node_err(m, SEQNN_ERR_UNSUPPORTED, "a projection not used as q, k or v") : om_map_status;
+        return 1;
+    }
+    memcpy(m->out->params[m->mha.proj_param].data + r * E * E, d, (size_t)cnt * sizeof *d);
+    free(d);
+    m->mha.n_slices++;
+    mval *o = om_out_copy(m, 0, x);
+    if (!o) {
+        *st = om_map_status;
+        return 1;
+    }
+    o->kind = V_MHA;
+    o->layer = m->mha.layer;
+    o->stage = MS_SLICE;
+    o->part = r;
+    return 1;
+}
+
+/* Add(q, k or v, c [E]): a projection's bias, into its rows of in_proj_bias. */
+static seqnn_status mha_proj_bias(mapper *m, const mval *x, const mval *c)
+{
+    int64_t E = m->layers[m->mha.layer].a, cnt;
+    float *d = c && c->kind == V_CONST && om_tensor_count(c->t) == E && m->mha.proj_in ? om_tensor_floats(m, c->t, &cnt)
+                                                                                       : NULL;
+    if (!d)
+        return c && c->kind == V_CONST && om_tensor_count(c->t) == E && m->mha.proj_in
+                   ? om_map_status
+                   : om_node_err(m, SEQNN_ERR_UNSUPPORTED, "an Add to q, k or v is mapped as its own Linear's "
+                              "bias, a constant [%lld]", (long long)E);
+    float *b = m->out->params[m->mha.proj_param + 1].data + x->part * E;
+    for (int64_t i = 0; i < E; i++)
+        b[i] += d[i];
+    free(d);
+    return mha_out(m, x, MS_SLICE, x->part);
 }
 
 /* A Slice of a dense layer's [T, B, 3E] output: q, k or v (chunk(3, -1))
@@ -188,27 +375,6 @@ static seqnn_status mha_heads(mapper *m)
     return SEQNN_OK;
 }
 
-/* The constant t [rows, cols] as floats, transposed when trans; NULL after
- * an error. */
-static float *const_matrix(mapper *m, const Onnx__TensorProto *t, int trans, int64_t *count)
-{
-    float *d = om_tensor_floats(m, t, count);
-    if (!d || !trans)
-        return d;
-    int64_t r = t->dims[0], c = t->dims[1];
-    float *w = malloc((size_t)(*count ? *count : 1) * sizeof *w);
-    if (!w) {
-        free(d);
-        om_map_fail(SEQNN_ERR_NO_MEMORY, "out of memory");
-        return NULL;
-    }
-    for (int64_t i = 0; i < r; i++)
-        for (int64_t j = 0; j < c; j++)
-            w[j * r + i] = d[i * c + j];
-    free(d);
-    return w;
-}
-
 /* The score parameter `suffix` of the attention from the constant t
  * (transposed when trans), which must be [rows, cols]. */
 static seqnn_status score_param(mapper *m, const Onnx__TensorProto *t, int trans, const char *suffix, int64_t rows,
@@ -283,6 +449,109 @@ static seqnn_status mha_out_matmul(mapper *m, const mval *x, const mval *c, int 
     return st ? st : add ? mha_finish(m, x) : mha_out(m, x, MS_OUT_MM, 3);
 }
 
+/* Axis labels inside an attention written by hand, past the input's S0, S1. */
+enum { HX_HEADS = 8, HX_HD };
+
+/* The attended axis: time (the model's time axis, where it is known). */
+static seqnn_status mha_time(mapper *m, int label)
+{
+    if (m->time_label < 0)
+        m->time_label = label;
+    return m->time_label == label ? SEQNN_OK : om_node_err(m, SEQNN_ERR_UNSUPPORTED, "attends over the axis that "
+                                                                "the other layers take as the batch");
+}
+
+/* The axis labels of x inside the attention into lab, their count the
+ * return: q, k, v as projected are [S0, S1, d] (one head; r 3), or after a
+ * view into heads [S0, S1, h, d] (r 4); a value of attention written by
+ * hand carries its own; 0 for PyTorch's and seqnn's [T, B*h, d]. */
+static int mha_labels(const mapper *m, const mval *x, int r, int lab[4])
+{
+    int n = 0, own = 0;
+    for (int i = 0; i < x->rank && i < 4; i++)
+        own |= x->ax[i] == HX_HD;
+    if ((x->stage == MS_SLICE && r == 3) || (x->stage == MS_HEADS && r == 4)) {
+        n = r;
+        lab[0] = m->mha.ax[0];
+        lab[1] = m->mha.ax[1];
+        lab[2] = r == 3 ? HX_HD : HX_HEADS;
+        lab[3] = r == 3 ? 0 : HX_HD;
+    } else if (own && x->rank == r) {
+        n = r;
+        memcpy(lab, x->ax, 4 * sizeof *lab);
+    }
+    return n;
+}
+
+/* Attention written by hand over one head (no view into heads): d = E. */
+static seqnn_status mha_one_head(mapper *m)
+{
+    int64_t E = m->layers[m->mha.layer].a;
+    if (m->mha.hd && m->mha.hd != E)
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "one head here, %lld heads elsewhere",
+                        (long long)(E / m->mha.hd));
+    m->mha.hd = E;
+    return SEQNN_OK;
+}
+
+/* A Transpose inside the attention. PyTorch's and seqnn's [T, B*h, d]: q,
+ * v to [B*h, T, d] (1, 0, 2), k to [B*h, d, T] (1, 2, 0; or 0, 2, 1 after
+ * 1, 0, 2), the context back (1, 0, 2). Attention written by hand (its
+ * values labelled, mha_labels): q, v with d last after a sequence axis, k
+ * that sequence axis last after d, the context back to its projected
+ * layout. The sequence axis is time. 0 when the perm is none of these;
+ * else 1, *st saying how it went. */
+static int mha_transpose(mapper *m, const mval *x, const Onnx__AttributeProto *pa, seqnn_status *st)
+{
+    int s = x->stage, part = x->part, r = pa ? (int)pa->n_ints : 0, stage = -1, out[4] = {0, 0, 0, 0}, lab[4];
+    int n = r == 3 || r == 4 ? mha_labels(m, x, r, lab) : 0;
+    *st = SEQNN_OK;
+    if (n) {
+        int home[4], ctx = 1;
+        mha_labels(m, &(mval){.stage = r == 3 ? MS_SLICE : MS_HEADS}, r, home);
+        for (int i = 0; i < n; i++) {
+            int64_t p = pa->ints[i];
+            out[i] = p >= 0 && p < n ? lab[p] : -1;
+            ctx &= out[i] == home[i];
+        }
+        if (s == MS_CTX && ctx)
+            stage = MS_CTX_T;
+        else if (s != MS_CTX && out[n - 1] == HX_HD && out[n - 2] <= AX_S1)
+            stage = MS_BT;
+        else if (s != MS_CTX && part == 1 && out[n - 2] == HX_HD && out[n - 1] <= AX_S1)
+            stage = MS_KT;
+        if (stage == MS_BT || stage == MS_KT)
+            *st = mha_time(m, out[stage == MS_BT ? n - 2 : n - 1]);
+        if (!*st && s == MS_SLICE)
+            *st = mha_one_head(m);
+    } else if (r == 3) {
+        int perm = (int)(pa->ints[0] * 100 + pa->ints[1] * 10 + pa->ints[2]);
+        if (perm == 102 && (s == MS_HEADS || s == MS_CTX))
+            stage = s == MS_CTX ? MS_CTX_T : MS_BT;
+        else if (part == 1 && ((perm == 120 && s == MS_HEADS) || (perm == 21 && s == MS_BT)))
+            stage = MS_KT;
+        if (stage >= 0 && s == MS_HEADS)
+            *st = mha_time(m, m->mha.ax[0]);
+    }
+    if (stage < 0)
+        return 0;
+    if (!*st && !(*st = mha_out(m, x, stage, part)) && n) {
+        mval *o = &m->vals[m->n_vals - 1];
+        o->rank = n;
+        memcpy(o->ax, out, sizeof o->ax);
+    }
+    return 1;
+}
+
+/* 1 when the context x is [S0, S1, E] as the input was (heads joined, or
+ * one head): what the output projection reads. */
+static int mha_flat(const mapper *m, const mval *x)
+{
+    int lab[4];
+    return x->stage == MS_FLAT || ((x->stage == MS_CTX || x->stage == MS_CTX_T) && mha_labels(m, x, 3, lab) == 3 &&
+                                   lab[0] == m->mha.ax[0] && lab[1] == m->mha.ax[1] && lab[2] == HX_HD);
+}
+
 /* The additive score's steps (seqnn export): q W_qᵀ and k W_kᵀ unsqueezed
  * to [.., T, 1, A] and [.., 1, T, A], summed, Tanh, MatMul by v.weightᵀ
  * [A, 1], Squeeze of the last axis. 0 when op is none of them. */
@@ -324,11 +593,21 @@ static int mha_scores(mapper *m, const mval *x, const mval *y, seqnn_status *st)
     int s = x->stage, part = x->part;
     if (strcmp(m->node->op_type, "MatMul") || !y)
         return 0;
-    if (s == MS_BT && part == 0 && y->kind == V_MHA && y->stage == MS_KT && y->part == 1) {
-        if (x->rank != y->rank || (x->rank == 4 && (x->ax[0] != y->ax[0] || x->ax[1] != y->ax[1])))
+    if ((s == MS_BT || s == MS_SLICE) && part == 0 && y->kind == V_MHA && y->stage == MS_KT && y->part == 1) {
+        int ql[4], kl[4], qn = mha_labels(m, x, x->stage == MS_SLICE ? 3 : x->rank, ql), kn = mha_labels(m, y, y->rank, kl);
+        int ok = qn == kn && (s == MS_BT || qn);
+        for (int i = 0; ok && qn && i < qn - 2; i++)
+            ok = ql[i] == kl[i];
+        if (!ok || (qn && (ql[qn - 2] != kl[qn - 1] || ql[qn - 1] != HX_HD)))
             *st = om_node_err(m, SEQNN_ERR_UNSUPPORTED, "q and kᵀ with their batch and head axes in other orders");
+        else if (qn && !(*st = mha_time(m, ql[qn - 2])) && s == MS_SLICE)
+            *st = mha_one_head(m);
         m->mha.score = SEQNN_SCORE_DOT;
-        *st = mha_out(m, x, MS_SCORES, 3);
+        if (!*st && !(*st = mha_out(m, x, MS_SCORES, 3)) && qn) {
+            mval *o = &m->vals[m->n_vals - 1];
+            o->rank = qn;
+            memcpy(o->ax, ql, sizeof o->ax);
+        }
     } else if (*st) {
     } else if (s == MS_BT && part < 2 && !x->scaled && y->kind == V_CONST && y->t->n_dims == 2) {
         if (!(*st = mha_out(m, x, part ? MS_KW : MS_QW, part)))
@@ -457,7 +736,9 @@ int om_map_mask(mapper *m, const mval *x, seqnn_status *st)
     if (!strcmp(op, "Where") && z && z->kind == V_MHA)
         *st = mask_apply(m, z, x, 0);
     else if (!strcmp(op, "Add") && y && y->kind == V_MHA && x->kind != V_MHA)
-        *st = y->stage == MS_OUT_MM ? mha_out_matmul(m, y, x, 1) : mask_apply(m, y, x, 1);
+        *st = y->stage == MS_OUT_MM ? mha_out_matmul(m, y, x, 1)
+              : y->stage == MS_SLICE  ? mha_proj_bias(m, y, x)
+                                      : mask_apply(m, y, x, 1);
     else if (x->kind == V_IOTA && !strcmp(op, "Unsqueeze")) {
         int64_t a = om_axis_arg(m, "axes", 1, -99);
         if (a != 0 && a != 1 && a != -1 && a != -2)
@@ -486,63 +767,6 @@ int om_map_mask(mapper *m, const mval *x, seqnn_status *st)
     return 1;
 }
 
-/* Axis labels inside an attention of four axes, past the input's S0, S1. */
-enum { HX_HEADS = 8, HX_HD };
-
-/* The attended axis: time (the model's time axis, where it is known). */
-static seqnn_status mha_time(mapper *m, int label)
-{
-    if (m->time_label < 0)
-        m->time_label = label;
-    return m->time_label == label ? SEQNN_OK : om_node_err(m, SEQNN_ERR_UNSUPPORTED, "attends over the axis that "
-                                                                "the other layers take as the batch");
-}
-
-/* A Transpose inside the attention. Three axes (PyTorch's and seqnn's
- * [T, B*h, d]): q, v to [B*h, T, d] (1, 0, 2), k to [B*h, d, T] (1, 2, 0;
- * or 0, 2, 1 after 1, 0, 2), the context back (1, 0, 2). Four axes
- * (attention written by hand, heads by a view [S0, S1, h, d]): q, v with
- * d last after a sequence axis, k that sequence axis last after d, the
- * context back to [S0, S1, h, d]. The sequence axis is time. 0 when the
- * perm is none of these; else 1, *st saying how it went. */
-static int mha_transpose(mapper *m, const mval *x, const Onnx__AttributeProto *pa, seqnn_status *st)
-{
-    int s = x->stage, part = x->part, r = pa ? (int)pa->n_ints : 0, stage = -1, out[4] = {0, 0, 0, 0};
-    *st = SEQNN_OK;
-    if (r == 3) {
-        int perm = (int)(pa->ints[0] * 100 + pa->ints[1] * 10 + pa->ints[2]);
-        if (perm == 102 && (s == MS_HEADS || s == MS_CTX))
-            stage = s == MS_CTX ? MS_CTX_T : MS_BT;
-        else if (part == 1 && ((perm == 120 && s == MS_HEADS) || (perm == 21 && s == MS_BT)))
-            stage = MS_KT;
-        if (stage >= 0 && s == MS_HEADS)
-            *st = mha_time(m, m->mha.ax[0]);
-    } else if (r == 4 && (s == MS_HEADS || s == MS_BT || s == MS_CTX)) {
-        int in[4] = {m->mha.ax[0], m->mha.ax[1], HX_HEADS, HX_HD}, ctx = 1;
-        for (int i = 0; i < 4; i++) {
-            int64_t p = pa->ints[i];
-            out[i] = p >= 0 && p < 4 ? (x->rank == 4 ? x->ax[p] : in[p]) : -1;
-            ctx &= out[i] == in[i];
-        }
-        if (s == MS_CTX && ctx)
-            stage = MS_CTX_T;
-        else if (s != MS_CTX && out[3] == HX_HD && out[2] <= AX_S1)
-            stage = MS_BT;
-        else if (s != MS_CTX && part == 1 && out[2] == HX_HD && out[3] <= AX_S1)
-            stage = MS_KT;
-        if (stage == MS_BT || stage == MS_KT)
-            *st = mha_time(m, out[stage == MS_BT ? 2 : 3]);
-    }
-    if (stage < 0)
-        return 0;
-    if (!*st && !(*st = mha_out(m, x, stage, part)) && r == 4) {
-        mval *o = &m->vals[m->n_vals - 1];
-        o->rank = 4;
-        memcpy(o->ax, out, sizeof o->ax);
-    }
-    return 1;
-}
-
 /* One node inside the attention's graph, x its first input. */
 seqnn_status om_map_mha(mapper *m, const mval *x)
 {
@@ -563,7 +787,7 @@ seqnn_status om_map_mha(mapper *m, const mval *x)
     if (!strcmp(op, "Transpose") && mha_transpose(m, x, pa, &st))
         return st;
     float c;
-    if ((!strcmp(op, "Div") || !strcmp(op, "Mul")) && ((part == 0 && (s == MS_HEADS || s == MS_BT)) ||
+    if ((!strcmp(op, "Div") || !strcmp(op, "Mul")) && ((part == 0 && (s == MS_SLICE || s == MS_HEADS || s == MS_BT)) ||
                                                        s == MS_SCORES) && const_scalar(y, &c) && c > 0) {
         m->mha.scale *= op[0] == 'D' ? 1.0 / c : c;   /* q's or the scores' */
         if ((st = mha_out(m, x, s, part)))
@@ -575,17 +799,25 @@ seqnn_status om_map_mha(mapper *m, const mval *x)
         return st;
     if (!strcmp(op, "Add") && s == MS_SCORES && y)
         return mask_apply(m, x, y, 1);
+    if (!strcmp(op, "Add") && s == MS_SLICE)
+        return mha_proj_bias(m, x, y);
     if (!strcmp(op, "Softmax") && s == MS_SCORES &&
         (om_attr_i(n, "axis", -1) == -1 || om_attr_i(n, "axis", -1) == (x->rank == 4 ? 3 : 2)))
         return (st = mha_heads(m)) ? st : mha_out(m, x, MS_WEIGHTS, part);
     if ((!strcmp(op, "Dropout") || !strcmp(op, "Identity")) && s == MS_WEIGHTS)
         return mha_out(m, x, MS_WEIGHTS, part);
-    if (!strcmp(op, "MatMul") && s == MS_WEIGHTS && y && y->kind == V_MHA && y->stage == MS_BT && y->part == 2 &&
-        x->rank == y->rank && (x->rank != 4 || (x->ax[0] == y->ax[0] && x->ax[1] == y->ax[1])))
-        return mha_out(m, x, MS_CTX, 3);   /* (four axes: as q's) */
+    if (!strcmp(op, "MatMul") && s == MS_WEIGHTS && y && y->kind == V_MHA && y->part == 2 &&
+        (y->stage == MS_BT || y->stage == MS_SLICE)) {   /* the context: labelled as q */
+        int wl[4], vl[4], wn = mha_labels(m, x, x->rank, wl), vn = mha_labels(m, y, wn ? wn : 3, vl);
+        int ok = wn == vn && (y->stage == MS_BT || vn);
+        for (int i = 0; ok && wn && i < wn - 1; i++)
+            ok = wl[i] == vl[i];
+        if (ok)
+            return mha_out(m, x, MS_CTX, 3);
+    }
     if (!strcmp(op, "Gemm") && s == MS_FLAT)
         return mha_out_proj(m, x);
-    if ((!strcmp(op, "MatMul") && s == MS_FLAT) || (!strcmp(op, "Add") && s == MS_OUT_MM))
+    if ((!strcmp(op, "MatMul") && mha_flat(m, x)) || (!strcmp(op, "Add") && s == MS_OUT_MM))
         return mha_out_matmul(m, x, y, op[0] == 'A');
     return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "not a step of %s%s", om_MHA_HOW,
                     s == MS_SCORES ? " (the scores here meet something else than a causal or length mask)" : "");

@@ -315,17 +315,39 @@ class HandWrongScale(HandCausal):
         return self.fc(self.out(c))
 
 
-class HandAttention(nn.Module):
-    """Scaled dot-product attention written with MatMul / Softmax and three
-    separate projections of one input (branches): refused."""
-    def __init__(self):
+class HandSeparate(nn.Module):
+    """Scaled dot-product attention written by hand, one head, over a
+    time-major input: three separate Linears for q, k, v, transposes to
+    batch-first, q @ kᵀ / sqrt(E), softmax, @ v, back, an output Linear."""
+    def __init__(self, out=True):
         super().__init__()
         self.q, self.k, self.v = nn.Linear(6, 6), nn.Linear(6, 6), nn.Linear(6, 6)
+        self.o = nn.Linear(6, 6) if out else nn.Identity()
 
     def forward(self, x):
         q, k, v = self.q(x), self.k(x), self.v(x)
         w = torch.softmax(q.transpose(0, 1) @ k.permute(1, 2, 0) / 6 ** 0.5, -1)
-        return (w @ v.transpose(0, 1)).transpose(0, 1)
+        return self.o((w @ v.transpose(0, 1)).transpose(0, 1))
+
+
+class HandSeparateHeads(nn.Module):
+    """The same over a batch-first input, separate Linears (k without a
+    bias) viewed into 2 heads, q scaled before the product, a causal
+    masked_fill, an output Linear."""
+    def __init__(self, E=8, h=2):
+        super().__init__()
+        self.h, self.d = h, E // h
+        self.emb = nn.Embedding(V, E)
+        self.q, self.k, self.v = nn.Linear(E, E), nn.Linear(E, E, bias=False), nn.Linear(E, E)
+        self.o = nn.Linear(E, E)
+        self.register_buffer("mask", torch.triu(torch.ones(T, T), 1).bool())
+
+    def forward(self, x):
+        b, t = x.shape
+        e = self.emb(x)
+        q, k, v = (f(e).view(b, t, self.h, self.d).transpose(1, 2) for f in (self.q, self.k, self.v))
+        s = ((q * self.d ** -0.5) @ k.transpose(-2, -1)).masked_fill(self.mask, float("-inf"))
+        return self.o((torch.softmax(s, -1) @ v).transpose(1, 2).reshape(b, t, self.h * self.d))
 
 
 class BiLastStep(nn.Module):
@@ -382,6 +404,8 @@ MODELS = [
     ("padding_mha", PaddingMha, lambda: (tokens((T, B)), torch.tensor([T, 4, 2])), ["x", "lengths"]),
     ("hand_causal", HandCausal, lambda: (tokens((B, T)),), ["x"]),
     ("hand_time_major", HandTimeMajor, lambda: (features(),), ["x"]),
+    ("hand_separate", HandSeparate, lambda: (features(),), ["x"]),
+    ("hand_separate_heads", HandSeparateHeads, lambda: (tokens((B, T)),), ["x"]),
     ("batch_first", BatchFirst, lambda: (tokens((B, T)),), ["x"]),
     ("initial_states", InitialStates, lambda: (features(), torch.randn(2, B, 8), torch.randn(2, B, 8)),
      ["x", "h0", "c0"]),
@@ -625,8 +649,8 @@ def check_refusals(seqnn, work):
     export(HandWrongScale(), (tokens((B, T)),), path, ["x"])
     failures += expect_refusal(seqnn, work, "hand_wrong_scale", path, ["'/Softmax' (Softmax)", "not by 1/sqrt(d)"])
     path = os.path.join(work, "hand_attention.onnx")
-    export(HandAttention(), (x,), path, ["x"])
-    failures += expect_refusal(seqnn, work, "hand_attention", path, ["'/k/MatMul' (MatMul)", "only chains"])
+    export(HandSeparate(out=False), (x,), path, ["x"])
+    failures += expect_refusal(seqnn, work, "hand_attention", path, ["attention 'attn' does not reach its output"])
     path = os.path.join(work, "bi_last_step.onnx")
     export(BiLastStep(), (x,), path, ["x"])
     failures += expect_refusal(seqnn, work, "bi_last_step", path, ["(Gather)", "h_n[-2]"])
