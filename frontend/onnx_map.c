@@ -32,9 +32,10 @@
 static const char SUPPORTED[] =
     "supported: Gather (embedding), LSTM, GRU, RNN, Gemm, MatMul + Add, Conv + activation + ReduceMax "
     "or MaxPool + Squeeze (+ Concat: a convolution bank), self-attention (nn.MultiheadAttention's graph, "
-    "causal or key-padding masks; seqnn export's scores; scaled dot product written by hand over a fused "
-    "projection), Relu, Tanh, Sigmoid, Mul(x, Sigmoid(x)), LeakyRelu, Clip(-1, 1), Dropout, Identity, a final Softmax / LogSoftmax, and Transpose / "
-    "Reshape / Squeeze / Unsqueeze / Concat / Slice / Gather / Shape / ConstantOfShape / Expand glue";
+    "causal or key-padding masks; seqnn export's scores; scaled dot product written by hand over fused or "
+    "separate projections), Relu, Tanh, Sigmoid, Mul(x, Sigmoid(x)), LeakyRelu, Clip(-1, 1), Dropout, "
+    "Identity, a final Softmax / LogSoftmax, and Transpose / Reshape / Squeeze / Unsqueeze / Concat / Slice / "
+    "Gather / Shape / ConstantOfShape / Expand glue";
 
 /* The status of the last failure of this thread's mapping (for the
  * callers of functions that return a pointer). */

@@ -174,6 +174,8 @@ static int from_softmax(const mapper *m, const char *name, size_t before)
  * second); -1 when the path is other. */
 static int projection_role(mapper *m, size_t i)
 {
+    if (!m->g->node[i]->n_output)
+        return -1;
     const char *v = m->g->node[i]->output[0];
     static const char *const through[] = {"Add", "Reshape", "Transpose", "Div", "Mul", NULL};
     for (int steps = 0; steps < 16; steps++) {
@@ -224,13 +226,20 @@ int om_attn_projection(mapper *m, const mval *x, const mval *w, seqnn_status *st
     int role[3] = {-1, -1, -1}, open = m->mha.layer >= 0 && !m->mha.done && m->mha.proj_in &&
                                        !strcmp(m->mha.proj_in, x->name) && m->mha.n_slices < 3;
     *st = SEQNN_OK;
-    if (!open && (x->kind != V_ACT || x->rank != 3 || x->ax[2] != AX_F || x->layer != m->n_layers - 1 ||
-                  projections_of(m, x, role) != 3))
+    if (!m->node->n_output || w->kind != V_CONST || w->t->n_dims != 2 || w->t->dims[0] != E || w->t->dims[1] != E ||
+        (!open && (x->kind != V_ACT || x->rank != 3 || x->ax[2] != AX_F || x->layer != m->n_layers - 1 ||
+                   projections_of(m, x, role) != 3)))
         return 0;
     if (!open && (role[0] + role[1] + role[2] != 3 || role[0] == role[1] || role[1] == role[2] ||
                   role[0] == role[2] || role[0] < 0 || role[1] < 0 || role[2] < 0)) {
         *st = om_node_err(m, SEQNN_ERR_UNSUPPORTED, "three projections of one value are mapped as q, k, v of "
                        "attention (q @ k, softmax, @ v); these are used otherwise");
+        return 1;
+    }
+    int r = projection_role(m, m->node_i);
+    float *d = r >= 0 ? const_matrix(m, w->t, 1, &cnt) : NULL;   /* Wᵀ back to [out, in] */
+    if (!d) {
+        *st = r < 0 ? om_node_err(m, SEQNN_ERR_UNSUPPORTED, "a projection not used as q, k or v") : om_map_status;
         return 1;
     }
     if (!open) {   /* the first of the three: the attention, its in-projection zero so far */
@@ -239,9 +248,11 @@ int om_attn_projection(mapper *m, const mval *x, const mval *w, seqnn_status *st
         char *dot = strrchr(path, '.');
         path[dot ? dot - path : 0] = 0;
         mlayer *l = om_layer_new_at(m, L_ATTN, path[0] ? path : "attn", "attn");
-        float *wd = l ? calloc((size_t)(3 * E * E), sizeof *wd) : NULL, *bd = wd ? calloc((size_t)(3 * E), sizeof *bd) : NULL;
+        float *wd = l ? calloc((size_t)(3 * E * E), sizeof *wd) : NULL;
+        float *bd = wd ? calloc((size_t)(3 * E), sizeof *bd) : NULL;
         if (!bd) {
             free(wd);
+            free(d);
             *st = l ? om_map_fail(SEQNN_ERR_NO_MEMORY, "out of memory") : om_map_status;
             return 1;
         }
@@ -250,14 +261,10 @@ int om_attn_projection(mapper *m, const mval *x, const mval *w, seqnn_status *st
         m->mha.proj_in = x->name;
         m->mha.proj_param = m->out->n_params;
         if ((*st = om_param_add(m, l->name, "in_proj_weight", wd, 3 * E * E)) ||
-            (*st = om_param_add(m, l->name, "in_proj_bias", bd, 3 * E)))
+            (*st = om_param_add(m, l->name, "in_proj_bias", bd, 3 * E))) {
+            free(d);
             return 1;
-    }
-    int r = projection_role(m, m->node_i);
-    float *d = r >= 0 ? const_matrix(m, w->t, 1, &cnt) : NULL;   /* Wᵀ back to [out, in] */
-    if (!d) {
-        *st = r < 0 ? om_node_err(m, SEQNN_ERR_UNSUPPORTED, "a projection not used as q, k or v") : om_map_status;
-        return 1;
+        }
     }
     memcpy(m->out->params[m->mha.proj_param].data + r * E * E, d, (size_t)cnt * sizeof *d);
     free(d);
@@ -439,9 +446,8 @@ static seqnn_status mha_out_matmul(mapper *m, const mval *x, const mval *c, int 
     int64_t E = m->layers[m->mha.layer].a, cnt;
     if (!c || c->kind != V_CONST || (add ? om_tensor_count(c->t) != E : c->t->n_dims != 2 || c->t->dims[0] != E ||
                                                                        c->t->dims[1] != E))
-        return c ? om_node_err(m, SEQNN_ERR_UNSUPPORTED, "the output projection must be a MatMul by a constant "
-                            "[%lld, %lld] and an Add of a constant [%lld]", (long long)E, (long long)E, (long long)E)
-                 : om_map_status;
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "the output projection must be a MatMul by a constant "
+                        "[%lld, %lld] and an Add of a constant [%lld]", (long long)E, (long long)E, (long long)E);
     float *d = add ? om_tensor_floats(m, c->t, &cnt) : const_matrix(m, c->t, 1, &cnt);   /* Wᵀ back to [out, in] */
     if (!d)
         return om_map_status;
@@ -594,7 +600,8 @@ static int mha_scores(mapper *m, const mval *x, const mval *y, seqnn_status *st)
     if (strcmp(m->node->op_type, "MatMul") || !y)
         return 0;
     if ((s == MS_BT || s == MS_SLICE) && part == 0 && y->kind == V_MHA && y->stage == MS_KT && y->part == 1) {
-        int ql[4], kl[4], qn = mha_labels(m, x, x->stage == MS_SLICE ? 3 : x->rank, ql), kn = mha_labels(m, y, y->rank, kl);
+        int ql[4], kl[4], qn = mha_labels(m, x, x->stage == MS_SLICE ? 3 : x->rank, ql);
+        int kn = mha_labels(m, y, y->rank, kl);
         int ok = qn == kn && (s == MS_BT || qn);
         for (int i = 0; ok && qn && i < qn - 2; i++)
             ok = ql[i] == kl[i];
@@ -646,7 +653,9 @@ static int const_causal(mapper *m, const Onnx__TensorProto *t, int additive)
     for (int64_t i = 0; ok && i < n; i++)
         for (int64_t j = 0; ok && j < n; j++) {
             int64_t k = i * n + j;
-            int masked = f ? isinf(f[k]) && f[k] < 0 : t->has_raw_data ? t->raw_data.data[k] != 0 : t->int32_data[k] != 0;
+            int masked = f                  ? isinf(f[k]) && f[k] < 0
+                         : t->has_raw_data ? t->raw_data.data[k] != 0
+                                           : t->int32_data[k] != 0;
             ok = masked == (j > i) && (!f || masked || f[k] == 0.0f);
         }
     free(f);
@@ -777,7 +786,8 @@ seqnn_status om_map_mha(mapper *m, const mval *x)
     int s = x->stage, part = x->part;
     seqnn_status st = SEQNN_OK;
     if (x->layer != m->mha.layer || (y && y->kind == V_MHA && y->layer != x->layer))
-        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "mixes two attentions, or reads one after its output; %s", om_MHA_HOW);
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "mixes two attentions, or reads one after its output; %s",
+                        om_MHA_HOW);
     if (!strcmp(op, "Reshape") && s == MS_SLICE)
         return mha_heads_split(m, x);
     if (!strcmp(op, "Reshape") && s == MS_CTX_T)
