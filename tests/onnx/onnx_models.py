@@ -235,6 +235,20 @@ class PaddingMha(nn.Module):
         return self.fc(self.attn(e, e, e, key_padding_mask=pad, need_weights=False)[0])
 
 
+class BatchFirstMha(nn.Module):
+    """Embedding, nn.MultiheadAttention(batch_first=True) over [B, T]
+    tokens, linear."""
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(V, 8)
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x):
+        e = self.emb(x)
+        return self.fc(self.attn(e, e, e, need_weights=False)[0])
+
+
 class LookAheadMha(nn.Module):
     """An attn_mask that is not causal (each query sees the keys after it):
     refused, naming the node that adds it."""
@@ -402,6 +416,7 @@ MODELS = [
     ("mha_encoder", MhaEncoder, lambda: (tokens((T, B)),), ["x"]),
     ("causal_mha", CausalMha, lambda: (features(),), ["x"]),
     ("padding_mha", PaddingMha, lambda: (tokens((T, B)), torch.tensor([T, 4, 2])), ["x", "lengths"]),
+    ("batch_first_mha", BatchFirstMha, lambda: (tokens((B, T)),), ["x"]),
     ("hand_causal", HandCausal, lambda: (tokens((B, T)),), ["x"]),
     ("hand_time_major", HandTimeMajor, lambda: (features(),), ["x"]),
     ("hand_separate", HandSeparate, lambda: (features(),), ["x"]),
