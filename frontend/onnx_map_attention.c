@@ -19,9 +19,11 @@
 const char om_MHA_HOW[] = "self-attention as mapped (nn.MultiheadAttention as torch 1.13 exports it: MatMul + Add of "
                           "the in-projection, three Slices, Reshape, Transpose, the scaling of q, MatMul, Softmax, "
                           "MatMul, Transpose, Reshape, Gemm, Reshape, with a causal attn_mask or a key_padding_mask "
-                          "from the lengths added to the scores; or as seqnn exports attention: a Split, heads by "
-                          "a constant Reshape, dot / scaled dot / bilinear / additive scores, a causal or length "
-                          "mask by Where, MatMul + Add of the output projection)";
+                          "from the lengths added to the scores; as seqnn exports attention: a Split, heads by a "
+                          "constant Reshape, dot / scaled dot / bilinear / additive scores, a causal or length mask "
+                          "by Where, MatMul + Add of the output projection; or written by hand: q, k, v by one "
+                          "Linear chunked or three, a view [S0, S1, h, d] and Transposes, q @ kᵀ scaled by "
+                          "1/sqrt(d), a causal masked_fill, softmax, @ v, heads joined, an output Linear)";
 
 static const char *const SCORE_NAMES[] = {"dot", "scaled_dot", "bilinear", "additive"};
 
@@ -335,22 +337,46 @@ seqnn_status om_mha_begin(mapper *m, mval *x)
     return s2;
 }
 
-/* The Reshape of q, k or v into heads: a constant shape [0, -1, d] (seqnn
- * export) gives the head size d; a computed one (PyTorch) leaves it to the
- * scale. */
+/* Element k of the shape `name` of a Reshape: a constant, or the input k
+ * of the Concat that made it, when that is a constant; -1 otherwise. */
+static int64_t shape_dim(mapper *m, const char *name, int64_t n, int64_t k)
+{
+    const mval *v = om_val_find(m, name);
+    int64_t d = -1;
+    if (v && v->kind == V_CONST)
+        return om_tensor_count(v->t) == n && om_tensor_int(v->t, k, &d) ? d : -1;
+    for (size_t i = m->node_i; v && i-- > 0;) {
+        const Onnx__NodeProto *c = m->g->node[i];
+        if (!c->n_output || strcmp(c->output[0], name))
+            continue;
+        const mval *e = c->op_type && !strcmp(c->op_type, "Concat") && (int64_t)c->n_input == n
+                            ? om_val_find(m, c->input[k]) : NULL;
+        return e && e->kind == V_CONST && om_tensor_count(e->t) == 1 && om_tensor_int(e->t, 0, &d) ? d : -1;
+    }
+    return -1;
+}
+
+/* The Reshape of q, k or v into heads. PyTorch's [T, B*h, d] (a computed
+ * shape) leaves the head size to the scale; seqnn export's constant
+ * [0, -1, d] gives it; a view [S0, S1, h, d] (attention written by hand)
+ * needs constant h and d, h d = E (marked dir 4: its Transposes use it). */
 static seqnn_status mha_heads_split(mapper *m, const mval *x)
 {
-    const mval *s = om_in_val(m, 1, 1);
-    int64_t d = 0, E = m->layers[m->mha.layer].a;
-    if (!s)
-        return om_map_status;
-    if (s->kind == V_CONST && om_tensor_count(s->t) == 3 && om_tensor_int(s->t, 2, &d) && d > 0) {
+    const char *shape = m->node->n_input > 1 ? m->node->input[1] : "";
+    int64_t E = m->layers[m->mha.layer].a, d = shape_dim(m, shape, 3, 2);
+    int64_t h = shape_dim(m, shape, 4, 2), d4 = shape_dim(m, shape, 4, 3);
+    int view = h > 0 && d4 > 0 && h * d4 == E;
+    d = view ? d4 : d;
+    if (d > 0) {
         if (E % d || (m->mha.hd && m->mha.hd != d))
             return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "heads of %lld features where the size is %lld (or "
                             "another part's head size)", (long long)d, (long long)E);
         m->mha.hd = d;
     }
-    return mha_out(m, x, MS_HEADS, x->part);
+    seqnn_status st = mha_out(m, x, MS_HEADS, x->part);
+    if (!st)
+        m->vals[m->n_vals - 1].dir = view ? 4 : 0;
+    return st;
 }
 
 /* The score and the heads once the scores meet their Softmax: a scale
@@ -476,7 +502,7 @@ static int mha_labels(const mapper *m, const mval *x, int r, int lab[4])
     int n = 0, own = 0;
     for (int i = 0; i < x->rank && i < 4; i++)
         own |= x->ax[i] == HX_HD;
-    if ((x->stage == MS_SLICE && r == 3) || (x->stage == MS_HEADS && r == 4)) {
+    if ((x->stage == MS_SLICE && r == 3) || (x->stage == MS_HEADS && r == 4 && x->dir == 4)) {
         n = r;
         lab[0] = m->mha.ax[0];
         lab[1] = m->mha.ax[1];
@@ -514,7 +540,7 @@ static int mha_transpose(mapper *m, const mval *x, const Onnx__AttributeProto *p
     *st = SEQNN_OK;
     if (n) {
         int home[4], ctx = 1;
-        mha_labels(m, &(mval){.stage = r == 3 ? MS_SLICE : MS_HEADS}, r, home);
+        mha_labels(m, &(mval){.stage = r == 3 ? MS_SLICE : MS_HEADS, .dir = 4}, r, home);
         for (int i = 0; i < n; i++) {
             int64_t p = pa->ints[i];
             out[i] = p >= 0 && p < n ? lab[p] : -1;
@@ -530,6 +556,10 @@ static int mha_transpose(mapper *m, const mval *x, const Onnx__AttributeProto *p
             *st = mha_time(m, out[stage == MS_BT ? n - 2 : n - 1]);
         if (!*st && s == MS_SLICE)
             *st = mha_one_head(m);
+    } else if (r == 4 && s == MS_HEADS) {
+        *st = om_node_err(m, SEQNN_ERR_UNSUPPORTED, "a Transpose of heads viewed other than [S0, S1, h, d] "
+                       "(constant h and d, h d = %lld)", (long long)m->layers[m->mha.layer].a);
+        return 1;
     } else if (r == 3) {
         int perm = (int)(pa->ints[0] * 100 + pa->ints[1] * 10 + pa->ints[2]);
         if (perm == 102 && (s == MS_HEADS || s == MS_CTX))
@@ -721,11 +751,53 @@ static int mask_compare(mapper *m, const mval *a, const mval *b, seqnn_status *s
     if ((!strcmp(op, "Greater") || less) && p->kind == V_MASK && q->kind == V_MASK && p->stage == MK_POS &&
         q->stage == MK_POS && p->rank == 2 && q->rank == 2 && p->dir == 1 && q->dir == 0)
         *st = mask_out(m, MK_CAUSAL, 0, 2, 0, 0);
-    else if (!strcmp(op, "GreaterOrEqual") && keys_positions(a) && b->kind == V_MASK && b->stage == MK_LEN)
-        *st = mask_out(m, MK_KEYS, 0, 0, 0, b->in_k);
+    else if (!strcmp(op, "GreaterOrEqual") && keys_positions(a) && b->kind == V_MASK && b->stage == MK_LEN) {
+        int ar = a->kind == V_IOTA ? 1 : a->rank;   /* broadcast: the larger rank, where both are known */
+        *st = mask_out(m, MK_KEYS, 0, b->rank ? (b->rank > ar ? b->rank : ar) : 0, 0, b->in_k);
+    }
     else
         return 0;
     return 1;
+}
+
+/* The axes an Unsqueeze or Squeeze names (attribute, or constant input 1)
+ * into ax: how many, or -1. */
+static int mask_axes(mapper *m, int64_t *ax, int max)
+{
+    const Onnx__AttributeProto *a = om_attr(m->node, "axes");
+    const mval *v = !a && m->node->n_input > 1 ? om_val_find(m, m->node->input[1]) : NULL;
+    int64_t n = a ? (int64_t)a->n_ints : v && v->kind == V_CONST ? om_tensor_count(v->t) : -1;
+    for (int64_t i = 0; i < n && n <= max; i++)
+        if (a)
+            ax[i] = a->ints[i];
+        else if (!om_tensor_int(v->t, i, &ax[i]))
+            return -1;
+    return n <= max ? (int)n : -1;
+}
+
+/* A reshape of the mask x (Unsqueeze, Reshape, Expand, Squeeze, Cast) as
+ * the same mask, its rank where known: lengths any way; a mask of keys or
+ * of the causal pattern keeps the keys' axis last (an Unsqueeze before it,
+ * no Squeeze; Reshape and Expand are taken to keep it, as broadcasting over
+ * the batch and heads does). */
+static seqnn_status mask_reshape(mapper *m, const mval *x)
+{
+    const char *op = m->node->op_type;
+    int64_t ax[8];
+    int n = !strcmp(op, "Unsqueeze") || !strcmp(op, "Squeeze") ? mask_axes(m, ax, 8) : 0, rank = 0, ok = n >= 0;
+    if (!strcmp(op, "Unsqueeze"))
+        rank = x->rank && n > 0 ? x->rank + n : 0;
+    else if (!strcmp(op, "Cast"))
+        rank = x->rank;
+    for (int i = 0; ok && x->stage != MK_LEN && i < n; i++)
+        ok = op[0] == 'U' && x->rank && ax[i] >= 0 && ax[i] < x->rank;
+    if (!ok)
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "a%s of an attention mask that may move its keys' axis from "
+                        "last", op[0] == 'U' ? "n Unsqueeze" : " Squeeze");
+    seqnn_status st = om_copy_val(m, x);
+    if (!st)
+        m->vals[m->n_vals - 1].rank = rank;
+    return st;
 }
 
 /* Nodes that make or carry attention masks (x their first input): the
@@ -753,8 +825,11 @@ int om_map_mask(mapper *m, const mval *x, seqnn_status *st)
         if (a != 0 && a != 1 && a != -1 && a != -2)
             return 0;
         *st = mask_out(m, MK_POS, 0, 2, a == 0 || a == -2, 0);
-    } else if (x->kind == V_LENGTHS && reshape && strcmp(op, "Cast"))
-        *st = mask_out(m, MK_LEN, 0, 0, 0, x->in_k);
+    } else if (x->kind == V_LENGTHS && reshape && strcmp(op, "Cast")) {
+        int64_t ax[8];
+        int k = !strcmp(op, "Unsqueeze") ? mask_axes(m, ax, 8) : -1;
+        *st = mask_out(m, MK_LEN, 0, k > 0 ? 1 + k : 0, 0, x->in_k);
+    }
     else if (y && (x->kind == V_MASK || x->kind == V_IOTA) && (y->kind == V_MASK || y->kind == V_IOTA) &&
              mask_compare(m, x, y, st))
         return 1;
@@ -762,11 +837,11 @@ int om_map_mask(mapper *m, const mval *x, seqnn_status *st)
         return 0;
     else if (reshape && x->stage != MK_POS &&
              (strcmp(op, "Cast") || x->stage == MK_LEN || om_attr_i(n, "to", 0) == ONNX__TENSOR_PROTO__DATA_TYPE__BOOL))
-        *st = om_copy_val(m, x);   /* the same mask, broadcast over the heads */
+        *st = mask_reshape(m, x);   /* the same mask, broadcast over the heads */
     else if (!strcmp(op, "Where") && !x->part && (x->stage == MK_CAUSAL || x->stage == MK_KEYS) &&
              const_scalar(y, &c) && isinf(c) && c < 0 && z && (z->kind == V_ZEROS ||
                                                                (const_scalar(z, &c) && c == 0)))
-        *st = mask_out(m, x->stage, 1, 0, 0, x->in_k);
+        *st = mask_out(m, x->stage, 1, x->rank, 0, x->in_k);
     else if (!strcmp(op, "Mul") && x->part && const_scalar(y, &c) && c == 1)
         *st = om_copy_val(m, x);
     else

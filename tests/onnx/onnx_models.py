@@ -329,6 +329,27 @@ class HandWrongScale(HandCausal):
         return self.fc(self.out(c))
 
 
+class HandQueryMask(HandCausal):
+    """Padding masked on the queries' axis (pad[:, None, :, None]), not on
+    the keys': refused at the Unsqueeze that puts it there."""
+    def forward(self, x, lengths):
+        b, t = x.shape
+        q, k, v = self.qkv(self.emb(x)).chunk(3, -1)
+        q, k, v = (z.view(b, t, self.h, self.d).transpose(1, 2) for z in (q, k, v))
+        pad = torch.arange(t).unsqueeze(0) >= lengths.unsqueeze(1)
+        s = (q @ k.transpose(-2, -1) / math.sqrt(self.d)).masked_fill(pad[:, None, :, None], float("-inf"))
+        return self.fc(self.out((torch.softmax(s, -1) @ v).transpose(1, 2).reshape(b, t, self.h * self.d)))
+
+
+class HandWrongView(HandCausal):
+    """Heads by reshape(b, h, t, d) (not [b, t, h, d] then transposed): refused."""
+    def forward(self, x):
+        b, t = x.shape
+        q, k, v = (z.reshape(b, self.h, t, self.d) for z in self.qkv(self.emb(x)).chunk(3, -1))
+        s = q @ k.transpose(-2, -1) / math.sqrt(self.d)
+        return self.fc(self.out((torch.softmax(s, -1) @ v).transpose(1, 2).reshape(b, t, self.h * self.d)))
+
+
 class HandSeparate(nn.Module):
     """Scaled dot-product attention written by hand, one head, over a
     time-major input: three separate Linears for q, k, v, transposes to
@@ -663,6 +684,12 @@ def check_refusals(seqnn, work):
     path = os.path.join(work, "hand_wrong_scale.onnx")
     export(HandWrongScale(), (tokens((B, T)),), path, ["x"])
     failures += expect_refusal(seqnn, work, "hand_wrong_scale", path, ["'/Softmax' (Softmax)", "not by 1/sqrt(d)"])
+    path = os.path.join(work, "hand_query_mask.onnx")
+    export(HandQueryMask(), (tokens((B, T)), torch.tensor([T, 4, 2])), path, ["x", "lengths"])
+    failures += expect_refusal(seqnn, work, "hand_query_mask", path, ["(Unsqueeze)", "keys' axis"])
+    path = os.path.join(work, "hand_wrong_view.onnx")
+    export(HandWrongView(), (tokens((B, T)),), path, ["x"])
+    failures += expect_refusal(seqnn, work, "hand_wrong_view", path, ["'/Transpose' (Transpose)", "viewed other than [S0, S1, h, d]"])
     path = os.path.join(work, "hand_attention.onnx")
     export(HandSeparate(out=False), (x,), path, ["x"])
     failures += expect_refusal(seqnn, work, "hand_attention", path, ["attention 'attn' does not reach its output"])
