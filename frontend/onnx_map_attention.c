@@ -16,14 +16,12 @@
 #ifdef SEQNN_HAVE_ONNX
 
 /* ---------------------------------------------------------- attention --- */
-const char om_MHA_HOW[] = "self-attention as mapped (nn.MultiheadAttention as torch 1.13 exports it: MatMul + Add of "
-                          "the in-projection, three Slices, Reshape, Transpose, the scaling of q, MatMul, Softmax, "
-                          "MatMul, Transpose, Reshape, Gemm, Reshape, with a causal attn_mask or a key_padding_mask "
-                          "from the lengths added to the scores; as seqnn exports attention: a Split, heads by a "
-                          "constant Reshape, dot / scaled dot / bilinear / additive scores, a causal or length mask "
-                          "by Where, MatMul + Add of the output projection; or written by hand: q, k, v by one "
-                          "Linear chunked or three, a view [S0, S1, h, d] and Transposes, q @ kᵀ scaled by "
-                          "1/sqrt(d), a causal masked_fill, softmax, @ v, heads joined, an output Linear)";
+const char om_MHA_HOW[] = "self-attention as mapped: nn.MultiheadAttention's graph (torch 1.13: in-projection sliced "
+                          "into q, k, v, heads, scores, Softmax, context, out-projection; a causal attn_mask, a "
+                          "key_padding_mask of the lengths), seqnn export's (a Split, constant heads, dot / scaled "
+                          "dot / bilinear / additive scores, masks by Where), or written by hand (q, k, v by "
+                          "Linears, a view [S0, S1, h, d], q @ kT / sqrt(d), a causal masked_fill, softmax, @ v, "
+                          "an output Linear)";
 
 static const char *const SCORE_NAMES[] = {"dot", "scaled_dot", "bilinear", "additive"};
 
@@ -73,9 +71,12 @@ static float *const_matrix(mapper *m, const Onnx__TensorProto *t, int trans, int
 }
 
 /* Layer li, reading or making x [.., E] (its axes those of the input),
- * becomes the attention being read. */
-static void mha_init(mapper *m, const mval *x, int li)
+ * becomes the attention being read (none may be open). */
+static seqnn_status mha_init(mapper *m, const mval *x, int li)
 {
+    if (m->mha.layer >= 0 && !m->mha.done)
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "begins an attention inside attention '%s'; %s",
+                        m->layers[m->mha.layer].name, om_MHA_HOW);
     mlayer *l = &m->layers[li];
     l->kind = L_ATTN;
     l->score = SEQNN_SCORE_SCALED_DOT;
@@ -84,20 +85,22 @@ static void mha_init(mapper *m, const mval *x, int li)
     m->mha.scale = 1;
     m->mha.score = -1;
     memcpy(m->mha.ax, x->ax, sizeof m->mha.ax);
+    return SEQNN_OK;
 }
 
 /* The dense layer l, whose output x is split into q, k, v, becomes the
  * attention's in-projection. */
-static void mha_start(mapper *m, const mval *x, mlayer *l)
+static seqnn_status mha_start(mapper *m, const mval *x, mlayer *l)
 {
-    mha_init(m, x, x->layer);
-    for (int i = 0; i < m->out->n_params; i++) {
+    seqnn_status st = mha_init(m, x, x->layer);
+    for (int i = 0; !st && i < m->out->n_params; i++) {
         onnx_param *p = &m->out->params[i];
         size_t nl = strlen(l->name);
         if (!strncmp(p->name, l->name, nl) && p->name[nl] == '.')
             snprintf(p->name + nl + 1, sizeof p->name - nl - 1, "%s",
                      !strcmp(p->name + nl + 1, "weight") ? "in_proj_weight" : "in_proj_bias");
     }
+    return st;
 }
 
 /* seqnn export's Split of a dense layer's [T, B, 3E] output into q, k, v
@@ -121,7 +124,9 @@ seqnn_status om_mha_split(mapper *m, mval *x)
     if (!ok)
         return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "a Split of activations is mapped only into q, k, v (three equal "
                         "parts of the last axis) of the in-projection of %s", om_MHA_HOW + 0);
-    mha_start(m, x, l);
+    seqnn_status st = mha_start(m, x, l);
+    if (st)
+        return st;
     x->kind = V_MHA;   /* the in-projection: read by its Split only */
     x->stage = MS_PROJ;
     for (int j = 0; j < 3; j++) {
@@ -259,7 +264,12 @@ int om_attn_projection(mapper *m, const mval *x, const mval *w, seqnn_status *st
             return 1;
         }
         l->a = l->b = E;
-        mha_init(m, x, m->n_layers - 1);
+        if ((*st = mha_init(m, x, m->n_layers - 1))) {
+            free(wd);
+            free(bd);
+            free(d);
+            return 1;
+        }
         m->mha.proj_in = x->name;
         m->mha.proj_param = m->out->n_params;
         if ((*st = om_param_add(m, l->name, "in_proj_weight", wd, 3 * E * E)) ||
@@ -325,8 +335,9 @@ seqnn_status om_mha_begin(mapper *m, mval *x)
     if (!ok)
         return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "a Slice of activations is mapped only as q, k, v of the "
                         "in-projection of %s", om_MHA_HOW + 0);
-    if (j == 0)
-        mha_start(m, x, l);
+    seqnn_status s1 = j == 0 ? mha_start(m, x, l) : SEQNN_OK;
+    if (s1)
+        return s1;
     m->mha.slice_end = n->input[2];
     m->mha.n_slices++;
     x->kind = V_MHA;   /* the in-projection: read by its Slices and Shapes only */
