@@ -8,9 +8,10 @@
  * ops stacked one on another joined into one layer of several layers; final
  * states picked with Gather/Concat as a many-to-one `last=1`), Gemm or MatMul
  * + Add (nn.Linear), Conv + activation + ReduceMax branches concatenated
- * (Kim's convolution bank), nn.MultiheadAttention's self-attention graph
- * (PyTorch's, or the Split form seqnn export writes for scaled-dot
- * attention), activations, a final Softmax / LogSoftmax, and the Transpose /
+ * (Kim's convolution bank), self-attention (nn.MultiheadAttention's graph
+ * with its causal or key-padding masks, seqnn export's forms of every
+ * score, scaled dot product written by hand), activations (swish as
+ * x * Sigmoid(x)), a final Softmax / LogSoftmax, and the Transpose /
  * Reshape / Squeeze / Unsqueeze / Slice / Shape glue around them; graphs of
  * several inputs whose layers read any earlier value (from=), Concat / Add /
  * Mul of layers as merges, and (onnx_map_encdec.c) encoder-decoders. Anything
@@ -33,10 +34,12 @@
 
 static const char SUPPORTED[] =
     "supported: Gather (embedding), LSTM, GRU, RNN, Gemm, MatMul + Add, Conv + activation + ReduceMax "
-    "or MaxPool + Squeeze (+ Concat: a convolution bank), nn.MultiheadAttention's graph, seqnn export's "
-    "encoder-decoder attention, Concat / Add / Mul of layers (concat, add, multiply), Relu, Tanh, "
-    "Sigmoid, LeakyRelu, Clip(-1, 1), Dropout, Identity, a final Softmax / LogSoftmax, and Transpose / "
-    "Reshape / Squeeze / Unsqueeze / Concat / Slice / Gather / Shape / ConstantOfShape / Expand glue";
+    "or MaxPool + Squeeze (+ Concat: a convolution bank), self-attention (nn.MultiheadAttention's graph, "
+    "causal or key-padding masks; seqnn export's scores; scaled dot product written by hand over fused or "
+    "separate projections), seqnn export's encoder-decoder attention, Concat / Add / Mul of layers (concat, "
+    "add, multiply), Relu, Tanh, Sigmoid, Mul(x, Sigmoid(x)), LeakyRelu, Clip(-1, 1), Dropout, Identity, a "
+    "final Softmax / LogSoftmax, and Transpose / Reshape / Squeeze / Unsqueeze / Concat / Slice / Gather / "
+    "Shape / ConstantOfShape / Expand glue";
 
 /* The status of the last failure of this thread's mapping (for the
  * callers of functions that return a pointer). */
@@ -846,6 +849,8 @@ static int map_glue(mapper *m, seqnn_status *st)
     }
     if (map_sequence_glue(m, x, st))
         return 1;
+    if (om_map_mask(m, x, st))   /* attention masks (onnx_map_attention.c) */
+        return 1;
     if (x->kind == V_ACT && !strcmp(op, "Split")) {
         *st = om_mha_split(m, x);
         return 1;
@@ -1033,6 +1038,20 @@ static seqnn_status map_activation(mapper *m, const mval *x, const char *act, do
     return act_out(m, x, m->n_layers - 1, x->f);
 }
 
+/* Mul(x, Sigmoid(x)) (SiLU, as seqnn export writes swish): the sigmoid
+ * layer just made of x becomes a swish. */
+static seqnn_status map_swish(mapper *m, const mval *x, const mval *y)
+{
+    const mval *sg = y->kind == V_ACT && y->layer >= 0 && m->layers[y->layer].kind == L_ACT ? y : x;
+    const mval *a = sg == y ? x : y;
+    mlayer *l = sg->layer >= 0 ? &m->layers[sg->layer] : NULL;
+    if (!l || l->kind != L_ACT || strcmp(l->act, "sigmoid") || sg->layer != m->n_layers - 1 || a->kind != V_ACT ||
+        a->layer != sg->layer - 1 || strcmp(m->g->node[l->node_i]->input[0], a->name))
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "a Mul of activations is mapped as x * Sigmoid(x) (swish)");
+    snprintf(l->act, sizeof l->act, "swish");
+    return om_copy_val(m, sg);
+}
+
 /* --------------------------------------------------------------- nodes --- */
 static seqnn_status map_softmax(mapper *m, const mval *x, seqnn_onnx_output fn)
 {
@@ -1107,6 +1126,8 @@ static seqnn_status map_node(mapper *m)
         return map_gemm(m, x);
     if (!strcmp(op, "MatMul")) {
         const mval *w = om_in_val(m, 1, 1);
+        if (w && om_attn_projection(m, x, w, &st))   /* q, k or v of attention (onnx_map_attention.c) */
+            return st;
         return w ? dense_layer(m, x, w, 0, NULL) : om_map_status;
     }
     if (!strcmp(op, "Add") || !strcmp(op, "Mul")) {
@@ -1121,6 +1142,10 @@ static seqnn_status map_node(mapper *m)
             return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "a Mul is mapped as the product of two layers' activations "
                             "(multiply); %s", SUPPORTED);
         return x->kind == V_ACT ? map_bias(m, x, y) : map_bias(m, y, x);
+    }
+    if (!strcmp(op, "Mul") && x->kind == V_ACT) {
+        const mval *y = om_in_val(m, 1, 1);
+        return y ? map_swish(m, x, y) : om_map_status;
     }
     if (!strcmp(op, "Relu") || !strcmp(op, "Tanh") || !strcmp(op, "Sigmoid"))
         return map_activation(m, x, op[0] == 'R' ? "relu" : op[0] == 'T' ? "tanh" : "sigmoid", 0);
@@ -1267,7 +1292,7 @@ static seqnn_status map_roles(mapper *m)
         m->node_i = l->node_i;   /* the errors name the layer's first node */
         m->node = m->g->node[l->node_i];
         if ((l->kind == L_RNN && l->lens_ops != l->layers) ||
-            ((l->kind == L_CONV || l->kind == L_ENCATT) && !l->lens_ops) || l->kind == L_ATTN)
+            ((l->kind == L_CONV || l->kind == L_ENCATT || l->kind == L_ATTN) && !l->lens_ops))
             return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "the graph has sequence lengths, which seqnn applies to "
                             "every recurrent, convolution and attention layer, but %s '%s' %s",
                             l->kind == L_RNN ? "recurrent layer" : l->kind == L_CONV ? "convolution bank" : "attention",
@@ -1477,9 +1502,11 @@ static seqnn_status write_modelfile(mapper *m)
             bad |= text_add(&s, &len, &cap, "embedding name=%s dim=%lld\n", l->name, (long long)l->b);
         else if (l->kind == L_DENSE)
             bad |= text_add(&s, &len, &cap, "dense name=%s out=%lld\n", l->name, (long long)l->b);
-        else if (l->kind == L_ATTN)
-            bad |= text_add(&s, &len, &cap, "attention name=%s heads=%d\n", l->name, l->heads);
-        else if (l->kind == L_CONV) {
+        else if (l->kind == L_ATTN) {
+            char keys[96];
+            bad |= om_attention_keys(l, keys, sizeof keys);
+            bad |= text_add(&s, &len, &cap, "attention name=%s heads=%d%s\n", l->name, l->heads, keys);
+        } else if (l->kind == L_CONV) {
             bad |= text_add(&s, &len, &cap, "conv1d_bank name=%s filters=%lld act=%s widths=", l->name,
                             (long long)l->b, l->act);
             for (int k = 0; k < l->n_widths; k++)

@@ -42,7 +42,8 @@ typedef enum {
     V_WINMASK,     /* windows past V_LENLIM f of a convolution: Range(L) > lim, rank 2 or 3 ([B, 1, L]) */
     V_ENCATT,      /* a value inside encoder-decoder attention: stage (onnx_map_encdec.c), layer, f */
     V_KEYLEN,      /* lengths in_k on their way to a key mask, stage 0..3, f heads (om_map_key_mask) */
-    V_KEYMASK      /* keys at or past lengths in_k, per head [B*h, 1, T] (f heads) */
+    V_KEYMASK,     /* keys at or past lengths in_k, per head [B*h, 1, T] (f heads) */
+    V_MASK         /* an attention mask or what makes one: stage MK_*, part 1 additive (0 / -inf) */
 } vkind;
 
 typedef struct mval {
@@ -68,10 +69,13 @@ typedef enum { L_EMB, L_RNN, L_DENSE, L_ACT, L_CONV, L_ATTN, L_MERGE, L_ENCATT }
  * [B*h, T, d], transposed back, reshaped to [T*B, E], the output Gemm,
  * reshaped to [T, B, E]. */
 enum { MS_PROJ, MS_SLICE, MS_HEADS, MS_BT, MS_KT, MS_SCORES, MS_WEIGHTS, MS_CTX, MS_CTX_T, MS_FLAT, MS_OUT,
-       MS_OUT_MM };
-/* seqnn export's form of the same (scaled-dot self-attention) differs in:
- * one Split into q, k, v; the scores (not q) scaled by a Mul; the context
- * reshaped to [T, B, E] and projected by MatMul (MS_OUT_MM) + Add. */
+       MS_OUT_MM, MS_QW, MS_KW, MS_ADD_Q, MS_ADD_K, MS_ADD_SUM, MS_ADD_TANH, MS_ADD_E };
+/* seqnn export's form of the same (self-attention) differs in: one Split
+ * into q, k, v, each reshaped by a constant [0, -1, d]; the scores (not q)
+ * scaled by a Mul (scaled dot), or none (dot), or q W kᵀ (bilinear: MS_QW),
+ * or v·tanh(q W_q + k W_k) (additive: MS_QW / MS_KW unsqueezed, summed,
+ * Tanh, MatMul by v, squeezed); the context reshaped to [T, B, E] and
+ * projected by MatMul (MS_OUT_MM) + Add. Masks (V_MASK) meet the scores. */
 
 #define MAP_MAX_WIDTHS 16
 #define MAP_MAX_INPUTS SEQNN_ONNX_MAX_INPUTS
@@ -111,8 +115,11 @@ typedef struct mlayer {
     int n_src, src[MAP_MAX_INPUTS];      /* what it reads: layers, or -1 - k: data input k */
     int stream;                          /* the data input whose steps its sequences have */
     char merge[12];                      /* MERGE: concat, add or multiply */
-    int score, enc;                      /* ENCATT: xatt's score; the encoder's output layer (a: additive's A) */
+    int score;                           /* ATTN, ENCATT: the score (seqnn_score / xatt's) */
+    int enc;                             /* ENCATT: the encoder's output layer (a: additive's A) */
     int reverse;                         /* RNN: one direction, run backwards (direction "reverse") */
+    int causal;                          /* ATTN: causal mask (keys masked past the lengths: lens_ops) */
+    int64_t attn_dim;                    /* ATTN: the additive score's size */
 } mlayer;
 
 typedef struct mapper {
@@ -132,7 +139,11 @@ typedef struct mapper {
         int layer, n_slices, ax[3];      /* its layer, q/k/v slices so far, the axes of its input */
         int done;                        /* its output reached */
         const char *slice_end;           /* the end of the last slice */
-        double factor;                   /* q's scale */
+        double scale;                    /* the product of the scalings of q and the scores */
+        int64_t hd, attn_dim;            /* the head size (0: not known yet), the additive score's size */
+        int score;                       /* SEQNN_SCORE_DOT (q kᵀ, scaled or not), BILINEAR, ADDITIVE; -1 */
+        const char *proj_in;             /* separate q, k, v projections: the value they read, */
+        int proj_param;                  /* and the params of in_proj_weight (then in_proj_bias) */
     } mha;
     mconv conv[MAP_MAX_WIDTHS];          /* the branches of the convolution bank being read */
     int n_conv;
@@ -186,6 +197,13 @@ extern const char om_MHA_HOW[];
 seqnn_status om_mha_split(mapper *m, mval *x);
 seqnn_status om_mha_begin(mapper *m, mval *x);
 seqnn_status om_map_mha(mapper *m, const mval *x);
+/* V_MASK stages: positions 0..n-1 along axis dir of rank axes; the lengths
+ * of input in_k (broadcast); key after query (causal); key at or past the
+ * length of input in_k. */
+enum { MK_POS, MK_LEN, MK_CAUSAL, MK_KEYS };
+int om_map_mask(mapper *m, const mval *x, seqnn_status *st);
+int om_attention_keys(const mlayer *l, char *out, size_t size);
+int om_attn_projection(mapper *m, const mval *x, const mval *w, seqnn_status *st);
 
 /* ---------------------------------- onnx_map_conv.c: convolution bank --- */
 seqnn_status om_map_conv(mapper *m, const mval *x);

@@ -31,9 +31,6 @@ static const int64_t STEPS[2] = {7, 5};   /* input 0, inputs after it */
  * import. */
 static const char *const UNMAPPED[][2] = {
     {"export_models_seq2seq", "a decoder with causal self-attention"},
-    {"export_models_attention", "causal masks, dot, bilinear and additive scores"},
-    {"export_models_mha.len", "attention with its keys masked past the lengths"},
-    {"export_models_dot", "unscaled dot-product scores"},
 };
 
 /* Why the importer does not map the export NAME, or NULL: it must. */

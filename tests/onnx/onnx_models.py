@@ -7,6 +7,7 @@ refused with an error naming the node or the problem.
 
 usage: onnx_models.py SEQNN TEST_ONNX_RUN WORK_DIR [BACKEND ...]
 The .onnx files are generated here, at test time, into WORK_DIR."""
+import math
 import os
 import subprocess
 import sys
@@ -207,11 +208,54 @@ class MhaEncoder(nn.Module):
 
 
 class CausalMha(nn.Module):
-    """Self-attention with a causal mask: refused (masks are not mapped)."""
+    """Self-attention with a causal attn_mask (a constant triu of -inf,
+    added to the scores): seqnn's causal attention; then a linear."""
     def __init__(self):
         super().__init__()
         self.attn = nn.MultiheadAttention(6, 2)
         self.register_buffer("mask", torch.triu(torch.full((T, T), float("-inf")), 1))
+        self.fc = nn.Linear(6, 4)
+
+    def forward(self, x):
+        return self.fc(self.attn(x, x, x, attn_mask=self.mask, need_weights=False)[0])
+
+
+class PaddingMha(nn.Module):
+    """Embedding, self-attention with a key_padding_mask made from the
+    lengths input (keys at or past the length are masked), linear."""
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(V, 8)
+        self.attn = nn.MultiheadAttention(8, 4)
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x, lengths):
+        e = self.emb(x)
+        pad = torch.arange(x.size(0)).unsqueeze(0) >= lengths.unsqueeze(1)
+        return self.fc(self.attn(e, e, e, key_padding_mask=pad, need_weights=False)[0])
+
+
+class BatchFirstMha(nn.Module):
+    """Embedding, nn.MultiheadAttention(batch_first=True) over [B, T]
+    tokens, linear."""
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(V, 8)
+        self.attn = nn.MultiheadAttention(8, 2, batch_first=True)
+        self.fc = nn.Linear(8, 3)
+
+    def forward(self, x):
+        e = self.emb(x)
+        return self.fc(self.attn(e, e, e, need_weights=False)[0])
+
+
+class LookAheadMha(nn.Module):
+    """An attn_mask that is not causal (each query sees the keys after it):
+    refused, naming the node that adds it."""
+    def __init__(self):
+        super().__init__()
+        self.attn = nn.MultiheadAttention(6, 2)
+        self.register_buffer("mask", torch.tril(torch.full((T, T), float("-inf")), -1))
 
     def forward(self, x):
         return self.attn(x, x, x, attn_mask=self.mask, need_weights=False)[0]
@@ -231,17 +275,114 @@ class LengthsAttention(nn.Module):
         return self.attn(y, y, y, need_weights=False)[0]
 
 
-class HandAttention(nn.Module):
-    """Scaled dot-product attention written with MatMul / Softmax and three
-    projections of one input (branches): refused."""
+class HandCausal(nn.Module):
+    """Scaled dot-product attention written by hand over a batch-first
+    input: one fused Linear chunked into q, k, v, view / transpose into 2
+    heads, q @ kᵀ / sqrt(d), masked_fill of a causal triu buffer, softmax,
+    @ v, heads joined, an output Linear; then a linear."""
+    def __init__(self, E=8, h=2):
+        super().__init__()
+        self.h, self.d = h, E // h
+        self.qkv, self.out, self.fc = nn.Linear(E, 3 * E), nn.Linear(E, E), nn.Linear(E, 3)
+        self.emb = nn.Embedding(V, E)
+        self.register_buffer("mask", torch.triu(torch.ones(T, T), 1).bool())
+
+    def forward(self, x):
+        b, t = x.shape
+        q, k, v = self.qkv(self.emb(x)).chunk(3, -1)
+        q, k, v = (z.view(b, t, self.h, self.d).transpose(1, 2) for z in (q, k, v))
+        s = (q @ k.transpose(-2, -1) / math.sqrt(self.d)).masked_fill(self.mask, float("-inf"))
+        c = (torch.softmax(s, -1) @ v).transpose(1, 2).reshape(b, t, self.h * self.d)
+        return self.fc(self.out(c))
+
+
+class HandTimeMajor(nn.Module):
+    """The same written over a time-major input [T, B, E] with 3 heads
+    permuted to [B, h, T, d], the scores multiplied by 1/sqrt(d), no mask."""
+    def __init__(self, E=12, h=3):
+        super().__init__()
+        self.h, self.d = h, E // h
+        self.qkv, self.out = nn.Linear(E, 3 * E), nn.Linear(E, E)
+        self.inp = nn.Linear(6, E)
+
+    def forward(self, x):
+        t, b, _ = x.shape
+        q, k, v = self.qkv(self.inp(x)).chunk(3, -1)
+        q, v = (z.reshape(t, b, self.h, self.d).permute(1, 2, 0, 3) for z in (q, v))
+        k = k.reshape(t, b, self.h, self.d).permute(1, 2, 3, 0)
+        w = torch.softmax((q @ k) * (1 / math.sqrt(self.d)), -1)
+        return self.out((w @ v).permute(2, 0, 1, 3).reshape(t, b, self.h * self.d))
+
+
+class HandWrongScale(HandCausal):
+    """The scores divided by d, not sqrt(d): refused at the Softmax."""
     def __init__(self):
         super().__init__()
+        self.h_d = 4
+
+    def forward(self, x):
+        b, t = x.shape
+        q, k, v = self.qkv(self.emb(x)).chunk(3, -1)
+        q, k, v = (z.view(b, t, self.h, self.h_d).transpose(1, 2) for z in (q, k, v))
+        s = q @ k.transpose(-2, -1) / self.h_d
+        c = (torch.softmax(s, -1) @ v).transpose(1, 2).reshape(b, t, self.h * self.h_d)
+        return self.fc(self.out(c))
+
+
+class HandQueryMask(HandCausal):
+    """Padding masked on the queries' axis (pad[:, None, :, None]), not on
+    the keys': refused at the Unsqueeze that puts it there."""
+    def forward(self, x, lengths):
+        b, t = x.shape
+        q, k, v = self.qkv(self.emb(x)).chunk(3, -1)
+        q, k, v = (z.view(b, t, self.h, self.d).transpose(1, 2) for z in (q, k, v))
+        pad = torch.arange(t).unsqueeze(0) >= lengths.unsqueeze(1)
+        s = (q @ k.transpose(-2, -1) / math.sqrt(self.d)).masked_fill(pad[:, None, :, None], float("-inf"))
+        return self.fc(self.out((torch.softmax(s, -1) @ v).transpose(1, 2).reshape(b, t, self.h * self.d)))
+
+
+class HandWrongView(HandCausal):
+    """Heads by reshape(b, h, t, d) (not [b, t, h, d] then transposed): refused."""
+    def forward(self, x):
+        b, t = x.shape
+        q, k, v = (z.reshape(b, self.h, t, self.d) for z in self.qkv(self.emb(x)).chunk(3, -1))
+        s = q @ k.transpose(-2, -1) / math.sqrt(self.d)
+        return self.fc(self.out((torch.softmax(s, -1) @ v).transpose(1, 2).reshape(b, t, self.h * self.d)))
+
+
+class HandSeparate(nn.Module):
+    """Scaled dot-product attention written by hand, one head, over a
+    time-major input: three separate Linears for q, k, v, transposes to
+    batch-first, q @ kᵀ / sqrt(E), softmax, @ v, back, an output Linear."""
+    def __init__(self, out=True):
+        super().__init__()
         self.q, self.k, self.v = nn.Linear(6, 6), nn.Linear(6, 6), nn.Linear(6, 6)
+        self.o = nn.Linear(6, 6) if out else nn.Identity()
 
     def forward(self, x):
         q, k, v = self.q(x), self.k(x), self.v(x)
         w = torch.softmax(q.transpose(0, 1) @ k.permute(1, 2, 0) / 6 ** 0.5, -1)
-        return (w @ v.transpose(0, 1)).transpose(0, 1)
+        return self.o((w @ v.transpose(0, 1)).transpose(0, 1))
+
+
+class HandSeparateHeads(nn.Module):
+    """The same over a batch-first input, separate Linears (k without a
+    bias) viewed into 2 heads, q scaled before the product, a causal
+    masked_fill, an output Linear."""
+    def __init__(self, E=8, h=2):
+        super().__init__()
+        self.h, self.d = h, E // h
+        self.emb = nn.Embedding(V, E)
+        self.q, self.k, self.v = nn.Linear(E, E), nn.Linear(E, E, bias=False), nn.Linear(E, E)
+        self.o = nn.Linear(E, E)
+        self.register_buffer("mask", torch.triu(torch.ones(T, T), 1).bool())
+
+    def forward(self, x):
+        b, t = x.shape
+        e = self.emb(x)
+        q, k, v = (f(e).view(b, t, self.h, self.d).transpose(1, 2) for f in (self.q, self.k, self.v))
+        s = ((q * self.d ** -0.5) @ k.transpose(-2, -1)).masked_fill(self.mask, float("-inf"))
+        return self.o((torch.softmax(s, -1) @ v).transpose(1, 2).reshape(b, t, self.h * self.d))
 
 
 class BiLastStep(nn.Module):
@@ -308,6 +449,13 @@ MODELS = [
     ("kim_cnn", KimCnn, lambda: (tokens((T, B)),), ["x"]),
     ("kim_maxpool", KimMaxPool, lambda: (tokens((T, B)),), ["x:T"]),
     ("mha_encoder", MhaEncoder, lambda: (tokens((T, B)),), ["x"]),
+    ("causal_mha", CausalMha, lambda: (features(),), ["x"]),
+    ("padding_mha", PaddingMha, lambda: (tokens((T, B)), torch.tensor([T, 4, 2])), ["x", "lengths"]),
+    ("batch_first_mha", BatchFirstMha, lambda: (tokens((B, T)),), ["x"]),
+    ("hand_causal", HandCausal, lambda: (tokens((B, T)),), ["x"]),
+    ("hand_time_major", HandTimeMajor, lambda: (features(),), ["x"]),
+    ("hand_separate", HandSeparate, lambda: (features(),), ["x"]),
+    ("hand_separate_heads", HandSeparateHeads, lambda: (tokens((B, T)),), ["x"]),
     ("batch_first", BatchFirst, lambda: (tokens((B, T)),), ["x"]),
     ("initial_states", InitialStates, lambda: (features(), torch.randn(2, B, 8), torch.randn(2, B, 8)),
      ["x", "h0", "c0"]),
@@ -548,16 +696,25 @@ def check_refusals(seqnn, work):
     path = os.path.join(work, "dynamic_maxpool.onnx")
     export(KimMaxPool(), (tokens((T, B)),), path, ["x"])
     failures += expect_refusal(seqnn, work, "dynamic_maxpool", path, ["(MaxPool)", "fixed length"])
-    path = os.path.join(work, "causal_mha.onnx")
-    export(CausalMha(), (x,), path, ["x"])
-    failures += expect_refusal(seqnn, work, "causal_mha", path, ["node ", "attention masks are not mapped"])
+    path = os.path.join(work, "look_ahead_mha.onnx")
+    export(LookAheadMha(), (x,), path, ["x"])
+    failures += expect_refusal(seqnn, work, "look_ahead_mha", path, ["'/attn/Add_2' (Add)", "when it is causal"])
     path = os.path.join(work, "lengths_attention.onnx")
     export(LengthsAttention(), (x, torch.tensor([T, 5, 2])), path, ["x", "lengths"])
     failures += expect_refusal(seqnn, work, "lengths_attention", path, ["(MatMul)", "sequence lengths", "attention 'attn'",
                                                                         "reads the padding too"])
+    path = os.path.join(work, "hand_wrong_scale.onnx")
+    export(HandWrongScale(), (tokens((B, T)),), path, ["x"])
+    failures += expect_refusal(seqnn, work, "hand_wrong_scale", path, ["'/Softmax' (Softmax)", "not by 1/sqrt(d)"])
+    path = os.path.join(work, "hand_query_mask.onnx")
+    export(HandQueryMask(), (tokens((B, T)), torch.tensor([T, 4, 2])), path, ["x", "lengths"])
+    failures += expect_refusal(seqnn, work, "hand_query_mask", path, ["(Unsqueeze)", "keys' axis"])
+    path = os.path.join(work, "hand_wrong_view.onnx")
+    export(HandWrongView(), (tokens((B, T)),), path, ["x"])
+    failures += expect_refusal(seqnn, work, "hand_wrong_view", path, ["'/Transpose' (Transpose)", "viewed other than [S0, S1, h, d]"])
     path = os.path.join(work, "hand_attention.onnx")
-    export(HandAttention(), (x,), path, ["x"])
-    failures += expect_refusal(seqnn, work, "hand_attention", path, ["'/MatMul' (MatMul)", "two layers' activations"])
+    export(HandSeparate(out=False), (x,), path, ["x"])
+    failures += expect_refusal(seqnn, work, "hand_attention", path, ["attention 'attn' does not reach its output"])
     path = os.path.join(work, "bi_last_step.onnx")
     export(BiLastStep(), (x,), path, ["x"])
     failures += expect_refusal(seqnn, work, "bi_last_step", path, ["(Gather)", "h_n[-2]"])
