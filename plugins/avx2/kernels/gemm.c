@@ -200,8 +200,7 @@ gemm_micro_any(int64_t kc, const float *a, int64_t rs, int64_t cs, int64_t mload
  * 1, 2, ... fetch the next panel (contiguous after bp: next = 1) while bp
  * itself is reused from cache; the others touch bp. The first row panel of
  * each B panel then finds it in L2 rather than in L3 or memory (the
- * recurrent weights of H >= 512 do not fit L2: LSTM H=1024 about 1.2x
- * faster with avx512). */
+ * recurrent weights of H >= 512 do not fit L2). */
 static inline const float *gemm_pf(const float *bp, int64_t kc, int64_t ri, int next)
 {
     return next && ri >= 1 && (ri - 1) * 16 < NR ? bp + NR * kc + (ri - 1) * 16 * kc : bp;
