@@ -196,7 +196,7 @@ gemm_micro_rows(const int rows, const int wide, const int pfon, int64_t kc, cons
  * itself is reused from cache; the others touch bp. The first row panel of
  * each B panel then finds it in L2 rather than in L3 or memory (the
  * recurrent weights of H >= 512 do not fit L2: avx512 LSTM and GRU H=512
- * and 1024 3-21% faster). NULL (no prefetch) where B is packed just in
+ * and 1024 up to 21% faster). NULL (no prefetch) where B is packed just in
  * time (next = 0): there is no packed next panel, and prefetching the
  * L1-hot current one made the M = 64 GEMMs 2-15% slower. */
 static inline const float *gemm_pf(const float *bp, int64_t kc, int64_t ri, int next)
