@@ -124,9 +124,10 @@ static void gemm_pack_b_panel(int tb, const float *b, int64_t ldb, int64_t p0, i
  * rows are computed, and both vectors of the panel when `wide` (a constant),
  * only the first (nr <= VW) when not; rows >= mload are not read (row 0 is
  * read instead and its results dropped). Each element of C gets the same FMAs
- * in the same order whatever `rows` and `wide` are. */
+ * in the same order whatever `rows` and `wide` are. With `pfon` (a constant)
+ * one cache line per k step is prefetched into L2 at pf + 16 p (gemm_pf). */
 static inline __attribute__((always_inline)) void
-gemm_micro_rows(const int rows, const int wide, int64_t kc, const float *a, int64_t rs, int64_t cs,
+gemm_micro_rows(const int rows, const int wide, const int pfon, int64_t kc, const float *a, int64_t rs, int64_t cs,
                 int64_t mload, const float *restrict bp, const float *pf, float *c, int64_t ldc, int64_t mr,
                 int64_t nr, float alpha, float beta)
 {
@@ -138,7 +139,8 @@ gemm_micro_rows(const int rows, const int wide, int64_t kc, const float *a, int6
         acc[r][0] = acc[r][1] = vf_zero();
     }
     for (int64_t p = 0; p < kc; p++) {
-        vf_prefetch_l2(pf + p * 16);
+        if (pfon)
+            vf_prefetch_l2(pf + p * 16);
         vf b0 = vf_load(bp), b1 = wide ? vf_load(bp + VW) : vf_zero();
 #pragma GCC unroll 32
         for (int r = 0; r < rows; r++) {
@@ -183,13 +185,6 @@ gemm_micro_rows(const int rows, const int wide, int64_t kc, const float *a, int6
 }
 
 
-static inline __attribute__((always_inline)) void
-gemm_micro_any(int64_t kc, const float *a, int64_t rs, int64_t cs, int64_t mload,
-               const float *restrict bp, const float *pf, float *c, int64_t ldc, int64_t mr, int64_t nr,
-               float alpha, float beta)
-{
-    gemm_micro_rows(MR, 1, kc, a, rs, cs, mload, bp, pf, c, ldc, mr, nr, alpha, beta);
-}
 
 /* rows of the short micro-tile for a last panel of at most this many rows
  * (M = 32 with MR = 13 is 13 + 13 + 6: the third panel computes 7 rows, not 13) */
@@ -200,23 +195,31 @@ gemm_micro_any(int64_t kc, const float *a, int64_t rs, int64_t cs, int64_t mload
  * 1, 2, ... fetch the next panel (contiguous after bp: next = 1) while bp
  * itself is reused from cache; the others touch bp. The first row panel of
  * each B panel then finds it in L2 rather than in L3 or memory (the
- * recurrent weights of H >= 512 do not fit L2: LSTM H=1024 about 1.2x
- * faster with avx512). */
+ * recurrent weights of H >= 512 do not fit L2: avx512 LSTM and GRU H=512
+ * and 1024 up to 21% faster). NULL (no prefetch) where B is packed just in
+ * time (next = 0): there is no packed next panel, and prefetching the
+ * L1-hot current one made the M = 64 GEMMs 2-15% slower. */
 static inline const float *gemm_pf(const float *bp, int64_t kc, int64_t ri, int next)
 {
-    return next && ri >= 1 && (ri - 1) * 16 < NR ? bp + NR * kc + (ri - 1) * 16 * kc : bp;
+    if (!next)
+        return NULL;
+    return ri >= 1 && (ri - 1) * 16 < NR ? bp + NR * kc + (ri - 1) * 16 * kc : bp;
 }
 
-/* A from a packed MR-row panel */
+/* A from a packed MR-row panel; pf: gemm_pf's. With pf NULL the full tile
+ * runs without the prefetch; the edge tiles (a last panel of few rows or
+ * columns) touch bp instead. */
 static void gemm_micro(int64_t kc, const float *ap, const float *bp, const float *pf, float *c, int64_t ldc,
                        int64_t mr, int64_t nr, float alpha, float beta)
 {
     if (nr <= VW)                        /* a half-empty last panel (N = 48: 32 + 16) */
-        gemm_micro_rows(MR, 0, kc, ap, 1, MR, MR, bp, pf, c, ldc, mr, nr, alpha, beta);
+        gemm_micro_rows(MR, 0, 1, kc, ap, 1, MR, MR, bp, pf ? pf : bp, c, ldc, mr, nr, alpha, beta);
     else if (mr <= MR_SHORT)
-        gemm_micro_rows(MR_SHORT, 1, kc, ap, 1, MR, MR, bp, pf, c, ldc, mr, nr, alpha, beta);
+        gemm_micro_rows(MR_SHORT, 1, 1, kc, ap, 1, MR, MR, bp, pf ? pf : bp, c, ldc, mr, nr, alpha, beta);
+    else if (pf)
+        gemm_micro_rows(MR, 1, 1, kc, ap, 1, MR, MR, bp, pf, c, ldc, mr, nr, alpha, beta);
     else
-        gemm_micro_any(kc, ap, 1, MR, MR, bp, pf, c, ldc, mr, nr, alpha, beta);
+        gemm_micro_rows(MR, 1, 0, kc, ap, 1, MR, MR, bp, bp, c, ldc, mr, nr, alpha, beta);
 }
 
 /* --------------------------------------------------------------- driver --- */

@@ -155,7 +155,15 @@ static inline void vf_transpose_block(const float *src, int64_t lds, float *dst,
     _mm256_storeu_ps(dst + 7 * ldd, _mm256_permute2f128_ps(u3, u7, 0x31));
 }
 
-static inline void vf_prefetch(const void *p) { _mm_prefetch((const char *)p, _MM_HINT_T0); }
-static inline void vf_prefetch_l2(const void *p) { _mm_prefetch((const char *)p, _MM_HINT_T1); }
+/* Always inlined: gcc finds a non-inlined wrapper of a prefetch free of side
+ * effects ("const") and deletes its calls, so no prefetch would be emitted. */
+static inline __attribute__((always_inline)) void vf_prefetch(const void *p)
+{
+    _mm_prefetch((const char *)p, _MM_HINT_T0);
+}
+static inline __attribute__((always_inline)) void vf_prefetch_l2(const void *p)
+{
+    _mm_prefetch((const char *)p, _MM_HINT_T1);
+}
 
 #endif
