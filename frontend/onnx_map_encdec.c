@@ -246,7 +246,7 @@ seqnn_status om_map_encatt_mask(mapper *m, const mval *mask)
         return om_map_status;
     int64_t h = m->xatt.d ? act_f(m, m->xatt.q_layer) / m->xatt.d : 0;
     if (sc->kind != V_ENCATT || sc->stage != XS_SCORES || m->xatt.masked || !neg_inf || mask->stage != MK_KEYS ||
-        mask->part || (mask->f != h && (mask->f || h != 1)))
+        mask->part || (!mask->f && h != 1))   /* other heads: om_mask_keys_bind says so */
         return refuse(m);
     seqnn_status st = om_mask_keys_bind(m, mask, m->layers[m->xatt.k_layer].stream, h);
     if (st)
