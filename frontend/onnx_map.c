@@ -792,11 +792,6 @@ static int map_sequence_glue(mapper *m, const mval *x, seqnn_status *st)
         *st = om_map_window_mask(m, x);
     else if (x->kind == V_WINMASK)
         *st = om_map_window_where(m, x);
-    else if ((x->kind == V_LENGTHS && !strcmp(op, "Unsqueeze")) || x->kind == V_KEYLEN ||
-             (x->kind == V_IOTA && !strcmp(op, "GreaterOrEqual")))
-        *st = om_map_key_mask(m, x);
-    else if (x->kind == V_KEYMASK && !strcmp(op, "Where"))
-        *st = om_map_encatt_mask(m, x);
     else
         return 0;
     return 1;

@@ -41,9 +41,8 @@ typedef enum {
     V_LENLIM,      /* lengths minus a convolution's width f (part 1: at least 0), rank 1 or 2 ([B, 1]) */
     V_WINMASK,     /* windows past V_LENLIM f of a convolution: Range(L) > lim, rank 2 or 3 ([B, 1, L]) */
     V_ENCATT,      /* a value inside encoder-decoder attention: stage (onnx_map_encdec.c), layer, f */
-    V_KEYLEN,      /* lengths in_k on their way to a key mask, stage 0..3, f heads (om_map_key_mask) */
-    V_KEYMASK,     /* keys at or past lengths in_k, per head [B*h, 1, T] (f heads) */
-    V_MASK         /* an attention mask or what makes one: stage MK_*, part 1 additive (0 / -inf) */
+    V_MASK         /* an attention mask or what makes one: stage MK_*, part 1 additive (0 / -inf), f heads
+                      folded into its batch axis (0: none seen) */
 } vkind;
 
 typedef struct mval {
@@ -144,6 +143,7 @@ typedef struct mapper {
         int score;                       /* SEQNN_SCORE_DOT (q kᵀ, scaled or not), BILINEAR, ADDITIVE; -1 */
         const char *proj_in;             /* separate q, k, v projections: the value they read, */
         int proj_param;                  /* and the params of in_proj_weight (then in_proj_bias) */
+        int64_t mask_heads;              /* the heads its key mask is folded for (V_MASK f), 0: none */
     } mha;
     mconv conv[MAP_MAX_WIDTHS];          /* the branches of the convolution bank being read */
     int n_conv;
@@ -198,10 +198,13 @@ seqnn_status om_mha_split(mapper *m, mval *x);
 seqnn_status om_mha_begin(mapper *m, mval *x);
 seqnn_status om_map_mha(mapper *m, const mval *x);
 /* V_MASK stages: positions 0..n-1 along axis dir of rank axes; the lengths
- * of input in_k (broadcast); key after query (causal); key at or past the
- * length of input in_k. */
+ * of input in_k (broadcast; Expand(., [1, h]) folds h heads into the batch:
+ * f = h); key after query (causal); key at or past the length of input in_k.
+ * One chain serves self-attention (mask_apply) and encoder-decoder attention
+ * (om_map_encatt_mask). */
 enum { MK_POS, MK_LEN, MK_CAUSAL, MK_KEYS };
 int om_map_mask(mapper *m, const mval *x, seqnn_status *st);
+seqnn_status om_mask_keys_bind(mapper *m, const mval *mask, int stream, int64_t heads);
 int om_attention_keys(const mlayer *l, char *out, size_t size);
 int om_attn_projection(mapper *m, const mval *x, const mval *w, seqnn_status *st);
 
@@ -219,8 +222,7 @@ seqnn_status om_map_window_where(mapper *m, const mval *x);
 int om_encatt_split(mapper *m, const mval *x);
 seqnn_status om_map_encatt_split(mapper *m, const mval *x);
 seqnn_status om_map_encatt(mapper *m, const mval *x);
-seqnn_status om_map_key_mask(mapper *m, const mval *x);
-seqnn_status om_map_encatt_mask(mapper *m, const mval *x);
+seqnn_status om_map_encatt_mask(mapper *m, const mval *mask);
 
 /* --------------------------------------- onnx_map_rnn.c: recurrent ops --- */
 seqnn_status om_map_recurrent(mapper *m, const mval *x, int cell);

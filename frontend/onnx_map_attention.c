@@ -254,7 +254,8 @@ int om_attn_projection(mapper *m, const mval *x, const mval *w, seqnn_status *st
         om_module_path(m->node->name ? m->node->name : "", path, sizeof path);
         char *dot = strrchr(path, '.');
         path[dot ? dot - path : 0] = 0;
-        mlayer *l = om_layer_new_at(m, L_ATTN, path[0] ? path : "attn", "attn");
+        mlayer *l = !(*st = om_need_tail(m, x, 3, 3)) ? om_layer_new_at(m, L_ATTN, path[0] ? path : "attn", "attn")
+                                                      : NULL;
         float *wd = l ? calloc((size_t)(3 * E * E), sizeof *wd) : NULL;
         float *bd = wd ? calloc((size_t)(3 * E), sizeof *bd) : NULL;
         if (!bd) {
@@ -416,6 +417,9 @@ static seqnn_status mha_heads(mapper *m)
         return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "%s scores over %lld heads (seqnn's need one)",
                         SCORE_NAMES[l->score], (long long)(E / hd));
     l->heads = (int)(E / hd);
+    if (m->mha.mask_heads && m->mha.mask_heads != l->heads)
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "a key mask expanded for %lld heads meets scores of %d",
+                           (long long)m->mha.mask_heads, l->heads);
     return SEQNN_OK;
 }
 
@@ -722,17 +726,39 @@ static seqnn_status mask_apply(mapper *m, const mval *s, const mval *mask, int a
     if (causal || mask->stage == MK_CAUSAL) {
         l->causal = 1;
     } else {
-        if (m->in_role[mask->in_k] != IN_UNREAD && m->in_role[mask->in_k] != IN_LENGTHS)
-            return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "input '%s' is read as lengths and as something else",
-                            m->in_name[mask->in_k]);
-        m->in_role[mask->in_k] = IN_LENGTHS;
+        seqnn_status st = om_mask_keys_bind(m, mask, l->stream, 0);
+        if (st)
+            return st;
         l->lens_ops = 1;
+        m->mha.mask_heads = mask->f;   /* checked once the heads are known (mha_heads) */
     }
     return mha_out(m, s, MS_SCORES, 3);
 }
 
-/* A new mask value (V_MASK) of the node's output 0: stage, additive part. */
-static seqnn_status mask_out(mapper *m, int stage, int part, int rank, int dir, int in_k)
+/* The keys mask `mask` (MK_KEYS) meets the scores of an attention of
+ * `heads` heads (0: not known yet) over the steps of data input `stream`:
+ * its lengths input becomes that input's lengths. Refused when the input is
+ * read as something else or as another input's lengths, or when the mask
+ * folds another number of heads into its batch. */
+seqnn_status om_mask_keys_bind(mapper *m, const mval *mask, int stream, int64_t heads)
+{
+    int k = mask->in_k;
+    if (m->in_role[k] != IN_UNREAD && m->in_role[k] != IN_LENGTHS)
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "input '%s' is read as lengths and as something else",
+                           m->in_name[k]);
+    if (!om_bind_lengths(m, k, stream))
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "lengths input '%s' masks the keys of one input's steps "
+                           "and is the lengths of another input", m->in_name[k]);
+    if (heads && mask->f && mask->f != heads)
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "a key mask expanded for %lld heads meets scores of %lld",
+                           (long long)mask->f, (long long)heads);
+    m->in_role[k] = IN_LENGTHS;
+    return SEQNN_OK;
+}
+
+/* A new mask value (V_MASK) of the node's output 0: stage, additive part;
+ * the lengths input and heads of len (NULL: none). */
+static seqnn_status mask_out(mapper *m, int stage, int part, int rank, int dir, const mval *len)
 {
     mval *o = om_out_val(m, 0, V_MASK);
     if (!o)
@@ -741,7 +767,8 @@ static seqnn_status mask_out(mapper *m, int stage, int part, int rank, int dir, 
     o->part = part;
     o->rank = rank;
     o->dir = dir;
-    o->in_k = in_k;
+    o->in_k = len ? len->in_k : 0;
+    o->f = len && len->kind == V_MASK ? len->f : 0;
     return SEQNN_OK;
 }
 
@@ -761,10 +788,10 @@ static int mask_compare(mapper *m, const mval *a, const mval *b, seqnn_status *s
     const mval *p = less ? b : a, *q = less ? a : b;
     if ((!strcmp(op, "Greater") || less) && p->kind == V_MASK && q->kind == V_MASK && p->stage == MK_POS &&
         q->stage == MK_POS && p->rank == 2 && q->rank == 2 && p->dir == 1 && q->dir == 0)
-        *st = mask_out(m, MK_CAUSAL, 0, 2, 0, 0);
+        *st = mask_out(m, MK_CAUSAL, 0, 2, 0, NULL);
     else if (!strcmp(op, "GreaterOrEqual") && keys_positions(a) && b->kind == V_MASK && b->stage == MK_LEN) {
         int ar = a->kind == V_IOTA ? 1 : a->rank;   /* broadcast: the larger rank, where both are known */
-        *st = mask_out(m, MK_KEYS, 0, b->rank ? (b->rank > ar ? b->rank : ar) : 0, 0, b->in_k);
+        *st = mask_out(m, MK_KEYS, 0, b->rank ? (b->rank > ar ? b->rank : ar) : 0, 0, b);
     }
     else
         return 0;
@@ -790,11 +817,17 @@ static int mask_axes(mapper *m, int64_t *ax, int max)
  * the same mask, its rank where known: lengths any way; a mask of keys or
  * of the causal pattern keeps the keys' axis last (an Unsqueeze before it,
  * no Squeeze; Reshape and Expand are taken to keep it, as broadcasting over
- * the batch and heads does). */
+ * the batch and heads does). Expand([B, 1] lengths, [1, h]) repeats each
+ * length for h heads (f = h), as scores of [B*h, Tq, Tk] need once a
+ * Reshape to [-1] folds them into the batch. */
 static seqnn_status mask_reshape(mapper *m, const mval *x)
 {
     const char *op = m->node->op_type;
-    int64_t ax[8];
+    int64_t ax[8], rep[2] = {0, 0};
+    const mval *shape = !strcmp(op, "Expand") && x->stage == MK_LEN && x->rank == 2 ? om_in_val(m, 1, 0) : NULL;
+    int heads = shape && shape->kind == V_CONST && om_tensor_count(shape->t) == 2 &&
+                om_tensor_int(shape->t, 0, &rep[0]) && om_tensor_int(shape->t, 1, &rep[1]) && rep[0] == 1 &&
+                rep[1] >= 1;
     int n = !strcmp(op, "Unsqueeze") || !strcmp(op, "Squeeze") ? mask_axes(m, ax, 8) : 0, rank = 0, ok = n >= 0;
     if (!strcmp(op, "Unsqueeze"))
         rank = x->rank && n > 0 ? x->rank + n : 0;
@@ -806,8 +839,10 @@ static seqnn_status mask_reshape(mapper *m, const mval *x)
         return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "a%s of an attention mask that may move its keys' axis from "
                         "last", op[0] == 'U' ? "n Unsqueeze" : " Squeeze");
     seqnn_status st = om_copy_val(m, x);
-    if (!st)
-        m->vals[m->n_vals - 1].rank = rank;
+    if (!st) {
+        m->vals[m->n_vals - 1].rank = heads ? 2 : rank;
+        m->vals[m->n_vals - 1].f = heads ? rep[1] : x->f;
+    }
     return st;
 }
 
@@ -827,6 +862,8 @@ int om_map_mask(mapper *m, const mval *x, seqnn_status *st)
     float c;
     if (!strcmp(op, "Where") && z && z->kind == V_MHA)
         *st = mask_apply(m, z, x, 0);
+    else if (!strcmp(op, "Where") && z && z->kind == V_ENCATT && x->kind == V_MASK)
+        *st = om_map_encatt_mask(m, x);
     else if (!strcmp(op, "Add") && y && y->kind == V_MHA && x->kind != V_MHA)
         *st = y->stage == MS_OUT_MM ? mha_out_matmul(m, y, x, 1)
               : y->stage == MS_SLICE  ? mha_proj_bias(m, y, x)
@@ -835,11 +872,11 @@ int om_map_mask(mapper *m, const mval *x, seqnn_status *st)
         int64_t a = om_axis_arg(m, "axes", 1, -99);
         if (a != 0 && a != 1 && a != -1 && a != -2)
             return 0;
-        *st = mask_out(m, MK_POS, 0, 2, a == 0 || a == -2, 0);
+        *st = mask_out(m, MK_POS, 0, 2, a == 0 || a == -2, NULL);
     } else if (x->kind == V_LENGTHS && reshape && strcmp(op, "Cast")) {
         int64_t ax[8];
         int k = !strcmp(op, "Unsqueeze") ? mask_axes(m, ax, 8) : -1;
-        *st = mask_out(m, MK_LEN, 0, k > 0 ? 1 + k : 0, 0, x->in_k);
+        *st = mask_out(m, MK_LEN, 0, k > 0 ? 1 + k : 0, 0, x);
     }
     else if (y && (x->kind == V_MASK || x->kind == V_IOTA) && (y->kind == V_MASK || y->kind == V_IOTA) &&
              mask_compare(m, x, y, st))
@@ -852,7 +889,7 @@ int om_map_mask(mapper *m, const mval *x, seqnn_status *st)
     else if (!strcmp(op, "Where") && !x->part && (x->stage == MK_CAUSAL || x->stage == MK_KEYS) &&
              const_scalar(y, &c) && isinf(c) && c < 0 && z && (z->kind == V_ZEROS ||
                                                                (const_scalar(z, &c) && c == 0)))
-        *st = mask_out(m, x->stage, 1, x->rank, 0, x->in_k);
+        *st = mask_out(m, x->stage, 1, x->rank, 0, x);
     else if (!strcmp(op, "Mul") && x->part && const_scalar(y, &c) && c == 1)
         *st = om_copy_val(m, x);
     else

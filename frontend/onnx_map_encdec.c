@@ -234,55 +234,24 @@ seqnn_status om_map_encatt_split(mapper *m, const mval *x)
     return xs_out(m, XS_SPLIT, x->layer, s[2]);
 }
 
-/* The keys past the source's lengths, per head: Unsqueeze(len, [1]) [B, 1],
- * Expand(., [1, h]) [B, h], Reshape(., [-1]) [B*h], Unsqueeze(., [1, 2])
- * [B*h, 1, 1] (V_KEYLEN, stage 0..3, f = h), GreaterOrEqual(Range(T), .)
- * (V_KEYMASK). */
-seqnn_status om_map_key_mask(mapper *m, const mval *x)
-{
-    const char *op = m->node->op_type;
-    int64_t a[2] = {0, 0};
-    const mval *y = m->node->n_input == 2 ? om_in_val(m, 1, 1) : NULL;
-    int stage = x->kind == V_KEYLEN ? x->stage + 1 : 0, kind = V_KEYLEN;
-    int64_t h = x->kind == V_KEYLEN ? x->f : 0;
-    int ok = y != NULL;
-    if (ok && x->kind == V_IOTA) {
-        ok = !strcmp(op, "GreaterOrEqual") && y->kind == V_KEYLEN && y->stage == 3;
-        kind = V_KEYMASK;
-        h = y->f;
-    } else if (ok && stage == 0)
-        ok = x->kind == V_LENGTHS && !strcmp(op, "Unsqueeze") && const_ints(m, 1, 1, a) && a[0] == 1;
-    else if (ok && stage == 1) {
-        ok = !strcmp(op, "Expand") && const_ints(m, 1, 2, a) && a[0] == 1 && a[1] >= 1;
-        h = a[1];
-    } else if (ok && stage == 2)
-        ok = !strcmp(op, "Reshape") && const_ints(m, 1, 1, a) && a[0] == -1;
-    else if (ok)
-        ok = stage == 3 && !strcmp(op, "Unsqueeze") && const_ints(m, 1, 2, a) && a[0] == 1 && a[1] == 2;
-    if (!ok)
-        return refuse(m);
-    mval *o = om_out_val(m, 0, (vkind)kind);
-    if (!o)
-        return om_map_status;
-    o->stage = stage;
-    o->f = h;
-    o->in_k = kind == V_KEYMASK ? y->in_k : x->in_k;
-    return SEQNN_OK;
-}
-
-/* Where(keys past the lengths, -inf, scores): the scores masked. */
-seqnn_status om_map_encatt_mask(mapper *m, const mval *x)
+/* Where(mask, -inf, scores), the mask the keys at or past the source's
+ * lengths (a V_MASK of stage MK_KEYS: onnx_map_attention.c reads its chain,
+ * Expand(Unsqueeze(len, 1), [1, h]) folded into [B*h, 1, 1] and compared with
+ * Range(T)): the scores masked. */
+seqnn_status om_map_encatt_mask(mapper *m, const mval *mask)
 {
     int neg_inf = 0;
     const mval *sc = om_where_neg_inf(m, &neg_inf);
     if (!sc)
         return om_map_status;
-    if (sc->kind != V_ENCATT || sc->stage != XS_SCORES || m->xatt.masked || !neg_inf ||
-        x->f * m->xatt.d != act_f(m, m->xatt.q_layer) ||
-        !om_bind_lengths(m, x->in_k, m->layers[m->xatt.k_layer].stream))
+    int64_t h = m->xatt.d ? act_f(m, m->xatt.q_layer) / m->xatt.d : 0;
+    if (sc->kind != V_ENCATT || sc->stage != XS_SCORES || m->xatt.masked || !neg_inf || mask->stage != MK_KEYS ||
+        mask->part || (!mask->f && h != 1))   /* other heads: om_mask_keys_bind says so */
         return refuse(m);
+    seqnn_status st = om_mask_keys_bind(m, mask, m->layers[m->xatt.k_layer].stream, h);
+    if (st)
+        return st;
     m->xatt.masked = 1;
-    m->in_role[x->in_k] = IN_LENGTHS;
     return xs_out(m, XS_SCORES, sc->layer, 0);
 }
 

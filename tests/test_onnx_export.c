@@ -2,11 +2,9 @@
  * ($vocab and the like set to small numbers) is built with a seed on ref
  * and avx2, run on a fixed input, exported with seqnn_model_save_onnx and
  * re-imported with seqnn_model_load_onnx on the same plugin; the imported
- * model's output must equal the original's bit for bit. The importer must
- * map every export but those of UNMAPPED (their refusal is reported). Each
- * model is also
- * exported with its lengths as inputs (NAME.len, run with lengths T, T-2,
- * 1; WORK/NAME.len.lengths<k>.bin). Models with a layer that has no ONNX
+ * model's output must equal the original's bit for bit: the importer must
+ * map every export. Each model is also exported with its lengths as inputs
+ * (NAME.len, run with lengths T, T-2, 1; WORK/NAME.len.lengths<k>.bin). Models with a layer that has no ONNX
  * form (tree layers, a projected LSTM: model files named refuse-*) must be
  * refused with nothing written. Writes, for tests/onnx/export_check.py,
  * WORK/NAME.ref.onnx, the inputs WORK/NAME.in<k>.bin (int32 ids or float32,
@@ -25,24 +23,6 @@
 
 #define B_ 3
 static const int64_t STEPS[2] = {7, 5};   /* input 0, inputs after it */
-
-/* Exports the importer does not map (yet), with why; an entry covers the
- * export with lengths too unless it ends in .len. Any other export must
- * import. */
-static const char *const UNMAPPED[][2] = {
-    {"export_models_seq2seq", "a decoder with causal self-attention"},
-};
-
-/* Why the importer does not map the export NAME, or NULL: it must. */
-static const char *unmapped(const char *name)
-{
-    for (size_t i = 0; i < sizeof UNMAPPED / sizeof UNMAPPED[0]; i++) {
-        size_t n = strlen(UNMAPPED[i][0]);
-        if (!strncmp(name, UNMAPPED[i][0], n) && (!name[n] || !strcmp(name + n, ".len")))
-            return UNMAPPED[i][1];
-    }
-    return NULL;
-}
 
 /* The model file's text with $vocab & co. replaced, into a new string. */
 static char *model_text(const char *path)
@@ -217,9 +197,9 @@ static int write_case(const char *work, const char *name, const char *status, se
 }
 
 /* Exports m (with lengths: io->use_len) as WORK/NAME.BACKEND.onnx, imports
- * it on backend and compares the outputs: 0 when they are bitwise equal or
- * the importer refuses a graph of UNMAPPED (reported); on ref, writes the
- * case. */
+ * it on backend and compares the outputs: 0 when they are bitwise equal; on
+ * ref, writes the case (an export the importer refuses too, for
+ * export_check.py). */
 static int round_trip(const char *work, const char *name, seqnn_model *m, const case_io *io, const char *backend,
                       FILE *manifest)
 {
@@ -239,12 +219,9 @@ static int round_trip(const char *work, const char *name, seqnn_model *m, const 
         return 1;
     }
     st = seqnn_context_create(backend, &ctx) ? SEQNN_ERR_IO : seqnn_model_load_onnx(onnx, ctx, &back, &info);
-    if (st) {   /* an export the importer does not map (yet): export_check.py still runs it */
-        const char *why = unmapped(name);
-        printf("%-32s %-6s exported; import refuses (%s): %s\n", name, backend,
-               why ? why : "UNEXPECTED: the importer maps it", seqnn_last_error());
-        bad = !why;
-    } else {
+    if (st)   /* export_check.py still runs the file */
+        printf("%-32s %-6s exported; import FAILED: %s\n", name, backend, seqnn_last_error());
+    else {
         seqnn_onnx_info_free(&info);
         y2 = predict(back, io, &count2);
         bad = !y2 || count2 != count || memcmp(y, y2, (size_t)count * sizeof *y);

@@ -3,7 +3,7 @@
 # checkpoints into WORK): exports of checkpoints (a softmax and a
 # log_softmax appended, for export_check.py: lines "NAME cli SOURCE FINAL"
 # added to WORK/manifest.txt), re-import with `seqnn import`, and the
-# errors: not a checkpoint, an unwritable output, layers without an ONNX
+# errors: an export's key mask edited for other heads (import), not a checkpoint, an unwritable output, layers without an ONNX
 # form, bad options. Every failure: exit status 1 (2: options), a message,
 # no output file and no temporary file left.
 # usage: export_cli.sh SEQNN WORK
@@ -50,6 +50,24 @@ if "$seqnn" import cli_bits_problem3.onnx -o back.safetensors 2> err.txt &&
 else
     bad "import then export: $(cat err.txt)"
 fi
+
+# a key mask whose lengths are repeated for one head more than the scores have (the first
+# Expand(., [1, h]) of an export with lengths made [1, h + 1]): refused by `seqnn import`
+for src in export_models_mha.len export_models_encdec.len; do
+    /usr/bin/python3 -c "
+import sys, onnx
+from onnx import numpy_helper as nh
+m = onnx.load(sys.argv[1])
+inits = {t.name: t for t in m.graph.initializer}
+t = inits[next(n for n in m.graph.node if n.op_type == 'Expand').input[1]]
+a = nh.to_array(t).copy()
+a[1] += 1
+t.CopyFrom(nh.from_array(a, t.name))
+onnx.save(m, sys.argv[2])" "$top/$src.ref.onnx" "heads_$src.onnx" || bad "heads_$src: not written"
+    fails "key mask of other heads ($src)" "expanded for 3 heads meets scores of 2" \
+        "$seqnn" import "heads_$src.onnx" -o heads.safetensors
+    nothing heads.safetensors "key mask of other heads ($src)"
+done
 
 printf 'not a checkpoint\n' > text.safetensors
 fails "not a checkpoint" "text.safetensors" "$seqnn" export text.safetensors -o a.onnx
