@@ -475,6 +475,9 @@ static seqnn_status ox_recurrent(ox *x, const fe_layer *L, const char *in, const
     if (L->lstm_proj > 0)
         return seqnn_set_error(NULL, SEQNN_ERR_UNSUPPORTED, "layer '%s' (lstm proj=%lld): an LSTM with a projection "
                                "has no ONNX form (ONNX's LSTM has no projection)", L->name, (long long)L->lstm_proj);
+    if (L->rnn_learned)
+        return seqnn_set_error(NULL, SEQNN_ERR_UNSUPPORTED, "layer '%s' (learned_state=1): learned initial states are "
+                               "not exported to ONNX", L->name);
     seqnn_cell c = L->rnn.cell;
     int kind = c == SEQNN_CELL_LSTM ? ((L->lstm_variant & SEQNN_LSTM_COUPLED) ? 1 : 0)
                : c == SEQNN_CELL_GRU || c == SEQNN_CELL_GRU_CLASSIC ? 2 : 3;
