@@ -43,7 +43,8 @@ typedef enum {
     V_ENCATT,      /* a value inside encoder-decoder attention: stage (onnx_map_encdec.c), layer, f */
     V_KEYLEN,      /* lengths in_k on their way to a key mask, stage 0..3, f heads (om_map_key_mask) */
     V_KEYMASK,     /* keys at or past lengths in_k, per head [B*h, 1, T] (f heads) */
-    V_MASK         /* an attention mask or what makes one: stage MK_*, part 1 additive (0 / -inf) */
+    V_MASK,        /* an attention mask or what makes one: stage MK_*, part 1 additive (0 / -inf) */
+    V_BCAST        /* rows [r0, r1) of constant t [rows, 1, H] over the batch: a learned initial state */
 } vkind;
 
 typedef struct mval {
@@ -120,6 +121,7 @@ typedef struct mlayer {
     int reverse;                         /* RNN: one direction, run backwards (direction "reverse") */
     int causal;                          /* ATTN: causal mask (keys masked past the lengths: lens_ops) */
     int64_t attn_dim;                    /* ATTN: the additive score's size */
+    int learned;                         /* RNN: learned initial states (constants over the batch) */
 } mlayer;
 
 typedef struct mapper {
@@ -224,6 +226,9 @@ seqnn_status om_map_encatt_mask(mapper *m, const mval *x);
 
 /* --------------------------------------- onnx_map_rnn.c: recurrent ops --- */
 seqnn_status om_map_recurrent(mapper *m, const mval *x, int cell);
+/* A constant initial state expanded (Expand, Tile) over the batch and its
+ * rows (Slice): V_BCAST. 1 when the node was one of these (*st its status). */
+int om_map_learned_state(mapper *m, const mval *x, seqnn_status *st);
 
 #endif /* SEQNN_HAVE_ONNX */
 #endif /* SEQNN_FRONTEND_ONNX_MAP_H */
