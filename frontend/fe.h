@@ -175,6 +175,7 @@ struct fe_layer {
     uint32_t lstm_variant;               /* recurrent LSTM: SEQNN_LSTM_PEEPHOLE | SEQNN_LSTM_COUPLED */
     int64_t lstm_proj;                   /* recurrent LSTM: projection size P, 0 for none */
     int rnn_reverse;                     /* recurrent: one direction run backwards */
+    int rnn_learned;                     /* recurrent: starts from learned h0 (c0) parameters */
 };
 
 typedef struct fe_optim_slot {

@@ -141,12 +141,13 @@ enum { ACK_ALPHA };
 static const mf_key k_activation[] = {[ACK_ALPHA] = REAL_KEY("alpha", 0, -INF, INF, 0, 1u << SEQNN_ACT_LEAKY_RELU)};
 enum { DRK_P };
 static const mf_key k_dropout[] = {[DRK_P] = REAL_KEY("p", 1, 0, 1, OPEN_MAX, 0)};
-enum { RK_NAME, RK_HIDDEN, RK_LAYERS, RK_DROPOUT, RK_BIDIR, RK_LAST, RK_INIT, RK_REVERSE, RK_EXTRA };
+enum { RK_NAME, RK_HIDDEN, RK_LAYERS, RK_DROPOUT, RK_BIDIR, RK_LAST, RK_INIT, RK_REVERSE, RK_LEARNED, RK_EXTRA };
 #define RECURRENT_KEYS                                                                         \
     [RK_NAME] = NAME_KEY, [RK_HIDDEN] = SIZE_KEY("hidden", 1),                                 \
     [RK_LAYERS] = {"layers", MF_INT, 0, 1, 1024, 0, 0, 0, NULL, 0},                            \
     [RK_DROPOUT] = REAL_KEY("dropout", 0, 0, 1, OPEN_MAX, 0), [RK_BIDIR] = BOOL_KEY("bidirectional", 0), \
-    [RK_LAST] = BOOL_KEY("last", 0), [RK_INIT] = WORD_KEY("init", w_init, 0), [RK_REVERSE] = BOOL_KEY("reverse", 0)
+    [RK_LAST] = BOOL_KEY("last", 0), [RK_INIT] = WORD_KEY("init", w_init, 0), [RK_REVERSE] = BOOL_KEY("reverse", 0), \
+    [RK_LEARNED] = BOOL_KEY("learned_state", 0)
 enum { LK_PEEPHOLE = RK_EXTRA, LK_COUPLED, LK_PROJ };   /* the LSTM variants */
 static const mf_key k_lstm[] = {RECURRENT_KEYS, [LK_PEEPHOLE] = BOOL_KEY("peephole", 0),
                                 [LK_COUPLED] = BOOL_KEY("coupled", 0),
@@ -754,6 +755,8 @@ static seqnn_status mf_apply(mf_parser *p, mf_stmt_id id, int pos, const mf_valu
         } else {
             s = mf_api(p, sn, seqnn_model_add_recurrent(p->model, v[RK_NAME].s, &d));
         }
+        if (s == SEQNN_OK && v[RK_LEARNED].given && v[RK_LEARNED].i)
+            s = mf_api(p, sn, seqnn_model_set_learned_state(p->model, NULL));
         break;
     }
     case ST_CONV1D_BANK: {

@@ -447,6 +447,29 @@ static seqnn_status rnn_inits(ox *x, const fe_layer *L, int64_t l, int64_t I, in
     return SEQNN_OK;
 }
 
+/* Learned initial states of layer l: rows [l*D, (l+1)*D) of "<name>.h0"
+ * (and "c0" of an LSTM) as constants [D, 1, H] expanded to the batch of the
+ * op's input y [T, B, F] (shape [1, B, 1]), as torch.onnx.export writes
+ * h0.expand(...): the op's initial_h (initial_c). */
+static seqnn_status rnn_learned_inits(ox *x, const fe_layer *L, int64_t l, const char *y, const char **in)
+{
+    int64_t D = L->rnn.bidirectional ? 2 : 1, H = L->rnn.hidden, one = 1, dims[3] = {D, 1, H};
+    const char *ones = ox_ints(x, 1, 1, &one);
+    const char *parts[3] = {ones, ox_op(x, "Gather", L->name, ox_op(x, "Shape", L->name, y, NULL), ones), ones};
+    Onnx__NodeProto *cat = parts[0] && parts[1] ? ox_node(x, "Concat", L->name, 3, parts) : NULL;
+    ox_attr_i(x, cat, "axis", 0);
+    seqnn_status st = cat ? SEQNN_OK : seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
+    for (int j = 0; !st && j < (L->rnn.cell == SEQNN_CELL_LSTM ? 2 : 1); j++) {
+        const float *s = ox_param(x, L, j ? "c0" : "h0", &st);
+        const char *c = s ? ox_floats(x, ox_str(x, "%s.%s_l%lld", L->name, j ? "c0" : "h0", (long long)l), 3, dims,
+                                      s + l * D * H) : NULL;
+        in[5 + j] = c ? ox_op(x, "Expand", L->name, c, cat->output[0]) : NULL;
+        if (!in[5 + j] && !st)
+            st = seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
+    }
+    return st;
+}
+
 /* Y [T, D, B, H] of one op as [T, B, D*H], as the exporter joins it. */
 static const char *rnn_join(ox *x, const char *scope, const char *y, int64_t D)
 {
@@ -483,12 +506,15 @@ static seqnn_status ox_recurrent(ox *x, const fe_layer *L, const char *in, const
     for (int64_t l = 0; l < L->rnn.layers; l++) {
         const char *ins[8] = {y};
         seqnn_status st = rnn_inits(x, L, l, l ? D * H : I, kind, ins);
+        if (!st && L->rnn_learned)
+            st = rnn_learned_inits(x, L, l, y, ins);
         if (st)
             return st;
         if (x->len_val[ox_slot(L)])
             ins[4] = x->len_val[ox_slot(L)];   /* sequence_lens: packed sequences, as seqnn runs them */
         int top_last = l == L->rnn.layers - 1 && L->rnn.last, want[2] = {!top_last, top_last};
-        Onnx__NodeProto *nd = ox_node_w(x, ops[kind], L->name, ins[7] ? 8 : ins[4][0] ? 5 : 4, ins, 2, want);
+        Onnx__NodeProto *nd = ox_node_w(x, ops[kind], L->name, ins[7] ? 8 : ins[6][0] ? 7 : ins[5][0] ? 6 : ins[4][0] ? 5 : 4,
+                                      ins, 2, want);
         ox_attr_i(x, nd, "hidden_size", H);
         ox_attr_s(x, nd, "direction", D == 2 ? "bidirectional" : L->rnn_reverse ? "reverse" : "forward");
         if (kind == 1)

@@ -842,7 +842,7 @@ static int map_glue(mapper *m, seqnn_status *st)
         *st = om_out_val(m, 0, V_ZEROS) ? SEQNN_OK : om_map_status;
         return 1;
     }
-    if (map_sequence_glue(m, x, st))
+    if (om_map_learned_state(m, x, st) || map_sequence_glue(m, x, st))
         return 1;
     if (om_map_mask(m, x, st))   /* attention masks (onnx_map_attention.c) */
         return 1;
@@ -1512,11 +1512,11 @@ static seqnn_status write_modelfile(mapper *m)
         else if (l->kind == L_ACT)
             bad |= text_add(&s, &len, &cap, "activation %s\n", l->act);
         else
-            bad |= text_add(&s, &len, &cap, "%s name=%s hidden=%d layers=%d bidirectional=%d last=%d%s%s%s%s%s\n",
+            bad |= text_add(&s, &len, &cap, "%s name=%s hidden=%d layers=%d bidirectional=%d last=%d%s%s%s%s%s%s\n",
                             cells[l->cell], l->name, l->hidden, l->layers, l->dirs == 2, l->last,
                             l->relu ? " act=relu" : "", l->classic ? " classic=1" : "",
                             l->peephole ? " peephole=1" : "", l->coupled ? " coupled=1" : "",
-                            l->reverse ? " reverse=1" : "");
+                            l->reverse ? " reverse=1" : "", l->learned ? " learned_state=1" : "");
         bad |= write_from(m, l, prev, names, &s, &len, &cap);
         prev = i;
     }

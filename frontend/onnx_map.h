@@ -41,8 +41,9 @@ typedef enum {
     V_LENLIM,      /* lengths minus a convolution's width f (part 1: at least 0), rank 1 or 2 ([B, 1]) */
     V_WINMASK,     /* windows past V_LENLIM f of a convolution: Range(L) > lim, rank 2 or 3 ([B, 1, L]) */
     V_ENCATT,      /* a value inside encoder-decoder attention: stage (onnx_map_encdec.c), layer, f */
-    V_MASK         /* an attention mask or what makes one: stage MK_*, part 1 additive (0 / -inf), f heads
+    V_MASK,        /* an attention mask or what makes one: stage MK_*, part 1 additive (0 / -inf), f heads
                       folded into its batch axis (0: none seen) */
+    V_BCAST        /* rows [r0, r1) of constant t [rows, 1, H] over the batch: a learned initial state */
 } vkind;
 
 typedef struct mval {
@@ -119,6 +120,7 @@ typedef struct mlayer {
     int reverse;                         /* RNN: one direction, run backwards (direction "reverse") */
     int causal;                          /* ATTN: causal mask (keys masked past the lengths: lens_ops) */
     int64_t attn_dim;                    /* ATTN: the additive score's size */
+    int learned;                         /* RNN: learned initial states (constants over the batch) */
 } mlayer;
 
 typedef struct mapper {
@@ -226,6 +228,9 @@ seqnn_status om_map_encatt_mask(mapper *m, const mval *mask);
 
 /* --------------------------------------- onnx_map_rnn.c: recurrent ops --- */
 seqnn_status om_map_recurrent(mapper *m, const mval *x, int cell);
+/* A constant initial state expanded (Expand, Tile) over the batch and its
+ * rows (Slice): V_BCAST. 1 when the node was one of these (*st its status). */
+int om_map_learned_state(mapper *m, const mval *x, seqnn_status *st);
 
 #endif /* SEQNN_HAVE_ONNX */
 #endif /* SEQNN_FRONTEND_ONNX_MAP_H */

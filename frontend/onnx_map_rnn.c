@@ -162,13 +162,105 @@ static seqnn_status rnn_lengths(mapper *m, const mval *x, int *given)
     return SEQNN_OK;
 }
 
+/* Integer k of a one-element constant input i of the node; absent: 1 with *v untouched. */
+static int node_int(mapper *m, size_t i, int64_t *v)
+{
+    const mval *c = m->node->n_input > i && m->node->input[i][0] ? om_val_find(m, m->node->input[i]) : NULL;
+    if (m->node->n_input <= i || !m->node->input[i][0])
+        return 1;
+    return c && c->kind == V_CONST && om_tensor_count(c->t) == 1 && om_tensor_int(c->t, 0, v);
+}
+
+int om_map_learned_state(mapper *m, const mval *x, seqnn_status *st)
+{
+    const Onnx__NodeProto *n = m->node;
+    const char *op = n->op_type;
+    int spread = !strcmp(op, "Expand") || !strcmp(op, "Tile");
+    const mval *by = n->n_input > 1 ? om_val_find(m, n->input[1]) : NULL;
+    if (x->kind == V_CONST && (!spread || !by || by->kind != V_SHAPE || x->t->n_dims != 3 || x->t->dims[1] != 1 ||
+                               x->t->data_type != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT || om_tensor_all_zero(m, x->t)))
+        return 0;                        /* not a float [rows, 1, H] spread over a run-time shape */
+    if (x->kind != V_CONST && !(x->kind == V_BCAST && (spread || !strcmp(op, "Slice"))))
+        return 0;
+    int64_t a[4] = {0, INT64_MAX, 0, 1};   /* Slice: starts, ends, axes, steps */
+    int ok = spread ? by && (by->kind == V_SHAPE || by->kind == V_CONST) : 1;
+    for (int k = 0; !spread && ok && k < 4; k++)
+        ok = node_int(m, (size_t)k + 1, &a[k]);
+    if (!ok || a[2] != 0 || a[3] != 1 || a[0] < 0 || a[1] <= a[0]) {
+        *st = om_node_err(m, SEQNN_ERR_UNSUPPORTED, "a constant initial state spread over the batch is mapped "
+                          "through Expand, Tile and Slices of its rows (constant bounds, first axis)");
+        return 1;
+    }
+    mval *o = om_out_val(m, 0, V_BCAST);
+    if (!o) {
+        *st = om_map_status;
+        return 1;
+    }
+    o->t = x->t;
+    o->r0 = x->kind == V_CONST ? 0 : x->r0 + a[0];
+    o->r1 = x->kind == V_CONST ? -1 : a[1] > INT32_MAX ? x->r1 : x->r1 >= 0 && x->r0 + a[1] > x->r1 ? x->r1
+            : x->r0 + a[1];
+    *st = SEQNN_OK;
+    return 1;
+}
+
+/* Learned state j (0: h0, 1: c0) of sub-layer sub: appends rows
+ * [sub*D, (sub+1)*D) of parameter "<layer>.h0" ("c0"), the rows s reads
+ * (of its constant [rows, 1, H]; one row serves them all), zeros for NULL. */
+static seqnn_status learned_rows_add(mapper *m, mlayer *l, int sub, int j, const mval *s)
+{
+    int64_t D = l->dirs, H = l->hidden, rows = s ? s->t->dims[0] : 1, r1 = s && s->r1 >= 0 ? s->r1 : 0;
+    if (s && (s->t->dims[2] != H || (s->r1 >= 0 && r1 - s->r0 != D) || (rows > 1 && s->r0 + D > rows)))
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "learned initial state '%s' [%lld, 1, %lld]: the op reads "
+                        "%lld rows of %lld values from row %lld", s->name, (long long)rows,
+                        (long long)s->t->dims[2], (long long)D, (long long)H, (long long)s->r0);
+    onnx_mapped *o = m->out;
+    char name[sizeof o->params[0].name];
+    snprintf(name, sizeof name, "%s.%s", l->name, j ? "c0" : "h0");
+    onnx_param *p = NULL;
+    for (int i = 0; i < o->n_params && !p; i++)
+        p = strcmp(o->params[i].name, name) ? NULL : &o->params[i];
+    if ((sub == 0) != (p == NULL) || (p && p->count != sub * D * H))
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "learned initial state of layer %d of '%s': the layers' ops "
+                        "must come in order", sub, l->name);
+    int64_t cnt = 0;
+    float *src = s ? om_tensor_floats(m, s->t, &cnt) : NULL;
+    float *dst = (s && !src) ? NULL : realloc(p ? p->data : NULL, (size_t)((sub + 1) * D * H) * sizeof *dst);
+    if (!dst) {
+        free(src);
+        return s && !src ? om_map_status : om_map_fail(SEQNN_ERR_NO_MEMORY, "out of memory");
+    }
+    for (int64_t d = 0; d < D; d++)
+        for (int64_t k = 0; k < H; k++)
+            dst[(sub * D + d) * H + k] = src ? src[(rows > 1 ? s->r0 + d : 0) * H + k] : 0.0f;
+    free(src);
+    if (p) {
+        p->data = dst;
+        p->count = (sub + 1) * D * H;
+        return SEQNN_OK;
+    }
+    return om_param_add(m, l->name, j ? "c0" : "h0", dst, D * H);
+}
+
 /* The initial states init[0] (h) and init[1] (c) of sub-layer sub: rows
  * [sub*D, (sub+1)*D) of state inputs of the graph (all of them for a layer
  * of one op), the same inputs for every sub-layer; NULL: zeros. */
 static seqnn_status rnn_states(mapper *m, mlayer *l, int sub, const mval *const *init)
 {
     int li = (int)(l - m->layers);
-    for (int j = 0; j < 2; j++) {
+    int learned = (init[0] && init[0]->kind == V_BCAST) || (init[1] && init[1]->kind == V_BCAST);
+    if (sub == 0)
+        l->learned = learned;
+    if (l->learned != learned || (learned && ((init[0] && init[0]->kind != V_BCAST) ||
+                                              (init[1] && init[1]->kind != V_BCAST))))
+        return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "constant (learned) initial states are mapped when every op of "
+                        "the layer starts from them (or zeros), not from initial-state inputs");
+    for (int j = 0; learned && j < (l->cell == 0 ? 2 : 1); j++) {
+        seqnn_status st = learned_rows_add(m, l, sub, j, init[j]);
+        if (st)
+            return st;
+    }
+    for (int j = 0; !learned && j < 2; j++) {
         const mval *s = init[j];
         int in = s ? s->in_k : -1, role = j ? IN_C0 : IN_H0;
         int64_t r0 = s && s->kind == V_STATE ? s->r0 : 0, r1 = s && s->kind == V_STATE ? s->r1 : -1;
@@ -219,14 +311,14 @@ seqnn_status om_map_recurrent(mapper *m, const mval *x, int cell)
     const mval *init[2] = {NULL, NULL}, *peep = NULL;
     for (size_t k = 5; k < n->n_input && k < 8; k++) {
         const mval *s = om_in_val(m, k, 0);
-        if (s && k < 7 && (s->kind == V_STATE || s->kind == V_STATEIN))
+        if (s && k < 7 && (s->kind == V_STATE || s->kind == V_STATEIN || s->kind == V_BCAST))
             init[k - 5] = s;
         else if (s && k == 7 && cell == 0 && s->kind == V_CONST && !om_tensor_all_zero(m, s->t))
             peep = s;
         else if (s && s->kind != V_ZEROS && !(s->kind == V_CONST && om_tensor_all_zero(m, s->t)))
             return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "%s '%s' is %s", k == 7 ? "the peephole weight" :
                             "an initial state", s->name, k == 7 ? "not a constant of an LSTM" : "neither zeros nor "
-                            "rows of an initial-state input of the graph (constant initial states are not mapped)");
+                            "rows of an initial-state input of the graph nor a constant spread over the batch");
         if (!s && k < n->n_input && n->input[k][0])
             return om_map_status;
     }

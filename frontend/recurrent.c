@@ -1,7 +1,8 @@
 /* Recurrent layers: nn.RNN / nn.LSTM / nn.GRU with several layers, both
  * directions, dropout between layers, variable lengths, a many-to-one mode
  * (the top layer's final states), and state carried across batches for
- * truncated BPTT (or given: seqnn_model_set_state), and the LSTM variants (peepholes, coupled input-forget
+ * truncated BPTT (or given: seqnn_model_set_state, or learned: parameters h0,
+ * c0 broadcast over the batch), and the LSTM variants (peepholes, coupled input-forget
  * gates, projection: seqnn_model_add_lstm_variant). One rnn_forward /
  * rnn_backward (or lstm_variant_forward / _backward) kernel call per layer
  * and direction; the directions write their halves of one [T, B, 2R] output
@@ -19,6 +20,7 @@ typedef struct rnn_unit {
     fe_tensor hn, cn;                    /* final state (not stateful) */
     fe_tensor st_h[2], st_c[2];          /* carried state, double-buffered (stateful) */
     fe_tensor dhn;                       /* many-to-one: gradient of the final state */
+    fe_tensor h0b, c0b, dh0, dc0;        /* learned initial state over the batch, its gradient */
     int used_h0;                         /* the last forward started from st_*[used] */
     int final_idx;                       /* ... and wrote its final state to st_*[final_idx] */
 } rnn_unit;
@@ -37,6 +39,9 @@ typedef struct rnn_priv {
     rnn_level *levels;                   /* [nl] */
     fe_tensor iota;                      /* int32 0..iota_n-1: gathers final states into [B, dirs*H] */
     int64_t iota_n;                      /* ids iota holds (it grows with the largest batch) */
+    fe_tensor zeros;                     /* int32 zeros: broadcasts a learned state's row over the batch */
+    int64_t zeros_n;
+    int64_t h0_param;                    /* learned states: index of h0 (c0 follows for an LSTM) */
     int cur, have_state;
     int dropped;                         /* the last forward applied inter-layer dropout */
 } rnn_priv;
@@ -67,7 +72,8 @@ static void recurrent_destroy(seqnn_model *m, fe_layer *L)
         return;
     for (int64_t u = 0; u < p->nl * p->nd && p->units; u++) {
         rnn_unit *U = &p->units[u];
-        fe_tensor *ts[] = {&U->reserve, &U->hn, &U->cn, &U->st_h[0], &U->st_h[1], &U->st_c[0], &U->st_c[1], &U->dhn};
+        fe_tensor *ts[] = {&U->reserve, &U->hn, &U->cn, &U->st_h[0], &U->st_h[1], &U->st_c[0], &U->st_c[1], &U->dhn,
+                           &U->h0b, &U->c0b, &U->dh0, &U->dc0};
         for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
             fe_tensor_free(m, ts[i]);
     }
@@ -78,6 +84,7 @@ static void recurrent_destroy(seqnn_model *m, fe_layer *L)
         fe_tensor_free(m, &p->levels[l].ddrop);
     }
     fe_tensor_free(m, &p->iota);
+    fe_tensor_free(m, &p->zeros);
     free(p->units);
     free(p->levels);
     free(p);
@@ -157,6 +164,12 @@ static seqnn_status recurrent_build(seqnn_model *m, fe_layer *L)
             }
         }
     }
+    if (L->rnn_learned) {                /* PyTorch's h0 (c0) without the batch axis */
+        int64_t hs[2] = {p->nl * p->nd, R}, cs[2] = {p->nl * p->nd, H};
+        FE_TRY(fe_param_new(m, L, "h0", 2, hs, FE_INIT_ZERO, 0, &p->h0_param));
+        if (d->cell == SEQNN_CELL_LSTM)
+            FE_TRY(fe_param_new(m, L, "c0", 2, cs, FE_INIT_ZERO, 0, NULL));
+    }
     L->out.seq = !d->last;
     L->out.tokens = 0;
     L->out.n = p->nd * R;
@@ -176,6 +189,12 @@ static int64_t unit_param0(const fe_layer *L, int64_t l, int64_t dir)
 {
     const rnn_priv *p = L->priv;
     return L->param0 + rnn_unit_params(L) * (l * p->nd + dir);
+}
+
+/* Unit U starts from the learned state (not from a carried one). */
+static int learned_start(const seqnn_model *m, const fe_layer *L, const rnn_unit *U)
+{
+    return L->rnn_learned && !(m->stateful && U->used_h0 >= 0);
 }
 
 /* The arguments of unit (l, dir) for the current batch, as forward used them
@@ -201,6 +220,11 @@ static seqnn_lstm_variant_args unit_args(seqnn_model *m, fe_layer *L, int64_t l,
     if (y) {
         a.y = fe_at(y, dir * R);
         a.ldy = p->nd * R;
+    }
+    if (learned_start(m, L, U)) {
+        a.h0 = fe_at(&U->h0b, 0);
+        if (lstm)
+            a.c0 = fe_at(&U->c0b, 0);
     }
     if (m->stateful) {
         if (U->used_h0 >= 0) {
@@ -233,22 +257,42 @@ static fe_tensor *final_state(fe_layer *L, int64_t l, int64_t dir, int stateful)
     return stateful ? &U->st_h[U->final_idx] : &U->hn;
 }
 
-/* Makes p->iota hold 0..B-1 (at least): written only when B exceeds what it
- * holds, since it depends on nothing else. */
-static seqnn_status grow_iota(seqnn_model *m, rnn_priv *p, int64_t B)
+/* Makes t hold the int32 ids 0..B-1 (iota) or B zeros (at least): written
+ * only when B exceeds the *n it holds, since they depend on nothing else. */
+static seqnn_status grow_ids(seqnn_model *m, fe_tensor *t, int64_t *n, int64_t B, int iota)
 {
-    if (B <= p->iota_n)
+    if (B <= *n)
         return SEQNN_OK;
-    FE_TRY(fe_tensor_ensure_i32(m, &p->iota, B, 1));
+    FE_TRY(fe_tensor_ensure_i32(m, t, B, 1));
     int32_t *ids = malloc((size_t)B * sizeof *ids);
     if (!ids)
         return seqnn_set_error(NULL, SEQNN_ERR_NO_MEMORY, "out of memory");
     for (int64_t b = 0; b < B; b++)
-        ids[b] = (int32_t)b;
-    seqnn_status s = seqnn_buffer_write(m->ctx, p->iota.buf, 0, ids, B);
+        ids[b] = iota ? (int32_t)b : 0;
+    seqnn_status s = seqnn_buffer_write(m->ctx, t->buf, 0, ids, B);
     free(ids);
-    p->iota_n = s == SEQNN_OK ? B : 0;
+    *n = s == SEQNN_OK ? B : 0;
     return s;
+}
+
+/* Learned state row u of parameter k ([nl*nd, w]) and the batch: forward
+ * broadcasts it into bc [B, w]; backward adds the rows of dbc [B, w] into
+ * its gradient (one embedding gather / scatter-add with index 0 throughout). */
+static seqnn_status learned_rows(seqnn_model *m, rnn_priv *p, int64_t k, int64_t u, int64_t w, fe_tensor *bc,
+                                 fe_tensor *dbc)
+{
+    seqnn_embedding_args g = {.n = m->B, .vocab = 1, .dim = w, .idx = fe_at(&p->zeros, 0), .padding_idx = -1,
+                              .weight = fe_param_ref(m, k), .ldy = w};
+    g.weight.off += u * w;
+    if (!dbc) {
+        FE_TRY(fe_tensor_ensure(m, bc, m->B, w));
+        g.y = fe_at(bc, 0);
+        return seqnn_embedding_forward(m->ctx, &g);
+    }
+    g.dy = fe_at(dbc, 0);
+    g.dweight = fe_grad_ref(m, k);
+    g.dweight.off += u * w;
+    return seqnn_embedding_backward(m->ctx, &g);
 }
 
 static seqnn_status recurrent_forward(seqnn_model *m, fe_layer *L, const fe_tensor *x, int train)
@@ -272,6 +316,12 @@ static seqnn_status recurrent_forward(seqnn_model *m, fe_layer *L, const fe_tens
             FE_TRY(fe_tensor_ensure(m, &U->hn, B, R));
         }
         FE_TRY(fe_tensor_ensure(m, &U->reserve, reserve, 1));
+        if (learned_start(m, L, U)) {
+            FE_TRY(grow_ids(m, &p->zeros, &p->zeros_n, B, 0));
+            FE_TRY(learned_rows(m, p, p->h0_param, u, R, &U->h0b, NULL));
+            if (lstm)
+                FE_TRY(learned_rows(m, p, p->h0_param + 1, u, H, &U->c0b, NULL));
+        }
     }
     const fe_tensor *xin = x;
     int64_t ldx = L->in.n;
@@ -301,7 +351,7 @@ static seqnn_status recurrent_forward(seqnn_model *m, fe_layer *L, const fe_tens
     }
     if (last) {                          /* y[b, dir*R + j] = h_n(dir)[b, j] */
         FE_TRY(fe_tensor_ensure(m, &L->y, B, nd * R));
-        FE_TRY(grow_iota(m, p, B));
+        FE_TRY(grow_ids(m, &p->iota, &p->iota_n, B, 1));
         for (int64_t dir = 0; dir < nd; dir++) {
             seqnn_embedding_args g = {.n = B, .vocab = B, .dim = R, .idx = fe_at(&p->iota, 0), .padding_idx = -1,
                                       .weight = fe_at(final_state(L, nl - 1, dir, m->stateful), 0),
@@ -350,6 +400,17 @@ static seqnn_status recurrent_backward(seqnn_model *m, fe_layer *L, const fe_ten
                 FE_TRY(seqnn_embedding_backward(m->ctx, &g));
                 a->dh_n = fe_at(&U->dhn, 0);
             }
+            int learned = learned_start(m, L, U);
+            if (learned) {               /* the initial state's gradient, summed below */
+                FE_TRY(fe_tensor_ensure(m, &U->dh0, B, R));
+                FE_TRY(fe_tensor_zero(m, &U->dh0));
+                a->dh0 = fe_at(&U->dh0, 0);
+                if (a->cell == SEQNN_CELL_LSTM) {
+                    FE_TRY(fe_tensor_ensure(m, &U->dc0, B, L->rnn.hidden));
+                    FE_TRY(fe_tensor_zero(m, &U->dc0));
+                    a->dc0 = fe_at(&U->dc0, 0);
+                }
+            }
             if (dxl)
                 a->dx = fe_at(dxl, 0);
             a->dw_ih = fe_grad_ref(m, k);
@@ -362,6 +423,11 @@ static seqnn_status recurrent_backward(seqnn_model *m, fe_layer *L, const fe_ten
             if (L->lstm_variant & SEQNN_LSTM_PEEPHOLE)
                 v.dw_peep = fe_grad_ref(m, k);
             FE_TRY(rnn_variant(L) ? seqnn_lstm_variant_backward(m->ctx, &v) : seqnn_rnn_backward(m->ctx, a));
+            if (learned) {
+                FE_TRY(learned_rows(m, p, p->h0_param, l * nd + dir, R, NULL, &U->dh0));
+                if (a->cell == SEQNN_CELL_LSTM)
+                    FE_TRY(learned_rows(m, p, p->h0_param + 1, l * nd + dir, L->rnn.hidden, NULL, &U->dc0));
+            }
         }
         if (l > 0 && p->dropped) {       /* through the dropout between layers */
             rnn_level *V = &p->levels[l - 1];
@@ -407,6 +473,10 @@ seqnn_status seqnn_model_set_state(seqnn_model *m, const char *layer, int64_t ba
     if (!L)
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_set_state: no recurrent layer %s",
                                layer ? layer : "in the model");
+    if (L->rnn_learned)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_set_state: layer %s learns its initial "
+                               "states (parameters %s.h0%s): they cannot also be given", L->name, L->name,
+                               L->rnn.cell == SEQNN_CELL_LSTM ? ", .c0" : "");
     FE_TRY(seqnn_model_set_stateful(m, 1));   /* every carried state reset */
     rnn_priv *p = L->priv;
     int64_t R = p->R, H = L->rnn.hidden;
@@ -456,6 +526,24 @@ seqnn_status seqnn_model_add_lstm_variant(seqnn_model *m, const char *name, cons
     fe_layer *L = &m->layers[m->n_layers - 1];
     L->lstm_variant = variant;
     L->lstm_proj = proj_size;
+    return SEQNN_OK;
+}
+
+seqnn_status seqnn_model_set_learned_state(seqnn_model *m, const char *layer)
+{
+    if (!m)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_set_learned_state: model is NULL");
+    if (m->built)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_set_learned_state: the model is already "
+                               "built (learned states are parameters: set them before building)");
+    fe_layer *L = NULL;
+    for (int i = m->n_layers - 1; i >= 0 && !L; i--)
+        if (m->layers[i].ops == &fe_recurrent_ops && (!layer || !strcmp(m->layers[i].name, layer)))
+            L = &m->layers[i];
+    if (!L)
+        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_set_learned_state: no recurrent layer %s",
+                               layer ? layer : "in the model");
+    L->rnn_learned = 1;
     return SEQNN_OK;
 }
 

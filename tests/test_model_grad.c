@@ -285,6 +285,25 @@ static void d_gru_last(seqnn_model *m)
     seqnn_model_add_dense(m, NULL, 4);
 }
 
+/* Learned initial states (h0, c0 parameters broadcast over the batch). */
+static void d_lstm_learned(seqnn_model *m)
+{
+    seqnn_recurrent_desc r = rdesc(SEQNN_CELL_LSTM, 3, 2, 1, 0, 0);
+    seqnn_model_input_features(m, 3);
+    seqnn_model_add_recurrent(m, "l", &r);
+    seqnn_model_set_learned_state(m, "l");
+    seqnn_model_add_dense(m, NULL, 4);
+}
+
+static void d_gru_learned_last(seqnn_model *m)
+{
+    seqnn_recurrent_desc r = rdesc(SEQNN_CELL_GRU, 3, 2, 1, 1, 0);
+    seqnn_model_input_features(m, 3);
+    seqnn_model_add_recurrent(m, NULL, &r);
+    seqnn_model_set_learned_state(m, NULL);
+    seqnn_model_add_dense(m, NULL, 4);
+}
+
 /* Run backwards (reverse = 1): a two-layer LSTM, then a GRU to its final
  * state (after the first step). */
 static void d_reverse_last(seqnn_model *m)
@@ -502,6 +521,8 @@ static const gcase cases[] = {
      1e-2},
     {"gru 2 layers bidirectional last=1, lengths", d_gru_last, 5, 0, 4, 1, 0, 1e-2},
     {"lstm 2 layers reverse, gru reverse last=1, lengths", d_reverse_last, 5, 0, 4, 1, 0, 1e-2},
+    {"lstm 2 layers bidirectional, learned h0/c0, lengths", d_lstm_learned, 5, 0, 3, 1, 0, 1e-2},
+    {"gru 2 layers bidirectional last=1, learned h0, lengths", d_gru_learned_last, 5, 0, 4, 1, 0, 1e-2},
     {"gru_classic 2 layers bidirectional, mse, lengths", d_gru_classic_mse, 4, 0, 3, 1, 0, 1e-2},
     {"rnn tanh 2 layers last=1, bce, lengths", d_rnn_tanh_bce, 5, 0, 3, 1, 0, 1e-2},
     {"lstm peephole 2 layers bidirectional, lengths", d_lstm_peephole, 5, 0, 3, 1, 0, 1e-2},

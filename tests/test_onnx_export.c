@@ -152,6 +152,29 @@ static int exists(const char *path)
     return f != NULL;
 }
 
+/* Learned initial states (parameters "*.h0", "*.c0", zeros at first) made
+ * non-zero, so that the round trip has them to carry. 1 when done. */
+static int learned_nonzero(seqnn_model *m)
+{
+    for (int64_t i = 0; i < seqnn_model_param_count(m); i++) {
+        seqnn_param_info p;
+        size_t n = 0;
+        if (seqnn_model_param(m, i, &p) != SEQNN_OK || (n = strlen(p.name)) < 3 ||
+            (strcmp(p.name + n - 3, ".h0") && strcmp(p.name + n - 3, ".c0")))
+            continue;
+        float *v = malloc((size_t)p.count * sizeof *v);
+        for (int64_t e = 0; v && e < p.count; e++)
+            v[e] = 0.1f * (float)((e * 7 + i) % 11) - 0.5f;
+        seqnn_status st = v ? seqnn_model_param_write(m, i, v, p.count) : SEQNN_ERR_NO_MEMORY;
+        free(v);
+        if (st) {
+            seqnn_model_destroy(m);
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* The model of text built with seed 7 on backend, or NULL (77 in *skip
  * when the backend is missing). */
 static seqnn_model *build(const char *text, const char *name, const char *backend, seqnn_context **ctx, int *skip)
@@ -168,7 +191,7 @@ static seqnn_model *build(const char *text, const char *name, const char *backen
         seqnn_model_destroy(m);
         return NULL;
     }
-    return m;
+    return learned_nonzero(m) ? m : NULL;
 }
 
 /* For export_check.py: the inputs (and lengths), seqnn's output y, and

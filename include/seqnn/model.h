@@ -354,6 +354,14 @@ SEQNN_API seqnn_status seqnn_model_reset_state(seqnn_model *m);
  * layers start from zeros. */
 SEQNN_API seqnn_status seqnn_model_set_state(seqnn_model *m, const char *layer, int64_t batch, const float *h,
                                              const float *c);
+/* Learned initial states: recurrent layer `layer` (by name; NULL: the last
+ * one added), not yet built, gets parameters "<layer>.h0" [layers*dirs, R]
+ * and, for an LSTM, "<layer>.c0" [layers*dirs, H] (PyTorch's h0, c0 without
+ * the batch axis; zeros at first), broadcast over the batch whenever a
+ * forward does not start from a carried state, and trained like the weights
+ * (their gradient is the initial-state gradient summed over the batch).
+ * seqnn_model_set_state refuses such a layer. */
+SEQNN_API seqnn_status seqnn_model_set_learned_state(seqnn_model *m, const char *layer);
 
 /* Attention weights of the last forward of attention layer `layer` (by
  * name; NULL: the first attention layer): [B, heads, T_q, T_k]. */

@@ -43,7 +43,12 @@ def steps(T, d, a):
     return range(T - 1, -1, -1) if back else range(T)
 
 
-def lstm(x, w, r, b, p, a):
+def state(s, d, B, H):
+    """Initial state of direction d: rows d of initial_h / initial_c [D, B, H], or zeros."""
+    return s[d].copy() if s is not None else np.zeros((B, H))
+
+
+def lstm(x, w, r, b, p, a, h0=None, c0=None):
     """ONNX LSTM (gates i, o, f, c; P rows i, o, f; input_forget: f = 1 - i)."""
     T, B, _ = x.shape
     D, G4, H = r.shape
@@ -51,7 +56,7 @@ def lstm(x, w, r, b, p, a):
     for d in range(D):
         wb, rb = b[d, :G4], b[d, G4:]
         pi, po, pf = (p[d, :H], p[d, H:2 * H], p[d, 2 * H:]) if p is not None else (0, 0, 0)
-        h, c = np.zeros((B, H)), np.zeros((B, H))
+        h, c = state(h0, d, B, H), state(c0, d, B, H)
         for t in steps(T, d, a):
             g = x[t] @ w[d].T + h @ r[d].T + wb + rb
             i = sigmoid(g[:, :H] + pi * c)
@@ -64,7 +69,7 @@ def lstm(x, w, r, b, p, a):
     return y, yh
 
 
-def gru(x, w, r, b, a):
+def gru(x, w, r, b, a, h0=None):
     """ONNX GRU (gates z, r, h), both linear_before_reset forms."""
     T, B, _ = x.shape
     D, G3, H = r.shape
@@ -72,7 +77,7 @@ def gru(x, w, r, b, a):
     y, yh = np.zeros((T, D, B, H)), np.zeros((D, B, H))
     for d in range(D):
         wb, rb = b[d, :G3], b[d, G3:]
-        h = np.zeros((B, H))
+        h = state(h0, d, B, H)
         for t in steps(T, d, a):
             gx = x[t] @ w[d].T + wb
             gh = h @ r[d, :2 * H].T + rb[:2 * H]
@@ -88,14 +93,14 @@ def gru(x, w, r, b, a):
     return y, yh
 
 
-def rnn(x, w, r, b, a):
+def rnn(x, w, r, b, a, h0=None):
     T, B, _ = x.shape
     D, H, _ = r.shape
     acts = [s.decode() if isinstance(s, bytes) else s for s in a.get("activations", ["Tanh"] * D)]
     y, yh = np.zeros((T, D, B, H)), np.zeros((D, B, H))
     for d in range(D):
         f = (lambda v: np.maximum(v, 0)) if acts[d] == "Relu" else np.tanh
-        h = np.zeros((B, H))
+        h = state(h0, d, B, H)
         for t in steps(T, d, a):
             h = f(x[t] @ w[d].T + h @ r[d].T + b[d, :H] + b[d, H:])
             y[t, d] = h
@@ -103,7 +108,7 @@ def rnn(x, w, r, b, a):
     return y, yh
 
 
-def torch_recurrent(op, x, w, r, b, a):
+def torch_recurrent(op, x, w, r, b, a, h0=None, c0=None):
     """The op by torch.nn.LSTM / GRU / RNN with its weights in PyTorch's gate
     order: (Y [T, D, B, H], Y_h)."""
     D, GH, I = w.shape
@@ -122,7 +127,11 @@ def torch_recurrent(op, x, w, r, b, a):
             getattr(mod, "weight_hh" + sfx).copy_(torch.from_numpy(blocks(r[d])))
             getattr(mod, "bias_ih" + sfx).copy_(torch.from_numpy(blocks(b[d, :GH])))
             getattr(mod, "bias_hh" + sfx).copy_(torch.from_numpy(blocks(b[d, GH:])))
-        out, hn = mod(torch.from_numpy(x))
+        hx = None if h0 is None else torch.from_numpy(h0)
+        if op == "LSTM" and (h0 is not None or c0 is not None):
+            hx = tuple(torch.from_numpy(s if s is not None else np.zeros(r.shape[:1] + x.shape[1:2] + r.shape[2:]))
+                       for s in (h0, c0))
+        out, hn = mod(torch.from_numpy(x), hx)
     hn = hn[0] if op == "LSTM" else hn
     T, B = x.shape[:2]
     return out.numpy().reshape(T, B, D, H).transpose(0, 2, 1, 3), hn.numpy()
@@ -135,7 +144,7 @@ def packed(cell, x, lens):
     ys, yhs = [], []
     for bi in range(B):
         n = int(lens[bi])
-        y, yh = cell(x[:n, bi:bi + 1])
+        y, yh = cell(x[:n, bi:bi + 1], slice(bi, bi + 1))
         ys.append(np.concatenate([y, np.zeros((T - n,) + y.shape[1:])], axis=0))
         yhs.append(yh)
     return np.concatenate(ys, axis=2), np.concatenate(yhs, axis=1)
@@ -151,13 +160,16 @@ def run_node(n, v, checks):
         lens = i[4] if len(i) > 4 and i[4] is not None else np.full(x.shape[1], x.shape[0])
         b = i[3] if len(i) > 3 and i[3] is not None else np.zeros((w.shape[0], 2 * w.shape[1]))
         p = i[7] if len(i) > 7 else None
-        cell = {"LSTM": lambda xb: lstm(xb, w, r, b, p, a), "GRU": lambda xb: gru(xb, w, r, b, a),
-                "RNN": lambda xb: rnn(xb, w, r, b, a)}[op]
+        h0, c0 = (i[k] if len(i) > k else None for k in (5, 6))
+        rows = lambda s, bs: None if s is None else s[:, bs]   # the states of the batch slice bs
+        cell = {"LSTM": lambda xb, bs: lstm(xb, w, r, b, p, a, rows(h0, bs), rows(c0, bs)),
+                "GRU": lambda xb, bs: gru(xb, w, r, b, a, rows(h0, bs)),
+                "RNN": lambda xb, bs: rnn(xb, w, r, b, a, rows(h0, bs))}[op]
         y, yh = packed(cell, x, lens)
         torch_form = (lens == x.shape[0]).all() and a.get("direction", b"forward") not in (b"reverse", "reverse") \
             and p is None and not a.get("input_forget", 0) and (op != "GRU" or a.get("linear_before_reset", 0))
         if torch_form:
-            ty, th = torch_recurrent(op, x, w, r, b, a)
+            ty, th = torch_recurrent(op, x, w, r, b, a, h0, c0)
             err = max(np.abs(ty - y).max(), np.abs(th - yh).max())
             checks.append((n.name, err))
         return [y, yh, None]
