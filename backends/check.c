@@ -129,3 +129,8 @@ int64_t seqnn_extent_2d(int64_t rows, int64_t cols, int64_t ld)
     int64_t dims[2] = {rows, cols}, strides[2] = {ld, 1};
     return seqnn_extent(2, dims, strides);
 }
+
+int64_t seqnn_extent_rows(int64_t rows, int64_t cols, int64_t ld)
+{
+    return seqnn_extent_2d(rows, cols > 0 ? cols : 1, ld);
+}

@@ -66,6 +66,9 @@ seqnn_status seqnn_check_range(const seqnn_checker *c, const char *name, double 
 int64_t seqnn_extent(int n, const int64_t *dims, const int64_t *strides);
 /* rows x cols with row stride ld */
 int64_t seqnn_extent_2d(int64_t rows, int64_t cols, int64_t ld);
+/* The same, counting every row's start even when cols is 0: kernels form a
+ * pointer to each row (x + r*ld), which must stay inside the buffer. */
+int64_t seqnn_extent_rows(int64_t rows, int64_t cols, int64_t ld);
 /* a * b, saturating at INT64_MAX (for negative inputs: INT64_MAX too) */
 int64_t seqnn_mul_sat(int64_t a, int64_t b);
 

@@ -136,7 +136,7 @@ seqnn_status seqnn_check_copy2d(const seqnn_checker *c, const seqnn_copy2d_args 
     SEQNN_CHECK(seqnn_check_min(c, "cols", a->cols, 0));
     SEQNN_CHECK(seqnn_check_min(c, "ldx", a->ldx, a->cols));
     SEQNN_CHECK(seqnn_check_min(c, "ldy", a->ldy, a->cols));
-    int64_t ex = seqnn_extent_2d(a->rows, a->cols, a->ldx), ey = seqnn_extent_2d(a->rows, a->cols, a->ldy);
+    int64_t ex = seqnn_extent_rows(a->rows, a->cols, a->ldx), ey = seqnn_extent_rows(a->rows, a->cols, a->ldy);
     SEQNN_CHECK(seqnn_check_tensor(c, "x", a->x, SEQNN_F32, ex, 1));
     SEQNN_CHECK(seqnn_check_tensor(c, "y", a->y, SEQNN_F32, ey, 1));
     return seqnn_check_disjoint(c, "y", a->y, ey, "x", a->x, ex);

@@ -19,7 +19,7 @@ static seqnn_status rnn_check_lstm_only(const seqnn_checker *c, const seqnn_rnn_
 /* Extent of a time-major [T, B, cols] tensor with row stride ld. */
 static int64_t rnn_seq_extent(const seqnn_rnn_args *a, int64_t cols, int64_t ld)
 {
-    return seqnn_extent_2d(seqnn_mul_sat(a->seq_len, a->batch), cols, ld);
+    return seqnn_extent_rows(seqnn_mul_sat(a->seq_len, a->batch), cols, ld);
 }
 
 /* The shape of a layer's tensors: G*H gate rows, R columns of h (y, h0,
