@@ -401,7 +401,9 @@ static seqnn_status mha_heads(mapper *m)
     double f = m->mha.scale;
     l->score = m->mha.score;
     if (f != 1) {
-        int64_t sd = (int64_t)floor(1.0 / (f * f) + 0.5);
+        /* 1/f^2 is the head size: out of [1, E] (or not finite) it is no scaled dot of this layer */
+        double inv = 1.0 / (f * f);
+        int64_t sd = isfinite(inv) && inv >= 0.5 && inv < (double)E + 0.5 ? (int64_t)floor(inv + 0.5) : 0;
         if (m->mha.score != SEQNN_SCORE_DOT || sd < 1 || fabs(f * sqrt((double)sd) - 1) > 1e-5 || E % sd ||
             (hd && hd != sd))
             return om_node_err(m, SEQNN_ERR_UNSUPPORTED, "%s scores scaled by %g, not by 1/sqrt(d) for a head size "
