@@ -9,7 +9,11 @@ dx), conv (Kim-CNN bank: Conv1d per width over [B, E, T], max over time),
 attention (scaled dot-product, [B, heads, T, d]), optim (Adam / SGD with
 momentum 0.9 / clip_grad_norm_ over one tensor of `params` floats, foreach
 off as the seqnn kernel contract), model (whole training steps of a model
-file: build_model below). Threads: torch.set_num_threads(threads). The ISA
+file: build_model below). Threads: torch.set_num_threads(threads).
+device=cuda (peer torch-cuda): every tensor and module on the GPU (torch >=
+2.0's default device), TF32 off (float32 products, as seqnn's), each timed
+repetition ends with torch.cuda.synchronize(), so a sample is the time to
+the GPU's finish. The ISA
 cap is the caller's (cli/bench_peers.c: ATEN_CPU_CAPABILITY, DNNL_MAX_CPU_ISA,
 OPENBLAS_CORETYPE for torch-avx2); describe() reports what took effect."""
 import os
@@ -39,6 +43,18 @@ def main():
     reps, warmup = arg("reps", 5), arg("warmup", 1)
     clock = time.process_time if kv.get("clock") == "cpu" else time.perf_counter
     train = arg("train", 0)
+    device = kv.get("device", "cpu")
+    if device != "cpu":
+        if not hasattr(torch, "set_default_device"):
+            print(f"unavailable PyTorch {torch.__version__} has no default device (needs 2.0)")
+            return
+        if device == "cuda" and not torch.cuda.is_available():
+            print(f"unavailable PyTorch {torch.__version__} sees no CUDA device")
+            return
+        torch.set_default_device(device)
+        # float32 as seqnn computes it: no TF32 in matrix products or cuDNN
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
     torch.manual_seed(0)
 
     if op == "gemm":
@@ -139,7 +155,15 @@ def main():
         print(f"unavailable PyTorch peer has no op {op}")
         return
 
-    print("isa " + describe(torch, threads, run))
+    if device == "cuda":
+        step = run
+
+        def run():
+            step()
+            torch.cuda.synchronize()
+        print("isa " + describe_cuda(torch, run))
+    else:
+        print("isa " + describe(torch, threads, run))
     sys.stdout.flush()
     for _ in range(warmup):
         run()
@@ -299,6 +323,21 @@ def describe(torch, threads, run):
             f"(ATEN_CPU_CAPABILITY={aten}), {threads} thread(s), "
             f"mkldnn {'on' if torch.backends.mkldnn.enabled else 'off'} ({dnnl}), "
             f"BLAS {', '.join(sorted(blas)) or 'none mapped'} (OPENBLAS_CORETYPE={core}); top ops: {top}")
+
+
+def describe_cuda(torch, run):
+    """The GPU this torch runs the case on, its CUDA and cuDNN versions, and
+    the three CUDA kernels with the most device time in one profiled run."""
+    try:
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+            run()
+        ops = sorted(prof.key_averages(), key=lambda e: -getattr(e, "self_device_time_total", 0))
+        top = ", ".join(e.key[:60] for e in ops[:3])
+    except Exception as e:  # noqa: BLE001 - the description is informative only
+        top = f"(profiler failed: {e})"
+    return (f"PyTorch {torch.__version__} on {torch.cuda.get_device_name()} (CUDA {torch.version.cuda}, "
+            f"cuDNN {torch.backends.cudnn.version()}, TF32 "
+            f"{'on' if torch.backends.cuda.matmul.allow_tf32 or torch.backends.cudnn.allow_tf32 else 'off'}); top kernels: {top}")
 
 
 def onednn_isa():

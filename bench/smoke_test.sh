@@ -74,5 +74,20 @@ check "missing model file message" 'missing\.seqnn' "$work/bench_model_bad.txt"
 rc=$?
 [ "$rc" = 2 ] || { echo "FAIL: an unknown case should exit 2, not $rc"; fail=1; }
 
+"$seqnn" bench gemm --m 8 --n 8 --k 8 --peers torch,torhc >"$work/bench_bad_peer.txt" 2>&1
+rc=$?
+[ "$rc" = 2 ] || { echo "FAIL: an unknown peer should exit 2, not $rc"; fail=1; }
+check "unknown peer message" "unknown peer 'torhc'" "$work/bench_bad_peer.txt"
+
+# torch-cuda runs only when named: on a machine without a CUDA PyTorch it says why
+out=$work/bench_cuda.txt
+"$seqnn" bench gemm --m 8 --n 8 --k 8 --reps 1 --threads 1 --plugin ref --peers torch-cuda >"$out" 2>&1 ||
+    { echo "FAIL: seqnn bench gemm --peers torch-cuda exited $?"; cat "$out"; fail=1; }
+check "torch-cuda row or its reason" '^(  torch-cuda +[0-9]+\.[0-9]{3} .*PyTorch .* on |  peer torch-cuda: not available \(.+\)$)' "$out"
+if grep -q "torch-cuda" "$work/bench_lstm.txt"; then   # its peers: all
+    echo "FAIL: torch-cuda ran without being named"
+    fail=1
+fi
+
 [ "$fail" = 0 ] && echo "seqnn bench smoke test: ok"
 exit "$fail"

@@ -26,13 +26,15 @@
 #include "cli.h"
 #include "seqnn/seqnn.h"
 
-#define BENCH_PEERS 8
+#define BENCH_PEERS 9
 #define BENCH_MAX_CASES 64
 #define BENCH_MAX_PLUGINS 16
 
-/* uncapped, then capped at AVX2 ("-avx2", "-haswell": cli/bench_peers.c) */
-static const char *const peer_names[BENCH_PEERS] = { "openblas", "openblas-haswell", "onednn", "onednn-avx2",
-                                                     "torch",    "torch-avx2",       "torch-passive", "triad" };
+/* uncapped, then capped at AVX2 ("-avx2", "-haswell": cli/bench_peers.c);
+ * torch-cuda (PyTorch on a CUDA GPU) runs only when named, never for "all" */
+static const char *const peer_names[BENCH_PEERS] = { "openblas", "openblas-haswell", "onednn",
+                                                     "onednn-avx2", "torch", "torch-avx2",
+                                                     "torch-passive", "triad", "torch-cuda" };
 
 static void bench_usage(FILE *f)
 {
@@ -49,7 +51,8 @@ static void bench_usage(FILE *f)
             "mode:   --train (forward + backward; default inference) | --both\n"
             "run:    --plugin LIST (default: every loaded plugin)  --peers LIST|all|none\n"
             "        (peers: openblas, openblas-haswell, onednn, onednn-avx2, torch, torch-avx2, torch-passive,\n"
-            "        triad; -haswell / -avx2: capped at AVX2)  --threads LIST (default 1,all)\n"
+            "        triad; -haswell / -avx2: capped at AVX2; torch-cuda: PyTorch on a CUDA GPU, only when\n"
+            "        named)  --threads LIST (default 1,all)\n"
             "        --reps N (5)  --warmup N (1)  --rounds R (1: every implementation R times in turn,\n"
             "        samples pooled)  --clock wall|cpu (cpu: process CPU time, 1 thread only)\n"
             "        --budget SECONDS (timed seconds per implementation, default 120)  --csv FILE\n"
@@ -248,8 +251,8 @@ static void bench_one(const bench_case *c, int threads, const bench_opts *o, cha
         bench_copy_str(r->impl, sizeof r->impl, peer_names[p]);
         r->is_peer = 1;
         r->work = work;
-        r->failed = !bench_peer_applies(peer_names[p], c) ||
-                    (strcmp(o->peers, "all") && !list_has(o->peers, peer_names[p]));
+        int asked = strcmp(o->peers, "all") ? list_has(o->peers, peer_names[p]) : strcmp(peer_names[p], "torch-cuda");
+        r->failed = !bench_peer_applies(peer_names[p], c) || !asked;
         r->skipped = r->failed;
     }
     one_rounds(c, threads, o, plugins, nplugins, ours_r, peer_r);
@@ -408,6 +411,19 @@ static int cmd_check(bench_cmd *m)
     if (!m->suite && !m->have_what) {
         bench_usage(stderr);
         return 2;
+    }
+    if (strcmp(o->peers, "all") && strcmp(o->peers, "none")) {
+        for (const char *p = o->peers; *p;) {
+            size_t len = strcspn(p, ",");
+            int known = 0;
+            for (int j = 0; j < BENCH_PEERS; j++)
+                known |= strlen(peer_names[j]) == len && !strncmp(p, peer_names[j], len);
+            if (!known) {
+                fprintf(stderr, "seqnn bench: unknown peer '%.*s' in --peers (see --help)\n", (int)len, p);
+                return 2;
+            }
+            p += len + (p[len] == ',');
+        }
     }
     if (o->reps < 1 || o->rounds < 1 || o->reps * o->rounds > BENCH_MAX_SAMPLES || o->warmup < 0) {
         fprintf(stderr, "seqnn bench: --reps times --rounds must be 1..%d and --warmup >= 0\n", BENCH_MAX_SAMPLES);

@@ -38,7 +38,7 @@ int bench_peer_applies(const char *name, const bench_case *c)
         return c->op == OP_MODEL;
     if (!strcmp(name, "onednn") || !strcmp(name, "onednn-avx2"))
         return c->op == OP_GEMM || c->op == OP_RNN;
-    if (!strcmp(name, "torch") || !strcmp(name, "torch-avx2"))
+    if (!strcmp(name, "torch") || !strcmp(name, "torch-avx2") || !strcmp(name, "torch-cuda"))
         return 1;
     if (!strcmp(name, "triad"))
         return c->op == OP_OPTIM;
@@ -220,6 +220,8 @@ int bench_run_peer(const char *name, const bench_case *c, int threads, const ben
     static char args[24][PEER_ARG_LEN];
     int nargs;
     case_peer_args(c, threads, o, args, &nargs);
+    if (!strcmp(name, "torch-cuda"))
+        snprintf(args[nargs++], PEER_ARG_LEN, "device=cuda");
     char *argv[32];
     int ac = 0;
     if (interp[0])
