@@ -54,13 +54,13 @@ export XDG_CACHE_HOME
 failed=
 # step NAME SECONDS COMMAND...: runs COMMAND with a time limit, output in OUT/NAME.log
 step() {
-    name=$1 limit=$2
+    step_name=$1 step_limit=$2
     shift 2
     t0=$(date +%s)
-    timeout "$limit" "$@" > "$out/$name.log" 2>&1
+    timeout "$step_limit" "$@" > "$out/$step_name.log" 2>&1
     rc=$?
-    echo "-- $name: exit $rc, $(($(date +%s) - t0)) s (log $out/$name.log)"
-    [ $rc -eq 0 ] || failed="$failed $name"
+    echo "-- $step_name: exit $rc, $(($(date +%s) - t0)) s (log $out/$step_name.log)"
+    [ $rc -eq 0 ] || failed="$failed $step_name"
     return $rc
 }
 
@@ -108,7 +108,8 @@ bench() {
     fi
     step "bench_$name" 400 "$seqnn" bench "$@" --plugin "$spec$plugins" --peers torch-cuda --threads all \
         --reps 5 --rounds 2 --budget 30
-    grep -E '^==|^  (opencl|avx512|avx2|torch-cuda) |^  (peer|plugin) .*not available|^ratio' "$out/bench_$name.log"
+    grep -E '^==|^  (opencl:|avx512 |avx2 |torch-cuda )|^  (peer|plugin) .*not available|^ratio opencl' "$out/bench_$name.log" |
+        cut -c1-160
 }
 bench lstm512 ,avx512,avx2 lstm --hidden 512 --both
 bench model ,avx512,avx2 model examples/charlm/model.seqnn
