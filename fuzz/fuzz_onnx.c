@@ -50,6 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_REQUIRE(f && fwrite(data, 1, size, f) == size && fclose(f) == 0, "cannot write %s", fz_path);
     seqnn_model *m = NULL;
     seqnn_onnx_info info;
+    seqnn_onnx_info_init(&info);
     seqnn_status st = seqnn_model_load_onnx(fz_path, fz_ctx, &m, &info);
     remove(fz_path);
     FZ_REQUIRE(st == SEQNN_OK || st == SEQNN_ERR_FORMAT || st == SEQNN_ERR_UNSUPPORTED ||
