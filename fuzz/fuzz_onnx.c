@@ -1,7 +1,8 @@
 /* libFuzzer target: the ONNX importer (include/seqnn/onnx.h, docs/onnx.md)
  * on arbitrary bytes, written to a temporary file and imported on the ref
  * plugin. Seeds (fuzz/corpus/onnx/) are small models that
- * tests/onnx/onnx_models.py exports, mapped and refused ones.
+ * tests/onnx/onnx_models.py exports, mapped and refused ones, and
+ * seqnn's own exports (seqnn_export_*.onnx, encoder_decoder*.onnx).
  *
  * For every input:
  *   - the status is SEQNN_OK, SEQNN_ERR_FORMAT, SEQNN_ERR_UNSUPPORTED or
