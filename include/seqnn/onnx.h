@@ -84,7 +84,8 @@ SEQNN_API void seqnn_onnx_info_init(seqnn_onnx_info *info);
 SEQNN_API seqnn_status seqnn_model_load_onnx(const char *path, seqnn_context *ctx, seqnn_model **out,
                                              seqnn_onnx_info *info);
 /* Frees info->modelfile and zeroes the fields info->size covers (size stays,
- * so the struct can be passed again). */
+ * so the struct can be passed again); does nothing to a struct whose size
+ * seqnn_model_load_onnx refuses (it never filled one). */
 SEQNN_API void seqnn_onnx_info_free(seqnn_onnx_info *info);
 
 /* ---------------------------------------------------------------- export --- */
