@@ -78,7 +78,7 @@ seqnn_status seqnn_check_bias_add(const seqnn_checker *c, const seqnn_bias_args 
     SEQNN_CHECK(seqnn_check_flags(c, a->flags, 0));
     SEQNN_CHECK(blas_check_bias_shape(c, a));
     SEQNN_CHECK(seqnn_check_tensor(c, "y", a->y, SEQNN_F32,
-                                   seqnn_extent_2d(a->rows, a->cols, a->ldy), 1));
+                                   seqnn_extent_rows(a->rows, a->cols, a->ldy), 1));
     return seqnn_check_tensor(c, "b", a->b, SEQNN_F32, a->cols, 1);
 }
 
@@ -87,6 +87,6 @@ seqnn_status seqnn_check_bias_backward(const seqnn_checker *c, const seqnn_bias_
     SEQNN_CHECK(seqnn_check_flags(c, a->flags, SEQNN_FLAG_OVERWRITE));
     SEQNN_CHECK(blas_check_bias_shape(c, a));
     SEQNN_CHECK(seqnn_check_tensor(c, "dy", a->dy, SEQNN_F32,
-                                   seqnn_extent_2d(a->rows, a->cols, a->ldy), 1));
+                                   seqnn_extent_rows(a->rows, a->cols, a->ldy), 1));
     return seqnn_check_tensor(c, "db", a->db, SEQNN_F32, a->cols, 1);
 }

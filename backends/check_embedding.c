@@ -6,7 +6,8 @@
 #include "check.h"
 
 /* n, vocab, dim, ldy, padding_idx, flags and idx: shared by both kernels;
- * *rows_extent receives the extent of the [n, dim] tensor with row stride ldy. */
+ * *rows_extent receives the extent of the [n, dim] tensor with row stride ldy
+ * (every row's start counted, also when dim is 0). */
 static seqnn_status embedding_check_common(const seqnn_checker *c,
                                            const seqnn_embedding_args *a,
                                            int64_t *rows_extent)
@@ -20,7 +21,7 @@ static seqnn_status embedding_check_common(const seqnn_checker *c,
         return seqnn_check_fail(c, "padding_idx %ld must be -1 (none) or in [0, %lld)",
                                 (long)a->padding_idx, (long long)a->vocab);
     SEQNN_CHECK(seqnn_check_tensor(c, "idx", a->idx, SEQNN_I32, a->n, 1));
-    *rows_extent = seqnn_extent_2d(a->n, a->dim, a->ldy);
+    *rows_extent = seqnn_extent_rows(a->n, a->dim, a->ldy);
     return SEQNN_OK;
 }
 

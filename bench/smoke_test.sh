@@ -70,6 +70,26 @@ rc=$?
 [ "$rc" = 2 ] || { echo "FAIL: a missing model file should exit 2, not $rc"; fail=1; }
 check "missing model file message" 'missing\.seqnn' "$work/bench_model_bad.txt"
 
+# plugins named by their files: rows labelled with the plugins' own names, each divided by the peak of
+# the ISA its device reports (ref: none, "peak unknown", its peak column "-"; avx2: 256-bit)
+plugin_file() { "$seqnn" info 2>/dev/null | awk -v p="$1" '$1 == "loaded" && $2 == p { print $3; exit }'; }
+files=$(plugin_file ref)
+avx2_runs=0
+if [ -n "$(plugin_file avx2)" ] && "$seqnn" info 2>/dev/null | grep -Eq '^  avx2 +CPU +score +[1-9]'; then
+    files="$files,$(plugin_file avx2)"
+    avx2_runs=1
+fi
+out=$work/bench_files.txt
+"$seqnn" bench gemm --m 8 --n 8 --k 8 --reps 1 --threads 1 --peers none --plugin "$files" >"$out" 2>&1 ||
+    { echo "FAIL: seqnn bench --plugin FILE exited $?"; cat "$out"; fail=1; }
+check "a plugin file: its name in the banner, the file after it" '^seqnn bench: 1 case\(s\), plugins: ref \(/.*libseqnn-ref' "$out"
+check "a plugin file: the row labelled with the plugin's name" '^  ref +[0-9]+\.[0-9]{3} .* GFLOP/s +-  seqnn ref plugin' "$out"
+if ! grep -q '^  FMA peak: ' "$out"; then   # the peak is measured (x86 with AVX2/FMA)
+    check "ref: peak unknown" '^  peak of each plugin row, by the ISA its device reports: ref peak unknown' "$out"
+    [ $avx2_runs = 1 ] && check "avx2 file: 256-bit peak" 'ref peak unknown, avx2 256-bit$' "$out" &&
+        check "avx2 file: its row" '^  avx2 +[0-9]+\.[0-9]{3} .* GFLOP/s +[0-9]+%  seqnn avx2 plugin' "$out"
+fi
+
 "$seqnn" bench nonsense >"$work/bench_bad.txt" 2>&1
 rc=$?
 [ "$rc" = 2 ] || { echo "FAIL: an unknown case should exit 2, not $rc"; fail=1; }

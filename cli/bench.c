@@ -49,7 +49,8 @@ static void bench_usage(FILE *f)
             "        --params N (adam/sgd/clip: 10000000)\n"
             "        --vocab N ($vocab, $classes of a model file: 97), --batch --seq (model: its train line)\n"
             "mode:   --train (forward + backward; default inference) | --both\n"
-            "run:    --plugin LIST (default: every loaded plugin)  --peers LIST|all|none\n"
+            "run:    --plugin LIST (names or plugin file paths; default: every loaded plugin)\n"
+            "        --peers LIST|all|none\n"
             "        (peers: openblas, openblas-haswell, onednn, onednn-avx2, torch, torch-avx2, torch-passive,\n"
             "        triad; -haswell / -avx2: capped at AVX2; torch-cuda: PyTorch on a CUDA GPU, only when\n"
             "        named)  --threads LIST (default 1,all)\n"
@@ -59,7 +60,9 @@ static void bench_usage(FILE *f)
             "--suite: the standard suite (GEMM, LSTM/GRU/RNN H=256/512/1024 inference and training,\n"
             "        2-layer bidirectional LSTM H=512, Kim-CNN conv bank, attention, Adam/SGD/clip).\n"
             "Prints per implementation the median, min, max, spread, GFLOP/s or GB/s and %% of the FMA\n"
-            "peak measured in the same run, then 'ratio OURS/PEER = X.XXx' (speed; > 1: ours faster).\n");
+            "peak measured in the same run, then 'ratio OURS/PEER = X.XXx' (speed; > 1: ours faster).\n"
+            "A plugin's rows carry its own name and the peak of the ISA its device reports (AVX2: 256-bit,\n"
+            "AVX-512: 512-bit; '-' when it reports neither).\n");
 }
 
 static int parse_int_list(const char *s, int *out, int max, int all)
@@ -117,49 +120,19 @@ static int nprocs(void)
     return n < 1 ? 1 : (int)n;
 }
 
-/* the plugins to run: the --plugin list, or every loaded plugin */
-static int select_plugins(const bench_opts *o, char out[][32], int max)
-{
-    int n = 0;
-    if (o->plugins[0]) {
-        for (const char *p = o->plugins; *p && n < max;) {
-            const char *e = strchr(p, ',');
-            size_t len = e ? (size_t)(e - p) : strlen(p);
-            snprintf(out[n++], 32, "%.*s", (int)(len < 31 ? len : 31), p);
-            p = e ? e + 1 : p + len;
-        }
-        return n;
-    }
-    seqnn_registry *reg = NULL;
-    if (seqnn_registry_open(&reg) != SEQNN_OK)
-        return 0;
-    for (int64_t i = 0; i < seqnn_registry_plugin_count(reg) && n < max; i++) {
-        seqnn_plugin_record rec;
-        if (seqnn_registry_plugin(reg, i, &rec) != SEQNN_OK || !rec.loaded || !rec.name)
-            continue;
-        int dup = 0;
-        for (int j = 0; j < n; j++)
-            dup |= !strcmp(out[j], rec.name);
-        if (!dup)
-            snprintf(out[n++], 32, "%s", rec.name);
-    }
-    seqnn_registry_close(reg);
-    return n;
-}
-
-
 /* ------------------------------------------------ one case, one thread count --- */
 
-/* the FMA peak a row is divided by: 256-bit for what is capped at AVX2 (the
- * avx2 plugin, the capped peers), the widest the CPU has for the others */
-static double row_peak(const double *peak, const char *impl)
+/* the FMA peak a peer's row is divided by: 256-bit for the peers capped at
+ * AVX2, the widest the CPU has for the others (a plugin's row: by the ISA
+ * its device reports, bench_plugin_peak) */
+static double peer_peak(const double *peak, const char *impl)
 {
-    int capped = !strcmp(impl, "avx2") || !strcmp(impl, "onednn-avx2") || !strcmp(impl, "openblas-haswell") ||
-                 !strcmp(impl, "torch-avx2");
+    int capped = !strcmp(impl, "onednn-avx2") || !strcmp(impl, "openblas-haswell") || !strcmp(impl, "torch-avx2");
     return !capped && peak[1] > 0 ? peak[1] : peak[0];
 }
 
-static void one_header(const char *desc, int threads, const bench_opts *o, const double *peak, int flops)
+static void one_header(const char *desc, int threads, const bench_opts *o, const double *peak, int flops,
+                       const bench_plugin *plugins, int nplugins)
 {
     printf("\n== %s | %d thread%s | %s clock, median of %d (%d round%s of %d after %d warm-up)\n", desc, threads,
            threads == 1 ? "" : "s", o->cpu_clock ? "process CPU" : "wall", o->rounds * o->reps, o->rounds,
@@ -171,8 +144,10 @@ static void one_header(const char *desc, int threads, const bench_opts *o, const
         else
             printf("  FMA peak measured now: %.1f GFLOP/s with %d thread%s\n", peak[0], threads, threads == 1 ? "" : "s");
         if (!absent && peak[1] > 0)
-            printf("  512-bit FMA peak measured now: %.1f GFLOP/s (the peak of every row but avx2 and the peers "
-                   "capped at AVX2, whose peak is the 256-bit one above)\n", peak[1]);
+            printf("  512-bit FMA peak measured now: %.1f GFLOP/s (the peak of the peers not capped at AVX2)\n",
+                   peak[1]);
+        if (!absent)
+            bench_plugin_peaks_line(plugins, nplugins);
     }
     printf("  %-16s %10s %10s %10s %7s %8s %-6s %4s  %s\n", "impl", "median ms", "min ms", "max ms", "spread",
            "rate", "", "peak", "ISA / kernel");
@@ -180,12 +155,12 @@ static void one_header(const char *desc, int threads, const bench_opts *o, const
 
 /* rounds: every implementation in turn, again and again, so that a busy
  * moment of the machine falls on all of them alike; samples are pooled */
-static void one_rounds(const bench_case *c, int threads, const bench_opts *o, char plugins[][32], int nplugins,
-                       bench_result *ours_r, bench_result *peer_r)
+static void one_rounds(const bench_case *c, int threads, const bench_opts *o, const bench_plugin *plugins,
+                       int nplugins, bench_result *ours_r, bench_result *peer_r)
 {
     for (int round = 0; round < o->rounds; round++) {
         for (int i = 0; i < nplugins; i++)
-            if (!ours_r[i].failed && bench_run_plugin(plugins[i], c, o, &ours_r[i]) != 0)
+            if (!ours_r[i].failed && bench_run_plugin(plugins[i].spec, c, o, &ours_r[i]) != 0)
                 ours_r[i].failed = 1;
         for (int p = 0; p < BENCH_PEERS; p++) {
             bench_result *r = &peer_r[p];
@@ -199,12 +174,15 @@ static void one_rounds(const bench_case *c, int threads, const bench_opts *o, ch
     }
 }
 
-/* one row per implementation that ran, or why it did not */
+/* one row per implementation that ran, or why it did not; plugins: the
+ * plugins res holds (NULL: peers) */
 static void one_rows(const bench_case *c, const char *desc, int threads, const bench_opts *o, bench_result *res,
-                     int n, const char *kind, const double *peak, int flops)
+                     int n, const bench_plugin *plugins, const double *peak, int flops)
 {
+    const char *kind = plugins ? "plugin" : "peer";
     for (int i = 0; i < n; i++) {
         bench_result *r = &res[i];
+        double rpeak = plugins ? bench_plugin_peak(peak, &plugins[i]) : peer_peak(peak, r->impl);
         int rflops = !strcmp(r->impl, "triad") ? 0 : flops;
         if (r->skipped)
             continue;
@@ -214,23 +192,23 @@ static void one_rows(const bench_case *c, const char *desc, int threads, const b
             continue;
         }
         bench_result_finish(r);
-        bench_print_row(r, row_peak(peak, r->impl), rflops);
+        bench_print_row(r, rpeak, rflops);
         if (c->op == OP_MODEL)
             printf("  %-16s %10.2f steps/s %10.0f tokens/s\n", "", 1.0 / r->median,
                    (double)(c->batch * c->seq) / r->median);
-        bench_csv_row(o->csv, desc, threads, r, row_peak(peak, r->impl), rflops, NULL, 0, 0);
+        bench_csv_row(o->csv, desc, threads, r, rpeak, rflops, NULL, 0, 0);
     }
 }
 
 /* Runs one case at one thread count: every plugin, every peer, the ratios. */
-static void bench_one(const bench_case *c, int threads, const bench_opts *o, char plugins[][32], int nplugins,
-                      const double *peak)
+static void bench_one(const bench_case *c, int threads, const bench_opts *o, const bench_plugin *plugins,
+                      int nplugins, const double *peak)
 {
     char desc[200];
     bench_case_describe(c, desc, sizeof desc);
     int flops = c->op != OP_OPTIM;
     double work = flops ? bench_case_flops(c) : bench_case_bytes(c);
-    one_header(desc, threads, o, peak, flops);
+    one_header(desc, threads, o, peak, flops, plugins, nplugins);
     bench_result *ours_r = calloc((size_t)nplugins, sizeof *ours_r);
     bench_result *peer_r = calloc(BENCH_PEERS, sizeof *peer_r);
     if (!ours_r || !peer_r) {
@@ -243,7 +221,7 @@ static void bench_one(const bench_case *c, int threads, const bench_opts *o, cha
     snprintf(t, sizeof t, "%d", threads);
     setenv("SEQNN_NUM_THREADS", t, 1);
     for (int i = 0; i < nplugins; i++) {
-        bench_copy_str(ours_r[i].impl, sizeof ours_r[i].impl, plugins[i]);
+        bench_copy_str(ours_r[i].impl, sizeof ours_r[i].impl, plugins[i].name);
         ours_r[i].work = work;
     }
     for (int p = 0; p < BENCH_PEERS; p++) {
@@ -256,13 +234,13 @@ static void bench_one(const bench_case *c, int threads, const bench_opts *o, cha
         r->skipped = r->failed;
     }
     one_rounds(c, threads, o, plugins, nplugins, ours_r, peer_r);
-    one_rows(c, desc, threads, o, ours_r, nplugins, "plugin", peak, flops);
-    one_rows(c, desc, threads, o, peer_r, BENCH_PEERS, "peer", peak, flops);
+    one_rows(c, desc, threads, o, ours_r, nplugins, plugins, peak, flops);
+    one_rows(c, desc, threads, o, peer_r, BENCH_PEERS, NULL, peak, flops);
     for (int i = 0; i < nplugins; i++)
         for (int p = 0; p < BENCH_PEERS && ours_r[i].n > 0; p++)
             if (peer_r[p].n > 0)
-                bench_report_ratio(c, desc, threads, o, &ours_r[i], &peer_r[p], row_peak(peak, ours_r[i].impl),
-                                   flops);
+                bench_report_ratio(c, desc, threads, o, &ours_r[i], &peer_r[p],
+                                   bench_plugin_peak(peak, &plugins[i]), flops);
     fflush(stdout);
     free(ours_r);
     free(peer_r);
@@ -486,11 +464,11 @@ static int cmd_cases(const bench_cmd *m, bench_case *cases, int max)
     return n;
 }
 
-static void cmd_banner(const bench_cmd *m, int ncases, char plugins[][32], int nplugins)
+static void cmd_banner(const bench_cmd *m, int ncases, const bench_plugin *plugins, int nplugins)
 {
     printf("seqnn bench: %d case(s), plugins:", ncases);
     for (int i = 0; i < nplugins; i++)
-        printf(" %s", plugins[i]);
+        printf(strcmp(plugins[i].spec, plugins[i].name) ? " %s (%s)" : " %s", plugins[i].name, plugins[i].spec);
     printf("; peers: %s; threads:", m->o.peers);
     for (int i = 0; i < m->o.nthreads; i++)
         printf(" %d", m->o.threads[i]);
@@ -513,8 +491,8 @@ int seqnn_cli_bench(int argc, char **argv)
     if (!cases)
         return 1;
     int ncases = cmd_cases(&m, cases, BENCH_MAX_CASES);
-    char plugins[BENCH_MAX_PLUGINS][32];
-    int nplugins = select_plugins(&m.o, plugins, BENCH_MAX_PLUGINS);
+    bench_plugin plugins[BENCH_MAX_PLUGINS];
+    int nplugins = bench_select_plugins(m.o.plugins, plugins, BENCH_MAX_PLUGINS);
     if (nplugins == 0)
         printf("no plugin loaded (seqnn info says why)\n");
     if (m.csv_path) {

@@ -105,6 +105,22 @@ int bench_model_run_plugin(const char *plugin, const bench_case *c, const bench_
 int bench_peer_applies(const char *name, const bench_case *c);
 int bench_run_peer(const char *name, const bench_case *c, int threads, const bench_opts *o, bench_result *r);
 
+/* cli/bench_plugins.c: the plugins to run. spec: what --plugin named (a name
+ * or a plugin file path, given to seqnn_context_create); name: the plugin's
+ * own name (the rows' label); isa_bits: 512 when its device reports
+ * AVX-512, 256 for AVX2, 0 for neither (its peak unknown). */
+typedef struct bench_plugin {
+    char spec[256];
+    char name[32];
+    int isa_bits;
+} bench_plugin;
+/* the --plugin list (comma-separated), or every loaded plugin when it is "" */
+int bench_select_plugins(const char *list, bench_plugin *out, int max);
+/* the FMA peak p's rows are divided by (peak: 256-bit, 512-bit); 0: unknown */
+double bench_plugin_peak(const double *peak, const bench_plugin *p);
+/* one header line: each plugin row's peak */
+void bench_plugin_peaks_line(const bench_plugin *plugins, int n);
+
 /* cli/bench_report.c */
 void bench_result_finish(bench_result *r);
 void bench_print_row(const bench_result *r, double peak, int flops);

@@ -181,7 +181,7 @@ int bench_model_run_plugin(const char *plugin, const bench_case *c, const bench_
     }
     seqnn_device_record dev;
     if (seqnn_context_device(ctx, &dev) == SEQNN_OK)
-        snprintf(r->isa, sizeof r->isa, "seqnn %.32s plugin: %.400s", plugin, dev.name);
+        snprintf(r->isa, sizeof r->isa, "seqnn %.32s plugin: %.400s", dev.plugin_name, dev.name);
     model_run w;
     int rc = model_open(&w, ctx, c, r->note, sizeof r->note);
     if (rc == 0)

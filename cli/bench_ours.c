@@ -361,7 +361,7 @@ int bench_run_plugin(const char *plugin, const bench_case *c, const bench_opts *
     }
     seqnn_device_record dev;
     if (seqnn_context_device(ctx, &dev) == SEQNN_OK)
-        snprintf(r->isa, sizeof r->isa, "seqnn %.32s plugin: %.400s", plugin, dev.name);
+        snprintf(r->isa, sizeof r->isa, "seqnn %.32s plugin: %.400s", dev.plugin_name, dev.name);
     ours *w = calloc(1, sizeof *w);
     if (!w) {
         seqnn_context_destroy(ctx);

@@ -71,7 +71,7 @@ int seqnn_cli_import(int argc, char **argv)
     seqnn_context *ctx = NULL;
     seqnn_model *m = NULL;
     seqnn_onnx_info info;
-    memset(&info, 0, sizeof info);
+    seqnn_onnx_info_init(&info);
     int rc = 0;
     if (seqnn_context_create(backend, &ctx) != SEQNN_OK)
         rc = cli_fail("backend");

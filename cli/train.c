@@ -504,17 +504,45 @@ static int train_setup(train_run *t)
  * says which checkpoints are on disk; a second signal ends it at once. */
 static volatile sig_atomic_t interrupted;
 
+/* Under mpirun, the flag each training step's exchange carries to every
+ * rank (the largest value of any rank): the signal, plus TRAIN_TIME_UP once
+ * this rank's clock passed --time, so that all ranks end after the same
+ * step whatever their clocks say. Written by on_interrupt and
+ * train_time_up; time_up is 0 or TRAIN_TIME_UP. */
+#define TRAIN_TIME_UP 256                /* above every signal number */
+static volatile sig_atomic_t stop_flag, time_up;
+
+/* What the ranks agreed on at the last step's exchange (under mpirun), or
+ * this process's signal. */
+static int train_stop_value(const train_run *t)
+{
+    return t->dist.launched ? seqnn_model_distributed_stop(t->model) : (int)interrupted;
+}
+
 /* The signal that stops the run: this process's, or under mpirun the one
  * the ranks agreed on at a step's exchange (every rank stops after the
  * same step). */
 static int train_stop_signal(const train_run *t)
 {
-    return t->dist.launched ? seqnn_model_distributed_stop(t->model) : (int)interrupted;
+    return train_stop_value(t) % TRAIN_TIME_UP;
+}
+
+/* --time ran out on this rank's clock: the next step's exchange tells every
+ * rank. A signal handled between reading `interrupted` and writing the flag
+ * is written again by the loop; one handled later sees time_up itself. */
+static void train_time_up(void)
+{
+    sig_atomic_t sig;
+    time_up = TRAIN_TIME_UP;
+    do {
+        sig = interrupted;
+        stop_flag = sig + TRAIN_TIME_UP;
+    } while (sig != interrupted);
 }
 
 static int train_attach(train_run *t)
 {
-    if (cli_dist_attach(&t->dist, t->model, &interrupted))
+    if (cli_dist_attach(&t->dist, t->model, &stop_flag))
         return 1;
     if (t->o.log && t->dist.rank == 0 && !(t->log = fopen(t->o.log, t->resumed ? "a" : "w"))) {
         fprintf(stderr, "seqnn: %s: cannot write the loss log\n", t->o.log);
@@ -647,6 +675,7 @@ static int train_validate(train_run *t, int64_t epoch, int64_t in_epoch, int end
 static void on_interrupt(int sig)
 {
     interrupted = sig;
+    stop_flag = sig + time_up;
     signal(sig, SIG_DFL);
 }
 
@@ -707,8 +736,15 @@ static int train_epoch(train_run *t, int64_t epoch, int64_t skip)
         progress_at at = train_progress(t, el);
         progress_show(&t->prog, &at);
         int end_epoch = in_epoch >= t->per_epoch;
-        int last_step = (cfg->max_steps > 0 && t->step >= cfg->max_steps) ||
-                        (cfg->time_limit > 0 && el >= cfg->time_limit) || (end_epoch && epoch + 1 >= cfg->epochs);
+        /* --time: under mpirun the ranks' agreement (this step's exchange), so all end after the same step */
+        int out_of_time = cfg->time_limit > 0 && el >= cfg->time_limit;
+        if (t->dist.launched) {
+            if (out_of_time && !time_up)
+                train_time_up();
+            out_of_time = train_stop_value(t) >= TRAIN_TIME_UP;
+        }
+        int last_step = (cfg->max_steps > 0 && t->step >= cfg->max_steps) || out_of_time ||
+                        (end_epoch && epoch + 1 >= cfg->epochs);
         int do_eval = last_step || (cfg->eval_every > 0 ? t->step % cfg->eval_every == 0 : end_epoch);
         if (do_eval) {
             double e0 = bench_now(0);

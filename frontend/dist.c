@@ -9,6 +9,7 @@
 #include <string.h>
 #include "dist.h"
 #include "seqnn/distributed.h"
+#include "versioned.h"
 #ifdef SEQNN_HAVE_MPI
 #include <mpi.h>
 #endif
@@ -17,12 +18,12 @@
 #define DIST_CHUNK ((int64_t)1 << 28)    /* floats per MPI call (an int count) */
 #define DIST_FIGURES 5                   /* doubles a rank gives the loss exchange */
 /* The bytes of the options' first version: size 0 stands for it. */
-#define DIST_OPTIONS_V1 (offsetof(seqnn_distributed_options, check_every) + sizeof(int64_t))
+#define DIST_OPTIONS_V1 FE_FIELD_END(seqnn_distributed_options, check_every)
 
 /* The end of the last field this library knows (update it with each field
  * appended): no padding follows, so every byte of a caller's larger struct
  * past it belongs to a newer field. */
-#define DIST_OPTIONS_END (offsetof(seqnn_distributed_options, stop) + sizeof(void *))
+#define DIST_OPTIONS_END FE_FIELD_END(seqnn_distributed_options, stop)
 _Static_assert(DIST_OPTIONS_END == sizeof(seqnn_distributed_options),
                "seqnn_distributed_options: DIST_OPTIONS_END must name its last field");
 
@@ -42,19 +43,11 @@ static seqnn_status dist_options_read(const seqnn_distributed_options *o, seqnn_
     memset(out, 0, sizeof *out);
     if (!o)
         return SEQNN_OK;
-    size_t n = o->size ? o->size : DIST_OPTIONS_V1;
-    if (n < DIST_OPTIONS_V1)
-        return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG,
-                               "seqnn_model_set_distributed: options size %zu is below the first version's %zu "
-                               "(set it with seqnn_distributed_options_init, or leave it 0)",
-                               n, (size_t)DIST_OPTIONS_V1);
-    const unsigned char *tail = (const unsigned char *)o;
-    for (size_t i = DIST_OPTIONS_END; i < n; i++)
-        if (tail[i])
-            return seqnn_set_error(NULL, SEQNN_ERR_UNSUPPORTED,
-                                   "seqnn_model_set_distributed: the options (%zu bytes) set a field this libseqnn "
-                                   "does not know (at byte %zu; it knows %zu bytes): a newer header than the library",
-                                   n, i, (size_t)DIST_OPTIONS_END);
+    size_t n;
+    seqnn_status st = fe_versioned_size(o, DIST_OPTIONS_V1, DIST_OPTIONS_END, "seqnn_model_set_distributed: the options",
+                                        "seqnn_distributed_options_init", &n);
+    if (st)
+        return st;
     memcpy(out, o, n < sizeof *out ? n : sizeof *out);
     out->size = (uint32_t)sizeof *out;
     return SEQNN_OK;

@@ -9,17 +9,50 @@
 #include "internal.h"
 #include "onnx_int.h"
 #include "seqnn/modelfile.h"
+#include "versioned.h"
 
 #define ONNX_MAX_BYTES ((long)1 << 30)   /* protobuf's own limit is 2 GiB */
 #define ONNX_OPSET_MIN 7                 /* the LSTM/GRU/RNN of opset 7 and later */
 #define ONNX_OPSET_MAX 17
 
-void seqnn_onnx_info_free(seqnn_onnx_info *info)
+/* The bytes of the info's first version (modelfile to state_layer): size 0
+ * stands for it. */
+#define ONNX_INFO_V1 FE_FIELD_END(seqnn_onnx_info, state_layer)
+/* The end of the last field this library knows (update it with each field
+ * appended): no padding follows. */
+#define ONNX_INFO_END FE_FIELD_END(seqnn_onnx_info, input_index)
+_Static_assert(ONNX_INFO_END == sizeof(seqnn_onnx_info), "seqnn_onnx_info: ONNX_INFO_END must name its last field");
+
+void seqnn_onnx_info_init(seqnn_onnx_info *info)
 {
     if (!info)
         return;
-    free(info->modelfile);
     memset(info, 0, sizeof *info);
+    info->size = (uint32_t)sizeof *info;
+}
+
+/* The caller's info as this library's struct: the n bytes its size covers
+ * (checked by fe_versioned_size) are src's first n bytes, size kept. */
+static void onnx_info_write(seqnn_onnx_info *info, size_t n, const seqnn_onnx_info *src)
+{
+    const uint32_t size = info->size;
+    unsigned char *dst = (unsigned char *)info;
+    memcpy(dst, src, n < sizeof *src ? n : sizeof *src);
+    if (n > sizeof *src)
+        memset(dst + sizeof *src, 0, n - sizeof *src);
+    info->size = size;
+}
+
+void seqnn_onnx_info_free(seqnn_onnx_info *info)
+{
+    size_t n;
+    if (!info || fe_versioned_size(info, ONNX_INFO_V1, ONNX_INFO_END, "seqnn_onnx_info_free: the info",
+                                   "seqnn_onnx_info_init", &n) != SEQNN_OK)
+        return;
+    seqnn_onnx_info zero;
+    memset(&zero, 0, sizeof zero);
+    free(info->modelfile);
+    onnx_info_write(info, n, &zero);
 }
 
 #ifdef SEQNN_HAVE_ONNX
@@ -111,8 +144,16 @@ seqnn_status seqnn_model_load_onnx(const char *path, seqnn_context *ctx, seqnn_m
 {
     if (out)
         *out = NULL;
-    if (info)
-        memset(info, 0, sizeof *info);
+    size_t info_n = 0;
+    seqnn_onnx_info full;
+    memset(&full, 0, sizeof full);
+    if (info) {
+        seqnn_status vs = fe_versioned_size(info, ONNX_INFO_V1, ONNX_INFO_END, "seqnn_model_load_onnx: the info",
+                                            "seqnn_onnx_info_init", &info_n);
+        if (vs)
+            return vs;
+        onnx_info_write(info, info_n, &full);
+    }
     if (!path || !ctx || !out)
         return seqnn_set_error(NULL, SEQNN_ERR_INVALID_ARG, "seqnn_model_load_onnx: path, ctx and out are required");
 #ifndef SEQNN_HAVE_ONNX
@@ -137,19 +178,20 @@ seqnn_status seqnn_model_load_onnx(const char *path, seqnn_context *ctx, seqnn_m
     if (!st)
         st = load_mapped(&mapped, path, ctx, out);
     if (!st && info) {
-        info->batch_first = mapped.batch_first;
-        info->output_batch_first = mapped.output_batch_first;
-        info->output = mapped.output;
-        info->nodes = mapped.nodes;
-        info->lengths_input = mapped.lengths_input;
-        info->h0_input = mapped.h0_input;
-        info->c0_input = mapped.c0_input;
-        memcpy(info->state_layer, mapped.state_layer, sizeof info->state_layer);
-        info->n_inputs = mapped.n_inputs;
-        memcpy(info->input_role, mapped.input_role, sizeof info->input_role);
-        memcpy(info->input_index, mapped.input_index, sizeof info->input_index);
-        info->modelfile = mapped.modelfile;
+        full.batch_first = mapped.batch_first;
+        full.output_batch_first = mapped.output_batch_first;
+        full.output = mapped.output;
+        full.nodes = mapped.nodes;
+        full.lengths_input = mapped.lengths_input;
+        full.h0_input = mapped.h0_input;
+        full.c0_input = mapped.c0_input;
+        memcpy(full.state_layer, mapped.state_layer, sizeof full.state_layer);
+        full.n_inputs = mapped.n_inputs;
+        memcpy(full.input_role, mapped.input_role, sizeof full.input_role);
+        memcpy(full.input_index, mapped.input_index, sizeof full.input_index);
+        full.modelfile = mapped.modelfile;
         mapped.modelfile = NULL;
+        onnx_info_write(info, info_n, &full);
     }
     onnx_mapped_free(&mapped);
     return st;

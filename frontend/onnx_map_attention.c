@@ -377,7 +377,7 @@ static seqnn_status mha_heads_split(mapper *m, const mval *x)
     const char *shape = m->node->n_input > 1 ? m->node->input[1] : "";
     int64_t E = m->layers[m->mha.layer].a, d = shape_dim(m, shape, 3, 2);
     int64_t h = shape_dim(m, shape, 4, 2), d4 = shape_dim(m, shape, 4, 3);
-    int view = h > 0 && d4 > 0 && h * d4 == E;
+    int view = h > 0 && d4 > 0 && E % h == 0 && E / h == d4;   /* h d = E, without overflow */
     d = view ? d4 : d;
     if (d > 0) {
         if (E % d || (m->mha.hd && m->mha.hd != d))

@@ -1,7 +1,8 @@
 /* libFuzzer target: the ONNX importer (include/seqnn/onnx.h, docs/onnx.md)
  * on arbitrary bytes, written to a temporary file and imported on the ref
  * plugin. Seeds (fuzz/corpus/onnx/) are small models that
- * tests/onnx/onnx_models.py exports, mapped and refused ones.
+ * tests/onnx/onnx_models.py exports, mapped and refused ones, and
+ * seqnn's own exports (seqnn_export_*.onnx, encoder_decoder*.onnx).
  *
  * For every input:
  *   - the status is SEQNN_OK, SEQNN_ERR_FORMAT, SEQNN_ERR_UNSUPPORTED or
@@ -50,6 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_REQUIRE(f && fwrite(data, 1, size, f) == size && fclose(f) == 0, "cannot write %s", fz_path);
     seqnn_model *m = NULL;
     seqnn_onnx_info info;
+    seqnn_onnx_info_init(&info);
     seqnn_status st = seqnn_model_load_onnx(fz_path, fz_ctx, &m, &info);
     remove(fz_path);
     FZ_REQUIRE(st == SEQNN_OK || st == SEQNN_ERR_FORMAT || st == SEQNN_ERR_UNSUPPORTED ||

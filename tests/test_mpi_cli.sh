@@ -15,7 +15,9 @@
 # non-zero within 30 seconds, its last checkpoint resumes, and the resumed
 # job ends with the uninterrupted run's checkpoints, byte for byte; SIGINT
 # of one rank alone stops every rank after the same step (exit status 130,
-# no MPI_Abort, one message), and its last checkpoint resumes alike.
+# no MPI_Abort, one message), and its last checkpoint resumes alike; --time
+# with a different limit on each rank ends every rank after the same step,
+# with the checkpoints of a --steps run that long.
 # With "sample" (sanitizer builds, where every mpirun costs seconds) the
 # runs that repeat a path already covered are left out: the forced
 # collective algorithms, --batch-per-rank and N = 3's checkpoint under N = 2.
@@ -188,5 +190,20 @@ if interrupt int INT; then
         bad "SIGINT of one rank: not one line saying every rank stopped: $(cat int.err)"
     resumed int INT
 fi
+# --time: the ranks' clocks may disagree on the last step (here the extreme: rank 0 has 1 s, rank
+# 1 1000 s); the step's exchange carries the decision, so every rank ends after the same step
+# (without it rank 0 validates while rank 1 trains on, and the job hangs): the job ends within
+# 60 s, and its checkpoints are, byte for byte, those of a run of that many steps (--steps S).
+model 1000000 > timed.seqnn
+timeout 60 "$mpirun" --oversubscribe -np 1 "$seqnn" train timed.seqnn $common --time 1 --out timed.safetensors \
+    --log timed.csv : -np 1 "$seqnn" train timed.seqnn $common --time 1000 --out timed.safetensors --log timed.csv \
+    > timed.out 2> timed.err || bad "--time 1 on rank 0, 1000 on rank 1: exit status $?: $(tail -3 timed.err)"
+timed_at=$(tail -1 timed.csv | cut -d, -f1)
+[ "$timed_at" -lt 1000000 ] 2>/dev/null || bad "--time: the run did not stop on time (log: $(tail -1 timed.csv))"
+[ "$(grep -c "^trained $timed_at steps" timed.err)" = 1 ] || bad "--time: not one 'trained $timed_at steps': $(cat timed.err)"
+mpi 2 train timed.seqnn $common --steps "$timed_at" --out steps.safetensors > steps.out 2> steps.err ||
+    bad "--steps $timed_at: $(tail -3 steps.err)"
+cmp -s timed.safetensors steps.safetensors && cmp -s timed-last.safetensors steps-last.safetensors ||
+    bad "--time ended at step $timed_at: not the checkpoints of --steps $timed_at"
 [ $fails -eq 0 ] && echo "PASS: mpirun seqnn train"
 exit $((fails > 0))

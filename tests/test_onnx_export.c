@@ -235,6 +235,7 @@ static int round_trip(const char *work, const char *name, seqnn_model *m, const 
     int64_t count = 0, count2 = 0;
     float *y = predict(m, io, &count), *y2 = NULL;
     int bad = 1;
+    seqnn_onnx_info_init(&info);
     seqnn_status st = y ? seqnn_model_save_onnx(m, onnx, &o) : SEQNN_ERR_INTERNAL;
     if (st) {
         printf("%-32s %-6s export FAILED: %s\n", name, backend, seqnn_last_error());

@@ -126,6 +126,7 @@ int main(int argc, char **argv)
     } else {
         static const char *const fn[] = {"raw", "softmax", "log_softmax"};
         seqnn_onnx_info info;
+        seqnn_onnx_info_init(&info);
         if (seqnn_model_load_onnx(a[1], ctx, &m, &info) != SEQNN_OK)
             return fail("import");
         printf("batch_first=%d\noutput_batch_first=%d\noutput=%s\n", info.batch_first, info.output_batch_first,

@@ -39,7 +39,16 @@ typedef enum seqnn_onnx_input {
 
 #define SEQNN_ONNX_MAX_INPUTS 8
 
+/* What seqnn_model_load_onnx found. Versioned as seqnn_distributed_options
+ * (seqnn/distributed.h): size, first, is sizeof(the struct) as the caller's
+ * header declares it (seqnn_onnx_info_init sets it), and fields are only
+ * ever appended. The library writes the fields that both it and the caller
+ * know; a caller's struct from a newer header is accepted when every field
+ * this library does not know is zero (they stay zero), and refused
+ * (SEQNN_ERR_UNSUPPORTED) otherwise. size 0 stands for the first version
+ * (modelfile to state_layer), so a zero-initialised struct stays valid. */
 typedef struct seqnn_onnx_info {
+    uint32_t size;                       /* sizeof(seqnn_onnx_info); 0: the first version */
     char *modelfile;                     /* the model as a model file (text, NUL-terminated) */
     int batch_first;                     /* the graph's input is [B, T, ...] (the model reads [T, B, ...]) */
     int output_batch_first;              /* the graph's sequence output is [B, T, n] (the model's [T, B, n]) */
@@ -51,20 +60,32 @@ typedef struct seqnn_onnx_info {
      * [layers*dirs, B, H] of recurrent layer state_layer (seqnn_model_set_state). */
     int lengths_input, h0_input, c0_input;
     char state_layer[64];
+    /* Added after the first version: */
     /* Every input of the graph (initializers excluded; positions as above). */
     int n_inputs;
     seqnn_onnx_input input_role[SEQNN_ONNX_MAX_INPUTS];
     int input_index[SEQNN_ONNX_MAX_INPUTS];   /* DATA: the model's input; LENGTHS: whose; else -1 */
 } seqnn_onnx_info;
 
+/* *info = zeros with info->size set: the way to start the struct before
+ * seqnn_model_load_onnx. */
+SEQNN_API void seqnn_onnx_info_init(seqnn_onnx_info *info);
+
 /* Reads the ONNX model at path, builds the equivalent seqnn model on ctx
  * (which must outlive it) and writes its weights into it: *out, and info
- * (may be NULL; release it with seqnn_onnx_info_free). On error *out is
- * NULL and seqnn_last_error() says why: SEQNN_ERR_IO (the file),
+ * (may be NULL; its size set, see above; release it with
+ * seqnn_onnx_info_free). On error *out is NULL, info's fields other than
+ * size are zero, and seqnn_last_error() says why: SEQNN_ERR_IO (the file),
  * SEQNN_ERR_FORMAT (not a well-formed ONNX model), SEQNN_ERR_UNSUPPORTED (a
- * node or pattern seqnn has no layer for, or a library built without ONNX). */
+ * node or pattern seqnn has no layer for, a library built without ONNX, or
+ * an info from a newer header with an unknown field set: nothing written),
+ * SEQNN_ERR_INVALID_ARG (an info size between 1 and the first version's:
+ * nothing written). */
 SEQNN_API seqnn_status seqnn_model_load_onnx(const char *path, seqnn_context *ctx, seqnn_model **out,
                                              seqnn_onnx_info *info);
+/* Frees info->modelfile and zeroes the fields info->size covers (size stays,
+ * so the struct can be passed again); does nothing to a struct whose size
+ * seqnn_model_load_onnx refuses (it never filled one). */
 SEQNN_API void seqnn_onnx_info_free(seqnn_onnx_info *info);
 
 /* ---------------------------------------------------------------- export --- */

@@ -414,6 +414,8 @@ static void blas_bias_rejects(cf_run *r, seqnn_kernel_id id)
     bad = b; bad.ldy = 3;    cf_expect_rejected(r, id, &bad, "ldy < cols");
     /* (extents past the end by more than the framework's 16 guard elements) */
     bad = b; bad.ldy = 40;   cf_expect_rejected(r, id, &bad, "rows past the buffer");
+    bad = b; bad.cols = 0; bad.ldy = 40;
+    cf_expect_rejected(r, id, &bad, "no columns, row starts past the buffer");
     bad = b; bad.cols = 30; bad.ldy = 30;
     cf_expect_rejected(r, id, &bad, "cols past the buffers");
     if (backward) {

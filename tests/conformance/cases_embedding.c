@@ -248,6 +248,7 @@ static void embedding_rejects(cf_run *r, seqnn_kernel_id id)
     bad = a; bad.n = -1;            cf_expect_rejected(r, id, &bad, "n = -1");
     bad = a; bad.ldy = 4;           cf_expect_rejected(r, id, &bad, "ldy < dim");
     bad = a; bad.ldy = 20;          cf_expect_rejected(r, id, &bad, "rows past the buffers");
+    bad = a; bad.dim = 0; bad.ldy = 40; cf_expect_rejected(r, id, &bad, "dim = 0, row starts past the buffers");
     bad = a; bad.vocab = 10;        cf_expect_rejected(r, id, &bad, "vocab past the weights");
     bad = a; bad.n = 30;            cf_expect_rejected(r, id, &bad, "n past idx");
     bad = a; bad.idx = bad.weight;  cf_expect_rejected(r, id, &bad, "a float32 idx");
