@@ -14,6 +14,15 @@
  * few row blocks splits its columns into chunks of at least this many. */
 #define SIMD_GEMM_TASK_PANELS 4
 
+/* Compute tasks per GEMM, the fewest wanted, whatever the thread count (the
+ * split never depends on it): tasks are handed out one at a time, so a
+ * thread that wakes late or is held up leaves at most one small task's work
+ * to wait for (16: an even split over 2 and 4 threads). One row block is
+ * split into this many column chunks (of SIMD_GEMM_TASK_PANELS panels at
+ * least); fewer than half as many row blocks, into as many chunks each as
+ * make it up. */
+#define SIMD_GEMM_TASKS 16
+
 /* Leading dimension (floats) from which the rows of a row-major B are far
  * apart (16 KiB): with one row block, a task packs its chunk row by row. */
 #define SIMD_GEMM_FAR_LDB 4096
