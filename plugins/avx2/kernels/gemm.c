@@ -441,8 +441,11 @@ static int gemm_run(simd_device *dev, gemm_job *job)
     const int ta = g.ta, tb = g.tb;
     const int64_t m = g.m, n = g.n, k = g.k, lda = g.lda, ldb = g.ldb;
     const float *a = g.a;
-    /* NC block: about KC*NC floats of packed B whatever K is */
-    int64_t nc_max = (int64_t)KC * NC / k / NR * NR;
+    /* NC block: about KC*NC floats of packed B whatever K is (each column
+     * block packs A again: the weight-gradient GEMMs, K = T*B = 3200, packed
+     * their A 3 times with KC*NC = 1.2M floats, and spent 18% of their time
+     * packing it); one row block packs B per task: one column block */
+    int64_t nc_max = m <= MC ? gemm_ceil_div(n, NR) * NR : (int64_t)KC * NC / k / NR * NR;
     if (nc_max < SIMD_GEMM_TASK_PANELS * NR)
         nc_max = SIMD_GEMM_TASK_PANELS * NR;
     int64_t nc_alloc = gemm_min(nc_max, gemm_ceil_div(n, NR) * NR);

@@ -35,7 +35,7 @@ void simd_structure_fill(simd_device *dev)
         "from n = ldb = 4096 (rows of B 16 KiB apart), one row block packs B per chunk, row by row");
     add(dev, SEQNN_KERNEL_gemm, SEQNN_DIM_K, SIMD_GEMM_KC, "KC: depth per packed block (beta on the first only)");
     add(dev, SEQNN_KERNEL_gemm, SEQNN_DIM_NK, (int64_t)SIMD_GEMM_KC * SIMD_GEMM_NC,
-        "KC*NC: packed floats of B per column block (n > KC*NC/k: more than one)");
+        "KC*NC: packed floats of B per column block (m > MC, n > KC*NC/k: more than one)");
 
     /* recurrent layers (kernels/rnn.c): hoisted input GEMM over T*B rows, the
      * weight gradients over T*B deep, the step split over hidden units */
