@@ -466,8 +466,8 @@ static int gemm_run(simd_device *dev, gemm_job *job)
     if (!bpack || !g.apack)
         return -1;
     g.bjit = jit ? bpack : NULL;
-    /* rows of B 16 KiB or more apart: a panel's rows are on different pages and
-     * its per-panel packing is slow; pack the task's chunk row by row instead */
+    /* rows of B far apart (simd_gemm.h): a panel's rows are on different pages
+     * and its per-panel packing is slow; pack the task's chunk row by row instead */
     g.jit_chunk = !tb && ldb >= SIMD_GEMM_FAR_LDB;
     for (int64_t jc = 0; jc < n; jc += nc_max) {
         g.jc = jc;

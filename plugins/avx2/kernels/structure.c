@@ -32,7 +32,7 @@ void simd_structure_fill(simd_device *dev)
     add(dev, SEQNN_KERNEL_gemm, SEQNN_DIM_N, SIMD_GEMM_TASKS * SIMD_GEMM_TASK_PANELS * NR,
         "columns from which one row block is split into SIMD_GEMM_TASKS tasks of the fewest columns");
     add(dev, SEQNN_KERNEL_gemm, SEQNN_DIM_N, SIMD_GEMM_FAR_LDB - 1,
-        "from n = ldb = 4096 (rows of B 16 KiB apart), one row block packs B per chunk, row by row");
+        "from n = ldb = SIMD_GEMM_FAR_LDB (rows of B far apart), one row block packs B per chunk, row by row");
     add(dev, SEQNN_KERNEL_gemm, SEQNN_DIM_K, SIMD_GEMM_KC, "KC: depth per packed block (beta on the first only)");
     add(dev, SEQNN_KERNEL_gemm, SEQNN_DIM_NK, (int64_t)SIMD_GEMM_KC * SIMD_GEMM_NC,
         "KC*NC: packed floats of B per column block (m > MC, n > KC*NC/k: more than one)");
