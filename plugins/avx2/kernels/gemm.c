@@ -30,7 +30,7 @@ static inline int64_t gemm_share(int64_t total, int64_t n, int64_t i) { return t
 
 /* Several row blocks are rounded up to a multiple of this many, of even
  * sizes (row blocks of 120, ..., 120 and the 64 rows left ran as 5 + 4 tasks
- * on 2 threads at M = 1024, one thread idle 6% of the time). */
+ * on 2 threads at M = 1024, one thread idle 5% of the time). */
 #define GEMM_ROW_QUANTUM 4
 
 /* ------------------------------------------------------------- packing --- */
@@ -447,8 +447,8 @@ static int gemm_run(simd_device *dev, gemm_job *job)
     const float *a = g.a;
     /* NC block: about KC*NC floats of packed B whatever K is (each column
      * block packs A again: the weight-gradient GEMMs, K = T*B = 3200, packed
-     * their A 3 times with KC*NC = 1.2M floats, and spent 18% of their time
-     * packing it); one row block packs B per task: one column block */
+     * their A 3 times with KC*NC = 1.2M floats); one row block packs B per
+     * task: one column block */
     int64_t nc_max = m <= MC ? gemm_ceil_div(n, NR) * NR : (int64_t)KC * NC / k / NR * NR;
     if (nc_max < SIMD_GEMM_TASK_PANELS * NR)
         nc_max = SIMD_GEMM_TASK_PANELS * NR;
