@@ -24,7 +24,7 @@ typedef __m512i vi;                      /* VW int32 */
 #define SIMD_GEMM_MR 13
 #define SIMD_GEMM_MC 104                 /* rows of A per L2-resident block (multiple of MR) */
 #define SIMD_GEMM_KC 384                 /* depth per packed block */
-#define SIMD_GEMM_NC 3072                /* columns of B per L3-resident block */
+#define SIMD_GEMM_NC 12288               /* KC*NC: packed floats of B per L3-resident column block */
 
 static inline vf vf_zero(void) { return _mm512_setzero_ps(); }
 static inline vf vf_set1(float x) { return _mm512_set1_ps(x); }

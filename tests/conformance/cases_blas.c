@@ -253,7 +253,8 @@ static void blas_boundary_shapes(blas_shape_list *l, const seqnn_boundary *e, in
          * block, half a block more (whole groups of panels past the first
          * block, and a tail), B in rows at one depth and transposed at the
          * other */
-        const int64_t ks[2] = {v / 5000 > 97 ? v / 5000 : 97, kbig > 97 ? kbig : 257};
+        const int64_t k1 = kbig > 97 ? kbig : 257;   /* deeper where v / k1 would pass 12000 columns */
+        const int64_t ks[2] = {v / 5000 > 97 ? v / 5000 : 97, v / k1 > 12000 ? v / 12000 + 1 : k1};
         for (i = 0; i < 2; i++) {
             const int64_t n0 = v / ks[i];
             if (n0 > 48 && n0 <= 12000) {

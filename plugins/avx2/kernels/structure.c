@@ -1,12 +1,11 @@
 /* The structure query of the SIMD plugins (plugin ABI 1.1): the sizes at
  * which the kernels of this ISA change code path, read from the constants the
- * kernels use (simd/vec_*.h, simd_gemm.h, kernels/common.h) and from the
- * thread count, so that the conformance suite tests both sides of each.
+ * kernels use (simd/vec_*.h, simd_gemm.h, kernels/common.h), so that the
+ * conformance suite tests both sides of each.
  * Filled once per open device; the query itself only hands out the list. */
 #include "common.h"
 #include "simd_gemm.h"
 #include "simd_kernels.h"
-#include "threads.h"
 
 #define NR (2 * VW)
 
@@ -18,7 +17,6 @@ static void add(simd_device *dev, seqnn_kernel_id kernel, seqnn_boundary_dim dim
 
 void simd_structure_fill(simd_device *dev)
 {
-    const int64_t threads = simd_threads_count();
     dev->n_boundaries = 0;
     add(dev, (seqnn_kernel_id)-1, SEQNN_DIM_LANES, VW, "floats per vector: every kernel has tails");
     add(dev, (seqnn_kernel_id)-1, SEQNN_DIM_ELEMENTS, SIMD_EW_CHUNK,
@@ -31,13 +29,13 @@ void simd_structure_fill(simd_device *dev)
     add(dev, SEQNN_KERNEL_gemm, SEQNN_DIM_N, NR, "NR: columns per packed panel of B");
     add(dev, SEQNN_KERNEL_gemm, SEQNN_DIM_N, SIMD_GEMM_TASK_PANELS * NR,
         "fewest columns per task: wider products are split over tasks");
-    add(dev, SEQNN_KERNEL_gemm, SEQNN_DIM_N, 4 * threads * SIMD_GEMM_TASK_PANELS * NR,
-        "columns from which one row block gives every thread 4 tasks of the fewest columns");
+    add(dev, SEQNN_KERNEL_gemm, SEQNN_DIM_N, SIMD_GEMM_TASKS * SIMD_GEMM_TASK_PANELS * NR,
+        "columns from which one row block is split into SIMD_GEMM_TASKS tasks of the fewest columns");
     add(dev, SEQNN_KERNEL_gemm, SEQNN_DIM_N, SIMD_GEMM_FAR_LDB - 1,
-        "from n = ldb = 4096 (rows of B 16 KiB apart), one row block packs B per chunk, row by row");
+        "from n = ldb = SIMD_GEMM_FAR_LDB (rows of B far apart), one row block packs B per chunk, row by row");
     add(dev, SEQNN_KERNEL_gemm, SEQNN_DIM_K, SIMD_GEMM_KC, "KC: depth per packed block (beta on the first only)");
     add(dev, SEQNN_KERNEL_gemm, SEQNN_DIM_NK, (int64_t)SIMD_GEMM_KC * SIMD_GEMM_NC,
-        "KC*NC: packed floats of B per column block (n > KC*NC/k: more than one)");
+        "KC*NC: packed floats of B per column block (m > MC, n > KC*NC/k: more than one)");
 
     /* recurrent layers (kernels/rnn.c): hoisted input GEMM over T*B rows, the
      * weight gradients over T*B deep, the step split over hidden units */
