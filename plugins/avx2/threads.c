@@ -1,5 +1,9 @@
-/* A small pthread pool for the SIMD plugins (see threads.h): workers sleep on
- * a condition variable; a job hands out task indices through one atomic
+/* A small pthread pool for the SIMD plugins (see threads.h). Between jobs a
+ * worker spins for up to THREADS_SPIN_NS, then sleeps on a condition
+ * variable; the caller likewise spins before it sleeps waiting for the last
+ * task. A recurrent layer runs one job per time step, each some tens of
+ * microseconds long, and a futex wake-up of an idle CPU costs about as much
+ * on a virtual machine. A job hands out task indices through one atomic
  * ticket that carries the job's generation, so a worker that wakes late can
  * never take a task of a later job, and the caller waits only for the tasks
  * to be done, never for idle workers to check in (on a loaded machine a
@@ -13,9 +17,20 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #define THREADS_MAX 256
+#ifndef THREADS_SPIN_NS
+#define THREADS_SPIN_NS 100000
+#endif
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define threads_pause() _mm_pause()
+#else
+#define threads_pause() ((void)0)
+#endif
 
 static struct {
     pthread_mutex_t lock;                /* guards the job description and the conditions */
@@ -31,6 +46,8 @@ static struct {
     int64_t ntasks;
     atomic_ullong ticket;                /* (generation << 32) | next task index */
     atomic_llong done;                   /* tasks of the current job finished */
+    atomic_uint posted;                  /* the generation, for the workers that spin between jobs */
+    int sleepers;                        /* workers waiting on `wake` */
 } threads_pool = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .wake = PTHREAD_COND_INITIALIZER,
@@ -68,6 +85,40 @@ static void threads_run_tasks(uint32_t gen, simd_task_fn fn, void *ctx, int64_t 
     }
 }
 
+/* the waits below: a job after generation `seen` posted (`posted` is stored
+ * just after the lock is released, so it may still lag behind the generation
+ * a worker has seen), all `ntasks` tasks of the job done */
+static int threads_posted(int64_t seen)
+{
+    uint32_t posted = atomic_load_explicit(&threads_pool.posted, memory_order_acquire);
+    return (int32_t)(posted - (uint32_t)seen) > 0;
+}
+
+static int threads_all_done(int64_t ntasks)
+{
+    return atomic_load_explicit(&threads_pool.done, memory_order_acquire) >= ntasks;
+}
+
+/* Spins up to THREADS_SPIN_NS until ready(arg); returns whether it is. A
+ * wait on a condition variable costs a futex wake-up, which on a virtual
+ * machine whose other CPU went idle takes tens of microseconds: longer than
+ * a step of a small recurrent layer. */
+static int threads_spin(int (*ready)(int64_t), int64_t arg)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        for (int i = 0; i < 64; i++) {
+            if (ready(arg))
+                return 1;
+            threads_pause();
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if ((t.tv_sec - t0.tv_sec) * 1000000000LL + (t.tv_nsec - t0.tv_nsec) > THREADS_SPIN_NS)
+            return 0;
+    }
+}
+
 static void threads_run_serial(simd_task_fn fn, void *ctx, int64_t ntasks)
 {
     for (int64_t t = 0; t < ntasks; t++)
@@ -80,8 +131,16 @@ static void *threads_worker(void *arg)
     pthread_mutex_lock(&threads_pool.lock);
     uint32_t seen = threads_pool.start_generation; /* jobs before the pool started are not its own */
     for (;;) {
-        while (!threads_pool.stop && threads_pool.generation == seen)
+        if (!threads_pool.stop && threads_pool.generation == seen) {
+            pthread_mutex_unlock(&threads_pool.lock);
+            threads_spin(threads_posted, seen);
+            pthread_mutex_lock(&threads_pool.lock);
+        }
+        while (!threads_pool.stop && threads_pool.generation == seen) {
+            threads_pool.sleepers++;
             pthread_cond_wait(&threads_pool.wake, &threads_pool.lock);
+            threads_pool.sleepers--;
+        }
         if (threads_pool.stop)
             break;
         seen = threads_pool.generation;
@@ -125,6 +184,7 @@ int simd_threads_start(void)
         threads_pool.stop = 0;
         threads_pool.nworkers = 0;
         threads_pool.start_generation = threads_pool.generation;
+        atomic_store(&threads_pool.posted, threads_pool.generation);
         for (int i = 0; i < want - 1; i++) {
             if (pthread_create(&threads_pool.workers[i], NULL, threads_worker, (void *)(intptr_t)(i + 1)) != 0) {
                 rc = -1;                 /* run with the workers we have */
@@ -146,6 +206,7 @@ void simd_threads_stop(void)
         threads_pool.stop = 1;
         pthread_cond_broadcast(&threads_pool.wake);
         pthread_mutex_unlock(&threads_pool.lock);
+        atomic_fetch_add(&threads_pool.posted, 1); /* ends the spinning */
         for (int i = 0; i < threads_pool.nworkers; i++)
             pthread_join(threads_pool.workers[i], NULL);
         threads_pool.nworkers = 0;
@@ -179,11 +240,14 @@ void simd_parallel_for(int64_t ntasks, simd_task_fn fn, void *ctx)
     threads_pool.ntasks = ntasks;
     atomic_store(&threads_pool.done, 0);
     atomic_store(&threads_pool.ticket, (unsigned long long)gen << 32);
-    pthread_cond_broadcast(&threads_pool.wake);
+    if (threads_pool.sleepers)
+        pthread_cond_broadcast(&threads_pool.wake);
     pthread_mutex_unlock(&threads_pool.lock);
+    atomic_store_explicit(&threads_pool.posted, gen, memory_order_release);
 
     threads_run_tasks(gen, fn, ctx, ntasks);
 
+    threads_spin(threads_all_done, ntasks);
     pthread_mutex_lock(&threads_pool.lock);
     while (atomic_load(&threads_pool.done) < ntasks)
         pthread_cond_wait(&threads_pool.done_cv, &threads_pool.lock);

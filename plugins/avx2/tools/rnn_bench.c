@@ -4,7 +4,7 @@
  * (forward with reserve + backward with every gradient), median of `reps`
  * runs, and the fraction of the FMA peak the GEMM flops would take at
  * `peak` GFLOP/s. Compare with tools/rnn_torch_bench.py (PyTorch, same
- * shapes). Usage: avx2_rnn_bench [lstm|gru|rnn] [H] [reps] [peak_gflops]
+ * shapes). Usage: avx2_rnn_bench [lstm|gru|rnn] [H] [reps] [peak_gflops] [B]
  * Threads: SEQNN_NUM_THREADS; SEQNN_BENCH_CPU: CPU time (see cpu_clock);
  * SEQNN_BENCH_INFER_ONLY: one training run only (for profiling inference). */
 #define _POSIX_C_SOURCE 200809L
@@ -86,6 +86,12 @@ int main(int argc, char **argv)
     int64_t H = argc > 2 ? atoll(argv[2]) : 512, T = 50, B = 64, I = H;
     int reps = argc > 3 ? atoi(argv[3]) : 5;
     double peak = argc > 4 ? atof(argv[4]) : 127.0;
+    if (argc > 5)
+        B = atoll(argv[5]);
+    if (H < 1 || B < 1) {
+        fprintf(stderr, "rnn_bench: H and B must be positive\n");
+        return 2;
+    }
     seqnn_cell cell = strcmp(kind, "gru") == 0 ? SEQNN_CELL_GRU : strcmp(kind, "rnn") == 0 ? SEQNN_CELL_RNN_TANH
                                                                                               : SEQNN_CELL_LSTM;
     int64_t G = seqnn_cell_gates(cell);
