@@ -3,13 +3,14 @@
  * variable; the caller likewise spins before it sleeps waiting for the last
  * task. A recurrent layer runs one job per time step, each some tens of
  * microseconds long, and a futex wake-up of an idle CPU costs about as much
- * on a virtual machine. A job hands out task indices through one atomic
- * ticket that carries the job's generation, so a worker that wakes late can
- * never take a task of a later job, and the caller waits only for the tasks
- * to be done, never for idle workers to check in (on a loaded machine a
- * descheduled worker does not hold up a job it took no part in). The caller
- * runs tasks too. One job at a time; a nested or concurrent call runs its
- * tasks serially in its own thread. */
+ * on a virtual machine. A job hands out task indices through atomic tickets
+ * (one per thread's share of the tasks) that carry the job's generation, so
+ * a worker that wakes late can never take a task of a later job, and the
+ * caller waits only for the tasks to be done, never for idle workers to
+ * check in (on a loaded machine a descheduled worker does not hold up a job
+ * it took no part in: the others take its share). The caller runs tasks
+ * too. One job at a time; a nested or concurrent call runs its tasks
+ * serially in its own thread. */
 #define _GNU_SOURCE
 #include "threads.h"
 
@@ -44,7 +45,9 @@ static struct {
     simd_task_fn fn;
     void *ctx;
     int64_t ntasks;
-    atomic_ullong ticket;                /* (generation << 32) | next task index */
+    struct {
+        _Alignas(64) atomic_ullong next; /* (generation << 32) | next task index */
+    } ticket[THREADS_MAX];               /* one per thread's share of the tasks */
     atomic_llong done;                   /* tasks of the current job finished */
     atomic_uint posted;                  /* the generation, for the workers that spin between jobs */
     int sleepers;                        /* workers waiting on `wake` */
@@ -58,16 +61,40 @@ static struct {
 /* index of the calling thread: 0 for any thread outside the pool */
 static _Thread_local int threads_self;
 
-/* the next task of job `gen`, or -1 when it has none left (or is over) */
-static int64_t threads_claim(uint32_t gen, int64_t ntasks)
+/* Thread r's share of a job's tasks: [r*ntasks/n, (r+1)*ntasks/n) of n
+ * threads. A thread runs its own share first, then takes what is left of the
+ * others': a task mostly runs on the same core at every step, where the
+ * weights it reads stay in cache. */
+static int64_t threads_share_start(int64_t r, int64_t ntasks)
 {
-    unsigned long long cur = atomic_load(&threads_pool.ticket);
+    return r * ntasks / (threads_pool.nworkers + 1);
+}
+
+/* the next task of share r of job `gen`, or -1 when it has none left (or the
+ * job is over) */
+static int64_t threads_claim_share(uint32_t gen, int64_t ntasks, int r)
+{
+    atomic_ullong *ticket = &threads_pool.ticket[r].next;
+    const int64_t end = threads_share_start(r + 1, ntasks);
+    unsigned long long cur = atomic_load(ticket);
     for (;;) {
-        if ((uint32_t)(cur >> 32) != gen || (int64_t)(cur & 0xffffffffu) >= ntasks)
+        if ((uint32_t)(cur >> 32) != gen || (int64_t)(cur & 0xffffffffu) >= end)
             return -1;
-        if (atomic_compare_exchange_weak(&threads_pool.ticket, &cur, cur + 1))
+        if (atomic_compare_exchange_weak(ticket, &cur, cur + 1))
             return (int64_t)(cur & 0xffffffffu);
     }
+}
+
+/* the next task of job `gen` for the calling thread, or -1 when none is left */
+static int64_t threads_claim(uint32_t gen, int64_t ntasks)
+{
+    const int n = threads_pool.nworkers + 1;
+    for (int i = 0; i < n; i++) {
+        int64_t t = threads_claim_share(gen, ntasks, (threads_self + i) % n);
+        if (t >= 0)
+            return t;
+    }
+    return -1;
 }
 
 static void threads_run_tasks(uint32_t gen, simd_task_fn fn, void *ctx, int64_t ntasks)
@@ -239,7 +266,9 @@ void simd_parallel_for(int64_t ntasks, simd_task_fn fn, void *ctx)
     threads_pool.ctx = ctx;
     threads_pool.ntasks = ntasks;
     atomic_store(&threads_pool.done, 0);
-    atomic_store(&threads_pool.ticket, (unsigned long long)gen << 32);
+    for (int r = 0; r <= threads_pool.nworkers; r++)
+        atomic_store(&threads_pool.ticket[r].next,
+                     (unsigned long long)gen << 32 | (unsigned long long)threads_share_start(r, ntasks));
     if (threads_pool.sleepers)
         pthread_cond_broadcast(&threads_pool.wake);
     pthread_mutex_unlock(&threads_pool.lock);
