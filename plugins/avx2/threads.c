@@ -33,6 +33,13 @@
 #define threads_pause() ((void)0)
 #endif
 
+#ifdef SIMD_THREADS_STATS
+#include "threads_stats.h"
+#define STATS(call) call
+#else
+#define STATS(call) ((void)0)
+#endif
+
 static struct {
     pthread_mutex_t lock;                /* guards the job description and the conditions */
     pthread_cond_t wake, done_cv;
@@ -104,6 +111,7 @@ static void threads_run_tasks(uint32_t gen, simd_task_fn fn, void *ctx, int64_t 
         if (t < 0)
             break;
         fn(ctx, t, threads_self);
+        STATS(stats_task_ran(t, threads_self));
         if (atomic_fetch_add(&threads_pool.done, 1) + 1 == ntasks) {
             pthread_mutex_lock(&threads_pool.lock);
             pthread_cond_signal(&threads_pool.done_cv);
@@ -175,6 +183,7 @@ static void *threads_worker(void *arg)
         void *ctx = threads_pool.ctx;
         int64_t ntasks = threads_pool.ntasks;
         pthread_mutex_unlock(&threads_pool.lock);
+        STATS(stats_worker_joined());
         threads_run_tasks(seen, fn, ctx, ntasks);
         pthread_mutex_lock(&threads_pool.lock);
     }
@@ -227,6 +236,7 @@ int simd_threads_start(void)
 
 void simd_threads_stop(void)
 {
+    STATS(stats_print());
     pthread_mutex_lock(&threads_pool.job_lock);
     if (threads_pool.started) {
         pthread_mutex_lock(&threads_pool.lock);
@@ -262,6 +272,7 @@ void simd_parallel_for(int64_t ntasks, simd_task_fn fn, void *ctx)
     }
     pthread_mutex_lock(&threads_pool.lock);
     uint32_t gen = ++threads_pool.generation;
+    STATS(stats_posted());
     threads_pool.fn = fn;
     threads_pool.ctx = ctx;
     threads_pool.ntasks = ntasks;
@@ -275,11 +286,13 @@ void simd_parallel_for(int64_t ntasks, simd_task_fn fn, void *ctx)
     atomic_store_explicit(&threads_pool.posted, gen, memory_order_release);
 
     threads_run_tasks(gen, fn, ctx, ntasks);
+    STATS(stats_caller_done());
 
     threads_spin(threads_all_done, ntasks);
     pthread_mutex_lock(&threads_pool.lock);
     while (atomic_load(&threads_pool.done) < ntasks)
         pthread_cond_wait(&threads_pool.done_cv, &threads_pool.lock);
     pthread_mutex_unlock(&threads_pool.lock);
+    STATS(stats_job_over());
     pthread_mutex_unlock(&threads_pool.job_lock);
 }
