@@ -7,7 +7,9 @@
  *    recurrent GEMM tiles of its units for every gate (W_hh packed once per
  *    call, per gate, so a chunk of units covers all its gates) and then the
  *    fused, vectorised cell math on those tiles while they are in cache;
- *  - backward runs BPTT with one GEMM per step for dL/dh_{t-1}, keeps
+ *  - backward runs BPTT with one GEMM per step for dL/dh_{t-1}, whose tiles
+ *    run in the same tasks (chunks of units) as the next step's cell
+ *    gradients: one parallel dispatch per step; it keeps
  *    dL/d(pre-activations) of every step, and forms dx, dW_ih, dW_hh with one
  *    GEMM each over all steps; the bias gradients are summed during BPTT
  *    (per unit chunk, in step order) instead of another pass over dG.
