@@ -7,7 +7,9 @@
  *    recurrent GEMM tiles of its units for every gate (W_hh packed once per
  *    call, per gate, so a chunk of units covers all its gates) and then the
  *    fused, vectorised cell math on those tiles while they are in cache;
- *  - backward runs BPTT with one GEMM per step for dL/dh_{t-1}, keeps
+ *  - backward runs BPTT with one GEMM per step for dL/dh_{t-1}, whose tiles
+ *    run in the same tasks (chunks of units) as the next step's cell
+ *    gradients: one parallel dispatch per step; it keeps
  *    dL/d(pre-activations) of every step, and forms dx, dW_ih, dW_hh with one
  *    GEMM each over all steps; the bias gradients are summed during BPTT
  *    (per unit chunk, in step order) instead of another pass over dG.
@@ -59,6 +61,7 @@ typedef struct rnn_plan {
     float *dh_cur, *dh_next, *dc, *work; /* [B, H] each */
     float *dbias;                        /* [G*H] sum of dg over all steps, then [H] of dghn (GRU) */
     const float *dy; int64_t ldy_d;
+    int pending;                         /* apack holds dG of the step after, not yet in dh_cur */
 } rnn_plan;
 
 static inline int rnn_active(const rnn_plan *p, int64_t b, int64_t t)
@@ -428,17 +431,6 @@ static void rnn_bwd_bias_acc(const rnn_plan *p, int64_t g0, int64_t g1, int64_t 
         }
 }
 
-static void rnn_bwd_task0(void *ctx, int64_t u, int tid)
-{
-    const rnn_plan *p = ctx;
-    const int64_t j0 = u * p->unit, j1 = simd_min64(p->H, j0 + p->unit);
-    (void)tid;
-    for (int64_t b = 0; b < p->B; b++)
-        rnn_bwd_cell_row(p, b, j0, j1);
-    if (p->dbias)                        /* classic GRU: dr comes in the next phase */
-        rnn_bwd_bias_acc(p, p->classic ? 1 : 0, p->G, j0, j1, p->gru);
-}
-
 /* classic GRU: work[:, units] = dn * W_hn, then dr and dh_next */
 static void rnn_bwd_task_classic(void *ctx, int64_t u, int tid)
 {
@@ -452,17 +444,41 @@ static void rnn_bwd_task_classic(void *ctx, int64_t u, int tid)
         rnn_bwd_bias_acc(p, 0, 1, j0, j0 + nu, 0);
 }
 
-/* dh_next[:, units] += dG_t * W_hh[:, units] */
-static void rnn_bwd_task_gemm(void *ctx, int64_t u, int tid)
+/* dst[:, units] += dG * W_hh[:, units] with dG the packed gate gradients
+ * of the step after (p->apack, GRU: p->apack2 for the n rows): the GEMM part
+ * of dL/dh for the units of task u, onto the element-wise part already in dst */
+static void rnn_bwd_gemm(const rnn_plan *p, int64_t u, float *dst)
+{
+    const int64_t H = p->H, j0 = u * p->unit, nu = simd_min64(p->unit, H - j0);
+    simd_gemm_tile(p->B, p->gru || p->classic ? 2 * H : p->GH, 1.0f, p->apack,
+                   p->wpack + RNN_WB_ALL * p->wpack_stride, H, j0, nu, 1.0f, dst, H);
+    if (p->gru)
+        simd_gemm_tile(p->B, H, 1.0f, p->apack2, p->wpack + RNN_WB_N * p->wpack_stride, H, j0, nu, 1.0f, dst, H);
+}
+
+/* One task of a backward step, units [u*unit, ...) of every row: the GEMM
+ * part of dL/dh_t from the step after (when there is one: p->pending), then
+ * the gate gradients of step t, which read dL/dh_t of these units only: one
+ * job per step (classic GRU: two). */
+static void rnn_bwd_task_step(void *ctx, int64_t u, int tid)
 {
     const rnn_plan *p = ctx;
-    const int64_t H = p->H, j0 = u * p->unit, nu = simd_min64(p->unit, H - j0);
+    const int64_t j0 = u * p->unit, j1 = simd_min64(p->H, j0 + p->unit);
     (void)tid;
-    simd_gemm_tile(p->B, p->gru || p->classic ? 2 * H : p->GH, 1.0f, p->apack,
-                   p->wpack + RNN_WB_ALL * p->wpack_stride, H, j0, nu, 1.0f, p->dh_next, H);
-    if (p->gru)
-        simd_gemm_tile(p->B, H, 1.0f, p->apack2, p->wpack + RNN_WB_N * p->wpack_stride, H, j0, nu, 1.0f,
-                       p->dh_next, H);
+    if (p->pending)
+        rnn_bwd_gemm(p, u, p->dh_cur);
+    for (int64_t b = 0; b < p->B; b++)
+        rnn_bwd_cell_row(p, b, j0, j1);
+    if (p->dbias)                        /* classic GRU: dr comes in the next phase */
+        rnn_bwd_bias_acc(p, p->classic ? 1 : 0, p->G, j0, j1, p->gru);
+}
+
+/* after the first step: the GEMM part of dL/dh_0 */
+static void rnn_bwd_task_last_gemm(void *ctx, int64_t u, int tid)
+{
+    const rnn_plan *p = ctx;
+    (void)tid;
+    rnn_bwd_gemm(p, u, p->dh_cur);
 }
 
 /* dst (+)= src over n floats */
@@ -531,7 +547,8 @@ static seqnn_status rnn_backward_run(const seqnn_call *call, const seqnn_rnn_arg
         for (int64_t s = T - 1; s >= 0; s--) {
             const float *dgt = p.dg + rnn_time_of(&p, s) * B * GH;
             rnn_set_step(&p, s);
-            simd_parallel_for(p.ntasks, rnn_bwd_task0, &p);
+            p.pending = s < T - 1;
+            simd_parallel_for(p.ntasks, rnn_bwd_task_step, &p);
             if (p.classic) {
                 simd_gemm_pack_a(0, B, H, dgt + 2 * H, GH, p.apack2);
                 simd_parallel_for(p.ntasks, rnn_bwd_task_classic, &p);
@@ -539,11 +556,11 @@ static seqnn_status rnn_backward_run(const seqnn_call *call, const seqnn_rnn_arg
             simd_gemm_pack_a(0, B, p.gru || p.classic ? 2 * H : GH, dgt, GH, p.apack);
             if (p.gru)
                 simd_gemm_pack_a(0, B, H, p.dghn + p.t * BH, H, p.apack2);
-            simd_parallel_for(p.ntasks, rnn_bwd_task_gemm, &p);
             float *tmp = p.dh_cur;
             p.dh_cur = p.dh_next;
             p.dh_next = tmp;
         }
+        simd_parallel_for(p.ntasks, rnn_bwd_task_last_gemm, &p);
     }
     if (SHAS(a->dh0))
         rnn_store_state(SP(a->dh0), p.dh_cur, BH, acc);

@@ -4,9 +4,10 @@
  * (forward with reserve + backward with every gradient), median of `reps`
  * runs, and the fraction of the FMA peak the GEMM flops would take at
  * `peak` GFLOP/s. Compare with tools/rnn_torch_bench.py (PyTorch, same
- * shapes). Usage: avx2_rnn_bench [lstm|gru|rnn] [H] [reps] [peak_gflops]
+ * shapes). Usage: avx2_rnn_bench [lstm|gru|rnn] [H] [reps] [peak_gflops] [B]
  * Threads: SEQNN_NUM_THREADS; SEQNN_BENCH_CPU: CPU time (see cpu_clock);
- * SEQNN_BENCH_INFER_ONLY: one training run only (for profiling inference). */
+ * SEQNN_BENCH_INFER_ONLY: one training run only (for profiling inference).
+ * Prints the medians and the fastest runs. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,12 @@ int main(int argc, char **argv)
     int64_t H = argc > 2 ? atoll(argv[2]) : 512, T = 50, B = 64, I = H;
     int reps = argc > 3 ? atoi(argv[3]) : 5;
     double peak = argc > 4 ? atof(argv[4]) : 127.0;
+    if (argc > 5)
+        B = atoll(argv[5]);
+    if (H < 1 || B < 1) {
+        fprintf(stderr, "rnn_bench: H and B must be positive\n");
+        return 2;
+    }
     seqnn_cell cell = strcmp(kind, "gru") == 0 ? SEQNN_CELL_GRU : strcmp(kind, "rnn") == 0 ? SEQNN_CELL_RNN_TANH
                                                                                               : SEQNN_CELL_LSTM;
     int64_t G = seqnn_cell_gates(cell);
@@ -148,12 +155,13 @@ int main(int argc, char **argv)
         t2[r] = bench_now(cpu_clock) - t0;
     }
     double m1 = bench_median(t1, reps), m2 = bench_median(t2, train_reps);
+    double f1 = t1[0], f2 = t2[0];     /* sorted: the fastest runs (on a loaded machine, the nearest to a quiet one) */
     printf("%s H=%lld B=%lld T=%lld I=%lld threads=%d: inference %.2f ms (%.1f GFLOP/s, %.0f%% of %.0f), "
-           "training %.2f ms (%.1f GFLOP/s, %.0f%% of %.0f)\n",
+           "training %.2f ms (%.1f GFLOP/s, %.0f%% of %.0f); fastest %.2f / %.2f ms\n",
            kind, (long long)H, (long long)B, (long long)T, (long long)I, simd_threads_count(), m1 * 1e3,
            fwd_flop / m1 * 1e-9, 100 * fwd_flop / m1 * 1e-9 / (peak * simd_threads_count()), peak,
            m2 * 1e3, 3 * fwd_flop / m2 * 1e-9, 100 * 3 * fwd_flop / m2 * 1e-9 / (peak * simd_threads_count()),
-           peak);
+           peak, f1 * 1e3, f2 * 1e3);
     uint64_t h = 1469598103934665603ull;
     h = bench_hash(h, tr.y);
     h = bench_hash(h, tr.h_n);
