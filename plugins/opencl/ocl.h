@@ -57,6 +57,9 @@ typedef struct ocl_device {
     size_t wg[OCL_K_COUNT];              /* local size per kernel: power of two, from its limits */
     size_t max_alloc, global_mem;        /* CL_DEVICE_MAX_MEM_ALLOC_SIZE, CL_DEVICE_GLOBAL_MEM_SIZE */
     cl_uint compute_units;
+    int rnn_units;                       /* units per work-item of the rnn.cl cell kernels (build
+                                          * option SEQNN_RNN_UNITS): 8 on CPU devices, 1 on
+                                          * others, SEQNN_OPENCL_RNN_UNITS overrides; 0: 8 */
     cl_mem dummy;                        /* bound where an optional tensor is absent */
     cl_mem scratch[OCL_S_COUNT];
     size_t scratch_bytes[OCL_S_COUNT];

@@ -5,6 +5,27 @@
 #include <string.h>
 #include "ocl.h"
 
+/* The units per work-item of the cell kernels: SEQNN_OPENCL_RNN_UNITS (1, 2,
+ * 4 or 8) when set, else 8 on CPU devices (their compilers vectorise a
+ * float8 item, not eight items) and 1 elsewhere (GPUs: B*H work-items, the
+ * neighbouring ones reading neighbouring floats). */
+static seqnn_status ocl_choose_rnn_units(ocl_device *dev, char *msg, size_t msg_size)
+{
+    const char *env = getenv("SEQNN_OPENCL_RNN_UNITS");
+    if (env && env[0]) {
+        if (strcmp(env, "1") && strcmp(env, "2") && strcmp(env, "4") && strcmp(env, "8")) {
+            snprintf(msg, msg_size, "SEQNN_OPENCL_RNN_UNITS=\"%.32s\": expected 1, 2, 4 or 8", env);
+            return SEQNN_ERR_INVALID_ARG;
+        }
+        dev->rnn_units = atoi(env);
+        return SEQNN_OK;
+    }
+    cl_device_type type = 0;
+    clGetDeviceInfo(dev->device, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+    dev->rnn_units = (type & CL_DEVICE_TYPE_CPU) ? 8 : 1;
+    return SEQNN_OK;
+}
+
 seqnn_status ocl_open(cl_platform_id platform, cl_device_id device, ocl_device **out,
                       char *msg, size_t msg_size)
 {
@@ -52,7 +73,8 @@ seqnn_status ocl_open(cl_platform_id platform, cl_device_id device, ocl_device *
         st = ocl_fail_msg(msg, msg_size, "clCreateBuffer (placeholder buffer)", err);
         goto fail;
     }
-    if ((st = ocl_program_get(dev, msg, msg_size)) != SEQNN_OK)
+    if ((st = ocl_choose_rnn_units(dev, msg, msg_size)) != SEQNN_OK ||
+        (st = ocl_program_get(dev, msg, msg_size)) != SEQNN_OK)
         goto fail;
     static const char *const names[] = {
 #define OCL_KNAME(name) #name,
