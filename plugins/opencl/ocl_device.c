@@ -1,28 +1,53 @@
 /* Opened OpenCL devices (context, in-order queue, program, kernels, scratch)
  * and the buffer functions of the plugin ABI on cl_mem objects. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ocl.h"
 
-/* The units per work-item of the cell kernels: SEQNN_OPENCL_RNN_UNITS (1, 2,
- * 4 or 8) when set, else 8 on CPU devices (their compilers vectorise a
- * float8 item, not eight items) and 1 elsewhere (GPUs: B*H work-items, the
- * neighbouring ones reading neighbouring floats). */
-static seqnn_status ocl_choose_rnn_units(ocl_device *dev, char *msg, size_t msg_size)
+/* The value of the environment variable `name` as the index of one of the
+ * n choices (-1: unset or empty); another value fails with a message. */
+static seqnn_status ocl_env_choice(const char *name, const char *const *choices, int n, int *index,
+                                   char *msg, size_t msg_size)
 {
-    const char *env = getenv("SEQNN_OPENCL_RNN_UNITS");
-    if (env && env[0]) {
-        if (strcmp(env, "1") && strcmp(env, "2") && strcmp(env, "4") && strcmp(env, "8")) {
-            snprintf(msg, msg_size, "SEQNN_OPENCL_RNN_UNITS=\"%.32s\": expected 1, 2, 4 or 8", env);
-            return SEQNN_ERR_INVALID_ARG;
-        }
-        dev->rnn_units = atoi(env);
+    const char *env = getenv(name);
+    *index = -1;
+    if (!env || !env[0])
         return SEQNN_OK;
-    }
+    for (int i = 0; i < n; i++)
+        if (strcmp(env, choices[i]) == 0) {
+            *index = i;
+            return SEQNN_OK;
+        }
+    int used = snprintf(msg, msg_size, "%s=\"%.32s\": expected", name, env);
+    for (int i = 0; i < n && used > 0 && (size_t)used < msg_size; i++)
+        used += snprintf(msg + used, msg_size - used, "%s %s", i ? (i == n - 1 ? " or" : ",") : "", choices[i]);
+    return SEQNN_ERR_INVALID_ARG;
+}
+
+/* The per-device variants: on CPU devices eight units per work-item of the
+ * cell kernels (their compilers vectorise a float8 item, not eight items),
+ * elsewhere (GPUs) one (B*H work-items, the neighbouring ones reading
+ * neighbouring floats); SEQNN_OPENCL_RNN_UNITS (1, 2, 4 or 8) overrides it.
+ * The conv runs through GEMMs from 2^20 multiply-adds per call (below, the
+ * direct kernels were faster on POCL); SEQNN_OPENCL_CONV=gemm or direct
+ * forces one path. */
+static seqnn_status ocl_choose_variants(ocl_device *dev, char *msg, size_t msg_size)
+{
+    static const char *const units[] = { "1", "2", "4", "8" }, *const conv[] = { "direct", "gemm" };
+    int u, c;
+    OCL_TRY(ocl_env_choice("SEQNN_OPENCL_RNN_UNITS", units, 4, &u, msg, msg_size));
+    OCL_TRY(ocl_env_choice("SEQNN_OPENCL_CONV", conv, 2, &c, msg, msg_size));
     cl_device_type type = 0;
     clGetDeviceInfo(dev->device, CL_DEVICE_TYPE, sizeof type, &type, NULL);
-    dev->rnn_units = (type & CL_DEVICE_TYPE_CPU) ? 8 : 1;
+    int cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
+    dev->rnn_units = u >= 0 ? 1 << u : (cpu ? 8 : 1);
+    dev->conv_gemm_min = c == 0 ? INT64_MAX : (c == 1 ? 0 : (int64_t)1 << 20);
+    if (ocl_log_debug())
+        fprintf(stderr, "seqnn opencl: %s: cell kernels %d units per work-item; conv1d %s%s\n", dev->name,
+                dev->rnn_units, c == 0 ? "direct always" : (c == 1 ? "GEMM path always" : "GEMM path from "),
+                c < 0 ? "1048576 multiply-adds per call" : "");
     return SEQNN_OK;
 }
 
@@ -73,7 +98,7 @@ seqnn_status ocl_open(cl_platform_id platform, cl_device_id device, ocl_device *
         st = ocl_fail_msg(msg, msg_size, "clCreateBuffer (placeholder buffer)", err);
         goto fail;
     }
-    if ((st = ocl_choose_rnn_units(dev, msg, msg_size)) != SEQNN_OK ||
+    if ((st = ocl_choose_variants(dev, msg, msg_size)) != SEQNN_OK ||
         (st = ocl_program_get(dev, msg, msg_size)) != SEQNN_OK)
         goto fail;
     static const char *const names[] = {

@@ -49,7 +49,7 @@ static double ocl_now(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int ocl_log_debug(void)
+int ocl_log_debug(void)
 {
     const char *l = getenv("SEQNN_LOG");
     return l && strcmp(l, "debug") == 0;
