@@ -8,8 +8,9 @@
 # plugin's per-device variants (docs/opencl.md) are printed (variants.log)
 # and set against the others: the LSTM H=512 layer with 2 and 8 units per
 # work-item of the cell kernels (layer_lstm_512_units*.log; 1 is the GPU's
-# default) and the conv bank on the direct kernels (bench_conv_direct.log;
-# the GEMM path is the default at its size).
+# default), the conv bank and attention on the direct kernels
+# (bench_conv_direct.log, bench_attention_direct.log; the GEMM path is the
+# default at their sizes).
 #
 # usage: sh bench/gpu_check.sh [-q] [-b BUILD] [-o OUT] [-d DEVICE] [-p PYTHON] [-t SECONDS]
 #   -b BUILD   a build or install tree holding bin/seqnn (default: build)
@@ -18,7 +19,7 @@
 #   -p PYTHON  the interpreter of the torch-cuda peer (default: python3 on PATH)
 #   -t SECONDS stop starting benchmarks once SECONDS have passed (default 3600)
 #   -q         (first) quick: conformance, round trips, the H=512 layers, LSTM H=512, the main job's model
-#              and the conv bank (GEMM path and direct)
+#              and the conv bank and attention (GEMM path and direct)
 # Each step has a time limit; a step that fails is reported and the rest
 # still run. Exit status: 0 when the conformance suite and the round-trip
 # count passed on the GPU, 1 otherwise, 2 when no GPU was found.
@@ -131,15 +132,16 @@ bench() {
 bench lstm512 ,avx512,avx2 lstm --hidden 512 --both
 bench model ,avx512,avx2 model examples/charlm/model.seqnn
 bench conv "" conv --both
-benv=SEQNN_OPENCL_CONV=direct
+bench attention "" attention --both
+benv=SEQNN_OPENCL_GEMM_PATH=never
 bench conv_direct "" conv --both
+bench attention_direct "" attention --both
 benv=
 if [ $quick -eq 0 ]; then
     bench gru512 "" gru --hidden 512 --both
     bench lstm1024 "" lstm --hidden 1024 --both
     bench bilstm "" lstm --hidden 512 --layers 2 --bidir --both
     bench gemm "" gemm --m 4096 --n 4096 --k 4096
-    bench attention "" attention --both
 fi
 
 echo "== failed steps:${failed:- none}"

@@ -6,7 +6,7 @@
 #       asserting that POCL ran every test and every test passed (no silent fallback); with
 #       REGEX only the tests whose names match it (--kernel REGEX). When
 #       SEQNN_OPENCL_RNN_UNITS is set, it also asserts that the program was built with it,
-#       when SEQNN_OPENCL_CONV is, that the device took it (both at SEQNN_LOG=debug).
+#       when SEQNN_OPENCL_GEMM_PATH is, that the device took it (both at SEQNN_LOG=debug).
 #   test_opencl_pocl.sh cache SEQNN PLUGIN DIR         the program cache: first start builds,
 #       second start loads in under 10% of the build time; a corrupt entry is rebuilt; an
 #       unusable cache directory only costs the build
@@ -97,20 +97,19 @@ if [ "$mode" = conformance ]; then
     mkdir -p "$dir" || fail "cannot create $dir"
     export XDG_CACHE_HOME="$dir" POCL_CACHE_DIR="$dir/pocl"
     pocl_device
-    if [ -n "${SEQNN_OPENCL_RNN_UNITS:-}${SEQNN_OPENCL_CONV:-}" ]; then
+    if [ -n "${SEQNN_OPENCL_RNN_UNITS:-}${SEQNN_OPENCL_GEMM_PATH:-}" ]; then
         setup=$(SEQNN_LOG=debug SEQNN_BACKEND="opencl:$pocl" "$seqnn" info 2>&1 | grep -E "^seqnn opencl: $pocl: ")
         printf '%s\n' "$setup"
         if [ -n "${SEQNN_OPENCL_RNN_UNITS:-}" ]; then
             printf '%s\n' "$setup" | grep -q -- "-DSEQNN_RNN_UNITS=$SEQNN_OPENCL_RNN_UNITS)" ||
                 fail "the program was not built with SEQNN_RNN_UNITS=$SEQNN_OPENCL_RNN_UNITS"
         fi
-        case ${SEQNN_OPENCL_CONV:-} in
-        gemm) want="conv1d GEMM path always" ;;
-        direct) want="conv1d direct always" ;;
+        case ${SEQNN_OPENCL_GEMM_PATH:-} in
+        always|never) want="GEMM path (conv1d, attention) $SEQNN_OPENCL_GEMM_PATH" ;;
         *) want= ;;
         esac
         [ -z "$want" ] || printf '%s\n' "$setup" | grep -q "; $want\$" ||
-            fail "the device did not take SEQNN_OPENCL_CONV=$SEQNN_OPENCL_CONV"
+            fail "the device did not take SEQNN_OPENCL_GEMM_PATH=$SEQNN_OPENCL_GEMM_PATH"
     fi
     if [ -n "$kernels" ]; then
         expected=$("$seqnn" conformance --list | grep -cE "$kernels")

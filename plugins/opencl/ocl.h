@@ -30,7 +30,8 @@
     X(lstmv_fwd_step) X(lstmv_fwd_emit) X(lstmv_bwd_dh) X(lstmv_bwd_step) X(lstmv_peep_grad) \
     X(conv1d_max_forward) X(conv1d_max_backward_w) X(conv1d_max_backward_b) X(conv1d_max_backward_x) \
     X(copy2d) \
-    X(conv1d_im2col) X(conv1d_gemm_out) X(conv1d_max_gemm) X(conv1d_gather_dy) X(conv1d_col2im)
+    X(conv1d_im2col) X(conv1d_gemm_out) X(conv1d_max_gemm) X(conv1d_gather_dy) X(conv1d_col2im) \
+    X(attn_softmax) X(attn_ds_rows)
 
 typedef enum ocl_kernel_id {
 #define OCL_KID(name) OCL_K_##name,
@@ -61,9 +62,10 @@ typedef struct ocl_device {
     int rnn_units;                       /* units per work-item of the rnn.cl cell kernels (build
                                           * option SEQNN_RNN_UNITS): 8 on CPU devices, 1 on
                                           * others, SEQNN_OPENCL_RNN_UNITS overrides; 0: 8 */
-    int64_t conv_gemm_min;               /* conv1d through im2col + CLBlast GEMMs (ocl_conv.c)
-                                          * from this many multiply-adds per call: 2^20, or 0
-                                          * (SEQNN_OPENCL_CONV=gemm), INT64_MAX (=direct) */
+    int64_t gemm_path_min;               /* conv1d (ocl_conv.c) and attention (ocl_attention.c)
+                                          * through CLBlast GEMMs from this many multiply-adds
+                                          * per call: 2^20, or 0 (SEQNN_OPENCL_GEMM_PATH=always),
+                                          * INT64_MAX (=never) */
     cl_mem dummy;                        /* bound where an optional tensor is absent */
     cl_mem scratch[OCL_S_COUNT];
     size_t scratch_bytes[OCL_S_COUNT];

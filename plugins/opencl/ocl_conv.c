@@ -1,6 +1,6 @@
 /* Host side of the conv1d and max-over-time pooling kernels (kernels/conv.cl):
  * the direct kernels (one work-item per output element) for small convs,
- * and from 2^20 multiply-adds per call (ocl_device.conv_gemm_min) the GEMM
+ * and from 2^20 multiply-adds per call (ocl_device.gemm_path_min) the GEMM
  * path: the input unfolded into col [B*out_len, cin*ks] (im2col), one
  * CLBlast GEMM z = col w^T, and small kernels for the bias, the layout and
  * the max over time; backward gathers dy into z's layout, then dW = d^T col
@@ -56,7 +56,7 @@ static int ocl_conv_gemm_path(const seqnn_call *call, const seqnn_conv1d_args *a
     const ocl_device *dev = ocl_dev(call);
     int64_t rows = a->batch * out_len, K = a->in_channels * a->kernel_size;
     if (rows <= 0 || K <= 0 || a->out_channels <= 0 ||
-        (double)rows * (double)K * (double)a->out_channels < (double)dev->conv_gemm_min)
+        (double)rows * (double)K * (double)a->out_channels < (double)dev->gemm_path_min)
         return 0;
     double widest = (double)(K > a->out_channels ? K : a->out_channels);
     return (double)rows * widest * 4.0 <= (double)dev->max_alloc;

@@ -30,23 +30,23 @@ static seqnn_status ocl_env_choice(const char *name, const char *const *choices,
  * cell kernels (their compilers vectorise a float8 item, not eight items),
  * elsewhere (GPUs) one (B*H work-items, the neighbouring ones reading
  * neighbouring floats); SEQNN_OPENCL_RNN_UNITS (1, 2, 4 or 8) overrides it.
- * The conv runs through GEMMs from 2^20 multiply-adds per call (below, the
- * direct kernels were faster on POCL); SEQNN_OPENCL_CONV=gemm or direct
- * forces one path. */
+ * conv1d and attention run through GEMMs from 2^20 multiply-adds per call
+ * (below, the direct conv kernels were faster on POCL);
+ * SEQNN_OPENCL_GEMM_PATH=always or never forces one path. */
 static seqnn_status ocl_choose_variants(ocl_device *dev, char *msg, size_t msg_size)
 {
-    static const char *const units[] = { "1", "2", "4", "8" }, *const conv[] = { "direct", "gemm" };
+    static const char *const units[] = { "1", "2", "4", "8" }, *const path[] = { "never", "always" };
     int u, c;
     OCL_TRY(ocl_env_choice("SEQNN_OPENCL_RNN_UNITS", units, 4, &u, msg, msg_size));
-    OCL_TRY(ocl_env_choice("SEQNN_OPENCL_CONV", conv, 2, &c, msg, msg_size));
+    OCL_TRY(ocl_env_choice("SEQNN_OPENCL_GEMM_PATH", path, 2, &c, msg, msg_size));
     cl_device_type type = 0;
     clGetDeviceInfo(dev->device, CL_DEVICE_TYPE, sizeof type, &type, NULL);
     int cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
     dev->rnn_units = u >= 0 ? 1 << u : (cpu ? 8 : 1);
-    dev->conv_gemm_min = c == 0 ? INT64_MAX : (c == 1 ? 0 : (int64_t)1 << 20);
+    dev->gemm_path_min = c == 0 ? INT64_MAX : (c == 1 ? 0 : (int64_t)1 << 20);
     if (ocl_log_debug())
-        fprintf(stderr, "seqnn opencl: %s: cell kernels %d units per work-item; conv1d %s%s\n", dev->name,
-                dev->rnn_units, c == 0 ? "direct always" : (c == 1 ? "GEMM path always" : "GEMM path from "),
+        fprintf(stderr, "seqnn opencl: %s: cell kernels %d units per work-item; GEMM path (conv1d, attention) %s%s\n",
+                dev->name, dev->rnn_units, c == 0 ? "never" : (c == 1 ? "always" : "from "),
                 c < 0 ? "1048576 multiply-adds per call" : "");
     return SEQNN_OK;
 }
