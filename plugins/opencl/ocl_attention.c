@@ -285,17 +285,12 @@ static seqnn_status ocl_attn_zero_grads(const seqnn_call *call, const seqnn_atte
     return SEQNN_OK;
 }
 
-seqnn_status ocl_k_attention_backward(const seqnn_call *call, const seqnn_attention_args *a)
+/* ds = dL/dscores (masked entries 0): on the GEMM path dout . v of every
+ * (i, j) as a batched GEMM, then attn_ds_rows; else attn_ds */
+static seqnn_status ocl_attn_ds(const seqnn_call *call, const seqnn_attention_args *a, ocl_ref wts,
+                                ocl_strided4 dout, ocl_ref ds)
 {
     int64_t B = a->batch, NH = a->heads, Lq = a->q_len, Lk = a->k_len;
-    int acc = OCL_ACC(a);
-    if (B * NH * Lq == 0)
-        return acc ? SEQNN_OK : ocl_attn_zero_grads(call, a);
-    ocl_ref wts = ocl_tref(a->weights), ds, pq = { NULL, -1 }, pk = { NULL, -1 };
-    ocl_strided4 q = ocl_s4(a->q, a->q_sb, a->q_sh, a->q_st), k = ocl_s4(a->k, a->k_sb, a->k_sh, a->k_st);
-    ocl_strided4 dout = ocl_s4(a->dout, a->o_sb, a->o_sh, a->o_st);
-    /* ds = dL/dscores (masked entries 0) */
-    OCL_TRY(ocl_scratch(call, OCL_S_A, (size_t)(B * NH * Lq * Lk) * 4 + 4, &ds));
     ocl_bh O = ocl_bh_of(dout), V = ocl_bh_of(ocl_s4(a->v, a->v_sb, a->v_sh, a->v_st)), W = ocl_bh_wts(wts, a);
     if (ocl_attn_gemm_path(call, (double)(B * NH) * Lq * Lk * a->v_dim) && a->v_dim > 0 &&
         ocl_bh_ok(&O, NH, a->v_dim) && ocl_bh_ok(&V, NH, a->v_dim) && ocl_bh_ok(&W, NH, Lk)) {
@@ -320,6 +315,21 @@ seqnn_status ocl_k_attention_backward(const seqnn_call *call, const seqnn_attent
         ocl_arg_long(&K, a->v_dim);
         OCL_TRY(ocl_run(&K, B * NH * Lq));
     }
+    return SEQNN_OK;
+}
+
+seqnn_status ocl_k_attention_backward(const seqnn_call *call, const seqnn_attention_args *a)
+{
+    int64_t B = a->batch, NH = a->heads, Lq = a->q_len, Lk = a->k_len;
+    int acc = OCL_ACC(a);
+    if (B * NH * Lq == 0)
+        return acc ? SEQNN_OK : ocl_attn_zero_grads(call, a);
+    ocl_ref wts = ocl_tref(a->weights), ds, pq = { NULL, -1 }, pk = { NULL, -1 };
+    ocl_strided4 q = ocl_s4(a->q, a->q_sb, a->q_sh, a->q_st), k = ocl_s4(a->k, a->k_sb, a->k_sh, a->k_st);
+    ocl_strided4 dout = ocl_s4(a->dout, a->o_sb, a->o_sh, a->o_st);
+    /* ds = dL/dscores (masked entries 0) */
+    OCL_TRY(ocl_scratch(call, OCL_S_A, (size_t)(B * NH * Lq * Lk) * 4 + 4, &ds));
+    OCL_TRY(ocl_attn_ds(call, a, wts, dout, ds));
     if (OCL_HAS(a->dv))
         OCL_TRY(ocl_attn_contract(call, a, wts, 1, dout, ocl_s4(a->dv, a->v_sb, a->v_sh, a->v_st),
                                   a->v_dim, 1.0, acc));
