@@ -21,7 +21,8 @@
 #   -q         (first) quick: conformance, round trips, the H=512 layers, LSTM H=512, the main job's model
 #              and the conv bank and attention (GEMM path and direct)
 # Each step has a time limit; a step that fails is reported and the rest
-# still run. Exit status: 0 when the conformance suite and the round-trip
+# still run. Exit status: 0 when the conformance suite (also its conv1d and
+# attention tests with SEQNN_OPENCL_GEMM_PATH=always) and the round-trip
 # count passed on the GPU, 1 otherwise, 2 when no GPU was found.
 #
 # Containers often mount the NVIDIA driver without its ICD file: when no
@@ -90,6 +91,12 @@ SEQNN_LOG=debug SEQNN_BACKEND="$spec" "$seqnn" info 2>&1 | grep -E "^seqnn openc
 step conformance 600 env SEQNN_BACKEND="$spec" "$seqnn" conformance --report "$out/conformance.md"
 tail -3 "$out/conformance.log"
 grep -E '^(FAIL|ERROR)' "$out/conformance.log" | head -20
+# the suite's shapes are mostly below the GEMM path's threshold: its conv1d and attention tests
+# again with every call on the GEMM path
+step conformance_gemm_path 300 env SEQNN_BACKEND="$spec" SEQNN_OPENCL_GEMM_PATH=always "$seqnn" conformance \
+    --kernel '^(golden/)?(conv1d|attention)' --report "$out/conformance_gemm_path.md"
+tail -1 "$out/conformance_gemm_path.log"
+grep -E '^(FAIL|ERROR)' "$out/conformance_gemm_path.log" | head -20
 
 probe=$build/bin/seqnn-ocl-rnn-probe
 if [ -x "$probe" ]; then
@@ -145,5 +152,5 @@ if [ $quick -eq 0 ]; then
 fi
 
 echo "== failed steps:${failed:- none}"
-case " $failed " in *" conformance "*|*" round_trips "*) exit 1 ;; esac
+case " $failed " in *" conformance "*|*" conformance_gemm_path "*|*" round_trips "*) exit 1 ;; esac
 exit 0
