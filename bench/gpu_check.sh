@@ -4,7 +4,13 @@
 # report), the recurrent layers' host round trips, each layer's
 # time against the CLBlast GEMMs it contains (device time per kernel), and
 # `seqnn bench` of the GPU against PyTorch on the same GPU (peer torch-cuda,
-# when a CUDA PyTorch >= 2.0 is found) and against the CPU plugins.
+# when a CUDA PyTorch >= 2.0 is found) and against the CPU plugins. The
+# plugin's per-device variants (docs/opencl.md) are printed (variants.log)
+# and set against the others: the LSTM H=512 layer with 2 and 8 units per
+# work-item of the cell kernels (layer_lstm_512_units*.log; 1 is the GPU's
+# default), the conv bank and attention on the direct kernels
+# (bench_conv_direct.log, bench_attention_direct.log; the GEMM path is the
+# default at their sizes).
 #
 # usage: sh bench/gpu_check.sh [-q] [-b BUILD] [-o OUT] [-d DEVICE] [-p PYTHON] [-t SECONDS]
 #   -b BUILD   a build or install tree holding bin/seqnn (default: build)
@@ -12,9 +18,11 @@
 #   -d DEVICE  a substring of the OpenCL device's name (default: the first GPU `seqnn info` lists)
 #   -p PYTHON  the interpreter of the torch-cuda peer (default: python3 on PATH)
 #   -t SECONDS stop starting benchmarks once SECONDS have passed (default 3600)
-#   -q         (first) quick: conformance, round trips, the H=512 layers, LSTM H=512 and the main job's model
+#   -q         (first) quick: conformance, round trips, the H=512 layers, LSTM H=512, the main job's model
+#              and the conv bank and attention (GEMM path and direct)
 # Each step has a time limit; a step that fails is reported and the rest
-# still run. Exit status: 0 when the conformance suite and the round-trip
+# still run. Exit status: 0 when the conformance suite (also its conv1d and
+# attention tests with SEQNN_OPENCL_GEMM_PATH=always) and the round-trip
 # count passed on the GPU, 1 otherwise, 2 when no GPU was found.
 #
 # Containers often mount the NVIDIA driver without its ICD file: when no
@@ -64,7 +72,7 @@ step() {
     return $rc
 }
 
-echo "== gpu_check $(date -u +%Y-%m-%dT%H:%MZ) on $(uname -n); CPU: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) cores"
+echo "== gpu_check $(date -u +%Y-%m-%dT%H:%MZ), commit $(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo unknown), on $(uname -n); CPU: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(nproc) cores"
 command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 step info 120 "$seqnn" info
 sed -n '/^Devices/,$p' "$out/info.log"
@@ -76,10 +84,19 @@ fi
 [ -n "$device" ] || { echo "gpu_check: no OpenCL GPU in seqnn info (log: $out/info.log)" >&2; exit 2; }
 spec="opencl:$device"
 echo "== device: $spec"
+# the variants the plugin chose for the device (cell kernel units, conv path) and its build options
+SEQNN_LOG=debug SEQNN_BACKEND="$spec" "$seqnn" info 2>&1 | grep -E "^seqnn opencl: .*(units per work-item|program )" |
+    tee "$out/variants.log"
 
 step conformance 600 env SEQNN_BACKEND="$spec" "$seqnn" conformance --report "$out/conformance.md"
 tail -3 "$out/conformance.log"
 grep -E '^(FAIL|ERROR)' "$out/conformance.log" | head -20
+# the suite's shapes are mostly below the GEMM path's threshold: its conv1d and attention tests
+# again with every call on the GEMM path
+step conformance_gemm_path 300 env SEQNN_BACKEND="$spec" SEQNN_OPENCL_GEMM_PATH=always "$seqnn" conformance \
+    --kernel '^(golden/)?(conv1d|attention)' --report "$out/conformance_gemm_path.md"
+tail -1 "$out/conformance_gemm_path.log"
+grep -E '^(FAIL|ERROR)' "$out/conformance_gemm_path.log" | head -20
 
 probe=$build/bin/seqnn-ocl-rnn-probe
 if [ -x "$probe" ]; then
@@ -92,6 +109,13 @@ if [ -x "$probe" ]; then
             grep -E '^(calls|ratio|profile of the layer)' "$out/layer_${cell}_$h.log"
         done
     done
+    # the cell kernels with 2 and 8 units per work-item (the default on a GPU is 1)
+    for u in 2 8; do
+        step "layer_lstm_512_units$u" 300 env SEQNN_OPENCL_RNN_UNITS=$u "$probe" bench --cell lstm --hidden 512 \
+            --batch 64 --seq 50 --train --profile --spec "$spec"
+        grep -E '^(ratio|profile of the layer)|  rnn_(fwd|bwd)_step ' "$out/layer_lstm_512_units$u.log" | head -4
+    done
+    grep -E '  rnn_(fwd|bwd)_step ' "$out/layer_lstm_512.log" | head -2 | sed 's/^/  (default units) /'
 else
     echo "-- $probe not built (it is built with the tests): no round-trip count or layer / GEMM ratio"
     failed="$failed round_trips"
@@ -99,6 +123,8 @@ fi
 
 export SEQNN_BENCH_PYTHON="$(command -v "$python" || echo "$python")"
 # bench NAME PLUGINS CASE...: the GPU (and PLUGINS) against PyTorch on the same GPU
+# (benv: VAR=VALUE settings for the run, none by default)
+benv=
 bench() {
     name=$1 plugins=$2
     shift 2
@@ -106,22 +132,26 @@ bench() {
         echo "-- bench_$name: skipped (-t $seconds s reached)"
         return
     fi
-    step "bench_$name" 400 "$seqnn" bench "$@" --plugin "$spec$plugins" --peers torch-cuda --threads all \
+    step "bench_$name" 400 env $benv "$seqnn" bench "$@" --plugin "$spec$plugins" --peers torch-cuda --threads all \
         --reps 5 --rounds 2 --budget 30
     grep -E '^==|^  (opencl:|avx512 |avx2 |torch-cuda )|^  (peer|plugin) .*not available|^ratio opencl' "$out/bench_$name.log" |
         cut -c1-160
 }
 bench lstm512 ,avx512,avx2 lstm --hidden 512 --both
 bench model ,avx512,avx2 model examples/charlm/model.seqnn
+bench conv "" conv --both
+bench attention "" attention --both
+benv=SEQNN_OPENCL_GEMM_PATH=never
+bench conv_direct "" conv --both
+bench attention_direct "" attention --both
+benv=
 if [ $quick -eq 0 ]; then
     bench gru512 "" gru --hidden 512 --both
     bench lstm1024 "" lstm --hidden 1024 --both
     bench bilstm "" lstm --hidden 512 --layers 2 --bidir --both
     bench gemm "" gemm --m 4096 --n 4096 --k 4096
-    bench conv "" conv --both
-    bench attention "" attention --both
 fi
 
 echo "== failed steps:${failed:- none}"
-case " $failed " in *" conformance "*|*" round_trips "*) exit 1 ;; esac
+case " $failed " in *" conformance "*|*" conformance_gemm_path "*|*" round_trips "*) exit 1 ;; esac
 exit 0

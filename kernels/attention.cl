@@ -1,5 +1,8 @@
 /* attention.cl: attention scores with key-length and causal masks, the
- * softmax over keys, and the contractions of forward and backward. Tensors
+ * softmax over keys, and the contractions of forward and backward (the
+ * host runs the dot-product scores and the contractions as CLBlast batched
+ * GEMMs from 2^20 multiply-adds, with attn_softmax and attn_ds_rows around
+ * them). Tensors
  * (b, h, t, d) are addressed with per-tensor strides (b, h, t; d contiguous);
  * weights and their gradients are [B, heads, q_len, k_len] contiguous. */
 
@@ -28,6 +31,32 @@ __kernel void attn_project(__global const float *in, long in_off, long i_sb, lon
     *o = acc_f(acc, *o, s);
 }
 
+/* Softmax over the unmasked keys of the scores row wr of query i (masked
+ * entries become 0, never read before) */
+inline void attn_softmax_row(__global float *wr, long i, long b, long lq, long lk, __global const int *klens,
+                             long kl_off, int causal)
+{
+    float m = -INFINITY;
+    for (long j = 0; j < lk; j++)
+        if (!attn_masked(i, j, b, lq, lk, klens, kl_off, causal))
+            m = fmax(m, wr[j]);
+    float sum = 0.0f;
+    for (long j = 0; j < lk; j++) {
+        if (attn_masked(i, j, b, lq, lk, klens, kl_off, causal)) {
+            wr[j] = 0.0f;
+            continue;
+        }
+        float e = exp(wr[j] - m);
+        wr[j] = e;
+        sum += e;
+    }
+    if (sum > 0.0f) {
+        float inv = 1.0f / sum;
+        for (long j = 0; j < lk; j++)
+            wr[j] *= inv;
+    }
+}
+
 /* One item per (b, h, i): scores into wts row, then softmax over the
  * unmasked keys. mode 0: s = scale * left_i . right_j over D; mode 1
  * (additive): s = sum_a wv[a] tanh(left_i[a] + right_j[a]) over D = A. */
@@ -44,7 +73,6 @@ __kernel void attn_scores(int mode, long B, long NH, long lq, long lk, long D,
     long b = g / (NH * lq), h = (g / lq) % NH, i = g % lq;
     __global const float *li = lt + l_off + b * l_sb + h * l_sh + i * l_st;
     __global float *wr = wts + w_off + g * lk;
-    float m = -INFINITY;
     for (long j = 0; j < lk; j++) {
         if (attn_masked(i, j, b, lq, lk, klens, kl_off, causal))
             continue;
@@ -59,23 +87,19 @@ __kernel void attn_scores(int mode, long B, long NH, long lq, long lk, long D,
                 s += wv[wv_off + d] * tanh(li[d] + rj[d]);
         }
         wr[j] = s;
-        m = fmax(m, s);
     }
-    float sum = 0.0f;
-    for (long j = 0; j < lk; j++) {
-        if (attn_masked(i, j, b, lq, lk, klens, kl_off, causal)) {
-            wr[j] = 0.0f;
-            continue;
-        }
-        float e = exp(wr[j] - m);
-        wr[j] = e;
-        sum += e;
-    }
-    if (sum > 0.0f) {
-        float inv = 1.0f / sum;
-        for (long j = 0; j < lk; j++)
-            wr[j] *= inv;
-    }
+    attn_softmax_row(wr, i, b, lq, lk, klens, kl_off, causal);
+}
+
+/* The GEMM path's softmax: wts holds the scores of every (i, j) (masked
+ * ones too, never read); one item per row (b, h, i), as attn_scores. */
+__kernel void attn_softmax(long B, long NH, long lq, long lk, __global const int *klens, long kl_off, int causal,
+                           __global float *wts, long w_off)
+{
+    long g = GID();
+    if (g >= B * NH * lq)
+        return;
+    attn_softmax_row(wts + w_off + g * lk, g % lq, g / (NH * lq), lq, lk, klens, kl_off, causal);
 }
 
 /* trans == 0: dst(b, h, i, e) (+)= scale * sum_j mat[b, h, i, j] src(b, h, j, e)
@@ -143,6 +167,28 @@ __kernel void attn_ds(__global const float *wts, long w_off,
     }
     for (long j = 0; j < lk; j++)
         dr[j] = wr[j] * (dr[j] - tot);
+}
+
+/* The GEMM path's attn_ds: ds holds dout_i . v_j of every (i, j) (a GEMM)
+ * and becomes w_ij (d_ij - sum_j' w_ij' d_ij'), d_ij taken as 0 where
+ * w_ij == 0 (as attn_ds, which never reads those keys); item (b, h, i) */
+__kernel void attn_ds_rows(__global const float *wts, long w_off, __global float *ds, long rows, long lk)
+{
+    long g = GID();
+    if (g >= rows)
+        return;
+    __global const float *wr = wts + w_off + g * lk;
+    __global float *dr = ds + g * lk;
+    float tot = 0.0f;
+    for (long j = 0; j < lk; j++) {
+        float w = wr[j];
+        if (w != 0.0f)
+            tot += w * dr[j];
+    }
+    for (long j = 0; j < lk; j++) {
+        float w = wr[j];
+        dr[j] = w * ((w != 0.0f ? dr[j] : 0.0f) - tot);
+    }
 }
 
 /* Additive scores' backward, with e_ija = tanh(pq[b, i, a] + pk[b, j, a]):

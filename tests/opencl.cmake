@@ -1,6 +1,13 @@
 # The OpenCL plugin on POCL (docs/opencl.md). Included by tests/CMakeLists.txt.
 #  opencl_pocl_conformance   the whole conformance suite on the POCL device, selected by name;
 #                            asserts that POCL ran every test and all passed
+#  opencl_pocl_rnn_units_1    the conformance suite's recurrent kernels (rnn_*, cell_*) on POCL
+#                            with the cell kernels built as on GPUs (SEQNN_OPENCL_RNN_UNITS=1:
+#                            one unit per work-item; POCL's own default is 8)
+#  opencl_pocl_gemm_path      the suite's conv1d and attention tests (conv1d_*, attention_*,
+#                            golden/...) on POCL with every conv and attention on the GEMM path
+#                            (SEQNN_OPENCL_GEMM_PATH=always: CLBlast GEMMs; by default small
+#                            calls, as most of the suite's, run the direct kernels)
 #  opencl_pocl_program_cache first start builds, second loads in < 10% of that; corrupt,
 #                            truncated and unusable caches only cost the build
 #  opencl_errors             error names and statuses, build log of a failed build, allocation
@@ -27,6 +34,16 @@ endif()
 add_test(NAME opencl_pocl_conformance
          COMMAND sh "${ocl_test_script}" conformance $<TARGET_FILE:seqnn-cli> "${ocl_plugin_file}"
                  "${ocl_test_dir}/conformance")
+add_test(NAME opencl_pocl_rnn_units_1
+         COMMAND sh "${ocl_test_script}" conformance $<TARGET_FILE:seqnn-cli> "${ocl_plugin_file}"
+                 "${ocl_test_dir}/rnn_units_1" "^(rnn|cell)_")
+set_tests_properties(opencl_pocl_rnn_units_1 PROPERTIES
+    SKIP_RETURN_CODE 77 TIMEOUT 600 ENVIRONMENT "${ocl_test_env};SEQNN_OPENCL_RNN_UNITS=1")
+add_test(NAME opencl_pocl_gemm_path
+         COMMAND sh "${ocl_test_script}" conformance $<TARGET_FILE:seqnn-cli> "${ocl_plugin_file}"
+                 "${ocl_test_dir}/gemm_path" "^(golden/)?(conv1d|attention)")
+set_tests_properties(opencl_pocl_gemm_path PROPERTIES
+    SKIP_RETURN_CODE 77 TIMEOUT 600 ENVIRONMENT "${ocl_test_env};SEQNN_OPENCL_GEMM_PATH=always")
 add_test(NAME opencl_pocl_program_cache
          COMMAND sh "${ocl_test_script}" cache $<TARGET_FILE:seqnn-cli> "${ocl_plugin_file}"
                  "${ocl_test_dir}/cache")

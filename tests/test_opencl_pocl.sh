@@ -1,9 +1,12 @@
 #!/bin/sh
 # The OpenCL plugin on POCL (docs/opencl.md), as CTest runs it (tests/opencl.cmake):
 #
-#   test_opencl_pocl.sh conformance SEQNN PLUGIN DIR   the whole conformance suite on the POCL
-#       device, selected by name (SEQNN_BACKEND=opencl:Portable Computing Language), asserting
-#       that POCL ran every test and every test passed (no silent fallback)
+#   test_opencl_pocl.sh conformance SEQNN PLUGIN DIR [REGEX]   the whole conformance suite on
+#       the POCL device, selected by name (SEQNN_BACKEND=opencl:Portable Computing Language),
+#       asserting that POCL ran every test and every test passed (no silent fallback); with
+#       REGEX only the tests whose names match it (--kernel REGEX). When
+#       SEQNN_OPENCL_RNN_UNITS is set, it also asserts that the program was built with it,
+#       when SEQNN_OPENCL_GEMM_PATH is, that the device took it (both at SEQNN_LOG=debug).
 #   test_opencl_pocl.sh cache SEQNN PLUGIN DIR         the program cache: first start builds,
 #       second start loads in under 10% of the build time; a corrupt entry is rebuilt; an
 #       unusable cache directory only costs the build
@@ -77,11 +80,11 @@ exec)
     exit $rc
     ;;
 conformance|cache)
-    seqnn=$1 plugin=$2 dir=$3
+    seqnn=$1 plugin=$2 dir=$3 kernels=${4:-}
     [ "$plugin" = none ] && missing "the OpenCL plugin was not built (configure found no OpenCL or CLBlast)"
     ;;
 *)
-    echo "usage: $0 conformance|cache SEQNN PLUGIN DIR | exec PLUGIN COMMAND..." >&2
+    echo "usage: $0 conformance SEQNN PLUGIN DIR [REGEX] | cache SEQNN PLUGIN DIR | exec PLUGIN COMMAND..." >&2
     exit 2
     ;;
 esac
@@ -94,12 +97,32 @@ if [ "$mode" = conformance ]; then
     mkdir -p "$dir" || fail "cannot create $dir"
     export XDG_CACHE_HOME="$dir" POCL_CACHE_DIR="$dir/pocl"
     pocl_device
-    expected=$("$seqnn" conformance --list | wc -l)
-    [ "$expected" -gt 0 ] || fail "seqnn conformance --list is empty"
+    if [ -n "${SEQNN_OPENCL_RNN_UNITS:-}${SEQNN_OPENCL_GEMM_PATH:-}" ]; then
+        setup=$(SEQNN_LOG=debug SEQNN_BACKEND="opencl:$pocl" "$seqnn" info 2>&1 | grep -E "^seqnn opencl: $pocl: ")
+        printf '%s\n' "$setup"
+        if [ -n "${SEQNN_OPENCL_RNN_UNITS:-}" ]; then
+            printf '%s\n' "$setup" | grep -q -- "-DSEQNN_RNN_UNITS=$SEQNN_OPENCL_RNN_UNITS)" ||
+                fail "the program was not built with SEQNN_RNN_UNITS=$SEQNN_OPENCL_RNN_UNITS"
+        fi
+        case ${SEQNN_OPENCL_GEMM_PATH:-} in
+        always|never) want="GEMM path (conv1d, attention) $SEQNN_OPENCL_GEMM_PATH" ;;
+        *) want= ;;
+        esac
+        [ -z "$want" ] || printf '%s\n' "$setup" | grep -q "; $want\$" ||
+            fail "the device did not take SEQNN_OPENCL_GEMM_PATH=$SEQNN_OPENCL_GEMM_PATH"
+    fi
+    if [ -n "$kernels" ]; then
+        expected=$("$seqnn" conformance --list | grep -cE "$kernels")
+        set -- --kernel "$kernels"
+    else
+        expected=$("$seqnn" conformance --list | wc -l)
+        set --
+    fi
+    [ "$expected" -gt 0 ] || fail "seqnn conformance --list has no test${kernels:+ matching $kernels}"
     out="$dir/conformance.txt" report="$dir/conformance.json"
     rm -f "$out" "$report"
     start=$(date +%s)
-    SEQNN_BACKEND="opencl:$pocl" "$seqnn" conformance --report "$report" > "$out"
+    SEQNN_BACKEND="opencl:$pocl" "$seqnn" conformance --report "$report" "$@" > "$out"
     rc=$?
     cat "$out"
     echo "($(( $(date +%s) - start )) s)"
@@ -127,7 +150,7 @@ mkdir -p "$dir" || fail "cannot create $dir"
 export XDG_CACHE_HOME="$dir" POCL_CACHE_DIR="$dir/pocl" SEQNN_LOG=debug SEQNN_BACKEND="opencl:$pocl"
 
 # one start: `seqnn info` (opens the device: program, smoke test); prints how the program came
-# and in how many seconds: "seqnn opencl: NAME: program built from source in 7.5 s (PATH)"
+# and in how many seconds: "seqnn opencl: NAME: program built from source in 7.5 s (PATH; options OPTIONS)"
 start() {
     log=$("$seqnn" info 2>&1)
     rc=$?

@@ -29,7 +29,9 @@
     X(maxpool_lengths_forward) X(xent_ext_rows) X(xent_ext_backward) \
     X(lstmv_fwd_step) X(lstmv_fwd_emit) X(lstmv_bwd_dh) X(lstmv_bwd_step) X(lstmv_peep_grad) \
     X(conv1d_max_forward) X(conv1d_max_backward_w) X(conv1d_max_backward_b) X(conv1d_max_backward_x) \
-    X(copy2d)
+    X(copy2d) \
+    X(conv1d_im2col) X(conv1d_gemm_out) X(conv1d_max_gemm) X(conv1d_gather_dy) X(conv1d_col2im) \
+    X(attn_softmax) X(attn_ds_rows)
 
 typedef enum ocl_kernel_id {
 #define OCL_KID(name) OCL_K_##name,
@@ -57,6 +59,13 @@ typedef struct ocl_device {
     size_t wg[OCL_K_COUNT];              /* local size per kernel: power of two, from its limits */
     size_t max_alloc, global_mem;        /* CL_DEVICE_MAX_MEM_ALLOC_SIZE, CL_DEVICE_GLOBAL_MEM_SIZE */
     cl_uint compute_units;
+    int rnn_units;                       /* units per work-item of the rnn.cl cell kernels (build
+                                          * option SEQNN_RNN_UNITS): 8 on CPU devices, 1 on
+                                          * others, SEQNN_OPENCL_RNN_UNITS overrides; 0: 8 */
+    int64_t gemm_path_min;               /* conv1d (ocl_conv.c) and attention (ocl_attention.c)
+                                          * through CLBlast GEMMs from this many multiply-adds
+                                          * per call: 2^20, or 0 (SEQNN_OPENCL_GEMM_PATH=always),
+                                          * INT64_MAX (=never) */
     cl_mem dummy;                        /* bound where an optional tensor is absent */
     cl_mem scratch[OCL_S_COUNT];
     size_t scratch_bytes[OCL_S_COUNT];
@@ -131,6 +140,8 @@ seqnn_status ocl_sync(const seqnn_call *call);
 /* ---- the program: embedded sources, disk cache (ocl_program.c) */
 /* Builds (or loads from the cache) the program of all the kernels/ .cl files for dev. */
 seqnn_status ocl_program_get(ocl_device *dev, char *msg, size_t msg_size);
+/* Whether SEQNN_LOG=debug: the plugin then tells stderr how it built and set up a device. */
+int ocl_log_debug(void);
 /* The cache directory ($XDG_CACHE_HOME/seqnn or ~/.cache/seqnn) into buf; 0 if none. */
 int ocl_cache_dir(char *buf, size_t size);
 

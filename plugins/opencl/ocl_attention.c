@@ -1,7 +1,10 @@
 /* Attention on the device (kernels/attention.cl): projections for the
  * bilinear and additive scores, scores + masked softmax per query row, and
  * the contractions of forward (weights . v) and backward (dq, dk, dv and the
- * score parameters' gradients), each gradient summed in a fixed order. */
+ * score parameters' gradients), each gradient summed in a fixed order. From
+ * 2^20 multiply-adds (ocl_device.gemm_path_min) the dot-product scores, the
+ * dout . v products of the backward and every contraction run as CLBlast
+ * GEMMs batched over (batch, head). */
 #include <math.h>
 #include "ocl.h"
 
@@ -54,10 +57,74 @@ static seqnn_status ocl_attn_project(const seqnn_call *call, ocl_strided4 in, oc
     return ocl_run(&K, B * L * E);
 }
 
+/* ---- the GEMM path: an operand of a product batched over (b, h), the
+ * (b, h) matrix at r + b*sb + h*sh with row stride ld (columns contiguous) */
+typedef struct ocl_bh {
+    ocl_ref r;
+    int64_t sb, sh, ld;
+} ocl_bh;
+
+static ocl_bh ocl_bh_of(ocl_strided4 s)
+{
+    ocl_bh x = { s.r, s.sb, s.sh, s.st };
+    return x;
+}
+
+/* The weights-shaped [B, NH, lq, lk] operand (contiguous, at r) */
+static ocl_bh ocl_bh_wts(ocl_ref r, const seqnn_attention_args *a)
+{
+    ocl_bh x = { r, a->heads * a->q_len * a->k_len, a->q_len * a->k_len, a->k_len };
+    return x;
+}
+
+/* Whether x's (b, h) matrices of rows x cols (stored) suit CLBlast: strides
+ * not negative, ld >= cols, and (with several heads) a head stride */
+static int ocl_bh_ok(const ocl_bh *x, int64_t NH, int64_t cols)
+{
+    return x->sb >= 0 && x->sh >= 0 && x->ld >= cols && x->ld >= 1 && (NH == 1 || x->sh > 0);
+}
+
+/* The stride of x over the flat index b*NH + h, when there is one */
+static int ocl_bh_flat(const ocl_bh *x, int64_t B, int64_t NH, int64_t *stride)
+{
+    *stride = NH == 1 ? x->sb : x->sh;
+    return NH == 1 || B == 1 || x->sb == NH * x->sh;
+}
+
+/* Whether a product of `macs` multiply-adds takes the GEMM path */
+static int ocl_attn_gemm_path(const seqnn_call *call, double macs)
+{
+    return macs >= (double)ocl_dev(call)->gemm_path_min;
+}
+
+/* C_bh = alpha op(A_bh) op(B_bh) + beta C_bh for every (b, h): one strided
+ * batched CLBlast call when every operand has a stride over b*NH + h, else
+ * one per b over the heads */
+static seqnn_status ocl_attn_bgemm(const seqnn_call *call, const seqnn_attention_args *a, int ta, int tb,
+                                   int64_t m, int64_t n, int64_t k, double alpha, ocl_bh A, ocl_bh Bm,
+                                   double beta, ocl_bh C)
+{
+    int64_t B = a->batch, NH = a->heads, sa, sb, sc;
+    if (ocl_bh_flat(&A, B, NH, &sa) && ocl_bh_flat(&Bm, B, NH, &sb) && ocl_bh_flat(&C, B, NH, &sc))
+        return ocl_gemm(call, ta, tb, m, n, k, alpha, A.r, A.ld, Bm.r, Bm.ld, beta, C.r, C.ld, B * NH, sa, sb, sc);
+    for (int64_t b = 0; b < B; b++)
+        OCL_TRY(ocl_gemm(call, ta, tb, m, n, k, alpha, ocl_at(A.r, b * A.sb), A.ld, ocl_at(Bm.r, b * Bm.sb), Bm.ld,
+                         beta, ocl_at(C.r, b * C.sb), C.ld, NH, A.sh, Bm.sh, C.sh));
+    return SEQNN_OK;
+}
+
+/* trans == 0: dst(b, h, i, e) (+)= scale * sum_j mat[b, h, i, j] src(b, h, j, e)
+ * trans == 1: dst(b, h, j, e) (+)= scale * sum_i mat[b, h, i, j] src(b, h, i, e)
+ * as batched GEMMs on the GEMM path, else attn_contract */
 static seqnn_status ocl_attn_contract(const seqnn_call *call, const seqnn_attention_args *a, ocl_ref mat,
                                       int trans, ocl_strided4 src, ocl_strided4 dst, int64_t E,
                                       double scale, int acc)
 {
+    int64_t rows = trans ? a->k_len : a->q_len, inner = trans ? a->q_len : a->k_len;
+    ocl_bh M = ocl_bh_wts(mat, a), S = ocl_bh_of(src), D = ocl_bh_of(dst);
+    if (ocl_attn_gemm_path(call, (double)(a->batch * a->heads) * rows * inner * E) && inner > 0 &&
+        ocl_bh_ok(&M, a->heads, a->k_len) && ocl_bh_ok(&S, a->heads, E) && ocl_bh_ok(&D, a->heads, E))
+        return ocl_attn_bgemm(call, a, trans, 0, rows, E, inner, scale, M, S, acc ? 1.0 : 0.0, D);
     ocl_launch K = ocl_begin(call, OCL_K_attn_contract);
     ocl_arg_ref(&K, mat);
     ocl_arg_int(&K, trans);
@@ -152,6 +219,24 @@ seqnn_status ocl_k_attention_forward(const seqnn_call *call, const seqnn_attenti
         D = a->attn_dim;
         mode = 1;
     }
+    ocl_bh L = ocl_bh_of(left), R = ocl_bh_of(right), W = ocl_bh_wts(wts, a);
+    if (mode == 0 && ocl_attn_gemm_path(call, (double)(B * NH) * Lq * Lk * D) && D > 0 &&
+        ocl_bh_ok(&L, NH, D) && ocl_bh_ok(&R, NH, D) && ocl_bh_ok(&W, NH, Lk)) {
+        /* every score as one batched GEMM, then the masked softmax per row */
+        OCL_TRY(ocl_attn_bgemm(call, a, 0, 1, Lq, Lk, D, ocl_attn_scale(a), L, R, 0.0, W));
+        ocl_launch S = ocl_begin(call, OCL_K_attn_softmax);
+        ocl_arg_long(&S, B);
+        ocl_arg_long(&S, NH);
+        ocl_arg_long(&S, Lq);
+        ocl_arg_long(&S, Lk);
+        ocl_arg_ref(&S, klens);
+        ocl_arg_int(&S, a->causal);
+        ocl_arg_ref(&S, wts);
+        OCL_TRY(ocl_run(&S, B * NH * Lq));
+        return OCL_HAS(a->out) ? ocl_attn_contract(call, a, wts, 0, ocl_s4(a->v, a->v_sb, a->v_sh, a->v_st),
+                                                   ocl_s4(a->out, a->o_sb, a->o_sh, a->o_st), a->v_dim, 1.0, 0)
+                               : SEQNN_OK;
+    }
     ocl_launch K = ocl_begin(call, OCL_K_attn_scores);
     ocl_arg_int(&K, mode);
     ocl_arg_long(&K, B);
@@ -200,18 +285,24 @@ static seqnn_status ocl_attn_zero_grads(const seqnn_call *call, const seqnn_atte
     return SEQNN_OK;
 }
 
-seqnn_status ocl_k_attention_backward(const seqnn_call *call, const seqnn_attention_args *a)
+/* ds = dL/dscores (masked entries 0): on the GEMM path dout . v of every
+ * (i, j) as a batched GEMM, then attn_ds_rows; else attn_ds */
+static seqnn_status ocl_attn_ds(const seqnn_call *call, const seqnn_attention_args *a, ocl_ref wts,
+                                ocl_strided4 dout, ocl_ref ds)
 {
     int64_t B = a->batch, NH = a->heads, Lq = a->q_len, Lk = a->k_len;
-    int acc = OCL_ACC(a);
-    if (B * NH * Lq == 0)
-        return acc ? SEQNN_OK : ocl_attn_zero_grads(call, a);
-    ocl_ref wts = ocl_tref(a->weights), ds, pq = { NULL, -1 }, pk = { NULL, -1 };
-    ocl_strided4 q = ocl_s4(a->q, a->q_sb, a->q_sh, a->q_st), k = ocl_s4(a->k, a->k_sb, a->k_sh, a->k_st);
-    ocl_strided4 dout = ocl_s4(a->dout, a->o_sb, a->o_sh, a->o_st);
-    /* ds = dL/dscores (masked entries 0) */
-    OCL_TRY(ocl_scratch(call, OCL_S_A, (size_t)(B * NH * Lq * Lk) * 4 + 4, &ds));
-    {
+    ocl_bh O = ocl_bh_of(dout), V = ocl_bh_of(ocl_s4(a->v, a->v_sb, a->v_sh, a->v_st)), W = ocl_bh_wts(wts, a);
+    if (ocl_attn_gemm_path(call, (double)(B * NH) * Lq * Lk * a->v_dim) && a->v_dim > 0 &&
+        ocl_bh_ok(&O, NH, a->v_dim) && ocl_bh_ok(&V, NH, a->v_dim) && ocl_bh_ok(&W, NH, Lk)) {
+        /* dout_i . v_j of every (i, j) as one batched GEMM, then ds per row */
+        OCL_TRY(ocl_attn_bgemm(call, a, 0, 1, Lq, Lk, a->v_dim, 1.0, O, V, 0.0, ocl_bh_wts(ds, a)));
+        ocl_launch K = ocl_begin(call, OCL_K_attn_ds_rows);
+        ocl_arg_ref(&K, wts);
+        ocl_arg_mem(&K, ds.mem);
+        ocl_arg_long(&K, B * NH * Lq);
+        ocl_arg_long(&K, Lk);
+        OCL_TRY(ocl_run(&K, B * NH * Lq));
+    } else {
         ocl_launch K = ocl_begin(call, OCL_K_attn_ds);
         ocl_arg_ref(&K, wts);
         ocl_arg_s4(&K, dout);
@@ -224,6 +315,21 @@ seqnn_status ocl_k_attention_backward(const seqnn_call *call, const seqnn_attent
         ocl_arg_long(&K, a->v_dim);
         OCL_TRY(ocl_run(&K, B * NH * Lq));
     }
+    return SEQNN_OK;
+}
+
+seqnn_status ocl_k_attention_backward(const seqnn_call *call, const seqnn_attention_args *a)
+{
+    int64_t B = a->batch, NH = a->heads, Lq = a->q_len, Lk = a->k_len;
+    int acc = OCL_ACC(a);
+    if (B * NH * Lq == 0)
+        return acc ? SEQNN_OK : ocl_attn_zero_grads(call, a);
+    ocl_ref wts = ocl_tref(a->weights), ds, pq = { NULL, -1 }, pk = { NULL, -1 };
+    ocl_strided4 q = ocl_s4(a->q, a->q_sb, a->q_sh, a->q_st), k = ocl_s4(a->k, a->k_sb, a->k_sh, a->k_st);
+    ocl_strided4 dout = ocl_s4(a->dout, a->o_sb, a->o_sh, a->o_st);
+    /* ds = dL/dscores (masked entries 0) */
+    OCL_TRY(ocl_scratch(call, OCL_S_A, (size_t)(B * NH * Lq * Lk) * 4 + 4, &ds));
+    OCL_TRY(ocl_attn_ds(call, a, wts, dout, ds));
     if (OCL_HAS(a->dv))
         OCL_TRY(ocl_attn_contract(call, a, wts, 1, dout, ocl_s4(a->dv, a->v_sb, a->v_sh, a->v_st),
                                   a->v_dim, 1.0, acc));

@@ -1,9 +1,55 @@
 /* Opened OpenCL devices (context, in-order queue, program, kernels, scratch)
  * and the buffer functions of the plugin ABI on cl_mem objects. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ocl.h"
+
+/* The value of the environment variable `name` as the index of one of the
+ * n choices (-1: unset or empty); another value fails with a message. */
+static seqnn_status ocl_env_choice(const char *name, const char *const *choices, int n, int *index,
+                                   char *msg, size_t msg_size)
+{
+    const char *env = getenv(name);
+    *index = -1;
+    if (!env || !env[0])
+        return SEQNN_OK;
+    for (int i = 0; i < n; i++)
+        if (strcmp(env, choices[i]) == 0) {
+            *index = i;
+            return SEQNN_OK;
+        }
+    int used = snprintf(msg, msg_size, "%s=\"%.32s\": expected", name, env);
+    for (int i = 0; i < n && used > 0 && (size_t)used < msg_size; i++)
+        used += snprintf(msg + used, msg_size - used, "%s %s", i ? (i == n - 1 ? " or" : ",") : "", choices[i]);
+    return SEQNN_ERR_INVALID_ARG;
+}
+
+/* The per-device variants: on CPU devices eight units per work-item of the
+ * cell kernels (their compilers vectorise a float8 item, not eight items),
+ * elsewhere (GPUs) one (B*H work-items, the neighbouring ones reading
+ * neighbouring floats); SEQNN_OPENCL_RNN_UNITS (1, 2, 4 or 8) overrides it.
+ * conv1d and attention run through GEMMs from 2^20 multiply-adds per call
+ * (below, the direct conv kernels were faster on POCL);
+ * SEQNN_OPENCL_GEMM_PATH=always or never forces one path. */
+static seqnn_status ocl_choose_variants(ocl_device *dev, char *msg, size_t msg_size)
+{
+    static const char *const units[] = { "1", "2", "4", "8" }, *const path[] = { "never", "always" };
+    int u, c;
+    OCL_TRY(ocl_env_choice("SEQNN_OPENCL_RNN_UNITS", units, 4, &u, msg, msg_size));
+    OCL_TRY(ocl_env_choice("SEQNN_OPENCL_GEMM_PATH", path, 2, &c, msg, msg_size));
+    cl_device_type type = 0;
+    clGetDeviceInfo(dev->device, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+    int cpu = (type & CL_DEVICE_TYPE_CPU) != 0;
+    dev->rnn_units = u >= 0 ? 1 << u : (cpu ? 8 : 1);
+    dev->gemm_path_min = c == 0 ? INT64_MAX : (c == 1 ? 0 : (int64_t)1 << 20);
+    if (ocl_log_debug())
+        fprintf(stderr, "seqnn opencl: %s: cell kernels %d units per work-item; GEMM path (conv1d, attention) %s%s\n",
+                dev->name, dev->rnn_units, c == 0 ? "never" : (c == 1 ? "always" : "from "),
+                c < 0 ? "1048576 multiply-adds per call" : "");
+    return SEQNN_OK;
+}
 
 seqnn_status ocl_open(cl_platform_id platform, cl_device_id device, ocl_device **out,
                       char *msg, size_t msg_size)
@@ -52,7 +98,8 @@ seqnn_status ocl_open(cl_platform_id platform, cl_device_id device, ocl_device *
         st = ocl_fail_msg(msg, msg_size, "clCreateBuffer (placeholder buffer)", err);
         goto fail;
     }
-    if ((st = ocl_program_get(dev, msg, msg_size)) != SEQNN_OK)
+    if ((st = ocl_choose_variants(dev, msg, msg_size)) != SEQNN_OK ||
+        (st = ocl_program_get(dev, msg, msg_size)) != SEQNN_OK)
         goto fail;
     static const char *const names[] = {
 #define OCL_KNAME(name) #name,

@@ -49,7 +49,7 @@ static double ocl_now(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int ocl_log_debug(void)
+int ocl_log_debug(void)
 {
     const char *l = getenv("SEQNN_LOG");
     return l && strcmp(l, "debug") == 0;
@@ -114,9 +114,21 @@ static void ocl_info_str(cl_device_id d, cl_platform_id p, int dev_param, cl_uin
     buf[size - 1] = 0;
 }
 
+/* The build options of dev's program: the language version, and the units
+ * per work-item of the cell kernels when chosen (kernels/rnn.cl). */
+static void ocl_build_options(const ocl_device *dev, char *buf, size_t size)
+{
+    if (dev->rnn_units > 0)
+        snprintf(buf, size, "%s -DSEQNN_RNN_UNITS=%d", OCL_BUILD_OPTIONS, dev->rnn_units);
+    else
+        snprintf(buf, size, "%s", OCL_BUILD_OPTIONS);
+}
+
 /* The cache key (a text) of this device and source. */
 static char *ocl_cache_key(const ocl_device *dev, const char *source)
 {
+    char options[128];
+    ocl_build_options(dev, options, sizeof options);
     char pn[256], pv[256], dn[256], dv[256], drv[256];
     ocl_info_str(dev->device, dev->platform, 0, CL_PLATFORM_NAME, pn, sizeof pn);
     ocl_info_str(dev->device, dev->platform, 0, CL_PLATFORM_VERSION, pv, sizeof pv);
@@ -128,7 +140,7 @@ static char *ocl_cache_key(const ocl_device *dev, const char *source)
     char *key = malloc(n);
     if (key)
         snprintf(key, n, "seqnn opencl program\nplatform=%s|%s\ndevice=%s|%s\ndriver=%s\n"
-                 "options=%s\nsource=%016llx\n", pn, pv, dn, dv, drv, OCL_BUILD_OPTIONS,
+                 "options=%s\nsource=%016llx\n", pn, pv, dn, dv, drv, options,
                  (unsigned long long)sh);
     return key;
 }
@@ -205,7 +217,9 @@ static void ocl_cache_write(const char *dir, const char *path, const char *key,
 /* Builds dev->program; on failure writes the build log into msg. */
 static seqnn_status ocl_build(ocl_device *dev, const char *what, char *msg, size_t msg_size)
 {
-    cl_int err = clBuildProgram(dev->program, 1, &dev->device, OCL_BUILD_OPTIONS, NULL, NULL);
+    char options[128];
+    ocl_build_options(dev, options, sizeof options);
+    cl_int err = clBuildProgram(dev->program, 1, &dev->device, options, NULL, NULL);
     if (err == CL_SUCCESS) {
         if (ocl_log_debug()) {           /* warnings of a successful build */
             char log[8192] = "";
@@ -308,10 +322,13 @@ seqnn_status ocl_program_get(ocl_device *dev, char *msg, size_t msg_size)
     }
 done:
     dev->program_seconds = ocl_now() - t0;
-    if (ocl_log_debug())
-        fprintf(stderr, "seqnn opencl: %s: program %s in %.3f s (%s)\n", dev->name,
+    if (ocl_log_debug()) {
+        char options[128];
+        ocl_build_options(dev, options, sizeof options);
+        fprintf(stderr, "seqnn opencl: %s: program %s in %.3f s (%s; options %s)\n", dev->name,
                 dev->program_from_cache ? "loaded from cache" : "built from source",
-                dev->program_seconds, have_dir ? path : "no cache directory");
+                dev->program_seconds, have_dir ? path : "no cache directory", options);
+    }
 out:
     free(source);
     free(key);

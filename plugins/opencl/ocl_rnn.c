@@ -1,6 +1,7 @@
 /* Recurrent layers on the device: the input projection of every step in one
  * CLBlast GEMM, then per step one GEMM for the recurrent product and one
- * fused cell kernel (kernels/rnn.cl, eight units per work-item), all enqueued
+ * fused cell kernel (kernels/rnn.cl, 8 units per work-item on CPU devices, 1
+ * on GPUs: ocl_device.rnn_units), all enqueued
  * without a host round trip;
  * backward mirrors it and finishes with one GEMM per weight gradient over all
  * steps. Variable lengths and reverse direction are handled inside the cell
@@ -88,17 +89,18 @@ seqnn_status ocl_rnn_put_states(const seqnn_call *call, seqnn_tref out_h, ocl_re
     return SEQNN_OK;
 }
 
-/* work-items of a cell kernel: eight units each */
-static int64_t ocl_rnn_items(const ocl_rnn_shape *s)
+/* work-items of a cell kernel: U units each (the device's build option) */
+static int64_t ocl_rnn_items(const seqnn_call *call, const ocl_rnn_shape *s)
 {
-    return s->B * ((s->H + 7) / 8);
+    int64_t u = ocl_dev(call)->rnn_units > 0 ? ocl_dev(call)->rnn_units : 8;
+    return s->B * ((s->H + u - 1) / u);
 }
 
 static seqnn_status ocl_rnn_forward(const seqnn_call *call, const seqnn_rnn_args *a)
 {
     ocl_rnn_shape s;
     OCL_TRY(ocl_rnn_shape_of(call, a, seqnn_cell_gates(a->cell), 0, &s));
-    int64_t BH = s.B * s.H, items = ocl_rnn_items(&s);
+    int64_t BH = s.B * s.H, items = ocl_rnn_items(call, &s);
     if (BH == 0)
         return SEQNN_OK;
     int classic = a->cell == SEQNN_CELL_GRU_CLASSIC, lstm = a->cell == SEQNN_CELL_LSTM;
@@ -164,7 +166,7 @@ static seqnn_status ocl_rnn_backward(const seqnn_call *call, const seqnn_rnn_arg
                                  "rnn_backward: the reserve written by rnn_forward is required");
     ocl_rnn_shape s;
     OCL_TRY(ocl_rnn_shape_of(call, a, seqnn_cell_gates(a->cell), 0, &s));
-    int64_t BH = s.B * s.H, TB = s.T * s.B, H = s.H, GH = s.GH, items = ocl_rnn_items(&s);
+    int64_t BH = s.B * s.H, TB = s.T * s.B, H = s.H, GH = s.GH, items = ocl_rnn_items(call, &s);
     int acc = OCL_ACC(a);
     int classic = a->cell == SEQNN_CELL_GRU_CLASSIC, lstm = a->cell == SEQNN_CELL_LSTM;
     int gru = a->cell == SEQNN_CELL_GRU;
