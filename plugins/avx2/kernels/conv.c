@@ -9,8 +9,12 @@
  * Max-over-time pooling (over every position, or the first lengths[b] of row
  * b): forward in one vector pass for the maximum and its first position,
  * backward per batch item (clear, then scatter). The fused conv1d + max over
- * time runs the forward's GEMM per batch item into a workspace tile and takes
- * bias, activation and the maximum of each row there (conv1d_max_forward). */
+ * time (conv1d_max_forward), stride 1: no im2col and no GEMM packing; its
+ * own micro-tile reads x's rows (or a zero-padded copy of an item's rows)
+ * as vectors of positions, a few filters' outputs for a block of positions
+ * at a time, and bias, activation and the maximum are taken from the tile's
+ * rows; other strides run the forward's GEMM per batch item into a
+ * workspace tile and take them there. */
 #include <string.h>
 #include "act.h"
 #include "common.h"
@@ -89,6 +93,8 @@ typedef struct conv_job {
     float *work;                         /* per thread: col, packed col, output tile, activation row */
     size_t work_stride;
     size_t col_count, bpack_count, tile_count;
+    int inplace;                         /* stride-1 fused kernel: x's rows read in place */
+    int64_t ldr, ldv;                    /* its positions per row buffer, row stride of x's view */
 } conv_job;
 
 /* Whether tap k of every window can be read from x in place: stride 1, no
@@ -153,38 +159,32 @@ static void conv_forward_task(void *ctx, int64_t b, int tid)
     }
 }
 
-/* Fused: the conv tile of item b stays in the thread's workspace; per row o
- * the bias is added (pre), the activation applied into a row buffer (z) and
- * the first position of z's maximum over len_b found, while the row is in
- * cache. Nothing of [C_out, L_out] leaves the workspace. */
-static void conv_max_task(void *ctx, int64_t b, int tid)
+/* Bias, activation and the first maximum over the first len positions of
+ * the conv output rows of filters [o0, o0 + n) of item b (filter o's row at
+ * tile + (o - o0) * ldt): per row the bias is added in place (pre), the
+ * activation applied into zrow [len] (z) and the first position of z's
+ * maximum found, while the row is in cache. */
+static void conv_max_rows(const conv_job *j, int64_t b, int64_t o0, int64_t n, float *tile, int64_t ldt,
+                          float *zrow, int64_t len)
 {
-    const conv_job *j = ctx;
     const seqnn_conv1d_max_args *m = j->m;
-    const seqnn_conv1d_args *a = j->a;
-    const int64_t L = j->out_len, O = a->out_channels;
-    const int64_t len = m->lengths ? m->lengths[b] : L;
-    float *col = j->work + (size_t)tid * j->work_stride;
-    float *tile = col + j->col_count + j->bpack_count;       /* [C_out, L_out] */
-    float *zrow = tile + j->tile_count;                      /* [L_out] */
-    const float *bias = SHAS(a->bias) ? SP(a->bias) : NULL;
+    const float *bias = SHAS(m->conv.bias) ? SP(m->conv.bias) : NULL;
     float *y = SP(m->y) + b * m->y_sb;                       /* y [B, C_out], strides y_sb, y_sc */
     float *pre = SHAS(m->pre) ? SP(m->pre) + b * m->y_sb : NULL;
-    int32_t *argmax = SIP(m->argmax) + b * O;                /* int32 [B*C_out] */
+    int32_t *argmax = SIP(m->argmax) + b * m->conv.out_channels;   /* int32 [B*C_out] */
     const vf alpha = vf_set1((float)m->alpha);
-    conv_item(j, b, col, tile, L);
-    for (int64_t o = 0; o < O; o++) {
-        float *row = tile + o * L;
+    for (int64_t o = o0; o < o0 + n; o++) {
+        float *row = tile + (o - o0) * ldt;
         const float *z = row;
         const vf bo = vf_set1(bias ? bias[o] : 0.0f);
         for (int64_t l = 0; l < len; l += VW) {
-            int64_t n = simd_min64(VW, len - l);
-            vf v = vld(row + l, n);
+            int64_t w = simd_min64(VW, len - l);
+            vf v = vld(row + l, w);
             if (bias)
                 v = vf_add(v, bo);
-            vst(row + l, v, n);
+            vst(row + l, v, w);
             if (m->act != SEQNN_CONV_MAX_NO_ACT)
-                vst(zrow + l, simd_act_apply((seqnn_act)m->act, alpha, v), n);
+                vst(zrow + l, simd_act_apply((seqnn_act)m->act, alpha, v), w);
         }
         if (m->act != SEQNN_CONV_MAX_NO_ACT)
             z = zrow;
@@ -194,6 +194,19 @@ static void conv_max_task(void *ctx, int64_t b, int tid)
             pre[o * m->y_sc] = row[arg];
         argmax[o] = (int32_t)arg;
     }
+}
+
+/* Fused, any stride: the conv tile of item b [C_out, L_out] stays in the
+ * thread's workspace; nothing of it leaves the workspace. */
+static void conv_max_task(void *ctx, int64_t b, int tid)
+{
+    const conv_job *j = ctx;
+    const int64_t L = j->out_len;
+    float *col = j->work + (size_t)tid * j->work_stride;
+    float *tile = col + j->col_count + j->bpack_count;       /* [C_out, L_out] */
+    conv_item(j, b, col, tile, L);
+    conv_max_rows(j, b, 0, j->a->out_channels, tile, L, tile + j->tile_count,
+                  j->m->lengths ? j->m->lengths[b] : L);
 }
 
 /* The workspaces of a conv forward (the weight packed once, per thread: col,
@@ -241,9 +254,181 @@ seqnn_status simd_conv1d_forward(const seqnn_call *call, const seqnn_conv1d_args
     return conv_forward_run(call, &j, "conv1d_forward", conv_forward_task);
 }
 
+/* ------------------------------- fused conv + max over time, stride 1 --- */
+
+/* The stride-1 fused kernel's micro-tile (SIMD_CONV_* in common.h): the rows
+ * of x are already the taps' operand, read in place (no im2col, no packing). */
+#define CONV_MR SIMD_CONV_MR
+#define CONV_NV SIMD_CONV_NV
+#define CONV_NP SIMD_CONV_NP
+
+/* Whether x's rows serve in place (positions contiguous, no padding); if
+ * not, each item is first copied into a zero-padded [C_in, ldv] view. */
+static int conv_max_inplace(const seqnn_conv1d_args *a)
+{
+    return a->x_sl == 1 && a->padding == 0;
+}
+
+/* rows[r*ldr + p] = sum over c, then k, of wp[(c*K + k)*CONV_MR + r] *
+ * xv[c*ldv + k*dil + p] for p in [0, CONV_NP): the conv outputs of CONV_MR
+ * filters at CONV_NP positions. With `tail` (a constant) only the first
+ * `count` positions are read (masked loads; the rest computes zeros). */
+static inline __attribute__((always_inline)) void
+conv_max_micro(const int tail, int64_t C, int64_t K, int64_t dil, const float *restrict wp, const float *xv,
+               int64_t ldv, int64_t count, float *rows, int64_t ldr)
+{
+    vf acc[CONV_MR][CONV_NV];
+    int64_t n[CONV_NV];
+#pragma GCC unroll 8
+    for (int v = 0; v < CONV_NV; v++)
+        n[v] = simd_min64(VW, count > v * VW ? count - v * VW : 0);
+#pragma GCC unroll 32
+    for (int r = 0; r < CONV_MR; r++)
+#pragma GCC unroll 8
+        for (int v = 0; v < CONV_NV; v++)
+            acc[r][v] = vf_zero();
+    for (int64_t c = 0; c < C; c++) {
+        const float *xr = xv + c * ldv;
+#pragma GCC unroll 8
+        for (int64_t k = 0; k < K; k++, wp += CONV_MR) {
+            const float *xp = xr + k * dil;
+            vf xk[CONV_NV];
+#pragma GCC unroll 8
+            for (int v = 0; v < CONV_NV; v++)
+                xk[v] = tail ? vf_load_n(xp + v * VW, n[v]) : vf_load(xp + v * VW);
+#pragma GCC unroll 32
+            for (int r = 0; r < CONV_MR; r++) {
+                vf w = vf_bcast(wp + r);
+#pragma GCC unroll 8
+                for (int v = 0; v < CONV_NV; v++)
+                    acc[r][v] = vf_fmadd(w, xk[v], acc[r][v]);
+            }
+        }
+    }
+#pragma GCC unroll 32
+    for (int r = 0; r < CONV_MR; r++)
+#pragma GCC unroll 8
+        for (int v = 0; v < CONV_NV; v++)
+            vf_store(rows + r * ldr + v * VW, acc[r][v]);
+}
+
+/* view[c*ldv + p + padding] = x[b, c, p] for p in [p0, p1) and every c:
+ * channels contiguous (x_sc 1, the [T, B, E] and [B, T, E] layouts) by
+ * VW x VW transposes, the edges and other layouts element by element. */
+static void conv_max_view_copy(const seqnn_conv1d_args *a, const float *xb, int64_t ldv, float *view)
+{
+    const int64_t C = a->in_channels, P = a->in_len, pad = a->padding;
+    int64_t p0 = 0, c0 = 0;
+    if (a->x_sc == 1 && a->x_sl != 1) {
+        for (; p0 + VW <= P; p0 += VW)
+            for (int64_t c = 0; c + VW <= C; c += VW)
+                vf_transpose_block(xb + p0 * a->x_sl + c, a->x_sl, view + c * ldv + pad + p0, ldv);
+        c0 = C / VW * VW;
+    }
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t p = c < c0 ? p0 : 0; p < P; p++)
+            view[c * ldv + pad + p] = xb[c * a->x_sc + p * a->x_sl];
+}
+
+/* Item b's rows as the micro-kernel reads them: x in place, or copied into
+ * view [C_in, ldv] with the padding's zeros around each row. */
+static const float *conv_max_view(const conv_job *j, int64_t b, float *view)
+{
+    const seqnn_conv1d_args *a = j->a;
+    const float *xb = SP(a->x) + b * a->x_sb;
+    const int64_t end = a->padding + a->in_len;
+    if (j->inplace)
+        return xb;
+    for (int64_t c = 0; c < a->in_channels; c++) {
+        memset(view + c * j->ldv, 0, (size_t)a->padding * sizeof(float));
+        memset(view + c * j->ldv + end, 0, (size_t)(j->ldv - end) * sizeof(float));
+    }
+    conv_max_view_copy(a, xb, j->ldv, view);
+    return view;
+}
+
+/* Whether full vectors may be read for the micro-tile at l0 of item b:
+ * always from the view (ldv covers them); in place when every position it
+ * reads, past the row's end too, is inside x's buffer (the extra lanes'
+ * results are never used). Masked loads cost the AVX-512 kernel 11%. */
+static int conv_max_overread_ok(const conv_job *j, int64_t b, int64_t l0)
+{
+    const seqnn_conv1d_args *a = j->a;
+    const int64_t last = a->x.off + b * a->x_sb + (a->in_channels - 1) * a->x_sc + l0 + CONV_NP - 1 +
+                         (a->kernel_size - 1) * a->dilation;
+    return !j->inplace || last < a->x.buf->count;
+}
+
+/* Item b, stride 1: per block of CONV_MR filters, the micro-tiles over the
+ * first lengths[b] positions into the thread's rows [CONV_MR, ldr], then
+ * bias, activation and maximum of those rows (conv_max_rows). */
+static void conv_max_s1_task(void *ctx, int64_t b, int tid)
+{
+    const conv_job *j = ctx;
+    const seqnn_conv1d_args *a = j->a;
+    const int64_t C = a->in_channels, K = a->kernel_size, O = a->out_channels, dil = a->dilation;
+    const int64_t len = j->m->lengths ? j->m->lengths[b] : j->out_len;
+    float *rows = j->work + (size_t)tid * j->work_stride;    /* [CONV_MR, ldr] */
+    float *zrow = rows + CONV_MR * j->ldr;                    /* [ldr] */
+    const float *xv = conv_max_view(j, b, zrow + j->ldr);
+    const int64_t ldv = j->inplace ? a->x_sc : j->ldv;
+    for (int64_t o0 = 0; o0 < O; o0 += CONV_MR) {
+        const float *wp = j->wpack + o0 * C * K;
+        for (int64_t l0 = 0; l0 < len; l0 += CONV_NP) {
+            const int tail = len - l0 < CONV_NP && !conv_max_overread_ok(j, b, l0);
+            const int64_t count = simd_min64(CONV_NP, len - l0);
+            float *r = rows + l0;
+            switch (K * 2 + tail) {      /* the common widths with their taps unrolled */
+            case 6:  conv_max_micro(0, C, 3, dil, wp, xv + l0, ldv, count, r, j->ldr); break;
+            case 7:  conv_max_micro(1, C, 3, dil, wp, xv + l0, ldv, count, r, j->ldr); break;
+            case 8:  conv_max_micro(0, C, 4, dil, wp, xv + l0, ldv, count, r, j->ldr); break;
+            case 9:  conv_max_micro(1, C, 4, dil, wp, xv + l0, ldv, count, r, j->ldr); break;
+            case 10: conv_max_micro(0, C, 5, dil, wp, xv + l0, ldv, count, r, j->ldr); break;
+            case 11: conv_max_micro(1, C, 5, dil, wp, xv + l0, ldv, count, r, j->ldr); break;
+            default:
+                if (tail)
+                    conv_max_micro(1, C, K, dil, wp, xv + l0, ldv, count, r, j->ldr);
+                else
+                    conv_max_micro(0, C, K, dil, wp, xv + l0, ldv, count, r, j->ldr);
+            }
+        }
+        conv_max_rows(j, b, o0, simd_min64(CONV_MR, O - o0), rows, j->ldr, zrow, len);
+    }
+}
+
+/* Stride 1: the weight packed once as wp[((o0/CONV_MR)*C_in + c)*K + k)*CONV_MR
+ * + r] = weight[o0 + r, c, k] (0 past C_out), per thread the rows, a row for
+ * the activation and, unless x serves in place, the view; tasks over items. */
+static seqnn_status conv_max_s1_run(const seqnn_call *call, conv_job *j)
+{
+    simd_device *dev = simd_dev(call);
+    const seqnn_conv1d_args *a = j->a;
+    const int64_t C = a->in_channels, K = a->kernel_size, O = a->out_channels;
+    const int64_t ob = (O + CONV_MR - 1) / CONV_MR;
+    j->inplace = conv_max_inplace(a);
+    j->ldr = (j->out_len + CONV_NP - 1) / CONV_NP * CONV_NP;
+    j->ldv = (j->ldr + (K - 1) * a->dilation + 15) / 16 * 16;   /* rows 64-byte aligned */
+    j->work_stride = (size_t)((CONV_MR + 1) * j->ldr + (j->inplace ? 0 : C * j->ldv));
+    float *wp = simd_scratch(dev, SIMD_SCRATCH_K3, (size_t)(ob * CONV_MR * C * K));
+    j->work = simd_scratch(dev, SIMD_SCRATCH_K0, j->work_stride * (size_t)simd_threads_count());
+    if (!wp || !j->work)
+        return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "conv1d_max_forward: out of memory for workspaces");
+    const float *w = SP(a->weight);                           /* [C_out, C_in, K] */
+    for (int64_t o0 = 0; o0 < O; o0 += CONV_MR)
+        for (int64_t ck = 0; ck < C * K; ck++)
+            for (int64_t r = 0; r < CONV_MR; r++)
+                *wp++ = o0 + r < O ? w[(o0 + r) * C * K + ck] : 0.0f;
+    j->wpack = wp - ob * CONV_MR * C * K;
+    simd_parallel_for(a->batch, conv_max_s1_task, j);
+    return SEQNN_OK;
+}
+
 seqnn_status simd_conv1d_max_forward(const seqnn_call *call, const seqnn_conv1d_max_args *m)
 {
     conv_job j = { .a = &m->conv, .m = m };
+    j.out_len = seqnn_conv1d_out_len(&m->conv);
+    if (m->conv.stride == 1 && m->conv.batch > 0 && m->conv.out_channels > 0 && j.out_len > 0)
+        return conv_max_s1_run(call, &j);
     return conv_forward_run(call, &j, "conv1d_max_forward", conv_max_task);
 }
 
