@@ -161,14 +161,14 @@ static void conv_forward_task(void *ctx, int64_t b, int tid)
 
 /* Bias, activation and the first maximum over the first len positions of
  * the conv output rows of filters [o0, o0 + n) of item b (filter o's row at
- * tile + (o - o0) * ldt): per row the bias is added in place (pre), the
- * activation applied into zrow [len] (z) and the first position of z's
- * maximum found, while the row is in cache. */
-static void conv_max_rows(const conv_job *j, int64_t b, int64_t o0, int64_t n, float *tile, int64_t ldt,
-                          float *zrow, int64_t len)
+ * tile + (o - o0) * ldt): per row the bias is added in place (pre; unless
+ * add_bias is 0: the rows have it), the activation applied into zrow [len]
+ * (z) and the first position of z's maximum found, while the row is in cache. */
+static void conv_max_rows(const conv_job *j, int64_t b, int64_t o0, int64_t n, int add_bias, float *tile,
+                          int64_t ldt, float *zrow, int64_t len)
 {
     const seqnn_conv1d_max_args *m = j->m;
-    const float *bias = SHAS(m->conv.bias) ? SP(m->conv.bias) : NULL;
+    const float *bias = add_bias && SHAS(m->conv.bias) ? SP(m->conv.bias) : NULL;
     float *y = SP(m->y) + b * m->y_sb;                       /* y [B, C_out], strides y_sb, y_sc */
     float *pre = SHAS(m->pre) ? SP(m->pre) + b * m->y_sb : NULL;
     int32_t *argmax = SIP(m->argmax) + b * m->conv.out_channels;   /* int32 [B*C_out] */
@@ -177,12 +177,13 @@ static void conv_max_rows(const conv_job *j, int64_t b, int64_t o0, int64_t n, f
         float *row = tile + (o - o0) * ldt;
         const float *z = row;
         const vf bo = vf_set1(bias ? bias[o] : 0.0f);
-        for (int64_t l = 0; l < len; l += VW) {
+        for (int64_t l = 0; (bias || m->act != SEQNN_CONV_MAX_NO_ACT) && l < len; l += VW) {
             int64_t w = simd_min64(VW, len - l);
             vf v = vld(row + l, w);
-            if (bias)
+            if (bias) {
                 v = vf_add(v, bo);
-            vst(row + l, v, w);
+                vst(row + l, v, w);
+            }
             if (m->act != SEQNN_CONV_MAX_NO_ACT)
                 vst(zrow + l, simd_act_apply((seqnn_act)m->act, alpha, v), w);
         }
@@ -205,7 +206,7 @@ static void conv_max_task(void *ctx, int64_t b, int tid)
     float *col = j->work + (size_t)tid * j->work_stride;
     float *tile = col + j->col_count + j->bpack_count;       /* [C_out, L_out] */
     conv_item(j, b, col, tile, L);
-    conv_max_rows(j, b, 0, j->a->out_channels, tile, L, tile + j->tile_count,
+    conv_max_rows(j, b, 0, j->a->out_channels, 1, tile, L, tile + j->tile_count,
                   j->m->lengths ? j->m->lengths[b] : L);
 }
 
@@ -270,12 +271,13 @@ static int conv_max_inplace(const seqnn_conv1d_args *a)
 }
 
 /* rows[r*ldr + p] = sum over c, then k, of wp[(c*K + k)*CONV_MR + r] *
- * xv[c*ldv + k*dil + p] for p in [0, CONV_NP): the conv outputs of CONV_MR
- * filters at CONV_NP positions. With `tail` (a constant) only the first
- * `count` positions are read (masked loads; the rest computes zeros). */
+ * xv[c*ldv + k*dil + p] (+ bias[r] for r < nb when bias) for p in [0,
+ * CONV_NP): the conv outputs of CONV_MR filters at CONV_NP positions. With
+ * `tail` (a constant) only the first `count` positions are read (masked
+ * loads; the rest computes zeros). */
 static inline __attribute__((always_inline)) void
 conv_max_micro(const int tail, int64_t C, int64_t K, int64_t dil, const float *restrict wp, const float *xv,
-               int64_t ldv, int64_t count, float *rows, int64_t ldr)
+               int64_t ldv, int64_t count, const float *bias, int64_t nb, float *rows, int64_t ldr)
 {
     vf acc[CONV_MR][CONV_NV];
     int64_t n[CONV_NV];
@@ -306,10 +308,12 @@ conv_max_micro(const int tail, int64_t C, int64_t K, int64_t dil, const float *r
         }
     }
 #pragma GCC unroll 32
-    for (int r = 0; r < CONV_MR; r++)
+    for (int r = 0; r < CONV_MR; r++) {
+        const vf bo = vf_set1(bias && r < nb ? bias[r] : 0.0f);
 #pragma GCC unroll 8
         for (int v = 0; v < CONV_NV; v++)
-            vf_store(rows + r * ldr + v * VW, acc[r][v]);
+            vf_store(rows + r * ldr + v * VW, bias ? vf_add(acc[r][v], bo) : acc[r][v]);
+    }
 }
 
 /* view[c*ldv + p + padding] = x[b, c, p] for p in [p0, p1) and every c:
@@ -372,27 +376,29 @@ static void conv_max_s1_task(void *ctx, int64_t b, int tid)
     float *zrow = rows + CONV_MR * j->ldr;                    /* [ldr] */
     const float *xv = conv_max_view(j, b, zrow + j->ldr);
     const int64_t ldv = j->inplace ? a->x_sc : j->ldv;
+    const float *bias0 = SHAS(a->bias) ? SP(a->bias) : NULL;
     for (int64_t o0 = 0; o0 < O; o0 += CONV_MR) {
-        const float *wp = j->wpack + o0 * C * K;
+        const float *wp = j->wpack + o0 * C * K, *bias = bias0 ? bias0 + o0 : NULL;
+        const int64_t nb = simd_min64(CONV_MR, O - o0);
         for (int64_t l0 = 0; l0 < len; l0 += CONV_NP) {
             const int tail = len - l0 < CONV_NP && !conv_max_overread_ok(j, b, l0);
             const int64_t count = simd_min64(CONV_NP, len - l0);
             float *r = rows + l0;
             switch (K * 2 + tail) {      /* the common widths with their taps unrolled */
-            case 6:  conv_max_micro(0, C, 3, dil, wp, xv + l0, ldv, count, r, j->ldr); break;
-            case 7:  conv_max_micro(1, C, 3, dil, wp, xv + l0, ldv, count, r, j->ldr); break;
-            case 8:  conv_max_micro(0, C, 4, dil, wp, xv + l0, ldv, count, r, j->ldr); break;
-            case 9:  conv_max_micro(1, C, 4, dil, wp, xv + l0, ldv, count, r, j->ldr); break;
-            case 10: conv_max_micro(0, C, 5, dil, wp, xv + l0, ldv, count, r, j->ldr); break;
-            case 11: conv_max_micro(1, C, 5, dil, wp, xv + l0, ldv, count, r, j->ldr); break;
+            case 6:  conv_max_micro(0, C, 3, dil, wp, xv + l0, ldv, count, bias, nb, r, j->ldr); break;
+            case 7:  conv_max_micro(1, C, 3, dil, wp, xv + l0, ldv, count, bias, nb, r, j->ldr); break;
+            case 8:  conv_max_micro(0, C, 4, dil, wp, xv + l0, ldv, count, bias, nb, r, j->ldr); break;
+            case 9:  conv_max_micro(1, C, 4, dil, wp, xv + l0, ldv, count, bias, nb, r, j->ldr); break;
+            case 10: conv_max_micro(0, C, 5, dil, wp, xv + l0, ldv, count, bias, nb, r, j->ldr); break;
+            case 11: conv_max_micro(1, C, 5, dil, wp, xv + l0, ldv, count, bias, nb, r, j->ldr); break;
             default:
                 if (tail)
-                    conv_max_micro(1, C, K, dil, wp, xv + l0, ldv, count, r, j->ldr);
+                    conv_max_micro(1, C, K, dil, wp, xv + l0, ldv, count, bias, nb, r, j->ldr);
                 else
-                    conv_max_micro(0, C, K, dil, wp, xv + l0, ldv, count, r, j->ldr);
+                    conv_max_micro(0, C, K, dil, wp, xv + l0, ldv, count, bias, nb, r, j->ldr);
             }
         }
-        conv_max_rows(j, b, o0, simd_min64(CONV_MR, O - o0), rows, j->ldr, zrow, len);
+        conv_max_rows(j, b, o0, nb, 0, rows, j->ldr, zrow, len);
     }
 }
 
@@ -517,6 +523,22 @@ typedef struct maxpool_job {
     const int32_t *lengths;              /* host [B]: positions of row b, or NULL (all a->len) */
 } maxpool_job;
 
+/* the first l < len with row[l] == m (m is in the row): the first vector
+ * holding it, then the least lane index among its matches */
+static int64_t maxpool_first_equal(const float *row, int64_t len, float m)
+{
+    static const float iota[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+    const vf target = vf_set1(m);
+    _Static_assert(VW <= 16, "iota covers a vector");
+    for (int64_t l = 0; l < len; l += VW) {
+        int64_t n = simd_min64(VW, len - l);
+        vm eq = vm_and(vf_eq(vld(row + l, n), target), vm_first(n));
+        if (vm_any(eq))    /* least lane: -max(-index) over the matching lanes */
+            return l + (int64_t)-vf_hmax(vf_select(eq, vf_neg(vf_load(iota)), vf_set1(-(float)VW)));
+    }
+    return 0;                                      /* not reached */
+}
+
 /* first index of the maximum of row [len] (stride sl); a NaN is the maximum
  * and the first NaN wins (the reference's rule, PyTorch's propagation) */
 static int64_t maxpool_argmax(const float *row, int64_t len, int64_t sl)
@@ -533,12 +555,8 @@ static int64_t maxpool_argmax(const float *row, int64_t len, int64_t sl)
             nan = vm_or(nan, vm_andnot(vf_eq(v, v), vm_first(n)));
             vmax = vf_max(vmax, v);
         }
-        if (!vm_any(nan)) {
-            const float m = vf_hmax(vmax);
-            for (int64_t l = 0; l < len; l++)
-                if (row[l] == m)
-                    return l;
-        }
+        if (!vm_any(nan))
+            return maxpool_first_equal(row, len, vf_hmax(vmax));
         for (int64_t l = 0; l < len; l++)
             if (row[l] != row[l])
                 return l;
