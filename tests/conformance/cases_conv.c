@@ -1001,13 +1001,15 @@ static void conv_max_boundary(cf_run *r, const char *what, const conv_shape *s, 
     cf_end(r);
 }
 
-/* Stride-1 shapes beyond conv_shapes for the fused kernel: dilation 2 and
+/* Stride-1 shapes beyond conv_shapes for the fused kernel: dilation 2,
  * outputs longer than 64 and 128 positions (several position blocks of a
- * SIMD micro-tile, x read in place or copied). */
+ * SIMD micro-tile, x read in place or copied), and 700 channels (the SIMD
+ * plugins split 198 positions into chunks and merge their maxima). */
 static const conv_shape conv_max_shapes[] = {
     {2, 6, 13, 150, 3, 1, 0, 2},
     {3, 5, 7, 70, 5, 1, 0, 1},
     {2, 4, 9, 140, 4, 1, 2, 1},
+    {1, 700, 7, 200, 3, 1, 0, 1},
 };
 
 /* Shape s (number i) in 4 modes, layouts, activations, y and pre rotating. */
