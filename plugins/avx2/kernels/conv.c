@@ -437,6 +437,20 @@ static void conv_s1_task(void *ctx, int64_t b, int tid)
         conv_max_write(j, b, best);
 }
 
+/* Filter block t of the weight [C_out, C_in, K] packed for the micro-tile:
+ * wp[(t*C_in*K + c*K + k)*CONV_MR + r] = weight[t*CONV_MR + r, c, k] (0 past C_out) */
+static void conv_s1_pack_task(void *ctx, int64_t t, int tid)
+{
+    const conv_job *j = ctx;
+    const int64_t O = j->a->out_channels, CK = j->a->in_channels * j->a->kernel_size;
+    const float *w = SP(j->a->weight) + t * CONV_MR * CK;
+    float *wp = (float *)j->wpack + t * CONV_MR * CK;
+    (void)tid;
+    for (int64_t ck = 0; ck < CK; ck++)
+        for (int64_t r = 0; r < CONV_MR; r++)
+            *wp++ = t * CONV_MR + r < O ? w[r * CK + ck] : 0.0f;
+}
+
 /* Stride 1: the weight packed once as wp[((o0/CONV_MR)*C_in + c)*K + k)*CONV_MR
  * + r] = weight[o0 + r, c, k] (0 past C_out); per thread the rows, a row for
  * the activation, the running maxima and, unless x serves in place, the
@@ -457,12 +471,8 @@ static seqnn_status conv_s1_run(const seqnn_call *call, conv_job *j, const char 
     j->work = simd_scratch(dev, SIMD_SCRATCH_K0, j->work_stride * (size_t)simd_threads_count());
     if (!wp || !j->work)
         return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "%s: out of memory for workspaces", name);
-    const float *w = SP(a->weight);                           /* [C_out, C_in, K] */
-    for (int64_t o0 = 0; o0 < O; o0 += CONV_MR)
-        for (int64_t ck = 0; ck < C * K; ck++)
-            for (int64_t r = 0; r < CONV_MR; r++)
-                *wp++ = o0 + r < O ? w[(o0 + r) * C * K + ck] : 0.0f;
-    j->wpack = wp - ob * CONV_MR * C * K;
+    j->wpack = wp;
+    simd_parallel_for(ob, conv_s1_pack_task, j);
     simd_parallel_for(a->batch, conv_s1_task, j);
     return SEQNN_OK;
 }
