@@ -437,14 +437,19 @@ static void conv_s1_task(void *ctx, int64_t b, int tid)
         conv_max_write(j, b, best);
 }
 
+typedef struct conv_pack_job {
+    const seqnn_conv1d_args *a;
+    float *wp;                           /* the packed weight */
+} conv_pack_job;
+
 /* Filter block t of the weight [C_out, C_in, K] packed for the micro-tile:
  * wp[(t*C_in*K + c*K + k)*CONV_MR + r] = weight[t*CONV_MR + r, c, k] (0 past C_out) */
 static void conv_s1_pack_task(void *ctx, int64_t t, int tid)
 {
-    const conv_job *j = ctx;
-    const int64_t O = j->a->out_channels, CK = j->a->in_channels * j->a->kernel_size;
-    const float *w = SP(j->a->weight) + t * CONV_MR * CK;
-    float *wp = (float *)j->wpack + t * CONV_MR * CK;
+    const conv_pack_job *p = ctx;
+    const int64_t O = p->a->out_channels, CK = p->a->in_channels * p->a->kernel_size;
+    const float *w = SP(p->a->weight) + t * CONV_MR * CK;
+    float *wp = p->wp + t * CONV_MR * CK;
     (void)tid;
     for (int64_t ck = 0; ck < CK; ck++)
         for (int64_t r = 0; r < CONV_MR; r++)
@@ -471,8 +476,9 @@ static seqnn_status conv_s1_run(const seqnn_call *call, conv_job *j, const char 
     j->work = simd_scratch(dev, SIMD_SCRATCH_K0, j->work_stride * (size_t)simd_threads_count());
     if (!wp || !j->work)
         return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "%s: out of memory for workspaces", name);
+    conv_pack_job pj = { a, wp };
+    simd_parallel_for(ob, conv_s1_pack_task, &pj);
     j->wpack = wp;
-    simd_parallel_for(ob, conv_s1_pack_task, j);
     simd_parallel_for(a->batch, conv_s1_task, j);
     return SEQNN_OK;
 }
