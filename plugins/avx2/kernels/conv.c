@@ -1,20 +1,19 @@
-/* Conv family of the SIMD plugins: conv1d forward and backward through the
- * own SGEMM (im2col: the [C_in*K, L_out] matrix of input taps of one batch
- * item, then GEMMs). Forward: the weight is packed once, batch items run as
- * tasks (im2col, pack, GEMM tiles, bias); with stride 1, no padding and x
- * contiguous in positions or channels, no im2col: one GEMM per tap, its B
- * packed from x in place. Backward: per batch item, in batch
- * order (so sums do not depend on threads), dW += dy_b col_b^T and
- * dcol = W^T dy_b scattered back into dx (col2im); dbias as ordered sums.
- * Max-over-time pooling (over every position, or the first lengths[b] of row
- * b): forward in one vector pass for the maximum and its first position,
- * backward per batch item (clear, then scatter). The fused conv1d + max over
- * time (conv1d_max_forward), stride 1: no im2col and no GEMM packing; its
- * own micro-tile reads x's rows (or a zero-padded copy of an item's rows)
- * as vectors of positions, a few filters' outputs for a block of positions
- * at a time, and bias, activation and the maximum are taken from the tile's
- * rows; other strides run the forward's GEMM per batch item into a
- * workspace tile and take them there. */
+/* Conv family of the SIMD plugins. Forward with stride 1 (conv1d_forward and
+ * the fused conv1d + max over time, conv1d_max_forward): no im2col and no
+ * GEMM packing; a micro-tile of a few filters by a block of positions
+ * accumulates the whole depth C_in*K in registers, loading the positions
+ * from x's rows (read in place, or from a zero-padded copy of a chunk of
+ * an item's rows) and broadcasting the weight packed once by filter
+ * blocks; its rows are stored into y, or bias, activation and the first
+ * maximum are taken from them (merged over chunks of positions). Other
+ * strides through the own SGEMM (im2col: the [C_in*K, L_out] matrix of input
+ * taps of one batch item, then GEMM tiles). Backward: per batch item, in
+ * batch order (so sums do not depend on threads), dW += dy_b col_b^T and
+ * dcol = W^T dy_b scattered back into dx (col2im); dbias as ordered sums;
+ * the fused kernel's backward from the maxima alone. Max-over-time pooling
+ * (over every position, or the first lengths[b] of row b): forward in one
+ * vector pass for the maximum and its first position, backward per batch
+ * item (clear, then scatter). Batch items (or filter ranges) run as tasks. */
 #include <string.h>
 #include "act.h"
 #include "common.h"
