@@ -87,11 +87,13 @@ typedef struct conv_job {
     int64_t out_len, ck;
     const float *wpack;                  /* weight packed: the GEMM's A operand [C_out, C_in*K], or
                                             the micro-tile's filter blocks (conv_s1_run) */
-    float *work;                         /* per thread: col, packed col, output tile, activation row */
+    float *work;                         /* per thread: col, packed col, output tile, activation row,
+                                            maxima (GEMM path); or rows, activation row, maxima, view
+                                            of x (stride 1) */
     size_t work_stride;
     size_t col_count, bpack_count, tile_count;
-    int inplace;                         /* stride-1 fused kernel: x's rows read in place */
-    int64_t ldr, ldv;                    /* its positions per chunk (row buffer), row stride of x's view */
+    int inplace;                         /* stride 1: x's rows read in place */
+    int64_t ldr, ldv;                    /* stride 1: positions per chunk (row buffer), row stride of the view */
     int64_t best_count;                  /* floats of the per-thread running maxima [C_out] */
 } conv_job;
 
