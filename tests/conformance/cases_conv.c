@@ -1001,6 +1001,42 @@ static void conv_max_boundary(cf_run *r, const char *what, const conv_shape *s, 
     cf_end(r);
 }
 
+/* Stride-1 shapes beyond conv_shapes for the fused kernel: dilation 2,
+ * outputs longer than 64 and 128 positions (several position blocks of a
+ * SIMD micro-tile, x read in place or copied), and 700 channels (the SIMD
+ * plugins split 198 positions into chunks and merge their maxima). */
+static const conv_shape conv_max_shapes[] = {
+    {2, 6, 13, 150, 3, 1, 0, 2},
+    {3, 5, 7, 70, 5, 1, 0, 1},
+    {2, 4, 9, 140, 4, 1, 2, 1},
+    {1, 700, 7, 200, 3, 1, 0, 1},
+};
+
+/* Shape s (number i) in 4 modes, layouts, activations, y and pre rotating. */
+static void conv_max_shape_check(cf_run *r, const conv_shape *s, int i, int *n)
+{
+    int mode;
+    for (mode = 0; mode < 4; mode++) {   /* bit 0: lengths, bit 1: flat weight */
+        const int xk = (i + mode) % CONV_LAYOUTS, act = *n % CONV_MAX_NACTS, concat = *n % 2, with_pre = (*n / 2) % 2;
+        conv_max_case mc;
+        int32_t lengths[8];
+        (*n)++;
+        cf_begin(r, "B=%lld Cin=%lld Cout=%lld L=%lld K=%lld stride=%lld pad=%lld dil=%lld x=%s y=%s pre=%d "
+                 "act=%s lengths=%s weight=%s",
+                 (long long)s->batch, (long long)s->cin, (long long)s->cout, (long long)s->len,
+                 (long long)s->k, (long long)s->stride, (long long)s->pad, (long long)s->dil,
+                 conv_layout_name[xk], concat ? "concat-slice" : "dense", with_pre, conv_max_act_name[act],
+                 mode & 1 ? "random (3 past them)" : "none", mode & 2 ? "flat (all equal)" : "grid");
+        conv_max_make(r, &mc, s, xk, concat, with_pre, mode & 2);
+        mc.args.act = conv_max_acts[act];
+        mc.args.alpha = 0.01;
+        if (mode & 1)
+            conv_max_lengths(r, &mc, lengths, 3.0);
+        cf_check(r, SEQNN_KERNEL_conv1d_max_forward, &mc.args, (double)(s->cin * s->k + 2));
+        cf_end(r);
+    }
+}
+
 /* y, argmax and pre of the fused kernel: every conv shape, x layouts and
  * activations rotating, y dense or a concatenated slice, pre present or not,
  * lengths none or random (past them x is 3, which would win), values on a
@@ -1009,30 +1045,12 @@ static void conv_max_boundary(cf_run *r, const char *what, const conv_shape *s, 
  * the bias (+ the activation). */
 void cf_test_conv1d_max_forward(cf_run *r)
 {
-    int i, mode, n = 0;
+    int i, n = 0;
     conv_max_rejects(r);
-    for (i = 0; i < CONV_NSHAPES; i++) {
-        const conv_shape *s = &conv_shapes[i];
-        for (mode = 0; mode < 4; mode++) {   /* bit 0: lengths, bit 1: flat weight */
-            const int xk = (i + mode) % CONV_LAYOUTS, act = n % CONV_MAX_NACTS, concat = n % 2, with_pre = (n / 2) % 2;
-            conv_max_case mc;
-            int32_t lengths[8];
-            n++;
-            cf_begin(r, "B=%lld Cin=%lld Cout=%lld L=%lld K=%lld stride=%lld pad=%lld dil=%lld x=%s y=%s pre=%d "
-                     "act=%s lengths=%s weight=%s",
-                     (long long)s->batch, (long long)s->cin, (long long)s->cout, (long long)s->len,
-                     (long long)s->k, (long long)s->stride, (long long)s->pad, (long long)s->dil,
-                     conv_layout_name[xk], concat ? "concat-slice" : "dense", with_pre, conv_max_act_name[act],
-                     mode & 1 ? "random (3 past them)" : "none", mode & 2 ? "flat (all equal)" : "grid");
-            conv_max_make(r, &mc, s, xk, concat, with_pre, mode & 2);
-            mc.args.act = conv_max_acts[act];
-            mc.args.alpha = 0.01;
-            if (mode & 1)
-                conv_max_lengths(r, &mc, lengths, 3.0);
-            cf_check(r, SEQNN_KERNEL_conv1d_max_forward, &mc.args, (double)(s->cin * s->k + 2));
-            cf_end(r);
-        }
-    }
+    for (i = 0; i < CONV_NSHAPES; i++)
+        conv_max_shape_check(r, &conv_shapes[i], i, &n);
+    for (i = 0; i < (int)(sizeof conv_max_shapes / sizeof conv_max_shapes[0]); i++)
+        conv_max_shape_check(r, &conv_max_shapes[i], CONV_NSHAPES + i, &n);
     conv_max_nan(r);
     conv_boundary_each(r, SEQNN_KERNEL_conv1d_forward, SEQNN_KERNEL_conv1d_max_forward, conv_max_boundary);
 }

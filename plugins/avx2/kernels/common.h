@@ -76,6 +76,16 @@ void simd_colsum(int64_t rows, int64_t cols, const float *src, int64_t ld, float
 /* Queries per tile of attention's GEMM path (dot scores without a causal mask). */
 #define SIMD_ATTN_ROWS 48
 
+/* The stride-1 fused conv1d + max over time's micro-tile (kernels/conv.c):
+ * SIMD_CONV_MR filters (broadcast from the packed weight) by SIMD_CONV_NV
+ * vectors of consecutive positions (loaded from the rows of x): 20
+ * accumulators of the 32 zmm registers, 10 of the 16 ymm ones. 5 filters
+ * rather than 6 (24 and 12 accumulators): the AVX2 Kim-CNN bank 4% faster,
+ * AVX-512 the same (measured), and 100 filters fill 20 tiles. */
+#define SIMD_CONV_MR 5
+#define SIMD_CONV_NV (VW == 16 ? 4 : 2)
+#define SIMD_CONV_NP (SIMD_CONV_NV * VW)   /* positions per micro-tile */
+
 /* Tasks per recurrent step: hidden units per task are a multiple of the GEMM's
  * panel width NR, SIMD_RNN_UNIT_PANELS panels up to
  * NR*SIMD_RNN_UNIT_PANELS*SIMD_RNN_STEP_TASKS units, more beyond. (One panel

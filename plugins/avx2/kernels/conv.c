@@ -1,16 +1,19 @@
-/* Conv family of the SIMD plugins: conv1d forward and backward through the
- * own SGEMM (im2col: the [C_in*K, L_out] matrix of input taps of one batch
- * item, then GEMMs). Forward: the weight is packed once, batch items run as
- * tasks (im2col, pack, GEMM tiles, bias); with stride 1, no padding and x
- * contiguous in positions or channels, no im2col: one GEMM per tap, its B
- * packed from x in place. Backward: per batch item, in batch
- * order (so sums do not depend on threads), dW += dy_b col_b^T and
- * dcol = W^T dy_b scattered back into dx (col2im); dbias as ordered sums.
- * Max-over-time pooling (over every position, or the first lengths[b] of row
- * b): forward in one vector pass for the maximum and its first position,
- * backward per batch item (clear, then scatter). The fused conv1d + max over
- * time runs the forward's GEMM per batch item into a workspace tile and takes
- * bias, activation and the maximum of each row there (conv1d_max_forward). */
+/* Conv family of the SIMD plugins. Forward with stride 1 (conv1d_forward and
+ * the fused conv1d + max over time, conv1d_max_forward): no im2col and no
+ * GEMM packing; a micro-tile of a few filters by a block of positions
+ * accumulates the whole depth C_in*K in registers, loading the positions
+ * from x's rows (read in place, or from a zero-padded copy of a chunk of
+ * an item's rows) and broadcasting the weight packed once by filter
+ * blocks; its rows are stored into y, or bias, activation and the first
+ * maximum are taken from them (merged over chunks of positions). Other
+ * strides through the own SGEMM (im2col: the [C_in*K, L_out] matrix of input
+ * taps of one batch item, then GEMM tiles). Backward: per batch item, in
+ * batch order (so sums do not depend on threads), dW += dy_b col_b^T and
+ * dcol = W^T dy_b scattered back into dx (col2im); dbias as ordered sums;
+ * the fused kernel's backward from the maxima alone. Max-over-time pooling
+ * (over every position, or the first lengths[b] of row b): forward in one
+ * vector pass for the maximum and its first position, backward per batch
+ * item (clear, then scatter). Batch items (or filter ranges) run as tasks. */
 #include <string.h>
 #include "act.h"
 #include "common.h"
@@ -82,43 +85,23 @@ typedef struct conv_job {
     const seqnn_conv1d_args *a;
     const seqnn_conv1d_max_args *m;      /* the fused kernel's arguments, or NULL (conv1d_forward) */
     int64_t out_len, ck;
-    const float *wpack;                  /* weight packed as the A operand [C_out, C_in*K], or per tap
-                                            k the A operand W_k [C_out, C_in] (direct) */
-    int direct;                          /* taps read from x in place: no im2col (conv_direct) */
-    size_t wk_count;                     /* floats of one packed W_k */
-    float *work;                         /* per thread: col, packed col, output tile, activation row */
+    const float *wpack;                  /* weight packed: the GEMM's A operand [C_out, C_in*K], or
+                                            the micro-tile's filter blocks (conv_s1_run) */
+    float *work;                         /* per thread: col, packed col, output tile, activation row,
+                                            maxima (GEMM path); or rows, activation row, maxima, view
+                                            of x (stride 1) */
     size_t work_stride;
     size_t col_count, bpack_count, tile_count;
+    int inplace;                         /* stride 1: x's rows read in place */
+    int64_t ldr, ldv;                    /* stride 1: positions per chunk (row buffer), row stride of the view */
+    int64_t best_count;                  /* floats of the per-thread running maxima [C_out] */
 } conv_job;
 
-/* Whether tap k of every window can be read from x in place: stride 1, no
- * padding, and x's positions or channels contiguous. Then the input of tap k
- * is the matrix x[b, :, k*dilation + l] [C_in, L_out] (row stride x_sc) or
- * its transpose [L_out, C_in] (row stride x_sl), packed for the GEMM as it
- * is, and y = sum_k W_k X_k: one GEMM per tap, no im2col. */
-static int conv_direct(const seqnn_conv1d_args *a)
-{
-    return a->stride == 1 && a->padding == 0 && (a->x_sl == 1 || a->x_sc == 1);
-}
-
 /* The conv of batch item b without its bias: [C_out, L_out] at out (row
- * stride ldo), through im2col, the packing of col and the GEMM tiles, or,
- * direct, per tap the packing of x's window and a GEMM accumulating. */
+ * stride ldo), through im2col, the packing of col and the GEMM tiles. */
 static void conv_item(const conv_job *j, int64_t b, float *col, float *out, int64_t ldo)
 {
     float *bpack = col + j->col_count;
-    const seqnn_conv1d_args *a = j->a;
-    if (j->direct) {
-        const float *xb = SP(a->x) + b * a->x_sb;
-        const int tb = a->x_sl != 1;
-        for (int64_t k = 0; k < a->kernel_size; k++) {
-            simd_gemm_pack_b(tb, a->in_channels, j->out_len, xb + k * a->dilation * a->x_sl, tb ? a->x_sl : a->x_sc,
-                             bpack);
-            simd_gemm_tile(a->out_channels, a->in_channels, 1.0f, j->wpack + (size_t)k * j->wk_count, bpack,
-                           j->out_len, 0, j->out_len, k == 0 ? 0.0f : 1.0f, out, ldo);
-        }
-        return;
-    }
     conv_im2col(j->a, b, j->out_len, col);
     simd_gemm_pack_b(0, j->ck, j->out_len, col, j->out_len, bpack);
     simd_gemm_tile(j->a->out_channels, j->ck, 1.0f, j->wpack, bpack, j->out_len, 0, j->out_len, 0.0f, out, ldo);
@@ -153,47 +136,76 @@ static void conv_forward_task(void *ctx, int64_t b, int tid)
     }
 }
 
-/* Fused: the conv tile of item b stays in the thread's workspace; per row o
- * the bias is added (pre), the activation applied into a row buffer (z) and
- * the first position of z's maximum over len_b found, while the row is in
- * cache. Nothing of [C_out, L_out] leaves the workspace. */
-static void conv_max_task(void *ctx, int64_t b, int tid)
+/* The first maximum of one filter's row over the positions seen so far. */
+typedef struct conv_best {
+    float z, pre;                        /* the maximum of z = f(conv), and conv there */
+    int32_t arg;                         /* its first position */
+} conv_best;
+
+/* Bias, activation and the first maximum of the conv output rows of filters
+ * [o0, o0 + n) at positions [l0, l0 + len) (filter o's row at tile + (o -
+ * o0) * ldt, position l0 at its start), merged into best[o] (set when l0 is
+ * 0; a later maximum wins only when greater, or a NaN over a number): per
+ * row the bias is added in place (pre; unless add_bias is 0: the rows have
+ * it), the activation applied into zrow [len] (z) and the first position of
+ * z's maximum found, while the row is in cache. */
+static void conv_max_rows(const conv_job *j, int64_t o0, int64_t n, int add_bias, float *tile, int64_t ldt,
+                          float *zrow, int64_t l0, int64_t len, conv_best *best)
 {
-    const conv_job *j = ctx;
     const seqnn_conv1d_max_args *m = j->m;
-    const seqnn_conv1d_args *a = j->a;
-    const int64_t L = j->out_len, O = a->out_channels;
-    const int64_t len = m->lengths ? m->lengths[b] : L;
-    float *col = j->work + (size_t)tid * j->work_stride;
-    float *tile = col + j->col_count + j->bpack_count;       /* [C_out, L_out] */
-    float *zrow = tile + j->tile_count;                      /* [L_out] */
-    const float *bias = SHAS(a->bias) ? SP(a->bias) : NULL;
-    float *y = SP(m->y) + b * m->y_sb;                       /* y [B, C_out], strides y_sb, y_sc */
-    float *pre = SHAS(m->pre) ? SP(m->pre) + b * m->y_sb : NULL;
-    int32_t *argmax = SIP(m->argmax) + b * O;                /* int32 [B*C_out] */
+    const float *bias = add_bias && SHAS(m->conv.bias) ? SP(m->conv.bias) : NULL;
     const vf alpha = vf_set1((float)m->alpha);
-    conv_item(j, b, col, tile, L);
-    for (int64_t o = 0; o < O; o++) {
-        float *row = tile + o * L;
+    for (int64_t o = o0; o < o0 + n; o++) {
+        float *row = tile + (o - o0) * ldt;
         const float *z = row;
         const vf bo = vf_set1(bias ? bias[o] : 0.0f);
-        for (int64_t l = 0; l < len; l += VW) {
-            int64_t n = simd_min64(VW, len - l);
-            vf v = vld(row + l, n);
-            if (bias)
+        for (int64_t l = 0; (bias || m->act != SEQNN_CONV_MAX_NO_ACT) && l < len; l += VW) {
+            int64_t w = simd_min64(VW, len - l);
+            vf v = vld(row + l, w);
+            if (bias) {
                 v = vf_add(v, bo);
-            vst(row + l, v, n);
+                vst(row + l, v, w);
+            }
             if (m->act != SEQNN_CONV_MAX_NO_ACT)
-                vst(zrow + l, simd_act_apply((seqnn_act)m->act, alpha, v), n);
+                vst(zrow + l, simd_act_apply((seqnn_act)m->act, alpha, v), w);
         }
         if (m->act != SEQNN_CONV_MAX_NO_ACT)
             z = zrow;
         int64_t arg = maxpool_argmax(z, len, 1);
-        y[o * m->y_sc] = z[arg];
-        if (pre)
-            pre[o * m->y_sc] = row[arg];
-        argmax[o] = (int32_t)arg;
+        conv_best *s = best + o;
+        if (l0 == 0 || (s->z == s->z && (z[arg] > s->z || z[arg] != z[arg])))
+            *s = (conv_best){ z[arg], row[arg], (int32_t)(l0 + arg) };
     }
+}
+
+/* y, pre and argmax of item b from its maxima */
+static void conv_max_write(const conv_job *j, int64_t b, const conv_best *best)
+{
+    const seqnn_conv1d_max_args *m = j->m;
+    float *y = SP(m->y) + b * m->y_sb;                       /* y [B, C_out], strides y_sb, y_sc */
+    float *pre = SHAS(m->pre) ? SP(m->pre) + b * m->y_sb : NULL;
+    int32_t *argmax = SIP(m->argmax) + b * m->conv.out_channels;   /* int32 [B*C_out] */
+    for (int64_t o = 0; o < m->conv.out_channels; o++) {
+        y[o * m->y_sc] = best[o].z;
+        if (pre)
+            pre[o * m->y_sc] = best[o].pre;
+        argmax[o] = best[o].arg;
+    }
+}
+
+/* Fused, any stride: the conv tile of item b [C_out, L_out] stays in the
+ * thread's workspace; nothing of it leaves the workspace. */
+static void conv_max_task(void *ctx, int64_t b, int tid)
+{
+    const conv_job *j = ctx;
+    const int64_t L = j->out_len;
+    float *col = j->work + (size_t)tid * j->work_stride;
+    float *tile = col + j->col_count + j->bpack_count;       /* [C_out, L_out] */
+    conv_best *best = (conv_best *)(tile + j->tile_count + L);
+    conv_item(j, b, col, tile, L);
+    conv_max_rows(j, 0, j->a->out_channels, 1, tile, L, tile + j->tile_count, 0,
+                  j->m->lengths ? j->m->lengths[b] : L, best);
+    conv_max_write(j, b, best);
 }
 
 /* The workspaces of a conv forward (the weight packed once, per thread: col,
@@ -210,40 +222,287 @@ static seqnn_status conv_forward_run(const seqnn_call *call, conv_job *j, const 
     j->col_count = (size_t)(j->ck * j->out_len);
     j->bpack_count = simd_gemm_packed_b_count(j->ck, j->out_len);
     j->tile_count = (size_t)(a->out_channels * j->out_len);
-    j->work_stride = j->col_count + j->bpack_count + j->tile_count + (size_t)j->out_len;
-    j->direct = conv_direct(a);
-    j->wk_count = simd_gemm_packed_a_count(a->out_channels, a->in_channels);
-    float *wpack = simd_scratch(dev, SIMD_SCRATCH_K3, j->direct ? (size_t)a->kernel_size * j->wk_count
-                                                               : simd_gemm_packed_a_count(a->out_channels, j->ck));
-    float *wk = j->direct ? simd_scratch(dev, SIMD_SCRATCH_K2, (size_t)(a->out_channels * a->in_channels)) : NULL;
+    j->best_count = (a->out_channels * (int64_t)sizeof(conv_best) + (int64_t)sizeof(float) - 1) / (int64_t)sizeof(float);
+    j->work_stride = j->col_count + j->bpack_count + j->tile_count + (size_t)(j->out_len + j->best_count);
+    float *wpack = simd_scratch(dev, SIMD_SCRATCH_K3, simd_gemm_packed_a_count(a->out_channels, j->ck));
     j->work = simd_scratch(dev, SIMD_SCRATCH_K0, j->work_stride * (size_t)simd_threads_count());
-    if (!wpack || !j->work || (j->direct && !wk))
+    if (!wpack || !j->work)
         return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "%s: out of memory for workspaces", name);
-    if (j->direct) {
-        /* W_k [C_out, C_in] = weight[:, :, k], packed per tap */
-        const float *w = SP(a->weight);
-        for (int64_t k = 0; k < a->kernel_size; k++) {
-            for (int64_t i = 0; i < a->out_channels * a->in_channels; i++)
-                wk[i] = w[i * a->kernel_size + k];
-            simd_gemm_pack_a(0, a->out_channels, a->in_channels, wk, a->in_channels, wpack + (size_t)k * j->wk_count);
-        }
-    } else {
-        simd_gemm_pack_a(0, a->out_channels, j->ck, SP(a->weight), j->ck, wpack);
-    }
+    simd_gemm_pack_a(0, a->out_channels, j->ck, SP(a->weight), j->ck, wpack);
     j->wpack = wpack;
     simd_parallel_for(a->batch, task, j);
     return SEQNN_OK;
 }
 
+/* ------------------------------- fused conv + max over time, stride 1 --- */
+
+/* The stride-1 fused kernel's micro-tile (SIMD_CONV_* in common.h): the rows
+ * of x are already the taps' operand, read in place (no im2col, no packing). */
+#define CONV_MR SIMD_CONV_MR
+#define CONV_NV SIMD_CONV_NV
+#define CONV_NP SIMD_CONV_NP
+
+/* Whether x's rows serve in place: positions contiguous, no padding, and an
+ * item's rows within 256 KiB (rows far apart share cache sets: with
+ * [4, 1024, 2048] inputs in place the bank ran at half the speed). If not,
+ * each chunk of positions is first copied into a zero-padded [C_in, ldv]
+ * view. */
+static int conv_max_inplace(const seqnn_conv1d_args *a)
+{
+    return a->x_sl == 1 && a->padding == 0 && a->in_channels * a->x_sc <= 65536;
+}
+
+/* rows[r*ldr + p] = sum over c, then k, of wp[(c*K + k)*CONV_MR + r] *
+ * xv[c*ldv + k*dil + p] (+ bias[r] for r < nb when bias) for p in [0,
+ * CONV_NP): the conv outputs of CONV_MR filters at CONV_NP positions. With
+ * `tail` (a constant) only the first `count` positions are read (masked
+ * loads; the rest computes zeros). */
+static inline __attribute__((always_inline)) void
+conv_max_micro(const int tail, int64_t C, int64_t K, int64_t dil, const float *restrict wp, const float *xv,
+               int64_t ldv, int64_t count, const float *bias, int64_t nb, float *rows, int64_t ldr)
+{
+    vf acc[CONV_MR][CONV_NV];
+    int64_t n[CONV_NV];
+#pragma GCC unroll 8
+    for (int v = 0; v < CONV_NV; v++)
+        n[v] = simd_min64(VW, count > v * VW ? count - v * VW : 0);
+#pragma GCC unroll 32
+    for (int r = 0; r < CONV_MR; r++)
+#pragma GCC unroll 8
+        for (int v = 0; v < CONV_NV; v++)
+            acc[r][v] = vf_zero();
+    for (int64_t c = 0; c < C; c++) {
+        const float *xr = xv + c * ldv;
+#pragma GCC unroll 8
+        for (int64_t k = 0; k < K; k++, wp += CONV_MR) {
+            const float *xp = xr + k * dil;
+            vf xk[CONV_NV];
+#pragma GCC unroll 8
+            for (int v = 0; v < CONV_NV; v++)
+                xk[v] = tail ? vf_load_n(xp + v * VW, n[v]) : vf_load(xp + v * VW);
+#pragma GCC unroll 32
+            for (int r = 0; r < CONV_MR; r++) {
+                vf w = vf_bcast(wp + r);
+#pragma GCC unroll 8
+                for (int v = 0; v < CONV_NV; v++)
+                    acc[r][v] = vf_fmadd(w, xk[v], acc[r][v]);
+            }
+        }
+    }
+#pragma GCC unroll 32
+    for (int r = 0; r < CONV_MR; r++) {
+        const vf bo = vf_set1(bias && r < nb ? bias[r] : 0.0f);
+#pragma GCC unroll 8
+        for (int v = 0; v < CONV_NV; v++)
+            vf_store(rows + r * ldr + v * VW, bias ? vf_add(acc[r][v], bo) : acc[r][v]);
+    }
+}
+
+/* view[c*ldv + p - lo] = x[b, c, p] for p in [p0, p1) and every c: rows
+ * contiguous by copies, channels contiguous (x_sc 1, the [T, B, E] and
+ * [B, T, E] layouts) by VW x VW transposes, the edges and other layouts
+ * element by element. */
+static void conv_max_view_copy(const seqnn_conv1d_args *a, const float *xb, int64_t lo, int64_t p0, int64_t p1,
+                               int64_t ldv, float *view)
+{
+    const int64_t C = a->in_channels;
+    int64_t pt = p0, c0 = 0;                 /* [p0, pt) x [0, c0) done by blocks */
+    if (a->x_sl == 1) {
+        for (int64_t c = 0; c < C; c++)
+            memcpy(view + c * ldv + p0 - lo, xb + c * a->x_sc + p0, (size_t)(p1 - p0) * sizeof(float));
+        return;
+    }
+    if (a->x_sc == 1) {
+        for (; pt + VW <= p1; pt += VW)
+            for (int64_t c = 0; c + VW <= C; c += VW)
+                vf_transpose_block(xb + pt * a->x_sl + c, a->x_sl, view + c * ldv + pt - lo, ldv);
+        c0 = C / VW * VW;
+    }
+    for (int64_t c = 0; c < C; c++)
+        for (int64_t p = c < c0 ? pt : p0; p < p1; p++)
+            view[c * ldv + p - lo] = xb[c * a->x_sc + p * a->x_sl];
+}
+
+/* The rows of item b that the micro-tiles of the chunk at output position
+ * p0 read, position p0 first: x in place, or copied into view [C_in, ldv]
+ * (input positions p0 - padding on, zeros outside the input). */
+static const float *conv_max_view(const conv_job *j, int64_t b, int64_t p0, float *view)
+{
+    const seqnn_conv1d_args *a = j->a;
+    const float *xb = SP(a->x) + b * a->x_sb;
+    const int64_t lo = p0 - a->padding, hi = lo + j->ldv;     /* input positions [lo, hi) */
+    const int64_t in0 = lo > 0 ? lo : 0, in1 = hi < a->in_len ? hi : a->in_len;
+    if (j->inplace)
+        return xb + p0;
+    for (int64_t c = 0; c < a->in_channels; c++) {
+        float *row = view + c * j->ldv;
+        if (in1 <= in0) {
+            memset(row, 0, (size_t)j->ldv * sizeof(float));
+            continue;
+        }
+        memset(row, 0, (size_t)(in0 - lo) * sizeof(float));
+        memset(row + (in1 - lo), 0, (size_t)(hi - in1) * sizeof(float));
+    }
+    if (in0 < in1)
+        conv_max_view_copy(a, xb, lo, in0, in1, j->ldv, view);
+    return view;
+}
+
+/* Whether full vectors may be read for the micro-tile at l0 of item b:
+ * always from the view (ldv covers them); in place when every position it
+ * reads, past the row's end too, is inside x's buffer (the extra lanes'
+ * results are never used). Masked loads cost the AVX-512 kernel 11%. */
+static int conv_max_overread_ok(const conv_job *j, int64_t b, int64_t l0)
+{
+    const seqnn_conv1d_args *a = j->a;
+    const int64_t last = a->x.off + b * a->x_sb + (a->in_channels - 1) * a->x_sc + l0 + CONV_NP - 1 +
+                         (a->kernel_size - 1) * a->dilation;
+    return !j->inplace || last < a->x.buf->count;
+}
+
+/* The micro-tile of filters [o0, o0 + CONV_MR) at positions [l0, l0 +
+ * count) of item b (xv: their rows, row stride ldv) into r (row stride
+ * ldr), through the instance of conv_max_micro for the common widths (taps
+ * unrolled) or the general one. */
+static void conv_s1_tile(const conv_job *j, int64_t b, const float *xv, int64_t ldv, int64_t o0, int64_t l0,
+                         int64_t count, float *r)
+{
+    const seqnn_conv1d_args *a = j->a;
+    const int64_t C = a->in_channels, K = a->kernel_size, dil = a->dilation, ldr = j->ldr;
+    const int64_t nb = simd_min64(CONV_MR, a->out_channels - o0);
+    const float *wp = j->wpack + o0 * C * K, *bias = SHAS(a->bias) ? SP(a->bias) + o0 : NULL;
+    const int tail = count < CONV_NP && !conv_max_overread_ok(j, b, l0);
+    switch (K * 2 + tail) {
+    case 6:  conv_max_micro(0, C, 3, dil, wp, xv, ldv, count, bias, nb, r, ldr); break;
+    case 7:  conv_max_micro(1, C, 3, dil, wp, xv, ldv, count, bias, nb, r, ldr); break;
+    case 8:  conv_max_micro(0, C, 4, dil, wp, xv, ldv, count, bias, nb, r, ldr); break;
+    case 9:  conv_max_micro(1, C, 4, dil, wp, xv, ldv, count, bias, nb, r, ldr); break;
+    case 10: conv_max_micro(0, C, 5, dil, wp, xv, ldv, count, bias, nb, r, ldr); break;
+    case 11: conv_max_micro(1, C, 5, dil, wp, xv, ldv, count, bias, nb, r, ldr); break;
+    default:
+        if (tail)
+            conv_max_micro(1, C, K, dil, wp, xv, ldv, count, bias, nb, r, ldr);
+        else
+            conv_max_micro(0, C, K, dil, wp, xv, ldv, count, bias, nb, r, ldr);
+    }
+}
+
+/* y[b, o, p0 + l] = rows[(o - o0)*ldr + l] for filters [o0, o0 + n), l < pn */
+static void conv_s1_store(const conv_job *j, int64_t b, int64_t o0, int64_t n, int64_t p0, int64_t pn,
+                          const float *rows)
+{
+    const seqnn_conv1d_args *a = j->a;
+    float *y = SP(a->y) + b * a->y_sb + p0 * a->y_sl;         /* y [B, C_out, L_out], strides y_s* */
+    for (int64_t r = 0; r < n; r++) {
+        float *dst = y + (o0 + r) * a->y_sc;
+        const float *src = rows + r * j->ldr;
+        if (a->y_sl == 1)
+            for (int64_t l = 0; l < pn; l += VW)
+                vst(dst + l, vld(src + l, simd_min64(VW, pn - l)), simd_min64(VW, pn - l));
+        else
+            for (int64_t l = 0; l < pn; l++)
+                dst[l * a->y_sl] = src[l];
+    }
+}
+
+/* Item b, stride 1, by chunks of ldr positions (x's rows of a chunk stay in
+ * L2 while every block of CONV_MR filters sweeps them): the micro-tiles of
+ * a filter block over the chunk into the thread's rows [CONV_MR, ldr], then
+ * stored into y (conv1d_forward) or merged into the running maxima
+ * (conv1d_max_forward: activation, first maximum; the first lengths[b]
+ * positions only). */
+static void conv_s1_task(void *ctx, int64_t b, int tid)
+{
+    const conv_job *j = ctx;
+    const seqnn_conv1d_args *a = j->a;
+    const int64_t O = a->out_channels;
+    const int64_t len = j->m && j->m->lengths ? j->m->lengths[b] : j->out_len;
+    float *rows = j->work + (size_t)tid * j->work_stride;    /* [CONV_MR, ldr] */
+    float *zrow = rows + CONV_MR * j->ldr;                    /* [ldr] */
+    conv_best *best = (conv_best *)(zrow + j->ldr);           /* [C_out] */
+    float *view = zrow + j->ldr + j->best_count;             /* [C_in, ldv] */
+    const int64_t ldv = j->inplace ? a->x_sc : j->ldv;
+    for (int64_t p0 = 0; p0 < len; p0 += j->ldr) {
+        const int64_t pn = simd_min64(j->ldr, len - p0);
+        const float *xc = conv_max_view(j, b, p0, view);
+        for (int64_t o0 = 0; o0 < O; o0 += CONV_MR) {
+            for (int64_t l0 = p0; l0 < p0 + pn; l0 += CONV_NP)
+                conv_s1_tile(j, b, xc + (l0 - p0), ldv, o0, l0, simd_min64(CONV_NP, p0 + pn - l0), rows + (l0 - p0));
+            if (j->m)
+                conv_max_rows(j, o0, simd_min64(CONV_MR, O - o0), 0, rows, j->ldr, zrow, p0, pn, best);
+            else
+                conv_s1_store(j, b, o0, simd_min64(CONV_MR, O - o0), p0, pn, rows);
+        }
+    }
+    if (j->m)
+        conv_max_write(j, b, best);
+}
+
+typedef struct conv_pack_job {
+    const seqnn_conv1d_args *a;
+    float *wp;                           /* the packed weight */
+} conv_pack_job;
+
+/* Filter block t of the weight [C_out, C_in, K] packed for the micro-tile:
+ * wp[(t*C_in*K + c*K + k)*CONV_MR + r] = weight[t*CONV_MR + r, c, k] (0 past C_out) */
+static void conv_s1_pack_task(void *ctx, int64_t t, int tid)
+{
+    const conv_pack_job *p = ctx;
+    const int64_t O = p->a->out_channels, CK = p->a->in_channels * p->a->kernel_size;
+    const float *w = SP(p->a->weight) + t * CONV_MR * CK;
+    float *wp = p->wp + t * CONV_MR * CK;
+    (void)tid;
+    for (int64_t ck = 0; ck < CK; ck++)
+        for (int64_t r = 0; r < CONV_MR; r++)
+            *wp++ = t * CONV_MR + r < O ? w[r * CK + ck] : 0.0f;
+}
+
+/* Stride 1: the weight packed once as wp[((o0/CONV_MR)*C_in + c)*K + k)*CONV_MR
+ * + r] = weight[o0 + r, c, k] (0 past C_out); per thread the rows, a row for
+ * the activation, the running maxima and, unless x serves in place, the
+ * view; tasks over items. A chunk's rows of x take about 256 KiB. */
+static seqnn_status conv_s1_run(const seqnn_call *call, conv_job *j, const char *name)
+{
+    simd_device *dev = simd_dev(call);
+    const seqnn_conv1d_args *a = j->a;
+    const int64_t C = a->in_channels, K = a->kernel_size, O = a->out_channels, span = (K - 1) * a->dilation;
+    const int64_t ob = (O + CONV_MR - 1) / CONV_MR;
+    const int64_t fit = ((int64_t)65536 / C - span) / CONV_NP * CONV_NP;
+    j->inplace = conv_max_inplace(a);
+    j->ldr = simd_min64((j->out_len + CONV_NP - 1) / CONV_NP * CONV_NP, fit > CONV_NP ? fit : CONV_NP);
+    j->ldv = (j->ldr + span + 15) / 16 * 16;                  /* rows 64-byte aligned */
+    j->best_count = (O * (int64_t)sizeof(conv_best) / (int64_t)sizeof(float) + 15) / 16 * 16;
+    j->work_stride = (size_t)((CONV_MR + 1) * j->ldr + j->best_count + (j->inplace ? 0 : C * j->ldv));
+    float *wp = simd_scratch(dev, SIMD_SCRATCH_K3, (size_t)(ob * CONV_MR * C * K));
+    j->work = simd_scratch(dev, SIMD_SCRATCH_K0, j->work_stride * (size_t)simd_threads_count());
+    if (!wp || !j->work)
+        return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "%s: out of memory for workspaces", name);
+    conv_pack_job pj = { a, wp };
+    simd_parallel_for(ob, conv_s1_pack_task, &pj);
+    j->wpack = wp;
+    simd_parallel_for(a->batch, conv_s1_task, j);
+    return SEQNN_OK;
+}
+
+/* Stride 1 with work to do: the micro-tile path (conv_s1_run) */
+static int conv_s1(const conv_job *j)
+{
+    return j->a->stride == 1 && j->a->batch > 0 && j->a->out_channels > 0 && j->a->in_channels > 0 && j->out_len > 0;
+}
+
 seqnn_status simd_conv1d_forward(const seqnn_call *call, const seqnn_conv1d_args *a)
 {
-    conv_job j = { .a = a };
+    conv_job j = { .a = a, .out_len = seqnn_conv1d_out_len(a) };
+    if (conv_s1(&j))
+        return conv_s1_run(call, &j, "conv1d_forward");
     return conv_forward_run(call, &j, "conv1d_forward", conv_forward_task);
 }
 
 seqnn_status simd_conv1d_max_forward(const seqnn_call *call, const seqnn_conv1d_max_args *m)
 {
-    conv_job j = { .a = &m->conv, .m = m };
+    conv_job j = { .a = &m->conv, .m = m, .out_len = seqnn_conv1d_out_len(&m->conv) };
+    if (conv_s1(&j))
+        return conv_s1_run(call, &j, "conv1d_max_forward");
     return conv_forward_run(call, &j, "conv1d_max_forward", conv_max_task);
 }
 
@@ -332,6 +591,22 @@ typedef struct maxpool_job {
     const int32_t *lengths;              /* host [B]: positions of row b, or NULL (all a->len) */
 } maxpool_job;
 
+/* the first l < len with row[l] == m (m is in the row): the first vector
+ * holding it, then the least lane index among its matches */
+static int64_t maxpool_first_equal(const float *row, int64_t len, float m)
+{
+    static const float iota[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+    const vf target = vf_set1(m);
+    _Static_assert(VW <= 16, "iota covers a vector");
+    for (int64_t l = 0; l < len; l += VW) {
+        int64_t n = simd_min64(VW, len - l);
+        vm eq = vm_and(vf_eq(vld(row + l, n), target), vm_first(n));
+        if (vm_any(eq))    /* least lane: -max(-index) over the matching lanes */
+            return l + (int64_t)-vf_hmax(vf_select(eq, vf_neg(vf_load(iota)), vf_set1(-(float)VW)));
+    }
+    return 0;                                      /* not reached */
+}
+
 /* first index of the maximum of row [len] (stride sl); a NaN is the maximum
  * and the first NaN wins (the reference's rule, PyTorch's propagation) */
 static int64_t maxpool_argmax(const float *row, int64_t len, int64_t sl)
@@ -348,12 +623,8 @@ static int64_t maxpool_argmax(const float *row, int64_t len, int64_t sl)
             nan = vm_or(nan, vm_andnot(vf_eq(v, v), vm_first(n)));
             vmax = vf_max(vmax, v);
         }
-        if (!vm_any(nan)) {
-            const float m = vf_hmax(vmax);
-            for (int64_t l = 0; l < len; l++)
-                if (row[l] == m)
-                    return l;
-        }
+        if (!vm_any(nan))
+            return maxpool_first_equal(row, len, vf_hmax(vmax));
         for (int64_t l = 0; l < len; l++)
             if (row[l] != row[l])
                 return l;

@@ -59,10 +59,11 @@ void simd_structure_fill(simd_device *dev)
     add(dev, SEQNN_KERNEL_lstm_variant_backward, SEQNN_DIM_ROWS, SIMD_GEMM_KC,
         "KC: depth of the weight-gradient GEMMs");
 
-    /* conv1d (kernels/conv.c): forward W [C_out, C_in*K] x im2col, backward
-     * dW over the output length */
-    add(dev, SEQNN_KERNEL_conv1d_forward, SEQNN_DIM_FEATURES, SIMD_GEMM_KC, "KC: C_in*kernel_size, the GEMM's depth");
-    add(dev, SEQNN_KERNEL_conv1d_forward, SEQNN_DIM_CHANNELS, SIMD_GEMM_MR, "MR: output channels per micro-tile");
+    /* conv1d (kernels/conv.c): forward (and the fused conv1d + max over time)
+     * with stride 1 by micro-tiles of filters x positions, backward dW over
+     * the output length */
+    add(dev, SEQNN_KERNEL_conv1d_forward, SEQNN_DIM_CHANNELS, SIMD_CONV_MR, "filters per stride-1 micro-tile");
+    add(dev, SEQNN_KERNEL_conv1d_forward, SEQNN_DIM_LENGTH, SIMD_CONV_NP, "positions per stride-1 micro-tile");
     add(dev, SEQNN_KERNEL_conv1d_backward, SEQNN_DIM_LENGTH, SIMD_GEMM_KC, "KC: output length, the dW GEMM's depth");
     add(dev, SEQNN_KERNEL_conv1d_backward, SEQNN_DIM_CHANNELS, SIMD_GEMM_MC, "MC: C_in*kernel_size rows of dcol");
 
