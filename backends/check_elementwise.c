@@ -85,7 +85,7 @@ static seqnn_status elementwise_check_softmax(const seqnn_checker *c,
 
 seqnn_status seqnn_check_softmax_forward(const seqnn_checker *c, const seqnn_softmax_args *a)
 {
-    int64_t count;
+    int64_t count = 0;
     SEQNN_CHECK(seqnn_check_flags(c, a->flags, 0));
     SEQNN_CHECK(elementwise_check_softmax(c, a, &count));
     SEQNN_CHECK(elementwise_check_vec(c, "x", a->x, count));
@@ -94,7 +94,7 @@ seqnn_status seqnn_check_softmax_forward(const seqnn_checker *c, const seqnn_sof
 
 seqnn_status seqnn_check_softmax_backward(const seqnn_checker *c, const seqnn_softmax_args *a)
 {
-    int64_t count;
+    int64_t count = 0;
     SEQNN_CHECK(seqnn_check_flags(c, a->flags, SEQNN_FLAG_OVERWRITE));
     SEQNN_CHECK(elementwise_check_softmax(c, a, &count));
     SEQNN_CHECK(elementwise_check_vec(c, "y", a->y, count));

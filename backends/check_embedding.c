@@ -28,7 +28,7 @@ static seqnn_status embedding_check_common(const seqnn_checker *c,
 seqnn_status seqnn_check_embedding_forward(const seqnn_checker *c,
                                            const seqnn_embedding_args *a)
 {
-    int64_t rows_extent;
+    int64_t rows_extent = 0;
     SEQNN_CHECK(embedding_check_common(c, a, &rows_extent));
     SEQNN_CHECK(seqnn_check_tensor(c, "weight", a->weight, SEQNN_F32,
                                    seqnn_mul_sat(a->vocab, a->dim), 1));
@@ -38,7 +38,7 @@ seqnn_status seqnn_check_embedding_forward(const seqnn_checker *c,
 seqnn_status seqnn_check_embedding_backward(const seqnn_checker *c,
                                             const seqnn_embedding_args *a)
 {
-    int64_t rows_extent;
+    int64_t rows_extent = 0;
     SEQNN_CHECK(embedding_check_common(c, a, &rows_extent));
     SEQNN_CHECK(seqnn_check_tensor(c, "dy", a->dy, SEQNN_F32, rows_extent, 1));
     return seqnn_check_tensor(c, "dweight", a->dweight, SEQNN_F32,
