@@ -491,8 +491,8 @@ seqnn_status seqnn_registry_open_empty(seqnn_registry **out)
     return SEQNN_OK;
 }
 
-/* SEQNN_NUM_THREADS, read by the CPU plugins: a value that is not a positive
- * integer is warned about (once a process) rather than silently ignored. */
+/* SEQNN_NUM_THREADS and SEQNN_SPIN_US, read by the CPU plugins: a value out
+ * of range is warned about (once a process) rather than silently ignored. */
 static void check_environment(void)
 {
     const char *v = getenv("SEQNN_NUM_THREADS");
@@ -501,6 +501,11 @@ static void check_environment(void)
     if (v && *v && (*end != '\0' || n < 1))
         seqnn_log(SEQNN_LOG_WARN, "SEQNN_NUM_THREADS=%s is not a positive integer: ignored (the CPU plugins use "
                   "every CPU this process may run on)", v);
+    v = getenv("SEQNN_SPIN_US");
+    n = v && *v ? strtol(v, &end, 10) : 0;
+    if (v && *v && (*end != '\0' || n < 0 || n > 1000000))
+        seqnn_log(SEQNN_LOG_WARN, "SEQNN_SPIN_US=%s is not a number of microseconds in [0, 1000000]: ignored "
+                  "(the CPU plugins' threads spin up to 100 us between jobs)", v);
 }
 
 /* A selection, logged at info level unless it repeats the previous one this

@@ -63,7 +63,9 @@ grep -q "SEQNN_LOG=verbose" env.err && ok "bad SEQNN_LOG warned" || bad "bad SEQ
 SEQNN_NUM_THREADS=two "$seqnn" info > /dev/null 2> env.err
 grep -q "SEQNN_NUM_THREADS=two" env.err && ok "bad SEQNN_NUM_THREADS warned" \
     || bad "bad SEQNN_NUM_THREADS silently ignored"
-SEQNN_NUM_THREADS=2 SEQNN_LOG=warn "$seqnn" info > /dev/null 2> env.err
+SEQNN_SPIN_US=-1 "$seqnn" info > /dev/null 2> env.err
+grep -q "SEQNN_SPIN_US=-1" env.err && ok "bad SEQNN_SPIN_US warned" || bad "bad SEQNN_SPIN_US silently ignored"
+SEQNN_NUM_THREADS=2 SEQNN_SPIN_US=0 SEQNN_LOG=warn "$seqnn" info > /dev/null 2> env.err
 [ -s env.err ] && bad "good values warned about: $(cat env.err)" || ok "good values: no warning"
 
 # --- the device choice is logged once, in full

@@ -1,5 +1,6 @@
 /* A small pthread pool for the SIMD plugins (see threads.h). Between jobs a
- * worker spins for up to THREADS_SPIN_NS, then sleeps on a condition
+ * worker spins for up to SEQNN_SPIN_US microseconds (default
+ * THREADS_SPIN_NS), then sleeps on a condition
  * variable; the caller likewise spins before it sleeps waiting for the last
  * task. A recurrent layer runs one job per time step, each some tens of
  * microseconds long, and a futex wake-up of an idle CPU costs about as much
@@ -58,6 +59,7 @@ static struct {
     atomic_llong done;                   /* tasks of the current job finished */
     atomic_uint posted;                  /* the generation, for the workers that spin between jobs */
     int sleepers;                        /* workers waiting on `wake` */
+    int64_t spin_ns;                     /* how long to spin before sleeping (SEQNN_SPIN_US) */
 } threads_pool = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .wake = PTHREAD_COND_INITIALIZER,
@@ -134,12 +136,14 @@ static int threads_all_done(int64_t ntasks)
     return atomic_load_explicit(&threads_pool.done, memory_order_acquire) >= ntasks;
 }
 
-/* Spins up to THREADS_SPIN_NS until ready(arg); returns whether it is. A
+/* Spins up to threads_pool.spin_ns until ready(arg); returns whether it is. A
  * wait on a condition variable costs a futex wake-up, which on a virtual
  * machine whose other CPU went idle takes tens of microseconds: longer than
  * a step of a small recurrent layer. */
 static int threads_spin(int (*ready)(int64_t), int64_t arg)
 {
+    if (threads_pool.spin_ns <= 0)
+        return ready(arg);
     struct timespec t0, t;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
@@ -149,7 +153,7 @@ static int threads_spin(int (*ready)(int64_t), int64_t arg)
             threads_pause();
         }
         clock_gettime(CLOCK_MONOTONIC, &t);
-        if ((t.tv_sec - t0.tv_sec) * 1000000000LL + (t.tv_nsec - t0.tv_nsec) > THREADS_SPIN_NS)
+        if ((t.tv_sec - t0.tv_sec) * 1000000000LL + (t.tv_nsec - t0.tv_nsec) > threads_pool.spin_ns)
             return 0;
     }
 }
@@ -211,12 +215,28 @@ static int threads_wanted(void)
     return n < 1 ? 1 : n > THREADS_MAX ? THREADS_MAX : (int)n;
 }
 
+/* SEQNN_SPIN_US if set to a number of microseconds in [0, 1000000] (0: sleep
+ * at once, for machines whose cores other processes need), else
+ * THREADS_SPIN_NS. */
+static int64_t threads_spin_wanted(void)
+{
+    const char *env = getenv("SEQNN_SPIN_US");
+    if (env && *env) {
+        char *end;
+        long v = strtol(env, &end, 10);
+        if (*end == '\0' && v >= 0 && v <= 1000000)
+            return (int64_t)v * 1000;
+    }
+    return THREADS_SPIN_NS;
+}
+
 int simd_threads_start(void)
 {
     int rc = 0;
     pthread_mutex_lock(&threads_pool.job_lock);
     if (!threads_pool.started) {
         int want = threads_wanted();
+        threads_pool.spin_ns = threads_spin_wanted();
         threads_pool.stop = 0;
         threads_pool.nworkers = 0;
         threads_pool.start_generation = threads_pool.generation;
