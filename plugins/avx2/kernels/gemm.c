@@ -250,6 +250,21 @@ static void gemm_micro(int64_t kc, const float *ap, const float *bp, const float
         gemm_micro_rows(MR, 1, 0, kc, ap, 1, MR, MR, bp, bp, c, ldc, mr, nr, alpha, beta);
 }
 
+/* A read in place, rows of a row-major matrix lda apart (a: the panel's row
+ * 0 at its depth block's first column; rows >= mr not read), for the
+ * driver's narrow products (gemm_job.ainplace): the same FMAs in the same
+ * order as from a packed panel, without the packing. */
+static void gemm_micro_inplace(int64_t kc, const float *a, int64_t lda, const float *bp, float *c, int64_t ldc,
+                               int64_t mr, int64_t nr, float alpha, float beta)
+{
+    if (nr <= VW)
+        gemm_micro_rows(MR, 0, 0, kc, a, lda, 1, mr, bp, bp, c, ldc, mr, nr, alpha, beta);
+    else if (mr <= MR_SHORT)
+        gemm_micro_rows(MR_SHORT, 1, 0, kc, a, lda, 1, mr, bp, bp, c, ldc, mr, nr, alpha, beta);
+    else
+        gemm_micro_rows(MR, 1, 0, kc, a, lda, 1, mr, bp, bp, c, ldc, mr, nr, alpha, beta);
+}
+
 /* --------------------------------------------------------------- driver --- */
 
 typedef struct gemm_job {
@@ -273,6 +288,7 @@ typedef struct gemm_job {
                                           * (one row block: each panel is used by one task) */
     int jit_chunk;                       /* 1: a task's whole chunk per depth block, row by row
                                           * (rows of B far apart); 0: each panel right before use */
+    int ainplace;                        /* 1: A not packed, read in place (gemm_run says when) */
     /* two column segments sharing A (simd_sgemm_pair): columns [0, n1) of B
      * and C are b and c, columns [n1pad, n) (n1pad: n1 rounded up to NR)
      * are b2 and c2; without b2, n1 == n1pad == n */
@@ -299,6 +315,9 @@ static inline gemm_seg gemm_seg_at(const gemm_job *g, int64_t v)
 /* columns of B a task packs just in time per depth block (8 panels: with the
  * A block, within L2) */
 #define GEMM_JIT_COLS (12 * NR)
+
+/* most panels of B for which A is read in place rather than packed */
+#define GEMM_INPLACE_PANELS 8
 
 /* packing tasks: one per group of panels, all pc blocks */
 #define GEMM_PACK_GROUP 8
@@ -345,6 +364,18 @@ static void gemm_compute_task(void *ctx, int64_t task, int tid)
     for (int64_t pc = 0; pc < g->k; pc += KC) {
         int64_t kc = gemm_min(KC, g->k - pc);
         float beta = pc == 0 ? g->beta : 1.0f;
+        if (g->ainplace) {
+            /* row panel by row panel: its rows stay in L1 across the few panels of B */
+            for (int64_t i = 0; i < mc; i += MR)
+                for (int64_t j = 0; j < ncc; j += NR) {
+                    gemm_seg sj = gemm_seg_at(g, g->jc + j0 + j);
+                    gemm_micro_inplace(kc, g->a + (i0 + i) * g->lda + pc, g->lda,
+                                       g->bpack + pc * g->bstride + (j0 + j) * kc, sj.c + (i0 + i) * sj.ldc + sj.col,
+                                       sj.ldc, gemm_min(MR, mc - i), gemm_min(gemm_min(NR, ncc - j), sj.width - sj.col),
+                                       g->alpha, beta);
+                }
+            continue;
+        }
         if (g->apre)
             ap = (float *)g->apre + pc * gemm_ceil_div(g->m, MR) * MR;
         else
@@ -470,6 +501,10 @@ static int gemm_run(simd_device *dev, gemm_job *job)
     if (!bpack || !g.apack)
         return -1;
     g.bjit = jit ? bpack : NULL;
+    /* a narrow B after the first row block (B packed ahead): A read in place,
+     * each row panel from L1 for all of B's few panels, rather than packed
+     * (packing was a fifth of the dense layer's [3200, 256] x [256, 97]) */
+    g.ainplace = !ta && !jit && gemm_ceil_div(n, NR) <= GEMM_INPLACE_PANELS;
     /* rows of B far apart (simd_gemm.h): a panel's rows are on different pages
      * and its per-panel packing is slow; pack the task's chunk row by row instead */
     g.jit_chunk = !tb && ldb >= SIMD_GEMM_FAR_LDB;

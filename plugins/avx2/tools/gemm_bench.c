@@ -5,7 +5,8 @@
  * same run, GFLOP/s and the ratio ours / OpenBLAS.
  * Usage: avx2_gemm_bench [reps] [MxNxK[t] ...]   (t: A transposed, as in the
  * weight gradients dW = dG^T X; default shapes: 1024^3 and the recurrent
- * shapes M=64, N=4H, K=H for H = 256, 512, 1024).
+ * shapes M=64, N=4H, K=H for H = 256, 512, 1024); avx512_gemm_bench is the
+ * same program on the avx512 plugin's 16 lanes.
  * Threads: SEQNN_NUM_THREADS for ours, OPENBLAS_NUM_THREADS for OpenBLAS. */
 #define _POSIX_C_SOURCE 200809L
 #include <cblas.h>
