@@ -187,8 +187,8 @@ gemm_micro_rows(const int rows, const int wide, const int pfon, int64_t kc, cons
     /* 4 k steps per loop pass: one pointer update and branch per 48 FMAs
      * (avx2) instead of per 12; avx2_micro_bench m=64 k=512 90% -> 97% of the
      * FMA peak with 4 panels, 87% -> 92% with 128 (B from L3), avx2_rnn_bench
-     * LSTM H=512 5% faster; the same in the plugin, where the one-step loop
-     * happened to sit better. */
+     * LSTM H=512 5% faster; in the plugin build within 1% (its one-step loop
+     * happened to be placed well there), and no longer dependent on that. */
 #pragma GCC unroll 4
     for (int64_t p = 0; p < kc; p++) {
         if (pfon)
