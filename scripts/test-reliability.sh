@@ -3,7 +3,10 @@
 # built and tested build/: short fuzz runs of every target (FUZZ_SECONDS,
 # default 25, each), valgrind memcheck over a subset of the suite (on build/),
 # ThreadSanitizer over the threading test and the avx2 plugin. Prints how long
-# each part took.
+# each part took. libFuzzer and valgrind each keep one core busy, so on a
+# machine with two or more the fuzzing and the memcheck run side by side (the
+# fuzzing's report is printed when both are done); RELIABILITY_SERIAL=1 runs
+# them one after the other.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/install-fuzz-deps.sh
@@ -17,8 +20,20 @@ part() {    # part NAME command...
     echo "== $name: $r in $(($(date +%s) - start)) s"
 }
 total=$(date +%s)
-part "fuzz (libFuzzer, ASan, UBSan)" env BUILD_DIR=build-fuzz sh scripts/test-fuzz.sh
-part "valgrind memcheck" env BUILD_DIR="${VALGRIND_BUILD_DIR:-build}" sh scripts/test-valgrind.sh
+fuzz="fuzz (libFuzzer, ASan, UBSan)"
+memcheck="valgrind memcheck"
+if [ "${RELIABILITY_SERIAL:-0}" = 1 ] || [ "$(nproc)" -lt 2 ]; then
+    part "$fuzz" env BUILD_DIR=build-fuzz sh scripts/test-fuzz.sh
+    part "$memcheck" env BUILD_DIR="${VALGRIND_BUILD_DIR:-build}" sh scripts/test-valgrind.sh
+else
+    fuzz_log=$(mktemp)
+    trap 'rm -f "$fuzz_log"' EXIT
+    (part "$fuzz" env BUILD_DIR=build-fuzz sh scripts/test-fuzz.sh; exit $status) > "$fuzz_log" 2>&1 &
+    fuzz_pid=$!
+    part "$memcheck" env BUILD_DIR="${VALGRIND_BUILD_DIR:-build}" sh scripts/test-valgrind.sh
+    wait $fuzz_pid || status=1
+    cat "$fuzz_log"
+fi
 part "ThreadSanitizer" env BUILD_DIR=build-tsan sh scripts/test-tsan.sh
 echo "== reliability runs: $([ $status -eq 0 ] && echo ok || echo FAILED) in $(($(date +%s) - total)) s"
 exit $status

@@ -3,19 +3,51 @@
 # warnings as errors and runs every CTest test (the conformance suite on every
 # plugin built here included), builds the Release configuration (warnings as
 # errors, no tests), then runs the tests again under AddressSanitizer and
-# UndefinedBehaviorSanitizer.
+# UndefinedBehaviorSanitizer, then the reliability runs (fuzzing, valgrind,
+# ThreadSanitizer). Stages, what each samples and its time budget:
+# docs/testing.md.
+#   sh scripts/test.sh           CI: the sanitizer pass built -Og and without the
+#                                tests labelled "variant" (a thread count or a
+#                                device build option of a test it runs)
+#   sh scripts/test.sh --full    (or SEQNN_TEST_FULL=1) the sanitizer pass built
+#                                -O0 and over every test
 set -eu
 cd "$(dirname "$0")/.."
+full=${SEQNN_TEST_FULL:-0}
+case "${1:-}" in
+    --full) full=1 ;;
+    "") ;;
+    *) echo "usage: sh scripts/test.sh [--full]" >&2; exit 2 ;;
+esac
+stage() {   # stage NAME: prints when the previous stage ended and this one starts
+    now=$(date +%s)
+    [ -n "${stage_start:-}" ] && echo "== $stage_name: $((now - stage_start)) s"
+    stage_name=$1 stage_start=$now
+    echo "== $1"
+}
+stage "dependencies and the build (-Werror)"
 sh scripts/install-deps.sh test
 BUILD_DIR=build sh scripts/build.sh
+stage "ctest"
 (cd build && ctest --output-on-failure -j 2)
-echo "== Release build (-O3 inlines more, so GCC's flow warnings see more), warnings as errors"
+stage "Release build (-O3 inlines more, so GCC's flow warnings see more), warnings as errors"
 BUILD_DIR=build-release sh scripts/build.sh -DCMAKE_BUILD_TYPE=Release -DSEQNN_BUILD_TESTS=OFF
-echo "== again under ASan + UBSan"
+if [ "$full" = 1 ]; then
+    opt=-O0 skip=""
+else
+    # -Og: the SIMD plugins and the oracle run 1.5-3x faster under the
+    # sanitizers than at -O0, assertions stay on; the variants' host code runs
+    # in this pass through the tests they vary.
+    opt=-Og skip="-LE variant"
+fi
+stage "again under ASan + UBSan ($opt${skip:+, tests labelled variant skipped})"
+BUILD_DIR=build-asan sh scripts/build.sh -DSEQNN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS_DEBUG=-g $opt"
 # intercept_tls_get_addr=0: without it LeakSanitizer's tracer itself can crash
 # at exit in processes that loaded POCL ("Tracer caught signal 11",
 # google/sanitizers#1322).
-BUILD_DIR=build-asan sh scripts/build.sh -DSEQNN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+# shellcheck disable=SC2086
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:intercept_tls_get_addr=0 UBSAN_OPTIONS=print_stacktrace=1 \
-    ctest --output-on-failure -j 2)
+    ctest --output-on-failure -j 2 $skip)
+stage "reliability runs"
 sh scripts/test-reliability.sh    # fuzzing (short), valgrind subset, ThreadSanitizer
+stage "done"

@@ -38,7 +38,8 @@ add_test(NAME opencl_pocl_rnn_units_1
          COMMAND sh "${ocl_test_script}" conformance $<TARGET_FILE:seqnn-cli> "${ocl_plugin_file}"
                  "${ocl_test_dir}/rnn_units_1" "^(rnn|cell)_")
 set_tests_properties(opencl_pocl_rnn_units_1 PROPERTIES
-    SKIP_RETURN_CODE 77 TIMEOUT 600 ENVIRONMENT "${ocl_test_env};SEQNN_OPENCL_RNN_UNITS=1")
+    SKIP_RETURN_CODE 77 TIMEOUT 600 ENVIRONMENT "${ocl_test_env};SEQNN_OPENCL_RNN_UNITS=1"
+    LABELS variant)    # a build option of the device code only: not again under the sanitizers
 add_test(NAME opencl_pocl_gemm_path
          COMMAND sh "${ocl_test_script}" conformance $<TARGET_FILE:seqnn-cli> "${ocl_plugin_file}"
                  "${ocl_test_dir}/gemm_path" "^(golden/)?(conv1d|attention)")
