@@ -44,14 +44,12 @@ int simd_sgemm_pair(simd_device *dev, int ta, int64_t m, int64_t k, float alpha,
                     int64_t n1, const float *b1, int64_t ldb1, float *c1, int64_t ldc1,
                     int64_t n2, const float *b2, int64_t ldb2, float *c2, int64_t ldc2, float beta);
 
-/* B packed once and reused by many GEMMs with the same B (recurrent weights
- * across time steps): simd_gemm_packed_b_count(k, n) floats, filled by
- * simd_gemm_pack_b (threaded). */
+/* B packed once and reused by many tiles with the same B (recurrent weights
+ * across time steps, conv filters, attention's keys and values):
+ * simd_gemm_packed_b_count(k, n) floats, filled by simd_gemm_pack_b
+ * (threaded); read by simd_gemm_tile. */
 size_t simd_gemm_packed_b_count(int64_t k, int64_t n);
 void simd_gemm_pack_b(int tb, int64_t k, int64_t n, const float *b, int64_t ldb, float *packed);
-int simd_sgemm_packed(simd_device *dev, int ta, int64_t m, int64_t n, int64_t k, float alpha,
-                      const float *a, int64_t lda, const float *packed_b, float beta, float *c,
-                      int64_t ldc);
 
 /* Width of the packed B panels (columns): tile column starts are multiples of it. */
 int simd_gemm_nr(void);

@@ -596,24 +596,6 @@ void simd_gemm_pack_b(int tb, int64_t k, int64_t n, const float *b, int64_t ldb,
         simd_parallel_for(gemm_ceil_div(gemm_ceil_div(n, NR), GEMM_PACK_GROUP), gemm_pack_b_task, &g);
 }
 
-int simd_sgemm_packed(simd_device *dev, int ta, int64_t m, int64_t n, int64_t k, float alpha,
-                      const float *a, int64_t lda, const float *packed_b, float beta, float *c,
-                      int64_t ldc)
-{
-    if (gemm_trivial(m, n, k, beta, c, ldc))
-        return 0;
-    gemm_job g = {
-        .ta = ta, .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta,
-        .a = a, .lda = lda, .c = c, .ldc = ldc, .jc = 0, .nc = n, .n1 = n, .n1pad = n,
-        .bpack = packed_b, .bstride = gemm_ceil_div(n, NR) * NR,
-    };
-    g.apack = gemm_apack(dev);
-    if (!g.apack)
-        return -1;
-    gemm_run_block(&g);
-    return 0;
-}
-
 int simd_gemm_nr(void)
 {
     return NR;
