@@ -3,8 +3,9 @@
  * transpose / alpha / beta case (max normwise difference to OpenBLAS), then
  * the median time of `reps` runs at each shape given, both libraries in the
  * same run, GFLOP/s and the ratio ours / OpenBLAS.
- * Usage: avx2_gemm_bench [reps] [MxNxK[t] ...]   (t: A transposed, as in the
- * weight gradients dW = dG^T X; default shapes: 1024^3 and the recurrent
+ * Usage: avx2_gemm_bench [reps] [MxNxK[t][T] ...]   (t: A transposed, as in the
+ * weight gradients dW = dG^T X; T: B transposed, as in the recurrent layers'
+ * input GEMM X W_ih^T; default shapes: 1024^3 and the recurrent
  * shapes M=64, N=4H, K=H for H = 256, 512, 1024); avx512_gemm_bench is the
  * same program on the avx512 plugin's 16 lanes.
  * Threads: SEQNN_NUM_THREADS for ours, OPENBLAS_NUM_THREADS for OpenBLAS. */
@@ -63,10 +64,11 @@ static double bench_case(simd_device *dev, int ta, int tb, int m, int n, int k, 
     return den > 0 ? num / den : num;
 }
 
-static void bench_time(simd_device *dev, int reps, int m, int n, int k, int ta)
+static void bench_time(simd_device *dev, int reps, int m, int n, int k, int ta, int tb)
 {
     const int lda = ta ? m : k;          /* A stored [m, k], or [k, m] when transposed */
-    const enum CBLAS_TRANSPOSE cta = ta ? CblasTrans : CblasNoTrans;
+    const int ldb = tb ? k : n;          /* B stored [k, n], or [n, k] when transposed */
+    const enum CBLAS_TRANSPOSE cta = ta ? CblasTrans : CblasNoTrans, ctb = tb ? CblasTrans : CblasNoTrans;
     float *a = aligned_alloc(64, ((size_t)m * k * 4 + 63) / 64 * 64);
     float *b = aligned_alloc(64, ((size_t)k * n * 4 + 63) / 64 * 64);
     float *c = aligned_alloc(64, ((size_t)m * n * 4 + 63) / 64 * 64);
@@ -75,22 +77,22 @@ static void bench_time(simd_device *dev, int reps, int m, int n, int k, int ta)
     bench_fill(b, (size_t)k * n, &seed);
     double *t1 = malloc(sizeof(double) * reps), *t2 = malloc(sizeof(double) * reps);
     /* warm up both, then alternate so that noise hits both alike */
-    simd_sgemm(dev, ta, 0, m, n, k, 1.0f, a, lda, b, n, 0.0f, c, n);
-    cblas_sgemm(CblasRowMajor, cta, CblasNoTrans, m, n, k, 1.0f, a, lda, b, n, 0.0f, c, n);
+    simd_sgemm(dev, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
+    cblas_sgemm(CblasRowMajor, cta, ctb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
     for (int r = 0; r < reps; r++) {
         double t0 = bench_now(cpu_clock);
-        simd_sgemm(dev, ta, 0, m, n, k, 1.0f, a, lda, b, n, 0.0f, c, n);
+        simd_sgemm(dev, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
         t1[r] = bench_now(cpu_clock) - t0;
         t0 = bench_now(cpu_clock);
-        cblas_sgemm(CblasRowMajor, cta, CblasNoTrans, m, n, k, 1.0f, a, lda, b, n, 0.0f, c, n);
+        cblas_sgemm(CblasRowMajor, cta, ctb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
         t2[r] = bench_now(cpu_clock) - t0;
     }
     qsort(t1, reps, sizeof *t1, bench_cmp);
     qsort(t2, reps, sizeof *t2, bench_cmp);
     double flop = 2.0 * m * n * k, m1 = t1[reps / 2], m2 = t2[reps / 2];
-    printf("M=%d N=%d K=%d%s: ours %.3f ms (%.1f GFLOP/s, min %.3f) openblas %.3f ms (%.1f GFLOP/s, min %.3f) "
+    printf("M=%d N=%d K=%d%s%s: ours %.3f ms (%.1f GFLOP/s, min %.3f) openblas %.3f ms (%.1f GFLOP/s, min %.3f) "
            "ratio %.3f\n",
-           m, n, k, ta ? " (A transposed)" : "", m1 * 1e3, flop / m1 * 1e-9, t1[0] * 1e3, m2 * 1e3, flop / m2 * 1e-9, t2[0] * 1e3, m2 / m1);
+           m, n, k, ta ? " (A transposed)" : "", tb ? " (B transposed)" : "", m1 * 1e3, flop / m1 * 1e-9, t1[0] * 1e3, m2 * 1e3, flop / m2 * 1e-9, t2[0] * 1e3, m2 / m1);
     free(t1);
     free(t2);
     free(a);
@@ -135,12 +137,12 @@ int main(int argc, char **argv)
         for (int i = 2; i < argc; i++) {
             int m, n, k;
             if (sscanf(argv[i], "%dx%dx%d", &m, &n, &k) == 3)
-                bench_time(&dev, reps, m, n, k, strchr(argv[i], 't') != NULL);
+                bench_time(&dev, reps, m, n, k, strchr(argv[i], 't') != NULL, strchr(argv[i], 'T') != NULL);
         }
     } else {
-        bench_time(&dev, reps, 1024, 1024, 1024, 0);
+        bench_time(&dev, reps, 1024, 1024, 1024, 0, 0);
         for (int h = 256; h <= 1024; h *= 2)
-            bench_time(&dev, reps, 64, 4 * h, h, 0);
+            bench_time(&dev, reps, 64, 4 * h, h, 0, 0);
     }
     simd_device_free_scratch(&dev);
     simd_threads_stop();
