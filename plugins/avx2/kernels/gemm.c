@@ -258,42 +258,50 @@ static inline const float *gemm_pf(const float *bp, const float *next, int64_t k
     return ri >= 1 && (ri - 1) * 16 < NR ? next + (ri - 1) * 16 * kc : bp;
 }
 
-/* A from a packed MR-row panel; pf: gemm_pf's. With pf NULL the full tile
- * runs without the prefetch; the edge tiles (a last panel of few rows or
- * columns) touch bp instead. A last panel one or two rows short of MR runs
- * exactly its rows: M = 64 is 10 x 6 + 4 rows with avx2 and 4 x 13 + 12 with
- * avx512, and the 6-row tile on the last 4 rows made avx2_micro_bench's
- * m = 64 tile 88% of the FMA peak against 92% for m = 66. */
+/* The micro-tile for an A panel whose element (r, p) is at a[r*rs + p*cs]
+ * (rows >= mload not read; gemm_micro_rows) over the packed B panel bp; pf:
+ * gemm_pf's. Always inlined, so that each caller's strides are constants
+ * there. With pf NULL the full tile runs without the prefetch; the edge
+ * tiles (a last panel of few rows or columns) touch bp instead. A last panel
+ * one or two rows short of MR runs exactly its rows: M = 64 is 10 x 6 + 4
+ * rows with avx2 and 4 x 13 + 12 with avx512, and the 6-row tile on the
+ * last 4 rows made avx2_micro_bench's m = 64 tile 88% of the FMA peak
+ * against 92% for m = 66. */
+static inline __attribute__((always_inline)) void
+gemm_micro_dispatch(int64_t kc, const float *a, int64_t rs, int64_t cs, int64_t mload, const float *bp,
+                    const float *pf, float *c, int64_t ldc, int64_t mr, int64_t nr, float alpha, float beta)
+{
+    const float *pe = pf ? pf : bp;      /* the edge tiles' prefetch */
+    if (nr <= VW)                        /* a half-empty last panel (N = 48: 32 + 16) */
+        gemm_micro_rows(MR, 0, 1, kc, a, rs, cs, mload, bp, pe, c, ldc, mr, nr, alpha, beta);
+    else if (mr <= MR_SHORT)
+        gemm_micro_rows(MR_SHORT, 1, 1, kc, a, rs, cs, mload, bp, pe, c, ldc, mr, nr, alpha, beta);
+    else if (mr == MR - 2)
+        gemm_micro_rows(MR - 2, 1, 1, kc, a, rs, cs, mload, bp, pe, c, ldc, mr, nr, alpha, beta);
+    else if (mr == MR - 1)
+        gemm_micro_rows(MR - 1, 1, 1, kc, a, rs, cs, mload, bp, pe, c, ldc, mr, nr, alpha, beta);
+    else if (pf)
+        gemm_micro_rows(MR, 1, 1, kc, a, rs, cs, mload, bp, pf, c, ldc, mr, nr, alpha, beta);
+    else
+        gemm_micro_rows(MR, 1, 0, kc, a, rs, cs, mload, bp, bp, c, ldc, mr, nr, alpha, beta);
+}
+
+/* A from a packed MR-row panel (zero rows past mr: all MR read) */
 static void gemm_micro(int64_t kc, const float *ap, const float *bp, const float *pf, float *c, int64_t ldc,
                        int64_t mr, int64_t nr, float alpha, float beta)
 {
-    if (nr <= VW)                        /* a half-empty last panel (N = 48: 32 + 16) */
-        gemm_micro_rows(MR, 0, 1, kc, ap, 1, MR, MR, bp, pf ? pf : bp, c, ldc, mr, nr, alpha, beta);
-    else if (mr <= MR_SHORT)
-        gemm_micro_rows(MR_SHORT, 1, 1, kc, ap, 1, MR, MR, bp, pf ? pf : bp, c, ldc, mr, nr, alpha, beta);
-    else if (mr == MR - 2)
-        gemm_micro_rows(MR - 2, 1, 1, kc, ap, 1, MR, MR, bp, pf ? pf : bp, c, ldc, mr, nr, alpha, beta);
-    else if (mr == MR - 1)
-        gemm_micro_rows(MR - 1, 1, 1, kc, ap, 1, MR, MR, bp, pf ? pf : bp, c, ldc, mr, nr, alpha, beta);
-    else if (pf)
-        gemm_micro_rows(MR, 1, 1, kc, ap, 1, MR, MR, bp, pf, c, ldc, mr, nr, alpha, beta);
-    else
-        gemm_micro_rows(MR, 1, 0, kc, ap, 1, MR, MR, bp, bp, c, ldc, mr, nr, alpha, beta);
+    gemm_micro_dispatch(kc, ap, 1, MR, MR, bp, pf, c, ldc, mr, nr, alpha, beta);
 }
 
 /* A read in place, rows of a row-major matrix lda apart (a: the panel's row
  * 0 at its depth block's first column; rows >= mr not read), for the
  * driver's narrow products (gemm_job.ainplace): the same FMAs in the same
- * order as from a packed panel, without the packing. */
+ * order as from a packed panel, without the packing; no prefetch of B (its
+ * few panels stay in cache). */
 static void gemm_micro_inplace(int64_t kc, const float *a, int64_t lda, const float *bp, float *c, int64_t ldc,
                                int64_t mr, int64_t nr, float alpha, float beta)
 {
-    if (nr <= VW)
-        gemm_micro_rows(MR, 0, 0, kc, a, lda, 1, mr, bp, bp, c, ldc, mr, nr, alpha, beta);
-    else if (mr <= MR_SHORT)
-        gemm_micro_rows(MR_SHORT, 1, 0, kc, a, lda, 1, mr, bp, bp, c, ldc, mr, nr, alpha, beta);
-    else
-        gemm_micro_rows(MR, 1, 0, kc, a, lda, 1, mr, bp, bp, c, ldc, mr, nr, alpha, beta);
+    gemm_micro_dispatch(kc, a, lda, 1, mr, bp, NULL, c, ldc, mr, nr, alpha, beta);
 }
 
 /* --------------------------------------------------------------- driver --- */
