@@ -26,9 +26,10 @@
  *   AUX   [T, B, H]    LSTM: c_t (carried for inactive rows);
  *                      GRU: W_hn h + b_hn; GRU classic: r * h_{t-1};
  *                      0 for inactive rows; RNN: unused
- * Without a reserve (inference) the same regions live in device scratch, and
- * the cell math stores only what later steps read (HPREV, LSTM's c_t, the
- * classic GRU's r, z and r * h): not the activations backward would need. */
+ * Without a reserve (inference) the same regions live in device scratch, all
+ * steps sharing GATES' first [B, G*H] rows, and the cell math stores only
+ * what later steps read (HPREV, LSTM's c_t, the classic GRU's r * h): not
+ * the activations backward would need. */
 #include <string.h>
 #include "cell_math.h"
 #include "common.h"
@@ -134,6 +135,15 @@ static void rnn_bias_sum(rnn_plan *p, const seqnn_rnn_args *a)
 
 /* ------------------------------------------------------------ forward --- */
 
+/* The gate rows [B, G*H] of the current step: at time t in the reserve;
+ * without one (inference) the same rows for every step, which stay in cache
+ * from one step to the next instead of each step's tiles writing fresh
+ * memory (the GATES region past them is never touched). */
+static inline float *rnn_fwd_gates(const rnn_plan *p)
+{
+    return p->gates + (p->keep ? p->t * p->B * p->GH : 0);
+}
+
 /* GEMM tiles of gate g for units [j0, j0+nu) of all rows:
  * C(:, g*H + j) (+)= A * W_g^T, A = the step's packed state (p->apack), W_g
  * packed at block g. */
@@ -154,7 +164,7 @@ static void rnn_fwd_input_tile(const rnn_plan *p, int64_t g, float *c, int64_t l
 static void rnn_fwd_cell_row(const rnn_plan *p, int64_t b, int64_t j0, int64_t j1, int phase)
 {
     const int64_t H = p->H, B = p->B, t = p->t;
-    float *gr = p->gates + (t * B + b) * p->GH;
+    float *gr = rnn_fwd_gates(p) + b * p->GH;
     const float *hp = p->hprev + (t * B + b) * H;
     float *ax = p->aux + (t * B + b) * H;
     float *hn = p->last ? p->hfin + b * H : p->hprev + (p->t_next * B + b) * H;
@@ -243,7 +253,7 @@ static void rnn_fwd_task(void *ctx, int64_t u, int tid, int phase)
     const rnn_plan *p = ctx;
     const int64_t H = p->H, B = p->B, t = p->t;
     const int64_t j0 = u * p->unit, nu = simd_min64(p->unit, H - j0);
-    float *gt = p->gates + t * B * p->GH;
+    float *gt = rnn_fwd_gates(p);
     (void)tid;
     if (p->classic && phase == 1) {
         /* n rows: W_hn (r * h), A = the aux rows written in phase 0 */
