@@ -244,18 +244,18 @@ gemm_micro_rows(const int rows, const int wide, const int pfon, int64_t kc, cons
 
 /* What the micro-kernel of row panel ri over the packed B panel bp (depth
  * kc) prefetches into L2, one cache line (16 floats) per k step: row panels
- * 1, 2, ... fetch the packed panel used next (`next`, of depth kc or less)
- * while bp itself is reused from cache; the others touch bp. The first row
- * panel of each B panel then finds it in L2 rather than in L3 or memory
- * (the recurrent weights of H >= 512 do not fit L2: avx512 LSTM and GRU
- * H=512 and 1024 up to 21% faster). NULL (no prefetch) where no packed
- * panel follows (next NULL): B packed just in time (prefetching the L1-hot
- * current one made the M = 64 GEMMs 2-15% slower) or a tile's last panel. */
-static inline const float *gemm_pf(const float *bp, const float *next, int64_t kc, int64_t ri)
+ * 1, 2, ... fetch the next panel (contiguous after bp: next = 1) while bp
+ * itself is reused from cache; the others touch bp. The first row panel of
+ * each B panel then finds it in L2 rather than in L3 or memory (the
+ * recurrent weights of H >= 512 do not fit L2: avx512 LSTM and GRU H=512
+ * and 1024 up to 21% faster). NULL (no prefetch) where B is packed just in
+ * time (next = 0): there is no packed next panel, and prefetching the
+ * L1-hot current one made the M = 64 GEMMs 2-15% slower. */
+static inline const float *gemm_pf(const float *bp, int64_t kc, int64_t ri, int next)
 {
     if (!next)
         return NULL;
-    return ri >= 1 && (ri - 1) * 16 < NR ? next + (ri - 1) * 16 * kc : bp;
+    return ri >= 1 && (ri - 1) * 16 < NR ? bp + NR * kc + (ri - 1) * 16 * kc : bp;
 }
 
 /* The micro-tile for an A panel whose element (r, p) is at a[r*rs + p*cs]
@@ -450,7 +450,7 @@ static void gemm_compute_task(void *ctx, int64_t task, int tid)
             gemm_seg sj = gemm_seg_at(g, g->jc + j0 + j);
             nr = gemm_min(nr, sj.width - sj.col);
             for (int64_t i = 0; i < mc; i += MR)
-                gemm_micro(kc, ap + i * kc, bp, gemm_pf(bp, bb ? NULL : bp + NR * kc, kc, i / MR), sj.c + (i0 + i) * sj.ldc + sj.col, sj.ldc,
+                gemm_micro(kc, ap + i * kc, bp, gemm_pf(bp, kc, i / MR, !bb), sj.c + (i0 + i) * sj.ldc + sj.col, sj.ldc,
                            gemm_min(MR, mc - i), nr, g->alpha, beta);
         }
     }
@@ -640,13 +640,8 @@ void simd_gemm_tile(int64_t m, int64_t k, float alpha, const float *packed_a, co
         for (int64_t j = j0; j < j0 + nc; j += NR) {
             const float *bp = packed_b + pc * bstride + j * kc;
             int64_t nr = gemm_min(NR, j0 + nc - j);
-            /* the panel used next: the next one of this depth block, or the
-             * first of the next depth block (the tile's columns only) */
-            const float *next = j + NR < j0 + nc ? bp + NR * kc
-                                : pc + KC < k ? packed_b + (pc + KC) * bstride + j0 * gemm_min(KC, k - pc - KC)
-                                              : NULL;
             for (int64_t i = 0; i < m; i += MR)
-                gemm_micro(kc, packed_a + pc * mpad + i * kc, bp, gemm_pf(bp, next, kc, i / MR), c + i * ldc + j, ldc,
+                gemm_micro(kc, packed_a + pc * mpad + i * kc, bp, gemm_pf(bp, kc, i / MR, 1), c + i * ldc + j, ldc,
                            gemm_min(MR, m - i), nr, alpha, bt);
         }
     }

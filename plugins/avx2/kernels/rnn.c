@@ -2,14 +2,11 @@
  * cell_forward/backward for RNN tanh/relu, LSTM, GRU (linear-before-reset)
  * and GRU classic, batched over the whole batch the way the fast libraries
  * do it:
+ *  - the input GEMM X * W_ih^T is hoisted over all T*B rows (one GEMM);
  *  - each step runs tasks over chunks of hidden units; a task computes the
- *    GEMM tiles of its units for every gate, x_t W_ih^T and then
- *    h_{t-1} W_hh^T added to it (both weights packed once per call, per
- *    gate, so a chunk of units covers all its gates), and then the fused,
- *    vectorised cell math on those tiles while they are in cache. (The
- *    input product was one GEMM over all T*B rows before: the same FMAs in
- *    the same order, but its T*B*G*H results went out to memory and came
- *    back a step later);
+ *    recurrent GEMM tiles of its units for every gate (W_hh packed once per
+ *    call, per gate, so a chunk of units covers all its gates) and then the
+ *    fused, vectorised cell math on those tiles while they are in cache;
  *  - backward runs BPTT with one GEMM per step for dL/dh_{t-1}, whose tiles
  *    run in the same tasks (chunks of units) as the next step's cell
  *    gradients: one parallel dispatch per step; it keeps
@@ -26,10 +23,9 @@
  *   AUX   [T, B, H]    LSTM: c_t (carried for inactive rows);
  *                      GRU: W_hn h + b_hn; GRU classic: r * h_{t-1};
  *                      0 for inactive rows; RNN: unused
- * Without a reserve (inference) the same regions live in device scratch, all
- * steps sharing GATES' first [B, G*H] rows, and the cell math stores only
- * what later steps read (HPREV, LSTM's c_t, the classic GRU's r * h): not
- * the activations backward would need. */
+ * Without a reserve (inference) the same regions live in device scratch, and
+ * the cell math stores only what later steps read (HPREV, LSTM's c_t, the
+ * classic GRU's r, z and r * h): not the activations backward would need. */
 #include <string.h>
 #include "cell_math.h"
 #include "common.h"
@@ -52,9 +48,6 @@ typedef struct rnn_plan {
     const float *b_hn;                   /* GRU: [H] b_hn, or NULL */
     float *wpack;                        /* packed recurrent weights */
     size_t wpack_stride;                 /* floats per packed block */
-    float *wipack;                       /* forward: W_ih^T packed per gate, wipack_stride floats each */
-    size_t wipack_stride;
-    float *xpack;                        /* forward: the step's x_t packed (A operand) */
     float *apack, *apack2;               /* the step's packed A operands (states, gate gradients) */
     /* the current step: time t, the times of the previous and next step in
      * the direction's order, first / last step flags */
@@ -135,15 +128,6 @@ static void rnn_bias_sum(rnn_plan *p, const seqnn_rnn_args *a)
 
 /* ------------------------------------------------------------ forward --- */
 
-/* The gate rows [B, G*H] of the current step: at time t in the reserve;
- * without one (inference) the same rows for every step, which stay in cache
- * from one step to the next instead of each step's tiles writing fresh
- * memory (the GATES region past them is never touched). */
-static inline float *rnn_fwd_gates(const rnn_plan *p)
-{
-    return p->gates + (p->keep ? p->t * p->B * p->GH : 0);
-}
-
 /* GEMM tiles of gate g for units [j0, j0+nu) of all rows:
  * C(:, g*H + j) (+)= A * W_g^T, A = the step's packed state (p->apack), W_g
  * packed at block g. */
@@ -152,19 +136,11 @@ static void rnn_fwd_tile(const rnn_plan *p, int64_t g, float *c, int64_t ldc, fl
     simd_gemm_tile(p->B, p->H, 1.0f, p->apack, p->wpack + (size_t)g * p->wpack_stride, p->H, j0, nu, beta, c, ldc);
 }
 
-/* The input product of gate g for units [j0, j0+nu) of all rows:
- * C(:, g*H + j) = x_t W_ih,g^T (A = the step's packed x_t, p->xpack) */
-static void rnn_fwd_input_tile(const rnn_plan *p, int64_t g, float *c, int64_t ldc, int64_t j0, int64_t nu)
-{
-    simd_gemm_tile(p->B, p->I, 1.0f, p->xpack, p->wipack + (size_t)g * p->wipack_stride, p->H, j0, nu, 0.0f, c,
-                   ldc);
-}
-
 /* Fused cell math of one row b over units [j0, j1) after the GEMM tiles. */
 static void rnn_fwd_cell_row(const rnn_plan *p, int64_t b, int64_t j0, int64_t j1, int phase)
 {
     const int64_t H = p->H, B = p->B, t = p->t;
-    float *gr = rnn_fwd_gates(p) + b * p->GH;
+    float *gr = p->gates + (t * B + b) * p->GH;
     const float *hp = p->hprev + (t * B + b) * H;
     float *ax = p->aux + (t * B + b) * H;
     float *hn = p->last ? p->hfin + b * H : p->hprev + (p->t_next * B + b) * H;
@@ -253,16 +229,15 @@ static void rnn_fwd_task(void *ctx, int64_t u, int tid, int phase)
     const rnn_plan *p = ctx;
     const int64_t H = p->H, B = p->B, t = p->t;
     const int64_t j0 = u * p->unit, nu = simd_min64(p->unit, H - j0);
-    float *gt = rnn_fwd_gates(p);
+    float *gt = p->gates + t * B * p->GH;
     (void)tid;
     if (p->classic && phase == 1) {
         /* n rows: W_hn (r * h), A = the aux rows written in phase 0 */
         rnn_fwd_tile(p, 2, gt + 2 * H, p->GH, 1.0f, j0, nu);
     } else {
         for (int64_t g = 0; g < p->G; g++) {
-            rnn_fwd_input_tile(p, g, gt + g * H, p->GH, j0, nu);
             if (p->classic && g == 2)
-                break;                   /* phase 1 adds W_hn (r * h) */
+                break;                   /* phase 1 */
             if (p->gru && g == 2)        /* W_hn h kept apart, in aux */
                 rnn_fwd_tile(p, g, p->aux + t * B * H, H, 0.0f, j0, nu);
             else
@@ -288,17 +263,13 @@ static seqnn_status rnn_forward_run(const seqnn_call *call, const seqnn_rnn_args
     /* small buffers: hfin, zeros (h0/c0 absent), bsum */
     float *small = simd_scratch(dev, SIMD_SCRATCH_K2, (size_t)(2 * BH + GH));
     p.wpack_stride = simd_gemm_packed_b_count(H, H);
-    p.wipack_stride = simd_gemm_packed_b_count(p.I, H);
-    p.wpack = simd_scratch(dev, SIMD_SCRATCH_K3, (p.wpack_stride + p.wipack_stride) * (size_t)p.G);
-    const size_t hcount = simd_gemm_packed_a_count(B, H);
-    p.apack = simd_scratch(dev, SIMD_SCRATCH_K4, hcount + simd_gemm_packed_a_count(B, p.I));
+    p.wpack = simd_scratch(dev, SIMD_SCRATCH_K3, p.wpack_stride * (size_t)p.G);
+    p.apack = simd_scratch(dev, SIMD_SCRATCH_K4, simd_gemm_packed_a_count(B, H));
     p.keep = SHAS(a->reserve);
     float *regions = SHAS(a->reserve) ? SP(a->reserve)
                                       : simd_scratch(dev, SIMD_SCRATCH_K0, (size_t)(T * BH * (p.G + 2)));
     if (!small || !p.wpack || !p.apack || !regions)
         return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "rnn_forward: out of memory for workspaces");
-    p.wipack = p.wpack + p.wpack_stride * (size_t)p.G;
-    p.xpack = p.apack + hcount;
     p.hfin = small;
     float *zeros = small + BH;
     p.bsum = zeros + BH;
@@ -311,15 +282,15 @@ static seqnn_status rnn_forward_run(const seqnn_call *call, const seqnn_rnn_args
     rnn_bias_sum(&p, a);
 
     if (T > 0) {
-        /* W_hh,g^T and W_ih,g^T of every gate, packed once for all steps */
-        for (int64_t g = 0; g < p.G; g++) {
+        /* W_g^T of every gate, packed once for all steps */
+        for (int64_t g = 0; g < p.G; g++)
             simd_gemm_pack_b(1, H, H, SP(a->w_hh) + g * H * H, H, p.wpack + (size_t)g * p.wpack_stride);
-            simd_gemm_pack_b(1, p.I, H, SP(a->w_ih) + g * H * p.I, p.I, p.wipack + (size_t)g * p.wipack_stride);
-        }
+        /* the input GEMM over all steps: GATES = X W_ih^T */
+        if (simd_sgemm(dev, 0, 1, T * B, GH, p.I, 1.0f, SP(a->x), a->ldx, SP(a->w_ih), p.I, 0.0f, p.gates, GH))
+            return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "rnn_forward: out of memory in the input GEMM");
         memcpy(p.hprev + rnn_time_of(&p, 0) * BH, p.h0, (size_t)BH * sizeof(float));
         for (int64_t s = 0; s < T; s++) {
             rnn_set_step(&p, s);
-            simd_gemm_pack_a(0, B, p.I, SP(a->x) + p.t * B * a->ldx, a->ldx, p.xpack);
             simd_gemm_pack_a(0, B, H, p.hprev + p.t * BH, H, p.apack);
             simd_parallel_for(p.ntasks, rnn_fwd_task0, &p);
             if (p.classic) {
