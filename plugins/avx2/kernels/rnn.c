@@ -592,6 +592,8 @@ static seqnn_status rnn_backward_run(const seqnn_call *call, const seqnn_rnn_arg
                 simd_gemm_pack_a(0, B, H, dgt + 2 * H, GH, p.apack2);
                 simd_parallel_for(p.ntasks, rnn_bwd_task_classic, &p);
             }
+            if (s == 0 && !SHAS(a->dh0))
+                break;                   /* nothing reads dL/dh_0 */
             simd_gemm_pack_a(0, B, p.gru || p.classic ? 2 * H : GH, dgt, GH, p.apack);
             if (p.gru)
                 simd_gemm_pack_a(0, B, H, p.dghn + p.t * BH, H, p.apack2);
@@ -599,7 +601,8 @@ static seqnn_status rnn_backward_run(const seqnn_call *call, const seqnn_rnn_arg
             p.dh_cur = p.dh_next;
             p.dh_next = tmp;
         }
-        simd_parallel_for(p.ntasks, rnn_bwd_task_last_gemm, &p);
+        if (SHAS(a->dh0))
+            simd_parallel_for(p.ntasks, rnn_bwd_task_last_gemm, &p);
     }
     if (SHAS(a->dh0))
         rnn_store_state(SP(a->dh0), p.dh_cur, BH, acc);
