@@ -456,6 +456,43 @@ static void rnn_bwd_gemm(const rnn_plan *p, int64_t u, float *dst)
         simd_gemm_tile(p->B, H, 1.0f, p->apack2, p->wpack + RNN_WB_N * p->wpack_stride, H, j0, nu, 1.0f, dst, H);
 }
 
+/* the cache lines of floats [x, x+n) into L2 (always inlined, as is its
+ * caller: gcc deletes the calls of a function that only prefetches) */
+static inline __attribute__((always_inline)) void rnn_bwd_fetch_run(const float *x, int64_t n)
+{
+    for (int64_t j = 0; j < n; j += 16)
+        vf_prefetch_l2(x + j);
+    vf_prefetch_l2(x + n - 1);
+}
+
+/* Prefetch into L2 what the cell gradients of step t read and write at
+ * units [j0, j1) of every row (the reserve's gate rows, dy, the states, dG):
+ * issued before the task's GEMM tiles, it arrives while they run (the rows
+ * are strided, far apart, and came from memory one at a time). */
+static inline __attribute__((always_inline)) void rnn_bwd_prefetch(const rnn_plan *p, int64_t j0, int64_t j1)
+{
+    const int64_t H = p->H, B = p->B, t = p->t, n = j1 - j0;
+    for (int64_t b = 0; b < B; b++) {
+        const int64_t q = t * B + b;
+        if (!rnn_active(p, b, t))
+            continue;
+        for (int64_t g = 0; g < p->G; g++) {
+            rnn_bwd_fetch_run(p->gates + q * p->GH + g * H + j0, n);
+            rnn_bwd_fetch_run(p->dg + q * p->GH + g * H + j0, n);
+        }
+        if (p->dy)
+            rnn_bwd_fetch_run(p->dy + q * p->ldy_d + j0, n);
+        if (p->lstm || p->gru)
+            rnn_bwd_fetch_run(p->aux + q * H + j0, n);
+        if (p->lstm && !p->first)
+            rnn_bwd_fetch_run(p->aux + (p->t_prev * B + b) * H + j0, n);
+        if (p->gru || p->classic)
+            rnn_bwd_fetch_run(p->hprev + q * H + j0, n);
+        if (p->gru)
+            rnn_bwd_fetch_run(p->dghn + q * H + j0, n);
+    }
+}
+
 /* One task of a backward step, units [u*unit, ...) of every row: the GEMM
  * part of dL/dh_t from the step after (when there is one: p->pending), then
  * the gate gradients of step t, which read dL/dh_t of these units only: one
@@ -465,8 +502,10 @@ static void rnn_bwd_task_step(void *ctx, int64_t u, int tid)
     const rnn_plan *p = ctx;
     const int64_t j0 = u * p->unit, j1 = simd_min64(p->H, j0 + p->unit);
     (void)tid;
-    if (p->pending)
+    if (p->pending) {
+        rnn_bwd_prefetch(p, j0, j1);
         rnn_bwd_gemm(p, u, p->dh_cur);
+    }
     for (int64_t b = 0; b < p->B; b++)
         rnn_bwd_cell_row(p, b, j0, j1);
     if (p->dbias)                        /* classic GRU: dr comes in the next phase */
@@ -553,6 +592,8 @@ static seqnn_status rnn_backward_run(const seqnn_call *call, const seqnn_rnn_arg
                 simd_gemm_pack_a(0, B, H, dgt + 2 * H, GH, p.apack2);
                 simd_parallel_for(p.ntasks, rnn_bwd_task_classic, &p);
             }
+            if (s == 0 && !SHAS(a->dh0))
+                break;                   /* nothing reads dL/dh_0 */
             simd_gemm_pack_a(0, B, p.gru || p.classic ? 2 * H : GH, dgt, GH, p.apack);
             if (p.gru)
                 simd_gemm_pack_a(0, B, H, p.dghn + p.t * BH, H, p.apack2);
@@ -560,7 +601,8 @@ static seqnn_status rnn_backward_run(const seqnn_call *call, const seqnn_rnn_arg
             p.dh_cur = p.dh_next;
             p.dh_next = tmp;
         }
-        simd_parallel_for(p.ntasks, rnn_bwd_task_last_gemm, &p);
+        if (SHAS(a->dh0))
+            simd_parallel_for(p.ntasks, rnn_bwd_task_last_gemm, &p);
     }
     if (SHAS(a->dh0))
         rnn_store_state(SP(a->dh0), p.dh_cur, BH, acc);
