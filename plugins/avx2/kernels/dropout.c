@@ -28,46 +28,61 @@ static void dropout_keys_init(uint64_t seed, dropout_keys *k)
     }
 }
 
-/* Philox4x32-10 for block counters (c0 + lane, c1, 0, 0) under the keys k:
- * the four words in w[0..3]. The first round is written out: with c2 = c3 = 0
- * its second product and the words it is xored with are 0. */
-static inline void dropout_philox(const dropout_keys *k, vi c0, vi c1, vi w[4])
+/* Blocks per Philox call: DROPOUT_GROUPS vectors of VW blocks, computed side
+ * by side so that their chains of rounds overlap */
+#define DROPOUT_GROUPS 4
+#define DROPOUT_WORDS (4 * VW * DROPOUT_GROUPS)  /* mask words per call */
+
+/* Philox4x32-10 for block counters (c0 + VW g + lane, c1, 0, 0) under the
+ * keys k, g < DROPOUT_GROUPS: the four words of group g in w[4g .. 4g + 3].
+ * The first round is written out: with c2 = c3 = 0 its second product and
+ * the words it is xored with are 0. */
+static inline void dropout_philox(const dropout_keys *k, vi c0, vi c1, vi w[4 * DROPOUT_GROUPS])
 {
     const vi m0 = vi_set1((int32_t)0xD2511F53u), m1 = vi_set1((int32_t)0xCD9E8D57u);
-    vi hi0, hi1, c2, c3;
-    c3 = vi_mul_u32(m0, c0, &hi0);
-    c0 = vi_xor(c1, k->key[0][0]);
-    c2 = vi_xor(hi0, k->key[0][1]);
-    c1 = vi_set1(0);
-    for (int round = 1; round < 10; round++) {
-        vi lo0 = vi_mul_u32(m0, c0, &hi0);
-        vi lo1 = vi_mul_u32(m1, c2, &hi1);
-        vi n0 = vi_xor(vi_xor(hi1, c1), k->key[round][0]);
-        vi n2 = vi_xor(vi_xor(hi0, c3), k->key[round][1]);
-        c1 = lo1;
-        c3 = lo0;
-        c0 = n0;
-        c2 = n2;
+    vi x0[DROPOUT_GROUPS], x1[DROPOUT_GROUPS], x2[DROPOUT_GROUPS], x3[DROPOUT_GROUPS];
+    for (int g = 0; g < DROPOUT_GROUPS; g++) {
+        vi hi0, ctr = vi_add(c0, vi_set1(VW * g));
+        x3[g] = vi_mul_u32(m0, ctr, &hi0);
+        x0[g] = vi_xor(c1, k->key[0][0]);
+        x2[g] = vi_xor(hi0, k->key[0][1]);
+        x1[g] = vi_set1(0);
     }
-    w[0] = c0; w[1] = c1; w[2] = c2; w[3] = c3;
+    for (int round = 1; round < 10; round++) {
+        for (int g = 0; g < DROPOUT_GROUPS; g++) {
+            vi hi0, hi1;
+            vi lo0 = vi_mul_u32(m0, x0[g], &hi0);
+            vi lo1 = vi_mul_u32(m1, x2[g], &hi1);
+            x0[g] = vi_xor(vi_xor(hi1, x1[g]), k->key[round][0]);
+            x2[g] = vi_xor(vi_xor(hi0, x3[g]), k->key[round][1]);
+            x1[g] = lo1;
+            x3[g] = lo0;
+        }
+    }
+    for (int g = 0; g < DROPOUT_GROUPS; g++) {
+        w[4 * g] = x0[g]; w[4 * g + 1] = x1[g]; w[4 * g + 2] = x2[g]; w[4 * g + 3] = x3[g];
+    }
 }
 
 /* o[k / VW] lane k % VW = the mask word of stream position 4 * q + k
- * (mod 2^64), k < 4 * VW: blocks q .. q + VW - 1, modulo 2^62 */
-static void dropout_words(const dropout_keys *k, uint64_t seed, uint64_t q, vi o[4])
+ * (mod 2^64), k < DROPOUT_WORDS: blocks q .. q + DROPOUT_WORDS / 4 - 1,
+ * modulo 2^62 */
+static void dropout_words(const dropout_keys *k, uint64_t seed, uint64_t q, vi o[4 * DROPOUT_GROUPS])
 {
     const uint64_t last = UINT64_MAX >> 2;   /* the last block */
-    if ((uint32_t)q <= 0xFFFFFFFFu - (uint32_t)VW && q <= last - (uint64_t)VW) {
-        /* no carry into the high counter word, no wrap, within this vector */
-        vi w[4];
+    const uint32_t blocks = DROPOUT_WORDS / 4;
+    if ((uint32_t)q <= 0xFFFFFFFFu - blocks && q <= last - blocks) {
+        /* no carry into the high counter word, no wrap, within these blocks */
+        vi w[4 * DROPOUT_GROUPS];
         dropout_philox(k, vi_add(vi_set1((int32_t)(uint32_t)q), vi_iota()),
                        vi_set1((int32_t)(uint32_t)(q >> 32)), w);
-        vi_interleave4(w, o);
+        for (int g = 0; g < DROPOUT_GROUPS; g++)
+            vi_interleave4(w + 4 * g, o + 4 * g);
     } else {
-        int32_t r[4 * VW];
-        for (int l = 0; l < VW; l++)
+        int32_t r[DROPOUT_WORDS];
+        for (uint32_t l = 0; l < blocks; l++)
             seqnn_philox4x32_10(seed, (q + (uint64_t)l) & last, (uint32_t *)r + 4 * l);
-        for (int v = 0; v < 4; v++)
+        for (int v = 0; v < 4 * DROPOUT_GROUPS; v++)
             o[v] = vi_load(r + v * VW);
     }
 }
@@ -101,16 +116,17 @@ static void dropout_task(void *ctx, int64_t task, int tid)
     dropout_keys_init(a->seed, &keys);
     for (int64_t i = i0; i < i1;) {
         /* the blocks from the one holding element i: words of positions
-         * 4q .. 4q + 4VW - 1, element i at word skip (nonzero only first) */
+         * 4q .. 4q + DROPOUT_WORDS - 1, element i at word skip (nonzero only
+         * first) */
         uint64_t c = a->offset + (uint64_t)i;
-        int64_t skip = (int64_t)(c & 3), m = simd_min64(4 * VW - skip, i1 - i);
-        vi w[4];
+        int64_t skip = (int64_t)(c & 3), m = simd_min64(DROPOUT_WORDS - skip, i1 - i);
+        vi w[4 * DROPOUT_GROUPS];
         dropout_words(&keys, a->seed, c >> 2, w);
-        if (m == 4 * VW) {
-            for (int k = 0; k < 4; k++)
+        if (m == DROPOUT_WORDS) {
+            for (int k = 0; k < 4 * DROPOUT_GROUPS; k++)
                 dropout_apply(j, i + k * VW, w[k], VW, keep_scale, thr_minus_1);
         } else {
-            int32_t r[4 * VW];
+            int32_t r[DROPOUT_WORDS];
             memcpy(r, w, sizeof r);      /* sizeof(vi) == VW * 4 bytes */
             for (int64_t k = 0; k < m; k += VW)
                 dropout_apply(j, i + k, vi_load_n(r + skip + k, simd_min64(VW, m - k)),
