@@ -420,10 +420,7 @@ seqnn_status seqnn_model_train_step(seqnn_model *m, const seqnn_batch *b, seqnn_
             return seqnn_set_error(NULL, SEQNN_ERR_NUMERIC,
                                    "training step %lld: the gradient norm is %g; parameters and optimizer state unchanged",
                                    (long long)m->step + 1, res.grad_norm);
-        /* clip_scale's coefficient min(1, max_norm / (norm + 1e-6)) is 1, a
-         * multiply that changes nothing, when the norm is this far below
-         * max_norm (the margin covers the kernel's float rounding): no pass */
-        if (m->optim.clip_norm > 0 && !((res.grad_norm + 1e-6) * (1 + 1e-3) < m->optim.clip_norm)) {
+        if (m->optim.clip_norm > 0) {
             seqnn_clip_args c = {.n = m->total, .x = seqnn_at(m->gbuf, 0), .sumsq = fe_at(&m->scalars, 1),
                                  .max_norm = m->optim.clip_norm};
             FE_TRY(seqnn_clip_scale(m->ctx, &c));
