@@ -134,7 +134,27 @@ static inline vi vi_mul_u32(vi a, vi b, vi *hi)
     __m512i even = _mm512_mul_epu32(a, b);
     __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), _mm512_srli_epi64(b, 32));
     *hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);
-    return _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+    return _mm512_mullo_epi32(a, b);
+}
+
+/* The 4 x VW words w[k][l] in element order: o[j] lane i = w[i % 4][4 j + i / 4]
+ * (word k of block l is element 4 l + k; blocks 4j .. 4j + 3 in o[j]): 32- and
+ * 64-bit unpacks make each 128-bit lane one block, then a 4 x 4 transpose of
+ * the lanes. */
+static inline void vi_interleave4(const vi w[4], vi o[4])
+{
+    __m512i a = _mm512_unpacklo_epi32(w[0], w[1]), b = _mm512_unpackhi_epi32(w[0], w[1]);
+    __m512i c = _mm512_unpacklo_epi32(w[2], w[3]), d = _mm512_unpackhi_epi32(w[2], w[3]);
+    /* t[k]: blocks k, k + 4, k + 8, k + 12 in its four 128-bit lanes */
+    __m512i t0 = _mm512_unpacklo_epi64(a, c), t1 = _mm512_unpackhi_epi64(a, c);
+    __m512i t2 = _mm512_unpacklo_epi64(b, d), t3 = _mm512_unpackhi_epi64(b, d);
+    /* u0 = blocks 0 4 1 5, u1 = 2 6 3 7, u2 = 8 12 9 13, u3 = 10 14 11 15 */
+    __m512i u0 = _mm512_shuffle_i32x4(t0, t1, 0x44), u1 = _mm512_shuffle_i32x4(t2, t3, 0x44);
+    __m512i u2 = _mm512_shuffle_i32x4(t0, t1, 0xEE), u3 = _mm512_shuffle_i32x4(t2, t3, 0xEE);
+    o[0] = _mm512_shuffle_i32x4(u0, u1, 0x88);
+    o[1] = _mm512_shuffle_i32x4(u0, u1, 0xDD);
+    o[2] = _mm512_shuffle_i32x4(u2, u3, 0x88);
+    o[3] = _mm512_shuffle_i32x4(u2, u3, 0xDD);
 }
 
 /* dst[p*ldd + c] = src[c*lds + p] for c, p < VW (a VW x VW transpose): pairs

@@ -86,8 +86,9 @@ static inline vm loss_lane(int64_t l)
 }
 
 /* sum_c exp(x[c] - m) over a row of cols, and in *rest the same sum without
- * column t (the sum itself in the order simd_row_expsum adds it) */
-static float loss_expsum_except(const float *x, int64_t cols, float m, int64_t t, float *rest)
+ * column t (the sum itself in the order simd_row_expsum adds it); when out is
+ * not NULL the terms are stored there */
+static float loss_expsum_except(const float *x, int64_t cols, float m, int64_t t, float *rest, float *out)
 {
     const vf mv = vf_set1(m);
     vf all = vf_zero(), other = vf_zero();
@@ -96,6 +97,8 @@ static float loss_expsum_except(const float *x, int64_t cols, float m, int64_t t
         vm keep = vm_first(n);
         vf e = vf_mask_zero(keep, vf_exp(vf_sub(vld(x + c, n), mv)));
         all = vf_add(all, e);
+        if (out)
+            vst(out + c, e, n);
         if (tc >= 0 && tc < n)
             keep = vm_andnot(loss_lane(tc), keep);
         other = vf_add(other, vf_mask_zero(keep, e));
@@ -121,11 +124,12 @@ static void xent_backward_task(void *ctx, int64_t task, int tid)
                     vst(dx + c, vf_zero(), simd_min64(VW, cols - c));
             continue;
         }
-        float m = simd_row_max(x, cols), rest, s = loss_expsum_except(x, cols, m, target[r], &rest);
+        /* overwriting: the exponentials are kept in dx for the second pass */
+        float m = simd_row_max(x, cols), rest, s = loss_expsum_except(x, cols, m, target[r], &rest, acc ? NULL : dx);
         const vf mv = vf_set1(m), k = vf_set1(j->scale / s);
         for (int64_t c = 0; c < cols; c += VW) {
             int64_t n = simd_min64(VW, cols - c);
-            vf g = vf_mul(k, vf_exp(vf_sub(vld(x + c, n), mv)));
+            vf g = vf_mul(k, acc ? vf_exp(vf_sub(vld(x + c, n), mv)) : vld(dx + c, n));
             /* the target column is added after the loop (0 here) */
             int64_t tc = target[r] - c;
             if (tc >= 0 && tc < n)
@@ -265,7 +269,7 @@ static void xent_ext_backward_task(void *ctx, int64_t task, int tid)
         }
         const float g = a->reduction == SEQNN_REDUCE_NONE ? (float)a->dloss * SP(a->dlosses)[r] : j->scale;
         const float wt = (1.0f - eps) * (w ? w[t] : 1.0f);
-        float m = simd_row_max(x, cols), rest, s = loss_expsum_except(x, cols, m, t, &rest);
+        float m = simd_row_max(x, cols), rest, s = loss_expsum_except(x, cols, m, t, &rest, NULL);
         /* j != t: g (p_j (wt + eps_c S) - eps_c w_j), p_j = e_j / s */
         const vf mv = vf_set1(m), sv = vf_set1(s), gv = vf_set1(g), av = vf_set1(wt + eps_c * wsum);
         const vf ev = vf_set1(eps_c);

@@ -255,8 +255,9 @@ static void clip_range(const void *args, int64_t i0, int64_t i1)
     }
 }
 
-/* x *= min(1, max_norm / (sqrt(sumsq) + 1e-6)), always multiplied (a NaN
- * norm gives NaN, as torch.nn.utils.clip_grad_norm_) */
+/* x *= min(1, max_norm / (sqrt(sumsq) + 1e-6)), multiplied unless the
+ * coefficient is 1 (x * 1 is x; a NaN norm gives NaN, as
+ * torch.nn.utils.clip_grad_norm_) */
 seqnn_status simd_clip_scale(const seqnn_call *call, const seqnn_clip_args *a)
 {
     const float total_norm = sqrtf(SP(a->sumsq)[0]);
@@ -264,6 +265,7 @@ seqnn_status simd_clip_scale(const seqnn_call *call, const seqnn_clip_args *a)
     (void)call;
     if (c.coef > 1.0f)
         c.coef = 1.0f;
-    optim_run(&c, a->n, clip_range);
+    if (c.coef != 1.0f)
+        optim_run(&c, a->n, clip_range);
     return SEQNN_OK;
 }

@@ -14,6 +14,7 @@
  *     vf_pow2i, vf_frexp, vi_load vi_load_n vi_set1 vi_eq, vf_prefetch,
  *     vf_prefetch_l2 (into L2 and outward, not L1),
  *     vi_add vi_xor vi_srli vi_iota vi_gt (signed) vi_mul_u32 (32x32->64),
+ *     vi_interleave4 (4 vectors of words to element order, Philox blocks),
  *     vf_transpose_block (a VW x VW block, for packing transposed operands).
  * vec_math.h then builds exp, log, log1p, sigmoid, tanh on top of them.
  */

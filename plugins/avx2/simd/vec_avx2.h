@@ -127,7 +127,23 @@ static inline vi vi_mul_u32(vi a, vi b, vi *hi)
     __m256i even = _mm256_mul_epu32(a, b);
     __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), _mm256_srli_epi64(b, 32));
     *hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
-    return _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+    return _mm256_mullo_epi32(a, b);
+}
+
+/* The 4 x VW words w[k][l] in element order: o[j] lane i = w[i % 4][2 j + i / 4]
+ * (word k of block l is element 4 l + k; blocks 2j, 2j + 1 in o[j]): 32- and
+ * 64-bit unpacks make each 128-bit lane one block, then the lanes are paired. */
+static inline void vi_interleave4(const vi w[4], vi o[4])
+{
+    __m256i a = _mm256_unpacklo_epi32(w[0], w[1]), b = _mm256_unpackhi_epi32(w[0], w[1]);
+    __m256i c = _mm256_unpacklo_epi32(w[2], w[3]), d = _mm256_unpackhi_epi32(w[2], w[3]);
+    /* t[k]: block k in the low 128-bit lane, block k + 4 in the high one */
+    __m256i t0 = _mm256_unpacklo_epi64(a, c), t1 = _mm256_unpackhi_epi64(a, c);
+    __m256i t2 = _mm256_unpacklo_epi64(b, d), t3 = _mm256_unpackhi_epi64(b, d);
+    o[0] = _mm256_permute2x128_si256(t0, t1, 0x20);
+    o[1] = _mm256_permute2x128_si256(t2, t3, 0x20);
+    o[2] = _mm256_permute2x128_si256(t0, t1, 0x31);
+    o[3] = _mm256_permute2x128_si256(t2, t3, 0x31);
 }
 
 /* dst[p*ldd + c] = src[c*lds + p] for c, p < VW (a VW x VW transpose) */
