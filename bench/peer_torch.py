@@ -7,8 +7,8 @@ OP: gemm (torch.mm), rnn (nn.LSTM / nn.GRU / nn.RNN tanh, time-major, zero
 initial state, inference under no_grad or training = forward + backward with
 dx), conv (Kim-CNN bank: Conv1d per width over [B, E, T], max over time),
 attention (scaled dot-product, [B, heads, T, d]), optim (Adam / SGD with
-momentum 0.9 / clip_grad_norm_ over one tensor of `params` floats, foreach
-off as the seqnn kernel contract), model (whole training steps of a model
+momentum 0.9 / clip_grad_norm_ / dropout p=0.1 forward and backward over
+one tensor of `params` floats, foreach off as the seqnn kernel contract), model (whole training steps of a model
 file: build_model below). Threads: torch.set_num_threads(threads).
 device=cuda (peer torch-cuda): every tensor and module on the GPU (torch >=
 2.0's default device), TF32 off (float32 products, as seqnn's), each timed
@@ -142,6 +142,12 @@ def main():
         elif which == "clip":
             def run():
                 torch.nn.utils.clip_grad_norm_([p], 1.0)
+        elif which == "dropout":          # forward and backward, p = 0.1
+            x, dy = p.detach().clone().requires_grad_(), p.grad.clone()
+
+            def run():
+                x.grad = None
+                torch.nn.functional.dropout(x, 0.1, True).backward(dy)
         else:
             print(f"unavailable no torch optimizer peer for {which}")
             return

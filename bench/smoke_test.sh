@@ -25,6 +25,13 @@ check "ratio line" '^ratio ref/triad = [0-9]+\.[0-9]{3}x \(adam N=4096, 1 thread
 check "csv header" '^case,threads,impl,isa,median_ms,min_ms,max_ms,reps,rate,unit,peak_pct,vs,ratio,target$' "$work/bench_adam.csv"
 check "csv ratio row" '^"adam N=4096",1,"ref",,,,,,,,,"triad",[0-9]+\.[0-9]{4},0\.80$' "$work/bench_adam.csv"
 
+# dropout: forward and backward, GB/s against the triad, no target
+out=$work/bench_dropout.txt
+"$seqnn" bench dropout --params 4096 --reps 2 --rounds 2 --warmup 1 --threads 1 --plugin ref --peers triad \
+    >"$out" 2>&1 || { echo "FAIL: seqnn bench dropout exited $?"; cat "$out"; fail=1; }
+check "dropout ref row" '^  ref +[0-9]+\.[0-9]{3} .* GB/s' "$out"
+check "dropout ratio line" '^ratio ref/triad = [0-9]+\.[0-9]{3}x \(dropout N=4096, 1 thread\)$' "$out"
+
 out=$work/bench_lstm.txt
 "$seqnn" bench lstm --hidden 8 --batch 2 --seq 3 --both --reps 1 --threads 1,2 --plugin ref \
     >"$out" 2>&1 || { echo "FAIL: seqnn bench lstm exited $?"; cat "$out"; fail=1; }

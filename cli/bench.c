@@ -40,13 +40,13 @@ static void bench_usage(FILE *f)
 {
     fprintf(f,
             "usage: seqnn bench WHAT [options]    or    seqnn bench --suite [options]\n"
-            "WHAT: gemm | lstm | gru | rnn | conv | attention | adam | sgd | clip | model MODEL.seqnn\n"
+            "WHAT: gemm | lstm | gru | rnn | conv | attention | adam | sgd | clip | dropout | model MODEL.seqnn\n"
             "      (seqnn bench dispatch [--chain A,B]: what a chain of devices adds per kernel call)\n"
             "shape:  --m --n --k (gemm, default 1024^3)\n"
             "        --hidden H --batch B --seq T --input I --layers L --bidir (lstm/gru/rnn; 512 64 50 H 1)\n"
             "        --batch --seq --embed --filters --widths 3,4,5 --channels-last (conv: Kim CNN 64 64 300 100)\n"
             "        --batch --heads --seq --dim (attention: 64 8 128 64, scaled dot product)\n"
-            "        --params N (adam/sgd/clip: 10000000)\n"
+            "        --params N (adam/sgd/clip/dropout: 10000000)\n"
             "        --vocab N ($vocab, $classes of a model file: 97), --batch --seq (model: its train line)\n"
             "mode:   --train (forward + backward; default inference) | --both\n"
             "run:    --plugin LIST (names or plugin file paths; default: every loaded plugin)\n"

@@ -39,8 +39,9 @@ double bench_case_bytes(const bench_case *c)
     if (c->op != OP_OPTIM)
         return 0;
     /* adam: reads p, g, m, v, writes p, m, v; sgd (momentum): reads p, g, buf, writes p, buf;
-     * clip: sumsq reads g, the scaling reads and writes g */
-    int arrays = !strcmp(c->name, "adam") ? 7 : !strcmp(c->name, "sgd") ? 5 : 3;
+     * clip: sumsq reads g, the scaling reads and writes g; dropout: forward reads x, writes y,
+     * backward reads dy, writes dx */
+    int arrays = !strcmp(c->name, "adam") ? 7 : !strcmp(c->name, "sgd") ? 5 : !strcmp(c->name, "dropout") ? 4 : 3;
     return 4.0 * (double)arrays * (double)c->params;
 }
 
@@ -103,7 +104,8 @@ double bench_case_target(const bench_case *c, const char *peer, int threads)
     case OP_RNN: return !strcmp(peer, "onednn-avx2") ? 1.1 : !strcmp(peer, "torch") ? 1.15 : 0;
     case OP_CONV: return !strcmp(peer, "torch") ? 1.3 : 0;
     case OP_ATTENTION: return !strcmp(peer, "torch") ? 1.0 : 0;
-    case OP_OPTIM: return !strcmp(peer, "triad") ? 0.8 : 0;
+    case OP_OPTIM:                       /* the optimizers and clip; dropout has no target */
+        return !strcmp(peer, "triad") && strcmp(c->name, "dropout") ? 0.8 : 0;
     }
     return 0;
 }
@@ -152,7 +154,7 @@ void bench_case_defaults(bench_case *c, const char *what)
 /* whether w names a case */
 int bench_case_known(const char *w)
 {
-    static const char *const names[] = { "gemm", "lstm", "gru", "rnn", "conv", "attention", "adam", "sgd", "clip", "model" };
+    static const char *const names[] = { "gemm", "lstm", "gru", "rnn", "conv", "attention", "adam", "sgd", "clip", "dropout", "model" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(w, names[i]))
             return 1;

@@ -32,6 +32,7 @@ typedef struct ours {
     seqnn_sgd_args sgd;
     seqnn_sumsq_args sumsq;
     seqnn_clip_args clip;
+    seqnn_dropout_args dropout;
     int64_t step;
 } ours;
 
@@ -220,6 +221,17 @@ static void ours_setup_optim(ours *o, const bench_case *c)
         a->momentum_buf = seqnn_at(ours_buf(o, SEQNN_F32, n, 0, 0.0f), 0);
         a->lr = 1e-3;
         a->momentum = 0.9;
+    } else if (!strcmp(c->name, "dropout")) {   /* p, g as x, dy; the main job's p */
+        seqnn_dropout_args *a = &o->dropout;
+        memset(a, 0, sizeof *a);
+        a->n = n;
+        a->p = 0.1;
+        a->seed = 1;
+        a->x = seqnn_at(p, 0);
+        a->y = seqnn_at(ours_buf(o, SEQNN_F32, n, 0, 0.0f), 0);
+        a->dy = seqnn_at(g, 0);
+        a->dx = seqnn_at(ours_buf(o, SEQNN_F32, n, 0, 0.0f), 0);
+        a->flags = SEQNN_FLAG_OVERWRITE;
     } else {
         seqnn_buffer *r = ours_buf(o, SEQNN_F32, 1, 0, 0.0f);
         memset(&o->sumsq, 0, sizeof o->sumsq);
@@ -334,6 +346,13 @@ static seqnn_status ours_run(ours *o)
         } else if (!strcmp(c->name, "sgd")) {
             o->sgd.step = o->step;
             st = seqnn_sgd_step(o->ctx, &o->sgd);
+        } else if (!strcmp(c->name, "dropout")) {   /* a fresh mask each run */
+            seqnn_dropout_args f = o->dropout;
+            o->dropout.offset = f.offset = (uint64_t)o->step * (uint64_t)o->dropout.n;
+            f.flags = 0;                 /* the flag is backward's */
+            st = seqnn_dropout_forward(o->ctx, &f);
+            if (st == SEQNN_OK)
+                st = seqnn_dropout_backward(o->ctx, &o->dropout);
         } else {
             st = seqnn_sumsq(o->ctx, &o->sumsq);
             if (st == SEQNN_OK)
