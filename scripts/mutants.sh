@@ -16,6 +16,8 @@
 #   --table FILE      also write the result as a Markdown table to FILE
 #   --strict          a known miss (tests/mutants/known-missed) fails too
 #   --list            list the mutants with their descriptions and exit
+#   --check           check that every selected patch still applies to this
+#                     tree (no build, seconds) and exit: 1 if one does not
 #
 # A patch file starts with header lines before its diff:
 #   mutant: one line saying what is wrong
@@ -35,8 +37,8 @@ set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 mdir="$root/tests/mutants"
 dir="$root/build-mutants"
-sample=0 seed=1 budget=0 table="" list=0 strict=0 names=""
-usage() { sed -n '9,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+sample=0 seed=1 budget=0 table="" list=0 check=0 strict=0 names=""
+usage() { sed -n '9,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case $1 in
     --sample) [ $# -ge 2 ] || usage; sample=$2; shift 2 ;;
@@ -45,6 +47,7 @@ while [ $# -gt 0 ]; do
     --dir) [ $# -ge 2 ] || usage; dir=$2; shift 2 ;;
     --table) [ $# -ge 2 ] || usage; table=$2; shift 2 ;;
     --list) list=1; shift ;;
+    --check) check=1; shift ;;
     --strict) strict=1; shift ;;
     -h|--help) usage ;;
     -*) echo "mutants.sh: unknown option $1" >&2; usage ;;
@@ -85,6 +88,20 @@ else
 fi
 if [ "$list" -eq 1 ]; then
     for n in $selected; do printf '%-44s %s\n' "$n" "$(header "$mdir/$n.patch" mutant)"; done
+    exit 0
+fi
+if [ "$check" -eq 1 ]; then
+    command -v git >/dev/null || { echo "mutants.sh: needs git" >&2; exit 2; }
+    rotted="" count=0
+    for n in $selected; do
+        count=$((count + 1))
+        (cd "$root" && git apply --check "$mdir/$n.patch" 2>/dev/null) || rotted="$rotted $n"
+    done
+    if [ -n "$rotted" ]; then
+        for n in $rotted; do echo "ROTTED $n: no longer applies (rebuild it against the code it mutates)"; done
+        exit 1
+    fi
+    echo "all $count mutants apply"
     exit 0
 fi
 

@@ -10,3 +10,7 @@ if(NOT SEQNN_SANITIZE AND TARGET seqnn-avx2)
                      --budget 300 --dir "${CMAKE_BINARY_DIR}/mutants")
     set_tests_properties(mutants_sample PROPERTIES TIMEOUT 900 LABELS mutants)
 endif()
+# Every patch must still apply to the tree (a mutant outside the sample above
+# would otherwise rot unnoticed): git apply --check of all of them, no build.
+add_test(NAME mutants_apply COMMAND sh "${PROJECT_SOURCE_DIR}/scripts/mutants.sh" --check)
+set_tests_properties(mutants_apply PROPERTIES LABELS mutants)
