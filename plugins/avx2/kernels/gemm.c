@@ -391,12 +391,33 @@ static void gemm_pack_b_task(void *ctx, int64_t task, int tid)
     }
 }
 
+/* Rows [*i0, *i0 + *mc) of row block rb of g->mblocks (whole MR-row panels). */
+static void gemm_row_block(const gemm_job *g, int64_t rb, int64_t *i0, int64_t *mc)
+{
+    const int64_t mpanels = gemm_ceil_div(g->m, MR);
+    *i0 = gemm_share(mpanels, g->mblocks, rb) * MR;
+    *mc = gemm_min(gemm_share(mpanels, g->mblocks, rb + 1) * MR, g->m) - *i0;
+}
+
+/* Packing all of op(A) once into g->apre (gemm_prepack_a): one task per
+ * (depth block, row block). */
+static void gemm_pack_a_task(void *ctx, int64_t task, int tid)
+{
+    const gemm_job *g = ctx;
+    const int64_t pc = task / g->mblocks * KC, kc = gemm_min(KC, g->k - pc);
+    int64_t i0, mc;
+    (void)tid;
+    gemm_row_block(g, task % g->mblocks, &i0, &mc);
+    gemm_pack_a_block(g->ta, g->a, g->lda, i0, mc, pc, kc,
+                      (float *)g->apre + pc * gemm_ceil_div(g->m, MR) * MR + i0 * kc);
+}
+
 static void gemm_compute_task(void *ctx, int64_t task, int tid)
 {
     const gemm_job *g = ctx;
     const int64_t rb = task / g->nchunks, cb = task % g->nchunks;
-    const int64_t i0 = gemm_share(gemm_ceil_div(g->m, MR), g->mblocks, rb) * MR;
-    const int64_t mc = gemm_min(gemm_share(gemm_ceil_div(g->m, MR), g->mblocks, rb + 1) * MR, g->m) - i0;
+    int64_t i0, mc;
+    gemm_row_block(g, rb, &i0, &mc);
     const int64_t j0 = gemm_share(gemm_ceil_div(g->nc, NR), g->nchunks, cb) * NR;
     const int64_t ncc = gemm_min(gemm_share(gemm_ceil_div(g->nc, NR), g->nchunks, cb + 1) * NR, g->nc) - j0;
     float *ap = g->apack + (size_t)tid * MC * KC;
@@ -416,7 +437,7 @@ static void gemm_compute_task(void *ctx, int64_t task, int tid)
             continue;
         }
         if (g->apre)
-            ap = (float *)g->apre + pc * gemm_ceil_div(g->m, MR) * MR;
+            ap = (float *)g->apre + pc * gemm_ceil_div(g->m, MR) * MR + i0 * kc;
         else
             gemm_pack_a_block(g->ta, g->a, g->lda, i0, mc, pc, kc, ap);
         float *bb = g->bjit ? g->bjit + (size_t)tid * KC * GEMM_JIT_COLS : NULL;
@@ -470,9 +491,10 @@ static void gemm_scale_c(int64_t m, int64_t n, float beta, float *c, int64_t ldc
     }
 }
 
-/* Runs the compute tasks of column block g->jc (B already packed), split
- * by the shape alone (simd_gemm.h, SIMD_GEMM_TASKS). */
-static void gemm_run_block(gemm_job *g)
+/* The split of column block g->jc into compute tasks, by the shape alone
+ * (simd_gemm.h, SIMD_GEMM_TASKS): g->mblocks row blocks x g->nchunks
+ * column chunks. */
+static void gemm_split(gemm_job *g)
 {
     const int64_t mpanels = gemm_ceil_div(g->m, MR), npanels = gemm_ceil_div(g->nc, NR);
     /* row blocks of at most MC rows, a multiple of GEMM_ROW_QUANTUM of them
@@ -490,7 +512,37 @@ static void gemm_run_block(gemm_job *g)
         nchunks = jit_least;
     g->mblocks = mblocks;
     g->nchunks = nchunks < 1 ? 1 : nchunks;
+}
+
+/* Runs the compute tasks of column block g->jc (B already packed). */
+static void gemm_run_block(gemm_job *g)
+{
+    gemm_split(g);
     simd_parallel_for(g->mblocks * g->nchunks, gemm_compute_task, g);
+}
+
+/* Largest op(A) (floats, packed) that gemm_prepack_a packs whole: 16 MiB. */
+#define GEMM_PREPACK_MAX ((size_t)4 << 20)
+
+/* When every column chunk or column block would pack the same A block again
+ * (few row blocks: the weight gradients dW = dG^T X with M = G*H <= 4 MC,
+ * split into up to 4 column chunks each), all of op(A) packed once, by
+ * tasks, into g->apre (simd_gemm_pack_a's layout; up to GEMM_PREPACK_MAX
+ * floats). Returns 1 when it did. */
+static int gemm_prepack_a(simd_device *dev, gemm_job *g, int64_t nc_max)
+{
+    g->nc = gemm_min(nc_max, g->n);
+    gemm_split(g);
+    const size_t count = simd_gemm_packed_a_count(g->m, g->k);
+    if ((g->nchunks == 1 && g->nc == g->n) || count > GEMM_PREPACK_MAX)
+        return 0;
+    float *apre = simd_scratch(dev, SIMD_SCRATCH_GEMM_A, count);
+    if (!apre)
+        return 0;
+    g->apre = apre;
+    g->apack = apre;
+    simd_parallel_for(gemm_ceil_div(g->k, KC) * g->mblocks, gemm_pack_a_task, g);
+    return 1;
 }
 
 static float *gemm_apack(simd_device *dev)
@@ -547,6 +599,8 @@ static int gemm_run(simd_device *dev, gemm_job *job)
     /* rows of B far apart (simd_gemm.h): a panel's rows are on different pages
      * and its per-panel packing is slow; pack the task's chunk row by row instead */
     g.jit_chunk = !tb && ldb >= SIMD_GEMM_FAR_LDB;
+    if (!jit && !g.ainplace)
+        gemm_prepack_a(dev, &g, nc_max);
     for (int64_t jc = 0; jc < n; jc += nc_max) {
         g.jc = jc;
         g.nc = gemm_min(nc_max, n - jc);

@@ -404,6 +404,38 @@ static void rnn_bwd_classic_row(const rnn_plan *p, int64_t b, int64_t j0, int64_
 #define RNN_WB_ALL 0                     /* rows 0 .. G*H (LSTM, RNN) or 0 .. 2H (GRUs) */
 #define RNN_WB_N 1                       /* GRUs: rows 2H .. 3H */
 
+/* acc[c] += x[r*ld + c] for c < n, over rows r = 0, 1, ... in order: four
+ * vectors of columns at a time, so that four chains of adds overlap (with
+ * one, the sums were bound by the add's latency: 4-9% of a backward task's
+ * samples) */
+static void rnn_bwd_colsum(float *acc, const float *x, int64_t ld, int64_t rows, int64_t n)
+{
+    int64_t c = 0;
+    for (; c + 4 * VW <= n; c += 4 * VW) {
+        vf s0 = vf_load(acc + c), s1 = vf_load(acc + c + VW);
+        vf s2 = vf_load(acc + c + 2 * VW), s3 = vf_load(acc + c + 3 * VW);
+        const float *xr = x + c;
+        for (int64_t r = 0; r < rows; r++, xr += ld) {
+            s0 = vf_add(s0, vf_load(xr));
+            s1 = vf_add(s1, vf_load(xr + VW));
+            s2 = vf_add(s2, vf_load(xr + 2 * VW));
+            s3 = vf_add(s3, vf_load(xr + 3 * VW));
+        }
+        vf_store(acc + c, s0);
+        vf_store(acc + c + VW, s1);
+        vf_store(acc + c + 2 * VW, s2);
+        vf_store(acc + c + 3 * VW, s3);
+    }
+    for (; c < n; c += VW) {
+        int64_t m = simd_min64(VW, n - c);
+        vf s = vld(acc + c, m);
+        const float *xr = x + c;
+        for (int64_t r = 0; r < rows; r++, xr += ld)
+            s = vf_add(s, vld(xr, m));
+        vst(acc + c, s, m);
+    }
+}
+
 /* dbias[g*H + j] += dg[t, b, g*H + j] for gates [g0, g1), units [j0, j1), rows
  * in order (GRU: the n rows of dghn too): the bias gradients without another
  * pass over dg; each column always belongs to the same unit chunk, so the
@@ -412,23 +444,9 @@ static void rnn_bwd_bias_acc(const rnn_plan *p, int64_t g0, int64_t g1, int64_t 
 {
     const int64_t H = p->H, q0 = p->t * p->B;
     for (int64_t g = g0; g < g1; g++)
-        for (int64_t j = j0; j < j1; j += VW) {
-            int64_t n = simd_min64(VW, j1 - j);
-            float *acc = p->dbias + g * H + j;
-            vf s = vld(acc, n);
-            for (int64_t b = 0; b < p->B; b++)
-                s = vf_add(s, vld(p->dg + (q0 + b) * p->GH + g * H + j, n));
-            vst(acc, s, n);
-        }
+        rnn_bwd_colsum(p->dbias + g * H + j0, p->dg + q0 * p->GH + g * H + j0, p->GH, p->B, j1 - j0);
     if (with_dghn)
-        for (int64_t j = j0; j < j1; j += VW) {
-            int64_t n = simd_min64(VW, j1 - j);
-            float *acc = p->dbias + p->GH + j;
-            vf s = vld(acc, n);
-            for (int64_t b = 0; b < p->B; b++)
-                s = vf_add(s, vld(p->dghn + (q0 + b) * H + j, n));
-            vst(acc, s, n);
-        }
+        rnn_bwd_colsum(p->dbias + p->GH + j0, p->dghn + q0 * H + j0, H, p->B, j1 - j0);
 }
 
 /* classic GRU: work[:, units] = dn * W_hn, then dr and dh_next */
@@ -456,42 +474,49 @@ static void rnn_bwd_gemm(const rnn_plan *p, int64_t u, float *dst)
         simd_gemm_tile(p->B, H, 1.0f, p->apack2, p->wpack + RNN_WB_N * p->wpack_stride, H, j0, nu, 1.0f, dst, H);
 }
 
-/* the cache lines of floats [x, x+n) into L2 (always inlined, as is its
- * caller: gcc deletes the calls of a function that only prefetches) */
-static inline __attribute__((always_inline)) void rnn_bwd_fetch_run(const float *x, int64_t n)
+/* the cache lines of floats [x, x+n) into L1 (l1, a constant) or L2
+ * (always inlined, as is its caller: gcc deletes the calls of a function
+ * that only prefetches) */
+static inline __attribute__((always_inline)) void rnn_bwd_fetch_run(const float *x, int64_t n, const int l1)
 {
     for (int64_t j = 0; j < n; j += 16)
-        vf_prefetch_l2(x + j);
-    vf_prefetch_l2(x + n - 1);
+        if (l1)
+            vf_prefetch(x + j);
+        else
+            vf_prefetch_l2(x + j);
+    if (l1)
+        vf_prefetch(x + n - 1);
+    else
+        vf_prefetch_l2(x + n - 1);
 }
 
-/* Prefetch into L2 what the cell gradients of step t read and write at
- * units [j0, j1) of every row (the reserve's gate rows, dy, the states, dG):
- * issued before the task's GEMM tiles, it arrives while they run (the rows
- * are strided, far apart, and came from memory one at a time). */
-static inline __attribute__((always_inline)) void rnn_bwd_prefetch(const rnn_plan *p, int64_t j0, int64_t j1)
+/* Prefetch what the cell gradients of step t read and write at units
+ * [j0, j1) of row b (the reserve's gate rows, dy, the states, dG), into L1
+ * or L2 (l1, a constant). */
+static inline __attribute__((always_inline)) void rnn_bwd_prefetch_row(const rnn_plan *p, int64_t b, int64_t j0,
+                                                                       int64_t j1, const int l1)
 {
-    const int64_t H = p->H, B = p->B, t = p->t, n = j1 - j0;
-    for (int64_t b = 0; b < B; b++) {
-        const int64_t q = t * B + b;
-        if (!rnn_active(p, b, t))
-            continue;
-        for (int64_t g = 0; g < p->G; g++) {
-            rnn_bwd_fetch_run(p->gates + q * p->GH + g * H + j0, n);
-            rnn_bwd_fetch_run(p->dg + q * p->GH + g * H + j0, n);
-        }
-        if (p->dy)
-            rnn_bwd_fetch_run(p->dy + q * p->ldy_d + j0, n);
-        if (p->lstm || p->gru)
-            rnn_bwd_fetch_run(p->aux + q * H + j0, n);
-        if (p->lstm && !p->first)
-            rnn_bwd_fetch_run(p->aux + (p->t_prev * B + b) * H + j0, n);
-        if (p->gru || p->classic)
-            rnn_bwd_fetch_run(p->hprev + q * H + j0, n);
-        if (p->gru)
-            rnn_bwd_fetch_run(p->dghn + q * H + j0, n);
+    const int64_t H = p->H, B = p->B, t = p->t, n = j1 - j0, q = t * B + b;
+    if (!rnn_active(p, b, t))
+        return;
+    for (int64_t g = 0; g < p->G; g++) {
+        rnn_bwd_fetch_run(p->gates + q * p->GH + g * H + j0, n, l1);
+        rnn_bwd_fetch_run(p->dg + q * p->GH + g * H + j0, n, l1);
     }
+    if (p->dy)
+        rnn_bwd_fetch_run(p->dy + q * p->ldy_d + j0, n, l1);
+    if (p->lstm || p->gru)
+        rnn_bwd_fetch_run(p->aux + q * H + j0, n, l1);
+    if (p->lstm && !p->first)
+        rnn_bwd_fetch_run(p->aux + (p->t_prev * B + b) * H + j0, n, l1);
+    if (p->gru || p->classic)
+        rnn_bwd_fetch_run(p->hprev + q * H + j0, n, l1);
+    if (p->gru)
+        rnn_bwd_fetch_run(p->dghn + q * H + j0, n, l1);
 }
+
+/* Rows ahead of the cell gradients' row whose lines are fetched into L1. */
+#define RNN_BWD_L1_AHEAD 2
 
 /* One task of a backward step, units [u*unit, ...) of every row: the GEMM
  * part of dL/dh_t from the step after (when there is one: p->pending), then
@@ -503,11 +528,17 @@ static void rnn_bwd_task_step(void *ctx, int64_t u, int tid)
     const int64_t j0 = u * p->unit, j1 = simd_min64(p->H, j0 + p->unit);
     (void)tid;
     if (p->pending) {
-        rnn_bwd_prefetch(p, j0, j1);
+        /* into L2 before the tiles: it arrives while they run (the rows
+         * are strided, far apart, and came from memory one at a time) */
+        for (int64_t b = 0; b < p->B; b++)
+            rnn_bwd_prefetch_row(p, b, j0, j1, 0);
         rnn_bwd_gemm(p, u, p->dh_cur);
     }
-    for (int64_t b = 0; b < p->B; b++)
+    for (int64_t b = 0; b < p->B; b++) {
+        if (b + RNN_BWD_L1_AHEAD < p->B)
+            rnn_bwd_prefetch_row(p, b + RNN_BWD_L1_AHEAD, j0, j1, 1);
         rnn_bwd_cell_row(p, b, j0, j1);
+    }
     if (p->dbias)                        /* classic GRU: dr comes in the next phase */
         rnn_bwd_bias_acc(p, p->classic ? 1 : 0, p->G, j0, j1, p->gru);
 }
