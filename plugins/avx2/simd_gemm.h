@@ -60,15 +60,6 @@ int simd_gemm_nr(void);
 size_t simd_gemm_packed_a_count(int64_t m, int64_t k);
 void simd_gemm_pack_a(int ta, int64_t m, int64_t k, const float *a, int64_t lda, float *packed);
 
-/* Rows [r0, r1) of op(A) [m, k] only (r0 a multiple of simd_gemm_mr()), into
- * the layout simd_gemm_pack_a gives all m rows: callers pack a block's row
- * panels in parallel tasks. */
-void simd_gemm_pack_a_rows(int ta, int64_t m, int64_t k, const float *a, int64_t lda, int64_t r0, int64_t r1,
-                           float *packed);
-
-/* Rows of the packed A panels (simd_gemm_pack_a_rows' row starts are multiples of it). */
-int simd_gemm_mr(void);
-
 /* One tile of a GEMM with both operands packed (A [m, k] by
  * simd_gemm_pack_a, B [k, n] by simd_gemm_pack_b): columns [j0, j0 + nc) of C
  * (c points at column 0, element (i, j) at c[i*ldc + j]) = alpha * A *

@@ -616,24 +616,12 @@ size_t simd_gemm_packed_a_count(int64_t m, int64_t k)
 
 void simd_gemm_pack_a(int ta, int64_t m, int64_t k, const float *a, int64_t lda, float *packed)
 {
-    simd_gemm_pack_a_rows(ta, m, k, a, lda, 0, m, packed);
-}
-
-void simd_gemm_pack_a_rows(int ta, int64_t m, int64_t k, const float *a, int64_t lda, int64_t r0, int64_t r1,
-                           float *packed)
-{
     const int64_t mpad = gemm_ceil_div(m, MR) * MR;
-    r1 = gemm_min(r1, m);
     for (int64_t pc = 0; pc < k; pc += KC) {
         int64_t kc = gemm_min(KC, k - pc);
-        for (int64_t i0 = r0; i0 < r1; i0 += MC)   /* transposed A: MC-wide row segments (gemm_pack_a_block) */
-            gemm_pack_a_block(ta, a, lda, i0, gemm_min(MC, r1 - i0), pc, kc, packed + pc * mpad + i0 * kc);
+        for (int64_t i0 = 0; i0 < m; i0 += MC)   /* transposed A: MC-wide row segments (gemm_pack_a_block) */
+            gemm_pack_a_block(ta, a, lda, i0, gemm_min(MC, m - i0), pc, kc, packed + pc * mpad + i0 * kc);
     }
-}
-
-int simd_gemm_mr(void)
-{
-    return MR;
 }
 
 void simd_gemm_tile(int64_t m, int64_t k, float alpha, const float *packed_a, const float *packed_b,

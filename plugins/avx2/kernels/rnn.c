@@ -2,9 +2,7 @@
  * cell_forward/backward for RNN tanh/relu, LSTM, GRU (linear-before-reset)
  * and GRU classic, batched over the whole batch the way the fast libraries
  * do it:
- *  - the input product X * W_ih^T runs in blocks of steps (W_ih^T packed
- *    once per call): the first block's before the steps, each next block's
- *    in pieces appended to the dispatches of the steps before it;
+ *  - the input GEMM X * W_ih^T is hoisted over all T*B rows (one GEMM);
  *  - each step runs tasks over chunks of hidden units; a task computes the
  *    recurrent GEMM tiles of its units for every gate (W_hh packed once per
  *    call, per gate, so a chunk of units covers all its gates) and then the
@@ -50,15 +48,6 @@ typedef struct rnn_plan {
     const float *b_hn;                   /* GRU: [H] b_hn, or NULL */
     float *wpack;                        /* packed recurrent weights */
     size_t wpack_stride;                 /* floats per packed block */
-    /* forward: the input product of a block of steps */
-    float *wipack;                       /* W_ih^T packed per gate, [I, H] blocks */
-    size_t wipack_stride;                /* floats per packed block */
-    float *xpack[2];                     /* rows of x of two blocks, packed (block n in xpack[n % 2]) */
-    int64_t xrow0, xrows;                /* the rows of GATES / x whose input product is under way */
-    const float *xin;                    /* and their packed x */
-    int64_t q0, q1;                      /* its pieces (gate g, unit chunk u: q = g*ntasks + u) run now */
-    int64_t prow0, prows;                /* rows of x the step's tasks pack (0: none) */
-    float *pdst;                         /* into this */
     float *apack, *apack2;               /* the step's packed A operands (states, gate gradients) */
     /* the current step: time t, the times of the previous and next step in
      * the direction's order, first / last step flags */
@@ -234,39 +223,6 @@ static void rnn_fwd_cell_row(const rnn_plan *p, int64_t b, int64_t j0, int64_t j
     }
 }
 
-/* Piece q of the input product of rows [xrow0, xrow0 + xrows): GATES[rows,
- * g*H + units] = x[rows] * W_ih,g^T for gate g = q / ntasks and the units
- * of chunk u = q % ntasks (beta 0: the step's tiles add h W_hh^T onto it). */
-static void rnn_fwd_input_piece(const rnn_plan *p, int64_t q)
-{
-    const int64_t H = p->H, g = q / p->ntasks, j0 = q % p->ntasks * p->unit, nu = simd_min64(p->unit, H - j0);
-    simd_gemm_tile(p->xrows, p->I, 1.0f, p->xin, p->wipack + (size_t)g * p->wipack_stride, H, j0, nu, 0.0f,
-                   p->gates + p->xrow0 * p->GH + g * H, p->GH);
-}
-
-static void rnn_fwd_input_task(void *ctx, int64_t q, int tid)
-{
-    (void)tid;
-    rnn_fwd_input_piece(ctx, q);
-}
-
-/* The first row of GATES / x of steps [s0, s1) (consecutive times in either
- * direction) */
-static int64_t rnn_fwd_block_row(const rnn_plan *p, int64_t s0, int64_t s1)
-{
-    const int64_t ta = rnn_time_of(p, s0), tb = rnn_time_of(p, s1 - 1);
-    return (ta < tb ? ta : tb) * p->B;
-}
-
-/* Task u's share of packing rows [prow0, prow0 + prows) of x (whole row panels) */
-static void rnn_fwd_pack_share(const rnn_plan *p, int64_t u)
-{
-    const int64_t mr = simd_gemm_mr(), panels = simd_ceil_div(p->prows, mr);
-    const int64_t r0 = panels * u / p->ntasks * mr, r1 = panels * (u + 1) / p->ntasks * mr;
-    if (r0 < r1)
-        simd_gemm_pack_a_rows(0, p->prows, p->I, SP(p->a->x) + p->prow0 * p->a->ldx, p->a->ldx, r0, r1, p->pdst);
-}
-
 /* One task of a forward step: the units [u*unit, ...) of every row. */
 static void rnn_fwd_task(void *ctx, int64_t u, int tid, int phase)
 {
@@ -275,10 +231,6 @@ static void rnn_fwd_task(void *ctx, int64_t u, int tid, int phase)
     const int64_t j0 = u * p->unit, nu = simd_min64(p->unit, H - j0);
     float *gt = p->gates + t * B * p->GH;
     (void)tid;
-    if (u >= p->ntasks) {                /* phase 0: a piece of the next block's input product */
-        rnn_fwd_input_piece(p, p->q0 + u - p->ntasks);
-        return;
-    }
     if (p->classic && phase == 1) {
         /* n rows: W_hn (r * h), A = the aux rows written in phase 0 */
         rnn_fwd_tile(p, 2, gt + 2 * H, p->GH, 1.0f, j0, nu);
@@ -294,20 +246,10 @@ static void rnn_fwd_task(void *ctx, int64_t u, int tid, int phase)
     }
     for (int64_t b = 0; b < B; b++)
         rnn_fwd_cell_row(p, b, j0, j0 + nu, phase);
-    if (phase == 0 && p->prows)
-        rnn_fwd_pack_share(p, u);
 }
 
 static void rnn_fwd_task0(void *ctx, int64_t u, int tid) { rnn_fwd_task(ctx, u, tid, 0); }
 static void rnn_fwd_task1(void *ctx, int64_t u, int tid) { rnn_fwd_task(ctx, u, tid, 1); }
-
-/* Steps per block of the input product: SIMD_GEMM_MC rows at least (the
- * GEMM's L2-resident row block: each packed panel of W_ih is reused over at
- * least as many rows as in one GEMM over all steps). */
-static int64_t rnn_fwd_block_steps(const rnn_plan *p)
-{
-    return simd_ceil_div(SIMD_GEMM_MC, p->B);
-}
 
 static seqnn_status rnn_forward_run(const seqnn_call *call, const seqnn_rnn_args *a)
 {
@@ -322,18 +264,11 @@ static seqnn_status rnn_forward_run(const seqnn_call *call, const seqnn_rnn_args
     float *small = simd_scratch(dev, SIMD_SCRATCH_K2, (size_t)(2 * BH + GH));
     p.wpack_stride = simd_gemm_packed_b_count(H, H);
     p.wpack = simd_scratch(dev, SIMD_SCRATCH_K3, p.wpack_stride * (size_t)p.G);
-    const int64_t ksteps = rnn_fwd_block_steps(&p);
-    const size_t apack_count = simd_gemm_packed_a_count(B, H);
-    const size_t xpack_count = simd_gemm_packed_a_count(ksteps * B, p.I);
-    p.apack = simd_scratch(dev, SIMD_SCRATCH_K4, apack_count + 2 * xpack_count);
-    p.xpack[0] = p.apack ? p.apack + apack_count : NULL;
-    p.xpack[1] = p.apack ? p.xpack[0] + xpack_count : NULL;
-    p.wipack_stride = simd_gemm_packed_b_count(p.I, H);
-    p.wipack = simd_scratch(dev, SIMD_SCRATCH_K1, p.wipack_stride * (size_t)p.G);
+    p.apack = simd_scratch(dev, SIMD_SCRATCH_K4, simd_gemm_packed_a_count(B, H));
     p.keep = SHAS(a->reserve);
     float *regions = SHAS(a->reserve) ? SP(a->reserve)
                                       : simd_scratch(dev, SIMD_SCRATCH_K0, (size_t)(T * BH * (p.G + 2)));
-    if (!small || !p.wpack || !p.apack || !p.wipack || !regions)
+    if (!small || !p.wpack || !p.apack || !regions)
         return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "rnn_forward: out of memory for workspaces");
     p.hfin = small;
     float *zeros = small + BH;
@@ -347,47 +282,17 @@ static seqnn_status rnn_forward_run(const seqnn_call *call, const seqnn_rnn_args
     rnn_bias_sum(&p, a);
 
     if (T > 0) {
-        /* W_hh,g^T and W_ih,g^T of every gate, packed once for all steps */
-        for (int64_t g = 0; g < p.G; g++) {
+        /* W_g^T of every gate, packed once for all steps */
+        for (int64_t g = 0; g < p.G; g++)
             simd_gemm_pack_b(1, H, H, SP(a->w_hh) + g * H * H, H, p.wpack + (size_t)g * p.wpack_stride);
-            simd_gemm_pack_b(1, p.I, H, SP(a->w_ih) + g * H * p.I, p.I, p.wipack + (size_t)g * p.wipack_stride);
-        }
+        /* the input GEMM over all steps: GATES = X W_ih^T */
+        if (simd_sgemm(dev, 0, 1, T * B, GH, p.I, 1.0f, SP(a->x), a->ldx, SP(a->w_ih), p.I, 0.0f, p.gates, GH))
+            return seqnn_plugin_fail(call, SEQNN_ERR_NO_MEMORY, "rnn_forward: out of memory in the input GEMM");
         memcpy(p.hprev + rnn_time_of(&p, 0) * BH, p.h0, (size_t)BH * sizeof(float));
-        /* GATES = X W_ih^T in blocks of ksteps steps: the first block's
-         * before the steps, block n+1's in pieces after the tasks of block
-         * n's steps (in the same dispatches), block n+2's rows of x packed
-         * by the tasks of block n's last step */
-        const int64_t nblocks = simd_ceil_div(T, ksteps), pieces = p.G * p.ntasks;
-        for (int64_t n = 0; n < 2 && n < nblocks; n++) {
-            const int64_t s0 = n * ksteps, s1 = simd_min64(T, s0 + ksteps);
-            simd_gemm_pack_a(0, (s1 - s0) * B, p.I, SP(a->x) + rnn_fwd_block_row(&p, s0, s1) * a->ldx, a->ldx,
-                             p.xpack[n]);
-        }
-        p.xrow0 = rnn_fwd_block_row(&p, 0, simd_min64(T, ksteps));
-        p.xrows = simd_min64(T, ksteps) * B;
-        p.xin = p.xpack[0];
-        simd_parallel_for(pieces, rnn_fwd_input_task, &p);
         for (int64_t s = 0; s < T; s++) {
-            const int64_t n = s / ksteps, i = s % ksteps;
-            p.q0 = p.q1 = 0;
-            if (n + 1 < nblocks) {
-                const int64_t s0 = (n + 1) * ksteps, s1 = simd_min64(T, s0 + ksteps);
-                p.xrow0 = rnn_fwd_block_row(&p, s0, s1);
-                p.xrows = (s1 - s0) * B;
-                p.xin = p.xpack[(n + 1) % 2];
-                p.q0 = pieces * i / ksteps;
-                p.q1 = pieces * (i + 1) / ksteps;
-            }
-            p.prows = 0;
-            if (i == ksteps - 1 && n + 2 < nblocks) {
-                const int64_t s0 = (n + 2) * ksteps, s1 = simd_min64(T, s0 + ksteps);
-                p.prow0 = rnn_fwd_block_row(&p, s0, s1);
-                p.prows = (s1 - s0) * B;
-                p.pdst = p.xpack[n % 2];
-            }
             rnn_set_step(&p, s);
             simd_gemm_pack_a(0, B, H, p.hprev + p.t * BH, H, p.apack);
-            simd_parallel_for(p.ntasks + p.q1 - p.q0, rnn_fwd_task0, &p);
+            simd_parallel_for(p.ntasks, rnn_fwd_task0, &p);
             if (p.classic) {
                 simd_gemm_pack_a(0, B, H, p.aux + p.t * BH, H, p.apack);
                 simd_parallel_for(p.ntasks, rnn_fwd_task1, &p);
